@@ -48,7 +48,7 @@ OPT     ?= -O2
 WARN    := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
            -Wmissing-prototypes -Wno-unused-parameter
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -g $(OPT) -fPIC -fvisibility=hidden \
-           -Iinclude -Ilib -I$(O)/gen -I$(LLHTTP_INC) $(PKG_CFLAGS) \
+           -Iinclude -Ilib -I$(O)/gen -I$(O)/gen/proto -I$(LLHTTP_INC) $(PKG_CFLAGS) \
            -DMESOS_BUILDING_LIBRARY -DMESOS_MAKE_VERSION_MAJOR=$(VERSION_MAJOR) \
            -DMESOS_MAKE_VERSION_MINOR=$(VERSION_MINOR) -DMESOS_MAKE_VERSION_PATCH=$(VERSION_PATCH)
 ifeq ($(SAN),1)
@@ -63,6 +63,9 @@ LIB_SRCS    := $(sort $(wildcard lib/*/*.c))
 PROTOS      := $(sort $(wildcard lib/proto/*.proto lib/proto/*/*.proto lib/proto/*/*/*.proto))
 PROTO_C     := $(patsubst lib/proto/%.proto,$(O)/gen/proto/%.pb-c.c,$(PROTOS))
 PROTO_H     := $(PROTO_C:.c=.h)
+# Every message and enum descriptor of lib/proto/, as one generated table
+# (protoc-c emits no file descriptors to walk): see scripts/gen-proto-registry.sh.
+PROTO_REGISTRY := $(O)/gen/proto/registry.h
 LLHTTP_SRCS := $(LLHTTP_DIR)/api.c $(LLHTTP_DIR)/http.c $(LLHTTP_DIR)/llhttp.c
 
 LIB_OBJS := $(patsubst %.c,$(O)/obj/%.o,$(LIB_SRCS)) \
@@ -106,9 +109,14 @@ $(O)/obj/lib/%.o: lib/%.c $(PROTO_H) | $(O)/.dirs
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
 
-$(O)/gen/proto/%.pb-c.c $(O)/gen/proto/%.pb-c.h: lib/proto/%.proto
+# A .proto's generated code names the descriptors of the files it imports,
+# so every file is regenerated when any of them changes.
+$(O)/gen/proto/%.pb-c.c $(O)/gen/proto/%.pb-c.h: lib/proto/%.proto $(PROTOS)
 	@mkdir -p $(O)/gen/proto
 	$(PROTOC_C) --proto_path=lib/proto --c_out=$(O)/gen/proto $<
+
+$(PROTO_REGISTRY): $(PROTO_H) scripts/gen-proto-registry.sh
+	scripts/gen-proto-registry.sh $(O)/gen/proto $(PROTO_H) > $@.tmp && mv $@.tmp $@
 
 $(O)/obj/gen/%.o: $(O)/gen/%.c $(PROTO_H)
 	@mkdir -p $(dir $@)
@@ -159,7 +167,7 @@ $(O)/examples/%: examples/%.c $(SHLIB)
 
 # ---------------------------------------------------------------- tests
 # Tests link the static library so they can reach internal (mesos__) code.
-$(O)/obj/tests/%.o: tests/%.c $(PROTO_H) | $(O)/.dirs
+$(O)/obj/tests/%.o: tests/%.c $(PROTO_H) $(PROTO_REGISTRY) | $(O)/.dirs
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(CHECK_CFLAGS) -Itests -MMD -MP -c $< -o $@
 
