@@ -7,7 +7,7 @@ set -euo pipefail
 # Build: compiler, protobuf-c, llhttp sources, libuv, mbedtls, yajl, Check.
 build_pkgs=(
   build-essential pkg-config clang libclang-rt-14-dev
-  libprotobuf-c-dev protobuf-c-compiler protobuf-compiler
+  libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libprotobuf-dev
   node-llhttp libuv1-dev libmbedtls-dev libyajl-dev check libsubunit-dev
   libnl-3-dev libnl-route-3-dev
 )

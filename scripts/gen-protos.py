@@ -362,17 +362,19 @@ class Symbols:
 
 
 def reference(target, written, scope, symbols):
-    """The shortest name that protoc resolves to `target` inside `scope`."""
-    candidates = []
-    if written and not written.startswith("mesos."):
-        candidates.append(written)
+    """The name to write for `target` inside `scope`: the shortest suffix of
+    its full name that protoc resolves to it (a package-relative spelling
+    such as `v1.Request` is not used), else the full name, else the full
+    name with a leading dot."""
     parts = target.split(".")
     for k in range(len(parts) - 1, 0, -1):
-        candidates.append(".".join(parts[k:]))
-    candidates.append(target)
-    for c in sorted(set(candidates), key=lambda c: (c.count("."), c != written)):
+        c = ".".join(parts[k:])
+        if symbols.kinds.get(".".join(parts[:k + 1])) == "package":
+            break
         if symbols.lookup(c, scope) == target:
             return c
+    if symbols.lookup(target, scope) == target:
+        return target
     return "." + target
 
 
@@ -509,6 +511,9 @@ def emit_type(t, types, symbols, indent, out):
                 line += "  // " + note
             out.append(line)
         out.append("%s}" % indent)
+        return
+    if not t.fields and not t.children and t.full not in RESERVED:
+        out.append("%smessage %s {}" % (indent, t.simple))
         return
     out.append("%smessage %s {" % (indent, t.simple))
     inner = indent + "  "
