@@ -65,7 +65,7 @@ PROTO_C     := $(patsubst lib/proto/%.proto,$(O)/gen/proto/%.pb-c.c,$(PROTOS))
 PROTO_H     := $(PROTO_C:.c=.h)
 # Every message and enum descriptor of lib/proto/, as one generated table
 # (protoc-c emits no file descriptors to walk): see scripts/gen-proto-registry.sh.
-PROTO_REGISTRY := $(O)/gen/proto/registry.h
+PROTO_REGISTRY := $(O)/gen/proto/proto_registry.h
 LLHTTP_SRCS := $(LLHTTP_DIR)/api.c $(LLHTTP_DIR)/http.c $(LLHTTP_DIR)/llhttp.c
 
 LIB_OBJS := $(patsubst %.c,$(O)/obj/%.o,$(LIB_SRCS)) \
@@ -117,6 +117,8 @@ $(O)/gen/proto/%.pb-c.c $(O)/gen/proto/%.pb-c.h: lib/proto/%.proto $(PROTOS)
 
 $(PROTO_REGISTRY): $(PROTO_H) scripts/gen-proto-registry.sh
 	scripts/gen-proto-registry.sh $(O)/gen/proto $(PROTO_H) > $@.tmp && mv $@.tmp $@
+
+$(O)/obj/lib/codec/registry.o: $(PROTO_REGISTRY)
 
 $(O)/obj/gen/%.o: $(O)/gen/%.c $(PROTO_H)
 	@mkdir -p $(dir $@)
@@ -176,6 +178,25 @@ $(O)/tests/%: $(O)/obj/tests/%.o $(TEST_SUPPORT_OBJS) $(STLIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $< $(TEST_SUPPORT_OBJS) $(STLIB) $(CHECK_LIBS) $(DEP_LIBS)
 
 tests: $(TESTS) $(DAEMONS) $(EXAMPLES)
+
+# The codec's unit tests also use a test-only .proto (every field type and
+# label) from tests/data/codec/, compiled here and linked into them only.
+CODEC_TEST_PROTO := tests/data/codec/codec_test.proto
+CODEC_TEST_PB_H  := $(O)/gen/tests/codec/codec_test.pb-c.h
+CODEC_TEST_PB_O  := $(O)/obj/gen/tests/codec/codec_test.pb-c.o
+CODEC_TESTS      := $(filter $(O)/tests/unit/codec/%,$(TESTS))
+
+$(O)/gen/tests/codec/codec_test.pb-c.c $(CODEC_TEST_PB_H): $(CODEC_TEST_PROTO)
+	@mkdir -p $(O)/gen/tests/codec
+	$(PROTOC_C) --proto_path=tests/data/codec --c_out=$(O)/gen/tests/codec $<
+
+$(patsubst $(O)/%,$(O)/obj/%.o,$(CODEC_TESTS)): $(CODEC_TEST_PB_H)
+
+$(CODEC_TESTS): $(O)/tests/unit/codec/%: $(O)/obj/tests/unit/codec/%.o $(CODEC_TEST_PB_O) \
+                $(TEST_SUPPORT_OBJS) $(STLIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(CODEC_TEST_PB_O) $(TEST_SUPPORT_OBJS) $(STLIB) \
+	  $(CHECK_LIBS) $(DEP_LIBS)
 
 # Fuzz targets: the same LLVMFuzzerTestOneInput is linked twice, once with a
 # standalone driver that replays the corpus (part of `make test`), once with

@@ -28,11 +28,11 @@ for h in "$@"; do
 done
 echo
 echo "static const ProtobufCMessageDescriptor *const mesos__proto_registry_messages[] = {"
-sed -n 's/^extern const ProtobufCMessageDescriptor \([A-Za-z0-9_]*\);$/  \&\1,/p' "$@"
+sed -n 's/^extern const ProtobufCMessageDescriptor  *\([A-Za-z0-9_]*\);$/  \&\1,/p' "$@"
 echo "};"
 echo
 echo "static const ProtobufCEnumDescriptor *const mesos__proto_registry_enums[] = {"
-sed -n 's/^extern const ProtobufCEnumDescriptor \([A-Za-z0-9_]*\);$/  \&\1,/p' "$@"
+sed -n 's/^extern const ProtobufCEnumDescriptor  *\([A-Za-z0-9_]*\);$/  \&\1,/p' "$@"
 echo "};"
 echo
 echo "#define MESOS__PROTO_REGISTRY_N_MESSAGES \\"
