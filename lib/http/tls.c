@@ -61,6 +61,11 @@
  * server flight with a long certificate chain stays well under 64 KiB. */
 #define OUT_SLACK ((size_t)64 << 10)
 
+/* A drained buffer bigger than this is freed rather than kept: one large
+ * response must not pin megabytes for the rest of a keep-alive connection,
+ * while typical traffic (a few records) keeps reusing its memory. */
+#define KEEP_DRAINED_CAP ((size_t)256 << 10)
+
 /* mbedtls_ssl_read() may return 0 for empty records; a peer sending only
  * empty records must not spin us, so one read call looks at this many at
  * most before reporting "need more input" (mbedtls itself also caps runs of
@@ -225,9 +230,7 @@ static mesos_status fail_mbed(mesos__tls *t, int ret, const char *during) {
       if (*p == '\n') *p = (p[1] ? ';' : '\0');
     return set_failed(t, MESOS_ETLS, "%s: peer certificate rejected: %s", during, info);
   }
-  if (ret == MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE ||
-      (ret == MBEDTLS_ERR_SSL_BAD_HS_CERTIFICATE && t->cfg->is_server &&
-       mbedtls_ssl_get_peer_cert(&t->ssl) == NULL)) {
+  if (ret == MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE) {
     /* mbedtls 2.28 fails here without telling the client, which would then
      * wait for our Finished; TLS 1.2 says handshake_failure (as OpenSSL). */
     mbedtls_ssl_send_alert_message(&t->ssl, MBEDTLS_SSL_ALERT_LEVEL_FATAL,
@@ -249,6 +252,15 @@ static mesos_status fail_mbed(mesos__tls *t, int ret, const char *during) {
 }
 
 /* ------------------------------------------------------------------ buffers */
+
+/* Empties a fully consumed buffer. */
+static void reset_drained(mesos__buf *b, size_t *off) {
+  if (b->cap > KEEP_DRAINED_CAP)
+    mesos__buf_free(b);
+  else
+    mesos__buf_clear(b);
+  *off = 0;
+}
 
 static void compact(mesos__buf *b, size_t *off) {
   if (*off == 0) return;
@@ -289,10 +301,7 @@ static int bio_recv(void *ctx, unsigned char *buf, size_t len) {
   if (n > INT_MAX) n = INT_MAX;
   memcpy(buf, t->in.data + t->in_off, n);
   t->in_off += n;
-  if (t->in_off == t->in.len) {
-    mesos__buf_clear(&t->in);
-    t->in_off = 0;
-  }
+  if (t->in_off == t->in.len) reset_drained(&t->in, &t->in_off);
   return (int)n;
 }
 
@@ -773,8 +782,7 @@ const char *mesos__tls_out(mesos__tls *t, size_t *len) {
 void mesos__tls_consume_out(mesos__tls *t, size_t n) {
   size_t avail = t->out.len - t->out_off;
   if (n >= avail) {
-    mesos__buf_clear(&t->out);
-    t->out_off = 0;
+    reset_drained(&t->out, &t->out_off);
     return;
   }
   t->out_off += n;
