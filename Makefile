@@ -253,6 +253,7 @@ install: lib
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
 	  pkgconfig/libmesos-core.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/libmesos-core.pc
 	for f in man/*.3; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(PREFIX)/share/man/man3/; done; true
+	scripts/install-man-aliases.sh $(DESTDIR)$(PREFIX)/share/man/man3 $(wildcard man/*.3)
 	for f in man/*.8; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(PREFIX)/share/man/man8/; done; true
 	for d in $(DAEMONS); do [ -e "$$d" ] && install -m 755 $$d $(DESTDIR)$(PREFIX)/sbin/; done; true
 
