@@ -177,8 +177,21 @@ START_TEST(test_tls__sessions_handshake_and_exchange_data_both_ways) {
   mesos__tls_config *scfg = server_cfg("server", NULL, 0);
   mesos__tls_config *ccfg = client_cfg(NULL, "ca.crt", 1);
   peer cli, srv;
-  connect_pair(&cli, &srv, ccfg, scfg, "localhost");
+  peer_init(&srv, scfg, NULL);
+  peer_init(&cli, ccfg, "localhost");
+  /* The client's first flight is ready at once: a ClientHello record. */
+  size_t hello_len;
+  const char *hello = mesos__tls_out(cli.t, &hello_len);
+  ck_assert_ptr_nonnull(hello);
+  ck_assert_uint_gt(hello_len, 5);
+  ck_assert_int_eq(hello[0], 0x16); /* handshake record */
+  ck_assert_int_eq(mesos__tls_handshake(srv.t, NULL), MESOS_EAGAIN);
+  ck_assert_ptr_null(mesos__tls_version(cli.t));
+  ck_assert_ptr_null(mesos__tls_out(srv.t, &hello_len));
+  ck_assert_uint_eq(hello_len, 0);
+  pump(&cli, &srv, SIZE_MAX);
   ck_assert_msg(cli.st == 0 && srv.st == 0, "client: %s; server: %s", errmsg(&cli), errmsg(&srv));
+  ck_assert_int_eq(mesos__tls_handshake(cli.t, NULL), MESOS_OK);
   ck_assert_int_eq(mesos__tls_handshake_done(cli.t), 1);
   ck_assert_int_eq(mesos__tls_handshake_done(srv.t), 1);
   ck_assert_str_eq(mesos__tls_version(cli.t), "TLSv1.2");
@@ -485,6 +498,32 @@ START_TEST(test_tls__client_without_verification_accepts_any_server_and_reports_
   connect_pair(&cli, &srv, ccfg, scfg, NULL);
   ck_assert_msg(cli.st == 0 && mesos__tls_handshake_done(cli.t), "%s", errmsg(&cli));
   ck_assert_ptr_null(mesos__tls_peer_cn(cli.t));
+  peer_free(&cli);
+  peer_free(&srv);
+  mesos__tls_config_unref(ccfg);
+  mesos__tls_config_unref(scfg);
+}
+END_TEST
+
+START_TEST(test_tls__verifying_client_without_ca_file_trusts_only_the_system_bundle) {
+  mesos__tls_config_options o = {0};
+  o.verify_peer = 1;
+  mesos__tls_config *ccfg = NULL;
+  mesos_error *err = NULL;
+  mesos_status st = mesos__tls_config_new(&ccfg, &o, &err);
+  if (access("/etc/ssl/certs/ca-certificates.crt", R_OK) != 0) {
+    /* No system bundle: the config says so instead of trusting nothing. */
+    ck_assert_int_eq(st, MESOS_EINVAL);
+    ck_assert_contains(mesos_error_message(err), "system CA bundle");
+    mesos_error_free(err);
+    return;
+  }
+  ck_assert_mesos_ok(st, &err);
+  mesos__tls_config *scfg = server_cfg("server", NULL, 0);
+  peer cli, srv;
+  connect_pair(&cli, &srv, ccfg, scfg, "localhost");
+  ck_assert_int_eq(cli.st, MESOS_ETLS); /* our test CA is not a public root */
+  ck_assert_contains(errmsg(&cli), "not correctly signed by the trusted CA");
   peer_free(&cli);
   peer_free(&srv);
   mesos__tls_config_unref(ccfg);
@@ -840,7 +879,7 @@ static int connect_retry(int port, int timeout_ms) {
 
 /* Our client against `openssl s_server -www`: GET / and read the page
  * until the server's close_notify. */
-static void client_against_s_server(int require_client_cert) {
+static void client_against_s_server(int require_client_cert, int present_cert) {
   int port = mesos_test_free_port();
   ck_assert_int_gt(port, 0);
   char accept_arg[32];
@@ -870,7 +909,7 @@ static void client_against_s_server(int require_client_cert) {
   spawn(argv, &in_fd, &out_fd);
   text log = {.len = 0};
 
-  mesos__tls_config *ccfg = client_cfg(require_client_cert ? "client" : NULL, "ca.crt", 1);
+  mesos__tls_config *ccfg = client_cfg(present_cert ? "client" : NULL, "ca.crt", 1);
   peer cli;
   peer_init(&cli, ccfg, "localhost");
   int fd = connect_retry(port, 10000);
@@ -887,6 +926,14 @@ static void client_against_s_server(int require_client_cert) {
   text_read(&log, out_fd);
   cli.rx = realloc(cli.rx, cli.rx_len + 1);
   cli.rx[cli.rx_len] = '\0';
+  if (require_client_cert && !present_cert) {
+    /* OpenSSL refuses us with an alert; we report it, nothing else. */
+    ck_assert_msg(cli.st == MESOS_ETLS, "got %s: %s; s_server: %s", mesos_status_name(cli.st),
+                  errmsg(&cli), log.buf);
+    ck_assert_contains(errmsg(&cli), "fatal alert");
+    ck_assert_uint_eq(cli.rx_len, 0);
+    goto done;
+  }
   ck_assert_msg(mesos__tls_handshake_done(cli.t), "handshake: %s; s_server: %s", errmsg(&cli),
                 log.buf);
   ck_assert_msg(strstr(cli.rx, "HTTP/1.0 200 ok") != NULL, "got \"%.200s\"; s_server: %s",
@@ -896,6 +943,7 @@ static void client_against_s_server(int require_client_cert) {
   ck_assert_msg(cli.st == MESOS_ECLOSED, "expected close_notify, got %s: %s",
                 mesos_status_name(cli.st), errmsg(&cli));
   ck_assert_str_eq(mesos__tls_peer_cn(cli.t), "localhost");
+done:
   close(fd);
   close(in_fd);
   close(out_fd);
@@ -903,11 +951,16 @@ static void client_against_s_server(int require_client_cert) {
   mesos__tls_config_unref(ccfg);
 }
 
-START_TEST(test_tls__our_client_talks_to_openssl_s_server) { client_against_s_server(0); }
+START_TEST(test_tls__our_client_talks_to_openssl_s_server) { client_against_s_server(0, 0); }
 END_TEST
 
 START_TEST(test_tls__our_client_presents_its_certificate_to_openssl_s_server) {
-  client_against_s_server(1);
+  client_against_s_server(1, 1);
+}
+END_TEST
+
+START_TEST(test_tls__openssl_s_server_refusal_of_our_client_is_reported) {
+  client_against_s_server(1, 0);
 }
 END_TEST
 
@@ -1068,6 +1121,7 @@ static Suite *make_suite(void) {
   tcase_add_test(tc, test_tls__client_refuses_a_server_certificate_from_an_untrusted_ca);
   tcase_add_test(tc, test_tls__numeric_server_names_are_matched_against_ip_address_entries);
   tcase_add_test(tc, test_tls__client_without_verification_accepts_any_server_and_reports_no_cn);
+  tcase_add_test(tc, test_tls__verifying_client_without_ca_file_trusts_only_the_system_bundle);
   tcase_add_test(tc, test_tls__plaintext_http_to_a_tls_server_fails_with_a_clear_error);
   tcase_add_test(tc, test_tls__random_garbage_to_either_side_fails_without_crashing);
   tcase_add_test(tc, test_tls__a_tampered_record_is_rejected);
@@ -1082,6 +1136,7 @@ static Suite *make_suite(void) {
   tcase_set_timeout(real, 60);
   tcase_add_test(real, test_tls__our_client_talks_to_openssl_s_server);
   tcase_add_test(real, test_tls__our_client_presents_its_certificate_to_openssl_s_server);
+  tcase_add_test(real, test_tls__openssl_s_server_refusal_of_our_client_is_reported);
   tcase_add_test(real, test_tls__openssl_s_client_talks_to_our_echo_server);
   tcase_add_test(real, test_tls__openssl_s_client_with_a_certificate_passes_required_verification);
   tcase_add_test(real, test_tls__openssl_s_client_without_a_certificate_is_refused);
