@@ -5,10 +5,12 @@
 #    gcc -std=c11 -pedantic -Wall -Wextra -Werror (plus -Wstrict-prototypes,
 #    so `f()` never sneaks in, and -Wundef), with g++ -std=c++11 -pedantic
 #    -Wall -Wextra -Werror, and the same with clang/clang++ when installed;
-#  - each header has an include guard named after its path
-#    (include/mesos/sys/foo.h: MESOS_SYS_FOO_H);
+#  - each header opens with an include guard MESOS_..._H (the headers'
+#    own convention: include/mesos/sys/foo.h -> MESOS_SYS_FOO_H), and no
+#    two headers share one;
 #  - no header includes a dependency's header (libuv, mbedtls, yajl,
-#    protobuf-c, llhttp stay inside the library) or an internal one;
+#    protobuf-c, llhttp stay inside the library), and every "quoted"
+#    include resolves to a file under include/mesos;
 #  - mesos.h includes (directly or not) every other top-level header;
 #    include/mesos/sys/ (backend vtables) is deliberately left out of it,
 #    as libgit2 keeps git2/sys/ out of git2.h;
@@ -52,18 +54,38 @@ done
 # ------------------------------------------------------------ guards
 for h in $headers; do
   want=$(echo "$h" | tr 'a-z/.' 'A-Z__')
-  # The first two directives must be the guard.
-  got=$(grep -E '^[[:space:]]*#' "include/$h" | head -2 | tr -s ' \t' ' ' | tr '\n' '|')
-  if [ "$got" != "#ifndef $want|#define $want|" ]; then
-    problem "include/$h must start with '#ifndef $want' '#define $want' (found: $got)"
+  # The first two directives must be the guard: #ifndef MESOS_..._H and
+  # #define of the same name.
+  read -r d1 g1 d2 g2 < <(grep -E '^[[:space:]]*#' "include/$h" | head -2 |
+    sed -E 's/^[[:space:]]*#[[:space:]]*/#/' | awk '{printf "%s %s ", $1, $2}')
+  if [ "${d1:-}" != "#ifndef" ] || [ "${d2:-}" != "#define" ] || [ "${g1:-}" != "${g2:-}" ] ||
+     [[ ! ${g1:-} =~ ^MESOS_[A-Z0-9_]+_H$ ]]; then
+    problem "include/$h must start with an include guard such as '#ifndef $want' '#define $want'"
+  else
+    echo "$g1 $h" >> "$TMP/guards"
   fi
 done
+touch "$TMP/guards"
+while read -r g; do
+  problem "include guard $g is used by several headers: $(awk -v g="$g" '$1 == g {print $2}' "$TMP/guards" | tr '\n' ' ')"
+done < <(cut -d' ' -f1 "$TMP/guards" | sort | uniq -d)
 
 # ------------------------------------------------------------ includes
+# "x.h" must resolve to a file under include/mesos; <...> must not be one
+# of the libraries the library hides.
 for h in $headers; do
+  dir=$(dirname "include/$h")
+  while IFS=: read -r n q; do
+    target=$(realpath -m "$dir/$q")
+    case $target in
+      "$ROOT"/include/mesos/*) [ -f "$target" ] || problem "include/$h:$n includes \"$q\", which does not exist" ;;
+      *) problem "include/$h:$n includes \"$q\", which is not a public header" ;;
+    esac
+  done < <(grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' "include/$h" |
+    sed -E 's/^([0-9]+):[^"]*"([^"]+)".*/\1:\2/')
   while IFS= read -r line; do
-    problem "include/$h includes a non-public header: $line"
-  done < <(grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"]((uv|uv/|mbedtls/|psa/|yajl/|protobuf-c/|llhttp|check|netlink/|base/|loop/|http/|codec/|proto/)|\.\./)' "include/$h")
+    problem "include/$h includes a dependency's header (the library hides them): $line"
+  done < <(grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]*<(uv\.h|uv/|mbedtls/|psa/|yajl/|protobuf-c/|llhttp|check\.h|netlink/)' "include/$h")
 done
 
 # ------------------------------------------------------------ mesos.h
