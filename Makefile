@@ -94,7 +94,7 @@ BENCH_SRCS   := $(sort $(wildcard tests/bench/*.c))
 BENCHES      := $(patsubst tests/bench/%.c,$(O)/bench/%,$(BENCH_SRCS))
 
 .PHONY: all lib daemons examples tests check test test-san deps clean install \
-        bench fuzz demo abi-dump print-%
+        bench fuzz fuzz-smoke demo abi-dump print-%
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -221,6 +221,7 @@ check: deps
 	$(MAKE) test
 	$(MAKE) O=build/san LIBOUT=build/san/lib SAN=1 OPT=-O1 all
 	$(MAKE) O=build/san LIBOUT=build/san/lib SAN=1 OPT=-O1 test-run
+	$(MAKE) fuzz-smoke
 	scripts/summary.sh $(O)/test-results build/san/test-results
 
 test: all
@@ -234,6 +235,11 @@ bench: all
 
 fuzz: deps
 	@O=$(O) scripts/fuzz.sh
+
+# A bounded libFuzzer run of every target, part of `make check`.
+FUZZ_SMOKE_SECONDS ?= 20
+fuzz-smoke:
+	@O=$(O) FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS) scripts/fuzz.sh
 
 demo: all
 	@O=$(O) scripts/demo.sh
