@@ -14,5 +14,6 @@
 #include "memory.h"
 #include "log.h"
 #include "loop.h"
+#include "codec.h"
 
 #endif /* MESOS_MESOS_H */

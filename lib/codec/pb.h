@@ -1,0 +1,68 @@
+/* Protobuf helpers over protobuf-c: pack and unpack with our allocator,
+ * our errors and our limits.  Every message the codec hands out (from
+ * mesos__pb_unpack or mesos__json_decode) is freed with mesos__pb_free (or
+ * protobuf_c_message_free_unpacked(msg, &mesos__pb_allocator)). */
+#ifndef MESOS_CODEC_PB_H
+#define MESOS_CODEC_PB_H
+
+#include <protobuf-c/protobuf-c.h>
+#include <stdbool.h>
+
+#include "base/buf.h"
+#include "mesos/error.h"
+
+/* Nesting limit for messages decoded from the network (JSON or protobuf).
+ * Mesos messages nest less than 20 deep (Event > Offer > Resource > DiskInfo
+ * > Source > Mount ...); recursive types (ContainerID.parent) are the only
+ * way to go deeper, and 64 leaves room for long nested-container chains
+ * while keeping protobuf-c's recursive unpack and free far from the stack's
+ * end.  Not switchable off: callers may only lower it. */
+#define MESOS__PB_MAX_DEPTH 64
+
+/* Largest message we decode by default: 64 MiB.  A whole GET_STATE of a big
+ * cluster fits; anything larger from a peer is an attack or a bug. */
+#define MESOS__PB_MAX_SIZE ((size_t)64 << 20)
+
+/* Routes protobuf-c's allocations through mesos__malloc/mesos__free. */
+extern ProtobufCAllocator mesos__pb_allocator;
+
+/* Frees a message allocated by the codec (or by protobuf-c with
+ * mesos__pb_allocator).  NULL is accepted. */
+void mesos__pb_free(void *msg);
+
+/* Decodes `len` bytes of binary protobuf into a new message of type `desc`.
+ * Limits: len <= max_size (0 = MESOS__PB_MAX_SIZE), nesting <= max_depth
+ * (0 = MESOS__PB_MAX_DEPTH, larger values are clamped to it).  Unknown
+ * fields are kept (protobuf-c stores them).  Errors: MESOS_EINVAL (malformed,
+ * missing required fields), MESOS_ELIMIT, MESOS_ENOMEM.  *out is set only on
+ * success. */
+mesos_status mesos__pb_unpack(const ProtobufCMessageDescriptor *desc, const uint8_t *data,
+                              size_t len, size_t max_size, unsigned max_depth,
+                              ProtobufCMessage **out, mesos_error **err);
+
+/* Checks, without allocating, that `data` is well-framed protobuf whose
+ * message-typed fields nest at most `max_depth` deep.  mesos__pb_unpack
+ * runs it first, because protobuf-c's unpack recurses without a limit. */
+mesos_status mesos__pb_check_depth(const ProtobufCMessageDescriptor *desc, const uint8_t *data,
+                                   size_t len, unsigned max_depth, mesos_error **err);
+
+/* Appends the binary encoding of `msg` to `b` (bounded by b->max: ELIMIT),
+ * packing straight into the buffer's memory. */
+mesos_status mesos__pb_pack_buf(const ProtobufCMessage *msg, mesos__buf *b, mesos_error **err);
+
+/* Packs `msg` into a new buffer (*out, free with mesos__free) of *out_len
+ * bytes; max_size 0 means MESOS__PB_MAX_SIZE.  A message that packs to zero
+ * bytes gives a valid 1-byte allocation and *out_len 0. */
+mesos_status mesos__pb_pack(const ProtobufCMessage *msg, size_t max_size, uint8_t **out,
+                            size_t *out_len, mesos_error **err);
+
+/* True when `f` is the repeated entry field protoc generates for a
+ * `map<K, V>` field: protobuf-c keeps no map flag, so we recognise the
+ * shape protoc always produces (a nested message named <CamelField>Entry
+ * holding exactly key = 1 and value = 2). */
+bool mesos__pb_is_map_field(const ProtobufCFieldDescriptor *f);
+
+/* Size in bytes of one element of a repeated field of `type`. */
+size_t mesos__pb_type_size(ProtobufCType type);
+
+#endif
