@@ -15,5 +15,7 @@
 #include "log.h"
 #include "loop.h"
 #include "codec.h"
+#include "resources.h"
+#include "master.h"
 
 #endif /* MESOS_MESOS_H */

@@ -1,0 +1,338 @@
+/*
+ * The master object: configuration (flags or options), the HTTP listener and
+ * its routes, the classic endpoints, and the framework table.
+ *
+ * Scope today: the scheduler API's framework lifecycle (SUBSCRIBE with the
+ * event stream and heartbeats, failover, TEARDOWN, RECONCILE, and the calls
+ * that need agents answered as Mesos answers them while no agent is
+ * registered).  Agents, offers, the allocator and the registry plug in here
+ * next; see README "Status".
+ */
+#include "master/master_int.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "base/alloc.h"
+#include "base/error.h"
+#include "base/log.h"
+#include "base/units.h"
+#include "base/uuid.h"
+#include "codec/pb.h"
+#include "mesos/version.h"
+
+/* The Mesos API level we report in /version and MasterInfo.version: tools
+ * enable features by it, so it must be a Mesos release we really speak. */
+#define MASTER_API_VERSION "1.0.0"
+
+/* Flags mesos-master accepts, with Mesos's names, defaults and aliases.
+ * Flags we accept for compatibility but do not act on yet are marked
+ * "(not yet implemented)" in their help and warned about when set. */
+static const mesos__flag_def master_flags[] = {
+  {"ip", MESOS__FLAG_STRING, "0.0.0.0", "IP address to listen on", NULL, NULL},
+  {"port", MESOS__FLAG_INT, "5050", "Port to listen on", NULL, NULL},
+  {"hostname", MESOS__FLAG_STRING, NULL, "Hostname announced in MasterInfo (default: the host's name)", NULL, NULL},
+  {"advertise_ip", MESOS__FLAG_STRING, NULL, "IP published to others (not yet implemented)", NULL, NULL},
+  {"advertise_port", MESOS__FLAG_INT, NULL, "Port published to others (not yet implemented)", NULL, NULL},
+  {"work_dir", MESOS__FLAG_STRING, NULL, "Directory for the registry", NULL, NULL},
+  {"registry", MESOS__FLAG_STRING, NULL,
+   "Registry persistence: in_memory, or replicated_log (a durable log in --work_dir; "
+   "the default when --work_dir is set)", NULL, "in_memory|replicated_log"},
+  {"cluster", MESOS__FLAG_STRING, NULL, "Human readable cluster name", NULL, NULL},
+  {"roles", MESOS__FLAG_STRING, NULL, "Comma-separated whitelist of roles (not yet implemented)", NULL, NULL},
+  {"weights", MESOS__FLAG_STRING, NULL, "role=weight,... (not yet implemented)", NULL, NULL},
+  {"offer_timeout", MESOS__FLAG_DURATION, NULL, "Rescind offers after this long (not yet implemented)", NULL, NULL},
+  {"allocation_interval", MESOS__FLAG_DURATION, "1secs", "Batch allocation period (not yet implemented)", NULL, NULL},
+  {"framework_sorter", MESOS__FLAG_STRING, "drf", "Sorter among frameworks of a role", NULL, "drf"},
+  {"role_sorter", MESOS__FLAG_STRING, "drf", "Sorter among roles", "user_sorter", "drf"},
+  {"agent_ping_timeout", MESOS__FLAG_DURATION, "15secs", "Agent ping reply timeout (not yet implemented)", "slave_ping_timeout", NULL},
+  {"max_agent_ping_timeouts", MESOS__FLAG_INT, "5", "Missed pings before an agent is unreachable (not yet implemented)", "max_slave_ping_timeouts", NULL},
+  {"agent_reregister_timeout", MESOS__FLAG_DURATION, "10mins", "Agent re-registration window after failover (not yet implemented)", "slave_reregister_timeout", NULL},
+  {"http_heartbeat_interval", MESOS__FLAG_DURATION, "15secs",
+   "Period of HEARTBEAT events on scheduler streams (libmesos-core; Mesos fixes it at 15secs)", NULL, NULL},
+  {"root_submissions", MESOS__FLAG_BOOL, "true", "Allow frameworks to run tasks as root", NULL, NULL},
+  {"logging_level", MESOS__FLAG_STRING, "INFO", "Log level: ERROR, WARNING, INFO, DEBUG or TRACE", NULL, NULL},
+  {"quiet", MESOS__FLAG_BOOL, "false", "Log nothing to stderr", NULL, NULL},
+  {"help", MESOS__FLAG_BOOL, "false", "Print this help and exit", NULL, NULL},
+  {"version", MESOS__FLAG_BOOL, "false", "Print the version and exit", NULL, NULL},
+};
+#define NMASTER_FLAGS (sizeof master_flags / sizeof master_flags[0])
+
+double mesos__master_now(void) {
+  struct timeval tv;
+  gettimeofday(&tv, NULL);
+  return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+void mesos__respond_text(mesos__http_request *req, int status, const char *text) {
+  mesos__http_headers h;
+  mesos__http_headers_init(&h);
+  mesos__http_headers_set(&h, "Content-Type", "text/plain; charset=utf-8");
+  mesos__http_respond(req, status, &h, text, strlen(text));
+  mesos__http_headers_free(&h);
+}
+
+/* ------------------------------------------------------------ flags API */
+
+MESOS_EXTERN(mesos_status) mesos_master_flags_parse(mesos_master_flags **out, int argc,
+                                                    char *const *argv, char *const *envp,
+                                                    mesos_error **err) {
+  if (out == NULL) return mesos__err(err, MESOS_EINVAL, "mesos_master_flags_parse: out is NULL");
+  mesos_master_flags *f = MESOS__NEW(mesos_master_flags);
+  if (f == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
+  mesos_status st = mesos__flags_parse(&f->f, master_flags, NMASTER_FLAGS, argc, argv, envp, err);
+  if (st != MESOS_OK) {
+    mesos__free(f);
+    return st;
+  }
+  *out = f;
+  return MESOS_OK;
+}
+
+MESOS_EXTERN(void) mesos_master_flags_free(mesos_master_flags *flags) {
+  if (flags == NULL) return;
+  mesos__flags_free(flags->f);
+  mesos__free(flags);
+}
+
+MESOS_EXTERN(int) mesos_master_flags_bool(const mesos_master_flags *flags, const char *name) {
+  return flags && name && mesos__flags_bool(flags->f, name) ? 1 : 0;
+}
+
+MESOS_EXTERN(const char *) mesos_master_flags_get(const mesos_master_flags *flags,
+                                                  const char *name) {
+  return flags && name ? mesos__flags_get(flags->f, name) : NULL;
+}
+
+MESOS_EXTERN(mesos_status) mesos_master_flags_usage(const char *program, char **out,
+                                                    mesos_error **err) {
+  if (out == NULL) return mesos__err(err, MESOS_EINVAL, "mesos_master_flags_usage: out is NULL");
+  mesos__buf b = MESOS__BUF_INIT(1 << 20);
+  mesos_status st = mesos__flags_usage(master_flags, NMASTER_FLAGS,
+                                       program ? program : "mesos-master", &b);
+  if (st != MESOS_OK) {
+    mesos__buf_free(&b);
+    return mesos__err(err, st, "usage: %s", mesos_status_str(st));
+  }
+  *out = mesos__buf_detach(&b, NULL);
+  return *out ? MESOS_OK : mesos__err(err, MESOS_ENOMEM, "out of memory");
+}
+
+MESOS_EXTERN(mesos_status) mesos_master_options_init(mesos_master_options *opts,
+                                                     uint32_t version) {
+  if (opts == NULL) return MESOS_EINVAL;
+  if (version != MESOS_MASTER_OPTIONS_VERSION) return MESOS_EVERSION;
+  mesos_master_options d = MESOS_MASTER_OPTIONS_INIT;
+  *opts = d;
+  return MESOS_OK;
+}
+
+/* Renders an options struct as the equivalent command line, so a master
+ * built from options and one built from flags share one configuration path
+ * (and /flags shows the same thing for both). */
+static mesos_status options_to_flags(const mesos_master_options *o, mesos__flags **out,
+                                     mesos_error **err) {
+  char bufs[8][512];
+  char *argv[10];
+  int argc = 0;
+  argv[argc++] = "mesos-master";
+#define ADD(fmt, ...)                                                     \
+  do {                                                                    \
+    snprintf(bufs[argc - 1], sizeof bufs[0], fmt, __VA_ARGS__);           \
+    argv[argc] = bufs[argc - 1];                                          \
+    argc++;                                                               \
+  } while (0)
+  if (o->ip) ADD("--ip=%s", o->ip);
+  ADD("--port=%u", (unsigned)o->port);
+  if (o->hostname) ADD("--hostname=%s", o->hostname);
+  if (o->work_dir) ADD("--work_dir=%s", o->work_dir);
+  if (o->registry) ADD("--registry=%s", o->registry);
+  if (o->cluster) ADD("--cluster=%s", o->cluster);
+  if (o->heartbeat_interval_ms) {
+    char d[64];
+    mesos__format_duration(o->heartbeat_interval_ms * MESOS__NS_PER_MS, d, sizeof d);
+    ADD("--http_heartbeat_interval=%s", d);
+  }
+#undef ADD
+  return mesos__flags_parse(out, master_flags, NMASTER_FLAGS, argc, argv, NULL, err);
+}
+
+static const char *const not_yet[] = {"advertise_ip",       "advertise_port",
+                                      "roles",              "weights",
+                                      "offer_timeout",      "allocation_interval",
+                                      "agent_ping_timeout", "max_agent_ping_timeouts",
+                                      "agent_reregister_timeout"};
+
+/* ------------------------------------------------------------ endpoints */
+
+static void version_handler(mesos__http_request *req, void *ud) {
+  (void)ud;
+  char body[256];
+  int n = snprintf(body, sizeof body,
+                   "{\"version\":\"%s\",\"build_date\":\"%s %s\",\"build_time\":0,"
+                   "\"build_user\":\"libmesos-core\",\"libmesos_core_version\":\"%s\"}",
+                   MASTER_API_VERSION, __DATE__, __TIME__, mesos_version_string());
+  mesos__http_headers h;
+  mesos__http_headers_init(&h);
+  mesos__http_headers_set(&h, "Content-Type", "application/json");
+  mesos__http_respond(req, 200, &h, body, (size_t)n);
+  mesos__http_headers_free(&h);
+}
+
+static void health_handler(mesos__http_request *req, void *ud) {
+  (void)ud;
+  mesos__http_respond(req, 200, NULL, "", 0);
+}
+
+/* ------------------------------------------------------------ lifecycle */
+
+static mesos_status master_setup_info(mesos_master *m, mesos_error **err) {
+  const char *host = mesos__flags_get(m->flags, "hostname");
+  if (host) {
+    snprintf(m->hostname, sizeof m->hostname, "%s", host);
+  } else if (gethostname(m->hostname, sizeof m->hostname) != 0) {
+    snprintf(m->hostname, sizeof m->hostname, "localhost");
+  }
+  m->hostname[sizeof m->hostname - 1] = '\0';
+  mesos__v1__master_info__init(&m->info);
+  mesos__v1__address__init(&m->address);
+  m->info.id = m->id;
+  struct in_addr a;
+  m->info.ip = inet_pton(AF_INET, m->ip, &a) == 1 ? a.s_addr : 0;
+  m->info.port = m->port;
+  m->info.hostname = m->hostname;
+  m->info.version = (char *)MASTER_API_VERSION;
+  m->address.hostname = m->hostname;
+  m->address.ip = m->ip;
+  m->address.port = (int32_t)m->port;
+  m->info.address = &m->address;
+  (void)err;
+  return MESOS_OK;
+}
+
+MESOS_EXTERN(mesos_status) mesos_master_new(mesos_master **out, mesos_loop *loop,
+                                            const mesos_master_options *opts,
+                                            const mesos_master_flags *flags, mesos_error **err) {
+  if (out == NULL || loop == NULL)
+    return mesos__err(err, MESOS_EINVAL, "mesos_master_new: out and loop are required");
+  if (opts && flags)
+    return mesos__err(err, MESOS_EINVAL, "mesos_master_new: pass options or flags, not both");
+  if (opts && opts->version != MESOS_MASTER_OPTIONS_VERSION)
+    return mesos__err(err, MESOS_EVERSION,
+                      "mesos_master_options: version %u not supported (this library: %u)",
+                      opts->version, MESOS_MASTER_OPTIONS_VERSION);
+  mesos_master *m = MESOS__NEW(mesos_master);
+  if (m == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
+  m->loop = loop;
+  mesos__map_init(&m->frameworks);
+  mesos__map_init(&m->removed);
+  mesos_status st;
+  if (flags) {
+    /* Copy by re-rendering is not needed: re-parse the same definitions
+     * from the flag values so the master owns its own set. */
+    size_t i = 0;
+    const char *name, *value;
+    char *argv[NMASTER_FLAGS + 1];
+    char *store[NMASTER_FLAGS];
+    int argc = 0;
+    argv[argc++] = "mesos-master";
+    st = MESOS_OK;
+    while (mesos__flags_at(flags->f, i, &name, &value)) {
+      i++;
+      if (!value || !mesos__flags_is_set(flags->f, name)) continue;
+      size_t len = strlen(name) + strlen(value) + 4;
+      store[argc - 1] = mesos__malloc(len);
+      if (store[argc - 1] == NULL) {
+        st = MESOS_ENOMEM;
+        break;
+      }
+      snprintf(store[argc - 1], len, "--%s=%s", name, value);
+      argv[argc] = store[argc - 1];
+      argc++;
+    }
+    if (st == MESOS_OK)
+      st = mesos__flags_parse(&m->flags, master_flags, NMASTER_FLAGS, argc, argv, NULL, err);
+    else
+      mesos__err(err, st, "out of memory");
+    for (int k = 1; k < argc; k++) mesos__free(store[k - 1]);
+  } else {
+    mesos_master_options d = MESOS_MASTER_OPTIONS_INIT;
+    st = options_to_flags(opts ? opts : &d, &m->flags, err);
+  }
+  if (st != MESOS_OK) {
+    mesos_master_free(m);
+    return st;
+  }
+  for (size_t i = 0; i < sizeof not_yet / sizeof not_yet[0]; i++)
+    if (mesos__flags_is_set(m->flags, not_yet[i]))
+      LOG_WARN("--%s is accepted for compatibility but has no effect yet", not_yet[i]);
+
+  int64_t port = mesos__flags_int(m->flags, "port");
+  if (port < 0 || port > 65535) {
+    mesos_master_free(m);
+    return mesos__err(err, MESOS_EINVAL, "--port: %lld is not a TCP port", (long long)port);
+  }
+  snprintf(m->ip, sizeof m->ip, "%s", mesos__flags_get(m->flags, "ip"));
+  m->heartbeat_ms = mesos__flags_duration_ns(m->flags, "http_heartbeat_interval") / MESOS__NS_PER_MS;
+  if (m->heartbeat_ms == 0) {
+    mesos_master_free(m);
+    return mesos__err(err, MESOS_EINVAL, "--http_heartbeat_interval must be positive");
+  }
+  st = mesos__uuid_random_str(m->id);
+  if (st != MESOS_OK) {
+    mesos_master_free(m);
+    return mesos__err(err, st, "cannot generate the master id");
+  }
+
+  char listen[128];
+  snprintf(listen, sizeof listen, strchr(m->ip, ':') ? "[%s]:%lld" : "%s:%lld", m->ip,
+           (long long)port);
+  mesos__http_server_options hopts;
+  memset(&hopts, 0, sizeof hopts);
+  hopts.listen = listen;
+  st = mesos__http_server_new(&m->http, loop, &hopts, err);
+  if (st != MESOS_OK) {
+    mesos_master_free(m);
+    return st;
+  }
+  m->port = mesos__http_server_port(m->http);
+  static const char *const sched_paths[] = {"/api/v1/scheduler", "/master/api/v1/scheduler"};
+  for (size_t i = 0; i < 2 && st == MESOS_OK; i++)
+    st = mesos__http_server_route(m->http, "POST", sched_paths[i], 0,
+                                  mesos__scheduler_api_handler, m);
+  static const char *const version_paths[] = {"/version", "/master/version"};
+  for (size_t i = 0; i < 2 && st == MESOS_OK; i++)
+    st = mesos__http_server_route(m->http, "GET", version_paths[i], 0, version_handler, m);
+  static const char *const health_paths[] = {"/health", "/master/health"};
+  for (size_t i = 0; i < 2 && st == MESOS_OK; i++)
+    st = mesos__http_server_route(m->http, "GET", health_paths[i], 0, health_handler, m);
+  if (st != MESOS_OK) {
+    mesos_master_free(m);
+    return mesos__err(err, st, "cannot register routes");
+  }
+  master_setup_info(m, err);
+  m->start_ms = mesos_loop_now_ms(loop);
+  m->start_time = mesos__master_now();
+  LOG_INFO("Master %s (%s) listening on %s:%u", m->id, m->hostname, m->ip, (unsigned)m->port);
+  *out = m;
+  return MESOS_OK;
+}
+
+MESOS_EXTERN(uint32_t) mesos_master_port(const mesos_master *master) { return master->port; }
+
+MESOS_EXTERN(const char *) mesos_master_id(const mesos_master *master) { return master->id; }
+
+MESOS_EXTERN(void) mesos_master_free(mesos_master *m) {
+  if (m == NULL) return;
+  size_t it = 0;
+  void *v;
+  while (mesos__map_next(&m->frameworks, &it, NULL, &v)) mesos__framework_free(v);
+  mesos__map_free(&m->frameworks);
+  mesos__map_free(&m->removed);
+  mesos__http_server_free(m->http);
+  mesos__flags_free(m->flags);
+  mesos__free(m);
+}

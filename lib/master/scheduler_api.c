@@ -1,0 +1,340 @@
+/*
+ * POST /api/v1/scheduler: transport checks in Mesos's order, decoding,
+ * validation, dispatch (spec/http-api.md sections 1.5 and 2).
+ */
+#include <ctype.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/error.h"
+#include "base/log.h"
+#include "codec/json.h"
+#include "codec/negotiate.h"
+#include "codec/pb.h"
+#include "master/master_int.h"
+
+#define ID_MAX 255 /* NAME_MAX: ids become directory names on agents */
+
+const char *mesos__validate_id(const char *id) {
+  if (id == NULL || id[0] == '\0') return "id must not be empty";
+  size_t len = strlen(id);
+  if (len > ID_MAX) return "id is longer than 255 bytes";
+  if (strcmp(id, ".") == 0 || strcmp(id, "..") == 0) return "id must not be '.' or '..'";
+  for (const unsigned char *p = (const unsigned char *)id; *p; p++) {
+    if (*p == '/' || *p == '\\') return "id must not contain '/' or '\\'";
+    if (iscntrl(*p)) return "id must not contain control characters";
+  }
+  return NULL;
+}
+
+const char *mesos__validate_role(const char *role) {
+  if (role == NULL || role[0] == '\0') return "role must not be empty";
+  if (strcmp(role, "*") == 0) return NULL;
+  size_t len = strlen(role);
+  if (role[0] == '/' || role[len - 1] == '/') return "role must not start or end with '/'";
+  if (strstr(role, "//")) return "role must not contain '//'";
+  const char *p = role;
+  while (*p) {
+    const char *slash = strchr(p, '/');
+    size_t n = slash ? (size_t)(slash - p) : strlen(p);
+    if ((n == 1 && (p[0] == '.' || p[0] == '*')) || (n == 2 && p[0] == '.' && p[1] == '.'))
+      return "role component must not be '.', '..' or '*'";
+    if (p[0] == '-') return "role component must not start with '-'";
+    for (size_t i = 0; i < n; i++) {
+      unsigned char c = (unsigned char)p[i];
+      if (isspace(c) || iscntrl(c)) return "role must not contain whitespace or control characters";
+    }
+    if (!slash) break;
+    p = slash + 1;
+  }
+  return NULL;
+}
+
+static bool has_capability(const Mesos__V1__FrameworkInfo *fi,
+                           Mesos__V1__FrameworkInfo__Capability__Type type) {
+  for (size_t i = 0; i < fi->n_capabilities; i++)
+    if (fi->capabilities[i]->has_type && fi->capabilities[i]->type == type) return true;
+  return false;
+}
+
+/* FrameworkInfo checks whose failure opens the stream with an ERROR event
+ * (spec 2.2).  Writes the reason into `why`. */
+static bool framework_info_valid(mesos_master *m, const Mesos__V1__FrameworkInfo *fi, char *why,
+                                 size_t cap) {
+  const char *r;
+  if (has_capability(fi, MESOS__V1__FRAMEWORK_INFO__CAPABILITY__TYPE__MULTI_ROLE)) {
+    /* A MULTI_ROLE framework leaves the legacy `role` unset (protobuf-c
+     * keeps the default's own pointer there when the field is absent). */
+    if (fi->role && fi->role != mesos__v1__framework_info__role__default_value) {
+      snprintf(why, cap, "'FrameworkInfo.role' must not be set when MULTI_ROLE is set");
+      return false;
+    }
+    for (size_t i = 0; i < fi->n_roles; i++) {
+      if ((r = mesos__validate_role(fi->roles[i])) != NULL) {
+        snprintf(why, cap, "Role '%s' is invalid: %s", fi->roles[i], r);
+        return false;
+      }
+      for (size_t k = 0; k < i; k++)
+        if (strcmp(fi->roles[k], fi->roles[i]) == 0) {
+          snprintf(why, cap, "'FrameworkInfo.roles' contains duplicate role '%s'", fi->roles[i]);
+          return false;
+        }
+    }
+  } else {
+    if (fi->n_roles > 0) {
+      snprintf(why, cap, "'FrameworkInfo.roles' must be empty when MULTI_ROLE is not set");
+      return false;
+    }
+    const char *role = fi->role ? fi->role : "*";
+    if ((r = mesos__validate_role(role)) != NULL) {
+      snprintf(why, cap, "Role '%s' is invalid: %s", role, r);
+      return false;
+    }
+  }
+  if (fi->id && fi->id->value && fi->id->value[0] && (r = mesos__validate_id(fi->id->value))) {
+    snprintf(why, cap, "'FrameworkInfo.id' is invalid: %s", r);
+    return false;
+  }
+  if (fi->has_failover_timeout && (!isfinite(fi->failover_timeout) || fi->failover_timeout < 0)) {
+    snprintf(why, cap, "Invalid 'FrameworkInfo.failover_timeout': %g", fi->failover_timeout);
+    return false;
+  }
+  if (fi->user && strcmp(fi->user, "root") == 0 &&
+      !mesos__flags_bool(m->flags, "root_submissions")) {
+    snprintf(why, cap, "User 'root' is not allowed to run frameworks without --root_submissions");
+    return false;
+  }
+  return true;
+}
+
+/* Call validation (spec 2.2): NULL when valid, else the reason. */
+static const char *call_invalid(const Mesos__V1__Scheduler__Call *c) {
+  if (!c->has_type) return "Expecting 'type' to be present";
+  if (c->type == MESOS__V1__SCHEDULER__CALL__TYPE__SUBSCRIBE) {
+    if (!c->subscribe) return "Expecting 'subscribe' to be present";
+    const Mesos__V1__FrameworkInfo *fi = c->subscribe->framework_info;
+    bool info_id = fi && fi->id && fi->id->value;
+    bool call_id = c->framework_id && c->framework_id->value;
+    if (info_id != call_id) return "'framework_id' differs from 'subscribe.framework_info.id'";
+    if (info_id && strcmp(fi->id->value, c->framework_id->value) != 0)
+      return "'framework_id' differs from 'subscribe.framework_info.id'";
+    return NULL;
+  }
+  if (!c->framework_id || !c->framework_id->value) return "Expecting 'framework_id' to be present";
+  switch (c->type) {
+    case MESOS__V1__SCHEDULER__CALL__TYPE__ACCEPT:
+      return c->accept ? NULL : "Expecting 'accept' to be present";
+    case MESOS__V1__SCHEDULER__CALL__TYPE__DECLINE:
+      return c->decline ? NULL : "Expecting 'decline' to be present";
+    case MESOS__V1__SCHEDULER__CALL__TYPE__ACCEPT_INVERSE_OFFERS:
+      return c->accept_inverse_offers ? NULL : "Expecting 'accept_inverse_offers' to be present";
+    case MESOS__V1__SCHEDULER__CALL__TYPE__DECLINE_INVERSE_OFFERS:
+      return c->decline_inverse_offers ? NULL : "Expecting 'decline_inverse_offers' to be present";
+    case MESOS__V1__SCHEDULER__CALL__TYPE__KILL:
+      return c->kill ? NULL : "Expecting 'kill' to be present";
+    case MESOS__V1__SCHEDULER__CALL__TYPE__SHUTDOWN:
+      return c->shutdown ? NULL : "Expecting 'shutdown' to be present";
+    case MESOS__V1__SCHEDULER__CALL__TYPE__ACKNOWLEDGE:
+      if (!c->acknowledge) return "Expecting 'acknowledge' to be present";
+      if (c->acknowledge->uuid.len != 16) return "'acknowledge.uuid' must be 16 bytes";
+      return NULL;
+    case MESOS__V1__SCHEDULER__CALL__TYPE__RECONCILE:
+      return c->reconcile ? NULL : "Expecting 'reconcile' to be present";
+    case MESOS__V1__SCHEDULER__CALL__TYPE__MESSAGE:
+      return c->message ? NULL : "Expecting 'message' to be present";
+    case MESOS__V1__SCHEDULER__CALL__TYPE__REQUEST:
+      return c->request ? NULL : "Expecting 'request' to be present";
+    default:
+      return NULL;
+  }
+}
+
+static void respond_202(mesos__http_request *req) { mesos__http_respond(req, 202, NULL, "", 0); }
+
+/* ------------------------------------------------------------ SUBSCRIBE */
+
+static void handle_subscribe(mesos_master *m, mesos__http_request *req,
+                             const Mesos__V1__Scheduler__Call *call, mesos__media media) {
+  if (mesos__http_request_header(req, "Mesos-Stream-Id")) {
+    mesos__respond_text(req, 400, "Received unexpected 'Mesos-Stream-Id' header");
+    return;
+  }
+  const Mesos__V1__FrameworkInfo *fi = call->subscribe->framework_info;
+  char why[512];
+  if (!framework_info_valid(m, fi, why, sizeof why)) {
+    LOG_INFO("Refusing subscription of framework '%s': %s", fi->name ? fi->name : "", why);
+    mesos__scheduler_error_stream(req, media, why);
+    return;
+  }
+  const char *want = fi->id && fi->id->value && fi->id->value[0] ? fi->id->value : NULL;
+  mesos__framework *fw = NULL;
+  if (want) {
+    if (mesos__map_get(&m->removed, want)) {
+      mesos__scheduler_error_stream(req, media, "Framework has been removed");
+      return;
+    }
+    fw = mesos__map_get(&m->frameworks, want);
+    if (fw && fw->info->principal && fi->principal &&
+        strcmp(fw->info->principal, fi->principal) != 0) {
+      mesos__scheduler_error_stream(req, media, "Changing framework's principal is not allowed");
+      return;
+    }
+  }
+  if (fw == NULL) {
+    char id[64];
+    if (want) {
+      snprintf(id, sizeof id, "%s", want);
+    } else {
+      snprintf(id, sizeof id, "%s-%04llu", m->id, (unsigned long long)m->next_framework++);
+    }
+    if (mesos__framework_new(&fw, m, id, fi) != MESOS_OK) {
+      mesos__respond_text(req, 500, "Out of memory");
+      return;
+    }
+  }
+  if (mesos__framework_attach(fw, req, media) != MESOS_OK)
+    LOG_WARN("framework %s: subscription stream could not be started", fw->id);
+}
+
+/* ------------------------------------------------------------ RECONCILE */
+
+/* With no agents registered and none expected, explicit reconciliation
+ * answers per spec 2.7: TASK_LOST for frameworks that are not partition
+ * aware, TASK_UNKNOWN for those that are (agent given or not: an agent the
+ * master does not know is neither registered, unreachable nor gone). */
+static void handle_reconcile(mesos__framework *fw, const Mesos__V1__Scheduler__Call *call) {
+  bool partition_aware = has_capability(
+      fw->info, MESOS__V1__FRAMEWORK_INFO__CAPABILITY__TYPE__PARTITION_AWARE);
+  const Mesos__V1__Scheduler__Call__Reconcile *rc = call->reconcile;
+  for (size_t i = 0; i < rc->n_tasks; i++) {
+    const Mesos__V1__Scheduler__Call__Reconcile__Task *t = rc->tasks[i];
+    Mesos__V1__Scheduler__Event ev = MESOS__V1__SCHEDULER__EVENT__INIT;
+    Mesos__V1__Scheduler__Event__Update up = MESOS__V1__SCHEDULER__EVENT__UPDATE__INIT;
+    Mesos__V1__TaskStatus st = MESOS__V1__TASK_STATUS__INIT;
+    st.task_id = t->task_id;
+    st.agent_id = t->agent_id;
+    st.state = partition_aware ? MESOS__V1__TASK_STATE__TASK_UNKNOWN
+                               : MESOS__V1__TASK_STATE__TASK_LOST;
+    st.has_source = 1;
+    st.source = MESOS__V1__TASK_STATUS__SOURCE__SOURCE_MASTER;
+    st.has_reason = 1;
+    st.reason = MESOS__V1__TASK_STATUS__REASON__REASON_RECONCILIATION;
+    st.message = (char *)"Reconciliation: Task is unknown";
+    st.has_timestamp = 1;
+    st.timestamp = mesos__master_now();
+    up.status = &st;
+    ev.has_type = 1;
+    ev.type = MESOS__V1__SCHEDULER__EVENT__TYPE__UPDATE;
+    ev.update = &up;
+    mesos__framework_send(fw, &ev);
+  }
+}
+
+/* ------------------------------------------------------------ dispatch */
+
+static void dispatch(mesos_master *m, mesos__http_request *req,
+                     const Mesos__V1__Scheduler__Call *call) {
+  const char *id = call->framework_id->value;
+  mesos__framework *fw = mesos__map_get(&m->frameworks, id);
+  if (fw == NULL) {
+    mesos__respond_text(req, 400, "Framework cannot be found");
+    return;
+  }
+  if (fw->stream == NULL) {
+    mesos__respond_text(req, 403, "Framework is not subscribed");
+    return;
+  }
+  const char *sid = mesos__http_request_header(req, "Mesos-Stream-Id");
+  if (sid == NULL) {
+    mesos__respond_text(req, 400, "All non-subscribe calls should include the 'Mesos-Stream-Id' header");
+    return;
+  }
+  if (strcmp(sid, fw->stream_id) != 0) {
+    char msg[256];
+    snprintf(msg, sizeof msg, "The stream ID '%.64s' included in this request didn't match the "
+             "stream ID currently associated with framework ID %.80s", sid, fw->id);
+    mesos__respond_text(req, 400, msg);
+    return;
+  }
+  switch (call->type) {
+    case MESOS__V1__SCHEDULER__CALL__TYPE__TEARDOWN:
+      respond_202(req);
+      mesos__framework_remove(fw, "TEARDOWN call");
+      return;
+    case MESOS__V1__SCHEDULER__CALL__TYPE__RECONCILE:
+      respond_202(req);
+      handle_reconcile(fw, call);
+      return;
+    case MESOS__V1__SCHEDULER__CALL__TYPE__ACCEPT:
+    case MESOS__V1__SCHEDULER__CALL__TYPE__DECLINE:
+    case MESOS__V1__SCHEDULER__CALL__TYPE__ACCEPT_INVERSE_OFFERS:
+    case MESOS__V1__SCHEDULER__CALL__TYPE__DECLINE_INVERSE_OFFERS:
+      /* Without agents there are no outstanding offers; Mesos ignores
+       * unknown offer ids (logging them), so do we. */
+      LOG_INFO("Framework %s: call %d names offers this master does not have", fw->id,
+               (int)call->type);
+      respond_202(req);
+      return;
+    case MESOS__V1__SCHEDULER__CALL__TYPE__REVIVE:
+    case MESOS__V1__SCHEDULER__CALL__TYPE__SUPPRESS:
+    case MESOS__V1__SCHEDULER__CALL__TYPE__REQUEST:
+    case MESOS__V1__SCHEDULER__CALL__TYPE__KILL:
+    case MESOS__V1__SCHEDULER__CALL__TYPE__SHUTDOWN:
+    case MESOS__V1__SCHEDULER__CALL__TYPE__ACKNOWLEDGE:
+    case MESOS__V1__SCHEDULER__CALL__TYPE__MESSAGE:
+      /* Accepted; the work they ask for needs agents (none registered). */
+      respond_202(req);
+      return;
+    default:
+      mesos__respond_text(req, 501, "Unsupported call type");
+      return;
+  }
+}
+
+void mesos__scheduler_api_handler(mesos__http_request *req, void *ud) {
+  mesos_master *m = ud;
+  mesos__negotiated neg;
+  mesos__negotiate_request(mesos__http_request_header(req, "Content-Type"), NULL, false, &neg);
+  if (neg.http_status) {
+    mesos__respond_text(req, neg.http_status, neg.error);
+    return;
+  }
+  size_t len = 0;
+  const char *body = mesos__http_request_body(req, &len);
+  ProtobufCMessage *msg = NULL;
+  mesos_error *err = NULL;
+  mesos_status st =
+      neg.message == MESOS__MEDIA_PROTOBUF
+          ? mesos__pb_unpack(&mesos__v1__scheduler__call__descriptor, (const uint8_t *)body, len,
+                             0, 0, &msg, &err)
+          : mesos__json_decode(&mesos__v1__scheduler__call__descriptor, body, len, NULL, &msg,
+                               &err);
+  if (st != MESOS_OK) {
+    char text[1024];
+    snprintf(text, sizeof text, "Failed to parse body into Call: %s",
+             err ? mesos_error_message(err) : mesos_status_str(st));
+    mesos_error_free(err);
+    mesos__respond_text(req, 400, text);
+    return;
+  }
+  const Mesos__V1__Scheduler__Call *call = (const Mesos__V1__Scheduler__Call *)msg;
+  const char *invalid = call_invalid(call);
+  if (invalid) {
+    char text[512];
+    snprintf(text, sizeof text, "Failed to validate scheduler::Call: %s", invalid);
+    mesos__respond_text(req, 400, text);
+  } else if (call->type == MESOS__V1__SCHEDULER__CALL__TYPE__UNKNOWN) {
+    mesos__respond_text(req, 501, "Received 'UNKNOWN' call");
+  } else if (call->type == MESOS__V1__SCHEDULER__CALL__TYPE__SUBSCRIBE) {
+    mesos__negotiated resp;
+    mesos__negotiate_response(mesos__http_request_header(req, "Accept"), NULL, false, &resp);
+    if (resp.http_status) mesos__respond_text(req, resp.http_status, resp.error);
+    else handle_subscribe(m, req, call, resp.message);
+  } else {
+    dispatch(m, req, call);
+  }
+  mesos__pb_free(msg);
+}
