@@ -676,6 +676,50 @@ START_TEST(test_server__large_responses_arrive_whole) {
 }
 END_TEST
 
+static void h_8k(mesos__http_request *req, void *ud) {
+  (void)ud;
+  static char b[32768];
+  memset(b, 'k', sizeof b);
+  T.handled++;
+  ck_assert_int_eq(mesos__http_respond(req, 200, NULL, b, sizeof b), MESOS_OK);
+}
+
+START_TEST(test_server__client_that_does_not_read_stalls_only_itself) {
+  start_server(NULL);
+  ck_assert_int_eq(mesos__http_server_route(T.srv, "GET", "/8k", 0, h_8k, NULL), MESOS_OK);
+  mesos_test_http_client c, other;
+  connect_client(&c);
+  /* 1000 pipelined requests = 32 MiB of responses the client does not read
+   * yet (more than loopback socket buffers hold): the server must stop
+   * parsing instead of queueing them all. */
+  static char batch[1000 * 40];
+  size_t n = 0;
+  for (int i = 0; i < 1000; i++) n += (size_t)snprintf(batch + n, sizeof batch - n, "GET /8k HTTP/1.1\r\nHost: x\r\n\r\n");
+  ck_assert_int_eq(mesos_test_http_send(&c, batch, n), 0);
+  int fd = c.fd;
+  c.fd = -1; /* pump without reading */
+  mesos_test_http_pump(T.loop, NULL, 300);
+  c.fd = fd;
+  /* Bounded: what waits in the server is about the high-water mark. */
+  ck_assert_int_gt(T.handled, 0);
+  ck_assert_int_lt(T.handled, 1000);
+  /* Others are served meanwhile. */
+  connect_client(&other);
+  mesos_test_http_resp r;
+  roundtrip(&other, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n", 200, &r);
+  mesos_test_http_resp_free(&r);
+  mesos_test_http_close(&other);
+  for (int i = 0; i < 1000; i++) {
+    ck_assert_msg(mesos_test_http_recv(T.loop, &c, &r, 0, WAIT_MS), "response %d missing", i);
+    ck_assert_uint_eq(r.body_len, 32768);
+    mesos_test_http_resp_free(&r);
+  }
+  ck_assert_int_eq(T.handled, 1000 + 1);
+  mesos_test_http_close(&c);
+  stop_server();
+}
+END_TEST
+
 /* ------------------------------------------------------------ streaming */
 
 START_TEST(test_server__streamed_chunks_arrive_and_a_disconnect_runs_abort) {
@@ -997,6 +1041,7 @@ static Suite *make_suite(void) {
   tcase_add_test(tc, test_server__upgrade_requests_are_answered_as_plain_http);
   tcase_add_test(tc, test_server__header_injection_and_double_answers_are_refused);
   tcase_add_test(tc, test_server__large_responses_arrive_whole);
+  tcase_add_test(tc, test_server__client_that_does_not_read_stalls_only_itself);
   tcase_add_test(tc, test_server__streamed_chunks_arrive_and_a_disconnect_runs_abort);
   tcase_add_test(tc, test_server__streams_to_http10_clients_end_with_a_close);
   tcase_add_test(tc, test_server__late_answer_to_a_vanished_client_fails_cleanly);
