@@ -246,8 +246,11 @@ static mesos_status fail_mbed(mesos__tls *t, int ret, const char *during) {
   }
   if (!t->handshake_done && looks_like_http(t))
     return set_failed(t, MESOS_ETLS,
-                      "%s: the peer sent plaintext HTTP (\"%.4s...\") to a TLS endpoint", during,
-                      (const char *)t->first);
+                      t->cfg->is_server
+                          ? "%s: the client sent plaintext HTTP (\"%.4s...\") to this TLS port"
+                          : "%s: the server answered in plaintext HTTP (\"%.4s...\"): not a "
+                            "TLS port?",
+                      during, (const char *)t->first);
   return set_failed(t, MESOS_ETLS, "%s: %s (-0x%04x)", during, msg, (unsigned)-ret);
 }
 

@@ -533,7 +533,7 @@ END_TEST
 
 /* ------------------------------------------------------------ bad input */
 
-START_TEST(test_tls__plaintext_http_to_a_tls_server_fails_with_a_clear_error) {
+START_TEST(test_tls__plaintext_http_on_either_side_fails_with_a_clear_error) {
   mesos__tls_config *scfg = server_cfg("server", NULL, 0);
   mesos__tls *t = NULL;
   mesos_error *err = NULL;
@@ -542,10 +542,22 @@ START_TEST(test_tls__plaintext_http_to_a_tls_server_fails_with_a_clear_error) {
   ck_assert_mesos_ok(mesos__tls_feed(t, req, sizeof req - 1, &err), &err);
   char buf[64];
   ck_assert_int_eq(mesos__tls_read(t, buf, sizeof buf, &err), MESOS_ETLS);
-  ck_assert_contains(mesos_error_message(err), "plaintext HTTP");
+  ck_assert_contains(mesos_error_message(err), "client sent plaintext HTTP (\"GET ...\")");
   mesos_error_free(err);
+  err = NULL;
   mesos__tls_free(t);
   mesos__tls_config_unref(scfg);
+
+  /* A client that reached a plain HTTP server hears so, too. */
+  mesos__tls_config *ccfg = client_cfg(NULL, "ca.crt", 1);
+  ck_assert_mesos_ok(mesos__tls_new(&t, ccfg, "localhost", &err), &err);
+  const char resp[] = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
+  ck_assert_mesos_ok(mesos__tls_feed(t, resp, sizeof resp - 1, &err), &err);
+  ck_assert_int_eq(mesos__tls_read(t, buf, sizeof buf, &err), MESOS_ETLS);
+  ck_assert_contains(mesos_error_message(err), "server answered in plaintext HTTP");
+  mesos_error_free(err);
+  mesos__tls_free(t);
+  mesos__tls_config_unref(ccfg);
 }
 END_TEST
 
@@ -1122,7 +1134,7 @@ static Suite *make_suite(void) {
   tcase_add_test(tc, test_tls__numeric_server_names_are_matched_against_ip_address_entries);
   tcase_add_test(tc, test_tls__client_without_verification_accepts_any_server_and_reports_no_cn);
   tcase_add_test(tc, test_tls__verifying_client_without_ca_file_trusts_only_the_system_bundle);
-  tcase_add_test(tc, test_tls__plaintext_http_to_a_tls_server_fails_with_a_clear_error);
+  tcase_add_test(tc, test_tls__plaintext_http_on_either_side_fails_with_a_clear_error);
   tcase_add_test(tc, test_tls__random_garbage_to_either_side_fails_without_crashing);
   tcase_add_test(tc, test_tls__a_tampered_record_is_rejected);
   tcase_add_test(tc, test_tls__feeds_and_writes_past_the_limits_are_refused_whole);
