@@ -668,9 +668,11 @@ def parse_text_descriptor_set(text):
 
 def check(out_dir, types, order, files):
     protos = sorted(files)
+    # Our google/protobuf/duration.proto lives beside the generated files.
+    here = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib", "proto")
     with tempfile.TemporaryDirectory() as tmp:
         ds = os.path.join(tmp, "set.bin")
-        subprocess.run(["protoc", "--proto_path=" + out_dir,
+        subprocess.run(["protoc", "--proto_path=" + out_dir, "--proto_path=" + here,
                         "--include_imports", "--descriptor_set_out=" + ds] + protos,
                        check=True)
         with open(ds, "rb") as f:
