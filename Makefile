@@ -29,6 +29,17 @@ O      ?= build
 LIBOUT ?= lib
 SAN    ?=
 
+# Quiet by default: one short line per step ("CC lib/base/buf.c").  V=1
+# prints the full commands.
+V ?= 0
+ifeq ($(V),1)
+Q :=
+say =
+else
+Q := @
+say = @printf '  %-7s %s\n' '$(1)' '$(2)';
+endif
+
 CC      ?= cc
 CXX     ?= c++
 PROTOC_C ?= protoc-c
@@ -107,13 +118,13 @@ lib: $(SHLIB) $(STLIB)
 # never compiles a module before protoc-c has run.
 $(O)/obj/lib/%.o: lib/%.c $(PROTO_H) | $(O)/.dirs
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+	$(call say,CC,$<)$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
 
 # A .proto's generated code names the descriptors of the files it imports,
 # so every file is regenerated when any of them changes.
 $(O)/gen/proto/%.pb-c.c $(O)/gen/proto/%.pb-c.h: lib/proto/%.proto $(PROTOS)
 	@mkdir -p $(O)/gen/proto
-	$(PROTOC_C) --proto_path=lib/proto --c_out=$(O)/gen/proto $<
+	$(call say,PROTOC,$<)$(PROTOC_C) --proto_path=lib/proto --c_out=$(O)/gen/proto $<
 
 $(PROTO_REGISTRY): $(PROTO_H) scripts/gen-proto-registry.sh
 	scripts/gen-proto-registry.sh $(O)/gen/proto $(PROTO_H) > $@.tmp && mv $@.tmp $@
@@ -122,13 +133,13 @@ $(O)/obj/lib/codec/registry.o: $(PROTO_REGISTRY)
 
 $(O)/obj/gen/%.o: $(O)/gen/%.c $(PROTO_H)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(SAN_FLAGS) -w -c $< -o $@
+	$(call say,CC,$<)$(CC) $(BASE_CFLAGS) $(SAN_FLAGS) -w -c $< -o $@
 
 # llhttp is compiled from the sources Debian's node-llhttp installs; it is
 # not our code, so our warning set does not apply to it.
 $(O)/obj/llhttp/%.o: $(LLHTTP_DIR)/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(SAN_FLAGS) -w -c $< -o $@
+	$(call say,CC,$<)$(CC) $(BASE_CFLAGS) $(SAN_FLAGS) -w -c $< -o $@
 
 $(O)/.dirs:
 	@mkdir -p $(O)/obj $(O)/gen $(O)/bin $(O)/examples $(LIBOUT)
@@ -145,37 +156,37 @@ $(O)/map.ok: $(MAPFILE) Makefile
 
 $(SHLIB): $(LIB_OBJS) $(MAPFILE) $(O)/map.ok
 	@mkdir -p $(LIBOUT)
-	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=$(MAPFILE) \
+	$(call say,LINK,$@)$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=$(MAPFILE) \
 	  -Wl,--no-undefined -Wl,-z,defs -Wl,-z,relro -Wl,-z,now \
 	  $(LDFLAGS_ALL) -o $@ $(LIB_OBJS) $(DEP_LIBS)
-	ln -sf libmesos-core.so.$(VERSION) $(LIBOUT)/$(SONAME)
-	ln -sf $(SONAME) $(LIBOUT)/libmesos-core.so
+	$(Q)ln -sf libmesos-core.so.$(VERSION) $(LIBOUT)/$(SONAME)
+	$(Q)ln -sf $(SONAME) $(LIBOUT)/libmesos-core.so
 
 $(STLIB): $(LIB_OBJS)
 	@mkdir -p $(LIBOUT)
-	rm -f $@
-	ar rcs $@ $(LIB_OBJS)
+	$(Q)rm -f $@
+	$(call say,AR,$@)ar rcs $@ $(LIB_OBJS)
 
 # Daemons and examples link the shared library, as users' programs do.
 $(O)/bin/%: daemons/%.c $(SHLIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -MMD -MP $< -o $@ $(LDFLAGS_ALL) -L$(LIBOUT) -lmesos-core \
+	$(call say,CCLD,$@)$(CC) $(CFLAGS_ALL) -MMD -MP $< -o $@ $(LDFLAGS_ALL) -L$(LIBOUT) -lmesos-core \
 	  -Wl,-rpath,$(abspath $(LIBOUT)) $(DEP_LIBS)
 
 $(O)/examples/%: examples/%.c $(SHLIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -MMD -MP $< -o $@ $(LDFLAGS_ALL) -L$(LIBOUT) -lmesos-core \
+	$(call say,CCLD,$@)$(CC) $(CFLAGS_ALL) -MMD -MP $< -o $@ $(LDFLAGS_ALL) -L$(LIBOUT) -lmesos-core \
 	  -Wl,-rpath,$(abspath $(LIBOUT)) $(DEP_LIBS)
 
 # ---------------------------------------------------------------- tests
 # Tests link the static library so they can reach internal (mesos__) code.
 $(O)/obj/tests/%.o: tests/%.c $(PROTO_H) $(PROTO_REGISTRY) | $(O)/.dirs
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(CHECK_CFLAGS) -Itests -MMD -MP -c $< -o $@
+	$(call say,CC,$<)$(CC) $(CFLAGS_ALL) $(CHECK_CFLAGS) -Itests -MMD -MP -c $< -o $@
 
 $(O)/tests/%: $(O)/obj/tests/%.o $(TEST_SUPPORT_OBJS) $(STLIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $< $(TEST_SUPPORT_OBJS) $(STLIB) $(CHECK_LIBS) $(DEP_LIBS)
+	$(call say,LINK,$@)$(CC) $(LDFLAGS_ALL) -o $@ $< $(TEST_SUPPORT_OBJS) $(STLIB) $(CHECK_LIBS) $(DEP_LIBS)
 
 tests: $(TESTS) $(DAEMONS) $(EXAMPLES)
 
@@ -203,12 +214,12 @@ $(CODEC_TESTS): $(O)/tests/unit/codec/%: $(O)/obj/tests/unit/codec/%.o $(CODEC_T
 # libFuzzer under clang (`make fuzz`).
 $(O)/fuzz/%-replay: tests/fuzz/%.c tests/fuzz/standalone_driver.c $(STLIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Itests $< tests/fuzz/standalone_driver.c -o $@ \
+	$(call say,CCLD,$@)$(CC) $(CFLAGS_ALL) -Itests $< tests/fuzz/standalone_driver.c -o $@ \
 	  $(LDFLAGS_ALL) $(STLIB) $(DEP_LIBS)
 
 $(O)/bench/%: tests/bench/%.c $(STLIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Itests $< -o $@ $(LDFLAGS_ALL) $(STLIB) $(DEP_LIBS)
+	$(call say,CCLD,$@)$(CC) $(CFLAGS_ALL) -Itests $< -o $@ $(LDFLAGS_ALL) $(STLIB) $(DEP_LIBS)
 
 deps:
 	@scripts/deps.sh
