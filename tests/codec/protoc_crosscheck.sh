@@ -11,14 +11,19 @@
 #  4. the message types protoc compiles from lib/proto/ (nested types and map
 #     entries included) are exactly those the generated C code has.
 #
-# Needs protoc and google/protobuf/descriptor.proto (scripts/deps.sh:
+# Step 0 first compiles every .proto alone with protoc and protoc-c and
+# fails on any warning.
+#
+# Needs protoc, protoc-c and google/protobuf/descriptor.proto (scripts/deps.sh:
 # protobuf-compiler, libprotobuf-dev), python3, and a built $O.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 O=${O:-build}
 prog=$O/tests/unit/proto/test_proto_roundtrip
 
-command -v protoc >/dev/null || { echo "protoc not installed (scripts/deps.sh installs it)"; exit 1; }
+for tool in protoc protoc-c python3; do
+  command -v $tool >/dev/null || { echo "$tool not installed (scripts/deps.sh installs it)"; exit 1; }
+done
 [ -x "$prog" ] || { echo "$prog is not built"; exit 1; }
 
 tmp=$(mktemp -d)
@@ -27,6 +32,17 @@ mkdir -p "$tmp/enc" "$tmp/repack"
 protos=$(cd lib/proto && find . -name '*.proto' | sed 's|^\./||' | sort)
 failed=0
 fail() { echo "FAIL: $*"; failed=$((failed + 1)); }
+
+# 0. Every .proto compiles with protoc and with protoc-c (as the Makefile
+#    runs it), each on its own, without a single warning.
+mkdir -p "$tmp/c_out"
+for p in $protos; do
+  (cd lib/proto && protoc --descriptor_set_out=/dev/null "$p") > "$tmp/protoc.out" 2>&1 ||
+    fail "$p: protoc rejects it"
+  (cd lib/proto && protoc-c --c_out="$tmp/c_out" "$p") >> "$tmp/protoc.out" 2>&1 ||
+    fail "$p: protoc-c rejects it"
+  [ ! -s "$tmp/protoc.out" ] || { fail "$p: compiler output:"; sed 's/^/    /' "$tmp/protoc.out"; }
+done
 
 # 1. protoc's encoding is the committed corpus.
 n=0
