@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -978,8 +979,8 @@ END_TEST
 
 /* `openssl s_client` against a tiny echo server on our engine.  Returns the
  * server peer (caller frees) after s_client exits or the exchange ends. */
-static void s_client_against_echo(const char *client_cert, int server_verify, peer *srv,
-                                  text *log, int *echoed) {
+static void s_client_against_echo(const char *client_cert, int server_verify,
+                                  const char *const *extra, peer *srv, text *log, int *echoed) {
   int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   struct sockaddr_in a;
   memset(&a, 0, sizeof a);
@@ -1016,6 +1017,7 @@ static void s_client_against_echo(const char *client_cert, int server_verify, pe
     argv[k++] = "-key";
     argv[k++] = (char *)C(key);
   }
+  for (int i = 0; extra && extra[i] && k < 30; i++) argv[k++] = (char *)extra[i];
   argv[k] = NULL;
   int in_fd, out_fd;
   spawn(argv, &in_fd, &out_fd);
@@ -1069,7 +1071,7 @@ START_TEST(test_tls__openssl_s_client_talks_to_our_echo_server) {
   peer srv;
   text log = {.len = 0};
   int echoed;
-  s_client_against_echo(NULL, 0, &srv, &log, &echoed);
+  s_client_against_echo(NULL, 0, NULL, &srv, &log, &echoed);
   ck_assert_msg(echoed, "no echo; server: %s; s_client: %s", errmsg(&srv), log.buf);
   ck_assert_msg(srv.st == MESOS_ECLOSED, "expected close_notify, got %s: %s",
                 mesos_status_name(srv.st), errmsg(&srv));
@@ -1082,7 +1084,7 @@ START_TEST(test_tls__openssl_s_client_with_a_certificate_passes_required_verific
   peer srv;
   text log = {.len = 0};
   int echoed;
-  s_client_against_echo("client", 2, &srv, &log, &echoed);
+  s_client_against_echo("client", 2, NULL, &srv, &log, &echoed);
   ck_assert_msg(echoed, "no echo; server: %s; s_client: %s", errmsg(&srv), log.buf);
   ck_assert_str_eq(mesos__tls_peer_cn(srv.t), "mesos-test-client");
   peer_free(&srv);
@@ -1093,7 +1095,7 @@ START_TEST(test_tls__openssl_s_client_without_a_certificate_is_refused) {
   peer srv;
   text log = {.len = 0};
   int echoed;
-  s_client_against_echo(NULL, 2, &srv, &log, &echoed);
+  s_client_against_echo(NULL, 2, NULL, &srv, &log, &echoed);
   ck_assert_int_eq(echoed, 0);
   ck_assert_msg(srv.st == MESOS_ETLS, "got %s: %s; s_client: %s", mesos_status_name(srv.st),
                 errmsg(&srv), log.buf);
@@ -1106,11 +1108,89 @@ START_TEST(test_tls__openssl_s_client_with_a_foreign_certificate_is_refused) {
   peer srv;
   text log = {.len = 0};
   int echoed;
-  s_client_against_echo("other-client", 2, &srv, &log, &echoed);
+  s_client_against_echo("other-client", 2, NULL, &srv, &log, &echoed);
   ck_assert_int_eq(echoed, 0);
   ck_assert_msg(srv.st == MESOS_ETLS, "got %s: %s", mesos_status_name(srv.st), errmsg(&srv));
   ck_assert_contains(errmsg(&srv), "not correctly signed by the trusted CA");
   peer_free(&srv);
+}
+END_TEST
+
+START_TEST(test_tls__openssl_s_client_offering_only_tls_1_1_is_refused) {
+  /* SECLEVEL=0 lets OpenSSL 3 offer TLS 1.1 at all. */
+  const char *const extra[] = {"-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0", NULL};
+  peer srv;
+  text log = {.len = 0};
+  int echoed;
+  s_client_against_echo(NULL, 0, extra, &srv, &log, &echoed);
+  ck_assert_int_eq(echoed, 0);
+  ck_assert_msg(srv.st == MESOS_ETLS, "got %s: %s; s_client: %s", mesos_status_name(srv.st),
+                errmsg(&srv), log.buf);
+  ck_assert_int_eq(mesos__tls_handshake_done(srv.t), 0);
+  ck_assert_contains(errmsg(&srv), "protocol not within min/max");
+  peer_free(&srv);
+}
+END_TEST
+
+START_TEST(test_tls__openssl_s_client_offering_only_weak_suites_is_refused) {
+  /* TLS 1.2 without forward secrecy or AEAD: RSA key exchange, CBC. */
+  const char *const extra[] = {"-tls1_2", "-cipher", "AES128-SHA:AES256-SHA256", NULL};
+  peer srv;
+  text log = {.len = 0};
+  int echoed;
+  s_client_against_echo(NULL, 0, extra, &srv, &log, &echoed);
+  ck_assert_int_eq(echoed, 0);
+  ck_assert_msg(srv.st == MESOS_ETLS, "got %s: %s; s_client: %s", mesos_status_name(srv.st),
+                errmsg(&srv), log.buf);
+  ck_assert_contains(errmsg(&srv), "no ciphersuites in common");
+  peer_free(&srv);
+}
+END_TEST
+
+/* ------------------------------------------------------------ threads */
+
+struct shared_cfgs {
+  mesos__tls_config *scfg, *ccfg;
+  int ok; /* handshakes that completed with data exchanged */
+};
+
+static void *handshake_thread(void *arg) {
+  struct shared_cfgs *sc = arg;
+  for (int i = 0; i < 5; i++) {
+    mesos__tls *c = NULL, *s = NULL;
+    if (mesos__tls_new(&s, sc->scfg, NULL, NULL) != MESOS_OK ||
+        mesos__tls_new(&c, sc->ccfg, "localhost", NULL) != MESOS_OK) {
+      mesos__tls_free(c);
+      mesos__tls_free(s);
+      continue;
+    }
+    mesos__tls_write(c, "ping", 4, NULL);
+    char buf[16];
+    ssize_t got = 0;
+    for (int round = 0; round < 10; round++) {
+      mesos__tls *from = round % 2 ? s : c, *to = round % 2 ? c : s;
+      size_t len;
+      const char *p = mesos__tls_out(from, &len);
+      if (p != NULL) mesos__tls_feed(to, p, len, NULL);
+      mesos__tls_consume_out(from, len);
+      ssize_t r = mesos__tls_read(to, buf, sizeof buf, NULL);
+      if (to == s && r > 0) got += r;
+    }
+    if (got == 4 && memcmp(buf, "ping", 4) == 0) __atomic_add_fetch(&sc->ok, 1, __ATOMIC_RELAXED);
+    mesos__tls_free(c);
+    mesos__tls_free(s);
+  }
+  return NULL;
+}
+
+START_TEST(test_tls__configs_are_shared_by_sessions_on_several_threads) {
+  struct shared_cfgs sc = {server_cfg("server-rsa", "ca.crt", 0), client_cfg(NULL, "ca.crt", 1), 0};
+  pthread_t th[4];
+  for (int i = 0; i < 4; i++) ck_assert_int_eq(pthread_create(&th[i], NULL, handshake_thread, &sc), 0);
+  for (int i = 0; i < 4; i++) pthread_join(th[i], NULL);
+  ck_assert_int_eq(sc.ok, 20);
+  mesos__tls_config_unref(sc.ccfg);
+  mesos__tls_config_unref(sc.scfg);
 }
 END_TEST
 
@@ -1140,6 +1220,7 @@ static Suite *make_suite(void) {
   tcase_add_test(tc, test_tls__feeds_and_writes_past_the_limits_are_refused_whole);
   tcase_add_test(tc, test_tls__bad_configurations_are_refused_with_a_reason);
   tcase_add_test(tc, test_tls__allocation_failures_are_reported_and_leak_nothing);
+  tcase_add_test(tc, test_tls__configs_are_shared_by_sessions_on_several_threads);
   suite_add_tcase(s, tc);
 
   TCase *real = tcase_create("openssl");
@@ -1153,6 +1234,8 @@ static Suite *make_suite(void) {
   tcase_add_test(real, test_tls__openssl_s_client_with_a_certificate_passes_required_verification);
   tcase_add_test(real, test_tls__openssl_s_client_without_a_certificate_is_refused);
   tcase_add_test(real, test_tls__openssl_s_client_with_a_foreign_certificate_is_refused);
+  tcase_add_test(real, test_tls__openssl_s_client_offering_only_tls_1_1_is_refused);
+  tcase_add_test(real, test_tls__openssl_s_client_offering_only_weak_suites_is_refused);
   suite_add_tcase(s, real);
   return s;
 }
