@@ -19,6 +19,7 @@
 
 #include "base/alloc.h"
 #include "http/client.h"
+#include "http/server.h"
 #include "http/tls.h"
 #include "support/certs.h"
 #include "support/testutil.h"
@@ -1060,6 +1061,177 @@ START_TEST(test_client__client_freed_inside_on_done_is_safe) {
 }
 END_TEST
 
+/* ------------------------------------------------------------ OOM */
+
+/* Drives the loop until *flag is set, without allocating (the helper in
+ * testutil makes a timer, which fails while allocations are failing). */
+static int drive_until(volatile int *flag, int timeout_ms) {
+  uint64_t end = mono_ms() + (uint64_t)timeout_ms;
+  while (!*flag && mono_ms() < end) {
+    struct pollfd p = {mesos_loop_fd(loop), POLLIN, 0};
+    int to = mesos_loop_timeout_ms(loop);
+    poll(&p, 1, to < 0 || to > 20 ? 20 : to);
+    mesos_loop_run_once(loop);
+  }
+  return *flag;
+}
+
+/* Fails the Nth allocation (and every later one) for each N a redirected
+ * POST makes: every run ends with a refused send or exactly one on_done,
+ * and nothing leaks. */
+START_TEST(test_client__allocation_failures_end_every_request_cleanly) {
+  int port = start_peer();
+  const char *url = url_of(port, "/redirect?to=/echo");
+  mesos__http_client_free(client);
+  client = NULL;
+  drain_loop();
+  int64_t live = mesos__alloc_live();
+  uint64_t total = 0;
+  for (uint64_t n = 0;; n++) {
+    ck_assert_int_eq(mesos__http_client_new(&client, loop, NULL, NULL), MESOS_OK);
+    struct result *r = new_result();
+    mesos__http_client_request req;
+    memset(&req, 0, sizeof req);
+    req.method = "POST";
+    req.url = url;
+    req.body = "body";
+    req.body_len = 4;
+    mesos__alloc_fail_after(n); /* n == 0: a clean run that counts */
+    mesos_status st = mesos__http_client_send(client, &req, &rcbs, r, NULL, NULL);
+    if (st == MESOS_OK) ck_assert_msg(drive_until(&r->done, WAIT_MS), "n=%llu: no on_done",
+                                      (unsigned long long)n);
+    uint64_t made = mesos__alloc_fail_after(0);
+    if (n == 0) {
+      ck_assert_int_eq(st, MESOS_OK);
+      ck_assert_msg(r->status == MESOS_OK, "%s", r->err);
+      total = made;
+    } else if (st == MESOS_OK) {
+      ck_assert_int_eq(r->done_calls, 1);
+    } else {
+      ck_assert_msg(st == MESOS_ENOMEM || st == MESOS_EIO, "n=%llu: %s",
+                    (unsigned long long)n, mesos_status_name(st));
+      ck_assert_int_eq(r->done_calls, 0);
+    }
+    mesos__http_client_free(client);
+    client = NULL;
+    drain_loop();
+    free(r);
+    ck_assert_msg(mesos__alloc_live() == live, "n=%llu: %lld allocations leaked",
+                  (unsigned long long)n, (long long)(mesos__alloc_live() - live));
+    if (n > total) break;
+  }
+  ck_assert_uint_gt(total, 10);
+  ck_assert_int_eq(mesos__http_client_new(&client, loop, NULL, NULL), MESOS_OK);
+}
+END_TEST
+
+/* ------------------------------------------------------------ our server */
+
+/* The same loop runs our server and our client: the two halves of the
+ * library must agree on keep-alive, chunked streams and TLS. */
+struct srv_state {
+  mesos__http_server *srv;
+  mesos_timer *timer;
+  mesos__http_request *stream_req;
+  int sent;
+  int aborted;
+};
+
+static void srv_echo(mesos__http_request *req, void *ud) {
+  (void)ud;
+  size_t len = 0;
+  const char *body = mesos__http_request_body(req, &len);
+  char out[1024];
+  int n = snprintf(out, sizeof out, "%s %s %.*s", mesos__http_request_method(req),
+                   mesos__http_request_target(req), (int)len, body);
+  mesos__http_respond(req, 200, NULL, out, (size_t)n);
+}
+
+static void srv_tick(mesos_timer *t, void *ud) {
+  struct srv_state *st = ud;
+  char ev[32];
+  int n = snprintf(ev, sizeof ev, "event-%d\n", st->sent++);
+  mesos__http_stream_send(st->stream_req, ev, (size_t)n);
+}
+
+static void srv_abort(mesos__http_request *req, void *ud) {
+  struct srv_state *st = ud;
+  st->aborted = 1;
+  st->stream_req = NULL;
+  mesos_timer_stop(st->timer);
+}
+
+static void srv_events(mesos__http_request *req, void *ud) {
+  struct srv_state *st = ud;
+  st->stream_req = req;
+  mesos__http_request_on_abort(req, srv_abort, st);
+  ck_assert_int_eq(mesos__http_stream_start(req, 200, NULL), MESOS_OK);
+  mesos_timer_start(st->timer, 5, 5);
+}
+
+static struct srv_state *start_our_server(mesos__tls_config *tls) {
+  struct srv_state *st = calloc(1, sizeof *st);
+  mesos__http_server_options so;
+  memset(&so, 0, sizeof so);
+  so.listen = "127.0.0.1:0";
+  so.tls = tls;
+  mesos_error *err = NULL;
+  ck_assert_mesos_ok(mesos__http_server_new(&st->srv, loop, &so, &err), &err);
+  ck_assert_int_eq(mesos__http_server_route(st->srv, "POST", "/echo", 0, srv_echo, st), MESOS_OK);
+  ck_assert_int_eq(mesos__http_server_route(st->srv, "GET", "/events", 0, srv_events, st),
+                   MESOS_OK);
+  ck_assert_int_eq(mesos_timer_new(&st->timer, loop, srv_tick, st, NULL), MESOS_OK);
+  return st;
+}
+
+static void stop_our_server(struct srv_state *st) {
+  mesos_timer_free(st->timer);
+  mesos__http_server_free(st->srv);
+  free(st);
+}
+
+START_TEST(test_client__our_server_serves_sequential_requests_on_one_connection) {
+  struct srv_state *st = start_our_server(NULL);
+  char url[128];
+  snprintf(url, sizeof url, "http://127.0.0.1:%u/echo", mesos__http_server_port(st->srv));
+  for (int i = 0; i < 5; i++) {
+    struct result *r = new_result();
+    char body[16];
+    snprintf(body, sizeof body, "n=%d", i);
+    send_req(r, "POST", url, body, 0);
+    wait_done(r);
+    ck_assert_msg(r->status == MESOS_OK, "%s", r->err);
+    char want[64];
+    snprintf(want, sizeof want, "POST /echo n=%d", i);
+    ck_assert_str_eq(r->body, want);
+    free(r);
+  }
+  ck_assert_uint_eq(mesos__http_server_connections(st->srv), 1);
+  ck_assert_uint_eq(mesos__http_client_connections(client), 1);
+  stop_our_server(st);
+}
+END_TEST
+
+START_TEST(test_client__cancelling_a_stream_from_our_server_aborts_it_there) {
+  struct srv_state *st = start_our_server(NULL);
+  char url[128];
+  snprintf(url, sizeof url, "http://127.0.0.1:%u/events", mesos__http_server_port(st->srv));
+  struct result *r = new_result();
+  r->cancel_after_bodies = 4;
+  send_req(r, "GET", url, NULL, 1);
+  wait_done(r);
+  ck_assert_int_eq(r->status, MESOS_ECLOSED);
+  ck_assert_int_eq(r->heads, 1);
+  ck_assert_int_ge(r->bodies, 4);
+  ck_assert_int_eq(r->bodies_after_cancel, 0);
+  ck_assert_msg(strncmp(r->body, "event-0\nevent-1\n", 16) == 0, "%s", r->body);
+  /* the server sees the connection go and runs its abort callback */
+  ck_assert(mesos_test_run_until(loop, &st->aborted, WAIT_MS));
+  stop_our_server(st);
+  free(r);
+}
+END_TEST
+
 /* ------------------------------------------------------------ TLS */
 
 static void certs_setup(void) {
@@ -1168,6 +1340,39 @@ START_TEST(test_client__https_server_from_an_unknown_ca_fails_with_etls) {
 }
 END_TEST
 
+START_TEST(test_client__https_to_our_tls_server_streams_and_reuses_the_connection) {
+  if (!make_certs()) MESOS_TEST_SKIP("openssl command not available");
+  mesos__tls_config_options to;
+  memset(&to, 0, sizeof to);
+  to.is_server = 1;
+  to.cert_file = mesos_test_cert(certdir, "server.crt");
+  to.key_file = mesos_test_cert(certdir, "server.key");
+  mesos__tls_config *stls = NULL;
+  mesos_error *err = NULL;
+  ck_assert_mesos_ok(mesos__tls_config_new(&stls, &to, &err), &err);
+  struct srv_state *st = start_our_server(stls);
+  mesos__tls_config_unref(stls);
+  use_tls_client("ca.crt");
+  char url[128];
+  snprintf(url, sizeof url, "https://localhost:%u/echo", mesos__http_server_port(st->srv));
+  struct result *a = new_result(), *b = new_result();
+  send_req(a, "POST", url, "over tls", 0);
+  wait_done(a);
+  ck_assert_msg(a->status == MESOS_OK, "%s", a->err);
+  ck_assert_str_eq(a->body, "POST /echo over tls");
+  snprintf(url, sizeof url, "https://localhost:%u/events", mesos__http_server_port(st->srv));
+  b->cancel_after_bodies = 3;
+  send_req(b, "GET", url, NULL, 1);
+  wait_done(b);
+  ck_assert_int_eq(b->status, MESOS_ECLOSED);
+  ck_assert_int_ge(b->bodies, 3);
+  ck_assert(mesos_test_run_until(loop, &st->aborted, WAIT_MS));
+  stop_our_server(st);
+  free(a);
+  free(b);
+}
+END_TEST
+
 /* A server that accepts TCP but never answers the TLS handshake: the
  * connect timeout covers the handshake. */
 START_TEST(test_client__stalled_tls_handshake_fails_with_etimedout) {
@@ -1258,6 +1463,9 @@ static Suite *make_suite(void) {
   ADD_TEST(tc, test_client__unknown_host_fails_with_a_message_naming_it);
   ADD_TEST(tc, test_client__free_with_calls_in_flight_reports_eclosed_to_each);
   ADD_TEST(tc, test_client__client_freed_inside_on_done_is_safe);
+  ADD_TEST(tc, test_client__allocation_failures_end_every_request_cleanly);
+  ADD_TEST(tc, test_client__our_server_serves_sequential_requests_on_one_connection);
+  ADD_TEST(tc, test_client__cancelling_a_stream_from_our_server_aborts_it_there);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("tls");
@@ -1268,6 +1476,7 @@ static Suite *make_suite(void) {
   ADD_TEST(tc, test_client__https_to_a_host_name_the_certificate_lacks_fails_with_etls);
   ADD_TEST(tc, test_client__https_server_from_an_unknown_ca_fails_with_etls);
   ADD_TEST(tc, test_client__stalled_tls_handshake_fails_with_etimedout);
+  ADD_TEST(tc, test_client__https_to_our_tls_server_streams_and_reuses_the_connection);
   suite_add_tcase(s, tc);
   return s;
 }
