@@ -1343,6 +1343,7 @@ static void srv_maybe_release(mesos__http_server *srv) {
 static void srv_check_done(mesos__http_server *srv) {
   if (!srv->shutting_down || srv->done_called || srv->done_pending || srv->freeing) return;
   if (srv->nconns > 0 || srv->listening) return;
+  uv_timer_stop(&srv->grace_timer);
   srv->done_pending = 1;
   uv_timer_start(&srv->defer_timer, defer_cb, 0, 0);
 }
@@ -1530,10 +1531,9 @@ void mesos__http_server_shutdown(mesos__http_server *srv, uint32_t grace_ms,
       break;
     }
   }
-  if (grace_ms > 0 || srv->nconns > 0) {
-    uv_timer_start(&srv->grace_timer, grace_cb, grace_ms, 0);
-    uv_unref((uv_handle_t *)&srv->grace_timer);
-  }
+  /* The grace timer keeps the loop alive: libuv runs no timers on a loop
+   * whose only handles are inactive (paused) connections. */
+  if (srv->nconns > 0) uv_timer_start(&srv->grace_timer, grace_cb, grace_ms, 0);
   srv_check_done(srv);
 }
 

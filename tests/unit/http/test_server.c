@@ -857,6 +857,13 @@ START_TEST(test_server__shutdown_grace_period_force_closes_what_is_left) {
   connect_client(&c);
   ck_assert_int_eq(mesos_test_http_sends(&c, "GET /later HTTP/1.1\r\nHost: x\r\n\r\n"), 0);
   for (int i = 0; i < 300 && T.slow_req == NULL; i++) mesos_test_http_pump(T.loop, &c, 5);
+  /* Enough pipelined input behind the held request that the server stops
+   * reading: then nothing but the grace timer is active on the loop. */
+  static char more[100 * 1024];
+  for (size_t i = 0; i + 33 <= sizeof more; i += 33)
+    memcpy(more + i, "GET /hello HTTP/1.1\r\nHost: xx\r\n\r\n", 33);
+  ck_assert_int_eq(mesos_test_http_send(&c, more, sizeof more), 0);
+  mesos_test_http_pump(T.loop, &c, 50);
   mesos__http_server_shutdown(T.srv, 100, shutdown_done, NULL);
   ck_assert(mesos_test_http_wait_eof(T.loop, &c, WAIT_MS));
   for (int i = 0; i < 300 && !T.shutdown_done; i++) mesos_test_http_pump(T.loop, NULL, 10);
