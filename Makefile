@@ -192,12 +192,12 @@ tests: $(TESTS) $(DAEMONS) $(EXAMPLES)
 
 # The codec's unit tests also use a test-only .proto (every field type and
 # label) from tests/data/codec/, compiled here and linked into them only.
-CODEC_TEST_PROTO := tests/data/codec/codec_test.proto
 CODEC_TEST_PB_H  := $(O)/gen/tests/codec/codec_test.pb-c.h
 CODEC_TEST_PB_O  := $(O)/obj/gen/tests/codec/codec_test.pb-c.o
 CODEC_TESTS      := $(filter $(O)/tests/unit/codec/%,$(TESTS))
 
-$(O)/gen/tests/codec/codec_test.pb-c.c $(CODEC_TEST_PB_H): $(CODEC_TEST_PROTO)
+# A pattern rule, so make knows one protoc-c run writes both files.
+$(O)/gen/tests/codec/%.pb-c.c $(O)/gen/tests/codec/%.pb-c.h: tests/data/codec/%.proto
 	@mkdir -p $(O)/gen/tests/codec
 	$(PROTOC_C) --proto_path=tests/data/codec --c_out=$(O)/gen/tests/codec $<
 

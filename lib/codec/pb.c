@@ -4,6 +4,7 @@
 
 #include "base/alloc.h"
 #include "base/error.h"
+#include "codec/registry.h"
 
 static void *pb_alloc(void *ud, size_t n) {
   (void)ud;
@@ -98,6 +99,10 @@ mesos_status mesos__pb_check_depth(const ProtobufCMessageDescriptor *desc, const
   if (max_depth == 0 || max_depth > MESOS__PB_MAX_DEPTH) max_depth = MESOS__PB_MAX_DEPTH;
   unsigned top = 0;
   const uint8_t *p = data;
+  /* Types whose whole type graph fits under the limit need no walk; the
+   * walk below also skips such subtrees, so big acyclic parts (offers,
+   * resources) cost nothing and only recursive paths are followed. */
+  if (mesos__codec_static_depth(desc) <= max_depth) return MESOS_OK;
   stack[0].desc = desc;
   stack[0].end = data + len;
   for (;;) {
@@ -133,7 +138,8 @@ mesos_status mesos__pb_check_depth(const ProtobufCMessageDescriptor *desc, const
         if (n > (uint64_t)(stack[top].end - p)) goto truncated;
         const ProtobufCFieldDescriptor *f =
             protobuf_c_message_descriptor_get_field(stack[top].desc, (unsigned)id);
-        if (f != NULL && f->type == PROTOBUF_C_TYPE_MESSAGE && n > 0) {
+        if (f != NULL && f->type == PROTOBUF_C_TYPE_MESSAGE && n > 0 &&
+            mesos__codec_static_depth(f->descriptor) > max_depth - (top + 1)) {
           if (top + 1 >= max_depth)
             return mesos__err(err, MESOS_ELIMIT, "%s.%s: messages nest deeper than %u",
                               stack[top].desc->name, f->name, max_depth);

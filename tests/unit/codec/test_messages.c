@@ -261,6 +261,36 @@ START_TEST(test_messages__protobuf_nesting_and_size_are_limited) {
 }
 END_TEST
 
+START_TEST(test_messages__static_depth_follows_the_type_graph) {
+  /* No message fields: depth 1; ContainerID.parent recurses: unbounded. */
+  ck_assert_uint_eq(mesos__codec_static_depth(mesos__codec_find_message("mesos.v1.FrameworkID")), 1);
+  ck_assert_uint_eq(mesos__codec_static_depth(mesos__codec_find_message("mesos.v1.Value.Ranges")), 2);
+  ck_assert_uint_eq(mesos__codec_static_depth(mesos__codec_find_message("mesos.v1.ContainerID")),
+                    MESOS__PB_MAX_DEPTH + 1);
+  ck_assert_uint_eq(mesos__codec_static_depth(mesos__codec_find_message("mesos.v1.scheduler.Event")),
+                    MESOS__PB_MAX_DEPTH + 1);
+  unsigned offer = mesos__codec_static_depth(mesos__codec_find_message("mesos.v1.Offer"));
+  ck_assert_uint_gt(offer, 2);
+  /* Not one of ours: always walked. */
+  static ProtobufCMessageDescriptor fake;
+  ck_assert_uint_eq(mesos__codec_static_depth(&fake), MESOS__PB_MAX_DEPTH + 1);
+  /* Every type's depth is one more than its deepest message field's. */
+  size_t n;
+  const ProtobufCMessageDescriptor *const *all = mesos__codec_messages(&n);
+  for (size_t i = 0; i < n; i++) {
+    unsigned want = 1;
+    for (unsigned f = 0; f < all[i]->n_fields; f++)
+      if (all[i]->fields[f].type == PROTOBUF_C_TYPE_MESSAGE) {
+        unsigned sub = mesos__codec_static_depth(all[i]->fields[f].descriptor) + 1;
+        if (sub > want) want = sub;
+      }
+    if (want > MESOS__PB_MAX_DEPTH + 1) want = MESOS__PB_MAX_DEPTH + 1;
+    ck_assert_msg(mesos__codec_static_depth(all[i]) == want, "%s: %u, expected %u", all[i]->name,
+                  mesos__codec_static_depth(all[i]), want);
+  }
+}
+END_TEST
+
 START_TEST(test_messages__map_fields_are_recognised_by_shape) {
   const ProtobufCMessageDescriptor *d = mesos__codec_find_message("mesos.v1.TaskInfo");
   ck_assert_ptr_nonnull(d);
@@ -292,6 +322,7 @@ static Suite *messages_suite(void) {
   tcase_add_test(tc, test_messages__registry_finds_types_by_full_name);
   tcase_add_test(tc, test_messages__public_api_reports_errors_with_paths);
   tcase_add_test(tc, test_messages__protobuf_nesting_and_size_are_limited);
+  tcase_add_test(tc, test_messages__static_depth_follows_the_type_graph);
   tcase_add_test(tc, test_messages__map_fields_are_recognised_by_shape);
   suite_add_tcase(s, tc);
   return s;
