@@ -596,18 +596,21 @@ static int on_message_complete(llhttp_t *p) {
 
 static void respond_builtin(mesos__http_request *req, int status, const char *body,
                             const mesos__http_headers *extra) {
-  if (mesos__http_respond(req, status, extra, body, strlen(body)) != MESOS_OK) {
+  conn *c = req->c;
+  mesos_status st = mesos__http_respond(req, status, extra, body, strlen(body));
+  if (st != MESOS_OK && st != MESOS_ECLOSED && c->state == C_BUSY) {
     /* Only an allocation failure gets here: give up on the connection. */
-    conn *c = req->c;
     c->close_after = 1;
     req_finish(c);
   }
 }
 
-static int method_matches(const route *rt, const char *method, int is_head) {
+/* How well a route's method fits: 3 the same method, 2 a GET route for a
+ * HEAD request, 1 a route for any method, 0 no fit. */
+static int method_score(const route *rt, const char *method, int is_head) {
   if (rt->method == NULL) return 1;
-  if (strcmp(rt->method, method) == 0) return 1;
-  return is_head && strcmp(rt->method, "GET") == 0;
+  if (strcmp(rt->method, method) == 0) return 3;
+  return is_head && strcmp(rt->method, "GET") == 0 ? 2 : 0;
 }
 
 static int path_matches(const route *rt, const char *path, size_t plen) {
@@ -626,18 +629,22 @@ static void dispatch(conn *c) {
   int path_known = 0;
   for (int pass = 0; pass < 2 && best == NULL && !path_known; pass++) {
     size_t best_len = 0;
+    int best_score = 0;
     for (size_t i = 0; i < srv->nroutes; i++) {
       const route *rt = &srv->routes[i];
       if (rt->prefix != pass || !path_matches(rt, path, plen)) continue;
       if (pass == 1 && rt->plen < best_len) continue;
       if (pass == 1 && rt->plen > best_len) {
         best = NULL;
+        best_score = 0;
         best_len = rt->plen;
       }
       path_known = 1;
-      if (method_matches(rt, r->method, r->is_head) &&
-          (best == NULL || (best->method == NULL && rt->method != NULL)))
+      int score = method_score(rt, r->method, r->is_head);
+      if (score > best_score) {
         best = rt;
+        best_score = score;
+      }
     }
   }
   if (best != NULL) {

@@ -1024,6 +1024,59 @@ START_TEST(test_server__fake_connection_runs_the_same_request_path) {
 }
 END_TEST
 
+/* Answers without asserting: under allocation failure the answer may fail,
+ * and then the request is left unanswered (the server must still clean up). */
+static void h_lax(mesos__http_request *req, void *ud) {
+  (void)ud;
+  size_t len;
+  const char *body = mesos__http_request_body(req, &len);
+  mesos__http_header h = {(char *)"X-A", (char *)"1"};
+  mesos__http_headers extra = {&h, 1, 1};
+  (void)mesos__http_respond(req, 200, &extra, body, len);
+}
+
+/* One pass of a request set through a fake connection; every step may
+ * fail for lack of memory and must then clean up. */
+static void fake_pass(void) {
+  mesos_loop *loop = NULL;
+  if (mesos_loop_new(&loop, NULL, NULL) != MESOS_OK) return;
+  mesos__http_server *srv = NULL;
+  mesos__http_server_options o = {0};
+  if (mesos__http_server_new(&srv, loop, &o, NULL) == MESOS_OK) {
+    mesos__http_server_route(srv, NULL, "/echo", 0, h_lax, NULL);
+    mesos__http_server_route(srv, "GET", "/hello", 0, h_lax, NULL);
+    mesos__http_fake_conn *fc = NULL;
+    if (mesos__http_fake_conn_new(&fc, srv, fake_sink, NULL) == MESOS_OK) {
+      const char *in = "POST /echo HTTP/1.1\r\nHost: x\r\nA: b\r\nTransfer-Encoding: chunked\r\n\r\n"
+                       "3\r\nabc\r\n0\r\n\r\nGET /hello HTTP/1.1\r\n\r\nGET /nope HTTP/1.1\r\n\r\n";
+      mesos__http_fake_conn_feed(fc, in, strlen(in));
+      for (int i = 0; i < 5; i++) mesos_loop_run_once(loop);
+      mesos__http_fake_conn_free(fc);
+    }
+    mesos__http_server_free(srv);
+  }
+  mesos_loop_free(loop);
+}
+
+START_TEST(test_server__every_failed_allocation_is_handled_without_leaks) {
+  memset(&T, 0, sizeof T);
+  int64_t before = mesos__alloc_live();
+  mesos__alloc_fail_after(0);
+  fake_pass();
+  uint64_t total = mesos__alloc_fail_after(0);
+  ck_assert_uint_gt(total, 5);
+  ck_assert_int_eq(mesos__alloc_live(), before);
+  for (uint64_t n = 1; n <= total + 1; n++) {
+    fake_len = 0;
+    mesos__alloc_fail_after(n);
+    fake_pass();
+    mesos__alloc_fail_after(0);
+    ck_assert_msg(mesos__alloc_live() == before, "leak when allocation %llu fails",
+                  (unsigned long long)n);
+  }
+}
+END_TEST
+
 static Suite *make_suite(void) {
   Suite *s = suite_create("http_server");
   TCase *tc = tcase_create("server");
@@ -1058,6 +1111,7 @@ static Suite *make_suite(void) {
   tcase_add_test(tc, test_server__curl_keep_alive_post_and_chunked_upload);
   tcase_add_test(tc, test_server__tls_serves_curl_and_openssl_s_client);
   tcase_add_test(tc, test_server__fake_connection_runs_the_same_request_path);
+  tcase_add_test(tc, test_server__every_failed_allocation_is_handled_without_leaks);
   suite_add_tcase(s, tc);
   return s;
 }
