@@ -36,7 +36,7 @@ command -v abidiff > /dev/null ||
 
 make_tmpdir
 if ! map_parse > "$TMP/map" 2> "$TMP/map.err"; then
-  echo "FAIL: $MAPFILE: $(cat "$TMP/map.err")"
+  echo "FAIL: $MAP_FILE: $(cat "$TMP/map.err")"
   exit 1
 fi
 newest=$(awk '$1 == "node" {n = $2} END {print n}' "$TMP/map")
@@ -89,7 +89,7 @@ while IFS= read -r s; do
     echo "NOTE: $name was added since the baseline (in $node); refresh the baseline with"
     echo "      make abi-dump when $node is released"
   else
-    problem "$name was added since the baseline but carries version $node; new symbols go into the newest node, $newest, of $MAPFILE"
+    problem "$name was added since the baseline but carries version $node; new symbols go into the newest node, $newest, of $MAP_FILE"
   fi
 done < "$TMP/added"
 finish

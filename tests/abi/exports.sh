@@ -28,35 +28,35 @@ make_tmpdir
 
 # ------------------------------------------------------------ the map itself
 if ! map_parse > "$TMP/map" 2> "$TMP/map.err"; then
-  problem "$MAPFILE: $(cat "$TMP/map.err")"
+  problem "$MAP_FILE: $(cat "$TMP/map.err")"
   finish
 fi
 awk '$1 == "sym" {print $2, $3}' "$TMP/map" | sort > "$TMP/map.syms"
 awk '$1 == "node" {print $2, $3}' "$TMP/map" > "$TMP/map.nodes"
 
-[ -s "$TMP/map.syms" ] || problem "$MAPFILE lists no symbol at all"
+[ -s "$TMP/map.syms" ] || problem "$MAP_FILE lists no symbol at all"
 
 while read -r name count; do
-  problem "$MAPFILE lists $name $count times"
+  problem "$MAP_FILE lists $name $count times"
 done < <(cut -d' ' -f1 "$TMP/map.syms" | sort | uniq -c | awk '$1 > 1 {print $2, $1}')
 
 prev=-
 while read -r node parent; do
   if [ "$parent" != "$prev" ]; then
     if [ "$prev" = - ]; then
-      problem "$MAPFILE: the first node $node must not inherit (it names $parent)"
+      problem "$MAP_FILE: the first node $node must not inherit (it names $parent)"
     else
-      problem "$MAPFILE: node $node must be chained to the one before it: '} $prev;' (found '$parent')"
+      problem "$MAP_FILE: node $node must be chained to the one before it: '} $prev;' (found '$parent')"
     fi
   fi
   case $node in
     MESOS_[0-9]*.[0-9]*) ;;
-    *) problem "$MAPFILE: node $node is not named MESOS_<major>.<minor>" ;;
+    *) problem "$MAP_FILE: node $node is not named MESOS_<major>.<minor>" ;;
   esac
   prev=$node
 done < "$TMP/map.nodes"
 if [ "$prev" != "MESOS_$major.$minor" ]; then
-  problem "$MAPFILE: newest node is $prev but include/mesos/version.h says $version (add a node MESOS_$major.$minor)"
+  problem "$MAP_FILE: newest node is $prev but include/mesos/version.h says $version (add a node MESOS_$major.$minor)"
 fi
 
 # ------------------------------------------------------------ the library
@@ -69,7 +69,7 @@ while read -r name ver type; do
     *) problem "$name is exported but does not start with mesos_" ;;
   esac
   if [ "$ver" = - ]; then
-    problem "$name is exported without a version node (not covered by $MAPFILE?)"
+    problem "$name is exported without a version node (not covered by $MAP_FILE?)"
   fi
   case $type in
     T | t | W | i) ;;
@@ -82,16 +82,16 @@ awk '{print $1, $2}' "$TMP/exports.raw" | sort > "$TMP/exports"
 cut -d' ' -f1 "$TMP/map.syms" | sort -u > "$TMP/map.names"
 cut -d' ' -f1 "$TMP/exports" | sort -u > "$TMP/export.names"
 while read -r name; do
-  problem "$name is listed in $MAPFILE but not exported by $lib (not defined, or defined without MESOS_EXTERN)"
+  problem "$name is listed in $MAP_FILE but not exported by $lib (not defined, or defined without MESOS_EXTERN)"
 done < <(comm -23 "$TMP/map.names" "$TMP/export.names")
 while read -r name; do
-  problem "$name is exported by $lib but not listed in $MAPFILE"
+  problem "$name is exported by $lib but not listed in $MAP_FILE"
 done < <(comm -13 "$TMP/map.names" "$TMP/export.names")
 
 # Version node agreement, for names present on both sides.
 while read -r name mapnode libnode; do
   [ "$mapnode" = "$libnode" ] ||
-    problem "$name carries version $libnode in $lib but $MAPFILE puts it in $mapnode"
+    problem "$name carries version $libnode in $lib but $MAP_FILE puts it in $mapnode"
 done < <(join "$TMP/map.syms" "$TMP/exports")
 
 # ------------------------------------------------------------ file names
@@ -117,11 +117,11 @@ while read -r name count; do
   problem "$name is declared with MESOS_EXTERN $count times: $(awk -v n="$name" '$1 == n {print $2}' "$TMP/hdr" | tr '\n' ' ')"
 done < <(cut -d' ' -f1 "$TMP/hdr" | sort | uniq -c | awk '$1 > 1 {print $2, $1}')
 while read -r name; do
-  problem "$name is in $MAPFILE but no header under include/mesos declares it with MESOS_EXTERN"
+  problem "$name is in $MAP_FILE but no header under include/mesos declares it with MESOS_EXTERN"
 done < <(comm -23 "$TMP/map.names" "$TMP/hdr.names")
 while read -r name; do
-  problem "$name is declared MESOS_EXTERN in $(awk -v n="$name" '$1 == n {print $2; exit}' "$TMP/hdr") but missing from $MAPFILE"
+  problem "$name is declared MESOS_EXTERN in $(awk -v n="$name" '$1 == n {print $2; exit}' "$TMP/hdr") but missing from $MAP_FILE"
 done < <(comm -13 "$TMP/map.names" "$TMP/hdr.names")
 
-echo "$(wc -l < "$TMP/exports") exports, $(wc -l < "$TMP/map.names") names in $MAPFILE, $(wc -l < "$TMP/hdr.names") MESOS_EXTERN declarations"
+echo "$(wc -l < "$TMP/exports") exports, $(wc -l < "$TMP/map.names") names in $MAP_FILE, $(wc -l < "$TMP/hdr.names") MESOS_EXTERN declarations"
 finish

@@ -128,7 +128,7 @@ lib=$LIBOUT/$SONAME
 if [ ! -e "$lib" ]; then
   problem "$lib does not exist (build the library first)"
 elif ! map_parse > "$TMP/map" 2> "$TMP/map.err"; then
-  problem "$MAPFILE: $(cat "$TMP/map.err")"
+  problem "$MAP_FILE: $(cat "$TMP/map.err")"
 else
   {
     for h in $headers; do echo "#include <$h>"; done

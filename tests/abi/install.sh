@@ -99,7 +99,7 @@ for p in man/*.3; do
 done
 if command -v man > /dev/null && [ -f "$root/share/man/man3/mesos_loop_new.3" ]; then
   # An alias resolves through man's own .so handling.
-  if ! MANPATH= LC_ALL=C.UTF-8 MANWIDTH=80 man -M "$root/share/man" 3 mesos_loop_new 2> "$TMP/man.err" |
+  if ! MANPATH='' LC_ALL=C.UTF-8 MANWIDTH=80 man -M "$root/share/man" 3 mesos_loop_new 2> "$TMP/man.err" |
        grep -q 'mesos_loop_new'; then
     problem "man -M $prefix/share/man mesos_loop_new does not show the page: $(cat "$TMP/man.err")"
   fi

@@ -84,7 +84,7 @@ done
 
 # ------------------------------------------------------------ coverage
 if ! map_parse > "$TMP/map" 2> "$TMP/map.err"; then
-  problem "$MAPFILE: $(cat "$TMP/map.err")"
+  problem "$MAP_FILE: $(cat "$TMP/map.err")"
 fi
 {
   awk '$1 == "sym" {print $2}' "$TMP/map"
