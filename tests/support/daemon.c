@@ -136,6 +136,7 @@ static long read_chunked(mesos_test_conn *c, char *out, size_t cap, long long de
     if (c->chunk_left == 0) { /* CRLF after the previous chunk */
       if (fill(c, 2, deadline) != 0) return -1;
       consume(c, 2);
+      c->chunk_left = -1; /* a time-out below must not consume it again */
     }
     long e = find_crlf(c, deadline);
     if (e < 0) return -1;
