@@ -113,6 +113,8 @@ static void stream_aborted(mesos__http_request *req, void *ud) {
   if (fw->stream != req) return;
   fw->stream = NULL;
   mesos_timer_stop(fw->heartbeat);
+  mesos__offers_rescind_framework(fw, 1);
+  mesos__allocator_framework_set_active(fw, 0);
   uint64_t ms = failover_ms(fw);
   LOG_INFO("Framework %s disconnected; failover timeout %llu ms", fw->id,
            (unsigned long long)ms);
@@ -126,6 +128,8 @@ mesos_status mesos__framework_new(mesos__framework **out, mesos_master *m, const
   mesos__framework *fw = MESOS__NEW(mesos__framework);
   if (fw == NULL) return MESOS_ENOMEM;
   fw->master = m;
+  mesos__map_init(&fw->offers);
+  mesos__map_init(&fw->tasks);
   fw->id = mesos__strdup(id);
   uint8_t *bytes = NULL;
   size_t len = 0;
@@ -215,14 +219,31 @@ mesos_status mesos__framework_attach(mesos__framework *fw, mesos__http_request *
   ev.subscribed = &sub;
   st = mesos__framework_send(fw, &ev);
   mesos_timer_start(fw->heartbeat, m->heartbeat_ms, m->heartbeat_ms);
+  mesos__allocator_framework_set_active(fw, 1);
   LOG_INFO("Framework %s (%s) subscribed, stream %s", fw->id,
            fw->info->name ? fw->info->name : "", fw->stream_id);
   return st;
 }
 
+/* Frees every task of the framework; `released` says the allocator already
+ * forgot their resources (or is gone). */
+static void free_tasks(mesos__framework *fw) {
+  for (;;) {
+    size_t it = 0;
+    void *v;
+    if (!mesos__map_next(&fw->tasks, &it, NULL, &v)) break;
+    mesos__task *t = v;
+    t->released = 1;
+    mesos__task_free(t);
+  }
+}
+
 void mesos__framework_free(mesos__framework *fw) {
   if (fw == NULL) return;
   detach_stream(fw, NULL);
+  free_tasks(fw);
+  mesos__map_free(&fw->tasks);
+  mesos__map_free(&fw->offers);
   mesos_timer_free(fw->heartbeat);
   mesos_timer_free(fw->failover);
   mesos__pb_free(fw->info);
@@ -233,6 +254,31 @@ void mesos__framework_free(mesos__framework *fw) {
 void mesos__framework_remove(mesos__framework *fw, const char *why) {
   mesos_master *m = fw->master;
   LOG_INFO("Removing framework %s: %s", fw->id, why);
+  mesos__offers_rescind_framework(fw, 0);
+  /* Every agent running its tasks shuts the framework's executors down. */
+  mesos__map agents;
+  mesos__map_init(&agents);
+  size_t it = 0;
+  void *v;
+  while (mesos__map_next(&fw->tasks, &it, NULL, &v)) {
+    mesos__task *t = v;
+    mesos__map_put(&agents, t->agent->id, t->agent);
+  }
+  Mesos__Internal__AgentEvent ev = MESOS__INTERNAL__AGENT_EVENT__INIT;
+  Mesos__Internal__ShutdownFramework sf = MESOS__INTERNAL__SHUTDOWN_FRAMEWORK__INIT;
+  Mesos__V1__FrameworkID fid = MESOS__V1__FRAMEWORK_ID__INIT;
+  fid.value = fw->id;
+  sf.framework_id = &fid;
+  ev.protocol_version = MESOS__AGENT_PROTOCOL_VERSION;
+  ev.has_type = 1;
+  ev.type = MESOS__INTERNAL__AGENT_EVENT__TYPE__SHUTDOWN_FRAMEWORK;
+  ev.shutdown_framework = &sf;
+  it = 0;
+  while (mesos__map_next(&agents, &it, NULL, &v)) mesos__agent_send(v, &ev);
+  mesos__map_free(&agents);
+  /* The allocator forgets everything the framework held at once. */
+  mesos__allocator_framework_remove(fw);
+  free_tasks(fw);
   mesos__map_remove(&m->frameworks, fw->id);
   /* Remember the id so it can never subscribe again (Mesos keeps removed
    * ids in its completed-frameworks list); a failure to remember is logged,

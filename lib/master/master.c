@@ -11,6 +11,8 @@
 #include "master/master_int.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
@@ -42,14 +44,14 @@ static const mesos__flag_def master_flags[] = {
    "Registry persistence: in_memory, or replicated_log (a durable log in --work_dir; "
    "the default when --work_dir is set)", NULL, "in_memory|replicated_log"},
   {"cluster", MESOS__FLAG_STRING, NULL, "Human readable cluster name", NULL, NULL},
-  {"roles", MESOS__FLAG_STRING, NULL, "Comma-separated whitelist of roles (not yet implemented)", NULL, NULL},
-  {"weights", MESOS__FLAG_STRING, NULL, "role=weight,... (not yet implemented)", NULL, NULL},
-  {"offer_timeout", MESOS__FLAG_DURATION, NULL, "Rescind offers after this long (not yet implemented)", NULL, NULL},
-  {"allocation_interval", MESOS__FLAG_DURATION, "1secs", "Batch allocation period (not yet implemented)", NULL, NULL},
+  {"roles", MESOS__FLAG_STRING, NULL, "Comma-separated whitelist of roles frameworks may use (deprecated in Mesos)", NULL, NULL},
+  {"weights", MESOS__FLAG_STRING, NULL, "Initial role weights: role=weight,...", NULL, NULL},
+  {"offer_timeout", MESOS__FLAG_DURATION, NULL, "Rescind offers after this long", NULL, NULL},
+  {"allocation_interval", MESOS__FLAG_DURATION, "1secs", "Batch allocation period", NULL, NULL},
   {"framework_sorter", MESOS__FLAG_STRING, "drf", "Sorter among frameworks of a role", NULL, "drf"},
   {"role_sorter", MESOS__FLAG_STRING, "drf", "Sorter among roles", "user_sorter", "drf"},
-  {"agent_ping_timeout", MESOS__FLAG_DURATION, "15secs", "Agent ping reply timeout (not yet implemented)", "slave_ping_timeout", NULL},
-  {"max_agent_ping_timeouts", MESOS__FLAG_INT, "5", "Missed pings before an agent is unreachable (not yet implemented)", "max_slave_ping_timeouts", NULL},
+  {"agent_ping_timeout", MESOS__FLAG_DURATION, "15secs", "Agent ping reply timeout", "slave_ping_timeout", NULL},
+  {"max_agent_ping_timeouts", MESOS__FLAG_INT, "5", "Missed pings before an agent is unreachable", "max_slave_ping_timeouts", NULL},
   {"agent_reregister_timeout", MESOS__FLAG_DURATION, "10mins", "Agent re-registration window after failover (not yet implemented)", "slave_reregister_timeout", NULL},
   {"http_heartbeat_interval", MESOS__FLAG_DURATION, "15secs",
    "Period of HEARTBEAT events on scheduler streams (libmesos-core; Mesos fixes it at 15secs)", NULL, NULL},
@@ -160,10 +162,7 @@ static mesos_status options_to_flags(const mesos_master_options *o, mesos__flags
   return mesos__flags_parse(out, master_flags, NMASTER_FLAGS, argc, argv, NULL, err);
 }
 
-static const char *const not_yet[] = {"advertise_ip",       "advertise_port",
-                                      "roles",              "weights",
-                                      "offer_timeout",      "allocation_interval",
-                                      "agent_ping_timeout", "max_agent_ping_timeouts",
+static const char *const not_yet[] = {"advertise_ip", "advertise_port",
                                       "agent_reregister_timeout"};
 
 /* ------------------------------------------------------------ endpoints */
@@ -185,6 +184,98 @@ static void version_handler(mesos__http_request *req, void *ud) {
 static void health_handler(mesos__http_request *req, void *ud) {
   (void)ud;
   mesos__http_respond(req, 200, NULL, "", 0);
+}
+
+/* ------------------------------------------------------------ roles */
+
+/* --weights=role=weight,...: validated and handed to the allocator.  All or
+ * nothing: a malformed entry fails start-up with the entry named. */
+static mesos_status apply_weights(mesos_master *m, mesos_error **err) {
+  const char *text = mesos__flags_get(m->flags, "weights");
+  if (text == NULL || *text == '\0') return MESOS_OK;
+  char *copy = mesos__strdup(text);
+  if (copy == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
+  size_t n = 1;
+  for (const char *p = copy; *p; p++) n += *p == ',';
+  const char **roles = mesos__calloc(n, sizeof *roles);
+  double *weights = mesos__calloc(n, sizeof *weights);
+  mesos_status st = roles && weights ? MESOS_OK : mesos__err(err, MESOS_ENOMEM, "out of memory");
+  size_t k = 0;
+  char *cursor = copy;
+  while (st == MESOS_OK && cursor) {
+    char *entry = cursor;
+    char *comma = strchr(cursor, ',');
+    if (comma) *comma = '\0';
+    cursor = comma ? comma + 1 : NULL;
+    char *eq = strchr(entry, '=');
+    const char *bad = NULL;
+    if (eq == NULL) bad = "expected role=weight";
+    else {
+      *eq = '\0';
+      bad = mesos__validate_role(entry);
+      if (!bad && (mesos__parse_double(eq + 1, &weights[k], "weight", NULL) != MESOS_OK ||
+                   !(weights[k] > 0)))
+        bad = "weight must be a positive number";
+    }
+    if (bad) {
+      st = mesos__err(err, MESOS_EINVAL, "--weights: '%s': %s", entry, bad);
+      break;
+    }
+    roles[k++] = entry;
+  }
+  if (st == MESOS_OK) st = mesos_allocator_update_weights(m->allocator, roles, weights, k, err);
+  mesos__free(roles);
+  mesos__free(weights);
+  mesos__free(copy);
+  return st;
+}
+
+/* ------------------------------------------------------------ registry */
+
+/* --registry: in_memory, or replicated_log (a durable log under
+ * <work_dir>/registry; the name Mesos users pass).  Unset: durable when
+ * --work_dir is given. */
+static mesos_status open_registry(mesos_master *m, mesos_error **err) {
+  const char *kind = mesos__flags_get(m->flags, "registry");
+  const char *work_dir = mesos__flags_get(m->flags, "work_dir");
+  int durable = kind ? strcmp(kind, "replicated_log") == 0 : work_dir != NULL;
+  if (durable && work_dir == NULL)
+    return mesos__err(err, MESOS_EINVAL, "--registry=replicated_log needs --work_dir");
+  char dir[4096];
+  mesos__registry_options ro;
+  memset(&ro, 0, sizeof ro);
+  if (durable) {
+    if (mkdir(work_dir, 0755) != 0 && errno != EEXIST)
+      return mesos__err_errno(err, MESOS_EIO, errno, "--work_dir");
+    snprintf(dir, sizeof dir, "%s/registry", work_dir);
+    ro.dir = dir;
+  }
+  mesos_error *e = NULL;
+  mesos_status st = mesos__registry_open(&m->registry, &ro, &e);
+  if (st != MESOS_OK)
+    return mesos__err_wrap(err, st, e, "cannot recover the registry%s%s: %s",
+                           durable ? " in " : "", durable ? dir : "",
+                           e ? mesos_error_message(e) : mesos_status_str(st));
+  const Mesos__Internal__Registry *reg = mesos__registry_state(m->registry);
+  LOG_INFO("Recovered registry%s%s: %zu admitted agents, %zu unreachable, %zu gone",
+           durable ? " from " : " (in memory)", durable ? dir : "", reg->n_agents,
+           reg->n_unreachable, reg->n_gone);
+  return MESOS_OK;
+}
+
+mesos_status mesos__registry_agent_op(mesos_master *m, Mesos__Internal__RegistryOperation__Type type,
+                                      mesos__agent *a, mesos_error **err) {
+  Mesos__Internal__RegistryOperation op = MESOS__INTERNAL__REGISTRY_OPERATION__INIT;
+  Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;
+  Mesos__V1__TimeInfo ts = MESOS__V1__TIME_INFO__INIT;
+  aid.value = a->id;
+  ts.nanoseconds = (int64_t)(mesos__master_now() * 1e9);
+  op.has_type = 1;
+  op.type = type;
+  op.agent_info = a->info;
+  op.agent_id = &aid;
+  op.timestamp = &ts;
+  return mesos__registry_apply(m->registry, &op, err);
 }
 
 /* ------------------------------------------------------------ lifecycle */
@@ -229,6 +320,9 @@ MESOS_EXTERN(mesos_status) mesos_master_new(mesos_master **out, mesos_loop *loop
   m->loop = loop;
   mesos__map_init(&m->frameworks);
   mesos__map_init(&m->removed);
+  mesos__map_init(&m->agents);
+  mesos__map_init(&m->offers);
+  mesos__map_init(&m->pending_offers);
   mesos_status st;
   if (flags) {
     /* Copy by re-rendering is not needed: re-parse the same definitions
@@ -281,6 +375,17 @@ MESOS_EXTERN(mesos_status) mesos_master_new(mesos_master **out, mesos_loop *loop
     mesos_master_free(m);
     return mesos__err(err, MESOS_EINVAL, "--http_heartbeat_interval must be positive");
   }
+  m->allocation_ms = mesos__flags_duration_ns(m->flags, "allocation_interval") / MESOS__NS_PER_MS;
+  m->offer_timeout_ms = mesos__flags_duration_ns(m->flags, "offer_timeout") / MESOS__NS_PER_MS;
+  m->agent_ping_ms = mesos__flags_duration_ns(m->flags, "agent_ping_timeout") / MESOS__NS_PER_MS;
+  int64_t max_pings = mesos__flags_int(m->flags, "max_agent_ping_timeouts");
+  if (m->allocation_ms == 0 || m->agent_ping_ms == 0 || max_pings < 1 || max_pings > 1000000) {
+    mesos_master_free(m);
+    return mesos__err(err, MESOS_EINVAL,
+                      "--allocation_interval and --agent_ping_timeout must be positive and "
+                      "--max_agent_ping_timeouts at least 1");
+  }
+  m->max_ping_timeouts = (uint32_t)max_pings;
   st = mesos__uuid_random_str(m->id);
   if (st != MESOS_OK) {
     mesos_master_free(m);
@@ -303,6 +408,10 @@ MESOS_EXTERN(mesos_status) mesos_master_new(mesos_master **out, mesos_loop *loop
   for (size_t i = 0; i < 2 && st == MESOS_OK; i++)
     st = mesos__http_server_route(m->http, "POST", sched_paths[i], 0,
                                   mesos__scheduler_api_handler, m);
+  static const char *const agent_paths[] = {"/api/v1/agent", "/master/api/v1/agent"};
+  for (size_t i = 0; i < 2 && st == MESOS_OK; i++)
+    st = mesos__http_server_route(m->http, "POST", agent_paths[i], 0, mesos__agent_api_handler,
+                                  m);
   static const char *const version_paths[] = {"/version", "/master/version"};
   for (size_t i = 0; i < 2 && st == MESOS_OK; i++)
     st = mesos__http_server_route(m->http, "GET", version_paths[i], 0, version_handler, m);
@@ -314,6 +423,17 @@ MESOS_EXTERN(mesos_status) mesos_master_new(mesos_master **out, mesos_loop *loop
     return mesos__err(err, st, "cannot register routes");
   }
   master_setup_info(m, err);
+  st = open_registry(m, err);
+  if (st != MESOS_OK) {
+    mesos_master_free(m);
+    return st;
+  }
+  st = mesos__offers_init(m, err);
+  if (st == MESOS_OK) st = apply_weights(m, err);
+  if (st != MESOS_OK) {
+    mesos_master_free(m);
+    return st;
+  }
   m->start_ms = mesos_loop_now_ms(loop);
   m->start_time = mesos__master_now();
   LOG_INFO("Master %s (%s) listening on %s:%u", m->id, m->hostname, m->ip, (unsigned)m->port);
@@ -327,12 +447,19 @@ MESOS_EXTERN(const char *) mesos_master_id(const mesos_master *master) { return 
 
 MESOS_EXTERN(void) mesos_master_free(mesos_master *m) {
   if (m == NULL) return;
+  /* Offers and the allocator go first, so freeing tasks below gives
+   * nothing back to an allocator that is being torn down. */
+  mesos__offers_fini(m);
   size_t it = 0;
   void *v;
   while (mesos__map_next(&m->frameworks, &it, NULL, &v)) mesos__framework_free(v);
   mesos__map_free(&m->frameworks);
+  it = 0;
+  while (mesos__map_next(&m->agents, &it, NULL, &v)) mesos__agent_free(v);
+  mesos__map_free(&m->agents);
   mesos__map_free(&m->removed);
   mesos__http_server_free(m->http);
+  mesos__registry_close(m->registry);
   mesos__flags_free(m->flags);
   mesos__free(m);
 }

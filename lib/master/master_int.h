@@ -9,15 +9,25 @@
 #include "base/map.h"
 #include "codec/negotiate.h"
 #include "http/server.h"
+#include "mesos/internal/internal.pb-c.h"
 #include "mesos/master.h"
+#include "mesos/resources.h"
+#include "mesos/sys/allocator.h"
 #include "mesos/v1/mesos.pb-c.h"
 #include "mesos/v1/scheduler.pb-c.h"
+#include "registry/registry.h"
 
 struct mesos_master_flags {
   mesos__flags *f;
 };
 
 typedef struct mesos__framework mesos__framework;
+typedef struct mesos__agent mesos__agent;
+typedef struct mesos__offer mesos__offer;
+typedef struct mesos__task mesos__task;
+
+/* The protocol version of /api/v1/agent this master speaks. */
+#define MESOS__AGENT_PROTOCOL_VERSION 1
 
 struct mesos_master {
   mesos_loop *loop;
@@ -35,6 +45,23 @@ struct mesos_master {
   mesos__map removed;         /* ids of frameworks torn down: never again */
   Mesos__V1__MasterInfo info; /* points into the fields above */
   Mesos__V1__Address address;
+
+  /* Agents and the work on them. */
+  mesos__map agents;          /* id -> mesos__agent* */
+  uint64_t next_agent;
+  mesos__map offers;          /* id -> mesos__offer* */
+  uint64_t next_offer;
+  mesos_allocator *allocator;
+  mesos__registry *registry;  /* admitted/unreachable/gone agents, durable */
+  mesos_timer *allocation_timer;
+  uint64_t allocation_ms;
+  uint64_t offer_timeout_ms;  /* 0: offers never time out */
+  uint64_t agent_ping_ms;
+  uint32_t max_ping_timeouts;
+  /* Offers made during one allocation cycle, sent per framework as one
+   * OFFERS event when the cycle ends. */
+  mesos__map pending_offers;  /* framework id -> mesos__offer_batch* */
+  int in_allocation;
 };
 
 struct mesos__framework {
@@ -50,6 +77,43 @@ struct mesos__framework {
   mesos_timer *failover;
   double registered_time;
   double reregistered_time;
+  mesos__map offers;   /* offer id -> mesos__offer* (owned by master->offers) */
+  mesos__map tasks;    /* task id -> mesos__task* */
+  int in_allocator;    /* added to the allocator */
+};
+
+struct mesos__agent {
+  mesos_master *master;
+  char *id;
+  Mesos__V1__AgentInfo *info;   /* owned, id filled in */
+  mesos_resources *total;
+  mesos__http_request *stream;  /* the agent's event stream, or NULL */
+  mesos__media media;
+  mesos_timer *ping;            /* PING period */
+  uint32_t missed_pongs;
+  int pong_due;
+  double registered_time;
+  double reregistered_time;
+  mesos__map tasks;             /* "<framework id>/<task id>" -> mesos__task* */
+};
+
+struct mesos__offer {
+  char *id;
+  mesos__framework *fw;
+  mesos__agent *agent;
+  char *role;
+  mesos_resources *resources;
+  mesos_timer *timeout;
+};
+
+struct mesos__task {
+  mesos__framework *fw;
+  mesos__agent *agent;
+  char *key;                    /* "<framework id>/<task id>" */
+  char *role;
+  Mesos__V1__Task *task;        /* owned; state is the latest known */
+  mesos_resources *resources;   /* released when the task ends */
+  int released;
 };
 
 /* framework.c */
@@ -76,6 +140,50 @@ void mesos__scheduler_error_stream(mesos__http_request *req, mesos__media media,
 /* Encodes `ev` as one RecordIO record in `media` and appends it to `out`. */
 mesos_status mesos__encode_event_record(const ProtobufCMessage *ev, mesos__media media,
                                         mesos__buf *out, mesos_error **err);
+
+/* agent.c: /api/v1/agent and the agent table */
+void mesos__agent_api_handler(mesos__http_request *req, void *ud);
+/* Sends an event to an agent (dropped when disconnected). */
+mesos_status mesos__agent_send(mesos__agent *a, const Mesos__Internal__AgentEvent *ev);
+void mesos__agent_free(mesos__agent *a);
+
+/* Applies one registry operation for agent `a` (ADMIT, READMIT, MARK
+ * UNREACHABLE, REMOVE); durable when it returns MESOS_OK. */
+mesos_status mesos__registry_agent_op(mesos_master *m, Mesos__Internal__RegistryOperation__Type type,
+                                      mesos__agent *a, mesos_error **err);
+
+/* offer.c: allocation cycles, offers, ACCEPT / DECLINE */
+mesos_status mesos__offers_init(mesos_master *m, mesos_error **err);
+void mesos__offers_fini(mesos_master *m);
+void mesos__offer_remove(mesos__offer *o, int recover, double refuse_seconds, int rescind);
+void mesos__offers_rescind_agent(mesos__agent *a);
+void mesos__offers_rescind_framework(mesos__framework *fw, int recover);
+void mesos__master_accept(mesos__framework *fw, const Mesos__V1__Scheduler__Call__Accept *acc);
+void mesos__master_decline(mesos__framework *fw, const Mesos__V1__Scheduler__Call__Decline *d);
+/* Registers a framework with the allocator (idempotent) and activates or
+ * deactivates it. */
+void mesos__allocator_framework_set_active(mesos__framework *fw, int active);
+void mesos__allocator_framework_remove(mesos__framework *fw);
+
+/* task.c */
+mesos_status mesos__task_new(mesos__task **out, mesos__framework *fw, mesos__agent *a,
+                             const Mesos__V1__TaskInfo *ti, const char *role,
+                             const mesos_resources *res);
+void mesos__task_free(mesos__task *t);
+/* Applies a status update from an agent: records the state, forwards the
+ * UPDATE to the framework, releases resources on a terminal state. */
+void mesos__task_status_update(mesos_master *m, const Mesos__Internal__StatusUpdate *su);
+/* Sends a master-generated UPDATE (no uuid) for a task id. */
+void mesos__send_master_update(mesos__framework *fw, const Mesos__V1__TaskID *task_id,
+                               const Mesos__V1__AgentID *agent_id, Mesos__V1__TaskState state,
+                               Mesos__V1__TaskStatus__Reason reason, const char *message);
+int mesos__task_state_terminal(Mesos__V1__TaskState s);
+void mesos__master_kill(mesos__framework *fw, const Mesos__V1__Scheduler__Call__Kill *k);
+void mesos__master_acknowledge(mesos__framework *fw,
+                               const Mesos__V1__Scheduler__Call__Acknowledge *ack);
+/* The agent leaves: its tasks become LOST/UNREACHABLE; the registry marks
+ * it unreachable (it may re-register) or forgets it. */
+void mesos__agent_remove(mesos__agent *a, const char *why, int unreachable);
 
 /* scheduler_api.c */
 void mesos__scheduler_api_handler(mesos__http_request *req, void *ud);

@@ -94,6 +94,28 @@ static bool framework_info_valid(mesos_master *m, const Mesos__V1__FrameworkInfo
       return false;
     }
   }
+  /* --roles: the deprecated whitelist; when set, every role must be on it. */
+  const char *whitelist = mesos__flags_get(m->flags, "roles");
+  if (whitelist) {
+    const char *single = fi->role ? fi->role : "*";
+    size_t n = fi->n_roles ? fi->n_roles : 1;
+    for (size_t i = 0; i < n; i++) {
+      const char *role = fi->n_roles ? fi->roles[i] : single;
+      if (strcmp(role, "*") == 0) continue;
+      size_t len = strlen(role);
+      bool listed = false;
+      for (const char *p = whitelist; p && *p && !listed;) {
+        const char *comma = strchr(p, ',');
+        size_t l = comma ? (size_t)(comma - p) : strlen(p);
+        listed = l == len && strncmp(p, role, len) == 0;
+        p = comma ? comma + 1 : NULL;
+      }
+      if (!listed) {
+        snprintf(why, cap, "Role '%s' is not present in the master's --roles", role);
+        return false;
+      }
+    }
+  }
   if (fi->id && fi->id->value && fi->id->value[0] && (r = mesos__validate_id(fi->id->value))) {
     snprintf(why, cap, "'FrameworkInfo.id' is invalid: %s", r);
     return false;
@@ -201,35 +223,45 @@ static void handle_subscribe(mesos_master *m, mesos__http_request *req,
 
 /* ------------------------------------------------------------ RECONCILE */
 
-/* With no agents registered and none expected, explicit reconciliation
- * answers per spec 2.7: TASK_LOST for frameworks that are not partition
- * aware, TASK_UNKNOWN for those that are (agent given or not: an agent the
- * master does not know is neither registered, unreachable nor gone). */
+static void send_reconcile_update(mesos__framework *fw, const Mesos__V1__TaskID *task_id,
+                                  const Mesos__V1__AgentID *agent_id, Mesos__V1__TaskState state,
+                                  const char *message) {
+  mesos__send_master_update(fw, task_id, agent_id, state,
+                            MESOS__V1__TASK_STATUS__REASON__REASON_RECONCILIATION, message);
+}
+
+/* Spec 2.7.  Known tasks report their latest state; for unknown ones the
+ * answer depends on what the master knows of the agent named. */
 static void handle_reconcile(mesos__framework *fw, const Mesos__V1__Scheduler__Call *call) {
+  mesos_master *m = fw->master;
   bool partition_aware = has_capability(
       fw->info, MESOS__V1__FRAMEWORK_INFO__CAPABILITY__TYPE__PARTITION_AWARE);
   const Mesos__V1__Scheduler__Call__Reconcile *rc = call->reconcile;
+  if (rc->n_tasks == 0) {
+    size_t it = 0;
+    void *v;
+    while (mesos__map_next(&fw->tasks, &it, NULL, &v)) {
+      mesos__task *t = v;
+      send_reconcile_update(fw, t->task->task_id, t->task->agent_id, t->task->state,
+                            "Reconciliation: Latest task state");
+    }
+    return;
+  }
   for (size_t i = 0; i < rc->n_tasks; i++) {
-    const Mesos__V1__Scheduler__Call__Reconcile__Task *t = rc->tasks[i];
-    Mesos__V1__Scheduler__Event ev = MESOS__V1__SCHEDULER__EVENT__INIT;
-    Mesos__V1__Scheduler__Event__Update up = MESOS__V1__SCHEDULER__EVENT__UPDATE__INIT;
-    Mesos__V1__TaskStatus st = MESOS__V1__TASK_STATUS__INIT;
-    st.task_id = t->task_id;
-    st.agent_id = t->agent_id;
-    st.state = partition_aware ? MESOS__V1__TASK_STATE__TASK_UNKNOWN
-                               : MESOS__V1__TASK_STATE__TASK_LOST;
-    st.has_source = 1;
-    st.source = MESOS__V1__TASK_STATUS__SOURCE__SOURCE_MASTER;
-    st.has_reason = 1;
-    st.reason = MESOS__V1__TASK_STATUS__REASON__REASON_RECONCILIATION;
-    st.message = (char *)"Reconciliation: Task is unknown";
-    st.has_timestamp = 1;
-    st.timestamp = mesos__master_now();
-    up.status = &st;
-    ev.has_type = 1;
-    ev.type = MESOS__V1__SCHEDULER__EVENT__TYPE__UPDATE;
-    ev.update = &up;
-    mesos__framework_send(fw, &ev);
+    const Mesos__V1__Scheduler__Call__Reconcile__Task *rt = rc->tasks[i];
+    mesos__task *t = mesos__map_get(&fw->tasks, rt->task_id->value);
+    if (t) {
+      send_reconcile_update(fw, t->task->task_id, t->task->agent_id, t->task->state,
+                            "Reconciliation: Latest task state");
+      continue;
+    }
+    mesos__agent *a = rt->agent_id ? mesos__map_get(&m->agents, rt->agent_id->value) : NULL;
+    Mesos__V1__TaskState state;
+    if (!partition_aware) state = MESOS__V1__TASK_STATE__TASK_LOST;
+    else if (a) state = MESOS__V1__TASK_STATE__TASK_GONE;
+    else state = MESOS__V1__TASK_STATE__TASK_UNKNOWN;
+    send_reconcile_update(fw, rt->task_id, rt->agent_id, state,
+                          "Reconciliation: Task is unknown");
   }
 }
 
@@ -269,23 +301,78 @@ static void dispatch(mesos_master *m, mesos__http_request *req,
       handle_reconcile(fw, call);
       return;
     case MESOS__V1__SCHEDULER__CALL__TYPE__ACCEPT:
+      respond_202(req);
+      mesos__master_accept(fw, call->accept);
+      return;
     case MESOS__V1__SCHEDULER__CALL__TYPE__DECLINE:
+      respond_202(req);
+      mesos__master_decline(fw, call->decline);
+      return;
     case MESOS__V1__SCHEDULER__CALL__TYPE__ACCEPT_INVERSE_OFFERS:
     case MESOS__V1__SCHEDULER__CALL__TYPE__DECLINE_INVERSE_OFFERS:
-      /* Without agents there are no outstanding offers; Mesos ignores
-       * unknown offer ids (logging them), so do we. */
-      LOG_INFO("Framework %s: call %d names offers this master does not have", fw->id,
-               (int)call->type);
+      /* No maintenance schedules yet, so no inverse offers exist; Mesos
+       * ignores unknown inverse offer ids. */
       respond_202(req);
       return;
     case MESOS__V1__SCHEDULER__CALL__TYPE__REVIVE:
-    case MESOS__V1__SCHEDULER__CALL__TYPE__SUPPRESS:
-    case MESOS__V1__SCHEDULER__CALL__TYPE__REQUEST:
+    case MESOS__V1__SCHEDULER__CALL__TYPE__SUPPRESS: {
+      respond_202(req);
+      int revive = call->type == MESOS__V1__SCHEDULER__CALL__TYPE__REVIVE;
+      char **roles = revive ? (call->revive ? call->revive->roles : NULL)
+                            : (call->suppress ? call->suppress->roles : NULL);
+      size_t n = revive ? (call->revive ? call->revive->n_roles : 0)
+                        : (call->suppress ? call->suppress->n_roles : 0);
+      if (m->allocator == NULL || !fw->in_allocator) return;
+      for (size_t i = 0; i < (n ? n : 1); i++) {
+        const char *role = n ? roles[i] : NULL;
+        if (revive) mesos_allocator_revive(m->allocator, fw->id, role, NULL);
+        else mesos_allocator_suppress(m->allocator, fw->id, role, NULL);
+      }
+      return;
+    }
     case MESOS__V1__SCHEDULER__CALL__TYPE__KILL:
-    case MESOS__V1__SCHEDULER__CALL__TYPE__SHUTDOWN:
+      respond_202(req);
+      mesos__master_kill(fw, call->kill);
+      return;
     case MESOS__V1__SCHEDULER__CALL__TYPE__ACKNOWLEDGE:
-    case MESOS__V1__SCHEDULER__CALL__TYPE__MESSAGE:
-      /* Accepted; the work they ask for needs agents (none registered). */
+      respond_202(req);
+      mesos__master_acknowledge(fw, call->acknowledge);
+      return;
+    case MESOS__V1__SCHEDULER__CALL__TYPE__SHUTDOWN:
+    case MESOS__V1__SCHEDULER__CALL__TYPE__MESSAGE: {
+      respond_202(req);
+      int shutdown = call->type == MESOS__V1__SCHEDULER__CALL__TYPE__SHUTDOWN;
+      const Mesos__V1__AgentID *aid = shutdown ? call->shutdown->agent_id : call->message->agent_id;
+      mesos__agent *a = aid ? mesos__map_get(&m->agents, aid->value) : NULL;
+      if (a == NULL) {
+        LOG_INFO("Framework %s: %s for unknown agent dropped", fw->id,
+                 shutdown ? "SHUTDOWN" : "MESSAGE");
+        return;
+      }
+      Mesos__Internal__AgentEvent ev = MESOS__INTERNAL__AGENT_EVENT__INIT;
+      Mesos__Internal__ShutdownExecutor se = MESOS__INTERNAL__SHUTDOWN_EXECUTOR__INIT;
+      Mesos__Internal__FrameworkMessage fm = MESOS__INTERNAL__FRAMEWORK_MESSAGE__INIT;
+      Mesos__V1__FrameworkID fid = MESOS__V1__FRAMEWORK_ID__INIT;
+      fid.value = fw->id;
+      ev.protocol_version = MESOS__AGENT_PROTOCOL_VERSION;
+      ev.has_type = 1;
+      if (shutdown) {
+        se.framework_id = &fid;
+        se.executor_id = call->shutdown->executor_id;
+        ev.type = MESOS__INTERNAL__AGENT_EVENT__TYPE__SHUTDOWN_EXECUTOR;
+        ev.shutdown_executor = &se;
+      } else {
+        fm.framework_id = &fid;
+        fm.executor_id = call->message->executor_id;
+        fm.data = call->message->data;
+        ev.type = MESOS__INTERNAL__AGENT_EVENT__TYPE__FRAMEWORK_MESSAGE;
+        ev.framework_message = &fm;
+      }
+      mesos__agent_send(a, &ev);
+      return;
+    }
+    case MESOS__V1__SCHEDULER__CALL__TYPE__REQUEST:
+      /* Passed to the allocator in Mesos; the built-in one ignores it. */
       respond_202(req);
       return;
     default:

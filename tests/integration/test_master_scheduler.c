@@ -407,6 +407,55 @@ START_TEST(test_master__protobuf_subscribe_gets_protobuf_events) {
 }
 END_TEST
 
+START_TEST(test_master__roles_whitelist_and_weights_flags_are_enforced) {
+  char path[4096], cmd[4300], out[4096];
+  mesos_test_daemon_path("mesos-master", path, sizeof path);
+  snprintf(cmd, sizeof cmd, "%s --ip=127.0.0.1 --port=0 --weights=eng=2,ops=zero 2>&1", path);
+  FILE *p = popen(cmd, "r");
+  size_t n = fread(out, 1, sizeof out - 1, p);
+  out[n] = '\0';
+  ck_assert_int_eq(WEXITSTATUS(pclose(p)), 1);
+  ck_assert_msg(strstr(out, "--weights: 'ops'") != NULL, "%s", out);
+
+  char port_arg[64];
+  master_port = mesos_test_free_port();
+  snprintf(port_arg, sizeof port_arg, "--port=%d", master_port);
+  char *argv[] = {path, "--ip=127.0.0.1", port_arg, "--roles=eng,ops", "--weights=eng=2,ops=0.5",
+                  "--logging_level=WARNING", NULL};
+  master_pid = mesos_test_spawn(argv, NULL);
+  ck_assert(mesos_test_wait_http_ok(master_port, "/health", 5000));
+  char body[1024];
+  mesos_test_conn c;
+  subscribe_json(NULL, 0, "finance", body, sizeof body);
+  ck_assert_int_eq(mesos_test_conn_open(&c, master_port), 0);
+  ck_assert_int_eq(mesos_test_conn_request(&c, "POST", "/api/v1/scheduler", "application/json",
+                                           NULL, body, strlen(body)),
+                   0);
+  mesos_test_response r;
+  ck_assert_int_eq(mesos_test_conn_response(&c, &r, 0, 5000), 0);
+  char *rec = NULL;
+  ck_assert_int_gt(mesos_test_conn_next_record(&c, &rec, 3000), 0);
+  ck_assert_ptr_nonnull(strstr(rec, "not present in the master's --roles"));
+  free(rec);
+  mesos_test_conn_close(&c);
+  char fw[128], sid[64];
+  mesos_test_conn ok;
+  ck_assert_int_eq(mesos_test_conn_open(&ok, master_port), 0);
+  subscribe_json(NULL, 0, "eng", body, sizeof body);
+  ck_assert_int_eq(mesos_test_conn_request(&ok, "POST", "/api/v1/scheduler", "application/json",
+                                           NULL, body, strlen(body)),
+                   0);
+  ck_assert_int_eq(mesos_test_conn_response(&ok, &r, 0, 5000), 0);
+  ck_assert_int_gt(mesos_test_conn_next_record(&ok, &rec, 3000), 0);
+  ck_assert_ptr_nonnull(strstr(rec, "SUBSCRIBED"));
+  free(rec);
+  (void)fw;
+  (void)sid;
+  mesos_test_conn_close(&ok);
+  stop_master();
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("master_scheduler");
   TCase *tc = tcase_create("daemon");
@@ -420,6 +469,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, test_master__zero_failover_timeout_removes_a_disconnected_framework);
   tcase_add_test(tc, test_master__bad_requests_get_mesos_status_codes);
   tcase_add_test(tc, test_master__protobuf_subscribe_gets_protobuf_events);
+  tcase_add_test(tc, test_master__roles_whitelist_and_weights_flags_are_enforced);
   suite_add_tcase(s, tc);
   return s;
 }

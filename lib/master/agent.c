@@ -1,0 +1,589 @@
+/*
+ * The master's end of libmesos-core's agent protocol (lib/proto/mesos/
+ * internal/internal.proto): POST /api/v1/agent.
+ *
+ * An agent subscribes with REGISTER (no id yet) or REREGISTER (it has one);
+ * the response is the agent's event stream (RecordIO of AgentEvent), the
+ * only channel from master to agent, so agents need no port the master can
+ * reach.  Every other agent message is a POSTed AgentCall answered 202.
+ *
+ * Liveness: the master sends PING every --agent_ping_timeout; an agent that
+ * has not answered PONG for --max_agent_ping_timeouts periods (connected or
+ * not) is removed, and its tasks are reported lost.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/error.h"
+#include "base/log.h"
+#include "codec/json.h"
+#include "codec/negotiate.h"
+#include "codec/pb.h"
+#include "master/master_int.h"
+#include "mesos/memory.h"
+#include "resources/resources_int.h"
+
+#define AGENT_EVENT_MAX ((size_t)16 << 20)
+
+mesos_status mesos__agent_send(mesos__agent *a, const Mesos__Internal__AgentEvent *ev) {
+  if (a->stream == NULL) return MESOS_ECLOSED;
+  mesos__buf rec = MESOS__BUF_INIT(AGENT_EVENT_MAX + 32);
+  mesos_error *e = NULL;
+  mesos_status st = mesos__encode_event_record(&ev->base, a->media, &rec, &e);
+  if (st == MESOS_OK) st = mesos__http_stream_send(a->stream, rec.data, rec.len);
+  else LOG_ERROR("agent %s: cannot encode event: %s", a->id, e ? mesos_error_message(e) : "");
+  mesos_error_free(e);
+  mesos__buf_free(&rec);
+  return st;
+}
+
+static void detach_stream(mesos__agent *a) {
+  mesos__http_request *req = a->stream;
+  if (req == NULL) return;
+  a->stream = NULL;
+  mesos__http_request_on_abort(req, NULL, NULL);
+  mesos__http_stream_end(req);
+}
+
+void mesos__agent_free(mesos__agent *a) {
+  if (a == NULL) return;
+  detach_stream(a);
+  mesos_timer_free(a->ping);
+  mesos_resources_free(a->total);
+  mesos__pb_free(a->info);
+  mesos__map_free(&a->tasks);
+  mesos__free(a->id);
+  mesos__free(a);
+}
+
+/* Tells every framework the agent is gone (Event.FAILURE with agent_id). */
+static void notify_agent_lost(mesos_master *m, const char *agent_id) {
+  Mesos__V1__Scheduler__Event ev = MESOS__V1__SCHEDULER__EVENT__INIT;
+  Mesos__V1__Scheduler__Event__Failure f = MESOS__V1__SCHEDULER__EVENT__FAILURE__INIT;
+  Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;
+  aid.value = (char *)agent_id;
+  f.agent_id = &aid;
+  ev.has_type = 1;
+  ev.type = MESOS__V1__SCHEDULER__EVENT__TYPE__FAILURE;
+  ev.failure = &f;
+  size_t it = 0;
+  void *v;
+  while (mesos__map_next(&m->frameworks, &it, NULL, &v)) mesos__framework_send(v, &ev);
+}
+
+void mesos__agent_remove(mesos__agent *a, const char *why, int unreachable) {
+  mesos_master *m = a->master;
+  LOG_WARN("Removing agent %s (%s): %s", a->id, a->info->hostname, why);
+  mesos_error *e = NULL;
+  if (mesos__registry_agent_op(m, unreachable
+                                      ? MESOS__INTERNAL__REGISTRY_OPERATION__TYPE__MARK_AGENT_UNREACHABLE
+                                      : MESOS__INTERNAL__REGISTRY_OPERATION__TYPE__REMOVE_AGENT,
+                               a, &e) != MESOS_OK) {
+    LOG_WARN("agent %s: registry update failed: %s", a->id, e ? mesos_error_message(e) : "");
+    mesos_error_free(e);
+  }
+  mesos__offers_rescind_agent(a);
+  /* Tasks: LOST for ordinary frameworks, UNREACHABLE for partition-aware
+   * ones (spec 2.7's table, agent unreachable). */
+  Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;
+  aid.value = a->id;
+  for (;;) {
+    size_t it = 0;
+    void *v;
+    if (!mesos__map_next(&a->tasks, &it, NULL, &v)) break;
+    mesos__task *t = v;
+    if (!mesos__task_state_terminal(t->task->state)) {
+      int pa = 0;
+      for (size_t i = 0; i < t->fw->info->n_capabilities; i++)
+        pa |= t->fw->info->capabilities[i]->type ==
+              MESOS__V1__FRAMEWORK_INFO__CAPABILITY__TYPE__PARTITION_AWARE;
+      mesos__send_master_update(
+          t->fw, t->task->task_id, &aid,
+          pa ? MESOS__V1__TASK_STATE__TASK_UNREACHABLE : MESOS__V1__TASK_STATE__TASK_LOST,
+          MESOS__V1__TASK_STATUS__REASON__REASON_AGENT_REMOVED,
+          "Agent removed");
+    }
+    /* The whole agent leaves the allocator below; no per-task recovery. */
+    t->released = 1;
+    mesos__task_free(t);
+  }
+  if (m->allocator) mesos_allocator_remove_agent(m->allocator, a->id, NULL);
+  mesos__map_remove(&m->agents, a->id);
+  notify_agent_lost(m, a->id);
+  mesos__agent_free(a);
+}
+
+static void ping_cb(mesos_timer *t, void *ud) {
+  (void)t;
+  mesos__agent *a = ud;
+  mesos_master *m = a->master;
+  if (a->pong_due) a->missed_pongs++;
+  if (a->missed_pongs >= m->max_ping_timeouts) {
+    mesos__agent_remove(a, "health check timed out", 1);
+    return;
+  }
+  Mesos__Internal__AgentEvent ev = MESOS__INTERNAL__AGENT_EVENT__INIT;
+  Mesos__Internal__Ping ping = MESOS__INTERNAL__PING__INIT;
+  ping.has_connected = 1;
+  ping.connected = a->stream != NULL;
+  ev.protocol_version = MESOS__AGENT_PROTOCOL_VERSION;
+  ev.has_type = 1;
+  ev.type = MESOS__INTERNAL__AGENT_EVENT__TYPE__PING;
+  ev.ping = &ping;
+  if (mesos__agent_send(a, &ev) == MESOS_OK) a->pong_due = 1;
+  else a->pong_due = 1; /* disconnected: counts as a missed pong */
+}
+
+static void stream_aborted(mesos__http_request *req, void *ud) {
+  mesos__agent *a = ud;
+  if (a->stream != req) return;
+  a->stream = NULL;
+  LOG_INFO("Agent %s disconnected; waiting for it to re-register", a->id);
+  mesos__offers_rescind_agent(a);
+  if (a->master->allocator) mesos_allocator_deactivate_agent(a->master->allocator, a->id, NULL);
+}
+
+/* Copies AgentInfo with the id set. */
+static mesos_status own_info(mesos__agent *a, const Mesos__V1__AgentInfo *info) {
+  Mesos__V1__AgentInfo tmp = *info;
+  Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;
+  aid.value = a->id;
+  tmp.id = &aid;
+  uint8_t *bytes = NULL;
+  size_t len = 0;
+  ProtobufCMessage *copy = NULL;
+  mesos_status st = mesos__pb_pack(&tmp.base, 0, &bytes, &len, NULL);
+  if (st == MESOS_OK)
+    st = mesos__pb_unpack(&mesos__v1__agent_info__descriptor, bytes, len, 0, 0, &copy, NULL);
+  mesos__free(bytes);
+  if (st == MESOS_OK) {
+    mesos__pb_free(a->info);
+    a->info = (Mesos__V1__AgentInfo *)copy;
+  }
+  return st;
+}
+
+static mesos_status total_from_info(const Mesos__V1__AgentInfo *info, mesos_resources **out,
+                                    mesos_error **err) {
+  mesos_resources *r = NULL;
+  mesos_status st = mesos_resources_new(&r, err);
+  for (size_t i = 0; st == MESOS_OK && i < info->n_resources; i++)
+    st = mesos__resources_add(&r->r, info->resources[i], err);
+  if (st != MESOS_OK) {
+    mesos_resources_free(r);
+    return st;
+  }
+  *out = r;
+  return MESOS_OK;
+}
+
+static void start_stream(mesos__agent *a, mesos__http_request *req, mesos__media media,
+                         int reregistered) {
+  mesos_master *m = a->master;
+  mesos__http_headers h;
+  mesos__http_headers_init(&h);
+  mesos__http_headers_set(&h, "Content-Type", media == MESOS__MEDIA_PROTOBUF
+                                                  ? MESOS__MEDIA_TYPE_PROTOBUF
+                                                  : MESOS__MEDIA_TYPE_JSON);
+  mesos_status st = mesos__http_stream_start(req, 200, &h);
+  mesos__http_headers_free(&h);
+  if (st != MESOS_OK) return;
+  a->stream = req;
+  a->media = media;
+  a->missed_pongs = 0;
+  a->pong_due = 0;
+  mesos__http_request_on_abort(req, stream_aborted, a);
+
+  Mesos__Internal__AgentEvent ev = MESOS__INTERNAL__AGENT_EVENT__INIT;
+  Mesos__Internal__AgentRegistered reg = MESOS__INTERNAL__AGENT_REGISTERED__INIT;
+  Mesos__Internal__AgentReregistered rereg = MESOS__INTERNAL__AGENT_REREGISTERED__INIT;
+  Mesos__Internal__AgentConnection conn = MESOS__INTERNAL__AGENT_CONNECTION__INIT;
+  Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;
+  aid.value = a->id;
+  conn.has_total_ping_timeout_seconds = 1;
+  conn.total_ping_timeout_seconds = (double)m->agent_ping_ms * m->max_ping_timeouts / 1000.0;
+  ev.protocol_version = MESOS__AGENT_PROTOCOL_VERSION;
+  ev.has_type = 1;
+  if (reregistered) {
+    rereg.agent_id = &aid;
+    rereg.connection = &conn;
+    rereg.master_info = &m->info;
+    ev.type = MESOS__INTERNAL__AGENT_EVENT__TYPE__REREGISTERED;
+    ev.agent_reregistered = &rereg;
+  } else {
+    reg.agent_id = &aid;
+    reg.connection = &conn;
+    reg.master_info = &m->info;
+    ev.type = MESOS__INTERNAL__AGENT_EVENT__TYPE__REGISTERED;
+    ev.agent_registered = &reg;
+  }
+  mesos__agent_send(a, &ev);
+  mesos_timer_start(a->ping, m->agent_ping_ms, m->agent_ping_ms);
+}
+
+static mesos_status agent_new(mesos__agent **out, mesos_master *m, const char *id,
+                              const Mesos__V1__AgentInfo *info, mesos_error **err) {
+  mesos__agent *a = MESOS__NEW(mesos__agent);
+  if (a == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
+  a->master = m;
+  mesos__map_init(&a->tasks);
+  a->id = mesos__strdup(id);
+  mesos_status st = a->id ? MESOS_OK : mesos__err(err, MESOS_ENOMEM, "out of memory");
+  if (st == MESOS_OK) st = own_info(a, info);
+  if (st == MESOS_OK) st = total_from_info(info, &a->total, err);
+  if (st == MESOS_OK) st = mesos_timer_new(&a->ping, m->loop, ping_cb, a, err);
+  if (st != MESOS_OK) {
+    mesos__agent_free(a);
+    return st;
+  }
+  a->registered_time = mesos__master_now();
+  *out = a;
+  return MESOS_OK;
+}
+
+/* Adds the agent (with what already runs there) to the allocator. */
+static mesos_status agent_to_allocator(mesos__agent *a, mesos_error **err) {
+  mesos_master *m = a->master;
+  if (m->allocator == NULL) return MESOS_OK;
+  mesos_allocator_agent aa = MESOS_ALLOCATOR_AGENT_INIT;
+  aa.id = a->id;
+  aa.hostname = a->info->hostname;
+  aa.total = a->total;
+  size_t n = mesos__map_count(&a->tasks), k = 0;
+  mesos_allocator_allocation *used = mesos__calloc(n ? n : 1, sizeof *used);
+  if (used == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
+  size_t it = 0;
+  void *v;
+  while (mesos__map_next(&a->tasks, &it, NULL, &v)) {
+    mesos__task *t = v;
+    if (t->released) continue;
+    used[k].framework_id = t->fw->id;
+    used[k].agent_id = a->id;
+    used[k].role = t->role;
+    used[k].resources = t->resources;
+    k++;
+  }
+  aa.used = used;
+  aa.nused = k;
+  mesos_status st = mesos_allocator_add_agent(m->allocator, &aa, err);
+  mesos__free(used);
+  return st;
+}
+
+static void handle_register(mesos_master *m, mesos__http_request *req,
+                            const Mesos__Internal__AgentCall *call, mesos__media media) {
+  const Mesos__Internal__RegisterAgent *ra = call->register_agent;
+  char id[96];
+  snprintf(id, sizeof id, "%s-S%llu", m->id, (unsigned long long)m->next_agent++);
+  mesos__agent *a = NULL;
+  mesos_error *e = NULL;
+  if (agent_new(&a, m, id, ra->agent, &e) != MESOS_OK) {
+    char msg[512];
+    snprintf(msg, sizeof msg, "Invalid agent: %s", e ? mesos_error_message(e) : "out of memory");
+    mesos_error_free(e);
+    mesos__respond_text(req, 400, msg);
+    return;
+  }
+  /* Durable admission first: the agent learns its id only once a master
+   * restart cannot forget it. */
+  if (mesos__registry_agent_op(m, MESOS__INTERNAL__REGISTRY_OPERATION__TYPE__ADMIT_AGENT, a,
+                               &e) != MESOS_OK) {
+    char msg[512];
+    snprintf(msg, sizeof msg, "Cannot admit agent: %s", e ? mesos_error_message(e) : "");
+    mesos_error_free(e);
+    mesos__agent_free(a);
+    mesos__respond_text(req, 503, msg);
+    return;
+  }
+  if (mesos__map_put(&m->agents, a->id, a) != MESOS_OK ||
+      agent_to_allocator(a, &e) != MESOS_OK) {
+    char msg[512];
+    snprintf(msg, sizeof msg, "Cannot admit agent: %s", e ? mesos_error_message(e) : "");
+    mesos_error_free(e);
+    mesos__map_remove(&m->agents, a->id);
+    mesos__registry_agent_op(m, MESOS__INTERNAL__REGISTRY_OPERATION__TYPE__REMOVE_AGENT, a, NULL);
+    mesos__agent_free(a);
+    mesos__respond_text(req, 500, msg);
+    return;
+  }
+  char *res = NULL;
+  mesos_resources_format(a->total, &res, NULL);
+  LOG_INFO("Registered agent %s at %s (%s) with %s", a->id, mesos__http_request_peer(req),
+           a->info->hostname, res ? res : "");
+  mesos_free(res);
+  start_stream(a, req, media, 0);
+}
+
+/* The agent reports what it runs; the master keeps its own record for tasks
+ * it knows and adopts the others whose framework it knows. */
+static void adopt_tasks(mesos__agent *a, const Mesos__Internal__ReregisterAgent *rr) {
+  mesos_master *m = a->master;
+  for (size_t i = 0; i < rr->n_tasks; i++) {
+    const Mesos__V1__Task *rt = rr->tasks[i];
+    mesos__framework *fw = mesos__map_get(&m->frameworks, rt->framework_id->value);
+    if (fw == NULL || mesos__map_get(&fw->tasks, rt->task_id->value)) continue;
+    mesos_resources *res = NULL;
+    if (mesos_resources_new(&res, NULL) != MESOS_OK) continue;
+    for (size_t k = 0; k < rt->n_resources; k++) {
+      Mesos__V1__Resource r = *rt->resources[k];
+      r.allocation_info = NULL;
+      mesos__resources_add(&res->r, &r, NULL);
+    }
+    Mesos__V1__TaskInfo ti = MESOS__V1__TASK_INFO__INIT;
+    ti.name = rt->name;
+    ti.task_id = rt->task_id;
+    ti.agent_id = rt->agent_id;
+    const char *role = fw->info->n_roles ? fw->info->roles[0]
+                                         : (fw->info->role ? fw->info->role : "*");
+    if (rt->n_resources && rt->resources[0]->allocation_info &&
+        rt->resources[0]->allocation_info->role)
+      role = rt->resources[0]->allocation_info->role;
+    mesos__task *t = NULL;
+    if (mesos__task_new(&t, fw, a, &ti, role, res) == MESOS_OK) {
+      t->task->state = rt->state;
+      if (mesos__task_state_terminal(rt->state)) t->released = 1;
+    }
+    mesos_resources_free(res);
+  }
+}
+
+static void handle_reregister(mesos_master *m, mesos__http_request *req,
+                              const Mesos__Internal__AgentCall *call, mesos__media media) {
+  const Mesos__Internal__ReregisterAgent *rr = call->reregister_agent;
+  const char *id = rr->agent->id && rr->agent->id->value ? rr->agent->id->value
+                   : call->agent_id                      ? call->agent_id->value
+                                                         : NULL;
+  if (id == NULL || mesos__validate_id(id)) {
+    mesos__respond_text(req, 400, "REREGISTER needs a valid agent id");
+    return;
+  }
+  mesos__agent *a = mesos__map_get(&m->agents, id);
+  mesos_error *e = NULL;
+  if (a) {
+    detach_stream(a);
+    a->reregistered_time = mesos__master_now();
+    adopt_tasks(a, rr);
+    if (m->allocator) mesos_allocator_activate_agent(m->allocator, a->id, NULL);
+    LOG_INFO("Agent %s re-registered", a->id);
+    start_stream(a, req, media, 1);
+    return;
+  }
+  /* Unknown to us (master fail-over): the registry says whether it may
+   * come back.  Gone agents never do; unreachable ones are re-admitted;
+   * admitted ones simply resume; others are admitted now. */
+  mesos__registry_agent_state rs = mesos__registry_agent(m->registry, id);
+  if (rs == MESOS__REGISTRY_AGENT_GONE) {
+    mesos__respond_text(req, 403, "Agent has been marked gone and cannot re-register");
+    return;
+  }
+  if (agent_new(&a, m, id, rr->agent, &e) != MESOS_OK) {
+    char msg[512];
+    snprintf(msg, sizeof msg, "Invalid agent: %s", e ? mesos_error_message(e) : "out of memory");
+    mesos_error_free(e);
+    mesos__respond_text(req, 400, msg);
+    return;
+  }
+  a->reregistered_time = a->registered_time;
+  if (rs != MESOS__REGISTRY_AGENT_ADMITTED &&
+      mesos__registry_agent_op(m, rs == MESOS__REGISTRY_AGENT_UNREACHABLE
+                                      ? MESOS__INTERNAL__REGISTRY_OPERATION__TYPE__READMIT_AGENT
+                                      : MESOS__INTERNAL__REGISTRY_OPERATION__TYPE__ADMIT_AGENT,
+                               a, &e) != MESOS_OK) {
+    char msg[512];
+    snprintf(msg, sizeof msg, "Cannot re-admit agent: %s", e ? mesos_error_message(e) : "");
+    mesos_error_free(e);
+    mesos__agent_free(a);
+    mesos__respond_text(req, 503, msg);
+    return;
+  }
+  adopt_tasks(a, rr);
+  if (mesos__map_put(&m->agents, a->id, a) != MESOS_OK ||
+      agent_to_allocator(a, &e) != MESOS_OK) {
+    char msg[512];
+    snprintf(msg, sizeof msg, "Cannot admit agent: %s", e ? mesos_error_message(e) : "");
+    mesos_error_free(e);
+    for (;;) {
+      size_t it = 0;
+      void *v;
+      if (!mesos__map_next(&a->tasks, &it, NULL, &v)) break;
+      ((mesos__task *)v)->released = 1;
+      mesos__task_free(v);
+    }
+    mesos__map_remove(&m->agents, a->id);
+    mesos__agent_free(a);
+    mesos__respond_text(req, 500, msg);
+    return;
+  }
+  LOG_INFO("Agent %s re-registered after master fail-over", a->id);
+  start_stream(a, req, media, 1);
+}
+
+static void forward_exited_executor(mesos_master *m, mesos__agent *a,
+                                    const Mesos__Internal__ExitedExecutor *ee) {
+  mesos__framework *fw = mesos__map_get(&m->frameworks, ee->framework_id->value);
+  if (fw == NULL) return;
+  Mesos__V1__Scheduler__Event ev = MESOS__V1__SCHEDULER__EVENT__INIT;
+  Mesos__V1__Scheduler__Event__Failure f = MESOS__V1__SCHEDULER__EVENT__FAILURE__INIT;
+  Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;
+  aid.value = a->id;
+  f.agent_id = &aid;
+  f.executor_id = ee->executor_id;
+  f.has_status = ee->has_status;
+  f.status = ee->status;
+  ev.has_type = 1;
+  ev.type = MESOS__V1__SCHEDULER__EVENT__TYPE__FAILURE;
+  ev.failure = &f;
+  mesos__framework_send(fw, &ev);
+}
+
+static void forward_executor_message(mesos_master *m, mesos__agent *a,
+                                     const Mesos__Internal__FrameworkMessage *fm) {
+  mesos__framework *fw = mesos__map_get(&m->frameworks, fm->framework_id->value);
+  if (fw == NULL) return;
+  Mesos__V1__Scheduler__Event ev = MESOS__V1__SCHEDULER__EVENT__INIT;
+  Mesos__V1__Scheduler__Event__Message msg = MESOS__V1__SCHEDULER__EVENT__MESSAGE__INIT;
+  Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;
+  aid.value = a->id;
+  msg.agent_id = &aid;
+  msg.executor_id = fm->executor_id;
+  msg.data = fm->data;
+  ev.has_type = 1;
+  ev.type = MESOS__V1__SCHEDULER__EVENT__TYPE__MESSAGE;
+  ev.message = &msg;
+  mesos__framework_send(fw, &ev);
+}
+
+/* The sub-message each call type needs, or NULL when valid. */
+static const char *agent_call_invalid(const Mesos__Internal__AgentCall *c) {
+  if (c->protocol_version != MESOS__AGENT_PROTOCOL_VERSION)
+    return "unsupported protocol_version (this master speaks 1)";
+  if (!c->has_type) return "Expecting 'type' to be present";
+  switch (c->type) {
+    case MESOS__INTERNAL__AGENT_CALL__TYPE__REGISTER:
+      return c->register_agent ? NULL : "Expecting 'register_agent' to be present";
+    case MESOS__INTERNAL__AGENT_CALL__TYPE__REREGISTER:
+      return c->reregister_agent ? NULL : "Expecting 'reregister_agent' to be present";
+    default:
+      break;
+  }
+  if (!c->agent_id || !c->agent_id->value) return "Expecting 'agent_id' to be present";
+  switch (c->type) {
+    case MESOS__INTERNAL__AGENT_CALL__TYPE__STATUS_UPDATE:
+      return c->status_update ? NULL : "Expecting 'status_update' to be present";
+    case MESOS__INTERNAL__AGENT_CALL__TYPE__EXITED_EXECUTOR:
+      return c->exited_executor ? NULL : "Expecting 'exited_executor' to be present";
+    case MESOS__INTERNAL__AGENT_CALL__TYPE__EXECUTOR_MESSAGE:
+      return c->executor_message ? NULL : "Expecting 'executor_message' to be present";
+    case MESOS__INTERNAL__AGENT_CALL__TYPE__UPDATE_AGENT:
+      return c->update_agent ? NULL : "Expecting 'update_agent' to be present";
+    case MESOS__INTERNAL__AGENT_CALL__TYPE__PONG:
+    case MESOS__INTERNAL__AGENT_CALL__TYPE__UNREGISTER:
+      return NULL;
+    default:
+      return "Unknown call type";
+  }
+}
+
+void mesos__agent_api_handler(mesos__http_request *req, void *ud) {
+  mesos_master *m = ud;
+  mesos__negotiated neg;
+  mesos__negotiate_request(mesos__http_request_header(req, "Content-Type"), NULL, false, &neg);
+  if (neg.http_status) {
+    mesos__respond_text(req, neg.http_status, neg.error);
+    return;
+  }
+  size_t len = 0;
+  const char *body = mesos__http_request_body(req, &len);
+  ProtobufCMessage *msg = NULL;
+  mesos_error *err = NULL;
+  mesos_status st =
+      neg.message == MESOS__MEDIA_PROTOBUF
+          ? mesos__pb_unpack(&mesos__internal__agent_call__descriptor, (const uint8_t *)body,
+                             len, 0, 0, &msg, &err)
+          : mesos__json_decode(&mesos__internal__agent_call__descriptor, body, len, NULL, &msg,
+                               &err);
+  if (st != MESOS_OK) {
+    char text[1024];
+    snprintf(text, sizeof text, "Failed to parse body into AgentCall: %s",
+             err ? mesos_error_message(err) : mesos_status_str(st));
+    mesos_error_free(err);
+    mesos__respond_text(req, 400, text);
+    return;
+  }
+  const Mesos__Internal__AgentCall *call = (const Mesos__Internal__AgentCall *)msg;
+  const char *invalid = agent_call_invalid(call);
+  if (invalid) {
+    char text[256];
+    snprintf(text, sizeof text, "Failed to validate AgentCall: %s", invalid);
+    mesos__respond_text(req, 400, text);
+    mesos__pb_free(msg);
+    return;
+  }
+  if (call->type == MESOS__INTERNAL__AGENT_CALL__TYPE__REGISTER ||
+      call->type == MESOS__INTERNAL__AGENT_CALL__TYPE__REREGISTER) {
+    mesos__negotiated resp;
+    mesos__negotiate_response(mesos__http_request_header(req, "Accept"), NULL, false, &resp);
+    if (resp.http_status) mesos__respond_text(req, resp.http_status, resp.error);
+    else if (call->type == MESOS__INTERNAL__AGENT_CALL__TYPE__REGISTER)
+      handle_register(m, req, call, resp.message);
+    else
+      handle_reregister(m, req, call, resp.message);
+    mesos__pb_free(msg);
+    return;
+  }
+  mesos__agent *a = mesos__map_get(&m->agents, call->agent_id->value);
+  if (a == NULL) {
+    /* Tells a stale agent to register again. */
+    mesos__respond_text(req, 404, "Agent is not registered");
+    mesos__pb_free(msg);
+    return;
+  }
+  mesos__http_respond(req, 202, NULL, "", 0);
+  switch (call->type) {
+    case MESOS__INTERNAL__AGENT_CALL__TYPE__PONG:
+      a->pong_due = 0;
+      a->missed_pongs = 0;
+      break;
+    case MESOS__INTERNAL__AGENT_CALL__TYPE__STATUS_UPDATE:
+      mesos__task_status_update(m, call->status_update);
+      break;
+    case MESOS__INTERNAL__AGENT_CALL__TYPE__EXITED_EXECUTOR:
+      forward_exited_executor(m, a, call->exited_executor);
+      break;
+    case MESOS__INTERNAL__AGENT_CALL__TYPE__EXECUTOR_MESSAGE:
+      forward_executor_message(m, a, call->executor_message);
+      break;
+    case MESOS__INTERNAL__AGENT_CALL__TYPE__UNREGISTER:
+      mesos__agent_remove(a, "the agent unregistered", 0);
+      break;
+    case MESOS__INTERNAL__AGENT_CALL__TYPE__UPDATE_AGENT: {
+      const Mesos__Internal__UpdateAgent *ua = call->update_agent;
+      if (ua->n_total_resources) {
+        mesos_resources *total = NULL;
+        mesos_error *e = NULL;
+        if (mesos_resources_new(&total, NULL) == MESOS_OK) {
+          mesos_status s2 = MESOS_OK;
+          for (size_t i = 0; s2 == MESOS_OK && i < ua->n_total_resources; i++)
+            s2 = mesos__resources_add(&total->r, ua->total_resources[i], &e);
+          if (s2 == MESOS_OK && m->allocator)
+            s2 = mesos_allocator_update_agent(m->allocator, a->id, total, &e);
+          if (s2 == MESOS_OK) {
+            mesos_resources_free(a->total);
+            a->total = total;
+            total = NULL;
+          } else {
+            LOG_WARN("agent %s: UPDATE_AGENT refused: %s", a->id,
+                     e ? mesos_error_message(e) : "");
+          }
+          mesos_error_free(e);
+          mesos_resources_free(total);
+        }
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  mesos__pb_free(msg);
+}

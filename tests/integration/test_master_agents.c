@@ -1,0 +1,590 @@
+/*
+ * The real mesos-master with a simulated agent (speaking our agent protocol
+ * over loopback HTTP, as the real agent will) and a JSON scheduler: offers,
+ * launches, status updates and acknowledgements, invalid operations, and
+ * an agent that stops answering pings.
+ */
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/alloc.h"
+#include "codec/pb.h"
+#include "mesos/internal/internal.pb-c.h"
+#include "support/daemon.h"
+#include "support/testutil.h"
+
+static pid_t master_pid = -1;
+static int master_port;
+
+static void start_master_ping(const char *ping_arg) {
+  char path[4096], port_arg[64];
+  mesos_test_daemon_path("mesos-master", path, sizeof path);
+  master_port = mesos_test_free_port();
+  snprintf(port_arg, sizeof port_arg, "--port=%d", master_port);
+  char *argv[] = {path,
+                  "--ip=127.0.0.1",
+                  port_arg,
+                  "--allocation_interval=50ms",
+                  (char *)ping_arg,
+                  "--max_agent_ping_timeouts=3",
+                  "--http_heartbeat_interval=10secs",
+                  "--logging_level=WARNING",
+                  NULL};
+  master_pid = mesos_test_spawn(argv, NULL);
+  ck_assert_int_gt(master_pid, 0);
+  ck_assert(mesos_test_wait_http_ok(master_port, "/health", 5000));
+}
+
+/* Agents in these tests answer pings only while the test reads their
+ * stream; the short timeout is for the test that wants a silent agent. */
+static void start_master(void) { start_master_ping("--agent_ping_timeout=10secs"); }
+
+static void stop_master(void) {
+  int st = mesos_test_stop(master_pid, 3000);
+  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "mesos-master exit status %d", st);
+  master_pid = -1;
+}
+
+/* ------------------------------------------------------------ agent side */
+
+typedef struct sim_agent {
+  mesos_test_conn stream;
+  char id[160];
+} sim_agent;
+
+static int post_agent_call(const Mesos__Internal__AgentCall *call) {
+  uint8_t *bytes = NULL;
+  size_t len = 0;
+  ck_assert_int_eq(mesos__pb_pack(&call->base, 0, &bytes, &len, NULL), MESOS_OK);
+  mesos_test_conn c;
+  ck_assert_int_eq(mesos_test_conn_open(&c, master_port), 0);
+  ck_assert_int_eq(mesos_test_conn_request(&c, "POST", "/api/v1/agent", "application/x-protobuf",
+                                           NULL, (const char *)bytes, len),
+                   0);
+  mesos__free(bytes);
+  mesos_test_response r;
+  ck_assert_int_eq(mesos_test_conn_response(&c, &r, 1, 5000), 0);
+  int status = r.status;
+  mesos_test_response_free(&r);
+  mesos_test_conn_close(&c);
+  return status;
+}
+
+static Mesos__Internal__AgentEvent *agent_next(sim_agent *a, int timeout_ms) {
+  for (;;) {
+    char *rec = NULL;
+    long n = mesos_test_conn_next_record(&a->stream, &rec, timeout_ms);
+    if (n < 0) return NULL;
+    ProtobufCMessage *msg = NULL;
+    ck_assert_int_eq(mesos__pb_unpack(&mesos__internal__agent_event__descriptor, (uint8_t *)rec,
+                                      (size_t)n, 0, 0, &msg, NULL),
+                     MESOS_OK);
+    free(rec);
+    Mesos__Internal__AgentEvent *ev = (Mesos__Internal__AgentEvent *)msg;
+    if (ev->type != MESOS__INTERNAL__AGENT_EVENT__TYPE__PING) return ev;
+    /* Answer pings like a live agent. */
+    Mesos__Internal__AgentCall call = MESOS__INTERNAL__AGENT_CALL__INIT;
+    Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;
+    aid.value = a->id;
+    call.protocol_version = 1;
+    call.has_type = 1;
+    call.type = MESOS__INTERNAL__AGENT_CALL__TYPE__PONG;
+    call.agent_id = &aid;
+    ck_assert_int_eq(post_agent_call(&call), 202);
+    mesos__pb_free(ev);
+  }
+}
+
+static void agent_register(sim_agent *a, const char *hostname) {
+  Mesos__V1__Resource res[2], *resp[2];
+  Mesos__V1__Value__Scalar cpus = MESOS__V1__VALUE__SCALAR__INIT,
+                           mem = MESOS__V1__VALUE__SCALAR__INIT;
+  cpus.value = 4;
+  mem.value = 1024;
+  mesos__v1__resource__init(&res[0]);
+  mesos__v1__resource__init(&res[1]);
+  res[0].name = "cpus";
+  res[0].type = MESOS__V1__VALUE__TYPE__SCALAR;
+  res[0].scalar = &cpus;
+  res[1].name = "mem";
+  res[1].type = MESOS__V1__VALUE__TYPE__SCALAR;
+  res[1].scalar = &mem;
+  resp[0] = &res[0];
+  resp[1] = &res[1];
+  Mesos__V1__AgentInfo info = MESOS__V1__AGENT_INFO__INIT;
+  info.hostname = (char *)hostname;
+  info.n_resources = 2;
+  info.resources = resp;
+  Mesos__Internal__RegisterAgent ra = MESOS__INTERNAL__REGISTER_AGENT__INIT;
+  ra.agent = &info;
+  Mesos__Internal__AgentCall call = MESOS__INTERNAL__AGENT_CALL__INIT;
+  call.protocol_version = 1;
+  call.has_type = 1;
+  call.type = MESOS__INTERNAL__AGENT_CALL__TYPE__REGISTER;
+  call.register_agent = &ra;
+  uint8_t *bytes = NULL;
+  size_t len = 0;
+  ck_assert_int_eq(mesos__pb_pack(&call.base, 0, &bytes, &len, NULL), MESOS_OK);
+  ck_assert_int_eq(mesos_test_conn_open(&a->stream, master_port), 0);
+  ck_assert_int_eq(mesos_test_conn_request(&a->stream, "POST", "/api/v1/agent",
+                                           "application/x-protobuf",
+                                           "Accept: application/x-protobuf\r\n",
+                                           (const char *)bytes, len),
+                   0);
+  mesos__free(bytes);
+  mesos_test_response r;
+  ck_assert_int_eq(mesos_test_conn_response(&a->stream, &r, 0, 5000), 0);
+  ck_assert_int_eq(r.status, 200);
+  Mesos__Internal__AgentEvent *ev = agent_next(a, 5000);
+  ck_assert_ptr_nonnull(ev);
+  ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__REGISTERED);
+  snprintf(a->id, sizeof a->id, "%s", ev->agent_registered->agent_id->value);
+  ck_assert(ev->agent_registered->connection->total_ping_timeout_seconds > 0.5);
+  mesos__pb_free(ev);
+}
+
+static void agent_status(sim_agent *a, const char *fw, const char *task, const char *state,
+                         int with_uuid) {
+  Mesos__Internal__AgentCall call = MESOS__INTERNAL__AGENT_CALL__INIT;
+  Mesos__Internal__StatusUpdate su = MESOS__INTERNAL__STATUS_UPDATE__INIT;
+  Mesos__V1__TaskStatus st = MESOS__V1__TASK_STATUS__INIT;
+  Mesos__V1__TaskID tid = MESOS__V1__TASK_ID__INIT;
+  Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;
+  Mesos__V1__FrameworkID fid = MESOS__V1__FRAMEWORK_ID__INIT;
+  tid.value = (char *)task;
+  aid.value = a->id;
+  fid.value = (char *)fw;
+  st.task_id = &tid;
+  st.agent_id = &aid;
+  const ProtobufCEnumValue *v =
+      protobuf_c_enum_descriptor_get_value_by_name(&mesos__v1__task_state__descriptor, state);
+  ck_assert_ptr_nonnull(v);
+  st.state = (Mesos__V1__TaskState)v->value;
+  st.has_source = 1;
+  st.source = MESOS__V1__TASK_STATUS__SOURCE__SOURCE_EXECUTOR;
+  uint8_t uuid[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, (uint8_t)st.state};
+  if (with_uuid) {
+    st.has_uuid = 1;
+    st.uuid.data = uuid;
+    st.uuid.len = 16;
+    su.has_uuid = 1;
+    su.uuid = st.uuid;
+  }
+  su.framework_id = &fid;
+  su.agent_id = &aid;
+  su.status = &st;
+  su.timestamp = 1.0;
+  call.protocol_version = 1;
+  call.has_type = 1;
+  call.type = MESOS__INTERNAL__AGENT_CALL__TYPE__STATUS_UPDATE;
+  call.agent_id = &aid;
+  call.status_update = &su;
+  ck_assert_int_eq(post_agent_call(&call), 202);
+}
+
+/* ------------------------------------------------------------ framework side */
+
+typedef struct sim_fw {
+  mesos_test_conn stream;
+  char id[160];
+  char sid[64];
+} sim_fw;
+
+static void fw_subscribe(sim_fw *f, const char *extra_info) {
+  char body[1024];
+  snprintf(body, sizeof body,
+           "{\"type\":\"SUBSCRIBE\",\"subscribe\":{\"framework_info\":{\"user\":\"nobody\","
+           "\"name\":\"agents test\"%s}}}",
+           extra_info ? extra_info : "");
+  ck_assert_int_eq(mesos_test_conn_open(&f->stream, master_port), 0);
+  ck_assert_int_eq(mesos_test_conn_request(&f->stream, "POST", "/api/v1/scheduler",
+                                           "application/json", NULL, body, strlen(body)),
+                   0);
+  mesos_test_response r;
+  ck_assert_int_eq(mesos_test_conn_response(&f->stream, &r, 0, 5000), 0);
+  ck_assert_int_eq(r.status, 200);
+  mesos_test_response_header(&r, "Mesos-Stream-Id", f->sid, sizeof f->sid);
+  char *rec = NULL;
+  ck_assert_int_gt(mesos_test_conn_next_record(&f->stream, &rec, 5000), 0);
+  const char *p = strstr(rec, "\"framework_id\":{\"value\":\"");
+  ck_assert_ptr_nonnull(p);
+  p += strlen("\"framework_id\":{\"value\":\"");
+  snprintf(f->id, sizeof f->id, "%.*s", (int)(strchr(p, '"') - p), p);
+  free(rec);
+}
+
+/* Next event whose text contains `want` (skipping heartbeats). */
+static char *fw_next(sim_fw *f, const char *want, int timeout_ms) {
+  for (;;) {
+    char *rec = NULL;
+    if (mesos_test_conn_next_record(&f->stream, &rec, timeout_ms) < 0) return NULL;
+    if (strstr(rec, want)) return rec;
+    ck_assert_msg(strstr(rec, "HEARTBEAT") || strstr(rec, "\"OFFERS\"") ||
+                      strstr(rec, "\"RESCIND\""),
+                  "unexpected event while waiting for %s: %s", want, rec);
+    free(rec);
+  }
+}
+
+static int fw_call(sim_fw *f, const char *json_fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fw_call(sim_fw *f, const char *json_fmt, ...) {
+  char body[8192], hdr[128];
+  va_list ap;
+  va_start(ap, json_fmt);
+  vsnprintf(body, sizeof body, json_fmt, ap);
+  va_end(ap);
+  snprintf(hdr, sizeof hdr, "Mesos-Stream-Id: %s\r\n", f->sid);
+  mesos_test_response r;
+  ck_assert_int_eq(mesos_test_http(master_port, "POST", "/api/v1/scheduler", "application/json",
+                                   hdr, body, &r),
+                   0);
+  int s = r.status;
+  mesos_test_response_free(&r);
+  return s;
+}
+
+/* Pulls `"key":{"value":"X"}` out of an event. */
+static void json_id(const char *rec, const char *key, char *out, size_t cap) {
+  char pat[128];
+  snprintf(pat, sizeof pat, "\"%s\":{\"value\":\"", key);
+  const char *p = strstr(rec, pat);
+  ck_assert_msg(p != NULL, "%s not in %s", key, rec);
+  p += strlen(pat);
+  snprintf(out, cap, "%.*s", (int)(strchr(p, '"') - p), p);
+}
+
+static const char *task_json(char *buf, size_t cap, const char *task, const char *agent,
+                             double cpus, double mem) {
+  snprintf(buf, cap,
+           "{\"name\":\"t\",\"task_id\":{\"value\":\"%s\"},\"agent_id\":{\"value\":\"%s\"},"
+           "\"command\":{\"value\":\"true\"},\"resources\":["
+           "{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":%g}},"
+           "{\"name\":\"mem\",\"type\":\"SCALAR\",\"scalar\":{\"value\":%g}}]}",
+           task, agent, cpus, mem);
+  return buf;
+}
+
+START_TEST(test_master__offer_launch_update_acknowledge_round_trip) {
+  start_master();
+  sim_agent a;
+  agent_register(&a, "agent-one");
+  sim_fw f;
+  fw_subscribe(&f, NULL);
+  char *rec = fw_next(&f, "\"type\":\"OFFERS\"", 5000);
+  ck_assert_ptr_nonnull(rec);
+  ck_assert_ptr_nonnull(strstr(rec, "\"hostname\":\"agent-one\""));
+  ck_assert_ptr_nonnull(strstr(rec, "\"allocation_info\":{\"role\":\"*\"}"));
+  ck_assert_ptr_nonnull(strstr(rec, "\"name\":\"cpus\""));
+  char offer[160], agent[160];
+  json_id(rec, "id", offer, sizeof offer);
+  json_id(rec, "agent_id", agent, sizeof agent);
+  ck_assert_str_eq(agent, a.id);
+  free(rec);
+
+  char t1[1024];
+  ck_assert_int_eq(
+      fw_call(&f,
+              "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":"
+              "[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH\",\"launch\":{\"task_infos\":"
+              "[%s]}}],\"filters\":{\"refuse_seconds\":0}}}",
+              f.id, offer, task_json(t1, sizeof t1, "task-1", a.id, 1, 128)),
+      202);
+  Mesos__Internal__AgentEvent *ev = agent_next(&a, 5000);
+  ck_assert_ptr_nonnull(ev);
+  ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__RUN_TASK);
+  ck_assert_str_eq(ev->run_task->task->task_id->value, "task-1");
+  ck_assert_str_eq(ev->run_task->framework->id->value, f.id);
+  mesos__pb_free(ev);
+
+  agent_status(&a, f.id, "task-1", "TASK_RUNNING", 1);
+  rec = fw_next(&f, "\"type\":\"UPDATE\"", 5000);
+  ck_assert_ptr_nonnull(rec);
+  ck_assert_ptr_nonnull(strstr(rec, "\"state\":\"TASK_RUNNING\""));
+  ck_assert_ptr_nonnull(strstr(rec, "\"uuid\":\"AQIDBAUGBwgJCgsMDQ4PAQ==\""));
+  free(rec);
+  ck_assert_int_eq(fw_call(&f,
+                           "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACKNOWLEDGE\","
+                           "\"acknowledge\":{\"agent_id\":{\"value\":\"%s\"},\"task_id\":"
+                           "{\"value\":\"task-1\"},\"uuid\":\"AQIDBAUGBwgJCgsMDQ4PAQ==\"}}",
+                           f.id, a.id),
+                   202);
+  ev = agent_next(&a, 5000);
+  ck_assert_ptr_nonnull(ev);
+  ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__STATUS_UPDATE_ACKNOWLEDGEMENT);
+  ck_assert_str_eq(ev->status_update_acknowledgement->task_id->value, "task-1");
+  ck_assert_uint_eq(ev->status_update_acknowledgement->uuid.len, 16);
+  mesos__pb_free(ev);
+
+  /* Implicit reconciliation reports the running task. */
+  ck_assert_int_eq(fw_call(&f,
+                           "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"RECONCILE\","
+                           "\"reconcile\":{}}",
+                           f.id),
+                   202);
+  rec = fw_next(&f, "REASON_RECONCILIATION", 5000);
+  ck_assert_ptr_nonnull(rec);
+  ck_assert_ptr_nonnull(strstr(rec, "\"state\":\"TASK_RUNNING\""));
+  free(rec);
+
+  /* KILL goes to the agent. */
+  ck_assert_int_eq(fw_call(&f,
+                           "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"KILL\",\"kill\":"
+                           "{\"task_id\":{\"value\":\"task-1\"}}}",
+                           f.id),
+                   202);
+  ev = agent_next(&a, 5000);
+  ck_assert_ptr_nonnull(ev);
+  ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__KILL_TASK);
+  mesos__pb_free(ev);
+  agent_status(&a, f.id, "task-1", "TASK_KILLED", 1);
+  rec = fw_next(&f, "TASK_KILLED", 5000);
+  ck_assert_ptr_nonnull(rec);
+  free(rec);
+  mesos_test_conn_close(&f.stream);
+  mesos_test_conn_close(&a.stream);
+  stop_master();
+}
+END_TEST
+
+START_TEST(test_master__invalid_launches_are_answered_with_task_error_or_lost) {
+  start_master();
+  sim_agent a;
+  agent_register(&a, "agent-two");
+  sim_fw f;
+  fw_subscribe(&f, NULL);
+  char *rec = fw_next(&f, "\"type\":\"OFFERS\"", 5000);
+  ck_assert_ptr_nonnull(rec);
+  char offer[160];
+  json_id(rec, "id", offer, sizeof offer);
+  free(rec);
+  char big[1024], ok[1024], dup[1024];
+  /* More cpus than offered, then a valid one, then its duplicate. */
+  ck_assert_int_eq(
+      fw_call(&f,
+              "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":"
+              "[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH\",\"launch\":{\"task_infos\":"
+              "[%s,%s,%s]}}]}}",
+              f.id, offer, task_json(big, sizeof big, "too-big", a.id, 64, 128),
+              task_json(ok, sizeof ok, "fits", a.id, 1, 64),
+              task_json(dup, sizeof dup, "fits", a.id, 1, 64)),
+      202);
+  rec = fw_next(&f, "too-big", 5000);
+  ck_assert_ptr_nonnull(strstr(rec, "\"state\":\"TASK_ERROR\""));
+  ck_assert_ptr_nonnull(strstr(rec, "REASON_TASK_INVALID"));
+  ck_assert_ptr_nonnull(strstr(rec, "more resources"));
+  free(rec);
+  rec = fw_next(&f, "duplicate ID", 5000);
+  ck_assert_ptr_nonnull(strstr(rec, "\"state\":\"TASK_ERROR\""));
+  free(rec);
+  Mesos__Internal__AgentEvent *ev = agent_next(&a, 5000);
+  ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__RUN_TASK);
+  ck_assert_str_eq(ev->run_task->task->task_id->value, "fits");
+  mesos__pb_free(ev);
+  /* The same (used) offer again: the launch is LOST with INVALID_OFFERS. */
+  ck_assert_int_eq(
+      fw_call(&f,
+              "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":"
+              "[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH\",\"launch\":{\"task_infos\":"
+              "[%s]}}]}}",
+              f.id, offer, task_json(ok, sizeof ok, "late", a.id, 1, 64)),
+      202);
+  rec = fw_next(&f, "\"late\"", 5000);
+  ck_assert_ptr_nonnull(strstr(rec, "\"state\":\"TASK_LOST\""));
+  ck_assert_ptr_nonnull(strstr(rec, "REASON_INVALID_OFFERS"));
+  free(rec);
+  mesos_test_conn_close(&f.stream);
+  mesos_test_conn_close(&a.stream);
+  stop_master();
+}
+END_TEST
+
+START_TEST(test_master__silent_agent_is_removed_and_its_tasks_are_lost) {
+  start_master_ping("--agent_ping_timeout=200ms");
+  sim_agent a;
+  agent_register(&a, "agent-three");
+  sim_fw f;
+  fw_subscribe(&f, NULL);
+  char *rec = fw_next(&f, "\"type\":\"OFFERS\"", 5000);
+  char offer[160], t[1024];
+  json_id(rec, "id", offer, sizeof offer);
+  free(rec);
+  ck_assert_int_eq(
+      fw_call(&f,
+              "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":"
+              "[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH\",\"launch\":{\"task_infos\":"
+              "[%s]}}]}}",
+              f.id, offer, task_json(t, sizeof t, "doomed", a.id, 1, 64)),
+      202);
+  Mesos__Internal__AgentEvent *ev = agent_next(&a, 5000);
+  ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__RUN_TASK);
+  mesos__pb_free(ev);
+  /* The agent goes silent: its connection drops and no PONG comes. */
+  mesos_test_conn_close(&a.stream);
+  rec = fw_next(&f, "\"doomed\"", 5000);
+  ck_assert_ptr_nonnull(strstr(rec, "\"state\":\"TASK_LOST\""));
+  ck_assert_ptr_nonnull(strstr(rec, "REASON_AGENT_REMOVED"));
+  free(rec);
+  rec = fw_next(&f, "\"type\":\"FAILURE\"", 5000);
+  ck_assert_ptr_nonnull(strstr(rec, a.id));
+  free(rec);
+  /* A call from the removed agent is told to register again. */
+  Mesos__Internal__AgentCall call = MESOS__INTERNAL__AGENT_CALL__INIT;
+  Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;
+  aid.value = a.id;
+  call.protocol_version = 1;
+  call.has_type = 1;
+  call.type = MESOS__INTERNAL__AGENT_CALL__TYPE__PONG;
+  call.agent_id = &aid;
+  ck_assert_int_eq(post_agent_call(&call), 404);
+  call.protocol_version = 7;
+  ck_assert_int_eq(post_agent_call(&call), 400);
+  mesos_test_conn_close(&f.stream);
+  stop_master();
+}
+END_TEST
+
+START_TEST(test_master__declined_resources_return_after_revive) {
+  start_master();
+  sim_agent a;
+  agent_register(&a, "agent-four");
+  sim_fw f;
+  fw_subscribe(&f, NULL);
+  char *rec = fw_next(&f, "\"type\":\"OFFERS\"", 5000);
+  char offer[160];
+  json_id(rec, "id", offer, sizeof offer);
+  free(rec);
+  ck_assert_int_eq(fw_call(&f,
+                           "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"DECLINE\",\"decline\":"
+                           "{\"offer_ids\":[{\"value\":\"%s\"}],\"filters\":{\"refuse_seconds\":"
+                           "3600}}}",
+                           f.id, offer),
+                   202);
+  /* Filtered for an hour: no offer within a few allocation cycles. */
+  char *none = NULL;
+  ck_assert_int_eq(mesos_test_conn_next_record(&f.stream, &none, 400), -1);
+  ck_assert_int_eq(fw_call(&f, "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"REVIVE\"}", f.id),
+                   202);
+  rec = fw_next(&f, "\"type\":\"OFFERS\"", 5000);
+  ck_assert_ptr_nonnull(rec);
+  free(rec);
+  mesos_test_conn_close(&f.stream);
+  mesos_test_conn_close(&a.stream);
+  stop_master();
+}
+END_TEST
+
+/* Starts a master on `port` with a durable registry in `work_dir`, logging
+ * to `log`. */
+static pid_t start_durable(int port, const char *work_dir, const char *log, const char *ping) {
+  char path[4096], port_arg[64], wd[512];
+  mesos_test_daemon_path("mesos-master", path, sizeof path);
+  snprintf(port_arg, sizeof port_arg, "--port=%d", port);
+  snprintf(wd, sizeof wd, "--work_dir=%s", work_dir);
+  char *argv[] = {path, "--ip=127.0.0.1", port_arg, wd, "--allocation_interval=50ms",
+                  (char *)ping, "--max_agent_ping_timeouts=2", NULL};
+  pid_t pid = mesos_test_spawn(argv, log);
+  ck_assert_int_gt(pid, 0);
+  ck_assert(mesos_test_wait_http_ok(port, "/health", 5000));
+  return pid;
+}
+
+static int file_contains(const char *path, const char *needle) {
+  FILE *f = fopen(path, "r");
+  if (f == NULL) return 0;
+  char buf[1 << 16];
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  return strstr(buf, needle) != NULL;
+}
+
+static void agent_reregister(sim_agent *a, int expect_status) {
+  Mesos__V1__AgentInfo info = MESOS__V1__AGENT_INFO__INIT;
+  Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;
+  aid.value = a->id;
+  info.hostname = "agent-durable";
+  info.id = &aid;
+  Mesos__Internal__ReregisterAgent rr = MESOS__INTERNAL__REREGISTER_AGENT__INIT;
+  rr.agent = &info;
+  Mesos__Internal__AgentCall call = MESOS__INTERNAL__AGENT_CALL__INIT;
+  call.protocol_version = 1;
+  call.has_type = 1;
+  call.type = MESOS__INTERNAL__AGENT_CALL__TYPE__REREGISTER;
+  call.agent_id = &aid;
+  call.reregister_agent = &rr;
+  uint8_t *bytes = NULL;
+  size_t len = 0;
+  ck_assert_int_eq(mesos__pb_pack(&call.base, 0, &bytes, &len, NULL), MESOS_OK);
+  ck_assert_int_eq(mesos_test_conn_open(&a->stream, master_port), 0);
+  ck_assert_int_eq(mesos_test_conn_request(&a->stream, "POST", "/api/v1/agent",
+                                           "application/x-protobuf",
+                                           "Accept: application/x-protobuf\r\n",
+                                           (const char *)bytes, len),
+                   0);
+  mesos__free(bytes);
+  mesos_test_response r;
+  ck_assert_int_eq(mesos_test_conn_response(&a->stream, &r, 0, 5000), 0);
+  ck_assert_int_eq(r.status, expect_status);
+  if (expect_status != 200) return;
+  Mesos__Internal__AgentEvent *ev = agent_next(a, 5000);
+  ck_assert_ptr_nonnull(ev);
+  ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__REREGISTERED);
+  ck_assert_str_eq(ev->agent_reregistered->agent_id->value, a->id);
+  mesos__pb_free(ev);
+}
+
+START_TEST(test_master__admitted_and_unreachable_agents_survive_kill_9) {
+  char dir[] = "/tmp/mesos-master-test-XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  char log[600];
+  snprintf(log, sizeof log, "%s/master.log", dir);
+  master_port = mesos_test_free_port();
+  master_pid = start_durable(master_port, dir, log, "--agent_ping_timeout=10secs");
+  sim_agent a, b;
+  agent_register(&a, "agent-a");
+  agent_register(&b, "agent-b");
+  /* Crash: no chance to flush anything that was not already durable. */
+  kill(master_pid, SIGKILL);
+  waitpid(master_pid, NULL, 0);
+  mesos_test_conn_close(&a.stream);
+  mesos_test_conn_close(&b.stream);
+  master_pid = start_durable(master_port, dir, log, "--agent_ping_timeout=100ms");
+  ck_assert_msg(file_contains(log, "2 admitted agents, 0 unreachable"), "registry not recovered");
+  agent_reregister(&a, 200);
+  /* b stays away: marked unreachable after 2 missed pings... */
+  usleep(600000);
+  kill(master_pid, SIGKILL);
+  waitpid(master_pid, NULL, 0);
+  mesos_test_conn_close(&a.stream);
+  master_pid = start_durable(master_port, dir, log, "--agent_ping_timeout=10secs");
+  ck_assert_msg(file_contains(log, "1 admitted agents, 1 unreachable"),
+                "unreachable agent not recorded durably");
+  /* ...and is re-admitted when it comes back. */
+  agent_reregister(&b, 200);
+  mesos_test_conn_close(&b.stream);
+  stop_master();
+  char cmd[700];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+static Suite *suite(void) {
+  Suite *s = suite_create("master_agents");
+  TCase *tc = tcase_create("daemon");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, test_master__offer_launch_update_acknowledge_round_trip);
+  tcase_add_test(tc, test_master__invalid_launches_are_answered_with_task_error_or_lost);
+  tcase_add_test(tc, test_master__silent_agent_is_removed_and_its_tasks_are_lost);
+  tcase_add_test(tc, test_master__declined_resources_return_after_revive);
+  tcase_add_test(tc, test_master__admitted_and_unreachable_agents_survive_kill_9);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) { return mesos_test_main(suite()); }
