@@ -307,6 +307,15 @@ static int call_may_retry(const struct mesos__http_call *k, const conn *cn) {
 
 static void call_arm_timer(struct mesos__http_call *k);
 
+/* Pausing stops reading the socket, which during connect would also stall
+ * a TLS handshake; so a pause takes effect on the stream only once the
+ * request is out, and is re-applied to each new connection. */
+static void call_apply_pause(struct mesos__http_call *k) {
+  if (k->conn == NULL || k->conn->s == NULL || k->phase != PH_WAIT) return;
+  if (k->paused) mesos__stream_pause(k->conn->s);
+  else mesos__stream_resume(k->conn->s);
+}
+
 static void call_write_request(struct mesos__http_call *k) {
   conn *cn = k->conn;
   k->phase = PH_WAIT;
@@ -317,6 +326,7 @@ static void call_write_request(struct mesos__http_call *k) {
   /* A failed write has failed the stream: its on_close decides (retry or
    * error) with `sent` still 0. */
   if (st == MESOS_OK) k->sent = 1;
+  if (k->paused) call_apply_pause(k);
 }
 
 static void conn_on_connect(mesos__stream *s, mesos_status status, void *ud) {
@@ -713,6 +723,8 @@ static void call_complete(struct mesos__http_call *k) {
     k->conn = NULL;
     cn->call = NULL;
     cn->served++;
+    /* An idle connection must read, to notice the server closing it. */
+    if (k->paused && cn->s) mesos__stream_resume(cn->s);
     if (k->keep_alive && !k->req_close && cn->state == CONN_BUSY) pool_put(cn);
     else conn_close(cn);
   }
@@ -1118,7 +1130,7 @@ void mesos__http_call_cancel(mesos__http_call *k) {
 void mesos__http_call_pause(mesos__http_call *k) {
   if (k == NULL || k->finished || k->cancelled || k->paused) return;
   k->paused = 1;
-  if (k->conn && k->conn->s) mesos__stream_pause(k->conn->s);
+  call_apply_pause(k);
   call_arm_timer(k);
 }
 
@@ -1126,7 +1138,7 @@ void mesos__http_call_resume(mesos__http_call *k) {
   if (k == NULL || k->finished || k->cancelled || !k->paused) return;
   k->paused = 0;
   k->last_read_ms = loop_now(k->client->loop);
-  if (k->conn && k->conn->s) mesos__stream_resume(k->conn->s);
+  call_apply_pause(k);
   call_arm_timer(k);
 }
 

@@ -676,7 +676,15 @@ START_TEST(test_client__paused_stream_is_resumed_without_losing_data) {
   ck_assert_msg(r->status == MESOS_OK, "%s", r->err);
   r->body[r->body_len] = '\0';
   ck_assert_str_eq(r->body, "chunk-0\nchunk-1\nchunk-2\nchunk-3\n");
+  /* the connection went back to the pool reading again: it is reused */
+  ck_assert_int_eq(mesos__http_client_idle_connections(client), 1);
+  struct result *r2 = new_result();
+  send_req(r2, "GET", url_of(port, "/echo"), NULL, 0);
+  wait_done(r2);
+  ck_assert_int_eq(r2->status, MESOS_OK);
+  ck_assert_str_eq(r2->conn_id, r->conn_id);
   free(r);
+  free(r2);
 }
 END_TEST
 
@@ -1373,6 +1381,39 @@ START_TEST(test_client__https_to_our_tls_server_streams_and_reuses_the_connectio
 }
 END_TEST
 
+/* Pausing right after send must not stall the TLS handshake or the
+ * request; only the response waits. */
+START_TEST(test_client__call_paused_before_connecting_still_sends_its_request) {
+  if (!make_certs()) MESOS_TEST_SKIP("openssl command not available");
+  char crt[256], key[256];
+  snprintf(crt, sizeof crt, "%s", mesos_test_cert(certdir, "server.crt"));
+  snprintf(key, sizeof key, "%s", mesos_test_cert(certdir, "server.key"));
+  const char *args[] = {"--tls", crt, key, NULL};
+  int port = start_peer_args(args);
+  use_tls_client("ca.crt");
+  char url[128];
+  snprintf(url, sizeof url, "https://localhost:%d/chunks?n=2&delay=0", port);
+  struct result *r = new_result();
+  mesos__http_client_request req;
+  memset(&req, 0, sizeof req);
+  req.url = url;
+  req.stream = 1;
+  req.timeout_ms = 2000;
+  send_req_opts(r, &req);
+  mesos__http_call_pause(r->call);
+  int never = 0;
+  mesos_test_run_until(loop, &never, 300);
+  ck_assert_int_eq(r->heads, 0);
+  ck_assert_int_eq(r->done, 0);
+  mesos__http_call_resume(r->call);
+  wait_done(r);
+  ck_assert_msg(r->status == MESOS_OK, "%s", r->err);
+  r->body[r->body_len] = '\0';
+  ck_assert_str_eq(r->body, "chunk-0\nchunk-1\n");
+  free(r);
+}
+END_TEST
+
 /* A server that accepts TCP but never answers the TLS handshake: the
  * connect timeout covers the handshake. */
 START_TEST(test_client__stalled_tls_handshake_fails_with_etimedout) {
@@ -1477,6 +1518,7 @@ static Suite *make_suite(void) {
   ADD_TEST(tc, test_client__https_server_from_an_unknown_ca_fails_with_etls);
   ADD_TEST(tc, test_client__stalled_tls_handshake_fails_with_etimedout);
   ADD_TEST(tc, test_client__https_to_our_tls_server_streams_and_reuses_the_connection);
+  ADD_TEST(tc, test_client__call_paused_before_connecting_still_sends_its_request);
   suite_add_tcase(s, tc);
   return s;
 }
