@@ -690,10 +690,14 @@ static int key_cmp(const char *name, const char *key, size_t len) {
 
 static const ProtobufCFieldDescriptor *lookup(jd_frame *f, const char *key, size_t len) {
   const ProtobufCMessageDescriptor *d = f->msg->descriptor;
-  unsigned i = f->next;
-  if (i < d->n_fields && key_cmp(d->fields[i].name, key, len) == 0) {
-    f->next = i + 1;
-    return &d->fields[i];
+  /* Mesos and we write fields in declaration order, leaving unset ones
+   * out: look a few fields ahead of the last match before searching. */
+  for (unsigned i = f->next, end = i + 8 < d->n_fields ? i + 8 : d->n_fields; i < end; i++) {
+    const char *name = d->fields[i].name;
+    if (len > 0 && name[0] == key[0] && key_cmp(name, key, len) == 0) {
+      f->next = i + 1;
+      return &d->fields[i];
+    }
   }
   unsigned lo = 0, hi = d->n_fields;
   while (lo < hi) {
