@@ -74,7 +74,7 @@ static mesos_status fbit_set(h_agent *ag, uint32_t idx) {
 }
 
 mesos_status mesos__hfilter_add(h_alloc *h, h_framework *fw, h_agent *ag,
-                                const mesos__resources *refused, uint64_t expires_ns) {
+                                mesos__resources *refused, uint64_t expires_ns) {
   if (expires_ns != UINT64_MAX && h->nheap == h->capheap) {
     size_t cap = h->capheap ? h->capheap * 2 : 64;
     h_filter **v = mesos__realloc(h->heap, cap * sizeof *v);
@@ -84,11 +84,13 @@ mesos_status mesos__hfilter_add(h_alloc *h, h_framework *fw, h_agent *ag,
   }
   h_filter *f = MESOS__NEW(h_filter);
   if (f == NULL) return MESOS_ENOMEM;
-  if (mesos__resources_copy(&f->refused, refused) != MESOS_OK || fbit_set(ag, fw->idx) != MESOS_OK) {
-    mesos__resources_free(&f->refused);
+  if (fbit_set(ag, fw->idx) != MESOS_OK) {
     mesos__free(f);
     return MESOS_ENOMEM;
   }
+  /* Taken over, not copied: the caller made the copy already. */
+  f->refused = *refused;
+  mesos__resources_init(refused);
   f->fw = fw;
   f->ag = ag;
   f->expires_ns = expires_ns;

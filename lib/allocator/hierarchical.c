@@ -696,7 +696,7 @@ static mesos_status stage_quota(h_alloc *h, h_agent *ag) {
 
 static mesos_status stage_fair(h_alloc *h, h_agent *ag, bool *held) {
   /* Each pass gives something away, so this ends; the bound is a guard. */
-  for (uint32_t guard = 0; guard < 1u << 20; guard++) {
+  for (uint32_t guard = 0; guard < 4096; guard++) {
     if (ag->simple && !allocatable(h, &ag->avail_q)) break;
     if (ag->avail.r.n == 0) break;
     offer_ctx o;
@@ -731,7 +731,7 @@ static void compute_need(h_alloc *h) {
     }
     h->qlist[h->nqlist++] = r;
   }
-  qsort(h->qlist, h->nqlist, sizeof *h->qlist, qrole_cmp);
+  if (h->nqlist > 1) qsort(h->qlist, h->nqlist, sizeof *h->qlist, qrole_cmp);
 }
 
 static void inverse_offers(h_alloc *h) {
@@ -979,6 +979,8 @@ static mesos_status agents_push(h_alloc *h, h_agent *ag) {
   return MESOS_OK;
 }
 
+static mesos_status h_remove_agent(void *ud, const char *id, mesos_error **err);
+
 static mesos_status h_add_agent(void *ud, const mesos_allocator_agent *a, mesos_error **err) {
   h_alloc *h = ud;
   if (mesos__map_get(&h->agent_ids, a->id))
@@ -991,11 +993,15 @@ static mesos_status h_add_agent(void *ud, const mesos_allocator_agent *a, mesos_
   for (size_t i = 0; i < a->nused && st == MESOS_OK; i++) {
     uint32_t depth;
     st = role_check(a->used[i].role, &depth, err);
-    if (st == MESOS_OK && mesos__resources_subtract_all(&avail, &a->used[i].resources->r, NULL) !=
-                              MESOS_OK)
-      st = mesos__err(err, MESOS_EINVAL,
-                      "allocator: agent '%s': used resources of framework '%s' exceed its total",
-                      a->id, a->used[i].framework_id);
+    if (st == MESOS_OK) {
+      st = mesos__resources_subtract_all(&avail, &a->used[i].resources->r, NULL);
+      if (st == MESOS_EINVAL)
+        st = mesos__err(err, st,
+                        "allocator: agent '%s': used resources of framework '%s' exceed its total",
+                        a->id, a->used[i].framework_id);
+      else if (st != MESOS_OK)
+        st = mesos__err(err, st, "allocator: adding agent '%s'", a->id);
+    }
   }
   h_agent *ag = st == MESOS_OK ? MESOS__NEW(h_agent) : NULL;
   if (st == MESOS_OK && ag == NULL) st = mesos__err(err, MESOS_ENOMEM, "out of memory");
@@ -1031,7 +1037,12 @@ static mesos_status h_add_agent(void *ud, const mesos_allocator_agent *a, mesos_
     if (st == MESOS_OK) st = fwrole_get(h, fw, u->role, &fr, err);
     if (st == MESOS_OK) st = chunk_push(h, ag, fr, &ci);
     if (st == MESOS_OK) st = mesos__resources_add_all(&ag->chunks[ci].res.r, &u->resources->r);
-    if (st != MESOS_OK) return mesos__err(err, st, "allocator: adding agent '%s'", a->id);
+    if (st != MESOS_OK) {
+      /* Undo the whole agent (its chunks so far are accounted). */
+      agent_refresh(h, ag);
+      h_remove_agent(h, a->id, NULL);
+      return mesos__err(err, st, "allocator: adding agent '%s'", a->id);
+    }
     ag->chunks[ci].cycle = UINT64_MAX;
     mesos__qv q;
     bag_q(h, &u->resources->r, &q, NULL);
@@ -1080,10 +1091,14 @@ static mesos_status h_update_agent(void *ud, const char *id, const mesos_resourc
   if (st != MESOS_OK) return st;
   mesos__resources avail;
   st = mesos__resources_copy(&avail, &total->r);
-  for (uint32_t i = 0; i < ag->nchunks && st == MESOS_OK; i++)
-    if (mesos__resources_subtract_all(&avail, &ag->chunks[i].res.r, NULL) != MESOS_OK)
-      st = mesos__err(err, MESOS_EINVAL,
+  for (uint32_t i = 0; i < ag->nchunks && st == MESOS_OK; i++) {
+    st = mesos__resources_subtract_all(&avail, &ag->chunks[i].res.r, NULL);
+    if (st == MESOS_EINVAL)
+      st = mesos__err(err, st,
                       "allocator: agent '%s': new total does not hold what is allocated", id);
+    else if (st != MESOS_OK)
+      st = mesos__err(err, st, "allocator: updating agent '%s'", id);
+  }
   mesos__resources tot;
   if (st == MESOS_OK && mesos__resources_copy(&tot, &total->r) != MESOS_OK) {
     mesos__resources_free(&tot);
@@ -1198,9 +1213,13 @@ static mesos_status convert(h_alloc *h, mesos__resources **bags, uint32_t nb,
     }
     st = mesos__resources_subtract_all(&copies[b], &ops[i].consumed->r, err);
     if (st == MESOS_OK) st = mesos__resources_add_all(&copies[b], &ops[i].converted->r);
-    if (st == MESOS_OK && mesos__resources_subtract_all(&copies[nb], &ops[i].consumed->r, NULL) !=
-                              MESOS_OK)
-      st = mesos__err(err, MESOS_EINVAL, "allocator: operation %zu: not in the agent's total", i);
+    if (st == MESOS_OK) {
+      st = mesos__resources_subtract_all(&copies[nb], &ops[i].consumed->r, NULL);
+      if (st == MESOS_EINVAL)
+        st = mesos__err(err, st, "allocator: operation %zu: not in the agent's total", i);
+      else if (st != MESOS_OK)
+        st = mesos__err(err, st, "allocator: operation %zu", i);
+    }
     if (st == MESOS_OK) st = mesos__resources_add_all(&copies[nb], &ops[i].converted->r);
   }
   if (st == MESOS_OK) {

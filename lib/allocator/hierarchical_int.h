@@ -169,8 +169,9 @@ typedef struct h_alloc {
 } h_alloc;
 
 /* filter.c */
+/* Takes `refused` over (left empty on success; untouched on error). */
 mesos_status mesos__hfilter_add(h_alloc *h, h_framework *fw, h_agent *ag,
-                                const mesos__resources *refused, uint64_t expires_ns);
+                                mesos__resources *refused, uint64_t expires_ns);
 void mesos__hfilter_free(h_alloc *h, h_filter *f);
 /* Frees the filters whose time has come. */
 void mesos__hfilter_expire(h_alloc *h, uint64_t now);

@@ -227,9 +227,9 @@ typedef struct mesos_allocator_ops {
    * ended, offer rescinded).  role NULL: from any of its roles.  A
    * refuse_seconds > 0 keeps resources of the agent that fit inside
    * `resources` from the framework for that long (see
-   * MESOS_ALLOCATOR_REFUSE_FOREVER).  MESOS_ENOTFOUND, MESOS_EINVAL (not
-   * allocated to it).  An unknown framework or agent is not an error when
-   * the other side is gone (a late decline): MESOS_OK, nothing done. */
+   * MESOS_ALLOCATOR_REFUSE_FOREVER).  MESOS_EINVAL (not allocated to
+   * it).  An unknown framework or agent is not an error (a decline racing
+   * a removal, whose resources are already back): MESOS_OK, nothing done. */
   mesos_status (*recover_resources)(void *ud, const char *framework_id, const char *agent_id,
                                     const char *role, const mesos_resources *resources,
                                     double refuse_seconds, mesos_error **err);
