@@ -365,6 +365,101 @@ START_TEST(test_registry__log_with_a_sequence_gap_or_a_bad_operation_refuses_ope
 }
 END_TEST
 
+/* The state the churn below leaves agent i in. */
+static mesos__registry_agent_state churn_expect(int i) {
+  if (i % 7 == 0) return MESOS__REGISTRY_AGENT_UNKNOWN;     /* removed */
+  if (i % 5 == 0) return MESOS__REGISTRY_AGENT_GONE;
+  if (i % 3 == 0 && i % 2 == 1) return MESOS__REGISTRY_AGENT_UNREACHABLE;
+  return MESOS__REGISTRY_AGENT_ADMITTED; /* never touched, or readmitted (even i % 3 == 0) */
+}
+
+static void churn_check(mesos__registry *r, int n) {
+  const Registry *st = mesos__registry_state(r);
+  size_t counts[4] = {0};
+  for (int i = 0; i < n; i++) {
+    char id[32];
+    snprintf(id, sizeof id, "agent-%d", i);
+    mesos__registry_agent_state want = churn_expect(i);
+    ck_assert_msg(mesos__registry_agent(r, id) == want, "%s: state %d, want %d", id,
+                  (int)mesos__registry_agent(r, id), (int)want);
+    const Mesos__Internal__Registry__Agent *a = mesos__registry_find_agent(r, id);
+    if (want == MESOS__REGISTRY_AGENT_ADMITTED) {
+      ck_assert_ptr_nonnull(a);
+      ck_assert_str_eq(a->info->id->value, id);
+    } else {
+      ck_assert_ptr_null(a);
+    }
+    counts[want]++;
+  }
+  ck_assert_uint_eq(st->n_agents, counts[MESOS__REGISTRY_AGENT_ADMITTED]);
+  ck_assert_uint_eq(st->n_unreachable, counts[MESOS__REGISTRY_AGENT_UNREACHABLE]);
+  ck_assert_uint_eq(st->n_gone, counts[MESOS__REGISTRY_AGENT_GONE]);
+}
+
+START_TEST(test_registry__agents_moving_between_lists_stay_findable_by_id) {
+  int64_t live = mesos__alloc_live();
+  char dir[PATH_MAX];
+  regtest_path(dir, sizeof dir, "churn");
+  mesos__registry *r = open_reg(dir, 50), *mem = open_reg(NULL, 0);
+  const int n = 300;
+  opbuf b;
+  for (int pass = 0; pass < 5; pass++) {
+    for (int i = 0; i < n; i++) {
+      char id[32];
+      snprintf(id, sizeof id, "agent-%d", i);
+      const Op *op = NULL;
+      if (pass == 0) op = agent_op(&b, T(ADMIT_AGENT), id);
+      if (pass == 1 && i % 3 == 0) op = agent_op(&b, T(MARK_AGENT_UNREACHABLE), id);
+      if (pass == 2 && i % 3 == 0 && i % 2 == 0) op = agent_op(&b, T(READMIT_AGENT), id);
+      if (pass == 3 && i % 5 == 0) op = agent_op(&b, T(MARK_AGENT_GONE), id);
+      if (pass == 4 && i % 7 == 0) op = agent_op(&b, T(REMOVE_AGENT), id);
+      if (op == NULL) continue;
+      apply_ok(r, op);
+      apply_ok(mem, op);
+    }
+  }
+  churn_check(r, n);
+  churn_check(mem, n);
+  assert_same_state(r, mem);
+  mesos__registry_close(r);
+  r = open_reg(dir, 50); /* snapshot + replay rebuild the index */
+  churn_check(r, n);
+  assert_same_state(r, mem);
+  mesos__registry_close(r);
+  mesos__registry_close(mem);
+  ck_assert_int_eq(mesos__alloc_live(), live);
+}
+END_TEST
+
+START_TEST(test_registry__snapshot_naming_an_agent_twice_refuses_open) {
+  int64_t live = mesos__alloc_live();
+  char dir[PATH_MAX];
+  regtest_path(dir, sizeof dir, "dupsnap");
+  opbuf b;
+  agent_op(&b, T(ADMIT_AGENT), "a1");
+  Mesos__Internal__Registry__Agent ag = MESOS__INTERNAL__REGISTRY__AGENT__INIT;
+  ag.info = &b.info;
+  Mesos__Internal__Registry__Agent *two[2] = {&ag, &ag};
+  Registry reg = MESOS__INTERNAL__REGISTRY__INIT;
+  reg.n_agents = 2;
+  reg.agents = two;
+  Mesos__Internal__RegistryEntry e = MESOS__INTERNAL__REGISTRY_ENTRY__INIT;
+  e.sequence = 2;
+  e.snapshot = &reg;
+  uint8_t *buf;
+  size_t len;
+  ck_assert_int_eq(mesos__pb_pack(&e.base, 0, &buf, &len, NULL), MESOS_OK);
+  mesos__rlog_options lo = {0, true};
+  mesos__rlog *log = NULL;
+  ck_assert_int_eq(mesos__rlog_open(&log, dir, &lo, NULL, NULL, NULL), MESOS_OK);
+  ck_assert_int_eq(mesos__rlog_snapshot(log, buf, len, NULL), MESOS_OK);
+  mesos__rlog_close(log);
+  mesos__free(buf);
+  expect_open_fails(dir, MESOS_EPROTO, "appears twice");
+  ck_assert_int_eq(mesos__alloc_live(), live);
+}
+END_TEST
+
 /* kill -9 of a "master" admitting agents: every acknowledged admission is
  * there after recovery. */
 START_TEST(test_registry__kill_9_loses_no_acknowledged_operation) {
@@ -430,6 +525,11 @@ static Suite *make_suite(void) {
   tcase_add_test(tc, test_registry__log_with_a_sequence_gap_or_a_bad_operation_refuses_open);
   tcase_add_test(tc, test_registry__kill_9_loses_no_acknowledged_operation);
   REGTEST_TCASE(s, tc, 60);
+  /* Bookkeeping tests that need files but not fsync's real cost: tmpfs. */
+  TCase *fast = tcase_create("registry_tmpfs");
+  tcase_add_test(fast, test_registry__agents_moving_between_lists_stay_findable_by_id);
+  tcase_add_test(fast, test_registry__snapshot_naming_an_agent_twice_refuses_open);
+  REGTEST_TCASE_WITH(s, fast, 60, regtest_setup_fast);
   return s;
 }
 
