@@ -10,6 +10,8 @@
 #    the first chained to the one before, the newest node is this release;
 #  - SONAME is libmesos-core.so.1; libmesos-core.so.1 is a symlink to the
 #    real libmesos-core.so.<version> file; libmesos-core.so links to .so.1;
+#  - every global symbol of the static library starts with mesos_ (two
+#    vendored exceptions, see below), so static linking cannot collide;
 #  - every map name is declared with MESOS_EXTERN in a header under
 #    include/mesos, and every MESOS_EXTERN declaration is in the map (else
 #    the library hides a function its headers promise).
@@ -107,6 +109,25 @@ if [ ! -f "$real" ] || [ -L "$real" ]; then
 fi
 if [ "$(readlink "$LIBOUT/libmesos-core.so" 2>/dev/null)" != "$SONAME" ]; then
   problem "$LIBOUT/libmesos-core.so (the link-time name) must be a symlink to $SONAME"
+fi
+
+# ------------------------------------------------------------ static library
+# A program that links libmesos-core.a sees every global symbol of every
+# object, hidden or not, so each must carry our prefix (internals are
+# mesos__x, STYLE.md section 1) or it may collide with the program's own.
+# Two vendored exceptions are known: llhttp compiled from Debian's
+# node-llhttp sources (llhttp_*) and the protoc-c output of Google's
+# well-known types (google__protobuf__*).  The sanitizer build adds its own
+# __odr_asan.* markers.
+stlib=$LIBOUT/libmesos-core.a
+if [ -f "$stlib" ]; then
+  nm -g --defined-only "$stlib" 2> /dev/null | awk 'NF == 3 {print $3}' | sort -u > "$TMP/static"
+  [ -s "$TMP/static" ] || problem "$stlib defines no global symbol"
+  while read -r name; do
+    problem "$name is a global symbol of $stlib without the mesos_ prefix (make it static or call it mesos__...)"
+  done < <(grep -vE '^(mesos_|llhttp_|google__protobuf__|__odr_asan[._])' "$TMP/static")
+else
+  problem "$stlib does not exist (build the library first)"
 fi
 
 # ------------------------------------------------------------ the headers
