@@ -20,7 +20,8 @@
 #    NAME line (make install links those names to their page);
 #  - an EXAMPLE that is a whole program (has main) compiles with -Wall
 #    -Wextra -Werror against the headers, links against the library and
-#    exits 0, so examples cannot rot.
+#    exits 0 within 20 s (so an example must not need root, a network or
+#    a running master), so examples cannot rot.
 . "$(dirname "$0")/common.inc"
 
 command -v groff > /dev/null || skip "groff not installed (Debian groff-base; make deps installs it)"
