@@ -31,6 +31,9 @@ typedef struct mesos__json_limits {
  * and missing required fields fail with MESOS_EINVAL and a message naming
  * the path ("offer_ids[0].value: required field missing"); exceeding a limit
  * fails with MESOS_ELIMIT.  *out is set only on success.
+ * Doubles also take the strings "Infinity", "-Infinity" and "NaN", and the
+ * bare Infinity / -Infinity tokens newer Mesos writes for unlimited limits
+ * (not JSON: text with them is retried once with the tokens quoted).
  */
 mesos_status mesos__json_decode(const ProtobufCMessageDescriptor *desc, const char *json,
                                 size_t len, const mesos__json_limits *limits,

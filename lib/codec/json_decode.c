@@ -930,30 +930,19 @@ static int run_yajl(jd *p, const char *json, size_t len, char **msg, size_t *con
   return (int)ys;
 }
 
-mesos_status mesos__json_decode(const ProtobufCMessageDescriptor *desc, const char *json,
-                                size_t len, const mesos__json_limits *limits,
-                                ProtobufCMessage **out, mesos_error **err) {
-  mesos__json_limits lim = {0, 0, 0};
-  if (limits != NULL) lim = *limits;
-  if (lim.max_depth == 0 || lim.max_depth > MESOS__JSON_MAX_DEPTH)
-    lim.max_depth = MESOS__JSON_MAX_DEPTH;
-  if (lim.max_input == 0) lim.max_input = MESOS__JSON_MAX_INPUT;
-  if (lim.max_alloc == 0) lim.max_alloc = MESOS__JSON_MAX_ALLOC;
-  if (len > lim.max_input)
-    return mesos__err(err, MESOS_ELIMIT, "%s: %zu bytes of JSON exceed the limit of %zu",
-                      desc->name, len, lim.max_input);
-  if (json == NULL && len > 0) return mesos__err(err, MESOS_EINVAL, "%s: no JSON", desc->name);
-  pthread_once(&c_locale_once, c_locale_init);
-  if (c_locale == (locale_t)0) return mesos__err(err, MESOS_ENOMEM, "cannot create the C locale");
-
+/* One pass of yajl over `json`.  *syntax is set when yajl itself refused
+ * the text (as opposed to our callbacks refusing a value). */
+static mesos_status decode_once(const ProtobufCMessageDescriptor *desc, const char *json,
+                                size_t len, const mesos__json_limits *lim, ProtobufCMessage **out,
+                                mesos_error **err, bool *syntax) {
   jd p;
   memset(&p, 0, sizeof p);
-  p.max_depth = lim.max_depth;
-  p.alloc_max = lim.max_alloc;
+  p.max_depth = lim->max_depth;
+  p.alloc_max = lim->max_alloc;
   p.root_desc = desc;
   p.c_locale = c_locale;
   /* Frames exist only for objects, and objects count toward the depth. */
-  p.frames = mesos__calloc(lim.max_depth + 1, sizeof *p.frames);
+  p.frames = mesos__calloc(lim->max_depth + 1, sizeof *p.frames);
   if (p.frames == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
 
   char *ymsg = NULL;
@@ -967,6 +956,7 @@ mesos_status mesos__json_decode(const ProtobufCMessageDescriptor *desc, const ch
     s = p.status;
     mesos__err_move(err, p.error);
   } else if (ys == yajl_status_error) {
+    *syntax = true;
     const char *m = ymsg ? ymsg : "parse error";
     size_t ml = strlen(m);
     while (ml > 0 && (m[ml - 1] == '\n' || m[ml - 1] == ' ')) ml--;
@@ -983,4 +973,99 @@ mesos_status mesos__json_decode(const ProtobufCMessageDescriptor *desc, const ch
   }
   *out = p.root;
   return MESOS_OK;
+}
+
+/* Copies `json` with every bare Infinity / -Infinity token (outside
+ * strings) quoted; false when there is none (or no memory for the copy,
+ * which then leaves the original error standing). */
+static bool quote_bare_infinity(const char *json, size_t len, char **out, size_t *out_len) {
+  size_t count = 0;
+  bool in_str = false;
+  for (size_t i = 0; i < len; i++) {
+    char c = json[i];
+    if (in_str) {
+      if (c == '\\')
+        i++;
+      else if (c == '"')
+        in_str = false;
+    } else if (c == '"') {
+      in_str = true;
+    } else if (c == 'I' && len - i >= 8 && memcmp(json + i, "Infinity", 8) == 0) {
+      count++;
+      i += 7;
+    }
+  }
+  size_t cap;
+  if (count == 0 || !mesos__size_add(&cap, len, 2 * count)) return false;
+  char *o = mesos__malloc(cap ? cap : 1);
+  if (o == NULL) return false;
+  size_t w = 0;
+  in_str = false;
+  for (size_t i = 0; i < len; i++) {
+    char c = json[i];
+    if (in_str) {
+      o[w++] = c;
+      if (c == '\\' && i + 1 < len)
+        o[w++] = json[++i];
+      else if (c == '"')
+        in_str = false;
+    } else if (c == '"') {
+      o[w++] = c;
+      in_str = true;
+    } else if (c == 'I' && len - i >= 8 && memcmp(json + i, "Infinity", 8) == 0) {
+      bool neg = w > 0 && o[w - 1] == '-';
+      if (neg) w--;
+      o[w++] = '"';
+      if (neg) o[w++] = '-';
+      memcpy(o + w, "Infinity", 8);
+      w += 8;
+      o[w++] = '"';
+      i += 7;
+    } else {
+      o[w++] = c;
+    }
+  }
+  *out = o;
+  *out_len = w;
+  return true;
+}
+
+mesos_status mesos__json_decode(const ProtobufCMessageDescriptor *desc, const char *json,
+                                size_t len, const mesos__json_limits *limits,
+                                ProtobufCMessage **out, mesos_error **err) {
+  mesos__json_limits lim = {0, 0, 0};
+  if (limits != NULL) lim = *limits;
+  if (lim.max_depth == 0 || lim.max_depth > MESOS__JSON_MAX_DEPTH)
+    lim.max_depth = MESOS__JSON_MAX_DEPTH;
+  if (lim.max_input == 0) lim.max_input = MESOS__JSON_MAX_INPUT;
+  if (lim.max_alloc == 0) lim.max_alloc = MESOS__JSON_MAX_ALLOC;
+  if (len > lim.max_input)
+    return mesos__err(err, MESOS_ELIMIT, "%s: %zu bytes of JSON exceed the limit of %zu",
+                      desc->name, len, lim.max_input);
+  if (json == NULL && len > 0) return mesos__err(err, MESOS_EINVAL, "%s: no JSON", desc->name);
+  pthread_once(&c_locale_once, c_locale_init);
+  if (c_locale == (locale_t)0) return mesos__err(err, MESOS_ENOMEM, "cannot create the C locale");
+
+  bool syntax = false;
+  mesos_error *first = NULL;
+  mesos_status s = decode_once(desc, json, len, &lim, out, &first, &syntax);
+  if (s != MESOS_OK && syntax) {
+    /* Newer Mesos writes infinite limits as a bare Infinity token, which
+     * is not JSON and which yajl refuses.  Only then, retry on a copy with
+     * such tokens quoted ("Infinity" is what doubles accept). */
+    char *fixed = NULL;
+    size_t fixed_len = 0;
+    if (quote_bare_infinity(json, len, &fixed, &fixed_len)) {
+      bool again = false;
+      s = decode_once(desc, fixed, fixed_len, &lim, out, NULL, &again);
+      mesos__free(fixed);
+      if (s == MESOS_OK) {
+        mesos_error_free(first);
+        return MESOS_OK;
+      }
+      s = mesos_error_code(first);
+    }
+  }
+  if (s != MESOS_OK) mesos__err_move(err, first);
+  return s;
 }

@@ -141,6 +141,21 @@ START_TEST(test_json__doubles_round_trip_exactly) {
 }
 END_TEST
 
+START_TEST(test_json__bare_infinity_tokens_from_newer_mesos_are_accepted) {
+  round_trip(D(scalars), "{\"f_double\": Infinity}", "{\"f_double\":\"Infinity\"}");
+  round_trip(D(scalars), "{\"f_double\":-Infinity,\"f_string\":\"Infinity \\\" Infinity\"}",
+             "{\"f_double\":\"-Infinity\",\"f_string\":\"Infinity \\\" Infinity\"}");
+  round_trip(D(maps), "{\"limits\":{\"mem\":Infinity,\"cpus\":1.5}}",
+             "{\"limits\":{\"mem\":\"Infinity\",\"cpus\":1.5}}");
+  round_trip(D(repeats), "{\"r_double\":[1.0,Infinity,-Infinity]}",
+             "{\"r_double\":[1.0,\"Infinity\",\"-Infinity\"]}");
+  /* Other syntax errors keep their own message and position. */
+  decode_fails(D(scalars), "{\"f_double\": Infinityx}", MESOS_EINVAL, "invalid JSON near byte");
+  decode_fails(D(scalars), "{\"f_double\": Infinity,}", MESOS_EINVAL, "invalid JSON near byte");
+  decode_fails(D(scalars), "{\"f_int32\": Infinity}", MESOS_EINVAL, "invalid JSON");
+}
+END_TEST
+
 START_TEST(test_json__bools_accept_true_false_strings) {
   round_trip(D(scalars), "{\"f_bool\":\"true\"}", "{\"f_bool\":true}");
   round_trip(D(scalars), "{\"f_bool\":\"false\"}", "{\"f_bool\":false}");
@@ -466,6 +481,7 @@ static Suite *json_suite(void) {
   tcase_add_test(tc, test_json__integers_accept_numeric_strings_and_integral_floats);
   tcase_add_test(tc, test_json__integers_out_of_range_or_fractional_are_refused);
   tcase_add_test(tc, test_json__doubles_round_trip_exactly);
+  tcase_add_test(tc, test_json__bare_infinity_tokens_from_newer_mesos_are_accepted);
   tcase_add_test(tc, test_json__bools_accept_true_false_strings);
   tcase_add_test(tc, test_json__strings_with_nul_and_non_strings_are_refused);
   tcase_add_test(tc, test_json__bytes_base64_is_lenient_like_mesos);
