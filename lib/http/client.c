@@ -700,7 +700,8 @@ static void call_finish(struct mesos__http_call *k, mesos_status st, mesos_error
   const mesos__http_response *resp = NULL;
   if (k->head_done && !k->interim) {
     if (!k->stream) {
-      k->resp.body = k->body_buf.data ? k->body_buf.data : "";
+      /* A buffer that was only reserved holds no NUL yet. */
+      k->resp.body = k->body_buf.len ? k->body_buf.data : "";
       k->resp.body_len = k->body_buf.len;
     }
     k->resp.url = k->url.href;
@@ -870,6 +871,19 @@ static int on_headers_complete(llhttp_t *p) {
       mesos__http_headers_get(&k->resp.headers, "Location") != NULL) {
     k->redirect_pending = 1;
     return skip_body;
+  }
+  if (!k->stream && !skip_body && (p->flags & F_CONTENT_LENGTH)) {
+    /* The length is announced: refuse a body that cannot fit before
+     * reading it, and size the buffer once instead of doubling it. */
+    if (p->content_length > k->body_buf.max) {
+      mesos_error *e = NULL;
+      mesos__err(&e, MESOS_ELIMIT,
+                 "%s %s: response body larger than %zu bytes (Content-Length: %llu)",
+                 k->method, k->url.href, k->body_buf.max, (unsigned long long)p->content_length);
+      return parse_fail(k, MESOS_ELIMIT, e);
+    }
+    if (mesos__buf_reserve(&k->body_buf, (size_t)p->content_length) != MESOS_OK)
+      return parse_fail(k, MESOS_ENOMEM, NULL);
   }
   if (k->stream) {
     k->head_reported = 1;

@@ -98,7 +98,8 @@ def handle_request(c, method, target, headers, body):
         c.respond(200, ("%s %s\n" % (method, target)).encode() + body,
                   headers=[("X-Authorization", auth),
                            ("X-User-Agent", headers.get("user-agent", "-")),
-                           ("X-Custom", headers.get("x-custom", "-"))],
+                           ("X-Custom", headers.get("x-custom", "-")),
+                           ("X-Host", headers.get("host", "-"))],
                   head_only=head_only)
     elif path == "/chunks":
         n, delay = int(arg(q, "n", "5")), float(arg(q, "delay", "0.05"))

@@ -47,8 +47,8 @@ static uint64_t mono_ms(void) {
 }
 
 /* Starts the peer with `args` (NULL-terminated, may be empty) and returns
- * its port. */
-static int start_peer_args(const char *const *extra) {
+ * its port, or -1 when it did not come up (it is killed in teardown). */
+static int try_start_peer_args(const char *const *extra) {
   ck_assert_msg(access(PEER_SCRIPT, R_OK) == 0, "%s not found (run from the repository root)",
                 PEER_SCRIPT);
   ck_assert_int_lt(npeers, MAX_PEERS);
@@ -85,6 +85,11 @@ static int start_peer_args(const char *const *extra) {
   }
   close(fds[0]);
   int port = (int)strtol(line, NULL, 10);
+  return port > 0 ? port : -1;
+}
+
+static int start_peer_args(const char *const *extra) {
+  int port = try_start_peer_args(extra);
   ck_assert_msg(port > 0, "peer did not report its port (python3 missing?)");
   return port;
 }
@@ -131,7 +136,7 @@ struct result {
   size_t body_len;
   char err[1024];
   char url[512];
-  char conn_id[16], req_index[16], xauth[256], xua[256];
+  char conn_id[16], req_index[16], xauth[256], xua[256], xhost[300];
   int had_resp;
   int heads;
   int bodies;
@@ -200,6 +205,7 @@ static void r_on_done(mesos__http_call *call, mesos_status st, const mesos__http
     copy_header(r->req_index, sizeof r->req_index, resp, "X-Req-Index");
     copy_header(r->xauth, sizeof r->xauth, resp, "X-Authorization");
     copy_header(r->xua, sizeof r->xua, resp, "X-User-Agent");
+    copy_header(r->xhost, sizeof r->xhost, resp, "X-Host");
     if (resp->body) {
       ck_assert_uint_lt(resp->body_len, sizeof r->body);
       memcpy(r->body, resp->body, resp->body_len);
@@ -267,6 +273,9 @@ START_TEST(test_client__get_returns_status_headers_and_body) {
   ck_assert_str_eq(r->body, "GET /echo?x=1\n");
   ck_assert_str_eq(r->url, url_of(port, "/echo?x=1"));
   ck_assert_str_eq(r->xua, "libmesos-core/" MESOS_VERSION_STRING);
+  char host[64];
+  snprintf(host, sizeof host, "127.0.0.1:%d", port);
+  ck_assert_str_eq(r->xhost, host);
   ck_assert_int_eq(r->done_calls, 1);
   free(r);
 }
@@ -376,6 +385,22 @@ START_TEST(test_client__host_name_is_resolved) {
    * so this also shows the next address is tried */
   ck_assert_msg(r->status == MESOS_OK, "%s", r->err);
   ck_assert_int_eq(r->http, 200);
+  free(r);
+}
+END_TEST
+
+START_TEST(test_client__ipv6_literal_url_connects_and_sends_a_bracketed_host) {
+  const char *args[] = {"--bind", "::1", NULL};
+  int port = try_start_peer_args(args);
+  if (port < 0) MESOS_TEST_SKIP("cannot listen on ::1 (no IPv6 loopback here)");
+  char url[128], host[64];
+  snprintf(url, sizeof url, "http://[::1]:%d/echo", port);
+  snprintf(host, sizeof host, "[::1]:%d", port);
+  struct result *r = new_result();
+  send_req(r, "GET", url, NULL, 0);
+  wait_done(r);
+  ck_assert_msg(r->status == MESOS_OK, "%s", r->err);
+  ck_assert_str_eq(r->xhost, host);
   free(r);
 }
 END_TEST
@@ -916,16 +941,24 @@ START_TEST(test_client__buffered_body_too_big_fails_with_elimit_but_a_stream_may
   send_req(r2, "GET", url_of(port, "/bigbody?n=1001"), NULL, 0);
   wait_done(r2);
   ck_assert_int_eq(r2->status, MESOS_ELIMIT);
-  ck_assert_err_contains(r2, "response body larger than 1000 bytes");
+  ck_assert_err_contains(r2, "response body larger than 1000 bytes (Content-Length: 1001)");
   ck_assert_int_eq(r2->had_resp, 1);
   ck_assert_int_eq(r2->http, 200);
   send_req(r3, "GET", url_of(port, "/bigbody?n=5000"), NULL, 1);
   wait_done(r3);
   ck_assert_int_eq(r3->status, MESOS_OK);
   ck_assert_uint_eq(r3->body_len, 5000);
+  /* without Content-Length (chunked) the limit applies as bytes arrive */
+  struct result *r4 = new_result();
+  send_req(r4, "GET", url_of(port, "/chunks?n=200&delay=0"), NULL, 0);
+  wait_done(r4);
+  ck_assert_int_eq(r4->status, MESOS_ELIMIT);
+  ck_assert_err_contains(r4, "response body larger than 1000 bytes");
+  ck_assert_ptr_null(strstr(r4->err, "Content-Length"));
   free(r);
   free(r2);
   free(r3);
+  free(r4);
 }
 END_TEST
 
@@ -1469,6 +1502,7 @@ static Suite *make_suite(void) {
   ADD_TEST(tc, test_client__interim_100_response_is_skipped);
   ADD_TEST(tc, test_client__non_2xx_status_is_a_response_not_an_error);
   ADD_TEST(tc, test_client__host_name_is_resolved);
+  ADD_TEST(tc, test_client__ipv6_literal_url_connects_and_sends_a_bracketed_host);
   ADD_TEST(tc, test_client__keep_alive_reuses_one_connection_for_sequential_requests);
   ADD_TEST(tc, test_client__request_sent_from_on_done_reuses_the_connection);
   ADD_TEST(tc, test_client__concurrent_requests_use_separate_connections);
