@@ -566,12 +566,14 @@ END_TEST
 START_TEST(test_client__streamed_chunks_arrive_in_several_on_body_calls_before_the_end) {
   int port = start_peer();
   struct result *r = new_result();
-  send_req(r, "GET", url_of(port, "/chunks?n=5&delay=0.05"), NULL, 1);
+  send_req(r, "GET", url_of(port, "/chunks?n=5&delay=0.1"), NULL, 1);
   wait_done(r);
   ck_assert_int_eq(r->status, MESOS_OK);
   ck_assert_int_eq(r->heads, 1);
-  ck_assert_int_ge(r->bodies, 3); /* pushed 50 ms apart: not coalesced */
-  ck_assert_uint_ge(r->done_ms - r->first_body_ms, 150);
+  /* pushed 100 ms apart: delivered as they come, not at the end (a loaded
+   * machine may merge a couple, never most) */
+  ck_assert_int_ge(r->bodies, 3);
+  ck_assert_uint_ge(r->done_ms - r->first_body_ms, 300);
   r->body[r->body_len] = '\0';
   ck_assert_str_eq(r->body, "chunk-0\nchunk-1\nchunk-2\nchunk-3\nchunk-4\n");
   ck_assert_int_eq(r->http, 200);
@@ -668,9 +670,9 @@ START_TEST(test_client__request_timeout_stops_applying_to_a_stream_after_its_hea
   struct result *r = new_result();
   mesos__http_client_request req;
   memset(&req, 0, sizeof req);
-  req.url = url_of(port, "/chunks?n=6&delay=0.1");
+  req.url = url_of(port, "/chunks?n=6&delay=0.15");
   req.stream = 1;
-  req.timeout_ms = 200;
+  req.timeout_ms = 400;
   req.read_timeout_ms = 1000;
   send_req_opts(r, &req);
   wait_done(r);
