@@ -74,7 +74,8 @@ static mesos_status fbit_set(h_agent *ag, uint32_t idx) {
 }
 
 mesos_status mesos__hfilter_add(h_alloc *h, h_framework *fw, h_agent *ag,
-                                mesos__resources *refused, uint64_t expires_ns) {
+                                mesos__resources *refused, uint64_t expires_ns,
+                                uint64_t covers_gen) {
   if (expires_ns != UINT64_MAX && h->nheap == h->capheap) {
     size_t cap = h->capheap ? h->capheap * 2 : 64;
     h_filter **v = mesos__realloc(h->heap, cap * sizeof *v);
@@ -94,6 +95,7 @@ mesos_status mesos__hfilter_add(h_alloc *h, h_framework *fw, h_agent *ag,
   f->fw = fw;
   f->ag = ag;
   f->expires_ns = expires_ns;
+  f->covers_gen = covers_gen;
   f->heap = SIZE_MAX;
   f->fnext = fw->filters;
   if (fw->filters) fw->filters->fprev = f;
@@ -135,18 +137,25 @@ void mesos__hfilter_expire(h_alloc *h, uint64_t now) {
   while (h->nheap > 0 && h->heap[0]->expires_ns <= now) mesos__hfilter_free(h, h->heap[0]);
 }
 
-bool mesos__hfilter_covers(const h_agent *ag, const h_framework *fw,
+bool mesos__hfilter_covers(h_agent *ag, const h_framework *fw,
                            bool (*include)(const mesos__res *x, void *ctx), void *ctx) {
   if (!mesos__hagent_fbit(ag, fw->idx)) return false;
-  for (const h_filter *f = ag->filters; f; f = f->anext) {
+  for (h_filter *f = ag->filters; f; f = f->anext) {
     if (f->fw != fw) continue;
+    /* A declined offer comes back as the agent's whole availability, and
+     * stays so until something changes there: remember the answer for
+     * that state instead of comparing every resource again. */
+    if (include == NULL && f->covers_gen == ag->avail_gen) return true;
     bool all = true;
     for (size_t i = 0; i < ag->avail.r.n && all; i++) {
       if (include && !include(&ag->avail.r.v[i], ctx)) continue;
       mesos__resources one = mesos__bag_view(&ag->avail.r, i);
       all = mesos__resources_contains_all(&f->refused, &one);
     }
-    if (all) return true;
+    if (all) {
+      if (include == NULL) f->covers_gen = ag->avail_gen;
+      return true;
+    }
   }
   return false;
 }

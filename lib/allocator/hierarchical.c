@@ -84,9 +84,21 @@ static bool res_unreserved(const mesos__res *x) {
 
 /* Scalar quantities of a bag; `unres` (may be NULL) gets the unreserved,
  * non-revocable part (what quota headroom counts). */
+/* Quantity vectors are only ever read in their first NN(h) slots, and NN
+ * only grows; slots past it stay zero in every vector kept in a struct
+ * (calloc), so the helpers below touch the live slots only: a cycle copies
+ * and clears a lot of vectors. */
+static inline void qv_zero(const h_alloc *h, mesos__qv *q) {
+  memset(q->v, 0, NN(h) * sizeof q->v[0]);
+}
+
+static inline void qv_copy(const h_alloc *h, mesos__qv *dst, const mesos__qv *src) {
+  memcpy(dst->v, src->v, NN(h) * sizeof dst->v[0]);
+}
+
 static void bag_q(const h_alloc *h, const mesos__resources *r, mesos__qv *all, mesos__qv *unres) {
-  memset(all, 0, sizeof *all);
-  if (unres) memset(unres, 0, sizeof *unres);
+  qv_zero(h, all);
+  if (unres) qv_zero(h, unres);
   for (size_t i = 0; i < r->n; i++) {
     const mesos__res *x = &r->v[i];
     if (x->type != MESOS__V1__VALUE__TYPE__SCALAR) continue;
@@ -391,6 +403,7 @@ static void mark_all_dirty(h_alloc *h) { h->all_dirty = true; }
 
 /* Recomputes the cached quantities of ag->avail. */
 static void agent_refresh(h_alloc *h, h_agent *ag) {
+  ag->avail_gen++;
   if (ag->active) mesos__qv_add(&h->unres_avail, &ag->unres_q, NN(h), -1);
   if (ag->avail.r.n == 0) {
     /* Everything was offered: the usual case in a cycle. */
@@ -499,16 +512,16 @@ static void offerable_q(const h_alloc *h, const h_agent *ag, const offer_ctx *o,
                         mesos__qv *unres) {
   if (ag->simple) {
     if (o->unres) {
-      *all = ag->avail_q;
-      *unres = ag->avail_q;
+      qv_copy(h, all, &ag->avail_q);
+      qv_copy(h, unres, &ag->avail_q);
     } else {
-      memset(all, 0, sizeof *all);
-      memset(unres, 0, sizeof *unres);
+      qv_zero(h, all);
+      qv_zero(h, unres);
     }
     return;
   }
-  memset(all, 0, sizeof *all);
-  memset(unres, 0, sizeof *unres);
+  qv_zero(h, all);
+  qv_zero(h, unres);
   for (size_t i = 0; i < ag->avail.r.n; i++) {
     const mesos__res *x = &ag->avail.r.v[i];
     if (x->type != MESOS__V1__VALUE__TYPE__SCALAR || !offer_include(x, (void *)o)) continue;
@@ -551,14 +564,14 @@ static mesos_status give(h_alloc *h, h_agent *ag, h_fwrole *fr, const offer_ctx 
     mesos_status st = chunk_push(h, ag, fr, &ci);
     if (st != MESOS_OK) return st;
     ag->chunks[ci].cycle = h->cycle;
-    h->pending[h->npending++] = (h_pending){ag, ci};
+    h->pending[h->npending++] = (h_pending){ag, ci, fr->fw->id, fr->role->name};
   }
   h_chunk *c = &ag->chunks[ci];
   mesos__qv moved;
   mesos_status st = MESOS_OK;
   if (ag->simple && o->unres && chop == NULL) {
     /* The common case: the agent's whole availability, moved as is. */
-    moved = ag->avail_q;
+    qv_copy(h, &moved, &ag->avail_q);
     st = mesos__bag_move_all(&c->res.r, &ag->avail.r);
   } else {
     mesos__qv before;
@@ -1329,6 +1342,9 @@ static mesos_status h_recover_resources(void *ud, const char *fw_id, const char 
     mesos__resources_free(&refused);
     return mesos__err(err, MESOS_ENOMEM, "out of memory");
   }
+  /* Declining a whole offer on an agent that had nothing else left: the
+   * refused resources are now exactly its availability. */
+  bool exact = whole != UINT32_MAX && ag->avail.r.n == 0;
   if (whole != UINT32_MAX) {
     st = chunk_release(h, ag, whole);
   } else {
@@ -1371,7 +1387,8 @@ static mesos_status h_recover_resources(void *ud, const char *fw_id, const char 
   /* fw may have been freed with its last chunk if it was a placeholder. */
   fw = mesos__map_get(&h->frameworks, fw_id);
   if (want_filter && fw && fw->known)
-    st = mesos__hfilter_add(h, fw, ag, &refused, refuse_until(h, refuse_seconds));
+    st = mesos__hfilter_add(h, fw, ag, &refused, refuse_until(h, refuse_seconds),
+                            exact ? ag->avail_gen : 0);
   mesos__resources_free(&refused);
   if (st != MESOS_OK) return mesos__err(err, st, "allocator: adding a filter");
   return MESOS_OK;
@@ -1530,9 +1547,9 @@ static mesos_status h_allocate(void *ud, mesos_error **err) {
 
   inverse_offers(h);
   for (uint32_t i = 0; i < h->npending; i++) {
-    h_chunk *c = &h->pending[i].ag->chunks[h->pending[i].chunk];
+    const h_pending *p = &h->pending[i];
     h->stats.offers++;
-    h->offer(c->fr->fw->id, c->fr->role->name, h->pending[i].ag->id, &c->res, h->cb_ud);
+    h->offer(p->fw_id, p->role, p->ag->id, &p->ag->chunks[p->chunk].res, h->cb_ud);
   }
   h->npending = 0;
   h->stats.cycles++;

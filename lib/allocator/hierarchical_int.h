@@ -90,6 +90,7 @@ struct h_agent {
   mesos__qv total_q;
   mesos__qv avail_q;   /* scalar quantities of avail */
   mesos__qv unres_q;   /* ... of its unreserved, non-revocable part */
+  uint64_t avail_gen;  /* bumped whenever avail changes */
   h_chunk *chunks;
   uint32_t nchunks, capchunks;
   uint64_t *fbits;     /* bit fw->idx: that framework has a filter here */
@@ -105,6 +106,8 @@ struct h_filter {
   h_framework *fw;
   h_agent *ag;
   uint64_t expires_ns; /* UINT64_MAX: until revive */
+  uint64_t covers_gen; /* the agent's avail_gen at which the filter was
+                        * known to cover all of avail (0: not known) */
   size_t heap;         /* index in the expiry heap, SIZE_MAX when unbounded */
   mesos__resources refused;
   h_filter *fprev, *fnext;
@@ -116,9 +119,12 @@ typedef struct h_min_alt {
   uint64_t mask;
 } h_min_alt;
 
+/* An offer made in the current cycle, handed out at its end.  The ids are
+ * kept here, read while hot, so the hand-out loop does not chase them. */
 typedef struct h_pending {
   h_agent *ag;
   uint32_t chunk;
+  const char *fw_id, *role;
 } h_pending;
 
 typedef struct h_alloc {
@@ -169,15 +175,18 @@ typedef struct h_alloc {
 } h_alloc;
 
 /* filter.c */
-/* Takes `refused` over (left empty on success; untouched on error). */
+/* Takes `refused` over (left empty on success; untouched on error).
+ * `covers_gen`: ag->avail_gen if `refused` is known to hold all of the
+ * agent's availability now, else 0. */
 mesos_status mesos__hfilter_add(h_alloc *h, h_framework *fw, h_agent *ag,
-                                mesos__resources *refused, uint64_t expires_ns);
+                                mesos__resources *refused, uint64_t expires_ns,
+                                uint64_t covers_gen);
 void mesos__hfilter_free(h_alloc *h, h_filter *f);
 /* Frees the filters whose time has come. */
 void mesos__hfilter_expire(h_alloc *h, uint64_t now);
 /* Whether one of fw's filters on ag covers the entries of ag->avail for
  * which include(i) is true. */
-bool mesos__hfilter_covers(const h_agent *ag, const h_framework *fw,
+bool mesos__hfilter_covers(h_agent *ag, const h_framework *fw,
                            bool (*include)(const mesos__res *x, void *ctx), void *ctx);
 void mesos__hagent_mark_dirty(h_alloc *h, h_agent *ag);
 
