@@ -137,7 +137,6 @@ struct mesos__tls {
   size_t first_len;
   /* Clients given a numeric address check it against the certificate's
    * iPAddress entries themselves: mbedtls 2.28 only matches DNS names. */
-  int check_ip;
   unsigned char ip[16];
   size_t ip_len;
 };
@@ -236,7 +235,13 @@ static mesos_status fail_mbed(mesos__tls *t, int ret, const char *during) {
     /* verify_info writes one reason per line; make it one line. */
     for (char *p = info; *p; p++)
       if (*p == '\n') *p = (p[1] ? ';' : '\0');
-    return set_failed(t, MESOS_ETLS, "%s: peer certificate rejected: %s", during, info);
+    char addr[INET6_ADDRSTRLEN + 64] = "";
+    if (t->ip_len && (flags & MBEDTLS_X509_BADCERT_CN_MISMATCH)) {
+      char ip[INET6_ADDRSTRLEN];
+      if (inet_ntop(t->ip_len == 4 ? AF_INET : AF_INET6, t->ip, ip, sizeof ip) != NULL)
+        snprintf(addr, sizeof addr, " (no subjectAltName IP entry for %s)", ip);
+    }
+    return set_failed(t, MESOS_ETLS, "%s: peer certificate rejected: %s%s", during, info, addr);
   }
   if (ret == MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE) {
     /* mbedtls 2.28 fails here without telling the client, which would then
@@ -598,10 +603,7 @@ mesos_status mesos__tls_new(mesos__tls **out, mesos__tls_config *cfg, const char
       t->ip_len = 16;
     }
     if (t->ip_len) {
-      if (cfg->verify_peer) {
-        t->check_ip = 1;
-        mbedtls_ssl_set_verify(&t->ssl, verify_ip_cb, t);
-      }
+      if (cfg->verify_peer) mbedtls_ssl_set_verify(&t->ssl, verify_ip_cb, t);
     } else {
       ret = mbedtls_ssl_set_hostname(&t->ssl, server_name);
       if (ret != 0) {
