@@ -115,9 +115,9 @@ mesos_status mesos__tls_feed(mesos__tls *t, const char *data, size_t len, mesos_
  * Returns > 0 (bytes stored in buf), 0 when more input is needed (or
  * cap == 0), MESOS_ECLOSED after the peer's close_notify, MESOS_ETLS on
  * failure (err says why: certificate, handshake, bad record, plaintext sent
- * to a TLS port).  Call it until it returns <= 0: one record may take
- * several calls with a small buffer.  A failure is sticky: later calls
- * return it again. */
+ * to a TLS port), MESOS_ENOMEM when mbedtls runs out of memory.  Call it
+ * until it returns <= 0: one record may take several calls with a small
+ * buffer.  A failure is sticky: later calls return it again. */
 ssize_t mesos__tls_read(mesos__tls *t, char *buf, size_t cap, mesos_error **err);
 
 /* Drives the handshake without reading application data: MESOS_OK once it
@@ -140,10 +140,12 @@ void mesos__tls_consume_out(mesos__tls *t, size_t n);
 
 int mesos__tls_handshake_done(const mesos__tls *t);
 
-/* Queues close_notify (once; later calls do nothing).  Plaintext queued
- * before an unfinished handshake is dropped.  Writes fail with MESOS_ECLOSED
+/* Queues close_notify (once; later calls do nothing).  Before the
+ * handshake is done, or after a failure, nothing is queued and plaintext
+ * waiting for the handshake is dropped.  Writes fail with MESOS_ECLOSED
  * afterwards; reads still deliver what the peer sends until its own
- * close_notify.  MESOS_ETLS when the alert cannot be produced. */
+ * close_notify.  MESOS_ETLS (MESOS_ENOMEM) when the alert cannot be
+ * produced. */
 mesos_status mesos__tls_shutdown(mesos__tls *t);
 
 /* After the handshake: the verified peer certificate's subject CN
