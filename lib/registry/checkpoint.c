@@ -192,9 +192,18 @@ static mesos_status replay(int fd, const char *path, const ProtobufCMessageDescr
                            mesos__update_stream_cb cb, void *ud, uint64_t *end, uint64_t *torn,
                            mesos_error **err) {
   replay_ctx c = {path, desc, cb, ud, NULL};
+  mesos_error *e = NULL;
   mesos_status s =
-      mesos__record_scan(fd, MESOS__RECORD_UPDATE, 0, replay_one, &c, end, torn, path, err);
-  if (c.err != NULL) mesos__err_move(err, c.err);
+      mesos__record_scan(fd, MESOS__RECORD_UPDATE, 0, replay_one, &c, end, torn, path, &e);
+  if (s == MESOS_OK) return s;
+  if (c.err != NULL) { /* a record that does not decode */
+    mesos_error_free(e);
+    mesos__err_move(err, c.err);
+  } else if (e != NULL) {
+    mesos__err_move(err, e);
+  } else { /* the callback stopped the replay */
+    mesos__err(err, s, "%s: replay stopped by the caller (%s)", path, mesos_status_name(s));
+  }
   return s;
 }
 

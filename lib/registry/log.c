@@ -124,13 +124,30 @@ typedef struct {
   void *ud;
   mesos__rlog_item item;
   uint64_t count;
+  bool extra_snapshot_record; /* a snapshot file held a second record */
 } replay_ctx;
+
+/* The error for a failed scan: the scan's own, or, when the caller's
+ * callback stopped it (and so set no error), one naming its status. */
+static mesos_status scan_error(mesos_status s, const replay_ctx *c, mesos_error *e,
+                               const char *path, mesos_error **err) {
+  if (e != NULL) {
+    mesos__err_move(err, e);
+    return s;
+  }
+  if (c->extra_snapshot_record)
+    return mesos__err(err, MESOS_EPROTO, "%s: more than one record in a snapshot", path);
+  return mesos__err(err, s, "%s: replay stopped by the caller (%s)", path,
+                    mesos_status_name(s));
+}
 
 static mesos_status replay_one(const uint8_t *data, size_t len, uint64_t off, void *ud) {
   replay_ctx *c = ud;
   c->count++;
-  if (c->item == MESOS__RLOG_ITEM_SNAPSHOT && c->count > 1)
-    return MESOS_EPROTO; /* reported with a message by the caller */
+  if (c->item == MESOS__RLOG_ITEM_SNAPSHOT && c->count > 1) {
+    c->extra_snapshot_record = true;
+    return MESOS_EPROTO; /* reported with a message by scan_error */
+  }
   return c->cb ? c->cb(c->item, data, len, c->ud) : MESOS_OK;
 }
 
@@ -153,10 +170,8 @@ static mesos_status open_snapshot(mesos__rlog *log, replay_ctx *rc, mesos_error 
   close(fd);
   /* A snapshot only becomes visible by rename after it was fsynced whole,
    * so anything but exactly one complete record is damage. */
-  if (s == MESOS_EPROTO && e == NULL)
-    s = mesos__err(err, MESOS_EPROTO, "%s: more than one record in a snapshot", path);
-  else if (s != MESOS_OK)
-    mesos__err_move(err, e);
+  if (s != MESOS_OK)
+    s = scan_error(s, rc, e, path, err);
   else if (rc->count != 1 || torn != 0)
     s = mesos__err(err, MESOS_EPROTO, "%s: damaged snapshot (%s at offset %llu)", path,
                    rc->count == 0 ? "no complete record" : "trailing bytes",
@@ -189,7 +204,7 @@ mesos_status mesos__rlog_open(mesos__rlog **out, const char *dir, const mesos__r
   log->max = opts->max_record == 0 ? MESOS__RECORD_MAX_DEFAULT : opts->max_record;
   if (log->max > MESOS__RECORD_MAX_LIMIT) log->max = MESOS__RECORD_MAX_LIMIT;
   char *path = NULL;
-  replay_ctx rc = {cb, ud, MESOS__RLOG_ITEM_RECORD, 0};
+  replay_ctx rc = {cb, ud, MESOS__RLOG_ITEM_RECORD, 0, false};
   bool created = false;
 
   s = mesos__fs_join(&path, dir, LOCK_NAME, err);
@@ -242,9 +257,13 @@ mesos_status mesos__rlog_open(mesos__rlog **out, const char *dir, const mesos__r
   rc.item = MESOS__RLOG_ITEM_RECORD;
   rc.count = 0;
   if (!created) {
+    mesos_error *e = NULL;
     s = mesos__record_scan(log->fd, MESOS__RECORD_LOG, log->max, replay_one, &rc, &log->end,
-                           &torn, path, err);
-    if (s != MESOS_OK) goto fail;
+                           &torn, path, &e);
+    if (s != MESOS_OK) {
+      s = scan_error(s, &rc, e, path, err);
+      goto fail;
+    }
   }
   log->records = rc.count;
 

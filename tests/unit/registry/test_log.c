@@ -423,11 +423,61 @@ START_TEST(test_log__replay_callback_failure_aborts_open_unchanged) {
   mesos__rlog *log = open_log(dir, &c);
   append_n(log, 0, 2);
   mesos__rlog_close(log);
-  ck_assert_int_eq(mesos__rlog_open(&log, dir, NULL, failing_cb, NULL, NULL), MESOS_EUSER);
+  mesos_error *err = NULL;
+  ck_assert_int_eq(mesos__rlog_open(&log, dir, NULL, failing_cb, NULL, &err), MESOS_EUSER);
+  ck_assert_ptr_nonnull(strstr(mesos_error_message(err), "stopped by the caller"));
+  mesos_error_free(err);
   log = open_log(dir, &c);
   ck_assert_int_eq(c.n, 2);
   collected_free(&c);
   mesos__rlog_close(log);
+}
+END_TEST
+
+START_TEST(test_log__record_of_a_newer_format_version_is_refused) {
+  char dir[PATH_MAX], seg[PATH_MAX];
+  regtest_path(dir, sizeof dir, "version");
+  collected c = {0};
+  mesos__rlog *log = open_log(dir, &c);
+  append_n(log, 1, 2);
+  mesos__rlog_close(log);
+  seg_path(seg, sizeof seg, dir, "log.", 0);
+  size_t len;
+  unsigned char *rec = regtest_read(seg, &len);
+  /* Version 2 with a checksum that matches: written by a newer build. */
+  rec[4] = 2;
+  uint32_t crc = mesos__crc32c(mesos__crc32c(0, rec + 4, 8), rec + 16, len - 16);
+  for (int i = 0; i < 4; i++) rec[12 + i] = (unsigned char)(crc >> (8 * i));
+  regtest_write(seg, rec, len, O_TRUNC);
+  mesos_error *err = NULL;
+  ck_assert_int_eq(mesos__rlog_open(&log, dir, NULL, collect_cb, &c, &err), MESOS_EVERSION);
+  ck_assert_ptr_nonnull(strstr(mesos_error_message(err), "format version 2"));
+  mesos_error_free(err);
+  ck_assert_uint_eq(regtest_file_size(seg), len);
+  collected_free(&c);
+  free(rec);
+}
+END_TEST
+
+START_TEST(test_log__record_of_another_kind_is_refused) {
+  char dir[PATH_MAX], p[PATH_MAX], dir2[PATH_MAX], seg[PATH_MAX];
+  regtest_path(dir, sizeof dir, "kind");
+  collected c = {0};
+  mesos__rlog *log = open_log(dir, &c);
+  mesos_error *err = NULL;
+  ck_assert_mesos_ok(mesos__rlog_snapshot(log, "snap", 4, &err), &err);
+  mesos__rlog_close(log);
+  seg_path(p, sizeof p, dir, "snapshot.", 1);
+  size_t len;
+  unsigned char *snap = regtest_read(p, &len);
+  /* A snapshot record where log records belong. */
+  regtest_dir(dir2, sizeof dir2, "kind2");
+  seg_path(seg, sizeof seg, dir2, "log.", 0);
+  regtest_write(seg, snap, len, O_TRUNC);
+  ck_assert_int_eq(mesos__rlog_open(&log, dir2, NULL, collect_cb, &c, &err), MESOS_EPROTO);
+  ck_assert_ptr_nonnull(strstr(mesos_error_message(err), "kind"));
+  mesos_error_free(err);
+  free(snap);
 }
 END_TEST
 
@@ -535,6 +585,8 @@ static Suite *make_suite(void) {
   tcase_add_test(tc, test_log__record_over_the_limit_is_refused_and_nothing_written);
   tcase_add_test(tc, test_log__second_open_of_the_same_directory_is_busy);
   tcase_add_test(tc, test_log__replay_callback_failure_aborts_open_unchanged);
+  tcase_add_test(tc, test_log__record_of_a_newer_format_version_is_refused);
+  tcase_add_test(tc, test_log__record_of_another_kind_is_refused);
   tcase_add_test(tc, test_log__kill_9_at_random_moments_loses_no_acknowledged_record);
   REGTEST_TCASE(s, tc, 60);
   return s;

@@ -460,6 +460,27 @@ START_TEST(test_registry__snapshot_naming_an_agent_twice_refuses_open) {
 }
 END_TEST
 
+START_TEST(test_registry__snapshot_of_a_newer_format_is_refused) {
+  char dir[PATH_MAX];
+  regtest_path(dir, sizeof dir, "newformat");
+  Registry reg = MESOS__INTERNAL__REGISTRY__INIT;
+  reg.has_format_version = 1;
+  reg.format_version = MESOS__REGISTRY_FORMAT_VERSION + 1;
+  Mesos__Internal__RegistryEntry e = MESOS__INTERNAL__REGISTRY_ENTRY__INIT;
+  e.snapshot = &reg;
+  uint8_t *buf;
+  size_t len;
+  ck_assert_int_eq(mesos__pb_pack(&e.base, 0, &buf, &len, NULL), MESOS_OK);
+  mesos__rlog_options lo = {0, true};
+  mesos__rlog *log = NULL;
+  ck_assert_int_eq(mesos__rlog_open(&log, dir, &lo, NULL, NULL, NULL), MESOS_OK);
+  ck_assert_int_eq(mesos__rlog_snapshot(log, buf, len, NULL), MESOS_OK);
+  mesos__rlog_close(log);
+  mesos__free(buf);
+  expect_open_fails(dir, MESOS_EVERSION, "format version 2");
+}
+END_TEST
+
 /* kill -9 of a "master" admitting agents: every acknowledged admission is
  * there after recovery. */
 START_TEST(test_registry__kill_9_loses_no_acknowledged_operation) {
@@ -529,6 +550,7 @@ static Suite *make_suite(void) {
   TCase *fast = tcase_create("registry_tmpfs");
   tcase_add_test(fast, test_registry__agents_moving_between_lists_stay_findable_by_id);
   tcase_add_test(fast, test_registry__snapshot_naming_an_agent_twice_refuses_open);
+  tcase_add_test(fast, test_registry__snapshot_of_a_newer_format_is_refused);
   REGTEST_TCASE_WITH(s, fast, 60, regtest_setup_fast);
   return s;
 }
