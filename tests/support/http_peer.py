@@ -165,6 +165,10 @@ def handle_request(c, method, target, headers, body):
     elif path == "/extra":
         c.respond(200, "ok")
         c.send("JUNK")
+    elif path == "/late-junk":
+        c.respond(200, "ok")
+        time.sleep(0.1)
+        c.send("JUNK")
     elif path == "/conns":
         with lock:
             n = conn_count

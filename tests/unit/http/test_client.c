@@ -543,6 +543,42 @@ START_TEST(test_client__bytes_after_a_response_keep_the_connection_out_of_the_po
 }
 END_TEST
 
+START_TEST(test_client__bytes_on_an_idle_connection_close_it) {
+  int port = start_peer();
+  struct result *a = new_result();
+  send_req(a, "GET", url_of(port, "/late-junk"), NULL, 0);
+  wait_done(a);
+  ck_assert_int_eq(a->status, MESOS_OK);
+  ck_assert_int_eq(mesos__http_client_idle_connections(client), 1);
+  uint64_t end = mono_ms() + WAIT_MS;
+  while (mesos__http_client_connections(client) > 0 && mono_ms() < end) {
+    int never = 0;
+    mesos_test_run_until(loop, &never, 20);
+  }
+  ck_assert_int_eq(mesos__http_client_connections(client), 0);
+  free(a);
+}
+END_TEST
+
+START_TEST(test_client__connection_close_request_header_keeps_it_out_of_the_pool) {
+  int port = start_peer();
+  mesos__http_headers h;
+  mesos__http_headers_init(&h);
+  mesos__http_headers_add(&h, "Connection", 10, "close", 5);
+  struct result *a = new_result();
+  mesos__http_client_request req;
+  memset(&req, 0, sizeof req);
+  req.url = url_of(port, "/echo");
+  req.headers = &h;
+  send_req_opts(a, &req);
+  mesos__http_headers_free(&h);
+  wait_done(a);
+  ck_assert_int_eq(a->status, MESOS_OK);
+  ck_assert_int_eq(mesos__http_client_idle_connections(client), 0);
+  free(a);
+}
+END_TEST
+
 START_TEST(test_client__idle_connections_expire_after_idle_timeout) {
   mesos__http_client_free(client);
   mesos__http_client_options o;
@@ -1513,6 +1549,8 @@ static Suite *make_suite(void) {
   ADD_TEST(tc, test_client__post_on_a_connection_closed_under_it_is_not_retried);
   ADD_TEST(tc, test_client__bytes_after_a_response_keep_the_connection_out_of_the_pool);
   ADD_TEST(tc, test_client__idle_connections_expire_after_idle_timeout);
+  ADD_TEST(tc, test_client__bytes_on_an_idle_connection_close_it);
+  ADD_TEST(tc, test_client__connection_close_request_header_keeps_it_out_of_the_pool);
   ADD_TEST(tc, test_client__streamed_chunks_arrive_in_several_on_body_calls_before_the_end);
   ADD_TEST(tc, test_client__content_length_body_can_be_streamed);
   ADD_TEST(tc, test_client__body_delimited_by_close_is_read_until_eof);
