@@ -302,6 +302,25 @@ START_TEST(test_tls__close_notify_reaches_the_peer_and_ends_writing) {
 }
 END_TEST
 
+START_TEST(test_tls__shutdown_before_the_handshake_queues_nothing_and_drops_pending_data) {
+  mesos__tls_config *ccfg = client_cfg(NULL, "ca.crt", 1);
+  peer cli;
+  peer_init(&cli, ccfg, "localhost");
+  size_t hello_len, len;
+  mesos__tls_out(cli.t, &hello_len);
+  write_ok(&cli, "queued", 6);
+  ck_assert_int_eq(mesos__tls_shutdown(cli.t), MESOS_OK);
+  mesos__tls_out(cli.t, &len);
+  ck_assert_uint_eq(len, hello_len); /* no alert, no data: only the ClientHello */
+  mesos_error *err = NULL;
+  ck_assert_int_eq(mesos__tls_write(cli.t, "x", 1, &err), MESOS_ECLOSED);
+  ck_assert_contains(mesos_error_message(err), "after shutdown");
+  mesos_error_free(err);
+  peer_free(&cli);
+  mesos__tls_config_unref(ccfg);
+}
+END_TEST
+
 START_TEST(test_tls__config_outlives_its_last_unref_while_sessions_use_it) {
   mesos__tls_config *scfg = server_cfg("server", NULL, 0);
   mesos__tls_config *ccfg = client_cfg(NULL, "ca.crt", 1);
@@ -1205,6 +1224,7 @@ static Suite *make_suite(void) {
   tcase_add_test(tc, test_tls__records_larger_than_16k_arrive_intact_both_ways);
   tcase_add_test(tc, test_tls__handshake_and_data_survive_one_byte_feeds);
   tcase_add_test(tc, test_tls__close_notify_reaches_the_peer_and_ends_writing);
+  tcase_add_test(tc, test_tls__shutdown_before_the_handshake_queues_nothing_and_drops_pending_data);
   tcase_add_test(tc, test_tls__config_outlives_its_last_unref_while_sessions_use_it);
   tcase_add_test(tc, test_tls__required_client_certificate_is_verified_and_its_cn_reported);
   tcase_add_test(tc, test_tls__server_requiring_a_client_certificate_refuses_a_client_without_one);
