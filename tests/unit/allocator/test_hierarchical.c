@@ -755,6 +755,64 @@ START_TEST(test_hierarchical__a_large_cluster_is_handed_out_completely) {
 }
 END_TEST
 
+
+START_TEST(test_hierarchical__too_many_scalar_names_are_refused) {
+  fake_master m;
+  fm_init(&m, NULL);
+  char text[2048] = "";
+  for (int i = 0; i < 40; i++) {
+    char one[32];
+    snprintf(one, sizeof one, "%sres%d:1", i ? ";" : "", i);
+    strncat(text, one, sizeof text - strlen(text) - 1);
+  }
+  mesos_allocator_agent ag = MESOS_ALLOCATOR_AGENT_INIT;
+  ag.id = "wide";
+  ag.total = fm_res(&m, text);
+  mesos_error *err = NULL;
+  ck_assert_int_eq(mesos_allocator_add_agent(m.a, &ag, &err), MESOS_ELIMIT);
+  ck_assert_ptr_nonnull(strstr(mesos_error_message(err), "distinct scalar resource names"));
+  mesos_error_free(err);
+  fm_fini(&m);
+}
+END_TEST
+
+START_TEST(test_hierarchical__a_framework_can_change_roles_and_keep_what_it_holds) {
+  fake_master m;
+  fm_init(&m, NULL);
+  fm_add_fw(&m, "f1", "a");
+  fm_add_agent(&m, "a1", "cpus:1;mem:128");
+  fm_cycle(&m);
+  ck_assert_int_eq(m.noffers, 1);
+  ck_assert_str_eq(m.offers[0].role, "a");
+  mesos_resources *held = NULL;
+  ck_assert_int_eq(mesos_resources_clone(&held, m.offers[0].res, NULL), MESOS_OK);
+  const char *roles[] = {"b"};
+  mesos_allocator_framework fw = MESOS_ALLOCATOR_FRAMEWORK_INIT;
+  fw.id = "f1";
+  fw.roles = roles;
+  fw.nroles = 1;
+  mesos_error *err = NULL;
+  ck_assert_mesos_ok(mesos_allocator_update_framework(m.a, &fw, &err), &err);
+  fm_add_agent(&m, "a2", "cpus:1;mem:128");
+  fm_cycle(&m);
+  ck_assert_int_eq(m.noffers, 1);
+  ck_assert_str_eq(m.offers[0].role, "b");
+  /* Suppressing a role it left is an error; giving back what it got in
+   * that role still works. */
+  ck_assert_int_eq(mesos_allocator_suppress(m.a, "f1", "a", &err), MESOS_ENOTFOUND);
+  mesos_error_free(err);
+  err = NULL;
+  ck_assert_mesos_ok(mesos_allocator_recover_resources(m.a, "f1", "a1", "a", held, 0, &err),
+                     &err);
+  mesos_resources_free(held);
+  fm_cycle(&m);
+  ck_assert_int_eq(m.noffers, 1);
+  ck_assert_str_eq(m.offers[0].agent, "a1");
+  ck_assert_str_eq(m.offers[0].role, "b");
+  fm_fini(&m);
+}
+END_TEST
+
 static Suite *make_suite(void) {
   Suite *s = suite_create("allocator/hierarchical");
   TCase *tc = tcase_create("core");
@@ -786,6 +844,8 @@ static Suite *make_suite(void) {
   tcase_add_test(tc, test_hierarchical__options_are_checked);
   tcase_add_test(tc, test_hierarchical__excluded_resources_do_not_count_for_fairness);
   tcase_add_test(tc, test_hierarchical__a_large_cluster_is_handed_out_completely);
+  tcase_add_test(tc, test_hierarchical__too_many_scalar_names_are_refused);
+  tcase_add_test(tc, test_hierarchical__a_framework_can_change_roles_and_keep_what_it_holds);
   suite_add_tcase(s, tc);
   return s;
 }
