@@ -14,12 +14,20 @@
 #include "base/error.h"
 #include "base/log.h"
 #include "registry/fsutil.h"
+#include "registry/log_int.h"
 
 #define LOCK_NAME "LOCK"
 #define SNAP_PREFIX "snapshot."
 #define LOG_PREFIX "log."
 #define TMP_SUFFIX ".tmp"
 #define GEN_DIGITS 16
+
+void (*mesos__rlog_test_hook)(mesos__rlog_point point);
+
+#define TEST_POINT(p)                                           \
+  do {                                                          \
+    if (mesos__rlog_test_hook != NULL) mesos__rlog_test_hook(p); \
+  } while (0)
 
 struct mesos__rlog {
   char *dir;
@@ -348,6 +356,7 @@ mesos_status mesos__rlog_snapshot(mesos__rlog *log, const void *data, size_t len
   if (s == MESOS_OK) s = gen_path(log, &seg, LOG_PREFIX, next, "", err);
   if (s == MESOS_OK) s = write_snapshot_file(log, tmp, data, len, err);
   if (s != MESOS_OK) goto out;
+  TEST_POINT(MESOS__RLOG_POINT_SNAPSHOT_TMP_SYNCED);
   if (rename(tmp, snap) != 0) {
     s = mesos__err(err, MESOS_EIO, "rename %s: %s", tmp, strerror(errno));
     unlink(tmp);
@@ -356,6 +365,7 @@ mesos_status mesos__rlog_snapshot(mesos__rlog *log, const void *data, size_t len
   /* From here on the new snapshot may be visible after a crash: appending
    * to the old segment would put records behind it that recovery never
    * replays, so any failure poisons the log. */
+  TEST_POINT(MESOS__RLOG_POINT_SNAPSHOT_RENAMED);
   s = mesos__fs_fsync_dir(log->dir, err);
   if (s == MESOS_OK) {
     fd = open(seg, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -369,12 +379,14 @@ mesos_status mesos__rlog_snapshot(mesos__rlog *log, const void *data, size_t len
     log->poisoned = true;
     goto out;
   }
+  TEST_POINT(MESOS__RLOG_POINT_SEGMENT_CREATED);
   close(log->fd);
   log->fd = fd;
   log->gen = next;
   log->end = 0;
   log->records = 0;
   remove_stale(log);
+  TEST_POINT(MESOS__RLOG_POINT_OLD_REMOVED);
 out:
   mesos__free(tmp);
   mesos__free(snap);

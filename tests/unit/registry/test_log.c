@@ -7,6 +7,7 @@
 
 #include "registry/crc32c.h"
 #include "registry/log.h"
+#include "registry/log_int.h"
 #include "unit/registry/regtest.h"
 
 /* What a replay delivered: each item copied out. */
@@ -481,6 +482,70 @@ START_TEST(test_log__record_of_another_kind_is_refused) {
 }
 END_TEST
 
+/* ---- kill -9 at each step of a snapshot ----------------------------------
+ * The child appends records 0..4, then snapshots "S5" and is killed at the
+ * chosen step.  Recovery must give either the five records (the snapshot
+ * never became visible) or the snapshot alone, and the log must go on. */
+
+static mesos__rlog_point kill_point;
+
+static void kill_at_point(mesos__rlog_point p) {
+  if (p == kill_point) raise(SIGKILL);
+}
+
+START_TEST(test_log__kill_9_at_each_snapshot_step_recovers_a_consistent_log) {
+  for (int point = MESOS__RLOG_POINT_SNAPSHOT_TMP_SYNCED; point < MESOS__RLOG_POINT_COUNT;
+       point++) {
+    char dir[PATH_MAX];
+    regtest_path(dir, sizeof dir, "snapkill");
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+      collected cc = {0};
+      mesos__rlog_options o = {0, true};
+      mesos__rlog *log = NULL;
+      if (mesos__rlog_open(&log, dir, &o, collect_cb, &cc, NULL) != MESOS_OK) _exit(3);
+      unsigned char buf[1024];
+      for (int i = 0; i < 5; i++)
+        if (mesos__rlog_append(log, buf, payload(i, buf, sizeof buf), NULL) != MESOS_OK)
+          _exit(4);
+      kill_point = (mesos__rlog_point)point;
+      mesos__rlog_test_hook = kill_at_point;
+      mesos__rlog_snapshot(log, "S5", 2, NULL);
+      _exit(5); /* not reached */
+    }
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+                  "point %d: child exited with status %d", point, status);
+    collected c = {0};
+    mesos__rlog *log = open_log(dir, &c);
+    bool snapshot = c.n > 0 && c.kinds[0] == MESOS__RLOG_ITEM_SNAPSHOT;
+    if (point == MESOS__RLOG_POINT_SNAPSHOT_TMP_SYNCED) ck_assert(!snapshot);
+    if (point >= MESOS__RLOG_POINT_SEGMENT_CREATED) ck_assert(snapshot);
+    if (snapshot) {
+      ck_assert_int_eq(c.n, 1);
+      ck_assert(c.len[0] == 2 && memcmp(c.data[0], "S5", 2) == 0);
+    } else {
+      ck_assert_int_eq(c.n, 5);
+      for (int i = 0; i < 5; i++) check_record(&c, i, i);
+    }
+    collected_free(&c);
+    /* Leftovers are cleaned up and the log goes on. */
+    char p[PATH_MAX];
+    ck_assert_int_lt(snprintf(p, sizeof p, "%s/snapshot.%016x.tmp", dir, 1), (int)sizeof p);
+    ck_assert(!regtest_exists(p));
+    append_n(log, 5, 6);
+    mesos__rlog_close(log);
+    log = open_log(dir, &c);
+    ck_assert_int_eq(c.n, snapshot ? 2 : 6);
+    check_record(&c, c.n - 1, 5);
+    collected_free(&c);
+    mesos__rlog_close(log);
+  }
+}
+END_TEST
+
 /* ---- kill -9 ------------------------------------------------------------
  * The child appends records numbered from where the log ends, snapshotting
  * every 8, and after each acknowledged append writes the total count to a
@@ -587,6 +652,7 @@ static Suite *make_suite(void) {
   tcase_add_test(tc, test_log__replay_callback_failure_aborts_open_unchanged);
   tcase_add_test(tc, test_log__record_of_a_newer_format_version_is_refused);
   tcase_add_test(tc, test_log__record_of_another_kind_is_refused);
+  tcase_add_test(tc, test_log__kill_9_at_each_snapshot_step_recovers_a_consistent_log);
   tcase_add_test(tc, test_log__kill_9_at_random_moments_loses_no_acknowledged_record);
   REGTEST_TCASE(s, tc, 60);
   return s;
