@@ -24,7 +24,9 @@ void mesos__buf_clear(mesos__buf *b) {
 
 mesos_status mesos__buf_reserve(mesos__buf *b, size_t extra) {
   size_t need;
-  if (!mesos__size_add(&need, b->len, extra) || need > b->max) return MESOS_ELIMIT;
+  /* need + 1 (the NUL) must fit too: with max == SIZE_MAX it could wrap. */
+  if (!mesos__size_add(&need, b->len, extra) || need > b->max || need == SIZE_MAX)
+    return MESOS_ELIMIT;
   if (need + 1 <= b->cap) return MESOS_OK;
   size_t cap = b->cap ? b->cap : 64;
   while (cap < need + 1) {

@@ -188,9 +188,17 @@ MESOS_EXTERN(int) mesos_loop_run_once(mesos_loop *loop) {
   if (loop == NULL) return MESOS_EINVAL;
   if (loop->running) return MESOS_EBUSY;
   loop->running = 1;
-  int r = uv_run(&loop->uv, UV_RUN_NOWAIT);
+  /* The wake-up handle is unreferenced so it alone never keeps
+   * mesos_loop_run() going; but a host polling our fd must still get its
+   * wake-up delivered when nothing else is active, and uv_run() does no I/O
+   * at all on a loop with nothing referenced.  So count it for this one
+   * non-blocking iteration. */
+  uv_ref((uv_handle_t *)&loop->wakeup);
+  uv_run(&loop->uv, UV_RUN_NOWAIT);
+  uv_unref((uv_handle_t *)&loop->wakeup);
+  int alive = uv_loop_alive(&loop->uv);
   loop->running = 0;
-  return r != 0 ? 1 : 0;
+  return alive ? 1 : 0;
 }
 
 MESOS_EXTERN(mesos_status) mesos_loop_run(mesos_loop *loop, mesos_error **err) {

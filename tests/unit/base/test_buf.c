@@ -239,10 +239,23 @@ START_TEST(test_buf__size_arithmetic_detects_overflow) {
 }
 END_TEST
 
+START_TEST(test_buf__an_unbounded_buffer_refuses_a_size_max_reservation) {
+  mesos__buf b;
+  mesos__buf_init(&b, SIZE_MAX);
+  ck_assert_int_eq(mesos__buf_reserve(&b, SIZE_MAX), MESOS_ELIMIT);
+  ck_assert_ptr_null(b.data);
+  ck_assert_int_eq(mesos__buf_append(&b, "x", 1), MESOS_OK);
+  ck_assert_int_eq(mesos__buf_reserve(&b, SIZE_MAX - 1), MESOS_ELIMIT);
+  ck_assert_str_eq(b.data, "x");
+  mesos__buf_free(&b);
+}
+END_TEST
+
 static Suite *buf_suite(void) {
   Suite *s = suite_create("buf");
   TCase *tc = tcase_create("core");
   tcase_set_timeout(tc, 30);
+  tcase_add_test(tc, test_buf__an_unbounded_buffer_refuses_a_size_max_reservation);
   tcase_add_test(tc, test_buf__append_up_to_the_maximum_succeeds);
   tcase_add_test(tc, test_buf__append_past_the_maximum_fails_with_elimit_and_changes_nothing);
   tcase_add_test(tc, test_buf__a_zero_maximum_refuses_every_byte);

@@ -228,6 +228,28 @@ START_TEST(test_loop__signal_is_delivered_on_the_loop_thread) {
 }
 END_TEST
 
+/* A wake-up from another thread must reach a host-driven loop even when
+ * nothing else is active (no timer, no connection). */
+START_TEST(test_loop__wakeup_reaches_an_otherwise_idle_host_driven_loop) {
+  struct embed_state st = {0, 0};
+  mesos_loop_options opts = MESOS_LOOP_OPTIONS_INIT;
+  opts.wakeup_cb = embed_wakeup_cb;
+  opts.wakeup_ud = &st;
+  mesos_loop *loop = NULL;
+  ck_assert_int_eq(mesos_loop_new(&loop, &opts, NULL), MESOS_OK);
+  pthread_t th;
+  pthread_create(&th, NULL, wake_from_thread, loop);
+  for (int i = 0; i < 100 && st.woken == 0; i++) {
+    struct pollfd p = {mesos_loop_fd(loop), POLLIN, 0};
+    poll(&p, 1, 50);
+    ck_assert_int_eq(mesos_loop_run_once(loop), 0);
+  }
+  pthread_join(th, NULL);
+  ck_assert_int_eq(st.woken, 1);
+  mesos_loop_free(loop);
+}
+END_TEST
+
 static Suite *loop_suite(void) {
   Suite *s = suite_create("loop");
   TCase *tc = tcase_create("core");
@@ -242,6 +264,7 @@ static Suite *loop_suite(void) {
   tcase_add_test(tc, test_loop__child_that_exited_before_watching_is_reported);
   tcase_add_test(tc, test_loop__watching_a_non_child_fails_with_enotfound);
   tcase_add_test(tc, test_loop__signal_is_delivered_on_the_loop_thread);
+  tcase_add_test(tc, test_loop__wakeup_reaches_an_otherwise_idle_host_driven_loop);
   suite_add_tcase(s, tc);
   return s;
 }
