@@ -743,10 +743,13 @@ static void call_complete(struct mesos__http_call *k) {
     return;
   }
   if (mesos__url_resolve(&next, &k->url, loc, &cause) != MESOS_OK) {
-    mesos__err_wrap(&e, MESOS_EPROTO, cause, "%s %s: bad redirect: %s", k->method, k->url.href,
+    /* A Location we cannot follow is the server's fault, unless we ran
+     * out of memory following it. */
+    mesos_status code = mesos_error_code(cause) == MESOS_ENOMEM ? MESOS_ENOMEM : MESOS_EPROTO;
+    mesos__err_wrap(&e, code, cause, "%s %s: bad redirect: %s", k->method, k->url.href,
                     mesos_error_message(cause));
     mesos__url_free(&next);
-    call_finish(k, MESOS_EPROTO, e);
+    call_finish(k, code, e);
     return;
   }
   if (!mesos__url_same_origin(&next, &k->url)) {
