@@ -133,6 +133,34 @@ static int make_leaf(const char *dir, const char *name, const char *cn, const ch
   return 0;
 }
 
+/* Concatenates files (in dir) into `out` (in dir). */
+static int concat(const char *dir, const char *out, const char *const *in) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/%s", dir, out);
+  FILE *o = fopen(path, "w");
+  if (o == NULL) {
+    fprintf(stderr, "certs: %s: %s\n", path, strerror(errno));
+    return -1;
+  }
+  int ok = 1;
+  for (int i = 0; in[i] && ok; i++) {
+    snprintf(path, sizeof path, "%s/%s", dir, in[i]);
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+      fprintf(stderr, "certs: %s: %s\n", path, strerror(errno));
+      ok = 0;
+      break;
+    }
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+      if (fwrite(buf, 1, n, o) != n) ok = 0;
+    fclose(f);
+  }
+  if (fclose(o) != 0) ok = 0;
+  return ok ? 0 : -1;
+}
+
 int mesos_test_make_certs(const char *dir) {
   static const char server_ext[] =
       "basicConstraints=CA:FALSE\n"
@@ -143,8 +171,12 @@ int mesos_test_make_certs(const char *dir) {
       "basicConstraints=CA:FALSE\n"
       "keyUsage=critical,digitalSignature\n"
       "extendedKeyUsage=clientAuth\n";
+  static const char intermediate_ext[] =
+      "basicConstraints=critical,CA:TRUE,pathlen:0\n"
+      "keyUsage=critical,keyCertSign,cRLSign\n";
   if (write_file(dir, "server.ext", server_ext) != 0 ||
-      write_file(dir, "client.ext", client_ext) != 0)
+      write_file(dir, "client.ext", client_ext) != 0 ||
+      write_file(dir, "intermediate.ext", intermediate_ext) != 0)
     return -1;
   if (make_ca(dir, "ca", "mesos-test-ca") != 0 ||
       make_ca(dir, "other-ca", "mesos-other-ca") != 0 ||
@@ -153,8 +185,15 @@ int mesos_test_make_certs(const char *dir) {
       make_leaf(dir, "client", "mesos-test-client", "ca", "client.ext", "3650", 0, 4) != 0 ||
       make_leaf(dir, "expired-client", "mesos-expired-client", "ca", "client.ext", "-1", 0, 5) != 0 ||
       make_leaf(dir, "other-server", "localhost", "other-ca", "server.ext", "3650", 0, 6) != 0 ||
-      make_leaf(dir, "other-client", "mesos-other-client", "other-ca", "client.ext", "3650", 0, 7) != 0)
+      make_leaf(dir, "other-client", "mesos-other-client", "other-ca", "client.ext", "3650", 0, 7) != 0 ||
+      make_leaf(dir, "intermediate-ca", "mesos-intermediate-ca", "ca", "intermediate.ext", "3650", 0,
+                8) != 0 ||
+      make_leaf(dir, "leaf-server", "localhost", "intermediate-ca", "server.ext", "3650", 0, 9) != 0)
     return -1;
+  const char *const chain[] = {"leaf-server.crt", "intermediate-ca.crt", NULL};
+  if (concat(dir, "chain-server.crt", chain) != 0) return -1;
+  const char *const chain_key[] = {"leaf-server.key", NULL};
+  if (concat(dir, "chain-server.key", chain_key) != 0) return -1;
   return 0;
 }
 

@@ -14,6 +14,11 @@
  *   other-ca.crt other-ca.key        an unrelated CA "mesos-other-ca"
  *   other-server.crt/.key            CN=localhost issued by other-ca
  *   other-client.crt/.key            CN=mesos-other-client by other-ca
+ *   intermediate-ca.crt/.key         CA "mesos-intermediate-ca" issued by ca
+ *   leaf-server.crt/.key             like server, issued by intermediate-ca
+ *   chain-server.crt/.key            leaf-server.crt + intermediate-ca.crt (a
+ *                                    chain file, as real servers have) and
+ *                                    its key: verifies against ca.crt alone
  *
  * Typical use, once per test program (certificates cost tens of ms each):
  *

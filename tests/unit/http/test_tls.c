@@ -513,6 +513,29 @@ START_TEST(test_tls__numeric_server_names_are_matched_against_ip_address_entries
 }
 END_TEST
 
+START_TEST(test_tls__server_sends_its_intermediate_certificates_from_a_chain_file) {
+  mesos__tls_config *ccfg = client_cfg(NULL, "ca.crt", 1);
+  /* The leaf alone cannot be verified against the root... */
+  mesos__tls_config *scfg = server_cfg("leaf-server", NULL, 0);
+  peer cli, srv;
+  connect_pair(&cli, &srv, ccfg, scfg, "localhost");
+  ck_assert_int_eq(cli.st, MESOS_ETLS);
+  ck_assert_contains(errmsg(&cli), "not correctly signed by the trusted CA");
+  peer_free(&cli);
+  peer_free(&srv);
+  mesos__tls_config_unref(scfg);
+  /* ...the chain file carries the intermediate to the client. */
+  scfg = server_cfg("chain-server", NULL, 0);
+  connect_pair(&cli, &srv, ccfg, scfg, "localhost");
+  ck_assert_msg(cli.st == 0 && mesos__tls_handshake_done(cli.t), "%s", errmsg(&cli));
+  ck_assert_str_eq(mesos__tls_peer_cn(cli.t), "localhost");
+  peer_free(&cli);
+  peer_free(&srv);
+  mesos__tls_config_unref(scfg);
+  mesos__tls_config_unref(ccfg);
+}
+END_TEST
+
 START_TEST(test_tls__client_without_verification_accepts_any_server_and_reports_no_cn) {
   mesos__tls_config *scfg = server_cfg("other-server", NULL, 0);
   mesos__tls_config *ccfg = client_cfg(NULL, NULL, 0);
@@ -1234,6 +1257,7 @@ static Suite *make_suite(void) {
   tcase_add_test(tc, test_tls__client_refuses_a_server_certificate_for_another_host_name);
   tcase_add_test(tc, test_tls__client_refuses_a_server_certificate_from_an_untrusted_ca);
   tcase_add_test(tc, test_tls__numeric_server_names_are_matched_against_ip_address_entries);
+  tcase_add_test(tc, test_tls__server_sends_its_intermediate_certificates_from_a_chain_file);
   tcase_add_test(tc, test_tls__client_without_verification_accepts_any_server_and_reports_no_cn);
   tcase_add_test(tc, test_tls__verifying_client_without_ca_file_trusts_only_the_system_bundle);
   tcase_add_test(tc, test_tls__plaintext_http_on_either_side_fails_with_a_clear_error);
