@@ -13,7 +13,7 @@
  *
  * The checksum covers the length and kind too, so a flipped bit anywhere in
  * a record is detected.  Files of records are only ever appended to, one
- * record per write(2) followed by fdatasync(2) before the next record is
+ * record per pwritev(2) followed by fdatasync(2) before the next record is
  * written; hence after a crash only the LAST record can be incomplete (a
  * torn tail).  Damage followed by a valid record is therefore not a crash
  * artefact but corruption, and readers refuse it rather than guess. */
