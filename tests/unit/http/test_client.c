@@ -1158,19 +1158,29 @@ static int drive_until(volatile int *flag, int timeout_ms) {
 /* Fails the Nth allocation (and every later one) for each N a redirected
  * POST makes: every run ends with a refused send or exactly one on_done,
  * and nothing leaks. */
+static void torture(const char *url, mesos__tls_config *tls, int stream);
+
 START_TEST(test_client__allocation_failures_end_every_request_cleanly) {
   int port = start_peer();
-  const char *url = url_of(port, "/redirect?to=/echo");
+  torture(url_of(port, "/redirect?to=/echo"), NULL, 0);
+}
+END_TEST
+
+static void torture(const char *url, mesos__tls_config *tls, int stream) {
+  mesos__http_client_options o;
+  memset(&o, 0, sizeof o);
+  o.tls = tls;
   mesos__http_client_free(client);
   client = NULL;
   drain_loop();
   int64_t live = mesos__alloc_live();
   uint64_t total = 0;
   for (uint64_t n = 0;; n++) {
-    ck_assert_int_eq(mesos__http_client_new(&client, loop, NULL, NULL), MESOS_OK);
+    ck_assert_int_eq(mesos__http_client_new(&client, loop, &o, NULL), MESOS_OK);
     struct result *r = new_result();
     mesos__http_client_request req;
     memset(&req, 0, sizeof req);
+    req.stream = stream;
     req.method = "POST";
     req.url = url;
     req.body = "body";
@@ -1202,7 +1212,6 @@ START_TEST(test_client__allocation_failures_end_every_request_cleanly) {
   ck_assert_uint_gt(total, 10);
   ck_assert_int_eq(mesos__http_client_new(&client, loop, NULL, NULL), MESOS_OK);
 }
-END_TEST
 
 /* ------------------------------------------------------------ our server */
 
@@ -1485,6 +1494,23 @@ START_TEST(test_client__call_paused_before_connecting_still_sends_its_request) {
 }
 END_TEST
 
+/* The allocation-failure torture again, over TLS and streaming: the TLS
+ * engine and the stream's TLS paths fail at every allocation too. */
+START_TEST(test_client__allocation_failures_over_tls_end_every_request_cleanly) {
+  if (!make_certs()) MESOS_TEST_SKIP("openssl command not available");
+  char crt[256], key[256];
+  snprintf(crt, sizeof crt, "%s", mesos_test_cert(certdir, "server.crt"));
+  snprintf(key, sizeof key, "%s", mesos_test_cert(certdir, "server.key"));
+  const char *args[] = {"--tls", crt, key, NULL};
+  int port = start_peer_args(args);
+  mesos__tls_config *cfg = client_tls_config("ca.crt");
+  char url[128];
+  snprintf(url, sizeof url, "https://localhost:%d/chunks?n=3&delay=0", port);
+  torture(url, cfg, 1);
+  mesos__tls_config_unref(cfg);
+}
+END_TEST
+
 /* A server that accepts TCP but never answers the TLS handshake: the
  * connect timeout covers the handshake. */
 START_TEST(test_client__stalled_tls_handshake_fails_with_etimedout) {
@@ -1593,6 +1619,7 @@ static Suite *make_suite(void) {
   ADD_TEST(tc, test_client__stalled_tls_handshake_fails_with_etimedout);
   ADD_TEST(tc, test_client__https_to_our_tls_server_streams_and_reuses_the_connection);
   ADD_TEST(tc, test_client__call_paused_before_connecting_still_sends_its_request);
+  ADD_TEST(tc, test_client__allocation_failures_over_tls_end_every_request_cleanly);
   suite_add_tcase(s, tc);
   return s;
 }
