@@ -1,8 +1,10 @@
 #include "registry/checkpoint.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,6 +13,7 @@
 #include "base/error.h"
 #include "base/log.h"
 #include "codec/pb.h"
+#include "registry/agent_paths.h"
 #include "registry/checkpoint_int.h"
 #include "registry/fsutil.h"
 #include "registry/record.h"
@@ -160,6 +163,117 @@ mesos_status mesos__checkpoint_read(const char *path, const ProtobufCMessageDesc
   s = decode(path, desc, data, len, out, err);
   mesos__free(data);
   return s;
+}
+
+mesos_status mesos__checkpoint_symlink(const char *path, const char *target, mesos_error **err) {
+  if (target == NULL || target[0] == '\0')
+    return mesos__err(err, MESOS_EINVAL, "%s: empty symlink target", path);
+  char *tmp = NULL, *dir = NULL;
+  mesos_status s = make_parent(path, err);
+  if (s == MESOS_OK) s = mesos__fs_dirname(&dir, path, err);
+  if (s != MESOS_OK) return s;
+  size_t n = strlen(path);
+  if ((tmp = mesos__malloc(n + sizeof ".tmp")) == NULL) {
+    mesos__free(dir);
+    return mesos__err(err, MESOS_ENOMEM, "out of memory");
+  }
+  memcpy(tmp, path, n);
+  memcpy(tmp + n, ".tmp", sizeof ".tmp");
+  /* A stale temporary from a crash would make symlink(2) fail. */
+  if (unlink(tmp) != 0 && errno != ENOENT)
+    s = mesos__err(err, MESOS_EIO, "remove %s: %s", tmp, strerror(errno));
+  if (s == MESOS_OK && symlink(target, tmp) != 0)
+    s = mesos__err(err, MESOS_EIO, "symlink %s: %s", tmp, strerror(errno));
+  if (s == MESOS_OK && rename(tmp, path) != 0) {
+    s = mesos__err(err, MESOS_EIO, "rename %s to %s: %s", tmp, path, strerror(errno));
+    unlink(tmp);
+  }
+  if (s == MESOS_OK) s = mesos__fs_fsync_dir(dir, err);
+  mesos__free(tmp);
+  mesos__free(dir);
+  return s;
+}
+
+static int cmp_ids(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void mesos__checkpoint_free_ids(char **ids, size_t n) {
+  if (ids == NULL) return;
+  for (size_t i = 0; i < n; i++) mesos__free(ids[i]);
+  mesos__free(ids);
+}
+
+/* Ids are counted against a limit so a directory filled by an attacker (or
+ * a runaway framework) cannot make recovery allocate without bound. */
+#define LIST_IDS_MAX_DEFAULT ((size_t)1000000)
+
+mesos_status mesos__checkpoint_list_ids(const char *dir, size_t max, char ***ids, size_t *n,
+                                        mesos_error **err) {
+  if (max == 0) max = LIST_IDS_MAX_DEFAULT;
+  DIR *d = opendir(dir);
+  if (d == NULL)
+    return errno == ENOENT ? mesos__err(err, MESOS_ENOTFOUND, "directory %s does not exist", dir)
+                           : mesos__err(err, MESOS_EIO, "open directory %s: %s", dir,
+                                        strerror(errno));
+  char **out = NULL;
+  size_t count = 0, cap = 0;
+  mesos_status s = MESOS_OK;
+  for (;;) {
+    errno = 0;
+    struct dirent *e = readdir(d);
+    if (e == NULL) {
+      if (errno != 0)
+        s = mesos__err(err, MESOS_EIO, "read directory %s: %s", dir, strerror(errno));
+      break;
+    }
+    const char *name = e->d_name;
+    if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 || strcmp(name, "latest") == 0)
+      continue;
+    struct stat st;
+    /* fstatat without following links: only real directories are ours. */
+    if (fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode)) continue;
+    if (mesos__agent_path_check_id("entry", name, NULL) != MESOS_OK) {
+      /* The name is not ours and may hold control characters: log it with
+       * those replaced, so it cannot forge log lines. */
+      char shown[64];
+      size_t k = 0;
+      for (; name[k] != '\0' && k < sizeof shown - 1; k++)
+        shown[k] = name[k] >= 0x20 && name[k] < 0x7f ? name[k] : '?';
+      shown[k] = '\0';
+      LOG_WARN("checkpoint directory %s: skipping '%s', not a valid id", dir, shown);
+      continue;
+    }
+    if (count == max) {
+      s = mesos__err(err, MESOS_ELIMIT, "directory %s holds more than %zu entries", dir, max);
+      break;
+    }
+    if (count == cap) {
+      size_t ncap = cap ? cap * 2 : 16, bytes;
+      char **grown;
+      if (!mesos__size_mul(&bytes, ncap, sizeof *out) ||
+          (grown = mesos__realloc(out, bytes)) == NULL) {
+        s = mesos__err(err, MESOS_ENOMEM, "out of memory");
+        break;
+      }
+      out = grown;
+      cap = ncap;
+    }
+    if ((out[count] = mesos__strdup(name)) == NULL) {
+      s = mesos__err(err, MESOS_ENOMEM, "out of memory");
+      break;
+    }
+    count++;
+  }
+  closedir(d);
+  if (s != MESOS_OK) {
+    mesos__checkpoint_free_ids(out, count);
+    return s;
+  }
+  if (count > 1) qsort(out, count, sizeof *out, cmp_ids);
+  *ids = out;
+  *n = count;
+  return MESOS_OK;
 }
 
 /* ---- update streams ---- */

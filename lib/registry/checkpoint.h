@@ -49,6 +49,28 @@ mesos_status mesos__checkpoint_read_bytes(const char *path, size_t max, uint8_t 
 mesos_status mesos__checkpoint_read(const char *path, const ProtobufCMessageDescriptor *desc,
                                     ProtobufCMessage **out, mesos_error **err);
 
+/* Atomically points the symlink `path` at `target` (Mesos's
+ * meta/slaves/latest and runs/latest): a temporary link "<path>.tmp" renamed
+ * over it, then the directory fsynced; creates missing parents.  `target`
+ * is stored as given (use a relative name: the work directory may move).
+ * Errors: MESOS_EINVAL (empty target), MESOS_EIO, MESOS_EEXIST (a parent is
+ * not a directory), MESOS_ENOMEM. */
+mesos_status mesos__checkpoint_symlink(const char *path, const char *target, mesos_error **err);
+
+/* The entries of directory `dir` that recovery walks (framework, executor,
+ * container and task ids): subdirectories whose names pass
+ * mesos__agent_path_check_id, without the "latest" symlink, sorted.
+ * *ids (free with mesos__checkpoint_free_ids) has *n entries; at most
+ * `max` (0 = 1,000,000) are accepted, more is MESOS_ELIMIT.  A name that is
+ * not a safe id is skipped with a warning (it cannot be ours).
+ * Errors: MESOS_ENOTFOUND (no such directory), MESOS_EIO, MESOS_ELIMIT,
+ * MESOS_ENOMEM. */
+mesos_status mesos__checkpoint_list_ids(const char *dir, size_t max, char ***ids, size_t *n,
+                                        mesos_error **err);
+
+/* Frees what mesos__checkpoint_list_ids returned.  NULL is accepted. */
+void mesos__checkpoint_free_ids(char **ids, size_t n);
+
 /* ---- update streams ---- */
 
 typedef struct mesos__update_stream mesos__update_stream;

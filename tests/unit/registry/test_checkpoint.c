@@ -164,6 +164,64 @@ START_TEST(test_checkpoint__kill_9_at_random_moments_never_exposes_a_partial_fil
 }
 END_TEST
 
+START_TEST(test_checkpoint__symlink_is_replaced_atomically) {
+  char dir[PATH_MAX], link[PATH_MAX], buf[64];
+  regtest_path(dir, sizeof dir, "links");
+  ck_assert_int_lt(snprintf(link, sizeof link, "%s/runs/latest", dir), (int)sizeof link);
+  mesos_error *err = NULL;
+  ck_assert_mesos_ok(mesos__checkpoint_symlink(link, "c1", &err), &err);
+  ssize_t n = readlink(link, buf, sizeof buf - 1);
+  ck_assert_int_eq(n, 2);
+  buf[n] = '\0';
+  ck_assert_str_eq(buf, "c1");
+  /* A leftover temporary from a crash does not get in the way. */
+  char tmp[PATH_MAX + 8];
+  snprintf(tmp, sizeof tmp, "%s.tmp", link);
+  ck_assert_int_eq(symlink("stale", tmp), 0);
+  ck_assert_mesos_ok(mesos__checkpoint_symlink(link, "c2", &err), &err);
+  n = readlink(link, buf, sizeof buf - 1);
+  buf[n] = '\0';
+  ck_assert_str_eq(buf, "c2");
+  ck_assert(!regtest_exists(tmp) && access(tmp, F_OK) != 0);
+  ck_assert_int_eq(mesos__checkpoint_symlink(link, "", &err), MESOS_EINVAL);
+  mesos_error_free(err);
+}
+END_TEST
+
+START_TEST(test_checkpoint__list_ids_returns_sorted_safe_directories_only) {
+  int64_t live = mesos__alloc_live();
+  char dir[PATH_MAX], p[PATH_MAX];
+  regtest_dir(dir, sizeof dir, "list");
+  const char *dirs[] = {"t3", "t1", "t2", "bad\tname"};
+  for (int i = 0; i < 4; i++) {
+    ck_assert_int_lt(snprintf(p, sizeof p, "%s/%s", dir, dirs[i]), (int)sizeof p);
+    ck_assert_int_eq(mkdir(p, 0700), 0);
+  }
+  ck_assert_int_lt(snprintf(p, sizeof p, "%s/file", dir), (int)sizeof p);
+  regtest_write(p, "x", 1, O_TRUNC);
+  ck_assert_int_lt(snprintf(p, sizeof p, "%s/latest", dir), (int)sizeof p);
+  ck_assert_int_eq(symlink("t1", p), 0);
+  ck_assert_int_lt(snprintf(p, sizeof p, "%s/t9", dir), (int)sizeof p);
+  ck_assert_int_eq(symlink("t1", p), 0); /* a link, not a directory of ours */
+  char **ids = NULL;
+  size_t n = 0;
+  mesos_error *err = NULL;
+  ck_assert_mesos_ok(mesos__checkpoint_list_ids(dir, 0, &ids, &n, &err), &err);
+  ck_assert_uint_eq(n, 3);
+  ck_assert_str_eq(ids[0], "t1");
+  ck_assert_str_eq(ids[1], "t2");
+  ck_assert_str_eq(ids[2], "t3");
+  mesos__checkpoint_free_ids(ids, n);
+  ck_assert_int_eq(mesos__checkpoint_list_ids(dir, 2, &ids, &n, &err), MESOS_ELIMIT);
+  mesos_error_free(err);
+  err = NULL;
+  ck_assert_int_lt(snprintf(p, sizeof p, "%s/none", dir), (int)sizeof p);
+  ck_assert_int_eq(mesos__checkpoint_list_ids(p, 0, &ids, &n, &err), MESOS_ENOTFOUND);
+  mesos_error_free(err);
+  ck_assert_int_eq(mesos__alloc_live(), live);
+}
+END_TEST
+
 /* ---- update streams ---- */
 
 typedef struct {
@@ -369,6 +427,8 @@ static Suite *make_suite(void) {
   tcase_add_test(tc, test_checkpoint__damaged_files_are_refused);
   tcase_add_test(tc, test_checkpoint__kill_between_write_and_rename_leaves_the_old_content);
   tcase_add_test(tc, test_checkpoint__kill_9_at_random_moments_never_exposes_a_partial_file);
+  tcase_add_test(tc, test_checkpoint__symlink_is_replaced_atomically);
+  tcase_add_test(tc, test_checkpoint__list_ids_returns_sorted_safe_directories_only);
   tcase_add_test(tc, test_update_stream__appends_replay_and_a_torn_tail_is_tolerated);
   tcase_add_test(tc, test_update_stream__damage_before_valid_records_is_refused);
   tcase_add_test(tc, test_update_stream__checkpoint_file_is_not_a_stream_and_vice_versa);
