@@ -29,6 +29,13 @@
  * allocated until the handler answers (the answer then fails with
  * MESOS_ECLOSED and releases it) or the server is freed.
  *
+ * Memory per connection: the connection and its stream (about 1 KiB) plus its
+ * request arena, kept between requests up to 4 KiB; while a request
+ * arrives, at most max_header_bytes + max_body_bytes; while a handler holds
+ * a request, at most ~128 KiB of pipelined input (then reading stops).
+ * Response bytes the client has not read yet are bounded by pausing
+ * pipelined parsing at 256 KiB and, for streams, by max_backlog_bytes.
+ *
  * Threads: a server and its requests belong to the loop's thread.
  */
 #ifndef MESOS_HTTP_SERVER_H

@@ -296,6 +296,28 @@ START_TEST(test_server__keep_alive_reuses_one_connection) {
 }
 END_TEST
 
+START_TEST(test_server__hundreds_of_concurrent_connections_are_all_served) {
+  start_server(NULL);
+  enum { N = 300 };
+  static mesos_test_http_client c[N];
+  for (int i = 0; i < N; i++) connect_client(&c[i]);
+  for (int i = 0; i < N; i++)
+    ck_assert_int_eq(mesos_test_http_sends(&c[i], "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n"), 0);
+  for (int i = N - 1; i >= 0; i--) {
+    mesos_test_http_resp r;
+    ck_assert_msg(mesos_test_http_recv(T.loop, &c[i], &r, 0, WAIT_MS), "client %d", i);
+    ck_assert_str_eq(r.body, "hello");
+    mesos_test_http_resp_free(&r);
+  }
+  ck_assert_uint_eq(mesos__http_server_connections(T.srv), N);
+  for (int i = 0; i < N; i++) mesos_test_http_close(&c[i]);
+  for (int i = 0; i < 300 && mesos__http_server_connections(T.srv) > 0; i++)
+    mesos_test_http_pump(T.loop, NULL, 10);
+  ck_assert_uint_eq(mesos__http_server_connections(T.srv), 0);
+  stop_server();
+}
+END_TEST
+
 START_TEST(test_server__connection_close_and_http10_end_the_connection) {
   start_server(NULL);
   mesos_test_http_client c;
@@ -1087,6 +1109,7 @@ static Suite *make_suite(void) {
   tcase_add_test(tc, test_server__route_registration_refuses_duplicates_and_bad_paths);
   tcase_add_test(tc, test_server__listen_on_a_bad_address_fails_with_a_message);
   tcase_add_test(tc, test_server__keep_alive_reuses_one_connection);
+  tcase_add_test(tc, test_server__hundreds_of_concurrent_connections_are_all_served);
   tcase_add_test(tc, test_server__connection_close_and_http10_end_the_connection);
   tcase_add_test(tc, test_server__idle_keep_alive_connection_is_closed_after_the_timeout);
   tcase_add_test(tc, test_server__pipelined_requests_are_answered_in_order);
