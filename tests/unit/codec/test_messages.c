@@ -313,6 +313,46 @@ START_TEST(test_messages__map_fields_are_recognised_by_shape) {
 }
 END_TEST
 
+/* Fails the Nth allocation for every N until the call succeeds: each
+ * failure must be ENOMEM with nothing leaked and no output. */
+START_TEST(test_messages__allocation_failures_fail_cleanly_at_every_point) {
+  const char *json = "{\"type\":\"OFFERS\",\"offers\":{\"offers\":[{\"id\":{\"value\":\"o\"},"
+                     "\"framework_id\":{\"value\":\"f\"},\"agent_id\":{\"value\":\"a\"},"
+                     "\"hostname\":\"h\",\"resources\":[{\"name\":\"cpus\",\"type\":\"SCALAR\","
+                     "\"scalar\":{\"value\":1.5}},{\"name\":\"ports\",\"type\":\"RANGES\","
+                     "\"ranges\":{\"range\":[{\"begin\":1,\"end\":2}]}}]}]}}";
+  const char *type = "mesos.v1.scheduler.Event";
+  uint8_t *pb = NULL;
+  size_t pb_len = 0;
+  mesos_error *err = NULL;
+  ck_assert_mesos_ok(mesos_codec_json_to_protobuf(type, json, strlen(json), &pb, &pb_len, &err), &err);
+  for (int which = 0; which < 2; which++) {
+    for (uint64_t n = 1;; n++) {
+      int64_t live = mesos__alloc_live();
+      uint8_t *out = NULL;
+      char *jout = NULL;
+      size_t out_len = 0;
+      mesos__alloc_fail_after(n);
+      mesos_status s = which == 0
+                           ? mesos_codec_json_to_protobuf(type, json, strlen(json), &out, &out_len, NULL)
+                           : mesos_codec_protobuf_to_json(type, pb, pb_len, &jout, &out_len, NULL);
+      uint64_t made = mesos__alloc_fail_after(0);
+      if (s == MESOS_OK) {
+        ck_assert_uint_lt(made, n);
+        mesos_free(out);
+        mesos_free(jout);
+        break;
+      }
+      ck_assert_msg(s == MESOS_ENOMEM, "allocation %llu: %s", (unsigned long long)n, mesos_status_name(s));
+      ck_assert_ptr_null(out);
+      ck_assert_ptr_null(jout);
+      ck_assert_int_eq(mesos__alloc_live(), live);
+    }
+  }
+  mesos_free(pb);
+}
+END_TEST
+
 static Suite *messages_suite(void) {
   Suite *s = suite_create("codec_messages");
   TCase *tc = tcase_create("messages");
@@ -324,6 +364,7 @@ static Suite *messages_suite(void) {
   tcase_add_test(tc, test_messages__protobuf_nesting_and_size_are_limited);
   tcase_add_test(tc, test_messages__static_depth_follows_the_type_graph);
   tcase_add_test(tc, test_messages__map_fields_are_recognised_by_shape);
+  tcase_add_test(tc, test_messages__allocation_failures_fail_cleanly_at_every_point);
   suite_add_tcase(s, tc);
   return s;
 }
