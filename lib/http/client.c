@@ -1053,6 +1053,11 @@ mesos_status mesos__http_client_send(mesos__http_client *c, const mesos__http_cl
     return mesos__err(err, MESOS_EINVAL, "http client: bad method '%.40s'", method);
   if (strcasecmp(method, "CONNECT") == 0)
     return mesos__err(err, MESOS_EINVAL, "http client: CONNECT is not supported");
+  /* One stream write carries the body, and libuv buffers hold 32-bit
+   * lengths. */
+  if (req->body_len > (size_t)UINT32_MAX - CLIENT_MAX_REQUEST_HEAD)
+    return mesos__err(err, MESOS_EINVAL, "http client: request body of %zu bytes is too big",
+                      req->body_len);
   if (req->body == NULL && req->body_len > 0)
     return mesos__err(err, MESOS_EINVAL, "http client: body is NULL but body_len is %zu",
                       req->body_len);

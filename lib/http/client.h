@@ -156,9 +156,9 @@ void mesos__http_client_free(mesos__http_client *c);
 /* Starts a request.  `req` and everything it points to are copied.  On
  * success *call_out (if not NULL) is a handle valid until on_done returns.
  * On failure no callback runs.
- * MESOS_EINVAL (bad URL, method or header; the message says which),
- * MESOS_ECLOSED (client being freed), MESOS_EIO (no socket could be made),
- * MESOS_ENOMEM. */
+ * MESOS_EINVAL (bad URL, method or header, a body of nearly 4 GiB or more;
+ * the message says which), MESOS_ECLOSED (client being freed), MESOS_EIO (no
+ * socket could be made), MESOS_ENOMEM. */
 mesos_status mesos__http_client_send(mesos__http_client *c, const mesos__http_client_request *req,
                                      const mesos__http_client_cbs *cbs, void *ud,
                                      mesos__http_call **call_out, mesos_error **err);

@@ -1075,6 +1075,12 @@ START_TEST(test_client__bad_requests_are_refused_at_once_without_callbacks) {
   mesos__http_headers_free(&h);
   req.headers = NULL;
 
+  req.body = "x";
+  req.body_len = (size_t)UINT32_MAX + 1; /* refused before it is read */
+  ck_assert_int_eq(mesos__http_client_send(client, &req, &rcbs, r, NULL, &err), MESOS_EINVAL);
+  ck_assert_ptr_nonnull(strstr(mesos_error_message(err), "too big"));
+  mesos_error_free(err);
+  err = NULL;
   req.body = NULL;
   req.body_len = 3;
   ck_assert_int_eq(mesos__http_client_send(client, &req, &rcbs, r, NULL, &err), MESOS_EINVAL);
