@@ -17,5 +17,6 @@
 #include "codec.h"
 #include "resources.h"
 #include "master.h"
+#include "scheduler.h"
 
 #endif /* MESOS_MESOS_H */
