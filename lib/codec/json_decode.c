@@ -429,6 +429,25 @@ static const char *tok_name(int tok) {
   return tok == TOK_NUM ? "a number" : tok == TOK_STR ? "a string" : "a boolean";
 }
 
+static int key_cmp(const char *name, const char *key, size_t len);
+
+/* The value named by the `len` bytes at `s` (not NUL-terminated), by
+ * binary search over the descriptor's name index. */
+static const ProtobufCEnumValue *enum_by_name(const ProtobufCEnumDescriptor *ed, const char *s,
+                                              size_t len) {
+  unsigned lo = 0, hi = ed->n_value_names;
+  while (lo < hi) {
+    unsigned mid = lo + (hi - lo) / 2;
+    int c = key_cmp(ed->values_by_name[mid].name, s, len);
+    if (c == 0) return &ed->values[ed->values_by_name[mid].index];
+    if (c < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return NULL;
+}
+
 /* Converts a JSON scalar for field `fd`.  Returns 1 on success (with *drop
  * set when the value is to be ignored, like an unknown name in an optional
  * enum), 0 after recording an error. */
@@ -507,13 +526,7 @@ static int jd_convert(jd *p, const ProtobufCFieldDescriptor *fd, int tok, const 
     case PROTOBUF_C_TYPE_ENUM: {
       if (tok != TOK_STR) return jd_type_error(p, fd, tok_name(tok));
       const ProtobufCEnumDescriptor *ed = fd->descriptor;
-      const ProtobufCEnumValue *ev = NULL;
-      char name[128];
-      if (len < sizeof name && memchr(s, 0, len) == NULL) {
-        memcpy(name, s, len);
-        name[len] = '\0';
-        ev = protobuf_c_enum_descriptor_get_value_by_name(ed, name);
-      }
+      const ProtobufCEnumValue *ev = enum_by_name(ed, s, len);
       if (ev == NULL) {
         /* Mesos: an unknown name is an error only where the field is
          * required; elsewhere it is dropped, so newer peers can add values. */
