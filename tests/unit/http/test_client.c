@@ -148,6 +148,9 @@ struct result {
   int cancel_done_inside;  /* on_done ran inside cancel (must not) */
   int in_cancel;
   int free_client_in_done;
+  int free_client_after_bodies; /* free the client from inside on_body */
+  int in_body;
+  int done_inside_body;
   /* a follow-up request sent from inside on_done */
   const char *next_url;
   const char *next_method;
@@ -170,6 +173,13 @@ static void r_on_body(mesos__http_call *call, const char *data, size_t len, void
   struct result *r = ud;
   if (r->cancelled) r->bodies_after_cancel++;
   r->bodies++;
+  if (r->free_client_after_bodies && r->bodies == r->free_client_after_bodies) {
+    r->cancelled = 1; /* no on_body may follow */
+    r->in_body = 1;
+    mesos__http_client_free(client);
+    client = NULL;
+    r->in_body = 0;
+  }
   if (r->bodies == 1) r->first_body_ms = mono_ms();
   if (r->body_len + len < sizeof r->body) {
     memcpy(r->body + r->body_len, data, len);
@@ -191,6 +201,7 @@ static void r_on_done(mesos__http_call *call, mesos_status st, const mesos__http
                       const mesos_error *err, void *ud) {
   struct result *r = ud;
   if (r->in_cancel) r->cancel_done_inside = 1;
+  if (r->in_body) r->done_inside_body = 1;
   r->done = 1;
   r->done_calls++;
   r->done_ms = mono_ms();
@@ -1134,6 +1145,23 @@ START_TEST(test_client__free_with_calls_in_flight_reports_eclosed_to_each) {
 }
 END_TEST
 
+START_TEST(test_client__client_freed_inside_on_body_ends_the_call_there) {
+  int port = start_peer();
+  struct result *r = new_result();
+  r->free_client_after_bodies = 2;
+  send_req(r, "GET", url_of(port, "/forever?delay=0.01"), NULL, 1);
+  wait_done(r);
+  ck_assert_ptr_null(client);
+  ck_assert_int_eq(r->status, MESOS_ECLOSED);
+  ck_assert_int_eq(r->done_inside_body, 1); /* documented: inside free */
+  int never = 0;
+  mesos_test_run_until(loop, &never, 100);
+  ck_assert_int_eq(r->done_calls, 1);
+  ck_assert_int_eq(r->bodies_after_cancel, 0);
+  free(r);
+}
+END_TEST
+
 START_TEST(test_client__client_freed_inside_on_done_is_safe) {
   int port = start_peer();
   struct result *a = new_result();
@@ -1610,6 +1638,7 @@ static Suite *make_suite(void) {
   ADD_TEST(tc, test_client__unknown_host_fails_with_a_message_naming_it);
   ADD_TEST(tc, test_client__free_with_calls_in_flight_reports_eclosed_to_each);
   ADD_TEST(tc, test_client__client_freed_inside_on_done_is_safe);
+  ADD_TEST(tc, test_client__client_freed_inside_on_body_ends_the_call_there);
   ADD_TEST(tc, test_client__allocation_failures_end_every_request_cleanly);
   ADD_TEST(tc, test_client__our_server_serves_sequential_requests_on_one_connection);
   ADD_TEST(tc, test_client__cancelling_a_stream_from_our_server_aborts_it_there);
