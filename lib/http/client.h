@@ -28,8 +28,10 @@
  *    streaming calls a read timeout (the longest silence between body
  *    bytes).  All fail with MESOS_ETIMEDOUT and a message naming the URL;
  *  - limits: response head (status line and header fields) and buffered
- *    body sizes fail with MESOS_ELIMIT; a response llhttp refuses fails
- *    with MESOS_EPROTO.
+ *    body sizes fail with MESOS_ELIMIT (an announced Content-Length that
+ *    is too big fails before the body is read); a response llhttp refuses
+ *    fails with MESOS_EPROTO, and so does a connection closed before the
+ *    response was complete.
  *
  * Callbacks: for every call accepted by mesos__http_client_send, on_done
  * runs exactly once, never inside mesos__http_client_send itself.  Within
