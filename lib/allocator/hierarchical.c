@@ -691,18 +691,23 @@ static mesos_status stage_quota(h_alloc *h, h_agent *ag) {
       i++;
       continue;
     }
+    mesos__qv before;
+    qv_copy(h, &before, &rem);
     mesos_status st = give(h, ag, fr, &o, &rem);
     if (st != MESOS_OK) return st;
-    /* What quota roles still miss shrank by what was given. */
-    memset(&h->need, 0, sizeof h->need);
-    qlist_update(h, i);
+    /* What the quota roles still miss shrank by what q just got.  (With
+     * nested quota roles an ancestor's need shrinks too; the headroom is
+     * then overestimated until the next cycle recomputes it, which only
+     * holds back more.) */
+    mesos__qv after;
+    quota_unmet(h, q, &after);
     h->need_any = false;
-    for (uint32_t k = 0; k < h->nqlist; k++) {
-      mesos__qv r2;
-      quota_unmet(h, h->qlist[k], &r2);
-      mesos__qv_add(&h->need, &r2, NN(h), 1);
-      h->need_any = true;
+    for (uint32_t k = 0; k < NN(h); k++) {
+      h->need.v[k] -= before.v[k] - after.v[k];
+      if (h->need.v[k] < 0) h->need.v[k] = 0;
+      h->need_any |= h->need.v[k] > 0;
     }
+    qlist_update(h, i);
   }
   return MESOS_OK;
 }
