@@ -58,15 +58,33 @@ wait_ready() {
   exit 1
 }
 
-# Prints requests/s of a wrk run against URL.
+# CPU time (clock ticks) used so far by a server: the process, its threads
+# and its direct children (nginx's worker).
+cpu_ticks() {
+  local total=0 p
+  for p in "$1" $(pgrep -P "$1" 2>/dev/null); do
+    [ -r "/proc/$p/stat" ] || continue
+    total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat")))
+  done
+  echo "$total"
+}
+
+# Prints "<requests/s> <server CPU microseconds per request>" of a wrk run
+# against URL.  The CPU cost per request hardly depends on what else runs
+# on the machine, so it is printed too (on stderr) as a steadier measure.
 measure() {
-  local url=$1
+  local url=$1 pid=$2 t0 t1
+  t0=$(cpu_ticks "$pid")
   taskset -c 1 wrk -t1 -c"$CONNS" -d"${SECS}s" "$url" > "$work/wrk.out"
+  t1=$(cpu_ticks "$pid")
   if grep -qE 'Non-2xx|Socket errors' "$work/wrk.out"; then
     echo "bench: wrk reported errors against $url:" >&2
     cat "$work/wrk.out" >&2
   fi
-  awk '/^Requests\/sec:/ {printf "%.0f", $2}' "$work/wrk.out"
+  awk -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" '
+    /requests in/ { n = $1 }
+    /^Requests\/sec:/ { rps = $2 }
+    END { printf "%.0f %.1f", rps, (n > 0 ? t * 1e6 / hz / n : 0) }' "$work/wrk.out"
 }
 
 
@@ -142,10 +160,11 @@ done
 ours=0 nginx=0 h2o=0
 best() { awk -v a="$1" -v b="$2" 'BEGIN { print (a > b ? a : b) }'; }
 for round in $(seq 1 "$ROUNDS"); do
-  r_ours=$(measure "$ours_url")
-  r_nginx=$(measure "$nginx_url")
-  r_h2o=$(measure "$h2o_url")
-  echo "round $round: ours $r_ours nginx $r_nginx h2o $r_h2o requests/s" >&2
+  read -r r_ours c_ours <<< "$(measure "$ours_url" "$ours_pid")"
+  read -r r_nginx c_nginx <<< "$(measure "$nginx_url" "$nginx_pid")"
+  read -r r_h2o c_h2o <<< "$(measure "$h2o_url" "$h2o_pid")"
+  echo "round $round: requests/s ours $r_ours nginx $r_nginx h2o $r_h2o;" \
+       "server CPU us/request ours $c_ours nginx $c_nginx h2o $c_h2o" >&2
   ours=$(best "$ours" "$r_ours")
   nginx=$(best "$nginx" "$r_nginx")
   h2o=$(best "$h2o" "$r_h2o")
