@@ -18,9 +18,11 @@
 #include "codec/pb.h"
 #include "codec/recordio.h"
 #include "http/server.h"
+#include "http/tls.h"
 #include "mesos/mesos.h"
 #include "mesos/v1/scheduler.pb-c.h"
 #include "scheduler/scheduler_int.h"
+#include "support/certs.h"
 #include "support/daemon.h"
 #include "support/oom.h"
 #include "support/sim_agent.h"
@@ -668,6 +670,127 @@ START_TEST(test_scheduler_client__curl_json_subscribe_gets_subscribed_record) {
 END_TEST
 
 
+/* ------------------------------------------------------------ call outcomes */
+
+typedef struct outcome {
+  int done;
+  mesos_status status;
+  int http;
+  char message[512];
+} outcome;
+
+static void on_outcome(mesos_scheduler *s, mesos_status status, int http, const char *message,
+                       void *ud) {
+  outcome *o = ud;
+  o->done++;
+  o->status = status;
+  o->http = http;
+  snprintf(o->message, sizeof o->message, "%s", message ? message : "");
+}
+
+START_TEST(test_scheduler_client__call_callback_reports_accepted_and_refused_calls) {
+  start_master();
+  char masters[64];
+  snprintf(masters, sizeof masters, "http://127.0.0.1:%d", master_port);
+  harness h;
+  h_start(&h, masters, MESOS_SCHEDULER_CONTENT_PROTOBUF);
+  ck_assert(wait_int(&h, &h.connected, 1, 5000));
+  mesos_error *err = NULL;
+
+  /* A protobuf Call built by the user (no framework_id: the library adds
+   * it): accepted with 202. */
+  Mesos__V1__Scheduler__Call call = MESOS__V1__SCHEDULER__CALL__INIT;
+  call.has_type = 1;
+  call.type = MESOS__V1__SCHEDULER__CALL__TYPE__REVIVE;
+  uint8_t *bytes = NULL;
+  size_t len = 0;
+  ck_assert_mesos_ok(mesos__pb_pack(&call.base, 0, &bytes, &len, &err), &err);
+  outcome ok = {0};
+  ck_assert_mesos_ok(mesos_scheduler_call(h.s, bytes, len, on_outcome, &ok, &err), &err);
+  mesos__free(bytes);
+  ck_assert(wait_int(&h, &ok.done, 1, 5000));
+  ck_assert_int_eq(ok.status, MESOS_OK);
+  ck_assert_int_eq(ok.http, 202);
+
+  /* The master refuses an acknowledgement whose uuid is not 16 bytes: the
+   * callback gets the 400 and the master's message. */
+  outcome bad = {0};
+  ck_assert_mesos_ok(
+      mesos_scheduler_call_json(h.s,
+                                "{\"type\":\"ACKNOWLEDGE\",\"acknowledge\":{\"agent_id\":"
+                                "{\"value\":\"a\"},\"task_id\":{\"value\":\"t\"},\"uuid\":\"AAEC\"}}",
+                                on_outcome, &bad, &err),
+      &err);
+  ck_assert(wait_int(&h, &bad.done, 1, 5000));
+  ck_assert_int_eq(bad.status, MESOS_EPROTO);
+  ck_assert_int_eq(bad.http, 400);
+  ck_assert_msg(strstr(bad.message, "uuid") != NULL, "message: %s", bad.message);
+  ck_assert_int_eq(ok.done, 1);
+  h_stop(&h);
+  stop_master();
+}
+END_TEST
+
+/* ------------------------------------------------------------ TLS */
+
+START_TEST(test_scheduler_client__subscribes_over_https_verified_with_tls_ca_file) {
+  if (!mesos_test_have_openssl()) MESOS_TEST_SKIP("openssl binary not found");
+  char dir[64];
+  ck_assert_int_eq(mesos_test_certs_dir(dir, sizeof dir), 0);
+  ck_assert_int_eq(mesos_test_make_certs(dir), 0);
+  harness h;
+  memset(&h, 0, sizeof h);
+  mesos_error *err = NULL;
+  mesos_loop *loop = NULL;
+  ck_assert_mesos_ok(mesos_loop_new(&loop, NULL, &err), &err);
+  mesos__tls_config_options to = {0};
+  to.is_server = 1;
+  to.cert_file = mesos_test_cert(dir, "server.crt");
+  to.key_file = mesos_test_cert(dir, "server.key");
+  mesos__tls_config *tls = NULL;
+  ck_assert_mesos_ok(mesos__tls_config_new(&tls, &to, &err), &err);
+  mesos__http_server *srv = NULL;
+  mesos__http_server_options so = {0};
+  so.listen = "127.0.0.1:0";
+  so.tls = tls;
+  ck_assert_mesos_ok(mesos__http_server_new(&srv, loop, &so, &err), &err);
+  mesos__tls_config_unref(tls);
+  ck_assert_mesos_ok(
+      mesos__http_server_route(srv, NULL, "/api/v1/scheduler", 0, silent_master, NULL), &err);
+  char masters[64];
+  snprintf(masters, sizeof masters, "https://127.0.0.1:%u", mesos__http_server_port(srv));
+  h.loop = loop;
+  mesos_scheduler_options o = h_options(&h, masters, MESOS_SCHEDULER_CONTENT_JSON);
+
+  /* A CA file that does not exist is refused up front. */
+  o.tls_ca_file = "/nonexistent/ca.crt";
+  mesos_scheduler *s = NULL;
+  ck_assert_int_eq(mesos_scheduler_new(&s, loop, &o, &err), MESOS_EINVAL);
+  mesos_error_free(err);
+  err = NULL;
+
+  /* The wrong CA: every attempt fails verification. */
+  o.tls_ca_file = mesos_test_cert(dir, "other-ca.crt");
+  ck_assert_mesos_ok(mesos_scheduler_new(&h.s, loop, &o, &err), &err);
+  ck_assert(wait_int(&h, &h.disconnected, 1, 5000));
+  ck_assert_int_eq(h.connected, 0);
+  mesos_scheduler_free(h.s);
+
+  /* The right one. */
+  o.tls_ca_file = mesos_test_cert(dir, "ca.crt");
+  ck_assert_mesos_ok(mesos_scheduler_new(&h.s, loop, &o, &err), &err);
+  ck_assert(wait_int(&h, &h.connected, 1, 5000));
+  ck_assert_str_eq(mesos_scheduler_framework_id(h.s), "fw-silent");
+  mesos_scheduler_free(h.s);
+  if (fake_req) mesos__http_stream_end(fake_req);
+  fake_req = NULL;
+  mesos__http_server_free(srv);
+  for (int i = 0; i < 10; i++) mesos_loop_run_once(loop);
+  mesos_loop_free(loop);
+  mesos_test_rmtree(dir);
+}
+END_TEST
+
 /* ------------------------------------------------------------ OOM */
 
 static mesos_status oom_new_free(void *ud) {
@@ -785,6 +908,8 @@ static Suite *suite(void) {
   tcase_add_test(tc, test_scheduler_client__bad_options_and_calls_are_refused);
   tcase_add_test(tc, test_scheduler_client__curl_json_subscribe_gets_subscribed_record);
   tcase_add_test(tc, test_scheduler_client__allocation_failures_are_clean);
+  tcase_add_test(tc, test_scheduler_client__call_callback_reports_accepted_and_refused_calls);
+  tcase_add_test(tc, test_scheduler_client__subscribes_over_https_verified_with_tls_ca_file);
   suite_add_tcase(s, tc);
   return s;
 }
