@@ -45,8 +45,17 @@ typedef struct jd_frame {
   unsigned next;   /* predicted index of the next key: Mesos writes in order */
   unsigned char kind;
   bool in_array;
+  unsigned req_seen; /* required fields set so far */
   uint64_t seen[SEEN_WORDS];
 } jd_frame;
+
+/* How many required fields a message type has, cached per decode (by
+ * descriptor address) so most objects skip the scan at their end. */
+#define REQ_CACHE 32
+typedef struct jd_req_cache {
+  const ProtobufCMessageDescriptor *desc;
+  unsigned n_required;
+} jd_req_cache;
 
 typedef struct jd {
   jd_frame *frames;
@@ -67,6 +76,7 @@ typedef struct jd {
    * allocates only between our callbacks). */
   jmp_buf oom;
   struct yblock *yblocks;
+  jd_req_cache req[REQ_CACHE];
 } jd;
 
 typedef union yblock_hdr {
@@ -271,9 +281,28 @@ static void release_member(const ProtobufCFieldDescriptor *fd, void *dst) {
   }
 }
 
+/* Records that a required field got a value (only required fields are
+ * checked at the end of their object). */
 static void mark_seen(jd_frame *f, const ProtobufCFieldDescriptor *fd) {
+  if (fd->label != PROTOBUF_C_LABEL_REQUIRED) return;
   size_t i = (size_t)(fd - f->msg->descriptor->fields);
-  if (i < SEEN_WORDS * 64) f->seen[i / 64] |= (uint64_t)1 << (i % 64);
+  if (i >= SEEN_WORDS * 64) return;
+  uint64_t bit = (uint64_t)1 << (i % 64);
+  if (!(f->seen[i / 64] & bit)) {
+    f->seen[i / 64] |= bit;
+    f->req_seen++;
+  }
+}
+
+static unsigned n_required(jd *p, const ProtobufCMessageDescriptor *d) {
+  jd_req_cache *c = &p->req[((uintptr_t)d >> 4) % REQ_CACHE];
+  if (c->desc != d) {
+    unsigned n = 0;
+    for (unsigned i = 0; i < d->n_fields; i++) n += d->fields[i].label == PROTOBUF_C_LABEL_REQUIRED;
+    c->desc = d;
+    c->n_required = n;
+  }
+  return c->n_required;
 }
 
 /* Stores one decoded value (`esz` bytes at `v`) into field `fd` of the top
@@ -798,7 +827,7 @@ static int cb_end_map(void *ctx) {
     return 1;
   }
   jd_frame *f = &p->frames[p->nframes - 1];
-  if (f->kind == FR_MSG) {
+  if (f->kind == FR_MSG && f->req_seen < n_required(p, f->msg->descriptor)) {
     const ProtobufCMessageDescriptor *d = f->msg->descriptor;
     for (unsigned i = 0; i < d->n_fields; i++) {
       const ProtobufCFieldDescriptor *fd = &d->fields[i];
