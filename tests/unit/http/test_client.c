@@ -1334,6 +1334,35 @@ START_TEST(test_client__our_server_serves_sequential_requests_on_one_connection)
 }
 END_TEST
 
+/* Many calls at once each get a connection; afterwards the pool keeps
+ * only max_idle_per_host of them. */
+START_TEST(test_client__concurrent_calls_all_finish_and_the_pool_keeps_its_cap) {
+  struct srv_state *st = start_our_server(NULL);
+  char url[128];
+  snprintf(url, sizeof url, "http://127.0.0.1:%u/echo", mesos__http_server_port(st->srv));
+  enum { N = 64 };
+  struct result *r[N];
+  for (int i = 0; i < N; i++) {
+    r[i] = new_result();
+    send_req(r[i], "POST", url, "x", 0);
+  }
+  ck_assert_uint_eq(mesos__http_client_connections(client), N);
+  for (int i = 0; i < N; i++) {
+    wait_done(r[i]);
+    ck_assert_msg(r[i]->status == MESOS_OK, "%s", r[i]->err);
+    ck_assert_str_eq(r[i]->body, "POST /echo x");
+  }
+  ck_assert_uint_eq(mesos__http_client_idle_connections(client),
+                    MESOS__HTTP_CLIENT_DEFAULT_MAX_IDLE_PER_HOST);
+  int never = 0;
+  mesos_test_run_until(loop, &never, 50);
+  ck_assert_uint_eq(mesos__http_client_connections(client),
+                    MESOS__HTTP_CLIENT_DEFAULT_MAX_IDLE_PER_HOST);
+  for (int i = 0; i < N; i++) free(r[i]);
+  stop_our_server(st);
+}
+END_TEST
+
 START_TEST(test_client__cancelling_a_stream_from_our_server_aborts_it_there) {
   struct srv_state *st = start_our_server(NULL);
   char url[128];
@@ -1642,6 +1671,7 @@ static Suite *make_suite(void) {
   ADD_TEST(tc, test_client__allocation_failures_end_every_request_cleanly);
   ADD_TEST(tc, test_client__our_server_serves_sequential_requests_on_one_connection);
   ADD_TEST(tc, test_client__cancelling_a_stream_from_our_server_aborts_it_there);
+  ADD_TEST(tc, test_client__concurrent_calls_all_finish_and_the_pool_keeps_its_cap);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("tls");
