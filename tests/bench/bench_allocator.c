@@ -295,8 +295,9 @@ int main(int argc, char **argv) {
   int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
   const char *wall = getenv("MESOS_BENCH_WALL");
   if (wall && strcmp(wall, "1") == 0) bench_clock = CLOCK_MONOTONIC;
-  printf("# bench_allocator: times are %s\n",
-         bench_clock == CLOCK_MONOTONIC ? "wall clock" : "this thread's CPU time");
+  printf("# bench_allocator: times are %s%s\n",
+         bench_clock == CLOCK_MONOTONIC ? "wall clock" : "this thread's CPU time",
+         quick ? " (--quick: tiny sizes, the numbers mean nothing)" : "");
   if (argc > 1 && !quick) {
     fprintf(stderr, "usage: bench_allocator [--quick]\n");
     return 2;

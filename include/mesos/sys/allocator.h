@@ -368,6 +368,19 @@ MESOS_EXTERN(mesos_status) mesos_allocator_stats_get(mesos_allocator *a,
  * quota guarantees are met first and unreserved headroom is held back for
  * them; reserved resources go to their role and its descendants only;
  * refuse filters, suppress and revive as in Mesos.
+ *
+ * Where Mesos versions differ, it behaves as follows:
+ *  - a role below its quota receives unreserved scalars cut to what it
+ *    still misses (Mesos >= 1.5), not whole agents (1.0); what is left of
+ *    the agent goes on to other roles in the same cycle;
+ *  - a refuse filter holds while the agent's offerable resources fit in
+ *    what was declined; refuse_seconds <= 0 (or NaN) installs none;
+ *  - revive clears all the framework's filters and unsuppresses the role
+ *    (NULL: all its roles);
+ *  - each cycle looks only at agents whose availability or filters changed,
+ *    or at all of them after a change of frameworks, weights or quota.
+ * Offers carry the agent's whole offerable availability for the role, one
+ * offer per (framework, role, agent) per cycle.
  */
 #define MESOS_HIERARCHICAL_ALLOCATOR_OPTIONS_VERSION 1
 typedef struct mesos_hierarchical_allocator_options {
