@@ -506,9 +506,10 @@ static int on_header_value_complete(llhttp_t *p) {
 
 /* Header lookup while parsing (offsets, before the pointers exist). */
 static const char *req_find(const mesos__http_request *r, const char *name) {
+  size_t len = strlen(name);
   for (size_t i = 0; i < r->nh; i++) {
     if (r->hoffs[i].value == 0) continue; /* value not complete */
-    if (strcasecmp(r->arena.data + r->hoffs[i].name, name) == 0)
+    if (r->hoffs[i].nlen == len && strncasecmp(r->arena.data + r->hoffs[i].name, name, len) == 0)
       return r->arena.data + r->hoffs[i].value;
   }
   return NULL;
@@ -809,14 +810,25 @@ static void defer_cb(uv_timer_t *t) {
 
 /* ------------------------------------------------------------ responses */
 
-static int header_ok(const mesos__http_header *h) {
+/* Case-insensitive name compare with the length checked first (most
+ * names differ in length, so this is usually one integer compare). */
+static int name_is(const char *name, size_t len, const char *lit, size_t lit_len) {
+  return len == lit_len && strncasecmp(name, lit, len) == 0;
+}
+
+/* A handler's header is sendable: a token name, a value without CR/LF (no
+ * response splitting), and not one of the framing headers we write. */
+static int header_ok(const mesos__http_header *h, size_t *nlen, size_t *vlen) {
   if (h->name == NULL || h->value == NULL || h->name[0] == '\0') return 0;
-  for (const char *p = h->name; *p; p++)
-    if (*p <= ' ' || *p == ':' || *p == 0x7f) return 0;
-  for (const char *p = h->value; *p; p++)
+  const char *p;
+  for (p = h->name; *p; p++)
+    if (!is_tchar((unsigned char)*p)) return 0;
+  *nlen = (size_t)(p - h->name);
+  for (p = h->value; *p; p++)
     if (*p == '\r' || *p == '\n') return 0;
-  return strcasecmp(h->name, "Content-Length") != 0 &&
-         strcasecmp(h->name, "Transfer-Encoding") != 0;
+  *vlen = (size_t)(p - h->value);
+  return !name_is(h->name, *nlen, "Content-Length", 14) &&
+         !name_is(h->name, *nlen, "Transfer-Encoding", 17);
 }
 
 static char *put(char *p, const char *s, size_t n) {
@@ -849,11 +861,11 @@ static mesos_status build_head(mesos__buf *b, const mesos__http_request *r, int 
   if (extra) {
     for (size_t i = 0; i < extra->count; i++) {
       const mesos__http_header *h = &extra->items[i];
-      if (!header_ok(h)) return MESOS_EINVAL;
-      size_t nl = strlen(h->name), vl = strlen(h->value);
+      size_t nl, vl;
+      if (!header_ok(h, &nl, &vl)) return MESOS_EINVAL;
       if (!mesos__size_add(&need, need, nl) || !mesos__size_add(&need, need, vl + 4))
         return MESOS_ELIMIT;
-      if (strcasecmp(h->name, "Connection") == 0) {
+      if (name_is(h->name, nl, "Connection", 10)) {
         user_conn = 1;
         if (mesos__http_has_token(h->value, "close")) *closing = 1;
       }
