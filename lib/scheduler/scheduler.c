@@ -567,7 +567,8 @@ MESOS_EXTERN(mesos_status) mesos_scheduler_call(mesos_scheduler *s, const uint8_
   mesos_error *e = NULL;
   if (mesos__pb_unpack(&mesos__v1__scheduler__call__descriptor, data ? data : (const uint8_t *)"",
                        len, 0, 0, &msg, &e) != MESOS_OK)
-    return mesos__err_wrap(err, MESOS_EINVAL, e, "scheduler call: not a mesos.v1.scheduler.Call: %s",
+    return mesos__err_wrap(err, MESOS_EINVAL, e,
+                           "scheduler call: not a mesos.v1.scheduler.Call: %s",
                            mesos_error_message(e));
   Mesos__V1__Scheduler__Call *call = (Mesos__V1__Scheduler__Call *)msg;
   mesos_status st = send_call(s, call, cb, cb_ud,
@@ -779,8 +780,10 @@ static mesos_status parse_info(mesos_scheduler *s, const mesos_scheduler_options
     return mesos__err_wrap(err, st == MESOS_ENOMEM ? st : MESOS_EINVAL, e,
                            "scheduler: bad FrameworkInfo: %s", mesos_error_message(e));
   s->info = (Mesos__V1__FrameworkInfo *)m;
-  if (s->info->id && s->info->id->value && s->info->id->value[0])
+  if (s->info->id && s->info->id->value && s->info->id->value[0]) {
     set_str(&s->framework_id, s->info->id->value);
+    if (s->framework_id == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
+  }
   return MESOS_OK;
 }
 

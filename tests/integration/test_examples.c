@@ -1,7 +1,8 @@
 /*
- * The example frameworks (examples/launch_n_tasks.c, examples/service.c), run as the programs users run,
- * against the real mesos-master and a simulated agent that plays the task
- * lifecycle (RUNNING, then FINISHED when asked to).
+ * The example frameworks (examples/launch_n_tasks.c, examples/service.c),
+ * run as the programs users run, against the real mesos-master and a
+ * simulated agent that plays the task lifecycle (RUNNING, then FINISHED
+ * when asked to).
  */
 #include <fcntl.h>
 #include <signal.h>

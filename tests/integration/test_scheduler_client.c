@@ -468,6 +468,16 @@ START_TEST(test_scheduler_client__teardown_ends_the_framework_and_the_subscripti
   launch_json(&h, "long-1", 1);
   ck_assert(wait_int(&h, &h.running, 1, 5000));
   mesos_error *err = NULL;
+  /* KILL reaches the agent, whose TASK_KILLED comes back as an UPDATE. */
+  ck_assert_mesos_ok(mesos_scheduler_kill(h.s, "long-1", mesos_sim_agent_id(a), &err), &err);
+  ck_assert(wait_int(&h, &h.terminal, 1, 5000));
+  ck_assert_int_eq(mesos_sim_agent_running(a), 0);
+  /* Another one runs when the framework is torn down. */
+  h.offer_events = 0;
+  ck_assert_mesos_ok(mesos_scheduler_revive(h.s, &err), &err);
+  ck_assert(wait_int(&h, &h.offer_events, 1, 5000));
+  launch_json(&h, "long-2", 1);
+  ck_assert(wait_int(&h, &h.running, 2, 5000));
   ck_assert_mesos_ok(mesos_scheduler_teardown(h.s, &err), &err);
   ck_assert_int_eq(mesos_scheduler_revive(h.s, &err), MESOS_ECLOSED);
   mesos_error_free(err);
@@ -718,7 +728,8 @@ START_TEST(test_scheduler_client__call_callback_reports_accepted_and_refused_cal
   ck_assert_mesos_ok(
       mesos_scheduler_call_json(h.s,
                                 "{\"type\":\"ACKNOWLEDGE\",\"acknowledge\":{\"agent_id\":"
-                                "{\"value\":\"a\"},\"task_id\":{\"value\":\"t\"},\"uuid\":\"AAEC\"}}",
+                                "{\"value\":\"a\"},\"task_id\":{\"value\":\"t\"},"
+                                "\"uuid\":\"AAEC\"}}",
                                 on_outcome, &bad, &err),
       &err);
   ck_assert(wait_int(&h, &bad.done, 1, 5000));
