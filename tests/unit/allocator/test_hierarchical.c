@@ -813,6 +813,27 @@ START_TEST(test_hierarchical__a_framework_can_change_roles_and_keep_what_it_hold
 }
 END_TEST
 
+
+START_TEST(test_hierarchical__quota_of_a_parent_role_is_met_by_its_sub_roles) {
+  fake_master m;
+  fm_init(&m, NULL);
+  fm_add_fw(&m, "a-fw", "analytics");
+  fm_add_fw(&m, "web", "eng/web");
+  mesos_error *err = NULL;
+  ck_assert_mesos_ok(mesos_allocator_set_quota(m.a, "eng", fm_res(&m, "cpus:6"), &err), &err);
+  for (int i = 0; i < 4; i++) {
+    char id[16];
+    snprintf(id, sizeof id, "a%d", i);
+    fm_add_agent(&m, id, "cpus:2;mem:1024");
+  }
+  fm_cycle(&m);
+  /* eng's 6 cpus go to its sub-role first; analytics gets the rest. */
+  ck_assert_double_eq(fm_scalar(&m, "web", "cpus"), 6);
+  ck_assert_double_eq(fm_scalar(&m, "a-fw", "cpus"), 2);
+  fm_fini(&m);
+}
+END_TEST
+
 static Suite *make_suite(void) {
   Suite *s = suite_create("allocator/hierarchical");
   TCase *tc = tcase_create("core");
@@ -845,6 +866,7 @@ static Suite *make_suite(void) {
   tcase_add_test(tc, test_hierarchical__excluded_resources_do_not_count_for_fairness);
   tcase_add_test(tc, test_hierarchical__a_large_cluster_is_handed_out_completely);
   tcase_add_test(tc, test_hierarchical__too_many_scalar_names_are_refused);
+  tcase_add_test(tc, test_hierarchical__quota_of_a_parent_role_is_met_by_its_sub_roles);
   tcase_add_test(tc, test_hierarchical__a_framework_can_change_roles_and_keep_what_it_holds);
   suite_add_tcase(s, tc);
   return s;
