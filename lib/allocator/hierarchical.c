@@ -10,7 +10,7 @@
  * or weights/quota change.  An agent nobody could take stays clean and
  * costs nothing until then.
  *
- * For each agent the cycle runs two stages, as Mesos does:
+ * The cycle runs two stages over those agents, as Mesos does:
  *  1. quota: roles below their guarantee, lowest share first, receive
  *     unreserved resources up to what they still miss (scalars are cut to
  *     size) plus their reservations;
