@@ -13,8 +13,8 @@ mkdir -p "$FO" tests/fuzz/artifacts
 # The library itself, instrumented for coverage, as a static archive.
 make -s O="$FO" LIBOUT="$FO/lib" CC=clang SAN=1 OPT=-O1 \
   CFLAGS="-fsanitize=fuzzer-no-link -Wno-unknown-warning-option" "$FO/lib/libmesos-core.a"
-libs=$(make -s print-DEP_LIBS)
-cflags=$(make -s O="$FO" print-BASE_CFLAGS)
+libs=$(make --no-print-directory -s print-DEP_LIBS)
+cflags=$(make --no-print-directory -s O="$FO" print-BASE_CFLAGS)
 
 status=0
 for src in tests/fuzz/fuzz_*.c; do
