@@ -79,6 +79,15 @@ static void finish(framework *fw, int code) {
 
 /* --------------------------------------------------------------- events */
 
+/* How the master answered our ACCEPT: a refusal (HTTP 400 for an invalid
+ * call, say) means the tasks will never run. */
+static void on_accept_done(mesos_scheduler *s, mesos_status status, int http_status,
+                           const char *message, void *ud) {
+  if (status == MESOS_OK) return;
+  fprintf(stderr, "ACCEPT failed (HTTP %d): %s\n", http_status, message);
+  finish(ud, 1);
+}
+
 /* Launches as many of the remaining tasks as fit into `offer` (one ACCEPT
  * call), or declines it when none does. */
 static void use_offer(framework *fw, const mesos_scheduler_offer *offer) {
@@ -122,9 +131,12 @@ static void use_offer(framework *fw, const mesos_scheduler_offer *offer) {
   char call[20000];
   snprintf(call, sizeof call,
            "{\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":[{\"value\":\"%s\"}],"
-           "\"operations\":[{\"type\":\"LAUNCH\",\"launch\":{\"task_infos\":[%s]}}]}}",
+           "\"operations\":[{\"type\":\"LAUNCH\",\"launch\":{\"task_infos\":[%s]}}],"
+           "\"filters\":{\"refuse_seconds\":1}}}",
            offer->id, infos);
-  if (mesos_scheduler_call_json(fw->sched, call, NULL, NULL, &err) != MESOS_OK) {
+  /* What we leave of the offer comes back after a second (refuse_seconds):
+   * the default, 5 s, would slow down the last tasks. */
+  if (mesos_scheduler_call_json(fw->sched, call, on_accept_done, fw, &err) != MESOS_OK) {
     fprintf(stderr, "accept: %s\n", mesos_error_message(err));
     mesos_error_free(err);
     finish(fw, 1);
