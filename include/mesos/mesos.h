@@ -17,6 +17,7 @@
 #include "codec.h"
 #include "resources.h"
 #include "master.h"
+#include "agent.h"
 #include "scheduler.h"
 
 #endif /* MESOS_MESOS_H */

@@ -1,0 +1,697 @@
+/*
+ * The agent object: configuration (flags or options), the resources and
+ * attributes it announces, the checkpointed agent id, its own HTTP
+ * listener, and the life cycle that ties the other pieces together (see
+ * agent_int.h for the map).
+ *
+ * Scope of this version: registration and re-registration with the same
+ * id after a restart, tasks run by an in-agent command runner (the agent
+ * forks the task's command itself; the separate mesos-executor speaking the
+ * executor API comes next), reliable status updates.  Tasks that were
+ * running when the agent died are not recovered yet.
+ */
+#include "agent/agent_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "base/alloc.h"
+#include "base/error.h"
+#include "base/log.h"
+#include "base/units.h"
+#include "codec/json.h"
+#include "codec/pb.h"
+#include "mesos/internal/checkpoint.pb-c.h"
+#include "mesos/memory.h"
+#include "mesos/version.h"
+#include "registry/agent_paths.h"
+#include "registry/checkpoint.h"
+#include "resources/resources_int.h"
+
+#define AGENT_API_VERSION "1.0.0"
+
+/* Flags mesos-agent accepts, with Mesos's names and defaults.  The ones
+ * marked "(not yet implemented)" are accepted so that existing command
+ * lines keep working, and warned about when set (never silently). */
+static const mesos__flag_def agent_flags[] = {
+  {"master", MESOS__FLAG_TEXT, NULL, "Master to register with: host:port or http://host:port (required)", NULL, NULL},
+  {"work_dir", MESOS__FLAG_STRING, NULL, "Directory for checkpoints and sandboxes (required)", NULL, NULL},
+  {"ip", MESOS__FLAG_STRING, "0.0.0.0", "IP address to listen on", NULL, NULL},
+  {"port", MESOS__FLAG_INT, "5051", "Port to listen on (0: any free port)", NULL, NULL},
+  {"hostname", MESOS__FLAG_STRING, NULL, "Hostname announced in AgentInfo (default: the host's name)", NULL, NULL},
+  {"resources", MESOS__FLAG_TEXT, NULL,
+   "Resources: name(role):value;... or a JSON array of Resource (default: detected cpus, mem, disk, ports)", NULL, NULL},
+  {"attributes", MESOS__FLAG_TEXT, NULL, "Attributes: name:value;... (text, scalar, [a-b] ranges, {a,b} sets)", NULL, NULL},
+  {"default_role", MESOS__FLAG_STRING, "*", "Role of resources given without one", NULL, NULL},
+  {"executor_registration_timeout", MESOS__FLAG_DURATION, "1mins", "Executors must subscribe within this time", NULL, NULL},
+  {"executor_shutdown_grace_period", MESOS__FLAG_DURATION, "5secs",
+   "Grace period between SIGTERM and SIGKILL when a task is killed without a kill policy", NULL, NULL},
+  {"recover", MESOS__FLAG_STRING, "reconnect",
+   "reconnect: re-register with the checkpointed agent id; cleanup: discard it and register anew", NULL,
+   "reconnect|cleanup"},
+  {"strict", MESOS__FLAG_BOOL, "true", "Fail start-up on a damaged checkpoint instead of discarding it", NULL, NULL},
+  {"registration_backoff_factor", MESOS__FLAG_DURATION, "1secs", "Registration retry back-off factor", NULL, NULL},
+  {"status_update_retry_interval", MESOS__FLAG_DURATION, "10secs",
+   "First re-send interval of an unacknowledged status update, doubling up to 10mins (libmesos-core)", NULL, NULL},
+  {"logging_level", MESOS__FLAG_STRING, "INFO", "Log level: ERROR, WARNING, INFO, DEBUG or TRACE", NULL, NULL},
+  {"quiet", MESOS__FLAG_BOOL, "false", "Log nothing to stderr", NULL, NULL},
+  {"help", MESOS__FLAG_BOOL, "false", "Print this help and exit", NULL, NULL},
+  {"version", MESOS__FLAG_BOOL, "false", "Print the version and exit", NULL, NULL},
+  /* Accepted, not acted on yet. */
+  {"advertise_ip", MESOS__FLAG_STRING, NULL, "IP published to others (not yet implemented)", NULL, NULL},
+  {"advertise_port", MESOS__FLAG_INT, NULL, "Port published to others (not yet implemented)", NULL, NULL},
+  {"hostname_lookup", MESOS__FLAG_BOOL, "true", "Reverse-lookup the hostname (not yet implemented)", NULL, NULL},
+  {"containerizers", MESOS__FLAG_STRING, "mesos", "Containerizers (not yet implemented)", NULL, NULL},
+  {"isolation", MESOS__FLAG_STRING, "posix/cpu,posix/mem", "Isolators (not yet implemented)", NULL, NULL},
+  {"launcher", MESOS__FLAG_STRING, NULL, "Launcher (not yet implemented)", NULL, NULL},
+  {"launcher_dir", MESOS__FLAG_STRING, NULL, "Helper binaries directory (not yet implemented)", NULL, NULL},
+  {"sandbox_directory", MESOS__FLAG_STRING, "/mnt/mesos/sandbox", "Sandbox path inside containers (not yet implemented)", NULL, NULL},
+  {"recovery_timeout", MESOS__FLAG_DURATION, "15mins", "Executor wait for a restarted agent (not yet implemented)", NULL, NULL},
+  {"executor_environment_variables", MESOS__FLAG_TEXT, NULL, "Executor environment (not yet implemented)", NULL, NULL},
+  {"switch_user", MESOS__FLAG_BOOL, "true", "Run tasks as their user (not yet implemented)", NULL, NULL},
+  {"http_command_executor", MESOS__FLAG_BOOL, "false", "Command executor uses the HTTP API (not yet implemented)", NULL, NULL},
+  {"frameworks_home", MESOS__FLAG_STRING, NULL, "Base of relative executor paths (not yet implemented)", NULL, NULL},
+  {"gc_delay", MESOS__FLAG_DURATION, "1weeks", "Sandbox garbage collection delay (not yet implemented)", NULL, NULL},
+  {"disk_watch_interval", MESOS__FLAG_DURATION, "1mins", "Disk usage check period (not yet implemented)", NULL, NULL},
+  {"cgroups_hierarchy", MESOS__FLAG_STRING, "/sys/fs/cgroup", "cgroups mount (not yet implemented)", NULL, NULL},
+  {"cgroups_root", MESOS__FLAG_STRING, "mesos", "cgroups root (not yet implemented)", NULL, NULL},
+  {"credential", MESOS__FLAG_TEXT, NULL, "Credential for the master (not yet implemented)", NULL, NULL},
+  {"log_dir", MESOS__FLAG_STRING, NULL, "Log directory (not yet implemented)", NULL, NULL},
+  {"modules", MESOS__FLAG_TEXT, NULL, "Modules (not yet implemented)", NULL, NULL},
+};
+#define NAGENT_FLAGS (sizeof agent_flags / sizeof agent_flags[0])
+#define FIRST_NOT_YET 18
+
+double mesos__agent_now(void) {
+  struct timeval tv;
+  gettimeofday(&tv, NULL);
+  return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+/* ------------------------------------------------------------ flags API */
+
+MESOS_EXTERN(mesos_status) mesos_agent_flags_parse(mesos_agent_flags **out, int argc,
+                                                   char *const *argv, char *const *envp,
+                                                   mesos_error **err) {
+  if (out == NULL) return mesos__err(err, MESOS_EINVAL, "mesos_agent_flags_parse: out is NULL");
+  mesos_agent_flags *f = MESOS__NEW(mesos_agent_flags);
+  if (f == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
+  mesos_status st = mesos__flags_parse(&f->f, agent_flags, NAGENT_FLAGS, argc, argv, envp, err);
+  if (st != MESOS_OK) {
+    mesos__free(f);
+    return st;
+  }
+  *out = f;
+  return MESOS_OK;
+}
+
+MESOS_EXTERN(void) mesos_agent_flags_free(mesos_agent_flags *flags) {
+  if (flags == NULL) return;
+  mesos__flags_free(flags->f);
+  mesos__free(flags);
+}
+
+MESOS_EXTERN(int) mesos_agent_flags_bool(const mesos_agent_flags *flags, const char *name) {
+  return flags && name && mesos__flags_bool(flags->f, name) ? 1 : 0;
+}
+
+MESOS_EXTERN(const char *) mesos_agent_flags_get(const mesos_agent_flags *flags,
+                                                 const char *name) {
+  return flags && name ? mesos__flags_get(flags->f, name) : NULL;
+}
+
+MESOS_EXTERN(mesos_status) mesos_agent_flags_usage(const char *program, char **out,
+                                                   mesos_error **err) {
+  if (out == NULL) return mesos__err(err, MESOS_EINVAL, "mesos_agent_flags_usage: out is NULL");
+  mesos__buf b = MESOS__BUF_INIT(1 << 20);
+  mesos_status st = mesos__flags_usage(agent_flags, NAGENT_FLAGS,
+                                       program ? program : "mesos-agent", &b);
+  if (st != MESOS_OK) {
+    mesos__buf_free(&b);
+    return mesos__err(err, st, "usage: %s", mesos_status_str(st));
+  }
+  *out = mesos__buf_detach(&b, NULL);
+  return *out ? MESOS_OK : mesos__err(err, MESOS_ENOMEM, "out of memory");
+}
+
+MESOS_EXTERN(mesos_status) mesos_agent_options_init(mesos_agent_options *opts,
+                                                    uint32_t version) {
+  if (opts == NULL) return MESOS_EINVAL;
+  if (version != MESOS_AGENT_OPTIONS_VERSION) return MESOS_EVERSION;
+  mesos_agent_options d = MESOS_AGENT_OPTIONS_INIT;
+  *opts = d;
+  return MESOS_OK;
+}
+
+/* Renders a flag set or an options struct as a command line and parses it
+ * with the agent's table, so both paths share one configuration (and the
+ * agent owns its copy). */
+static mesos_status copy_flags(mesos_agent *a, const mesos_agent_options *o,
+                               const mesos_agent_flags *flags, mesos_error **err) {
+  char *argv[NAGENT_FLAGS + 2];
+  char *store[NAGENT_FLAGS + 1];
+  int argc = 1, nstore = 0;
+  argv[0] = "mesos-agent";
+  mesos_status st = MESOS_OK;
+#define ADD(name, value)                                                   \
+  do {                                                                     \
+    size_t len_ = strlen(name) + strlen(value) + 4;                        \
+    char *s_ = mesos__malloc(len_);                                        \
+    if (s_ == NULL) {                                                      \
+      st = MESOS_ENOMEM;                                                   \
+      break;                                                               \
+    }                                                                      \
+    snprintf(s_, len_, "--%s=%s", name, value);                            \
+    store[nstore++] = s_;                                                  \
+    argv[argc++] = s_;                                                     \
+  } while (0)
+  if (flags) {
+    size_t i = 0;
+    const char *name, *value;
+    while (st == MESOS_OK && mesos__flags_at(flags->f, i, &name, &value)) {
+      i++;
+      if (value && mesos__flags_is_set(flags->f, name)) ADD(name, value);
+    }
+  } else {
+    char port[32];
+    snprintf(port, sizeof port, "%u", (unsigned)o->port);
+    if (o->master) ADD("master", o->master);
+    if (st == MESOS_OK && o->work_dir) ADD("work_dir", o->work_dir);
+    if (st == MESOS_OK && o->ip) ADD("ip", o->ip);
+    if (st == MESOS_OK) ADD("port", port);
+    if (st == MESOS_OK && o->hostname) ADD("hostname", o->hostname);
+    if (st == MESOS_OK && o->resources) ADD("resources", o->resources);
+    if (st == MESOS_OK && o->attributes) ADD("attributes", o->attributes);
+  }
+#undef ADD
+  if (st == MESOS_OK)
+    st = mesos__flags_parse(&a->flags, agent_flags, NAGENT_FLAGS, argc, argv, NULL, err);
+  else
+    mesos__err(err, st, "out of memory");
+  for (int k = 0; k < nstore; k++) mesos__free(store[k]);
+  return st;
+}
+
+/* ------------------------------------------------------------ resources */
+
+static int has_resource(Mesos__V1__Resource **rs, size_t n, const char *name) {
+  for (size_t i = 0; i < n; i++)
+    if (rs[i]->name && strcmp(rs[i]->name, name) == 0) return 1;
+  return 0;
+}
+
+/* What Mesos detects for resources --resources does not name
+ * (versioning.md 7): all CPUs; memory minus 1 GB for the system (half of
+ * it below 2 GB); the work_dir file system minus 5 GB (half below 10 GB);
+ * ports 31000-32000. */
+static mesos_status detect_resources(mesos_agent *a, mesos_resources *r, mesos_error **err) {
+  Mesos__V1__Resource **rs = NULL;
+  size_t n = 0;
+  mesos_status st = mesos__resources_to_protos(&r->r, &rs, &n, err);
+  if (st != MESOS_OK) return st;
+  char text[256] = "";
+  size_t len = 0;
+  if (!has_resource(rs, n, "cpus")) {
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    len += (size_t)snprintf(text + len, sizeof text - len, "cpus:%ld;", cpus > 0 ? cpus : 1);
+  }
+  if (!has_resource(rs, n, "mem")) {
+    long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+    double mb = pages > 0 && psize > 0 ? (double)pages * (double)psize / 1048576.0 : 1024;
+    mb = mb < 2048 ? mb / 2 : mb - 1024;
+    len += (size_t)snprintf(text + len, sizeof text - len, "mem:%.0f;", mb);
+  }
+  if (!has_resource(rs, n, "disk")) {
+    struct statvfs sv;
+    double mb = statvfs(a->work_dir, &sv) == 0
+                    ? (double)sv.f_blocks * (double)sv.f_frsize / 1048576.0
+                    : 1024;
+    mb = mb < 10240 ? mb / 2 : mb - 5120;
+    len += (size_t)snprintf(text + len, sizeof text - len, "disk:%.0f;", mb);
+  }
+  if (!has_resource(rs, n, "ports"))
+    len += (size_t)snprintf(text + len, sizeof text - len, "ports:[31000-32000];");
+  for (size_t i = 0; i < n; i++) mesos__pb_free(rs[i]);
+  mesos__free(rs);
+  if (len == 0) return MESOS_OK;
+  text[len - 1] = '\0';
+  return mesos__resources_parse(&r->r, text, mesos__flags_get(a->flags, "default_role"), err);
+}
+
+static mesos_status build_resources(mesos_agent *a, Mesos__V1__Resource ***out, size_t *n,
+                                    mesos_error **err) {
+  const char *text = mesos__flags_get(a->flags, "resources");
+  mesos_resources *r = NULL;
+  mesos_status st = mesos_resources_new(&r, err);
+  if (st != MESOS_OK) return st;
+  mesos_error *e = NULL;
+  if (text) {
+    const char *p = text;
+    while (*p == ' ' || *p == '\t' || *p == '\n') p++;
+    if (*p == '[') {
+      /* A JSON array of Resource: decoded as the resources of an
+       * AgentInfo, which is what they will become anyway. */
+      mesos__buf b = MESOS__BUF_INIT((size_t)1 << 20);
+      st = mesos__buf_printf(&b, "{\"hostname\":\"-\",\"resources\":%s}", p);
+      ProtobufCMessage *m = NULL;
+      if (st == MESOS_OK)
+        st = mesos__json_decode(&mesos__v1__agent_info__descriptor, b.data, b.len, NULL, &m, &e);
+      mesos__buf_free(&b);
+      const Mesos__V1__AgentInfo *ai = (const Mesos__V1__AgentInfo *)m;
+      for (size_t i = 0; st == MESOS_OK && i < ai->n_resources; i++)
+        st = mesos__resources_add(&r->r, ai->resources[i], &e);
+      mesos__pb_free(m);
+    } else {
+      st = mesos__resources_parse(&r->r, text, mesos__flags_get(a->flags, "default_role"), &e);
+    }
+    if (st != MESOS_OK) {
+      st = mesos__err_wrap(err, st == MESOS_ENOMEM ? st : MESOS_EINVAL, e,
+                           "--resources: cannot parse '%s': %s", text,
+                           e ? mesos_error_message(e) : mesos_status_str(st));
+      mesos_resources_free(r);
+      return st;
+    }
+  }
+  st = detect_resources(a, r, err);
+  if (st == MESOS_OK) st = mesos__resources_to_protos(&r->r, out, n, err);
+  mesos_resources_free(r);
+  return st;
+}
+
+/* ------------------------------------------------------------ attributes */
+
+static int all_numeric(const char *s) {
+  char *end = NULL;
+  if (*s == '\0') return 0;
+  errno = 0;
+  strtod(s, &end);
+  return errno == 0 && end && *end == '\0';
+}
+
+/* Parses one attribute value into `at` (type and value), allocations
+ * through the pb allocator so the whole AgentInfo frees with mesos__pb_free. */
+static mesos_status parse_attribute_value(Mesos__V1__Attribute *at, char *v, mesos_error **err) {
+  size_t len = strlen(v);
+  if (len >= 2 && v[0] == '[' && v[len - 1] == ']') {
+    v[len - 1] = '\0';
+    Mesos__V1__Value__Ranges *rs = MESOS__NEW(Mesos__V1__Value__Ranges);
+    if (rs == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
+    mesos__v1__value__ranges__init(rs);
+    at->type = MESOS__V1__VALUE__TYPE__RANGES;
+    at->ranges = rs;
+    for (char *save = NULL, *tok = strtok_r(v + 1, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+      unsigned long long b = 0, e = 0;
+      int used = 0;
+      while (*tok == ' ') tok++;
+      if (sscanf(tok, "%llu-%llu%n", &b, &e, &used) != 2 || tok[used] != '\0' || b > e)
+        return mesos__err(err, MESOS_EINVAL, "bad range '%s'", tok);
+      if (rs->n_range >= 1024) return mesos__err(err, MESOS_ELIMIT, "more than 1024 ranges");
+      Mesos__V1__Value__Range **grown =
+          mesos__realloc(rs->range, (rs->n_range + 1) * sizeof *grown);
+      if (grown == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
+      rs->range = grown;
+      Mesos__V1__Value__Range *r = MESOS__NEW(Mesos__V1__Value__Range);
+      if (r == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
+      mesos__v1__value__range__init(r);
+      r->begin = b;
+      r->end = e;
+      rs->range[rs->n_range++] = r;
+    }
+    return MESOS_OK;
+  }
+  if (len >= 2 && v[0] == '{' && v[len - 1] == '}') {
+    v[len - 1] = '\0';
+    Mesos__V1__Value__Set *set = MESOS__NEW(Mesos__V1__Value__Set);
+    if (set == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
+    mesos__v1__value__set__init(set);
+    at->type = MESOS__V1__VALUE__TYPE__SET;
+    at->set = set;
+    for (char *save = NULL, *tok = strtok_r(v + 1, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+      while (*tok == ' ') tok++;
+      if (set->n_item >= 1024) return mesos__err(err, MESOS_ELIMIT, "more than 1024 set items");
+      char **grown = mesos__realloc(set->item, (set->n_item + 1) * sizeof *grown);
+      if (grown == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
+      set->item = grown;
+      if ((set->item[set->n_item] = mesos__strdup(tok)) == NULL)
+        return mesos__err(err, MESOS_ENOMEM, "out of memory");
+      set->n_item++;
+    }
+    return MESOS_OK;
+  }
+  if (all_numeric(v)) {
+    Mesos__V1__Value__Scalar *s = MESOS__NEW(Mesos__V1__Value__Scalar);
+    if (s == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
+    mesos__v1__value__scalar__init(s);
+    s->value = strtod(v, NULL);
+    at->type = MESOS__V1__VALUE__TYPE__SCALAR;
+    at->scalar = s;
+    return MESOS_OK;
+  }
+  Mesos__V1__Value__Text *t = MESOS__NEW(Mesos__V1__Value__Text);
+  if (t == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
+  mesos__v1__value__text__init(t);
+  at->type = MESOS__V1__VALUE__TYPE__TEXT;
+  at->text = t;
+  t->value = mesos__strdup(v);
+  return t->value ? MESOS_OK : mesos__err(err, MESOS_ENOMEM, "out of memory");
+}
+
+/* --attributes=name:value;name:value into info->attributes. */
+static mesos_status build_attributes(Mesos__V1__AgentInfo *info, const char *text,
+                                     mesos_error **err) {
+  if (text == NULL || *text == '\0') return MESOS_OK;
+  char *copy = mesos__strdup(text);
+  if (copy == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
+  mesos_status st = MESOS_OK;
+  mesos_error *e = NULL;
+  for (char *save = NULL, *tok = strtok_r(copy, ";", &save); tok && st == MESOS_OK;
+       tok = strtok_r(NULL, ";", &save)) {
+    while (*tok == ' ') tok++;
+    if (*tok == '\0') continue;
+    char *colon = strchr(tok, ':');
+    if (colon == NULL || colon == tok || colon[1] == '\0') {
+      st = mesos__err(err, MESOS_EINVAL, "--attributes: '%s' is not name:value", tok);
+      break;
+    }
+    *colon = '\0';
+    if (info->n_attributes >= 1024) {
+      st = mesos__err(err, MESOS_ELIMIT, "--attributes: more than 1024 attributes");
+      break;
+    }
+    Mesos__V1__Attribute **grown =
+        mesos__realloc(info->attributes, (info->n_attributes + 1) * sizeof *grown);
+    Mesos__V1__Attribute *at = grown ? MESOS__NEW(Mesos__V1__Attribute) : NULL;
+    if (grown) info->attributes = grown;
+    if (at == NULL) {
+      st = mesos__err(err, MESOS_ENOMEM, "out of memory");
+      break;
+    }
+    mesos__v1__attribute__init(at);
+    info->attributes[info->n_attributes++] = at;
+    at->name = mesos__strdup(tok);
+    if (at->name == NULL) st = mesos__err(err, MESOS_ENOMEM, "out of memory");
+    else st = parse_attribute_value(at, colon + 1, &e);
+    if (st != MESOS_OK && e) {
+      st = mesos__err_wrap(err, st, e, "--attributes: '%s': %s", tok, mesos_error_message(e));
+      e = NULL;
+    }
+  }
+  mesos_error_free(e);
+  mesos__free(copy);
+  return st;
+}
+
+/* ------------------------------------------------------------ checkpoint */
+
+static mesos_status agent_path(mesos_agent *a, mesos__agent_path_kind kind, const char *id,
+                               char **out, mesos_error **err) {
+  mesos__agent_path_ids ids = {id, NULL, NULL, NULL, NULL};
+  return mesos__agent_path(out, a->work_dir, kind, &ids, err);
+}
+
+mesos_status mesos__agent_checkpoint_id(mesos_agent *a, const char *id, mesos_error **err) {
+  char *info_path = NULL, *latest = NULL;
+  mesos_status st = agent_path(a, MESOS__AGENT_PATH_AGENT_INFO, id, &info_path, err);
+  if (st == MESOS_OK) st = agent_path(a, MESOS__AGENT_PATH_LATEST_AGENT, NULL, &latest, err);
+  if (st == MESOS_OK) {
+    Mesos__Internal__AgentCheckpoint cp = MESOS__INTERNAL__AGENT_CHECKPOINT__INIT;
+    Mesos__V1__AgentInfo info = *a->info;
+    Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;
+    aid.value = (char *)id;
+    info.id = &aid;
+    cp.info = &info;
+    st = mesos__checkpoint_write(info_path, &cp.base, err);
+  }
+  if (st == MESOS_OK) {
+    st = mesos__checkpoint_symlink(latest, id, err);
+  }
+  mesos__free(info_path);
+  mesos__free(latest);
+  return st;
+}
+
+/* Reads the id of a previous run from meta/slaves/latest and its
+ * slave.info.  No checkpoint: OK with a->id NULL.  A damaged one is an
+ * error naming the file (or, with --no-strict, a warning and a fresh
+ * registration). */
+static mesos_status recover_id(mesos_agent *a, mesos_error **err) {
+  char *latest = NULL;
+  mesos_status st = agent_path(a, MESOS__AGENT_PATH_LATEST_AGENT, NULL, &latest, err);
+  if (st != MESOS_OK) return st;
+  char target[512];
+  ssize_t n = readlink(latest, target, sizeof target - 1);
+  if (n < 0) {
+    int e = errno;
+    if (e == ENOENT) {
+      mesos__free(latest);
+      return MESOS_OK;
+    }
+    st = mesos__err_errno(err, MESOS_EIO, e, latest);
+    mesos__free(latest);
+    return st;
+  }
+  target[n] = '\0';
+  if (strcmp(mesos__flags_get(a->flags, "recover"), "cleanup") == 0) {
+    LOG_WARN("--recover=cleanup: discarding the checkpointed agent id %s", target);
+    unlink(latest);
+    mesos__free(latest);
+    return MESOS_OK;
+  }
+  char *info_path = NULL;
+  mesos_error *e = NULL;
+  st = agent_path(a, MESOS__AGENT_PATH_AGENT_INFO, target, &info_path, &e);
+  ProtobufCMessage *m = NULL;
+  if (st == MESOS_OK)
+    st = mesos__checkpoint_read(info_path, &mesos__internal__agent_checkpoint__descriptor, &m,
+                                &e);
+  if (st == MESOS_OK) {
+    const Mesos__Internal__AgentCheckpoint *cp = (const Mesos__Internal__AgentCheckpoint *)m;
+    if (cp->info->id == NULL || cp->info->id->value == NULL ||
+        strcmp(cp->info->id->value, target) != 0)
+      st = mesos__err(&e, MESOS_EPROTO, "the agent id inside does not match %s", latest);
+  }
+  if (st != MESOS_OK) {
+    const char *path = info_path ? info_path : latest;
+    if (mesos__flags_bool(a->flags, "strict")) {
+      st = mesos__err_wrap(err, st, e, "cannot recover the agent checkpoint %s: %s", path,
+                           e ? mesos_error_message(e) : mesos_status_str(st));
+    } else {
+      LOG_WARN("discarding the damaged agent checkpoint %s (--no-strict): %s", path,
+               e ? mesos_error_message(e) : mesos_status_str(st));
+      mesos_error_free(e);
+      st = MESOS_OK;
+    }
+  } else {
+    a->id = mesos__strdup(target);
+    if (a->id == NULL) st = mesos__err(err, MESOS_ENOMEM, "out of memory");
+    else LOG_INFO("Recovered agent id %s from %s", a->id, info_path);
+  }
+  mesos__pb_free(m);
+  mesos__free(info_path);
+  mesos__free(latest);
+  return st;
+}
+
+/* ------------------------------------------------------------ endpoints */
+
+static void version_handler(mesos__http_request *req, void *ud) {
+  (void)ud;
+  char body[256];
+  int n = snprintf(body, sizeof body,
+                   "{\"version\":\"%s\",\"build_user\":\"libmesos-core\","
+                   "\"libmesos_core_version\":\"%s\"}",
+                   AGENT_API_VERSION, mesos_version_string());
+  mesos__http_headers h;
+  mesos__http_headers_init(&h);
+  mesos__http_headers_set(&h, "Content-Type", "application/json");
+  mesos__http_respond(req, 200, &h, body, (size_t)n);
+  mesos__http_headers_free(&h);
+}
+
+static void health_handler(mesos__http_request *req, void *ud) {
+  (void)ud;
+  mesos__http_respond(req, 200, NULL, "", 0);
+}
+
+/* ------------------------------------------------------------ lifecycle */
+
+/* --master: host:port, or http://host:port[/]. */
+static mesos_status parse_master(mesos_agent *a, mesos_error **err) {
+  const char *m = mesos__flags_get(a->flags, "master");
+  if (m == NULL || *m == '\0') return mesos__err(err, MESOS_EINVAL, "--master is required");
+  char hostport[400];
+  const char *p = m;
+  if (strncmp(p, "http://", 7) == 0) p += 7;
+  else if (strstr(p, "://"))
+    return mesos__err(err, MESOS_EINVAL, "--master: '%s': only host:port or http://host:port", m);
+  size_t len = strcspn(p, "/ \n");
+  if (len == 0 || len >= sizeof hostport)
+    return mesos__err(err, MESOS_EINVAL, "--master: '%s' is not host:port", m);
+  memcpy(hostport, p, len);
+  hostport[len] = '\0';
+  const char *colon = strrchr(hostport, ':');
+  if (colon == NULL || colon[1] == '\0' || strspn(colon + 1, "0123456789") != strlen(colon + 1))
+    return mesos__err(err, MESOS_EINVAL, "--master: '%s' has no port", m);
+  snprintf(a->master_url, sizeof a->master_url, "http://%s/api/v1/agent", hostport);
+  return MESOS_OK;
+}
+
+static mesos_status build_info(mesos_agent *a, mesos_error **err) {
+  const char *host = mesos__flags_get(a->flags, "hostname");
+  if (host) snprintf(a->hostname, sizeof a->hostname, "%s", host);
+  else if (gethostname(a->hostname, sizeof a->hostname) != 0)
+    snprintf(a->hostname, sizeof a->hostname, "localhost");
+  a->hostname[sizeof a->hostname - 1] = '\0';
+  Mesos__V1__AgentInfo *info = MESOS__NEW(Mesos__V1__AgentInfo);
+  if (info == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
+  mesos__v1__agent_info__init(info);
+  a->info = info;
+  info->hostname = mesos__strdup(a->hostname);
+  if (info->hostname == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
+  info->has_port = 1;
+  info->port = (int32_t)a->port;
+  mesos_status st = build_resources(a, &info->resources, &info->n_resources, err);
+  if (st == MESOS_OK) st = build_attributes(info, mesos__flags_get(a->flags, "attributes"), err);
+  return st;
+}
+
+MESOS_EXTERN(mesos_status) mesos_agent_new(mesos_agent **out, mesos_loop *loop,
+                                           const mesos_agent_options *opts,
+                                           const mesos_agent_flags *flags, mesos_error **err) {
+  if (out == NULL || loop == NULL)
+    return mesos__err(err, MESOS_EINVAL, "mesos_agent_new: out and loop are required");
+  if (opts && flags)
+    return mesos__err(err, MESOS_EINVAL, "mesos_agent_new: pass options or flags, not both");
+  if (!opts && !flags)
+    return mesos__err(err, MESOS_EINVAL, "mesos_agent_new: options or flags are required");
+  if (opts && opts->version != MESOS_AGENT_OPTIONS_VERSION)
+    return mesos__err(err, MESOS_EVERSION,
+                      "mesos_agent_options: version %u not supported (this library: %u)",
+                      opts->version, MESOS_AGENT_OPTIONS_VERSION);
+  mesos_agent *a = MESOS__NEW(mesos_agent);
+  if (a == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
+  a->loop = loop;
+  mesos__map_init(&a->frameworks);
+  mesos__map_init(&a->tasks);
+  mesos__map_init(&a->streams);
+  mesos__recordio_decoder_init(&a->dec, (size_t)16 << 20);
+  mesos_status st = copy_flags(a, opts, flags, err);
+  if (st != MESOS_OK) goto fail;
+  for (size_t i = FIRST_NOT_YET; i < NAGENT_FLAGS; i++)
+    if (mesos__flags_is_set(a->flags, agent_flags[i].name))
+      LOG_WARN("--%s is accepted for compatibility but not implemented yet",
+               agent_flags[i].name);
+  if ((st = parse_master(a, err)) != MESOS_OK) goto fail;
+  const char *wd = mesos__flags_get(a->flags, "work_dir");
+  if (wd == NULL || *wd == '\0') {
+    st = mesos__err(err, MESOS_EINVAL, "--work_dir is required");
+    goto fail;
+  }
+  if ((a->work_dir = mesos__strdup(wd)) == NULL) {
+    st = mesos__err(err, MESOS_ENOMEM, "out of memory");
+    goto fail;
+  }
+  if (mkdir(wd, 0755) != 0 && errno != EEXIST) {
+    st = mesos__err_errno(err, MESOS_EIO, errno, wd);
+    goto fail;
+  }
+  int64_t port = mesos__flags_int(a->flags, "port");
+  if (port < 0 || port > 65535) {
+    st = mesos__err(err, MESOS_EINVAL, "--port: %lld is not a TCP port", (long long)port);
+    goto fail;
+  }
+  a->backoff_factor_ms = mesos__flags_duration_ns(a->flags, "registration_backoff_factor") /
+                         MESOS__NS_PER_MS;
+  a->retry_base_ms = mesos__flags_duration_ns(a->flags, "status_update_retry_interval") /
+                     MESOS__NS_PER_MS;
+  a->shutdown_grace_ms = mesos__flags_duration_ns(a->flags, "executor_shutdown_grace_period") /
+                         MESOS__NS_PER_MS;
+  if (a->retry_base_ms == 0) {
+    st = mesos__err(err, MESOS_EINVAL, "--status_update_retry_interval must be positive");
+    goto fail;
+  }
+  snprintf(a->ip, sizeof a->ip, "%s", mesos__flags_get(a->flags, "ip"));
+
+  char listen[128];
+  snprintf(listen, sizeof listen, strchr(a->ip, ':') ? "[%s]:%lld" : "%s:%lld", a->ip,
+           (long long)port);
+  mesos__http_server_options hopts;
+  memset(&hopts, 0, sizeof hopts);
+  hopts.listen = listen;
+  if ((st = mesos__http_server_new(&a->http, loop, &hopts, err)) != MESOS_OK) goto fail;
+  a->port = mesos__http_server_port(a->http);
+  static const char *const version_paths[] = {"/version", "/slave(1)/version"};
+  static const char *const health_paths[] = {"/health", "/slave(1)/health"};
+  for (size_t i = 0; i < 2 && st == MESOS_OK; i++)
+    st = mesos__http_server_route(a->http, "GET", version_paths[i], 0, version_handler, a);
+  for (size_t i = 0; i < 2 && st == MESOS_OK; i++)
+    st = mesos__http_server_route(a->http, "GET", health_paths[i], 0, health_handler, a);
+  if (st != MESOS_OK) {
+    mesos__err(err, st, "cannot register routes");
+    goto fail;
+  }
+  if ((st = build_info(a, err)) != MESOS_OK) goto fail;
+  if ((st = recover_id(a, err)) != MESOS_OK) goto fail;
+  mesos__http_client_options copts;
+  memset(&copts, 0, sizeof copts);
+  copts.connect_timeout_ms = 5000;
+  if ((st = mesos__http_client_new(&a->client, loop, &copts, err)) != MESOS_OK) goto fail;
+  if ((st = mesos__agent_link_init(a, err)) != MESOS_OK) goto fail;
+  char *res = NULL;
+  mesos_resources *r = NULL;
+  if (mesos_resources_new(&r, NULL) == MESOS_OK) {
+    for (size_t i = 0; i < a->info->n_resources; i++)
+      mesos__resources_add(&r->r, a->info->resources[i], NULL);
+    mesos_resources_format(r, &res, NULL);
+  }
+  LOG_INFO("Agent (%s) listening on %s:%u with %s; master %s", a->hostname, a->ip,
+           (unsigned)a->port, res ? res : "", a->master_url);
+  mesos_free(res);
+  mesos_resources_free(r);
+  mesos__agent_link_start(a);
+  *out = a;
+  return MESOS_OK;
+fail:
+  mesos_agent_free(a);
+  return st;
+}
+
+MESOS_EXTERN(uint32_t) mesos_agent_port(const mesos_agent *agent) {
+  return agent ? agent->port : 0;
+}
+
+MESOS_EXTERN(const char *) mesos_agent_id(const mesos_agent *agent) {
+  return agent ? agent->id : NULL;
+}
+
+MESOS_EXTERN(void) mesos_agent_free(mesos_agent *a) {
+  if (a == NULL) return;
+  a->closing = 1;
+  mesos__agent_link_stop(a);
+  mesos__agent_tasks_free(a);
+  mesos__agent_status_free_all(a);
+  mesos__http_client_free(a->client);
+  mesos__http_server_free(a->http);
+  mesos_timer_free(a->reconnect);
+  mesos_timer_free(a->ping_timeout);
+  size_t it = 0;
+  void *v;
+  while (mesos__map_next(&a->frameworks, &it, NULL, &v)) mesos__pb_free(v);
+  mesos__map_free(&a->frameworks);
+  mesos__map_free(&a->tasks);
+  mesos__map_free(&a->streams);
+  mesos__recordio_decoder_free(&a->dec);
+  mesos__pb_free(a->info);
+  mesos__flags_free(a->flags);
+  mesos__free(a->work_dir);
+  mesos__free(a->id);
+  mesos__free(a);
+}

@@ -1,0 +1,160 @@
+/* Internal state of an agent.  Everything here is owned by the loop thread.
+ *
+ * Pieces (one concept per file):
+ *   agent.c          configuration (flags/options), start-up, the agent id
+ *                    checkpoint, the agent's own HTTP listener
+ *   master_link.c    the connection to the master: REGISTER/REREGISTER, the
+ *                    event stream, PING/PONG, reconnect with back-off, and
+ *                    POSTing calls
+ *   task_runner.c    tasks: sandbox, fork/exec of the command, kill with a
+ *                    grace period, exit -> terminal status update
+ *   status_update.c  the status update manager: uuid, checkpoint, in-order
+ *                    delivery per task, retries until acknowledged
+ */
+#ifndef MESOS_AGENT_INT_H
+#define MESOS_AGENT_INT_H
+
+#include <stdint.h>
+
+#include "base/flags.h"
+#include "base/map.h"
+#include "codec/recordio.h"
+#include "http/client.h"
+#include "http/server.h"
+#include "mesos/agent.h"
+#include "mesos/internal/internal.pb-c.h"
+#include "mesos/resources.h"
+#include "mesos/v1/mesos.pb-c.h"
+
+struct mesos_agent_flags {
+  mesos__flags *f;
+};
+
+/* The protocol version of /api/v1/agent this agent speaks. */
+#define MESOS__AGENT_PROTOCOL 1
+
+/* Registration back-off never waits longer than this between attempts
+ * (Mesos caps its agent registration back-off at one minute). */
+#define MESOS__AGENT_MAX_BACKOFF_MS 60000u
+
+/* Status updates are re-sent at most this far apart (Mesos:
+ * STATUS_UPDATE_RETRY_INTERVAL_MAX, 10 minutes). */
+#define MESOS__AGENT_MAX_RETRY_MS 600000u
+
+/* Updates one task may have waiting for acknowledgement.  A task produces a
+ * handful (STARTING, RUNNING, a terminal one); thousands means a framework
+ * that never acknowledges and an executor that never stops: refuse rather
+ * than grow without bound. */
+#define MESOS__AGENT_MAX_PENDING_UPDATES 1024u
+
+/* Tasks on one agent: far above what a host runs, below what would make a
+ * REREGISTER call exceed the master's 16 MiB body limit. */
+#define MESOS__AGENT_MAX_TASKS 10000u
+
+typedef struct mesos__agent_task mesos__agent_task;
+typedef struct mesos__su_stream mesos__su_stream;
+
+struct mesos_agent {
+  mesos_loop *loop;
+  mesos__flags *flags;
+  char *work_dir;
+  char master_url[512];      /* http://host:port/api/v1/agent */
+  char ip[64];
+  char hostname[256];
+  uint32_t port;
+  char *id;                  /* NULL until registered or recovered */
+  Mesos__V1__AgentInfo *info; /* owned: hostname, resources, attributes (id once known) */
+  mesos__http_server *http;
+  mesos__http_client *client;
+
+  /* The event stream. */
+  mesos__http_call *stream;  /* NULL while disconnected */
+  mesos__recordio_decoder dec;
+  int stream_status;         /* HTTP status of the stream's response */
+  int registered;            /* REGISTERED/REREGISTERED seen on this stream */
+  mesos_timer *reconnect;    /* back-off before the next attempt */
+  uint64_t backoff_ms;       /* current back-off ceiling */
+  uint64_t backoff_factor_ms;
+  mesos_timer *ping_timeout; /* no event for this long: reconnect */
+  uint64_t ping_timeout_ms;
+  int closing;
+
+  /* Tasks and status updates. */
+  mesos__map frameworks;     /* framework id -> Mesos__V1__FrameworkInfo* (owned) */
+  mesos__map tasks;          /* "<framework>/<task>" -> mesos__agent_task* */
+  mesos__map streams;        /* "<framework>/<task>" -> mesos__su_stream* */
+  uint64_t retry_base_ms;    /* first status update retry interval */
+  uint64_t shutdown_grace_ms;
+};
+
+/* ---- agent.c */
+/* Writes meta/slaves/<id>/slave.info and the meta/slaves/latest link. */
+mesos_status mesos__agent_checkpoint_id(mesos_agent *a, const char *id, mesos_error **err);
+
+/* ---- master_link.c */
+/* Creates the link's timers. */
+mesos_status mesos__agent_link_init(mesos_agent *a, mesos_error **err);
+/* Starts (or restarts) the registration: REGISTER without an id, else
+ * REREGISTER. */
+void mesos__agent_link_start(mesos_agent *a);
+/* Drops the stream (if any) and schedules a new attempt after back-off. */
+void mesos__agent_link_reset(mesos_agent *a, const char *why);
+void mesos__agent_link_stop(mesos_agent *a);
+/* POSTs `call` (protocol_version, agent_id filled in here).  Failures are
+ * logged: callers that need delivery (status updates) retry themselves. */
+void mesos__agent_post(mesos_agent *a, Mesos__Internal__AgentCall *call);
+
+/* ---- task_runner.c */
+struct mesos__agent_task {
+  mesos_agent *agent;
+  char *key;
+  char *framework_id;
+  char *task_id;
+  char *executor_id;         /* command tasks: the task id, as Mesos does */
+  char *container_id;
+  char *sandbox;
+  char *updates_path;        /* task.updates of the status update manager */
+  Mesos__V1__TaskInfo *info; /* owned */
+  Mesos__V1__TaskState state; /* latest state generated */
+  int32_t pid;               /* 0 before fork / after exit */
+  mesos_child *child;
+  mesos_timer *kill_timer;   /* SIGKILL after the grace period */
+  int killing;
+};
+
+void mesos__agent_run_task(mesos_agent *a, const Mesos__Internal__RunTask *rt);
+void mesos__agent_kill_task(mesos_agent *a, const char *framework_id, const char *task_id,
+                            const Mesos__V1__KillPolicy *policy);
+void mesos__agent_shutdown_framework(mesos_agent *a, const char *framework_id);
+/* Kills every task at once (agent shutdown) and frees them. */
+void mesos__agent_tasks_free(mesos_agent *a);
+/* Called by the update manager once a task's terminal update was
+ * acknowledged: forget the task if its process is gone. */
+void mesos__agent_task_maybe_done(mesos_agent *a, const char *key);
+/* Fills `out` with Task messages for REREGISTER (borrowed pointers into
+ * the tasks; free the array only). */
+mesos_status mesos__agent_tasks_report(mesos_agent *a, Mesos__V1__Task ***out, size_t *n,
+                                       Mesos__V1__FrameworkInfo ***fws, size_t *nfws);
+void mesos__agent_tasks_report_free(Mesos__V1__Task **tasks, size_t n);
+
+/* ---- status_update.c */
+/* Generates a status update for a task: a fresh uuid, checkpointed to
+ * `updates_path` (NULL: not checkpointed, e.g. a task the agent does not
+ * know), queued behind the task's earlier unacknowledged updates, and sent
+ * when it reaches the head.  `reason` < 0: none. */
+mesos_status mesos__agent_status_update(mesos_agent *a, const char *framework_id,
+                                        const char *executor_id, const char *task_id,
+                                        const char *updates_path, Mesos__V1__TaskState state,
+                                        int reason, const char *message, mesos_error **err);
+/* STATUS_UPDATE_ACKNOWLEDGEMENT from the master. */
+void mesos__agent_status_ack(mesos_agent *a, const Mesos__Internal__StatusUpdateAcknowledgement *ack);
+/* After (re)registration: send every stream's head again now. */
+void mesos__agent_status_resend_all(mesos_agent *a);
+/* Whether a task still has unacknowledged updates. */
+int mesos__agent_status_pending(mesos_agent *a, const char *key);
+void mesos__agent_status_free_all(mesos_agent *a);
+
+/* Seconds since the epoch. */
+double mesos__agent_now(void);
+
+#endif

@@ -1,0 +1,264 @@
+/*
+ * The status update manager: no status update is ever dropped.
+ *
+ * Each update gets a fresh uuid (16 random bytes), is appended to the
+ * task's update stream on disk (task.updates, fdatasync'ed) before anything
+ * else sees it, and is queued per task.  Only the head of a task's queue is
+ * in flight: the next update goes out once the framework acknowledged the
+ * previous one (STATUS_UPDATE_ACKNOWLEDGEMENT carrying its uuid), so a
+ * framework sees every task's updates in order, as Mesos guarantees.  The
+ * head is re-sent after the retry interval (--status_update_retry_interval,
+ * 10 s by default) doubling up to 10 minutes, and at once after every
+ * (re-)registration; the acknowledgement is recorded in the stream too.
+ *
+ * While older updates wait, the one in flight carries latest_state (the
+ * newest state the agent knows), so the master's view of the task is not
+ * held back by a slow framework.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "agent/agent_int.h"
+#include "base/alloc.h"
+#include "base/error.h"
+#include "base/log.h"
+#include "base/uuid.h"
+#include "codec/pb.h"
+#include "mesos/internal/checkpoint.pb-c.h"
+#include "registry/checkpoint.h"
+
+struct mesos__su_stream {
+  mesos_agent *agent;
+  char *key;
+  mesos__update_stream *file;         /* NULL: not checkpointed */
+  Mesos__Internal__StatusUpdate **q;  /* owned; q[0] is in flight */
+  size_t n;
+  mesos_timer *retry;
+  uint64_t interval_ms;
+};
+
+static int terminal(Mesos__V1__TaskState s) {
+  return s == MESOS__V1__TASK_STATE__TASK_FINISHED || s == MESOS__V1__TASK_STATE__TASK_FAILED ||
+         s == MESOS__V1__TASK_STATE__TASK_KILLED || s == MESOS__V1__TASK_STATE__TASK_LOST ||
+         s == MESOS__V1__TASK_STATE__TASK_ERROR || s == MESOS__V1__TASK_STATE__TASK_DROPPED ||
+         s == MESOS__V1__TASK_STATE__TASK_GONE ||
+         s == MESOS__V1__TASK_STATE__TASK_GONE_BY_OPERATOR;
+}
+
+static void stream_free(mesos__su_stream *s) {
+  if (s == NULL) return;
+  for (size_t i = 0; i < s->n; i++) mesos__pb_free(s->q[i]);
+  mesos__free(s->q);
+  mesos_timer_free(s->retry);
+  mesos__update_stream_close(s->file);
+  mesos__free(s->key);
+  mesos__free(s);
+}
+
+static void send_head(mesos__su_stream *s) {
+  mesos_agent *a = s->agent;
+  if (s->n == 0) return;
+  mesos_timer_start(s->retry, s->interval_ms, 0);
+  if (!a->registered) return; /* re-sent on (re-)registration */
+  Mesos__Internal__StatusUpdate *head = s->q[0];
+  /* The newest state, when older updates are still queued behind. */
+  Mesos__V1__TaskState latest = s->q[s->n - 1]->status->state;
+  head->has_latest_state = latest != head->status->state;
+  head->latest_state = latest;
+  Mesos__Internal__AgentCall call = MESOS__INTERNAL__AGENT_CALL__INIT;
+  call.has_type = 1;
+  call.type = MESOS__INTERNAL__AGENT_CALL__TYPE__STATUS_UPDATE;
+  call.status_update = head;
+  mesos__agent_post(a, &call);
+}
+
+static void retry_cb(mesos_timer *t, void *ud) {
+  (void)t;
+  mesos__su_stream *s = ud;
+  uint64_t next = s->interval_ms * 2;
+  s->interval_ms = next > MESOS__AGENT_MAX_RETRY_MS ? MESOS__AGENT_MAX_RETRY_MS : next;
+  if (s->n)
+    LOG_DEBUG("re-sending status update for %s (no acknowledgement yet)", s->key);
+  send_head(s);
+}
+
+static mesos_status stream_get(mesos_agent *a, const char *key, const char *path,
+                               mesos__su_stream **out, mesos_error **err) {
+  mesos__su_stream *s = mesos__map_get(&a->streams, key);
+  if (s) {
+    *out = s;
+    return MESOS_OK;
+  }
+  s = MESOS__NEW(mesos__su_stream);
+  if (s == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
+  s->agent = a;
+  s->interval_ms = a->retry_base_ms;
+  mesos_status st = (s->key = mesos__strdup(key)) ? MESOS_OK
+                                                  : mesos__err(err, MESOS_ENOMEM, "out of memory");
+  if (st == MESOS_OK) st = mesos_timer_new(&s->retry, a->loop, retry_cb, s, err);
+  if (st == MESOS_OK && path)
+    st = mesos__update_stream_open(&s->file, path,
+                                   &mesos__internal__status_update_record__descriptor, NULL,
+                                   NULL, err);
+  if (st == MESOS_OK) st = mesos__map_put(&a->streams, key, s);
+  if (st != MESOS_OK) {
+    stream_free(s);
+    return st;
+  }
+  *out = s;
+  return MESOS_OK;
+}
+
+mesos_status mesos__agent_status_update(mesos_agent *a, const char *framework_id,
+                                        const char *executor_id, const char *task_id,
+                                        const char *updates_path, Mesos__V1__TaskState state,
+                                        int reason, const char *message, mesos_error **err) {
+  char key[600];
+  snprintf(key, sizeof key, "%s/%s", framework_id, task_id);
+  mesos__su_stream *s = NULL;
+  mesos_status st = stream_get(a, key, updates_path, &s, err);
+  if (st != MESOS_OK) return st;
+  if (s->n >= MESOS__AGENT_MAX_PENDING_UPDATES)
+    return mesos__err(err, MESOS_ELIMIT,
+                      "task %s: %u status updates wait for acknowledgement already", key,
+                      MESOS__AGENT_MAX_PENDING_UPDATES);
+  uint8_t uuid[16];
+  if ((st = mesos__uuid_random(uuid)) != MESOS_OK)
+    return mesos__err(err, st, "cannot generate a uuid");
+  double now = mesos__agent_now();
+  Mesos__V1__TaskStatus ts = MESOS__V1__TASK_STATUS__INIT;
+  Mesos__V1__TaskID tid = MESOS__V1__TASK_ID__INIT;
+  Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;
+  Mesos__V1__ExecutorID eid = MESOS__V1__EXECUTOR_ID__INIT;
+  Mesos__V1__FrameworkID fid = MESOS__V1__FRAMEWORK_ID__INIT;
+  tid.value = (char *)task_id;
+  aid.value = a->id ? a->id : (char *)"";
+  eid.value = (char *)executor_id;
+  fid.value = (char *)framework_id;
+  ts.task_id = &tid;
+  ts.state = state;
+  ts.message = (char *)message;
+  ts.has_source = 1;
+  ts.source = executor_id ? MESOS__V1__TASK_STATUS__SOURCE__SOURCE_EXECUTOR
+                          : MESOS__V1__TASK_STATUS__SOURCE__SOURCE_AGENT;
+  if (reason >= 0) {
+    ts.has_reason = 1;
+    ts.reason = (Mesos__V1__TaskStatus__Reason)reason;
+  }
+  ts.agent_id = &aid;
+  if (executor_id) ts.executor_id = &eid;
+  ts.has_timestamp = 1;
+  ts.timestamp = now;
+  ts.has_uuid = 1;
+  ts.uuid.data = uuid;
+  ts.uuid.len = 16;
+  Mesos__Internal__StatusUpdate su = MESOS__INTERNAL__STATUS_UPDATE__INIT;
+  su.framework_id = &fid;
+  if (executor_id) su.executor_id = &eid;
+  su.agent_id = &aid;
+  su.status = &ts;
+  su.timestamp = now;
+  su.has_uuid = 1;
+  su.uuid = ts.uuid;
+
+  /* Durable first: once it is on disk, a crash cannot lose it. */
+  if (s->file) {
+    Mesos__Internal__StatusUpdateRecord rec = MESOS__INTERNAL__STATUS_UPDATE_RECORD__INIT;
+    rec.type = MESOS__INTERNAL__STATUS_UPDATE_RECORD__TYPE__UPDATE;
+    rec.update = &su;
+    if ((st = mesos__update_stream_append(s->file, &rec.base, err)) != MESOS_OK) return st;
+  }
+  uint8_t *bytes = NULL;
+  size_t len = 0;
+  ProtobufCMessage *copy = NULL;
+  st = mesos__pb_pack(&su.base, 0, &bytes, &len, err);
+  if (st == MESOS_OK)
+    st = mesos__pb_unpack(&mesos__internal__status_update__descriptor, bytes, len, 0, 0, &copy,
+                          err);
+  mesos__free(bytes);
+  if (st != MESOS_OK) return st;
+  Mesos__Internal__StatusUpdate **grown = mesos__realloc(s->q, (s->n + 1) * sizeof *grown);
+  if (grown == NULL) {
+    mesos__pb_free(copy);
+    return mesos__err(err, MESOS_ENOMEM, "out of memory");
+  }
+  s->q = grown;
+  s->q[s->n++] = (Mesos__Internal__StatusUpdate *)copy;
+  LOG_INFO("Task %s: %s%s%s", key, protobuf_c_enum_descriptor_get_value(
+                                        &mesos__v1__task_state__descriptor, (int)state)->name,
+           message ? ": " : "", message ? message : "");
+  if (s->n == 1) {
+    s->interval_ms = a->retry_base_ms;
+    send_head(s);
+  }
+  return MESOS_OK;
+}
+
+void mesos__agent_status_ack(mesos_agent *a,
+                             const Mesos__Internal__StatusUpdateAcknowledgement *ack) {
+  char key[600];
+  snprintf(key, sizeof key, "%s/%s", ack->framework_id->value, ack->task_id->value);
+  mesos__su_stream *s = mesos__map_get(&a->streams, key);
+  if (s == NULL || s->n == 0) {
+    LOG_DEBUG("acknowledgement for %s: no update pending", key);
+    return;
+  }
+  const Mesos__Internal__StatusUpdate *head = s->q[0];
+  if (ack->uuid.len != head->uuid.len ||
+      memcmp(ack->uuid.data, head->uuid.data, ack->uuid.len) != 0) {
+    LOG_WARN("acknowledgement for %s does not match the update in flight; ignored", key);
+    return;
+  }
+  if (s->file) {
+    Mesos__Internal__StatusUpdateRecord rec = MESOS__INTERNAL__STATUS_UPDATE_RECORD__INIT;
+    rec.type = MESOS__INTERNAL__STATUS_UPDATE_RECORD__TYPE__ACK;
+    rec.has_uuid = 1;
+    rec.uuid = ack->uuid;
+    mesos_error *e = NULL;
+    if (mesos__update_stream_append(s->file, &rec.base, &e) != MESOS_OK) {
+      /* The update is delivered either way; a restart would only send it
+       * once more, which frameworks must tolerate. */
+      LOG_WARN("task %s: cannot checkpoint the acknowledgement: %s", key,
+               e ? mesos_error_message(e) : "");
+      mesos_error_free(e);
+    }
+  }
+  int was_terminal = terminal(head->status->state);
+  mesos__pb_free(s->q[0]);
+  memmove(s->q, s->q + 1, (s->n - 1) * sizeof *s->q);
+  s->n--;
+  mesos_timer_stop(s->retry);
+  s->interval_ms = a->retry_base_ms;
+  if (s->n) {
+    send_head(s);
+    return;
+  }
+  if (was_terminal) {
+    mesos__map_remove(&a->streams, key);
+    stream_free(s);
+    mesos__agent_task_maybe_done(a, key);
+  }
+}
+
+void mesos__agent_status_resend_all(mesos_agent *a) {
+  size_t it = 0;
+  void *v;
+  while (mesos__map_next(&a->streams, &it, NULL, &v)) {
+    mesos__su_stream *s = v;
+    s->interval_ms = a->retry_base_ms;
+    send_head(s);
+  }
+}
+
+int mesos__agent_status_pending(mesos_agent *a, const char *key) {
+  mesos__su_stream *s = mesos__map_get(&a->streams, key);
+  return s && s->n > 0;
+}
+
+void mesos__agent_status_free_all(mesos_agent *a) {
+  size_t it = 0;
+  void *v;
+  while (mesos__map_next(&a->streams, &it, NULL, &v)) stream_free(v);
+  mesos__map_free(&a->streams);
+  mesos__map_init(&a->streams);
+}

@@ -1,0 +1,501 @@
+/*
+ * Tasks with a CommandInfo, run by the agent itself (the "in-agent command
+ * runner").  Mesos starts a separate mesos-executor process per task that
+ * talks the executor API back to the agent; until ours exists, the agent
+ * forks the command directly, with the same visible behaviour:
+ *
+ *  - the sandbox is slaves/<agent>/frameworks/<fw>/executors/<task>/runs/
+ *    <container> under --work_dir, with the command's stdout and stderr
+ *    files in it, and the command runs there with MESOS_SANDBOX,
+ *    MESOS_DIRECTORY, MESOS_TASK_ID, MESOS_FRAMEWORK_ID, MESOS_EXECUTOR_ID,
+ *    MESOS_AGENT_ID set (plus CommandInfo.environment);
+ *  - shell commands run as `/bin/sh -c value`, others exec `value` with
+ *    `arguments` as argv;
+ *  - TASK_STARTING and TASK_RUNNING once forked; TASK_FINISHED on exit 0,
+ *    TASK_FAILED with the exit status or signal in the message otherwise;
+ *  - kill: SIGTERM to the task's process group, SIGKILL after the kill
+ *    policy's grace period (or --executor_shutdown_grace_period), then
+ *    TASK_KILLED.
+ *
+ * Each task is its own process group, so a kill reaches whatever the shell
+ * started too.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "agent/agent_int.h"
+#include "base/alloc.h"
+#include "base/error.h"
+#include "base/log.h"
+#include "base/uuid.h"
+#include "codec/pb.h"
+#include "mesos/internal/checkpoint.pb-c.h"
+#include "registry/agent_paths.h"
+#include "registry/checkpoint.h"
+#include "registry/fsutil.h"
+
+extern char **environ;
+
+/* Environment entries a task gets beyond the agent's own: a bound keeps
+ * a hostile CommandInfo from making the agent build a huge array. */
+#define MAX_TASK_ENV 4096u
+/* argv entries of a shell=false command, for the same reason. */
+#define MAX_TASK_ARGS 4096u
+
+static void task_free(mesos__agent_task *t) {
+  if (t == NULL) return;
+  mesos_child_free(t->child);
+  mesos_timer_free(t->kill_timer);
+  mesos__pb_free(t->info);
+  mesos__free(t->key);
+  mesos__free(t->framework_id);
+  mesos__free(t->task_id);
+  mesos__free(t->executor_id);
+  mesos__free(t->container_id);
+  mesos__free(t->sandbox);
+  mesos__free(t->updates_path);
+  mesos__free(t);
+}
+
+static void update(mesos__agent_task *t, Mesos__V1__TaskState state, int reason,
+                   const char *message) {
+  mesos_error *e = NULL;
+  t->state = state;
+  if (mesos__agent_status_update(t->agent, t->framework_id, t->executor_id, t->task_id,
+                                 t->updates_path, state, reason, message, &e) != MESOS_OK) {
+    LOG_ERROR("task %s: cannot generate a status update: %s", t->key,
+              e ? mesos_error_message(e) : "");
+    mesos_error_free(e);
+  }
+}
+
+/* A task the agent refuses before it has a sandbox: one terminal update,
+ * not checkpointed (there is nowhere safe to put it). */
+static void refuse(mesos_agent *a, const char *fw, const char *task, Mesos__V1__TaskState state,
+                   int reason, const char *message) {
+  mesos_error *e = NULL;
+  if (mesos__agent_status_update(a, fw, NULL, task, NULL, state, reason, message, &e) != MESOS_OK) {
+    LOG_ERROR("task %s/%s: cannot generate a status update: %s", fw, task,
+              e ? mesos_error_message(e) : "");
+    mesos_error_free(e);
+  }
+}
+
+static void child_exited(mesos_child *child, int32_t pid, int wait_status, void *ud) {
+  (void)pid;
+  mesos__agent_task *t = ud;
+  mesos_child_free(child);
+  t->child = NULL;
+  t->pid = 0;
+  mesos_timer_stop(t->kill_timer);
+  char msg[128];
+  if (WIFEXITED(wait_status))
+    snprintf(msg, sizeof msg, "Command exited with status %d", WEXITSTATUS(wait_status));
+  else if (WIFSIGNALED(wait_status))
+    snprintf(msg, sizeof msg, "Command terminated with signal %s",
+             strsignal(WTERMSIG(wait_status)));
+  else
+    snprintf(msg, sizeof msg, "Command ended with wait status %d", wait_status);
+  if (t->killing)
+    update(t, MESOS__V1__TASK_STATE__TASK_KILLED, -1, msg);
+  else if (WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0)
+    update(t, MESOS__V1__TASK_STATE__TASK_FINISHED, -1, msg);
+  else
+    update(t, MESOS__V1__TASK_STATE__TASK_FAILED, -1, msg);
+  mesos__agent_task_maybe_done(t->agent, t->key);
+}
+
+static void kill_timer_cb(mesos_timer *timer, void *ud) {
+  (void)timer;
+  mesos__agent_task *t = ud;
+  if (t->pid > 0) {
+    LOG_INFO("task %s: grace period over, sending SIGKILL", t->key);
+    kill(-t->pid, SIGKILL);
+  }
+}
+
+void mesos__agent_task_maybe_done(mesos_agent *a, const char *key) {
+  mesos__agent_task *t = mesos__map_get(&a->tasks, key);
+  if (t == NULL || t->pid > 0 || mesos__agent_status_pending(a, key)) return;
+  mesos__map_remove(&a->tasks, key);
+  task_free(t);
+}
+
+/* The strings execve needs, built before fork(): the child may only call
+ * async-signal-safe functions. */
+typedef struct launch_plan {
+  char **argv;
+  char **envp;
+  char *stdout_path, *stderr_path;
+} launch_plan;
+
+static void plan_free(launch_plan *p) {
+  for (size_t i = 0; p->argv && p->argv[i]; i++) mesos__free(p->argv[i]);
+  for (size_t i = 0; p->envp && p->envp[i]; i++) mesos__free(p->envp[i]);
+  mesos__free(p->argv);
+  mesos__free(p->envp);
+  mesos__free(p->stdout_path);
+  mesos__free(p->stderr_path);
+}
+
+static char *kv(const char *k, const char *v) {
+  size_t n = strlen(k) + strlen(v) + 2;
+  char *s = mesos__malloc(n);
+  if (s) snprintf(s, n, "%s=%s", k, v);
+  return s;
+}
+
+static mesos_status plan_build(mesos__agent_task *t, launch_plan *p, mesos_error **err) {
+  const Mesos__V1__CommandInfo *cmd = t->info->command;
+  int shell = !cmd->has_shell || cmd->shell;
+  size_t nargs = shell ? 3 : cmd->n_arguments;
+  if (nargs > MAX_TASK_ARGS) return mesos__err(err, MESOS_ELIMIT, "more than %u arguments", MAX_TASK_ARGS);
+  size_t nenv = 0;
+  while (environ && environ[nenv]) nenv++;
+  size_t ncmdenv = cmd->environment ? cmd->environment->n_variables : 0;
+  if (ncmdenv > MAX_TASK_ENV || nenv > MAX_TASK_ENV * 16)
+    return mesos__err(err, MESOS_ELIMIT, "too many environment variables");
+  p->argv = mesos__calloc(nargs + 2, sizeof *p->argv);
+  p->envp = mesos__calloc(nenv + ncmdenv + 8, sizeof *p->envp);
+  if (p->argv == NULL || p->envp == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
+  if (shell) {
+    p->argv[0] = mesos__strdup("sh");
+    p->argv[1] = mesos__strdup("-c");
+    p->argv[2] = mesos__strdup(cmd->value);
+  } else if (cmd->n_arguments == 0) {
+    p->argv[0] = mesos__strdup(cmd->value);
+  } else {
+    for (size_t i = 0; i < cmd->n_arguments; i++) p->argv[i] = mesos__strdup(cmd->arguments[i]);
+  }
+  for (size_t i = 0; i < (shell ? 3 : (cmd->n_arguments ? cmd->n_arguments : 1)); i++)
+    if (p->argv[i] == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
+  size_t k = 0;
+  /* The agent's environment minus the MESOS_ variables of the agent's own
+   * configuration, which must not leak into tasks. */
+  for (size_t i = 0; i < nenv; i++) {
+    if (strncmp(environ[i], "MESOS_", 6) == 0) continue;
+    if ((p->envp[k++] = mesos__strdup(environ[i])) == NULL)
+      return mesos__err(err, MESOS_ENOMEM, "out of memory");
+  }
+  const char *vars[][2] = {{"MESOS_SANDBOX", t->sandbox},         {"MESOS_DIRECTORY", t->sandbox},
+                           {"MESOS_TASK_ID", t->task_id},         {"MESOS_FRAMEWORK_ID", t->framework_id},
+                           {"MESOS_EXECUTOR_ID", t->executor_id}, {"MESOS_AGENT_ID", t->agent->id}};
+  for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
+    if ((p->envp[k++] = kv(vars[i][0], vars[i][1] ? vars[i][1] : "")) == NULL)
+      return mesos__err(err, MESOS_ENOMEM, "out of memory");
+  for (size_t i = 0; i < ncmdenv; i++) {
+    const Mesos__V1__Environment__Variable *v = cmd->environment->variables[i];
+    if (v->name == NULL || *v->name == '\0' || strchr(v->name, '=')) continue;
+    if ((p->envp[k++] = kv(v->name, v->value ? v->value : "")) == NULL)
+      return mesos__err(err, MESOS_ENOMEM, "out of memory");
+  }
+  mesos_status st = mesos__fs_join(&p->stdout_path, t->sandbox, "stdout", err);
+  if (st == MESOS_OK) st = mesos__fs_join(&p->stderr_path, t->sandbox, "stderr", err);
+  return st;
+}
+
+/* In the child, between fork and exec: async-signal-safe calls only. */
+static void child_exec(const mesos__agent_task *t, const launch_plan *p, int shell) {
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  signal(SIGPIPE, SIG_DFL);
+  setpgid(0, 0);
+  int in = open("/dev/null", O_RDONLY);
+  int out = open(p->stdout_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+  int errfd = open(p->stderr_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+  if (in < 0 || out < 0 || errfd < 0 || chdir(t->sandbox) != 0) _exit(126);
+  dup2(in, 0);
+  dup2(out, 1);
+  dup2(errfd, 2);
+  /* Nothing of the agent's (sockets, checkpoint files) reaches the task. */
+  for (int fd = 3; fd < 1024; fd++) close(fd);
+  if (shell) execve("/bin/sh", p->argv, p->envp);
+  else execvpe(p->argv[0], p->argv, p->envp);
+  static const char msg[] = "mesos-agent: cannot execute the task's command\n";
+  ssize_t ignored = write(2, msg, sizeof msg - 1);
+  (void)ignored;
+  _exit(127);
+}
+
+static mesos_status launch(mesos__agent_task *t, mesos_error **err) {
+  mesos_status st = mesos__fs_mkdirs(t->sandbox, 0755, err);
+  if (st != MESOS_OK) return st;
+  launch_plan plan;
+  memset(&plan, 0, sizeof plan);
+  st = plan_build(t, &plan, err);
+  if (st != MESOS_OK) {
+    plan_free(&plan);
+    return st;
+  }
+  const Mesos__V1__CommandInfo *cmd = t->info->command;
+  int shell = !cmd->has_shell || cmd->shell;
+  pid_t pid = fork();
+  if (pid < 0) {
+    plan_free(&plan);
+    return mesos__err_errno(err, MESOS_EIO, errno, "fork");
+  }
+  if (pid == 0) child_exec(t, &plan, shell);
+  plan_free(&plan);
+  setpgid(pid, pid); /* also here: no race with an early kill */
+  t->pid = pid;
+  st = mesos_child_new(&t->child, t->agent->loop, pid, child_exited, t, err);
+  if (st != MESOS_OK) {
+    kill(-pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    t->pid = 0;
+    return st;
+  }
+  return MESOS_OK;
+}
+
+static char *dup_id(const char *s) { return s ? mesos__strdup(s) : NULL; }
+
+/* Keeps the framework's info (for REREGISTER) and checkpoints it. */
+static void remember_framework(mesos_agent *a, const Mesos__V1__FrameworkInfo *fi) {
+  const char *id = fi->id->value;
+  if (mesos__map_get(&a->frameworks, id)) return;
+  uint8_t *bytes = NULL;
+  size_t len = 0;
+  ProtobufCMessage *copy = NULL;
+  if (mesos__pb_pack(&fi->base, 0, &bytes, &len, NULL) == MESOS_OK &&
+      mesos__pb_unpack(&mesos__v1__framework_info__descriptor, bytes, len, 0, 0, &copy, NULL) ==
+          MESOS_OK &&
+      mesos__map_put(&a->frameworks, id, copy) == MESOS_OK) {
+    copy = NULL;
+    char *path = NULL;
+    mesos__agent_path_ids ids = {a->id, id, NULL, NULL, NULL};
+    mesos_error *e = NULL;
+    Mesos__Internal__FrameworkCheckpoint cp = MESOS__INTERNAL__FRAMEWORK_CHECKPOINT__INIT;
+    cp.info = (Mesos__V1__FrameworkInfo *)fi;
+    if (mesos__agent_path(&path, a->work_dir, MESOS__AGENT_PATH_FRAMEWORK_INFO, &ids, &e) !=
+            MESOS_OK ||
+        mesos__checkpoint_write(path, &cp.base, &e) != MESOS_OK) {
+      LOG_WARN("framework %s: cannot checkpoint its info: %s", id, e ? mesos_error_message(e) : "");
+      mesos_error_free(e);
+    }
+    mesos__free(path);
+  }
+  mesos__pb_free(copy);
+  mesos__free(bytes);
+}
+
+void mesos__agent_run_task(mesos_agent *a, const Mesos__Internal__RunTask *rt) {
+  const Mesos__V1__TaskInfo *ti = rt->task;
+  const char *fw = rt->framework->id ? rt->framework->id->value : NULL;
+  const char *tid = ti->task_id ? ti->task_id->value : NULL;
+  if (fw == NULL || tid == NULL || a->id == NULL) {
+    LOG_WARN("RUN_TASK without framework or task id dropped");
+    return;
+  }
+  mesos_error *e = NULL;
+  if (mesos__agent_path_check_id("framework id", fw, &e) != MESOS_OK ||
+      mesos__agent_path_check_id("task id", tid, &e) != MESOS_OK) {
+    LOG_WARN("RUN_TASK refused: %s", mesos_error_message(e));
+    mesos_error_free(e);
+    return;
+  }
+  char key[600];
+  snprintf(key, sizeof key, "%s/%s", fw, tid);
+  if (mesos__map_get(&a->tasks, key) || mesos__agent_status_pending(a, key)) {
+    LOG_WARN("task %s is already known; duplicate RUN_TASK ignored", key);
+    return;
+  }
+  if (ti->executor) {
+    refuse(a, fw, tid, MESOS__V1__TASK_STATE__TASK_FAILED,
+           MESOS__V1__TASK_STATUS__REASON__REASON_EXECUTOR_UNREGISTERED,
+           "Custom executors are not supported by this agent yet");
+    return;
+  }
+  if (ti->command == NULL || ti->command->value == NULL) {
+    refuse(a, fw, tid, MESOS__V1__TASK_STATE__TASK_ERROR,
+           MESOS__V1__TASK_STATUS__REASON__REASON_TASK_INVALID, "Task has no command");
+    return;
+  }
+  if (mesos__map_count(&a->tasks) >= MESOS__AGENT_MAX_TASKS) {
+    refuse(a, fw, tid, MESOS__V1__TASK_STATE__TASK_FAILED,
+           MESOS__V1__TASK_STATUS__REASON__REASON_CONTAINER_LAUNCH_FAILED,
+           "Too many tasks on this agent");
+    return;
+  }
+  remember_framework(a, rt->framework);
+
+  mesos__agent_task *t = MESOS__NEW(mesos__agent_task);
+  char container[MESOS__UUID_STR_LEN + 1];
+  mesos_status st = t ? mesos__uuid_random_str(container) : MESOS_ENOMEM;
+  if (st == MESOS_OK) {
+    t->agent = a;
+    t->state = MESOS__V1__TASK_STATE__TASK_STAGING;
+    t->key = dup_id(key);
+    t->framework_id = dup_id(fw);
+    t->task_id = dup_id(tid);
+    t->executor_id = dup_id(tid);
+    t->container_id = dup_id(container);
+    if (!t->key || !t->framework_id || !t->task_id || !t->executor_id || !t->container_id)
+      st = MESOS_ENOMEM;
+  }
+  if (st == MESOS_OK) {
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    ProtobufCMessage *copy = NULL;
+    st = mesos__pb_pack(&ti->base, 0, &bytes, &len, &e);
+    if (st == MESOS_OK)
+      st = mesos__pb_unpack(&mesos__v1__task_info__descriptor, bytes, len, 0, 0, &copy, &e);
+    mesos__free(bytes);
+    t->info = (Mesos__V1__TaskInfo *)copy;
+  }
+  mesos__agent_path_ids ids = {a->id, fw, tid, container, tid};
+  if (st == MESOS_OK)
+    st = mesos__agent_path(&t->sandbox, a->work_dir, MESOS__AGENT_PATH_SANDBOX, &ids, &e);
+  if (st == MESOS_OK)
+    st = mesos__agent_path(&t->updates_path, a->work_dir, MESOS__AGENT_PATH_TASK_UPDATES, &ids,
+                           &e);
+  if (st == MESOS_OK) st = mesos_timer_new(&t->kill_timer, a->loop, kill_timer_cb, t, &e);
+  if (st == MESOS_OK) st = mesos__map_put(&a->tasks, key, t);
+  if (st != MESOS_OK) {
+    char msg[512];
+    snprintf(msg, sizeof msg, "Cannot start the task: %s",
+             e ? mesos_error_message(e) : mesos_status_str(st));
+    mesos_error_free(e);
+    task_free(t);
+    refuse(a, fw, tid, MESOS__V1__TASK_STATE__TASK_FAILED,
+           MESOS__V1__TASK_STATUS__REASON__REASON_CONTAINER_LAUNCH_FAILED, msg);
+    return;
+  }
+  st = launch(t, &e);
+  if (st != MESOS_OK) {
+    char msg[512];
+    snprintf(msg, sizeof msg, "Cannot launch the command: %s",
+             e ? mesos_error_message(e) : mesos_status_str(st));
+    mesos_error_free(e);
+    update(t, MESOS__V1__TASK_STATE__TASK_FAILED,
+           MESOS__V1__TASK_STATUS__REASON__REASON_CONTAINER_LAUNCH_FAILED, msg);
+    mesos__agent_task_maybe_done(a, key);
+    return;
+  }
+  LOG_INFO("Task %s started (pid %d) in %s", key, (int)t->pid, t->sandbox);
+  update(t, MESOS__V1__TASK_STATE__TASK_STARTING, -1, NULL);
+  update(t, MESOS__V1__TASK_STATE__TASK_RUNNING, -1, NULL);
+}
+
+void mesos__agent_kill_task(mesos_agent *a, const char *framework_id, const char *task_id,
+                            const Mesos__V1__KillPolicy *policy) {
+  char key[600];
+  snprintf(key, sizeof key, "%s/%s", framework_id, task_id);
+  mesos__agent_task *t = mesos__map_get(&a->tasks, key);
+  if (t == NULL) {
+    if (!mesos__agent_status_pending(a, key))
+      refuse(a, framework_id, task_id, MESOS__V1__TASK_STATE__TASK_LOST,
+             MESOS__V1__TASK_STATUS__REASON__REASON_RECONCILIATION,
+             "Attempted to kill a task unknown to the agent");
+    return;
+  }
+  if (t->pid <= 0 || t->killing) return;
+  uint64_t grace = a->shutdown_grace_ms;
+  const Mesos__V1__KillPolicy *kp = policy ? policy : t->info->kill_policy;
+  if (kp && kp->grace_period && kp->grace_period->nanoseconds >= 0)
+    grace = (uint64_t)kp->grace_period->nanoseconds / 1000000u;
+  t->killing = 1;
+  LOG_INFO("Killing task %s (SIGTERM, SIGKILL after %llu ms)", key, (unsigned long long)grace);
+  kill(-t->pid, SIGTERM);
+  mesos_timer_start(t->kill_timer, grace, 0);
+}
+
+void mesos__agent_shutdown_framework(mesos_agent *a, const char *framework_id) {
+  size_t it = 0;
+  void *v;
+  size_t flen = strlen(framework_id);
+  /* Killing does not change the map (tasks leave when their exit is
+   * reaped), so iterating while killing is safe. */
+  while (mesos__map_next(&a->tasks, &it, NULL, &v)) {
+    mesos__agent_task *t = v;
+    if (strncmp(t->key, framework_id, flen) == 0 && t->key[flen] == '/')
+      mesos__agent_kill_task(a, t->framework_id, t->task_id, NULL);
+  }
+}
+
+void mesos__agent_tasks_free(mesos_agent *a) {
+  size_t it = 0;
+  void *v;
+  while (mesos__map_next(&a->tasks, &it, NULL, &v)) {
+    mesos__agent_task *t = v;
+    if (t->pid > 0) {
+      kill(-t->pid, SIGKILL);
+      mesos_child_free(t->child);
+      t->child = NULL;
+      waitpid(t->pid, NULL, 0);
+    }
+    task_free(t);
+  }
+  mesos__map_free(&a->tasks);
+  mesos__map_init(&a->tasks);
+}
+
+mesos_status mesos__agent_tasks_report(mesos_agent *a, Mesos__V1__Task ***out, size_t *n,
+                                       Mesos__V1__FrameworkInfo ***fws, size_t *nfws) {
+  size_t count = mesos__map_count(&a->tasks), nf = mesos__map_count(&a->frameworks);
+  Mesos__V1__Task **tasks = mesos__calloc(count ? count : 1, sizeof *tasks);
+  Mesos__V1__FrameworkInfo **f = mesos__calloc(nf ? nf : 1, sizeof *f);
+  if (tasks == NULL || f == NULL) {
+    mesos__free(tasks);
+    mesos__free(f);
+    return MESOS_ENOMEM;
+  }
+  size_t it = 0, k = 0;
+  void *v;
+  while (mesos__map_next(&a->tasks, &it, NULL, &v)) {
+    mesos__agent_task *t = v;
+    /* One allocation holds the Task and the ids it points to. */
+    struct task_msg {
+      Mesos__V1__Task task;
+      Mesos__V1__TaskID tid;
+      Mesos__V1__FrameworkID fid;
+      Mesos__V1__ExecutorID eid;
+      Mesos__V1__AgentID aid;
+    } *m = MESOS__NEW(struct task_msg);
+    if (m == NULL) {
+      mesos__agent_tasks_report_free(tasks, k);
+      mesos__free(f);
+      return MESOS_ENOMEM;
+    }
+    mesos__v1__task__init(&m->task);
+    mesos__v1__task_id__init(&m->tid);
+    mesos__v1__framework_id__init(&m->fid);
+    mesos__v1__executor_id__init(&m->eid);
+    mesos__v1__agent_id__init(&m->aid);
+    m->tid.value = t->task_id;
+    m->fid.value = t->framework_id;
+    m->eid.value = t->executor_id;
+    m->aid.value = a->id;
+    m->task.name = t->info->name ? t->info->name : (char *)"";
+    m->task.task_id = &m->tid;
+    m->task.framework_id = &m->fid;
+    m->task.executor_id = &m->eid;
+    m->task.agent_id = &m->aid;
+    m->task.state = t->state;
+    m->task.n_resources = t->info->n_resources;
+    m->task.resources = t->info->resources;
+    tasks[k++] = &m->task;
+  }
+  it = 0;
+  size_t j = 0;
+  while (mesos__map_next(&a->frameworks, &it, NULL, &v)) f[j++] = v;
+  *out = tasks;
+  *n = k;
+  *fws = f;
+  *nfws = j;
+  return MESOS_OK;
+}
+
+void mesos__agent_tasks_report_free(Mesos__V1__Task **tasks, size_t n) {
+  /* Each Task is the first member of its allocation. */
+  for (size_t i = 0; i < n; i++) mesos__free(tasks[i]);
+  mesos__free(tasks);
+}

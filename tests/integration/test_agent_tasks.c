@@ -1,0 +1,478 @@
+/*
+ * The real mesos-master and mesos-agent as processes on loopback, with a
+ * JSON scheduler speaking the v1 API over raw HTTP: registration and
+ * offers, tasks that finish, fail and are killed, status updates retried
+ * until acknowledged, an agent killed with SIGKILL and restarted, and bad
+ * start-up input.
+ */
+#include <ftw.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "support/daemon.h"
+#include "support/testutil.h"
+
+static char base_dir[256];
+static pid_t master_pid = -1, agent_pid = -1;
+static int master_port, agent_port;
+static char work_dir[512], agent_log[512];
+
+/* ------------------------------------------------------------ processes */
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
+  (void)sb, (void)flag, (void)ftw;
+  return remove(path);
+}
+
+/* Unchecked fixtures run in the parent process, so the temporary tree goes
+ * away even when a test fails. */
+static void make_base(void) {
+  snprintf(base_dir, sizeof base_dir, "/tmp/mesos-agent-test-XXXXXX");
+  ck_assert_ptr_nonnull(mkdtemp(base_dir));
+}
+
+static void remove_base(void) {
+  if (base_dir[0]) nftw(base_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void start_master(void) {
+  char path[4096], port_arg[64];
+  mesos_test_daemon_path("mesos-master", path, sizeof path);
+  master_port = mesos_test_free_port();
+  snprintf(port_arg, sizeof port_arg, "--port=%d", master_port);
+  char *argv[] = {path, "--ip=127.0.0.1", port_arg, "--allocation_interval=50ms",
+                  "--agent_ping_timeout=1secs", "--max_agent_ping_timeouts=5",
+                  "--logging_level=WARNING", NULL};
+  master_pid = mesos_test_spawn(argv, NULL);
+  ck_assert_int_gt(master_pid, 0);
+  ck_assert(mesos_test_wait_http_ok(master_port, "/health", 5000));
+}
+
+/* Runs mesos-agent with `extra` flags (NULL-terminated) and returns its
+ * pid without waiting for it. */
+static pid_t spawn_agent(const char *name, const char *retry, char *const *extra) {
+  char path[4096], master_arg[64], port_arg[64], wd_arg[600], retry_arg[64];
+  mesos_test_daemon_path("mesos-agent", path, sizeof path);
+  snprintf(work_dir, sizeof work_dir, "%s/%s", base_dir, name);
+  snprintf(agent_log, sizeof agent_log, "%s/%s.log", base_dir, name);
+  agent_port = mesos_test_free_port();
+  snprintf(master_arg, sizeof master_arg, "--master=127.0.0.1:%d", master_port);
+  snprintf(port_arg, sizeof port_arg, "--port=%d", agent_port);
+  snprintf(wd_arg, sizeof wd_arg, "--work_dir=%s", work_dir);
+  snprintf(retry_arg, sizeof retry_arg, "--status_update_retry_interval=%s",
+           retry ? retry : "10secs");
+  char *argv[32] = {path,
+                    master_arg,
+                    port_arg,
+                    wd_arg,
+                    retry_arg,
+                    "--ip=127.0.0.1",
+                    "--hostname=agent-test",
+                    "--resources=cpus:4;mem:1024;disk:1024;ports:[31000-31100]",
+                    "--registration_backoff_factor=50ms",
+                    "--executor_shutdown_grace_period=1secs"};
+  int n = 10;
+  for (size_t i = 0; extra && extra[i] && n < 31; i++) argv[n++] = extra[i];
+  argv[n] = NULL;
+  return mesos_test_spawn(argv, agent_log);
+}
+
+static void start_agent(const char *name, const char *retry) {
+  agent_pid = spawn_agent(name, retry, NULL);
+  ck_assert_int_gt(agent_pid, 0);
+  ck_assert(mesos_test_wait_http_ok(agent_port, "/health", 5000));
+}
+
+static void stop_all(void) {
+  if (agent_pid > 0) {
+    int st = mesos_test_stop(agent_pid, 5000);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "mesos-agent exit status %d", st);
+    agent_pid = -1;
+  }
+  if (master_pid > 0) {
+    int st = mesos_test_stop(master_pid, 5000);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "mesos-master exit status %d", st);
+    master_pid = -1;
+  }
+}
+
+/* ------------------------------------------------------------ framework */
+
+typedef struct sim_fw {
+  mesos_test_conn stream;
+  char id[160];
+  char sid[64];
+} sim_fw;
+
+static void fw_subscribe(sim_fw *f) {
+  const char *body =
+      "{\"type\":\"SUBSCRIBE\",\"subscribe\":{\"framework_info\":{\"user\":\"nobody\","
+      "\"name\":\"agent test\"}}}";
+  ck_assert_int_eq(mesos_test_conn_open(&f->stream, master_port), 0);
+  ck_assert_int_eq(mesos_test_conn_request(&f->stream, "POST", "/api/v1/scheduler",
+                                           "application/json", NULL, body, strlen(body)),
+                   0);
+  mesos_test_response r;
+  ck_assert_int_eq(mesos_test_conn_response(&f->stream, &r, 0, 5000), 0);
+  ck_assert_int_eq(r.status, 200);
+  mesos_test_response_header(&r, "Mesos-Stream-Id", f->sid, sizeof f->sid);
+  char *rec = NULL;
+  ck_assert_int_gt(mesos_test_conn_next_record(&f->stream, &rec, 5000), 0);
+  const char *p = strstr(rec, "\"framework_id\":{\"value\":\"");
+  ck_assert_ptr_nonnull(p);
+  p += strlen("\"framework_id\":{\"value\":\"");
+  snprintf(f->id, sizeof f->id, "%.*s", (int)(strchr(p, '"') - p), p);
+  free(rec);
+}
+
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Next event containing every one of the (NULL-terminated) strings, or
+ * NULL after `timeout_ms`; other events are skipped. */
+static char *fw_next(sim_fw *f, int timeout_ms, ...) {
+  long long deadline = now_ms() + timeout_ms;
+  for (;;) {
+    long long left = deadline - now_ms();
+    if (left <= 0) return NULL;
+    char *rec = NULL;
+    if (mesos_test_conn_next_record(&f->stream, &rec, (int)left) < 0) return NULL;
+    va_list ap;
+    va_start(ap, timeout_ms);
+    int all = 1;
+    for (const char *want = va_arg(ap, const char *); want; want = va_arg(ap, const char *))
+      all &= strstr(rec, want) != NULL;
+    va_end(ap);
+    if (all) return rec;
+    free(rec);
+  }
+}
+
+static int fw_call(sim_fw *f, const char *json_fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fw_call(sim_fw *f, const char *json_fmt, ...) {
+  char body[8192], hdr[128];
+  va_list ap;
+  va_start(ap, json_fmt);
+  vsnprintf(body, sizeof body, json_fmt, ap);
+  va_end(ap);
+  snprintf(hdr, sizeof hdr, "Mesos-Stream-Id: %s\r\n", f->sid);
+  mesos_test_response r;
+  ck_assert_int_eq(mesos_test_http(master_port, "POST", "/api/v1/scheduler", "application/json",
+                                   hdr, body, &r),
+                   0);
+  int s = r.status;
+  mesos_test_response_free(&r);
+  return s;
+}
+
+/* Pulls `"key":{"value":"X"}` out of an event. */
+static void json_id(const char *rec, const char *key, char *out, size_t cap) {
+  char pat[128];
+  snprintf(pat, sizeof pat, "\"%s\":{\"value\":\"", key);
+  const char *p = strstr(rec, pat);
+  ck_assert_msg(p != NULL, "%s not in %s", key, rec);
+  p += strlen(pat);
+  snprintf(out, cap, "%.*s", (int)(strchr(p, '"') - p), p);
+}
+
+static void json_str(const char *rec, const char *key, char *out, size_t cap) {
+  char pat[128];
+  snprintf(pat, sizeof pat, "\"%s\":\"", key);
+  const char *p = strstr(rec, pat);
+  ck_assert_msg(p != NULL, "%s not in %s", key, rec);
+  p += strlen(pat);
+  snprintf(out, cap, "%.*s", (int)(strchr(p, '"') - p), p);
+}
+
+/* Waits for an offer from our agent; returns its agent id in `agent`. */
+static void wait_offer(sim_fw *f, char *offer, char *agent, size_t cap) {
+  char *rec = fw_next(f, 10000, "\"type\":\"OFFERS\"", "agent-test", NULL);
+  ck_assert_msg(rec != NULL, "no offer from the agent");
+  json_id(rec, "id", offer, cap);
+  json_id(rec, "agent_id", agent, cap);
+  free(rec);
+}
+
+static void launch(sim_fw *f, const char *offer, const char *agent, const char *task,
+                   const char *command) {
+  ck_assert_int_eq(
+      fw_call(f,
+              "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":"
+              "[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH\",\"launch\":{\"task_infos\":"
+              "[{\"name\":\"t\",\"task_id\":{\"value\":\"%s\"},\"agent_id\":{\"value\":\"%s\"},"
+              "\"command\":{\"value\":\"%s\"},\"resources\":["
+              "{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":0.5}},"
+              "{\"name\":\"mem\",\"type\":\"SCALAR\",\"scalar\":{\"value\":32}}]}]}}],"
+              "\"filters\":{\"refuse_seconds\":0}}}",
+              f->id, offer, task, agent, command),
+      202);
+}
+
+static void ack(sim_fw *f, const char *rec) {
+  char agent[160], task[160], uuid[64];
+  json_id(rec, "agent_id", agent, sizeof agent);
+  json_id(rec, "task_id", task, sizeof task);
+  json_str(rec, "uuid", uuid, sizeof uuid);
+  ck_assert_int_eq(fw_call(f,
+                           "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACKNOWLEDGE\","
+                           "\"acknowledge\":{\"agent_id\":{\"value\":\"%s\"},\"task_id\":"
+                           "{\"value\":\"%s\"},\"uuid\":\"%s\"}}",
+                           f->id, agent, task, uuid),
+                   202);
+}
+
+/* The next UPDATE for `task`, acknowledged; it must be in `state`. */
+static char *expect_update(sim_fw *f, const char *task, const char *state) {
+  char tid[256];
+  snprintf(tid, sizeof tid, "\"task_id\":{\"value\":\"%s\"}", task);
+  char *rec = fw_next(f, 10000, "\"type\":\"UPDATE\"", tid, NULL);
+  ck_assert_msg(rec != NULL, "no update for %s (wanted %s)", task, state);
+  ck_assert_msg(strstr(rec, state) != NULL, "wanted %s, got %s", state, rec);
+  ck_assert_ptr_nonnull(strstr(rec, "\"uuid\":\""));
+  ack(f, rec);
+  return rec;
+}
+
+static void read_file(const char *path, char *out, size_t cap) {
+  FILE *fp = fopen(path, "r");
+  ck_assert_msg(fp != NULL, "cannot open %s", path);
+  size_t n = fread(out, 1, cap - 1, fp);
+  out[n] = '\0';
+  fclose(fp);
+}
+
+/* ------------------------------------------------------------ tests */
+
+START_TEST(test_agent__registers_and_a_task_runs_to_finished_in_its_sandbox) {
+  start_master();
+  start_agent("finish", NULL);
+  sim_fw f;
+  fw_subscribe(&f);
+  char offer[160], agent[160];
+  wait_offer(&f, offer, agent, sizeof offer);
+  launch(&f, offer, agent, "echo-task", "echo hi > out; echo to-stdout; echo to-stderr >&2");
+  free(expect_update(&f, "echo-task", "TASK_STARTING"));
+  free(expect_update(&f, "echo-task", "TASK_RUNNING"));
+  char *rec = expect_update(&f, "echo-task", "TASK_FINISHED");
+  ck_assert_ptr_nonnull(strstr(rec, "exited with status 0"));
+  free(rec);
+
+  /* The sandbox: slaves/<agent>/frameworks/<fw>/executors/<task>/runs/<c>. */
+  char runs[1024], path[1400], text[256];
+  snprintf(runs, sizeof runs, "%s/slaves/%s/frameworks/%s/executors/echo-task/runs", work_dir,
+           agent, f.id);
+  char cmd[1200];
+  snprintf(cmd, sizeof cmd, "ls %s", runs);
+  FILE *ls = popen(cmd, "r");
+  ck_assert_ptr_nonnull(ls);
+  char container[128] = "";
+  ck_assert_ptr_nonnull(fgets(container, sizeof container, ls));
+  pclose(ls);
+  container[strcspn(container, "\n")] = '\0';
+  snprintf(path, sizeof path, "%s/%s/out", runs, container);
+  read_file(path, text, sizeof text);
+  ck_assert_str_eq(text, "hi\n");
+  snprintf(path, sizeof path, "%s/%s/stdout", runs, container);
+  read_file(path, text, sizeof text);
+  ck_assert_str_eq(text, "to-stdout\n");
+  snprintf(path, sizeof path, "%s/%s/stderr", runs, container);
+  read_file(path, text, sizeof text);
+  ck_assert_str_eq(text, "to-stderr\n");
+  mesos_test_conn_close(&f.stream);
+  stop_all();
+}
+END_TEST
+
+START_TEST(test_agent__failing_command_gives_task_failed_with_its_exit_status) {
+  start_master();
+  start_agent("fail", NULL);
+  sim_fw f;
+  fw_subscribe(&f);
+  char offer[160], agent[160];
+  wait_offer(&f, offer, agent, sizeof offer);
+  launch(&f, offer, agent, "exit-3", "exit 3");
+  free(expect_update(&f, "exit-3", "TASK_STARTING"));
+  free(expect_update(&f, "exit-3", "TASK_RUNNING"));
+  char *rec = expect_update(&f, "exit-3", "TASK_FAILED");
+  ck_assert_msg(strstr(rec, "exited with status 3") != NULL, "%s", rec);
+  free(rec);
+  mesos_test_conn_close(&f.stream);
+  stop_all();
+}
+END_TEST
+
+START_TEST(test_agent__kill_gives_task_killed) {
+  start_master();
+  start_agent("kill", NULL);
+  sim_fw f;
+  fw_subscribe(&f);
+  char offer[160], agent[160];
+  wait_offer(&f, offer, agent, sizeof offer);
+  /* The shell ignores SIGTERM, so only the SIGKILL after the 1 s grace
+   * period ends it: the kill must escalate. */
+  launch(&f, offer, agent, "sleeper", "trap '' TERM; sleep 1000");
+  free(expect_update(&f, "sleeper", "TASK_STARTING"));
+  free(expect_update(&f, "sleeper", "TASK_RUNNING"));
+  long long t0 = now_ms();
+  ck_assert_int_eq(fw_call(&f,
+                           "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"KILL\",\"kill\":"
+                           "{\"task_id\":{\"value\":\"sleeper\"}}}",
+                           f.id),
+                   202);
+  char *rec = expect_update(&f, "sleeper", "TASK_KILLED");
+  ck_assert_ptr_nonnull(strstr(rec, "signal"));
+  free(rec);
+  long long took = now_ms() - t0;
+  ck_assert_msg(took >= 900 && took < 8000, "kill took %lld ms", took);
+  mesos_test_conn_close(&f.stream);
+  stop_all();
+}
+END_TEST
+
+START_TEST(test_agent__unacknowledged_update_is_resent_and_an_ack_stops_it) {
+  start_master();
+  start_agent("retry", "300ms");
+  sim_fw f;
+  fw_subscribe(&f);
+  char offer[160], agent[160];
+  wait_offer(&f, offer, agent, sizeof offer);
+  launch(&f, offer, agent, "slow-ack", "sleep 1000");
+  char *first = fw_next(&f, 10000, "\"type\":\"UPDATE\"", "TASK_STARTING", NULL);
+  ck_assert_ptr_nonnull(first);
+  char uuid1[64], uuid2[64];
+  json_str(first, "uuid", uuid1, sizeof uuid1);
+  /* Not acknowledged: the same update (same uuid) comes again, and
+   * TASK_RUNNING waits behind it. */
+  char *again = fw_next(&f, 5000, "\"type\":\"UPDATE\"", "slow-ack", NULL);
+  ck_assert_ptr_nonnull(again);
+  ck_assert_msg(strstr(again, "TASK_STARTING") != NULL, "in order: %s", again);
+  json_str(again, "uuid", uuid2, sizeof uuid2);
+  ck_assert_str_eq(uuid1, uuid2);
+  free(again);
+  ack(&f, first);
+  free(first);
+  char *running = expect_update(&f, "slow-ack", "TASK_RUNNING");
+  free(running);
+  /* Acknowledged: nothing more for this task within several retry
+   * intervals. */
+  char *more = fw_next(&f, 1500, "\"type\":\"UPDATE\"", "slow-ack", NULL);
+  ck_assert_msg(more == NULL, "unexpected re-send: %s", more ? more : "");
+  mesos_test_conn_close(&f.stream);
+  stop_all();
+}
+END_TEST
+
+START_TEST(test_agent__restart_after_kill_9_reregisters_with_the_same_id) {
+  start_master();
+  start_agent("restart", NULL);
+  sim_fw f;
+  fw_subscribe(&f);
+  char offer[160], agent[160], agent2[160];
+  wait_offer(&f, offer, agent, sizeof offer);
+  kill(agent_pid, SIGKILL);
+  waitpid(agent_pid, NULL, 0);
+  agent_pid = spawn_agent("restart", NULL, NULL);
+  ck_assert_int_gt(agent_pid, 0);
+  ck_assert(mesos_test_wait_http_ok(agent_port, "/health", 5000));
+  /* The offer of the old connection is rescinded; the next one comes
+   * from the re-registered agent, under the same id. */
+  char *rec = fw_next(&f, 10000, "\"type\":\"OFFERS\"", "agent-test", NULL);
+  ck_assert_ptr_nonnull(rec);
+  json_id(rec, "agent_id", agent2, sizeof agent2);
+  free(rec);
+  ck_assert_str_eq(agent, agent2);
+  char log[16384];
+  read_file(agent_log, log, sizeof log);
+  ck_assert_msg(strstr(log, "Recovered agent id") != NULL, "%s", log);
+  ck_assert_msg(strstr(log, "Re-registered with the master") != NULL, "%s", log);
+  mesos_test_conn_close(&f.stream);
+  stop_all();
+}
+END_TEST
+
+/* Runs the agent with `extra` flags, expects exit status 1, and returns
+ * its log. */
+static void expect_startup_failure(const char *name, char *const *extra, char *log, size_t cap) {
+  pid_t pid = spawn_agent(name, NULL, extra);
+  ck_assert_int_gt(pid, 0);
+  int st = 0;
+  long long deadline = now_ms() + 5000;
+  while (waitpid(pid, &st, WNOHANG) == 0) {
+    ck_assert_msg(now_ms() < deadline, "mesos-agent did not exit");
+    usleep(20000);
+  }
+  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 1, "exit status %d", st);
+  read_file(agent_log, log, cap);
+}
+
+START_TEST(test_agent__resources_that_do_not_parse_exit_1_naming_the_flag) {
+  /* The master is never contacted: the flags fail first. */
+  char log[8192];
+  char path[4096], wd[600];
+  mesos_test_daemon_path("mesos-agent", path, sizeof path);
+  snprintf(wd, sizeof wd, "--work_dir=%s/badres", base_dir);
+  snprintf(agent_log, sizeof agent_log, "%s/badres.log", base_dir);
+  char *argv[] = {path, "--master=127.0.0.1:1", wd, "--port=0", "--resources=cpus:lots;mem:1",
+                  NULL};
+  pid_t pid = mesos_test_spawn(argv, agent_log);
+  int st = 0;
+  ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 1, "exit status %d", st);
+  read_file(agent_log, log, sizeof log);
+  ck_assert_msg(strstr(log, "--resources") && strstr(log, "cpus:lots"), "%s", log);
+}
+END_TEST
+
+START_TEST(test_agent__corrupted_agent_checkpoint_is_an_error_naming_the_file) {
+  start_master();
+  start_agent("corrupt", NULL);
+  sim_fw f;
+  fw_subscribe(&f);
+  char offer[160], agent[160];
+  wait_offer(&f, offer, agent, sizeof offer);
+  mesos_test_conn_close(&f.stream);
+  kill(agent_pid, SIGKILL);
+  waitpid(agent_pid, NULL, 0);
+  agent_pid = -1;
+  /* Flip bytes in the middle of slave.info. */
+  char info[1024];
+  snprintf(info, sizeof info, "%s/meta/slaves/%s/slave.info", work_dir, agent);
+  FILE *fp = fopen(info, "r+b");
+  ck_assert_ptr_nonnull(fp);
+  fseek(fp, 12, SEEK_SET);
+  fputs("garbage!", fp);
+  fclose(fp);
+  char log[8192];
+  expect_startup_failure("corrupt", NULL, log, sizeof log);
+  ck_assert_msg(strstr(log, info) != NULL, "the error must name %s: %s", info, log);
+  stop_all();
+}
+END_TEST
+
+static Suite *make_suite(void) {
+  Suite *s = suite_create("agent_tasks");
+  TCase *tc = tcase_create("agent");
+  tcase_set_timeout(tc, 60);
+  tcase_add_unchecked_fixture(tc, make_base, remove_base);
+  tcase_add_test(tc, test_agent__registers_and_a_task_runs_to_finished_in_its_sandbox);
+  tcase_add_test(tc, test_agent__failing_command_gives_task_failed_with_its_exit_status);
+  tcase_add_test(tc, test_agent__kill_gives_task_killed);
+  tcase_add_test(tc, test_agent__unacknowledged_update_is_resent_and_an_ack_stops_it);
+  tcase_add_test(tc, test_agent__restart_after_kill_9_reregisters_with_the_same_id);
+  tcase_add_test(tc, test_agent__resources_that_do_not_parse_exit_1_naming_the_flag);
+  tcase_add_test(tc, test_agent__corrupted_agent_checkpoint_is_an_error_naming_the_file);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) { return mesos_test_main(make_suite()); }
