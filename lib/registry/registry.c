@@ -842,7 +842,7 @@ mesos_status mesos__registry_open(mesos__registry **out, const mesos__registry_o
     return s;
   }
   if (r->log != NULL)
-    LOG_INFO("registry %s recovered: %zu agents admitted, %zu unreachable, %zu gone, sequence "
+    LOG_DEBUG("registry %s recovered: %zu agents admitted, %zu unreachable, %zu gone, sequence "
              "%llu",
              opts->dir, r->state->n_agents, r->state->n_unreachable, r->state->n_gone,
              (unsigned long long)r->seq);
@@ -861,6 +861,9 @@ mesos_status mesos__registry_compact(mesos__registry *r, mesos_error **err) {
   if (s != MESOS_OK) return s;
   s = mesos__rlog_snapshot(r->log, buf, len, err);
   mesos__free(buf);
+  if (s == MESOS_OK)
+    LOG_DEBUG("registry compacted: %zu bytes of state at sequence %llu", len,
+              (unsigned long long)r->seq);
   return s;
 }
 
