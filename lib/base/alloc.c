@@ -18,11 +18,16 @@ static mesos_mem_functions mem = {
  * one is outstanding can be refused instead of corrupting the heap. */
 static atomic_int_fast64_t live;
 
-/* OOM torture: 0 = off; otherwise the countdown to the first failure. */
+/* OOM torture: 0 = off; otherwise the countdown to the first failure.
+ * Counting allocations costs an atomic read-modify-write per call, so it is
+ * switched on only once a test has asked for torture (`counting`); a
+ * program that never calls mesos__alloc_fail_after() pays one relaxed load. */
 static atomic_uint_fast64_t fail_countdown;
 static atomic_uint_fast64_t alloc_count;
+static atomic_int counting;
 
 static bool should_fail(void) {
+  if (!atomic_load_explicit(&counting, memory_order_relaxed)) return false;
   atomic_fetch_add_explicit(&alloc_count, 1, memory_order_relaxed);
   uint_fast64_t c = atomic_load_explicit(&fail_countdown, memory_order_relaxed);
   if (c == 0) return false;
@@ -32,6 +37,7 @@ static bool should_fail(void) {
 }
 
 uint64_t mesos__alloc_fail_after(uint64_t n) {
+  atomic_store(&counting, 1);
   atomic_store(&fail_countdown, n);
   return atomic_exchange(&alloc_count, 0);
 }
