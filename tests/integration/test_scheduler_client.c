@@ -589,6 +589,46 @@ START_TEST(test_scheduler_client__freeing_inside_on_event_is_safe) {
 }
 END_TEST
 
+static void free_on_disconnect(mesos_scheduler *s, const char *reason, void *ud) {
+  harness *h = ud;
+  h->disconnected++;
+  mesos_scheduler_free(s);
+  h->s = NULL;
+}
+
+static void free_on_connect(mesos_scheduler *s, void *ud) {
+  harness *h = ud;
+  h->connected++;
+  mesos_scheduler_free(s);
+  h->s = NULL;
+}
+
+START_TEST(test_scheduler_client__freeing_in_connect_or_disconnect_callback_is_safe) {
+  start_master();
+  char masters[128];
+  harness h;
+  memset(&h, 0, sizeof h);
+  mesos_error *err = NULL;
+  ck_assert_mesos_ok(mesos_loop_new(&h.loop, NULL, &err), &err);
+  /* A failed attempt: freed from on_disconnected, no retry follows. */
+  snprintf(masters, sizeof masters, "http://127.0.0.1:%d", mesos_test_free_port());
+  mesos_scheduler_options o = h_options(&h, masters, MESOS_SCHEDULER_CONTENT_PROTOBUF);
+  o.on_disconnected = free_on_disconnect;
+  ck_assert_mesos_ok(mesos_scheduler_new(&h.s, h.loop, &o, &err), &err);
+  ck_assert(wait_int(&h, &h.disconnected, 1, 5000));
+  ck_assert(!wait_int(&h, &h.disconnected, 2, 300));
+  /* Freed from on_connected: no SUBSCRIBED event is delivered after it. */
+  snprintf(masters, sizeof masters, "http://127.0.0.1:%d", master_port);
+  o = h_options(&h, masters, MESOS_SCHEDULER_CONTENT_JSON);
+  o.on_connected = free_on_connect;
+  ck_assert_mesos_ok(mesos_scheduler_new(&h.s, h.loop, &o, &err), &err);
+  ck_assert(wait_int(&h, &h.connected, 1, 5000));
+  ck_assert(!wait_int(&h, &h.events, 1, 300));
+  h_stop(&h);
+  stop_master();
+}
+END_TEST
+
 START_TEST(test_scheduler_client__bad_options_and_calls_are_refused) {
   mesos_loop *loop = NULL;
   mesos_error *err = NULL;
@@ -994,6 +1034,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, test_scheduler_client__failed_over_instance_gets_error_and_stops);
   tcase_add_test(tc, test_scheduler_client__teardown_ends_the_framework_and_the_subscription);
   tcase_add_test(tc, test_scheduler_client__freeing_inside_on_event_is_safe);
+  tcase_add_test(tc, test_scheduler_client__freeing_in_connect_or_disconnect_callback_is_safe);
   tcase_add_test(tc, test_scheduler_client__bad_options_and_calls_are_refused);
   tcase_add_test(tc, test_scheduler_client__curl_json_subscribe_gets_subscribed_record);
   tcase_add_test(tc, test_scheduler_client__allocation_failures_are_clean);
