@@ -96,6 +96,11 @@ static inline void qv_copy(const h_alloc *h, mesos__qv *dst, const mesos__qv *sr
   memcpy(dst->v, src->v, NN(h) * sizeof dst->v[0]);
 }
 
+/* Sums saturate: see mesos__qv_add. */
+static inline void sat_add(int64_t *a, int64_t d) {
+  if (__builtin_add_overflow(*a, d, a)) *a = d > 0 ? INT64_MAX : INT64_MIN;
+}
+
 static void bag_q(const h_alloc *h, const mesos__resources *r, mesos__qv *all, mesos__qv *unres) {
   qv_zero(h, all);
   if (unres) qv_zero(h, unres);
@@ -104,8 +109,8 @@ static void bag_q(const h_alloc *h, const mesos__resources *r, mesos__qv *all, m
     if (x->type != MESOS__V1__VALUE__TYPE__SCALAR) continue;
     int k = name_index(h, x->proto->name);
     if (k < 0) continue;
-    all->v[k] += x->milli;
-    if (unres && res_unreserved(x) && x->proto->revocable == NULL) unres->v[k] += x->milli;
+    sat_add(&all->v[k], x->milli);
+    if (unres && res_unreserved(x) && x->proto->revocable == NULL) sat_add(&unres->v[k], x->milli);
   }
 }
 
@@ -237,8 +242,9 @@ static bool role_within(const char *r, const char *res_role) {
 static bool quota_unmet(const h_alloc *h, const h_role *r, mesos__qv *rem) {
   bool unmet = false;
   for (uint32_t i = 0; i < NN(h); i++) {
-    int64_t g = r->guarantee.v[i];
-    int64_t left = g > r->node.alloc.v[i] ? g - r->node.alloc.v[i] : 0;
+    int64_t g = r->guarantee.v[i], left = 0;
+    if (g > r->node.alloc.v[i] && __builtin_sub_overflow(g, r->node.alloc.v[i], &left))
+      left = INT64_MAX;
     if (rem) rem->v[i] = left;
     unmet |= left > 0;
   }
@@ -527,14 +533,18 @@ static void offerable_q(const h_alloc *h, const h_agent *ag, const offer_ctx *o,
     if (x->type != MESOS__V1__VALUE__TYPE__SCALAR || !offer_include(x, (void *)o)) continue;
     int k = name_index(h, x->proto->name);
     if (k < 0) continue;
-    all->v[k] += x->milli;
-    if (res_unreserved(x) && x->proto->revocable == NULL) unres->v[k] += x->milli;
+    sat_add(&all->v[k], x->milli);
+    if (res_unreserved(x) && x->proto->revocable == NULL) sat_add(&unres->v[k], x->milli);
   }
 }
 
 static bool headroom_ok(const h_alloc *h, const mesos__qv *unres) {
-  for (uint32_t i = 0; i < NN(h); i++)
-    if (h->need.v[i] > 0 && h->unres_avail.v[i] - unres->v[i] < h->need.v[i]) return false;
+  for (uint32_t i = 0; i < NN(h); i++) {
+    int64_t left;
+    if (h->need.v[i] > 0 &&
+        (__builtin_sub_overflow(h->unres_avail.v[i], unres->v[i], &left) || left < h->need.v[i]))
+      return false;
+  }
   return true;
 }
 
@@ -703,7 +713,10 @@ static mesos_status stage_quota(h_alloc *h, h_agent *ag) {
     quota_unmet(h, q, &after);
     h->need_any = false;
     for (uint32_t k = 0; k < NN(h); k++) {
-      h->need.v[k] -= before.v[k] - after.v[k];
+      /* Both are in [0, INT64_MAX]: the difference cannot overflow. */
+      int64_t got = before.v[k] - after.v[k];
+      if (__builtin_sub_overflow(h->need.v[k], got, &h->need.v[k]))
+        h->need.v[k] = got > 0 ? 0 : INT64_MAX;
       if (h->need.v[k] < 0) h->need.v[k] = 0;
       h->need_any |= h->need.v[k] > 0;
     }

@@ -86,9 +86,19 @@ void mesos__sorter_resort(mesos__sorter *s);
 
 double mesos__sorter_share(const mesos__sorter *s, const mesos__qv *alloc, double weight);
 
-/* Scalar vector helpers over the first `n` slots. */
+/* a += sign * b over the first `n` slots.  A resource value is at most
+ * 1e15 (1e18 thousandths), so a few hostile agents could overflow a sum:
+ * it saturates instead (the books are then wrong for that name, but never
+ * undefined). */
 static inline void mesos__qv_add(mesos__qv *a, const mesos__qv *b, uint32_t n, int sign) {
-  for (uint32_t i = 0; i < n; i++) a->v[i] += sign * b->v[i];
+  for (uint32_t i = 0; i < n; i++) {
+    if (sign >= 0) {
+      if (__builtin_add_overflow(a->v[i], b->v[i], &a->v[i]))
+        a->v[i] = b->v[i] > 0 ? INT64_MAX : INT64_MIN;
+    } else if (__builtin_sub_overflow(a->v[i], b->v[i], &a->v[i])) {
+      a->v[i] = b->v[i] > 0 ? INT64_MIN : INT64_MAX;
+    }
+  }
 }
 
 #endif

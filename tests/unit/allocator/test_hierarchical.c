@@ -834,6 +834,30 @@ START_TEST(test_hierarchical__quota_of_a_parent_role_is_met_by_its_sub_roles) {
 }
 END_TEST
 
+
+START_TEST(test_hierarchical__huge_resource_values_do_not_overflow) {
+  fake_master m;
+  fm_init(&m, NULL);
+  fm_add_fw(&m, "f1", "r");
+  fm_add_fw(&m, "f2", "q");
+  mesos_error *err = NULL;
+  ck_assert_mesos_ok(mesos_allocator_set_quota(m.a, "q", fm_res(&m, "cpus:1000000000000000"),
+                                               &err),
+                     &err);
+  for (int i = 0; i < 20; i++) {
+    char id[16];
+    snprintf(id, sizeof id, "a%d", i);
+    fm_add_agent(&m, id, "cpus:1000000000000000;cpus(r):1000000000000000;mem:1000000000000000");
+  }
+  fm_cycle(&m);
+  ck_assert_int_ge(m.noffers, 20);
+  fm_decline_all(&m, 0);
+  fm_cycle(&m);
+  ck_assert_int_ge(m.noffers, 20);
+  fm_fini(&m);
+}
+END_TEST
+
 static Suite *make_suite(void) {
   Suite *s = suite_create("allocator/hierarchical");
   TCase *tc = tcase_create("core");
@@ -866,6 +890,7 @@ static Suite *make_suite(void) {
   tcase_add_test(tc, test_hierarchical__excluded_resources_do_not_count_for_fairness);
   tcase_add_test(tc, test_hierarchical__a_large_cluster_is_handed_out_completely);
   tcase_add_test(tc, test_hierarchical__too_many_scalar_names_are_refused);
+  tcase_add_test(tc, test_hierarchical__huge_resource_values_do_not_overflow);
   tcase_add_test(tc, test_hierarchical__quota_of_a_parent_role_is_met_by_its_sub_roles);
   tcase_add_test(tc, test_hierarchical__a_framework_can_change_roles_and_keep_what_it_holds);
   suite_add_tcase(s, tc);
