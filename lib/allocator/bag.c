@@ -51,11 +51,14 @@ mesos_status mesos__bag_take(mesos__resources *dst, mesos__resources *src, size_
     return MESOS_OK;
   }
   if (x->type == MESOS__V1__VALUE__TYPE__SCALAR) {
-    int64_t milli = x->milli;
+    int64_t milli = x->milli, sum;
+    /* Values are validated to 1e15, but merged sums could still pass
+     * int64: refuse rather than wrap. */
+    if (__builtin_add_overflow(same->milli, milli, &sum)) return MESOS_ELIMIT;
     mesos__res copy = *x;
     mesos_status st = free_entry(&copy);
     if (st != MESOS_OK) return st;
-    same->milli += milli;
+    same->milli = sum;
     drop(src, i);
     return MESOS_OK;
   }
@@ -91,7 +94,9 @@ mesos_status mesos__bag_take_scalar(mesos__resources *dst, mesos__resources *src
   if (milli <= 0) return MESOS_OK;
   for (size_t k = 0; k < dst->n; k++) {
     if (x->proto->shared == NULL && same_identity(&dst->v[k], x)) {
-      dst->v[k].milli += milli;
+      int64_t sum;
+      if (__builtin_add_overflow(dst->v[k].milli, milli, &sum)) return MESOS_ELIMIT;
+      dst->v[k].milli = sum;
       x->milli -= milli;
       return MESOS_OK;
     }
