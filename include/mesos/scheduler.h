@@ -153,13 +153,17 @@ typedef void (*mesos_scheduler_call_fn)(mesos_scheduler *s, mesos_status status,
 /*
  * Sends one mesos.v1.scheduler.Call given as protobuf bytes.  The library
  * sets framework_id and the Mesos-Stream-Id header and posts it to the
- * master holding the subscription, encoded as the options say.  `cb`
- * (optional) learns the outcome; without one, failures are logged.
+ * master holding the subscription, encoded as the options say.  At most 8
+ * calls are in flight at once (each needs a connection); later ones wait
+ * in order, and fail with MESOS_ECLOSED through `cb` if the subscription
+ * ends first.  `cb` (optional) learns the outcome; without one, failures
+ * are logged.
  * Errors (then `cb` never runs; nothing was sent):
  *   MESOS_EINVAL: the bytes are not a valid Call, or it is a SUBSCRIBE (the
  *   library subscribes itself);
  *   MESOS_EAGAIN: not subscribed right now;
  *   MESOS_ECLOSED: the scheduler was stopped (ERROR event or teardown);
+ *   MESOS_ELIMIT: 65536 calls already wait;
  *   MESOS_ENOMEM.
  * Since 1.0.
  */

@@ -33,6 +33,7 @@
 #include "base/alloc.h"
 #include "base/buf.h"
 #include "base/error.h"
+#include "base/list.h"
 #include "base/log.h"
 #include "codec/json.h"
 #include "codec/negotiate.h"
@@ -66,6 +67,14 @@
 #define MAX_MASTERS 64u
 #define MAX_MASTER_URL 2048u
 #define API_PATH "/api/v1/scheduler"
+/* Calls in flight at once, and waiting behind them.  Each call in flight
+ * holds a connection of its own (HTTP/1.1 without pipelining), so a
+ * scheduler answering a big OFFERS event with a thousand DECLINEs must not
+ * open a thousand sockets on the master: 8 connections hide the round
+ * trip, and the master handles calls one at a time on its loop anyway.
+ * 65536 waiting calls bound the memory a runaway caller can pin. */
+#define MAX_INFLIGHT_CALLS 8u
+#define MAX_QUEUED_CALLS 65536u
 
 typedef enum { S_WAIT, S_SUBSCRIBING, S_SUBSCRIBED, S_STOPPED } sched_state;
 
@@ -100,6 +109,10 @@ struct mesos_scheduler {
   char *cancel_reason;        /* why we cancelled the stream ourselves */
   char *stop_reason;          /* set once the scheduler is STOPPED */
   int teardown_pending;
+  uint64_t stream_gen;        /* counts SUBSCRIBEDs: a queued call's stream */
+  unsigned inflight;          /* calls sent, not answered */
+  mesos__list queue;          /* call_ctx waiting for a free slot */
+  unsigned n_queued;
 
   unsigned depth;
   int freeing;
@@ -139,6 +152,7 @@ static void notify_disconnected(mesos_scheduler *s, const char *reason) {
 /* ------------------------------------------------------------ subscription */
 
 static void subscribe_start(mesos_scheduler *s);
+static void fail_queued(mesos_scheduler *s);
 
 static void schedule_retry(mesos_scheduler *s) {
   s->state = S_WAIT;
@@ -233,6 +247,7 @@ static int handle_record(mesos_scheduler *s, const uint8_t *rec, size_t len) {
     s->heartbeat_ms = (uint64_t)(hb * 1000.0);
     arm_heartbeat(s);
     s->state = S_SUBSCRIBED;
+    s->stream_gen++;
     s->backoff_ms = s->backoff_min_ms;
     LOG_INFO("scheduler: subscribed as framework %s at %s", s->framework_id, s->leader);
     if (s->on_connected) s->on_connected(s, s->ud);
@@ -358,7 +373,9 @@ static void sub_on_done(mesos__http_call *call, mesos_status status,
     return;
   }
   if (s->state != S_STOPPED) schedule_retry(s);
-  notify_disconnected(s, why);
+  /* Their stream id died with the stream. */
+  fail_queued(s);
+  if (!s->freeing) notify_disconnected(s, why);
   leave(s);
 }
 
@@ -444,20 +461,104 @@ static void heartbeat_fire(mesos_timer *t, void *ud) {
 /* ------------------------------------------------------------ calls */
 
 typedef struct call_ctx {
+  mesos__list link;     /* in s->queue while waiting */
   mesos_scheduler *s;
   mesos_scheduler_call_fn cb;
   void *ud;
   int teardown;
+  uint64_t stream_gen;  /* the subscription it was encoded for */
+  char *body;           /* encoded call, until sent */
+  size_t body_len;
   char type[40];
 } call_ctx;
+
+static void ctx_free(call_ctx *c) {
+  mesos__free(c->body);
+  mesos__free(c);
+}
+
+/* The end of one call, sent or not: tell the user, and for TEARDOWN stop
+ * the scheduler. */
+static void call_complete(mesos_scheduler *s, call_ctx *c, mesos_status out, int http,
+                          const char *msg) {
+  if (out != MESOS_OK && c->cb == NULL)
+    LOG_WARN("scheduler: %s call failed: %s%d: %s", c->type, http ? "HTTP " : "status ",
+             http ? http : (int)out, msg);
+  if (c->cb) c->cb(s, out, http, msg, c->ud);
+  if (c->teardown && !s->freeing) {
+    char why[1200];
+    if (out == MESOS_OK) snprintf(why, sizeof why, "torn down");
+    else snprintf(why, sizeof why, "TEARDOWN failed (%s%d): %.1000s", http ? "HTTP " : "status ",
+                  http ? http : (int)out, msg);
+    s->teardown_pending = 0;
+    stop(s, why);
+    if (s->sub) cancel_stream(s, why);
+    else notify_disconnected(s, why);
+  }
+  ctx_free(c);
+}
+
+static void call_on_done(mesos__http_call *call, mesos_status status,
+                         const mesos__http_response *resp, const mesos_error *err, void *ud);
+
+/* Posts a call to the leader.  On failure nothing was sent. */
+static mesos_status dispatch(mesos_scheduler *s, call_ctx *c, mesos_error **err) {
+  mesos__http_headers h;
+  mesos__http_headers_init(&h);
+  const char *mt = mesos__media_name(s->media);
+  mesos_status st = MESOS_OK;
+  if (mesos__http_headers_set(&h, "Content-Type", mt) != MESOS_OK ||
+      mesos__http_headers_set(&h, "Accept", mt) != MESOS_OK ||
+      mesos__http_headers_set(&h, "Mesos-Stream-Id", s->stream_id) != MESOS_OK)
+    st = mesos__err(err, MESOS_ENOMEM, "out of memory");
+  if (st == MESOS_OK) {
+    mesos__http_client_request req = {0};
+    req.method = "POST";
+    req.url = s->leader;
+    req.headers = &h;
+    req.body = c->body;
+    req.body_len = c->body_len;
+    /* A master that moved does not redirect our stream id with us. */
+    req.max_redirects = -1;
+    mesos__http_client_cbs cbs = {NULL, NULL, call_on_done};
+    st = mesos__http_client_send(s->http, &req, &cbs, c, NULL, err);
+  }
+  mesos__http_headers_free(&h);
+  if (st == MESOS_OK) {
+    s->inflight++;
+    mesos__free(c->body); /* the client copied it */
+    c->body = NULL;
+  }
+  return st;
+}
+
+/* Sends queued calls while the window has room.  Runs inside loop
+ * callbacks only, so it may call user callbacks. */
+static void pump(mesos_scheduler *s) {
+  while (!s->freeing && s->inflight < MAX_INFLIGHT_CALLS && !mesos__list_empty(&s->queue)) {
+    call_ctx *c = mesos__container_of(s->queue.next, call_ctx, link);
+    mesos__list_remove(&c->link);
+    s->n_queued--;
+    mesos_error *e = NULL;
+    if (c->stream_gen != s->stream_gen || s->state != S_SUBSCRIBED) {
+      call_complete(s, c, MESOS_ECLOSED, 0, "the subscription ended before the call was sent");
+      continue;
+    }
+    if (dispatch(s, c, &e) != MESOS_OK) {
+      call_complete(s, c, mesos_error_code(e), 0, mesos_error_message(e));
+      mesos_error_free(e);
+    }
+  }
+}
 
 static void call_on_done(mesos__http_call *call, mesos_status status,
                          const mesos__http_response *resp, const mesos_error *err, void *ud) {
   call_ctx *c = ud;
   mesos_scheduler *s = c->s;
   enter(s);
+  s->inflight--;
   if (s->freeing) {
-    mesos__free(c);
+    ctx_free(c);
     leave(s);
     return;
   }
@@ -476,25 +577,23 @@ static void call_on_done(mesos__http_call *call, mesos_status status,
     http = 0;
     snprintf(msg, sizeof msg, "%.1000s", mesos_error_message(err));
   }
-  if (out != MESOS_OK && c->cb == NULL)
-    LOG_WARN("scheduler: %s call failed: %s%s%d: %s", c->type, http ? "HTTP " : "",
-             http ? "" : "status ", http ? http : (int)out, msg);
-  if (c->cb) c->cb(s, out, http, msg, c->ud);
-  if (c->teardown && !s->freeing) {
-    char why[1200];
-    if (out == MESOS_OK) snprintf(why, sizeof why, "torn down");
-    else snprintf(why, sizeof why, "TEARDOWN failed (%s%d): %.1000s", http ? "HTTP " : "status ",
-                  http ? http : (int)out, msg);
-    s->teardown_pending = 0;
-    stop(s, why);
-    if (s->sub) cancel_stream(s, why);
-    else notify_disconnected(s, why);
-  }
-  mesos__free(c);
+  call_complete(s, c, out, http, msg);
+  pump(s);
   leave(s);
 }
 
-/* Sends `call` (borrowed; its framework_id is replaced for the duration). */
+/* Fails every queued call: their stream id died with the subscription. */
+static void fail_queued(mesos_scheduler *s) {
+  while (!s->freeing && !mesos__list_empty(&s->queue)) {
+    call_ctx *c = mesos__container_of(s->queue.next, call_ctx, link);
+    mesos__list_remove(&c->link);
+    s->n_queued--;
+    call_complete(s, c, MESOS_ECLOSED, 0, "the subscription ended before the call was sent");
+  }
+}
+
+/* Sends `call` (borrowed; its framework_id is replaced for the duration),
+ * or queues it behind the calls in flight. */
 static mesos_status send_call(mesos_scheduler *s, Mesos__V1__Scheduler__Call *call,
                               mesos_scheduler_call_fn cb, void *cb_ud, int teardown,
                               mesos_error **err) {
@@ -508,15 +607,21 @@ static mesos_status send_call(mesos_scheduler *s, Mesos__V1__Scheduler__Call *ca
                       s->stop_reason ? s->stop_reason : "teardown in progress");
   if (s->state != S_SUBSCRIBED)
     return mesos__err(err, MESOS_EAGAIN, "scheduler call: not subscribed to a master yet");
+  if (s->n_queued >= MAX_QUEUED_CALLS)
+    return mesos__err(err, MESOS_ELIMIT,
+                      "scheduler call: %u calls already wait for the master to answer",
+                      MAX_QUEUED_CALLS);
   const ProtobufCEnumValue *tv =
       protobuf_c_enum_descriptor_get_value(&mesos__v1__scheduler__call__type__descriptor,
                                            (int)call->type);
   call_ctx *c = MESOS__NEW(call_ctx);
   if (c == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
+  mesos__list_init(&c->link);
   c->s = s;
   c->cb = cb;
   c->ud = cb_ud;
   c->teardown = teardown;
+  c->stream_gen = s->stream_gen;
   snprintf(c->type, sizeof c->type, "%s", tv ? tv->name : "UNKNOWN");
 
   Mesos__V1__FrameworkID fid = MESOS__V1__FRAMEWORK_ID__INIT;
@@ -526,32 +631,21 @@ static mesos_status send_call(mesos_scheduler *s, Mesos__V1__Scheduler__Call *ca
   mesos__buf body;
   mesos_status st = encode_msg(s, &call->base, &body, err);
   call->framework_id = saved;
-
-  mesos__http_headers h;
-  mesos__http_headers_init(&h);
-  const char *mt = mesos__media_name(s->media);
   if (st == MESOS_OK) {
-    if (mesos__http_headers_set(&h, "Content-Type", mt) != MESOS_OK ||
-        mesos__http_headers_set(&h, "Accept", mt) != MESOS_OK ||
-        mesos__http_headers_set(&h, "Mesos-Stream-Id", s->stream_id) != MESOS_OK)
-      st = mesos__err(err, MESOS_ENOMEM, "out of memory");
+    c->body = mesos__buf_detach(&body, &c->body_len);
+    if (c->body == NULL) st = mesos__err(err, MESOS_ENOMEM, "out of memory");
   }
-  if (st == MESOS_OK) {
-    mesos__http_client_request req = {0};
-    req.method = "POST";
-    req.url = s->leader;
-    req.headers = &h;
-    req.body = body.data;
-    req.body_len = body.len;
-    /* A master that moved does not redirect our stream id with us. */
-    req.max_redirects = -1;
-    mesos__http_client_cbs cbs = {NULL, NULL, call_on_done};
-    st = mesos__http_client_send(s->http, &req, &cbs, c, NULL, err);
-  }
-  mesos__http_headers_free(&h);
   mesos__buf_free(&body);
+  if (st == MESOS_OK) {
+    if (s->inflight < MAX_INFLIGHT_CALLS) {
+      st = dispatch(s, c, err);
+    } else {
+      mesos__list_insert_tail(&s->queue, &c->link);
+      s->n_queued++;
+    }
+  }
   if (st != MESOS_OK) {
-    mesos__free(c);
+    ctx_free(c);
     return st;
   }
   if (teardown) s->teardown_pending = 1;
@@ -810,6 +904,12 @@ static void close_all(mesos_scheduler *s) {
   mesos__http_client *h = s->http;
   s->http = NULL;
   mesos__http_client_free(h); /* runs the calls' on_done, which see `freeing` */
+  while (!mesos__list_empty(&s->queue)) {
+    call_ctx *c = mesos__container_of(s->queue.next, call_ctx, link);
+    mesos__list_remove(&c->link);
+    ctx_free(c);
+  }
+  s->n_queued = 0;
 }
 
 MESOS_EXTERN(void) mesos_scheduler_free(mesos_scheduler *s) {
@@ -848,6 +948,7 @@ MESOS_EXTERN(mesos_status) mesos_scheduler_new(mesos_scheduler **out, mesos_loop
   s->on_event = o->on_event;
   s->ud = o->ud;
   mesos__buf_init(&s->error_body, MAX_ERROR_BODY);
+  mesos__list_init(&s->queue);
 
   mesos_status st = parse_masters(s, o->masters, err);
   if (st == MESOS_OK) st = parse_info(s, o, err);
@@ -891,3 +992,7 @@ const char *mesos__scheduler_stream_id(const mesos_scheduler *s) {
 }
 
 const char *mesos__scheduler_leader(const mesos_scheduler *s) { return s ? s->leader : NULL; }
+
+unsigned mesos__scheduler_calls_inflight(const mesos_scheduler *s) { return s->inflight; }
+
+unsigned mesos__scheduler_calls_queued(const mesos_scheduler *s) { return s->n_queued; }

@@ -10,4 +10,8 @@ const char *mesos__scheduler_stream_id(const mesos_scheduler *s);
 /* The URL that answered the last SUBSCRIBE (after redirects), or NULL. */
 const char *mesos__scheduler_leader(const mesos_scheduler *s);
 
+/* Calls sent and not answered yet, and calls waiting behind them. */
+unsigned mesos__scheduler_calls_inflight(const mesos_scheduler *s);
+unsigned mesos__scheduler_calls_queued(const mesos_scheduler *s);
+
 #endif

@@ -859,6 +859,74 @@ START_TEST(test_scheduler_client__call_callback_reports_accepted_and_refused_cal
 }
 END_TEST
 
+typedef struct burst {
+  int done, ok, closed, other;
+} burst;
+
+static void on_burst(mesos_scheduler *s, mesos_status status, int http, const char *message,
+                     void *ud) {
+  burst *b = ud;
+  b->done++;
+  if (status == MESOS_OK) b->ok++;
+  else if (status == MESOS_ECLOSED) b->closed++;
+  else b->other++;
+}
+
+START_TEST(test_scheduler_client__a_burst_of_calls_uses_a_bounded_window) {
+  start_master();
+  char masters[64];
+  snprintf(masters, sizeof masters, "http://127.0.0.1:%d", master_port);
+  harness h;
+  h_start(&h, masters, MESOS_SCHEDULER_CONTENT_PROTOBUF);
+  ck_assert(wait_int(&h, &h.connected, 1, 5000));
+  mesos_error *err = NULL;
+  burst b = {0};
+  for (int i = 0; i < 300; i++)
+    ck_assert_mesos_ok(mesos_scheduler_call_json(h.s, "{\"type\":\"REVIVE\"}", on_burst, &b, &err),
+                       &err);
+  ck_assert_uint_eq(mesos__scheduler_calls_inflight(h.s), 8);
+  ck_assert_uint_eq(mesos__scheduler_calls_queued(h.s), 292);
+  ck_assert(wait_int(&h, &b.done, 300, 10000));
+  ck_assert_int_eq(b.ok, 300);
+  ck_assert_uint_eq(mesos__scheduler_calls_inflight(h.s), 0);
+
+  /* Calls still waiting when the subscription breaks fail with ECLOSED. */
+  burst c = {0};
+  for (int i = 0; i < 50; i++)
+    ck_assert_mesos_ok(mesos_scheduler_call_json(h.s, "{\"type\":\"REVIVE\"}", on_burst, &c, &err),
+                       &err);
+  kill(master_pid, SIGKILL);
+  waitpid(master_pid, NULL, 0);
+  master_pid = -1;
+  ck_assert(wait_int(&h, &c.done, 50, 5000));
+  ck_assert_int_eq(c.ok + c.closed + c.other, 50);
+  ck_assert_int_gt(c.closed, 0);
+  ck_assert_uint_eq(mesos__scheduler_calls_queued(h.s), 0);
+  h_stop(&h);
+}
+END_TEST
+
+START_TEST(test_scheduler_client__too_many_waiting_calls_are_refused_with_elimit) {
+  start_master();
+  char masters[64];
+  snprintf(masters, sizeof masters, "http://127.0.0.1:%d", master_port);
+  harness h;
+  h_start(&h, masters, MESOS_SCHEDULER_CONTENT_PROTOBUF);
+  ck_assert(wait_int(&h, &h.connected, 1, 5000));
+  mesos_error *err = NULL;
+  /* The loop does not run here, so nothing is answered meanwhile. */
+  int sent = 0;
+  mesos_status st;
+  while ((st = mesos_scheduler_suppress(h.s, &err)) == MESOS_OK) sent++;
+  ck_assert_int_eq(st, MESOS_ELIMIT);
+  ck_assert_int_eq(sent, 8 + 65536);
+  mesos_error_free(err);
+  /* Freeing drops the waiting calls without callbacks or leaks. */
+  h_stop(&h);
+  stop_master();
+}
+END_TEST
+
 /* ------------------------------------------------------------ TLS */
 
 START_TEST(test_scheduler_client__subscribes_over_https_verified_with_tls_ca_file) {
@@ -1040,6 +1108,8 @@ static Suite *suite(void) {
   tcase_add_test(tc, test_scheduler_client__allocation_failures_are_clean);
   tcase_add_test(tc, test_scheduler_client__call_callback_reports_accepted_and_refused_calls);
   tcase_add_test(tc, test_scheduler_client__subscribes_over_https_verified_with_tls_ca_file);
+  tcase_add_test(tc, test_scheduler_client__a_burst_of_calls_uses_a_bounded_window);
+  tcase_add_test(tc, test_scheduler_client__too_many_waiting_calls_are_refused_with_elimit);
   suite_add_tcase(s, tc);
   return s;
 }
