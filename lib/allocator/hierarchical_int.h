@@ -76,27 +76,29 @@ typedef struct h_invoff {
   uint64_t until_ns;
 } h_invoff;
 
+/* Fields a cycle touches come first; the quantity vectors are large
+ * (MESOS__ALLOC_MAX_NAMES slots) and only their first slots are hot. */
 struct h_agent {
-  char *id;
-  char *hostname;
-  uint32_t idx;        /* in h->agents */
   bool active;
   bool dirty;
   bool held;           /* this cycle held unreserved resources back */
   bool simple;         /* avail is all unreserved, non-revocable, unshared */
   bool gpus;
-  mesos_resources total;
+  bool has_unavail;
+  uint32_t idx;        /* in h->agents */
+  uint32_t nchunks, capchunks;
+  uint32_t nfwords;
+  uint64_t avail_gen;  /* bumped whenever avail changes */
+  char *id;
   mesos_resources avail;
-  mesos__qv total_q;
+  h_chunk *chunks;
+  uint64_t *fbits;     /* bit fw->idx: that framework has a filter here */
+  h_filter *filters;   /* list via anext */
   mesos__qv avail_q;   /* scalar quantities of avail */
   mesos__qv unres_q;   /* ... of its unreserved, non-revocable part */
-  uint64_t avail_gen;  /* bumped whenever avail changes */
-  h_chunk *chunks;
-  uint32_t nchunks, capchunks;
-  uint64_t *fbits;     /* bit fw->idx: that framework has a filter here */
-  uint32_t nfwords;
-  h_filter *filters;   /* list via anext */
-  bool has_unavail;
+  char *hostname;
+  mesos_resources total;
+  mesos__qv total_q;
   mesos_allocator_unavailability unavail;
   h_invoff *io;
   uint32_t nio, capio;
