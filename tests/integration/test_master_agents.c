@@ -478,6 +478,53 @@ START_TEST(test_master__declined_resources_return_after_revive) {
 }
 END_TEST
 
+START_TEST(test_master__reserve_and_unreserve_change_offers_and_agent_checkpoints) {
+  start_master();
+  sim_agent a;
+  agent_register(&a, "agent-five");
+  sim_fw f;
+  fw_subscribe(&f, ",\"role\":\"eng\",\"principal\":\"ops\"");
+  char *rec = fw_next(&f, "\"type\":\"OFFERS\"", 5000);
+  char offer[160];
+  json_id(rec, "id", offer, sizeof offer);
+  free(rec);
+  /* Wrong principal: the operation is dropped, nothing is reserved. */
+  const char *reserve_fmt =
+      "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":"
+      "[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"%s\",\"%s\":{\"resources\":[{"
+      "\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":1},\"role\":\"eng\","
+      "\"reservation\":{\"principal\":\"%s\"}}]}}],\"filters\":{\"refuse_seconds\":0}}}";
+  ck_assert_int_eq(fw_call(&f, reserve_fmt, f.id, offer, "RESERVE", "reserve", "mallory"), 202);
+  rec = fw_next(&f, "\"type\":\"OFFERS\"", 5000);
+  ck_assert_ptr_null(strstr(rec, "\"reservation\""));
+  json_id(rec, "id", offer, sizeof offer);
+  free(rec);
+  /* The framework's own principal: the agent is told to checkpoint the
+   * reservation and the next offer carries it. */
+  ck_assert_int_eq(fw_call(&f, reserve_fmt, f.id, offer, "RESERVE", "reserve", "ops"), 202);
+  Mesos__Internal__AgentEvent *ev = agent_next(&a, 5000);
+  ck_assert_ptr_nonnull(ev);
+  ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__CHECKPOINT_RESOURCES);
+  ck_assert_uint_eq(ev->checkpoint_resources->n_resources, 1);
+  ck_assert_str_eq(ev->checkpoint_resources->resources[0]->role, "eng");
+  mesos__pb_free(ev);
+  rec = fw_next(&f, "\"reservation\":{\"principal\":\"ops\"}", 5000);
+  ck_assert_ptr_nonnull(rec);
+  json_id(rec, "id", offer, sizeof offer);
+  free(rec);
+  /* Unreserve it again: the checkpoint becomes empty. */
+  ck_assert_int_eq(fw_call(&f, reserve_fmt, f.id, offer, "UNRESERVE", "unreserve", "ops"), 202);
+  ev = agent_next(&a, 5000);
+  ck_assert_ptr_nonnull(ev);
+  ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__CHECKPOINT_RESOURCES);
+  ck_assert_uint_eq(ev->checkpoint_resources->n_resources, 0);
+  mesos__pb_free(ev);
+  mesos_test_conn_close(&f.stream);
+  mesos_test_conn_close(&a.stream);
+  stop_master();
+}
+END_TEST
+
 /* Starts a master on `port` with a durable registry in `work_dir`, logging
  * to `log`. */
 static pid_t start_durable(int port, const char *work_dir, const char *log, const char *ping) {
@@ -583,6 +630,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, test_master__silent_agent_is_removed_and_its_tasks_are_lost);
   tcase_add_test(tc, test_master__declined_resources_return_after_revive);
   tcase_add_test(tc, test_master__admitted_and_unreachable_agents_survive_kill_9);
+  tcase_add_test(tc, test_master__reserve_and_unreserve_change_offers_and_agent_checkpoints);
   suite_add_tcase(s, tc);
   return s;
 }
