@@ -275,7 +275,13 @@ static bool value_equal(const mesos__res *a, const mesos__res *b) {
 static mesos_status value_add(mesos__res *a, const mesos__res *b) {
   switch (a->type) {
     case MESOS__V1__VALUE__TYPE__SCALAR:
-      a->milli += b->milli;
+      /* Each value is at most 1e15 (validation), but many merged ones
+       * could still leave int64: refuse rather than wrap. */
+      {
+        int64_t sum;
+        if (__builtin_add_overflow(a->milli, b->milli, &sum)) return MESOS_ELIMIT;
+        a->milli = sum;
+      }
       return MESOS_OK;
     case MESOS__V1__VALUE__TYPE__RANGES: {
       size_t n;
