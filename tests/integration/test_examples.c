@@ -13,13 +13,24 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "support/certs.h"
 #include "support/daemon.h"
 #include "support/sim_agent.h"
 #include "support/testutil.h"
 
 static pid_t master_pid = -1;
 static int master_port;
-static char out_path[64];
+/* Outputs go to a directory made before the tests and removed after them
+ * by the runner process, so a failing test leaves no file behind. */
+static char tmpdir[64];
+static char out_path[128];
+
+static void make_tmpdir(void) {
+  snprintf(tmpdir, sizeof tmpdir, "/tmp/sched-examples-XXXXXX");
+  if (mkdtemp(tmpdir) == NULL) tmpdir[0] = '\0';
+}
+
+static void remove_tmpdir(void) { mesos_test_rmtree(tmpdir); }
 
 static void start_master(void) {
   char path[4096], port_arg[64];
@@ -52,7 +63,8 @@ static void example_path(const char *name, char *buf, size_t cap) {
 
 /* Runs an example with stdout and stderr in out_path; it dies with us. */
 static pid_t run_example(char *const argv[]) {
-  snprintf(out_path, sizeof out_path, "/tmp/sched-example-%d.out", (int)getpid());
+  ck_assert_msg(tmpdir[0] != '\0', "no temporary directory");
+  snprintf(out_path, sizeof out_path, "%s/example-%d.out", tmpdir, (int)getpid());
   pid_t pid = fork();
   ck_assert_int_ge(pid, 0);
   if (pid == 0) {
@@ -217,6 +229,7 @@ static Suite *suite(void) {
   Suite *s = suite_create("examples");
   TCase *tc = tcase_create("daemon");
   tcase_set_timeout(tc, 60);
+  tcase_add_unchecked_fixture(tc, make_tmpdir, remove_tmpdir);
   tcase_add_test(tc, test_examples__launch_n_tasks_runs_every_task_to_finished_and_exits_0);
   tcase_add_test(tc, test_examples__launch_n_tasks_exits_1_when_a_task_fails);
   tcase_add_test(tc, test_examples__launch_n_tasks_times_out_with_exit_2_without_resources);

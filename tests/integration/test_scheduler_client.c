@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,6 +31,27 @@
 
 static pid_t master_pid = -1;
 static int master_port;
+/* Files go to a directory made before the tests and removed after them by
+ * the runner process, so a failing test leaves nothing behind. */
+static char tmpdir[64];
+
+static void make_tmpdir(void) {
+  snprintf(tmpdir, sizeof tmpdir, "/tmp/sched-client-XXXXXX");
+  if (mkdtemp(tmpdir) == NULL) tmpdir[0] = '\0';
+}
+
+static void remove_tmpdir(void) {
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+  if (tmpdir[0] && system(cmd) != 0) fprintf(stderr, "cannot remove %s\n", tmpdir);
+}
+
+/* A fresh subdirectory of tmpdir for one test. */
+static void test_dir(char *out, size_t cap, const char *what) {
+  ck_assert_msg(tmpdir[0] != '\0', "no temporary directory");
+  snprintf(out, cap, "%s/%s-%d", tmpdir, what, (int)getpid());
+  ck_assert_int_eq(mkdir(out, 0700), 0);
+}
 
 static pid_t spawn_master(int port) {
   char path[4096], port_arg[64];
@@ -745,9 +767,9 @@ END_TEST
 START_TEST(test_scheduler_client__curl_json_subscribe_gets_subscribed_record) {
   if (system("curl --version >/dev/null 2>&1") != 0) MESOS_TEST_SKIP("curl is not installed");
   start_master();
-  char dir[] = "/tmp/sched-curl-XXXXXX";
-  ck_assert_ptr_nonnull(mkdtemp(dir));
-  char body_path[128], out_path[128], hdr_path[128], cmd[1024];
+  char dir[128];
+  test_dir(dir, sizeof dir, "curl");
+  char body_path[256], out_path[256], hdr_path[256], cmd[1024];
   snprintf(body_path, sizeof body_path, "%s/subscribe.json", dir);
   snprintf(out_path, sizeof out_path, "%s/stream", dir);
   snprintf(hdr_path, sizeof hdr_path, "%s/headers", dir);
@@ -790,8 +812,6 @@ START_TEST(test_scheduler_client__curl_json_subscribe_gets_subscribed_record) {
   ck_assert_msg(strncmp(first, "{\"type\":\"SUBSCRIBED\"", 20) == 0, "first record: %s", first);
   ck_assert_ptr_nonnull(strstr(first, "\"framework_id\":{\"value\":\""));
   ck_assert_ptr_nonnull(strstr(first, "\"heartbeat_interval_seconds\":"));
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-  ck_assert_int_eq(system(cmd), 0);
   stop_master();
 }
 END_TEST
@@ -931,8 +951,8 @@ END_TEST
 
 START_TEST(test_scheduler_client__subscribes_over_https_verified_with_tls_ca_file) {
   if (!mesos_test_have_openssl()) MESOS_TEST_SKIP("openssl binary not found");
-  char dir[64];
-  ck_assert_int_eq(mesos_test_certs_dir(dir, sizeof dir), 0);
+  char dir[128];
+  test_dir(dir, sizeof dir, "certs");
   ck_assert_int_eq(mesos_test_make_certs(dir), 0);
   harness h;
   memset(&h, 0, sizeof h);
@@ -983,7 +1003,6 @@ START_TEST(test_scheduler_client__subscribes_over_https_verified_with_tls_ca_fil
   mesos__http_server_free(srv);
   for (int i = 0; i < 10; i++) mesos_loop_run_once(loop);
   mesos_loop_free(loop);
-  mesos_test_rmtree(dir);
 }
 END_TEST
 
@@ -1093,6 +1112,7 @@ static Suite *suite(void) {
   Suite *s = suite_create("scheduler_client");
   TCase *tc = tcase_create("daemon");
   tcase_set_timeout(tc, 60);
+  tcase_add_unchecked_fixture(tc, make_tmpdir, remove_tmpdir);
   tcase_add_test(tc, test_scheduler_client__protobuf_subscribe_decline_launch_acknowledge);
   tcase_add_test(tc, test_scheduler_client__json_subscribe_decline_launch_acknowledge);
   tcase_add_test(tc, test_scheduler_client__resubscribes_with_the_same_id_after_master_kill_9);
