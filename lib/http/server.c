@@ -1191,8 +1191,11 @@ static void conn_closed(conn *c) {
     return;
   }
   if (c->state == C_BUSY) conn_abort(c);
+  /* After mesos__http_server_free, the last connection's conn_free releases
+   * the server itself: it must not be touched afterwards. */
+  int freeing = srv->freeing;
   conn_free(c); /* releases the request, whatever the callback did */
-  srv_check_done(srv);
+  if (!freeing) srv_check_done(srv);
 }
 
 static void on_stream_data(mesos__stream *s, const char *data, size_t len, void *ud) {
