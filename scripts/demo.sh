@@ -44,7 +44,11 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-trap 'echo; echo "demo: interrupted, stopping the cluster"; exit 130' INT TERM
+# Ctrl-C ends a KEEP=1 session normally (exit status of the framework run);
+# anywhere else it is an interruption (130).
+keeping=
+rc=130
+trap 'echo; echo "demo: stopping the cluster"; [ -n "$keeping" ] && exit "$rc"; exit 130' INT TERM
 
 "$MASTER" --ip=127.0.0.1 --port="$PORT" --work_dir="$work/master" \
   --allocation_interval=100ms 2> "$work/master.log" &
@@ -89,6 +93,7 @@ fi
 if [ -n "$KEEP" ]; then
   echo "demo: KEEP=1: the cluster stays up at http://127.0.0.1:$PORT; press Ctrl-C to stop it"
   echo "demo: sandboxes are under $work/agent/slaves"
+  keeping=1
   wait "$mpid" || true
 fi
 exit "$rc"

@@ -18,6 +18,7 @@
 #include "resources.h"
 #include "master.h"
 #include "agent.h"
+#include "executor.h"
 #include "scheduler.h"
 
 #endif /* MESOS_MESOS_H */

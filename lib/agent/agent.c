@@ -5,10 +5,10 @@
  * agent_int.h for the map).
  *
  * Scope of this version: registration and re-registration with the same
- * id after a restart, tasks run by an in-agent command runner (the agent
- * forks the task's command itself; the separate mesos-executor speaking the
- * executor API comes next), reliable status updates.  Tasks that were
- * running when the agent died are not recovered yet.
+ * id after a restart, command tasks under mesos-executor (the executor API,
+ * executor_api.c) or, as a fallback, forked by the agent itself
+ * (task_runner.c), reliable status updates.  Tasks that were running when
+ * the agent died are not recovered yet.
  */
 #include "agent/agent_int.h"
 
@@ -32,6 +32,7 @@
 #include "mesos/version.h"
 #include "registry/agent_paths.h"
 #include "registry/checkpoint.h"
+#include "registry/fsutil.h"
 #include "resources/resources_int.h"
 
 #define AGENT_API_VERSION "1.0.0"
@@ -59,6 +60,10 @@ static const mesos__flag_def agent_flags[] = {
   {"registration_backoff_factor", MESOS__FLAG_DURATION, "1secs", "Registration retry back-off factor", NULL, NULL},
   {"status_update_retry_interval", MESOS__FLAG_DURATION, "10secs",
    "First re-send interval of an unacknowledged status update, doubling up to 10mins (libmesos-core)", NULL, NULL},
+  {"launcher_dir", MESOS__FLAG_STRING, NULL,
+   "Directory holding mesos-executor (default: the directory of the running program)", NULL, NULL},
+  {"in_agent_command_runner", MESOS__FLAG_BOOL, "false",
+   "Run command tasks inside the agent instead of under mesos-executor (libmesos-core)", NULL, NULL},
   {"logging_level", MESOS__FLAG_STRING, "INFO", "Log level: ERROR, WARNING, INFO, DEBUG or TRACE", NULL, NULL},
   {"quiet", MESOS__FLAG_BOOL, "false", "Log nothing to stderr", NULL, NULL},
   {"help", MESOS__FLAG_BOOL, "false", "Print this help and exit", NULL, NULL},
@@ -70,7 +75,6 @@ static const mesos__flag_def agent_flags[] = {
   {"containerizers", MESOS__FLAG_STRING, "mesos", "Containerizers (not yet implemented)", NULL, NULL},
   {"isolation", MESOS__FLAG_STRING, "posix/cpu,posix/mem", "Isolators (not yet implemented)", NULL, NULL},
   {"launcher", MESOS__FLAG_STRING, NULL, "Launcher (not yet implemented)", NULL, NULL},
-  {"launcher_dir", MESOS__FLAG_STRING, NULL, "Helper binaries directory (not yet implemented)", NULL, NULL},
   {"sandbox_directory", MESOS__FLAG_STRING, "/mnt/mesos/sandbox", "Sandbox path inside containers (not yet implemented)", NULL, NULL},
   {"recovery_timeout", MESOS__FLAG_DURATION, "15mins", "Executor wait for a restarted agent (not yet implemented)", NULL, NULL},
   {"executor_environment_variables", MESOS__FLAG_TEXT, NULL, "Executor environment (not yet implemented)", NULL, NULL},
@@ -86,7 +90,6 @@ static const mesos__flag_def agent_flags[] = {
   {"modules", MESOS__FLAG_TEXT, NULL, "Modules (not yet implemented)", NULL, NULL},
 };
 #define NAGENT_FLAGS (sizeof agent_flags / sizeof agent_flags[0])
-#define FIRST_NOT_YET 18
 
 double mesos__agent_now(void) {
   struct timeval tv;
@@ -523,6 +526,44 @@ static void health_handler(mesos__http_request *req, void *ud) {
 
 /* ------------------------------------------------------------ lifecycle */
 
+/* Command tasks run under mesos-executor from --launcher_dir, by default
+ * the directory of the running program (where make and make install put
+ * it beside mesos-agent).  Without it (a program embedding the library
+ * elsewhere) the agent runs commands itself and says so. */
+static mesos_status find_executor(mesos_agent *a, mesos_error **err) {
+  if (mesos__flags_bool(a->flags, "in_agent_command_runner")) {
+    LOG_INFO("Command tasks run inside the agent (--in_agent_command_runner)");
+    return MESOS_OK;
+  }
+  char dir[4096];
+  const char *given = mesos__flags_get(a->flags, "launcher_dir");
+  if (given) {
+    snprintf(dir, sizeof dir, "%s", given);
+  } else {
+    ssize_t n = readlink("/proc/self/exe", dir, sizeof dir - 1);
+    if (n <= 0) n = 0;
+    dir[n] = '\0';
+    char *slash = strrchr(dir, '/');
+    if (slash) *slash = '\0';
+  }
+  char *path = NULL;
+  mesos_status st = mesos__fs_join(&path, dir, "mesos-executor", err);
+  if (st != MESOS_OK) return st;
+  if (access(path, X_OK) == 0) {
+    a->executor_path = path;
+    LOG_INFO("Command tasks run under %s", path);
+    return MESOS_OK;
+  }
+  if (given) {
+    st = mesos__err(err, MESOS_EINVAL, "--launcher_dir: %s is not an executable", path);
+    mesos__free(path);
+    return st;
+  }
+  LOG_WARN("%s not found: command tasks run inside the agent", path);
+  mesos__free(path);
+  return MESOS_OK;
+}
+
 /* --master: host:port, or http://host:port[/]. */
 static mesos_status parse_master(mesos_agent *a, mesos_error **err) {
   const char *m = mesos__flags_get(a->flags, "master");
@@ -585,8 +626,11 @@ MESOS_EXTERN(mesos_status) mesos_agent_new(mesos_agent **out, mesos_loop *loop,
   mesos__recordio_decoder_init(&a->dec, (size_t)16 << 20);
   mesos_status st = copy_flags(a, opts, flags, err);
   if (st != MESOS_OK) goto fail;
-  for (size_t i = FIRST_NOT_YET; i < NAGENT_FLAGS; i++)
-    if (mesos__flags_is_set(a->flags, agent_flags[i].name))
+  /* The table lists the flags not implemented yet last, from advertise_ip. */
+  int not_yet = 0;
+  for (size_t i = 0; i < NAGENT_FLAGS; i++)
+    if ((not_yet |= strcmp(agent_flags[i].name, "advertise_ip") == 0) &&
+        mesos__flags_is_set(a->flags, agent_flags[i].name))
       LOG_WARN("--%s is accepted for compatibility but not implemented yet",
                agent_flags[i].name);
   if ((st = parse_master(a, err)) != MESOS_OK) goto fail;
@@ -618,7 +662,10 @@ MESOS_EXTERN(mesos_status) mesos_agent_new(mesos_agent **out, mesos_loop *loop,
     st = mesos__err(err, MESOS_EINVAL, "--status_update_retry_interval must be positive");
     goto fail;
   }
+  a->exec_reg_timeout_ms = mesos__flags_duration_ns(a->flags, "executor_registration_timeout") /
+                           MESOS__NS_PER_MS;
   snprintf(a->ip, sizeof a->ip, "%s", mesos__flags_get(a->flags, "ip"));
+  if ((st = find_executor(a, err)) != MESOS_OK) goto fail;
 
   char listen[128];
   snprintf(listen, sizeof listen, strchr(a->ip, ':') ? "[%s]:%lld" : "%s:%lld", a->ip,
@@ -628,6 +675,10 @@ MESOS_EXTERN(mesos_status) mesos_agent_new(mesos_agent **out, mesos_loop *loop,
   hopts.listen = listen;
   if ((st = mesos__http_server_new(&a->http, loop, &hopts, err)) != MESOS_OK) goto fail;
   a->port = mesos__http_server_port(a->http);
+  static const char *const exec_paths[] = {"/api/v1/executor", "/slave(1)/api/v1/executor"};
+  for (size_t i = 0; i < 2 && st == MESOS_OK; i++)
+    st = mesos__http_server_route(a->http, "POST", exec_paths[i], 0,
+                                  mesos__agent_executor_api_handler, a);
   static const char *const version_paths[] = {"/version", "/slave(1)/version"};
   static const char *const health_paths[] = {"/health", "/slave(1)/health"};
   for (size_t i = 0; i < 2 && st == MESOS_OK; i++)
@@ -692,6 +743,7 @@ MESOS_EXTERN(void) mesos_agent_free(mesos_agent *a) {
   mesos__pb_free(a->info);
   mesos__flags_free(a->flags);
   mesos__free(a->work_dir);
+  mesos__free(a->executor_path);
   mesos__free(a->id);
   mesos__free(a);
 }

@@ -85,6 +85,8 @@ struct mesos_agent {
   mesos__map streams;        /* "<framework>/<task>" -> mesos__su_stream* */
   uint64_t retry_base_ms;    /* first status update retry interval */
   uint64_t shutdown_grace_ms;
+  uint64_t exec_reg_timeout_ms;
+  char *executor_path;       /* mesos-executor, or NULL: in-agent runner */
 };
 
 /* ---- agent.c */
@@ -120,6 +122,11 @@ struct mesos__agent_task {
   mesos_child *child;
   mesos_timer *kill_timer;   /* SIGKILL after the grace period */
   int killing;
+  /* Under mesos-executor (else forked by the agent itself). */
+  int use_executor;
+  mesos__http_request *exec_stream; /* the executor's SUBSCRIBE stream */
+  mesos_timer *reg_timer;           /* --executor_registration_timeout */
+  int terminal_seen;                /* the executor sent a terminal update */
 };
 
 void mesos__agent_run_task(mesos_agent *a, const Mesos__Internal__RunTask *rt);
@@ -146,6 +153,12 @@ mesos_status mesos__agent_status_update(mesos_agent *a, const char *framework_id
                                         const char *executor_id, const char *task_id,
                                         const char *updates_path, Mesos__V1__TaskState state,
                                         int reason, const char *message, mesos_error **err);
+/* The same with the uuid the executor chose (16 bytes). */
+mesos_status mesos__agent_status_update_uuid(mesos_agent *a, const char *framework_id,
+                                             const char *executor_id, const char *task_id,
+                                             const char *updates_path, Mesos__V1__TaskState state,
+                                             int reason, const char *message,
+                                             const uint8_t *uuid, mesos_error **err);
 /* STATUS_UPDATE_ACKNOWLEDGEMENT from the master. */
 void mesos__agent_status_ack(mesos_agent *a, const Mesos__Internal__StatusUpdateAcknowledgement *ack);
 /* After (re)registration: send every stream's head again now. */
@@ -154,6 +167,23 @@ void mesos__agent_status_resend_all(mesos_agent *a);
 int mesos__agent_status_pending(mesos_agent *a, const char *key);
 void mesos__agent_status_free_all(mesos_agent *a);
 
+/* ---- executor_api.c */
+/* POST /api/v1/executor. */
+void mesos__agent_executor_api_handler(mesos__http_request *req, void *ud);
+/* Starts mesos-executor for task `t` (its sandbox exists). */
+mesos_status mesos__agent_executor_launch(mesos__agent_task *t, mesos_error **err);
+/* KILL towards the executor (or its process when not subscribed yet). */
+void mesos__agent_executor_kill(mesos__agent_task *t, uint64_t grace_ms,
+                                const Mesos__V1__KillPolicy *policy);
+/* ACKNOWLEDGED towards the executor of task `key`. */
+void mesos__agent_executor_acked(mesos_agent *a, const char *key, const ProtobufCBinaryData *uuid);
+/* The executor process ended. */
+void mesos__agent_executor_exited(mesos__agent_task *t, int wait_status);
+/* Ends the executor's stream (task going away). */
+void mesos__agent_executor_detach(mesos__agent_task *t);
+/* Sends `sig` to every process of session `sid` (an executor and all it
+ * started, unless they left the session). */
+void mesos__agent_kill_session(int32_t sid, int sig);
 /* Seconds since the epoch. */
 double mesos__agent_now(void);
 

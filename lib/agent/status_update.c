@@ -113,6 +113,15 @@ mesos_status mesos__agent_status_update(mesos_agent *a, const char *framework_id
                                         const char *executor_id, const char *task_id,
                                         const char *updates_path, Mesos__V1__TaskState state,
                                         int reason, const char *message, mesos_error **err) {
+  return mesos__agent_status_update_uuid(a, framework_id, executor_id, task_id, updates_path,
+                                         state, reason, message, NULL, err);
+}
+
+mesos_status mesos__agent_status_update_uuid(mesos_agent *a, const char *framework_id,
+                                             const char *executor_id, const char *task_id,
+                                             const char *updates_path, Mesos__V1__TaskState state,
+                                             int reason, const char *message,
+                                             const uint8_t *given_uuid, mesos_error **err) {
   char key[600];
   snprintf(key, sizeof key, "%s/%s", framework_id, task_id);
   mesos__su_stream *s = NULL;
@@ -123,7 +132,8 @@ mesos_status mesos__agent_status_update(mesos_agent *a, const char *framework_id
                       "task %s: %u status updates wait for acknowledgement already", key,
                       MESOS__AGENT_MAX_PENDING_UPDATES);
   uint8_t uuid[16];
-  if ((st = mesos__uuid_random(uuid)) != MESOS_OK)
+  if (given_uuid) memcpy(uuid, given_uuid, 16);
+  else if ((st = mesos__uuid_random(uuid)) != MESOS_OK)
     return mesos__err(err, st, "cannot generate a uuid");
   double now = mesos__agent_now();
   Mesos__V1__TaskStatus ts = MESOS__V1__TASK_STATUS__INIT;
@@ -224,6 +234,7 @@ void mesos__agent_status_ack(mesos_agent *a,
     }
   }
   int was_terminal = terminal(head->status->state);
+  mesos__agent_executor_acked(a, key, &ack->uuid);
   mesos__pb_free(s->q[0]);
   memmove(s->q, s->q + 1, (s->n - 1) * sizeof *s->q);
   s->n--;

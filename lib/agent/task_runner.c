@@ -1,8 +1,9 @@
 /*
- * Tasks with a CommandInfo, run by the agent itself (the "in-agent command
- * runner").  Mesos starts a separate mesos-executor process per task that
- * talks the executor API back to the agent; until ours exists, the agent
- * forks the command directly, with the same visible behaviour:
+ * Tasks with a CommandInfo.  Normally each runs under its own
+ * mesos-executor (executor_api.c starts it; this file keeps the task
+ * table, kills and exits).  Without that binary, or with
+ * --in_agent_command_runner, the agent forks the command directly (the
+ * "in-agent command runner"), with the same visible behaviour:
  *
  *  - the sandbox is slaves/<agent>/frameworks/<fw>/executors/<task>/runs/
  *    <container> under --work_dir, with the command's stdout and stderr
@@ -51,8 +52,10 @@ extern char **environ;
 
 static void task_free(mesos__agent_task *t) {
   if (t == NULL) return;
+  mesos__agent_executor_detach(t);
   mesos_child_free(t->child);
   mesos_timer_free(t->kill_timer);
+  mesos_timer_free(t->reg_timer);
   mesos__pb_free(t->info);
   mesos__free(t->key);
   mesos__free(t->framework_id);
@@ -93,8 +96,12 @@ static void child_exited(mesos_child *child, int32_t pid, int wait_status, void 
   mesos__agent_task *t = ud;
   mesos_child_free(child);
   t->child = NULL;
-  t->pid = 0;
   mesos_timer_stop(t->kill_timer);
+  if (t->use_executor) {
+    mesos__agent_executor_exited(t, wait_status);
+    return;
+  }
+  t->pid = 0;
   char msg[128];
   if (WIFEXITED(wait_status))
     snprintf(msg, sizeof msg, "Command exited with status %d", WEXITSTATUS(wait_status));
@@ -117,7 +124,8 @@ static void kill_timer_cb(mesos_timer *timer, void *ud) {
   mesos__agent_task *t = ud;
   if (t->pid > 0) {
     LOG_INFO("task %s: grace period over, sending SIGKILL", t->key);
-    kill(-t->pid, SIGKILL);
+    if (t->use_executor) mesos__agent_kill_session(t->pid, SIGKILL);
+    else kill(-t->pid, SIGKILL);
   }
 }
 
@@ -228,6 +236,16 @@ static void child_exec(const mesos__agent_task *t, const launch_plan *p, int she
 static mesos_status launch(mesos__agent_task *t, mesos_error **err) {
   mesos_status st = mesos__fs_mkdirs(t->sandbox, 0755, err);
   if (st != MESOS_OK) return st;
+  if (t->use_executor) {
+    st = mesos__agent_executor_launch(t, err);
+    if (st == MESOS_OK) st = mesos_child_new(&t->child, t->agent->loop, t->pid, child_exited, t, err);
+    if (st != MESOS_OK && t->pid > 0) {
+      mesos__agent_kill_session(t->pid, SIGKILL);
+      waitpid(t->pid, NULL, 0);
+      t->pid = 0;
+    }
+    return st;
+  }
   launch_plan plan;
   memset(&plan, 0, sizeof plan);
   st = plan_build(t, &plan, err);
@@ -338,6 +356,7 @@ void mesos__agent_run_task(mesos_agent *a, const Mesos__Internal__RunTask *rt) {
     t->task_id = dup_id(tid);
     t->executor_id = dup_id(tid);
     t->container_id = dup_id(container);
+    t->use_executor = a->executor_path != NULL;
     if (!t->key || !t->framework_id || !t->task_id || !t->executor_id || !t->container_id)
       st = MESOS_ENOMEM;
   }
@@ -380,6 +399,10 @@ void mesos__agent_run_task(mesos_agent *a, const Mesos__Internal__RunTask *rt) {
     mesos__agent_task_maybe_done(a, key);
     return;
   }
+  if (t->use_executor) {
+    LOG_INFO("Task %s: mesos-executor started (pid %d) in %s", key, (int)t->pid, t->sandbox);
+    return;
+  }
   LOG_INFO("Task %s started (pid %d) in %s", key, (int)t->pid, t->sandbox);
   update(t, MESOS__V1__TASK_STATE__TASK_STARTING, -1, NULL);
   update(t, MESOS__V1__TASK_STATE__TASK_RUNNING, -1, NULL);
@@ -402,6 +425,11 @@ void mesos__agent_kill_task(mesos_agent *a, const char *framework_id, const char
   const Mesos__V1__KillPolicy *kp = policy ? policy : t->info->kill_policy;
   if (kp && kp->grace_period && kp->grace_period->nanoseconds >= 0)
     grace = (uint64_t)kp->grace_period->nanoseconds / 1000000u;
+  if (t->use_executor) {
+    LOG_INFO("Killing task %s through its executor (grace %llu ms)", key, (unsigned long long)grace);
+    mesos__agent_executor_kill(t, grace, policy);
+    return;
+  }
   t->killing = 1;
   LOG_INFO("Killing task %s (SIGTERM, SIGKILL after %llu ms)", key, (unsigned long long)grace);
   kill(-t->pid, SIGTERM);
@@ -427,7 +455,8 @@ void mesos__agent_tasks_free(mesos_agent *a) {
   while (mesos__map_next(&a->tasks, &it, NULL, &v)) {
     mesos__agent_task *t = v;
     if (t->pid > 0) {
-      kill(-t->pid, SIGKILL);
+      if (t->use_executor) mesos__agent_kill_session(t->pid, SIGKILL);
+      else kill(-t->pid, SIGKILL);
       mesos_child_free(t->child);
       t->child = NULL;
       waitpid(t->pid, NULL, 0);

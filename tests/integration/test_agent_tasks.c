@@ -6,6 +6,7 @@
  * start-up input.
  */
 #include <ftw.h>
+#include <glob.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -38,7 +39,12 @@ static void make_base(void) {
   ck_assert_ptr_nonnull(mkdtemp(base_dir));
 }
 
+/* MESOS_TEST_KEEP=1 keeps the work directories and logs for debugging. */
 static void remove_base(void) {
+  if (getenv("MESOS_TEST_KEEP")) {
+    fprintf(stderr, "kept %s\n", base_dir);
+    return;
+  }
   if (base_dir[0]) nftw(base_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
@@ -82,6 +88,12 @@ static pid_t spawn_agent(const char *name, const char *retry, char *const *extra
   for (size_t i = 0; extra && extra[i] && n < 31; i++) argv[n++] = extra[i];
   argv[n] = NULL;
   return mesos_test_spawn(argv, agent_log);
+}
+
+static void start_agent_with(const char *name, const char *retry, char *const *extra) {
+  agent_pid = spawn_agent(name, retry, extra);
+  ck_assert_int_gt(agent_pid, 0);
+  ck_assert(mesos_test_wait_http_ok(agent_port, "/health", 5000));
 }
 
 static void start_agent(const char *name, const char *retry) {
@@ -285,9 +297,11 @@ START_TEST(test_agent__registers_and_a_task_runs_to_finished_in_its_sandbox) {
   snprintf(path, sizeof path, "%s/%s/stdout", runs, container);
   read_file(path, text, sizeof text);
   ck_assert_str_eq(text, "to-stdout\n");
+  /* The executor's own messages share the sandbox's stderr, as in Mesos. */
   snprintf(path, sizeof path, "%s/%s/stderr", runs, container);
   read_file(path, text, sizeof text);
-  ck_assert_str_eq(text, "to-stderr\n");
+  ck_assert_msg(strstr(text, "to-stderr\n") != NULL, "%s", text);
+  ck_assert_msg(strstr(text, "mesos-executor") != NULL, "not run by mesos-executor: %s", text);
   mesos_test_conn_close(&f.stream);
   stop_all();
 }
@@ -320,9 +334,22 @@ START_TEST(test_agent__kill_gives_task_killed) {
   wait_offer(&f, offer, agent, sizeof offer);
   /* The shell ignores SIGTERM, so only the SIGKILL after the 1 s grace
    * period ends it: the kill must escalate. */
-  launch(&f, offer, agent, "sleeper", "trap '' TERM; sleep 1000");
+  launch(&f, offer, agent, "sleeper", "trap '' TERM; touch trapped; sleep 1000");
   free(expect_update(&f, "sleeper", "TASK_STARTING"));
   free(expect_update(&f, "sleeper", "TASK_RUNNING"));
+  /* Kill only once the shell ignores SIGTERM (else it would die at once). */
+  char pattern[1024];
+  snprintf(pattern, sizeof pattern, "%s/slaves/*/frameworks/*/executors/sleeper/runs/*/trapped",
+           work_dir);
+  long long wait_until = now_ms() + 5000;
+  for (;;) {
+    glob_t g;
+    int found = glob(pattern, 0, NULL, &g) == 0;
+    globfree(&g);
+    if (found) break;
+    ck_assert_msg(now_ms() < wait_until, "the task never started");
+    usleep(10000);
+  }
   long long t0 = now_ms();
   ck_assert_int_eq(fw_call(&f,
                            "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"KILL\",\"kill\":"
@@ -330,7 +357,7 @@ START_TEST(test_agent__kill_gives_task_killed) {
                            f.id),
                    202);
   char *rec = expect_update(&f, "sleeper", "TASK_KILLED");
-  ck_assert_ptr_nonnull(strstr(rec, "signal"));
+  ck_assert_msg(strstr(rec, "signal Killed") != NULL, "escalated to SIGKILL: %s", rec);
   free(rec);
   long long took = now_ms() - t0;
   ck_assert_msg(took >= 900 && took < 8000, "kill took %lld ms", took);
@@ -396,6 +423,76 @@ START_TEST(test_agent__restart_after_kill_9_reregisters_with_the_same_id) {
   ck_assert_msg(strstr(log, "Recovered agent id") != NULL, "%s", log);
   ck_assert_msg(strstr(log, "Re-registered with the master") != NULL, "%s", log);
   mesos_test_conn_close(&f.stream);
+  stop_all();
+}
+END_TEST
+
+START_TEST(test_agent__in_agent_runner_runs_tasks_without_mesos_executor) {
+  start_master();
+  char *extra[] = {"--in_agent_command_runner", NULL};
+  start_agent_with("inagent", NULL, extra);
+  sim_fw f;
+  fw_subscribe(&f);
+  char offer[160], agent[160];
+  wait_offer(&f, offer, agent, sizeof offer);
+  launch(&f, offer, agent, "direct", "echo direct");
+  free(expect_update(&f, "direct", "TASK_STARTING"));
+  free(expect_update(&f, "direct", "TASK_RUNNING"));
+  free(expect_update(&f, "direct", "TASK_FINISHED"));
+  char log[16384];
+  read_file(agent_log, log, sizeof log);
+  ck_assert_msg(strstr(log, "run inside the agent") != NULL, "%s", log);
+  mesos_test_conn_close(&f.stream);
+  stop_all();
+}
+END_TEST
+
+START_TEST(test_agent__executor_crash_gives_task_failed_and_executor_failure) {
+  start_master();
+  start_agent("crash", NULL);
+  sim_fw f;
+  fw_subscribe(&f);
+  char offer[160], agent[160];
+  wait_offer(&f, offer, agent, sizeof offer);
+  /* The task kills its executor (its parent) before ending. */
+  launch(&f, offer, agent, "crasher", "sleep 0.3; kill -9 $PPID; sleep 5");
+  free(expect_update(&f, "crasher", "TASK_STARTING"));
+  free(expect_update(&f, "crasher", "TASK_RUNNING"));
+  char *rec = expect_update(&f, "crasher", "TASK_FAILED");
+  ck_assert_msg(strstr(rec, "REASON_EXECUTOR_TERMINATED") != NULL, "%s", rec);
+  ck_assert_msg(strstr(rec, "Executor terminated") != NULL, "%s", rec);
+  free(rec);
+  rec = fw_next(&f, 5000, "\"type\":\"FAILURE\"", "crasher", NULL);
+  ck_assert_msg(rec != NULL, "no FAILURE event for the executor");
+  free(rec);
+  mesos_test_conn_close(&f.stream);
+  stop_all();
+}
+END_TEST
+
+START_TEST(test_agent__bad_executor_calls_are_answered_400) {
+  start_master();
+  start_agent("badcalls", NULL);
+  mesos_test_response r;
+  ck_assert_int_eq(mesos_test_http(agent_port, "POST", "/api/v1/executor", "application/json",
+                                   NULL, "{not json", &r),
+                   0);
+  ck_assert_int_eq(r.status, 400);
+  mesos_test_response_free(&r);
+  ck_assert_int_eq(mesos_test_http(agent_port, "POST", "/api/v1/executor", "application/json",
+                                   NULL,
+                                   "{\"type\":\"SUBSCRIBE\",\"framework_id\":{\"value\":\"nope\"},"
+                                   "\"executor_id\":{\"value\":\"x\"},\"subscribe\":{}}",
+                                   &r),
+                   0);
+  ck_assert_int_eq(r.status, 400);
+  ck_assert_msg(strstr(r.body, "Framework cannot be found") != NULL, "%s", r.body);
+  mesos_test_response_free(&r);
+  ck_assert_int_eq(mesos_test_http(agent_port, "POST", "/api/v1/executor", "text/plain", NULL,
+                                   "hello", &r),
+                   0);
+  ck_assert_int_eq(r.status, 415);
+  mesos_test_response_free(&r);
   stop_all();
 }
 END_TEST
@@ -468,6 +565,9 @@ static Suite *make_suite(void) {
   tcase_add_test(tc, test_agent__failing_command_gives_task_failed_with_its_exit_status);
   tcase_add_test(tc, test_agent__kill_gives_task_killed);
   tcase_add_test(tc, test_agent__unacknowledged_update_is_resent_and_an_ack_stops_it);
+  tcase_add_test(tc, test_agent__in_agent_runner_runs_tasks_without_mesos_executor);
+  tcase_add_test(tc, test_agent__executor_crash_gives_task_failed_and_executor_failure);
+  tcase_add_test(tc, test_agent__bad_executor_calls_are_answered_400);
   tcase_add_test(tc, test_agent__restart_after_kill_9_reregisters_with_the_same_id);
   tcase_add_test(tc, test_agent__resources_that_do_not_parse_exit_1_naming_the_flag);
   tcase_add_test(tc, test_agent__corrupted_agent_checkpoint_is_an_error_naming_the_file);

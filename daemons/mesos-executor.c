@@ -1,0 +1,268 @@
+/*
+ * mesos-executor: the command executor.  The agent starts it (with the
+ * MESOS_* environment of the executor API) for a task that has a
+ * CommandInfo; it subscribes, runs the task's command (`sh -c value`, or
+ * `value` with `arguments` as argv) in its own process group, reports
+ * TASK_STARTING, TASK_RUNNING and the terminal state, honours KILL with
+ * SIGTERM then SIGKILL after the grace period, and exits once the terminal
+ * update is acknowledged (or a few seconds after sending it).
+ * Everything it does is available to a program linking libmesos-core.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <mesos/mesos.h>
+
+/* How long to wait for the acknowledgement of the terminal update before
+ * exiting anyway: the agent has checkpointed the update once it answered
+ * the UPDATE call, so it is not lost when we go. */
+#define ACK_WAIT_MS 5000
+
+typedef struct executor {
+  mesos_loop *loop;
+  mesos_executor *client;
+  mesos_child *child;
+  mesos_timer *kill_timer;
+  mesos_timer *exit_timer;
+  char task_id[256];
+  pid_t pid;
+  int launched;
+  int killing;
+  int terminal_sent;
+  int updates_sent;
+  int acks;
+  int64_t default_grace_ms;
+  int exit_code;
+} executor;
+
+static void finish(executor *x, int code) {
+  x->exit_code = code;
+  mesos_loop_stop(x->loop);
+}
+
+static void send_update(executor *x, const char *state, const char *message) {
+  mesos_error *err = NULL;
+  if (mesos_executor_update(x->client, x->task_id, state, message, &err) != MESOS_OK) {
+    fprintf(stderr, "mesos-executor: cannot send %s: %s\n", state, mesos_error_message(err));
+    mesos_error_free(err);
+    return;
+  }
+  x->updates_sent++;
+}
+
+static void on_exit_timer(mesos_timer *t, void *ud) {
+  (void)t;
+  finish(ud, 0);
+}
+
+static void child_exited(mesos_child *child, int32_t pid, int status, void *ud) {
+  (void)pid;
+  executor *x = ud;
+  mesos_child_free(child);
+  x->child = NULL;
+  x->pid = 0;
+  mesos_timer_stop(x->kill_timer);
+  char msg[128];
+  if (WIFEXITED(status))
+    snprintf(msg, sizeof msg, "Command exited with status %d", WEXITSTATUS(status));
+  else if (WIFSIGNALED(status))
+    snprintf(msg, sizeof msg, "Command terminated with signal %s", strsignal(WTERMSIG(status)));
+  else
+    snprintf(msg, sizeof msg, "Command ended with wait status %d", status);
+  fprintf(stderr, "mesos-executor: %s\n", msg);
+  const char *state = x->killing                                     ? "TASK_KILLED"
+                      : WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "TASK_FINISHED"
+                                                                      : "TASK_FAILED";
+  send_update(x, state, msg);
+  x->terminal_sent = 1;
+  mesos_timer_start(x->exit_timer, ACK_WAIT_MS, 0);
+}
+
+static void on_kill_timer(mesos_timer *t, void *ud) {
+  (void)t;
+  executor *x = ud;
+  if (x->pid > 0) {
+    fprintf(stderr, "mesos-executor: grace period over, sending SIGKILL\n");
+    kill(-x->pid, SIGKILL);
+  }
+}
+
+static void kill_task(executor *x, int64_t grace_ms) {
+  if (x->pid <= 0 || x->killing) return;
+  x->killing = 1;
+  if (grace_ms < 0) grace_ms = x->default_grace_ms;
+  fprintf(stderr, "mesos-executor: killing the task (SIGTERM, SIGKILL after %lld ms)\n",
+          (long long)grace_ms);
+  kill(-x->pid, SIGTERM);
+  mesos_timer_start(x->kill_timer, (uint64_t)grace_ms, 0);
+}
+
+static void on_launch(mesos_executor *e, const mesos_executor_task *task, void *ud) {
+  (void)e;
+  executor *x = ud;
+  if (x->launched) {
+    fprintf(stderr, "mesos-executor: a second LAUNCH is ignored (one task per executor)\n");
+    return;
+  }
+  x->launched = 1;
+  snprintf(x->task_id, sizeof x->task_id, "%s", mesos_executor_task_id(task));
+  const char *value = mesos_executor_task_command(task);
+  if (value == NULL) {
+    send_update(x, "TASK_FAILED", "The task has no command");
+    x->terminal_sent = 1;
+    mesos_timer_start(x->exit_timer, ACK_WAIT_MS, 0);
+    return;
+  }
+  int shell = mesos_executor_task_shell(task);
+  size_t argc = mesos_executor_task_argc(task);
+  if (argc > 4096) argc = 4096;
+  char **argv = calloc(argc + 4, sizeof *argv);
+  if (argv == NULL) {
+    send_update(x, "TASK_FAILED", "Out of memory");
+    x->terminal_sent = 1;
+    mesos_timer_start(x->exit_timer, ACK_WAIT_MS, 0);
+    return;
+  }
+  if (shell) {
+    argv[0] = "sh";
+    argv[1] = "-c";
+    argv[2] = (char *)value;
+  } else if (argc == 0) {
+    argv[0] = (char *)value;
+  } else {
+    for (size_t i = 0; i < argc; i++) argv[i] = (char *)mesos_executor_task_arg(task, i);
+  }
+  int64_t grace = mesos_executor_task_grace_ms(task);
+  if (grace >= 0) x->default_grace_ms = grace;
+  send_update(x, "TASK_STARTING", NULL);
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid == 0) {
+    setpgid(0, 0);
+    signal(SIGPIPE, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    if (shell) execv("/bin/sh", argv);
+    else execvp(argv[0], argv);
+    fprintf(stderr, "mesos-executor: cannot execute '%s': %s\n", argv[0], strerror(errno));
+    _exit(127);
+  }
+  free(argv);
+  if (pid < 0) {
+    char msg[256];
+    snprintf(msg, sizeof msg, "Cannot fork: %s", strerror(errno));
+    send_update(x, "TASK_FAILED", msg);
+    x->terminal_sent = 1;
+    mesos_timer_start(x->exit_timer, ACK_WAIT_MS, 0);
+    return;
+  }
+  setpgid(pid, pid);
+  x->pid = pid;
+  mesos_error *err = NULL;
+  if (mesos_child_new(&x->child, x->loop, pid, child_exited, x, &err) != MESOS_OK) {
+    fprintf(stderr, "mesos-executor: %s\n", mesos_error_message(err));
+    mesos_error_free(err);
+    kill(-pid, SIGKILL);
+    finish(x, 1);
+    return;
+  }
+  fprintf(stderr, "mesos-executor: task %s started (pid %d)\n", x->task_id, (int)pid);
+  send_update(x, "TASK_RUNNING", NULL);
+}
+
+static void on_kill(mesos_executor *e, const char *task_id, int64_t grace_ms, void *ud) {
+  (void)e;
+  executor *x = ud;
+  if (strcmp(task_id, x->task_id) == 0) kill_task(x, grace_ms);
+}
+
+static void on_acknowledged(mesos_executor *e, const char *task_id, const uint8_t uuid[16],
+                            void *ud) {
+  (void)e, (void)task_id, (void)uuid;
+  executor *x = ud;
+  x->acks++;
+  /* The agent delivers updates in order, so the last acknowledgement is
+   * the terminal update's. */
+  if (x->terminal_sent && x->acks >= x->updates_sent) finish(x, 0);
+}
+
+static void on_shutdown(mesos_executor *e, void *ud) {
+  (void)e;
+  executor *x = ud;
+  if (x->pid > 0) kill_task(x, -1);
+  else finish(x, 0);
+}
+
+static void on_disconnected(mesos_executor *e, const char *why, void *ud) {
+  (void)e;
+  executor *x = ud;
+  fprintf(stderr, "mesos-executor: lost the agent: %s\n", why);
+  if (x->pid > 0) kill(-x->pid, SIGKILL);
+  finish(x, x->terminal_sent ? 0 : 1);
+}
+
+static void on_signal(mesos_signal *sig, int signum, void *ud) {
+  (void)sig, (void)signum;
+  executor *x = ud;
+  if (x->pid > 0) kill_task(x, -1);
+  else finish(x, 0);
+}
+
+/* "5secs", "500ms", "1mins" -> ms; -1 when unparsable. */
+static int64_t parse_duration_ms(const char *s) {
+  if (s == NULL) return -1;
+  char *end = NULL;
+  double v = strtod(s, &end);
+  if (end == s || v < 0) return -1;
+  if (strcmp(end, "ms") == 0) return (int64_t)v;
+  if (strcmp(end, "secs") == 0 || strcmp(end, "") == 0) return (int64_t)(v * 1000);
+  if (strcmp(end, "mins") == 0) return (int64_t)(v * 60000);
+  if (strcmp(end, "us") == 0) return (int64_t)(v / 1000);
+  if (strcmp(end, "ns") == 0) return (int64_t)(v / 1e6);
+  return -1;
+}
+
+int main(int argc, char **argv) {
+  (void)argv;
+  if (argc > 1) {
+    fprintf(stderr, "usage: mesos-executor (started by mesos-agent, configured through MESOS_* "
+                    "environment variables)\n");
+    return 1;
+  }
+  signal(SIGPIPE, SIG_IGN);
+  executor x;
+  memset(&x, 0, sizeof x);
+  x.default_grace_ms = parse_duration_ms(getenv("MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD"));
+  if (x.default_grace_ms < 0) x.default_grace_ms = 5000;
+  x.exit_code = 1;
+  mesos_error *err = NULL;
+  mesos_signal *sigterm = NULL;
+  mesos_executor_callbacks cbs = {MESOS_EXECUTOR_CALLBACKS_VERSION, NULL, on_launch, on_kill,
+                                  on_acknowledged, on_shutdown, on_disconnected};
+  if (mesos_loop_new(&x.loop, NULL, &err) != MESOS_OK ||
+      mesos_timer_new(&x.kill_timer, x.loop, on_kill_timer, &x, &err) != MESOS_OK ||
+      mesos_timer_new(&x.exit_timer, x.loop, on_exit_timer, &x, &err) != MESOS_OK ||
+      mesos_signal_new(&sigterm, x.loop, SIGTERM, on_signal, &x, &err) != MESOS_OK ||
+      mesos_executor_new(&x.client, x.loop, NULL, &cbs, &x, &err) != MESOS_OK) {
+    fprintf(stderr, "mesos-executor: %s\n", err ? mesos_error_message(err) : "start-up failed");
+    mesos_error_free(err);
+  } else {
+    mesos_loop_run(x.loop, NULL);
+  }
+  if (x.pid > 0) kill(-x.pid, SIGKILL);
+  mesos_child_free(x.child);
+  mesos_signal_free(sigterm);
+  mesos_timer_free(x.kill_timer);
+  mesos_timer_free(x.exit_timer);
+  mesos_executor_free(x.client);
+  if (x.loop) {
+    while (mesos_loop_run_once(x.loop) > 0) {
+    }
+    mesos_loop_free(x.loop);
+  }
+  return x.exit_code;
+}

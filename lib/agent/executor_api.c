@@ -1,0 +1,487 @@
+/*
+ * The agent's end of the v1 executor API (spec/http-api.md section 3) and
+ * the launch of mesos-executor, the command executor.
+ *
+ * A command task runs under its own mesos-executor process (executor id =
+ * task id, as in Mesos).  The agent starts it in the task's sandbox with
+ * the environment of spec 3.5, in a session of its own: everything the
+ * executor and the task start belongs to that session unless it leaves it,
+ * so the agent can always end all of it (kill_session), even when the
+ * executor is wedged.  The executor subscribes to /api/v1/executor; the
+ * agent answers SUBSCRIBED, then LAUNCH with the task.  The executor's
+ * UPDATE calls go into the status update manager with the executor's own
+ * uuid, and the framework's acknowledgements come back as ACKNOWLEDGED.
+ *
+ * An executor that does not subscribe within --executor_registration_
+ * timeout is killed, and one that exits before sending a terminal update
+ * has its task reported TASK_FAILED (REASON_EXECUTOR_TERMINATED); either
+ * way the master hears EXITED_EXECUTOR.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "agent/agent_int.h"
+#include "base/alloc.h"
+#include "base/error.h"
+#include "base/log.h"
+#include "base/units.h"
+#include "codec/json.h"
+#include "codec/negotiate.h"
+#include "codec/pb.h"
+#include "mesos/v1/executor.pb-c.h"
+#include "registry/fsutil.h"
+
+extern char **environ;
+
+/* Largest event record the agent writes on an executor stream. */
+#define EXEC_EVENT_MAX ((size_t)16 << 20)
+
+/* After the kill policy's grace period the executor has this much longer
+ * to report TASK_KILLED before the agent ends its whole session. */
+#define EXEC_KILL_SLACK_MS 3000u
+
+void mesos__agent_kill_session(int32_t sid, int sig) {
+  if (sid <= 0) return;
+  kill(-sid, sig);
+  DIR *d = opendir("/proc");
+  if (d == NULL) return;
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    char *end = NULL;
+    long pid = strtol(de->d_name, &end, 10);
+    if (pid <= 0 || (end && *end)) continue;
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) continue;
+    buf[n] = '\0';
+    /* Fields after the command name in parentheses (which may itself hold
+     * spaces and parentheses): state ppid pgrp session ... */
+    char *p = strrchr(buf, ')');
+    char state;
+    long ppid, pgrp, session;
+    if (p && sscanf(p + 1, " %c %ld %ld %ld", &state, &ppid, &pgrp, &session) == 4 &&
+        session == sid)
+      kill((pid_t)pid, sig);
+  }
+  closedir(d);
+}
+
+/* ------------------------------------------------------------ events */
+
+static mesos_status send_event(mesos__agent_task *t, const Mesos__V1__Executor__Event *ev) {
+  if (t->exec_stream == NULL) return MESOS_ECLOSED;
+  uint8_t *bytes = NULL;
+  size_t len = 0;
+  mesos_status st = mesos__pb_pack(&ev->base, EXEC_EVENT_MAX, &bytes, &len, NULL);
+  if (st != MESOS_OK) return st;
+  mesos__buf rec = MESOS__BUF_INIT(EXEC_EVENT_MAX + 32);
+  st = mesos__recordio_append(&rec, bytes, len, NULL);
+  if (st == MESOS_OK) st = mesos__http_stream_send(t->exec_stream, rec.data, rec.len);
+  mesos__buf_free(&rec);
+  mesos__free(bytes);
+  return st;
+}
+
+void mesos__agent_executor_acked(mesos_agent *a, const char *key, const ProtobufCBinaryData *uuid) {
+  mesos__agent_task *t = mesos__map_get(&a->tasks, key);
+  if (t == NULL || !t->use_executor || t->exec_stream == NULL) return;
+  Mesos__V1__Executor__Event ev = MESOS__V1__EXECUTOR__EVENT__INIT;
+  Mesos__V1__Executor__Event__Acknowledged ack = MESOS__V1__EXECUTOR__EVENT__ACKNOWLEDGED__INIT;
+  Mesos__V1__TaskID tid = MESOS__V1__TASK_ID__INIT;
+  tid.value = t->task_id;
+  ack.task_id = &tid;
+  ack.uuid = *uuid;
+  ev.has_type = 1;
+  ev.type = MESOS__V1__EXECUTOR__EVENT__TYPE__ACKNOWLEDGED;
+  ev.acknowledged = &ack;
+  send_event(t, &ev);
+}
+
+static void stream_aborted(mesos__http_request *req, void *ud) {
+  mesos__agent_task *t = ud;
+  if (t->exec_stream == req) t->exec_stream = NULL;
+}
+
+void mesos__agent_executor_detach(mesos__agent_task *t) {
+  mesos__http_request *req = t->exec_stream;
+  if (req == NULL) return;
+  t->exec_stream = NULL;
+  mesos__http_request_on_abort(req, NULL, NULL);
+  mesos__http_stream_end(req);
+}
+
+void mesos__agent_executor_kill(mesos__agent_task *t, uint64_t grace_ms,
+                                const Mesos__V1__KillPolicy *policy) {
+  t->killing = 1;
+  if (t->exec_stream) {
+    Mesos__V1__Executor__Event ev = MESOS__V1__EXECUTOR__EVENT__INIT;
+    Mesos__V1__Executor__Event__Kill k = MESOS__V1__EXECUTOR__EVENT__KILL__INIT;
+    Mesos__V1__TaskID tid = MESOS__V1__TASK_ID__INIT;
+    Mesos__V1__KillPolicy kp = MESOS__V1__KILL_POLICY__INIT;
+    Mesos__V1__DurationInfo d = MESOS__V1__DURATION_INFO__INIT;
+    tid.value = t->task_id;
+    k.task_id = &tid;
+    d.nanoseconds = (int64_t)grace_ms * 1000000;
+    kp.grace_period = &d;
+    k.kill_policy = policy ? (Mesos__V1__KillPolicy *)policy : &kp;
+    ev.has_type = 1;
+    ev.type = MESOS__V1__EXECUTOR__EVENT__TYPE__KILL;
+    ev.kill = &k;
+    if (send_event(t, &ev) == MESOS_OK) {
+      mesos_timer_start(t->kill_timer, grace_ms + EXEC_KILL_SLACK_MS, 0);
+      return;
+    }
+  }
+  /* No executor to ask: end its session now. */
+  mesos__agent_kill_session(t->pid, SIGKILL);
+}
+
+static void post_exited_executor(mesos__agent_task *t, int wait_status) {
+  Mesos__Internal__AgentCall call = MESOS__INTERNAL__AGENT_CALL__INIT;
+  Mesos__Internal__ExitedExecutor ee = MESOS__INTERNAL__EXITED_EXECUTOR__INIT;
+  Mesos__V1__FrameworkID fid = MESOS__V1__FRAMEWORK_ID__INIT;
+  Mesos__V1__ExecutorID eid = MESOS__V1__EXECUTOR_ID__INIT;
+  fid.value = t->framework_id;
+  eid.value = t->executor_id;
+  ee.framework_id = &fid;
+  ee.executor_id = &eid;
+  ee.has_status = 1;
+  ee.status = wait_status;
+  call.has_type = 1;
+  call.type = MESOS__INTERNAL__AGENT_CALL__TYPE__EXITED_EXECUTOR;
+  call.exited_executor = &ee;
+  mesos__agent_post(t->agent, &call);
+}
+
+void mesos__agent_executor_exited(mesos__agent_task *t, int wait_status) {
+  mesos_agent *a = t->agent;
+  mesos_timer_stop(t->reg_timer);
+  mesos__agent_executor_detach(t);
+  /* Whatever the executor left behind in its session goes too. */
+  mesos__agent_kill_session(t->pid, SIGKILL);
+  t->pid = 0;
+  if (!t->terminal_seen) {
+    char msg[160];
+    if (WIFEXITED(wait_status))
+      snprintf(msg, sizeof msg, "Executor terminated with exit status %d before the task ended",
+               WEXITSTATUS(wait_status));
+    else
+      snprintf(msg, sizeof msg, "Executor terminated by signal %s before the task ended",
+               WIFSIGNALED(wait_status) ? strsignal(WTERMSIG(wait_status)) : "?");
+    t->terminal_seen = 1;
+    t->state = t->killing ? MESOS__V1__TASK_STATE__TASK_KILLED : MESOS__V1__TASK_STATE__TASK_FAILED;
+    mesos_error *e = NULL;
+    if (mesos__agent_status_update(a, t->framework_id, t->executor_id, t->task_id,
+                                   t->updates_path, t->state,
+                                   MESOS__V1__TASK_STATUS__REASON__REASON_EXECUTOR_TERMINATED,
+                                   msg, &e) != MESOS_OK) {
+      LOG_ERROR("task %s: cannot generate a status update: %s", t->key,
+                e ? mesos_error_message(e) : "");
+      mesos_error_free(e);
+    }
+  }
+  post_exited_executor(t, wait_status);
+  mesos__agent_task_maybe_done(a, t->key);
+}
+
+static void reg_timeout_cb(mesos_timer *timer, void *ud) {
+  (void)timer;
+  mesos__agent_task *t = ud;
+  if (t->exec_stream || t->pid <= 0) return;
+  LOG_WARN("task %s: executor did not subscribe within %llu ms; killing it", t->key,
+           (unsigned long long)t->agent->exec_reg_timeout_ms);
+  mesos__agent_kill_session(t->pid, SIGKILL);
+}
+
+/* ------------------------------------------------------------ launch */
+
+static char *kv(const char *k, const char *v) {
+  size_t n = strlen(k) + strlen(v) + 2;
+  char *s = mesos__malloc(n);
+  if (s) snprintf(s, n, "%s=%s", k, v);
+  return s;
+}
+
+mesos_status mesos__agent_executor_launch(mesos__agent_task *t, mesos_error **err) {
+  mesos_agent *a = t->agent;
+  size_t nenv = 0;
+  while (environ && environ[nenv]) nenv++;
+  if (nenv > 65536) return mesos__err(err, MESOS_ELIMIT, "the agent's environment is too big");
+  char **envp = mesos__calloc(nenv + 16, sizeof *envp);
+  char *out_path = NULL, *err_path = NULL;
+  if (envp == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
+  size_t k = 0;
+  mesos_status st = MESOS_OK;
+  for (size_t i = 0; i < nenv && st == MESOS_OK; i++) {
+    if (strncmp(environ[i], "MESOS_", 6) == 0) continue;
+    if ((envp[k++] = mesos__strdup(environ[i])) == NULL) st = MESOS_ENOMEM;
+  }
+  char endpoint[128], grace[64];
+  const char *ip = strcmp(a->ip, "0.0.0.0") == 0 ? "127.0.0.1" : a->ip;
+  snprintf(endpoint, sizeof endpoint, strchr(ip, ':') ? "[%s]:%u" : "%s:%u", ip,
+           (unsigned)a->port);
+  mesos__format_duration(a->shutdown_grace_ms * MESOS__NS_PER_MS, grace, sizeof grace);
+  const char *vars[][2] = {{"MESOS_FRAMEWORK_ID", t->framework_id},
+                           {"MESOS_EXECUTOR_ID", t->executor_id},
+                           {"MESOS_AGENT_ENDPOINT", endpoint},
+                           {"MESOS_DIRECTORY", t->sandbox},
+                           {"MESOS_SANDBOX", t->sandbox},
+                           {"MESOS_CHECKPOINT", "1"},
+                           {"MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD", grace},
+                           {"MESOS_HTTP_COMMAND_EXECUTOR", "1"},
+                           {"MESOS_AGENT_ID", a->id},
+                           {"MESOS_SLAVE_ID", a->id}};
+  for (size_t i = 0; i < sizeof vars / sizeof vars[0] && st == MESOS_OK; i++)
+    if ((envp[k++] = kv(vars[i][0], vars[i][1])) == NULL) st = MESOS_ENOMEM;
+  char *argv[] = {a->executor_path, NULL};
+  if (st == MESOS_OK) st = mesos__fs_join(&out_path, t->sandbox, "stdout", err);
+  else mesos__err(err, st, "out of memory");
+  if (st == MESOS_OK) st = mesos__fs_join(&err_path, t->sandbox, "stderr", err);
+  if (st == MESOS_OK) st = mesos_timer_new(&t->reg_timer, a->loop, reg_timeout_cb, t, err);
+  pid_t pid = -1;
+  if (st == MESOS_OK) {
+    pid = fork();
+    if (pid < 0) st = mesos__err_errno(err, MESOS_EIO, errno, "fork");
+  }
+  if (pid == 0) {
+    /* Async-signal-safe calls only until exec. */
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    signal(SIGPIPE, SIG_DFL);
+    setsid();
+    int in = open("/dev/null", O_RDONLY);
+    int out = open(out_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    int errfd = open(err_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (in < 0 || out < 0 || errfd < 0 || chdir(t->sandbox) != 0) _exit(126);
+    dup2(in, 0);
+    dup2(out, 1);
+    dup2(errfd, 2);
+    for (int fd = 3; fd < 1024; fd++) close(fd);
+    execve(argv[0], argv, envp);
+    static const char msg[] = "mesos-agent: cannot execute mesos-executor\n";
+    ssize_t ignored = write(2, msg, sizeof msg - 1);
+    (void)ignored;
+    _exit(127);
+  }
+  for (size_t i = 0; i < k; i++) mesos__free(envp[i]);
+  mesos__free(envp);
+  mesos__free(out_path);
+  mesos__free(err_path);
+  if (st != MESOS_OK) return st;
+  t->pid = pid;
+  mesos_timer_start(t->reg_timer, a->exec_reg_timeout_ms, 0);
+  return MESOS_OK;
+}
+
+/* ------------------------------------------------------------ the endpoint */
+
+static void respond(mesos__http_request *req, int status, const char *text) {
+  mesos__http_headers h;
+  mesos__http_headers_init(&h);
+  mesos__http_headers_set(&h, "Content-Type", "text/plain; charset=utf-8");
+  mesos__http_respond(req, status, &h, text, strlen(text));
+  mesos__http_headers_free(&h);
+}
+
+static void subscribe(mesos_agent *a, mesos__agent_task *t, mesos__http_request *req,
+                      mesos__media media) {
+  if (media != MESOS__MEDIA_PROTOBUF) {
+    /* Our events are written as protobuf; mesos-executor asks for it. */
+    respond(req, 406, "This agent writes executor events as application/x-protobuf");
+    return;
+  }
+  if (t->exec_stream) mesos__agent_executor_detach(t);
+  mesos__http_headers h;
+  mesos__http_headers_init(&h);
+  mesos__http_headers_set(&h, "Content-Type", MESOS__MEDIA_TYPE_PROTOBUF);
+  mesos_status st = mesos__http_stream_start(req, 200, &h);
+  mesos__http_headers_free(&h);
+  if (st != MESOS_OK) return;
+  t->exec_stream = req;
+  mesos__http_request_on_abort(req, stream_aborted, t);
+  mesos_timer_stop(t->reg_timer);
+
+  Mesos__V1__Executor__Event ev = MESOS__V1__EXECUTOR__EVENT__INIT;
+  Mesos__V1__Executor__Event__Subscribed sub = MESOS__V1__EXECUTOR__EVENT__SUBSCRIBED__INIT;
+  Mesos__V1__ExecutorInfo ei = MESOS__V1__EXECUTOR_INFO__INIT;
+  Mesos__V1__ExecutorID eid = MESOS__V1__EXECUTOR_ID__INIT;
+  Mesos__V1__FrameworkID fid = MESOS__V1__FRAMEWORK_ID__INIT;
+  Mesos__V1__ContainerID cid = MESOS__V1__CONTAINER_ID__INIT;
+  Mesos__V1__AgentInfo ai = *a->info;
+  Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;
+  eid.value = t->executor_id;
+  fid.value = t->framework_id;
+  cid.value = t->container_id;
+  aid.value = a->id;
+  ai.id = &aid;
+  ei.executor_id = &eid;
+  ei.framework_id = &fid;
+  ei.command = t->info->command;
+  ei.name = (char *)"Command Executor";
+  sub.executor_info = &ei;
+  sub.framework_info = mesos__map_get(&a->frameworks, t->framework_id);
+  sub.agent_info = &ai;
+  sub.container_id = &cid;
+  ev.has_type = 1;
+  ev.type = MESOS__V1__EXECUTOR__EVENT__TYPE__SUBSCRIBED;
+  ev.subscribed = &sub;
+  if (sub.framework_info == NULL || send_event(t, &ev) != MESOS_OK) return;
+  LOG_INFO("Executor of task %s subscribed", t->key);
+  if (t->state == MESOS__V1__TASK_STATE__TASK_STAGING) {
+    Mesos__V1__Executor__Event lev = MESOS__V1__EXECUTOR__EVENT__INIT;
+    Mesos__V1__Executor__Event__Launch l = MESOS__V1__EXECUTOR__EVENT__LAUNCH__INIT;
+    l.task = t->info;
+    lev.has_type = 1;
+    lev.type = MESOS__V1__EXECUTOR__EVENT__TYPE__LAUNCH;
+    lev.launch = &l;
+    send_event(t, &lev);
+  }
+  if (t->killing) mesos__agent_executor_kill(t, a->shutdown_grace_ms, NULL);
+}
+
+static int terminal_state(Mesos__V1__TaskState s) {
+  return s == MESOS__V1__TASK_STATE__TASK_FINISHED || s == MESOS__V1__TASK_STATE__TASK_FAILED ||
+         s == MESOS__V1__TASK_STATE__TASK_KILLED || s == MESOS__V1__TASK_STATE__TASK_LOST ||
+         s == MESOS__V1__TASK_STATE__TASK_ERROR || s == MESOS__V1__TASK_STATE__TASK_DROPPED ||
+         s == MESOS__V1__TASK_STATE__TASK_GONE ||
+         s == MESOS__V1__TASK_STATE__TASK_GONE_BY_OPERATOR;
+}
+
+static void update(mesos_agent *a, mesos__agent_task *t, mesos__http_request *req,
+                   const Mesos__V1__Executor__Call__Update *u) {
+  const Mesos__V1__TaskStatus *s = u->status;
+  if (s->task_id == NULL || s->task_id->value == NULL || strcmp(s->task_id->value, t->task_id)) {
+    respond(req, 400, "Failed to validate executor::Call: the update is for a task this executor does not run");
+    return;
+  }
+  if (!s->has_uuid || s->uuid.len != 16) {
+    respond(req, 400, "Failed to validate executor::Call: 'status.uuid' must be 16 bytes");
+    return;
+  }
+  if (s->state == MESOS__V1__TASK_STATE__TASK_STAGING) {
+    respond(req, 400, "Failed to validate executor::Call: an executor cannot send TASK_STAGING");
+    return;
+  }
+  if (t->terminal_seen) {
+    respond(req, 400, "Failed to validate executor::Call: the task already reached a terminal state");
+    return;
+  }
+  mesos_error *e = NULL;
+  mesos_status st = mesos__agent_status_update_uuid(
+      a, t->framework_id, t->executor_id, t->task_id, t->updates_path, s->state,
+      s->has_reason ? (int)s->reason : -1, s->message, s->uuid.data, &e);
+  if (st != MESOS_OK) {
+    char msg[512];
+    snprintf(msg, sizeof msg, "Cannot accept the update: %s", e ? mesos_error_message(e) : "");
+    mesos_error_free(e);
+    respond(req, st == MESOS_ELIMIT ? 429 : 503, msg);
+    return;
+  }
+  t->state = s->state;
+  if (terminal_state(s->state)) t->terminal_seen = 1;
+  mesos__http_respond(req, 202, NULL, "", 0);
+}
+
+void mesos__agent_executor_api_handler(mesos__http_request *req, void *ud) {
+  mesos_agent *a = ud;
+  mesos__negotiated neg;
+  mesos__negotiate_request(mesos__http_request_header(req, "Content-Type"), NULL, false, &neg);
+  if (neg.http_status) {
+    respond(req, neg.http_status, neg.error);
+    return;
+  }
+  size_t len = 0;
+  const char *body = mesos__http_request_body(req, &len);
+  ProtobufCMessage *msg = NULL;
+  mesos_error *err = NULL;
+  mesos_status st =
+      neg.message == MESOS__MEDIA_PROTOBUF
+          ? mesos__pb_unpack(&mesos__v1__executor__call__descriptor, (const uint8_t *)body, len,
+                             0, 0, &msg, &err)
+          : mesos__json_decode(&mesos__v1__executor__call__descriptor, body, len, NULL, &msg,
+                               &err);
+  if (st != MESOS_OK) {
+    char text[1024];
+    snprintf(text, sizeof text, "Failed to parse body into executor::Call: %s",
+             err ? mesos_error_message(err) : mesos_status_str(st));
+    mesos_error_free(err);
+    respond(req, 400, text);
+    return;
+  }
+  const Mesos__V1__Executor__Call *call = (const Mesos__V1__Executor__Call *)msg;
+  const char *invalid = NULL;
+  if (!call->has_type) invalid = "Expecting 'type' to be present";
+  else if (call->type == MESOS__V1__EXECUTOR__CALL__TYPE__SUBSCRIBE && !call->subscribe)
+    invalid = "Expecting 'subscribe' to be present";
+  else if (call->type == MESOS__V1__EXECUTOR__CALL__TYPE__UPDATE &&
+           (!call->update || !call->update->status))
+    invalid = "Expecting 'update' to be present";
+  else if (call->type == MESOS__V1__EXECUTOR__CALL__TYPE__MESSAGE && !call->message)
+    invalid = "Expecting 'message' to be present";
+  if (invalid) {
+    char text[256];
+    snprintf(text, sizeof text, "Failed to validate executor::Call: %s", invalid);
+    respond(req, 400, text);
+    mesos__pb_free(msg);
+    return;
+  }
+  if (call->type == MESOS__V1__EXECUTOR__CALL__TYPE__HEARTBEAT) {
+    mesos__http_respond(req, 202, NULL, "", 0);
+    mesos__pb_free(msg);
+    return;
+  }
+  if (mesos__map_get(&a->frameworks, call->framework_id->value) == NULL) {
+    respond(req, 400, "Framework cannot be found");
+    mesos__pb_free(msg);
+    return;
+  }
+  char key[600];
+  snprintf(key, sizeof key, "%s/%s", call->framework_id->value, call->executor_id->value);
+  mesos__agent_task *t = mesos__map_get(&a->tasks, key);
+  if (t == NULL || !t->use_executor || t->pid <= 0) {
+    respond(req, 400, "Executor cannot be found");
+    mesos__pb_free(msg);
+    return;
+  }
+  switch (call->type) {
+    case MESOS__V1__EXECUTOR__CALL__TYPE__SUBSCRIBE: {
+      mesos__negotiated resp;
+      mesos__negotiate_response(mesos__http_request_header(req, "Accept"), NULL, false, &resp);
+      if (resp.http_status) respond(req, resp.http_status, resp.error);
+      else subscribe(a, t, req, resp.message);
+      break;
+    }
+    case MESOS__V1__EXECUTOR__CALL__TYPE__UPDATE:
+      update(a, t, req, call->update);
+      break;
+    case MESOS__V1__EXECUTOR__CALL__TYPE__MESSAGE: {
+      Mesos__Internal__AgentCall ac = MESOS__INTERNAL__AGENT_CALL__INIT;
+      Mesos__Internal__FrameworkMessage fm = MESOS__INTERNAL__FRAMEWORK_MESSAGE__INIT;
+      fm.framework_id = call->framework_id;
+      fm.executor_id = call->executor_id;
+      fm.data = call->message->data;
+      ac.has_type = 1;
+      ac.type = MESOS__INTERNAL__AGENT_CALL__TYPE__EXECUTOR_MESSAGE;
+      ac.executor_message = &fm;
+      mesos__agent_post(a, &ac);
+      mesos__http_respond(req, 202, NULL, "", 0);
+      break;
+    }
+    default:
+      respond(req, 501, "Unknown call type");
+      break;
+  }
+  mesos__pb_free(msg);
+}
