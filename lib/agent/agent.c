@@ -696,6 +696,7 @@ MESOS_EXTERN(mesos_status) mesos_agent_new(mesos_agent **out, mesos_loop *loop,
   copts.connect_timeout_ms = 5000;
   if ((st = mesos__http_client_new(&a->client, loop, &copts, err)) != MESOS_OK) goto fail;
   if ((st = mesos__agent_link_init(a, err)) != MESOS_OK) goto fail;
+  if ((st = mesos__agent_recover_updates(a, err)) != MESOS_OK) goto fail;
   char *res = NULL;
   mesos_resources *r = NULL;
   if (mesos_resources_new(&r, NULL) == MESOS_OK) {

@@ -159,6 +159,12 @@ mesos_status mesos__agent_status_update_uuid(mesos_agent *a, const char *framewo
                                              const char *updates_path, Mesos__V1__TaskState state,
                                              int reason, const char *message,
                                              const uint8_t *uuid, mesos_error **err);
+/* Queues again, in order, updates recovered from `updates_path` (copied;
+ * not appended again). */
+mesos_status mesos__agent_status_recover(mesos_agent *a, const char *framework_id,
+                                         const char *task_id, const char *updates_path,
+                                         Mesos__Internal__StatusUpdate *const *updates, size_t n,
+                                         mesos_error **err);
 /* STATUS_UPDATE_ACKNOWLEDGEMENT from the master. */
 void mesos__agent_status_ack(mesos_agent *a, const Mesos__Internal__StatusUpdateAcknowledgement *ack);
 /* After (re)registration: send every stream's head again now. */
@@ -166,6 +172,11 @@ void mesos__agent_status_resend_all(mesos_agent *a);
 /* Whether a task still has unacknowledged updates. */
 int mesos__agent_status_pending(mesos_agent *a, const char *key);
 void mesos__agent_status_free_all(mesos_agent *a);
+
+/* ---- recover.c */
+/* Re-queues the unacknowledged status updates of a previous run and
+ * reports the tasks it left running as lost. */
+mesos_status mesos__agent_recover_updates(mesos_agent *a, mesos_error **err);
 
 /* ---- executor_api.c */
 /* POST /api/v1/executor. */

@@ -204,6 +204,40 @@ mesos_status mesos__agent_status_update_uuid(mesos_agent *a, const char *framewo
   return MESOS_OK;
 }
 
+mesos_status mesos__agent_status_recover(mesos_agent *a, const char *framework_id,
+                                         const char *task_id, const char *updates_path,
+                                         Mesos__Internal__StatusUpdate *const *updates, size_t n,
+                                         mesos_error **err) {
+  char key[600];
+  snprintf(key, sizeof key, "%s/%s", framework_id, task_id);
+  mesos__su_stream *s = NULL;
+  mesos_status st = stream_get(a, key, updates_path, &s, err);
+  if (st != MESOS_OK) return st;
+  if (s->n + n > MESOS__AGENT_MAX_PENDING_UPDATES)
+    return mesos__err(err, MESOS_ELIMIT, "task %s: too many unacknowledged updates in %s", key,
+                      updates_path);
+  for (size_t i = 0; i < n; i++) {
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    ProtobufCMessage *copy = NULL;
+    st = mesos__pb_pack(&updates[i]->base, 0, &bytes, &len, err);
+    if (st == MESOS_OK)
+      st = mesos__pb_unpack(&mesos__internal__status_update__descriptor, bytes, len, 0, 0, &copy,
+                            err);
+    mesos__free(bytes);
+    if (st != MESOS_OK) return st;
+    Mesos__Internal__StatusUpdate **grown = mesos__realloc(s->q, (s->n + 1) * sizeof *grown);
+    if (grown == NULL) {
+      mesos__pb_free(copy);
+      return mesos__err(err, MESOS_ENOMEM, "out of memory");
+    }
+    s->q = grown;
+    s->q[s->n++] = (Mesos__Internal__StatusUpdate *)copy;
+  }
+  if (s->n) send_head(s);
+  return MESOS_OK;
+}
+
 void mesos__agent_status_ack(mesos_agent *a,
                              const Mesos__Internal__StatusUpdateAcknowledgement *ack) {
   char key[600];

@@ -233,12 +233,28 @@ static void child_exec(const mesos__agent_task *t, const launch_plan *p, int she
   _exit(127);
 }
 
+/* forked.pid: lets a restarted agent find what this run left behind. */
+static void checkpoint_pid(mesos__agent_task *t) {
+  mesos_agent *a = t->agent;
+  mesos__agent_path_ids ids = {a->id, t->framework_id, t->executor_id, t->container_id, t->task_id};
+  char *path = NULL, text[32];
+  mesos_error *e = NULL;
+  int n = snprintf(text, sizeof text, "%d", (int)t->pid);
+  if (mesos__agent_path(&path, a->work_dir, MESOS__AGENT_PATH_FORKED_PID, &ids, &e) != MESOS_OK ||
+      mesos__checkpoint_write_bytes(path, text, (size_t)n, &e) != MESOS_OK) {
+    LOG_WARN("task %s: cannot checkpoint its pid: %s", t->key, e ? mesos_error_message(e) : "");
+    mesos_error_free(e);
+  }
+  mesos__free(path);
+}
+
 static mesos_status launch(mesos__agent_task *t, mesos_error **err) {
   mesos_status st = mesos__fs_mkdirs(t->sandbox, 0755, err);
   if (st != MESOS_OK) return st;
   if (t->use_executor) {
     st = mesos__agent_executor_launch(t, err);
     if (st == MESOS_OK) st = mesos_child_new(&t->child, t->agent->loop, t->pid, child_exited, t, err);
+    if (st == MESOS_OK) checkpoint_pid(t);
     if (st != MESOS_OK && t->pid > 0) {
       mesos__agent_kill_session(t->pid, SIGKILL);
       waitpid(t->pid, NULL, 0);
@@ -271,6 +287,7 @@ static mesos_status launch(mesos__agent_task *t, mesos_error **err) {
     t->pid = 0;
     return st;
   }
+  checkpoint_pid(t);
   return MESOS_OK;
 }
 

@@ -102,6 +102,19 @@ static void start_agent(const char *name, const char *retry) {
   ck_assert(mesos_test_wait_http_ok(agent_port, "/health", 5000));
 }
 
+/* The agent checkpoints its id when REGISTERED arrives, which can come
+ * after the master already offered its resources: wait for it before
+ * killing the agent. */
+static void wait_id_checkpointed(void) {
+  char link[700], target[256];
+  snprintf(link, sizeof link, "%s/meta/slaves/latest", work_dir);
+  for (int i = 0; i < 500; i++) {
+    if (readlink(link, target, sizeof target) > 0) return;
+    usleep(10000);
+  }
+  ck_abort_msg("the agent never checkpointed its id (%s)", link);
+}
+
 static void stop_all(void) {
   if (agent_pid > 0) {
     int st = mesos_test_stop(agent_pid, 5000);
@@ -121,12 +134,14 @@ typedef struct sim_fw {
   mesos_test_conn stream;
   char id[160];
   char sid[64];
+  char *offers; /* the last OFFERS event skipped while waiting for another */
 } sim_fw;
 
 static void fw_subscribe(sim_fw *f) {
   const char *body =
       "{\"type\":\"SUBSCRIBE\",\"subscribe\":{\"framework_info\":{\"user\":\"nobody\","
       "\"name\":\"agent test\"}}}";
+  f->offers = NULL;
   ck_assert_int_eq(mesos_test_conn_open(&f->stream, master_port), 0);
   ck_assert_int_eq(mesos_test_conn_request(&f->stream, "POST", "/api/v1/scheduler",
                                            "application/json", NULL, body, strlen(body)),
@@ -166,6 +181,11 @@ static char *fw_next(sim_fw *f, int timeout_ms, ...) {
       all &= strstr(rec, want) != NULL;
     va_end(ap);
     if (all) return rec;
+    if (strstr(rec, "\"type\":\"OFFERS\"")) {
+      free(f->offers);
+      f->offers = rec;
+      continue;
+    }
     free(rec);
   }
 }
@@ -208,7 +228,12 @@ static void json_str(const char *rec, const char *key, char *out, size_t cap) {
 
 /* Waits for an offer from our agent; returns its agent id in `agent`. */
 static void wait_offer(sim_fw *f, char *offer, char *agent, size_t cap) {
-  char *rec = fw_next(f, 10000, "\"type\":\"OFFERS\"", "agent-test", NULL);
+  char *rec = f->offers;
+  f->offers = NULL;
+  if (rec == NULL || strstr(rec, "agent-test") == NULL) {
+    free(rec);
+    rec = fw_next(f, 10000, "\"type\":\"OFFERS\"", "agent-test", NULL);
+  }
   ck_assert_msg(rec != NULL, "no offer from the agent");
   json_id(rec, "id", offer, cap);
   json_id(rec, "agent_id", agent, cap);
@@ -303,6 +328,7 @@ START_TEST(test_agent__registers_and_a_task_runs_to_finished_in_its_sandbox) {
   ck_assert_msg(strstr(text, "to-stderr\n") != NULL, "%s", text);
   ck_assert_msg(strstr(text, "mesos-executor") != NULL, "not run by mesos-executor: %s", text);
   mesos_test_conn_close(&f.stream);
+  free(f.offers);
   stop_all();
 }
 END_TEST
@@ -321,6 +347,7 @@ START_TEST(test_agent__failing_command_gives_task_failed_with_its_exit_status) {
   ck_assert_msg(strstr(rec, "exited with status 3") != NULL, "%s", rec);
   free(rec);
   mesos_test_conn_close(&f.stream);
+  free(f.offers);
   stop_all();
 }
 END_TEST
@@ -362,6 +389,7 @@ START_TEST(test_agent__kill_gives_task_killed) {
   long long took = now_ms() - t0;
   ck_assert_msg(took >= 900 && took < 8000, "kill took %lld ms", took);
   mesos_test_conn_close(&f.stream);
+  free(f.offers);
   stop_all();
 }
 END_TEST
@@ -395,6 +423,7 @@ START_TEST(test_agent__unacknowledged_update_is_resent_and_an_ack_stops_it) {
   char *more = fw_next(&f, 1500, "\"type\":\"UPDATE\"", "slow-ack", NULL);
   ck_assert_msg(more == NULL, "unexpected re-send: %s", more ? more : "");
   mesos_test_conn_close(&f.stream);
+  free(f.offers);
   stop_all();
 }
 END_TEST
@@ -406,6 +435,7 @@ START_TEST(test_agent__restart_after_kill_9_reregisters_with_the_same_id) {
   fw_subscribe(&f);
   char offer[160], agent[160], agent2[160];
   wait_offer(&f, offer, agent, sizeof offer);
+  wait_id_checkpointed();
   kill(agent_pid, SIGKILL);
   waitpid(agent_pid, NULL, 0);
   agent_pid = spawn_agent("restart", NULL, NULL);
@@ -423,6 +453,7 @@ START_TEST(test_agent__restart_after_kill_9_reregisters_with_the_same_id) {
   ck_assert_msg(strstr(log, "Recovered agent id") != NULL, "%s", log);
   ck_assert_msg(strstr(log, "Re-registered with the master") != NULL, "%s", log);
   mesos_test_conn_close(&f.stream);
+  free(f.offers);
   stop_all();
 }
 END_TEST
@@ -443,6 +474,7 @@ START_TEST(test_agent__in_agent_runner_runs_tasks_without_mesos_executor) {
   read_file(agent_log, log, sizeof log);
   ck_assert_msg(strstr(log, "run inside the agent") != NULL, "%s", log);
   mesos_test_conn_close(&f.stream);
+  free(f.offers);
   stop_all();
 }
 END_TEST
@@ -466,6 +498,7 @@ START_TEST(test_agent__executor_crash_gives_task_failed_and_executor_failure) {
   ck_assert_msg(rec != NULL, "no FAILURE event for the executor");
   free(rec);
   mesos_test_conn_close(&f.stream);
+  free(f.offers);
   stop_all();
 }
 END_TEST
@@ -493,6 +526,54 @@ START_TEST(test_agent__bad_executor_calls_are_answered_400) {
                    0);
   ck_assert_int_eq(r.status, 415);
   mesos_test_response_free(&r);
+  stop_all();
+}
+END_TEST
+
+START_TEST(test_agent__restart_resends_unacknowledged_updates_and_reports_lost_tasks) {
+  start_master();
+  start_agent("recover", NULL);
+  sim_fw f;
+  fw_subscribe(&f);
+  char offer[160], agent[160];
+  wait_offer(&f, offer, agent, sizeof offer);
+  launch(&f, offer, agent, "long", "sleep 1000");
+  free(expect_update(&f, "long", "TASK_STARTING"));
+  free(expect_update(&f, "long", "TASK_RUNNING"));
+  /* A second task ends, and its terminal update is left unacknowledged. */
+  wait_offer(&f, offer, agent, sizeof offer);
+  char *rec = NULL;
+  launch(&f, offer, agent, "short", "exit 3");
+  free(expect_update(&f, "short", "TASK_STARTING"));
+  free(expect_update(&f, "short", "TASK_RUNNING"));
+  rec = fw_next(&f, 10000, "\"type\":\"UPDATE\"", "TASK_FAILED", NULL);
+  ck_assert_ptr_nonnull(rec);
+  char uuid1[64], uuid2[64];
+  json_str(rec, "uuid", uuid1, sizeof uuid1);
+  free(rec);
+
+  kill(agent_pid, SIGKILL);
+  waitpid(agent_pid, NULL, 0);
+  agent_pid = spawn_agent("recover", NULL, NULL);
+  ck_assert_int_gt(agent_pid, 0);
+  ck_assert(mesos_test_wait_http_ok(agent_port, "/health", 5000));
+
+  /* The unacknowledged TASK_FAILED again, with the same uuid ... */
+  rec = fw_next(&f, 10000, "\"type\":\"UPDATE\"", "\"value\":\"short\"", NULL);
+  ck_assert_msg(rec != NULL, "the unacknowledged update was not re-sent");
+  ck_assert_msg(strstr(rec, "TASK_FAILED") != NULL, "%s", rec);
+  json_str(rec, "uuid", uuid2, sizeof uuid2);
+  ck_assert_str_eq(uuid1, uuid2);
+  ack(&f, rec);
+  free(rec);
+  /* ... and the task that was running is reported, once. */
+  rec = expect_update(&f, "long", "TASK_LOST");
+  ck_assert_msg(strstr(rec, "REASON_AGENT_RESTARTED") != NULL, "%s", rec);
+  free(rec);
+  rec = fw_next(&f, 1500, "\"type\":\"UPDATE\"", NULL);
+  ck_assert_msg(rec == NULL, "unexpected update: %s", rec ? rec : "");
+  mesos_test_conn_close(&f.stream);
+  free(f.offers);
   stop_all();
 }
 END_TEST
@@ -538,6 +619,8 @@ START_TEST(test_agent__corrupted_agent_checkpoint_is_an_error_naming_the_file) {
   char offer[160], agent[160];
   wait_offer(&f, offer, agent, sizeof offer);
   mesos_test_conn_close(&f.stream);
+  free(f.offers);
+  wait_id_checkpointed();
   kill(agent_pid, SIGKILL);
   waitpid(agent_pid, NULL, 0);
   agent_pid = -1;
@@ -569,6 +652,7 @@ static Suite *make_suite(void) {
   tcase_add_test(tc, test_agent__executor_crash_gives_task_failed_and_executor_failure);
   tcase_add_test(tc, test_agent__bad_executor_calls_are_answered_400);
   tcase_add_test(tc, test_agent__restart_after_kill_9_reregisters_with_the_same_id);
+  tcase_add_test(tc, test_agent__restart_resends_unacknowledged_updates_and_reports_lost_tasks);
   tcase_add_test(tc, test_agent__resources_that_do_not_parse_exit_1_naming_the_flag);
   tcase_add_test(tc, test_agent__corrupted_agent_checkpoint_is_an_error_naming_the_file);
   suite_add_tcase(s, tc);
