@@ -639,6 +639,43 @@ START_TEST(test_agent__corrupted_agent_checkpoint_is_an_error_naming_the_file) {
 }
 END_TEST
 
+START_TEST(test_agent__damaged_update_stream_is_an_error_naming_the_file) {
+  start_master();
+  start_agent("badstream", NULL);
+  sim_fw f;
+  fw_subscribe(&f);
+  char offer[160], agent[160];
+  wait_offer(&f, offer, agent, sizeof offer);
+  launch(&f, offer, agent, "done", "true");
+  free(expect_update(&f, "done", "TASK_STARTING"));
+  free(expect_update(&f, "done", "TASK_RUNNING"));
+  free(expect_update(&f, "done", "TASK_FINISHED"));
+  mesos_test_conn_close(&f.stream);
+  free(f.offers);
+  kill(agent_pid, SIGKILL);
+  waitpid(agent_pid, NULL, 0);
+  agent_pid = -1;
+  char pattern[1024], updates[1024];
+  snprintf(pattern, sizeof pattern,
+           "%s/meta/slaves/*/frameworks/*/executors/*/runs/*/tasks/done/task.updates", work_dir);
+  glob_t g;
+  ck_assert_int_eq(glob(pattern, 0, NULL, &g), 0);
+  snprintf(updates, sizeof updates, "%s", g.gl_pathv[0]);
+  globfree(&g);
+  /* Damage the first record: valid ones follow, so this is not a torn
+   * tail but a broken file. */
+  FILE *fp = fopen(updates, "r+b");
+  ck_assert_ptr_nonnull(fp);
+  fseek(fp, 10, SEEK_SET);
+  fputs("XXXXXXXX", fp);
+  fclose(fp);
+  char log[8192];
+  expect_startup_failure("badstream", NULL, log, sizeof log);
+  ck_assert_msg(strstr(log, updates) != NULL, "the error must name %s: %s", updates, log);
+  stop_all();
+}
+END_TEST
+
 static Suite *make_suite(void) {
   Suite *s = suite_create("agent_tasks");
   TCase *tc = tcase_create("agent");
@@ -655,6 +692,7 @@ static Suite *make_suite(void) {
   tcase_add_test(tc, test_agent__restart_resends_unacknowledged_updates_and_reports_lost_tasks);
   tcase_add_test(tc, test_agent__resources_that_do_not_parse_exit_1_naming_the_flag);
   tcase_add_test(tc, test_agent__corrupted_agent_checkpoint_is_an_error_naming_the_file);
+  tcase_add_test(tc, test_agent__damaged_update_stream_is_an_error_naming_the_file);
   suite_add_tcase(s, tc);
   return s;
 }
