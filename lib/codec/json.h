@@ -3,8 +3,9 @@
  * message descriptors.
  *
  * Decoding streams the text through yajl's callback parser with an explicit
- * stack (no recursion), building the protobuf-c structs directly; the result
- * is freed with mesos__pb_free().  Encoding writes into a mesos__buf. */
+ * stack (no recursion), building the protobuf-c structs directly in an
+ * arena (arena.h); the result is freed, as a whole only, with
+ * mesos__pb_free().  Encoding writes into a mesos__buf. */
 #ifndef MESOS_CODEC_JSON_H
 #define MESOS_CODEC_JSON_H
 
@@ -17,6 +18,9 @@
 #define MESOS__JSON_MAX_DEPTH 64                   /* JSON nesting (objects + arrays) */
 #define MESOS__JSON_MAX_INPUT ((size_t)64 << 20)    /* bytes of JSON text */
 #define MESOS__JSON_MAX_ALLOC ((size_t)256 << 20)   /* bytes the decoded message may take */
+/* max_alloc counts the bytes of every piece (every doubling of a repeated
+ * field in full, and values replaced by a repeated key); the arena's block
+ * slack comes on top, at most a quarter of each block plus one block. */
 
 typedef struct mesos__json_limits {
   unsigned max_depth;  /* 0: MESOS__JSON_MAX_DEPTH (larger values are clamped) */

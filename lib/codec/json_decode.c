@@ -2,10 +2,11 @@
  *
  * yajl tokenizes; its callbacks write straight into the protobuf-c structs.
  * State lives in an explicit stack of frames, one per JSON object being
- * filled, so hostile nesting costs a bounded array, never C stack.  The
- * message under construction is consistent after every callback (counts
- * match initialised elements, pointers are valid or NULL), so any error can
- * simply free it with protobuf_c_message_free_unpacked(). */
+ * filled, so hostile nesting costs a bounded array, never C stack.  Every
+ * piece of the message comes from one arena (arena.h: a few large blocks
+ * instead of one malloc per struct and string, the decoder's main cost
+ * before), so any error simply drops the arena, and mesos__pb_free frees
+ * a decoded message as a whole. */
 #include "codec/json.h"
 
 #include <locale.h>
@@ -21,6 +22,7 @@
 
 #include "base/alloc.h"
 #include "base/error.h"
+#include "codec/arena.h"
 #include "codec/base64.h"
 #include "codec/pb.h"
 
@@ -63,6 +65,9 @@ typedef struct jd {
   unsigned depth, max_depth;
   unsigned skip; /* > 0: inside a value being skipped, this many levels deep */
   size_t alloc_used, alloc_max;
+  /* Every piece of the message comes from here (see arena.h); on failure
+   * the whole arena is dropped, on success it is attached to the root. */
+  mesos__pb_arena *arena;
   const ProtobufCMessageDescriptor *root_desc;
   ProtobufCMessage *root;
   bool done;
@@ -209,7 +214,7 @@ static int jd_type_error(jd *p, const ProtobufCFieldDescriptor *fd, const char *
 
 /* ------------------------------------------------------------ memory */
 
-static void *jd_alloc(jd *p, size_t n) {
+static void *jd_alloc(jd *p, size_t n, bool aligned) {
   if (n > p->alloc_max - p->alloc_used) {
     char what[96];
     snprintf(what, sizeof what, "decoded message exceeds the memory limit of %zu bytes",
@@ -217,7 +222,8 @@ static void *jd_alloc(jd *p, size_t n) {
     jd_fail(p, MESOS_ELIMIT, what);
     return NULL;
   }
-  void *m = mesos__malloc(n ? n : 1);
+  void *m =
+      aligned ? mesos__pb_arena_alloc(p->arena, n) : mesos__pb_arena_alloc_bytes(p->arena, n);
   if (m == NULL) {
     jd_fail(p, MESOS_ENOMEM, "out of memory");
     return NULL;
@@ -227,7 +233,10 @@ static void *jd_alloc(jd *p, size_t n) {
 }
 
 /* Grows the repeated array at `arrp` (count *n, capacity *cap) by one slot
- * of `esz` bytes.  Doubling keeps appends amortised O(1). */
+ * of `esz` bytes.  Doubling keeps appends amortised O(1).  The whole new
+ * size is charged to the memory limit: unless the array is the arena's
+ * latest allocation, the old copy stays in the arena (at most as much
+ * again as the final array, doubling being geometric). */
 static bool jd_grow(jd *p, void **arrp, size_t n, size_t *cap, size_t esz) {
   if (n < *cap) return true;
   size_t ncap = *cap ? *cap * 2 : 4, bytes, old;
@@ -235,47 +244,39 @@ static bool jd_grow(jd *p, void **arrp, size_t n, size_t *cap, size_t esz) {
     jd_fail(p, MESOS_ELIMIT, "array too large");
     return false;
   }
-  if (bytes - old > p->alloc_max - p->alloc_used) {
+  if (bytes > p->alloc_max - p->alloc_used) {
     char what[96];
     snprintf(what, sizeof what, "decoded message exceeds the memory limit of %zu bytes",
              p->alloc_max);
     jd_fail(p, MESOS_ELIMIT, what);
     return false;
   }
-  void *a = mesos__realloc(*arrp, bytes);
-  if (a == NULL) {
+  if (!mesos__pb_arena_grow(p->arena, arrp, old, bytes)) {
     jd_fail(p, MESOS_ENOMEM, "out of memory");
     return false;
   }
-  p->alloc_used += bytes - old;
-  *arrp = a;
+  p->alloc_used += bytes;
   *cap = ncap;
   return true;
 }
 
-/* Frees the value a singular field holds (before it is replaced). */
+/* Clears the value a singular field holds before it is replaced (a
+ * repeated key, or another member of the same oneof).  The old value's
+ * memory stays in the arena until the message is freed. */
 static void release_member(const ProtobufCFieldDescriptor *fd, void *dst) {
   switch (fd->type) {
-    case PROTOBUF_C_TYPE_STRING: {
-      char *s = *(char **)dst;
-      if (s != NULL && s != fd->default_value) mesos__free(s);
+    case PROTOBUF_C_TYPE_STRING:
       *(char **)dst = NULL;
       break;
-    }
     case PROTOBUF_C_TYPE_BYTES: {
       ProtobufCBinaryData *b = dst;
-      const ProtobufCBinaryData *def = fd->default_value;
-      if (b->data != NULL && (def == NULL || def->data != b->data)) mesos__free(b->data);
       b->data = NULL;
       b->len = 0;
       break;
     }
-    case PROTOBUF_C_TYPE_MESSAGE: {
-      ProtobufCMessage *m = *(ProtobufCMessage **)dst;
-      if (m != NULL && m != fd->default_value) mesos__pb_free(m);
+    case PROTOBUF_C_TYPE_MESSAGE:
       *(ProtobufCMessage **)dst = NULL;
       break;
-    }
     default:
       break;
   }
@@ -305,6 +306,25 @@ static unsigned n_required(jd *p, const ProtobufCMessageDescriptor *d) {
   return c->n_required;
 }
 
+/* memcpy with the usual sizes spelled out, so that each becomes a plain
+ * move instead of a call (once per decoded value). */
+static inline void put_value(void *dst, const void *v, size_t esz) {
+  switch (esz) {
+    case 4:
+      memcpy(dst, v, 4);
+      break;
+    case 8:
+      memcpy(dst, v, 8);
+      break;
+    case 16:
+      memcpy(dst, v, 16);
+      break;
+    default:
+      memcpy(dst, v, esz);
+      break;
+  }
+}
+
 /* Stores one decoded value (`esz` bytes at `v`) into field `fd` of the top
  * frame's message: appended when inside an array, else replacing any old
  * value (a repeated key, or another member of the same oneof). */
@@ -315,7 +335,7 @@ static int jd_store(jd *p, jd_frame *f, const ProtobufCFieldDescriptor *fd, cons
     size_t *n = (size_t *)(m + fd->quantifier_offset);
     void **arr = (void **)(m + fd->offset);
     if (!jd_grow(p, arr, *n, &f->cap, esz)) return 0;
-    memcpy((char *)*arr + *n * esz, v, esz);
+    put_value((char *)*arr + *n * esz, v, esz);
     (*n)++;
     return 1;
   }
@@ -334,7 +354,7 @@ static int jd_store(jd *p, jd_frame *f, const ProtobufCFieldDescriptor *fd, cons
         fd->type != PROTOBUF_C_TYPE_MESSAGE)
       *(protobuf_c_boolean *)(m + fd->quantifier_offset) = 1;
   }
-  memcpy(dst, v, esz);
+  put_value(dst, v, esz);
   mark_seen(f, fd);
   return 1;
 }
@@ -574,7 +594,7 @@ static int jd_convert(jd *p, const ProtobufCFieldDescriptor *fd, int tok, const 
       if (tok != TOK_STR) return jd_type_error(p, fd, tok_name(tok));
       if (memchr(s, 0, len) != NULL)
         return jd_fail(p, MESOS_EINVAL, "string contains a NUL character");
-      char *c = jd_alloc(p, len + 1);
+      char *c = jd_alloc(p, len + 1, false);
       if (c == NULL) return 0;
       memcpy(c, s, len);
       c[len] = '\0';
@@ -586,18 +606,14 @@ static int jd_convert(jd *p, const ProtobufCFieldDescriptor *fd, int tok, const 
       v->bytes.len = 0;
       v->bytes.data = NULL;
       if (len == 0) return 1;
-      uint8_t *b = jd_alloc(p, len / 4 * 3 + 3);
+      uint8_t *b = jd_alloc(p, len / 4 * 3 + 3, false);
       if (b == NULL) return 0;
       size_t bad;
       if (!mesos__base64_decode(s, len, b, &v->bytes.len, &bad)) {
-        mesos__free(b);
         snprintf(what, sizeof what, "invalid base64 at character %zu", bad);
         return jd_fail(p, MESOS_EINVAL, what);
       }
-      if (v->bytes.len == 0) {
-        mesos__free(b);
-        b = NULL;
-      }
+      if (v->bytes.len == 0) b = NULL; /* the arena keeps the unused bytes */
       v->bytes.data = b;
       return 1;
     }
@@ -605,11 +621,6 @@ static int jd_convert(jd *p, const ProtobufCFieldDescriptor *fd, int tok, const 
       return jd_type_error(p, fd, tok_name(tok));
   }
   return jd_fail(p, MESOS_EINVAL, "unsupported field type");
-}
-
-static void free_value(const ProtobufCFieldDescriptor *fd, jd_value *v) {
-  if (fd->type == PROTOBUF_C_TYPE_STRING) mesos__free(v->s);
-  if (fd->type == PROTOBUF_C_TYPE_BYTES) mesos__free(v->bytes.data);
 }
 
 static int jd_scalar(jd *p, int tok, const char *s, size_t len, int bval) {
@@ -624,11 +635,7 @@ static int jd_scalar(jd *p, int tok, const char *s, size_t len, int bval) {
   bool drop = false;
   if (!jd_convert(p, fd, tok, s, len, bval, &v, &drop)) return 0;
   if (drop) return 1;
-  if (!jd_store(p, f, fd, &v, mesos__pb_type_size(fd->type))) {
-    free_value(fd, &v);
-    return 0;
-  }
-  return 1;
+  return jd_store(p, f, fd, &v, mesos__pb_type_size(fd->type));
 }
 
 static int cb_null(void *ctx) {
@@ -675,7 +682,7 @@ static jd_frame *push(jd *p, unsigned char kind, ProtobufCMessage *msg) {
 }
 
 static ProtobufCMessage *new_message(jd *p, const ProtobufCMessageDescriptor *d) {
-  ProtobufCMessage *m = jd_alloc(p, d->sizeof_message);
+  ProtobufCMessage *m = jd_alloc(p, d->sizeof_message, true);
   if (m != NULL) protobuf_c_message_init(d, m);
   return m;
 }
@@ -714,10 +721,7 @@ static int cb_start_map(void *ctx) {
   if (f->in_array) f->elem++;
   ProtobufCMessage *sub = new_message(p, fd->descriptor);
   if (sub == NULL) return 0;
-  if (!jd_store(p, f, fd, &sub, sizeof sub)) {
-    mesos__pb_free(sub);
-    return 0;
-  }
+  if (!jd_store(p, f, fd, &sub, sizeof sub)) return 0;
   push(p, FR_MSG, sub);
   return 1;
 }
@@ -767,10 +771,7 @@ static int map_key(jd *p, jd_frame *f, const char *key, size_t len) {
   char *owner = (char *)f->owner;
   size_t *n = (size_t *)(owner + mfd->quantifier_offset);
   void **arr = (void **)(owner + mfd->offset);
-  if (!jd_grow(p, arr, *n, &f->cap, sizeof entry)) {
-    mesos__pb_free(entry);
-    return 0;
-  }
+  if (!jd_grow(p, arr, *n, &f->cap, sizeof entry)) return 0;
   ((ProtobufCMessage **)*arr)[(*n)++] = entry;
   /* Until the key is parsed, error paths end at the map's name. */
   f->msg = NULL;
@@ -800,10 +801,7 @@ static int map_key(jd *p, jd_frame *f, const char *key, size_t len) {
     jd_frame tmp = *f;
     tmp.msg = entry;
     tmp.in_array = false;
-    if (!jd_store(p, &tmp, kfd, &v, mesos__pb_type_size(kfd->type))) {
-      free_value(kfd, &v);
-      return 0;
-    }
+    if (!jd_store(p, &tmp, kfd, &v, mesos__pb_type_size(kfd->type))) return 0;
   }
   f->msg = entry;
   f->field = &ed->fields[1];
@@ -986,6 +984,12 @@ static mesos_status decode_once(const ProtobufCMessageDescriptor *desc, const ch
   /* Frames exist only for objects, and objects count toward the depth. */
   p.frames = mesos__calloc(lim->max_depth + 1, sizeof *p.frames);
   if (p.frames == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
+  /* Decoded messages take one to three times their JSON's size. */
+  p.arena = mesos__pb_arena_new(len);
+  if (p.arena == NULL) {
+    mesos__free(p.frames);
+    return mesos__err(err, MESOS_ENOMEM, "%s: out of memory", desc->name);
+  }
 
   char *ymsg = NULL;
   size_t at = 0;
@@ -1010,9 +1014,10 @@ static mesos_status decode_once(const ProtobufCMessageDescriptor *desc, const ch
   mesos__free(ymsg);
   mesos__free(p.frames);
   if (s != MESOS_OK) {
-    mesos__pb_free(p.root);
+    mesos__pb_arena_free(p.arena);
     return s;
   }
+  mesos__pb_arena_attach(p.arena, p.root);
   *out = p.root;
   return MESOS_OK;
 }

@@ -4,6 +4,7 @@
 
 #include "base/alloc.h"
 #include "base/error.h"
+#include "codec/arena.h"
 #include "codec/registry.h"
 
 static void *pb_alloc(void *ud, size_t n) {
@@ -19,36 +20,13 @@ static void pb_free(void *ud, void *p) {
 ProtobufCAllocator mesos__pb_allocator = {pb_alloc, pb_free, NULL};
 
 void mesos__pb_free(void *msg) {
-  if (msg != NULL) protobuf_c_message_free_unpacked(msg, &mesos__pb_allocator);
-}
-
-size_t mesos__pb_type_size(ProtobufCType type) {
-  switch (type) {
-    case PROTOBUF_C_TYPE_SINT32:
-    case PROTOBUF_C_TYPE_INT32:
-    case PROTOBUF_C_TYPE_UINT32:
-    case PROTOBUF_C_TYPE_SFIXED32:
-    case PROTOBUF_C_TYPE_FIXED32:
-    case PROTOBUF_C_TYPE_FLOAT:
-    case PROTOBUF_C_TYPE_ENUM:
-      return 4;
-    case PROTOBUF_C_TYPE_SINT64:
-    case PROTOBUF_C_TYPE_INT64:
-    case PROTOBUF_C_TYPE_UINT64:
-    case PROTOBUF_C_TYPE_SFIXED64:
-    case PROTOBUF_C_TYPE_FIXED64:
-    case PROTOBUF_C_TYPE_DOUBLE:
-      return 8;
-    case PROTOBUF_C_TYPE_BOOL:
-      return sizeof(protobuf_c_boolean);
-    case PROTOBUF_C_TYPE_STRING:
-      return sizeof(char *);
-    case PROTOBUF_C_TYPE_BYTES:
-      return sizeof(ProtobufCBinaryData);
-    case PROTOBUF_C_TYPE_MESSAGE:
-      return sizeof(ProtobufCMessage *);
-  }
-  return 0;
+  if (msg == NULL) return;
+  /* Messages from the JSON decoder live in an arena (arena.h). */
+  mesos__pb_arena *a = mesos__pb_arena_of(msg);
+  if (a != NULL)
+    mesos__pb_arena_free(a);
+  else
+    protobuf_c_message_free_unpacked(msg, &mesos__pb_allocator);
 }
 
 bool mesos__pb_is_map_field(const ProtobufCFieldDescriptor *f) {

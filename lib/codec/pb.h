@@ -1,7 +1,9 @@
 /* Protobuf helpers over protobuf-c: pack and unpack with our allocator,
  * our errors and our limits.  Every message the codec hands out (from
- * mesos__pb_unpack or mesos__json_decode) is freed with mesos__pb_free (or
- * protobuf_c_message_free_unpacked(msg, &mesos__pb_allocator)). */
+ * mesos__pb_unpack or mesos__json_decode) is freed, as a whole, with
+ * mesos__pb_free.  Messages from mesos__json_decode live in an arena
+ * (arena.h): never free a piece of one or keep a piece past the whole,
+ * and do not pass one to protobuf_c_message_free_unpacked. */
 #ifndef MESOS_CODEC_PB_H
 #define MESOS_CODEC_PB_H
 
@@ -26,8 +28,8 @@
 /* Routes protobuf-c's allocations through mesos__malloc/mesos__free. */
 extern ProtobufCAllocator mesos__pb_allocator;
 
-/* Frees a message allocated by the codec (or by protobuf-c with
- * mesos__pb_allocator).  NULL is accepted. */
+/* Frees a message allocated by the codec (arena-backed or not), or by
+ * protobuf-c with mesos__pb_allocator.  NULL is accepted. */
 void mesos__pb_free(void *msg);
 
 /* Decodes `len` bytes of binary protobuf into a new message of type `desc`.
@@ -62,7 +64,35 @@ mesos_status mesos__pb_pack(const ProtobufCMessage *msg, size_t max_size, uint8_
  * holding exactly key = 1 and value = 2). */
 bool mesos__pb_is_map_field(const ProtobufCFieldDescriptor *f);
 
-/* Size in bytes of one element of a repeated field of `type`. */
-size_t mesos__pb_type_size(ProtobufCType type);
+/* Size in bytes of one element of a repeated field of `type`.  Inline:
+ * the JSON decoder asks once per value. */
+static inline size_t mesos__pb_type_size(ProtobufCType type) {
+  switch (type) {
+    case PROTOBUF_C_TYPE_SINT32:
+    case PROTOBUF_C_TYPE_INT32:
+    case PROTOBUF_C_TYPE_UINT32:
+    case PROTOBUF_C_TYPE_SFIXED32:
+    case PROTOBUF_C_TYPE_FIXED32:
+    case PROTOBUF_C_TYPE_FLOAT:
+    case PROTOBUF_C_TYPE_ENUM:
+      return 4;
+    case PROTOBUF_C_TYPE_SINT64:
+    case PROTOBUF_C_TYPE_INT64:
+    case PROTOBUF_C_TYPE_UINT64:
+    case PROTOBUF_C_TYPE_SFIXED64:
+    case PROTOBUF_C_TYPE_FIXED64:
+    case PROTOBUF_C_TYPE_DOUBLE:
+      return 8;
+    case PROTOBUF_C_TYPE_BOOL:
+      return sizeof(protobuf_c_boolean);
+    case PROTOBUF_C_TYPE_STRING:
+      return sizeof(char *);
+    case PROTOBUF_C_TYPE_BYTES:
+      return sizeof(ProtobufCBinaryData);
+    case PROTOBUF_C_TYPE_MESSAGE:
+      return sizeof(ProtobufCMessage *);
+  }
+  return 0;
+}
 
 #endif
