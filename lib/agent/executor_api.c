@@ -370,6 +370,11 @@ static void update(mesos_agent *a, mesos__agent_task *t, mesos__http_request *re
     respond(req, 400, "Failed to validate executor::Call: 'status.uuid' must be 16 bytes");
     return;
   }
+  if (protobuf_c_enum_descriptor_get_value(&mesos__v1__task_state__descriptor, (int)s->state) ==
+      NULL) {
+    respond(req, 400, "Failed to validate executor::Call: 'status.state' is not a task state");
+    return;
+  }
   if (s->state == MESOS__V1__TASK_STATE__TASK_STAGING) {
     respond(req, 400, "Failed to validate executor::Call: an executor cannot send TASK_STAGING");
     return;

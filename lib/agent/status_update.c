@@ -194,9 +194,10 @@ mesos_status mesos__agent_status_update_uuid(mesos_agent *a, const char *framewo
   }
   s->q = grown;
   s->q[s->n++] = (Mesos__Internal__StatusUpdate *)copy;
-  LOG_INFO("Task %s: %s%s%s", key, protobuf_c_enum_descriptor_get_value(
-                                        &mesos__v1__task_state__descriptor, (int)state)->name,
-           message ? ": " : "", message ? message : "");
+  const ProtobufCEnumValue *sv =
+      protobuf_c_enum_descriptor_get_value(&mesos__v1__task_state__descriptor, (int)state);
+  LOG_INFO("Task %s: %s%s%s", key, sv ? sv->name : "(unknown state)", message ? ": " : "",
+           message ? message : "");
   if (s->n == 1) {
     s->interval_ms = a->retry_base_ms;
     send_head(s);
