@@ -25,10 +25,23 @@
  * bounds far below this. */
 #define EXECUTOR_MAX_EVENT ((size_t)16 << 20)
 
+/* A call waiting to be POSTed.  Calls go out one at a time, in order: the
+ * HTTP client may use several connections, and two UPDATEs sent at once
+ * could reach the agent in the wrong order (TASK_FAILED before
+ * TASK_RUNNING), which the executor API forbids. */
+typedef struct pending_call {
+  struct pending_call *next;
+  size_t len;
+  uint8_t bytes[];
+} pending_call;
+
 struct mesos_executor {
   mesos_loop *loop;
   mesos__http_client *client;
   mesos__http_call *stream;
+  pending_call *q_head, *q_tail;
+  int posting;   /* a POST is in flight */
+  int freeing;
   mesos__recordio_decoder dec;
   mesos_executor_callbacks cbs;
   void *ud;
@@ -148,15 +161,50 @@ static void stream_done(mesos__http_call *call, mesos_status status,
   disconnected(e, why);
 }
 
+static void post_next(mesos_executor *e);
+
 static void post_done(mesos__http_call *call, mesos_status status,
                       const mesos__http_response *resp, const mesos_error *err, void *ud) {
-  (void)call, (void)ud;
+  (void)call;
+  mesos_executor *e = ud;
   if (status != MESOS_OK) {
     if (status != MESOS_ECLOSED)
       LOG_WARN("executor: call failed: %s", err ? mesos_error_message(err) : "");
   } else if (resp->status != 202) {
     LOG_WARN("executor: agent answered %d: %.*s", resp->status,
              (int)(resp->body_len > 200 ? 200 : resp->body_len), resp->body ? resp->body : "");
+  }
+  e->posting = 0;
+  if (!e->freeing) post_next(e);
+}
+
+/* Sends the oldest queued call, if none is in flight. */
+static void post_next(mesos_executor *e) {
+  while (!e->posting && e->q_head) {
+    pending_call *pc = e->q_head;
+    e->q_head = pc->next;
+    if (e->q_head == NULL) e->q_tail = NULL;
+    mesos__http_headers h;
+    mesos__http_headers_init(&h);
+    mesos__http_headers_set(&h, "Content-Type", MEDIA_PROTOBUF);
+    mesos__http_headers_set(&h, "Accept", MEDIA_PROTOBUF);
+    mesos__http_client_request req;
+    memset(&req, 0, sizeof req);
+    req.method = "POST";
+    req.url = e->url;
+    req.headers = &h;
+    req.body = (const char *)pc->bytes;
+    req.body_len = pc->len;
+    mesos__http_client_cbs cbs = {NULL, NULL, post_done};
+    mesos_error *err = NULL;
+    if (mesos__http_client_send(e->client, &req, &cbs, e, NULL, &err) == MESOS_OK) {
+      e->posting = 1;
+    } else {
+      LOG_WARN("executor: cannot send a call: %s", err ? mesos_error_message(err) : "");
+      mesos_error_free(err);
+    }
+    mesos__http_headers_free(&h);
+    mesos__free(pc);
   }
 }
 
@@ -188,8 +236,20 @@ static mesos_status send_call(mesos_executor *e, Mesos__V1__Executor__Call *call
     mesos__http_client_cbs cbs = {stream_head, stream_body, stream_done};
     st = mesos__http_client_send(e->client, &req, &cbs, e, &e->stream, err);
   } else {
-    mesos__http_client_cbs cbs = {NULL, NULL, post_done};
-    st = mesos__http_client_send(e->client, &req, &cbs, e, NULL, err);
+    size_t total;
+    pending_call *pc = NULL;
+    if (mesos__size_add(&total, sizeof *pc, len)) pc = mesos__malloc(total);
+    if (pc == NULL) {
+      st = mesos__err(err, MESOS_ENOMEM, "out of memory");
+    } else {
+      pc->next = NULL;
+      pc->len = len;
+      memcpy(pc->bytes, bytes, len);
+      if (e->q_tail) e->q_tail->next = pc;
+      else e->q_head = pc;
+      e->q_tail = pc;
+      post_next(e);
+    }
   }
   mesos__http_headers_free(&h);
   mesos__free(bytes);
@@ -313,7 +373,13 @@ MESOS_EXTERN(int64_t) mesos_executor_task_grace_ms(const mesos_executor_task *t)
 MESOS_EXTERN(void) mesos_executor_free(mesos_executor *e) {
   if (e == NULL) return;
   e->stream = NULL;
+  e->freeing = 1;
   mesos__http_client_free(e->client);
+  while (e->q_head) {
+    pending_call *pc = e->q_head;
+    e->q_head = pc->next;
+    mesos__free(pc);
+  }
   mesos__recordio_decoder_free(&e->dec);
   mesos__free(e->framework_id);
   mesos__free(e->executor_id);
