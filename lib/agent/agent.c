@@ -132,15 +132,8 @@ MESOS_EXTERN(const char *) mesos_agent_flags_get(const mesos_agent_flags *flags,
 MESOS_EXTERN(mesos_status) mesos_agent_flags_usage(const char *program, char **out,
                                                    mesos_error **err) {
   if (out == NULL) return mesos__err(err, MESOS_EINVAL, "mesos_agent_flags_usage: out is NULL");
-  mesos__buf b = MESOS__BUF_INIT(1 << 20);
-  mesos_status st = mesos__flags_usage(agent_flags, NAGENT_FLAGS,
-                                       program ? program : "mesos-agent", &b);
-  if (st != MESOS_OK) {
-    mesos__buf_free(&b);
-    return mesos__err(err, st, "usage: %s", mesos_status_str(st));
-  }
-  *out = mesos__buf_detach(&b, NULL);
-  return *out ? MESOS_OK : mesos__err(err, MESOS_ENOMEM, "out of memory");
+  return mesos__flags_usage_string(agent_flags, NAGENT_FLAGS, program ? program : "mesos-agent",
+                                   out, err);
 }
 
 MESOS_EXTERN(mesos_status) mesos_agent_options_init(mesos_agent_options *opts,
@@ -157,6 +150,7 @@ MESOS_EXTERN(mesos_status) mesos_agent_options_init(mesos_agent_options *opts,
  * agent owns its copy). */
 static mesos_status copy_flags(mesos_agent *a, const mesos_agent_options *o,
                                const mesos_agent_flags *flags, mesos_error **err) {
+  if (flags) return mesos__flags_copy(&a->flags, agent_flags, NAGENT_FLAGS, flags->f, err);
   char *argv[NAGENT_FLAGS + 2];
   char *store[NAGENT_FLAGS + 1];
   int argc = 1, nstore = 0;
@@ -174,14 +168,7 @@ static mesos_status copy_flags(mesos_agent *a, const mesos_agent_options *o,
     store[nstore++] = s_;                                                  \
     argv[argc++] = s_;                                                     \
   } while (0)
-  if (flags) {
-    size_t i = 0;
-    const char *name, *value;
-    while (st == MESOS_OK && mesos__flags_at(flags->f, i, &name, &value)) {
-      i++;
-      if (value && mesos__flags_is_set(flags->f, name)) ADD(name, value);
-    }
-  } else {
+  {
     char port[32];
     snprintf(port, sizeof port, "%u", (unsigned)o->port);
     if (o->master) ADD("master", o->master);

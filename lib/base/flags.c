@@ -290,3 +290,46 @@ mesos_status mesos__flags_usage(const mesos__flag_def *defs, size_t ndefs, const
   }
   return st;
 }
+
+mesos_status mesos__flags_copy(mesos__flags **out, const mesos__flag_def *defs, size_t ndefs,
+                               const mesos__flags *src, mesos_error **err) {
+  mesos__flags *f = NULL;
+  mesos_status st = mesos__flags_parse(&f, defs, ndefs, 0, NULL, NULL, err);
+  for (size_t i = 0; st == MESOS_OK && i < src->n; i++) {
+    const flag_value *sv = &src->values[i];
+    if (sv->set == 0 || sv->str == NULL) continue;
+    flag_value *fv = NULL;
+    for (size_t k = 0; k < f->n && fv == NULL; k++)
+      if (strcmp(f->values[k].def->name, sv->def->name) == 0) fv = &f->values[k];
+    if (fv == NULL) continue; /* not in this table */
+    char *raw = mesos__strdup(sv->str);
+    if (raw == NULL) {
+      st = mesos__err(err, MESOS_ENOMEM, "out of memory");
+    } else if (fv->def->type == MESOS__FLAG_TEXT) {
+      /* Already the file's contents: never read a file:// value twice. */
+      mesos__free(fv->str);
+      fv->str = raw;
+      fv->set = sv->set;
+    } else {
+      st = set_value(fv, raw, sv->set, err);
+    }
+  }
+  if (st != MESOS_OK) {
+    mesos__flags_free(f);
+    return st;
+  }
+  *out = f;
+  return MESOS_OK;
+}
+
+mesos_status mesos__flags_usage_string(const mesos__flag_def *defs, size_t ndefs,
+                                       const char *program, char **out, mesos_error **err) {
+  mesos__buf b = MESOS__BUF_INIT(1 << 20);
+  mesos_status st = mesos__flags_usage(defs, ndefs, program, &b);
+  if (st != MESOS_OK) {
+    mesos__buf_free(&b);
+    return mesos__err(err, st, "usage: %s", mesos_status_str(st));
+  }
+  *out = mesos__buf_detach(&b, NULL);
+  return *out ? MESOS_OK : mesos__err(err, MESOS_ENOMEM, "out of memory");
+}

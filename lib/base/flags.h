@@ -62,6 +62,17 @@ uint64_t mesos__flags_bytes(const mesos__flags *f, const char *name);
  * (NULL when it has none).  Returns false past the end. */
 bool mesos__flags_at(const mesos__flags *f, size_t i, const char **name, const char **value);
 
+/* A new flag set for `defs` holding the values explicitly set in `src`
+ * (parsed with the same table): how a daemon's flag handle is copied into
+ * the object it configures.  Errors as mesos__flags_parse. */
+mesos_status mesos__flags_copy(mesos__flags **out, const mesos__flag_def *defs, size_t ndefs,
+                               const mesos__flags *src, mesos_error **err);
+
+/* The usage text as a new string (free with mesos__free), for the public
+ * mesos_<daemon>_flags_usage functions. */
+mesos_status mesos__flags_usage_string(const mesos__flag_def *defs, size_t ndefs,
+                                       const char *program, char **out, mesos_error **err);
+
 /* Usage text for --help: one line per flag with default and help. */
 mesos_status mesos__flags_usage(const mesos__flag_def *defs, size_t ndefs, const char *program,
                                 mesos__buf *out);

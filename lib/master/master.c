@@ -112,15 +112,8 @@ MESOS_EXTERN(const char *) mesos_master_flags_get(const mesos_master_flags *flag
 MESOS_EXTERN(mesos_status) mesos_master_flags_usage(const char *program, char **out,
                                                     mesos_error **err) {
   if (out == NULL) return mesos__err(err, MESOS_EINVAL, "mesos_master_flags_usage: out is NULL");
-  mesos__buf b = MESOS__BUF_INIT(1 << 20);
-  mesos_status st = mesos__flags_usage(master_flags, NMASTER_FLAGS,
-                                       program ? program : "mesos-master", &b);
-  if (st != MESOS_OK) {
-    mesos__buf_free(&b);
-    return mesos__err(err, st, "usage: %s", mesos_status_str(st));
-  }
-  *out = mesos__buf_detach(&b, NULL);
-  return *out ? MESOS_OK : mesos__err(err, MESOS_ENOMEM, "out of memory");
+  return mesos__flags_usage_string(master_flags, NMASTER_FLAGS,
+                                   program ? program : "mesos-master", out, err);
 }
 
 MESOS_EXTERN(mesos_status) mesos_master_options_init(mesos_master_options *opts,
@@ -325,33 +318,7 @@ MESOS_EXTERN(mesos_status) mesos_master_new(mesos_master **out, mesos_loop *loop
   mesos__map_init(&m->pending_offers);
   mesos_status st;
   if (flags) {
-    /* Copy by re-rendering is not needed: re-parse the same definitions
-     * from the flag values so the master owns its own set. */
-    size_t i = 0;
-    const char *name, *value;
-    char *argv[NMASTER_FLAGS + 1];
-    char *store[NMASTER_FLAGS];
-    int argc = 0;
-    argv[argc++] = "mesos-master";
-    st = MESOS_OK;
-    while (mesos__flags_at(flags->f, i, &name, &value)) {
-      i++;
-      if (!value || !mesos__flags_is_set(flags->f, name)) continue;
-      size_t len = strlen(name) + strlen(value) + 4;
-      store[argc - 1] = mesos__malloc(len);
-      if (store[argc - 1] == NULL) {
-        st = MESOS_ENOMEM;
-        break;
-      }
-      snprintf(store[argc - 1], len, "--%s=%s", name, value);
-      argv[argc] = store[argc - 1];
-      argc++;
-    }
-    if (st == MESOS_OK)
-      st = mesos__flags_parse(&m->flags, master_flags, NMASTER_FLAGS, argc, argv, NULL, err);
-    else
-      mesos__err(err, st, "out of memory");
-    for (int k = 1; k < argc; k++) mesos__free(store[k - 1]);
+    st = mesos__flags_copy(&m->flags, master_flags, NMASTER_FLAGS, flags->f, err);
   } else {
     mesos_master_options d = MESOS_MASTER_OPTIONS_INIT;
     st = options_to_flags(opts ? opts : &d, &m->flags, err);

@@ -203,6 +203,38 @@ START_TEST(test_units__byte_sizes_parse_and_print_as_mesos_does) {
 }
 END_TEST
 
+START_TEST(test_flags__a_copy_keeps_set_values_and_file_contents_without_rereading) {
+  char path[] = "/tmp/mesos-flags-copy-XXXXXX";
+  int fd = mkstemp(path);
+  ck_assert_int_ge(fd, 0);
+  ck_assert_int_eq(write(fd, "file://not-a-path", 17), 17);
+  close(fd);
+  char arg[128];
+  snprintf(arg, sizeof arg, "--acls=file://%s", path);
+  char *argv[] = {"m", "--port=6061", "--quiet", arg, NULL};
+  char *envp[] = {"MESOS_WORK_DIR=/w", NULL};
+  mesos__flags *src = parse_ok(4, argv, envp);
+  unlink(path);
+  mesos__flags *copy = NULL;
+  mesos_error *err = NULL;
+  ck_assert_mesos_ok(mesos__flags_copy(&copy, defs, NDEFS, src, &err), &err);
+  ck_assert_int_eq(mesos__flags_int(copy, "port"), 6061);
+  ck_assert(mesos__flags_bool(copy, "quiet"));
+  ck_assert(mesos__flags_is_set(copy, "work_dir"));
+  ck_assert_str_eq(mesos__flags_get(copy, "work_dir"), "/w");
+  ck_assert_str_eq(mesos__flags_get(copy, "acls"), "file://not-a-path");
+  ck_assert(!mesos__flags_is_set(copy, "registry"));
+  ck_assert_str_eq(mesos__flags_get(copy, "registry"), "replicated_log");
+  mesos__flags_free(copy);
+  mesos__flags_free(src);
+  char *usage = NULL;
+  ck_assert_int_eq(mesos__flags_usage_string(defs, NDEFS, "prog", &usage, NULL), MESOS_OK);
+  ck_assert_ptr_nonnull(strstr(usage, "Usage: prog"));
+  mesos__free(usage);
+  ck_assert_int_eq(mesos__alloc_live(), 0);
+}
+END_TEST
+
 static Suite *flags_suite(void) {
   Suite *s = suite_create("flags");
   TCase *tc = tcase_create("core");
@@ -212,6 +244,7 @@ static Suite *flags_suite(void) {
   tcase_add_test(tc, test_flags__file_values_are_read_for_text_flags);
   tcase_add_test(tc, test_flags__bad_input_is_refused_with_the_flag_named);
   tcase_add_test(tc, test_flags__every_flag_is_listed_for_the_flags_endpoint);
+  tcase_add_test(tc, test_flags__a_copy_keeps_set_values_and_file_contents_without_rereading);
   tcase_add_test(tc, test_units__durations_parse_and_print_as_mesos_does);
   tcase_add_test(tc, test_units__byte_sizes_parse_and_print_as_mesos_does);
   suite_add_tcase(s, tc);
