@@ -487,30 +487,9 @@ static const char *agent_call_invalid(const Mesos__Internal__AgentCall *c) {
 
 void mesos__agent_api_handler(mesos__http_request *req, void *ud) {
   mesos_master *m = ud;
-  mesos__negotiated neg;
-  mesos__negotiate_request(mesos__http_request_header(req, "Content-Type"), NULL, false, &neg);
-  if (neg.http_status) {
-    mesos__respond_text(req, neg.http_status, neg.error);
-    return;
-  }
-  size_t len = 0;
-  const char *body = mesos__http_request_body(req, &len);
-  ProtobufCMessage *msg = NULL;
-  mesos_error *err = NULL;
-  mesos_status st =
-      neg.message == MESOS__MEDIA_PROTOBUF
-          ? mesos__pb_unpack(&mesos__internal__agent_call__descriptor, (const uint8_t *)body,
-                             len, 0, 0, &msg, &err)
-          : mesos__json_decode(&mesos__internal__agent_call__descriptor, body, len, NULL, &msg,
-                               &err);
-  if (st != MESOS_OK) {
-    char text[1024];
-    snprintf(text, sizeof text, "Failed to parse body into AgentCall: %s",
-             err ? mesos_error_message(err) : mesos_status_str(st));
-    mesos_error_free(err);
-    mesos__respond_text(req, 400, text);
-    return;
-  }
+  ProtobufCMessage *msg =
+      mesos__decode_call(req, &mesos__internal__agent_call__descriptor, "AgentCall");
+  if (msg == NULL) return;
   const Mesos__Internal__AgentCall *call = (const Mesos__Internal__AgentCall *)msg;
   const char *invalid = agent_call_invalid(call);
   if (invalid) {

@@ -23,6 +23,7 @@
 #include "base/log.h"
 #include "base/units.h"
 #include "base/uuid.h"
+#include "codec/json.h"
 #include "codec/pb.h"
 #include "mesos/version.h"
 
@@ -75,6 +76,32 @@ void mesos__respond_text(mesos__http_request *req, int status, const char *text)
   mesos__http_headers_set(&h, "Content-Type", "text/plain; charset=utf-8");
   mesos__http_respond(req, status, &h, text, strlen(text));
   mesos__http_headers_free(&h);
+}
+
+ProtobufCMessage *mesos__decode_call(mesos__http_request *req,
+                                    const ProtobufCMessageDescriptor *desc, const char *what) {
+  mesos__negotiated neg;
+  mesos__negotiate_request(mesos__http_request_header(req, "Content-Type"), NULL, false, &neg);
+  if (neg.http_status) {
+    mesos__respond_text(req, neg.http_status, neg.error);
+    return NULL;
+  }
+  size_t len = 0;
+  const char *body = mesos__http_request_body(req, &len);
+  ProtobufCMessage *msg = NULL;
+  mesos_error *err = NULL;
+  mesos_status st = neg.message == MESOS__MEDIA_PROTOBUF
+                        ? mesos__pb_unpack(desc, (const uint8_t *)body, len, 0, 0, &msg, &err)
+                        : mesos__json_decode(desc, body, len, NULL, &msg, &err);
+  if (st != MESOS_OK) {
+    char text[1024];
+    snprintf(text, sizeof text, "Failed to parse body into %s: %s", what,
+             err ? mesos_error_message(err) : mesos_status_str(st));
+    mesos_error_free(err);
+    mesos__respond_text(req, 400, text);
+    return NULL;
+  }
+  return msg;
 }
 
 /* ------------------------------------------------------------ flags API */

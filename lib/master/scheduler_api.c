@@ -383,30 +383,9 @@ static void dispatch(mesos_master *m, mesos__http_request *req,
 
 void mesos__scheduler_api_handler(mesos__http_request *req, void *ud) {
   mesos_master *m = ud;
-  mesos__negotiated neg;
-  mesos__negotiate_request(mesos__http_request_header(req, "Content-Type"), NULL, false, &neg);
-  if (neg.http_status) {
-    mesos__respond_text(req, neg.http_status, neg.error);
-    return;
-  }
-  size_t len = 0;
-  const char *body = mesos__http_request_body(req, &len);
-  ProtobufCMessage *msg = NULL;
-  mesos_error *err = NULL;
-  mesos_status st =
-      neg.message == MESOS__MEDIA_PROTOBUF
-          ? mesos__pb_unpack(&mesos__v1__scheduler__call__descriptor, (const uint8_t *)body, len,
-                             0, 0, &msg, &err)
-          : mesos__json_decode(&mesos__v1__scheduler__call__descriptor, body, len, NULL, &msg,
-                               &err);
-  if (st != MESOS_OK) {
-    char text[1024];
-    snprintf(text, sizeof text, "Failed to parse body into Call: %s",
-             err ? mesos_error_message(err) : mesos_status_str(st));
-    mesos_error_free(err);
-    mesos__respond_text(req, 400, text);
-    return;
-  }
+  ProtobufCMessage *msg =
+      mesos__decode_call(req, &mesos__v1__scheduler__call__descriptor, "Call");
+  if (msg == NULL) return;
   const Mesos__V1__Scheduler__Call *call = (const Mesos__V1__Scheduler__Call *)msg;
   const char *invalid = call_invalid(call);
   if (invalid) {

@@ -443,6 +443,19 @@ START_TEST(test_master__silent_agent_is_removed_and_its_tasks_are_lost) {
   ck_assert_int_eq(post_agent_call(&call), 404);
   call.protocol_version = 7;
   ck_assert_int_eq(post_agent_call(&call), 400);
+  /* Undecodable bodies and wrong media types are refused before dispatch. */
+  mesos_test_response r;
+  ck_assert_int_eq(mesos_test_http(master_port, "POST", "/api/v1/agent", "application/json",
+                                   NULL, "{\"protocol_version\": ", &r),
+                   0);
+  ck_assert_int_eq(r.status, 400);
+  ck_assert_ptr_nonnull(strstr(r.body, "Failed to parse body into AgentCall"));
+  mesos_test_response_free(&r);
+  ck_assert_int_eq(mesos_test_http(master_port, "POST", "/api/v1/agent", "text/plain", NULL,
+                                   "x", &r),
+                   0);
+  ck_assert_int_eq(r.status, 415);
+  mesos_test_response_free(&r);
   mesos_test_conn_close(&f.stream);
   stop_master();
 }
