@@ -20,5 +20,7 @@
 #include "agent.h"
 #include "executor.h"
 #include "scheduler.h"
+#include "authn.h"
+#include "authz.h"
 
 #endif /* MESOS_MESOS_H */

@@ -116,6 +116,7 @@ struct mesos__http_request {
   int no_body;
   mesos__http_abort_fn abort_cb;
   void *abort_ud;
+  char *principal; /* owned; set by the authentication step (authz_int.h) */
 };
 
 struct conn {
@@ -322,6 +323,8 @@ static void req_reset(mesos__http_request *r) {
   r->streaming = r->chunked = r->no_body = 0;
   r->abort_cb = NULL;
   r->abort_ud = NULL;
+  mesos__free(r->principal);
+  r->principal = NULL;
 }
 
 static void resume_parsing(conn *c);
@@ -1105,6 +1108,16 @@ const char *mesos__http_request_body(const mesos__http_request *req, size_t *len
   if (len) *len = req->body_len;
   return req->arena.data + req->body_off;
 }
+mesos_status mesos__http_request_set_principal(mesos__http_request *req, const char *principal) {
+  char *p = NULL;
+  if (principal && (p = mesos__strdup(principal)) == NULL) return MESOS_ENOMEM;
+  mesos__free(req->principal);
+  req->principal = p;
+  return MESOS_OK;
+}
+const char *mesos__http_request_principal(const mesos__http_request *req) {
+  return req->principal;
+}
 const char *mesos__http_request_peer(const mesos__http_request *req) {
   return conn_peer(req->c);
 }
@@ -1158,6 +1171,7 @@ static void conn_free(conn *c) {
   mesos__buf_free(&c->req.arena);
   mesos__free(c->req.hoffs);
   mesos__free(c->req.items);
+  mesos__free(c->req.principal);
   mesos__free(c);
   srv_maybe_release(srv);
 }

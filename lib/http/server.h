@@ -146,6 +146,11 @@ const mesos__http_headers *mesos__http_request_headers(const mesos__http_request
 const char *mesos__http_request_header(const mesos__http_request *req, const char *name);
 /* The decoded body (NUL-terminated for convenience; may contain NULs). */
 const char *mesos__http_request_body(const mesos__http_request *req, size_t *len);
+/* The principal the authentication step (lib/authz/authz_int.h) found,
+ * or NULL (not authenticated, or authentication off).  set copies it;
+ * MESOS_ENOMEM leaves the old value. */
+mesos_status mesos__http_request_set_principal(mesos__http_request *req, const char *principal);
+const char *mesos__http_request_principal(const mesos__http_request *req);
 /* "ip:port" of the client. */
 const char *mesos__http_request_peer(const mesos__http_request *req);
 /* Whether the connection is TLS, and the verified client certificate CN. */

@@ -1,0 +1,153 @@
+/* Authentication and authorization for the daemons' HTTP handlers.
+ *
+ * A master or agent owns one mesos__auth: which realms need a principal
+ * (the --authenticate_* flags), the authenticator (Basic over
+ * --credentials / --http_credentials unless the embedder gave its own),
+ * and the authorizer (local over --acls unless given; none at all when
+ * there are no ACLs, so everything is allowed).
+ *
+ * How a handler uses it:
+ *
+ *   - Register the route through mesos__auth_route(): the request is
+ *     authenticated for its realm first (401 with the challenge when that
+ *     fails; the wrapped handler never runs), the principal is stored on
+ *     the request (mesos__http_request_principal), and, when the route
+ *     names an action, that action is authorized (403 with a message when
+ *     denied) before the handler runs.
+ *   - Inside a handler, decide one more thing with mesos__auth_check():
+ *         if (!mesos__auth_check(auth, req, MESOS_AUTHZ_VIEW_FLAGS, NULL))
+ *           return;  // 403 already answered
+ *   - Filter a list (frameworks, tasks, executors of GET_STATE / /state)
+ *     with one approver per (principal, action), asked per object:
+ *         mesos__auth_view v;
+ *         mesos__auth_view_init(&v, auth, mesos__http_request_principal(req));
+ *         ... if (mesos__auth_view_task(&v, task_user)) render(task);
+ *         mesos__auth_view_free(&v);
+ *   - Code off the HTTP path (scheduler ACCEPT, agent registration) asks
+ *     mesos__auth_allowed().
+ *
+ * The synchronous calls need an authorizer that answers at once, as the
+ * local one always does; a vendor authorizer answering later is treated as
+ * a denial there (logged), and by mesos__auth_route / mesos__auth_http,
+ * which wait for it, as it answers. */
+#ifndef MESOS_AUTHZ_INT_H
+#define MESOS_AUTHZ_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "http/server.h"
+#include "mesos/authn.h"
+#include "mesos/authz.h"
+
+typedef enum mesos__auth_realm {
+  MESOS__REALM_NONE = 0,  /* never authenticated (/health, /version) */
+  MESOS__REALM_READONLY,  /* mesos-<daemon>-readonly */
+  MESOS__REALM_READWRITE, /* mesos-<daemon>-readwrite (incl. /api/v1) */
+  MESOS__REALM_FRAMEWORK, /* mesos-master-scheduler: /api/v1/scheduler */
+  MESOS__REALM_AGENT,     /* agents registering with the master */
+  MESOS__REALM_EXECUTOR,  /* mesos-agent-executor */
+  MESOS__REALM_COUNT
+} mesos__auth_realm;
+
+typedef struct mesos__auth_options {
+  const char *daemon;        /* "master" or "agent": realm names */
+  const char *credentials;   /* credentials file path or NULL */
+  const char *acls;          /* ACL JSON, or its path, or NULL */
+  bool authenticate[MESOS__REALM_COUNT]; /* which realms need a principal */
+  /* Embedder overrides (the auth takes ownership, also on failure);
+   * NULL: the built-in ones. */
+  mesos_authenticator *authenticator;
+  mesos_authorizer *authorizer;
+} mesos__auth_options;
+
+typedef struct mesos__auth mesos__auth;
+
+/* Loads the credentials and ACLs.  Errors as mesos_credentials_load and
+ * mesos_local_authorizer_new; a realm requiring authentication without a
+ * credentials file or authenticator is MESOS_EINVAL (nobody could ever
+ * pass). */
+mesos_status mesos__auth_new(mesos__auth **out, const mesos__auth_options *opts,
+                             mesos_error **err);
+void mesos__auth_free(mesos__auth *a);
+
+/* Re-reads credentials and ACLs (SIGHUP).  Each one that fails keeps its
+ * old contents in force; the error says which and why. */
+mesos_status mesos__auth_reload(mesos__auth *a, mesos_error **err);
+
+bool mesos__auth_required(const mesos__auth *a, mesos__auth_realm realm);
+/* Whether any authorization is configured (false: everything allowed). */
+bool mesos__auth_has_authorizer(const mesos__auth *a);
+/* The realm's name, e.g. "mesos-master-readonly". */
+const char *mesos__auth_realm_name(const mesos__auth *a, mesos__auth_realm realm);
+
+/* Authenticates `req` for `realm` and then calls cont(req, ud) (principal
+ * stored on the request; NULL when the realm needs none and the request
+ * carries no valid credentials).  Otherwise answers 401 + WWW-Authenticate
+ * (or 503 when the authenticator failed) and cont never runs.  cont may
+ * run before this returns. */
+typedef void (*mesos__auth_cont_fn)(mesos__http_request *req, void *ud);
+void mesos__auth_http(mesos__auth *a, mesos__http_request *req, mesos__auth_realm realm,
+                      mesos__auth_cont_fn cont, void *ud);
+
+/* Routes method+path (as mesos__http_server_route) to `handler` behind
+ * mesos__auth_http(realm) and, if `action` is not 0, authorization of
+ * `action` for the request's principal with object `object` (NULL: no
+ * object).  `object` is copied.  The route's state lives as long as `a`.
+ * Errors as mesos__http_server_route. */
+mesos_status mesos__auth_route(mesos__auth *a, mesos__http_server *srv, const char *method,
+                               const char *path, int prefix, mesos__auth_realm realm,
+                               int32_t action, const char *object,
+                               mesos__http_handler handler, void *ud);
+
+/* Synchronous decision for (principal, action, object value; NULL = none).
+ * true: allowed (also when no authorizer is configured). */
+bool mesos__auth_allowed(mesos__auth *a, const char *principal, int32_t action,
+                         const char *object);
+
+/* mesos__auth_allowed for the request's principal; when denied, answers
+ * 403 "Forbidden: <principal> may not <action> <object>" and returns false
+ * (the request is then finished). */
+bool mesos__auth_check(mesos__auth *a, mesos__http_request *req, int32_t action,
+                       const char *object);
+
+/* One approver per (principal, action), NULL = approve everything (no
+ * authorizer).  A failed or late approver denies everything (logged). */
+mesos_authz_approver *mesos__auth_approver(mesos__auth *a, const char *principal,
+                                           int32_t action);
+/* Whether `ap` approves the object value `value` (NULL: none); a NULL
+ * approver approves everything. */
+bool mesos__auth_approved(const mesos_authz_approver *ap, const char *value);
+
+/* The three approvers state rendering needs (VIEW_FRAMEWORK, VIEW_TASK,
+ * VIEW_EXECUTOR) plus VIEW_ROLE, built once per request. */
+typedef struct mesos__auth_view {
+  mesos_authz_approver *framework, *task, *executor, *role;
+} mesos__auth_view;
+void mesos__auth_view_init(mesos__auth_view *v, mesos__auth *a, const char *principal);
+static inline bool mesos__auth_view_framework(const mesos__auth_view *v, const char *user) {
+  return mesos__auth_approved(v->framework, user);
+}
+static inline bool mesos__auth_view_task(const mesos__auth_view *v, const char *user) {
+  return mesos__auth_approved(v->task, user);
+}
+static inline bool mesos__auth_view_executor(const mesos__auth_view *v, const char *user) {
+  return mesos__auth_approved(v->executor, user);
+}
+static inline bool mesos__auth_view_role(const mesos__auth_view *v, const char *role) {
+  return mesos__auth_approved(v->role, role);
+}
+void mesos__auth_view_free(mesos__auth_view *v);
+
+/* A static approver that approves nothing (freeing it does nothing): what
+ * filtering falls back to when an authorizer fails, so a failure never
+ * shows more than it should. */
+mesos_authz_approver *mesos__authz_deny_all(void);
+
+/* Reads a whole file ("/path" or "file:///path") of at most `max` bytes
+ * into a new NUL-terminated buffer; warns when others may read it.
+ * MESOS_EIO, MESOS_EINVAL (not a regular file), MESOS_ELIMIT, MESOS_ENOMEM. */
+mesos_status mesos__authz_read_file(const char *path, size_t max, char **out, size_t *len,
+                                    mesos_error **err);
+
+#endif
