@@ -121,6 +121,7 @@ static void stream_aborted(mesos__http_request *req, void *ud) {
   /* Even a zero timeout goes through the timer, so removal never happens
    * inside the HTTP layer's callback. */
   mesos_timer_start(fw->failover, ms, 0);
+  mesos__operator_on_framework_updated(fw);
 }
 
 mesos_status mesos__framework_new(mesos__framework **out, mesos_master *m, const char *id,
@@ -222,6 +223,7 @@ mesos_status mesos__framework_attach(mesos__framework *fw, mesos__http_request *
   mesos__allocator_framework_set_active(fw, 1);
   LOG_INFO("Framework %s (%s) subscribed, stream %s", fw->id,
            fw->info->name ? fw->info->name : "", fw->stream_id);
+  mesos__operator_on_framework_updated(fw);
   return st;
 }
 
@@ -276,6 +278,7 @@ void mesos__framework_remove(mesos__framework *fw, const char *why) {
   it = 0;
   while (mesos__map_next(&agents, &it, NULL, &v)) mesos__agent_send(v, &ev);
   mesos__map_free(&agents);
+  mesos__operator_on_framework_removed(fw);
   /* The allocator forgets everything the framework held at once. */
   mesos__allocator_framework_remove(fw);
   free_tasks(fw);

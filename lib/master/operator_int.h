@@ -1,0 +1,126 @@
+/* Private to the master's operator files (operator.c, state.c, metrics.c,
+ * maintenance.c): the operator state hanging off mesos_master.op. */
+#ifndef MESOS_MASTER_OPERATOR_INT_H
+#define MESOS_MASTER_OPERATOR_INT_H
+
+#include "codec/arena.h"
+#include "master/master_int.h"
+#include "master/operator.h"
+#include "mesos/log.h"
+
+/* Bytes a subscriber may leave unread before it is dropped.  The first
+ * event (SUBSCRIBED with the whole state) is exempt: it is as large as the
+ * cluster, and the client reads it first. */
+#define MESOS__OP_SUB_BACKLOG ((size_t)8 << 20)
+
+/* The largest encoded operator response (GET_STATE of a huge cluster). */
+#define MESOS__OP_RESPONSE_MAX ((size_t)1 << 31)
+
+/* A bounded ring of completed Task records (owned). */
+typedef struct mesos__op_tasks {
+  Mesos__V1__Task **v;
+  size_t cap, n, head; /* oldest at v[head] */
+} mesos__op_tasks;
+
+/* A removed framework, as /state's completed_frameworks shows it. */
+typedef struct mesos__op_done_fw {
+  Mesos__V1__FrameworkInfo *info; /* owned */
+  double registered_time, unregistered_time;
+  mesos__op_tasks tasks;          /* its tasks, all completed */
+} mesos__op_done_fw;
+
+typedef struct mesos__op_sub {
+  mesos__http_request *req;
+  mesos__media media;
+  int past_first;                 /* the SUBSCRIBED snapshot was sent */
+} mesos__op_sub;
+
+/* Cheap counters for /metrics/snapshot (the rest is computed on demand). */
+typedef struct mesos__op_counters {
+  uint64_t operator_calls;
+  uint64_t valid_status_updates;
+  uint64_t invalid_status_updates;
+  uint64_t tasks_added;
+  uint64_t frameworks_added;
+  uint64_t agents_added;
+  uint64_t agents_removed;
+  uint64_t subscribers_dropped;
+  uint64_t state_requests;
+} mesos__op_counters;
+
+struct mesos__operator {
+  mesos_master *m;
+  mesos__op_sub *subs;
+  size_t nsubs, max_subs;
+  mesos_timer *heartbeat;
+  mesos__map live_done;           /* framework id -> mesos__op_tasks* */
+  mesos__op_done_fw *done;        /* ring of completed frameworks */
+  size_t done_cap, done_n, done_head;
+  size_t max_tasks_per_fw;
+  mesos_timer *log_revert;        /* SET_LOGGING_LEVEL's duration */
+  mesos_log_level log_base;       /* level to go back to */
+  int log_temporary;              /* a SET_LOGGING_LEVEL is in force */
+  mesos__op_counters c;
+  char log_dir[1024];             /* --log_dir, "" when unset */
+  uint64_t next_inverse;          /* inverse offer id sequence */
+};
+
+/* ---- scratch memory for building a response that borrows live records */
+typedef struct mesos__op_scratch {
+  mesos__pb_arena *arena;
+  void **owned;                   /* protobuf messages to mesos__pb_free */
+  size_t n, cap;
+  int oom;
+} mesos__op_scratch;
+
+void mesos__op_scratch_init(mesos__op_scratch *s, size_t hint);
+void mesos__op_scratch_free(mesos__op_scratch *s);
+/* Zeroed memory; NULL (and s->oom) when out of memory. */
+void *mesos__op_alloc(mesos__op_scratch *s, size_t n);
+/* Records a protobuf message (from mesos__pb_unpack etc.) to free later. */
+void mesos__op_own(mesos__op_scratch *s, void *msg);
+/* A resources set as a Resource array that lives in the scratch. */
+Mesos__V1__Resource **mesos__op_resources(mesos__op_scratch *s, const mesos_resources *r,
+                                         size_t *n);
+
+/* ---- builders (operator.c), borrowing the master's records */
+Mesos__V1__Master__Response__GetState *mesos__op_get_state(mesos__op_scratch *s, mesos_master *m);
+Mesos__V1__Master__Response__GetAgents__Agent *mesos__op_agent(mesos__op_scratch *s,
+                                                              mesos__agent *a);
+Mesos__V1__Master__Response__GetFrameworks__Framework *mesos__op_framework(
+    mesos__op_scratch *s, mesos__framework *fw);
+
+/* Encodes `msg` in `media` and answers 200 with it. */
+void mesos__op_respond(mesos__http_request *req, mesos__media media, const ProtobufCMessage *msg);
+
+/* Completed tasks of a live framework (NULL when none). */
+const mesos__op_tasks *mesos__op_completed_tasks(const mesos_master *m, const char *fw_id);
+
+/* ---- metrics.c */
+/* Every metric, in Mesos's names, as name/value pairs appended to `out`
+ * (a JSON object when json, else Metric messages in the scratch). */
+mesos_status mesos__metrics_json(mesos_master *m, mesos__buf *out);
+Mesos__V1__Metric **mesos__metrics_protos(mesos_master *m, mesos__op_scratch *s, size_t *n);
+mesos_status mesos__metrics_routes(mesos_master *m);
+
+/* ---- state.c */
+mesos_status mesos__state_routes(mesos_master *m);
+/* Writes the Mesos 1.0 /state JSON into `out` (also used by the bench). */
+mesos_status mesos__state_json(mesos_master *m, mesos__buf *out);
+
+/* ---- maintenance.c */
+/* Calls of the maintenance family and quota/weights persistence live in
+ * operator.c; these are the machine lookups the rest needs. */
+typedef enum mesos__machine_mode {
+  MESOS__MACHINE_UP = 0,
+  MESOS__MACHINE_DRAINING = 1,
+  MESOS__MACHINE_DOWN = 2,
+} mesos__machine_mode;
+mesos__machine_mode mesos__maintenance_mode(const mesos_master *m, const char *hostname);
+/* Answers the maintenance calls; returns 0 when `call` is not one. */
+int mesos__maintenance_call(mesos_master *m, mesos__http_request *req, mesos__media media,
+                            const Mesos__V1__Master__Call *call);
+/* Re-applies the registry's schedule to the allocator (start-up, changes). */
+void mesos__maintenance_apply(mesos_master *m);
+
+#endif
