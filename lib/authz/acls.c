@@ -176,17 +176,17 @@ bool mesos__authz_action_valid(int32_t action) {
 /* ------------------------------------------------------------ matching */
 
 static bool entity_has(const entity *e, const char *v, key_kind kind) {
-  if (e->n >= ENTITY_SET_MIN) {
-    if (mesos__map_get(&e->set, v)) return true;
-  }
+  bool big = e->n >= ENTITY_SET_MIN;
+  if (big && mesos__map_get(&e->set, v)) return true;
+  if (big && kind != KIND_ROLE) return false;
   for (size_t i = 0; i < e->n; i++) {
     const char *rv = e->values[i];
-    if (e->n < ENTITY_SET_MIN && strcmp(rv, v) == 0) return true;
+    if (!big && strcmp(rv, v) == 0) return true;
     if (kind == KIND_ROLE) {
       /* "eng/%" covers every role strictly below "eng". */
       size_t rl = strlen(rv);
-      if (rl >= 2 && rv[rl - 1] == '%' && rv[rl - 2] == '/' && strlen(v) > rl - 1 &&
-          strncmp(rv, v, rl - 1) == 0)
+      if (rl >= 2 && rv[rl - 1] == '%' && rv[rl - 2] == '/' && strncmp(rv, v, rl - 1) == 0 &&
+          v[rl - 1] != '\0')
         return true;
     }
   }
@@ -216,8 +216,19 @@ static bool ent_allows(const entity *e, const char *v, key_kind kind) {
   }
 }
 
-static int check_key(const mesos__acls *a, const key_rules *kr, const char *subject,
-                     const char *object) {
+/* The rules of `kr` that can match `subject`, in file order: NULL means
+ * "scan all" (index over budget). */
+static const idx_list *candidates(const key_rules *kr, const char *subject) {
+  if (kr->scan) return NULL;
+  const idx_list *cand = NULL;
+  if (subject && kr->by_principal.count) cand = mesos__map_get(&kr->by_principal, subject);
+  return cand ? cand : kr->wild;
+}
+
+static const idx_list EMPTY_LIST = {0};
+
+static int check_cand(const mesos__acls *a, const key_rules *kr, const idx_list *cand,
+                      const char *subject, const char *object) {
   key_kind kind = kr->def->kind;
   if (kind == KIND_ANY_NONE) object = NULL;
   if (kr->scan) {
@@ -229,9 +240,6 @@ static int check_key(const mesos__acls *a, const key_rules *kr, const char *subj
     }
     return a->permissive;
   }
-  const idx_list *cand = NULL;
-  if (subject) cand = mesos__map_get(&kr->by_principal, subject);
-  if (!cand) cand = kr->wild;
   if (cand) {
     for (size_t i = 0; i < cand->n; i++) {
       const rule *r = &kr->rules[cand->idx[i]];
@@ -243,16 +251,40 @@ static int check_key(const mesos__acls *a, const key_rules *kr, const char *subj
   return a->permissive;
 }
 
+void mesos__acls_bind(mesos__acls_binding *b, const mesos__acls *a, int32_t action,
+                      const char *subject) {
+  memset(b, 0, sizeof(*b));
+  b->acls = a;
+  b->subject = subject;
+  b->k1 = b->k2 = -1;
+  if (!a || action < 1 || action > MAX_ACTION) return;
+  b->k1 = a->first[action];
+  b->k2 = a->second[action];
+  if (b->k1 >= 0) {
+    const idx_list *c = candidates(&a->keys[b->k1], subject);
+    b->c1 = c ? c : (a->keys[b->k1].scan ? NULL : &EMPTY_LIST);
+  }
+  if (b->k2 >= 0) {
+    const idx_list *c = candidates(&a->keys[b->k2], subject);
+    b->c2 = c ? c : (a->keys[b->k2].scan ? NULL : &EMPTY_LIST);
+  }
+}
+
+int mesos__acls_check_bound(const mesos__acls_binding *b, const char *object,
+                            const char *parent) {
+  const mesos__acls *a = b->acls;
+  if (!a) return 1;
+  if (b->k1 < 0) return 0;
+  if (!check_cand(a, &a->keys[b->k1], b->c1, b->subject, object)) return 0;
+  if (b->k2 >= 0 && !check_cand(a, &a->keys[b->k2], b->c2, b->subject, parent)) return 0;
+  return 1;
+}
+
 int mesos__acls_check2(const mesos__acls *a, int32_t action, const char *subject,
                        const char *object, const char *parent) {
-  if (!a) return 1;
-  if (action < 1 || action > MAX_ACTION) return 0;
-  int16_t k1 = a->first[action];
-  if (k1 < 0) return 0;
-  if (!check_key(a, &a->keys[k1], subject, object)) return 0;
-  int16_t k2 = a->second[action];
-  if (k2 >= 0 && !check_key(a, &a->keys[k2], subject, parent)) return 0;
-  return 1;
+  mesos__acls_binding b;
+  mesos__acls_bind(&b, a, action, subject);
+  return mesos__acls_check_bound(&b, object, parent);
 }
 
 int mesos__acls_check(const mesos__acls *a, int32_t action, const char *subject,

@@ -51,6 +51,20 @@ int mesos__acls_check(const mesos__acls *a, int32_t action, const char *subject,
 int mesos__acls_check2(const mesos__acls *a, int32_t action, const char *subject,
                        const char *object, const char *parent);
 
+/* A (subject, action) resolved once, for approvers that decide many
+ * objects: the candidate lists are looked up at bind time, so each
+ * decision is a scan of the few candidate rules.  Valid while `a` is. */
+typedef struct mesos__acls_binding {
+  const mesos__acls *acls;
+  const char *subject; /* borrowed */
+  int k1, k2;
+  const void *c1, *c2; /* candidate lists (NULL: scan all rules) */
+} mesos__acls_binding;
+void mesos__acls_bind(mesos__acls_binding *b, const mesos__acls *a, int32_t action,
+                      const char *subject);
+int mesos__acls_check_bound(const mesos__acls_binding *b, const char *object,
+                            const char *parent);
+
 /* Whether `action` is a valid mesos_authz_action number. */
 bool mesos__authz_action_valid(int32_t action);
 

@@ -193,8 +193,15 @@ typedef struct local {
 
 typedef struct local_approver {
   mesos__acls *acls; /* a reference: survives reloads */
-  int32_t action;
   char *subject;
+  mesos__acls_binding bound;
+  /* The last decision: state rendering asks about runs of objects with
+   * the same user (a framework's tasks), so one string compare often
+   * replaces a scan of the candidate rules. */
+  bool memo_valid;
+  bool memo_parent_same; /* the memo was for parent_value == value (else NULL) */
+  int memo_decision;
+  char memo_value[64];
 } local_approver;
 
 static void local_authorized(void *ud, const mesos_authz_request *req, mesos_authz_done_fn done,
@@ -209,7 +216,20 @@ static int local_approved(void *aud, const mesos_authz_object *object) {
   local_approver *la = aud;
   const char *v = object ? object->value : NULL;
   const char *pv = object ? object->parent_value : NULL;
-  return mesos__acls_check2(la->acls, la->action, la->subject, v, pv);
+  /* Only single-value decisions are memoised (the two-key actions also
+   * depend on the parent value). */
+  bool memoisable = v && (!pv || pv == v) && strlen(v) < sizeof(la->memo_value);
+  if (memoisable && la->memo_valid && la->memo_parent_same == (pv != NULL) &&
+      strcmp(la->memo_value, v) == 0)
+    return la->memo_decision;
+  int d = mesos__acls_check_bound(&la->bound, v, pv);
+  if (memoisable) {
+    memcpy(la->memo_value, v, strlen(v) + 1);
+    la->memo_decision = d;
+    la->memo_parent_same = pv != NULL;
+    la->memo_valid = true;
+  }
+  return d;
 }
 
 static void local_approver_free(void *aud) {
@@ -233,7 +253,7 @@ static void local_approver_new(void *ud, const char *subject, int32_t action,
     return;
   }
   la->acls = mesos__acls_ref(l->acls);
-  la->action = action;
+  mesos__acls_bind(&la->bound, la->acls, action, la->subject);
   done(MESOS_OK, &LOCAL_APPROVER_OPS, la, done_ud);
 }
 
