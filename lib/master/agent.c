@@ -46,8 +46,70 @@ static void detach_stream(mesos__agent *a) {
   mesos__http_stream_end(req);
 }
 
+static void free_executors(mesos__agent *a) {
+  size_t it = 0;
+  void *v;
+  while (mesos__map_next(&a->executors, &it, NULL, &v)) mesos__pb_free(v);
+  mesos__map_free(&a->executors);
+  mesos__map_init(&a->executors);
+}
+
+static char *executor_key(const char *framework_id, const char *executor_id) {
+  size_t n = strlen(framework_id) + strlen(executor_id) + 2;
+  char *k = mesos__malloc(n);
+  if (k) snprintf(k, n, "%s/%s", framework_id, executor_id);
+  return k;
+}
+
+void mesos__agent_add_executor(mesos__agent *a, const char *framework_id,
+                               const Mesos__V1__ExecutorInfo *ei) {
+  if (ei == NULL || ei->executor_id == NULL || ei->executor_id->value == NULL) return;
+  char *key = executor_key(framework_id, ei->executor_id->value);
+  ProtobufCMessage *copy = NULL;
+  uint8_t *bytes = NULL;
+  size_t len = 0;
+  if (key && mesos__map_get(&a->executors, key) == NULL &&
+      mesos__pb_pack(&ei->base, 0, &bytes, &len, NULL) == MESOS_OK &&
+      mesos__pb_unpack(&mesos__v1__executor_info__descriptor, bytes, len, 0, 0, &copy, NULL) ==
+          MESOS_OK &&
+      mesos__map_put(&a->executors, key, copy) == MESOS_OK)
+    copy = NULL;
+  mesos__pb_free(copy);
+  mesos__free(bytes);
+  mesos__free(key);
+}
+
+void mesos__agents_forget_framework(mesos_master *m, const char *framework_id,
+                                    mesos__map *touched) {
+  size_t flen = strlen(framework_id);
+  size_t it = 0;
+  void *v;
+  while (mesos__map_next(&m->agents, &it, NULL, &v)) {
+    mesos__agent *a = v;
+    if (mesos__map_count(&a->executors) == 0) continue;
+    /* Keys first: removal changes the map being walked. */
+    size_t n = mesos__map_count(&a->executors), k = 0;
+    char **keys = mesos__calloc(n, sizeof *keys);
+    if (keys == NULL) continue;
+    size_t j = 0;
+    const char *key;
+    void *ei;
+    while (mesos__map_next(&a->executors, &j, &key, &ei))
+      if (strncmp(key, framework_id, flen) == 0 && key[flen] == '/') keys[k++] = mesos__strdup(key);
+    for (size_t i = 0; i < k; i++) {
+      if (keys[i] == NULL) continue;
+      mesos__pb_free(mesos__map_get(&a->executors, keys[i]));
+      mesos__map_remove(&a->executors, keys[i]);
+      mesos__free(keys[i]);
+    }
+    mesos__free(keys);
+    if (k && touched) mesos__map_put(touched, a->id, a);
+  }
+}
+
 void mesos__agent_free(mesos__agent *a) {
   if (a == NULL) return;
+  free_executors(a);
   detach_stream(a);
   mesos_timer_free(a->ping);
   mesos_resources_free(a->total);
@@ -111,7 +173,6 @@ void mesos__agent_remove(mesos__agent *a, const char *why, int unreachable) {
   if (m->allocator) mesos_allocator_remove_agent(m->allocator, a->id, NULL);
   mesos__map_remove(&m->agents, a->id);
   notify_agent_lost(m, a->id);
-  mesos__operator_on_agent_removed(m, a->id);
   mesos__agent_free(a);
 }
 
@@ -221,7 +282,6 @@ static void start_stream(mesos__agent *a, mesos__http_request *req, mesos__media
   }
   mesos__agent_send(a, &ev);
   mesos_timer_start(a->ping, m->agent_ping_ms, m->agent_ping_ms);
-  mesos__operator_on_agent_added(a);
 }
 
 static mesos_status agent_new(mesos__agent **out, mesos_master *m, const char *id,
@@ -230,6 +290,7 @@ static mesos_status agent_new(mesos__agent **out, mesos_master *m, const char *i
   if (a == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
   a->master = m;
   mesos__map_init(&a->tasks);
+  mesos__map_init(&a->executors);
   a->id = mesos__strdup(id);
   mesos_status st = a->id ? MESOS_OK : mesos__err(err, MESOS_ENOMEM, "out of memory");
   if (st == MESOS_OK) st = own_info(a, info);
@@ -317,14 +378,69 @@ static void handle_register(mesos_master *m, mesos__http_request *req,
   start_stream(a, req, media, 0);
 }
 
-/* The agent reports what it runs; the master keeps its own record for tasks
- * it knows and adopts the others whose framework it knows. */
-static void adopt_tasks(mesos__agent *a, const Mesos__Internal__ReregisterAgent *rr) {
+/* The FrameworkInfo a re-registering agent reports for `fid`, or NULL. */
+static const Mesos__V1__FrameworkInfo *reported_framework(
+    const Mesos__Internal__ReregisterAgent *rr, const char *fid) {
+  for (size_t i = 0; i < rr->n_frameworks; i++) {
+    const Mesos__V1__FrameworkInfo *fi = rr->frameworks[i];
+    if (fi && fi->id && fi->id->value && strcmp(fi->id->value, fid) == 0) return fi;
+  }
+  return NULL;
+}
+
+/* After a master restart frameworks are unknown until they subscribe
+ * again.  One that an agent reports is recovered from its FrameworkInfo,
+ * disconnected, so its tasks are accounted for and it keeps its id (Mesos's
+ * "recovered frameworks"; no failover timer runs until it has subscribed
+ * once, so its tasks are not torn down before the scheduler can return). */
+static mesos__framework *recover_framework(mesos_master *m,
+                                           const Mesos__Internal__ReregisterAgent *rr,
+                                           const char *fid) {
+  if (mesos__map_get(&m->removed, fid) || mesos__validate_id(fid)) return NULL;
+  const Mesos__V1__FrameworkInfo *fi = reported_framework(rr, fid);
+  mesos__framework *fw = NULL;
+  if (fi == NULL || mesos__framework_new(&fw, m, fid, fi) != MESOS_OK) return NULL;
+  fw->recovered = 1;
+  mesos__allocator_framework_set_active(fw, 0);
+  LOG_INFO("Recovered framework %s (%s) from a re-registering agent", fw->id,
+           fw->info->name ? fw->info->name : "");
+  return fw;
+}
+
+/* What a re-registering agent reports, merged into the master's view:
+ * tasks of known (or recoverable) frameworks the master does not know are
+ * adopted; every reported task's key goes into `seen`; frameworks the
+ * master removed go into `shutdown` (the agent must end them); custom
+ * executors are (re-)added. */
+static void adopt_tasks(mesos__agent *a, const Mesos__Internal__ReregisterAgent *rr,
+                        mesos__map *seen, mesos__map *shutdown) {
   mesos_master *m = a->master;
   for (size_t i = 0; i < rr->n_tasks; i++) {
     const Mesos__V1__Task *rt = rr->tasks[i];
-    mesos__framework *fw = mesos__map_get(&m->frameworks, rt->framework_id->value);
-    if (fw == NULL || mesos__map_get(&fw->tasks, rt->task_id->value)) continue;
+    if (rt->framework_id == NULL || rt->framework_id->value == NULL || rt->task_id == NULL ||
+        rt->task_id->value == NULL)
+      continue;
+    const char *fid = rt->framework_id->value;
+    mesos__framework *fw = mesos__map_get(&m->frameworks, fid);
+    if (fw == NULL && mesos__map_get(&m->removed, fid)) {
+      mesos__map_put(shutdown, fid, a);
+      continue;
+    }
+    if (fw == NULL) fw = recover_framework(m, rr, fid);
+    if (fw == NULL) continue;
+    char key[600];
+    snprintf(key, sizeof key, "%s/%s", fid, rt->task_id->value);
+    mesos__map_put(seen, key, a);
+    /* A task's executor other than the task itself is one the framework
+     * supplied (the command executor takes the task's id). */
+    if (rt->executor_id && rt->executor_id->value &&
+        strcmp(rt->executor_id->value, rt->task_id->value) != 0) {
+      Mesos__V1__ExecutorInfo ei = MESOS__V1__EXECUTOR_INFO__INIT;
+      ei.executor_id = rt->executor_id;
+      ei.framework_id = rt->framework_id;
+      mesos__agent_add_executor(a, fid, &ei);
+    }
+    if (mesos__map_get(&fw->tasks, rt->task_id->value)) continue;
     mesos_resources *res = NULL;
     if (mesos_resources_new(&res, NULL) != MESOS_OK) continue;
     for (size_t k = 0; k < rt->n_resources; k++) {
@@ -348,6 +464,80 @@ static void adopt_tasks(mesos__agent *a, const Mesos__Internal__ReregisterAgent 
     }
     mesos_resources_free(res);
   }
+  for (size_t i = 0; i < rr->n_executor_infos; i++) {
+    const Mesos__V1__ExecutorInfo *ei = rr->executor_infos[i];
+    if (ei && ei->framework_id && ei->framework_id->value &&
+        mesos__map_get(&m->frameworks, ei->framework_id->value))
+      mesos__agent_add_executor(a, ei->framework_id->value, ei);
+  }
+}
+
+/* Master-side reconciliation of a re-registering agent the master knows:
+ * a task the master has for it that the agent no longer reports is gone.
+ * Ordinary frameworks hear TASK_LOST; partition-aware ones TASK_DROPPED
+ * when the task never got past STAGING (the launch was lost on the way)
+ * and TASK_GONE otherwise; all with REASON_RECONCILIATION and no uuid. */
+static void reconcile_missing(mesos__agent *a, const mesos__map *seen) {
+  size_t n = mesos__map_count(&a->tasks), k = 0;
+  if (n == 0) return;
+  mesos__task **gone = mesos__calloc(n, sizeof *gone);
+  if (gone == NULL) return;
+  size_t it = 0;
+  const char *key;
+  void *v;
+  while (mesos__map_next(&a->tasks, &it, &key, &v))
+    if (mesos__map_get(seen, key) == NULL) gone[k++] = v;
+  Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;
+  aid.value = a->id;
+  for (size_t i = 0; i < k; i++) {
+    mesos__task *t = gone[i];
+    if (!mesos__task_state_terminal(t->task->state)) {
+      Mesos__V1__TaskState st = MESOS__V1__TASK_STATE__TASK_LOST;
+      if (mesos__framework_partition_aware(t->fw))
+        st = t->task->state == MESOS__V1__TASK_STATE__TASK_STAGING
+                 ? MESOS__V1__TASK_STATE__TASK_DROPPED
+                 : MESOS__V1__TASK_STATE__TASK_GONE;
+      LOG_INFO("Task %s is unknown to re-registered agent %s: %s", t->key, a->id,
+               protobuf_c_enum_descriptor_get_value(&mesos__v1__task_state__descriptor, st)->name);
+      mesos__send_master_update(t->fw, t->task->task_id, &aid, st,
+                                MESOS__V1__TASK_STATUS__REASON__REASON_RECONCILIATION,
+                                "Reconciliation: task is unknown to the agent");
+    }
+    /* The agent's allocation is rebuilt from the surviving tasks below. */
+    t->released = 1;
+    mesos__task_free(t);
+  }
+  mesos__free(gone);
+}
+
+/* Frameworks the master removed but the agent still runs: shut down. */
+static void send_shutdowns(mesos__agent *a, const mesos__map *shutdown) {
+  size_t it = 0;
+  const char *fid;
+  while (mesos__map_next(shutdown, &it, &fid, NULL)) {
+    Mesos__Internal__AgentEvent ev = MESOS__INTERNAL__AGENT_EVENT__INIT;
+    Mesos__Internal__ShutdownFramework sf = MESOS__INTERNAL__SHUTDOWN_FRAMEWORK__INIT;
+    Mesos__V1__FrameworkID id = MESOS__V1__FRAMEWORK_ID__INIT;
+    id.value = (char *)fid;
+    sf.framework_id = &id;
+    ev.protocol_version = MESOS__AGENT_PROTOCOL_VERSION;
+    ev.has_type = 1;
+    ev.type = MESOS__INTERNAL__AGENT_EVENT__TYPE__SHUTDOWN_FRAMEWORK;
+    ev.shutdown_framework = &sf;
+    LOG_INFO("Agent %s runs tasks of removed framework %s: shutting it down", a->id, fid);
+    mesos__agent_send(a, &ev);
+  }
+}
+
+/* The agent is back: it no longer counts against the re-registration
+ * window. */
+static void agent_arrived(mesos_master *m, const char *id) {
+  if (mesos__map_count(&m->expected) == 0) return;
+  mesos__map_remove(&m->expected, id);
+  if (mesos__map_count(&m->expected) == 0) {
+    mesos_timer_stop(m->reregister_timer);
+    LOG_INFO("All agents admitted before the restart have re-registered");
+  }
 }
 
 static void handle_reregister(mesos_master *m, mesos__http_request *req,
@@ -362,13 +552,30 @@ static void handle_reregister(mesos_master *m, mesos__http_request *req,
   }
   mesos__agent *a = mesos__map_get(&m->agents, id);
   mesos_error *e = NULL;
+  mesos__map seen, shutdown;
+  mesos__map_init(&seen);
+  mesos__map_init(&shutdown);
   if (a) {
     detach_stream(a);
+    /* Offers made on the old connection go back before the allocator's
+     * view of the agent is rebuilt from what it reports. */
+    mesos__offers_rescind_agent(a);
     a->reregistered_time = mesos__master_now();
-    adopt_tasks(a, rr);
-    if (m->allocator) mesos_allocator_activate_agent(m->allocator, a->id, NULL);
+    adopt_tasks(a, rr, &seen, &shutdown);
+    reconcile_missing(a, &seen);
+    if (m->allocator) {
+      mesos_allocator_remove_agent(m->allocator, a->id, NULL);
+      if (agent_to_allocator(a, &e) != MESOS_OK) {
+        LOG_WARN("agent %s: cannot re-add it to the allocator: %s", a->id,
+                 e ? mesos_error_message(e) : "");
+        mesos_error_free(e);
+      }
+    }
     LOG_INFO("Agent %s re-registered", a->id);
     start_stream(a, req, media, 1);
+    send_shutdowns(a, &shutdown);
+    mesos__map_free(&seen);
+    mesos__map_free(&shutdown);
     return;
   }
   /* Unknown to us (master fail-over): the registry says whether it may
@@ -399,7 +606,7 @@ static void handle_reregister(mesos_master *m, mesos__http_request *req,
     mesos__respond_text(req, 503, msg);
     return;
   }
-  adopt_tasks(a, rr);
+  adopt_tasks(a, rr, &seen, &shutdown);
   if (mesos__map_put(&m->agents, a->id, a) != MESOS_OK ||
       agent_to_allocator(a, &e) != MESOS_OK) {
     char msg[512];
@@ -415,16 +622,107 @@ static void handle_reregister(mesos_master *m, mesos__http_request *req,
     mesos__map_remove(&m->agents, a->id);
     mesos__agent_free(a);
     mesos__respond_text(req, 500, msg);
+    mesos__map_free(&seen);
+    mesos__map_free(&shutdown);
     return;
   }
+  agent_arrived(m, a->id);
   LOG_INFO("Agent %s re-registered after master fail-over", a->id);
   start_stream(a, req, media, 1);
+  send_shutdowns(a, &shutdown);
+  mesos__map_free(&seen);
+  mesos__map_free(&shutdown);
 }
 
+/* ------------------------------------------------------------ re-registration window */
+
+/* --agent_reregister_timeout ran out: agents admitted before the restart
+ * that did not come back are marked unreachable (durably) and every
+ * framework hears that they are lost.  The master never knew their tasks;
+ * schedulers learn those through reconciliation (TASK_UNREACHABLE or
+ * TASK_LOST, spec 2.7). */
+static void reregister_timeout_cb(mesos_timer *t, void *ud) {
+  (void)t;
+  mesos_master *m = ud;
+  size_t n = mesos__map_count(&m->expected), k = 0;
+  char **ids = mesos__calloc(n ? n : 1, sizeof *ids);
+  size_t it = 0;
+  const char *id;
+  while (ids && mesos__map_next(&m->expected, &it, &id, NULL)) ids[k++] = mesos__strdup(id);
+  mesos__map_free(&m->expected);
+  mesos__map_init(&m->expected);
+  for (size_t i = 0; i < k; i++) {
+    if (ids[i] == NULL) continue;
+    Mesos__Internal__RegistryOperation op = MESOS__INTERNAL__REGISTRY_OPERATION__INIT;
+    Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;
+    Mesos__V1__TimeInfo ts = MESOS__V1__TIME_INFO__INIT;
+    aid.value = ids[i];
+    ts.nanoseconds = (int64_t)(mesos__master_now() * 1e9);
+    op.has_type = 1;
+    op.type = MESOS__INTERNAL__REGISTRY_OPERATION__TYPE__MARK_AGENT_UNREACHABLE;
+    op.agent_id = &aid;
+    op.timestamp = &ts;
+    mesos_error *e = NULL;
+    if (mesos__registry_apply(m->registry, &op, &e) != MESOS_OK) {
+      LOG_WARN("agent %s: cannot mark it unreachable: %s", ids[i],
+               e ? mesos_error_message(e) : "");
+      mesos_error_free(e);
+    } else {
+      LOG_WARN("Agent %s did not re-register within --agent_reregister_timeout: unreachable",
+               ids[i]);
+      notify_agent_lost(m, ids[i]);
+    }
+    mesos__free(ids[i]);
+  }
+  mesos__free(ids);
+}
+
+mesos_status mesos__agents_expect_recovered(mesos_master *m, mesos_error **err) {
+  const Mesos__Internal__Registry *reg = mesos__registry_state(m->registry);
+  for (size_t i = 0; i < reg->n_agents; i++) {
+    const Mesos__V1__AgentInfo *info = reg->agents[i]->info;
+    if (info && info->id && info->id->value &&
+        mesos__map_put(&m->expected, info->id->value, m) != MESOS_OK)
+      return mesos__err(err, MESOS_ENOMEM, "out of memory");
+  }
+  if (mesos__map_count(&m->expected) == 0) return MESOS_OK;
+  mesos_status st = mesos_timer_new(&m->reregister_timer, m->loop, reregister_timeout_cb, m, err);
+  if (st == MESOS_OK) st = mesos_timer_start(m->reregister_timer, m->reregister_ms, 0);
+  if (st == MESOS_OK)
+    LOG_INFO("Waiting up to %llu ms for %zu agents to re-register",
+             (unsigned long long)m->reregister_ms, mesos__map_count(&m->expected));
+  return st;
+}
+
+void mesos__agents_fini(mesos_master *m) {
+  mesos_timer_free(m->reregister_timer);
+  m->reregister_timer = NULL;
+  mesos__map_free(&m->expected);
+  mesos__map_init(&m->expected);
+}
+
+/* Mesos forwards an executor's exit as Event.FAILURE only for executors the
+ * master knows, i.e. ones the framework supplied (custom executors, the
+ * default executor of a task group).  The command executor is made up by
+ * the agent per task; its end is already told by the task's terminal
+ * update, so the master drops it. */
 static void forward_exited_executor(mesos_master *m, mesos__agent *a,
                                     const Mesos__Internal__ExitedExecutor *ee) {
+  char *key = executor_key(ee->framework_id->value, ee->executor_id->value);
+  if (key == NULL) return;
+  ProtobufCMessage *known = mesos__map_get(&a->executors, key);
+  if (known) {
+    mesos__map_remove(&a->executors, key);
+    mesos__pb_free(known);
+  }
+  mesos__free(key);
   mesos__framework *fw = mesos__map_get(&m->frameworks, ee->framework_id->value);
-  if (fw == NULL) return;
+  if (known == NULL || fw == NULL) {
+    LOG_DEBUG("agent %s: exit of executor %s (framework %s) not forwarded: %s", a->id,
+              ee->executor_id->value, ee->framework_id->value,
+              known ? "unknown framework" : "not a known custom executor");
+    return;
+  }
   Mesos__V1__Scheduler__Event ev = MESOS__V1__SCHEDULER__EVENT__INIT;
   Mesos__V1__Scheduler__Event__Failure f = MESOS__V1__SCHEDULER__EVENT__FAILURE__INIT;
   Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;

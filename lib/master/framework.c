@@ -121,7 +121,49 @@ static void stream_aborted(mesos__http_request *req, void *ud) {
   /* Even a zero timeout goes through the timer, so removal never happens
    * inside the HTTP layer's callback. */
   mesos_timer_start(fw->failover, ms, 0);
-  mesos__operator_on_framework_updated(fw);
+  mesos__master_framework_updated(fw);
+}
+
+/* A deep copy of `info` with the id set to `id`. */
+static mesos_status copy_info(const Mesos__V1__FrameworkInfo *info, const char *id,
+                              Mesos__V1__FrameworkInfo **out) {
+  Mesos__V1__FrameworkInfo tmp = *info;
+  Mesos__V1__FrameworkID fid = MESOS__V1__FRAMEWORK_ID__INIT;
+  fid.value = (char *)id;
+  tmp.id = &fid;
+  uint8_t *bytes = NULL;
+  size_t len = 0;
+  ProtobufCMessage *copy = NULL;
+  mesos_status st = mesos__pb_pack(&tmp.base, 0, &bytes, &len, NULL);
+  if (st == MESOS_OK)
+    st = mesos__pb_unpack(&mesos__v1__framework_info__descriptor, bytes, len, 0, 0, &copy, NULL);
+  mesos__free(bytes);
+  if (st == MESOS_OK) *out = (Mesos__V1__FrameworkInfo *)copy;
+  return st;
+}
+
+mesos_status mesos__framework_set_info(mesos__framework *fw,
+                                       const Mesos__V1__FrameworkInfo *info) {
+  Mesos__V1__FrameworkInfo *copy = NULL;
+  mesos_status st = copy_info(info, fw->id, &copy);
+  if (st != MESOS_OK) return st;
+  mesos__pb_free(fw->info);
+  fw->info = copy;
+  return MESOS_OK;
+}
+
+bool mesos__framework_partition_aware(const mesos__framework *fw) {
+  for (size_t i = 0; i < fw->info->n_capabilities; i++)
+    if (fw->info->capabilities[i]->has_type &&
+        fw->info->capabilities[i]->type ==
+            MESOS__V1__FRAMEWORK_INFO__CAPABILITY__TYPE__PARTITION_AWARE)
+      return true;
+  return false;
+}
+
+void mesos__master_framework_updated(mesos__framework *fw) {
+  /* The operator event stream: FRAMEWORK_ADDED the first time, then
+   * FRAMEWORK_UPDATED.  Called after the change. */
 }
 
 mesos_status mesos__framework_new(mesos__framework **out, mesos_master *m, const char *id,
@@ -131,24 +173,12 @@ mesos_status mesos__framework_new(mesos__framework **out, mesos_master *m, const
   fw->master = m;
   mesos__map_init(&fw->offers);
   mesos__map_init(&fw->tasks);
+  mesos__map_init(&fw->suppressed);
   fw->id = mesos__strdup(id);
-  uint8_t *bytes = NULL;
-  size_t len = 0;
-  ProtobufCMessage *copy = NULL;
   mesos_status st = fw->id ? MESOS_OK : MESOS_ENOMEM;
   /* Own a deep copy, with the id filled in. */
-  Mesos__V1__FrameworkInfo tmp = *info;
-  Mesos__V1__FrameworkID fid = MESOS__V1__FRAMEWORK_ID__INIT;
-  fid.value = fw->id;
-  tmp.id = &fid;
-  if (st == MESOS_OK) st = mesos__pb_pack(&tmp.base, 0, &bytes, &len, NULL);
-  if (st == MESOS_OK)
-    st = mesos__pb_unpack(&mesos__v1__framework_info__descriptor, bytes, len, 0, 0, &copy, NULL);
-  mesos__free(bytes);
-  if (st == MESOS_OK) {
-    fw->info = (Mesos__V1__FrameworkInfo *)copy;
-    st = mesos_timer_new(&fw->heartbeat, m->loop, heartbeat_cb, fw, NULL);
-  }
+  if (st == MESOS_OK) st = copy_info(info, fw->id, &fw->info);
+  if (st == MESOS_OK) st = mesos_timer_new(&fw->heartbeat, m->loop, heartbeat_cb, fw, NULL);
   if (st == MESOS_OK) st = mesos_timer_new(&fw->failover, m->loop, failover_cb, fw, NULL);
   if (st == MESOS_OK) st = mesos__map_put(&m->frameworks, fw->id, fw);
   if (st != MESOS_OK) {
@@ -195,6 +225,7 @@ mesos_status mesos__framework_attach(mesos__framework *fw, mesos__http_request *
     fw->reregistered_time = mesos__master_now();
   }
   mesos_timer_stop(fw->failover);
+  fw->recovered = 0;
   mesos_status st = mesos__uuid_random_str(fw->stream_id);
   if (st != MESOS_OK) return st;
   mesos__http_headers h;
@@ -223,7 +254,7 @@ mesos_status mesos__framework_attach(mesos__framework *fw, mesos__http_request *
   mesos__allocator_framework_set_active(fw, 1);
   LOG_INFO("Framework %s (%s) subscribed, stream %s", fw->id,
            fw->info->name ? fw->info->name : "", fw->stream_id);
-  mesos__operator_on_framework_updated(fw);
+  mesos__master_framework_updated(fw);
   return st;
 }
 
@@ -246,6 +277,7 @@ void mesos__framework_free(mesos__framework *fw) {
   free_tasks(fw);
   mesos__map_free(&fw->tasks);
   mesos__map_free(&fw->offers);
+  mesos__map_free(&fw->suppressed);
   mesos_timer_free(fw->heartbeat);
   mesos_timer_free(fw->failover);
   mesos__pb_free(fw->info);
@@ -266,6 +298,9 @@ void mesos__framework_remove(mesos__framework *fw, const char *why) {
     mesos__task *t = v;
     mesos__map_put(&agents, t->agent->id, t->agent);
   }
+  /* ... and every agent running one of its executors (their tasks may all
+   * be gone already). */
+  mesos__agents_forget_framework(m, fw->id, &agents);
   Mesos__Internal__AgentEvent ev = MESOS__INTERNAL__AGENT_EVENT__INIT;
   Mesos__Internal__ShutdownFramework sf = MESOS__INTERNAL__SHUTDOWN_FRAMEWORK__INIT;
   Mesos__V1__FrameworkID fid = MESOS__V1__FRAMEWORK_ID__INIT;
@@ -278,7 +313,6 @@ void mesos__framework_remove(mesos__framework *fw, const char *why) {
   it = 0;
   while (mesos__map_next(&agents, &it, NULL, &v)) mesos__agent_send(v, &ev);
   mesos__map_free(&agents);
-  mesos__operator_on_framework_removed(fw);
   /* The allocator forgets everything the framework held at once. */
   mesos__allocator_framework_remove(fw);
   free_tasks(fw);

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <sys/stat.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -53,14 +54,10 @@ static const mesos__flag_def master_flags[] = {
   {"role_sorter", MESOS__FLAG_STRING, "drf", "Sorter among roles", "user_sorter", "drf"},
   {"agent_ping_timeout", MESOS__FLAG_DURATION, "15secs", "Agent ping reply timeout", "slave_ping_timeout", NULL},
   {"max_agent_ping_timeouts", MESOS__FLAG_INT, "5", "Missed pings before an agent is unreachable", "max_slave_ping_timeouts", NULL},
-  {"agent_reregister_timeout", MESOS__FLAG_DURATION, "10mins", "Agent re-registration window after failover (not yet implemented)", "slave_reregister_timeout", NULL},
+  {"agent_reregister_timeout", MESOS__FLAG_DURATION, "10mins", "How long agents admitted before a master restart have to re-register before they are marked unreachable (at least 10secs)", "slave_reregister_timeout", NULL},
   {"http_heartbeat_interval", MESOS__FLAG_DURATION, "15secs",
    "Period of HEARTBEAT events on scheduler streams (libmesos-core; Mesos fixes it at 15secs)", NULL, NULL},
   {"root_submissions", MESOS__FLAG_BOOL, "true", "Allow frameworks to run tasks as root", NULL, NULL},
-  {"max_completed_frameworks", MESOS__FLAG_INT, "50", "Completed frameworks kept for /state and the operator API", NULL, NULL},
-  {"max_completed_tasks_per_framework", MESOS__FLAG_INT, "1000", "Completed tasks kept per framework for /state and GET_TASKS", NULL, NULL},
-  {"max_operator_event_stream_subscribers", MESOS__FLAG_INT, "1000", "Operator SUBSCRIBE streams at once (the oldest is dropped beyond)", NULL, NULL},
-  {"log_dir", MESOS__FLAG_STRING, NULL, "Directory for log files (the master logs to stderr; shown in /state)", NULL, NULL},
   {"logging_level", MESOS__FLAG_STRING, "INFO", "Log level: ERROR, WARNING, INFO, DEBUG or TRACE", NULL, NULL},
   {"quiet", MESOS__FLAG_BOOL, "false", "Log nothing to stderr", NULL, NULL},
   {"help", MESOS__FLAG_BOOL, "false", "Print this help and exit", NULL, NULL},
@@ -186,8 +183,14 @@ static mesos_status options_to_flags(const mesos_master_options *o, mesos__flags
   return mesos__flags_parse(out, master_flags, NMASTER_FLAGS, argc, argv, NULL, err);
 }
 
-static const char *const not_yet[] = {"advertise_ip", "advertise_port",
-                                      "agent_reregister_timeout"};
+static const char *const not_yet[] = {"advertise_ip", "advertise_port"};
+
+/* Mesos refuses a shorter --agent_reregister_timeout. */
+#define MIN_REREGISTER_MS 10000
+/* Tests need a window of a second, not ten: this environment variable (in
+ * milliseconds, test builds and test runs only, never documented as a flag)
+ * overrides the flag and its minimum. */
+#define REREGISTER_TEST_KNOB "LIBMESOS_CORE_TEST_AGENT_REREGISTER_TIMEOUT_MS"
 
 /* ------------------------------------------------------------ endpoints */
 
@@ -347,6 +350,7 @@ MESOS_EXTERN(mesos_status) mesos_master_new(mesos_master **out, mesos_loop *loop
   mesos__map_init(&m->agents);
   mesos__map_init(&m->offers);
   mesos__map_init(&m->pending_offers);
+  mesos__map_init(&m->expected);
   mesos_status st;
   if (flags) {
     st = mesos__flags_copy(&m->flags, master_flags, NMASTER_FLAGS, flags->f, err);
@@ -384,6 +388,21 @@ MESOS_EXTERN(mesos_status) mesos_master_new(mesos_master **out, mesos_loop *loop
                       "--max_agent_ping_timeouts at least 1");
   }
   m->max_ping_timeouts = (uint32_t)max_pings;
+  m->reregister_ms = mesos__flags_duration_ns(m->flags, "agent_reregister_timeout") / MESOS__NS_PER_MS;
+  if (m->reregister_ms < MIN_REREGISTER_MS) {
+    mesos_master_free(m);
+    return mesos__err(err, MESOS_EINVAL,
+                      "--agent_reregister_timeout: expected at least 10secs");
+  }
+  const char *knob = getenv(REREGISTER_TEST_KNOB);
+  if (knob && *knob) {
+    char *end = NULL;
+    unsigned long long v = strtoull(knob, &end, 10);
+    if (end && *end == '\0' && v > 0 && v < UINT32_MAX) {
+      m->reregister_ms = v;
+      LOG_WARN("%s=%llu overrides --agent_reregister_timeout", REREGISTER_TEST_KNOB, v);
+    }
+  }
   st = mesos__uuid_random_str(m->id);
   if (st != MESOS_OK) {
     mesos_master_free(m);
@@ -428,7 +447,7 @@ MESOS_EXTERN(mesos_status) mesos_master_new(mesos_master **out, mesos_loop *loop
   }
   st = mesos__offers_init(m, err);
   if (st == MESOS_OK) st = apply_weights(m, err);
-  if (st == MESOS_OK) st = mesos__operator_init(m, err);
+  if (st == MESOS_OK) st = mesos__agents_expect_recovered(m, err);
   if (st != MESOS_OK) {
     mesos_master_free(m);
     return st;
@@ -449,6 +468,7 @@ MESOS_EXTERN(void) mesos_master_free(mesos_master *m) {
   /* Offers and the allocator go first, so freeing tasks below gives
    * nothing back to an allocator that is being torn down. */
   mesos__offers_fini(m);
+  mesos__agents_fini(m);
   size_t it = 0;
   void *v;
   while (mesos__map_next(&m->frameworks, &it, NULL, &v)) mesos__framework_free(v);
@@ -457,7 +477,6 @@ MESOS_EXTERN(void) mesos_master_free(mesos_master *m) {
   while (mesos__map_next(&m->agents, &it, NULL, &v)) mesos__agent_free(v);
   mesos__map_free(&m->agents);
   mesos__map_free(&m->removed);
-  mesos__operator_fini(m);
   mesos__http_server_free(m->http);
   mesos__registry_close(m->registry);
   mesos__flags_free(m->flags);

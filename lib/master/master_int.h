@@ -16,7 +16,6 @@
 #include "mesos/v1/mesos.pb-c.h"
 #include "mesos/v1/scheduler.pb-c.h"
 #include "registry/registry.h"
-#include "master/operator.h"
 
 struct mesos_master_flags {
   mesos__flags *f;
@@ -63,7 +62,12 @@ struct mesos_master {
    * OFFERS event when the cycle ends. */
   mesos__map pending_offers;  /* framework id -> mesos__offer_batch* */
   int in_allocation;
-  struct mesos__operator *op;   /* operator API, events, metrics (operator.h) */
+  /* After a restart: agents the registry admitted that have not
+   * re-registered yet (id -> non-NULL); when --agent_reregister_timeout
+   * runs out the rest are marked unreachable. */
+  mesos__map expected;
+  mesos_timer *reregister_timer;
+  uint64_t reregister_ms;
 };
 
 struct mesos__framework {
@@ -82,6 +86,12 @@ struct mesos__framework {
   mesos__map offers;   /* offer id -> mesos__offer* (owned by master->offers) */
   mesos__map tasks;    /* task id -> mesos__task* */
   int in_allocator;    /* added to the allocator */
+  /* Known only from a re-registering agent's report after a master
+   * restart: kept (no failover timer) until the scheduler subscribes. */
+  int recovered;
+  /* Roles the scheduler suppressed (role -> non-NULL): UPDATE_FRAMEWORK
+   * revives the ones that leave the set. */
+  mesos__map suppressed;
 };
 
 struct mesos__agent {
@@ -97,6 +107,10 @@ struct mesos__agent {
   double registered_time;
   double reregistered_time;
   mesos__map tasks;             /* "<framework id>/<task id>" -> mesos__task* */
+  /* Custom executors running there: "<framework id>/<executor id>" ->
+   * Mesos__V1__ExecutorInfo* (owned).  Command executors are not listed:
+   * the agent makes them up, so their exit is never a FAILURE event. */
+  mesos__map executors;
 };
 
 struct mesos__offer {
@@ -133,6 +147,13 @@ mesos_status mesos__framework_send(mesos__framework *fw, const Mesos__V1__Schedu
 void mesos__framework_remove(mesos__framework *fw, const char *why);
 /* Frees without side effects (master shutdown). */
 void mesos__framework_free(mesos__framework *fw);
+/* Replaces the framework's FrameworkInfo by a copy of `info` (id set). */
+mesos_status mesos__framework_set_info(mesos__framework *fw, const Mesos__V1__FrameworkInfo *info);
+bool mesos__framework_partition_aware(const mesos__framework *fw);
+/* The one call site for "framework (re)subscribed, disconnected or its
+ * info changed" (the operator API's FRAMEWORK_UPDATED event hooks in
+ * here; a no-op until that exists). */
+void mesos__master_framework_updated(mesos__framework *fw);
 
 /* Writes a complete event as a one-off stream: 200, the event, end.  Used
  * for SUBSCRIBE requests refused with an ERROR event. */
@@ -148,6 +169,17 @@ void mesos__agent_api_handler(mesos__http_request *req, void *ud);
 /* Sends an event to an agent (dropped when disconnected). */
 mesos_status mesos__agent_send(mesos__agent *a, const Mesos__Internal__AgentEvent *ev);
 void mesos__agent_free(mesos__agent *a);
+/* Records a custom executor launched on `a` (idempotent). */
+void mesos__agent_add_executor(mesos__agent *a, const char *framework_id,
+                               const Mesos__V1__ExecutorInfo *ei);
+/* Forgets every executor of a framework on every agent; the agents that
+ * had one are added to `touched` (id -> agent) when it is not NULL. */
+void mesos__agents_forget_framework(mesos_master *m, const char *framework_id,
+                                    mesos__map *touched);
+/* Starts the --agent_reregister_timeout window for the agents the
+ * recovered registry admitted (none: nothing to wait for). */
+mesos_status mesos__agents_expect_recovered(mesos_master *m, mesos_error **err);
+void mesos__agents_fini(mesos_master *m);
 
 /* Applies one registry operation for agent `a` (ADMIT, READMIT, MARK
  * UNREACHABLE, REMOVE); durable when it returns MESOS_OK. */
@@ -160,6 +192,11 @@ void mesos__offers_fini(mesos_master *m);
 void mesos__offer_remove(mesos__offer *o, int recover, double refuse_seconds, int rescind);
 void mesos__offers_rescind_agent(mesos__agent *a);
 void mesos__offers_rescind_framework(mesos__framework *fw, int recover);
+/* Rescinds (and recovers) the framework's offers for roles not in
+ * `roles[0..n)`. */
+void mesos__offers_rescind_roles(mesos__framework *fw, const char *const *roles, size_t n);
+/* Re-registers the framework's roles and capabilities with the allocator. */
+mesos_status mesos__allocator_framework_update(mesos__framework *fw, mesos_error **err);
 void mesos__master_accept(mesos__framework *fw, const Mesos__V1__Scheduler__Call__Accept *acc);
 void mesos__master_decline(mesos__framework *fw, const Mesos__V1__Scheduler__Call__Decline *d);
 /* Registers a framework with the allocator (idempotent) and activates or
@@ -179,6 +216,11 @@ void mesos__task_status_update(mesos_master *m, const Mesos__Internal__StatusUpd
 void mesos__send_master_update(mesos__framework *fw, const Mesos__V1__TaskID *task_id,
                                const Mesos__V1__AgentID *agent_id, Mesos__V1__TaskState state,
                                Mesos__V1__TaskStatus__Reason reason, const char *message);
+/* The same, with TaskStatus.unreachable_time (NULL: unset). */
+void mesos__send_master_update_at(mesos__framework *fw, const Mesos__V1__TaskID *task_id,
+                                  const Mesos__V1__AgentID *agent_id, Mesos__V1__TaskState state,
+                                  Mesos__V1__TaskStatus__Reason reason, const char *message,
+                                  const Mesos__V1__TimeInfo *unreachable_time);
 int mesos__task_state_terminal(Mesos__V1__TaskState s);
 void mesos__master_kill(mesos__framework *fw, const Mesos__V1__Scheduler__Call__Kill *k);
 void mesos__master_acknowledge(mesos__framework *fw,

@@ -88,6 +88,23 @@ void mesos__offers_rescind_framework(mesos__framework *fw, int recover) {
   remove_matching(fw->master, NULL, fw, recover);
 }
 
+void mesos__offers_rescind_roles(mesos__framework *fw, const char *const *roles, size_t n) {
+  size_t total = mesos__map_count(&fw->offers), k = 0;
+  if (total == 0) return;
+  mesos__offer **v = mesos__calloc(total, sizeof *v);
+  if (v == NULL) return;
+  size_t it = 0;
+  void *val;
+  while (mesos__map_next(&fw->offers, &it, NULL, &val)) {
+    mesos__offer *o = val;
+    int keep = 0;
+    for (size_t i = 0; i < n && !keep; i++) keep = strcmp(o->role, roles[i]) == 0;
+    if (!keep) v[k++] = o;
+  }
+  for (size_t i = 0; i < k; i++) mesos__offer_remove(v[i], 1, 0, 1);
+  mesos__free(v);
+}
+
 /* ------------------------------------------------------------ allocation */
 
 static void offer_cb(const char *framework_id, const char *role, const char *agent_id,
@@ -242,8 +259,7 @@ mesos_status mesos__offers_init(mesos_master *m, mesos_error **err) {
   mesos__map_init(&m->offers);
   mesos__map_init(&m->pending_offers);
   mesos_status st = mesos_hierarchical_allocator_new(&m->allocator, NULL, err);
-  if (st == MESOS_OK) st = mesos_allocator_initialize(m->allocator, offer_cb,
-                                                   mesos__operator_inverse_offer_cb, m, err);
+  if (st == MESOS_OK) st = mesos_allocator_initialize(m->allocator, offer_cb, NULL, m, err);
   if (st == MESOS_OK) st = mesos_timer_new(&m->allocation_timer, m->loop, allocation_timer_cb, m, err);
   if (st == MESOS_OK)
     st = mesos_timer_start(m->allocation_timer, m->allocation_ms, m->allocation_ms);
@@ -267,13 +283,15 @@ void mesos__offers_fini(mesos_master *m) {
 
 /* ------------------------------------------------------------ frameworks */
 
-static mesos_status framework_to_allocator(mesos__framework *fw, int active) {
-  mesos_master *m = fw->master;
+/* The allocator's description of the framework; `single` holds the
+ * legacy role the roles array may point at. */
+static void allocator_framework(const mesos__framework *fw, const char **single,
+                                mesos_allocator_framework *out) {
   const Mesos__V1__FrameworkInfo *fi = fw->info;
-  const char *single = fi->role ? fi->role : "*";
+  *single = fi->role ? fi->role : "*";
   mesos_allocator_framework af = MESOS_ALLOCATOR_FRAMEWORK_INIT;
   af.id = fw->id;
-  af.roles = fi->n_roles ? (const char *const *)fi->roles : &single;
+  af.roles = fi->n_roles ? (const char *const *)fi->roles : single;
   af.nroles = fi->n_roles ? fi->n_roles : 1;
   for (size_t i = 0; i < fi->n_capabilities; i++) {
     switch (fi->capabilities[i]->type) {
@@ -293,6 +311,23 @@ static mesos_status framework_to_allocator(mesos__framework *fw, int active) {
         break;
     }
   }
+  *out = af;
+}
+
+mesos_status mesos__allocator_framework_update(mesos__framework *fw, mesos_error **err) {
+  mesos_master *m = fw->master;
+  if (m->allocator == NULL || !fw->in_allocator) return MESOS_OK;
+  const char *single;
+  mesos_allocator_framework af;
+  allocator_framework(fw, &single, &af);
+  return mesos_allocator_update_framework(m->allocator, &af, err);
+}
+
+static mesos_status framework_to_allocator(mesos__framework *fw, int active) {
+  mesos_master *m = fw->master;
+  const char *single;
+  mesos_allocator_framework af;
+  allocator_framework(fw, &single, &af);
   mesos_error *e = NULL;
   mesos_status st = mesos_allocator_add_framework(m->allocator, &af, active, &e);
   if (st != MESOS_OK) {
@@ -733,6 +768,7 @@ void mesos__master_accept(mesos__framework *fw, const Mesos__V1__Scheduler__Call
         }
         mesos_resources_subtract(left, res, NULL);
         mesos_resources_free(res);
+        if (ti->executor) mesos__agent_add_executor(a, fw->id, ti->executor);
         send_run_task(fw, a, ti);
       }
     } else if (op->launch_group && op->launch_group->executor && op->launch_group->task_group) {
@@ -770,6 +806,7 @@ void mesos__master_accept(mesos__framework *fw, const Mesos__V1__Scheduler__Call
           if (mesos__task_new(&t, fw, a, tg->tasks[k], role, each[k]) == MESOS_OK)
             mesos_resources_subtract(left, each[k], NULL);
         }
+        mesos__agent_add_executor(a, fw->id, op->launch_group->executor);
         send_run_group(fw, a, op->launch_group);
       } else {
         for (size_t k = 0; k < tg->n_tasks; k++)

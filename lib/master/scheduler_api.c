@@ -169,12 +169,167 @@ static const char *call_invalid(const Mesos__V1__Scheduler__Call *c) {
       return c->message ? NULL : "Expecting 'message' to be present";
     case MESOS__V1__SCHEDULER__CALL__TYPE__REQUEST:
       return c->request ? NULL : "Expecting 'request' to be present";
+    case MESOS__V1__SCHEDULER__CALL__TYPE__UPDATE_FRAMEWORK: {
+      if (!c->update_framework) return "Expecting 'update_framework' to be present";
+      const Mesos__V1__FrameworkInfo *fi = c->update_framework->framework_info;
+      if (!fi || !fi->id || !fi->id->value || strcmp(fi->id->value, c->framework_id->value) != 0)
+        return "'framework_id' differs from 'update_framework.framework_info.id'";
+      return NULL;
+    }
     default:
       return NULL;
   }
 }
 
 static void respond_202(mesos__http_request *req) { mesos__http_respond(req, 202, NULL, "", 0); }
+
+/* ------------------------------------------------------------ UPDATE_FRAMEWORK */
+
+static bool str_eq(const char *a, const char *b) {
+  return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+static bool effective_checkpoint(const Mesos__V1__FrameworkInfo *fi) {
+  return fi->has_checkpoint && fi->checkpoint;
+}
+
+/* The roles a FrameworkInfo subscribes to (the legacy `role`, "*" when
+ * unset, or `roles`). */
+static size_t info_roles(const Mesos__V1__FrameworkInfo *fi, const char *const **out,
+                         const char **single) {
+  if (fi->n_roles) {
+    *out = (const char *const *)fi->roles;
+    return fi->n_roles;
+  }
+  if (has_capability(fi, MESOS__V1__FRAMEWORK_INFO__CAPABILITY__TYPE__MULTI_ROLE)) {
+    *out = NULL;
+    return 0;
+  }
+  *single = fi->role ? fi->role : "*";
+  *out = single;
+  return 1;
+}
+
+static bool in_list(const char *s, const char *const *v, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(s, v[i]) == 0) return true;
+  return false;
+}
+
+/* Everything UPDATE_FRAMEWORK (and a resubscription) may refuse, before
+ * anything changes: NULL when the update is acceptable. */
+static const char *update_invalid(mesos_master *m, const mesos__framework *fw,
+                                  const Mesos__V1__FrameworkInfo *fi, char *const *suppressed,
+                                  size_t nsuppressed, char *why, size_t cap) {
+  if (!framework_info_valid(m, fi, why, cap)) return why;
+  if (!str_eq(fw->info->principal, fi->principal))
+    return "Changing framework's principal is not allowed";
+  if (!str_eq(fw->info->user, fi->user)) return "Updating 'FrameworkInfo.user' is unsupported";
+  if (effective_checkpoint(fw->info) != effective_checkpoint(fi))
+    return "Updating 'FrameworkInfo.checkpoint' is unsupported";
+  const char *single = NULL;
+  const char *const *roles = NULL;
+  size_t n = info_roles(fi, &roles, &single);
+  for (size_t i = 0; i < nsuppressed; i++) {
+    if (!in_list(suppressed[i], roles, n)) {
+      snprintf(why, cap, "Suppressed role '%s' is not contained in the list of roles",
+               suppressed[i]);
+      return why;
+    }
+  }
+  return NULL;
+}
+
+/* Applies a validated FrameworkInfo (all or nothing): the allocator gets
+ * the new roles and capabilities, offers for roles the framework left are
+ * rescinded, the suppressed set becomes `suppressed` (roles leaving it are
+ * revived, which clears their filters), agents running its tasks get the
+ * new info.  MESOS_OK, or an error with nothing changed. */
+static mesos_status apply_framework_update(mesos__framework *fw,
+                                           const Mesos__V1__FrameworkInfo *fi,
+                                           char *const *suppressed, size_t nsuppressed,
+                                           mesos_error **err) {
+  mesos_master *m = fw->master;
+  Mesos__V1__FrameworkInfo *old = fw->info;
+  fw->info = NULL;
+  mesos_status st = mesos__framework_set_info(fw, fi);
+  if (st != MESOS_OK) {
+    fw->info = old;
+    return mesos__err(err, st, "out of memory");
+  }
+  st = mesos__allocator_framework_update(fw, err);
+  if (st != MESOS_OK) {
+    mesos__pb_free(fw->info);
+    fw->info = old;
+    return st;
+  }
+  mesos__pb_free(old);
+  const char *single = NULL;
+  const char *const *roles = NULL;
+  size_t n = info_roles(fw->info, &roles, &single);
+  mesos__offers_rescind_roles(fw, roles, n);
+  /* The new suppressed set, and allocator calls for roles that change. */
+  mesos__map next;
+  mesos__map_init(&next);
+  for (size_t i = 0; i < n; i++) {
+    bool want = in_list(roles[i], (const char *const *)suppressed, nsuppressed);
+    bool had = mesos__map_get(&fw->suppressed, roles[i]) != NULL;
+    if (want) mesos__map_put(&next, roles[i], fw);
+    if (m->allocator == NULL || !fw->in_allocator || want == had) continue;
+    if (want) mesos_allocator_suppress(m->allocator, fw->id, roles[i], NULL);
+    else mesos_allocator_revive(m->allocator, fw->id, roles[i], NULL);
+  }
+  mesos__map_free(&fw->suppressed);
+  fw->suppressed = next;
+  /* Agents keep the FrameworkInfo for their executors. */
+  Mesos__Internal__AgentEvent ev = MESOS__INTERNAL__AGENT_EVENT__INIT;
+  Mesos__Internal__UpdateFramework uf = MESOS__INTERNAL__UPDATE_FRAMEWORK__INIT;
+  uf.framework_info = fw->info;
+  ev.protocol_version = MESOS__AGENT_PROTOCOL_VERSION;
+  ev.has_type = 1;
+  ev.type = MESOS__INTERNAL__AGENT_EVENT__TYPE__UPDATE_FRAMEWORK;
+  ev.update_framework = &uf;
+  mesos__map agents;
+  mesos__map_init(&agents);
+  size_t it = 0;
+  void *v;
+  while (mesos__map_next(&fw->tasks, &it, NULL, &v)) {
+    mesos__task *t = v;
+    if (mesos__map_get(&agents, t->agent->id) == NULL) {
+      mesos__map_put(&agents, t->agent->id, t->agent);
+      mesos__agent_send(t->agent, &ev);
+    }
+  }
+  mesos__map_free(&agents);
+  LOG_INFO("Framework %s (%s) updated its FrameworkInfo", fw->id,
+           fw->info->name ? fw->info->name : "");
+  mesos__master_framework_updated(fw);
+  return MESOS_OK;
+}
+
+static void handle_update_framework(mesos__framework *fw, mesos__http_request *req,
+                                    const Mesos__V1__Scheduler__Call__UpdateFramework *uf) {
+  char why[512];
+  const char *bad = update_invalid(fw->master, fw, uf->framework_info, uf->suppressed_roles,
+                                   uf->n_suppressed_roles, why, sizeof why);
+  if (bad) {
+    char text[640];
+    snprintf(text, sizeof text, "Invalid UPDATE_FRAMEWORK call: %s", bad);
+    mesos__respond_text(req, 400, text);
+    return;
+  }
+  mesos_error *e = NULL;
+  if (apply_framework_update(fw, uf->framework_info, uf->suppressed_roles,
+                             uf->n_suppressed_roles, &e) != MESOS_OK) {
+    char text[640];
+    snprintf(text, sizeof text, "Cannot update the framework: %s",
+             e ? mesos_error_message(e) : "out of memory");
+    mesos_error_free(e);
+    mesos__respond_text(req, 500, text);
+    return;
+  }
+  mesos__http_respond(req, 200, NULL, "", 0);
+}
 
 /* ------------------------------------------------------------ SUBSCRIBE */
 
@@ -205,6 +360,37 @@ static void handle_subscribe(mesos_master *m, mesos__http_request *req,
       return;
     }
   }
+  /* A resubscription updates the FrameworkInfo by UPDATE_FRAMEWORK's
+   * rules, except that `user` and `checkpoint` keep their old values
+   * (spec 2.6); `principal` was checked above. */
+  Mesos__V1__FrameworkInfo merged = *fi;
+  if (fw) {
+    merged.user = fw->info->user;
+    merged.has_checkpoint = fw->info->has_checkpoint;
+    merged.checkpoint = fw->info->checkpoint;
+    if (!fi->principal) merged.principal = fw->info->principal;
+  }
+  bool existed = fw != NULL;
+  char *const *suppressed = call->subscribe->suppressed_roles;
+  size_t nsuppressed = call->subscribe->n_suppressed_roles;
+  if (fw) {
+    const char *bad = update_invalid(m, fw, &merged, suppressed, nsuppressed, why, sizeof why);
+    if (bad) {
+      mesos__scheduler_error_stream(req, media, bad);
+      return;
+    }
+  } else {
+    const char *single = NULL;
+    const char *const *roles = NULL;
+    size_t n = info_roles(fi, &roles, &single);
+    for (size_t i = 0; i < nsuppressed; i++)
+      if (!in_list(suppressed[i], roles, n)) {
+        snprintf(why, sizeof why, "Suppressed role '%s' is not contained in the list of roles",
+                 suppressed[i]);
+        mesos__scheduler_error_stream(req, media, why);
+        return;
+      }
+  }
   if (fw == NULL) {
     char id[64];
     if (want) {
@@ -217,8 +403,17 @@ static void handle_subscribe(mesos_master *m, mesos__http_request *req,
       return;
     }
   }
-  if (mesos__framework_attach(fw, req, media) != MESOS_OK)
+  if (mesos__framework_attach(fw, req, media) != MESOS_OK) {
     LOG_WARN("framework %s: subscription stream could not be started", fw->id);
+    return;
+  }
+  if (!existed && nsuppressed == 0) return;
+  mesos_error *e = NULL;
+  if (apply_framework_update(fw, &merged, suppressed, nsuppressed, &e) != MESOS_OK) {
+    LOG_WARN("framework %s: FrameworkInfo of the resubscription not applied: %s", fw->id,
+             e ? mesos_error_message(e) : "");
+    mesos_error_free(e);
+  }
 }
 
 /* ------------------------------------------------------------ RECONCILE */
@@ -255,13 +450,44 @@ static void handle_reconcile(mesos__framework *fw, const Mesos__V1__Scheduler__C
                             "Reconciliation: Latest task state");
       continue;
     }
-    mesos__agent *a = rt->agent_id ? mesos__map_get(&m->agents, rt->agent_id->value) : NULL;
-    Mesos__V1__TaskState state;
-    if (!partition_aware) state = MESOS__V1__TASK_STATE__TASK_LOST;
-    else if (a) state = MESOS__V1__TASK_STATE__TASK_GONE;
-    else state = MESOS__V1__TASK_STATE__TASK_UNKNOWN;
-    send_reconcile_update(fw, rt->task_id, rt->agent_id, state,
-                          "Reconciliation: Task is unknown");
+    const char *aid = rt->agent_id ? rt->agent_id->value : NULL;
+    /* Agents still expected back after a restart may know the task: no
+     * answer yet, the scheduler retries. */
+    if (aid ? mesos__map_get(&m->expected, aid) != NULL : mesos__map_count(&m->expected) > 0)
+      continue;
+    Mesos__V1__TaskState state = MESOS__V1__TASK_STATE__TASK_UNKNOWN;
+    const char *message = "Reconciliation: Task is unknown";
+    const Mesos__V1__TimeInfo *unreachable_time = NULL;
+    if (aid && mesos__map_get(&m->agents, aid)) {
+      state = MESOS__V1__TASK_STATE__TASK_GONE;
+      message = "Reconciliation: Task is unknown to the agent";
+    } else if (aid) {
+      switch (mesos__registry_agent(m->registry, aid)) {
+        case MESOS__REGISTRY_AGENT_UNREACHABLE: {
+          state = MESOS__V1__TASK_STATE__TASK_UNREACHABLE;
+          message = "Reconciliation: Task is unreachable";
+          const Mesos__Internal__Registry *reg = mesos__registry_state(m->registry);
+          for (size_t k = 0; k < reg->n_unreachable; k++)
+            if (reg->unreachable[k]->id && reg->unreachable[k]->id->value &&
+                strcmp(reg->unreachable[k]->id->value, aid) == 0)
+              unreachable_time = reg->unreachable[k]->timestamp;
+          break;
+        }
+        case MESOS__REGISTRY_AGENT_GONE:
+          state = MESOS__V1__TASK_STATE__TASK_GONE_BY_OPERATOR;
+          message = "Reconciliation: Task is gone";
+          break;
+        default:
+          break;
+      }
+    }
+    if (!partition_aware) {
+      state = MESOS__V1__TASK_STATE__TASK_LOST;
+      unreachable_time = NULL;
+    }
+    mesos__send_master_update_at(fw, rt->task_id, rt->agent_id, state,
+                                 MESOS__V1__TASK_STATUS__REASON__REASON_RECONCILIATION, message,
+                                 unreachable_time);
   }
 }
 
@@ -322,6 +548,19 @@ static void dispatch(mesos_master *m, mesos__http_request *req,
                             : (call->suppress ? call->suppress->roles : NULL);
       size_t n = revive ? (call->revive ? call->revive->n_roles : 0)
                         : (call->suppress ? call->suppress->n_roles : 0);
+      if (n == 0) {
+        /* All of the framework's roles. */
+        const char *single = NULL;
+        const char *const *all = NULL;
+        size_t na = info_roles(fw->info, &all, &single);
+        mesos__map_free(&fw->suppressed);
+        mesos__map_init(&fw->suppressed);
+        for (size_t i = 0; !revive && i < na; i++) mesos__map_put(&fw->suppressed, all[i], fw);
+      }
+      for (size_t i = 0; i < n; i++) {
+        if (revive) mesos__map_remove(&fw->suppressed, roles[i]);
+        else mesos__map_put(&fw->suppressed, roles[i], fw);
+      }
       if (m->allocator == NULL || !fw->in_allocator) return;
       for (size_t i = 0; i < (n ? n : 1); i++) {
         const char *role = n ? roles[i] : NULL;
@@ -374,6 +613,9 @@ static void dispatch(mesos_master *m, mesos__http_request *req,
     case MESOS__V1__SCHEDULER__CALL__TYPE__REQUEST:
       /* Passed to the allocator in Mesos; the built-in one ignores it. */
       respond_202(req);
+      return;
+    case MESOS__V1__SCHEDULER__CALL__TYPE__UPDATE_FRAMEWORK:
+      handle_update_framework(fw, req, call->update_framework);
       return;
     default:
       mesos__respond_text(req, 501, "Unsupported call type");

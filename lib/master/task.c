@@ -93,7 +93,6 @@ mesos_status mesos__task_new(mesos__task **out, mesos__framework *fw, mesos__age
     mesos__free(t);
     return st;
   }
-  mesos__operator_on_task_added(fw->master, t);
   *out = t;
   return MESOS_OK;
 }
@@ -119,7 +118,6 @@ void mesos__task_free(mesos__task *t) {
   mesos__map_remove(&t->fw->tasks, t->task->task_id->value);
   mesos__map_remove(&t->agent->tasks, t->key);
   mesos_resources_free(t->resources);
-  mesos__operator_on_task_freed(t); /* may keep t->task as a completed task */
   mesos__pb_free(t->task);
   mesos__free(t->key);
   mesos__free(t->role);
@@ -139,7 +137,15 @@ static void send_update(mesos__framework *fw, Mesos__V1__TaskStatus *status) {
 void mesos__send_master_update(mesos__framework *fw, const Mesos__V1__TaskID *task_id,
                                const Mesos__V1__AgentID *agent_id, Mesos__V1__TaskState state,
                                Mesos__V1__TaskStatus__Reason reason, const char *message) {
+  mesos__send_master_update_at(fw, task_id, agent_id, state, reason, message, NULL);
+}
+
+void mesos__send_master_update_at(mesos__framework *fw, const Mesos__V1__TaskID *task_id,
+                                  const Mesos__V1__AgentID *agent_id, Mesos__V1__TaskState state,
+                                  Mesos__V1__TaskStatus__Reason reason, const char *message,
+                                  const Mesos__V1__TimeInfo *unreachable_time) {
   Mesos__V1__TaskStatus st = MESOS__V1__TASK_STATUS__INIT;
+  st.unreachable_time = (Mesos__V1__TimeInfo *)unreachable_time;
   st.task_id = (Mesos__V1__TaskID *)task_id;
   st.agent_id = (Mesos__V1__AgentID *)agent_id;
   st.state = state;
@@ -165,7 +171,6 @@ void mesos__task_status_update(mesos_master *m, const Mesos__Internal__StatusUpd
     t->task->has_status_update_state = 1;
     t->task->status_update_state = status->state;
     if (mesos__task_state_terminal(t->task->state)) task_release(t);
-    mesos__operator_on_task_updated(m, t, status);
   }
   if (fw == NULL) {
     LOG_INFO("status update for task %s of unknown framework %s dropped (the agent retries)",

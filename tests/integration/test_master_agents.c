@@ -634,6 +634,436 @@ START_TEST(test_master__admitted_and_unreachable_agents_survive_kill_9) {
 }
 END_TEST
 
+/* ------------------------------------------------------------ issue 4 remainder */
+
+/* Asserts that nothing but heartbeats (and OFFERS when `offers_ok`)
+ * arrives on the stream for `ms`. */
+static void fw_quiet(sim_fw *f, int ms, int offers_ok) {
+  char *rec = NULL;
+  while (mesos_test_conn_next_record(&f->stream, &rec, ms) >= 0) {
+    ck_assert_msg(strstr(rec, "HEARTBEAT") != NULL ||
+                      (offers_ok && strstr(rec, "\"type\":\"OFFERS\"") != NULL),
+                  "unexpected event: %s", rec);
+    free(rec);
+    rec = NULL;
+  }
+}
+
+/* POSTs a scheduler call; returns the status and copies the body. */
+static int fw_call_body(sim_fw *f, char *out, size_t cap, const char *json_fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int fw_call_body(sim_fw *f, char *out, size_t cap, const char *json_fmt, ...) {
+  char body[8192], hdr[128];
+  va_list ap;
+  va_start(ap, json_fmt);
+  vsnprintf(body, sizeof body, json_fmt, ap);
+  va_end(ap);
+  snprintf(hdr, sizeof hdr, "Mesos-Stream-Id: %s\r\n", f->sid);
+  mesos_test_response r;
+  ck_assert_int_eq(mesos_test_http(master_port, "POST", "/api/v1/scheduler", "application/json",
+                                   hdr, body, &r),
+                   0);
+  int s = r.status;
+  snprintf(out, cap, "%s", r.body ? r.body : "");
+  mesos_test_response_free(&r);
+  return s;
+}
+
+#define UPDATE_FMT                                                                            \
+  "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"UPDATE_FRAMEWORK\",\"update_framework\":" \
+  "{\"framework_info\":{\"id\":{\"value\":\"%s\"},\"user\":\"%s\",\"name\":\"%s\",%s}%s}}"
+#define MULTI_ROLE "\"capabilities\":[{\"type\":\"MULTI_ROLE\"}]"
+
+START_TEST(test_master__update_framework_changes_roles_and_refuses_invalid_updates) {
+  start_master();
+  sim_agent a;
+  agent_register(&a, "agent-update");
+  sim_fw f;
+  fw_subscribe(&f, ",\"roles\":[\"blue\"]," MULTI_ROLE ",\"principal\":\"ops\"");
+  char *rec = fw_next(&f, "\"type\":\"OFFERS\"", 5000);
+  ck_assert_ptr_nonnull(strstr(rec, "\"allocation_info\":{\"role\":\"blue\"}"));
+  char offer[160];
+  json_id(rec, "id", offer, sizeof offer);
+  free(rec);
+
+  /* Every refusal is a 400 with the reason, and changes nothing. */
+  struct {
+    const char *id, *user, *rest, *extra, *want;
+  } bad[] = {
+      {"other", "nobody", "\"roles\":[\"green\"]," MULTI_ROLE ",\"principal\":\"ops\"", "",
+       "differs from 'update_framework.framework_info.id'"},
+      {NULL, "root", "\"roles\":[\"green\"]," MULTI_ROLE ",\"principal\":\"ops\"", "",
+       "'FrameworkInfo.user'"},
+      {NULL, "nobody", "\"roles\":[\"green\"]," MULTI_ROLE ",\"principal\":\"eve\"", "",
+       "principal is not allowed"},
+      {NULL, "nobody",
+       "\"roles\":[\"green\"]," MULTI_ROLE ",\"principal\":\"ops\",\"checkpoint\":true", "",
+       "'FrameworkInfo.checkpoint'"},
+      {NULL, "nobody", "\"roles\":[\"a//b\"]," MULTI_ROLE ",\"principal\":\"ops\"", "",
+       "Role 'a//b' is invalid"},
+      {NULL, "nobody", "\"roles\":[\"green\",\"green\"]," MULTI_ROLE ",\"principal\":\"ops\"",
+       "", "duplicate role"},
+      {NULL, "nobody", "\"roles\":[\"green\"]," MULTI_ROLE ",\"principal\":\"ops\"",
+       ",\"suppressed_roles\":[\"blue\"]", "Suppressed role 'blue'"},
+  };
+  char body[1024];
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    int s = fw_call_body(&f, body, sizeof body, UPDATE_FMT, f.id, bad[i].id ? bad[i].id : f.id,
+                         bad[i].user, "renamed", bad[i].rest, bad[i].extra);
+    ck_assert_msg(s == 400, "case %zu: status %d", i, s);
+    ck_assert_msg(strstr(body, bad[i].want) != NULL, "case %zu: body '%s'", i, body);
+  }
+  ck_assert_int_eq(fw_call_body(&f, body, sizeof body,
+                                "{\"framework_id\":{\"value\":\"%s\"},\"type\":"
+                                "\"UPDATE_FRAMEWORK\"}",
+                                f.id),
+                   400);
+  ck_assert_ptr_nonnull(strstr(body, "Expecting 'update_framework' to be present"));
+  /* Still role blue: the offer was neither rescinded nor replaced. */
+  fw_quiet(&f, 300, 0);
+
+  /* The real change: blue -> green.  200, the blue offer is rescinded and
+   * its resources come back offered to green. */
+  ck_assert_int_eq(fw_call_body(&f, body, sizeof body, UPDATE_FMT, f.id, f.id, "nobody",
+                                "renamed",
+                                "\"roles\":[\"green\"]," MULTI_ROLE ",\"principal\":\"ops\"", ""),
+                   200);
+  rec = fw_next(&f, "\"type\":\"RESCIND\"", 5000);
+  ck_assert_ptr_nonnull(rec);
+  ck_assert_ptr_nonnull(strstr(rec, offer));
+  free(rec);
+  rec = fw_next(&f, "\"type\":\"OFFERS\"", 5000);
+  ck_assert_ptr_nonnull(rec);
+  ck_assert_ptr_nonnull(strstr(rec, "\"allocation_info\":{\"role\":\"green\"}"));
+  json_id(rec, "id", offer, sizeof offer);
+  free(rec);
+  /* The old offer is gone for good; the new one works. */
+  char t[1024];
+  ck_assert_int_eq(
+      fw_call(&f,
+              "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":"
+              "[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH\",\"launch\":{\"task_infos\":"
+              "[%s]}}]}}",
+              f.id, offer, task_json(t, sizeof t, "green-task", a.id, 1, 64)),
+      202);
+  Mesos__Internal__AgentEvent *ev = agent_next(&a, 5000);
+  ck_assert_ptr_nonnull(ev);
+  ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__RUN_TASK);
+  ck_assert_str_eq(ev->run_task->framework->name, "renamed");
+  mesos__pb_free(ev);
+  /* An update that keeps the role but suppresses it: no more offers until
+   * the role leaves the suppressed set again. */
+  ck_assert_int_eq(fw_call_body(&f, body, sizeof body, UPDATE_FMT, f.id, f.id, "nobody",
+                                "renamed again",
+                                "\"roles\":[\"green\"]," MULTI_ROLE ",\"principal\":\"ops\"",
+                                ",\"suppressed_roles\":[\"green\"]"),
+                   200);
+  /* The agent learns the new FrameworkInfo (it runs a task of it). */
+  ev = agent_next(&a, 5000);
+  ck_assert_ptr_nonnull(ev);
+  ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__UPDATE_FRAMEWORK);
+  ck_assert_str_eq(ev->update_framework->framework_info->name, "renamed again");
+  mesos__pb_free(ev);
+  mesos_test_conn_close(&f.stream);
+  mesos_test_conn_close(&a.stream);
+  stop_master();
+}
+END_TEST
+
+static void agent_exited_executor(sim_agent *a, const char *fw, const char *executor) {
+  Mesos__Internal__AgentCall call = MESOS__INTERNAL__AGENT_CALL__INIT;
+  Mesos__Internal__ExitedExecutor ee = MESOS__INTERNAL__EXITED_EXECUTOR__INIT;
+  Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;
+  Mesos__V1__FrameworkID fid = MESOS__V1__FRAMEWORK_ID__INIT;
+  Mesos__V1__ExecutorID eid = MESOS__V1__EXECUTOR_ID__INIT;
+  aid.value = a->id;
+  fid.value = (char *)fw;
+  eid.value = (char *)executor;
+  ee.framework_id = &fid;
+  ee.executor_id = &eid;
+  ee.has_status = 1;
+  ee.status = 256;
+  call.protocol_version = 1;
+  call.has_type = 1;
+  call.type = MESOS__INTERNAL__AGENT_CALL__TYPE__EXITED_EXECUTOR;
+  call.agent_id = &aid;
+  call.exited_executor = &ee;
+  ck_assert_int_eq(post_agent_call(&call), 202);
+}
+
+START_TEST(test_master__executor_exit_is_a_failure_event_only_for_custom_executors) {
+  start_master();
+  sim_agent a;
+  agent_register(&a, "agent-exec");
+  sim_fw f;
+  fw_subscribe(&f, NULL);
+  char *rec = fw_next(&f, "\"type\":\"OFFERS\"", 5000);
+  char offer[160], t[1024];
+  json_id(rec, "id", offer, sizeof offer);
+  free(rec);
+  char custom[1024];
+  snprintf(custom, sizeof custom,
+           "{\"name\":\"c\",\"task_id\":{\"value\":\"custom-task\"},\"agent_id\":{\"value\":"
+           "\"%s\"},\"executor\":{\"executor_id\":{\"value\":\"my-executor\"},\"command\":"
+           "{\"value\":\"exec-me\"}},\"resources\":[{\"name\":\"cpus\",\"type\":\"SCALAR\","
+           "\"scalar\":{\"value\":1}}]}",
+           a.id);
+  ck_assert_int_eq(
+      fw_call(&f,
+              "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":"
+              "[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH\",\"launch\":{\"task_infos\":"
+              "[%s,%s]}}]}}",
+              f.id, offer, task_json(t, sizeof t, "command-task", a.id, 1, 64), custom),
+      202);
+  for (int i = 0; i < 2; i++) {
+    Mesos__Internal__AgentEvent *ev = agent_next(&a, 5000);
+    ck_assert_ptr_nonnull(ev);
+    ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__RUN_TASK);
+    mesos__pb_free(ev);
+  }
+  /* The command executor (named after its task) ends: not forwarded. */
+  agent_status(&a, f.id, "command-task", "TASK_FINISHED", 0);
+  rec = fw_next(&f, "TASK_FINISHED", 5000);
+  ck_assert_ptr_nonnull(rec);
+  free(rec);
+  agent_exited_executor(&a, f.id, "command-task");
+  /* The custom executor ends: FAILURE with its id and status. */
+  agent_exited_executor(&a, f.id, "my-executor");
+  rec = fw_next(&f, "\"type\":\"FAILURE\"", 5000);
+  ck_assert_ptr_nonnull(rec);
+  ck_assert_msg(strstr(rec, "\"executor_id\":{\"value\":\"my-executor\"}") != NULL,
+                "first FAILURE is not the custom executor's: %s", rec);
+  ck_assert_ptr_nonnull(strstr(rec, "\"status\":256"));
+  free(rec);
+  /* Once gone it is unknown: a second report is not forwarded either. */
+  agent_exited_executor(&a, f.id, "my-executor");
+  fw_quiet(&f, 300, 1);
+  mesos_test_conn_close(&f.stream);
+  mesos_test_conn_close(&a.stream);
+  stop_master();
+}
+END_TEST
+
+/* Re-registers `a`, reporting tasks (framework id, task id, state) and the
+ * frameworks' infos; leaves the stream open after REREGISTERED. */
+typedef struct reported_task {
+  const char *fw, *task, *state;
+} reported_task;
+
+static void agent_reregister_with(sim_agent *a, const reported_task *tasks, size_t n) {
+  Mesos__V1__AgentInfo info = MESOS__V1__AGENT_INFO__INIT;
+  Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;
+  aid.value = a->id;
+  info.hostname = "agent-durable";
+  info.id = &aid;
+  Mesos__Internal__ReregisterAgent rr = MESOS__INTERNAL__REREGISTER_AGENT__INIT;
+  rr.agent = &info;
+  Mesos__V1__Task tv[8], *tp[8];
+  Mesos__V1__TaskID tids[8];
+  Mesos__V1__FrameworkID fids[8];
+  Mesos__V1__FrameworkInfo fis[8], *fip[8];
+  ck_assert_uint_le(n, 8);
+  for (size_t i = 0; i < n; i++) {
+    mesos__v1__task__init(&tv[i]);
+    mesos__v1__task_id__init(&tids[i]);
+    mesos__v1__framework_id__init(&fids[i]);
+    mesos__v1__framework_info__init(&fis[i]);
+    tids[i].value = (char *)tasks[i].task;
+    fids[i].value = (char *)tasks[i].fw;
+    tv[i].name = "t";
+    tv[i].task_id = &tids[i];
+    tv[i].framework_id = &fids[i];
+    tv[i].agent_id = &aid;
+    tv[i].executor_id = NULL;
+    tv[i].state = (Mesos__V1__TaskState)protobuf_c_enum_descriptor_get_value_by_name(
+                      &mesos__v1__task_state__descriptor, tasks[i].state)
+                      ->value;
+    fis[i].id = &fids[i];
+    fis[i].user = "nobody";
+    fis[i].name = "reported";
+    tp[i] = &tv[i];
+    fip[i] = &fis[i];
+  }
+  rr.tasks = tp;
+  rr.n_tasks = n;
+  rr.frameworks = fip;
+  rr.n_frameworks = n;
+  Mesos__Internal__AgentCall call = MESOS__INTERNAL__AGENT_CALL__INIT;
+  call.protocol_version = 1;
+  call.has_type = 1;
+  call.type = MESOS__INTERNAL__AGENT_CALL__TYPE__REREGISTER;
+  call.agent_id = &aid;
+  call.reregister_agent = &rr;
+  uint8_t *bytes = NULL;
+  size_t len = 0;
+  ck_assert_int_eq(mesos__pb_pack(&call.base, 0, &bytes, &len, NULL), MESOS_OK);
+  mesos_test_conn_close(&a->stream);
+  ck_assert_int_eq(mesos_test_conn_open(&a->stream, master_port), 0);
+  ck_assert_int_eq(mesos_test_conn_request(&a->stream, "POST", "/api/v1/agent",
+                                           "application/x-protobuf",
+                                           "Accept: application/x-protobuf\r\n",
+                                           (const char *)bytes, len),
+                   0);
+  mesos__free(bytes);
+  mesos_test_response r;
+  ck_assert_int_eq(mesos_test_conn_response(&a->stream, &r, 0, 5000), 0);
+  ck_assert_int_eq(r.status, 200);
+  Mesos__Internal__AgentEvent *ev = agent_next(a, 5000);
+  ck_assert_ptr_nonnull(ev);
+  ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__REREGISTERED);
+  mesos__pb_free(ev);
+}
+
+START_TEST(test_master__reregistering_agent_is_reconciled_with_the_master) {
+  start_master();
+  sim_agent a;
+  agent_register(&a, "agent-rec");
+  sim_fw f, gone;
+  fw_subscribe(&f, ",\"capabilities\":[{\"type\":\"PARTITION_AWARE\"}]");
+  char *rec = fw_next(&f, "\"type\":\"OFFERS\"", 5000);
+  char offer[160], t1[1024], t2[1024], t3[1024];
+  json_id(rec, "id", offer, sizeof offer);
+  free(rec);
+  ck_assert_int_eq(
+      fw_call(&f,
+              "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":"
+              "[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH\",\"launch\":{\"task_infos\":"
+              "[%s,%s,%s]}}]}}",
+              f.id, offer, task_json(t1, sizeof t1, "kept", a.id, 1, 64),
+              task_json(t2, sizeof t2, "never-arrived", a.id, 1, 64),
+              task_json(t3, sizeof t3, "vanished", a.id, 1, 64)),
+      202);
+  for (int i = 0; i < 3; i++) {
+    Mesos__Internal__AgentEvent *ev = agent_next(&a, 5000);
+    ck_assert_ptr_nonnull(ev);
+    ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__RUN_TASK);
+    mesos__pb_free(ev);
+  }
+  agent_status(&a, f.id, "kept", "TASK_RUNNING", 0);
+  agent_status(&a, f.id, "vanished", "TASK_RUNNING", 0);
+  for (int i = 0; i < 2; i++) {
+    rec = fw_next(&f, "TASK_RUNNING", 5000);
+    ck_assert_ptr_nonnull(rec);
+    free(rec);
+  }
+  /* A second framework goes away; the agent will still report a task. */
+  fw_subscribe(&gone, NULL);
+  ck_assert_int_eq(fw_call(&gone, "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"TEARDOWN\"}",
+                           gone.id),
+                   202);
+  mesos_test_conn_close(&gone.stream);
+
+  reported_task report[] = {{f.id, "kept", "TASK_RUNNING"},
+                            {gone.id, "orphan", "TASK_RUNNING"}};
+  agent_reregister_with(&a, report, 2);
+  /* The agent is told to end the removed framework... */
+  Mesos__Internal__AgentEvent *ev = agent_next(&a, 5000);
+  ck_assert_ptr_nonnull(ev);
+  ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__SHUTDOWN_FRAMEWORK);
+  ck_assert_str_eq(ev->shutdown_framework->framework_id->value, gone.id);
+  mesos__pb_free(ev);
+  /* ...and the framework hears about the two tasks the agent lost: the
+   * one that never left STAGING is DROPPED, the running one GONE. */
+  int dropped = 0, gone_seen = 0;
+  for (int i = 0; i < 2; i++) {
+    rec = fw_next(&f, "REASON_RECONCILIATION", 5000);
+    ck_assert_ptr_nonnull(rec);
+    if (strstr(rec, "\"never-arrived\"")) {
+      ck_assert_ptr_nonnull(strstr(rec, "\"state\":\"TASK_DROPPED\""));
+      dropped++;
+    } else {
+      ck_assert_ptr_nonnull(strstr(rec, "\"vanished\""));
+      ck_assert_ptr_nonnull(strstr(rec, "\"state\":\"TASK_GONE\""));
+      gone_seen++;
+    }
+    ck_assert_ptr_null(strstr(rec, "\"uuid\""));
+    free(rec);
+  }
+  ck_assert_int_eq(dropped, 1);
+  ck_assert_int_eq(gone_seen, 1);
+  /* Implicit reconciliation now reports only the task that survived. */
+  ck_assert_int_eq(fw_call(&f,
+                           "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"RECONCILE\","
+                           "\"reconcile\":{}}",
+                           f.id),
+                   202);
+  rec = fw_next(&f, "REASON_RECONCILIATION", 5000);
+  ck_assert_ptr_nonnull(strstr(rec, "\"kept\""));
+  free(rec);
+  fw_quiet(&f, 300, 1);
+  mesos_test_conn_close(&f.stream);
+  mesos_test_conn_close(&a.stream);
+  stop_master();
+}
+END_TEST
+
+START_TEST(test_master__agents_that_miss_the_reregister_window_become_unreachable) {
+  /* The flag's minimum is Mesos's 10 s... */
+  char path[4096], cmd[4200];
+  mesos_test_daemon_path("mesos-master", path, sizeof path);
+  snprintf(cmd, sizeof cmd, "%s --agent_reregister_timeout=5secs 2>&1", path);
+  FILE *p = popen(cmd, "r");
+  ck_assert_ptr_nonnull(p);
+  char out[4096];
+  size_t n = fread(out, 1, sizeof out - 1, p);
+  out[n] = '\0';
+  ck_assert_int_eq(WEXITSTATUS(pclose(p)), 1);
+  ck_assert_msg(strstr(out, "--agent_reregister_timeout: expected at least 10secs") != NULL,
+                "%s", out);
+
+  char dir[] = "/tmp/mesos-master-test-XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  char log[600];
+  snprintf(log, sizeof log, "%s/master.log", dir);
+  master_port = mesos_test_free_port();
+  master_pid = start_durable(master_port, dir, log, "--agent_ping_timeout=10secs");
+  sim_agent a, b;
+  agent_register(&a, "agent-back");
+  agent_register(&b, "agent-away");
+  kill(master_pid, SIGKILL);
+  waitpid(master_pid, NULL, 0);
+  mesos_test_conn_close(&a.stream);
+  mesos_test_conn_close(&b.stream);
+  /* ...so the test shortens the window through the test-only knob. */
+  setenv("LIBMESOS_CORE_TEST_AGENT_REREGISTER_TIMEOUT_MS", "1500", 1);
+  master_pid = start_durable(master_port, dir, log, "--agent_ping_timeout=10secs");
+  unsetenv("LIBMESOS_CORE_TEST_AGENT_REREGISTER_TIMEOUT_MS");
+  sim_fw f;
+  fw_subscribe(&f, ",\"capabilities\":[{\"type\":\"PARTITION_AWARE\"}]");
+  agent_reregister(&a, 200);
+  /* While b may still come back, reconciling a task on it gets no answer. */
+  const char *reconcile =
+      "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"RECONCILE\",\"reconcile\":{\"tasks\":"
+      "[{\"task_id\":{\"value\":\"t-away\"},\"agent_id\":{\"value\":\"%s\"}}]}}";
+  ck_assert_int_eq(fw_call(&f, reconcile, f.id, b.id), 202);
+  fw_quiet(&f, 200, 1);
+  /* The window closes: b is lost (FAILURE) and unreachable, durably. */
+  char *rec = fw_next(&f, "\"type\":\"FAILURE\"", 5000);
+  ck_assert_ptr_nonnull(rec);
+  ck_assert_ptr_nonnull(strstr(rec, b.id));
+  free(rec);
+  ck_assert_int_eq(fw_call(&f, reconcile, f.id, b.id), 202);
+  rec = fw_next(&f, "REASON_RECONCILIATION", 5000);
+  ck_assert_ptr_nonnull(rec);
+  ck_assert_ptr_nonnull(strstr(rec, "\"state\":\"TASK_UNREACHABLE\""));
+  ck_assert_ptr_nonnull(strstr(rec, "\"unreachable_time\""));
+  free(rec);
+  mesos_test_conn_close(&f.stream);
+  mesos_test_conn_close(&a.stream);
+  kill(master_pid, SIGKILL);
+  waitpid(master_pid, NULL, 0);
+  master_pid = start_durable(master_port, dir, log, "--agent_ping_timeout=10secs");
+  ck_assert_msg(file_contains(log, "1 admitted agents, 1 unreachable"),
+                "the unreachable mark was not durable");
+  /* b may still come back later: it is re-admitted. */
+  agent_reregister(&b, 200);
+  mesos_test_conn_close(&b.stream);
+  stop_master();
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("master_agents");
   TCase *tc = tcase_create("daemon");
@@ -644,6 +1074,10 @@ static Suite *suite(void) {
   tcase_add_test(tc, test_master__declined_resources_return_after_revive);
   tcase_add_test(tc, test_master__admitted_and_unreachable_agents_survive_kill_9);
   tcase_add_test(tc, test_master__reserve_and_unreserve_change_offers_and_agent_checkpoints);
+  tcase_add_test(tc, test_master__update_framework_changes_roles_and_refuses_invalid_updates);
+  tcase_add_test(tc, test_master__executor_exit_is_a_failure_event_only_for_custom_executors);
+  tcase_add_test(tc, test_master__reregistering_agent_is_reconciled_with_the_master);
+  tcase_add_test(tc, test_master__agents_that_miss_the_reregister_window_become_unreachable);
   suite_add_tcase(s, tc);
   return s;
 }
