@@ -173,6 +173,7 @@ void mesos__agent_remove(mesos__agent *a, const char *why, int unreachable) {
   if (m->allocator) mesos_allocator_remove_agent(m->allocator, a->id, NULL);
   mesos__map_remove(&m->agents, a->id);
   notify_agent_lost(m, a->id);
+  mesos__operator_on_agent_removed(m, a->id);
   mesos__agent_free(a);
 }
 
@@ -282,6 +283,7 @@ static void start_stream(mesos__agent *a, mesos__http_request *req, mesos__media
   }
   mesos__agent_send(a, &ev);
   mesos_timer_start(a->ping, m->agent_ping_ms, m->agent_ping_ms);
+  mesos__operator_on_agent_added(a);
 }
 
 static mesos_status agent_new(mesos__agent **out, mesos_master *m, const char *id,

@@ -164,6 +164,7 @@ bool mesos__framework_partition_aware(const mesos__framework *fw) {
 void mesos__master_framework_updated(mesos__framework *fw) {
   /* The operator event stream: FRAMEWORK_ADDED the first time, then
    * FRAMEWORK_UPDATED.  Called after the change. */
+  mesos__operator_on_framework_updated(fw);
 }
 
 mesos_status mesos__framework_new(mesos__framework **out, mesos_master *m, const char *id,
@@ -313,6 +314,7 @@ void mesos__framework_remove(mesos__framework *fw, const char *why) {
   it = 0;
   while (mesos__map_next(&agents, &it, NULL, &v)) mesos__agent_send(v, &ev);
   mesos__map_free(&agents);
+  mesos__operator_on_framework_removed(fw);
   /* The allocator forgets everything the framework held at once. */
   mesos__allocator_framework_remove(fw);
   free_tasks(fw);

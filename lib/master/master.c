@@ -58,6 +58,10 @@ static const mesos__flag_def master_flags[] = {
   {"http_heartbeat_interval", MESOS__FLAG_DURATION, "15secs",
    "Period of HEARTBEAT events on scheduler streams (libmesos-core; Mesos fixes it at 15secs)", NULL, NULL},
   {"root_submissions", MESOS__FLAG_BOOL, "true", "Allow frameworks to run tasks as root", NULL, NULL},
+  {"max_completed_frameworks", MESOS__FLAG_INT, "50", "Completed frameworks kept for /state and the operator API", NULL, NULL},
+  {"max_completed_tasks_per_framework", MESOS__FLAG_INT, "1000", "Completed tasks kept per framework for /state and GET_TASKS", NULL, NULL},
+  {"max_operator_event_stream_subscribers", MESOS__FLAG_INT, "1000", "Operator SUBSCRIBE streams at once (the oldest is dropped beyond)", NULL, NULL},
+  {"log_dir", MESOS__FLAG_STRING, NULL, "Directory for log files (the master logs to stderr; shown in /state)", NULL, NULL},
   {"logging_level", MESOS__FLAG_STRING, "INFO", "Log level: ERROR, WARNING, INFO, DEBUG or TRACE", NULL, NULL},
   {"quiet", MESOS__FLAG_BOOL, "false", "Log nothing to stderr", NULL, NULL},
   {"help", MESOS__FLAG_BOOL, "false", "Print this help and exit", NULL, NULL},
@@ -447,6 +451,7 @@ MESOS_EXTERN(mesos_status) mesos_master_new(mesos_master **out, mesos_loop *loop
   }
   st = mesos__offers_init(m, err);
   if (st == MESOS_OK) st = apply_weights(m, err);
+  if (st == MESOS_OK) st = mesos__operator_init(m, err);
   if (st == MESOS_OK) st = mesos__agents_expect_recovered(m, err);
   if (st != MESOS_OK) {
     mesos_master_free(m);
@@ -477,6 +482,7 @@ MESOS_EXTERN(void) mesos_master_free(mesos_master *m) {
   while (mesos__map_next(&m->agents, &it, NULL, &v)) mesos__agent_free(v);
   mesos__map_free(&m->agents);
   mesos__map_free(&m->removed);
+  mesos__operator_fini(m);
   mesos__http_server_free(m->http);
   mesos__registry_close(m->registry);
   mesos__flags_free(m->flags);

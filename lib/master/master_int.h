@@ -16,6 +16,7 @@
 #include "mesos/v1/mesos.pb-c.h"
 #include "mesos/v1/scheduler.pb-c.h"
 #include "registry/registry.h"
+#include "master/operator.h"
 
 struct mesos_master_flags {
   mesos__flags *f;
@@ -62,6 +63,7 @@ struct mesos_master {
    * OFFERS event when the cycle ends. */
   mesos__map pending_offers;  /* framework id -> mesos__offer_batch* */
   int in_allocation;
+  struct mesos__operator *op;   /* operator API, events, metrics (operator.h) */
   /* After a restart: agents the registry admitted that have not
    * re-registered yet (id -> non-NULL); when --agent_reregister_timeout
    * runs out the rest are marked unreachable. */

@@ -93,6 +93,7 @@ mesos_status mesos__task_new(mesos__task **out, mesos__framework *fw, mesos__age
     mesos__free(t);
     return st;
   }
+  mesos__operator_on_task_added(fw->master, t);
   *out = t;
   return MESOS_OK;
 }
@@ -118,6 +119,7 @@ void mesos__task_free(mesos__task *t) {
   mesos__map_remove(&t->fw->tasks, t->task->task_id->value);
   mesos__map_remove(&t->agent->tasks, t->key);
   mesos_resources_free(t->resources);
+  mesos__operator_on_task_freed(t); /* may keep t->task as a completed task */
   mesos__pb_free(t->task);
   mesos__free(t->key);
   mesos__free(t->role);
@@ -171,6 +173,7 @@ void mesos__task_status_update(mesos_master *m, const Mesos__Internal__StatusUpd
     t->task->has_status_update_state = 1;
     t->task->status_update_state = status->state;
     if (mesos__task_state_terminal(t->task->state)) task_release(t);
+    mesos__operator_on_task_updated(m, t, status);
   }
   if (fw == NULL) {
     LOG_INFO("status update for task %s of unknown framework %s dropped (the agent retries)",
