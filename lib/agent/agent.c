@@ -676,6 +676,7 @@ MESOS_EXTERN(mesos_status) mesos_agent_new(mesos_agent **out, mesos_loop *loop,
     mesos__err(err, st, "cannot register routes");
     goto fail;
   }
+  if ((st = mesos__agent_operator_init(a, err)) != MESOS_OK) goto fail;
   if ((st = build_info(a, err)) != MESOS_OK) goto fail;
   if ((st = recover_id(a, err)) != MESOS_OK) goto fail;
   mesos__http_client_options copts;
@@ -719,6 +720,7 @@ MESOS_EXTERN(void) mesos_agent_free(mesos_agent *a) {
   mesos__agent_status_free_all(a);
   mesos__http_client_free(a->client);
   mesos__http_server_free(a->http);
+  mesos__agent_operator_fini(a);
   mesos_timer_free(a->reconnect);
   mesos_timer_free(a->ping_timeout);
   size_t it = 0;

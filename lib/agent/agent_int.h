@@ -87,7 +87,13 @@ struct mesos_agent {
   uint64_t shutdown_grace_ms;
   uint64_t exec_reg_timeout_ms;
   char *executor_path;       /* mesos-executor, or NULL: in-agent runner */
+  struct mesos__agent_operator *op; /* operator API, classic endpoints, files (operator.c) */
 };
+
+/* ---- operator.c */
+typedef struct mesos__agent_operator mesos__agent_operator;
+mesos_status mesos__agent_operator_init(mesos_agent *a, mesos_error **err);
+void mesos__agent_operator_fini(mesos_agent *a);
 
 /* ---- agent.c */
 /* Writes meta/slaves/<id>/slave.info and the meta/slaves/latest link. */
