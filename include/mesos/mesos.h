@@ -20,6 +20,7 @@
 #include "agent.h"
 #include "executor.h"
 #include "scheduler.h"
+#include "containerizer.h"
 #include "authn.h"
 #include "authz.h"
 

@@ -1,0 +1,159 @@
+/*
+ * The unified ("mesos") containerizer: launcher + isolators, per container
+ * id.  Used by the agent (and by tests and benchmarks directly).
+ *
+ * Life of a container: launch() prepares every isolator (in --isolation
+ * order), clones the init (launcher.h), isolates it (cgroups joined),
+ * checkpoints `<runtime_dir>/containers/<id>/pid`, releases it and returns
+ * once the task has exec'ed.  wait() reports the termination once, on the
+ * loop: the task's wait status (from the init's status file), and a
+ * limitation when an isolator reported one (memory OOM -> the container is
+ * destroyed and the termination says REASON_CONTAINER_LIMITATION_MEMORY).
+ * destroy() kills everything, runs every isolator's cleanup (reverse
+ * order) and removes the runtime directory.  A containerizer freed without
+ * destroy leaves its containers running (agent restart); a new one
+ * recover()s them from the runtime directory.
+ */
+#ifndef MESOS_CONTAINERIZER_CONTAINERIZER_H
+#define MESOS_CONTAINERIZER_CONTAINERIZER_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "mesos/containerizer.h"
+#include "mesos/loop.h"
+
+typedef struct mesos__containerizer mesos__containerizer;
+
+typedef struct mesos__containerizer_options {
+  const char *runtime_dir;       /* NULL: /var/run/mesos */
+  const char *isolation;         /* NULL: "posix/cpu,posix/mem" */
+  const char *cgroups_root;      /* NULL: "mesos" */
+  const char *sandbox_directory; /* NULL: /mnt/mesos/sandbox */
+  int cgroups_enable_cfs;
+  int cgroups_limit_swap;
+} mesos__containerizer_options;
+
+/* Volume sources (Volume.source.type). */
+enum { MESOS__VOLUME_HOST_PATH = 1, MESOS__VOLUME_SANDBOX_PATH = 2 };
+
+typedef struct mesos__volume {
+  int type;                   /* MESOS__VOLUME_* */
+  const char *host_path;      /* HOST_PATH: absolute host path; SANDBOX_PATH: relative to the sandbox */
+  const char *container_path; /* absolute (in the rootfs) or relative to the sandbox */
+  int readonly;
+} mesos__volume;
+
+typedef struct mesos__container_config {
+  const char *const *argv;    /* REQUIRED */
+  const char *const *env;     /* NAME=VALUE, NULL-terminated; MESOS_SANDBOX is added */
+  const char *user;           /* NULL: the agent's user */
+  const char *rootfs;         /* NULL: the host filesystem */
+  const char *sandbox;        /* host directory; stdout/stderr files go there */
+  const char *working_dir;    /* in the container; NULL: the sandbox */
+  const char *hostname;       /* non-NULL: own UTS namespace with this name */
+  int isolate_network;        /* own network namespace with only lo */
+  double cpus;
+  uint64_t mem_bytes;
+  uint64_t pids_max;
+  const mesos__volume *volumes;
+  size_t nvolumes;
+} mesos__container_config;
+
+typedef struct mesos__container_termination {
+  int has_status;       /* status is the task's wait status */
+  int status;
+  int limited;          /* an isolator reported a limitation */
+  int32_t reason;       /* MESOS_LIMITATION_* */
+  char message[512];
+} mesos__container_termination;
+
+typedef void (*mesos__container_wait_fn)(const char *id, const mesos__container_termination *t,
+                                         void *ud);
+
+/*
+ * Errors: MESOS_EINVAL (bad options or an unknown isolator name, named),
+ * MESOS_EUNSUPPORTED (an isolator the host cannot do, e.g. cgroups/devices
+ * on cgroup v2), MESOS_EIO.
+ */
+mesos_status mesos__containerizer_new(mesos__containerizer **out, mesos_loop *loop,
+                                      const mesos__containerizer_options *opts,
+                                      mesos_error **err);
+/* Frees the object; running containers keep running. */
+void mesos__containerizer_free(mesos__containerizer *cz);
+
+/*
+ * Starts container `id` ([A-Za-z0-9_.-], at most 128 characters).
+ * Errors: MESOS_EINVAL, MESOS_EEXIST (id in use), MESOS_ENOTFOUND (command,
+ * user or rootfs missing), MESOS_EIO; on error nothing is left behind.
+ */
+mesos_status mesos__containerizer_launch(mesos__containerizer *cz, const char *id,
+                                         const mesos__container_config *cfg, pid_t *pid,
+                                         mesos_error **err);
+
+/* Calls `cb` once when the container has terminated (on the loop), after
+ * its cleanup.  One waiter per container.  MESOS_ENOTFOUND, MESOS_EEXIST. */
+mesos_status mesos__containerizer_wait(mesos__containerizer *cz, const char *id,
+                                       mesos__container_wait_fn cb, void *ud, mesos_error **err);
+
+/* Runs the loop until `id` terminates or `timeout_ms` passes (tests,
+ * benchmarks).  MESOS_ETIMEDOUT, MESOS_ENOTFOUND. */
+mesos_status mesos__containerizer_wait_sync(mesos__containerizer *cz, const char *id,
+                                            int timeout_ms, mesos__container_termination *t,
+                                            mesos_error **err);
+
+/* Kills the container's processes and cleans up (synchronously); the
+ * waiter, if any, gets the termination.  MESOS_ENOTFOUND. */
+mesos_status mesos__containerizer_destroy(mesos__containerizer *cz, const char *id,
+                                          mesos_error **err);
+
+mesos_status mesos__containerizer_usage(mesos__containerizer *cz, const char *id,
+                                        mesos_container_usage *u, mesos_error **err);
+
+/* Calls `cb(key, value)` with facts about the container (pid, cgroups). */
+mesos_status mesos__containerizer_status(mesos__containerizer *cz, const char *id,
+                                         mesos_isolator_status_fn cb, void *ud,
+                                         mesos_error **err);
+
+/*
+ * Re-attaches to the containers checkpointed under the runtime directory:
+ * live ones are watched again (their termination comes from the status
+ * file the init writes), dead ones are cleaned up.  *ids (may be NULL)
+ * gets the live ids, NULL-terminated, caller frees with
+ * mesos__containerizer_ids_free.
+ */
+mesos_status mesos__containerizer_recover(mesos__containerizer *cz, char ***ids,
+                                          mesos_error **err);
+void mesos__containerizer_ids_free(char **ids);
+
+/* The pid of a running container's init, or -1. */
+pid_t mesos__containerizer_pid(mesos__containerizer *cz, const char *id);
+
+/* ------------------------------------------------------------ docker/runtime */
+
+/* The image configuration the provisioner hands over (Docker/OCI
+ * config.{Entrypoint,Cmd,Env,WorkingDir,User}).  Arrays NULL-terminated,
+ * any may be NULL. */
+typedef struct mesos__image_config {
+  const char *const *entrypoint;
+  const char *const *cmd;
+  const char *const *env;     /* NAME=VALUE */
+  const char *working_dir;
+  const char *user;
+} mesos__image_config;
+
+/*
+ * The argv of a task in an image (spec 4.6): shell/value/arguments of the
+ * CommandInfo against Entrypoint and Cmd.  *argv_out is NULL-terminated,
+ * free with mesos__containerizer_ids_free.  MESOS_EINVAL when neither the
+ * command nor the image says what to run.
+ */
+mesos_status mesos__docker_runtime_argv(const mesos__image_config *img, int shell,
+                                        const char *value, const char *const *arguments,
+                                        char ***argv_out, mesos_error **err);
+
+/* Image Env first, then `env` overriding same-named variables. */
+mesos_status mesos__docker_runtime_env(const mesos__image_config *img, const char *const *env,
+                                       char ***env_out, mesos_error **err);
+
+#endif

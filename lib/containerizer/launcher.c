@@ -1,0 +1,782 @@
+/*
+ * Linux launcher.  See launcher.h for the process model.
+ *
+ * The parent turns the spec into a flat list of steps (mount, mkdir,
+ * mknod, symlink) with absolute host paths, plus argv/envp/ids, all
+ * allocated before the clone.  The child walks the list with raw system
+ * calls.  Any failure in the child is written as text ("<step> <path>:
+ * <errno text>") to an error pipe whose write end is close-on-exec: the
+ * parent reads it to EOF, so an empty read means the task exec'ed.
+ */
+#include "containerizer/launcher.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <net/if.h>
+#include <pwd.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/alloc.h"
+#include "base/error.h"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+/* Groups a user may have; more is refused rather than silently cut. */
+#define MAX_GROUPS 256
+/* Steps of the mount plan: fixed ones plus two per volume. */
+#define MAX_VOLUMES 64
+
+enum { STEP_MOUNT, STEP_MKDIR, STEP_MKNOD, STEP_SYMLINK };
+
+typedef struct step {
+  int kind;
+  const char *src;     /* mount source / symlink target */
+  const char *dst;     /* host path (before pivot) */
+  const char *fstype;
+  unsigned long flags;
+  const char *data;
+  mode_t mode;
+  dev_t dev;
+  int remount_ro;      /* after a bind: remount read-only */
+} step;
+
+struct mesos__launch {
+  pid_t pid;
+  int sync_fd;  /* parent end */
+  int err_fd;   /* read end */
+};
+
+/* Everything the child touches, prepared by the parent. */
+typedef struct plan {
+  const mesos__launch_spec *spec;
+  step steps[32 + 2 * MAX_VOLUMES];
+  int nsteps;
+  char *strings[16 + 2 * MAX_VOLUMES]; /* owned paths, freed after the clone */
+  int nstrings;
+  char *exe;           /* resolved argv[0] inside the container */
+  const char *rootfs;  /* realpath'ed */
+  const char *cwd;
+  int switch_user;
+  uid_t uid;
+  gid_t gid;
+  gid_t groups[MAX_GROUPS];
+  int ngroups;
+  int sync_fd, err_fd, status_fd;
+} plan;
+
+/* ------------------------------------------------------------ child side */
+
+static size_t c_strlen(const char *s) {
+  size_t n = 0;
+  while (s[n]) n++;
+  return n;
+}
+
+/* Appends to a fixed buffer without libc formatting (async-signal-safe). */
+static void c_append(char *buf, size_t cap, size_t *len, const char *s) {
+  while (*s && *len + 1 < cap) buf[(*len)++] = *s++;
+  buf[*len] = '\0';
+}
+
+static void c_utoa(unsigned long v, char *out) {
+  char tmp[24];
+  int n = 0;
+  do {
+    tmp[n++] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v && n < 23);
+  for (int i = 0; i < n; i++) out[i] = tmp[n - 1 - i];
+  out[n] = '\0';
+}
+
+/* Reports a failed step and exits; the parent turns it into the error. */
+static void __attribute__((noreturn)) child_fail(int err_fd, const char *what, const char *path,
+                                                 int e) {
+  char msg[1024];
+  size_t len = 0;
+  msg[0] = '\0';
+  c_append(msg, sizeof msg, &len, what);
+  if (path) {
+    c_append(msg, sizeof msg, &len, " ");
+    c_append(msg, sizeof msg, &len, path);
+  }
+  c_append(msg, sizeof msg, &len, ": ");
+  /* strerror is not async-signal-safe in general; strerrorname_np and the
+   * number are. */
+  const char *name = strerrorname_np(e);
+  c_append(msg, sizeof msg, &len, name ? name : "errno ");
+  if (!name) {
+    char num[24];
+    c_utoa((unsigned long)e, num);
+    c_append(msg, sizeof msg, &len, num);
+  }
+  ssize_t w = write(err_fd, msg, len);
+  (void)w;
+  _exit(127);
+}
+
+static volatile pid_t g_task_pid;
+
+static void forward_signal(int sig) {
+  if (g_task_pid > 0) kill(g_task_pid, sig);
+}
+
+static int lo_up(void) {
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return errno;
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  memcpy(ifr.ifr_name, "lo", 3);
+  int e = 0;
+  if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0) {
+    e = errno;
+  } else {
+    ifr.ifr_flags |= IFF_UP;
+    if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) e = errno;
+  }
+  close(s);
+  return e;
+}
+
+/* Closes every descriptor >= 3 except those in keep[] (sorted here). */
+static void close_except(int *keep, int n) {
+  for (int i = 1; i < n; i++)
+    for (int j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
+      int t = keep[j];
+      keep[j] = keep[j - 1];
+      keep[j - 1] = t;
+    }
+  unsigned int from = 3;
+  for (int i = 0; i < n; i++) {
+    if (keep[i] < 3) continue;
+    if ((unsigned int)keep[i] > from) syscall(SYS_close_range, from, (unsigned int)keep[i] - 1, 0);
+    from = (unsigned int)keep[i] + 1;
+  }
+  syscall(SYS_close_range, from, ~0U, 0);
+}
+
+static void __attribute__((noreturn)) run_task(const plan *p, mode_t old_umask) {
+  const mesos__launch_spec *s = p->spec;
+  /* The agent may ignore or block signals; the task starts clean. */
+  sigset_t all;
+  sigemptyset(&all);
+  for (int sig = 1; sig < NSIG; sig++) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    signal(sig, SIG_DFL);
+  }
+  sigprocmask(SIG_SETMASK, &all, NULL);
+  umask(old_umask);
+  if (p->switch_user) {
+    if (setgroups((size_t)p->ngroups, p->groups) != 0) child_fail(p->err_fd, "setgroups", NULL, errno);
+    if (setgid(p->gid) != 0) child_fail(p->err_fd, "setgid", NULL, errno);
+    if (setuid(p->uid) != 0) child_fail(p->err_fd, "setuid", NULL, errno);
+  }
+  if (p->cwd && chdir(p->cwd) != 0) child_fail(p->err_fd, "chdir", p->cwd, errno);
+  execve(p->exe, (char *const *)s->argv, (char *const *)s->envp);
+  child_fail(p->err_fd, "exec", p->exe, errno);
+}
+
+static int run_steps(const plan *p) {
+  for (int i = 0; i < p->nsteps; i++) {
+    const step *st = &p->steps[i];
+    switch (st->kind) {
+      case STEP_MKDIR:
+        if (mkdir(st->dst, st->mode) != 0 && errno != EEXIST)
+          child_fail(p->err_fd, "mkdir", st->dst, errno);
+        break;
+      case STEP_MKNOD:
+        if (mknod(st->dst, st->mode, st->dev) != 0) child_fail(p->err_fd, "mknod", st->dst, errno);
+        break;
+      case STEP_SYMLINK:
+        if (symlink(st->src, st->dst) != 0) child_fail(p->err_fd, "symlink", st->dst, errno);
+        break;
+      case STEP_MOUNT:
+        if (mount(st->src, st->dst, st->fstype, st->flags, st->data) != 0)
+          child_fail(p->err_fd, "mount", st->dst, errno);
+        if (st->remount_ro &&
+            mount(NULL, st->dst, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, NULL) != 0)
+          child_fail(p->err_fd, "remount read-only", st->dst, errno);
+        break;
+    }
+  }
+  return 0;
+}
+
+static void __attribute__((noreturn)) child_main(const plan *p) {
+  const mesos__launch_spec *s = p->spec;
+  int keep[3] = {p->sync_fd, p->err_fd, p->status_fd};
+  /* stdio first (sources are >= 3 or -1), then drop every other
+   * inherited descriptor: listening sockets of the agent must not live on
+   * in a container that outlives it. */
+  int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+  int in = devnull;
+  int out = s->stdout_fd >= 0 ? s->stdout_fd : devnull;
+  int errfd = s->stderr_fd >= 0 ? s->stderr_fd : devnull;
+  if (in < 0 || out < 0 || errfd < 0) child_fail(p->err_fd, "open", "/dev/null", errno);
+  if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0)
+    child_fail(p->err_fd, "dup2", NULL, errno);
+  close_except(keep, 3);
+  mode_t old_umask = umask(0);
+
+  if (setsid() < 0) child_fail(p->err_fd, "setsid", NULL, errno);
+  if (s->namespaces & MESOS_NS_MOUNT) {
+    /* Nothing mounted in here may propagate back to the host. */
+    if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) != 0)
+      child_fail(p->err_fd, "make / a slave mount", NULL, errno);
+  }
+  run_steps(p);
+  if (p->rootfs) {
+    if (chdir(p->rootfs) != 0) child_fail(p->err_fd, "chdir", p->rootfs, errno);
+    /* pivot_root(".", ".") stacks the old root under the new one; the
+     * lazy unmount then drops it, leaving no path to the host tree. */
+    if (syscall(SYS_pivot_root, ".", ".") != 0) child_fail(p->err_fd, "pivot_root", p->rootfs, errno);
+    if (umount2(".", MNT_DETACH) != 0) child_fail(p->err_fd, "unmount old root", NULL, errno);
+    if (chdir("/") != 0) child_fail(p->err_fd, "chdir", "/", errno);
+  }
+  if ((s->namespaces & MESOS_NS_UTS) && s->hostname &&
+      sethostname(s->hostname, c_strlen(s->hostname)) != 0)
+    child_fail(p->err_fd, "sethostname", s->hostname, errno);
+  if (s->namespaces & MESOS_NS_NET) {
+    int e = lo_up();
+    if (e) child_fail(p->err_fd, "bring up lo", NULL, e);
+  }
+
+  /* Wait for the agent: cgroups joined and pid checkpointed. */
+  char go = 0;
+  ssize_t r;
+  do {
+    r = read(p->sync_fd, &go, 1);
+  } while (r < 0 && errno == EINTR);
+  if (r != 1) _exit(126);
+  close(p->sync_fd);
+
+  prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+  static const int fwd[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+  /* Block the forwarded signals around the fork, so one arriving before
+   * g_task_pid is set is delivered (and forwarded) right after. */
+  sigset_t set, old;
+  sigemptyset(&set);
+  for (size_t i = 0; i < sizeof fwd / sizeof *fwd; i++) sigaddset(&set, fwd[i]);
+  sigprocmask(SIG_BLOCK, &set, &old);
+  pid_t task = fork();
+  if (task < 0) child_fail(p->err_fd, "fork", NULL, errno);
+  if (task == 0) run_task(p, old_umask);
+  close(p->err_fd);
+  g_task_pid = task;
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = forward_signal;
+  sa.sa_flags = SA_RESTART;
+  for (size_t i = 0; i < sizeof fwd / sizeof *fwd; i++) sigaction(fwd[i], &sa, NULL);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+
+  int status = 0;
+  for (;;) {
+    int st;
+    pid_t w = waitpid(-1, &st, 0);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) break;
+    if (w == task) {
+      status = st;
+      break;
+    }
+  }
+  char num[24];
+  c_utoa((unsigned long)(unsigned int)status, num);
+  size_t nl = c_strlen(num);
+  num[nl] = '\n';
+  ssize_t w = write(p->status_fd, num, nl + 1);
+  (void)w;
+  _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+}
+
+/* ------------------------------------------------------------ parent side */
+
+static char *own(plan *p, char *s) {
+  if (s == NULL) return NULL;
+  if (p->nstrings >= (int)(sizeof p->strings / sizeof *p->strings)) {
+    mesos__free(s);
+    return NULL;
+  }
+  p->strings[p->nstrings++] = s;
+  return s;
+}
+
+static char *path2(plan *p, const char *a, const char *b) {
+  size_t n = strlen(a) + strlen(b) + 2;
+  char *s = mesos__malloc(n);
+  if (s == NULL) return NULL;
+  snprintf(s, n, "%s%s%s", a, (b[0] == '/' || a[strlen(a) - 1] == '/') ? "" : "/", b);
+  return own(p, s);
+}
+
+static step *add_step(plan *p, int kind) {
+  if (p->nsteps >= (int)(sizeof p->steps / sizeof *p->steps)) return NULL;
+  step *s = &p->steps[p->nsteps++];
+  memset(s, 0, sizeof *s);
+  s->kind = kind;
+  return s;
+}
+
+/* mkdir -p on the host, in the parent (inside the rootfs for mount points). */
+static int mkdirs(const char *path) {
+  char buf[PATH_MAX];
+  size_t n = strlen(path);
+  if (n >= sizeof buf) return ENAMETOOLONG;
+  memcpy(buf, path, n + 1);
+  for (size_t i = 1; i <= n; i++) {
+    if (buf[i] == '/' || buf[i] == '\0') {
+      char c = buf[i];
+      buf[i] = '\0';
+      if (mkdir(buf, 0755) != 0 && errno != EEXIST) return errno;
+      buf[i] = c;
+    }
+  }
+  return 0;
+}
+
+/* A container path must not climb out of the rootfs with "..". */
+static int safe_container_path(const char *s) {
+  if (s == NULL || s[0] == '\0') return 0;
+  for (const char *q = s; *q;) {
+    const char *e = strchr(q, '/');
+    size_t n = e ? (size_t)(e - q) : strlen(q);
+    if (n == 2 && q[0] == '.' && q[1] == '.') return 0;
+    q += n;
+    while (*q == '/') q++;
+  }
+  return 1;
+}
+
+static const char *env_get(const char *const *envp, const char *name) {
+  size_t n = strlen(name);
+  for (size_t i = 0; envp && envp[i]; i++)
+    if (strncmp(envp[i], name, n) == 0 && envp[i][n] == '=') return envp[i] + n + 1;
+  return NULL;
+}
+
+mesos_status mesos__launch_resolve(const char *name, const char *const *envp,
+                                   const char *rootfs, char **out, mesos_error **err) {
+  *out = NULL;
+  if (name == NULL || name[0] == '\0') return mesos__err(err, MESOS_EINVAL, "launcher: empty command");
+  if (strchr(name, '/')) {
+    *out = mesos__strdup(name);
+    return *out ? MESOS_OK : mesos__err(err, MESOS_ENOMEM, "out of memory");
+  }
+  const char *path = env_get(envp, "PATH");
+  if (path == NULL) path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  for (const char *q = path;;) {
+    const char *e = strchr(q, ':');
+    size_t n = e ? (size_t)(e - q) : strlen(q);
+    if (n > 0) {
+      char cand[PATH_MAX], host[PATH_MAX];
+      if (snprintf(cand, sizeof cand, "%.*s/%s", (int)n, q, name) < (int)sizeof cand &&
+          snprintf(host, sizeof host, "%s%s", rootfs ? rootfs : "", cand) < (int)sizeof host) {
+        struct stat sb;
+        /* Inside a rootfs an absolute symlink (busybox applets) points
+         * into the container, so only check that the entry exists there. */
+        int ok = rootfs ? lstat(host, &sb) == 0 : (access(host, X_OK) == 0 && stat(host, &sb) == 0 && S_ISREG(sb.st_mode));
+        if (ok) {
+          *out = mesos__strdup(cand);
+          return *out ? MESOS_OK : mesos__err(err, MESOS_ENOMEM, "out of memory");
+        }
+      }
+    }
+    if (e == NULL) break;
+    q = e + 1;
+  }
+  return mesos__err(err, MESOS_ENOTFOUND, "launcher: command '%s' not found in PATH %s%s", name,
+                    path, rootfs ? " of the container's rootfs" : "");
+}
+
+/* Looks `user` up in <rootfs>/etc/passwd and /etc/group: the user must
+ * exist in the container's filesystem, with the ids it has there. */
+static mesos_status user_from_files(plan *p, const char *rootfs, const char *user,
+                                    mesos_error **err) {
+  char path[PATH_MAX];
+  snprintf(path, sizeof path, "%s/etc/passwd", rootfs);
+  FILE *f = fopen(path, "re");
+  if (f == NULL) return mesos__err(err, MESOS_ENOTFOUND, "launcher: user '%s': no %s", user, path);
+  char line[1024];
+  int found = 0;
+  while (fgets(line, sizeof line, f)) {
+    char *fields[7] = {0};
+    int nf = 0;
+    char *q = line;
+    while (nf < 7) {
+      fields[nf++] = q;
+      char *c = strchr(q, ':');
+      if (c == NULL) break;
+      *c = '\0';
+      q = c + 1;
+    }
+    if (nf >= 4 && strcmp(fields[0], user) == 0) {
+      char *e1, *e2;
+      unsigned long uid = strtoul(fields[2], &e1, 10), gid = strtoul(fields[3], &e2, 10);
+      if (*e1 || *e2 || uid > UINT32_MAX - 1 || gid > UINT32_MAX - 1) break;
+      p->uid = (uid_t)uid;
+      p->gid = (gid_t)gid;
+      found = 1;
+      break;
+    }
+  }
+  fclose(f);
+  if (!found)
+    return mesos__err(err, MESOS_ENOTFOUND, "launcher: user '%s' not found in %s", user, path);
+  p->groups[0] = p->gid;
+  p->ngroups = 1;
+  snprintf(path, sizeof path, "%s/etc/group", rootfs);
+  f = fopen(path, "re");
+  if (f == NULL) return MESOS_OK;
+  while (fgets(line, sizeof line, f)) {
+    line[strcspn(line, "\n")] = '\0';
+    char *name = line, *c1 = strchr(line, ':');
+    if (!c1) continue;
+    char *c2 = strchr(c1 + 1, ':');
+    if (!c2) continue;
+    char *c3 = strchr(c2 + 1, ':');
+    if (!c3) continue;
+    (void)name;
+    char *endp;
+    unsigned long gid = strtoul(c2 + 1, &endp, 10);
+    if (endp != c3) continue;
+    for (char *m = c3 + 1; *m;) {
+      size_t n = strcspn(m, ",");
+      if (n == strlen(user) && strncmp(m, user, n) == 0 && p->ngroups < MAX_GROUPS &&
+          (gid_t)gid != p->gid)
+        p->groups[p->ngroups++] = (gid_t)gid;
+      m += n;
+      if (*m == ',') m++;
+    }
+  }
+  fclose(f);
+  return MESOS_OK;
+}
+
+static mesos_status resolve_user(plan *p, const char *rootfs, const char *user,
+                                 mesos_error **err) {
+  if (user == NULL) return MESOS_OK;
+  p->switch_user = 1;
+  if (rootfs) return user_from_files(p, rootfs, user, err);
+  struct passwd pw, *res = NULL;
+  char buf[4096];
+  int e = getpwnam_r(user, &pw, buf, sizeof buf, &res);
+  if (e != 0 || res == NULL)
+    return mesos__err(err, MESOS_ENOTFOUND, "launcher: user '%s' not found on the host", user);
+  p->uid = pw.pw_uid;
+  p->gid = pw.pw_gid;
+  int n = MAX_GROUPS;
+  if (getgrouplist(user, pw.pw_gid, p->groups, &n) < 0)
+    return mesos__err(err, MESOS_ELIMIT, "launcher: user '%s' has more than %d groups", user,
+                      MAX_GROUPS);
+  p->ngroups = n;
+  return MESOS_OK;
+}
+
+/* The container's /dev, /proc, /sys, sandbox and volumes, as steps. */
+static mesos_status plan_rootfs(plan *p, mesos_error **err) {
+  const mesos__launch_spec *s = p->spec;
+  const char *r = p->rootfs;
+#define NEED(x)                                                           \
+  do {                                                                    \
+    if ((x) == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory"); \
+  } while (0)
+  step *st;
+  /* The rootfs must be a mount point for pivot_root. */
+  NEED(st = add_step(p, STEP_MOUNT));
+  st->src = r, st->dst = r, st->flags = MS_BIND | MS_REC;
+  static const char *const dirs[] = {"proc", "sys", "dev", "tmp"};
+  for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++) {
+    char *d = path2(p, r, dirs[i]);
+    NEED(d);
+    int e = mkdirs(d);
+    if (e) return mesos__err(err, MESOS_EIO, "launcher: mkdir %s: %s", d, strerror(e));
+  }
+  NEED(st = add_step(p, STEP_MOUNT));
+  st->src = "proc", st->dst = path2(p, r, "proc"), st->fstype = "proc";
+  st->flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+  NEED(st->dst);
+  NEED(st = add_step(p, STEP_MOUNT));
+  st->src = "sysfs", st->dst = path2(p, r, "sys"), st->fstype = "sysfs";
+  st->flags = MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY;
+  NEED(st->dst);
+  char *dev = path2(p, r, "dev");
+  NEED(dev);
+  NEED(st = add_step(p, STEP_MOUNT));
+  st->src = "tmpfs", st->dst = dev, st->fstype = "tmpfs";
+  st->flags = MS_NOSUID | MS_NOEXEC, st->data = "mode=755,size=65536k";
+  static const struct {
+    const char *name;
+    unsigned maj, min;
+  } nodes[] = {{"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7},
+               {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0}};
+  for (size_t i = 0; i < sizeof nodes / sizeof *nodes; i++) {
+    NEED(st = add_step(p, STEP_MKNOD));
+    st->dst = path2(p, dev, nodes[i].name);
+    NEED(st->dst);
+    st->mode = S_IFCHR | 0666;
+    st->dev = makedev(nodes[i].maj, nodes[i].min);
+  }
+  NEED(st = add_step(p, STEP_MKDIR));
+  st->dst = path2(p, dev, "pts"), st->mode = 0755;
+  NEED(st->dst);
+  NEED(st = add_step(p, STEP_MOUNT));
+  st->src = "devpts", st->dst = p->steps[p->nsteps - 2].dst, st->fstype = "devpts";
+  st->flags = MS_NOSUID | MS_NOEXEC, st->data = "newinstance,ptmxmode=0666,mode=0620";
+  NEED(st = add_step(p, STEP_SYMLINK));
+  st->src = "pts/ptmx", st->dst = path2(p, dev, "ptmx");
+  NEED(st->dst);
+  NEED(st = add_step(p, STEP_MKDIR));
+  st->dst = path2(p, dev, "shm"), st->mode = 01777;
+  NEED(st->dst);
+  NEED(st = add_step(p, STEP_MOUNT));
+  st->src = "shm", st->dst = p->steps[p->nsteps - 2].dst, st->fstype = "tmpfs";
+  st->flags = MS_NOSUID | MS_NODEV | MS_NOEXEC, st->data = "mode=1777,size=65536k";
+  static const struct {
+    const char *name, *target;
+  } links[] = {{"fd", "/proc/self/fd"}, {"stdin", "/proc/self/fd/0"},
+               {"stdout", "/proc/self/fd/1"}, {"stderr", "/proc/self/fd/2"}};
+  for (size_t i = 0; i < sizeof links / sizeof *links; i++) {
+    NEED(st = add_step(p, STEP_SYMLINK));
+    st->src = links[i].target, st->dst = path2(p, dev, links[i].name);
+    NEED(st->dst);
+  }
+  if (s->sandbox) {
+    const char *tgt = s->sandbox_target ? s->sandbox_target : "/mnt/mesos/sandbox";
+    if (!safe_container_path(tgt) || tgt[0] != '/')
+      return mesos__err(err, MESOS_EINVAL, "launcher: bad sandbox path '%s'", tgt);
+    char *d = path2(p, r, tgt);
+    NEED(d);
+    int e = mkdirs(d);
+    if (e) return mesos__err(err, MESOS_EIO, "launcher: mkdir %s: %s", d, strerror(e));
+    NEED(st = add_step(p, STEP_MOUNT));
+    st->src = s->sandbox, st->dst = d, st->flags = MS_BIND | MS_REC;
+  }
+  return MESOS_OK;
+#undef NEED
+}
+
+static mesos_status plan_volumes(plan *p, mesos_error **err) {
+  const mesos__launch_spec *s = p->spec;
+  if (s->nmounts > MAX_VOLUMES)
+    return mesos__err(err, MESOS_ELIMIT, "launcher: more than %d volumes", MAX_VOLUMES);
+  for (size_t i = 0; i < s->nmounts; i++) {
+    const mesos__launch_mount *m = &s->mounts[i];
+    if (m->source == NULL || m->source[0] != '/' || !safe_container_path(m->target))
+      return mesos__err(err, MESOS_EINVAL, "launcher: volume %zu: bad source or target", i);
+    if (!(s->namespaces & MESOS_NS_MOUNT))
+      return mesos__err(err, MESOS_EINVAL,
+                        "launcher: volumes need a mount namespace (filesystem/linux)");
+    struct stat sb;
+    if (stat(m->source, &sb) != 0)
+      return mesos__err(err, MESOS_ENOTFOUND, "launcher: volume source %s: %s", m->source,
+                        strerror(errno));
+    char *dst;
+    if (m->target[0] == '/')
+      dst = p->rootfs ? path2(p, p->rootfs, m->target) : own(p, mesos__strdup(m->target));
+    else if (s->sandbox)
+      dst = path2(p, s->sandbox, m->target);
+    else
+      return mesos__err(err, MESOS_EINVAL, "launcher: relative volume path '%s' without a sandbox",
+                        m->target);
+    if (dst == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
+    /* The mount point: a directory for a directory, a file for a file. */
+    if (S_ISDIR(sb.st_mode)) {
+      int e = mkdirs(dst);
+      if (e) return mesos__err(err, MESOS_EIO, "launcher: mkdir %s: %s", dst, strerror(e));
+    } else {
+      char *slash = strrchr(dst, '/');
+      if (slash && slash != dst) {
+        *slash = '\0';
+        int e = mkdirs(dst);
+        *slash = '/';
+        if (e) return mesos__err(err, MESOS_EIO, "launcher: mkdir for %s: %s", dst, strerror(e));
+      }
+      int fd = open(dst, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+      if (fd < 0) return mesos__err(err, MESOS_EIO, "launcher: create %s: %s", dst, strerror(errno));
+      close(fd);
+    }
+    step *st = add_step(p, STEP_MOUNT);
+    if (st == NULL) return mesos__err(err, MESOS_ELIMIT, "launcher: too many mounts");
+    st->src = m->source, st->dst = dst, st->flags = MS_BIND | MS_REC, st->remount_ro = m->readonly;
+  }
+  return MESOS_OK;
+}
+
+static void plan_free(plan *p) {
+  for (int i = 0; i < p->nstrings; i++) mesos__free(p->strings[i]);
+  mesos__free(p->exe);
+  mesos__free((char *)p->rootfs);
+}
+
+mesos_status mesos__launch_start(const mesos__launch_spec *spec, mesos__launch **out,
+                                 pid_t *pid_out, mesos_error **err) {
+  *out = NULL;
+  if (spec == NULL || spec->argv == NULL || spec->argv[0] == NULL)
+    return mesos__err(err, MESOS_EINVAL, "launcher: no command");
+  plan *p = MESOS__NEW(plan);
+  if (p == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
+  p->spec = spec;
+  p->sync_fd = p->err_fd = -1;
+  p->status_fd = spec->status_fd;
+  mesos_status st = MESOS_OK;
+  mesos__launch_spec s2 = *spec;
+  /* A PID namespace needs its own /proc, hence its own mount namespace;
+   * so does a rootfs. */
+  if (s2.namespaces & MESOS_NS_PID) s2.namespaces |= MESOS_NS_MOUNT;
+  if (s2.rootfs) s2.namespaces |= MESOS_NS_MOUNT;
+  p->spec = &s2;
+  if (s2.rootfs) {
+    char *real = realpath(s2.rootfs, NULL);
+    if (real == NULL) {
+      st = mesos__err(err, MESOS_ENOTFOUND, "launcher: rootfs %s: %s", s2.rootfs, strerror(errno));
+      goto fail;
+    }
+    p->rootfs = mesos__strdup(real);
+    free(real);
+    if (p->rootfs == NULL || strcmp(p->rootfs, "/") == 0) {
+      st = mesos__err(err, p->rootfs ? MESOS_EINVAL : MESOS_ENOMEM,
+                      "launcher: the rootfs may not be the host's /");
+      goto fail;
+    }
+  }
+  st = mesos__launch_resolve(s2.argv[0], s2.envp, p->rootfs, &p->exe, err);
+  if (st != MESOS_OK) goto fail;
+  st = resolve_user(p, p->rootfs, s2.user, err);
+  if (st != MESOS_OK) goto fail;
+  if (p->rootfs) {
+    st = plan_rootfs(p, err);
+    if (st != MESOS_OK) goto fail;
+  } else if (s2.namespaces & MESOS_NS_PID) {
+    step *ps = add_step(p, STEP_MOUNT);
+    ps->src = "proc", ps->dst = "/proc", ps->fstype = "proc";
+    ps->flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+  }
+  st = plan_volumes(p, err);
+  if (st != MESOS_OK) goto fail;
+  p->cwd = s2.cwd ? s2.cwd : (s2.sandbox ? (p->rootfs ? (s2.sandbox_target ? s2.sandbox_target : "/mnt/mesos/sandbox") : s2.sandbox) : "/");
+
+  int sp[2], ep[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0) {
+    st = mesos__err_errno(err, MESOS_EIO, errno, "launcher: socketpair");
+    goto fail;
+  }
+  if (pipe2(ep, O_CLOEXEC) != 0) {
+    close(sp[0]);
+    close(sp[1]);
+    st = mesos__err_errno(err, MESOS_EIO, errno, "launcher: pipe");
+    goto fail;
+  }
+  p->sync_fd = sp[1];
+  p->err_fd = ep[1];
+  unsigned long flags = SIGCHLD;
+  if (s2.namespaces & MESOS_NS_MOUNT) flags |= CLONE_NEWNS;
+  if (s2.namespaces & MESOS_NS_PID) flags |= CLONE_NEWPID;
+  if (s2.namespaces & MESOS_NS_UTS) flags |= CLONE_NEWUTS;
+  if (s2.namespaces & MESOS_NS_IPC) flags |= CLONE_NEWIPC;
+  if (s2.namespaces & MESOS_NS_NET) flags |= CLONE_NEWNET;
+  /* A raw clone without a stack behaves like fork (copy-on-write), and
+   * unlike unshare it puts the child itself into the new PID namespace. */
+  long pid = syscall(SYS_clone, flags, NULL, NULL, NULL, NULL);
+  if (pid == 0) child_main(p);
+  int e = errno;
+  close(sp[1]);
+  close(ep[1]);
+  if (pid < 0) {
+    close(sp[0]);
+    close(ep[0]);
+    st = mesos__err(err, MESOS_EIO, "launcher: clone: %s", strerror(e));
+    goto fail;
+  }
+  plan_free(p);
+  mesos__free(p);
+  mesos__launch *l = MESOS__NEW(mesos__launch);
+  if (l == NULL) {
+    kill((pid_t)pid, SIGKILL);
+    close(sp[0]);
+    close(ep[0]);
+    int ws;
+    waitpid((pid_t)pid, &ws, 0);
+    return mesos__err(err, MESOS_ENOMEM, "out of memory");
+  }
+  l->pid = (pid_t)pid;
+  l->sync_fd = sp[0];
+  l->err_fd = ep[0];
+  *out = l;
+  *pid_out = (pid_t)pid;
+  return MESOS_OK;
+fail:
+  plan_free(p);
+  mesos__free(p);
+  return st;
+}
+
+mesos_status mesos__launch_release(mesos__launch *l, mesos_error **err) {
+  char go = 'g';
+  ssize_t w;
+  do {
+    w = send(l->sync_fd, &go, 1, MSG_NOSIGNAL);
+  } while (w < 0 && errno == EINTR);
+  close(l->sync_fd);
+  char msg[1024];
+  size_t len = 0;
+  for (;;) {
+    ssize_t r = read(l->err_fd, msg + len, sizeof msg - 1 - len);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    len += (size_t)r;
+    if (len == sizeof msg - 1) break;
+  }
+  close(l->err_fd);
+  mesos__free(l);
+  msg[len] = '\0';
+  if (len > 0) return mesos__err(err, MESOS_EIO, "launcher: container start failed: %s", msg);
+  return MESOS_OK;
+}
+
+void mesos__launch_abort(mesos__launch *l) {
+  if (l == NULL) return;
+  close(l->sync_fd);
+  close(l->err_fd);
+  mesos__free(l);
+}
+
+uint64_t mesos__proc_starttime(pid_t pid) {
+  char path[64], buf[1024];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return 0;
+  buf[n] = '\0';
+  /* The command name may contain spaces and ')': fields start after the
+   * last ')'.  starttime is field 22, the 20th after it. */
+  char *q = strrchr(buf, ')');
+  if (q == NULL) return 0;
+  q++;
+  for (int field = 3; field < 22 && q; field++) {
+    q = strchr(q + 1, ' ');
+  }
+  return q ? strtoull(q + 1, NULL, 10) : 0;
+}

@@ -1,0 +1,754 @@
+/*
+ * The unified containerizer on this machine: real namespaces, real
+ * cgroups, a busybox rootfs.  Tests that need root or cgroups are SKIPPED
+ * with the reason when the machine lacks them.  Every such test ends by
+ * checking that nothing is left behind: no mount under its directory in
+ * /proc/mounts, no cgroup under its own cgroups root, no runtime state.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "containerizer/cgroups.h"
+#include "containerizer/containerizer.h"
+#include "containerizer/isolator_int.h"
+#include "support/testutil.h"
+
+/* ------------------------------------------------------------ fixtures */
+
+typedef struct fx {
+  char dir[256];      /* per-test temp dir */
+  char rootfs[300];
+  char sandbox[300];
+  char runtime[300];
+  char cgroot[64];
+  mesos_loop *loop;
+  mesos__containerizer *cz;
+} fx;
+
+static const char *const applets[] = {"sh", "cat", "hostname", "ls", "sleep", "true", "echo",
+                                      "test", "id", "head", "grep", "ps", "wc", NULL};
+
+static int copy_file(const char *from, const char *to) {
+  int in = open(from, O_RDONLY | O_CLOEXEC);
+  if (in < 0) return -1;
+  int out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+  if (out < 0) {
+    close(in);
+    return -1;
+  }
+  char buf[65536];
+  ssize_t n;
+  int rc = 0;
+  while ((n = read(in, buf, sizeof buf)) > 0)
+    if (write(out, buf, (size_t)n) != n) rc = -1;
+  close(in);
+  close(out);
+  return n < 0 ? -1 : rc;
+}
+
+static void write_text(const char *path, const char *text) {
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs(text, f);
+  fclose(f);
+}
+
+static char *read_text(const char *path) {
+  static char buf[8192];
+  buf[0] = '\0';
+  FILE *f = fopen(path, "r");
+  if (f == NULL) return buf;
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  buf[n] = '\0';
+  fclose(f);
+  return buf;
+}
+
+static void rm_rf(const char *path) {
+  char cmd[600];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
+  if (system(cmd) != 0) fprintf(stderr, "rm -rf %s failed\n", path);
+}
+
+/* Why this machine cannot run the root tests, or NULL. */
+static const char *cannot_run(void) {
+  if (geteuid() != 0) return "needs root (namespaces, mounts, cgroups)";
+  if (access("/usr/bin/busybox", X_OK) != 0 && access("/bin/busybox", X_OK) != 0)
+    return "needs busybox-static for the test rootfs";
+  mesos__cg_layout l;
+  if (mesos__cg_layout_detect(&l, NULL) != MESOS_OK) return "cannot read the cgroup layout";
+  int ok = l.where[MESOS__CG_MEMORY] != MESOS__CG_NONE && l.where[MESOS__CG_CPU] != MESOS__CG_NONE &&
+           l.where[MESOS__CG_PIDS] != MESOS__CG_NONE;
+  mesos__cg_layout_free(&l);
+  if (!ok) return "needs the cpu, memory and pids cgroup controllers";
+  return NULL;
+}
+
+static void fx_setup(fx *f, const char *isolation) {
+  memset(f, 0, sizeof *f);
+  snprintf(f->dir, sizeof f->dir, "/tmp/mesos-cz-test-XXXXXX");
+  ck_assert_ptr_nonnull(mkdtemp(f->dir));
+  snprintf(f->rootfs, sizeof f->rootfs, "%s/rootfs", f->dir);
+  snprintf(f->sandbox, sizeof f->sandbox, "%s/sandbox", f->dir);
+  snprintf(f->runtime, sizeof f->runtime, "%s/run", f->dir);
+  snprintf(f->cgroot, sizeof f->cgroot, "mesos-test-%d", (int)getpid());
+  char p[512];
+  ck_assert_int_eq(mkdir(f->rootfs, 0755), 0);
+  ck_assert_int_eq(mkdir(f->sandbox, 0755), 0);
+  snprintf(p, sizeof p, "%s/bin", f->rootfs);
+  ck_assert_int_eq(mkdir(p, 0755), 0);
+  snprintf(p, sizeof p, "%s/etc", f->rootfs);
+  ck_assert_int_eq(mkdir(p, 0755), 0);
+  snprintf(p, sizeof p, "%s/etc/passwd", f->rootfs);
+  write_text(p, "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n");
+  snprintf(p, sizeof p, "%s/etc/image-marker", f->rootfs);
+  write_text(p, "from-the-image\n");
+  snprintf(p, sizeof p, "%s/bin/busybox", f->rootfs);
+  ck_assert_int_eq(copy_file(access("/usr/bin/busybox", X_OK) == 0 ? "/usr/bin/busybox" : "/bin/busybox", p), 0);
+  for (int i = 0; applets[i]; i++) {
+    snprintf(p, sizeof p, "%s/bin/%s", f->rootfs, applets[i]);
+    ck_assert_int_eq(symlink("busybox", p), 0);
+  }
+  ck_assert_mesos_ok(mesos_loop_new(&f->loop, NULL, NULL), NULL);
+  mesos__containerizer_options o = {0};
+  o.runtime_dir = f->runtime;
+  o.isolation = isolation;
+  o.cgroups_root = f->cgroot;
+  mesos_error *err = NULL;
+  ck_assert_mesos_ok(mesos__containerizer_new(&f->cz, f->loop, &o, &err), &err);
+}
+
+static int cgroup_root_exists(const char *root) {
+  static const char *const hier[] = {"cpu", "cpuacct", "memory", "pids", "devices", "freezer",
+                                     "unified"};
+  mesos__cg_layout l;
+  if (mesos__cg_layout_detect(&l, NULL) != MESOS_OK) return 0;
+  int found = 0;
+  for (int c = 0; c < MESOS__CG_COUNT; c++) {
+    if (l.v1_mount[c] == NULL) continue;
+    char p[1024];
+    snprintf(p, sizeof p, "%s%s/%s", l.v1_mount[c], strcmp(l.v1_self[c], "/") ? l.v1_self[c] : "",
+             root);
+    if (access(p, F_OK) == 0) {
+      fprintf(stderr, "left behind: %s\n", p);
+      found = 1;
+    }
+  }
+  if (l.v2_mount) {
+    char p[1024];
+    snprintf(p, sizeof p, "%s%s/%s", l.v2_mount, strcmp(l.v2_self, "/") ? l.v2_self : "", root);
+    if (access(p, F_OK) == 0) found = 1;
+  }
+  (void)hier;
+  mesos__cg_layout_free(&l);
+  return found;
+}
+
+/* Asserts nothing is left, then removes the temp dir. */
+static void fx_teardown(fx *f) {
+  mesos__containerizer_free(f->cz);
+  f->cz = NULL;
+  mesos_loop_run_once(f->loop);
+  mesos_loop_free(f->loop);
+  const char *mounts = read_text("/proc/self/mounts");
+  ck_assert_msg(strstr(mounts, f->dir) == NULL, "a mount under %s is left:\n%s", f->dir, mounts);
+  ck_assert_msg(!cgroup_root_exists(f->cgroot), "cgroups under %s are left", f->cgroot);
+  char p[512];
+  snprintf(p, sizeof p, "%s/containers", f->runtime);
+  DIR *d = opendir(p);
+  if (d) {
+    struct dirent *de;
+    int n = 0;
+    while ((de = readdir(d)) != NULL)
+      if (de->d_name[0] != '.') n++;
+    closedir(d);
+    ck_assert_msg(n == 0, "runtime state left in %s", p);
+  }
+  rm_rf(f->dir);
+}
+
+static mesos__container_config cfg_of(fx *f, const char *const *argv) {
+  mesos__container_config c;
+  memset(&c, 0, sizeof c);
+  static const char *const env[] = {"PATH=/bin", NULL};
+  c.argv = argv;
+  c.env = env;
+  c.rootfs = f->rootfs;
+  c.sandbox = f->sandbox;
+  return c;
+}
+
+static char *sandbox_file(fx *f, const char *name) {
+  char p[512];
+  snprintf(p, sizeof p, "%s/%s", f->sandbox, name);
+  return read_text(p);
+}
+
+#define SKIP_UNLESS_CAPABLE()                 \
+  do {                                        \
+    const char *why_ = cannot_run();          \
+    if (why_) MESOS_TEST_SKIP("%s", why_);    \
+  } while (0)
+
+/* ------------------------------------------------------------ pure tests */
+
+static const char hybrid_mountinfo[] =
+    "24 30 0:22 / /sys rw,nosuid,nodev,noexec,relatime shared:7 - sysfs sysfs rw\n"
+    "30 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n"
+    "35 24 0:30 / /sys/fs/cgroup ro,nosuid shared:9 - tmpfs tmpfs ro,mode=755\n"
+    "36 35 0:31 / /sys/fs/cgroup/unified rw,nosuid shared:10 - cgroup2 cgroup2 rw\n"
+    "38 35 0:33 / /sys/fs/cgroup/cpu,cpuacct rw,nosuid shared:13 - cgroup cgroup rw,cpu,cpuacct\n"
+    "39 35 0:34 / /sys/fs/cgroup/memory rw,nosuid shared:14 - cgroup cgroup rw,memory\n"
+    "40 35 0:35 / /sys/fs/cgroup/pids rw,nosuid shared:15 - cgroup cgroup rw,pids\n"
+    "41 35 0:36 / /sys/fs/cgroup/freezer rw,nosuid shared:16 - cgroup cgroup rw,freezer\n"
+    "42 35 0:37 / /sys/fs/my\\040dir rw,nosuid shared:17 - cgroup cgroup rw,devices\n";
+
+static const char hybrid_cgroup[] =
+    "5:devices:/\n4:freezer:/\n3:pids:/agent\n2:memory:/agent/x\n1:cpu,cpuacct:/\n0::/init.scope\n";
+
+START_TEST(test_cgroups__hybrid_layout_is_detected_with_our_own_cgroup_per_hierarchy) {
+  mesos__cg_layout l;
+  mesos_error *err = NULL;
+  ck_assert_mesos_ok(mesos__cg_layout_parse(&l, hybrid_mountinfo, hybrid_cgroup, "hugetlb\n", &err), &err);
+  ck_assert_int_eq(l.mode, MESOS__CG_MODE_HYBRID);
+  ck_assert_int_eq(l.where[MESOS__CG_CPU], MESOS__CG_V1);
+  ck_assert_str_eq(l.v1_mount[MESOS__CG_CPU], "/sys/fs/cgroup/cpu,cpuacct");
+  ck_assert_str_eq(l.v1_mount[MESOS__CG_CPUACCT], "/sys/fs/cgroup/cpu,cpuacct");
+  ck_assert_str_eq(l.v1_self[MESOS__CG_MEMORY], "/agent/x");
+  ck_assert_str_eq(l.v1_self[MESOS__CG_PIDS], "/agent");
+  ck_assert_str_eq(l.v1_mount[MESOS__CG_DEVICES], "/sys/fs/my dir");
+  ck_assert_str_eq(l.v2_mount, "/sys/fs/cgroup/unified");
+  ck_assert_str_eq(l.v2_self, "/init.scope");
+  mesos__cg_layout_free(&l);
+}
+END_TEST
+
+START_TEST(test_cgroups__pure_v2_layout_takes_controllers_from_cgroup_controllers) {
+  const char *mi = "30 1 8:1 / / rw - ext4 /dev/sda1 rw\n"
+                   "31 30 0:26 / /sys/fs/cgroup rw,nosuid shared:4 - cgroup2 cgroup2 rw,nsdelegate\n";
+  mesos__cg_layout l;
+  ck_assert_mesos_ok(mesos__cg_layout_parse(&l, mi, "0::/system.slice/agent.service\n",
+                                            "cpuset cpu io memory pids\n", NULL), NULL);
+  ck_assert_int_eq(l.mode, MESOS__CG_MODE_V2);
+  ck_assert_int_eq(l.where[MESOS__CG_CPU], MESOS__CG_V2);
+  ck_assert_int_eq(l.where[MESOS__CG_CPUACCT], MESOS__CG_V2);
+  ck_assert_int_eq(l.where[MESOS__CG_MEMORY], MESOS__CG_V2);
+  ck_assert_int_eq(l.where[MESOS__CG_PIDS], MESOS__CG_V2);
+  ck_assert_int_eq(l.where[MESOS__CG_DEVICES], MESOS__CG_NONE);
+  ck_assert_str_eq(l.v2_self, "/system.slice/agent.service");
+  /* devices on v2 is refused with a clear message. */
+  mesos__cgroup *cg = NULL;
+  mesos_error *err = NULL;
+  ck_assert_int_eq(mesos__cg_create(&l, "mesos", "c1", MESOS__CG_BIT(MESOS__CG_DEVICES), 0, &cg, &err),
+                   MESOS_EUNSUPPORTED);
+  ck_assert_ptr_nonnull(strstr(mesos_error_message(err), "not available"));
+  mesos_error_free(err);
+  mesos__cg_layout_free(&l);
+}
+END_TEST
+
+START_TEST(test_cgroups__pure_v1_and_cgroup_namespace_roots) {
+  /* A mount whose root is our own cgroup (cgroup namespace / bind of a
+   * subtree): paths are relative to it. */
+  const char *mi = "39 35 0:34 /agent /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n";
+  mesos__cg_layout l;
+  ck_assert_mesos_ok(mesos__cg_layout_parse(&l, mi, "2:memory:/agent/x\n", NULL, NULL), NULL);
+  ck_assert_int_eq(l.mode, MESOS__CG_MODE_V1);
+  ck_assert_str_eq(l.v1_self[MESOS__CG_MEMORY], "/x");
+  mesos__cg_layout_free(&l);
+}
+END_TEST
+
+START_TEST(test_cgroups__malformed_proc_files_are_refused) {
+  mesos__cg_layout l;
+  mesos_error *err = NULL;
+  ck_assert_int_eq(mesos__cg_layout_parse(&l, "1 2 3\n", "0::/\n", NULL, &err), MESOS_EINVAL);
+  ck_assert_ptr_nonnull(strstr(mesos_error_message(err), "mountinfo"));
+  mesos_error_free(err);
+  err = NULL;
+  ck_assert_int_eq(mesos__cg_layout_parse(&l, "", "garbage\n", NULL, &err), MESOS_EINVAL);
+  mesos_error_free(err);
+}
+END_TEST
+
+START_TEST(test_docker_runtime__command_follows_the_entrypoint_and_cmd_table) {
+  const char *ep[] = {"/entry", "-x", NULL};
+  const char *cmd[] = {"/cmd", "a", NULL};
+  const char *args[] = {"p", "q", NULL};
+  const char *ienv[] = {"A=image", "B=image", NULL};
+  const char *tenv[] = {"B=task", "C=task", NULL};
+  mesos__image_config img = {ep, cmd, ienv, NULL, NULL};
+  char **v = NULL;
+  ck_assert_mesos_ok(mesos__docker_runtime_argv(&img, 1, "echo hi", NULL, &v, NULL), NULL);
+  ck_assert_str_eq(v[0], "/bin/sh");
+  ck_assert_str_eq(v[2], "echo hi");
+  mesos__containerizer_ids_free(v);
+  ck_assert_mesos_ok(mesos__docker_runtime_argv(&img, 0, NULL, NULL, &v, NULL), NULL);
+  ck_assert_str_eq(v[0], "/entry");
+  ck_assert_str_eq(v[2], "/cmd");
+  ck_assert_str_eq(v[3], "a");
+  ck_assert_ptr_null(v[4]);
+  mesos__containerizer_ids_free(v);
+  ck_assert_mesos_ok(mesos__docker_runtime_argv(&img, 0, NULL, args, &v, NULL), NULL);
+  ck_assert_str_eq(v[1], "-x");
+  ck_assert_str_eq(v[2], "p");
+  mesos__containerizer_ids_free(v);
+  mesos__image_config noep = {NULL, cmd, NULL, NULL, NULL};
+  ck_assert_mesos_ok(mesos__docker_runtime_argv(&noep, 0, NULL, args, &v, NULL), NULL);
+  ck_assert_str_eq(v[0], "/cmd");
+  ck_assert_str_eq(v[1], "p");
+  mesos__containerizer_ids_free(v);
+  mesos_error *err = NULL;
+  mesos__image_config empty = {0};
+  ck_assert_int_eq(mesos__docker_runtime_argv(&empty, 0, NULL, NULL, &v, &err), MESOS_EINVAL);
+  mesos_error_free(err);
+  err = NULL;
+  ck_assert_int_eq(mesos__docker_runtime_argv(&img, 1, NULL, NULL, &v, &err), MESOS_EINVAL);
+  mesos_error_free(err);
+  ck_assert_mesos_ok(mesos__docker_runtime_env(&img, tenv, &v, NULL), NULL);
+  ck_assert_str_eq(v[0], "A=image");
+  ck_assert_str_eq(v[1], "B=task");
+  ck_assert_str_eq(v[2], "C=task");
+  ck_assert_ptr_null(v[3]);
+  mesos__containerizer_ids_free(v);
+}
+END_TEST
+
+/* ------------------------------------------------------------ vendor isolator */
+
+typedef struct counts {
+  int prepare, isolate, cleanup, destroy, usage;
+} counts;
+
+static void v_prepare(void *ud, const mesos_isolator_container *c, mesos_isolator_launch_info *i,
+                      mesos_isolator_pending *p) {
+  counts *n = ud;
+  n->prepare++;
+  if (strcmp(c->id, "refused") == 0) {
+    mesos_isolator_pending_done(p, MESOS_EPERM, "vendor says no");
+    return;
+  }
+  i->namespaces |= MESOS_NS_UTS;
+  mesos_isolator_pending_done(p, MESOS_OK, NULL);
+}
+static void v_isolate(void *ud, const char *id, int32_t pid, mesos_isolator_pending *p) {
+  (void)id;
+  ck_assert_int_gt(pid, 0);
+  ((counts *)ud)->isolate++;
+  mesos_isolator_pending_done(p, MESOS_OK, NULL);
+}
+static void v_cleanup(void *ud, const char *id, mesos_isolator_pending *p) {
+  (void)id;
+  ((counts *)ud)->cleanup++;
+  mesos_isolator_pending_done(p, MESOS_OK, NULL);
+}
+static mesos_status v_usage(void *ud, const char *id, mesos_container_usage *u, mesos_error **err) {
+  (void)id;
+  (void)err;
+  ((counts *)ud)->usage++;
+  u->threads = 4242;
+  return MESOS_OK;
+}
+static void v_destroy(void *ud) { ((counts *)ud)->destroy++; }
+
+START_TEST(test_isolator__registration_checks_name_version_and_required_members) {
+  counts n = {0};
+  mesos_isolator_ops ops = {MESOS_ISOLATOR_OPS_VERSION, v_destroy, NULL, v_prepare, v_isolate,
+                            NULL, NULL, v_usage, NULL, v_cleanup};
+  mesos_error *err = NULL;
+  ck_assert_int_eq(mesos_isolator_register("Bad Name", &ops, &n, &err), MESOS_EINVAL);
+  mesos_error_free(err);
+  err = NULL;
+  ck_assert_int_eq(mesos_isolator_register("cgroups/mem", &ops, &n, &err), MESOS_EEXIST);
+  mesos_error_free(err);
+  err = NULL;
+  mesos_isolator_ops bad = ops;
+  bad.version = 99;
+  ck_assert_int_eq(mesos_isolator_register("vendor/x", &bad, &n, &err), MESOS_EVERSION);
+  mesos_error_free(err);
+  err = NULL;
+  bad = ops;
+  bad.cleanup = NULL;
+  ck_assert_int_eq(mesos_isolator_register("vendor/x", &bad, &n, &err), MESOS_EINVAL);
+  ck_assert_ptr_nonnull(strstr(mesos_error_message(err), "cleanup"));
+  mesos_error_free(err);
+  err = NULL;
+  ck_assert_mesos_ok(mesos_isolator_register("vendor/x", &ops, &n, &err), &err);
+  ck_assert_int_eq(mesos_isolator_register("vendor/x", &ops, &n, &err), MESOS_EEXIST);
+  mesos_error_free(err);
+  err = NULL;
+  ck_assert_int_eq(mesos_isolator_unregister("vendor/none", &err), MESOS_ENOTFOUND);
+  mesos_error_free(err);
+  ck_assert_mesos_ok(mesos_isolator_unregister("vendor/x", NULL), NULL);
+  ck_assert_int_eq(n.destroy, 1);
+  ck_assert_int_eq(n.prepare, 0);
+}
+END_TEST
+
+START_TEST(test_isolator__vendor_isolator_is_selected_by_name_and_called_in_order) {
+  SKIP_UNLESS_CAPABLE();
+  counts n = {0};
+  mesos_isolator_ops ops = {MESOS_ISOLATOR_OPS_VERSION, v_destroy, NULL, v_prepare, v_isolate,
+                            NULL, NULL, v_usage, NULL, v_cleanup};
+  ck_assert_mesos_ok(mesos_isolator_register("vendor/count", &ops, &n, NULL), NULL);
+  fx f;
+  fx_setup(&f, "filesystem/linux,vendor/count");
+  mesos_error *err = NULL;
+  ck_assert_int_eq(mesos_isolator_unregister("vendor/count", &err), MESOS_EBUSY);
+  mesos_error_free(err);
+  err = NULL;
+  const char *argv[] = {"sleep", "30", NULL};
+  mesos__container_config c = cfg_of(&f, argv);
+  pid_t pid;
+  ck_assert_mesos_ok(mesos__containerizer_launch(f.cz, "c1", &c, &pid, &err), &err);
+  mesos_container_usage u = MESOS_CONTAINER_USAGE_INIT;
+  ck_assert_mesos_ok(mesos__containerizer_usage(f.cz, "c1", &u, &err), &err);
+  ck_assert_int_eq(u.threads, 4242);
+  ck_assert_mesos_ok(mesos__containerizer_destroy(f.cz, "c1", &err), &err);
+  ck_assert_int_eq(n.prepare, 1);
+  ck_assert_int_eq(n.isolate, 1);
+  ck_assert_int_eq(n.cleanup, 1);
+  /* A failing prepare fails the launch and cleans up. */
+  ck_assert_int_eq(mesos__containerizer_launch(f.cz, "refused", &c, &pid, &err), MESOS_EPERM);
+  ck_assert_ptr_nonnull(strstr(mesos_error_message(err), "vendor says no"));
+  mesos_error_free(err);
+  ck_assert_int_eq(n.cleanup, 2);
+  fx_teardown(&f);
+  ck_assert_mesos_ok(mesos_isolator_unregister("vendor/count", NULL), NULL);
+}
+END_TEST
+
+/* ------------------------------------------------------------ containers */
+
+START_TEST(test_containerizer__task_sees_its_pid_1_hostname_and_the_image_not_the_host) {
+  SKIP_UNLESS_CAPABLE();
+  fx f;
+  fx_setup(&f, "filesystem/linux,namespaces/pid,namespaces/ipc,cgroups/cpu,cgroups/mem");
+  const char *argv[] = {
+      "sh", "-c",
+      "echo pid=$$; echo host=$(hostname); cat /etc/image-marker; "
+      "test -e /usr/bin/busybox && echo host-visible; echo sandbox=$MESOS_SANDBOX; "
+      "echo in-sandbox > $MESOS_SANDBOX/written; ls /proc | grep -c '^[0-9]' ; "
+      "test -c /dev/null && echo devnull; test -d /dev/shm && echo shm; exit 3",
+      NULL};
+  mesos__container_config c = cfg_of(&f, argv);
+  c.hostname = "box1";
+  c.cpus = 0.5;
+  c.mem_bytes = 64ull << 20;
+  mesos_error *err = NULL;
+  pid_t pid;
+  ck_assert_mesos_ok(mesos__containerizer_launch(f.cz, "c1", &c, &pid, &err), &err);
+  ck_assert_int_gt(pid, 0);
+  mesos__container_termination t;
+  ck_assert_mesos_ok(mesos__containerizer_wait_sync(f.cz, "c1", 10000, &t, &err), &err);
+  ck_assert(t.has_status);
+  ck_assert(WIFEXITED(t.status));
+  ck_assert_int_eq(WEXITSTATUS(t.status), 3);
+  ck_assert(!t.limited);
+  const char *out = sandbox_file(&f, "stdout");
+  ck_assert_msg(strstr(out, "pid=2\n") != NULL, "stdout: %s", out); /* the init is 1 */
+  ck_assert_msg(strstr(out, "host=box1\n") != NULL, "stdout: %s", out);
+  ck_assert_msg(strstr(out, "from-the-image\n") != NULL, "stdout: %s", out);
+  ck_assert_msg(strstr(out, "host-visible") == NULL, "stdout: %s", out);
+  ck_assert_msg(strstr(out, "sandbox=/mnt/mesos/sandbox\n") != NULL, "stdout: %s", out);
+  ck_assert_msg(strstr(out, "devnull\nshm\n") != NULL, "stdout: %s", out);
+  /* Processes visible: the init, sh, ls (and grep) only. */
+  ck_assert_msg(strstr(out, "\n3\n") || strstr(out, "\n4\n"), "stdout: %s", out);
+  ck_assert_str_eq(sandbox_file(&f, "written"), "in-sandbox\n");
+  ck_assert_int_eq(kill(pid, 0), -1);
+  fx_teardown(&f);
+}
+END_TEST
+
+typedef struct kv {
+  char mem[512];
+  char cpu[512];
+} kv;
+
+static void collect(const char *key, const char *value, void *ud) {
+  kv *k = ud;
+  if (strcmp(key, "cgroup.memory") == 0) snprintf(k->mem, sizeof k->mem, "%s", value);
+  if (strcmp(key, "cgroup.cpu") == 0) snprintf(k->cpu, sizeof k->cpu, "%s", value);
+}
+
+START_TEST(test_containerizer__limits_are_set_and_usage_is_reported) {
+  SKIP_UNLESS_CAPABLE();
+  fx f;
+  fx_setup(&f, "filesystem/linux,namespaces/pid,cgroups/cpu,cgroups/mem,cgroups/pids");
+  const char *argv[] = {"sh", "-c", "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; echo done; sleep 30", NULL};
+  mesos__container_config c = cfg_of(&f, argv);
+  c.cpus = 1.5;
+  c.mem_bytes = 100ull << 20;
+  c.pids_max = 50;
+  mesos_error *err = NULL;
+  ck_assert_mesos_ok(mesos__containerizer_launch(f.cz, "c2", &c, NULL, &err), &err);
+  kv k = {{0}, {0}};
+  ck_assert_mesos_ok(mesos__containerizer_status(f.cz, "c2", collect, &k, &err), &err);
+  ck_assert(k.mem[0] && k.cpu[0]);
+  char p[700];
+  snprintf(p, sizeof p, "%s/memory.limit_in_bytes", k.mem);
+  if (access(p, F_OK) != 0) snprintf(p, sizeof p, "%s/memory.max", k.mem);
+  ck_assert_str_eq(read_text(p), "104857600\n");
+  snprintf(p, sizeof p, "%s/cpu.shares", k.cpu);
+  if (access(p, F_OK) == 0) ck_assert_str_eq(read_text(p), "1536\n");
+  /* Wait for the busy loop to finish, then read the statistics. */
+  for (int i = 0; i < 500 && strstr(sandbox_file(&f, "stdout"), "done") == NULL; i++) usleep(10000);
+  mesos_container_usage u = MESOS_CONTAINER_USAGE_INIT;
+  ck_assert_mesos_ok(mesos__containerizer_usage(f.cz, "c2", &u, &err), &err);
+  ck_assert(u.fields & MESOS_USAGE_CPU_TIMES);
+  ck_assert_msg(u.cpus_user_time_secs + u.cpus_system_time_secs > 0, "no cpu time");
+  ck_assert(u.fields & MESOS_USAGE_MEM);
+  ck_assert_uint_gt(u.mem_total_bytes, 0);
+  ck_assert_uint_eq(u.mem_limit_bytes, 100ull << 20);
+  ck_assert_uint_ge(u.processes, 2); /* init + sleep */
+  ck_assert_mesos_ok(mesos__containerizer_destroy(f.cz, "c2", &err), &err);
+  mesos__container_termination t;
+  ck_assert_mesos_ok(mesos__containerizer_wait_sync(f.cz, "c2", 5000, &t, &err), &err);
+  ck_assert(!t.limited);
+  fx_teardown(&f);
+}
+END_TEST
+
+START_TEST(test_containerizer__memory_hog_is_oom_killed_and_reported_as_a_limitation) {
+  SKIP_UNLESS_CAPABLE();
+  fx f;
+  fx_setup(&f, "filesystem/linux,namespaces/pid,cgroups/mem");
+  /* Doubling a shell string: 32 MiB is reached in ~25 rounds. */
+  const char *argv[] = {"sh", "-c", "x=aaaaaaaaaaaaaaaa; while true; do x=$x$x; done", NULL};
+  mesos__container_config c = cfg_of(&f, argv);
+  c.mem_bytes = 32ull << 20;
+  mesos_error *err = NULL;
+  ck_assert_mesos_ok(mesos__containerizer_launch(f.cz, "hog", &c, NULL, &err), &err);
+  mesos__container_termination t;
+  ck_assert_mesos_ok(mesos__containerizer_wait_sync(f.cz, "hog", 20000, &t, &err), &err);
+  ck_assert_msg(t.limited, "no limitation reported");
+  ck_assert_int_eq(t.reason, MESOS_LIMITATION_MEMORY);
+  ck_assert_ptr_nonnull(strstr(t.message, "Memory limit exceeded"));
+  fx_teardown(&f);
+}
+END_TEST
+
+START_TEST(test_containerizer__pids_limit_stops_a_fork_loop) {
+  SKIP_UNLESS_CAPABLE();
+  fx f;
+  fx_setup(&f, "filesystem/linux,namespaces/pid,cgroups/pids");
+  const char *argv[] = {"sh", "-c", "i=0; while [ $i -lt 20 ]; do sleep 30 & i=$((i+1)); done; echo all-started", NULL};
+  mesos__container_config c = cfg_of(&f, argv);
+  c.pids_max = 6;
+  mesos_error *err = NULL;
+  ck_assert_mesos_ok(mesos__containerizer_launch(f.cz, "forky", &c, NULL, &err), &err);
+  mesos__container_termination t;
+  ck_assert_mesos_ok(mesos__containerizer_wait_sync(f.cz, "forky", 10000, &t, &err), &err);
+  ck_assert(t.has_status);
+  ck_assert_msg(strstr(sandbox_file(&f, "stdout"), "all-started") == NULL, "20 forks under pids.max 6");
+  ck_assert_msg(strstr(sandbox_file(&f, "stderr"), "fork") != NULL, "stderr: %s", sandbox_file(&f, "stderr"));
+  fx_teardown(&f);
+}
+END_TEST
+
+START_TEST(test_containerizer__user_volumes_and_host_filesystem_without_rootfs) {
+  SKIP_UNLESS_CAPABLE();
+  fx f;
+  fx_setup(&f, "filesystem/linux,volume/host_path,volume/sandbox_path");
+  char hostdir[400];
+  snprintf(hostdir, sizeof hostdir, "%s/hostvol", f.dir);
+  ck_assert_int_eq(mkdir(hostdir, 0755), 0);
+  char marker[450];
+  snprintf(marker, sizeof marker, "%s/file", hostdir);
+  write_text(marker, "host-volume\n");
+  mesos__volume vols[2] = {
+      {MESOS__VOLUME_HOST_PATH, hostdir, "/data", 1},
+      {MESOS__VOLUME_SANDBOX_PATH, "shared", "/shared", 0},
+  };
+  const char *argv[] = {"sh", "-c",
+                        "id -u; cat /data/file; echo x > /data/new || echo ro; "
+                        "echo y > /shared/f && echo rw",
+                        NULL};
+  mesos__container_config c = cfg_of(&f, argv);
+  c.user = "nobody";
+  c.volumes = vols;
+  c.nvolumes = 2;
+  mesos_error *err = NULL;
+  ck_assert_int_eq(chmod(f.sandbox, 0777), 0);
+  ck_assert_mesos_ok(mesos__containerizer_launch(f.cz, "vol", &c, NULL, &err), &err);
+  mesos__container_termination t;
+  ck_assert_mesos_ok(mesos__containerizer_wait_sync(f.cz, "vol", 10000, &t, &err), &err);
+  const char *out = sandbox_file(&f, "stdout");
+  ck_assert_msg(strstr(out, "65534\nhost-volume\nro\n") != NULL, "stdout: %s", out);
+  /* the sandbox_path volume's source lives in the sandbox */
+  char sp[450];
+  snprintf(sp, sizeof sp, "%s/shared", f.sandbox);
+  ck_assert_int_eq(chmod(sp, 0777), 0);
+  fx_teardown(&f);
+}
+END_TEST
+
+START_TEST(test_containerizer__bad_launches_fail_cleanly) {
+  SKIP_UNLESS_CAPABLE();
+  fx f;
+  fx_setup(&f, "filesystem/linux,namespaces/pid,cgroups/mem");
+  mesos_error *err = NULL;
+  const char *missing[] = {"no-such-command", NULL};
+  mesos__container_config c = cfg_of(&f, missing);
+  ck_assert_int_eq(mesos__containerizer_launch(f.cz, "c1", &c, NULL, &err), MESOS_ENOTFOUND);
+  ck_assert_ptr_nonnull(strstr(mesos_error_message(err), "no-such-command"));
+  mesos_error_free(err);
+  err = NULL;
+  /* found by name in the rootfs but not executable: the child's exec fails */
+  char p[400];
+  snprintf(p, sizeof p, "%s/bin/notexec", f.rootfs);
+  write_text(p, "data\n");
+  const char *notexec[] = {"/bin/notexec", NULL};
+  c = cfg_of(&f, notexec);
+  ck_assert_int_eq(mesos__containerizer_launch(f.cz, "c2", &c, NULL, &err), MESOS_EIO);
+  ck_assert_msg(strstr(mesos_error_message(err), "exec") != NULL, "%s", mesos_error_message(err));
+  mesos_error_free(err);
+  err = NULL;
+  const char *ok[] = {"true", NULL};
+  c = cfg_of(&f, ok);
+  ck_assert_int_eq(mesos__containerizer_launch(f.cz, "../x", &c, NULL, &err), MESOS_EINVAL);
+  mesos_error_free(err);
+  err = NULL;
+  c.user = "no-such-user";
+  ck_assert_int_eq(mesos__containerizer_launch(f.cz, "c3", &c, NULL, &err), MESOS_ENOTFOUND);
+  mesos_error_free(err);
+  err = NULL;
+  c.user = NULL;
+  c.rootfs = "/nonexistent/rootfs";
+  ck_assert_int_eq(mesos__containerizer_launch(f.cz, "c4", &c, NULL, &err), MESOS_ENOTFOUND);
+  mesos_error_free(err);
+  err = NULL;
+  mesos__volume v = {MESOS__VOLUME_HOST_PATH, "/etc", "/x", 1};
+  c = cfg_of(&f, ok);
+  c.volumes = &v;
+  c.nvolumes = 1;
+  ck_assert_int_eq(mesos__containerizer_launch(f.cz, "c5", &c, NULL, &err), MESOS_EINVAL);
+  ck_assert_ptr_nonnull(strstr(mesos_error_message(err), "volume/host_path"));
+  mesos_error_free(err);
+  err = NULL;
+  /* unknown isolator names are refused */
+  mesos__containerizer *cz2 = NULL;
+  mesos__containerizer_options o = {0};
+  o.runtime_dir = f.runtime;
+  o.isolation = "filesystem/linux,cgroups/nope";
+  ck_assert_int_eq(mesos__containerizer_new(&cz2, f.loop, &o, &err), MESOS_EINVAL);
+  ck_assert_ptr_nonnull(strstr(mesos_error_message(err), "cgroups/nope"));
+  mesos_error_free(err);
+  fx_teardown(&f);
+}
+END_TEST
+
+START_TEST(test_containerizer__restarted_agent_recovers_and_destroys_a_running_container) {
+  SKIP_UNLESS_CAPABLE();
+  fx f;
+  const char *iso = "filesystem/linux,namespaces/pid,cgroups/cpu,cgroups/mem";
+  fx_setup(&f, iso);
+  /* The "old agent": a child process that launches and exits without
+   * destroying, so the container is no longer our child either. */
+  int pfd[2];
+  ck_assert_int_eq(pipe(pfd), 0);
+  pid_t agent = fork();
+  ck_assert_int_ge(agent, 0);
+  if (agent == 0) {
+    close(pfd[0]);
+    mesos__containerizer_free(f.cz); /* the copy inherited from the test */
+    mesos_loop *loop = NULL;
+    if (mesos_loop_new(&loop, NULL, NULL) != MESOS_OK) _exit(2);
+    mesos__containerizer_options o = {0};
+    o.runtime_dir = f.runtime;
+    o.isolation = iso;
+    o.cgroups_root = f.cgroot;
+    mesos__containerizer *cz = NULL;
+    if (mesos__containerizer_new(&cz, loop, &o, NULL) != MESOS_OK) _exit(3);
+    const char *argv[] = {"sh", "-c", "echo started; exec sleep 60", NULL};
+    mesos__container_config c = cfg_of(&f, argv);
+    c.mem_bytes = 64ull << 20;
+    pid_t pid;
+    if (mesos__containerizer_launch(cz, "survivor", &c, &pid, NULL) != MESOS_OK) _exit(4);
+    if (write(pfd[1], &pid, sizeof pid) != sizeof pid) _exit(5);
+    _exit(0);
+  }
+  close(pfd[1]);
+  pid_t cpid = -1;
+  ck_assert_int_eq(read(pfd[0], &cpid, sizeof cpid), (ssize_t)sizeof cpid);
+  close(pfd[0]);
+  int ws;
+  ck_assert_int_eq(waitpid(agent, &ws, 0), agent);
+  ck_assert_int_eq(WEXITSTATUS(ws), 0);
+  ck_assert_int_eq(kill(cpid, 0), 0); /* still running */
+
+  char **ids = NULL;
+  mesos_error *err = NULL;
+  ck_assert_mesos_ok(mesos__containerizer_recover(f.cz, &ids, &err), &err);
+  ck_assert_ptr_nonnull(ids);
+  ck_assert_str_eq(ids[0], "survivor");
+  ck_assert_ptr_null(ids[1]);
+  mesos__containerizer_ids_free(ids);
+  ck_assert_int_eq(mesos__containerizer_pid(f.cz, "survivor"), cpid);
+  mesos_container_usage u = MESOS_CONTAINER_USAGE_INIT;
+  ck_assert_mesos_ok(mesos__containerizer_usage(f.cz, "survivor", &u, &err), &err);
+  ck_assert_uint_eq(u.mem_limit_bytes, 64ull << 20);
+  ck_assert_mesos_ok(mesos__containerizer_destroy(f.cz, "survivor", &err), &err);
+  mesos__container_termination t;
+  ck_assert_mesos_ok(mesos__containerizer_wait_sync(f.cz, "survivor", 5000, &t, &err), &err);
+  for (int i = 0; i < 200 && kill(cpid, 0) == 0; i++) usleep(10000);
+  ck_assert_int_eq(kill(cpid, 0), -1);
+  fx_teardown(&f);
+}
+END_TEST
+
+START_TEST(test_containerizer__posix_isolators_report_usage_without_cgroups) {
+  SKIP_UNLESS_CAPABLE();
+  fx f;
+  fx_setup(&f, "posix/cpu,posix/mem");
+  const char *argv[] = {"/usr/bin/busybox", "sh", "-c", "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; echo done; exec sleep 30", NULL};
+  if (access("/usr/bin/busybox", X_OK) != 0) argv[0] = "/bin/busybox";
+  mesos__container_config c = cfg_of(&f, argv);
+  c.rootfs = NULL;
+  mesos_error *err = NULL;
+  ck_assert_mesos_ok(mesos__containerizer_launch(f.cz, "px", &c, NULL, &err), &err);
+  for (int i = 0; i < 500 && strstr(sandbox_file(&f, "stdout"), "done") == NULL; i++) usleep(10000);
+  mesos_container_usage u = MESOS_CONTAINER_USAGE_INIT;
+  ck_assert_mesos_ok(mesos__containerizer_usage(f.cz, "px", &u, &err), &err);
+  ck_assert_uint_gt(u.mem_rss_bytes, 0);
+  ck_assert_uint_ge(u.processes, 2);
+  ck_assert_mesos_ok(mesos__containerizer_destroy(f.cz, "px", &err), &err);
+  mesos__container_termination t;
+  ck_assert_mesos_ok(mesos__containerizer_wait_sync(f.cz, "px", 5000, &t, &err), &err);
+  ck_assert(t.has_status);
+  fx_teardown(&f);
+}
+END_TEST
+
+static Suite *make_suite(void) {
+  Suite *s = suite_create("containerizer");
+  TCase *tc = tcase_create("containerizer");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, test_cgroups__hybrid_layout_is_detected_with_our_own_cgroup_per_hierarchy);
+  tcase_add_test(tc, test_cgroups__pure_v2_layout_takes_controllers_from_cgroup_controllers);
+  tcase_add_test(tc, test_cgroups__pure_v1_and_cgroup_namespace_roots);
+  tcase_add_test(tc, test_cgroups__malformed_proc_files_are_refused);
+  tcase_add_test(tc, test_docker_runtime__command_follows_the_entrypoint_and_cmd_table);
+  tcase_add_test(tc, test_isolator__registration_checks_name_version_and_required_members);
+  tcase_add_test(tc, test_isolator__vendor_isolator_is_selected_by_name_and_called_in_order);
+  tcase_add_test(tc, test_containerizer__task_sees_its_pid_1_hostname_and_the_image_not_the_host);
+  tcase_add_test(tc, test_containerizer__limits_are_set_and_usage_is_reported);
+  tcase_add_test(tc, test_containerizer__memory_hog_is_oom_killed_and_reported_as_a_limitation);
+  tcase_add_test(tc, test_containerizer__pids_limit_stops_a_fork_loop);
+  tcase_add_test(tc, test_containerizer__user_volumes_and_host_filesystem_without_rootfs);
+  tcase_add_test(tc, test_containerizer__bad_launches_fail_cleanly);
+  tcase_add_test(tc, test_containerizer__restarted_agent_recovers_and_destroys_a_running_container);
+  tcase_add_test(tc, test_containerizer__posix_isolators_report_usage_without_cgroups);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) { return mesos_test_main(make_suite()); }
