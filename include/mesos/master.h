@@ -89,6 +89,12 @@ MESOS_EXTERN(uint32_t) mesos_master_port(const mesos_master *master);
 /* The master's id (a UUID, also the prefix of framework ids). Borrowed. */
 MESOS_EXTERN(const char *) mesos_master_id(const mesos_master *master);
 
+/* Re-reads the --credentials file and the --acls file (mesos-master does
+ * it on SIGHUP).  A file that cannot be read or parsed leaves what was
+ * loaded from it in force; the error (MESOS_EINVAL, MESOS_EIO,
+ * MESOS_ELIMIT) names the file and says why.  Since 1.0. */
+MESOS_EXTERN(mesos_status) mesos_master_reload(mesos_master *master, mesos_error **err);
+
 /* Stops serving and frees the master: open event streams are ended, every
  * connection closed.  NULL is accepted.  Run the loop afterwards until it
  * has no more work to let the closes finish. */

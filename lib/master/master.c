@@ -26,6 +26,7 @@
 #include "base/uuid.h"
 #include "codec/json.h"
 #include "codec/pb.h"
+#include "master/master_auth.h"
 #include "mesos/version.h"
 
 /* The Mesos API level we report in /version and MasterInfo.version: tools
@@ -64,6 +65,7 @@ static const mesos__flag_def master_flags[] = {
   {"log_dir", MESOS__FLAG_STRING, NULL, "Directory for log files (the master logs to stderr; shown in /state)", NULL, NULL},
   {"logging_level", MESOS__FLAG_STRING, "INFO", "Log level: ERROR, WARNING, INFO, DEBUG or TRACE", NULL, NULL},
   {"quiet", MESOS__FLAG_BOOL, "false", "Log nothing to stderr", NULL, NULL},
+  MESOS__MASTER_AUTH_FLAGS,
   {"help", MESOS__FLAG_BOOL, "false", "Print this help and exit", NULL, NULL},
   {"version", MESOS__FLAG_BOOL, "false", "Print the version and exit", NULL, NULL},
 };
@@ -419,6 +421,11 @@ MESOS_EXTERN(mesos_status) mesos_master_new(mesos_master **out, mesos_loop *loop
   mesos__http_server_options hopts;
   memset(&hopts, 0, sizeof hopts);
   hopts.listen = listen;
+  st = mesos__master_auth_init(m, err);
+  if (st != MESOS_OK) {
+    mesos_master_free(m);
+    return st;
+  }
   st = mesos__http_server_new(&m->http, loop, &hopts, err);
   if (st != MESOS_OK) {
     mesos_master_free(m);
@@ -427,12 +434,12 @@ MESOS_EXTERN(mesos_status) mesos_master_new(mesos_master **out, mesos_loop *loop
   m->port = mesos__http_server_port(m->http);
   static const char *const sched_paths[] = {"/api/v1/scheduler", "/master/api/v1/scheduler"};
   for (size_t i = 0; i < 2 && st == MESOS_OK; i++)
-    st = mesos__http_server_route(m->http, "POST", sched_paths[i], 0,
-                                  mesos__scheduler_api_handler, m);
+    st = mesos__auth_route(m->auth, m->http, "POST", sched_paths[i], 0,
+                           MESOS__REALM_FRAMEWORK, 0, NULL, mesos__scheduler_api_handler, m);
   static const char *const agent_paths[] = {"/api/v1/agent", "/master/api/v1/agent"};
   for (size_t i = 0; i < 2 && st == MESOS_OK; i++)
-    st = mesos__http_server_route(m->http, "POST", agent_paths[i], 0, mesos__agent_api_handler,
-                                  m);
+    st = mesos__auth_route(m->auth, m->http, "POST", agent_paths[i], 0, MESOS__REALM_AGENT, 0,
+                           NULL, mesos__agent_api_handler, m);
   static const char *const version_paths[] = {"/version", "/master/version"};
   for (size_t i = 0; i < 2 && st == MESOS_OK; i++)
     st = mesos__http_server_route(m->http, "GET", version_paths[i], 0, version_handler, m);
@@ -484,6 +491,7 @@ MESOS_EXTERN(void) mesos_master_free(mesos_master *m) {
   mesos__map_free(&m->removed);
   mesos__operator_fini(m);
   mesos__http_server_free(m->http);
+  mesos__master_auth_fini(m);
   mesos__registry_close(m->registry);
   mesos__flags_free(m->flags);
   mesos__free(m);

@@ -34,6 +34,7 @@ struct mesos_master {
   mesos_loop *loop;
   mesos__flags *flags;
   mesos__http_server *http;
+  struct mesos__auth *auth;   /* authentication + authorization (master_auth.h) */
   char id[40];
   char hostname[256];
   char ip[64];

@@ -13,6 +13,7 @@
 #include "base/error.h"
 #include "base/log.h"
 #include "codec/pb.h"
+#include "master/master_auth.h"
 #include "master/master_int.h"
 #include "mesos/memory.h"
 #include "resources/resources_int.h"
@@ -528,6 +529,7 @@ static void apply_operation(mesos__framework *fw, mesos__agent *a, const char *r
            mesos_resources_new(&converted, NULL) == MESOS_OK;
   if (ok) ok = build_conversion(fw, role, op, consumed, converted, why, sizeof why);
   else snprintf(why, sizeof why, "out of memory");
+  if (ok) ok = mesos__master_auth_operation(m, fw->info, op, why, sizeof why);
   if (ok && !mesos_resources_contains(left, consumed)) {
     snprintf(why, sizeof why, "the offered resources do not contain what the operation uses");
     ok = 0;
@@ -756,6 +758,13 @@ void mesos__master_accept(mesos__framework *fw, const Mesos__V1__Scheduler__Call
       for (size_t k = 0; k < op->launch->n_task_infos; k++) {
         const Mesos__V1__TaskInfo *ti = op->launch->task_infos[k];
         mesos_resources *res = NULL;
+        if (!mesos__master_auth_run_task(fw->master, fw->info, ti)) {
+          mesos__send_master_update(fw, ti->task_id, ti->agent_id,
+                                    MESOS__V1__TASK_STATE__TASK_ERROR,
+                                    MESOS__V1__TASK_STATUS__REASON__REASON_TASK_UNAUTHORIZED,
+                                    "Not authorized to launch the task as its user");
+          continue;
+        }
         if (!task_valid(fw, a, ti, role, left, &res, why, sizeof why)) {
           mesos__send_master_update(fw, ti->task_id, ti->agent_id,
                                     MESOS__V1__TASK_STATE__TASK_ERROR,
@@ -779,6 +788,7 @@ void mesos__master_accept(mesos__framework *fw, const Mesos__V1__Scheduler__Call
       mesos_resources *need = NULL;
       mesos_resources_clone(&need, left, NULL);
       int ok = need != NULL && tg->n_tasks > 0;
+      int unauthorized = 0;
       if (tg->n_tasks == 0) snprintf(why, sizeof why, "Task group is empty");
       mesos_resources **each = mesos__calloc(tg->n_tasks ? tg->n_tasks : 1, sizeof *each);
       ok = ok && each;
@@ -798,6 +808,12 @@ void mesos__master_accept(mesos__framework *fw, const Mesos__V1__Scheduler__Call
             snprintf(why, sizeof why, "Task has duplicate ID: %s", ti->task_id->value);
             ok = 0;
           }
+        if (ok && !mesos__master_auth_run_task(fw->master, fw->info, &chk)) {
+          snprintf(why, sizeof why, "Not authorized to launch task '%.200s' as its user",
+                   ti->task_id->value);
+          ok = 0;
+          unauthorized = 1;
+        }
         if (ok && !task_valid(fw, a, &chk, role, need, &each[k], why, sizeof why)) ok = 0;
         if (ok) mesos_resources_subtract(need, each[k], NULL);
       }
@@ -813,7 +829,9 @@ void mesos__master_accept(mesos__framework *fw, const Mesos__V1__Scheduler__Call
         for (size_t k = 0; k < tg->n_tasks; k++)
           mesos__send_master_update(fw, tg->tasks[k]->task_id, tg->tasks[k]->agent_id,
                                     MESOS__V1__TASK_STATE__TASK_ERROR,
-                                    MESOS__V1__TASK_STATUS__REASON__REASON_TASK_GROUP_INVALID,
+                                    unauthorized
+                                        ? MESOS__V1__TASK_STATUS__REASON__REASON_TASK_GROUP_UNAUTHORIZED
+                                        : MESOS__V1__TASK_STATUS__REASON__REASON_TASK_GROUP_INVALID,
                                     why);
       }
       for (size_t k = 0; each && k < tg->n_tasks; k++) mesos_resources_free(each[k]);

@@ -14,6 +14,7 @@
 #include "codec/json.h"
 #include "codec/negotiate.h"
 #include "codec/pb.h"
+#include "master/master_auth.h"
 #include "master/master_int.h"
 
 #define ID_MAX 255 /* NAME_MAX: ids become directory names on agents */
@@ -346,6 +347,13 @@ static void handle_subscribe(mesos_master *m, mesos__http_request *req,
     mesos__scheduler_error_stream(req, media, why);
     return;
   }
+  int auth_status = 0;
+  if (!mesos__master_auth_subscribe(m, req, &call->base, (Mesos__V1__FrameworkInfo *)fi,
+                                    &auth_status, why, sizeof why)) {
+    if (auth_status) mesos__respond_text(req, auth_status, why);
+    else mesos__scheduler_error_stream(req, media, why);
+    return;
+  }
   const char *want = fi->id && fi->id->value && fi->id->value[0] ? fi->id->value : NULL;
   mesos__framework *fw = NULL;
   if (want) {
@@ -501,6 +509,7 @@ static void dispatch(mesos_master *m, mesos__http_request *req,
     mesos__respond_text(req, 400, "Framework cannot be found");
     return;
   }
+  if (!mesos__master_auth_call(m, req, fw->info)) return;
   if (fw->stream == NULL) {
     mesos__respond_text(req, 403, "Framework is not subscribed");
     return;

@@ -1,0 +1,72 @@
+/* The master's authentication and authorization (issue 8): the flags
+ * (--credentials, --authenticate_*, --acls, ...) turned into a mesos__auth
+ * (lib/authz/authz_int.h), and the checks the scheduler API makes. */
+#ifndef MESOS_MASTER_AUTH_H
+#define MESOS_MASTER_AUTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "authz/authz_int.h"
+#include "master/master_int.h"
+
+/* The master's authentication and authorization flags, spliced into its
+ * flag table by MESOS__MASTER_AUTH_FLAGS. */
+#define MESOS__MASTER_AUTH_FLAGS                                                               \
+  {"credentials", MESOS__FLAG_STRING, NULL,                                                    \
+   "Path (or file:// URL) of the credentials file (JSON, or 'principal secret' lines) "        \
+   "for HTTP Basic authentication; re-read on SIGHUP", NULL, NULL},                            \
+  {"authenticate_frameworks", MESOS__FLAG_BOOL, "false",                                       \
+   "Frameworks must authenticate (HTTP Basic on /api/v1/scheduler; there is no driver "        \
+   "protocol here)", "authenticate", NULL},                                                    \
+  {"authenticate_http_frameworks", MESOS__FLAG_BOOL, "false",                                  \
+   "HTTP schedulers must authenticate on /api/v1/scheduler", NULL, NULL},                      \
+  {"http_framework_authenticators", MESOS__FLAG_STRING, NULL,                                  \
+   "HTTP authenticator for schedulers (only 'basic')", NULL, "basic"},                         \
+  {"authenticate_agents", MESOS__FLAG_BOOL, "false",                                           \
+   "Agents must authenticate (HTTP Basic with their --credential) to register",                \
+   "authenticate_slaves", NULL},                                                               \
+  {"authenticate_http_readonly", MESOS__FLAG_BOOL, "false",                                    \
+   "Read-only endpoints (/state, /flags, /metrics/snapshot, ...) need authentication",        \
+   NULL, NULL},                                                                                \
+  {"authenticate_http_readwrite", MESOS__FLAG_BOOL, "false",                                   \
+   "Read-write endpoints and the operator API /api/v1 need authentication", NULL, NULL},       \
+  {"http_authenticators", MESOS__FLAG_STRING, "basic",                                         \
+   "HTTP authenticator for endpoints (only 'basic')", NULL, "basic"},                          \
+  {"acls", MESOS__FLAG_STRING, NULL,                                                           \
+   "ACLs as JSON, or the path (or file:// URL) of a JSON file re-read on SIGHUP", NULL,        \
+   NULL},                                                                                      \
+  {"authorizers", MESOS__FLAG_STRING, "local", "Authorizer (only 'local')", NULL, "local"}
+
+/* Builds m->auth from the flags.  Errors as mesos__auth_new. */
+mesos_status mesos__master_auth_init(mesos_master *m, mesos_error **err);
+void mesos__master_auth_fini(mesos_master *m);
+
+/* SUBSCRIBE: checks the authenticated principal against
+ * FrameworkInfo.principal (an absent one is set to it, allocated the way
+ * `root`, the decoded call holding `fi`, is freed) and REGISTER_FRAMEWORK
+ * for every role.
+ * true: go on.  false: *http_status is 400 (answer with that status) or 0
+ * (answer with an ERROR event on the stream), and `why` says why. */
+bool mesos__master_auth_subscribe(mesos_master *m, mesos__http_request *req,
+                                  const ProtobufCMessage *root, Mesos__V1__FrameworkInfo *fi,
+                                  int *http_status, char *why, size_t cap);
+
+/* Any other scheduler call: the authenticated principal (if any) must be
+ * the framework's.  false: answered 400 already. */
+bool mesos__master_auth_call(mesos_master *m, mesos__http_request *req,
+                             const Mesos__V1__FrameworkInfo *fi);
+
+/* RUN_TASK for a task of the framework: the user is the task's command
+ * user, else its executor's, else the framework's. */
+bool mesos__master_auth_run_task(mesos_master *m, const Mesos__V1__FrameworkInfo *fi,
+                                 const Mesos__V1__TaskInfo *task);
+
+/* RESERVE / UNRESERVE / CREATE / DESTROY in ACCEPT: the matching action
+ * per resource (role of the reservation, principal of the reservation,
+ * role of the volume, creator of the volume).  false: `why` says why. */
+bool mesos__master_auth_operation(mesos_master *m, const Mesos__V1__FrameworkInfo *fi,
+                                  const Mesos__V1__Offer__Operation *op, char *why,
+                                  size_t cap);
+
+#endif
