@@ -1,0 +1,294 @@
+/*
+ * Container launch benchmarks (issue 7):
+ *
+ *   container-launch: one container = prepare + start + /bin/true + wait +
+ *     cleanup, on a busybox rootfs, median of 100 runs (wall clock, ms).
+ *     Ours: namespaces mount, pid, ipc, uts (hostname set), pivot_root into
+ *     the rootfs with /proc, /sys, /dev, /dev/pts, /dev/shm and the sandbox
+ *     bind-mounted, cgroups cpu + memory (+ the freezer for tracking), pid
+ *     checkpoint.  Baseline: Debian's `crun run` of the same rootfs with
+ *     the config `crun spec` writes, made to match: /bin/true, no
+ *     terminal, and no network namespace (a Mesos container without CNI
+ *     shares the host network); crun refuses hybrid cgroup hosts, so it
+ *     runs in a private mount namespace with /sys/fs/cgroup/unified
+ *     unmounted (spec section 9).
+ *   container-launch-unshare: the same value against
+ *     `unshare --mount --pid --ipc --uts --fork chroot ROOTFS /bin/true`.
+ *   container-1000-launch-destroy: 1,000 containers (sleep) launched, then
+ *     all destroyed, one containerizer (s); the target is 10 s (Mesos 1.7
+ *     took about 30 s + 20 s), reported as the baseline.
+ *
+ * --quick: 5 runs and 10 containers, so the test suite can prove it works.
+ * Needs root, busybox-static and cgroups; otherwise prints a skip line.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "containerizer/containerizer.h"
+#include "mesos/mesos.h"
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n) {
+  qsort(v, (size_t)n, sizeof *v, cmp_double);
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static char dir[256];
+
+static void cleanup_dir(void) {
+  if (dir[0] == '\0') return;
+  char cmd[400];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  if (system(cmd) != 0) fprintf(stderr, "bench_container: could not remove %s\n", dir);
+}
+
+static int copy_file(const char *from, const char *to) {
+  int in = open(from, O_RDONLY | O_CLOEXEC);
+  if (in < 0) return -1;
+  int out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+  if (out < 0) {
+    close(in);
+    return -1;
+  }
+  char buf[65536];
+  ssize_t n;
+  int rc = 0;
+  while ((n = read(in, buf, sizeof buf)) > 0)
+    if (write(out, buf, (size_t)n) != n) rc = -1;
+  close(in);
+  close(out);
+  return n < 0 ? -1 : rc;
+}
+
+/* Runs argv to completion (quietly); returns the wait status or -1. */
+static int run(char *const *argv) {
+  pid_t p = fork();
+  if (p < 0) return -1;
+  if (p == 0) {
+    int null = open("/dev/null", O_RDWR);
+    if (null >= 0) {
+      dup2(null, 0);
+      dup2(null, 1);
+      dup2(null, 2);
+    }
+    execvp(argv[0], argv);
+    _exit(127);
+  }
+  int st;
+  while (waitpid(p, &st, 0) < 0)
+    if (errno != EINTR) return -1;
+  return st;
+}
+
+static int have(const char *tool) {
+  char cmd[256];
+  snprintf(cmd, sizeof cmd, "command -v %s >/dev/null 2>&1", tool);
+  return system(cmd) == 0;
+}
+
+/* Runs the crun baseline in a child with a private mount namespace (crun
+ * refuses a hybrid layout); writes the median to *out.  0 on success. */
+static int crun_baseline(const char *bundle, int runs, double *out) {
+  int pfd[2];
+  if (pipe(pfd) != 0) return -1;
+  pid_t p = fork();
+  if (p < 0) return -1;
+  if (p == 0) {
+    close(pfd[0]);
+    double res = -1;
+    if (unshare(CLONE_NEWNS) == 0 && mount(NULL, "/", NULL, MS_PRIVATE | MS_REC, NULL) == 0) {
+      umount2("/sys/fs/cgroup/unified", MNT_DETACH);
+      double *t = calloc((size_t)runs, sizeof *t);
+      int ok = t != NULL;
+      for (int i = 0; ok && i < runs; i++) {
+        char id[64];
+        snprintf(id, sizeof id, "bench-crun-%d-%d", (int)getpid(), i);
+        char *argv[] = {"crun", "run", "--bundle", (char *)bundle, id, NULL};
+        double t0 = now_ms();
+        int st = run(argv);
+        t[i] = now_ms() - t0;
+        if (st != 0) {
+          char *del[] = {"crun", "delete", "-f", id, NULL};
+          run(del);
+          ok = 0;
+        }
+      }
+      if (ok) res = median(t, runs);
+      free(t);
+    }
+    if (write(pfd[1], &res, sizeof res) != sizeof res) _exit(1);
+    _exit(0);
+  }
+  close(pfd[1]);
+  double res = -1;
+  ssize_t n = read(pfd[0], &res, sizeof res);
+  close(pfd[0]);
+  int st;
+  waitpid(p, &st, 0);
+  if (n != sizeof res || res < 0) return -1;
+  *out = res;
+  return 0;
+}
+
+static void die(const char *what, mesos_error *err) {
+  fprintf(stderr, "bench_container: %s: %s\n", what, err ? mesos_error_message(err) : "");
+  cleanup_dir();
+  exit(1);
+}
+
+int main(int argc, char **argv) {
+  int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+  if (argc > 2 || (argc == 2 && !quick)) {
+    fprintf(stderr, "usage: bench_container [--quick]\n");
+    return 2;
+  }
+  int runs = quick ? 5 : 100, many = quick ? 10 : 1000;
+  const char *bb = access("/usr/bin/busybox", X_OK) == 0 ? "/usr/bin/busybox" : "/bin/busybox";
+  if (geteuid() != 0 || access(bb, X_OK) != 0) {
+    printf("bench: container-launch skipped (needs root and busybox-static)\n");
+    return 0;
+  }
+  snprintf(dir, sizeof dir, "/tmp/bench-container-XXXXXX");
+  if (mkdtemp(dir) == NULL) return 1;
+  char rootfs[400], sandbox[400], runtime[400], p[1024];
+  snprintf(rootfs, sizeof rootfs, "%s/bundle/rootfs", dir);
+  snprintf(sandbox, sizeof sandbox, "%s/sandbox", dir);
+  snprintf(runtime, sizeof runtime, "%s/run", dir);
+  snprintf(p, sizeof p, "%s/bundle", dir);
+  mkdir(p, 0755);
+  mkdir(rootfs, 0755);
+  mkdir(sandbox, 0755);
+  snprintf(p, sizeof p, "%s/bin", rootfs);
+  mkdir(p, 0755);
+  snprintf(p, sizeof p, "%s/bin/busybox", rootfs);
+  if (copy_file(bb, p) != 0) die("copying busybox", NULL);
+  const char *applets[] = {"true", "sh", "sleep"};
+  for (int i = 0; i < 3; i++) {
+    snprintf(p, sizeof p, "%s/bin/%s", rootfs, applets[i]);
+    if (symlink("busybox", p) != 0) die("symlink", NULL);
+  }
+
+  mesos_loop *loop = NULL;
+  mesos_error *err = NULL;
+  if (mesos_loop_new(&loop, NULL, &err) != MESOS_OK) die("loop", err);
+  mesos__containerizer_options o = {0};
+  o.runtime_dir = runtime;
+  o.isolation = "filesystem/linux,namespaces/pid,namespaces/ipc,cgroups/cpu,cgroups/mem";
+  char root[64];
+  snprintf(root, sizeof root, "mesos-bench-%d", (int)getpid());
+  o.cgroups_root = root;
+  mesos__containerizer *cz = NULL;
+  if (mesos__containerizer_new(&cz, loop, &o, &err) != MESOS_OK) die("containerizer", err);
+  const char *true_argv[] = {"/bin/true", NULL};
+  const char *env[] = {"PATH=/bin", NULL};
+  mesos__container_config cfg;
+  memset(&cfg, 0, sizeof cfg);
+  cfg.argv = true_argv;
+  cfg.env = env;
+  cfg.rootfs = rootfs;
+  cfg.sandbox = sandbox;
+  cfg.hostname = "bench";
+  cfg.cpus = 1;
+  cfg.mem_bytes = 128ull << 20;
+
+  /* One warm-up, then the timed runs. */
+  double *t = calloc((size_t)runs, sizeof *t);
+  if (t == NULL) die("calloc", NULL);
+  for (int i = -1; i < runs; i++) {
+    char id[32];
+    snprintf(id, sizeof id, "c%d", i + 1);
+    double t0 = now_ms();
+    if (mesos__containerizer_launch(cz, id, &cfg, NULL, &err) != MESOS_OK) die("launch", err);
+    mesos__container_termination term;
+    if (mesos__containerizer_wait_sync(cz, id, 10000, &term, &err) != MESOS_OK) die("wait", err);
+    if (!term.has_status || term.status != 0) die("/bin/true failed", NULL);
+    if (i >= 0) t[i] = now_ms() - t0;
+  }
+  double ours = median(t, runs);
+
+  if (!have("crun") || !have("python3")) {
+    printf("bench: container-launch %.2f ms baseline crun n/a (crun or python3 not installed) ratio n/a\n", ours);
+  } else {
+    snprintf(p, sizeof p,
+             "cd '%s/bundle' && crun spec && python3 -c 'import json; f=\"config.json\"; "
+             "c=json.load(open(f)); c[\"process\"][\"terminal\"]=False; "
+             "c[\"process\"][\"args\"]=[\"/bin/true\"]; ns=c[\"linux\"][\"namespaces\"]; "
+             "c[\"linux\"][\"namespaces\"]=[n for n in ns if n[\"type\"]!=\"network\"]; "
+             "json.dump(c, open(f, \"w\"))'",
+             dir);
+    double c = 0;
+    char bundle[400];
+    snprintf(bundle, sizeof bundle, "%s/bundle", dir);
+    if (system(p) == 0 && crun_baseline(bundle, runs, &c) == 0)
+      printf("bench: container-launch %.2f ms baseline crun %.2f ms ratio %.2f\n", ours, c, ours / c);
+    else
+      printf("bench: container-launch %.2f ms baseline crun failed ratio n/a\n", ours);
+  }
+  if (have("unshare") && have("chroot")) {
+    for (int i = -1; i < runs; i++) {
+      char *uargv[] = {"unshare", "--mount", "--pid", "--ipc", "--uts", "--fork", "chroot", rootfs, "/bin/true", NULL};
+      double t0 = now_ms();
+      if (run(uargv) != 0) die("unshare baseline", NULL);
+      if (i >= 0) t[i] = now_ms() - t0;
+    }
+    double u = median(t, runs);
+    printf("bench: container-launch-unshare %.2f ms baseline unshare+chroot %.2f ms ratio %.2f\n",
+           ours, u, ours / u);
+  }
+  free(t);
+
+  /* 1,000 sleeping containers, then destroy them all. */
+  const char *sleep_argv[] = {"sleep", "600", NULL};
+  cfg.argv = sleep_argv;
+  cfg.hostname = NULL;
+  double t0 = now_ms();
+  for (int i = 0; i < many; i++) {
+    char id[32];
+    snprintf(id, sizeof id, "m%d", i);
+    if (mesos__containerizer_launch(cz, id, &cfg, NULL, &err) != MESOS_OK) {
+      fprintf(stderr, "bench_container: launch %d failed\n", i);
+      for (int k = 0; k < i; k++) {
+        snprintf(id, sizeof id, "m%d", k);
+        mesos__containerizer_destroy(cz, id, NULL);
+      }
+      die("launch", err);
+    }
+  }
+  double launched = now_ms();
+  for (int i = 0; i < many; i++) {
+    char id[32];
+    snprintf(id, sizeof id, "m%d", i);
+    if (mesos__containerizer_destroy(cz, id, &err) != MESOS_OK) die("destroy", err);
+    if (mesos__containerizer_wait_sync(cz, id, 10000, NULL, &err) != MESOS_OK) die("wait", err);
+  }
+  double total = (now_ms() - t0) / 1e3;
+  printf("# container-%d: launch %.2f s, destroy %.2f s\n", many, (launched - t0) / 1e3,
+         total - (launched - t0) / 1e3);
+  printf("bench: container-%d-launch-destroy %.2f s baseline target-10s %.2f s ratio %.2f\n", many,
+         total, 10.0 * many / 1000, total / (10.0 * many / 1000));
+  mesos__containerizer_free(cz);
+  mesos_loop_run_once(loop);
+  mesos_loop_free(loop);
+  cleanup_dir();
+  return 0;
+}
