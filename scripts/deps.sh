@@ -15,6 +15,7 @@ build_pkgs=(
 test_pkgs=(
   curl openssl wrk nginx-light h2o abigail-tools groff-base man-db
   python3 procps iproute2 util-linux
+  crun
 )
 
 missing=()
