@@ -53,7 +53,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 TLS_LIBS := -lmbedtls -lmbedx509 -lmbedcrypto
-DEP_LIBS := $(PKG_LIBS) $(TLS_LIBS) -lpthread -lm -lrt
+DEP_LIBS := $(PKG_LIBS) $(TLS_LIBS) -lz -lpthread -lm -lrt
 
 OPT     ?= -O2
 WARN    := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \

@@ -9,13 +9,14 @@ build_pkgs=(
   build-essential pkg-config clang libclang-rt-14-dev
   libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libprotobuf-dev
   node-llhttp libuv1-dev libmbedtls-dev libyajl-dev check libsubunit-dev
-  libnl-3-dev libnl-route-3-dev
+  libnl-3-dev libnl-route-3-dev zlib1g-dev
 )
 # Tests and benchmarks: real peers and tools nobody here wrote.
 test_pkgs=(
   curl openssl wrk nginx-light h2o abigail-tools groff-base man-db
   python3 procps iproute2 util-linux
   crun
+  umoci skopeo busybox-static
 )
 
 missing=()
