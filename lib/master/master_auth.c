@@ -132,59 +132,157 @@ static const char *reservation_role(const Mesos__V1__Resource *r) {
   return r->role;
 }
 
+/* The action's object for one resource of a RESERVE / UNRESERVE / CREATE
+ * / DESTROY (spec/authorization.md §2.6). */
+static const char *resource_object(int32_t action, const Mesos__V1__Resource *r) {
+  const Mesos__V1__Resource__ReservationInfo *ri;
+  switch (action) {
+    case MESOS_AUTHZ_RESERVE_RESOURCES:
+    case MESOS_AUTHZ_CREATE_VOLUME:
+      return reservation_role(r);
+    case MESOS_AUTHZ_UNRESERVE_RESOURCES:
+      ri = last_reservation(r);
+      return ri ? ri->principal : NULL;
+    default: /* DESTROY_VOLUME */
+      return r->disk && r->disk->persistence ? r->disk->persistence->principal : NULL;
+  }
+}
+
+static bool deny_msg(const char *p, int32_t action, const char *object, char *why, size_t cap) {
+  snprintf(why, cap, "Not authorized: principal '%.200s' may not %s%s%.200s%s",
+           p ? p : "(none)", mesos_authz_action_name(action), object ? " on '" : "",
+           object ? object : "", object ? "'" : "");
+  return false;
+}
+
+static bool check_resources(mesos_master *m, const char *p, int32_t action,
+                            Mesos__V1__Resource *const *rs, size_t n, char *why, size_t cap) {
+  for (size_t i = 0; i < n; i++) {
+    const char *object = resource_object(action, rs[i]);
+    if (!mesos__auth_allowed(m->auth, p, action, object))
+      return deny_msg(p, action, object, why, cap);
+  }
+  return true;
+}
+
 bool mesos__master_auth_operation(mesos_master *m, const Mesos__V1__FrameworkInfo *fi,
                                   const Mesos__V1__Offer__Operation *op, char *why,
                                   size_t cap) {
   if (!mesos__auth_has_authorizer(m->auth) || !op->has_type) return true;
   const char *p = fi->principal;
-  Mesos__V1__Resource **rs = NULL;
-  size_t n = 0;
-  int32_t action = 0;
   switch (op->type) {
     case MESOS__V1__OFFER__OPERATION__TYPE__RESERVE:
-      if (op->reserve) rs = op->reserve->resources, n = op->reserve->n_resources;
-      action = MESOS_AUTHZ_RESERVE_RESOURCES;
-      break;
+      return !op->reserve || check_resources(m, p, MESOS_AUTHZ_RESERVE_RESOURCES,
+                                             op->reserve->resources, op->reserve->n_resources,
+                                             why, cap);
     case MESOS__V1__OFFER__OPERATION__TYPE__UNRESERVE:
-      if (op->unreserve) rs = op->unreserve->resources, n = op->unreserve->n_resources;
-      action = MESOS_AUTHZ_UNRESERVE_RESOURCES;
-      break;
+      return !op->unreserve ||
+             check_resources(m, p, MESOS_AUTHZ_UNRESERVE_RESOURCES, op->unreserve->resources,
+                             op->unreserve->n_resources, why, cap);
     case MESOS__V1__OFFER__OPERATION__TYPE__CREATE:
-      if (op->create) rs = op->create->volumes, n = op->create->n_volumes;
-      action = MESOS_AUTHZ_CREATE_VOLUME;
-      break;
+      return !op->create || check_resources(m, p, MESOS_AUTHZ_CREATE_VOLUME,
+                                            op->create->volumes, op->create->n_volumes, why,
+                                            cap);
     case MESOS__V1__OFFER__OPERATION__TYPE__DESTROY:
-      if (op->destroy) rs = op->destroy->volumes, n = op->destroy->n_volumes;
-      action = MESOS_AUTHZ_DESTROY_VOLUME;
+      return !op->destroy || check_resources(m, p, MESOS_AUTHZ_DESTROY_VOLUME,
+                                             op->destroy->volumes, op->destroy->n_volumes, why,
+                                             cap);
+    default:
+      return true;
+  }
+}
+
+bool mesos__master_auth_operator_call(mesos_master *m, mesos__http_request *req,
+                                      const Mesos__V1__Master__Call *c) {
+  if (!mesos__auth_has_authorizer(m->auth)) return true;
+  const char *p = mesos__http_request_principal(req);
+  char why[640];
+  bool ok = true;
+  int32_t action = 0;
+  const char *object = NULL;
+  switch (c->type) {
+    case MESOS__V1__MASTER__CALL__TYPE__GET_FLAGS:
+      action = MESOS_AUTHZ_VIEW_FLAGS;
+      break;
+    case MESOS__V1__MASTER__CALL__TYPE__SET_LOGGING_LEVEL:
+      action = MESOS_AUTHZ_SET_LOG_LEVEL;
+      break;
+    case MESOS__V1__MASTER__CALL__TYPE__MARK_AGENT_GONE:
+      action = MESOS_AUTHZ_MARK_AGENT_GONE;
+      break;
+    case MESOS__V1__MASTER__CALL__TYPE__UPDATE_MAINTENANCE_SCHEDULE:
+      action = MESOS_AUTHZ_UPDATE_MAINTENANCE_SCHEDULE;
+      break;
+    case MESOS__V1__MASTER__CALL__TYPE__START_MAINTENANCE:
+      action = MESOS_AUTHZ_START_MAINTENANCE;
+      break;
+    case MESOS__V1__MASTER__CALL__TYPE__STOP_MAINTENANCE:
+      action = MESOS_AUTHZ_STOP_MAINTENANCE;
+      break;
+    case MESOS__V1__MASTER__CALL__TYPE__TEARDOWN: {
+      /* The object is the principal of the framework torn down. */
+      const mesos__framework *fw =
+          c->teardown && c->teardown->framework_id && c->teardown->framework_id->value
+              ? mesos__map_get(&m->frameworks, c->teardown->framework_id->value)
+              : NULL;
+      action = MESOS_AUTHZ_TEARDOWN_FRAMEWORK;
+      object = fw ? fw->info->principal : NULL;
+      break;
+    }
+    case MESOS__V1__MASTER__CALL__TYPE__UPDATE_WEIGHTS:
+      for (size_t i = 0; ok && c->update_weights && i < c->update_weights->n_weight_infos; i++) {
+        const char *role = c->update_weights->weight_infos[i]->role;
+        if (!mesos__auth_allowed(m->auth, p, MESOS_AUTHZ_UPDATE_WEIGHT, role))
+          ok = deny_msg(p, MESOS_AUTHZ_UPDATE_WEIGHT, role, why, sizeof why);
+      }
+      break;
+    case MESOS__V1__MASTER__CALL__TYPE__SET_QUOTA:
+      action = MESOS_AUTHZ_UPDATE_QUOTA;
+      object = c->set_quota && c->set_quota->quota_request ? c->set_quota->quota_request->role
+                                                           : NULL;
+      break;
+    case MESOS__V1__MASTER__CALL__TYPE__REMOVE_QUOTA:
+      action = MESOS_AUTHZ_UPDATE_QUOTA;
+      object = c->remove_quota ? c->remove_quota->role : NULL;
+      break;
+    case MESOS__V1__MASTER__CALL__TYPE__UPDATE_QUOTA:
+      for (size_t i = 0; ok && c->update_quota && i < c->update_quota->n_quota_configs; i++) {
+        const char *role = c->update_quota->quota_configs[i]->role;
+        if (!mesos__auth_allowed(m->auth, p, MESOS_AUTHZ_UPDATE_QUOTA_WITH_CONFIG, role))
+          ok = deny_msg(p, MESOS_AUTHZ_UPDATE_QUOTA_WITH_CONFIG, role, why, sizeof why);
+      }
+      break;
+    case MESOS__V1__MASTER__CALL__TYPE__RESERVE_RESOURCES:
+      ok = !c->reserve_resources ||
+           check_resources(m, p, MESOS_AUTHZ_RESERVE_RESOURCES, c->reserve_resources->resources,
+                           c->reserve_resources->n_resources, why, sizeof why);
+      break;
+    case MESOS__V1__MASTER__CALL__TYPE__UNRESERVE_RESOURCES:
+      ok = !c->unreserve_resources ||
+           check_resources(m, p, MESOS_AUTHZ_UNRESERVE_RESOURCES,
+                           c->unreserve_resources->resources,
+                           c->unreserve_resources->n_resources, why, sizeof why);
+      break;
+    case MESOS__V1__MASTER__CALL__TYPE__CREATE_VOLUMES:
+      ok = !c->create_volumes ||
+           check_resources(m, p, MESOS_AUTHZ_CREATE_VOLUME, c->create_volumes->volumes,
+                           c->create_volumes->n_volumes, why, sizeof why);
+      break;
+    case MESOS__V1__MASTER__CALL__TYPE__DESTROY_VOLUMES:
+      ok = !c->destroy_volumes ||
+           check_resources(m, p, MESOS_AUTHZ_DESTROY_VOLUME, c->destroy_volumes->volumes,
+                           c->destroy_volumes->n_volumes, why, sizeof why);
       break;
     default:
       return true;
   }
-  for (size_t i = 0; i < n; i++) {
-    const Mesos__V1__Resource *r = rs[i];
-    const char *object = NULL;
-    const Mesos__V1__Resource__ReservationInfo *ri;
-    switch (action) {
-      case MESOS_AUTHZ_RESERVE_RESOURCES:
-      case MESOS_AUTHZ_CREATE_VOLUME:
-        object = reservation_role(r);
-        break;
-      case MESOS_AUTHZ_UNRESERVE_RESOURCES:
-        ri = last_reservation(r);
-        object = ri ? ri->principal : NULL;
-        break;
-      default: /* DESTROY_VOLUME */
-        object = r->disk && r->disk->persistence ? r->disk->persistence->principal : NULL;
-        break;
-    }
-    if (!mesos__auth_allowed(m->auth, p, action, object)) {
-      snprintf(why, cap, "Not authorized: principal '%.200s' may not %s%s%.200s%s",
-               p ? p : "", mesos_authz_action_name(action), object ? " on '" : "",
-               object ? object : "", object ? "'" : "");
-      return false;
-    }
+  if (ok && action && !mesos__auth_allowed(m->auth, p, action, object))
+    ok = deny_msg(p, action, object, why, sizeof why);
+  if (!ok) {
+    LOG_INFO("operator call %d refused: %s", (int)c->type, why);
+    mesos__respond_text(req, 403, why);
   }
-  return true;
+  return ok;
 }
 
 MESOS_EXTERN(mesos_status) mesos_master_reload(mesos_master *m, mesos_error **err) {

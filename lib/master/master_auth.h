@@ -9,6 +9,7 @@
 
 #include "authz/authz_int.h"
 #include "master/master_int.h"
+#include "mesos/v1/master.pb-c.h"
 
 /* The master's authentication and authorization flags, spliced into its
  * flag table by MESOS__MASTER_AUTH_FLAGS. */
@@ -68,5 +69,12 @@ bool mesos__master_auth_run_task(mesos_master *m, const Mesos__V1__FrameworkInfo
 bool mesos__master_auth_operation(mesos_master *m, const Mesos__V1__FrameworkInfo *fi,
                                   const Mesos__V1__Offer__Operation *op, char *why,
                                   size_t cap);
+
+/* An operator call (/api/v1) that changes something: the matching action
+ * (GET_FLAGS, TEARDOWN, weights, quota, reservations and volumes,
+ * maintenance, MARK_AGENT_GONE, SET_LOGGING_LEVEL; spec §3.2).  false:
+ * answered 403 with the reason. */
+bool mesos__master_auth_operator_call(mesos_master *m, mesos__http_request *req,
+                                      const Mesos__V1__Master__Call *c);
 
 #endif

@@ -18,6 +18,7 @@
 #include "base/alloc.h"
 #include "base/error.h"
 #include "base/units.h"
+#include "master/master_auth.h"
 #include "master/operator_int.h"
 #include "resources/resources_int.h"
 
@@ -247,9 +248,13 @@ static void snapshot_handler(mesos__http_request *req, void *ud) {
 }
 
 mesos_status mesos__metrics_routes(mesos_master *m) {
-  mesos_status st = mesos__http_server_route(m->http, "GET", "/metrics/snapshot", 0,
-                                             snapshot_handler, m);
+  /* Read-only realm; GET_ENDPOINT_WITH_PATH as Mesos checks it. */
+  mesos_status st = mesos__auth_route(m->auth, m->http, "GET", "/metrics/snapshot", 0,
+                                      MESOS__REALM_READONLY, MESOS_AUTHZ_GET_ENDPOINT_WITH_PATH,
+                                      "/metrics/snapshot", snapshot_handler, m);
   if (st == MESOS_OK)
-    st = mesos__http_server_route(m->http, "POST", "/metrics/snapshot", 0, snapshot_handler, m);
+    st = mesos__auth_route(m->auth, m->http, "POST", "/metrics/snapshot", 0,
+                           MESOS__REALM_READONLY, MESOS_AUTHZ_GET_ENDPOINT_WITH_PATH,
+                           "/metrics/snapshot", snapshot_handler, m);
   return st;
 }

@@ -24,6 +24,7 @@
 #include "base/units.h"
 #include "codec/json.h"
 #include "codec/pb.h"
+#include "master/master_auth.h"
 #include "master/operator_int.h"
 #include "mesos/version.h"
 #include "resources/resources_int.h"
@@ -1622,6 +1623,7 @@ static void dispatch(mesos_master *m, mesos__http_request *req, const Mesos__V1_
   Mesos__V1__Master__Response r = MESOS__V1__MASTER__RESPONSE__INIT;
   r.has_type = 1;
   mesos__op_scratch s;
+  if (!mesos__master_auth_operator_call(m, req, c)) return;
   switch (c->type) {
     case MESOS__V1__MASTER__CALL__TYPE__GET_HEALTH: {
       Mesos__V1__Master__Response__GetHealth gh = MESOS__V1__MASTER__RESPONSE__GET_HEALTH__INIT;
@@ -1815,7 +1817,8 @@ mesos_status mesos__operator_init(mesos_master *m, mesos_error **err) {
     st = mesos_timer_start(op->heartbeat, m->heartbeat_ms, m->heartbeat_ms);
   static const char *const paths[] = {"/api/v1", "/master/api/v1"};
   for (size_t i = 0; st == MESOS_OK && i < 2; i++)
-    st = mesos__http_server_route(m->http, "POST", paths[i], 0, operator_handler, m);
+    st = mesos__auth_route(m->auth, m->http, "POST", paths[i], 0, MESOS__REALM_READWRITE, 0,
+                           NULL, operator_handler, m);
   if (st == MESOS_OK) st = mesos__state_routes(m);
   if (st == MESOS_OK) st = mesos__metrics_routes(m);
   if (st == MESOS_OK) st = apply_registry(m, err);

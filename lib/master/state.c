@@ -21,6 +21,7 @@
 #include "base/alloc.h"
 #include "base/error.h"
 #include "base/log.h"
+#include "master/master_auth.h"
 #include "master/operator_int.h"
 #include "resources/resources_int.h"
 
@@ -935,6 +936,11 @@ mesos_status mesos__state_routes(mesos_master *m) {
   };
   mesos_status st = MESOS_OK;
   for (size_t i = 0; st == MESOS_OK && i < sizeof routes / sizeof routes[0]; i++)
-    st = mesos__http_server_route(m->http, "GET", routes[i].path, 0, routes[i].fn, m);
+    /* Read-only realm (never /redirect); /flags also needs VIEW_FLAGS. */
+    st = mesos__auth_route(m->auth, m->http, "GET", routes[i].path, 0,
+                           routes[i].fn == redirect_handler ? MESOS__REALM_NONE
+                                                            : MESOS__REALM_READONLY,
+                           routes[i].fn == flags_handler ? MESOS_AUTHZ_VIEW_FLAGS : 0, NULL,
+                           routes[i].fn, m);
   return st;
 }
