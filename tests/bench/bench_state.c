@@ -1,0 +1,560 @@
+/*
+ * State endpoint benchmarks, after Mesos's own state benchmark
+ * (src/tests/master_benchmarks.cpp): 20,000 agents (cpus:24;mem:4096;
+ * disk:4096;ports:[31000-32000]), 200 frameworks, 200,000 running and
+ * 200,000 completed tasks (10 + 10 per agent; 1,000 completed per
+ * framework, Mesos's --max_completed_tasks_per_framework default).
+ * Mesos 1.7 answers /state in a median of about 3.1 s and GET_STATE in
+ * 5.7 s (protobuf) to 9.6 s (JSON).
+ *
+ * The master runs in this process on its own loop thread, populated
+ * through the master's internal functions (mesos__framework_new,
+ * mesos__task_new, the agent table) instead of over sockets, which would
+ * take far longer than the measurement on a small machine; requests then
+ * go over loopback HTTP like any client's.  Reported, median of the runs:
+ *   state-20k-json               GET /state, request sent to last byte read
+ *   state-20k-getstate-json      POST /api/v1 GET_STATE, Accept JSON
+ *   state-20k-getstate-protobuf  the same in protobuf
+ * Baseline (same process): the same /state document written with bare yajl
+ * generator calls from flat C arrays (no master, no HTTP): the floor for
+ * any yajl-based renderer.  Ratio = baseline / measured.
+ *   state-pollers-health-p99     20 clients polling /state while one polls
+ *                                GET_HEALTH: p99 of the health check (ms),
+ *                                at a tenth of the scale (the responses of
+ *                                20 concurrent full-size /state requests
+ *                                would hold gigabytes on a shared machine).
+ * The master's RSS after population is printed on a "#" line.
+ *
+ * --quick runs a tiny cluster so the test suite can prove the program works.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <yajl/yajl_gen.h>
+
+#include "base/alloc.h"
+#include "base/log.h"
+#include "codec/pb.h"
+#include "master/master_int.h"
+#include "master/operator_int.h"
+#include "mesos/mesos.h"
+#include "resources/resources_int.h"
+
+/* Times are the process's CPU time (the master's loop thread plus the
+ * client reading the answer), not wall time: the benchmark usually shares
+ * a small machine with other work, and CPU time is what an answer costs.
+ * MESOS_BENCH_WALL=1 switches to the monotonic wall clock.  The pollers
+ * always use wall time (they measure waiting). */
+static clockid_t bench_clock = CLOCK_PROCESS_CPUTIME_ID;
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(bench_clock, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static void die(const char *what) {
+  fprintf(stderr, "bench_state: %s\n", what);
+  exit(1);
+}
+
+/* ------------------------------------------------------------ population */
+
+typedef struct cluster {
+  size_t agents, frameworks, running_per_agent, completed_per_agent;
+} cluster;
+
+static mesos__agent *add_agent(mesos_master *m, size_t i, const mesos_resources *total) {
+  mesos__agent *a = MESOS__NEW(mesos__agent);
+  if (a == NULL) die("out of memory");
+  char id[128], host[64];
+  snprintf(id, sizeof id, "%s-S%zu", m->id, i);
+  snprintf(host, sizeof host, "agent-%zu.example.com", i);
+  a->master = m;
+  a->id = mesos__strdup(id);
+  Mesos__V1__AgentInfo info = MESOS__V1__AGENT_INFO__INIT;
+  Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;
+  aid.value = a->id;
+  info.id = &aid;
+  info.hostname = host;
+  info.has_port = 1;
+  info.port = 5051;
+  uint8_t *bytes = NULL;
+  size_t len = 0;
+  ProtobufCMessage *copy = NULL;
+  if (mesos__pb_pack(&info.base, 0, &bytes, &len, NULL) != MESOS_OK ||
+      mesos__pb_unpack(&mesos__v1__agent_info__descriptor, bytes, len, 0, 0, &copy, NULL) !=
+          MESOS_OK)
+    die("cannot build AgentInfo");
+  mesos__free(bytes);
+  a->info = (Mesos__V1__AgentInfo *)copy;
+  if (mesos_resources_clone(&a->total, total, NULL) != MESOS_OK) die("out of memory");
+  a->registered_time = mesos__master_now();
+  if (mesos__map_put(&m->agents, a->id, a) != MESOS_OK) die("out of memory");
+  return a;
+}
+
+static void populate(mesos_master *m, const cluster *c) {
+  mesos_resources *total = NULL, *task_res = NULL;
+  if (mesos_resources_new(&total, NULL) != MESOS_OK ||
+      mesos__resources_parse(&total->r, "cpus:24;mem:4096;disk:4096;ports:[31000-32000]", NULL,
+                             NULL) != MESOS_OK ||
+      mesos_resources_new(&task_res, NULL) != MESOS_OK ||
+      mesos__resources_parse(&task_res->r, "cpus:0.1;mem:32", NULL, NULL) != MESOS_OK)
+    die("cannot parse resources");
+  Mesos__V1__Resource **protos = NULL;
+  size_t nprotos = 0;
+  if (mesos__resources_to_protos(&task_res->r, &protos, &nprotos, NULL) != MESOS_OK)
+    die("out of memory");
+  mesos__framework **fws = mesos__calloc(c->frameworks, sizeof *fws);
+  for (size_t f = 0; f < c->frameworks; f++) {
+    Mesos__V1__FrameworkInfo fi = MESOS__V1__FRAMEWORK_INFO__INIT;
+    char name[64], id[128];
+    snprintf(name, sizeof name, "framework-%zu", f);
+    snprintf(id, sizeof id, "%s-%04zu", m->id, f);
+    fi.user = "nobody";
+    fi.name = name;
+    fi.role = "*";
+    if (mesos__framework_new(&fws[f], m, id, &fi) != MESOS_OK) die("cannot add a framework");
+  }
+  Mesos__V1__CommandInfo cmd = MESOS__V1__COMMAND_INFO__INIT;
+  cmd.value = "sleep 1000";
+  size_t k = 0;
+  for (size_t i = 0; i < c->agents; i++) {
+    mesos__agent *a = add_agent(m, i, total);
+    Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;
+    aid.value = a->id;
+    for (size_t j = 0; j < c->running_per_agent + c->completed_per_agent; j++, k++) {
+      mesos__framework *fw = fws[k % c->frameworks];
+      char tid_s[64];
+      snprintf(tid_s, sizeof tid_s, "task-%zu-%zu", i, j);
+      Mesos__V1__TaskID tid = MESOS__V1__TASK_ID__INIT;
+      tid.value = tid_s;
+      Mesos__V1__TaskInfo ti = MESOS__V1__TASK_INFO__INIT;
+      ti.name = tid_s;
+      ti.task_id = &tid;
+      ti.agent_id = &aid;
+      ti.command = &cmd;
+      ti.n_resources = nprotos;
+      ti.resources = protos;
+      mesos__task *t = NULL;
+      if (mesos__task_new(&t, fw, a, &ti, "*", task_res) != MESOS_OK) die("cannot add a task");
+      if (j < c->running_per_agent) {
+        t->task->state = MESOS__V1__TASK_STATE__TASK_RUNNING;
+      } else {
+        /* Finished and acknowledged: it moves to the completed tasks. */
+        t->task->state = MESOS__V1__TASK_STATE__TASK_FINISHED;
+        t->released = 1;
+        mesos__task_free(t);
+      }
+    }
+  }
+  for (size_t i = 0; i < nprotos; i++) mesos__pb_free(protos[i]);
+  mesos__free(protos);
+  mesos__free(fws);
+  mesos_resources_free(total);
+  mesos_resources_free(task_res);
+}
+
+/* ------------------------------------------------------------ client */
+
+static int connect_to(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons((uint16_t)port);
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) die("cannot connect");
+  return fd;
+}
+
+/* One request on `fd` (keep-alive); reads the whole response (it must have
+ * a Content-Length).  Returns the body length. */
+static size_t request(int fd, const char *method, const char *path, const char *accept,
+                      const char *body) {
+  char req[1024];
+  int n = snprintf(req, sizeof req,
+                   "%s %s HTTP/1.1\r\nHost: x\r\nAccept: %s\r\n%sContent-Length: %zu\r\n\r\n%s",
+                   method, path, accept, body ? "Content-Type: application/json\r\n" : "",
+                   body ? strlen(body) : 0, body ? body : "");
+  if (write(fd, req, (size_t)n) != n) die("write failed");
+  static __thread char *buf;
+  static __thread size_t cap;
+  if (buf == NULL) {
+    cap = 1 << 20;
+    buf = malloc(cap);
+  }
+  size_t have = 0;
+  char *hend = NULL;
+  while (hend == NULL) {
+    ssize_t r = read(fd, buf + have, cap - have - 1);
+    if (r <= 0) die("read failed");
+    have += (size_t)r;
+    buf[have] = '\0';
+    hend = strstr(buf, "\r\n\r\n");
+  }
+  if (strncmp(buf, "HTTP/1.1 200", 12) != 0) {
+    fprintf(stderr, "bench_state: %s %s: %.80s\n", method, path, buf);
+    exit(1);
+  }
+  const char *cl = strstr(buf, "Content-Length: ");
+  if (cl == NULL || cl > hend) die("no Content-Length");
+  size_t len = strtoull(cl + 16, NULL, 10);
+  size_t got = have - (size_t)(hend + 4 - buf);
+  char sink[1 << 16];
+  while (got < len) {
+    size_t want = len - got < sizeof sink ? len - got : sizeof sink;
+    ssize_t r = read(fd, sink, want);
+    if (r <= 0) die("read failed");
+    got += (size_t)r;
+  }
+  return len;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+static double median(double *v, size_t n) {
+  qsort(v, n, sizeof *v, cmp_double);
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+typedef struct timed {
+  double ms;
+  size_t bytes;
+} timed;
+
+static timed time_request(int port, const char *method, const char *path, const char *accept,
+                          const char *body, int runs) {
+  double v[16];
+  size_t bytes = 0;
+  int fd = connect_to(port);
+  for (int i = 0; i < runs; i++) {
+    double t0 = now_ms();
+    bytes = request(fd, method, path, accept, body);
+    v[i] = now_ms() - t0;
+  }
+  close(fd);
+  timed t = {median(v, (size_t)runs), bytes};
+  return t;
+}
+
+/* ------------------------------------------------------------ baseline */
+
+static void y_print(void *ctx, const char *s, size_t len) {
+  mesos__buf *b = ctx;
+  mesos__buf_append(b, s, len);
+}
+
+#define YK(g, k) yajl_gen_string((g), (const unsigned char *)(k), sizeof(k) - 1)
+static void ys(yajl_gen g, const char *s) { yajl_gen_string(g, (const unsigned char *)s, strlen(s)); }
+
+static void y_res(yajl_gen g, const char *cpus, const char *mem, const char *disk,
+                  const char *ports) {
+  yajl_gen_map_open(g);
+  YK(g, "cpus");
+  yajl_gen_number(g, cpus, strlen(cpus));
+  YK(g, "gpus");
+  yajl_gen_number(g, "0.0", 3);
+  YK(g, "mem");
+  yajl_gen_number(g, mem, strlen(mem));
+  YK(g, "disk");
+  yajl_gen_number(g, disk, strlen(disk));
+  if (ports) {
+    YK(g, "ports");
+    ys(g, ports);
+  }
+  yajl_gen_map_close(g);
+}
+
+/* The same document shape as /state, from flat arrays of ready strings. */
+static double baseline_ms(const cluster *c, size_t *bytes) {
+  size_t ntasks = c->agents * (c->running_per_agent + c->completed_per_agent);
+  char **task_ids = malloc(ntasks * sizeof *task_ids);
+  char **agent_ids = malloc(c->agents * sizeof *agent_ids);
+  for (size_t i = 0, k = 0; i < c->agents; i++) {
+    char s[128];
+    snprintf(s, sizeof s, "00000000-0000-0000-0000-000000000000-S%zu", i);
+    agent_ids[i] = strdup(s);
+    for (size_t j = 0; j < c->running_per_agent + c->completed_per_agent; j++, k++) {
+      snprintf(s, sizeof s, "task-%zu-%zu", i, j);
+      task_ids[k] = strdup(s);
+    }
+  }
+  double v[5];
+  for (int run = 0; run < 3; run++) {
+    mesos__buf b = MESOS__BUF_INIT((size_t)1 << 31);
+    double t0 = now_ms();
+    yajl_gen g = yajl_gen_alloc(NULL);
+    yajl_gen_config(g, yajl_gen_print_callback, y_print, &b);
+    yajl_gen_map_open(g);
+    YK(g, "version");
+    ys(g, "1.0.0");
+    YK(g, "slaves");
+    yajl_gen_array_open(g);
+    for (size_t i = 0; i < c->agents; i++) {
+      yajl_gen_map_open(g);
+      YK(g, "id");
+      ys(g, agent_ids[i]);
+      YK(g, "pid");
+      ys(g, "slave(1)@agent.example.com:5051");
+      YK(g, "hostname");
+      ys(g, "agent.example.com");
+      YK(g, "port");
+      yajl_gen_integer(g, 5051);
+      YK(g, "registered_time");
+      yajl_gen_number(g, "1795560251.79", 13);
+      YK(g, "resources");
+      y_res(g, "24.0", "4096.0", "4096.0", "[31000-32000]");
+      YK(g, "used_resources");
+      y_res(g, "1.0", "320.0", "0.0", NULL);
+      YK(g, "offered_resources");
+      y_res(g, "0.0", "0.0", "0.0", NULL);
+      YK(g, "reserved_resources");
+      yajl_gen_map_open(g);
+      yajl_gen_map_close(g);
+      YK(g, "unreserved_resources");
+      y_res(g, "24.0", "4096.0", "4096.0", "[31000-32000]");
+      YK(g, "attributes");
+      yajl_gen_map_open(g);
+      yajl_gen_map_close(g);
+      YK(g, "active");
+      yajl_gen_bool(g, 1);
+      YK(g, "version");
+      ys(g, "1.0.0");
+      yajl_gen_map_close(g);
+    }
+    yajl_gen_array_close(g);
+    YK(g, "frameworks");
+    yajl_gen_array_open(g);
+    size_t per_fw = ntasks / c->frameworks;
+    for (size_t f = 0, k = 0; f < c->frameworks; f++) {
+      yajl_gen_map_open(g);
+      YK(g, "id");
+      ys(g, "00000000-0000-0000-0000-000000000000-0001");
+      YK(g, "name");
+      ys(g, "framework");
+      for (int part = 0; part < 2; part++) {
+        if (part == 0) YK(g, "tasks");
+        else YK(g, "completed_tasks");
+        yajl_gen_array_open(g);
+        for (size_t q = 0; q < per_fw / 2 && k < ntasks; q++, k++) {
+          yajl_gen_map_open(g);
+          YK(g, "id");
+          ys(g, task_ids[k]);
+          YK(g, "name");
+          ys(g, task_ids[k]);
+          YK(g, "framework_id");
+          ys(g, "00000000-0000-0000-0000-000000000000-0001");
+          YK(g, "executor_id");
+          ys(g, "");
+          YK(g, "slave_id");
+          ys(g, agent_ids[k % c->agents]);
+          YK(g, "state");
+          ys(g, part ? "TASK_FINISHED" : "TASK_RUNNING");
+          YK(g, "resources");
+          y_res(g, "0.1", "32.0", "0.0", NULL);
+          YK(g, "statuses");
+          yajl_gen_array_open(g);
+          yajl_gen_map_open(g);
+          YK(g, "state");
+          ys(g, part ? "TASK_FINISHED" : "TASK_RUNNING");
+          yajl_gen_map_close(g);
+          yajl_gen_array_close(g);
+          YK(g, "user");
+          ys(g, "nobody");
+          yajl_gen_map_close(g);
+        }
+        yajl_gen_array_close(g);
+      }
+      yajl_gen_map_close(g);
+    }
+    yajl_gen_array_close(g);
+    yajl_gen_map_close(g);
+    yajl_gen_free(g);
+    v[run] = now_ms() - t0;
+    *bytes = b.len;
+    mesos__buf_free(&b);
+  }
+  for (size_t i = 0; i < ntasks; i++) free(task_ids[i]);
+  for (size_t i = 0; i < c->agents; i++) free(agent_ids[i]);
+  free(task_ids);
+  free(agent_ids);
+  return median(v, 3);
+}
+
+/* ------------------------------------------------------------ pollers */
+
+typedef struct poll_ctx {
+  int port;
+  volatile int *stop;
+  double total_ms;
+  int n;
+} poll_ctx;
+
+static void *state_poller(void *ud) {
+  poll_ctx *p = ud;
+  int fd = connect_to(p->port);
+  while (!*p->stop) {
+    double t0 = now_ms();
+    request(fd, "GET", "/state", "application/json", NULL);
+    p->total_ms += now_ms() - t0;
+    p->n++;
+  }
+  close(fd);
+  return NULL;
+}
+
+static void pollers(int port, const char *label, int nhealth) {
+  volatile int stop = 0;
+  enum { NPOLL = 20 };
+  pthread_t th[NPOLL];
+  poll_ctx ctx[NPOLL];
+  for (int i = 0; i < NPOLL; i++) {
+    ctx[i].port = port;
+    ctx[i].stop = &stop;
+    ctx[i].total_ms = 0;
+    ctx[i].n = 0;
+    pthread_create(&th[i], NULL, state_poller, &ctx[i]);
+  }
+  double *lat = malloc((size_t)nhealth * sizeof *lat);
+  int fd = connect_to(port);
+  for (int i = 0; i < nhealth; i++) {
+    double t0 = now_ms();
+    request(fd, "POST", "/api/v1", "application/json", "{\"type\":\"GET_HEALTH\"}");
+    lat[i] = now_ms() - t0;
+    usleep(2000);
+  }
+  close(fd);
+  stop = 1;
+  double total = 0;
+  int n = 0;
+  for (int i = 0; i < NPOLL; i++) {
+    pthread_join(th[i], NULL);
+    total += ctx[i].total_ms;
+    n += ctx[i].n;
+  }
+  qsort(lat, (size_t)nhealth, sizeof *lat, cmp_double);
+  double p99 = lat[(size_t)((nhealth - 1) * 0.99)];
+  double med = median(lat, (size_t)nhealth);
+  printf("# %s: 20 pollers made %d /state requests, mean %.1f ms; GET_HEALTH median %.2f ms\n",
+         label, n, n ? total / n : 0, med);
+  printf("bench: state-pollers-health-p99 %.2f ms baseline health-median-under-load %.2f ms "
+         "ratio %.2f\n",
+         p99, med, p99 > 0 ? med / p99 : 0);
+  free(lat);
+}
+
+/* ------------------------------------------------------------ main */
+
+static long rss_kib(void) {
+  FILE *f = fopen("/proc/self/status", "r");
+  char line[256];
+  long kib = -1;
+  while (f && fgets(line, sizeof line, f))
+    if (strncmp(line, "VmRSS:", 6) == 0) kib = strtol(line + 6, NULL, 10);
+  if (f) fclose(f);
+  return kib;
+}
+
+typedef struct run_ctx {
+  mesos_loop *loop;
+} run_ctx;
+
+static void *loop_thread(void *ud) {
+  run_ctx *r = ud;
+  mesos_loop_run(r->loop, NULL);
+  return NULL;
+}
+
+static mesos_master *start(mesos_loop **loop_out, const cluster *c) {
+  mesos_loop *loop = NULL;
+  if (mesos_loop_new(&loop, NULL, NULL) != MESOS_OK) die("cannot create a loop");
+  char per_fw[64];
+  size_t completed = c->agents * c->completed_per_agent / c->frameworks + 1;
+  snprintf(per_fw, sizeof per_fw, "--max_completed_tasks_per_framework=%zu", completed);
+  char *argv[] = {"bench", "--ip=127.0.0.1", "--port=0", per_fw, "--logging_level=ERROR",
+                  "--allocation_interval=1hrs", NULL};
+  mesos_master_flags *flags = NULL;
+  mesos_error *err = NULL;
+  if (mesos_master_flags_parse(&flags, 6, argv, NULL, &err) != MESOS_OK) die("flags");
+  mesos_log_set_level(MESOS_LOG_ERROR);
+  mesos_master *m = NULL;
+  if (mesos_master_new(&m, loop, NULL, flags, &err) != MESOS_OK)
+    die(err ? mesos_error_message(err) : "cannot start the master");
+  mesos_master_flags_free(flags);
+  *loop_out = loop;
+  return m;
+}
+
+int main(int argc, char **argv) {
+  int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+  const char *wall = getenv("MESOS_BENCH_WALL");
+  if (wall && strcmp(wall, "1") == 0) bench_clock = CLOCK_MONOTONIC;
+  cluster big = {quick ? 200 : 20000, quick ? 20 : 200, 10, 10};
+  cluster small = {big.agents / 10, big.frameworks / 10, 10, 10};
+  const char *scale = quick ? "q" : "20k";
+
+  size_t base_bytes = 0;
+  double base = baseline_ms(&big, &base_bytes);
+  printf("# baseline: bare yajl generator, %zu bytes, median %.1f ms\n", base_bytes, base);
+
+  long rss0 = rss_kib();
+  mesos_loop *loop = NULL;
+  mesos_master *m = start(&loop, &big);
+  double t0 = now_ms();
+  populate(m, &big);
+  long rss1 = rss_kib();
+  printf("# populated %zu agents, %zu frameworks, %zu running + %zu completed tasks in %.0f ms; "
+         "master RSS %.1f MiB (process %.1f MiB)\n",
+         big.agents, big.frameworks, big.agents * big.running_per_agent,
+         big.agents * big.completed_per_agent, now_ms() - t0, (rss1 - rss0) / 1024.0,
+         rss1 / 1024.0);
+  int port = (int)mesos_master_port(m);
+  run_ctx rc = {loop};
+  pthread_t lt;
+  pthread_create(&lt, NULL, loop_thread, &rc);
+
+  int runs = quick ? 3 : 5;
+  char name[64];
+  timed t = time_request(port, "GET", "/state", "application/json", NULL, runs);
+  snprintf(name, sizeof name, "state-%s-json", scale);
+  printf("# %s: %zu bytes\n", name, t.bytes);
+  printf("bench: %s %.1f ms baseline bare-yajl-state %.1f ms ratio %.2f\n", name, t.ms, base,
+         base / t.ms);
+  const char *gs = "{\"type\":\"GET_STATE\"}";
+  t = time_request(port, "POST", "/api/v1", "application/json", gs, runs);
+  snprintf(name, sizeof name, "state-%s-getstate-json", scale);
+  printf("# %s: %zu bytes\n", name, t.bytes);
+  printf("bench: %s %.1f ms baseline bare-yajl-state %.1f ms ratio %.2f\n", name, t.ms, base,
+         base / t.ms);
+  t = time_request(port, "POST", "/api/v1", "application/x-protobuf", gs, runs);
+  snprintf(name, sizeof name, "state-%s-getstate-protobuf", scale);
+  printf("# %s: %zu bytes\n", name, t.bytes);
+  printf("bench: %s %.1f ms baseline bare-yajl-state %.1f ms ratio %.2f\n", name, t.ms, base,
+         base / t.ms);
+  printf("bench: state-%s-master-rss %.1f MiB baseline none 0 MiB ratio 0\n", scale,
+         (rss1 - rss0) / 1024.0);
+  fflush(stdout);
+  /* The pollers run against a tenth of the cluster in a second master. */
+  bench_clock = CLOCK_MONOTONIC;
+  mesos_loop *loop2 = NULL;
+  mesos_master *m2 = start(&loop2, &small);
+  populate(m2, &small);
+  run_ctx rc2 = {loop2};
+  pthread_t lt2;
+  pthread_create(&lt2, NULL, loop_thread, &rc2);
+  pollers((int)mesos_master_port(m2), quick ? "quick/10" : "2k agents, 40k tasks", quick ? 50 : 200);
+  fflush(stdout);
+  /* The loop thread owns the master; the process simply ends. */
+  _exit(0);
+}

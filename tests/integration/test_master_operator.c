@@ -1,0 +1,809 @@
+/*
+ * The master's operator API (POST /api/v1) and classic endpoints against a
+ * real mesos-master, with a simulated agent (our agent protocol over
+ * loopback) and a JSON scheduler: every call in JSON, GET_STATE and
+ * SUBSCRIBE in protobuf too, the event stream's order, registry-backed
+ * state across kill -9, and bad input answered with a 4xx and no change.
+ */
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/alloc.h"
+#include "codec/pb.h"
+#include "mesos/internal/internal.pb-c.h"
+#include "mesos/v1/master.pb-c.h"
+#include "support/daemon.h"
+#include "support/testutil.h"
+
+static pid_t master_pid = -1;
+static int master_port;
+
+static pid_t spawn_master(int port, const char *work_dir, const char *extra) {
+  char path[4096], port_arg[64], wd[600];
+  mesos_test_daemon_path("mesos-master", path, sizeof path);
+  snprintf(port_arg, sizeof port_arg, "--port=%d", port);
+  snprintf(wd, sizeof wd, "--work_dir=%s", work_dir ? work_dir : "");
+  char *argv[10];
+  int n = 0;
+  argv[n++] = path;
+  argv[n++] = "--ip=127.0.0.1";
+  argv[n++] = port_arg;
+  argv[n++] = "--allocation_interval=50ms";
+  argv[n++] = "--http_heartbeat_interval=10secs";
+  argv[n++] = "--max_completed_tasks_per_framework=2";
+  argv[n++] = "--logging_level=WARNING";
+  if (work_dir) argv[n++] = wd;
+  if (extra) argv[n++] = (char *)extra;
+  argv[n] = NULL;
+  pid_t pid = mesos_test_spawn(argv, NULL);
+  ck_assert_int_gt(pid, 0);
+  ck_assert_msg(mesos_test_wait_http_ok(port, "/health", 5000), "master did not come up");
+  return pid;
+}
+
+static void start_master(const char *work_dir, const char *extra) {
+  master_port = mesos_test_free_port();
+  master_pid = spawn_master(master_port, work_dir, extra);
+}
+
+static void stop_master(void) {
+  if (master_pid > 0) {
+    int st = mesos_test_stop(master_pid, 3000);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "mesos-master exit status %d", st);
+  }
+  master_pid = -1;
+}
+
+/* POSTs an operator call; returns the status, the body in *body (malloc'd,
+ * may be NULL). */
+static int op_call(const char *content_type, const char *accept, const char *body, size_t len,
+                   char **out, size_t *out_len) {
+  char hdr[256] = "";
+  if (accept) snprintf(hdr, sizeof hdr, "Accept: %s\r\n", accept);
+  mesos_test_conn c;
+  ck_assert_int_eq(mesos_test_conn_open(&c, master_port), 0);
+  ck_assert_int_eq(mesos_test_conn_request(&c, "POST", "/api/v1", content_type, hdr, body, len), 0);
+  mesos_test_response r;
+  ck_assert_int_eq(mesos_test_conn_response(&c, &r, 1, 10000), 0);
+  mesos_test_conn_close(&c);
+  int status = r.status;
+  if (out) {
+    *out = r.body;
+    r.body = NULL;
+    if (out_len) *out_len = r.body_len;
+  }
+  mesos_test_response_free(&r);
+  return status;
+}
+
+/* JSON call; the body must contain `want` (when given). */
+static char *json_call(int expect, const char *want, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static char *json_call(int expect, const char *want, const char *fmt, ...) {
+  char body[8192];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(body, sizeof body, fmt, ap);
+  va_end(ap);
+  char *out = NULL;
+  int st = op_call("application/json", NULL, body, strlen(body), &out, NULL);
+  ck_assert_msg(st == expect, "%s -> %d (want %d): %s", body, st, expect, out ? out : "");
+  if (want) ck_assert_msg(out && strstr(out, want), "%s -> %s (want %s)", body, out, want);
+  return out;
+}
+
+static void json_ok(const char *want, const char *call) { free(json_call(200, want, "%s", call)); }
+
+static char *http_get(const char *path, int expect) {
+  mesos_test_response r;
+  ck_assert_int_eq(mesos_test_http(master_port, "GET", path, NULL, NULL, NULL, &r), 0);
+  ck_assert_msg(r.status == expect, "GET %s -> %d", path, r.status);
+  char *b = r.body;
+  r.body = NULL;
+  mesos_test_response_free(&r);
+  return b;
+}
+
+/* ------------------------------------------------------------ agent side */
+
+typedef struct sim_agent {
+  mesos_test_conn stream;
+  char id[160];
+} sim_agent;
+
+static int post_agent_call(const Mesos__Internal__AgentCall *call) {
+  uint8_t *bytes = NULL;
+  size_t len = 0;
+  ck_assert_int_eq(mesos__pb_pack(&call->base, 0, &bytes, &len, NULL), MESOS_OK);
+  mesos_test_response r;
+  mesos_test_conn c;
+  ck_assert_int_eq(mesos_test_conn_open(&c, master_port), 0);
+  ck_assert_int_eq(mesos_test_conn_request(&c, "POST", "/api/v1/agent", "application/x-protobuf",
+                                           NULL, (const char *)bytes, len),
+                   0);
+  mesos__free(bytes);
+  ck_assert_int_eq(mesos_test_conn_response(&c, &r, 1, 5000), 0);
+  int status = r.status;
+  mesos_test_response_free(&r);
+  mesos_test_conn_close(&c);
+  return status;
+}
+
+static Mesos__Internal__AgentEvent *agent_next(sim_agent *a, int timeout_ms) {
+  for (;;) {
+    char *rec = NULL;
+    long n = mesos_test_conn_next_record(&a->stream, &rec, timeout_ms);
+    if (n < 0) return NULL;
+    ProtobufCMessage *msg = NULL;
+    ck_assert_int_eq(mesos__pb_unpack(&mesos__internal__agent_event__descriptor, (uint8_t *)rec,
+                                      (size_t)n, 0, 0, &msg, NULL),
+                     MESOS_OK);
+    free(rec);
+    Mesos__Internal__AgentEvent *ev = (Mesos__Internal__AgentEvent *)msg;
+    if (ev->type != MESOS__INTERNAL__AGENT_EVENT__TYPE__PING) return ev;
+    Mesos__Internal__AgentCall call = MESOS__INTERNAL__AGENT_CALL__INIT;
+    Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;
+    aid.value = a->id;
+    call.protocol_version = 1;
+    call.has_type = 1;
+    call.type = MESOS__INTERNAL__AGENT_CALL__TYPE__PONG;
+    call.agent_id = &aid;
+    ck_assert_int_eq(post_agent_call(&call), 202);
+    mesos__pb_free(ev);
+  }
+}
+
+static void agent_register(sim_agent *a, const char *hostname) {
+  Mesos__V1__Resource res[2], *resp[2];
+  Mesos__V1__Value__Scalar cpus = MESOS__V1__VALUE__SCALAR__INIT,
+                           mem = MESOS__V1__VALUE__SCALAR__INIT;
+  cpus.value = 4;
+  mem.value = 1024;
+  mesos__v1__resource__init(&res[0]);
+  mesos__v1__resource__init(&res[1]);
+  res[0].name = "cpus";
+  res[0].type = MESOS__V1__VALUE__TYPE__SCALAR;
+  res[0].scalar = &cpus;
+  res[1].name = "mem";
+  res[1].type = MESOS__V1__VALUE__TYPE__SCALAR;
+  res[1].scalar = &mem;
+  resp[0] = &res[0];
+  resp[1] = &res[1];
+  Mesos__V1__AgentInfo info = MESOS__V1__AGENT_INFO__INIT;
+  info.hostname = (char *)hostname;
+  info.n_resources = 2;
+  info.resources = resp;
+  Mesos__Internal__RegisterAgent ra = MESOS__INTERNAL__REGISTER_AGENT__INIT;
+  ra.agent = &info;
+  Mesos__Internal__AgentCall call = MESOS__INTERNAL__AGENT_CALL__INIT;
+  call.protocol_version = 1;
+  call.has_type = 1;
+  call.type = MESOS__INTERNAL__AGENT_CALL__TYPE__REGISTER;
+  call.register_agent = &ra;
+  uint8_t *bytes = NULL;
+  size_t len = 0;
+  ck_assert_int_eq(mesos__pb_pack(&call.base, 0, &bytes, &len, NULL), MESOS_OK);
+  ck_assert_int_eq(mesos_test_conn_open(&a->stream, master_port), 0);
+  ck_assert_int_eq(mesos_test_conn_request(&a->stream, "POST", "/api/v1/agent",
+                                           "application/x-protobuf",
+                                           "Accept: application/x-protobuf\r\n",
+                                           (const char *)bytes, len),
+                   0);
+  mesos__free(bytes);
+  mesos_test_response r;
+  ck_assert_int_eq(mesos_test_conn_response(&a->stream, &r, 0, 5000), 0);
+  ck_assert_int_eq(r.status, 200);
+  Mesos__Internal__AgentEvent *ev = agent_next(a, 5000);
+  ck_assert_ptr_nonnull(ev);
+  ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__REGISTERED);
+  snprintf(a->id, sizeof a->id, "%s", ev->agent_registered->agent_id->value);
+  mesos__pb_free(ev);
+}
+
+static void agent_status(sim_agent *a, const char *fw, const char *task, const char *state) {
+  Mesos__Internal__AgentCall call = MESOS__INTERNAL__AGENT_CALL__INIT;
+  Mesos__Internal__StatusUpdate su = MESOS__INTERNAL__STATUS_UPDATE__INIT;
+  Mesos__V1__TaskStatus st = MESOS__V1__TASK_STATUS__INIT;
+  Mesos__V1__TaskID tid = MESOS__V1__TASK_ID__INIT;
+  Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;
+  Mesos__V1__FrameworkID fid = MESOS__V1__FRAMEWORK_ID__INIT;
+  tid.value = (char *)task;
+  aid.value = a->id;
+  fid.value = (char *)fw;
+  st.task_id = &tid;
+  st.agent_id = &aid;
+  const ProtobufCEnumValue *v =
+      protobuf_c_enum_descriptor_get_value_by_name(&mesos__v1__task_state__descriptor, state);
+  ck_assert_ptr_nonnull(v);
+  st.state = (Mesos__V1__TaskState)v->value;
+  su.framework_id = &fid;
+  su.agent_id = &aid;
+  su.status = &st;
+  su.timestamp = 1.0;
+  call.protocol_version = 1;
+  call.has_type = 1;
+  call.type = MESOS__INTERNAL__AGENT_CALL__TYPE__STATUS_UPDATE;
+  call.agent_id = &aid;
+  call.status_update = &su;
+  ck_assert_int_eq(post_agent_call(&call), 202);
+}
+
+/* ------------------------------------------------------------ scheduler side */
+
+typedef struct sim_fw {
+  mesos_test_conn stream;
+  char id[160];
+  char sid[64];
+} sim_fw;
+
+static void fw_subscribe(sim_fw *f, const char *extra_info) {
+  char body[1024];
+  snprintf(body, sizeof body,
+           "{\"type\":\"SUBSCRIBE\",\"subscribe\":{\"framework_info\":{\"user\":\"nobody\","
+           "\"name\":\"operator test\"%s}}}",
+           extra_info ? extra_info : "");
+  ck_assert_int_eq(mesos_test_conn_open(&f->stream, master_port), 0);
+  ck_assert_int_eq(mesos_test_conn_request(&f->stream, "POST", "/api/v1/scheduler",
+                                           "application/json", NULL, body, strlen(body)),
+                   0);
+  mesos_test_response r;
+  ck_assert_int_eq(mesos_test_conn_response(&f->stream, &r, 0, 5000), 0);
+  ck_assert_int_eq(r.status, 200);
+  mesos_test_response_header(&r, "Mesos-Stream-Id", f->sid, sizeof f->sid);
+  char *rec = NULL;
+  ck_assert_int_gt(mesos_test_conn_next_record(&f->stream, &rec, 5000), 0);
+  const char *p = strstr(rec, "\"framework_id\":{\"value\":\"");
+  ck_assert_ptr_nonnull(p);
+  p += strlen("\"framework_id\":{\"value\":\"");
+  snprintf(f->id, sizeof f->id, "%.*s", (int)(strchr(p, '"') - p), p);
+  free(rec);
+}
+
+static char *fw_next(sim_fw *f, const char *want, int timeout_ms) {
+  for (;;) {
+    char *rec = NULL;
+    if (mesos_test_conn_next_record(&f->stream, &rec, timeout_ms) < 0) return NULL;
+    if (strstr(rec, want)) return rec;
+    free(rec);
+  }
+}
+
+static int fw_call(sim_fw *f, const char *json_fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fw_call(sim_fw *f, const char *json_fmt, ...) {
+  char body[8192], hdr[128];
+  va_list ap;
+  va_start(ap, json_fmt);
+  vsnprintf(body, sizeof body, json_fmt, ap);
+  va_end(ap);
+  snprintf(hdr, sizeof hdr, "Mesos-Stream-Id: %s\r\n", f->sid);
+  mesos_test_response r;
+  ck_assert_int_eq(mesos_test_http(master_port, "POST", "/api/v1/scheduler", "application/json",
+                                   hdr, body, &r),
+                   0);
+  int s = r.status;
+  mesos_test_response_free(&r);
+  return s;
+}
+
+static void json_id(const char *rec, const char *key, char *out, size_t cap) {
+  char pat[128];
+  snprintf(pat, sizeof pat, "\"%s\":{\"value\":\"", key);
+  const char *p = strstr(rec, pat);
+  ck_assert_msg(p != NULL, "%s not in %s", key, rec);
+  p += strlen(pat);
+  snprintf(out, cap, "%.*s", (int)(strchr(p, '"') - p), p);
+}
+
+/* Takes the next offer and launches task `task` (1 cpu, 64 mem) with it;
+ * the agent receives RUN_TASK. */
+static void launch(sim_fw *f, sim_agent *a, const char *task) {
+  char *rec = fw_next(f, "\"type\":\"OFFERS\"", 5000);
+  ck_assert_ptr_nonnull(rec);
+  char offer[160];
+  json_id(rec, "id", offer, sizeof offer);
+  free(rec);
+  ck_assert_int_eq(
+      fw_call(f,
+              "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":"
+              "[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH\",\"launch\":{\"task_infos\":"
+              "[{\"name\":\"t\",\"task_id\":{\"value\":\"%s\"},\"agent_id\":{\"value\":\"%s\"},"
+              "\"command\":{\"value\":\"true\"},\"resources\":[{\"name\":\"cpus\",\"type\":"
+              "\"SCALAR\",\"scalar\":{\"value\":1}},{\"name\":\"mem\",\"type\":\"SCALAR\","
+              "\"scalar\":{\"value\":64}}]}]}}],\"filters\":{\"refuse_seconds\":0}}}",
+              f->id, offer, task, a->id),
+      202);
+  Mesos__Internal__AgentEvent *ev = agent_next(a, 5000);
+  ck_assert_ptr_nonnull(ev);
+  ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__RUN_TASK);
+  mesos__pb_free(ev);
+}
+
+/* ------------------------------------------------------------ operator stream */
+
+typedef struct op_stream {
+  mesos_test_conn c;
+  int protobuf;
+} op_stream;
+
+static char *op_subscribe(op_stream *s, int protobuf, long *len) {
+  const char *body = "{\"type\":\"SUBSCRIBE\"}";
+  s->protobuf = protobuf;
+  ck_assert_int_eq(mesos_test_conn_open(&s->c, master_port), 0);
+  ck_assert_int_eq(mesos_test_conn_request(&s->c, "POST", "/api/v1", "application/json",
+                                           protobuf ? "Accept: application/x-protobuf\r\n"
+                                                    : "Accept: application/json\r\n",
+                                           body, strlen(body)),
+                   0);
+  mesos_test_response r;
+  ck_assert_int_eq(mesos_test_conn_response(&s->c, &r, 0, 5000), 0);
+  ck_assert_int_eq(r.status, 200);
+  char v[128];
+  ck_assert_str_eq(mesos_test_response_header(&r, "Content-Type", v, sizeof v),
+                   protobuf ? "application/x-protobuf" : "application/json");
+  mesos_test_response_free(&r);
+  char *rec = NULL;
+  long n = mesos_test_conn_next_record(&s->c, &rec, 5000);
+  ck_assert_int_gt(n, 0);
+  if (len) *len = n;
+  return rec;
+}
+
+/* Next operator event that is not a HEARTBEAT. */
+static char *op_next(op_stream *s) {
+  for (;;) {
+    char *rec = NULL;
+    long n = mesos_test_conn_next_record(&s->c, &rec, 5000);
+    ck_assert_msg(n > 0, "no operator event");
+    if (!strstr(rec, "\"HEARTBEAT\"")) return rec;
+    free(rec);
+  }
+}
+
+static void op_expect(op_stream *s, const char *type, const char *also) {
+  char *rec = op_next(s);
+  char want[64];
+  snprintf(want, sizeof want, "\"type\":\"%s\"", type);
+  ck_assert_msg(strstr(rec, want) != NULL, "expected %s, got %s", type, rec);
+  if (also) ck_assert_msg(strstr(rec, also) != NULL, "%s lacks %s: %s", type, also, rec);
+  free(rec);
+}
+
+/* ------------------------------------------------------------ tests */
+
+START_TEST(test_operator__simple_calls_and_classic_endpoints) {
+  start_master(NULL, "--weights=dev=2.5");
+  json_ok("\"healthy\":true", "{\"type\":\"GET_HEALTH\"}");
+  json_ok("{\"name\":\"weights\",\"value\":\"dev=2.5\"}", "{\"type\":\"GET_FLAGS\"}");
+  json_ok("\"version\":\"1.0.0\"", "{\"type\":\"GET_VERSION\"}");
+  json_ok("\"name\":\"master/uptime_secs\"", "{\"type\":\"GET_METRICS\",\"get_metrics\":{}}");
+  json_ok("\"name\":\"master/tasks_running\"",
+          "{\"type\":\"GET_METRICS\",\"get_metrics\":{\"timeout\":{\"nanoseconds\":1000000000}}}");
+  json_ok("\"hostname\"", "{\"type\":\"GET_MASTER\"}");
+  json_ok("\"start_time\"", "{\"type\":\"GET_MASTER\"}");
+  json_ok("\"get_state\":{", "{\"type\":\"GET_STATE\"}");
+  json_ok("\"get_agents\"", "{\"type\":\"GET_AGENTS\"}");
+  json_ok("\"get_frameworks\"", "{\"type\":\"GET_FRAMEWORKS\"}");
+  json_ok("\"get_executors\"", "{\"type\":\"GET_EXECUTORS\"}");
+  json_ok("\"get_tasks\"", "{\"type\":\"GET_TASKS\"}");
+  json_ok("{\"weight\":2.5,\"role\":\"dev\"}", "{\"type\":\"GET_WEIGHTS\"}");
+  json_ok("\"get_quota\":{\"status\":{}}", "{\"type\":\"GET_QUOTA\"}");
+  json_ok("\"get_roles\"", "{\"type\":\"GET_ROLES\"}");
+  json_ok("\"get_maintenance_schedule\":{\"schedule\":{}}",
+          "{\"type\":\"GET_MAINTENANCE_SCHEDULE\"}");
+  json_ok("\"get_maintenance_status\":{\"status\":{}}", "{\"type\":\"GET_MAINTENANCE_STATUS\"}");
+
+  /* Logging level: raised for a while, then back. */
+  json_ok("\"level\":0", "{\"type\":\"GET_LOGGING_LEVEL\"}");
+  free(json_call(200, NULL,
+                 "{\"type\":\"SET_LOGGING_LEVEL\",\"set_logging_level\":{\"level\":1,"
+                 "\"duration\":{\"nanoseconds\":300000000}}}"));
+  json_ok("\"level\":1", "{\"type\":\"GET_LOGGING_LEVEL\"}");
+  usleep(600000);
+  json_ok("\"level\":0", "{\"type\":\"GET_LOGGING_LEVEL\"}");
+
+  /* GET_STATE in protobuf decodes as a master Response. */
+  const char *gs = "{\"type\":\"GET_STATE\"}";
+  char *out = NULL;
+  size_t len = 0;
+  ck_assert_int_eq(op_call("application/json", "application/x-protobuf", gs, strlen(gs), &out, &len),
+                   200);
+  ProtobufCMessage *msg = NULL;
+  ck_assert_int_eq(mesos__pb_unpack(&mesos__v1__master__response__descriptor, (uint8_t *)out, len,
+                                    0, 0, &msg, NULL),
+                   MESOS_OK);
+  Mesos__V1__Master__Response *resp = (Mesos__V1__Master__Response *)msg;
+  ck_assert_int_eq(resp->type, MESOS__V1__MASTER__RESPONSE__TYPE__GET_STATE);
+  ck_assert_ptr_nonnull(resp->get_state);
+  mesos__pb_free(msg);
+  free(out);
+  /* A protobuf request body works the same. */
+  Mesos__V1__Master__Call call = MESOS__V1__MASTER__CALL__INIT;
+  call.has_type = 1;
+  call.type = MESOS__V1__MASTER__CALL__TYPE__GET_HEALTH;
+  uint8_t *bytes = NULL;
+  ck_assert_int_eq(mesos__pb_pack(&call.base, 0, &bytes, &len, NULL), MESOS_OK);
+  ck_assert_int_eq(op_call("application/x-protobuf", "application/json", (const char *)bytes, len,
+                           &out, NULL),
+                   200);
+  ck_assert_ptr_nonnull(strstr(out, "\"healthy\":true"));
+  free(out);
+  mesos__free(bytes);
+
+  /* Classic endpoints. */
+  char *b = http_get("/state", 200);
+  ck_assert_ptr_nonnull(strstr(b, "\"version\":\"1.0.0\""));
+  ck_assert_ptr_nonnull(strstr(b, "\"leader_info\":{"));
+  ck_assert_ptr_nonnull(strstr(b, "\"slaves\":[]"));
+  ck_assert_ptr_nonnull(strstr(b, "\"flags\":{"));
+  ck_assert_ptr_nonnull(strstr(b, "\"orphan_tasks\":[]"));
+  free(b);
+  free(http_get("/master/state", 200));
+  b = http_get("/state?jsonp=cb_1", 200);
+  ck_assert_msg(strncmp(b, "cb_1({", 6) == 0, "%.40s", b);
+  free(b);
+  free(http_get("/state?jsonp=<script>", 400));
+  b = http_get("/state-summary", 200);
+  ck_assert_ptr_nonnull(strstr(b, "\"frameworks\":[]"));
+  free(b);
+  b = http_get("/flags", 200);
+  ck_assert_ptr_nonnull(strstr(b, "\"weights\":\"dev=2.5\""));
+  free(b);
+  free(http_get("/frameworks", 200));
+  free(http_get("/slaves", 200));
+  free(http_get("/tasks", 200));
+  free(http_get("/roles", 200));
+  b = http_get("/metrics/snapshot", 200);
+  ck_assert_ptr_nonnull(strstr(b, "\"master/elected\":1.0"));
+  ck_assert_ptr_nonnull(strstr(b, "\"master/slaves_active\":0.0"));
+  free(b);
+  free(http_get("/metrics/snapshot?timeout=5secs", 200));
+  free(http_get("/metrics/snapshot?timeout=soon", 400));
+  mesos_test_response r;
+  ck_assert_int_eq(mesos_test_http(master_port, "GET", "/master/redirect", NULL, NULL, NULL, &r), 0);
+  ck_assert_int_eq(r.status, 307);
+  char loc[256], want[256];
+  snprintf(want, sizeof want, ":%d", master_port);
+  ck_assert_ptr_nonnull(mesos_test_response_header(&r, "Location", loc, sizeof loc));
+  ck_assert_msg(strncmp(loc, "//", 2) == 0 && strstr(loc, want), "Location %s", loc);
+  mesos_test_response_free(&r);
+  stop_master();
+}
+END_TEST
+
+START_TEST(test_operator__bad_calls_get_4xx_and_change_nothing) {
+  start_master(NULL, NULL);
+  char *out = NULL;
+  const char *h = "{\"type\":\"GET_HEALTH\"}";
+  ck_assert_int_eq(op_call(NULL, NULL, h, strlen(h), &out, NULL), 400);
+  free(out);
+  ck_assert_int_eq(op_call("text/plain", NULL, h, strlen(h), &out, NULL), 415);
+  free(out);
+  ck_assert_int_eq(op_call("application/json", "text/html", h, strlen(h), &out, NULL), 406);
+  free(out);
+  ck_assert_int_eq(op_call("application/json", NULL, "{nope", 5, &out, NULL), 400);
+  ck_assert_ptr_nonnull(strstr(out, "Failed to parse body"));
+  free(out);
+  /* A JSON body declared as protobuf does not decode. */
+  ck_assert_int_eq(op_call("application/x-protobuf", NULL, h, strlen(h), &out, NULL), 400);
+  free(out);
+  mesos_test_response r;
+  ck_assert_int_eq(mesos_test_http(master_port, "GET", "/api/v1", NULL, NULL, NULL, &r), 0);
+  ck_assert_int_eq(r.status, 405);
+  mesos_test_response_free(&r);
+  free(json_call(400, "Expecting 'type' to be present", "{\"type\":\"NO_SUCH_CALL\"}"));
+  free(json_call(501, "UNKNOWN", "{\"type\":\"UNKNOWN\"}"));
+  free(json_call(501, "not implemented", "{\"type\":\"GET_OPERATIONS\"}"));
+  free(json_call(400, "Expecting 'get_metrics'", "{\"type\":\"GET_METRICS\"}"));
+  free(json_call(400, "Expecting 'set_quota'", "{\"type\":\"SET_QUOTA\"}"));
+  /* Invalid weights and quota: refused, nothing stored. */
+  free(json_call(400, "weight must be a positive number",
+                 "{\"type\":\"UPDATE_WEIGHTS\",\"update_weights\":{\"weight_infos\":"
+                 "[{\"role\":\"a\",\"weight\":-1}]}}"));
+  free(json_call(400, "Failed to validate update weights",
+                 "{\"type\":\"UPDATE_WEIGHTS\",\"update_weights\":{\"weight_infos\":"
+                 "[{\"role\":\"../x\",\"weight\":2}]}}"));
+  json_ok("\"get_weights\":{}", "{\"type\":\"GET_WEIGHTS\"}");
+  free(json_call(400, "must be a non-negative scalar",
+                 "{\"type\":\"SET_QUOTA\",\"set_quota\":{\"quota_request\":{\"role\":\"a\","
+                 "\"guarantee\":[{\"name\":\"ports\",\"type\":\"RANGES\",\"ranges\":{\"range\":"
+                 "[{\"begin\":1,\"end\":2}]}}]}}}"));
+  free(json_call(400, "role '*'",
+                 "{\"type\":\"SET_QUOTA\",\"set_quota\":{\"quota_request\":{\"role\":\"*\","
+                 "\"guarantee\":[{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":1}}]}}}"));
+  /* No agents: a guarantee does not fit unless forced. */
+  free(json_call(409, "Not enough resources",
+                 "{\"type\":\"SET_QUOTA\",\"set_quota\":{\"quota_request\":{\"role\":\"a\","
+                 "\"guarantee\":[{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":1}}]}}}"));
+  free(json_call(400, "no quota",
+                 "{\"type\":\"REMOVE_QUOTA\",\"remove_quota\":{\"role\":\"a\"}}"));
+  json_ok("\"get_quota\":{\"status\":{}}", "{\"type\":\"GET_QUOTA\"}");
+  /* Maintenance of machines that are not scheduled. */
+  free(json_call(400, "start maintenance",
+                 "{\"type\":\"START_MAINTENANCE\",\"start_maintenance\":{\"machines\":"
+                 "[{\"hostname\":\"nowhere\"}]}}"));
+  free(json_call(400, "stop maintenance",
+                 "{\"type\":\"STOP_MAINTENANCE\",\"stop_maintenance\":{\"machines\":"
+                 "[{\"hostname\":\"nowhere\"}]}}"));
+  free(json_call(400, "hostname or an ip",
+                 "{\"type\":\"UPDATE_MAINTENANCE_SCHEDULE\",\"update_maintenance_schedule\":"
+                 "{\"schedule\":{\"windows\":[{\"machine_ids\":[{}],\"unavailability\":"
+                 "{\"start\":{\"nanoseconds\":1}}}]}}}"));
+  json_ok("\"get_maintenance_schedule\":{\"schedule\":{}}",
+          "{\"type\":\"GET_MAINTENANCE_SCHEDULE\"}");
+  /* Unknown objects. */
+  free(json_call(404, "Agent not found",
+                 "{\"type\":\"MARK_AGENT_GONE\",\"mark_agent_gone\":{\"agent_id\":"
+                 "{\"value\":\"no-such-agent\"}}}"));
+  free(json_call(400, "No framework",
+                 "{\"type\":\"TEARDOWN\",\"teardown\":{\"framework_id\":{\"value\":\"nope\"}}}"));
+  free(json_call(400, "No agent found",
+                 "{\"type\":\"RESERVE_RESOURCES\",\"reserve_resources\":{\"agent_id\":"
+                 "{\"value\":\"nope\"},\"resources\":[]}}"));
+  free(json_call(404, "log_dir",
+                 "{\"type\":\"LIST_FILES\",\"list_files\":{\"path\":\"/master/log\"}}"));
+  free(json_call(404, "log_dir",
+                 "{\"type\":\"READ_FILE\",\"read_file\":{\"path\":\"/master/log\",\"offset\":0}}"));
+  stop_master();
+}
+END_TEST
+
+START_TEST(test_operator__subscribe_sees_agents_frameworks_and_tasks_in_order) {
+  start_master(NULL, NULL);
+  op_stream s, pb;
+  char *first = op_subscribe(&s, 0, NULL);
+  ck_assert_ptr_nonnull(strstr(first, "\"type\":\"SUBSCRIBED\""));
+  ck_assert_ptr_nonnull(strstr(first, "\"heartbeat_interval_seconds\":10.0"));
+  free(first);
+  long n = 0;
+  first = op_subscribe(&pb, 1, &n);
+  ProtobufCMessage *msg = NULL;
+  ck_assert_int_eq(mesos__pb_unpack(&mesos__v1__master__event__descriptor, (uint8_t *)first,
+                                    (size_t)n, 0, 0, &msg, NULL),
+                   MESOS_OK);
+  ck_assert_int_eq(((Mesos__V1__Master__Event *)msg)->type,
+                   MESOS__V1__MASTER__EVENT__TYPE__SUBSCRIBED);
+  ck_assert_ptr_nonnull(((Mesos__V1__Master__Event *)msg)->subscribed->get_state);
+  mesos__pb_free(msg);
+  free(first);
+
+  sim_agent a;
+  agent_register(&a, "op-agent-1");
+  op_expect(&s, "AGENT_ADDED", "\"hostname\":\"op-agent-1\"");
+  sim_fw f;
+  fw_subscribe(&f, ",\"role\":\"web\"");
+  op_expect(&s, "FRAMEWORK_ADDED", "\"name\":\"operator test\"");
+  launch(&f, &a, "task-1");
+  op_expect(&s, "TASK_ADDED", "\"value\":\"task-1\"");
+  agent_status(&a, f.id, "task-1", "TASK_RUNNING");
+  op_expect(&s, "TASK_UPDATED", "\"state\":\"TASK_RUNNING\"");
+
+  /* The protobuf subscriber got the same events, decodable. */
+  int seen_added = 0, seen_updated = 0;
+  for (int i = 0; i < 4; i++) {
+    char *rec = NULL;
+    n = mesos_test_conn_next_record(&pb.c, &rec, 5000);
+    ck_assert_int_gt(n, 0);
+    msg = NULL;
+    ck_assert_int_eq(mesos__pb_unpack(&mesos__v1__master__event__descriptor, (uint8_t *)rec,
+                                      (size_t)n, 0, 0, &msg, NULL),
+                     MESOS_OK);
+    Mesos__V1__Master__Event *ev = (Mesos__V1__Master__Event *)msg;
+    seen_added += ev->type == MESOS__V1__MASTER__EVENT__TYPE__TASK_ADDED;
+    seen_updated += ev->type == MESOS__V1__MASTER__EVENT__TYPE__TASK_UPDATED;
+    mesos__pb_free(msg);
+    free(rec);
+  }
+  ck_assert_int_eq(seen_added, 1);
+  ck_assert_int_eq(seen_updated, 1);
+
+  /* The state calls and /state see the running task; metrics count it. */
+  json_ok("\"state\":\"TASK_RUNNING\"", "{\"type\":\"GET_TASKS\"}");
+  json_ok("\"hostname\":\"op-agent-1\"", "{\"type\":\"GET_AGENTS\"}");
+  json_ok("\"allocated_resources\"", "{\"type\":\"GET_FRAMEWORKS\"}");
+  json_ok("\"name\":\"web\"", "{\"type\":\"GET_ROLES\"}");
+  char *b = http_get("/state", 200);
+  ck_assert_ptr_nonnull(strstr(b, "\"state\":\"TASK_RUNNING\""));
+  ck_assert_ptr_nonnull(strstr(b, "\"hostname\":\"op-agent-1\""));
+  ck_assert_ptr_nonnull(strstr(b, "\"used_resources\":{\"cpus\":1.0,\"gpus\":0.0,\"mem\":64.0"));
+  free(b);
+  b = http_get("/metrics/snapshot", 200);
+  ck_assert_ptr_nonnull(strstr(b, "\"master/tasks_running\":1.0"));
+  ck_assert_ptr_nonnull(strstr(b, "\"master/cpus_used\":1.0"));
+  free(b);
+
+  /* Three tasks finish; only the last two stay as completed tasks. */
+  agent_status(&a, f.id, "task-1", "TASK_FINISHED");
+  op_expect(&s, "TASK_UPDATED", "TASK_FINISHED");
+  for (int i = 2; i <= 3; i++) {
+    char id[32];
+    snprintf(id, sizeof id, "task-%d", i);
+    launch(&f, &a, id);
+    op_expect(&s, "TASK_ADDED", id);
+    agent_status(&a, f.id, id, "TASK_FAILED");
+    op_expect(&s, "TASK_UPDATED", "TASK_FAILED");
+  }
+  /* Status updates without uuid need no acknowledgement: the tasks are
+   * completed now. */
+  char *t = json_call(200, "\"completed_tasks\"", "{\"type\":\"GET_TASKS\"}");
+  ck_assert_ptr_null(strstr(t, "\"value\":\"task-1\""));
+  ck_assert_ptr_nonnull(strstr(t, "\"value\":\"task-3\""));
+  free(t);
+
+  /* Operator TEARDOWN: FRAMEWORK_REMOVED, and the framework is completed. */
+  free(json_call(200, NULL, "{\"type\":\"TEARDOWN\",\"teardown\":{\"framework_id\":{\"value\":\"%s\"}}}",
+                 f.id));
+  op_expect(&s, "FRAMEWORK_REMOVED", f.id);
+  json_ok("\"completed_frameworks\"", "{\"type\":\"GET_FRAMEWORKS\"}");
+  b = http_get("/state", 200);
+  ck_assert_ptr_nonnull(strstr(b, "\"completed_frameworks\":[{"));
+  free(b);
+
+  /* MARK_AGENT_GONE: AGENT_REMOVED, and the agent cannot come back. */
+  free(json_call(200, NULL, "{\"type\":\"MARK_AGENT_GONE\",\"mark_agent_gone\":{\"agent_id\":"
+                            "{\"value\":\"%s\"}}}",
+                 a.id));
+  op_expect(&s, "AGENT_REMOVED", a.id);
+  Mesos__Internal__AgentEvent *ev = agent_next(&a, 5000);
+  ck_assert_ptr_nonnull(ev);
+  ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__SHUTDOWN_AGENT);
+  mesos__pb_free(ev);
+  t = json_call(200, NULL, "{\"type\":\"GET_AGENTS\"}");
+  ck_assert_ptr_null(strstr(t, "op-agent-1"));
+  free(t);
+  free(json_call(200, NULL, "{\"type\":\"MARK_AGENT_GONE\",\"mark_agent_gone\":{\"agent_id\":"
+                            "{\"value\":\"%s\"}}}",
+                 a.id));
+  mesos_test_conn_close(&pb.c);
+  mesos_test_conn_close(&s.c);
+  mesos_test_conn_close(&f.stream);
+  mesos_test_conn_close(&a.stream);
+  stop_master();
+}
+END_TEST
+
+START_TEST(test_operator__reserve_and_volumes_on_an_agent) {
+  start_master(NULL, NULL);
+  sim_agent a;
+  agent_register(&a, "op-agent-r");
+  const char *res =
+      "{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":%g},\"role\":\"ops\","
+      "\"reservation\":{\"principal\":\"admin\"}}";
+  char r1[512], r99[512];
+  snprintf(r1, sizeof r1, res, 1.0);
+  snprintf(r99, sizeof r99, res, 99.0);
+  free(json_call(202, NULL,
+                 "{\"type\":\"RESERVE_RESOURCES\",\"reserve_resources\":{\"agent_id\":"
+                 "{\"value\":\"%s\"},\"resources\":[%s]}}",
+                 a.id, r1));
+  Mesos__Internal__AgentEvent *ev = agent_next(&a, 5000);
+  ck_assert_ptr_nonnull(ev);
+  ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__CHECKPOINT_RESOURCES);
+  ck_assert_uint_eq(ev->checkpoint_resources->n_resources, 1);
+  ck_assert_str_eq(ev->checkpoint_resources->resources[0]->role, "ops");
+  mesos__pb_free(ev);
+  char *b = http_get("/slaves", 200);
+  ck_assert_msg(strstr(b, "\"reserved_resources\":{\"ops\":{\"cpus\":1.0"), "%s", b);
+  ck_assert_ptr_nonnull(strstr(b, "\"unreserved_resources\":{\"cpus\":3.0"));
+  free(b);
+  /* More than the agent has: 409, nothing changes. */
+  free(json_call(409, NULL,
+                 "{\"type\":\"RESERVE_RESOURCES\",\"reserve_resources\":{\"agent_id\":"
+                 "{\"value\":\"%s\"},\"resources\":[%s]}}",
+                 a.id, r99));
+  /* Not a reservation at all: 400. */
+  free(json_call(400, "not dynamically reserved",
+                 "{\"type\":\"RESERVE_RESOURCES\",\"reserve_resources\":{\"agent_id\":"
+                 "{\"value\":\"%s\"},\"resources\":[{\"name\":\"cpus\",\"type\":\"SCALAR\","
+                 "\"scalar\":{\"value\":1}}]}}",
+                 a.id));
+  /* A volume needs reserved disk the agent does not have: 409. */
+  free(json_call(409, NULL,
+                 "{\"type\":\"CREATE_VOLUMES\",\"create_volumes\":{\"agent_id\":{\"value\":\"%s\"},"
+                 "\"volumes\":[{\"name\":\"disk\",\"type\":\"SCALAR\",\"scalar\":{\"value\":10},"
+                 "\"role\":\"ops\",\"reservation\":{\"principal\":\"admin\"},\"disk\":"
+                 "{\"persistence\":{\"id\":\"v1\"},\"volume\":{\"container_path\":\"v\","
+                 "\"mode\":\"RW\"}}}]}}",
+                 a.id));
+  free(json_call(400, "not a persistent volume",
+                 "{\"type\":\"DESTROY_VOLUMES\",\"destroy_volumes\":{\"agent_id\":{\"value\":\"%s\"},"
+                 "\"volumes\":[%s]}}",
+                 a.id, r1));
+  free(json_call(202, NULL,
+                 "{\"type\":\"UNRESERVE_RESOURCES\",\"unreserve_resources\":{\"agent_id\":"
+                 "{\"value\":\"%s\"},\"resources\":[%s]}}",
+                 a.id, r1));
+  ev = agent_next(&a, 5000);
+  ck_assert_ptr_nonnull(ev);
+  ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__CHECKPOINT_RESOURCES);
+  ck_assert_uint_eq(ev->checkpoint_resources->n_resources, 0);
+  mesos__pb_free(ev);
+  b = http_get("/slaves", 200);
+  ck_assert_ptr_nonnull(strstr(b, "\"reserved_resources\":{}"));
+  free(b);
+  mesos_test_conn_close(&a.stream);
+  stop_master();
+}
+END_TEST
+
+START_TEST(test_operator__weights_quota_and_maintenance_survive_kill_9) {
+  char dir[] = "/tmp/mesos-operator-test-XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  start_master(dir, NULL);
+  sim_agent a;
+  agent_register(&a, "maint-host");
+  sim_fw f;
+  fw_subscribe(&f, NULL);
+  launch(&f, &a, "long-1");
+  free(json_call(200, NULL,
+                 "{\"type\":\"UPDATE_WEIGHTS\",\"update_weights\":{\"weight_infos\":"
+                 "[{\"role\":\"analytics\",\"weight\":3.5}]}}"));
+  free(json_call(200, NULL,
+                 "{\"type\":\"SET_QUOTA\",\"set_quota\":{\"quota_request\":{\"role\":\"analytics\","
+                 "\"guarantee\":[{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":2}}]}}}"));
+  free(json_call(409, "already exists",
+                 "{\"type\":\"SET_QUOTA\",\"set_quota\":{\"quota_request\":{\"role\":\"analytics\","
+                 "\"guarantee\":[{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":1}}]}}}"));
+  free(json_call(200, NULL,
+                 "{\"type\":\"UPDATE_MAINTENANCE_SCHEDULE\",\"update_maintenance_schedule\":"
+                 "{\"schedule\":{\"windows\":[{\"machine_ids\":[{\"hostname\":\"maint-host\"}],"
+                 "\"unavailability\":{\"start\":{\"nanoseconds\":1000}}}]}}}"));
+  /* The framework using the draining machine gets an inverse offer. */
+  char *rec = fw_next(&f, "\"type\":\"INVERSE_OFFERS\"", 5000);
+  ck_assert_ptr_nonnull(rec);
+  ck_assert_ptr_nonnull(strstr(rec, a.id));
+  free(rec);
+  json_ok("\"draining_machines\":[{\"id\":{\"hostname\":\"maint-host\"}}]",
+          "{\"type\":\"GET_MAINTENANCE_STATUS\"}");
+  /* STOP needs DOWN first. */
+  free(json_call(400, NULL,
+                 "{\"type\":\"STOP_MAINTENANCE\",\"stop_maintenance\":{\"machines\":"
+                 "[{\"hostname\":\"maint-host\"}]}}"));
+
+  kill(master_pid, SIGKILL);
+  waitpid(master_pid, NULL, 0);
+  mesos_test_conn_close(&a.stream);
+  mesos_test_conn_close(&f.stream);
+  master_pid = spawn_master(master_port, dir, NULL);
+  json_ok("{\"weight\":3.5,\"role\":\"analytics\"}", "{\"type\":\"GET_WEIGHTS\"}");
+  json_ok("\"role\":\"analytics\",\"guarantees\":{\"cpus\":{\"value\":2.0}}",
+          "{\"type\":\"GET_QUOTA\"}");
+  json_ok("\"machine_ids\":[{\"hostname\":\"maint-host\"}]",
+          "{\"type\":\"GET_MAINTENANCE_SCHEDULE\"}");
+  /* DOWN, then UP again: the schedule empties. */
+  free(json_call(200, NULL,
+                 "{\"type\":\"START_MAINTENANCE\",\"start_maintenance\":{\"machines\":"
+                 "[{\"hostname\":\"maint-host\"}]}}"));
+  json_ok("\"down_machines\":[{\"hostname\":\"maint-host\"}]",
+          "{\"type\":\"GET_MAINTENANCE_STATUS\"}");
+  free(json_call(200, NULL,
+                 "{\"type\":\"STOP_MAINTENANCE\",\"stop_maintenance\":{\"machines\":"
+                 "[{\"hostname\":\"maint-host\"}]}}"));
+  json_ok("\"get_maintenance_status\":{\"status\":{}}", "{\"type\":\"GET_MAINTENANCE_STATUS\"}");
+  free(json_call(200, NULL, "{\"type\":\"REMOVE_QUOTA\",\"remove_quota\":{\"role\":\"analytics\"}}"));
+  json_ok("\"get_quota\":{\"status\":{}}", "{\"type\":\"GET_QUOTA\"}");
+  stop_master();
+  char cmd[700];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+static Suite *suite(void) {
+  Suite *s = suite_create("master_operator");
+  TCase *tc = tcase_create("daemon");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, test_operator__simple_calls_and_classic_endpoints);
+  tcase_add_test(tc, test_operator__bad_calls_get_4xx_and_change_nothing);
+  tcase_add_test(tc, test_operator__subscribe_sees_agents_frameworks_and_tasks_in_order);
+  tcase_add_test(tc, test_operator__reserve_and_volumes_on_an_agent);
+  tcase_add_test(tc, test_operator__weights_quota_and_maintenance_survive_kill_9);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) { return mesos_test_main(suite()); }
