@@ -291,3 +291,103 @@ MESOS_EXTERN(mesos_status) mesos_master_reload(mesos_master *m, mesos_error **er
   if (st == MESOS_OK) LOG_INFO("Reloaded credentials and ACLs");
   return st;
 }
+
+/* ------------------------------------------------------------ filtering */
+
+/* The user a framework runs as, by id (NULL when the master no longer
+ * knows it: the object is then "any user"). */
+static const char *framework_user(mesos_master *m, const Mesos__V1__FrameworkID *id) {
+  const mesos__framework *fw = id && id->value ? mesos__map_get(&m->frameworks, id->value) : NULL;
+  return fw && fw->info ? fw->info->user : NULL;
+}
+
+static const char *task_user(mesos_master *m, const Mesos__V1__Task *t) {
+  return t->user ? t->user : framework_user(m, t->framework_id);
+}
+
+static const char *executor_user(mesos_master *m, const Mesos__V1__ExecutorInfo *e) {
+  if (e && e->command && e->command->user) return e->command->user;
+  return e ? framework_user(m, e->framework_id) : NULL;
+}
+
+/* Keeps the items the approver approves, in order; returns the new count. */
+#define FILTER(arr, n, keep_expr)                                     \
+  do {                                                                \
+    size_t kept_ = 0;                                                 \
+    for (size_t i_ = 0; i_ < (n); i_++) {                             \
+      __typeof__((arr)[0]) it = (arr)[i_];                            \
+      if (keep_expr) (arr)[kept_++] = it;                             \
+    }                                                                 \
+    (n) = kept_;                                                      \
+  } while (0)
+
+static void filter_tasks(mesos_master *m, const mesos__auth_view *v,
+                         Mesos__V1__Master__Response__GetTasks *t) {
+  if (!t) return;
+  FILTER(t->pending_tasks, t->n_pending_tasks, mesos__auth_view_task(v, task_user(m, it)));
+  FILTER(t->tasks, t->n_tasks, mesos__auth_view_task(v, task_user(m, it)));
+  FILTER(t->completed_tasks, t->n_completed_tasks, mesos__auth_view_task(v, task_user(m, it)));
+  FILTER(t->orphan_tasks, t->n_orphan_tasks, mesos__auth_view_task(v, task_user(m, it)));
+  FILTER(t->unreachable_tasks, t->n_unreachable_tasks,
+         mesos__auth_view_task(v, task_user(m, it)));
+}
+
+static void filter_frameworks(const mesos__auth_view *v,
+                              Mesos__V1__Master__Response__GetFrameworks *f) {
+  if (!f) return;
+  FILTER(f->frameworks, f->n_frameworks,
+         it->framework_info && mesos__auth_view_framework(v, it->framework_info->user));
+  FILTER(f->completed_frameworks, f->n_completed_frameworks,
+         it->framework_info && mesos__auth_view_framework(v, it->framework_info->user));
+  FILTER(f->recovered_frameworks, f->n_recovered_frameworks,
+         mesos__auth_view_framework(v, it->user));
+}
+
+static void filter_executors(mesos_master *m, const mesos__auth_view *v,
+                             Mesos__V1__Master__Response__GetExecutors *e) {
+  if (!e) return;
+  FILTER(e->executors, e->n_executors,
+         mesos__auth_view_executor(v, executor_user(m, it->executor_info)));
+  FILTER(e->orphan_executors, e->n_orphan_executors,
+         mesos__auth_view_executor(v, executor_user(m, it->executor_info)));
+}
+
+void mesos__master_auth_filter_response(mesos_master *m, mesos__http_request *req,
+                                        Mesos__V1__Master__Response *r) {
+  if (!mesos__auth_has_authorizer(m->auth)) return;
+  mesos__auth_view v;
+  mesos__auth_view_init(&v, m->auth, mesos__http_request_principal(req));
+  if (r->get_state) {
+    filter_tasks(m, &v, r->get_state->get_tasks);
+    filter_frameworks(&v, r->get_state->get_frameworks);
+    filter_executors(m, &v, r->get_state->get_executors);
+  }
+  filter_tasks(m, &v, r->get_tasks);
+  filter_frameworks(&v, r->get_frameworks);
+  filter_executors(m, &v, r->get_executors);
+  mesos__auth_view_free(&v);
+}
+
+void mesos__master_auth_view_begin(mesos_master *m, mesos__http_request *req,
+                                   mesos__auth_view *v) {
+  memset(v, 0, sizeof *v);
+  if (!mesos__auth_has_authorizer(m->auth)) return;
+  mesos__auth_view_init(v, m->auth, mesos__http_request_principal(req));
+  m->view = v;
+}
+
+void mesos__master_auth_view_end(mesos_master *m, mesos__auth_view *v) {
+  if (m->view == v) m->view = NULL;
+  mesos__auth_view_free(v);
+}
+
+bool mesos__master_auth_sees_framework(const mesos_master *m, const mesos__framework *fw) {
+  return !m->view || mesos__auth_view_framework(m->view, fw->info ? fw->info->user : NULL);
+}
+
+bool mesos__master_auth_sees_task(const mesos_master *m, const mesos__framework *fw,
+                                  const Mesos__V1__Task *t) {
+  if (!m->view) return true;
+  const char *user = t->user ? t->user : fw->info ? fw->info->user : NULL;
+  return mesos__auth_view_task(m->view, user);
+}

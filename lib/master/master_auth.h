@@ -77,4 +77,23 @@ bool mesos__master_auth_operation(mesos_master *m, const Mesos__V1__FrameworkInf
 bool mesos__master_auth_operator_call(mesos_master *m, mesos__http_request *req,
                                       const Mesos__V1__Master__Call *c);
 
+/* GET_STATE, GET_FRAMEWORKS, GET_TASKS, GET_EXECUTORS: drops, in place,
+ * what the request's principal may not view (VIEW_FRAMEWORK by the
+ * framework's user, VIEW_TASK by the task's user, else its framework's,
+ * VIEW_EXECUTOR by the executor's command user, else its framework's);
+ * one approver per action per request. */
+void mesos__master_auth_filter_response(mesos_master *m, mesos__http_request *req,
+                                        Mesos__V1__Master__Response *r);
+
+/* /state, /frameworks, /tasks: the renderer asks per framework and task
+ * while a view is set on the master (m->view) for the request's
+ * principal; without one everything is shown.  begin/end bracket one
+ * synchronous rendering. */
+void mesos__master_auth_view_begin(mesos_master *m, mesos__http_request *req,
+                                   mesos__auth_view *v);
+void mesos__master_auth_view_end(mesos_master *m, mesos__auth_view *v);
+bool mesos__master_auth_sees_framework(const mesos_master *m, const mesos__framework *fw);
+bool mesos__master_auth_sees_task(const mesos_master *m, const mesos__framework *fw,
+                                  const Mesos__V1__Task *t);
+
 #endif

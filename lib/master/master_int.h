@@ -35,6 +35,7 @@ struct mesos_master {
   mesos__flags *flags;
   mesos__http_server *http;
   struct mesos__auth *auth;   /* authentication + authorization (master_auth.h) */
+  struct mesos__auth_view *view; /* while rendering state for one request: what it may see */
   char id[40];
   char hostname[256];
   char ip[64];

@@ -1696,6 +1696,7 @@ static void dispatch(mesos_master *m, mesos__http_request *req, const Mesos__V1_
           r.get_tasks = get_tasks(&s, m);
           break;
       }
+      mesos__master_auth_filter_response(m, req, &r);
       respond_response(req, media, &r, &s);
       mesos__op_scratch_free(&s);
       return;

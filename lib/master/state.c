@@ -372,7 +372,7 @@ static void framework_json(jg *j, mesos_master *m, mesos__framework *fw, int wit
     it = 0;
     while (mesos__map_next(&fw->tasks, &it, NULL, &v)) {
       mesos__task *t = v;
-      if (t->task) task_json(j, t->task, t->role);
+      if (t->task && mesos__master_auth_sees_task(m, fw, t->task)) task_json(j, t->task, t->role);
     }
     yajl_gen_array_close(j->g);
     KEY(j, "unreachable_tasks");
@@ -536,7 +536,8 @@ static void frameworks_arrays(jg *j, mesos_master *m) {
   yajl_gen_array_open(j->g);
   size_t it = 0;
   void *v;
-  while (mesos__map_next(&m->frameworks, &it, NULL, &v)) framework_json(j, m, v, 1);
+  while (mesos__map_next(&m->frameworks, &it, NULL, &v))
+    if (mesos__master_auth_sees_framework(m, v)) framework_json(j, m, v, 1);
   yajl_gen_array_close(j->g);
   KEY(j, "completed_frameworks");
   yajl_gen_array_open(j->g);
@@ -667,7 +668,11 @@ static void state_handler(mesos__http_request *req, void *ud) {
   mesos_master *m = ud;
   if (m->op) m->op->c.state_requests++;
   mesos__buf b = MESOS__BUF_INIT(STATE_MAX);
-  if (mesos__state_json(m, &b) != MESOS_OK) {
+  mesos__auth_view view;
+  mesos__master_auth_view_begin(m, req, &view);
+  mesos_status st = mesos__state_json(m, &b);
+  mesos__master_auth_view_end(m, &view);
+  if (st != MESOS_OK) {
     mesos__buf_free(&b);
     mesos__respond_text(req, 500, "Failed to render the state");
     return;
@@ -778,7 +783,10 @@ static void frameworks_handler(mesos__http_request *req, void *ud) {
     return;
   }
   yajl_gen_map_open(j.g);
+  mesos__auth_view view;
+  mesos__master_auth_view_begin(m, req, &view);
   frameworks_arrays(&j, m);
+  mesos__master_auth_view_end(m, &view);
   KEY(&j, "unregistered_frameworks");
   yajl_gen_array_open(j.g);
   yajl_gen_array_close(j.g);
@@ -813,16 +821,21 @@ static void tasks_handler(mesos__http_request *req, void *ud) {
   yajl_gen_array_open(j.g);
   size_t it = 0;
   void *v;
+  mesos__auth_view view;
+  mesos__master_auth_view_begin(m, req, &view);
   while (mesos__map_next(&m->frameworks, &it, NULL, &v)) {
     mesos__framework *fw = v;
     size_t k = 0;
     void *tv;
     while (mesos__map_next(&fw->tasks, &k, NULL, &tv)) {
       mesos__task *t = tv;
-      if (t->task) task_json(&j, t->task, t->role);
+      if (t->task && mesos__master_auth_sees_task(m, fw, t->task))
+        task_json(&j, t->task, t->role);
     }
-    ring_json(&j, mesos__op_completed_tasks(m, fw->id));
+    if (mesos__master_auth_sees_framework(m, fw))
+      ring_json(&j, mesos__op_completed_tasks(m, fw->id));
   }
+  mesos__master_auth_view_end(m, &view);
   yajl_gen_array_close(j.g);
   yajl_gen_map_close(j.g);
   finish(req, &j, &b);

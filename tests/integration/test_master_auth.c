@@ -591,6 +591,70 @@ START_TEST(test_master_auth__endpoints_and_operator_calls_per_action) {
 }
 END_TEST
 
+static const char *ACLS_TENANTS =
+    "{\"view_frameworks\": ["
+    "  {\"principals\": {\"values\": [\"fw1\"]}, \"users\": {\"values\": [\"alice\"]}},"
+    "  {\"principals\": {\"values\": [\"fw2\"]}, \"users\": {\"values\": [\"bob\"]}},"
+    "  {\"principals\": {\"values\": [\"ops\"]}, \"users\": {\"type\": \"ANY\"}},"
+    "  {\"principals\": {\"type\": \"ANY\"}, \"users\": {\"type\": \"NONE\"}}],"
+    " \"view_tasks\": ["
+    "  {\"principals\": {\"values\": [\"fw1\"]}, \"users\": {\"values\": [\"alice\"]}},"
+    "  {\"principals\": {\"values\": [\"fw2\"]}, \"users\": {\"values\": [\"bob\"]}},"
+    "  {\"principals\": {\"values\": [\"ops\"]}, \"users\": {\"type\": \"ANY\"}},"
+    "  {\"principals\": {\"type\": \"ANY\"}, \"users\": {\"type\": \"NONE\"}}]}";
+
+/* Two tenants: each principal sees only its own framework (and tasks) in
+ * /state, /frameworks and the operator API's GET_STATE / GET_FRAMEWORKS;
+ * the operator sees both. */
+START_TEST(test_master_auth__two_tenants_see_only_their_own_frameworks) {
+  write_file(acls_path, ACLS_TENANTS);
+  start_master("--authenticate_http_readonly", "--authenticate_frameworks");
+  sched a, b;
+  subscribe(&a, "fw1", "pw1", ",\"user\":\"alice\",\"name\":\"tenant-a\"");
+  ck_assert_int_eq(a.status, 200);
+  subscribe(&b, "fw2", "pw2", ",\"user\":\"bob\",\"name\":\"tenant-b\"");
+  ck_assert_int_eq(b.status, 200);
+  static char body[1 << 16];
+  static const char *const paths[] = {"/state", "/frameworks", "/master/state"};
+  for (size_t i = 0; i < 3; i++) {
+    ck_assert_int_eq(http_as("GET", paths[i], "fw1", "pw1", NULL, body, sizeof body), 200);
+    ck_assert_msg(strstr(body, "tenant-a") && !strstr(body, "tenant-b"), "%s: %s", paths[i],
+                  body);
+    ck_assert_int_eq(http_as("GET", paths[i], "fw2", "pw2", NULL, body, sizeof body), 200);
+    ck_assert_msg(strstr(body, "tenant-b") && !strstr(body, "tenant-a"), "%s: %s", paths[i],
+                  body);
+    ck_assert_int_eq(http_as("GET", paths[i], "ops", "opspw", NULL, body, sizeof body), 200);
+    ck_assert_msg(strstr(body, "tenant-a") && strstr(body, "tenant-b"), "%s: %s", paths[i],
+                  body);
+  }
+  /* The operator API (read-write realm not required here: the principal
+   * comes from the optional credentials). */
+  static const char *const calls[] = {"{\"type\":\"GET_STATE\"}",
+                                      "{\"type\":\"GET_FRAMEWORKS\"}"};
+  for (size_t i = 0; i < 2; i++) {
+    ck_assert_int_eq(http_as("POST", "/api/v1", "fw1", "pw1", calls[i], body, sizeof body), 200);
+    ck_assert_msg(strstr(body, "tenant-a") && !strstr(body, "tenant-b"), "%s: %s", calls[i],
+                  body);
+    ck_assert_int_eq(http_as("POST", "/api/v1", "fw2", "pw2", calls[i], body, sizeof body), 200);
+    ck_assert_msg(strstr(body, "tenant-b") && !strstr(body, "tenant-a"), "%s: %s", calls[i],
+                  body);
+    /* No credentials: no principal, subject ANY -> the NONE rule hides
+     * everything. */
+    ck_assert_int_eq(http_as("POST", "/api/v1", NULL, NULL, calls[i], body, sizeof body), 200);
+    ck_assert_msg(!strstr(body, "tenant-a") && !strstr(body, "tenant-b"), "%s: %s", calls[i],
+                  body);
+  }
+  /* Tenant A cannot tear down tenant B's framework through B's stream. */
+  ck_assert_int_eq(sched_call(&b, "fw1", "pw1",
+                              "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"TEARDOWN\"}",
+                              b.id),
+                   400);
+  sched_close(&a);
+  sched_close(&b);
+  stop_master();
+}
+END_TEST
+
 static int master_exit_code(const char *a1, const char *a2) {
   char path[4096], port_arg[64];
   mesos_test_daemon_path("mesos-master", path, sizeof path);
@@ -639,6 +703,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, test_master_auth__sighup_reloads_acls_and_a_malformed_file_keeps_the_old_ones);
   tcase_add_test(tc, test_master_auth__inconsistent_or_malformed_flags_refuse_to_start);
   tcase_add_test(tc, test_master_auth__endpoints_and_operator_calls_per_action);
+  tcase_add_test(tc, test_master_auth__two_tenants_see_only_their_own_frameworks);
   suite_add_tcase(s, tc);
   return s;
 }
