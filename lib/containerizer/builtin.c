@@ -401,15 +401,27 @@ static mesos_status cg_recover(void *ud, const char *const *ids, size_t n, mesos
     }
     e->mem_bytes = limit;
   }
-  /* Orphans, per hierarchy in use. */
-  for (int ctl = 0; ctl < MESOS__CG_COUNT; ctl++) {
+  /* Orphans, per hierarchy in use (MESOS__CG_COUNT stands for v2). */
+  uint32_t v2_bits = 0;
+  for (int ctl = 0; ctl < MESOS__CG_COUNT; ctl++)
+    if (c->layout.where[ctl] == MESOS__CG_V2) v2_bits |= MESOS__CG_BIT(ctl);
+  for (int ctl = 0; ctl <= MESOS__CG_COUNT; ctl++) {
     char dir[4200];
-    int w = c->layout.where[ctl];
-    if (w == MESOS__CG_V1 && (c->controllers & MESOS__CG_BIT(ctl) || ctl == MESOS__CG_FREEZER))
+    uint32_t bits;
+    if (ctl == MESOS__CG_COUNT) {
+      /* v2 is our tracking hierarchy only without a v1 freezer. */
+      if (c->layout.v2_mount == NULL || c->layout.where[MESOS__CG_FREEZER] == MESOS__CG_V1) continue;
+      snprintf(dir, sizeof dir, "%s%s/%s", c->layout.v2_mount,
+               strcmp(c->layout.v2_self, "/") == 0 ? "" : c->layout.v2_self, c->root);
+      bits = c->controllers & v2_bits;
+    } else if (c->layout.where[ctl] == MESOS__CG_V1 &&
+               (c->controllers & MESOS__CG_BIT(ctl) || ctl == MESOS__CG_FREEZER)) {
       snprintf(dir, sizeof dir, "%s%s/%s", c->layout.v1_mount[ctl],
                strcmp(c->layout.v1_self[ctl], "/") == 0 ? "" : c->layout.v1_self[ctl], c->root);
-    else
+      bits = MESOS__CG_BIT(ctl);
+    } else {
       continue;
+    }
     DIR *d = opendir(dir);
     if (d == NULL) continue;
     struct dirent *de;
@@ -424,7 +436,7 @@ static mesos_status cg_recover(void *ud, const char *const *ids, size_t n, mesos
     closedir(d);
     for (int i = 0; i < no; i++) {
       mesos__cgroup *cg = NULL;
-      if (mesos__cg_create(&c->layout, c->root, orphans[i], MESOS__CG_BIT(ctl), 1, &cg, NULL) ==
+      if (mesos__cg_create(&c->layout, c->root, orphans[i], bits, 1, &cg, NULL) ==
           MESOS_OK) {
         LOG_INFO("cgroups: removing orphan cgroup %s/%s", dir, orphans[i]);
         mesos__cg_destroy(cg, NULL);

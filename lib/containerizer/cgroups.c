@@ -499,8 +499,12 @@ mesos_status mesos__cg_create(const mesos__cg_layout *l, const char *root, const
       break;
     }
     if (existing) {
-      if (access(cg->v1[c], F_OK) != 0)
-        st = mesos__err(err, MESOS_ENOTFOUND, "cgroups: %s does not exist", cg->v1[c]);
+      /* Recovery takes what is there: a hierarchy whose directory is gone
+       * (removed by hand, or an earlier partial cleanup) is skipped. */
+      if (access(cg->v1[c], F_OK) != 0) {
+        mesos__free(cg->v1[c]);
+        cg->v1[c] = NULL;
+      }
     } else {
       st = make_dir(parent, 1, err);
       if (st == MESOS_OK) st = make_dir(cg->v1[c], 0, err);
@@ -513,14 +517,22 @@ mesos_status mesos__cg_create(const mesos__cg_layout *l, const char *root, const
     if (cg->v2 == NULL || parent == NULL) {
       st = mesos__err(err, MESOS_ENOMEM, "out of memory");
     } else if (existing) {
-      if (access(cg->v2, F_OK) != 0)
-        st = mesos__err(err, MESOS_ENOTFOUND, "cgroups: %s does not exist", cg->v2);
+      if (access(cg->v2, F_OK) != 0) {
+        mesos__free(cg->v2);
+        cg->v2 = NULL;
+      }
     } else {
       st = make_dir(parent, 1, err);
       if (st == MESOS_OK) st = v2_enable(l, root, controllers, err);
       if (st == MESOS_OK) st = make_dir(cg->v2, 0, err);
     }
     mesos__free(parent);
+  }
+  if (st == MESOS_OK && existing) {
+    int any = cg->v2 != NULL;
+    for (int c = 0; c < MESOS__CG_COUNT; c++)
+      if (cg->v1[c]) any = 1;
+    if (!any) st = mesos__err(err, MESOS_ENOTFOUND, "cgroups: no cgroup of container %s", id);
   }
   if (st != MESOS_OK) {
     if (!existing) {

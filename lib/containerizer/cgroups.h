@@ -78,9 +78,10 @@ typedef struct mesos__cgroup {
  * cgroup.subtree_control from our own cgroup down.  Every directory gets a
  * `tracking` cgroup even without controllers (v1 freezer, else v2) so all
  * of the container's processes can be found and killed.
+ * With `existing`, hierarchies whose directory is missing are left out.
  * Errors: MESOS_EUNSUPPORTED (a controller the host lacks, named),
  * MESOS_EIO (mkdir/write failed, path named), MESOS_ENOTFOUND (existing and
- * absent).
+ * no directory at all).
  */
 mesos_status mesos__cg_create(const mesos__cg_layout *l, const char *root, const char *id,
                               uint32_t controllers, int existing, mesos__cgroup **out,

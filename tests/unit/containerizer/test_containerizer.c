@@ -34,7 +34,7 @@ typedef struct fx {
 } fx;
 
 static const char *const applets[] = {"sh", "cat", "hostname", "ls", "sleep", "true", "echo",
-                                      "test", "id", "head", "grep", "ps", "wc", NULL};
+                                      "test", "id", "head", "grep", "ps", "wc", "mknod", NULL};
 
 static int copy_file(const char *from, const char *to) {
   int in = open(from, O_RDONLY | O_CLOEXEC);
@@ -482,14 +482,28 @@ static void collect(const char *key, const char *value, void *ud) {
 START_TEST(test_containerizer__limits_are_set_and_usage_is_reported) {
   SKIP_UNLESS_CAPABLE();
   fx f;
-  fx_setup(&f, "filesystem/linux,namespaces/pid,cgroups/cpu,cgroups/mem,cgroups/pids");
+  fx_setup(&f, "filesystem/linux,namespaces/pid,namespaces/ipc,cgroups/cpu,cgroups/mem,cgroups/pids");
   const char *argv[] = {"sh", "-c", "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; echo done; sleep 30", NULL};
   mesos__container_config c = cfg_of(&f, argv);
   c.cpus = 1.5;
   c.mem_bytes = 100ull << 20;
   c.pids_max = 50;
   mesos_error *err = NULL;
-  ck_assert_mesos_ok(mesos__containerizer_launch(f.cz, "c2", &c, NULL, &err), &err);
+  pid_t pid;
+  ck_assert_mesos_ok(mesos__containerizer_launch(f.cz, "c2", &c, &pid, &err), &err);
+  /* Its own mount, pid and ipc namespaces; the host's uts and net. */
+  static const char *const ns[] = {"mnt", "pid", "ipc", "uts", "net"};
+  for (int i = 0; i < 5; i++) {
+    char a[64], b[64], la[128] = {0}, lb[128] = {0};
+    snprintf(a, sizeof a, "/proc/%d/ns/%s", (int)pid, ns[i]);
+    snprintf(b, sizeof b, "/proc/self/ns/%s", ns[i]);
+    ck_assert_int_gt(readlink(a, la, sizeof la - 1), 0);
+    ck_assert_int_gt(readlink(b, lb, sizeof lb - 1), 0);
+    if (i < 3)
+      ck_assert_msg(strcmp(la, lb) != 0, "%s namespace shared with the host", ns[i]);
+    else
+      ck_assert_msg(strcmp(la, lb) == 0, "%s namespace not shared with the host", ns[i]);
+  }
   kv k = {{0}, {0}};
   ck_assert_mesos_ok(mesos__containerizer_status(f.cz, "c2", collect, &k, &err), &err);
   ck_assert(k.mem[0] && k.cpu[0]);
@@ -554,7 +568,47 @@ START_TEST(test_containerizer__pids_limit_stops_a_fork_loop) {
 }
 END_TEST
 
-START_TEST(test_containerizer__user_volumes_and_host_filesystem_without_rootfs) {
+START_TEST(test_containerizer__devices_cgroup_allows_only_the_default_devices) {
+  SKIP_UNLESS_CAPABLE();
+  mesos__cg_layout l;
+  ck_assert_mesos_ok(mesos__cg_layout_detect(&l, NULL), NULL);
+  int where = l.where[MESOS__CG_DEVICES];
+  mesos__cg_layout_free(&l);
+  fx f;
+  if (where != MESOS__CG_V1) {
+    /* v2 needs an eBPF program: the isolator is refused, clearly. */
+    mesos__containerizer *cz = NULL;
+    mesos_loop *loop = NULL;
+    mesos_error *err = NULL;
+    ck_assert_mesos_ok(mesos_loop_new(&loop, NULL, NULL), NULL);
+    mesos__containerizer_options o = {0};
+    o.runtime_dir = "/tmp";
+    o.isolation = "cgroups/devices";
+    ck_assert_int_eq(mesos__containerizer_new(&cz, loop, &o, &err), MESOS_EUNSUPPORTED);
+    ck_assert_ptr_nonnull(strstr(mesos_error_message(err), "cgroup v2"));
+    mesos_error_free(err);
+    mesos_loop_free(loop);
+    return;
+  }
+  fx_setup(&f, "filesystem/linux,namespaces/pid,cgroups/devices");
+  const char *argv[] = {"sh", "-c",
+                        "head -c 4 /dev/zero | wc -c; mknod /tmp/disk b 7 0 && echo made; "
+                        "head -c 1 /tmp/disk || echo denied",
+                        NULL};
+  mesos__container_config c = cfg_of(&f, argv);
+  mesos_error *err = NULL;
+  ck_assert_mesos_ok(mesos__containerizer_launch(f.cz, "dev", &c, NULL, &err), &err);
+  mesos__container_termination t;
+  ck_assert_mesos_ok(mesos__containerizer_wait_sync(f.cz, "dev", 10000, &t, &err), &err);
+  const char *out = sandbox_file(&f, "stdout");
+  ck_assert_msg(strstr(out, "4\nmade\ndenied\n") != NULL, "stdout: %s", out);
+  ck_assert_msg(strstr(sandbox_file(&f, "stderr"), "not permitted") != NULL, "stderr: %s",
+                sandbox_file(&f, "stderr"));
+  fx_teardown(&f);
+}
+END_TEST
+
+START_TEST(test_containerizer__task_runs_as_its_user_with_host_and_sandbox_volumes) {
   SKIP_UNLESS_CAPABLE();
   fx f;
   fx_setup(&f, "filesystem/linux,volume/host_path,volume/sandbox_path");
@@ -705,6 +759,40 @@ START_TEST(test_containerizer__restarted_agent_recovers_and_destroys_a_running_c
 }
 END_TEST
 
+START_TEST(test_containerizer__recover_destroys_orphans_the_checkpoint_does_not_know) {
+  SKIP_UNLESS_CAPABLE();
+  fx f;
+  const char *iso = "filesystem/linux,namespaces/pid,cgroups/mem";
+  fx_setup(&f, iso);
+  const char *argv[] = {"sleep", "60", NULL};
+  mesos__container_config c = cfg_of(&f, argv);
+  mesos_error *err = NULL;
+  pid_t pid;
+  ck_assert_mesos_ok(mesos__containerizer_launch(f.cz, "orphan", &c, &pid, &err), &err);
+  /* Forget it: the agent state is gone, the cgroup and process are not. */
+  mesos__containerizer_free(f.cz);
+  char p[512];
+  snprintf(p, sizeof p, "%s/containers/orphan", f.runtime);
+  rm_rf(p);
+  mesos__containerizer_options o = {0};
+  o.runtime_dir = f.runtime;
+  o.isolation = iso;
+  o.cgroups_root = f.cgroot;
+  ck_assert_mesos_ok(mesos__containerizer_new(&f.cz, f.loop, &o, &err), &err);
+  char **ids = NULL;
+  ck_assert_mesos_ok(mesos__containerizer_recover(f.cz, &ids, &err), &err);
+  ck_assert_ptr_nonnull(ids);
+  ck_assert_ptr_null(ids[0]);
+  mesos__containerizer_ids_free(ids);
+  /* The orphan's processes were killed: the init is a zombie child of
+   * ours now, reap it. */
+  int ws;
+  ck_assert_int_eq(waitpid(pid, &ws, 0), pid);
+  ck_assert(WIFSIGNALED(ws));
+  fx_teardown(&f);
+}
+END_TEST
+
 START_TEST(test_containerizer__posix_isolators_report_usage_without_cgroups) {
   SKIP_UNLESS_CAPABLE();
   fx f;
@@ -743,9 +831,11 @@ static Suite *make_suite(void) {
   tcase_add_test(tc, test_containerizer__limits_are_set_and_usage_is_reported);
   tcase_add_test(tc, test_containerizer__memory_hog_is_oom_killed_and_reported_as_a_limitation);
   tcase_add_test(tc, test_containerizer__pids_limit_stops_a_fork_loop);
-  tcase_add_test(tc, test_containerizer__user_volumes_and_host_filesystem_without_rootfs);
+  tcase_add_test(tc, test_containerizer__devices_cgroup_allows_only_the_default_devices);
+  tcase_add_test(tc, test_containerizer__task_runs_as_its_user_with_host_and_sandbox_volumes);
   tcase_add_test(tc, test_containerizer__bad_launches_fail_cleanly);
   tcase_add_test(tc, test_containerizer__restarted_agent_recovers_and_destroys_a_running_container);
+  tcase_add_test(tc, test_containerizer__recover_destroys_orphans_the_checkpoint_does_not_know);
   tcase_add_test(tc, test_containerizer__posix_isolators_report_usage_without_cgroups);
   suite_add_tcase(s, tc);
   return s;
