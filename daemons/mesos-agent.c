@@ -11,6 +11,18 @@
 
 extern char **environ;
 
+/* SIGHUP re-reads the HTTP credentials and ACL files; a bad file keeps the
+ * old one in force (mesos_agent_reload) and the reason is logged. */
+static void on_hup_signal(mesos_signal *sig, int signum, void *ud) {
+  (void)sig;
+  (void)signum;
+  mesos_error *err = NULL;
+  if (mesos_agent_reload(ud, &err) != MESOS_OK) {
+    fprintf(stderr, "mesos-agent: SIGHUP: %s\n", err ? mesos_error_message(err) : "reload failed");
+    mesos_error_free(err);
+  }
+}
+
 static void on_stop_signal(mesos_signal *sig, int signum, void *ud) {
   (void)sig;
   fprintf(stderr, "mesos-agent: received signal %d, shutting down\n", signum);
@@ -58,12 +70,13 @@ int main(int argc, char **argv) {
 
   mesos_loop *loop = NULL;
   mesos_agent *agent = NULL;
-  mesos_signal *sigterm = NULL, *sigint = NULL;
+  mesos_signal *sigterm = NULL, *sigint = NULL, *sighup = NULL;
   int rc = 1;
   if (mesos_loop_new(&loop, NULL, &err) != MESOS_OK ||
       mesos_agent_new(&agent, loop, NULL, flags, &err) != MESOS_OK ||
       mesos_signal_new(&sigterm, loop, SIGTERM, on_stop_signal, loop, &err) != MESOS_OK ||
-      mesos_signal_new(&sigint, loop, SIGINT, on_stop_signal, loop, &err) != MESOS_OK) {
+      mesos_signal_new(&sigint, loop, SIGINT, on_stop_signal, loop, &err) != MESOS_OK ||
+      mesos_signal_new(&sighup, loop, SIGHUP, on_hup_signal, agent, &err) != MESOS_OK) {
     fprintf(stderr, "mesos-agent: %s\n", err ? mesos_error_message(err) : "start-up failed");
     mesos_error_free(err);
   } else {
@@ -71,6 +84,7 @@ int main(int argc, char **argv) {
   }
   mesos_signal_free(sigterm);
   mesos_signal_free(sigint);
+  mesos_signal_free(sighup);
   mesos_agent_free(agent);
   mesos_agent_flags_free(flags);
   if (loop) {

@@ -10,6 +10,7 @@
  * (task_runner.c), reliable status updates.  Tasks that were running when
  * the agent died are not recovered yet.
  */
+#include "agent/agent_auth.h"
 #include "agent/agent_int.h"
 
 #include <errno.h>
@@ -85,7 +86,7 @@ static const mesos__flag_def agent_flags[] = {
   {"disk_watch_interval", MESOS__FLAG_DURATION, "1mins", "Disk usage check period (not yet implemented)", NULL, NULL},
   {"cgroups_hierarchy", MESOS__FLAG_STRING, "/sys/fs/cgroup", "cgroups mount (not yet implemented)", NULL, NULL},
   {"cgroups_root", MESOS__FLAG_STRING, "mesos", "cgroups root (not yet implemented)", NULL, NULL},
-  {"credential", MESOS__FLAG_TEXT, NULL, "Credential for the master (not yet implemented)", NULL, NULL},
+  MESOS__AGENT_AUTH_FLAGS,
   {"log_dir", MESOS__FLAG_STRING, NULL, "Log directory (not yet implemented)", NULL, NULL},
   {"modules", MESOS__FLAG_TEXT, NULL, "Modules (not yet implemented)", NULL, NULL},
 };

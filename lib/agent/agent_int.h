@@ -57,6 +57,8 @@ typedef struct mesos__su_stream mesos__su_stream;
 struct mesos_agent {
   mesos_loop *loop;
   mesos__flags *flags;
+  struct mesos__auth *auth;  /* HTTP authentication + authorization (agent_auth.h) */
+  char *master_authorization; /* "Basic ..." from --credential, or NULL */
   char *work_dir;
   char master_url[512];      /* http://host:port/api/v1/agent */
   char ip[64];

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/agent_auth.h"
 #include "agent/agent_int.h"
 #include "base/alloc.h"
 #include "base/error.h"
@@ -62,6 +63,7 @@ void mesos__agent_post(mesos_agent *a, Mesos__Internal__AgentCall *call) {
     mesos__http_headers h;
     mesos__http_headers_init(&h);
     mesos__http_headers_set(&h, "Content-Type", MEDIA_PROTOBUF);
+    mesos__agent_auth_headers(a, &h);
     mesos__http_client_request req;
     memset(&req, 0, sizeof req);
     req.method = "POST";
@@ -337,6 +339,7 @@ static void connect_now(mesos_agent *a) {
     mesos__http_headers h;
     mesos__http_headers_init(&h);
     mesos__http_headers_set(&h, "Content-Type", MEDIA_PROTOBUF);
+    mesos__agent_auth_headers(a, &h);
     mesos__http_headers_set(&h, "Accept", MEDIA_PROTOBUF);
     mesos__http_client_request req;
     memset(&req, 0, sizeof req);

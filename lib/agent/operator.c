@@ -29,6 +29,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "agent/agent_auth.h"
 #include "agent/agent_int.h"
 #include "base/alloc.h"
 #include "base/buf.h"
@@ -1290,7 +1291,9 @@ mesos_status mesos__agent_operator_init(mesos_agent *a, mesos_error **err) {
   op->a = a;
   op->start_time = now_secs();
   a->op = op;
-  mesos_status st = mesos__files_new(&op->files, err);
+  mesos_status st = mesos__agent_auth_init(a, err);
+  if (st != MESOS_OK) return st;
+  st = mesos__files_new(&op->files, err);
   if (st != MESOS_OK) return st;
   mesos__files_resolver r = {resolve_sandbox, list_sandboxes, a};
   mesos__files_set_resolver(op->files, &r);
@@ -1314,7 +1317,19 @@ mesos_status mesos__agent_operator_init(mesos_agent *a, mesos_error **err) {
       if (pass && strcmp(routes[i].path, "/metrics/snapshot") == 0) continue;
       char path[128];
       snprintf(path, sizeof path, "%s%s", pass ? "/slave(1)" : "", routes[i].path);
-      st = mesos__http_server_route(a->http, routes[i].method, path, 0, routes[i].fn, a);
+      /* /api/v1 is the read-write realm, the rest read-only; /flags also
+       * needs VIEW_FLAGS, /metrics/snapshot, /monitor/statistics and
+       * /containers GET_ENDPOINT_WITH_PATH (spec §3.3). */
+      const char *rp = routes[i].path;
+      int rw = strcmp(rp, "/api/v1") == 0;
+      int32_t action = routes[i].fn == flags_handler ? MESOS_AUTHZ_VIEW_FLAGS : 0;
+      const char *object = NULL;
+      if (strcmp(rp, "/metrics/snapshot") == 0 || strcmp(rp, "/containers") == 0) object = rp;
+      if (strncmp(rp, "/monitor/statistics", 19) == 0) object = "/monitor/statistics";
+      if (object) action = MESOS_AUTHZ_GET_ENDPOINT_WITH_PATH;
+      st = mesos__auth_route(a->auth, a->http, routes[i].method, path, 0,
+                             rw ? MESOS__REALM_READWRITE : MESOS__REALM_READONLY, action, object,
+                             routes[i].fn, a);
       if (st != MESOS_OK) return mesos__err(err, st, "cannot route %s", path);
     }
   }
@@ -1329,4 +1344,5 @@ void mesos__agent_operator_fini(mesos_agent *a) {
   mesos__files_free(op->files);
   mesos__free(op);
   a->op = NULL;
+  mesos__agent_auth_fini(a);
 }
