@@ -775,6 +775,27 @@ mesos_status mesos__containerizer_destroy(mesos__containerizer *cz, const char *
   return MESOS_OK;
 }
 
+mesos_status mesos__containerizer_update(mesos__containerizer *cz, const char *id,
+                                         const mesos_container_limits *limits, mesos_error **err) {
+  container *c = id ? mesos__map_get(&cz->containers, id) : NULL;
+  if (c == NULL || c->terminated)
+    return mesos__err(err, MESOS_ENOTFOUND, "no running container %s", id ? id : "(null)");
+  if (limits == NULL || limits->version != MESOS_CONTAINER_LIMITS_VERSION)
+    return mesos__err(err, MESOS_EVERSION, "mesos_container_limits: version not supported");
+  if (limits->cpus < 0 || limits->cpus != limits->cpus)
+    return mesos__err(err, MESOS_EINVAL, "container %s: bad cpus %g", id, limits->cpus);
+  for (int i = 0; i < cz->nisolators; i++) {
+    mesos__isolator *iso = &cz->isolators[i];
+    if (iso->ops.update == NULL) continue;
+    mesos_isolator_pending *p = mesos__pending_new();
+    if (p == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
+    iso->ops.update(iso->ud, id, limits, p);
+    mesos_status st = await(cz, p, "update", iso->name, err);
+    if (st != MESOS_OK) return st;
+  }
+  return MESOS_OK;
+}
+
 mesos_status mesos__containerizer_usage(mesos__containerizer *cz, const char *id,
                                         mesos_container_usage *u, mesos_error **err) {
   container *c = id ? mesos__map_get(&cz->containers, id) : NULL;

@@ -107,6 +107,12 @@ mesos_status mesos__containerizer_wait_sync(mesos__containerizer *cz, const char
 mesos_status mesos__containerizer_destroy(mesos__containerizer *cz, const char *id,
                                           mesos_error **err);
 
+/* New resources for a running container (every isolator's update, in
+ * order).  0 members are left as they are.  MESOS_ENOTFOUND, or the first
+ * isolator's error. */
+mesos_status mesos__containerizer_update(mesos__containerizer *cz, const char *id,
+                                         const mesos_container_limits *limits, mesos_error **err);
+
 mesos_status mesos__containerizer_usage(mesos__containerizer *cz, const char *id,
                                         mesos_container_usage *u, mesos_error **err);
 

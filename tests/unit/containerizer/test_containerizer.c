@@ -531,6 +531,57 @@ START_TEST(test_containerizer__limits_are_set_and_usage_is_reported) {
 }
 END_TEST
 
+START_TEST(test_containerizer__cfs_quota_and_updates_change_the_limits_of_a_running_container) {
+  SKIP_UNLESS_CAPABLE();
+  fx f;
+  memset(&f, 0, sizeof f);
+  fx_setup(&f, "filesystem/linux,cgroups/cpu,cgroups/mem");
+  /* a second containerizer on the same state, with CFS quotas */
+  mesos__containerizer_free(f.cz);
+  mesos__containerizer_options o = {0};
+  o.runtime_dir = f.runtime;
+  o.isolation = "filesystem/linux,cgroups/cpu,cgroups/mem";
+  o.cgroups_root = f.cgroot;
+  o.cgroups_enable_cfs = 1;
+  mesos_error *err = NULL;
+  ck_assert_mesos_ok(mesos__containerizer_new(&f.cz, f.loop, &o, &err), &err);
+  const char *argv[] = {"sleep", "30", NULL};
+  mesos__container_config c = cfg_of(&f, argv);
+  c.cpus = 1.5;
+  c.mem_bytes = 10ull << 20; /* below Mesos's 32 MB floor */
+  ck_assert_mesos_ok(mesos__containerizer_launch(f.cz, "u1", &c, NULL, &err), &err);
+  kv k = {{0}, {0}};
+  ck_assert_mesos_ok(mesos__containerizer_status(f.cz, "u1", collect, &k, &err), &err);
+  char p[700];
+  snprintf(p, sizeof p, "%s/cpu.cfs_quota_us", k.cpu);
+  if (access(p, F_OK) == 0) {
+    ck_assert_str_eq(read_text(p), "150000\n");
+    snprintf(p, sizeof p, "%s/memory.limit_in_bytes", k.mem);
+    ck_assert_str_eq(read_text(p), "33554432\n");
+  } else {
+    snprintf(p, sizeof p, "%s/cpu.max", k.cpu);
+    ck_assert_str_eq(read_text(p), "150000 100000\n");
+  }
+  mesos_container_limits l = {MESOS_CONTAINER_LIMITS_VERSION, 0.25, 200ull << 20, 0};
+  ck_assert_mesos_ok(mesos__containerizer_update(f.cz, "u1", &l, &err), &err);
+  mesos_container_usage u = MESOS_CONTAINER_USAGE_INIT;
+  ck_assert_mesos_ok(mesos__containerizer_usage(f.cz, "u1", &u, &err), &err);
+  ck_assert_uint_eq(u.mem_limit_bytes, 200ull << 20);
+  snprintf(p, sizeof p, "%s/cpu.cfs_quota_us", k.cpu);
+  if (access(p, F_OK) == 0) ck_assert_str_eq(read_text(p), "25000\n");
+  l.version = 7;
+  ck_assert_int_eq(mesos__containerizer_update(f.cz, "u1", &l, &err), MESOS_EVERSION);
+  mesos_error_free(err);
+  err = NULL;
+  ck_assert_int_eq(mesos__containerizer_update(f.cz, "nope", &l, &err), MESOS_ENOTFOUND);
+  mesos_error_free(err);
+  err = NULL;
+  ck_assert_mesos_ok(mesos__containerizer_destroy(f.cz, "u1", &err), &err);
+  ck_assert_mesos_ok(mesos__containerizer_wait_sync(f.cz, "u1", 5000, NULL, &err), &err);
+  fx_teardown(&f);
+}
+END_TEST
+
 START_TEST(test_containerizer__memory_hog_is_oom_killed_and_reported_as_a_limitation) {
   SKIP_UNLESS_CAPABLE();
   fx f;
@@ -829,6 +880,7 @@ static Suite *make_suite(void) {
   tcase_add_test(tc, test_isolator__vendor_isolator_is_selected_by_name_and_called_in_order);
   tcase_add_test(tc, test_containerizer__task_sees_its_pid_1_hostname_and_the_image_not_the_host);
   tcase_add_test(tc, test_containerizer__limits_are_set_and_usage_is_reported);
+  tcase_add_test(tc, test_containerizer__cfs_quota_and_updates_change_the_limits_of_a_running_container);
   tcase_add_test(tc, test_containerizer__memory_hog_is_oom_killed_and_reported_as_a_limitation);
   tcase_add_test(tc, test_containerizer__pids_limit_stops_a_fork_loop);
   tcase_add_test(tc, test_containerizer__devices_cgroup_allows_only_the_default_devices);
