@@ -613,6 +613,7 @@ mesos_status mesos__containerizer_launch(mesos__containerizer *cz, const char *i
   out_fd = open_log(cfg->sandbox, "stdout");
   err_fd = open_log(cfg->sandbox, "stderr");
   mesos__launch_spec spec = {
+    .path = cfg->path,
     .argv = cfg->argv,
     .envp = (const char *const *)envp,
     .cwd = cfg->working_dir,
@@ -963,95 +964,4 @@ out:
   mesos__free(dead);
   mesos__free(alive);
   return st;
-}
-
-/* ------------------------------------------------------------ docker/runtime */
-
-static size_t vlen(const char *const *v) {
-  size_t n = 0;
-  while (v && v[n]) n++;
-  return n;
-}
-
-static mesos_status vappend(char ***out, size_t *n, const char *const *src, size_t count) {
-  for (size_t i = 0; i < count; i++) {
-    char **nv = mesos__realloc(*out, (*n + 2) * sizeof **out);
-    if (nv == NULL) return MESOS_ENOMEM;
-    *out = nv;
-    (*out)[*n] = mesos__strdup(src[i]);
-    if ((*out)[*n] == NULL) return MESOS_ENOMEM;
-    (*n)++;
-    (*out)[*n] = NULL;
-  }
-  return MESOS_OK;
-}
-
-mesos_status mesos__docker_runtime_argv(const mesos__image_config *img, int shell,
-                                        const char *value, const char *const *arguments,
-                                        char ***argv_out, mesos_error **err) {
-  *argv_out = NULL;
-  const char *const *ep = img ? img->entrypoint : NULL;
-  const char *const *cmd = img ? img->cmd : NULL;
-  size_t nep = vlen(ep), ncmd = vlen(cmd), nargs = vlen(arguments);
-  char **v = NULL;
-  size_t n = 0;
-  mesos_status st = MESOS_OK;
-  if (shell) {
-    if (value == NULL)
-      return mesos__err(err, MESOS_EINVAL, "docker/runtime: a shell command needs a value");
-    const char *sh[] = {"/bin/sh", "-c", value};
-    st = vappend(&v, &n, sh, 3);
-  } else if (value) {
-    /* Explicit command: the image's Entrypoint and Cmd are ignored. */
-    st = vappend(&v, &n, &value, 1);
-    if (st == MESOS_OK) st = vappend(&v, &n, nargs ? arguments + 1 : NULL, nargs ? nargs - 1 : 0);
-  } else if (nargs == 0) {
-    if (nep == 0 && ncmd == 0)
-      return mesos__err(err, MESOS_EINVAL,
-                        "docker/runtime: no command, and the image has no Entrypoint or Cmd");
-    st = vappend(&v, &n, ep, nep);
-    if (st == MESOS_OK) st = vappend(&v, &n, cmd, ncmd);
-  } else {
-    if (nep) {
-      st = vappend(&v, &n, ep, nep);
-    } else if (ncmd) {
-      st = vappend(&v, &n, cmd, 1);
-    } else {
-      return mesos__err(err, MESOS_EINVAL,
-                        "docker/runtime: arguments given, but the image has no Entrypoint or Cmd");
-    }
-    if (st == MESOS_OK) st = vappend(&v, &n, arguments, nargs);
-  }
-  if (st != MESOS_OK) {
-    mesos__containerizer_ids_free(v);
-    return mesos__err(err, MESOS_ENOMEM, "out of memory");
-  }
-  *argv_out = v;
-  return MESOS_OK;
-}
-
-mesos_status mesos__docker_runtime_env(const mesos__image_config *img, const char *const *env,
-                                       char ***env_out, mesos_error **err) {
-  *env_out = NULL;
-  char **v = NULL;
-  size_t n = 0;
-  const char *const *ie = img ? img->env : NULL;
-  for (size_t i = 0; ie && ie[i]; i++) {
-    const char *eq = strchr(ie[i], '=');
-    size_t kl = eq ? (size_t)(eq - ie[i]) : strlen(ie[i]);
-    int overridden = 0;
-    for (size_t j = 0; env && env[j]; j++)
-      if (strncmp(env[j], ie[i], kl) == 0 && env[j][kl] == '=') overridden = 1;
-    if (!overridden && vappend(&v, &n, &ie[i], 1) != MESOS_OK) goto oom;
-  }
-  if (vappend(&v, &n, env, vlen(env)) != MESOS_OK) goto oom;
-  if (v == NULL) {
-    v = mesos__calloc(1, sizeof *v);
-    if (v == NULL) goto oom;
-  }
-  *env_out = v;
-  return MESOS_OK;
-oom:
-  mesos__containerizer_ids_free(v);
-  return mesos__err(err, MESOS_ENOMEM, "out of memory");
 }

@@ -46,6 +46,7 @@ typedef struct mesos__volume {
 
 typedef struct mesos__container_config {
   const char *const *argv;    /* REQUIRED */
+  const char *path;           /* program to exec; NULL: argv[0] (PATH of env searched without '/') */
   const char *const *env;     /* NAME=VALUE, NULL-terminated; MESOS_SANDBOX is added */
   const char *user;           /* NULL: the agent's user */
   const char *rootfs;         /* NULL: the host filesystem */
@@ -135,31 +136,9 @@ void mesos__containerizer_ids_free(char **ids);
 /* The pid of a running container's init, or -1. */
 pid_t mesos__containerizer_pid(mesos__containerizer *cz, const char *id);
 
-/* ------------------------------------------------------------ docker/runtime */
-
-/* The image configuration the provisioner hands over (Docker/OCI
- * config.{Entrypoint,Cmd,Env,WorkingDir,User}).  Arrays NULL-terminated,
- * any may be NULL. */
-typedef struct mesos__image_config {
-  const char *const *entrypoint;
-  const char *const *cmd;
-  const char *const *env;     /* NAME=VALUE */
-  const char *working_dir;
-  const char *user;
-} mesos__image_config;
-
-/*
- * The argv of a task in an image (spec 4.6): shell/value/arguments of the
- * CommandInfo against Entrypoint and Cmd.  *argv_out is NULL-terminated,
- * free with mesos__containerizer_ids_free.  MESOS_EINVAL when neither the
- * command nor the image says what to run.
- */
-mesos_status mesos__docker_runtime_argv(const mesos__image_config *img, int shell,
-                                        const char *value, const char *const *arguments,
-                                        char ***argv_out, mesos_error **err);
-
-/* Image Env first, then `env` overriding same-named variables. */
-mesos_status mesos__docker_runtime_env(const mesos__image_config *img, const char *const *env,
-                                       char ***env_out, mesos_error **err);
+/* Images: the provisioner (lib/provisioner) gives the rootfs
+ * (mesos__provision_info.rootfs) and, through mesos__image_launch_command
+ * (docker/runtime's rules), path/argv/env/working_dir/user, which map
+ * one-to-one onto mesos__container_config. */
 
 #endif

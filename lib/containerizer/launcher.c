@@ -660,7 +660,7 @@ mesos_status mesos__launch_start(const mesos__launch_spec *spec, mesos__launch *
       goto fail;
     }
   }
-  st = mesos__launch_resolve(s2.argv[0], s2.envp, p->rootfs, &p->exe, err);
+  st = mesos__launch_resolve(s2.path ? s2.path : s2.argv[0], s2.envp, p->rootfs, &p->exe, err);
   if (st != MESOS_OK) goto fail;
   st = resolve_user(p, p->rootfs, s2.user, err);
   if (st != MESOS_OK) goto fail;

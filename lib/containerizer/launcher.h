@@ -37,7 +37,8 @@ typedef struct mesos__launch_mount {
 } mesos__launch_mount;
 
 typedef struct mesos__launch_spec {
-  const char *const *argv;   /* argv[0]: a path, or a name looked up in PATH of envp */
+  const char *path;          /* the program: a path, or a name looked up in PATH of envp; NULL: argv[0] */
+  const char *const *argv;
   const char *const *envp;   /* NULL-terminated NAME=VALUE */
   const char *cwd;           /* in the container; NULL: the sandbox, else "/" */
   const char *rootfs;        /* host path of the root filesystem, NULL: the host's */
