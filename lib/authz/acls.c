@@ -169,6 +169,14 @@ struct mesos__acls {
   int16_t second[MAX_ACTION + 1];
 };
 
+static size_t index_budget = MESOS__ACLS_MAX_INDEX;
+
+size_t mesos__acls_set_index_budget(size_t entries) {
+  size_t old = index_budget;
+  index_budget = entries;
+  return old;
+}
+
 bool mesos__authz_action_valid(int32_t action) {
   return action >= 1 && action <= MAX_ACTION && mesos_authz_action_name(action) != NULL;
 }
@@ -581,7 +589,7 @@ mesos_status mesos__acls_parse(mesos__acls **out, const char *json, size_t len,
   for (size_t k = 0; k < NKEYS; k++) mesos__map_init(&a->keys[k].by_principal);
   for (int i = 0; i <= MAX_ACTION; i++) a->first[i] = a->second[i] = -1;
 
-  size_t budget = MESOS__ACLS_MAX_INDEX;
+  size_t budget = index_budget;
   const ProtobufCMessageDescriptor *d = &mesos__acls__descriptor;
   for (size_t k = 0; k < NKEYS && st == MESOS_OK; k++) {
     const key_def *def = &KEYS[k];

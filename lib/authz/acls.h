@@ -31,6 +31,10 @@ typedef struct mesos__acls mesos__acls;
  * beyond it the principals fall back to a full scan of the key's rules. */
 #define MESOS__ACLS_MAX_INDEX ((size_t)16 << 20)
 
+/* Sets the index budget of later parses (tests: 0 forces the full-scan
+ * path); returns the old one.  Not thread-safe. */
+size_t mesos__acls_set_index_budget(size_t entries);
+
 /* Compiles `len` bytes of ACL JSON.  MESOS_EINVAL / MESOS_ELIMIT /
  * MESOS_ENOMEM as mesos_local_authorizer_new documents. */
 mesos_status mesos__acls_parse(mesos__acls **out, const char *json, size_t len,

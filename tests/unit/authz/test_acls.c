@@ -306,25 +306,31 @@ START_TEST(test_acls__large_rule_sets_decide_like_a_linear_scan) {
                             "{\"values\": [\"u%d\"]}}", sep, i % 300, (i * 7) % 300, i % 50);
   }
   o += (size_t)snprintf(json + o, cap - o, "]}");
-  mesos__acls *a = parse_ok(json);
-  ck_assert_int_eq(mesos__acls_rule_count(a, "run_tasks"), NR);
-  char p[16], u[16];
-  for (int pi = 0; pi < 310; pi += 3) {
-    for (int ui = 0; ui < 52; ui += 5) {
-      snprintf(p, sizeof p, "p%d", pi);
-      snprintf(u, sizeof u, "u%d", ui);
-      int want = 0; /* permissive false */
-      for (int i = 0; i < NR; i++) {
-        int rule_u = i % 97 == 0 ? i % 50 : i % 89 == 0 ? (i + 7) % 50 : i % 50;
-        if (rule_u != ui) continue;
-        if (i % 97 == 0) { want = 1; break; }
-        if (i % 89 == 0) { want = 0; break; }
-        if (i % 300 == pi || (i * 7) % 300 == pi) { want = 1; break; }
+  /* Pass 0 with the per-principal index, pass 1 with no index budget (the
+   * full-scan fallback): both must agree with the naive scan. */
+  for (int pass = 0; pass < 2; pass++) {
+    size_t old_budget = mesos__acls_set_index_budget(pass ? 0 : MESOS__ACLS_MAX_INDEX);
+    mesos__acls *a = parse_ok(json);
+    mesos__acls_set_index_budget(old_budget);
+    ck_assert_int_eq(mesos__acls_rule_count(a, "run_tasks"), NR);
+    char p[16], u[16];
+    for (int pi = 0; pi < 310; pi += 3) {
+      for (int ui = 0; ui < 52; ui += 5) {
+        snprintf(p, sizeof p, "p%d", pi);
+        snprintf(u, sizeof u, "u%d", ui);
+        int want = 0; /* permissive false */
+        for (int i = 0; i < NR; i++) {
+          int rule_u = i % 97 == 0 ? i % 50 : i % 89 == 0 ? (i + 7) % 50 : i % 50;
+          if (rule_u != ui) continue;
+          if (i % 97 == 0) { want = 1; break; }
+          if (i % 89 == 0) { want = 0; break; }
+          if (i % 300 == pi || (i * 7) % 300 == pi) { want = 1; break; }
+        }
+        ck_assert_msg(check(a, MESOS_AUTHZ_RUN_TASK, p, u) == want, "pass %d: %s %s", pass, p, u);
       }
-      ck_assert_msg(check(a, MESOS_AUTHZ_RUN_TASK, p, u) == want, "%s %s", p, u);
     }
+    mesos__acls_unref(a);
   }
-  mesos__acls_unref(a);
   free(json);
   ck_assert_int_eq(mesos__alloc_live(), 0);
 }
