@@ -242,7 +242,7 @@ int main(int argc, char **argv) {
   mesos_error *err = NULL;
   mesos_signal *sigterm = NULL;
   mesos_executor_callbacks cbs = {MESOS_EXECUTOR_CALLBACKS_VERSION, NULL, on_launch, on_kill,
-                                  on_acknowledged, on_shutdown, on_disconnected};
+                                  on_acknowledged, on_shutdown, on_disconnected, NULL};
   if (mesos_loop_new(&x.loop, NULL, &err) != MESOS_OK ||
       mesos_timer_new(&x.kill_timer, x.loop, on_kill_timer, &x, &err) != MESOS_OK ||
       mesos_timer_new(&x.exit_timer, x.loop, on_exit_timer, &x, &err) != MESOS_OK ||

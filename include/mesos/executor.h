@@ -7,6 +7,7 @@
  * subscribes to the agent's /api/v1/executor with them, delivers the
  * agent's events (LAUNCH, KILL, ACKNOWLEDGED, SHUTDOWN) to callbacks, and
  * sends status updates (UPDATE calls, each with a fresh UUID).
+ * mesos-default-executor (task groups, LAUNCH_GROUP) is built on it too.
  * mesos-executor, the command executor, is built on it.
  *
  * Thread safety: an executor client belongs to its loop's thread.  It must
@@ -40,7 +41,8 @@ typedef struct mesos_executor_options {
 
 #define MESOS_EXECUTOR_OPTIONS_INIT { MESOS_EXECUTOR_OPTIONS_VERSION, NULL, NULL, NULL }
 
-#define MESOS_EXECUTOR_CALLBACKS_VERSION 1
+/* 2 added launch_group; a version 1 struct (without it) is still accepted. */
+#define MESOS_EXECUTOR_CALLBACKS_VERSION 2
 
 /* Every member may be NULL (the event is then ignored). */
 typedef struct mesos_executor_callbacks {
@@ -59,9 +61,13 @@ typedef struct mesos_executor_callbacks {
   /* The event stream ended or could not be opened; `why` says why.  The
    * client does not reconnect. */
   void (*disconnected)(mesos_executor *e, const char *why, void *ud);
+  /* LAUNCH_GROUP (version 2): run the `n` tasks of one task group together
+   * (the default executor's job).  NULL: the event is ignored. */
+  void (*launch_group)(mesos_executor *e, const mesos_executor_task *const *tasks, size_t n,
+                       void *ud);
 } mesos_executor_callbacks;
 
-#define MESOS_EXECUTOR_CALLBACKS_INIT { MESOS_EXECUTOR_CALLBACKS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL }
+#define MESOS_EXECUTOR_CALLBACKS_INIT { MESOS_EXECUTOR_CALLBACKS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
 
 /* FFI twin of MESOS_EXECUTOR_OPTIONS_INIT.  MESOS_EINVAL, MESOS_EVERSION. */
 MESOS_EXTERN(mesos_status) mesos_executor_options_init(mesos_executor_options *opts,

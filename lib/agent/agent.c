@@ -611,6 +611,7 @@ MESOS_EXTERN(mesos_status) mesos_agent_new(mesos_agent **out, mesos_loop *loop,
   mesos__map_init(&a->frameworks);
   mesos__map_init(&a->tasks);
   mesos__map_init(&a->streams);
+  mesos__map_init(&a->executors);
   mesos__recordio_decoder_init(&a->dec, (size_t)16 << 20);
   mesos_status st = copy_flags(a, opts, flags, err);
   if (st != MESOS_OK) goto fail;

@@ -95,6 +95,10 @@ static mesos_status send_event(mesos__agent_task *t, const Mesos__V1__Executor__
 
 void mesos__agent_executor_acked(mesos_agent *a, const char *key, const ProtobufCBinaryData *uuid) {
   mesos__agent_task *t = mesos__map_get(&a->tasks, key);
+  if (t && t->exec) {
+    mesos__agent_exec_acked(t, uuid); /* custom or default executor */
+    return;
+  }
   if (t == NULL || !t->use_executor || t->exec_stream == NULL) return;
   Mesos__V1__Executor__Event ev = MESOS__V1__EXECUTOR__EVENT__INIT;
   Mesos__V1__Executor__Event__Acknowledged ack = MESOS__V1__EXECUTOR__EVENT__ACKNOWLEDGED__INIT;
@@ -359,8 +363,8 @@ static int terminal_state(Mesos__V1__TaskState s) {
          s == MESOS__V1__TASK_STATE__TASK_GONE_BY_OPERATOR;
 }
 
-static void update(mesos_agent *a, mesos__agent_task *t, mesos__http_request *req,
-                   const Mesos__V1__Executor__Call__Update *u) {
+void mesos__agent_executor_update(mesos_agent *a, mesos__agent_task *t, mesos__http_request *req,
+                                  const Mesos__V1__Executor__Call__Update *u) {
   const Mesos__V1__TaskStatus *s = u->status;
   if (s->task_id == NULL || s->task_id->value == NULL || strcmp(s->task_id->value, t->task_id)) {
     respond(req, 400, "Failed to validate executor::Call: the update is for a task this executor does not run");
@@ -454,6 +458,11 @@ void mesos__agent_executor_api_handler(mesos__http_request *req, void *ud) {
   }
   char key[600];
   snprintf(key, sizeof key, "%s/%s", call->framework_id->value, call->executor_id->value);
+  /* Custom and default executors live in executors.c. */
+  if (mesos__agent_exec_call(a, key, req, call)) {
+    mesos__pb_free(msg);
+    return;
+  }
   mesos__agent_task *t = mesos__map_get(&a->tasks, key);
   if (t == NULL || !t->use_executor || t->pid <= 0) {
     respond(req, 400, "Executor cannot be found");
@@ -469,7 +478,7 @@ void mesos__agent_executor_api_handler(mesos__http_request *req, void *ud) {
       break;
     }
     case MESOS__V1__EXECUTOR__CALL__TYPE__UPDATE:
-      update(a, t, req, call->update);
+      mesos__agent_executor_update(a, t, req, call->update);
       break;
     case MESOS__V1__EXECUTOR__CALL__TYPE__MESSAGE: {
       Mesos__Internal__AgentCall ac = MESOS__INTERNAL__AGENT_CALL__INIT;

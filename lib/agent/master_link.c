@@ -160,16 +160,7 @@ static void handle_event(mesos_agent *a, const Mesos__Internal__AgentEvent *ev) 
       if (ev->run_task) mesos__agent_run_task(a, ev->run_task);
       break;
     case MESOS__INTERNAL__AGENT_EVENT__TYPE__RUN_TASK_GROUP:
-      LOG_WARN("RUN_TASK_GROUP is not supported by this agent yet (no default executor)");
-      if (ev->run_task_group && ev->run_task_group->task_group) {
-        const Mesos__V1__TaskGroupInfo *g = ev->run_task_group->task_group;
-        const char *fw = ev->run_task_group->framework->id ? ev->run_task_group->framework->id->value : NULL;
-        for (size_t i = 0; fw && i < g->n_tasks; i++)
-          mesos__agent_status_update(a, fw, NULL, g->tasks[i]->task_id->value, NULL,
-                                     MESOS__V1__TASK_STATE__TASK_FAILED,
-                                     MESOS__V1__TASK_STATUS__REASON__REASON_EXECUTOR_UNREGISTERED,
-                                     "Task groups are not supported by this agent yet", NULL);
-      }
+      if (ev->run_task_group) mesos__agent_run_task_group(a, ev->run_task_group);
       break;
     case MESOS__INTERNAL__AGENT_EVENT__TYPE__KILL_TASK:
       if (ev->kill_task)
@@ -185,8 +176,11 @@ static void handle_event(mesos_agent *a, const Mesos__Internal__AgentEvent *ev) 
         mesos__agent_shutdown_framework(a, ev->shutdown_framework->framework_id->value);
       break;
     case MESOS__INTERNAL__AGENT_EVENT__TYPE__SHUTDOWN_EXECUTOR:
-      /* Command tasks run under an executor named after the task. */
-      if (ev->shutdown_executor)
+      /* Custom and default executors, else a command task's executor,
+       * which is named after the task. */
+      if (ev->shutdown_executor &&
+          !mesos__agent_exec_shutdown(a, ev->shutdown_executor->framework_id->value,
+                                      ev->shutdown_executor->executor_id->value))
         mesos__agent_kill_task(a, ev->shutdown_executor->framework_id->value,
                                ev->shutdown_executor->executor_id->value, NULL);
       break;
@@ -208,7 +202,7 @@ static void handle_event(mesos_agent *a, const Mesos__Internal__AgentEvent *ev) 
       }
       break;
     case MESOS__INTERNAL__AGENT_EVENT__TYPE__FRAMEWORK_MESSAGE:
-      LOG_INFO("framework message dropped: command tasks have no executor to receive it");
+      if (ev->framework_message) mesos__agent_exec_message(a, ev->framework_message);
       break;
     case MESOS__INTERNAL__AGENT_EVENT__TYPE__RECONCILE_TASKS:
       if (ev->reconcile_tasks) reconcile(a, ev->reconcile_tasks);

@@ -52,6 +52,7 @@ extern char **environ;
 
 static void task_free(mesos__agent_task *t) {
   if (t == NULL) return;
+  if (t->exec) mesos__agent_exec_task_gone(t);
   mesos__agent_executor_detach(t);
   mesos_child_free(t->child);
   mesos_timer_free(t->kill_timer);
@@ -67,8 +68,8 @@ static void task_free(mesos__agent_task *t) {
   mesos__free(t);
 }
 
-static void update(mesos__agent_task *t, Mesos__V1__TaskState state, int reason,
-                   const char *message) {
+void mesos__agent_task_update(mesos__agent_task *t, Mesos__V1__TaskState state, int reason,
+                             const char *message) {
   mesos_error *e = NULL;
   t->state = state;
   if (mesos__agent_status_update(t->agent, t->framework_id, t->executor_id, t->task_id,
@@ -81,8 +82,8 @@ static void update(mesos__agent_task *t, Mesos__V1__TaskState state, int reason,
 
 /* A task the agent refuses before it has a sandbox: one terminal update,
  * not checkpointed (there is nowhere safe to put it). */
-static void refuse(mesos_agent *a, const char *fw, const char *task, Mesos__V1__TaskState state,
-                   int reason, const char *message) {
+void mesos__agent_task_refuse(mesos_agent *a, const char *fw, const char *task,
+                             Mesos__V1__TaskState state, int reason, const char *message) {
   mesos_error *e = NULL;
   if (mesos__agent_status_update(a, fw, NULL, task, NULL, state, reason, message, &e) != MESOS_OK) {
     LOG_ERROR("task %s/%s: cannot generate a status update: %s", fw, task,
@@ -111,11 +112,11 @@ static void child_exited(mesos_child *child, int32_t pid, int wait_status, void 
   else
     snprintf(msg, sizeof msg, "Command ended with wait status %d", wait_status);
   if (t->killing)
-    update(t, MESOS__V1__TASK_STATE__TASK_KILLED, -1, msg);
+    mesos__agent_task_update(t, MESOS__V1__TASK_STATE__TASK_KILLED, -1, msg);
   else if (WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0)
-    update(t, MESOS__V1__TASK_STATE__TASK_FINISHED, -1, msg);
+    mesos__agent_task_update(t, MESOS__V1__TASK_STATE__TASK_FINISHED, -1, msg);
   else
-    update(t, MESOS__V1__TASK_STATE__TASK_FAILED, -1, msg);
+    mesos__agent_task_update(t, MESOS__V1__TASK_STATE__TASK_FAILED, -1, msg);
   mesos__agent_task_maybe_done(t->agent, t->key);
 }
 
@@ -294,7 +295,7 @@ static mesos_status launch(mesos__agent_task *t, mesos_error **err) {
 static char *dup_id(const char *s) { return s ? mesos__strdup(s) : NULL; }
 
 /* Keeps the framework's info (for REREGISTER) and checkpoints it. */
-static void remember_framework(mesos_agent *a, const Mesos__V1__FrameworkInfo *fi) {
+void mesos__agent_remember_framework(mesos_agent *a, const Mesos__V1__FrameworkInfo *fi) {
   const char *id = fi->id->value;
   if (mesos__map_get(&a->frameworks, id)) return;
   uint8_t *bytes = NULL;
@@ -322,6 +323,59 @@ static void remember_framework(mesos_agent *a, const Mesos__V1__FrameworkInfo *f
   mesos__free(bytes);
 }
 
+mesos_status mesos__agent_task_new(mesos_agent *a, const char *fw, const Mesos__V1__TaskInfo *ti,
+                                   const char *executor_id, const char *container_id,
+                                   mesos__agent_task **out, mesos_error **err) {
+  const char *tid = ti->task_id->value;
+  char key[600];
+  snprintf(key, sizeof key, "%s/%s", fw, tid);
+  mesos__agent_task *t = MESOS__NEW(mesos__agent_task);
+  char container[MESOS__UUID_STR_LEN + 1];
+  mesos_status st = t ? MESOS_OK : MESOS_ENOMEM;
+  if (st == MESOS_OK && container_id == NULL) {
+    st = mesos__uuid_random_str(container);
+    container_id = container;
+  }
+  if (executor_id == NULL) executor_id = tid; /* command tasks: as Mesos does */
+  if (st == MESOS_OK) {
+    t->agent = a;
+    t->state = MESOS__V1__TASK_STATE__TASK_STAGING;
+    t->key = dup_id(key);
+    t->framework_id = dup_id(fw);
+    t->task_id = dup_id(tid);
+    t->executor_id = dup_id(executor_id);
+    t->container_id = dup_id(container_id);
+    if (!t->key || !t->framework_id || !t->task_id || !t->executor_id || !t->container_id)
+      st = MESOS_ENOMEM;
+  }
+  if (st != MESOS_OK) {
+    task_free(t);
+    return mesos__err(err, st, "out of memory");
+  }
+  uint8_t *bytes = NULL;
+  size_t len = 0;
+  ProtobufCMessage *copy = NULL;
+  st = mesos__pb_pack(&ti->base, 0, &bytes, &len, err);
+  if (st == MESOS_OK)
+    st = mesos__pb_unpack(&mesos__v1__task_info__descriptor, bytes, len, 0, 0, &copy, err);
+  mesos__free(bytes);
+  t->info = (Mesos__V1__TaskInfo *)copy;
+  mesos__agent_path_ids ids = {a->id, fw, executor_id, container_id, tid};
+  if (st == MESOS_OK)
+    st = mesos__agent_path(&t->sandbox, a->work_dir, MESOS__AGENT_PATH_SANDBOX, &ids, err);
+  if (st == MESOS_OK)
+    st = mesos__agent_path(&t->updates_path, a->work_dir, MESOS__AGENT_PATH_TASK_UPDATES, &ids,
+                           err);
+  if (st == MESOS_OK) st = mesos_timer_new(&t->kill_timer, a->loop, kill_timer_cb, t, err);
+  if (st == MESOS_OK) st = mesos__map_put(&a->tasks, key, t);
+  if (st != MESOS_OK) {
+    task_free(t);
+    return st;
+  }
+  *out = t;
+  return MESOS_OK;
+}
+
 void mesos__agent_run_task(mesos_agent *a, const Mesos__Internal__RunTask *rt) {
   const Mesos__V1__TaskInfo *ti = rt->task;
   const char *fw = rt->framework->id ? rt->framework->id->value : NULL;
@@ -344,75 +398,43 @@ void mesos__agent_run_task(mesos_agent *a, const Mesos__Internal__RunTask *rt) {
     return;
   }
   if (ti->executor) {
-    refuse(a, fw, tid, MESOS__V1__TASK_STATE__TASK_FAILED,
-           MESOS__V1__TASK_STATUS__REASON__REASON_EXECUTOR_UNREGISTERED,
-           "Custom executors are not supported by this agent yet");
+    mesos__agent_run_custom(a, rt);
     return;
   }
   if (ti->command == NULL || ti->command->value == NULL) {
-    refuse(a, fw, tid, MESOS__V1__TASK_STATE__TASK_ERROR,
-           MESOS__V1__TASK_STATUS__REASON__REASON_TASK_INVALID, "Task has no command");
+    mesos__agent_task_refuse(a, fw, tid, MESOS__V1__TASK_STATE__TASK_ERROR,
+                             MESOS__V1__TASK_STATUS__REASON__REASON_TASK_INVALID,
+                             "Task has no command");
     return;
   }
   if (mesos__map_count(&a->tasks) >= MESOS__AGENT_MAX_TASKS) {
-    refuse(a, fw, tid, MESOS__V1__TASK_STATE__TASK_FAILED,
-           MESOS__V1__TASK_STATUS__REASON__REASON_CONTAINER_LAUNCH_FAILED,
-           "Too many tasks on this agent");
+    mesos__agent_task_refuse(a, fw, tid, MESOS__V1__TASK_STATE__TASK_FAILED,
+                             MESOS__V1__TASK_STATUS__REASON__REASON_CONTAINER_LAUNCH_FAILED,
+                             "Too many tasks on this agent");
     return;
   }
-  remember_framework(a, rt->framework);
+  mesos__agent_remember_framework(a, rt->framework);
 
-  mesos__agent_task *t = MESOS__NEW(mesos__agent_task);
-  char container[MESOS__UUID_STR_LEN + 1];
-  mesos_status st = t ? mesos__uuid_random_str(container) : MESOS_ENOMEM;
-  if (st == MESOS_OK) {
-    t->agent = a;
-    t->state = MESOS__V1__TASK_STATE__TASK_STAGING;
-    t->key = dup_id(key);
-    t->framework_id = dup_id(fw);
-    t->task_id = dup_id(tid);
-    t->executor_id = dup_id(tid);
-    t->container_id = dup_id(container);
-    t->use_executor = a->executor_path != NULL;
-    if (!t->key || !t->framework_id || !t->task_id || !t->executor_id || !t->container_id)
-      st = MESOS_ENOMEM;
-  }
-  if (st == MESOS_OK) {
-    uint8_t *bytes = NULL;
-    size_t len = 0;
-    ProtobufCMessage *copy = NULL;
-    st = mesos__pb_pack(&ti->base, 0, &bytes, &len, &e);
-    if (st == MESOS_OK)
-      st = mesos__pb_unpack(&mesos__v1__task_info__descriptor, bytes, len, 0, 0, &copy, &e);
-    mesos__free(bytes);
-    t->info = (Mesos__V1__TaskInfo *)copy;
-  }
-  mesos__agent_path_ids ids = {a->id, fw, tid, container, tid};
-  if (st == MESOS_OK)
-    st = mesos__agent_path(&t->sandbox, a->work_dir, MESOS__AGENT_PATH_SANDBOX, &ids, &e);
-  if (st == MESOS_OK)
-    st = mesos__agent_path(&t->updates_path, a->work_dir, MESOS__AGENT_PATH_TASK_UPDATES, &ids,
-                           &e);
-  if (st == MESOS_OK) st = mesos_timer_new(&t->kill_timer, a->loop, kill_timer_cb, t, &e);
-  if (st == MESOS_OK) st = mesos__map_put(&a->tasks, key, t);
+  mesos__agent_task *t = NULL;
+  mesos_status st = mesos__agent_task_new(a, fw, ti, NULL, NULL, &t, &e);
   if (st != MESOS_OK) {
     char msg[512];
     snprintf(msg, sizeof msg, "Cannot start the task: %s",
              e ? mesos_error_message(e) : mesos_status_str(st));
     mesos_error_free(e);
-    task_free(t);
-    refuse(a, fw, tid, MESOS__V1__TASK_STATE__TASK_FAILED,
-           MESOS__V1__TASK_STATUS__REASON__REASON_CONTAINER_LAUNCH_FAILED, msg);
+    mesos__agent_task_refuse(a, fw, tid, MESOS__V1__TASK_STATE__TASK_FAILED,
+                             MESOS__V1__TASK_STATUS__REASON__REASON_CONTAINER_LAUNCH_FAILED, msg);
     return;
   }
+  t->use_executor = a->executor_path != NULL;
   st = launch(t, &e);
   if (st != MESOS_OK) {
     char msg[512];
     snprintf(msg, sizeof msg, "Cannot launch the command: %s",
              e ? mesos_error_message(e) : mesos_status_str(st));
     mesos_error_free(e);
-    update(t, MESOS__V1__TASK_STATE__TASK_FAILED,
-           MESOS__V1__TASK_STATUS__REASON__REASON_CONTAINER_LAUNCH_FAILED, msg);
+    mesos__agent_task_update(t, MESOS__V1__TASK_STATE__TASK_FAILED,
+                             MESOS__V1__TASK_STATUS__REASON__REASON_CONTAINER_LAUNCH_FAILED, msg);
     mesos__agent_task_maybe_done(a, key);
     return;
   }
@@ -421,8 +443,8 @@ void mesos__agent_run_task(mesos_agent *a, const Mesos__Internal__RunTask *rt) {
     return;
   }
   LOG_INFO("Task %s started (pid %d) in %s", key, (int)t->pid, t->sandbox);
-  update(t, MESOS__V1__TASK_STATE__TASK_STARTING, -1, NULL);
-  update(t, MESOS__V1__TASK_STATE__TASK_RUNNING, -1, NULL);
+  mesos__agent_task_update(t, MESOS__V1__TASK_STATE__TASK_STARTING, -1, NULL);
+  mesos__agent_task_update(t, MESOS__V1__TASK_STATE__TASK_RUNNING, -1, NULL);
 }
 
 void mesos__agent_kill_task(mesos_agent *a, const char *framework_id, const char *task_id,
@@ -432,9 +454,13 @@ void mesos__agent_kill_task(mesos_agent *a, const char *framework_id, const char
   mesos__agent_task *t = mesos__map_get(&a->tasks, key);
   if (t == NULL) {
     if (!mesos__agent_status_pending(a, key))
-      refuse(a, framework_id, task_id, MESOS__V1__TASK_STATE__TASK_LOST,
+      mesos__agent_task_refuse(a, framework_id, task_id, MESOS__V1__TASK_STATE__TASK_LOST,
              MESOS__V1__TASK_STATUS__REASON__REASON_RECONCILIATION,
              "Attempted to kill a task unknown to the agent");
+    return;
+  }
+  if (t->exec) {
+    mesos__agent_exec_kill_task(t, policy);
     return;
   }
   if (t->pid <= 0 || t->killing) return;
@@ -461,8 +487,17 @@ void mesos__agent_shutdown_framework(mesos_agent *a, const char *framework_id) {
    * reaped), so iterating while killing is safe. */
   while (mesos__map_next(&a->tasks, &it, NULL, &v)) {
     mesos__agent_task *t = v;
-    if (strncmp(t->key, framework_id, flen) == 0 && t->key[flen] == '/')
+    if (strncmp(t->key, framework_id, flen) == 0 && t->key[flen] == '/' && t->exec == NULL)
       mesos__agent_kill_task(a, t->framework_id, t->task_id, NULL);
+  }
+  /* Custom and default executors get SHUTDOWN (their tasks with them).
+   * That never removes an executor at once (it leaves when its exit is
+   * reaped), so iterating is safe here too. */
+  it = 0;
+  const char *k;
+  while (mesos__map_next(&a->executors, &it, &k, &v)) {
+    if (strncmp(k, framework_id, flen) == 0 && k[flen] == '/')
+      mesos__agent_exec_shutdown(a, framework_id, k + flen + 1);
   }
 }
 
@@ -482,6 +517,7 @@ void mesos__agent_tasks_free(mesos_agent *a) {
   }
   mesos__map_free(&a->tasks);
   mesos__map_init(&a->tasks);
+  mesos__agent_executors_free(a);
 }
 
 mesos_status mesos__agent_tasks_report(mesos_agent *a, Mesos__V1__Task ***out, size_t *n,

@@ -5,6 +5,7 @@
  * the agent speaks both encodings, and protobuf needs no JSON round trip
  * for TaskInfo.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +80,25 @@ static void handle_event(mesos_executor *e, const Mesos__V1__Executor__Event *ev
       if (ev->launch && ev->launch->task && e->cbs.launch) {
         mesos_executor_task t = {ev->launch->task};
         e->cbs.launch(e, &t, e->ud);
+      }
+      break;
+    case MESOS__V1__EXECUTOR__EVENT__TYPE__LAUNCH_GROUP:
+      if (ev->launch_group && ev->launch_group->task_group && e->cbs.launch_group) {
+        const Mesos__V1__TaskGroupInfo *g = ev->launch_group->task_group;
+        size_t n = g->n_tasks;
+        mesos_executor_task *ts = mesos__calloc(n ? n : 1, sizeof *ts);
+        const mesos_executor_task **ptrs = mesos__calloc(n ? n : 1, sizeof *ptrs);
+        if (ts && ptrs) {
+          for (size_t i = 0; i < n; i++) {
+            ts[i].info = g->tasks[i];
+            ptrs[i] = &ts[i];
+          }
+          e->cbs.launch_group(e, ptrs, n, e->ud);
+        } else {
+          LOG_ERROR("executor: out of memory delivering LAUNCH_GROUP");
+        }
+        mesos__free(ts);
+        mesos__free(ptrs);
       }
       break;
     case MESOS__V1__EXECUTOR__EVENT__TYPE__KILL:
@@ -271,7 +291,7 @@ MESOS_EXTERN(mesos_status) mesos_executor_new(mesos_executor **out, mesos_loop *
   if (opts && opts->version != MESOS_EXECUTOR_OPTIONS_VERSION)
     return mesos__err(err, MESOS_EVERSION, "mesos_executor_options: version %u not supported",
                       opts->version);
-  if (cbs && cbs->version != MESOS_EXECUTOR_CALLBACKS_VERSION)
+  if (cbs && cbs->version != MESOS_EXECUTOR_CALLBACKS_VERSION && cbs->version != 1)
     return mesos__err(err, MESOS_EVERSION, "mesos_executor_callbacks: version %u not supported",
                       cbs->version);
   const char *endpoint = pick(opts ? opts->agent_endpoint : NULL, "MESOS_AGENT_ENDPOINT");
@@ -284,7 +304,10 @@ MESOS_EXTERN(mesos_status) mesos_executor_new(mesos_executor **out, mesos_loop *
   if (e == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
   e->loop = loop;
   e->ud = ud;
-  if (cbs) e->cbs = *cbs;
+  /* A version 1 struct ends before launch_group: copy only what it has. */
+  if (cbs)
+    memcpy(&e->cbs, cbs,
+           cbs->version == 1 ? offsetof(mesos_executor_callbacks, launch_group) : sizeof *cbs);
   mesos__recordio_decoder_init(&e->dec, EXECUTOR_MAX_EVENT);
   snprintf(e->url, sizeof e->url, "http://%s/api/v1/executor", endpoint);
   e->framework_id = mesos__strdup(fid);

@@ -1,0 +1,597 @@
+/*
+ * Task groups under mesos-default-executor and custom executors
+ * (examples/custom_executor), with the real mesos-master and mesos-agent
+ * on loopback and a JSON scheduler over raw HTTP: a group whose tasks all
+ * finish, a failing task that takes its group down, a kill of one task
+ * that kills the group, a custom executor serving two tasks one after the
+ * other, an executor that never subscribes (registration timeout) and one
+ * that crashes (FAILURE, tasks failed).
+ */
+#include <ftw.h>
+#include <glob.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "support/daemon.h"
+#include "support/testutil.h"
+
+static char base_dir[256];
+static pid_t master_pid = -1, agent_pid = -1;
+static int master_port, agent_port;
+static char work_dir[512], agent_log[512];
+
+/* ------------------------------------------------------------ processes */
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
+  (void)sb, (void)flag, (void)ftw;
+  return remove(path);
+}
+
+/* Unchecked fixtures run in the parent process, so the temporary tree goes
+ * away even when a test fails. */
+static void make_base(void) {
+  snprintf(base_dir, sizeof base_dir, "/tmp/mesos-agent-groups-XXXXXX");
+  ck_assert_ptr_nonnull(mkdtemp(base_dir));
+}
+
+/* MESOS_TEST_KEEP=1 keeps the work directories and logs for debugging. */
+static void remove_base(void) {
+  if (getenv("MESOS_TEST_KEEP")) {
+    fprintf(stderr, "kept %s\n", base_dir);
+    return;
+  }
+  if (base_dir[0]) nftw(base_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void start_master(void) {
+  char path[4096], port_arg[64];
+  mesos_test_daemon_path("mesos-master", path, sizeof path);
+  master_port = mesos_test_free_port();
+  snprintf(port_arg, sizeof port_arg, "--port=%d", master_port);
+  char *argv[] = {path, "--ip=127.0.0.1", port_arg, "--allocation_interval=50ms",
+                  "--agent_ping_timeout=1secs", "--max_agent_ping_timeouts=5",
+                  "--logging_level=WARNING", NULL};
+  master_pid = mesos_test_spawn(argv, NULL);
+  ck_assert_int_gt(master_pid, 0);
+  ck_assert(mesos_test_wait_http_ok(master_port, "/health", 5000));
+}
+
+/* Runs mesos-agent with `extra` flags (NULL-terminated) and returns its
+ * pid without waiting for it. */
+static pid_t spawn_agent(const char *name, const char *retry, char *const *extra) {
+  char path[4096], master_arg[64], port_arg[64], wd_arg[600], retry_arg[64];
+  mesos_test_daemon_path("mesos-agent", path, sizeof path);
+  snprintf(work_dir, sizeof work_dir, "%s/%s", base_dir, name);
+  snprintf(agent_log, sizeof agent_log, "%s/%s.log", base_dir, name);
+  agent_port = mesos_test_free_port();
+  snprintf(master_arg, sizeof master_arg, "--master=127.0.0.1:%d", master_port);
+  snprintf(port_arg, sizeof port_arg, "--port=%d", agent_port);
+  snprintf(wd_arg, sizeof wd_arg, "--work_dir=%s", work_dir);
+  snprintf(retry_arg, sizeof retry_arg, "--status_update_retry_interval=%s",
+           retry ? retry : "10secs");
+  char *argv[32] = {path,
+                    master_arg,
+                    port_arg,
+                    wd_arg,
+                    retry_arg,
+                    "--ip=127.0.0.1",
+                    "--hostname=agent-test",
+                    "--resources=cpus:4;mem:1024;disk:1024;ports:[31000-31100]",
+                    "--registration_backoff_factor=50ms",
+                    "--executor_shutdown_grace_period=1secs"};
+  int n = 10;
+  for (size_t i = 0; extra && extra[i] && n < 31; i++) argv[n++] = extra[i];
+  argv[n] = NULL;
+  return mesos_test_spawn(argv, agent_log);
+}
+
+static void start_agent_with(const char *name, const char *retry, char *const *extra) {
+  agent_pid = spawn_agent(name, retry, extra);
+  ck_assert_int_gt(agent_pid, 0);
+  ck_assert(mesos_test_wait_http_ok(agent_port, "/health", 5000));
+}
+
+static void start_agent(const char *name, const char *retry) {
+  agent_pid = spawn_agent(name, retry, NULL);
+  ck_assert_int_gt(agent_pid, 0);
+  ck_assert(mesos_test_wait_http_ok(agent_port, "/health", 5000));
+}
+
+static void stop_all(void) {
+  if (agent_pid > 0) {
+    int st = mesos_test_stop(agent_pid, 5000);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "mesos-agent exit status %d", st);
+    agent_pid = -1;
+  }
+  if (master_pid > 0) {
+    int st = mesos_test_stop(master_pid, 5000);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "mesos-master exit status %d", st);
+    master_pid = -1;
+  }
+}
+
+/* ------------------------------------------------------------ framework */
+
+typedef struct sim_fw {
+  mesos_test_conn stream;
+  char id[160];
+  char sid[64];
+  char *offers; /* the last OFFERS event skipped while waiting for another */
+} sim_fw;
+
+static void fw_subscribe(sim_fw *f) {
+  const char *body =
+      "{\"type\":\"SUBSCRIBE\",\"subscribe\":{\"framework_info\":{\"user\":\"nobody\","
+      "\"name\":\"agent test\"}}}";
+  f->offers = NULL;
+  ck_assert_int_eq(mesos_test_conn_open(&f->stream, master_port), 0);
+  ck_assert_int_eq(mesos_test_conn_request(&f->stream, "POST", "/api/v1/scheduler",
+                                           "application/json", NULL, body, strlen(body)),
+                   0);
+  mesos_test_response r;
+  ck_assert_int_eq(mesos_test_conn_response(&f->stream, &r, 0, 5000), 0);
+  ck_assert_int_eq(r.status, 200);
+  mesos_test_response_header(&r, "Mesos-Stream-Id", f->sid, sizeof f->sid);
+  char *rec = NULL;
+  ck_assert_int_gt(mesos_test_conn_next_record(&f->stream, &rec, 5000), 0);
+  const char *p = strstr(rec, "\"framework_id\":{\"value\":\"");
+  ck_assert_ptr_nonnull(p);
+  p += strlen("\"framework_id\":{\"value\":\"");
+  snprintf(f->id, sizeof f->id, "%.*s", (int)(strchr(p, '"') - p), p);
+  free(rec);
+}
+
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Next event containing every one of the (NULL-terminated) strings, or
+ * NULL after `timeout_ms`; other events are skipped. */
+static char *fw_next(sim_fw *f, int timeout_ms, ...) {
+  long long deadline = now_ms() + timeout_ms;
+  for (;;) {
+    long long left = deadline - now_ms();
+    if (left <= 0) return NULL;
+    char *rec = NULL;
+    if (mesos_test_conn_next_record(&f->stream, &rec, (int)left) < 0) return NULL;
+    va_list ap;
+    va_start(ap, timeout_ms);
+    int all = 1;
+    for (const char *want = va_arg(ap, const char *); want; want = va_arg(ap, const char *))
+      all &= strstr(rec, want) != NULL;
+    va_end(ap);
+    if (all) return rec;
+    if (strstr(rec, "\"type\":\"OFFERS\"")) {
+      free(f->offers);
+      f->offers = rec;
+      continue;
+    }
+    free(rec);
+  }
+}
+
+static int fw_call(sim_fw *f, const char *json_fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fw_call(sim_fw *f, const char *json_fmt, ...) {
+  char body[8192], hdr[128];
+  va_list ap;
+  va_start(ap, json_fmt);
+  vsnprintf(body, sizeof body, json_fmt, ap);
+  va_end(ap);
+  snprintf(hdr, sizeof hdr, "Mesos-Stream-Id: %s\r\n", f->sid);
+  mesos_test_response r;
+  ck_assert_int_eq(mesos_test_http(master_port, "POST", "/api/v1/scheduler", "application/json",
+                                   hdr, body, &r),
+                   0);
+  int s = r.status;
+  mesos_test_response_free(&r);
+  return s;
+}
+
+/* Pulls `"key":{"value":"X"}` out of an event. */
+static void json_id(const char *rec, const char *key, char *out, size_t cap) {
+  char pat[128];
+  snprintf(pat, sizeof pat, "\"%s\":{\"value\":\"", key);
+  const char *p = strstr(rec, pat);
+  ck_assert_msg(p != NULL, "%s not in %s", key, rec);
+  p += strlen(pat);
+  snprintf(out, cap, "%.*s", (int)(strchr(p, '"') - p), p);
+}
+
+static void json_str(const char *rec, const char *key, char *out, size_t cap) {
+  char pat[128];
+  snprintf(pat, sizeof pat, "\"%s\":\"", key);
+  const char *p = strstr(rec, pat);
+  ck_assert_msg(p != NULL, "%s not in %s", key, rec);
+  p += strlen(pat);
+  snprintf(out, cap, "%.*s", (int)(strchr(p, '"') - p), p);
+}
+
+/* Waits for an offer from our agent; returns its agent id in `agent`. */
+static void wait_offer(sim_fw *f, char *offer, char *agent, size_t cap) {
+  char *rec = f->offers;
+  f->offers = NULL;
+  if (rec == NULL || strstr(rec, "agent-test") == NULL) {
+    free(rec);
+    rec = fw_next(f, 10000, "\"type\":\"OFFERS\"", "agent-test", NULL);
+  }
+  ck_assert_msg(rec != NULL, "no offer from the agent");
+  json_id(rec, "id", offer, cap);
+  json_id(rec, "agent_id", agent, cap);
+  free(rec);
+}
+
+static void ack(sim_fw *f, const char *rec) {
+  char agent[160], task[160], uuid[64];
+  json_id(rec, "agent_id", agent, sizeof agent);
+  json_id(rec, "task_id", task, sizeof task);
+  json_str(rec, "uuid", uuid, sizeof uuid);
+  ck_assert_int_eq(fw_call(f,
+                           "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACKNOWLEDGE\","
+                           "\"acknowledge\":{\"agent_id\":{\"value\":\"%s\"},\"task_id\":"
+                           "{\"value\":\"%s\"},\"uuid\":\"%s\"}}",
+                           f->id, agent, task, uuid),
+                   202);
+}
+
+/* The next UPDATE for `task`, acknowledged; it must be in `state`. */
+static char *expect_update(sim_fw *f, const char *task, const char *state) {
+  char tid[256];
+  snprintf(tid, sizeof tid, "\"task_id\":{\"value\":\"%s\"}", task);
+  char *rec = fw_next(f, 10000, "\"type\":\"UPDATE\"", tid, NULL);
+  ck_assert_msg(rec != NULL, "no update for %s (wanted %s)", task, state);
+  ck_assert_msg(strstr(rec, state) != NULL, "wanted %s, got %s", state, rec);
+  ck_assert_ptr_nonnull(strstr(rec, "\"uuid\":\""));
+  ack(f, rec);
+  return rec;
+}
+
+static void read_file(const char *path, char *out, size_t cap) {
+  FILE *fp = fopen(path, "r");
+  ck_assert_msg(fp != NULL, "cannot open %s", path);
+  size_t n = fread(out, 1, cap - 1, fp);
+  out[n] = '\0';
+  fclose(fp);
+}
+
+/* ------------------------------------------------------------ helpers */
+
+#define RES "[{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":0.2}}," \
+            "{\"name\":\"mem\",\"type\":\"SCALAR\",\"scalar\":{\"value\":32}}]"
+
+/* $O/examples/<name>, next to $O/bin/. */
+static void example_path(const char *name, char *buf, size_t cap) {
+  char bin[4096];
+  mesos_test_daemon_path("x", bin, sizeof bin);
+  size_t n = strlen(bin);
+  ck_assert(n > 6 && strcmp(bin + n - 6, "/bin/x") == 0);
+  bin[n - 6] = '\0';
+  /* The agent starts executors in their sandbox: the path must be absolute. */
+  char cwd[2048] = "";
+  if (bin[0] != '/') ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
+  snprintf(buf, cap, "%s%s%s/examples/%s", cwd, cwd[0] ? "/" : "", bin, name);
+}
+
+/* ACCEPT with LAUNCH_GROUP: executor `exec` (DEFAULT) runs `n` tasks named
+ * ids[i] with commands cmds[i] (kill grace period 1 s). */
+static void launch_group(sim_fw *f, const char *offer, const char *agent, const char *exec,
+                         size_t n, const char *const *ids, const char *const *cmds) {
+  char tasks[6000] = "";
+  size_t len = 0;
+  for (size_t i = 0; i < n; i++)
+    len += (size_t)snprintf(tasks + len, sizeof tasks - len,
+                            "%s{\"name\":\"g\",\"task_id\":{\"value\":\"%s\"},\"agent_id\":"
+                            "{\"value\":\"%s\"},\"command\":{\"value\":\"%s\"},"
+                            "\"kill_policy\":{\"grace_period\":{\"nanoseconds\":1000000000}},"
+                            "\"resources\":" RES "}",
+                            i ? "," : "", ids[i], agent, cmds[i]);
+  ck_assert_int_lt(len, sizeof tasks);
+  ck_assert_int_eq(
+      fw_call(f,
+              "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":"
+              "[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH_GROUP\",\"launch_group\":{"
+              "\"executor\":{\"type\":\"DEFAULT\",\"executor_id\":{\"value\":\"%s\"},"
+              "\"framework_id\":{\"value\":\"%s\"},\"resources\":" RES "},"
+              "\"task_group\":{\"tasks\":[%s]}}}],\"filters\":{\"refuse_seconds\":0}}}",
+              f->id, offer, exec, f->id, tasks),
+      202);
+}
+
+/* ACCEPT with LAUNCH of one task (no CommandInfo) under custom executor
+ * `exec` whose command is `exec_cmd`; `work` (may be NULL) becomes the
+ * executor's CUSTOM_EXECUTOR_TASK_COMMAND, what examples/custom_executor
+ * runs for such tasks. */
+static void launch_custom(sim_fw *f, const char *offer, const char *agent, const char *exec,
+                          const char *exec_cmd, const char *task, const char *work) {
+  char env[512] = "";
+  if (work)
+    snprintf(env, sizeof env,
+             ",\"environment\":{\"variables\":[{\"name\":\"CUSTOM_EXECUTOR_TASK_COMMAND\","
+             "\"value\":\"%s\"}]}",
+             work);
+  ck_assert_int_eq(
+      fw_call(f,
+              "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":"
+              "[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH\",\"launch\":{\"task_infos\":"
+              "[{\"name\":\"t\",\"task_id\":{\"value\":\"%s\"},\"agent_id\":{\"value\":\"%s\"},"
+              "\"executor\":{\"type\":\"CUSTOM\",\"executor_id\":{\"value\":\"%s\"},"
+              "\"command\":{\"value\":\"%s\"%s},\"resources\":" RES "},"
+              "\"resources\":" RES "}]}}],\"filters\":{\"refuse_seconds\":0}}}",
+              f->id, offer, task, agent, exec, exec_cmd, env),
+      202);
+}
+
+/* Reads UPDATEs of the `n` tasks `ids` (acknowledging each) until every
+ * one reached a terminal state; finals[i] gets that state's event. */
+static void wait_terminal(sim_fw *f, size_t n, const char *const *ids, char **finals) {
+  static const char *const terminal[] = {"TASK_FINISHED", "TASK_FAILED", "TASK_KILLED",
+                                         "TASK_LOST",     "TASK_ERROR",  "TASK_DROPPED"};
+  for (size_t i = 0; i < n; i++) finals[i] = NULL;
+  long long deadline = now_ms() + 20000;
+  size_t done = 0;
+  while (done < n) {
+    long long left = deadline - now_ms();
+    ck_assert_msg(left > 0, "only %zu of %zu tasks reached a terminal state", done, n);
+    char *rec = fw_next(f, (int)left, "\"type\":\"UPDATE\"", NULL);
+    ck_assert_msg(rec != NULL, "only %zu of %zu tasks reached a terminal state", done, n);
+    ack(f, rec);
+    size_t which = n;
+    for (size_t i = 0; i < n; i++) {
+      char tid[300];
+      snprintf(tid, sizeof tid, "\"task_id\":{\"value\":\"%s\"}", ids[i]);
+      if (strstr(rec, tid)) which = i;
+    }
+    int is_terminal = 0;
+    for (size_t k = 0; k < sizeof terminal / sizeof terminal[0]; k++)
+      is_terminal |= strstr(rec, terminal[k]) != NULL;
+    if (which < n && is_terminal && finals[which] == NULL) {
+      finals[which] = rec;
+      done++;
+    } else {
+      free(rec);
+    }
+  }
+}
+
+static void free_all(size_t n, char **recs) {
+  for (size_t i = 0; i < n; i++) free(recs[i]);
+}
+
+/* The only run directory of executor `exec`: its sandbox. */
+static void executor_sandbox(const char *agent, const char *fw, const char *exec, char *out,
+                             size_t cap) {
+  char runs[1024], cmd[1200];
+  snprintf(runs, sizeof runs, "%s/slaves/%s/frameworks/%s/executors/%s/runs", work_dir, agent,
+           fw, exec);
+  snprintf(cmd, sizeof cmd, "ls %s | grep -v latest", runs);
+  FILE *ls = popen(cmd, "r");
+  ck_assert_ptr_nonnull(ls);
+  char container[128] = "", extra[128] = "";
+  ck_assert_msg(fgets(container, sizeof container, ls) != NULL, "no run of %s", exec);
+  int more = fgets(extra, sizeof extra, ls) != NULL;
+  pclose(ls);
+  ck_assert_msg(!more, "executor %s ran more than once", exec);
+  container[strcspn(container, "\n")] = '\0';
+  snprintf(out, cap, "%s/%s", runs, container);
+}
+
+/* ------------------------------------------------------------ tests */
+
+START_TEST(test_groups__both_tasks_of_a_group_finish_in_their_own_directories) {
+  start_master();
+  start_agent("both", NULL);
+  sim_fw f;
+  fw_subscribe(&f);
+  char offer[160], agent[160];
+  wait_offer(&f, offer, agent, sizeof offer);
+  const char *ids[] = {"g1-a", "g1-b"};
+  const char *cmds[] = {"echo from-a; pwd > where", "sleep 0.2; echo from-b >&2"};
+  launch_group(&f, offer, agent, "exec-both", 2, ids, cmds);
+  char *finals[2];
+  wait_terminal(&f, 2, ids, finals);
+  ck_assert_msg(strstr(finals[0], "TASK_FINISHED") != NULL, "%s", finals[0]);
+  ck_assert_msg(strstr(finals[1], "TASK_FINISHED") != NULL, "%s", finals[1]);
+  ck_assert_msg(strstr(finals[0], "\"executor_id\":{\"value\":\"exec-both\"}") != NULL, "%s",
+                finals[0]);
+  free_all(2, finals);
+
+  char sandbox[1200], path[1500], text[1600];
+  executor_sandbox(agent, f.id, "exec-both", sandbox, sizeof sandbox);
+  snprintf(path, sizeof path, "%s/tasks/g1-a/stdout", sandbox);
+  read_file(path, text, sizeof text);
+  ck_assert_str_eq(text, "from-a\n");
+  snprintf(path, sizeof path, "%s/tasks/g1-a/where", sandbox);
+  read_file(path, text, sizeof text);
+  ck_assert_msg(strstr(text, "/tasks/g1-a") != NULL, "ran in %s", text);
+  snprintf(path, sizeof path, "%s/tasks/g1-b/stderr", sandbox);
+  read_file(path, text, sizeof text);
+  ck_assert_str_eq(text, "from-b\n");
+  snprintf(path, sizeof path, "%s/stderr", sandbox);
+  read_file(path, text, sizeof text);
+  ck_assert_msg(strstr(text, "mesos-default-executor") != NULL, "not the default executor: %s",
+                text);
+  /* With every task over, the default executor exits: FAILURE follows. */
+  char *rec = fw_next(&f, 10000, "\"type\":\"FAILURE\"", "exec-both", NULL);
+  ck_assert_msg(rec != NULL, "no FAILURE event when the default executor exited");
+  free(rec);
+  mesos_test_conn_close(&f.stream);
+  free(f.offers);
+  stop_all();
+}
+END_TEST
+
+START_TEST(test_groups__a_failing_task_kills_the_rest_of_its_group) {
+  start_master();
+  start_agent("fails", NULL);
+  sim_fw f;
+  fw_subscribe(&f);
+  char offer[160], agent[160];
+  wait_offer(&f, offer, agent, sizeof offer);
+  const char *ids[] = {"g2-bad", "g2-long"};
+  const char *cmds[] = {"sleep 0.3; exit 3", "sleep 60"};
+  long long t0 = now_ms();
+  launch_group(&f, offer, agent, "exec-fails", 2, ids, cmds);
+  char *finals[2];
+  wait_terminal(&f, 2, ids, finals);
+  ck_assert_msg(strstr(finals[0], "TASK_FAILED") != NULL, "%s", finals[0]);
+  ck_assert_msg(strstr(finals[0], "exited with status 3") != NULL, "%s", finals[0]);
+  ck_assert_msg(strstr(finals[1], "TASK_KILLED") != NULL, "%s", finals[1]);
+  ck_assert_msg(now_ms() - t0 < 8000, "the group took %lld ms to end", now_ms() - t0);
+  free_all(2, finals);
+  mesos_test_conn_close(&f.stream);
+  free(f.offers);
+  stop_all();
+}
+END_TEST
+
+START_TEST(test_groups__killing_one_task_kills_the_group_within_the_grace_period) {
+  start_master();
+  start_agent("kill", NULL);
+  sim_fw f;
+  fw_subscribe(&f);
+  char offer[160], agent[160];
+  wait_offer(&f, offer, agent, sizeof offer);
+  const char *ids[] = {"g3-a", "g3-b"};
+  /* g3-b ignores SIGTERM: only the SIGKILL after the 1 s grace ends it. */
+  const char *cmds[] = {"sleep 60", "trap '' TERM; sleep 60"};
+  launch_group(&f, offer, agent, "exec-kill", 2, ids, cmds);
+  char tid[64];
+  snprintf(tid, sizeof tid, "\"task_id\":{\"value\":\"%s\"}", "g3-a");
+  /* Both RUNNING (acknowledged) before the kill. */
+  int running = 0;
+  while (running < 2) {
+    char *rec = fw_next(&f, 10000, "\"type\":\"UPDATE\"", NULL);
+    ck_assert_msg(rec != NULL, "the tasks never ran");
+    ack(&f, rec);
+    running += strstr(rec, "TASK_RUNNING") != NULL;
+    free(rec);
+  }
+  long long t0 = now_ms();
+  ck_assert_int_eq(fw_call(&f,
+                           "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"KILL\",\"kill\":{"
+                           "\"task_id\":{\"value\":\"g3-a\"},\"agent_id\":{\"value\":\"%s\"}}}",
+                           f.id, agent),
+                   202);
+  char *finals[2];
+  wait_terminal(&f, 2, ids, finals);
+  long long took = now_ms() - t0;
+  ck_assert_msg(strstr(finals[0], "TASK_KILLED") != NULL, "%s", finals[0]);
+  ck_assert_msg(strstr(finals[1], "TASK_KILLED") != NULL, "%s", finals[1]);
+  ck_assert_msg(strstr(finals[1], "signal") != NULL, "%s", finals[1]);
+  ck_assert_msg(took >= 900 && took < 6000, "the kill took %lld ms (grace 1 s)", took);
+  free_all(2, finals);
+  mesos_test_conn_close(&f.stream);
+  free(f.offers);
+  stop_all();
+}
+END_TEST
+
+START_TEST(test_groups__custom_executor_runs_two_tasks_one_after_the_other) {
+  start_master();
+  start_agent("custom", NULL);
+  sim_fw f;
+  fw_subscribe(&f);
+  char offer[160], agent[160], exe[4200];
+  example_path("custom_executor", exe, sizeof exe);
+  const char *tasks[] = {"c-first", "c-second"};
+  for (int i = 0; i < 2; i++) {
+    wait_offer(&f, offer, agent, sizeof offer);
+    launch_custom(&f, offer, agent, "my-exec", exe, tasks[i], "sleep 0.1");
+    char *rec = expect_update(&f, tasks[i], "TASK_RUNNING");
+    ck_assert_msg(strstr(rec, "\"executor_id\":{\"value\":\"my-exec\"}") != NULL, "%s", rec);
+    free(rec);
+    free(expect_update(&f, tasks[i], "TASK_FINISHED"));
+  }
+  /* One executor process ran both. */
+  char sandbox[1200], path[1500], text[2000];
+  executor_sandbox(agent, f.id, "my-exec", sandbox, sizeof sandbox);
+  snprintf(path, sizeof path, "%s/stdout", sandbox);
+  read_file(path, text, sizeof text);
+  int pid1 = 0, pid2 = 0;
+  char *second = strstr(text, "task c-second");
+  ck_assert_msg(sscanf(text, "custom_executor %d: task c-first", &pid1) == 1 && second, "%s",
+                text);
+  char *line = strstr(text, "\ncustom_executor ");
+  ck_assert_ptr_nonnull(line);
+  ck_assert_int_eq(sscanf(line + 1, "custom_executor %d:", &pid2), 1);
+  ck_assert_int_eq(pid1, pid2);
+  /* SHUTDOWN through the framework's teardown ends it (no FAILURE needed). */
+  mesos_test_conn_close(&f.stream);
+  free(f.offers);
+  stop_all();
+}
+END_TEST
+
+START_TEST(test_groups__executor_that_never_subscribes_times_out) {
+  start_master();
+  char *extra[] = {"--executor_registration_timeout=1secs", NULL};
+  start_agent_with("regtimeout", NULL, extra);
+  sim_fw f;
+  fw_subscribe(&f);
+  char offer[160], agent[160];
+  wait_offer(&f, offer, agent, sizeof offer);
+  long long t0 = now_ms();
+  launch_custom(&f, offer, agent, "mute-exec", "sleep 20", "mute-task", NULL);
+  char *rec = expect_update(&f, "mute-task", "TASK_FAILED");
+  ck_assert_msg(strstr(rec, "REASON_EXECUTOR_REGISTRATION_TIMEOUT") != NULL, "%s", rec);
+  ck_assert_msg(now_ms() - t0 >= 900, "timed out after %lld ms", now_ms() - t0);
+  free(rec);
+  rec = fw_next(&f, 5000, "\"type\":\"FAILURE\"", "mute-exec", NULL);
+  ck_assert_msg(rec != NULL, "no FAILURE event for the executor");
+  free(rec);
+  mesos_test_conn_close(&f.stream);
+  free(f.offers);
+  stop_all();
+}
+END_TEST
+
+START_TEST(test_groups__custom_executor_crash_fails_its_task_and_reports_failure) {
+  start_master();
+  start_agent("crash", NULL);
+  sim_fw f;
+  fw_subscribe(&f);
+  char offer[160], agent[160], exe[4200], cmd[4400];
+  example_path("custom_executor", exe, sizeof exe);
+  wait_offer(&f, offer, agent, sizeof offer);
+  /* The executor dies by SIGKILL half a second after it starts. */
+  snprintf(cmd, sizeof cmd, "(sleep 0.5; kill -9 $$) & exec %s", exe);
+  launch_custom(&f, offer, agent, "doomed-exec", cmd, "doomed-task", "sleep 30");
+  char *rec = expect_update(&f, "doomed-task", "TASK_RUNNING");
+  free(rec);
+  rec = expect_update(&f, "doomed-task", "TASK_FAILED");
+  ck_assert_msg(strstr(rec, "REASON_EXECUTOR_TERMINATED") != NULL, "%s", rec);
+  ck_assert_msg(strstr(rec, "Executor terminated by signal") != NULL, "%s", rec);
+  free(rec);
+  rec = fw_next(&f, 5000, "\"type\":\"FAILURE\"", "doomed-exec", NULL);
+  ck_assert_msg(rec != NULL, "no FAILURE event for the executor");
+  free(rec);
+  mesos_test_conn_close(&f.stream);
+  free(f.offers);
+  stop_all();
+}
+END_TEST
+
+static Suite *make_suite(void) {
+  Suite *s = suite_create("agent_groups");
+  TCase *tc = tcase_create("groups");
+  tcase_set_timeout(tc, 60);
+  tcase_add_unchecked_fixture(tc, make_base, remove_base);
+  tcase_add_test(tc, test_groups__both_tasks_of_a_group_finish_in_their_own_directories);
+  tcase_add_test(tc, test_groups__a_failing_task_kills_the_rest_of_its_group);
+  tcase_add_test(tc, test_groups__killing_one_task_kills_the_group_within_the_grace_period);
+  tcase_add_test(tc, test_groups__custom_executor_runs_two_tasks_one_after_the_other);
+  tcase_add_test(tc, test_groups__executor_that_never_subscribes_times_out);
+  tcase_add_test(tc, test_groups__custom_executor_crash_fails_its_task_and_reports_failure);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) { return mesos_test_main(make_suite()); }
