@@ -391,3 +391,65 @@ bool mesos__master_auth_sees_task(const mesos_master *m, const mesos__framework 
   const char *user = t->user ? t->user : fw->info ? fw->info->user : NULL;
   return mesos__auth_view_task(m->view, user);
 }
+
+void mesos__master_auth_filter_state(mesos_master *m, mesos__http_request *req,
+                                     Mesos__V1__Master__Response__GetState *gs) {
+  if (!gs) return;
+  Mesos__V1__Master__Response r = MESOS__V1__MASTER__RESPONSE__INIT;
+  r.get_state = gs;
+  mesos__master_auth_filter_response(m, req, &r);
+}
+
+/* The user of a task the master knows, by framework and task id. */
+static const char *known_task_user(mesos_master *m, const Mesos__V1__FrameworkID *fid,
+                                   const Mesos__V1__TaskID *tid) {
+  const mesos__framework *fw = fid && fid->value ? mesos__map_get(&m->frameworks, fid->value)
+                                                 : NULL;
+  if (!fw) return NULL;
+  const mesos__task *t = tid && tid->value ? mesos__map_get(&fw->tasks, tid->value) : NULL;
+  if (t && t->task && t->task->user) return t->task->user;
+  return fw->info ? fw->info->user : NULL;
+}
+
+bool mesos__master_auth_event_visible(mesos_master *m, mesos__http_request *req,
+                                      const Mesos__V1__Master__Event *ev) {
+  if (!mesos__auth_has_authorizer(m->auth) || !ev->has_type) return true;
+  const char *p = mesos__http_request_principal(req);
+  int32_t action = 0;
+  const char *user = NULL;
+  switch (ev->type) {
+    case MESOS__V1__MASTER__EVENT__TYPE__TASK_ADDED:
+      if (!ev->task_added || !ev->task_added->task) return true;
+      action = MESOS_AUTHZ_VIEW_TASK;
+      user = task_user(m, ev->task_added->task);
+      break;
+    case MESOS__V1__MASTER__EVENT__TYPE__TASK_UPDATED:
+      if (!ev->task_updated || !ev->task_updated->status) return true;
+      action = MESOS_AUTHZ_VIEW_TASK;
+      user = known_task_user(m, ev->task_updated->framework_id,
+                             ev->task_updated->status->task_id);
+      break;
+    case MESOS__V1__MASTER__EVENT__TYPE__FRAMEWORK_ADDED:
+      if (!ev->framework_added || !ev->framework_added->framework ||
+          !ev->framework_added->framework->framework_info)
+        return true;
+      action = MESOS_AUTHZ_VIEW_FRAMEWORK;
+      user = ev->framework_added->framework->framework_info->user;
+      break;
+    case MESOS__V1__MASTER__EVENT__TYPE__FRAMEWORK_UPDATED:
+      if (!ev->framework_updated || !ev->framework_updated->framework ||
+          !ev->framework_updated->framework->framework_info)
+        return true;
+      action = MESOS_AUTHZ_VIEW_FRAMEWORK;
+      user = ev->framework_updated->framework->framework_info->user;
+      break;
+    case MESOS__V1__MASTER__EVENT__TYPE__FRAMEWORK_REMOVED:
+      if (!ev->framework_removed || !ev->framework_removed->framework_info) return true;
+      action = MESOS_AUTHZ_VIEW_FRAMEWORK;
+      user = ev->framework_removed->framework_info->user;
+      break;
+    default:
+      return true;
+  }
+  return mesos__auth_allowed(m->auth, p, action, user);
+}

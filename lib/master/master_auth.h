@@ -96,4 +96,13 @@ bool mesos__master_auth_sees_framework(const mesos_master *m, const mesos__frame
 bool mesos__master_auth_sees_task(const mesos_master *m, const mesos__framework *fw,
                                   const Mesos__V1__Task *t);
 
+/* The operator SUBSCRIBE stream: the SUBSCRIBED snapshot is filtered as
+ * GET_STATE; each later TASK_ADDED / TASK_UPDATED / FRAMEWORK_* event is
+ * sent to a subscriber only if its principal may view that task or
+ * framework. */
+void mesos__master_auth_filter_state(mesos_master *m, mesos__http_request *req,
+                                     Mesos__V1__Master__Response__GetState *gs);
+bool mesos__master_auth_event_visible(mesos_master *m, mesos__http_request *req,
+                                      const Mesos__V1__Master__Event *ev);
+
 #endif

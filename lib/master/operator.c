@@ -499,6 +499,10 @@ static void broadcast(mesos__operator *op, const Mesos__V1__Master__Event *ev) {
   int done[3] = {0, 0, 0};
   for (size_t i = 0; i < op->nsubs;) {
     mesos__op_sub *sub = &op->subs[i];
+    if (!mesos__master_auth_event_visible(op->m, sub->req, ev)) {
+      i++;
+      continue;
+    }
     int k = sub->media == MESOS__MEDIA_PROTOBUF ? 2 : 1;
     if (!done[k]) {
       if (mesos__encode_event_record(&ev->base, sub->media, &rec[k], NULL) != MESOS_OK)
@@ -697,6 +701,7 @@ static void handle_subscribe(mesos_master *m, mesos__http_request *req, mesos__m
   Mesos__V1__Master__Event ev = MESOS__V1__MASTER__EVENT__INIT;
   Mesos__V1__Master__Event__Subscribed sub = MESOS__V1__MASTER__EVENT__SUBSCRIBED__INIT;
   sub.get_state = mesos__op_get_state(&s, m);
+  mesos__master_auth_filter_state(m, req, sub.get_state);
   sub.has_heartbeat_interval_seconds = 1;
   sub.heartbeat_interval_seconds = (double)m->heartbeat_ms / 1000.0;
   ev.has_type = 1;

@@ -644,6 +644,41 @@ START_TEST(test_master_auth__two_tenants_see_only_their_own_frameworks) {
     ck_assert_msg(!strstr(body, "tenant-a") && !strstr(body, "tenant-b"), "%s: %s", calls[i],
                   body);
   }
+  /* The operator event stream: the snapshot and later events are
+   * filtered the same way.  B's new framework is added before A's, so A
+   * seeing its own event first proves B's was never sent to it. */
+  mesos_test_conn ops;
+  char hdr[512];
+  auth_header("fw1", "pw1", hdr, sizeof hdr);
+  strncat(hdr, "Accept: application/json\r\n", sizeof hdr - strlen(hdr) - 1);
+  ck_assert_int_eq(mesos_test_conn_open(&ops, master_port), 0);
+  const char *sub = "{\"type\":\"SUBSCRIBE\"}";
+  ck_assert_int_eq(mesos_test_conn_request(&ops, "POST", "/api/v1", "application/json", hdr, sub,
+                                           strlen(sub)),
+                   0);
+  mesos_test_response sr;
+  ck_assert_int_eq(mesos_test_conn_response(&ops, &sr, 0, 5000), 0);
+  ck_assert_int_eq(sr.status, 200);
+  mesos_test_response_free(&sr);
+  char *rec = NULL;
+  ck_assert_int_gt(mesos_test_conn_next_record(&ops, &rec, 5000), 0);
+  ck_assert_msg(strstr(rec, "SUBSCRIBED") && strstr(rec, "tenant-a") && !strstr(rec, "tenant-b"),
+                "%s", rec);
+  free(rec);
+  sched b2, a2;
+  subscribe(&b2, "fw2", "pw2", ",\"user\":\"bob\",\"name\":\"tenant-b2\"");
+  subscribe(&a2, "fw1", "pw1", ",\"user\":\"alice\",\"name\":\"tenant-a2\"");
+  for (;;) {
+    rec = NULL;
+    ck_assert_int_gt(mesos_test_conn_next_record(&ops, &rec, 5000), 0);
+    ck_assert_msg(!strstr(rec, "tenant-b"), "tenant A saw: %s", rec);
+    int done = strstr(rec, "tenant-a2") != NULL;
+    free(rec);
+    if (done) break;
+  }
+  mesos_test_conn_close(&ops);
+  sched_close(&a2);
+  sched_close(&b2);
   /* Tenant A cannot tear down tenant B's framework through B's stream. */
   ck_assert_int_eq(sched_call(&b, "fw1", "pw1",
                               "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"TEARDOWN\"}",
