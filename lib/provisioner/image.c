@@ -922,6 +922,8 @@ mesos_status mesos__image_layer_open(mesos__image *img, size_t i, uint64_t max_o
     return st;
   }
   mesos__zin_set_owned_fd(*out);
+  mesos__zin_hash(*out, img->layers[i].verify == MESOS__LAYER_VERIFY_RAW,
+                  img->layers[i].verify == MESOS__LAYER_VERIFY_PLAIN);
   return MESOS_OK;
 }
 

@@ -20,7 +20,7 @@ struct mesos__zin {
   uint64_t off, left;      /* next raw offset, raw bytes left in the range */
   uint64_t max_out, plain_bytes, raw_bytes;
   mesos__zin_format fmt;
-  bool owns_fd, bounded, raw_eof, end, z_live, z_done;
+  bool hash_raw, hash_plain, owns_fd, bounded, raw_eof, end, z_live, z_done;
   z_stream zs;
   unsigned char *raw;
   size_t raw_len, raw_pos; /* unconsumed raw bytes: raw[raw_pos .. raw_len) */
@@ -69,7 +69,7 @@ static mesos_status fill(mesos__zin *z, mesos_error **err) {
   z->raw_len = (size_t)n;
   z->raw_pos = 0;
   z->raw_bytes += (uint64_t)n;
-  mbedtls_sha256_update_ret(&z->h_raw, z->raw, (size_t)n);
+  if (z->hash_raw) mbedtls_sha256_update_ret(&z->h_raw, z->raw, (size_t)n);
   return MESOS_OK;
 }
 
@@ -85,6 +85,7 @@ mesos_status mesos__zin_open(int fd, uint64_t offset, uint64_t length, uint64_t 
   z->fd = fd;
   z->off = offset;
   /* "To end of file" is kept as a huge count so the arithmetic is one path. */
+  z->hash_raw = z->hash_plain = true;
   z->bounded = length != UINT64_MAX;
   z->left = length;
   z->max_out = max_out;
@@ -133,6 +134,13 @@ void mesos__zin_free(mesos__zin *z) {
   mesos__free(z);
 }
 
+void mesos__zin_hash(mesos__zin *z, bool raw, bool plain) {
+  /* The first raw chunk was hashed by open; turning raw hashing off only
+   * makes that digest meaningless, which the caller said it does not use. */
+  z->hash_raw = raw;
+  z->hash_plain = plain;
+}
+
 void mesos__zin_set_owned_fd(mesos__zin *z) { z->owns_fd = true; }
 
 mesos__zin_format mesos__zin_format_of(const mesos__zin *z) { return z->fmt; }
@@ -142,7 +150,7 @@ static mesos_status account(mesos__zin *z, const void *buf, size_t n, mesos_erro
   if (z->plain_bytes > z->max_out)
     return mesos__err(err, MESOS_ELIMIT, "layer expands to more than %llu bytes",
                       (unsigned long long)z->max_out);
-  mbedtls_sha256_update_ret(&z->h_plain, buf, n);
+  if (z->hash_plain) mbedtls_sha256_update_ret(&z->h_plain, buf, n);
   return MESOS_OK;
 }
 

@@ -25,6 +25,9 @@ typedef enum {
 mesos_status mesos__zin_open(int fd, uint64_t offset, uint64_t length, uint64_t max_out,
                              mesos__zin **out, mesos_error **err);
 void mesos__zin_free(mesos__zin *z);
+/* Which digests to compute (both by default): the raw-bytes hash costs as
+ * much as the decompressed one, and each layout checks only one of them. */
+void mesos__zin_hash(mesos__zin *z, bool raw, bool plain);
 /* From now on the stream owns its fd and closes it when freed. */
 void mesos__zin_set_owned_fd(mesos__zin *z);
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the provisioner test fixtures into $1 (a fresh directory):
+# Builds the provisioner test fixtures into $1 (a fresh directory; with
+# "tars-only" as $2 just hostile/ and canary/):
 #   registry/        a local --docker_registry directory with busybox-static
 #                    images made by tools nobody here wrote:
 #     ocibox/                 OCI image layout (umoci), tag "latest"
@@ -87,6 +88,10 @@ open(os.path.join(H, "badsum.tar"), "wb").write(bytes(cs))
 # Truncated inside a file's data.
 open(os.path.join(H, "truncated.tar"), "wb").write(raw[: 512 + 3])
 PY
+
+if [ "${2:-}" = tars-only ]; then
+  exit 0
+fi
 
 missing=()
 command -v umoci >/dev/null || missing+=(umoci)

@@ -64,14 +64,15 @@ static inline void provtest_cleanup(void) {
 }
 
 /* Builds the fixtures; aborts the program when the script fails. */
-static inline void provtest_setup(void) {
+static inline void provtest_setup_mode(const char *mode) {
   char tmpl[] = "/tmp/mesos-prov-test-XXXXXX";
   if (mkdtemp(tmpl) == NULL) abort();
   snprintf(prov_fix, sizeof prov_fix, "%s", tmpl);
   prov_parent = getpid();
   atexit(provtest_cleanup);
   char cmd[PATH_MAX + 128];
-  snprintf(cmd, sizeof cmd, "bash tests/unit/provisioner/make_fixtures.sh '%s' 2>&1", prov_fix);
+  snprintf(cmd, sizeof cmd, "bash tests/unit/provisioner/make_fixtures.sh '%s' %s 2>&1", prov_fix,
+           mode);
   FILE *p = popen(cmd, "r");
   if (p == NULL) abort();
   char line[512];
@@ -88,10 +89,23 @@ static inline void provtest_setup(void) {
   }
 }
 
+static inline void provtest_setup(void) { provtest_setup_mode(""); }
+
 /* A fresh scratch directory below the fixtures (removed with them). */
 static inline void provtest_scratch(char out[PATH_MAX]) {
   snprintf(out, PATH_MAX, "%s/t%d-%d", prov_fix, (int)getpid(), prov_seq++);
   if (mkdir(out, 0755) != 0) abort();
+}
+
+/* Entries of a directory, "." and ".." not counted; -1 when unreadable. */
+static inline int count_dir(const char *dir) {
+  char cmd[PATH_MAX + 64];
+  snprintf(cmd, sizeof cmd, "ls -A '%s' 2>/dev/null | wc -l", dir);
+  FILE *f = popen(cmd, "r");
+  int n = -1;
+  if (f && fscanf(f, "%d", &n) != 1) n = -1;
+  if (f) pclose(f);
+  return n;
 }
 
 static inline void provtest_path(char out[PATH_MAX], const char *rel) {

@@ -312,6 +312,6 @@ static Suite *make_suite(void) {
 }
 
 int main(void) {
-  provtest_setup();
+  provtest_setup_mode("tars-only");
   return mesos_test_main(make_suite());
 }
