@@ -52,7 +52,9 @@ static const char *ACLS_DENY_WEB =
     " \"teardown_frameworks\": ["
     "  {\"principals\": {\"values\": [\"ops\"]}, \"framework_principals\": {\"type\": \"ANY\"}},"
     "  {\"principals\": {\"values\": [\"fw1\"]}, \"framework_principals\": {\"values\": [\"fw1\"]}},"
-    "  {\"principals\": {\"type\": \"ANY\"}, \"framework_principals\": {\"type\": \"NONE\"}}]}";
+    "  {\"principals\": {\"type\": \"ANY\"}, \"framework_principals\": {\"type\": \"NONE\"}}],"
+    " \"register_agents\": ["
+    "  {\"principals\": {\"values\": [\"fw1\"]}, \"agents\": {\"type\": \"NONE\"}}]}";
 
 static const char *ACLS_ALLOW_WEB =
     "{\"register_frameworks\": ["
@@ -464,6 +466,8 @@ START_TEST(test_master_auth__agents_must_authenticate_to_register) {
   agent a;
   ck_assert_int_eq(agent_register(&a, NULL, NULL), 401);
   ck_assert_int_eq(agent_register(&a, "agent", "nope"), 401);
+  /* Authenticated, but register_agents denies fw1. */
+  ck_assert_int_eq(agent_register(&a, "fw1", "pw1"), 403);
   ck_assert_int_eq(agent_register(&a, "agent", "agentpw"), 200);
   ck_assert(a.id[0] != '\0');
   mesos_test_conn_close(&a.stream);
