@@ -2,6 +2,7 @@
 #include "provisioner/zin.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -15,6 +16,26 @@
  * first-time extraction, small enough for many concurrent extractions. */
 #define ZIN_RAW_CHUNK (256 * 1024)
 
+/* Decompression and hashing run on a thread of their own, a few chunks
+ * ahead of the reader: the reader (the tar extractor) spends its time in
+ * file-creating syscalls, so on two cores the two halves overlap, as
+ * `tar -xz` overlaps tar and gzip. */
+#define ZQ_SLOTS 4
+#define ZQ_CHUNK (256 * 1024)
+
+typedef struct {
+  pthread_t th;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  unsigned char *buf[ZQ_SLOTS];
+  size_t len[ZQ_SLOTS];
+  unsigned head, tail, count;
+  size_t pos; /* consumer's offset in buf[head] */
+  bool done, stop;
+  mesos_status st;
+  mesos_error *err;
+} zqueue;
+
 struct mesos__zin {
   int fd;
   uint64_t off, left;      /* next raw offset, raw bytes left in the range */
@@ -24,6 +45,7 @@ struct mesos__zin {
   z_stream zs;
   unsigned char *raw;
   size_t raw_len, raw_pos; /* unconsumed raw bytes: raw[raw_pos .. raw_len) */
+  zqueue *q;               /* the read-ahead thread, once reading started */
   mbedtls_sha256_context h_raw, h_plain;
 };
 
@@ -124,8 +146,25 @@ fail:
   return st;
 }
 
+static void zq_stop(mesos__zin *z) {
+  zqueue *q = z->q;
+  if (q == NULL) return;
+  pthread_mutex_lock(&q->mu);
+  q->stop = true;
+  pthread_cond_broadcast(&q->cv);
+  pthread_mutex_unlock(&q->mu);
+  pthread_join(q->th, NULL);
+  for (int i = 0; i < ZQ_SLOTS; i++) mesos__free(q->buf[i]);
+  mesos_error_free(q->err);
+  pthread_mutex_destroy(&q->mu);
+  pthread_cond_destroy(&q->cv);
+  mesos__free(q);
+  z->q = NULL;
+}
+
 void mesos__zin_free(mesos__zin *z) {
   if (z == NULL) return;
+  zq_stop(z);
   if (z->z_live) inflateEnd(&z->zs);
   if (z->owns_fd) close(z->fd);
   mbedtls_sha256_free(&z->h_raw);
@@ -154,7 +193,8 @@ static mesos_status account(mesos__zin *z, const void *buf, size_t n, mesos_erro
   return MESOS_OK;
 }
 
-mesos_status mesos__zin_read(mesos__zin *z, void *buf, size_t cap, size_t *got, mesos_error **err) {
+static mesos_status zin_read_direct(mesos__zin *z, void *buf, size_t cap, size_t *got,
+                                    mesos_error **err) {
   *got = 0;
   if (z->end || cap == 0) return MESOS_OK;
   mesos_status st;
@@ -241,3 +281,94 @@ void mesos__zin_plain_digest(mesos__zin *z, char hex[65]) {
 
 uint64_t mesos__zin_plain_bytes(const mesos__zin *z) { return z->plain_bytes; }
 uint64_t mesos__zin_raw_bytes(const mesos__zin *z) { return z->raw_bytes; }
+
+static void *zq_main(void *arg) {
+  mesos__zin *z = arg;
+  zqueue *q = z->q;
+  pthread_mutex_lock(&q->mu);
+  for (;;) {
+    while (q->count == ZQ_SLOTS && !q->stop) pthread_cond_wait(&q->cv, &q->mu);
+    if (q->stop) break;
+    unsigned slot = q->tail;
+    pthread_mutex_unlock(&q->mu);
+    /* Fill the slot fully (the tar reader wants big pieces). */
+    size_t have = 0, got = 0;
+    mesos_error *e = NULL;
+    mesos_status st = MESOS_OK;
+    do {
+      st = zin_read_direct(z, q->buf[slot] + have, ZQ_CHUNK - have, &got, &e);
+      have += got;
+    } while (st == MESOS_OK && got > 0 && have < ZQ_CHUNK);
+    pthread_mutex_lock(&q->mu);
+    if (have > 0) {
+      q->len[slot] = have;
+      q->tail = (q->tail + 1) % ZQ_SLOTS;
+      q->count++;
+    }
+    if (st != MESOS_OK || got == 0) {
+      q->st = st;
+      q->err = e;
+      q->done = true;
+      pthread_cond_broadcast(&q->cv);
+      break;
+    }
+    pthread_cond_broadcast(&q->cv);
+  }
+  pthread_mutex_unlock(&q->mu);
+  return NULL;
+}
+
+static mesos_status zq_start(mesos__zin *z, mesos_error **err) {
+  zqueue *q = MESOS__NEW(zqueue);
+  if (q == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
+  for (int i = 0; i < ZQ_SLOTS; i++) {
+    if ((q->buf[i] = mesos__malloc(ZQ_CHUNK)) == NULL) {
+      for (int k = 0; k < i; k++) mesos__free(q->buf[k]);
+      mesos__free(q);
+      return mesos__err(err, MESOS_ENOMEM, "out of memory");
+    }
+  }
+  pthread_mutex_init(&q->mu, NULL);
+  pthread_cond_init(&q->cv, NULL);
+  z->q = q;
+  int r = pthread_create(&q->th, NULL, zq_main, z);
+  if (r != 0) {
+    for (int i = 0; i < ZQ_SLOTS; i++) mesos__free(q->buf[i]);
+    pthread_mutex_destroy(&q->mu);
+    pthread_cond_destroy(&q->cv);
+    mesos__free(q);
+    z->q = NULL;
+    return mesos__err_errno(err, MESOS_EIO, r, "starting the decompression thread");
+  }
+  return MESOS_OK;
+}
+
+mesos_status mesos__zin_read(mesos__zin *z, void *buf, size_t cap, size_t *got, mesos_error **err) {
+  *got = 0;
+  if (cap == 0) return MESOS_OK;
+  mesos_status st;
+  if (z->q == NULL && (st = zq_start(z, err)) != MESOS_OK) return st;
+  zqueue *q = z->q;
+  pthread_mutex_lock(&q->mu);
+  while (q->count == 0 && !q->done) pthread_cond_wait(&q->cv, &q->mu);
+  if (q->count == 0) {
+    st = q->st;
+    if (st != MESOS_OK)
+      mesos__err(err, st, "%s", q->err ? mesos_error_message(q->err) : mesos_status_name(st));
+    pthread_mutex_unlock(&q->mu);
+    return st;
+  }
+  size_t n = q->len[q->head] - q->pos;
+  if (n > cap) n = cap;
+  memcpy(buf, q->buf[q->head] + q->pos, n);
+  q->pos += n;
+  if (q->pos == q->len[q->head]) {
+    q->pos = 0;
+    q->head = (q->head + 1) % ZQ_SLOTS;
+    q->count--;
+    pthread_cond_broadcast(&q->cv);
+  }
+  pthread_mutex_unlock(&q->mu);
+  *got = n;
+  return MESOS_OK;
+}
