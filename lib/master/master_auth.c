@@ -80,6 +80,20 @@ bool mesos__master_auth_subscribe(mesos_master *m, mesos__http_request *req,
   const char *single = fi->role ? fi->role : "*";
   char *const *roles = fi->n_roles ? fi->roles : (char *const *)&single;
   size_t n = fi->n_roles ? fi->n_roles : 1;
+  /* A MULTI_ROLE framework with no roles names no role: it is asked about
+   * no particular role (object ANY), which only rules with an ANY or NONE
+   * role entity match, else `permissive` decides (spec §2.4). */
+  for (size_t i = 0; i < fi->n_capabilities && !fi->n_roles; i++)
+    if (fi->capabilities[i]->has_type &&
+        fi->capabilities[i]->type == MESOS__V1__FRAMEWORK_INFO__CAPABILITY__TYPE__MULTI_ROLE)
+      roles = NULL;
+  if (!roles) {
+    if (mesos__auth_allowed(m->auth, fi->principal, MESOS_AUTHZ_REGISTER_FRAMEWORK, NULL))
+      return true;
+    snprintf(why, cap, "Not authorized to subscribe as principal '%.200s' without roles",
+             fi->principal ? fi->principal : "");
+    return false;
+  }
   for (size_t i = 0; i < n; i++) {
     if (!mesos__auth_allowed(m->auth, fi->principal, MESOS_AUTHZ_REGISTER_FRAMEWORK, roles[i])) {
       snprintf(why, cap,
