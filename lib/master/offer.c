@@ -259,7 +259,9 @@ static void allocation_timer_cb(mesos_timer *t, void *ud) {
 mesos_status mesos__offers_init(mesos_master *m, mesos_error **err) {
   mesos__map_init(&m->offers);
   mesos__map_init(&m->pending_offers);
-  mesos_status st = mesos_hierarchical_allocator_new(&m->allocator, NULL, err);
+  /* The caller's allocator (mesos_master_options.allocator), else ours. */
+  mesos_status st =
+      m->allocator ? MESOS_OK : mesos_hierarchical_allocator_new(&m->allocator, NULL, err);
   if (st == MESOS_OK) st = mesos_allocator_initialize(m->allocator, offer_cb,
                                                    mesos__operator_inverse_offer_cb, m, err);
   if (st == MESOS_OK) st = mesos_timer_new(&m->allocation_timer, m->loop, allocation_timer_cb, m, err);
