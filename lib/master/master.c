@@ -451,8 +451,8 @@ MESOS_EXTERN(mesos_status) mesos_master_new(mesos_master **out, mesos_loop *loop
                            MESOS__REALM_FRAMEWORK, 0, NULL, mesos__scheduler_api_handler, m);
   static const char *const agent_paths[] = {"/api/v1/agent", "/master/api/v1/agent"};
   for (size_t i = 0; i < 2 && st == MESOS_OK; i++)
-    st = mesos__auth_route(m->auth, m->http, "POST", agent_paths[i], 0, MESOS__REALM_AGENT, 0,
-                           NULL, mesos__agent_api_handler, m);
+    st = mesos__auth_route(m->auth, m->http, "POST", agent_paths[i], 0, MESOS__REALM_AGENT,
+                           MESOS_AUTHZ_REGISTER_AGENT, NULL, mesos__agent_api_handler, m);
   static const char *const version_paths[] = {"/version", "/master/version"};
   for (size_t i = 0; i < 2 && st == MESOS_OK; i++)
     st = mesos__http_server_route(m->http, "GET", version_paths[i], 0, version_handler, m);
