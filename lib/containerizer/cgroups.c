@@ -816,22 +816,35 @@ mesos_status mesos__cg_usage(const mesos__cgroup *cg, mesos_container_usage *u,
 
 int mesos__cg_pids(const mesos__cgroup *cg, pid_t *pids, int max) {
   const char *td = cg->v1[MESOS__CG_FREEZER] ? cg->v1[MESOS__CG_FREEZER] : cg->v2;
-  if (td == NULL) {
-    for (int c = 0; c < MESOS__CG_COUNT && td == NULL; c++) td = cg->v1[c];
-  }
+  for (int c = 0; c < MESOS__CG_COUNT && td == NULL; c++) td = cg->v1[c];
   if (td == NULL) return -1;
-  char *t = read_ctl(td, "cgroup.procs");
-  if (t == NULL) return errno == ENOENT ? 0 : -1;
+  char path[4200];
+  snprintf(path, sizeof path, "%s/cgroup.procs", td);
+  /* A stack buffer, no allocation: destroy runs this, and cleanup must
+   * work when memory is exhausted. */
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno == ENOENT ? 0 : -1;
+  char buf[4096];
   int n = 0;
-  for (char *p = t; *p && n < max;) {
-    char *end;
-    long v = strtol(p, &end, 10);
-    if (end == p) break;
-    if (v > 0) pids[n++] = (pid_t)v;
-    p = end;
-    while (*p == '\n') p++;
+  long cur = 0;
+  int digits = 0;
+  for (;;) {
+    ssize_t r = read(fd, buf, sizeof buf);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    for (ssize_t i = 0; i < r; i++) {
+      if (buf[i] >= '0' && buf[i] <= '9') {
+        if (cur < 100000000L) cur = cur * 10 + (buf[i] - '0');
+        digits = 1;
+      } else {
+        if (digits && cur > 0 && n < max) pids[n++] = (pid_t)cur;
+        cur = 0;
+        digits = 0;
+      }
+    }
   }
-  mesos__free(t);
+  if (digits && cur > 0 && n < max) pids[n++] = (pid_t)cur;
+  close(fd);
   return n;
 }
 

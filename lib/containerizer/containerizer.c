@@ -133,7 +133,9 @@ static mesos_status await(mesos__containerizer *cz, mesos_isolator_pending *p, c
       uv_run(uv, UV_RUN_NOWAIT);
       if (p->done) break;
       clock_gettime(CLOCK_MONOTONIC, &t);
-      if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 > PENDING_TIMEOUT_MS) {
+      /* A pending on our stack cannot be abandoned: wait for it. */
+      if (!p->on_stack &&
+          (t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 > PENDING_TIMEOUT_MS) {
         mesos__pending_unref(p);
         return mesos__err(err, MESOS_ETIMEDOUT, "isolator %s: %s did not complete in %d ms", iso,
                           what, PENDING_TIMEOUT_MS);
@@ -273,8 +275,15 @@ static void container_free(container *c) {
 static void cleanup_isolators(mesos__containerizer *cz, const char *id, int upto) {
   for (int i = upto - 1; i >= 0; i--) {
     mesos__isolator *iso = &cz->isolators[i];
+    /* Cleanup must run even when memory is exhausted. */
+    mesos_isolator_pending fallback;
     mesos_isolator_pending *p = mesos__pending_new();
-    if (p == NULL) continue;
+    if (p == NULL) {
+      memset(&fallback, 0, sizeof fallback);
+      fallback.refs = 2;
+      fallback.on_stack = 1;
+      p = &fallback;
+    }
     iso->ops.cleanup(iso->ud, id, p);
     mesos_error *e = NULL;
     if (await(cz, p, "cleanup", iso->name, &e) != MESOS_OK)
@@ -647,6 +656,16 @@ mesos_status mesos__containerizer_launch(mesos__containerizer *cz, const char *i
   }
   if (st == MESOS_OK) st = mesos__builtin_attach(cz->ctx, id, pid, err);
   if (st == MESOS_OK) st = write_pid_file(c->dir, pid, err);
+  /* Limitation watches are armed before the task runs, so none is missed;
+   * a container that cannot be watched is not started. */
+  for (int i = 0; i < cz->nisolators && st == MESOS_OK; i++) {
+    mesos__isolator *iso = &cz->isolators[i];
+    if (iso->ops.watch == NULL) continue;
+    mesos_error *we = NULL;
+    st = iso->ops.watch(iso->ud, id, on_limitation, cz, &we);
+    if (st != MESOS_OK)
+      mesos__err_wrap(err, st, we, "isolator %s: watch failed", iso->name);
+  }
   if (st != MESOS_OK) {
     mesos__launch_abort(l);
     goto fail_kill;
@@ -662,14 +681,6 @@ mesos_status mesos__containerizer_launch(mesos__containerizer *cz, const char *i
   if (st != MESOS_OK) {
     mesos__map_remove(&cz->containers, id);
     goto fail_kill;
-  }
-  for (int i = 0; i < cz->nisolators; i++) {
-    mesos__isolator *iso = &cz->isolators[i];
-    if (iso->ops.watch == NULL) continue;
-    mesos_error *we = NULL;
-    if (iso->ops.watch(iso->ud, id, on_limitation, cz, &we) != MESOS_OK)
-      LOG_WARN("container %s: %s watch: %s", id, iso->name, mesos_error_message(we));
-    mesos_error_free(we);
   }
   close(status_fd);
   if (out_fd >= 0) close(out_fd);

@@ -108,7 +108,7 @@ mesos_isolator_pending *mesos__pending_new(void) {
 }
 
 void mesos__pending_unref(mesos_isolator_pending *p) {
-  if (p && --p->refs == 0) mesos__free(p);
+  if (p && --p->refs == 0 && !p->on_stack) mesos__free(p);
 }
 
 MESOS_EXTERN(void) mesos_isolator_pending_done(mesos_isolator_pending *p, mesos_status status,

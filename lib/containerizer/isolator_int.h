@@ -19,6 +19,7 @@ struct mesos_isolator_pending {
   int done;
   mesos_status status;
   char message[512];
+  int on_stack;  /* cleanup's fallback when allocation fails: never freed */
 };
 
 mesos_isolator_pending *mesos__pending_new(void);

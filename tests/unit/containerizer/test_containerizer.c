@@ -18,6 +18,7 @@
 
 #include "containerizer/cgroups.h"
 #include "containerizer/containerizer.h"
+#include "base/alloc.h"
 #include "containerizer/isolator_int.h"
 #include "support/testutil.h"
 
@@ -298,9 +299,12 @@ static void v_prepare(void *ud, const mesos_isolator_container *c, mesos_isolato
   mesos_isolator_pending_done(p, MESOS_OK, NULL);
 }
 static void v_isolate(void *ud, const char *id, int32_t pid, mesos_isolator_pending *p) {
-  (void)id;
   ck_assert_int_gt(pid, 0);
   ((counts *)ud)->isolate++;
+  if (strcmp(id, "noisolate") == 0) {
+    mesos_isolator_pending_done(p, MESOS_EIO, "cannot isolate");
+    return;
+  }
   mesos_isolator_pending_done(p, MESOS_OK, NULL);
 }
 static void v_cleanup(void *ud, const char *id, mesos_isolator_pending *p) {
@@ -379,6 +383,12 @@ START_TEST(test_isolator__vendor_isolator_is_selected_by_name_and_called_in_orde
   ck_assert_ptr_nonnull(strstr(mesos_error_message(err), "vendor says no"));
   mesos_error_free(err);
   ck_assert_int_eq(n.cleanup, 2);
+  /* A failing isolate kills the waiting init and cleans up. */
+  ck_assert_int_eq(mesos__containerizer_launch(f.cz, "noisolate", &c, &pid, &err), MESOS_EIO);
+  ck_assert_ptr_nonnull(strstr(mesos_error_message(err), "cannot isolate"));
+  mesos_error_free(err);
+  ck_assert_int_eq(n.cleanup, 3);
+  ck_assert_int_eq(mesos__containerizer_pid(f.cz, "noisolate"), -1);
   fx_teardown(&f);
   ck_assert_mesos_ok(mesos_isolator_unregister("vendor/count", NULL), NULL);
 }
@@ -802,6 +812,52 @@ START_TEST(test_containerizer__recover_destroys_orphans_the_checkpoint_does_not_
 }
 END_TEST
 
+START_TEST(test_containerizer__every_failed_allocation_in_launch_leaves_nothing_behind) {
+  SKIP_UNLESS_CAPABLE();
+  fx f;
+  fx_setup(&f, "filesystem/linux,namespaces/pid,cgroups/cpu,cgroups/mem");
+  const char *argv[] = {"true", NULL};
+  mesos__container_config c = cfg_of(&f, argv);
+  c.mem_bytes = 64ull << 20;
+  char cgdir[600] = "";
+  mesos__cg_layout l;
+  ck_assert_mesos_ok(mesos__cg_layout_detect(&l, NULL), NULL);
+  if (l.v1_mount[MESOS__CG_MEMORY])
+    snprintf(cgdir, sizeof cgdir, "%s%s/%s/t", l.v1_mount[MESOS__CG_MEMORY],
+             strcmp(l.v1_self[MESOS__CG_MEMORY], "/") ? l.v1_self[MESOS__CG_MEMORY] : "", f.cgroot);
+  mesos__cg_layout_free(&l);
+  char rt[512];
+  snprintf(rt, sizeof rt, "%s/containers/t", f.runtime);
+  /* One launch first: the containerizer's maps keep their tables. */
+  ck_assert_mesos_ok(mesos__containerizer_launch(f.cz, "warm", &c, NULL, NULL), NULL);
+  ck_assert_mesos_ok(mesos__containerizer_wait_sync(f.cz, "warm", 10000, NULL, NULL), NULL);
+  int64_t live = mesos__alloc_live();
+  for (uint64_t fail = 1;; fail++) {
+    mesos_error *err = NULL;
+    mesos__alloc_fail_after(fail);
+    mesos_status st = mesos__containerizer_launch(f.cz, "t", &c, NULL, &err);
+    uint64_t made = mesos__alloc_fail_after(0);
+    if (st == MESOS_OK) {
+      mesos__container_termination t;
+      ck_assert_mesos_ok(mesos__containerizer_wait_sync(f.cz, "t", 10000, &t, &err), &err);
+      ck_assert_uint_lt(made, fail);
+      break;
+    }
+    ck_assert_msg(st == MESOS_ENOMEM, "allocation %llu: %s: %s", (unsigned long long)fail,
+                  mesos_status_name(st), mesos_test_errmsg(&err));
+    mesos_error_free(err);
+    ck_assert_msg(access(rt, F_OK) != 0, "allocation %llu: runtime dir left", (unsigned long long)fail);
+    ck_assert_msg(cgdir[0] == '\0' || access(cgdir, F_OK) != 0, "allocation %llu: cgroup left",
+                  (unsigned long long)fail);
+    ck_assert_int_eq(mesos__containerizer_pid(f.cz, "t"), -1);
+    mesos_loop_run_once(f.loop); /* closed watch handles are freed on the loop */
+    ck_assert_msg(mesos__alloc_live() == live, "allocation %llu: %lld allocations leaked",
+                  (unsigned long long)fail, (long long)(mesos__alloc_live() - live));
+  }
+  fx_teardown(&f);
+}
+END_TEST
+
 START_TEST(test_containerizer__posix_isolators_report_usage_without_cgroups) {
   SKIP_UNLESS_CAPABLE();
   fx f;
@@ -846,6 +902,7 @@ static Suite *make_suite(void) {
   tcase_add_test(tc, test_containerizer__bad_launches_fail_cleanly);
   tcase_add_test(tc, test_containerizer__restarted_agent_recovers_and_destroys_a_running_container);
   tcase_add_test(tc, test_containerizer__recover_destroys_orphans_the_checkpoint_does_not_know);
+  tcase_add_test(tc, test_containerizer__every_failed_allocation_in_launch_leaves_nothing_behind);
   tcase_add_test(tc, test_containerizer__posix_isolators_report_usage_without_cgroups);
   suite_add_tcase(s, tc);
   return s;
