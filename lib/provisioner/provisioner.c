@@ -20,6 +20,7 @@
 #include "base/log.h"
 #include "base/uuid.h"
 #include "loop/loop_int.h"
+#include "provisioner/pjson.h"
 #include "registry/fsutil.h"
 
 typedef enum { BACKEND_OVERLAY, BACKEND_COPY } backend_kind;
@@ -480,6 +481,106 @@ static mesos_status copy_tree(int sfd, int dfd, int depth, mesos_error **err) {
   return st;
 }
 
+/* ------------------------------------------------------------ image index */
+
+/* Images the index keeps; an agent uses a handful to hundreds. */
+#define INDEX_MAX_IMAGES 10000
+
+/* Names and keys written to the index: image references and layer keys
+ * only ever hold these, so no JSON escaping is needed, and entries of a
+ * damaged index that hold anything else are dropped. */
+static bool index_safe(const char *s) {
+  if (s == NULL || *s == '\0' || strlen(s) > 1024) return false;
+  for (; *s; s++)
+    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+          strchr("._:/@-", *s)))
+      return false;
+  return true;
+}
+
+static mesos_status index_entry(mesos__buf *b, bool *first, const char *name,
+                                const char *const *keys, size_t n) {
+  mesos_status st = mesos__buf_printf(b, "%s\n  \"%s\": [", *first ? "" : ",", name);
+  for (size_t i = 0; i < n && st == MESOS_OK; i++)
+    st = mesos__buf_printf(b, "%s\"%s\"", i ? ", " : "", keys[i]);
+  if (st == MESOS_OK) st = mesos__buf_puts(b, "]");
+  *first = false;
+  return st;
+}
+
+/* Records image `name` -> its layer keys in <store>/storedImages (JSON:
+ * {"images": {"<reference>": ["<key>", ...]}}), written to a temporary
+ * file and renamed so a crash leaves the old or the new index.  The store
+ * is usable without it; it tells operators (and a future image GC) which
+ * layers an image needs. */
+static mesos_status record_image(mesos__provisioner *p, const char *name,
+                                 char *const *keys, size_t n, mesos_error **err) {
+  if (!index_safe(name)) return MESOS_OK;
+  char *path = path_join(p->store, "storedImages");
+  char *tmp = path_join(p->store, "storedImages.tmp");
+  mesos__buf b = MESOS__BUF_INIT((size_t)64 << 20);
+  mesos__pj *old = NULL;
+  mesos_status st = MESOS_OK;
+  if (path == NULL || tmp == NULL) {
+    st = mesos__err(err, MESOS_ENOMEM, "out of memory");
+    goto out;
+  }
+  pthread_mutex_lock(&p->mu);
+  FILE *f = fopen(path, "re");
+  if (f != NULL) {
+    mesos__buf in = MESOS__BUF_INIT(MESOS__PJ_MAX_INPUT);
+    char chunk[8192];
+    size_t r;
+    while ((r = fread(chunk, 1, sizeof chunk, f)) > 0 && mesos__buf_append(&in, chunk, r) == MESOS_OK) {
+    }
+    fclose(f);
+    if (mesos__pj_parse(in.data ? in.data : "", in.len, &old, NULL) != MESOS_OK) {
+      LOG_WARN("provisioner: %s is damaged; rewriting it", path);
+      old = NULL;
+    }
+    mesos__buf_free(&in);
+  }
+  bool first = true;
+  size_t count = 0;
+  st = mesos__buf_puts(&b, "{\"images\": {");
+  const mesos__pj *imgs = mesos__pj_get(old, "images");
+  for (size_t i = 0; imgs && imgs->kind == MESOS__PJ_OBJ && i < imgs->n && st == MESOS_OK; i++) {
+    const mesos__pj *l = imgs->items[i];
+    if (strcmp(imgs->keys[i], name) == 0 || !index_safe(imgs->keys[i]) ||
+        l->kind != MESOS__PJ_ARR || l->n == 0 || count >= INDEX_MAX_IMAGES - 1)
+      continue;
+    const char *ks[MESOS__IMAGE_MAX_LAYERS];
+    size_t nk = 0;
+    bool ok = l->n <= MESOS__IMAGE_MAX_LAYERS;
+    for (size_t k = 0; ok && k < l->n; k++) ok = index_safe(ks[nk++] = mesos__pj_str(l->items[k]));
+    if (!ok) continue;
+    st = index_entry(&b, &first, imgs->keys[i], ks, nk);
+    count++;
+  }
+  if (st == MESOS_OK) st = index_entry(&b, &first, name, (const char *const *)keys, n);
+  if (st == MESOS_OK) st = mesos__buf_puts(&b, "\n}}\n");
+  if (st != MESOS_OK) {
+    st = mesos__err(err, st, "image index too large");
+  } else {
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      st = mesos__err_errno(err, MESOS_EIO, errno, tmp);
+    } else {
+      st = mesos__fs_write_all(fd, b.data, b.len, tmp, err);
+      if (st == MESOS_OK && fsync(fd) != 0) st = mesos__err_errno(err, MESOS_EIO, errno, tmp);
+      close(fd);
+      if (st == MESOS_OK && rename(tmp, path) != 0) st = mesos__err_errno(err, MESOS_EIO, errno, path);
+    }
+  }
+  pthread_mutex_unlock(&p->mu);
+out:
+  mesos__pj_free(old);
+  mesos__buf_free(&b);
+  mesos__free(path);
+  mesos__free(tmp);
+  return st;
+}
+
 /* ------------------------------------------------------------ provision */
 
 static mesos_status build_rootfs(mesos__provisioner *p, mesos__image *img, const char *cid,
@@ -576,6 +677,13 @@ mesos_status mesos__provisioner_provision_sync(mesos__provisioner *p, const char
       mesos_error_free(e2);
     }
     goto out;
+  }
+  {
+    mesos_error *e2 = NULL;
+    if (record_image(p, img->name, info->layers, img->nlayers, &e2) != MESOS_OK) {
+      LOG_WARN("provisioner: image index not updated: %s", mesos_error_message(e2));
+      mesos_error_free(e2);
+    }
   }
   info->config = img->config;
   memset(&img->config, 0, sizeof img->config);

@@ -116,6 +116,35 @@ static inline void provtest_path(char out[PATH_MAX], const char *rel) {
   do {                                                                                \
     if (prov_missing[0]) MESOS_TEST_SKIP("image tools missing: %s", prov_missing);    \
   } while (0)
+/* Whether overlayfs mounts work below the fixtures (not when /tmp is
+ * itself on overlayfs or the kernel lacks it); "" or the reason. */
+static inline const char *provtest_overlay_unusable(void) {
+  static char why[256];
+  static int checked;
+  if (checked) return why;
+  checked = 1;
+  char base[PATH_MAX], opts[4 * PATH_MAX], m[PATH_MAX];
+  snprintf(base, sizeof base, "%s/ovl-probe-%d", prov_fix, (int)getpid());
+  const char *sub[] = {"l", "u", "w", "m"};
+  mkdir(base, 0755);
+  for (int i = 0; i < 4; i++) {
+    snprintf(m, sizeof m, "%s/%s", base, sub[i]);
+    mkdir(m, 0755);
+  }
+  snprintf(opts, sizeof opts, "lowerdir=%s/l,upperdir=%s/u,workdir=%s/w", base, base, base);
+  snprintf(m, sizeof m, "%s/m", base);
+  if (mount("overlay", m, "overlay", 0, opts) != 0)
+    snprintf(why, sizeof why, "overlayfs mount fails here: %s", strerror(errno));
+  else
+    umount2(m, MNT_DETACH);
+  return why;
+}
+
+#define PROV_NEED_OVERLAY()                                                           \
+  do {                                                                                \
+    if (geteuid() == 0 && provtest_overlay_unusable()[0])                             \
+      MESOS_TEST_SKIP("%s", provtest_overlay_unusable());                             \
+  } while (0)
 #define PROV_NEED_ROOT()                                                              \
   do {                                                                                \
     if (geteuid() != 0) MESOS_TEST_SKIP("needs root (mount, mknod, chown)");         \

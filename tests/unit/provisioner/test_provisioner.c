@@ -120,6 +120,7 @@ START_TEST(test_provision__each_layout_and_backend_gives_a_working_rootfs_reused
   PROV_NEED_ROOT();
   const char *backend = _i % 2 ? "copy" : "overlay";
   const char *image = images[_i / 2];
+  if (!(_i % 2)) PROV_NEED_OVERLAY();
   char work[PATH_MAX], store[PATH_MAX];
   mesos__provisioner *p = new_prov(backend, work, store);
   mesos__provision_info *a = NULL, *b = NULL;
@@ -150,6 +151,16 @@ START_TEST(test_provision__each_layout_and_backend_gives_a_working_rootfs_reused
            _i % 2 ? "rootfs" : "rootfs.overlay");
   ck_assert_int_eq(stat(dir, &sb), 0);
   ck_assert_mesos_ok(mesos__provisioner_destroy(p, "never-existed", &err), &err);
+  /* The store's image index names the image and its layers. */
+  snprintf(dir, sizeof dir, "%s/storedImages", store);
+  FILE *idx = fopen(dir, "r");
+  ck_assert_ptr_nonnull(idx);
+  char text[4096] = "";
+  size_t tl = fread(text, 1, sizeof text - 1, idx);
+  fclose(idx);
+  text[tl] = '\0';
+  ck_assert_msg(strstr(text, image) && strstr(text, a->layers[0]) && strstr(text, a->layers[1]),
+                "storedImages: %s", text);
   mesos__provision_info_free(a);
   mesos__provision_info_free(b);
   mesos__provisioner_free(p);
@@ -169,6 +180,7 @@ static int count_entries(const char *dir) {
 START_TEST(test_provision__images_that_lie_about_digests_are_refused_and_leave_no_layer) {
   PROV_NEED_IMAGES();
   PROV_NEED_ROOT();
+  PROV_NEED_OVERLAY();
   const char *liars[] = {"liar:latest", "lieoci:latest"};
   char work[PATH_MAX], store[PATH_MAX], dir[PATH_MAX];
   mesos__provisioner *p = new_prov(NULL, work, store);
@@ -248,6 +260,7 @@ static void on_provisioned(mesos_status st, mesos__provision_info *info, mesos_e
 START_TEST(test_provision__concurrent_async_provisions_extract_each_layer_once) {
   PROV_NEED_IMAGES();
   PROV_NEED_ROOT();
+  PROV_NEED_OVERLAY();
   char work[PATH_MAX], store[PATH_MAX];
   mesos__provisioner *p = new_prov(NULL, work, store);
   mesos_loop *loop = NULL;
@@ -286,6 +299,7 @@ END_TEST
 START_TEST(test_provision__a_restarted_provisioner_cleans_orphans_and_staging) {
   PROV_NEED_IMAGES();
   PROV_NEED_ROOT();
+  PROV_NEED_OVERLAY();
   char work[PATH_MAX], store[PATH_MAX], reg[PATH_MAX], dir[PATH_MAX];
   mesos__provisioner *p = new_prov(NULL, work, store);
   mesos__provision_info *a = NULL;

@@ -158,7 +158,7 @@ START_TEST(test_tar__pax_gnu_and_gzip_layers_extract_with_links_modes_and_long_n
 END_TEST
 
 START_TEST(test_tar__overlay_mode_converts_whiteouts) {
-  PROV_NEED_ROOT();
+  PROV_NEED_ROOT(); /* mknod and trusted.* xattrs */
   char root[PATH_MAX], msg[1024];
   mesos_status st = extract_fixture("good_pax.tar", MESOS__TAR_WHITEOUT_OVERLAY, root, msg,
                                     sizeof msg);
