@@ -777,8 +777,9 @@ mesos_status mesos__provisioner_recover(mesos__provisioner *p, const char *const
 typedef struct {
   uv_work_t w;
   mesos__provisioner *p;
-  char *cid, *image;
+  char *cid, *image; /* image NULL: a destroy */
   mesos__provision_cb cb;
+  mesos__provision_destroy_cb dcb;
   void *ud;
   mesos_status st;
   mesos__provision_info *info;
@@ -787,7 +788,8 @@ typedef struct {
 
 static void pjob_work(uv_work_t *w) {
   pjob *j = (pjob *)w;
-  j->st = mesos__provisioner_provision_sync(j->p, j->cid, j->image, &j->info, &j->err);
+  if (j->image == NULL) j->st = mesos__provisioner_destroy(j->p, j->cid, &j->err);
+  else j->st = mesos__provisioner_provision_sync(j->p, j->cid, j->image, &j->info, &j->err);
 }
 
 static void pjob_done(uv_work_t *w, int status) {
@@ -803,7 +805,8 @@ static void pjob_done(uv_work_t *w, int status) {
   } else if (status != 0 && j->st == MESOS_OK) {
     j->st = mesos__uv_err(&j->err, status, "provision");
   }
-  j->cb(j->st, j->info, j->err, j->ud);
+  if (j->dcb != NULL) j->dcb(j->st, j->err, j->ud);
+  else j->cb(j->st, j->info, j->err, j->ud);
   if (p->closing && p->pending == 0) prov_release(p);
   mesos__free(j->cid);
   mesos__free(j->image);
@@ -834,6 +837,31 @@ mesos_status mesos__provisioner_provision(mesos__provisioner *p, mesos_loop *loo
   if (r != 0) {
     mesos__free(j->cid);
     mesos__free(j->image);
+    mesos__free(j);
+    return mesos__uv_err(err, r, "uv_queue_work");
+  }
+  p->pending++;
+  return MESOS_OK;
+}
+
+mesos_status mesos__provisioner_destroy_async(mesos__provisioner *p, mesos_loop *loop,
+                                              const char *cid, mesos__provision_destroy_cb cb,
+                                              void *ud, mesos_error **err) {
+  if (p == NULL || loop == NULL || cb == NULL || cid == NULL)
+    return mesos__err(err, MESOS_EINVAL, "destroy: provisioner, loop, id and callback required");
+  if (!valid_id(cid))
+    return mesos__err(err, MESOS_EINVAL, "container id '%s' is not valid for a path", cid);
+  pjob *j = MESOS__NEW(pjob);
+  if (j == NULL || (j->cid = mesos__strdup(cid)) == NULL) {
+    mesos__free(j);
+    return mesos__err(err, MESOS_ENOMEM, "out of memory");
+  }
+  j->p = p;
+  j->dcb = cb;
+  j->ud = ud;
+  int r = uv_queue_work(mesos__loop_uv(loop), &j->w, pjob_work, pjob_done);
+  if (r != 0) {
+    mesos__free(j->cid);
     mesos__free(j);
     return mesos__uv_err(err, r, "uv_queue_work");
   }

@@ -73,6 +73,15 @@ mesos_status mesos__provisioner_provision(mesos__provisioner *p, mesos_loop *loo
 mesos_status mesos__provisioner_destroy(mesos__provisioner *p, const char *container_id,
                                         mesos_error **err);
 
+/* The same off the loop (a copy-backend rootfs can take a while to
+ * remove): `cb` runs on the loop thread exactly once with the status and
+ * an error the callback frees, unless this call fails (EINVAL, ENOMEM). */
+typedef void (*mesos__provision_destroy_cb)(mesos_status st, mesos_error *err, void *ud);
+mesos_status mesos__provisioner_destroy_async(mesos__provisioner *p, mesos_loop *loop,
+                                              const char *container_id,
+                                              mesos__provision_destroy_cb cb, void *ud,
+                                              mesos_error **err);
+
 /* After an agent restart: destroys the root filesystems of every container
  * not in `known` (the containers the agent recovered). */
 mesos_status mesos__provisioner_recover(mesos__provisioner *p, const char *const *known,

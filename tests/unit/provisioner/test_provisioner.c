@@ -257,6 +257,14 @@ static void on_provisioned(mesos_status st, mesos__provision_info *info, mesos_e
   r->done = 1;
 }
 
+static void on_destroyed(mesos_status st, mesos_error *err, void *ud) {
+  async_res *r = ud;
+  r->st = st;
+  if (st != MESOS_OK) fprintf(stderr, "async destroy: %s\n", mesos_error_message(err));
+  mesos_error_free(err);
+  r->done = 1;
+}
+
 START_TEST(test_provision__concurrent_async_provisions_extract_each_layer_once) {
   PROV_NEED_IMAGES();
   PROV_NEED_ROOT();
@@ -281,6 +289,16 @@ START_TEST(test_provision__concurrent_async_provisions_extract_each_layer_once) 
   ck_assert_uint_eq(mesos__provisioner_extractions(p), 2);
   ck_assert_uint_eq(r[0].extracted + r[1].extracted + r[2].extracted + r[3].extracted, 2);
   ck_assert_int_eq(provtest_mounts_below(work, 0), 4);
+  /* An asynchronous destroy. */
+  async_res d = {0};
+  ck_assert_mesos_ok(mesos__provisioner_destroy_async(p, loop, "a0", on_destroyed, &d, &err), &err);
+  ck_assert(mesos_test_run_until(loop, &d.done, 20000));
+  ck_assert_int_eq(d.st, MESOS_OK);
+  ck_assert_int_eq(provtest_mounts_below(work, 0), 3);
+  ck_assert_int_eq(mesos__provisioner_destroy_async(p, loop, "../x", on_destroyed, &d, &err),
+                   MESOS_EINVAL);
+  mesos_error_free(err);
+  err = NULL;
   /* Recovery keeps the known containers and removes the others. */
   const char *known[] = {"a1", "a3"};
   ck_assert_mesos_ok(mesos__provisioner_recover(p, known, 2, &err), &err);
