@@ -85,8 +85,8 @@ static void bench_checks(size_t nrules, size_t nchecks) {
 
   /* Requests prepared up front so only the decisions are timed. */
   size_t nprin = nrules + nrules / 5;
-  char (*prin)[16] = malloc(nprin * sizeof *prin);
-  char users[60][8];
+  char (*prin)[24] = malloc(nprin * sizeof *prin);
+  char users[60][16];
   for (size_t i = 0; i < nprin; i++) snprintf(prin[i], sizeof prin[i], "p%zu", i);
   for (int i = 0; i < 60; i++) snprintf(users[i], sizeof users[i], "u%d", i);
   uint32_t *pick = malloc(nchecks * sizeof *pick);
@@ -143,7 +143,7 @@ static void bench_getstate(size_t nframeworks, size_t per_fw, size_t nrules) {
   aid.value = "0a1b2c3d-agent-S0";
   char (*names)[48] = malloc(ntasks * sizeof *names);
   char (*fidv)[48] = malloc(nframeworks * sizeof *fidv);
-  char (*fuser)[16] = malloc(nframeworks * sizeof *fuser);
+  char (*fuser)[24] = malloc(nframeworks * sizeof *fuser);
   for (size_t f = 0; f < nframeworks; f++) {
     mesos__v1__framework_id__init(&fids[f]);
     snprintf(fidv[f], sizeof fidv[f], "6f1d-framework-%04zu", f);
