@@ -6,8 +6,8 @@
  * /master/redirect.  The keys keep Mesos's old word for agents ("slaves",
  * "slave_id") exactly as Mesos writes them; our own text says agent.
  *
- * Rendering goes straight from the master's tables to a yajl generator
- * writing into one growing buffer: no intermediate protobuf or JSON tree,
+ * Rendering goes straight from the master's tables to a small JSON writer
+ * filling one growing buffer: no intermediate protobuf or JSON tree,
  * so /state of a large cluster costs one pass over it.  Numbers that are
  * whole or have at most three decimals (all resource quantities, which the
  * resources module keeps in thousandths) are formatted by hand; snprintf
@@ -16,7 +16,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <yajl/yajl_gen.h>
+#include <stdint.h>
 
 #include "base/alloc.h"
 #include "base/error.h"
@@ -27,45 +27,151 @@
 
 #define STATE_MAX ((size_t)1 << 31)
 
+/* A minimal JSON writer straight into the output buffer.  The first
+ * version used yajl's generator; it calls back once per token and checks
+ * its state machine on every call, and at 400,000 tasks that alone cost
+ * more than the 300 ms budget (the bare-yajl baseline of the state
+ * benchmark shows it).  Here a token is a few stores into memory reserved
+ * once; commas and colons come from a small per-depth state. */
+#define JG_DEPTH 32
+
 typedef struct jg {
-  yajl_gen g;
   mesos__buf *out;
   mesos_status st;
+  int depth;
+  uint8_t is_map[JG_DEPTH];
+  uint8_t state[JG_DEPTH]; /* 0 first, 1 map value due, 2 later */
 } jg;
 
-static void *y_malloc(void *ctx, size_t n) {
-  (void)ctx;
-  return mesos__malloc(n);
-}
-static void *y_realloc(void *ctx, void *p, size_t n) {
-  (void)ctx;
-  return mesos__realloc(p, n);
-}
-static void y_free(void *ctx, void *p) {
-  (void)ctx;
-  mesos__free(p);
-}
-static const yajl_alloc_funcs y_alloc = {y_malloc, y_realloc, y_free, NULL};
-
-static void y_print(void *ctx, const char *s, size_t len) {
-  jg *j = ctx;
-  if (j->st == MESOS_OK) j->st = mesos__buf_append(j->out, s, len);
-}
-
 static int jg_init(jg *j, mesos__buf *out) {
+  memset(j, 0, sizeof *j);
   j->out = out;
-  j->st = MESOS_OK;
-  j->g = yajl_gen_alloc(&y_alloc);
-  if (j->g == NULL) return 0;
-  yajl_gen_config(j->g, yajl_gen_print_callback, y_print, j);
   return 1;
 }
 
-#define KEY(j, k) yajl_gen_string((j)->g, (const unsigned char *)(k), sizeof(k) - 1)
+/* Room for n more bytes (plus the NUL the buffer keeps), or NULL. */
+static inline char *jg_room(jg *j, size_t n) {
+  mesos__buf *b = j->out;
+  if (j->st != MESOS_OK) return NULL;
+  if (b->data == NULL || n + 1 > b->cap - b->len) {
+    mesos_status st = mesos__buf_reserve(b, n + 1);
+    if (st != MESOS_OK) {
+      j->st = st;
+      return NULL;
+    }
+  }
+  return b->data + b->len;
+}
+
+static inline void jg_put(jg *j, const char *s, size_t n) {
+  char *p = jg_room(j, n);
+  if (p == NULL) return;
+  memcpy(p, s, n);
+  j->out->len += n;
+  j->out->data[j->out->len] = '\0';
+}
+
+static inline void jg_putc(jg *j, char c) {
+  char *p = jg_room(j, 1);
+  if (p == NULL) return;
+  *p = c;
+  j->out->len++;
+  j->out->data[j->out->len] = '\0';
+}
+
+/* Separator before a token; returns 1 when the token is a map key. */
+static inline int jg_pre(jg *j) {
+  int d = j->depth;
+  if (d == 0) return 0;
+  if (j->is_map[d]) {
+    if (j->state[d] == 1) {
+      j->state[d] = 2;
+      return 0;
+    }
+    if (j->state[d] == 2) jg_putc(j, ',');
+    j->state[d] = 1;
+    return 1;
+  }
+  if (j->state[d]) jg_putc(j, ',');
+  j->state[d] = 2;
+  return 0;
+}
+
+static void jg_open(jg *j, int map) {
+  jg_pre(j);
+  jg_putc(j, map ? '{' : '[');
+  if (j->depth + 1 >= JG_DEPTH) {
+    j->st = MESOS_ELIMIT; /* never happens with the fixed shapes here */
+    return;
+  }
+  j->depth++;
+  j->is_map[j->depth] = (uint8_t)map;
+  j->state[j->depth] = 0;
+}
+
+static void jg_close(jg *j, int map) {
+  jg_putc(j, map ? '}' : ']');
+  if (j->depth > 0) j->depth--;
+}
+
+#define j_map_open(j) jg_open((j), 1)
+#define j_map_close(j) jg_close((j), 1)
+#define j_array_open(j) jg_open((j), 0)
+#define j_array_close(j) jg_close((j), 0)
+
+/* A JSON string (or a key, with its colon): plain bytes are copied as
+ * they are, quotes, backslashes and control characters escaped. */
+static void jg_string(jg *j, const char *s, size_t n) {
+  int key = jg_pre(j);
+  if (n > (SIZE_MAX - 8) / 6) {
+    j->st = MESOS_ELIMIT;
+    return;
+  }
+  /* Worst case every byte becomes \u00XX. */
+  char *p = jg_room(j, n * 6 + 3);
+  if (p == NULL) return;
+  char *start = p;
+  *p++ = '"';
+  static const char hex[] = "0123456789abcdef";
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c >= 0x20 && c != '"' && c != '\\') {
+      *p++ = (char)c;
+      continue;
+    }
+    *p++ = '\\';
+    switch (c) {
+      case '"': *p++ = '"'; break;
+      case '\\': *p++ = '\\'; break;
+      case '\n': *p++ = 'n'; break;
+      case '\r': *p++ = 'r'; break;
+      case '\t': *p++ = 't'; break;
+      case '\b': *p++ = 'b'; break;
+      case '\f': *p++ = 'f'; break;
+      default:
+        *p++ = 'u';
+        *p++ = '0';
+        *p++ = '0';
+        *p++ = hex[c >> 4];
+        *p++ = hex[c & 15];
+    }
+  }
+  *p++ = '"';
+  if (key) *p++ = ':';
+  j->out->len += (size_t)(p - start);
+  j->out->data[j->out->len] = '\0';
+}
+
+static void jg_raw(jg *j, const char *s, size_t n) {
+  jg_pre(j);
+  jg_put(j, s, n);
+}
+
+#define KEY(j, k) jg_string((j), (k), sizeof(k) - 1)
 
 static void str(jg *j, const char *s) {
   if (s == NULL) s = "";
-  yajl_gen_string(j->g, (const unsigned char *)s, strlen(s));
+  jg_string(j, s, strlen(s));
 }
 
 static void kstr(jg *j, const char *k, const char *v) {
@@ -100,7 +206,7 @@ static void milli_num(jg *j, int64_t milli) {
     whole /= 10;
   } while (whole);
   if (neg) *--p = '-';
-  yajl_gen_number(j->g, p, (size_t)(buf + sizeof buf - p));
+  jg_raw(j, p, (size_t)(buf + sizeof buf - p));
 }
 
 static void num(jg *j, double x) {
@@ -112,7 +218,7 @@ static void num(jg *j, double x) {
   }
   char buf[40];
   int n = snprintf(buf, sizeof buf, "%.17g", x);
-  yajl_gen_number(j->g, buf, (size_t)n);
+  jg_raw(j, buf, (size_t)n);
 }
 
 static void knum(jg *j, const char *k, double x) {
@@ -122,12 +228,15 @@ static void knum(jg *j, const char *k, double x) {
 
 static void kint(jg *j, const char *k, long long x) {
   str(j, k);
-  yajl_gen_integer(j->g, x);
+  char b[32];
+  int n = snprintf(b, sizeof b, "%lld", x);
+  jg_raw(j, b, (size_t)n);
 }
 
 static void kbool(jg *j, const char *k, int b) {
   str(j, k);
-  yajl_gen_bool(j->g, b);
+  if (b) jg_raw(j, "true", 4);
+  else jg_raw(j, "false", 5);
 }
 
 /* ------------------------------------------------------------ resources */
@@ -238,7 +347,7 @@ static void summary_add_res(summary *s, const mesos__res *x) {
 }
 
 static void summary_write(jg *j, summary *s) {
-  yajl_gen_map_open(j->g);
+  j_map_open(j);
   for (int k = 0; k < 4; k++) {
     str(j, std_names[k]);
     milli_num(j, s->std[k]);
@@ -254,7 +363,7 @@ static void summary_write(jg *j, summary *s) {
       milli_num(j, s->extra[i].milli);
     }
   }
-  yajl_gen_map_close(j->g);
+  j_map_close(j);
 }
 
 static void resources_json(jg *j, const mesos__resources *r) {
@@ -273,7 +382,7 @@ static const char *task_state_name(Mesos__V1__TaskState s) {
 }
 
 static void task_json(jg *j, const Mesos__V1__Task *t, const char *role) {
-  yajl_gen_map_open(j->g);
+  j_map_open(j);
   kstr(j, "id", t->task_id ? t->task_id->value : "");
   kstr(j, "name", t->name);
   kstr(j, "framework_id", t->framework_id ? t->framework_id->value : "");
@@ -288,13 +397,13 @@ static void task_json(jg *j, const Mesos__V1__Task *t, const char *role) {
   if (role) kstr(j, "role", role);
   /* The master keeps the latest state, not the update history. */
   KEY(j, "statuses");
-  yajl_gen_array_open(j->g);
-  yajl_gen_map_open(j->g);
+  j_array_open(j);
+  j_map_open(j);
   kstr(j, "state", task_state_name(t->has_status_update_state ? t->status_update_state : t->state));
-  yajl_gen_map_close(j->g);
-  yajl_gen_array_close(j->g);
+  j_map_close(j);
+  j_array_close(j);
   if (t->user) kstr(j, "user", t->user);
-  yajl_gen_map_close(j->g);
+  j_map_close(j);
 }
 
 static void ring_json(jg *j, const mesos__op_tasks *ring) {
@@ -309,13 +418,13 @@ static const char *fw_role(const Mesos__V1__FrameworkInfo *fi) {
 
 static void capabilities_json(jg *j, const Mesos__V1__FrameworkInfo *fi) {
   KEY(j, "capabilities");
-  yajl_gen_array_open(j->g);
+  j_array_open(j);
   for (size_t i = 0; i < fi->n_capabilities; i++) {
     const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
         &mesos__v1__framework_info__capability__type__descriptor, (int)fi->capabilities[i]->type);
     if (v) str(j, v->name);
   }
-  yajl_gen_array_close(j->g);
+  j_array_close(j);
 }
 
 static void framework_info_json(jg *j, const Mesos__V1__FrameworkInfo *fi) {
@@ -329,9 +438,9 @@ static void framework_info_json(jg *j, const Mesos__V1__FrameworkInfo *fi) {
   kstr(j, "role", fw_role(fi));
   if (fi->n_roles) {
     KEY(j, "roles");
-    yajl_gen_array_open(j->g);
+    j_array_open(j);
     for (size_t i = 0; i < fi->n_roles; i++) str(j, fi->roles[i]);
-    yajl_gen_array_close(j->g);
+    j_array_close(j);
   }
   if (fi->principal) kstr(j, "principal", fi->principal);
   capabilities_json(j, fi);
@@ -352,7 +461,7 @@ static void framework_json(jg *j, mesos_master *m, mesos__framework *fw, int wit
     mesos__offer *o = v;
     if (o->resources) mesos__resources_add_all(&offered, &o->resources->r);
   }
-  yajl_gen_map_open(j->g);
+  j_map_open(j);
   framework_info_json(j, fw->info);
   kbool(j, "active", fw->stream != NULL);
   kbool(j, "connected", fw->stream != NULL);
@@ -368,45 +477,45 @@ static void framework_json(jg *j, mesos_master *m, mesos__framework *fw, int wit
   resources_json(j, &offered);
   if (with_tasks) {
     KEY(j, "tasks");
-    yajl_gen_array_open(j->g);
+    j_array_open(j);
     it = 0;
     while (mesos__map_next(&fw->tasks, &it, NULL, &v)) {
       mesos__task *t = v;
       if (t->task && mesos__master_auth_sees_task(m, fw, t->task)) task_json(j, t->task, t->role);
     }
-    yajl_gen_array_close(j->g);
+    j_array_close(j);
     KEY(j, "unreachable_tasks");
-    yajl_gen_array_open(j->g);
-    yajl_gen_array_close(j->g);
+    j_array_open(j);
+    j_array_close(j);
     KEY(j, "completed_tasks");
-    yajl_gen_array_open(j->g);
+    j_array_open(j);
     ring_json(j, mesos__op_completed_tasks(m, fw->id));
-    yajl_gen_array_close(j->g);
+    j_array_close(j);
     KEY(j, "offers");
-    yajl_gen_array_open(j->g);
+    j_array_open(j);
     it = 0;
     while (mesos__map_next(&fw->offers, &it, NULL, &v)) {
       mesos__offer *o = v;
-      yajl_gen_map_open(j->g);
+      j_map_open(j);
       kstr(j, "id", o->id);
       kstr(j, "framework_id", fw->id);
       kstr(j, "slave_id", o->agent->id);
       KEY(j, "resources");
       resources_json(j, o->resources ? &o->resources->r : NULL);
-      yajl_gen_map_close(j->g);
+      j_map_close(j);
     }
-    yajl_gen_array_close(j->g);
+    j_array_close(j);
     KEY(j, "executors");
-    yajl_gen_array_open(j->g);
-    yajl_gen_array_close(j->g);
+    j_array_open(j);
+    j_array_close(j);
   }
-  yajl_gen_map_close(j->g);
+  j_map_close(j);
   mesos__resources_free(&used);
   mesos__resources_free(&offered);
 }
 
 static void done_framework_json(jg *j, const mesos__op_done_fw *d) {
-  yajl_gen_map_open(j->g);
+  j_map_open(j);
   framework_info_json(j, d->info);
   kbool(j, "active", 0);
   kbool(j, "connected", 0);
@@ -420,19 +529,19 @@ static void done_framework_json(jg *j, const mesos__op_done_fw *d) {
   KEY(j, "offered_resources");
   resources_json(j, NULL);
   KEY(j, "tasks");
-  yajl_gen_array_open(j->g);
-  yajl_gen_array_close(j->g);
+  j_array_open(j);
+  j_array_close(j);
   KEY(j, "completed_tasks");
-  yajl_gen_array_open(j->g);
+  j_array_open(j);
   ring_json(j, &d->tasks);
-  yajl_gen_array_close(j->g);
+  j_array_close(j);
   KEY(j, "offers");
-  yajl_gen_array_open(j->g);
-  yajl_gen_array_close(j->g);
+  j_array_open(j);
+  j_array_close(j);
   KEY(j, "executors");
-  yajl_gen_array_open(j->g);
-  yajl_gen_array_close(j->g);
-  yajl_gen_map_close(j->g);
+  j_array_open(j);
+  j_array_close(j);
+  j_map_close(j);
 }
 
 static void agent_json(jg *j, mesos_master *m, mesos__agent *a) {
@@ -453,7 +562,7 @@ static void agent_json(jg *j, mesos_master *m, mesos__agent *a) {
       if (o->agent == a && o->resources) mesos__resources_add_all(&offered, &o->resources->r);
     }
   }
-  yajl_gen_map_open(j->g);
+  j_map_open(j);
   kstr(j, "id", a->id);
   char pid[320];
   int port = a->info->has_port ? a->info->port : 5051;
@@ -471,7 +580,7 @@ static void agent_json(jg *j, mesos_master *m, mesos__agent *a) {
   resources_json(j, &offered);
   /* reserved_resources: role -> summary of what is reserved for it. */
   KEY(j, "reserved_resources");
-  yajl_gen_map_open(j->g);
+  j_map_open(j);
   const char *roles[16];
   size_t nroles = 0;
   for (size_t i = 0; i < a->total->r.n; i++) {
@@ -490,7 +599,7 @@ static void agent_json(jg *j, mesos_master *m, mesos__agent *a) {
     str(j, roles[k]);
     summary_write(j, &s);
   }
-  yajl_gen_map_close(j->g);
+  j_map_close(j);
   KEY(j, "unreserved_resources");
   summary us;
   summary_init(&us);
@@ -499,7 +608,7 @@ static void agent_json(jg *j, mesos_master *m, mesos__agent *a) {
       summary_add_res(&us, &a->total->r.v[i]);
   summary_write(j, &us);
   KEY(j, "attributes");
-  yajl_gen_map_open(j->g);
+  j_map_open(j);
   for (size_t i = 0; i < a->info->n_attributes; i++) {
     const Mesos__V1__Attribute *at = a->info->attributes[i];
     str(j, at->name);
@@ -507,24 +616,24 @@ static void agent_json(jg *j, mesos_master *m, mesos__agent *a) {
     else if (at->type == MESOS__V1__VALUE__TYPE__TEXT && at->text) str(j, at->text->value);
     else str(j, "");
   }
-  yajl_gen_map_close(j->g);
+  j_map_close(j);
   kbool(j, "active", a->stream != NULL);
   kbool(j, "deactivated", 0);
   kstr(j, "version", "1.0.0");
   KEY(j, "capabilities");
-  yajl_gen_array_open(j->g);
-  yajl_gen_array_close(j->g);
-  yajl_gen_map_close(j->g);
+  j_array_open(j);
+  j_array_close(j);
+  j_map_close(j);
   mesos__resources_free(&used);
   mesos__resources_free(&offered);
 }
 
 static void flags_json(jg *j, mesos_master *m) {
-  yajl_gen_map_open(j->g);
+  j_map_open(j);
   const char *name, *value;
   for (size_t i = 0; mesos__flags_at(m->flags, i, &name, &value); i++)
     if (value) kstr(j, name, value);
-  yajl_gen_map_close(j->g);
+  j_map_close(j);
 }
 
 static void master_pid(mesos_master *m, char *buf, size_t cap) {
@@ -533,30 +642,30 @@ static void master_pid(mesos_master *m, char *buf, size_t cap) {
 
 static void frameworks_arrays(jg *j, mesos_master *m) {
   KEY(j, "frameworks");
-  yajl_gen_array_open(j->g);
+  j_array_open(j);
   size_t it = 0;
   void *v;
   while (mesos__map_next(&m->frameworks, &it, NULL, &v))
     if (mesos__master_auth_sees_framework(m, v)) framework_json(j, m, v, 1);
-  yajl_gen_array_close(j->g);
+  j_array_close(j);
   KEY(j, "completed_frameworks");
-  yajl_gen_array_open(j->g);
+  j_array_open(j);
   mesos__operator *op = m->op;
   for (size_t i = 0; op && i < op->done_n; i++)
     done_framework_json(j, &op->done[(op->done_head + i) % op->done_cap]);
-  yajl_gen_array_close(j->g);
+  j_array_close(j);
 }
 
 static void agents_array(jg *j, mesos_master *m) {
   KEY(j, "slaves");
-  yajl_gen_array_open(j->g);
+  j_array_open(j);
   size_t it = 0;
   void *v;
   while (mesos__map_next(&m->agents, &it, NULL, &v)) agent_json(j, m, v);
-  yajl_gen_array_close(j->g);
+  j_array_close(j);
   KEY(j, "recovered_slaves");
-  yajl_gen_array_open(j->g);
-  yajl_gen_array_close(j->g);
+  j_array_open(j);
+  j_array_close(j);
 }
 
 static void header_json(jg *j, mesos_master *m) {
@@ -585,32 +694,31 @@ static void header_json(jg *j, mesos_master *m) {
   if (cluster) kstr(j, "cluster", cluster);
   kstr(j, "leader", pid);
   KEY(j, "leader_info");
-  yajl_gen_map_open(j->g);
+  j_map_open(j);
   kstr(j, "id", m->id);
   kstr(j, "pid", pid);
   kint(j, "port", m->port);
   kstr(j, "hostname", m->hostname);
-  yajl_gen_map_close(j->g);
+  j_map_close(j);
   if (m->op && m->op->log_dir[0]) kstr(j, "log_dir", m->op->log_dir);
 }
 
 mesos_status mesos__state_json(mesos_master *m, mesos__buf *out) {
   jg j;
   if (!jg_init(&j, out)) return MESOS_ENOMEM;
-  yajl_gen_map_open(j.g);
+  j_map_open(&j);
   header_json(&j, m);
   KEY(&j, "flags");
   flags_json(&j, m);
   agents_array(&j, m);
   frameworks_arrays(&j, m);
   KEY(&j, "orphan_tasks");
-  yajl_gen_array_open(j.g);
-  yajl_gen_array_close(j.g);
+  j_array_open(&j);
+  j_array_close(&j);
   KEY(&j, "unregistered_frameworks");
-  yajl_gen_array_open(j.g);
-  yajl_gen_array_close(j.g);
-  yajl_gen_map_close(j.g);
-  yajl_gen_free(j.g);
+  j_array_open(&j);
+  j_array_close(&j);
+  j_map_close(&j);
   return j.st;
 }
 
@@ -658,7 +766,6 @@ static void respond_json(mesos__http_request *req, mesos__buf *b) {
 }
 
 static void finish(mesos__http_request *req, jg *j, mesos__buf *b) {
-  yajl_gen_free(j->g);
   if (j->st != MESOS_OK) mesos__respond_text(req, 500, "Failed to render the response");
   else respond_json(req, b);
   mesos__buf_free(b);
@@ -709,17 +816,17 @@ static void state_summary_handler(mesos__http_request *req, void *ud) {
     mesos__respond_text(req, 503, "Out of memory");
     return;
   }
-  yajl_gen_map_open(j.g);
+  j_map_open(&j);
   kstr(&j, "hostname", m->hostname);
   const char *cluster = mesos__flags_get(m->flags, "cluster");
   if (cluster) kstr(&j, "cluster", cluster);
   KEY(&j, "slaves");
-  yajl_gen_array_open(j.g);
+  j_array_open(&j);
   size_t it = 0;
   void *v;
   while (mesos__map_next(&m->agents, &it, NULL, &v)) {
     mesos__agent *a = v;
-    yajl_gen_map_open(j.g);
+    j_map_open(&j);
     kstr(&j, "id", a->id);
     kstr(&j, "hostname", a->info->hostname);
     knum(&j, "registered_time", a->registered_time);
@@ -728,7 +835,7 @@ static void state_summary_handler(mesos__http_request *req, void *ud) {
     kbool(&j, "active", a->stream != NULL);
     task_counts(&j, &a->tasks);
     KEY(&j, "framework_ids");
-    yajl_gen_array_open(j.g);
+    j_array_open(&j);
     mesos__map seen;
     mesos__map_init(&seen);
     size_t k = 0;
@@ -739,22 +846,22 @@ static void state_summary_handler(mesos__http_request *req, void *ud) {
         str(&j, t->fw->id);
     }
     mesos__map_free(&seen);
-    yajl_gen_array_close(j.g);
-    yajl_gen_map_close(j.g);
+    j_array_close(&j);
+    j_map_close(&j);
   }
-  yajl_gen_array_close(j.g);
+  j_array_close(&j);
   KEY(&j, "frameworks");
-  yajl_gen_array_open(j.g);
+  j_array_open(&j);
   it = 0;
   while (mesos__map_next(&m->frameworks, &it, NULL, &v)) {
     mesos__framework *fw = v;
-    yajl_gen_map_open(j.g);
+    j_map_open(&j);
     framework_info_json(&j, fw->info);
     kbool(&j, "active", fw->stream != NULL);
     kbool(&j, "connected", fw->stream != NULL);
     task_counts(&j, &fw->tasks);
     KEY(&j, "slave_ids");
-    yajl_gen_array_open(j.g);
+    j_array_open(&j);
     mesos__map seen;
     mesos__map_init(&seen);
     size_t k = 0;
@@ -766,11 +873,11 @@ static void state_summary_handler(mesos__http_request *req, void *ud) {
         str(&j, t->agent->id);
     }
     mesos__map_free(&seen);
-    yajl_gen_array_close(j.g);
-    yajl_gen_map_close(j.g);
+    j_array_close(&j);
+    j_map_close(&j);
   }
-  yajl_gen_array_close(j.g);
-  yajl_gen_map_close(j.g);
+  j_array_close(&j);
+  j_map_close(&j);
   finish(req, &j, &b);
 }
 
@@ -782,15 +889,15 @@ static void frameworks_handler(mesos__http_request *req, void *ud) {
     mesos__respond_text(req, 503, "Out of memory");
     return;
   }
-  yajl_gen_map_open(j.g);
+  j_map_open(&j);
   mesos__auth_view view;
   mesos__master_auth_view_begin(m, req, &view);
   frameworks_arrays(&j, m);
   mesos__master_auth_view_end(m, &view);
   KEY(&j, "unregistered_frameworks");
-  yajl_gen_array_open(j.g);
-  yajl_gen_array_close(j.g);
-  yajl_gen_map_close(j.g);
+  j_array_open(&j);
+  j_array_close(&j);
+  j_map_close(&j);
   finish(req, &j, &b);
 }
 
@@ -802,9 +909,9 @@ static void slaves_handler(mesos__http_request *req, void *ud) {
     mesos__respond_text(req, 503, "Out of memory");
     return;
   }
-  yajl_gen_map_open(j.g);
+  j_map_open(&j);
   agents_array(&j, m);
-  yajl_gen_map_close(j.g);
+  j_map_close(&j);
   finish(req, &j, &b);
 }
 
@@ -816,9 +923,9 @@ static void tasks_handler(mesos__http_request *req, void *ud) {
     mesos__respond_text(req, 503, "Out of memory");
     return;
   }
-  yajl_gen_map_open(j.g);
+  j_map_open(&j);
   KEY(&j, "tasks");
-  yajl_gen_array_open(j.g);
+  j_array_open(&j);
   size_t it = 0;
   void *v;
   mesos__auth_view view;
@@ -836,8 +943,8 @@ static void tasks_handler(mesos__http_request *req, void *ud) {
       ring_json(&j, mesos__op_completed_tasks(m, fw->id));
   }
   mesos__master_auth_view_end(m, &view);
-  yajl_gen_array_close(j.g);
-  yajl_gen_map_close(j.g);
+  j_array_close(&j);
+  j_map_close(&j);
   finish(req, &j, &b);
 }
 
@@ -849,10 +956,10 @@ static void flags_handler(mesos__http_request *req, void *ud) {
     mesos__respond_text(req, 503, "Out of memory");
     return;
   }
-  yajl_gen_map_open(j.g);
+  j_map_open(&j);
   KEY(&j, "flags");
   flags_json(&j, m);
-  yajl_gen_map_close(j.g);
+  j_map_close(&j);
   finish(req, &j, &b);
 }
 
@@ -874,18 +981,18 @@ static void roles_handler(mesos__http_request *req, void *ud) {
     const char *role = fw_role(fw->info);
     if (!mesos__map_get(&roles, role)) mesos__map_put(&roles, role, (void *)role);
   }
-  yajl_gen_map_open(j.g);
+  j_map_open(&j);
   KEY(&j, "roles");
-  yajl_gen_array_open(j.g);
+  j_array_open(&j);
   const char *name;
   it = 0;
   while (mesos__map_next(&roles, &it, &name, &v)) {
     mesos__resources used;
     mesos__resources_init(&used);
-    yajl_gen_map_open(j.g);
+    j_map_open(&j);
     kstr(&j, "name", name);
     KEY(&j, "frameworks");
-    yajl_gen_array_open(j.g);
+    j_array_open(&j);
     size_t fit = 0;
     void *fv;
     while (mesos__map_next(&m->frameworks, &fit, NULL, &fv)) {
@@ -899,14 +1006,14 @@ static void roles_handler(mesos__http_request *req, void *ud) {
         if (!t->released && t->resources) mesos__resources_add_all(&used, &t->resources->r);
       }
     }
-    yajl_gen_array_close(j.g);
+    j_array_close(&j);
     KEY(&j, "resources");
     resources_json(&j, &used);
-    yajl_gen_map_close(j.g);
+    j_map_close(&j);
     mesos__resources_free(&used);
   }
-  yajl_gen_array_close(j.g);
-  yajl_gen_map_close(j.g);
+  j_array_close(&j);
+  j_map_close(&j);
   mesos__map_free(&roles);
   finish(req, &j, &b);
 }
