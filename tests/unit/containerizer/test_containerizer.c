@@ -321,6 +321,63 @@ static mesos_status v_usage(void *ud, const char *id, mesos_container_usage *u, 
 }
 static void v_destroy(void *ud) { ((counts *)ud)->destroy++; }
 
+START_TEST(test_cgroups__v2_tracking_cgroup_kills_every_process_and_is_removed) {
+  if (geteuid() != 0) MESOS_TEST_SKIP("needs root (cgroups)");
+  mesos__cg_layout l;
+  ck_assert_mesos_ok(mesos__cg_layout_detect(&l, NULL), NULL);
+  if (l.v2_mount == NULL) {
+    mesos__cg_layout_free(&l);
+    MESOS_TEST_SKIP("no cgroup2 mount on this host");
+  }
+  /* Pretend the host has no v1 freezer: tracking falls to cgroup v2
+   * (cgroup.kill), the path pure v2 hosts take. */
+  l.where[MESOS__CG_FREEZER] = MESOS__CG_NONE;
+  char root[64];
+  snprintf(root, sizeof root, "mesos-test-v2-%d", (int)getpid());
+  mesos__cgroup *cg = NULL;
+  mesos_error *err = NULL;
+  ck_assert_mesos_ok(mesos__cg_create(&l, root, "c1", 0, 0, &cg, &err), &err);
+  ck_assert_ptr_nonnull(cg->v2);
+  /* A process that forks a child once it is in the cgroup: both die. */
+  int go[2];
+  ck_assert_int_eq(pipe(go), 0);
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    char b;
+    close(go[1]);
+    if (read(go[0], &b, 1) != 1) _exit(1);
+    if (fork() == 0) {
+      pause();
+      _exit(0);
+    }
+    pause();
+    _exit(0);
+  }
+  close(go[0]);
+  mesos_status ast = mesos__cg_attach(cg, pid, &err);
+  ck_assert_int_eq(write(go[1], "g", 1), 1);
+  close(go[1]);
+  ck_assert_mesos_ok(ast, &err);
+  pid_t pids[8];
+  for (int i = 0; i < 300 && mesos__cg_pids(cg, pids, 8) < 2; i++) usleep(10000);
+  ck_assert_int_eq(mesos__cg_pids(cg, pids, 8), 2);
+  pid_t grandchild = pids[0] == pid ? pids[1] : pids[0];
+  ck_assert_mesos_ok(mesos__cg_destroy(cg, &err), &err);
+  int ws;
+  ck_assert_int_eq(waitpid(pid, &ws, 0), pid);
+  ck_assert(WIFSIGNALED(ws) && WTERMSIG(ws) == SIGKILL);
+  for (int i = 0; i < 300 && kill(grandchild, 0) == 0; i++) usleep(10000);
+  ck_assert_int_eq(kill(grandchild, 0), -1);
+  ck_assert_int_ne(access(cg->v2, F_OK), 0);
+  mesos__cg_free(cg);
+  char dir[1024];
+  snprintf(dir, sizeof dir, "%s%s/%s", l.v2_mount, strcmp(l.v2_self, "/") ? l.v2_self : "", root);
+  ck_assert_int_eq(rmdir(dir), 0);
+  mesos__cg_layout_free(&l);
+}
+END_TEST
+
 START_TEST(test_isolator__registration_checks_name_version_and_required_members) {
   counts n = {0};
   mesos_isolator_ops ops = {MESOS_ISOLATOR_OPS_VERSION, v_destroy, NULL, v_prepare, v_isolate,
@@ -890,6 +947,7 @@ static Suite *make_suite(void) {
   tcase_add_test(tc, test_cgroups__pure_v2_layout_takes_controllers_from_cgroup_controllers);
   tcase_add_test(tc, test_cgroups__pure_v1_and_cgroup_namespace_roots);
   tcase_add_test(tc, test_cgroups__malformed_proc_files_are_refused);
+  tcase_add_test(tc, test_cgroups__v2_tracking_cgroup_kills_every_process_and_is_removed);
   tcase_add_test(tc, test_isolator__registration_checks_name_version_and_required_members);
   tcase_add_test(tc, test_isolator__vendor_isolator_is_selected_by_name_and_called_in_order);
   tcase_add_test(tc, test_containerizer__task_sees_its_pid_1_hostname_and_the_image_not_the_host);
