@@ -12,6 +12,8 @@
  *     shares the host network); crun refuses hybrid cgroup hosts, so it
  *     runs in a private mount namespace with /sys/fs/cgroup/unified
  *     unmounted (spec section 9).
+ *   The three are measured interleaved (one of each per round), so load
+ *   from elsewhere on a shared machine hits all alike.
  *   container-launch-unshare: the same value against
  *     `unshare --mount --pid --ipc --uts --fork chroot ROOTFS /bin/true`.
  *   container-1000-launch-destroy: 1,000 containers (sleep) launched, then
@@ -106,48 +108,71 @@ static int have(const char *tool) {
   return system(cmd) == 0;
 }
 
-/* Runs the crun baseline in a child with a private mount namespace (crun
- * refuses a hybrid layout); writes the median to *out.  0 on success. */
-static int crun_baseline(const char *bundle, int runs, double *out) {
-  int pfd[2];
-  if (pipe(pfd) != 0) return -1;
+/* The crun baseline runs in a worker child with a private mount
+ * namespace (crun refuses a hybrid layout, so the worker unmounts
+ * /sys/fs/cgroup/unified there).  For each byte the parent sends, it runs
+ * one `crun run` and answers with the time it took (ms, < 0: failed), so
+ * the parent can interleave crun runs with its own: load that comes and
+ * goes on a shared machine then hits both alike. */
+typedef struct worker {
+  pid_t pid;
+  int to, from;
+} worker;
+
+static int crun_worker_start(const char *bundle, worker *w) {
+  int req[2], resp[2];
+  if (pipe(req) != 0) return -1;
+  if (pipe(resp) != 0) {
+    close(req[0]);
+    close(req[1]);
+    return -1;
+  }
   pid_t p = fork();
   if (p < 0) return -1;
   if (p == 0) {
-    close(pfd[0]);
-    double res = -1;
-    if (unshare(CLONE_NEWNS) == 0 && mount(NULL, "/", NULL, MS_PRIVATE | MS_REC, NULL) == 0) {
-      umount2("/sys/fs/cgroup/unified", MNT_DETACH);
-      double *t = calloc((size_t)runs, sizeof *t);
-      int ok = t != NULL;
-      for (int i = 0; ok && i < runs; i++) {
+    close(req[1]);
+    close(resp[0]);
+    int ok = unshare(CLONE_NEWNS) == 0 && mount(NULL, "/", NULL, MS_PRIVATE | MS_REC, NULL) == 0;
+    if (ok) umount2("/sys/fs/cgroup/unified", MNT_DETACH);
+    char b;
+    for (int i = 0; read(req[0], &b, 1) == 1; i++) {
+      double t = -1;
+      if (ok) {
         char id[64];
         snprintf(id, sizeof id, "bench-crun-%d-%d", (int)getpid(), i);
         char *argv[] = {"crun", "run", "--bundle", (char *)bundle, id, NULL};
         double t0 = now_ms();
         int st = run(argv);
-        t[i] = now_ms() - t0;
+        t = now_ms() - t0;
         if (st != 0) {
           char *del[] = {"crun", "delete", "-f", id, NULL};
           run(del);
-          ok = 0;
+          t = -1;
         }
       }
-      if (ok) res = median(t, runs);
-      free(t);
+      if (write(resp[1], &t, sizeof t) != sizeof t) break;
     }
-    if (write(pfd[1], &res, sizeof res) != sizeof res) _exit(1);
     _exit(0);
   }
-  close(pfd[1]);
-  double res = -1;
-  ssize_t n = read(pfd[0], &res, sizeof res);
-  close(pfd[0]);
-  int st;
-  waitpid(p, &st, 0);
-  if (n != sizeof res || res < 0) return -1;
-  *out = res;
+  close(req[0]);
+  close(resp[1]);
+  w->pid = p;
+  w->to = req[1];
+  w->from = resp[0];
   return 0;
+}
+
+static double crun_worker_run(worker *w) {
+  double t = -1;
+  if (write(w->to, "r", 1) != 1 || read(w->from, &t, sizeof t) != sizeof t) return -1;
+  return t;
+}
+
+static void crun_worker_stop(worker *w) {
+  close(w->to);
+  close(w->from);
+  int st;
+  waitpid(w->pid, &st, 0);
 }
 
 static void die(const char *what, mesos_error *err) {
@@ -211,9 +236,29 @@ int main(int argc, char **argv) {
   cfg.cpus = 1;
   cfg.mem_bytes = 128ull << 20;
 
-  /* One warm-up, then the timed runs. */
-  double *t = calloc((size_t)runs, sizeof *t);
-  if (t == NULL) die("calloc", NULL);
+  /* Baselines available? */
+  worker w = {-1, -1, -1};
+  int use_crun = have("crun") && have("python3");
+  if (use_crun) {
+    snprintf(p, sizeof p,
+             "cd '%s/bundle' && crun spec && python3 -c 'import json; f=\"config.json\"; "
+             "c=json.load(open(f)); c[\"process\"][\"terminal\"]=False; "
+             "c[\"process\"][\"args\"]=[\"/bin/true\"]; ns=c[\"linux\"][\"namespaces\"]; "
+             "c[\"linux\"][\"namespaces\"]=[n for n in ns if n[\"type\"]!=\"network\"]; "
+             "json.dump(c, open(f, \"w\"))'",
+             dir);
+    char bundle[400];
+    snprintf(bundle, sizeof bundle, "%s/bundle", dir);
+    use_crun = system(p) == 0 && crun_worker_start(bundle, &w) == 0;
+  }
+  int use_unshare = have("unshare") && have("chroot");
+
+  /* Interleaved: ours, crun, unshare+chroot, once each per round; one
+   * warm-up round. */
+  double *t = calloc((size_t)runs, sizeof *t), *tc = calloc((size_t)runs, sizeof *tc),
+         *tu = calloc((size_t)runs, sizeof *tu);
+  if (t == NULL || tc == NULL || tu == NULL) die("calloc", NULL);
+  int crun_ok = use_crun;
   for (int i = -1; i < runs; i++) {
     char id[32];
     snprintf(id, sizeof id, "c%d", i + 1);
@@ -223,39 +268,36 @@ int main(int argc, char **argv) {
     if (mesos__containerizer_wait_sync(cz, id, 10000, &term, &err) != MESOS_OK) die("wait", err);
     if (!term.has_status || term.status != 0) die("/bin/true failed", NULL);
     if (i >= 0) t[i] = now_ms() - t0;
-  }
-  double ours = median(t, runs);
-
-  if (!have("crun") || !have("python3")) {
-    printf("bench: container-launch %.2f ms baseline crun n/a (crun or python3 not installed) ratio n/a\n", ours);
-  } else {
-    snprintf(p, sizeof p,
-             "cd '%s/bundle' && crun spec && python3 -c 'import json; f=\"config.json\"; "
-             "c=json.load(open(f)); c[\"process\"][\"terminal\"]=False; "
-             "c[\"process\"][\"args\"]=[\"/bin/true\"]; ns=c[\"linux\"][\"namespaces\"]; "
-             "c[\"linux\"][\"namespaces\"]=[n for n in ns if n[\"type\"]!=\"network\"]; "
-             "json.dump(c, open(f, \"w\"))'",
-             dir);
-    double c = 0;
-    char bundle[400];
-    snprintf(bundle, sizeof bundle, "%s/bundle", dir);
-    if (system(p) == 0 && crun_baseline(bundle, runs, &c) == 0)
-      printf("bench: container-launch %.2f ms baseline crun %.2f ms ratio %.2f\n", ours, c, ours / c);
-    else
-      printf("bench: container-launch %.2f ms baseline crun failed ratio n/a\n", ours);
-  }
-  if (have("unshare") && have("chroot")) {
-    for (int i = -1; i < runs; i++) {
-      char *uargv[] = {"unshare", "--mount", "--pid", "--ipc", "--uts", "--fork", "chroot", rootfs, "/bin/true", NULL};
-      double t0 = now_ms();
-      if (run(uargv) != 0) die("unshare baseline", NULL);
-      if (i >= 0) t[i] = now_ms() - t0;
+    if (crun_ok) {
+      double c = crun_worker_run(&w);
+      if (c < 0) crun_ok = 0;
+      if (i >= 0) tc[i] = c;
     }
-    double u = median(t, runs);
+    if (use_unshare) {
+      char *uargv[] = {"unshare", "--mount", "--pid", "--ipc", "--uts", "--fork", "chroot", rootfs, "/bin/true", NULL};
+      t0 = now_ms();
+      if (run(uargv) != 0) die("unshare baseline", NULL);
+      if (i >= 0) tu[i] = now_ms() - t0;
+    }
+  }
+  if (use_crun) crun_worker_stop(&w);
+  double ours = median(t, runs);
+  if (!use_crun) {
+    printf("bench: container-launch %.2f ms baseline crun n/a (crun or python3 missing) ratio n/a\n", ours);
+  } else if (!crun_ok) {
+    printf("bench: container-launch %.2f ms baseline crun failed ratio n/a\n", ours);
+  } else {
+    double c = median(tc, runs);
+    printf("bench: container-launch %.2f ms baseline crun %.2f ms ratio %.2f\n", ours, c, ours / c);
+  }
+  if (use_unshare) {
+    double u = median(tu, runs);
     printf("bench: container-launch-unshare %.2f ms baseline unshare+chroot %.2f ms ratio %.2f\n",
            ours, u, ours / u);
   }
   free(t);
+  free(tc);
+  free(tu);
 
   /* 1,000 sleeping containers, then destroy them all. */
   const char *sleep_argv[] = {"sleep", "600", NULL};
