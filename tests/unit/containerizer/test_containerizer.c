@@ -462,10 +462,12 @@ START_TEST(test_containerizer__task_sees_its_pid_1_hostname_and_the_image_not_th
       "echo pid=$$; echo host=$(hostname); cat /etc/image-marker; "
       "test -e /usr/bin/busybox && echo host-visible; echo sandbox=$MESOS_SANDBOX; "
       "echo in-sandbox > $MESOS_SANDBOX/written; ls /proc | grep -c '^[0-9]' ; "
-      "test -c /dev/null && echo devnull; test -d /dev/shm && echo shm; exit 3",
+      "test -c /dev/null && echo devnull; test -d /dev/shm && echo shm; "
+      "echo net=$(ls /sys/class/net) lo=$(cat /sys/class/net/lo/flags); exit 3",
       NULL};
   mesos__container_config c = cfg_of(&f, argv);
   c.hostname = "box1";
+  c.isolate_network = 1;
   c.cpus = 0.5;
   c.mem_bytes = 64ull << 20;
   mesos_error *err = NULL;
@@ -485,6 +487,8 @@ START_TEST(test_containerizer__task_sees_its_pid_1_hostname_and_the_image_not_th
   ck_assert_msg(strstr(out, "host-visible") == NULL, "stdout: %s", out);
   ck_assert_msg(strstr(out, "sandbox=/mnt/mesos/sandbox\n") != NULL, "stdout: %s", out);
   ck_assert_msg(strstr(out, "devnull\nshm\n") != NULL, "stdout: %s", out);
+  /* own network namespace: only lo, and it is up (IFF_UP|IFF_LOOPBACK) */
+  ck_assert_msg(strstr(out, "net=lo lo=0x9\n") != NULL, "stdout: %s", out);
   /* Processes visible: the init, sh, ls (and grep) only. */
   ck_assert_msg(strstr(out, "\n3\n") || strstr(out, "\n4\n"), "stdout: %s", out);
   ck_assert_str_eq(sandbox_file(&f, "written"), "in-sandbox\n");
