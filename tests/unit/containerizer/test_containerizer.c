@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,8 +89,28 @@ static const char *cannot_run(void) {
   if (mesos__cg_layout_detect(&l, NULL) != MESOS_OK) return "cannot read the cgroup layout";
   int ok = l.where[MESOS__CG_MEMORY] != MESOS__CG_NONE && l.where[MESOS__CG_CPU] != MESOS__CG_NONE &&
            l.where[MESOS__CG_PIDS] != MESOS__CG_NONE;
+  int writable = 0;
+  if (ok && l.v1_mount[MESOS__CG_MEMORY]) {
+    char probe[1024];
+    snprintf(probe, sizeof probe, "%s%s/mesos-probe-%d", l.v1_mount[MESOS__CG_MEMORY],
+             strcmp(l.v1_self[MESOS__CG_MEMORY], "/") ? l.v1_self[MESOS__CG_MEMORY] : "",
+             (int)getpid());
+    writable = mkdir(probe, 0755) == 0 && rmdir(probe) == 0;
+  } else if (ok && l.v2_mount) {
+    char probe[1024];
+    snprintf(probe, sizeof probe, "%s%s/mesos-probe-%d", l.v2_mount,
+             strcmp(l.v2_self, "/") ? l.v2_self : "", (int)getpid());
+    writable = mkdir(probe, 0755) == 0 && rmdir(probe) == 0;
+  }
   mesos__cg_layout_free(&l);
   if (!ok) return "needs the cpu, memory and pids cgroup controllers";
+  if (!writable) return "the cgroup hierarchy is not writable here (a container without cgroup delegation?)";
+  /* A new mount + pid namespace must be allowed (not in every sandbox). */
+  pid_t p = fork();
+  if (p == 0) _exit(unshare(CLONE_NEWNS | CLONE_NEWPID) == 0 ? 0 : 1);
+  int ws = 0;
+  if (p < 0 || waitpid(p, &ws, 0) != p || !WIFEXITED(ws) || WEXITSTATUS(ws) != 0)
+    return "creating mount and pid namespaces is not permitted here";
   return NULL;
 }
 
