@@ -787,6 +787,16 @@ mesos_status mesos__containerizer_destroy(mesos__containerizer *cz, const char *
   return MESOS_OK;
 }
 
+mesos_status mesos__containerizer_kill(mesos__containerizer *cz, const char *id,
+                                       mesos_error **err) {
+  container *c = id ? mesos__map_get(&cz->containers, id) : NULL;
+  if (c == NULL) return mesos__err(err, MESOS_ENOTFOUND, "no container %s", id ? id : "(null)");
+  if (c->terminated || c->pid <= 0) return MESOS_OK;
+  kill(c->pid, SIGKILL);
+  if (mesos__builtin_cgroup(cz->ctx, id) == NULL) kill(-c->pid, SIGKILL);
+  return MESOS_OK;
+}
+
 mesos_status mesos__containerizer_update(mesos__containerizer *cz, const char *id,
                                          const mesos_container_limits *limits, mesos_error **err) {
   container *c = id ? mesos__map_get(&cz->containers, id) : NULL;

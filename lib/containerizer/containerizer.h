@@ -114,6 +114,13 @@ mesos_status mesos__containerizer_destroy(mesos__containerizer *cz, const char *
 mesos_status mesos__containerizer_update(mesos__containerizer *cz, const char *id,
                                          const mesos_container_limits *limits, mesos_error **err);
 
+/* Asynchronous destroy for the agent's loop: sends SIGKILL to the
+ * container's init (and its process group without cgroups) and returns;
+ * the pidfd watch then reaps, kills what is left in the cgroup, cleans up
+ * and reports to the waiter.  MESOS_ENOTFOUND. */
+mesos_status mesos__containerizer_kill(mesos__containerizer *cz, const char *id,
+                                       mesos_error **err);
+
 mesos_status mesos__containerizer_usage(mesos__containerizer *cz, const char *id,
                                         mesos_container_usage *u, mesos_error **err);
 

@@ -573,10 +573,15 @@ START_TEST(test_containerizer__limits_are_set_and_usage_is_reported) {
   ck_assert_uint_gt(u.mem_total_bytes, 0);
   ck_assert_uint_eq(u.mem_limit_bytes, 100ull << 20);
   ck_assert_uint_ge(u.processes, 2); /* init + sleep */
-  ck_assert_mesos_ok(mesos__containerizer_destroy(f.cz, "c2", &err), &err);
+  /* the asynchronous kill: the termination arrives through the loop */
+  ck_assert_mesos_ok(mesos__containerizer_kill(f.cz, "c2", &err), &err);
   mesos__container_termination t;
   ck_assert_mesos_ok(mesos__containerizer_wait_sync(f.cz, "c2", 5000, &t, &err), &err);
   ck_assert(!t.limited);
+  ck_assert(t.has_status && WIFSIGNALED(t.status) && WTERMSIG(t.status) == SIGKILL);
+  ck_assert_int_eq(mesos__containerizer_kill(f.cz, "c2", &err), MESOS_ENOTFOUND);
+  mesos_error_free(err);
+  err = NULL;
   fx_teardown(&f);
 }
 END_TEST
