@@ -456,6 +456,21 @@ void mesos__operator_on_task_freed(mesos__task *t) {
   if (m == NULL || m->op == NULL || t->task == NULL) return;
   mesos__operator *op = m->op;
   mesos__op_tasks *ring = mesos__map_get(&op->live_done, t->fw->id);
+  /* The tasks of a framework being removed are freed after
+   * on_framework_removed moved it to the completed frameworks: they join
+   * it there (never a new ring for an id that cannot come back). */
+  if (ring == NULL && strcmp(op->removing_id, t->fw->id) == 0) {
+    mesos__op_done_fw *last =
+        op->done_n ? &op->done[(op->done_head + op->done_n - 1) % op->done_cap] : NULL;
+    if (last == NULL || last->info == NULL || last->info->id == NULL ||
+        last->info->id->value == NULL || strcmp(last->info->id->value, t->fw->id) != 0)
+      return; /* not kept (--max_completed_frameworks=0): task_free frees it */
+    if (!mesos__task_state_terminal(t->task->state))
+      t->task->state = MESOS__V1__TASK_STATE__TASK_KILLED;
+    ring_push(&last->tasks, op->max_tasks_per_fw, t->task);
+    t->task = NULL;
+    return;
+  }
   if (ring == NULL) {
     ring = MESOS__NEW(mesos__op_tasks);
     if (ring == NULL) return;
@@ -647,6 +662,7 @@ void mesos__operator_on_framework_removed(mesos__framework *fw) {
     broadcast(op, &ev);
   }
   mesos__op_tasks *ring = mesos__map_remove(&op->live_done, fw->id);
+  snprintf(op->removing_id, sizeof op->removing_id, "%s", fw->id);
   if (op->done_cap == 0) {
     if (ring) ring_free(ring);
     mesos__free(ring);

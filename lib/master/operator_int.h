@@ -63,6 +63,9 @@ struct mesos__operator {
   mesos__op_counters c;
   char log_dir[1024];             /* --log_dir, "" when unset */
   uint64_t next_inverse;          /* inverse offer id sequence */
+  /* The framework on_framework_removed saw last: its tasks, freed right
+   * after, join its completed-framework entry. */
+  char removing_id[320];
 };
 
 /* ---- scratch memory for building a response that borrows live records */

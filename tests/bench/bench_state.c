@@ -498,9 +498,18 @@ static mesos_master *start(mesos_loop **loop_out, const cluster *c) {
 
 int main(int argc, char **argv) {
   int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+  if (argc > 2 || (argc == 2 && !quick)) die("usage: bench_state [--quick]");
   const char *wall = getenv("MESOS_BENCH_WALL");
   if (wall && strcmp(wall, "1") == 0) bench_clock = CLOCK_MONOTONIC;
   cluster big = {quick ? 200 : 20000, quick ? 20 : 200, 10, 10};
+  /* MESOS_BENCH_STATE_AGENTS=N: another cluster size (profiling). */
+  const char *na = getenv("MESOS_BENCH_STATE_AGENTS");
+  if (na) {
+    char *end = NULL;
+    unsigned long v = strtoul(na, &end, 10);
+    if (end == na || *end != '\0' || v < 10 || v > 1000000) die("bad MESOS_BENCH_STATE_AGENTS");
+    big.agents = v;
+  }
   cluster small = {big.agents / 10, big.frameworks / 10, 10, 10};
   const char *scale = quick ? "q" : "20k";
 
@@ -519,6 +528,21 @@ int main(int argc, char **argv) {
          big.agents, big.frameworks, big.agents * big.running_per_agent,
          big.agents * big.completed_per_agent, now_ms() - t0, (rss1 - rss0) / 1024.0,
          rss1 / 1024.0);
+  /* The render alone, in this thread before the loop runs: what /state
+   * costs without the copy into the connection and the transfer. */
+  {
+    double v[3];
+    size_t bytes = 0;
+    for (int i = 0; i < 3; i++) {
+      mesos__buf out = MESOS__BUF_INIT((size_t)1 << 31);
+      double r0 = now_ms();
+      if (mesos__state_json(m, &out) != MESOS_OK) die("cannot render /state");
+      v[i] = now_ms() - r0;
+      bytes = out.len;
+      mesos__buf_free(&out);
+    }
+    printf("# /state render alone (no HTTP): %zu bytes, median %.1f ms\n", bytes, median(v, 3));
+  }
   int port = (int)mesos_master_port(m);
   run_ctx rc = {loop};
   pthread_t lt;
