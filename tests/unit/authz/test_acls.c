@@ -9,6 +9,7 @@
 #include "authz/acls.h"
 #include "authz/authz_int.h"
 #include "base/alloc.h"
+#include "support/oom.h"
 #include "support/testutil.h"
 
 static mesos__acls *parse_ok(const char *json) {
@@ -378,6 +379,11 @@ static void got_approver(mesos_status st, mesos_authz_approver *ap, void *ud) {
   *(mesos_authz_approver **)ud = ap;
 }
 
+/* As got_approver, for runs where the approver may fail (OOM torture). */
+static void got_approver_any(mesos_status st, mesos_authz_approver *ap, void *ud) {
+  *(mesos_authz_approver **)ud = st == MESOS_OK ? ap : NULL;
+}
+
 START_TEST(test_local_authorizer__file_reload_keeps_old_rules_when_malformed) {
   char dir[] = "/tmp/authz-test-XXXXXX";
   ck_assert_ptr_nonnull(mkdtemp(dir));
@@ -547,6 +553,38 @@ START_TEST(test_authorizer__vendor_table_contract) {
 }
 END_TEST
 
+/* Every allocation of parsing, compiling and approving fails once: each
+ * run fails with MESOS_ENOMEM and leaves nothing behind. */
+static mesos_status oom_acls_op(void *ud) {
+  (void)ud;
+  const char *json =
+      "{\"permissive\": false, \"run_tasks\": ["
+      " {\"principals\": {\"values\": [\"a\", \"b\"]}, \"users\": {\"values\": "
+      "[\"u1\", \"u2\", \"u3\", \"u4\", \"u5\", \"u6\", \"u7\", \"u8\", \"u9\", \"u10\"]}},"
+      " {\"principals\": {\"type\": \"ANY\"}, \"users\": {\"type\": \"NONE\"}}],"
+      " \"register_frameworks\": [{\"principals\": {\"values\": [\"a\"]}, \"roles\": "
+      "{\"values\": [\"eng/%\"]}}]}";
+  mesos_authorizer *az = NULL;
+  mesos_error *err = NULL;
+  mesos_status st = mesos_local_authorizer_new(&az, json, &err);
+  if (st != MESOS_OK) {
+    mesos_error_free(err);
+    return st;
+  }
+  mesos_authz_approver *ap = NULL;
+  mesos_authz_approver_done_fn cb = got_approver_any;
+  st = mesos_authorizer_approver(az, "a", MESOS_AUTHZ_RUN_TASK, cb, &ap);
+  if (st == MESOS_OK && ap == NULL) st = MESOS_ENOMEM;
+  mesos_authz_approver_free(ap);
+  mesos_authorizer_free(az);
+  return st;
+}
+
+START_TEST(test_acls__out_of_memory_anywhere_fails_cleanly) {
+  ck_assert_uint_gt(mesos_test_oom_torture(oom_acls_op, NULL, 100000), 10);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("acls");
   TCase *tc = tcase_create("core");
@@ -565,6 +603,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, test_local_authorizer__file_reload_keeps_old_rules_when_malformed);
   tcase_add_test(tc, test_local_authorizer__inline_json_none_and_bad_requests);
   tcase_add_test(tc, test_authorizer__vendor_table_contract);
+  tcase_add_test(tc, test_acls__out_of_memory_anywhere_fails_cleanly);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -7,6 +7,7 @@
 
 #include "authz/authz_int.h"
 #include "base/alloc.h"
+#include "support/oom.h"
 #include "support/testutil.h"
 
 static mesos_credentials *creds_ok(const char *text) {
@@ -344,6 +345,39 @@ START_TEST(test_authenticator__vendor_table_is_checked_and_used) {
 }
 END_TEST
 
+static mesos_status oom_creds_op(void *ud) {
+  (void)ud;
+  const char *text = "{\"credentials\": [{\"principal\": \"a\", \"secret\": \"b\"},"
+                     " {\"principal\": \"c\", \"secret\": \"d\"}]}";
+  mesos_credentials *c = NULL;
+  mesos_error *err = NULL;
+  mesos_status st = mesos_credentials_parse(&c, text, strlen(text), &err);
+  if (st != MESOS_OK) {
+    mesos_error_free(err);
+    return st;
+  }
+  mesos_credentials_free(c);
+  st = mesos_credentials_parse(&c, "x y\nz w\n", 8, &err);
+  if (st != MESOS_OK) {
+    mesos_error_free(err);
+    return st;
+  }
+  mesos_credentials_free(c);
+  char *h = NULL, *p = NULL, *s = NULL;
+  st = mesos_basic_auth_encode("user", "pass", &h, &err);
+  if (st == MESOS_OK) st = mesos_basic_auth_parse(h, &p, &s, &err);
+  if (st != MESOS_OK) mesos_error_free(err);
+  mesos_free(h);
+  mesos_free(p);
+  mesos_free(s);
+  return st;
+}
+
+START_TEST(test_credentials__out_of_memory_anywhere_fails_cleanly) {
+  ck_assert_uint_gt(mesos_test_oom_torture(oom_creds_op, NULL, 100000), 5);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("credentials");
   TCase *tc = tcase_create("core");
@@ -354,6 +388,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, test_basic__encode_round_trips);
   tcase_add_test(tc, test_basic_authenticator__verifies_and_reloads);
   tcase_add_test(tc, test_authenticator__vendor_table_is_checked_and_used);
+  tcase_add_test(tc, test_credentials__out_of_memory_anywhere_fails_cleanly);
   suite_add_tcase(s, tc);
   return s;
 }
