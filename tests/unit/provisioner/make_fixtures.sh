@@ -15,12 +15,16 @@
 # skopeo or busybox-static are missing (the C test then skips the image
 # cases with that reason).
 set -euo pipefail
+# Debian's python3 (tarfile, json and hashlib are all it needs); a version
+# manager's shim in PATH can cost seconds per start.
+PY=python3
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
 D=$1
 mkdir -p "$D/registry" "$D/hostile" "$D/canary"
 echo secret > "$D/canary/secret"
 export SOURCE_DATE_EPOCH=1700000000
 
-python3 - "$D" <<'PY'
+"$PY" - "$D" <<'PY'
 import gzip, io, os, sys, tarfile
 D = sys.argv[1]
 H = os.path.join(D, "hostile")
@@ -121,7 +125,7 @@ cp -a oci "$D/registry/ocibox"
 (cd oci && tar -cf "$D/registry/ocitar:latest.tar" oci-layout index.json blobs)
 # skopeo cannot write a path with ':' in it: a temporary name, then rename.
 skopeo copy -q oci:oci:latest docker-archive:"$W/busybox.tar":busybox:latest >/dev/null
-python3 - "$W/busybox.tar" "$D/registry" <<'PY'
+"$PY" - "$W/busybox.tar" "$D/registry" <<'PY'
 import io, json, os, sys, tarfile
 src, reg = sys.argv[1], sys.argv[2]
 t = tarfile.open(src)
@@ -181,7 +185,7 @@ write_liar()
 PY
 # An OCI layout whose top layer blob does not hash to its name.
 cp -a oci "$D/registry/lieoci"
-python3 - "$D/registry/lieoci" <<'PY'
+"$PY" - "$D/registry/lieoci" <<'PY'
 import gzip, io, json, os, sys, tarfile
 d = sys.argv[1]
 idx = json.load(open(os.path.join(d, "index.json")))
