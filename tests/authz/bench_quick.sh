@@ -28,8 +28,9 @@ check() {
   fi
 }
 check authz-checks checks/s lookups/s
+check authz-filtered-codec ms ms
+check authz-filtered-codec-all ms ms
 check authz-filtered-getstate ms ms
-check authz-filtered-getstate-all ms ms
 if echo "$out" | grep -vE '^(bench: |# )' | grep -q .; then
   echo "FAIL: unexpected output lines:"
   echo "$out" | grep -vE '^(bench: |# )'
