@@ -339,6 +339,10 @@ static mesos_status agent_to_allocator(mesos__agent *a, mesos_error **err) {
 static void handle_register(mesos_master *m, mesos__http_request *req,
                             const Mesos__Internal__AgentCall *call, mesos__media media) {
   const Mesos__Internal__RegisterAgent *ra = call->register_agent;
+  if (mesos__operator_machine_down(m, ra->agent ? ra->agent->hostname : NULL)) {
+    mesos__respond_text(req, 403, "Agent is on a machine that is DOWN for maintenance");
+    return;
+  }
   char id[96];
   snprintf(id, sizeof id, "%s-S%llu", m->id, (unsigned long long)m->next_agent++);
   mesos__agent *a = NULL;
@@ -545,6 +549,10 @@ static void agent_arrived(mesos_master *m, const char *id) {
 static void handle_reregister(mesos_master *m, mesos__http_request *req,
                               const Mesos__Internal__AgentCall *call, mesos__media media) {
   const Mesos__Internal__ReregisterAgent *rr = call->reregister_agent;
+  if (mesos__operator_machine_down(m, rr->agent ? rr->agent->hostname : NULL)) {
+    mesos__respond_text(req, 403, "Agent is on a machine that is DOWN for maintenance");
+    return;
+  }
   const char *id = rr->agent->id && rr->agent->id->value ? rr->agent->id->value
                    : call->agent_id                      ? call->agent_id->value
                                                          : NULL;

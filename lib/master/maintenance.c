@@ -41,6 +41,10 @@ mesos__machine_mode mesos__maintenance_mode(const mesos_master *m, const char *h
   return MESOS__MACHINE_UP;
 }
 
+int mesos__operator_machine_down(const mesos_master *m, const char *hostname) {
+  return hostname && mesos__maintenance_mode(m, hostname) == MESOS__MACHINE_DOWN;
+}
+
 /* The window the agent's machine is scheduled in, or NULL. */
 static const Mesos__V1__Unavailability *agent_window(const mesos_master *m, const mesos__agent *a) {
   const Mesos__Internal__Registry *reg = mesos__registry_state(m->registry);

@@ -58,6 +58,10 @@ void mesos__operator_on_framework_updated(mesos__framework *fw);
  * (bounded by --max_completed_frameworks).  Called before its tasks go. */
 void mesos__operator_on_framework_removed(mesos__framework *fw);
 
+/* 1 when an agent on `hostname` may not register or re-register: its
+ * machine is DOWN for maintenance (maintenance.c). */
+int mesos__operator_machine_down(const mesos_master *m, const char *hostname);
+
 /* The allocator's inverse-offer callback (maintenance.c): sends the
  * framework an INVERSE_OFFERS event for the agent's unavailability. */
 void mesos__operator_inverse_offer_cb(const char *framework_id, const char *agent_id,

@@ -158,7 +158,9 @@ static Mesos__Internal__AgentEvent *agent_next(sim_agent *a, int timeout_ms) {
   }
 }
 
-static void agent_register(sim_agent *a, const char *hostname) {
+/* Sends REGISTER; returns the HTTP status (the stream stays open on 200,
+ * is closed otherwise). */
+static int agent_register_status(sim_agent *a, const char *hostname) {
   Mesos__V1__Resource res[2], *resp[2];
   Mesos__V1__Value__Scalar cpus = MESOS__V1__VALUE__SCALAR__INIT,
                            mem = MESOS__V1__VALUE__SCALAR__INIT;
@@ -197,7 +199,14 @@ static void agent_register(sim_agent *a, const char *hostname) {
   mesos__free(bytes);
   mesos_test_response r;
   ck_assert_int_eq(mesos_test_conn_response(&a->stream, &r, 0, 5000), 0);
-  ck_assert_int_eq(r.status, 200);
+  int status = r.status;
+  mesos_test_response_free(&r);
+  if (status != 200) mesos_test_conn_close(&a->stream);
+  return status;
+}
+
+static void agent_register(sim_agent *a, const char *hostname) {
+  ck_assert_int_eq(agent_register_status(a, hostname), 200);
   Mesos__Internal__AgentEvent *ev = agent_next(a, 5000);
   ck_assert_ptr_nonnull(ev);
   ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__REGISTERED);
@@ -797,6 +806,11 @@ START_TEST(test_operator__weights_quota_and_maintenance_survive_kill_9) {
                  "[{\"hostname\":\"maint-host\"}]}}"));
   json_ok("\"down_machines\":[{\"hostname\":\"maint-host\"}]",
           "{\"type\":\"GET_MAINTENANCE_STATUS\"}");
+  /* Agents on a DOWN machine are refused; others are not. */
+  sim_agent down, other;
+  ck_assert_int_eq(agent_register_status(&down, "maint-host"), 403);
+  agent_register(&other, "other-host");
+  mesos_test_conn_close(&other.stream);
   free(json_call(200, NULL,
                  "{\"type\":\"STOP_MAINTENANCE\",\"stop_maintenance\":{\"machines\":"
                  "[{\"hostname\":\"maint-host\"}]}}"));
