@@ -381,15 +381,13 @@ static void finish(container *c, int init_status, int have_init_status) {
 
 static void reap(container *c) {
   int st = 0, have = 0;
-  if (c->is_child || 1) {
-    /* A recovered container may still be our child (same process,
-     * second containerizer); ECHILD otherwise, which is fine. */
-    siginfo_t info;
-    memset(&info, 0, sizeof info);
-    if (waitid(P_PID, (id_t)c->pid, &info, WEXITED | WNOHANG) == 0 && info.si_pid == c->pid) {
-      have = 1;
-      st = info.si_code == CLD_EXITED ? (info.si_status & 0xff) << 8 : (info.si_status & 0x7f);
-    }
+  /* Also for recovered containers: one may still be our child (a second
+   * containerizer in the same process); otherwise ECHILD, which is fine. */
+  siginfo_t info;
+  memset(&info, 0, sizeof info);
+  if (waitid(P_PID, (id_t)c->pid, &info, WEXITED | WNOHANG) == 0 && info.si_pid == c->pid) {
+    have = 1;
+    st = info.si_code == CLD_EXITED ? (info.si_status & 0xff) << 8 : (info.si_status & 0x7f);
   }
   finish(c, st, have);
 }
