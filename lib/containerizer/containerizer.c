@@ -759,6 +759,9 @@ mesos_status mesos__containerizer_wait_sync(mesos__containerizer *cz, const char
   if (st != MESOS_OK) return st;
   uv_loop_t *uv = mesos__loop_uv(cz->loop);
   uv_timer_t timer;
+  /* The loop's clock is only refreshed when it runs; a caller that did
+   * not run it for a while would otherwise get a timer already due. */
+  uv_update_time(uv);
   uv_timer_init(uv, &timer);
   int fired = 0;
   timer.data = &fired;
