@@ -7,6 +7,12 @@
  * SIGTERM then SIGKILL after the grace period, and exits once the terminal
  * update is acknowledged (or a few seconds after sending it).
  * Everything it does is available to a program linking libmesos-core.
+ *
+ * For a framework with checkpointing (MESOS_CHECKPOINT=1) it outlives the
+ * agent: the task keeps running while the client re-subscribes (see
+ * lib/executor/executor.c), and after the terminal update it waits for the
+ * acknowledgement or the agent's SHUTDOWN instead of a fixed delay, so an
+ * update sent while the agent is down is never given up.
  */
 #include <errno.h>
 #include <signal.h>
@@ -38,11 +44,22 @@ typedef struct executor {
   int acks;
   int64_t default_grace_ms;
   int exit_code;
+  int checkpoint; /* MESOS_CHECKPOINT=1 */
 } executor;
 
 static void finish(executor *x, int code) {
   x->exit_code = code;
   mesos_loop_stop(x->loop);
+}
+
+/* After the terminal update: without checkpointing, exit after ACK_WAIT_MS
+ * even without the acknowledgement (the agent has the update once it
+ * answered the call).  With it, wait: the agent may be down and get the
+ * update only when the client re-subscribes; it sends SHUTDOWN once it has
+ * it. */
+static void await_exit(executor *x) {
+  x->terminal_sent = 1;
+  if (!x->checkpoint) mesos_timer_start(x->exit_timer, ACK_WAIT_MS, 0);
 }
 
 static void send_update(executor *x, const char *state, const char *message) {
@@ -79,8 +96,7 @@ static void child_exited(mesos_child *child, int32_t pid, int status, void *ud) 
                       : WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "TASK_FINISHED"
                                                                       : "TASK_FAILED";
   send_update(x, state, msg);
-  x->terminal_sent = 1;
-  mesos_timer_start(x->exit_timer, ACK_WAIT_MS, 0);
+  await_exit(x);
 }
 
 static void on_kill_timer(mesos_timer *t, void *ud) {
@@ -114,8 +130,7 @@ static void on_launch(mesos_executor *e, const mesos_executor_task *task, void *
   const char *value = mesos_executor_task_command(task);
   if (value == NULL) {
     send_update(x, "TASK_FAILED", "The task has no command");
-    x->terminal_sent = 1;
-    mesos_timer_start(x->exit_timer, ACK_WAIT_MS, 0);
+    await_exit(x);
     return;
   }
   int shell = mesos_executor_task_shell(task);
@@ -124,8 +139,7 @@ static void on_launch(mesos_executor *e, const mesos_executor_task *task, void *
   char **argv = calloc(argc + 4, sizeof *argv);
   if (argv == NULL) {
     send_update(x, "TASK_FAILED", "Out of memory");
-    x->terminal_sent = 1;
-    mesos_timer_start(x->exit_timer, ACK_WAIT_MS, 0);
+    await_exit(x);
     return;
   }
   if (shell) {
@@ -156,8 +170,7 @@ static void on_launch(mesos_executor *e, const mesos_executor_task *task, void *
     char msg[256];
     snprintf(msg, sizeof msg, "Cannot fork: %s", strerror(errno));
     send_update(x, "TASK_FAILED", msg);
-    x->terminal_sent = 1;
-    mesos_timer_start(x->exit_timer, ACK_WAIT_MS, 0);
+    await_exit(x);
     return;
   }
   setpgid(pid, pid);
@@ -238,6 +251,8 @@ int main(int argc, char **argv) {
   memset(&x, 0, sizeof x);
   x.default_grace_ms = parse_duration_ms(getenv("MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD"));
   if (x.default_grace_ms < 0) x.default_grace_ms = 5000;
+  const char *cp = getenv("MESOS_CHECKPOINT");
+  x.checkpoint = cp && strcmp(cp, "1") == 0;
   x.exit_code = 1;
   mesos_error *err = NULL;
   mesos_signal *sigterm = NULL;

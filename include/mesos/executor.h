@@ -58,8 +58,15 @@ typedef struct mesos_executor_callbacks {
   void (*acknowledged)(mesos_executor *e, const char *task_id, const uint8_t uuid[16], void *ud);
   /* SHUTDOWN: kill every task and exit. */
   void (*shutdown)(mesos_executor *e, void *ud);
-  /* The event stream ended or could not be opened; `why` says why.  The
-   * client does not reconnect. */
+  /* The event stream ended or could not be opened and the client gave up;
+   * `why` says why.  Without checkpointing (MESOS_CHECKPOINT is not 1)
+   * that is the first loss.  With it the client outlives an agent restart:
+   * it subscribes again after a random back-off (up to
+   * MESOS_SUBSCRIPTION_BACKOFF_MAX, 2secs by default), handing back the
+   * tasks and updates not acknowledged yet, calls `subscribed` again once
+   * back, and reports the loss here only after MESOS_RECOVERY_TIMEOUT
+   * (15mins by default) without the agent, or when the agent refuses the
+   * subscription (4xx). */
   void (*disconnected)(mesos_executor *e, const char *why, void *ud);
   /* LAUNCH_GROUP (version 2): run the `n` tasks of one task group together
    * (the default executor's job).  NULL: the event is ignored. */
@@ -89,9 +96,12 @@ MESOS_EXTERN(mesos_status) mesos_executor_new(mesos_executor **out, mesos_loop *
  * Sends a status update for `task_id`: `state` is a TaskState name
  * ("TASK_RUNNING", "TASK_FINISHED", ...), `message` may be NULL.  The update
  * gets a fresh UUID; the agent retries it towards the framework until it is
- * acknowledged (reported through the acknowledged callback).
+ * acknowledged (reported through the acknowledged callback).  The client
+ * keeps it until then; while it is re-subscribing after a lost agent the
+ * update waits and goes with the re-subscription.
  * Errors: MESOS_EINVAL (unknown state, NULL task id), MESOS_ECLOSED (not
- * subscribed), MESOS_ENOMEM.
+ * subscribed, and not re-subscribing), MESOS_ELIMIT (1024 updates wait
+ * for acknowledgement already), MESOS_ENOMEM.
  */
 MESOS_EXTERN(mesos_status) mesos_executor_update(mesos_executor *e, const char *task_id,
                                                  const char *state, const char *message,

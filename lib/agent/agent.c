@@ -55,8 +55,16 @@ static const mesos__flag_def agent_flags[] = {
   {"executor_shutdown_grace_period", MESOS__FLAG_DURATION, "5secs",
    "Grace period between SIGTERM and SIGKILL when a task is killed without a kill policy", NULL, NULL},
   {"recover", MESOS__FLAG_STRING, "reconnect",
-   "reconnect: re-register with the checkpointed agent id; cleanup: discard it and register anew", NULL,
+   "reconnect: re-register with the checkpointed agent id and reattach to live executors; cleanup: kill "
+   "them, report their tasks, then register anew", NULL,
    "reconnect|cleanup"},
+  {"executor_reregistration_timeout", MESOS__FLAG_DURATION, "2secs",
+   "After a restart, executors must re-subscribe within this time or they are killed", NULL, NULL},
+  {"recovery_timeout", MESOS__FLAG_DURATION, "15mins",
+   "How long executors of checkpointing frameworks wait for a restarted agent before they exit", NULL,
+   NULL},
+  {"executor_heartbeat_interval", MESOS__FLAG_DURATION, "30secs",
+   "Period of HEARTBEAT events on executor streams (libmesos-core)", NULL, NULL},
   {"strict", MESOS__FLAG_BOOL, "true", "Fail start-up on a damaged checkpoint instead of discarding it", NULL, NULL},
   {"registration_backoff_factor", MESOS__FLAG_DURATION, "1secs", "Registration retry back-off factor", NULL, NULL},
   {"status_update_retry_interval", MESOS__FLAG_DURATION, "10secs",
@@ -77,7 +85,6 @@ static const mesos__flag_def agent_flags[] = {
   {"isolation", MESOS__FLAG_STRING, "posix/cpu,posix/mem", "Isolators (not yet implemented)", NULL, NULL},
   {"launcher", MESOS__FLAG_STRING, NULL, "Launcher (not yet implemented)", NULL, NULL},
   {"sandbox_directory", MESOS__FLAG_STRING, "/mnt/mesos/sandbox", "Sandbox path inside containers (not yet implemented)", NULL, NULL},
-  {"recovery_timeout", MESOS__FLAG_DURATION, "15mins", "Executor wait for a restarted agent (not yet implemented)", NULL, NULL},
   {"executor_environment_variables", MESOS__FLAG_TEXT, NULL, "Executor environment (not yet implemented)", NULL, NULL},
   {"switch_user", MESOS__FLAG_BOOL, "true", "Run tasks as their user (not yet implemented)", NULL, NULL},
   {"http_command_executor", MESOS__FLAG_BOOL, "false", "Command executor uses the HTTP API (not yet implemented)", NULL, NULL},
@@ -450,12 +457,9 @@ static mesos_status recover_id(mesos_agent *a, mesos_error **err) {
     return st;
   }
   target[n] = '\0';
-  if (strcmp(mesos__flags_get(a->flags, "recover"), "cleanup") == 0) {
-    LOG_WARN("--recover=cleanup: discarding the checkpointed agent id %s", target);
-    unlink(latest);
-    mesos__free(latest);
-    return MESOS_OK;
-  }
+  /* --recover=cleanup keeps the id until the killed executors' tasks are
+   * reported (recover.c), then registers anew. */
+  a->cleanup_pending = strcmp(mesos__flags_get(a->flags, "recover"), "cleanup") == 0;
   char *info_path = NULL;
   mesos_error *e = NULL;
   st = agent_path(a, MESOS__AGENT_PATH_AGENT_INFO, target, &info_path, &e);
@@ -653,6 +657,11 @@ MESOS_EXTERN(mesos_status) mesos_agent_new(mesos_agent **out, mesos_loop *loop,
   }
   a->exec_reg_timeout_ms = mesos__flags_duration_ns(a->flags, "executor_registration_timeout") /
                            MESOS__NS_PER_MS;
+  a->exec_rereg_timeout_ms =
+      mesos__flags_duration_ns(a->flags, "executor_reregistration_timeout") / MESOS__NS_PER_MS;
+  a->recovery_timeout_ms = mesos__flags_duration_ns(a->flags, "recovery_timeout") / MESOS__NS_PER_MS;
+  a->exec_heartbeat_ms =
+      mesos__flags_duration_ns(a->flags, "executor_heartbeat_interval") / MESOS__NS_PER_MS;
   snprintf(a->ip, sizeof a->ip, "%s", mesos__flags_get(a->flags, "ip"));
   if ((st = find_executor(a, err)) != MESOS_OK) goto fail;
 
@@ -686,6 +695,7 @@ MESOS_EXTERN(mesos_status) mesos_agent_new(mesos_agent **out, mesos_loop *loop,
   copts.connect_timeout_ms = 5000;
   if ((st = mesos__http_client_new(&a->client, loop, &copts, err)) != MESOS_OK) goto fail;
   if ((st = mesos__agent_link_init(a, err)) != MESOS_OK) goto fail;
+  if ((st = mesos__agent_executor_api_init(a, err)) != MESOS_OK) goto fail;
   if ((st = mesos__agent_recover_updates(a, err)) != MESOS_OK) goto fail;
   char *res = NULL;
   mesos_resources *r = NULL;
@@ -718,6 +728,7 @@ MESOS_EXTERN(void) mesos_agent_free(mesos_agent *a) {
   if (a == NULL) return;
   a->closing = 1;
   mesos__agent_link_stop(a);
+  mesos__agent_executor_api_fini(a);
   mesos__agent_tasks_free(a);
   mesos__agent_status_free_all(a);
   mesos__http_client_free(a->client);

@@ -95,6 +95,14 @@ struct mesos_agent {
   uint64_t retry_base_ms;    /* first status update retry interval */
   uint64_t shutdown_grace_ms;
   uint64_t exec_reg_timeout_ms;
+  /* Recovery (recover.c): --executor_reregistration_timeout, the
+   * MESOS_RECOVERY_TIMEOUT executors get (--recovery_timeout), and the
+   * HEARTBEAT period of executor streams (executor_api.c). */
+  uint64_t exec_rereg_timeout_ms;
+  uint64_t recovery_timeout_ms;
+  uint64_t exec_heartbeat_ms;
+  mesos_timer *exec_heartbeat;
+  int cleanup_pending;       /* --recover=cleanup: old id kept until drained */
   char *executor_path;       /* mesos-executor, or NULL: in-agent runner */
   struct mesos__agent_operator *op; /* operator API, classic endpoints, files (operator.c) */
 };
@@ -142,6 +150,17 @@ struct mesos__agent_task {
   mesos__http_request *exec_stream; /* the executor's SUBSCRIBE stream */
   mesos_timer *reg_timer;           /* --executor_registration_timeout */
   int terminal_seen;                /* the executor sent a terminal update */
+  /* Recovery (recover.c).  `checkpoint`: the framework checkpoints, so
+   * the executor outlives the agent and executor.info/task.info exist.
+   * `recovered`: adopted from a previous run of the agent; not our child,
+   * watched by `reaper` instead of `child`.  `exit_reason`: the reason of
+   * the terminal update if the executor ends before sending one (-1: the
+   * default, REASON_EXECUTOR_TERMINATED). */
+  int checkpoint;
+  int recovered;
+  uint64_t pid_start;
+  int exit_reason;
+  struct mesos__agent_reaper *reaper;
   /* Run by a custom or default executor (executors.c), NULL otherwise
    * (then pid/child/exec_stream above describe the task's own process). */
   mesos__agent_executor *exec;
@@ -193,17 +212,28 @@ mesos_status mesos__agent_status_update_uuid(mesos_agent *a, const char *framewo
                                              int reason, const char *message,
                                              const uint8_t *uuid, mesos_error **err);
 /* Queues again, in order, updates recovered from `updates_path` (copied;
- * not appended again). */
+ * not appended again), and remembers the uuids the framework acknowledged
+ * already (`acked`), so neither reaches it twice. */
 mesos_status mesos__agent_status_recover(mesos_agent *a, const char *framework_id,
                                          const char *task_id, const char *updates_path,
                                          Mesos__Internal__StatusUpdate *const *updates, size_t n,
+                                         const uint8_t (*acked)[16], size_t nacked,
                                          mesos_error **err);
+/* Whether the update with this uuid (16 bytes) is known for task `key`:
+ * 0 no, 1 queued (not acknowledged yet), 2 acknowledged. */
+int mesos__agent_status_known(mesos_agent *a, const char *key, const uint8_t *uuid);
 /* STATUS_UPDATE_ACKNOWLEDGEMENT from the master. */
 void mesos__agent_status_ack(mesos_agent *a, const Mesos__Internal__StatusUpdateAcknowledgement *ack);
 /* After (re)registration: send every stream's head again now. */
 void mesos__agent_status_resend_all(mesos_agent *a);
 /* Whether a task still has unacknowledged updates. */
 int mesos__agent_status_pending(mesos_agent *a, const char *key);
+/* Appends to `tasks` (from mesos__agent_tasks_report, freed the same way)
+ * a Task in its latest state for every task not in a->tasks that still
+ * has unacknowledged updates. */
+mesos_status mesos__agent_status_report(mesos_agent *a, Mesos__V1__Task ***tasks, size_t *n);
+/* Whether any task has unacknowledged updates. */
+int mesos__agent_status_any_pending(mesos_agent *a);
 void mesos__agent_status_free_all(mesos_agent *a);
 
 /* ---- executors.c */
@@ -230,9 +260,26 @@ void mesos__agent_exec_task_gone(mesos__agent_task *t);
 void mesos__agent_executors_free(mesos_agent *a);
 
 /* ---- recover.c */
-/* Re-queues the unacknowledged status updates of a previous run and
- * reports the tasks it left running as lost. */
+/* Recovers what a previous run of the agent left (--recover=reconnect):
+ * re-queues unacknowledged status updates, adopts the live executors of
+ * checkpointing frameworks (they must re-subscribe within
+ * --executor_reregistration_timeout), and reports the other unfinished
+ * tasks terminal.  --recover=cleanup kills every checkpointed executor
+ * instead (and the agent registers anew once their updates are out). */
 mesos_status mesos__agent_recover_updates(mesos_agent *a, mesos_error **err);
+/* Checkpoints executor.info (pid and its start time) and task.info of a
+ * command task just launched under mesos-executor; nothing for
+ * frameworks without checkpoint=true. */
+void mesos__agent_checkpoint_executor(mesos__agent_task *t);
+/* Start time of `pid` (field 22 of /proc/<pid>/stat); 0 when gone. */
+uint64_t mesos__agent_pid_start_time(int32_t pid);
+/* Stops watching a recovered executor (task being freed). */
+void mesos__agent_reaper_free(mesos__agent_task *t);
+/* --recover=cleanup: once every update about the killed executors' tasks
+ * is acknowledged, forgets the old id and registers as a new agent. */
+void mesos__agent_cleanup_check(mesos_agent *a);
+/* Whether framework `fw` checkpoints (FrameworkInfo.checkpoint). */
+int mesos__agent_framework_checkpoints(mesos_agent *a, const char *fw);
 
 /* ---- executor_api.c */
 /* POST /api/v1/executor. */
@@ -248,8 +295,15 @@ void mesos__agent_executor_update(mesos_agent *a, mesos__agent_task *t, mesos__h
                                   const Mesos__V1__Executor__Call__Update *u);
 /* ACKNOWLEDGED towards the executor of task `key`. */
 void mesos__agent_executor_acked(mesos_agent *a, const char *key, const ProtobufCBinaryData *uuid);
-/* The executor process ended. */
+/* The executor process ended; `wait_status` < 0: unknown (a recovered
+ * executor is not the agent's child). */
 void mesos__agent_executor_exited(mesos__agent_task *t, int wait_status);
+/* A recovered executor has --executor_reregistration_timeout from now
+ * to re-subscribe, else it is killed (REASON_EXECUTOR_REREGISTRATION_TIMEOUT). */
+void mesos__agent_executor_await(mesos__agent_task *t);
+/* Starts / stops the HEARTBEAT timer of executor streams. */
+mesos_status mesos__agent_executor_api_init(mesos_agent *a, mesos_error **err);
+void mesos__agent_executor_api_fini(mesos_agent *a);
 /* Ends the executor's stream (task going away). */
 void mesos__agent_executor_detach(mesos__agent_task *t);
 /* Sends `sig` to every process of session `sid` (an executor and all it

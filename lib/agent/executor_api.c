@@ -47,6 +47,17 @@ extern char **environ;
  * to report TASK_KILLED before the agent ends its whole session. */
 #define EXEC_KILL_SLACK_MS 3000u
 
+/* An executor that sent its task's terminal update gets this long to exit
+ * by itself (mesos-executor waits for the acknowledgement) before the agent
+ * sends SHUTDOWN: the update is checkpointed, the executor has no more
+ * work, and a checkpointing executor never exits while it still holds an
+ * update the agent may not have. */
+#define EXEC_DONE_WAIT_MS 5000u
+
+/* Largest MESOS_SUBSCRIPTION_BACKOFF_MAX given to executors: a restarted
+ * agent must see them back within --executor_reregistration_timeout. */
+#define EXEC_BACKOFF_MAX_MS 2000u
+
 void mesos__agent_kill_session(int32_t sid, int sig) {
   if (sid <= 0) return;
   kill(-sid, sig);
@@ -177,7 +188,10 @@ void mesos__agent_executor_exited(mesos__agent_task *t, int wait_status) {
   t->pid = 0;
   if (!t->terminal_seen) {
     char msg[160];
-    if (WIFEXITED(wait_status))
+    if (wait_status < 0)
+      snprintf(msg, sizeof msg,
+               "Executor (adopted after an agent restart) terminated before the task ended");
+    else if (WIFEXITED(wait_status))
       snprintf(msg, sizeof msg, "Executor terminated with exit status %d before the task ended",
                WEXITSTATUS(wait_status));
     else
@@ -186,26 +200,95 @@ void mesos__agent_executor_exited(mesos__agent_task *t, int wait_status) {
     t->terminal_seen = 1;
     t->state = t->killing ? MESOS__V1__TASK_STATE__TASK_KILLED : MESOS__V1__TASK_STATE__TASK_FAILED;
     mesos_error *e = NULL;
+    if (t->exit_reason == MESOS__V1__TASK_STATUS__REASON__REASON_EXECUTOR_REREGISTRATION_TIMEOUT)
+      snprintf(msg, sizeof msg,
+               "Executor did not re-subscribe within %llu ms after the agent restarted",
+               (unsigned long long)a->exec_rereg_timeout_ms);
     if (mesos__agent_status_update(a, t->framework_id, t->executor_id, t->task_id,
                                    t->updates_path, t->state,
-                                   MESOS__V1__TASK_STATUS__REASON__REASON_EXECUTOR_TERMINATED,
+                                   t->exit_reason > 0
+                                       ? t->exit_reason
+                                       : MESOS__V1__TASK_STATUS__REASON__REASON_EXECUTOR_TERMINATED,
                                    msg, &e) != MESOS_OK) {
       LOG_ERROR("task %s: cannot generate a status update: %s", t->key,
                 e ? mesos_error_message(e) : "");
       mesos_error_free(e);
     }
   }
-  post_exited_executor(t, wait_status);
+  post_exited_executor(t, wait_status < 0 ? 0 : wait_status);
   mesos__agent_task_maybe_done(a, t->key);
 }
 
+static mesos_status send_event(mesos__agent_task *t, const Mesos__V1__Executor__Event *ev);
+static int terminal_state(Mesos__V1__TaskState s);
+
+/* One timer, three deadlines: the first subscription
+ * (--executor_registration_timeout), the re-subscription of an executor
+ * adopted after an agent restart (--executor_reregistration_timeout), and
+ * the exit of an executor whose task has ended (EXEC_DONE_WAIT_MS). */
 static void reg_timeout_cb(mesos_timer *timer, void *ud) {
   (void)timer;
   mesos__agent_task *t = ud;
-  if (t->exec_stream || t->pid <= 0) return;
-  LOG_WARN("task %s: executor did not subscribe within %llu ms; killing it", t->key,
-           (unsigned long long)t->agent->exec_reg_timeout_ms);
+  if (t->pid <= 0) return;
+  if (t->terminal_seen) {
+    Mesos__V1__Executor__Event ev = MESOS__V1__EXECUTOR__EVENT__INIT;
+    ev.has_type = 1;
+    ev.type = MESOS__V1__EXECUTOR__EVENT__TYPE__SHUTDOWN;
+    LOG_INFO("task %s has ended: shutting its executor down", t->key);
+    if (send_event(t, &ev) == MESOS_OK) mesos_timer_start(t->reg_timer, EXEC_DONE_WAIT_MS, 0);
+    else mesos__agent_kill_session(t->pid, SIGKILL);
+    return;
+  }
+  if (t->exec_stream) return;
+  if (t->recovered) {
+    LOG_WARN("task %s: executor did not re-subscribe within %llu ms; killing it", t->key,
+             (unsigned long long)t->agent->exec_rereg_timeout_ms);
+    t->exit_reason = MESOS__V1__TASK_STATUS__REASON__REASON_EXECUTOR_REREGISTRATION_TIMEOUT;
+  } else {
+    LOG_WARN("task %s: executor did not subscribe within %llu ms; killing it", t->key,
+             (unsigned long long)t->agent->exec_reg_timeout_ms);
+  }
   mesos__agent_kill_session(t->pid, SIGKILL);
+}
+
+void mesos__agent_executor_await(mesos__agent_task *t) {
+  mesos_error *e = NULL;
+  if (t->reg_timer == NULL &&
+      mesos_timer_new(&t->reg_timer, t->agent->loop, reg_timeout_cb, t, &e) != MESOS_OK) {
+    LOG_ERROR("task %s: %s", t->key, e ? mesos_error_message(e) : "cannot create a timer");
+    mesos_error_free(e);
+    return;
+  }
+  mesos_timer_start(t->reg_timer, t->agent->exec_rereg_timeout_ms, 0);
+}
+
+/* HEARTBEAT on every command executor's stream (spec 3.4: lets
+ * intermediaries keep the idle connection open). */
+static void heartbeat_cb(mesos_timer *timer, void *ud) {
+  (void)timer;
+  mesos_agent *a = ud;
+  Mesos__V1__Executor__Event ev = MESOS__V1__EXECUTOR__EVENT__INIT;
+  ev.has_type = 1;
+  ev.type = MESOS__V1__EXECUTOR__EVENT__TYPE__HEARTBEAT;
+  size_t it = 0;
+  void *v;
+  while (mesos__map_next(&a->tasks, &it, NULL, &v)) {
+    mesos__agent_task *t = v;
+    if (t->use_executor && t->exec == NULL && t->exec_stream) send_event(t, &ev);
+  }
+}
+
+mesos_status mesos__agent_executor_api_init(mesos_agent *a, mesos_error **err) {
+  if (a->exec_heartbeat_ms == 0) return MESOS_OK;
+  mesos_status st = mesos_timer_new(&a->exec_heartbeat, a->loop, heartbeat_cb, a, err);
+  if (st == MESOS_OK)
+    st = mesos_timer_start(a->exec_heartbeat, a->exec_heartbeat_ms, a->exec_heartbeat_ms);
+  return st;
+}
+
+void mesos__agent_executor_api_fini(mesos_agent *a) {
+  mesos_timer_free(a->exec_heartbeat);
+  a->exec_heartbeat = NULL;
 }
 
 /* ------------------------------------------------------------ launch */
@@ -222,7 +305,7 @@ mesos_status mesos__agent_executor_launch(mesos__agent_task *t, mesos_error **er
   size_t nenv = 0;
   while (environ && environ[nenv]) nenv++;
   if (nenv > 65536) return mesos__err(err, MESOS_ELIMIT, "the agent's environment is too big");
-  char **envp = mesos__calloc(nenv + 16, sizeof *envp);
+  char **envp = mesos__calloc(nenv + 20, sizeof *envp);
   char *out_path = NULL, *err_path = NULL;
   if (envp == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
   size_t k = 0;
@@ -231,7 +314,13 @@ mesos_status mesos__agent_executor_launch(mesos__agent_task *t, mesos_error **er
     if (strncmp(environ[i], "MESOS_", 6) == 0) continue;
     if ((envp[k++] = mesos__strdup(environ[i])) == NULL) st = MESOS_ENOMEM;
   }
-  char endpoint[128], grace[64];
+  char endpoint[128], grace[64], recovery[64], backoff[64];
+  int checkpoint = mesos__agent_framework_checkpoints(a, t->framework_id);
+  uint64_t backoff_ms = a->exec_rereg_timeout_ms / 2;
+  if (backoff_ms > EXEC_BACKOFF_MAX_MS) backoff_ms = EXEC_BACKOFF_MAX_MS;
+  if (backoff_ms < 100) backoff_ms = 100;
+  mesos__format_duration(a->recovery_timeout_ms * MESOS__NS_PER_MS, recovery, sizeof recovery);
+  mesos__format_duration(backoff_ms * MESOS__NS_PER_MS, backoff, sizeof backoff);
   const char *ip = strcmp(a->ip, "0.0.0.0") == 0 ? "127.0.0.1" : a->ip;
   snprintf(endpoint, sizeof endpoint, strchr(ip, ':') ? "[%s]:%u" : "%s:%u", ip,
            (unsigned)a->port);
@@ -241,7 +330,11 @@ mesos_status mesos__agent_executor_launch(mesos__agent_task *t, mesos_error **er
                            {"MESOS_AGENT_ENDPOINT", endpoint},
                            {"MESOS_DIRECTORY", t->sandbox},
                            {"MESOS_SANDBOX", t->sandbox},
-                           {"MESOS_CHECKPOINT", "1"},
+                           {"MESOS_CHECKPOINT", checkpoint ? "1" : "0"},
+                           /* Checkpointing executors outlive the agent
+                            * and re-subscribe (lib/executor/executor.c). */
+                           {"MESOS_RECOVERY_TIMEOUT", recovery},
+                           {"MESOS_SUBSCRIPTION_BACKOFF_MAX", backoff},
                            {"MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD", grace},
                            {"MESOS_HTTP_COMMAND_EXECUTOR", "1"},
                            {"MESOS_AGENT_ID", a->id},
@@ -299,8 +392,50 @@ static void respond(mesos__http_request *req, int status, const char *text) {
   mesos__http_headers_free(&h);
 }
 
+/* The updates a re-subscribing executor has no ACKNOWLEDGED for (after an
+ * agent restart, or a broken connection): each goes to the status update
+ * manager, which ignores the ones it has (same uuid).  Returns how many
+ * the framework acknowledged already, listed in `acked` (the executor is
+ * told at once). */
+static size_t resubscribed_updates(mesos_agent *a, mesos__agent_task *t,
+                                   const Mesos__V1__Executor__Call__Subscribe *sub,
+                                   const Mesos__V1__Executor__Call__Update **acked) {
+  size_t nacked = 0;
+  for (size_t i = 0; i < sub->n_unacknowledged_updates; i++) {
+    const Mesos__V1__Executor__Call__Update *u = sub->unacknowledged_updates[i];
+    const Mesos__V1__TaskStatus *s = u ? u->status : NULL;
+    if (s == NULL || s->task_id == NULL || s->task_id->value == NULL ||
+        strcmp(s->task_id->value, t->task_id) != 0 || !s->has_uuid || s->uuid.len != 16 ||
+        s->state == MESOS__V1__TASK_STATE__TASK_STAGING ||
+        protobuf_c_enum_descriptor_get_value(&mesos__v1__task_state__descriptor, (int)s->state) ==
+            NULL) {
+      LOG_WARN("task %s: an invalid unacknowledged update in SUBSCRIBE is ignored", t->key);
+      continue;
+    }
+    int known = mesos__agent_status_known(a, t->key, s->uuid.data);
+    if (known == 2) {
+      acked[nacked++] = u;
+      continue;
+    }
+    if (known == 1 || t->terminal_seen) continue;
+    mesos_error *e = NULL;
+    if (mesos__agent_status_update_uuid(a, t->framework_id, t->executor_id, t->task_id,
+                                        t->updates_path, s->state,
+                                        s->has_reason ? (int)s->reason : -1, s->message,
+                                        s->uuid.data, &e) != MESOS_OK) {
+      LOG_ERROR("task %s: cannot accept an unacknowledged update: %s", t->key,
+                e ? mesos_error_message(e) : "");
+      mesos_error_free(e);
+      continue;
+    }
+    t->state = s->state;
+    if (terminal_state(s->state)) t->terminal_seen = 1;
+  }
+  return nacked;
+}
+
 static void subscribe(mesos_agent *a, mesos__agent_task *t, mesos__http_request *req,
-                      mesos__media media) {
+                      mesos__media media, const Mesos__V1__Executor__Call__Subscribe *call) {
   if (media != MESOS__MEDIA_PROTOBUF) {
     /* Our events are written as protobuf; mesos-executor asks for it. */
     respond(req, 406, "This agent writes executor events as application/x-protobuf");
@@ -316,6 +451,18 @@ static void subscribe(mesos_agent *a, mesos__agent_task *t, mesos__http_request 
   t->exec_stream = req;
   mesos__http_request_on_abort(req, stream_aborted, t);
   mesos_timer_stop(t->reg_timer);
+  size_t nupd = call->n_unacknowledged_updates;
+  if (nupd > MESOS__AGENT_MAX_PENDING_UPDATES) nupd = MESOS__AGENT_MAX_PENDING_UPDATES;
+  const Mesos__V1__Executor__Call__Update **acked = mesos__calloc(nupd ? nupd : 1, sizeof *acked);
+  size_t nacked = acked ? resubscribed_updates(a, t, call, acked) : 0;
+  if (t->terminal_seen) mesos_timer_start(t->reg_timer, EXEC_DONE_WAIT_MS, 0);
+  /* A task the executor got already (it says so) is not launched twice. */
+  int has_task = 0;
+  for (size_t i = 0; i < call->n_unacknowledged_tasks; i++) {
+    const Mesos__V1__TaskInfo *ti = call->unacknowledged_tasks[i];
+    if (ti && ti->task_id && ti->task_id->value && strcmp(ti->task_id->value, t->task_id) == 0)
+      has_task = 1;
+  }
 
   Mesos__V1__Executor__Event ev = MESOS__V1__EXECUTOR__EVENT__INIT;
   Mesos__V1__Executor__Event__Subscribed sub = MESOS__V1__EXECUTOR__EVENT__SUBSCRIBED__INIT;
@@ -341,9 +488,17 @@ static void subscribe(mesos_agent *a, mesos__agent_task *t, mesos__http_request 
   ev.has_type = 1;
   ev.type = MESOS__V1__EXECUTOR__EVENT__TYPE__SUBSCRIBED;
   ev.subscribed = &sub;
-  if (sub.framework_info == NULL || send_event(t, &ev) != MESOS_OK) return;
-  LOG_INFO("Executor of task %s subscribed", t->key);
-  if (t->state == MESOS__V1__TASK_STATE__TASK_STAGING) {
+  if (sub.framework_info == NULL || send_event(t, &ev) != MESOS_OK) {
+    mesos__free(acked);
+    return;
+  }
+  LOG_INFO("Executor of task %s %s", t->key,
+           t->recovered ? "re-subscribed after the agent restarted" : "subscribed");
+  t->recovered = 0;
+  for (size_t i = 0; i < nacked; i++)
+    mesos__agent_executor_acked(a, t->key, &acked[i]->status->uuid);
+  mesos__free(acked);
+  if (t->state == MESOS__V1__TASK_STATE__TASK_STAGING && !has_task) {
     Mesos__V1__Executor__Event lev = MESOS__V1__EXECUTOR__EVENT__INIT;
     Mesos__V1__Executor__Event__Launch l = MESOS__V1__EXECUTOR__EVENT__LAUNCH__INIT;
     l.task = t->info;
@@ -399,34 +554,25 @@ void mesos__agent_executor_update(mesos_agent *a, mesos__agent_task *t, mesos__h
     return;
   }
   t->state = s->state;
-  if (terminal_state(s->state)) t->terminal_seen = 1;
+  if (terminal_state(s->state) && !t->terminal_seen) {
+    t->terminal_seen = 1;
+    if (t->exec == NULL && t->reg_timer) mesos_timer_start(t->reg_timer, EXEC_DONE_WAIT_MS, 0);
+  }
   mesos__http_respond(req, 202, NULL, "", 0);
 }
 
 void mesos__agent_executor_api_handler(mesos__http_request *req, void *ud) {
   mesos_agent *a = ud;
-  mesos__negotiated neg;
-  mesos__negotiate_request(mesos__http_request_header(req, "Content-Type"), NULL, false, &neg);
-  if (neg.http_status) {
-    respond(req, neg.http_status, neg.error);
-    return;
-  }
   size_t len = 0;
   const char *body = mesos__http_request_body(req, &len);
   ProtobufCMessage *msg = NULL;
-  mesos_error *err = NULL;
-  mesos_status st =
-      neg.message == MESOS__MEDIA_PROTOBUF
-          ? mesos__pb_unpack(&mesos__v1__executor__call__descriptor, (const uint8_t *)body, len,
-                             0, 0, &msg, &err)
-          : mesos__json_decode(&mesos__v1__executor__call__descriptor, body, len, NULL, &msg,
-                               &err);
-  if (st != MESOS_OK) {
-    char text[1024];
-    snprintf(text, sizeof text, "Failed to parse body into executor::Call: %s",
-             err ? mesos_error_message(err) : mesos_status_str(st));
-    mesos_error_free(err);
-    respond(req, 400, text);
+  int status = 0;
+  char text[1024];
+  mesos__decode_body(mesos__http_request_header(req, "Content-Type"), body, len,
+                     &mesos__v1__executor__call__descriptor, "executor::Call", &msg, &status, text,
+                     sizeof text);
+  if (msg == NULL) {
+    respond(req, status, text);
     return;
   }
   const Mesos__V1__Executor__Call *call = (const Mesos__V1__Executor__Call *)msg;
@@ -440,7 +586,6 @@ void mesos__agent_executor_api_handler(mesos__http_request *req, void *ud) {
   else if (call->type == MESOS__V1__EXECUTOR__CALL__TYPE__MESSAGE && !call->message)
     invalid = "Expecting 'message' to be present";
   if (invalid) {
-    char text[256];
     snprintf(text, sizeof text, "Failed to validate executor::Call: %s", invalid);
     respond(req, 400, text);
     mesos__pb_free(msg);
@@ -474,7 +619,7 @@ void mesos__agent_executor_api_handler(mesos__http_request *req, void *ud) {
       mesos__negotiated resp;
       mesos__negotiate_response(mesos__http_request_header(req, "Accept"), NULL, false, &resp);
       if (resp.http_status) respond(req, resp.http_status, resp.error);
-      else subscribe(a, t, req, resp.message);
+      else subscribe(a, t, req, resp.message, call->subscribe);
       break;
     }
     case MESOS__V1__EXECUTOR__CALL__TYPE__UPDATE:

@@ -306,7 +306,15 @@ static mesos_status build_call(mesos_agent *a, uint8_t **bytes, size_t *len, mes
     rr.agent = &info;
     rr.version = (char *)"1.0.0";
     st = mesos__agent_tasks_report(a, &tasks, &ntasks, &fws, &nfws);
-    if (st != MESOS_OK) return mesos__err(err, st, "cannot list the tasks");
+    /* Also the tasks that only have updates left to deliver (a previous
+     * run's, after a restart): the master must not take them for unknown
+     * and report them lost on its own. */
+    if (st == MESOS_OK) st = mesos__agent_status_report(a, &tasks, &ntasks);
+    if (st != MESOS_OK) {
+      mesos__agent_tasks_report_free(tasks, ntasks);
+      mesos__free(fws);
+      return mesos__err(err, st, "cannot list the tasks");
+    }
     rr.tasks = tasks;
     rr.n_tasks = ntasks;
     rr.frameworks = fws;

@@ -1,30 +1,69 @@
 /*
- * Start-up recovery of status updates: nothing a previous run of this
- * agent generated is lost.
+ * Agent recovery: tasks keep running across agent restarts and upgrades
+ * (spec/containerizer.md section 7).
  *
- * The agent walks meta/slaves/<agent>/frameworks/<fw>/executors/<ex>/runs/
- * <container>/tasks/<task>/task.updates, replays each stream (UPDATE and
- * ACK records) and queues again every update the framework had not
- * acknowledged, in order; they are sent once the agent has re-registered.
+ * What a run of the agent leaves for the next one, per command task under
+ * mesos-executor (paths: registry/agent_paths.h):
+ *   task.updates   every status update and acknowledgement (status_update.c),
+ *                  for every framework;
+ *   forked.pid     the executor's pid;
+ *   executor.info  ExecutorCheckpoint: pid and its start time in clock
+ *                  ticks since boot (field 22 of /proc/<pid>/stat);
+ *   task.info      TaskCheckpoint with the TaskInfo;
+ * the last two only for frameworks with FrameworkInfo.checkpoint, the only
+ * ones Mesos recovers.  mesos-executor does not depend on the agent's
+ * process (its own session, no PDEATHSIG, no agent fd): when the agent
+ * dies, a checkpointing framework's executor keeps its task running and
+ * retries its subscription (MESOS_RECOVERY_TIMEOUT, MESOS_SUBSCRIPTION_
+ * BACKOFF_MAX); the others exit.
  *
- * Running tasks are not recovered yet (the executor API re-subscription
- * that would let them keep running comes next).  A task whose stream has no
- * terminal update was still running when the previous agent died: its
- * leftover processes are killed (identified by the checkpointed pid whose
- * working directory is still the task's sandbox, so a recycled pid is never
- * hit) and the framework is told TASK_LOST with REASON_AGENT_RESTARTED.
+ * On start-up (--recover=reconnect) each task's stream is replayed: updates
+ * the framework did not acknowledge are queued again (same uuid, same
+ * order) and the acknowledged uuids are remembered, so an update an
+ * executor sends again on re-subscription never reaches the framework
+ * twice.  Then, for a task with no terminal update yet:
+ *  - checkpointing framework, executor pid alive with the checkpointed
+ *    start time (a recycled pid is a stranger: never adopted, never
+ *    killed): the task is adopted as it was; the executor must re-subscribe
+ *    within --executor_reregistration_timeout or it is killed and the task
+ *    reported TASK_FAILED with REASON_EXECUTOR_REREGISTRATION_TIMEOUT.  The
+ *    agent is not the executor's parent any more, so it watches the pid
+ *    with a pidfd (pidfd_open, readable when the process ends) where the
+ *    kernel has it, else polls /proc on a timer.
+ *  - checkpointing framework, executor gone: what is left of its session
+ *    is killed, the task is TASK_FAILED with REASON_EXECUTOR_TERMINATED.
+ *  - framework without checkpointing: the leftovers (if any survived) are
+ *    killed, the task is TASK_LOST with REASON_AGENT_RESTARTED, as the
+ *    Mesos master reports such tasks.
+ * Adopted tasks are in a->tasks, so the REREGISTER call that follows
+ * reports them to the master.
+ *
+ * A damaged checkpoint is an error naming its file; with --strict (the
+ * default) start-up stops, with --no-strict the task is reported lost with
+ * that message and recovery goes on.
+ *
+ * --recover=cleanup: every unfinished task's executor is killed and the
+ * task reported TASK_FAILED (REASON_EXECUTOR_TERMINATED); the agent
+ * re-registers with its old id only to deliver those updates, and once the
+ * framework acknowledged all of them it removes meta/slaves/latest and
+ * registers as a new agent (Mesos: "kill all old executors; the next start
+ * registers as a new agent").
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+#include <uv.h>
 
 #include "agent/agent_int.h"
 #include "base/alloc.h"
 #include "base/error.h"
 #include "base/log.h"
 #include "codec/pb.h"
+#include "loop/loop_int.h"
 #include "mesos/internal/checkpoint.pb-c.h"
 #include "registry/agent_paths.h"
 #include "registry/checkpoint.h"
@@ -32,6 +71,237 @@
 /* Records one task's stream may hold: a handful per task in practice; the
  * bound keeps a damaged or hostile file from exhausting memory. */
 #define MAX_STREAM_RECORDS 8192u
+
+/* Polling period of a recovered executor's pid where pidfds are missing. */
+#define REAP_POLL_MS 200u
+
+static int terminal(Mesos__V1__TaskState s) {
+  return s == MESOS__V1__TASK_STATE__TASK_FINISHED || s == MESOS__V1__TASK_STATE__TASK_FAILED ||
+         s == MESOS__V1__TASK_STATE__TASK_KILLED || s == MESOS__V1__TASK_STATE__TASK_LOST ||
+         s == MESOS__V1__TASK_STATE__TASK_ERROR || s == MESOS__V1__TASK_STATE__TASK_DROPPED ||
+         s == MESOS__V1__TASK_STATE__TASK_GONE ||
+         s == MESOS__V1__TASK_STATE__TASK_GONE_BY_OPERATOR;
+}
+
+/* ------------------------------------------------------------ processes */
+
+/* Start time of `pid` even when it is a zombie (`*zombie` set), 0 when
+ * there is no such process. */
+static uint64_t start_time(int32_t pid, int *zombie) {
+  *zombie = 0;
+  if (pid <= 1) return 0;
+  char path[64], buf[1024];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  FILE *fp = fopen(path, "re");
+  if (fp == NULL) return 0;
+  size_t n = fread(buf, 1, sizeof buf - 1, fp);
+  fclose(fp);
+  buf[n] = '\0';
+  /* The command name (field 2) is in parentheses and may hold anything:
+   * the fields after the last ')' start with the state (field 3). */
+  char *p = strrchr(buf, ')');
+  if (p == NULL) return 0;
+  p++;
+  char state = 0;
+  unsigned long long start = 0;
+  for (int field = 3; field <= 22; field++) {
+    while (*p == ' ') p++;
+    if (*p == '\0') return 0;
+    if (field == 3) state = *p;
+    if (field == 22) {
+      char *end = NULL;
+      errno = 0;
+      start = strtoull(p, &end, 10);
+      if (errno || end == p) return 0;
+    }
+    while (*p && *p != ' ') p++;
+  }
+  *zombie = state == 'Z' || state == 'X' || state == 'x';
+  return (uint64_t)start;
+}
+
+uint64_t mesos__agent_pid_start_time(int32_t pid) {
+  int zombie = 0;
+  uint64_t t = start_time(pid, &zombie);
+  /* A zombie has ended already; only its parent's wait is missing. */
+  return zombie ? 0 : t;
+}
+
+/* Whether `pid` names another process than the one that started at
+ * `start` (ours may linger as a zombie). */
+static int pid_is_stranger(int32_t pid, uint64_t start) {
+  int zombie = 0;
+  uint64_t t = start_time(pid, &zombie);
+  return t != 0 && t != start;
+}
+
+int mesos__agent_framework_checkpoints(mesos_agent *a, const char *fw) {
+  const Mesos__V1__FrameworkInfo *fi = mesos__map_get(&a->frameworks, fw);
+  return fi && fi->has_checkpoint && fi->checkpoint;
+}
+
+/* ------------------------------------------------------------ checkpoint */
+
+void mesos__agent_checkpoint_executor(mesos__agent_task *t) {
+  mesos_agent *a = t->agent;
+  t->checkpoint = mesos__agent_framework_checkpoints(a, t->framework_id);
+  if (!t->checkpoint || t->pid <= 0) return;
+  t->pid_start = mesos__agent_pid_start_time(t->pid);
+  mesos__agent_path_ids ids = {a->id, t->framework_id, t->executor_id, t->container_id,
+                               t->task_id};
+  char *path = NULL;
+  mesos_error *e = NULL;
+  Mesos__V1__ExecutorInfo ei = MESOS__V1__EXECUTOR_INFO__INIT;
+  Mesos__V1__ExecutorID eid = MESOS__V1__EXECUTOR_ID__INIT;
+  Mesos__V1__FrameworkID fid = MESOS__V1__FRAMEWORK_ID__INIT;
+  Mesos__V1__ContainerID cid = MESOS__V1__CONTAINER_ID__INIT;
+  Mesos__V1__TaskID tid = MESOS__V1__TASK_ID__INIT;
+  Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;
+  eid.value = t->executor_id;
+  fid.value = t->framework_id;
+  cid.value = t->container_id;
+  tid.value = t->task_id;
+  aid.value = a->id;
+  ei.executor_id = &eid;
+  ei.framework_id = &fid;
+  ei.command = t->info->command;
+  ei.name = (char *)"Command Executor";
+  Mesos__Internal__ExecutorCheckpoint ec = MESOS__INTERNAL__EXECUTOR_CHECKPOINT__INIT;
+  ec.info = &ei;
+  ec.container_id = &cid;
+  ec.has_pid = 1;
+  ec.pid = t->pid;
+  ec.has_pid_start_time = 1;
+  ec.pid_start_time = t->pid_start;
+  Mesos__V1__Task task = MESOS__V1__TASK__INIT;
+  task.name = t->info->name ? t->info->name : (char *)"";
+  task.task_id = &tid;
+  task.framework_id = &fid;
+  task.executor_id = &eid;
+  task.agent_id = &aid;
+  task.state = MESOS__V1__TASK_STATE__TASK_STAGING;
+  task.n_resources = t->info->n_resources;
+  task.resources = t->info->resources;
+  Mesos__Internal__TaskCheckpoint tc = MESOS__INTERNAL__TASK_CHECKPOINT__INIT;
+  tc.task = &task;
+  tc.task_info = t->info;
+  /* task.info first: an executor.info without it would be adopted with no
+   * TaskInfo. */
+  mesos_status st = mesos__agent_path(&path, a->work_dir, MESOS__AGENT_PATH_TASK_INFO, &ids, &e);
+  if (st == MESOS_OK) st = mesos__checkpoint_write(path, &tc.base, &e);
+  mesos__free(path);
+  path = NULL;
+  if (st == MESOS_OK)
+    st = mesos__agent_path(&path, a->work_dir, MESOS__AGENT_PATH_EXECUTOR_INFO, &ids, &e);
+  if (st == MESOS_OK) st = mesos__checkpoint_write(path, &ec.base, &e);
+  mesos__free(path);
+  path = NULL;
+  if (st == MESOS_OK)
+    st = mesos__agent_path(&path, a->work_dir, MESOS__AGENT_PATH_LATEST_RUN, &ids, &e);
+  if (st == MESOS_OK) st = mesos__checkpoint_symlink(path, t->container_id, &e);
+  mesos__free(path);
+  if (st != MESOS_OK) {
+    /* The task runs; it only will not survive an agent restart. */
+    LOG_WARN("task %s: cannot checkpoint its executor: %s", t->key,
+             e ? mesos_error_message(e) : mesos_status_str(st));
+    mesos_error_free(e);
+  }
+}
+
+/* ------------------------------------------------------------ reaper */
+
+struct mesos__agent_reaper {
+  mesos__agent_task *t;
+  uv_poll_t poll; /* on the pidfd */
+  int fd;         /* -1: polling /proc with `timer` */
+  int polling;
+  mesos_timer *timer;
+};
+
+static void reaper_close_cb(uv_handle_t *h) {
+  struct mesos__agent_reaper *r = h->data;
+  close(r->fd);
+  mesos__free(r);
+}
+
+static void reaper_close(struct mesos__agent_reaper *r) {
+  if (r == NULL) return;
+  mesos_timer_free(r->timer);
+  if (r->polling) {
+    uv_poll_stop(&r->poll);
+    uv_close((uv_handle_t *)&r->poll, reaper_close_cb);
+    return;
+  }
+  if (r->fd >= 0) close(r->fd);
+  mesos__free(r);
+}
+
+void mesos__agent_reaper_free(mesos__agent_task *t) {
+  struct mesos__agent_reaper *r = t->reaper;
+  t->reaper = NULL;
+  reaper_close(r);
+}
+
+/* The recovered executor ended. */
+static void reaped(struct mesos__agent_reaper *r) {
+  mesos__agent_task *t = r->t;
+  mesos__agent_reaper_free(t);
+  LOG_INFO("Recovered executor of task %s (pid %d) ended", t->key, (int)t->pid);
+  /* May free the task. */
+  mesos__agent_executor_exited(t, -1);
+}
+
+static void reaper_poll_cb(uv_poll_t *h, int status, int events) {
+  (void)status, (void)events;
+  reaped(h->data);
+}
+
+static void reaper_timer_cb(mesos_timer *timer, void *ud) {
+  (void)timer;
+  struct mesos__agent_reaper *r = ud;
+  if (mesos__agent_pid_start_time(r->t->pid) != r->t->pid_start) reaped(r);
+}
+
+static mesos_status reaper_start(mesos__agent_task *t, mesos_error **err) {
+  struct mesos__agent_reaper *r = MESOS__NEW(struct mesos__agent_reaper);
+  if (r == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
+  r->t = t;
+  r->fd = -1;
+#ifdef SYS_pidfd_open
+  r->fd = (int)syscall(SYS_pidfd_open, (pid_t)t->pid, 0);
+#endif
+  /* The pidfd names the process, not the number: check again that it is
+   * ours now that it cannot be recycled under us. */
+  if (r->fd >= 0 && mesos__agent_pid_start_time(t->pid) != t->pid_start) {
+    close(r->fd);
+    mesos__free(r);
+    return mesos__err(err, MESOS_ENOTFOUND, "the executor (pid %d) ended", (int)t->pid);
+  }
+  if (r->fd >= 0 && uv_poll_init(mesos__loop_uv(t->agent->loop), &r->poll, r->fd) == 0) {
+    r->poll.data = r;
+    r->polling = 1;
+    if (uv_poll_start(&r->poll, UV_READABLE, reaper_poll_cb) == 0) {
+      t->reaper = r;
+      return MESOS_OK;
+    }
+    reaper_close(r);
+    return mesos__err(err, MESOS_EIO, "cannot watch the executor's pidfd");
+  }
+  if (r->fd >= 0) {
+    close(r->fd);
+    r->fd = -1;
+  }
+  mesos_status st = mesos_timer_new(&r->timer, t->agent->loop, reaper_timer_cb, r, err);
+  if (st == MESOS_OK) st = mesos_timer_start(r->timer, REAP_POLL_MS, REAP_POLL_MS);
+  if (st != MESOS_OK) {
+    reaper_close(r);
+    return st;
+  }
+  t->reaper = r;
+  return MESOS_OK;
+}
+
+/* ------------------------------------------------------------ replay */
 
 typedef struct replay {
   Mesos__Internal__StatusUpdateRecord **recs;
@@ -54,16 +324,9 @@ static mesos_status collect(ProtobufCMessage *msg, void *ud) {
   return MESOS_OK;
 }
 
-static int terminal(Mesos__V1__TaskState s) {
-  return s == MESOS__V1__TASK_STATE__TASK_FINISHED || s == MESOS__V1__TASK_STATE__TASK_FAILED ||
-         s == MESOS__V1__TASK_STATE__TASK_KILLED || s == MESOS__V1__TASK_STATE__TASK_LOST ||
-         s == MESOS__V1__TASK_STATE__TASK_ERROR || s == MESOS__V1__TASK_STATE__TASK_DROPPED ||
-         s == MESOS__V1__TASK_STATE__TASK_GONE ||
-         s == MESOS__V1__TASK_STATE__TASK_GONE_BY_OPERATOR;
-}
-
 /* Kills what is left of the task's process tree, if the checkpointed pid
- * still names a process working in the sandbox. */
+ * still names a process working in the sandbox (frameworks without
+ * executor.info: no start time to compare). */
 static void kill_leftovers(mesos_agent *a, const mesos__agent_path_ids *ids) {
   char *pid_path = NULL, *sandbox = NULL;
   uint8_t *bytes = NULL;
@@ -92,7 +355,141 @@ static void kill_leftovers(mesos_agent *a, const mesos__agent_path_ids *ids) {
   mesos__free(sandbox);
 }
 
-static mesos_status recover_task(mesos_agent *a, const mesos__agent_path_ids *ids,
+/* What recovery learned about one task's executor. */
+typedef struct exec_state {
+  Mesos__Internal__ExecutorCheckpoint *ec; /* NULL: none (or damaged) */
+  Mesos__Internal__TaskCheckpoint *tc;
+  int alive; /* ec->pid runs with ec->pid_start_time */
+} exec_state;
+
+/* Reads executor.info and task.info.  MESOS_ENOTFOUND: the framework does
+ * not checkpoint (or the agent died before writing them); another error
+ * names the damaged file. */
+static mesos_status read_exec_state(mesos_agent *a, const mesos__agent_path_ids *ids,
+                                    exec_state *x, mesos_error **err) {
+  char *path = NULL;
+  ProtobufCMessage *m = NULL;
+  mesos_error *e = NULL;
+  mesos_status st = mesos__agent_path(&path, a->work_dir, MESOS__AGENT_PATH_EXECUTOR_INFO, ids, err);
+  if (st != MESOS_OK) return st;
+  st = mesos__checkpoint_read(path, &mesos__internal__executor_checkpoint__descriptor, &m, &e);
+  if (st == MESOS_OK) {
+    x->ec = (Mesos__Internal__ExecutorCheckpoint *)m;
+    if (!x->ec->has_pid || x->ec->pid <= 1 || !x->ec->has_pid_start_time)
+      st = mesos__err(&e, MESOS_EPROTO, "no executor pid");
+  }
+  if (st == MESOS_OK) {
+    mesos__free(path);
+    path = NULL;
+    m = NULL;
+    st = mesos__agent_path(&path, a->work_dir, MESOS__AGENT_PATH_TASK_INFO, ids, &e);
+    if (st == MESOS_OK)
+      st = mesos__checkpoint_read(path, &mesos__internal__task_checkpoint__descriptor, &m, &e);
+    if (st == MESOS_OK) {
+      x->tc = (Mesos__Internal__TaskCheckpoint *)m;
+      const Mesos__V1__TaskInfo *ti = x->tc->task_info;
+      if (ti == NULL || ti->task_id == NULL || ti->task_id->value == NULL ||
+          strcmp(ti->task_id->value, ids->task_id) != 0)
+        st = mesos__err(&e, MESOS_EPROTO, "no TaskInfo for task %s", ids->task_id);
+    }
+  }
+  if (st == MESOS_ENOTFOUND) {
+    mesos_error_free(e);
+    st = MESOS_ENOTFOUND;
+  } else if (st != MESOS_OK) {
+    st = mesos__err_wrap(err, st, e, "cannot recover the executor checkpoint %s: %s", path,
+                         e ? mesos_error_message(e) : mesos_status_str(st));
+  }
+  mesos__free(path);
+  if (st != MESOS_OK) {
+    mesos__pb_free(x->ec);
+    mesos__pb_free(x->tc);
+    x->ec = NULL;
+    x->tc = NULL;
+    return st;
+  }
+  x->alive = mesos__agent_pid_start_time(x->ec->pid) == x->ec->pid_start_time;
+  return MESOS_OK;
+}
+
+/* Keeps framework `fw`'s checkpointed info in a->frameworks (for the
+ * executor API and REREGISTER). */
+static mesos_status load_framework(mesos_agent *a, const mesos__agent_path_ids *ids,
+                                   mesos_error **err) {
+  if (mesos__map_get(&a->frameworks, ids->framework_id)) return MESOS_OK;
+  char *path = NULL;
+  ProtobufCMessage *m = NULL;
+  mesos_error *e = NULL;
+  mesos_status st = mesos__agent_path(&path, a->work_dir, MESOS__AGENT_PATH_FRAMEWORK_INFO, ids, err);
+  if (st != MESOS_OK) return st;
+  st = mesos__checkpoint_read(path, &mesos__internal__framework_checkpoint__descriptor, &m, &e);
+  if (st == MESOS_OK) {
+    Mesos__Internal__FrameworkCheckpoint *fc = (Mesos__Internal__FrameworkCheckpoint *)m;
+    if (fc->info->id == NULL || fc->info->id->value == NULL ||
+        strcmp(fc->info->id->value, ids->framework_id) != 0) {
+      st = mesos__err(&e, MESOS_EPROTO, "the framework id inside does not match");
+    } else {
+      /* The map owns the FrameworkInfo, cut out of its checkpoint. */
+      Mesos__V1__FrameworkInfo *fi = fc->info;
+      uint8_t *bytes = NULL;
+      size_t len = 0;
+      ProtobufCMessage *copy = NULL;
+      st = mesos__pb_pack(&fi->base, 0, &bytes, &len, &e);
+      if (st == MESOS_OK)
+        st = mesos__pb_unpack(&mesos__v1__framework_info__descriptor, bytes, len, 0, 0, &copy, &e);
+      mesos__free(bytes);
+      if (st == MESOS_OK && (st = mesos__map_put(&a->frameworks, ids->framework_id, copy)) != MESOS_OK)
+        mesos__pb_free(copy);
+    }
+  }
+  mesos__pb_free(m);
+  if (st != MESOS_OK)
+    st = mesos__err_wrap(err, st, e, "cannot recover the framework checkpoint %s: %s", path,
+                         e ? mesos_error_message(e) : mesos_status_str(st));
+  mesos__free(path);
+  return st;
+}
+
+static void report(mesos_agent *a, const mesos__agent_path_ids *ids, const char *updates_path,
+                   Mesos__V1__TaskState state, int reason, const char *message) {
+  mesos_error *e = NULL;
+  if (mesos__agent_status_update(a, ids->framework_id, ids->executor_id, ids->task_id,
+                                 updates_path, state, reason, message, &e) != MESOS_OK) {
+    LOG_ERROR("task %s/%s: cannot generate a status update: %s", ids->framework_id, ids->task_id,
+              e ? mesos_error_message(e) : "");
+    mesos_error_free(e);
+  }
+}
+
+/* Adopts the live executor of a checkpointing framework's task. */
+static mesos_status adopt(mesos_agent *a, const mesos__agent_path_ids *ids, exec_state *x,
+                          Mesos__V1__TaskState state, mesos_error **err) {
+  mesos__agent_task *t = NULL;
+  mesos_status st = mesos__agent_task_new(a, ids->framework_id, x->tc->task_info,
+                                          ids->executor_id, ids->container_id, &t, err);
+  if (st != MESOS_OK) return st;
+  t->use_executor = 1;
+  t->checkpoint = 1;
+  t->recovered = 1;
+  t->exit_reason = -1;
+  t->state = state;
+  t->pid = x->ec->pid;
+  t->pid_start = x->ec->pid_start_time;
+  st = reaper_start(t, err);
+  if (st != MESOS_OK) {
+    /* Reported by the caller; the task leaves once that is delivered. */
+    char key[600];
+    snprintf(key, sizeof key, "%s", t->key);
+    t->pid = 0;
+    mesos__agent_task_maybe_done(a, key);
+    return st;
+  }
+  LOG_INFO("Recovered task %s: executor pid %d alive, waiting %llu ms for it to re-subscribe",
+           t->key, (int)t->pid, (unsigned long long)a->exec_rereg_timeout_ms);
+  return MESOS_OK;
+}
+
+static mesos_status recover_task(mesos_agent *a, const mesos__agent_path_ids *ids, int cleanup,
                                  mesos_error **err) {
   char *path = NULL;
   mesos_status st = mesos__agent_path(&path, a->work_dir, MESOS__AGENT_PATH_TASK_UPDATES, ids, err);
@@ -108,39 +505,115 @@ static mesos_status recover_task(mesos_agent *a, const mesos__agent_path_ids *id
   } else if (st != MESOS_OK) {
     st = mesos__err_wrap(err, st, e, "cannot recover the status updates in %s: %s", path,
                          e ? mesos_error_message(e) : mesos_status_str(st));
-  } else {
-    /* Acknowledgements arrive in order, each for the oldest pending one. */
-    Mesos__Internal__StatusUpdate **pending = mesos__calloc(r.n ? r.n : 1, sizeof *pending);
-    size_t head = 0, np = 0;
-    int generated_terminal = 0;
-    if (pending == NULL) st = mesos__err(err, MESOS_ENOMEM, "out of memory");
-    for (size_t i = 0; st == MESOS_OK && i < r.n; i++) {
-      Mesos__Internal__StatusUpdateRecord *rec = r.recs[i];
-      if (rec->type == MESOS__INTERNAL__STATUS_UPDATE_RECORD__TYPE__UPDATE && rec->update &&
-          rec->update->status) {
-        pending[np++] = rec->update;
-        generated_terminal |= terminal(rec->update->status->state);
-      } else if (rec->type == MESOS__INTERNAL__STATUS_UPDATE_RECORD__TYPE__ACK && head < np &&
-                 rec->has_uuid && rec->uuid.len == pending[head]->uuid.len &&
-                 memcmp(rec->uuid.data, pending[head]->uuid.data, rec->uuid.len) == 0) {
-        head++;
-      }
-    }
-    if (st == MESOS_OK && (head < np || !generated_terminal)) {
-      LOG_INFO("Recovering task %s/%s: %zu unacknowledged status update(s)%s", ids->framework_id,
-               ids->task_id, np - head, generated_terminal ? "" : ", task not recovered");
-      st = mesos__agent_status_recover(a, ids->framework_id, ids->task_id, path, pending + head,
-                                       np - head, err);
-      if (st == MESOS_OK && !generated_terminal) {
-        kill_leftovers(a, ids);
-        st = mesos__agent_status_update(
-            a, ids->framework_id, ids->executor_id, ids->task_id, path,
-            MESOS__V1__TASK_STATE__TASK_LOST, MESOS__V1__TASK_STATUS__REASON__REASON_AGENT_RESTARTED,
-            "The agent restarted; it does not recover running tasks yet", err);
-      }
-    }
-    mesos__free(pending);
   }
+  Mesos__Internal__StatusUpdate **pending = NULL;
+  uint8_t (*acked)[16] = NULL;
+  size_t head = 0, np = 0, nacked = 0;
+  int generated_terminal = 0;
+  Mesos__V1__TaskState last = MESOS__V1__TASK_STATE__TASK_STAGING;
+  if (st == MESOS_OK) {
+    pending = mesos__calloc(r.n ? r.n : 1, sizeof *pending);
+    acked = mesos__calloc(r.n ? r.n : 1, sizeof *acked);
+    if (pending == NULL || acked == NULL) st = mesos__err(err, MESOS_ENOMEM, "out of memory");
+  }
+  /* Acknowledgements arrive in order, each for the oldest pending one. */
+  for (size_t i = 0; st == MESOS_OK && i < r.n; i++) {
+    Mesos__Internal__StatusUpdateRecord *rec = r.recs[i];
+    if (rec->type == MESOS__INTERNAL__STATUS_UPDATE_RECORD__TYPE__UPDATE && rec->update &&
+        rec->update->status) {
+      pending[np++] = rec->update;
+      last = rec->update->status->state;
+      generated_terminal |= terminal(last);
+    } else if (rec->type == MESOS__INTERNAL__STATUS_UPDATE_RECORD__TYPE__ACK && head < np &&
+               rec->has_uuid && rec->uuid.len == pending[head]->uuid.len &&
+               memcmp(rec->uuid.data, pending[head]->uuid.data, rec->uuid.len) == 0) {
+      if (rec->uuid.len == 16) memcpy(acked[nacked++], rec->uuid.data, 16);
+      head++;
+    }
+  }
+  exec_state x = {NULL, NULL, 0};
+  mesos_status xst = MESOS_ENOTFOUND;
+  mesos_error *xe = NULL;
+  if (st == MESOS_OK) {
+    mesos_error *fe = NULL;
+    if (load_framework(a, ids, &fe) != MESOS_OK) {
+      /* Without its FrameworkInfo the framework counts as not
+       * checkpointing: its task is reported, not adopted. */
+      LOG_WARN("%s", fe ? mesos_error_message(fe) : "cannot recover a framework");
+      mesos_error_free(fe);
+    }
+    xst = read_exec_state(a, ids, &x, &xe);
+    if (xst != MESOS_OK && xst != MESOS_ENOTFOUND && mesos__flags_bool(a->flags, "strict")) {
+      st = mesos__err_wrap(err, xst, xe, "%s", xe ? mesos_error_message(xe) : mesos_status_str(xst));
+      xe = NULL;
+    }
+  }
+  if (st == MESOS_OK && (head < np || !generated_terminal)) {
+    LOG_INFO("Recovering task %s/%s: %zu unacknowledged status update(s)", ids->framework_id,
+             ids->task_id, np - head);
+    st = mesos__agent_status_recover(a, ids->framework_id, ids->task_id, path, pending + head,
+                                     np - head, (const uint8_t(*)[16])acked, nacked, err);
+  }
+  if (st == MESOS_OK) {
+    int checkpoints = mesos__agent_framework_checkpoints(a, ids->framework_id);
+    if (generated_terminal || cleanup || !checkpoints || xst != MESOS_OK || !x.alive) {
+      /* Not adopted: nothing of it may keep running. */
+      if (x.ec && x.alive) {
+        LOG_WARN("killing the executor of task %s/%s (pid %d)", ids->framework_id, ids->task_id,
+                 (int)x.ec->pid);
+        mesos__agent_kill_session(x.ec->pid, SIGKILL);
+      } else if (x.ec && !pid_is_stranger(x.ec->pid, x.ec->pid_start_time)) {
+        /* Its session outlives a dead leader, and the kernel does not
+         * recycle a pid still naming a session: whatever has that session
+         * id is what the executor left.  (A live pid with another start
+         * time is a stranger, so the old session is gone.) */
+        mesos__agent_kill_session(x.ec->pid, SIGKILL);
+      } else if (x.ec == NULL) {
+        kill_leftovers(a, ids);
+      }
+    }
+    if (generated_terminal) {
+      /* Only the re-queued updates are left to deliver. */
+    } else if (cleanup) {
+      report(a, ids, path, MESOS__V1__TASK_STATE__TASK_FAILED,
+             MESOS__V1__TASK_STATUS__REASON__REASON_EXECUTOR_TERMINATED,
+             "The executor was killed: the agent restarted with --recover=cleanup");
+    } else if (xst != MESOS_OK && xst != MESOS_ENOTFOUND) {
+      char msg[1024];
+      snprintf(msg, sizeof msg, "The agent restarted and %s",
+               xe ? mesos_error_message(xe) : mesos_status_str(xst));
+      LOG_ERROR("%s (--no-strict: the task is reported lost)", msg);
+      report(a, ids, path, MESOS__V1__TASK_STATE__TASK_LOST,
+             MESOS__V1__TASK_STATUS__REASON__REASON_AGENT_RESTARTED, msg);
+    } else if (!checkpoints || xst == MESOS_ENOTFOUND) {
+      report(a, ids, path, MESOS__V1__TASK_STATE__TASK_LOST,
+             MESOS__V1__TASK_STATUS__REASON__REASON_AGENT_RESTARTED,
+             !checkpoints ? "The agent restarted; the tasks of frameworks without checkpointing "
+                            "are not recovered"
+                          : "The agent restarted before it had checkpointed the executor");
+    } else if (!x.alive) {
+      report(a, ids, path, MESOS__V1__TASK_STATE__TASK_FAILED,
+             MESOS__V1__TASK_STATUS__REASON__REASON_EXECUTOR_TERMINATED,
+             "The executor terminated while the agent was down");
+    } else {
+      mesos_error *ae = NULL;
+      if (adopt(a, ids, &x, last, &ae) != MESOS_OK) {
+        char msg[1024];
+        snprintf(msg, sizeof msg, "The agent restarted and cannot reattach to the executor: %s",
+                 ae ? mesos_error_message(ae) : "");
+        mesos_error_free(ae);
+        LOG_ERROR("task %s/%s: %s", ids->framework_id, ids->task_id, msg);
+        mesos__agent_kill_session(x.ec->pid, SIGKILL);
+        report(a, ids, path, MESOS__V1__TASK_STATE__TASK_FAILED,
+               MESOS__V1__TASK_STATUS__REASON__REASON_EXECUTOR_TERMINATED, msg);
+      }
+    }
+  }
+  mesos_error_free(xe);
+  mesos__pb_free(x.ec);
+  mesos__pb_free(x.tc);
+  mesos__free(pending);
+  mesos__free(acked);
   for (size_t i = 0; i < r.n; i++) mesos__pb_free(r.recs[i]);
   mesos__free(r.recs);
   mesos__free(path);
@@ -168,8 +641,32 @@ static mesos_status list(const char *dir, const char *sub, char ***ids, size_t *
   return st;
 }
 
+void mesos__agent_cleanup_check(mesos_agent *a) {
+  if (!a->cleanup_pending || a->id == NULL || mesos__agent_status_any_pending(a)) return;
+  a->cleanup_pending = 0;
+  char *latest = NULL;
+  mesos__agent_path_ids ids = {NULL, NULL, NULL, NULL, NULL};
+  if (mesos__agent_path(&latest, a->work_dir, MESOS__AGENT_PATH_LATEST_AGENT, &ids, NULL) ==
+      MESOS_OK)
+    unlink(latest);
+  mesos__free(latest);
+  LOG_WARN("--recover=cleanup: the tasks of agent %s are reported; registering as a new agent",
+           a->id);
+  mesos__agent_status_free_all(a);
+  size_t it = 0;
+  void *v;
+  while (mesos__map_next(&a->frameworks, &it, NULL, &v)) mesos__pb_free(v);
+  mesos__map_free(&a->frameworks);
+  mesos__map_init(&a->frameworks);
+  mesos__free(a->id);
+  a->id = NULL;
+  /* Drops the old registration (if any) and sends REGISTER. */
+  if (a->client) mesos__agent_link_reset(a, "--recover=cleanup finished");
+}
+
 mesos_status mesos__agent_recover_updates(mesos_agent *a, mesos_error **err) {
   if (a->id == NULL) return MESOS_OK;
+  int cleanup = strcmp(mesos__flags_get(a->flags, "recover"), "cleanup") == 0;
   mesos__agent_path_ids ids = {a->id, NULL, NULL, NULL, NULL};
   char *agent_dir = NULL, **fws = NULL;
   size_t nfw = 0;
@@ -196,7 +693,7 @@ mesos_status mesos__agent_recover_updates(mesos_agent *a, mesos_error **err) {
         for (size_t t = 0; st == MESOS_OK && t < ntasks; t++) {
           ids.task_id = tasks[t];
           mesos_error *e = NULL;
-          st = recover_task(a, &ids, &e);
+          st = recover_task(a, &ids, cleanup, &e);
           if (st != MESOS_OK && st != MESOS_ENOMEM && !mesos__flags_bool(a->flags, "strict")) {
             LOG_WARN("skipping a damaged checkpoint (--no-strict): %s", e ? mesos_error_message(e) : "");
             mesos_error_free(e);
@@ -216,5 +713,15 @@ mesos_status mesos__agent_recover_updates(mesos_agent *a, mesos_error **err) {
   }
   mesos__checkpoint_free_ids(fws, nfw);
   mesos__free(agent_dir);
+  if (st == MESOS_OK && cleanup) mesos__agent_cleanup_check(a);
+  if (st == MESOS_OK) {
+    /* The adopted executors' time to re-subscribe starts now. */
+    size_t it = 0;
+    void *v;
+    while (mesos__map_next(&a->tasks, &it, NULL, &v)) {
+      mesos__agent_task *t = v;
+      if (t->recovered && t->exec_stream == NULL) mesos__agent_executor_await(t);
+    }
+  }
   return st;
 }

@@ -35,7 +35,17 @@ struct mesos__su_stream {
   size_t n;
   mesos_timer *retry;
   uint64_t interval_ms;
+  /* uuids of updates acknowledged already (newest last, at most
+   * MAX_SEEN): an executor that re-subscribes after an agent restart sends
+   * again every update it has no ACKNOWLEDGED for, and one the framework
+   * already has must not reach it twice. */
+  uint8_t (*seen)[16];
+  size_t nseen;
 };
+
+/* Acknowledged uuids remembered per task: a task has a handful of updates;
+ * the bound only matters for a hostile executor. */
+#define MAX_SEEN 256u
 
 static int terminal(Mesos__V1__TaskState s) {
   return s == MESOS__V1__TASK_STATE__TASK_FINISHED || s == MESOS__V1__TASK_STATE__TASK_FAILED ||
@@ -49,10 +59,34 @@ static void stream_free(mesos__su_stream *s) {
   if (s == NULL) return;
   for (size_t i = 0; i < s->n; i++) mesos__pb_free(s->q[i]);
   mesos__free(s->q);
+  mesos__free(s->seen);
   mesos_timer_free(s->retry);
   mesos__update_stream_close(s->file);
   mesos__free(s->key);
   mesos__free(s);
+}
+
+/* Remembers an acknowledged uuid (the oldest is forgotten beyond MAX_SEEN). */
+static void remember_acked(mesos__su_stream *s, const uint8_t *uuid) {
+  if (s->seen == NULL && (s->seen = mesos__calloc(MAX_SEEN, sizeof *s->seen)) == NULL) return;
+  if (s->nseen == MAX_SEEN) {
+    memmove(s->seen, s->seen + 1, (MAX_SEEN - 1) * sizeof *s->seen);
+    s->nseen--;
+  }
+  memcpy(s->seen[s->nseen++], uuid, 16);
+}
+
+static int known(const mesos__su_stream *s, const uint8_t *uuid) {
+  for (size_t i = 0; i < s->n; i++)
+    if (s->q[i]->uuid.len == 16 && memcmp(s->q[i]->uuid.data, uuid, 16) == 0) return 1;
+  for (size_t i = 0; i < s->nseen; i++)
+    if (memcmp(s->seen[i], uuid, 16) == 0) return 2;
+  return 0;
+}
+
+int mesos__agent_status_known(mesos_agent *a, const char *key, const uint8_t *uuid) {
+  mesos__su_stream *s = mesos__map_get(&a->streams, key);
+  return s ? known(s, uuid) : 0;
 }
 
 static void send_head(mesos__su_stream *s) {
@@ -131,6 +165,12 @@ mesos_status mesos__agent_status_update_uuid(mesos_agent *a, const char *framewo
     return mesos__err(err, MESOS_ELIMIT,
                       "task %s: %u status updates wait for acknowledgement already", key,
                       MESOS__AGENT_MAX_PENDING_UPDATES);
+  if (given_uuid && known(s, given_uuid)) {
+    /* The same update again (an executor re-subscribing after an agent
+     * restart): already checkpointed and queued or delivered. */
+    LOG_DEBUG("task %s: duplicate status update ignored", key);
+    return MESOS_OK;
+  }
   uint8_t uuid[16];
   if (given_uuid) memcpy(uuid, given_uuid, 16);
   else if ((st = mesos__uuid_random(uuid)) != MESOS_OK)
@@ -208,6 +248,7 @@ mesos_status mesos__agent_status_update_uuid(mesos_agent *a, const char *framewo
 mesos_status mesos__agent_status_recover(mesos_agent *a, const char *framework_id,
                                          const char *task_id, const char *updates_path,
                                          Mesos__Internal__StatusUpdate *const *updates, size_t n,
+                                         const uint8_t (*acked)[16], size_t nacked,
                                          mesos_error **err) {
   char key[600];
   snprintf(key, sizeof key, "%s/%s", framework_id, task_id);
@@ -217,6 +258,7 @@ mesos_status mesos__agent_status_recover(mesos_agent *a, const char *framework_i
   if (s->n + n > MESOS__AGENT_MAX_PENDING_UPDATES)
     return mesos__err(err, MESOS_ELIMIT, "task %s: too many unacknowledged updates in %s", key,
                       updates_path);
+  for (size_t i = 0; i < nacked; i++) remember_acked(s, acked[i]);
   for (size_t i = 0; i < n; i++) {
     uint8_t *bytes = NULL;
     size_t len = 0;
@@ -269,6 +311,7 @@ void mesos__agent_status_ack(mesos_agent *a,
     }
   }
   int was_terminal = terminal(head->status->state);
+  if (head->uuid.len == 16) remember_acked(s, head->uuid.data);
   mesos__agent_executor_acked(a, key, &ack->uuid);
   mesos__pb_free(s->q[0]);
   memmove(s->q, s->q + 1, (s->n - 1) * sizeof *s->q);
@@ -283,6 +326,7 @@ void mesos__agent_status_ack(mesos_agent *a,
     mesos__map_remove(&a->streams, key);
     stream_free(s);
     mesos__agent_task_maybe_done(a, key);
+    if (a->cleanup_pending) mesos__agent_cleanup_check(a);
   }
 }
 
@@ -299,6 +343,49 @@ void mesos__agent_status_resend_all(mesos_agent *a) {
 int mesos__agent_status_pending(mesos_agent *a, const char *key) {
   mesos__su_stream *s = mesos__map_get(&a->streams, key);
   return s && s->n > 0;
+}
+
+mesos_status mesos__agent_status_report(mesos_agent *a, Mesos__V1__Task ***tasks, size_t *n) {
+  size_t it = 0;
+  const char *key;
+  void *v;
+  while (mesos__map_next(&a->streams, &it, &key, &v)) {
+    mesos__su_stream *s = v;
+    if (s->n == 0 || mesos__map_get(&a->tasks, key)) continue;
+    const Mesos__Internal__StatusUpdate *last = s->q[s->n - 1];
+    if (last->framework_id == NULL || last->status->task_id == NULL) continue;
+    /* The layout of mesos__agent_tasks_report: the Task first, so one
+     * mesos__free releases it; the ids are borrowed from the queue. */
+    struct task_msg {
+      Mesos__V1__Task task;
+      Mesos__V1__AgentID aid;
+    } *m = MESOS__NEW(struct task_msg);
+    Mesos__V1__Task **grown = m ? mesos__realloc(*tasks, (*n + 1) * sizeof *grown) : NULL;
+    if (grown == NULL) {
+      mesos__free(m);
+      return MESOS_ENOMEM;
+    }
+    *tasks = grown;
+    mesos__v1__task__init(&m->task);
+    mesos__v1__agent_id__init(&m->aid);
+    m->aid.value = a->id;
+    m->task.name = (char *)"";
+    m->task.task_id = last->status->task_id;
+    m->task.framework_id = last->framework_id;
+    m->task.executor_id = last->executor_id;
+    m->task.agent_id = &m->aid;
+    m->task.state = last->status->state;
+    (*tasks)[(*n)++] = &m->task;
+  }
+  return MESOS_OK;
+}
+
+int mesos__agent_status_any_pending(mesos_agent *a) {
+  size_t it = 0;
+  void *v;
+  while (mesos__map_next(&a->streams, &it, NULL, &v))
+    if (((mesos__su_stream *)v)->n > 0) return 1;
+  return 0;
 }
 
 void mesos__agent_status_free_all(mesos_agent *a) {

@@ -54,6 +54,7 @@ static void task_free(mesos__agent_task *t) {
   if (t == NULL) return;
   if (t->exec) mesos__agent_exec_task_gone(t);
   mesos__agent_executor_detach(t);
+  mesos__agent_reaper_free(t); /* recovered executors (recover.c) */
   mesos_child_free(t->child);
   mesos_timer_free(t->kill_timer);
   mesos_timer_free(t->reg_timer);
@@ -256,6 +257,7 @@ static mesos_status launch(mesos__agent_task *t, mesos_error **err) {
     st = mesos__agent_executor_launch(t, err);
     if (st == MESOS_OK) st = mesos_child_new(&t->child, t->agent->loop, t->pid, child_exited, t, err);
     if (st == MESOS_OK) checkpoint_pid(t);
+    if (st == MESOS_OK) mesos__agent_checkpoint_executor(t); /* recover.c */
     if (st != MESOS_OK && t->pid > 0) {
       mesos__agent_kill_session(t->pid, SIGKILL);
       waitpid(t->pid, NULL, 0);

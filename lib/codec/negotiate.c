@@ -1,7 +1,13 @@
 #include "codec/negotiate.h"
 
+#include <protobuf-c/protobuf-c.h>
+
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
+
+#include "codec/json.h"
+#include "codec/pb.h"
 
 static bool is_ows(char c) { return c == ' ' || c == '\t'; }
 
@@ -156,4 +162,29 @@ void mesos__negotiate_response(const char *accept, const char *message_accept,
   else
     refuse(out, 406,
            "Expecting 'Accept' to allow application/json or application/x-protobuf");
+}
+
+void mesos__decode_body(const char *content_type, const char *body, size_t len,
+                        const ProtobufCMessageDescriptor *desc, const char *what,
+                        ProtobufCMessage **out, int *http_status, char *text, size_t cap) {
+  *out = NULL;
+  *http_status = 0;
+  mesos__negotiated neg;
+  mesos__negotiate_request(content_type, NULL, false, &neg);
+  if (neg.http_status) {
+    *http_status = neg.http_status;
+    snprintf(text, cap, "%s", neg.error);
+    return;
+  }
+  mesos_error *err = NULL;
+  mesos_status st = neg.message == MESOS__MEDIA_PROTOBUF
+                        ? mesos__pb_unpack(desc, (const uint8_t *)body, len, 0, 0, out, &err)
+                        : mesos__json_decode(desc, body, len, NULL, out, &err);
+  if (st != MESOS_OK) {
+    *out = NULL;
+    *http_status = 400;
+    snprintf(text, cap, "Failed to parse body into %s: %s", what,
+             err ? mesos_error_message(err) : mesos_status_str(st));
+  }
+  mesos_error_free(err);
 }

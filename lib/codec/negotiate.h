@@ -77,4 +77,18 @@ void mesos__negotiate_request(const char *content_type, const char *message_cont
 void mesos__negotiate_response(const char *accept, const char *message_accept,
                                bool streaming_call, mesos__negotiated *out);
 
+/*
+ * The transport checks and decoding of a POSTed call (spec 1.5 steps 5-6),
+ * for every v1 endpoint: the request side of the negotiation above, then
+ * `body` decoded as `desc` in JSON or protobuf.  On success *out (free
+ * with mesos__pb_free).  Otherwise *out is NULL, *http_status is what to
+ * answer (400 or 415) and `text` (of `cap` bytes) the plain-text body,
+ * Mesos's "Failed to parse body into <what>: ..." for an undecodable one.
+ */
+struct ProtobufCMessage;
+struct ProtobufCMessageDescriptor;
+void mesos__decode_body(const char *content_type, const char *body, size_t len,
+                        const struct ProtobufCMessageDescriptor *desc, const char *what,
+                        struct ProtobufCMessage **out, int *http_status, char *text, size_t cap);
+
 #endif

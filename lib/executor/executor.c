@@ -4,6 +4,17 @@
  * and separate POSTs for UPDATE calls.  Protobuf on the wire both ways:
  * the agent speaks both encodings, and protobuf needs no JSON round trip
  * for TaskInfo.
+ *
+ * Agent restarts (as Mesos's executor library): with MESOS_CHECKPOINT=1 the
+ * executor outlives its agent.  When the stream breaks, the client
+ * subscribes again after a random delay in [0, b], b doubling from 100 ms up
+ * to MESOS_SUBSCRIPTION_BACKOFF_MAX (2 s by default), for at most
+ * MESOS_RECOVERY_TIMEOUT (15 min by default), and only then reports the
+ * disconnection.  To make that lossless it keeps every task it was given
+ * and every update it sent until the agent ACKNOWLEDGED it, and hands both
+ * back in the re-SUBSCRIBE (unacknowledged_tasks, unacknowledged_updates);
+ * updates sent while disconnected wait for that too.  The agent drops the
+ * ones it has (same uuid).
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -13,6 +24,7 @@
 #include "base/alloc.h"
 #include "base/error.h"
 #include "base/log.h"
+#include "base/units.h"
 #include "base/uuid.h"
 #include "codec/pb.h"
 #include "codec/recordio.h"
@@ -25,6 +37,17 @@
 /* Largest event accepted: a LAUNCH carries one TaskInfo, which the master
  * bounds far below this. */
 #define EXECUTOR_MAX_EVENT ((size_t)16 << 20)
+
+/* Updates and tasks kept for a re-subscription: an executor has a handful
+ * in flight; beyond this it is not waiting for acknowledgements but
+ * flooding the agent. */
+#define EXECUTOR_MAX_UNACKED 1024u
+
+/* First re-subscription back-off ceiling and the defaults of
+ * MESOS_SUBSCRIPTION_BACKOFF_MAX and MESOS_RECOVERY_TIMEOUT (Mesos's). */
+#define BACKOFF_MIN_MS 100u
+#define DEFAULT_BACKOFF_MAX_MS 2000u
+#define DEFAULT_RECOVERY_TIMEOUT_MS (15u * 60u * 1000u)
 
 /* A call waiting to be POSTed.  Calls go out one at a time, in order: the
  * HTTP client may use several connections, and two UPDATEs sent at once
@@ -50,6 +73,19 @@ struct mesos_executor {
   char *framework_id, *executor_id;
   int subscribed;
   int status;
+  /* Re-subscription after an agent restart (MESOS_CHECKPOINT=1). */
+  int checkpoint;
+  int reconnecting;            /* between a lost stream and SUBSCRIBED */
+  uint64_t recovery_timeout_ms;
+  uint64_t backoff_max_ms;
+  uint64_t backoff_ms;
+  uint64_t lost_at_ms;         /* loop time the stream was lost */
+  mesos_timer *reconnect;
+  /* Kept until acknowledged (owned copies). */
+  Mesos__V1__Executor__Call__Update **unacked;
+  size_t nunacked;
+  Mesos__V1__TaskInfo **tasks; /* launched, no terminal update acknowledged */
+  size_t ntasks;
 };
 
 struct mesos_executor_task {
@@ -65,18 +101,142 @@ MESOS_EXTERN(mesos_status) mesos_executor_options_init(mesos_executor_options *o
   return MESOS_OK;
 }
 
+static ProtobufCMessage *copy_msg(const ProtobufCMessage *m) {
+  uint8_t *bytes = NULL;
+  size_t len = 0;
+  ProtobufCMessage *copy = NULL;
+  if (mesos__pb_pack(m, 0, &bytes, &len, NULL) == MESOS_OK)
+    mesos__pb_unpack(m->descriptor, bytes, len, 0, 0, &copy, NULL);
+  mesos__free(bytes);
+  return copy;
+}
+
+static int terminal(Mesos__V1__TaskState s) {
+  return s == MESOS__V1__TASK_STATE__TASK_FINISHED || s == MESOS__V1__TASK_STATE__TASK_FAILED ||
+         s == MESOS__V1__TASK_STATE__TASK_KILLED || s == MESOS__V1__TASK_STATE__TASK_LOST ||
+         s == MESOS__V1__TASK_STATE__TASK_ERROR || s == MESOS__V1__TASK_STATE__TASK_DROPPED ||
+         s == MESOS__V1__TASK_STATE__TASK_GONE ||
+         s == MESOS__V1__TASK_STATE__TASK_GONE_BY_OPERATOR;
+}
+
+static void remember_task(mesos_executor *e, const Mesos__V1__TaskInfo *ti) {
+  if (e->ntasks >= EXECUTOR_MAX_UNACKED) return;
+  for (size_t i = 0; i < e->ntasks; i++)
+    if (strcmp(e->tasks[i]->task_id->value, ti->task_id->value) == 0) return;
+  Mesos__V1__TaskInfo **grown = mesos__realloc(e->tasks, (e->ntasks + 1) * sizeof *grown);
+  if (grown == NULL) return;
+  e->tasks = grown;
+  ProtobufCMessage *copy = copy_msg(&ti->base);
+  if (copy) e->tasks[e->ntasks++] = (Mesos__V1__TaskInfo *)copy;
+}
+
+/* ACKNOWLEDGED: the update leaves the list; a terminal one takes its task
+ * along. */
+static void forget_update(mesos_executor *e, const ProtobufCBinaryData *uuid) {
+  for (size_t i = 0; i < e->nunacked; i++) {
+    const Mesos__V1__TaskStatus *st = e->unacked[i]->status;
+    if (st->uuid.len != uuid->len || memcmp(st->uuid.data, uuid->data, uuid->len) != 0) continue;
+    if (terminal(st->state)) {
+      for (size_t k = 0; k < e->ntasks; k++) {
+        if (strcmp(e->tasks[k]->task_id->value, st->task_id->value) != 0) continue;
+        mesos__pb_free(e->tasks[k]);
+        memmove(e->tasks + k, e->tasks + k + 1, (e->ntasks - k - 1) * sizeof *e->tasks);
+        e->ntasks--;
+        break;
+      }
+    }
+    mesos__pb_free(e->unacked[i]);
+    memmove(e->unacked + i, e->unacked + i + 1, (e->nunacked - i - 1) * sizeof *e->unacked);
+    e->nunacked--;
+    return;
+  }
+}
+
+static void drop_queued_calls(mesos_executor *e) {
+  while (e->q_head) {
+    pending_call *pc = e->q_head;
+    e->q_head = pc->next;
+    mesos__free(pc);
+  }
+  e->q_tail = NULL;
+}
+
+static mesos_status subscribe_now(mesos_executor *e, mesos_error **err);
+
+/* The stream is gone for good: tell the executor. */
 static void disconnected(mesos_executor *e, const char *why) {
   e->subscribed = 0;
+  e->reconnecting = 0;
   if (e->cbs.disconnected) e->cbs.disconnected(e, why, e->ud);
+}
+
+static void schedule_reconnect(mesos_executor *e) {
+  uint8_t rnd[16];
+  uint64_t x = 0;
+  if (mesos__uuid_random(rnd) == MESOS_OK) memcpy(&x, rnd, sizeof x);
+  uint64_t delay = x % (e->backoff_ms + 1);
+  e->backoff_ms = e->backoff_ms * 2 > e->backoff_max_ms ? e->backoff_max_ms : e->backoff_ms * 2;
+  mesos_timer_start(e->reconnect, delay, 0);
+}
+
+/* The stream broke.  `refused`: the agent answered the SUBSCRIBE with an
+ * error (it does not know this executor): retrying cannot help. */
+static void lost(mesos_executor *e, const char *why, int refused) {
+  e->subscribed = 0;
+  mesos__recordio_decoder_free(&e->dec);
+  mesos__recordio_decoder_init(&e->dec, EXECUTOR_MAX_EVENT);
+  if (!e->checkpoint || refused || e->freeing) {
+    disconnected(e, why);
+    return;
+  }
+  uint64_t now = mesos_loop_now_ms(e->loop);
+  if (!e->reconnecting) {
+    e->reconnecting = 1;
+    e->lost_at_ms = now;
+    e->backoff_ms = BACKOFF_MIN_MS;
+    /* Whatever was queued is in `unacked` and goes with the SUBSCRIBE. */
+    drop_queued_calls(e);
+    LOG_WARN("executor: lost the agent (%s); re-subscribing for up to %llu ms", why,
+             (unsigned long long)e->recovery_timeout_ms);
+  }
+  if (now - e->lost_at_ms >= e->recovery_timeout_ms) {
+    char msg[320];
+    snprintf(msg, sizeof msg, "the agent did not come back within the recovery timeout (%llu ms): %s",
+             (unsigned long long)e->recovery_timeout_ms, why);
+    disconnected(e, msg);
+    return;
+  }
+  schedule_reconnect(e);
+}
+
+static void reconnect_cb(mesos_timer *t, void *ud) {
+  (void)t;
+  mesos_executor *e = ud;
+  if (e->stream || e->subscribed) return;
+  mesos_error *err = NULL;
+  if (subscribe_now(e, &err) != MESOS_OK) {
+    char why[256];
+    snprintf(why, sizeof why, "%s", err ? mesos_error_message(err) : "cannot subscribe");
+    mesos_error_free(err);
+    lost(e, why, 0);
+  }
 }
 
 static void handle_event(mesos_executor *e, const Mesos__V1__Executor__Event *ev) {
   switch (ev->type) {
     case MESOS__V1__EXECUTOR__EVENT__TYPE__SUBSCRIBED:
+      if (e->reconnecting) LOG_INFO("executor: re-subscribed to the agent");
       e->subscribed = 1;
+      e->reconnecting = 0;
+      e->backoff_ms = BACKOFF_MIN_MS;
       if (e->cbs.subscribed) e->cbs.subscribed(e, e->ud);
       break;
+    case MESOS__V1__EXECUTOR__EVENT__TYPE__HEARTBEAT:
+      break; /* only keeps the connection busy */
     case MESOS__V1__EXECUTOR__EVENT__TYPE__LAUNCH:
+      if (ev->launch && ev->launch->task && ev->launch->task->task_id &&
+          ev->launch->task->task_id->value)
+        remember_task(e, ev->launch->task);
       if (ev->launch && ev->launch->task && e->cbs.launch) {
         mesos_executor_task t = {ev->launch->task};
         e->cbs.launch(e, &t, e->ud);
@@ -110,6 +270,7 @@ static void handle_event(mesos_executor *e, const Mesos__V1__Executor__Event *ev
       }
       break;
     case MESOS__V1__EXECUTOR__EVENT__TYPE__ACKNOWLEDGED:
+      if (ev->acknowledged) forget_update(e, &ev->acknowledged->uuid);
       if (ev->acknowledged && ev->acknowledged->task_id && ev->acknowledged->uuid.len == 16 &&
           e->cbs.acknowledged)
         e->cbs.acknowledged(e, ev->acknowledged->task_id->value, ev->acknowledged->uuid.data,
@@ -161,7 +322,7 @@ static void stream_body(mesos__http_call *call, const char *data, size_t len, vo
              err ? mesos_error_message(err) : mesos_status_str(st));
     e->stream = NULL;
     mesos__http_call_cancel(call);
-    disconnected(e, why);
+    lost(e, why, 0);
   }
   mesos_error_free(err);
 }
@@ -178,7 +339,7 @@ static void stream_done(mesos__http_call *call, mesos_status status,
                                                   : "the agent refused the subscription")
            : err              ? mesos_error_message(err)
                               : mesos_status_str(status));
-  disconnected(e, why);
+  lost(e, why, status == MESOS_OK && e->status >= 400 && e->status < 500);
 }
 
 static void post_next(mesos_executor *e);
@@ -254,6 +415,7 @@ static mesos_status send_call(mesos_executor *e, Mesos__V1__Executor__Call *call
   req.stream = stream;
   if (stream) {
     mesos__http_client_cbs cbs = {stream_head, stream_body, stream_done};
+    e->status = 0;
     st = mesos__http_client_send(e->client, &req, &cbs, e, &e->stream, err);
   } else {
     size_t total;
@@ -274,6 +436,31 @@ static mesos_status send_call(mesos_executor *e, Mesos__V1__Executor__Call *call
   mesos__http_headers_free(&h);
   mesos__free(bytes);
   return st;
+}
+
+static mesos_status subscribe_now(mesos_executor *e, mesos_error **err) {
+  Mesos__V1__Executor__Call call = MESOS__V1__EXECUTOR__CALL__INIT;
+  Mesos__V1__Executor__Call__Subscribe sub = MESOS__V1__EXECUTOR__CALL__SUBSCRIBE__INIT;
+  sub.unacknowledged_tasks = e->tasks;
+  sub.n_unacknowledged_tasks = e->ntasks;
+  sub.unacknowledged_updates = e->unacked;
+  sub.n_unacknowledged_updates = e->nunacked;
+  call.has_type = 1;
+  call.type = MESOS__V1__EXECUTOR__CALL__TYPE__SUBSCRIBE;
+  call.subscribe = &sub;
+  return send_call(e, &call, 1, err);
+}
+
+/* A duration from the environment ("2secs", "15mins"), or `dflt`. */
+static uint64_t env_duration_ms(const char *name, uint64_t dflt) {
+  const char *v = getenv(name);
+  uint64_t ns = 0;
+  if (v == NULL || *v == '\0') return dflt;
+  if (mesos__parse_duration(v, &ns, NULL) != MESOS_OK) {
+    LOG_WARN("executor: %s=%s is not a duration; using %llu ms", name, v, (unsigned long long)dflt);
+    return dflt;
+  }
+  return ns / MESOS__NS_PER_MS;
 }
 
 static const char *pick(const char *given, const char *env) {
@@ -315,15 +502,15 @@ MESOS_EXTERN(mesos_status) mesos_executor_new(mesos_executor **out, mesos_loop *
   mesos_status st = e->framework_id && e->executor_id
                         ? MESOS_OK
                         : mesos__err(err, MESOS_ENOMEM, "out of memory");
+  const char *cp = getenv("MESOS_CHECKPOINT");
+  e->checkpoint = cp && strcmp(cp, "1") == 0;
+  e->recovery_timeout_ms = env_duration_ms("MESOS_RECOVERY_TIMEOUT", DEFAULT_RECOVERY_TIMEOUT_MS);
+  e->backoff_max_ms = env_duration_ms("MESOS_SUBSCRIPTION_BACKOFF_MAX", DEFAULT_BACKOFF_MAX_MS);
+  if (e->backoff_max_ms < BACKOFF_MIN_MS) e->backoff_max_ms = BACKOFF_MIN_MS;
+  e->backoff_ms = BACKOFF_MIN_MS;
   if (st == MESOS_OK) st = mesos__http_client_new(&e->client, loop, NULL, err);
-  if (st == MESOS_OK) {
-    Mesos__V1__Executor__Call call = MESOS__V1__EXECUTOR__CALL__INIT;
-    Mesos__V1__Executor__Call__Subscribe sub = MESOS__V1__EXECUTOR__CALL__SUBSCRIBE__INIT;
-    call.has_type = 1;
-    call.type = MESOS__V1__EXECUTOR__CALL__TYPE__SUBSCRIBE;
-    call.subscribe = &sub;
-    st = send_call(e, &call, 1, err);
-  }
+  if (st == MESOS_OK) st = mesos_timer_new(&e->reconnect, loop, reconnect_cb, e, err);
+  if (st == MESOS_OK) st = subscribe_now(e, err);
   if (st != MESOS_OK) {
     mesos_executor_free(e);
     return st;
@@ -340,7 +527,11 @@ MESOS_EXTERN(mesos_status) mesos_executor_update(mesos_executor *e, const char *
   const ProtobufCEnumValue *v =
       protobuf_c_enum_descriptor_get_value_by_name(&mesos__v1__task_state__descriptor, state);
   if (v == NULL) return mesos__err(err, MESOS_EINVAL, "'%s' is not a task state", state);
-  if (!e->subscribed) return mesos__err(err, MESOS_ECLOSED, "not subscribed to the agent");
+  if (!e->subscribed && !e->reconnecting)
+    return mesos__err(err, MESOS_ECLOSED, "not subscribed to the agent");
+  if (e->nunacked >= EXECUTOR_MAX_UNACKED)
+    return mesos__err(err, MESOS_ELIMIT, "%u status updates wait for acknowledgement already",
+                      EXECUTOR_MAX_UNACKED);
   uint8_t uuid[16];
   mesos_status st = mesos__uuid_random(uuid);
   if (st != MESOS_OK) return mesos__err(err, st, "cannot generate a uuid");
@@ -361,6 +552,16 @@ MESOS_EXTERN(mesos_status) mesos_executor_update(mesos_executor *e, const char *
   call.has_type = 1;
   call.type = MESOS__V1__EXECUTOR__CALL__TYPE__UPDATE;
   call.update = &up;
+  /* Kept until ACKNOWLEDGED, for a re-subscription. */
+  Mesos__V1__Executor__Call__Update **grown =
+      mesos__realloc(e->unacked, (e->nunacked + 1) * sizeof *grown);
+  if (grown == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
+  e->unacked = grown;
+  ProtobufCMessage *copy = copy_msg(&up.base);
+  if (copy == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
+  e->unacked[e->nunacked++] = (Mesos__V1__Executor__Call__Update *)copy;
+  /* While re-connecting it goes with the next SUBSCRIBE. */
+  if (!e->subscribed) return MESOS_OK;
   return send_call(e, &call, 0, err);
 }
 
@@ -398,11 +599,12 @@ MESOS_EXTERN(void) mesos_executor_free(mesos_executor *e) {
   e->stream = NULL;
   e->freeing = 1;
   mesos__http_client_free(e->client);
-  while (e->q_head) {
-    pending_call *pc = e->q_head;
-    e->q_head = pc->next;
-    mesos__free(pc);
-  }
+  mesos_timer_free(e->reconnect);
+  drop_queued_calls(e);
+  for (size_t i = 0; i < e->nunacked; i++) mesos__pb_free(e->unacked[i]);
+  mesos__free(e->unacked);
+  for (size_t i = 0; i < e->ntasks; i++) mesos__pb_free(e->tasks[i]);
+  mesos__free(e->tasks);
   mesos__recordio_decoder_free(&e->dec);
   mesos__free(e->framework_id);
   mesos__free(e->executor_id);

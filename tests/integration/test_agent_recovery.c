@@ -1,0 +1,695 @@
+/*
+ * Agent recovery with the real mesos-master, mesos-agent and mesos-executor
+ * on loopback and a JSON scheduler over raw HTTP: the agent is killed with
+ * SIGKILL while a task runs and started again (also from a copied binary,
+ * the upgrade path); the task of a checkpointing framework keeps running
+ * under its executor and its final update reaches the framework exactly
+ * once.  Also: an executor that died or does not come back while the agent
+ * was down, a framework without checkpointing, --recover=cleanup, and a
+ * damaged executor checkpoint.
+ *
+ * Executors outlive the agent here by design, so every test's executors
+ * are found through their forked.pid checkpoints and killed (with their
+ * sessions) by the fixture, also when a test fails; --recovery_timeout
+ * bounds them too.
+ */
+#include <fcntl.h>
+#include <ftw.h>
+#include <glob.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent/agent_int.h"
+#include "base/alloc.h"
+#include "registry/checkpoint.h"
+#include "support/daemon.h"
+#include "support/testutil.h"
+
+static char base_dir[256];
+static pid_t master_pid = -1, agent_pid = -1;
+static int master_port, agent_port;
+static char work_dir[512], agent_log[512];
+
+/* ------------------------------------------------------------ processes */
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
+  (void)sb, (void)flag, (void)ftw;
+  return remove(path);
+}
+
+static void make_base(void) {
+  snprintf(base_dir, sizeof base_dir, "/tmp/mesos-recovery-test-XXXXXX");
+  ck_assert_ptr_nonnull(mkdtemp(base_dir));
+}
+
+/* The pid in a forked.pid checkpoint, or -1. */
+static long read_pid_file(const char *path) {
+  uint8_t *bytes = NULL;
+  size_t len = 0;
+  long pid = -1;
+  if (mesos__checkpoint_read_bytes(path, 64, &bytes, &len, NULL) == MESOS_OK && len < 32) {
+    char text[32];
+    memcpy(text, bytes, len);
+    text[len] = '\0';
+    pid = strtol(text, NULL, 10);
+  }
+  mesos__free(bytes);
+  return pid;
+}
+
+/* Kills every executor a test left (they outlive agents by design), with
+ * everything in their sessions: only processes still working under this
+ * test's directory. */
+static void kill_executors(void) {
+  char pattern[400];
+  snprintf(pattern, sizeof pattern, "%s/*/meta/slaves/*/frameworks/*/executors/*/runs/*/pids/forked.pid",
+           base_dir);
+  glob_t g;
+  if (glob(pattern, 0, NULL, &g) != 0) return;
+  for (size_t i = 0; i < g.gl_pathc; i++) {
+    long pid = read_pid_file(g.gl_pathv[i]);
+    char link[64], cwd[4096];
+    snprintf(link, sizeof link, "/proc/%ld/cwd", pid);
+    ssize_t n = pid > 1 ? readlink(link, cwd, sizeof cwd - 1) : -1;
+    if (n <= 0) {
+      /* The leader is gone; its session may not be. */
+      if (pid > 1) mesos__agent_kill_session((int32_t)pid, SIGKILL);
+      continue;
+    }
+    cwd[n] = '\0';
+    if (strncmp(cwd, base_dir, strlen(base_dir)) == 0) {
+      kill((pid_t)pid, SIGCONT);
+      mesos__agent_kill_session((int32_t)pid, SIGKILL);
+    }
+  }
+  globfree(&g);
+}
+
+static void remove_base(void) {
+  kill_executors();
+  if (getenv("MESOS_TEST_KEEP")) {
+    fprintf(stderr, "kept %s\n", base_dir);
+    return;
+  }
+  if (base_dir[0]) nftw(base_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void start_master(void) {
+  char path[4096], port_arg[64];
+  mesos_test_daemon_path("mesos-master", path, sizeof path);
+  master_port = mesos_test_free_port();
+  snprintf(port_arg, sizeof port_arg, "--port=%d", master_port);
+  char *argv[] = {path, "--ip=127.0.0.1", port_arg, "--allocation_interval=50ms",
+                  "--agent_ping_timeout=1secs", "--max_agent_ping_timeouts=10",
+                  "--logging_level=WARNING", NULL};
+  master_pid = mesos_test_spawn(argv, NULL);
+  ck_assert_int_gt(master_pid, 0);
+  ck_assert(mesos_test_wait_http_ok(master_port, "/health", 5000));
+}
+
+/* mesos-agent (`program`: NULL for the built one) with `extra` flags; the
+ * port is kept across restarts of the same `name`, as an operator's would. */
+static pid_t spawn_agent(const char *program, const char *name, char *const *extra) {
+  char path[4096], bin_dir[4096], master_arg[64], port_arg[64], wd_arg[600], launcher[4200];
+  mesos_test_daemon_path("mesos-agent", path, sizeof path);
+  snprintf(bin_dir, sizeof bin_dir, "%s", path);
+  *strrchr(bin_dir, '/') = '\0';
+  snprintf(launcher, sizeof launcher, "--launcher_dir=%s", bin_dir);
+  char new_dir[512];
+  snprintf(new_dir, sizeof new_dir, "%s/%s", base_dir, name);
+  if (strcmp(new_dir, work_dir) != 0 || agent_port == 0) agent_port = mesos_test_free_port();
+  snprintf(work_dir, sizeof work_dir, "%s", new_dir);
+  snprintf(agent_log, sizeof agent_log, "%s/%s.log", base_dir, name);
+  snprintf(master_arg, sizeof master_arg, "--master=127.0.0.1:%d", master_port);
+  snprintf(port_arg, sizeof port_arg, "--port=%d", agent_port);
+  snprintf(wd_arg, sizeof wd_arg, "--work_dir=%s", work_dir);
+  char *argv[32] = {program ? (char *)program : path,
+                    master_arg,
+                    port_arg,
+                    wd_arg,
+                    launcher,
+                    "--ip=127.0.0.1",
+                    "--hostname=agent-test",
+                    "--resources=cpus:4;mem:1024;disk:1024;ports:[31000-31100]",
+                    "--registration_backoff_factor=50ms",
+                    "--executor_shutdown_grace_period=1secs",
+                    "--executor_reregistration_timeout=3secs",
+                    "--recovery_timeout=30secs",
+                    "--status_update_retry_interval=10secs"};
+  int n = 13;
+  for (size_t i = 0; extra && extra[i] && n < 31; i++) argv[n++] = extra[i];
+  argv[n] = NULL;
+  return mesos_test_spawn(argv, agent_log);
+}
+
+static void start_agent(const char *program, const char *name, char *const *extra) {
+  agent_pid = spawn_agent(program, name, extra);
+  ck_assert_int_gt(agent_pid, 0);
+  ck_assert(mesos_test_wait_http_ok(agent_port, "/health", 5000));
+}
+
+static void kill_agent(void) {
+  kill(agent_pid, SIGKILL);
+  waitpid(agent_pid, NULL, 0);
+  agent_pid = -1;
+}
+
+static void wait_id_checkpointed(void) {
+  char link[700], target[256];
+  snprintf(link, sizeof link, "%s/meta/slaves/latest", work_dir);
+  for (int i = 0; i < 500; i++) {
+    if (readlink(link, target, sizeof target) > 0) return;
+    usleep(10000);
+  }
+  ck_abort_msg("the agent never checkpointed its id (%s)", link);
+}
+
+static void stop_all(void) {
+  if (agent_pid > 0) {
+    int st = mesos_test_stop(agent_pid, 5000);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "mesos-agent exit status %d", st);
+    agent_pid = -1;
+  }
+  if (master_pid > 0) {
+    int st = mesos_test_stop(master_pid, 5000);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "mesos-master exit status %d", st);
+    master_pid = -1;
+  }
+}
+
+/* The path of task `task`'s checkpoint file `file` (under its run). */
+static void task_file(const char *task, const char *file, char *out, size_t cap) {
+  char pattern[1200];
+  snprintf(pattern, sizeof pattern, "%s/meta/slaves/*/frameworks/*/executors/%s/runs/*/%s",
+           work_dir, task, file);
+  glob_t g;
+  ck_assert_msg(glob(pattern, 0, NULL, &g) == 0, "no %s", pattern);
+  /* slaves/latest and runs/latest link to the same run. */
+  size_t found = 0;
+  for (size_t i = 0; i < g.gl_pathc; i++) {
+    if (strstr(g.gl_pathv[i], "/runs/latest/") || strstr(g.gl_pathv[i], "/slaves/latest/")) continue;
+    snprintf(out, cap, "%s", g.gl_pathv[i]);
+    found++;
+  }
+  globfree(&g);
+  ck_assert_msg(found == 1, "%zu runs match %s", found, pattern);
+}
+
+static pid_t executor_pid(const char *task) {
+  char path[1200];
+  task_file(task, "pids/forked.pid", path, sizeof path);
+  long pid = read_pid_file(path);
+  ck_assert_int_gt(pid, 1);
+  return (pid_t)pid;
+}
+
+/* Whether `pid` runs (and is not a zombie). */
+static int alive(pid_t pid) { return mesos__agent_pid_start_time(pid) != 0; }
+
+/* Processes in session `sid` (the executor's and its task's). */
+static int session_size(pid_t sid) {
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "ps -e -o sid=,stat= | awk '$1 == %d && $2 !~ /^Z/' | wc -l", (int)sid);
+  FILE *p = popen(cmd, "r");
+  int n = -1;
+  if (p) {
+    if (fscanf(p, "%d", &n) != 1) n = -1;
+    pclose(p);
+  }
+  return n;
+}
+
+static long long now_ms(void);
+
+static void wait_gone(pid_t sid, int timeout_ms) {
+  long long deadline = now_ms() + timeout_ms;
+  while (now_ms() < deadline) {
+    if (session_size(sid) == 0) return;
+    usleep(50000);
+  }
+  ck_abort_msg("session %d still has processes", (int)sid);
+}
+
+/* ------------------------------------------------------------ framework */
+
+typedef struct sim_fw {
+  mesos_test_conn stream;
+  char id[160];
+  char sid[64];
+  char *offers;
+} sim_fw;
+
+static void fw_subscribe(sim_fw *f, int checkpoint) {
+  char body[512];
+  snprintf(body, sizeof body,
+           "{\"type\":\"SUBSCRIBE\",\"subscribe\":{\"framework_info\":{\"user\":\"nobody\","
+           "\"name\":\"recovery test\",\"checkpoint\":%s}}}",
+           checkpoint ? "true" : "false");
+  f->offers = NULL;
+  ck_assert_int_eq(mesos_test_conn_open(&f->stream, master_port), 0);
+  ck_assert_int_eq(mesos_test_conn_request(&f->stream, "POST", "/api/v1/scheduler",
+                                           "application/json", NULL, body, strlen(body)),
+                   0);
+  mesos_test_response r;
+  ck_assert_int_eq(mesos_test_conn_response(&f->stream, &r, 0, 5000), 0);
+  ck_assert_int_eq(r.status, 200);
+  mesos_test_response_header(&r, "Mesos-Stream-Id", f->sid, sizeof f->sid);
+  char *rec = NULL;
+  ck_assert_int_gt(mesos_test_conn_next_record(&f->stream, &rec, 5000), 0);
+  const char *p = strstr(rec, "\"framework_id\":{\"value\":\"");
+  ck_assert_ptr_nonnull(p);
+  p += strlen("\"framework_id\":{\"value\":\"");
+  snprintf(f->id, sizeof f->id, "%.*s", (int)(strchr(p, '"') - p), p);
+  free(rec);
+}
+
+static void fw_close(sim_fw *f) {
+  mesos_test_conn_close(&f->stream);
+  free(f->offers);
+  f->offers = NULL;
+}
+
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static char *fw_next(sim_fw *f, int timeout_ms, ...) {
+  long long deadline = now_ms() + timeout_ms;
+  for (;;) {
+    long long left = deadline - now_ms();
+    if (left <= 0) return NULL;
+    char *rec = NULL;
+    if (mesos_test_conn_next_record(&f->stream, &rec, (int)left) < 0) return NULL;
+    va_list ap;
+    va_start(ap, timeout_ms);
+    int all = 1;
+    for (const char *want = va_arg(ap, const char *); want; want = va_arg(ap, const char *))
+      all &= strstr(rec, want) != NULL;
+    va_end(ap);
+    if (all) return rec;
+    if (strstr(rec, "\"type\":\"OFFERS\"")) {
+      free(f->offers);
+      f->offers = rec;
+      continue;
+    }
+    free(rec);
+  }
+}
+
+static int fw_call(sim_fw *f, const char *json_fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fw_call(sim_fw *f, const char *json_fmt, ...) {
+  char body[8192], hdr[128];
+  va_list ap;
+  va_start(ap, json_fmt);
+  vsnprintf(body, sizeof body, json_fmt, ap);
+  va_end(ap);
+  snprintf(hdr, sizeof hdr, "Mesos-Stream-Id: %s\r\n", f->sid);
+  mesos_test_response r;
+  ck_assert_int_eq(mesos_test_http(master_port, "POST", "/api/v1/scheduler", "application/json",
+                                   hdr, body, &r),
+                   0);
+  int s = r.status;
+  mesos_test_response_free(&r);
+  return s;
+}
+
+static void json_id(const char *rec, const char *key, char *out, size_t cap) {
+  char pat[128];
+  snprintf(pat, sizeof pat, "\"%s\":{\"value\":\"", key);
+  const char *p = strstr(rec, pat);
+  ck_assert_msg(p != NULL, "%s not in %s", key, rec);
+  p += strlen(pat);
+  snprintf(out, cap, "%.*s", (int)(strchr(p, '"') - p), p);
+}
+
+static void json_str(const char *rec, const char *key, char *out, size_t cap) {
+  char pat[128];
+  snprintf(pat, sizeof pat, "\"%s\":\"", key);
+  const char *p = strstr(rec, pat);
+  ck_assert_msg(p != NULL, "%s not in %s", key, rec);
+  p += strlen(pat);
+  snprintf(out, cap, "%.*s", (int)(strchr(p, '"') - p), p);
+}
+
+static void wait_offer(sim_fw *f, char *offer, char *agent, size_t cap) {
+  char *rec = f->offers;
+  f->offers = NULL;
+  if (rec == NULL || strstr(rec, "agent-test") == NULL) {
+    free(rec);
+    rec = fw_next(f, 10000, "\"type\":\"OFFERS\"", "agent-test", NULL);
+  }
+  ck_assert_msg(rec != NULL, "no offer from the agent");
+  json_id(rec, "id", offer, cap);
+  json_id(rec, "agent_id", agent, cap);
+  free(rec);
+}
+
+static void launch(sim_fw *f, const char *offer, const char *agent, const char *task,
+                   const char *command) {
+  ck_assert_int_eq(
+      fw_call(f,
+              "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":"
+              "[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH\",\"launch\":{\"task_infos\":"
+              "[{\"name\":\"t\",\"task_id\":{\"value\":\"%s\"},\"agent_id\":{\"value\":\"%s\"},"
+              "\"command\":{\"value\":\"%s\"},\"resources\":["
+              "{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":0.5}},"
+              "{\"name\":\"mem\",\"type\":\"SCALAR\",\"scalar\":{\"value\":32}}]}]}}],"
+              "\"filters\":{\"refuse_seconds\":0}}}",
+              f->id, offer, task, agent, command),
+      202);
+}
+
+static void ack(sim_fw *f, const char *rec) {
+  char agent[160], task[160], uuid[64];
+  json_id(rec, "agent_id", agent, sizeof agent);
+  json_id(rec, "task_id", task, sizeof task);
+  json_str(rec, "uuid", uuid, sizeof uuid);
+  ck_assert_int_eq(fw_call(f,
+                           "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACKNOWLEDGE\","
+                           "\"acknowledge\":{\"agent_id\":{\"value\":\"%s\"},\"task_id\":"
+                           "{\"value\":\"%s\"},\"uuid\":\"%s\"}}",
+                           f->id, agent, task, uuid),
+                   202);
+}
+
+/* The next UPDATE for `task`, acknowledged; it must be in `state`. */
+static char *expect_update(sim_fw *f, const char *task, const char *state, int timeout_ms) {
+  char tid[256];
+  snprintf(tid, sizeof tid, "\"task_id\":{\"value\":\"%s\"}", task);
+  char *rec = fw_next(f, timeout_ms, "\"type\":\"UPDATE\"", tid, NULL);
+  ck_assert_msg(rec != NULL, "no update for %s (wanted %s)", task, state);
+  ck_assert_msg(strstr(rec, state) != NULL, "wanted %s, got %s", state, rec);
+  ack(f, rec);
+  return rec;
+}
+
+/* The terminal update for `task`, acknowledged; it must be in `state`.
+ * A STARTING or RUNNING update the agent re-sends first (its
+ * acknowledgement had not reached the agent before it was killed) is
+ * acknowledged and skipped: delivery is at least once until acknowledged. */
+static char *expect_final(sim_fw *f, const char *task, const char *state, int timeout_ms) {
+  char tid[256];
+  snprintf(tid, sizeof tid, "\"task_id\":{\"value\":\"%s\"}", task);
+  long long deadline = now_ms() + timeout_ms;
+  for (;;) {
+    long long left = deadline - now_ms();
+    char *rec = left > 0 ? fw_next(f, (int)left, "\"type\":\"UPDATE\"", tid, NULL) : NULL;
+    ck_assert_msg(rec != NULL, "no update for %s (wanted %s)", task, state);
+    ack(f, rec);
+    if (strstr(rec, "\"TASK_STARTING\"") || strstr(rec, "\"TASK_RUNNING\"")) {
+      free(rec);
+      continue;
+    }
+    ck_assert_msg(strstr(rec, state) != NULL, "wanted %s, got %s", state, rec);
+    return rec;
+  }
+}
+
+static void expect_no_update(sim_fw *f, int ms) {
+  char *rec = fw_next(f, ms, "\"type\":\"UPDATE\"", NULL);
+  ck_assert_msg(rec == NULL, "unexpected update: %s", rec ? rec : "");
+}
+
+/* Master, agent `name`, a framework, and task `task` running `command`
+ * (STARTING and RUNNING acknowledged).  Returns the executor's pid. */
+static pid_t run_task(sim_fw *f, const char *name, int checkpoint, const char *task,
+                      const char *command, char *const *extra) {
+  start_master();
+  start_agent(NULL, name, extra);
+  fw_subscribe(f, checkpoint);
+  char offer[160], agent[160];
+  wait_offer(f, offer, agent, sizeof offer);
+  wait_id_checkpointed();
+  launch(f, offer, agent, task, command);
+  free(expect_update(f, task, "TASK_STARTING", 10000));
+  free(expect_update(f, task, "TASK_RUNNING", 10000));
+  pid_t pid = executor_pid(task);
+  ck_assert(alive(pid));
+  /* Let the acknowledgements reach the agent (not required: it would
+   * re-send those updates). */
+  usleep(300000);
+  return pid;
+}
+
+static void read_file(const char *path, char *out, size_t cap) {
+  FILE *fp = fopen(path, "r");
+  ck_assert_msg(fp != NULL, "cannot open %s", path);
+  size_t n = fread(out, 1, cap - 1, fp);
+  out[n] = '\0';
+  fclose(fp);
+}
+
+/* ------------------------------------------------------------ tests */
+
+START_TEST(test_recovery__task_keeps_running_across_kill_9_and_finishes_once) {
+  sim_fw f;
+  pid_t exec = run_task(&f, "keep", 1, "keep", "sleep 3", NULL);
+  kill_agent();
+  usleep(300000);
+  ck_assert_msg(alive(exec), "the executor died with the agent");
+  ck_assert_int_ge(session_size(exec), 2); /* the executor and its task */
+  start_agent(NULL, "keep", NULL);
+  char *rec = expect_final(&f, "keep", "TASK_FINISHED", 10000);
+  free(rec);
+  /* Exactly once, and nothing lost. */
+  expect_no_update(&f, 1500);
+  wait_gone(exec, 8000);
+  char log[1 << 16];
+  read_file(agent_log, log, sizeof log);
+  ck_assert_msg(strstr(log, "re-subscribed") != NULL, "%s", log);
+  fw_close(&f);
+  stop_all();
+}
+END_TEST
+
+/* The upgrade path: the new agent starts from another binary (a copy),
+ * and the task ends while no agent runs: its terminal update waits in the
+ * executor and arrives with the re-subscription. */
+START_TEST(test_recovery__copied_binary_adopts_a_task_that_ended_while_down) {
+  sim_fw f;
+  pid_t exec = run_task(&f, "upgrade", 1, "brief", "sleep 1", NULL);
+  kill_agent();
+  char built[4096], copy[600], cmd[5000];
+  mesos_test_daemon_path("mesos-agent", built, sizeof built);
+  snprintf(copy, sizeof copy, "%s/upgrade-bin", base_dir);
+  mkdir(copy, 0755);
+  snprintf(copy, sizeof copy, "%s/upgrade-bin/mesos-agent", base_dir);
+  snprintf(cmd, sizeof cmd, "cp '%s' '%s'", built, copy);
+  ck_assert_int_eq(system(cmd), 0);
+  usleep(2000000); /* the task ends meanwhile */
+  ck_assert_msg(alive(exec), "the executor did not wait for the agent");
+  start_agent(copy, "upgrade", NULL);
+  char *rec = expect_final(&f, "brief", "TASK_FINISHED", 10000);
+  free(rec);
+  expect_no_update(&f, 1500);
+  wait_gone(exec, 8000);
+  fw_close(&f);
+  stop_all();
+}
+END_TEST
+
+START_TEST(test_recovery__executor_killed_while_agent_down_fails_the_task) {
+  sim_fw f;
+  pid_t exec = run_task(&f, "dead", 1, "orphan", "sleep 1000", NULL);
+  kill_agent();
+  kill(exec, SIGKILL);
+  usleep(200000);
+  ck_assert_int_ge(session_size(exec), 1); /* the task survived its executor */
+  start_agent(NULL, "dead", NULL);
+  char *rec = expect_final(&f, "orphan", "TASK_FAILED", 10000);
+  ck_assert_msg(strstr(rec, "REASON_EXECUTOR_TERMINATED") != NULL, "%s", rec);
+  free(rec);
+  wait_gone(exec, 5000); /* the orphaned task was killed too */
+  expect_no_update(&f, 1000);
+  fw_close(&f);
+  stop_all();
+}
+END_TEST
+
+START_TEST(test_recovery__executor_that_does_not_resubscribe_is_killed) {
+  sim_fw f;
+  pid_t exec = run_task(&f, "stuck", 1, "stuck", "sleep 1000", NULL);
+  kill_agent();
+  kill(exec, SIGSTOP); /* alive, but it cannot re-subscribe */
+  long long t0 = now_ms();
+  start_agent(NULL, "stuck", NULL);
+  char *rec = expect_final(&f, "stuck", "TASK_FAILED", 15000);
+  ck_assert_msg(strstr(rec, "REASON_EXECUTOR_REREGISTRATION_TIMEOUT") != NULL, "%s", rec);
+  free(rec);
+  /* --executor_reregistration_timeout=3secs */
+  ck_assert_int_ge(now_ms() - t0, 2500);
+  wait_gone(exec, 5000);
+  fw_close(&f);
+  stop_all();
+}
+END_TEST
+
+START_TEST(test_recovery__task_of_framework_without_checkpointing_is_killed_and_lost) {
+  sim_fw f;
+  pid_t exec = run_task(&f, "nocp", 0, "nocp", "sleep 1000", NULL);
+  /* Nothing to recover it from: no executor.info. */
+  char pattern[800];
+  snprintf(pattern, sizeof pattern, "%s/meta/slaves/*/frameworks/*/executors/nocp/executor.info",
+           work_dir);
+  glob_t g;
+  ck_assert_int_ne(glob(pattern, 0, NULL, &g), 0);
+  kill_agent();
+  start_agent(NULL, "nocp", NULL);
+  char *rec = expect_final(&f, "nocp", "TASK_LOST", 10000);
+  ck_assert_msg(strstr(rec, "REASON_AGENT_RESTARTED") != NULL, "%s", rec);
+  free(rec);
+  wait_gone(exec, 5000);
+  expect_no_update(&f, 1000);
+  fw_close(&f);
+  stop_all();
+}
+END_TEST
+
+START_TEST(test_recovery__cleanup_kills_reports_and_registers_anew) {
+  sim_fw f;
+  pid_t exec = run_task(&f, "cleanup", 1, "doomed", "sleep 1000", NULL);
+  char old_id[256] = "", link[700];
+  snprintf(link, sizeof link, "%s/meta/slaves/latest", work_dir);
+  ck_assert_int_gt(readlink(link, old_id, sizeof old_id - 1), 0);
+  kill_agent();
+  char *extra[] = {"--recover=cleanup", NULL};
+  start_agent(NULL, "cleanup", extra);
+  char *rec = expect_final(&f, "doomed", "TASK_FAILED", 10000);
+  ck_assert_msg(strstr(rec, "REASON_EXECUTOR_TERMINATED") != NULL, "%s", rec);
+  ck_assert_msg(strstr(rec, "cleanup") != NULL, "%s", rec);
+  free(rec);
+  wait_gone(exec, 5000);
+  /* Then a new agent id: offers come from it. */
+  char offer[160], agent[160];
+  free(f.offers);
+  f.offers = NULL;
+  long long deadline = now_ms() + 10000;
+  do {
+    wait_offer(&f, offer, agent, sizeof offer);
+  } while (strcmp(agent, old_id) == 0 && now_ms() < deadline);
+  ck_assert_str_ne(agent, old_id);
+  char new_id[256] = "";
+  for (int i = 0; i < 200 && strcmp(new_id, agent) != 0; i++) {
+    ssize_t n = readlink(link, new_id, sizeof new_id - 1);
+    new_id[n > 0 ? n : 0] = '\0';
+    usleep(10000);
+  }
+  ck_assert_str_eq(new_id, agent);
+  fw_close(&f);
+  stop_all();
+}
+END_TEST
+
+/* Flips a byte in the middle of `path`. */
+static void damage(const char *path) {
+  int fd = open(path, O_RDWR);
+  ck_assert_int_ge(fd, 0);
+  struct stat sb;
+  ck_assert_int_eq(fstat(fd, &sb), 0);
+  char c;
+  ck_assert_int_eq(pread(fd, &c, 1, sb.st_size / 2), 1);
+  c ^= 0x5a;
+  ck_assert_int_eq(pwrite(fd, &c, 1, sb.st_size / 2), 1);
+  close(fd);
+}
+
+START_TEST(test_recovery__damaged_executor_checkpoint_is_an_error_naming_the_file) {
+  sim_fw f;
+  pid_t exec = run_task(&f, "damaged", 1, "damaged", "sleep 1000", NULL);
+  kill_agent();
+  char path[1200];
+  task_file("damaged", "pids/forked.pid", path, sizeof path);
+  /* executor.info sits beside runs/. */
+  char *runs = strstr(path, "/runs/");
+  ck_assert_ptr_nonnull(runs);
+  snprintf(runs, sizeof path - (size_t)(runs - path), "/executor.info");
+  damage(path);
+  /* --strict (the default): start-up stops, naming the file. */
+  pid_t p = spawn_agent(NULL, "damaged", NULL);
+  int st = 0;
+  ck_assert_int_eq(waitpid(p, &st, 0), p);
+  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 1, "exit status %d", st);
+  char log[1 << 16];
+  read_file(agent_log, log, sizeof log);
+  ck_assert_msg(strstr(log, path) != NULL, "the error does not name %s:\n%s", path, log);
+  ck_assert(alive(exec)); /* nothing was touched */
+  /* --no-strict: that executor is lost (and killed), the agent runs. */
+  char *extra[] = {"--strict=false", NULL};
+  start_agent(NULL, "damaged", extra);
+  char *rec = expect_final(&f, "damaged", "TASK_LOST", 10000);
+  ck_assert_msg(strstr(rec, "executor.info") != NULL, "%s", rec);
+  free(rec);
+  wait_gone(exec, 5000);
+  fw_close(&f);
+  stop_all();
+}
+END_TEST
+
+START_TEST(test_recovery__executor_gets_heartbeats) {
+  /* A short interval makes the HEARTBEAT visible on a raw executor stream. */
+  char *extra[] = {"--executor_heartbeat_interval=100ms", NULL};
+  sim_fw f;
+  pid_t exec = run_task(&f, "heartbeat", 1, "hb", "sleep 1000", extra);
+  /* Subscribe as that executor would (the agent detaches the old stream). */
+  char fw_id[160], body[1024];
+  snprintf(fw_id, sizeof fw_id, "%s", f.id);
+  mesos_test_conn c;
+  ck_assert_int_eq(mesos_test_conn_open(&c, agent_port), 0);
+  /* The real executor is stopped so that it does not take its stream
+   * back.  JSON in, protobuf events out: a HEARTBEAT event is the two
+   * bytes 08 09 (type = 9). */
+  kill(exec, SIGSTOP);
+  snprintf(body, sizeof body,
+           "{\"type\":\"SUBSCRIBE\",\"framework_id\":{\"value\":\"%s\"},\"executor_id\":"
+           "{\"value\":\"hb\"},\"subscribe\":{\"unacknowledged_tasks\":[{\"name\":\"t\","
+           "\"task_id\":{\"value\":\"hb\"},\"agent_id\":{\"value\":\"x\"}}]}}",
+           fw_id);
+  ck_assert_int_eq(mesos_test_conn_request(&c, "POST", "/api/v1/executor", "application/json",
+                                           "Accept: application/x-protobuf\r\n", body,
+                                           strlen(body)),
+                   0);
+  mesos_test_response r;
+  ck_assert_int_eq(mesos_test_conn_response(&c, &r, 0, 5000), 0);
+  ck_assert_int_eq(r.status, 200);
+  int heartbeats = 0;
+  for (int i = 0; i < 20 && heartbeats < 2; i++) {
+    char *rec = NULL;
+    long n = mesos_test_conn_next_record(&c, &rec, 2000);
+    ck_assert_int_gt(n, 0);
+    if (n == 2 && (unsigned char)rec[0] == 0x08 && rec[1] == 9) heartbeats++;
+    free(rec);
+  }
+  ck_assert_int_eq(heartbeats, 2);
+  mesos_test_conn_close(&c);
+  fw_close(&f);
+  stop_all();
+}
+END_TEST
+
+static Suite *make_suite(void) {
+  Suite *s = suite_create("agent_recovery");
+  TCase *tc = tcase_create("recovery");
+  tcase_set_timeout(tc, 60);
+  tcase_add_unchecked_fixture(tc, make_base, remove_base);
+  tcase_add_test(tc, test_recovery__task_keeps_running_across_kill_9_and_finishes_once);
+  tcase_add_test(tc, test_recovery__copied_binary_adopts_a_task_that_ended_while_down);
+  tcase_add_test(tc, test_recovery__executor_killed_while_agent_down_fails_the_task);
+  tcase_add_test(tc, test_recovery__executor_that_does_not_resubscribe_is_killed);
+  tcase_add_test(tc, test_recovery__task_of_framework_without_checkpointing_is_killed_and_lost);
+  tcase_add_test(tc, test_recovery__cleanup_kills_reports_and_registers_anew);
+  tcase_add_test(tc, test_recovery__damaged_executor_checkpoint_is_an_error_naming_the_file);
+  tcase_add_test(tc, test_recovery__executor_gets_heartbeats);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) { return mesos_test_main(make_suite()); }
