@@ -111,6 +111,9 @@ struct mesos_agent {
 typedef struct mesos__agent_operator mesos__agent_operator;
 mesos_status mesos__agent_operator_init(mesos_agent *a, mesos_error **err);
 void mesos__agent_operator_fini(mesos_agent *a);
+/* Task `t` is about to be forgotten (its terminal update acknowledged, its
+ * process gone): keep a copy for the completed lists and count it. */
+void mesos__agent_operator_task_done(mesos_agent *a, const mesos__agent_task *t);
 
 /* ---- agent.c */
 /* Writes meta/slaves/<id>/slave.info and the meta/slaves/latest link. */

@@ -53,6 +53,13 @@
  * anything above TRACE (our most verbose level). */
 #define MAX_VERBOSITY 2u
 
+/* Completed tasks kept for GET_TASKS, GET_EXECUTORS, /state and the
+ * sandbox path "runs/latest": the newest 1000, oldest dropped first.
+ * Mesos keeps up to 150 completed executors per framework with 200 tasks
+ * each; one bound for the whole agent keeps the memory (a TaskInfo and a
+ * few ids each, ~1 KiB) predictable whatever the frameworks do. */
+#define MAX_COMPLETED 1000u
+
 struct mesos__agent_operator {
   mesos_agent *a;
   mesos__files *files;
@@ -60,7 +67,81 @@ struct mesos__agent_operator {
   mesos_timer *log_revert;   /* SET_LOGGING_LEVEL's duration */
   mesos_log_level base_level; /* the level to go back to */
   int reverting;              /* log_revert is pending */
+  /* Ring of completed tasks: copies made by us (see task_done), in
+   * completion order from `done_head`. */
+  mesos__agent_task *done[MAX_COMPLETED];
+  size_t done_head, done_count;
+  /* Terminal states of tasks no longer tracked, since start-up, by
+   * TaskState (Mesos's cumulative slave/tasks_* counters). */
+  uint64_t terminal[16];
+  uint64_t completed_total;
 };
+
+static mesos__agent_task *completed_at(const mesos__agent_operator *op, size_t i) {
+  return op->done[(op->done_head + i) % MAX_COMPLETED];
+}
+
+static void completed_free(mesos__agent_task *c) {
+  if (c == NULL) return;
+  mesos__pb_free(c->info);
+  mesos__free(c->key);
+  mesos__free(c->framework_id);
+  mesos__free(c->task_id);
+  mesos__free(c->executor_id);
+  mesos__free(c->container_id);
+  mesos__free(c->sandbox);
+  mesos__free(c);
+}
+
+/* A copy of what the answers show of a task (never its process state). */
+static mesos__agent_task *completed_copy(mesos_agent *a, const mesos__agent_task *t) {
+  mesos__agent_task *c = MESOS__NEW(mesos__agent_task);
+  if (c == NULL) return NULL;
+  c->agent = a;
+  c->state = t->state;
+  c->key = mesos__strdup(t->key ? t->key : "");
+  c->framework_id = mesos__strdup(t->framework_id ? t->framework_id : "");
+  c->task_id = mesos__strdup(t->task_id ? t->task_id : "");
+  c->executor_id = mesos__strdup(t->executor_id ? t->executor_id : "");
+  c->container_id = t->container_id ? mesos__strdup(t->container_id) : NULL;
+  c->sandbox = t->sandbox ? mesos__strdup(t->sandbox) : NULL;
+  int bad = !c->key || !c->framework_id || !c->task_id || !c->executor_id ||
+            (t->container_id && !c->container_id) || (t->sandbox && !c->sandbox);
+  if (!bad && t->info) {
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    ProtobufCMessage *copy = NULL;
+    bad = mesos__pb_pack(&t->info->base, 0, &bytes, &len, NULL) != MESOS_OK ||
+          mesos__pb_unpack(&mesos__v1__task_info__descriptor, bytes, len, 0, 0, &copy, NULL) !=
+              MESOS_OK;
+    mesos__free(bytes);
+    c->info = (Mesos__V1__TaskInfo *)copy;
+  }
+  if (bad) {
+    completed_free(c);
+    return NULL;
+  }
+  return c;
+}
+
+void mesos__agent_operator_task_done(mesos_agent *a, const mesos__agent_task *t) {
+  mesos__agent_operator *op = a ? a->op : NULL;
+  if (op == NULL || t == NULL) return;
+  if ((unsigned)t->state < 16) op->terminal[t->state]++;
+  op->completed_total++;
+  mesos__agent_task *c = completed_copy(a, t);
+  if (c == NULL) {
+    LOG_WARN("task %s: out of memory keeping it as completed", t->key ? t->key : "");
+    return;
+  }
+  if (op->done_count == MAX_COMPLETED) {
+    completed_free(op->done[op->done_head]);
+    op->done[op->done_head] = c;
+    op->done_head = (op->done_head + 1) % MAX_COMPLETED;
+  } else {
+    op->done[(op->done_head + op->done_count++) % MAX_COMPLETED] = c;
+  }
+}
 
 /* ------------------------------------------------------------ scratch */
 
@@ -344,10 +425,30 @@ static int build_lists(scratch *s, mesos_agent *a, task_lists *out) {
   Mesos__V1__Task **launched = sc_alloc(s, (n + 1) * sizeof *launched);
   Mesos__V1__Task **terminated = sc_alloc(s, (n + 1) * sizeof *terminated);
   Mesos__V1__Agent__Response__GetExecutors__Executor **ex = sc_alloc(s, (n + 1) * sizeof *ex);
-  if (launched == NULL || terminated == NULL || ex == NULL) {
+  mesos__agent_operator *op = a->op;
+  size_t nd = op->done_count;
+  Mesos__V1__Task **completed = sc_alloc(s, (nd + 1) * sizeof *completed);
+  Mesos__V1__Agent__Response__GetExecutors__Executor **cex = sc_alloc(s, (nd + 1) * sizeof *cex);
+  if (launched == NULL || terminated == NULL || ex == NULL || completed == NULL || cex == NULL) {
     mesos__free(v);
     return -1;
   }
+  for (size_t i = 0; i < nd; i++) {
+    const mesos__agent_task *c = completed_at(op, i);
+    Mesos__V1__Agent__Response__GetExecutors__Executor *e =
+        SC_NEW(s, Mesos__V1__Agent__Response__GetExecutors__Executor,
+               mesos__v1__agent__response__get_executors__executor__init);
+    if ((completed[i] = task_msg(s, a, c)) == NULL || e == NULL ||
+        (e->executor_info = executor_msg(s, c)) == NULL) {
+      mesos__free(v);
+      return -1;
+    }
+    cex[i] = e;
+  }
+  out->tasks->completed_tasks = completed;
+  out->tasks->n_completed_tasks = nd;
+  out->executors->completed_executors = cex;
+  out->executors->n_completed_executors = nd;
   for (size_t i = 0; i < n; i++) {
     Mesos__V1__Task *t = task_msg(s, a, v[i]);
     Mesos__V1__Agent__Response__GetExecutors__Executor *e =
@@ -432,6 +533,10 @@ static size_t collect_metrics(mesos__agent_operator *op, metric *m) {
   M("slave/tasks_starting", counts[MESOS__V1__TASK_STATE__TASK_STARTING]);
   M("slave/tasks_running", counts[MESOS__V1__TASK_STATE__TASK_RUNNING]);
   M("slave/tasks_killing", counts[MESOS__V1__TASK_STATE__TASK_KILLING]);
+  /* Terminal counts are cumulative, as in Mesos: the tracked tasks in
+   * that state plus those completed since start-up. */
+  for (size_t k = 0; k < 16; k++)
+    if (state_terminal((Mesos__V1__TaskState)k)) counts[k] += (double)op->terminal[k];
   M("slave/tasks_finished", counts[MESOS__V1__TASK_STATE__TASK_FINISHED]);
   M("slave/tasks_failed", counts[MESOS__V1__TASK_STATE__TASK_FAILED]);
   M("slave/tasks_killed", counts[MESOS__V1__TASK_STATE__TASK_KILLED]);
@@ -441,7 +546,7 @@ static size_t collect_metrics(mesos__agent_operator *op, metric *m) {
   M("slave/executors_registering", executors_registering);
   M("slave/executors_running", executors_running);
   M("slave/executors_terminating", executors_terminating);
-  M("slave/executors_terminated", 0);
+  M("slave/executors_terminated", op->completed_total);
   M("slave/executors_preempted", 0);
   M("slave/cpus_total", cpus_total);
   M("slave/cpus_used", cpus_used);
@@ -1023,6 +1128,13 @@ static mesos_status jframework(mesos__buf *b, mesos_agent *a, const char *fid,
       first = 0;
       if (st == MESOS_OK) st = jexecutor(b, a, v[i]);
     }
+    for (size_t i = 0; pass && i < a->op->done_count && st == MESOS_OK; i++) {
+      const mesos__agent_task *c = completed_at(a->op, i);
+      if (strcmp(c->framework_id, fid) != 0) continue;
+      if (!first) st = mesos__buf_putc(b, ',');
+      first = 0;
+      if (st == MESOS_OK) st = jexecutor(b, a, c);
+    }
   }
   if (st == MESOS_OK) st = mesos__buf_puts(b, "]}");
   return st;
@@ -1201,6 +1313,13 @@ static int run_container(mesos_agent *a, const char *fid, const char *eid, const
     }
   }
   if (out[0]) return 0;
+  for (size_t i = a->op->done_count; i-- > 0;) {
+    const mesos__agent_task *c = completed_at(a->op, i);
+    if (c->container_id && strcmp(c->framework_id, fid) == 0 && strcmp(c->executor_id, eid) == 0) {
+      snprintf(out, cap, "%s", c->container_id);
+      return 0;
+    }
+  }
   if (a->id == NULL) return -1;
   mesos__agent_path_ids ids = {a->id, fid, eid, NULL, NULL};
   char *latest = NULL;
@@ -1340,6 +1459,7 @@ void mesos__agent_operator_fini(mesos_agent *a) {
   mesos__agent_operator *op = a ? a->op : NULL;
   if (op == NULL) return;
   if (op->reverting) mesos_log_set_level(op->base_level);
+  for (size_t i = 0; i < op->done_count; i++) completed_free(completed_at(op, i));
   mesos_timer_free(op->log_revert);
   mesos__files_free(op->files);
   mesos__free(op);

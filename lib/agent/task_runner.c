@@ -134,6 +134,7 @@ static void kill_timer_cb(mesos_timer *timer, void *ud) {
 void mesos__agent_task_maybe_done(mesos_agent *a, const char *key) {
   mesos__agent_task *t = mesos__map_get(&a->tasks, key);
   if (t == NULL || t->pid > 0 || mesos__agent_status_pending(a, key)) return;
+  mesos__agent_operator_task_done(a, t);
   mesos__map_remove(&a->tasks, key);
   task_free(t);
 }

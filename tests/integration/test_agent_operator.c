@@ -434,6 +434,50 @@ START_TEST(test_agent_operator__bad_input_gets_a_4xx_with_a_message_and_nothing_
 }
 END_TEST
 
+
+START_TEST(test_agent_operator__a_finished_task_stays_listed_and_browsable) {
+  start_daemons("done");
+  fw f;
+  run_task(&f, "echo bye");
+  char *rec = next_event(&f, 10000, "\"type\":\"UPDATE\"", "TASK_FINISHED");
+  ck_assert_msg(rec != NULL, "no TASK_FINISHED");
+  char uuid[64], body[1024];
+  field(rec, "\"uuid\":\"", uuid, sizeof uuid);
+  free(rec);
+  snprintf(body, sizeof body,
+           "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACKNOWLEDGE\",\"acknowledge\":"
+           "{\"agent_id\":{\"value\":\"%s\"},\"task_id\":{\"value\":\"op-task\"},\"uuid\":\"%s\"}}",
+           f.id, f.agent, uuid);
+  ck_assert_int_eq(sched_call(&f, body), 202);
+  /* Once acknowledged the agent forgets the task; the operator side keeps
+   * it as completed. */
+  int listed = 0;
+  for (int i = 0; i < 500 && !listed; i++) {
+    ck_assert_int_eq(agent_call("{\"type\":\"GET_TASKS\"}"), 200);
+    listed = strstr(last_body, "\"completed_tasks\":[{\"name\":\"op\"") != NULL;
+    if (!listed) usleep(10000);
+  }
+  ck_assert_msg(listed, "never completed: %s", last_body);
+  EXPECT_IN("\"state\":\"TASK_FINISHED\"");
+  ck_assert_msg(strstr(last_body, "launched_tasks") == NULL, "still launched: %s", last_body);
+  ck_assert_int_eq(agent_call("{\"type\":\"GET_EXECUTORS\"}"), 200);
+  EXPECT_IN("\"completed_executors\":[{\"executor_info\":{\"executor_id\":{\"value\":\"op-task\"}");
+  ck_assert_int_eq(agent_get("/metrics/snapshot"), 200);
+  EXPECT_IN("\"slave/tasks_finished\":1,");
+  EXPECT_IN("\"slave/tasks_running\":0,");
+  EXPECT_IN("\"slave/executors_terminated\":1,");
+  ck_assert_int_eq(agent_get("/state"), 200);
+  EXPECT_IN("\"completed_executors\":[{\"id\":\"op-task\"");
+  ck_assert_int_eq(agent_get("/files/read?path=/frameworks/%s/executors/op-task/runs/latest/stdout"
+                             "&offset=0", f.id), 200);
+  ck_assert_str_eq(last_body, "{\"data\":\"bye\\n\",\"offset\":0}");
+  mesos_test_conn_close(&f.stream);
+  free(last_body);
+  last_body = NULL;
+  stop_all();
+}
+END_TEST
+
 static Suite *agent_operator_suite(void) {
   Suite *s = suite_create("agent_operator");
   TCase *tc = tcase_create("core");
@@ -441,6 +485,7 @@ static Suite *agent_operator_suite(void) {
   tcase_add_unchecked_fixture(tc, make_base, remove_base);
   tcase_add_test(tc, test_agent_operator__every_call_answers_with_a_running_task);
   tcase_add_test(tc, test_agent_operator__bad_input_gets_a_4xx_with_a_message_and_nothing_leaks);
+  tcase_add_test(tc, test_agent_operator__a_finished_task_stays_listed_and_browsable);
   suite_add_tcase(s, tc);
   return s;
 }
