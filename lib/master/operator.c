@@ -740,9 +740,23 @@ static void handle_subscribe(mesos_master *m, mesos__http_request *req, mesos__m
                                                   : MESOS__MEDIA_TYPE_JSON);
   st = mesos__http_stream_start(req, 200, &h);
   mesos__http_headers_free(&h);
-  if (st == MESOS_OK) st = mesos__http_stream_send(req, rec.data, rec.len);
+  if (st != MESOS_OK) {
+    mesos__buf_free(&rec); /* ECLOSED: the connection is gone, the request released */
+    return;
+  }
+  size_t snapshot = rec.len;
+  st = mesos__http_stream_send(req, rec.data, rec.len);
   mesos__buf_free(&rec);
-  if (st != MESOS_OK) return; /* the connection is gone; the server releases it */
+  if (st != MESOS_OK) {
+    /* The connection is gone or was closed.  ELIMIT:
+     * the SUBSCRIBED snapshot alone exceeds the server's per-stream
+     * backlog (16 MiB), which only a very large cluster reaches. */
+    if (st == MESOS_ELIMIT)
+      LOG_WARN("Operator event stream for %s closed: the SUBSCRIBED state (%zu bytes) exceeds "
+               "the stream backlog limit", mesos__http_request_peer(req), snapshot);
+    mesos__http_stream_end(req); /* releases the request */
+    return;
+  }
   mesos__op_sub *nsubs = mesos__realloc(op->subs, (op->nsubs + 1) * sizeof *nsubs);
   if (nsubs == NULL) {
     mesos__http_stream_end(req);
