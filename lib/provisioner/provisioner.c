@@ -768,7 +768,12 @@ mesos_status mesos__provisioner_recover(mesos__provisioner *p, const char *const
     st = mesos__provisioner_destroy(p, de->d_name, err);
   }
   closedir(d);
-  if (st == MESOS_OK) st = clear_staging(p, err);
+  /* Staging holds only what a crash left, unless a provision of this
+   * provisioner is extracting right now: then leave it alone. */
+  pthread_mutex_lock(&p->mu);
+  bool idle = p->busy == NULL;
+  pthread_mutex_unlock(&p->mu);
+  if (st == MESOS_OK && idle) st = clear_staging(p, err);
   return st;
 }
 

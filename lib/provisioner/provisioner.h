@@ -83,7 +83,10 @@ mesos_status mesos__provisioner_destroy_async(mesos__provisioner *p, mesos_loop 
                                               mesos_error **err);
 
 /* After an agent restart: destroys the root filesystems of every container
- * not in `known` (the containers the agent recovered). */
+ * not in `known` (the containers the agent recovered) and empties staging
+ * (unless an extraction of this provisioner is running).  One provisioner
+ * per store: a second process sharing the store directory would have its
+ * staging area cleared by our start-up. */
 mesos_status mesos__provisioner_recover(mesos__provisioner *p, const char *const *known,
                                         size_t nknown, mesos_error **err);
 

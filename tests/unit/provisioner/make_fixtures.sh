@@ -3,7 +3,8 @@
 # "tars-only" as $2 just hostile/ and canary/):
 #   registry/        a local --docker_registry directory with busybox-static
 #                    images made by tools nobody here wrote:
-#     ocibox/                 OCI image layout (umoci), tag "latest"
+#     ocibox/                 OCI image layout (umoci), tag "latest": busybox,
+#                             etc/hello, a whiteout of etc/gone, an opaque /opt"
 #     ocitar:latest.tar       the same layout as a tarball
 #     busybox:latest.tar      docker-archive (skopeo: manifest.json + legacy files)
 #     legacy:latest.tar       legacy layout only (manifest.json dropped from
@@ -112,6 +113,9 @@ cp /bin/busybox "$W/src/bin/busybox"
 ln -s busybox "$W/src/bin/sh"
 echo hello > "$W/src/etc/hello"
 echo gone > "$W/src/etc/gone"
+mkdir -p "$W/src/opt" "$W/opq"
+echo old > "$W/src/opt/old"
+echo new > "$W/opq/new"
 cd "$W"
 umoci init --layout oci >/dev/null
 umoci new --image oci:latest >/dev/null
@@ -120,6 +124,8 @@ umoci config --image oci:latest --config.entrypoint /bin/busybox --config.cmd sh
   --config.cmd -c --config.cmd 'echo hi' --config.env FOO=bar --config.env PATH=/bin \
   --config.workingdir /etc --config.user 1000:1000 >/dev/null
 umoci insert --image oci:latest --whiteout /etc/gone >/dev/null
+# A third layer makes /opt opaque: only opt/new is left.
+umoci insert --image oci:latest --opaque "$W/opq" /opt >/dev/null
 umoci gc --layout oci >/dev/null
 cp -a oci "$D/registry/ocibox"
 (cd oci && tar -cf "$D/registry/ocitar:latest.tar" oci-layout index.json blobs)

@@ -38,7 +38,7 @@ START_TEST(test_image__every_layout_resolves_with_its_config_and_layers) {
   mesos__image *img = NULL;
   mesos_error *err = NULL;
   ck_assert_mesos_ok(mesos__image_open(reg, images[_i], &img, &err), &err);
-  ck_assert_int_eq(img->nlayers, 2);
+  ck_assert_int_eq(img->nlayers, 3);
   check_config(&img->config);
   mesos__image_layout want[] = {MESOS__IMAGE_OCI, MESOS__IMAGE_OCI, MESOS__IMAGE_DOCKER,
                                 MESOS__IMAGE_DOCKER_LEGACY};
@@ -112,7 +112,14 @@ static void check_rootfs(const char *rootfs) {
   ck_assert_msg(lstat(p, &sb) != 0 && errno == ENOENT, "the whiteout did not hide etc/gone");
   snprintf(p, sizeof p, "%s/etc/.wh.gone", rootfs);
   ck_assert_msg(lstat(p, &sb) != 0, "a whiteout marker is visible in the rootfs");
-  ck_assert_int_eq(run_in_rootfs(rootfs, "test -f /etc/hello && ! test -e /etc/gone"), 0);
+  /* The opaque /opt of the top layer hides the base layer's opt/old. */
+  snprintf(p, sizeof p, "%s/opt/new", rootfs);
+  ck_assert_int_eq(stat(p, &sb), 0);
+  snprintf(p, sizeof p, "%s/opt/old", rootfs);
+  ck_assert_msg(lstat(p, &sb) != 0, "the opaque directory did not hide opt/old");
+  ck_assert_int_eq(run_in_rootfs(rootfs, "test -f /etc/hello && ! test -e /etc/gone && "
+                                         "test -f /opt/new && ! test -e /opt/old"),
+                   0);
 }
 
 START_TEST(test_provision__each_layout_and_backend_gives_a_working_rootfs_reused_from_the_store) {
@@ -126,14 +133,14 @@ START_TEST(test_provision__each_layout_and_backend_gives_a_working_rootfs_reused
   mesos__provision_info *a = NULL, *b = NULL;
   mesos_error *err = NULL;
   ck_assert_mesos_ok(mesos__provisioner_provision_sync(p, "c1", image, &a, &err), &err);
-  ck_assert_int_eq(a->extracted, 2);
+  ck_assert_int_eq(a->extracted, 3);
   check_rootfs(a->rootfs);
   check_config(&a->config);
   ck_assert_msg(strstr(a->rootfs, "/provisioner/containers/c1/backends/") != NULL, "%s", a->rootfs);
   /* A second container reuses the store: no extraction. */
   ck_assert_mesos_ok(mesos__provisioner_provision_sync(p, "c2", image, &b, &err), &err);
   ck_assert_int_eq(b->extracted, 0);
-  ck_assert_uint_eq(mesos__provisioner_extractions(p), 2);
+  ck_assert_uint_eq(mesos__provisioner_extractions(p), 3);
   check_rootfs(b->rootfs);
   ck_assert_str_ne(a->rootfs, b->rootfs);
   /* The containers are separate: a write in one is not seen in the other. */
@@ -159,7 +166,7 @@ START_TEST(test_provision__each_layout_and_backend_gives_a_working_rootfs_reused
   size_t tl = fread(text, 1, sizeof text - 1, idx);
   fclose(idx);
   text[tl] = '\0';
-  ck_assert_msg(strstr(text, image) && strstr(text, a->layers[0]) && strstr(text, a->layers[1]),
+  ck_assert_msg(strstr(text, image) && strstr(text, a->layers[0]) && strstr(text, a->layers[2]),
                 "storedImages: %s", text);
   mesos__provision_info_free(a);
   mesos__provision_info_free(b);
@@ -197,7 +204,7 @@ START_TEST(test_provision__images_that_lie_about_digests_are_refused_and_leave_n
   /* The honest base layer may be in the store; the lying top layer is not,
    * staging is empty, and the container got nothing. */
   snprintf(dir, sizeof dir, "%s/layers", store);
-  ck_assert_int_le(count_entries(dir), 2);
+  ck_assert_int_le(count_entries(dir), 4);
   snprintf(dir, sizeof dir, "%s/layers/%s", store, "0000000000000000000000000000000000000000000000000000000000000000");
   ck_assert_int_eq(count_entries(dir), 0);
   snprintf(dir, sizeof dir, "%s/staging", store);
@@ -286,8 +293,8 @@ START_TEST(test_provision__concurrent_async_provisions_extract_each_layer_once) 
     ck_assert(mesos_test_run_until(loop, &r[i].done, 20000));
     ck_assert_int_eq(r[i].st, MESOS_OK);
   }
-  ck_assert_uint_eq(mesos__provisioner_extractions(p), 2);
-  ck_assert_uint_eq(r[0].extracted + r[1].extracted + r[2].extracted + r[3].extracted, 2);
+  ck_assert_uint_eq(mesos__provisioner_extractions(p), 3);
+  ck_assert_uint_eq(r[0].extracted + r[1].extracted + r[2].extracted + r[3].extracted, 3);
   ck_assert_int_eq(provtest_mounts_below(work, 0), 4);
   /* An asynchronous destroy. */
   async_res d = {0};
