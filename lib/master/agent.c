@@ -38,6 +38,21 @@ mesos_status mesos__agent_send(mesos__agent *a, const Mesos__Internal__AgentEven
   return st;
 }
 
+mesos_status mesos__agent_encode(const mesos__agent *a, const Mesos__Internal__AgentEvent *ev,
+                                 mesos__buf *out) {
+  mesos_error *e = NULL;
+  mesos_status st = mesos__encode_event_record(&ev->base, a->media, out, &e);
+  if (st != MESOS_OK)
+    LOG_ERROR("agent %s: cannot encode event: %s", a->id, e ? mesos_error_message(e) : "");
+  mesos_error_free(e);
+  return st;
+}
+
+mesos_status mesos__agent_send_records(mesos__agent *a, const char *data, size_t len) {
+  if (a->stream == NULL) return MESOS_ECLOSED;
+  return mesos__http_stream_send(a->stream, data, len);
+}
+
 static void detach_stream(mesos__agent *a) {
   mesos__http_request *req = a->stream;
   if (req == NULL) return;
@@ -150,11 +165,10 @@ void mesos__agent_remove(mesos__agent *a, const char *why, int unreachable) {
    * ones (spec 2.7's table, agent unreachable). */
   Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;
   aid.value = a->id;
-  for (;;) {
-    size_t it = 0;
-    void *v;
-    if (!mesos__map_next(&a->tasks, &it, NULL, &v)) break;
-    mesos__task *t = v;
+  size_t nt = 0;
+  mesos__task **tv = mesos__tasks_snapshot(&a->tasks, &nt);
+  for (size_t k = 0; tv && k < nt; k++) {
+    mesos__task *t = tv[k];
     if (!mesos__task_state_terminal(t->task->state)) {
       int pa = 0;
       for (size_t i = 0; i < t->fw->info->n_capabilities; i++)
@@ -166,10 +180,10 @@ void mesos__agent_remove(mesos__agent *a, const char *why, int unreachable) {
           MESOS__V1__TASK_STATUS__REASON__REASON_AGENT_REMOVED,
           "Agent removed");
     }
-    /* The whole agent leaves the allocator below; no per-task recovery. */
-    t->released = 1;
-    mesos__task_free(t);
   }
+  mesos__free(tv);
+  /* The whole agent leaves the allocator below; no per-task recovery. */
+  mesos__tasks_free_all(&a->tasks);
   if (m->allocator) mesos_allocator_remove_agent(m->allocator, a->id, NULL);
   mesos__map_remove(&m->agents, a->id);
   notify_agent_lost(m, a->id);
@@ -622,13 +636,7 @@ static void handle_reregister(mesos_master *m, mesos__http_request *req,
     char msg[512];
     snprintf(msg, sizeof msg, "Cannot admit agent: %s", e ? mesos_error_message(e) : "");
     mesos_error_free(e);
-    for (;;) {
-      size_t it = 0;
-      void *v;
-      if (!mesos__map_next(&a->tasks, &it, NULL, &v)) break;
-      ((mesos__task *)v)->released = 1;
-      mesos__task_free(v);
-    }
+    mesos__tasks_free_all(&a->tasks);
     mesos__map_remove(&m->agents, a->id);
     mesos__agent_free(a);
     mesos__respond_text(req, 500, msg);

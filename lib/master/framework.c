@@ -261,16 +261,7 @@ mesos_status mesos__framework_attach(mesos__framework *fw, mesos__http_request *
 
 /* Frees every task of the framework; `released` says the allocator already
  * forgot their resources (or is gone). */
-static void free_tasks(mesos__framework *fw) {
-  for (;;) {
-    size_t it = 0;
-    void *v;
-    if (!mesos__map_next(&fw->tasks, &it, NULL, &v)) break;
-    mesos__task *t = v;
-    t->released = 1;
-    mesos__task_free(t);
-  }
-}
+static void free_tasks(mesos__framework *fw) { mesos__tasks_free_all(&fw->tasks); }
 
 void mesos__framework_free(mesos__framework *fw) {
   if (fw == NULL) return;

@@ -172,6 +172,11 @@ mesos_status mesos__encode_event_record(const ProtobufCMessage *ev, mesos__media
 void mesos__agent_api_handler(mesos__http_request *req, void *ud);
 /* Sends an event to an agent (dropped when disconnected). */
 mesos_status mesos__agent_send(mesos__agent *a, const Mesos__Internal__AgentEvent *ev);
+/* Appends `ev` as one record in the agent's media to `out`; several such
+ * records go out with one mesos__agent_send_records (one write). */
+mesos_status mesos__agent_encode(const mesos__agent *a, const Mesos__Internal__AgentEvent *ev,
+                                 mesos__buf *out);
+mesos_status mesos__agent_send_records(mesos__agent *a, const char *data, size_t len);
 void mesos__agent_free(mesos__agent *a);
 /* Records a custom executor launched on `a` (idempotent). */
 void mesos__agent_add_executor(mesos__agent *a, const char *framework_id,
@@ -213,6 +218,12 @@ mesos_status mesos__task_new(mesos__task **out, mesos__framework *fw, mesos__age
                              const Mesos__V1__TaskInfo *ti, const char *role,
                              const mesos_resources *res);
 void mesos__task_free(mesos__task *t);
+/* The tasks of a map as an array (free with mesos__free), so they can be
+ * freed while walking: removal reorders the map.  NULL when out of memory. */
+mesos__task **mesos__tasks_snapshot(const mesos__map *tasks, size_t *n);
+/* Frees every task in `tasks` (a framework's or an agent's) without giving
+ * resources back to the allocator (the caller removes them wholesale). */
+void mesos__tasks_free_all(mesos__map *tasks);
 /* Applies a status update from an agent: records the state, forwards the
  * UPDATE to the framework, releases resources on a terminal state. */
 void mesos__task_status_update(mesos_master *m, const Mesos__Internal__StatusUpdate *su);

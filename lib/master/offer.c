@@ -273,11 +273,18 @@ mesos_status mesos__offers_init(mesos_master *m, mesos_error **err) {
 void mesos__offers_fini(mesos_master *m) {
   mesos_timer_free(m->allocation_timer);
   m->allocation_timer = NULL;
-  for (;;) {
-    size_t it = 0;
-    void *v;
-    if (!mesos__map_next(&m->offers, &it, NULL, &v)) break;
-    mesos__offer_remove(v, 0, 0, 0);
+  /* Snapshot first: removal reorders the map being walked. */
+  size_t n = mesos__map_count(&m->offers), k = 0;
+  mesos__offer **v = mesos__calloc(n ? n : 1, sizeof *v);
+  size_t it = 0;
+  void *val;
+  while (v && k < n && mesos__map_next(&m->offers, &it, NULL, &val)) v[k++] = val;
+  for (size_t i = 0; i < k; i++) mesos__offer_remove(v[i], 0, 0, 0);
+  mesos__free(v);
+  for (;;) { /* only if the snapshot could not be allocated */
+    it = 0;
+    if (!mesos__map_next(&m->offers, &it, NULL, &val)) break;
+    mesos__offer_remove(val, 0, 0, 0);
   }
   mesos__map_free(&m->offers);
   mesos__map_free(&m->pending_offers);
@@ -650,10 +657,25 @@ static int task_valid(mesos__framework *fw, mesos__agent *a, const Mesos__V1__Ta
     *res = NULL;
     return 0;
   }
+  /* The task keeps its resources as long as it runs: their identities
+   * come from the offer (the agent's), not a copy per task. */
+  mesos__resources_share_identities(&(*res)->r, &left->r);
   return 1;
 }
 
-static void send_run_task(mesos__framework *fw, mesos__agent *a, const Mesos__V1__TaskInfo *ti) {
+/* RUN_TASK events of one ACCEPT are collected and written to the agent's
+ * stream together: one write instead of one per task (the write is what a
+ * launch costs most otherwise).  Flushed before anything else goes to the
+ * agent, so the agent sees events in order. */
+#define RUN_BATCH_MAX ((size_t)1 << 20)
+
+static void flush_runs(mesos__agent *a, mesos__buf *runs) {
+  if (runs->len) mesos__agent_send_records(a, runs->data, runs->len);
+  mesos__buf_clear(runs);
+}
+
+static void send_run_task(mesos__framework *fw, mesos__agent *a, const Mesos__V1__TaskInfo *ti,
+                          mesos__buf *runs) {
   Mesos__Internal__AgentEvent ev = MESOS__INTERNAL__AGENT_EVENT__INIT;
   Mesos__Internal__RunTask rt = MESOS__INTERNAL__RUN_TASK__INIT;
   rt.framework = fw->info;
@@ -662,7 +684,13 @@ static void send_run_task(mesos__framework *fw, mesos__agent *a, const Mesos__V1
   ev.has_type = 1;
   ev.type = MESOS__INTERNAL__AGENT_EVENT__TYPE__RUN_TASK;
   ev.run_task = &rt;
-  mesos__agent_send(a, &ev);
+  if (a->stream == NULL) return;
+  if (runs->len > RUN_BATCH_MAX) flush_runs(a, runs);
+  if (mesos__agent_encode(a, &ev, runs) != MESOS_OK) {
+    /* Too big to batch: alone, as before. */
+    flush_runs(a, runs);
+    mesos__agent_send(a, &ev);
+  }
 }
 
 static void send_run_group(mesos__framework *fw, mesos__agent *a,
@@ -754,6 +782,7 @@ void mesos__master_accept(mesos__framework *fw, const Mesos__V1__Scheduler__Call
   }
   mesos__free(offers);
 
+  mesos__buf runs = MESOS__BUF_INIT(RUN_BATCH_MAX + ((size_t)16 << 20));
   for (size_t i = 0; i < acc->n_operations; i++) {
     const Mesos__V1__Offer__Operation *op = acc->operations[i];
     if (op->launch) {
@@ -781,7 +810,7 @@ void mesos__master_accept(mesos__framework *fw, const Mesos__V1__Scheduler__Call
         mesos_resources_subtract(left, res, NULL);
         mesos_resources_free(res);
         if (ti->executor) mesos__agent_add_executor(a, fw->id, ti->executor);
-        send_run_task(fw, a, ti);
+        send_run_task(fw, a, ti, &runs);
       }
     } else if (op->launch_group && op->launch_group->executor && op->launch_group->task_group) {
       /* All or nothing: validate every task against what is left, then
@@ -826,6 +855,7 @@ void mesos__master_accept(mesos__framework *fw, const Mesos__V1__Scheduler__Call
             mesos_resources_subtract(left, each[k], NULL);
         }
         mesos__agent_add_executor(a, fw->id, op->launch_group->executor);
+        flush_runs(a, &runs);
         send_run_group(fw, a, op->launch_group);
       } else {
         for (size_t k = 0; k < tg->n_tasks; k++)
@@ -843,12 +873,15 @@ void mesos__master_accept(mesos__framework *fw, const Mesos__V1__Scheduler__Call
                                 op->type == MESOS__V1__OFFER__OPERATION__TYPE__UNRESERVE ||
                                 op->type == MESOS__V1__OFFER__OPERATION__TYPE__CREATE ||
                                 op->type == MESOS__V1__OFFER__OPERATION__TYPE__DESTROY)) {
+      flush_runs(a, &runs);
       apply_operation(fw, a, role, left, op);
     } else {
       LOG_INFO("Framework %s: ACCEPT operation type %d is not supported; dropped", fw->id,
                op->has_type ? (int)op->type : 0);
     }
   }
+  flush_runs(a, &runs);
+  mesos__buf_free(&runs);
   /* What the operations did not use goes back with the call's filter. */
   if (!mesos_resources_is_empty(left) && fw->master->allocator)
     mesos_allocator_recover_resources(fw->master->allocator, fw->id, a->id, role, left,

@@ -112,6 +112,38 @@ static void task_release(mesos__task *t) {
   }
 }
 
+mesos__task **mesos__tasks_snapshot(const mesos__map *tasks, size_t *n) {
+  *n = mesos__map_count(tasks);
+  mesos__task **v = mesos__calloc(*n ? *n : 1, sizeof *v);
+  if (v == NULL) return NULL;
+  size_t it = 0, k = 0;
+  void *val;
+  while (k < *n && mesos__map_next(tasks, &it, NULL, &val)) v[k++] = val;
+  *n = k;
+  return v;
+}
+
+void mesos__tasks_free_all(mesos__map *tasks) {
+  size_t n = 0;
+  mesos__task **v = mesos__tasks_snapshot(tasks, &n);
+  if (v) {
+    for (size_t i = 0; i < n; i++) {
+      v[i]->released = 1;
+      mesos__task_free(v[i]);
+    }
+    mesos__free(v);
+    return;
+  }
+  /* Out of memory: one at a time (each lookup restarts the walk). */
+  for (;;) {
+    size_t it = 0;
+    void *val;
+    if (!mesos__map_next(tasks, &it, NULL, &val)) break;
+    ((mesos__task *)val)->released = 1;
+    mesos__task_free(val);
+  }
+}
+
 /* Unlinks and frees; resources go back first if still held. */
 void mesos__task_free(mesos__task *t) {
   if (t == NULL) return;

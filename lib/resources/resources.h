@@ -50,6 +50,10 @@ typedef struct mesos__resources {
 void mesos__resources_init(mesos__resources *r);
 void mesos__resources_free(mesos__resources *r);
 mesos_status mesos__resources_copy(mesos__resources *dst, const mesos__resources *src);
+/* Makes entries of `r` that have an equal identity in `from` share it
+ * (memory only; `r`'s contents do not change).  For long-lived bags built
+ * from protos (a task's resources) that can share with the offer's. */
+void mesos__resources_share_identities(mesos__resources *r, const mesos__resources *from);
 
 /*
  * Checks one resource the way Mesos validates input: a name, a type that

@@ -448,8 +448,14 @@ START_TEST(test_agent__restart_after_kill_9_reregisters_with_the_same_id) {
   json_id(rec, "agent_id", agent2, sizeof agent2);
   free(rec);
   ck_assert_str_eq(agent, agent2);
+  /* The agent logs the re-registration when it reads REREGISTERED, which
+   * may be after the framework already has the new offer: poll. */
   char log[16384];
-  read_file(agent_log, log, sizeof log);
+  for (int i = 0; i < 100; i++) {
+    read_file(agent_log, log, sizeof log);
+    if (strstr(log, "Re-registered with the master")) break;
+    usleep(50000);
+  }
   ck_assert_msg(strstr(log, "Recovered agent id") != NULL, "%s", log);
   ck_assert_msg(strstr(log, "Re-registered with the master") != NULL, "%s", log);
   mesos_test_conn_close(&f.stream);
