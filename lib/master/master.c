@@ -439,7 +439,13 @@ MESOS_EXTERN(mesos_status) mesos_master_new(mesos_master **out, mesos_loop *loop
     mesos_master_free(m);
     return st;
   }
+  st = mesos__master_tls_config(m, &hopts.tls, err);
+  if (st != MESOS_OK) {
+    mesos_master_free(m);
+    return st;
+  }
   st = mesos__http_server_new(&m->http, loop, &hopts, err);
+  mesos__tls_config_unref(hopts.tls); /* the server holds its own reference */
   if (st != MESOS_OK) {
     mesos_master_free(m);
     return st;

@@ -467,3 +467,34 @@ bool mesos__master_auth_event_visible(mesos_master *m, mesos__http_request *req,
   }
   return mesos__auth_allowed(m->auth, p, action, user);
 }
+
+mesos_status mesos__master_tls_config(mesos_master *m, mesos__tls_config **out,
+                                      mesos_error **err) {
+  *out = NULL;
+  const char *cert = mesos__flags_get(m->flags, "tls_cert");
+  const char *key = mesos__flags_get(m->flags, "tls_key");
+  const char *ca = mesos__flags_get(m->flags, "tls_ca");
+  const char *verify = mesos__flags_get(m->flags, "tls_verify_client");
+  if (cert && !*cert) cert = NULL;
+  if (key && !*key) key = NULL;
+  if (ca && !*ca) ca = NULL;
+  int v = !verify || strcmp(verify, "none") == 0 ? 0 : strcmp(verify, "optional") == 0 ? 1 : 2;
+  if (!cert && !key) {
+    if (v || ca)
+      return mesos__err(err, MESOS_EINVAL,
+                        "--tls_ca / --tls_verify_client need --tls_cert and --tls_key");
+    return MESOS_OK;
+  }
+  if (!cert || !key)
+    return mesos__err(err, MESOS_EINVAL, "--tls_cert and --tls_key go together");
+  if (v && !ca)
+    return mesos__err(err, MESOS_EINVAL, "--tls_verify_client=%s needs --tls_ca", verify);
+  mesos__tls_config_options o;
+  memset(&o, 0, sizeof o);
+  o.is_server = 1;
+  o.cert_file = cert;
+  o.key_file = key;
+  o.ca_file = ca;
+  o.verify_peer = v;
+  return mesos__tls_config_new(out, &o, err);
+}

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "authz/authz_int.h"
+#include "http/tls.h"
 #include "master/master_int.h"
 #include "mesos/v1/master.pb-c.h"
 
@@ -37,7 +38,24 @@
   {"acls", MESOS__FLAG_STRING, NULL,                                                           \
    "ACLs as JSON, or the path (or file:// URL) of a JSON file re-read on SIGHUP", NULL,        \
    NULL},                                                                                      \
-  {"authorizers", MESOS__FLAG_STRING, "local", "Authorizer (only 'local')", NULL, "local"}
+  {"authorizers", MESOS__FLAG_STRING, "local", "Authorizer (only 'local')", NULL, "local"},   \
+  {"tls_cert", MESOS__FLAG_STRING, NULL,                                                       \
+   "PEM certificate (chain) the master serves HTTPS with; with --tls_key", NULL, NULL},        \
+  {"tls_key", MESOS__FLAG_STRING, NULL, "PEM private key of --tls_cert (unencrypted)", NULL,   \
+   NULL},                                                                                      \
+  {"tls_ca", MESOS__FLAG_STRING, NULL,                                                         \
+   "PEM CA bundle client certificates are verified against", NULL, NULL},                      \
+  {"tls_verify_client", MESOS__FLAG_STRING, "none",                                            \
+   "Client certificates: none, optional (a sent one must verify) or required", NULL,          \
+   "none|optional|required"}
+
+/* The listener's TLS configuration from --tls_cert, --tls_key, --tls_ca
+ * and --tls_verify_client: *out is NULL without --tls_cert, else a new
+ * reference (mesos__tls_config_unref).  MESOS_EINVAL (a key without a
+ * certificate or the reverse, verification without a CA), MESOS_ETLS /
+ * MESOS_EIO (unreadable or mismatched files; the message names them). */
+mesos_status mesos__master_tls_config(mesos_master *m, mesos__tls_config **out,
+                                      mesos_error **err);
 
 /* Builds m->auth from the flags.  Errors as mesos__auth_new. */
 mesos_status mesos__master_auth_init(mesos_master *m, mesos_error **err);

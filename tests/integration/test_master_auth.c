@@ -18,6 +18,7 @@
 #include "base/alloc.h"
 #include "codec/pb.h"
 #include "mesos/internal/internal.pb-c.h"
+#include "support/certs.h"
 #include "support/daemon.h"
 #include "support/testutil.h"
 
@@ -730,6 +731,85 @@ START_TEST(test_master_auth__inconsistent_or_malformed_flags_refuse_to_start) {
 }
 END_TEST
 
+/* curl's status code for GET https://127.0.0.1:port/health with `args`
+ * (0 when the TLS connection failed). */
+static int curl_code(const char *args) {
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd,
+           "curl -s -m 5 -o /dev/null -w '%%{http_code}' %s https://127.0.0.1:%d/health", args,
+           master_port);
+  FILE *p = popen(cmd, "r");
+  ck_assert_ptr_nonnull(p);
+  char out[32] = "";
+  if (!fgets(out, sizeof out, p)) out[0] = '\0';
+  pclose(p);
+  return (int)strtol(out, NULL, 10);
+}
+
+START_TEST(test_master_auth__tls_listener_with_optional_client_verification) {
+  if (!mesos_test_have_openssl() || system("curl --version > /dev/null 2>&1") != 0)
+    MESOS_TEST_SKIP("openssl or curl is not installed");
+  char certs[64];
+  ck_assert_int_eq(mesos_test_certs_dir(certs, sizeof certs), 0);
+  ck_assert_int_eq(mesos_test_make_certs(certs), 0);
+  char cert[128], key[128], ca[128], args[512];
+  snprintf(cert, sizeof cert, "--tls_cert=%s/server.crt", certs);
+  snprintf(key, sizeof key, "--tls_key=%s/server.key", certs);
+  snprintf(ca, sizeof ca, "--tls_ca=%s/ca.crt", certs);
+  /* Server certificate only. */
+  char path[4096], port_arg[64];
+  mesos_test_daemon_path("mesos-master", path, sizeof path);
+  master_port = mesos_test_free_port();
+  snprintf(port_arg, sizeof port_arg, "--port=%d", master_port);
+  char *argv[] = {path, "--ip=127.0.0.1", port_arg, "--logging_level=ERROR", cert, key,
+                  NULL, NULL, NULL};
+  master_pid = mesos_test_spawn(argv, NULL);
+  ck_assert_int_gt(master_pid, 0);
+  snprintf(args, sizeof args, "--cacert %s/ca.crt", certs);
+  int code = 0;
+  for (int i = 0; i < 100 && code != 200; i++) {
+    code = curl_code(args);
+    if (code != 200) usleep(50 * 1000);
+  }
+  ck_assert_int_eq(code, 200);
+  /* Plain HTTP on the TLS port gets no HTTP answer. */
+  mesos_test_response r;
+  int rc = mesos_test_http(master_port, "GET", "/health", NULL, NULL, NULL, &r);
+  if (rc == 0) {
+    ck_assert_int_ne(r.status, 200);
+    mesos_test_response_free(&r);
+  }
+  stop_master();
+  /* Client certificates required. */
+  master_port = mesos_test_free_port();
+  snprintf(port_arg, sizeof port_arg, "--port=%d", master_port);
+  argv[6] = ca;
+  argv[7] = "--tls_verify_client=required";
+  master_pid = mesos_test_spawn(argv, NULL);
+  ck_assert_int_gt(master_pid, 0);
+  snprintf(args, sizeof args, "--cacert %s/ca.crt --cert %s/client.crt --key %s/client.key",
+           certs, certs, certs);
+  code = 0;
+  for (int i = 0; i < 100 && code != 200; i++) {
+    code = curl_code(args);
+    if (code != 200) usleep(50 * 1000);
+  }
+  ck_assert_int_eq(code, 200);
+  snprintf(args, sizeof args, "--cacert %s/ca.crt", certs);
+  ck_assert_int_eq(curl_code(args), 0);
+  snprintf(args, sizeof args,
+           "--cacert %s/ca.crt --cert %s/other-client.crt --key %s/other-client.key", certs,
+           certs, certs);
+  ck_assert_int_eq(curl_code(args), 0);
+  stop_master();
+  /* Inconsistent TLS flags refuse to start. */
+  ck_assert_int_eq(master_exit_code(cert, NULL), 1);
+  ck_assert_int_eq(master_exit_code(cert, "--tls_key=/nonexistent.key"), 1);
+  ck_assert_int_eq(master_exit_code("--tls_verify_client=required", NULL), 1);
+  mesos_test_rmtree(certs);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("master_auth");
   TCase *tc = tcase_create("core");
@@ -743,6 +823,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, test_master_auth__inconsistent_or_malformed_flags_refuse_to_start);
   tcase_add_test(tc, test_master_auth__endpoints_and_operator_calls_per_action);
   tcase_add_test(tc, test_master_auth__two_tenants_see_only_their_own_frameworks);
+  tcase_add_test(tc, test_master_auth__tls_listener_with_optional_client_verification);
   suite_add_tcase(s, tc);
   return s;
 }
