@@ -850,11 +850,8 @@ static void api_handler(mesos__http_request *req, void *ud) {
       break;
     }
     case MESOS__V1__AGENT__CALL__TYPE__GET_CONTAINERS: {
-      if (call->get_containers &&
-          (call->get_containers->show_nested || call->get_containers->show_standalone)) {
-        /* Nothing to add: this agent runs neither nested nor standalone
-         * containers yet, so the answer is the same. */
-      }
+      /* get_containers.show_nested / show_standalone change nothing: this
+       * agent runs neither nested nor standalone containers yet. */
       size_t n = 0;
       mesos__agent_task **v = sorted_tasks(a, &n);
       Mesos__V1__Agent__Response__GetContainers *g =
