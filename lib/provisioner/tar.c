@@ -128,18 +128,45 @@ static mesos_status skip_data(tin *t, uint64_t dlen, mesos_error **err) {
 
 /* ------------------------------------------------------------ headers */
 
+/* Extended attributes kept per entry (pax SCHILY.xattr.*).  Only file
+ * capabilities and user.* are applied: trusted.* and security.* others
+ * could steer overlayfs (trusted.overlay.redirect, .opaque) or the LSM,
+ * which no image layer may do. */
+#define TAR_MAX_XATTRS 16
+
+typedef struct {
+  char *name;
+  char *value;
+  size_t len;
+} txattr;
+
 typedef struct {
   char *name, *linkname;
   char type;
   uint32_t mode;
   uint64_t uid, gid, size, dlen;
   int64_t mtime;
+  txattr xa[TAR_MAX_XATTRS];
+  size_t nxa;
 } tent;
+
+static void xattrs_clear(txattr *xa, size_t *n) {
+  for (size_t i = 0; i < *n; i++) {
+    mesos__free(xa[i].name);
+    mesos__free(xa[i].value);
+  }
+  *n = 0;
+}
 
 static void tent_clear(tent *e) {
   mesos__free(e->name);
   mesos__free(e->linkname);
+  xattrs_clear(e->xa, &e->nxa);
   memset(e, 0, sizeof *e);
+}
+
+static bool xattr_allowed(const char *name) {
+  return strcmp(name, "security.capability") == 0 || strncmp(name, "user.", 5) == 0;
 }
 
 /* Octal (space/NUL padded) or GNU base-256 (high bit of the first byte). */
@@ -187,11 +214,14 @@ typedef struct {
   bool has_size, has_uid, has_gid, has_mtime;
   uint64_t size, uid, gid;
   int64_t mtime;
+  txattr xa[TAR_MAX_XATTRS];
+  size_t nxa;
 } pax;
 
 static void pax_clear(pax *x) {
   mesos__free(x->path);
   mesos__free(x->linkpath);
+  xattrs_clear(x->xa, &x->nxa);
   memset(x, 0, sizeof *x);
 }
 
@@ -233,6 +263,20 @@ static mesos_status parse_pax(const char *d, size_t n, pax *x, mesos_error **err
       } else {
         x->gid = val;
         x->has_gid = true;
+      }
+    } else if (kl > 13 && memcmp(kv, "SCHILY.xattr.", 13) == 0) {
+      char *name = mesos__strndup(kv + 13, kl - 13);
+      if (name == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
+      if (!xattr_allowed(name) || x->nxa == TAR_MAX_XATTRS || vl > 65536 ||
+          memchr(name, '\0', kl - 13) != NULL) {
+        mesos__free(name); /* ignored, see TAR_MAX_XATTRS */
+      } else {
+        char *val = mesos__memdup(v, vl ? vl : 1);
+        if (val == NULL) {
+          mesos__free(name);
+          return mesos__err(err, MESOS_ENOMEM, "out of memory");
+        }
+        x->xa[x->nxa++] = (txattr){name, val, vl};
       }
     } else if (KEY("mtime")) {
       /* Seconds, optionally negative, optionally with a fraction. */
@@ -373,6 +417,9 @@ static mesos_status next_entry(tin *t, tent *e, bool *end, mesos_error **err) {
     const char *link = x.linkpath ? x.linkpath : longlink ? longlink : linkbuf;
     e->name = mesos__strdup(name);
     e->linkname = link[0] ? mesos__strdup(link) : NULL;
+    memcpy(e->xa, x.xa, sizeof x.xa);
+    e->nxa = x.nxa;
+    x.nxa = 0;
     if (e->name == NULL || (link[0] && e->linkname == NULL)) {
       st = mesos__err(err, MESOS_ENOMEM, "out of memory");
       goto out;
@@ -749,6 +796,11 @@ static mesos_status extract_entry(xctx *x, tin *t, tent *e, mesos_error **err) {
       }
       if (st == MESOS_OK) st = tin_skip_pad(t, padding(e->size), err);
       if (st == MESOS_OK) st = set_meta_fd(x, fd, e, full, err);
+      /* After the chown (which drops file capabilities). */
+      for (size_t k = 0; st == MESOS_OK && k < e->nxa; k++)
+        if (fsetxattr(fd, e->xa[k].name, e->xa[k].value, e->xa[k].len, 0) != 0 &&
+            errno != ENOTSUP && errno != EPERM)
+          st = mesos__err_errno(err, MESOS_EIO, errno, full);
       close(fd);
       goto out;
     }

@@ -87,6 +87,11 @@ gz = gzip.compress(raw, mtime=0)
 open(os.path.join(H, "truncated.tar.gz"), "wb").write(gz[: len(gz) // 2])
 bad = bytearray(gz); bad[len(bad) // 2] ^= 0xFF; bad[len(bad) // 2 + 1] ^= 0x55
 open(os.path.join(H, "corrupt.tar.gz"), "wb").write(bytes(bad))
+# pax xattrs: user.* is applied, trusted.overlay.* (which could steer
+# overlayfs) is not.
+xa = tarfile.TarInfo("xa"); xa.size = 1
+xa.pax_headers = {"SCHILY.xattr.user.test": "v1", "SCHILY.xattr.trusted.overlay.redirect": "/etc"}
+build("xattrs.tar", [(xa, b"x")], tarfile.PAX_FORMAT)
 # Header checksum broken.
 cs = bytearray(raw); cs[0] ^= 0x01
 open(os.path.join(H, "badsum.tar"), "wb").write(bytes(cs))

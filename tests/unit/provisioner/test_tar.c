@@ -167,6 +167,20 @@ START_TEST(test_tar__overlay_mode_converts_whiteouts) {
 }
 END_TEST
 
+START_TEST(test_tar__user_xattrs_are_applied_and_trusted_ones_dropped) {
+  char root[PATH_MAX], msg[1024], p[PATH_MAX], v[16] = "";
+  mesos_status st = extract_fixture("xattrs.tar", MESOS__TAR_WHITEOUT_OVERLAY, root, msg,
+                                    sizeof msg);
+  ck_assert_msg(st == MESOS_OK, "%s", msg);
+  snprintf(p, sizeof p, "%s/xa", root);
+  ssize_t n = getxattr(p, "user.test", v, sizeof v - 1);
+  if (n < 0 && errno == ENOTSUP) MESOS_TEST_SKIP("no user xattrs on this file system");
+  ck_assert_int_eq(n, 2);
+  ck_assert_str_eq(v, "v1");
+  ck_assert_int_lt(getxattr(p, "trusted.overlay.redirect", v, sizeof v), 0);
+}
+END_TEST
+
 START_TEST(test_tar__limits_on_file_size_total_and_entries_are_enforced) {
   char scratch[PATH_MAX], file[PATH_MAX];
   provtest_scratch(scratch);
@@ -302,6 +316,7 @@ static Suite *make_suite(void) {
                       (int)(sizeof hostile / sizeof *hostile));
   tcase_add_test(tc, test_tar__pax_gnu_and_gzip_layers_extract_with_links_modes_and_long_names);
   tcase_add_test(tc, test_tar__overlay_mode_converts_whiteouts);
+  tcase_add_test(tc, test_tar__user_xattrs_are_applied_and_trusted_ones_dropped);
   tcase_add_test(tc, test_tar__limits_on_file_size_total_and_entries_are_enforced);
   tcase_add_test(tc, test_tar__gzip_bomb_stops_at_the_decompressed_limit);
   tcase_add_test(tc, test_tar__clean_path_refuses_escapes_and_normalises);
