@@ -114,14 +114,90 @@ static const char *cannot_run(void) {
   return NULL;
 }
 
+/* A failed assertion ends a forked test before its teardown.  Every test
+ * names its cgroups root and temp dir after the runner's pid (the parent
+ * of the forked test), and the runner's own unchecked teardown, run after
+ * the tests, kills and removes whatever such a test left. */
+static void remove_cgroup_root(const char *root) {
+  mesos__cg_layout l;
+  if (mesos__cg_layout_detect(&l, NULL) != MESOS_OK) return;
+  for (int c = 0; c <= MESOS__CG_COUNT; c++) {
+    char dir[1024];
+    if (c == MESOS__CG_COUNT) {
+      if (l.v2_mount == NULL) continue;
+      snprintf(dir, sizeof dir, "%s%s/%s", l.v2_mount, strcmp(l.v2_self, "/") ? l.v2_self : "", root);
+    } else {
+      if (l.v1_mount[c] == NULL) continue;
+      snprintf(dir, sizeof dir, "%s%s/%s", l.v1_mount[c], strcmp(l.v1_self[c], "/") ? l.v1_self[c] : "",
+               root);
+    }
+    DIR *d = opendir(dir);
+    if (d == NULL) continue;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+      if (de->d_type != DT_DIR || de->d_name[0] == '.') continue;
+      mesos__cgroup *cg = NULL;
+      uint32_t bits = c == MESOS__CG_COUNT ? 0 : MESOS__CG_BIT(c);
+      if (mesos__cg_create(&l, root, de->d_name, bits, 1, &cg, NULL) == MESOS_OK) {
+        mesos__cg_destroy(cg, NULL);
+        mesos__cg_free(cg);
+      }
+    }
+    closedir(d);
+    rmdir(dir);
+  }
+  mesos__cg_layout_free(&l);
+}
+
+/* Unchecked teardown, in the runner: roots and dirs of its tests. */
+static void runner_cleanup(void) {
+  if (geteuid() != 0) return;
+  char prefix[64];
+  int n = snprintf(prefix, sizeof prefix, "mesos-test-%d-", (int)getpid());
+  mesos__cg_layout l;
+  if (mesos__cg_layout_detect(&l, NULL) == MESOS_OK) {
+    char *roots[64];
+    int nr = 0;
+    for (int c = 0; c <= MESOS__CG_COUNT && nr < 64; c++) {
+      char dir[1024];
+      if (c == MESOS__CG_COUNT) {
+        if (l.v2_mount == NULL) continue;
+        snprintf(dir, sizeof dir, "%s%s", l.v2_mount, strcmp(l.v2_self, "/") ? l.v2_self : "");
+      } else {
+        if (l.v1_mount[c] == NULL) continue;
+        snprintf(dir, sizeof dir, "%s%s", l.v1_mount[c], strcmp(l.v1_self[c], "/") ? l.v1_self[c] : "");
+      }
+      DIR *d = opendir(dir);
+      if (d == NULL) continue;
+      struct dirent *de;
+      while ((de = readdir(d)) != NULL && nr < 64) {
+        if (strncmp(de->d_name, prefix, (size_t)n) != 0) continue;
+        int dup = 0;
+        for (int i = 0; i < nr; i++)
+          if (strcmp(roots[i], de->d_name) == 0) dup = 1;
+        if (!dup && (roots[nr] = strdup(de->d_name)) != NULL) nr++;
+      }
+      closedir(d);
+    }
+    mesos__cg_layout_free(&l);
+    for (int i = 0; i < nr; i++) {
+      remove_cgroup_root(roots[i]);
+      free(roots[i]);
+    }
+  }
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf /tmp/mesos-cz-test-%d-*", (int)getpid());
+  if (system(cmd) != 0) fprintf(stderr, "runner cleanup: %s failed\n", cmd);
+}
+
 static void fx_setup(fx *f, const char *isolation) {
   memset(f, 0, sizeof *f);
-  snprintf(f->dir, sizeof f->dir, "/tmp/mesos-cz-test-XXXXXX");
+  snprintf(f->dir, sizeof f->dir, "/tmp/mesos-cz-test-%d-XXXXXX", (int)getppid());
   ck_assert_ptr_nonnull(mkdtemp(f->dir));
   snprintf(f->rootfs, sizeof f->rootfs, "%s/rootfs", f->dir);
   snprintf(f->sandbox, sizeof f->sandbox, "%s/sandbox", f->dir);
   snprintf(f->runtime, sizeof f->runtime, "%s/run", f->dir);
-  snprintf(f->cgroot, sizeof f->cgroot, "mesos-test-%d", (int)getpid());
+  snprintf(f->cgroot, sizeof f->cgroot, "mesos-test-%d-%d", (int)getppid(), (int)getpid());
   char p[512];
   ck_assert_int_eq(mkdir(f->rootfs, 0755), 0);
   ck_assert_int_eq(mkdir(f->sandbox, 0755), 0);
@@ -354,7 +430,7 @@ START_TEST(test_cgroups__v2_tracking_cgroup_kills_every_process_and_is_removed) 
    * (cgroup.kill), the path pure v2 hosts take. */
   l.where[MESOS__CG_FREEZER] = MESOS__CG_NONE;
   char root[64];
-  snprintf(root, sizeof root, "mesos-test-v2-%d", (int)getpid());
+  snprintf(root, sizeof root, "mesos-test-%d-v2-%d", (int)getppid(), (int)getpid());
   mesos__cgroup *cg = NULL;
   mesos_error *err = NULL;
   ck_assert_mesos_ok(mesos__cg_create(&l, root, "c1", 0, 0, &cg, &err), &err);
@@ -973,6 +1049,7 @@ static Suite *make_suite(void) {
   Suite *s = suite_create("containerizer");
   TCase *tc = tcase_create("containerizer");
   tcase_set_timeout(tc, 60);
+  tcase_add_unchecked_fixture(tc, NULL, runner_cleanup);
   tcase_add_test(tc, test_cgroups__hybrid_layout_is_detected_with_our_own_cgroup_per_hierarchy);
   tcase_add_test(tc, test_cgroups__pure_v2_layout_takes_controllers_from_cgroup_controllers);
   tcase_add_test(tc, test_cgroups__pure_v1_and_cgroup_namespace_roots);
