@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -340,6 +341,19 @@ static mesos_status copy_meta(int fd, const struct stat *sb, const char *name, m
   return MESOS_OK;
 }
 
+/* Copies the extended attributes the extractor applies (file
+ * capabilities, user.*) from one open file to another. */
+static void copy_xattrs(int in, int out) {
+  char names[4096], val[65536];
+  ssize_t nl = flistxattr(in, names, sizeof names);
+  for (ssize_t i = 0; nl > 0 && i < nl; i += (ssize_t)strlen(names + i) + 1) {
+    const char *n = names + i;
+    if (strcmp(n, "security.capability") != 0 && strncmp(n, "user.", 5) != 0) continue;
+    ssize_t vl = fgetxattr(in, n, val, sizeof val);
+    if (vl >= 0) fsetxattr(out, n, val, (size_t)vl, 0);
+  }
+}
+
 static mesos_status copy_file(int sfd_dir, int dfd_dir, const char *name, const struct stat *sb,
                               mesos_error **err) {
   int in = openat(sfd_dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -375,6 +389,7 @@ static mesos_status copy_file(int sfd_dir, int dfd_dir, const char *name, const 
     left -= n;
   }
   if (st == MESOS_OK) st = copy_meta(out, sb, name, err);
+  if (st == MESOS_OK) copy_xattrs(in, out); /* after the chown, which drops capabilities */
   close(in);
   close(out);
   return st;

@@ -117,6 +117,10 @@ mkdir -p "$W/src/bin" "$W/src/etc"
 cp /bin/busybox "$W/src/bin/busybox"
 ln -s busybox "$W/src/bin/sh"
 echo hello > "$W/src/etc/hello"
+# umoci records user.* xattrs as pax SCHILY.xattr headers (where the file
+# system has them; the test checks only when the layer carries one).
+"$PY" -c "import os, sys; os.setxattr(sys.argv[1], 'user.test', b'img')" "$W/src/etc/hello" \
+  2>/dev/null || true
 echo gone > "$W/src/etc/gone"
 mkdir -p "$W/src/opt" "$W/opq"
 echo old > "$W/src/opt/old"

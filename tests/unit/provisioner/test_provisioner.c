@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 
 #include "base/alloc.h"
 #include "provisioner/image.h"
@@ -101,6 +102,13 @@ static int run_in_rootfs(const char *rootfs, const char *script) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 200;
 }
 
+/* Whether the fixture's source file system could not hold the xattr. */
+static int provtest_fixture_lacks_xattr(void) {
+  char probe[PATH_MAX];
+  provtest_path(probe, "canary/secret");
+  return setxattr(probe, "user.probe", "1", 1, 0) != 0;
+}
+
 static void check_rootfs(const char *rootfs) {
   char p[PATH_MAX];
   struct stat sb;
@@ -112,6 +120,14 @@ static void check_rootfs(const char *rootfs) {
   ck_assert_msg(lstat(p, &sb) != 0 && errno == ENOENT, "the whiteout did not hide etc/gone");
   snprintf(p, sizeof p, "%s/etc/.wh.gone", rootfs);
   ck_assert_msg(lstat(p, &sb) != 0, "a whiteout marker is visible in the rootfs");
+  /* The image's user.* xattr survives extraction and the copy backend. */
+  snprintf(p, sizeof p, "%s/etc/hello", rootfs);
+  char xv[16] = "";
+  if (getxattr(p, "user.test", xv, sizeof xv - 1) < 0)
+    ck_assert_msg(errno == ENOTSUP || provtest_fixture_lacks_xattr(),
+                  "user.test lost on etc/hello: %s", strerror(errno));
+  else
+    ck_assert_str_eq(xv, "img");
   /* The opaque /opt of the top layer hides the base layer's opt/old. */
   snprintf(p, sizeof p, "%s/opt/new", rootfs);
   ck_assert_int_eq(stat(p, &sb), 0);
