@@ -175,8 +175,24 @@ static void crun_worker_stop(worker *w) {
   waitpid(w->pid, &st, 0);
 }
 
+/* What a failure must not leave running: the containerizer and how many
+ * of the "m<i>" containers it launched. */
+static mesos__containerizer *g_cz;
+static int g_launched;
+static char g_current[32]; /* the single-launch loop's container */
+
 static void die(const char *what, mesos_error *err) {
   fprintf(stderr, "bench_container: %s: %s\n", what, err ? mesos_error_message(err) : "");
+  if (g_cz) {
+    if (g_current[0]) mesos__containerizer_destroy(g_cz, g_current, NULL);
+    for (int i = 0; i < g_launched; i++) {
+      char id[32];
+      snprintf(id, sizeof id, "m%d", i);
+      mesos__containerizer_destroy(g_cz, id, NULL);
+    }
+    mesos__containerizer_free(g_cz); /* removes the then empty cgroups root */
+    g_cz = NULL;
+  }
   cleanup_dir();
   exit(1);
 }
@@ -224,6 +240,7 @@ int main(int argc, char **argv) {
   o.cgroups_root = root;
   mesos__containerizer *cz = NULL;
   if (mesos__containerizer_new(&cz, loop, &o, &err) != MESOS_OK) die("containerizer", err);
+  g_cz = cz;
   const char *true_argv[] = {"/bin/true", NULL};
   const char *env[] = {"PATH=/bin", NULL};
   mesos__container_config cfg;
@@ -262,6 +279,7 @@ int main(int argc, char **argv) {
   for (int i = -1; i < runs; i++) {
     char id[32];
     snprintf(id, sizeof id, "c%d", i + 1);
+    snprintf(g_current, sizeof g_current, "%s", id);
     double t0 = now_ms();
     if (mesos__containerizer_launch(cz, id, &cfg, NULL, &err) != MESOS_OK) die("launch", err);
     mesos__container_termination term;
@@ -280,6 +298,7 @@ int main(int argc, char **argv) {
       if (i >= 0) tu[i] = now_ms() - t0;
     }
   }
+  g_current[0] = '\0';
   if (use_crun) crun_worker_stop(&w);
   double ours = median(t, runs);
   if (!use_crun) {
@@ -307,14 +326,8 @@ int main(int argc, char **argv) {
   for (int i = 0; i < many; i++) {
     char id[32];
     snprintf(id, sizeof id, "m%d", i);
-    if (mesos__containerizer_launch(cz, id, &cfg, NULL, &err) != MESOS_OK) {
-      fprintf(stderr, "bench_container: launch %d failed\n", i);
-      for (int k = 0; k < i; k++) {
-        snprintf(id, sizeof id, "m%d", k);
-        mesos__containerizer_destroy(cz, id, NULL);
-      }
-      die("launch", err);
-    }
+    if (mesos__containerizer_launch(cz, id, &cfg, NULL, &err) != MESOS_OK) die("launch", err);
+    g_launched = i + 1;
   }
   double launched = now_ms();
   /* As an agent would: every kill sent at once, terminations collected as
@@ -334,6 +347,8 @@ int main(int argc, char **argv) {
          total - (launched - t0) / 1e3);
   printf("bench: container-%d-launch-destroy %.2f s baseline target-10s %.2f s ratio %.2f\n", many,
          total, 10.0 * many / 1000, total / (10.0 * many / 1000));
+  g_launched = 0;
+  g_cz = NULL;
   mesos__containerizer_free(cz);
   mesos_loop_run_once(loop);
   mesos_loop_free(loop);
