@@ -35,10 +35,12 @@
 #include "base/buf.h"
 #include "base/error.h"
 #include "base/log.h"
+#include "base/units.h"
 #include "codec/json.h"
 #include "codec/negotiate.h"
 #include "codec/pb.h"
 #include "files/files.h"
+#include "http/query.h"
 #include "master/master_int.h"
 #include "mesos/log.h"
 #include "mesos/v1/agent.pb-c.h"
@@ -612,6 +614,63 @@ static void log_revert_cb(mesos_timer *t, void *ud) {
   LOG_INFO("Logging level reverted to %s", mesos_log_level_name(op->base_level));
 }
 
+/* Sets glog verbosity `level` (0 INFO, 1 DEBUG, 2+ TRACE) for `ns`
+ * nanoseconds (> 0), then back to the level before the first temporary
+ * change.  The level is the process's (mesos_log_set_level): a host that
+ * embeds several daemons shares it. */
+static mesos_status set_log_level(mesos__agent_operator *op, uint32_t level, uint64_t ns) {
+  uint32_t v = level > MAX_VERBOSITY ? MAX_VERBOSITY : level;
+  if (op->log_revert == NULL &&
+      mesos_timer_new(&op->log_revert, op->a->loop, log_revert_cb, op, NULL) != MESOS_OK)
+    return MESOS_ENOMEM;
+  if (!op->reverting) op->base_level = mesos_log_get_level();
+  op->reverting = 1;
+  mesos_log_set_level((mesos_log_level)(MESOS_LOG_INFO + v));
+  uint64_t ms = ns / 1000000u;
+  mesos_timer_start(op->log_revert, ms ? ms : 1, 0);
+  LOG_INFO("Logging level set to %s (verbosity %u) for %llu ms",
+           mesos_log_level_name(mesos_log_get_level()), (unsigned)level,
+           (unsigned long long)(ms ? ms : 1));
+  return MESOS_OK;
+}
+
+/* GET /logging/toggle?level=N&duration=D (Mesos's classic form; D in
+ * Mesos duration syntax, "30secs"). */
+static void toggle_handler(mesos__http_request *req, void *ud) {
+  mesos_agent *a = ud;
+  const char *q = mesos__http_request_query(req);
+  char *level = NULL, *duration = NULL, msg[256];
+  mesos_error *e = NULL;
+  uint64_t lv = 0, ns = 0;
+  mesos_status st = mesos__query_get(q, "level", 32, &level, &e);
+  if (st == MESOS_ENOTFOUND) {
+    mesos__respond_text(req, 400, "Expecting 'level' in query");
+    return;
+  }
+  if (st == MESOS_OK) st = mesos__parse_uint64(level, &lv, "level", &e);
+  if (st == MESOS_OK) {
+    st = mesos__query_get(q, "duration", 64, &duration, &e);
+    if (st == MESOS_ENOTFOUND) {
+      mesos__free(level);
+      mesos__respond_text(req, 400, "Expecting 'duration' in query");
+      return;
+    }
+  }
+  if (st == MESOS_OK) st = mesos__parse_duration(duration, &ns, &e);
+  if (st == MESOS_OK && (ns == 0 || lv > UINT32_MAX))
+    st = mesos__err(&e, MESOS_EINVAL, "'duration' must be positive and 'level' a verbosity");
+  mesos__free(level);
+  mesos__free(duration);
+  if (st != MESOS_OK) {
+    snprintf(msg, sizeof msg, "Invalid query: %s", e ? mesos_error_message(e) : mesos_status_str(st));
+    mesos_error_free(e);
+    mesos__respond_text(req, 400, msg);
+    return;
+  }
+  if (set_log_level(a->op, (uint32_t)lv, ns) != MESOS_OK) mesos__respond_text(req, 500, "cannot create a timer");
+  else mesos__http_respond(req, 200, NULL, "", 0);
+}
+
 static void api_handler(mesos__http_request *req, void *ud) {
   mesos_agent *a = ud;
   mesos__agent_operator *op = a->op;
@@ -724,22 +783,10 @@ static void api_handler(mesos__http_request *req, void *ud) {
         mesos__respond_text(req, 400, "'set_logging_level.duration' must be positive");
         goto done;
       }
-      uint32_t v = sl->level > MAX_VERBOSITY ? MAX_VERBOSITY : sl->level;
-      if (op->log_revert == NULL &&
-          mesos_timer_new(&op->log_revert, a->loop, log_revert_cb, op, NULL) != MESOS_OK) {
+      if (set_log_level(op, sl->level, (uint64_t)ns) != MESOS_OK)
         mesos__respond_text(req, 500, "cannot create a timer");
-        goto done;
-      }
-      /* The level to return to is the one before the first temporary
-       * change, not an earlier temporary one. */
-      if (!op->reverting) op->base_level = mesos_log_get_level();
-      op->reverting = 1;
-      mesos_log_set_level((mesos_log_level)(MESOS_LOG_INFO + v));
-      uint64_t ms = (uint64_t)ns / 1000000u;
-      mesos_timer_start(op->log_revert, ms ? ms : 1, 0);
-      LOG_INFO("Logging level set to %s (verbosity %u) for %lld ns",
-               mesos_log_level_name(mesos_log_get_level()), (unsigned)sl->level, (long long)ns);
-      mesos__http_respond(req, 200, NULL, "", 0);
+      else
+        mesos__http_respond(req, 200, NULL, "", 0);
       goto done;
     }
     case MESOS__V1__AGENT__CALL__TYPE__LIST_FILES: {
@@ -1426,6 +1473,7 @@ mesos_status mesos__agent_operator_init(mesos_agent *a, mesos_error **err) {
       {"GET", "/monitor/statistics", statistics_handler},
       {"GET", "/monitor/statistics.json", statistics_handler},
       {"GET", "/containers", containers_handler},
+      {"GET", "/logging/toggle", toggle_handler},
   };
   for (int pass = 0; pass < 2; pass++) {
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
@@ -1437,8 +1485,10 @@ mesos_status mesos__agent_operator_init(mesos_agent *a, mesos_error **err) {
        * needs VIEW_FLAGS, /metrics/snapshot, /monitor/statistics and
        * /containers GET_ENDPOINT_WITH_PATH (spec §3.3). */
       const char *rp = routes[i].path;
-      int rw = strcmp(rp, "/api/v1") == 0;
-      int32_t action = routes[i].fn == flags_handler ? MESOS_AUTHZ_VIEW_FLAGS : 0;
+      int rw = strcmp(rp, "/api/v1") == 0 || routes[i].fn == toggle_handler;
+      int32_t action = routes[i].fn == flags_handler ? MESOS_AUTHZ_VIEW_FLAGS
+                       : routes[i].fn == toggle_handler ? MESOS_AUTHZ_SET_LOG_LEVEL
+                                                        : 0;
       const char *object = NULL;
       if (strcmp(rp, "/metrics/snapshot") == 0 || strcmp(rp, "/containers") == 0) object = rp;
       if (strncmp(rp, "/monitor/statistics", 19) == 0) object = "/monitor/statistics";

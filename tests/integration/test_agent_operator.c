@@ -258,6 +258,14 @@ START_TEST(test_agent_operator__every_call_answers_with_a_running_task) {
   ck_assert_int_eq(agent_call("{\"type\":\"GET_LOGGING_LEVEL\"}"), 200);
   EXPECT_IN("\"get_logging_level\":{\"level\":0}");
 
+  /* The classic toggle does the same. */
+  ck_assert_int_eq(agent_get("/logging/toggle?level=2&duration=600ms"), 200);
+  ck_assert_int_eq(agent_call("{\"type\":\"GET_LOGGING_LEVEL\"}"), 200);
+  EXPECT_IN("\"get_logging_level\":{\"level\":2}");
+  usleep(1100 * 1000);
+  ck_assert_int_eq(agent_call("{\"type\":\"GET_LOGGING_LEVEL\"}"), 200);
+  EXPECT_IN("\"get_logging_level\":{\"level\":0}");
+
   ck_assert_int_eq(agent_call("{\"type\":\"GET_STATE\"}"), 200);
   EXPECT_IN("\"type\":\"GET_STATE\"");
   EXPECT_IN("\"launched_tasks\":[{\"name\":\"op\",\"task_id\":{\"value\":\"op-task\"}");
@@ -389,6 +397,14 @@ START_TEST(test_agent_operator__bad_input_gets_a_4xx_with_a_message_and_nothing_
   EXPECT_IN("not supported");
   ck_assert_int_eq(agent_call("{\"type\":\"ATTACH_CONTAINER_OUTPUT\",\"attach_container_output\":"
                               "{\"container_id\":{\"value\":\"x\"}}}"), 501);
+
+  ck_assert_int_eq(agent_get("/logging/toggle?duration=1secs"), 400);
+  EXPECT_IN("level");
+  ck_assert_int_eq(agent_get("/logging/toggle?level=1"), 400);
+  EXPECT_IN("duration");
+  ck_assert_int_eq(agent_get("/logging/toggle?level=-1&duration=1secs"), 400);
+  ck_assert_int_eq(agent_get("/logging/toggle?level=1&duration=soon"), 400);
+  ck_assert_int_eq(agent_get("/logging/toggle?level=1&duration=0secs"), 400);
 
   /* Files through v1. */
   ck_assert_int_eq(agent_call("{\"type\":\"READ_FILE\",\"read_file\":{\"path\":\"%s/leak\",\"offset\":0}}", sb), 403);
