@@ -590,7 +590,8 @@ static mesos_status recover_task(mesos_agent *a, const mesos__agent_path_ids *id
              MESOS__V1__TASK_STATUS__REASON__REASON_AGENT_RESTARTED,
              !checkpoints ? "The agent restarted; the tasks of frameworks without checkpointing "
                             "are not recovered"
-                          : "The agent restarted before it had checkpointed the executor");
+                          : "The agent restarted; this executor has no recovery checkpoint (only "
+                            "the command executors of checkpointing frameworks are recovered)");
     } else if (!x.alive) {
       report(a, ids, path, MESOS__V1__TASK_STATE__TASK_FAILED,
              MESOS__V1__TASK_STATUS__REASON__REASON_EXECUTOR_TERMINATED,

@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "codec/negotiate.h"
+#include "codec/pb.h"
+#include "mesos/v1/executor.pb-c.h"
 #include "support/testutil.h"
 
 START_TEST(test_negotiate__media_types_are_matched_leniently) {
@@ -105,6 +107,43 @@ START_TEST(test_negotiate__agent_streams_use_message_accept) {
 }
 END_TEST
 
+/* mesos__decode_body: the transport checks and decoding every v1 endpoint
+ * shares (the executor API uses it). */
+START_TEST(test_negotiate__decode_body_decodes_or_says_what_to_answer) {
+  ProtobufCMessage *m = NULL;
+  int status = -1;
+  char text[512];
+  const char *json =
+      "{\"type\":\"HEARTBEAT\",\"framework_id\":{\"value\":\"f\"},"
+      "\"executor_id\":{\"value\":\"e\"}}";
+  mesos__decode_body("application/json", json, strlen(json),
+                     &mesos__v1__executor__call__descriptor, "executor::Call", &m, &status, text,
+                     sizeof text);
+  ck_assert_ptr_nonnull(m);
+  ck_assert_int_eq(status, 0);
+  ck_assert_int_eq(((Mesos__V1__Executor__Call *)m)->type,
+                   MESOS__V1__EXECUTOR__CALL__TYPE__HEARTBEAT);
+  mesos__pb_free(m);
+  /* No Content-Type: 400; an unknown one: 415; a body that is not the
+   * message: 400 naming it. */
+  mesos__decode_body(NULL, json, strlen(json), &mesos__v1__executor__call__descriptor,
+                     "executor::Call", &m, &status, text, sizeof text);
+  ck_assert_ptr_null(m);
+  ck_assert_int_eq(status, 400);
+  ck_assert_ptr_nonnull(strstr(text, "Content-Type"));
+  mesos__decode_body("text/plain", json, strlen(json), &mesos__v1__executor__call__descriptor,
+                     "executor::Call", &m, &status, text, sizeof text);
+  ck_assert_ptr_null(m);
+  ck_assert_int_eq(status, 415);
+  mesos__decode_body("application/x-protobuf", "\xff\xff\xff", 3,
+                     &mesos__v1__executor__call__descriptor, "executor::Call", &m, &status, text,
+                     sizeof text);
+  ck_assert_ptr_null(m);
+  ck_assert_int_eq(status, 400);
+  ck_assert_ptr_nonnull(strstr(text, "Failed to parse body into executor::Call"));
+}
+END_TEST
+
 static Suite *negotiate_suite(void) {
   Suite *s = suite_create("codec_negotiate");
   TCase *tc = tcase_create("negotiate");
@@ -113,6 +152,7 @@ static Suite *negotiate_suite(void) {
   tcase_add_test(tc, test_negotiate__accept_follows_the_most_specific_range_and_q_zero);
   tcase_add_test(tc, test_negotiate__json_wins_whenever_acceptable);
   tcase_add_test(tc, test_negotiate__agent_streams_use_message_accept);
+  tcase_add_test(tc, test_negotiate__decode_body_decodes_or_says_what_to_answer);
   suite_add_tcase(s, tc);
   return s;
 }
