@@ -185,6 +185,12 @@ void mesos__agent_task_refuse(mesos_agent *a, const char *fw, const char *task,
                               Mesos__V1__TaskState state, int reason, const char *message);
 /* Keeps (and checkpoints) a framework's info the first time it is seen. */
 void mesos__agent_remember_framework(mesos_agent *a, const Mesos__V1__FrameworkInfo *fi);
+/* mkdir -p without fsyncs, for sandboxes (not checkpoints). */
+mesos_status mesos__agent_mkdirs(const char *path, mesos_error **err);
+/* mesos__checkpoint_write_bytes of a copy of `data` on the libuv thread
+ * pool (a failure is logged): for checkpoints nothing waits for. */
+void mesos__agent_checkpoint_async(mesos_agent *a, const char *path, const void *data,
+                                   size_t len);
 void mesos__agent_kill_task(mesos_agent *a, const char *framework_id, const char *task_id,
                             const Mesos__V1__KillPolicy *policy);
 void mesos__agent_shutdown_framework(mesos_agent *a, const char *framework_id);

@@ -457,16 +457,17 @@ static void checkpoint_pid(mesos__agent_executor *x) {
   char *path = NULL, text[32];
   mesos_error *e = NULL;
   int n = snprintf(text, sizeof text, "%d", (int)x->pid);
-  if (mesos__agent_path(&path, a->work_dir, MESOS__AGENT_PATH_FORKED_PID, &ids, &e) != MESOS_OK ||
-      mesos__checkpoint_write_bytes(path, text, (size_t)n, &e) != MESOS_OK) {
+  if (mesos__agent_path(&path, a->work_dir, MESOS__AGENT_PATH_FORKED_PID, &ids, &e) != MESOS_OK) {
     LOG_WARN("executor %s: cannot checkpoint its pid: %s", x->key, e ? mesos_error_message(e) : "");
     mesos_error_free(e);
+  } else {
+    mesos__agent_checkpoint_async(a, path, text, (size_t)n); /* as task_runner.c's */
   }
   mesos__free(path);
 }
 
 static mesos_status exec_start(mesos__agent_executor *x, mesos_error **err) {
-  mesos_status st = mesos__fs_mkdirs(x->sandbox, 0755, err);
+  mesos_status st = mesos__agent_mkdirs(x->sandbox, err); /* not a checkpoint */
   if (st != MESOS_OK) return st;
   exec_plan p;
   memset(&p, 0, sizeof p);

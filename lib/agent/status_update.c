@@ -14,9 +14,25 @@
  * While older updates wait, the one in flight carries latest_state (the
  * newest state the agent knows), so the master's view of the task is not
  * held back by a slow framework.
+ *
+ * Group commit, off the loop thread: an fdatasync costs milliseconds (more
+ * on a busy disk), and with several per task (the stream's creation with
+ * its directories, STARTING, RUNNING, the terminal update, the
+ * acknowledgements) doing them on the loop thread capped the agent at a
+ * few dozen tasks per second.  So records are queued per stream and one
+ * job on the libuv thread pool opens the file (creating it and its
+ * directories durably the first time), appends every queued record and
+ * fdatasyncs once; records arriving meanwhile go with the next job.  An
+ * update is still sent (to the master) only once its record is durable:
+ * `undurable` counts the updates at the tail of the queue that are not
+ * yet, and send_head waits for the head.  As in Mesos, the next update
+ * also waits until the acknowledgement of the previous one is durable, so
+ * a restarted agent never sends an acknowledged update again.
  */
 #include <stdio.h>
 #include <string.h>
+
+#include <uv.h>
 
 #include "agent/agent_int.h"
 #include "base/alloc.h"
@@ -24,13 +40,22 @@
 #include "base/log.h"
 #include "base/uuid.h"
 #include "codec/pb.h"
+#include "loop/loop_int.h"
 #include "mesos/internal/checkpoint.pb-c.h"
 #include "registry/checkpoint.h"
+
+typedef struct su_job su_job;
 
 struct mesos__su_stream {
   mesos_agent *agent;
   char *key;
-  mesos__update_stream *file;         /* NULL: not checkpointed */
+  char *path;                         /* task.updates; NULL: not checkpointed */
+  mesos__update_stream *file;         /* opened by the first job; the job's while it runs */
+  ProtobufCMessage **pend;            /* records for the next job (owned) */
+  size_t npend, pend_updates;         /* ... and how many are UPDATE records */
+  size_t undurable;                   /* updates at the tail of q not durable yet */
+  size_t acks_undurable;              /* acknowledgement records not durable yet */
+  su_job *job;                        /* in flight on the thread pool, or NULL */
   Mesos__Internal__StatusUpdate **q;  /* owned; q[0] is in flight */
   size_t n;
   mesos_timer *retry;
@@ -55,8 +80,150 @@ static int terminal(Mesos__V1__TaskState s) {
          s == MESOS__V1__TASK_STATE__TASK_GONE_BY_OPERATOR;
 }
 
+/* One group commit on the thread pool (see the top of the file). */
+struct su_job {
+  uv_work_t req;
+  mesos__su_stream *s;         /* NULL once the stream is gone */
+  mesos__update_stream *file;  /* NULL: open `path` first */
+  char *path;
+  ProtobufCMessage **recs;
+  size_t n, updates;
+  mesos_status st;
+  mesos_error *err;
+};
+
+static void job_free(su_job *j) {
+  for (size_t i = 0; i < j->n; i++) mesos__pb_free(j->recs[i]);
+  mesos__free(j->recs);
+  mesos__free(j->path);
+  mesos_error_free(j->err);
+  mesos__free(j);
+}
+
+/* On a pool thread: touches only the job. */
+static void job_work(uv_work_t *req) {
+  su_job *j = req->data;
+  j->st = MESOS_OK;
+  if (j->file == NULL)
+    j->st = mesos__update_stream_open(&j->file, j->path,
+                                      &mesos__internal__status_update_record__descriptor, NULL,
+                                      NULL, &j->err);
+  for (size_t i = 0; i < j->n && j->st == MESOS_OK; i++)
+    j->st = mesos__update_stream_append_nosync(j->file, j->recs[i], &j->err);
+  if (j->st == MESOS_OK) j->st = mesos__update_stream_sync(j->file, &j->err);
+}
+
+static void send_head(mesos__su_stream *s);
+static void flush(mesos__su_stream *s);
+
+static void job_done(uv_work_t *req, int status) {
+  (void)status;
+  su_job *j = req->data;
+  mesos__su_stream *s = j->s;
+  if (s == NULL) { /* the stream went away meanwhile */
+    mesos__update_stream_close(j->file);
+    job_free(j);
+    return;
+  }
+  s->job = NULL;
+  s->file = j->file;
+  j->file = NULL;
+  if (j->st != MESOS_OK) {
+    /* Nothing is sent before it is durable; the records go again, first,
+     * with the next attempt (the retry timer's). */
+    LOG_ERROR("task %s: cannot checkpoint status updates: %s", s->key,
+              j->err ? mesos_error_message(j->err) : mesos_status_str(j->st));
+    if (s->file) {
+      /* A failed sync poisons the stream: reopen it next time. */
+      mesos__update_stream_close(s->file);
+      s->file = NULL;
+    }
+    ProtobufCMessage **all = mesos__realloc(j->recs, (j->n + s->npend + 1) * sizeof *all);
+    if (all != NULL) {
+      memcpy(all + j->n, s->pend, s->npend * sizeof *all);
+      mesos__free(s->pend);
+      s->pend = all;
+      s->npend += j->n;
+      s->pend_updates += j->updates;
+      j->recs = NULL;
+      j->n = 0;
+    } else {
+      LOG_ERROR("task %s: out of memory keeping status update records", s->key);
+    }
+    mesos_timer_start(s->retry, s->interval_ms, 0);
+    job_free(j);
+    return;
+  }
+  int could_send = s->n > s->undurable && s->acks_undurable == 0;
+  size_t acks = j->n - j->updates;
+  s->undurable -= j->updates < s->undurable ? j->updates : s->undurable;
+  s->acks_undurable -= acks < s->acks_undurable ? acks : s->acks_undurable;
+  job_free(j);
+  if (!could_send && s->n > s->undurable && s->acks_undurable == 0) {
+    s->interval_ms = s->agent->retry_base_ms;
+    send_head(s);
+  }
+  flush(s);
+}
+
+/* Starts a job for the pending records, unless one is in flight (it
+ * starts the next when done). */
+static void flush(mesos__su_stream *s) {
+  if (s->job || s->npend == 0) return;
+  su_job *j = MESOS__NEW(su_job);
+  if (j == NULL || (s->file == NULL && (j->path = mesos__strdup(s->path)) == NULL)) {
+    mesos__free(j);
+    LOG_ERROR("task %s: out of memory checkpointing status updates (retried)", s->key);
+    mesos_timer_start(s->retry, s->interval_ms, 0);
+    return;
+  }
+  j->req.data = j;
+  j->s = s;
+  j->file = s->file;
+  j->recs = s->pend;
+  j->n = s->npend;
+  j->updates = s->pend_updates;
+  s->file = NULL;
+  s->pend = NULL;
+  s->npend = s->pend_updates = 0;
+  s->job = j;
+  int r = uv_queue_work(mesos__loop_uv(s->agent->loop), &j->req, job_work, job_done);
+  if (r != 0) { /* no thread pool: do it here */
+    job_work(&j->req);
+    job_done(&j->req, 0);
+  }
+}
+
+/* Queues a record (copied) for the next job. */
+static mesos_status pend_record(mesos__su_stream *s, const ProtobufCMessage *rec, int is_update,
+                                mesos_error **err) {
+  uint8_t *bytes = NULL;
+  size_t len = 0;
+  ProtobufCMessage *copy = NULL;
+  mesos_status st = mesos__pb_pack(rec, 0, &bytes, &len, err);
+  if (st == MESOS_OK) st = mesos__pb_unpack(rec->descriptor, bytes, len, 0, 0, &copy, err);
+  mesos__free(bytes);
+  if (st != MESOS_OK) return st;
+  ProtobufCMessage **grown = mesos__realloc(s->pend, (s->npend + 1) * sizeof *grown);
+  if (grown == NULL) {
+    mesos__pb_free(copy);
+    return mesos__err(err, MESOS_ENOMEM, "out of memory");
+  }
+  s->pend = grown;
+  s->pend[s->npend++] = copy;
+  if (is_update) s->pend_updates++;
+  return MESOS_OK;
+}
+
 static void stream_free(mesos__su_stream *s) {
   if (s == NULL) return;
+  /* A job in flight finishes on its own (and closes the file).  Records
+   * not handed to one yet are acknowledgements only (a stream goes away
+   * once everything was acknowledged): see the top of the file. */
+  if (s->job) s->job->s = NULL;
+  for (size_t i = 0; i < s->npend; i++) mesos__pb_free(s->pend[i]);
+  mesos__free(s->pend);
+  mesos__free(s->path);
   for (size_t i = 0; i < s->n; i++) mesos__pb_free(s->q[i]);
   mesos__free(s->q);
   mesos__free(s->seen);
@@ -92,6 +259,8 @@ int mesos__agent_status_known(mesos_agent *a, const char *key, const uint8_t *uu
 static void send_head(mesos__su_stream *s) {
   mesos_agent *a = s->agent;
   if (s->n == 0) return;
+  /* Sent once its record and the previous acknowledgement are durable. */
+  if (s->n <= s->undurable || s->acks_undurable) return;
   mesos_timer_start(s->retry, s->interval_ms, 0);
   if (!a->registered) return; /* re-sent on (re-)registration */
   Mesos__Internal__StatusUpdate *head = s->q[0];
@@ -113,6 +282,7 @@ static void retry_cb(mesos_timer *t, void *ud) {
   s->interval_ms = next > MESOS__AGENT_MAX_RETRY_MS ? MESOS__AGENT_MAX_RETRY_MS : next;
   if (s->n)
     LOG_DEBUG("re-sending status update for %s (no acknowledgement yet)", s->key);
+  flush(s); /* after a failed checkpoint */
   send_head(s);
 }
 
@@ -130,10 +300,9 @@ static mesos_status stream_get(mesos_agent *a, const char *key, const char *path
   mesos_status st = (s->key = mesos__strdup(key)) ? MESOS_OK
                                                   : mesos__err(err, MESOS_ENOMEM, "out of memory");
   if (st == MESOS_OK) st = mesos_timer_new(&s->retry, a->loop, retry_cb, s, err);
-  if (st == MESOS_OK && path)
-    st = mesos__update_stream_open(&s->file, path,
-                                   &mesos__internal__status_update_record__descriptor, NULL,
-                                   NULL, err);
+  /* The file is opened (created) by the first group commit. */
+  if (st == MESOS_OK && path && (s->path = mesos__strdup(path)) == NULL)
+    st = mesos__err(err, MESOS_ENOMEM, "out of memory");
   if (st == MESOS_OK) st = mesos__map_put(&a->streams, key, s);
   if (st != MESOS_OK) {
     stream_free(s);
@@ -211,12 +380,13 @@ mesos_status mesos__agent_status_update_uuid(mesos_agent *a, const char *framewo
   su.has_uuid = 1;
   su.uuid = ts.uuid;
 
-  /* Durable first: once it is on disk, a crash cannot lose it. */
-  if (s->file) {
+  /* Durable first: the update is sent once its record is on disk (the
+   * group commit below), so a crash cannot lose a sent update. */
+  if (s->path) {
     Mesos__Internal__StatusUpdateRecord rec = MESOS__INTERNAL__STATUS_UPDATE_RECORD__INIT;
     rec.type = MESOS__INTERNAL__STATUS_UPDATE_RECORD__TYPE__UPDATE;
     rec.update = &su;
-    if ((st = mesos__update_stream_append(s->file, &rec.base, err)) != MESOS_OK) return st;
+    if ((st = pend_record(s, &rec.base, 1, err)) != MESOS_OK) return st;
   }
   uint8_t *bytes = NULL;
   size_t len = 0;
@@ -226,14 +396,22 @@ mesos_status mesos__agent_status_update_uuid(mesos_agent *a, const char *framewo
     st = mesos__pb_unpack(&mesos__internal__status_update__descriptor, bytes, len, 0, 0, &copy,
                           err);
   mesos__free(bytes);
-  if (st != MESOS_OK) return st;
-  Mesos__Internal__StatusUpdate **grown = mesos__realloc(s->q, (s->n + 1) * sizeof *grown);
+  Mesos__Internal__StatusUpdate **grown =
+      st == MESOS_OK ? mesos__realloc(s->q, (s->n + 1) * sizeof *grown) : NULL;
   if (grown == NULL) {
     mesos__pb_free(copy);
-    return mesos__err(err, MESOS_ENOMEM, "out of memory");
+    if (s->path) { /* not queued: not written either */
+      mesos__pb_free(s->pend[--s->npend]);
+      s->pend_updates--;
+    }
+    return st != MESOS_OK ? st : mesos__err(err, MESOS_ENOMEM, "out of memory");
   }
   s->q = grown;
   s->q[s->n++] = (Mesos__Internal__StatusUpdate *)copy;
+  if (s->path) {
+    s->undurable++;
+    flush(s);
+  }
   const ProtobufCEnumValue *sv =
       protobuf_c_enum_descriptor_get_value(&mesos__v1__task_state__descriptor, (int)state);
   LOG_INFO("Task %s: %s%s%s", key, sv ? sv->name : "(unknown state)", message ? ": " : "",
@@ -296,13 +474,16 @@ void mesos__agent_status_ack(mesos_agent *a,
     LOG_WARN("acknowledgement for %s does not match the update in flight; ignored", key);
     return;
   }
-  if (s->file) {
+  if (s->path) {
     Mesos__Internal__StatusUpdateRecord rec = MESOS__INTERNAL__STATUS_UPDATE_RECORD__INIT;
     rec.type = MESOS__INTERNAL__STATUS_UPDATE_RECORD__TYPE__ACK;
     rec.has_uuid = 1;
     rec.uuid = ack->uuid;
     mesos_error *e = NULL;
-    if (mesos__update_stream_append(s->file, &rec.base, &e) != MESOS_OK) {
+    if (pend_record(s, &rec.base, 0, &e) == MESOS_OK) {
+      s->acks_undurable++;
+      flush(s);
+    } else {
       /* The update is delivered either way; a restart would only send it
        * once more, which frameworks must tolerate. */
       LOG_WARN("task %s: cannot checkpoint the acknowledgement: %s", key,

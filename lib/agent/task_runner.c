@@ -31,12 +31,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <uv.h>
+
 #include "agent/agent_int.h"
 #include "base/alloc.h"
 #include "base/error.h"
 #include "base/log.h"
 #include "base/uuid.h"
 #include "codec/pb.h"
+#include "loop/loop_int.h"
 #include "mesos/internal/checkpoint.pb-c.h"
 #include "registry/agent_paths.h"
 #include "registry/checkpoint.h"
@@ -236,23 +239,88 @@ static void child_exec(const mesos__agent_task *t, const launch_plan *p, int she
   _exit(127);
 }
 
-/* forked.pid: lets a restarted agent find what this run left behind. */
+/* A checkpoint written on the libuv thread pool (see agent_int.h). */
+typedef struct async_cp {
+  uv_work_t req;
+  char *path;
+  size_t len;
+  mesos_status st;
+  mesos_error *err;
+  char data[];
+} async_cp;
+
+static void async_cp_work(uv_work_t *req) {
+  async_cp *c = req->data;
+  c->st = mesos__checkpoint_write_bytes(c->path, c->data, c->len, &c->err);
+}
+
+static void async_cp_done(uv_work_t *req, int status) {
+  (void)status;
+  async_cp *c = req->data;
+  if (c->st != MESOS_OK)
+    LOG_WARN("cannot checkpoint %s: %s", c->path,
+             c->err ? mesos_error_message(c->err) : mesos_status_str(c->st));
+  mesos_error_free(c->err);
+  mesos__free(c->path);
+  mesos__free(c);
+}
+
+void mesos__agent_checkpoint_async(mesos_agent *a, const char *path, const void *data,
+                                   size_t len) {
+  size_t total;
+  async_cp *c = mesos__size_add(&total, sizeof *c, len) ? mesos__calloc(1, total) : NULL;
+  if (c == NULL || (c->path = mesos__strdup(path)) == NULL) {
+    mesos__free(c);
+    LOG_WARN("cannot checkpoint %s: out of memory", path);
+    return;
+  }
+  c->req.data = c;
+  c->len = len;
+  memcpy(c->data, data, len);
+  if (uv_queue_work(mesos__loop_uv(a->loop), &c->req, async_cp_work, async_cp_done) != 0) {
+    async_cp_work(&c->req);
+    async_cp_done(&c->req, 0);
+  }
+}
+
+mesos_status mesos__agent_mkdirs(const char *path, mesos_error **err) {
+  size_t n = strlen(path);
+  if (n == 0 || n >= 4096) return mesos__err(err, MESOS_EINVAL, "bad directory path");
+  char buf[4096];
+  memcpy(buf, path, n + 1);
+  for (size_t i = 1; i <= n; i++) {
+    if (buf[i] != '/' && buf[i] != '\0') continue;
+    char saved = buf[i];
+    buf[i] = '\0';
+    if (mkdir(buf, 0755) != 0 && errno != EEXIST) return mesos__err_errno(err, MESOS_EIO, errno, buf);
+    buf[i] = saved;
+  }
+  return MESOS_OK;
+}
+
+/* forked.pid: lets a restarted agent find what this run left behind.
+ * Written off the loop thread: with its directories that is several
+ * fsyncs, which cost more than the whole rest of a launch.  A crash before
+ * it is durable leaves an executor recovery cannot name; it still ends
+ * when it loses the agent (the executor client gives up). */
 static void checkpoint_pid(mesos__agent_task *t) {
   mesos_agent *a = t->agent;
   mesos__agent_path_ids ids = {a->id, t->framework_id, t->executor_id, t->container_id, t->task_id};
   char *path = NULL, text[32];
   mesos_error *e = NULL;
   int n = snprintf(text, sizeof text, "%d", (int)t->pid);
-  if (mesos__agent_path(&path, a->work_dir, MESOS__AGENT_PATH_FORKED_PID, &ids, &e) != MESOS_OK ||
-      mesos__checkpoint_write_bytes(path, text, (size_t)n, &e) != MESOS_OK) {
+  if (mesos__agent_path(&path, a->work_dir, MESOS__AGENT_PATH_FORKED_PID, &ids, &e) != MESOS_OK) {
     LOG_WARN("task %s: cannot checkpoint its pid: %s", t->key, e ? mesos_error_message(e) : "");
     mesos_error_free(e);
+  } else {
+    mesos__agent_checkpoint_async(a, path, text, (size_t)n);
   }
   mesos__free(path);
 }
 
 static mesos_status launch(mesos__agent_task *t, mesos_error **err) {
-  mesos_status st = mesos__fs_mkdirs(t->sandbox, 0755, err);
+  /* The sandbox is not a checkpoint: no fsync of its directories. */
+  mesos_status st = mesos__agent_mkdirs(t->sandbox, err);
   if (st != MESOS_OK) return st;
   if (t->use_executor) {
     st = mesos__agent_executor_launch(t, err);

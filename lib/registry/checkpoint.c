@@ -389,6 +389,36 @@ mesos_status mesos__update_stream_append(mesos__update_stream *st, const Protobu
   return s;
 }
 
+mesos_status mesos__update_stream_append_nosync(mesos__update_stream *st,
+                                                const ProtobufCMessage *msg, mesos_error **err) {
+  if (st->poisoned)
+    return mesos__err(err, MESOS_EIO,
+                      "update stream %s is unusable after an earlier I/O failure; reopen it",
+                      st->path);
+  uint8_t *buf = NULL;
+  size_t len = 0;
+  mesos_status s = mesos__pb_pack(msg, MESOS__RECORD_MAX_DEFAULT, &buf, &len, err);
+  if (s != MESOS_OK) return s;
+  s = mesos__record_append(st->fd, &st->end, MESOS__RECORD_UPDATE, buf, len, 0, false,
+                           &st->poisoned, st->path, err);
+  mesos__free(buf);
+  return s;
+}
+
+mesos_status mesos__update_stream_sync(mesos__update_stream *st, mesos_error **err) {
+  if (st->poisoned)
+    return mesos__err(err, MESOS_EIO,
+                      "update stream %s is unusable after an earlier I/O failure; reopen it",
+                      st->path);
+  if (fdatasync(st->fd) != 0) {
+    /* What the kernel failed to write may be gone from the page cache too
+     * (fsyncgate): nothing more is appended to this file. */
+    st->poisoned = true;
+    return mesos__err(err, MESOS_EIO, "fdatasync %s: %s", st->path, strerror(errno));
+  }
+  return MESOS_OK;
+}
+
 void mesos__update_stream_close(mesos__update_stream *st) {
   if (st == NULL) return;
   if (st->fd >= 0) close(st->fd);

@@ -97,6 +97,16 @@ mesos_status mesos__update_stream_open(mesos__update_stream **out, const char *p
 mesos_status mesos__update_stream_append(mesos__update_stream *s, const ProtobufCMessage *msg,
                                          mesos_error **err);
 
+/* Group commit: appends `msg` without waiting for stable storage; it is
+ * durable once a later mesos__update_stream_sync (or synchronous append)
+ * returned MESOS_OK.  Errors as mesos__update_stream_append. */
+mesos_status mesos__update_stream_append_nosync(mesos__update_stream *s,
+                                                const ProtobufCMessage *msg, mesos_error **err);
+
+/* Makes every record appended so far durable (fdatasync).  MESOS_EIO
+ * poisons the stream as a failed synchronous append does. */
+mesos_status mesos__update_stream_sync(mesos__update_stream *s, mesos_error **err);
+
 /* Closes the stream.  NULL is accepted. */
 void mesos__update_stream_close(mesos__update_stream *s);
 
