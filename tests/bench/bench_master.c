@@ -101,9 +101,13 @@ static double self_ms(void) {
 
 /* Bytes of heap in use (malloc's own count: live allocations and their
  * headers, not memory freed but kept by malloc). */
+static long rss_bytes(void);
+
 static long heap_bytes(void) {
   struct mallinfo2 mi = mallinfo2();
-  return (long)mi.uordblks + (long)mi.hblkhd;
+  long n = (long)mi.uordblks + (long)mi.hblkhd;
+  /* Allocators that replace malloc (sanitizers) report nothing here. */
+  return n > 0 ? n : rss_bytes();
 }
 
 static long rss_bytes(void) {
