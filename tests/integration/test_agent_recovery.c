@@ -101,18 +101,23 @@ static void remove_base(void) {
   if (base_dir[0]) nftw(base_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-static void start_master(void) {
-  char path[4096], port_arg[64];
+/* A master on a fresh port, or (`keep_port`) again on the last one, with
+ * its registry under <base>/master. */
+static void start_master_on(int keep_port) {
+  char path[4096], port_arg[64], wd_arg[400];
   mesos_test_daemon_path("mesos-master", path, sizeof path);
-  master_port = mesos_test_free_port();
+  if (!keep_port) master_port = mesos_test_free_port();
   snprintf(port_arg, sizeof port_arg, "--port=%d", master_port);
+  snprintf(wd_arg, sizeof wd_arg, "--work_dir=%s/master", base_dir);
   char *argv[] = {path, "--ip=127.0.0.1", port_arg, "--allocation_interval=50ms",
                   "--agent_ping_timeout=1secs", "--max_agent_ping_timeouts=10",
-                  "--logging_level=WARNING", NULL};
+                  "--logging_level=WARNING", wd_arg, NULL};
   master_pid = mesos_test_spawn(argv, NULL);
   ck_assert_int_gt(master_pid, 0);
   ck_assert(mesos_test_wait_http_ok(master_port, "/health", 5000));
 }
+
+static void start_master(void) { start_master_on(0); }
 
 /* mesos-agent (`program`: NULL for the built one) with `extra` flags; the
  * port is kept across restarts of the same `name`, as an operator's would. */
@@ -246,12 +251,15 @@ typedef struct sim_fw {
   char *offers;
 } sim_fw;
 
+/* SUBSCRIBE; with f->id set, as that framework again (failover). */
 static void fw_subscribe(sim_fw *f, int checkpoint) {
-  char body[512];
+  char body[1024], id[200] = "";
+  if (f->id[0]) snprintf(id, sizeof id, "\"id\":{\"value\":\"%s\"},", f->id);
   snprintf(body, sizeof body,
-           "{\"type\":\"SUBSCRIBE\",\"subscribe\":{\"framework_info\":{\"user\":\"nobody\","
-           "\"name\":\"recovery test\",\"checkpoint\":%s}}}",
-           checkpoint ? "true" : "false");
+           "{%s%s%s\"type\":\"SUBSCRIBE\",\"subscribe\":{\"framework_info\":{%s\"user\":\"nobody\","
+           "\"name\":\"recovery test\",\"checkpoint\":%s,\"failover_timeout\":60}}}",
+           f->id[0] ? "\"framework_id\":{\"value\":\"" : "", f->id[0] ? f->id : "",
+           f->id[0] ? "\"}," : "", id, checkpoint ? "true" : "false");
   f->offers = NULL;
   ck_assert_int_eq(mesos_test_conn_open(&f->stream, master_port), 0);
   ck_assert_int_eq(mesos_test_conn_request(&f->stream, "POST", "/api/v1/scheduler",
@@ -424,6 +432,7 @@ static void expect_no_update(sim_fw *f, int ms) {
 static pid_t run_task(sim_fw *f, const char *name, int checkpoint, const char *task,
                       const char *command, char *const *extra) {
   start_master();
+  f->id[0] = '\0';
   start_agent(NULL, name, extra);
   fw_subscribe(f, checkpoint);
   char offer[160], agent[160];
@@ -675,6 +684,27 @@ START_TEST(test_recovery__executor_gets_heartbeats) {
 }
 END_TEST
 
+/* The master restarts (kill -9, same port and registry): the agent
+ * re-registers with its running task, the framework fails over to the new
+ * master, and the task's end arrives once. */
+START_TEST(test_recovery__master_restart_keeps_the_agents_tasks) {
+  sim_fw f;
+  pid_t exec = run_task(&f, "mrestart", 1, "steady", "sleep 3", NULL);
+  kill(master_pid, SIGKILL);
+  waitpid(master_pid, NULL, 0);
+  master_pid = -1;
+  fw_close(&f);
+  start_master_on(1);
+  fw_subscribe(&f, 1);
+  ck_assert(alive(exec));
+  char *rec = expect_final(&f, "steady", "TASK_FINISHED", 15000);
+  free(rec);
+  expect_no_update(&f, 1500);
+  fw_close(&f);
+  stop_all();
+}
+END_TEST
+
 static Suite *make_suite(void) {
   Suite *s = suite_create("agent_recovery");
   TCase *tc = tcase_create("recovery");
@@ -688,6 +718,7 @@ static Suite *make_suite(void) {
   tcase_add_test(tc, test_recovery__cleanup_kills_reports_and_registers_anew);
   tcase_add_test(tc, test_recovery__damaged_executor_checkpoint_is_an_error_naming_the_file);
   tcase_add_test(tc, test_recovery__executor_gets_heartbeats);
+  tcase_add_test(tc, test_recovery__master_restart_keeps_the_agents_tasks);
   suite_add_tcase(s, tc);
   return s;
 }
