@@ -413,9 +413,74 @@ static mesos_status clear_dir(int dfd, mesos_error **err) {
   return st;
 }
 
+/* Hard links inside one layer stay hard links in the copy: the first copy
+ * of an inode is remembered by its path relative to the rootfs. */
+typedef struct {
+  dev_t dev;
+  ino_t ino;
+  char *rel;
+} hlink;
+
+typedef struct {
+  int droot; /* the container rootfs */
+  hlink *v;
+  size_t n, cap;
+  char path[PATH_MAX]; /* current directory, relative to the rootfs */
+  size_t plen;
+} copyctx;
+
+static void copyctx_reset(copyctx *c) {
+  for (size_t i = 0; i < c->n; i++) mesos__free(c->v[i].rel);
+  mesos__free(c->v);
+  c->v = NULL;
+  c->n = c->cap = 0;
+  c->plen = 0;
+  c->path[0] = '\0';
+}
+
+/* Pushes `name` onto c->path; false when it would not fit. */
+static bool path_push(copyctx *c, const char *name, size_t *saved) {
+  size_t nl = strlen(name);
+  *saved = c->plen;
+  if (c->plen + nl + 2 > sizeof c->path) return false;
+  if (c->plen > 0) c->path[c->plen++] = '/';
+  memcpy(c->path + c->plen, name, nl + 1);
+  c->plen += nl;
+  return true;
+}
+
+static void path_pop(copyctx *c, size_t saved) {
+  c->plen = saved;
+  c->path[saved] = '\0';
+}
+
+/* Links `n` in dfd to an earlier copy of the same inode; true if done. */
+static bool link_earlier(copyctx *c, int dfd, const char *n, const struct stat *sb) {
+  for (size_t i = 0; i < c->n; i++)
+    if (c->v[i].dev == sb->st_dev && c->v[i].ino == sb->st_ino)
+      return linkat(c->droot, c->v[i].rel, dfd, n, 0) == 0;
+  return false;
+}
+
+static void remember(copyctx *c, const char *n, const struct stat *sb) {
+  size_t saved;
+  if (!path_push(c, n, &saved)) return;
+  if (c->n == c->cap) {
+    size_t nc = c->cap ? c->cap * 2 : 16;
+    hlink *nv = mesos__realloc(c->v, nc * sizeof *nv);
+    if (nv == NULL) goto out; /* then it is copied: correct, just bigger */
+    c->v = nv;
+    c->cap = nc;
+  }
+  char *rel = mesos__strdup(c->path);
+  if (rel != NULL) c->v[c->n++] = (hlink){sb->st_dev, sb->st_ino, rel};
+out:
+  path_pop(c, saved);
+}
+
 /* Copies the layer directory sfd onto dfd, applying AUFS whiteouts.  Never
  * follows a link in either tree; depth-limited. */
-static mesos_status copy_tree(int sfd, int dfd, int depth, mesos_error **err) {
+static mesos_status copy_tree(copyctx *c, int sfd, int dfd, int depth, mesos_error **err) {
   if (depth > COPY_MAX_DEPTH)
     return mesos__err(err, MESOS_ELIMIT, "layer deeper than %d directories", COPY_MAX_DEPTH);
   struct stat sb;
@@ -464,13 +529,21 @@ static mesos_status copy_tree(int sfd, int dfd, int depth, mesos_error **err) {
         if (s2 < 0 || d2 < 0) {
           st = mesos__err_errno(err, MESOS_EIO, errno, n);
         } else {
-          st = copy_tree(s2, d2, depth + 1, err);
+          size_t saved;
+          if (!path_push(c, n, &saved)) {
+            st = mesos__err(err, MESOS_ELIMIT, "layer path longer than PATH_MAX");
+          } else {
+            st = copy_tree(c, s2, d2, depth + 1, err);
+            path_pop(c, saved);
+          }
           if (st == MESOS_OK) st = copy_meta(d2, &sb, n, err);
         }
         if (s2 >= 0) close(s2);
         if (d2 >= 0) close(d2);
       } else if (S_ISREG(sb.st_mode)) {
+        if (sb.st_nlink > 1 && link_earlier(c, dfd, n, &sb)) continue;
         st = copy_file(sfd, dfd, n, &sb, err);
+        if (st == MESOS_OK && sb.st_nlink > 1) remember(c, n, &sb);
       } else if (S_ISLNK(sb.st_mode)) {
         char target[PATH_MAX];
         ssize_t tl = readlinkat(sfd, n, target, sizeof target - 1);
@@ -640,14 +713,20 @@ static mesos_status build_rootfs(mesos__provisioner *p, mesos__image *img, const
       st = mesos__err_errno(err, MESOS_EIO, errno, rootfs);
       goto out;
     }
+    copyctx *cc = MESOS__NEW(copyctx);
+    if (cc == NULL) st = mesos__err(err, MESOS_ENOMEM, "out of memory");
     for (size_t i = 0; i < img->nlayers && st == MESOS_OK; i++) {
       char *l = path_fmt("%s/layers/%s/rootfs", p->store, img->layers[i].key);
       int sfd = l ? open(l, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+      copyctx_reset(cc);
+      cc->droot = dfd;
       if (sfd < 0) st = mesos__err(err, MESOS_EIO, "cannot open layer %s", img->layers[i].key);
-      else st = copy_tree(sfd, dfd, 0, err);
+      else st = copy_tree(cc, sfd, dfd, 0, err);
       if (sfd >= 0) close(sfd);
       mesos__free(l);
     }
+    if (cc != NULL) copyctx_reset(cc);
+    mesos__free(cc);
     close(dfd);
     if (st != MESOS_OK) goto out;
   }

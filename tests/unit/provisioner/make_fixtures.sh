@@ -116,6 +116,7 @@ W=$D/work
 mkdir -p "$W/src/bin" "$W/src/etc"
 cp /bin/busybox "$W/src/bin/busybox"
 ln -s busybox "$W/src/bin/sh"
+ln "$W/src/bin/busybox" "$W/src/bin/bb2"
 echo hello > "$W/src/etc/hello"
 # umoci records user.* xattrs as pax SCHILY.xattr headers (where the file
 # system has them; the test checks only when the layer carries one).

@@ -114,6 +114,11 @@ static void check_rootfs(const char *rootfs) {
   struct stat sb;
   snprintf(p, sizeof p, "%s/bin/busybox", rootfs);
   ck_assert_msg(stat(p, &sb) == 0 && (sb.st_mode & 0111), "no bin/busybox in %s", rootfs);
+  ino_t bb = sb.st_ino;
+  /* bin/bb2 is a hard link to bin/busybox in the layer, and stays one. */
+  snprintf(p, sizeof p, "%s/bin/bb2", rootfs);
+  ck_assert_int_eq(stat(p, &sb), 0);
+  ck_assert_msg(sb.st_ino == bb, "bin/bb2 is no longer a hard link of bin/busybox");
   snprintf(p, sizeof p, "%s/etc/hello", rootfs);
   ck_assert_int_eq(stat(p, &sb), 0);
   snprintf(p, sizeof p, "%s/etc/gone", rootfs);
