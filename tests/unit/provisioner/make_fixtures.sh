@@ -106,7 +106,12 @@ fi
 missing=()
 command -v umoci >/dev/null || missing+=(umoci)
 command -v skopeo >/dev/null || missing+=(skopeo)
-[ -x /bin/busybox ] && /bin/busybox --help 2>&1 | grep -qi static || [ -x /bin/busybox ] || missing+=(busybox-static)
+# The image's only binary must run without the host's libraries.
+ldd_out=$(LC_ALL=C ldd /bin/busybox 2>&1 || true)
+case "$ldd_out" in
+  *"not a dynamic"*) ;;
+  *) missing+=(busybox-static) ;;
+esac
 if [ ${#missing[@]} -gt 0 ]; then
   echo "tools-missing: ${missing[*]}"
   exit 0
