@@ -428,12 +428,17 @@ static void pollers(int port, const char *label, int nhealth) {
   }
   double *lat = malloc((size_t)nhealth * sizeof *lat);
   int fd = connect_to(port);
-  for (int i = 0; i < nhealth; i++) {
+  /* At most `nhealth` checks or 15 s, whichever comes first: on a busy
+   * machine every check waits behind renders. */
+  double start = now_ms();
+  int done = 0;
+  while (done < nhealth && (done < 10 || now_ms() - start < 15000)) {
     double t0 = now_ms();
     request(fd, "POST", "/api/v1", "application/json", "{\"type\":\"GET_HEALTH\"}");
-    lat[i] = now_ms() - t0;
+    lat[done++] = now_ms() - t0;
     usleep(2000);
   }
+  nhealth = done;
   close(fd);
   stop = 1;
   double total = 0;
@@ -446,8 +451,9 @@ static void pollers(int port, const char *label, int nhealth) {
   qsort(lat, (size_t)nhealth, sizeof *lat, cmp_double);
   double p99 = lat[(size_t)((nhealth - 1) * 0.99)];
   double med = median(lat, (size_t)nhealth);
-  printf("# %s: 20 pollers made %d /state requests, mean %.1f ms; GET_HEALTH median %.2f ms\n",
-         label, n, n ? total / n : 0, med);
+  printf("# %s: 20 pollers made %d /state requests, mean %.1f ms; %d GET_HEALTH checks, "
+         "median %.2f ms\n",
+         label, n, n ? total / n : 0, nhealth, med);
   printf("bench: state-pollers-health-p99 %.2f ms baseline health-median-under-load %.2f ms "
          "ratio %.2f\n",
          p99, med, p99 > 0 ? med / p99 : 0);
