@@ -57,6 +57,8 @@ struct mesos_master {
   mesos_allocator *allocator;
   mesos__registry *registry;  /* admitted/unreachable/gone agents, durable */
   mesos_timer *allocation_timer;
+  mesos_timer *alloc_soon;   /* one-shot: resources came back (offer.c) */
+  int alloc_soon_armed;
   uint64_t allocation_ms;
   uint64_t offer_timeout_ms;  /* 0: offers never time out */
   uint64_t agent_ping_ms;
@@ -198,6 +200,10 @@ mesos_status mesos__registry_agent_op(mesos_master *m, Mesos__Internal__Registry
 /* offer.c: allocation cycles, offers, ACCEPT / DECLINE */
 mesos_status mesos__offers_init(mesos_master *m, mesos_error **err);
 void mesos__offers_fini(mesos_master *m);
+/* Resources came back to the allocator (a task ended): an allocation
+ * cycle runs within a few milliseconds instead of at the next
+ * --allocation_interval tick; any number of calls make one cycle. */
+void mesos__offers_soon(mesos_master *m);
 void mesos__offer_remove(mesos__offer *o, int recover, double refuse_seconds, int rescind);
 void mesos__offers_rescind_agent(mesos__agent *a);
 void mesos__offers_rescind_framework(mesos__framework *fw, int recover);

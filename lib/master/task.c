@@ -110,6 +110,7 @@ static void task_release(mesos__task *t) {
     LOG_WARN("task %s: cannot recover resources: %s", t->key, e ? mesos_error_message(e) : "");
     mesos_error_free(e);
   }
+  mesos__offers_soon(m);
 }
 
 mesos__task **mesos__tasks_snapshot(const mesos__map *tasks, size_t *n) {
