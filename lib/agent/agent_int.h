@@ -90,6 +90,9 @@ struct mesos_agent {
   mesos__map frameworks;     /* framework id -> Mesos__V1__FrameworkInfo* (owned) */
   mesos__map tasks;          /* "<framework>/<task>" -> mesos__agent_task* */
   mesos__map streams;        /* "<framework>/<task>" -> mesos__su_stream* */
+  char **launch_q;           /* task keys waiting to start (task_runner.c) */
+  size_t launch_qn;
+  mesos_timer *launch_timer;
   mesos__map executors;      /* "<framework>/<executor>" -> mesos__agent_executor*
                               * (custom and default executors; executors.c) */
   uint64_t retry_base_ms;    /* first status update retry interval */
@@ -167,6 +170,7 @@ struct mesos__agent_task {
   /* Run by a custom or default executor (executors.c), NULL otherwise
    * (then pid/child/exec_stream above describe the task's own process). */
   mesos__agent_executor *exec;
+  int queued;                /* in a->launch_q, not started yet */
 };
 
 void mesos__agent_run_task(mesos_agent *a, const Mesos__Internal__RunTask *rt);

@@ -394,6 +394,9 @@ void mesos__agent_remember_framework(mesos_agent *a, const Mesos__V1__FrameworkI
   mesos__free(bytes);
 }
 
+static void launch_now(mesos__agent_task *t);
+static void launch_next(mesos_timer *timer, void *ud);
+
 mesos_status mesos__agent_task_new(mesos_agent *a, const char *fw, const Mesos__V1__TaskInfo *ti,
                                    const char *executor_id, const char *container_id,
                                    mesos__agent_task **out, mesos_error **err) {
@@ -498,7 +501,32 @@ void mesos__agent_run_task(mesos_agent *a, const Mesos__Internal__RunTask *rt) {
     return;
   }
   t->use_executor = a->executor_path != NULL;
-  st = launch(t, &e);
+  if (t->use_executor) {
+    /* One executor start per loop turn (launch_next): a RUN_TASK of a
+     * hundred tasks would otherwise keep the loop from answering anything
+     * else, executors' calls included, for a hundred fork+execs. */
+    char **grown = mesos__realloc(a->launch_q, (a->launch_qn + 1) * sizeof *grown);
+    char *k = mesos__strdup(key);
+    if (grown) a->launch_q = grown;
+    if (grown && k && (a->launch_timer || mesos_timer_new(&a->launch_timer, a->loop,
+                                                          launch_next, a, NULL) == MESOS_OK)) {
+      a->launch_q[a->launch_qn++] = k;
+      t->queued = 1;
+      mesos_timer_start(a->launch_timer, 0, 0);
+      return;
+    }
+    mesos__free(k); /* out of memory: launch it now */
+  }
+  launch_now(t);
+}
+
+/* Starts task `t` (queued or not); a failure becomes TASK_FAILED. */
+static void launch_now(mesos__agent_task *t) {
+  mesos_agent *a = t->agent;
+  mesos_error *e = NULL;
+  char key[600];
+  snprintf(key, sizeof key, "%s", t->key);
+  mesos_status st = launch(t, &e);
   if (st != MESOS_OK) {
     char msg[512];
     snprintf(msg, sizeof msg, "Cannot launch the command: %s",
@@ -518,6 +546,22 @@ void mesos__agent_run_task(mesos_agent *a, const Mesos__Internal__RunTask *rt) {
   mesos__agent_task_update(t, MESOS__V1__TASK_STATE__TASK_RUNNING, -1, NULL);
 }
 
+static void launch_next(mesos_timer *timer, void *ud) {
+  mesos_agent *a = ud;
+  while (a->launch_qn > 0) {
+    char *key = a->launch_q[0];
+    memmove(a->launch_q, a->launch_q + 1, (a->launch_qn - 1) * sizeof *a->launch_q);
+    a->launch_qn--;
+    mesos__agent_task *t = mesos__map_get(&a->tasks, key);
+    mesos__free(key);
+    if (t == NULL || !t->queued) continue; /* killed (or gone) while queued */
+    t->queued = 0;
+    launch_now(t);
+    break;
+  }
+  if (a->launch_qn > 0) mesos_timer_start(timer, 0, 0);
+}
+
 void mesos__agent_kill_task(mesos_agent *a, const char *framework_id, const char *task_id,
                             const Mesos__V1__KillPolicy *policy) {
   char key[600];
@@ -532,6 +576,15 @@ void mesos__agent_kill_task(mesos_agent *a, const char *framework_id, const char
   }
   if (t->exec) {
     mesos__agent_exec_kill_task(t, policy);
+    return;
+  }
+  if (t->queued) { /* never started: nothing to signal */
+    t->queued = 0;
+    t->killing = 1;
+    mesos__agent_task_update(t, MESOS__V1__TASK_STATE__TASK_KILLED,
+                             MESOS__V1__TASK_STATUS__REASON__REASON_TASK_KILLED_DURING_LAUNCH,
+                             "Killed before its executor started");
+    mesos__agent_task_maybe_done(a, key);
     return;
   }
   if (t->pid <= 0 || t->killing) return;
@@ -573,6 +626,12 @@ void mesos__agent_shutdown_framework(mesos_agent *a, const char *framework_id) {
 }
 
 void mesos__agent_tasks_free(mesos_agent *a) {
+  for (size_t i = 0; i < a->launch_qn; i++) mesos__free(a->launch_q[i]);
+  mesos__free(a->launch_q);
+  a->launch_q = NULL;
+  a->launch_qn = 0;
+  mesos_timer_free(a->launch_timer);
+  a->launch_timer = NULL;
   size_t it = 0;
   void *v;
   while (mesos__map_next(&a->tasks, &it, NULL, &v)) {
