@@ -25,9 +25,12 @@
 #include <mesos/mesos.h>
 
 /* How long to wait for the acknowledgement of the terminal update before
- * exiting anyway: the agent has checkpointed the update once it answered
- * the UPDATE call, so it is not lost when we go. */
-#define ACK_WAIT_MS 5000
+ * exiting anyway.  Not a few seconds: the UPDATE calls go out one at a
+ * time, and on a busy agent the terminal one can still be queued here
+ * after 5 s (seen in bench_task_launch: the executor exited first and the
+ * task was reported TASK_FAILED).  Normally the acknowledgement, or the
+ * agent's SHUTDOWN a few seconds after it has the update, ends us first. */
+#define ACK_WAIT_MS 60000
 
 typedef struct executor {
   mesos_loop *loop;
