@@ -797,7 +797,8 @@ static void api_handler(mesos__http_request *req, void *ud) {
       mesos__file_entry *v = NULL;
       size_t n = 0;
       mesos_error *e = NULL;
-      mesos_status st = mesos__files_browse(op->files, call->list_files->path, &v, &n, &e);
+      mesos_status st = mesos__files_browse_as(op->files, mesos__http_request_principal(req),
+                                               call->list_files->path, &v, &n, &e);
       if (st != MESOS_OK) {
         mesos__respond_text(req, mesos__files_http_status(st),
                             e ? mesos_error_message(e) : mesos_status_str(st));
@@ -843,9 +844,10 @@ static void api_handler(mesos__http_request *req, void *ud) {
       size_t len = 0;
       uint64_t size = 0;
       mesos_error *e = NULL;
-      mesos_status st = mesos__files_read(op->files, rf->path, (int64_t)rf->offset,
-                                          rf->has_length ? (int64_t)rf->length : -1,
-                                          MESOS__FILES_MAX_API_READ, &data, &len, &size, &e);
+      mesos_status st = mesos__files_read_as(op->files, mesos__http_request_principal(req),
+                                             rf->path, (int64_t)rf->offset,
+                                             rf->has_length ? (int64_t)rf->length : -1,
+                                             MESOS__FILES_MAX_API_READ, &data, &len, &size, &e);
       if (st != MESOS_OK) {
         mesos__respond_text(req, mesos__files_http_status(st),
                             e ? mesos_error_message(e) : mesos_status_str(st));
@@ -1460,6 +1462,7 @@ mesos_status mesos__agent_operator_init(mesos_agent *a, mesos_error **err) {
   if (st != MESOS_OK) return st;
   mesos__files_resolver r = {resolve_sandbox, list_sandboxes, a};
   mesos__files_set_resolver(op->files, &r);
+  mesos__agent_auth_files(a, op->files); /* ACCESS_SANDBOX / ACCESS_MESOS_LOG, /files realm */
   if ((st = mesos__files_routes(op->files, a->http, "/slave(1)", err)) != MESOS_OK) return st;
   static const struct {
     const char *method, *path;

@@ -24,6 +24,7 @@
 #include "base/log.h"
 #include "base/map.h"
 #include "base/units.h"
+#include "authz/authz_int.h"
 #include "http/query.h"
 
 /* Tests set it to exercise the O_NOFOLLOW walk on kernels with openat2. */
@@ -33,6 +34,7 @@ struct mesos__files {
   mesos__map roots; /* normalised virtual path -> real path (owned char*) */
   mesos__files_resolver resolver;
   int has_resolver;
+  mesos__files_auth auth; /* zeroed: no authentication, everything allowed */
 };
 
 mesos_status mesos__files_new(mesos__files **out, mesos_error **err) {
@@ -285,6 +287,27 @@ static mesos_status open_virtual(mesos__files *f, const char *path, char *norm, 
   mesos__free(root);
   if (*fd < 0) return open_error(err, e, norm);
   return MESOS_OK;
+}
+
+/* ------------------------------------------------------------ authorization */
+
+void mesos__files_set_auth(mesos__files *f, const mesos__files_auth *a) {
+  if (f == NULL) return;
+  if (a) f->auth = *a;
+  else memset(&f->auth, 0, sizeof f->auth);
+}
+
+/* Asks the owner's hook about `path` (normalised first, so the hook sees
+ * exactly the path that will be resolved); any answer but MESOS_OK stops
+ * the request before anything is opened. */
+static mesos_status authorize(mesos__files *f, const char *principal, const char *path,
+                              mesos_error **err) {
+  if (f == NULL || path == NULL) return mesos__err(err, MESOS_EINVAL, "path is required");
+  if (f->auth.authorize == NULL) return MESOS_OK;
+  char norm[MESOS__FILES_MAX_PATH + 2];
+  mesos_status st = mesos__files_normalize(path, norm, sizeof norm, err);
+  if (st != MESOS_OK) return st;
+  return f->auth.authorize(f->auth.ud, principal, norm, err);
 }
 
 /* ------------------------------------------------------------ browse, read */
@@ -549,6 +572,21 @@ static mesos_status json_string(mesos__buf *b, const char *s, size_t n) {
   return st;
 }
 
+mesos_status mesos__files_browse_as(mesos__files *f, const char *principal, const char *path,
+                                    mesos__file_entry **out, size_t *n, mesos_error **err) {
+  mesos_status st = authorize(f, principal, path, err);
+  if (st != MESOS_OK) return st;
+  return mesos__files_browse(f, path, out, n, err);
+}
+
+mesos_status mesos__files_read_as(mesos__files *f, const char *principal, const char *path,
+                                  int64_t offset, int64_t length, size_t max, char **data,
+                                  size_t *len, uint64_t *size, mesos_error **err) {
+  mesos_status st = authorize(f, principal, path, err);
+  if (st != MESOS_OK) return st;
+  return mesos__files_read(f, path, offset, length, max, data, len, size, err);
+}
+
 static void respond_text(mesos__http_request *req, int status, const char *text) {
   mesos__http_headers h;
   mesos__http_headers_init(&h);
@@ -608,7 +646,8 @@ static void browse_handler(mesos__http_request *req, void *ud) {
   mesos__file_entry *v = NULL;
   size_t n = 0;
   mesos_error *e = NULL;
-  mesos_status st = mesos__files_browse(f, path, &v, &n, &e);
+  mesos_status st =
+      mesos__files_browse_as(f, mesos__http_request_principal(req), path, &v, &n, &e);
   mesos__free(path);
   if (st != MESOS_OK) {
     respond_error(req, st, e);
@@ -673,8 +712,9 @@ static void read_handler(mesos__http_request *req, void *ud) {
   uint64_t size = 0;
   mesos_error *e = NULL;
   /* offset -1 asks for the size only (Mesos: how tails find the end). */
-  mesos_status st = mesos__files_read(f, path, offset < 0 ? 0 : offset, offset < 0 ? 0 : length,
-                                      MESOS__FILES_MAX_HTTP_READ, &data, &len, &size, &e);
+  mesos_status st = mesos__files_read_as(f, mesos__http_request_principal(req), path,
+                                         offset < 0 ? 0 : offset, offset < 0 ? 0 : length,
+                                         MESOS__FILES_MAX_HTTP_READ, &data, &len, &size, &e);
   mesos__free(path);
   if (st != MESOS_OK) {
     respond_error(req, st, e);
@@ -699,7 +739,8 @@ static void download_handler(mesos__http_request *req, void *ud) {
   int fd = -1;
   struct stat sb;
   mesos_error *e = NULL;
-  mesos_status st = open_regular(f, path, norm, sizeof norm, &fd, &sb, &e);
+  mesos_status st = authorize(f, mesos__http_request_principal(req), path, &e);
+  if (st == MESOS_OK) st = open_regular(f, path, norm, sizeof norm, &fd, &sb, &e);
   mesos__free(path);
   if (st != MESOS_OK) {
     respond_error(req, st, e);
@@ -788,7 +829,15 @@ mesos_status mesos__files_routes(mesos__files *f, mesos__http_server *srv,
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
       char path[256];
       snprintf(path, sizeof path, "%s%s", pass ? alias_prefix : "", routes[i].name);
-      mesos_status st = mesos__http_server_route(srv, "GET", path, 0, routes[i].fn, f);
+      /* With an auth: the read-only realm, and /files/debug (which shows
+       * real paths) also GET_ENDPOINT_WITH_PATH "/files/debug". */
+      int debug = routes[i].fn == debug_handler;
+      mesos_status st =
+          f->auth.auth
+              ? mesos__auth_route(f->auth.auth, srv, "GET", path, 0, MESOS__REALM_READONLY,
+                                  debug ? MESOS_AUTHZ_GET_ENDPOINT_WITH_PATH : 0,
+                                  debug ? "/files/debug" : NULL, routes[i].fn, f)
+              : mesos__http_server_route(srv, "GET", path, 0, routes[i].fn, f);
       if (st != MESOS_OK) return mesos__err(err, st, "cannot route %s", path);
     }
   }

@@ -103,6 +103,29 @@ void mesos__files_detach(mesos__files *f, const char *virt);
 /* Installs (copies) a resolver; NULL removes it. */
 void mesos__files_set_resolver(mesos__files *f, const mesos__files_resolver *r);
 
+/*
+ * Authorization (issue 8, spec/authorization.md §3.3/3.4).  The owner
+ * decides who may reach which root: `authorize` is asked with the
+ * request's principal (NULL: unauthenticated) and the normalised virtual
+ * path before anything is opened, and answers MESOS_OK, or MESOS_EPERM
+ * with a message (403) -- the agent maps sandbox paths to ACCESS_SANDBOX
+ * on the executor's user and the rest to ACCESS_MESOS_LOG.  `auth`, when
+ * set, authenticates the /files routes in the read-only realm (401 before
+ * any handler runs) and authorizes /files/debug as GET_ENDPOINT_WITH_PATH,
+ * as Mesos does; set both before mesos__files_routes().  The unsuffixed
+ * mesos__files_browse/read below are the trusted, unchecked calls; request
+ * paths use the _as variants.
+ */
+struct mesos__auth;
+typedef struct mesos__files_auth {
+  struct mesos__auth *auth; /* not owned; NULL: /files needs no authentication */
+  mesos_status (*authorize)(void *ud, const char *principal, const char *path,
+                            mesos_error **err); /* NULL: everything allowed */
+  void *ud;
+} mesos__files_auth;
+/* Installs (copies) the hook; NULL removes it. */
+void mesos__files_set_auth(mesos__files *f, const mesos__files_auth *a);
+
 /* Lists the directory at `path`, sorted by name; one entry (the file
  * itself) when `path` names a file.  Free with mesos__files_entries_free.
  * MESOS_EINVAL, MESOS_ENOTFOUND, MESOS_EPERM, MESOS_ELIMIT, MESOS_EIO. */
@@ -119,6 +142,14 @@ void mesos__files_entries_free(mesos__file_entry *e, size_t n);
 mesos_status mesos__files_read(mesos__files *f, const char *path, int64_t offset, int64_t length,
                                size_t max, char **data, size_t *len, uint64_t *size,
                                mesos_error **err);
+
+/* mesos__files_browse / mesos__files_read after asking the authorization
+ * hook for `principal` (NULL: none); MESOS_EPERM when it denies. */
+mesos_status mesos__files_browse_as(mesos__files *f, const char *principal, const char *path,
+                                    mesos__file_entry **out, size_t *n, mesos_error **err);
+mesos_status mesos__files_read_as(mesos__files *f, const char *principal, const char *path,
+                                  int64_t offset, int64_t length, size_t max, char **data,
+                                  size_t *len, uint64_t *size, mesos_error **err);
 
 /* The HTTP status an error of these functions is answered with. */
 int mesos__files_http_status(mesos_status st);

@@ -1,0 +1,357 @@
+/*
+ * Sandbox authorization on the agent's files service (issue 8, spec
+ * authorization.md §3.3/§3.4): two tenants, alice and bob, each run a task
+ * under their own framework user on one real mesos-agent with
+ * --acls access_sandboxes (each principal its own user) and
+ * access_mesos_logs NONE.  Each reads its own sandbox through /files/read,
+ * /files/browse, /files/download, READ_FILE and LIST_FILES, and gets 403
+ * (with a message, without the data) for the other's, in the virtual and
+ * in the real path form; anonymous requests get 401; a non-sandbox path
+ * is the agent's log and needs ACCESS_MESOS_LOG.
+ */
+#include <ftw.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "support/daemon.h"
+#include "support/testutil.h"
+
+static char base_dir[256];
+static pid_t master_pid = -1, agent_pid = -1;
+static int master_port, agent_port;
+static char work_dir[512];
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
+  (void)sb, (void)flag, (void)ftw;
+  return remove(path);
+}
+
+static void write_file(const char *name, const char *text) {
+  char p[512];
+  snprintf(p, sizeof p, "%s/%s", base_dir, name);
+  FILE *f = fopen(p, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs(text, f);
+  fclose(f);
+  ck_assert_int_eq(chmod(p, 0600), 0);
+}
+
+static void setup(void) {
+  snprintf(base_dir, sizeof base_dir, "/tmp/mesos-auth-files-XXXXXX");
+  ck_assert_ptr_nonnull(mkdtemp(base_dir));
+}
+
+static void kill_pid(pid_t *pid) {
+  if (*pid > 0) {
+    kill(*pid, SIGKILL);
+    waitpid(*pid, NULL, 0);
+    *pid = -1;
+  }
+}
+
+static void teardown(void) {
+  /* Normally stopped gracefully by the test; this is the failure path. */
+  kill_pid(&agent_pid);
+  kill_pid(&master_pid);
+  if (base_dir[0]) nftw(base_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void start_daemons(void) {
+  write_file("http-creds", "alice alicepw\nbob bobpw\n");
+  write_file("acls",
+             "{\"access_sandboxes\": ["
+             " {\"principals\": {\"values\": [\"alice\"]}, \"users\": {\"values\": [\"alice\"]}},"
+             " {\"principals\": {\"values\": [\"bob\"]}, \"users\": {\"values\": [\"bob\"]}},"
+             " {\"principals\": {\"type\": \"ANY\"}, \"users\": {\"type\": \"NONE\"}}],"
+             " \"access_mesos_logs\": ["
+             " {\"principals\": {\"type\": \"ANY\"}, \"logs\": {\"type\": \"NONE\"}}]}");
+  char path[4096], port_arg[64];
+  mesos_test_daemon_path("mesos-master", path, sizeof path);
+  master_port = mesos_test_free_port();
+  snprintf(port_arg, sizeof port_arg, "--port=%d", master_port);
+  char *margv[] = {path, "--ip=127.0.0.1", port_arg, "--allocation_interval=50ms",
+                   "--logging_level=WARNING", NULL};
+  master_pid = mesos_test_spawn(margv, NULL);
+  ck_assert_int_gt(master_pid, 0);
+  ck_assert(mesos_test_wait_http_ok(master_port, "/health", 5000));
+
+  char apath[4096], master_arg[64], aport_arg[64], wd_arg[600], log[600], creds[600], acls[600];
+  mesos_test_daemon_path("mesos-agent", apath, sizeof apath);
+  snprintf(work_dir, sizeof work_dir, "%s/work", base_dir);
+  snprintf(log, sizeof log, "%s/agent.log", base_dir);
+  agent_port = mesos_test_free_port();
+  snprintf(master_arg, sizeof master_arg, "--master=127.0.0.1:%d", master_port);
+  snprintf(aport_arg, sizeof aport_arg, "--port=%d", agent_port);
+  snprintf(wd_arg, sizeof wd_arg, "--work_dir=%s", work_dir);
+  snprintf(creds, sizeof creds, "--http_credentials=%s/http-creds", base_dir);
+  snprintf(acls, sizeof acls, "--acls=%s/acls", base_dir);
+  char *aargv[] = {apath, master_arg, aport_arg, wd_arg, "--ip=127.0.0.1",
+                   "--hostname=agent-files-auth", "--resources=cpus:4;mem:1024",
+                   "--registration_backoff_factor=50ms", "--executor_shutdown_grace_period=1secs",
+                   creds, acls, "--authenticate_http_readonly", "--authenticate_http_readwrite",
+                   NULL};
+  agent_pid = mesos_test_spawn(aargv, log);
+  ck_assert_int_gt(agent_pid, 0);
+  ck_assert(mesos_test_wait_http_ok(agent_port, "/health", 5000));
+}
+
+static void stop(pid_t *pid, const char *what) {
+  int st = mesos_test_stop(*pid, 5000);
+  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s exit status %d", what, st);
+  *pid = -1;
+}
+
+/* ------------------------------------------------------------ frameworks */
+
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+typedef struct fw {
+  mesos_test_conn stream;
+  int open;
+  char id[160], sid[64], agent[160];
+} fw;
+
+static void field(const char *rec, const char *pat, char *out, size_t cap) {
+  const char *p = strstr(rec, pat);
+  ck_assert_msg(p != NULL, "%s not in %s", pat, rec);
+  p += strlen(pat);
+  const char *q = strchr(p, '"');
+  ck_assert_ptr_nonnull(q);
+  snprintf(out, cap, "%.*s", (int)(q - p), p);
+}
+
+static char *next_event(fw *f, int timeout_ms, const char *a, const char *b) {
+  long long deadline = now_ms() + timeout_ms;
+  for (;;) {
+    long long left = deadline - now_ms();
+    if (left <= 0) return NULL;
+    char *rec = NULL;
+    if (mesos_test_conn_next_record(&f->stream, &rec, (int)left) < 0) return NULL;
+    if (strstr(rec, a) && (b == NULL || strstr(rec, b))) return rec;
+    free(rec);
+  }
+}
+
+static int sched_call(fw *f, const char *body) {
+  char hdr[128];
+  snprintf(hdr, sizeof hdr, "Mesos-Stream-Id: %s\r\n", f->sid);
+  mesos_test_response r;
+  ck_assert_int_eq(mesos_test_http(master_port, "POST", "/api/v1/scheduler", "application/json",
+                                   hdr, body, &r),
+                   0);
+  int s = r.status;
+  mesos_test_response_free(&r);
+  return s;
+}
+
+/* Subscribes as framework user `user`, takes an offer and launches
+ * `command` as task `task`; returns once it is TASK_RUNNING. */
+static void run_task(fw *f, const char *user, const char *task, const char *command) {
+  char sub[512];
+  snprintf(sub, sizeof sub,
+           "{\"type\":\"SUBSCRIBE\",\"subscribe\":{\"framework_info\":{\"user\":\"%s\","
+           "\"name\":\"tenant %s\"}}}",
+           user, user);
+  ck_assert_int_eq(mesos_test_conn_open(&f->stream, master_port), 0);
+  f->open = 1;
+  ck_assert_int_eq(mesos_test_conn_request(&f->stream, "POST", "/api/v1/scheduler",
+                                           "application/json", NULL, sub, strlen(sub)),
+                   0);
+  mesos_test_response r;
+  ck_assert_int_eq(mesos_test_conn_response(&f->stream, &r, 0, 5000), 0);
+  ck_assert_int_eq(r.status, 200);
+  mesos_test_response_header(&r, "Mesos-Stream-Id", f->sid, sizeof f->sid);
+  mesos_test_response_free(&r);
+  char *rec = next_event(f, 5000, "SUBSCRIBED", NULL);
+  ck_assert_ptr_nonnull(rec);
+  field(rec, "\"framework_id\":{\"value\":\"", f->id, sizeof f->id);
+  free(rec);
+  rec = next_event(f, 10000, "\"type\":\"OFFERS\"", "agent-files-auth");
+  ck_assert_msg(rec != NULL, "no offer for %s", user);
+  char offer[160];
+  field(rec, "\"offers\":[{\"id\":{\"value\":\"", offer, sizeof offer);
+  field(rec, "\"agent_id\":{\"value\":\"", f->agent, sizeof f->agent);
+  free(rec);
+  char body[4096];
+  snprintf(body, sizeof body,
+           "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":"
+           "[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH\",\"launch\":{\"task_infos\":"
+           "[{\"name\":\"t\",\"task_id\":{\"value\":\"%s\"},\"agent_id\":{\"value\":\"%s\"},"
+           "\"command\":{\"value\":\"%s\"},\"resources\":["
+           "{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":0.5}},"
+           "{\"name\":\"mem\",\"type\":\"SCALAR\",\"scalar\":{\"value\":32}}]}]}}]}}",
+           f->id, offer, task, f->agent, command);
+  ck_assert_int_eq(sched_call(f, body), 202);
+  /* The agent sends TASK_RUNNING once TASK_STARTING is acknowledged. */
+  for (int i = 0; i < 2; i++) {
+    rec = next_event(f, 10000, "\"type\":\"UPDATE\"", i ? "TASK_RUNNING" : "TASK_STARTING");
+    ck_assert_msg(rec != NULL, "%s: no %s", task, i ? "TASK_RUNNING" : "TASK_STARTING");
+    char uuid[64];
+    field(rec, "\"uuid\":\"", uuid, sizeof uuid);
+    free(rec);
+    snprintf(body, sizeof body,
+             "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACKNOWLEDGE\",\"acknowledge\":"
+             "{\"agent_id\":{\"value\":\"%s\"},\"task_id\":{\"value\":\"%s\"},\"uuid\":\"%s\"}}",
+             f->id, f->agent, task, uuid);
+    ck_assert_int_eq(sched_call(f, body), 202);
+  }
+}
+
+/* ------------------------------------------------------------ requests */
+
+static char last_body[65536];
+
+static void auth_header(char *hdr, size_t cap, const char *principal) {
+  hdr[0] = '\0';
+  if (principal == NULL) return;
+  char secret[64];
+  snprintf(secret, sizeof secret, "%spw", principal);
+  char *h = NULL;
+  ck_assert_int_eq(mesos_basic_auth_encode(principal, secret, &h, NULL), MESOS_OK);
+  snprintf(hdr, cap, "Authorization: %s\r\n", h);
+  mesos_free(h);
+}
+
+static int finish(mesos_test_response *r) {
+  snprintf(last_body, sizeof last_body, "%s", r->body ? r->body : "");
+  int st = r->status;
+  mesos_test_response_free(r);
+  return st;
+}
+
+static int get_as(const char *principal, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static int get_as(const char *principal, const char *fmt, ...) {
+  char path[2048], hdr[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(path, sizeof path, fmt, ap);
+  va_end(ap);
+  auth_header(hdr, sizeof hdr, principal);
+  mesos_test_response r;
+  ck_assert_int_eq(mesos_test_http(agent_port, "GET", path, NULL, hdr, NULL, &r), 0);
+  return finish(&r);
+}
+
+static int call_as(const char *principal, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static int call_as(const char *principal, const char *fmt, ...) {
+  char body[2048], hdr[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(body, sizeof body, fmt, ap);
+  va_end(ap);
+  auth_header(hdr, sizeof hdr, principal);
+  mesos_test_response r;
+  ck_assert_int_eq(
+      mesos_test_http(agent_port, "POST", "/api/v1", "application/json", hdr, body, &r), 0);
+  return finish(&r);
+}
+
+#define EXPECT_IN(s) ck_assert_msg(strstr(last_body, (s)) != NULL, "%s not in %s", (s), last_body)
+#define EXPECT_NOT_IN(s) ck_assert_msg(strstr(last_body, (s)) == NULL, "%s in %s", (s), last_body)
+
+/* ------------------------------------------------------------ test */
+
+START_TEST(test_auth_files__tenants_reach_only_their_own_sandbox) {
+  start_daemons();
+  fw a, b;
+  memset(&a, 0, sizeof a);
+  memset(&b, 0, sizeof b);
+  run_task(&a, "alice", "task-a", "echo alice-secret; sleep 60");
+  run_task(&b, "bob", "task-b", "echo bob-secret; sleep 60");
+  char sa[512], sb[512];
+  snprintf(sa, sizeof sa, "/frameworks/%s/executors/task-a/runs/latest", a.id);
+  snprintf(sb, sizeof sb, "/frameworks/%s/executors/task-b/runs/latest", b.id);
+
+  /* The task writes its stdout soon after RUNNING: wait for it. */
+  int ok = 0;
+  for (int i = 0; i < 100 && !ok; i++) {
+    ok = get_as("alice", "/files/read?path=%s/stdout&offset=0", sa) == 200 &&
+         strstr(last_body, "alice-secret") != NULL;
+    if (!ok) usleep(50 * 1000);
+  }
+  ck_assert_msg(ok, "alice cannot read her own stdout: %s", last_body);
+
+  /* The /files endpoints: own sandbox 200, the other's 403 with a message and no data. */
+  ck_assert_int_eq(get_as("bob", "/files/read?path=%s/stdout&offset=0", sb), 200);
+  EXPECT_IN("bob-secret");
+  ck_assert_int_eq(get_as("bob", "/files/read?path=%s/stdout&offset=0", sa), 403);
+  EXPECT_IN("Forbidden");
+  EXPECT_NOT_IN("alice-secret");
+  ck_assert_int_eq(get_as("alice", "/files/read?path=%s/stdout&offset=0", sb), 403);
+  EXPECT_NOT_IN("bob-secret");
+  ck_assert_int_eq(get_as("alice", "/slave(1)/files/read?path=%s/stdout&offset=0", sb), 403);
+  ck_assert_int_eq(get_as("alice", "/files/browse?path=%s", sa), 200);
+  EXPECT_IN("/stdout\"");
+  ck_assert_int_eq(get_as("alice", "/files/browse?path=%s", sb), 403);
+  ck_assert_int_eq(get_as("alice", "/files/download?path=%s/stdout", sa), 200);
+  EXPECT_IN("alice-secret");
+  ck_assert_int_eq(get_as("alice", "/files/download?path=%s/stdout", sb), 403);
+  EXPECT_NOT_IN("bob-secret");
+  /* A non-normalised spelling of the other's path is the same path. */
+  ck_assert_int_eq(get_as("alice", "/files/read?path=/frameworks//%s/./executors/task-b/runs/"
+                                   "latest/stdout&offset=0", b.id),
+                   403);
+  /* No credentials: 401 before anything else. */
+  ck_assert_int_eq(get_as(NULL, "/files/read?path=%s/stdout&offset=0", sa), 401);
+
+  /* The real path form (work_dir/slaves/<agent>/frameworks/...). */
+  char real_b[1024];
+  snprintf(real_b, sizeof real_b, "%s/slaves/%s/frameworks/%s/executors/task-b/runs/latest",
+           work_dir, b.agent, b.id);
+  ck_assert_int_eq(get_as("bob", "/files/read?path=%s/stdout&offset=0", real_b), 200);
+  EXPECT_IN("bob-secret");
+  ck_assert_int_eq(get_as("alice", "/files/read?path=%s/stdout&offset=0", real_b), 403);
+  EXPECT_NOT_IN("bob-secret");
+
+  /* The operator API: READ_FILE and LIST_FILES. */
+  const char *rf = "{\"type\":\"READ_FILE\",\"read_file\":{\"path\":\"%s/stdout\",\"offset\":0}}";
+  const char *lf = "{\"type\":\"LIST_FILES\",\"list_files\":{\"path\":\"%s\"}}";
+  ck_assert_int_eq(call_as("alice", rf, sa), 200);
+  EXPECT_IN("\"data\":\"YWxpY2Utc2VjcmV0Cg==\""); /* "alice-secret\n" */
+  ck_assert_int_eq(call_as("alice", rf, sb), 403);
+  EXPECT_IN("Forbidden");
+  EXPECT_NOT_IN("data");
+  ck_assert_int_eq(call_as("bob", rf, sa), 403);
+  ck_assert_int_eq(call_as("bob", rf, sb), 200);
+  EXPECT_IN("\"data\":\"Ym9iLXNlY3JldAo=\""); /* "bob-secret\n" */
+  ck_assert_int_eq(call_as("bob", lf, sb), 200);
+  EXPECT_IN("/stdout\"");
+  ck_assert_int_eq(call_as("bob", lf, sa), 403);
+  ck_assert_int_eq(call_as(NULL, rf, sa), 401);
+
+  /* Anything that is not a sandbox is the agent's log: ACCESS_MESOS_LOG,
+   * which these ACLs give nobody (checked before the path is looked up). */
+  ck_assert_int_eq(get_as("alice", "/files/read?path=/slave/log&offset=0"), 403);
+  EXPECT_IN("log");
+  ck_assert_int_eq(call_as("bob", "{\"type\":\"LIST_FILES\",\"list_files\":{\"path\":\"/\"}}"),
+                   403);
+
+  mesos_test_conn_close(&a.stream);
+  mesos_test_conn_close(&b.stream);
+  stop(&agent_pid, "mesos-agent");
+  stop(&master_pid, "mesos-master");
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("auth_files");
+  TCase *tc = tcase_create("core");
+  tcase_set_timeout(tc, 60);
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_add_test(tc, test_auth_files__tenants_reach_only_their_own_sandbox);
+  suite_add_tcase(s, tc);
+  return mesos_test_main(s);
+}
