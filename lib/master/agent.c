@@ -429,7 +429,7 @@ static mesos__framework *recover_framework(mesos_master *m,
 
 /* What a re-registering agent reports, merged into the master's view:
  * tasks of known (or recoverable) frameworks the master does not know are
- * adopted; every reported task's key goes into `seen`; frameworks the
+ * adopted; every reported task's key goes into `seen` (when not NULL); frameworks the
  * master removed go into `shutdown` (the agent must end them); custom
  * executors are (re-)added. */
 static void adopt_tasks(mesos__agent *a, const Mesos__Internal__ReregisterAgent *rr,
@@ -448,9 +448,11 @@ static void adopt_tasks(mesos__agent *a, const Mesos__Internal__ReregisterAgent 
     }
     if (fw == NULL) fw = recover_framework(m, rr, fid);
     if (fw == NULL) continue;
-    char key[600];
-    snprintf(key, sizeof key, "%s/%s", fid, rt->task_id->value);
-    mesos__map_put(seen, key, a);
+    if (seen) {
+      char key[600];
+      snprintf(key, sizeof key, "%s/%s", fid, rt->task_id->value);
+      mesos__map_put(seen, key, a);
+    }
     /* A task's executor other than the task itself is one the framework
      * supplied (the command executor takes the task's id). */
     if (rt->executor_id && rt->executor_id->value &&
@@ -468,6 +470,9 @@ static void adopt_tasks(mesos__agent *a, const Mesos__Internal__ReregisterAgent 
       r.allocation_info = NULL;
       mesos__resources_add(&res->r, &r, NULL);
     }
+    /* Identities shared with the agent's total: one copy per agent, not
+     * per task. */
+    mesos__resources_share_identities(&res->r, &a->total->r);
     Mesos__V1__TaskInfo ti = MESOS__V1__TASK_INFO__INIT;
     ti.name = rt->name;
     ti.task_id = rt->task_id;
@@ -630,7 +635,8 @@ static void handle_reregister(mesos_master *m, mesos__http_request *req,
     mesos__respond_text(req, 503, msg);
     return;
   }
-  adopt_tasks(a, rr, &seen, &shutdown);
+  /* A new agent has no tasks to reconcile: no `seen` set to build. */
+  adopt_tasks(a, rr, NULL, &shutdown);
   if (mesos__map_put(&m->agents, a->id, a) != MESOS_OK ||
       agent_to_allocator(a, &e) != MESOS_OK) {
     char msg[512];
