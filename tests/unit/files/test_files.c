@@ -20,7 +20,8 @@
 
 extern int mesos__files_force_walk;
 
-static char tmp[256];    /* the test's directory */
+static char base[64];    /* made and removed by the runner process */
+static char tmp[256];    /* the test's directory, inside base */
 static char sandbox[300]; /* tmp/sb, attached at /sb */
 
 static void write_file(const char *dir, const char *name, const char *text) {
@@ -39,7 +40,7 @@ static void link_at(const char *target, const char *name) {
 }
 
 static void setup(void) {
-  snprintf(tmp, sizeof tmp, "/tmp/mesos-files-XXXXXX");
+  snprintf(tmp, sizeof tmp, "%s/t-XXXXXX", base);
   ck_assert_ptr_nonnull(mkdtemp(tmp));
   snprintf(sandbox, sizeof sandbox, "%s/sb", tmp);
   ck_assert_int_eq(mkdir(sandbox, 0755), 0);
@@ -63,16 +64,27 @@ static void setup(void) {
   mesos__files_force_walk = 0;
 }
 
-static void teardown(void) {
-  char *argv[] = {"rm", "-rf", tmp, NULL};
+static void rm_tree(const char *dir) {
+  if (dir[0] == '\0') return;
   pid_t pid = fork();
   if (pid == 0) {
-    execvp("rm", argv);
+    execlp("rm", "rm", "-rf", dir, (char *)NULL);
     _exit(127);
   }
   int ws;
-  waitpid(pid, &ws, 0);
+  if (pid > 0) waitpid(pid, &ws, 0);
 }
+
+static void teardown(void) { rm_tree(tmp); }
+
+/* Unchecked fixtures run in the runner process, so a failed test (whose
+ * checked teardown does not run) leaves nothing behind either. */
+static void make_base(void) {
+  snprintf(base, sizeof base, "/tmp/mesos-files-XXXXXX");
+  if (mkdtemp(base) == NULL) base[0] = '\0';
+}
+
+static void remove_base(void) { rm_tree(base); }
 
 static mesos__files *new_files(void) {
   mesos__files *f = NULL;
@@ -472,6 +484,7 @@ static Suite *files_suite(void) {
   Suite *s = suite_create("files");
   TCase *tc = tcase_create("core");
   tcase_set_timeout(tc, 30);
+  tcase_add_unchecked_fixture(tc, make_base, remove_base);
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_test(tc, test_files__normalize_drops_dots_and_slashes_and_refuses_dotdot);
   tcase_add_test(tc, test_files__browse_lists_a_sandbox_sorted_with_virtual_paths);
