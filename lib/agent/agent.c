@@ -77,6 +77,7 @@ static const mesos__flag_def agent_flags[] = {
   {"quiet", MESOS__FLAG_BOOL, "false", "Log nothing to stderr", NULL, NULL},
   {"help", MESOS__FLAG_BOOL, "false", "Print this help and exit", NULL, NULL},
   {"version", MESOS__FLAG_BOOL, "false", "Print the version and exit", NULL, NULL},
+  MESOS__AGENT_TLS_FLAGS,
   /* Accepted, not acted on yet. */
   {"advertise_ip", MESOS__FLAG_STRING, NULL, "IP published to others (not yet implemented)", NULL, NULL},
   {"advertise_port", MESOS__FLAG_INT, NULL, "Port published to others (not yet implemented)", NULL, NULL},
@@ -556,15 +557,18 @@ static mesos_status find_executor(mesos_agent *a, mesos_error **err) {
   return MESOS_OK;
 }
 
-/* --master: host:port, or http://host:port[/]. */
+/* --master: host:port, http://host:port[/] or https://host:port[/]. */
 static mesos_status parse_master(mesos_agent *a, mesos_error **err) {
   const char *m = mesos__flags_get(a->flags, "master");
   if (m == NULL || *m == '\0') return mesos__err(err, MESOS_EINVAL, "--master is required");
   char hostport[400];
   const char *p = m;
+  int https = strncmp(p, "https://", 8) == 0;
   if (strncmp(p, "http://", 7) == 0) p += 7;
+  else if (https) p += 8;
   else if (strstr(p, "://"))
-    return mesos__err(err, MESOS_EINVAL, "--master: '%s': only host:port or http://host:port", m);
+    return mesos__err(err, MESOS_EINVAL,
+                      "--master: '%s': only host:port, http://host:port or https://host:port", m);
   size_t len = strcspn(p, "/ \n");
   if (len == 0 || len >= sizeof hostport)
     return mesos__err(err, MESOS_EINVAL, "--master: '%s' is not host:port", m);
@@ -573,7 +577,8 @@ static mesos_status parse_master(mesos_agent *a, mesos_error **err) {
   const char *colon = strrchr(hostport, ':');
   if (colon == NULL || colon[1] == '\0' || strspn(colon + 1, "0123456789") != strlen(colon + 1))
     return mesos__err(err, MESOS_EINVAL, "--master: '%s' has no port", m);
-  snprintf(a->master_url, sizeof a->master_url, "http://%s/api/v1/agent", hostport);
+  snprintf(a->master_url, sizeof a->master_url, "%s://%s/api/v1/agent", https ? "https" : "http",
+           hostport);
   return MESOS_OK;
 }
 
@@ -617,6 +622,7 @@ MESOS_EXTERN(mesos_status) mesos_agent_new(mesos_agent **out, mesos_loop *loop,
   mesos__map_init(&a->streams);
   mesos__map_init(&a->executors);
   mesos__recordio_decoder_init(&a->dec, (size_t)16 << 20);
+  mesos__tls_config *client_tls = NULL; /* for an https:// --master */
   mesos_status st = copy_flags(a, opts, flags, err);
   if (st != MESOS_OK) goto fail;
   /* The table lists the flags not implemented yet last, from advertise_ip. */
@@ -671,11 +677,32 @@ MESOS_EXTERN(mesos_status) mesos_agent_new(mesos_agent **out, mesos_loop *loop,
   mesos__http_server_options hopts;
   memset(&hopts, 0, sizeof hopts);
   hopts.listen = listen;
-  if ((st = mesos__http_server_new(&a->http, loop, &hopts, err)) != MESOS_OK) goto fail;
+  st = mesos__agent_tls_configs(a, strncmp(a->master_url, "https:", 6) == 0, &hopts.tls,
+                                &client_tls, err);
+  if (st != MESOS_OK) goto fail;
+  st = mesos__http_server_new(&a->http, loop, &hopts, err);
+  mesos__tls_config_unref(hopts.tls); /* the server holds its own reference */
+  if (st != MESOS_OK) goto fail;
   a->port = mesos__http_server_port(a->http);
+  /* Executors speak plain HTTP (mesos-executor, the default executor and
+   * custom ones built on lib/executor have no TLS settings): on an HTTPS
+   * agent they get a second, plain listener bound to loopback only, which
+   * serves the executor API and nothing else, and MESOS_AGENT_ENDPOINT
+   * names it (mesos__agent_executor_endpoint).  Executors run on this host,
+   * so their traffic never leaves it. */
+  if (hopts.tls) {
+    mesos__http_server_options eopts;
+    memset(&eopts, 0, sizeof eopts);
+    eopts.listen = "127.0.0.1:0";
+    if ((st = mesos__http_server_new(&a->exec_http, loop, &eopts, err)) != MESOS_OK) goto fail;
+    a->exec_port = mesos__http_server_port(a->exec_http);
+  }
   static const char *const exec_paths[] = {"/api/v1/executor", "/slave(1)/api/v1/executor"};
   for (size_t i = 0; i < 2 && st == MESOS_OK; i++)
     st = mesos__http_server_route(a->http, "POST", exec_paths[i], 0,
+                                  mesos__agent_executor_api_handler, a);
+  for (size_t i = 0; i < 2 && st == MESOS_OK && a->exec_http; i++)
+    st = mesos__http_server_route(a->exec_http, "POST", exec_paths[i], 0,
                                   mesos__agent_executor_api_handler, a);
   static const char *const version_paths[] = {"/version", "/slave(1)/version"};
   static const char *const health_paths[] = {"/health", "/slave(1)/health"};
@@ -693,7 +720,11 @@ MESOS_EXTERN(mesos_status) mesos_agent_new(mesos_agent **out, mesos_loop *loop,
   mesos__http_client_options copts;
   memset(&copts, 0, sizeof copts);
   copts.connect_timeout_ms = 5000;
-  if ((st = mesos__http_client_new(&a->client, loop, &copts, err)) != MESOS_OK) goto fail;
+  copts.tls = client_tls; /* NULL unless --master is https:// */
+  st = mesos__http_client_new(&a->client, loop, &copts, err);
+  mesos__tls_config_unref(client_tls); /* the client took its own reference */
+  client_tls = NULL;
+  if (st != MESOS_OK) goto fail;
   if ((st = mesos__agent_link_init(a, err)) != MESOS_OK) goto fail;
   if ((st = mesos__agent_executor_api_init(a, err)) != MESOS_OK) goto fail;
   if ((st = mesos__agent_recover_updates(a, err)) != MESOS_OK) goto fail;
@@ -712,8 +743,18 @@ MESOS_EXTERN(mesos_status) mesos_agent_new(mesos_agent **out, mesos_loop *loop,
   *out = a;
   return MESOS_OK;
 fail:
+  mesos__tls_config_unref(client_tls);
   mesos_agent_free(a);
   return st;
+}
+
+void mesos__agent_executor_endpoint(const mesos_agent *a, char *buf, size_t cap) {
+  if (a->exec_http) {
+    snprintf(buf, cap, "127.0.0.1:%u", (unsigned)a->exec_port);
+    return;
+  }
+  const char *ip = strcmp(a->ip, "0.0.0.0") == 0 ? "127.0.0.1" : a->ip;
+  snprintf(buf, cap, strchr(ip, ':') ? "[%s]:%u" : "%s:%u", ip, (unsigned)a->port);
 }
 
 MESOS_EXTERN(uint32_t) mesos_agent_port(const mesos_agent *agent) {
@@ -733,6 +774,7 @@ MESOS_EXTERN(void) mesos_agent_free(mesos_agent *a) {
   mesos__agent_status_free_all(a);
   mesos__http_client_free(a->client);
   mesos__http_server_free(a->http);
+  mesos__http_server_free(a->exec_http);
   mesos__agent_operator_fini(a);
   mesos_timer_free(a->reconnect);
   mesos_timer_free(a->ping_timeout);

@@ -72,6 +72,10 @@ struct mesos_agent {
   char *id;                  /* NULL until registered or recovered */
   Mesos__V1__AgentInfo *info; /* owned: hostname, resources, attributes (id once known) */
   mesos__http_server *http;
+  /* With --tls_cert: the plain loopback listener executors use (agent.c),
+   * else NULL and executors share `http`. */
+  mesos__http_server *exec_http;
+  uint32_t exec_port;
   mesos__http_client *client;
 
   /* The event stream. */
@@ -119,6 +123,9 @@ void mesos__agent_operator_fini(mesos_agent *a);
 void mesos__agent_operator_task_done(mesos_agent *a, const mesos__agent_task *t);
 
 /* ---- agent.c */
+/* MESOS_AGENT_ENDPOINT for executors ("ip:port", "[ip6]:port"): the main
+ * listener, or the plain loopback one when the agent serves HTTPS. */
+void mesos__agent_executor_endpoint(const mesos_agent *a, char *buf, size_t cap);
 /* Writes meta/slaves/<id>/slave.info and the meta/slaves/latest link. */
 mesos_status mesos__agent_checkpoint_id(mesos_agent *a, const char *id, mesos_error **err);
 

@@ -321,9 +321,7 @@ mesos_status mesos__agent_executor_launch(mesos__agent_task *t, mesos_error **er
   if (backoff_ms < 100) backoff_ms = 100;
   mesos__format_duration(a->recovery_timeout_ms * MESOS__NS_PER_MS, recovery, sizeof recovery);
   mesos__format_duration(backoff_ms * MESOS__NS_PER_MS, backoff, sizeof backoff);
-  const char *ip = strcmp(a->ip, "0.0.0.0") == 0 ? "127.0.0.1" : a->ip;
-  snprintf(endpoint, sizeof endpoint, strchr(ip, ':') ? "[%s]:%u" : "%s:%u", ip,
-           (unsigned)a->port);
+  mesos__agent_executor_endpoint(a, endpoint, sizeof endpoint);
   mesos__format_duration(a->shutdown_grace_ms * MESOS__NS_PER_MS, grace, sizeof grace);
   const char *vars[][2] = {{"MESOS_FRAMEWORK_ID", t->framework_id},
                            {"MESOS_EXECUTOR_ID", t->executor_id},

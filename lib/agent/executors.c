@@ -392,9 +392,7 @@ static mesos_status plan_build(mesos__agent_executor *x, exec_plan *p, mesos_err
     p->nenvp++;
   }
   char endpoint[128], grace[64];
-  const char *ip = strcmp(a->ip, "0.0.0.0") == 0 ? "127.0.0.1" : a->ip;
-  snprintf(endpoint, sizeof endpoint, strchr(ip, ':') ? "[%s]:%u" : "%s:%u", ip,
-           (unsigned)a->port);
+  mesos__agent_executor_endpoint(a, endpoint, sizeof endpoint);
   mesos__format_duration(a->shutdown_grace_ms * MESOS__NS_PER_MS, grace, sizeof grace);
   const char *vars[][2] = {{"MESOS_FRAMEWORK_ID", x->framework_id},
                            {"MESOS_EXECUTOR_ID", x->executor_id},
