@@ -287,6 +287,13 @@ bool mesos__master_auth_operator_call(mesos_master *m, mesos__http_request *req,
            check_resources(m, p, MESOS_AUTHZ_DESTROY_VOLUME, c->destroy_volumes->volumes,
                            c->destroy_volumes->n_volumes, why, sizeof why);
       break;
+    case MESOS__V1__MASTER__CALL__TYPE__LIST_FILES:
+    case MESOS__V1__MASTER__CALL__TYPE__READ_FILE:
+      /* The master's files are its own log (/master/log); no sandbox lives
+       * here, so every path is ACCESS_MESOS_LOG (spec authorization.md
+       * §3.3), decided before the path is looked up. */
+      action = MESOS_AUTHZ_ACCESS_MESOS_LOG;
+      break;
     default:
       return true;
   }

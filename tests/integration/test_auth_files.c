@@ -346,12 +346,55 @@ START_TEST(test_auth_files__tenants_reach_only_their_own_sandbox) {
 }
 END_TEST
 
+/* The master serves no sandboxes: its LIST_FILES / READ_FILE are its log
+ * files, ACCESS_MESOS_LOG, decided before the path is looked up (403 for
+ * bob; alice passes authorization and learns the master keeps no log
+ * files, 404). */
+START_TEST(test_auth_files__master_files_need_access_mesos_log) {
+  write_file("http-creds", "alice alicepw\nbob bobpw\n");
+  write_file("acls", "{\"access_mesos_logs\": ["
+                     " {\"principals\": {\"values\": [\"alice\"]}, \"logs\": {\"type\": \"ANY\"}},"
+                     " {\"principals\": {\"type\": \"ANY\"}, \"logs\": {\"type\": \"NONE\"}}]}");
+  char path[4096], port_arg[64], creds[600], acls[600];
+  mesos_test_daemon_path("mesos-master", path, sizeof path);
+  master_port = mesos_test_free_port();
+  snprintf(port_arg, sizeof port_arg, "--port=%d", master_port);
+  snprintf(creds, sizeof creds, "--credentials=%s/http-creds", base_dir);
+  snprintf(acls, sizeof acls, "--acls=%s/acls", base_dir);
+  char *margv[] = {path, "--ip=127.0.0.1", port_arg, "--logging_level=WARNING", creds, acls,
+                   "--authenticate_http_readwrite", NULL};
+  master_pid = mesos_test_spawn(margv, NULL);
+  ck_assert_int_gt(master_pid, 0);
+  ck_assert(mesos_test_wait_http_ok(master_port, "/health", 5000));
+  const char *calls[] = {
+      "{\"type\":\"LIST_FILES\",\"list_files\":{\"path\":\"/master/log\"}}",
+      "{\"type\":\"READ_FILE\",\"read_file\":{\"path\":\"/master/log\",\"offset\":0}}"};
+  for (int i = 0; i < 2; i++) {
+    char hdr[512];
+    mesos_test_response r;
+    auth_header(hdr, sizeof hdr, "bob");
+    ck_assert_int_eq(mesos_test_http(master_port, "POST", "/api/v1", "application/json", hdr,
+                                     calls[i], &r),
+                     0);
+    ck_assert_int_eq(finish(&r), 403);
+    EXPECT_IN("bob");
+    auth_header(hdr, sizeof hdr, "alice");
+    ck_assert_int_eq(mesos_test_http(master_port, "POST", "/api/v1", "application/json", hdr,
+                                     calls[i], &r),
+                     0);
+    ck_assert_int_eq(finish(&r), 404);
+  }
+  stop(&master_pid, "mesos-master");
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("auth_files");
   TCase *tc = tcase_create("core");
   tcase_set_timeout(tc, 60);
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_test(tc, test_auth_files__tenants_reach_only_their_own_sandbox);
+  tcase_add_test(tc, test_auth_files__master_files_need_access_mesos_log);
   suite_add_tcase(s, tc);
   return mesos_test_main(s);
 }
