@@ -557,6 +557,44 @@ static mesos_status find_executor(mesos_agent *a, mesos_error **err) {
   return MESOS_OK;
 }
 
+/* The plain loopback listener of an HTTPS agent's executors.  Its port is
+ * kept in meta/executor_port and taken again after a restart: checkpointing
+ * executors re-subscribe to the MESOS_AGENT_ENDPOINT they were started
+ * with.  A port taken meanwhile gets a new one (logged: those executors
+ * then cannot come back). */
+static mesos_status exec_listener(mesos_agent *a, mesos_loop *loop, mesos_error **err) {
+  char *path = NULL;
+  mesos_status st = mesos__fs_join(&path, a->work_dir, "meta/executor_port", err);
+  if (st != MESOS_OK) return st;
+  unsigned port = 0;
+  uint8_t *data = NULL;
+  size_t len = 0;
+  if (mesos__checkpoint_read_bytes(path, 16, &data, &len, NULL) == MESOS_OK && len == 2)
+    port = (unsigned)data[0] << 8 | data[1];
+  mesos__free(data);
+  char listen[32];
+  snprintf(listen, sizeof listen, "127.0.0.1:%u", port);
+  mesos__http_server_options eopts;
+  memset(&eopts, 0, sizeof eopts);
+  eopts.listen = listen;
+  st = mesos__http_server_new(&a->exec_http, loop, &eopts, NULL);
+  if (st != MESOS_OK && port != 0) {
+    LOG_WARN("Executor port 127.0.0.1:%u is taken: executors started before the restart "
+             "cannot re-subscribe", port);
+    eopts.listen = "127.0.0.1:0";
+    st = mesos__http_server_new(&a->exec_http, loop, &eopts, NULL);
+  }
+  if (st != MESOS_OK) {
+    mesos__free(path);
+    return mesos__err(err, st, "cannot listen for executors on 127.0.0.1");
+  }
+  a->exec_port = mesos__http_server_port(a->exec_http);
+  uint8_t b[2] = {(uint8_t)(a->exec_port >> 8), (uint8_t)(a->exec_port & 0xff)};
+  st = mesos__checkpoint_write_bytes(path, b, sizeof b, err);
+  mesos__free(path);
+  return st;
+}
+
 /* --master: host:port, http://host:port[/] or https://host:port[/]. */
 static mesos_status parse_master(mesos_agent *a, mesos_error **err) {
   const char *m = mesos__flags_get(a->flags, "master");
@@ -690,13 +728,7 @@ MESOS_EXTERN(mesos_status) mesos_agent_new(mesos_agent **out, mesos_loop *loop,
    * serves the executor API and nothing else, and MESOS_AGENT_ENDPOINT
    * names it (mesos__agent_executor_endpoint).  Executors run on this host,
    * so their traffic never leaves it. */
-  if (hopts.tls) {
-    mesos__http_server_options eopts;
-    memset(&eopts, 0, sizeof eopts);
-    eopts.listen = "127.0.0.1:0";
-    if ((st = mesos__http_server_new(&a->exec_http, loop, &eopts, err)) != MESOS_OK) goto fail;
-    a->exec_port = mesos__http_server_port(a->exec_http);
-  }
+  if (hopts.tls && (st = exec_listener(a, loop, err)) != MESOS_OK) goto fail;
   static const char *const exec_paths[] = {"/api/v1/executor", "/slave(1)/api/v1/executor"};
   for (size_t i = 0; i < 2 && st == MESOS_OK; i++)
     st = mesos__http_server_route(a->http, "POST", exec_paths[i], 0,

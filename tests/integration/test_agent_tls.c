@@ -3,7 +3,8 @@
  * HTTPS (certificates made by openssl, tests/support/certs.h), the agent
  * registering with --master=https://..., a scheduler (the C client, over
  * TLS with the test CA) running a command task to TASK_FINISHED -- its
- * mesos-executor talks to the agent's plain loopback executor listener --
+ * mesos-executor talks to the agent's plain loopback executor listener,
+ * and re-subscribes there after the agent is killed and restarted --
  * and curl reading the agent's /state over HTTPS with --cacert.  Plain
  * HTTP on the agent's port gets no answer; inconsistent TLS flags refuse to
  * start.
@@ -86,7 +87,7 @@ static int exit_code(pid_t pid) {
 typedef struct harness {
   mesos_loop *loop;
   mesos_scheduler *s;
-  int offers, finished, failed;
+  int offers, running, finished, failed;
   char offer_id[160], offer_agent[160];
 } harness;
 
@@ -107,6 +108,7 @@ static void h_event(mesos_scheduler *s, const char *type, const uint8_t *ev, siz
   } else if (strcmp(type, "UPDATE") == 0) {
     mesos_scheduler_task_status *st = NULL;
     ck_assert_mesos_ok(mesos_scheduler_event_update(ev, len, &st, &err), &err);
+    if (strcmp(st->state, "TASK_RUNNING") == 0) h->running++;
     if (strcmp(st->state, "TASK_FINISHED") == 0) h->finished++;
     else if (st->terminal) h->failed++;
     if (st->has_uuid)
@@ -182,7 +184,7 @@ START_TEST(test_agent_tls__master_and_agent_on_https_run_a_task) {
   mesos_scheduler_options o = MESOS_SCHEDULER_OPTIONS_INIT;
   o.masters = masters;
   o.content_type = MESOS_SCHEDULER_CONTENT_JSON;
-  o.framework_info_json = "{\"user\":\"nobody\",\"name\":\"tls test\"}";
+  o.framework_info_json = "{\"user\":\"nobody\",\"name\":\"tls test\",\"checkpoint\":true}";
   o.backoff_min_ms = 50;
   o.backoff_max_ms = 200;
   o.tls_ca_file = ca_file;
@@ -195,11 +197,19 @@ START_TEST(test_agent_tls__master_and_agent_on_https_run_a_task) {
            "{\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":[{\"value\":\"%s\"}],"
            "\"operations\":[{\"type\":\"LAUNCH\",\"launch\":{\"task_infos\":[{\"name\":\"t\","
            "\"task_id\":{\"value\":\"tls-task\"},\"agent_id\":{\"value\":\"%s\"},"
-           "\"command\":{\"value\":\"echo over-tls\"},\"resources\":["
+           "\"command\":{\"value\":\"sleep 2; echo over-tls\"},\"resources\":["
            "{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":0.5}},"
            "{\"name\":\"mem\",\"type\":\"SCALAR\",\"scalar\":{\"value\":64}}]}]}}]}}",
            h.offer_id, h.offer_agent);
   ck_assert_mesos_ok(mesos_scheduler_call_json(h.s, call, NULL, NULL, &err), &err);
+  ck_assert_msg(wait_int(&h, &h.running, 1, 10000), "no TASK_RUNNING (failed: %d)", h.failed);
+  /* The agent dies and comes back while the task runs: the executor
+   * re-subscribes to the same loopback endpoint (its port is kept in
+   * meta/executor_port) and the task still finishes. */
+  kill_pid(&agent_pid);
+  agent_pid = mesos_test_spawn(aargv, log);
+  ck_assert_int_gt(agent_pid, 0);
+  ck_assert_msg(wait_https(agent_port, 5000), "agent not up on https after the restart");
   ck_assert_msg(wait_int(&h, &h.finished, 1, 15000), "no TASK_FINISHED (failed: %d)", h.failed);
   ck_assert_int_eq(h.failed, 0);
   mesos_scheduler_free(h.s);
