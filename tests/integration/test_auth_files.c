@@ -71,7 +71,10 @@ static void start_daemons(void) {
              " {\"principals\": {\"values\": [\"bob\"]}, \"users\": {\"values\": [\"bob\"]}},"
              " {\"principals\": {\"type\": \"ANY\"}, \"users\": {\"type\": \"NONE\"}}],"
              " \"access_mesos_logs\": ["
-             " {\"principals\": {\"type\": \"ANY\"}, \"logs\": {\"type\": \"NONE\"}}]}");
+             " {\"principals\": {\"type\": \"ANY\"}, \"logs\": {\"type\": \"NONE\"}}],"
+             " \"get_endpoints\": ["
+             " {\"principals\": {\"values\": [\"alice\"]}, \"paths\": {\"values\": [\"/files/debug\"]}},"
+             " {\"principals\": {\"type\": \"ANY\"}, \"paths\": {\"type\": \"NONE\"}}]}");
   char path[4096], port_arg[64];
   mesos_test_daemon_path("mesos-master", path, sizeof path);
   master_port = mesos_test_free_port();
@@ -338,6 +341,11 @@ START_TEST(test_auth_files__tenants_reach_only_their_own_sandbox) {
   EXPECT_IN("log");
   ck_assert_int_eq(call_as("bob", "{\"type\":\"LIST_FILES\",\"list_files\":{\"path\":\"/\"}}"),
                    403);
+  /* /files/debug shows real paths: GET_ENDPOINT_WITH_PATH "/files/debug". */
+  ck_assert_int_eq(get_as("alice", "/files/debug"), 200);
+  EXPECT_IN("task-b");
+  ck_assert_int_eq(get_as("bob", "/files/debug"), 403);
+  ck_assert_int_eq(get_as(NULL, "/files/debug"), 401);
 
   mesos_test_conn_close(&a.stream);
   mesos_test_conn_close(&b.stream);
