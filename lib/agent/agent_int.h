@@ -116,7 +116,11 @@ struct mesos_agent {
 
 /* ---- operator.c */
 typedef struct mesos__agent_operator mesos__agent_operator;
+/* Routes POST /api/v1, /state, /flags, /metrics/snapshot,
+ * /monitor/statistics, /containers and the /files/ endpoints (also
+ * under /slave(1)). */
 mesos_status mesos__agent_operator_init(mesos_agent *a, mesos_error **err);
+/* After the HTTP server is freed.  NULL-safe. */
 void mesos__agent_operator_fini(mesos_agent *a);
 /* Task `t` is about to be forgotten (its terminal update acknowledged, its
  * process gone): keep a copy for the completed lists and count it. */
