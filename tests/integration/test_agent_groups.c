@@ -498,7 +498,13 @@ START_TEST(test_groups__killing_one_task_kills_the_group_within_the_grace_period
   wait_offer(&f, offer, agent, sizeof offer);
   const char *ids[] = {"g3-a", "g3-b"};
   /* g3-b ignores SIGTERM: only the SIGKILL after the 1 s grace ends it. */
-  const char *cmds[] = {"sleep 60", "trap '' TERM; sleep 60"};
+  /* The marker says the trap is set: RUNNING is sent when the shell is
+   * forked, before it has run `trap`, and a SIGTERM that came first would
+   * end g3-b at once. */
+  char armed[400], armed_cmd[512];
+  snprintf(armed, sizeof armed, "%s/g3-b-armed", base_dir);
+  snprintf(armed_cmd, sizeof armed_cmd, "trap '' TERM; touch '%s'; sleep 60", armed);
+  const char *cmds[] = {"sleep 60", armed_cmd};
   launch_group(&f, offer, agent, "exec-kill", 2, ids, cmds);
   char tid[64];
   snprintf(tid, sizeof tid, "\"task_id\":{\"value\":\"%s\"}", "g3-a");
@@ -511,6 +517,9 @@ START_TEST(test_groups__killing_one_task_kills_the_group_within_the_grace_period
     running += strstr(rec, "\"state\":\"TASK_RUNNING\"") != NULL;
     free(rec);
   }
+  for (int i = 0; i < 1000 && access(armed, F_OK) != 0; i++) usleep(10000);
+  ck_assert_msg(access(armed, F_OK) == 0, "g3-b never set its trap");
+  unlink(armed);
   long long t0 = now_ms();
   ck_assert_int_eq(fw_call(&f,
                            "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"KILL\",\"kill\":{"

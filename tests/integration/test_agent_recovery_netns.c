@@ -282,7 +282,7 @@ START_TEST(test_netns__agents_in_namespaces_share_a_master_and_survive_a_restart
                   "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{"
                   "\"offer_ids\":[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH\","
                   "\"launch\":{\"task_infos\":[{\"name\":\"t\",\"task_id\":{\"value\":\"on-%d\"},"
-                  "\"agent_id\":{\"value\":\"%s\"},\"command\":{\"value\":\"sleep 3\"},"
+                  "\"agent_id\":{\"value\":\"%s\"},\"command\":{\"value\":\"sleep 5\"},"
                   "\"resources\":[{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":0.5}},"
                   "{\"name\":\"mem\",\"type\":\"SCALAR\",\"scalar\":{\"value\":32}}]}]}}]}}",
                   f.id, offer, i, agent_ids[i]),
@@ -298,12 +298,24 @@ START_TEST(test_netns__agents_in_namespaces_share_a_master_and_survive_a_restart
   ck_assert_str_ne(agent_ids[1], agent_ids[2]);
   /* RUNNING everywhere, then agent 1 dies and comes back mid-task. */
   int running = 0, finished[NAGENTS] = {0}, nfinished = 0;
+  char finished_uuid[NAGENTS][64] = {{0}};
   deadline = now_ms() + 15000;
   while (running < NAGENTS && now_ms() < deadline) {
     char *rec = fw_next(&f, (int)(deadline - now_ms()), "\"type\":\"UPDATE\"");
     ck_assert_msg(rec != NULL, "%d of %d tasks running", running, NAGENTS);
     ack(&f, rec);
     if (strstr(rec, "\"TASK_RUNNING\"")) running++;
+    /* On a slow machine a task may already be done while another agent
+     * is still starting its own: count it here, not only after the kill. */
+    if (strstr(rec, "\"TASK_FINISHED\"")) {
+      char task[64];
+      ck_assert(json_after(rec, "\"task_id\":{\"value\":\"", task, sizeof task));
+      int i = task[3] - '0';
+      ck_assert_msg(i >= 0 && i < NAGENTS && !finished[i], "unknown or second: %s", rec);
+      ck_assert(json_after(rec, "\"uuid\":\"", finished_uuid[i], sizeof finished_uuid[i]));
+      finished[i] = 1;
+      nfinished++;
+    }
     ck_assert_msg(strstr(rec, "TASK_LOST") == NULL && strstr(rec, "TASK_FAILED") == NULL, "%s",
                   rec);
     free(rec);
@@ -324,7 +336,19 @@ START_TEST(test_netns__agents_in_namespaces_share_a_master_and_survive_a_restart
     ck_assert(json_after(rec, "\"task_id\":{\"value\":\"", task, sizeof task));
     if (strstr(rec, "\"TASK_FINISHED\"")) {
       int i = task[3] - '0';
-      ck_assert_msg(i >= 0 && i < NAGENTS && !finished[i], "duplicate or unknown: %s", rec);
+      ck_assert_msg(i >= 0 && i < NAGENTS, "unknown: %s", rec);
+      char uuid[64];
+      ck_assert(json_after(rec, "\"uuid\":\"", uuid, sizeof uuid));
+      if (finished[i]) {
+        /* Status updates are delivered at least once: the same update
+         * (same uuid) may come again when an acknowledgement crossed a
+         * restart; a second, different terminal update may not. */
+        ck_assert_msg(strcmp(uuid, finished_uuid[i]) == 0, "a second terminal update: %s", rec);
+        fprintf(stderr, "note: TASK_FINISHED of %s delivered again (same uuid)\n", task);
+        free(rec);
+        continue;
+      }
+      snprintf(finished_uuid[i], sizeof finished_uuid[i], "%s", uuid);
       /* Reported by the agent it ran on. */
       ck_assert_msg(strstr(rec, agent_ids[i]) != NULL, "%s", rec);
       finished[i] = 1;
@@ -337,8 +361,19 @@ START_TEST(test_netns__agents_in_namespaces_share_a_master_and_survive_a_restart
   }
   ck_assert_int_eq(nfinished, NAGENTS);
   /* Exactly once. */
-  char *rec = fw_next(&f, 1500, "TASK_FINISHED");
-  ck_assert_msg(rec == NULL, "duplicate: %s", rec ? rec : "");
+  /* Exactly one terminal update per task: anything more within 1.5 s can
+   * only be a redelivery of the same one. */
+  char *rec;
+  while ((rec = fw_next(&f, 1500, "TASK_FINISHED")) != NULL) {
+    char task[64], uuid[64];
+    ck_assert(json_after(rec, "\"task_id\":{\"value\":\"", task, sizeof task));
+    ck_assert(json_after(rec, "\"uuid\":\"", uuid, sizeof uuid));
+    int i = task[3] - '0';
+    ck_assert_msg(i >= 0 && i < NAGENTS && strcmp(uuid, finished_uuid[i]) == 0,
+                  "a second terminal update: %s", rec);
+    ack(&f, rec);
+    free(rec);
+  }
   mesos_test_conn_close(&f.stream);
   stop_all();
 }
