@@ -33,6 +33,7 @@
 #include "base/log.h"
 #include "base/units.h"
 #include "codec/json.h"
+#include "http/call.h"
 #include "codec/negotiate.h"
 #include "codec/pb.h"
 #include "mesos/v1/executor.pb-c.h"
@@ -382,13 +383,6 @@ mesos_status mesos__agent_executor_launch(mesos__agent_task *t, mesos_error **er
 
 /* ------------------------------------------------------------ the endpoint */
 
-static void respond(mesos__http_request *req, int status, const char *text) {
-  mesos__http_headers h;
-  mesos__http_headers_init(&h);
-  mesos__http_headers_set(&h, "Content-Type", "text/plain; charset=utf-8");
-  mesos__http_respond(req, status, &h, text, strlen(text));
-  mesos__http_headers_free(&h);
-}
 
 /* The updates a re-subscribing executor has no ACKNOWLEDGED for (after an
  * agent restart, or a broken connection): each goes to the status update
@@ -436,7 +430,7 @@ static void subscribe(mesos_agent *a, mesos__agent_task *t, mesos__http_request 
                       mesos__media media, const Mesos__V1__Executor__Call__Subscribe *call) {
   if (media != MESOS__MEDIA_PROTOBUF) {
     /* Our events are written as protobuf; mesos-executor asks for it. */
-    respond(req, 406, "This agent writes executor events as application/x-protobuf");
+    mesos__http_respond_text(req, 406, "This agent writes executor events as application/x-protobuf");
     return;
   }
   if (t->exec_stream) mesos__agent_executor_detach(t);
@@ -520,24 +514,24 @@ void mesos__agent_executor_update(mesos_agent *a, mesos__agent_task *t, mesos__h
                                   const Mesos__V1__Executor__Call__Update *u) {
   const Mesos__V1__TaskStatus *s = u->status;
   if (s->task_id == NULL || s->task_id->value == NULL || strcmp(s->task_id->value, t->task_id)) {
-    respond(req, 400, "Failed to validate executor::Call: the update is for a task this executor does not run");
+    mesos__http_respond_text(req, 400, "Failed to validate executor::Call: the update is for a task this executor does not run");
     return;
   }
   if (!s->has_uuid || s->uuid.len != 16) {
-    respond(req, 400, "Failed to validate executor::Call: 'status.uuid' must be 16 bytes");
+    mesos__http_respond_text(req, 400, "Failed to validate executor::Call: 'status.uuid' must be 16 bytes");
     return;
   }
   if (protobuf_c_enum_descriptor_get_value(&mesos__v1__task_state__descriptor, (int)s->state) ==
       NULL) {
-    respond(req, 400, "Failed to validate executor::Call: 'status.state' is not a task state");
+    mesos__http_respond_text(req, 400, "Failed to validate executor::Call: 'status.state' is not a task state");
     return;
   }
   if (s->state == MESOS__V1__TASK_STATE__TASK_STAGING) {
-    respond(req, 400, "Failed to validate executor::Call: an executor cannot send TASK_STAGING");
+    mesos__http_respond_text(req, 400, "Failed to validate executor::Call: an executor cannot send TASK_STAGING");
     return;
   }
   if (t->terminal_seen) {
-    respond(req, 400, "Failed to validate executor::Call: the task already reached a terminal state");
+    mesos__http_respond_text(req, 400, "Failed to validate executor::Call: the task already reached a terminal state");
     return;
   }
   mesos_error *e = NULL;
@@ -548,7 +542,7 @@ void mesos__agent_executor_update(mesos_agent *a, mesos__agent_task *t, mesos__h
     char msg[512];
     snprintf(msg, sizeof msg, "Cannot accept the update: %s", e ? mesos_error_message(e) : "");
     mesos_error_free(e);
-    respond(req, st == MESOS_ELIMIT ? 429 : 503, msg);
+    mesos__http_respond_text(req, st == MESOS_ELIMIT ? 429 : 503, msg);
     return;
   }
   t->state = s->state;
@@ -561,18 +555,9 @@ void mesos__agent_executor_update(mesos_agent *a, mesos__agent_task *t, mesos__h
 
 void mesos__agent_executor_api_handler(mesos__http_request *req, void *ud) {
   mesos_agent *a = ud;
-  size_t len = 0;
-  const char *body = mesos__http_request_body(req, &len);
-  ProtobufCMessage *msg = NULL;
-  int status = 0;
-  char text[1024];
-  mesos__decode_body(mesos__http_request_header(req, "Content-Type"), body, len,
-                     &mesos__v1__executor__call__descriptor, "executor::Call", &msg, &status, text,
-                     sizeof text);
-  if (msg == NULL) {
-    respond(req, status, text);
-    return;
-  }
+  ProtobufCMessage *msg =
+      mesos__decode_call(req, &mesos__v1__executor__call__descriptor, "executor::Call");
+  if (msg == NULL) return;
   const Mesos__V1__Executor__Call *call = (const Mesos__V1__Executor__Call *)msg;
   const char *invalid = NULL;
   if (!call->has_type) invalid = "Expecting 'type' to be present";
@@ -584,8 +569,9 @@ void mesos__agent_executor_api_handler(mesos__http_request *req, void *ud) {
   else if (call->type == MESOS__V1__EXECUTOR__CALL__TYPE__MESSAGE && !call->message)
     invalid = "Expecting 'message' to be present";
   if (invalid) {
+    char text[256];
     snprintf(text, sizeof text, "Failed to validate executor::Call: %s", invalid);
-    respond(req, 400, text);
+    mesos__http_respond_text(req, 400, text);
     mesos__pb_free(msg);
     return;
   }
@@ -595,7 +581,7 @@ void mesos__agent_executor_api_handler(mesos__http_request *req, void *ud) {
     return;
   }
   if (mesos__map_get(&a->frameworks, call->framework_id->value) == NULL) {
-    respond(req, 400, "Framework cannot be found");
+    mesos__http_respond_text(req, 400, "Framework cannot be found");
     mesos__pb_free(msg);
     return;
   }
@@ -608,7 +594,7 @@ void mesos__agent_executor_api_handler(mesos__http_request *req, void *ud) {
   }
   mesos__agent_task *t = mesos__map_get(&a->tasks, key);
   if (t == NULL || !t->use_executor || t->pid <= 0) {
-    respond(req, 400, "Executor cannot be found");
+    mesos__http_respond_text(req, 400, "Executor cannot be found");
     mesos__pb_free(msg);
     return;
   }
@@ -616,7 +602,7 @@ void mesos__agent_executor_api_handler(mesos__http_request *req, void *ud) {
     case MESOS__V1__EXECUTOR__CALL__TYPE__SUBSCRIBE: {
       mesos__negotiated resp;
       mesos__negotiate_response(mesos__http_request_header(req, "Accept"), NULL, false, &resp);
-      if (resp.http_status) respond(req, resp.http_status, resp.error);
+      if (resp.http_status) mesos__http_respond_text(req, resp.http_status, resp.error);
       else subscribe(a, t, req, resp.message, call->subscribe);
       break;
     }
@@ -637,7 +623,7 @@ void mesos__agent_executor_api_handler(mesos__http_request *req, void *ud) {
       break;
     }
     default:
-      respond(req, 501, "Unknown call type");
+      mesos__http_respond_text(req, 501, "Unknown call type");
       break;
   }
   mesos__pb_free(msg);

@@ -892,13 +892,6 @@ void mesos__agent_executors_free(mesos_agent *a) {
 
 /* ------------------------------------------------------------ the endpoint */
 
-static void respond(mesos__http_request *req, int status, const char *text) {
-  mesos__http_headers h;
-  mesos__http_headers_init(&h);
-  mesos__http_headers_set(&h, "Content-Type", "text/plain; charset=utf-8");
-  mesos__http_respond(req, status, &h, text, strlen(text));
-  mesos__http_headers_free(&h);
-}
 
 static void stream_aborted(mesos__http_request *req, void *ud) {
   mesos__agent_executor *x = ud;
@@ -910,12 +903,12 @@ static void subscribe(mesos_agent *a, mesos__agent_executor *x, mesos__http_requ
   mesos__negotiated resp;
   mesos__negotiate_response(mesos__http_request_header(req, "Accept"), NULL, false, &resp);
   if (resp.http_status) {
-    respond(req, resp.http_status, resp.error);
+    mesos__http_respond_text(req, resp.http_status, resp.error);
     return;
   }
   Mesos__V1__FrameworkInfo *fi = mesos__map_get(&a->frameworks, x->framework_id);
   if (fi == NULL) {
-    respond(req, 400, "Framework cannot be found");
+    mesos__http_respond_text(req, 400, "Framework cannot be found");
     return;
   }
   if (x->stream) {
@@ -983,7 +976,7 @@ int mesos__agent_exec_call(mesos_agent *a, const char *key, mesos__http_request 
         t = mesos__map_get(&a->tasks, tkey);
       }
       if (t == NULL || t->exec != x)
-        respond(req, 400,
+        mesos__http_respond_text(req, 400,
                 "Failed to validate executor::Call: the update is for a task this executor does "
                 "not run");
       else
@@ -1004,7 +997,7 @@ int mesos__agent_exec_call(mesos_agent *a, const char *key, mesos__http_request 
       break;
     }
     default:
-      respond(req, 501, "Unknown call type");
+      mesos__http_respond_text(req, 501, "Unknown call type");
       break;
   }
   return 1;

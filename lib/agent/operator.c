@@ -41,7 +41,7 @@
 #include "codec/pb.h"
 #include "files/files.h"
 #include "http/query.h"
-#include "master/master_int.h"
+#include "http/call.h"
 #include "mesos/log.h"
 #include "mesos/v1/agent.pb-c.h"
 #include "mesos/version.h"
@@ -598,7 +598,7 @@ static void respond_message(mesos__http_request *req, mesos__media media,
     char msg[512];
     snprintf(msg, sizeof msg, "Failed to encode the response: %s",
              e ? mesos_error_message(e) : mesos_status_str(st));
-    mesos__respond_text(req, 500, msg);
+    mesos__http_respond_text(req, 500, msg);
   } else {
     respond_buf(req, 200, mesos__media_name(media), &b);
   }
@@ -644,7 +644,7 @@ static void toggle_handler(mesos__http_request *req, void *ud) {
   uint64_t lv = 0, ns = 0;
   mesos_status st = mesos__query_get(q, "level", 32, &level, &e);
   if (st == MESOS_ENOTFOUND) {
-    mesos__respond_text(req, 400, "Expecting 'level' in query");
+    mesos__http_respond_text(req, 400, "Expecting 'level' in query");
     return;
   }
   if (st == MESOS_OK) st = mesos__parse_uint64(level, &lv, "level", &e);
@@ -652,7 +652,7 @@ static void toggle_handler(mesos__http_request *req, void *ud) {
     st = mesos__query_get(q, "duration", 64, &duration, &e);
     if (st == MESOS_ENOTFOUND) {
       mesos__free(level);
-      mesos__respond_text(req, 400, "Expecting 'duration' in query");
+      mesos__http_respond_text(req, 400, "Expecting 'duration' in query");
       return;
     }
   }
@@ -664,10 +664,10 @@ static void toggle_handler(mesos__http_request *req, void *ud) {
   if (st != MESOS_OK) {
     snprintf(msg, sizeof msg, "Invalid query: %s", e ? mesos_error_message(e) : mesos_status_str(st));
     mesos_error_free(e);
-    mesos__respond_text(req, 400, msg);
+    mesos__http_respond_text(req, 400, msg);
     return;
   }
-  if (set_log_level(a->op, (uint32_t)lv, ns) != MESOS_OK) mesos__respond_text(req, 500, "cannot create a timer");
+  if (set_log_level(a->op, (uint32_t)lv, ns) != MESOS_OK) mesos__http_respond_text(req, 500, "cannot create a timer");
   else mesos__http_respond(req, 200, NULL, "", 0);
 }
 
@@ -681,12 +681,12 @@ static void api_handler(mesos__http_request *req, void *ud) {
       req, &mesos__v1__agent__call__descriptor, "agent::Call");
   if (call == NULL) return;
   if (resp_neg.http_status) {
-    mesos__respond_text(req, resp_neg.http_status, resp_neg.error);
+    mesos__http_respond_text(req, resp_neg.http_status, resp_neg.error);
     mesos__pb_free(call);
     return;
   }
   if (!call->has_type) {
-    mesos__respond_text(req, 400, "Expecting 'type' to be present");
+    mesos__http_respond_text(req, 400, "Expecting 'type' to be present");
     mesos__pb_free(call);
     return;
   }
@@ -739,7 +739,7 @@ static void api_handler(mesos__http_request *req, void *ud) {
     }
     case MESOS__V1__AGENT__CALL__TYPE__GET_METRICS: {
       if (call->get_metrics == NULL) {
-        mesos__respond_text(req, 400, "Expecting 'get_metrics' to be present");
+        mesos__http_respond_text(req, 400, "Expecting 'get_metrics' to be present");
         goto done;
       }
       metric m[NMETRICS];
@@ -775,23 +775,23 @@ static void api_handler(mesos__http_request *req, void *ud) {
     case MESOS__V1__AGENT__CALL__TYPE__SET_LOGGING_LEVEL: {
       Mesos__V1__Agent__Call__SetLoggingLevel *sl = call->set_logging_level;
       if (sl == NULL) {
-        mesos__respond_text(req, 400, "Expecting 'set_logging_level' to be present");
+        mesos__http_respond_text(req, 400, "Expecting 'set_logging_level' to be present");
         goto done;
       }
       int64_t ns = sl->duration ? sl->duration->nanoseconds : 0;
       if (ns <= 0) {
-        mesos__respond_text(req, 400, "'set_logging_level.duration' must be positive");
+        mesos__http_respond_text(req, 400, "'set_logging_level.duration' must be positive");
         goto done;
       }
       if (set_log_level(op, sl->level, (uint64_t)ns) != MESOS_OK)
-        mesos__respond_text(req, 500, "cannot create a timer");
+        mesos__http_respond_text(req, 500, "cannot create a timer");
       else
         mesos__http_respond(req, 200, NULL, "", 0);
       goto done;
     }
     case MESOS__V1__AGENT__CALL__TYPE__LIST_FILES: {
       if (call->list_files == NULL) {
-        mesos__respond_text(req, 400, "Expecting 'list_files' to be present");
+        mesos__http_respond_text(req, 400, "Expecting 'list_files' to be present");
         goto done;
       }
       mesos__file_entry *v = NULL;
@@ -800,7 +800,7 @@ static void api_handler(mesos__http_request *req, void *ud) {
       mesos_status st = mesos__files_browse_as(op->files, mesos__http_request_principal(req),
                                                call->list_files->path, &v, &n, &e);
       if (st != MESOS_OK) {
-        mesos__respond_text(req, mesos__files_http_status(st),
+        mesos__http_respond_text(req, mesos__files_http_status(st),
                             e ? mesos_error_message(e) : mesos_status_str(st));
         mesos_error_free(e);
         goto done;
@@ -833,11 +833,11 @@ static void api_handler(mesos__http_request *req, void *ud) {
     case MESOS__V1__AGENT__CALL__TYPE__READ_FILE: {
       Mesos__V1__Agent__Call__ReadFile *rf = call->read_file;
       if (rf == NULL) {
-        mesos__respond_text(req, 400, "Expecting 'read_file' to be present");
+        mesos__http_respond_text(req, 400, "Expecting 'read_file' to be present");
         goto done;
       }
       if (rf->offset > (uint64_t)INT64_MAX || (rf->has_length && rf->length > (uint64_t)INT64_MAX)) {
-        mesos__respond_text(req, 400, "'read_file.offset' and 'read_file.length' must fit in int64");
+        mesos__http_respond_text(req, 400, "'read_file.offset' and 'read_file.length' must fit in int64");
         goto done;
       }
       char *data = NULL;
@@ -849,7 +849,7 @@ static void api_handler(mesos__http_request *req, void *ud) {
                                              rf->has_length ? (int64_t)rf->length : -1,
                                              MESOS__FILES_MAX_API_READ, &data, &len, &size, &e);
       if (st != MESOS_OK) {
-        mesos__respond_text(req, mesos__files_http_status(st),
+        mesos__http_respond_text(req, mesos__files_http_status(st),
                             e ? mesos_error_message(e) : mesos_status_str(st));
         mesos_error_free(e);
         goto done;
@@ -976,7 +976,7 @@ static void api_handler(mesos__http_request *req, void *ud) {
       break;
     }
     case MESOS__V1__AGENT__CALL__TYPE__UNKNOWN:
-      mesos__respond_text(req, 501, "Unsupported call type UNKNOWN");
+      mesos__http_respond_text(req, 501, "Unsupported call type UNKNOWN");
       goto done;
     default: {
       const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value(
@@ -985,12 +985,12 @@ static void api_handler(mesos__http_request *req, void *ud) {
                "%s is not supported by this agent's containerizer yet (no nested, standalone or "
                "debug containers, no resource providers, no image pruning)",
                ev ? ev->name : "This call");
-      mesos__respond_text(req, 501, msg);
+      mesos__http_respond_text(req, 501, msg);
       goto done;
     }
   }
   if (s.failed || resp.type == MESOS__V1__AGENT__RESPONSE__TYPE__UNKNOWN) {
-    mesos__respond_text(req, 500, "out of memory");
+    mesos__http_respond_text(req, 500, "out of memory");
   } else {
     resp.has_type = 1;
     respond_message(req, media, &resp);
@@ -1229,7 +1229,7 @@ static mesos_status jstate(mesos__buf *b, mesos__agent_operator *op) {
 static void state_handler(mesos__http_request *req, void *ud) {
   mesos_agent *a = ud;
   mesos__buf b = MESOS__BUF_INIT(ANSWER_MAX);
-  if (jstate(&b, a->op) != MESOS_OK) mesos__respond_text(req, 500, "state too large");
+  if (jstate(&b, a->op) != MESOS_OK) mesos__http_respond_text(req, 500, "state too large");
   else respond_buf(req, 200, "application/json", &b);
   mesos__buf_free(&b);
 }
@@ -1240,7 +1240,7 @@ static void flags_handler(mesos__http_request *req, void *ud) {
   mesos_status st = mesos__buf_puts(&b, "{\"flags\":");
   if (st == MESOS_OK) st = jflags(&b, a->flags);
   if (st == MESOS_OK) st = mesos__buf_putc(&b, '}');
-  if (st != MESOS_OK) mesos__respond_text(req, 500, "out of memory");
+  if (st != MESOS_OK) mesos__http_respond_text(req, 500, "out of memory");
   else respond_buf(req, 200, "application/json", &b);
   mesos__buf_free(&b);
 }
@@ -1256,7 +1256,7 @@ static void metrics_handler(mesos__http_request *req, void *ud) {
     if (st == MESOS_OK) st = jnum(&b, m[i].value);
   }
   if (st == MESOS_OK) st = mesos__buf_putc(&b, '}');
-  if (st != MESOS_OK) mesos__respond_text(req, 500, "out of memory");
+  if (st != MESOS_OK) mesos__http_respond_text(req, 500, "out of memory");
   else respond_buf(req, 200, "application/json", &b);
   mesos__buf_free(&b);
 }
@@ -1307,14 +1307,14 @@ static mesos_status jusage(mesos__buf *b, mesos_agent *a, int containers) {
 
 static void statistics_handler(mesos__http_request *req, void *ud) {
   mesos__buf b = MESOS__BUF_INIT(ANSWER_MAX);
-  if (jusage(&b, ud, 0) != MESOS_OK) mesos__respond_text(req, 500, "out of memory");
+  if (jusage(&b, ud, 0) != MESOS_OK) mesos__http_respond_text(req, 500, "out of memory");
   else respond_buf(req, 200, "application/json", &b);
   mesos__buf_free(&b);
 }
 
 static void containers_handler(mesos__http_request *req, void *ud) {
   mesos__buf b = MESOS__BUF_INIT(ANSWER_MAX);
-  if (jusage(&b, ud, 1) != MESOS_OK) mesos__respond_text(req, 500, "out of memory");
+  if (jusage(&b, ud, 1) != MESOS_OK) mesos__http_respond_text(req, 500, "out of memory");
   else respond_buf(req, 200, "application/json", &b);
   mesos__buf_free(&b);
 }

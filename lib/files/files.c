@@ -587,16 +587,9 @@ mesos_status mesos__files_read_as(mesos__files *f, const char *principal, const 
   return mesos__files_read(f, path, offset, length, max, data, len, size, err);
 }
 
-static void respond_text(mesos__http_request *req, int status, const char *text) {
-  mesos__http_headers h;
-  mesos__http_headers_init(&h);
-  mesos__http_headers_set(&h, "Content-Type", "text/plain; charset=utf-8");
-  mesos__http_respond(req, status, &h, text, strlen(text));
-  mesos__http_headers_free(&h);
-}
 
 static void respond_error(mesos__http_request *req, mesos_status st, mesos_error *e) {
-  respond_text(req, mesos__files_http_status(st), e ? mesos_error_message(e) : mesos_status_str(st));
+  mesos__http_respond_text(req, mesos__files_http_status(st), e ? mesos_error_message(e) : mesos_status_str(st));
   mesos_error_free(e);
 }
 
@@ -615,7 +608,7 @@ static char *path_param(mesos__http_request *req) {
   mesos_status st = mesos__query_get(mesos__http_request_query(req), "path",
                                      MESOS__FILES_MAX_PATH, &path, &e);
   if (st == MESOS_ENOTFOUND) {
-    respond_text(req, 400, "Expecting 'path' in query string");
+    mesos__http_respond_text(req, 400, "Expecting 'path' in query string");
     return NULL;
   }
   if (st != MESOS_OK) {
@@ -671,7 +664,7 @@ static void browse_handler(mesos__http_request *req, void *ud) {
   }
   if (st == MESOS_OK) st = mesos__buf_putc(&b, ']');
   mesos__files_entries_free(v, n);
-  if (st != MESOS_OK) respond_text(req, 500, "listing too large");
+  if (st != MESOS_OK) mesos__http_respond_text(req, 500, "listing too large");
   else respond_json(req, &b);
   mesos__buf_free(&b);
 }
@@ -690,12 +683,12 @@ static int int_param(mesos__http_request *req, const char *name, int64_t *out) {
     snprintf(msg, sizeof msg, "Failed to parse %s: %s", name,
              e ? mesos_error_message(e) : mesos_status_str(st));
     mesos_error_free(e);
-    respond_text(req, 400, msg);
+    mesos__http_respond_text(req, 400, msg);
     return 0;
   }
   if (*out < -1) {
     snprintf(msg, sizeof msg, "Negative %s provided: %lld", name, (long long)*out);
-    respond_text(req, 400, msg);
+    mesos__http_respond_text(req, 400, msg);
     return 0;
   }
   return 1;
@@ -726,7 +719,7 @@ static void read_handler(mesos__http_request *req, void *ud) {
   if (st == MESOS_OK) st = json_string(&b, data, len);
   if (st == MESOS_OK) st = mesos__buf_printf(&b, ",\"offset\":%llu}", (unsigned long long)at);
   mesos__free(data);
-  if (st != MESOS_OK) respond_text(req, 500, "out of memory");
+  if (st != MESOS_OK) mesos__http_respond_text(req, 500, "out of memory");
   else respond_json(req, &b);
   mesos__buf_free(&b);
 }
@@ -751,7 +744,7 @@ static void download_handler(mesos__http_request *req, void *ud) {
     char msg[256];
     snprintf(msg, sizeof msg, "File is larger than %zu bytes: page through it with /files/read",
              MESOS__FILES_MAX_DOWNLOAD);
-    respond_text(req, 413, msg);
+    mesos__http_respond_text(req, 413, msg);
     return;
   }
   char *data = NULL;
@@ -808,7 +801,7 @@ static void debug_handler(mesos__http_request *req, void *ud) {
   while (mesos__map_next(&f->roots, &it, &k, &v)) debug_emit(k, v, &d);
   if (f->has_resolver && f->resolver.list) f->resolver.list(f->resolver.ud, debug_emit, &d);
   if (d.st == MESOS_OK) d.st = mesos__buf_putc(&b, '}');
-  if (d.st != MESOS_OK) respond_text(req, 500, "too many attached paths");
+  if (d.st != MESOS_OK) mesos__http_respond_text(req, 500, "too many attached paths");
   else respond_json(req, &b);
   mesos__buf_free(&b);
 }

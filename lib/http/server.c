@@ -1594,3 +1594,11 @@ void mesos__http_server_free(mesos__http_server *srv) {
   }
   srv_maybe_release(srv);
 }
+
+void mesos__http_respond_text(mesos__http_request *req, int status, const char *text) {
+  mesos__http_headers h;
+  mesos__http_headers_init(&h);
+  mesos__http_headers_set(&h, "Content-Type", "text/plain; charset=utf-8");
+  mesos__http_respond(req, status, &h, text, strlen(text));
+  mesos__http_headers_free(&h);
+}

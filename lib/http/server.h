@@ -180,6 +180,10 @@ void mesos__http_request_on_abort(mesos__http_request *req, mesos__http_abort_fn
 mesos_status mesos__http_respond(mesos__http_request *req, int status,
                                  const mesos__http_headers *extra, const char *body, size_t len);
 
+/* mesos__http_respond with a text/plain (UTF-8) body: the shape of every
+ * error answer of the v1 APIs and the classic endpoints. */
+void mesos__http_respond_text(mesos__http_request *req, int status, const char *text);
+
 /* Starts a streaming response (Transfer-Encoding: chunked; for an HTTP/1.0
  * client the raw bytes followed by a close).  Same errors as respond. */
 mesos_status mesos__http_stream_start(mesos__http_request *req, int status,

@@ -354,7 +354,7 @@ static void handle_register(mesos_master *m, mesos__http_request *req,
                             const Mesos__Internal__AgentCall *call, mesos__media media) {
   const Mesos__Internal__RegisterAgent *ra = call->register_agent;
   if (mesos__operator_machine_down(m, ra->agent ? ra->agent->hostname : NULL)) {
-    mesos__respond_text(req, 403, "Agent is on a machine that is DOWN for maintenance");
+    mesos__http_respond_text(req, 403, "Agent is on a machine that is DOWN for maintenance");
     return;
   }
   char id[96];
@@ -365,7 +365,7 @@ static void handle_register(mesos_master *m, mesos__http_request *req,
     char msg[512];
     snprintf(msg, sizeof msg, "Invalid agent: %s", e ? mesos_error_message(e) : "out of memory");
     mesos_error_free(e);
-    mesos__respond_text(req, 400, msg);
+    mesos__http_respond_text(req, 400, msg);
     return;
   }
   /* Durable admission first: the agent learns its id only once a master
@@ -376,7 +376,7 @@ static void handle_register(mesos_master *m, mesos__http_request *req,
     snprintf(msg, sizeof msg, "Cannot admit agent: %s", e ? mesos_error_message(e) : "");
     mesos_error_free(e);
     mesos__agent_free(a);
-    mesos__respond_text(req, 503, msg);
+    mesos__http_respond_text(req, 503, msg);
     return;
   }
   if (mesos__map_put(&m->agents, a->id, a) != MESOS_OK ||
@@ -387,7 +387,7 @@ static void handle_register(mesos_master *m, mesos__http_request *req,
     mesos__map_remove(&m->agents, a->id);
     mesos__registry_agent_op(m, MESOS__INTERNAL__REGISTRY_OPERATION__TYPE__REMOVE_AGENT, a, NULL);
     mesos__agent_free(a);
-    mesos__respond_text(req, 500, msg);
+    mesos__http_respond_text(req, 500, msg);
     return;
   }
   char *res = NULL;
@@ -569,14 +569,14 @@ static void handle_reregister(mesos_master *m, mesos__http_request *req,
                               const Mesos__Internal__AgentCall *call, mesos__media media) {
   const Mesos__Internal__ReregisterAgent *rr = call->reregister_agent;
   if (mesos__operator_machine_down(m, rr->agent ? rr->agent->hostname : NULL)) {
-    mesos__respond_text(req, 403, "Agent is on a machine that is DOWN for maintenance");
+    mesos__http_respond_text(req, 403, "Agent is on a machine that is DOWN for maintenance");
     return;
   }
   const char *id = rr->agent->id && rr->agent->id->value ? rr->agent->id->value
                    : call->agent_id                      ? call->agent_id->value
                                                          : NULL;
   if (id == NULL || mesos__validate_id(id)) {
-    mesos__respond_text(req, 400, "REREGISTER needs a valid agent id");
+    mesos__http_respond_text(req, 400, "REREGISTER needs a valid agent id");
     return;
   }
   mesos__agent *a = mesos__map_get(&m->agents, id);
@@ -612,14 +612,14 @@ static void handle_reregister(mesos_master *m, mesos__http_request *req,
    * admitted ones simply resume; others are admitted now. */
   mesos__registry_agent_state rs = mesos__registry_agent(m->registry, id);
   if (rs == MESOS__REGISTRY_AGENT_GONE) {
-    mesos__respond_text(req, 403, "Agent has been marked gone and cannot re-register");
+    mesos__http_respond_text(req, 403, "Agent has been marked gone and cannot re-register");
     return;
   }
   if (agent_new(&a, m, id, rr->agent, &e) != MESOS_OK) {
     char msg[512];
     snprintf(msg, sizeof msg, "Invalid agent: %s", e ? mesos_error_message(e) : "out of memory");
     mesos_error_free(e);
-    mesos__respond_text(req, 400, msg);
+    mesos__http_respond_text(req, 400, msg);
     return;
   }
   a->reregistered_time = a->registered_time;
@@ -632,7 +632,7 @@ static void handle_reregister(mesos_master *m, mesos__http_request *req,
     snprintf(msg, sizeof msg, "Cannot re-admit agent: %s", e ? mesos_error_message(e) : "");
     mesos_error_free(e);
     mesos__agent_free(a);
-    mesos__respond_text(req, 503, msg);
+    mesos__http_respond_text(req, 503, msg);
     return;
   }
   /* A new agent has no tasks to reconcile: no `seen` set to build. */
@@ -645,7 +645,7 @@ static void handle_reregister(mesos_master *m, mesos__http_request *req,
     mesos__tasks_free_all(&a->tasks);
     mesos__map_remove(&m->agents, a->id);
     mesos__agent_free(a);
-    mesos__respond_text(req, 500, msg);
+    mesos__http_respond_text(req, 500, msg);
     mesos__map_free(&seen);
     mesos__map_free(&shutdown);
     return;
@@ -819,7 +819,7 @@ void mesos__agent_api_handler(mesos__http_request *req, void *ud) {
   if (invalid) {
     char text[256];
     snprintf(text, sizeof text, "Failed to validate AgentCall: %s", invalid);
-    mesos__respond_text(req, 400, text);
+    mesos__http_respond_text(req, 400, text);
     mesos__pb_free(msg);
     return;
   }
@@ -827,7 +827,7 @@ void mesos__agent_api_handler(mesos__http_request *req, void *ud) {
       call->type == MESOS__INTERNAL__AGENT_CALL__TYPE__REREGISTER) {
     mesos__negotiated resp;
     mesos__negotiate_response(mesos__http_request_header(req, "Accept"), NULL, false, &resp);
-    if (resp.http_status) mesos__respond_text(req, resp.http_status, resp.error);
+    if (resp.http_status) mesos__http_respond_text(req, resp.http_status, resp.error);
     else if (call->type == MESOS__INTERNAL__AGENT_CALL__TYPE__REGISTER)
       handle_register(m, req, call, resp.message);
     else
@@ -838,7 +838,7 @@ void mesos__agent_api_handler(mesos__http_request *req, void *ud) {
   mesos__agent *a = mesos__map_get(&m->agents, call->agent_id->value);
   if (a == NULL) {
     /* Tells a stale agent to register again. */
-    mesos__respond_text(req, 404, "Agent is not registered");
+    mesos__http_respond_text(req, 404, "Agent is not registered");
     mesos__pb_free(msg);
     return;
   }

@@ -56,7 +56,7 @@ void mesos__scheduler_error_stream(mesos__http_request *req, mesos__media media,
   mesos__http_headers_init(&h);
   if (mesos__encode_event_record(&ev.base, media, &rec, NULL) != MESOS_OK ||
       stream_headers(&h, media, NULL) != MESOS_OK) {
-    mesos__respond_text(req, 500, "Failed to encode the ERROR event");
+    mesos__http_respond_text(req, 500, "Failed to encode the ERROR event");
   } else if (mesos__http_stream_start(req, 200, &h) == MESOS_OK) {
     mesos__http_stream_send(req, rec.data, rec.len);
     mesos__http_stream_end(req);

@@ -124,7 +124,7 @@ static void respond_registry_error(mesos__http_request *req, mesos_status st, me
   snprintf(msg, sizeof msg, "Failed to %s: %s", what,
            e ? mesos_error_message(e) : mesos_status_str(st));
   int code = st == MESOS_EINVAL || st == MESOS_ENOTFOUND || st == MESOS_EEXIST ? 400 : 503;
-  mesos__respond_text(req, code, msg);
+  mesos__http_respond_text(req, code, msg);
 }
 
 static const char *machines_invalid(Mesos__V1__MachineID **ids, size_t n) {
@@ -209,7 +209,7 @@ int mesos__maintenance_call(mesos_master *m, mesos__http_request *req, mesos__me
       r.has_type = 1;
       r.type = MESOS__V1__MASTER__RESPONSE__TYPE__GET_MAINTENANCE_STATUS;
       r.get_maintenance_status = &gs;
-      if (s.oom) mesos__respond_text(req, 503, "Out of memory");
+      if (s.oom) mesos__http_respond_text(req, 503, "Out of memory");
       else mesos__op_respond(req, media, &r.base);
       mesos__op_scratch_free(&s);
       return 1;
@@ -227,7 +227,7 @@ int mesos__maintenance_call(mesos_master *m, mesos__http_request *req, mesos__me
         if (bad) {
           char msg[256];
           snprintf(msg, sizeof msg, "Failed to validate maintenance schedule: %s", bad);
-          mesos__respond_text(req, 400, msg);
+          mesos__http_respond_text(req, 400, msg);
           return 1;
         }
       }
@@ -253,7 +253,7 @@ int mesos__maintenance_call(mesos_master *m, mesos__http_request *req, mesos__me
       if ((bad = machines_invalid(ids, n)) != NULL) {
         char msg[256];
         snprintf(msg, sizeof msg, "Failed to validate the machines: %s", bad);
-        mesos__respond_text(req, 400, msg);
+        mesos__http_respond_text(req, 400, msg);
         return 1;
       }
       op.type = start ? MESOS__INTERNAL__REGISTRY_OPERATION__TYPE__START_MAINTENANCE

@@ -78,40 +78,6 @@ double mesos__master_now(void) {
   return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 }
 
-void mesos__respond_text(mesos__http_request *req, int status, const char *text) {
-  mesos__http_headers h;
-  mesos__http_headers_init(&h);
-  mesos__http_headers_set(&h, "Content-Type", "text/plain; charset=utf-8");
-  mesos__http_respond(req, status, &h, text, strlen(text));
-  mesos__http_headers_free(&h);
-}
-
-ProtobufCMessage *mesos__decode_call(mesos__http_request *req,
-                                    const ProtobufCMessageDescriptor *desc, const char *what) {
-  mesos__negotiated neg;
-  mesos__negotiate_request(mesos__http_request_header(req, "Content-Type"), NULL, false, &neg);
-  if (neg.http_status) {
-    mesos__respond_text(req, neg.http_status, neg.error);
-    return NULL;
-  }
-  size_t len = 0;
-  const char *body = mesos__http_request_body(req, &len);
-  ProtobufCMessage *msg = NULL;
-  mesos_error *err = NULL;
-  mesos_status st = neg.message == MESOS__MEDIA_PROTOBUF
-                        ? mesos__pb_unpack(desc, (const uint8_t *)body, len, 0, 0, &msg, &err)
-                        : mesos__json_decode(desc, body, len, NULL, &msg, &err);
-  if (st != MESOS_OK) {
-    char text[1024];
-    snprintf(text, sizeof text, "Failed to parse body into %s: %s", what,
-             err ? mesos_error_message(err) : mesos_status_str(st));
-    mesos_error_free(err);
-    mesos__respond_text(req, 400, text);
-    return NULL;
-  }
-  return msg;
-}
-
 /* ------------------------------------------------------------ flags API */
 
 MESOS_EXTERN(mesos_status) mesos_master_flags_parse(mesos_master_flags **out, int argc,

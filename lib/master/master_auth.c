@@ -117,7 +117,7 @@ bool mesos__master_auth_call(mesos_master *m, mesos__http_request *req,
            "Authenticated principal '%.200s' does not match principal '%.200s' set in "
            "`FrameworkInfo`",
            p, fi->principal ? fi->principal : "");
-  mesos__respond_text(req, 400, msg);
+  mesos__http_respond_text(req, 400, msg);
   return false;
 }
 
@@ -301,7 +301,7 @@ bool mesos__master_auth_operator_call(mesos_master *m, mesos__http_request *req,
     ok = deny_msg(p, action, object, why, sizeof why);
   if (!ok) {
     LOG_INFO("operator call %d refused: %s", (int)c->type, why);
-    mesos__respond_text(req, 403, why);
+    mesos__http_respond_text(req, 403, why);
   }
   return ok;
 }

@@ -8,6 +8,7 @@
 #include "base/flags.h"
 #include "base/map.h"
 #include "codec/negotiate.h"
+#include "http/call.h"
 #include "http/server.h"
 #include "mesos/internal/internal.pb-c.h"
 #include "mesos/master.h"
@@ -255,15 +256,6 @@ void mesos__scheduler_api_handler(mesos__http_request *req, void *ud);
 
 /* master.c */
 double mesos__master_now(void);
-/* Transport checks and decoding of a POSTed call (spec 1.5 steps 5-6):
- * Content-Type (400/415) and the body as `desc` in JSON or protobuf (400
- * "Failed to parse body into <what>: ...").  Returns the message (free with
- * mesos__pb_free), or NULL after answering the request. */
-ProtobufCMessage *mesos__decode_call(mesos__http_request *req,
-                                    const ProtobufCMessageDescriptor *desc, const char *what);
-
-/* Plain-text error answer, Mesos style. */
-void mesos__respond_text(mesos__http_request *req, int status, const char *text);
 
 /* Validates an id chosen by a framework (framework, task, executor ids):
  * NULL when valid, else a static reason. */

@@ -229,14 +229,14 @@ static void snapshot_handler(mesos__http_request *req, void *ud) {
     if (mesos__parse_duration(val, &ns, NULL) != MESOS_OK) {
       char msg[160];
       snprintf(msg, sizeof msg, "Invalid timeout '%s': expected a duration such as 5secs", val);
-      mesos__respond_text(req, 400, msg);
+      mesos__http_respond_text(req, 400, msg);
       return;
     }
   }
   mesos__buf b = MESOS__BUF_INIT(1 << 20);
   if (mesos__metrics_json(m, &b) != MESOS_OK) {
     mesos__buf_free(&b);
-    mesos__respond_text(req, 500, "Failed to render the metrics");
+    mesos__http_respond_text(req, 500, "Failed to render the metrics");
     return;
   }
   mesos__http_headers h;

@@ -106,7 +106,7 @@ void mesos__op_respond(mesos__http_request *req, mesos__media media, const Proto
              e ? mesos_error_message(e) : mesos_status_str(st));
     mesos_error_free(e);
     mesos__buf_free(&b);
-    mesos__respond_text(req, 500, text);
+    mesos__http_respond_text(req, 500, text);
     return;
   }
   mesos__http_headers h;
@@ -124,7 +124,7 @@ static void respond_empty(mesos__http_request *req, int status) {
 }
 
 static void respond_oom(mesos__http_request *req) {
-  mesos__respond_text(req, 503, "Out of memory while building the response");
+  mesos__http_respond_text(req, 503, "Out of memory while building the response");
 }
 
 /* ------------------------------------------------------------ builders */
@@ -869,7 +869,7 @@ static void set_logging_level(mesos_master *m, mesos__http_request *req,
                               const Mesos__V1__Master__Call__SetLoggingLevel *sl) {
   mesos__operator *op = m->op;
   if (sl->duration == NULL || sl->duration->nanoseconds < 0) {
-    mesos__respond_text(req, 400, "Failed to validate master::Call: 'duration' must not be negative");
+    mesos__http_respond_text(req, 400, "Failed to validate master::Call: 'duration' must not be negative");
     return;
   }
   uint32_t v = sl->level > 2 ? 2 : sl->level;
@@ -1022,7 +1022,7 @@ static void update_weights(mesos_master *m, mesos__http_request *req,
                wi->role ? wi->role : "", why);
       mesos__free(roles);
       mesos__free(ws);
-      mesos__respond_text(req, 400, msg);
+      mesos__http_respond_text(req, 400, msg);
       return;
     }
     roles[i] = wi->role;
@@ -1043,7 +1043,7 @@ static void update_weights(mesos_master *m, mesos__http_request *req,
     snprintf(msg, sizeof msg, "Failed to update weights: %s",
              e ? mesos_error_message(e) : mesos_status_str(st));
     mesos_error_free(e);
-    mesos__respond_text(req, st == MESOS_EINVAL ? 400 : 503, msg);
+    mesos__http_respond_text(req, st == MESOS_EINVAL ? 400 : 503, msg);
     return;
   }
   LOG_INFO("Updated the weights of %zu roles", uw->n_weight_infos);
@@ -1245,7 +1245,7 @@ static int store_quota(mesos_master *m, mesos__http_request *req, const char *ro
     snprintf(msg, sizeof msg, "Failed to update quota: %s",
              e ? mesos_error_message(e) : mesos_status_str(st));
     mesos_error_free(e);
-    mesos__respond_text(req, st == MESOS_EINVAL ? 400 : 503, msg);
+    mesos__http_respond_text(req, st == MESOS_EINVAL ? 400 : 503, msg);
     return 0;
   }
   return 1;
@@ -1290,13 +1290,13 @@ static void set_quota(mesos_master *m, mesos__http_request *req,
   if (bad == NULL) bad = guarantee_invalid(q->guarantee, q->n_guarantee, why, sizeof why);
   if (bad) {
     snprintf(msg, sizeof msg, "Failed to validate set quota request: %s", bad);
-    mesos__respond_text(req, 400, msg);
+    mesos__http_respond_text(req, 400, msg);
     return;
   }
   if (find_quota(m, q->role)) {
     snprintf(msg, sizeof msg, "Failed to validate set quota request: quota for role '%.128s' "
              "already exists", q->role);
-    mesos__respond_text(req, 409, msg);
+    mesos__http_respond_text(req, 409, msg);
     return;
   }
   /* Capacity heuristic (Mesos 1.0): every guaranteed resource, together
@@ -1316,7 +1316,7 @@ static void set_quota(mesos_master *m, mesos__http_request *req,
       if (want > have + 1e-9) {
         snprintf(msg, sizeof msg, "Not enough resources to satisfy quota: '%s' needs %g of "
                  "which the cluster has %g (use 'force' to set it anyway)", name, want, have);
-        mesos__respond_text(req, 409, msg);
+        mesos__http_respond_text(req, 409, msg);
         return;
       }
     }
@@ -1347,12 +1347,12 @@ static void remove_quota(mesos_master *m, mesos__http_request *req,
                          const Mesos__V1__Master__Call__RemoveQuota *rq) {
   char msg[512];
   if (rq->role == NULL || mesos__validate_role(rq->role)) {
-    mesos__respond_text(req, 400, "Failed to validate remove quota request: invalid role");
+    mesos__http_respond_text(req, 400, "Failed to validate remove quota request: invalid role");
     return;
   }
   if (find_quota(m, rq->role) == NULL) {
     snprintf(msg, sizeof msg, "Failed to remove quota: role '%.128s' has no quota set", rq->role);
-    mesos__respond_text(req, 400, msg);
+    mesos__http_respond_text(req, 400, msg);
     return;
   }
   if (store_quota(m, req, rq->role, NULL, 0, NULL, 0)) {
@@ -1387,7 +1387,7 @@ static void update_quota(mesos_master *m, mesos__http_request *req,
         bad = "limits must be non-negative numbers";
     if (bad) {
       snprintf(msg, sizeof msg, "Invalid QuotaConfig for role '%.128s': %s", q->role, bad);
-      mesos__respond_text(req, 400, msg);
+      mesos__http_respond_text(req, 400, msg);
       return;
     }
   }
@@ -1498,7 +1498,7 @@ static void resource_operation(mesos_master *m, mesos__http_request *req, int ki
   mesos__agent *a = aid && aid->value ? mesos__map_get(&m->agents, aid->value) : NULL;
   if (a == NULL) {
     snprintf(msg, sizeof msg, "No agent found with specified ID");
-    mesos__respond_text(req, 400, msg);
+    mesos__http_respond_text(req, 400, msg);
     return;
   }
   mesos_resources *consumed = NULL, *converted = NULL, *total = NULL;
@@ -1510,7 +1510,7 @@ static void resource_operation(mesos_master *m, mesos__http_request *req, int ki
   }
   if (!op_conversion(v, n, kind, consumed, converted, why, sizeof why)) {
     snprintf(msg, sizeof msg, "Invalid %s operation: %s", names[kind], why);
-    mesos__respond_text(req, 400, msg);
+    mesos__http_respond_text(req, 400, msg);
     goto out;
   }
   /* Outstanding offers on the agent go back first (Mesos rescinds them so
@@ -1521,7 +1521,7 @@ static void resource_operation(mesos_master *m, mesos__http_request *req, int ki
       mesos_resources_subtract(total, consumed, NULL) != MESOS_OK ||
       mesos_resources_add(total, converted, NULL) != MESOS_OK) {
     snprintf(msg, sizeof msg, "Agent %s does not hold the resources to %s", a->id, names[kind]);
-    mesos__respond_text(req, 409, msg);
+    mesos__http_respond_text(req, 409, msg);
     goto out;
   }
   mesos_error *e = NULL;
@@ -1531,7 +1531,7 @@ static void resource_operation(mesos_master *m, mesos__http_request *req, int ki
     snprintf(msg, sizeof msg, "Resources are not available to %s: %s", names[kind],
              e ? mesos_error_message(e) : "in use");
     mesos_error_free(e);
-    mesos__respond_text(req, 409, msg);
+    mesos__http_respond_text(req, 409, msg);
     goto out;
   }
   mesos_resources_free(a->total);
@@ -1556,7 +1556,7 @@ static void mark_agent_gone(mesos_master *m, mesos__http_request *req, const cha
     return;
   }
   if (a == NULL && rs != MESOS__REGISTRY_AGENT_ADMITTED && rs != MESOS__REGISTRY_AGENT_UNREACHABLE) {
-    mesos__respond_text(req, 404, "Agent not found");
+    mesos__http_respond_text(req, 404, "Agent not found");
     return;
   }
   Mesos__Internal__RegistryOperation op = MESOS__INTERNAL__REGISTRY_OPERATION__INIT;
@@ -1573,7 +1573,7 @@ static void mark_agent_gone(mesos_master *m, mesos__http_request *req, const cha
     char msg[512];
     snprintf(msg, sizeof msg, "Failed to mark agent gone: %s", e ? mesos_error_message(e) : "");
     mesos_error_free(e);
-    mesos__respond_text(req, 503, msg);
+    mesos__http_respond_text(req, 503, msg);
     return;
   }
   LOG_WARN("Agent %s marked gone by the operator", id);
@@ -1631,7 +1631,7 @@ static void mark_agent_gone(mesos_master *m, mesos__http_request *req, const cha
 static void teardown(mesos_master *m, mesos__http_request *req, const Mesos__V1__FrameworkID *fid) {
   mesos__framework *fw = fid && fid->value ? mesos__map_get(&m->frameworks, fid->value) : NULL;
   if (fw == NULL) {
-    mesos__respond_text(req, 400, "No framework found with specified ID");
+    mesos__http_respond_text(req, 400, "No framework found with specified ID");
     return;
   }
   respond_empty(req, 200);
@@ -1644,7 +1644,7 @@ static void files_call(mesos_master *m, mesos__http_request *req, int read) {
   /* The master serves only its own log files, and only with --log_dir;
    * libmesos-core logs to stderr (or the host's handler), so there is
    * nothing to browse: 404 names why. */
-  mesos__respond_text(req, 404,
+  mesos__http_respond_text(req, 404,
                       m->op->log_dir[0]
                           ? "No such file: the master's log is written to stderr, not into --log_dir"
                           : (read ? "No such file: the master has no --log_dir"
@@ -1783,7 +1783,7 @@ static void dispatch(mesos_master *m, mesos__http_request *req, const Mesos__V1_
       return;
     case MESOS__V1__MASTER__CALL__TYPE__MARK_AGENT_GONE:
       if (c->mark_agent_gone->agent_id == NULL || c->mark_agent_gone->agent_id->value == NULL) {
-        mesos__respond_text(req, 400, "Expecting 'mark_agent_gone.agent_id' to be present");
+        mesos__http_respond_text(req, 400, "Expecting 'mark_agent_gone.agent_id' to be present");
         return;
       }
       mark_agent_gone(m, req, c->mark_agent_gone->agent_id->value);
@@ -1794,7 +1794,7 @@ static void dispatch(mesos_master *m, mesos__http_request *req, const Mesos__V1_
   }
   char msg[128];
   snprintf(msg, sizeof msg, "Unsupported call type %d: not implemented", (int)c->type);
-  mesos__respond_text(req, 501, msg);
+  mesos__http_respond_text(req, 501, msg);
 }
 
 static void operator_handler(mesos__http_request *req, void *ud) {
@@ -1808,12 +1808,12 @@ static void operator_handler(mesos__http_request *req, void *ud) {
   if (invalid) {
     char text[256];
     snprintf(text, sizeof text, "Failed to validate master::Call: %s", invalid);
-    mesos__respond_text(req, 400, text);
+    mesos__http_respond_text(req, 400, text);
   } else if (call->type == MESOS__V1__MASTER__CALL__TYPE__UNKNOWN) {
-    mesos__respond_text(req, 501, "Received 'UNKNOWN' call");
+    mesos__http_respond_text(req, 501, "Received 'UNKNOWN' call");
   } else {
     mesos__negotiate_response(mesos__http_request_header(req, "Accept"), NULL, false, &resp);
-    if (resp.http_status) mesos__respond_text(req, resp.http_status, resp.error);
+    if (resp.http_status) mesos__http_respond_text(req, resp.http_status, resp.error);
     else dispatch(m, req, call, resp.message);
   }
   mesos__pb_free(msg);

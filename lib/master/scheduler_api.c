@@ -316,7 +316,7 @@ static void handle_update_framework(mesos__framework *fw, mesos__http_request *r
   if (bad) {
     char text[640];
     snprintf(text, sizeof text, "Invalid UPDATE_FRAMEWORK call: %s", bad);
-    mesos__respond_text(req, 400, text);
+    mesos__http_respond_text(req, 400, text);
     return;
   }
   mesos_error *e = NULL;
@@ -326,7 +326,7 @@ static void handle_update_framework(mesos__framework *fw, mesos__http_request *r
     snprintf(text, sizeof text, "Cannot update the framework: %s",
              e ? mesos_error_message(e) : "out of memory");
     mesos_error_free(e);
-    mesos__respond_text(req, 500, text);
+    mesos__http_respond_text(req, 500, text);
     return;
   }
   mesos__http_respond(req, 200, NULL, "", 0);
@@ -337,7 +337,7 @@ static void handle_update_framework(mesos__framework *fw, mesos__http_request *r
 static void handle_subscribe(mesos_master *m, mesos__http_request *req,
                              const Mesos__V1__Scheduler__Call *call, mesos__media media) {
   if (mesos__http_request_header(req, "Mesos-Stream-Id")) {
-    mesos__respond_text(req, 400, "Received unexpected 'Mesos-Stream-Id' header");
+    mesos__http_respond_text(req, 400, "Received unexpected 'Mesos-Stream-Id' header");
     return;
   }
   const Mesos__V1__FrameworkInfo *fi = call->subscribe->framework_info;
@@ -350,7 +350,7 @@ static void handle_subscribe(mesos_master *m, mesos__http_request *req,
   int auth_status = 0;
   if (!mesos__master_auth_subscribe(m, req, &call->base, (Mesos__V1__FrameworkInfo *)fi,
                                     &auth_status, why, sizeof why)) {
-    if (auth_status) mesos__respond_text(req, auth_status, why);
+    if (auth_status) mesos__http_respond_text(req, auth_status, why);
     else mesos__scheduler_error_stream(req, media, why);
     return;
   }
@@ -407,7 +407,7 @@ static void handle_subscribe(mesos_master *m, mesos__http_request *req,
       snprintf(id, sizeof id, "%s-%04llu", m->id, (unsigned long long)m->next_framework++);
     }
     if (mesos__framework_new(&fw, m, id, fi) != MESOS_OK) {
-      mesos__respond_text(req, 500, "Out of memory");
+      mesos__http_respond_text(req, 500, "Out of memory");
       return;
     }
   }
@@ -506,24 +506,24 @@ static void dispatch(mesos_master *m, mesos__http_request *req,
   const char *id = call->framework_id->value;
   mesos__framework *fw = mesos__map_get(&m->frameworks, id);
   if (fw == NULL) {
-    mesos__respond_text(req, 400, "Framework cannot be found");
+    mesos__http_respond_text(req, 400, "Framework cannot be found");
     return;
   }
   if (!mesos__master_auth_call(m, req, fw->info)) return;
   if (fw->stream == NULL) {
-    mesos__respond_text(req, 403, "Framework is not subscribed");
+    mesos__http_respond_text(req, 403, "Framework is not subscribed");
     return;
   }
   const char *sid = mesos__http_request_header(req, "Mesos-Stream-Id");
   if (sid == NULL) {
-    mesos__respond_text(req, 400, "All non-subscribe calls should include the 'Mesos-Stream-Id' header");
+    mesos__http_respond_text(req, 400, "All non-subscribe calls should include the 'Mesos-Stream-Id' header");
     return;
   }
   if (strcmp(sid, fw->stream_id) != 0) {
     char msg[256];
     snprintf(msg, sizeof msg, "The stream ID '%.64s' included in this request didn't match the "
              "stream ID currently associated with framework ID %.80s", sid, fw->id);
-    mesos__respond_text(req, 400, msg);
+    mesos__http_respond_text(req, 400, msg);
     return;
   }
   switch (call->type) {
@@ -627,7 +627,7 @@ static void dispatch(mesos_master *m, mesos__http_request *req,
       handle_update_framework(fw, req, call->update_framework);
       return;
     default:
-      mesos__respond_text(req, 501, "Unsupported call type");
+      mesos__http_respond_text(req, 501, "Unsupported call type");
       return;
   }
 }
@@ -642,13 +642,13 @@ void mesos__scheduler_api_handler(mesos__http_request *req, void *ud) {
   if (invalid) {
     char text[512];
     snprintf(text, sizeof text, "Failed to validate scheduler::Call: %s", invalid);
-    mesos__respond_text(req, 400, text);
+    mesos__http_respond_text(req, 400, text);
   } else if (call->type == MESOS__V1__SCHEDULER__CALL__TYPE__UNKNOWN) {
-    mesos__respond_text(req, 501, "Received 'UNKNOWN' call");
+    mesos__http_respond_text(req, 501, "Received 'UNKNOWN' call");
   } else if (call->type == MESOS__V1__SCHEDULER__CALL__TYPE__SUBSCRIBE) {
     mesos__negotiated resp;
     mesos__negotiate_response(mesos__http_request_header(req, "Accept"), NULL, false, &resp);
-    if (resp.http_status) mesos__respond_text(req, resp.http_status, resp.error);
+    if (resp.http_status) mesos__http_respond_text(req, resp.http_status, resp.error);
     else handle_subscribe(m, req, call, resp.message);
   } else {
     dispatch(m, req, call);

@@ -737,7 +737,7 @@ static void respond_json(mesos__http_request *req, mesos__buf *b) {
       char c = *p;
       if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
             c == '_' || c == '.' || c == '$')) {
-        mesos__respond_text(req, 400, "Invalid 'jsonp' callback name");
+        mesos__http_respond_text(req, 400, "Invalid 'jsonp' callback name");
         return;
       }
       cb[n++] = c;
@@ -752,7 +752,7 @@ static void respond_json(mesos__http_request *req, mesos__buf *b) {
         mesos__buf_puts(&w, ");") != MESOS_OK) {
       mesos__buf_free(&w);
       mesos__http_headers_free(&h);
-      mesos__respond_text(req, 500, "Failed to render the response");
+      mesos__http_respond_text(req, 500, "Failed to render the response");
       return;
     }
     mesos__http_headers_set(&h, "Content-Type", "text/javascript");
@@ -766,7 +766,7 @@ static void respond_json(mesos__http_request *req, mesos__buf *b) {
 }
 
 static void finish(mesos__http_request *req, jg *j, mesos__buf *b) {
-  if (j->st != MESOS_OK) mesos__respond_text(req, 500, "Failed to render the response");
+  if (j->st != MESOS_OK) mesos__http_respond_text(req, 500, "Failed to render the response");
   else respond_json(req, b);
   mesos__buf_free(b);
 }
@@ -781,7 +781,7 @@ static void state_handler(mesos__http_request *req, void *ud) {
   mesos__master_auth_view_end(m, &view);
   if (st != MESOS_OK) {
     mesos__buf_free(&b);
-    mesos__respond_text(req, 500, "Failed to render the state");
+    mesos__http_respond_text(req, 500, "Failed to render the state");
     return;
   }
   respond_json(req, &b);
@@ -813,7 +813,7 @@ static void state_summary_handler(mesos__http_request *req, void *ud) {
   mesos__buf b = MESOS__BUF_INIT(STATE_MAX);
   jg j;
   if (!jg_init(&j, &b)) {
-    mesos__respond_text(req, 503, "Out of memory");
+    mesos__http_respond_text(req, 503, "Out of memory");
     return;
   }
   j_map_open(&j);
@@ -886,7 +886,7 @@ static void frameworks_handler(mesos__http_request *req, void *ud) {
   mesos__buf b = MESOS__BUF_INIT(STATE_MAX);
   jg j;
   if (!jg_init(&j, &b)) {
-    mesos__respond_text(req, 503, "Out of memory");
+    mesos__http_respond_text(req, 503, "Out of memory");
     return;
   }
   j_map_open(&j);
@@ -906,7 +906,7 @@ static void slaves_handler(mesos__http_request *req, void *ud) {
   mesos__buf b = MESOS__BUF_INIT(STATE_MAX);
   jg j;
   if (!jg_init(&j, &b)) {
-    mesos__respond_text(req, 503, "Out of memory");
+    mesos__http_respond_text(req, 503, "Out of memory");
     return;
   }
   j_map_open(&j);
@@ -920,7 +920,7 @@ static void tasks_handler(mesos__http_request *req, void *ud) {
   mesos__buf b = MESOS__BUF_INIT(STATE_MAX);
   jg j;
   if (!jg_init(&j, &b)) {
-    mesos__respond_text(req, 503, "Out of memory");
+    mesos__http_respond_text(req, 503, "Out of memory");
     return;
   }
   j_map_open(&j);
@@ -953,7 +953,7 @@ static void flags_handler(mesos__http_request *req, void *ud) {
   mesos__buf b = MESOS__BUF_INIT(1 << 20);
   jg j;
   if (!jg_init(&j, &b)) {
-    mesos__respond_text(req, 503, "Out of memory");
+    mesos__http_respond_text(req, 503, "Out of memory");
     return;
   }
   j_map_open(&j);
@@ -968,7 +968,7 @@ static void roles_handler(mesos__http_request *req, void *ud) {
   mesos__buf b = MESOS__BUF_INIT(1 << 24);
   jg j;
   if (!jg_init(&j, &b)) {
-    mesos__respond_text(req, 503, "Out of memory");
+    mesos__http_respond_text(req, 503, "Out of memory");
     return;
   }
   /* Roles with frameworks; weights come from GET_WEIGHTS's sources. */

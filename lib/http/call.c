@@ -1,0 +1,19 @@
+/* The request side of mesos__decode_body (codec/negotiate.h): the media
+ * rules and error texts live there, once; this only reads the request and
+ * answers it when the body is refused. */
+#include "http/call.h"
+
+#include "codec/negotiate.h"
+
+ProtobufCMessage *mesos__decode_call(mesos__http_request *req,
+                                    const ProtobufCMessageDescriptor *desc, const char *what) {
+  size_t len = 0;
+  const char *body = mesos__http_request_body(req, &len);
+  ProtobufCMessage *msg = NULL;
+  int status = 0;
+  char text[1024];
+  mesos__decode_body(mesos__http_request_header(req, "Content-Type"), body, len, desc, what, &msg,
+                     &status, text, sizeof text);
+  if (msg == NULL) mesos__http_respond_text(req, status, text);
+  return msg;
+}
