@@ -519,6 +519,26 @@ START_TEST(test_agent__bad_executor_calls_are_answered_400) {
                                    NULL, "{not json", &r),
                    0);
   ck_assert_int_eq(r.status, 400);
+  ck_assert_msg(strstr(r.body, "Failed to parse body into executor::Call") != NULL, "%s", r.body);
+  mesos_test_response_free(&r);
+  /* Well-formed JSON that is not a valid call: validated before use. */
+  ck_assert_int_eq(mesos_test_http(agent_port, "POST", "/api/v1/executor", "application/json",
+                                   NULL,
+                                   "{\"framework_id\":{\"value\":\"f\"},"
+                                   "\"executor_id\":{\"value\":\"x\"}}",
+                                   &r),
+                   0);
+  ck_assert_int_eq(r.status, 400);
+  ck_assert_msg(strstr(r.body, "Expecting 'type' to be present") != NULL, "%s", r.body);
+  mesos_test_response_free(&r);
+  ck_assert_int_eq(mesos_test_http(agent_port, "POST", "/api/v1/executor", "application/json",
+                                   NULL,
+                                   "{\"type\":\"UPDATE\",\"framework_id\":{\"value\":\"f\"},"
+                                   "\"executor_id\":{\"value\":\"x\"}}",
+                                   &r),
+                   0);
+  ck_assert_int_eq(r.status, 400);
+  ck_assert_msg(strstr(r.body, "Expecting 'update' to be present") != NULL, "%s", r.body);
   mesos_test_response_free(&r);
   ck_assert_int_eq(mesos_test_http(agent_port, "POST", "/api/v1/executor", "application/json",
                                    NULL,
