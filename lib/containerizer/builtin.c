@@ -574,9 +574,6 @@ mesos_status mesos__builtin_isolator(mesos__builtin_ctx *c, const char *name,
     if (c->layout.where[ctl] == MESOS__CG_NONE)
       return mesos__err(err, MESOS_EUNSUPPORTED, "%s: the '%s' cgroup controller is not available on this host",
                         name, mesos__cg_name(ctl));
-    if (ctl == MESOS__CG_DEVICES && c->layout.where[ctl] == MESOS__CG_V2)
-      return mesos__err(err, MESOS_EUNSUPPORTED,
-                        "cgroups/devices not supported on cgroup v2 yet (needs an eBPF device program)");
     c->controllers |= MESOS__CG_BIT(ctl);
     if (ctl == MESOS__CG_CPU && c->layout.where[MESOS__CG_CPUACCT] != MESOS__CG_NONE)
       c->controllers |= MESOS__CG_BIT(MESOS__CG_CPUACCT);

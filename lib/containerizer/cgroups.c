@@ -8,6 +8,7 @@
  * left behind is a leak that survives the agent.
  */
 #include "containerizer/cgroups.h"
+#include "containerizer/devices.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -325,6 +326,11 @@ mesos_status mesos__cg_layout_parse(mesos__cg_layout *out, const char *mountinfo
     if (out->where[MESOS__CG_CPU] == MESOS__CG_V2 && out->where[MESOS__CG_CPUACCT] == 0)
       out->where[MESOS__CG_CPUACCT] = MESOS__CG_V2;
   }
+  /* v2 has no devices controller to list: device access is a BPF program
+   * attached to any v2 cgroup, checked besides (not instead of) a v1
+   * devices cgroup.  So without a v1 devices hierarchy, v2 does it. */
+  if (out->v2_mount && out->where[MESOS__CG_DEVICES] == MESOS__CG_NONE)
+    out->where[MESOS__CG_DEVICES] = MESOS__CG_V2;
   int any_v1 = 0;
   for (int i = 0; i < MESOS__CG_COUNT; i++)
     if (out->where[i] == MESOS__CG_V1) any_v1 = 1;
@@ -466,10 +472,6 @@ mesos_status mesos__cg_create(const mesos__cg_layout *l, const char *root, const
       return mesos__err(err, MESOS_EUNSUPPORTED,
                         "cgroups: the '%s' controller is not available on this host",
                         cg_names[c]);
-    if (c == MESOS__CG_DEVICES && l->where[c] == MESOS__CG_V2)
-      return mesos__err(err, MESOS_EUNSUPPORTED,
-                        "cgroups/devices not supported on cgroup v2 yet (needs an eBPF "
-                        "device program)");
   }
   mesos__cgroup *cg = MESOS__NEW(mesos__cgroup);
   if (cg == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
@@ -650,24 +652,25 @@ mesos_status mesos__cg_set_pids(mesos__cgroup *cg, uint64_t max, mesos_error **e
   return write_ctlf(d, "pids.max", v, err);
 }
 
-/* Mesos's default whitelist: mknod of anything, and the usual terminal
- * and pseudo devices (spec: cgroups/devices). */
-static const char *const default_devices[] = {
-  "c *:* m", "b *:* m", "c 5:1 rwm", "c 4:0 rwm", "c 4:1 rwm", "c 136:* rwm", "c 5:2 rwm",
-  "c 10:200 rwm", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 5:0 rwm", "c 1:9 rwm",
-  "c 1:8 rwm",
-};
-
+/* Mesos's default whitelist (devices.h): v1 takes the rules as text; v2
+ * gets them compiled into a device program. */
 mesos_status mesos__cg_set_devices(mesos__cgroup *cg, mesos_error **err) {
   const char *d = cg->v1[MESOS__CG_DEVICES];
-  if (d == NULL)
-    return mesos__err(err, MESOS_EUNSUPPORTED,
-                      "cgroups/devices not supported on cgroup v2 yet (needs an eBPF device "
-                      "program)");
-  mesos_status st = write_ctlf(d, "devices.deny", "a", err);
-  for (size_t i = 0; st == MESOS_OK && i < sizeof default_devices / sizeof *default_devices; i++)
-    st = write_ctlf(d, "devices.allow", default_devices[i], err);
-  return st;
+  if (d) {
+    mesos_status st = write_ctlf(d, "devices.deny", "a", err);
+    for (size_t i = 0; st == MESOS_OK && i < mesos__dev_default_nrules; i++)
+      st = write_ctlf(d, "devices.allow", mesos__dev_default_rules[i], err);
+    return st;
+  }
+  if (cg->v2 == NULL || !(cg->controllers & MESOS__CG_BIT(MESOS__CG_DEVICES)))
+    return mesos__err(err, MESOS_EINVAL, "cgroups: no devices cgroup");
+  mesos__dev_rule rules[MESOS__DEV_RULES_MAX];
+  size_t n = 0;
+  for (size_t i = 0; i < mesos__dev_default_nrules && n < MESOS__DEV_RULES_MAX; i++) {
+    mesos_status st = mesos__dev_rule_parse(mesos__dev_default_rules[i], &rules[n++], err);
+    if (st != MESOS_OK) return st;
+  }
+  return mesos__dev_bpf_attach(cg->v2, rules, n, err);
 }
 
 mesos_status mesos__cg_oom_fd(mesos__cgroup *cg, int *fd, mesos_error **err) {

@@ -96,7 +96,8 @@ mesos_status mesos__cg_set_cpu(mesos__cgroup *cg, double cpus, int cfs, mesos_er
 /* Hard (and soft) memory limit; with `swap` the memsw limit too. */
 mesos_status mesos__cg_set_mem(mesos__cgroup *cg, uint64_t bytes, int swap, mesos_error **err);
 mesos_status mesos__cg_set_pids(mesos__cgroup *cg, uint64_t max, mesos_error **err);
-/* Mesos's default device whitelist (v1 only; v2 answers EUNSUPPORTED). */
+/* Mesos's default device whitelist: v1 devices.allow, v2 a BPF device
+ * program (devices.h). */
 mesos_status mesos__cg_set_devices(mesos__cgroup *cg, mesos_error **err);
 
 /* v1: arms an OOM notification (cg->oom_efd becomes readable on OOM).

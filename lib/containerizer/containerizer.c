@@ -71,6 +71,13 @@ struct container {
   mesos__container_termination term;
   mesos__container_wait_fn cb;
   void *cb_ud;
+  /* Between clone and exec: the init runs the mounts and the exec while
+   * the loop goes on (launch_async), or the caller blocks (launch). */
+  mesos__launch *l;
+  uv_poll_t *lpoll;
+  int killed;  /* kill or destroy came while launching */
+  mesos__container_launch_fn launch_cb;
+  void *launch_ud;
 };
 
 /* ------------------------------------------------------------ helpers */
@@ -266,6 +273,13 @@ static void container_free(container *c) {
     uv_close((uv_handle_t *)c->poll, handle_closed);
   }
   if (c->deliver) uv_close((uv_handle_t *)c->deliver, handle_closed);
+  if (c->lpoll) {
+    uv_poll_stop(c->lpoll);
+    uv_close((uv_handle_t *)c->lpoll, handle_closed);
+  }
+  /* Freed while launching (containerizer_free): the init was released
+   * already and runs on; only our ends of its pipes go. */
+  if (c->l) mesos__launch_abort(c->l);
   if (c->pidfd >= 0) close(c->pidfd);
   mesos__free(c->id);
   mesos__free(c->dir);
@@ -415,13 +429,43 @@ static mesos_status watch_pid(container *c, mesos_error **err) {
   return MESOS_OK;
 }
 
+static mesos_status launch_end(container *c, mesos_status st, mesos_error **err);
+static void defer_launch_result(mesos__containerizer *cz, const char *id, mesos_status st,
+                                const mesos_error *e, pid_t pid, mesos__container_launch_fn cb,
+                                void *ud);
+
 /* Kills the init (and with it a PID namespace) and every process in the
- * container's cgroup; waits for the init to exit. */
+ * container's cgroup; waits for the init to exit.  A container still
+ * launching ends its launch with an error (reported to the launch
+ * callback on the loop, never from inside this call). */
 static void kill_container(container *c) {
   if (c->terminated || c->pid <= 0) return;
   kill(c->pid, SIGKILL);
   mesos__cgroup *cg = mesos__builtin_cgroup(c->cz->ctx, c->id);
   if (cg == NULL) kill(-c->pid, SIGKILL); /* its session/process group */
+  if (c->l) {
+    c->killed = 1;
+    mesos_status st = MESOS_OK;
+    mesos_error *e = NULL;
+    /* The init is dead or dying: its end of the error pipe closes soon. */
+    while (!mesos__launch_collect(c->l, &st, &e)) {
+      mesos_error_free(e);
+      e = NULL;
+      struct pollfd pfd = {mesos__launch_fd(c->l), POLLIN, 0};
+      while (poll(&pfd, 1, KILL_WAIT_MS) < 0 && errno == EINTR) {
+      }
+    }
+    c->l = NULL;
+    mesos__containerizer *cz = c->cz;
+    char id[ID_MAX + 1];
+    snprintf(id, sizeof id, "%s", c->id);
+    mesos__container_launch_fn cb = c->launch_cb;
+    void *ud = c->launch_ud;
+    st = launch_end(c, st, &e); /* frees c */
+    if (cb) defer_launch_result(cz, id, st, e, -1, cb, ud);
+    mesos_error_free(e);
+    return;
+  }
   if (c->pidfd >= 0) {
     struct pollfd pfd = {c->pidfd, POLLIN, 0};
     while (poll(&pfd, 1, KILL_WAIT_MS) < 0 && errno == EINTR) {
@@ -473,9 +517,14 @@ static int open_log(const char *sandbox, const char *name) {
   return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 }
 
-mesos_status mesos__containerizer_launch(mesos__containerizer *cz, const char *id,
-                                         const mesos__container_config *cfg, pid_t *pid_out,
-                                         mesos_error **err) {
+/* Everything up to the init's release: validation, prepare, clone,
+ * isolate, checkpoint, watches.  On success the container is in the map,
+ * launching, and c->l's error pipe will tell how the exec went; on error
+ * nothing is left. */
+static mesos_status launch_begin(mesos__containerizer *cz, const char *id,
+                                 const mesos__container_config *cfg, container **out,
+                                 mesos_error **err) {
+  *out = NULL;
   if (cz == NULL || cfg == NULL || cfg->argv == NULL || cfg->argv[0] == NULL)
     return mesos__err(err, MESOS_EINVAL, "containerizer launch: no command");
   if (!id_ok(id))
@@ -664,22 +713,19 @@ mesos_status mesos__containerizer_launch(mesos__containerizer *cz, const char *i
     if (st != MESOS_OK)
       mesos__err_wrap(err, st, we, "isolator %s: watch failed", iso->name);
   }
+  if (st == MESOS_OK && mesos__map_put(&cz->containers, id, c) != MESOS_OK)
+    st = mesos__err(err, MESOS_ENOMEM, "out of memory");
   if (st != MESOS_OK) {
     mesos__launch_abort(l);
     goto fail_kill;
   }
-  st = mesos__launch_release(l, err);
-  l = NULL;
-  if (st != MESOS_OK) goto fail_kill;
-  if (mesos__map_put(&cz->containers, id, c) != MESOS_OK) {
-    st = mesos__err(err, MESOS_ENOMEM, "out of memory");
-    goto fail_kill;
-  }
-  st = watch_pid(c, err);
+  st = mesos__launch_go(l, NULL, err);
   if (st != MESOS_OK) {
     mesos__map_remove(&cz->containers, id);
+    mesos__launch_abort(l);
     goto fail_kill;
   }
+  c->l = l;
   close(status_fd);
   if (out_fd >= 0) close(out_fd);
   if (err_fd >= 0) close(err_fd);
@@ -688,7 +734,7 @@ mesos_status mesos__containerizer_launch(mesos__containerizer *cz, const char *i
   for (size_t i = 0; mount_srcs && i < cfg->nvolumes; i++) mesos__free(mount_srcs[i]);
   mesos__free(mount_srcs);
   mesos__free(mounts);
-  if (pid_out) *pid_out = pid;
+  *out = c;
   return MESOS_OK;
 
 fail_kill:
@@ -715,6 +761,172 @@ fail_iso:
   rm_dir(c->dir);
   container_free(c);
   return st;
+}
+
+/* The init's error pipe has spoken (or closed): the task exec'ed, or a
+ * step failed, or the container was killed meanwhile.  On success the
+ * init is watched from now on; on failure everything is undone (a waiter
+ * gets a termination without status) and `c` is gone. */
+static mesos_status launch_end(container *c, mesos_status st, mesos_error **err) {
+  mesos__containerizer *cz = c->cz;
+  c->l = NULL;
+  if (c->lpoll) {
+    uv_poll_stop(c->lpoll);
+    uv_close((uv_handle_t *)c->lpoll, handle_closed);
+    c->lpoll = NULL;
+  }
+  if (st == MESOS_OK && c->killed)
+    st = mesos__err(err, MESOS_ECLOSED, "container %s was destroyed while it was starting", c->id);
+  if (st == MESOS_OK) st = watch_pid(c, err);
+  if (st == MESOS_OK) return MESOS_OK;
+  kill(c->pid, SIGKILL);
+  int ws;
+  while (waitpid(c->pid, &ws, 0) < 0 && errno == EINTR) {
+  }
+  cleanup_isolators(cz, c->id, cz->nisolators);
+  rm_dir(c->dir);
+  if (c->pidfd >= 0) {
+    close(c->pidfd);
+    c->pidfd = -1;
+  }
+  c->terminated = 1;
+  if (c->cb) {
+    snprintf(c->term.message, sizeof c->term.message, "%s",
+             err && *err ? mesos_error_message(*err) : "the container did not start");
+    schedule_delivery(c);
+  } else {
+    mesos__map_remove(&cz->containers, c->id);
+    container_free(c);
+  }
+  return st;
+}
+
+mesos_status mesos__containerizer_launch(mesos__containerizer *cz, const char *id,
+                                         const mesos__container_config *cfg, pid_t *pid_out,
+                                         mesos_error **err) {
+  container *c;
+  mesos_status st = launch_begin(cz, id, cfg, &c, err);
+  if (st != MESOS_OK) return st;
+  pid_t pid = c->pid;
+  mesos__launch *l = c->l;
+  int fd = -1;
+  /* launch_begin left the pipe non-blocking: wait for it with poll. */
+  for (;;) {
+    mesos_error *e = NULL;
+    if (mesos__launch_collect(l, &st, &e)) {
+      if (st != MESOS_OK && err) *err = e;
+      else mesos_error_free(e);
+      break;
+    }
+    mesos_error_free(e);
+    if (fd < 0) fd = mesos__launch_fd(l);
+    struct pollfd pfd = {fd, POLLIN, 0};
+    while (poll(&pfd, 1, -1) < 0 && errno == EINTR) {
+    }
+  }
+  st = launch_end(c, st, err);
+  if (st == MESOS_OK && pid_out) *pid_out = pid;
+  return st;
+}
+
+typedef struct launch_result {
+  uv_timer_t timer;
+  char id[ID_MAX + 1];
+  mesos_status status;
+  char message[512];
+  pid_t pid;
+  mesos__container_launch_fn cb;
+  void *ud;
+} launch_result;
+
+static void launch_result_closed(uv_handle_t *h) { mesos__free(h->data); }
+
+static void launch_result_cb(uv_timer_t *t) {
+  launch_result *r = t->data;
+  r->cb(r->id, r->status, r->status == MESOS_OK ? NULL : r->message, r->pid, r->ud);
+  uv_close((uv_handle_t *)&r->timer, launch_result_closed);
+}
+
+static void defer_launch_result(mesos__containerizer *cz, const char *id, mesos_status st,
+                                const mesos_error *e, pid_t pid, mesos__container_launch_fn cb,
+                                void *ud) {
+  launch_result *r = MESOS__NEW(launch_result);
+  if (r == NULL) {
+    LOG_ERROR("container %s: out of memory reporting its launch", id);
+    return;
+  }
+  snprintf(r->id, sizeof r->id, "%s", id);
+  r->status = st;
+  snprintf(r->message, sizeof r->message, "%s", e ? mesos_error_message(e) : mesos_status_str(st));
+  r->pid = pid;
+  r->cb = cb;
+  r->ud = ud;
+  uv_timer_init(mesos__loop_uv(cz->loop), &r->timer);
+  r->timer.data = r;
+  uv_timer_start(&r->timer, launch_result_cb, 0, 0);
+}
+
+static void launch_ready(uv_poll_t *h, int status, int events) {
+  (void)status;
+  (void)events;
+  container *c = h->data;
+  mesos_status st = MESOS_OK;
+  mesos_error *e = NULL;
+  if (!mesos__launch_collect(c->l, &st, &e)) {
+    mesos_error_free(e);
+    return;
+  }
+  c->l = NULL;
+  char id[ID_MAX + 1];
+  snprintf(id, sizeof id, "%s", c->id);
+  pid_t pid = c->pid;
+  mesos__container_launch_fn cb = c->launch_cb;
+  void *ud = c->launch_ud;
+  st = launch_end(c, st, &e); /* on failure c is gone */
+  /* On the loop already: report at once. */
+  cb(id, st, st == MESOS_OK ? NULL : (e ? mesos_error_message(e) : mesos_status_str(st)),
+     st == MESOS_OK ? pid : -1, ud);
+  mesos_error_free(e);
+}
+
+mesos_status mesos__containerizer_launch_async(mesos__containerizer *cz, const char *id,
+                                               const mesos__container_config *cfg,
+                                               mesos__container_launch_fn cb, void *ud,
+                                               mesos_error **err) {
+  if (cb == NULL) return mesos__err(err, MESOS_EINVAL, "containerizer launch: NULL callback");
+  container *c;
+  mesos_status st = launch_begin(cz, id, cfg, &c, err);
+  if (st != MESOS_OK) return st;
+  c->launch_cb = cb;
+  c->launch_ud = ud;
+  uv_poll_t *h = mesos__malloc(sizeof *h);
+  int r = h ? uv_poll_init(mesos__loop_uv(cz->loop), h, mesos__launch_fd(c->l)) : UV_ENOMEM;
+  if (r != 0) {
+    mesos__free(h);
+    /* Cannot watch it: wait here instead, and report on the loop. */
+    mesos_error *e = NULL;
+    st = MESOS_OK;
+    for (;;) {
+      if (mesos__launch_collect(c->l, &st, &e)) break;
+      mesos_error_free(e);
+      e = NULL;
+      struct pollfd pfd = {mesos__launch_fd(c->l), POLLIN, 0};
+      while (poll(&pfd, 1, -1) < 0 && errno == EINTR) {
+      }
+    }
+    c->l = NULL;
+    pid_t pid = c->pid;
+    char cid[ID_MAX + 1];
+    snprintf(cid, sizeof cid, "%s", id);
+    st = launch_end(c, st, &e);
+    defer_launch_result(cz, cid, st, e, st == MESOS_OK ? pid : -1, cb, ud);
+    mesos_error_free(e);
+    return MESOS_OK;
+  }
+  h->data = c;
+  c->lpoll = h;
+  uv_poll_start(h, UV_READABLE, launch_ready);
+  return MESOS_OK;
 }
 
 mesos_status mesos__containerizer_wait(mesos__containerizer *cz, const char *id,
@@ -793,6 +1005,7 @@ mesos_status mesos__containerizer_kill(mesos__containerizer *cz, const char *id,
   container *c = id ? mesos__map_get(&cz->containers, id) : NULL;
   if (c == NULL) return mesos__err(err, MESOS_ENOTFOUND, "no container %s", id ? id : "(null)");
   if (c->terminated || c->pid <= 0) return MESOS_OK;
+  if (c->l) c->killed = 1; /* the launch then ends with an error */
   kill(c->pid, SIGKILL);
   if (mesos__builtin_cgroup(cz->ctx, id) == NULL) kill(-c->pid, SIGKILL);
   return MESOS_OK;

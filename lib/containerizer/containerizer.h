@@ -84,13 +84,37 @@ mesos_status mesos__containerizer_new(mesos__containerizer **out, mesos_loop *lo
 void mesos__containerizer_free(mesos__containerizer *cz);
 
 /*
- * Starts container `id` ([A-Za-z0-9_.-], at most 128 characters).
+ * Starts container `id` ([A-Za-z0-9_.-], at most 128 characters) and
+ * returns once its task has exec'ed (blocking; see launch_async).
  * Errors: MESOS_EINVAL, MESOS_EEXIST (id in use), MESOS_ENOTFOUND (command,
  * user or rootfs missing), MESOS_EIO; on error nothing is left behind.
  */
 mesos_status mesos__containerizer_launch(mesos__containerizer *cz, const char *id,
                                          const mesos__container_config *cfg, pid_t *pid,
                                          mesos_error **err);
+
+/* How an asynchronous launch ended: MESOS_OK and the init's pid once the
+ * task has exec'ed; otherwise the error's code and message (pid -1), and
+ * the container is gone (nothing left behind; a waiter registered
+ * meanwhile gets a termination without status). */
+typedef void (*mesos__container_launch_fn)(const char *id, mesos_status status,
+                                           const char *message, pid_t pid, void *ud);
+
+/*
+ * launch without blocking the caller's loop on the container's start:
+ * returns once the init is cloned, isolated (cgroups joined) and its pid
+ * checkpointed; the init then builds the mounts, pivots and execs the task
+ * while the loop runs, and `cb` reports the outcome on the loop (never
+ * from inside this call).  A synchronous error (bad config, prepare,
+ * clone) is returned here and `cb` is not called.  kill/destroy while
+ * launching end the launch with MESOS_ECLOSED.  The container exists from
+ * this call on (wait, kill, destroy, usage, status work).  A containerizer
+ * freed before `cb` ran never calls it.
+ */
+mesos_status mesos__containerizer_launch_async(mesos__containerizer *cz, const char *id,
+                                               const mesos__container_config *cfg,
+                                               mesos__container_launch_fn cb, void *ud,
+                                               mesos_error **err);
 
 /* Calls `cb` once when the container has terminated (on the loop), after
  * its cleanup.  One waiter per container.  MESOS_ENOTFOUND, MESOS_EEXIST. */

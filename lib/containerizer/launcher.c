@@ -15,6 +15,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <net/if.h>
+#include <poll.h>
 #include <pwd.h>
 #include <sched.h>
 #include <signal.h>
@@ -60,8 +61,10 @@ typedef struct step {
 
 struct mesos__launch {
   pid_t pid;
-  int sync_fd;  /* parent end */
+  int sync_fd;  /* parent end, -1 once released */
   int err_fd;   /* read end */
+  char msg[1024];
+  size_t len;
 };
 
 /* Everything the child touches, prepared by the parent. */
@@ -735,32 +738,62 @@ fail:
   return st;
 }
 
-mesos_status mesos__launch_release(mesos__launch *l, mesos_error **err) {
+mesos_status mesos__launch_go(mesos__launch *l, int *fd, mesos_error **err) {
   char go = 'g';
   ssize_t w;
   do {
     w = send(l->sync_fd, &go, 1, MSG_NOSIGNAL);
   } while (w < 0 && errno == EINTR);
+  /* A failed send means the init is gone; its error (or the lack of one)
+   * is on the error pipe all the same. */
   close(l->sync_fd);
-  char msg[1024];
-  size_t len = 0;
-  for (;;) {
-    ssize_t r = read(l->err_fd, msg + len, sizeof msg - 1 - len);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) break;
-    len += (size_t)r;
-    if (len == sizeof msg - 1) break;
-  }
-  close(l->err_fd);
-  mesos__free(l);
-  msg[len] = '\0';
-  if (len > 0) return mesos__err(err, MESOS_EIO, "launcher: container start failed: %s", msg);
+  l->sync_fd = -1;
+  int fl = fcntl(l->err_fd, F_GETFL);
+  if (fl < 0 || fcntl(l->err_fd, F_SETFL, fl | O_NONBLOCK) != 0)
+    return mesos__err_errno(err, MESOS_EIO, errno, "launcher: error pipe");
+  if (fd) *fd = l->err_fd;
   return MESOS_OK;
+}
+
+int mesos__launch_fd(const mesos__launch *l) { return l->err_fd; }
+
+int mesos__launch_collect(mesos__launch *l, mesos_status *st, mesos_error **err) {
+  for (;;) {
+    if (l->len == sizeof l->msg - 1) break; /* enough to say what failed */
+    ssize_t r = read(l->err_fd, l->msg + l->len, sizeof l->msg - 1 - l->len);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0 && errno == EAGAIN) return 0;
+    if (r <= 0) break;
+    l->len += (size_t)r;
+  }
+  l->msg[l->len] = '\0';
+  *st = l->len > 0
+            ? mesos__err(err, MESOS_EIO, "launcher: container start failed: %s", l->msg)
+            : MESOS_OK;
+  close(l->err_fd);
+  if (l->sync_fd >= 0) close(l->sync_fd);
+  mesos__free(l);
+  return 1;
+}
+
+mesos_status mesos__launch_release(mesos__launch *l, mesos_error **err) {
+  int fd;
+  mesos_status st = mesos__launch_go(l, &fd, err);
+  if (st != MESOS_OK) {
+    mesos__launch_abort(l);
+    return st;
+  }
+  for (;;) {
+    if (mesos__launch_collect(l, &st, err)) return st;
+    struct pollfd pfd = {fd, POLLIN, 0};
+    while (poll(&pfd, 1, -1) < 0 && errno == EINTR) {
+    }
+  }
 }
 
 void mesos__launch_abort(mesos__launch *l) {
   if (l == NULL) return;
-  close(l->sync_fd);
+  if (l->sync_fd >= 0) close(l->sync_fd);
   close(l->err_fd);
   mesos__free(l);
 }

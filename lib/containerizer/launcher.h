@@ -71,6 +71,18 @@ mesos_status mesos__launch_start(const mesos__launch_spec *spec, mesos__launch *
  */
 mesos_status mesos__launch_release(mesos__launch *l, mesos_error **err);
 
+/*
+ * The same, in two halves for a caller that must not block: go lets the
+ * init run and returns the error pipe (*fd, non-blocking), which becomes
+ * readable when there is news; collect reads what is there and returns 0
+ * while the outcome is not known yet, else 1 with *st (and *err) set as
+ * release would, and frees `l`.  A go that fails leaves `l` to abort.
+ */
+mesos_status mesos__launch_go(mesos__launch *l, int *fd, mesos_error **err);
+int mesos__launch_collect(mesos__launch *l, mesos_status *st, mesos_error **err);
+/* The error pipe (the fd go returned). */
+int mesos__launch_fd(const mesos__launch *l);
+
 /* Gives up on a started launch: the init sees the sync socket close and
  * exits without running the task.  Frees `l`; the caller reaps. */
 void mesos__launch_abort(mesos__launch *l);

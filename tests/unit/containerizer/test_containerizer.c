@@ -14,11 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "containerizer/cgroups.h"
 #include "containerizer/containerizer.h"
+#include "containerizer/devices.h"
 #include "base/alloc.h"
 #include "containerizer/isolator_int.h"
 #include "support/testutil.h"
@@ -340,12 +342,16 @@ START_TEST(test_cgroups__pure_v2_layout_takes_controllers_from_cgroup_controller
   ck_assert_int_eq(l.where[MESOS__CG_CPUACCT], MESOS__CG_V2);
   ck_assert_int_eq(l.where[MESOS__CG_MEMORY], MESOS__CG_V2);
   ck_assert_int_eq(l.where[MESOS__CG_PIDS], MESOS__CG_V2);
-  ck_assert_int_eq(l.where[MESOS__CG_DEVICES], MESOS__CG_NONE);
+  /* v2 lists no devices controller: device control is a BPF program on
+   * any v2 cgroup. */
+  ck_assert_int_eq(l.where[MESOS__CG_DEVICES], MESOS__CG_V2);
+  ck_assert_int_eq(l.where[MESOS__CG_FREEZER], MESOS__CG_NONE);
   ck_assert_str_eq(l.v2_self, "/system.slice/agent.service");
-  /* devices on v2 is refused with a clear message. */
+  /* a controller the host lacks is refused with a clear message */
+  l.where[MESOS__CG_PIDS] = MESOS__CG_NONE;
   mesos__cgroup *cg = NULL;
   mesos_error *err = NULL;
-  ck_assert_int_eq(mesos__cg_create(&l, "mesos", "c1", MESOS__CG_BIT(MESOS__CG_DEVICES), 0, &cg, &err),
+  ck_assert_int_eq(mesos__cg_create(&l, "mesos", "c1", MESOS__CG_BIT(MESOS__CG_PIDS), 0, &cg, &err),
                    MESOS_EUNSUPPORTED);
   ck_assert_ptr_nonnull(strstr(mesos_error_message(err), "not available"));
   mesos_error_free(err);
@@ -757,21 +763,8 @@ START_TEST(test_containerizer__devices_cgroup_allows_only_the_default_devices) {
   int where = l.where[MESOS__CG_DEVICES];
   mesos__cg_layout_free(&l);
   fx f;
-  if (where != MESOS__CG_V1) {
-    /* v2 needs an eBPF program: the isolator is refused, clearly. */
-    mesos__containerizer *cz = NULL;
-    mesos_loop *loop = NULL;
-    mesos_error *err = NULL;
-    ck_assert_mesos_ok(mesos_loop_new(&loop, NULL, NULL), NULL);
-    mesos__containerizer_options o = {0};
-    o.runtime_dir = "/tmp";
-    o.isolation = "cgroups/devices";
-    ck_assert_int_eq(mesos__containerizer_new(&cz, loop, &o, &err), MESOS_EUNSUPPORTED);
-    ck_assert_ptr_nonnull(strstr(mesos_error_message(err), "cgroup v2"));
-    mesos_error_free(err);
-    mesos_loop_free(loop);
-    return;
-  }
+  if (where == MESOS__CG_NONE) MESOS_TEST_SKIP("no devices cgroup and no cgroup2 mount");
+  /* v1 devices.allow here, or on a pure v2 host the device program. */
   fx_setup(&f, "filesystem/linux,namespaces/pid,cgroups/devices");
   const char *argv[] = {"sh", "-c",
                         "head -c 4 /dev/zero | wc -c; mknod /tmp/disk b 7 0 && echo made; "
@@ -1045,6 +1038,331 @@ START_TEST(test_containerizer__posix_isolators_report_usage_without_cgroups) {
 }
 END_TEST
 
+/* ------------------------------------------------------------ devices */
+
+START_TEST(test_devices__rules_parse_and_the_program_allows_exactly_the_whitelist) {
+  mesos__dev_rule rules[MESOS__DEV_RULES_MAX];
+  size_t n = 0;
+  mesos_error *err = NULL;
+  for (size_t i = 0; i < mesos__dev_default_nrules; i++)
+    ck_assert_mesos_ok(mesos__dev_rule_parse(mesos__dev_default_rules[i], &rules[n++], &err), &err);
+  ck_assert_int_eq(rules[0].type, 'c');
+  ck_assert_int_eq(rules[0].major, -1);
+  ck_assert_uint_eq(rules[0].access, MESOS__DEV_MKNOD);
+  static const char *const bad[] = {"x 1:3 rwm", "c 1:3", "c 1:3 rwx", "c 5000:1 r", "c 1:3 rr",
+                                    "c 1-3 r", "c :3 r", "", "c 1:3 r ", NULL};
+  for (int i = 0; bad[i]; i++) {
+    mesos__dev_rule r;
+    ck_assert_msg(mesos__dev_rule_parse(bad[i], &r, &err) == MESOS_EINVAL, "accepted '%s'", bad[i]);
+    ck_assert_ptr_nonnull(strstr(mesos_error_message(err), "device rule"));
+    mesos_error_free(err);
+    err = NULL;
+  }
+  void *prog;
+  size_t len;
+  ck_assert_mesos_ok(mesos__dev_program(rules, n, &prog, &len, &err), &err);
+  ck_assert_uint_gt(len, 8);
+  static const struct {
+    char type;
+    uint32_t major, minor;
+    unsigned access;
+    int allowed;
+  } cases[] = {
+    {'c', 1, 3, MESOS__DEV_READ, 1},   {'c', 1, 3, MESOS__DEV_WRITE, 1}, /* null */
+    {'c', 1, 9, MESOS__DEV_READ, 1},   {'c', 5, 2, MESOS__DEV_WRITE, 1}, /* urandom, ptmx */
+    {'c', 136, 7, MESOS__DEV_READ, 1}, {'c', 10, 200, MESOS__DEV_READ, 1},
+    {'c', 1, 1, MESOS__DEV_READ, 0},   {'c', 1, 1, MESOS__DEV_WRITE, 0}, /* mem */
+    {'c', 1, 1, MESOS__DEV_MKNOD, 1},  {'b', 8, 0, MESOS__DEV_READ, 0},  /* sda */
+    {'b', 8, 0, MESOS__DEV_MKNOD, 1},  {'c', 4, 2, MESOS__DEV_READ, 0},
+    {'b', 1, 3, MESOS__DEV_READ, 0}, /* the type matters */
+    {'c', 10, 201, MESOS__DEV_READ, 0},
+    {'c', 1, 3, MESOS__DEV_READ | MESOS__DEV_WRITE, 1},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+    ck_assert_msg(mesos__dev_program_eval(prog, len, cases[i].type, cases[i].major, cases[i].minor,
+                                          cases[i].access) == cases[i].allowed,
+                  "case %zu: %c %u:%u access %u", i, cases[i].type, cases[i].major, cases[i].minor,
+                  cases[i].access);
+  mesos__free(prog);
+  /* read-only on one device, and "a" for everything */
+  mesos__dev_rule two[2];
+  ck_assert_mesos_ok(mesos__dev_rule_parse("b 7:* r", &two[0], &err), &err);
+  ck_assert_mesos_ok(mesos__dev_rule_parse("c 1:5 rw", &two[1], &err), &err);
+  ck_assert_mesos_ok(mesos__dev_program(two, 2, &prog, &len, &err), &err);
+  ck_assert_int_eq(mesos__dev_program_eval(prog, len, 'b', 7, 3, MESOS__DEV_READ), 1);
+  ck_assert_int_eq(mesos__dev_program_eval(prog, len, 'b', 7, 3, MESOS__DEV_WRITE), 0);
+  ck_assert_int_eq(mesos__dev_program_eval(prog, len, 'c', 1, 5, MESOS__DEV_MKNOD), 0);
+  ck_assert_int_eq(mesos__dev_program_eval(prog, len, 'c', 1, 5, MESOS__DEV_WRITE), 1);
+  mesos__free(prog);
+  ck_assert_mesos_ok(mesos__dev_rule_parse("a", &two[0], &err), &err);
+  ck_assert_mesos_ok(mesos__dev_program(two, 1, &prog, &len, &err), &err);
+  ck_assert_int_eq(mesos__dev_program_eval(prog, len, 'b', 8, 0, MESOS__DEV_WRITE), 1);
+  mesos__free(prog);
+  ck_assert_mesos_ok(mesos__dev_program(two, 0, &prog, &len, &err), &err);
+  ck_assert_int_eq(mesos__dev_program_eval(prog, len, 'c', 1, 3, MESOS__DEV_READ), 0);
+  mesos__free(prog);
+  ck_assert_int_eq(mesos__dev_program(two, MESOS__DEV_RULES_MAX + 1, &prog, &len, &err), MESOS_ELIMIT);
+  mesos_error_free(err);
+}
+END_TEST
+
+/* Removes `root` in the v2 hierarchy and, for the tracking freezer, v1. */
+static void remove_test_root(const mesos__cg_layout *l, const char *root) {
+  char dir[1024];
+  snprintf(dir, sizeof dir, "%s%s/%s", l->v2_mount, strcmp(l->v2_self, "/") ? l->v2_self : "", root);
+  rmdir(dir);
+  for (int c = 0; c < MESOS__CG_COUNT; c++) {
+    if (l->where[c] != MESOS__CG_V1) continue;
+    snprintf(dir, sizeof dir, "%s%s/%s", l->v1_mount[c], strcmp(l->v1_self[c], "/") ? l->v1_self[c] : "",
+             root);
+    rmdir(dir);
+  }
+}
+
+START_TEST(test_devices__v2_device_program_denies_what_the_whitelist_does_not_allow) {
+  if (geteuid() != 0) MESOS_TEST_SKIP("needs root (cgroups, bpf)");
+  mesos__cg_layout l;
+  ck_assert_mesos_ok(mesos__cg_layout_detect(&l, NULL), NULL);
+  if (l.v2_mount == NULL) {
+    mesos__cg_layout_free(&l);
+    MESOS_TEST_SKIP("no cgroup2 mount on this host");
+  }
+  /* Pretend the host has no v1 devices hierarchy: device control falls
+   * to a BPF program on the container's v2 cgroup, as on a pure v2 host.
+   * (A process's v1 devices cgroup stays the root one, which allows all,
+   * so what is denied below is denied by our program.) */
+  l.where[MESOS__CG_DEVICES] = MESOS__CG_V2;
+  char root[64], dir[256], node[300];
+  snprintf(root, sizeof root, "mesos-test-%d-bpf-%d", (int)getppid(), (int)getpid());
+  snprintf(dir, sizeof dir, "/tmp/mesos-cz-test-%d-bpf-%d", (int)getppid(), (int)getpid());
+  ck_assert_int_eq(mkdir(dir, 0700), 0);
+  snprintf(node, sizeof node, "%s/kmsg", dir);
+  mesos__cgroup *cg = NULL;
+  mesos_error *err = NULL;
+  ck_assert_mesos_ok(mesos__cg_create(&l, root, "d1", MESOS__CG_BIT(MESOS__CG_DEVICES), 0, &cg, &err),
+                     &err);
+  ck_assert_ptr_nonnull(cg->v2);
+  mesos_status st = mesos__cg_set_devices(cg, &err);
+  if (st != MESOS_OK) {
+    char why[600];
+    snprintf(why, sizeof why, "device programs cannot be attached on %s here: %s", l.v2_mount,
+             mesos_error_message(err));
+    mesos_error_free(err);
+    mesos__cg_destroy(cg, NULL);
+    mesos__cg_free(cg);
+    remove_test_root(&l, root);
+    mesos__cg_layout_free(&l);
+    rmdir(dir);
+    MESOS_TEST_SKIP("%s", why);
+  }
+  /* /dev/kmsg's numbers, not on the whitelist.  Outside the cgroup the
+   * node opens: whatever fails inside is our program's doing. */
+  ck_assert_int_eq(mknod(node, S_IFCHR | 0600, makedev(1, 11)), 0);
+  int probe = open(node, O_RDONLY | O_CLOEXEC);
+  ck_assert_msg(probe >= 0, "open %s outside the cgroup: %s", node, strerror(errno));
+  close(probe);
+  unlink(node);
+  int go[2];
+  ck_assert_int_eq(pipe(go), 0);
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    char b;
+    close(go[1]);
+    if (read(go[0], &b, 1) != 1) _exit(100);
+    int fd = open("/dev/null", O_RDWR | O_CLOEXEC);  /* allowed: rw */
+    if (fd < 0) _exit(1);
+    close(fd);
+    fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) _exit(2);
+    close(fd);
+    if (mknod(node, S_IFCHR | 0600, makedev(1, 11)) != 0) _exit(3); /* m on anything */
+    fd = open(node, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) _exit(4);
+    if (errno != EPERM) _exit(5);
+    _exit(0);
+  }
+  close(go[0]);
+  st = mesos__cg_attach(cg, pid, &err);
+  ck_assert_int_eq(write(go[1], "g", 1), 1);
+  close(go[1]);
+  int ws;
+  ck_assert_int_eq(waitpid(pid, &ws, 0), pid);
+  unlink(node);
+  ck_assert_mesos_ok(st, &err);
+  ck_assert_msg(WIFEXITED(ws) && WEXITSTATUS(ws) == 0,
+                "child: 1 /dev/null denied, 2 urandom denied, 3 mknod denied, 4 disallowed device "
+                "opened, 5 not EPERM; got status %d", ws);
+  ck_assert_mesos_ok(mesos__cg_destroy(cg, &err), &err);
+  ck_assert_int_ne(access(cg->v2, F_OK), 0);
+  mesos__cg_free(cg);
+  remove_test_root(&l, root);
+  mesos__cg_layout_free(&l);
+  ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
+START_TEST(test_cgroups__v2_controllers_set_the_limits_when_the_unified_mount_has_them) {
+  if (geteuid() != 0) MESOS_TEST_SKIP("needs root (cgroups)");
+  mesos__cg_layout l;
+  ck_assert_mesos_ok(mesos__cg_layout_detect(&l, NULL), NULL);
+  if (l.v2_mount == NULL) {
+    mesos__cg_layout_free(&l);
+    MESOS_TEST_SKIP("no cgroup2 mount on this host");
+  }
+  if (l.where[MESOS__CG_CPU] != MESOS__CG_V2 || l.where[MESOS__CG_MEMORY] != MESOS__CG_V2 ||
+      l.where[MESOS__CG_PIDS] != MESOS__CG_V2) {
+    char ctl[600], listed[256] = "";
+    snprintf(ctl, sizeof ctl, "%s%s/cgroup.controllers", l.v2_mount,
+             strcmp(l.v2_self, "/") ? l.v2_self : "");
+    snprintf(listed, sizeof listed, "%s", read_text(ctl));
+    listed[strcspn(listed, "\n")] = '\0';
+    char why[1024];
+    snprintf(why, sizeof why,
+             "the cgroup2 mount %s offers only '%s': cpu, memory and pids are bound to cgroup v1 "
+             "on this hybrid host, and a controller lives in one hierarchy at a time, so no v2 "
+             "cgroup (not even a private cgroup2 mount) can have them here",
+             l.v2_mount, listed);
+    mesos__cg_layout_free(&l);
+    MESOS_TEST_SKIP("%s", why);
+  }
+  char root[64];
+  snprintf(root, sizeof root, "mesos-test-%d-v2c-%d", (int)getppid(), (int)getpid());
+  uint32_t bits = MESOS__CG_BIT(MESOS__CG_CPU) | MESOS__CG_BIT(MESOS__CG_MEMORY) |
+                  MESOS__CG_BIT(MESOS__CG_PIDS);
+  mesos__cgroup *cg = NULL;
+  mesos_error *err = NULL;
+  ck_assert_mesos_ok(mesos__cg_create(&l, root, "v", bits, 0, &cg, &err), &err);
+  ck_assert_mesos_ok(mesos__cg_set_cpu(cg, 1.5, 1, &err), &err);
+  ck_assert_mesos_ok(mesos__cg_set_mem(cg, 64ull << 20, 0, &err), &err);
+  ck_assert_mesos_ok(mesos__cg_set_pids(cg, 33, &err), &err);
+  char p[700];
+  snprintf(p, sizeof p, "%s/cpu.max", cg->v2);
+  ck_assert_str_eq(read_text(p), "150000 100000\n");
+  snprintf(p, sizeof p, "%s/memory.max", cg->v2);
+  ck_assert_str_eq(read_text(p), "67108864\n");
+  snprintf(p, sizeof p, "%s/pids.max", cg->v2);
+  ck_assert_str_eq(read_text(p), "33\n");
+  mesos_container_usage u;
+  memset(&u, 0, sizeof u);
+  ck_assert_mesos_ok(mesos__cg_usage(cg, &u, &err), &err);
+  ck_assert_uint_eq(u.mem_limit_bytes, 64ull << 20);
+  ck_assert_mesos_ok(mesos__cg_destroy(cg, &err), &err);
+  mesos__cg_free(cg);
+  remove_test_root(&l, root);
+  mesos__cg_layout_free(&l);
+}
+END_TEST
+
+/* ------------------------------------------------------------ async launch */
+
+typedef struct launched {
+  int calls;
+  int ok;
+  mesos_status last;
+  char message[512];
+  pid_t pid;
+} launched;
+
+static void on_launched(const char *id, mesos_status st, const char *message, pid_t pid, void *ud) {
+  (void)id;
+  launched *l = ud;
+  l->calls++;
+  l->last = st;
+  if (st == MESOS_OK) {
+    l->ok++;
+    ck_assert_int_gt(pid, 0);
+    ck_assert_ptr_null(message);
+    l->pid = pid;
+  } else {
+    ck_assert_int_eq(pid, -1);
+    ck_assert_ptr_nonnull(message);
+    snprintf(l->message, sizeof l->message, "%s", message);
+  }
+}
+
+/* Runs the loop until *counter reaches `want` (10 s at most). */
+static void run_until(fx *f, const int *counter, int want) {
+  for (int i = 0; i < 10000 && *counter < want; i++) {
+    mesos_loop_run_once(f->loop);
+    if (*counter < want) usleep(1000);
+  }
+  ck_assert_int_eq(*counter, want);
+}
+
+START_TEST(test_containerizer__async_launch_reports_on_the_loop_and_can_be_destroyed_midway) {
+  SKIP_UNLESS_CAPABLE();
+  fx f;
+  fx_setup(&f, "filesystem/linux,namespaces/pid,cgroups/cpu,cgroups/mem");
+  const char *argv[] = {"sh", "-c", "echo started-$0 >> $MESOS_SANDBOX/out", NULL};
+  mesos__container_config c = cfg_of(&f, argv);
+  c.mem_bytes = 64ull << 20;
+  mesos_error *err = NULL;
+  /* Eight at once: each call returns with its container still starting,
+   * and the outcomes arrive on the loop, not inside the calls. */
+  launched a = {0};
+  for (int i = 0; i < 8; i++) {
+    char id[16];
+    snprintf(id, sizeof id, "a%d", i);
+    ck_assert_mesos_ok(mesos__containerizer_launch_async(f.cz, id, &c, on_launched, &a, &err), &err);
+    ck_assert_int_gt(mesos__containerizer_pid(f.cz, id), 0);
+  }
+  ck_assert_int_eq(a.calls, 0);
+  ck_assert_int_eq(mesos__containerizer_launch_async(f.cz, "a0", &c, on_launched, &a, &err),
+                   MESOS_EEXIST);
+  mesos_error_free(err);
+  err = NULL;
+  run_until(&f, &a.calls, 8);
+  ck_assert_int_eq(a.ok, 8);
+  for (int i = 0; i < 8; i++) {
+    char id[16];
+    snprintf(id, sizeof id, "a%d", i);
+    mesos__container_termination t;
+    ck_assert_mesos_ok(mesos__containerizer_wait_sync(f.cz, id, 10000, &t, &err), &err);
+    ck_assert_msg(t.has_status && WIFEXITED(t.status) && WEXITSTATUS(t.status) == 0,
+                  "%s: has_status %d status %d message '%s' stderr '%s'", id, t.has_status,
+                  t.status, t.message, sandbox_file(&f, "stderr"));
+  }
+  ck_assert_int_eq((int)strlen(sandbox_file(&f, "out")), 8 * (int)strlen("started-sh\n"));
+
+  /* A step of the init that fails (exec of a non-executable file): the
+   * callback gets the child's message, and the container is gone. */
+  char p[400];
+  snprintf(p, sizeof p, "%s/bin/notexec", f.rootfs);
+  write_text(p, "data\n");
+  const char *notexec[] = {"/bin/notexec", NULL};
+  mesos__container_config bad = cfg_of(&f, notexec);
+  launched b = {0};
+  ck_assert_mesos_ok(mesos__containerizer_launch_async(f.cz, "b", &bad, on_launched, &b, &err), &err);
+  run_until(&f, &b.calls, 1);
+  ck_assert_int_eq(b.last, MESOS_EIO);
+  ck_assert_msg(strstr(b.message, "exec /bin/notexec") != NULL, "%s", b.message);
+  ck_assert_int_eq(mesos__containerizer_pid(f.cz, "b"), -1);
+
+  /* destroy right after the call, and kill: both end the launch with
+   * MESOS_ECLOSED and leave nothing (the teardown checks). */
+  const char *sleeper[] = {"sleep", "30", NULL};
+  mesos__container_config s = cfg_of(&f, sleeper);
+  launched d = {0}, k = {0};
+  ck_assert_mesos_ok(mesos__containerizer_launch_async(f.cz, "d", &s, on_launched, &d, &err), &err);
+  ck_assert_mesos_ok(mesos__containerizer_destroy(f.cz, "d", &err), &err);
+  ck_assert_int_eq(d.calls, 0);
+  ck_assert_int_eq(mesos__containerizer_pid(f.cz, "d"), -1);
+  ck_assert_mesos_ok(mesos__containerizer_launch_async(f.cz, "k", &s, on_launched, &k, &err), &err);
+  pid_t kpid = mesos__containerizer_pid(f.cz, "k");
+  ck_assert_mesos_ok(mesos__containerizer_kill(f.cz, "k", &err), &err);
+  run_until(&f, &d.calls, 1);
+  run_until(&f, &k.calls, 1);
+  ck_assert_int_eq(d.last, MESOS_ECLOSED);
+  ck_assert_int_eq(k.last, MESOS_ECLOSED);
+  ck_assert_ptr_nonnull(strstr(k.message, "destroyed while it was starting"));
+  ck_assert_int_eq(kill(kpid, 0), -1);
+  ck_assert_int_eq(mesos__containerizer_launch_async(f.cz, "n", &s, NULL, NULL, &err), MESOS_EINVAL);
+  mesos_error_free(err);
+  fx_teardown(&f);
+}
+END_TEST
+
 static Suite *make_suite(void) {
   Suite *s = suite_create("containerizer");
   TCase *tc = tcase_create("containerizer");
@@ -1069,6 +1387,10 @@ static Suite *make_suite(void) {
   tcase_add_test(tc, test_containerizer__recover_destroys_orphans_the_checkpoint_does_not_know);
   tcase_add_test(tc, test_containerizer__every_failed_allocation_in_launch_leaves_nothing_behind);
   tcase_add_test(tc, test_containerizer__posix_isolators_report_usage_without_cgroups);
+  tcase_add_test(tc, test_devices__rules_parse_and_the_program_allows_exactly_the_whitelist);
+  tcase_add_test(tc, test_devices__v2_device_program_denies_what_the_whitelist_does_not_allow);
+  tcase_add_test(tc, test_cgroups__v2_controllers_set_the_limits_when_the_unified_mount_has_them);
+  tcase_add_test(tc, test_containerizer__async_launch_reports_on_the_loop_and_can_be_destroyed_midway);
   suite_add_tcase(s, tc);
   return s;
 }
