@@ -127,6 +127,12 @@ mesos__cgroup *mesos__builtin_cgroup(mesos__builtin_ctx *c, const char *id) {
   return e ? e->cg : NULL;
 }
 
+uint64_t mesos__builtin_oom_kills(mesos__builtin_ctx *c, const char *id) {
+  cg_entry *e = mesos__map_get(&c->cgs, id);
+  if (e == NULL || !(e->cg->controllers & MESOS__CG_BIT(MESOS__CG_MEMORY))) return 0;
+  return mesos__cg_oom_kills(e->cg);
+}
+
 void mesos__builtin_set_pid(mesos__builtin_ctx *c, const char *id, pid_t pid) {
   if (pid > 0)
     mesos__map_put(&c->pids, id, (void *)(intptr_t)pid);

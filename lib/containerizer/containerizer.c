@@ -368,11 +368,21 @@ static void finish(container *c, int init_status, int have_init_status) {
     c->term.has_status = 1;
     c->term.status = init_status;
   }
-  /* An OOM kill seen only now (the event raced the exit) still counts. */
+  /* An OOM kill seen only now (the event raced the exit) still counts.
+   * The built-in memory cgroup is asked for just that one counter (a full
+   * usage read is a dozen control files per isolator, on every exit);
+   * vendor isolators only through their usage. */
+  uint64_t oom = c->term.limited ? 0 : mesos__builtin_oom_kills(cz->ctx, c->id);
+  if (oom > 0) {
+    c->term.limited = 1;
+    c->term.reason = MESOS_LIMITATION_MEMORY;
+    snprintf(c->term.message, sizeof c->term.message,
+             "Memory limit exceeded: %" PRIu64 " process(es) killed by the OOM killer", oom);
+  }
   if (!c->term.limited) {
     for (int i = 0; i < cz->nisolators; i++) {
       mesos__isolator *iso = &cz->isolators[i];
-      if (iso->ops.usage == NULL) continue;
+      if (iso->ops.usage == NULL || !iso->vendor) continue;
       mesos_container_usage u;
       memset(&u, 0, sizeof u);
       u.version = MESOS_CONTAINER_USAGE_VERSION;

@@ -57,6 +57,10 @@ mesos_status mesos__builtin_isolator(mesos__builtin_ctx *ctx, const char *name,
 /* The cgroup of a container (or NULL), for the containerizer's destroy. */
 mesos__cgroup *mesos__builtin_cgroup(mesos__builtin_ctx *ctx, const char *id);
 
+/* Processes the container's memory cgroup saw OOM-killed (0 without
+ * one). */
+uint64_t mesos__builtin_oom_kills(mesos__builtin_ctx *ctx, const char *id);
+
 /* Tells posix isolators the init pid of a container (set on isolate, also
  * on recover). */
 void mesos__builtin_set_pid(mesos__builtin_ctx *ctx, const char *id, pid_t pid);

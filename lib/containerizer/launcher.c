@@ -345,8 +345,12 @@ static step *add_step(plan *p, int kind) {
   return s;
 }
 
-/* mkdir -p on the host, in the parent (inside the rootfs for mount points). */
+/* mkdir -p on the host, in the parent (inside the rootfs for mount points).
+ * The mount points exist after a container's first launch, so one mkdir
+ * of the whole path answers most calls; the walk is for the first. */
 static int mkdirs(const char *path) {
+  if (mkdir(path, 0755) == 0 || errno == EEXIST) return 0;
+  if (errno != ENOENT) return errno;
   char buf[PATH_MAX];
   size_t n = strlen(path);
   if (n >= sizeof buf) return ENAMETOOLONG;
