@@ -17,6 +17,7 @@ if [ ! -x /usr/bin/busybox ] && [ ! -x /bin/busybox ]; then
   echo "SKIPPED: needs busybox-static"; exit 77
 fi
 before=$(ls -d /tmp/bench-container-* 2>/dev/null | wc -l)
+run_before=$(ls -d /run/mesos-bench-run-* 2>/dev/null | wc -l)
 out=$(timeout 240 "$bin" --quick 2>&1)
 rc=$?
 echo "$out"
@@ -44,6 +45,8 @@ if ls -d /sys/fs/cgroup/*/mesos-bench-* /sys/fs/cgroup/*/*/*/mesos-bench-* 2>/de
   fail=1
 fi
 after=$(ls -d /tmp/bench-container-* 2>/dev/null | wc -l)
+run_after=$(ls -d /run/mesos-bench-run-* 2>/dev/null | wc -l)
+if [ "$run_after" -gt "$run_before" ]; then echo "FAIL: a runtime directory under /run is left"; fail=1; fi
 if [ "$after" -gt "$before" ]; then echo "FAIL: a temporary directory is left"; fail=1; fi
 if "$bin" --no-such-flag > /dev/null 2>&1; then
   echo "FAIL: $bin accepted an unknown argument"
