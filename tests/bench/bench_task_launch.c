@@ -15,6 +15,25 @@
  *   bench: task-launch-latency-finished <median> ms baseline fork-exec-wait <median> ms ratio <r> p99 <p99> ms
  *   bench: task-launch-throughput <n> tasks/s baseline fork-exec-wait <n> runs/s ratio <r>
  *
+ * The burst above accepts everything at once, so its latencies are mostly
+ * the wait in the agent's queue.  A second, "steady" phase (BENCH_STEADY_TASKS,
+ * default 300, of which at most BENCH_INFLIGHT, default 32, are unfinished at
+ * any time) measures the system rather than the queue:
+ *
+ *   bench: task-launch-latency-running-steady <median> ms baseline fork-exec-wait <median> ms ratio <r> p99 <p99> ms
+ *   bench: task-launch-latency-finished-steady <median> ms baseline fork-exec-wait <median> ms ratio <r> p99 <p99> ms
+ *   bench: task-launch-throughput-steady <n> tasks/s baseline fork-exec-wait <n> runs/s ratio <r>
+ *
+ * CPU time per task over both phases, which a loaded machine disturbs far
+ * less than the latencies: the agent's own, its children's (every
+ * mesos-executor with the task it ran: reaped by the agent, so counted in
+ * its cutime/cstime) and the master's; the baseline is the CPU time of one
+ * fork+exec+wait of /bin/true, parent and child:
+ *
+ *   bench: task-launch-cpu-agent <ms> ms/task baseline fork-exec-wait <ms> ms/run ratio <r>
+ *   bench: task-launch-cpu-executor <ms> ms/task baseline fork-exec-wait <ms> ms/run ratio <r>
+ *   bench: task-launch-cpu-master <ms> ms/task baseline fork-exec-wait <ms> ms/run ratio <r>
+ *
  * The daemons get the master's and agent's default flags except the
  * addresses and directories (BENCH_MASTER_FLAGS / BENCH_AGENT_FLAGS add
  * more, space separated); their logs stay in the temporary directory when
@@ -30,6 +49,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -46,14 +66,23 @@ typedef struct task_times {
   double accept, running, finished; /* ms since start; 0: not yet */
 } task_times;
 
+/* One phase: `n` tasks named <prefix><i>, at most `inflight` unfinished
+ * at a time (0: no limit). */
+typedef struct phase {
+  char prefix;
+  int n, inflight;
+  int launched, finished, failed;
+  task_times *t;
+  double first_accept, last_finished;
+} phase;
+
 typedef struct bench {
   mesos_loop *loop;
   mesos_scheduler *sched;
   mesos_timer *deadline;
-  int n;
-  int launched, finished, failed;
-  task_times *t;
-  double first_accept, last_finished;
+  phase ph[2]; /* burst, steady */
+  int cur;     /* the phase launching now */
+  int failed;
   int done;
 } bench;
 
@@ -173,34 +202,38 @@ static void use_offer(bench *b, const mesos_scheduler_offer *o) {
   static char infos[1 << 20], call[(1 << 20) + 512];
   size_t used = 0;
   double cpus = o->cpus, mem = o->mem;
-  int first = b->launched, batch = 0;
-  while (b->launched < b->n && cpus >= TASK_CPUS - 1e-9 && mem >= TASK_MEM) {
+  phase *p = &b->ph[b->cur];
+  int first = p->launched, batch = 0;
+  while (p->launched < p->n && cpus >= TASK_CPUS - 1e-9 && mem >= TASK_MEM &&
+         (p->inflight == 0 || p->launched - p->finished - p->failed < p->inflight)) {
     int k = snprintf(infos + used, sizeof infos - used,
-                     "%s{\"name\":\"t\",\"task_id\":{\"value\":\"t%d\"},\"agent_id\":{\"value\":"
+                     "%s{\"name\":\"t\",\"task_id\":{\"value\":\"%c%d\"},\"agent_id\":{\"value\":"
                      "\"%s\"},\"command\":{\"value\":\"/bin/true\",\"shell\":false},"
                      "\"resources\":[{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":"
                      "%g}},{\"name\":\"mem\",\"type\":\"SCALAR\",\"scalar\":{\"value\":%g}}]}",
-                     batch ? "," : "", b->launched, o->agent_id, TASK_CPUS, TASK_MEM);
+                     batch ? "," : "", p->prefix, p->launched, o->agent_id, TASK_CPUS, TASK_MEM);
     if (k < 0 || (size_t)k >= sizeof infos - used - 1) break;
     used += (size_t)k;
-    b->launched++;
+    p->launched++;
     batch++;
     cpus -= TASK_CPUS;
     mem -= TASK_MEM;
   }
   mesos_error *err = NULL;
   if (batch == 0) {
-    mesos_scheduler_decline(b->sched, o->id, 0.1, NULL);
+    /* Nothing to launch now: the offer comes back once a task ends (the
+     * master re-offers freed resources within milliseconds). */
+    mesos_scheduler_decline(b->sched, o->id, 0.01, NULL);
     return;
   }
   snprintf(call, sizeof call,
            "{\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":[{\"value\":\"%s\"}],"
            "\"operations\":[{\"type\":\"LAUNCH\",\"launch\":{\"task_infos\":[%s]}}],"
-           "\"filters\":{\"refuse_seconds\":0.1}}}",
+           "\"filters\":{\"refuse_seconds\":0.01}}}",
            o->id, infos);
   double t = now_ms();
-  if (b->first_accept == 0) b->first_accept = t;
-  for (int i = first; i < b->launched; i++) b->t[i].accept = t;
+  if (p->first_accept == 0) p->first_accept = t;
+  for (int i = first; i < p->launched; i++) p->t[i].accept = t;
   if (mesos_scheduler_call_json(b->sched, call, on_accept_done, b, &err) != MESOS_OK) {
     fprintf(stderr, "bench_task_launch: accept: %s\n", mesos_error_message(err));
     mesos_error_free(err);
@@ -223,21 +256,30 @@ static void on_event(mesos_scheduler *s, const char *type, const uint8_t *event,
     mesos_scheduler_task_status *st = NULL;
     if (mesos_scheduler_event_update(event, len, &st, NULL) != MESOS_OK) return;
     if (st->has_uuid) mesos_scheduler_acknowledge(b->sched, st->agent_id, st->task_id, st->uuid, NULL);
-    int i = st->task_id && st->task_id[0] == 't' ? (int)strtol(st->task_id + 1, NULL, 10) : -1;
+    phase *p = NULL;
+    for (int k = 0; k < 2; k++)
+      if (st->task_id && st->task_id[0] == b->ph[k].prefix) p = &b->ph[k];
+    int i = p ? (int)strtol(st->task_id + 1, NULL, 10) : -1;
     double t = now_ms();
-    if (i >= 0 && i < b->n) {
-      if (strcmp(st->state, "TASK_RUNNING") == 0 && b->t[i].running == 0) b->t[i].running = t;
-      if (st->terminal && b->t[i].finished == 0) {
-        b->t[i].finished = t;
-        b->last_finished = t;
+    if (p && i >= 0 && i < p->n) {
+      if (strcmp(st->state, "TASK_RUNNING") == 0 && p->t[i].running == 0) p->t[i].running = t;
+      if (st->terminal && p->t[i].finished == 0) {
+        p->t[i].finished = t;
+        p->last_finished = t;
         if (strcmp(st->state, "TASK_FINISHED") == 0) {
-          b->finished++;
+          p->finished++;
         } else {
           fprintf(stderr, "bench_task_launch: %s ended %s: %s\n", st->task_id, st->state,
                   st->message ? st->message : "");
+          p->failed++;
           b->failed++;
         }
-        if (b->finished + b->failed == b->n) finish(b);
+        if (p->finished + p->failed == p->n) {
+          /* The steady phase starts once the burst is over, so neither
+           * disturbs the other's numbers. */
+          if (b->cur == 0 && b->ph[1].n > 0) b->cur = 1;
+          else finish(b);
+        }
       }
     }
     mesos_free(st);
@@ -247,16 +289,46 @@ static void on_event(mesos_scheduler *s, const char *type, const uint8_t *event,
 static void on_deadline(mesos_timer *t, void *ud) {
   (void)t;
   bench *b = ud;
-  fprintf(stderr, "bench_task_launch: timed out with %d of %d tasks finished\n", b->finished,
-          b->n);
+  fprintf(stderr, "bench_task_launch: timed out with %d of %d tasks finished (and %d of %d steady)\n",
+          b->ph[0].finished, b->ph[0].n, b->ph[1].finished, b->ph[1].n);
   b->failed++;
   finish(b);
 }
 
 /* ------------------------------------------------------------ baseline */
 
-static void baseline(int runs, double *median_ms, double *per_s) {
+static double rusage_ms(int who) {
+  struct rusage ru;
+  if (getrusage(who, &ru) != 0) return 0;
+  return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+         (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+}
+
+/* CPU time (user + system) of process `pid` and of its reaped children, in
+ * ms, from /proc/<pid>/stat (fields 14-17). */
+static int proc_cpu_ms(pid_t pid, double *self, double *children) {
+  char path[64], buf[2048];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  int fd = open(path, O_RDONLY);
+  if (fd < 0) return -1;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return -1;
+  buf[n] = '\0';
+  char *p = strrchr(buf, ')');
+  unsigned long long ut, st, cut, cst;
+  if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %llu %llu",
+                          &ut, &st, &cut, &cst) != 4)
+    return -1;
+  double tick = (double)sysconf(_SC_CLK_TCK);
+  *self = (double)(ut + st) * 1e3 / tick;
+  *children = (double)(cut + cst) * 1e3 / tick;
+  return 0;
+}
+
+static void baseline(int runs, double *median_ms, double *per_s, double *cpu_ms) {
   double *lat = calloc((size_t)runs, sizeof *lat);
+  double c0 = rusage_ms(RUSAGE_SELF) + rusage_ms(RUSAGE_CHILDREN);
   double t0 = now_ms();
   for (int i = 0; i < runs; i++) {
     double s = now_ms();
@@ -269,6 +341,7 @@ static void baseline(int runs, double *median_ms, double *per_s) {
     lat[i] = now_ms() - s;
   }
   double total = now_ms() - t0;
+  *cpu_ms = (rusage_ms(RUSAGE_SELF) + rusage_ms(RUSAGE_CHILDREN) - c0) / runs;
   *per_s = runs / (total / 1e3);
   *median_ms = quantile(lat, (size_t)runs, 0.5);
   free(lat);
@@ -315,10 +388,20 @@ int main(void) {
     return 1;
   }
 
+  int steady = getenv("BENCH_STEADY_TASKS") ? (int)strtol(getenv("BENCH_STEADY_TASKS"), NULL, 10)
+                                             : 300;
+  int inflight = getenv("BENCH_INFLIGHT") ? (int)strtol(getenv("BENCH_INFLIGHT"), NULL, 10) : 32;
+  if (steady < 0 || steady > MAX_TASKS) steady = 300;
+  if (inflight < 1) inflight = 32;
   bench b;
   memset(&b, 0, sizeof b);
-  b.n = n;
-  b.t = calloc((size_t)n, sizeof *b.t);
+  b.ph[0].prefix = 't';
+  b.ph[0].n = n;
+  b.ph[1].prefix = 's';
+  b.ph[1].n = steady;
+  b.ph[1].inflight = inflight;
+  b.ph[0].t = calloc((size_t)n, sizeof *b.ph[0].t);
+  b.ph[1].t = calloc((size_t)(steady ? steady : 1), sizeof *b.ph[1].t);
   mesos_error *err = NULL;
   char url[128];
   snprintf(url, sizeof url, "http://127.0.0.1:%d", mport);
@@ -328,7 +411,7 @@ int main(void) {
                              "\"failover_timeout\":0}";
   opts.on_event = on_event;
   opts.ud = &b;
-  if (b.t == NULL || mesos_loop_new(&b.loop, NULL, &err) != MESOS_OK ||
+  if (b.ph[0].t == NULL || b.ph[1].t == NULL || mesos_loop_new(&b.loop, NULL, &err) != MESOS_OK ||
       mesos_scheduler_new(&b.sched, b.loop, &opts, &err) != MESOS_OK ||
       mesos_timer_new(&b.deadline, b.loop, on_deadline, &b, &err) != MESOS_OK) {
     fprintf(stderr, "bench_task_launch: %s\n", err ? mesos_error_message(err) : "setup failed");
@@ -341,35 +424,56 @@ int main(void) {
   while (mesos_loop_run_once(b.loop) > 0) {
   }
   mesos_loop_free(b.loop);
-  if (b.failed || b.finished != n) {
-    fprintf(stderr, "bench_task_launch: %d of %d tasks finished, %d failed\n", b.finished, n,
-                    b.failed);
-    free(b.t);
+  /* Before the daemons go: their CPU time so far. */
+  double agent_cpu = 0, exec_cpu = 0, master_cpu = 0, unused = 0;
+  int have_cpu = proc_cpu_ms(pids[1], &agent_cpu, &exec_cpu) == 0 &&
+                 proc_cpu_ms(pids[0], &master_cpu, &unused) == 0;
+  if (b.failed || b.ph[0].finished != n || b.ph[1].finished != steady) {
+    fprintf(stderr, "bench_task_launch: %d of %d tasks finished (%d of %d steady), %d failed\n",
+            b.ph[0].finished, n, b.ph[1].finished, steady, b.failed);
+    free(b.ph[0].t);
+    free(b.ph[1].t);
     return 1;
   }
 
-  double *run = calloc((size_t)n, sizeof *run), *fin = calloc((size_t)n, sizeof *fin);
-  size_t nr = 0;
-  for (int i = 0; i < n; i++) {
-    if (b.t[i].running > 0) run[nr++] = b.t[i].running - b.t[i].accept;
-    fin[i] = b.t[i].finished - b.t[i].accept;
+  double base_ms = 0, base_per_s = 0, base_cpu = 0;
+  baseline(n, &base_ms, &base_per_s, &base_cpu);
+  for (int k = 0; k < 2; k++) {
+    phase *p = &b.ph[k];
+    if (p->n == 0) continue;
+    const char *suffix = k ? "-steady" : "";
+    double *run = calloc((size_t)p->n, sizeof *run), *fin = calloc((size_t)p->n, sizeof *fin);
+    if (run == NULL || fin == NULL) return 1;
+    size_t nr = 0;
+    for (int i = 0; i < p->n; i++) {
+      if (p->t[i].running > 0) run[nr++] = p->t[i].running - p->t[i].accept;
+      fin[i] = p->t[i].finished - p->t[i].accept;
+    }
+    double tput = p->n / ((p->last_finished - p->first_accept) / 1e3);
+    double r50 = quantile(run, nr, 0.5), r99 = quantile(run, nr, 0.99);
+    double f50 = quantile(fin, (size_t)p->n, 0.5), f99 = quantile(fin, (size_t)p->n, 0.99);
+    printf("bench: task-launch-latency-running%s %.2f ms baseline fork-exec-wait %.3f ms ratio "
+           "%.1f p99 %.2f ms\n",
+           suffix, r50, base_ms, r50 / base_ms, r99);
+    printf("bench: task-launch-latency-finished%s %.2f ms baseline fork-exec-wait %.3f ms ratio "
+           "%.1f p99 %.2f ms\n",
+           suffix, f50, base_ms, f50 / base_ms, f99);
+    printf("bench: task-launch-throughput%s %.1f tasks/s baseline fork-exec-wait %.1f runs/s "
+           "ratio %.3f\n",
+           suffix, tput, base_per_s, tput / base_per_s);
+    free(run);
+    free(fin);
   }
-  double tput = n / ((b.last_finished - b.first_accept) / 1e3);
-  double base_ms = 0, base_per_s = 0;
-  baseline(n, &base_ms, &base_per_s);
-  double r50 = quantile(run, nr, 0.5), r99 = quantile(run, nr, 0.99);
-  double f50 = quantile(fin, (size_t)n, 0.5), f99 = quantile(fin, (size_t)n, 0.99);
-  printf("bench: task-launch-latency-running %.2f ms baseline fork-exec-wait %.3f ms ratio %.1f "
-         "p99 %.2f ms\n",
-         r50, base_ms, r50 / base_ms, r99);
-  printf("bench: task-launch-latency-finished %.2f ms baseline fork-exec-wait %.3f ms ratio %.1f "
-         "p99 %.2f ms\n",
-         f50, base_ms, f50 / base_ms, f99);
-  printf("bench: task-launch-throughput %.1f tasks/s baseline fork-exec-wait %.1f runs/s ratio "
-         "%.3f\n",
-         tput, base_per_s, tput / base_per_s);
-  free(run);
-  free(fin);
-  free(b.t);
+  if (have_cpu) {
+    double tasks = (double)(n + steady);
+    const char *names[] = {"agent", "executor", "master"};
+    double cpu[] = {agent_cpu / tasks, exec_cpu / tasks, master_cpu / tasks};
+    for (int i = 0; i < 3; i++)
+      printf("bench: task-launch-cpu-%s %.3f ms/task baseline fork-exec-wait %.3f ms/run ratio "
+             "%.2f\n",
+             names[i], cpu[i], base_cpu, base_cpu > 0 ? cpu[i] / base_cpu : 0);
+  }
+  free(b.ph[0].t);
+  free(b.ph[1].t);
   return 0;
 }
