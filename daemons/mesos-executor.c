@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,8 @@
 #include <unistd.h>
 
 #include <mesos/mesos.h>
+
+extern char **environ;
 
 /* How long to wait for the acknowledgement of the terminal update before
  * exiting anyway.  Not a few seconds: the UPDATE calls go out one at a
@@ -158,25 +161,38 @@ static void on_launch(mesos_executor *e, const mesos_executor_task *task, void *
   if (grace >= 0) x->default_grace_ms = grace;
   send_update(x, "TASK_STARTING", NULL);
   fflush(NULL);
-  pid_t pid = fork();
-  if (pid == 0) {
-    setpgid(0, 0);
-    signal(SIGPIPE, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
-    if (shell) execv("/bin/sh", argv);
-    else execvp(argv[0], argv);
-    fprintf(stderr, "mesos-executor: cannot execute '%s': %s\n", argv[0], strerror(errno));
-    _exit(127);
+  /* posix_spawn, not fork: no copy of the executor's page tables and no
+   * copy-on-write faults afterwards (this runs once per task).  The task
+   * gets its own process group, every signal at its default (we ignore
+   * SIGPIPE and handle SIGTERM) and none blocked. */
+  pid_t pid = -1;
+  posix_spawnattr_t attr;
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  int rc = posix_spawnattr_init(&attr);
+  if (rc == 0) {
+    rc = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+                                             POSIX_SPAWN_SETSIGDEF);
+    if (rc == 0) rc = posix_spawnattr_setpgroup(&attr, 0);
+    if (rc == 0) rc = posix_spawnattr_setsigmask(&attr, &none);
+    if (rc == 0) rc = posix_spawnattr_setsigdefault(&attr, &all);
+    if (rc == 0)
+      rc = shell ? posix_spawn(&pid, "/bin/sh", NULL, &attr, argv, environ)
+                 : posix_spawnp(&pid, argv[0], NULL, &attr, argv, environ);
+    posix_spawnattr_destroy(&attr);
   }
-  free(argv);
-  if (pid < 0) {
-    char msg[256];
-    snprintf(msg, sizeof msg, "Cannot fork: %s", strerror(errno));
+  if (rc != 0) {
+    char msg[512];
+    snprintf(msg, sizeof msg, "Cannot execute '%s': %s", shell ? "/bin/sh" : argv[0],
+             strerror(rc));
+    fprintf(stderr, "mesos-executor: %s\n", msg);
+    free(argv);
     send_update(x, "TASK_FAILED", msg);
     await_exit(x);
     return;
   }
-  setpgid(pid, pid);
+  free(argv);
   x->pid = pid;
   mesos_error *err = NULL;
   if (mesos_child_new(&x->child, x->loop, pid, child_exited, x, &err) != MESOS_OK) {

@@ -109,6 +109,11 @@ struct mesos_agent {
   uint64_t recovery_timeout_ms;
   uint64_t exec_heartbeat_ms;
   mesos_timer *exec_heartbeat;
+  /* Sessions of ended executors waiting for one batched /proc sweep
+   * (executor_api.c). */
+  int32_t *sweep;
+  size_t nsweep;
+  mesos_timer *sweep_timer;
   int cleanup_pending;       /* --recover=cleanup: old id kept until drained */
   char *executor_path;       /* mesos-executor, or NULL: in-agent runner */
   struct mesos__agent_operator *op; /* operator API, classic endpoints, files (operator.c) */

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "agent/agent_int.h"
+#include "agent/spawn.h"
 #include "base/alloc.h"
 #include "base/error.h"
 #include "base/log.h"
@@ -59,9 +60,9 @@ extern char **environ;
  * agent must see them back within --executor_reregistration_timeout. */
 #define EXEC_BACKOFF_MAX_MS 2000u
 
-void mesos__agent_kill_session(int32_t sid, int sig) {
-  if (sid <= 0) return;
-  kill(-sid, sig);
+/* Sends `sig` to every process whose session is one of `sids` (one pass
+ * over /proc). */
+static void kill_sessions(const int32_t *sids, size_t nsids, int sig) {
   DIR *d = opendir("/proc");
   if (d == NULL) return;
   struct dirent *de;
@@ -82,11 +83,64 @@ void mesos__agent_kill_session(int32_t sid, int sig) {
     char *p = strrchr(buf, ')');
     char state;
     long ppid, pgrp, session;
-    if (p && sscanf(p + 1, " %c %ld %ld %ld", &state, &ppid, &pgrp, &session) == 4 &&
-        session == sid)
-      kill((pid_t)pid, sig);
+    if (p == NULL || sscanf(p + 1, " %c %ld %ld %ld", &state, &ppid, &pgrp, &session) != 4)
+      continue;
+    for (size_t i = 0; i < nsids; i++) {
+      if (session == sids[i]) {
+        kill((pid_t)pid, sig);
+        break;
+      }
+    }
   }
   closedir(d);
+}
+
+void mesos__agent_kill_session(int32_t sid, int sig) {
+  if (sid <= 0) return;
+  kill(-sid, sig);
+  kill_sessions(&sid, 1, sig);
+}
+
+/* The sweep after an executor exited: what it left in its session.
+ *
+ * Why batched: finding a session's processes means reading the stat file
+ * of every process on the host, which with a thousand processes costs
+ * milliseconds of the loop thread.  Done for each executor that ends,
+ * it was a large part of the agent's CPU time per task when tasks end by
+ * the hundred.  The executor's own process group is killed at once; the
+ * /proc pass runs on the next loop turn for every session queued by then.
+ * A session id is the pid of its (reaped) leader: one that names a live
+ * executor of ours again (pid reuse) is skipped. */
+#define SWEEP_MAX 4096u
+
+static void sweep_cb(mesos_timer *timer, void *ud) {
+  (void)timer;
+  mesos_agent *a = ud;
+  size_t k = 0;
+  for (size_t i = 0; i < a->nsweep; i++) {
+    int live = 0;
+    size_t it = 0;
+    void *v;
+    while (!live && mesos__map_next(&a->tasks, &it, NULL, &v))
+      live = ((mesos__agent_task *)v)->pid == a->sweep[i];
+    if (!live) a->sweep[k++] = a->sweep[i];
+  }
+  a->nsweep = 0;
+  if (k) kill_sessions(a->sweep, k, SIGKILL);
+}
+
+static void sweep_session(mesos_agent *a, int32_t sid) {
+  if (sid <= 0) return;
+  kill(-sid, SIGKILL);
+  if (a->sweep == NULL) a->sweep = mesos__calloc(SWEEP_MAX, sizeof *a->sweep);
+  if (a->sweep_timer == NULL && mesos_timer_new(&a->sweep_timer, a->loop, sweep_cb, a, NULL) != MESOS_OK)
+    a->sweep_timer = NULL;
+  if (a->sweep == NULL || a->sweep_timer == NULL || a->nsweep == SWEEP_MAX) {
+    kill_sessions(&sid, 1, SIGKILL); /* cannot queue: now */
+    return;
+  }
+  a->sweep[a->nsweep++] = sid;
+  if (a->nsweep == 1) mesos_timer_start(a->sweep_timer, 0, 0);
 }
 
 /* ------------------------------------------------------------ events */
@@ -185,8 +239,9 @@ void mesos__agent_executor_exited(mesos__agent_task *t, int wait_status) {
   mesos_timer_stop(t->reg_timer);
   mesos__agent_executor_detach(t);
   /* Whatever the executor left behind in its session goes too. */
-  mesos__agent_kill_session(t->pid, SIGKILL);
+  int32_t sid = t->pid;
   t->pid = 0;
+  sweep_session(a, sid);
   if (!t->terminal_seen) {
     char msg[160];
     if (wait_status < 0)
@@ -290,6 +345,14 @@ mesos_status mesos__agent_executor_api_init(mesos_agent *a, mesos_error **err) {
 void mesos__agent_executor_api_fini(mesos_agent *a) {
   mesos_timer_free(a->exec_heartbeat);
   a->exec_heartbeat = NULL;
+  /* Sessions still queued are swept now: nothing outlives the agent's
+   * knowledge of them. */
+  if (a->nsweep) kill_sessions(a->sweep, a->nsweep, SIGKILL);
+  a->nsweep = 0;
+  mesos_timer_free(a->sweep_timer);
+  a->sweep_timer = NULL;
+  mesos__free(a->sweep);
+  a->sweep = NULL;
 }
 
 /* ------------------------------------------------------------ launch */
@@ -345,31 +408,18 @@ mesos_status mesos__agent_executor_launch(mesos__agent_task *t, mesos_error **er
   else mesos__err(err, st, "out of memory");
   if (st == MESOS_OK) st = mesos__fs_join(&err_path, t->sandbox, "stderr", err);
   if (st == MESOS_OK) st = mesos_timer_new(&t->reg_timer, a->loop, reg_timeout_cb, t, err);
-  pid_t pid = -1;
+  int32_t pid = -1;
   if (st == MESOS_OK) {
-    pid = fork();
-    if (pid < 0) st = mesos__err_errno(err, MESOS_EIO, errno, "fork");
-  }
-  if (pid == 0) {
-    /* Async-signal-safe calls only until exec. */
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    signal(SIGPIPE, SIG_DFL);
-    setsid();
-    int in = open("/dev/null", O_RDONLY);
-    int out = open(out_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
-    int errfd = open(err_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (in < 0 || out < 0 || errfd < 0 || chdir(t->sandbox) != 0) _exit(126);
-    dup2(in, 0);
-    dup2(out, 1);
-    dup2(errfd, 2);
-    for (int fd = 3; fd < 1024; fd++) close(fd);
-    execve(argv[0], argv, envp);
-    static const char msg[] = "mesos-agent: cannot execute mesos-executor\n";
-    ssize_t ignored = write(2, msg, sizeof msg - 1);
-    (void)ignored;
-    _exit(127);
+    /* In a session of its own (see the top of the file), in its sandbox,
+     * its output in the sandbox's files: spawn.h, no fork of the agent. */
+    mesos__agent_spawn_opts so = {.path = argv[0],
+                                  .argv = argv,
+                                  .envp = envp,
+                                  .dir = t->sandbox,
+                                  .stdout_path = out_path,
+                                  .stderr_path = err_path,
+                                  .new_session = 1};
+    st = mesos__agent_spawn(&so, &pid, err);
   }
   for (size_t i = 0; i < k; i++) mesos__free(envp[i]);
   mesos__free(envp);

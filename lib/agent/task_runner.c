@@ -34,6 +34,7 @@
 #include <uv.h>
 
 #include "agent/agent_int.h"
+#include "agent/spawn.h"
 #include "base/alloc.h"
 #include "base/error.h"
 #include "base/log.h"
@@ -215,30 +216,6 @@ static mesos_status plan_build(mesos__agent_task *t, launch_plan *p, mesos_error
   return st;
 }
 
-/* In the child, between fork and exec: async-signal-safe calls only. */
-static void child_exec(const mesos__agent_task *t, const launch_plan *p, int shell) {
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, NULL);
-  signal(SIGPIPE, SIG_DFL);
-  setpgid(0, 0);
-  int in = open("/dev/null", O_RDONLY);
-  int out = open(p->stdout_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
-  int errfd = open(p->stderr_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
-  if (in < 0 || out < 0 || errfd < 0 || chdir(t->sandbox) != 0) _exit(126);
-  dup2(in, 0);
-  dup2(out, 1);
-  dup2(errfd, 2);
-  /* Nothing of the agent's (sockets, checkpoint files) reaches the task. */
-  for (int fd = 3; fd < 1024; fd++) close(fd);
-  if (shell) execve("/bin/sh", p->argv, p->envp);
-  else execvpe(p->argv[0], p->argv, p->envp);
-  static const char msg[] = "mesos-agent: cannot execute the task's command\n";
-  ssize_t ignored = write(2, msg, sizeof msg - 1);
-  (void)ignored;
-  _exit(127);
-}
-
 /* A checkpoint written on the libuv thread pool (see agent_int.h). */
 typedef struct async_cp {
   uv_work_t req;
@@ -343,14 +320,20 @@ static mesos_status launch(mesos__agent_task *t, mesos_error **err) {
   }
   const Mesos__V1__CommandInfo *cmd = t->info->command;
   int shell = !cmd->has_shell || cmd->shell;
-  pid_t pid = fork();
-  if (pid < 0) {
-    plan_free(&plan);
-    return mesos__err_errno(err, MESOS_EIO, errno, "fork");
-  }
-  if (pid == 0) child_exec(t, &plan, shell);
+  /* Its own process group, so a kill reaches whatever the shell started
+   * (spawn.h: no fork of the agent). */
+  int32_t pid = -1;
+  mesos__agent_spawn_opts so = {.path = shell ? "/bin/sh" : plan.argv[0],
+                                .search = !shell,
+                                .argv = plan.argv,
+                                .envp = plan.envp,
+                                .dir = t->sandbox,
+                                .stdout_path = plan.stdout_path,
+                                .stderr_path = plan.stderr_path,
+                                .new_session = 0};
+  st = mesos__agent_spawn(&so, &pid, err);
   plan_free(&plan);
-  setpgid(pid, pid); /* also here: no race with an early kill */
+  if (st != MESOS_OK) return st;
   t->pid = pid;
   st = mesos_child_new(&t->child, t->agent->loop, pid, child_exited, t, err);
   if (st != MESOS_OK) {
