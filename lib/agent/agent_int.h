@@ -240,6 +240,10 @@ mesos_status mesos__agent_status_update_uuid(mesos_agent *a, const char *framewo
                                              const char *updates_path, Mesos__V1__TaskState state,
                                              int reason, const char *message,
                                              const uint8_t *uuid, mesos_error **err);
+/* Creates (durably, on the thread pool) the stream file of a task about to
+ * start, so its first update need not wait for that. */
+void mesos__agent_status_prepare(mesos_agent *a, const char *framework_id, const char *task_id,
+                                 const char *updates_path);
 /* Queues again, in order, updates recovered from `updates_path` (copied;
  * not appended again), and remembers the uuids the framework acknowledged
  * already (`acked`), so neither reaches it twice. */

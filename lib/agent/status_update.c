@@ -28,6 +28,12 @@
  * yet, and send_head waits for the head.  As in Mesos, the next update
  * also waits until the acknowledgement of the previous one is durable, so
  * a restarted agent never sends an acknowledged update again.
+ *
+ * Creating a stream's file durably takes several fsyncs (the file, and
+ * each directory of meta/.../tasks/<task>/ that had to be made), more than
+ * any later append.  mesos__agent_status_prepare starts that when the task
+ * is created, so it overlaps the executor's start instead of delaying the
+ * task's first update.  An empty stream reads like a missing one.
  */
 #include <stdio.h>
 #include <string.h>
@@ -110,7 +116,9 @@ static void job_work(uv_work_t *req) {
                                       NULL, &j->err);
   for (size_t i = 0; i < j->n && j->st == MESOS_OK; i++)
     j->st = mesos__update_stream_append_nosync(j->file, j->recs[i], &j->err);
-  if (j->st == MESOS_OK) j->st = mesos__update_stream_sync(j->file, &j->err);
+  /* No records: a job that only opened (created) the file, which the open
+   * made durable already. */
+  if (j->st == MESOS_OK && j->n > 0) j->st = mesos__update_stream_sync(j->file, &j->err);
 }
 
 static void send_head(mesos__su_stream *s);
@@ -167,9 +175,10 @@ static void job_done(uv_work_t *req, int status) {
 }
 
 /* Starts a job for the pending records, unless one is in flight (it
- * starts the next when done). */
+ * starts the next when done).  Without records, a checkpointed stream
+ * whose file is not open yet gets a job that only opens it. */
 static void flush(mesos__su_stream *s) {
-  if (s->job || s->npend == 0) return;
+  if (s->job || (s->npend == 0 && (s->file || s->path == NULL))) return;
   su_job *j = MESOS__NEW(su_job);
   if (j == NULL || (s->file == NULL && (j->path = mesos__strdup(s->path)) == NULL)) {
     mesos__free(j);
@@ -310,6 +319,23 @@ static mesos_status stream_get(mesos_agent *a, const char *key, const char *path
   }
   *out = s;
   return MESOS_OK;
+}
+
+void mesos__agent_status_prepare(mesos_agent *a, const char *framework_id, const char *task_id,
+                                 const char *updates_path) {
+  char key[600];
+  snprintf(key, sizeof key, "%s/%s", framework_id, task_id);
+  mesos__su_stream *s = NULL;
+  mesos_error *e = NULL;
+  if (updates_path == NULL) return;
+  if (stream_get(a, key, updates_path, &s, &e) != MESOS_OK) {
+    /* Not fatal: the first update creates it (and reports a failure). */
+    LOG_WARN("task %s: cannot prepare its status update stream: %s", key,
+             e ? mesos_error_message(e) : "");
+    mesos_error_free(e);
+    return;
+  }
+  flush(s);
 }
 
 mesos_status mesos__agent_status_update(mesos_agent *a, const char *framework_id,

@@ -484,6 +484,8 @@ void mesos__agent_run_task(mesos_agent *a, const Mesos__Internal__RunTask *rt) {
     return;
   }
   t->use_executor = a->executor_path != NULL;
+  /* Its update stream is created while the task starts (status_update.c). */
+  mesos__agent_status_prepare(a, fw, tid, t->updates_path);
   if (t->use_executor) {
     /* One executor start per loop turn (launch_next): a RUN_TASK of a
      * hundred tasks would otherwise keep the loop from answering anything
