@@ -59,6 +59,7 @@ struct mesos__su_stream {
   mesos__update_stream *file;         /* opened by the first job; the job's while it runs */
   ProtobufCMessage **pend;            /* records for the next job (owned) */
   size_t npend, pend_updates;         /* ... and how many are UPDATE records */
+  int pend_sync;                      /* ... and whether they need an fdatasync */
   size_t undurable;                   /* updates at the tail of q not durable yet */
   size_t acks_undurable;              /* acknowledgement records not durable yet */
   su_job *job;                        /* in flight on the thread pool, or NULL */
@@ -94,6 +95,7 @@ struct su_job {
   char *path;
   ProtobufCMessage **recs;
   size_t n, updates;
+  int sync;                    /* fdatasync after appending */
   mesos_status st;
   mesos_error *err;
 };
@@ -117,8 +119,9 @@ static void job_work(uv_work_t *req) {
   for (size_t i = 0; i < j->n && j->st == MESOS_OK; i++)
     j->st = mesos__update_stream_append_nosync(j->file, j->recs[i], &j->err);
   /* No records: a job that only opened (created) the file, which the open
-   * made durable already. */
-  if (j->st == MESOS_OK && j->n > 0) j->st = mesos__update_stream_sync(j->file, &j->err);
+   * made durable already.  Records that need no sync: see
+   * mesos__agent_status_ack. */
+  if (j->st == MESOS_OK && j->n > 0 && j->sync) j->st = mesos__update_stream_sync(j->file, &j->err);
 }
 
 static void send_head(mesos__su_stream *s);
@@ -153,6 +156,7 @@ static void job_done(uv_work_t *req, int status) {
       s->pend = all;
       s->npend += j->n;
       s->pend_updates += j->updates;
+      s->pend_sync |= j->sync;
       j->recs = NULL;
       j->n = 0;
     } else {
@@ -192,9 +196,11 @@ static void flush(mesos__su_stream *s) {
   j->recs = s->pend;
   j->n = s->npend;
   j->updates = s->pend_updates;
+  j->sync = s->pend_sync;
   s->file = NULL;
   s->pend = NULL;
   s->npend = s->pend_updates = 0;
+  s->pend_sync = 0;
   s->job = j;
   int r = uv_queue_work(mesos__loop_uv(s->agent->loop), &j->req, job_work, job_done);
   if (r != 0) { /* no thread pool: do it here */
@@ -203,9 +209,10 @@ static void flush(mesos__su_stream *s) {
   }
 }
 
-/* Queues a record (copied) for the next job. */
+/* Queues a record (copied) for the next job; `sync`: the job must
+ * fdatasync it before it counts as written. */
 static mesos_status pend_record(mesos__su_stream *s, const ProtobufCMessage *rec, int is_update,
-                                mesos_error **err) {
+                                int sync, mesos_error **err) {
   uint8_t *bytes = NULL;
   size_t len = 0;
   ProtobufCMessage *copy = NULL;
@@ -221,6 +228,7 @@ static mesos_status pend_record(mesos__su_stream *s, const ProtobufCMessage *rec
   s->pend = grown;
   s->pend[s->npend++] = copy;
   if (is_update) s->pend_updates++;
+  if (sync) s->pend_sync = 1;
   return MESOS_OK;
 }
 
@@ -412,7 +420,7 @@ mesos_status mesos__agent_status_update_uuid(mesos_agent *a, const char *framewo
     Mesos__Internal__StatusUpdateRecord rec = MESOS__INTERNAL__STATUS_UPDATE_RECORD__INIT;
     rec.type = MESOS__INTERNAL__STATUS_UPDATE_RECORD__TYPE__UPDATE;
     rec.update = &su;
-    if ((st = pend_record(s, &rec.base, 1, err)) != MESOS_OK) return st;
+    if ((st = pend_record(s, &rec.base, 1, 1, err)) != MESOS_OK) return st;
   }
   uint8_t *bytes = NULL;
   size_t len = 0;
@@ -500,13 +508,22 @@ void mesos__agent_status_ack(mesos_agent *a,
     LOG_WARN("acknowledgement for %s does not match the update in flight; ignored", key);
     return;
   }
+  int was_terminal = terminal(head->status->state);
   if (s->path) {
     Mesos__Internal__StatusUpdateRecord rec = MESOS__INTERNAL__STATUS_UPDATE_RECORD__INIT;
     rec.type = MESOS__INTERNAL__STATUS_UPDATE_RECORD__TYPE__ACK;
     rec.has_uuid = 1;
     rec.uuid = ack->uuid;
     mesos_error *e = NULL;
-    if (pend_record(s, &rec.base, 0, &e) == MESOS_OK) {
+    /* The acknowledgement of a task's last update (terminal, nothing
+     * queued behind it) is written but not fdatasync'ed: nothing waits for
+     * it, and losing it to a crash of the host only makes the restarted
+     * agent send that terminal update once more, which the at-least-once
+     * delivery of status updates allows (no older update can follow it).
+     * An agent that only crashed finds it in the page cache.  Every other
+     * acknowledgement is synced before the next update goes out. */
+    int sync = !(was_terminal && s->n == 1);
+    if (pend_record(s, &rec.base, 0, sync, &e) == MESOS_OK) {
       s->acks_undurable++;
       flush(s);
     } else {
@@ -517,7 +534,6 @@ void mesos__agent_status_ack(mesos_agent *a,
       mesos_error_free(e);
     }
   }
-  int was_terminal = terminal(head->status->state);
   if (head->uuid.len == 16) remember_acked(s, head->uuid.data);
   mesos__agent_executor_acked(a, key, &ack->uuid);
   mesos__pb_free(s->q[0]);

@@ -45,6 +45,7 @@
 #include "registry/agent_paths.h"
 #include "registry/checkpoint.h"
 #include "registry/fsutil.h"
+#include "registry/record.h"
 
 extern char **environ;
 
@@ -221,14 +222,53 @@ typedef struct async_cp {
   uv_work_t req;
   char *path;
   size_t len;
+  int pid_file; /* write_pid_file, not mesos__checkpoint_write_bytes */
   mesos_status st;
   mesos_error *err;
   char data[];
 } async_cp;
 
+/* forked.pid in the checkpoint format, but with no fsync of the file or
+ * of its directory after the rename.  Why that is enough: the file names
+ * a process, and processes do not survive what an fsync protects against
+ * (a crash of the host); when only the agent dies the page cache keeps the
+ * file.  The directories it has to make are still made durably
+ * (mesos__fs_mkdirs), because the task's update stream lives under the
+ * same runs/<container>/ and counts on them.  Saves two of a launch's
+ * fsyncs. */
+static mesos_status write_pid_file(const char *path, const void *data, size_t len,
+                                   mesos_error **err) {
+  char *dir = NULL, *tmp = NULL;
+  mesos_status st = mesos__fs_dirname(&dir, path, err);
+  if (st == MESOS_OK) st = mesos__fs_mkdirs(dir, 0700, err);
+  size_t n = strlen(path);
+  if (st == MESOS_OK && (tmp = mesos__malloc(n + sizeof ".tmp")) == NULL)
+    st = mesos__err(err, MESOS_ENOMEM, "out of memory");
+  int fd = -1;
+  if (st == MESOS_OK) {
+    memcpy(tmp, path, n);
+    memcpy(tmp + n, ".tmp", sizeof ".tmp");
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) st = mesos__err_errno(err, MESOS_EIO, errno, tmp);
+  }
+  if (st == MESOS_OK) {
+    uint64_t end = 0;
+    bool poisoned = false;
+    st = mesos__record_append(fd, &end, MESOS__RECORD_CHECKPOINT, data, len, 0, false, &poisoned,
+                              tmp, err);
+  }
+  if (fd >= 0) close(fd);
+  if (st == MESOS_OK && rename(tmp, path) != 0) st = mesos__err_errno(err, MESOS_EIO, errno, path);
+  if (st != MESOS_OK && tmp) unlink(tmp);
+  mesos__free(tmp);
+  mesos__free(dir);
+  return st;
+}
+
 static void async_cp_work(uv_work_t *req) {
   async_cp *c = req->data;
-  c->st = mesos__checkpoint_write_bytes(c->path, c->data, c->len, &c->err);
+  c->st = c->pid_file ? write_pid_file(c->path, c->data, c->len, &c->err)
+                      : mesos__checkpoint_write_bytes(c->path, c->data, c->len, &c->err);
 }
 
 static void async_cp_done(uv_work_t *req, int status) {
@@ -242,8 +282,8 @@ static void async_cp_done(uv_work_t *req, int status) {
   mesos__free(c);
 }
 
-void mesos__agent_checkpoint_async(mesos_agent *a, const char *path, const void *data,
-                                   size_t len) {
+static void checkpoint_async(mesos_agent *a, const char *path, const void *data, size_t len,
+                             int pid_file) {
   size_t total;
   async_cp *c = mesos__size_add(&total, sizeof *c, len) ? mesos__calloc(1, total) : NULL;
   if (c == NULL || (c->path = mesos__strdup(path)) == NULL) {
@@ -253,11 +293,17 @@ void mesos__agent_checkpoint_async(mesos_agent *a, const char *path, const void 
   }
   c->req.data = c;
   c->len = len;
+  c->pid_file = pid_file;
   memcpy(c->data, data, len);
   if (uv_queue_work(mesos__loop_uv(a->loop), &c->req, async_cp_work, async_cp_done) != 0) {
     async_cp_work(&c->req);
     async_cp_done(&c->req, 0);
   }
+}
+
+void mesos__agent_checkpoint_async(mesos_agent *a, const char *path, const void *data,
+                                   size_t len) {
+  checkpoint_async(a, path, data, len, 0);
 }
 
 mesos_status mesos__agent_mkdirs(const char *path, mesos_error **err) {
@@ -276,10 +322,10 @@ mesos_status mesos__agent_mkdirs(const char *path, mesos_error **err) {
 }
 
 /* forked.pid: lets a restarted agent find what this run left behind.
- * Written off the loop thread: with its directories that is several
- * fsyncs, which cost more than the whole rest of a launch.  A crash before
- * it is durable leaves an executor recovery cannot name; it still ends
- * when it loses the agent (the executor client gives up). */
+ * Written off the loop thread (its new directories take fsyncs) and
+ * without fsyncs of its own (write_pid_file).  A crash before it is
+ * written leaves an executor recovery cannot name; it still ends when it
+ * loses the agent (the executor client gives up). */
 static void checkpoint_pid(mesos__agent_task *t) {
   mesos_agent *a = t->agent;
   mesos__agent_path_ids ids = {a->id, t->framework_id, t->executor_id, t->container_id, t->task_id};
@@ -290,7 +336,7 @@ static void checkpoint_pid(mesos__agent_task *t) {
     LOG_WARN("task %s: cannot checkpoint its pid: %s", t->key, e ? mesos_error_message(e) : "");
     mesos_error_free(e);
   } else {
-    mesos__agent_checkpoint_async(a, path, text, (size_t)n);
+    checkpoint_async(a, path, text, (size_t)n, 1);
   }
   mesos__free(path);
 }
