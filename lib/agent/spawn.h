@@ -32,7 +32,8 @@ typedef struct mesos__agent_spawn_opts {
 } mesos__agent_spawn_opts;
 
 /* Starts the program with every signal at its default disposition and
- * none blocked.  A failure to open the files, enter `dir` or exec the
+ * none blocked (except that glibc leaves its two internal real-time
+ * signals, 32 and 33, ignored: no program may use those).  A failure to open the files, enter `dir` or exec the
  * program is an error here (MESOS_EIO naming the program) and leaves no
  * child behind. */
 mesos_status mesos__agent_spawn(const mesos__agent_spawn_opts *o, int32_t *pid, mesos_error **err);
