@@ -116,6 +116,10 @@ struct mesos__http_request {
   int no_body;
   mesos__http_abort_fn abort_cb;
   void *abort_ud;
+  mesos__http_drain_fn drain_cb; /* streaming: the transport has sent everything */
+  void *drain_ud;
+  int fixed_length;  /* streaming with a Content-Length announced up front */
+  uint64_t length_left; /* body bytes still due on a fixed-length stream */
   char *principal; /* owned; set by the authentication step (authz_int.h) */
 };
 
@@ -323,6 +327,10 @@ static void req_reset(mesos__http_request *r) {
   r->streaming = r->chunked = r->no_body = 0;
   r->abort_cb = NULL;
   r->abort_ud = NULL;
+  r->drain_cb = NULL;
+  r->drain_ud = NULL;
+  r->fixed_length = 0;
+  r->length_left = 0;
   mesos__free(r->principal);
   r->principal = NULL;
 }
@@ -1029,11 +1037,45 @@ mesos_status mesos__http_stream_start(mesos__http_request *req, int status,
   return MESOS_OK;
 }
 
+mesos_status mesos__http_stream_start_length(mesos__http_request *req, int status,
+                                             const mesos__http_headers *extra,
+                                             uint64_t length) {
+  mesos_status st = check_answerable(req, status);
+  if (st != MESOS_OK) return st;
+  conn *c = req->c;
+  if (c->io_closed) return MESOS_ECLOSED;
+  int closing = c->close_after || c->srv->shutting_down;
+  int no_body = req->is_head || no_body_status(status);
+  mesos__buf *b = out_buf(c);
+  size_t mark = b->len;
+  st = build_head(b, req, status, extra, no_body_status(status) ? F_NONE : F_LENGTH, length,
+                  &closing);
+  if (st != MESOS_OK) {
+    b->len = mark;
+    if (b->data) b->data[mark] = '\0';
+    return st;
+  }
+  out_done(c, b, NULL, 0);
+  if (closing) c->close_after = 1;
+  req->streaming = 1;
+  req->chunked = 0;
+  req->no_body = no_body;
+  req->fixed_length = 1;
+  req->length_left = no_body ? 0 : length;
+  return MESOS_OK;
+}
+
 mesos_status mesos__http_stream_send(mesos__http_request *req, const char *data, size_t len) {
   if (req == NULL || req->c == NULL || !req->streaming) return MESOS_EINVAL;
   conn *c = req->c;
   if (c->io_closed || c->state == C_CLOSING) return MESOS_ECLOSED;
   if (len == 0 || req->no_body) return MESOS_OK;
+  if (req->fixed_length) {
+    /* More than announced would corrupt the next response on the
+     * connection: refused, nothing sent. */
+    if (len > req->length_left) return MESOS_EINVAL;
+    req->length_left -= len;
+  }
   if (c->io->pending(c) + len > c->srv->opts.max_backlog_bytes) {
     LOG_INFO("http: %s: client does not read its stream (%zu bytes queued); closing",
              conn_peer(c), c->io->pending(c));
@@ -1074,7 +1116,11 @@ mesos_status mesos__http_stream_end(mesos__http_request *req) {
     req_finish(c);
     return MESOS_ECLOSED;
   }
-  if (req->chunked && !req->no_body) {
+  if (req->fixed_length) {
+    /* Ended short of its Content-Length: only closing the connection
+     * tells the client the body is incomplete. */
+    if (req->length_left) c->close_after = 1;
+  } else if (req->chunked && !req->no_body) {
     mesos__buf *b = out_buf(c);
     if (mesos__buf_append(b, "0\r\n\r\n", 5) != MESOS_OK) c->close_after = 1;
     else out_done(c, b, NULL, 0);
@@ -1137,6 +1183,12 @@ size_t mesos__http_request_pending(const mesos__http_request *req) {
 mesos__http_server *mesos__http_request_server(const mesos__http_request *req) {
   return req->c->srv;
 }
+void mesos__http_request_on_drain(mesos__http_request *req, mesos__http_drain_fn cb,
+                                  void *ud) {
+  req->drain_cb = cb;
+  req->drain_ud = ud;
+}
+
 void mesos__http_request_on_abort(mesos__http_request *req, mesos__http_abort_fn cb,
                                   void *ud) {
   req->abort_cb = cb;
@@ -1220,6 +1272,10 @@ static void on_stream_data(mesos__stream *s, const char *data, size_t len, void 
 static void on_stream_drain(mesos__stream *s, void *ud) {
   (void)s;
   conn *c = ud;
+  if (c->state == C_BUSY && c->req.streaming && c->req.drain_cb && !c->io_closed) {
+    c->req.drain_cb(&c->req, c->req.drain_ud); /* may finish the request */
+    return;
+  }
   if (c->wait_drain && c->state != C_BUSY) resume_parsing(c);
 }
 

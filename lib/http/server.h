@@ -53,6 +53,7 @@ typedef struct mesos__http_request mesos__http_request;
 
 typedef void (*mesos__http_handler)(mesos__http_request *req, void *ud);
 typedef void (*mesos__http_abort_fn)(mesos__http_request *req, void *ud);
+typedef void (*mesos__http_drain_fn)(mesos__http_request *req, void *ud);
 
 /* Defaults of the limits (0 in the options means these).  The reasons:
  *  - headers: 64 KiB, far above any real client (curl sends < 1 KiB; a
@@ -193,6 +194,20 @@ mesos_status mesos__http_stream_start(mesos__http_request *req, int status,
  * abort callback); MESOS_ELIMIT when the client has not read
  * max_backlog_bytes: the connection is then closed (abort follows). */
 mesos_status mesos__http_stream_send(mesos__http_request *req, const char *data, size_t len);
+/* Starts a streaming response whose whole length is known in advance
+ * (Content-Length: `length`, no chunk framing), for large bodies produced
+ * piecewise: the mesos__http_stream_send calls must add up to `length`
+ * (a send beyond it is refused with MESOS_EINVAL, nothing sent); ending
+ * short of it closes the connection so the client sees a truncated body.
+ * Same errors as respond. */
+mesos_status mesos__http_stream_start_length(mesos__http_request *req, int status,
+                                             const mesos__http_headers *extra,
+                                             uint64_t length);
+/* Registers the callback a streaming handler uses for back-pressure: it
+ * runs on the loop whenever the transport has handed every queued byte to
+ * the kernel (mesos__http_request_pending is then 0).  It may send, end
+ * the stream or do nothing.  NULL unregisters. */
+void mesos__http_request_on_drain(mesos__http_request *req, mesos__http_drain_fn cb, void *ud);
 /* Ends the stream (terminating chunk) and finishes the request.
  * MESOS_ECLOSED if the connection was gone; the request is released
  * either way. */

@@ -462,6 +462,8 @@ MESOS_EXTERN(const char *) mesos_master_id(const mesos_master *master) { return 
 
 MESOS_EXTERN(void) mesos_master_free(mesos_master *m) {
   if (m == NULL) return;
+  /* A /state render in flight reads tasks: stopped before any is freed. */
+  mesos__state_fini(m);
   /* Offers and the allocator go first, so freeing tasks below gives
    * nothing back to an allocator that is being torn down. */
   mesos__offers_fini(m);

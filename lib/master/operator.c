@@ -405,16 +405,21 @@ Mesos__V1__Master__Response__GetState *mesos__op_get_state(mesos__op_scratch *s,
 
 /* ------------------------------------------------------------ completed */
 
-static void ring_free(mesos__op_tasks *r) {
-  for (size_t i = 0; i < r->n; i++) mesos__pb_free(r->v[(r->head + i) % r->cap]);
+/* Frees a completed Task, unless a state snapshot still reads it. */
+static void task_drop(mesos__operator *op, Mesos__V1__Task *t) {
+  if (!mesos__state_retire_task(op->m, t)) mesos__pb_free(t);
+}
+
+static void ring_free(mesos__operator *op, mesos__op_tasks *r) {
+  for (size_t i = 0; i < r->n; i++) task_drop(op, r->v[(r->head + i) % r->cap]);
   mesos__free(r->v);
   memset(r, 0, sizeof *r);
 }
 
 /* Appends, evicting the oldest when full.  Takes `t` (freed on failure). */
-static void ring_push(mesos__op_tasks *r, size_t max, Mesos__V1__Task *t) {
+static void ring_push(mesos__operator *op, mesos__op_tasks *r, size_t max, Mesos__V1__Task *t) {
   if (max == 0) {
-    mesos__pb_free(t);
+    task_drop(op, t);
     return;
   }
   if (r->cap == 0) {
@@ -422,7 +427,7 @@ static void ring_push(mesos__op_tasks *r, size_t max, Mesos__V1__Task *t) {
     size_t cap = max < 16 ? max : 16;
     r->v = mesos__calloc(cap, sizeof *r->v);
     if (r->v == NULL) {
-      mesos__pb_free(t);
+      task_drop(op, t);
       return;
     }
     r->cap = cap;
@@ -438,7 +443,7 @@ static void ring_push(mesos__op_tasks *r, size_t max, Mesos__V1__Task *t) {
     }
   }
   if (r->n == r->cap) {
-    mesos__pb_free(r->v[r->head]);
+    task_drop(op, r->v[r->head]);
     r->v[r->head] = t;
     r->head = (r->head + 1) % r->cap;
     return;
@@ -451,7 +456,18 @@ const mesos__op_tasks *mesos__op_completed_tasks(const mesos_master *m, const ch
   return m->op ? mesos__map_get(&m->op->live_done, fw_id) : NULL;
 }
 
+static void keep_completed(mesos__task *t);
+
 void mesos__operator_on_task_freed(mesos__task *t) {
+  keep_completed(t);
+  /* Not kept: task_free frees it, unless a state snapshot reads it. */
+  mesos_master *m = t->fw ? t->fw->master : NULL;
+  if (m && t->task && mesos__state_retire_task(m, t->task)) t->task = NULL;
+}
+
+/* Moves the task's Task message into its framework's completed tasks
+ * (t->task = NULL then), or leaves it to the caller. */
+static void keep_completed(mesos__task *t) {
   mesos_master *m = t->fw ? t->fw->master : NULL;
   if (m == NULL || m->op == NULL || t->task == NULL) return;
   mesos__operator *op = m->op;
@@ -467,7 +483,7 @@ void mesos__operator_on_task_freed(mesos__task *t) {
       return; /* not kept (--max_completed_frameworks=0): task_free frees it */
     if (!mesos__task_state_terminal(t->task->state))
       t->task->state = MESOS__V1__TASK_STATE__TASK_KILLED;
-    ring_push(&last->tasks, op->max_tasks_per_fw, t->task);
+    ring_push(op, &last->tasks, op->max_tasks_per_fw, t->task);
     t->task = NULL;
     return;
   }
@@ -482,7 +498,7 @@ void mesos__operator_on_task_freed(mesos__task *t) {
   /* A task forgotten before it ended (its agent or framework went away)
    * is recorded as lost, as Mesos's completed tasks show it. */
   if (!mesos__task_state_terminal(t->task->state)) t->task->state = MESOS__V1__TASK_STATE__TASK_LOST;
-  ring_push(ring, op->max_tasks_per_fw, t->task);
+  ring_push(op, ring, op->max_tasks_per_fw, t->task);
   t->task = NULL;
 }
 
@@ -664,7 +680,7 @@ void mesos__operator_on_framework_removed(mesos__framework *fw) {
   mesos__op_tasks *ring = mesos__map_remove(&op->live_done, fw->id);
   snprintf(op->removing_id, sizeof op->removing_id, "%s", fw->id);
   if (op->done_cap == 0) {
-    if (ring) ring_free(ring);
+    if (ring) ring_free(op, ring);
     mesos__free(ring);
     return;
   }
@@ -676,7 +692,7 @@ void mesos__operator_on_framework_removed(mesos__framework *fw) {
       mesos__pb_unpack(&mesos__v1__framework_info__descriptor, bytes, len, 0, 0, &copy, NULL) !=
           MESOS_OK) {
     mesos__free(bytes);
-    if (ring) ring_free(ring);
+    if (ring) ring_free(op, ring);
     mesos__free(ring);
     return;
   }
@@ -685,7 +701,7 @@ void mesos__operator_on_framework_removed(mesos__framework *fw) {
   if (op->done_n == op->done_cap) {
     slot = &op->done[op->done_head];
     mesos__pb_free(slot->info);
-    ring_free(&slot->tasks);
+    ring_free(op, &slot->tasks);
     op->done_head = (op->done_head + 1) % op->done_cap;
   } else {
     slot = &op->done[(op->done_head + op->done_n) % op->done_cap];
@@ -1871,6 +1887,7 @@ mesos_status mesos__operator_init(mesos_master *m, mesos_error **err) {
 void mesos__operator_fini(mesos_master *m) {
   mesos__operator *op = m->op;
   if (op == NULL) return;
+  mesos__state_fini(m);
   while (op->nsubs) sub_remove(op, op->nsubs - 1, 1);
   mesos__free(op->subs);
   mesos_timer_free(op->heartbeat);
@@ -1878,14 +1895,14 @@ void mesos__operator_fini(mesos_master *m) {
   size_t it = 0;
   void *v;
   while (mesos__map_next(&op->live_done, &it, NULL, &v)) {
-    ring_free(v);
+    ring_free(op, v);
     mesos__free(v);
   }
   mesos__map_free(&op->live_done);
   for (size_t i = 0; i < op->done_n; i++) {
     mesos__op_done_fw *d = &op->done[(op->done_head + i) % op->done_cap];
     mesos__pb_free(d->info);
-    ring_free(&d->tasks);
+    ring_free(op, &d->tasks);
   }
   mesos__free(op->done);
   mesos__free(op);

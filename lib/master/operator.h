@@ -35,6 +35,10 @@ typedef struct mesos__operator mesos__operator;
 mesos_status mesos__operator_init(mesos_master *m, mesos_error **err);
 /* Ends every operator stream and frees m->op.  Safe with m->op NULL. */
 void mesos__operator_fini(mesos_master *m);
+/* The state endpoints' service (state.c): stops a render in flight (waits
+ * for it), drops queued /state requests unanswered and frees the service.
+ * Idempotent; mesos_master_free calls it before freeing any task. */
+void mesos__state_fini(mesos_master *m);
 
 /* ---- hooks: the rest of the master reports what happens ------------- */
 

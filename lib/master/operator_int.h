@@ -66,6 +66,7 @@ struct mesos__operator {
   /* The framework on_framework_removed saw last: its tasks, freed right
    * after, join its completed-framework entry. */
   char removing_id[320];
+  struct mesos__state_srv *state; /* state.c: batched, off-loop /state rendering */
 };
 
 /* ---- scratch memory for building a response that borrows live records */
@@ -107,9 +108,20 @@ Mesos__V1__Metric **mesos__metrics_protos(mesos_master *m, mesos__op_scratch *s,
 mesos_status mesos__metrics_routes(mesos_master *m);
 
 /* ---- state.c */
+/* Sets up the state service (state.c) and routes its endpoints. */
 mesos_status mesos__state_routes(mesos_master *m);
-/* Writes the Mesos 1.0 /state JSON into `out` (also used by the bench). */
+/* Writes the Mesos 1.0 /state JSON into `out`, synchronously (the
+ * benchmark's render-alone figure; the endpoints render off the loop). */
 mesos_status mesos__state_json(mesos_master *m, mesos__buf *out);
+/* The master lets go of Task message `t` (a completed-task ring evicts
+ * it, a forgotten task is freed): while a state snapshot may still read
+ * it, state.c takes it (returns 1) and frees it once no snapshot needs it;
+ * 0: the caller frees it now. */
+int mesos__state_retire_task(mesos_master *m, Mesos__V1__Task *t);
+/* Tests only: hold (1) or release (0) every state render about to run
+ * (process-wide), and the number of snapshots the endpoints took. */
+void mesos__state_test_hold(int hold);
+size_t mesos__state_test_renders(mesos_master *m);
 
 /* ---- maintenance.c */
 /* Calls of the maintenance family and quota/weights persistence live in

@@ -6,26 +6,90 @@
  * /master/redirect.  The keys keep Mesos's old word for agents ("slaves",
  * "slave_id") exactly as Mesos writes them; our own text says agent.
  *
- * Rendering goes straight from the master's tables to a small JSON writer
- * filling one growing buffer: no intermediate protobuf or JSON tree,
- * so /state of a large cluster costs one pass over it.  Numbers that are
- * whole or have at most three decimals (all resource quantities, which the
- * resources module keeps in thousandths) are formatted by hand; snprintf
- * would dominate the time otherwise.
+ * Serving the big ones (/state, /frameworks, /slaves, /tasks) without
+ * stalling the master.  Mesos users' first complaint was that polling
+ * /state blocked the master for seconds: at 20,000 agents and 400,000
+ * tasks the document is ~108 MB, and writing it on the loop thread took
+ * every other request (health checks, agent pings, scheduler calls)
+ * hostage for the whole render.  The design, measured before choosing
+ * (bench_state, see README):
+ *
+ *  1. Batching (Mesos 1.7 batches /state too).  Requests for the same
+ *     endpoint and the same principal that arrive while a render is in
+ *     progress join one queued batch; one snapshot and one render answer
+ *     all of them.  Every answer still shows the master's state at a
+ *     moment after its request arrived.  At most one render runs at a
+ *     time, so 20 pollers cost one render per round, not 20, and memory
+ *     holds one snapshot plus the bodies being sent.
+ *
+ *  2. A snapshot on the loop, the rendering off it.  The snapshot is taken
+ *     in one loop turn, so it is one consistent instant of the master:
+ *     flat arrays per agent and framework with what the document needs
+ *     (ids, times, resource summaries already added up, FrameworkInfo
+ *     copies), and for every task only a pointer to its Task message plus
+ *     the two state fields the master changes in place.  Task messages
+ *     are otherwise immutable, so they are "pinned" instead of copied:
+ *     while a snapshot lives, a Task message the master lets go of (a
+ *     completed-task ring evicting it, a task forgotten) is parked in a
+ *     graveyard (mesos__state_retire_task) and freed when the last
+ *     snapshot goes.  The snapshot costs a pointer walk over the tasks,
+ *     a fraction of rendering them; the render (JSON formatting, escaping,
+ *     the resource summaries of each task) runs on libuv's thread pool and
+ *     reads only the snapshot and pinned, immutable messages.
+ *     Rejected: rendering on the loop in slices (objects change and go
+ *     away between slices, so the view is not consistent without the same
+ *     pinning plus generation checks everywhere the master mutates), and
+ *     copy-on-write of the master's records (touches every mutation site).
+ *
+ *  3. Streaming with back-pressure.  The render produces ~1 MiB chunks;
+ *     each waiter gets a Content-Length response fed a piece at a time
+ *     while its connection has less than SEND_LOW bytes queued (resumed
+ *     by the server's drain callback), so the loop never copies a whole
+ *     body in one turn and a slow client costs no more than its queue.
+ *
+ * What the loop still does per batch: the snapshot (pointer walk), and
+ * per waiter a few small writes per turn.  Authorization (VIEW_FRAMEWORK
+ * / VIEW_TASK of the request's principal) is applied while taking the
+ * snapshot, on the loop, since approvers belong to the loop thread.
+ *
+ * The writer goes straight from the snapshot to a small JSON writer
+ * filling ~1 MiB buffers: no intermediate protobuf or JSON tree.  Numbers
+ * that are whole or have at most three decimals (all resource quantities,
+ * which the resources module keeps in thousandths) are formatted by hand;
+ * snprintf would dominate the time otherwise.
  */
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <stdint.h>
+#include <uv.h>
 
 #include "base/alloc.h"
 #include "base/error.h"
+#include "base/list.h"
 #include "base/log.h"
+#include "codec/arena.h"
+#include "codec/pb.h"
+#include "loop/loop_int.h"
 #include "master/master_auth.h"
 #include "master/operator_int.h"
 #include "resources/resources_int.h"
 
 #define STATE_MAX ((size_t)1 << 31)
+
+/* Render output is handed over in buffers of about this size. */
+#define CHUNK_BYTES ((size_t)1 << 20)
+/* A waiter's connection is fed while it has less than this queued, and a
+ * piece at most SEND_PIECE long each time: small enough that one loop turn
+ * copies little, large enough that the kernel's socket buffer stays full. */
+#define SEND_LOW ((size_t)512 << 10)
+#define SEND_PIECE ((size_t)256 << 10)
+/* Waiters in one batch at most (beyond: 503), so a flood of requests
+ * cannot grow the master without bound. */
+#define MAX_WAITERS 1024
+
 
 /* A minimal JSON writer straight into the output buffer.  The first
  * version used yajl's generator; it calls back once per token and checks
@@ -35,8 +99,16 @@
  * once; commas and colons come from a small per-depth state. */
 #define JG_DEPTH 32
 
+typedef struct chunks {
+  char **data;
+  size_t *len;
+  size_t n, cap;
+  size_t total;
+} chunks;
+
 typedef struct jg {
   mesos__buf *out;
+  chunks *chunks; /* NULL: everything stays in `out` */
   mesos_status st;
   int depth;
   uint8_t is_map[JG_DEPTH];
@@ -229,8 +301,14 @@ static void knum(jg *j, const char *k, double x) {
 static void kint(jg *j, const char *k, long long x) {
   str(j, k);
   char b[32];
-  int n = snprintf(b, sizeof b, "%lld", x);
-  jg_raw(j, b, (size_t)n);
+  char *p = b + sizeof b;
+  unsigned long long u = x < 0 ? 0ull - (unsigned long long)x : (unsigned long long)x;
+  do {
+    *--p = (char)('0' + u % 10);
+    u /= 10;
+  } while (u);
+  if (x < 0) *--p = '-';
+  jg_raw(j, p, (size_t)(b + sizeof b - p));
 }
 
 static void kbool(jg *j, const char *k, int b) {
@@ -256,7 +334,12 @@ typedef struct summary {
 
 static const char *const std_names[4] = {"cpus", "gpus", "mem", "disk"};
 
-static void summary_init(summary *s) { memset(s, 0, sizeof *s); }
+/* Only the counters: extras are set up as they are added (a summary is
+ * ~2 KiB and the snapshot makes several per agent). */
+static void summary_init(summary *s) {
+  memset(s->std, 0, sizeof s->std);
+  s->nextra = 0;
+}
 
 static int std_index(const char *name) {
   switch (name[0]) {
@@ -373,47 +456,504 @@ static void resources_json(jg *j, const mesos__resources *r) {
   summary_write(j, &s);
 }
 
-/* ------------------------------------------------------------ records */
 
-static const char *task_state_name(Mesos__V1__TaskState s) {
+/* Hands the filled buffer to the chunk list (rendering for the thread
+ * pool); the next token starts a fresh one. */
+static void jg_flush(jg *j) {
+  chunks *c = j->chunks;
+  if (c == NULL || j->st != MESOS_OK || j->out->len == 0) return;
+  if (c->total + j->out->len > STATE_MAX) {
+    j->st = MESOS_ELIMIT;
+    return;
+  }
+  if (c->n == c->cap) {
+    size_t cap = c->cap ? c->cap * 2 : 64;
+    char **d = mesos__realloc(c->data, cap * sizeof *d);
+    if (d) c->data = d;
+    size_t *l = d ? mesos__realloc(c->len, cap * sizeof *l) : NULL;
+    if (l) c->len = l;
+    if (d == NULL || l == NULL) {
+      j->st = MESOS_ENOMEM;
+      return;
+    }
+    c->cap = cap;
+  }
+  size_t len = 0;
+  char *data = mesos__buf_detach(j->out, &len);
+  c->data[c->n] = data;
+  c->len[c->n++] = len;
+  c->total += len;
+  /* Room for a whole chunk plus the largest token, so the buffer does not
+   * grow (and copy) on the way. */
+  if (mesos__buf_reserve(j->out, CHUNK_BYTES + ((size_t)64 << 10)) != MESOS_OK)
+    j->st = MESOS_ENOMEM;
+}
+
+static inline void jg_maybe_flush(jg *j) {
+  if (j->chunks && j->out->len >= CHUNK_BYTES) jg_flush(j);
+}
+
+static void chunks_free(chunks *c) {
+  for (size_t i = 0; i < c->n; i++) mesos__free(c->data[i]);
+  mesos__free(c->data);
+  mesos__free(c->len);
+  memset(c, 0, sizeof *c);
+}
+
+/* ------------------------------------------------------------ snapshot */
+
+/* A resources summary ready to write; `text` is the closed "[a-b, c-d]"
+ * or "{a,b}" of a ranges or set resource, NULL for a scalar. */
+typedef struct s_extra {
+  const char *name;
+  int64_t milli;
+  const char *text;
+} s_extra;
+
+typedef struct s_sum {
+  int64_t std[4]; /* cpus gpus mem disk, thousandths */
+  s_extra *extra;
+  size_t nextra;
+} s_sum;
+
+typedef struct s_task {
+  /* Pinned (see the top of the file): only fields the master never
+   * changes are read from it off the loop. */
+  const Mesos__V1__Task *t;
+  const char *role; /* NULL: not written (completed tasks) */
+  int32_t state;    /* Task.state when the snapshot was taken */
+  int32_t su_state; /* the state of its latest status update */
+} s_task;
+
+typedef struct s_offer {
+  const char *id, *agent_id;
+  s_sum res;
+} s_offer;
+
+typedef struct s_attr {
+  const char *name, *text; /* text NULL: a number */
+  double num;
+} s_attr;
+
+typedef struct s_role {
+  const char *role;
+  s_sum res;
+} s_role;
+
+typedef struct s_agent {
+  const char *id, *hostname;
+  int port, active;
+  double registered, reregistered;
+  s_sum total, used, offered, unreserved;
+  s_role *reserved;
+  size_t nreserved;
+  s_attr *attrs;
+  size_t nattrs;
+} s_agent;
+
+typedef struct s_fw {
+  Mesos__V1__FrameworkInfo *info; /* a copy, owned (NULL for /tasks) */
+  int active, done;
+  double registered, reregistered, unregistered;
+  s_sum used, offered;
+  s_task *tasks;
+  size_t ntasks;
+  s_task *completed;
+  size_t ncompleted;
+  s_offer *offers;
+  size_t noffers;
+} s_fw;
+
+enum { K_STATE, K_FRAMEWORKS, K_SLAVES, K_TASKS };
+
+typedef struct snapshot {
+  int kind;
+  int oom;
+  mesos__pb_arena *arena;
+  mesos__buf head; /* K_STATE: "{" and the members before "slaves" */
+  s_agent *agents;
+  size_t nagents;
+  s_fw *fws; /* live frameworks, then completed ones (done) */
+  size_t nfws;
+  int pinned; /* counted in the service's pins */
+} snapshot;
+
+static void *s_alloc(snapshot *s, size_t count, size_t size) {
+  size_t n;
+  if (!mesos__size_mul(&n, count ? count : 1, size)) {
+    s->oom = 1;
+    return NULL;
+  }
+  void *p = s->arena ? mesos__pb_arena_alloc(s->arena, n) : NULL;
+  if (p == NULL) {
+    s->oom = 1;
+    return NULL;
+  }
+  memset(p, 0, n);
+  return p;
+}
+
+static const char *s_str(snapshot *s, const char *src) {
+  if (src == NULL) return "";
+  size_t n = strlen(src) + 1;
+  char *p = s->arena ? mesos__pb_arena_alloc_bytes(s->arena, n) : NULL;
+  if (p == NULL) {
+    s->oom = 1;
+    return "";
+  }
+  memcpy(p, src, n);
+  return p;
+}
+
+static void sum_store(snapshot *s, s_sum *d, const summary *src) {
+  memcpy(d->std, src->std, sizeof d->std);
+  d->nextra = 0;
+  if (src->nextra == 0) return;
+  d->extra = s_alloc(s, src->nextra, sizeof *d->extra);
+  if (d->extra == NULL) return;
+  for (size_t i = 0; i < src->nextra; i++) {
+    s_extra *e = &d->extra[i];
+    e->name = s_str(s, src->extra[i].name);
+    e->milli = src->extra[i].milli;
+    if (src->extra[i].is_text) {
+      char closed[260];
+      snprintf(closed, sizeof closed, "%s%s", src->extra[i].text[0] ? src->extra[i].text : "[",
+               src->extra[i].text[0] == '{' ? "}" : "]");
+      e->text = s_str(s, closed);
+    }
+  }
+  d->nextra = src->nextra;
+}
+
+static void sum_of(snapshot *s, s_sum *d, const mesos__resources *r) {
+  summary tmp;
+  summary_init(&tmp);
+  for (size_t i = 0; r && i < r->n; i++) summary_add_res(&tmp, &r->v[i]);
+  sum_store(s, d, &tmp);
+}
+
+/* Resources in use, added up task by task: scalars straight into the
+ * summary; ranges and sets (rare on tasks: ports) merged first, as the
+ * summary of the merged bag shows them. */
+typedef struct usage {
+  summary s;
+  mesos__resources other;
+} usage;
+
+static void usage_init(usage *u) {
+  summary_init(&u->s);
+  mesos__resources_init(&u->other);
+}
+
+static void usage_add(usage *u, const mesos__resources *r) {
+  int other = 0;
+  for (size_t i = 0; i < r->n; i++) {
+    if (r->v[i].type == MESOS__V1__VALUE__TYPE__SCALAR) summary_add_res(&u->s, &r->v[i]);
+    else other = 1;
+  }
+  if (!other) return;
+  mesos__resources only;
+  mesos__resources_init(&only);
+  for (size_t i = 0; i < r->n; i++) {
+    if (r->v[i].type == MESOS__V1__VALUE__TYPE__SCALAR) continue;
+    Mesos__V1__Resource *p = NULL;
+    if (mesos__res_to_proto(&r->v[i], &p) == MESOS_OK) {
+      (void)mesos__resources_add(&only, p, NULL);
+      mesos__pb_free(p);
+    }
+  }
+  (void)mesos__resources_add_all(&u->other, &only);
+  mesos__resources_free(&only);
+}
+
+static void usage_store(snapshot *s, s_sum *d, usage *u) {
+  for (size_t i = 0; i < u->other.n; i++) summary_add_res(&u->s, &u->other.v[i]);
+  sum_store(s, d, &u->s);
+  mesos__resources_free(&u->other);
+}
+
+static void snap_agent(mesos_master *m, snapshot *s, s_agent *d, mesos__agent *a,
+                       mesos__map *offered) {
+  (void)m;
+  d->id = s_str(s, a->id);
+  d->hostname = s_str(s, a->info->hostname);
+  d->port = a->info->has_port ? (int)a->info->port : 5051;
+  d->active = a->stream != NULL;
+  d->registered = a->registered_time;
+  d->reregistered = a->reregistered_time;
+  const mesos__resources *total = a->total ? &a->total->r : NULL;
+  sum_of(s, &d->total, total);
+  usage u;
+  usage_init(&u);
+  size_t it = 0;
+  void *v;
+  while (mesos__map_next(&a->tasks, &it, NULL, &v)) {
+    mesos__task *t = v;
+    if (!t->released && t->resources) usage_add(&u, &t->resources->r);
+  }
+  usage_store(s, &d->used, &u);
+  sum_of(s, &d->offered, offered ? mesos__map_get(offered, a->id) : NULL);
+  /* reserved_resources: role -> summary of what is reserved for it. */
+  const char *roles[16];
+  size_t nroles = 0;
+  for (size_t i = 0; total && i < total->n; i++) {
+    const char *role = mesos__resource_role(total->v[i].proto);
+    if (strcmp(role, "*") == 0) continue;
+    size_t k = 0;
+    while (k < nroles && strcmp(roles[k], role) != 0) k++;
+    if (k == nroles && nroles < 16) roles[nroles++] = role;
+  }
+  if (nroles) d->reserved = s_alloc(s, nroles, sizeof *d->reserved);
+  for (size_t k = 0; d->reserved && k < nroles; k++) {
+    summary r;
+    summary_init(&r);
+    for (size_t i = 0; i < total->n; i++)
+      if (strcmp(mesos__resource_role(total->v[i].proto), roles[k]) == 0)
+        summary_add_res(&r, &total->v[i]);
+    d->reserved[k].role = s_str(s, roles[k]);
+    sum_store(s, &d->reserved[k].res, &r);
+    d->nreserved = k + 1;
+  }
+  summary un;
+  summary_init(&un);
+  for (size_t i = 0; total && i < total->n; i++)
+    if (strcmp(mesos__resource_role(total->v[i].proto), "*") == 0)
+      summary_add_res(&un, &total->v[i]);
+  sum_store(s, &d->unreserved, &un);
+  if (a->info->n_attributes) d->attrs = s_alloc(s, a->info->n_attributes, sizeof *d->attrs);
+  for (size_t i = 0; d->attrs && i < a->info->n_attributes; i++) {
+    const Mesos__V1__Attribute *at = a->info->attributes[i];
+    s_attr *x = &d->attrs[d->nattrs++];
+    x->name = s_str(s, at->name);
+    if (at->type == MESOS__V1__VALUE__TYPE__SCALAR && at->scalar) x->num = at->scalar->value;
+    else if (at->type == MESOS__V1__VALUE__TYPE__TEXT && at->text) x->text = s_str(s, at->text->value);
+    else x->text = "";
+  }
+}
+
+static void snap_agents(mesos_master *m, snapshot *s) {
+  /* Offers per agent, in one walk over the master's offer table (not one
+   * walk per agent). */
+  mesos__map offered;
+  mesos__map_init(&offered);
+  size_t it = 0;
+  void *v;
+  while (mesos__map_next(&m->offers, &it, NULL, &v)) {
+    mesos__offer *o = v;
+    if (o->resources == NULL) continue;
+    mesos__resources *r = mesos__map_get(&offered, o->agent->id);
+    if (r == NULL) {
+      r = MESOS__NEW(mesos__resources);
+      if (r == NULL || mesos__map_put(&offered, o->agent->id, r) != MESOS_OK) {
+        mesos__free(r);
+        s->oom = 1;
+        continue;
+      }
+      mesos__resources_init(r);
+    }
+    if (mesos__resources_add_all(r, &o->resources->r) != MESOS_OK) s->oom = 1;
+  }
+  size_t n = mesos__map_count(&m->agents);
+  s->agents = s_alloc(s, n, sizeof *s->agents);
+  it = 0;
+  while (s->agents && s->nagents < n && mesos__map_next(&m->agents, &it, NULL, &v))
+    snap_agent(m, s, &s->agents[s->nagents++], v, &offered);
+  it = 0;
+  while (mesos__map_next(&offered, &it, NULL, &v)) {
+    mesos__resources_free(v);
+    mesos__free(v);
+  }
+  mesos__map_free(&offered);
+}
+
+static Mesos__V1__FrameworkInfo *info_copy(snapshot *s, const Mesos__V1__FrameworkInfo *fi) {
+  uint8_t *bytes = NULL;
+  size_t len = 0;
+  ProtobufCMessage *copy = NULL;
+  if (fi == NULL || mesos__pb_pack(&fi->base, 0, &bytes, &len, NULL) != MESOS_OK ||
+      mesos__pb_unpack(&mesos__v1__framework_info__descriptor, bytes, len, 0, 0, &copy, NULL) !=
+          MESOS_OK) {
+    mesos__free(bytes);
+    s->oom = 1;
+    return NULL;
+  }
+  mesos__free(bytes);
+  return (Mesos__V1__FrameworkInfo *)copy;
+}
+
+static const char *fw_role(const Mesos__V1__FrameworkInfo *fi) {
+  if (fi->n_roles) return fi->roles[0];
+  return fi->role ? fi->role : "*";
+}
+
+static void snap_ring(snapshot *s, s_task **out, size_t *n, const mesos__op_tasks *ring) {
+  *n = 0;
+  if (ring == NULL || ring->n == 0) return;
+  *out = s_alloc(s, ring->n, sizeof **out);
+  for (size_t i = 0; *out && i < ring->n; i++) {
+    const Mesos__V1__Task *t = ring->v[(ring->head + i) % ring->cap];
+    s_task *d = &(*out)[(*n)++];
+    d->t = t;
+    d->state = t->state;
+    d->su_state = t->has_status_update_state ? t->status_update_state : t->state;
+  }
+}
+
+static void snap_live_tasks(mesos_master *m, snapshot *s, s_fw *d, mesos__framework *fw) {
+  size_t n = mesos__map_count(&fw->tasks);
+  if (n == 0) return;
+  d->tasks = s_alloc(s, n, sizeof *d->tasks);
+  /* Most tasks run in their framework's role: share that string. */
+  const char *role = fw->info ? fw_role(fw->info) : "*";
+  const char *role_copy = s_str(s, role);
+  size_t it = 0;
+  void *v;
+  while (d->tasks && d->ntasks < n && mesos__map_next(&fw->tasks, &it, NULL, &v)) {
+    mesos__task *t = v;
+    if (t->task == NULL || !mesos__master_auth_sees_task(m, fw, t->task)) continue;
+    s_task *x = &d->tasks[d->ntasks++];
+    x->t = t->task;
+    x->role = t->role == NULL ? NULL : strcmp(t->role, role) == 0 ? role_copy : s_str(s, t->role);
+    x->state = t->task->state;
+    x->su_state = t->task->has_status_update_state ? t->task->status_update_state : t->task->state;
+  }
+}
+
+static void snap_fw(mesos_master *m, snapshot *s, s_fw *d, mesos__framework *fw) {
+  d->info = info_copy(s, fw->info);
+  d->active = fw->stream != NULL;
+  d->registered = fw->registered_time;
+  d->reregistered = fw->reregistered_time;
+  usage used, offered;
+  usage_init(&used);
+  usage_init(&offered);
+  size_t it = 0;
+  void *v;
+  while (mesos__map_next(&fw->tasks, &it, NULL, &v)) {
+    mesos__task *t = v;
+    if (!t->released && t->resources) usage_add(&used, &t->resources->r);
+  }
+  size_t no = mesos__map_count(&fw->offers);
+  if (no) d->offers = s_alloc(s, no, sizeof *d->offers);
+  it = 0;
+  while (d->offers && d->noffers < no && mesos__map_next(&fw->offers, &it, NULL, &v)) {
+    mesos__offer *o = v;
+    if (o->resources) usage_add(&offered, &o->resources->r);
+    s_offer *x = &d->offers[d->noffers++];
+    x->id = s_str(s, o->id);
+    x->agent_id = s_str(s, o->agent->id);
+    sum_of(s, &x->res, o->resources ? &o->resources->r : NULL);
+  }
+  usage_store(s, &d->used, &used);
+  usage_store(s, &d->offered, &offered);
+  snap_live_tasks(m, s, d, fw);
+  snap_ring(s, &d->completed, &d->ncompleted, mesos__op_completed_tasks(m, fw->id));
+}
+
+static void snap_frameworks(mesos_master *m, snapshot *s) {
+  mesos__operator *op = m->op;
+  size_t n = mesos__map_count(&m->frameworks) + (op ? op->done_n : 0);
+  s->fws = s_alloc(s, n, sizeof *s->fws);
+  if (s->fws == NULL) return;
+  size_t it = 0;
+  void *v;
+  while (s->nfws < n && mesos__map_next(&m->frameworks, &it, NULL, &v))
+    if (mesos__master_auth_sees_framework(m, v)) snap_fw(m, s, &s->fws[s->nfws++], v);
+  for (size_t i = 0; op && i < op->done_n && s->nfws < n; i++) {
+    const mesos__op_done_fw *dn = &op->done[(op->done_head + i) % op->done_cap];
+    /* Completed frameworks are filtered like live ones (VIEW_FRAMEWORK). */
+    if (m->view && !mesos__auth_view_framework(m->view, dn->info ? dn->info->user : NULL))
+      continue;
+    s_fw *d = &s->fws[s->nfws++];
+    d->done = 1;
+    d->info = info_copy(s, dn->info);
+    d->registered = dn->registered_time;
+    d->unregistered = dn->unregistered_time;
+    snap_ring(s, &d->completed, &d->ncompleted, &dn->tasks);
+  }
+}
+
+/* /tasks: every live task the principal may view, and the completed ones
+ * of the frameworks it may view. */
+static void snap_tasks(mesos_master *m, snapshot *s) {
+  size_t n = mesos__map_count(&m->frameworks);
+  s->fws = s_alloc(s, n, sizeof *s->fws);
+  size_t it = 0;
+  void *v;
+  while (s->fws && s->nfws < n && mesos__map_next(&m->frameworks, &it, NULL, &v)) {
+    mesos__framework *fw = v;
+    s_fw *d = &s->fws[s->nfws++];
+    snap_live_tasks(m, s, d, fw);
+    if (mesos__master_auth_sees_framework(m, fw))
+      snap_ring(s, &d->completed, &d->ncompleted, mesos__op_completed_tasks(m, fw->id));
+  }
+}
+
+static void flags_json(jg *j, mesos_master *m);
+static void header_json(jg *j, mesos_master *m);
+
+static void snap_free(mesos_master *m, snapshot *s);
+
+/* Takes the snapshot of `kind` for the principal of the view set on the
+ * master (if any).  Task messages are pinned when pin is set (the render
+ * runs elsewhere; unset for a synchronous render on the loop). */
+static mesos_status snap_take(mesos_master *m, snapshot *s, int kind, int pin);
+
+static void ssum_write(jg *j, const s_sum *s) {
+  j_map_open(j);
+  for (int k = 0; k < 4; k++) {
+    str(j, std_names[k]);
+    milli_num(j, s->std[k]);
+  }
+  for (size_t i = 0; i < s->nextra; i++) {
+    str(j, s->extra[i].name);
+    if (s->extra[i].text) str(j, s->extra[i].text);
+    else milli_num(j, s->extra[i].milli);
+  }
+  j_map_close(j);
+}
+
+/* ------------------------------------------------------------ render */
+
+static const char *task_state_name(int32_t s) {
   const ProtobufCEnumValue *v =
       protobuf_c_enum_descriptor_get_value(&mesos__v1__task_state__descriptor, (int)s);
   return v ? v->name : "TASK_UNKNOWN";
 }
 
-static void task_json(jg *j, const Mesos__V1__Task *t, const char *role) {
+static void task_json(jg *j, const s_task *x) {
+  const Mesos__V1__Task *t = x->t;
   j_map_open(j);
   kstr(j, "id", t->task_id ? t->task_id->value : "");
   kstr(j, "name", t->name);
   kstr(j, "framework_id", t->framework_id ? t->framework_id->value : "");
   kstr(j, "executor_id", t->executor_id ? t->executor_id->value : "");
   kstr(j, "slave_id", t->agent_id ? t->agent_id->value : "");
-  kstr(j, "state", task_state_name(t->state));
+  kstr(j, "state", task_state_name(x->state));
   KEY(j, "resources");
   summary s;
   summary_init(&s);
   for (size_t i = 0; i < t->n_resources; i++) summary_add_proto(&s, t->resources[i]);
   summary_write(j, &s);
-  if (role) kstr(j, "role", role);
+  if (x->role) kstr(j, "role", x->role);
   /* The master keeps the latest state, not the update history. */
   KEY(j, "statuses");
   j_array_open(j);
   j_map_open(j);
-  kstr(j, "state", task_state_name(t->has_status_update_state ? t->status_update_state : t->state));
+  kstr(j, "state", task_state_name(x->su_state));
   j_map_close(j);
   j_array_close(j);
   if (t->user) kstr(j, "user", t->user);
   j_map_close(j);
+  jg_maybe_flush(j);
 }
 
-static void ring_json(jg *j, const mesos__op_tasks *ring) {
-  for (size_t i = 0; ring && i < ring->n; i++)
-    task_json(j, ring->v[(ring->head + i) % ring->cap], NULL);
-}
-
-static const char *fw_role(const Mesos__V1__FrameworkInfo *fi) {
-  if (fi->n_roles) return fi->roles[0];
-  return fi->role ? fi->role : "*";
+static void tasks_json(jg *j, const s_task *v, size_t n, const atomic_int *cancel) {
+  for (size_t i = 0; i < n && j->st == MESOS_OK; i++) {
+    if ((i & 1023) == 1023 && cancel && atomic_load_explicit(cancel, memory_order_relaxed))
+      j->st = MESOS_ECLOSED;
+    task_json(j, &v[i]);
+  }
 }
 
 static void capabilities_json(jg *j, const Mesos__V1__FrameworkInfo *fi) {
@@ -446,187 +986,170 @@ static void framework_info_json(jg *j, const Mesos__V1__FrameworkInfo *fi) {
   capabilities_json(j, fi);
 }
 
-static void framework_json(jg *j, mesos_master *m, mesos__framework *fw, int with_tasks) {
-  mesos__resources used, offered;
-  mesos__resources_init(&used);
-  mesos__resources_init(&offered);
-  size_t it = 0;
-  void *v;
-  while (mesos__map_next(&fw->tasks, &it, NULL, &v)) {
-    mesos__task *t = v;
-    if (!t->released && t->resources) mesos__resources_add_all(&used, &t->resources->r);
-  }
-  it = 0;
-  while (mesos__map_next(&fw->offers, &it, NULL, &v)) {
-    mesos__offer *o = v;
-    if (o->resources) mesos__resources_add_all(&offered, &o->resources->r);
-  }
+static const s_sum empty_sum;
+
+static void framework_json(jg *j, const s_fw *f, const atomic_int *cancel) {
+  if (f->info == NULL) return;
   j_map_open(j);
-  framework_info_json(j, fw->info);
-  kbool(j, "active", fw->stream != NULL);
-  kbool(j, "connected", fw->stream != NULL);
+  framework_info_json(j, f->info);
+  kbool(j, "active", f->active);
+  kbool(j, "connected", f->active);
   kbool(j, "recovered", 0);
-  knum(j, "registered_time", fw->registered_time);
-  knum(j, "unregistered_time", 0);
-  if (fw->reregistered_time > 0) knum(j, "reregistered_time", fw->reregistered_time);
+  knum(j, "registered_time", f->registered);
+  knum(j, "unregistered_time", f->unregistered);
+  if (f->reregistered > 0) knum(j, "reregistered_time", f->reregistered);
   KEY(j, "resources");
-  resources_json(j, &used);
+  ssum_write(j, f->done ? &empty_sum : &f->used);
   KEY(j, "used_resources");
-  resources_json(j, &used);
+  ssum_write(j, f->done ? &empty_sum : &f->used);
   KEY(j, "offered_resources");
-  resources_json(j, &offered);
-  if (with_tasks) {
-    KEY(j, "tasks");
-    j_array_open(j);
-    it = 0;
-    while (mesos__map_next(&fw->tasks, &it, NULL, &v)) {
-      mesos__task *t = v;
-      if (t->task && mesos__master_auth_sees_task(m, fw, t->task)) task_json(j, t->task, t->role);
-    }
-    j_array_close(j);
+  ssum_write(j, f->done ? &empty_sum : &f->offered);
+  KEY(j, "tasks");
+  j_array_open(j);
+  tasks_json(j, f->tasks, f->ntasks, cancel);
+  j_array_close(j);
+  if (!f->done) {
     KEY(j, "unreachable_tasks");
     j_array_open(j);
     j_array_close(j);
-    KEY(j, "completed_tasks");
-    j_array_open(j);
-    ring_json(j, mesos__op_completed_tasks(m, fw->id));
-    j_array_close(j);
-    KEY(j, "offers");
-    j_array_open(j);
-    it = 0;
-    while (mesos__map_next(&fw->offers, &it, NULL, &v)) {
-      mesos__offer *o = v;
-      j_map_open(j);
-      kstr(j, "id", o->id);
-      kstr(j, "framework_id", fw->id);
-      kstr(j, "slave_id", o->agent->id);
-      KEY(j, "resources");
-      resources_json(j, o->resources ? &o->resources->r : NULL);
-      j_map_close(j);
-    }
-    j_array_close(j);
-    KEY(j, "executors");
-    j_array_open(j);
-    j_array_close(j);
   }
-  j_map_close(j);
-  mesos__resources_free(&used);
-  mesos__resources_free(&offered);
-}
-
-static void done_framework_json(jg *j, const mesos__op_done_fw *d) {
-  j_map_open(j);
-  framework_info_json(j, d->info);
-  kbool(j, "active", 0);
-  kbool(j, "connected", 0);
-  kbool(j, "recovered", 0);
-  knum(j, "registered_time", d->registered_time);
-  knum(j, "unregistered_time", d->unregistered_time);
-  KEY(j, "resources");
-  resources_json(j, NULL);
-  KEY(j, "used_resources");
-  resources_json(j, NULL);
-  KEY(j, "offered_resources");
-  resources_json(j, NULL);
-  KEY(j, "tasks");
-  j_array_open(j);
-  j_array_close(j);
   KEY(j, "completed_tasks");
   j_array_open(j);
-  ring_json(j, &d->tasks);
+  tasks_json(j, f->completed, f->ncompleted, cancel);
   j_array_close(j);
   KEY(j, "offers");
   j_array_open(j);
+  for (size_t i = 0; i < f->noffers; i++) {
+    const s_offer *o = &f->offers[i];
+    j_map_open(j);
+    kstr(j, "id", o->id);
+    kstr(j, "framework_id", f->info->id ? f->info->id->value : "");
+    kstr(j, "slave_id", o->agent_id);
+    KEY(j, "resources");
+    ssum_write(j, &o->res);
+    j_map_close(j);
+  }
   j_array_close(j);
   KEY(j, "executors");
   j_array_open(j);
   j_array_close(j);
   j_map_close(j);
+  jg_maybe_flush(j);
 }
 
-static void agent_json(jg *j, mesos_master *m, mesos__agent *a) {
-  mesos__resources used, offered;
-  mesos__resources_init(&used);
-  mesos__resources_init(&offered);
-  size_t it = 0;
-  void *v;
-  while (mesos__map_next(&a->tasks, &it, NULL, &v)) {
-    mesos__task *t = v;
-    if (!t->released && t->resources) mesos__resources_add_all(&used, &t->resources->r);
-  }
-  /* Offers are kept master-wide; only walk them when there are any. */
-  if (mesos__map_count(&m->offers)) {
-    it = 0;
-    while (mesos__map_next(&m->offers, &it, NULL, &v)) {
-      mesos__offer *o = v;
-      if (o->agent == a && o->resources) mesos__resources_add_all(&offered, &o->resources->r);
-    }
-  }
+static void agent_json(jg *j, const s_agent *a) {
   j_map_open(j);
   kstr(j, "id", a->id);
   char pid[320];
-  int port = a->info->has_port ? a->info->port : 5051;
-  snprintf(pid, sizeof pid, "slave(1)@%s:%d", a->info->hostname ? a->info->hostname : "", port);
+  snprintf(pid, sizeof pid, "slave(1)@%s:%d", a->hostname, a->port);
   kstr(j, "pid", pid);
-  kstr(j, "hostname", a->info->hostname);
-  kint(j, "port", port);
-  knum(j, "registered_time", a->registered_time);
-  if (a->reregistered_time > 0) knum(j, "reregistered_time", a->reregistered_time);
+  kstr(j, "hostname", a->hostname);
+  kint(j, "port", a->port);
+  knum(j, "registered_time", a->registered);
+  if (a->reregistered > 0) knum(j, "reregistered_time", a->reregistered);
   KEY(j, "resources");
-  resources_json(j, &a->total->r);
+  ssum_write(j, &a->total);
   KEY(j, "used_resources");
-  resources_json(j, &used);
+  ssum_write(j, &a->used);
   KEY(j, "offered_resources");
-  resources_json(j, &offered);
-  /* reserved_resources: role -> summary of what is reserved for it. */
+  ssum_write(j, &a->offered);
   KEY(j, "reserved_resources");
   j_map_open(j);
-  const char *roles[16];
-  size_t nroles = 0;
-  for (size_t i = 0; i < a->total->r.n; i++) {
-    const char *role = mesos__resource_role(a->total->r.v[i].proto);
-    if (strcmp(role, "*") == 0) continue;
-    size_t k = 0;
-    while (k < nroles && strcmp(roles[k], role) != 0) k++;
-    if (k == nroles && nroles < 16) roles[nroles++] = role;
-  }
-  for (size_t k = 0; k < nroles; k++) {
-    summary s;
-    summary_init(&s);
-    for (size_t i = 0; i < a->total->r.n; i++)
-      if (strcmp(mesos__resource_role(a->total->r.v[i].proto), roles[k]) == 0)
-        summary_add_res(&s, &a->total->r.v[i]);
-    str(j, roles[k]);
-    summary_write(j, &s);
+  for (size_t k = 0; k < a->nreserved; k++) {
+    str(j, a->reserved[k].role);
+    ssum_write(j, &a->reserved[k].res);
   }
   j_map_close(j);
   KEY(j, "unreserved_resources");
-  summary us;
-  summary_init(&us);
-  for (size_t i = 0; i < a->total->r.n; i++)
-    if (strcmp(mesos__resource_role(a->total->r.v[i].proto), "*") == 0)
-      summary_add_res(&us, &a->total->r.v[i]);
-  summary_write(j, &us);
+  ssum_write(j, &a->unreserved);
   KEY(j, "attributes");
   j_map_open(j);
-  for (size_t i = 0; i < a->info->n_attributes; i++) {
-    const Mesos__V1__Attribute *at = a->info->attributes[i];
-    str(j, at->name);
-    if (at->type == MESOS__V1__VALUE__TYPE__SCALAR && at->scalar) num(j, at->scalar->value);
-    else if (at->type == MESOS__V1__VALUE__TYPE__TEXT && at->text) str(j, at->text->value);
-    else str(j, "");
+  for (size_t i = 0; i < a->nattrs; i++) {
+    str(j, a->attrs[i].name);
+    if (a->attrs[i].text) str(j, a->attrs[i].text);
+    else num(j, a->attrs[i].num);
   }
   j_map_close(j);
-  kbool(j, "active", a->stream != NULL);
+  kbool(j, "active", a->active);
   kbool(j, "deactivated", 0);
   kstr(j, "version", "1.0.0");
   KEY(j, "capabilities");
   j_array_open(j);
   j_array_close(j);
   j_map_close(j);
-  mesos__resources_free(&used);
-  mesos__resources_free(&offered);
+  jg_maybe_flush(j);
 }
+
+static void agents_array(jg *j, const snapshot *s) {
+  KEY(j, "slaves");
+  j_array_open(j);
+  for (size_t i = 0; i < s->nagents && j->st == MESOS_OK; i++) agent_json(j, &s->agents[i]);
+  j_array_close(j);
+  KEY(j, "recovered_slaves");
+  j_array_open(j);
+  j_array_close(j);
+}
+
+static void frameworks_arrays(jg *j, const snapshot *s, const atomic_int *cancel) {
+  KEY(j, "frameworks");
+  j_array_open(j);
+  for (size_t i = 0; i < s->nfws && j->st == MESOS_OK; i++)
+    if (!s->fws[i].done) framework_json(j, &s->fws[i], cancel);
+  j_array_close(j);
+  KEY(j, "completed_frameworks");
+  j_array_open(j);
+  for (size_t i = 0; i < s->nfws && j->st == MESOS_OK; i++)
+    if (s->fws[i].done) framework_json(j, &s->fws[i], cancel);
+  j_array_close(j);
+}
+
+/* Writes the document of the snapshot's kind.  Runs on any thread: it
+ * reads only the snapshot and the pinned Task messages. */
+static void render(jg *j, const snapshot *s, const atomic_int *cancel) {
+  if (s->kind == K_STATE) {
+    /* The head was rendered on the loop as an open object. */
+    jg_put(j, s->head.data, s->head.len);
+    j->depth = 1;
+    j->is_map[1] = 1;
+    j->state[1] = 2;
+  } else {
+    j_map_open(j);
+  }
+  switch (s->kind) {
+    case K_STATE:
+      agents_array(j, s);
+      frameworks_arrays(j, s, cancel);
+      KEY(j, "orphan_tasks");
+      j_array_open(j);
+      j_array_close(j);
+      KEY(j, "unregistered_frameworks");
+      j_array_open(j);
+      j_array_close(j);
+      break;
+    case K_FRAMEWORKS:
+      frameworks_arrays(j, s, cancel);
+      KEY(j, "unregistered_frameworks");
+      j_array_open(j);
+      j_array_close(j);
+      break;
+    case K_SLAVES:
+      agents_array(j, s);
+      break;
+    default:
+      KEY(j, "tasks");
+      j_array_open(j);
+      for (size_t i = 0; i < s->nfws && j->st == MESOS_OK; i++) {
+        tasks_json(j, s->fws[i].tasks, s->fws[i].ntasks, cancel);
+        tasks_json(j, s->fws[i].completed, s->fws[i].ncompleted, cancel);
+      }
+      j_array_close(j);
+      break;
+  }
+  j_map_close(j);
+  jg_flush(j);
+}
+
+/* ------------------------------------------------------------ header */
 
 static void flags_json(jg *j, mesos_master *m) {
   j_map_open(j);
@@ -638,34 +1161,6 @@ static void flags_json(jg *j, mesos_master *m) {
 
 static void master_pid(mesos_master *m, char *buf, size_t cap) {
   snprintf(buf, cap, "master@%s:%u", m->ip, (unsigned)m->port);
-}
-
-static void frameworks_arrays(jg *j, mesos_master *m) {
-  KEY(j, "frameworks");
-  j_array_open(j);
-  size_t it = 0;
-  void *v;
-  while (mesos__map_next(&m->frameworks, &it, NULL, &v))
-    if (mesos__master_auth_sees_framework(m, v)) framework_json(j, m, v, 1);
-  j_array_close(j);
-  KEY(j, "completed_frameworks");
-  j_array_open(j);
-  mesos__operator *op = m->op;
-  for (size_t i = 0; op && i < op->done_n; i++)
-    done_framework_json(j, &op->done[(op->done_head + i) % op->done_cap]);
-  j_array_close(j);
-}
-
-static void agents_array(jg *j, mesos_master *m) {
-  KEY(j, "slaves");
-  j_array_open(j);
-  size_t it = 0;
-  void *v;
-  while (mesos__map_next(&m->agents, &it, NULL, &v)) agent_json(j, m, v);
-  j_array_close(j);
-  KEY(j, "recovered_slaves");
-  j_array_open(j);
-  j_array_close(j);
 }
 
 static void header_json(jg *j, mesos_master *m) {
@@ -703,25 +1198,494 @@ static void header_json(jg *j, mesos_master *m) {
   if (m->op && m->op->log_dir[0]) kstr(j, "log_dir", m->op->log_dir);
 }
 
-mesos_status mesos__state_json(mesos_master *m, mesos__buf *out) {
-  jg j;
-  if (!jg_init(&j, out)) return MESOS_ENOMEM;
-  j_map_open(&j);
-  header_json(&j, m);
-  KEY(&j, "flags");
-  flags_json(&j, m);
-  agents_array(&j, m);
-  frameworks_arrays(&j, m);
-  KEY(&j, "orphan_tasks");
-  j_array_open(&j);
-  j_array_close(&j);
-  KEY(&j, "unregistered_frameworks");
-  j_array_open(&j);
-  j_array_close(&j);
-  j_map_close(&j);
-  return j.st;
+/* ------------------------------------------------------------ service */
+
+enum { B_QUEUED, B_RENDERING, B_SENDING };
+
+typedef struct batch batch;
+
+typedef struct waiter {
+  mesos__list node;
+  batch *b;
+  mesos__http_request *req;
+  char cb[128];   /* ?jsonp= callback, "" without */
+  size_t piece;   /* 0: the jsonp head, 1..n: chunks, n+1: the jsonp tail */
+  size_t off;     /* bytes of that piece already sent */
+  int started;
+} waiter;
+
+struct batch {
+  mesos__list node; /* srv->queued while B_QUEUED, srv->sending while B_SENDING */
+  struct mesos__state_srv *srv; /* NULL once the master is gone (a render finishing late) */
+  int kind;
+  char *principal;  /* the batch key with an authorizer; NULL without one */
+  mesos__list waiters;
+  size_t nwaiters;
+  int phase;
+  snapshot snap;
+  chunks out;
+  mesos_status st;
+  uv_work_t work;
+  atomic_int cancel;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int worker_done;
+};
+
+struct mesos__state_srv {
+  mesos_master *m;
+  size_t renders;   /* snapshots taken for the endpoints (tests) */
+  mesos__list queued;
+  mesos__list sending;
+  batch *rendering; /* the one render in flight (at most one) */
+  size_t pins;      /* snapshots alive that pin Task messages */
+  Mesos__V1__Task **grave; /* Task messages let go of while pinned */
+  size_t ngrave, capgrave;
+};
+
+static struct mesos__state_srv *srv_of(mesos_master *m) { return m->op ? m->op->state : NULL; }
+
+static void grave_empty(struct mesos__state_srv *sv) {
+  for (size_t i = 0; i < sv->ngrave; i++) mesos__pb_free(sv->grave[i]);
+  sv->ngrave = 0;
+  if (sv->capgrave > 4096) {
+    mesos__free(sv->grave);
+    sv->grave = NULL;
+    sv->capgrave = 0;
+  }
 }
 
+static void wait_render(batch *b) {
+  pthread_mutex_lock(&b->mu);
+  while (!b->worker_done) pthread_cond_wait(&b->cv, &b->mu);
+  pthread_mutex_unlock(&b->mu);
+}
+
+int mesos__state_retire_task(mesos_master *m, Mesos__V1__Task *t) {
+  struct mesos__state_srv *sv = srv_of(m);
+  if (sv == NULL || sv->pins == 0 || t == NULL) return 0;
+  if (sv->ngrave == sv->capgrave) {
+    size_t cap = sv->capgrave ? sv->capgrave * 2 : 256;
+    Mesos__V1__Task **g = mesos__realloc(sv->grave, cap * sizeof *g);
+    if (g == NULL) {
+      /* No room to park it: wait for the render that may read it, then
+       * let the caller free it.  Bounded by one render. */
+      if (sv->rendering) wait_render(sv->rendering);
+      return 0;
+    }
+    sv->grave = g;
+    sv->capgrave = cap;
+  }
+  sv->grave[sv->ngrave++] = t;
+  return 1;
+}
+
+static void snap_free(mesos_master *m, snapshot *s) {
+  for (size_t i = 0; i < s->nfws; i++) mesos__pb_free(s->fws[i].info);
+  mesos__pb_arena_free(s->arena);
+  mesos__buf_free(&s->head);
+  if (s->pinned) {
+    struct mesos__state_srv *sv = m ? srv_of(m) : NULL;
+    if (sv && sv->pins && --sv->pins == 0) grave_empty(sv);
+  }
+  memset(s, 0, sizeof *s);
+}
+
+static mesos_status snap_take(mesos_master *m, snapshot *s, int kind, int pin) {
+  memset(s, 0, sizeof *s);
+  s->kind = kind;
+  mesos__buf_init(&s->head, (size_t)1 << 24);
+  s->arena = mesos__pb_arena_new((size_t)1 << 16);
+  if (s->arena == NULL) return MESOS_ENOMEM;
+  if (pin) {
+    struct mesos__state_srv *sv = srv_of(m);
+    if (sv) {
+      sv->pins++;
+      s->pinned = 1;
+    }
+  }
+  if (kind == K_STATE) {
+    jg h;
+    jg_init(&h, &s->head);
+    j_map_open(&h);
+    header_json(&h, m);
+    KEY(&h, "flags");
+    flags_json(&h, m);
+    if (h.st != MESOS_OK) s->oom = 1;
+  }
+  if (kind == K_STATE || kind == K_SLAVES) snap_agents(m, s);
+  if (kind == K_STATE || kind == K_FRAMEWORKS) snap_frameworks(m, s);
+  if (kind == K_TASKS) snap_tasks(m, s);
+  return s->oom ? MESOS_ENOMEM : MESOS_OK;
+}
+
+/* The whole /state into one buffer, synchronously (also used by the
+ * benchmark to time the render alone). */
+mesos_status mesos__state_json(mesos_master *m, mesos__buf *out) {
+  snapshot s;
+  mesos_status st = snap_take(m, &s, K_STATE, 0);
+  if (st == MESOS_OK) {
+    jg j;
+    jg_init(&j, out);
+    render(&j, &s, NULL);
+    st = j.st;
+  }
+  snap_free(m, &s);
+  return st;
+}
+
+static void batch_free(batch *b) {
+  snap_free(b->srv ? b->srv->m : NULL, &b->snap);
+  chunks_free(&b->out);
+  mesos__free(b->principal);
+  pthread_mutex_destroy(&b->mu);
+  pthread_cond_destroy(&b->cv);
+  mesos__free(b);
+}
+
+static void pump(waiter *w);
+static void start_next(struct mesos__state_srv *sv);
+
+static void waiter_done(waiter *w) {
+  batch *b = w->b;
+  mesos__list_remove(&w->node);
+  b->nwaiters--;
+  mesos__free(w);
+  if (b->nwaiters == 0 && b->phase != B_RENDERING) {
+    mesos__list_remove(&b->node);
+    batch_free(b);
+  }
+}
+
+static void waiter_aborted(mesos__http_request *req, void *ud) {
+  (void)req;
+  waiter_done(ud);
+}
+
+static void waiter_drained(mesos__http_request *req, void *ud) {
+  (void)req;
+  pump(ud);
+}
+
+/* The bytes of piece `i` of a waiter's body. */
+static const char *piece_of(waiter *w, size_t i, size_t *len) {
+  batch *b = w->b;
+  static const char tail[] = ");";
+  if (i == 0) { /* "cb(" once started */
+    *len = strlen(w->cb);
+    return w->cb;
+  }
+  if (i <= b->out.n) {
+    *len = b->out.len[i - 1];
+    return b->out.data[i - 1];
+  }
+  *len = w->cb[0] ? 2 : 0;
+  return tail;
+}
+
+/* Feeds the waiter's connection while it has little queued. */
+static void pump(waiter *w) {
+  batch *b = w->b;
+  mesos__http_request *req = w->req;
+  size_t npieces = b->out.n + 2;
+  while (w->piece < npieces) {
+    if (mesos__http_request_pending(req) >= SEND_LOW) return; /* the drain callback resumes */
+    size_t len;
+    const char *p = piece_of(w, w->piece, &len);
+    size_t n = len - w->off;
+    if (n > SEND_PIECE) n = SEND_PIECE;
+    if (n && mesos__http_stream_send(req, p + w->off, n) != MESOS_OK) {
+      /* The connection is gone or closing: the abort callback follows. */
+      return;
+    }
+    w->off += n;
+    if (w->off == len) {
+      w->piece++;
+      w->off = 0;
+    }
+  }
+  mesos__http_request_on_abort(req, NULL, NULL);
+  mesos__http_request_on_drain(req, NULL, NULL);
+  mesos__http_stream_end(req);
+  waiter_done(w);
+}
+
+static void waiter_start(waiter *w) {
+  batch *b = w->b;
+  mesos__http_request *req = w->req;
+  if (b->st != MESOS_OK) {
+    mesos__http_request_on_abort(req, NULL, NULL);
+    mesos__http_respond_text(req, b->st == MESOS_ENOMEM ? 503 : 500,
+                             b->st == MESOS_ENOMEM ? "Out of memory while rendering the state"
+                                                   : "Failed to render the state");
+    waiter_done(w);
+    return;
+  }
+  /* The jsonp head "cb(" is kept in cb (jsonp_callback left room for the
+   * parenthesis); the tail is ");". */
+  if (w->cb[0]) {
+    size_t n = strlen(w->cb);
+    w->cb[n] = '(';
+    w->cb[n + 1] = '\0';
+  }
+  uint64_t total = b->out.total;
+  if (w->cb[0]) total += strlen(w->cb) + 2;
+  mesos__http_headers h;
+  mesos__http_headers_init(&h);
+  mesos__http_headers_set(&h, "Content-Type", w->cb[0] ? "text/javascript" : "application/json");
+  mesos_status st = mesos__http_stream_start_length(req, 200, &h, total);
+  mesos__http_headers_free(&h);
+  if (st != MESOS_OK) {
+    mesos__http_request_on_abort(req, NULL, NULL);
+    if (st != MESOS_ECLOSED) mesos__http_respond_text(req, 500, "Failed to send the state");
+    waiter_done(w);
+    return;
+  }
+  w->started = 1;
+  mesos__http_request_on_drain(req, waiter_drained, w);
+  pump(w);
+}
+
+/* Tests hold renders to prove the loop serves meanwhile (process-wide). */
+static pthread_mutex_t gate_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cv = PTHREAD_COND_INITIALIZER;
+static int gate_hold;
+
+void mesos__state_test_hold(int hold) {
+  pthread_mutex_lock(&gate_mu);
+  gate_hold = hold;
+  pthread_cond_broadcast(&gate_cv);
+  pthread_mutex_unlock(&gate_mu);
+}
+
+size_t mesos__state_test_renders(mesos_master *m) {
+  struct mesos__state_srv *sv = srv_of(m);
+  return sv ? sv->renders : 0;
+}
+
+static void render_work(uv_work_t *wk) {
+  batch *b = wk->data;
+  pthread_mutex_lock(&gate_mu);
+  while (gate_hold && !atomic_load(&b->cancel)) pthread_cond_wait(&gate_cv, &gate_mu);
+  pthread_mutex_unlock(&gate_mu);
+  mesos__buf out = MESOS__BUF_INIT(STATE_MAX);
+  jg j;
+  jg_init(&j, &out);
+  j.chunks = &b->out;
+  if (mesos__buf_reserve(&out, CHUNK_BYTES + ((size_t)64 << 10)) != MESOS_OK) j.st = MESOS_ENOMEM;
+  render(&j, &b->snap, &b->cancel);
+  b->st = j.st;
+  mesos__buf_free(&out);
+  pthread_mutex_lock(&b->mu);
+  b->worker_done = 1;
+  pthread_cond_broadcast(&b->cv);
+  pthread_mutex_unlock(&b->mu);
+}
+
+/* The render of `b` is over (or failed): answer its waiters. */
+static void rendered(batch *b) {
+  struct mesos__state_srv *sv = b->srv;
+  sv->rendering = NULL;
+  /* The snapshot is not needed any more: unpin as early as possible. */
+  snap_free(sv->m, &b->snap);
+  b->phase = B_SENDING;
+  if (b->nwaiters == 0) { /* every client left meanwhile */
+    batch_free(b);
+    return;
+  }
+  mesos__list_insert_tail(&sv->sending, &b->node);
+  mesos__list *it, *tmp;
+  MESOS__LIST_FOREACH_SAFE(it, tmp, &b->waiters) {
+    waiter *w = mesos__container_of(it, waiter, node);
+    /* The batch may be freed by the last waiter_done: stop then. */
+    int last = tmp == &b->waiters;
+    waiter_start(w);
+    if (last) break;
+  }
+}
+
+static void render_done(uv_work_t *wk, int status) {
+  (void)status;
+  batch *b = wk->data;
+  if (b->srv == NULL) { /* the master went away meanwhile */
+    batch_free(b);
+    return;
+  }
+  struct mesos__state_srv *sv = b->srv;
+  rendered(b);
+  start_next(sv);
+}
+
+/* Starts the oldest queued batch when no render is in flight. */
+static void start_next(struct mesos__state_srv *sv) {
+  while (sv->rendering == NULL && !mesos__list_empty(&sv->queued)) {
+    batch *b = mesos__container_of(sv->queued.next, batch, node);
+    mesos__list_remove(&b->node);
+    waiter *first = mesos__container_of(b->waiters.next, waiter, node);
+    mesos_master *m = sv->m;
+    mesos__auth_view view;
+    mesos__master_auth_view_begin(m, first->req, &view);
+    mesos_status st = snap_take(m, &b->snap, b->kind, 1);
+    sv->renders++;
+    mesos__master_auth_view_end(m, &view);
+    b->phase = B_RENDERING;
+    sv->rendering = b;
+    b->work.data = b;
+    if (st != MESOS_OK) {
+      b->st = st;
+      b->worker_done = 1;
+      rendered(b);
+      continue;
+    }
+    if (uv_queue_work(mesos__loop_uv(m->loop), &b->work, render_work, render_done) != 0) {
+      render_work(&b->work); /* no thread pool: render here */
+      rendered(b);
+    }
+  }
+}
+
+static batch *batch_new(struct mesos__state_srv *srv, int kind, const char *principal) {
+  batch *b = MESOS__NEW(batch);
+  if (b == NULL) return NULL;
+  if (principal && (b->principal = mesos__strdup(principal)) == NULL) {
+    mesos__free(b);
+    return NULL;
+  }
+  b->srv = srv;
+  b->kind = kind;
+  mesos__list_init(&b->waiters);
+  mesos__list_init(&b->node);
+  atomic_init(&b->cancel, 0);
+  pthread_mutex_init(&b->mu, NULL);
+  pthread_cond_init(&b->cv, NULL);
+  return b;
+}
+
+/* Parses ?jsonp=callback into cb ("" without); 0 when the name is bad.
+ * The name is restricted to identifier characters so nothing can be
+ * injected into the page that loads it. */
+static int jsonp_callback(mesos__http_request *req, char *cb, size_t cap) {
+  const char *q = mesos__http_request_query(req);
+  const char *p = strstr(q, "jsonp=");
+  size_t n = 0;
+  cb[0] = '\0';
+  while (p && p != q && p[-1] != '&') p = strstr(p + 1, "jsonp=");
+  if (p == NULL) return 1;
+  for (p += 6; *p && *p != '&' && n + 2 < cap; p++) {
+    char c = *p;
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+          c == '_' || c == '.' || c == '$'))
+      return 0;
+    cb[n++] = c;
+  }
+  cb[n] = '\0';
+  return 1;
+}
+
+static void serve(mesos_master *m, mesos__http_request *req, int kind) {
+  struct mesos__state_srv *sv = srv_of(m);
+  char cb[128];
+  if (!jsonp_callback(req, cb, sizeof cb)) {
+    mesos__http_respond_text(req, 400, "Invalid 'jsonp' callback name");
+    return;
+  }
+  if (sv == NULL) {
+    mesos__http_respond_text(req, 503, "The master is shutting down");
+    return;
+  }
+  /* Batches are per endpoint and, with an authorizer, per principal
+   * (what one may view another may not). */
+  const char *principal = NULL;
+  if (mesos__auth_has_authorizer(m->auth)) {
+    principal = mesos__http_request_principal(req);
+    if (principal == NULL) principal = "";
+  }
+  batch *b = NULL;
+  mesos__list *it;
+  for (it = sv->queued.next; it != &sv->queued; it = it->next) {
+    batch *x = mesos__container_of(it, batch, node);
+    if (x->kind == kind && x->nwaiters < MAX_WAITERS &&
+        ((x->principal == NULL && principal == NULL) ||
+         (x->principal && principal && strcmp(x->principal, principal) == 0))) {
+      b = x;
+      break;
+    }
+  }
+  waiter *w = MESOS__NEW(waiter);
+  if (b == NULL && w) {
+    b = batch_new(sv, kind, principal);
+    if (b) mesos__list_insert_tail(&sv->queued, &b->node);
+  }
+  if (w == NULL || b == NULL) {
+    mesos__free(w);
+    mesos__http_respond_text(req, 503, "Out of memory");
+    return;
+  }
+  w->b = b;
+  w->req = req;
+  memcpy(w->cb, cb, sizeof cb);
+  mesos__list_insert_tail(&b->waiters, &w->node);
+  b->nwaiters++;
+  mesos__http_request_on_abort(req, waiter_aborted, w);
+  start_next(sv);
+}
+
+static mesos_status state_init(mesos_master *m) {
+  if (m->op == NULL) return MESOS_EINVAL;
+  struct mesos__state_srv *sv = MESOS__NEW(struct mesos__state_srv);
+  if (sv == NULL) return MESOS_ENOMEM;
+  sv->m = m;
+  mesos__list_init(&sv->queued);
+  mesos__list_init(&sv->sending);
+  m->op->state = sv;
+  return MESOS_OK;
+}
+
+static void detach_waiters(batch *b) {
+  mesos__list *it, *tmp;
+  MESOS__LIST_FOREACH_SAFE(it, tmp, &b->waiters) {
+    waiter *w = mesos__container_of(it, waiter, node);
+    mesos__http_request_on_abort(w->req, NULL, NULL);
+    if (w->started) mesos__http_request_on_drain(w->req, NULL, NULL);
+    mesos__list_remove(&w->node);
+    mesos__free(w);
+  }
+  b->nwaiters = 0;
+}
+
+void mesos__state_fini(mesos_master *m) {
+  struct mesos__state_srv *sv = srv_of(m);
+  if (sv == NULL) return;
+  /* A render in flight reads pinned Task messages the master is about to
+   * free: stop it (it checks the flag every 1,024 tasks) and wait. */
+  batch *r = sv->rendering;
+  if (r) {
+    atomic_store(&r->cancel, 1);
+    pthread_mutex_lock(&gate_mu);
+    pthread_cond_broadcast(&gate_cv);
+    pthread_mutex_unlock(&gate_mu);
+    /* Not started yet: it never will (render_done still runs, cancelled). */
+    if (uv_cancel((uv_req_t *)&r->work) != 0) wait_render(r);
+    detach_waiters(r);
+    snap_free(m, &r->snap);
+    r->srv = NULL; /* render_done frees it */
+  }
+  mesos__list *lists[2] = {&sv->queued, &sv->sending};
+  for (int i = 0; i < 2; i++) {
+    while (!mesos__list_empty(lists[i])) {
+      batch *b = mesos__container_of(lists[i]->next, batch, node);
+      mesos__list_remove(&b->node);
+      detach_waiters(b);
+      batch_free(b);
+    }
+  }
+  /* Unanswered requests are closed by the server as it goes. */
+  sv->pins = 0;
+  grave_empty(sv);
+  mesos__free(sv->grave);
+  mesos__free(sv);
+  m->op->state = NULL;
+}
 /* ------------------------------------------------------------ endpoints */
 
 /* ?jsonp=callback wraps the body (text/javascript), as Mesos does.  The
@@ -774,18 +1738,7 @@ static void finish(mesos__http_request *req, jg *j, mesos__buf *b) {
 static void state_handler(mesos__http_request *req, void *ud) {
   mesos_master *m = ud;
   if (m->op) m->op->c.state_requests++;
-  mesos__buf b = MESOS__BUF_INIT(STATE_MAX);
-  mesos__auth_view view;
-  mesos__master_auth_view_begin(m, req, &view);
-  mesos_status st = mesos__state_json(m, &b);
-  mesos__master_auth_view_end(m, &view);
-  if (st != MESOS_OK) {
-    mesos__buf_free(&b);
-    mesos__http_respond_text(req, 500, "Failed to render the state");
-    return;
-  }
-  respond_json(req, &b);
-  mesos__buf_free(&b);
+  serve(m, req, K_STATE);
 }
 
 static void task_counts(jg *j, mesos__map *tasks) {
@@ -882,71 +1835,12 @@ static void state_summary_handler(mesos__http_request *req, void *ud) {
 }
 
 static void frameworks_handler(mesos__http_request *req, void *ud) {
-  mesos_master *m = ud;
-  mesos__buf b = MESOS__BUF_INIT(STATE_MAX);
-  jg j;
-  if (!jg_init(&j, &b)) {
-    mesos__http_respond_text(req, 503, "Out of memory");
-    return;
-  }
-  j_map_open(&j);
-  mesos__auth_view view;
-  mesos__master_auth_view_begin(m, req, &view);
-  frameworks_arrays(&j, m);
-  mesos__master_auth_view_end(m, &view);
-  KEY(&j, "unregistered_frameworks");
-  j_array_open(&j);
-  j_array_close(&j);
-  j_map_close(&j);
-  finish(req, &j, &b);
+  serve(ud, req, K_FRAMEWORKS);
 }
 
-static void slaves_handler(mesos__http_request *req, void *ud) {
-  mesos_master *m = ud;
-  mesos__buf b = MESOS__BUF_INIT(STATE_MAX);
-  jg j;
-  if (!jg_init(&j, &b)) {
-    mesos__http_respond_text(req, 503, "Out of memory");
-    return;
-  }
-  j_map_open(&j);
-  agents_array(&j, m);
-  j_map_close(&j);
-  finish(req, &j, &b);
-}
+static void slaves_handler(mesos__http_request *req, void *ud) { serve(ud, req, K_SLAVES); }
 
-static void tasks_handler(mesos__http_request *req, void *ud) {
-  mesos_master *m = ud;
-  mesos__buf b = MESOS__BUF_INIT(STATE_MAX);
-  jg j;
-  if (!jg_init(&j, &b)) {
-    mesos__http_respond_text(req, 503, "Out of memory");
-    return;
-  }
-  j_map_open(&j);
-  KEY(&j, "tasks");
-  j_array_open(&j);
-  size_t it = 0;
-  void *v;
-  mesos__auth_view view;
-  mesos__master_auth_view_begin(m, req, &view);
-  while (mesos__map_next(&m->frameworks, &it, NULL, &v)) {
-    mesos__framework *fw = v;
-    size_t k = 0;
-    void *tv;
-    while (mesos__map_next(&fw->tasks, &k, NULL, &tv)) {
-      mesos__task *t = tv;
-      if (t->task && mesos__master_auth_sees_task(m, fw, t->task))
-        task_json(&j, t->task, t->role);
-    }
-    if (mesos__master_auth_sees_framework(m, fw))
-      ring_json(&j, mesos__op_completed_tasks(m, fw->id));
-  }
-  mesos__master_auth_view_end(m, &view);
-  j_array_close(&j);
-  j_map_close(&j);
-  finish(req, &j, &b);
-}
+static void tasks_handler(mesos__http_request *req, void *ud) { serve(ud, req, K_TASKS); }
 
 static void flags_handler(mesos__http_request *req, void *ud) {
   mesos_master *m = ud;
@@ -1054,7 +1948,7 @@ mesos_status mesos__state_routes(mesos_master *m) {
       {"/redirect", redirect_handler},
       {"/master/redirect", redirect_handler},
   };
-  mesos_status st = MESOS_OK;
+  mesos_status st = m->op && m->op->state ? MESOS_OK : state_init(m);
   for (size_t i = 0; st == MESOS_OK && i < sizeof routes / sizeof routes[0]; i++)
     /* Read-only realm (never /redirect); /flags also needs VIEW_FLAGS. */
     st = mesos__auth_route(m->auth, m->http, "GET", routes[i].path, 0,
