@@ -41,11 +41,16 @@
  *     pinning plus generation checks everywhere the master mutates), and
  *     copy-on-write of the master's records (touches every mutation site).
  *
- *  3. Streaming with back-pressure.  The render produces ~1 MiB chunks;
- *     each waiter gets a Content-Length response fed a piece at a time
- *     while its connection has less than SEND_LOW bytes queued (resumed
- *     by the server's drain callback), so the loop never copies a whole
- *     body in one turn and a slow client costs no more than its queue.
+ *  3. Streaming with back-pressure and turns.  The render produces ~1 MiB
+ *     chunks; each waiter gets a Content-Length response fed one piece of
+ *     at most SEND_PIECE per loop turn, and only while its connection has
+ *     nothing queued: the piece goes straight into the kernel (no copy
+ *     unless the socket is full), the server's drain callback resumes a
+ *     waiter whose socket filled up, and a 0 ms timer takes the others
+ *     round-robin on the next turn.  So the loop never copies a whole
+ *     body in one turn, twenty pollers cost at most twenty pieces per
+ *     turn, other requests are read between turns, and a slow client
+ *     costs no more than one piece.
  *
  * What the loop still does per batch: the snapshot (pointer walk), and
  * per waiter a few small writes per turn.  Authorization (VIEW_FRAMEWORK
@@ -70,7 +75,6 @@
 #include "base/error.h"
 #include "base/list.h"
 #include "base/log.h"
-#include "codec/arena.h"
 #include "codec/pb.h"
 #include "loop/loop_int.h"
 #include "master/master_auth.h"
@@ -81,10 +85,30 @@
 
 /* Render output is handed over in buffers of about this size. */
 #define CHUNK_BYTES ((size_t)1 << 20)
-/* A waiter's connection is fed while it has less than this queued, and a
- * piece at most SEND_PIECE long each time: small enough that one loop turn
- * copies little, large enough that the kernel's socket buffer stays full. */
-#define SEND_LOW ((size_t)512 << 10)
+/* The blocks render output and snapshots are carved from: a chunk plus
+ * room for the largest token.  They are recycled (see block_get): in a VM
+ * a fresh page costs a fault of several microseconds, and a 108 MB body
+ * is 26,000 pages; measured, faults more than doubled the render time. */
+#define BLOCK_BYTES (CHUNK_BYTES + ((size_t)64 << 10))
+/* Blocks kept for reuse at most (~170 MiB: the body of a 20k-agent
+ * /state and its snapshot); all are given back after TRIM_MS without a
+ * render. */
+#define POOL_MAX 160
+#define TRIM_MS 30000
+
+#if defined(__SANITIZE_ADDRESS__)
+#define STATE_PASSTHROUGH 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define STATE_PASSTHROUGH 1
+#endif
+#endif
+#ifndef STATE_PASSTHROUGH
+#define STATE_PASSTHROUGH 0
+#endif
+/* One waiter's share of a loop turn: small enough that twenty of them
+ * keep a turn to a millisecond or two, large enough to keep a loopback
+ * socket busy. */
 #define SEND_PIECE ((size_t)256 << 10)
 /* Waiters in one batch at most (beyond: 503), so a flood of requests
  * cannot grow the master without bound. */
@@ -99,12 +123,20 @@
  * once; commas and colons come from a small per-depth state. */
 #define JG_DEPTH 32
 
+typedef struct chunk {
+  char *data;
+  size_t len, cap;
+} chunk;
+
 typedef struct chunks {
-  char **data;
-  size_t *len;
+  struct mesos__state_srv *sv; /* where blocks come from and go back */
+  chunk *v;
   size_t n, cap;
   size_t total;
 } chunks;
+
+static char *block_get(struct mesos__state_srv *sv);
+static void block_put(struct mesos__state_srv *sv, char *p);
 
 typedef struct jg {
   mesos__buf *out;
@@ -241,12 +273,13 @@ static void jg_raw(jg *j, const char *s, size_t n) {
 
 #define KEY(j, k) jg_string((j), (k), sizeof(k) - 1)
 
-static void str(jg *j, const char *s) {
+/* Always inlined: a literal key's strlen is then folded away. */
+static inline __attribute__((always_inline)) void str(jg *j, const char *s) {
   if (s == NULL) s = "";
   jg_string(j, s, strlen(s));
 }
 
-static void kstr(jg *j, const char *k, const char *v) {
+static inline __attribute__((always_inline)) void kstr(jg *j, const char *k, const char *v) {
   str(j, k);
   str(j, v);
 }
@@ -293,12 +326,12 @@ static void num(jg *j, double x) {
   jg_raw(j, buf, (size_t)n);
 }
 
-static void knum(jg *j, const char *k, double x) {
+static inline __attribute__((always_inline)) void knum(jg *j, const char *k, double x) {
   str(j, k);
   num(j, x);
 }
 
-static void kint(jg *j, const char *k, long long x) {
+static inline __attribute__((always_inline)) void kint(jg *j, const char *k, long long x) {
   str(j, k);
   char b[32];
   char *p = b + sizeof b;
@@ -311,7 +344,7 @@ static void kint(jg *j, const char *k, long long x) {
   jg_raw(j, p, (size_t)(b + sizeof b - p));
 }
 
-static void kbool(jg *j, const char *k, int b) {
+static inline __attribute__((always_inline)) void kbool(jg *j, const char *k, int b) {
   str(j, k);
   if (b) jg_raw(j, "true", 4);
   else jg_raw(j, "false", 5);
@@ -468,35 +501,40 @@ static void jg_flush(jg *j) {
   }
   if (c->n == c->cap) {
     size_t cap = c->cap ? c->cap * 2 : 64;
-    char **d = mesos__realloc(c->data, cap * sizeof *d);
-    if (d) c->data = d;
-    size_t *l = d ? mesos__realloc(c->len, cap * sizeof *l) : NULL;
-    if (l) c->len = l;
-    if (d == NULL || l == NULL) {
+    chunk *v = mesos__realloc(c->v, cap * sizeof *v);
+    if (v == NULL) {
       j->st = MESOS_ENOMEM;
       return;
     }
+    c->v = v;
     c->cap = cap;
   }
-  size_t len = 0;
-  char *data = mesos__buf_detach(j->out, &len);
-  c->data[c->n] = data;
-  c->len[c->n++] = len;
-  c->total += len;
-  /* Room for a whole chunk plus the largest token, so the buffer does not
-   * grow (and copy) on the way. */
-  if (mesos__buf_reserve(j->out, CHUNK_BYTES + ((size_t)64 << 10)) != MESOS_OK)
-    j->st = MESOS_ENOMEM;
+  c->v[c->n].data = j->out->data;
+  c->v[c->n].len = j->out->len;
+  c->v[c->n++].cap = j->out->cap;
+  c->total += j->out->len;
+  /* A whole block: room for a chunk plus the largest token, so the
+   * buffer does not grow (and copy) on the way. */
+  j->out->data = block_get(c->sv);
+  j->out->len = 0;
+  j->out->cap = j->out->data ? BLOCK_BYTES : 0;
+  if (j->out->data == NULL) j->st = MESOS_ENOMEM;
+  else j->out->data[0] = '\0';
 }
 
 static inline void jg_maybe_flush(jg *j) {
   if (j->chunks && j->out->len >= CHUNK_BYTES) jg_flush(j);
 }
 
+/* A buffer that may be a pooled block goes back to the pool. */
+static void buf_give_back(struct mesos__state_srv *sv, char *data, size_t cap) {
+  if (data && cap == BLOCK_BYTES) block_put(sv, data);
+  else mesos__free(data);
+}
+
 static void chunks_free(chunks *c) {
-  for (size_t i = 0; i < c->n; i++) mesos__free(c->data[i]);
-  mesos__free(c->data);
-  mesos__free(c->len);
+  for (size_t i = 0; i < c->n; i++) buf_give_back(c->sv, c->v[i].data, c->v[i].cap);
+  mesos__free(c->v);
   memset(c, 0, sizeof *c);
 }
 
@@ -566,10 +604,22 @@ typedef struct s_fw {
 
 enum { K_STATE, K_FRAMEWORKS, K_SLAVES, K_TASKS };
 
+/* Bump allocation in pooled blocks; what does not fit a block's quarter
+ * is allocated on its own.  Freed as a whole with the snapshot. */
+typedef struct s_arena {
+  char **blocks;
+  size_t nblocks, capblocks;
+  void **big;
+  size_t nbig, capbig;
+  char *cur;
+  size_t left;
+} s_arena;
+
 typedef struct snapshot {
   int kind;
   int oom;
-  mesos__pb_arena *arena;
+  struct mesos__state_srv *sv;
+  s_arena arena;
   mesos__buf head; /* K_STATE: "{" and the members before "slaves" */
   s_agent *agents;
   size_t nagents;
@@ -578,13 +628,62 @@ typedef struct snapshot {
   int pinned; /* counted in the service's pins */
 } snapshot;
 
+static int ptr_push(void ***v, size_t *n, size_t *cap, void *p) {
+  if (*n == *cap) {
+    size_t c = *cap ? *cap * 2 : 16;
+    void **g = mesos__realloc(*v, c * sizeof *g);
+    if (g == NULL) return 0;
+    *v = g;
+    *cap = c;
+  }
+  (*v)[(*n)++] = p;
+  return 1;
+}
+
+static void *arena_get(snapshot *s, size_t n, size_t align) {
+  s_arena *a = &s->arena;
+  size_t pad = (align - ((uintptr_t)a->cur & (align - 1))) & (align - 1);
+  if (STATE_PASSTHROUGH || n > BLOCK_BYTES / 4) {
+    void *p = mesos__malloc(n ? n : 1);
+    if (p && !ptr_push(&a->big, &a->nbig, &a->capbig, p)) {
+      mesos__free(p);
+      p = NULL;
+    }
+    return p;
+  }
+  if (a->cur == NULL || n + pad > a->left) {
+    char *b = block_get(s->sv);
+    if (b && !ptr_push((void ***)&a->blocks, &a->nblocks, &a->capblocks, b)) {
+      block_put(s->sv, b);
+      b = NULL;
+    }
+    if (b == NULL) return NULL;
+    a->cur = b;
+    a->left = BLOCK_BYTES;
+    pad = 0;
+  }
+  char *p = a->cur + pad;
+  a->cur += pad + n;
+  a->left -= pad + n;
+  return p;
+}
+
+static void arena_free(snapshot *s) {
+  s_arena *a = &s->arena;
+  for (size_t i = 0; i < a->nbig; i++) mesos__free(a->big[i]);
+  for (size_t i = 0; i < a->nblocks; i++) block_put(s->sv, a->blocks[i]);
+  mesos__free(a->big);
+  mesos__free(a->blocks);
+  memset(a, 0, sizeof *a);
+}
+
 static void *s_alloc(snapshot *s, size_t count, size_t size) {
   size_t n;
   if (!mesos__size_mul(&n, count ? count : 1, size)) {
     s->oom = 1;
     return NULL;
   }
-  void *p = s->arena ? mesos__pb_arena_alloc(s->arena, n) : NULL;
+  void *p = arena_get(s, n, 16);
   if (p == NULL) {
     s->oom = 1;
     return NULL;
@@ -596,7 +695,7 @@ static void *s_alloc(snapshot *s, size_t count, size_t size) {
 static const char *s_str(snapshot *s, const char *src) {
   if (src == NULL) return "";
   size_t n = strlen(src) + 1;
-  char *p = s->arena ? mesos__pb_arena_alloc_bytes(s->arena, n) : NULL;
+  char *p = arena_get(s, n, 1);
   if (p == NULL) {
     s->oom = 1;
     return "";
@@ -799,7 +898,10 @@ static void snap_ring(snapshot *s, s_task **out, size_t *n, const mesos__op_task
   }
 }
 
-static void snap_live_tasks(mesos_master *m, snapshot *s, s_fw *d, mesos__framework *fw) {
+/* The live tasks the view shows; also adds up what all of them use when
+ * `used` is set (one walk: the walk's cache misses are most of its cost). */
+static void snap_live_tasks(mesos_master *m, snapshot *s, s_fw *d, mesos__framework *fw,
+                            usage *used) {
   size_t n = mesos__map_count(&fw->tasks);
   if (n == 0) return;
   d->tasks = s_alloc(s, n, sizeof *d->tasks);
@@ -810,6 +912,7 @@ static void snap_live_tasks(mesos_master *m, snapshot *s, s_fw *d, mesos__framew
   void *v;
   while (d->tasks && d->ntasks < n && mesos__map_next(&fw->tasks, &it, NULL, &v)) {
     mesos__task *t = v;
+    if (used && !t->released && t->resources) usage_add(used, &t->resources->r);
     if (t->task == NULL || !mesos__master_auth_sees_task(m, fw, t->task)) continue;
     s_task *x = &d->tasks[d->ntasks++];
     x->t = t->task;
@@ -829,10 +932,7 @@ static void snap_fw(mesos_master *m, snapshot *s, s_fw *d, mesos__framework *fw)
   usage_init(&offered);
   size_t it = 0;
   void *v;
-  while (mesos__map_next(&fw->tasks, &it, NULL, &v)) {
-    mesos__task *t = v;
-    if (!t->released && t->resources) usage_add(&used, &t->resources->r);
-  }
+  snap_live_tasks(m, s, d, fw, &used);
   size_t no = mesos__map_count(&fw->offers);
   if (no) d->offers = s_alloc(s, no, sizeof *d->offers);
   it = 0;
@@ -846,7 +946,6 @@ static void snap_fw(mesos_master *m, snapshot *s, s_fw *d, mesos__framework *fw)
   }
   usage_store(s, &d->used, &used);
   usage_store(s, &d->offered, &offered);
-  snap_live_tasks(m, s, d, fw);
   snap_ring(s, &d->completed, &d->ncompleted, mesos__op_completed_tasks(m, fw->id));
 }
 
@@ -883,7 +982,7 @@ static void snap_tasks(mesos_master *m, snapshot *s) {
   while (s->fws && s->nfws < n && mesos__map_next(&m->frameworks, &it, NULL, &v)) {
     mesos__framework *fw = v;
     s_fw *d = &s->fws[s->nfws++];
-    snap_live_tasks(m, s, d, fw);
+    snap_live_tasks(m, s, d, fw, NULL);
     if (mesos__master_auth_sees_framework(m, fw))
       snap_ring(s, &d->completed, &d->ncompleted, mesos__op_completed_tasks(m, fw->id));
   }
@@ -1206,6 +1305,7 @@ typedef struct batch batch;
 
 typedef struct waiter {
   mesos__list node;
+  mesos__list ready_node; /* in srv->ready: to be fed on the next turn */
   batch *b;
   mesos__http_request *req;
   char cb[128];   /* ?jsonp= callback, "" without */
@@ -1241,7 +1341,52 @@ struct mesos__state_srv {
   size_t pins;      /* snapshots alive that pin Task messages */
   Mesos__V1__Task **grave; /* Task messages let go of while pinned */
   size_t ngrave, capgrave;
+  /* Recycled blocks (render output, snapshots); shared with the render
+   * thread, hence the lock. */
+  pthread_mutex_t pool_mu;
+  char *pool[POOL_MAX];
+  size_t npool;
+  int pool_used;    /* a render since the last trim tick */
+  mesos_timer *trim;
+  mesos__list ready; /* waiters whose socket has room: fed on the next turn */
+  mesos_timer *kick; /* 0 ms: the next turn */
 };
+
+static char *block_get(struct mesos__state_srv *sv) {
+  char *p = NULL;
+  if (sv) {
+    pthread_mutex_lock(&sv->pool_mu);
+    if (sv->npool) p = sv->pool[--sv->npool];
+    pthread_mutex_unlock(&sv->pool_mu);
+  }
+  return p ? p : mesos__malloc(BLOCK_BYTES);
+}
+
+static void block_put(struct mesos__state_srv *sv, char *p) {
+  if (p == NULL) return;
+  if (sv && !STATE_PASSTHROUGH) {
+    pthread_mutex_lock(&sv->pool_mu);
+    int kept = sv->npool < POOL_MAX;
+    if (kept) sv->pool[sv->npool++] = p;
+    pthread_mutex_unlock(&sv->pool_mu);
+    if (kept) return;
+  }
+  mesos__free(p);
+}
+
+static void pool_empty(struct mesos__state_srv *sv) {
+  pthread_mutex_lock(&sv->pool_mu);
+  while (sv->npool) mesos__free(sv->pool[--sv->npool]);
+  pthread_mutex_unlock(&sv->pool_mu);
+}
+
+/* Gives the pooled blocks back once state is not polled any more. */
+static void trim_cb(mesos_timer *t, void *ud) {
+  (void)t;
+  struct mesos__state_srv *sv = ud;
+  if (!sv->pool_used && sv->rendering == NULL) pool_empty(sv);
+  sv->pool_used = 0;
+}
 
 static struct mesos__state_srv *srv_of(mesos_master *m) { return m->op ? m->op->state : NULL; }
 
@@ -1282,7 +1427,7 @@ int mesos__state_retire_task(mesos_master *m, Mesos__V1__Task *t) {
 
 static void snap_free(mesos_master *m, snapshot *s) {
   for (size_t i = 0; i < s->nfws; i++) mesos__pb_free(s->fws[i].info);
-  mesos__pb_arena_free(s->arena);
+  arena_free(s);
   mesos__buf_free(&s->head);
   if (s->pinned) {
     struct mesos__state_srv *sv = m ? srv_of(m) : NULL;
@@ -1295,8 +1440,7 @@ static mesos_status snap_take(mesos_master *m, snapshot *s, int kind, int pin) {
   memset(s, 0, sizeof *s);
   s->kind = kind;
   mesos__buf_init(&s->head, (size_t)1 << 24);
-  s->arena = mesos__pb_arena_new((size_t)1 << 16);
-  if (s->arena == NULL) return MESOS_ENOMEM;
+  s->sv = srv_of(m);
   if (pin) {
     struct mesos__state_srv *sv = srv_of(m);
     if (sv) {
@@ -1336,6 +1480,7 @@ mesos_status mesos__state_json(mesos_master *m, mesos__buf *out) {
 
 static void batch_free(batch *b) {
   snap_free(b->srv ? b->srv->m : NULL, &b->snap);
+  b->out.sv = b->srv;
   chunks_free(&b->out);
   mesos__free(b->principal);
   pthread_mutex_destroy(&b->mu);
@@ -1348,6 +1493,7 @@ static void start_next(struct mesos__state_srv *sv);
 
 static void waiter_done(waiter *w) {
   batch *b = w->b;
+  mesos__list_remove(&w->ready_node);
   mesos__list_remove(&w->node);
   b->nwaiters--;
   mesos__free(w);
@@ -1376,38 +1522,72 @@ static const char *piece_of(waiter *w, size_t i, size_t *len) {
     return w->cb;
   }
   if (i <= b->out.n) {
-    *len = b->out.len[i - 1];
-    return b->out.data[i - 1];
+    *len = b->out.v[i - 1].len;
+    return b->out.v[i - 1].data;
   }
   *len = w->cb[0] ? 2 : 0;
   return tail;
 }
 
-/* Feeds the waiter's connection while it has little queued. */
+/* Feeds one piece to the waiter's connection if nothing is queued there;
+ * then waits for the drain callback (socket full) or the next turn. */
 static void pump(waiter *w) {
   batch *b = w->b;
   mesos__http_request *req = w->req;
   size_t npieces = b->out.n + 2;
-  while (w->piece < npieces) {
-    if (mesos__http_request_pending(req) >= SEND_LOW) return; /* the drain callback resumes */
+  mesos__list_remove(&w->ready_node);
+  if (mesos__http_request_pending(req) > 0) return; /* the drain callback resumes */
+  size_t budget = SEND_PIECE;
+  while (w->piece < npieces && budget > 0) {
     size_t len;
     const char *p = piece_of(w, w->piece, &len);
     size_t n = len - w->off;
-    if (n > SEND_PIECE) n = SEND_PIECE;
+    if (n > budget) n = budget;
     if (n && mesos__http_stream_send(req, p + w->off, n) != MESOS_OK) {
       /* The connection is gone or closing: the abort callback follows. */
       return;
     }
+    budget -= n;
     w->off += n;
     if (w->off == len) {
       w->piece++;
       w->off = 0;
     }
   }
+  if (w->piece < npieces) {
+    if (mesos__http_request_pending(req) == 0) {
+      /* All taken by the kernel: more on the next turn (round-robin). */
+      struct mesos__state_srv *sv = b->srv;
+      mesos__list_insert_tail(&sv->ready, &w->ready_node);
+      mesos_timer_start(sv->kick, 0, 0);
+    }
+    return;
+  }
   mesos__http_request_on_abort(req, NULL, NULL);
   mesos__http_request_on_drain(req, NULL, NULL);
   mesos__http_stream_end(req);
   waiter_done(w);
+}
+
+/* The next turn: one piece for every waiter that had room. */
+static void kick_cb(mesos_timer *t, void *ud) {
+  (void)t;
+  struct mesos__state_srv *sv = ud;
+  mesos__list turn;
+  mesos__list_init(&turn);
+  /* Move the list aside: pump() may queue a waiter again for the turn
+   * after this one. */
+  if (!mesos__list_empty(&sv->ready)) {
+    turn.next = sv->ready.next;
+    turn.prev = sv->ready.prev;
+    turn.next->prev = &turn;
+    turn.prev->next = &turn;
+    mesos__list_init(&sv->ready);
+  }
+  while (!mesos__list_empty(&turn)) {
+    waiter *w = mesos__container_of(turn.next, waiter, ready_node);
+    pump(w); /* takes w off `turn` first */
+  }
 }
 
 static void waiter_start(waiter *w) {
@@ -1471,11 +1651,15 @@ static void render_work(uv_work_t *wk) {
   mesos__buf out = MESOS__BUF_INIT(STATE_MAX);
   jg j;
   jg_init(&j, &out);
+  b->out.sv = b->snap.sv;
   j.chunks = &b->out;
-  if (mesos__buf_reserve(&out, CHUNK_BYTES + ((size_t)64 << 10)) != MESOS_OK) j.st = MESOS_ENOMEM;
+  out.data = block_get(b->snap.sv);
+  out.cap = out.data ? BLOCK_BYTES : 0;
+  if (out.data == NULL) j.st = MESOS_ENOMEM;
+  else out.data[0] = '\0';
   render(&j, &b->snap, &b->cancel);
   b->st = j.st;
-  mesos__buf_free(&out);
+  buf_give_back(b->snap.sv, out.data, out.cap);
   pthread_mutex_lock(&b->mu);
   b->worker_done = 1;
   pthread_cond_broadcast(&b->cv);
@@ -1527,6 +1711,7 @@ static void start_next(struct mesos__state_srv *sv) {
     mesos__master_auth_view_begin(m, first->req, &view);
     mesos_status st = snap_take(m, &b->snap, b->kind, 1);
     sv->renders++;
+    sv->pool_used = 1;
     mesos__master_auth_view_end(m, &view);
     b->phase = B_RENDERING;
     sv->rendering = b;
@@ -1623,6 +1808,7 @@ static void serve(mesos_master *m, mesos__http_request *req, int kind) {
   }
   w->b = b;
   w->req = req;
+  mesos__list_init(&w->ready_node);
   memcpy(w->cb, cb, sizeof cb);
   mesos__list_insert_tail(&b->waiters, &w->node);
   b->nwaiters++;
@@ -1637,6 +1823,17 @@ static mesos_status state_init(mesos_master *m) {
   sv->m = m;
   mesos__list_init(&sv->queued);
   mesos__list_init(&sv->sending);
+  mesos__list_init(&sv->ready);
+  pthread_mutex_init(&sv->pool_mu, NULL);
+  if (mesos_timer_new(&sv->trim, m->loop, trim_cb, sv, NULL) != MESOS_OK ||
+      mesos_timer_new(&sv->kick, m->loop, kick_cb, sv, NULL) != MESOS_OK ||
+      mesos_timer_start(sv->trim, TRIM_MS, TRIM_MS) != MESOS_OK) {
+    mesos_timer_free(sv->trim);
+    mesos_timer_free(sv->kick);
+    pthread_mutex_destroy(&sv->pool_mu);
+    mesos__free(sv);
+    return MESOS_ENOMEM;
+  }
   m->op->state = sv;
   return MESOS_OK;
 }
@@ -1647,6 +1844,7 @@ static void detach_waiters(batch *b) {
     waiter *w = mesos__container_of(it, waiter, node);
     mesos__http_request_on_abort(w->req, NULL, NULL);
     if (w->started) mesos__http_request_on_drain(w->req, NULL, NULL);
+    mesos__list_remove(&w->ready_node);
     mesos__list_remove(&w->node);
     mesos__free(w);
   }
@@ -1683,6 +1881,10 @@ void mesos__state_fini(mesos_master *m) {
   sv->pins = 0;
   grave_empty(sv);
   mesos__free(sv->grave);
+  mesos_timer_free(sv->trim);
+  mesos_timer_free(sv->kick);
+  pool_empty(sv);
+  pthread_mutex_destroy(&sv->pool_mu);
   mesos__free(sv);
   m->op->state = NULL;
 }
