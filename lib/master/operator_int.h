@@ -122,6 +122,10 @@ int mesos__state_retire_task(mesos_master *m, Mesos__V1__Task *t);
  * (process-wide), and the number of snapshots the endpoints took. */
 void mesos__state_test_hold(int hold);
 size_t mesos__state_test_renders(mesos_master *m);
+/* The last endpoint render: its snapshot's wall time on the loop (what a
+ * state request stalls the master for) and the render's CPU time on the
+ * thread pool (benchmark; read on the loop thread). */
+void mesos__state_last_times(mesos_master *m, double *snapshot_ms, double *render_ms);
 
 /* ---- maintenance.c */
 /* Calls of the maintenance family and quota/weights persistence live in

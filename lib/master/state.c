@@ -69,6 +69,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <stdint.h>
+#include <time.h>
 #include <uv.h>
 
 #include "base/alloc.h"
@@ -1327,6 +1328,7 @@ struct batch {
   mesos_status st;
   uv_work_t work;
   atomic_int cancel;
+  double render_ms; /* CPU time of the render (written by the worker) */
   pthread_mutex_t mu;
   pthread_cond_t cv;
   int worker_done;
@@ -1335,6 +1337,7 @@ struct batch {
 struct mesos__state_srv {
   mesos_master *m;
   size_t renders;   /* snapshots taken for the endpoints (tests) */
+  double snap_ms, render_ms; /* the last ones: loop time, thread-pool CPU time */
   mesos__list queued;
   mesos__list sending;
   batch *rendering; /* the one render in flight (at most one) */
@@ -1643,6 +1646,12 @@ size_t mesos__state_test_renders(mesos_master *m) {
   return sv ? sv->renders : 0;
 }
 
+void mesos__state_last_times(mesos_master *m, double *snapshot_ms, double *render_ms) {
+  struct mesos__state_srv *sv = srv_of(m);
+  *snapshot_ms = sv ? sv->snap_ms : 0;
+  *render_ms = sv ? sv->render_ms : 0;
+}
+
 static void render_work(uv_work_t *wk) {
   batch *b = wk->data;
   pthread_mutex_lock(&gate_mu);
@@ -1657,7 +1666,11 @@ static void render_work(uv_work_t *wk) {
   out.cap = out.data ? BLOCK_BYTES : 0;
   if (out.data == NULL) j.st = MESOS_ENOMEM;
   else out.data[0] = '\0';
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
   render(&j, &b->snap, &b->cancel);
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
+  b->render_ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
   b->st = j.st;
   buf_give_back(b->snap.sv, out.data, out.cap);
   pthread_mutex_lock(&b->mu);
@@ -1670,6 +1683,7 @@ static void render_work(uv_work_t *wk) {
 static void rendered(batch *b) {
   struct mesos__state_srv *sv = b->srv;
   sv->rendering = NULL;
+  sv->render_ms = b->render_ms;
   /* The snapshot is not needed any more: unpin as early as possible. */
   snap_free(sv->m, &b->snap);
   b->phase = B_SENDING;
@@ -1709,7 +1723,14 @@ static void start_next(struct mesos__state_srv *sv) {
     mesos_master *m = sv->m;
     mesos__auth_view view;
     mesos__master_auth_view_begin(m, first->req, &view);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     mesos_status st = snap_take(m, &b->snap, b->kind, 1);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    sv->snap_ms =
+        (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+    LOG_DEBUG("state: snapshot for %zu waiting request(s) took %.1f ms of the loop", b->nwaiters,
+              sv->snap_ms);
     sv->renders++;
     sv->pool_used = 1;
     mesos__master_auth_view_end(m, &view);
