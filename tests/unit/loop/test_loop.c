@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -197,6 +198,65 @@ START_TEST(test_loop__child_that_exited_before_watching_is_reported) {
 }
 END_TEST
 
+/* A burst of exits: every child is reported exactly once, with its own
+ * status, and a callback may free another ended child whose callback has not
+ * run yet (that callback then never runs). */
+#define BURST 64
+struct burst {
+  mesos_child *c[BURST];
+  int32_t pid[BURST];
+  int calls[BURST];
+  int status[BURST];
+};
+
+static void burst_cb(mesos_child *c, int32_t pid, int status, void *ud) {
+  struct burst *b = ud;
+  for (int i = 0; i < BURST; i++) {
+    if (b->c[i] != c) continue;
+    ck_assert_int_eq(pid, b->pid[i]);
+    b->calls[i]++;
+    b->status[i] = status;
+    b->c[i] = NULL;
+    mesos_child_free(c);
+    if (i == 0 && b->c[1] != NULL) { /* child 1 ended too: drop its watcher */
+      mesos_child_free(b->c[1]);
+      b->c[1] = NULL;
+    }
+    return;
+  }
+  ck_abort_msg("callback for a child that is not watched (pid %d)", (int)pid);
+}
+
+START_TEST(test_loop__a_burst_of_exits_is_reported_once_each) {
+  mesos_loop *loop = NULL;
+  ck_assert_int_eq(mesos_loop_new(&loop, NULL, NULL), MESOS_OK);
+  struct burst b;
+  memset(&b, 0, sizeof b);
+  for (int i = 0; i < BURST; i++) {
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) _exit(i % 100);
+    b.pid[i] = pid;
+  }
+  usleep(100000); /* all of them zombies: one reaping pass finds them all */
+  for (int i = 0; i < BURST; i++)
+    ck_assert_int_eq(mesos_child_new(&b.c[i], loop, b.pid[i], burst_cb, &b, NULL), MESOS_OK);
+  ck_assert_int_eq(mesos_loop_run(loop, NULL), MESOS_OK);
+  ck_assert_int_eq(b.calls[0], 1);
+  ck_assert_int_eq(b.calls[1], 0); /* freed by child 0's callback first */
+  for (int i = 2; i < BURST; i++) {
+    ck_assert_int_eq(b.calls[i], 1);
+    ck_assert(WIFEXITED(b.status[i]));
+    ck_assert_int_eq(WEXITSTATUS(b.status[i]), i % 100);
+  }
+  /* Child 1 was reaped by the pass even though its watcher went away. */
+  errno = 0;
+  ck_assert_int_eq(waitpid(b.pid[1], NULL, WNOHANG), -1);
+  ck_assert_int_eq(errno, ECHILD);
+  mesos_loop_free(loop);
+}
+END_TEST
+
 START_TEST(test_loop__watching_a_non_child_fails_with_enotfound) {
   mesos_loop *loop = NULL;
   ck_assert_int_eq(mesos_loop_new(&loop, NULL, NULL), MESOS_OK);
@@ -262,6 +322,7 @@ static Suite *loop_suite(void) {
   tcase_add_test(tc, test_loop__host_poll_loop_drives_timers_and_wakeups);
   tcase_add_test(tc, test_loop__child_exit_is_reported_with_its_status);
   tcase_add_test(tc, test_loop__child_that_exited_before_watching_is_reported);
+  tcase_add_test(tc, test_loop__a_burst_of_exits_is_reported_once_each);
   tcase_add_test(tc, test_loop__watching_a_non_child_fails_with_enotfound);
   tcase_add_test(tc, test_loop__signal_is_delivered_on_the_loop_thread);
   tcase_add_test(tc, test_loop__wakeup_reaches_an_otherwise_idle_host_driven_loop);
