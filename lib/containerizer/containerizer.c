@@ -47,6 +47,19 @@
 
 typedef struct container container;
 
+/* An asynchronous launch's outcome, allocated with the launch so that
+ * reporting it never needs memory (a launch callback lost to ENOMEM would
+ * leave the caller waiting forever). */
+typedef struct launch_result {
+  uv_timer_t timer;
+  char id[ID_MAX + 1];
+  mesos_status status;
+  char message[512];
+  pid_t pid;
+  mesos__container_launch_fn cb;
+  void *ud;
+} launch_result;
+
 struct mesos__containerizer {
   mesos_loop *loop;
   char *runtime_dir;   /* <runtime_dir>/containers */
@@ -76,8 +89,7 @@ struct container {
   mesos__launch *l;
   uv_poll_t *lpoll;
   int killed;  /* kill or destroy came while launching */
-  mesos__container_launch_fn launch_cb;
-  void *launch_ud;
+  launch_result *lres;  /* launch_async's, until reported */
 };
 
 /* ------------------------------------------------------------ helpers */
@@ -280,6 +292,7 @@ static void container_free(container *c) {
   /* Freed while launching (containerizer_free): the init was released
    * already and runs on; only our ends of its pipes go. */
   if (c->l) mesos__launch_abort(c->l);
+  mesos__free(c->lres);
   if (c->pidfd >= 0) close(c->pidfd);
   mesos__free(c->id);
   mesos__free(c->dir);
@@ -440,9 +453,8 @@ static mesos_status watch_pid(container *c, mesos_error **err) {
 }
 
 static mesos_status launch_end(container *c, mesos_status st, mesos_error **err);
-static void defer_launch_result(mesos__containerizer *cz, const char *id, mesos_status st,
-                                const mesos_error *e, pid_t pid, mesos__container_launch_fn cb,
-                                void *ud);
+static void defer_launch_result(mesos__containerizer *cz, launch_result *r, const char *id,
+                                mesos_status st, const mesos_error *e, pid_t pid);
 
 /* Kills the init (and with it a PID namespace) and every process in the
  * container's cgroup; waits for the init to exit.  A container still
@@ -469,10 +481,10 @@ static void kill_container(container *c) {
     mesos__containerizer *cz = c->cz;
     char id[ID_MAX + 1];
     snprintf(id, sizeof id, "%s", c->id);
-    mesos__container_launch_fn cb = c->launch_cb;
-    void *ud = c->launch_ud;
+    launch_result *r = c->lres;
+    c->lres = NULL;
     st = launch_end(c, st, &e); /* frees c */
-    if (cb) defer_launch_result(cz, id, st, e, -1, cb, ud);
+    if (r) defer_launch_result(cz, r, id, st, e, -1);
     mesos_error_free(e);
     return;
   }
@@ -839,15 +851,6 @@ mesos_status mesos__containerizer_launch(mesos__containerizer *cz, const char *i
   return st;
 }
 
-typedef struct launch_result {
-  uv_timer_t timer;
-  char id[ID_MAX + 1];
-  mesos_status status;
-  char message[512];
-  pid_t pid;
-  mesos__container_launch_fn cb;
-  void *ud;
-} launch_result;
 
 static void launch_result_closed(uv_handle_t *h) { mesos__free(h->data); }
 
@@ -857,20 +860,13 @@ static void launch_result_cb(uv_timer_t *t) {
   uv_close((uv_handle_t *)&r->timer, launch_result_closed);
 }
 
-static void defer_launch_result(mesos__containerizer *cz, const char *id, mesos_status st,
-                                const mesos_error *e, pid_t pid, mesos__container_launch_fn cb,
-                                void *ud) {
-  launch_result *r = MESOS__NEW(launch_result);
-  if (r == NULL) {
-    LOG_ERROR("container %s: out of memory reporting its launch", id);
-    return;
-  }
+/* Reports through the loop: for outcomes known inside a call (destroy). */
+static void defer_launch_result(mesos__containerizer *cz, launch_result *r, const char *id,
+                                mesos_status st, const mesos_error *e, pid_t pid) {
   snprintf(r->id, sizeof r->id, "%s", id);
   r->status = st;
   snprintf(r->message, sizeof r->message, "%s", e ? mesos_error_message(e) : mesos_status_str(st));
   r->pid = pid;
-  r->cb = cb;
-  r->ud = ud;
   uv_timer_init(mesos__loop_uv(cz->loop), &r->timer);
   r->timer.data = r;
   uv_timer_start(&r->timer, launch_result_cb, 0, 0);
@@ -890,12 +886,13 @@ static void launch_ready(uv_poll_t *h, int status, int events) {
   char id[ID_MAX + 1];
   snprintf(id, sizeof id, "%s", c->id);
   pid_t pid = c->pid;
-  mesos__container_launch_fn cb = c->launch_cb;
-  void *ud = c->launch_ud;
+  launch_result *r = c->lres;
+  c->lres = NULL;
   st = launch_end(c, st, &e); /* on failure c is gone */
   /* On the loop already: report at once. */
-  cb(id, st, st == MESOS_OK ? NULL : (e ? mesos_error_message(e) : mesos_status_str(st)),
-     st == MESOS_OK ? pid : -1, ud);
+  r->cb(id, st, st == MESOS_OK ? NULL : (e ? mesos_error_message(e) : mesos_status_str(st)),
+        st == MESOS_OK ? pid : -1, r->ud);
+  mesos__free(r);
   mesos_error_free(e);
 }
 
@@ -904,14 +901,20 @@ mesos_status mesos__containerizer_launch_async(mesos__containerizer *cz, const c
                                                mesos__container_launch_fn cb, void *ud,
                                                mesos_error **err) {
   if (cb == NULL) return mesos__err(err, MESOS_EINVAL, "containerizer launch: NULL callback");
+  launch_result *r = MESOS__NEW(launch_result);
+  if (r == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
+  r->cb = cb;
+  r->ud = ud;
   container *c;
   mesos_status st = launch_begin(cz, id, cfg, &c, err);
-  if (st != MESOS_OK) return st;
-  c->launch_cb = cb;
-  c->launch_ud = ud;
+  if (st != MESOS_OK) {
+    mesos__free(r);
+    return st;
+  }
+  c->lres = r;
   uv_poll_t *h = mesos__malloc(sizeof *h);
-  int r = h ? uv_poll_init(mesos__loop_uv(cz->loop), h, mesos__launch_fd(c->l)) : UV_ENOMEM;
-  if (r != 0) {
+  int rc = h ? uv_poll_init(mesos__loop_uv(cz->loop), h, mesos__launch_fd(c->l)) : UV_ENOMEM;
+  if (rc != 0) {
     mesos__free(h);
     /* Cannot watch it: wait here instead, and report on the loop. */
     mesos_error *e = NULL;
@@ -928,8 +931,9 @@ mesos_status mesos__containerizer_launch_async(mesos__containerizer *cz, const c
     pid_t pid = c->pid;
     char cid[ID_MAX + 1];
     snprintf(cid, sizeof cid, "%s", id);
+    c->lres = NULL;
     st = launch_end(c, st, &e);
-    defer_launch_result(cz, cid, st, e, st == MESOS_OK ? pid : -1, cb, ud);
+    defer_launch_result(cz, r, cid, st, e, st == MESOS_OK ? pid : -1);
     mesos_error_free(e);
     return MESOS_OK;
   }

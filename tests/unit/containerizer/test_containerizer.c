@@ -1363,6 +1363,56 @@ START_TEST(test_containerizer__async_launch_reports_on_the_loop_and_can_be_destr
 }
 END_TEST
 
+START_TEST(test_containerizer__every_failed_allocation_in_launch_async_leaves_nothing_behind) {
+  SKIP_UNLESS_CAPABLE();
+  fx f;
+  fx_setup(&f, "filesystem/linux,namespaces/pid,cgroups/cpu,cgroups/mem");
+  const char *argv[] = {"true", NULL};
+  mesos__container_config c = cfg_of(&f, argv);
+  c.mem_bytes = 64ull << 20;
+  char cgdir[600] = "";
+  mesos__cg_layout l;
+  ck_assert_mesos_ok(mesos__cg_layout_detect(&l, NULL), NULL);
+  if (l.v1_mount[MESOS__CG_MEMORY])
+    snprintf(cgdir, sizeof cgdir, "%s%s/%s/t", l.v1_mount[MESOS__CG_MEMORY],
+             strcmp(l.v1_self[MESOS__CG_MEMORY], "/") ? l.v1_self[MESOS__CG_MEMORY] : "", f.cgroot);
+  mesos__cg_layout_free(&l);
+  char rt[512];
+  snprintf(rt, sizeof rt, "%s/containers/t", f.runtime);
+  ck_assert_mesos_ok(mesos__containerizer_launch(f.cz, "warm", &c, NULL, NULL), NULL);
+  ck_assert_mesos_ok(mesos__containerizer_wait_sync(f.cz, "warm", 10000, NULL, NULL), NULL);
+  int64_t live = mesos__alloc_live();
+  for (uint64_t fail = 1;; fail++) {
+    mesos_error *err = NULL;
+    launched r = {0};
+    /* Failures stay armed while the loop delivers the outcome: the
+     * allocations after the exec (the pid watch) are covered too. */
+    mesos__alloc_fail_after(fail);
+    mesos_status st = mesos__containerizer_launch_async(f.cz, "t", &c, on_launched, &r, &err);
+    if (st == MESOS_OK) run_until(&f, &r.calls, 1);
+    uint64_t made = mesos__alloc_fail_after(0);
+    if (st == MESOS_OK && r.last == MESOS_OK) {
+      mesos__container_termination t;
+      ck_assert_mesos_ok(mesos__containerizer_wait_sync(f.cz, "t", 10000, &t, &err), &err);
+      ck_assert_uint_lt(made, fail);
+      break;
+    }
+    mesos_status got = st != MESOS_OK ? st : r.last;
+    ck_assert_msg(got == MESOS_ENOMEM, "allocation %llu: %s: %s", (unsigned long long)fail,
+                  mesos_status_name(got), st != MESOS_OK ? mesos_test_errmsg(&err) : r.message);
+    mesos_error_free(err);
+    ck_assert_msg(access(rt, F_OK) != 0, "allocation %llu: runtime dir left", (unsigned long long)fail);
+    ck_assert_msg(cgdir[0] == '\0' || access(cgdir, F_OK) != 0, "allocation %llu: cgroup left",
+                  (unsigned long long)fail);
+    ck_assert_int_eq(mesos__containerizer_pid(f.cz, "t"), -1);
+    mesos_loop_run_once(f.loop);
+    ck_assert_msg(mesos__alloc_live() == live, "allocation %llu: %lld allocations leaked",
+                  (unsigned long long)fail, (long long)(mesos__alloc_live() - live));
+  }
+  fx_teardown(&f);
+}
+END_TEST
+
 static Suite *make_suite(void) {
   Suite *s = suite_create("containerizer");
   TCase *tc = tcase_create("containerizer");
@@ -1391,6 +1441,7 @@ static Suite *make_suite(void) {
   tcase_add_test(tc, test_devices__v2_device_program_denies_what_the_whitelist_does_not_allow);
   tcase_add_test(tc, test_cgroups__v2_controllers_set_the_limits_when_the_unified_mount_has_them);
   tcase_add_test(tc, test_containerizer__async_launch_reports_on_the_loop_and_can_be_destroyed_midway);
+  tcase_add_test(tc, test_containerizer__every_failed_allocation_in_launch_async_leaves_nothing_behind);
   suite_add_tcase(s, tc);
   return s;
 }
