@@ -354,6 +354,17 @@ static mesos_status cg_status(void *ud, const char *id, mesos_isolator_status_fn
 static mesos_status cg_remove(mesos__builtin_ctx *c, const char *id, mesos_error **err) {
   cg_entry *ent = mesos__map_get(&c->cgs, id);
   if (ent == NULL) return MESOS_OK;
+  /* The OOM watch leaves epoll before destroy closes its fd: the v1
+   * eventfd lives on in the cgroup's event registration until the kernel
+   * tears that down (after rmdir, asynchronously, signalling it), and an
+   * fd closed while still in epoll keeps firing, reported under its number
+   * to whichever handle reuses it (another container's pidfd, which then
+   * looked exited while it ran). */
+  if (ent->poll) {
+    uv_poll_stop(ent->poll);
+    uv_close((uv_handle_t *)ent->poll, poll_closed);
+    ent->poll = NULL;
+  }
   mesos_status st = mesos__cg_destroy(ent->cg, err);
   if (st != MESOS_OK) return st;
   mesos__map_remove(&c->cgs, id);

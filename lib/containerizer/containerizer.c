@@ -469,6 +469,8 @@ static void kill_container(container *c) {
     c->killed = 1;
     mesos_status st = MESOS_OK;
     mesos_error *e = NULL;
+    /* Out of epoll before collect closes the pipe (see launch_ready). */
+    if (c->lpoll) uv_poll_stop(c->lpoll);
     /* The init is dead or dying: its end of the error pipe closes soon. */
     while (!mesos__launch_collect(c->l, &st, &e)) {
       mesos_error_free(e);
@@ -878,8 +880,14 @@ static void launch_ready(uv_poll_t *h, int status, int events) {
   container *c = h->data;
   mesos_status st = MESOS_OK;
   mesos_error *e = NULL;
+  /* The pipe leaves epoll before collect may close it: an fd closed while
+   * registered stays registered as long as another process holds the
+   * pipe (an init cloned at that moment does, briefly), and its events
+   * would then go to whatever handle gets the same fd number next. */
+  uv_poll_stop(h);
   if (!mesos__launch_collect(c->l, &st, &e)) {
     mesos_error_free(e);
+    uv_poll_start(h, UV_READABLE, launch_ready);
     return;
   }
   c->l = NULL;
