@@ -814,12 +814,16 @@ static void snap_agent(mesos_master *m, snapshot *s, s_agent *d, mesos__agent *a
     sum_store(s, &d->reserved[k].res, &r);
     d->nreserved = k + 1;
   }
-  summary un;
-  summary_init(&un);
-  for (size_t i = 0; total && i < total->n; i++)
-    if (strcmp(mesos__resource_role(total->v[i].proto), "*") == 0)
-      summary_add_res(&un, &total->v[i]);
-  sum_store(s, &d->unreserved, &un);
+  if (nroles == 0) {
+    d->unreserved = d->total; /* nothing reserved (the usual case): the same summary */
+  } else {
+    summary un;
+    summary_init(&un);
+    for (size_t i = 0; total && i < total->n; i++)
+      if (strcmp(mesos__resource_role(total->v[i].proto), "*") == 0)
+        summary_add_res(&un, &total->v[i]);
+    sum_store(s, &d->unreserved, &un);
+  }
   if (a->info->n_attributes) d->attrs = s_alloc(s, a->info->n_attributes, sizeof *d->attrs);
   for (size_t i = 0; d->attrs && i < a->info->n_attributes; i++) {
     const Mesos__V1__Attribute *at = a->info->attributes[i];
