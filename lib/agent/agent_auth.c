@@ -2,6 +2,8 @@
 #include "agent/agent_auth.h"
 
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 #include <mbedtls/platform_util.h>
 
@@ -73,12 +75,153 @@ static mesos_status load_credential(const char *path, char **header, mesos_error
   return st;
 }
 
+/* ------------------------------------------------------------ executor tokens */
+
+struct mesos__agent_exec_auth {
+  uint8_t *key; /* the --jwt_secret_key file's bytes */
+  size_t keylen;
+  bool required; /* --authenticate_http_executors */
+};
+
+/* Mesos signs executor tokens with the key file's bytes as they are (a
+ * trailing newline is part of the key); so do we, so that one key file
+ * serves both. */
+static mesos_status exec_auth_init(mesos_agent *a, mesos_error **err) {
+  const char *path = mesos__flags_get(a->flags, "jwt_secret_key");
+  bool required = mesos__flags_bool(a->flags, "authenticate_http_executors");
+  if (path && !*path) path = NULL;
+  if (!path)
+    return required ? mesos__err(err, MESOS_EINVAL,
+                                 "--authenticate_http_executors needs --jwt_secret_key")
+                    : MESOS_OK;
+  char *text = NULL;
+  size_t len = 0;
+  mesos_error *e = NULL;
+  mesos_status st = mesos__authz_read_file(path, MESOS__JWT_MAX_KEY, &text, &len, &e);
+  if (st != MESOS_OK)
+    return mesos__err_wrap(err, st, e, "--jwt_secret_key %s: %s", path, mesos_error_message(e));
+  if (len == 0) {
+    mesos__free(text);
+    return mesos__err(err, MESOS_EINVAL, "--jwt_secret_key %s: the key file is empty", path);
+  }
+  struct mesos__agent_exec_auth *x = MESOS__NEW(struct mesos__agent_exec_auth);
+  if (x == NULL) {
+    mbedtls_platform_zeroize(text, len);
+    mesos__free(text);
+    return mesos__err(err, MESOS_ENOMEM, "out of memory");
+  }
+  x->key = (uint8_t *)text;
+  x->keylen = len;
+  x->required = required;
+  a->exec_auth = x;
+  return MESOS_OK;
+}
+
+static void exec_auth_fini(mesos_agent *a) {
+  struct mesos__agent_exec_auth *x = a->exec_auth;
+  if (x == NULL) return;
+  mbedtls_platform_zeroize(x->key, x->keylen);
+  mesos__free(x->key);
+  mesos__free(x);
+  a->exec_auth = NULL;
+}
+
+char *mesos__agent_exec_token_env(mesos_agent *a, const char *fid, const char *eid,
+                                  const char *cid) {
+  if (a->exec_auth == NULL) return NULL;
+  char *tok = NULL;
+  mesos_error *e = NULL;
+  if (mesos__jwt_sign(a->exec_auth->key, a->exec_auth->keylen, fid, eid, cid, &tok, &e) !=
+      MESOS_OK) {
+    LOG_ERROR("executor %s of framework %s: cannot sign its token: %s", eid ? eid : "?",
+              fid ? fid : "?", e ? mesos_error_message(e) : "");
+    mesos_error_free(e);
+    return NULL;
+  }
+  static const char name[] = "MESOS_EXECUTOR_AUTHENTICATION_TOKEN=";
+  size_t n = sizeof name + strlen(tok);
+  char *env = mesos__malloc(n);
+  if (env) snprintf(env, n, "%s%s", name, tok);
+  else LOG_ERROR("executor %s: out of memory for its token", eid ? eid : "?");
+  mbedtls_platform_zeroize(tok, strlen(tok));
+  mesos__free(tok);
+  return env;
+}
+
+static void respond_plain(mesos__http_request *req, int code, const char *challenge,
+                          const char *body) {
+  mesos__http_headers h;
+  mesos__http_headers_init(&h);
+  (void)mesos__http_headers_set(&h, "Content-Type", "text/plain; charset=utf-8");
+  if (challenge) (void)mesos__http_headers_set(&h, "WWW-Authenticate", challenge);
+  (void)mesos__http_respond(req, code, &h, body, strlen(body));
+  mesos__http_headers_free(&h);
+}
+
+bool mesos__agent_exec_authenticate(mesos_agent *a, mesos__http_request *req,
+                                    mesos__jwt_claims *claims) {
+  memset(claims, 0, sizeof *claims);
+  if (a->exec_auth == NULL || !a->exec_auth->required) return true;
+  const char *h = mesos__http_request_header(req, "Authorization");
+  mesos_error *e = NULL;
+  const char *why = NULL;
+  if (h == NULL) {
+    why = "no Authorization header (an executor sends 'Bearer "
+          "<MESOS_EXECUTOR_AUTHENTICATION_TOKEN>')";
+  } else if (strncasecmp(h, "Bearer ", 7) != 0) {
+    why = "the Authorization header is not a Bearer token";
+  } else if (mesos__jwt_verify(a->exec_auth->key, a->exec_auth->keylen, h + 7, strlen(h + 7),
+                               (int64_t)time(NULL), claims, &e) != MESOS_OK) {
+    why = e ? mesos_error_message(e) : "the token does not verify";
+  }
+  if (why == NULL) return true;
+  LOG_INFO("%s %s from %s: executor not authenticated (%s)", mesos__http_request_method(req),
+           mesos__http_request_path(req), mesos__http_request_peer(req), why);
+  char chal[96], body[512];
+  snprintf(chal, sizeof chal, "Bearer realm=\"%s\"",
+           mesos__auth_realm_name(a->auth, MESOS__REALM_EXECUTOR));
+  snprintf(body, sizeof body, "Unauthorized: %s\n", why);
+  respond_plain(req, 401, chal, body);
+  mesos_error_free(e);
+  return false;
+}
+
+/* One claim against the value the call names: absent or different is a
+ * mismatch. */
+static bool claim_is(const char *claim, const char *want) {
+  return want == NULL || (claim != NULL && strcmp(claim, want) == 0);
+}
+
+bool mesos__agent_exec_authorized(mesos_agent *a, mesos__http_request *req,
+                                  const mesos__jwt_claims *claims, const char *fid,
+                                  const char *eid, const char *cid) {
+  if (a->exec_auth == NULL || !a->exec_auth->required) return true;
+  const char *bad = !claim_is(claims->fid, fid)   ? "framework"
+                    : !claim_is(claims->eid, eid) ? "executor"
+                    : !claim_is(claims->cid, cid) ? "container"
+                                                  : NULL;
+  if (bad == NULL) return true;
+  LOG_INFO("%s %s from %s: an executor token for %s/%s/%s used for %s/%s", mesos__http_request_method(req),
+           mesos__http_request_path(req), mesos__http_request_peer(req),
+           claims->fid ? claims->fid : "-", claims->eid ? claims->eid : "-",
+           claims->cid ? claims->cid : "-", fid ? fid : "-", eid ? eid : "-");
+  char body[256];
+  snprintf(body, sizeof body,
+           "Forbidden: the authenticated executor's token does not name this %s (an executor "
+           "may only act as itself)\n",
+           bad);
+  respond_plain(req, 403, NULL, body);
+  return false;
+}
+
 mesos_status mesos__agent_auth_init(mesos_agent *a, mesos_error **err) {
   const char *cred = mesos__flags_get(a->flags, "credential");
   if (cred && *cred) {
     mesos_status st = load_credential(cred, &a->master_authorization, err);
     if (st != MESOS_OK) return st;
   }
+  mesos_status xst = exec_auth_init(a, err);
+  if (xst != MESOS_OK) return xst;
   mesos__auth_options o;
   memset(&o, 0, sizeof o);
   o.daemon = "agent";
@@ -96,6 +239,7 @@ mesos_status mesos__agent_auth_init(mesos_agent *a, mesos_error **err) {
 void mesos__agent_auth_fini(mesos_agent *a) {
   mesos__auth_free(a->auth);
   a->auth = NULL;
+  exec_auth_fini(a);
   if (a->master_authorization) {
     mbedtls_platform_zeroize(a->master_authorization, strlen(a->master_authorization));
     mesos__free(a->master_authorization);
@@ -179,6 +323,201 @@ static mesos_status authorize_file(void *ud, const char *principal, const char *
   if (mesos__auth_allowed(a->auth, principal, MESOS_AUTHZ_ACCESS_SANDBOX, user)) return MESOS_OK;
   return mesos__err(err, MESOS_EPERM, "Forbidden: '%s' may not access the sandbox '%s'", who,
                     path);
+}
+
+/* ------------------------------------------------------------ state filtering */
+
+static const char *framework_user(mesos_agent *a, const char *fid) {
+  const Mesos__V1__FrameworkInfo *fw = fid ? mesos__map_get(&a->frameworks, fid) : NULL;
+  return fw && fw->user ? fw->user : NULL;
+}
+
+void mesos__agent_view_init(mesos__agent_view *v, mesos_agent *a, mesos__http_request *req) {
+  const char *p = mesos__http_request_principal(req);
+  mesos__auth_view_init(&v->v, a->auth, p);
+  v->flags = mesos__auth_allowed(a->auth, p, MESOS_AUTHZ_VIEW_FLAGS, NULL);
+}
+
+void mesos__agent_view_free(mesos__agent_view *v) { mesos__auth_view_free(&v->v); }
+
+bool mesos__agent_view_framework(const mesos__agent_view *v, mesos_agent *a, const char *fid) {
+  if (v->v.framework == NULL) return true; /* no ACLs */
+  return mesos__auth_view_framework(&v->v, framework_user(a, fid));
+}
+
+bool mesos__agent_view_executor(const mesos__agent_view *v, mesos_agent *a,
+                                const mesos__agent_task *t) {
+  if (v->v.executor == NULL) return true;
+  const Mesos__V1__TaskInfo *ti = t->info;
+  const char *u = NULL;
+  if (ti && ti->executor && ti->executor->command && ti->executor->command->user)
+    u = ti->executor->command->user;
+  else if (ti && ti->command && ti->command->user)
+    u = ti->command->user; /* the command executor runs as its task's user */
+  else
+    u = framework_user(a, t->framework_id);
+  return mesos__auth_view_executor(&v->v, u);
+}
+
+bool mesos__agent_view_task(const mesos__agent_view *v, mesos_agent *a,
+                            const mesos__agent_task *t) {
+  if (v->v.task == NULL) return true;
+  const Mesos__V1__TaskInfo *ti = t->info;
+  const char *u = NULL;
+  if (ti && ti->command && ti->command->user)
+    u = ti->command->user;
+  else if (ti && ti->executor && ti->executor->command && ti->executor->command->user)
+    u = ti->executor->command->user;
+  else
+    u = framework_user(a, t->framework_id);
+  return mesos__auth_view_task(&v->v, u);
+}
+
+/* ------------------------------------------------------------ container calls */
+
+/* The user of the executor whose (top-level) container is `cid`: its
+ * command user, else its task's command user, else its framework's. */
+static const char *container_user(mesos_agent *a, const char *cid) {
+  size_t it = 0;
+  void *v;
+  while (cid && mesos__map_next(&a->tasks, &it, NULL, &v)) {
+    const mesos__agent_task *t = v;
+    if (t->container_id == NULL || strcmp(t->container_id, cid) != 0) continue;
+    const Mesos__V1__TaskInfo *ti = t->info;
+    if (ti && ti->executor && ti->executor->command && ti->executor->command->user)
+      return ti->executor->command->user;
+    if (ti && ti->command && ti->command->user) return ti->command->user;
+    const Mesos__V1__FrameworkInfo *fw = mesos__map_get(&a->frameworks, t->framework_id);
+    return fw && fw->user ? fw->user : NULL;
+  }
+  return NULL;
+}
+
+/* Nested ids are chains of parents; the executor's is the top one.  The
+ * decoder bounds the nesting already; this bounds the walk anyway. */
+#define MAX_CONTAINER_DEPTH 32
+
+static const char *parent_executor_user(mesos_agent *a, const Mesos__V1__ContainerID *id) {
+  for (int i = 0; id && id->parent && i < MAX_CONTAINER_DEPTH; i++) id = id->parent;
+  return id && !id->parent ? container_user(a, id->value) : NULL;
+}
+
+bool mesos__agent_auth_container_call(mesos_agent *a, mesos__http_request *req,
+                                      const Mesos__V1__Agent__Call *call) {
+  const Mesos__V1__ContainerID *id = NULL;
+  const Mesos__V1__CommandInfo *cmd = NULL;
+  const char *field = NULL; /* the sub-message, for a 400 */
+  int32_t action = 0;
+  bool nested_only = false, standalone_if_top = false, has_object = true;
+  switch (call->type) {
+    case MESOS__V1__AGENT__CALL__TYPE__LAUNCH_NESTED_CONTAINER:
+      field = "launch_nested_container";
+      action = MESOS_AUTHZ_LAUNCH_NESTED_CONTAINER;
+      nested_only = true;
+      if (call->launch_nested_container) {
+        id = call->launch_nested_container->container_id;
+        cmd = call->launch_nested_container->command;
+      }
+      break;
+    case MESOS__V1__AGENT__CALL__TYPE__LAUNCH_NESTED_CONTAINER_SESSION:
+      field = "launch_nested_container_session";
+      action = MESOS_AUTHZ_LAUNCH_NESTED_CONTAINER_SESSION;
+      nested_only = true;
+      if (call->launch_nested_container_session) {
+        id = call->launch_nested_container_session->container_id;
+        cmd = call->launch_nested_container_session->command;
+      }
+      break;
+    case MESOS__V1__AGENT__CALL__TYPE__WAIT_NESTED_CONTAINER:
+      field = "wait_nested_container";
+      action = MESOS_AUTHZ_WAIT_NESTED_CONTAINER;
+      nested_only = true;
+      if (call->wait_nested_container) id = call->wait_nested_container->container_id;
+      break;
+    case MESOS__V1__AGENT__CALL__TYPE__KILL_NESTED_CONTAINER:
+      field = "kill_nested_container";
+      action = MESOS_AUTHZ_KILL_NESTED_CONTAINER;
+      nested_only = true;
+      if (call->kill_nested_container) id = call->kill_nested_container->container_id;
+      break;
+    case MESOS__V1__AGENT__CALL__TYPE__REMOVE_NESTED_CONTAINER:
+      field = "remove_nested_container";
+      action = MESOS_AUTHZ_REMOVE_NESTED_CONTAINER;
+      nested_only = true;
+      if (call->remove_nested_container) id = call->remove_nested_container->container_id;
+      break;
+    case MESOS__V1__AGENT__CALL__TYPE__ATTACH_CONTAINER_INPUT:
+      /* The first message of the input stream names the container. */
+      field = "attach_container_input";
+      action = MESOS_AUTHZ_ATTACH_CONTAINER_INPUT;
+      if (call->attach_container_input) id = call->attach_container_input->container_id;
+      break;
+    case MESOS__V1__AGENT__CALL__TYPE__ATTACH_CONTAINER_OUTPUT:
+      field = "attach_container_output";
+      action = MESOS_AUTHZ_ATTACH_CONTAINER_OUTPUT;
+      if (call->attach_container_output) id = call->attach_container_output->container_id;
+      break;
+    case MESOS__V1__AGENT__CALL__TYPE__LAUNCH_CONTAINER:
+      field = "launch_container";
+      if (call->launch_container) {
+        id = call->launch_container->container_id;
+        cmd = call->launch_container->command;
+      }
+      action = id && id->parent ? MESOS_AUTHZ_LAUNCH_NESTED_CONTAINER
+                                : MESOS_AUTHZ_LAUNCH_STANDALONE_CONTAINER;
+      standalone_if_top = true;
+      break;
+    case MESOS__V1__AGENT__CALL__TYPE__WAIT_CONTAINER:
+      field = "wait_container";
+      if (call->wait_container) id = call->wait_container->container_id;
+      action = id && id->parent ? MESOS_AUTHZ_WAIT_NESTED_CONTAINER
+                                : MESOS_AUTHZ_WAIT_STANDALONE_CONTAINER;
+      standalone_if_top = true;
+      break;
+    case MESOS__V1__AGENT__CALL__TYPE__KILL_CONTAINER:
+      field = "kill_container";
+      if (call->kill_container) id = call->kill_container->container_id;
+      action = id && id->parent ? MESOS_AUTHZ_KILL_NESTED_CONTAINER
+                                : MESOS_AUTHZ_KILL_STANDALONE_CONTAINER;
+      standalone_if_top = true;
+      break;
+    case MESOS__V1__AGENT__CALL__TYPE__REMOVE_CONTAINER:
+      field = "remove_container";
+      if (call->remove_container) id = call->remove_container->container_id;
+      action = id && id->parent ? MESOS_AUTHZ_REMOVE_NESTED_CONTAINER
+                                : MESOS_AUTHZ_REMOVE_STANDALONE_CONTAINER;
+      standalone_if_top = true;
+      break;
+    case MESOS__V1__AGENT__CALL__TYPE__ADD_RESOURCE_PROVIDER_CONFIG:
+    case MESOS__V1__AGENT__CALL__TYPE__UPDATE_RESOURCE_PROVIDER_CONFIG:
+    case MESOS__V1__AGENT__CALL__TYPE__REMOVE_RESOURCE_PROVIDER_CONFIG:
+      action = MESOS_AUTHZ_MODIFY_RESOURCE_PROVIDER_CONFIG;
+      has_object = false;
+      break;
+    case MESOS__V1__AGENT__CALL__TYPE__MARK_RESOURCE_PROVIDER_GONE:
+      action = MESOS_AUTHZ_MARK_RESOURCE_PROVIDER_GONE;
+      has_object = false;
+      break;
+    case MESOS__V1__AGENT__CALL__TYPE__PRUNE_IMAGES:
+      action = MESOS_AUTHZ_PRUNE_IMAGES;
+      has_object = false;
+      break;
+    default:
+      return true; /* nothing to authorize */
+  }
+  if (field && (id == NULL || id->value == NULL || (nested_only && id->parent == NULL))) {
+    char msg[160];
+    snprintf(msg, sizeof msg, "Expecting '%s.container_id%s' to be present", field,
+             id && id->value && nested_only ? ".parent" : "");
+    mesos__http_respond_text(req, 400, msg);
+    return false;
+  }
+  /* Standalone containers are objects of ANY/NONE-only rules. */
+  if (standalone_if_top && id->parent == NULL) has_object = false;
+  const char *parent_user = has_object ? parent_executor_user(a, id) : NULL;
+  const char *user = cmd && cmd->user ? cmd->user : parent_user;
+  return mesos__auth_check2(a->auth, req, action, has_object ? user : NULL, parent_user,
+                            has_object);
 }
 
 void mesos__agent_auth_files(mesos_agent *a, mesos__files *f) {

@@ -7,9 +7,11 @@
 
 #include "agent/agent_int.h"
 #include "authz/authz_int.h"
+#include "authz/jwt.h"
 #include "files/files.h"
 #include "http/tls.h"
 #include "http/http.h"
+#include "mesos/v1/agent.pb-c.h"
 
 #define MESOS__AGENT_AUTH_FLAGS                                                                \
   {"credential", MESOS__FLAG_STRING, NULL,                                                     \
@@ -28,7 +30,14 @@
   {"acls", MESOS__FLAG_STRING, NULL,                                                           \
    "ACLs as JSON, or the path (or file:// URL) of a JSON file re-read on SIGHUP", NULL,        \
    NULL},                                                                                      \
-  {"authorizer", MESOS__FLAG_STRING, "local", "Authorizer (only 'local')", NULL, "local"}
+  {"authorizer", MESOS__FLAG_STRING, "local", "Authorizer (only 'local')", NULL, "local"},   \
+  {"authenticate_http_executors", MESOS__FLAG_BOOL, "false",                                   \
+   "The executor API /api/v1/executor needs the executor's token (Authorization: Bearer, "     \
+   "a JWT this agent signed with --jwt_secret_key)", NULL, NULL},                              \
+  {"jwt_secret_key", MESOS__FLAG_STRING, NULL,                                                 \
+   "Path (or file:// URL) of the key (the file's bytes, as they are) executor tokens are "     \
+   "signed with (HMAC-SHA256); executors get theirs in MESOS_EXECUTOR_AUTHENTICATION_TOKEN",   \
+   "executor_secret_key", NULL}
 
 /* Agent-side TLS (issue 8).  --tls_cert/--tls_key turn the listener into
  * HTTPS (client certificates per --tls_ca/--tls_verify_client, as the
@@ -74,6 +83,73 @@ void mesos__agent_auth_fini(mesos_agent *a);
  * passes); every other path is the agent's own log (ACCESS_MESOS_LOG).
  * Call before mesos__files_routes(). */
 void mesos__agent_auth_files(mesos_agent *a, mesos__files *f);
+
+/* ---- executor authentication (--authenticate_http_executors, --jwt_secret_key) */
+
+/* "MESOS_EXECUTOR_AUTHENTICATION_TOKEN=<jwt>" for the environment of the
+ * executor (fid, eid) in container `cid`: a new string (mesos__free), or
+ * NULL when the agent has no --jwt_secret_key (or signing failed, which is
+ * logged: that executor then cannot authenticate). */
+char *mesos__agent_exec_token_env(mesos_agent *a, const char *fid, const char *eid,
+                                  const char *cid);
+
+/* The executor API's authentication, before anything else of the request
+ * is looked at: with --authenticate_http_executors the request must carry
+ * "Authorization: Bearer <token>" with a token this agent signed (MAC
+ * compared in constant time) that has not expired; its claims go to
+ * *claims (free with mesos__jwt_claims_free).  false: answered 401 with
+ * `WWW-Authenticate: Bearer realm="mesos-agent-executor"` already.
+ * Without the flag: true, no claims (an Authorization header is ignored,
+ * as Mesos does when a realm's authentication is off). */
+bool mesos__agent_exec_authenticate(mesos_agent *a, mesos__http_request *req,
+                                    mesos__jwt_claims *claims);
+
+/* Whether the authenticated executor (its `claims`) may make a call as
+ * executor `eid` of framework `fid` in container `cid` (NULL: not known
+ * yet, not compared): an executor may act only as itself.  false:
+ * answered 403 with a message already.  Always true without
+ * --authenticate_http_executors. */
+bool mesos__agent_exec_authorized(mesos_agent *a, mesos__http_request *req,
+                                  const mesos__jwt_claims *claims, const char *fid,
+                                  const char *eid, const char *cid);
+
+/* ---- filtering the agent's state per principal (spec §3.3): /state,
+ * GET_STATE, GET_FRAMEWORKS, GET_EXECUTORS, GET_TASKS show only the
+ * frameworks (VIEW_FRAMEWORK, by the framework's user), executors
+ * (VIEW_EXECUTOR, by the executor's command user, else the task's, else
+ * the framework's) and tasks (VIEW_TASK, by the task's command user, else
+ * its executor's, else the framework's) the request's principal may see;
+ * /state shows its `flags` only with VIEW_FLAGS.  One approver per action
+ * per request; without ACLs everything is shown at the cost of a NULL
+ * check.  A framework the agent no longer knows has no user (only rules
+ * with an ANY object show it). */
+typedef struct mesos__agent_view {
+  mesos__auth_view v;
+  bool flags; /* VIEW_FLAGS */
+} mesos__agent_view;
+void mesos__agent_view_init(mesos__agent_view *v, mesos_agent *a, mesos__http_request *req);
+void mesos__agent_view_free(mesos__agent_view *v);
+bool mesos__agent_view_framework(const mesos__agent_view *v, mesos_agent *a, const char *fid);
+bool mesos__agent_view_executor(const mesos__agent_view *v, mesos_agent *a,
+                                const mesos__agent_task *t);
+bool mesos__agent_view_task(const mesos__agent_view *v, mesos_agent *a,
+                            const mesos__agent_task *t);
+
+/* The container calls of the agent operator API this agent does not run
+ * yet (LAUNCH_/WAIT_/KILL_/REMOVE_NESTED_CONTAINER, _SESSION,
+ * ATTACH_CONTAINER_INPUT/OUTPUT, LAUNCH/WAIT/KILL/REMOVE_CONTAINER,
+ * resource provider configs, PRUNE_IMAGES) are authorized first, as Mesos
+ * does, so a principal that may not make one learns that (403) rather
+ * than that it is not implemented (501).  Objects (spec §2.6/§3.3): the
+ * parent executor's user (its command user, else its framework's user;
+ * NULL, matched as ANY, when no executor of this agent has that
+ * container) and, to launch, the nested command's user (default: the
+ * parent's); LAUNCH/WAIT/KILL/REMOVE_CONTAINER use the nested actions for
+ * an id with a parent and the standalone ones (no object) for a top-level
+ * id.  false: answered already (403, or 400 for a call without its
+ * container id). */
+bool mesos__agent_auth_container_call(mesos_agent *a, mesos__http_request *req,
+                                      const Mesos__V1__Agent__Call *call);
 
 /* Adds the agent's Authorization header to a request to the master (when
  * --credential was given). */

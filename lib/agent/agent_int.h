@@ -64,6 +64,7 @@ struct mesos_agent {
   mesos__flags *flags;
   struct mesos__auth *auth;  /* HTTP authentication + authorization (agent_auth.h) */
   char *master_authorization; /* "Basic ..." from --credential, or NULL */
+  struct mesos__agent_exec_auth *exec_auth; /* executor tokens (agent_auth.c), or NULL */
   char *work_dir;
   char master_url[512];      /* http://host:port/api/v1/agent */
   char ip[64];
@@ -285,6 +286,10 @@ void mesos__agent_exec_message(mesos_agent *a, const Mesos__Internal__FrameworkM
  * and its framework known); returns 0 when `key` names none. */
 int mesos__agent_exec_call(mesos_agent *a, const char *key, mesos__http_request *req,
                            const Mesos__V1__Executor__Call *call);
+/* The container id of the executor `key` ("<framework>/<executor>") of
+ * executors.c, or NULL when there is none (executor authentication
+ * compares it with the token's claim). */
+const char *mesos__agent_exec_container_id(mesos_agent *a, const char *key);
 /* ACKNOWLEDGED towards the executor of task `t`. */
 void mesos__agent_exec_acked(mesos__agent_task *t, const ProtobufCBinaryData *uuid);
 /* Task `t` is being freed: forget it. */

@@ -27,6 +27,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "agent/agent_auth.h"
 #include "agent/agent_int.h"
 #include "agent/spawn.h"
 #include "base/alloc.h"
@@ -403,6 +404,10 @@ mesos_status mesos__agent_executor_launch(mesos__agent_task *t, mesos_error **er
                            {"MESOS_SLAVE_ID", a->id}};
   for (size_t i = 0; i < sizeof vars / sizeof vars[0] && st == MESOS_OK; i++)
     if ((envp[k++] = kv(vars[i][0], vars[i][1])) == NULL) st = MESOS_ENOMEM;
+  /* MESOS_EXECUTOR_AUTHENTICATION_TOKEN, with --jwt_secret_key. */
+  if (st == MESOS_OK)
+    envp[k] = mesos__agent_exec_token_env(a, t->framework_id, t->executor_id, t->container_id);
+  if (envp[k]) k++;
   char *argv[] = {a->executor_path, NULL};
   if (st == MESOS_OK) st = mesos__fs_join(&out_path, t->sandbox, "stdout", err);
   else mesos__err(err, st, "out of memory");
@@ -603,8 +608,23 @@ void mesos__agent_executor_update(mesos_agent *a, mesos__agent_task *t, mesos__h
   mesos__http_respond(req, 202, NULL, "", 0);
 }
 
+static void executor_call(mesos_agent *a, mesos__http_request *req,
+                          const mesos__jwt_claims *claims);
+
+/* With --authenticate_http_executors the token comes first (401 before
+ * any other answer, as Mesos authenticates before it reads a request);
+ * its claims are compared with the executor a call names once that is
+ * known (403). */
 void mesos__agent_executor_api_handler(mesos__http_request *req, void *ud) {
   mesos_agent *a = ud;
+  mesos__jwt_claims claims;
+  if (!mesos__agent_exec_authenticate(a, req, &claims)) return;
+  executor_call(a, req, &claims);
+  mesos__jwt_claims_free(&claims);
+}
+
+static void executor_call(mesos_agent *a, mesos__http_request *req,
+                          const mesos__jwt_claims *claims) {
   ProtobufCMessage *msg =
       mesos__decode_call(req, &mesos__v1__executor__call__descriptor, "executor::Call");
   if (msg == NULL) return;
@@ -625,6 +645,13 @@ void mesos__agent_executor_api_handler(mesos__http_request *req, void *ud) {
     mesos__pb_free(msg);
     return;
   }
+  /* An executor acts only as itself: the ids it names must be its
+   * token's (the container is compared once the executor is found). */
+  if (!mesos__agent_exec_authorized(a, req, claims, call->framework_id->value,
+                                    call->executor_id->value, NULL)) {
+    mesos__pb_free(msg);
+    return;
+  }
   if (call->type == MESOS__V1__EXECUTOR__CALL__TYPE__HEARTBEAT) {
     mesos__http_respond(req, 202, NULL, "", 0);
     mesos__pb_free(msg);
@@ -638,6 +665,11 @@ void mesos__agent_executor_api_handler(mesos__http_request *req, void *ud) {
   char key[600];
   snprintf(key, sizeof key, "%s/%s", call->framework_id->value, call->executor_id->value);
   /* Custom and default executors live in executors.c. */
+  const char *xcid = mesos__agent_exec_container_id(a, key);
+  if (xcid && !mesos__agent_exec_authorized(a, req, claims, NULL, NULL, xcid)) {
+    mesos__pb_free(msg);
+    return;
+  }
   if (mesos__agent_exec_call(a, key, req, call)) {
     mesos__pb_free(msg);
     return;
@@ -645,6 +677,10 @@ void mesos__agent_executor_api_handler(mesos__http_request *req, void *ud) {
   mesos__agent_task *t = mesos__map_get(&a->tasks, key);
   if (t == NULL || !t->use_executor || t->pid <= 0) {
     mesos__http_respond_text(req, 400, "Executor cannot be found");
+    mesos__pb_free(msg);
+    return;
+  }
+  if (!mesos__agent_exec_authorized(a, req, claims, NULL, NULL, t->container_id)) {
     mesos__pb_free(msg);
     return;
   }

@@ -35,6 +35,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "agent/agent_auth.h"
 #include "agent/agent_int.h"
 #include "base/alloc.h"
 #include "base/error.h"
@@ -412,6 +413,11 @@ static mesos_status plan_build(mesos__agent_executor *x, exec_plan *p, mesos_err
       return mesos__err(err, MESOS_ENOMEM, "out of memory");
     p->nenvp++;
   }
+  /* MESOS_EXECUTOR_AUTHENTICATION_TOKEN (with --jwt_secret_key), before
+   * the command's own variables so that the agent's wins. */
+  p->envp[p->nenvp] =
+      mesos__agent_exec_token_env(a, x->framework_id, x->executor_id, x->container_id);
+  if (p->envp[p->nenvp]) p->nenvp++;
   for (size_t i = 0; i < ncmdenv; i++) {
     const Mesos__V1__Environment__Variable *v = cmd->environment->variables[i];
     if (v->name == NULL || *v->name == '\0' || strchr(v->name, '=')) continue;
@@ -957,6 +963,11 @@ static void subscribe(mesos_agent *a, mesos__agent_executor *x, mesos__http_requ
     pending_free(p);
   }
   if (x->shutting_down) send_shutdown(x);
+}
+
+const char *mesos__agent_exec_container_id(mesos_agent *a, const char *key) {
+  const mesos__agent_executor *x = mesos__map_get(&a->executors, key);
+  return x ? x->container_id : NULL;
 }
 
 int mesos__agent_exec_call(mesos_agent *a, const char *key, mesos__http_request *req,

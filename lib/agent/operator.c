@@ -412,8 +412,10 @@ typedef struct task_lists {
   Mesos__V1__Agent__Response__GetFrameworks *frameworks;
 } task_lists;
 
-/* The three lists GET_STATE bundles.  0 on success. */
-static int build_lists(scratch *s, mesos_agent *a, task_lists *out) {
+/* The three lists GET_STATE bundles, as `view` lets the principal see
+ * them.  0 on success. */
+static int build_lists(scratch *s, mesos_agent *a, task_lists *out,
+                       const mesos__agent_view *view) {
   out->tasks = SC_NEW(s, Mesos__V1__Agent__Response__GetTasks,
                       mesos__v1__agent__response__get_tasks__init);
   out->executors = SC_NEW(s, Mesos__V1__Agent__Response__GetExecutors,
@@ -435,35 +437,50 @@ static int build_lists(scratch *s, mesos_agent *a, task_lists *out) {
     mesos__free(v);
     return -1;
   }
+  size_t nct = 0, nce = 0;
   for (size_t i = 0; i < nd; i++) {
     const mesos__agent_task *c = completed_at(op, i);
+    if (mesos__agent_view_task(view, a, c)) {
+      if ((completed[nct] = task_msg(s, a, c)) == NULL) {
+        mesos__free(v);
+        return -1;
+      }
+      nct++;
+    }
+    if (!mesos__agent_view_executor(view, a, c)) continue;
     Mesos__V1__Agent__Response__GetExecutors__Executor *e =
         SC_NEW(s, Mesos__V1__Agent__Response__GetExecutors__Executor,
                mesos__v1__agent__response__get_executors__executor__init);
-    if ((completed[i] = task_msg(s, a, c)) == NULL || e == NULL ||
-        (e->executor_info = executor_msg(s, c)) == NULL) {
+    if (e == NULL || (e->executor_info = executor_msg(s, c)) == NULL) {
       mesos__free(v);
       return -1;
     }
-    cex[i] = e;
+    cex[nce++] = e;
   }
   out->tasks->completed_tasks = completed;
-  out->tasks->n_completed_tasks = nd;
+  out->tasks->n_completed_tasks = nct;
   out->executors->completed_executors = cex;
-  out->executors->n_completed_executors = nd;
+  out->executors->n_completed_executors = nce;
   for (size_t i = 0; i < n; i++) {
-    Mesos__V1__Task *t = task_msg(s, a, v[i]);
+    if (mesos__agent_view_task(view, a, v[i])) {
+      Mesos__V1__Task *t = task_msg(s, a, v[i]);
+      if (t == NULL) {
+        mesos__free(v);
+        return -1;
+      }
+      if (state_terminal(v[i]->state))
+        terminated[out->tasks->n_terminated_tasks++] = t;
+      else
+        launched[out->tasks->n_launched_tasks++] = t;
+    }
+    if (!mesos__agent_view_executor(view, a, v[i])) continue;
     Mesos__V1__Agent__Response__GetExecutors__Executor *e =
         SC_NEW(s, Mesos__V1__Agent__Response__GetExecutors__Executor,
                mesos__v1__agent__response__get_executors__executor__init);
-    if (t == NULL || e == NULL || (e->executor_info = executor_msg(s, v[i])) == NULL) {
+    if (e == NULL || (e->executor_info = executor_msg(s, v[i])) == NULL) {
       mesos__free(v);
       return -1;
     }
-    if (state_terminal(v[i]->state))
-      terminated[out->tasks->n_terminated_tasks++] = t;
-    else
-      launched[out->tasks->n_launched_tasks++] = t;
     ex[out->executors->n_executors++] = e;
   }
   mesos__free(v);
@@ -475,7 +492,9 @@ static int build_lists(scratch *s, mesos_agent *a, task_lists *out) {
   if (fw == NULL) return -1;
   size_t it = 0;
   void *val;
-  while (mesos__map_next(&a->frameworks, &it, NULL, &val) && k < nf) {
+  const char *fid;
+  while (mesos__map_next(&a->frameworks, &it, &fid, &val) && k < nf) {
+    if (!mesos__agent_view_framework(view, a, fid)) continue;
     Mesos__V1__Agent__Response__GetFrameworks__Framework *f =
         SC_NEW(s, Mesos__V1__Agent__Response__GetFrameworks__Framework,
                mesos__v1__agent__response__get_frameworks__framework__init);
@@ -873,7 +892,11 @@ static void api_handler(mesos__http_request *req, void *ud) {
     case MESOS__V1__AGENT__CALL__TYPE__GET_EXECUTORS:
     case MESOS__V1__AGENT__CALL__TYPE__GET_TASKS: {
       task_lists l;
-      if (build_lists(&s, a, &l) != 0) {
+      mesos__agent_view view;
+      mesos__agent_view_init(&view, a, req);
+      int failed = build_lists(&s, a, &l, &view);
+      mesos__agent_view_free(&view);
+      if (failed) {
         s.failed = 1;
         break;
       }
@@ -979,6 +1002,8 @@ static void api_handler(mesos__http_request *req, void *ud) {
       mesos__http_respond_text(req, 501, "Unsupported call type UNKNOWN");
       goto done;
     default: {
+      /* Authorized before the 501, as Mesos answers 403 first. */
+      if (!mesos__agent_auth_container_call(a, req, call)) goto done;
       const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value(
           &mesos__v1__agent__call__type__descriptor, (int)call->type);
       snprintf(msg, sizeof msg,
@@ -1124,7 +1149,9 @@ static mesos_status jtask(mesos__buf *b, mesos_agent *a, const mesos__agent_task
   return st;
 }
 
-static mesos_status jexecutor(mesos__buf *b, mesos_agent *a, const mesos__agent_task *t) {
+/* `show_task` 0: the principal may see the executor but not its task. */
+static mesos_status jexecutor(mesos__buf *b, mesos_agent *a, const mesos__agent_task *t,
+                              int show_task) {
   char name[512];
   snprintf(name, sizeof name, "Command Executor (Task: %s) (Command: sh -c '%.200s')", t->task_id,
            t->info && t->info->command && t->info->command->value ? t->info->command->value : "");
@@ -1143,13 +1170,13 @@ static mesos_status jexecutor(mesos__buf *b, mesos_agent *a, const mesos__agent_
   if (st == MESOS_OK)
     st = t->info ? jresources(b, t->info->resources, t->info->n_resources) : jresources(b, NULL, 0);
   if (st == MESOS_OK) st = mesos__buf_puts(b, done ? ",\"tasks\":[],\"queued_tasks\":[],\"completed_tasks\":[" : ",\"tasks\":[");
-  if (st == MESOS_OK) st = jtask(b, a, t);
+  if (st == MESOS_OK && show_task) st = jtask(b, a, t);
   if (st == MESOS_OK) st = mesos__buf_puts(b, done ? "]}" : "],\"queued_tasks\":[],\"completed_tasks\":[]}");
   return st;
 }
 
 static mesos_status jframework(mesos__buf *b, mesos_agent *a, const char *fid,
-                               mesos__agent_task **v, size_t n) {
+                               mesos__agent_task **v, size_t n, const mesos__agent_view *view) {
   const Mesos__V1__FrameworkInfo *fi = mesos__map_get(&a->frameworks, fid);
   mesos_status st = mesos__buf_puts(b, "{\"id\":");
   if (st == MESOS_OK) st = jstr(b, fid);
@@ -1170,23 +1197,26 @@ static mesos_status jframework(mesos__buf *b, mesos_agent *a, const char *fid,
     int first = 1;
     for (size_t i = 0; i < n && st == MESOS_OK; i++) {
       if (strcmp(v[i]->framework_id, fid) != 0 || state_terminal(v[i]->state) != pass) continue;
+      if (!mesos__agent_view_executor(view, a, v[i])) continue;
       if (!first) st = mesos__buf_putc(b, ',');
       first = 0;
-      if (st == MESOS_OK) st = jexecutor(b, a, v[i]);
+      if (st == MESOS_OK) st = jexecutor(b, a, v[i], mesos__agent_view_task(view, a, v[i]));
     }
     for (size_t i = 0; pass && i < a->op->done_count && st == MESOS_OK; i++) {
       const mesos__agent_task *c = completed_at(a->op, i);
       if (strcmp(c->framework_id, fid) != 0) continue;
+      if (!mesos__agent_view_executor(view, a, c)) continue;
       if (!first) st = mesos__buf_putc(b, ',');
       first = 0;
-      if (st == MESOS_OK) st = jexecutor(b, a, c);
+      if (st == MESOS_OK) st = jexecutor(b, a, c, mesos__agent_view_task(view, a, c));
     }
   }
   if (st == MESOS_OK) st = mesos__buf_puts(b, "]}");
   return st;
 }
 
-static mesos_status jstate(mesos__buf *b, mesos__agent_operator *op) {
+static mesos_status jstate(mesos__buf *b, mesos__agent_operator *op,
+                           const mesos__agent_view *view) {
   mesos_agent *a = op->a;
   mesos_status st = mesos__buf_printf(
       b, "{\"version\":\"1.0.0\",\"build_user\":\"libmesos-core\",\"libmesos_core_version\":\"%s\","
@@ -1205,8 +1235,10 @@ static mesos_status jstate(mesos__buf *b, mesos__agent_operator *op) {
   if (st == MESOS_OK) st = jresources(b, a->info->resources, a->info->n_resources);
   if (st == MESOS_OK) st = mesos__buf_puts(b, ",\"attributes\":");
   if (st == MESOS_OK) st = jattributes(b, a->info);
-  if (st == MESOS_OK) st = mesos__buf_printf(b, ",\"registered\":%s,\"flags\":", a->registered ? "true" : "false");
-  if (st == MESOS_OK) st = jflags(b, a->flags);
+  if (st == MESOS_OK) st = mesos__buf_printf(b, ",\"registered\":%s", a->registered ? "true" : "false");
+  /* The flags only for a principal with VIEW_FLAGS, as Mesos. */
+  if (st == MESOS_OK && view->flags) st = mesos__buf_puts(b, ",\"flags\":");
+  if (st == MESOS_OK && view->flags) st = jflags(b, a->flags);
   if (st == MESOS_OK) st = mesos__buf_puts(b, ",\"frameworks\":[");
   size_t n = 0;
   mesos__agent_task **v = sorted_tasks(a, &n);
@@ -1217,9 +1249,10 @@ static mesos_status jstate(mesos__buf *b, mesos__agent_operator *op) {
   const char *fid;
   int first = 1;
   while (st == MESOS_OK && mesos__map_next(&a->frameworks, &it, &fid, NULL)) {
+    if (!mesos__agent_view_framework(view, a, fid)) continue;
     if (!first) st = mesos__buf_putc(b, ',');
     first = 0;
-    if (st == MESOS_OK) st = jframework(b, a, fid, v, n);
+    if (st == MESOS_OK) st = jframework(b, a, fid, v, n, view);
   }
   mesos__free(v);
   if (st == MESOS_OK) st = mesos__buf_puts(b, "],\"completed_frameworks\":[]}");
@@ -1229,8 +1262,11 @@ static mesos_status jstate(mesos__buf *b, mesos__agent_operator *op) {
 static void state_handler(mesos__http_request *req, void *ud) {
   mesos_agent *a = ud;
   mesos__buf b = MESOS__BUF_INIT(ANSWER_MAX);
-  if (jstate(&b, a->op) != MESOS_OK) mesos__http_respond_text(req, 500, "state too large");
+  mesos__agent_view view;
+  mesos__agent_view_init(&view, a, req);
+  if (jstate(&b, a->op, &view) != MESOS_OK) mesos__http_respond_text(req, 500, "state too large");
   else respond_buf(req, 200, "application/json", &b);
+  mesos__agent_view_free(&view);
   mesos__buf_free(&b);
 }
 

@@ -105,11 +105,22 @@ mesos_status mesos__auth_route(mesos__auth *a, mesos__http_server *srv, const ch
 bool mesos__auth_allowed(mesos__auth *a, const char *principal, int32_t action,
                          const char *object);
 
+/* The same with the object spelled out: `value` and, for the actions that
+ * check two ACL keys (LAUNCH_NESTED_CONTAINER[_SESSION]), `parent_value`
+ * (the parent executor's user); either NULL: matched as ANY.  has_object
+ * false: the request has no object at all. */
+bool mesos__auth_allowed2(mesos__auth *a, const char *principal, int32_t action,
+                          const char *value, const char *parent_value, bool has_object);
+
 /* mesos__auth_allowed for the request's principal; when denied, answers
  * 403 "Forbidden: <principal> may not <action> <object>" and returns false
  * (the request is then finished). */
 bool mesos__auth_check(mesos__auth *a, mesos__http_request *req, int32_t action,
                        const char *object);
+
+/* mesos__auth_check with mesos__auth_allowed2's object. */
+bool mesos__auth_check2(mesos__auth *a, mesos__http_request *req, int32_t action,
+                        const char *value, const char *parent_value, bool has_object);
 
 /* One approver per (principal, action), NULL = approve everything (no
  * authorizer).  A failed or late approver denies everything (logged). */

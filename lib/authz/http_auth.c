@@ -245,16 +245,21 @@ static void sync_done(mesos_status st, int allowed, void *ud) {
 
 bool mesos__auth_allowed(mesos__auth *a, const char *principal, int32_t action,
                          const char *object) {
+  return mesos__auth_allowed2(a, principal, action, object, object, object != NULL);
+}
+
+bool mesos__auth_allowed2(mesos__auth *a, const char *principal, int32_t action,
+                          const char *value, const char *parent_value, bool has_object) {
   if (!a || !a->authz) return true;
   sync_answer *s = MESOS__NEW(sync_answer);
   if (!s) return false;
   mesos_authz_object obj = MESOS_AUTHZ_OBJECT_INIT;
-  obj.value = object;
-  obj.parent_value = object;
+  obj.value = value;
+  obj.parent_value = parent_value;
   mesos_authz_request r = MESOS_AUTHZ_REQUEST_INIT;
   r.action = action;
   r.subject = principal;
-  r.object = object ? &obj : NULL;
+  r.object = has_object ? &obj : NULL;
   if (mesos_authorizer_authorized(a->authz, &r, sync_done, s) != MESOS_OK) {
     mesos__free(s);
     return false;
@@ -272,8 +277,14 @@ bool mesos__auth_allowed(mesos__auth *a, const char *principal, int32_t action,
 
 bool mesos__auth_check(mesos__auth *a, mesos__http_request *req, int32_t action,
                        const char *object) {
+  return mesos__auth_check2(a, req, action, object, object, object != NULL);
+}
+
+bool mesos__auth_check2(mesos__auth *a, mesos__http_request *req, int32_t action,
+                        const char *value, const char *parent_value, bool has_object) {
   const char *p = mesos__http_request_principal(req);
-  if (mesos__auth_allowed(a, p, action, object)) return true;
+  if (mesos__auth_allowed2(a, p, action, value, parent_value, has_object)) return true;
+  const char *object = value;
   const char *an = mesos_authz_action_name(action);
   LOG_INFO("%s %s: %s%s%s denied %s%s%s", mesos__http_request_method(req),
            mesos__http_request_path(req), p ? "principal '" : "", p ? p : "anonymous request",

@@ -15,6 +15,10 @@
  * back in the re-SUBSCRIBE (unacknowledged_tasks, unacknowledged_updates);
  * updates sent while disconnected wait for that too.  The agent drops the
  * ones it has (same uuid).
+ *
+ * Executor authentication: when the agent put a token in
+ * MESOS_EXECUTOR_AUTHENTICATION_TOKEN (agent --jwt_secret_key), every call
+ * carries "Authorization: Bearer <token>".
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -71,6 +75,9 @@ struct mesos_executor {
   void *ud;
   char url[512];
   char *framework_id, *executor_id;
+  /* "Bearer <MESOS_EXECUTOR_AUTHENTICATION_TOKEN>" when the agent gave a
+   * token (executor authentication), sent with every call; else NULL. */
+  char *authorization;
   int subscribed;
   int status;
   /* Re-subscription after an agent restart (MESOS_CHECKPOINT=1). */
@@ -369,6 +376,7 @@ static void post_next(mesos_executor *e) {
     mesos__http_headers_init(&h);
     mesos__http_headers_set(&h, "Content-Type", MEDIA_PROTOBUF);
     mesos__http_headers_set(&h, "Accept", MEDIA_PROTOBUF);
+    if (e->authorization) mesos__http_headers_set(&h, "Authorization", e->authorization);
     mesos__http_client_request req;
     memset(&req, 0, sizeof req);
     req.method = "POST";
@@ -405,6 +413,7 @@ static mesos_status send_call(mesos_executor *e, Mesos__V1__Executor__Call *call
   mesos__http_headers_init(&h);
   mesos__http_headers_set(&h, "Content-Type", MEDIA_PROTOBUF);
   mesos__http_headers_set(&h, "Accept", MEDIA_PROTOBUF);
+  if (e->authorization) mesos__http_headers_set(&h, "Authorization", e->authorization);
   mesos__http_client_request req;
   memset(&req, 0, sizeof req);
   req.method = "POST";
@@ -502,6 +511,13 @@ MESOS_EXTERN(mesos_status) mesos_executor_new(mesos_executor **out, mesos_loop *
   mesos_status st = e->framework_id && e->executor_id
                         ? MESOS_OK
                         : mesos__err(err, MESOS_ENOMEM, "out of memory");
+  const char *token = getenv("MESOS_EXECUTOR_AUTHENTICATION_TOKEN");
+  if (st == MESOS_OK && token && *token) {
+    size_t n = strlen(token) + sizeof "Bearer ";
+    if ((e->authorization = mesos__malloc(n)) != NULL)
+      snprintf(e->authorization, n, "Bearer %s", token);
+    else st = mesos__err(err, MESOS_ENOMEM, "out of memory");
+  }
   const char *cp = getenv("MESOS_CHECKPOINT");
   e->checkpoint = cp && strcmp(cp, "1") == 0;
   e->recovery_timeout_ms = env_duration_ms("MESOS_RECOVERY_TIMEOUT", DEFAULT_RECOVERY_TIMEOUT_MS);
@@ -608,5 +624,6 @@ MESOS_EXTERN(void) mesos_executor_free(mesos_executor *e) {
   mesos__recordio_decoder_free(&e->dec);
   mesos__free(e->framework_id);
   mesos__free(e->executor_id);
+  mesos__free(e->authorization);
   mesos__free(e);
 }
