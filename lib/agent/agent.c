@@ -78,6 +78,7 @@ static const mesos__flag_def agent_flags[] = {
   {"help", MESOS__FLAG_BOOL, "false", "Print this help and exit", NULL, NULL},
   {"version", MESOS__FLAG_BOOL, "false", "Print the version and exit", NULL, NULL},
   MESOS__AGENT_TLS_FLAGS,
+  MESOS__AGENT_AUTH_FLAGS,
   /* Accepted, not acted on yet. */
   {"advertise_ip", MESOS__FLAG_STRING, NULL, "IP published to others (not yet implemented)", NULL, NULL},
   {"advertise_port", MESOS__FLAG_INT, NULL, "Port published to others (not yet implemented)", NULL, NULL},
@@ -94,7 +95,6 @@ static const mesos__flag_def agent_flags[] = {
   {"disk_watch_interval", MESOS__FLAG_DURATION, "1mins", "Disk usage check period (not yet implemented)", NULL, NULL},
   {"cgroups_hierarchy", MESOS__FLAG_STRING, "/sys/fs/cgroup", "cgroups mount (not yet implemented)", NULL, NULL},
   {"cgroups_root", MESOS__FLAG_STRING, "mesos", "cgroups root (not yet implemented)", NULL, NULL},
-  MESOS__AGENT_AUTH_FLAGS,
   {"log_dir", MESOS__FLAG_STRING, NULL, "Log directory (not yet implemented)", NULL, NULL},
   {"modules", MESOS__FLAG_TEXT, NULL, "Modules (not yet implemented)", NULL, NULL},
 };
