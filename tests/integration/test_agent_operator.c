@@ -392,8 +392,14 @@ START_TEST(test_agent_operator__bad_input_gets_a_4xx_with_a_message_and_nothing_
   ck_assert_int_eq(agent_call("{\"type\":\"SET_LOGGING_LEVEL\"}"), 400);
   ck_assert_int_eq(agent_call("{\"type\":\"SET_LOGGING_LEVEL\",\"set_logging_level\":{\"level\":1,"
                               "\"duration\":{\"nanoseconds\":-5}}}"), 400);
+  /* A nested call names a nested id (Mesos's validation, before the
+   * authorization and the 501). */
   ck_assert_int_eq(agent_call("{\"type\":\"LAUNCH_NESTED_CONTAINER\",\"launch_nested_container\":"
-                              "{\"container_id\":{\"value\":\"x\"}}}"), 501);
+                              "{\"container_id\":{\"value\":\"x\"}}}"), 400);
+  EXPECT_IN("container_id.parent");
+  ck_assert_int_eq(agent_call("{\"type\":\"LAUNCH_NESTED_CONTAINER\",\"launch_nested_container\":"
+                              "{\"container_id\":{\"value\":\"x\",\"parent\":{\"value\":\"p\"}}}}"),
+                   501);
   EXPECT_IN("not supported");
   ck_assert_int_eq(agent_call("{\"type\":\"ATTACH_CONTAINER_OUTPUT\",\"attach_container_output\":"
                               "{\"container_id\":{\"value\":\"x\"}}}"), 501);
