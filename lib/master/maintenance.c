@@ -22,6 +22,7 @@
 #include "base/error.h"
 #include "base/log.h"
 #include "codec/pb.h"
+#include "master/master_auth.h"
 #include "master/operator_int.h"
 
 static int machine_matches(const Mesos__V1__MachineID *id, const char *hostname) {
@@ -179,6 +180,7 @@ int mesos__maintenance_call(mesos_master *m, mesos__http_request *req, mesos__me
       r.has_type = 1;
       r.type = MESOS__V1__MASTER__RESPONSE__TYPE__GET_MAINTENANCE_SCHEDULE;
       r.get_maintenance_schedule = &gs;
+      mesos__master_auth_filter_lists(m, req, &r, NULL); /* GET_MAINTENANCE_SCHEDULE */
       mesos__op_respond(req, media, &r.base);
       return 1;
     }
@@ -209,6 +211,7 @@ int mesos__maintenance_call(mesos_master *m, mesos__http_request *req, mesos__me
       r.has_type = 1;
       r.type = MESOS__V1__MASTER__RESPONSE__TYPE__GET_MAINTENANCE_STATUS;
       r.get_maintenance_status = &gs;
+      mesos__master_auth_filter_lists(m, req, &r, &s); /* GET_MAINTENANCE_STATUS */
       if (s.oom) mesos__http_respond_text(req, 503, "Out of memory");
       else mesos__op_respond(req, media, &r.base);
       mesos__op_scratch_free(&s);

@@ -8,6 +8,7 @@
 #include "base/error.h"
 #include "base/log.h"
 #include "codec/arena.h"
+#include "master/operator_int.h"
 
 mesos_status mesos__master_auth_init(mesos_master *m, mesos_error **err) {
   mesos__auth_options o;
@@ -387,6 +388,49 @@ void mesos__master_auth_filter_response(mesos_master *m, mesos__http_request *re
   filter_frameworks(&v, r->get_frameworks);
   filter_executors(m, &v, r->get_executors);
   mesos__auth_view_free(&v);
+}
+
+void mesos__master_auth_filter_lists(mesos_master *m, mesos__http_request *req,
+                                     Mesos__V1__Master__Response *r,
+                                     struct mesos__op_scratch *s) {
+  if (!mesos__auth_has_authorizer(m->auth)) return;
+  const char *p = mesos__http_request_principal(req);
+  if (r->get_roles || r->get_weights) {
+    mesos_authz_approver *ap = mesos__auth_approver(m->auth, p, MESOS_AUTHZ_VIEW_ROLE);
+    if (r->get_roles)
+      FILTER(r->get_roles->roles, r->get_roles->n_roles, mesos__auth_approved(ap, it->name));
+    if (r->get_weights)
+      FILTER(r->get_weights->weight_infos, r->get_weights->n_weight_infos,
+             mesos__auth_approved(ap, it->role));
+    mesos_authz_approver_free(ap);
+  }
+  if (r->get_quota && r->get_quota->status) {
+    Mesos__V1__Quota__QuotaStatus *qs = r->get_quota->status;
+    mesos_authz_approver *ap = mesos__auth_approver(m->auth, p, MESOS_AUTHZ_GET_QUOTA);
+    FILTER(qs->infos, qs->n_infos, mesos__auth_approved(ap, it->role));
+    /* The configs are the registry's own array: filter a copy. */
+    Mesos__V1__Quota__QuotaConfig **copy =
+        qs->n_configs && s ? mesos__op_alloc(s, qs->n_configs * sizeof *copy) : NULL;
+    size_t k = 0;
+    for (size_t i = 0; copy && i < qs->n_configs; i++)
+      if (mesos__auth_approved(ap, qs->configs[i]->role)) copy[k++] = qs->configs[i];
+    if (qs->n_configs) {
+      qs->configs = copy; /* NULL (out of memory): none shown rather than all */
+      qs->n_configs = k;
+    }
+    mesos_authz_approver_free(ap);
+  }
+  /* Nothing to show: an empty schedule (a static one: the response only
+   * borrows it). */
+  static Mesos__V1__Maintenance__Schedule no_schedule = MESOS__V1__MAINTENANCE__SCHEDULE__INIT;
+  if (r->get_maintenance_schedule &&
+      !mesos__auth_allowed(m->auth, p, MESOS_AUTHZ_GET_MAINTENANCE_SCHEDULE, NULL))
+    r->get_maintenance_schedule->schedule = &no_schedule;
+  if (r->get_maintenance_status && r->get_maintenance_status->status &&
+      !mesos__auth_allowed(m->auth, p, MESOS_AUTHZ_GET_MAINTENANCE_STATUS, NULL)) {
+    r->get_maintenance_status->status->n_draining_machines = 0;
+    r->get_maintenance_status->status->n_down_machines = 0;
+  }
 }
 
 void mesos__master_auth_view_begin(mesos_master *m, mesos__http_request *req,

@@ -103,6 +103,18 @@ bool mesos__master_auth_operator_call(mesos_master *m, mesos__http_request *req,
 void mesos__master_auth_filter_response(mesos_master *m, mesos__http_request *req,
                                         Mesos__V1__Master__Response *r);
 
+/* GET_ROLES and GET_WEIGHTS (VIEW_ROLE per role), GET_QUOTA (GET_QUOTA
+ * per role), GET_MAINTENANCE_SCHEDULE / GET_MAINTENANCE_STATUS (their
+ * actions; the ACL object is ANY/NONE only, so a principal sees the whole
+ * schedule or status or an empty one): drops what the request's principal
+ * may not see, in place (arrays of `r` are the response builder's; the
+ * quota configs, which borrow the registry's array, are copied into `s`,
+ * which may be NULL for the other types).  Other types: nothing. */
+struct mesos__op_scratch;
+void mesos__master_auth_filter_lists(mesos_master *m, mesos__http_request *req,
+                                     Mesos__V1__Master__Response *r,
+                                     struct mesos__op_scratch *s);
+
 /* /state, /frameworks, /tasks: the renderer asks per framework and task
  * while a view is set on the master (m->view) for the request's
  * principal; without one everything is shown.  begin/end bracket one

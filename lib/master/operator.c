@@ -983,6 +983,7 @@ static void get_weights(mesos_master *m, mesos__http_request *req, mesos__media 
   r.has_type = 1;
   r.type = MESOS__V1__MASTER__RESPONSE__TYPE__GET_WEIGHTS;
   r.get_weights = &gw;
+  mesos__master_auth_filter_lists(m, req, &r, &s); /* VIEW_ROLE / GET_QUOTA */
   respond_response(req, media, &r, &s);
   mesos__op_scratch_free(&s);
 }
@@ -1139,6 +1140,7 @@ static void get_roles(mesos_master *m, mesos__http_request *req, mesos__media me
   r.has_type = 1;
   r.type = MESOS__V1__MASTER__RESPONSE__TYPE__GET_ROLES;
   r.get_roles = &gr;
+  mesos__master_auth_filter_lists(m, req, &r, &s); /* VIEW_ROLE / GET_QUOTA */
   respond_response(req, media, &r, &s);
   mesos__map_free(&roles);
   mesos__op_scratch_free(&s);
@@ -1181,6 +1183,7 @@ static void get_quota(mesos_master *m, mesos__http_request *req, mesos__media me
   r.has_type = 1;
   r.type = MESOS__V1__MASTER__RESPONSE__TYPE__GET_QUOTA;
   r.get_quota = &gq;
+  mesos__master_auth_filter_lists(m, req, &r, &s); /* VIEW_ROLE / GET_QUOTA */
   respond_response(req, media, &r, &s);
   mesos__op_scratch_free(&s);
 }

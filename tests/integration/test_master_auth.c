@@ -695,6 +695,93 @@ START_TEST(test_master_auth__two_tenants_see_only_their_own_frameworks) {
 }
 END_TEST
 
+static const char *ACLS_ROLES =
+    "{\"view_roles\": ["
+    "  {\"principals\": {\"values\": [\"fw1\"]}, \"roles\": {\"values\": [\"a\"]}},"
+    "  {\"principals\": {\"values\": [\"ops\"]}, \"roles\": {\"type\": \"ANY\"}},"
+    "  {\"principals\": {\"type\": \"ANY\"}, \"roles\": {\"type\": \"NONE\"}}],"
+    " \"get_quotas\": ["
+    "  {\"principals\": {\"values\": [\"fw1\"]}, \"roles\": {\"values\": [\"a\"]}},"
+    "  {\"principals\": {\"values\": [\"ops\"]}, \"roles\": {\"type\": \"ANY\"}},"
+    "  {\"principals\": {\"type\": \"ANY\"}, \"roles\": {\"type\": \"NONE\"}}],"
+    " \"get_maintenance_schedules\": ["
+    "  {\"principals\": {\"values\": [\"ops\"]}, \"machines\": {\"type\": \"ANY\"}},"
+    "  {\"principals\": {\"type\": \"ANY\"}, \"machines\": {\"type\": \"NONE\"}}],"
+    " \"get_maintenance_statuses\": ["
+    "  {\"principals\": {\"values\": [\"ops\", \"fw1\"]}, \"machines\": {\"type\": \"ANY\"}},"
+    "  {\"principals\": {\"type\": \"ANY\"}, \"machines\": {\"type\": \"NONE\"}}]}";
+
+/* GET_WEIGHTS / GET_ROLES (VIEW_ROLE), GET_QUOTA (GET_QUOTA) show each
+ * principal only its roles; the maintenance schedule and status are shown
+ * whole or not at all (their ACL objects are ANY/NONE only). */
+START_TEST(test_master_auth__roles_weights_quota_and_maintenance_are_filtered) {
+  write_file(acls_path, ACLS_ROLES);
+  start_master("--authenticate_http_readwrite", NULL);
+  static char body[1 << 16];
+  const char *setup_calls[] = {
+      "{\"type\":\"UPDATE_WEIGHTS\",\"update_weights\":{\"weight_infos\":"
+      "[{\"role\":\"a\",\"weight\":2.5},{\"role\":\"b\",\"weight\":3.5}]}}",
+      "{\"type\":\"SET_QUOTA\",\"set_quota\":{\"quota_request\":{\"role\":\"a\",\"force\":true,"
+      "\"guarantee\":[{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":1}}]}}}",
+      "{\"type\":\"SET_QUOTA\",\"set_quota\":{\"quota_request\":{\"role\":\"b\",\"force\":true,"
+      "\"guarantee\":[{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":2}}]}}}",
+      "{\"type\":\"UPDATE_MAINTENANCE_SCHEDULE\",\"update_maintenance_schedule\":"
+      "{\"schedule\":{\"windows\":[{\"machine_ids\":[{\"hostname\":\"maint-host\"}],"
+      "\"unavailability\":{\"start\":{\"nanoseconds\":1000}}}]}}}",
+  };
+  for (size_t i = 0; i < 4; i++)
+    ck_assert_msg(http_as("POST", "/api/v1", "ops", "opspw", setup_calls[i], body, sizeof body) ==
+                      200,
+                  "%s: %s", setup_calls[i], body);
+  struct {
+    const char *call, *mine, *other;
+  } lists[] = {
+      {"{\"type\":\"GET_WEIGHTS\"}", "\"role\":\"a\"", "\"role\":\"b\""},
+      {"{\"type\":\"GET_ROLES\"}", "\"name\":\"a\"", "\"name\":\"b\""},
+      {"{\"type\":\"GET_QUOTA\"}", "\"role\":\"a\"", "\"role\":\"b\""},
+  };
+  for (size_t i = 0; i < 3; i++) {
+    ck_assert_int_eq(http_as("POST", "/api/v1", "fw1", "pw1", lists[i].call, body, sizeof body),
+                     200);
+    ck_assert_msg(strstr(body, lists[i].mine) && !strstr(body, lists[i].other), "fw1 %s: %s",
+                  lists[i].call, body);
+    ck_assert_int_eq(http_as("POST", "/api/v1", "fw2", "pw2", lists[i].call, body, sizeof body),
+                     200);
+    ck_assert_msg(!strstr(body, lists[i].mine) && !strstr(body, lists[i].other), "fw2 %s: %s",
+                  lists[i].call, body);
+    ck_assert_int_eq(http_as("POST", "/api/v1", "ops", "opspw", lists[i].call, body, sizeof body),
+                     200);
+    ck_assert_msg(strstr(body, lists[i].mine) && strstr(body, lists[i].other), "ops %s: %s",
+                  lists[i].call, body);
+  }
+  /* Both quota forms (1.0 infos and the configs) are filtered, and the
+   * registry's own list is untouched: ops still sees both afterwards. */
+  ck_assert_int_eq(http_as("POST", "/api/v1", "fw1", "pw1", "{\"type\":\"GET_QUOTA\"}", body,
+                           sizeof body),
+                   200);
+  ck_assert_msg(!strstr(body, "\"value\":2"), "%s", body);
+  ck_assert_int_eq(http_as("POST", "/api/v1", "ops", "opspw", "{\"type\":\"GET_QUOTA\"}", body,
+                           sizeof body),
+                   200);
+  ck_assert_msg(strstr(body, "\"role\":\"b\""), "%s", body);
+  /* Maintenance: schedule for ops only, status for ops and fw1. */
+  const char *gs = "{\"type\":\"GET_MAINTENANCE_SCHEDULE\"}";
+  const char *gst = "{\"type\":\"GET_MAINTENANCE_STATUS\"}";
+  ck_assert_int_eq(http_as("POST", "/api/v1", "ops", "opspw", gs, body, sizeof body), 200);
+  ck_assert_msg(strstr(body, "maint-host"), "%s", body);
+  ck_assert_int_eq(http_as("POST", "/api/v1", "fw1", "pw1", gs, body, sizeof body), 200);
+  ck_assert_msg(!strstr(body, "maint-host") && strstr(body, "GET_MAINTENANCE_SCHEDULE"), "%s",
+                body);
+  ck_assert_int_eq(http_as("POST", "/api/v1", "fw1", "pw1", gst, body, sizeof body), 200);
+  ck_assert_msg(strstr(body, "maint-host"), "%s", body);
+  ck_assert_int_eq(http_as("POST", "/api/v1", "fw2", "pw2", gst, body, sizeof body), 200);
+  ck_assert_msg(!strstr(body, "maint-host"), "%s", body);
+  ck_assert_int_eq(http_as("POST", "/api/v1", "ops", "opspw", gs, body, sizeof body), 200);
+  ck_assert_msg(strstr(body, "maint-host"), "%s", body);
+  stop_master();
+}
+END_TEST
+
 static int master_exit_code(const char *a1, const char *a2) {
   char path[4096], port_arg[64];
   mesos_test_daemon_path("mesos-master", path, sizeof path);
@@ -823,6 +910,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, test_master_auth__inconsistent_or_malformed_flags_refuse_to_start);
   tcase_add_test(tc, test_master_auth__endpoints_and_operator_calls_per_action);
   tcase_add_test(tc, test_master_auth__two_tenants_see_only_their_own_frameworks);
+  tcase_add_test(tc, test_master_auth__roles_weights_quota_and_maintenance_are_filtered);
   tcase_add_test(tc, test_master_auth__tls_listener_with_optional_client_verification);
   suite_add_tcase(s, tc);
   return s;
