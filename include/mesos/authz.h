@@ -21,6 +21,19 @@
  * Filtering many objects (GET_STATE, /state) asks once for an approver,
  * then asks the approver synchronously per object.
  *
+ * Synchronous decision points: mesos_authorizer_authorized() and
+ * mesos_authorizer_approver() accept answers given later (on the loop
+ * thread), but the master and agent of this library decide inside the
+ * request that needs the decision (the authorization of an endpoint or
+ * operator call, a scheduler ACCEPT or SUBSCRIBE, agent registration, a
+ * file access, state filtering).  There an answer that has not arrived
+ * when mesos_authorizer_authorized() or mesos_authorizer_approver()
+ * returns counts as a denial -- the request gets 403, the operation is
+ * refused, the filtered list shows nothing -- and is logged as a warning;
+ * the answer, when it comes, is discarded.  The local authorizer always
+ * answers at once.  (Authentication, mesos/authn.h, does wait for a late
+ * answer.)
+ *
  * Thread safety: an authorizer and its approvers belong to the thread of
  * the loop that drives them.
  *
@@ -172,11 +185,13 @@ typedef void (*mesos_authz_approver_done_fn)(mesos_status status,
 typedef struct mesos_authorizer_ops {
   uint32_t version; /* MESOS_AUTHORIZER_OPS_VERSION */
   /* REQUIRED.  Decides `req` and calls done(..., done_ud) exactly once,
-   * inside this call or later on the loop thread. */
+   * inside this call or later on the loop thread (the daemons' decision
+   * points count "later" as a denial: see the top of this file). */
   void (*authorized)(void *ud, const mesos_authz_request *req, mesos_authz_done_fn done,
                      void *done_ud);
   /* REQUIRED.  Builds an approver for (`subject`, `action`) and passes it
-   * to done(..., done_ud) exactly once. */
+   * to done(..., done_ud) exactly once (in the daemons: before returning,
+   * or the filter shows nothing). */
   void (*approver)(void *ud, const char *subject, int32_t action, mesos_authz_approver_fn done,
                    void *done_ud);
   /* Re-reads the configuration; on failure the old one stays in force.

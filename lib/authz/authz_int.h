@@ -26,10 +26,12 @@
  *   - Code off the HTTP path (scheduler ACCEPT, agent registration) asks
  *     mesos__auth_allowed().
  *
- * The synchronous calls need an authorizer that answers at once, as the
- * local one always does; a vendor authorizer answering later is treated as
- * a denial there (logged), and by mesos__auth_route / mesos__auth_http,
- * which wait for it, as it answers. */
+ * Authentication (mesos__auth_http, the first step of mesos__auth_route)
+ * waits for a late authenticator answer.  Every authorization here
+ * (mesos__auth_route's action, mesos__auth_check, mesos__auth_allowed,
+ * the approvers) is synchronous: it needs an authorizer that answers at
+ * once, as the local one always does; a vendor authorizer answering later
+ * is treated as a denial (logged), as mesos/authz.h documents. */
 #ifndef MESOS_AUTHZ_INT_H
 #define MESOS_AUTHZ_INT_H
 

@@ -271,6 +271,67 @@ START_TEST(test_http_auth__required_realm_without_credentials_is_refused) {
 }
 END_TEST
 
+/* A vendor authorizer that holds every answer until told to give it. */
+static struct {
+  mesos_authz_done_fn done;
+  void *done_ud;
+  mesos_authz_approver_fn ap_done;
+  void *ap_ud;
+} L;
+
+static void late_authorized(void *ud, const mesos_authz_request *req, mesos_authz_done_fn done,
+                            void *done_ud) {
+  (void)ud, (void)req;
+  L.done = done;
+  L.done_ud = done_ud;
+}
+
+static int approve_all(void *aud, const mesos_authz_object *o) {
+  (void)aud, (void)o;
+  return 1;
+}
+
+static const mesos_authz_approver_ops APPROVE_ALL = {MESOS_AUTHZ_APPROVER_OPS_VERSION,
+                                                     approve_all, NULL};
+
+static void late_approver(void *ud, const char *subject, int32_t action,
+                          mesos_authz_approver_fn done, void *done_ud) {
+  (void)ud, (void)subject, (void)action;
+  L.ap_done = done;
+  L.ap_ud = done_ud;
+}
+
+/* authz.h: at the daemons' synchronous decision points an answer that
+ * has not come when the call returns is a denial (an approver that shows
+ * nothing); the late answer, when it comes, is discarded without a leak. */
+START_TEST(test_http_auth__a_late_authorizer_answer_counts_as_a_denial) {
+  int64_t live = mesos__alloc_live();
+  memset(&L, 0, sizeof L);
+  mesos_authorizer_ops ops = {MESOS_AUTHORIZER_OPS_VERSION, late_authorized, late_approver, NULL,
+                              NULL};
+  mesos_authorizer *az = NULL;
+  mesos_error *err = NULL;
+  ck_assert_mesos_ok(mesos_authorizer_new(&az, &ops, NULL, &err), &err);
+  mesos__auth_options o;
+  memset(&o, 0, sizeof o);
+  o.daemon = "agent";
+  o.authorizer = az;
+  mesos__auth *a = NULL;
+  ck_assert_mesos_ok(mesos__auth_new(&a, &o, &err), &err);
+  ck_assert(!mesos__auth_allowed(a, "ops", MESOS_AUTHZ_VIEW_FLAGS, NULL));
+  ck_assert_ptr_nonnull(L.done);
+  L.done(MESOS_OK, 1, L.done_ud); /* allowed, but too late: discarded */
+  mesos_authz_approver *ap = mesos__auth_approver(a, "ops", MESOS_AUTHZ_VIEW_TASK);
+  ck_assert_ptr_nonnull(ap);
+  ck_assert(!mesos__auth_approved(ap, "alice")); /* the deny-all fallback */
+  ck_assert_ptr_nonnull(L.ap_done);
+  L.ap_done(MESOS_OK, &APPROVE_ALL, NULL, L.ap_ud); /* late: freed, not used */
+  mesos_authz_approver_free(ap);
+  mesos__auth_free(a);
+  ck_assert_int_eq(mesos__alloc_live(), live);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("http_auth");
   TCase *tc = tcase_create("core");
@@ -278,6 +339,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, test_http_auth__basic_realms_routes_and_checks);
   tcase_add_test(tc, test_http_auth__an_authenticator_may_answer_later_even_after_the_client_left);
   tcase_add_test(tc, test_http_auth__required_realm_without_credentials_is_refused);
+  tcase_add_test(tc, test_http_auth__a_late_authorizer_answer_counts_as_a_denial);
   suite_add_tcase(s, tc);
   return s;
 }
