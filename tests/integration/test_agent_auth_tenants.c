@@ -183,10 +183,38 @@ static void acknowledge(fw *f, const char *rec, const char *task) {
   ck_assert_int_eq(sched_call(f, body), 202);
 }
 
+#define RES                                                                                \
+  "[{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":0.5}},"                       \
+  "{\"name\":\"mem\",\"type\":\"SCALAR\",\"scalar\":{\"value\":32}}]"
+
+/* Acknowledges every update until each of the `n` tasks is TASK_RUNNING
+ * (the agent sends RUNNING once STARTING is acknowledged). */
+static void wait_running(fw *f, const char *const *tasks, size_t n) {
+  int running[4] = {0};
+  size_t left = n;
+  while (left > 0) {
+    char *rec = next_event(f, 10000, "\"type\":\"UPDATE\"", NULL);
+    ck_assert_msg(rec != NULL, "tasks did not reach TASK_RUNNING");
+    char task[160];
+    field(rec, "\"task_id\":{\"value\":\"", task, sizeof task);
+    acknowledge(f, rec, task);
+    for (size_t i = 0; i < n; i++)
+      if (strcmp(task, tasks[i]) == 0 && strstr(rec, "TASK_RUNNING") && !running[i]) {
+        running[i] = 1;
+        left--;
+      }
+    ck_assert_msg(strstr(rec, "TASK_STARTING") || strstr(rec, "TASK_RUNNING"), "%s", rec);
+    free(rec);
+  }
+}
+
 /* Subscribes as framework user `user`, takes an offer and launches
- * `command` as task `task` under mesos-executor; returns once it is
- * TASK_RUNNING, which the executor can only report with a valid token. */
-static void run_task(fw *f, const char *user, const char *task, const char *command) {
+ * `command` as task `task` under mesos-executor (plus `more`, further
+ * operations of the same ACCEPT, launching the tasks `more_tasks`); returns
+ * once they are TASK_RUNNING, which an executor can only report with a
+ * valid token. */
+static void run_task(fw *f, const char *user, const char *task, const char *command,
+                     const char *more, const char *more_task) {
   char sub[512];
   snprintf(sub, sizeof sub,
            "{\"type\":\"SUBSCRIBE\",\"subscribe\":{\"framework_info\":{\"user\":\"%s\","
@@ -211,22 +239,20 @@ static void run_task(fw *f, const char *user, const char *task, const char *comm
   field(rec, "\"offers\":[{\"id\":{\"value\":\"", offer, sizeof offer);
   field(rec, "\"agent_id\":{\"value\":\"", f->agent, sizeof f->agent);
   free(rec);
-  char body[4096];
+  char body[8192], extra[4096] = "";
+  if (more) {
+    /* %1$s-style ids are filled in here: framework and agent. */
+    snprintf(extra, sizeof extra, more, f->id, f->agent);
+  }
   snprintf(body, sizeof body,
            "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":"
            "[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH\",\"launch\":{\"task_infos\":"
            "[{\"name\":\"t\",\"task_id\":{\"value\":\"%s\"},\"agent_id\":{\"value\":\"%s\"},"
-           "\"command\":{\"value\":\"%s\"},\"resources\":["
-           "{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":0.5}},"
-           "{\"name\":\"mem\",\"type\":\"SCALAR\",\"scalar\":{\"value\":32}}]}]}}]}}",
-           f->id, offer, task, f->agent, command);
+           "\"command\":{\"value\":\"%s\"},\"resources\":" RES "}]}}%s]}}",
+           f->id, offer, task, f->agent, command, extra);
   ck_assert_int_eq(sched_call(f, body), 202);
-  for (int i = 0; i < 2; i++) {
-    rec = next_event(f, 10000, "\"type\":\"UPDATE\"", i ? "TASK_RUNNING" : "TASK_STARTING");
-    ck_assert_msg(rec != NULL, "%s: no %s", task, i ? "TASK_RUNNING" : "TASK_STARTING");
-    acknowledge(f, rec, task);
-    free(rec);
-  }
+  const char *tasks[2] = {task, more_task};
+  wait_running(f, tasks, more_task ? 2 : 1);
 }
 
 /* ------------------------------------------------------------ requests */
@@ -337,8 +363,18 @@ START_TEST(test_agent_auth_tenants__tokens_nested_calls_and_filtering) {
   fw a, b;
   memset(&a, 0, sizeof a);
   memset(&b, 0, sizeof b);
-  run_task(&a, "alice", "task-a", "sleep 60");
-  run_task(&b, "bob", "task-b", "sleep 60");
+  run_task(&a, "alice", "task-a", "sleep 60", NULL, NULL);
+  /* bob also runs a task group under mesos-default-executor: it too
+   * authenticates with its token (its task could not start otherwise). */
+  run_task(&b, "bob", "task-b", "sleep 60",
+           ",{\"type\":\"LAUNCH_GROUP\",\"launch_group\":{"
+           "\"executor\":{\"type\":\"DEFAULT\",\"executor_id\":{\"value\":\"group-exec\"},"
+           "\"framework_id\":{\"value\":\"%s\"},\"resources\":" RES "},"
+           "\"task_group\":{\"tasks\":[{\"name\":\"g\",\"task_id\":{\"value\":\"task-g\"},"
+           "\"agent_id\":{\"value\":\"%s\"},\"command\":{\"value\":\"sleep 60\"},"
+           "\"resources\":" RES "}]}}}",
+           "task-g");
+  char *rec = NULL;
   char cid_a[128], cid_b[128];
   container_of("task-a", cid_a, sizeof cid_a);
   container_of("task-b", cid_b, sizeof cid_b);
@@ -348,7 +384,7 @@ START_TEST(test_agent_auth_tenants__tokens_nested_calls_and_filtering) {
   char *good = token(KEY, a.id, "task-a", cid_a);
   bearer(auth, sizeof auth, good);
   ck_assert_int_eq(exec_message(a.id, "task-a", auth), 202);
-  char *rec = next_event(&a, 5000, "\"type\":\"MESSAGE\"", "aGk=");
+  rec = next_event(&a, 5000, "\"type\":\"MESSAGE\"", "aGk=");
   ck_assert_msg(rec != NULL, "the executor's MESSAGE did not reach the framework");
   free(rec);
   /* No token, a Basic one: 401 with the Bearer challenge. */
@@ -397,6 +433,12 @@ START_TEST(test_agent_auth_tenants__tokens_nested_calls_and_filtering) {
   ck_assert_int_eq(exec_message(a.id, "task-a", auth), 403);
   EXPECT_IN("container");
   mesos__free(wrong_cid);
+  /* The default executor's: its own ids pass, another container's not. */
+  char *g_ok = token(KEY, b.id, "group-exec", "not-its-container");
+  bearer(auth, sizeof auth, g_ok);
+  ck_assert_int_eq(exec_message(b.id, "group-exec", auth), 403);
+  EXPECT_IN("container");
+  mesos__free(g_ok);
   /* A refused SUBSCRIBE does not take the real executor's stream: the
    * task is still RUNNING and its kill goes through its executor. */
   char *bad_sub = token(KEY, b.id, "task-b", cid_b);
