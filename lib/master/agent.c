@@ -635,6 +635,7 @@ static void handle_reregister(mesos_master *m, mesos__http_request *req,
     mesos__http_respond_text(req, 503, msg);
     return;
   }
+  mesos__operator_restore_agent(a); /* recorded reservations and volumes */
   /* A new agent has no tasks to reconcile: no `seen` set to build. */
   adopt_tasks(a, rr, NULL, &shutdown);
   if (mesos__map_put(&m->agents, a->id, a) != MESOS_OK ||

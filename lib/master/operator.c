@@ -192,6 +192,7 @@ Mesos__V1__Master__Response__GetAgents__Agent *mesos__op_agent(mesos__op_scratch
   }
   mesos_resources_free(used);
   mesos_resources_free(offered);
+  mesos__op_agent_drain_view(a->master, a, ag);
   return ag;
 }
 
@@ -471,6 +472,7 @@ static void keep_completed(mesos__task *t) {
   mesos_master *m = t->fw ? t->fw->master : NULL;
   if (m == NULL || m->op == NULL || t->task == NULL) return;
   mesos__operator *op = m->op;
+  if (t->agent) mesos__op_drain_check_soon(m, t->agent);
   mesos__op_tasks *ring = mesos__map_get(&op->live_done, t->fw->id);
   /* The tasks of a framework being removed are freed after
    * on_framework_removed moved it to the completed frameworks: they join
@@ -582,6 +584,7 @@ void mesos__operator_on_task_updated(mesos_master *m, const mesos__task *t,
                                      const Mesos__V1__TaskStatus *status) {
   if (m->op == NULL) return;
   m->op->c.valid_status_updates++;
+  if (t->task && mesos__task_state_terminal(t->task->state)) mesos__op_drain_check_soon(m, t->agent);
   if (m->op->nsubs == 0 || t->task == NULL) return;
   Mesos__V1__Master__Event ev = MESOS__V1__MASTER__EVENT__INIT;
   Mesos__V1__Master__Event__TaskUpdated tu = MESOS__V1__MASTER__EVENT__TASK_UPDATED__INIT;
@@ -598,6 +601,10 @@ void mesos__operator_on_agent_added(mesos__agent *a) {
   mesos_master *m = a->master;
   if (m->op == NULL) return;
   m->op->c.agents_added++;
+  /* The agent learns its recorded reservations and volumes first. */
+  const Mesos__Internal__Registry__Agent *rec = mesos__registry_find_agent(m->registry, a->id);
+  if (rec && rec->n_resources) mesos__op_checkpoint_resources(a);
+  mesos__op_agent_registered(a);
   if (m->op->nsubs == 0) return;
   mesos__op_scratch s;
   mesos__op_scratch_init(&s, 4096);
@@ -812,6 +819,11 @@ static const char *call_invalid(const Mesos__V1__Master__Call *c) {
     case MESOS__V1__MASTER__CALL__TYPE__REMOVE_QUOTA: NEED(remove_quota, "remove_quota");
     case MESOS__V1__MASTER__CALL__TYPE__TEARDOWN: NEED(teardown, "teardown");
     case MESOS__V1__MASTER__CALL__TYPE__MARK_AGENT_GONE: NEED(mark_agent_gone, "mark_agent_gone");
+    case MESOS__V1__MASTER__CALL__TYPE__GROW_VOLUME: NEED(grow_volume, "grow_volume");
+    case MESOS__V1__MASTER__CALL__TYPE__SHRINK_VOLUME: NEED(shrink_volume, "shrink_volume");
+    case MESOS__V1__MASTER__CALL__TYPE__DRAIN_AGENT: NEED(drain_agent, "drain_agent");
+    case MESOS__V1__MASTER__CALL__TYPE__DEACTIVATE_AGENT: NEED(deactivate_agent, "deactivate_agent");
+    case MESOS__V1__MASTER__CALL__TYPE__REACTIVATE_AGENT: NEED(reactivate_agent, "reactivate_agent");
     default:
       return NULL;
   }
@@ -1485,15 +1497,31 @@ bad:
 /* Sends the agent its checkpointed resources (CHECKPOINT_RESOURCES): every
  * dynamically reserved resource and persistent volume of its total, as
  * offer.c does after an ACCEPT with operations. */
-static void checkpoint_resources(mesos__agent *a) {
-  Mesos__V1__Resource **all = NULL;
-  size_t n = 0;
-  if (mesos__resources_to_protos(&a->total->r, &all, &n, NULL) != MESOS_OK) return;
-  Mesos__V1__Resource **keep = mesos__calloc(n ? n : 1, sizeof *keep);
-  size_t k = 0;
-  for (size_t i = 0; keep && i < n; i++)
-    if (dyn_reserved(all[i]) || (all[i]->disk && all[i]->disk->persistence)) keep[k++] = all[i];
-  if (keep) {
+/* The reservations and volumes of `total`: *all holds every resource (free
+ * each with mesos__pb_free, then the array), *keep borrows the kept ones. */
+static mesos_status kept_resources(const mesos_resources *total, Mesos__V1__Resource ***all,
+                                   size_t *n, Mesos__V1__Resource ***keep, size_t *k) {
+  *all = NULL;
+  *n = 0;
+  *k = 0;
+  if (mesos__resources_to_protos(&total->r, all, n, NULL) != MESOS_OK) return MESOS_ENOMEM;
+  *keep = mesos__calloc(*n ? *n : 1, sizeof **keep);
+  if (*keep == NULL) return MESOS_ENOMEM;
+  for (size_t i = 0; i < *n; i++)
+    if (dyn_reserved((*all)[i]) || ((*all)[i]->disk && (*all)[i]->disk->persistence))
+      (*keep)[(*k)++] = (*all)[i];
+  return MESOS_OK;
+}
+
+static void free_protos(Mesos__V1__Resource **all, size_t n) {
+  for (size_t i = 0; i < n; i++) mesos__pb_free(all[i]);
+  mesos__free(all);
+}
+
+void mesos__op_checkpoint_resources(mesos__agent *a) {
+  Mesos__V1__Resource **all = NULL, **keep = NULL;
+  size_t n = 0, k = 0;
+  if (kept_resources(a->total, &all, &n, &keep, &k) == MESOS_OK) {
     Mesos__Internal__AgentEvent ev = MESOS__INTERNAL__AGENT_EVENT__INIT;
     Mesos__Internal__CheckpointResources cr = MESOS__INTERNAL__CHECKPOINT_RESOURCES__INIT;
     cr.n_resources = k;
@@ -1504,9 +1532,84 @@ static void checkpoint_resources(mesos__agent *a) {
     ev.checkpoint_resources = &cr;
     mesos__agent_send(a, &ev);
   }
-  for (size_t i = 0; i < n; i++) mesos__pb_free(all[i]);
-  mesos__free(all);
+  free_protos(all, n);
   mesos__free(keep);
+}
+
+/* Records the reservations and volumes of `total` as the agent's. */
+static mesos_status persist_resources(mesos_master *m, const mesos__agent *a,
+                                      const mesos_resources *total, mesos_error **err) {
+  Mesos__V1__Resource **all = NULL, **keep = NULL;
+  size_t n = 0, k = 0;
+  mesos_status st = kept_resources(total, &all, &n, &keep, &k);
+  if (st == MESOS_OK) {
+    mesos__agent_record_change c = {0};
+    c.set_resources = 1;
+    c.resources = keep;
+    c.n_resources = k;
+    st = mesos__op_update_agent_record(m, a->id, &c, err);
+  } else {
+    st = mesos__err(err, st, "out of memory");
+  }
+  free_protos(all, n);
+  mesos__free(keep);
+  return st;
+}
+
+/* The unreserved resource a reservation or volume was made from: without
+ * its persistence and volume and without its last dynamic reservation (a
+ * volume on reserved disk comes from unreserved disk too).  Shallow: `out`
+ * and `disk` borrow from `r`. */
+static void resource_base(const Mesos__V1__Resource *r, Mesos__V1__Resource *out,
+                          Mesos__V1__Resource__DiskInfo *disk) {
+  *out = *r;
+  out->allocation_info = NULL;
+  if (r->disk && r->disk->persistence) {
+    *disk = *r->disk;
+    disk->persistence = NULL;
+    disk->volume = NULL;
+    out->disk = disk->source ? disk : NULL;
+  }
+  if (dyn_reserved(out)) {
+    if (out->n_reservations > 0) out->n_reservations--;
+    else out->role = NULL, out->reservation = NULL;
+    if (out->n_reservations == 0) out->reservations = NULL;
+  }
+}
+
+void mesos__operator_restore_agent(mesos__agent *a) {
+  mesos_master *m = a->master;
+  const Mesos__Internal__Registry__Agent *rec = mesos__registry_find_agent(m->registry, a->id);
+  if (rec == NULL || rec->n_resources == 0) return;
+  mesos_resources *total = NULL, *one = NULL, *base = NULL;
+  size_t applied = 0;
+  if (mesos_resources_clone(&total, a->total, NULL) != MESOS_OK) return;
+  for (size_t i = 0; i < rec->n_resources; i++) {
+    Mesos__V1__Resource b;
+    Mesos__V1__Resource__DiskInfo disk;
+    resource_base(rec->resources[i], &b, &disk);
+    int ok = mesos_resources_new(&one, NULL) == MESOS_OK &&
+             mesos_resources_new(&base, NULL) == MESOS_OK &&
+             mesos__resources_add(&one->r, rec->resources[i], NULL) == MESOS_OK &&
+             mesos__resources_add(&base->r, &b, NULL) == MESOS_OK;
+    if (ok && !mesos_resources_contains(total, base)) {
+      /* Already in the agent's own total (a static reservation), or the
+       * agent shrank: keep what it says. */
+      ok = 0;
+    }
+    if (ok && mesos_resources_subtract(total, base, NULL) == MESOS_OK &&
+        mesos_resources_add(total, one, NULL) == MESOS_OK)
+      applied++;
+    else
+      LOG_WARN("agent %s: recorded resource %zu (%s) does not fit its total; not applied", a->id,
+               i, rec->resources[i]->name ? rec->resources[i]->name : "?");
+    mesos_resources_free(one);
+    mesos_resources_free(base);
+    one = base = NULL;
+  }
+  mesos_resources_free(a->total);
+  a->total = total;
+  LOG_INFO("Agent %s: %zu recorded reservations and volumes applied", a->id, applied);
 }
 
 static void resource_operation(mesos_master *m, mesos__http_request *req, int kind,
@@ -1553,10 +1656,22 @@ static void resource_operation(mesos_master *m, mesos__http_request *req, int ki
     mesos__http_respond_text(req, 409, msg);
     goto out;
   }
+  /* Durable before it is acknowledged: a master restarted after kill -9
+   * applies the record again when the agent re-registers. */
+  if (persist_resources(m, a, total, &e) != MESOS_OK) {
+    snprintf(msg, sizeof msg, "Failed to %s: cannot record it: %s", names[kind],
+             e ? mesos_error_message(e) : "registry error");
+    mesos_error_free(e);
+    e = NULL;
+    mesos_allocator_conversion undo = {converted, consumed};
+    if (m->allocator) mesos_allocator_update_available(m->allocator, a->id, &undo, 1, NULL);
+    mesos__http_respond_text(req, 503, msg);
+    goto out;
+  }
   mesos_resources_free(a->total);
   a->total = total;
   total = NULL;
-  checkpoint_resources(a);
+  mesos__op_checkpoint_resources(a);
   LOG_INFO("Operator %s on agent %s applied", names[kind], a->id);
   respond_empty(req, 202);
 out:
@@ -1565,19 +1680,104 @@ out:
   mesos_resources_free(converted);
 }
 
+/* GROW_VOLUME / SHRINK_VOLUME (Mesos 1.6).  Validated as Mesos does; then
+ * the agent must hold the volume.  Resizing needs the agent to grow or
+ * shrink the volume's storage, which Mesos gates on the agent's
+ * RESIZE_VOLUME capability; our agent protocol announces no such
+ * capability and our agent cannot resize a volume, so a valid request is
+ * refused with 409 (a conflict with the agent's abilities) rather than
+ * changing the master's books alone. */
+static void resize_volume(mesos_master *m, mesos__http_request *req, int grow,
+                          const Mesos__V1__AgentID *aid, const Mesos__V1__Resource *vol,
+                          const Mesos__V1__Resource *addition,
+                          const Mesos__V1__Value__Scalar *subtract) {
+  const char *what = grow ? "grow volume" : "shrink volume";
+  char msg[700];
+  const char *bad = NULL;
+  mesos_error *e = NULL;
+  if (aid == NULL || aid->value == NULL) bad = "'agent_id' must be set";
+  else if (vol == NULL || vol->disk == NULL || vol->disk->persistence == NULL)
+    bad = "'volume' is not a persistent volume";
+  else if (vol->name == NULL || strcmp(vol->name, "disk") != 0 ||
+           vol->type != MESOS__V1__VALUE__TYPE__SCALAR || vol->scalar == NULL)
+    bad = "'volume' must be scalar disk";
+  else if (vol->shared)
+    bad = "shared persistent volumes cannot be resized";
+  if (bad == NULL && grow) {
+    if (addition == NULL || addition->name == NULL || strcmp(addition->name, "disk") != 0 ||
+        addition->type != MESOS__V1__VALUE__TYPE__SCALAR || addition->scalar == NULL ||
+        !(addition->scalar->value > 0) || !isfinite(addition->scalar->value))
+      bad = "'addition' must be a positive amount of scalar disk";
+    else if (addition->disk && addition->disk->persistence)
+      bad = "'addition' must not be a persistent volume";
+    else if (strcmp(mesos__resource_role(addition), mesos__resource_role(vol)) != 0)
+      bad = "'addition' must be reserved for the volume's role";
+  }
+  if (bad == NULL && !grow &&
+      (subtract == NULL || !(subtract->value > 0) || !isfinite(subtract->value) ||
+       !(subtract->value < vol->scalar->value)))
+    bad = "'subtract' must be positive and smaller than the volume";
+  if (bad == NULL) {
+    Mesos__V1__Resource r = *vol;
+    r.allocation_info = NULL;
+    if (mesos__resource_validate(&r, &e) != MESOS_OK) {
+      snprintf(msg, sizeof msg, "Invalid %s operation: invalid volume: %s", what,
+               e ? mesos_error_message(e) : "");
+      mesos_error_free(e);
+      mesos__http_respond_text(req, 400, msg);
+      return;
+    }
+  }
+  if (bad) {
+    snprintf(msg, sizeof msg, "Invalid %s operation: %s", what, bad);
+    mesos__http_respond_text(req, 400, msg);
+    return;
+  }
+  mesos__agent *a = mesos__map_get(&m->agents, aid->value);
+  if (a == NULL) {
+    mesos__http_respond_text(req, 400, "No agent found with specified ID");
+    return;
+  }
+  mesos_resources *want = NULL;
+  int held = mesos_resources_new(&want, NULL) == MESOS_OK &&
+             mesos__resources_add(&want->r, vol, NULL) == MESOS_OK &&
+             mesos_resources_contains(a->total, want);
+  mesos_resources_free(want);
+  if (!held) {
+    snprintf(msg, sizeof msg, "Agent %s does not hold the persistent volume '%s'", a->id,
+             vol->disk->persistence->id ? vol->disk->persistence->id : "");
+    mesos__http_respond_text(req, 409, msg);
+    return;
+  }
+  snprintf(msg, sizeof msg,
+           "Agent %s cannot %s: it does not have the RESIZE_VOLUME capability (resizing "
+           "persistent volumes is not supported by libmesos-core agents)", a->id, what);
+  mesos__http_respond_text(req, 409, msg);
+}
+
+/* GET_OPERATIONS (Mesos 1.6): the operations with feedback the master
+ * tracks -- those a framework submitted with an `id` against a resource
+ * provider or an agent with operation feedback.  Offer operations in our
+ * 1.0 feature set are applied at once and carry no id, and there are no
+ * resource providers, so the master tracks none: the answer is the empty
+ * list, in Mesos's shape. */
+static void get_operations(mesos__http_request *req, mesos__media media) {
+  Mesos__V1__Master__Response r = MESOS__V1__MASTER__RESPONSE__INIT;
+  Mesos__V1__Master__Response__GetOperations go = MESOS__V1__MASTER__RESPONSE__GET_OPERATIONS__INIT;
+  r.has_type = 1;
+  r.type = MESOS__V1__MASTER__RESPONSE__TYPE__GET_OPERATIONS;
+  r.get_operations = &go;
+  respond_response(req, media, &r, NULL);
+}
+
 /* ---- MARK_AGENT_GONE and TEARDOWN */
 
-static void mark_agent_gone(mesos_master *m, mesos__http_request *req, const char *id) {
+mesos_status mesos__op_mark_agent_gone(mesos_master *m, const char *id, mesos_error **err) {
   mesos__registry_agent_state rs = mesos__registry_agent(m->registry, id);
   mesos__agent *a = mesos__map_get(&m->agents, id);
-  if (rs == MESOS__REGISTRY_AGENT_GONE) {
-    respond_empty(req, 200); /* already gone: nothing to do */
-    return;
-  }
-  if (a == NULL && rs != MESOS__REGISTRY_AGENT_ADMITTED && rs != MESOS__REGISTRY_AGENT_UNREACHABLE) {
-    mesos__http_respond_text(req, 404, "Agent not found");
-    return;
-  }
+  if (rs == MESOS__REGISTRY_AGENT_GONE) return MESOS_OK; /* already gone: nothing to do */
+  if (a == NULL && rs != MESOS__REGISTRY_AGENT_ADMITTED && rs != MESOS__REGISTRY_AGENT_UNREACHABLE)
+    return mesos__err(err, MESOS_ENOTFOUND, "Agent not found");
   Mesos__Internal__RegistryOperation op = MESOS__INTERNAL__REGISTRY_OPERATION__INIT;
   Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;
   Mesos__V1__TimeInfo ts = MESOS__V1__TIME_INFO__INIT;
@@ -1587,14 +1787,8 @@ static void mark_agent_gone(mesos_master *m, mesos__http_request *req, const cha
   op.type = MESOS__INTERNAL__REGISTRY_OPERATION__TYPE__MARK_AGENT_GONE;
   op.agent_id = &aid;
   op.timestamp = &ts;
-  mesos_error *e = NULL;
-  if (mesos__registry_apply(m->registry, &op, &e) != MESOS_OK) {
-    char msg[512];
-    snprintf(msg, sizeof msg, "Failed to mark agent gone: %s", e ? mesos_error_message(e) : "");
-    mesos_error_free(e);
-    mesos__http_respond_text(req, 503, msg);
-    return;
-  }
+  mesos_status st = mesos__registry_apply(m->registry, &op, err);
+  if (st != MESOS_OK) return st;
   LOG_WARN("Agent %s marked gone by the operator", id);
   if (a) {
     /* Tell the agent to shut down, report its tasks, forget it. */
@@ -1644,7 +1838,22 @@ static void mark_agent_gone(mesos_master *m, mesos__http_request *req, const cha
     mesos__operator_on_agent_removed(m, id);
     mesos__agent_free(a);
   }
-  respond_empty(req, 200);
+  return MESOS_OK;
+}
+
+static void mark_agent_gone(mesos_master *m, mesos__http_request *req, const char *id) {
+  mesos_error *e = NULL;
+  mesos_status st = mesos__op_mark_agent_gone(m, id, &e);
+  if (st == MESOS_OK) {
+    respond_empty(req, 200);
+  } else if (st == MESOS_ENOTFOUND) {
+    mesos__http_respond_text(req, 404, "Agent not found");
+  } else {
+    char msg[512];
+    snprintf(msg, sizeof msg, "Failed to mark agent gone: %s", e ? mesos_error_message(e) : "");
+    mesos__http_respond_text(req, 503, msg);
+  }
+  mesos_error_free(e);
 }
 
 static void teardown(mesos_master *m, mesos__http_request *req, const Mesos__V1__FrameworkID *fid) {
@@ -1807,8 +2016,20 @@ static void dispatch(mesos_master *m, mesos__http_request *req, const Mesos__V1_
       }
       mark_agent_gone(m, req, c->mark_agent_gone->agent_id->value);
       return;
+    case MESOS__V1__MASTER__CALL__TYPE__GET_OPERATIONS:
+      get_operations(req, media);
+      return;
+    case MESOS__V1__MASTER__CALL__TYPE__GROW_VOLUME:
+      resize_volume(m, req, 1, c->grow_volume->agent_id, c->grow_volume->volume,
+                    c->grow_volume->addition, NULL);
+      return;
+    case MESOS__V1__MASTER__CALL__TYPE__SHRINK_VOLUME:
+      resize_volume(m, req, 0, c->shrink_volume->agent_id, c->shrink_volume->volume, NULL,
+                    c->shrink_volume->subtract);
+      return;
     default:
       if (mesos__maintenance_call(m, req, media, c)) return;
+      if (mesos__agent_state_call(m, req, c)) return;
       break;
   }
   char msg[128];
@@ -1868,6 +2089,7 @@ mesos_status mesos__operator_init(mesos_master *m, mesos_error **err) {
   if (st == MESOS_OK) st = mesos_timer_new(&op->heartbeat, m->loop, heartbeat_cb, op, err);
   if (st == MESOS_OK) st = mesos_timer_new(&op->log_revert, m->loop, log_revert_cb, op, err);
   m->op = op;
+  if (st == MESOS_OK) st = mesos__maintenance_init(m, err);
   if (st == MESOS_OK)
     st = mesos_timer_start(op->heartbeat, m->heartbeat_ms, m->heartbeat_ms);
   static const char *const paths[] = {"/api/v1", "/master/api/v1"};
@@ -1895,6 +2117,7 @@ void mesos__operator_fini(mesos_master *m) {
   mesos__free(op->subs);
   mesos_timer_free(op->heartbeat);
   mesos_timer_free(op->log_revert);
+  mesos__maintenance_fini(m);
   size_t it = 0;
   void *v;
   while (mesos__map_next(&op->live_done, &it, NULL, &v)) {

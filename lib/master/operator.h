@@ -62,6 +62,12 @@ void mesos__operator_on_framework_updated(mesos__framework *fw);
  * (bounded by --max_completed_frameworks).  Called before its tasks go. */
 void mesos__operator_on_framework_removed(mesos__framework *fw);
 
+/* An agent the registry admitted before a master restart re-registers:
+ * the reservations and persistent volumes recorded for it (operator
+ * RESERVE_RESOURCES / CREATE_VOLUMES) are applied to a->total.  Call it
+ * before the agent's tasks and the allocator see the total. */
+void mesos__operator_restore_agent(mesos__agent *a);
+
 /* 1 when an agent on `hostname` may not register or re-register: its
  * machine is DOWN for maintenance (maintenance.c). */
 int mesos__operator_machine_down(const mesos_master *m, const char *hostname);
@@ -70,5 +76,14 @@ int mesos__operator_machine_down(const mesos_master *m, const char *hostname);
  * framework an INVERSE_OFFERS event for the agent's unavailability. */
 void mesos__operator_inverse_offer_cb(const char *framework_id, const char *agent_id,
                                       const mesos_allocator_unavailability *u, void *ud);
+
+/* ACCEPT_INVERSE_OFFERS / DECLINE_INVERSE_OFFERS from framework `fw`
+ * (maintenance.c): each inverse offer of the framework's among `ids` is
+ * answered -- the answer and its time show in GET_MAINTENANCE_STATUS and
+ * /maintenance/status, and the allocator does not ask the framework about
+ * that agent again for filters.refuse_seconds (default 5 s).  Unknown ids
+ * are ignored, as Mesos does. */
+void mesos__maintenance_inverse_answer(mesos__framework *fw, Mesos__V1__OfferID **ids, size_t n,
+                                       const Mesos__V1__Filters *filters, int accept);
 
 #endif

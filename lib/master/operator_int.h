@@ -48,6 +48,21 @@ typedef struct mesos__op_counters {
   uint64_t state_requests;
 } mesos__op_counters;
 
+/* An inverse offer sent and not answered yet, or a framework's latest
+ * answer for an agent (maintenance.c). */
+typedef struct mesos__op_io {
+  char *agent_id;
+  char *framework_id;
+  int status;                     /* Mesos__V1__Allocator__InverseOfferStatus__Status */
+  int64_t ts_ns;                  /* when the answer (or the offer) came */
+} mesos__op_io;
+
+/* Inverse offers and answers kept at most (each map): one per framework
+ * using a draining agent, so a cluster would need 100,000 such pairs in
+ * one window to reach it; past it new ones are not tracked (answers to
+ * them are then ignored, as Mesos ignores unknown inverse offer ids). */
+#define MESOS__OP_MAX_INVERSE 100000u
+
 struct mesos__operator {
   mesos_master *m;
   mesos__op_sub *subs;
@@ -63,6 +78,9 @@ struct mesos__operator {
   mesos__op_counters c;
   char log_dir[1024];             /* --log_dir, "" when unset */
   uint64_t next_inverse;          /* inverse offer id sequence */
+  mesos_timer *drain_check;       /* zero-delay: draining agents that ran dry */
+  mesos__map io_outstanding;      /* inverse offer id -> mesos__op_io* */
+  mesos__map io_status;           /* "<agent id>\n<framework id>" -> mesos__op_io* */
   /* The framework on_framework_removed saw last: its tasks, freed right
    * after, join its completed-framework entry. */
   char removing_id[320];
@@ -141,5 +159,44 @@ int mesos__maintenance_call(mesos_master *m, mesos__http_request *req, mesos__me
                             const Mesos__V1__Master__Call *call);
 /* Re-applies the registry's schedule to the allocator (start-up, changes). */
 void mesos__maintenance_apply(mesos_master *m);
+mesos_status mesos__maintenance_init(mesos_master *m, mesos_error **err);
+void mesos__maintenance_fini(mesos_master *m);
+
+/* What mesos__op_update_agent_record replaces in an admitted agent's
+ * registry record; parts whose set_* is 0 are kept. */
+typedef struct mesos__agent_record_change {
+  int set_resources;
+  Mesos__V1__Resource **resources; /* reservations and volumes */
+  size_t n_resources;
+  int set_drain;
+  Mesos__V1__DrainInfo *drain_info; /* NULL: not draining */
+  int set_deactivated;
+  int deactivated;
+} mesos__agent_record_change;
+/* Durably rewrites the agent's record.  MESOS_ENOTFOUND (not admitted),
+ * and the errors of mesos__registry_apply. */
+mesos_status mesos__op_update_agent_record(mesos_master *m, const char *agent_id,
+                                           const mesos__agent_record_change *c,
+                                           mesos_error **err);
+/* DEACTIVATE_AGENT, REACTIVATE_AGENT, DRAIN_AGENT; 0 when `call` is none. */
+int mesos__agent_state_call(mesos_master *m, mesos__http_request *req,
+                            const Mesos__V1__Master__Call *call);
+/* An agent (re-)registered: its record's deactivation and drain apply. */
+void mesos__op_agent_registered(mesos__agent *a);
+/* A task of `a` ended (a NULL: any agent): draining agents that run no task
+ * more become DRAINED soon (from a timer, never inside the caller). */
+void mesos__op_drain_check_soon(mesos_master *m, const mesos__agent *a);
+/* Fills GetAgents.Agent's deactivated and drain_info (borrowed from the
+ * registry: valid until its next change). */
+void mesos__op_agent_drain_view(const mesos_master *m, const mesos__agent *a,
+                                Mesos__V1__Master__Response__GetAgents__Agent *ag);
+
+/* ---- operator.c, for maintenance.c */
+/* MARK_AGENT_GONE without the HTTP answer: MESOS_OK (also when gone
+ * already), MESOS_ENOTFOUND, or a registry error. */
+mesos_status mesos__op_mark_agent_gone(mesos_master *m, const char *id, mesos_error **err);
+/* Sends the agent CHECKPOINT_RESOURCES with the reservations and volumes
+ * of its total. */
+void mesos__op_checkpoint_resources(mesos__agent *a);
 
 #endif

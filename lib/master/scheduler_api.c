@@ -544,10 +544,16 @@ static void dispatch(mesos_master *m, mesos__http_request *req,
       mesos__master_decline(fw, call->decline);
       return;
     case MESOS__V1__SCHEDULER__CALL__TYPE__ACCEPT_INVERSE_OFFERS:
-    case MESOS__V1__SCHEDULER__CALL__TYPE__DECLINE_INVERSE_OFFERS:
-      /* No maintenance schedules yet, so no inverse offers exist; Mesos
-       * ignores unknown inverse offer ids. */
       respond_202(req);
+      mesos__maintenance_inverse_answer(fw, call->accept_inverse_offers->inverse_offer_ids,
+                                        call->accept_inverse_offers->n_inverse_offer_ids,
+                                        call->accept_inverse_offers->filters, 1);
+      return;
+    case MESOS__V1__SCHEDULER__CALL__TYPE__DECLINE_INVERSE_OFFERS:
+      respond_202(req);
+      mesos__maintenance_inverse_answer(fw, call->decline_inverse_offers->inverse_offer_ids,
+                                        call->decline_inverse_offers->n_inverse_offer_ids,
+                                        call->decline_inverse_offers->filters, 0);
       return;
     case MESOS__V1__SCHEDULER__CALL__TYPE__REVIVE:
     case MESOS__V1__SCHEDULER__CALL__TYPE__SUPPRESS: {

@@ -160,33 +160,88 @@ static Mesos__Internal__AgentEvent *agent_next(sim_agent *a, int timeout_ms) {
 
 /* Sends REGISTER; returns the HTTP status (the stream stays open on 200,
  * is closed otherwise). */
-static int agent_register_status(sim_agent *a, const char *hostname) {
-  Mesos__V1__Resource res[2], *resp[2];
-  Mesos__V1__Value__Scalar cpus = MESOS__V1__VALUE__SCALAR__INIT,
-                           mem = MESOS__V1__VALUE__SCALAR__INIT;
-  cpus.value = 4;
-  mem.value = 1024;
-  mesos__v1__resource__init(&res[0]);
-  mesos__v1__resource__init(&res[1]);
-  res[0].name = "cpus";
-  res[0].type = MESOS__V1__VALUE__TYPE__SCALAR;
-  res[0].scalar = &cpus;
-  res[1].name = "mem";
-  res[1].type = MESOS__V1__VALUE__TYPE__SCALAR;
-  res[1].scalar = &mem;
-  resp[0] = &res[0];
-  resp[1] = &res[1];
+/* The simulated agent's resources: cpus 4, mem 1024, disk 1000. */
+typedef struct sim_resources {
+  Mesos__V1__Resource res[3], *resp[3];
+  Mesos__V1__Value__Scalar v[3];
+} sim_resources;
+
+static void sim_resources_init(sim_resources *r) {
+  static const char *const names[] = {"cpus", "mem", "disk"};
+  static const double values[] = {4, 1024, 1000};
+  for (int i = 0; i < 3; i++) {
+    mesos__v1__value__scalar__init(&r->v[i]);
+    r->v[i].value = values[i];
+    mesos__v1__resource__init(&r->res[i]);
+    r->res[i].name = (char *)names[i];
+    r->res[i].type = MESOS__V1__VALUE__TYPE__SCALAR;
+    r->res[i].scalar = &r->v[i];
+    r->resp[i] = &r->res[i];
+  }
+}
+
+/* Sends REGISTER (or, with a->id set and `fw_id`/`task_id` given,
+ * REREGISTER reporting that task as running); returns the HTTP status (the
+ * stream stays open on 200, is closed otherwise). */
+static int agent_connect(sim_agent *a, const char *hostname, int rereg, const char *fw_id,
+                         const char *task_id) {
+  sim_resources sr;
+  sim_resources_init(&sr);
   Mesos__V1__AgentInfo info = MESOS__V1__AGENT_INFO__INIT;
+  Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;
   info.hostname = (char *)hostname;
-  info.n_resources = 2;
-  info.resources = resp;
+  info.n_resources = 3;
+  info.resources = sr.resp;
   Mesos__Internal__RegisterAgent ra = MESOS__INTERNAL__REGISTER_AGENT__INIT;
   ra.agent = &info;
+  Mesos__Internal__ReregisterAgent rr = MESOS__INTERNAL__REREGISTER_AGENT__INIT;
+  Mesos__V1__Task task = MESOS__V1__TASK__INIT, *tasks[1] = {&task};
+  Mesos__V1__TaskID tid = MESOS__V1__TASK_ID__INIT;
+  Mesos__V1__FrameworkID fid = MESOS__V1__FRAMEWORK_ID__INIT;
+  Mesos__V1__FrameworkInfo fi = MESOS__V1__FRAMEWORK_INFO__INIT, *fis[1] = {&fi};
+  Mesos__V1__Resource *task_res[2] = {&sr.res[0], &sr.res[1]};
+  Mesos__V1__Value__Scalar one = MESOS__V1__VALUE__SCALAR__INIT, m64 = MESOS__V1__VALUE__SCALAR__INIT;
+  Mesos__V1__Resource tr[2];
   Mesos__Internal__AgentCall call = MESOS__INTERNAL__AGENT_CALL__INIT;
   call.protocol_version = 1;
   call.has_type = 1;
-  call.type = MESOS__INTERNAL__AGENT_CALL__TYPE__REGISTER;
-  call.register_agent = &ra;
+  if (rereg) {
+    aid.value = a->id;
+    info.id = &aid;
+    rr.agent = &info;
+    if (fw_id && task_id) {
+      one.value = 1;
+      m64.value = 64;
+      tr[0] = sr.res[0];
+      tr[0].scalar = &one;
+      tr[1] = sr.res[1];
+      tr[1].scalar = &m64;
+      task_res[0] = &tr[0];
+      task_res[1] = &tr[1];
+      tid.value = (char *)task_id;
+      fid.value = (char *)fw_id;
+      task.name = "t";
+      task.task_id = &tid;
+      task.framework_id = &fid;
+      task.agent_id = &aid;
+      task.state = MESOS__V1__TASK_STATE__TASK_RUNNING;
+      task.n_resources = 2;
+      task.resources = task_res;
+      fi.user = "nobody";
+      fi.name = "operator test";
+      fi.id = &fid;
+      rr.n_tasks = 1;
+      rr.tasks = tasks;
+      rr.n_frameworks = 1;
+      rr.frameworks = fis;
+    }
+    call.type = MESOS__INTERNAL__AGENT_CALL__TYPE__REREGISTER;
+    call.agent_id = &aid;
+    call.reregister_agent = &rr;
+  } else {
+    call.type = MESOS__INTERNAL__AGENT_CALL__TYPE__REGISTER;
+    call.register_agent = &ra;
+  }
   uint8_t *bytes = NULL;
   size_t len = 0;
   ck_assert_int_eq(mesos__pb_pack(&call.base, 0, &bytes, &len, NULL), MESOS_OK);
@@ -205,6 +260,10 @@ static int agent_register_status(sim_agent *a, const char *hostname) {
   return status;
 }
 
+static int agent_register_status(sim_agent *a, const char *hostname) {
+  return agent_connect(a, hostname, 0, NULL, NULL);
+}
+
 static void agent_register(sim_agent *a, const char *hostname) {
   ck_assert_int_eq(agent_register_status(a, hostname), 200);
   Mesos__Internal__AgentEvent *ev = agent_next(a, 5000);
@@ -212,6 +271,26 @@ static void agent_register(sim_agent *a, const char *hostname) {
   ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__REGISTERED);
   snprintf(a->id, sizeof a->id, "%s", ev->agent_registered->agent_id->value);
   mesos__pb_free(ev);
+}
+
+static void agent_reregister(sim_agent *a, const char *hostname, const char *fw,
+                             const char *task) {
+  ck_assert_int_eq(agent_connect(a, hostname, 1, fw, task), 200);
+  Mesos__Internal__AgentEvent *ev = agent_next(a, 5000);
+  ck_assert_ptr_nonnull(ev);
+  ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__REREGISTERED);
+  mesos__pb_free(ev);
+}
+
+/* The next agent event of `type`, skipping others (NULL: none came). */
+static Mesos__Internal__AgentEvent *agent_expect(sim_agent *a, Mesos__Internal__AgentEvent__Type type) {
+  for (int i = 0; i < 20; i++) {
+    Mesos__Internal__AgentEvent *ev = agent_next(a, 5000);
+    if (ev == NULL) return NULL;
+    if (ev->type == type) return ev;
+    mesos__pb_free(ev);
+  }
+  return NULL;
 }
 
 static void agent_status(sim_agent *a, const char *fw, const char *task, const char *state) {
@@ -506,7 +585,25 @@ START_TEST(test_operator__bad_calls_get_4xx_and_change_nothing) {
   mesos_test_response_free(&r);
   free(json_call(400, "Expecting 'type' to be present", "{\"type\":\"NO_SUCH_CALL\"}"));
   free(json_call(501, "UNKNOWN", "{\"type\":\"UNKNOWN\"}"));
-  free(json_call(501, "not implemented", "{\"type\":\"GET_OPERATIONS\"}"));
+  json_ok("\"get_operations\":{}", "{\"type\":\"GET_OPERATIONS\"}");
+  free(json_call(400, "Expecting 'drain_agent'", "{\"type\":\"DRAIN_AGENT\"}"));
+  free(json_call(400, "Expecting 'grow_volume'", "{\"type\":\"GROW_VOLUME\"}"));
+  free(json_call(400, "Unknown agent",
+                 "{\"type\":\"DEACTIVATE_AGENT\",\"deactivate_agent\":{\"agent_id\":"
+                 "{\"value\":\"nope\"}}}"));
+  free(json_call(400, "Unknown agent",
+                 "{\"type\":\"REACTIVATE_AGENT\",\"reactivate_agent\":{\"agent_id\":"
+                 "{\"value\":\"nope\"}}}"));
+  free(json_call(400, "Unknown agent",
+                 "{\"type\":\"DRAIN_AGENT\",\"drain_agent\":{\"agent_id\":"
+                 "{\"value\":\"nope\"}}}"));
+  free(json_call(400, "non-negative duration",
+                 "{\"type\":\"DRAIN_AGENT\",\"drain_agent\":{\"agent_id\":"
+                 "{\"value\":\"nope\"},\"max_grace_period\":{\"seconds\":-1}}}"));
+  free(json_call(400, "not a persistent volume",
+                 "{\"type\":\"GROW_VOLUME\",\"grow_volume\":{\"agent_id\":{\"value\":\"x\"},"
+                 "\"volume\":{\"name\":\"disk\",\"type\":\"SCALAR\",\"scalar\":{\"value\":1}},"
+                 "\"addition\":{\"name\":\"disk\",\"type\":\"SCALAR\",\"scalar\":{\"value\":1}}}}"));
   free(json_call(400, "Expecting 'get_metrics'", "{\"type\":\"GET_METRICS\"}"));
   free(json_call(400, "Expecting 'set_quota'", "{\"type\":\"SET_QUOTA\"}"));
   /* Invalid weights and quota: refused, nothing stored. */
@@ -783,7 +880,8 @@ START_TEST(test_operator__weights_quota_and_maintenance_survive_kill_9) {
   ck_assert_ptr_nonnull(rec);
   ck_assert_ptr_nonnull(strstr(rec, a.id));
   free(rec);
-  json_ok("\"draining_machines\":[{\"id\":{\"hostname\":\"maint-host\"}}]",
+  json_ok("\"draining_machines\":[{\"id\":{\"hostname\":\"maint-host\"},\"statuses\":"
+          "[{\"status\":\"UNKNOWN\"",
           "{\"type\":\"GET_MAINTENANCE_STATUS\"}");
   /* STOP needs DOWN first. */
   free(json_call(400, NULL,
@@ -824,6 +922,265 @@ START_TEST(test_operator__weights_quota_and_maintenance_survive_kill_9) {
 }
 END_TEST
 
+START_TEST(test_operator__deactivate_drain_and_reactivate_an_agent) {
+  start_master(NULL, NULL);
+  sim_agent a;
+  agent_register(&a, "drain-host");
+  sim_fw f;
+  fw_subscribe(&f, NULL);
+  launch(&f, &a, "d-1");
+  agent_status(&a, f.id, "d-1", "TASK_RUNNING");
+  json_ok("\"deactivated\":false", "{\"type\":\"GET_AGENTS\"}");
+  /* The rest of the agent is offered. */
+  char *rec = fw_next(&f, "\"type\":\"OFFERS\"", 5000);
+  ck_assert_ptr_nonnull(rec);
+  free(rec);
+
+  /* Deactivated: the offer is rescinded, none comes until reactivated. */
+  free(json_call(200, NULL,
+                 "{\"type\":\"DEACTIVATE_AGENT\",\"deactivate_agent\":{\"agent_id\":"
+                 "{\"value\":\"%s\"}}}", a.id));
+  json_ok("\"deactivated\":true", "{\"type\":\"GET_AGENTS\"}");
+  rec = fw_next(&f, "\"type\":\"RESCIND\"", 5000);
+  ck_assert_ptr_nonnull(rec);
+  free(rec);
+  rec = fw_next(&f, "\"type\":\"OFFERS\"", 400);
+  ck_assert_msg(rec == NULL, "an offer for a deactivated agent: %s", rec);
+  free(json_call(200, NULL,
+                 "{\"type\":\"REACTIVATE_AGENT\",\"reactivate_agent\":{\"agent_id\":"
+                 "{\"value\":\"%s\"}}}", a.id));
+  json_ok("\"deactivated\":false", "{\"type\":\"GET_AGENTS\"}");
+  rec = fw_next(&f, "\"type\":\"OFFERS\"", 5000);
+  ck_assert_ptr_nonnull(rec);
+  free(rec);
+
+  /* Drain: the running task is killed with the capped grace period, the
+   * agent is DRAINING (not reactivatable), then DRAINED once the task
+   * ended; no offers meanwhile. */
+  free(json_call(200, NULL,
+                 "{\"type\":\"DRAIN_AGENT\",\"drain_agent\":{\"agent_id\":{\"value\":\"%s\"},"
+                 "\"max_grace_period\":{\"seconds\":2,\"nanos\":500}}}", a.id));
+  Mesos__Internal__AgentEvent *ev = agent_expect(&a, MESOS__INTERNAL__AGENT_EVENT__TYPE__KILL_TASK);
+  ck_assert_ptr_nonnull(ev);
+  ck_assert_str_eq(ev->kill_task->task_id->value, "d-1");
+  ck_assert_ptr_nonnull(ev->kill_task->kill_policy);
+  ck_assert_int_eq(ev->kill_task->kill_policy->grace_period->nanoseconds, 2000000500LL);
+  mesos__pb_free(ev);
+  char *t = json_call(200, "\"state\":\"DRAINING\"", "{\"type\":\"GET_AGENTS\"}");
+  ck_assert_ptr_nonnull(strstr(t, "\"deactivated\":true"));
+  ck_assert_ptr_nonnull(strstr(t, "\"mark_gone\":false"));
+  free(t);
+  free(json_call(409, "DRAINING",
+                 "{\"type\":\"REACTIVATE_AGENT\",\"reactivate_agent\":{\"agent_id\":"
+                 "{\"value\":\"%s\"}}}", a.id));
+  agent_status(&a, f.id, "d-1", "TASK_KILLED");
+  int drained = 0;
+  for (int i = 0; i < 50 && !drained; i++) {
+    t = json_call(200, NULL, "{\"type\":\"GET_AGENTS\"}");
+    drained = strstr(t, "\"state\":\"DRAINED\"") != NULL;
+    free(t);
+    if (!drained) usleep(20000);
+  }
+  ck_assert_msg(drained, "the agent did not become DRAINED");
+  rec = fw_next(&f, "\"type\":\"OFFERS\"", 300);
+  ck_assert_msg(rec == NULL, "an offer for a drained agent: %s", rec);
+  /* A drained agent may be reactivated: the drain is over. */
+  free(json_call(200, NULL,
+                 "{\"type\":\"REACTIVATE_AGENT\",\"reactivate_agent\":{\"agent_id\":"
+                 "{\"value\":\"%s\"}}}", a.id));
+  t = json_call(200, "\"deactivated\":false", "{\"type\":\"GET_AGENTS\"}");
+  ck_assert_ptr_null(strstr(t, "DRAINED"));
+  free(t);
+  rec = fw_next(&f, "\"type\":\"OFFERS\"", 5000);
+  ck_assert_ptr_nonnull(rec);
+  free(rec);
+  mesos_test_conn_close(&f.stream);
+  mesos_test_conn_close(&a.stream);
+  stop_master();
+}
+END_TEST
+
+/* Operator reservations, volumes and a drain with mark_gone are in the
+ * registry: after kill -9 the re-registering agent gets them back (and is
+ * told so), its task is killed, and once drained it is gone for good. */
+START_TEST(test_operator__reservations_volumes_and_drains_survive_kill_9) {
+  char dir[] = "/tmp/mesos-operator-test-XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  start_master(dir, NULL);
+  sim_agent a;
+  agent_register(&a, "durable-host");
+  const char *cpus = "{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":1},"
+                     "\"role\":\"ops\",\"reservation\":{\"principal\":\"admin\"}}";
+  const char *disk = "{\"name\":\"disk\",\"type\":\"SCALAR\",\"scalar\":{\"value\":100},"
+                     "\"role\":\"ops\",\"reservation\":{\"principal\":\"admin\"}}";
+  const char *vol = "{\"name\":\"disk\",\"type\":\"SCALAR\",\"scalar\":{\"value\":%d},"
+                    "\"role\":\"ops\",\"reservation\":{\"principal\":\"admin\"},\"disk\":"
+                    "{\"persistence\":{\"id\":\"%s\"},\"volume\":{\"container_path\":\"v\","
+                    "\"mode\":\"RW\"}}}";
+  char v10[512], v99[512];
+  snprintf(v10, sizeof v10, vol, 10, "v1");
+  snprintf(v99, sizeof v99, vol, 10, "other");
+  free(json_call(202, NULL,
+                 "{\"type\":\"RESERVE_RESOURCES\",\"reserve_resources\":{\"agent_id\":"
+                 "{\"value\":\"%s\"},\"resources\":[%s,%s]}}", a.id, cpus, disk));
+  free(json_call(202, NULL,
+                 "{\"type\":\"CREATE_VOLUMES\",\"create_volumes\":{\"agent_id\":"
+                 "{\"value\":\"%s\"},\"volumes\":[%s]}}", a.id, v10));
+  for (int i = 0; i < 2; i++) {
+    Mesos__Internal__AgentEvent *cp =
+        agent_expect(&a, MESOS__INTERNAL__AGENT_EVENT__TYPE__CHECKPOINT_RESOURCES);
+    ck_assert_ptr_nonnull(cp);
+    mesos__pb_free(cp);
+  }
+  /* Resizing: validated, then refused since the agent cannot do it. */
+  free(json_call(409, "RESIZE_VOLUME",
+                 "{\"type\":\"GROW_VOLUME\",\"grow_volume\":{\"agent_id\":{\"value\":\"%s\"},"
+                 "\"volume\":%s,\"addition\":%s}}", a.id, v10, disk));
+  free(json_call(409, "does not hold",
+                 "{\"type\":\"SHRINK_VOLUME\",\"shrink_volume\":{\"agent_id\":{\"value\":\"%s\"},"
+                 "\"volume\":%s,\"subtract\":{\"value\":1}}}", a.id, v99));
+  free(json_call(400, "smaller than the volume",
+                 "{\"type\":\"SHRINK_VOLUME\",\"shrink_volume\":{\"agent_id\":{\"value\":\"%s\"},"
+                 "\"volume\":%s,\"subtract\":{\"value\":10}}}", a.id, v10));
+  free(json_call(400, "reserved for the volume's role",
+                 "{\"type\":\"GROW_VOLUME\",\"grow_volume\":{\"agent_id\":{\"value\":\"%s\"},"
+                 "\"volume\":%s,\"addition\":{\"name\":\"disk\",\"type\":\"SCALAR\","
+                 "\"scalar\":{\"value\":5}}}}", a.id, v10));
+  char *before = http_get("/slaves", 200);
+  ck_assert_msg(strstr(before, "\"reserved_resources\":{\"ops\":{\"cpus\":1.0"), "%s", before);
+  ck_assert_msg(strstr(before, "\"disk\":100.0"), "%s", before);
+  ck_assert_msg(strstr(before, "\"unreserved_resources\":{\"cpus\":3.0,\"gpus\":0.0,\"mem\":1024.0,\"disk\":900.0"), "%s",
+                before);
+  free(before);
+  sim_fw f;
+  fw_subscribe(&f, NULL);
+  launch(&f, &a, "k-1");
+  agent_status(&a, f.id, "k-1", "TASK_RUNNING");
+  free(json_call(200, NULL,
+                 "{\"type\":\"DRAIN_AGENT\",\"drain_agent\":{\"agent_id\":{\"value\":\"%s\"},"
+                 "\"mark_gone\":true}}", a.id));
+
+  kill(master_pid, SIGKILL);
+  waitpid(master_pid, NULL, 0);
+  mesos_test_conn_close(&a.stream);
+  mesos_test_conn_close(&f.stream);
+  master_pid = spawn_master(master_port, dir, NULL);
+  /* Still draining: it cannot be reactivated. */
+  free(json_call(409, "DRAINING",
+                 "{\"type\":\"REACTIVATE_AGENT\",\"reactivate_agent\":{\"agent_id\":"
+                 "{\"value\":\"%s\"}}}", a.id));
+  agent_reregister(&a, "durable-host", f.id, "k-1");
+  /* The agent hears its reservations and volume, and the kill. */
+  Mesos__Internal__AgentEvent *ev =
+      agent_expect(&a, MESOS__INTERNAL__AGENT_EVENT__TYPE__CHECKPOINT_RESOURCES);
+  ck_assert_ptr_nonnull(ev);
+  ck_assert_uint_eq(ev->checkpoint_resources->n_resources, 3);
+  mesos__pb_free(ev);
+  ev = agent_expect(&a, MESOS__INTERNAL__AGENT_EVENT__TYPE__KILL_TASK);
+  ck_assert_ptr_nonnull(ev);
+  ck_assert_str_eq(ev->kill_task->task_id->value, "k-1");
+  mesos__pb_free(ev);
+  char *after = http_get("/slaves", 200);
+  ck_assert_msg(strstr(after, "\"reserved_resources\":{\"ops\":{\"cpus\":1.0"), "%s", after);
+  ck_assert_msg(strstr(after, "\"unreserved_resources\":{\"cpus\":3.0,\"gpus\":0.0,\"mem\":1024.0,\"disk\":900.0"), "%s",
+                after);
+  free(after);
+  json_ok("\"persistence\":{\"id\":\"v1\"", "{\"type\":\"GET_AGENTS\"}");
+  /* The task ends: DRAINED, and with mark_gone the agent is gone. */
+  agent_status(&a, f.id, "k-1", "TASK_KILLED");
+  ev = agent_expect(&a, MESOS__INTERNAL__AGENT_EVENT__TYPE__SHUTDOWN_AGENT);
+  ck_assert_ptr_nonnull(ev);
+  mesos__pb_free(ev);
+  char *t = json_call(200, NULL, "{\"type\":\"GET_AGENTS\"}");
+  ck_assert_ptr_null(strstr(t, "durable-host"));
+  free(t);
+  mesos_test_conn_close(&a.stream);
+  sim_agent again = a;
+  ck_assert_int_eq(agent_connect(&again, "durable-host", 1, NULL, NULL), 403);
+  stop_master();
+  char cmd[700];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+/* Answers to inverse offers are recorded (GET_MAINTENANCE_STATUS and
+ * /maintenance/status) and their refuse filters decide when the framework
+ * is asked again. */
+START_TEST(test_operator__inverse_offer_answers_show_in_maintenance_status) {
+  start_master(NULL, NULL);
+  sim_agent a;
+  agent_register(&a, "io-host");
+  sim_fw f;
+  fw_subscribe(&f, NULL);
+  launch(&f, &a, "io-1");
+  free(json_call(200, NULL,
+                 "{\"type\":\"UPDATE_MAINTENANCE_SCHEDULE\",\"update_maintenance_schedule\":"
+                 "{\"schedule\":{\"windows\":[{\"machine_ids\":[{\"hostname\":\"io-host\"}],"
+                 "\"unavailability\":{\"start\":{\"nanoseconds\":1000}}}]}}}"));
+  char *rec = fw_next(&f, "\"type\":\"INVERSE_OFFERS\"", 5000);
+  ck_assert_ptr_nonnull(rec);
+  char io[160];
+  json_id(rec, "id", io, sizeof io);
+  free(rec);
+  char want[400];
+  snprintf(want, sizeof want, "\"statuses\":[{\"status\":\"UNKNOWN\",\"framework_id\":"
+           "{\"value\":\"%s\"},\"timestamp\":{\"nanoseconds\":", f.id);
+  json_ok(want, "{\"type\":\"GET_MAINTENANCE_STATUS\"}");
+
+  /* Accepted with refuse_seconds 0: asked again at the next cycle. */
+  ck_assert_int_eq(fw_call(&f, "{\"framework_id\":{\"value\":\"%s\"},\"type\":"
+                           "\"ACCEPT_INVERSE_OFFERS\",\"accept_inverse_offers\":{"
+                           "\"inverse_offer_ids\":[{\"value\":\"%s\"}],\"filters\":"
+                           "{\"refuse_seconds\":0}}}", f.id, io),
+                   202);
+  snprintf(want, sizeof want, "\"status\":\"ACCEPT\",\"framework_id\":{\"value\":\"%s\"}", f.id);
+  char *t = json_call(200, NULL, "{\"type\":\"GET_MAINTENANCE_STATUS\"}");
+  ck_assert_msg(strstr(t, want) != NULL, "%s", t);
+  free(t);
+  rec = fw_next(&f, "\"type\":\"INVERSE_OFFERS\"", 5000);
+  ck_assert_ptr_nonnull(rec);
+  char io2[160];
+  json_id(rec, "id", io2, sizeof io2);
+  free(rec);
+  ck_assert_str_ne(io, io2);
+
+  /* Declined for an hour: recorded, and not asked again meanwhile. */
+  ck_assert_int_eq(fw_call(&f, "{\"framework_id\":{\"value\":\"%s\"},\"type\":"
+                           "\"DECLINE_INVERSE_OFFERS\",\"decline_inverse_offers\":{"
+                           "\"inverse_offer_ids\":[{\"value\":\"%s\"}],\"filters\":"
+                           "{\"refuse_seconds\":3600}}}", f.id, io2),
+                   202);
+  snprintf(want, sizeof want, "\"status\":\"DECLINE\",\"framework_id\":{\"value\":\"%s\"}", f.id);
+  json_ok(want, "{\"type\":\"GET_MAINTENANCE_STATUS\"}");
+  char *b = http_get("/maintenance/status", 200);
+  ck_assert_msg(strstr(b, "\"draining_machines\":[{\"id\":{\"hostname\":\"io-host\"},") &&
+                    strstr(b, want),
+                "%s", b);
+  free(b);
+  rec = fw_next(&f, "\"type\":\"INVERSE_OFFERS\"", 500);
+  ck_assert_msg(rec == NULL, "asked again despite refuse_seconds: %s", rec);
+  /* Unknown (or already answered) ids change nothing. */
+  ck_assert_int_eq(fw_call(&f, "{\"framework_id\":{\"value\":\"%s\"},\"type\":"
+                           "\"ACCEPT_INVERSE_OFFERS\",\"accept_inverse_offers\":{"
+                           "\"inverse_offer_ids\":[{\"value\":\"%s\"},{\"value\":\"nope\"}]}}",
+                           f.id, io2),
+                   202);
+  json_ok(want, "{\"type\":\"GET_MAINTENANCE_STATUS\"}");
+  /* Leaving the schedule forgets the answers. */
+  free(json_call(200, NULL,
+                 "{\"type\":\"UPDATE_MAINTENANCE_SCHEDULE\",\"update_maintenance_schedule\":"
+                 "{\"schedule\":{}}}"));
+  json_ok("\"get_maintenance_status\":{\"status\":{}}", "{\"type\":\"GET_MAINTENANCE_STATUS\"}");
+  b = http_get("/maintenance/status", 200);
+  ck_assert_str_eq(b, "{}");
+  free(b);
+  mesos_test_conn_close(&f.stream);
+  mesos_test_conn_close(&a.stream);
+  stop_master();
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("master_operator");
   TCase *tc = tcase_create("daemon");
@@ -833,6 +1190,9 @@ static Suite *suite(void) {
   tcase_add_test(tc, test_operator__subscribe_sees_agents_frameworks_and_tasks_in_order);
   tcase_add_test(tc, test_operator__reserve_and_volumes_on_an_agent);
   tcase_add_test(tc, test_operator__weights_quota_and_maintenance_survive_kill_9);
+  tcase_add_test(tc, test_operator__deactivate_drain_and_reactivate_an_agent);
+  tcase_add_test(tc, test_operator__reservations_volumes_and_drains_survive_kill_9);
+  tcase_add_test(tc, test_operator__inverse_offer_answers_show_in_maintenance_status);
   suite_add_tcase(s, tc);
   return s;
 }
