@@ -63,7 +63,7 @@ static const mesos__flag_def master_flags[] = {
   {"max_completed_frameworks", MESOS__FLAG_INT, "50", "Completed frameworks kept for /state and the operator API", NULL, NULL},
   {"max_completed_tasks_per_framework", MESOS__FLAG_INT, "1000", "Completed tasks kept per framework for /state and GET_TASKS", NULL, NULL},
   {"max_operator_event_stream_subscribers", MESOS__FLAG_INT, "1000", "Operator SUBSCRIBE streams at once (the oldest is dropped beyond)", NULL, NULL},
-  {"log_dir", MESOS__FLAG_STRING, NULL, "Directory for log files (the master logs to stderr; shown in /state)", NULL, NULL},
+  {"log_dir", MESOS__FLAG_STRING, NULL, "Directory the master also writes its log file into (mesos-master.INFO links to it); served as /master/log", NULL, NULL},
   {"logging_level", MESOS__FLAG_STRING, "INFO", "Log level: ERROR, WARNING, INFO, DEBUG or TRACE", NULL, NULL},
   {"quiet", MESOS__FLAG_BOOL, "false", "Log nothing to stderr", NULL, NULL},
   MESOS__MASTER_AUTH_FLAGS,

@@ -1866,19 +1866,6 @@ static void teardown(mesos_master *m, mesos__http_request *req, const Mesos__V1_
   mesos__framework_remove(fw, "operator TEARDOWN");
 }
 
-/* ---- files */
-
-static void files_call(mesos_master *m, mesos__http_request *req, int read) {
-  /* The master serves only its own log files, and only with --log_dir;
-   * libmesos-core logs to stderr (or the host's handler), so there is
-   * nothing to browse: 404 names why. */
-  mesos__http_respond_text(req, 404,
-                      m->op->log_dir[0]
-                          ? "No such file: the master's log is written to stderr, not into --log_dir"
-                          : (read ? "No such file: the master has no --log_dir"
-                                  : "No such directory: the master has no --log_dir"));
-}
-
 /* ------------------------------------------------------------ dispatch */
 
 static void dispatch(mesos_master *m, mesos__http_request *req, const Mesos__V1__Master__Call *c,
@@ -1925,10 +1912,8 @@ static void dispatch(mesos_master *m, mesos__http_request *req, const Mesos__V1_
       set_logging_level(m, req, c->set_logging_level);
       return;
     case MESOS__V1__MASTER__CALL__TYPE__LIST_FILES:
-      files_call(m, req, 0);
-      return;
     case MESOS__V1__MASTER__CALL__TYPE__READ_FILE:
-      files_call(m, req, 1);
+      mesos__master_files_call(m, req, media, c);
       return;
     case MESOS__V1__MASTER__CALL__TYPE__GET_STATE:
     case MESOS__V1__MASTER__CALL__TYPE__GET_AGENTS:
@@ -2064,6 +2049,7 @@ static void operator_handler(mesos__http_request *req, void *ud) {
 mesos_status mesos__operator_init(mesos_master *m, mesos_error **err) {
   mesos__operator *op = MESOS__NEW(mesos__operator);
   if (op == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
+  op->log_handle = -1;
   op->m = m;
   mesos__map_init(&op->live_done);
   int64_t mt = mesos__flags_int(m->flags, "max_completed_tasks_per_framework");
@@ -2096,6 +2082,7 @@ mesos_status mesos__operator_init(mesos_master *m, mesos_error **err) {
   for (size_t i = 0; st == MESOS_OK && i < 2; i++)
     st = mesos__auth_route(m->auth, m->http, "POST", paths[i], 0, MESOS__REALM_READWRITE, 0,
                            NULL, operator_handler, m);
+  if (st == MESOS_OK) st = mesos__master_files_init(m, err);
   if (st == MESOS_OK) st = mesos__state_routes(m);
   if (st == MESOS_OK) st = mesos__metrics_routes(m);
   if (st == MESOS_OK) st = apply_registry(m, err);
@@ -2118,6 +2105,7 @@ void mesos__operator_fini(mesos_master *m) {
   mesos_timer_free(op->heartbeat);
   mesos_timer_free(op->log_revert);
   mesos__maintenance_fini(m);
+  mesos__master_files_fini(m);
   size_t it = 0;
   void *v;
   while (mesos__map_next(&op->live_done, &it, NULL, &v)) {

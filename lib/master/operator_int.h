@@ -77,6 +77,8 @@ struct mesos__operator {
   int log_temporary;              /* a SET_LOGGING_LEVEL is in force */
   mesos__op_counters c;
   char log_dir[1024];             /* --log_dir, "" when unset */
+  struct mesos__files *files;     /* the /files routes, LIST_FILES, READ_FILE (master_files.c) */
+  int log_handle;                 /* our log file (base/log.h), -1: none */
   uint64_t next_inverse;          /* inverse offer id sequence */
   mesos_timer *drain_check;       /* zero-delay: draining agents that ran dry */
   mesos__map io_outstanding;      /* inverse offer id -> mesos__op_io* */
@@ -190,6 +192,15 @@ void mesos__op_drain_check_soon(mesos_master *m, const mesos__agent *a);
  * registry: valid until its next change). */
 void mesos__op_agent_drain_view(const mesos_master *m, const mesos__agent *a,
                                 Mesos__V1__Master__Response__GetAgents__Agent *ag);
+
+/* ---- master_files.c */
+/* The files service (routes, /master/log with --log_dir, which it opens
+ * and logs into). */
+mesos_status mesos__master_files_init(mesos_master *m, mesos_error **err);
+void mesos__master_files_fini(mesos_master *m);
+/* LIST_FILES and READ_FILE (authorized already). */
+void mesos__master_files_call(mesos_master *m, mesos__http_request *req, mesos__media media,
+                              const Mesos__V1__Master__Call *c);
 
 /* ---- operator.c, for maintenance.c */
 /* MARK_AGENT_GONE without the HTTP answer: MESOS_OK (also when gone

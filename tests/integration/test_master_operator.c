@@ -650,10 +650,12 @@ START_TEST(test_operator__bad_calls_get_4xx_and_change_nothing) {
   free(json_call(400, "No agent found",
                  "{\"type\":\"RESERVE_RESOURCES\",\"reserve_resources\":{\"agent_id\":"
                  "{\"value\":\"nope\"},\"resources\":[]}}"));
-  free(json_call(404, "log_dir",
+  /* Without --log_dir there is no /master/log. */
+  free(json_call(404, NULL,
                  "{\"type\":\"LIST_FILES\",\"list_files\":{\"path\":\"/master/log\"}}"));
-  free(json_call(404, "log_dir",
+  free(json_call(404, NULL,
                  "{\"type\":\"READ_FILE\",\"read_file\":{\"path\":\"/master/log\",\"offset\":0}}"));
+  free(http_get("/files/read?path=/master/log&offset=0", 404));
   stop_master();
 }
 END_TEST
@@ -1181,6 +1183,77 @@ START_TEST(test_operator__inverse_offer_answers_show_in_maintenance_status) {
 }
 END_TEST
 
+/* --log_dir: the master logs into a file there and serves it as
+ * /master/log over LIST_FILES, READ_FILE and the /files endpoints. */
+START_TEST(test_operator__master_log_is_served_as_master_log) {
+  char dir[] = "/tmp/mesos-operator-log-XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  char logs[600], flag[700];
+  snprintf(logs, sizeof logs, "%s/logs", dir);
+  snprintf(flag, sizeof flag, "--log_dir=%s", logs);
+  start_master(NULL, flag);
+  /* Something worth a warning: an agent marked gone. */
+  sim_agent a;
+  agent_register(&a, "log-host");
+  free(json_call(200, NULL, "{\"type\":\"MARK_AGENT_GONE\",\"mark_agent_gone\":{\"agent_id\":"
+                            "{\"value\":\"%s\"}}}", a.id));
+  mesos_test_conn_close(&a.stream);
+  /* The glog-style link names the file. */
+  char link[700], target[700];
+  snprintf(link, sizeof link, "%s/mesos-master.INFO", logs);
+  ssize_t tl = readlink(link, target, sizeof target - 1);
+  ck_assert_int_gt(tl, 0);
+  target[tl] = '\0';
+  ck_assert_msg(strncmp(target, "mesos-master.", 13) == 0 && strstr(target, ".log.INFO."), "%s",
+                target);
+  json_ok("\"path\":\"/master/log\"",
+          "{\"type\":\"LIST_FILES\",\"list_files\":{\"path\":\"/master/log\"}}");
+  char *b = http_get("/files/read?path=/master/log&offset=0", 200);
+  ck_assert_msg(strstr(b, "marked gone by the operator") != NULL, "%s", b);
+  free(b);
+  b = http_get("/files/read?path=/master/log", 200);
+  ck_assert_msg(strstr(b, "\"data\":\"\"") && strstr(b, "\"offset\":"), "%s", b);
+  free(b);
+  b = http_get("/files/browse?path=/master/log", 200);
+  ck_assert_ptr_nonnull(strstr(b, "\"path\":\"/master/log\""));
+  free(b);
+  b = http_get("/files/download?path=/master/log", 200);
+  ck_assert_ptr_nonnull(strstr(b, "marked gone by the operator"));
+  free(b);
+  /* READ_FILE in protobuf: the bytes themselves. */
+  const char *call = "{\"type\":\"READ_FILE\",\"read_file\":{\"path\":\"/master/log\","
+                     "\"offset\":0,\"length\":100000}}";
+  char *out = NULL;
+  size_t len = 0;
+  ck_assert_int_eq(op_call("application/json", "application/x-protobuf", call, strlen(call), &out,
+                           &len),
+                   200);
+  ProtobufCMessage *msg = NULL;
+  ck_assert_int_eq(mesos__pb_unpack(&mesos__v1__master__response__descriptor, (uint8_t *)out, len,
+                                    0, 0, &msg, NULL),
+                   MESOS_OK);
+  Mesos__V1__Master__Response *resp = (Mesos__V1__Master__Response *)msg;
+  ck_assert_int_eq(resp->type, MESOS__V1__MASTER__RESPONSE__TYPE__READ_FILE);
+  ck_assert_uint_gt(resp->read_file->size, 0);
+  ck_assert_ptr_nonnull(memmem(resp->read_file->data.data, resp->read_file->data.len,
+                               "marked gone by the operator", 27));
+  mesos__pb_free(msg);
+  free(out);
+  /* Nothing else is reachable, and bad paths are refused. */
+  free(http_get("/files/read?path=/master/log/../../etc/passwd&offset=0", 400));
+  free(http_get("/files/read?path=/etc/passwd&offset=0", 404));
+  free(json_call(404, NULL,
+                 "{\"type\":\"READ_FILE\",\"read_file\":{\"path\":\"/master\",\"offset\":0}}"));
+  free(json_call(400, NULL,
+                 "{\"type\":\"READ_FILE\",\"read_file\":{\"path\":\"/master/log\","
+                 "\"offset\":18446744073709551615}}"));
+  stop_master();
+  char cmd[700];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("master_operator");
   TCase *tc = tcase_create("daemon");
@@ -1193,6 +1266,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, test_operator__deactivate_drain_and_reactivate_an_agent);
   tcase_add_test(tc, test_operator__reservations_volumes_and_drains_survive_kill_9);
   tcase_add_test(tc, test_operator__inverse_offer_answers_show_in_maintenance_status);
+  tcase_add_test(tc, test_operator__master_log_is_served_as_master_log);
   suite_add_tcase(s, tc);
   return s;
 }
