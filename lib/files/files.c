@@ -724,41 +724,103 @@ static void read_handler(mesos__http_request *req, void *ud) {
   mesos__buf_free(&b);
 }
 
+/*
+ * /files/download streams the file, so its size is not bounded by memory:
+ * it goes out in DOWNLOAD_CHUNK pieces, each only while fewer than
+ * DOWNLOAD_LOW bytes of the answer wait unsent, so one download holds
+ * about DOWNLOAD_LOW + DOWNLOAD_CHUNK bytes whatever the file's size, and a
+ * slow client slows its own download, never the server.  What is sent is
+ * the file as large as it was when opened (a log growing meanwhile ends
+ * there).  The server has no per-request "drained" callback, so waiting for
+ * the client is a short timer poll; it runs only while a client is behind.
+ */
+#define DOWNLOAD_CHUNK ((size_t)512 << 10)
+#define DOWNLOAD_LOW ((size_t)2 << 20)
+#define DOWNLOAD_POLL_MS 1
+
+typedef struct download {
+  mesos__http_request *req;
+  int fd;
+  uint64_t off, size;
+  mesos_timer *timer;
+  char *buf;
+  char name[MESOS__FILES_MAX_PATH + 2]; /* virtual path, for log lines */
+} download;
+
+static void download_free(download *d) {
+  mesos_timer_free(d->timer);
+  if (d->fd >= 0) close(d->fd);
+  mesos__free(d->buf);
+  mesos__free(d);
+}
+
+static void download_aborted(mesos__http_request *req, void *ud) {
+  (void)req;
+  download_free(ud); /* the client went away; the server releases req */
+}
+
+static void download_pump(download *d) {
+  while (d->off < d->size) {
+    if (mesos__http_request_pending(d->req) >= DOWNLOAD_LOW) {
+      mesos_timer_start(d->timer, DOWNLOAD_POLL_MS, 0);
+      return;
+    }
+    uint64_t left = d->size - d->off;
+    size_t want = left < DOWNLOAD_CHUNK ? (size_t)left : DOWNLOAD_CHUNK;
+    ssize_t r = pread(d->fd, d->buf, want, (off_t)d->off);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) {
+      /* Truncated meanwhile (or unreadable): end with what was sent. */
+      if (r < 0) LOG_WARN("download of %s: %s", d->name, strerror(errno));
+      break;
+    }
+    if (mesos__http_stream_send(d->req, d->buf, (size_t)r) != MESOS_OK) break;
+    d->off += (uint64_t)r;
+  }
+  mesos__http_request_on_abort(d->req, NULL, NULL);
+  mesos__http_stream_end(d->req);
+  download_free(d);
+}
+
+static void download_timer_cb(mesos_timer *t, void *ud) {
+  (void)t;
+  download_pump(ud);
+}
+
 static void download_handler(mesos__http_request *req, void *ud) {
   mesos__files *f = ud;
   char *path = path_param(req);
   if (path == NULL) return;
-  char norm[MESOS__FILES_MAX_PATH + 2];
-  int fd = -1;
+  download *d = MESOS__NEW(download);
+  if (d == NULL) {
+    mesos__free(path);
+    mesos__http_respond_text(req, 503, "out of memory");
+    return;
+  }
+  d->fd = -1;
   struct stat sb;
   mesos_error *e = NULL;
   mesos_status st = authorize(f, mesos__http_request_principal(req), path, &e);
-  if (st == MESOS_OK) st = open_regular(f, path, norm, sizeof norm, &fd, &sb, &e);
+  if (st == MESOS_OK) st = open_regular(f, path, d->name, sizeof d->name, &d->fd, &sb, &e);
   mesos__free(path);
+  if (st == MESOS_OK) {
+    d->buf = mesos__malloc(DOWNLOAD_CHUNK);
+    if (d->buf == NULL) st = mesos__err(&e, MESOS_ENOMEM, "out of memory");
+  }
+  if (st == MESOS_OK)
+    st = mesos_timer_new(&d->timer, mesos__http_server_loop(mesos__http_request_server(req)),
+                         download_timer_cb, d, &e);
   if (st != MESOS_OK) {
+    download_free(d);
     respond_error(req, st, e);
     return;
   }
-  if ((uint64_t)sb.st_size > MESOS__FILES_MAX_DOWNLOAD) {
-    close(fd);
-    char msg[256];
-    snprintf(msg, sizeof msg, "File is larger than %zu bytes: page through it with /files/read",
-             MESOS__FILES_MAX_DOWNLOAD);
-    mesos__http_respond_text(req, 413, msg);
-    return;
-  }
-  char *data = NULL;
-  size_t len = 0;
-  st = read_at(fd, norm, 0, (size_t)sb.st_size, &data, &len, &e);
-  close(fd);
-  if (st != MESOS_OK) {
-    respond_error(req, st, e);
-    return;
-  }
+  d->req = req;
+  d->size = (uint64_t)sb.st_size;
   /* The file name for the attachment, kept to characters that need no
    * quoting rules. */
-  const char *base = strrchr(norm, '/');
-  base = base ? base + 1 : norm;
+  const char *base = strrchr(d->name, '/');
+  base = base ? base + 1 : d->name;
   char fname[256];
   size_t o = 0;
   for (const char *p = base; *p && o + 1 < sizeof fname; p++)
@@ -770,9 +832,14 @@ static void download_handler(mesos__http_request *req, void *ud) {
   mesos__http_headers_init(&h);
   mesos__http_headers_set(&h, "Content-Type", "application/octet-stream");
   mesos__http_headers_set(&h, "Content-Disposition", disp);
-  mesos__http_respond(req, 200, &h, data, len);
+  st = mesos__http_stream_start(req, 200, &h);
   mesos__http_headers_free(&h);
-  mesos__free(data);
+  if (st != MESOS_OK) {
+    download_free(d); /* ECLOSED: the request is released */
+    return;
+  }
+  mesos__http_request_on_abort(req, download_aborted, d);
+  download_pump(d);
 }
 
 typedef struct debug_ctx {

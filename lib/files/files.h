@@ -25,7 +25,7 @@
  * from its tasks and work directory instead of attaching each one.
  *
  * Errors map to HTTP as mesos__files_http_status() says: EINVAL 400,
- * ENOTFOUND 404, EPERM 403, ELIMIT 413 (download too large) / 400, others
+ * ENOTFOUND 404, EPERM 403, ELIMIT 400, others
  * 500.  Messages name the virtual path only, never the real one.
  *
  * Threads: everything belongs to the loop thread of its owner.  The file
@@ -51,10 +51,6 @@
 #define MESOS__FILES_MAX_HTTP_READ ((size_t)64 << 10)
 /* READ_FILE (v1) returns at most this much per call. */
 #define MESOS__FILES_MAX_API_READ ((size_t)4 << 20)
-/* /files/download sends whole files up to this size; larger ones are
- * refused with 413 (page through them with /files/read).  Bounded because
- * the answer is built in memory. */
-#define MESOS__FILES_MAX_DOWNLOAD ((size_t)64 << 20)
 /* Attached roots at most. */
 #define MESOS__FILES_MAX_ROOTS 100000u
 
@@ -164,7 +160,8 @@ int mesos__files_http_status(mesos_status st);
  *            capped at MESOS__FILES_MAX_HTTP_READ; invalid bytes in data
  *            escaped as \u00XX
  *   download ?path=P              the bytes, application/octet-stream,
- *                                 Content-Disposition: attachment
+ *                                 Content-Disposition: attachment; streamed
+ *                                 (chunked) with bounded memory, any size
  *   debug                         {"<virtual>": "<real>", ...}
  * Errors: 400/403/404 with a plain-text message. */
 mesos_status mesos__files_routes(mesos__files *f, mesos__http_server *srv,

@@ -1189,6 +1189,7 @@ void mesos__http_request_on_drain(mesos__http_request *req, mesos__http_drain_fn
   req->drain_ud = ud;
 }
 
+mesos_loop *mesos__http_server_loop(const mesos__http_server *srv) { return srv->loop; }
 void mesos__http_request_on_abort(mesos__http_request *req, mesos__http_abort_fn cb,
                                   void *ud) {
   req->abort_cb = cb;

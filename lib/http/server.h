@@ -163,6 +163,8 @@ int mesos__http_request_connected(const mesos__http_request *req);
  * handler uses it for back-pressure (slow down, coalesce, or drop). */
 size_t mesos__http_request_pending(const mesos__http_request *req);
 mesos__http_server *mesos__http_request_server(const mesos__http_request *req);
+/* The loop the server runs on (for a handler's timers). */
+mesos_loop *mesos__http_server_loop(const mesos__http_server *srv);
 
 /* Registers the callback that tells the handler the client went away (or
  * the server shut down) before the response finished; the request is
