@@ -17,7 +17,7 @@
 
 /* Larger than the 64 MiB the download used to be capped at (and held in
  * memory for). */
-#define BIG ((size_t)80 << 20)
+#define BIG ((size_t)68 << 20)
 /* What the master may grow by while sending it: its chunk and unsent
  * backlog (about 2.5 MiB) plus generous room for the allocator. */
 #define RSS_SLACK_KB (24L * 1024)
