@@ -1332,6 +1332,65 @@ static mesos_status h_update_available(void *ud, const char *agent_id,
   return MESOS_OK;
 }
 
+/* For each entry of `r`, the chunk of fw (and role, when given) on `ag`
+ * that holds all of it, in where[i].  Returns SIZE_MAX when every entry
+ * has one, else the index of the first entry that has none. */
+static size_t locate_entries(const h_agent *ag, const h_framework *fw, const char *role,
+                             const mesos__resources *r, uint32_t *where) {
+  for (size_t i = 0; i < r->n; i++) {
+    mesos__resources one = mesos__bag_view(r, i);
+    where[i] = UINT32_MAX;
+    for (uint32_t c = 0; c < ag->nchunks && where[i] == UINT32_MAX; c++) {
+      const h_chunk *ch = &ag->chunks[c];
+      if (ch->fr->fw != fw || (role && strcmp(ch->fr->role->name, role) != 0)) continue;
+      if (mesos__resources_contains_all(&ch->res.r, &one)) where[i] = c;
+    }
+    if (where[i] == UINT32_MAX) return i;
+  }
+  return SIZE_MAX;
+}
+
+/* Resources coming back can span several chunks of one framework-role: an
+ * ACCEPT may combine offers of the same agent made in different cycles
+ * (each its own chunk), and the task launched from them, or what the
+ * ACCEPT left over, then holds "cpus:3" out of chunks of 1 and 2.  When
+ * the chunks of fw (and role) on `ag` together hold all of `r`, each
+ * framework-role's chunks there are merged into one (its accounting, kept
+ * per framework-role, does not change) so every entry has a chunk holding
+ * it.  Returns true when it merged; false (nothing changed) when even
+ * together they do not hold `r` or memory ran out.  Rare: only after such
+ * an ACCEPT. */
+static bool merge_chunks_holding(h_alloc *h, h_agent *ag, const h_framework *fw, const char *role,
+                                 const mesos__resources *r) {
+  mesos__resources all;
+  mesos__resources_init(&all);
+  mesos_status st = MESOS_OK;
+  for (uint32_t c = 0; c < ag->nchunks && st == MESOS_OK; c++) {
+    const h_chunk *ch = &ag->chunks[c];
+    if (ch->fr->fw != fw || (role && strcmp(ch->fr->role->name, role) != 0)) continue;
+    st = mesos__resources_add_all(&all, &ch->res.r);
+  }
+  bool held = st == MESOS_OK && mesos__resources_contains_all(&all, r);
+  mesos__resources_free(&all);
+  if (!held) return false;
+  bool merged = false;
+  for (uint32_t c = 0; c < ag->nchunks; c++) {
+    h_chunk *first = &ag->chunks[c];
+    if (first->fr->fw != fw || (role && strcmp(first->fr->role->name, role) != 0)) continue;
+    /* Later chunks of the same framework-role move into `first`; the
+     * framework-role keeps at least `first`, so chunk_drop frees nothing
+     * but the emptied chunk. */
+    for (uint32_t d = ag->nchunks; d-- > c + 1;) {
+      h_chunk *other = &ag->chunks[d];
+      if (other->fr != first->fr) continue;
+      if (mesos__bag_move_all(&ag->chunks[c].res.r, &other->res.r) != MESOS_OK) return merged;
+      chunk_drop(h, ag, d);
+      merged = true;
+    }
+  }
+  return merged;
+}
+
 static mesos_status h_recover_resources(void *ud, const char *fw_id, const char *agent_id,
                                         const char *role, const mesos_resources *res,
                                         double refuse_seconds, mesos_error **err) {
@@ -1369,19 +1428,13 @@ static mesos_status h_recover_resources(void *ud, const char *fw_id, const char 
     /* Entry by entry: each must sit inside one of its allocations here. */
     uint32_t *where = mesos__calloc(r->n, sizeof *where);
     if (where == NULL) st = mesos__err(err, MESOS_ENOMEM, "out of memory");
-    for (size_t i = 0; i < r->n && st == MESOS_OK; i++) {
-      mesos__resources one = mesos__bag_view(r, i);
-      where[i] = UINT32_MAX;
-      for (uint32_t c = 0; c < ag->nchunks && where[i] == UINT32_MAX; c++) {
-        h_chunk *ch = &ag->chunks[c];
-        if (ch->fr->fw != fw || (role && strcmp(ch->fr->role->name, role) != 0)) continue;
-        if (mesos__resources_contains_all(&ch->res.r, &one)) where[i] = c;
-      }
-      if (where[i] == UINT32_MAX)
-        st = mesos__err(err, MESOS_EINVAL,
-                        "allocator: resource '%s' is not allocated to framework '%s' on agent '%s'",
-                        r->v[i].proto->name, fw_id, agent_id);
-    }
+    size_t bad = where ? locate_entries(ag, fw, role, r, where) : 0;
+    if (where && bad != SIZE_MAX && merge_chunks_holding(h, ag, fw, role, r))
+      bad = locate_entries(ag, fw, role, r, where);
+    if (where && bad != SIZE_MAX)
+      st = mesos__err(err, MESOS_EINVAL,
+                      "allocator: resource '%s' is not allocated to framework '%s' on agent '%s'",
+                      r->v[bad].proto->name, fw_id, agent_id);
     if (st == MESOS_OK) st = mesos__resources_add_all(&ag->avail.r, r);
     if (st == MESOS_OK) {
       for (size_t i = 0; i < r->n; i++) {

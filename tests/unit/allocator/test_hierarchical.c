@@ -390,6 +390,60 @@ START_TEST(test_hierarchical__recovered_resources_are_offered_again) {
 }
 END_TEST
 
+/* An ACCEPT may combine two offers of one agent made in different cycles
+ * (two grants); the task launched from them and what the ACCEPT leaves
+ * over each span both grants.  Both must come back exactly, so the whole
+ * agent is offered again (the master's "cannot recover resources: not
+ * allocated" warning at teardown came from here). */
+START_TEST(test_hierarchical__resources_spanning_offers_of_two_cycles_come_back) {
+  fake_master m;
+  fm_init(&m, NULL);
+  fm_add_fw(&m, "f1", "*");
+  fm_add_agent(&m, "a1", "cpus:4;mem:1024;ports:[31000-31009]");
+  fm_cycle(&m);
+  ck_assert_int_eq(m.noffers, 1);
+  /* Part of the first offer comes back (a task ended) and is offered in
+   * the next cycle while the rest of the first one is still held. */
+  mesos_error *err = NULL;
+  ck_assert_mesos_ok(
+      mesos_allocator_recover_resources(m.a, "f1", "a1", NULL,
+                                        fm_res(&m, "cpus:1;mem:256;ports:[31000-31004]"), 0, &err),
+      &err);
+  fm_cycle(&m);
+  ck_assert_int_eq(m.noffers, 1);
+  ck_assert_double_eq(fm_scalar(&m, "f1", "cpus"), 1);
+  /* Giving back more than both grants hold together is refused, and
+   * changes nothing. */
+  ck_assert_int_eq(mesos_allocator_recover_resources(m.a, "f1", "a1", NULL,
+                                                     fm_res(&m, "cpus:4.5"), 0, &err),
+                   MESOS_EINVAL);
+  ck_assert_ptr_nonnull(strstr(mesos_error_message(err), "not allocated"));
+  mesos_error_free(err);
+  err = NULL;
+  /* The task takes cpus 3.5 of 1 + 3, ports 31003-31006 of both; the
+   * ACCEPT's leftover (cpus 0.5, ports at both ends) goes back first. */
+  ck_assert_mesos_ok(mesos_allocator_recover_resources(
+                         m.a, "f1", "a1", NULL,
+                         fm_res(&m, "cpus:0.5;mem:124;ports:[31000-31002,31007-31009]"), 0, &err),
+                     &err);
+  fm_cycle(&m);
+  ck_assert_int_eq(m.noffers, 1);
+  ck_assert_double_eq(fm_scalar(&m, "f1", "cpus"), 0.5);
+  /* That offer is declined; then the task ends. */
+  fm_decline_all(&m, 0);
+  ck_assert_mesos_ok(mesos_allocator_recover_resources(
+                         m.a, "f1", "a1", NULL,
+                         fm_res(&m, "cpus:3.5;mem:900;ports:[31003-31006]"), 0, &err),
+                     &err);
+  /* Exact accounting: the whole agent is offered again, nothing more. */
+  fm_cycle(&m);
+  ck_assert_int_eq(m.noffers, 1);
+  ck_assert(mesos_resources_equal(m.offers[0].res,
+                                  fm_res(&m, "cpus:4;mem:1024;ports:[31000-31009]")));
+  fm_fini(&m);
+}
+END_TEST
+
 START_TEST(test_hierarchical__removing_a_framework_frees_its_allocation) {
   fake_master m;
   fm_init(&m, NULL);
@@ -876,6 +930,7 @@ static Suite *make_suite(void) {
   tcase_add_test(tc, test_hierarchical__filter_does_not_hide_more_than_was_declined);
   tcase_add_test(tc, test_hierarchical__suppressed_framework_gets_no_offers_until_revived);
   tcase_add_test(tc, test_hierarchical__recovered_resources_are_offered_again);
+  tcase_add_test(tc, test_hierarchical__resources_spanning_offers_of_two_cycles_come_back);
   tcase_add_test(tc, test_hierarchical__removing_a_framework_frees_its_allocation);
   tcase_add_test(tc, test_hierarchical__removing_an_agent_frees_its_allocation);
   tcase_add_test(tc, test_hierarchical__cycles_only_look_at_agents_that_changed);
