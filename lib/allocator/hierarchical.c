@@ -1059,6 +1059,15 @@ static mesos_status h_add_agent(void *ud, const mesos_allocator_agent *a, mesos_
   int g = name_index(h, "gpus");
   ag->gpus = g >= 0 && ag->total_q.v[g] > 0;
   set_total(h, ag, 1);
+  /* Room for every allocation at once: a re-registering agent brings one
+   * per task, and growing 4, 8, 16... cost a copy each time. */
+  if (a->nused > 4 && a->nused <= UINT32_MAX) {
+    h_chunk *v = mesos__realloc(ag->chunks, a->nused * sizeof *v);
+    if (v) {
+      ag->chunks = v;
+      ag->capchunks = (uint32_t)a->nused;
+    }
+  }
   for (size_t i = 0; i < a->nused; i++) {
     const mesos_allocator_allocation *u = &a->used[i];
     h_framework *fw;

@@ -17,6 +17,7 @@
 #include "base/alloc.h"
 #include "base/error.h"
 #include "base/log.h"
+#include "codec/arena.h"
 #include "codec/json.h"
 #include "codec/negotiate.h"
 #include "codec/pb.h"
@@ -398,6 +399,18 @@ static void handle_register(mesos_master *m, mesos__http_request *req,
   start_stream(a, req, media, 0);
 }
 
+/* A bag built entry by entry starts with room for 8; a task keeps its bag
+ * for as long as it runs, so it gets exactly the room it uses (shrinking
+ * in place: no copy). */
+static void fit_bag(mesos__resources *r) {
+  if (r->n == 0 || r->cap <= r->n) return;
+  mesos__res *v = mesos__realloc(r->v, r->n * sizeof *v);
+  if (v) {
+    r->v = v;
+    r->cap = r->n;
+  }
+}
+
 /* The FrameworkInfo a re-registering agent reports for `fid`, or NULL. */
 static const Mesos__V1__FrameworkInfo *reported_framework(
     const Mesos__Internal__ReregisterAgent *rr, const char *fid) {
@@ -432,11 +445,12 @@ static mesos__framework *recover_framework(mesos_master *m,
  * adopted; every reported task's key goes into `seen` (when not NULL); frameworks the
  * master removed go into `shutdown` (the agent must end them); custom
  * executors are (re-)added. */
-static void adopt_tasks(mesos__agent *a, const Mesos__Internal__ReregisterAgent *rr,
+static void adopt_tasks(mesos__agent *a, Mesos__Internal__ReregisterAgent *rr, bool steal,
                         mesos__map *seen, mesos__map *shutdown) {
   mesos_master *m = a->master;
   for (size_t i = 0; i < rr->n_tasks; i++) {
-    const Mesos__V1__Task *rt = rr->tasks[i];
+    Mesos__V1__Task *rt = rr->tasks[i];
+    if (rt == NULL) continue;
     if (rt->framework_id == NULL || rt->framework_id->value == NULL || rt->task_id == NULL ||
         rt->task_id->value == NULL)
       continue;
@@ -473,21 +487,35 @@ static void adopt_tasks(mesos__agent *a, const Mesos__Internal__ReregisterAgent 
     /* Identities shared with the agent's total: one copy per agent, not
      * per task. */
     mesos__resources_share_identities(&res->r, &a->total->r);
-    Mesos__V1__TaskInfo ti = MESOS__V1__TASK_INFO__INIT;
-    ti.name = rt->name;
-    ti.task_id = rt->task_id;
-    ti.agent_id = rt->agent_id;
+    fit_bag(&res->r);
     const char *role = fw->info->n_roles ? fw->info->roles[0]
                                          : (fw->info->role ? fw->info->role : "*");
     if (rt->n_resources && rt->resources[0]->allocation_info &&
         rt->resources[0]->allocation_info->role)
       role = rt->resources[0]->allocation_info->role;
-    mesos__task *t = NULL;
-    if (mesos__task_new(&t, fw, a, &ti, role, res) == MESOS_OK) {
-      t->task->state = rt->state;
-      if (mesos__task_state_terminal(rt->state)) t->released = 1;
+    /* The record is the agent's Task as reported (its executor, resources
+     * and labels included), as Mesos keeps it. */
+    Mesos__V1__Task *record = NULL;
+    if (steal) {
+      record = rt;
+    } else {
+      uint8_t *bytes = NULL;
+      size_t len = 0;
+      ProtobufCMessage *copy = NULL;
+      if (mesos__pb_pack(&rt->base, 0, &bytes, &len, NULL) == MESOS_OK &&
+          mesos__pb_unpack(&mesos__v1__task__descriptor, bytes, len, 0, 0, &copy, NULL) ==
+              MESOS_OK)
+        record = (Mesos__V1__Task *)copy;
+      mesos__free(bytes);
     }
-    mesos_resources_free(res);
+    mesos__task *t = NULL;
+    if (record && mesos__task_adopt(&t, fw, a, record, role, res) == MESOS_OK) {
+      /* The call no longer owns it (protobuf-c skips NULL entries). */
+      if (steal) rr->tasks[i] = NULL;
+    } else {
+      if (!steal) mesos__pb_free(record);
+      mesos_resources_free(res);
+    }
   }
   for (size_t i = 0; i < rr->n_executor_infos; i++) {
     const Mesos__V1__ExecutorInfo *ei = rr->executor_infos[i];
@@ -566,8 +594,13 @@ static void agent_arrived(mesos_master *m, const char *id) {
 }
 
 static void handle_reregister(mesos_master *m, mesos__http_request *req,
-                              const Mesos__Internal__AgentCall *call, mesos__media media) {
-  const Mesos__Internal__ReregisterAgent *rr = call->reregister_agent;
+                              Mesos__Internal__AgentCall *call, mesos__media media) {
+  /* Not const: adopt_tasks takes reported tasks out of the call.  Decoded
+   * from protobuf, each reported Task is a message of its own the master
+   * can keep as the task's record (no copy); from JSON they live in the
+   * call's arena (codec/arena.h) and are copied. */
+  Mesos__Internal__ReregisterAgent *rr = call->reregister_agent;
+  bool steal = mesos__pb_arena_of(&call->base) == NULL;
   if (mesos__operator_machine_down(m, rr->agent ? rr->agent->hostname : NULL)) {
     mesos__http_respond_text(req, 403, "Agent is on a machine that is DOWN for maintenance");
     return;
@@ -590,7 +623,7 @@ static void handle_reregister(mesos_master *m, mesos__http_request *req,
      * view of the agent is rebuilt from what it reports. */
     mesos__offers_rescind_agent(a);
     a->reregistered_time = mesos__master_now();
-    adopt_tasks(a, rr, &seen, &shutdown);
+    adopt_tasks(a, rr, steal, &seen, &shutdown);
     reconcile_missing(a, &seen);
     if (m->allocator) {
       mesos_allocator_remove_agent(m->allocator, a->id, NULL);
@@ -637,7 +670,7 @@ static void handle_reregister(mesos_master *m, mesos__http_request *req,
   }
   mesos__operator_restore_agent(a); /* recorded reservations and volumes */
   /* A new agent has no tasks to reconcile: no `seen` set to build. */
-  adopt_tasks(a, rr, NULL, &shutdown);
+  adopt_tasks(a, rr, steal, NULL, &shutdown);
   if (mesos__map_put(&m->agents, a->id, a) != MESOS_OK ||
       agent_to_allocator(a, &e) != MESOS_OK) {
     char msg[512];
@@ -832,7 +865,7 @@ void mesos__agent_api_handler(mesos__http_request *req, void *ud) {
     else if (call->type == MESOS__INTERNAL__AGENT_CALL__TYPE__REGISTER)
       handle_register(m, req, call, resp.message);
     else
-      handle_reregister(m, req, call, resp.message);
+      handle_reregister(m, req, (Mesos__Internal__AgentCall *)msg, resp.message);
     mesos__pb_free(msg);
     return;
   }

@@ -224,6 +224,12 @@ void mesos__allocator_framework_remove(mesos__framework *fw);
 mesos_status mesos__task_new(mesos__task **out, mesos__framework *fw, mesos__agent *a,
                              const Mesos__V1__TaskInfo *ti, const char *role,
                              const mesos_resources *res);
+/* The same for a task a re-registering agent reports: `task` (decoded
+ * with mesos__pb_unpack, its agent_id set to `a` here) becomes the
+ * task's record and `res` its resources, both taken without a copy; on
+ * failure both are still the caller's.  A terminal task starts released. */
+mesos_status mesos__task_adopt(mesos__task **out, mesos__framework *fw, mesos__agent *a,
+                               Mesos__V1__Task *task, const char *role, mesos_resources *res);
 void mesos__task_free(mesos__task *t);
 /* The tasks of a map as an array (free with mesos__free), so they can be
  * freed while walking: removal reorders the map.  NULL when out of memory. */

@@ -40,6 +40,17 @@ static char *task_key(const char *framework_id, const char *task_id) {
   return k;
 }
 
+/* Enters the task in its framework's and its agent's maps. */
+static mesos_status task_link(mesos__task *t) {
+  const char *tid = t->task->task_id->value;
+  mesos_status st = mesos__map_put(&t->fw->tasks, tid, t);
+  if (st == MESOS_OK) {
+    st = mesos__map_put(&t->agent->tasks, t->key, t);
+    if (st != MESOS_OK) mesos__map_remove(&t->fw->tasks, tid);
+  }
+  return st;
+}
+
 mesos_status mesos__task_new(mesos__task **out, mesos__framework *fw, mesos__agent *a,
                              const Mesos__V1__TaskInfo *ti, const char *role,
                              const mesos_resources *res) {
@@ -77,14 +88,8 @@ mesos_status mesos__task_new(mesos__task **out, mesos__framework *fw, mesos__age
   if (st == MESOS_OK)
     st = mesos__pb_unpack(&mesos__v1__task__descriptor, bytes, len, 0, 0, &copy, NULL);
   mesos__free(bytes);
-  if (st == MESOS_OK) {
-    t->task = (Mesos__V1__Task *)copy;
-    st = mesos__map_put(&fw->tasks, ti->task_id->value, t);
-  }
-  if (st == MESOS_OK) {
-    st = mesos__map_put(&a->tasks, t->key, t);
-    if (st != MESOS_OK) mesos__map_remove(&fw->tasks, ti->task_id->value);
-  }
+  if (st == MESOS_OK) t->task = (Mesos__V1__Task *)copy;
+  if (st == MESOS_OK) st = task_link(t);
   if (st != MESOS_OK) {
     mesos_resources_free(t->resources);
     mesos__pb_free(t->task);
@@ -93,6 +98,50 @@ mesos_status mesos__task_new(mesos__task **out, mesos__framework *fw, mesos__age
     mesos__free(t);
     return st;
   }
+  mesos__operator_on_task_added(fw->master, t);
+  *out = t;
+  return MESOS_OK;
+}
+
+mesos_status mesos__task_adopt(mesos__task **out, mesos__framework *fw, mesos__agent *a,
+                               Mesos__V1__Task *task, const char *role, mesos_resources *res) {
+  mesos__task *t = MESOS__NEW(mesos__task);
+  if (t == NULL) return MESOS_ENOMEM;
+  t->fw = fw;
+  t->agent = a;
+  t->key = task_key(fw->id, task->task_id->value);
+  t->role = mesos__strdup(role);
+  mesos_status st = t->key && t->role ? MESOS_OK : MESOS_ENOMEM;
+  /* The record names this agent, whatever the report said. */
+  if (st == MESOS_OK && (task->agent_id == NULL || task->agent_id->value == NULL ||
+                         strcmp(task->agent_id->value, a->id) != 0)) {
+    char *v = mesos__strdup(a->id);
+    Mesos__V1__AgentID *aid = task->agent_id;
+    if (aid == NULL && v) {
+      aid = mesos__malloc(sizeof *aid);
+      if (aid) mesos__v1__agent_id__init(aid);
+      task->agent_id = aid;
+    }
+    if (aid == NULL || v == NULL) {
+      mesos__free(v);
+      st = MESOS_ENOMEM;
+    } else {
+      mesos__free(aid->value);
+      aid->value = v;
+    }
+  }
+  if (st == MESOS_OK) {
+    t->task = task;
+    st = task_link(t);
+  }
+  if (st != MESOS_OK) {
+    mesos__free(t->key);
+    mesos__free(t->role);
+    mesos__free(t);
+    return st;
+  }
+  t->resources = res;
+  if (mesos__task_state_terminal(task->state)) t->released = 1;
   mesos__operator_on_task_added(fw->master, t);
   *out = t;
   return MESOS_OK;

@@ -130,6 +130,21 @@ static void *xmalloc(size_t n) {
   return p;
 }
 
+/* Profiling one phase: with MESOS_BENCH_PERF_CTL=<fifo>, the master
+ * process writes "enable" / "disable" to perf's control fifo around the
+ * measured phase (`perf record -D -1 --control=fifo:<fifo>`), so the
+ * profile holds that phase only. */
+static void perf_ctl(const char *cmd) {
+  const char *path = getenv("MESOS_BENCH_PERF_CTL");
+  if (path == NULL || path[0] == '\0') return;
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  char line[32];
+  int n = snprintf(line, sizeof line, "%s\n", cmd);
+  if (write(fd, line, (size_t)n) != n) fprintf(stderr, "bench_master: perf control write\n");
+  close(fd);
+}
+
 /* ------------------------------------------------------------ pipes */
 
 /* Parent <-> client handshake: one byte each way per phase. */
@@ -640,38 +655,61 @@ static void bench_reregister(int nagents, int tasks_per_agent) {
   snprintf(dir, sizeof dir, "%s/bench-master-XXXXXX",
            stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) ? "/dev/shm" : "/tmp");
   if (mkdtemp(dir) == NULL) fail("mkdtemp");
+  /* Phase 1: every agent registers (durable admission), with the first
+   * master in a process of its own: a restarted master is a new process,
+   * so the second one starts from a fresh heap, not from one holding the
+   * first master's freed memory. */
+  chan ch;
+  if (pipe(ch.to_child) || pipe(ch.to_parent)) fail("pipe");
+  int res_pipe[2];
+  if (pipe(res_pipe)) fail("pipe");
+  pid_t m1 = fork();
+  if (m1 == 0) {
+    master_proc mp = {0};
+    master_start(&mp, dir);
+    int port = (int)mesos_master_port(mp.master);
+    long rss0 = rss_bytes(), heap0 = heap_bytes();
+    pid_t pid = fork();
+    if (pid == 0) {
+      conn *cs = xmalloc(sizeof *cs * (size_t)nagents);
+      double ms = open_all(cs, nagents, port, 1000, make_register, NULL, NULL);
+      send_byte(ch.to_parent[1], 'D');
+      send_doubles(ch.to_parent[1], &ms, 1);
+      recv_byte(ch.to_child[0]);
+      close_all(cs, nagents);
+      _exit(0);
+    }
+    if (serve_until_byte(&mp, ch.to_parent[0]) != 'D') fail("protocol");
+    double out[3];
+    fcntl(ch.to_parent[0], F_SETFL, 0);
+    recv_doubles(ch.to_parent[0], &out[0], 1);
+    long rss1 = rss_bytes(), heap1 = heap_bytes();
+    if (mesos__map_count(&mp.master->agents) != (size_t)nagents)
+      fail("not every agent registered");
+    send_byte(ch.to_child[1], 'Q');
+    waitpid(pid, NULL, 0);
+    out[1] = (double)(rss1 - rss0);
+    out[2] = (double)(heap1 - heap0);
+    send_doubles(res_pipe[1], out, 3);
+    mesos_master_free(mp.master);
+    mesos_timer_free(mp.timer);
+    mesos_loop_free(mp.loop);
+    _exit(0);
+  }
+  double p1[3];
+  recv_doubles(res_pipe[0], p1, 3);
+  int m1_status = 0;
+  waitpid(m1, &m1_status, 0);
+  if (!WIFEXITED(m1_status) || WEXITSTATUS(m1_status) != 0) fail("the first master failed");
+  close(res_pipe[0]);
+  close(res_pipe[1]);
+  double reg_ms = p1[0];
+
+  /* The restart: a new master (in this process) recovers the registry. */
   master_proc mp = {0};
   master_start(&mp, dir);
   int port = (int)mesos_master_port(mp.master);
-
-  /* Phase 1: every agent registers (durable admission). */
-  chan ch;
-  if (pipe(ch.to_child) || pipe(ch.to_parent)) fail("pipe");
-  long rss0 = rss_bytes(), heap0 = heap_bytes();
-  pid_t pid = fork();
-  if (pid == 0) {
-    conn *cs = xmalloc(sizeof *cs * (size_t)nagents);
-    double ms = open_all(cs, nagents, port, 1000, make_register, NULL, NULL);
-    send_byte(ch.to_parent[1], 'D');
-    send_doubles(ch.to_parent[1], &ms, 1);
-    recv_byte(ch.to_child[0]);
-    close_all(cs, nagents);
-    _exit(0);
-  }
-  if (serve_until_byte(&mp, ch.to_parent[0]) != 'D') fail("protocol");
-  double reg_ms;
-  fcntl(ch.to_parent[0], F_SETFL, 0);
-  recv_doubles(ch.to_parent[0], &reg_ms, 1);
-  long rss1 = rss_bytes(), heap1 = heap_bytes();
-  if (mesos__map_count(&mp.master->agents) != (size_t)nagents) fail("not every agent registered");
-  send_byte(ch.to_child[1], 'Q');
-  waitpid(pid, NULL, 0);
-
-  /* The restart: a new master recovers the registry. */
-  mesos_master_free(mp.master);
-  mp.master = NULL;
-  master_start(&mp, dir);
-  port = (int)mesos_master_port(mp.master);
+  pid_t pid;
   const Mesos__Internal__Registry *reg = mesos__registry_state(mp.master->registry);
   if (reg->n_agents != (size_t)nagents) fail("registry not recovered");
   rereg_ctx x = {xmalloc(sizeof(char *) * (size_t)nagents), tasks_per_agent};
@@ -701,9 +739,13 @@ static void bench_reregister(int nagents, int tasks_per_agent) {
   if (serve_until_byte(&mp, ch.to_parent[0]) != 'H') fail("protocol");
   serve_for(&mp, 300); /* the closed connections' ends are baseline work too */
   double c1 = master_ms();
+  long heap_r0 = heap_bytes();
+  perf_ctl("enable");
   send_byte(ch.to_child[1], 'G');
   if (serve_until_byte(&mp, ch.to_parent[0]) != 'D') fail("protocol");
+  perf_ctl("disable");
   double c2 = master_ms();
+  long heap_r1 = heap_bytes();
   double t[2];
   fcntl(ch.to_parent[0], F_SETFL, 0);
   recv_doubles(ch.to_parent[0], t, 2);
@@ -723,10 +765,12 @@ static void bench_reregister(int nagents, int tasks_per_agent) {
   printf("# %d agents registered in %.1f ms (durable admission each)\n", nagents, reg_ms);
   printf("# wall clock at the client: re-registration %.1f ms, %d health round trips %.1f ms\n",
          t[1], nagents, t[0]);
+  printf("# heap growth over the re-registration: %.0f bytes per agent (with its %d tasks)\n",
+         (double)(heap_r1 - heap_r0) / nagents, tasks_per_agent);
   printf("bench: %s %.1f ms baseline http-health-roundtrip-10k %.1f ms ratio %.2f\n", name,
          c2 - c1, c1 - c0, (c2 - c1) / (c1 - c0));
-  printf("# resident set growth per agent: %.0f bytes\n", (double)(rss1 - rss0) / nagents);
-  double per_agent = (double)(heap1 - heap0) / nagents;
+  printf("# resident set growth per agent: %.0f bytes\n", p1[1] / nagents);
+  double per_agent = p1[2] / nagents;
   printf("bench: master-bytes-per-agent %.0f bytes baseline register-call-encoded %zu bytes "
          "ratio %.2f\n",
          per_agent, info_len, per_agent / (double)info_len);
