@@ -308,9 +308,26 @@ static mesos_status apply_framework_update(mesos__framework *fw,
   return MESOS_OK;
 }
 
+/* OfferConstraints (attribute predicates on agents, with RE2 regular
+ * expressions) came with Mesos 1.11; this master implements the 1.0 API.
+ * A scheduler that sends some is refused rather than silently offered
+ * agents its constraints exclude.  An empty message constrains nothing. */
+#define OFFER_CONSTRAINTS_UNSUPPORTED                                                    \
+  "'offer_constraints' are not supported by this master (added in Mesos 1.11; this " \
+  "master implements the Mesos 1.0 scheduler API)"
+
+static bool has_offer_constraints(const Mesos__V1__Scheduler__OfferConstraints *oc) {
+  return oc != NULL && oc->n_role_constraints > 0;
+}
+
 static void handle_update_framework(mesos__framework *fw, mesos__http_request *req,
                                     const Mesos__V1__Scheduler__Call__UpdateFramework *uf) {
   char why[512];
+  if (has_offer_constraints(uf->offer_constraints)) {
+    mesos__http_respond_text(req, 400, "Invalid UPDATE_FRAMEWORK call: "
+                                       OFFER_CONSTRAINTS_UNSUPPORTED);
+    return;
+  }
   const char *bad = update_invalid(fw->master, fw, uf->framework_info, uf->suppressed_roles,
                                    uf->n_suppressed_roles, why, sizeof why);
   if (bad) {
@@ -342,6 +359,12 @@ static void handle_subscribe(mesos_master *m, mesos__http_request *req,
   }
   const Mesos__V1__FrameworkInfo *fi = call->subscribe->framework_info;
   char why[512];
+  if (has_offer_constraints(call->subscribe->offer_constraints)) {
+    LOG_INFO("Refusing subscription of framework '%s': offer_constraints",
+             fi->name ? fi->name : "");
+    mesos__scheduler_error_stream(req, media, OFFER_CONSTRAINTS_UNSUPPORTED);
+    return;
+  }
   if (!framework_info_valid(m, fi, why, sizeof why)) {
     LOG_INFO("Refusing subscription of framework '%s': %s", fi->name ? fi->name : "", why);
     mesos__scheduler_error_stream(req, media, why);

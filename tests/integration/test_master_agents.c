@@ -705,6 +705,12 @@ START_TEST(test_master__update_framework_changes_roles_and_refuses_invalid_updat
        "", "duplicate role"},
       {NULL, "nobody", "\"roles\":[\"green\"]," MULTI_ROLE ",\"principal\":\"ops\"",
        ",\"suppressed_roles\":[\"blue\"]", "Suppressed role 'blue'"},
+      /* Mesos 1.11's attribute constraints: refused, not ignored. */
+      {NULL, "nobody", "\"roles\":[\"green\"]," MULTI_ROLE ",\"principal\":\"ops\"",
+       ",\"offer_constraints\":{\"role_constraints\":{\"green\":{\"groups\":[{"
+       "\"attribute_constraints\":[{\"selector\":{\"attribute_name\":\"rack\"},"
+       "\"predicate\":{\"exists\":{}}}]}]}}}",
+       "'offer_constraints' are not supported"},
   };
   char body[1024];
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -719,6 +725,29 @@ START_TEST(test_master__update_framework_changes_roles_and_refuses_invalid_updat
                                 f.id),
                    400);
   ck_assert_ptr_nonnull(strstr(body, "Expecting 'update_framework' to be present"));
+  /* A subscription with offer constraints is refused with an ERROR event. */
+  {
+    const char *sub =
+        "{\"type\":\"SUBSCRIBE\",\"subscribe\":{\"framework_info\":{\"user\":\"nobody\","
+        "\"name\":\"constrained\"},\"offer_constraints\":{\"role_constraints\":{\"*\":{"
+        "\"groups\":[{\"attribute_constraints\":[{\"selector\":{\"attribute_name\":\"rack\"},"
+        "\"predicate\":{\"not_exists\":{}}}]}]}}}}}";
+    mesos_test_conn c;
+    ck_assert_int_eq(mesos_test_conn_open(&c, master_port), 0);
+    ck_assert_int_eq(mesos_test_conn_request(&c, "POST", "/api/v1/scheduler", "application/json",
+                                             NULL, sub, strlen(sub)),
+                     0);
+    mesos_test_response r;
+    ck_assert_int_eq(mesos_test_conn_response(&c, &r, 0, 5000), 0);
+    ck_assert_int_eq(r.status, 200);
+    mesos_test_response_free(&r);
+    char *err_rec = NULL;
+    ck_assert_int_gt(mesos_test_conn_next_record(&c, &err_rec, 5000), 0);
+    ck_assert_ptr_nonnull(strstr(err_rec, "\"type\":\"ERROR\""));
+    ck_assert_ptr_nonnull(strstr(err_rec, "'offer_constraints' are not supported"));
+    free(err_rec);
+    mesos_test_conn_close(&c);
+  }
   /* Still role blue: the offer was neither rescinded nor replaced. */
   fw_quiet(&f, 300, 0);
 
@@ -726,7 +755,8 @@ START_TEST(test_master__update_framework_changes_roles_and_refuses_invalid_updat
    * its resources come back offered to green. */
   ck_assert_int_eq(fw_call_body(&f, body, sizeof body, UPDATE_FMT, f.id, f.id, "nobody",
                                 "renamed",
-                                "\"roles\":[\"green\"]," MULTI_ROLE ",\"principal\":\"ops\"", ""),
+                                "\"roles\":[\"green\"]," MULTI_ROLE ",\"principal\":\"ops\"",
+                                ",\"offer_constraints\":{}"),
                    200);
   rec = fw_next(&f, "\"type\":\"RESCIND\"", 5000);
   ck_assert_ptr_nonnull(rec);
