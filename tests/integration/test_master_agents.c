@@ -351,6 +351,108 @@ START_TEST(test_master__offer_launch_update_acknowledge_round_trip) {
 }
 END_TEST
 
+/* Sum of the scalar `name` over every resource of an OFFERS event. */
+static double offered_scalar(const char *rec, const char *name) {
+  char pat[64];
+  snprintf(pat, sizeof pat, "\"name\":\"%s\"", name);
+  double sum = 0;
+  for (const char *p = strstr(rec, pat); p; p = strstr(p + 1, pat)) {
+    const char *v = strstr(p, "\"scalar\":{\"value\":");
+    ck_assert_ptr_nonnull(v);
+    sum += strtod(v + strlen("\"scalar\":{\"value\":"), NULL);
+  }
+  return sum;
+}
+
+static int accept_launch(sim_fw *f, const char *offers_json, const char *task_json_text) {
+  return fw_call(f,
+                 "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{"
+                 "\"offer_ids\":[%s],\"operations\":[{\"type\":\"LAUNCH\",\"launch\":{"
+                 "\"task_infos\":[%s]}}],\"filters\":{\"refuse_seconds\":0}}}",
+                 f->id, offers_json, task_json_text);
+}
+
+/* Two offers of one agent from two allocation cycles, combined in one
+ * ACCEPT: the task launched from them and what the ACCEPT leaves over
+ * span both grants.  Everything must come back to the allocator (the
+ * leftover when the ACCEPT is done, the task's share when it ends), so
+ * the agent's whole resources are offered again, exactly. */
+START_TEST(test_master__accept_combining_offers_of_two_cycles_gives_everything_back) {
+  start_master();
+  sim_agent a;
+  agent_register(&a, "agent-combined");
+  sim_fw f;
+  fw_subscribe(&f, NULL);
+  char *rec = fw_next(&f, "\"type\":\"OFFERS\"", 5000);
+  ck_assert_ptr_nonnull(rec);
+  char o1[160], o2[160], o3[160], ids[512], t[1024];
+  json_id(rec, "id", o1, sizeof o1);
+  free(rec);
+  snprintf(ids, sizeof ids, "{\"value\":\"%s\"}", o1);
+  ck_assert_int_eq(accept_launch(&f, ids, task_json(t, sizeof t, "first", a.id, 1, 128)), 202);
+  Mesos__Internal__AgentEvent *ev = agent_next(&a, 5000);
+  ck_assert_ptr_nonnull(ev);
+  ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__RUN_TASK);
+  mesos__pb_free(ev);
+  /* The rest of the agent in the next cycle: offer 2 (held). */
+  rec = fw_next(&f, "\"type\":\"OFFERS\"", 5000);
+  ck_assert_ptr_nonnull(rec);
+  json_id(rec, "id", o2, sizeof o2);
+  ck_assert_double_eq_tol(offered_scalar(rec, "cpus"), 3, 1e-9);
+  free(rec);
+  /* The first task ends: its resources make offer 3 in a later cycle. */
+  agent_status(&a, f.id, "first", "TASK_FINISHED", 0);
+  rec = fw_next(&f, "TASK_FINISHED", 5000);
+  ck_assert_ptr_nonnull(rec);
+  free(rec);
+  rec = fw_next(&f, "\"type\":\"OFFERS\"", 5000);
+  ck_assert_ptr_nonnull(rec);
+  json_id(rec, "id", o3, sizeof o3);
+  ck_assert_double_eq_tol(offered_scalar(rec, "cpus"), 1, 1e-9);
+  free(rec);
+  /* One ACCEPT over both: the task takes half a cpu; the 3.5 cpus left
+   * are more than either grant held. */
+  snprintf(ids, sizeof ids, "{\"value\":\"%s\"},{\"value\":\"%s\"}", o2, o3);
+  ck_assert_int_eq(accept_launch(&f, ids, task_json(t, sizeof t, "second", a.id, 0.5, 64)), 202);
+  ev = agent_next(&a, 5000);
+  ck_assert_ptr_nonnull(ev);
+  ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__RUN_TASK);
+  ck_assert_str_eq(ev->run_task->task->task_id->value, "second");
+  mesos__pb_free(ev);
+  rec = fw_next(&f, "\"type\":\"OFFERS\"", 5000);
+  ck_assert_msg(rec != NULL, "the ACCEPT's leftover was not offered again");
+  double cpus = offered_scalar(rec, "cpus"), mem = offered_scalar(rec, "mem");
+  ck_assert_double_eq_tol(cpus, 3.5, 1e-9);
+  ck_assert_double_eq_tol(mem, 960, 1e-9);
+  free(rec);
+  /* The second task is killed: its share comes back too, and the offers
+   * outstanding now hold the whole agent. */
+  ck_assert_int_eq(fw_call(&f,
+                           "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"KILL\",\"kill\":"
+                           "{\"task_id\":{\"value\":\"second\"}}}",
+                           f.id),
+                   202);
+  ev = agent_next(&a, 5000);
+  ck_assert_ptr_nonnull(ev);
+  ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__KILL_TASK);
+  mesos__pb_free(ev);
+  agent_status(&a, f.id, "second", "TASK_KILLED", 0);
+  rec = fw_next(&f, "TASK_KILLED", 5000);
+  ck_assert_ptr_nonnull(rec);
+  free(rec);
+  rec = fw_next(&f, "\"type\":\"OFFERS\"", 5000);
+  ck_assert_ptr_nonnull(rec);
+  cpus += offered_scalar(rec, "cpus");
+  mem += offered_scalar(rec, "mem");
+  free(rec);
+  ck_assert_double_eq_tol(cpus, 4, 1e-9);
+  ck_assert_double_eq_tol(mem, 1024, 1e-9);
+  mesos_test_conn_close(&f.stream);
+  mesos_test_conn_close(&a.stream);
+  stop_master();
+}
+END_TEST
+
 START_TEST(test_master__invalid_launches_are_answered_with_task_error_or_lost) {
   start_master();
   sim_agent a;
@@ -1100,6 +1202,7 @@ static Suite *suite(void) {
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, test_master__offer_launch_update_acknowledge_round_trip);
   tcase_add_test(tc, test_master__invalid_launches_are_answered_with_task_error_or_lost);
+  tcase_add_test(tc, test_master__accept_combining_offers_of_two_cycles_gives_everything_back);
   tcase_add_test(tc, test_master__silent_agent_is_removed_and_its_tasks_are_lost);
   tcase_add_test(tc, test_master__declined_resources_return_after_revive);
   tcase_add_test(tc, test_master__admitted_and_unreachable_agents_survive_kill_9);
