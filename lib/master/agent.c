@@ -70,6 +70,30 @@ static void free_executors(mesos__agent *a) {
   mesos__map_init(&a->executors);
 }
 
+/* What an executor reported on re-registration holds on its agent. */
+typedef struct executor_use {
+  char *framework_id;
+  char *role;
+  mesos_resources *res;
+  int accounted; /* the allocator holds them (they fit the agent) */
+} executor_use;
+
+static void executor_use_free(executor_use *u) {
+  if (u == NULL) return;
+  mesos_resources_free(u->res);
+  mesos__free(u->role);
+  mesos__free(u->framework_id);
+  mesos__free(u);
+}
+
+static void free_executor_used(mesos__agent *a) {
+  size_t it = 0;
+  void *v;
+  while (mesos__map_next(&a->executor_used, &it, NULL, &v)) executor_use_free(v);
+  mesos__map_free(&a->executor_used);
+  mesos__map_init(&a->executor_used);
+}
+
 static char *executor_key(const char *framework_id, const char *executor_id) {
   size_t n = strlen(framework_id) + strlen(executor_id) + 2;
   char *k = mesos__malloc(n);
@@ -116,6 +140,8 @@ void mesos__agents_forget_framework(mesos_master *m, const char *framework_id,
       if (keys[i] == NULL) continue;
       mesos__pb_free(mesos__map_get(&a->executors, keys[i]));
       mesos__map_remove(&a->executors, keys[i]);
+      /* The allocator forgets the framework's allocations wholesale. */
+      executor_use_free(mesos__map_remove(&a->executor_used, keys[i]));
       mesos__free(keys[i]);
     }
     mesos__free(keys);
@@ -126,6 +152,7 @@ void mesos__agents_forget_framework(mesos_master *m, const char *framework_id,
 void mesos__agent_free(mesos__agent *a) {
   if (a == NULL) return;
   free_executors(a);
+  free_executor_used(a);
   detach_stream(a);
   mesos_timer_free(a->ping);
   mesos_resources_free(a->total);
@@ -308,6 +335,7 @@ static mesos_status agent_new(mesos__agent **out, mesos_master *m, const char *i
   a->master = m;
   mesos__map_init(&a->tasks);
   mesos__map_init(&a->executors);
+  mesos__map_init(&a->executor_used);
   a->id = mesos__strdup(id);
   mesos_status st = a->id ? MESOS_OK : mesos__err(err, MESOS_ENOMEM, "out of memory");
   if (st == MESOS_OK) st = own_info(a, info);
@@ -330,7 +358,7 @@ static mesos_status agent_to_allocator(mesos__agent *a, mesos_error **err) {
   aa.id = a->id;
   aa.hostname = a->info->hostname;
   aa.total = a->total;
-  size_t n = mesos__map_count(&a->tasks), k = 0;
+  size_t n = mesos__map_count(&a->tasks) + mesos__map_count(&a->executor_used), k = 0;
   mesos_allocator_allocation *used = mesos__calloc(n ? n : 1, sizeof *used);
   if (used == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
   size_t it = 0;
@@ -343,6 +371,32 @@ static mesos_status agent_to_allocator(mesos__agent *a, mesos_error **err) {
     used[k].role = t->role;
     used[k].resources = t->resources;
     k++;
+  }
+  if (mesos__map_count(&a->executor_used)) {
+    /* Executors count only while everything fits the agent's total (the
+     * allocator refuses an agent whose used resources exceed it): one
+     * that does not is logged and left out, never the agent. */
+    mesos_resources *room = NULL;
+    mesos_status rs = mesos_resources_clone(&room, a->total, NULL);
+    for (size_t i = 0; rs == MESOS_OK && i < k; i++)
+      rs = mesos_resources_subtract(room, used[i].resources, NULL);
+    const char *key;
+    it = 0;
+    while (rs == MESOS_OK && mesos__map_next(&a->executor_used, &it, &key, &v)) {
+      executor_use *u = v;
+      u->accounted = mesos_resources_subtract(room, u->res, NULL) == MESOS_OK;
+      if (!u->accounted) {
+        LOG_WARN("agent %s: executor %s uses more than the agent has left; not accounted", a->id,
+                 key);
+        continue;
+      }
+      used[k].framework_id = u->framework_id;
+      used[k].agent_id = a->id;
+      used[k].role = u->role;
+      used[k].resources = u->res;
+      k++;
+    }
+    mesos_resources_free(room);
   }
   aa.used = used;
   aa.nused = k;
@@ -440,6 +494,42 @@ static mesos__framework *recover_framework(mesos_master *m,
   return fw;
 }
 
+/* Remembers an executor's own resources for the allocator (see
+ * agent_to_allocator); invalid resources are logged and left out. */
+static void account_executor(mesos__agent *a, mesos__framework *fw,
+                             const Mesos__V1__ExecutorInfo *ei) {
+  char *key = executor_key(fw->id, ei->executor_id->value);
+  executor_use *u = MESOS__NEW(executor_use);
+  mesos_error *e = NULL;
+  mesos_status st = key && u && mesos_resources_new(&u->res, NULL) == MESOS_OK ? MESOS_OK
+                                                                                 : MESOS_ENOMEM;
+  const char *role = fw->info->n_roles ? fw->info->roles[0]
+                                       : (fw->info->role ? fw->info->role : "*");
+  for (size_t k = 0; st == MESOS_OK && k < ei->n_resources; k++) {
+    Mesos__V1__Resource r = *ei->resources[k];
+    if (k == 0 && r.allocation_info && r.allocation_info->role) role = r.allocation_info->role;
+    r.allocation_info = NULL;
+    st = mesos__resources_add(&u->res->r, &r, &e);
+  }
+  if (st == MESOS_OK) {
+    mesos__resources_share_identities(&u->res->r, &a->total->r);
+    u->framework_id = mesos__strdup(fw->id);
+    u->role = mesos__strdup(role);
+    st = u->framework_id && u->role ? MESOS_OK : MESOS_ENOMEM;
+  }
+  if (st == MESOS_OK) {
+    executor_use_free(mesos__map_remove(&a->executor_used, key));
+    st = mesos__map_put(&a->executor_used, key, u);
+  }
+  if (st != MESOS_OK) {
+    LOG_WARN("agent %s: resources of executor %s not accounted: %s", a->id,
+             ei->executor_id->value, e ? mesos_error_message(e) : "out of memory");
+    executor_use_free(u);
+  }
+  mesos_error_free(e);
+  mesos__free(key);
+}
+
 /* What a re-registering agent reports, merged into the master's view:
  * tasks of known (or recoverable) frameworks the master does not know are
  * adopted; every reported task's key goes into `seen` (when not NULL); frameworks the
@@ -517,11 +607,27 @@ static void adopt_tasks(mesos__agent *a, Mesos__Internal__ReregisterAgent *rr, b
       mesos_resources_free(res);
     }
   }
+  /* Executors the agent runs (agents that send them; older ones do not
+   * and their executors are known through their tasks only).  Their own
+   * resources are the agent's report: the allocator's view of the agent
+   * is rebuilt from it, so what an earlier report accounted goes. */
+  free_executor_used(a);
   for (size_t i = 0; i < rr->n_executor_infos; i++) {
     const Mesos__V1__ExecutorInfo *ei = rr->executor_infos[i];
-    if (ei && ei->framework_id && ei->framework_id->value &&
-        mesos__map_get(&m->frameworks, ei->framework_id->value))
-      mesos__agent_add_executor(a, ei->framework_id->value, ei);
+    if (ei == NULL || ei->framework_id == NULL || ei->framework_id->value == NULL ||
+        ei->executor_id == NULL || ei->executor_id->value == NULL ||
+        mesos__validate_id(ei->executor_id->value))
+      continue;
+    const char *fid = ei->framework_id->value;
+    mesos__framework *fw = mesos__map_get(&m->frameworks, fid);
+    if (fw == NULL && mesos__map_get(&m->removed, fid)) {
+      mesos__map_put(shutdown, fid, a);
+      continue;
+    }
+    if (fw == NULL) fw = recover_framework(m, rr, fid);
+    if (fw == NULL) continue;
+    mesos__agent_add_executor(a, fid, ei);
+    if (ei->n_resources) account_executor(a, fw, ei);
   }
 }
 
@@ -773,6 +879,19 @@ static void forward_exited_executor(mesos_master *m, mesos__agent *a,
     mesos__map_remove(&a->executors, key);
     mesos__pb_free(known);
   }
+  /* Its own resources go back (when they were accounted). */
+  executor_use *u = mesos__map_remove(&a->executor_used, key);
+  if (u && u->accounted && m->allocator) {
+    mesos_error *e = NULL;
+    if (mesos_allocator_recover_resources(m->allocator, u->framework_id, a->id, u->role, u->res,
+                                          0, &e) != MESOS_OK) {
+      LOG_WARN("agent %s: executor %s: cannot recover resources: %s", a->id, key,
+               e ? mesos_error_message(e) : "");
+      mesos_error_free(e);
+    }
+    mesos__offers_soon(m);
+  }
+  executor_use_free(u);
   mesos__free(key);
   mesos__framework *fw = mesos__map_get(&m->frameworks, ee->framework_id->value);
   if (known == NULL || fw == NULL) {

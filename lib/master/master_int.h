@@ -118,6 +118,11 @@ struct mesos__agent {
    * Mesos__V1__ExecutorInfo* (owned).  Command executors are not listed:
    * the agent makes them up, so their exit is never a FAILURE event. */
   mesos__map executors;
+  /* Executors' own resources (ExecutorInfo.resources) a re-registering
+   * agent reported, accounted to their frameworks in the allocator until
+   * the executor exits or its framework goes: same keys ->
+   * executor resources (agent.c). */
+  mesos__map executor_used;
 };
 
 struct mesos__offer {

@@ -982,6 +982,8 @@ typedef struct reported_task {
   const char *fw, *task, *state;
 } reported_task;
 
+static void send_reregister(sim_agent *a, Mesos__Internal__ReregisterAgent *rr);
+
 static void agent_reregister_with(sim_agent *a, const reported_task *tasks, size_t n) {
   Mesos__V1__AgentInfo info = MESOS__V1__AGENT_INFO__INIT;
   Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;
@@ -1020,12 +1022,19 @@ static void agent_reregister_with(sim_agent *a, const reported_task *tasks, size
   rr.n_tasks = n;
   rr.frameworks = fip;
   rr.n_frameworks = n;
+  send_reregister(a, &rr);
+}
+
+/* Sends REREGISTER with `rr` on a new stream and reads REREGISTERED. */
+static void send_reregister(sim_agent *a, Mesos__Internal__ReregisterAgent *rr) {
+  Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;
+  aid.value = a->id;
   Mesos__Internal__AgentCall call = MESOS__INTERNAL__AGENT_CALL__INIT;
   call.protocol_version = 1;
   call.has_type = 1;
   call.type = MESOS__INTERNAL__AGENT_CALL__TYPE__REREGISTER;
   call.agent_id = &aid;
-  call.reregister_agent = &rr;
+  call.reregister_agent = rr;
   uint8_t *bytes = NULL;
   size_t len = 0;
   ck_assert_int_eq(mesos__pb_pack(&call.base, 0, &bytes, &len, NULL), MESOS_OK);
@@ -1129,6 +1138,130 @@ START_TEST(test_master__reregistering_agent_is_reconciled_with_the_master) {
 }
 END_TEST
 
+static Mesos__V1__Resource *test_scalar(Mesos__V1__Resource *r, Mesos__V1__Value__Scalar *v,
+                                        const char *name, double value) {
+  mesos__v1__resource__init(r);
+  mesos__v1__value__scalar__init(v);
+  v->value = value;
+  r->name = (char *)name;
+  r->type = MESOS__V1__VALUE__TYPE__SCALAR;
+  r->scalar = v;
+  return r;
+}
+
+/* An agent re-registering with the ExecutorInfos of the executors it runs
+ * (one with a task, one whose tasks are all done): the master keeps them
+ * (their exit is a FAILURE event), their own resources are accounted to
+ * the framework (not offered) until the executor exits, and the task's
+ * executor shows in GET_EXECUTORS. */
+START_TEST(test_master__reregistering_agent_reports_executors_and_their_resources) {
+  start_master();
+  sim_agent a;
+  agent_register(&a, "agent-executors");
+  sim_fw f;
+  fw_subscribe(&f, NULL);
+  char *rec = fw_next(&f, "\"type\":\"OFFERS\"", 5000);
+  ck_assert_ptr_nonnull(rec);
+  ck_assert_double_eq_tol(offered_scalar(rec, "cpus"), 4, 1e-9);
+  free(rec);
+
+  Mesos__V1__AgentInfo info = MESOS__V1__AGENT_INFO__INIT;
+  Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;
+  Mesos__V1__FrameworkID fid = MESOS__V1__FRAMEWORK_ID__INIT;
+  Mesos__V1__FrameworkInfo fi = MESOS__V1__FRAMEWORK_INFO__INIT, *fip = &fi;
+  aid.value = a.id;
+  fid.value = f.id;
+  info.hostname = "agent-executors";
+  info.id = &aid;
+  fi.id = &fid;
+  fi.user = "nobody";
+  fi.name = "agents test";
+  Mesos__V1__Resource r[6], *er1[2], *er2[2], *tr[2];
+  Mesos__V1__Value__Scalar v[6];
+  er1[0] = test_scalar(&r[0], &v[0], "cpus", 1);
+  er1[1] = test_scalar(&r[1], &v[1], "mem", 256);
+  er2[0] = test_scalar(&r[2], &v[2], "cpus", 0.5);
+  er2[1] = test_scalar(&r[3], &v[3], "mem", 32);
+  tr[0] = test_scalar(&r[4], &v[4], "cpus", 1);
+  tr[1] = test_scalar(&r[5], &v[5], "mem", 128);
+  Mesos__V1__ExecutorID eid1 = MESOS__V1__EXECUTOR_ID__INIT, eid2 = MESOS__V1__EXECUTOR_ID__INIT;
+  eid1.value = "exec-busy";
+  eid2.value = "exec-idle";
+  Mesos__V1__CommandInfo cmd = MESOS__V1__COMMAND_INFO__INIT;
+  cmd.value = "my-executor";
+  Mesos__V1__ExecutorInfo e1 = MESOS__V1__EXECUTOR_INFO__INIT, e2 = MESOS__V1__EXECUTOR_INFO__INIT;
+  Mesos__V1__ExecutorInfo *eis[2] = {&e1, &e2};
+  e1.executor_id = &eid1;
+  e1.framework_id = &fid;
+  e1.command = &cmd;
+  e1.resources = er1;
+  e1.n_resources = 2;
+  e2 = e1;
+  e2.executor_id = &eid2;
+  e2.resources = er2;
+  Mesos__V1__Task task = MESOS__V1__TASK__INIT, *tp = &task;
+  Mesos__V1__TaskID tid = MESOS__V1__TASK_ID__INIT;
+  tid.value = "executed";
+  task.name = "t";
+  task.task_id = &tid;
+  task.framework_id = &fid;
+  task.agent_id = &aid;
+  task.executor_id = &eid1;
+  task.state = MESOS__V1__TASK_STATE__TASK_RUNNING;
+  task.resources = tr;
+  task.n_resources = 2;
+  Mesos__Internal__ReregisterAgent rr = MESOS__INTERNAL__REREGISTER_AGENT__INIT;
+  rr.agent = &info;
+  rr.tasks = &tp;
+  rr.n_tasks = 1;
+  rr.frameworks = &fip;
+  rr.n_frameworks = 1;
+  rr.executor_infos = eis;
+  rr.n_executor_infos = 2;
+  send_reregister(&a, &rr);
+  /* The old offer is rescinded; the new one leaves out the task and both
+   * executors: 4 - 1 - 1 - 0.5 cpus, 1024 - 128 - 256 - 32 mem. */
+  rec = fw_next(&f, "\"type\":\"OFFERS\"", 5000);
+  ck_assert_ptr_nonnull(rec);
+  ck_assert_double_eq_tol(offered_scalar(rec, "cpus"), 1.5, 1e-9);
+  ck_assert_double_eq_tol(offered_scalar(rec, "mem"), 608, 1e-9);
+  free(rec);
+  /* The task's record names its executor (and keeps its resources). */
+  mesos_test_response resp;
+  const char *get = "{\"type\":\"GET_EXECUTORS\"}";
+  ck_assert_int_eq(mesos_test_http(master_port, "POST", "/api/v1", "application/json", NULL, get,
+                                   &resp),
+                   0);
+  ck_assert_int_eq(resp.status, 200);
+  ck_assert_ptr_nonnull(strstr(resp.body, "\"exec-busy\""));
+  mesos_test_response_free(&resp);
+  const char *tasks = "{\"type\":\"GET_TASKS\"}";
+  ck_assert_int_eq(mesos_test_http(master_port, "POST", "/api/v1", "application/json", NULL,
+                                   tasks, &resp),
+                   0);
+  ck_assert_int_eq(resp.status, 200);
+  ck_assert_ptr_nonnull(strstr(resp.body, "\"executed\""));
+  ck_assert_ptr_nonnull(strstr(resp.body, "\"executor_id\":{\"value\":\"exec-busy\"}"));
+  ck_assert_ptr_nonnull(strstr(resp.body, "\"value\":128"));
+  mesos_test_response_free(&resp);
+  /* The idle executor exits: a FAILURE event (a custom executor the
+   * master knows), and its resources are offered again. */
+  agent_exited_executor(&a, f.id, "exec-idle");
+  rec = fw_next(&f, "\"type\":\"FAILURE\"", 5000);
+  ck_assert_ptr_nonnull(rec);
+  ck_assert_ptr_nonnull(strstr(rec, "exec-idle"));
+  free(rec);
+  rec = fw_next(&f, "\"type\":\"OFFERS\"", 5000);
+  ck_assert_msg(rec != NULL, "the exited executor's resources were not offered again");
+  ck_assert_double_eq_tol(offered_scalar(rec, "cpus"), 0.5, 1e-9);
+  ck_assert_double_eq_tol(offered_scalar(rec, "mem"), 32, 1e-9);
+  free(rec);
+  mesos_test_conn_close(&f.stream);
+  mesos_test_conn_close(&a.stream);
+  stop_master();
+}
+END_TEST
+
 START_TEST(test_master__agents_that_miss_the_reregister_window_become_unreachable) {
   /* The flag's minimum is Mesos's 10 s... */
   char path[4096], cmd[4200];
@@ -1210,6 +1343,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, test_master__update_framework_changes_roles_and_refuses_invalid_updates);
   tcase_add_test(tc, test_master__executor_exit_is_a_failure_event_only_for_custom_executors);
   tcase_add_test(tc, test_master__reregistering_agent_is_reconciled_with_the_master);
+  tcase_add_test(tc, test_master__reregistering_agent_reports_executors_and_their_resources);
   tcase_add_test(tc, test_master__agents_that_miss_the_reregister_window_become_unreachable);
   suite_add_tcase(s, tc);
   return s;
