@@ -17,8 +17,9 @@
  *    per task) protobuf-encoded and decoded once each in one process, with
  *    no master in between -- the serialization floor any master pays.
  *  master-reregister-10k (ms): 10,000 agents register with a master that
- *    has a durable registry; the master is freed and a new one recovers the
- *    registry ("restart"); then all 10,000 agents re-register at once over
+ *    has a durable registry (in a process of its own, which then exits); a
+ *    new master in a fresh process recovers the registry ("restart"), as a
+ *    restarted mesos-master would; then all 10,000 agents re-register at once over
  *    loopback, reporting 100,000 tasks (10 each, of 10 frameworks the new
  *    master recovers from their reports).  The time is from the first
  *    connect to the last REREGISTERED event read.  Baseline: the same
