@@ -79,22 +79,18 @@ static const mesos__flag_def agent_flags[] = {
   {"version", MESOS__FLAG_BOOL, "false", "Print the version and exit", NULL, NULL},
   MESOS__AGENT_TLS_FLAGS,
   MESOS__AGENT_AUTH_FLAGS,
+  MESOS__AGENT_CONTAINER_FLAGS,
   /* Accepted, not acted on yet. */
   {"advertise_ip", MESOS__FLAG_STRING, NULL, "IP published to others (not yet implemented)", NULL, NULL},
   {"advertise_port", MESOS__FLAG_INT, NULL, "Port published to others (not yet implemented)", NULL, NULL},
   {"hostname_lookup", MESOS__FLAG_BOOL, "true", "Reverse-lookup the hostname (not yet implemented)", NULL, NULL},
-  {"containerizers", MESOS__FLAG_STRING, "mesos", "Containerizers (not yet implemented)", NULL, NULL},
-  {"isolation", MESOS__FLAG_STRING, "posix/cpu,posix/mem", "Isolators (not yet implemented)", NULL, NULL},
   {"launcher", MESOS__FLAG_STRING, NULL, "Launcher (not yet implemented)", NULL, NULL},
-  {"sandbox_directory", MESOS__FLAG_STRING, "/mnt/mesos/sandbox", "Sandbox path inside containers (not yet implemented)", NULL, NULL},
   {"executor_environment_variables", MESOS__FLAG_TEXT, NULL, "Executor environment (not yet implemented)", NULL, NULL},
   {"switch_user", MESOS__FLAG_BOOL, "true", "Run tasks as their user (not yet implemented)", NULL, NULL},
   {"http_command_executor", MESOS__FLAG_BOOL, "false", "Command executor uses the HTTP API (not yet implemented)", NULL, NULL},
   {"frameworks_home", MESOS__FLAG_STRING, NULL, "Base of relative executor paths (not yet implemented)", NULL, NULL},
   {"gc_delay", MESOS__FLAG_DURATION, "1weeks", "Sandbox garbage collection delay (not yet implemented)", NULL, NULL},
   {"disk_watch_interval", MESOS__FLAG_DURATION, "1mins", "Disk usage check period (not yet implemented)", NULL, NULL},
-  {"cgroups_hierarchy", MESOS__FLAG_STRING, "/sys/fs/cgroup", "cgroups mount (not yet implemented)", NULL, NULL},
-  {"cgroups_root", MESOS__FLAG_STRING, "mesos", "cgroups root (not yet implemented)", NULL, NULL},
   {"log_dir", MESOS__FLAG_STRING, NULL, "Log directory (not yet implemented)", NULL, NULL},
   {"modules", MESOS__FLAG_TEXT, NULL, "Modules (not yet implemented)", NULL, NULL},
 };
@@ -759,7 +755,9 @@ MESOS_EXTERN(mesos_status) mesos_agent_new(mesos_agent **out, mesos_loop *loop,
   if (st != MESOS_OK) goto fail;
   if ((st = mesos__agent_link_init(a, err)) != MESOS_OK) goto fail;
   if ((st = mesos__agent_executor_api_init(a, err)) != MESOS_OK) goto fail;
+  if ((st = mesos__agent_containers_init(a, err)) != MESOS_OK) goto fail;
   if ((st = mesos__agent_recover_updates(a, err)) != MESOS_OK) goto fail;
+  mesos__agent_containers_recovered(a); /* orphans: after the tasks re-attached */
   char *res = NULL;
   mesos_resources *r = NULL;
   if (mesos_resources_new(&r, NULL) == MESOS_OK) {
@@ -802,6 +800,7 @@ MESOS_EXTERN(void) mesos_agent_free(mesos_agent *a) {
   a->closing = 1;
   mesos__agent_link_stop(a);
   mesos__agent_executor_api_fini(a);
+  mesos__agent_containers_fini(a);
   mesos__agent_tasks_free(a);
   mesos__agent_status_free_all(a);
   mesos__http_client_free(a->client);

@@ -19,6 +19,7 @@
 
 #include <stdint.h>
 
+#include "agent/containers.h"
 #include "base/flags.h"
 #include "base/map.h"
 #include "codec/recordio.h"
@@ -118,6 +119,7 @@ struct mesos_agent {
   int cleanup_pending;       /* --recover=cleanup: old id kept until drained */
   char *executor_path;       /* mesos-executor, or NULL: in-agent runner */
   struct mesos__agent_operator *op; /* operator API, classic endpoints, files (operator.c) */
+  struct mesos__agent_containers *containers; /* NULL: no containerizer (containers.c) */
 };
 
 /* ---- operator.c */
@@ -188,6 +190,9 @@ struct mesos__agent_task {
    * (then pid/child/exec_stream above describe the task's own process). */
   mesos__agent_executor *exec;
   int queued;                /* in a->launch_q, not started yet */
+  /* Runs in a container of the mesos containerizer (containers.c): `pid`
+   * is the container's init, watched by the containerizer, not `child`. */
+  int containerized;
 };
 
 void mesos__agent_run_task(mesos_agent *a, const Mesos__Internal__RunTask *rt);

@@ -328,6 +328,8 @@ static Mesos__V1__ResourceStatistics *task_statistics(scratch *s, const mesos__a
   Mesos__V1__ResourceStatistics *rs =
       SC_NEW(s, Mesos__V1__ResourceStatistics, mesos__v1__resource_statistics__init);
   if (rs == NULL) return NULL;
+  /* A task in a container: its cgroups know better (containers.c). */
+  if (mesos__agent_container_statistics(t->agent, t, rs)) return rs;
   proc_usage u;
   usage_of_session(t->pid, &u);
   rs->timestamp = now_secs();

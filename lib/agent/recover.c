@@ -596,6 +596,8 @@ static mesos_status recover_task(mesos_agent *a, const mesos__agent_path_ids *id
       report(a, ids, path, MESOS__V1__TASK_STATE__TASK_FAILED,
              MESOS__V1__TASK_STATUS__REASON__REASON_EXECUTOR_TERMINATED,
              "The executor terminated while the agent was down");
+    } else if (mesos__agent_container_alive(a, ids->container_id)) {
+      mesos__agent_container_adopt(a, ids, x.tc->task_info, last, path); /* containers.c */
     } else {
       mesos_error *ae = NULL;
       if (adopt(a, ids, &x, last, &ae) != MESOS_OK) {

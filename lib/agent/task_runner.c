@@ -516,6 +516,14 @@ void mesos__agent_run_task(mesos_agent *a, const Mesos__Internal__RunTask *rt) {
                              "Too many tasks on this agent");
     return;
   }
+  const char *no_container = NULL;
+  int contained = mesos__agent_container_wanted(a, ti, &no_container); /* containers.c */
+  if (no_container) {
+    mesos__agent_task_refuse(a, fw, tid, MESOS__V1__TASK_STATE__TASK_FAILED,
+                             MESOS__V1__TASK_STATUS__REASON__REASON_CONTAINER_LAUNCH_FAILED,
+                             no_container);
+    return;
+  }
   mesos__agent_remember_framework(a, rt->framework);
 
   mesos__agent_task *t = NULL;
@@ -527,6 +535,10 @@ void mesos__agent_run_task(mesos_agent *a, const Mesos__Internal__RunTask *rt) {
     mesos_error_free(e);
     mesos__agent_task_refuse(a, fw, tid, MESOS__V1__TASK_STATE__TASK_FAILED,
                              MESOS__V1__TASK_STATUS__REASON__REASON_CONTAINER_LAUNCH_FAILED, msg);
+    return;
+  }
+  if (contained) {
+    mesos__agent_container_launch(t);
     return;
   }
   t->use_executor = a->executor_path != NULL;
@@ -618,11 +630,15 @@ void mesos__agent_kill_task(mesos_agent *a, const char *framework_id, const char
     mesos__agent_task_maybe_done(a, key);
     return;
   }
-  if (t->pid <= 0 || t->killing) return;
   uint64_t grace = a->shutdown_grace_ms;
   const Mesos__V1__KillPolicy *kp = policy ? policy : t->info->kill_policy;
   if (kp && kp->grace_period && kp->grace_period->nanoseconds >= 0)
     grace = (uint64_t)kp->grace_period->nanoseconds / 1000000u;
+  if (t->containerized) { /* also while its image is still provisioning */
+    mesos__agent_container_kill(t, grace);
+    return;
+  }
+  if (t->pid <= 0 || t->killing) return;
   if (t->use_executor) {
     LOG_INFO("Killing task %s through its executor (grace %llu ms)", key, (unsigned long long)grace);
     mesos__agent_executor_kill(t, grace, policy);

@@ -1,0 +1,101 @@
+/*
+ * The agent's side of the unified ("mesos") containerizer: which command
+ * tasks run in a container, the provision -> fetch -> launch pipeline,
+ * the termination -> status update mapping, statistics from the cgroups,
+ * and re-attaching to containers after an agent restart.  The runtime
+ * itself is lib/containerizer (namespaces, cgroups, isolators) and
+ * lib/provisioner (images, fetcher); this file only glues them to tasks.
+ */
+#ifndef MESOS_AGENT_CONTAINERS_H
+#define MESOS_AGENT_CONTAINERS_H
+
+#include "base/flags.h"
+#include "mesos/containerizer.h"
+#include "mesos/v1/mesos.pb-c.h"
+#include "registry/agent_paths.h"
+
+struct mesos_agent;
+struct mesos__agent_task;
+
+/* Mesos's names and defaults (spec/containerizer.md sections 1, 2, 4). */
+#define MESOS__AGENT_CONTAINER_FLAGS                                                            \
+  {"containerizers", MESOS__FLAG_STRING, "mesos",                                              \
+   "Containerizers, comma-separated: only 'mesos' (the Docker daemon containerizer is not "    \
+   "supported)", NULL, NULL},                                                                  \
+  {"isolation", MESOS__FLAG_STRING, "posix/cpu,posix/mem",                                     \
+   "Isolators of the mesos containerizer (cgroups/cpu, cgroups/mem, cgroups/pids, "            \
+   "cgroups/devices, filesystem/linux, namespaces/pid, namespaces/ipc, docker/runtime, "       \
+   "volume/host_path, volume/sandbox_path, posix/cpu, posix/mem). With only posix/* and no "   \
+   "image, command tasks run as plain processes", NULL, NULL},                                 \
+  {"image_providers", MESOS__FLAG_STRING, NULL,                                                \
+   "Image providers: 'docker' (needs filesystem/linux and docker/runtime in --isolation)",     \
+   NULL, NULL},                                                                                \
+  {"docker_registry", MESOS__FLAG_STRING, "https://registry-1.docker.io",                      \
+   "Where Docker images come from: a local directory of 'docker save' tarballs and OCI "       \
+   "layouts (remote registries are not supported)", NULL, NULL},                               \
+  {"docker_store_dir", MESOS__FLAG_STRING, "/tmp/mesos/store/docker",                          \
+   "Content-addressed layer store", NULL, NULL},                                               \
+  {"image_provisioner_backend", MESOS__FLAG_STRING, "overlay",                                 \
+   "How a container's root filesystem is assembled: overlay or copy", NULL, NULL},             \
+  {"sandbox_directory", MESOS__FLAG_STRING, "/mnt/mesos/sandbox",                              \
+   "Where the sandbox is mounted inside containers with their own root filesystem", NULL,      \
+   NULL},                                                                                      \
+  {"runtime_dir", MESOS__FLAG_STRING, "/var/run/mesos",                                        \
+   "Container runtime state (survives agent restarts, not reboots)", NULL, NULL},              \
+  {"cgroups_hierarchy", MESOS__FLAG_STRING, "/sys/fs/cgroup",                                  \
+   "Where the cgroup hierarchies are mounted (the layout itself is read from "                 \
+   "/proc/self/mountinfo)", NULL, NULL},                                                       \
+  {"cgroups_root", MESOS__FLAG_STRING, "mesos",                                                \
+   "Name of the agent's cgroup subtree, below the agent's own cgroup", NULL, NULL},            \
+  {"cgroups_enable_cfs", MESOS__FLAG_BOOL, "false",                                            \
+   "Hard CPU limits with CFS quotas (cgroups/cpu)", NULL, NULL},                               \
+  {"cgroups_limit_swap", MESOS__FLAG_BOOL, "false",                                            \
+   "The memory limit covers swap too (cgroups/mem)", NULL, NULL},                              \
+  {"fetcher_cache_dir", MESOS__FLAG_STRING, "/tmp/mesos/fetch",                                \
+   "Cache of CommandInfo.URIs with cache=true (containerized tasks)", NULL, NULL},             \
+  {"fetcher_cache_size", MESOS__FLAG_BYTES, "2GB", "Size bound of --fetcher_cache_dir", NULL,  \
+   NULL}
+
+typedef struct mesos__agent_containers mesos__agent_containers;
+
+/* Checks the container flags (clear errors, nothing created on a bad one)
+ * and, when the configuration can run containers at all (a non-posix
+ * isolator or --image_providers), creates the containerizer, provisioner
+ * and fetcher and recovers the containers a previous run left.  With the
+ * defaults nothing is created and command tasks run as before. */
+mesos_status mesos__agent_containers_init(struct mesos_agent *a, mesos_error **err);
+/* After mesos__agent_recover_updates: destroys the containers no task
+ * re-attached to (orphans) and their root filesystems. */
+void mesos__agent_containers_recovered(struct mesos_agent *a);
+/* Agent shutdown: destroys the running containers (as the agent kills its
+ * other tasks), then frees everything.  NULL-safe; call before
+ * mesos__agent_tasks_free. */
+void mesos__agent_containers_fini(struct mesos_agent *a);
+
+/* Whether command task `ti` runs in a container; 0 with *why set (a
+ * static string) when it asks for something this agent cannot do (then
+ * the task fails with *why), 0 with *why NULL for the plain process path. */
+int mesos__agent_container_wanted(struct mesos_agent *a, const Mesos__V1__TaskInfo *ti,
+                                  const char **why);
+/* Starts task `t` (in a->tasks, STAGING) in a container: provision,
+ * fetch, launch, asynchronously; failures become TASK_FAILED with
+ * REASON_CONTAINER_LAUNCH_FAILED. */
+void mesos__agent_container_launch(struct mesos__agent_task *t);
+/* Kill: SIGTERM to the task (through the container's init), the whole
+ * container after `grace_ms`. */
+void mesos__agent_container_kill(struct mesos__agent_task *t, uint64_t grace_ms);
+/* Recovery hook (recover.c): whether `container_id` is a live container
+ * of the previous run nobody re-attached to yet. */
+int mesos__agent_container_alive(struct mesos_agent *a, const char *container_id);
+/* Re-attaches task `ti` (ids from its checkpoint, last state `state`) to
+ * its live container; a failure becomes TASK_FAILED on `updates_path`
+ * and the container is destroyed with the orphans. */
+void mesos__agent_container_adopt(struct mesos_agent *a, const mesos__agent_path_ids *ids,
+                                  const Mesos__V1__TaskInfo *ti, Mesos__V1__TaskState state,
+                                  const char *updates_path);
+/* Fills `rs` from the cgroups of a containerized task's container;
+ * 0 (rs untouched) when `t` is not running in one. */
+int mesos__agent_container_statistics(struct mesos_agent *a, const struct mesos__agent_task *t,
+                                      Mesos__V1__ResourceStatistics *rs);
+
+#endif

@@ -1,0 +1,885 @@
+/*
+ * Tasks in containers, end to end: the real mesos-master and mesos-agent
+ * (--isolation with filesystem/linux, namespaces/pid, cgroups, docker
+ * images from a local --docker_registry) and a JSON scheduler over raw
+ * HTTP on loopback.  The images are built once per run from Debian's
+ * busybox-static with umoci and skopeo (tests/integration/
+ * container_images.sh): an OCI layout and a docker-archive.
+ *
+ * Checked: the task sees the image's files and not the host's, is PID 2
+ * under the container's init (PID 1), runs with its memory limit in its
+ * own cgroup, is listed by GET_CONTAINERS with statistics from that
+ * cgroup; an unknown image and a memory hog fail as Mesos reports them;
+ * the container survives `kill -9` of the agent and the task still
+ * finishes; and after every test nothing is left: no mount under the
+ * test's directory, no container cgroup, no runtime state, no process.
+ *
+ * Needs root, busybox-static, umoci, skopeo and writable cgroups: SKIPPED
+ * with the reason otherwise.  A failing test's containers are killed and
+ * its mounts and cgroups removed by the runner at exit.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <glob.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent/agent_int.h"
+#include "base/alloc.h"
+#include "containerizer/cgroups.h"
+#include "support/daemon.h"
+#include "support/testutil.h"
+
+static char fix_dir[256];     /* images, built once by the runner */
+static char why_not[512];     /* non-empty: the reason every root test skips */
+static int have_overlay;
+static pid_t runner_pid;
+static char base_dir[256];    /* per test, under /tmp/mesos-ctr-<runner>- */
+static char cg_root[96];
+static pid_t master_pid = -1, agent_pid = -1;
+static int master_port, agent_port;
+static char work_dir[512], agent_log[512];
+
+/* ------------------------------------------------------------ host state */
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
+  (void)sb, (void)flag, (void)ftw;
+  return remove(path);
+}
+
+static void rm_tree(const char *dir) {
+  if (dir[0]) nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static char *slurp(const char *path) {
+  static char buf[1 << 16];
+  buf[0] = '\0';
+  FILE *f = fopen(path, "r");
+  if (f == NULL) return buf;
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  buf[n] = '\0';
+  fclose(f);
+  return buf;
+}
+
+/* Unmounts (lazily, deepest first) everything mounted under `prefix`. */
+static int umount_under(const char *prefix) {
+  char *mounts = strdup(slurp("/proc/self/mounts"));
+  char *paths[256];
+  int n = 0;
+  for (char *line = strtok(mounts, "\n"); line && n < 256; line = strtok(NULL, "\n")) {
+    char dev[512], dir[1024];
+    if (sscanf(line, "%511s %1023s", dev, dir) == 2 && strncmp(dir, prefix, strlen(prefix)) == 0)
+      paths[n++] = strdup(dir);
+  }
+  free(mounts);
+  for (int i = n - 1; i >= 0; i--) {
+    umount2(paths[i], MNT_DETACH);
+    free(paths[i]);
+  }
+  return n;
+}
+
+/* The directories of cgroup root `root` in every hierarchy. */
+static int cg_dirs(const char *root, char out[][1024], int cap) {
+  mesos__cg_layout l;
+  if (mesos__cg_layout_detect(&l, NULL) != MESOS_OK) return 0;
+  int n = 0;
+  for (int c = 0; c <= MESOS__CG_COUNT && n < cap; c++) {
+    const char *mnt = c == MESOS__CG_COUNT ? l.v2_mount : l.v1_mount[c];
+    const char *self = c == MESOS__CG_COUNT ? l.v2_self : l.v1_self[c];
+    if (mnt == NULL) continue;
+    snprintf(out[n], 1024, "%s%s/%s", mnt, strcmp(self, "/") ? self : "", root);
+    int dup = 0;
+    for (int i = 0; i < n; i++) dup |= strcmp(out[i], out[n]) == 0;
+    if (!dup) n++;
+  }
+  mesos__cg_layout_free(&l);
+  return n;
+}
+
+/* Container cgroups (sub-directories) left under `root`; kills their
+ * processes and removes them when `remove` is set. */
+static int cg_leftovers(const char *root, int remove) {
+  char dirs[16][1024];
+  int nd = cg_dirs(root, dirs, 16), left = 0;
+  for (int i = 0; i < nd; i++) {
+    DIR *d = opendir(dirs[i]);
+    if (d == NULL) continue;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+      if (de->d_type != DT_DIR || de->d_name[0] == '.') continue;
+      left++;
+      fprintf(stderr, "cgroup left: %s/%s\n", dirs[i], de->d_name);
+      if (!remove) continue;
+      char cmd[5000];
+      /* Processes first (and the v2 leaf), then the directories. */
+      snprintf(cmd, sizeof cmd,
+               "for f in $(find '%.1000s/%.200s' -name cgroup.procs); do for p in $(cat $f); do kill -9 $p; "
+               "done; done 2>/dev/null; sleep 0.2; find '%.1000s/%.200s' -depth -type d -exec rmdir {} + "
+               "2>/dev/null",
+               dirs[i], de->d_name, dirs[i], de->d_name);
+      if (system(cmd) != 0) { /* reported by the caller's checks */ }
+    }
+    closedir(d);
+    if (remove) rmdir(dirs[i]);
+  }
+  return left;
+}
+
+/* Kills the inits of the containers in runtime dir `run` (a test that
+ * failed before its agent destroyed them). */
+static void kill_containers(const char *run) {
+  char pattern[600];
+  snprintf(pattern, sizeof pattern, "%s/containers/*/pid", run);
+  glob_t g;
+  if (glob(pattern, 0, NULL, &g) != 0) return;
+  for (size_t i = 0; i < g.gl_pathc; i++) {
+    long pid = strtol(slurp(g.gl_pathv[i]), NULL, 10);
+    if (pid > 1) kill((pid_t)pid, SIGKILL);
+  }
+  globfree(&g);
+}
+
+/* At the runner's exit: whatever its tests left. */
+static void runner_cleanup(void) {
+  if (getpid() != runner_pid) return;
+  char pattern[128];
+  snprintf(pattern, sizeof pattern, "/tmp/mesos-ctr-%d-*", (int)runner_pid);
+  glob_t g;
+  if (glob(pattern, 0, NULL, &g) == 0) {
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+      char run[400];
+      snprintf(run, sizeof run, "%s/run", g.gl_pathv[i]);
+      kill_containers(run);
+    }
+    usleep(100000);
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+      umount_under(g.gl_pathv[i]);
+      if (getenv("MESOS_TEST_KEEP") == NULL) rm_tree(g.gl_pathv[i]);
+    }
+    globfree(&g);
+  }
+  for (int k = 0; k < 32; k++) {
+    char root[96];
+    snprintf(root, sizeof root, "mesos-ctest-%d-%d", (int)runner_pid, k);
+    cg_leftovers(root, 1);
+  }
+  if (fix_dir[0]) rm_tree(fix_dir);
+}
+
+/* Why the root tests cannot run here ("" when they can). */
+static void probe(void) {
+  if (geteuid() != 0) {
+    snprintf(why_not, sizeof why_not, "needs root (namespaces, mounts, cgroups)");
+    return;
+  }
+  mesos__cg_layout l;
+  if (mesos__cg_layout_detect(&l, NULL) != MESOS_OK) {
+    snprintf(why_not, sizeof why_not, "cannot read the cgroup layout");
+    return;
+  }
+  int ok = l.where[MESOS__CG_MEMORY] != MESOS__CG_NONE && l.where[MESOS__CG_CPU] != MESOS__CG_NONE;
+  mesos__cg_layout_free(&l);
+  if (!ok) {
+    snprintf(why_not, sizeof why_not, "needs the cpu and memory cgroup controllers");
+    return;
+  }
+  char dirs[16][1024], probe_root[64];
+  snprintf(probe_root, sizeof probe_root, "mesos-ctest-probe-%d", (int)getpid());
+  int nd = cg_dirs(probe_root, dirs, 16);
+  for (int i = 0; i < nd; i++) {
+    if (mkdir(dirs[i], 0755) != 0 || rmdir(dirs[i]) != 0) {
+      snprintf(why_not, sizeof why_not, "the cgroup hierarchy is not writable here (%.400s)", dirs[i]);
+      return;
+    }
+  }
+  pid_t p = fork();
+  if (p == 0) _exit(unshare(CLONE_NEWNS | CLONE_NEWPID) == 0 ? 0 : 1);
+  int ws = 0;
+  if (p < 0 || waitpid(p, &ws, 0) != p || !WIFEXITED(ws) || WEXITSTATUS(ws) != 0) {
+    snprintf(why_not, sizeof why_not, "creating mount and pid namespaces is not permitted here");
+    return;
+  }
+  snprintf(fix_dir, sizeof fix_dir, "/tmp/mesos-ctr-fix-XXXXXX");
+  if (mkdtemp(fix_dir) == NULL) {
+    snprintf(why_not, sizeof why_not, "cannot create a temporary directory");
+    fix_dir[0] = '\0';
+    return;
+  }
+  char cmd[600];
+  snprintf(cmd, sizeof cmd, "bash tests/integration/container_images.sh '%s' 2>&1", fix_dir);
+  FILE *f = popen(cmd, "r");
+  char line[512];
+  while (f && fgets(line, sizeof line, f)) {
+    if (strncmp(line, "tools-missing: ", 15) == 0) {
+      line[strcspn(line, "\n")] = '\0';
+      snprintf(why_not, sizeof why_not, "image tools missing: %.400s", line + 15);
+    } else if (strncmp(line, "overlay: yes", 12) == 0) {
+      have_overlay = 1;
+    } else if (strncmp(line, "overlay: no", 11) != 0) {
+      fputs(line, stderr);
+    }
+  }
+  if (f == NULL || pclose(f) != 0)
+    if (!why_not[0]) snprintf(why_not, sizeof why_not, "!container_images.sh failed");
+}
+
+#define NEED_CONTAINERS()                                                               \
+  do {                                                                                  \
+    if (why_not[0] == '!') ck_abort_msg("%s", why_not + 1);                             \
+    if (why_not[0]) MESOS_TEST_SKIP("%s", why_not);                                     \
+  } while (0)
+
+
+static void make_base(int k) {
+  snprintf(base_dir, sizeof base_dir, "/tmp/mesos-ctr-%d-XXXXXX", (int)getppid());
+  ck_assert_ptr_nonnull(mkdtemp(base_dir));
+  /* One cgroups root per test (numbered by the test's order in the run,
+   * which the runner's cleanup walks). */
+  snprintf(cg_root, sizeof cg_root, "mesos-ctest-%d-%d", (int)getppid(), k);
+}
+
+/* Nothing of the test's containers may be left (call after the agent
+ * stopped or destroyed them). */
+static void assert_clean(void) {
+  const char *mounts = slurp("/proc/self/mounts");
+  ck_assert_msg(strstr(mounts, base_dir) == NULL, "a mount under %s is left:\n%s", base_dir,
+                mounts);
+  ck_assert_msg(cg_leftovers(cg_root, 0) == 0, "container cgroups under %s are left", cg_root);
+  char p[600];
+  snprintf(p, sizeof p, "%s/run/containers", base_dir);
+  DIR *d = opendir(p);
+  int n = 0;
+  if (d) {
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) n += de->d_name[0] != '.';
+    closedir(d);
+  }
+  ck_assert_msg(n == 0, "runtime state left in %s", p);
+  snprintf(p, sizeof p, "%s/agent/provisioner/containers", base_dir);
+  d = opendir(p);
+  n = 0;
+  if (d) {
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) n += de->d_name[0] != '.';
+    closedir(d);
+  }
+  ck_assert_msg(n == 0, "container root filesystems left in %s", p);
+}
+
+static void remove_base(void) {
+  if (getenv("MESOS_TEST_KEEP")) {
+    fprintf(stderr, "kept %s\n", base_dir);
+    return;
+  }
+  rm_tree(base_dir);
+}
+
+/* ------------------------------------------------------------ processes */
+
+static void start_master(void) {
+  char path[4096], port_arg[64], wd_arg[400];
+  mesos_test_daemon_path("mesos-master", path, sizeof path);
+  master_port = mesos_test_free_port();
+  snprintf(port_arg, sizeof port_arg, "--port=%d", master_port);
+  snprintf(wd_arg, sizeof wd_arg, "--work_dir=%s/master", base_dir);
+  char *argv[] = {path, "--ip=127.0.0.1", port_arg, "--allocation_interval=50ms",
+                  "--agent_ping_timeout=1secs", "--max_agent_ping_timeouts=10",
+                  "--logging_level=WARNING", wd_arg, NULL};
+  master_pid = mesos_test_spawn(argv, NULL);
+  ck_assert_int_gt(master_pid, 0);
+  ck_assert(mesos_test_wait_http_ok(master_port, "/health", 5000));
+}
+
+/* mesos-agent with the containerizer flags (the same on a restart). */
+static void start_agent(int overlay) {
+  char path[4096], bin_dir[4096], master_arg[64], port_arg[64], wd_arg[600], launcher[4200];
+  char reg[400], store[400], run[400], cgr[200], backend[64];
+  mesos_test_daemon_path("mesos-agent", path, sizeof path);
+  snprintf(bin_dir, sizeof bin_dir, "%s", path);
+  *strrchr(bin_dir, '/') = '\0';
+  snprintf(launcher, sizeof launcher, "--launcher_dir=%s", bin_dir);
+  if (agent_port == 0) agent_port = mesos_test_free_port();
+  snprintf(work_dir, sizeof work_dir, "%s/agent", base_dir);
+  snprintf(agent_log, sizeof agent_log, "%s/agent.log", base_dir);
+  snprintf(master_arg, sizeof master_arg, "--master=127.0.0.1:%d", master_port);
+  snprintf(port_arg, sizeof port_arg, "--port=%d", agent_port);
+  snprintf(wd_arg, sizeof wd_arg, "--work_dir=%s", work_dir);
+  snprintf(reg, sizeof reg, "--docker_registry=%s/registry", fix_dir);
+  snprintf(store, sizeof store, "--docker_store_dir=%s/store", base_dir);
+  snprintf(run, sizeof run, "--runtime_dir=%s/run", base_dir);
+  snprintf(cgr, sizeof cgr, "--cgroups_root=%s", cg_root);
+  snprintf(backend, sizeof backend, "--image_provisioner_backend=%s",
+           overlay && have_overlay ? "overlay" : "copy");
+  char *argv[] = {path, master_arg, port_arg, wd_arg, launcher, "--ip=127.0.0.1",
+                  "--hostname=agent-test", "--resources=cpus:4;mem:1024;disk:1024",
+                  "--registration_backoff_factor=50ms", "--executor_shutdown_grace_period=1secs",
+                  "--isolation=filesystem/linux,docker/runtime,namespaces/pid,cgroups/cpu,"
+                  "cgroups/mem",
+                  "--image_providers=docker", reg, store, run, cgr, backend, NULL};
+  agent_pid = mesos_test_spawn(argv, agent_log);
+  ck_assert_int_gt(agent_pid, 0);
+  ck_assert_msg(mesos_test_wait_http_ok(agent_port, "/health", 10000), "agent did not start: %s",
+                slurp(agent_log));
+}
+
+static void kill_agent(void) {
+  kill(agent_pid, SIGKILL);
+  waitpid(agent_pid, NULL, 0);
+  agent_pid = -1;
+}
+
+static void stop_all(void) {
+  if (agent_pid > 0) {
+    int st = mesos_test_stop(agent_pid, 5000);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "mesos-agent exit status %d", st);
+    agent_pid = -1;
+  }
+  if (master_pid > 0) {
+    int st = mesos_test_stop(master_pid, 5000);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "mesos-master exit status %d", st);
+    master_pid = -1;
+  }
+}
+
+/* ------------------------------------------------------------ framework */
+
+typedef struct sim_fw {
+  mesos_test_conn stream;
+  char id[160];
+  char sid[64];
+  char *offers;
+} sim_fw;
+
+/* SUBSCRIBE; with f->id set, as that framework again (failover). */
+static void fw_subscribe(sim_fw *f, int checkpoint) {
+  char body[1024], id[200] = "";
+  if (f->id[0]) snprintf(id, sizeof id, "\"id\":{\"value\":\"%s\"},", f->id);
+  snprintf(body, sizeof body,
+           "{%s%s%s\"type\":\"SUBSCRIBE\",\"subscribe\":{\"framework_info\":{%s\"user\":\"nobody\","
+           "\"name\":\"recovery test\",\"checkpoint\":%s,\"failover_timeout\":60}}}",
+           f->id[0] ? "\"framework_id\":{\"value\":\"" : "", f->id[0] ? f->id : "",
+           f->id[0] ? "\"}," : "", id, checkpoint ? "true" : "false");
+  f->offers = NULL;
+  ck_assert_int_eq(mesos_test_conn_open(&f->stream, master_port), 0);
+  ck_assert_int_eq(mesos_test_conn_request(&f->stream, "POST", "/api/v1/scheduler",
+                                           "application/json", NULL, body, strlen(body)),
+                   0);
+  mesos_test_response r;
+  ck_assert_int_eq(mesos_test_conn_response(&f->stream, &r, 0, 5000), 0);
+  ck_assert_int_eq(r.status, 200);
+  mesos_test_response_header(&r, "Mesos-Stream-Id", f->sid, sizeof f->sid);
+  char *rec = NULL;
+  ck_assert_int_gt(mesos_test_conn_next_record(&f->stream, &rec, 5000), 0);
+  const char *p = strstr(rec, "\"framework_id\":{\"value\":\"");
+  ck_assert_ptr_nonnull(p);
+  p += strlen("\"framework_id\":{\"value\":\"");
+  snprintf(f->id, sizeof f->id, "%.*s", (int)(strchr(p, '"') - p), p);
+  free(rec);
+}
+
+static void fw_close(sim_fw *f) {
+  mesos_test_conn_close(&f->stream);
+  free(f->offers);
+  f->offers = NULL;
+}
+
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static char *fw_next(sim_fw *f, int timeout_ms, ...) {
+  long long deadline = now_ms() + timeout_ms;
+  for (;;) {
+    long long left = deadline - now_ms();
+    if (left <= 0) return NULL;
+    char *rec = NULL;
+    if (mesos_test_conn_next_record(&f->stream, &rec, (int)left) < 0) return NULL;
+    va_list ap;
+    va_start(ap, timeout_ms);
+    int all = 1;
+    for (const char *want = va_arg(ap, const char *); want; want = va_arg(ap, const char *))
+      all &= strstr(rec, want) != NULL;
+    va_end(ap);
+    if (all) return rec;
+    if (strstr(rec, "\"type\":\"OFFERS\"")) {
+      free(f->offers);
+      f->offers = rec;
+      continue;
+    }
+    free(rec);
+  }
+}
+
+static int fw_call(sim_fw *f, const char *json_fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fw_call(sim_fw *f, const char *json_fmt, ...) {
+  char body[8192], hdr[128];
+  va_list ap;
+  va_start(ap, json_fmt);
+  vsnprintf(body, sizeof body, json_fmt, ap);
+  va_end(ap);
+  snprintf(hdr, sizeof hdr, "Mesos-Stream-Id: %s\r\n", f->sid);
+  mesos_test_response r;
+  ck_assert_int_eq(mesos_test_http(master_port, "POST", "/api/v1/scheduler", "application/json",
+                                   hdr, body, &r),
+                   0);
+  int s = r.status;
+  mesos_test_response_free(&r);
+  return s;
+}
+
+static void json_id(const char *rec, const char *key, char *out, size_t cap) {
+  char pat[128];
+  snprintf(pat, sizeof pat, "\"%s\":{\"value\":\"", key);
+  const char *p = strstr(rec, pat);
+  ck_assert_msg(p != NULL, "%s not in %s", key, rec);
+  p += strlen(pat);
+  snprintf(out, cap, "%.*s", (int)(strchr(p, '"') - p), p);
+}
+
+static void json_str(const char *rec, const char *key, char *out, size_t cap) {
+  char pat[128];
+  snprintf(pat, sizeof pat, "\"%s\":\"", key);
+  const char *p = strstr(rec, pat);
+  ck_assert_msg(p != NULL, "%s not in %s", key, rec);
+  p += strlen(pat);
+  snprintf(out, cap, "%.*s", (int)(strchr(p, '"') - p), p);
+}
+
+static void wait_offer(sim_fw *f, char *offer, char *agent, size_t cap) {
+  char *rec = f->offers;
+  f->offers = NULL;
+  if (rec == NULL || strstr(rec, "agent-test") == NULL) {
+    free(rec);
+    rec = fw_next(f, 10000, "\"type\":\"OFFERS\"", "agent-test", NULL);
+  }
+  ck_assert_msg(rec != NULL, "no offer from the agent");
+  json_id(rec, "id", offer, cap);
+  json_id(rec, "agent_id", agent, cap);
+  free(rec);
+}
+
+static void ack(sim_fw *f, const char *rec) {
+  char agent[160], task[160], uuid[64];
+  json_id(rec, "agent_id", agent, sizeof agent);
+  json_id(rec, "task_id", task, sizeof task);
+  json_str(rec, "uuid", uuid, sizeof uuid);
+  ck_assert_int_eq(fw_call(f,
+                           "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACKNOWLEDGE\","
+                           "\"acknowledge\":{\"agent_id\":{\"value\":\"%s\"},\"task_id\":"
+                           "{\"value\":\"%s\"},\"uuid\":\"%s\"}}",
+                           f->id, agent, task, uuid),
+                   202);
+}
+
+/* The next UPDATE for `task`, acknowledged; it must be in `state`. */
+static char *expect_update(sim_fw *f, const char *task, const char *state, int timeout_ms) {
+  char tid[256];
+  snprintf(tid, sizeof tid, "\"task_id\":{\"value\":\"%s\"}", task);
+  char *rec = fw_next(f, timeout_ms, "\"type\":\"UPDATE\"", tid, NULL);
+  ck_assert_msg(rec != NULL, "no update for %s (wanted %s)", task, state);
+  ck_assert_msg(strstr(rec, state) != NULL, "wanted %s, got %s", state, rec);
+  ack(f, rec);
+  return rec;
+}
+
+/* The terminal update for `task`, acknowledged; it must be in `state`.
+ * A STARTING or RUNNING update the agent re-sends first (its
+ * acknowledgement had not reached the agent before it was killed) is
+ * acknowledged and skipped: delivery is at least once until acknowledged. */
+static char *expect_final(sim_fw *f, const char *task, const char *state, int timeout_ms) {
+  char tid[256];
+  snprintf(tid, sizeof tid, "\"task_id\":{\"value\":\"%s\"}", task);
+  long long deadline = now_ms() + timeout_ms;
+  for (;;) {
+    long long left = deadline - now_ms();
+    char *rec = left > 0 ? fw_next(f, (int)left, "\"type\":\"UPDATE\"", tid, NULL) : NULL;
+    ck_assert_msg(rec != NULL, "no update for %s (wanted %s)", task, state);
+    ack(f, rec);
+    if (strstr(rec, "\"TASK_STARTING\"") || strstr(rec, "\"TASK_RUNNING\"")) {
+      free(rec);
+      continue;
+    }
+    ck_assert_msg(strstr(rec, state) != NULL, "wanted %s, got %s", state, rec);
+    return rec;
+  }
+}
+
+static void wait_offer_id(sim_fw *f, char *offer, char *agent, size_t cap) { wait_offer(f, offer, agent, cap); }
+
+/* LAUNCH of one task: `image` NULL for none, `mem` MB. */
+static void launch(sim_fw *f, const char *offer, const char *agent, const char *task,
+                   const char *image, double mem, const char *command) {
+  char container[400] = "";
+  if (image)
+    snprintf(container, sizeof container,
+             "\"container\":{\"type\":\"MESOS\",\"mesos\":{\"image\":{\"type\":\"DOCKER\","
+             "\"docker\":{\"name\":\"%s\"}}}},",
+             image);
+  ck_assert_int_eq(
+      fw_call(f,
+              "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":"
+              "[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH\",\"launch\":{\"task_infos\":"
+              "[{\"name\":\"t\",\"task_id\":{\"value\":\"%s\"},\"agent_id\":{\"value\":\"%s\"},%s"
+              "\"command\":{\"value\":\"%s\"},\"resources\":["
+              "{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":0.5}},"
+              "{\"name\":\"mem\",\"type\":\"SCALAR\",\"scalar\":{\"value\":%g}}]}]}}],"
+              "\"filters\":{\"refuse_seconds\":0}}}",
+              f->id, offer, task, agent, container, command, mem),
+      202);
+}
+
+/* Master, agent and a checkpointing framework; one task launched. */
+static void run_task(sim_fw *f, int overlay, const char *task, const char *image, double mem,
+                     const char *command) {
+  start_master();
+  f->id[0] = '\0';
+  start_agent(overlay);
+  fw_subscribe(f, 1);
+  char offer[160], agent[160];
+  wait_offer_id(f, offer, agent, sizeof offer);
+  launch(f, offer, agent, task, image, mem, command);
+}
+
+/* The sandbox of `task` (its only run). */
+static void sandbox_of(const char *task, char *out, size_t cap) {
+  char pattern[1200];
+  snprintf(pattern, sizeof pattern, "%s/slaves/*/frameworks/*/executors/%s/runs/*-*", work_dir,
+           task);
+  glob_t g;
+  ck_assert_msg(glob(pattern, 0, NULL, &g) == 0 && g.gl_pathc == 1, "no sandbox %s", pattern);
+  snprintf(out, cap, "%s", g.gl_pathv[0]);
+  globfree(&g);
+}
+
+/* Waits until the sandbox file `name` of `task` contains `text`. */
+static char *wait_output(const char *sandbox, const char *name, const char *text) {
+  char p[1400];
+  snprintf(p, sizeof p, "%s/%s", sandbox, name);
+  for (int i = 0; i < 500; i++) {
+    char *s = slurp(p);
+    if (strstr(s, text)) return s;
+    usleep(20000);
+  }
+  ck_abort_msg("%s never got '%s': %s", p, text, slurp(p));
+  return NULL;
+}
+
+/* The running container's init pid (from the runtime directory). */
+static pid_t init_pid(const char *container) {
+  char p[800];
+  snprintf(p, sizeof p, "%s/run/containers/%s/pid", base_dir, container);
+  long pid = strtol(slurp(p), NULL, 10);
+  ck_assert_msg(pid > 1, "no pid in %s", p);
+  return (pid_t)pid;
+}
+
+/* The memory limit file of process `pid`'s memory cgroup. */
+static char *memory_limit_of(pid_t pid) {
+  char p[128];
+  snprintf(p, sizeof p, "/proc/%d/cgroup", (int)pid);
+  char *text = strdup(slurp(p));
+  static char out[64];
+  out[0] = '\0';
+  mesos__cg_layout l;
+  ck_assert_mesos_ok(mesos__cg_layout_detect(&l, NULL), NULL);
+  for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+    char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+    if (c2 == NULL) continue;
+    char file[2048];
+    if (strncmp(c1 + 1, "memory:", 7) == 0 && l.v1_mount[MESOS__CG_MEMORY])
+      snprintf(file, sizeof file, "%s%s/memory.limit_in_bytes", l.v1_mount[MESOS__CG_MEMORY], c2 + 1);
+    else if (c1[1] == ':' && l.where[MESOS__CG_MEMORY] == MESOS__CG_V2 && l.v2_mount)
+      snprintf(file, sizeof file, "%s%s/memory.max", l.v2_mount, c2 + 1);
+    else
+      continue;
+    snprintf(out, sizeof out, "%s", slurp(file));
+  }
+  mesos__cg_layout_free(&l);
+  free(text);
+  return out;
+}
+
+/* ------------------------------------------------------------ tests */
+
+START_TEST(test_containers__bad_flags_end_the_agent_with_a_clear_message) {
+  char path[4096], dir[] = "/tmp/mesos-ctr-flags-XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  mesos_test_daemon_path("mesos-agent", path, sizeof path);
+  struct {
+    const char *flag, *flag2, *says;
+  } cases[] = {
+      {"--image_providers=appc", NULL, "appc"},
+      {"--image_providers=rkt", NULL, "unknown provider 'rkt'"},
+      {"--containerizers=mesos,docker", NULL, "Docker daemon"},
+      {"--image_providers=docker", "--isolation=posix/cpu", "needs 'filesystem/linux'"},
+      {"--image_provisioner_backend=aufs", NULL, "not one of overlay, copy"},
+      {"--isolation=cgroups/bogus", NULL, "cgroups/bogus"},
+      {"--image_providers=docker", "--isolation=filesystem/linux,docker/runtime",
+       "--docker_registry"},
+      {"--runtime_dir=relative/dir", NULL, "--runtime_dir"},
+      {"--cgroups_root=../escape", NULL, "--cgroups_root"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    char wd[300], log[300], rt[300];
+    snprintf(wd, sizeof wd, "--work_dir=%s/w", dir);
+    snprintf(rt, sizeof rt, "--runtime_dir=%s/run", dir);
+    snprintf(log, sizeof log, "%s/log%zu", dir, i);
+    char *argv[] = {path, "--master=127.0.0.1:1", wd, "--port=0", "--ip=127.0.0.1",
+                    strncmp(cases[i].flag, "--runtime_dir", 13) == 0 ? (char *)cases[i].flag : rt,
+                    (char *)cases[i].flag, (char *)cases[i].flag2, NULL};
+    pid_t pid = mesos_test_spawn(argv, log);
+    ck_assert_int_gt(pid, 0);
+    int st = 0;
+    long long t0 = now_ms();
+    while (waitpid(pid, &st, WNOHANG) == 0 && now_ms() - t0 < 10000) usleep(20000);
+    if (now_ms() - t0 >= 10000) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &st, 0);
+      ck_abort_msg("%s: the agent kept running", cases[i].flag);
+    }
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 1, "%s: exit status %d", cases[i].flag, st);
+    const char *text = slurp(log);
+    ck_assert_msg(strstr(text, cases[i].says) != NULL, "%s: '%s' not in: %s", cases[i].flag,
+                  cases[i].says, text);
+  }
+  rm_tree(dir);
+}
+END_TEST
+
+START_TEST(test_containers__docker_archive_task_sees_its_image_pid_1_and_memory_limit) {
+  NEED_CONTAINERS();
+  make_base(1);
+  char host_marker[400], cmd[1200];
+  snprintf(host_marker, sizeof host_marker, "%s/host-only-marker", base_dir);
+  FILE *hm = fopen(host_marker, "w");
+  ck_assert_ptr_nonnull(hm);
+  fclose(hm);
+  snprintf(cmd, sizeof cmd,
+           "echo marker=$(cat /etc/image-marker); test -e %s && echo host-visible; "
+           "test -e /usr/bin/busybox && echo host-usr; echo me=$$ img=$IMG; "
+           "echo sandbox=$MESOS_SANDBOX; echo in-sandbox > $MESOS_SANDBOX/written; "
+           "echo started; while [ ! -e $MESOS_SANDBOX/go ]; do sleep 0.05; done; echo bye",
+           host_marker);
+  sim_fw f;
+  run_task(&f, 0, "img", "busybox:latest", 64, cmd);
+  free(expect_update(&f, "img", "TASK_STARTING", 20000));
+  free(expect_update(&f, "img", "TASK_RUNNING", 10000));
+  char sandbox[1200], container[128];
+  sandbox_of("img", sandbox, sizeof sandbox);
+  snprintf(container, sizeof container, "%s", strrchr(sandbox, '/') + 1);
+  char *out = wait_output(sandbox, "stdout", "started");
+  ck_assert_msg(strstr(out, "marker=from-the-image\n") != NULL, "stdout: %s", out);
+  ck_assert_msg(strstr(out, "host-visible") == NULL, "the host's files are visible: %s", out);
+  ck_assert_msg(strstr(out, "host-usr") == NULL, "the host's /usr is visible: %s", out);
+  /* PID 1 is the container's init, the task's shell the next one. */
+  ck_assert_msg(strstr(out, "me=2 img=yes\n") != NULL, "stdout: %s", out);
+  ck_assert_msg(strstr(out, "sandbox=/mnt/mesos/sandbox\n") != NULL, "stdout: %s", out);
+  char p[1400];
+  snprintf(p, sizeof p, "%s/written", sandbox);
+  ck_assert_str_eq(slurp(p), "in-sandbox\n");
+  /* Its memory limit is in its own cgroup (64 MB). */
+  pid_t init = init_pid(container);
+  ck_assert_str_eq(memory_limit_of(init), "67108864\n");
+  char cg[300];
+  snprintf(cg, sizeof cg, "/%s/%s", cg_root, container);
+  snprintf(p, sizeof p, "/proc/%d/cgroup", (int)init);
+  ck_assert_msg(strstr(slurp(p), cg) != NULL, "not in %s: %s", cg, slurp(p));
+  /* GET_CONTAINERS lists it, with statistics from that cgroup. */
+  mesos_test_response r;
+  const char *body = "{\"type\":\"GET_CONTAINERS\"}";
+  ck_assert_int_eq(mesos_test_http(agent_port, "POST", "/api/v1", "application/json", NULL, body,
+                                   &r), 0);
+  ck_assert_int_eq(r.status, 200);
+  ck_assert_msg(strstr(r.body, container) != NULL, "%s", r.body);
+  ck_assert_msg(strstr(r.body, "\"mem_limit_bytes\":67108864") != NULL, "%s", r.body);
+  ck_assert_msg(strstr(r.body, "\"mem_total_bytes\"") != NULL, "%s", r.body);
+  mesos_test_response_free(&r);
+  ck_assert_int_eq(mesos_test_http(agent_port, "GET", "/monitor/statistics", NULL, NULL, NULL,
+                                   &r), 0);
+  ck_assert_msg(strstr(r.body, "\"mem_limit_bytes\":67108864") != NULL, "%s", r.body);
+  mesos_test_response_free(&r);
+  /* Let it finish. */
+  snprintf(p, sizeof p, "%s/go", sandbox);
+  FILE *go = fopen(p, "w");
+  ck_assert_ptr_nonnull(go);
+  fclose(go);
+  free(expect_final(&f, "img", "TASK_FINISHED", 10000));
+  for (int i = 0; i < 100 && kill(init, 0) == 0; i++) usleep(20000);
+  ck_assert_msg(kill(init, 0) != 0, "the container's init %d is still there", (int)init);
+  fw_close(&f);
+  stop_all();
+  assert_clean();
+  remove_base();
+}
+END_TEST
+
+START_TEST(test_containers__oci_layout_on_overlay_runs_with_the_image_env) {
+  NEED_CONTAINERS();
+  make_base(2);
+  sim_fw f;
+  run_task(&f, 1, "oci", "ocibox", 32, "echo oci-$IMG; cat /etc/image-marker; ls /proc/1/root >/dev/null && echo ok");
+  char *rec = expect_final(&f, "oci", "TASK_FINISHED", 20000);
+  free(rec);
+  char sandbox[1200];
+  sandbox_of("oci", sandbox, sizeof sandbox);
+  char *out = wait_output(sandbox, "stdout", "from-the-image");
+  ck_assert_msg(strstr(out, "oci-yes\n") != NULL, "stdout: %s", out);
+  fw_close(&f);
+  stop_all();
+  assert_clean();
+  remove_base();
+}
+END_TEST
+
+START_TEST(test_containers__unknown_image_fails_the_task_naming_it) {
+  NEED_CONTAINERS();
+  make_base(3);
+  sim_fw f;
+  run_task(&f, 0, "ghost", "nosuch-image:1.0", 32, "true");
+  char *rec = expect_final(&f, "ghost", "TASK_FAILED", 20000);
+  ck_assert_msg(strstr(rec, "REASON_CONTAINER_LAUNCH_FAILED") != NULL, "%s", rec);
+  ck_assert_msg(strstr(rec, "nosuch-image:1.0") != NULL, "%s", rec);
+  free(rec);
+  fw_close(&f);
+  stop_all();
+  assert_clean();
+  remove_base();
+}
+END_TEST
+
+START_TEST(test_containers__memory_hog_fails_with_limitation_memory_from_the_agent) {
+  NEED_CONTAINERS();
+  make_base(4);
+  sim_fw f;
+  /* No image: with cgroups in --isolation every command task gets a
+   * container.  Doubling a shell string passes 32 MB in ~25 rounds. */
+  run_task(&f, 0, "hog", NULL, 32, "x=aaaaaaaaaaaaaaaa; while true; do x=$x$x; done");
+  char *rec = expect_final(&f, "hog", "TASK_FAILED", 30000);
+  ck_assert_msg(strstr(rec, "REASON_CONTAINER_LIMITATION_MEMORY") != NULL, "%s", rec);
+  ck_assert_msg(strstr(rec, "SOURCE_AGENT") != NULL, "%s", rec);
+  free(rec);
+  fw_close(&f);
+  stop_all();
+  assert_clean();
+  remove_base();
+}
+END_TEST
+
+START_TEST(test_containers__container_survives_agent_kill_9_and_the_task_finishes) {
+  NEED_CONTAINERS();
+  make_base(5);
+  sim_fw f;
+  run_task(&f, 1, "keep", "busybox:latest", 32,
+           "echo started; while [ ! -e $MESOS_SANDBOX/go ]; do sleep 0.05; done; echo bye");
+  free(expect_update(&f, "keep", "TASK_STARTING", 20000));
+  char *rec = NULL;
+  free(expect_update(&f, "keep", "TASK_RUNNING", 10000));
+  char sandbox[1200], container[128];
+  sandbox_of("keep", sandbox, sizeof sandbox);
+  snprintf(container, sizeof container, "%s", strrchr(sandbox, '/') + 1);
+  wait_output(sandbox, "stdout", "started");
+  pid_t init = init_pid(container);
+  usleep(300000); /* the acknowledgements reach the agent */
+  kill_agent();
+  usleep(200000);
+  ck_assert_msg(kill(init, 0) == 0, "the container died with the agent");
+  start_agent(1);
+  char p[1400];
+  /* Re-attached: the agent log says so before the task is let go. */
+  for (int i = 0; i < 250 && strstr(slurp(agent_log), "re-attached") == NULL; i++) usleep(20000);
+  ck_assert_msg(strstr(slurp(agent_log), "re-attached") != NULL, "%s", slurp(agent_log));
+  snprintf(p, sizeof p, "%s/go", sandbox);
+  FILE *go = fopen(p, "w");
+  ck_assert_ptr_nonnull(go);
+  fclose(go);
+  rec = expect_final(&f, "keep", "TASK_FINISHED", 15000);
+  free(rec);
+  wait_output(sandbox, "stdout", "bye");
+  for (int i = 0; i < 100 && kill(init, 0) == 0; i++) usleep(20000);
+  ck_assert_msg(kill(init, 0) != 0, "the container's init %d is still there", (int)init);
+  fw_close(&f);
+  stop_all();
+  assert_clean();
+  remove_base();
+}
+END_TEST
+
+/* The example framework (examples/image_task.c) against the real daemons:
+ * it runs the image's command, prints the states and where the output is,
+ * and that path serves the output through the agent's /files/read. */
+START_TEST(test_containers__image_task_example_runs_a_task_in_an_image_and_exits_0) {
+  NEED_CONTAINERS();
+  make_base(6);
+  start_master();
+  start_agent(1);
+  char bin[4096], example[4200], master[64], out_path[600];
+  mesos_test_daemon_path("mesos-agent", bin, sizeof bin);
+  *strrchr(bin, '/') = '\0';
+  snprintf(example, sizeof example, "%s/../examples/image_task", bin);
+  snprintf(master, sizeof master, "--master=http://127.0.0.1:%d", master_port);
+  snprintf(out_path, sizeof out_path, "%s/example.out", base_dir);
+  char cmd[6000];
+  snprintf(cmd, sizeof cmd,
+           "'%s' '%s' --image=busybox:latest --command='echo hello from $IMG; cat "
+           "/etc/image-marker' --timeout=30 > '%s' 2>&1",
+           example, master, out_path);
+  int st = system(cmd);
+  char *out = strdup(slurp(out_path));
+  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "exit %d: %s", st, out);
+  ck_assert_msg(strstr(out, "is TASK_RUNNING") != NULL, "%s", out);
+  ck_assert_msg(strstr(out, "is TASK_FINISHED") != NULL, "%s", out);
+  const char *p = strstr(out, "output: ");
+  ck_assert_msg(p != NULL, "%s", out);
+  p += 8;
+  char files[800];
+  snprintf(files, sizeof files, "/files/read?path=%.*s&offset=0&length=4096",
+           (int)strcspn(p, " \n"), p);
+  mesos_test_response r;
+  ck_assert_int_eq(mesos_test_http(agent_port, "GET", files, NULL, NULL, NULL, &r), 0);
+  ck_assert_msg(r.status == 200, "%s: %d %s", files, r.status, r.body ? r.body : "");
+  ck_assert_msg(strstr(r.body, "hello from yes") != NULL, "%s", r.body);
+  ck_assert_msg(strstr(r.body, "from-the-image") != NULL, "%s", r.body);
+  mesos_test_response_free(&r);
+  free(out);
+  stop_all();
+  assert_clean();
+  remove_base();
+}
+END_TEST
+
+static Suite *make_suite(void) {
+  Suite *s = suite_create("agent_containers");
+  TCase *tc = tcase_create("containers");
+  tcase_set_timeout(tc, 90);
+  tcase_add_test(tc, test_containers__bad_flags_end_the_agent_with_a_clear_message);
+  tcase_add_test(tc, test_containers__docker_archive_task_sees_its_image_pid_1_and_memory_limit);
+  tcase_add_test(tc, test_containers__oci_layout_on_overlay_runs_with_the_image_env);
+  tcase_add_test(tc, test_containers__unknown_image_fails_the_task_naming_it);
+  tcase_add_test(tc, test_containers__memory_hog_fails_with_limitation_memory_from_the_agent);
+  tcase_add_test(tc, test_containers__container_survives_agent_kill_9_and_the_task_finishes);
+  tcase_add_test(tc, test_containers__image_task_example_runs_a_task_in_an_image_and_exits_0);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) {
+  runner_pid = getpid();
+  atexit(runner_cleanup);
+  probe();
+  return mesos_test_main(make_suite());
+}
