@@ -96,11 +96,11 @@ START_TEST(test_agent_api__flags_parse_warn_and_serve_health_and_version) {
   snprintf(wd, sizeof wd, "%s/flags", dir);
   snprintf(wd_arg, sizeof wd_arg, "--work_dir=%s", wd);
   char *argv[] = {"mesos-agent", "--master=http://127.0.0.1:1", wd_arg, "--ip=127.0.0.1",
-                  "--port=0", "--isolation=cgroups/cpu", "--no-strict", NULL};
+                  "--port=0", "--isolation=posix/mem", "--no-strict", NULL};
   mesos_agent_flags *flags = NULL;
   mesos_error *err = NULL;
   ck_assert_mesos_ok(mesos_agent_flags_parse(&flags, 7, argv, NULL, &err), &err);
-  ck_assert_str_eq(mesos_agent_flags_get(flags, "isolation"), "cgroups/cpu");
+  ck_assert_str_eq(mesos_agent_flags_get(flags, "isolation"), "posix/mem");
   ck_assert_int_eq(mesos_agent_flags_bool(flags, "strict"), 0);
   ck_assert_int_eq(mesos_agent_flags_bool(flags, "help"), 0);
   char *usage = NULL;
