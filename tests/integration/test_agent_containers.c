@@ -544,12 +544,14 @@ static void launch(sim_fw *f, const char *offer, const char *agent, const char *
 }
 
 /* Master, agent and a checkpointing framework; one task launched. */
+static int checkpointing = 1; /* of the framework run_task subscribes */
+
 static void run_task(sim_fw *f, int overlay, const char *task, const char *image, double mem,
                      const char *command) {
   start_master();
   f->id[0] = '\0';
   start_agent(overlay);
-  fw_subscribe(f, 1);
+  fw_subscribe(f, checkpointing);
   char offer[160], agent[160];
   wait_offer_id(f, offer, agent, sizeof offer);
   launch(f, offer, agent, task, image, mem, command);
@@ -862,6 +864,38 @@ START_TEST(test_containers__image_task_example_runs_a_task_in_an_image_and_exits
 }
 END_TEST
 
+/* A framework without checkpointing: its container is an orphan after the
+ * restart, destroyed (processes, cgroups, mounts, rootfs), and its task
+ * reported lost. */
+START_TEST(test_containers__orphan_container_is_destroyed_after_a_restart) {
+  NEED_CONTAINERS();
+  make_base(7);
+  sim_fw f;
+  checkpointing = 0;
+  run_task(&f, 1, "orphan", "busybox:latest", 32, "echo started; sleep 1000");
+  free(expect_update(&f, "orphan", "TASK_STARTING", 20000));
+  free(expect_update(&f, "orphan", "TASK_RUNNING", 10000));
+  char sandbox[1200], container[128];
+  sandbox_of("orphan", sandbox, sizeof sandbox);
+  snprintf(container, sizeof container, "%s", strrchr(sandbox, '/') + 1);
+  wait_output(sandbox, "stdout", "started");
+  pid_t init = init_pid(container);
+  usleep(300000);
+  kill_agent();
+  ck_assert_msg(kill(init, 0) == 0, "the container died with the agent");
+  start_agent(1);
+  char *rec = expect_final(&f, "orphan", "TASK_LOST", 15000);
+  free(rec);
+  for (int i = 0; i < 100 && kill(init, 0) == 0; i++) usleep(20000);
+  ck_assert_msg(kill(init, 0) != 0, "the orphan's init %d is still there", (int)init);
+  ck_assert_msg(strstr(slurp(agent_log), "orphan container") != NULL, "%s", slurp(agent_log));
+  fw_close(&f);
+  stop_all();
+  assert_clean();
+  remove_base();
+}
+END_TEST
+
 static Suite *make_suite(void) {
   Suite *s = suite_create("agent_containers");
   TCase *tc = tcase_create("containers");
@@ -873,6 +907,7 @@ static Suite *make_suite(void) {
   tcase_add_test(tc, test_containers__memory_hog_fails_with_limitation_memory_from_the_agent);
   tcase_add_test(tc, test_containers__container_survives_agent_kill_9_and_the_task_finishes);
   tcase_add_test(tc, test_containers__image_task_example_runs_a_task_in_an_image_and_exits_0);
+  tcase_add_test(tc, test_containers__orphan_container_is_destroyed_after_a_restart);
   suite_add_tcase(s, tc);
   return s;
 }
