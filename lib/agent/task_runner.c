@@ -504,7 +504,11 @@ void mesos__agent_run_task(mesos_agent *a, const Mesos__Internal__RunTask *rt) {
     mesos__agent_run_custom(a, rt);
     return;
   }
-  if (ti->command == NULL || ti->command->value == NULL) {
+  /* With an image the command may leave the program to the image's
+   * Entrypoint/Cmd (containers.c). */
+  if (ti->command == NULL ||
+      (ti->command->value == NULL &&
+       !(ti->container && ti->container->mesos && ti->container->mesos->image))) {
     mesos__agent_task_refuse(a, fw, tid, MESOS__V1__TASK_STATE__TASK_ERROR,
                              MESOS__V1__TASK_STATUS__REASON__REASON_TASK_INVALID,
                              "Task has no command");

@@ -858,6 +858,14 @@ START_TEST(test_containers__image_task_example_runs_a_task_in_an_image_and_exits
   ck_assert_msg(strstr(r.body, "from-the-image") != NULL, "%s", r.body);
   mesos_test_response_free(&r);
   free(out);
+  /* Without --command the image's Cmd ("sh", reading an empty stdin) runs. */
+  snprintf(cmd, sizeof cmd, "'%s' '%s' --image=ocibox --timeout=30 > '%s' 2>&1", example, master,
+           out_path);
+  st = system(cmd);
+  out = strdup(slurp(out_path));
+  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "exit %d: %s", st, out);
+  ck_assert_msg(strstr(out, "is TASK_FINISHED") != NULL, "%s", out);
+  free(out);
   stop_all();
   assert_clean();
   remove_base();
