@@ -286,6 +286,14 @@ START_TEST(test_auth_files__tenants_reach_only_their_own_sandbox) {
     if (!ok) usleep(50 * 1000);
   }
   ck_assert_msg(ok, "alice cannot read her own stdout: %s", last_body);
+  /* Bob's task runs beside alice's: its output may come a little later. */
+  ok = 0;
+  for (int i = 0; i < 100 && !ok; i++) {
+    ok = get_as("bob", "/files/read?path=%s/stdout&offset=0", sb) == 200 &&
+         strstr(last_body, "bob-secret") != NULL;
+    if (!ok) usleep(50 * 1000);
+  }
+  ck_assert_msg(ok, "bob cannot read his own stdout: %s", last_body);
 
   /* The /files endpoints: own sandbox 200, the other's 403 with a message and no data. */
   ck_assert_int_eq(get_as("bob", "/files/read?path=%s/stdout&offset=0", sb), 200);
