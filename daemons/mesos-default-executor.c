@@ -18,7 +18,14 @@
  *    MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD);
  *  - SHUTDOWN (or SIGTERM) kills every task;
  *  - once every task it was given is terminal, it exits (after the
- *    acknowledgements, or a few seconds).
+ *    acknowledgements, or a few seconds; with MESOS_CHECKPOINT=1 it waits
+ *    for them up to MESOS_RECOVERY_TIMEOUT, since the agent may be
+ *    restarting);
+ *  - agent restarts (MESOS_CHECKPOINT=1, a checkpointing framework): the
+ *    tasks keep running while the executor client re-subscribes to the
+ *    next agent with the tasks and updates not acknowledged yet; only when
+ *    no agent comes back within MESOS_RECOVERY_TIMEOUT are the tasks
+ *    killed and the executor exits.
  *
  * It uses only the public API of libmesos-core (mesos/executor.h).
  */
@@ -71,6 +78,11 @@ struct dexec {
   int64_t default_grace_ms;
   int updates_sent, acks;
   int exit_code;
+  /* MESOS_CHECKPOINT=1: the executor outlives agent restarts (the client
+   * re-subscribes); MESOS_RECOVERY_TIMEOUT bounds the wait. */
+  int checkpoint;
+  int64_t recovery_timeout_ms;
+  int64_t waited_ms;
   char sandbox[4096];
 };
 
@@ -106,7 +118,18 @@ static void maybe_exit(dexec *x) {
 
 static void on_exit_timer(mesos_timer *t, void *ud) {
   (void)t;
-  finish(ud, 0);
+  dexec *x = ud;
+  /* With checkpointing the agent may be away (restarting): updates not
+   * acknowledged yet may exist only here, and go to the next agent when
+   * the client re-subscribes.  So wait for them, up to the recovery
+   * timeout, unless told to shut down. */
+  if (x->checkpoint && x->acks < x->updates_sent && !x->shutting_down &&
+      x->waited_ms < x->recovery_timeout_ms) {
+    x->waited_ms += ACK_WAIT_MS;
+    mesos_timer_start(x->exit_timer, ACK_WAIT_MS, 0);
+    return;
+  }
+  finish(x, 0);
 }
 
 static void terminal_update(dtask *t, const char *state, const char *message) {
@@ -388,6 +411,8 @@ static int64_t parse_duration_ms(const char *s) {
   if (strcmp(end, "ms") == 0) return (int64_t)v;
   if (strcmp(end, "secs") == 0 || strcmp(end, "") == 0) return (int64_t)(v * 1000);
   if (strcmp(end, "mins") == 0) return (int64_t)(v * 60000);
+  if (strcmp(end, "hrs") == 0) return (int64_t)(v * 3600000);
+  if (strcmp(end, "days") == 0) return (int64_t)(v * 86400000);
   if (strcmp(end, "us") == 0) return (int64_t)(v / 1000);
   if (strcmp(end, "ns") == 0) return (int64_t)(v / 1e6);
   return -1;
@@ -404,6 +429,10 @@ int main(int argc, char **argv) {
   static dexec x;
   x.default_grace_ms = parse_duration_ms(getenv("MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD"));
   if (x.default_grace_ms < 0) x.default_grace_ms = 5000;
+  const char *cp = getenv("MESOS_CHECKPOINT");
+  x.checkpoint = cp && strcmp(cp, "1") == 0;
+  x.recovery_timeout_ms = parse_duration_ms(getenv("MESOS_RECOVERY_TIMEOUT"));
+  if (x.recovery_timeout_ms < 0) x.recovery_timeout_ms = 15 * 60 * 1000;
   x.exit_code = 1;
   const char *sb = getenv("MESOS_SANDBOX");
   if (sb == NULL || *sb == '\0') sb = getenv("MESOS_DIRECTORY");

@@ -26,6 +26,7 @@
 #include "http/client.h"
 #include "http/server.h"
 #include "mesos/agent.h"
+#include "mesos/internal/checkpoint.pb-c.h"
 #include "mesos/internal/internal.pb-c.h"
 #include "mesos/resources.h"
 #include "mesos/v1/executor.pb-c.h"
@@ -299,10 +300,29 @@ const char *mesos__agent_exec_container_id(mesos_agent *a, const char *key);
 void mesos__agent_exec_acked(mesos__agent_task *t, const ProtobufCBinaryData *uuid);
 /* Task `t` is being freed: forget it. */
 void mesos__agent_exec_task_gone(mesos__agent_task *t);
+/* The ExecutorInfos (framework_id set) of the live custom and default
+ * executors, for REREGISTER: borrowed pointers, free the array only. */
+mesos_status mesos__agent_executors_report(mesos_agent *a, Mesos__V1__ExecutorInfo ***out,
+                                           size_t *n);
+/* Forgets (without killing) the processes of checkpointing frameworks'
+ * executors: see mesos__agent_release_executors. */
+void mesos__agent_executors_release(mesos_agent *a);
 /* Kills every executor at once (agent shutdown) and frees them. */
 void mesos__agent_executors_free(mesos_agent *a);
+/* Recovery of a checkpointing framework's custom or default executor,
+ * alive with the checkpointed pid and start time (`ec`): adopts it (once,
+ * whatever the number of its tasks; it must re-subscribe within
+ * --executor_reregistration_timeout) and, with `ti`, its task in `state`
+ * (the latest of its update stream). */
+mesos_status mesos__agent_exec_adopt(mesos_agent *a, const char *fw,
+                                     const Mesos__Internal__ExecutorCheckpoint *ec,
+                                     const Mesos__V1__TaskInfo *ti, Mesos__V1__TaskState state,
+                                     mesos_error **err);
 
 /* ---- recover.c */
+/* task.info (TaskCheckpoint) of a task under a checkpointing framework's
+ * custom or default executor (executors.c). */
+void mesos__agent_checkpoint_task(mesos__agent_task *t);
 /* Recovers what a previous run of the agent left (--recover=reconnect):
  * re-queues unacknowledged status updates, adopts the live executors of
  * checkpointing frameworks (they must re-subscribe within
@@ -318,11 +338,24 @@ void mesos__agent_checkpoint_executor(mesos__agent_task *t);
 uint64_t mesos__agent_pid_start_time(int32_t pid);
 /* Stops watching a recovered executor (task being freed). */
 void mesos__agent_reaper_free(mesos__agent_task *t);
+/* Watches `pid` (started at `start`, see mesos__agent_pid_start_time), a
+ * process that is not the agent's child: `cb(ud)` once it ended, after
+ * which the caller frees the watch (mesos__agent_pidwatch_free, NULL-safe).
+ * MESOS_ENOTFOUND: it ended already. */
+mesos_status mesos__agent_pidwatch(mesos_agent *a, int32_t pid, uint64_t start,
+                                   void (*cb)(void *ud), void *ud,
+                                   struct mesos__agent_reaper **out, mesos_error **err);
+void mesos__agent_pidwatch_free(struct mesos__agent_reaper *r);
 /* --recover=cleanup: once every update about the killed executors' tasks
  * is acknowledged, forgets the old id and registers as a new agent. */
 void mesos__agent_cleanup_check(mesos_agent *a);
 /* Whether framework `fw` checkpoints (FrameworkInfo.checkpoint). */
 int mesos__agent_framework_checkpoints(mesos_agent *a, const char *fw);
+/* The agent is stopping (SIGTERM, mesos_agent_free): the executors of
+ * checkpointing frameworks are left running for the next agent to
+ * recover, as Mesos does; unless --recover=cleanup.  Call before
+ * mesos__agent_tasks_free, which kills what is left. */
+void mesos__agent_release_executors(mesos_agent *a);
 
 /* ---- executor_api.c */
 /* POST /api/v1/executor. */

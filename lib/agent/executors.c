@@ -65,6 +65,9 @@ extern char **environ;
 #define MAX_EXEC_ENV 4096u
 /* argv entries of a shell=false executor command. */
 #define MAX_EXEC_ARGS 4096u
+/* Largest MESOS_SUBSCRIPTION_BACKOFF_MAX given to executors (as
+ * executor_api.c's). */
+#define EXEC_BACKOFF_MAX_MS 2000u
 
 /* A LAUNCH (n == 1, !group) or LAUNCH_GROUP waiting for SUBSCRIBE. */
 typedef struct pending_launch {
@@ -94,6 +97,15 @@ struct mesos__agent_executor {
   int reg_timed_out;
   int shutting_down;
   int shutdown_sent;             /* SHUTDOWN went out, kill_timer armed */
+  /* Recovery (recover.c).  `checkpoint`: the framework checkpoints, so the
+   * executor outlives the agent (executor.info and task.info exist).
+   * `recovered`: adopted from a previous run of the agent, not our child:
+   * `watch` (a pidfd) sees it end instead of `child`, and it must
+   * re-subscribe within --executor_reregistration_timeout. */
+  int checkpoint;
+  int recovered;
+  uint64_t pid_start;
+  struct mesos__agent_reaper *watch;
 };
 
 static void pending_free(pending_launch *p) {
@@ -113,6 +125,7 @@ static void exec_free(mesos__agent_executor *x) {
     mesos__http_stream_end(x->stream);
   }
   mesos_child_free(x->child);
+  mesos__agent_pidwatch_free(x->watch);
   mesos_timer_free(x->reg_timer);
   mesos_timer_free(x->kill_timer);
   mesos__pb_free(x->info);
@@ -248,20 +261,23 @@ static void post_exited_executor(mesos__agent_executor *x, int wait_status) {
   mesos__agent_post(x->agent, &call);
 }
 
-static void child_exited(mesos_child *child, int32_t pid, int wait_status, void *ud) {
-  (void)pid;
-  mesos__agent_executor *x = ud;
+/* The executor process ended (`wait_status` < 0: unknown, it was adopted
+ * after an agent restart and is not our child). */
+static void exec_exited(mesos__agent_executor *x, int wait_status) {
   mesos_agent *a = x->agent;
-  mesos_child_free(child);
-  x->child = NULL;
   mesos_timer_stop(x->reg_timer);
   mesos_timer_stop(x->kill_timer);
   /* Whatever the executor left behind in its session goes too. */
   mesos__agent_kill_session(x->pid, SIGKILL);
   char msg[200];
-  if (x->reg_timed_out)
+  if (x->reg_timed_out && x->recovered)
+    snprintf(msg, sizeof msg, "Executor did not re-subscribe within %llu ms after the agent restarted",
+             (unsigned long long)a->exec_rereg_timeout_ms);
+  else if (x->reg_timed_out)
     snprintf(msg, sizeof msg, "Executor did not register within %llu ms",
              (unsigned long long)a->exec_reg_timeout_ms);
+  else if (wait_status < 0)
+    snprintf(msg, sizeof msg, "Executor (adopted after an agent restart) terminated");
   else if (WIFEXITED(wait_status))
     snprintf(msg, sizeof msg, "Executor terminated with exit status %d",
              WEXITSTATUS(wait_status));
@@ -269,7 +285,9 @@ static void child_exited(mesos_child *child, int32_t pid, int wait_status, void 
     snprintf(msg, sizeof msg, "Executor terminated by signal %s",
              WIFSIGNALED(wait_status) ? strsignal(WTERMSIG(wait_status)) : "?");
   LOG_INFO("Executor %s (pid %d): %s", x->key, (int)x->pid, msg);
-  int reason = x->reg_timed_out
+  int reason = x->reg_timed_out && x->recovered
+                   ? MESOS__V1__TASK_STATUS__REASON__REASON_EXECUTOR_REREGISTRATION_TIMEOUT
+               : x->reg_timed_out
                    ? MESOS__V1__TASK_STATUS__REASON__REASON_EXECUTOR_REGISTRATION_TIMEOUT
                    : MESOS__V1__TASK_STATUS__REASON__REASON_EXECUTOR_TERMINATED;
   /* Its tasks: collected first, since maybe_done changes the table. */
@@ -296,7 +314,7 @@ static void child_exited(mesos_child *child, int32_t pid, int wait_status, void 
     keys[n] = mesos__strdup(t->key);
     if (keys[n]) n++;
   }
-  post_exited_executor(x, wait_status);
+  post_exited_executor(x, wait_status < 0 ? 0 : wait_status);
   mesos__map_remove(&a->executors, x->key);
   exec_free(x);
   for (size_t i = 0; i < n; i++) {
@@ -306,12 +324,30 @@ static void child_exited(mesos_child *child, int32_t pid, int wait_status, void 
   mesos__free(keys);
 }
 
+static void child_exited(mesos_child *child, int32_t pid, int wait_status, void *ud) {
+  (void)pid;
+  mesos__agent_executor *x = ud;
+  mesos_child_free(child);
+  x->child = NULL;
+  exec_exited(x, wait_status);
+}
+
+static void watch_ended(void *ud) {
+  mesos__agent_executor *x = ud;
+  mesos__agent_pidwatch_free(x->watch);
+  x->watch = NULL;
+  LOG_INFO("Recovered executor %s (pid %d) ended", x->key, (int)x->pid);
+  exec_exited(x, -1);
+}
+
 static void reg_timeout_cb(mesos_timer *timer, void *ud) {
   (void)timer;
   mesos__agent_executor *x = ud;
   if (x->stream || x->pid <= 0) return;
-  LOG_WARN("executor %s did not subscribe within %llu ms; killing it", x->key,
-           (unsigned long long)x->agent->exec_reg_timeout_ms);
+  LOG_WARN("executor %s did not %s within %llu ms; killing it", x->key,
+           x->recovered ? "re-subscribe" : "subscribe",
+           (unsigned long long)(x->recovered ? x->agent->exec_rereg_timeout_ms
+                                             : x->agent->exec_reg_timeout_ms));
   x->reg_timed_out = 1;
   mesos__agent_kill_session(x->pid, SIGKILL);
 }
@@ -392,19 +428,27 @@ static mesos_status plan_build(mesos__agent_executor *x, exec_plan *p, mesos_err
       return mesos__err(err, MESOS_ENOMEM, "out of memory");
     p->nenvp++;
   }
-  char endpoint[128], grace[64];
+  char endpoint[128], grace[64], recovery[64], backoff[64];
   mesos__agent_executor_endpoint(a, endpoint, sizeof endpoint);
   mesos__format_duration(a->shutdown_grace_ms * MESOS__NS_PER_MS, grace, sizeof grace);
+  /* As for command executors (executor_api.c): a restarted agent must see
+   * the executor back within --executor_reregistration_timeout. */
+  uint64_t backoff_ms = a->exec_rereg_timeout_ms / 2;
+  if (backoff_ms > EXEC_BACKOFF_MAX_MS) backoff_ms = EXEC_BACKOFF_MAX_MS;
+  if (backoff_ms < 100) backoff_ms = 100;
+  mesos__format_duration(a->recovery_timeout_ms * MESOS__NS_PER_MS, recovery, sizeof recovery);
+  mesos__format_duration(backoff_ms * MESOS__NS_PER_MS, backoff, sizeof backoff);
   const char *vars[][2] = {{"MESOS_FRAMEWORK_ID", x->framework_id},
                            {"MESOS_EXECUTOR_ID", x->executor_id},
                            {"MESOS_AGENT_ENDPOINT", endpoint},
                            {"MESOS_DIRECTORY", x->sandbox},
                            {"MESOS_SANDBOX", x->sandbox},
-                           /* Not yet adopted by a restarted agent
-                            * (recover.c knows command executors only):
-                            * without checkpointing the executor client
-                            * gives up when the agent goes. */
-                           {"MESOS_CHECKPOINT", "0"},
+                           /* Checkpointing frameworks' executors outlive
+                            * the agent and re-subscribe to the next one
+                            * (recover.c adopts them). */
+                           {"MESOS_CHECKPOINT", x->checkpoint ? "1" : "0"},
+                           {"MESOS_RECOVERY_TIMEOUT", recovery},
+                           {"MESOS_SUBSCRIPTION_BACKOFF_MAX", backoff},
                            {"MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD", grace},
                            {"MESOS_AGENT_ID", a->id},
                            {"MESOS_SLAVE_ID", a->id}};
@@ -470,6 +514,40 @@ static void checkpoint_pid(mesos__agent_executor *x) {
   mesos__free(path);
 }
 
+/* executor.info (ExecutorInfo, container, pid and its start time) and
+ * runs/latest: what recover.c needs to adopt the executor after an agent
+ * restart.  Written before any LAUNCH reaches it.  A failure only costs
+ * the executor its recovery. */
+static void checkpoint_executor(mesos__agent_executor *x) {
+  mesos_agent *a = x->agent;
+  x->pid_start = mesos__agent_pid_start_time(x->pid);
+  mesos__agent_path_ids ids = {a->id, x->framework_id, x->executor_id, x->container_id, NULL};
+  Mesos__V1__ContainerID cid = MESOS__V1__CONTAINER_ID__INIT;
+  cid.value = x->container_id;
+  Mesos__Internal__ExecutorCheckpoint ec = MESOS__INTERNAL__EXECUTOR_CHECKPOINT__INIT;
+  ec.info = x->info;
+  ec.container_id = &cid;
+  ec.has_pid = 1;
+  ec.pid = x->pid;
+  ec.has_pid_start_time = 1;
+  ec.pid_start_time = x->pid_start;
+  char *path = NULL;
+  mesos_error *e = NULL;
+  mesos_status st = mesos__agent_path(&path, a->work_dir, MESOS__AGENT_PATH_EXECUTOR_INFO, &ids, &e);
+  if (st == MESOS_OK) st = mesos__checkpoint_write(path, &ec.base, &e);
+  mesos__free(path);
+  path = NULL;
+  if (st == MESOS_OK)
+    st = mesos__agent_path(&path, a->work_dir, MESOS__AGENT_PATH_LATEST_RUN, &ids, &e);
+  if (st == MESOS_OK) st = mesos__checkpoint_symlink(path, x->container_id, &e);
+  mesos__free(path);
+  if (st != MESOS_OK) {
+    LOG_WARN("executor %s: cannot checkpoint it: %s", x->key,
+             e ? mesos_error_message(e) : mesos_status_str(st));
+    mesos_error_free(e);
+  }
+}
+
 static mesos_status exec_start(mesos__agent_executor *x, mesos_error **err) {
   mesos_status st = mesos__agent_mkdirs(x->sandbox, err); /* not a checkpoint */
   if (st != MESOS_OK) return st;
@@ -514,6 +592,7 @@ static mesos_status exec_start(mesos__agent_executor *x, mesos_error **err) {
     return st;
   }
   checkpoint_pid(x);
+  if (x->checkpoint) checkpoint_executor(x);
   mesos_timer_start(x->reg_timer, x->agent->exec_reg_timeout_ms, 0);
   LOG_INFO("Executor %s started (pid %d) in %s", x->key, (int)pid, x->sandbox);
   return MESOS_OK;
@@ -534,6 +613,7 @@ static mesos_status exec_get(mesos_agent *a, const char *fw, const Mesos__V1__Ex
   if (x == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
   x->agent = a;
   x->is_default = is_default;
+  x->checkpoint = mesos__agent_framework_checkpoints(a, fw);
   x->media = MESOS__MEDIA_PROTOBUF;
   char container[MESOS__UUID_STR_LEN + 1];
   mesos_status st = mesos__uuid_random_str(container);
@@ -558,6 +638,11 @@ static mesos_status exec_get(mesos_agent *a, const char *fw, const Mesos__V1__Ex
     mesos__pb_free(x->info);
     x->info = copy;
     if (copy == NULL) st = mesos__err(err, MESOS_ENOMEM, "cannot copy the executor");
+  }
+  /* Recorded, so that a restarted agent knows which executor it adopts. */
+  if (st == MESOS_OK && is_default) {
+    x->info->has_type = 1;
+    x->info->type = MESOS__V1__EXECUTOR_INFO__TYPE__DEFAULT;
   }
   mesos__agent_path_ids ids = {a->id, fw, eid, container, NULL};
   if (st == MESOS_OK)
@@ -643,6 +728,7 @@ void mesos__agent_run_custom(mesos_agent *a, const Mesos__Internal__RunTask *rt)
     return;
   }
   t->exec = x;
+  if (x->checkpoint) mesos__agent_checkpoint_task(t);
   if ((st = deliver(x, 0, &t->key, 1, &e)) != MESOS_OK) {
     char msg[512];
     snprintf(msg, sizeof msg, "Cannot launch the task: %s", e ? mesos_error_message(e) : "");
@@ -739,6 +825,7 @@ void mesos__agent_run_task_group(mesos_agent *a, const Mesos__Internal__RunTaskG
     if (st == MESOS_OK) {
       t->exec = x;
       keys[made++] = t->key;
+      if (x->checkpoint) mesos__agent_checkpoint_task(t);
     }
   }
   if (st == MESOS_OK) st = deliver(x, 1, keys, made, &e);
@@ -815,6 +902,9 @@ void mesos__agent_exec_kill_task(mesos__agent_task *t, const Mesos__V1__KillPoli
     pending_free(p);
     break;
   }
+  /* Not queued: launched before an agent restart, to an executor that has
+   * not re-subscribed yet: the KILL goes out when it does. */
+  if (*pp == NULL && !t->terminal_seen) t->killing = 1;
   /* An executor left with nothing to run is shut down when it subscribes
    * (or killed at its registration timeout). */
   int live = 0;
@@ -879,6 +969,98 @@ void mesos__agent_exec_acked(mesos__agent_task *t, const ProtobufCBinaryData *uu
 
 void mesos__agent_exec_task_gone(mesos__agent_task *t) { t->exec = NULL; }
 
+void mesos__agent_executors_release(mesos_agent *a) {
+  size_t it = 0;
+  void *v;
+  while (mesos__map_next(&a->executors, &it, NULL, &v)) {
+    mesos__agent_executor *x = v;
+    if (!x->checkpoint || x->pid <= 0) continue;
+    LOG_INFO("Leaving executor %s (pid %d) running for the next agent", x->key, (int)x->pid);
+    mesos_child_free(x->child);
+    x->child = NULL;
+    mesos__agent_pidwatch_free(x->watch);
+    x->watch = NULL;
+    x->pid = 0;
+  }
+}
+
+mesos_status mesos__agent_exec_adopt(mesos_agent *a, const char *fw,
+                                     const Mesos__Internal__ExecutorCheckpoint *ec,
+                                     const Mesos__V1__TaskInfo *ti, Mesos__V1__TaskState state,
+                                     mesos_error **err) {
+  const Mesos__V1__ExecutorInfo *ei = ec->info;
+  const char *eid = ei->executor_id->value;
+  char key[600];
+  snprintf(key, sizeof key, "%s/%s", fw, eid);
+  mesos__agent_executor *x = mesos__map_get(&a->executors, key);
+  mesos_status st = MESOS_OK;
+  if (x == NULL) {
+    x = MESOS__NEW(mesos__agent_executor);
+    if (x == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
+    x->agent = a;
+    x->is_default = ei->has_type && ei->type == MESOS__V1__EXECUTOR_INFO__TYPE__DEFAULT;
+    x->checkpoint = 1;
+    x->recovered = 1;
+    x->media = MESOS__MEDIA_PROTOBUF;
+    x->pid = ec->pid;
+    x->pid_start = ec->pid_start_time;
+    x->key = mesos__strdup(key);
+    x->framework_id = mesos__strdup(fw);
+    x->executor_id = mesos__strdup(eid);
+    x->container_id = mesos__strdup(ec->container_id->value);
+    x->info = (Mesos__V1__ExecutorInfo *)pb_copy(&ei->base, err);
+    if (!x->key || !x->framework_id || !x->executor_id || !x->container_id || !x->info)
+      st = mesos__err(err, MESOS_ENOMEM, "cannot copy the executor");
+    mesos__agent_path_ids ids = {a->id, fw, eid, x->container_id, NULL};
+    if (st == MESOS_OK)
+      st = mesos__agent_path(&x->sandbox, a->work_dir, MESOS__AGENT_PATH_SANDBOX, &ids, err);
+    if (st == MESOS_OK) st = mesos_timer_new(&x->reg_timer, a->loop, reg_timeout_cb, x, err);
+    if (st == MESOS_OK) st = mesos_timer_new(&x->kill_timer, a->loop, kill_timer_cb, x, err);
+    if (st == MESOS_OK) st = mesos__agent_pidwatch(a, x->pid, x->pid_start, watch_ended, x, &x->watch, err);
+    if (st == MESOS_OK) st = mesos__map_put(&a->executors, key, x);
+    if (st != MESOS_OK) {
+      exec_free(x);
+      return st;
+    }
+    /* Its time to re-subscribe starts now. */
+    mesos_timer_start(x->reg_timer, a->exec_rereg_timeout_ms, 0);
+    LOG_INFO("Recovered executor %s: pid %d alive, waiting %llu ms for it to re-subscribe", key,
+             (int)x->pid, (unsigned long long)a->exec_rereg_timeout_ms);
+  }
+  if (ti == NULL) return MESOS_OK;
+  mesos__agent_task *t = NULL;
+  st = mesos__agent_task_new(a, fw, ti, eid, x->container_id, &t, err);
+  if (st != MESOS_OK) return st;
+  t->exec = x;
+  t->use_executor = 1;
+  t->checkpoint = 1;
+  t->recovered = 1;
+  t->exit_reason = -1;
+  t->state = state;
+  return MESOS_OK;
+}
+
+mesos_status mesos__agent_executors_report(mesos_agent *a, Mesos__V1__ExecutorInfo ***out,
+                                           size_t *n) {
+  *out = NULL;
+  *n = 0;
+  size_t count = mesos__map_count(&a->executors);
+  if (count == 0) return MESOS_OK;
+  Mesos__V1__ExecutorInfo **infos = mesos__calloc(count, sizeof *infos);
+  if (infos == NULL) return MESOS_ENOMEM;
+  size_t it = 0, k = 0;
+  void *v;
+  while (mesos__map_next(&a->executors, &it, NULL, &v) && k < count) {
+    mesos__agent_executor *x = v;
+    /* Only the live ones: an executor that ended uses no resources and
+     * the master heard EXITED_EXECUTOR for it. */
+    if (x->pid > 0 && x->info) infos[k++] = x->info;
+  }
+  *out = infos;
+  *n = k;
+  return MESOS_OK;
+}
+
 void mesos__agent_executors_free(mesos_agent *a) {
   size_t it = 0;
   void *v;
@@ -905,7 +1087,111 @@ static void stream_aborted(mesos__http_request *req, void *ud) {
   LOG_INFO("executor %s: its event stream closed", x->key);
 }
 
-static void subscribe(mesos_agent *a, mesos__agent_executor *x, mesos__http_request *req) {
+static int terminal_state(Mesos__V1__TaskState s) {
+  return s == MESOS__V1__TASK_STATE__TASK_FINISHED || s == MESOS__V1__TASK_STATE__TASK_FAILED ||
+         s == MESOS__V1__TASK_STATE__TASK_KILLED || s == MESOS__V1__TASK_STATE__TASK_LOST ||
+         s == MESOS__V1__TASK_STATE__TASK_ERROR || s == MESOS__V1__TASK_STATE__TASK_DROPPED ||
+         s == MESOS__V1__TASK_STATE__TASK_GONE ||
+         s == MESOS__V1__TASK_STATE__TASK_GONE_BY_OPERATOR;
+}
+
+/* The updates a re-subscribing executor has no ACKNOWLEDGED for (after an
+ * agent restart or a broken stream): each one the agent does not have
+ * goes to the status update manager (the same uuid: it is what the
+ * executor sends again and again until acknowledged); the ones the
+ * framework acknowledged already are answered with ACKNOWLEDGED once the
+ * executor is subscribed (listed in `acked`, returns how many). */
+static size_t resubscribed_updates(mesos_agent *a, mesos__agent_executor *x,
+                                   const Mesos__V1__Executor__Call__Subscribe *sub,
+                                   const Mesos__V1__Executor__Call__Update **acked) {
+  size_t nacked = 0;
+  size_t n = sub->n_unacknowledged_updates;
+  if (n > MESOS__AGENT_MAX_PENDING_UPDATES) n = MESOS__AGENT_MAX_PENDING_UPDATES;
+  for (size_t i = 0; i < n; i++) {
+    const Mesos__V1__Executor__Call__Update *u = sub->unacknowledged_updates[i];
+    const Mesos__V1__TaskStatus *s = u ? u->status : NULL;
+    mesos__agent_task *t = NULL;
+    char key[600];
+    if (s && s->task_id && s->task_id->value) {
+      snprintf(key, sizeof key, "%s/%s", x->framework_id, s->task_id->value);
+      t = mesos__map_get(&a->tasks, key);
+    }
+    if (t == NULL || t->exec != x || !s->has_uuid || s->uuid.len != 16 ||
+        s->state == MESOS__V1__TASK_STATE__TASK_STAGING ||
+        protobuf_c_enum_descriptor_get_value(&mesos__v1__task_state__descriptor, (int)s->state) ==
+            NULL) {
+      LOG_WARN("executor %s: an unusable unacknowledged update in SUBSCRIBE is ignored", x->key);
+      continue;
+    }
+    int known = mesos__agent_status_known(a, t->key, s->uuid.data);
+    if (known == 2) {
+      acked[nacked++] = u;
+      continue;
+    }
+    if (known == 1 || t->terminal_seen) continue;
+    mesos_error *e = NULL;
+    if (mesos__agent_status_update_uuid(a, t->framework_id, t->executor_id, t->task_id,
+                                        t->updates_path, s->state,
+                                        s->has_reason ? (int)s->reason : -1, s->message,
+                                        s->uuid.data, &e) != MESOS_OK) {
+      LOG_ERROR("task %s: cannot accept an unacknowledged update: %s", t->key,
+                e ? mesos_error_message(e) : "");
+      mesos_error_free(e);
+      continue;
+    }
+    t->state = s->state;
+    if (terminal_state(s->state)) t->terminal_seen = 1;
+  }
+  return nacked;
+}
+
+/* After a (re-)subscription: a task adopted after an agent restart
+ * (t->recovered) still in STAGING that the executor does not list never
+ * reached it (the agent died between checkpointing and LAUNCH): it is
+ * lost, as Mesos reports it.  A task killed while the executor was away
+ * gets its KILL now. */
+static void resubscribed_tasks(mesos_agent *a, mesos__agent_executor *x,
+                               const Mesos__V1__Executor__Call__Subscribe *sub) {
+  size_t it = 0;
+  void *v;
+  char **lost = NULL, **kill = NULL;
+  size_t nlost = 0, nkill = 0, cap = mesos__map_count(&a->tasks);
+  if (cap == 0) return;
+  lost = mesos__calloc(cap, sizeof *lost);
+  kill = mesos__calloc(cap, sizeof *kill);
+  while (lost && kill && mesos__map_next(&a->tasks, &it, NULL, &v)) {
+    mesos__agent_task *t = v;
+    if (t->exec != x || t->terminal_seen) continue;
+    int listed = 0;
+    for (size_t i = 0; sub && i < sub->n_unacknowledged_tasks && !listed; i++) {
+      const Mesos__V1__TaskInfo *ti = sub->unacknowledged_tasks[i];
+      listed = ti && ti->task_id && ti->task_id->value &&
+               strcmp(ti->task_id->value, t->task_id) == 0;
+    }
+    if (t->recovered && !listed && t->state == MESOS__V1__TASK_STATE__TASK_STAGING)
+      lost[nlost++] = t->key;
+    else if (t->killing) /* again, if it went out before: a kill is idempotent */
+      kill[nkill++] = t->key;
+    t->recovered = 0;
+  }
+  for (size_t i = 0; i < nlost; i++) {
+    mesos__agent_task *t = mesos__map_get(&a->tasks, lost[i]);
+    t->terminal_seen = 1;
+    mesos__agent_task_update(t, MESOS__V1__TASK_STATE__TASK_LOST,
+                             MESOS__V1__TASK_STATUS__REASON__REASON_AGENT_RESTARTED,
+                             "The agent restarted before the executor got the task");
+  }
+  for (size_t i = 0; i < nkill; i++) {
+    mesos__agent_task *t = mesos__map_get(&a->tasks, kill[i]);
+    t->killing = 0;
+    mesos__agent_exec_kill_task(t, NULL);
+  }
+  mesos__free(lost);
+  mesos__free(kill);
+}
+
+static void subscribe(mesos_agent *a, mesos__agent_executor *x, mesos__http_request *req,
+                      const Mesos__V1__Executor__Call__Subscribe *call) {
   mesos__negotiated resp;
   mesos__negotiate_response(mesos__http_request_header(req, "Accept"), NULL, false, &resp);
   if (resp.http_status) {
@@ -936,6 +1222,9 @@ static void subscribe(mesos_agent *a, mesos__agent_executor *x, mesos__http_requ
   x->media = resp.message == MESOS__MEDIA_JSON ? MESOS__MEDIA_JSON : MESOS__MEDIA_PROTOBUF;
   mesos__http_request_on_abort(req, stream_aborted, x);
   mesos_timer_stop(x->reg_timer);
+  size_t nupd = call ? call->n_unacknowledged_updates : 0;
+  const Mesos__V1__Executor__Call__Update **acked = mesos__calloc(nupd ? nupd : 1, sizeof *acked);
+  size_t nacked = acked && call ? resubscribed_updates(a, x, call, acked) : 0;
 
   Mesos__V1__Executor__Event ev = MESOS__V1__EXECUTOR__EVENT__INIT;
   Mesos__V1__Executor__Event__Subscribed sub = MESOS__V1__EXECUTOR__EVENT__SUBSCRIBED__INIT;
@@ -952,8 +1241,21 @@ static void subscribe(mesos_agent *a, mesos__agent_executor *x, mesos__http_requ
   ev.has_type = 1;
   ev.type = MESOS__V1__EXECUTOR__EVENT__TYPE__SUBSCRIBED;
   ev.subscribed = &sub;
-  if (send_event(x, &ev) != MESOS_OK) return;
-  LOG_INFO("Executor %s subscribed", x->key);
+  if (send_event(x, &ev) != MESOS_OK) {
+    mesos__free(acked);
+    return;
+  }
+  LOG_INFO("Executor %s %s", x->key,
+           x->recovered ? "re-subscribed after the agent restarted" : "subscribed");
+  x->recovered = 0;
+  for (size_t i = 0; i < nacked; i++) {
+    char key[600];
+    snprintf(key, sizeof key, "%s/%s", x->framework_id, acked[i]->status->task_id->value);
+    mesos__agent_task *t = mesos__map_get(&a->tasks, key);
+    if (t) mesos__agent_exec_acked(t, &acked[i]->status->uuid);
+  }
+  mesos__free(acked);
+  resubscribed_tasks(a, x, call);
   while (x->q_head) {
     pending_launch *p = x->q_head;
     x->q_head = p->next;
@@ -976,7 +1278,7 @@ int mesos__agent_exec_call(mesos_agent *a, const char *key, mesos__http_request 
   if (x == NULL) return 0;
   switch (call->type) {
     case MESOS__V1__EXECUTOR__CALL__TYPE__SUBSCRIBE:
-      subscribe(a, x, req);
+      subscribe(a, x, req, call->subscribe);
       break;
     case MESOS__V1__EXECUTOR__CALL__TYPE__UPDATE: {
       const Mesos__V1__TaskStatus *s = call->update->status;

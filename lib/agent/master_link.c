@@ -291,7 +291,8 @@ static mesos_status build_call(mesos_agent *a, uint8_t **bytes, size_t *len, mes
   call.has_type = 1;
   Mesos__V1__Task **tasks = NULL;
   Mesos__V1__FrameworkInfo **fws = NULL;
-  size_t ntasks = 0, nfws = 0;
+  Mesos__V1__ExecutorInfo **execs = NULL;
+  size_t ntasks = 0, nfws = 0, nexecs = 0;
   mesos_status st = MESOS_OK;
   if (a->id == NULL) {
     call.type = MESOS__INTERNAL__AGENT_CALL__TYPE__REGISTER;
@@ -310,11 +311,18 @@ static mesos_status build_call(mesos_agent *a, uint8_t **bytes, size_t *len, mes
      * run's, after a restart): the master must not take them for unknown
      * and report them lost on its own. */
     if (st == MESOS_OK) st = mesos__agent_status_report(a, &tasks, &ntasks);
+    /* The framework-supplied executors (custom and default; Mesos leaves
+     * out the command executors it generates itself), so the master
+     * accounts for them as it does after their launch. */
+    if (st == MESOS_OK) st = mesos__agent_executors_report(a, &execs, &nexecs);
     if (st != MESOS_OK) {
       mesos__agent_tasks_report_free(tasks, ntasks);
       mesos__free(fws);
+      mesos__free(execs);
       return mesos__err(err, st, "cannot list the tasks");
     }
+    rr.executor_infos = execs;
+    rr.n_executor_infos = nexecs;
     rr.tasks = tasks;
     rr.n_tasks = ntasks;
     rr.frameworks = fws;
@@ -324,6 +332,7 @@ static mesos_status build_call(mesos_agent *a, uint8_t **bytes, size_t *len, mes
   st = mesos__pb_pack(&call.base, 0, bytes, len, err);
   mesos__agent_tasks_report_free(tasks, ntasks);
   mesos__free(fws);
+  mesos__free(execs);
   return st;
 }
 

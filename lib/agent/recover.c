@@ -142,6 +142,43 @@ int mesos__agent_framework_checkpoints(mesos_agent *a, const char *fw) {
 
 /* ------------------------------------------------------------ checkpoint */
 
+void mesos__agent_checkpoint_task(mesos__agent_task *t) {
+  mesos_agent *a = t->agent;
+  t->checkpoint = 1;
+  mesos__agent_path_ids ids = {a->id, t->framework_id, t->executor_id, t->container_id,
+                               t->task_id};
+  Mesos__V1__ExecutorID eid = MESOS__V1__EXECUTOR_ID__INIT;
+  Mesos__V1__FrameworkID fid = MESOS__V1__FRAMEWORK_ID__INIT;
+  Mesos__V1__TaskID tid = MESOS__V1__TASK_ID__INIT;
+  Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;
+  eid.value = t->executor_id;
+  fid.value = t->framework_id;
+  tid.value = t->task_id;
+  aid.value = a->id;
+  Mesos__V1__Task task = MESOS__V1__TASK__INIT;
+  task.name = t->info->name ? t->info->name : (char *)"";
+  task.task_id = &tid;
+  task.framework_id = &fid;
+  task.executor_id = &eid;
+  task.agent_id = &aid;
+  task.state = MESOS__V1__TASK_STATE__TASK_STAGING;
+  task.n_resources = t->info->n_resources;
+  task.resources = t->info->resources;
+  Mesos__Internal__TaskCheckpoint tc = MESOS__INTERNAL__TASK_CHECKPOINT__INIT;
+  tc.task = &task;
+  tc.task_info = t->info;
+  char *path = NULL;
+  mesos_error *e = NULL;
+  mesos_status st = mesos__agent_path(&path, a->work_dir, MESOS__AGENT_PATH_TASK_INFO, &ids, &e);
+  if (st == MESOS_OK) st = mesos__checkpoint_write(path, &tc.base, &e);
+  mesos__free(path);
+  if (st != MESOS_OK) {
+    LOG_WARN("task %s: cannot checkpoint it: %s", t->key,
+             e ? mesos_error_message(e) : mesos_status_str(st));
+    mesos_error_free(e);
+  }
+}
+
 void mesos__agent_checkpoint_executor(mesos__agent_task *t) {
   mesos_agent *a = t->agent;
   t->checkpoint = mesos__agent_framework_checkpoints(a, t->framework_id);
@@ -210,8 +247,14 @@ void mesos__agent_checkpoint_executor(mesos__agent_task *t) {
 
 /* ------------------------------------------------------------ reaper */
 
+/* Watches a process the agent did not start (adopted after a restart):
+ * a pidfd where the kernel has them, else polling /proc. */
 struct mesos__agent_reaper {
-  mesos__agent_task *t;
+  mesos_agent *agent;
+  int32_t pid;
+  uint64_t start;
+  void (*cb)(void *ud);
+  void *ud;
   uv_poll_t poll; /* on the pidfd */
   int fd;         /* -1: polling /proc with `timer` */
   int polling;
@@ -224,7 +267,7 @@ static void reaper_close_cb(uv_handle_t *h) {
   mesos__free(r);
 }
 
-static void reaper_close(struct mesos__agent_reaper *r) {
+void mesos__agent_pidwatch_free(struct mesos__agent_reaper *r) {
   if (r == NULL) return;
   mesos_timer_free(r->timer);
   if (r->polling) {
@@ -239,16 +282,15 @@ static void reaper_close(struct mesos__agent_reaper *r) {
 void mesos__agent_reaper_free(mesos__agent_task *t) {
   struct mesos__agent_reaper *r = t->reaper;
   t->reaper = NULL;
-  reaper_close(r);
+  mesos__agent_pidwatch_free(r);
 }
 
-/* The recovered executor ended. */
+/* The watched process ended: the callback frees the watch (it may free
+ * its owner too). */
 static void reaped(struct mesos__agent_reaper *r) {
-  mesos__agent_task *t = r->t;
-  mesos__agent_reaper_free(t);
-  LOG_INFO("Recovered executor of task %s (pid %d) ended", t->key, (int)t->pid);
-  /* May free the task. */
-  mesos__agent_executor_exited(t, -1);
+  if (r->polling) uv_poll_stop(&r->poll);
+  if (r->timer) mesos_timer_stop(r->timer);
+  r->cb(r->ud);
 }
 
 static void reaper_poll_cb(uv_poll_t *h, int status, int events) {
@@ -259,46 +301,65 @@ static void reaper_poll_cb(uv_poll_t *h, int status, int events) {
 static void reaper_timer_cb(mesos_timer *timer, void *ud) {
   (void)timer;
   struct mesos__agent_reaper *r = ud;
-  if (mesos__agent_pid_start_time(r->t->pid) != r->t->pid_start) reaped(r);
+  if (mesos__agent_pid_start_time(r->pid) != r->start) reaped(r);
 }
 
-static mesos_status reaper_start(mesos__agent_task *t, mesos_error **err) {
+mesos_status mesos__agent_pidwatch(mesos_agent *a, int32_t pid, uint64_t start,
+                                   void (*cb)(void *ud), void *ud,
+                                   struct mesos__agent_reaper **out, mesos_error **err) {
   struct mesos__agent_reaper *r = MESOS__NEW(struct mesos__agent_reaper);
   if (r == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
-  r->t = t;
+  r->agent = a;
+  r->pid = pid;
+  r->start = start;
+  r->cb = cb;
+  r->ud = ud;
   r->fd = -1;
 #ifdef SYS_pidfd_open
-  r->fd = (int)syscall(SYS_pidfd_open, (pid_t)t->pid, 0);
+  r->fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
 #endif
   /* The pidfd names the process, not the number: check again that it is
    * ours now that it cannot be recycled under us. */
-  if (r->fd >= 0 && mesos__agent_pid_start_time(t->pid) != t->pid_start) {
+  if (r->fd >= 0 && mesos__agent_pid_start_time(pid) != start) {
     close(r->fd);
     mesos__free(r);
-    return mesos__err(err, MESOS_ENOTFOUND, "the executor (pid %d) ended", (int)t->pid);
+    return mesos__err(err, MESOS_ENOTFOUND, "the executor (pid %d) ended", (int)pid);
   }
-  if (r->fd >= 0 && uv_poll_init(mesos__loop_uv(t->agent->loop), &r->poll, r->fd) == 0) {
+  if (r->fd >= 0 && uv_poll_init(mesos__loop_uv(a->loop), &r->poll, r->fd) == 0) {
     r->poll.data = r;
     r->polling = 1;
     if (uv_poll_start(&r->poll, UV_READABLE, reaper_poll_cb) == 0) {
-      t->reaper = r;
+      *out = r;
       return MESOS_OK;
     }
-    reaper_close(r);
+    mesos__agent_pidwatch_free(r);
     return mesos__err(err, MESOS_EIO, "cannot watch the executor's pidfd");
   }
   if (r->fd >= 0) {
     close(r->fd);
     r->fd = -1;
   }
-  mesos_status st = mesos_timer_new(&r->timer, t->agent->loop, reaper_timer_cb, r, err);
+  mesos_status st = mesos_timer_new(&r->timer, a->loop, reaper_timer_cb, r, err);
   if (st == MESOS_OK) st = mesos_timer_start(r->timer, REAP_POLL_MS, REAP_POLL_MS);
   if (st != MESOS_OK) {
-    reaper_close(r);
+    mesos__agent_pidwatch_free(r);
     return st;
   }
-  t->reaper = r;
+  *out = r;
   return MESOS_OK;
+}
+
+/* The recovered command executor ended. */
+static void task_reaped(void *ud) {
+  mesos__agent_task *t = ud;
+  mesos__agent_reaper_free(t);
+  LOG_INFO("Recovered executor of task %s (pid %d) ended", t->key, (int)t->pid);
+  /* May free the task. */
+  mesos__agent_executor_exited(t, -1);
+}
+
+static mesos_status reaper_start(mesos__agent_task *t, mesos_error **err) {
+  return mesos__agent_pidwatch(t->agent, t->pid, t->pid_start, task_reaped, t, &t->reaper, err);
 }
 
 /* ------------------------------------------------------------ replay */
@@ -408,8 +469,29 @@ static mesos_status read_exec_state(mesos_agent *a, const mesos__agent_path_ids 
     x->tc = NULL;
     return st;
   }
+  /* executor.info describes the executor's latest run: a task of an older
+   * run (a custom executor started again under the same id) had another
+   * process, gone since. */
+  if (x->ec->container_id == NULL || x->ec->container_id->value == NULL ||
+      strcmp(x->ec->container_id->value, ids->container_id) != 0) {
+    mesos__pb_free(x->ec);
+    mesos__pb_free(x->tc);
+    x->ec = NULL;
+    x->tc = NULL;
+    return MESOS_ENOTFOUND;
+  }
   x->alive = mesos__agent_pid_start_time(x->ec->pid) == x->ec->pid_start_time;
   return MESOS_OK;
+}
+
+/* Whether `ec` is the checkpoint of a command task's own mesos-executor
+ * (else a custom or the default executor, recovered by executors.c). */
+static int command_executor(const mesos__agent_path_ids *ids,
+                            const Mesos__Internal__ExecutorCheckpoint *ec) {
+  const Mesos__V1__ExecutorInfo *ei = ec->info;
+  return strcmp(ids->executor_id, ids->task_id) == 0 && ei->name &&
+         strcmp(ei->name, "Command Executor") == 0 &&
+         !(ei->has_type && ei->type == MESOS__V1__EXECUTOR_INFO__TYPE__DEFAULT);
 }
 
 /* Keeps framework `fw`'s checkpointed info in a->frameworks (for the
@@ -556,7 +638,21 @@ static mesos_status recover_task(mesos_agent *a, const mesos__agent_path_ids *id
   }
   if (st == MESOS_OK) {
     int checkpoints = mesos__agent_framework_checkpoints(a, ids->framework_id);
-    if (generated_terminal || cleanup || !checkpoints || xst != MESOS_OK || !x.alive) {
+    /* A custom or default executor serves several tasks: it is adopted
+     * (once) when alive, even for a task of it that has ended. */
+    int shared = xst == MESOS_OK && !command_executor(ids, x.ec);
+    int adopt_shared = shared && !cleanup && checkpoints && x.alive;
+    if (adopt_shared && generated_terminal) {
+      mesos_error *ae = NULL;
+      if (mesos__agent_exec_adopt(a, ids->framework_id, x.ec, NULL, last, &ae) != MESOS_OK) {
+        LOG_ERROR("executor %s/%s: cannot reattach to it: %s", ids->framework_id,
+                  ids->executor_id, ae ? mesos_error_message(ae) : "");
+        mesos__agent_kill_session(x.ec->pid, SIGKILL);
+      }
+      mesos_error_free(ae);
+    } else if (adopt_shared) {
+      /* Below. */
+    } else if (generated_terminal || cleanup || !checkpoints || xst != MESOS_OK || !x.alive) {
       /* Not adopted: nothing of it may keep running. */
       if (x.ec && x.alive) {
         LOG_WARN("killing the executor of task %s/%s (pid %d)", ids->framework_id, ids->task_id,
@@ -590,8 +686,7 @@ static mesos_status recover_task(mesos_agent *a, const mesos__agent_path_ids *id
              MESOS__V1__TASK_STATUS__REASON__REASON_AGENT_RESTARTED,
              !checkpoints ? "The agent restarted; the tasks of frameworks without checkpointing "
                             "are not recovered"
-                          : "The agent restarted; this executor has no recovery checkpoint (only "
-                            "the command executors of checkpointing frameworks are recovered)");
+                          : "The agent restarted; this executor has no recovery checkpoint");
     } else if (!x.alive) {
       report(a, ids, path, MESOS__V1__TASK_STATE__TASK_FAILED,
              MESOS__V1__TASK_STATUS__REASON__REASON_EXECUTOR_TERMINATED,
@@ -600,7 +695,8 @@ static mesos_status recover_task(mesos_agent *a, const mesos__agent_path_ids *id
       mesos__agent_container_adopt(a, ids, x.tc->task_info, last, path); /* containers.c */
     } else {
       mesos_error *ae = NULL;
-      if (adopt(a, ids, &x, last, &ae) != MESOS_OK) {
+      if ((shared ? mesos__agent_exec_adopt(a, ids->framework_id, x.ec, x.tc->task_info, last, &ae)
+                  : adopt(a, ids, &x, last, &ae)) != MESOS_OK) {
         char msg[1024];
         snprintf(msg, sizeof msg, "The agent restarted and cannot reattach to the executor: %s",
                  ae ? mesos_error_message(ae) : "");
@@ -667,6 +763,25 @@ void mesos__agent_cleanup_check(mesos_agent *a) {
   if (a->client) mesos__agent_link_reset(a, "--recover=cleanup finished");
 }
 
+void mesos__agent_release_executors(mesos_agent *a) {
+  if (strcmp(mesos__flags_get(a->flags, "recover"), "cleanup") == 0) return;
+  size_t it = 0;
+  void *v;
+  while (mesos__map_next(&a->tasks, &it, NULL, &v)) {
+    mesos__agent_task *t = v;
+    if (!t->use_executor || t->exec || !t->checkpoint || t->pid <= 0) continue;
+    LOG_INFO("Leaving the executor of task %s (pid %d) running for the next agent", t->key,
+             (int)t->pid);
+    /* Not killed, not waited for: from here on only the next agent's
+     * recovery knows it. */
+    mesos_child_free(t->child);
+    t->child = NULL;
+    mesos__agent_reaper_free(t);
+    t->pid = 0;
+  }
+  mesos__agent_executors_release(a);
+}
+
 mesos_status mesos__agent_recover_updates(mesos_agent *a, mesos_error **err) {
   if (a->id == NULL) return MESOS_OK;
   int cleanup = strcmp(mesos__flags_get(a->flags, "recover"), "cleanup") == 0;
@@ -723,7 +838,9 @@ mesos_status mesos__agent_recover_updates(mesos_agent *a, mesos_error **err) {
     void *v;
     while (mesos__map_next(&a->tasks, &it, NULL, &v)) {
       mesos__agent_task *t = v;
-      if (t->recovered && t->exec_stream == NULL) mesos__agent_executor_await(t);
+      /* (Tasks of custom and default executors wait with their executor.) */
+      if (t->recovered && t->exec == NULL && t->exec_stream == NULL)
+        mesos__agent_executor_await(t);
     }
   }
   return st;

@@ -250,6 +250,13 @@ static void handle_event(mesos_executor *e, const Mesos__V1__Executor__Event *ev
       }
       break;
     case MESOS__V1__EXECUTOR__EVENT__TYPE__LAUNCH_GROUP:
+      /* Every task of the group is handed back in a re-SUBSCRIBE until its
+       * terminal update is acknowledged, as a LAUNCH's task is. */
+      if (ev->launch_group && ev->launch_group->task_group)
+        for (size_t i = 0; i < ev->launch_group->task_group->n_tasks; i++) {
+          const Mesos__V1__TaskInfo *ti = ev->launch_group->task_group->tasks[i];
+          if (ti && ti->task_id && ti->task_id->value) remember_task(e, ti);
+        }
       if (ev->launch_group && ev->launch_group->task_group && e->cbs.launch_group) {
         const Mesos__V1__TaskGroupInfo *g = ev->launch_group->task_group;
         size_t n = g->n_tasks;
