@@ -86,6 +86,8 @@ struct mesos_agent {
   mesos__recordio_decoder dec;
   int stream_status;         /* HTTP status of the stream's response */
   int registered;            /* REGISTERED/REREGISTERED seen on this stream */
+  uint64_t link_gen;         /* registrations so far (status_update.c sends each
+                              * pending update once per registration) */
   mesos_timer *reconnect;    /* back-off before the next attempt */
   uint64_t backoff_ms;       /* current back-off ceiling */
   uint64_t backoff_factor_ms;

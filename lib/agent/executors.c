@@ -952,19 +952,24 @@ void mesos__agent_exec_message(mesos_agent *a, const Mesos__Internal__FrameworkM
   send_event(x, &ev);
 }
 
-void mesos__agent_exec_acked(mesos__agent_task *t, const ProtobufCBinaryData *uuid) {
-  mesos__agent_executor *x = t->exec;
-  if (x == NULL || x->stream == NULL) return;
+static void send_acked(mesos__agent_executor *x, Mesos__V1__TaskID *tid,
+                       const ProtobufCBinaryData *uuid) {
+  if (x->stream == NULL) return;
   Mesos__V1__Executor__Event ev = MESOS__V1__EXECUTOR__EVENT__INIT;
   Mesos__V1__Executor__Event__Acknowledged ack = MESOS__V1__EXECUTOR__EVENT__ACKNOWLEDGED__INIT;
-  Mesos__V1__TaskID tid = MESOS__V1__TASK_ID__INIT;
-  tid.value = t->task_id;
-  ack.task_id = &tid;
+  ack.task_id = tid;
   ack.uuid = *uuid;
   ev.has_type = 1;
   ev.type = MESOS__V1__EXECUTOR__EVENT__TYPE__ACKNOWLEDGED;
   ev.acknowledged = &ack;
   send_event(x, &ev);
+}
+
+void mesos__agent_exec_acked(mesos__agent_task *t, const ProtobufCBinaryData *uuid) {
+  if (t->exec == NULL) return;
+  Mesos__V1__TaskID tid = MESOS__V1__TASK_ID__INIT;
+  tid.value = t->task_id;
+  send_acked(t->exec, &tid, uuid);
 }
 
 void mesos__agent_exec_task_gone(mesos__agent_task *t) { t->exec = NULL; }
@@ -1112,9 +1117,14 @@ static size_t resubscribed_updates(mesos_agent *a, mesos__agent_executor *x,
     const Mesos__V1__TaskStatus *s = u ? u->status : NULL;
     mesos__agent_task *t = NULL;
     char key[600];
-    if (s && s->task_id && s->task_id->value) {
+    if (s && s->task_id && s->task_id->value && s->has_uuid && s->uuid.len == 16) {
       snprintf(key, sizeof key, "%s/%s", x->framework_id, s->task_id->value);
       t = mesos__map_get(&a->tasks, key);
+      /* Also for a task that is over (no longer in the table). */
+      if (mesos__agent_status_known(a, key, s->uuid.data) == 2) {
+        acked[nacked++] = u;
+        continue;
+      }
     }
     if (t == NULL || t->exec != x || !s->has_uuid || s->uuid.len != 16 ||
         s->state == MESOS__V1__TASK_STATE__TASK_STAGING ||
@@ -1248,12 +1258,8 @@ static void subscribe(mesos_agent *a, mesos__agent_executor *x, mesos__http_requ
   LOG_INFO("Executor %s %s", x->key,
            x->recovered ? "re-subscribed after the agent restarted" : "subscribed");
   x->recovered = 0;
-  for (size_t i = 0; i < nacked; i++) {
-    char key[600];
-    snprintf(key, sizeof key, "%s/%s", x->framework_id, acked[i]->status->task_id->value);
-    mesos__agent_task *t = mesos__map_get(&a->tasks, key);
-    if (t) mesos__agent_exec_acked(t, &acked[i]->status->uuid);
-  }
+  for (size_t i = 0; i < nacked; i++)
+    send_acked(x, acked[i]->status->task_id, &acked[i]->status->uuid);
   mesos__free(acked);
   resubscribed_tasks(a, x, call);
   while (x->q_head) {

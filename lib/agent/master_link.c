@@ -118,6 +118,7 @@ static void registered(mesos_agent *a, const char *id, const Mesos__Internal__Ag
     }
   }
   a->registered = 1;
+  a->link_gen++;
   a->backoff_ms = a->backoff_factor_ms;
   a->ping_timeout_ms = DEFAULT_PING_TIMEOUT_MS;
   if (c && c->has_total_ping_timeout_seconds && c->total_ping_timeout_seconds > 0 &&

@@ -630,7 +630,14 @@ static mesos_status recover_task(mesos_agent *a, const mesos__agent_path_ids *id
       xe = NULL;
     }
   }
-  if (st == MESOS_OK && (head < np || !generated_terminal)) {
+  /* A live custom or default executor being adopted may send again the
+   * terminal update of a task of it that is over (the agent died before
+   * ACKNOWLEDGED reached it): the acknowledged uuids are kept for it to be
+   * told, as for a running task. */
+  int shared_alive = st == MESOS_OK && xst == MESOS_OK && x.alive && !cleanup &&
+                     !command_executor(ids, x.ec) &&
+                     mesos__agent_framework_checkpoints(a, ids->framework_id);
+  if (st == MESOS_OK && (head < np || !generated_terminal || shared_alive)) {
     LOG_INFO("Recovering task %s/%s: %zu unacknowledged status update(s)", ids->framework_id,
              ids->task_id, np - head);
     st = mesos__agent_status_recover(a, ids->framework_id, ids->task_id, path, pending + head,

@@ -11,6 +11,16 @@
  * 10 s by default) doubling up to 10 minutes, and at once after every
  * (re-)registration; the acknowledgement is recorded in the stream too.
  *
+ * Exactly one copy in flight per master connection: the head is posted
+ * once on each registration (a->link_gen counts them; `sent_on` is the
+ * one the head went out on), by whichever path makes it sendable first
+ * (the registration, its record or the previous acknowledgement becoming
+ * durable, recovery); every other path finding it sent on this connection
+ * leaves it alone.  Only the retry timer sends it again.  So a framework
+ * sees an update twice only when its acknowledgement was lost: on the way
+ * (the connection broke, the timer fired first), or not yet durable when
+ * the agent died, which at-least-once delivery allows.
+ *
  * While older updates wait, the one in flight carries latest_state (the
  * newest state the agent knows), so the master's view of the task is not
  * held back by a slow framework.
@@ -67,6 +77,7 @@ struct mesos__su_stream {
   size_t n;
   mesos_timer *retry;
   uint64_t interval_ms;
+  uint64_t sent_on;                   /* a->link_gen q[0] was posted on; 0: not yet */
   /* uuids of updates acknowledged already (newest last, at most
    * MAX_SEEN): an executor that re-subscribes after an agent restart sends
    * again every update it has no ACKNOWLEDGED for, and one the framework
@@ -273,13 +284,17 @@ int mesos__agent_status_known(mesos_agent *a, const char *key, const uint8_t *uu
   return s ? known(s, uuid) : 0;
 }
 
-static void send_head(mesos__su_stream *s) {
+/* Posts the head unless it went out on this connection already (`retry`:
+ * the retry timer, which sends it again regardless). */
+static void send_head_again(mesos__su_stream *s, int retry) {
   mesos_agent *a = s->agent;
   if (s->n == 0) return;
   /* Sent once its record and the previous acknowledgement are durable. */
   if (s->n <= s->undurable || s->acks_undurable) return;
+  if (!retry && a->registered && s->sent_on == a->link_gen) return; /* in flight */
   mesos_timer_start(s->retry, s->interval_ms, 0);
   if (!a->registered) return; /* re-sent on (re-)registration */
+  s->sent_on = a->link_gen;
   Mesos__Internal__StatusUpdate *head = s->q[0];
   /* The newest state, when older updates are still queued behind. */
   Mesos__V1__TaskState latest = s->q[s->n - 1]->status->state;
@@ -292,6 +307,8 @@ static void send_head(mesos__su_stream *s) {
   mesos__agent_post(a, &call);
 }
 
+static void send_head(mesos__su_stream *s) { send_head_again(s, 0); }
+
 static void retry_cb(mesos_timer *t, void *ud) {
   (void)t;
   mesos__su_stream *s = ud;
@@ -300,7 +317,7 @@ static void retry_cb(mesos_timer *t, void *ud) {
   if (s->n)
     LOG_DEBUG("re-sending status update for %s (no acknowledgement yet)", s->key);
   flush(s); /* after a failed checkpoint */
-  send_head(s);
+  send_head_again(s, 1);
 }
 
 static mesos_status stream_get(mesos_agent *a, const char *key, const char *path,
@@ -539,6 +556,7 @@ void mesos__agent_status_ack(mesos_agent *a,
   mesos__pb_free(s->q[0]);
   memmove(s->q, s->q + 1, (s->n - 1) * sizeof *s->q);
   s->n--;
+  s->sent_on = 0; /* the new head has not gone out */
   mesos_timer_stop(s->retry);
   s->interval_ms = a->retry_base_ms;
   if (s->n) {

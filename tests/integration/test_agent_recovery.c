@@ -28,6 +28,8 @@
 
 #include "agent/agent_int.h"
 #include "base/alloc.h"
+#include "codec/pb.h"
+#include "mesos/internal/checkpoint.pb-c.h"
 #include "registry/checkpoint.h"
 #include "support/daemon.h"
 #include "support/testutil.h"
@@ -457,6 +459,95 @@ static void read_file(const char *path, char *out, size_t cap) {
   fclose(fp);
 }
 
+/* ------------------------------------------------------------ delivery */
+
+typedef struct record_count {
+  int updates, acks;
+} record_count;
+
+static mesos_status count_record(ProtobufCMessage *msg, void *ud) {
+  record_count *c = ud;
+  const Mesos__Internal__StatusUpdateRecord *r = (const Mesos__Internal__StatusUpdateRecord *)msg;
+  if (r->type == MESOS__INTERNAL__STATUS_UPDATE_RECORD__TYPE__UPDATE) c->updates++;
+  else if (r->type == MESOS__INTERNAL__STATUS_UPDATE_RECORD__TYPE__ACK) c->acks++;
+  mesos__pb_free(msg);
+  return MESOS_OK;
+}
+
+/* Waits until task `task` (under executor `exec`) has the acknowledgements
+ * of its first `updates` updates recorded in its task.updates: what a
+ * restarted agent reads back, so none of them may reach the framework
+ * again after a kill -9 from here on. */
+static void wait_acks_recorded(const char *exec, const char *task, int updates) {
+  char pattern[1200];
+  snprintf(pattern, sizeof pattern,
+           "%s/meta/slaves/*/frameworks/*/executors/%s/runs/*/tasks/%s/task.updates", work_dir,
+           exec, task);
+  record_count c = {0, 0};
+  for (int i = 0; i < 500; i++) {
+    glob_t g;
+    if (glob(pattern, 0, NULL, &g) == 0) {
+      for (size_t k = 0; k < g.gl_pathc; k++) {
+        if (strstr(g.gl_pathv[k], "/runs/latest/") || strstr(g.gl_pathv[k], "/slaves/latest/"))
+          continue;
+        c.updates = c.acks = 0;
+        mesos__update_stream_read(g.gl_pathv[k],
+                                  &mesos__internal__status_update_record__descriptor,
+                                  count_record, &c, NULL, NULL);
+      }
+      globfree(&g);
+    }
+    if (c.acks >= updates) return;
+    usleep(10000);
+  }
+  ck_abort_msg("task %s: %d update(s), %d acknowledgement(s) recorded", task, c.updates, c.acks);
+}
+
+/* Every UPDATE seen (acknowledged) until each of `tasks` reached a
+ * terminal state and nothing came for `quiet_ms` more; fails on a uuid
+ * seen twice or a second terminal update.  `finals[i]` (may be NULL):
+ * the state of task i's terminal update, to be freed. */
+#define MAX_SEEN_UUIDS 64
+static void collect_once(sim_fw *f, size_t n, const char *const *tasks, char **finals,
+                         int timeout_ms, int quiet_ms) {
+  char uuids[MAX_SEEN_UUIDS][64];
+  int nuuids = 0;
+  int done[8] = {0};
+  size_t ndone = 0;
+  ck_assert_uint_le(n, 8);
+  long long deadline = now_ms() + timeout_ms;
+  for (;;) {
+    long long left = ndone < n ? deadline - now_ms() : quiet_ms;
+    char *rec = left > 0 ? fw_next(f, (int)left, "\"type\":\"UPDATE\"", NULL) : NULL;
+    if (rec == NULL) {
+      ck_assert_msg(ndone == n, "%zu of %zu tasks ended", ndone, n);
+      return;
+    }
+    char task[160], uuid[64];
+    json_id(rec, "task_id", task, sizeof task);
+    json_str(rec, "uuid", uuid, sizeof uuid);
+    for (int i = 0; i < nuuids; i++)
+      ck_assert_msg(strcmp(uuids[i], uuid) != 0, "delivered twice: %s", rec);
+    ck_assert_int_lt(nuuids, MAX_SEEN_UUIDS);
+    snprintf(uuids[nuuids++], sizeof uuids[0], "%s", uuid);
+    ack(f, rec);
+    size_t i = 0;
+    while (i < n && strcmp(tasks[i], task) != 0) i++;
+    ck_assert_msg(i < n, "an update for another task: %s", rec);
+    if (strstr(rec, "\"state\":\"TASK_STARTING\"") == NULL &&
+        strstr(rec, "\"state\":\"TASK_RUNNING\"") == NULL) {
+      ck_assert_msg(!done[i], "a second terminal update: %s", rec);
+      done[i] = 1;
+      ndone++;
+      if (finals) {
+        const char *p = strstr(rec, "\"state\":\"");
+        finals[i] = strndup(p + 9, (size_t)(strchr(p + 9, '"') - (p + 9)));
+      }
+    }
+    free(rec);
+  }
+}
+
 /* ------------------------------------------------------------ tests */
 
 START_TEST(test_recovery__task_keeps_running_across_kill_9_and_finishes_once) {
@@ -705,6 +796,196 @@ START_TEST(test_recovery__master_restart_keeps_the_agents_tasks) {
 }
 END_TEST
 
+
+/* The acknowledgements of STARTING and RUNNING are on disk before the
+ * kill: after the restart every update reaches the framework exactly
+ * once (each uuid once), the final one included. */
+START_TEST(test_recovery__each_update_is_delivered_once_across_a_restart) {
+  sim_fw f;
+  pid_t exec = run_task(&f, "once", 1, "once", "sleep 3", NULL);
+  wait_acks_recorded("once", "once", 2);
+  kill_agent();
+  start_agent(NULL, "once", NULL);
+  const char *tasks[] = {"once"};
+  char *finals[1] = {NULL};
+  collect_once(&f, 1, tasks, finals, 15000, 2000);
+  ck_assert_str_eq(finals[0], "TASK_FINISHED");
+  free(finals[0]);
+  wait_gone(exec, 8000);
+  fw_close(&f);
+  stop_all();
+}
+END_TEST
+
+/* SIGTERM is not a shutdown of the work: a checkpointing framework's
+ * executor and task keep running, and the next agent re-attaches them. */
+START_TEST(test_recovery__sigterm_leaves_checkpointing_executors_running) {
+  sim_fw f;
+  pid_t exec = run_task(&f, "term", 1, "term", "sleep 3", NULL);
+  wait_acks_recorded("term", "term", 2);
+  int st = mesos_test_stop(agent_pid, 5000);
+  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "mesos-agent exit status %d", st);
+  agent_pid = -1;
+  ck_assert_msg(alive(exec), "the executor was stopped with the agent");
+  ck_assert_int_ge(session_size(exec), 2);
+  start_agent(NULL, "term", NULL);
+  const char *tasks[] = {"term"};
+  char *finals[1] = {NULL};
+  collect_once(&f, 1, tasks, finals, 15000, 1500);
+  ck_assert_str_eq(finals[0], "TASK_FINISHED");
+  free(finals[0]);
+  wait_gone(exec, 8000);
+  fw_close(&f);
+  stop_all();
+}
+END_TEST
+
+/* ... but the executors of frameworks without checkpointing stop with it. */
+START_TEST(test_recovery__sigterm_stops_executors_of_frameworks_without_checkpointing) {
+  sim_fw f;
+  pid_t exec = run_task(&f, "termnocp", 0, "termnocp", "sleep 1000", NULL);
+  int st = mesos_test_stop(agent_pid, 5000);
+  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "mesos-agent exit status %d", st);
+  agent_pid = -1;
+  wait_gone(exec, 3000);
+  fw_close(&f);
+  stop_all();
+}
+END_TEST
+
+#define RES "[{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":0.2}}," \
+            "{\"name\":\"mem\",\"type\":\"SCALAR\",\"scalar\":{\"value\":32}}]"
+
+/* $O/examples/<name>, next to $O/bin/, absolute. */
+static void example_path(const char *name, char *buf, size_t cap) {
+  char bin[4096];
+  mesos_test_daemon_path("x", bin, sizeof bin);
+  size_t n = strlen(bin);
+  ck_assert(n > 6 && strcmp(bin + n - 6, "/bin/x") == 0);
+  bin[n - 6] = '\0';
+  char cwd[2048] = "";
+  if (bin[0] != '/') ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
+  snprintf(buf, cap, "%s%s%s/examples/%s", cwd, cwd[0] ? "/" : "", bin, name);
+}
+
+/* Master, agent `name`, a checkpointing framework; returns an offer. */
+static void start_cluster(sim_fw *f, const char *name, char *offer, char *agent, size_t cap) {
+  start_master();
+  f->id[0] = '\0';
+  start_agent(NULL, name, NULL);
+  fw_subscribe(f, 1);
+  wait_offer(f, offer, agent, cap);
+  wait_id_checkpointed();
+}
+
+/* Reads (and acknowledges) updates until every task of `tasks` is
+ * RUNNING. */
+static void wait_running(sim_fw *f, size_t n, const char *const *tasks) {
+  size_t running = 0;
+  while (running < n) {
+    char *rec = fw_next(f, 10000, "\"type\":\"UPDATE\"", NULL);
+    ck_assert_msg(rec != NULL, "%zu of %zu tasks running", running, n);
+    ack(f, rec);
+    ck_assert_msg(strstr(rec, "\"state\":\"TASK_STARTING\"") ||
+                      strstr(rec, "\"state\":\"TASK_RUNNING\""),
+                  "%s", rec);
+    if (strstr(rec, "\"state\":\"TASK_RUNNING\"")) running++;
+    free(rec);
+  }
+}
+
+/* A task group under the default executor survives a kill -9 of the
+ * agent: the executor re-subscribes and each task ends once. */
+START_TEST(test_recovery__task_group_survives_kill_9) {
+  sim_fw f;
+  char offer[160], agent[160];
+  start_cluster(&f, "group", offer, agent, sizeof offer);
+  const char *tasks[] = {"g-one", "g-two"};
+  char g[6000];
+  snprintf(g, sizeof g,
+           "{\"name\":\"g\",\"task_id\":{\"value\":\"g-one\"},\"agent_id\":{\"value\":\"%s\"},"
+           "\"command\":{\"value\":\"sleep 3\"},\"resources\":" RES "},"
+           "{\"name\":\"g\",\"task_id\":{\"value\":\"g-two\"},\"agent_id\":{\"value\":\"%s\"},"
+           "\"command\":{\"value\":\"sleep 3\"},\"resources\":" RES "}",
+           agent, agent);
+  ck_assert_int_eq(
+      fw_call(&f,
+              "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":"
+              "[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH_GROUP\",\"launch_group\":{"
+              "\"executor\":{\"type\":\"DEFAULT\",\"executor_id\":{\"value\":\"gexec\"},"
+              "\"framework_id\":{\"value\":\"%s\"},\"resources\":" RES "},"
+              "\"task_group\":{\"tasks\":[%s]}}}],\"filters\":{\"refuse_seconds\":0}}}",
+              f.id, offer, f.id, g),
+      202);
+  wait_running(&f, 2, tasks);
+  pid_t exec = executor_pid("gexec");
+  wait_acks_recorded("gexec", "g-one", 2);
+  wait_acks_recorded("gexec", "g-two", 2);
+  kill_agent();
+  usleep(200000);
+  ck_assert_msg(alive(exec), "the default executor died with the agent");
+  ck_assert_int_ge(session_size(exec), 3); /* the executor and its two tasks */
+  start_agent(NULL, "group", NULL);
+  char *finals[2] = {NULL, NULL};
+  collect_once(&f, 2, tasks, finals, 15000, 1500);
+  ck_assert_str_eq(finals[0], "TASK_FINISHED");
+  ck_assert_str_eq(finals[1], "TASK_FINISHED");
+  free(finals[0]);
+  free(finals[1]);
+  wait_gone(exec, 8000); /* it exits once its updates are acknowledged */
+  char log[1 << 16];
+  read_file(agent_log, log, sizeof log);
+  ck_assert_msg(strstr(log, "re-subscribed after the agent restarted") != NULL, "%s", log);
+  fw_close(&f);
+  stop_all();
+}
+END_TEST
+
+/* The same for a framework's own executor (examples/custom_executor),
+ * whose task ends while no agent runs: its update waits in the executor
+ * and arrives once with the re-subscription. */
+START_TEST(test_recovery__custom_executor_survives_kill_9) {
+  sim_fw f;
+  char offer[160], agent[160], exe[4096];
+  example_path("custom_executor", exe, sizeof exe);
+  start_cluster(&f, "custom", offer, agent, sizeof offer);
+  ck_assert_int_eq(
+      fw_call(&f,
+              "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":"
+              "[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH\",\"launch\":{\"task_infos\":"
+              "[{\"name\":\"t\",\"task_id\":{\"value\":\"c-task\"},\"agent_id\":{\"value\":\"%s\"},"
+              "\"executor\":{\"type\":\"CUSTOM\",\"executor_id\":{\"value\":\"cexec\"},"
+              "\"command\":{\"value\":\"%s\",\"environment\":{\"variables\":[{\"name\":"
+              "\"CUSTOM_EXECUTOR_TASK_COMMAND\",\"value\":\"sleep 2\"}]}},\"resources\":" RES "},"
+              "\"resources\":" RES "}]}}],\"filters\":{\"refuse_seconds\":0}}}",
+              f.id, offer, agent, exe),
+      202);
+  const char *tasks[] = {"c-task"};
+  wait_running(&f, 1, tasks);
+  pid_t exec = executor_pid("cexec");
+  wait_acks_recorded("cexec", "c-task", 1);
+  kill_agent();
+  usleep(2500000); /* the task ends meanwhile */
+  ck_assert_msg(alive(exec), "the custom executor died with the agent");
+  start_agent(NULL, "custom", NULL);
+  char *finals[1] = {NULL};
+  collect_once(&f, 1, tasks, finals, 15000, 1500);
+  ck_assert_str_eq(finals[0], "TASK_FINISHED");
+  free(finals[0]);
+  /* Re-attached: the executor still serves this agent, which stops it. */
+  ck_assert(alive(exec));
+  char log[1 << 16];
+  read_file(agent_log, log, sizeof log);
+  ck_assert_msg(strstr(log, "Executor " ) != NULL &&
+                    strstr(log, "re-subscribed after the agent restarted") != NULL,
+                "%s", log);
+  mesos__agent_kill_session(exec, SIGKILL);
+  wait_gone(exec, 5000);
+  fw_close(&f);
+  stop_all();
+}
+END_TEST
+
 static Suite *make_suite(void) {
   Suite *s = suite_create("agent_recovery");
   TCase *tc = tcase_create("recovery");
@@ -719,6 +1000,11 @@ static Suite *make_suite(void) {
   tcase_add_test(tc, test_recovery__damaged_executor_checkpoint_is_an_error_naming_the_file);
   tcase_add_test(tc, test_recovery__executor_gets_heartbeats);
   tcase_add_test(tc, test_recovery__master_restart_keeps_the_agents_tasks);
+  tcase_add_test(tc, test_recovery__each_update_is_delivered_once_across_a_restart);
+  tcase_add_test(tc, test_recovery__sigterm_leaves_checkpointing_executors_running);
+  tcase_add_test(tc, test_recovery__sigterm_stops_executors_of_frameworks_without_checkpointing);
+  tcase_add_test(tc, test_recovery__task_group_survives_kill_9);
+  tcase_add_test(tc, test_recovery__custom_executor_survives_kill_9);
   suite_add_tcase(s, tc);
   return s;
 }
