@@ -801,6 +801,7 @@ MESOS_EXTERN(void) mesos_agent_free(mesos_agent *a) {
   mesos__agent_link_stop(a);
   mesos__agent_executor_api_fini(a);
   mesos__agent_release_executors(a); /* checkpointing frameworks' outlive us */
+  mesos__agent_recover_fini(a);
   mesos__agent_containers_fini(a);
   mesos__agent_tasks_free(a);
   mesos__agent_status_free_all(a);

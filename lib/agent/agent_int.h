@@ -120,6 +120,7 @@ struct mesos_agent {
   size_t nsweep;
   mesos_timer *sweep_timer;
   int cleanup_pending;       /* --recover=cleanup: old id kept until drained */
+  struct mesos__agent_cleanup *cleanup; /* executors it is stopping (recover.c) */
   char *executor_path;       /* mesos-executor, or NULL: in-agent runner */
   struct mesos__agent_operator *op; /* operator API, classic endpoints, files (operator.c) */
   struct mesos__agent_containers *containers; /* NULL: no containerizer (containers.c) */
@@ -351,6 +352,8 @@ void mesos__agent_pidwatch_free(struct mesos__agent_reaper *r);
 /* --recover=cleanup: once every update about the killed executors' tasks
  * is acknowledged, forgets the old id and registers as a new agent. */
 void mesos__agent_cleanup_check(mesos_agent *a);
+/* Agent shutdown: ends what --recover=cleanup is still stopping. */
+void mesos__agent_recover_fini(mesos_agent *a);
 /* Whether framework `fw` checkpoints (FrameworkInfo.checkpoint). */
 int mesos__agent_framework_checkpoints(mesos_agent *a, const char *fw);
 /* The agent is stopping (SIGTERM, mesos_agent_free): the executors of

@@ -42,8 +42,11 @@
  * default) start-up stops, with --no-strict the task is reported lost with
  * that message and recovery goes on.
  *
- * --recover=cleanup: every unfinished task's executor is killed and the
- * task reported TASK_FAILED (REASON_EXECUTOR_TERMINATED); the agent
+ * --recover=cleanup: every unfinished task's executor is stopped and the
+ * task reported TASK_FAILED (REASON_EXECUTOR_TERMINATED): SIGTERM to its
+ * session first (the executor kills its tasks with their grace periods),
+ * then SIGKILL to whatever is left after --executor_shutdown_grace_period,
+ * so a wedged or stopped executor cannot hold the cleanup up; the agent
  * re-registers with its old id only to deliver those updates, and once the
  * framework acknowledged all of them it removes meta/slaves/latest and
  * registers as a new agent (Mesos: "kill all old executors; the next start
@@ -571,6 +574,8 @@ static mesos_status adopt(mesos_agent *a, const mesos__agent_path_ids *ids, exec
   return MESOS_OK;
 }
 
+static void cleanup_stop(mesos_agent *a, int32_t pid, uint64_t start);
+
 static mesos_status recover_task(mesos_agent *a, const mesos__agent_path_ids *ids, int cleanup,
                                  mesos_error **err) {
   char *path = NULL;
@@ -661,7 +666,9 @@ static mesos_status recover_task(mesos_agent *a, const mesos__agent_path_ids *id
       /* Below. */
     } else if (generated_terminal || cleanup || !checkpoints || xst != MESOS_OK || !x.alive) {
       /* Not adopted: nothing of it may keep running. */
-      if (x.ec && x.alive) {
+      if (x.ec && x.alive && cleanup) {
+        cleanup_stop(a, x.ec->pid, x.ec->pid_start_time);
+      } else if (x.ec && x.alive) {
         LOG_WARN("killing the executor of task %s/%s (pid %d)", ids->framework_id, ids->task_id,
                  (int)x.ec->pid);
         mesos__agent_kill_session(x.ec->pid, SIGKILL);
@@ -747,8 +754,87 @@ static mesos_status list(const char *dir, const char *sub, char ***ids, size_t *
   return st;
 }
 
+/* --recover=cleanup: the executors being stopped (pid = session id, and
+ * its start time), SIGKILLed at the deadline. */
+struct mesos__agent_cleanup {
+  int32_t *pid;
+  uint64_t *start;
+  size_t n, cap;
+  mesos_timer *deadline;
+};
+
+static void cleanup_deadline_cb(mesos_timer *timer, void *ud) {
+  (void)timer;
+  mesos_agent *a = ud;
+  struct mesos__agent_cleanup *c = a->cleanup;
+  for (size_t i = 0; i < c->n; i++) {
+    /* A live pid with another start time is a stranger (ours is gone, and
+     * with it, its session: the kernel keeps a pid that names one). */
+    if (pid_is_stranger(c->pid[i], c->start[i])) continue;
+    if (mesos__agent_pid_start_time(c->pid[i]) == c->start[i])
+      LOG_WARN("--recover=cleanup: executor pid %d still there after %llu ms: SIGKILL",
+               (int)c->pid[i], (unsigned long long)a->shutdown_grace_ms);
+    mesos__agent_kill_session(c->pid[i], SIGKILL);
+  }
+  c->n = 0;
+  mesos__agent_cleanup_check(a);
+}
+
+/* Stops the executor `pid` (started at `start`) and everything in its
+ * session: SIGTERM now, SIGKILL after the grace period. */
+static void cleanup_stop(mesos_agent *a, int32_t pid, uint64_t start) {
+  struct mesos__agent_cleanup *c = a->cleanup;
+  if (c == NULL) {
+    mesos_error *e = NULL;
+    if ((c = MESOS__NEW(struct mesos__agent_cleanup)) == NULL ||
+        mesos_timer_new(&c->deadline, a->loop, cleanup_deadline_cb, a, &e) != MESOS_OK) {
+      LOG_ERROR("--recover=cleanup: %s; killing pid %d at once",
+                e ? mesos_error_message(e) : "out of memory", (int)pid);
+      mesos_error_free(e);
+      mesos__free(c);
+      mesos__agent_kill_session(pid, SIGKILL);
+      return;
+    }
+    a->cleanup = c;
+  }
+  for (size_t i = 0; i < c->n; i++)
+    if (c->pid[i] == pid) return; /* a custom executor of several tasks */
+  if (c->n == c->cap) {
+    size_t cap = c->cap ? c->cap * 2 : 8;
+    int32_t *p = mesos__realloc(c->pid, cap * sizeof *p);
+    if (p) c->pid = p;
+    uint64_t *st = p ? mesos__realloc(c->start, cap * sizeof *st) : NULL;
+    if (st) c->start = st;
+    if (p == NULL || st == NULL) {
+      mesos__agent_kill_session(pid, SIGKILL);
+      return;
+    }
+    c->cap = cap;
+  }
+  c->pid[c->n] = pid;
+  c->start[c->n] = start;
+  if (c->n++ == 0) mesos_timer_start(c->deadline, a->shutdown_grace_ms, 0);
+  LOG_WARN("--recover=cleanup: stopping executor pid %d (SIGTERM, SIGKILL after %llu ms)",
+           (int)pid, (unsigned long long)a->shutdown_grace_ms);
+  mesos__agent_kill_session(pid, SIGTERM);
+}
+
+void mesos__agent_recover_fini(mesos_agent *a) {
+  struct mesos__agent_cleanup *c = a->cleanup;
+  if (c == NULL) return;
+  a->cleanup = NULL;
+  /* Stopping: what has not exited yet is killed now. */
+  for (size_t i = 0; i < c->n; i++)
+    if (!pid_is_stranger(c->pid[i], c->start[i])) mesos__agent_kill_session(c->pid[i], SIGKILL);
+  mesos_timer_free(c->deadline);
+  mesos__free(c->pid);
+  mesos__free(c->start);
+  mesos__free(c);
+}
+
 void mesos__agent_cleanup_check(mesos_agent *a) {
   if (!a->cleanup_pending || a->id == NULL || mesos__agent_status_any_pending(a)) return;
+  if (a->cleanup && a->cleanup->n > 0) return; /* executors still stopping */
   a->cleanup_pending = 0;
   char *latest = NULL;
   mesos__agent_path_ids ids = {NULL, NULL, NULL, NULL, NULL};

@@ -689,6 +689,29 @@ START_TEST(test_recovery__cleanup_kills_reports_and_registers_anew) {
 }
 END_TEST
 
+
+/* --recover=cleanup has a deadline: an executor that cannot act on
+ * SIGTERM (stopped here) is SIGKILLed after
+ * --executor_shutdown_grace_period (1 s in these tests). */
+START_TEST(test_recovery__cleanup_kills_an_executor_that_does_not_stop) {
+  sim_fw f;
+  pid_t exec = run_task(&f, "cleanup2", 1, "wedged", "sleep 1000", NULL);
+  kill_agent();
+  kill(exec, SIGSTOP);
+  char *extra[] = {"--recover=cleanup", NULL};
+  start_agent(NULL, "cleanup2", extra);
+  char *rec = expect_final(&f, "wedged", "TASK_FAILED", 10000);
+  ck_assert_msg(strstr(rec, "cleanup") != NULL, "%s", rec);
+  free(rec);
+  wait_gone(exec, 5000);
+  char log[1 << 16];
+  read_file(agent_log, log, sizeof log);
+  ck_assert_msg(strstr(log, "still there after 1000 ms: SIGKILL") != NULL, "%s", log);
+  fw_close(&f);
+  stop_all();
+}
+END_TEST
+
 /* Flips a byte in the middle of `path`. */
 static void damage(const char *path) {
   int fd = open(path, O_RDWR);
@@ -997,6 +1020,7 @@ static Suite *make_suite(void) {
   tcase_add_test(tc, test_recovery__executor_that_does_not_resubscribe_is_killed);
   tcase_add_test(tc, test_recovery__task_of_framework_without_checkpointing_is_killed_and_lost);
   tcase_add_test(tc, test_recovery__cleanup_kills_reports_and_registers_anew);
+  tcase_add_test(tc, test_recovery__cleanup_kills_an_executor_that_does_not_stop);
   tcase_add_test(tc, test_recovery__damaged_executor_checkpoint_is_an_error_naming_the_file);
   tcase_add_test(tc, test_recovery__executor_gets_heartbeats);
   tcase_add_test(tc, test_recovery__master_restart_keeps_the_agents_tasks);
