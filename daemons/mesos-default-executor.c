@@ -7,7 +7,10 @@
  *  - each task's CommandInfo (`sh -c value`, or `value` with `arguments`
  *    as argv) runs in its own process group with its own working directory
  *    tasks/<task id> under the executor's sandbox, holding the task's
- *    stdout and stderr files; MESOS_SANDBOX points there;
+ *    stdout and stderr files; MESOS_SANDBOX points there; the command's
+ *    environment variables are added to (and override) the executor's;
+ *    with CommandInfo.user it runs as that user (its groups too; the task
+ *    directory becomes the user's), which needs the executor to be root;
  *  - TASK_STARTING then TASK_RUNNING per task, TASK_FINISHED on exit 0,
  *    TASK_FAILED otherwise, TASK_KILLED when killed;
  *  - group semantics: when a task of a group fails or is killed, the other
@@ -31,6 +34,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +56,10 @@ extern char **environ;
 #define MAX_TASKS 4096
 /* argv entries of one non-shell command. */
 #define MAX_ARGS 4096
+/* Variables a task's CommandInfo may add to its environment. */
+#define MAX_ENV 4096
+/* Supplementary groups of a task's user. */
+#define MAX_GROUPS 256
 
 typedef struct dexec dexec;
 
@@ -189,44 +198,109 @@ static void child_exited(mesos_child *child, int32_t pid, int status, void *ud) 
   maybe_exit(x);
 }
 
-/* The environment of a task: ours (the executor's), with MESOS_SANDBOX
- * pointing at the task's own directory.  Built before fork(). */
-static char **task_env(const dtask *t) {
-  size_t n = 0;
-  while (environ && environ[n]) n++;
-  char **envp = calloc(n + 3, sizeof *envp);
-  if (envp == NULL) return NULL;
-  size_t k = 0;
-  for (size_t i = 0; i < n; i++)
-    if (strncmp(environ[i], "MESOS_SANDBOX=", 14) != 0) envp[k++] = environ[i];
-  size_t len = strlen(t->dir) + sizeof "MESOS_SANDBOX=";
-  char *sb = malloc(len);
-  if (sb == NULL) {
-    free(envp);
-    return NULL;
-  }
-  snprintf(sb, len, "MESOS_SANDBOX=%s", t->dir);
-  envp[k++] = sb;
-  envp[k] = NULL;
-  return envp;
-}
-
 static void env_free(char **envp) {
   if (envp == NULL) return;
-  for (size_t i = 0; envp[i]; i++)
-    if (strncmp(envp[i], "MESOS_SANDBOX=", 14) == 0) free(envp[i]);
+  for (size_t i = 0; envp[i]; i++) free(envp[i]);
   free(envp);
 }
 
-/* Forks the task's command; 0 or an errno. */
-static int start_task(dtask *t, const mesos_executor_task *task) {
+static char *env_entry(const char *name, const char *value) {
+  size_t len = strlen(name) + strlen(value) + 2;
+  char *e = malloc(len);
+  if (e) snprintf(e, len, "%s=%s", name, value);
+  return e;
+}
+
+/* Whether environment entry `entry` ("NAME=...") sets `name`. */
+static int sets(const char *entry, const char *name) {
+  size_t n = strlen(name);
+  return strncmp(entry, name, n) == 0 && entry[n] == '=';
+}
+
+/* The environment of a task: ours (the executor's), then the variables of
+ * its CommandInfo (which win over ours), then MESOS_SANDBOX pointing at
+ * the task's own directory.  Built before fork(); every entry is owned. */
+static char **task_env(const dtask *t, const mesos_executor_task *task) {
+  size_t n = 0, m = mesos_executor_task_env_count(task);
+  while (environ && environ[n]) n++;
+  if (m > MAX_ENV) return NULL;
+  char **envp = calloc(n + m + 2, sizeof *envp);
+  if (envp == NULL) return NULL;
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (sets(environ[i], "MESOS_SANDBOX")) continue;
+    int replaced = 0;
+    for (size_t j = 0; j < m && !replaced; j++)
+      replaced = sets(environ[i], mesos_executor_task_env_name(task, j));
+    if (replaced) continue;
+    if ((envp[k++] = strdup(environ[i])) == NULL) goto oom;
+  }
+  for (size_t j = 0; j < m; j++) {
+    const char *name = mesos_executor_task_env_name(task, j);
+    /* A name that cannot be one (empty, with '=') is left out. */
+    if (name == NULL || *name == '\0' || strchr(name, '=') || strcmp(name, "MESOS_SANDBOX") == 0)
+      continue;
+    if ((envp[k++] = env_entry(name, mesos_executor_task_env_value(task, j))) == NULL) goto oom;
+  }
+  if ((envp[k++] = env_entry("MESOS_SANDBOX", t->dir)) == NULL) goto oom;
+  envp[k] = NULL;
+  return envp;
+oom:
+  env_free(envp);
+  return NULL;
+}
+
+/* The identity a task runs as (CommandInfo.user), looked up before fork():
+ * getpwnam and getgrouplist are not async-signal-safe. */
+typedef struct task_user {
+  int set;
+  uid_t uid;
+  gid_t gid;
+  gid_t groups[MAX_GROUPS];
+  int ngroups;
+} task_user;
+
+/* 0, or an errno with `why` saying what is wrong. */
+static int lookup_user(const char *name, task_user *u, char *why, size_t cap) {
+  memset(u, 0, sizeof *u);
+  if (name == NULL) return 0;
+  errno = 0;
+  struct passwd *pw = getpwnam(name);
+  if (pw == NULL) {
+    snprintf(why, cap, "no user '%.64s' on this host", name);
+    return errno ? errno : ENOENT;
+  }
+  if (geteuid() != 0 && pw->pw_uid != geteuid()) {
+    snprintf(why, cap, "running as user '%.64s' needs the executor to run as root", name);
+    return EPERM;
+  }
+  u->set = geteuid() == 0;
+  u->uid = pw->pw_uid;
+  u->gid = pw->pw_gid;
+  u->ngroups = MAX_GROUPS;
+  if (getgrouplist(name, pw->pw_gid, u->groups, &u->ngroups) < 0) u->ngroups = 0;
+  return 0;
+}
+
+/* Forks the task's command; 0 or an errno (`why` may say more). */
+static int start_task(dtask *t, const mesos_executor_task *task, char *why, size_t cap) {
   const char *value = mesos_executor_task_command(task);
   if (value == NULL) return EINVAL;
   int shell = mesos_executor_task_shell(task);
   size_t argc = mesos_executor_task_argc(task);
   if (argc > MAX_ARGS) return E2BIG;
+  task_user user;
+  int rc = lookup_user(mesos_executor_task_user(task), &user, why, cap);
+  if (rc != 0) return rc;
+  /* The task writes in its own directory. */
+  if (user.set && chown(t->dir, user.uid, user.gid) != 0) {
+    rc = errno;
+    snprintf(why, cap, "cannot give the task's directory to user '%.64s': %s",
+             mesos_executor_task_user(task), strerror(rc));
+    return rc;
+  }
   char **argv = calloc(argc + 4, sizeof *argv);
-  char **envp = task_env(t);
+  char **envp = task_env(t, task);
   char out_path[4500], err_path[4500];
   snprintf(out_path, sizeof out_path, "%s/stdout", t->dir);
   snprintf(err_path, sizeof err_path, "%s/stderr", t->dir);
@@ -261,6 +335,14 @@ static int start_task(dtask *t, const mesos_executor_task *task) {
     dup2(out, 1);
     dup2(errfd, 2);
     for (int fd = 3; fd < 1024; fd++) close(fd);
+    /* Groups first, the uid last: after it nothing else may change. */
+    if (user.set && (setgroups((size_t)user.ngroups, user.groups) != 0 ||
+                     setgid(user.gid) != 0 || setuid(user.uid) != 0)) {
+      static const char msg[] = "mesos-default-executor: cannot switch to the task's user\n";
+      ssize_t ignored = write(2, msg, sizeof msg - 1);
+      (void)ignored;
+      _exit(126);
+    }
     if (shell) execve("/bin/sh", argv, envp);
     else execvpe(argv[0], argv, envp);
     static const char msg[] = "mesos-default-executor: cannot execute the task's command\n";
@@ -330,13 +412,15 @@ static void on_launch_group(mesos_executor *e, const mesos_executor_task *const 
   for (size_t i = first; i < x->n; i++) {
     dtask *t = x->tasks[i];
     if (t->terminal || t->killing) continue; /* its group was killed already */
+    char detail[300] = "";
     int rc = strchr(t->id, '/') || strcmp(t->id, ".") == 0 || strcmp(t->id, "..") == 0
                  ? EINVAL
-             : (mkdir(t->dir, 0755) == 0 || errno == EEXIST) ? start_task(t, src[i - first])
-                                                              : errno;
+             : (mkdir(t->dir, 0755) == 0 || errno == EEXIST)
+                 ? start_task(t, src[i - first], detail, sizeof detail)
+                 : errno;
     if (rc != 0) {
-      char why[256];
-      snprintf(why, sizeof why, "Cannot start the task: %s", strerror(rc));
+      char why[400];
+      snprintf(why, sizeof why, "Cannot start the task: %s", detail[0] ? detail : strerror(rc));
       terminal_update(t, "TASK_FAILED", why);
       kill_group(x, group, -1);
       continue;

@@ -105,8 +105,10 @@ MESOS_EXTERN(const char *) mesos_agent_id(const mesos_agent *agent);
 MESOS_EXTERN(mesos_status) mesos_agent_reload(mesos_agent *agent, mesos_error **err);
 
 /* Stops the agent and frees it: tasks still running are killed (SIGKILL to
- * their process groups), the master connection and listener are closed.
- * Checkpoints stay on disk.  NULL is accepted.  Run the loop afterwards
+ * their process groups), except those under the executors of frameworks
+ * with FrameworkInfo.checkpoint, which keep running for the next agent on
+ * the same --work_dir to re-attach (unless --recover=cleanup); the master
+ * connection and listener are closed.  Checkpoints stay on disk.  NULL is accepted.  Run the loop afterwards
  * until it has no more work to let the closes finish. */
 MESOS_EXTERN(void) mesos_agent_free(mesos_agent *agent);
 

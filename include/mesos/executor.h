@@ -118,6 +118,17 @@ MESOS_EXTERN(size_t) mesos_executor_task_argc(const mesos_executor_task *task);
 MESOS_EXTERN(const char *) mesos_executor_task_arg(const mesos_executor_task *task, size_t i);
 /* The task's kill policy grace period in ms, or -1. */
 MESOS_EXTERN(int64_t) mesos_executor_task_grace_ms(const mesos_executor_task *task);
+/* The command's environment (CommandInfo.environment): the number of
+ * variables, and the name and value of variable i (NULL past the end; a
+ * variable without value has ""). */
+MESOS_EXTERN(size_t) mesos_executor_task_env_count(const mesos_executor_task *task);
+MESOS_EXTERN(const char *) mesos_executor_task_env_name(const mesos_executor_task *task,
+                                                        size_t i);
+MESOS_EXTERN(const char *) mesos_executor_task_env_value(const mesos_executor_task *task,
+                                                         size_t i);
+/* The user the command runs as (CommandInfo.user), or NULL: the
+ * executor's own. */
+MESOS_EXTERN(const char *) mesos_executor_task_user(const mesos_executor_task *task);
 
 /* Closes the connections and frees the client.  NULL is accepted. */
 MESOS_EXTERN(void) mesos_executor_free(mesos_executor *e);

@@ -617,6 +617,33 @@ MESOS_EXTERN(int64_t) mesos_executor_task_grace_ms(const mesos_executor_task *t)
   return -1;
 }
 
+MESOS_EXTERN(size_t) mesos_executor_task_env_count(const mesos_executor_task *t) {
+  return t && t->info->command && t->info->command->environment
+             ? t->info->command->environment->n_variables
+             : 0;
+}
+
+static const Mesos__V1__Environment__Variable *env_var(const mesos_executor_task *t, size_t i) {
+  return i < mesos_executor_task_env_count(t) ? t->info->command->environment->variables[i]
+                                              : NULL;
+}
+
+MESOS_EXTERN(const char *) mesos_executor_task_env_name(const mesos_executor_task *t, size_t i) {
+  const Mesos__V1__Environment__Variable *v = env_var(t, i);
+  return v ? v->name : NULL;
+}
+
+MESOS_EXTERN(const char *) mesos_executor_task_env_value(const mesos_executor_task *t, size_t i) {
+  const Mesos__V1__Environment__Variable *v = env_var(t, i);
+  return v ? (v->value ? v->value : "") : NULL;
+}
+
+MESOS_EXTERN(const char *) mesos_executor_task_user(const mesos_executor_task *t) {
+  return t && t->info->command && t->info->command->user && *t->info->command->user
+             ? t->info->command->user
+             : NULL;
+}
+
 MESOS_EXTERN(void) mesos_executor_free(mesos_executor *e) {
   if (e == NULL) return;
   e->stream = NULL;

@@ -11,6 +11,7 @@
 #include <glob.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -619,6 +620,76 @@ START_TEST(test_groups__custom_executor_crash_fails_its_task_and_reports_failure
 }
 END_TEST
 
+
+/* Each task of a group gets its CommandInfo's environment (over the
+ * executor's) and runs as its CommandInfo.user: "nobody" when the test
+ * runs as root, else the current user (switching needs root); a user
+ * that does not exist fails the task with a message naming it. */
+START_TEST(test_groups__tasks_get_their_environment_and_user) {
+  start_master();
+  start_agent("envuser", NULL);
+  sim_fw f;
+  fw_subscribe(&f);
+  char offer[160], agent[160];
+  wait_offer(&f, offer, agent, sizeof offer);
+  struct passwd *me = getpwuid(geteuid());
+  ck_assert_ptr_nonnull(me);
+  char user[64];
+  snprintf(user, sizeof user, "%s", geteuid() == 0 ? "nobody" : me->pw_name);
+  char tasks[4000];
+  snprintf(tasks, sizeof tasks,
+           "{\"name\":\"g\",\"task_id\":{\"value\":\"eu-1\"},\"agent_id\":{\"value\":\"%s\"},"
+           "\"command\":{\"value\":\"echo $FOO $PATH_X; id -un\",\"user\":\"%s\","
+           "\"environment\":{\"variables\":[{\"name\":\"FOO\",\"value\":\"bar\"},"
+           "{\"name\":\"PATH_X\",\"value\":\"x y\"}]}},\"resources\":" RES "}",
+           agent, user);
+  ck_assert_int_eq(
+      fw_call(&f,
+              "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":"
+              "[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH_GROUP\",\"launch_group\":{"
+              "\"executor\":{\"type\":\"DEFAULT\",\"executor_id\":{\"value\":\"exec-env\"},"
+              "\"framework_id\":{\"value\":\"%s\"},\"resources\":" RES "},"
+              "\"task_group\":{\"tasks\":[%s]}}}],\"filters\":{\"refuse_seconds\":0}}}",
+              f.id, offer, f.id, tasks),
+      202);
+  const char *ids[] = {"eu-1"};
+  char *finals[1];
+  wait_terminal(&f, 1, ids, finals);
+  ck_assert_msg(strstr(finals[0], "TASK_FINISHED") != NULL, "%s", finals[0]);
+  free_all(1, finals);
+  char sandbox[1200], path[1500], text[1600], want[200];
+  executor_sandbox(agent, f.id, "exec-env", sandbox, sizeof sandbox);
+  snprintf(path, sizeof path, "%s/tasks/eu-1/stdout", sandbox);
+  read_file(path, text, sizeof text);
+  snprintf(want, sizeof want, "bar x y\n%s\n", user);
+  ck_assert_str_eq(text, want);
+
+  /* A user this host does not have. */
+  wait_offer(&f, offer, agent, sizeof offer);
+  snprintf(tasks, sizeof tasks,
+           "{\"name\":\"g\",\"task_id\":{\"value\":\"eu-2\"},\"agent_id\":{\"value\":\"%s\"},"
+           "\"command\":{\"value\":\"true\",\"user\":\"no-such-user-x7\"},\"resources\":" RES "}",
+           agent);
+  ck_assert_int_eq(
+      fw_call(&f,
+              "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":"
+              "[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH_GROUP\",\"launch_group\":{"
+              "\"executor\":{\"type\":\"DEFAULT\",\"executor_id\":{\"value\":\"exec-env2\"},"
+              "\"framework_id\":{\"value\":\"%s\"},\"resources\":" RES "},"
+              "\"task_group\":{\"tasks\":[%s]}}}],\"filters\":{\"refuse_seconds\":0}}}",
+              f.id, offer, f.id, tasks),
+      202);
+  const char *ids2[] = {"eu-2"};
+  wait_terminal(&f, 1, ids2, finals);
+  ck_assert_msg(strstr(finals[0], "TASK_FAILED") != NULL, "%s", finals[0]);
+  ck_assert_msg(strstr(finals[0], "no-such-user-x7") != NULL, "%s", finals[0]);
+  free_all(1, finals);
+  mesos_test_conn_close(&f.stream);
+  free(f.offers);
+  stop_all();
+}
+END_TEST
+
 static Suite *make_suite(void) {
   Suite *s = suite_create("agent_groups");
   TCase *tc = tcase_create("groups");
@@ -630,6 +701,7 @@ static Suite *make_suite(void) {
   tcase_add_test(tc, test_groups__custom_executor_runs_two_tasks_one_after_the_other);
   tcase_add_test(tc, test_groups__executor_that_never_subscribes_times_out);
   tcase_add_test(tc, test_groups__custom_executor_crash_fails_its_task_and_reports_failure);
+  tcase_add_test(tc, test_groups__tasks_get_their_environment_and_user);
   suite_add_tcase(s, tc);
   return s;
 }

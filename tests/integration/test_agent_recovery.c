@@ -969,7 +969,7 @@ END_TEST
  * and arrives once with the re-subscription. */
 START_TEST(test_recovery__custom_executor_survives_kill_9) {
   sim_fw f;
-  char offer[160], agent[160], exe[4096];
+  char offer[160], agent[160], exe[8192];
   example_path("custom_executor", exe, sizeof exe);
   start_cluster(&f, "custom", offer, agent, sizeof offer);
   ck_assert_int_eq(
