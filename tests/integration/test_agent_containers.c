@@ -4,7 +4,7 @@
  * images from a local --docker_registry) and a JSON scheduler over raw
  * HTTP on loopback.  The images are built once per run from Debian's
  * busybox-static with umoci and skopeo (tests/integration/
- * container_images.sh): an OCI layout and a docker-archive.
+ * container_images.bash): an OCI layout and a docker-archive.
  *
  * Checked: the task sees the image's files and not the host's, is PID 2
  * under the container's init (PID 1), runs with its memory limit in its
@@ -219,7 +219,7 @@ static void probe(void) {
     return;
   }
   char cmd[600];
-  snprintf(cmd, sizeof cmd, "bash tests/integration/container_images.sh '%s' 2>&1", fix_dir);
+  snprintf(cmd, sizeof cmd, "bash tests/support/container_images.bash '%s' 2>&1", fix_dir);
   FILE *f = popen(cmd, "r");
   char line[512];
   while (f && fgets(line, sizeof line, f)) {
@@ -233,7 +233,7 @@ static void probe(void) {
     }
   }
   if (f == NULL || pclose(f) != 0)
-    if (!why_not[0]) snprintf(why_not, sizeof why_not, "!container_images.sh failed");
+    if (!why_not[0]) snprintf(why_not, sizeof why_not, "!container_images.bash failed");
 }
 
 #define NEED_CONTAINERS()                                                               \
