@@ -101,22 +101,36 @@ static char *executor_key(const char *framework_id, const char *executor_id) {
   return k;
 }
 
-void mesos__agent_add_executor(mesos__agent *a, const char *framework_id,
-                               const Mesos__V1__ExecutorInfo *ei) {
+/* Keeps a copy of `ei` under framework/executor.  An entry already there
+ * stays unless `replace`: a launch names the same executor again and again,
+ * but a re-registering agent's ExecutorInfo is the whole truth about an
+ * executor the master may only know by id from its tasks. */
+static void store_executor(mesos__agent *a, const char *framework_id,
+                           const Mesos__V1__ExecutorInfo *ei, int replace) {
   if (ei == NULL || ei->executor_id == NULL || ei->executor_id->value == NULL) return;
   char *key = executor_key(framework_id, ei->executor_id->value);
-  ProtobufCMessage *copy = NULL;
+  ProtobufCMessage *copy = NULL, *old = NULL;
   uint8_t *bytes = NULL;
   size_t len = 0;
-  if (key && mesos__map_get(&a->executors, key) == NULL &&
+  if (key && (replace || mesos__map_get(&a->executors, key) == NULL) &&
       mesos__pb_pack(&ei->base, 0, &bytes, &len, NULL) == MESOS_OK &&
       mesos__pb_unpack(&mesos__v1__executor_info__descriptor, bytes, len, 0, 0, &copy, NULL) ==
-          MESOS_OK &&
-      mesos__map_put(&a->executors, key, copy) == MESOS_OK)
-    copy = NULL;
+          MESOS_OK) {
+    old = mesos__map_get(&a->executors, key);
+    if (mesos__map_put(&a->executors, key, copy) == MESOS_OK)
+      copy = NULL;
+    else
+      old = NULL; /* map unchanged: the old entry stays */
+  }
+  mesos__pb_free(old);
   mesos__pb_free(copy);
   mesos__free(bytes);
   mesos__free(key);
+}
+
+void mesos__agent_add_executor(mesos__agent *a, const char *framework_id,
+                               const Mesos__V1__ExecutorInfo *ei) {
+  store_executor(a, framework_id, ei, 0);
 }
 
 void mesos__agents_forget_framework(mesos_master *m, const char *framework_id,
@@ -626,7 +640,7 @@ static void adopt_tasks(mesos__agent *a, Mesos__Internal__ReregisterAgent *rr, b
     }
     if (fw == NULL) fw = recover_framework(m, rr, fid);
     if (fw == NULL) continue;
-    mesos__agent_add_executor(a, fid, ei);
+    store_executor(a, fid, ei, 1); /* over the id-only entry its tasks made */
     if (ei->n_resources) account_executor(a, fw, ei);
   }
 }

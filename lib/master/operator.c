@@ -347,22 +347,78 @@ static Mesos__V1__Master__Response__GetTasks *get_tasks(mesos__op_scratch *s, me
   return r;
 }
 
+static Mesos__V1__Master__Response__GetExecutors__Executor *executor_entry(
+    mesos__op_scratch *s, Mesos__V1__ExecutorInfo *ei, Mesos__V1__AgentID *agent_id) {
+  Mesos__V1__Master__Response__GetExecutors__Executor *e = mesos__op_alloc(s, sizeof *e);
+  if (e == NULL) return NULL;
+  mesos__v1__master__response__get_executors__executor__init(e);
+  e->executor_info = ei;
+  e->agent_id = agent_id;
+  return e;
+}
+
+/* One entry per (agent, framework, executor id): the executors agents run
+ * (launched through the master or reported on re-registration, with their
+ * whole ExecutorInfo, also those without a task now) and, for live tasks
+ * that name an executor the master has no info for, an id-only entry.
+ * The infos are borrowed: the response is encoded before the loop turns. */
 static Mesos__V1__Master__Response__GetExecutors *get_executors(mesos__op_scratch *s,
                                                                mesos_master *m) {
   Mesos__V1__Master__Response__GetExecutors *r = mesos__op_alloc(s, sizeof *r);
   if (r == NULL) return NULL;
   mesos__v1__master__response__get_executors__init(r);
-  /* The master knows executors through their tasks: one entry per
-   * (agent, framework, executor id) of a live task that names one. */
   mesos__map seen;
   mesos__map_init(&seen);
   size_t cap = 0, it = 0;
   void *v;
   while (mesos__map_next(&m->frameworks, &it, NULL, &v))
     cap += mesos__map_count(&((mesos__framework *)v)->tasks);
-  r->executors = mesos__op_alloc(s, (cap ? cap : 1) * sizeof *r->executors);
   it = 0;
-  while (r->executors && mesos__map_next(&m->frameworks, &it, NULL, &v)) {
+  while (mesos__map_next(&m->agents, &it, NULL, &v))
+    cap += mesos__map_count(&((mesos__agent *)v)->executors);
+  r->executors = mesos__op_alloc(s, (cap ? cap : 1) * sizeof *r->executors);
+  char key[1024];
+  it = 0;
+  while (r->executors && !s->oom && mesos__map_next(&m->agents, &it, NULL, &v)) {
+    mesos__agent *a = v;
+    size_t k = 0;
+    void *ev;
+    const char *mkey;
+    while (mesos__map_next(&a->executors, &k, &mkey, &ev)) {
+      Mesos__V1__ExecutorInfo *ei = ev;
+      const char *slash = strchr(mkey, '/'); /* "<framework id>/<executor id>" */
+      if (slash == NULL || ei->executor_id == NULL || ei->executor_id->value == NULL ||
+          a->info == NULL || a->info->id == NULL)
+        continue;
+      int flen = (int)(slash - mkey);
+      snprintf(key, sizeof key, "%s\n%.*s\n%s", a->id, flen, mkey, ei->executor_id->value);
+      if (mesos__map_get(&seen, key)) continue;
+      if (ei->framework_id == NULL) { /* frameworks may leave it out of a launch */
+        Mesos__V1__ExecutorInfo *c = mesos__op_alloc(s, sizeof *c);
+        Mesos__V1__FrameworkID *fid = mesos__op_alloc(s, sizeof *fid);
+        char *fv = mesos__op_alloc(s, (size_t)flen + 1);
+        if (!c || !fid || !fv) {
+          s->oom = 1;
+          break;
+        }
+        *c = *ei;
+        mesos__v1__framework_id__init(fid);
+        memcpy(fv, mkey, (size_t)flen);
+        fv[flen] = '\0';
+        fid->value = fv;
+        c->framework_id = fid;
+        ei = c;
+      }
+      Mesos__V1__Master__Response__GetExecutors__Executor *e = executor_entry(s, ei, a->info->id);
+      if (e == NULL || mesos__map_put(&seen, key, a) != MESOS_OK) {
+        s->oom = 1;
+        break;
+      }
+      r->executors[r->n_executors++] = e;
+    }
+  }
+  it = 0;
+  while (r->executors && !s->oom && mesos__map_next(&m->frameworks, &it, NULL, &v)) {
     mesos__framework *fw = v;
     size_t k = 0;
     void *tv;
@@ -370,22 +426,20 @@ static Mesos__V1__Master__Response__GetExecutors *get_executors(mesos__op_scratc
       mesos__task *t = tv;
       if (t->task == NULL || t->task->executor_id == NULL || t->task->executor_id->value == NULL)
         continue;
-      char key[1024];
       snprintf(key, sizeof key, "%s\n%s\n%s", t->agent->id, fw->id, t->task->executor_id->value);
       if (mesos__map_get(&seen, key)) continue;
       if (mesos__map_put(&seen, key, t) != MESOS_OK) {
         s->oom = 1;
         break;
       }
-      Mesos__V1__Master__Response__GetExecutors__Executor *e = mesos__op_alloc(s, sizeof *e);
       Mesos__V1__ExecutorInfo *ei = mesos__op_alloc(s, sizeof *ei);
-      if (!e || !ei) break;
-      mesos__v1__master__response__get_executors__executor__init(e);
+      if (ei == NULL) break;
       mesos__v1__executor_info__init(ei);
       ei->executor_id = t->task->executor_id;
       ei->framework_id = t->task->framework_id;
-      e->executor_info = ei;
-      e->agent_id = t->task->agent_id;
+      Mesos__V1__Master__Response__GetExecutors__Executor *e =
+          executor_entry(s, ei, t->task->agent_id);
+      if (e == NULL) break;
       r->executors[r->n_executors++] = e;
     }
   }

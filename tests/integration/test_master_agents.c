@@ -1234,6 +1234,18 @@ START_TEST(test_master__reregistering_agent_reports_executors_and_their_resource
                    0);
   ck_assert_int_eq(resp.status, 200);
   ck_assert_ptr_nonnull(strstr(resp.body, "\"exec-busy\""));
+  /* The agent's ExecutorInfos are the whole truth: the busy executor, first
+   * known by id from its task, shows its command; the idle one is listed
+   * though no task names it.  Two entries, no id-only duplicate. */
+  ck_assert_ptr_nonnull(strstr(resp.body, "\"exec-idle\""));
+  {
+    const char *p = resp.body;
+    int commands = 0, entries = 0;
+    while ((p = strstr(p, "\"my-executor\"")) != NULL) commands++, p++;
+    for (p = resp.body; (p = strstr(p, "\"executor_info\"")) != NULL; p++) entries++;
+    ck_assert_int_eq(commands, 2);
+    ck_assert_int_eq(entries, 2);
+  }
   mesos_test_response_free(&resp);
   const char *tasks = "{\"type\":\"GET_TASKS\"}";
   ck_assert_int_eq(mesos_test_http(master_port, "POST", "/api/v1", "application/json", NULL,
