@@ -342,7 +342,7 @@ static int string_value(jcur *c, char **out, const char **why) {
     *why = "has a malformed string";
     return MEMBER_BAD;
   }
-  if (memchr(b.data, '\0', b.len) != NULL) {
+  if (b.len > 0 && memchr(b.data, '\0', b.len) != NULL) { /* empty: no buffer yet */
     mesos__buf_free(&b);
     *why = "has a string with a NUL character";
     return MEMBER_BAD;
