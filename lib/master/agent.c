@@ -1016,6 +1016,7 @@ void mesos__agent_api_handler(mesos__http_request *req, void *ud) {
       a->missed_pongs = 0;
       break;
     case MESOS__INTERNAL__AGENT_CALL__TYPE__STATUS_UPDATE:
+      mesos__op_drain_decorate_update(m, a->id, call->status_update); /* the call is ours */
       mesos__task_status_update(m, call->status_update);
       break;
     case MESOS__INTERNAL__AGENT_CALL__TYPE__EXITED_EXECUTOR:

@@ -449,19 +449,58 @@ int mesos__maintenance_call(mesos_master *m, mesos__http_request *req, mesos__me
  *    drain is DRAINED, and with mark_gone the agent is then marked gone.
  */
 
+/* An agent's registry record, admitted or unreachable (borrowed). */
+typedef struct agent_record {
+  const Mesos__V1__AgentInfo *info; /* NULL for an unreachable agent */
+  Mesos__V1__Resource **resources;
+  size_t n_resources;
+  Mesos__V1__DrainInfo *drain_info;
+  int deactivated;
+} agent_record;
+
+/* Mesos takes DRAIN_AGENT and DEACTIVATE_AGENT for admitted and for
+ * unreachable agents alike, and an unreachable agent's record keeps its
+ * drain state for its readmission: both are looked up here. */
+static int find_record(const mesos_master *m, const char *agent_id, agent_record *out) {
+  memset(out, 0, sizeof *out);
+  if (agent_id == NULL) return 0;
+  const Mesos__Internal__Registry__Agent *a = mesos__registry_find_agent(m->registry, agent_id);
+  if (a) {
+    out->info = a->info;
+    out->resources = a->resources;
+    out->n_resources = a->n_resources;
+    out->drain_info = a->drain_info;
+    out->deactivated = a->has_deactivated && a->deactivated;
+    return 1;
+  }
+  const Mesos__Internal__Registry__UnreachableAgent *u =
+      mesos__registry_find_unreachable(m->registry, agent_id);
+  if (u == NULL) return 0;
+  out->resources = u->resources;
+  out->n_resources = u->n_resources;
+  out->drain_info = u->drain_info;
+  out->deactivated = u->has_deactivated && u->deactivated;
+  return 1;
+}
+
 mesos_status mesos__op_update_agent_record(mesos_master *m, const char *agent_id,
                                            const mesos__agent_record_change *c,
                                            mesos_error **err) {
-  const Mesos__Internal__Registry__Agent *rec = mesos__registry_find_agent(m->registry, agent_id);
-  if (rec == NULL) return mesos__err(err, MESOS_ENOTFOUND, "agent %s is not admitted", agent_id);
+  agent_record rec;
+  if (!find_record(m, agent_id, &rec))
+    return mesos__err(err, MESOS_ENOTFOUND, "agent %s is neither admitted nor unreachable",
+                      agent_id);
   Mesos__Internal__RegistryOperation op = MESOS__INTERNAL__REGISTRY_OPERATION__INIT;
+  Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;
+  aid.value = (char *)agent_id;
   op.has_type = 1;
   op.type = MESOS__INTERNAL__REGISTRY_OPERATION__TYPE__UPDATE_AGENT;
-  op.agent_info = rec->info;
-  op.resources = c->set_resources ? c->resources : rec->resources;
-  op.n_resources = c->set_resources ? c->n_resources : rec->n_resources;
-  op.drain_info = c->set_drain ? c->drain_info : rec->drain_info;
-  int deact = c->set_deactivated ? c->deactivated : (rec->has_deactivated && rec->deactivated);
+  op.agent_info = (Mesos__V1__AgentInfo *)rec.info; /* NULL: the unreachable entry */
+  op.agent_id = rec.info ? NULL : &aid;
+  op.resources = c->set_resources ? c->resources : rec.resources;
+  op.n_resources = c->set_resources ? c->n_resources : rec.n_resources;
+  op.drain_info = c->set_drain ? c->drain_info : rec.drain_info;
+  int deact = c->set_deactivated ? c->deactivated : rec.deactivated;
   op.has_deactivated = deact != 0;
   op.deactivated = deact != 0;
   return mesos__registry_apply(m->registry, &op, err);
@@ -470,14 +509,15 @@ mesos_status mesos__op_update_agent_record(mesos_master *m, const char *agent_id
 /* The agent's drain state in the registry (UNKNOWN: not draining). */
 static Mesos__V1__DrainState drain_state(const mesos_master *m, const char *agent_id,
                                          const Mesos__V1__DrainInfo **info) {
-  const Mesos__Internal__Registry__Agent *rec = mesos__registry_find_agent(m->registry, agent_id);
-  if (info) *info = rec ? rec->drain_info : NULL;
-  return rec && rec->drain_info ? rec->drain_info->state : MESOS__V1__DRAIN_STATE__UNKNOWN;
+  agent_record rec;
+  int found = find_record(m, agent_id, &rec);
+  if (info) *info = found ? rec.drain_info : NULL;
+  return found && rec.drain_info ? rec.drain_info->state : MESOS__V1__DRAIN_STATE__UNKNOWN;
 }
 
 static int agent_deactivated(const mesos_master *m, const char *agent_id) {
-  const Mesos__Internal__Registry__Agent *rec = mesos__registry_find_agent(m->registry, agent_id);
-  return rec && ((rec->has_deactivated && rec->deactivated) || rec->drain_info);
+  agent_record rec;
+  return find_record(m, agent_id, &rec) && (rec.deactivated || rec.drain_info);
 }
 
 static int agent_runs_tasks(const mesos__agent *a) {
@@ -614,10 +654,36 @@ void mesos__op_agent_registered(mesos__agent *a) {
   }
 }
 
+void mesos__op_drain_decorate_update(mesos_master *m, const char *agent_id,
+                                     Mesos__Internal__StatusUpdate *su) {
+  Mesos__V1__TaskStatus *st = su ? su->status : NULL;
+  if (st == NULL || (st->state != MESOS__V1__TASK_STATE__TASK_KILLING &&
+                     st->state != MESOS__V1__TASK_STATE__TASK_KILLED))
+    return;
+  const Mesos__V1__DrainInfo *di = NULL;
+  if (drain_state(m, agent_id, &di) == MESOS__V1__DRAIN_STATE__UNKNOWN || di == NULL) return;
+  /* Mesos's draining agent overwrites any earlier reason, so that
+   * schedulers see one consistent signal; with mark_gone a partition-aware
+   * framework is told its task is gone by the operator. */
+  st->has_reason = 1;
+  st->reason = MESOS__V1__TASK_STATUS__REASON__REASON_AGENT_DRAINING;
+  mesos__framework *fw =
+      su->framework_id && su->framework_id->value
+          ? mesos__map_get(&m->frameworks, su->framework_id->value)
+          : NULL;
+  if (di->config && di->config->has_mark_gone && di->config->mark_gone && fw &&
+      mesos__framework_partition_aware(fw)) {
+    st->state = MESOS__V1__TASK_STATE__TASK_GONE_BY_OPERATOR;
+    if (su->has_latest_state && su->latest_state == MESOS__V1__TASK_STATE__TASK_KILLED)
+      su->latest_state = MESOS__V1__TASK_STATE__TASK_GONE_BY_OPERATOR;
+  }
+}
+
 static mesos__agent *known_agent(mesos_master *m, mesos__http_request *req,
                                  const Mesos__V1__AgentID *aid, int *admitted) {
   const char *id = aid ? aid->value : NULL;
-  *admitted = id && mesos__registry_find_agent(m->registry, id) != NULL;
+  agent_record rec;
+  *admitted = find_record(m, id, &rec);
   if (!*admitted) {
     mesos__http_respond_text(req, 400, "Unknown agent: it is not registered with this master");
     return NULL;
@@ -657,6 +723,10 @@ static void reactivate_agent(mesos_master *m, mesos__http_request *req,
   int admitted;
   mesos__agent *a = known_agent(m, req, aid, &admitted);
   if (!admitted) return;
+  if (!agent_deactivated(m, aid->value)) {
+    mesos__http_respond_text(req, 400, "Agent is not deactivated");
+    return;
+  }
   if (drain_state(m, aid->value, NULL) == MESOS__V1__DRAIN_STATE__DRAINING) {
     mesos__http_respond_text(req, 409,
                              "Agent is still DRAINING: it can be reactivated once DRAINED");

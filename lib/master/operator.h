@@ -68,6 +68,13 @@ void mesos__operator_on_framework_removed(mesos__framework *fw);
  * before the agent's tasks and the allocator see the total. */
 void mesos__operator_restore_agent(mesos__agent *a);
 
+/* A status update from agent `agent_id`: while the agent's record has a
+ * drain, TASK_KILLING/TASK_KILLED carry REASON_AGENT_DRAINING (and become
+ * TASK_GONE_BY_OPERATOR for partition-aware frameworks when the drain
+ * marks the agent gone), as a Mesos agent does while it drains.  Rewrites
+ * `su` in place. */
+void mesos__op_drain_decorate_update(mesos_master *m, const char *agent_id,
+                                     struct Mesos__Internal__StatusUpdate *su);
 /* 1 when an agent on `hostname` may not register or re-register: its
  * machine is DOWN for maintenance (maintenance.c). */
 int mesos__operator_machine_down(const mesos_master *m, const char *hostname);

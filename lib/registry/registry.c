@@ -194,6 +194,7 @@ typedef struct {
   size_t unreach_idx; /* unreachable entry to drop */
   size_t gone_idx;    /* gone entry to drop */
   bool replace_agent; /* new_agent replaces agents[agent_idx] */
+  bool replace_unreach; /* new_unreach replaces unreachable[unreach_idx] */
   Agent *new_agent;
   Unreach *new_unreach;
   Gone *new_gone;
@@ -264,6 +265,21 @@ static mesos_status prep_admit(mesos__registry *r, const Op *op, plan *p, bool r
   p->unreach_idx = u;
   Registry *st = r->state;
   s = reserve((void ***)&st->agents, st->n_agents, err);
+  if (s == MESOS_OK && readmit) {
+    /* The record comes back as it was when the agent was marked
+     * unreachable: its reservations and volumes, drain state and
+     * deactivation (Mesos's MarkSlaveReachable carries drain_info and
+     * deactivated over the same way). */
+    const Unreach *u0 = st->unreachable[u];
+    Agent view = MESOS__INTERNAL__REGISTRY__AGENT__INIT;
+    view.info = op->agent_info;
+    view.n_resources = u0->n_resources;
+    view.resources = u0->resources;
+    view.drain_info = u0->drain_info;
+    view.has_deactivated = u0->has_deactivated;
+    view.deactivated = u0->deactivated;
+    return dup_msg(&view.base, &p->new_agent, err);
+  }
   if (s == MESOS_OK) s = copy_agent(op, false, &p->new_agent, err);
   if (s != MESOS_OK || readmit) return s;
   /* A new id: its index entry is made now, while failing is still
@@ -290,6 +306,13 @@ static mesos_status prep_unreachable(mesos__registry *r, const Op *op, plan *p,
   Unreach view = MESOS__INTERNAL__REGISTRY__UNREACHABLE_AGENT__INIT;
   view.id = op->agent_id;
   view.timestamp = op->timestamp;
+  /* Kept for the agent's readmission (see prep_admit). */
+  const Agent *was = st->agents[p->agent_idx];
+  view.n_resources = was->n_resources;
+  view.resources = was->resources;
+  view.drain_info = was->drain_info;
+  view.has_deactivated = was->has_deactivated;
+  view.deactivated = was->deactivated;
   s = reserve((void ***)&st->unreachable, st->n_unreachable, err);
   if (s == MESOS_OK) s = dup_msg(&view.base, &p->new_unreach, err);
   return s;
@@ -329,9 +352,35 @@ static mesos_status prep_remove(mesos__registry *r, const Op *op, plan *p, mesos
   return MESOS_OK;
 }
 
+/* UPDATE_AGENT of an unreachable agent names it by agent_id alone (the
+ * master has no AgentInfo of it): its kept drain state, deactivation and
+ * resources are replaced, as Mesos's DrainAgent/DeactivateAgent do on the
+ * unreachable list. */
+static mesos_status prep_update_unreachable(mesos__registry *r, const Op *op, plan *p,
+                                            mesos_error **err) {
+  const char *id;
+  mesos_status s = need_agent_id(op, false, &id, err);
+  if (s != MESOS_OK) return s;
+  if ((p->unreach_idx = find_unreach(r, id)) == NPOS)
+    return mesos__err(err, MESOS_ENOTFOUND, "agent %s is not unreachable", id);
+  p->id = id;
+  const Unreach *was = r->state->unreachable[p->unreach_idx];
+  Unreach view = MESOS__INTERNAL__REGISTRY__UNREACHABLE_AGENT__INIT;
+  view.id = was->id;
+  view.timestamp = was->timestamp;
+  view.n_resources = op->n_resources;
+  view.resources = op->resources;
+  view.drain_info = op->drain_info;
+  view.has_deactivated = op->has_deactivated;
+  view.deactivated = op->deactivated;
+  p->replace_unreach = true;
+  return dup_msg(&view.base, &p->new_unreach, err);
+}
+
 static mesos_status prep_update_agent(mesos__registry *r, const Op *op, plan *p,
                                       mesos_error **err) {
   const char *id;
+  if (op->agent_info == NULL) return prep_update_unreachable(r, op, p, err);
   mesos_status s = need_agent_info(op, &id, err);
   if (s != MESOS_OK) return s;
   if ((p->agent_idx = find_agent(r, id)) == NPOS)
@@ -693,6 +742,12 @@ static mesos_status prepare(mesos__registry *r, const Op *op, plan *p, mesos_err
  * pointers and updates index entries that exist already. */
 static void commit(mesos__registry *r, plan *p, const Op *op) {
   Registry *st = r->state;
+  if (p->replace_unreach) {
+    mesos__pb_free(st->unreachable[p->unreach_idx]);
+    st->unreachable[p->unreach_idx] = p->new_unreach;
+    p->new_unreach = NULL;
+    p->unreach_idx = NPOS;
+  }
   if (p->unreach_idx != NPOS)
     remove_at(r, LIST_UNREACHABLE, (void **)st->unreachable, &st->n_unreachable, p->unreach_idx);
   if (p->gone_idx != NPOS) remove_at(r, LIST_GONE, (void **)st->gone, &st->n_gone, p->gone_idx);
@@ -928,6 +983,12 @@ const Mesos__Internal__Registry__Agent *mesos__registry_find_agent(const mesos__
                                                                    const char *agent_id) {
   size_t i = agent_id ? find_agent(r, agent_id) : NPOS;
   return i == NPOS ? NULL : r->state->agents[i];
+}
+
+const Mesos__Internal__Registry__UnreachableAgent *mesos__registry_find_unreachable(
+    const mesos__registry *r, const char *agent_id) {
+  size_t i = agent_id ? find_unreach(r, agent_id) : NPOS;
+  return i == NPOS ? NULL : r->state->unreachable[i];
 }
 
 void mesos__registry_close(mesos__registry *r) {

@@ -129,6 +129,11 @@ mesos__registry_agent_state mesos__registry_agent(const mesos__registry *r,
 const Mesos__Internal__Registry__Agent *mesos__registry_find_agent(const mesos__registry *r,
                                                                    const char *agent_id);
 
+/* The unreachable agent's record (what it keeps for its readmission),
+ * borrowed like the state, or NULL. */
+const Mesos__Internal__Registry__UnreachableAgent *mesos__registry_find_unreachable(
+    const mesos__registry *r, const char *agent_id);
+
 /* Closes the log and frees the state.  NULL is accepted. */
 void mesos__registry_close(mesos__registry *r);
 

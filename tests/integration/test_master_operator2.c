@@ -1,0 +1,688 @@
+/*
+ * More of the master's operator API against a real mesos-master over
+ * loopback HTTP, with simulated agents (our agent protocol) and a JSON
+ * scheduler:
+ *  - an agent marked unreachable (missed pings) and later re-admitted keeps
+ *    its operator reservations, persistent volumes, deactivation and drain
+ *    state, as Mesos's registry carries drain_info/deactivated over
+ *    MARK_UNREACHABLE -> readmission (and Mesos agents report their
+ *    checkpointed resources);
+ *  - DRAIN_AGENT / DEACTIVATE_AGENT take unreachable agents too (Mesos);
+ *  - tasks killed by a drain carry REASON_AGENT_DRAINING, and become
+ *    TASK_GONE_BY_OPERATOR for partition-aware frameworks when the drain
+ *    marks the agent gone;
+ *  - REACTIVATE_AGENT of an agent that is not deactivated is a 400.
+ *
+ * The raw-HTTP harness below is the same shape as test_master_operator.c's;
+ * it should move to tests/support/sim_fw once that exists on main.
+ */
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/alloc.h"
+#include "codec/pb.h"
+#include "mesos/internal/internal.pb-c.h"
+#include "support/daemon.h"
+#include "support/testutil.h"
+
+static pid_t master_pid = -1;
+static int master_port;
+
+/* Agents miss 3 pings of 300 ms before they are unreachable: the test
+ * answers pings between its calls (agent_pump), a gone stream is noticed
+ * within ~1.2 s. */
+static void start_master(void) {
+  char path[4096], port_arg[64];
+  mesos_test_daemon_path("mesos-master", path, sizeof path);
+  master_port = mesos_test_free_port();
+  snprintf(port_arg, sizeof port_arg, "--port=%d", master_port);
+  char *argv[] = {path,
+                  "--ip=127.0.0.1",
+                  port_arg,
+                  "--allocation_interval=50ms",
+                  "--agent_ping_timeout=300ms",
+                  "--max_agent_ping_timeouts=3",
+                  "--logging_level=WARNING",
+                  NULL};
+  master_pid = mesos_test_spawn(argv, NULL);
+  ck_assert_int_gt(master_pid, 0);
+  ck_assert_msg(mesos_test_wait_http_ok(master_port, "/health", 5000), "master did not come up");
+}
+
+static void stop_master(void) {
+  if (master_pid > 0) {
+    int st = mesos_test_stop(master_pid, 3000);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "mesos-master exit status %d", st);
+  }
+  master_pid = -1;
+}
+
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* POSTs a JSON operator call; asserts the status (and that the body holds
+ * `want`, when given); returns the body (malloc'd). */
+static char *json_call(int expect, const char *want, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static char *json_call(int expect, const char *want, const char *fmt, ...) {
+  char body[8192];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(body, sizeof body, fmt, ap);
+  va_end(ap);
+  mesos_test_response r;
+  ck_assert_int_eq(
+      mesos_test_http(master_port, "POST", "/api/v1", "application/json", NULL, body, &r), 0);
+  char *out = r.body;
+  r.body = NULL;
+  int st = r.status;
+  mesos_test_response_free(&r);
+  ck_assert_msg(st == expect, "%s -> %d (want %d): %s", body, st, expect, out ? out : "");
+  if (want) ck_assert_msg(out && strstr(out, want), "%s -> %s (want %s)", body, out, want);
+  return out;
+}
+
+/* ------------------------------------------------------------ agent side */
+
+typedef struct sim_agent {
+  mesos_test_conn stream;
+  char id[160];
+  const char *hostname;
+} sim_agent;
+
+static int post_agent_call(const Mesos__Internal__AgentCall *call) {
+  uint8_t *bytes = NULL;
+  size_t len = 0;
+  ck_assert_int_eq(mesos__pb_pack(&call->base, 0, &bytes, &len, NULL), MESOS_OK);
+  mesos_test_response r;
+  mesos_test_conn c;
+  ck_assert_int_eq(mesos_test_conn_open(&c, master_port), 0);
+  ck_assert_int_eq(mesos_test_conn_request(&c, "POST", "/api/v1/agent", "application/x-protobuf",
+                                           NULL, (const char *)bytes, len),
+                   0);
+  mesos__free(bytes);
+  ck_assert_int_eq(mesos_test_conn_response(&c, &r, 1, 5000), 0);
+  int status = r.status;
+  mesos_test_response_free(&r);
+  mesos_test_conn_close(&c);
+  return status;
+}
+
+/* The next event that is not a PING (PINGs are answered); NULL when none
+ * came within `timeout_ms`. */
+static Mesos__Internal__AgentEvent *agent_next(sim_agent *a, int timeout_ms) {
+  long long deadline = now_ms() + timeout_ms;
+  for (;;) {
+    long long left = deadline - now_ms();
+    char *rec = NULL;
+    long n = mesos_test_conn_next_record(&a->stream, &rec, left > 0 ? (int)left : 0);
+    if (n < 0) return NULL;
+    ProtobufCMessage *msg = NULL;
+    ck_assert_int_eq(mesos__pb_unpack(&mesos__internal__agent_event__descriptor, (uint8_t *)rec,
+                                      (size_t)n, 0, 0, &msg, NULL),
+                     MESOS_OK);
+    free(rec);
+    Mesos__Internal__AgentEvent *ev = (Mesos__Internal__AgentEvent *)msg;
+    if (ev->type != MESOS__INTERNAL__AGENT_EVENT__TYPE__PING) return ev;
+    Mesos__Internal__AgentCall call = MESOS__INTERNAL__AGENT_CALL__INIT;
+    Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;
+    aid.value = a->id;
+    call.protocol_version = 1;
+    call.has_type = 1;
+    call.type = MESOS__INTERNAL__AGENT_CALL__TYPE__PONG;
+    call.agent_id = &aid;
+    ck_assert_int_eq(post_agent_call(&call), 202);
+    mesos__pb_free(ev);
+  }
+}
+
+/* The next event of `type` within 5 s, answering pings and skipping
+ * others. */
+static Mesos__Internal__AgentEvent *agent_expect(sim_agent *a,
+                                                 Mesos__Internal__AgentEvent__Type type) {
+  long long deadline = now_ms() + 5000;
+  while (now_ms() < deadline) {
+    Mesos__Internal__AgentEvent *ev = agent_next(a, (int)(deadline - now_ms()));
+    if (ev == NULL) return NULL;
+    if (ev->type == type) return ev;
+    mesos__pb_free(ev);
+  }
+  return NULL;
+}
+
+/* Answers pings (dropping other events) for `ms`: keeps the agent alive
+ * while the test does something else. */
+static void agent_pump(sim_agent *a, int ms) {
+  long long deadline = now_ms() + ms;
+  while (now_ms() < deadline) {
+    Mesos__Internal__AgentEvent *ev = agent_next(a, (int)(deadline - now_ms()));
+    if (ev == NULL) break;
+    mesos__pb_free(ev);
+  }
+}
+
+/* cpus 4, mem 1024, disk 1000. */
+typedef struct sim_resources {
+  Mesos__V1__Resource res[3], *resp[3];
+  Mesos__V1__Value__Scalar v[3];
+} sim_resources;
+
+static void sim_resources_init(sim_resources *r) {
+  static const char *const names[] = {"cpus", "mem", "disk"};
+  static const double values[] = {4, 1024, 1000};
+  for (int i = 0; i < 3; i++) {
+    mesos__v1__value__scalar__init(&r->v[i]);
+    r->v[i].value = values[i];
+    mesos__v1__resource__init(&r->res[i]);
+    r->res[i].name = (char *)names[i];
+    r->res[i].type = MESOS__V1__VALUE__TYPE__SCALAR;
+    r->res[i].scalar = &r->v[i];
+    r->resp[i] = &r->res[i];
+  }
+}
+
+/* REGISTER, or (rereg) REREGISTER reporting task `task_id` of framework
+ * `fw_id` as running when both are given; asserts 200 and the answer. */
+static void agent_connect(sim_agent *a, int rereg, const char *fw_id, const char *task_id) {
+  sim_resources sr;
+  sim_resources_init(&sr);
+  Mesos__V1__AgentInfo info = MESOS__V1__AGENT_INFO__INIT;
+  Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;
+  info.hostname = (char *)a->hostname;
+  info.n_resources = 3;
+  info.resources = sr.resp;
+  Mesos__Internal__RegisterAgent ra = MESOS__INTERNAL__REGISTER_AGENT__INIT;
+  ra.agent = &info;
+  Mesos__Internal__ReregisterAgent rr = MESOS__INTERNAL__REREGISTER_AGENT__INIT;
+  Mesos__V1__Task task = MESOS__V1__TASK__INIT, *tasks[1] = {&task};
+  Mesos__V1__TaskID tid = MESOS__V1__TASK_ID__INIT;
+  Mesos__V1__FrameworkID fid = MESOS__V1__FRAMEWORK_ID__INIT;
+  Mesos__V1__FrameworkInfo fi = MESOS__V1__FRAMEWORK_INFO__INIT, *fis[1] = {&fi};
+  Mesos__V1__Value__Scalar one = MESOS__V1__VALUE__SCALAR__INIT;
+  Mesos__V1__Value__Scalar m64 = MESOS__V1__VALUE__SCALAR__INIT;
+  Mesos__V1__Resource tr[2], *task_res[2] = {&tr[0], &tr[1]};
+  Mesos__Internal__AgentCall call = MESOS__INTERNAL__AGENT_CALL__INIT;
+  call.protocol_version = 1;
+  call.has_type = 1;
+  if (rereg) {
+    aid.value = a->id;
+    info.id = &aid;
+    rr.agent = &info;
+    if (fw_id && task_id) {
+      one.value = 1;
+      m64.value = 64;
+      tr[0] = sr.res[0];
+      tr[0].scalar = &one;
+      tr[1] = sr.res[1];
+      tr[1].scalar = &m64;
+      tid.value = (char *)task_id;
+      fid.value = (char *)fw_id;
+      task.name = "t";
+      task.task_id = &tid;
+      task.framework_id = &fid;
+      task.agent_id = &aid;
+      task.state = MESOS__V1__TASK_STATE__TASK_RUNNING;
+      task.n_resources = 2;
+      task.resources = task_res;
+      fi.user = "nobody";
+      fi.name = "operator2 test";
+      fi.id = &fid;
+      rr.n_tasks = 1;
+      rr.tasks = tasks;
+      rr.n_frameworks = 1;
+      rr.frameworks = fis;
+    }
+    call.type = MESOS__INTERNAL__AGENT_CALL__TYPE__REREGISTER;
+    call.agent_id = &aid;
+    call.reregister_agent = &rr;
+  } else {
+    call.type = MESOS__INTERNAL__AGENT_CALL__TYPE__REGISTER;
+    call.register_agent = &ra;
+  }
+  uint8_t *bytes = NULL;
+  size_t len = 0;
+  ck_assert_int_eq(mesos__pb_pack(&call.base, 0, &bytes, &len, NULL), MESOS_OK);
+  ck_assert_int_eq(mesos_test_conn_open(&a->stream, master_port), 0);
+  ck_assert_int_eq(mesos_test_conn_request(&a->stream, "POST", "/api/v1/agent",
+                                           "application/x-protobuf",
+                                           "Accept: application/x-protobuf\r\n",
+                                           (const char *)bytes, len),
+                   0);
+  mesos__free(bytes);
+  mesos_test_response r;
+  ck_assert_int_eq(mesos_test_conn_response(&a->stream, &r, 0, 5000), 0);
+  ck_assert_int_eq(r.status, 200);
+  mesos_test_response_free(&r);
+  Mesos__Internal__AgentEvent *ev = agent_next(a, 5000);
+  ck_assert_ptr_nonnull(ev);
+  if (rereg) {
+    ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__REREGISTERED);
+  } else {
+    ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__REGISTERED);
+    snprintf(a->id, sizeof a->id, "%s", ev->agent_registered->agent_id->value);
+  }
+  mesos__pb_free(ev);
+}
+
+static void agent_status(sim_agent *a, const char *fw, const char *task, const char *state) {
+  Mesos__Internal__AgentCall call = MESOS__INTERNAL__AGENT_CALL__INIT;
+  Mesos__Internal__StatusUpdate su = MESOS__INTERNAL__STATUS_UPDATE__INIT;
+  Mesos__V1__TaskStatus st = MESOS__V1__TASK_STATUS__INIT;
+  Mesos__V1__TaskID tid = MESOS__V1__TASK_ID__INIT;
+  Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;
+  Mesos__V1__FrameworkID fid = MESOS__V1__FRAMEWORK_ID__INIT;
+  tid.value = (char *)task;
+  aid.value = a->id;
+  fid.value = (char *)fw;
+  st.task_id = &tid;
+  st.agent_id = &aid;
+  const ProtobufCEnumValue *v =
+      protobuf_c_enum_descriptor_get_value_by_name(&mesos__v1__task_state__descriptor, state);
+  ck_assert_ptr_nonnull(v);
+  st.state = (Mesos__V1__TaskState)v->value;
+  /* What an executor would say: the drain's reason must replace it. */
+  st.has_reason = 1;
+  st.reason = MESOS__V1__TASK_STATUS__REASON__REASON_EXECUTOR_TERMINATED;
+  su.framework_id = &fid;
+  su.agent_id = &aid;
+  su.status = &st;
+  su.timestamp = 1.0;
+  call.protocol_version = 1;
+  call.has_type = 1;
+  call.type = MESOS__INTERNAL__AGENT_CALL__TYPE__STATUS_UPDATE;
+  call.agent_id = &aid;
+  call.status_update = &su;
+  ck_assert_int_eq(post_agent_call(&call), 202);
+}
+
+/* Closes the agent's stream and waits (answering nothing) until the
+ * master has marked it unreachable: it leaves GET_AGENTS. */
+static void agent_goes_unreachable(sim_agent *a) {
+  mesos_test_conn_close(&a->stream);
+  long long deadline = now_ms() + 8000;
+  int gone = 0;
+  while (!gone && now_ms() < deadline) {
+    char *b = json_call(200, NULL, "{\"type\":\"GET_AGENTS\"}");
+    gone = strstr(b, a->id) == NULL;
+    free(b);
+    if (!gone) usleep(50000);
+  }
+  ck_assert_msg(gone, "agent %s was not marked unreachable", a->id);
+}
+
+/* ------------------------------------------------------------ scheduler side */
+
+typedef struct sim_fw {
+  mesos_test_conn stream;
+  char id[160];
+  char sid[64];
+} sim_fw;
+
+static void fw_subscribe(sim_fw *f, const char *extra_info) {
+  char body[1024];
+  snprintf(body, sizeof body,
+           "{\"type\":\"SUBSCRIBE\",\"subscribe\":{\"framework_info\":{\"user\":\"nobody\","
+           "\"name\":\"operator2 test\"%s}}}",
+           extra_info ? extra_info : "");
+  ck_assert_int_eq(mesos_test_conn_open(&f->stream, master_port), 0);
+  ck_assert_int_eq(mesos_test_conn_request(&f->stream, "POST", "/api/v1/scheduler",
+                                           "application/json", NULL, body, strlen(body)),
+                   0);
+  mesos_test_response r;
+  ck_assert_int_eq(mesos_test_conn_response(&f->stream, &r, 0, 5000), 0);
+  ck_assert_int_eq(r.status, 200);
+  mesos_test_response_header(&r, "Mesos-Stream-Id", f->sid, sizeof f->sid);
+  mesos_test_response_free(&r);
+  char *rec = NULL;
+  ck_assert_int_gt(mesos_test_conn_next_record(&f->stream, &rec, 5000), 0);
+  const char *p = strstr(rec, "\"framework_id\":{\"value\":\"");
+  ck_assert_ptr_nonnull(p);
+  p += strlen("\"framework_id\":{\"value\":\"");
+  snprintf(f->id, sizeof f->id, "%.*s", (int)(strchr(p, '"') - p), p);
+  free(rec);
+}
+
+/* The next event holding `want` (others are skipped); NULL on timeout. */
+static char *fw_next(sim_fw *f, const char *want, int timeout_ms) {
+  long long deadline = now_ms() + timeout_ms;
+  for (;;) {
+    long long left = deadline - now_ms();
+    char *rec = NULL;
+    if (left <= 0 || mesos_test_conn_next_record(&f->stream, &rec, (int)left) < 0) return NULL;
+    if (strstr(rec, want)) return rec;
+    free(rec);
+  }
+}
+
+static int fw_call(sim_fw *f, const char *json_fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fw_call(sim_fw *f, const char *json_fmt, ...) {
+  char body[8192], hdr[128];
+  va_list ap;
+  va_start(ap, json_fmt);
+  vsnprintf(body, sizeof body, json_fmt, ap);
+  va_end(ap);
+  snprintf(hdr, sizeof hdr, "Mesos-Stream-Id: %s\r\n", f->sid);
+  mesos_test_response r;
+  ck_assert_int_eq(mesos_test_http(master_port, "POST", "/api/v1/scheduler", "application/json",
+                                   hdr, body, &r),
+                   0);
+  int s = r.status;
+  mesos_test_response_free(&r);
+  return s;
+}
+
+static void json_id(const char *rec, const char *key, char *out, size_t cap) {
+  char pat[128];
+  snprintf(pat, sizeof pat, "\"%s\":{\"value\":\"", key);
+  const char *p = strstr(rec, pat);
+  ck_assert_msg(p != NULL, "%s not in %s", key, rec);
+  p += strlen(pat);
+  snprintf(out, cap, "%.*s", (int)(strchr(p, '"') - p), p);
+}
+
+/* Launches `task` (1 cpu, 64 mem) on `a` with the next offer; the agent
+ * receives RUN_TASK and reports TASK_RUNNING. */
+static void launch_running(sim_fw *f, sim_agent *a, const char *task) {
+  char *rec = NULL;
+  long long deadline = now_ms() + 5000;
+  while (rec == NULL && now_ms() < deadline) {
+    rec = fw_next(f, "\"type\":\"OFFERS\"", 200);
+    agent_pump(a, 1);
+  }
+  ck_assert_ptr_nonnull(rec);
+  char offer[160];
+  json_id(rec, "id", offer, sizeof offer);
+  free(rec);
+  ck_assert_int_eq(
+      fw_call(f,
+              "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":"
+              "[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH\",\"launch\":{\"task_infos\":"
+              "[{\"name\":\"t\",\"task_id\":{\"value\":\"%s\"},\"agent_id\":{\"value\":\"%s\"},"
+              "\"command\":{\"value\":\"sleep 1000\"},\"resources\":[{\"name\":\"cpus\",\"type\":"
+              "\"SCALAR\",\"scalar\":{\"value\":1}},{\"name\":\"mem\",\"type\":\"SCALAR\","
+              "\"scalar\":{\"value\":64}}]}]}}],\"filters\":{\"refuse_seconds\":0}}}",
+              f->id, offer, task, a->id),
+      202);
+  Mesos__Internal__AgentEvent *ev = agent_expect(a, MESOS__INTERNAL__AGENT_EVENT__TYPE__RUN_TASK);
+  ck_assert_ptr_nonnull(ev);
+  mesos__pb_free(ev);
+  agent_status(a, f->id, task, "TASK_RUNNING");
+  rec = fw_next(f, "\"TASK_RUNNING\"", 5000);
+  ck_assert_ptr_nonnull(rec);
+  free(rec);
+}
+
+/* GET_AGENTS until it holds `want` (the agent re-registered, a drain moved
+ * on); returns the body that did. */
+static char *agents_until(sim_agent *a, const char *want) {
+  long long deadline = now_ms() + 5000;
+  while (now_ms() < deadline) {
+    char *b = json_call(200, NULL, "{\"type\":\"GET_AGENTS\"}");
+    if (strstr(b, want)) return b;
+    free(b);
+    if (a) agent_pump(a, 30);
+    else usleep(30000);
+  }
+  ck_abort_msg("GET_AGENTS never showed %s", want);
+  return NULL;
+}
+
+#define RESERVED(what, amount)                                                              \
+  "{\"name\":\"" what "\",\"type\":\"SCALAR\",\"scalar\":{\"value\":" #amount "},\"role\":" \
+  "\"r1\",\"reservation\":{\"principal\":\"ops\"}}"
+
+#define VOLUME                                                                              \
+  "{\"name\":\"disk\",\"type\":\"SCALAR\",\"scalar\":{\"value\":100},\"role\":\"r1\","      \
+  "\"reservation\":{\"principal\":\"ops\"},\"disk\":{\"persistence\":{\"id\":\"vol-1\","    \
+  "\"principal\":\"ops\"},\"volume\":{\"container_path\":\"data\",\"mode\":\"RW\"}}}"
+
+/* ------------------------------------------------------------ tests */
+
+/* Reservations and a volume made by the operator are offered to their
+ * role again after the agent was unreachable and came back. */
+START_TEST(test_operator2__unreachable_agent_keeps_reservations_and_volumes) {
+  start_master();
+  sim_agent a = {.hostname = "unreach-host-1"};
+  agent_connect(&a, 0, NULL, NULL);
+  free(json_call(202, NULL,
+                 "{\"type\":\"RESERVE_RESOURCES\",\"reserve_resources\":{\"agent_id\":"
+                 "{\"value\":\"%s\"},\"resources\":[" RESERVED("cpus", 1) "," RESERVED("disk", 300)
+                 "]}}",
+                 a.id));
+  agent_pump(&a, 20);
+  free(json_call(202, NULL,
+                 "{\"type\":\"CREATE_VOLUMES\",\"create_volumes\":{\"agent_id\":{\"value\":\"%s\"},"
+                 "\"volumes\":[" VOLUME "]}}",
+                 a.id));
+  char *b = agents_until(&a, "vol-1");
+  free(b);
+
+  agent_goes_unreachable(&a);
+  agent_connect(&a, 1, NULL, NULL);
+  b = agents_until(&a, a.id);
+  ck_assert_msg(strstr(b, "\"persistence\":{\"id\":\"vol-1\""), "volume lost: %s", b);
+  ck_assert_msg(strstr(b, "\"role\":\"r1\""), "reservation lost: %s", b);
+  free(b);
+
+  /* A framework of role r1 is offered the reserved cpus and the volume;
+   * the reserved disk left beside the volume is 200. */
+  sim_fw f;
+  fw_subscribe(&f, ",\"roles\":[\"r1\"],\"capabilities\":[{\"type\":\"MULTI_ROLE\"}]");
+  char *rec = NULL;
+  long long deadline = now_ms() + 5000;
+  while (rec == NULL && now_ms() < deadline) {
+    rec = fw_next(&f, "\"type\":\"OFFERS\"", 200);
+    agent_pump(&a, 1);
+  }
+  ck_assert_msg(rec != NULL, "no offer after readmission");
+  ck_assert_msg(strstr(rec, "\"id\":\"vol-1\""), "volume not offered: %s", rec);
+  ck_assert_msg(strstr(rec, "\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":1.0}") ||
+                    strstr(rec, "\"scalar\":{\"value\":1}"),
+                "reserved cpus not offered: %s", rec);
+  ck_assert_msg(strstr(rec, "\"value\":200"), "reserved disk not offered: %s", rec);
+  free(rec);
+  mesos_test_conn_close(&f.stream);
+  mesos_test_conn_close(&a.stream);
+  stop_master();
+}
+END_TEST
+
+/* An agent DRAINING when it became unreachable is still DRAINING after it
+ * comes back: the task it reports is killed again, the kill carries
+ * REASON_AGENT_DRAINING, then the agent is DRAINED and gets no offers. */
+START_TEST(test_operator2__draining_agent_stays_draining_across_unreachable) {
+  start_master();
+  sim_agent a = {.hostname = "unreach-host-2"};
+  agent_connect(&a, 0, NULL, NULL);
+  sim_fw f;
+  fw_subscribe(&f, NULL);
+  launch_running(&f, &a, "dr-1");
+  free(json_call(200, NULL,
+                 "{\"type\":\"DRAIN_AGENT\",\"drain_agent\":{\"agent_id\":{\"value\":\"%s\"},"
+                 "\"max_grace_period\":{\"seconds\":30}}}",
+                 a.id));
+  Mesos__Internal__AgentEvent *ev = agent_expect(&a, MESOS__INTERNAL__AGENT_EVENT__TYPE__KILL_TASK);
+  ck_assert_ptr_nonnull(ev);
+  mesos__pb_free(ev);
+  free(agents_until(&a, "\"state\":\"DRAINING\""));
+
+  /* The task outlives its kill (grace period) while the agent is away. */
+  agent_goes_unreachable(&a);
+  char *rec = fw_next(&f, "\"dr-1\"", 5000);
+  ck_assert_ptr_nonnull(rec);
+  ck_assert_ptr_nonnull(strstr(rec, "TASK_LOST"));
+  free(rec);
+  agent_connect(&a, 1, f.id, "dr-1");
+  char *b = agents_until(&a, a.id);
+  ck_assert_msg(strstr(b, "\"state\":\"DRAINING\""), "drain lost on readmission: %s", b);
+  ck_assert_msg(strstr(b, "\"deactivated\":true"), "deactivation lost: %s", b);
+  free(b);
+  ev = agent_expect(&a, MESOS__INTERNAL__AGENT_EVENT__TYPE__KILL_TASK);
+  ck_assert_msg(ev != NULL, "the re-admitted draining agent's task was not killed");
+  ck_assert_str_eq(ev->kill_task->task_id->value, "dr-1");
+  mesos__pb_free(ev);
+  free(json_call(409, "DRAINING",
+                 "{\"type\":\"REACTIVATE_AGENT\",\"reactivate_agent\":{\"agent_id\":"
+                 "{\"value\":\"%s\"}}}",
+                 a.id));
+
+  agent_status(&a, f.id, "dr-1", "TASK_KILLED");
+  rec = fw_next(&f, "\"TASK_KILLED\"", 5000);
+  ck_assert_ptr_nonnull(rec);
+  ck_assert_msg(strstr(rec, "\"reason\":\"REASON_AGENT_DRAINING\""), "no drain reason: %s", rec);
+  free(rec);
+  free(agents_until(&a, "\"state\":\"DRAINED\""));
+  rec = fw_next(&f, "\"type\":\"OFFERS\"", 400);
+  ck_assert_msg(rec == NULL, "an offer for a drained agent: %s", rec);
+  mesos_test_conn_close(&f.stream);
+  mesos_test_conn_close(&a.stream);
+  stop_master();
+}
+END_TEST
+
+/* DEACTIVATE_AGENT and DRAIN_AGENT of an unreachable agent are recorded
+ * and apply when it comes back (Mesos takes both for unreachable agents);
+ * REACTIVATE_AGENT of an active agent is a 400; an unknown agent is a 400
+ * for all three. */
+START_TEST(test_operator2__deactivate_and_drain_an_unreachable_agent) {
+  start_master();
+  sim_agent a = {.hostname = "unreach-host-3"}, c = {.hostname = "unreach-host-4"};
+  agent_connect(&a, 0, NULL, NULL);
+  agent_connect(&c, 0, NULL, NULL);
+  free(json_call(400, "not deactivated",
+                 "{\"type\":\"REACTIVATE_AGENT\",\"reactivate_agent\":{\"agent_id\":"
+                 "{\"value\":\"%s\"}}}",
+                 a.id));
+  static const char *const calls[] = {"DEACTIVATE_AGENT\",\"deactivate_agent",
+                                      "REACTIVATE_AGENT\",\"reactivate_agent",
+                                      "DRAIN_AGENT\",\"drain_agent"};
+  for (int i = 0; i < 3; i++)
+    free(json_call(400, "Unknown agent",
+                   "{\"type\":\"%s\":{\"agent_id\":{\"value\":\"no-such-agent\"}}}", calls[i]));
+  agent_pump(&a, 1);
+  agent_pump(&c, 1);
+
+  /* a is deactivated, c drained (with mark_gone false), both while away. */
+  mesos_test_conn_close(&c.stream);
+  agent_goes_unreachable(&a);
+  free(json_call(200, NULL,
+                 "{\"type\":\"DEACTIVATE_AGENT\",\"deactivate_agent\":{\"agent_id\":"
+                 "{\"value\":\"%s\"}}}",
+                 a.id));
+  long long deadline = now_ms() + 5000;
+  int refused = 1;
+  while (refused && now_ms() < deadline) {
+    /* c may take a moment longer to be marked unreachable. */
+    char *b = json_call(200, NULL, "{\"type\":\"GET_AGENTS\"}");
+    refused = strstr(b, c.id) != NULL;
+    free(b);
+    if (refused) usleep(50000);
+  }
+  ck_assert_msg(!refused, "agent c was not marked unreachable");
+  free(json_call(200, NULL,
+                 "{\"type\":\"DRAIN_AGENT\",\"drain_agent\":{\"agent_id\":{\"value\":\"%s\"}}}",
+                 c.id));
+
+  agent_connect(&a, 1, NULL, NULL);
+  agent_connect(&c, 1, NULL, NULL);
+  char *b = agents_until(&a, c.id);
+  free(b);
+  b = agents_until(&c, "\"state\":\"DRAINED\"");
+  free(b);
+  b = agents_until(&a, a.id);
+  /* Both deactivated: a by the operator, c by its drain. */
+  const char *p = strstr(b, "\"deactivated\":true");
+  ck_assert_msg(p && strstr(p + 1, "\"deactivated\":true"), "deactivation lost: %s", b);
+  ck_assert_ptr_null(strstr(b, "\"deactivated\":false"));
+  free(b);
+  sim_fw f;
+  fw_subscribe(&f, NULL);
+  char *rec = fw_next(&f, "\"type\":\"OFFERS\"", 400);
+  ck_assert_msg(rec == NULL, "an offer for a deactivated agent: %s", rec);
+  /* Reactivated, a is offered again. */
+  free(json_call(200, NULL,
+                 "{\"type\":\"REACTIVATE_AGENT\",\"reactivate_agent\":{\"agent_id\":"
+                 "{\"value\":\"%s\"}}}",
+                 a.id));
+  rec = NULL;
+  deadline = now_ms() + 5000;
+  while (rec == NULL && now_ms() < deadline) {
+    rec = fw_next(&f, "\"type\":\"OFFERS\"", 200);
+    agent_pump(&a, 1);
+    agent_pump(&c, 1);
+  }
+  ck_assert_ptr_nonnull(rec);
+  ck_assert_ptr_nonnull(strstr(rec, a.id));
+  ck_assert_ptr_null(strstr(rec, c.id));
+  free(rec);
+  mesos_test_conn_close(&f.stream);
+  mesos_test_conn_close(&a.stream);
+  mesos_test_conn_close(&c.stream);
+  stop_master();
+}
+END_TEST
+
+/* A drain with mark_gone: a partition-aware framework hears
+ * TASK_GONE_BY_OPERATOR with REASON_AGENT_DRAINING for the killed task,
+ * then the agent is gone for good. */
+START_TEST(test_operator2__drain_mark_gone_tells_partition_aware_frameworks) {
+  start_master();
+  sim_agent a = {.hostname = "gone-host"};
+  agent_connect(&a, 0, NULL, NULL);
+  sim_fw f;
+  fw_subscribe(&f, ",\"capabilities\":[{\"type\":\"PARTITION_AWARE\"}]");
+  launch_running(&f, &a, "g-1");
+  free(json_call(200, NULL,
+                 "{\"type\":\"DRAIN_AGENT\",\"drain_agent\":{\"agent_id\":{\"value\":\"%s\"},"
+                 "\"mark_gone\":true}}",
+                 a.id));
+  Mesos__Internal__AgentEvent *ev = agent_expect(&a, MESOS__INTERNAL__AGENT_EVENT__TYPE__KILL_TASK);
+  ck_assert_ptr_nonnull(ev);
+  mesos__pb_free(ev);
+  agent_status(&a, f.id, "g-1", "TASK_KILLED");
+  char *rec = fw_next(&f, "\"g-1\"", 5000);
+  ck_assert_ptr_nonnull(rec);
+  ck_assert_msg(strstr(rec, "\"state\":\"TASK_GONE_BY_OPERATOR\""), "%s", rec);
+  ck_assert_msg(strstr(rec, "\"reason\":\"REASON_AGENT_DRAINING\""), "%s", rec);
+  free(rec);
+  long long deadline = now_ms() + 5000;
+  int gone = 0;
+  while (!gone && now_ms() < deadline) {
+    char *b = json_call(200, NULL, "{\"type\":\"GET_AGENTS\"}");
+    gone = strstr(b, a.id) == NULL;
+    free(b);
+    if (!gone) agent_pump(&a, 30);
+  }
+  ck_assert_msg(gone, "the drained agent was not marked gone");
+  /* Gone agents may not come back. */
+  mesos_test_conn_close(&a.stream);
+  free(json_call(400, "Unknown agent",
+                 "{\"type\":\"DRAIN_AGENT\",\"drain_agent\":{\"agent_id\":{\"value\":\"%s\"}}}",
+                 a.id));
+  mesos_test_conn_close(&f.stream);
+  stop_master();
+}
+END_TEST
+
+static Suite *suite(void) {
+  Suite *s = suite_create("master_operator2");
+  TCase *tc = tcase_create("daemon");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, test_operator2__unreachable_agent_keeps_reservations_and_volumes);
+  tcase_add_test(tc, test_operator2__draining_agent_stays_draining_across_unreachable);
+  tcase_add_test(tc, test_operator2__deactivate_and_drain_an_unreachable_agent);
+  tcase_add_test(tc, test_operator2__drain_mark_gone_tells_partition_aware_frameworks);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) { return mesos_test_main(suite()); }
