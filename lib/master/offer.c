@@ -15,6 +15,7 @@
 #include "codec/pb.h"
 #include "master/master_auth.h"
 #include "master/master_int.h"
+#include "master/resource_ops.h"
 #include "mesos/memory.h"
 #include "resources/resources_int.h"
 
@@ -414,51 +415,60 @@ void mesos__master_decline(mesos__framework *fw, const Mesos__V1__Scheduler__Cal
 
 /* ------------------------------------------------------------ operations */
 
-/* A copy of `r` without allocation info (what the allocator tracks). */
-static Mesos__V1__Resource plain(const Mesos__V1__Resource *r) {
-  Mesos__V1__Resource c = *r;
-  c.allocation_info = NULL;
-  return c;
-}
+/* An offer's rules on top of the operation's own (RESERVE/UNRESERVE):
+ * the reservation is for the offer's role, and a reserve names the
+ * framework's principal. */
+typedef struct offer_rules {
+  mesos__framework *fw;
+  const char *role;
+} offer_rules;
 
-static int dynamically_reserved(const Mesos__V1__Resource *r) {
-  if (r->n_reservations > 0)
-    return r->reservations[r->n_reservations - 1]->has_type &&
-           r->reservations[r->n_reservations - 1]->type ==
-               MESOS__V1__RESOURCE__RESERVATION_INFO__TYPE__DYNAMIC;
-  return r->reservation != NULL;
-}
-
-static const char *reservation_principal(const Mesos__V1__Resource *r) {
-  if (r->n_reservations > 0) return r->reservations[r->n_reservations - 1]->principal;
-  return r->reservation ? r->reservation->principal : NULL;
+static int offer_check(const Mesos__V1__Resource *r, mesos__resop kind, void *ud, char *why,
+                       size_t cap) {
+  const offer_rules *o = ud;
+  if (kind != MESOS__RESOP_RESERVE && kind != MESOS__RESOP_UNRESERVE) return 1;
+  const char *rrole = mesos__resource_role(r);
+  if (strcmp(rrole, o->role) != 0) {
+    snprintf(why, cap, "Resource '%s' is reserved for role '%s', not the offer's '%s'", r->name,
+             rrole, o->role);
+    return 0;
+  }
+  const char *p = mesos__resop_reservation_principal(r);
+  if (kind == MESOS__RESOP_RESERVE && o->fw->info->principal &&
+      (p == NULL || strcmp(p, o->fw->info->principal) != 0)) {
+    snprintf(why, cap, "A reserve operation must name the framework's principal '%s'",
+             o->fw->info->principal);
+    return 0;
+  }
+  return 1;
 }
 
 /* Builds the allocator conversion for RESERVE / UNRESERVE / CREATE /
- * DESTROY: `consumed` resources become `converted` ones.  Validation
- * follows Mesos's operation checks; on failure `why` says what is wrong. */
+ * DESTROY (resource_ops.h): `consumed` resources become `converted` ones.
+ * Validation follows Mesos's operation checks; on failure `why` says what
+ * is wrong. */
 static int build_conversion(mesos__framework *fw, const char *role,
                             const Mesos__V1__Offer__Operation *op, mesos_resources *consumed,
                             mesos_resources *converted, char *why, size_t cap) {
   Mesos__V1__Resource **v = NULL;
   size_t n = 0;
-  int reserve = 0, unreserve = 0, create = 0, destroy = 0;
+  mesos__resop kind;
   switch (op->type) {
     case MESOS__V1__OFFER__OPERATION__TYPE__RESERVE:
       if (op->reserve) v = op->reserve->resources, n = op->reserve->n_resources;
-      reserve = 1;
+      kind = MESOS__RESOP_RESERVE;
       break;
     case MESOS__V1__OFFER__OPERATION__TYPE__UNRESERVE:
       if (op->unreserve) v = op->unreserve->resources, n = op->unreserve->n_resources;
-      unreserve = 1;
+      kind = MESOS__RESOP_UNRESERVE;
       break;
     case MESOS__V1__OFFER__OPERATION__TYPE__CREATE:
       if (op->create) v = op->create->volumes, n = op->create->n_volumes;
-      create = 1;
+      kind = MESOS__RESOP_CREATE;
       break;
     case MESOS__V1__OFFER__OPERATION__TYPE__DESTROY:
       if (op->destroy) v = op->destroy->volumes, n = op->destroy->n_volumes;
-      destroy = 1;
+      kind = MESOS__RESOP_DESTROY;
       break;
     default:
       snprintf(why, cap, "operation type %d is not supported", (int)op->type);
@@ -468,86 +478,9 @@ static int build_conversion(mesos__framework *fw, const char *role,
     snprintf(why, cap, "operation names no resources");
     return 0;
   }
-  mesos_error *e = NULL;
-  for (size_t i = 0; i < n; i++) {
-    Mesos__V1__Resource r = plain(v[i]);
-    const char *rrole = mesos__resource_role(&r);
-    if (reserve || unreserve) {
-      if (!dynamically_reserved(&r)) {
-        snprintf(why, cap, "Resource '%s' is not dynamically reserved", r.name);
-        return 0;
-      }
-      if (strcmp(rrole, role) != 0) {
-        snprintf(why, cap, "Resource '%s' is reserved for role '%s', not the offer's '%s'",
-                 r.name, rrole, role);
-        return 0;
-      }
-      const char *p = reservation_principal(&r);
-      if (reserve && fw->info->principal && (p == NULL || strcmp(p, fw->info->principal) != 0)) {
-        snprintf(why, cap, "A reserve operation must name the framework's principal '%s'",
-                 fw->info->principal);
-        return 0;
-      }
-      /* The unreserved twin: pop the refinement, or clear the legacy form. */
-      Mesos__V1__Resource u = r;
-      if (u.n_reservations > 0) u.n_reservations--;
-      else u.role = NULL, u.reservation = NULL;
-      if (u.n_reservations == 0 && u.reservations) u.reservations = NULL;
-      if (mesos__resources_add(&(reserve ? consumed : converted)->r, &u, &e) != MESOS_OK ||
-          mesos__resources_add(&(reserve ? converted : consumed)->r, &r, &e) != MESOS_OK)
-        goto bad;
-    } else {
-      if (r.disk == NULL || r.disk->persistence == NULL) {
-        snprintf(why, cap, "Resource '%s' is not a persistent volume", r.name);
-        return 0;
-      }
-      if (strcmp(rrole, "*") == 0) {
-        snprintf(why, cap, "Persistent volumes need reserved disk");
-        return 0;
-      }
-      Mesos__V1__Resource__DiskInfo disk = *r.disk;
-      disk.persistence = NULL;
-      disk.volume = NULL;
-      Mesos__V1__Resource base = r;
-      base.disk = disk.source ? &disk : NULL;
-      if (mesos__resources_add(&(create ? consumed : converted)->r, &base, &e) != MESOS_OK ||
-          mesos__resources_add(&(create ? converted : consumed)->r, &r, &e) != MESOS_OK)
-        goto bad;
-      (void)destroy;
-    }
-  }
-  return 1;
-bad:
-  snprintf(why, cap, "Invalid resources: %s", e ? mesos_error_message(e) : "");
-  mesos_error_free(e);
-  return 0;
-}
-
-/* Sends the agent its checkpointed resources: everything in its total that
- * carries a dynamic reservation or a persistent volume. */
-static void send_checkpoint(mesos__agent *a) {
-  Mesos__V1__Resource **all = NULL;
-  size_t n = 0;
-  if (mesos__resources_to_protos(&a->total->r, &all, &n, NULL) != MESOS_OK) return;
-  Mesos__V1__Resource **keep = mesos__calloc(n ? n : 1, sizeof *keep);
-  size_t k = 0;
-  for (size_t i = 0; keep && i < n; i++)
-    if (dynamically_reserved(all[i]) || (all[i]->disk && all[i]->disk->persistence))
-      keep[k++] = all[i];
-  if (keep) {
-    Mesos__Internal__AgentEvent ev = MESOS__INTERNAL__AGENT_EVENT__INIT;
-    Mesos__Internal__CheckpointResources cr = MESOS__INTERNAL__CHECKPOINT_RESOURCES__INIT;
-    cr.n_resources = k;
-    cr.resources = keep;
-    ev.protocol_version = MESOS__AGENT_PROTOCOL_VERSION;
-    ev.has_type = 1;
-    ev.type = MESOS__INTERNAL__AGENT_EVENT__TYPE__CHECKPOINT_RESOURCES;
-    ev.checkpoint_resources = &cr;
-    mesos__agent_send(a, &ev);
-  }
-  for (size_t i = 0; i < n; i++) mesos__pb_free(all[i]);
-  mesos__free(all);
-  mesos__free(keep);
+  offer_rules rules = {fw, role};
+  return mesos__resop_conversion(kind, v, n, 0, offer_check, &rules, consumed, converted, why,
+                                 cap);
 }
 
 /* Applies one conversion to what is left of the offers, the allocator's
@@ -583,13 +516,25 @@ static void apply_operation(mesos__framework *fw, mesos__agent *a, const char *r
       ok = 0;
     }
   }
+  /* Recorded like the operator's reservations and volumes, so a master
+   * restart or the agent's readmission after it was unreachable applies
+   * them again; not recorded, not applied. */
+  if (ok && mesos__resop_persist(m, a, total, &e) != MESOS_OK) {
+    snprintf(why, sizeof why, "cannot record it: %s", e ? mesos_error_message(e) : "");
+    mesos_error_free(e);
+    e = NULL;
+    mesos_allocator_conversion undo = {converted, consumed};
+    if (m->allocator)
+      mesos_allocator_update_allocation(m->allocator, fw->id, a->id, role, &undo, 1, NULL);
+    ok = 0;
+  }
   if (ok) {
     mesos_resources_subtract(left, consumed, NULL);
     mesos_resources_add(left, converted, NULL);
     mesos_resources_free(a->total);
     a->total = total;
     total = NULL;
-    send_checkpoint(a);
+    mesos__resop_send_checkpoint(a);
     LOG_INFO("Framework %s: applied operation %d on agent %s", fw->id, (int)op->type, a->id);
   } else {
     LOG_INFO("Framework %s: dropped operation %d: %s", fw->id, (int)op->type, why);

@@ -26,6 +26,7 @@
 #include "codec/pb.h"
 #include "master/master_auth.h"
 #include "master/operator_int.h"
+#include "master/resource_ops.h"
 #include "mesos/version.h"
 #include "resources/resources_int.h"
 
@@ -657,7 +658,7 @@ void mesos__operator_on_agent_added(mesos__agent *a) {
   m->op->c.agents_added++;
   /* The agent learns its recorded reservations and volumes first. */
   const Mesos__Internal__Registry__Agent *rec = mesos__registry_find_agent(m->registry, a->id);
-  if (rec && rec->n_resources) mesos__op_checkpoint_resources(a);
+  if (rec && rec->n_resources) mesos__resop_send_checkpoint(a);
   mesos__op_agent_registered(a);
   if (m->op->nsubs == 0) return;
   mesos__op_scratch s;
@@ -1486,130 +1487,6 @@ static void update_quota(mesos_master *m, mesos__http_request *req,
 
 /* ---- operator-initiated resource operations */
 
-static int dyn_reserved(const Mesos__V1__Resource *r) {
-  if (r->n_reservations > 0)
-    return r->reservations[r->n_reservations - 1]->has_type &&
-           r->reservations[r->n_reservations - 1]->type ==
-               MESOS__V1__RESOURCE__RESERVATION_INFO__TYPE__DYNAMIC;
-  return r->reservation != NULL;
-}
-
-/* consumed -> converted for one call; `why` on failure. */
-static int op_conversion(Mesos__V1__Resource **v, size_t n, int kind, mesos_resources *consumed,
-                         mesos_resources *converted, char *why, size_t cap) {
-  if (n == 0) {
-    snprintf(why, cap, "no resources given");
-    return 0;
-  }
-  mesos_error *e = NULL;
-  for (size_t i = 0; i < n; i++) {
-    Mesos__V1__Resource r = *v[i];
-    r.allocation_info = NULL;
-    if (mesos__resource_validate(&r, &e) != MESOS_OK) {
-      snprintf(why, cap, "Invalid resource: %s", e ? mesos_error_message(e) : "");
-      mesos_error_free(e);
-      return 0;
-    }
-    if (kind == 0 || kind == 1) { /* RESERVE, UNRESERVE */
-      if (!dyn_reserved(&r)) {
-        snprintf(why, cap, "Resource '%s' is not dynamically reserved", r.name);
-        return 0;
-      }
-      Mesos__V1__Resource u = r;
-      if (u.n_reservations > 0) u.n_reservations--;
-      else u.role = NULL, u.reservation = NULL;
-      if (u.n_reservations == 0) u.reservations = NULL;
-      if (mesos__resources_add(&(kind == 0 ? consumed : converted)->r, &u, &e) != MESOS_OK ||
-          mesos__resources_add(&(kind == 0 ? converted : consumed)->r, &r, &e) != MESOS_OK)
-        goto bad;
-    } else { /* CREATE, DESTROY */
-      if (r.disk == NULL || r.disk->persistence == NULL) {
-        snprintf(why, cap, "Resource '%s' is not a persistent volume", r.name);
-        return 0;
-      }
-      if (strcmp(mesos__resource_role(&r), "*") == 0) {
-        snprintf(why, cap, "Persistent volumes need reserved disk");
-        return 0;
-      }
-      Mesos__V1__Resource__DiskInfo disk = *r.disk;
-      disk.persistence = NULL;
-      disk.volume = NULL;
-      Mesos__V1__Resource base = r;
-      base.disk = disk.source ? &disk : NULL;
-      if (mesos__resources_add(&(kind == 2 ? consumed : converted)->r, &base, &e) != MESOS_OK ||
-          mesos__resources_add(&(kind == 2 ? converted : consumed)->r, &r, &e) != MESOS_OK)
-        goto bad;
-    }
-  }
-  return 1;
-bad:
-  snprintf(why, cap, "Invalid resources: %s", e ? mesos_error_message(e) : "");
-  mesos_error_free(e);
-  return 0;
-}
-
-/* Sends the agent its checkpointed resources (CHECKPOINT_RESOURCES): every
- * dynamically reserved resource and persistent volume of its total, as
- * offer.c does after an ACCEPT with operations. */
-/* The reservations and volumes of `total`: *all holds every resource (free
- * each with mesos__pb_free, then the array), *keep borrows the kept ones. */
-static mesos_status kept_resources(const mesos_resources *total, Mesos__V1__Resource ***all,
-                                   size_t *n, Mesos__V1__Resource ***keep, size_t *k) {
-  *all = NULL;
-  *n = 0;
-  *k = 0;
-  if (mesos__resources_to_protos(&total->r, all, n, NULL) != MESOS_OK) return MESOS_ENOMEM;
-  *keep = mesos__calloc(*n ? *n : 1, sizeof **keep);
-  if (*keep == NULL) return MESOS_ENOMEM;
-  for (size_t i = 0; i < *n; i++)
-    if (dyn_reserved((*all)[i]) || ((*all)[i]->disk && (*all)[i]->disk->persistence))
-      (*keep)[(*k)++] = (*all)[i];
-  return MESOS_OK;
-}
-
-static void free_protos(Mesos__V1__Resource **all, size_t n) {
-  for (size_t i = 0; i < n; i++) mesos__pb_free(all[i]);
-  mesos__free(all);
-}
-
-void mesos__op_checkpoint_resources(mesos__agent *a) {
-  Mesos__V1__Resource **all = NULL, **keep = NULL;
-  size_t n = 0, k = 0;
-  if (kept_resources(a->total, &all, &n, &keep, &k) == MESOS_OK) {
-    Mesos__Internal__AgentEvent ev = MESOS__INTERNAL__AGENT_EVENT__INIT;
-    Mesos__Internal__CheckpointResources cr = MESOS__INTERNAL__CHECKPOINT_RESOURCES__INIT;
-    cr.n_resources = k;
-    cr.resources = keep;
-    ev.protocol_version = MESOS__AGENT_PROTOCOL_VERSION;
-    ev.has_type = 1;
-    ev.type = MESOS__INTERNAL__AGENT_EVENT__TYPE__CHECKPOINT_RESOURCES;
-    ev.checkpoint_resources = &cr;
-    mesos__agent_send(a, &ev);
-  }
-  free_protos(all, n);
-  mesos__free(keep);
-}
-
-/* Records the reservations and volumes of `total` as the agent's. */
-static mesos_status persist_resources(mesos_master *m, const mesos__agent *a,
-                                      const mesos_resources *total, mesos_error **err) {
-  Mesos__V1__Resource **all = NULL, **keep = NULL;
-  size_t n = 0, k = 0;
-  mesos_status st = kept_resources(total, &all, &n, &keep, &k);
-  if (st == MESOS_OK) {
-    mesos__agent_record_change c = {0};
-    c.set_resources = 1;
-    c.resources = keep;
-    c.n_resources = k;
-    st = mesos__op_update_agent_record(m, a->id, &c, err);
-  } else {
-    st = mesos__err(err, st, "out of memory");
-  }
-  free_protos(all, n);
-  mesos__free(keep);
-  return st;
-}
-
 /* The unreserved resource a reservation or volume was made from: without
  * its persistence and volume and without its last dynamic reservation (a
  * volume on reserved disk comes from unreserved disk too).  Shallow: `out`
@@ -1624,7 +1501,7 @@ static void resource_base(const Mesos__V1__Resource *r, Mesos__V1__Resource *out
     disk->volume = NULL;
     out->disk = disk->source ? disk : NULL;
   }
-  if (dyn_reserved(out)) {
+  if (mesos__resop_dynamically_reserved(out)) {
     if (out->n_reservations > 0) out->n_reservations--;
     else out->role = NULL, out->reservation = NULL;
     if (out->n_reservations == 0) out->reservations = NULL;
@@ -1666,7 +1543,7 @@ void mesos__operator_restore_agent(mesos__agent *a) {
   LOG_INFO("Agent %s: %zu recorded reservations and volumes applied", a->id, applied);
 }
 
-static void resource_operation(mesos_master *m, mesos__http_request *req, int kind,
+static void resource_operation(mesos_master *m, mesos__http_request *req, mesos__resop kind,
                                const Mesos__V1__AgentID *aid, Mesos__V1__Resource **v, size_t n) {
   static const char *const names[] = {"reserve", "unreserve", "create volumes",
                                       "destroy volumes"};
@@ -1684,7 +1561,9 @@ static void resource_operation(mesos_master *m, mesos__http_request *req, int ki
     respond_oom(req);
     return;
   }
-  if (!op_conversion(v, n, kind, consumed, converted, why, sizeof why)) {
+  if (n == 0) snprintf(why, sizeof why, "no resources given");
+  if (n == 0 || !mesos__resop_conversion(kind, v, n, 1, NULL, NULL, consumed,
+                                         converted, why, sizeof why)) {
     snprintf(msg, sizeof msg, "Invalid %s operation: %s", names[kind], why);
     mesos__http_respond_text(req, 400, msg);
     goto out;
@@ -1712,7 +1591,7 @@ static void resource_operation(mesos_master *m, mesos__http_request *req, int ki
   }
   /* Durable before it is acknowledged: a master restarted after kill -9
    * applies the record again when the agent re-registers. */
-  if (persist_resources(m, a, total, &e) != MESOS_OK) {
+  if (mesos__resop_persist(m, a, total, &e) != MESOS_OK) {
     snprintf(msg, sizeof msg, "Failed to %s: cannot record it: %s", names[kind],
              e ? mesos_error_message(e) : "registry error");
     mesos_error_free(e);
@@ -1725,7 +1604,7 @@ static void resource_operation(mesos_master *m, mesos__http_request *req, int ki
   mesos_resources_free(a->total);
   a->total = total;
   total = NULL;
-  mesos__op_checkpoint_resources(a);
+  mesos__resop_send_checkpoint(a);
   LOG_INFO("Operator %s on agent %s applied", names[kind], a->id);
   respond_empty(req, 202);
 out:
@@ -2018,20 +1897,20 @@ static void dispatch(mesos_master *m, mesos__http_request *req, const Mesos__V1_
       handle_subscribe(m, req, media);
       return;
     case MESOS__V1__MASTER__CALL__TYPE__RESERVE_RESOURCES:
-      resource_operation(m, req, 0, c->reserve_resources->agent_id,
+      resource_operation(m, req, MESOS__RESOP_RESERVE, c->reserve_resources->agent_id,
                          c->reserve_resources->resources, c->reserve_resources->n_resources);
       return;
     case MESOS__V1__MASTER__CALL__TYPE__UNRESERVE_RESOURCES:
-      resource_operation(m, req, 1, c->unreserve_resources->agent_id,
+      resource_operation(m, req, MESOS__RESOP_UNRESERVE, c->unreserve_resources->agent_id,
                          c->unreserve_resources->resources, c->unreserve_resources->n_resources);
       return;
     case MESOS__V1__MASTER__CALL__TYPE__CREATE_VOLUMES:
-      resource_operation(m, req, 2, c->create_volumes->agent_id, c->create_volumes->volumes,
-                         c->create_volumes->n_volumes);
+      resource_operation(m, req, MESOS__RESOP_CREATE, c->create_volumes->agent_id,
+                         c->create_volumes->volumes, c->create_volumes->n_volumes);
       return;
     case MESOS__V1__MASTER__CALL__TYPE__DESTROY_VOLUMES:
-      resource_operation(m, req, 3, c->destroy_volumes->agent_id, c->destroy_volumes->volumes,
-                         c->destroy_volumes->n_volumes);
+      resource_operation(m, req, MESOS__RESOP_DESTROY, c->destroy_volumes->agent_id,
+                         c->destroy_volumes->volumes, c->destroy_volumes->n_volumes);
       return;
     case MESOS__V1__MASTER__CALL__TYPE__GET_QUOTA:
       get_quota(m, req, media);

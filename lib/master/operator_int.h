@@ -206,8 +206,5 @@ void mesos__master_files_call(mesos_master *m, mesos__http_request *req, mesos__
 /* MARK_AGENT_GONE without the HTTP answer: MESOS_OK (also when gone
  * already), MESOS_ENOTFOUND, or a registry error. */
 mesos_status mesos__op_mark_agent_gone(mesos_master *m, const char *id, mesos_error **err);
-/* Sends the agent CHECKPOINT_RESOURCES with the reservations and volumes
- * of its total. */
-void mesos__op_checkpoint_resources(mesos__agent *a);
 
 #endif

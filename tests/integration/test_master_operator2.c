@@ -673,6 +673,58 @@ START_TEST(test_operator2__drain_mark_gone_tells_partition_aware_frameworks) {
 }
 END_TEST
 
+/* A reservation a framework made through ACCEPT is recorded like the
+ * operator's: it is offered to its role again after the agent was
+ * unreachable and came back. */
+START_TEST(test_operator2__accept_reservation_survives_unreachable) {
+  start_master();
+  sim_agent a = {.hostname = "unreach-host-5"};
+  agent_connect(&a, 0, NULL, NULL);
+  sim_fw f;
+  fw_subscribe(&f, ",\"role\":\"r1\",\"principal\":\"ops\"");
+  char *rec = NULL;
+  long long deadline = now_ms() + 5000;
+  while (rec == NULL && now_ms() < deadline) {
+    rec = fw_next(&f, "\"type\":\"OFFERS\"", 200);
+    agent_pump(&a, 1);
+  }
+  ck_assert_ptr_nonnull(rec);
+  char offer[160];
+  json_id(rec, "id", offer, sizeof offer);
+  free(rec);
+  ck_assert_int_eq(
+      fw_call(&f,
+              "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{"
+              "\"offer_ids\":[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"RESERVE\","
+              "\"reserve\":{\"resources\":[" RESERVED("cpus", 2) "]}}],\"filters\":{"
+              "\"refuse_seconds\":0}}}",
+              f.id, offer),
+      202);
+  Mesos__Internal__AgentEvent *ev =
+      agent_expect(&a, MESOS__INTERNAL__AGENT_EVENT__TYPE__CHECKPOINT_RESOURCES);
+  ck_assert_ptr_nonnull(ev);
+  ck_assert_uint_eq(ev->checkpoint_resources->n_resources, 1);
+  mesos__pb_free(ev);
+
+  agent_goes_unreachable(&a);
+  agent_connect(&a, 1, NULL, NULL);
+  char *b = agents_until(&a, a.id);
+  ck_assert_msg(strstr(b, "\"role\":\"r1\""), "ACCEPT's reservation lost: %s", b);
+  free(b);
+  rec = NULL;
+  deadline = now_ms() + 5000;
+  while (rec == NULL && now_ms() < deadline) {
+    rec = fw_next(&f, "\"reservation\":{\"principal\":\"ops\"}", 200);
+    agent_pump(&a, 1);
+  }
+  ck_assert_msg(rec != NULL, "the reservation was not offered after readmission");
+  free(rec);
+  mesos_test_conn_close(&f.stream);
+  mesos_test_conn_close(&a.stream);
+  stop_master();
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("master_operator2");
   TCase *tc = tcase_create("daemon");
@@ -681,6 +733,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, test_operator2__draining_agent_stays_draining_across_unreachable);
   tcase_add_test(tc, test_operator2__deactivate_and_drain_an_unreachable_agent);
   tcase_add_test(tc, test_operator2__drain_mark_gone_tells_partition_aware_frameworks);
+  tcase_add_test(tc, test_operator2__accept_reservation_survives_unreachable);
   suite_add_tcase(s, tc);
   return s;
 }
