@@ -189,6 +189,7 @@ mesos_status mesos__agent_containers_init(mesos_agent *a, mesos_error **err) {
   o.sandbox_directory = c->sandbox_dir;
   o.cgroups_enable_cfs = mesos__flags_bool(a->flags, "cgroups_enable_cfs");
   o.cgroups_limit_swap = mesos__flags_bool(a->flags, "cgroups_limit_swap");
+  o.launcher_dir = mesos__flags_get(a->flags, "launcher_dir");
   mesos_error *e = NULL;
   st = mesos__containerizer_new(&c->cz, a->loop, &o, &e);
   if (st != MESOS_OK)

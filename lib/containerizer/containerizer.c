@@ -11,6 +11,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -30,6 +31,7 @@
 #include "base/log.h"
 #include "base/map.h"
 #include "containerizer/isolator_int.h"
+#include "containerizer/init_plan.h"
 #include "containerizer/launcher.h"
 #include "loop/loop_int.h"
 
@@ -68,6 +70,7 @@ struct mesos__containerizer {
   int nisolators;
   int vol_host, vol_sandbox;
   mesos__builtin_ctx *ctx;
+  char *init_path;     /* mesos-container-init */
   mesos__map containers;  /* id -> container */
 };
 
@@ -194,6 +197,38 @@ static mesos_status add_isolator(mesos__containerizer *cz, const char *name, mes
 
 static void container_free(container *c);
 
+/* The init helper: in `dir`, else beside the running program (where make
+ * and make install put it, next to mesos-agent).  Looked for once, so a
+ * missing helper is a start-up error rather than a failed launch. */
+static mesos_status find_init(mesos__containerizer *cz, const char *dir, mesos_error **err) {
+  char self[PATH_MAX];
+  if (dir == NULL) {
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) return mesos__err_errno(err, MESOS_EIO, errno, "containerizer: /proc/self/exe");
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    if (slash) *slash = '\0';
+    dir = self;
+  }
+  char *path = join(dir, INIT_HELPER_NAME);
+  if (path == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
+  char *real = realpath(path, NULL);
+  if (real == NULL || access(real, X_OK) != 0) {
+    mesos_status st = mesos__err(err, MESOS_ENOTFOUND,
+                                 "containerizer: the container init helper %s is missing or not "
+                                 "executable (build it with make; --launcher_dir names its "
+                                 "directory)",
+                                 path);
+    free(real);
+    mesos__free(path);
+    return st;
+  }
+  mesos__free(path);
+  cz->init_path = mesos__strdup(real);
+  free(real);
+  return cz->init_path ? MESOS_OK : mesos__err(err, MESOS_ENOMEM, "out of memory");
+}
+
 mesos_status mesos__containerizer_new(mesos__containerizer **out, mesos_loop *loop,
                                       const mesos__containerizer_options *opts,
                                       mesos_error **err) {
@@ -252,6 +287,8 @@ mesos_status mesos__containerizer_new(mesos__containerizer **out, mesos_loop *lo
     st = mesos__err(err, MESOS_EIO, "containerizer: mkdir %s: %s", cz->runtime_dir, strerror(e));
     goto fail;
   }
+  st = find_init(cz, o.launcher_dir, err);
+  if (st != MESOS_OK) goto fail;
   *out = cz;
   return MESOS_OK;
 fail:
@@ -271,6 +308,7 @@ void mesos__containerizer_free(mesos__containerizer *cz) {
   mesos__builtin_ctx_free(cz->ctx);
   mesos__free(cz->runtime_dir);
   mesos__free(cz->sandbox_dir);
+  mesos__free(cz->init_path);
   mesos__free(cz);
 }
 
@@ -708,6 +746,7 @@ static mesos_status launch_begin(mesos__containerizer *cz, const char *id,
     .stdout_fd = out_fd,
     .stderr_fd = err_fd,
     .status_fd = status_fd,
+    .init_path = cz->init_path,
   };
   st = mesos__launch_start(&spec, &l, &pid, err);
   if (st != MESOS_OK) goto fail_env;

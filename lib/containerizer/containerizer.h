@@ -32,6 +32,9 @@ typedef struct mesos__containerizer_options {
   const char *sandbox_directory; /* NULL: /mnt/mesos/sandbox */
   int cgroups_enable_cfs;
   int cgroups_limit_swap;
+  /* Where mesos-container-init is (every container's first process);
+   * NULL: the running program's directory. */
+  const char *launcher_dir;
 } mesos__containerizer_options;
 
 /* Volume sources (Volume.source.type). */

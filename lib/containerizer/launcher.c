@@ -2,11 +2,15 @@
  * Linux launcher.  See launcher.h for the process model.
  *
  * The parent turns the spec into a flat list of steps (mount, mkdir,
- * mknod, symlink) with absolute host paths, plus argv/envp/ids, all
- * allocated before the clone.  The child walks the list with raw system
- * calls.  Any failure in the child is written as text ("<step> <path>:
- * <errno text>") to an error pipe whose write end is close-on-exec: the
- * parent reads it to EOF, so an empty read means the task exec'ed.
+ * mknod, symlink) with absolute host paths, plus argv/envp/ids, and
+ * serializes it (init_plan.h).  It then clones with CLONE_VM|CLONE_VFORK
+ * into the new namespaces: the child shares our memory (no page tables
+ * are copied, however big the agent is) and only moves its descriptors
+ * into place and execs the init helper, while we are suspended.  The
+ * helper reads the plan from the sync socket and walks it.  Any failure
+ * there is written as text ("<step> <path>: <errno text>") to an error
+ * pipe whose write end is close-on-exec in the task: the parent reads it
+ * to EOF, so an empty read means the task exec'ed.
  */
 #include "containerizer/launcher.h"
 
@@ -16,6 +20,7 @@
 #include <limits.h>
 #include <net/if.h>
 #include <poll.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <sched.h>
 #include <signal.h>
@@ -33,19 +38,24 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "base/alloc.h"
-#include "base/error.h"
+#include <sys/mman.h>
 
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
-#endif
+#include "base/alloc.h"
+#include "base/buf.h"
+#include "base/error.h"
+#include "containerizer/init_plan.h"
 
 /* Groups a user may have; more is refused rather than silently cut. */
 #define MAX_GROUPS 256
 /* Steps of the mount plan: fixed ones plus two per volume. */
 #define MAX_VOLUMES 64
 
-enum { STEP_MOUNT, STEP_MKDIR, STEP_MKNOD, STEP_SYMLINK };
+enum {
+  STEP_MOUNT = INIT_STEP_MOUNT,
+  STEP_MKDIR = INIT_STEP_MKDIR,
+  STEP_MKNOD = INIT_STEP_MKNOD,
+  STEP_SYMLINK = INIT_STEP_SYMLINK
+};
 
 typedef struct step {
   int kind;
@@ -82,240 +92,7 @@ typedef struct plan {
   gid_t gid;
   gid_t groups[MAX_GROUPS];
   int ngroups;
-  int sync_fd, err_fd, status_fd;
 } plan;
-
-/* ------------------------------------------------------------ child side */
-
-static size_t c_strlen(const char *s) {
-  size_t n = 0;
-  while (s[n]) n++;
-  return n;
-}
-
-/* Appends to a fixed buffer without libc formatting (async-signal-safe). */
-static void c_append(char *buf, size_t cap, size_t *len, const char *s) {
-  while (*s && *len + 1 < cap) buf[(*len)++] = *s++;
-  buf[*len] = '\0';
-}
-
-static void c_utoa(unsigned long v, char *out) {
-  char tmp[24];
-  int n = 0;
-  do {
-    tmp[n++] = (char)('0' + v % 10);
-    v /= 10;
-  } while (v && n < 23);
-  for (int i = 0; i < n; i++) out[i] = tmp[n - 1 - i];
-  out[n] = '\0';
-}
-
-/* Reports a failed step and exits; the parent turns it into the error. */
-static void __attribute__((noreturn)) child_fail(int err_fd, const char *what, const char *path,
-                                                 int e) {
-  char msg[1024];
-  size_t len = 0;
-  msg[0] = '\0';
-  c_append(msg, sizeof msg, &len, what);
-  if (path) {
-    c_append(msg, sizeof msg, &len, " ");
-    c_append(msg, sizeof msg, &len, path);
-  }
-  c_append(msg, sizeof msg, &len, ": ");
-  /* strerror is not async-signal-safe in general; strerrorname_np and the
-   * number are. */
-  const char *name = strerrorname_np(e);
-  c_append(msg, sizeof msg, &len, name ? name : "errno ");
-  if (!name) {
-    char num[24];
-    c_utoa((unsigned long)e, num);
-    c_append(msg, sizeof msg, &len, num);
-  }
-  ssize_t w = write(err_fd, msg, len);
-  (void)w;
-  _exit(127);
-}
-
-static volatile pid_t g_task_pid;
-
-static void forward_signal(int sig) {
-  if (g_task_pid > 0) kill(g_task_pid, sig);
-}
-
-static int lo_up(void) {
-  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (s < 0) return errno;
-  struct ifreq ifr;
-  memset(&ifr, 0, sizeof ifr);
-  memcpy(ifr.ifr_name, "lo", 3);
-  int e = 0;
-  if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0) {
-    e = errno;
-  } else {
-    ifr.ifr_flags |= IFF_UP;
-    if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) e = errno;
-  }
-  close(s);
-  return e;
-}
-
-/* Closes every descriptor >= 3 except those in keep[] (sorted here). */
-static void close_except(int *keep, int n) {
-  for (int i = 1; i < n; i++)
-    for (int j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
-      int t = keep[j];
-      keep[j] = keep[j - 1];
-      keep[j - 1] = t;
-    }
-  unsigned int from = 3;
-  for (int i = 0; i < n; i++) {
-    if (keep[i] < 3) continue;
-    if ((unsigned int)keep[i] > from) syscall(SYS_close_range, from, (unsigned int)keep[i] - 1, 0);
-    from = (unsigned int)keep[i] + 1;
-  }
-  syscall(SYS_close_range, from, ~0U, 0);
-}
-
-static void __attribute__((noreturn)) run_task(const plan *p, mode_t old_umask) {
-  const mesos__launch_spec *s = p->spec;
-  /* The agent may ignore or block signals; the task starts clean. */
-  sigset_t all;
-  sigemptyset(&all);
-  for (int sig = 1; sig < NSIG; sig++) {
-    if (sig == SIGKILL || sig == SIGSTOP) continue;
-    signal(sig, SIG_DFL);
-  }
-  sigprocmask(SIG_SETMASK, &all, NULL);
-  umask(old_umask);
-  if (p->switch_user) {
-    if (setgroups((size_t)p->ngroups, p->groups) != 0) child_fail(p->err_fd, "setgroups", NULL, errno);
-    if (setgid(p->gid) != 0) child_fail(p->err_fd, "setgid", NULL, errno);
-    if (setuid(p->uid) != 0) child_fail(p->err_fd, "setuid", NULL, errno);
-  }
-  if (p->cwd && chdir(p->cwd) != 0) child_fail(p->err_fd, "chdir", p->cwd, errno);
-  execve(p->exe, (char *const *)s->argv, (char *const *)s->envp);
-  child_fail(p->err_fd, "exec", p->exe, errno);
-}
-
-static int run_steps(const plan *p) {
-  for (int i = 0; i < p->nsteps; i++) {
-    const step *st = &p->steps[i];
-    switch (st->kind) {
-      case STEP_MKDIR:
-        if (mkdir(st->dst, st->mode) != 0 && errno != EEXIST)
-          child_fail(p->err_fd, "mkdir", st->dst, errno);
-        break;
-      case STEP_MKNOD:
-        if (mknod(st->dst, st->mode, st->dev) != 0) child_fail(p->err_fd, "mknod", st->dst, errno);
-        break;
-      case STEP_SYMLINK:
-        if (symlink(st->src, st->dst) != 0) child_fail(p->err_fd, "symlink", st->dst, errno);
-        break;
-      case STEP_MOUNT:
-        if (mount(st->src, st->dst, st->fstype, st->flags, st->data) != 0)
-          child_fail(p->err_fd, "mount", st->dst, errno);
-        if (st->remount_ro &&
-            mount(NULL, st->dst, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, NULL) != 0)
-          child_fail(p->err_fd, "remount read-only", st->dst, errno);
-        break;
-    }
-  }
-  return 0;
-}
-
-static void __attribute__((noreturn)) child_main(const plan *p) {
-  const mesos__launch_spec *s = p->spec;
-  int keep[3] = {p->sync_fd, p->err_fd, p->status_fd};
-  /* stdio first (sources are >= 3 or -1), then drop every other
-   * inherited descriptor: listening sockets of the agent must not live on
-   * in a container that outlives it. */
-  int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-  int in = devnull;
-  int out = s->stdout_fd >= 0 ? s->stdout_fd : devnull;
-  int errfd = s->stderr_fd >= 0 ? s->stderr_fd : devnull;
-  if (in < 0 || out < 0 || errfd < 0) child_fail(p->err_fd, "open", "/dev/null", errno);
-  if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0)
-    child_fail(p->err_fd, "dup2", NULL, errno);
-  close_except(keep, 3);
-  mode_t old_umask = umask(0);
-
-  if (setsid() < 0) child_fail(p->err_fd, "setsid", NULL, errno);
-  if (s->namespaces & MESOS_NS_MOUNT) {
-    /* Nothing mounted in here may propagate back to the host. */
-    if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) != 0)
-      child_fail(p->err_fd, "make / a slave mount", NULL, errno);
-  }
-  run_steps(p);
-  if (p->rootfs) {
-    if (chdir(p->rootfs) != 0) child_fail(p->err_fd, "chdir", p->rootfs, errno);
-    /* pivot_root(".", ".") stacks the old root under the new one; the
-     * lazy unmount then drops it, leaving no path to the host tree. */
-    if (syscall(SYS_pivot_root, ".", ".") != 0) child_fail(p->err_fd, "pivot_root", p->rootfs, errno);
-    if (umount2(".", MNT_DETACH) != 0) child_fail(p->err_fd, "unmount old root", NULL, errno);
-    if (chdir("/") != 0) child_fail(p->err_fd, "chdir", "/", errno);
-  }
-  if ((s->namespaces & MESOS_NS_UTS) && s->hostname &&
-      sethostname(s->hostname, c_strlen(s->hostname)) != 0)
-    child_fail(p->err_fd, "sethostname", s->hostname, errno);
-  if (s->namespaces & MESOS_NS_NET) {
-    int e = lo_up();
-    if (e) child_fail(p->err_fd, "bring up lo", NULL, e);
-  }
-
-  /* Wait for the agent: cgroups joined and pid checkpointed. */
-  char go = 0;
-  ssize_t r;
-  do {
-    r = read(p->sync_fd, &go, 1);
-  } while (r < 0 && errno == EINTR);
-  if (r != 1) _exit(126);
-  close(p->sync_fd);
-
-  prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-  static const int fwd[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
-  /* Block the forwarded signals around the fork, so one arriving before
-   * g_task_pid is set is delivered (and forwarded) right after. */
-  sigset_t set, old;
-  sigemptyset(&set);
-  for (size_t i = 0; i < sizeof fwd / sizeof *fwd; i++) sigaddset(&set, fwd[i]);
-  sigprocmask(SIG_BLOCK, &set, &old);
-  /* vfork: the init is a copy of the agent, and copying its page tables
-   * again for a child that execs at once is most of a fork's cost.  The
-   * child only makes system calls and never returns (run_task ends in
-   * exec or _exit), which is what vfork allows. */
-  pid_t task = vfork();
-  if (task < 0) child_fail(p->err_fd, "fork", NULL, errno);
-  if (task == 0) run_task(p, old_umask);
-  close(p->err_fd);
-  g_task_pid = task;
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = forward_signal;
-  sa.sa_flags = SA_RESTART;
-  for (size_t i = 0; i < sizeof fwd / sizeof *fwd; i++) sigaction(fwd[i], &sa, NULL);
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, NULL);
-
-  int status = 0;
-  for (;;) {
-    int st;
-    pid_t w = waitpid(-1, &st, 0);
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0) break;
-    if (w == task) {
-      status = st;
-      break;
-    }
-  }
-  char num[24];
-  c_utoa((unsigned long)(unsigned int)status, num);
-  size_t nl = c_strlen(num);
-  num[nl] = '\n';
-  ssize_t w = write(p->status_fd, num, nl + 1);
-  (void)w;
-  _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
-}
 
 /* ------------------------------------------------------------ parent side */
 
@@ -640,6 +417,206 @@ static void plan_free(plan *p) {
   mesos__free((char *)p->rootfs);
 }
 
+/* ------------------------------------------------------------ the clone */
+
+static mesos_status put_u32(mesos__buf *b, uint32_t v) { return mesos__buf_append(b, &v, sizeof v); }
+
+static mesos_status put_u64(mesos__buf *b, uint64_t v) { return mesos__buf_append(b, &v, sizeof v); }
+
+static mesos_status put_str(mesos__buf *b, const char *s) {
+  if (s == NULL) return put_u32(b, INIT_STR_NULL);
+  size_t n = strlen(s);
+  if (n >= INIT_STR_NULL) return MESOS_ELIMIT;
+  mesos_status st = put_u32(b, (uint32_t)n);
+  return st == MESOS_OK ? mesos__buf_append(b, s, n + 1) : st;
+}
+
+static mesos_status put_strv(mesos__buf *b, const char *const *v) {
+  size_t n = 0;
+  while (v && v[n]) n++;
+  if (n > INIT_MAX_ARGS) return MESOS_ELIMIT;
+  mesos_status st = put_u32(b, (uint32_t)n);
+  for (size_t i = 0; i < n && st == MESOS_OK; i++) st = put_str(b, v[i]);
+  return st;
+}
+
+/* The plan in init_plan.h's format. */
+static mesos_status plan_serialize(const plan *p, mesos__buf *b, mesos_error **err) {
+  const mesos__launch_spec *s = p->spec;
+  mesos_status st = put_u32(b, INIT_PLAN_MAGIC);
+  if (st == MESOS_OK) st = put_u32(b, 0); /* length, patched below */
+  if (st == MESOS_OK) st = put_u32(b, s->namespaces);
+  if (st == MESOS_OK) st = put_str(b, p->rootfs);
+  if (st == MESOS_OK) st = put_str(b, (s->namespaces & MESOS_NS_UTS) ? s->hostname : NULL);
+  if (st == MESOS_OK) st = put_str(b, p->cwd);
+  if (st == MESOS_OK) st = put_str(b, p->exe);
+  if (st == MESOS_OK) st = put_u32(b, (uint32_t)p->switch_user);
+  if (st == MESOS_OK) st = put_u32(b, (uint32_t)p->uid);
+  if (st == MESOS_OK) st = put_u32(b, (uint32_t)p->gid);
+  if (st == MESOS_OK) st = put_u32(b, (uint32_t)(p->switch_user ? p->ngroups : 0));
+  for (int i = 0; p->switch_user && i < p->ngroups && st == MESOS_OK; i++)
+    st = put_u32(b, (uint32_t)p->groups[i]);
+  if (st == MESOS_OK) st = put_u32(b, (uint32_t)p->nsteps);
+  for (int i = 0; i < p->nsteps && st == MESOS_OK; i++) {
+    const step *x = &p->steps[i];
+    st = put_u32(b, (uint32_t)x->kind);
+    if (st == MESOS_OK) st = put_str(b, x->src);
+    if (st == MESOS_OK) st = put_str(b, x->dst);
+    if (st == MESOS_OK) st = put_str(b, x->fstype);
+    if (st == MESOS_OK) st = put_u64(b, (uint64_t)x->flags);
+    if (st == MESOS_OK) st = put_str(b, x->data);
+    if (st == MESOS_OK) st = put_u32(b, (uint32_t)x->mode);
+    if (st == MESOS_OK) st = put_u64(b, (uint64_t)x->dev);
+    if (st == MESOS_OK) st = put_u32(b, (uint32_t)x->remount_ro);
+  }
+  if (st == MESOS_OK) st = put_strv(b, s->argv);
+  if (st == MESOS_OK) st = put_strv(b, s->envp);
+  if (st != MESOS_OK)
+    return mesos__err(err, st, "launcher: the container's command, environment and mounts %s",
+                      st == MESOS_ENOMEM ? "do not fit in memory" : "are too large");
+  uint32_t len = (uint32_t)(b->len - 8);
+  memcpy(b->data + 4, &len, sizeof len);
+  return MESOS_OK;
+}
+
+/* What the clone child needs; it lives on our stack, which the child can
+ * see (CLONE_VM) and which stays put while we are suspended (CLONE_VFORK). */
+typedef struct tramp {
+  const char *path;
+  int fds[INIT_NFDS]; /* the descriptor each of 0..INIT_NFDS-1 becomes */
+  int err;            /* set by the child when it could not exec */
+} tramp;
+
+/*
+ * The clone child.  It runs on its own small stack in our address space,
+ * with our thread's TLS, while the parent thread is suspended: so it only
+ * makes raw system calls (no allocation, no locks, nothing ASan would
+ * instrument against the foreign stack) and then execs.  Each source
+ * descriptor is first duplicated above the targets (close-on-exec), so a
+ * source that happens to be a target number is not overwritten before it
+ * is moved.
+ */
+__attribute__((no_sanitize("address", "undefined"))) static int tramp_main(void *arg) {
+  tramp *t = arg;
+  int tmp[INIT_NFDS];
+  for (int i = 0; i < INIT_NFDS; i++) {
+    tmp[i] = (int)syscall(SYS_fcntl, t->fds[i], F_DUPFD_CLOEXEC, 16);
+    if (tmp[i] < 0) goto out;
+  }
+  for (int i = 0; i < INIT_NFDS; i++)
+    if (syscall(SYS_dup3, tmp[i], i, 0) < 0) goto out;
+  {
+    char *const argv[] = {(char *)INIT_HELPER_NAME, NULL};
+    char *const envp[] = {NULL};
+    syscall(SYS_execve, t->path, argv, envp);
+  }
+out:
+  t->err = errno ? errno : EIO;
+  syscall(SYS_exit, 127);
+  return 127;
+}
+
+#define TRAMP_STACK (64 * 1024)
+
+/* Clones the init helper into the namespaces, sends it the plan and
+ * returns the launch handle. */
+static mesos_status clone_init(const mesos__launch_spec *s, const mesos__buf *wire,
+                               mesos__launch **out, pid_t *pid_out, mesos_error **err) {
+  mesos__launch *l = MESOS__NEW(mesos__launch);
+  if (l == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
+  int sp[2] = {-1, -1}, ep[2] = {-1, -1}, devnull = -1;
+  void *stack = MAP_FAILED;
+  mesos_status st = MESOS_OK;
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0) {
+    st = mesos__err_errno(err, MESOS_EIO, errno, "launcher: socketpair");
+    goto fail;
+  }
+  if (pipe2(ep, O_CLOEXEC) != 0) {
+    st = mesos__err_errno(err, MESOS_EIO, errno, "launcher: pipe");
+    goto fail;
+  }
+  devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (devnull < 0) {
+    st = mesos__err_errno(err, MESOS_EIO, errno, "launcher: open /dev/null");
+    goto fail;
+  }
+  stack = mmap(NULL, TRAMP_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
+               -1, 0);
+  if (stack == MAP_FAILED) {
+    st = mesos__err_errno(err, MESOS_ENOMEM, errno, "launcher: stack for the clone");
+    goto fail;
+  }
+  tramp t;
+  t.path = s->init_path;
+  t.fds[0] = devnull;
+  t.fds[1] = s->stdout_fd >= 0 ? s->stdout_fd : devnull;
+  t.fds[2] = s->stderr_fd >= 0 ? s->stderr_fd : devnull;
+  t.fds[INIT_FD_SYNC] = sp[1];
+  t.fds[INIT_FD_ERR] = ep[1];
+  t.fds[INIT_FD_STATUS] = s->status_fd >= 0 ? s->status_fd : devnull;
+  t.err = 0;
+  int flags = CLONE_VM | CLONE_VFORK | SIGCHLD;
+  if (s->namespaces & MESOS_NS_MOUNT) flags |= CLONE_NEWNS;
+  if (s->namespaces & MESOS_NS_PID) flags |= CLONE_NEWPID;
+  if (s->namespaces & MESOS_NS_UTS) flags |= CLONE_NEWUTS;
+  if (s->namespaces & MESOS_NS_IPC) flags |= CLONE_NEWIPC;
+  if (s->namespaces & MESOS_NS_NET) flags |= CLONE_NEWNET;
+  /* No signal handler of ours may run in the child (it would run on our
+   * memory with the child's stack): every signal stays blocked until the
+   * helper has exec'ed and set its own mask. */
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  pid_t pid = clone(tramp_main, (char *)stack + TRAMP_STACK, flags, &t);
+  int e = errno;
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  munmap(stack, TRAMP_STACK);
+  stack = MAP_FAILED;
+  if (pid < 0) {
+    st = mesos__err(err, MESOS_EIO, "launcher: clone: %s", strerror(e));
+    goto fail;
+  }
+  if (t.err != 0) {
+    int ws;
+    while (waitpid(pid, &ws, 0) < 0 && errno == EINTR) {
+    }
+    st = mesos__err(err, t.err == ENOENT ? MESOS_ENOTFOUND : MESOS_EIO,
+                    "launcher: cannot start the init helper %s: %s", s->init_path,
+                    strerror(t.err));
+    goto fail;
+  }
+  close(sp[1]);
+  close(ep[1]);
+  close(devnull);
+  sp[1] = ep[1] = devnull = -1;
+  /* The helper reads the plan at once; a plan larger than the socket
+   * buffer just takes a few round trips. */
+  size_t off = 0;
+  while (off < wire->len) {
+    ssize_t w = send(sp[0], wire->data + off, wire->len - off, MSG_NOSIGNAL);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) break;
+    off += (size_t)w;
+  }
+  /* A short send means the helper died: its error (if it had time to say
+   * one) is on the error pipe, which collect reads. */
+  l->pid = pid;
+  l->sync_fd = sp[0];
+  l->err_fd = ep[0];
+  *out = l;
+  *pid_out = pid;
+  return MESOS_OK;
+fail:
+  if (stack != MAP_FAILED) munmap(stack, TRAMP_STACK);
+  for (int i = 0; i < 2; i++) {
+    if (sp[i] >= 0) close(sp[i]);
+    if (ep[i] >= 0) close(ep[i]);
+  }
+  if (devnull >= 0) close(devnull);
+  mesos__free(l);
+  return st;
+}
+
 mesos_status mesos__launch_start(const mesos__launch_spec *spec, mesos__launch **out,
                                  pid_t *pid_out, mesos_error **err) {
   *out = NULL;
@@ -648,8 +625,6 @@ mesos_status mesos__launch_start(const mesos__launch_spec *spec, mesos__launch *
   plan *p = MESOS__NEW(plan);
   if (p == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
   p->spec = spec;
-  p->sync_fd = p->err_fd = -1;
-  p->status_fd = spec->status_fd;
   mesos_status st = MESOS_OK;
   mesos__launch_spec s2 = *spec;
   /* A PID namespace needs its own /proc, hence its own mount namespace;
@@ -687,55 +662,22 @@ mesos_status mesos__launch_start(const mesos__launch_spec *spec, mesos__launch *
   if (st != MESOS_OK) goto fail;
   p->cwd = s2.cwd ? s2.cwd : (s2.sandbox ? (p->rootfs ? (s2.sandbox_target ? s2.sandbox_target : "/mnt/mesos/sandbox") : s2.sandbox) : "/");
 
-  int sp[2], ep[2];
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0) {
-    st = mesos__err_errno(err, MESOS_EIO, errno, "launcher: socketpair");
+  if (s2.init_path == NULL || s2.init_path[0] != '/') {
+    st = mesos__err(err, MESOS_EINVAL, "launcher: no absolute path of %s", INIT_HELPER_NAME);
     goto fail;
   }
-  if (pipe2(ep, O_CLOEXEC) != 0) {
-    close(sp[0]);
-    close(sp[1]);
-    st = mesos__err_errno(err, MESOS_EIO, errno, "launcher: pipe");
-    goto fail;
-  }
-  p->sync_fd = sp[1];
-  p->err_fd = ep[1];
-  unsigned long flags = SIGCHLD;
-  if (s2.namespaces & MESOS_NS_MOUNT) flags |= CLONE_NEWNS;
-  if (s2.namespaces & MESOS_NS_PID) flags |= CLONE_NEWPID;
-  if (s2.namespaces & MESOS_NS_UTS) flags |= CLONE_NEWUTS;
-  if (s2.namespaces & MESOS_NS_IPC) flags |= CLONE_NEWIPC;
-  if (s2.namespaces & MESOS_NS_NET) flags |= CLONE_NEWNET;
-  /* A raw clone without a stack behaves like fork (copy-on-write), and
-   * unlike unshare it puts the child itself into the new PID namespace. */
-  long pid = syscall(SYS_clone, flags, NULL, NULL, NULL, NULL);
-  if (pid == 0) child_main(p);
-  int e = errno;
-  close(sp[1]);
-  close(ep[1]);
-  if (pid < 0) {
-    close(sp[0]);
-    close(ep[0]);
-    st = mesos__err(err, MESOS_EIO, "launcher: clone: %s", strerror(e));
-    goto fail;
-  }
+  mesos__buf wire = MESOS__BUF_INIT(INIT_PLAN_MAX + 8);
+  st = plan_serialize(p, &wire, err);
   plan_free(p);
   mesos__free(p);
-  mesos__launch *l = MESOS__NEW(mesos__launch);
-  if (l == NULL) {
-    kill((pid_t)pid, SIGKILL);
-    close(sp[0]);
-    close(ep[0]);
-    int ws;
-    waitpid((pid_t)pid, &ws, 0);
-    return mesos__err(err, MESOS_ENOMEM, "out of memory");
+  p = NULL;
+  if (st != MESOS_OK) {
+    mesos__buf_free(&wire);
+    return st;
   }
-  l->pid = (pid_t)pid;
-  l->sync_fd = sp[0];
-  l->err_fd = ep[0];
-  *out = l;
-  *pid_out = (pid_t)pid;
-  return MESOS_OK;
+  st = clone_init(&s2, &wire, out, pid_out, err);
+  mesos__buf_free(&wire);
+  return st;
 fail:
   plan_free(p);
   mesos__free(p);

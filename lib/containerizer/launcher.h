@@ -3,23 +3,25 @@
  * namespaces, optionally on its own root filesystem, and runs the task
  * under it.
  *
- * Process model.  The agent clones the *init*, which enters the
- * namespaces, builds the container's mounts, pivots into the rootfs, and
- * then waits on a sync socket until the agent has put it into its cgroups
- * (isolate) and checkpointed its pid.  Released, the init forks the task,
- * which switches user, sets up stdio and exec's the command, and the init
- * stays as the container's reaper: PID 1 of the PID namespace when there is
- * one.  When the task exits the init writes the task's wait status to the
- * status file (opened on the host before pivoting) and exits with the
- * task's code (128+signal for a signal), which takes the rest of a PID
- * namespace down with it.  The init never execs: it is a copy of the agent
- * that closed every descriptor it does not need (a restarted agent must be
- * able to bind its port again), so a restarted agent that is no longer its
- * parent finds it through the checkpointed pid and the status file.
+ * Process model.  The agent clones the *init* with CLONE_VM|CLONE_VFORK
+ * into the new namespaces, and the clone execs the init helper
+ * (daemons/mesos-container-init.c, a small static program; the plan it
+ * gets is in init_plan.h).  The init builds the container's mounts, pivots
+ * into the rootfs, and then waits on a sync socket until the agent has put
+ * it into its cgroups (isolate) and checkpointed its pid.  Released, the
+ * init forks the task, which switches user, sets up stdio and exec's the
+ * command, and the init stays as the container's reaper: PID 1 of the PID
+ * namespace when there is one.  When the task exits the init writes the
+ * task's wait status to the status file (opened on the host before
+ * pivoting) and exits with the task's code (128+signal for a signal),
+ * which takes the rest of a PID namespace down with it.  The init holds
+ * none of the agent's descriptors (a restarted agent must be able to bind
+ * its port again), so a restarted agent that is no longer its parent finds
+ * it through the checkpointed pid and the status file.
  *
- * Everything the child needs (paths, argv, environment, uid/gids) is
- * computed before the clone: between clone and exec the child makes system
- * calls only, no allocation, because the agent is multi-threaded.
+ * Everything the init needs (paths, argv, environment, uid/gids) is
+ * computed before the clone: between clone and exec the child makes raw
+ * system calls only, because it shares the multi-threaded agent's memory.
  */
 #ifndef MESOS_CONTAINERIZER_LAUNCHER_H
 #define MESOS_CONTAINERIZER_LAUNCHER_H
@@ -51,6 +53,7 @@ typedef struct mesos__launch_spec {
   const char *user;          /* NULL: stay the agent's user */
   int stdout_fd, stderr_fd;  /* -1: /dev/null; the launcher does not close them */
   int status_fd;             /* the init writes the task's wait status here */
+  const char *init_path;     /* REQUIRED: absolute path of mesos-container-init */
 } mesos__launch_spec;
 
 typedef struct mesos__launch mesos__launch;
@@ -59,7 +62,7 @@ typedef struct mesos__launch mesos__launch;
  * Clones the init; it prepares the namespaces and then waits.  *pid is its
  * pid (in our namespace).  Errors: MESOS_EINVAL (bad spec: the message
  * says what), MESOS_ENOTFOUND (command or user not found), MESOS_EIO
- * (clone failed).
+ * (clone failed); MESOS_ENOTFOUND also when init_path does not exist.
  */
 mesos_status mesos__launch_start(const mesos__launch_spec *spec, mesos__launch **out,
                                  pid_t *pid, mesos_error **err);

@@ -279,6 +279,14 @@ int main(int argc, char **argv) {
   char root[64];
   snprintf(root, sizeof root, "mesos-bench-%d", (int)getpid());
   o.cgroups_root = root;
+  /* The init helper: $(O)/bin beside this program's $(O)/bench. */
+  char exe[512], ldir[600];
+  ssize_t en = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  exe[en > 0 ? en : 0] = '\0';
+  char *slash = strrchr(exe, '/');
+  if (slash) *slash = '\0';
+  snprintf(ldir, sizeof ldir, "%s/../bin", exe);
+  o.launcher_dir = ldir;
   mesos__containerizer *cz = NULL;
   if (mesos__containerizer_new(&cz, loop, &o, &err) != MESOS_OK) die("containerizer", err);
   g_cz = cz;

@@ -8,11 +8,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -23,6 +25,7 @@
 #include "containerizer/devices.h"
 #include "base/alloc.h"
 #include "containerizer/isolator_int.h"
+#include "support/daemon.h"
 #include "support/testutil.h"
 
 /* ------------------------------------------------------------ fixtures */
@@ -36,6 +39,15 @@ typedef struct fx {
   mesos_loop *loop;
   mesos__containerizer *cz;
 } fx;
+
+/* Where the build put mesos-container-init (O/bin). */
+static const char *launcher_dir(void) {
+  static char dir[PATH_MAX];
+  mesos_test_daemon_path("mesos-container-init", dir, sizeof dir);
+  char *slash = strrchr(dir, '/');
+  if (slash) *slash = '\0';
+  return dir;
+}
 
 static const char *const applets[] = {"sh", "cat", "hostname", "ls", "sleep", "true", "echo",
                                       "test", "id", "head", "grep", "ps", "wc", "mknod", NULL};
@@ -226,6 +238,7 @@ static void fx_setup(fx *f, const char *isolation) {
   }
   ck_assert_mesos_ok(mesos_loop_new(&f->loop, NULL, NULL), NULL);
   mesos__containerizer_options o = {0};
+  o.launcher_dir = launcher_dir();
   o.runtime_dir = f->runtime;
   o.isolation = isolation;
   o.cgroups_root = f->cgroot;
@@ -683,6 +696,7 @@ START_TEST(test_containerizer__cfs_quota_and_updates_change_the_limits_of_a_runn
   /* a second containerizer on the same state, with CFS quotas */
   mesos__containerizer_free(f.cz);
   mesos__containerizer_options o = {0};
+  o.launcher_dir = launcher_dir();
   o.runtime_dir = f.runtime;
   o.isolation = "filesystem/linux,cgroups/cpu,cgroups/mem";
   o.cgroups_root = f.cgroot;
@@ -873,6 +887,7 @@ START_TEST(test_containerizer__bad_launches_fail_cleanly) {
   /* unknown isolator names are refused */
   mesos__containerizer *cz2 = NULL;
   mesos__containerizer_options o = {0};
+  o.launcher_dir = launcher_dir();
   o.runtime_dir = f.runtime;
   o.isolation = "filesystem/linux,cgroups/nope";
   ck_assert_int_eq(mesos__containerizer_new(&cz2, f.loop, &o, &err), MESOS_EINVAL);
@@ -899,6 +914,7 @@ START_TEST(test_containerizer__restarted_agent_recovers_and_destroys_a_running_c
     mesos_loop *loop = NULL;
     if (mesos_loop_new(&loop, NULL, NULL) != MESOS_OK) _exit(2);
     mesos__containerizer_options o = {0};
+  o.launcher_dir = launcher_dir();
     o.runtime_dir = f.runtime;
     o.isolation = iso;
     o.cgroups_root = f.cgroot;
@@ -957,6 +973,7 @@ START_TEST(test_containerizer__recover_destroys_orphans_the_checkpoint_does_not_
   snprintf(p, sizeof p, "%s/containers/orphan", f.runtime);
   rm_rf(p);
   mesos__containerizer_options o = {0};
+  o.launcher_dir = launcher_dir();
   o.runtime_dir = f.runtime;
   o.isolation = iso;
   o.cgroups_root = f.cgroot;
@@ -1263,6 +1280,135 @@ END_TEST
 
 /* ------------------------------------------------------------ async launch */
 
+/* The init is the small exec'ed helper, not a copy of this (multi-
+ * threaded) process: its executable is mesos-container-init and it holds
+ * only its own descriptors, not one this process left inheritable. */
+START_TEST(test_containerizer__init_is_the_exec_ed_helper_holding_only_its_own_descriptors) {
+  SKIP_UNLESS_CAPABLE();
+  fx f;
+  fx_setup(&f, "filesystem/linux,namespaces/pid,cgroups/cpu,cgroups/mem");
+  int leak[2];
+  ck_assert_int_eq(pipe(leak), 0); /* not close-on-exec on purpose */
+  const char *argv[] = {"sleep", "30", NULL};
+  mesos__container_config c = cfg_of(&f, argv);
+  mesos_error *err = NULL;
+  pid_t pid;
+  ck_assert_mesos_ok(mesos__containerizer_launch(f.cz, "h1", &c, &pid, &err), &err);
+  char p[64], exe[PATH_MAX];
+  snprintf(p, sizeof p, "/proc/%d/exe", (int)pid);
+  ssize_t n = readlink(p, exe, sizeof exe - 1);
+  ck_assert_int_gt(n, 0);
+  exe[n] = '\0';
+  const char *base = strrchr(exe, '/');
+  ck_assert_str_eq(base ? base + 1 : exe, "mesos-container-init");
+  snprintf(p, sizeof p, "/proc/%d/fd", (int)pid);
+  DIR *d = opendir(p);
+  ck_assert_ptr_nonnull(d);
+  char fds[64] = "";
+  struct dirent *de;
+  int nfd = 0;
+  while ((de = readdir(d)) != NULL) {
+    if (de->d_name[0] == '.') continue;
+    int fd = (int)strtol(de->d_name, NULL, 10);
+    if (fd >= 0 && fd < 64) fds[fd] = 1;
+    nfd++;
+  }
+  closedir(d);
+  /* stdin/stdout/stderr and the status file; the sync socket and the
+   * error pipe are closed once the task runs. */
+  ck_assert_msg(nfd == 4 && fds[0] && fds[1] && fds[2] && fds[5], "init holds %d descriptors", nfd);
+  close(leak[0]);
+  close(leak[1]);
+  ck_assert_mesos_ok(mesos__containerizer_destroy(f.cz, "h1", &err), &err);
+  fx_teardown(&f);
+}
+END_TEST
+
+/* A containerizer without its helper refuses to start, naming it; the
+ * helper run by hand, or fed a malformed plan, exits with a clear error
+ * and does nothing. */
+START_TEST(test_containerizer__missing_helper_and_malformed_plans_are_refused) {
+  mesos_loop *loop = NULL;
+  ck_assert_mesos_ok(mesos_loop_new(&loop, NULL, NULL), NULL);
+  char dir[] = "/tmp/mesos-cz-nohelper-XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  mesos__containerizer_options o = {0};
+  o.runtime_dir = dir;
+  o.launcher_dir = dir; /* no helper there */
+  mesos__containerizer *cz = NULL;
+  mesos_error *err = NULL;
+  ck_assert_int_eq(mesos__containerizer_new(&cz, loop, &o, &err), MESOS_ENOTFOUND);
+  ck_assert_ptr_null(cz);
+  ck_assert_msg(strstr(mesos_error_message(err), "mesos-container-init") != NULL, "%s",
+                mesos_error_message(err));
+  mesos_error_free(err);
+  mesos_loop_free(loop);
+  rm_rf(dir);
+
+  char helper[PATH_MAX];
+  mesos_test_daemon_path("mesos-container-init", helper, sizeof helper);
+  /* By hand: no descriptors 3..5. */
+  pid_t p = fork();
+  ck_assert_int_ge(p, 0);
+  if (p == 0) {
+    int null = open("/dev/null", O_RDWR);
+    dup2(null, 1);
+    dup2(null, 2);
+    for (int fd = 3; fd < 64; fd++) close(fd);
+    execl(helper, "mesos-container-init", (char *)NULL);
+    _exit(99);
+  }
+  int ws;
+  ck_assert_int_eq(waitpid(p, &ws, 0), p);
+  ck_assert_msg(WIFEXITED(ws) && WEXITSTATUS(ws) == 2, "by hand: status %d", ws);
+
+  /* Malformed plans: a bad magic, a lying length, a string without its
+   * NUL, trailing garbage. */
+  static const unsigned char bad_magic[] = {1, 2, 3, 4, 0, 0, 0, 0};
+  static const unsigned char short_body[] = {0x4d, 0x49, 0x4e, 0x31, 100, 0, 0, 0, 1, 2};
+  static const unsigned char no_nul[] = {0x4d, 0x49, 0x4e, 0x31, 9, 0, 0, 0, 0, 0, 0, 0,
+                                         1, 0, 0, 0, 'x'};
+  static const unsigned char huge[] = {0x4d, 0x49, 0x4e, 0x31, 0xff, 0xff, 0xff, 0x7f};
+  const struct {
+    const unsigned char *b;
+    size_t n;
+  } plans[] = {{bad_magic, sizeof bad_magic}, {short_body, sizeof short_body},
+               {no_nul, sizeof no_nul}, {huge, sizeof huge}};
+  for (size_t i = 0; i < sizeof plans / sizeof *plans; i++) {
+    int sp[2], ep[2];
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
+    ck_assert_int_eq(pipe2(ep, O_CLOEXEC), 0);
+    p = fork();
+    ck_assert_int_ge(p, 0);
+    if (p == 0) {
+      int null = open("/dev/null", O_RDWR);
+      int a = fcntl(sp[1], F_DUPFD, 10), b = fcntl(ep[1], F_DUPFD, 10),
+          c = fcntl(null, F_DUPFD, 10);
+      dup2(null, 0);
+      dup2(null, 1);
+      dup2(null, 2);
+      dup2(a, 3);
+      dup2(b, 4);
+      dup2(c, 5);
+      execl(helper, "mesos-container-init", (char *)NULL);
+      _exit(99);
+    }
+    close(sp[1]);
+    close(ep[1]);
+    ck_assert_int_eq(write(sp[0], plans[i].b, plans[i].n), (ssize_t)plans[i].n);
+    shutdown(sp[0], SHUT_WR);
+    char msg[512];
+    ssize_t n = read(ep[0], msg, sizeof msg - 1);
+    msg[n > 0 ? n : 0] = '\0';
+    ck_assert_int_eq(waitpid(p, &ws, 0), p);
+    ck_assert_msg(WIFEXITED(ws) && WEXITSTATUS(ws) == 127, "plan %zu: status %d", i, ws);
+    ck_assert_msg(strstr(msg, "read plan") != NULL, "plan %zu: '%s'", i, msg);
+    close(sp[0]);
+    close(ep[0]);
+  }
+}
+END_TEST
+
 typedef struct launched {
   int calls;
   int ok;
@@ -1449,6 +1595,8 @@ static Suite *make_suite(void) {
   tcase_add_test(tc, test_cgroups__v2_controllers_set_the_limits_when_the_unified_mount_has_them);
   tcase_add_test(tc, test_containerizer__async_launch_reports_on_the_loop_and_can_be_destroyed_midway);
   tcase_add_test(tc, test_containerizer__every_failed_allocation_in_launch_async_leaves_nothing_behind);
+  tcase_add_test(tc, test_containerizer__init_is_the_exec_ed_helper_holding_only_its_own_descriptors);
+  tcase_add_test(tc, test_containerizer__missing_helper_and_malformed_plans_are_refused);
   suite_add_tcase(s, tc);
   return s;
 }
