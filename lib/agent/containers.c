@@ -61,6 +61,7 @@ struct mesos__agent_containers {
   int isolating;            /* --isolation has more than posix/cpu, posix/mem */
   mesos__map running;       /* container id -> task key (strdup'ed) */
   mesos__map removing;      /* container id -> its pending asynchronous rootfs removal */
+  mesos__map launching;     /* container id -> its launch_op, while launch_async runs */
   char **recovered;         /* live containers of the previous run not yet adopted */
   size_t nrecovered;
   int closing;
@@ -178,6 +179,7 @@ mesos_status mesos__agent_containers_init(mesos_agent *a, mesos_error **err) {
   c->isolating = isolating;
   mesos__map_init(&c->running);
   mesos__map_init(&c->removing);
+  mesos__map_init(&c->launching);
   a->containers = c;
   c->sandbox_dir = mesos__strdup(mesos__flags_get(a->flags, "sandbox_directory"));
   if (c->sandbox_dir == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
@@ -278,6 +280,10 @@ void mesos__agent_containers_recovered(mesos_agent *a) {
   }
 }
 
+typedef struct launch_op launch_op;
+static void op_free(launch_op *op);
+static const char *op_container_id(const launch_op *op);
+
 void mesos__agent_containers_fini(mesos_agent *a) {
   mesos__agent_containers *c = a ? a->containers : NULL;
   if (c == NULL) return;
@@ -290,8 +296,17 @@ void mesos__agent_containers_fini(mesos_agent *a) {
     if ((ids[k] = mesos__strdup(id)) != NULL) k++;
   for (size_t i = 0; i < k; i++) destroy_now(c, ids[i]);
   ids_free(ids, k);
+  /* Containers still starting: destroyed too; their launch outcome is
+   * never reported once the containerizer is freed below. */
   it = 0;
   void *v;
+  while (mesos__map_next(&c->launching, &it, NULL, &v)) {
+    launch_op *op = v;
+    destroy_now(c, op_container_id(op));
+    op_free(op);
+  }
+  mesos__map_free(&c->launching);
+  it = 0;
   while (mesos__map_next(&c->running, &it, NULL, &v)) mesos__free(v);
   mesos__map_free(&c->running);
   ids_free(c->recovered, c->nrecovered);
@@ -357,12 +372,14 @@ int mesos__agent_container_wanted(mesos_agent *a, const Mesos__V1__TaskInfo *ti,
 
 /* ------------------------------------------------------------ launch */
 
-typedef struct launch_op {
+struct launch_op {
   mesos__agent_containers *c;
   char *key;
   char *container_id;
   mesos__provision_info *info; /* after provisioning; NULL without an image */
-} launch_op;
+};
+
+static const char *op_container_id(const launch_op *op) { return op->container_id; }
 
 static void op_free(launch_op *op) {
   if (op == NULL) return;
@@ -558,6 +575,7 @@ static mesos_status volumes_of(const Mesos__V1__ContainerInfo *ci, mesos__volume
 }
 
 static void terminated(const char *id, const mesos__container_termination *term, void *ud);
+static void launched(const char *id, mesos_status st, const char *message, pid_t pid, void *ud);
 
 /* Builds the container's command and starts it. */
 static void start(launch_op *op) {
@@ -628,7 +646,6 @@ static void start(launch_op *op) {
   for (size_t i = 0; st == MESOS_OK && i < sizeof vars / sizeof vars[0]; i++)
     st = env_add(&env, vars[i][0], vars[i][1]);
   if (st == MESOS_OK) st = volumes_of(t->info->container, vols, &nvols, &e);
-  pid_t pid = 0;
   if (st == MESOS_OK) {
     mesos__container_config cfg;
     memset(&cfg, 0, sizeof cfg);
@@ -646,7 +663,9 @@ static void start(launch_op *op) {
     cfg.mem_bytes = mem > 0 ? (uint64_t)(mem * 1024.0 * 1024.0) : 0;
     cfg.volumes = vols;
     cfg.nvolumes = nvols;
-    st = mesos__containerizer_launch(c->cz, t->container_id, &cfg, &pid, &e);
+    /* Asynchronously: the init builds the mounts, pivots and execs while
+     * the loop serves (launched() goes on). */
+    st = mesos__containerizer_launch_async(c->cz, t->container_id, &cfg, launched, op, &e);
   }
   mesos__launch_cmd_clear(&lc);
   strv_free(&env);
@@ -654,6 +673,49 @@ static void start(launch_op *op) {
   if (st != MESOS_OK) {
     launch_failed(op, t, "Cannot launch the container", e, st);
     mesos_error_free(e);
+    return;
+  }
+  if (mesos__map_put(&c->launching, op->container_id, op) != MESOS_OK) {
+    /* Cannot track it: undo (the launch then never reports). */
+    mesos_error *de = NULL;
+    mesos__containerizer_destroy(c->cz, op->container_id, &de);
+    mesos_error_free(de);
+    launch_failed(op, t, "Cannot launch the container", NULL, MESOS_ENOMEM);
+  }
+}
+
+/* The container's task has exec'ed, or its start failed (or it was
+ * killed while starting: see mesos__agent_container_kill). */
+static void launched(const char *id, mesos_status st, const char *message, pid_t pid, void *ud) {
+  launch_op *op = ud;
+  mesos__agent_containers *c = op->c;
+  if (mesos__map_get(&c->launching, id) == op) mesos__map_remove(&c->launching, id);
+  mesos__agent_task *t = c->closing ? NULL : mesos__map_get(&c->a->tasks, op->key);
+  mesos_error *e = NULL;
+  if (st != MESOS_OK) {
+    if (t && t->killing) {
+      LOG_INFO("Task %s killed while its container %s was starting", op->key, id);
+      remove_rootfs(c, op->container_id);
+      char key[600];
+      snprintf(key, sizeof key, "%s", op->key);
+      op_free(op);
+      agent_update(t, MESOS__V1__TASK_STATE__TASK_KILLED,
+                   MESOS__V1__TASK_STATUS__REASON__REASON_TASK_KILLED_DURING_LAUNCH,
+                   "Killed while its container was starting");
+      mesos__agent_task_maybe_done(c->a, key);
+      return;
+    }
+    mesos__err(&e, st, "%s", message ? message : mesos_status_str(st));
+    launch_failed(op, t, "Cannot launch the container", e, st);
+    mesos_error_free(e);
+    return;
+  }
+  if (t == NULL || t->killing) { /* gone meanwhile: the container goes too */
+    mesos_error *de = NULL;
+    mesos__containerizer_destroy(c->cz, id, &de);
+    mesos_error_free(de);
+    remove_rootfs(c, op->container_id);
+    op_free(op);
     return;
   }
   char *key = mesos__strdup(t->key);
@@ -840,6 +902,15 @@ static void terminated(const char *id, const mesos__container_termination *term,
 void mesos__agent_container_kill(mesos__agent_task *t, uint64_t grace_ms) {
   if (t->killing) return;
   t->killing = 1;
+  mesos__agent_containers *c = t->agent->containers;
+  if (t->pid <= 0 && c && mesos__map_get(&c->launching, t->container_id)) {
+    /* Its init is starting: killed now, the launch ends with an error and
+     * launched() sends TASK_KILLED. */
+    LOG_INFO("Killing task %s while its container %s starts", t->key, t->container_id);
+    mesos_error *e = NULL;
+    if (mesos__containerizer_kill(c->cz, t->container_id, &e) != MESOS_OK) mesos_error_free(e);
+    return;
+  }
   if (t->pid <= 0) {
     /* Still provisioning or fetching: the pipeline sees `killing` and
      * stops; nothing runs yet. */

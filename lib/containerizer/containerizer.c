@@ -60,6 +60,10 @@ typedef struct launch_result {
   pid_t pid;
   mesos__container_launch_fn cb;
   void *ud;
+  /* While its timer is pending (defer_launch_result): linked into
+   * cz->deferred, so a containerizer freed first drops it uncalled. */
+  struct launch_result *prev, *next;
+  mesos__containerizer *cz;
 } launch_result;
 
 struct mesos__containerizer {
@@ -71,6 +75,7 @@ struct mesos__containerizer {
   int vol_host, vol_sandbox;
   mesos__builtin_ctx *ctx;
   char *init_path;     /* mesos-container-init */
+  launch_result *deferred; /* launch outcomes waiting for the loop */
   mesos__map containers;  /* id -> container */
 };
 
@@ -196,6 +201,8 @@ static mesos_status add_isolator(mesos__containerizer *cz, const char *name, mes
 }
 
 static void container_free(container *c);
+static void launch_result_closed(uv_handle_t *h);
+static void deferred_unlink(launch_result *r);
 
 /* The init helper: in `dir`, else beside the running program (where make
  * and make install put it, next to mesos-agent).  Looked for once, so a
@@ -302,6 +309,14 @@ void mesos__containerizer_free(mesos__containerizer *cz) {
   void *v;
   for (size_t it = 0; mesos__map_next(&cz->containers, &it, &k, &v);) container_free(v);
   mesos__map_free(&cz->containers);
+  /* Outcomes of launches destroyed just before: never called (see
+   * launch_async), their timers closed on the loop's next turn. */
+  while (cz->deferred) {
+    launch_result *r = cz->deferred;
+    deferred_unlink(r);
+    uv_timer_stop(&r->timer);
+    uv_close((uv_handle_t *)&r->timer, launch_result_closed);
+  }
   for (int i = 0; i < cz->nisolators; i++)
     if (cz->isolators[i].vendor) mesos__isolator_put(cz->isolators[i].name);
   if (cz->ctx) mesos__builtin_remove_roots(cz->ctx);
@@ -895,8 +910,17 @@ mesos_status mesos__containerizer_launch(mesos__containerizer *cz, const char *i
 
 static void launch_result_closed(uv_handle_t *h) { mesos__free(h->data); }
 
+static void deferred_unlink(launch_result *r) {
+  if (r->prev) r->prev->next = r->next;
+  else if (r->cz && r->cz->deferred == r) r->cz->deferred = r->next;
+  if (r->next) r->next->prev = r->prev;
+  r->prev = r->next = NULL;
+  r->cz = NULL;
+}
+
 static void launch_result_cb(uv_timer_t *t) {
   launch_result *r = t->data;
+  deferred_unlink(r);
   r->cb(r->id, r->status, r->status == MESOS_OK ? NULL : r->message, r->pid, r->ud);
   uv_close((uv_handle_t *)&r->timer, launch_result_closed);
 }
@@ -908,6 +932,11 @@ static void defer_launch_result(mesos__containerizer *cz, launch_result *r, cons
   r->status = st;
   snprintf(r->message, sizeof r->message, "%s", e ? mesos_error_message(e) : mesos_status_str(st));
   r->pid = pid;
+  r->cz = cz;
+  r->prev = NULL;
+  r->next = cz->deferred;
+  if (r->next) r->next->prev = r;
+  cz->deferred = r;
   uv_timer_init(mesos__loop_uv(cz->loop), &r->timer);
   r->timer.data = r;
   uv_timer_start(&r->timer, launch_result_cb, 0, 0);
