@@ -19,6 +19,13 @@ test_pkgs=(
   umoci skopeo busybox-static
 )
 
+# The operator-stream test with a third-party client (tests/operator/
+# npm_mesos_client.sh) needs node and npm; a node that already brings its
+# own npm (e.g. a nodesource build) is kept as it is.
+if ! command -v node > /dev/null || ! command -v npm > /dev/null; then
+  test_pkgs+=(nodejs npm)
+fi
+
 missing=()
 for p in "${build_pkgs[@]}" "${test_pkgs[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
