@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "base/alloc.h"
+#include "base/build_info.h"
 #include "base/error.h"
 #include "base/log.h"
 #include "base/units.h"
@@ -170,11 +171,12 @@ static const char *const not_yet[] = {"advertise_ip", "advertise_port"};
 
 static void version_handler(mesos__http_request *req, void *ud) {
   (void)ud;
-  char body[256];
+  char body[256], date[32];
   int n = snprintf(body, sizeof body,
-                   "{\"version\":\"%s\",\"build_date\":\"%s %s\",\"build_time\":0,"
+                   "{\"version\":\"%s\",\"build_date\":\"%s\",\"build_time\":%.0f,"
                    "\"build_user\":\"libmesos-core\",\"libmesos_core_version\":\"%s\"}",
-                   MASTER_API_VERSION, __DATE__, __TIME__, mesos_version_string());
+                   MASTER_API_VERSION, mesos__build_date(date, sizeof date), mesos__build_time(),
+                   mesos_version_string());
   mesos__http_headers h;
   mesos__http_headers_init(&h);
   mesos__http_headers_set(&h, "Content-Type", "application/json");

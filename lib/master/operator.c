@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/build_info.h"
 #include "base/error.h"
 #include "base/log.h"
 #include "base/units.h"
@@ -895,12 +896,11 @@ static void get_version(mesos__http_request *req, mesos__media media) {
   Mesos__V1__Master__Response r = MESOS__V1__MASTER__RESPONSE__INIT;
   Mesos__V1__Master__Response__GetVersion gv = MESOS__V1__MASTER__RESPONSE__GET_VERSION__INIT;
   Mesos__V1__VersionInfo vi = MESOS__V1__VERSION_INFO__INIT;
-  char date[64];
-  snprintf(date, sizeof date, "%s %s", __DATE__, __TIME__);
+  char date[32];
   vi.version = (char *)API_VERSION;
-  vi.build_date = date;
+  vi.build_date = (char *)mesos__build_date(date, sizeof date);
   vi.has_build_time = 1;
-  vi.build_time = 0;
+  vi.build_time = mesos__build_time();
   vi.build_user = (char *)"libmesos-core";
   gv.version_info = &vi;
   r.has_type = 1;

@@ -73,6 +73,7 @@
 #include <uv.h>
 
 #include "base/alloc.h"
+#include "base/build_info.h"
 #include "base/error.h"
 #include "base/list.h"
 #include "base/log.h"
@@ -1270,10 +1271,9 @@ static void master_pid(mesos_master *m, char *buf, size_t cap) {
 static void header_json(jg *j, mesos_master *m) {
   char pid[128], date[64];
   master_pid(m, pid, sizeof pid);
-  snprintf(date, sizeof date, "%s %s", __DATE__, __TIME__);
   kstr(j, "version", "1.0.0");
-  kstr(j, "build_date", date);
-  knum(j, "build_time", 0);
+  kstr(j, "build_date", mesos__build_date(date, sizeof date));
+  knum(j, "build_time", mesos__build_time());
   kstr(j, "build_user", "libmesos-core");
   knum(j, "start_time", m->start_time);
   knum(j, "elected_time", m->start_time);

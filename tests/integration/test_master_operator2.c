@@ -725,6 +725,186 @@ START_TEST(test_operator2__accept_reservation_survives_unreachable) {
 }
 END_TEST
 
+/* GET on a classic endpoint; asserts the status, returns the body. */
+static char *http_get(const char *path, int expect) {
+  mesos_test_response r;
+  ck_assert_int_eq(mesos_test_http(master_port, "GET", path, NULL, NULL, NULL, &r), 0);
+  ck_assert_msg(r.status == expect, "GET %s -> %d (want %d): %s", path, r.status, expect,
+                r.body ? r.body : "");
+  char *b = r.body;
+  r.body = NULL;
+  mesos_test_response_free(&r);
+  return b;
+}
+
+/* build_date is "YYYY-MM-DD hh:mm:ss" and build_time a plausible epoch
+ * number (after 2020), in a /version-shaped JSON body. */
+static void check_build_info(const char *b) {
+  const char *d = strstr(b, "\"build_date\":\"");
+  ck_assert_msg(d != NULL, "no build_date: %s", b);
+  d += strlen("\"build_date\":\"");
+  int y, mo, da, h, mi, se;
+  char end;
+  ck_assert_msg(sscanf(d, "%4d-%2d-%2d %2d:%2d:%2d%c", &y, &mo, &da, &h, &mi, &se, &end) == 7 &&
+                    end == '"' && y >= 2020 && mo >= 1 && mo <= 12 && da >= 1 && da <= 31,
+                "build_date is not YYYY-MM-DD hh:mm:ss: %s", b);
+  const char *t = strstr(b, "\"build_time\":");
+  ck_assert_msg(t != NULL, "no build_time: %s", b);
+  ck_assert_msg(strtod(t + strlen("\"build_time\":"), NULL) > 1.5e9, "build_time: %s", b);
+}
+
+/* The calls and classic endpoints of issue 6 that had no test of their
+ * success path or of a bad input elsewhere: UPDATE_QUOTA; every call's
+ * missing sub-message; SET_LOGGING_LEVEL without a duration; READ_FILE
+ * with a negative offset; the resource calls with unknown agents and
+ * wrong resources; /version and /health under both paths; the files endpoints without
+ * a path; Mesos metric names. */
+START_TEST(test_operator2__remaining_calls_success_and_bad_input) {
+  start_master();
+  /* UPDATE_QUOTA (1.8): stored with guarantees and limits (force: no
+   * agent has the resources yet); invalid configs change nothing. */
+  free(json_call(200, NULL,
+                 "{\"type\":\"UPDATE_QUOTA\",\"update_quota\":{\"force\":true,\"quota_configs\":"
+                 "[{\"role\":\"q1\",\"guarantees\":{\"cpus\":{\"value\":1}},\"limits\":"
+                 "{\"cpus\":{\"value\":2}}}]}}"));
+  char *b = json_call(200, "\"configs\":[{\"role\":\"q1\"", "{\"type\":\"GET_QUOTA\"}");
+  ck_assert_msg(strstr(b, "\"limits\":{\"cpus\":{\"value\":2"), "%s", b);
+  free(b);
+  free(json_call(400, "non-negative",
+                 "{\"type\":\"UPDATE_QUOTA\",\"update_quota\":{\"quota_configs\":[{\"role\":"
+                 "\"q2\",\"guarantees\":{\"cpus\":{\"value\":-1}}}]}}"));
+  free(json_call(400, "below its guarantee",
+                 "{\"type\":\"UPDATE_QUOTA\",\"update_quota\":{\"force\":true,\"quota_configs\":"
+                 "[{\"role\":\"q2\",\"guarantees\":{\"cpus\":{\"value\":3}},\"limits\":{\"cpus\":"
+                 "{\"value\":2}}}]}}"));
+  free(json_call(400, "'*'",
+                 "{\"type\":\"UPDATE_QUOTA\",\"update_quota\":{\"quota_configs\":[{\"role\":\"*\","
+                 "\"limits\":{\"cpus\":{\"value\":2}}}]}}"));
+  b = json_call(200, NULL, "{\"type\":\"GET_QUOTA\"}");
+  ck_assert_msg(strstr(b, "q2") == NULL, "an invalid quota was stored: %s", b);
+  free(b);
+  free(json_call(200, NULL, "{\"type\":\"REMOVE_QUOTA\",\"remove_quota\":{\"role\":\"q1\"}}"));
+  free(json_call(200, "\"get_quota\":{\"status\":{}}", "{\"type\":\"GET_QUOTA\"}"));
+
+  /* A call without the sub-message it needs: 400 naming the field. */
+  static const char *const need[][2] = {
+      {"GET_METRICS", "get_metrics"},
+      {"SET_LOGGING_LEVEL", "set_logging_level"},
+      {"LIST_FILES", "list_files"},
+      {"READ_FILE", "read_file"},
+      {"UPDATE_WEIGHTS", "update_weights"},
+      {"RESERVE_RESOURCES", "reserve_resources"},
+      {"UNRESERVE_RESOURCES", "unreserve_resources"},
+      {"CREATE_VOLUMES", "create_volumes"},
+      {"DESTROY_VOLUMES", "destroy_volumes"},
+      {"GROW_VOLUME", "grow_volume"},
+      {"SHRINK_VOLUME", "shrink_volume"},
+      {"UPDATE_MAINTENANCE_SCHEDULE", "update_maintenance_schedule"},
+      {"START_MAINTENANCE", "start_maintenance"},
+      {"STOP_MAINTENANCE", "stop_maintenance"},
+      {"SET_QUOTA", "set_quota"},
+      {"UPDATE_QUOTA", "update_quota"},
+      {"REMOVE_QUOTA", "remove_quota"},
+      {"TEARDOWN", "teardown"},
+      {"MARK_AGENT_GONE", "mark_agent_gone"},
+      {"DRAIN_AGENT", "drain_agent"},
+      {"DEACTIVATE_AGENT", "deactivate_agent"},
+      {"REACTIVATE_AGENT", "reactivate_agent"},
+  };
+  for (size_t i = 0; i < sizeof need / sizeof need[0]; i++) {
+    char want[96];
+    snprintf(want, sizeof want, "Expecting '%s' to be present", need[i][1]);
+    free(json_call(400, want, "{\"type\":\"%s\"}", need[i][0]));
+  }
+  /* Required fields inside the sub-message, and out-of-range numbers. */
+  free(json_call(400, "duration",
+                 "{\"type\":\"SET_LOGGING_LEVEL\",\"set_logging_level\":{\"level\":1}}"));
+  free(json_call(200, "\"level\":0", "{\"type\":\"GET_LOGGING_LEVEL\"}"));
+  free(json_call(400, "offset",
+                 "{\"type\":\"READ_FILE\",\"read_file\":{\"path\":\"/master/log\",\"offset\":-5}}"));
+  free(json_call(400, "expected an enum name", "{\"type\":5}"));
+  free(json_call(400, "JSON object", "[]"));
+
+  /* Resource calls: unknown agent, then wrong resources on a real one. */
+  static const char *const res_calls[][2] = {{"UNRESERVE_RESOURCES", "unreserve_resources\":{"
+                                                                     "\"resources"},
+                                             {"CREATE_VOLUMES", "create_volumes\":{\"volumes"},
+                                             {"DESTROY_VOLUMES", "destroy_volumes\":{\"volumes"}};
+  for (int i = 0; i < 3; i++)
+    free(json_call(400, "No agent found",
+                   "{\"type\":\"%s\",\"%s\":[],\"agent_id\":{\"value\":\"nope\"}}}",
+                   res_calls[i][0], res_calls[i][1]));
+  sim_agent a = {.hostname = "calls-host"};
+  agent_connect(&a, 0, NULL, NULL);
+  free(json_call(400, "no resources given",
+                 "{\"type\":\"RESERVE_RESOURCES\",\"reserve_resources\":{\"agent_id\":{\"value\":"
+                 "\"%s\"},\"resources\":[]}}",
+                 a.id));
+  free(json_call(400, "not dynamically reserved",
+                 "{\"type\":\"UNRESERVE_RESOURCES\",\"unreserve_resources\":{\"agent_id\":"
+                 "{\"value\":\"%s\"},\"resources\":[{\"name\":\"cpus\",\"type\":\"SCALAR\","
+                 "\"scalar\":{\"value\":1}}]}}",
+                 a.id));
+  free(json_call(409, "does not hold",
+                 "{\"type\":\"UNRESERVE_RESOURCES\",\"unreserve_resources\":{\"agent_id\":"
+                 "{\"value\":\"%s\"},\"resources\":[" RESERVED("cpus", 1) "]}}",
+                 a.id));
+  free(json_call(400, "not a persistent volume",
+                 "{\"type\":\"CREATE_VOLUMES\",\"create_volumes\":{\"agent_id\":{\"value\":\"%s\"},"
+                 "\"volumes\":[" RESERVED("disk", 10) "]}}",
+                 a.id));
+  free(json_call(400, "Invalid resource",
+                 "{\"type\":\"RESERVE_RESOURCES\",\"reserve_resources\":{\"agent_id\":{\"value\":"
+                 "\"%s\"},\"resources\":[{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":"
+                 "{\"value\":-1},\"role\":\"r1\",\"reservation\":{\"principal\":\"ops\"}}]}}",
+                 a.id));
+  /* Nothing of that changed the agent. */
+  b = json_call(200, NULL, "{\"type\":\"GET_AGENTS\"}");
+  ck_assert_msg(strstr(b, "\"r1\"") == NULL, "a refused call changed the agent: %s", b);
+  free(b);
+  agent_pump(&a, 1);
+
+  /* Classic endpoints. */
+  b = http_get("/version", 200);
+  ck_assert_ptr_nonnull(strstr(b, "\"version\":\"1.0.0\""));
+  check_build_info(b);
+  free(b);
+  free(http_get("/master/version", 200));
+  b = json_call(200, NULL, "{\"type\":\"GET_VERSION\"}");
+  check_build_info(b);
+  free(b);
+  b = http_get("/state", 200);
+  check_build_info(b);
+  free(b);
+  free(http_get("/health", 200));
+  free(http_get("/master/health", 200));
+  b = http_get("/files/browse", 400);
+  ck_assert_msg(b && strstr(b, "path"), "%s", b);
+  free(b);
+  free(http_get("/files/read", 400));
+  free(http_get("/files/browse?path=/no-such-dir", 404));
+  b = http_get("/metrics/snapshot", 200);
+  static const char *const names[] = {"master/uptime_secs", "master/tasks_running",
+                                      "master/slaves_active", "master/frameworks_active",
+                                      "allocator/mesos/allocation_runs",
+                                      "allocator/event_queue_dispatches"};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+    char want[96];
+    snprintf(want, sizeof want, "\"%s\":", names[i]);
+    ck_assert_msg(strstr(b, want) != NULL, "metric %s missing", names[i]);
+  }
+  free(b);
+  b = http_get("/master/flags", 200);
+  ck_assert_ptr_nonnull(strstr(b, "\"agent_ping_timeout\":\"300ms\""));
+  free(b);
+  b = http_get("/master/state-summary", 200);
+  ck_assert_ptr_nonnull(strstr(b, a.id));
+  free(b);
+  mesos_test_conn_close(&a.stream);
+  stop_master();
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("master_operator2");
   TCase *tc = tcase_create("daemon");
@@ -734,6 +914,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, test_operator2__deactivate_and_drain_an_unreachable_agent);
   tcase_add_test(tc, test_operator2__drain_mark_gone_tells_partition_aware_frameworks);
   tcase_add_test(tc, test_operator2__accept_reservation_survives_unreachable);
+  tcase_add_test(tc, test_operator2__remaining_calls_success_and_bad_input);
   suite_add_tcase(s, tc);
   return s;
 }
