@@ -21,6 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ftw.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -905,6 +907,152 @@ START_TEST(test_operator2__remaining_calls_success_and_bad_input) {
 }
 END_TEST
 
+/* ------------------------------------------------------------ a real agent */
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
+  (void)sb, (void)flag, (void)ftw;
+  return remove(path);
+}
+
+static void json_str(const char *rec, const char *key, char *out, size_t cap) {
+  char pat[128];
+  snprintf(pat, sizeof pat, "\"%s\":\"", key);
+  const char *p = strstr(rec, pat);
+  ck_assert_msg(p != NULL, "%s not in %s", key, rec);
+  p += strlen(pat);
+  snprintf(out, cap, "%.*s", (int)(strchr(p, '"') - p), p);
+}
+
+/* The next UPDATE of `task` in `state` (others of it are acknowledged
+ * and skipped); acknowledged when it has a uuid. */
+static char *real_update(sim_fw *f, const char *task, const char *state) {
+  char tid[256];
+  snprintf(tid, sizeof tid, "\"task_id\":{\"value\":\"%s\"}", task);
+  long long deadline = now_ms() + 10000;
+  while (now_ms() < deadline) {
+    char *rec = fw_next(f, tid, (int)(deadline - now_ms()));
+    if (rec == NULL) break;
+    if (!strstr(rec, "\"type\":\"UPDATE\"")) {
+      free(rec);
+      continue;
+    }
+    if (strstr(rec, "\"uuid\":\"")) {
+      char agent[160], uuid[64];
+      json_id(rec, "agent_id", agent, sizeof agent);
+      json_str(rec, "uuid", uuid, sizeof uuid);
+      ck_assert_int_eq(fw_call(f,
+                               "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACKNOWLEDGE\","
+                               "\"acknowledge\":{\"agent_id\":{\"value\":\"%s\"},\"task_id\":"
+                               "{\"value\":\"%s\"},\"uuid\":\"%s\"}}",
+                               f->id, agent, task, uuid),
+                       202);
+    }
+    if (strstr(rec, state)) return rec;
+    free(rec);
+  }
+  ck_abort_msg("no %s update for %s", state, task);
+  return NULL;
+}
+
+/* The same story with a real mesos-agent: stopped (SIGSTOP) until the
+ * master marks it unreachable, then continued; it re-registers by
+ * itself, keeps the operator's reservation, and the drain that follows
+ * kills its real task with REASON_AGENT_DRAINING. */
+static char base[64];
+
+/* Unchecked fixtures run in the parent process: the work directory goes
+ * away also when the test fails. */
+static void make_base(void) {
+  snprintf(base, sizeof base, "/tmp/mesos-operator2-XXXXXX");
+  ck_assert_ptr_nonnull(mkdtemp(base));
+}
+
+static void remove_base(void) {
+  if (base[0]) nftw(base, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+START_TEST(test_operator2__real_agent_unreachable_then_drained) {
+  start_master();
+  char path[4096], master_arg[64], port_arg[64], wd_arg[600], log[600];
+  mesos_test_daemon_path("mesos-agent", path, sizeof path);
+  int agent_port = mesos_test_free_port();
+  snprintf(master_arg, sizeof master_arg, "--master=127.0.0.1:%d", master_port);
+  snprintf(port_arg, sizeof port_arg, "--port=%d", agent_port);
+  snprintf(wd_arg, sizeof wd_arg, "--work_dir=%s/agent", base);
+  snprintf(log, sizeof log, "%s/agent.log", base);
+  char *argv[] = {path,
+                  master_arg,
+                  port_arg,
+                  wd_arg,
+                  "--ip=127.0.0.1",
+                  "--hostname=real-unreach",
+                  "--resources=cpus:4;mem:1024;disk:1024",
+                  "--registration_backoff_factor=50ms",
+                  "--executor_shutdown_grace_period=1secs",
+                  NULL};
+  pid_t agent = mesos_test_spawn(argv, log);
+  ck_assert_int_gt(agent, 0);
+  ck_assert(mesos_test_wait_http_ok(agent_port, "/health", 5000));
+
+  sim_fw f;
+  fw_subscribe(&f, NULL);
+  char *rec = fw_next(&f, "\"type\":\"OFFERS\"", 10000);
+  ck_assert_msg(rec != NULL, "no offer from the real agent");
+  char offer[160], aid[160];
+  json_id(rec, "id", offer, sizeof offer);
+  json_id(rec, "agent_id", aid, sizeof aid);
+  free(rec);
+  ck_assert_int_eq(
+      fw_call(&f,
+              "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":"
+              "[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH\",\"launch\":{\"task_infos\":"
+              "[{\"name\":\"t\",\"task_id\":{\"value\":\"real-1\"},\"agent_id\":{\"value\":\"%s\"},"
+              "\"command\":{\"value\":\"sleep 1000\"},\"resources\":[{\"name\":\"cpus\",\"type\":"
+              "\"SCALAR\",\"scalar\":{\"value\":0.5}},{\"name\":\"mem\",\"type\":\"SCALAR\","
+              "\"scalar\":{\"value\":32}}]}]}}],\"filters\":{\"refuse_seconds\":0}}}",
+              f.id, offer, aid),
+      202);
+  free(real_update(&f, "real-1", "TASK_RUNNING"));
+  free(json_call(202, NULL,
+                 "{\"type\":\"RESERVE_RESOURCES\",\"reserve_resources\":{\"agent_id\":"
+                 "{\"value\":\"%s\"},\"resources\":[" RESERVED("cpus", 1) "]}}",
+                 aid));
+
+  /* Stopped: missed pings make it unreachable; its task is LOST. */
+  kill(agent, SIGSTOP);
+  rec = real_update(&f, "real-1", "TASK_LOST");
+  free(rec);
+  kill(agent, SIGCONT);
+  char want[200];
+  snprintf(want, sizeof want, "\"id\":{\"value\":\"%s\"}", aid);
+  long long deadline = now_ms() + 10000;
+  char *b = NULL;
+  while (now_ms() < deadline) {
+    b = json_call(200, NULL, "{\"type\":\"GET_AGENTS\"}");
+    if (strstr(b, want)) break;
+    free(b);
+    b = NULL;
+    usleep(50000);
+  }
+  ck_assert_msg(b != NULL, "the real agent did not come back");
+  ck_assert_msg(strstr(b, "\"role\":\"r1\""), "reservation lost on readmission: %s", b);
+  free(b);
+
+  free(json_call(200, NULL,
+                 "{\"type\":\"DRAIN_AGENT\",\"drain_agent\":{\"agent_id\":{\"value\":\"%s\"},"
+                 "\"max_grace_period\":{\"seconds\":1}}}",
+                 aid));
+  rec = real_update(&f, "real-1", "TASK_KILLED");
+  ck_assert_msg(strstr(rec, "\"reason\":\"REASON_AGENT_DRAINING\""), "no drain reason: %s", rec);
+  free(rec);
+  free(agents_until(NULL, "\"state\":\"DRAINED\""));
+  mesos_test_conn_close(&f.stream);
+  int st = mesos_test_stop(agent, 5000);
+  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "mesos-agent exit status %d", st);
+  stop_master();
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("master_operator2");
   TCase *tc = tcase_create("daemon");
@@ -916,6 +1064,11 @@ static Suite *suite(void) {
   tcase_add_test(tc, test_operator2__accept_reservation_survives_unreachable);
   tcase_add_test(tc, test_operator2__remaining_calls_success_and_bad_input);
   suite_add_tcase(s, tc);
+  TCase *real = tcase_create("real_agent");
+  tcase_set_timeout(real, 60);
+  tcase_add_unchecked_fixture(real, make_base, remove_base);
+  tcase_add_test(real, test_operator2__real_agent_unreachable_then_drained);
+  suite_add_tcase(s, real);
   return s;
 }
 
