@@ -53,6 +53,11 @@ mesos__pb_arena *mesos__pb_arena_new(size_t hint) {
   return a;
 }
 
+mesos__pb_arena *mesos__pb_arena_new_exact(size_t n) {
+  (void)n;
+  return mesos__pb_arena_new(0);
+}
+
 static void link_block(mesos__pb_arena *a, arena_block *b) {
   b->link.prev = NULL;
   b->link.next = a->blocks;
@@ -122,6 +127,23 @@ mesos__pb_arena *mesos__pb_arena_new(size_t hint) {
   a->end = (char *)b + size;
   a->last = NULL;
   a->next_size = size * 2 > ARENA_BLOCK_MAX ? ARENA_BLOCK_MAX : size * 2;
+  return a;
+}
+
+mesos__pb_arena *mesos__pb_arena_new_exact(size_t n) {
+  size_t head = sizeof(arena_block) + align_up(sizeof(mesos__pb_arena)), size;
+  if (!mesos__size_add(&size, head, align_up(n))) return NULL;
+  arena_block *b = mesos__malloc(size);
+  if (b == NULL) return NULL;
+  b->link.next = NULL;
+  mesos__pb_arena *a = (mesos__pb_arena *)(b + 1);
+  a->magic = ARENA_MAGIC;
+  a->blocks = b;
+  a->cur = (char *)b + head;
+  a->end = (char *)b + size;
+  a->last = NULL;
+  /* Growth past the exact size is a caller's miscount: small blocks. */
+  a->next_size = ARENA_FIRST_MIN;
   return a;
 }
 

@@ -33,6 +33,11 @@ typedef struct mesos__pb_arena mesos__pb_arena;
  * block is sized from it, within bounds).  NULL when out of memory. */
 mesos__pb_arena *mesos__pb_arena_new(size_t hint);
 
+/* An arena whose first block holds exactly `n` more bytes of aligned
+ * allocations (a copy whose size is known in advance); it still grows
+ * past that if asked.  NULL when out of memory. */
+mesos__pb_arena *mesos__pb_arena_new_exact(size_t n);
+
 /* `n` bytes aligned for any protobuf-c struct member; NULL when out of
  * memory.  The memory is not zeroed. */
 void *mesos__pb_arena_alloc(mesos__pb_arena *a, size_t n);

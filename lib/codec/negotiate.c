@@ -167,6 +167,14 @@ void mesos__negotiate_response(const char *accept, const char *message_accept,
 void mesos__decode_body(const char *content_type, const char *body, size_t len,
                         const ProtobufCMessageDescriptor *desc, const char *what,
                         ProtobufCMessage **out, int *http_status, char *text, size_t cap) {
+  mesos__decode_body_arena(content_type, body, len, desc, what, false, out, http_status, text,
+                           cap);
+}
+
+void mesos__decode_body_arena(const char *content_type, const char *body, size_t len,
+                              const ProtobufCMessageDescriptor *desc, const char *what,
+                              bool arena, ProtobufCMessage **out, int *http_status, char *text,
+                              size_t cap) {
   *out = NULL;
   *http_status = 0;
   mesos__negotiated neg;
@@ -178,7 +186,8 @@ void mesos__decode_body(const char *content_type, const char *body, size_t len,
   }
   mesos_error *err = NULL;
   mesos_status st = neg.message == MESOS__MEDIA_PROTOBUF
-                        ? mesos__pb_unpack(desc, (const uint8_t *)body, len, 0, 0, out, &err)
+                        ? (arena ? mesos__pb_unpack_arena : mesos__pb_unpack)(
+                              desc, (const uint8_t *)body, len, 0, 0, out, &err)
                         : mesos__json_decode(desc, body, len, NULL, out, &err);
   if (st != MESOS_OK) {
     *out = NULL;

@@ -90,5 +90,12 @@ struct ProtobufCMessageDescriptor;
 void mesos__decode_body(const char *content_type, const char *body, size_t len,
                         const struct ProtobufCMessageDescriptor *desc, const char *what,
                         struct ProtobufCMessage **out, int *http_status, char *text, size_t cap);
+/* The same; with `arena` a protobuf body is decoded into an arena
+ * (mesos__pb_unpack_arena: free it only as a whole, keep no piece).  JSON
+ * bodies always are. */
+void mesos__decode_body_arena(const char *content_type, const char *body, size_t len,
+                              const struct ProtobufCMessageDescriptor *desc, const char *what,
+                              bool arena, struct ProtobufCMessage **out, int *http_status,
+                              char *text, size_t cap);
 
 #endif

@@ -1,5 +1,6 @@
 #include "codec/pb.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "base/alloc.h"
@@ -198,5 +199,232 @@ mesos_status mesos__pb_pack(const ProtobufCMessage *msg, size_t max_size, uint8_
   if (p == NULL) return mesos__err(err, MESOS_ENOMEM, "%s: out of memory", msg->descriptor->name);
   *out_len = protobuf_c_message_pack(msg, p);
   *out = p;
+  return MESOS_OK;
+}
+
+/* ------------------------------------------------------------ arena unpack */
+
+/* protobuf-c allocating from an arena: every struct, array and string of
+ * the message is carved from a few blocks; frees (protobuf-c's temporary
+ * scan slabs, a failed unpack's cleanup) are no-ops, the arena goes as a
+ * whole. */
+typedef struct arena_alloc_ud {
+  mesos__pb_arena *arena;
+  bool oom;
+} arena_alloc_ud;
+
+static void *pb_arena_alloc(void *ud, size_t n) {
+  arena_alloc_ud *x = ud;
+  void *p = mesos__pb_arena_alloc(x->arena, n ? n : 1);
+  if (p == NULL) x->oom = true;
+  return p;
+}
+
+static void pb_arena_nofree(void *ud, void *p) {
+  (void)ud;
+  (void)p;
+}
+
+mesos_status mesos__pb_unpack_arena(const ProtobufCMessageDescriptor *desc, const uint8_t *data,
+                                    size_t len, size_t max_size, unsigned max_depth,
+                                    ProtobufCMessage **out, mesos_error **err) {
+  if (max_size == 0) max_size = MESOS__PB_MAX_SIZE;
+  if (len > max_size)
+    return mesos__err(err, MESOS_ELIMIT, "%s: %zu bytes exceed the limit of %zu", desc->name,
+                      len, max_size);
+  if (len > 0 && data == NULL) return mesos__err(err, MESOS_EINVAL, "%s: no data", desc->name);
+  mesos_status s = mesos__pb_check_depth(desc, data, len, max_depth, err);
+  if (s != MESOS_OK) return s;
+  /* Decoded structs take three to six times the wire size (a 25-byte
+   * FrameworkInfo decodes to a 160-byte struct and its strings); a first
+   * block big enough for the whole message saves the growth steps (the
+   * arena caps it). */
+  size_t hint = len > SIZE_MAX / 8 ? SIZE_MAX : len * 6 + 512;
+  arena_alloc_ud x = {mesos__pb_arena_new(hint), false};
+  if (x.arena == NULL) return mesos__err(err, MESOS_ENOMEM, "%s: out of memory", desc->name);
+  ProtobufCAllocator a = {pb_arena_alloc, pb_arena_nofree, &x};
+  static const uint8_t empty[1] = {0};
+  ProtobufCMessage *m = protobuf_c_message_unpack(desc, &a, len, len ? data : empty);
+  if (m == NULL) {
+    mesos__pb_arena_free(x.arena);
+    if (x.oom) return mesos__err(err, MESOS_ENOMEM, "%s: out of memory", desc->name);
+    return mesos__err(err, MESOS_EINVAL,
+                      "%s: invalid protobuf (malformed field or required field missing)",
+                      desc->name);
+  }
+  if (m->n_unknown_fields != 0) {
+    /* The arena's mark lives in the top-level unknown_fields (arena.h):
+     * a message with unknown top-level fields is decoded the usual way. */
+    mesos__pb_arena_free(x.arena);
+    return mesos__pb_unpack(desc, data, len, max_size, max_depth, out, err);
+  }
+  mesos__pb_arena_attach(x.arena, m);
+  *out = m;
+  return MESOS_OK;
+}
+
+/* ------------------------------------------------------------ compact clone */
+
+#define CLONE_ALIGN 8
+static size_t clone_align(size_t n) { return (n + CLONE_ALIGN - 1) & ~(size_t)(CLONE_ALIGN - 1); }
+
+/* A oneof member whose case is another field holds that field's bits. */
+static bool field_present(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f) {
+  if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
+    return *(const uint32_t *)((const char *)m + f->quantifier_offset) == f->id;
+  return true;
+}
+
+static bool clone_add(size_t *total, size_t n) {
+  return mesos__size_add(total, *total, clone_align(n));
+}
+
+/* Bytes the deep copy of `m` takes, every piece aligned as the arena
+ * carves it.  Depth-limited like decoding (a message built in memory can
+ * nest as deep as its builder likes). */
+static bool clone_size(const ProtobufCMessage *m, unsigned depth, size_t *total) {
+  if (depth > MESOS__PB_MAX_DEPTH) return false;
+  const ProtobufCMessageDescriptor *d = m->descriptor;
+  if (!clone_add(total, d->sizeof_message)) return false;
+  for (unsigned i = 0; i < d->n_fields; i++) {
+    const ProtobufCFieldDescriptor *f = &d->fields[i];
+    const char *member = (const char *)m + f->offset;
+    if (!field_present(m, f)) continue;
+    if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+      size_t n = *(const size_t *)((const char *)m + f->quantifier_offset);
+      if (n == 0) continue;
+      size_t arr;
+      if (!mesos__size_mul(&arr, n, mesos__pb_type_size(f->type)) || !clone_add(total, arr))
+        return false;
+      for (size_t k = 0; k < n; k++) {
+        if (f->type == PROTOBUF_C_TYPE_STRING) {
+          const char *str = (*(char *const *const *)member)[k];
+          if (str && !clone_add(total, strlen(str) + 1)) return false;
+        } else if (f->type == PROTOBUF_C_TYPE_BYTES) {
+          const ProtobufCBinaryData *b = &((const ProtobufCBinaryData *)*(void *const *)member)[k];
+          if (b->len && !clone_add(total, b->len)) return false;
+        } else if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
+          const ProtobufCMessage *sub = ((ProtobufCMessage *const *)*(void *const *)member)[k];
+          if (sub && !clone_size(sub, depth + 1, total)) return false;
+        }
+      }
+      continue;
+    }
+    if (f->type == PROTOBUF_C_TYPE_STRING) {
+      const char *str = *(char *const *)member;
+      if (str && str != f->default_value && !clone_add(total, strlen(str) + 1)) return false;
+    } else if (f->type == PROTOBUF_C_TYPE_BYTES) {
+      const ProtobufCBinaryData *b = (const ProtobufCBinaryData *)member;
+      const ProtobufCBinaryData *def = f->default_value;
+      if (b->data && b->len && !(def && def->data == b->data) && !clone_add(total, b->len))
+        return false;
+    } else if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
+      const ProtobufCMessage *sub = *(ProtobufCMessage *const *)member;
+      if (sub && !clone_size(sub, depth + 1, total)) return false;
+    }
+  }
+  if (m->n_unknown_fields) {
+    size_t arr;
+    if (!mesos__size_mul(&arr, m->n_unknown_fields, sizeof *m->unknown_fields) ||
+        !clone_add(total, arr))
+      return false;
+    for (unsigned k = 0; k < m->n_unknown_fields; k++)
+      if (m->unknown_fields[k].len && !clone_add(total, m->unknown_fields[k].len)) return false;
+  }
+  return true;
+}
+
+static void *clone_mem(mesos__pb_arena *a, const void *src, size_t n) {
+  void *p = mesos__pb_arena_alloc(a, n ? n : 1);
+  if (p && n) memcpy(p, src, n);
+  return p;
+}
+
+/* The copy itself; NULL when out of memory (the arena is freed whole). */
+static ProtobufCMessage *clone_into(mesos__pb_arena *a, const ProtobufCMessage *m) {
+  const ProtobufCMessageDescriptor *d = m->descriptor;
+  ProtobufCMessage *c = clone_mem(a, m, d->sizeof_message);
+  if (c == NULL) return NULL;
+  for (unsigned i = 0; i < d->n_fields; i++) {
+    const ProtobufCFieldDescriptor *f = &d->fields[i];
+    char *member = (char *)c + f->offset;
+    if (!field_present(m, f)) continue;
+    if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+      size_t n = *(const size_t *)((const char *)m + f->quantifier_offset);
+      if (n == 0) continue;
+      size_t es = mesos__pb_type_size(f->type);
+      void *arr = clone_mem(a, *(void **)member, n * es);
+      if (arr == NULL) return NULL;
+      *(void **)member = arr;
+      for (size_t k = 0; k < n; k++) {
+        if (f->type == PROTOBUF_C_TYPE_STRING) {
+          char **v = arr;
+          if (v[k] && (v[k] = clone_mem(a, v[k], strlen(v[k]) + 1)) == NULL) return NULL;
+        } else if (f->type == PROTOBUF_C_TYPE_BYTES) {
+          ProtobufCBinaryData *b = &((ProtobufCBinaryData *)arr)[k];
+          if (b->len) {
+            if ((b->data = clone_mem(a, b->data, b->len)) == NULL) return NULL;
+          } else {
+            b->data = NULL;
+          }
+        } else if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
+          ProtobufCMessage **v = arr;
+          if (v[k] && (v[k] = clone_into(a, v[k])) == NULL) return NULL;
+        }
+      }
+      continue;
+    }
+    if (f->type == PROTOBUF_C_TYPE_STRING) {
+      char **s = (char **)member;
+      if (*s && *s != f->default_value && (*s = clone_mem(a, *s, strlen(*s) + 1)) == NULL)
+        return NULL;
+    } else if (f->type == PROTOBUF_C_TYPE_BYTES) {
+      ProtobufCBinaryData *b = (ProtobufCBinaryData *)member;
+      const ProtobufCBinaryData *def = f->default_value;
+      if (b->data && b->len && !(def && def->data == b->data) &&
+          (b->data = clone_mem(a, b->data, b->len)) == NULL)
+        return NULL;
+    } else if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
+      ProtobufCMessage **sub = (ProtobufCMessage **)member;
+      if (*sub && (*sub = clone_into(a, *sub)) == NULL) return NULL;
+    }
+  }
+  if (m->n_unknown_fields) {
+    c->unknown_fields =
+        clone_mem(a, m->unknown_fields, m->n_unknown_fields * sizeof *m->unknown_fields);
+    if (c->unknown_fields == NULL) return NULL;
+    for (unsigned k = 0; k < m->n_unknown_fields; k++) {
+      ProtobufCMessageUnknownField *u = &c->unknown_fields[k];
+      if (u->len && (u->data = clone_mem(a, u->data, u->len)) == NULL) return NULL;
+    }
+  }
+  return c;
+}
+
+mesos_status mesos__pb_clone_compact(const ProtobufCMessage *m, ProtobufCMessage **out,
+                                     mesos_error **err) {
+  const char *name = m->descriptor->name;
+  if (m->n_unknown_fields != 0) {
+    /* The arena's mark needs the top-level unknown_fields (arena.h): the
+     * usual copy, one allocation per piece. */
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    mesos_status st = mesos__pb_pack(m, 0, &bytes, &len, err);
+    if (st == MESOS_OK) st = mesos__pb_unpack(m->descriptor, bytes, len, 0, 0, out, err);
+    mesos__free(bytes);
+    return st;
+  }
+  size_t total = 0;
+  if (!clone_size(m, 0, &total))
+    return mesos__err(err, MESOS_ELIMIT, "%s: too large or nested too deep to copy", name);
+  mesos__pb_arena *a = mesos__pb_arena_new_exact(total);
+  if (a == NULL) return mesos__err(err, MESOS_ENOMEM, "%s: out of memory", name);
+  ProtobufCMessage *c = clone_into(a, m);
+  if (c == NULL) {
+    mesos__pb_arena_free(a);
+    return mesos__err(err, MESOS_ENOMEM, "%s: out of memory", name);
+  }
+  mesos__pb_arena_attach(a, c);
+  *out = c;
   return MESOS_OK;
 }

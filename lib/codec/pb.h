@@ -42,6 +42,24 @@ mesos_status mesos__pb_unpack(const ProtobufCMessageDescriptor *desc, const uint
                               size_t len, size_t max_size, unsigned max_depth,
                               ProtobufCMessage **out, mesos_error **err);
 
+/* The same, with the whole message (every struct, array and string) in
+ * one arena (arena.h): a few allocations per message instead of one per
+ * field.  Free it only as a whole with mesos__pb_free and never hand a
+ * piece of it elsewhere.  A message with unknown top-level fields (which
+ * would hide the arena's mark) is decoded as by mesos__pb_unpack. */
+mesos_status mesos__pb_unpack_arena(const ProtobufCMessageDescriptor *desc, const uint8_t *data,
+                                    size_t len, size_t max_size, unsigned max_depth,
+                                    ProtobufCMessage **out, mesos_error **err);
+
+/* A deep copy of `m` in one allocation of exactly the size it needs (an
+ * arena, arena.h, with the same rules): for messages kept for long, by the
+ * hundred thousand (a task's record), where one malloc per field costs
+ * time and headers.  A top-level message with unknown fields is copied
+ * the usual way (pack + unpack).  Errors: MESOS_ENOMEM, MESOS_ELIMIT
+ * (nested deeper than MESOS__PB_MAX_DEPTH). */
+mesos_status mesos__pb_clone_compact(const ProtobufCMessage *m, ProtobufCMessage **out,
+                                     mesos_error **err);
+
 /* Checks, without allocating, that `data` is well-framed protobuf whose
  * message-typed fields nest at most `max_depth` deep.  mesos__pb_unpack
  * runs it first, because protobuf-c's unpack recurses without a limit. */

@@ -15,5 +15,11 @@
  * with the reason as text. */
 ProtobufCMessage *mesos__decode_call(mesos__http_request *req,
                                     const ProtobufCMessageDescriptor *desc, const char *what);
+/* The same, a protobuf body decoded into an arena too (codec/pb.h
+ * mesos__pb_unpack_arena): for calls whose handler keeps no piece of the
+ * message (it copies what it keeps). */
+ProtobufCMessage *mesos__decode_call_arena(mesos__http_request *req,
+                                          const ProtobufCMessageDescriptor *desc,
+                                          const char *what);
 
 #endif

@@ -549,8 +549,8 @@ static void account_executor(mesos__agent *a, mesos__framework *fw,
  * adopted; every reported task's key goes into `seen` (when not NULL); frameworks the
  * master removed go into `shutdown` (the agent must end them); custom
  * executors are (re-)added. */
-static void adopt_tasks(mesos__agent *a, Mesos__Internal__ReregisterAgent *rr, bool steal,
-                        mesos__map *seen, mesos__map *shutdown) {
+static void adopt_tasks(mesos__agent *a, Mesos__Internal__ReregisterAgent *rr, mesos__map *seen,
+                        mesos__map *shutdown) {
   mesos_master *m = a->master;
   for (size_t i = 0; i < rr->n_tasks; i++) {
     Mesos__V1__Task *rt = rr->tasks[i];
@@ -583,14 +583,15 @@ static void adopt_tasks(mesos__agent *a, Mesos__Internal__ReregisterAgent *rr, b
     if (mesos__map_get(&fw->tasks, rt->task_id->value)) continue;
     mesos_resources *res = NULL;
     if (mesos_resources_new(&res, NULL) != MESOS_OK) continue;
+    /* Exactly the room it uses (a task keeps its bag as long as it
+     * runs), and identities shared with the agent's total: one copy per
+     * agent, not one encode + decode per task. */
+    mesos__resources_reserve(&res->r, rt->n_resources);
     for (size_t k = 0; k < rt->n_resources; k++) {
       Mesos__V1__Resource r = *rt->resources[k];
       r.allocation_info = NULL;
-      mesos__resources_add(&res->r, &r, NULL);
+      mesos__resources_add_sharing(&res->r, &r, &a->total->r, NULL);
     }
-    /* Identities shared with the agent's total: one copy per agent, not
-     * per task. */
-    mesos__resources_share_identities(&res->r, &a->total->r);
     fit_bag(&res->r);
     const char *role = fw->info->n_roles ? fw->info->roles[0]
                                          : (fw->info->role ? fw->info->role : "*");
@@ -598,26 +599,19 @@ static void adopt_tasks(mesos__agent *a, Mesos__Internal__ReregisterAgent *rr, b
         rt->resources[0]->allocation_info->role)
       role = rt->resources[0]->allocation_info->role;
     /* The record is the agent's Task as reported (its executor, resources
-     * and labels included), as Mesos keeps it. */
-    Mesos__V1__Task *record = NULL;
-    if (steal) {
-      record = rt;
-    } else {
-      uint8_t *bytes = NULL;
-      size_t len = 0;
-      ProtobufCMessage *copy = NULL;
-      if (mesos__pb_pack(&rt->base, 0, &bytes, &len, NULL) == MESOS_OK &&
-          mesos__pb_unpack(&mesos__v1__task__descriptor, bytes, len, 0, 0, &copy, NULL) ==
-              MESOS_OK)
-        record = (Mesos__V1__Task *)copy;
-      mesos__free(bytes);
-    }
+     * and labels included), as Mesos keeps it, naming this agent whatever
+     * the report said: a compact copy, one allocation per task (the call
+     * itself lives in an arena and goes when the call is answered). */
+    Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT, *reported_aid = rt->agent_id;
+    aid.value = a->id;
+    rt->agent_id = &aid;
+    ProtobufCMessage *record = NULL;
+    if (mesos__pb_clone_compact(&rt->base, &record, NULL) != MESOS_OK) record = NULL;
+    rt->agent_id = reported_aid;
     mesos__task *t = NULL;
-    if (record && mesos__task_adopt(&t, fw, a, record, role, res) == MESOS_OK) {
-      /* The call no longer owns it (protobuf-c skips NULL entries). */
-      if (steal) rr->tasks[i] = NULL;
-    } else {
-      if (!steal) mesos__pb_free(record);
+    if (record == NULL ||
+        mesos__task_adopt(&t, fw, a, (Mesos__V1__Task *)record, role, res) != MESOS_OK) {
+      mesos__pb_free(record);
       mesos_resources_free(res);
     }
   }
@@ -715,12 +709,10 @@ static void agent_arrived(mesos_master *m, const char *id) {
 
 static void handle_reregister(mesos_master *m, mesos__http_request *req,
                               Mesos__Internal__AgentCall *call, mesos__media media) {
-  /* Not const: adopt_tasks takes reported tasks out of the call.  Decoded
-   * from protobuf, each reported Task is a message of its own the master
-   * can keep as the task's record (no copy); from JSON they live in the
-   * call's arena (codec/arena.h) and are copied. */
+  /* Not const: adopt_tasks points a reported task at this agent while it
+   * copies it.  The call lives in an arena (codec/arena.h, from JSON or
+   * protobuf): what the master keeps is copied out of it. */
   Mesos__Internal__ReregisterAgent *rr = call->reregister_agent;
-  bool steal = mesos__pb_arena_of(&call->base) == NULL;
   if (mesos__operator_machine_down(m, rr->agent ? rr->agent->hostname : NULL)) {
     mesos__http_respond_text(req, 403, "Agent is on a machine that is DOWN for maintenance");
     return;
@@ -743,7 +735,7 @@ static void handle_reregister(mesos_master *m, mesos__http_request *req,
      * view of the agent is rebuilt from what it reports. */
     mesos__offers_rescind_agent(a);
     a->reregistered_time = mesos__master_now();
-    adopt_tasks(a, rr, steal, &seen, &shutdown);
+    adopt_tasks(a, rr, &seen, &shutdown);
     reconcile_missing(a, &seen);
     if (m->allocator) {
       mesos_allocator_remove_agent(m->allocator, a->id, NULL);
@@ -790,7 +782,7 @@ static void handle_reregister(mesos_master *m, mesos__http_request *req,
   }
   mesos__operator_restore_agent(a); /* recorded reservations and volumes */
   /* A new agent has no tasks to reconcile: no `seen` set to build. */
-  adopt_tasks(a, rr, steal, NULL, &shutdown);
+  adopt_tasks(a, rr, NULL, &shutdown);
   if (mesos__map_put(&m->agents, a->id, a) != MESOS_OK ||
       agent_to_allocator(a, &e) != MESOS_OK) {
     char msg[512];
@@ -979,7 +971,7 @@ static const char *agent_call_invalid(const Mesos__Internal__AgentCall *c) {
 void mesos__agent_api_handler(mesos__http_request *req, void *ud) {
   mesos_master *m = ud;
   ProtobufCMessage *msg =
-      mesos__decode_call(req, &mesos__internal__agent_call__descriptor, "AgentCall");
+      mesos__decode_call_arena(req, &mesos__internal__agent_call__descriptor, "AgentCall");
   if (msg == NULL) return;
   const Mesos__Internal__AgentCall *call = (const Mesos__Internal__AgentCall *)msg;
   const char *invalid = agent_call_invalid(call);

@@ -518,6 +518,49 @@ mesos_status mesos__resources_add(mesos__resources *r, const Mesos__V1__Resource
   return MESOS_OK;
 }
 
+mesos_status mesos__resources_add_sharing(mesos__resources *r, const Mesos__V1__Resource *res,
+                                          const mesos__resources *from, mesos_error **err) {
+  Mesos__V1__Resource id = *res;
+  id.scalar = NULL;
+  id.ranges = NULL;
+  id.set = NULL;
+  if (id.role && strcmp(id.role, "*") == 0) id.role = NULL; /* as res_identity */
+  uint8_t key[256];
+  size_t len = protobuf_c_message_get_packed_size(&id.base);
+  const mesos__res *same = NULL;
+  if (len <= sizeof key) {
+    protobuf_c_message_pack(&id.base, key);
+    same = find_same(from, key, len);
+  }
+  if (same == NULL) return mesos__resources_add(r, res, err);
+  mesos_status st = mesos__resource_validate(res, err);
+  if (st != MESOS_OK) return st;
+  mesos__res x;
+  memset(&x, 0, sizeof x);
+  __atomic_add_fetch(&ident_of(same)->refs, 1, __ATOMIC_RELAXED);
+  x.proto = same->proto;
+  x.key = same->key;
+  x.key_len = same->key_len;
+  x.type = res->type;
+  st = res_value(&x, res);
+  if (st != MESOS_OK) {
+    res_free(&x);
+    return mesos__err(err, st, "resource '%s': %s", res->name, mesos_status_str(st));
+  }
+  st = bag_add(r, &x);
+  if (st != MESOS_OK) return mesos__err(err, st, "adding resource '%s'", res->name);
+  return MESOS_OK;
+}
+
+mesos_status mesos__resources_reserve(mesos__resources *r, size_t n) {
+  if (r->cap >= n) return MESOS_OK;
+  mesos__res *v = mesos__realloc(r->v, n * sizeof *v);
+  if (v == NULL) return MESOS_ENOMEM;
+  r->v = v;
+  r->cap = n;
+  return MESOS_OK;
+}
+
 void mesos__resources_share_identities(mesos__resources *r, const mesos__resources *from) {
   for (size_t i = 0; i < r->n; i++) {
     mesos__res *x = &r->v[i];

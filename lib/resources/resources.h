@@ -54,6 +54,14 @@ mesos_status mesos__resources_copy(mesos__resources *dst, const mesos__resources
  * (memory only; `r`'s contents do not change).  For long-lived bags built
  * from protos (a task's resources) that can share with the offer's. */
 void mesos__resources_share_identities(mesos__resources *r, const mesos__resources *from);
+/* mesos__resources_add, taking the identity from an equal entry of `from`
+ * when there is one (no encode, decode or allocation for it): for bags
+ * built by the hundred thousand from protos whose identities some
+ * long-lived bag already holds (tasks re-registered on an agent). */
+mesos_status mesos__resources_add_sharing(mesos__resources *r, const Mesos__V1__Resource *res,
+                                          const mesos__resources *from, mesos_error **err);
+/* Room for `n` entries in all (a bag whose size is known up front). */
+mesos_status mesos__resources_reserve(mesos__resources *r, size_t n);
 
 /*
  * Checks one resource the way Mesos validates input: a name, a type that
