@@ -520,6 +520,8 @@ void mesos__operator_on_task_freed(mesos__task *t) {
   /* Not kept: task_free frees it, unless a state snapshot reads it. */
   mesos_master *m = t->fw ? t->fw->master : NULL;
   if (m && t->task && mesos__state_retire_task(m, t->task)) t->task = NULL;
+  /* Snapshots read the resources bag of a live task off the loop too. */
+  if (m && t->resources && mesos__state_retire_resources(m, t->resources)) t->resources = NULL;
 }
 
 /* Moves the task's Task message into its framework's completed tasks

@@ -49,7 +49,7 @@ void mesos__operator_on_task_updated(mesos_master *m, const mesos__task *t,
                                      const Mesos__V1__TaskStatus *status);
 /* The task is being freed (mesos__task_free): its record moves to the
  * framework's completed tasks (bounded by --max_completed_tasks_per_framework).
- * May take ownership of t->task (then sets it to NULL). */
+ * May take ownership of t->task and t->resources (then sets them to NULL). */
 void mesos__operator_on_task_freed(mesos__task *t);
 /* An agent registered or re-registered (its stream is open). */
 void mesos__operator_on_agent_added(mesos__agent *a);

@@ -138,6 +138,9 @@ mesos_status mesos__state_json(mesos_master *m, mesos__buf *out);
  * it, state.c takes it (returns 1) and frees it once no snapshot needs it;
  * 0: the caller frees it now. */
 int mesos__state_retire_task(mesos_master *m, Mesos__V1__Task *t);
+/* The same for a task's resources bag (mesos__task.resources), which
+ * snapshots read off the loop to add up what agents and frameworks use. */
+int mesos__state_retire_resources(mesos_master *m, mesos_resources *r);
 /* Tests only: hold (1) or release (0) every state render about to run
  * (process-wide), and the number of snapshots the endpoints took. */
 void mesos__state_test_hold(int hold);

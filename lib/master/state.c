@@ -561,8 +561,16 @@ typedef struct s_task {
    * changes are read from it off the loop. */
   const Mesos__V1__Task *t;
   const char *role; /* NULL: not written (completed tasks) */
+  /* The task's resources bag (pinned like the Task message: a task freed
+   * while a snapshot lives parks it in the graveyard), NULL when the task
+   * holds none any more (released); added up off the loop. */
+  const mesos__resources *res;
+  /* The agent it runs on, only as a key to find the agent's entry in the
+   * snapshot (never dereferenced off the loop). */
+  const void *agent;
   int32_t state;    /* Task.state when the snapshot was taken */
   int32_t su_state; /* the state of its latest status update */
+  int hidden;       /* not for this principal: counted in usage, not written */
 } s_task;
 
 typedef struct s_offer {
@@ -581,6 +589,7 @@ typedef struct s_role {
 } s_role;
 
 typedef struct s_agent {
+  const void *key; /* the mesos__agent, as a key (s_task.agent) */
   const char *id, *hostname;
   int port, active;
   double registered, reregistered;
@@ -594,11 +603,15 @@ typedef struct s_agent {
 typedef struct s_fw {
   Mesos__V1__FrameworkInfo *info; /* a copy, owned (NULL for /tasks) */
   int active, done;
+  /* Not for this principal: only its tasks' usage of the agents counts. */
+  int hidden;
   double registered, reregistered, unregistered;
   s_sum used, offered;
   s_task *tasks;
   size_t ntasks;
-  s_task *completed;
+  /* Completed tasks: their Task messages never change once in a ring, so
+   * the snapshot copies the ring's pointers and nothing else. */
+  const Mesos__V1__Task **completed;
   size_t ncompleted;
   s_offer *offers;
   size_t noffers;
@@ -628,6 +641,7 @@ typedef struct snapshot {
   s_fw *fws; /* live frameworks, then completed ones (done) */
   size_t nfws;
   int pinned; /* counted in the service's pins */
+  int usage_done; /* the used resources were added up (usage_compute) */
 } snapshot;
 
 static int ptr_push(void ***v, size_t *n, size_t *cap, void *p) {
@@ -746,13 +760,19 @@ static void usage_init(usage *u) {
   mesos__resources_init(&u->other);
 }
 
+static void usage_add_other(usage *u, const mesos__resources *r);
+
 static void usage_add(usage *u, const mesos__resources *r) {
   int other = 0;
   for (size_t i = 0; i < r->n; i++) {
     if (r->v[i].type == MESOS__V1__VALUE__TYPE__SCALAR) summary_add_res(&u->s, &r->v[i]);
     else other = 1;
   }
-  if (!other) return;
+  if (other) usage_add_other(u, r);
+}
+
+/* The ranges and sets of `r`, merged into u->other. */
+static void usage_add_other(usage *u, const mesos__resources *r) {
   mesos__resources only;
   mesos__resources_init(&only);
   for (size_t i = 0; i < r->n; i++) {
@@ -773,9 +793,154 @@ static void usage_store(snapshot *s, s_sum *d, usage *u) {
   mesos__resources_free(&u->other);
 }
 
+/* ---- usage, added up off the loop from the snapshot's tasks */
+
+/* The summary index of a bag entry's name (cpus gpus mem disk), or -1.
+ * Read from the identity's packed key, whose first field is the name
+ * (tag 0x0a, length, bytes): one cache line instead of the proto and its
+ * name string; the key is the interned identity tasks share. */
+static int std_index_res(const mesos__res *x) {
+  const uint8_t *k = x->key;
+  if (k && x->key_len >= 2 && k[0] == 0x0a && k[1] < 0x80 && (size_t)k[1] + 2 <= x->key_len) {
+    switch (k[1]) {
+      case 3: return memcmp(k + 2, "mem", 3) == 0 ? 2 : -1;
+      case 4:
+        if (memcmp(k + 2, "cpus", 4) == 0) return 0;
+        if (memcmp(k + 2, "gpus", 4) == 0) return 1;
+        if (memcmp(k + 2, "disk", 4) == 0) return 3;
+        return -1;
+      default: return -1;
+    }
+  }
+  return x->proto && x->proto->name ? std_index(x->proto->name) : -1;
+}
+
+/* What a set of tasks uses: the four standard scalars as counters; the
+ * rest (other scalars, ranges, sets: rare) in a usage allocated when the
+ * first such resource shows up, so 20,000 agents cost 20,000 small
+ * counters and not 20,000 summaries. */
+typedef struct acc {
+  int64_t std[4];
+  usage *u;
+  int oom;
+} acc;
+
+static void acc_add(acc *a, const mesos__resources *r) {
+  int other = 0;
+  for (size_t i = 0; i < r->n; i++) {
+    const mesos__res *x = &r->v[i];
+    if (x->type != MESOS__V1__VALUE__TYPE__SCALAR) {
+      other = 1;
+      continue;
+    }
+    int k = std_index_res(x);
+    if (k >= 0) {
+      a->std[k] += x->milli;
+      continue;
+    }
+    if (a->u == NULL) {
+      if ((a->u = MESOS__NEW(usage)) == NULL) {
+        a->oom = 1;
+        return;
+      }
+      usage_init(a->u);
+    }
+    summary_add_res(&a->u->s, x);
+  }
+  if (!other) return;
+  if (a->u == NULL) {
+    if ((a->u = MESOS__NEW(usage)) == NULL) {
+      a->oom = 1;
+      return;
+    }
+    usage_init(a->u);
+  }
+  usage_add_other(a->u, r);
+}
+
+/* Stores the summary (the same one usage_store makes of the same tasks)
+ * and frees the accumulator. */
+static void acc_store(snapshot *s, s_sum *d, acc *a) {
+  if (a->oom) s->oom = 1;
+  if (a->u == NULL) {
+    memcpy(d->std, a->std, sizeof d->std);
+    d->nextra = 0;
+    return;
+  }
+  for (int k = 0; k < 4; k++) a->u->s.std[k] += a->std[k];
+  usage_store(s, d, a->u);
+  mesos__free(a->u);
+  a->u = NULL;
+}
+
+static size_t ptr_hash(const void *p, size_t mask) {
+  uint64_t x = (uint64_t)(uintptr_t)p;
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdull;
+  x ^= x >> 33;
+  return (size_t)x & mask;
+}
+
+/* Adds up what the live tasks use, per framework and per agent, into the
+ * snapshot (s_fw.used, s_agent.used).  Runs with the render, off the
+ * loop: it reads the snapshot and the pinned resource bags only. */
+static void usage_compute(snapshot *s) {
+  if (s->usage_done) return;
+  s->usage_done = 1;
+  int agents = s->kind == K_STATE || s->kind == K_SLAVES;
+  int fws = s->kind == K_STATE || s->kind == K_FRAMEWORKS;
+  acc *per_agent = NULL;
+  uint32_t *slots = NULL;
+  size_t mask = 0;
+  if (agents && s->nagents) {
+    size_t cap = 16;
+    while (cap < s->nagents * 2) cap <<= 1;
+    mask = cap - 1;
+    per_agent = mesos__calloc(s->nagents, sizeof *per_agent);
+    slots = mesos__calloc(cap, sizeof *slots);
+    if (per_agent == NULL || slots == NULL) {
+      mesos__free(per_agent);
+      mesos__free(slots);
+      s->oom = 1;
+      return;
+    }
+    for (size_t i = 0; i < s->nagents; i++) {
+      size_t h = ptr_hash(s->agents[i].key, mask);
+      while (slots[h]) h = (h + 1) & mask;
+      slots[h] = (uint32_t)i + 1;
+    }
+  }
+  for (size_t f = 0; f < s->nfws; f++) {
+    s_fw *fw = &s->fws[f];
+    acc mine;
+    memset(&mine, 0, sizeof mine);
+    for (size_t i = 0; i < fw->ntasks; i++) {
+      const s_task *x = &fw->tasks[i];
+      if (x->res == NULL) continue;
+      if (fws && !fw->hidden) acc_add(&mine, x->res);
+      if (per_agent) {
+        size_t h = ptr_hash(x->agent, mask);
+        while (slots[h] && s->agents[slots[h] - 1].key != x->agent) h = (h + 1) & mask;
+        if (slots[h]) acc_add(&per_agent[slots[h] - 1], x->res);
+      }
+    }
+    if (fws && !fw->hidden && !fw->done) {
+      acc_store(s, &fw->used, &mine);
+    } else if (mine.u) {
+      mesos__resources_free(&mine.u->other);
+      mesos__free(mine.u);
+    }
+  }
+  for (size_t i = 0; per_agent && i < s->nagents; i++)
+    acc_store(s, &s->agents[i].used, &per_agent[i]);
+  mesos__free(per_agent);
+  mesos__free(slots);
+}
+
 static void snap_agent(mesos_master *m, snapshot *s, s_agent *d, mesos__agent *a,
                        mesos__map *offered) {
   (void)m;
+  d->key = a;
   d->id = s_str(s, a->id);
   d->hostname = s_str(s, a->info->hostname);
   d->port = a->info->has_port ? (int)a->info->port : 5051;
@@ -784,15 +949,7 @@ static void snap_agent(mesos_master *m, snapshot *s, s_agent *d, mesos__agent *a
   d->reregistered = a->reregistered_time;
   const mesos__resources *total = a->total ? &a->total->r : NULL;
   sum_of(s, &d->total, total);
-  usage u;
-  usage_init(&u);
-  size_t it = 0;
-  void *v;
-  while (mesos__map_next(&a->tasks, &it, NULL, &v)) {
-    mesos__task *t = v;
-    if (!t->released && t->resources) usage_add(&u, &t->resources->r);
-  }
-  usage_store(s, &d->used, &u);
+  /* d->used: added up off the loop from the tasks (usage_compute). */
   sum_of(s, &d->offered, offered ? mesos__map_get(offered, a->id) : NULL);
   /* reserved_resources: role -> summary of what is reserved for it. */
   const char *roles[16];
@@ -891,40 +1048,50 @@ static const char *fw_role(const Mesos__V1__FrameworkInfo *fi) {
   return fi->role ? fi->role : "*";
 }
 
-static void snap_ring(snapshot *s, s_task **out, size_t *n, const mesos__op_tasks *ring) {
+/* The ring's Task pointers, oldest first: two copies, no dereference
+ * (the messages are immutable once completed). */
+static void snap_ring(snapshot *s, const Mesos__V1__Task ***out, size_t *n,
+                      const mesos__op_tasks *ring) {
   *n = 0;
   if (ring == NULL || ring->n == 0) return;
-  *out = s_alloc(s, ring->n, sizeof **out);
-  for (size_t i = 0; *out && i < ring->n; i++) {
-    const Mesos__V1__Task *t = ring->v[(ring->head + i) % ring->cap];
-    s_task *d = &(*out)[(*n)++];
-    d->t = t;
-    d->state = t->state;
-    d->su_state = t->has_status_update_state ? t->status_update_state : t->state;
-  }
+  const Mesos__V1__Task **v = s_alloc(s, ring->n, sizeof *v);
+  if (v == NULL) return;
+  size_t first = ring->cap - ring->head < ring->n ? ring->cap - ring->head : ring->n;
+  memcpy(v, ring->v + ring->head, first * sizeof *v);
+  memcpy(v + first, ring->v, (ring->n - first) * sizeof *v);
+  *out = v;
+  *n = ring->n;
 }
 
-/* The live tasks the view shows; also adds up what all of them use when
- * `used` is set (one walk: the walk's cache misses are most of its cost). */
+/* Every live task of the framework: the Task pointer, its two mutable
+ * state fields, its resources bag and agent (usage is added up off the
+ * loop), and whether the view shows it.  This walk is what a snapshot
+ * costs the loop: a few cache lines per task and no resource arithmetic. */
 static void snap_live_tasks(mesos_master *m, snapshot *s, s_fw *d, mesos__framework *fw,
-                            usage *used) {
+                            int all_hidden) {
   size_t n = mesos__map_count(&fw->tasks);
   if (n == 0) return;
   d->tasks = s_alloc(s, n, sizeof *d->tasks);
   /* Most tasks run in their framework's role: share that string. */
   const char *role = fw->info ? fw_role(fw->info) : "*";
-  const char *role_copy = s_str(s, role);
+  const char *role_copy = all_hidden ? "" : s_str(s, role);
+  int filter = m->view != NULL;
   size_t it = 0;
   void *v;
   while (d->tasks && d->ntasks < n && mesos__map_next(&fw->tasks, &it, NULL, &v)) {
     mesos__task *t = v;
-    if (used && !t->released && t->resources) usage_add(used, &t->resources->r);
-    if (t->task == NULL || !mesos__master_auth_sees_task(m, fw, t->task)) continue;
+    if (t->task == NULL) continue;
     s_task *x = &d->tasks[d->ntasks++];
     x->t = t->task;
-    x->role = t->role == NULL ? NULL : strcmp(t->role, role) == 0 ? role_copy : s_str(s, t->role);
+    x->res = !t->released && t->resources ? &t->resources->r : NULL;
+    x->agent = t->agent;
     x->state = t->task->state;
     x->su_state = t->task->has_status_update_state ? t->task->status_update_state : t->task->state;
+    if (all_hidden || (filter && !mesos__master_auth_sees_task(m, fw, t->task))) {
+      x->hidden = 1;
+      continue;
+    }
+    x->role = t->role == NULL ? NULL : strcmp(t->role, role) == 0 ? role_copy : s_str(s, t->role);
   }
 }
 
@@ -933,12 +1100,11 @@ static void snap_fw(mesos_master *m, snapshot *s, s_fw *d, mesos__framework *fw)
   d->active = fw->stream != NULL;
   d->registered = fw->registered_time;
   d->reregistered = fw->reregistered_time;
-  usage used, offered;
-  usage_init(&used);
+  usage offered;
   usage_init(&offered);
   size_t it = 0;
   void *v;
-  snap_live_tasks(m, s, d, fw, &used);
+  snap_live_tasks(m, s, d, fw, 0);
   size_t no = mesos__map_count(&fw->offers);
   if (no) d->offers = s_alloc(s, no, sizeof *d->offers);
   it = 0;
@@ -950,7 +1116,7 @@ static void snap_fw(mesos_master *m, snapshot *s, s_fw *d, mesos__framework *fw)
     x->agent_id = s_str(s, o->agent->id);
     sum_of(s, &x->res, o->resources ? &o->resources->r : NULL);
   }
-  usage_store(s, &d->used, &used);
+  /* d->used: added up off the loop (usage_compute). */
   usage_store(s, &d->offered, &offered);
   snap_ring(s, &d->completed, &d->ncompleted, mesos__op_completed_tasks(m, fw->id));
 }
@@ -962,8 +1128,16 @@ static void snap_frameworks(mesos_master *m, snapshot *s) {
   if (s->fws == NULL) return;
   size_t it = 0;
   void *v;
-  while (s->nfws < n && mesos__map_next(&m->frameworks, &it, NULL, &v))
-    if (mesos__master_auth_sees_framework(m, v)) snap_fw(m, s, &s->fws[s->nfws++], v);
+  while (s->nfws < n && mesos__map_next(&m->frameworks, &it, NULL, &v)) {
+    if (mesos__master_auth_sees_framework(m, v)) {
+      snap_fw(m, s, &s->fws[s->nfws++], v);
+    } else if (s->kind == K_STATE) {
+      /* Its tasks still use the agents /state shows. */
+      s_fw *d = &s->fws[s->nfws++];
+      d->hidden = 1;
+      snap_live_tasks(m, s, d, v, 1);
+    }
+  }
   for (size_t i = 0; op && i < op->done_n && s->nfws < n; i++) {
     const mesos__op_done_fw *dn = &op->done[(op->done_head + i) % op->done_cap];
     /* Completed frameworks are filtered like live ones (VIEW_FRAMEWORK). */
@@ -978,6 +1152,19 @@ static void snap_frameworks(mesos_master *m, snapshot *s) {
   }
 }
 
+/* /slaves: every live task, hidden, for what the agents' tasks use. */
+static void snap_usage_tasks(mesos_master *m, snapshot *s) {
+  size_t n = mesos__map_count(&m->frameworks);
+  s->fws = s_alloc(s, n, sizeof *s->fws);
+  size_t it = 0;
+  void *v;
+  while (s->fws && s->nfws < n && mesos__map_next(&m->frameworks, &it, NULL, &v)) {
+    s_fw *d = &s->fws[s->nfws++];
+    d->hidden = 1;
+    snap_live_tasks(m, s, d, v, 1);
+  }
+}
+
 /* /tasks: every live task the principal may view, and the completed ones
  * of the frameworks it may view. */
 static void snap_tasks(mesos_master *m, snapshot *s) {
@@ -988,7 +1175,7 @@ static void snap_tasks(mesos_master *m, snapshot *s) {
   while (s->fws && s->nfws < n && mesos__map_next(&m->frameworks, &it, NULL, &v)) {
     mesos__framework *fw = v;
     s_fw *d = &s->fws[s->nfws++];
-    snap_live_tasks(m, s, d, fw, NULL);
+    snap_live_tasks(m, s, d, fw, 0);
     if (mesos__master_auth_sees_framework(m, fw))
       snap_ring(s, &d->completed, &d->ncompleted, mesos__op_completed_tasks(m, fw->id));
   }
@@ -1057,7 +1244,22 @@ static void tasks_json(jg *j, const s_task *v, size_t n, const atomic_int *cance
   for (size_t i = 0; i < n && j->st == MESOS_OK; i++) {
     if ((i & 1023) == 1023 && cancel && atomic_load_explicit(cancel, memory_order_relaxed))
       j->st = MESOS_ECLOSED;
-    task_json(j, &v[i]);
+    if (!v[i].hidden) task_json(j, &v[i]);
+  }
+}
+
+/* Completed tasks: their state is read from the (immutable) message. */
+static void completed_json(jg *j, const Mesos__V1__Task *const *v, size_t n,
+                           const atomic_int *cancel) {
+  for (size_t i = 0; i < n && j->st == MESOS_OK; i++) {
+    if ((i & 1023) == 1023 && cancel && atomic_load_explicit(cancel, memory_order_relaxed))
+      j->st = MESOS_ECLOSED;
+    s_task x;
+    memset(&x, 0, sizeof x);
+    x.t = v[i];
+    x.state = v[i]->state;
+    x.su_state = v[i]->has_status_update_state ? v[i]->status_update_state : v[i]->state;
+    task_json(j, &x);
   }
 }
 
@@ -1094,7 +1296,7 @@ static void framework_info_json(jg *j, const Mesos__V1__FrameworkInfo *fi) {
 static const s_sum empty_sum;
 
 static void framework_json(jg *j, const s_fw *f, const atomic_int *cancel) {
-  if (f->info == NULL) return;
+  if (f->info == NULL || f->hidden) return;
   j_map_open(j);
   framework_info_json(j, f->info);
   kbool(j, "active", f->active);
@@ -1120,7 +1322,7 @@ static void framework_json(jg *j, const s_fw *f, const atomic_int *cancel) {
   }
   KEY(j, "completed_tasks");
   j_array_open(j);
-  tasks_json(j, f->completed, f->ncompleted, cancel);
+  completed_json(j, f->completed, f->ncompleted, cancel);
   j_array_close(j);
   KEY(j, "offers");
   j_array_open(j);
@@ -1210,7 +1412,12 @@ static void frameworks_arrays(jg *j, const snapshot *s, const atomic_int *cancel
 
 /* Writes the document of the snapshot's kind.  Runs on any thread: it
  * reads only the snapshot and the pinned Task messages. */
-static void render(jg *j, const snapshot *s, const atomic_int *cancel) {
+static void render(jg *j, snapshot *s, const atomic_int *cancel) {
+  usage_compute(s);
+  if (s->oom) {
+    j->st = MESOS_ENOMEM;
+    return;
+  }
   if (s->kind == K_STATE) {
     /* The head was rendered on the loop as an open object. */
     jg_put(j, s->head.data, s->head.len);
@@ -1245,7 +1452,7 @@ static void render(jg *j, const snapshot *s, const atomic_int *cancel) {
       j_array_open(j);
       for (size_t i = 0; i < s->nfws && j->st == MESOS_OK; i++) {
         tasks_json(j, s->fws[i].tasks, s->fws[i].ntasks, cancel);
-        tasks_json(j, s->fws[i].completed, s->fws[i].ncompleted, cancel);
+        completed_json(j, s->fws[i].completed, s->fws[i].ncompleted, cancel);
       }
       j_array_close(j);
       break;
@@ -1348,6 +1555,8 @@ struct mesos__state_srv {
   size_t pins;      /* snapshots alive that pin Task messages */
   Mesos__V1__Task **grave; /* Task messages let go of while pinned */
   size_t ngrave, capgrave;
+  mesos_resources **rgrave; /* tasks' resource bags let go of while pinned */
+  size_t nrgrave, caprgrave;
   /* Recycled blocks (render output, snapshots); shared with the render
    * thread, hence the lock. */
   pthread_mutex_t pool_mu;
@@ -1405,6 +1614,13 @@ static void grave_empty(struct mesos__state_srv *sv) {
     sv->grave = NULL;
     sv->capgrave = 0;
   }
+  for (size_t i = 0; i < sv->nrgrave; i++) mesos_resources_free(sv->rgrave[i]);
+  sv->nrgrave = 0;
+  if (sv->caprgrave > 4096) {
+    mesos__free(sv->rgrave);
+    sv->rgrave = NULL;
+    sv->caprgrave = 0;
+  }
 }
 
 static void wait_render(batch *b) {
@@ -1429,6 +1645,23 @@ int mesos__state_retire_task(mesos_master *m, Mesos__V1__Task *t) {
     sv->capgrave = cap;
   }
   sv->grave[sv->ngrave++] = t;
+  return 1;
+}
+
+int mesos__state_retire_resources(mesos_master *m, mesos_resources *r) {
+  struct mesos__state_srv *sv = srv_of(m);
+  if (sv == NULL || sv->pins == 0 || r == NULL) return 0;
+  if (sv->nrgrave == sv->caprgrave) {
+    size_t cap = sv->caprgrave ? sv->caprgrave * 2 : 256;
+    mesos_resources **g = mesos__realloc(sv->rgrave, cap * sizeof *g);
+    if (g == NULL) {
+      if (sv->rendering) wait_render(sv->rendering); /* as mesos__state_retire_task */
+      return 0;
+    }
+    sv->rgrave = g;
+    sv->caprgrave = cap;
+  }
+  sv->rgrave[sv->nrgrave++] = r;
   return 1;
 }
 
@@ -1465,6 +1698,7 @@ static mesos_status snap_take(mesos_master *m, snapshot *s, int kind, int pin) {
     if (h.st != MESOS_OK) s->oom = 1;
   }
   if (kind == K_STATE || kind == K_SLAVES) snap_agents(m, s);
+  if (kind == K_SLAVES) snap_usage_tasks(m, s);
   if (kind == K_STATE || kind == K_FRAMEWORKS) snap_frameworks(m, s);
   if (kind == K_TASKS) snap_tasks(m, s);
   return s->oom ? MESOS_ENOMEM : MESOS_OK;
@@ -1906,6 +2140,7 @@ void mesos__state_fini(mesos_master *m) {
   sv->pins = 0;
   grave_empty(sv);
   mesos__free(sv->grave);
+  mesos__free(sv->rgrave);
   mesos_timer_free(sv->trim);
   mesos_timer_free(sv->kick);
   pool_empty(sv);

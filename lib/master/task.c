@@ -200,8 +200,10 @@ void mesos__task_free(mesos__task *t) {
   task_release(t);
   mesos__map_remove(&t->fw->tasks, t->task->task_id->value);
   mesos__map_remove(&t->agent->tasks, t->key);
+  /* may keep t->task as a completed task, and either (a state snapshot
+   * reads them off the loop) until no snapshot needs it */
+  mesos__operator_on_task_freed(t);
   mesos_resources_free(t->resources);
-  mesos__operator_on_task_freed(t); /* may keep t->task as a completed task */
   mesos__pb_free(t->task);
   mesos__free(t->key);
   mesos__free(t->role);

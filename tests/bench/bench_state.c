@@ -251,6 +251,45 @@ static timed time_request(int port, const char *method, const char *path, const 
   return t;
 }
 
+/* MESOS_BENCH_STATE_DUMP=<dir>: the bodies of /state and GET_STATE (JSON,
+ * protobuf) are written to <dir>/state.json, getstate.json and
+ * getstate.pb once, so two builds' outputs can be compared byte for byte
+ * (a refactoring of the renderers must not change them). */
+static void dump_body(int port, const char *method, const char *path, const char *accept,
+                      const char *body, const char *dir, const char *file) {
+  char req[1024], fn[4096];
+  int fd = connect_to(port);
+  int n = snprintf(req, sizeof req,
+                   "%s %s HTTP/1.1\r\nHost: x\r\nAccept: %s\r\n%sContent-Length: %zu\r\n"
+                   "Connection: close\r\n\r\n%s",
+                   method, path, accept, body ? "Content-Type: application/json\r\n" : "",
+                   body ? strlen(body) : 0, body ? body : "");
+  if (write(fd, req, (size_t)n) != n) die("write failed");
+  snprintf(fn, sizeof fn, "%s/%s", dir, file);
+  FILE *f = fopen(fn, "wb");
+  if (f == NULL) die("cannot write the dump");
+  char buf[1 << 16];
+  size_t have = 0, cap = 1 << 20;
+  char *head = malloc(cap);
+  char *hend = NULL;
+  ssize_t r;
+  while ((r = read(fd, buf, sizeof buf)) > 0) {
+    if (hend == NULL) {
+      if (have + (size_t)r + 1 > cap) die("response head too long");
+      memcpy(head + have, buf, (size_t)r);
+      have += (size_t)r;
+      head[have] = '\0';
+      hend = strstr(head, "\r\n\r\n");
+      if (hend) fwrite(hend + 4, 1, have - (size_t)(hend + 4 - head), f);
+      continue;
+    }
+    fwrite(buf, 1, (size_t)r, f);
+  }
+  free(head);
+  fclose(f);
+  close(fd);
+}
+
 /* ------------------------------------------------------------ baseline */
 
 static void y_print(void *ctx, const char *s, size_t len) {
@@ -529,6 +568,10 @@ int main(int argc, char **argv) {
   long rss0 = rss_kib();
   mesos_loop *loop = NULL;
   mesos_master *m = start(&loop, &big);
+  const char *dump = getenv("MESOS_BENCH_STATE_DUMP");
+  /* Dumps compare across builds: a fixed master id makes every id (and
+   * so the tables' iteration order) the same in both runs. */
+  if (dump && *dump) snprintf(m->id, sizeof m->id, "%s", "00000000-0000-4000-8000-000000000001");
   double t0 = now_ms();
   populate(m, &big);
   long rss1 = rss_kib();
@@ -559,6 +602,12 @@ int main(int argc, char **argv) {
 
   int runs = quick ? 3 : 5;
   char name[64];
+  if (dump && *dump) {
+    const char *g = "{\"type\":\"GET_STATE\"}";
+    dump_body(port, "GET", "/state", "application/json", NULL, dump, "state.json");
+    dump_body(port, "POST", "/api/v1", "application/json", g, dump, "getstate.json");
+    dump_body(port, "POST", "/api/v1", "application/x-protobuf", g, dump, "getstate.pb");
+  }
   timed t = time_request(port, "GET", "/state", "application/json", NULL, runs);
   snprintf(name, sizeof name, "state-%s-json", scale);
   double snap_ms = 0, render_ms = 0;
