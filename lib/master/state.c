@@ -43,7 +43,8 @@
  *
  *  3. Streaming with back-pressure and turns.  The render produces ~1 MiB
  *     chunks; each waiter gets a Content-Length response fed one piece of
- *     at most SEND_PIECE per loop turn, and only while its connection has
+ *     at most SEND_PIECE per loop turn (all waiters together at most
+ *     TURN_BUDGET: loopback sends are dear), and only while its connection has
  *     nothing queued: the piece goes straight into the kernel (no copy
  *     unless the socket is full), the server's drain callback resumes a
  *     waiter whose socket filled up, and a 0 ms timer takes the others
@@ -111,7 +112,13 @@
 /* One waiter's share of a loop turn: small enough that twenty of them
  * keep a turn to a millisecond or two, large enough to keep a loopback
  * socket busy. */
-#define SEND_PIECE ((size_t)256 << 10)
+#define SEND_PIECE ((size_t)64 << 10)
+/* All waiters' share of one loop turn.  Sending on loopback runs the
+ * receiving side's TCP work inside the sender's write(), so bytes sent
+ * cost the loop about twice their copy: twenty waiters taking 256 KiB
+ * each made a 10+ ms turn (measured with bench_state's loop-turn line);
+ * 512 KiB keeps a turn near a millisecond and the pipe still full. */
+#define TURN_BUDGET ((size_t)512 << 10)
 /* Waiters in one batch at most (beyond: 503), so a flood of requests
  * cannot grow the master without bound. */
 #define MAX_WAITERS 1024
@@ -1076,10 +1083,27 @@ static void snap_live_tasks(mesos_master *m, snapshot *s, s_fw *d, mesos__framew
   const char *role = fw->info ? fw_role(fw->info) : "*";
   const char *role_copy = all_hidden ? "" : s_str(s, role);
   int filter = m->view != NULL;
-  size_t it = 0;
-  void *v;
-  while (d->tasks && d->ntasks < n && mesos__map_next(&fw->tasks, &it, NULL, &v)) {
-    mesos__task *t = v;
+  if (d->tasks == NULL) return;
+  /* The records first (the map's slots are one array), then the walk
+   * with prefetches two stages ahead: a task's record, then its Task
+   * message and role string.  A task costs a few dependent cache misses,
+   * and overlapping them is most of what makes the walk fast. */
+  mesos__task **v = mesos__malloc(n * sizeof *v);
+  if (v == NULL) {
+    s->oom = 1;
+    return;
+  }
+  size_t k = 0, it = 0;
+  void *val;
+  while (k < n && mesos__map_next(&fw->tasks, &it, NULL, &val)) v[k++] = val;
+  enum { AHEAD = 8 };
+  for (size_t i = 0; i < k; i++) {
+    if (i + 2 * AHEAD < k) __builtin_prefetch(v[i + 2 * AHEAD]);
+    if (i + AHEAD < k) {
+      __builtin_prefetch(v[i + AHEAD]->task);
+      __builtin_prefetch(v[i + AHEAD]->role);
+    }
+    mesos__task *t = v[i];
     if (t->task == NULL) continue;
     s_task *x = &d->tasks[d->ntasks++];
     x->t = t->task;
@@ -1093,6 +1117,7 @@ static void snap_live_tasks(mesos_master *m, snapshot *s, s_fw *d, mesos__framew
     }
     x->role = t->role == NULL ? NULL : strcmp(t->role, role) == 0 ? role_copy : s_str(s, t->role);
   }
+  mesos__free(v);
 }
 
 static void snap_fw(mesos_master *m, snapshot *s, s_fw *d, mesos__framework *fw) {
@@ -1565,7 +1590,13 @@ struct mesos__state_srv {
   int pool_used;    /* a render since the last trim tick */
   mesos_timer *trim;
   mesos__list ready; /* waiters whose socket has room: fed on the next turn */
-  mesos_timer *kick; /* 0 ms: the next turn */
+  /* Runs kick_cb once per loop turn while waiters are ready.  Not a
+   * 0 ms timer: libuv (1.44) runs a timer restarted from its own callback
+   * again in the same turn, so the "next turn" never came and one turn
+   * sent every waiter's socket full while no request was read (the
+   * health check's p99 of 50-100 ms).  An idle handle runs once per turn
+   * and makes the poll not wait. */
+  uv_idle_t *kick;
 };
 
 static char *block_get(struct mesos__state_srv *sv) {
@@ -1729,7 +1760,9 @@ static void batch_free(batch *b) {
   mesos__free(b);
 }
 
-static void pump(waiter *w);
+static size_t pump(waiter *w);
+static void kick_cb(uv_idle_t *h);
+static void queue_waiter(waiter *w);
 static void start_next(struct mesos__state_srv *sv);
 
 static void waiter_done(waiter *w) {
@@ -1751,7 +1784,8 @@ static void waiter_aborted(mesos__http_request *req, void *ud) {
 
 static void waiter_drained(mesos__http_request *req, void *ud) {
   (void)req;
-  pump(ud);
+  /* Its socket has room again: served within the next turn's budget. */
+  queue_waiter(ud);
 }
 
 /* The bytes of piece `i` of a waiter's body. */
@@ -1770,14 +1804,23 @@ static const char *piece_of(waiter *w, size_t i, size_t *len) {
   return tail;
 }
 
+/* Queues the waiter for the next turn (kick_cb) unless it is queued. */
+static void queue_waiter(waiter *w) {
+  struct mesos__state_srv *sv = w->b->srv;
+  if (!mesos__list_empty(&w->ready_node)) return;
+  mesos__list_insert_tail(&sv->ready, &w->ready_node);
+  if (!uv_is_active((uv_handle_t *)sv->kick)) uv_idle_start(sv->kick, kick_cb);
+}
+
 /* Feeds one piece to the waiter's connection if nothing is queued there;
- * then waits for the drain callback (socket full) or the next turn. */
-static void pump(waiter *w) {
+ * then waits for the drain callback (socket full) or the next turn.
+ * Returns the bytes sent. */
+static size_t pump(waiter *w) {
   batch *b = w->b;
   mesos__http_request *req = w->req;
   size_t npieces = b->out.n + 2;
   mesos__list_remove(&w->ready_node);
-  if (mesos__http_request_pending(req) > 0) return; /* the drain callback resumes */
+  if (mesos__http_request_pending(req) > 0) return 0; /* the drain callback resumes */
   size_t budget = SEND_PIECE;
   while (w->piece < npieces && budget > 0) {
     size_t len;
@@ -1786,7 +1829,7 @@ static void pump(waiter *w) {
     if (n > budget) n = budget;
     if (n && mesos__http_stream_send(req, p + w->off, n) != MESOS_OK) {
       /* The connection is gone or closing: the abort callback follows. */
-      return;
+      return SEND_PIECE - budget;
     }
     budget -= n;
     w->off += n;
@@ -1795,40 +1838,32 @@ static void pump(waiter *w) {
       w->off = 0;
     }
   }
+  size_t sent = SEND_PIECE - budget;
   if (w->piece < npieces) {
-    if (mesos__http_request_pending(req) == 0) {
-      /* All taken by the kernel: more on the next turn (round-robin). */
-      struct mesos__state_srv *sv = b->srv;
-      mesos__list_insert_tail(&sv->ready, &w->ready_node);
-      mesos_timer_start(sv->kick, 0, 0);
-    }
-    return;
+    /* All taken by the kernel: more on a later turn (round-robin). */
+    if (mesos__http_request_pending(req) == 0) queue_waiter(w);
+    return sent;
   }
   mesos__http_request_on_abort(req, NULL, NULL);
   mesos__http_request_on_drain(req, NULL, NULL);
   mesos__http_stream_end(req);
   waiter_done(w);
+  return sent;
 }
 
-/* The next turn: one piece for every waiter that had room. */
-static void kick_cb(mesos_timer *t, void *ud) {
-  (void)t;
-  struct mesos__state_srv *sv = ud;
-  mesos__list turn;
-  mesos__list_init(&turn);
-  /* Move the list aside: pump() may queue a waiter again for the turn
-   * after this one. */
-  if (!mesos__list_empty(&sv->ready)) {
-    turn.next = sv->ready.next;
-    turn.prev = sv->ready.prev;
-    turn.next->prev = &turn;
-    turn.prev->next = &turn;
-    mesos__list_init(&sv->ready);
+/* The next turn: a piece for each waiter that had room, oldest first,
+ * until TURN_BUDGET is spent; the rest (and those served, at the tail)
+ * wait for the turn after. */
+static void kick_cb(uv_idle_t *h) {
+  struct mesos__state_srv *sv = h->data;
+  size_t queued = 0, spent = 0;
+  mesos__list *it;
+  for (it = sv->ready.next; it != &sv->ready; it = it->next) queued++;
+  while (queued-- > 0 && spent < TURN_BUDGET && !mesos__list_empty(&sv->ready)) {
+    waiter *w = mesos__container_of(sv->ready.next, waiter, ready_node);
+    spent += pump(w); /* takes w off the list first; may queue it again */
   }
-  while (!mesos__list_empty(&turn)) {
-    waiter *w = mesos__container_of(turn.next, waiter, ready_node);
-    pump(w); /* takes w off `turn` first */
-  }
+  if (mesos__list_empty(&sv->ready)) uv_idle_stop(sv->kick);
 }
 
 static void waiter_start(waiter *w) {
@@ -1864,7 +1899,7 @@ static void waiter_start(waiter *w) {
   }
   w->started = 1;
   mesos__http_request_on_drain(req, waiter_drained, w);
-  pump(w);
+  queue_waiter(w);
 }
 
 /* Tests hold renders to prove the loop serves meanwhile (process-wide). */
@@ -2075,6 +2110,14 @@ static void serve(mesos_master *m, mesos__http_request *req, int kind) {
   start_next(sv);
 }
 
+static void kick_close_cb(uv_handle_t *h) { mesos__free(h); }
+
+/* Closed like the loop's own handles: freed on the loop's next turn (or
+ * by mesos_loop_free). */
+static void kick_free(uv_idle_t *h) {
+  if (h) uv_close((uv_handle_t *)h, kick_close_cb);
+}
+
 static mesos_status state_init(mesos_master *m) {
   if (m->op == NULL) return MESOS_EINVAL;
   struct mesos__state_srv *sv = MESOS__NEW(struct mesos__state_srv);
@@ -2084,11 +2127,15 @@ static mesos_status state_init(mesos_master *m) {
   mesos__list_init(&sv->sending);
   mesos__list_init(&sv->ready);
   pthread_mutex_init(&sv->pool_mu, NULL);
-  if (mesos_timer_new(&sv->trim, m->loop, trim_cb, sv, NULL) != MESOS_OK ||
-      mesos_timer_new(&sv->kick, m->loop, kick_cb, sv, NULL) != MESOS_OK ||
+  sv->kick = MESOS__NEW(uv_idle_t);
+  if (sv->kick) {
+    uv_idle_init(mesos__loop_uv(m->loop), sv->kick);
+    sv->kick->data = sv;
+  }
+  if (sv->kick == NULL || mesos_timer_new(&sv->trim, m->loop, trim_cb, sv, NULL) != MESOS_OK ||
       mesos_timer_start(sv->trim, TRIM_MS, TRIM_MS) != MESOS_OK) {
     mesos_timer_free(sv->trim);
-    mesos_timer_free(sv->kick);
+    kick_free(sv->kick);
     pthread_mutex_destroy(&sv->pool_mu);
     mesos__free(sv);
     return MESOS_ENOMEM;
@@ -2142,7 +2189,7 @@ void mesos__state_fini(mesos_master *m) {
   mesos__free(sv->grave);
   mesos__free(sv->rgrave);
   mesos_timer_free(sv->trim);
-  mesos_timer_free(sv->kick);
+  kick_free(sv->kick);
   pool_empty(sv);
   pthread_mutex_destroy(&sv->pool_mu);
   mesos__free(sv);

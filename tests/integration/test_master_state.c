@@ -279,6 +279,20 @@ static const char *sget(yajl_val v, const char *key) {
   return s ? s : "";
 }
 
+/* A number member, -1 when absent or not a number. */
+static double nget(yajl_val v, const char *key) {
+  yajl_val x = get(v, key);
+  return YAJL_IS_NUMBER(x) ? YAJL_GET_DOUBLE(x) : -1;
+}
+
+/* The agent or framework of `arr` (a /state array) whose "id" is `id`. */
+static yajl_val by_id(yajl_val state, const char *arr, const char *id) {
+  yajl_val a = get(state, arr);
+  for (size_t i = 0; YAJL_IS_ARRAY(a) && i < a->u.array.len; i++)
+    if (strcmp(sget(a->u.array.values[i], "id"), id) == 0) return a->u.array.values[i];
+  return NULL;
+}
+
 /* Task ids of /state (frameworks' tasks or completed_tasks), counted; also
  * checks each id appears at most once. */
 static size_t count_tasks(yajl_val state, const char *which, const char *id_to_find,
@@ -435,6 +449,19 @@ START_TEST(test_state__render_during_mutations_is_the_state_at_the_request) {
   yajl_val fw0 = get(v, "frameworks")->u.array.values[0];
   yajl_val t0 = get(fw0, "tasks")->u.array.values[0];
   ck_assert_str_eq(sget(t0, "state"), "TASK_RUNNING");
+  /* What the tasks use is added up off the loop from their resource
+   * bags, which the finished tasks had freed meanwhile (parked while the
+   * render read them): agent 0 ran 5 tasks of cpus:0.1;mem:32, framework
+   * 0 those of agents 0 and 4. */
+  yajl_val a0 = by_id(v, "slaves", w.agents[0]->id);
+  ck_assert_ptr_nonnull(a0);
+  ck_assert_double_eq_tol(nget(get(a0, "used_resources"), "cpus"), 0.5, 1e-9);
+  ck_assert_double_eq_tol(nget(get(a0, "used_resources"), "mem"), 160, 1e-9);
+  ck_assert_double_eq_tol(nget(get(a0, "used_resources"), "disk"), 0, 1e-9);
+  yajl_val f0 = by_id(v, "frameworks", w.fws[0]->id);
+  ck_assert_ptr_nonnull(f0);
+  ck_assert_double_eq_tol(nget(get(f0, "used_resources"), "cpus"), 1.0, 1e-9);
+  ck_assert_double_eq_tol(nget(get(f0, "resources"), "mem"), 320, 1e-9);
   yajl_tree_free(v);
   /* The requests made after the mutations see them. */
   body = client_wait(&tasks, &w, &blen);
@@ -463,6 +490,14 @@ START_TEST(test_state__render_during_mutations_is_the_state_at_the_request) {
   ck_assert_uint_eq(get(v, "slaves")->u.array.len, 8);
   yajl_val used = get(get(v, "slaves")->u.array.values[0], "used_resources");
   ck_assert(YAJL_IS_OBJECT(used));
+  /* Now only task-new (staging, holding its resources) runs on agent 0;
+   * the finished tasks released theirs. */
+  a0 = by_id(v, "slaves", w.agents[0]->id);
+  ck_assert_ptr_nonnull(a0);
+  ck_assert_double_eq_tol(nget(get(a0, "used_resources"), "cpus"), 0.1, 1e-9);
+  ck_assert_double_eq_tol(nget(get(a0, "used_resources"), "mem"), 32, 1e-9);
+  ck_assert_double_eq_tol(nget(get(by_id(v, "slaves", w.agents[1]->id), "used_resources"), "cpus"),
+                          0, 1e-9);
   yajl_tree_free(v);
   client_close(&st);
   client_close(&fws);
