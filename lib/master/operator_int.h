@@ -150,6 +150,25 @@ size_t mesos__state_test_renders(mesos_master *m);
  * thread pool (benchmark; read on the loop thread). */
 void mesos__state_last_times(mesos_master *m, double *snapshot_ms, double *render_ms);
 
+/* ---- state_v1.c: the v1 state calls off the loop (state.c serves them) */
+typedef struct mesos__v1snap mesos__v1snap;
+/* On the loop: what `call` (GET_STATE, GET_AGENTS, GET_FRAMEWORKS,
+ * GET_TASKS, GET_EXECUTORS, or SUBSCRIBE for the SUBSCRIBED event) needs,
+ * with Task messages and task resource bags pinned by the caller (state.c
+ * counts the snapshot in its pins).  *st is MESOS_ENOMEM when something
+ * could not be copied; free the snapshot either way. */
+mesos__v1snap *mesos__v1snap_take(mesos_master *m, int call, mesos_status *st);
+/* Off the loop (any one thread): the response (for SUBSCRIBE: the
+ * SUBSCRIBED event as one RecordIO record) encoded in `media`, appended
+ * to `out`; the bytes operator.c's on-loop builders give. */
+mesos_status mesos__v1snap_render(const mesos__v1snap *s, mesos__media media, mesos__buf *out);
+void mesos__v1snap_free(mesos__v1snap *s);
+/* Answers a v1 state call (as above) from a snapshot rendered on the
+ * thread pool, batched with identical calls (state.c).  Only without an
+ * authorizer: the filters run on the loop. */
+void mesos__state_v1_serve(mesos_master *m, mesos__http_request *req, int call,
+                           mesos__media media);
+
 /* ---- maintenance.c */
 /* Calls of the maintenance family and quota/weights persistence live in
  * operator.c; these are the machine lookups the rest needs. */

@@ -624,7 +624,8 @@ typedef struct s_fw {
   size_t noffers;
 } s_fw;
 
-enum { K_STATE, K_FRAMEWORKS, K_SLAVES, K_TASKS };
+/* K_V1: a v1 operator state call (state_v1.c builds and encodes it). */
+enum { K_STATE, K_FRAMEWORKS, K_SLAVES, K_TASKS, K_V1 };
 
 /* Bump allocation in pooled blocks; what does not fit a block's quarter
  * is allocated on its own.  Freed as a whole with the snapshot. */
@@ -639,6 +640,9 @@ typedef struct s_arena {
 
 typedef struct snapshot {
   int kind;
+  int call;          /* K_V1: the call type */
+  mesos__media media; /* K_V1: the response's media */
+  mesos__v1snap *v1; /* K_V1: the snapshot proper */
   int oom;
   struct mesos__state_srv *sv;
   s_arena arena;
@@ -1214,7 +1218,8 @@ static void snap_free(mesos_master *m, snapshot *s);
 /* Takes the snapshot of `kind` for the principal of the view set on the
  * master (if any).  Task messages are pinned when pin is set (the render
  * runs elsewhere; unset for a synchronous render on the loop). */
-static mesos_status snap_take(mesos_master *m, snapshot *s, int kind, int pin);
+static mesos_status snap_take(mesos_master *m, snapshot *s, int kind, int pin, int call,
+                              mesos__media media);
 
 static void ssum_write(jg *j, const s_sum *s) {
   j_map_open(j);
@@ -1555,6 +1560,8 @@ struct batch {
   mesos__list node; /* srv->queued while B_QUEUED, srv->sending while B_SENDING */
   struct mesos__state_srv *srv; /* NULL once the master is gone (a render finishing late) */
   int kind;
+  int call;           /* K_V1: the call type */
+  mesos__media media; /* K_V1: the response's media */
   char *principal;  /* the batch key with an authorizer; NULL without one */
   mesos__list waiters;
   size_t nwaiters;
@@ -1697,6 +1704,7 @@ int mesos__state_retire_resources(mesos_master *m, mesos_resources *r) {
 }
 
 static void snap_free(mesos_master *m, snapshot *s) {
+  mesos__v1snap_free(s->v1);
   for (size_t i = 0; i < s->nfws; i++) mesos__pb_free(s->fws[i].info);
   arena_free(s);
   mesos__buf_free(&s->head);
@@ -1707,9 +1715,12 @@ static void snap_free(mesos_master *m, snapshot *s) {
   memset(s, 0, sizeof *s);
 }
 
-static mesos_status snap_take(mesos_master *m, snapshot *s, int kind, int pin) {
+static mesos_status snap_take(mesos_master *m, snapshot *s, int kind, int pin, int call,
+                              mesos__media media) {
   memset(s, 0, sizeof *s);
   s->kind = kind;
+  s->call = call;
+  s->media = media;
   mesos__buf_init(&s->head, (size_t)1 << 24);
   s->sv = srv_of(m);
   if (pin) {
@@ -1732,6 +1743,11 @@ static mesos_status snap_take(mesos_master *m, snapshot *s, int kind, int pin) {
   if (kind == K_SLAVES) snap_usage_tasks(m, s);
   if (kind == K_STATE || kind == K_FRAMEWORKS) snap_frameworks(m, s);
   if (kind == K_TASKS) snap_tasks(m, s);
+  if (kind == K_V1) {
+    mesos_status st = MESOS_OK;
+    s->v1 = mesos__v1snap_take(m, call, &st);
+    if (st != MESOS_OK) s->oom = 1;
+  }
   return s->oom ? MESOS_ENOMEM : MESOS_OK;
 }
 
@@ -1739,7 +1755,7 @@ static mesos_status snap_take(mesos_master *m, snapshot *s, int kind, int pin) {
  * benchmark to time the render alone). */
 mesos_status mesos__state_json(mesos_master *m, mesos__buf *out) {
   snapshot s;
-  mesos_status st = snap_take(m, &s, K_STATE, 0);
+  mesos_status st = snap_take(m, &s, K_STATE, 0, 0, MESOS__MEDIA_JSON);
   if (st == MESOS_OK) {
     jg j;
     jg_init(&j, out);
@@ -1888,7 +1904,10 @@ static void waiter_start(waiter *w) {
   if (w->cb[0]) total += strlen(w->cb) + 2;
   mesos__http_headers h;
   mesos__http_headers_init(&h);
-  mesos__http_headers_set(&h, "Content-Type", w->cb[0] ? "text/javascript" : "application/json");
+  const char *ctype = w->cb[0] ? "text/javascript" : "application/json";
+  if (b->kind == K_V1)
+    ctype = b->media == MESOS__MEDIA_PROTOBUF ? MESOS__MEDIA_TYPE_PROTOBUF : MESOS__MEDIA_TYPE_JSON;
+  mesos__http_headers_set(&h, "Content-Type", ctype);
   mesos_status st = mesos__http_stream_start_length(req, 200, &h, total);
   mesos__http_headers_free(&h);
   if (st != MESOS_OK) {
@@ -1925,6 +1944,29 @@ void mesos__state_last_times(mesos_master *m, double *snapshot_ms, double *rende
   *render_ms = sv ? sv->render_ms : 0;
 }
 
+/* A v1 response: encoded whole by state_v1.c, then handed over as one
+ * chunk (the waiters send it in pieces like any other). */
+static void render_v1(jg *j, snapshot *s) {
+  mesos__buf body = MESOS__BUF_INIT(MESOS__OP_RESPONSE_MAX);
+  mesos_status st = mesos__v1snap_render(s->v1, s->media, &body);
+  chunks *c = j->chunks;
+  if (st == MESOS_OK && body.len) {
+    c->v = mesos__malloc(sizeof *c->v);
+    if (c->v == NULL) {
+      st = MESOS_ENOMEM;
+    } else {
+      c->v[0].data = body.data;
+      c->v[0].len = body.len;
+      c->v[0].cap = body.cap;
+      c->n = c->cap = 1;
+      c->total = body.len;
+      body.data = NULL; /* moved */
+    }
+  }
+  mesos__buf_free(&body);
+  j->st = st;
+}
+
 static void render_work(uv_work_t *wk) {
   batch *b = wk->data;
   pthread_mutex_lock(&gate_mu);
@@ -1941,7 +1983,8 @@ static void render_work(uv_work_t *wk) {
   else out.data[0] = '\0';
   struct timespec t0, t1;
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
-  render(&j, &b->snap, &b->cancel);
+  if (b->snap.kind == K_V1 && j.st == MESOS_OK) render_v1(&j, &b->snap);
+  else render(&j, &b->snap, &b->cancel);
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
   b->render_ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
   b->st = j.st;
@@ -1998,7 +2041,7 @@ static void start_next(struct mesos__state_srv *sv) {
     mesos__master_auth_view_begin(m, first->req, &view);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    mesos_status st = snap_take(m, &b->snap, b->kind, 1);
+    mesos_status st = snap_take(m, &b->snap, b->kind, 1, b->call, b->media);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     sv->snap_ms =
         (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
@@ -2023,7 +2066,8 @@ static void start_next(struct mesos__state_srv *sv) {
   }
 }
 
-static batch *batch_new(struct mesos__state_srv *srv, int kind, const char *principal) {
+static batch *batch_new(struct mesos__state_srv *srv, int kind, int call, mesos__media media,
+                        const char *principal) {
   batch *b = MESOS__NEW(batch);
   if (b == NULL) return NULL;
   if (principal && (b->principal = mesos__strdup(principal)) == NULL) {
@@ -2032,6 +2076,8 @@ static batch *batch_new(struct mesos__state_srv *srv, int kind, const char *prin
   }
   b->srv = srv;
   b->kind = kind;
+  b->call = call;
+  b->media = media;
   mesos__list_init(&b->waiters);
   mesos__list_init(&b->node);
   atomic_init(&b->cancel, 0);
@@ -2061,10 +2107,13 @@ static int jsonp_callback(mesos__http_request *req, char *cb, size_t cap) {
   return 1;
 }
 
-static void serve(mesos_master *m, mesos__http_request *req, int kind) {
+static void serve_call(mesos_master *m, mesos__http_request *req, int kind, int call,
+                       mesos__media media) {
   struct mesos__state_srv *sv = srv_of(m);
   char cb[128];
-  if (!jsonp_callback(req, cb, sizeof cb)) {
+  cb[0] = '\0';
+  /* ?jsonp= wraps the classic endpoints only. */
+  if (kind != K_V1 && !jsonp_callback(req, cb, sizeof cb)) {
     mesos__http_respond_text(req, 400, "Invalid 'jsonp' callback name");
     return;
   }
@@ -2083,7 +2132,7 @@ static void serve(mesos_master *m, mesos__http_request *req, int kind) {
   mesos__list *it;
   for (it = sv->queued.next; it != &sv->queued; it = it->next) {
     batch *x = mesos__container_of(it, batch, node);
-    if (x->kind == kind && x->nwaiters < MAX_WAITERS &&
+    if (x->kind == kind && x->call == call && x->media == media && x->nwaiters < MAX_WAITERS &&
         ((x->principal == NULL && principal == NULL) ||
          (x->principal && principal && strcmp(x->principal, principal) == 0))) {
       b = x;
@@ -2092,7 +2141,7 @@ static void serve(mesos_master *m, mesos__http_request *req, int kind) {
   }
   waiter *w = MESOS__NEW(waiter);
   if (b == NULL && w) {
-    b = batch_new(sv, kind, principal);
+    b = batch_new(sv, kind, call, media, principal);
     if (b) mesos__list_insert_tail(&sv->queued, &b->node);
   }
   if (w == NULL || b == NULL) {
@@ -2116,6 +2165,15 @@ static void kick_close_cb(uv_handle_t *h) { mesos__free(h); }
  * by mesos_loop_free). */
 static void kick_free(uv_idle_t *h) {
   if (h) uv_close((uv_handle_t *)h, kick_close_cb);
+}
+
+static void serve(mesos_master *m, mesos__http_request *req, int kind) {
+  serve_call(m, req, kind, 0, MESOS__MEDIA_JSON);
+}
+
+void mesos__state_v1_serve(mesos_master *m, mesos__http_request *req, int call,
+                           mesos__media media) {
+  serve_call(m, req, K_V1, call, media);
 }
 
 static mesos_status state_init(mesos_master *m) {

@@ -27,6 +27,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "base/alloc.h"
+#include "codec/json.h"
 #include "codec/pb.h"
 #include "master/master_int.h"
 #include "master/operator_int.h"
@@ -178,13 +179,13 @@ static void client_open(client *c, world *w) {
    * succeeds into the socket buffer regardless. */
 }
 
-static void client_send(client *c, world *w, const char *method, const char *path,
-                        const char *body) {
+static void client_send_as(client *c, world *w, const char *method, const char *path,
+                           const char *body, const char *accept) {
   char req[512];
   int n = snprintf(req, sizeof req,
-                   "%s %s HTTP/1.1\r\nHost: x\r\nAccept: application/json\r\n%s"
+                   "%s %s HTTP/1.1\r\nHost: x\r\nAccept: %s\r\n%s"
                    "Content-Length: %zu\r\n\r\n%s",
-                   method, path, body ? "Content-Type: application/json\r\n" : "",
+                   method, path, accept, body ? "Content-Type: application/json\r\n" : "",
                    body ? strlen(body) : 0, body ? body : "");
   size_t off = 0;
   for (int i = 0; off < (size_t)n && i < 100000; i++) {
@@ -193,6 +194,11 @@ static void client_send(client *c, world *w, const char *method, const char *pat
     else mesos_loop_run_once(w->loop); /* still connecting */
   }
   ck_assert_uint_eq(off, (size_t)n);
+}
+
+static void client_send(client *c, world *w, const char *method, const char *path,
+                        const char *body) {
+  client_send_as(c, w, method, path, body, "application/json");
 }
 
 /* Reads what is there (never blocks). */
@@ -529,6 +535,119 @@ START_TEST(test_state__master_freed_with_a_render_in_flight) {
 }
 END_TEST
 
+/* The v1 state calls are built and encoded off the loop from a snapshot
+ * (state_v1.c): each answer, JSON and protobuf, is byte for byte what
+ * operator.c's on-loop builders make of the same master; GET_HEALTH is
+ * answered while one is held; and a held answer is the state at its
+ * request, though every task finishes meanwhile. */
+START_TEST(test_state__v1_calls_rendered_off_the_loop) {
+  world w;
+  world_start(&w);
+  static const struct {
+    const char *name;
+    Mesos__V1__Master__Response__Type type;
+  } calls[] = {
+      {"GET_STATE", MESOS__V1__MASTER__RESPONSE__TYPE__GET_STATE},
+      {"GET_AGENTS", MESOS__V1__MASTER__RESPONSE__TYPE__GET_AGENTS},
+      {"GET_FRAMEWORKS", MESOS__V1__MASTER__RESPONSE__TYPE__GET_FRAMEWORKS},
+      {"GET_TASKS", MESOS__V1__MASTER__RESPONSE__TYPE__GET_TASKS},
+      {"GET_EXECUTORS", MESOS__V1__MASTER__RESPONSE__TYPE__GET_EXECUTORS},
+  };
+  for (size_t c = 0; c < sizeof calls / sizeof calls[0]; c++) {
+    for (int pb = 0; pb < 2; pb++) {
+      /* The on-loop answer, from operator.c's builders. */
+      mesos__op_scratch sc;
+      mesos__op_scratch_init(&sc, 1 << 16);
+      Mesos__V1__Master__Response__GetState *gs = mesos__op_get_state(&sc, w.m);
+      ck_assert_ptr_nonnull(gs);
+      Mesos__V1__Master__Response r = MESOS__V1__MASTER__RESPONSE__INIT;
+      r.has_type = 1;
+      r.type = calls[c].type;
+      switch (calls[c].type) {
+        case MESOS__V1__MASTER__RESPONSE__TYPE__GET_STATE: r.get_state = gs; break;
+        case MESOS__V1__MASTER__RESPONSE__TYPE__GET_AGENTS: r.get_agents = gs->get_agents; break;
+        case MESOS__V1__MASTER__RESPONSE__TYPE__GET_FRAMEWORKS:
+          r.get_frameworks = gs->get_frameworks;
+          break;
+        case MESOS__V1__MASTER__RESPONSE__TYPE__GET_TASKS: r.get_tasks = gs->get_tasks; break;
+        default: r.get_executors = gs->get_executors; break;
+      }
+      mesos__buf want = MESOS__BUF_INIT((size_t)1 << 30);
+      ck_assert_int_eq(pb ? mesos__pb_pack_buf(&r.base, &want, NULL)
+                          : mesos__json_encode(&r.base, &want, NULL),
+                       MESOS_OK);
+      mesos__op_scratch_free(&sc);
+      /* The off-loop answer, held at the gate first. */
+      size_t renders = mesos__state_test_renders(w.m);
+      mesos__state_test_hold(1);
+      char body[64];
+      snprintf(body, sizeof body, "{\"type\":\"%s\"}", calls[c].name);
+      client cl;
+      client_open(&cl, &w);
+      client_send_as(&cl, &w, "POST", "/api/v1", body,
+                     pb ? "application/x-protobuf" : "application/json");
+      for (int i = 0; i < 50000 && mesos__state_test_renders(w.m) == renders; i++) spin(&w, 1);
+      ck_assert_uint_eq(mesos__state_test_renders(w.m), renders + 1);
+      if (c == 0 && pb == 0) {
+        client health;
+        client_open(&health, &w);
+        client_send(&health, &w, "POST", "/api/v1", "{\"type\":\"GET_HEALTH\"}");
+        size_t hlen = 0;
+        const char *hb = client_wait(&health, &w, &hlen);
+        ck_assert_msg(strstr(hb, "\"healthy\":true") != NULL, "%.*s", (int)hlen, hb);
+        client_close(&health);
+        client_poll(&cl);
+        ck_assert_uint_eq(cl.len, 0); /* not a byte of GET_STATE yet */
+      }
+      mesos__state_test_hold(0);
+      size_t blen = 0;
+      const char *got = client_wait(&cl, &w, &blen);
+      ck_assert(strncmp(cl.buf, "HTTP/1.1 200", 12) == 0);
+      ck_assert(strstr(cl.buf, pb ? "Content-Type: application/x-protobuf"
+                                  : "Content-Type: application/json") != NULL);
+      ck_assert_msg(blen == want.len && memcmp(got, want.data, blen) == 0,
+                    "%s (%s): %zu bytes off the loop, %zu on it", calls[c].name,
+                    pb ? "protobuf" : "JSON", blen, want.len);
+      mesos__buf_free(&want);
+      client_close(&cl);
+    }
+  }
+  /* Held while every running task finishes: the answer is the state when
+   * it was asked for (40 running, 40 completed). */
+  size_t renders = mesos__state_test_renders(w.m);
+  mesos__state_test_hold(1);
+  client cl;
+  client_open(&cl, &w);
+  client_send(&cl, &w, "POST", "/api/v1", "{\"type\":\"GET_TASKS\"}");
+  for (int i = 0; i < 50000 && mesos__state_test_renders(w.m) == renders; i++) spin(&w, 1);
+  ck_assert_uint_eq(mesos__state_test_renders(w.m), renders + 1);
+  for (size_t f = 0; f < 4; f++) {
+    size_t n = 0;
+    mesos__task **all = mesos__tasks_snapshot(&w.fws[f]->tasks, &n);
+    ck_assert_ptr_nonnull(all);
+    for (size_t i = 0; i < n; i++) finish_task(all[i]);
+    mesos__free(all);
+  }
+  mesos__state_test_hold(0);
+  size_t blen = 0;
+  const char *got = client_wait(&cl, &w, &blen);
+  yajl_val v = parse(got, blen);
+  const char *tp[] = {"get_tasks", "tasks", NULL};
+  yajl_val tasks = yajl_tree_get(v, tp, yajl_t_array);
+  ck_assert_ptr_nonnull(tasks);
+  ck_assert_uint_eq(tasks->u.array.len, 40);
+  for (size_t i = 0; i < tasks->u.array.len; i++)
+    ck_assert_str_eq(sget(tasks->u.array.values[i], "state"), "TASK_RUNNING");
+  const char *cp[] = {"get_tasks", "completed_tasks", NULL};
+  yajl_val done = yajl_tree_get(v, cp, yajl_t_array);
+  ck_assert_ptr_nonnull(done);
+  ck_assert_uint_eq(done->u.array.len, 40);
+  yajl_tree_free(v);
+  client_close(&cl);
+  world_stop(&w);
+}
+END_TEST
+
 static Suite *make_suite(void) {
   Suite *s = suite_create("master_state");
   TCase *tc = tcase_create("state");
@@ -537,6 +656,7 @@ static Suite *make_suite(void) {
   tcase_add_test(tc, test_state__concurrent_requests_share_renders);
   tcase_add_test(tc, test_state__render_during_mutations_is_the_state_at_the_request);
   tcase_add_test(tc, test_state__master_freed_with_a_render_in_flight);
+  tcase_add_test(tc, test_state__v1_calls_rendered_off_the_loop);
   suite_add_tcase(s, tc);
   return s;
 }
