@@ -15,9 +15,10 @@
  *   state-20k-json               GET /state, request sent to last byte read
  *   state-20k-getstate-json      POST /api/v1 GET_STATE, Accept JSON
  *   state-20k-getstate-protobuf  the same in protobuf
- * /state is snapshotted on the loop and rendered on the thread pool
- * (lib/master/state.c); the "#" line after it gives the last snapshot's
- * loop time (what one /state stalls the master for) and the render's CPU.
+ * /state and the v1 calls are snapshotted on the loop and rendered on the
+ * thread pool (lib/master/state.c, state_v1.c); the "#" lines give the
+ * last snapshot's loop time (what one request stalls the master for) and
+ * the render's CPU.
  * Baseline (same process): the same /state document written with bare yajl
  * generator calls from flat C arrays (no master, no HTTP): the floor for
  * any yajl-based renderer.  Ratio = baseline / measured.
@@ -671,7 +672,10 @@ int main(int argc, char **argv) {
   const char *gs = "{\"type\":\"GET_STATE\"}";
   t = time_request(port, "POST", "/api/v1", "application/json", gs, runs);
   snprintf(name, sizeof name, "state-%s-getstate-json", scale);
-  printf("# %s: %zu bytes\n", name, t.bytes);
+  mesos__state_last_times(m, &snap_ms, &render_ms);
+  printf("# %s: %zu bytes; last snapshot %.1f ms on the loop, build and encoding %.1f ms CPU on "
+         "the thread pool\n",
+         name, t.bytes, snap_ms, render_ms);
   printf("bench: %s %.1f ms baseline bare-yajl-state %.1f ms ratio %.2f\n", name, t.ms, base,
          base / t.ms);
   t = time_request(port, "POST", "/api/v1", "application/x-protobuf", gs, runs);
