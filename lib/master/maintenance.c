@@ -761,6 +761,16 @@ static void drain_agent(mesos_master *m, mesos__http_request *req,
   int admitted;
   mesos__agent *a = known_agent(m, req, d->agent_id, &admitted);
   if (!admitted) return;
+  /* Mesos keeps the two ways of emptying an agent apart: one in the
+   * maintenance schedule is drained through its inverse offers, not by
+   * DRAIN_AGENT (checked, as Mesos does, for agents it can see). */
+  if (a && agent_window(m, a) != NULL) {
+    char msg[512];
+    snprintf(msg, sizeof msg, "Agent %s is part of a maintenance schedule (machine %s)", a->id,
+             a->info->hostname ? a->info->hostname : "");
+    mesos__http_respond_text(req, 400, msg);
+    return;
+  }
   Mesos__V1__DrainInfo di = MESOS__V1__DRAIN_INFO__INIT;
   Mesos__V1__DrainConfig dc = MESOS__V1__DRAIN_CONFIG__INIT;
   Mesos__V1__DurationInfo grace = MESOS__V1__DURATION_INFO__INIT;
