@@ -998,6 +998,42 @@ void mesos__agent_container_adopt(mesos_agent *a, const mesos__agent_path_ids *i
   /* Left in `recovered`: destroyed with the orphans. */
 }
 
+/* ------------------------------------------------------------ status */
+
+Mesos__V1__ContainerStatus *mesos__agent_container_status(mesos_agent *a,
+                                                          const char *framework_id,
+                                                          const char *task_id,
+                                                          mesos__agent_cstatus *st) {
+  if (a->containers == NULL || framework_id == NULL || task_id == NULL) return NULL;
+  char key[600];
+  snprintf(key, sizeof key, "%s/%s", framework_id, task_id);
+  mesos__agent_task *t = mesos__map_get(&a->tasks, key);
+  if (t == NULL || !t->containerized || t->container_id == NULL) return NULL;
+  memset(st, 0, sizeof *st);
+  mesos__v1__container_status__init(&st->cs);
+  mesos__v1__container_id__init(&st->cid);
+  mesos__v1__network_info__init(&st->ni);
+  mesos__v1__network_info__ipaddress__init(&st->ip);
+  st->cid.value = t->container_id;
+  st->cs.container_id = &st->cid;
+  if (t->pid > 0) {
+    st->cs.has_executor_pid = 1;
+    st->cs.executor_pid = (uint32_t)t->pid;
+  }
+  snprintf(st->addr, sizeof st->addr, "%s", strcmp(a->ip, "0.0.0.0") == 0 ? "127.0.0.1" : a->ip);
+  st->ip.has_protocol = 1;
+  st->ip.protocol = strchr(st->addr, ':') ? MESOS__V1__NETWORK_INFO__PROTOCOL__IPv6
+                                          : MESOS__V1__NETWORK_INFO__PROTOCOL__IPv4;
+  st->ip.ip_address = st->addr;
+  st->ips[0] = &st->ip;
+  st->ni.n_ip_addresses = 1;
+  st->ni.ip_addresses = st->ips;
+  st->nis[0] = &st->ni;
+  st->cs.n_network_infos = 1;
+  st->cs.network_infos = st->nis;
+  return &st->cs;
+}
+
 /* ------------------------------------------------------------ statistics */
 
 int mesos__agent_container_statistics(mesos_agent *a, const mesos__agent_task *t,

@@ -98,4 +98,27 @@ void mesos__agent_container_adopt(struct mesos_agent *a, const mesos__agent_path
 int mesos__agent_container_statistics(struct mesos_agent *a, const struct mesos__agent_task *t,
                                       Mesos__V1__ResourceStatistics *rs);
 
+/*
+ * ContainerStatus for a status update of task `framework_id`/`task_id`
+ * when it runs (or ran) in a container of this agent, as Mesos fills it:
+ * container_id, executor_pid (the container's init while it runs) and one
+ * NetworkInfo with the address the task is reached at (the agent's IP: a
+ * container here shares the host's network; an address of 0.0.0.0 is
+ * reported as 127.0.0.1, as the executor endpoint is).  cgroup_info stays
+ * unset: Mesos fills it only from the cgroups/net_cls isolator, which we do
+ * not have.  Everything points into `*st` and the task, valid until the
+ * next call on the loop; NULL for other tasks.
+ */
+typedef struct mesos__agent_cstatus {
+  Mesos__V1__ContainerStatus cs;
+  Mesos__V1__ContainerID cid;
+  Mesos__V1__NetworkInfo ni, *nis[1];
+  Mesos__V1__NetworkInfo__IPAddress ip, *ips[1];
+  char addr[64];
+} mesos__agent_cstatus;
+Mesos__V1__ContainerStatus *mesos__agent_container_status(struct mesos_agent *a,
+                                                          const char *framework_id,
+                                                          const char *task_id,
+                                                          mesos__agent_cstatus *st);
+
 #endif

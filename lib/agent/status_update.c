@@ -422,6 +422,9 @@ mesos_status mesos__agent_status_update_uuid(mesos_agent *a, const char *framewo
   ts.has_uuid = 1;
   ts.uuid.data = uuid;
   ts.uuid.len = 16;
+  /* Tasks in containers: container id, init pid, address (containers.c). */
+  mesos__agent_cstatus cst;
+  ts.container_status = mesos__agent_container_status(a, framework_id, task_id, &cst);
   Mesos__Internal__StatusUpdate su = MESOS__INTERNAL__STATUS_UPDATE__INIT;
   su.framework_id = &fid;
   if (executor_id) su.executor_id = &eid;

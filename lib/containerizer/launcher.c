@@ -197,67 +197,117 @@ mesos_status mesos__launch_resolve(const char *name, const char *const *envp,
                     path, rootfs ? " of the container's rootfs" : "");
 }
 
-/* Looks `user` up in <rootfs>/etc/passwd and /etc/group: the user must
- * exist in the container's filesystem, with the ids it has there. */
-static mesos_status user_from_files(plan *p, const char *rootfs, const char *user,
+/* A decimal id (uid_t/gid_t), not -1. */
+static int parse_id(const char *s, size_t n, uint32_t *out) {
+  if (n == 0 || n > 10) return 0;
+  uint64_t v = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (s[i] < '0' || s[i] > '9') return 0;
+    v = v * 10 + (uint64_t)(s[i] - '0');
+  }
+  if (v >= UINT32_MAX) return 0;
+  *out = (uint32_t)v;
+  return 1;
+}
+
+/* Splits a passwd/group line into at most `max` ':'-separated fields (in
+ * place); returns how many. */
+static int split_fields(char *line, char **fields, int max) {
+  line[strcspn(line, "\n")] = '\0';
+  int nf = 0;
+  char *q = line;
+  while (nf < max) {
+    fields[nf++] = q;
+    char *c = strchr(q, ':');
+    if (c == NULL) break;
+    *c = '\0';
+    q = c + 1;
+  }
+  return nf;
+}
+
+/*
+ * The user of a container with its own root filesystem, as Docker and
+ * runc read an image's User: "name", "uid", "name:group", "uid:gid" (and
+ * the mixes), names looked up in <rootfs>/etc/passwd and /etc/group, ids
+ * taken as they are.  A numeric uid the image's passwd does not know runs
+ * with gid 0 unless a group is given (what Docker does); a name must
+ * exist.  Supplementary groups: every /etc/group entry listing the user's
+ * name.
+ */
+static mesos_status user_from_files(plan *p, const char *rootfs, const char *spec,
                                     mesos_error **err) {
-  char path[PATH_MAX];
+  const char *colon = strchr(spec, ':');
+  size_t ulen = colon ? (size_t)(colon - spec) : strlen(spec);
+  const char *group = colon ? colon + 1 : NULL;
+  if (ulen == 0 || (group && (*group == '\0' || strchr(group, ':'))))
+    return mesos__err(err, MESOS_EINVAL, "launcher: bad user '%s' (user[:group])", spec);
+  char uname[256];
+  if (ulen >= sizeof uname) return mesos__err(err, MESOS_EINVAL, "launcher: user name too long");
+  memcpy(uname, spec, ulen);
+  uname[ulen] = '\0';
+  uint32_t want_uid = 0;
+  int numeric = parse_id(uname, ulen, &want_uid);
+  char path[PATH_MAX], line[1024], name[256] = "";
   snprintf(path, sizeof path, "%s/etc/passwd", rootfs);
   FILE *f = fopen(path, "re");
-  if (f == NULL) return mesos__err(err, MESOS_ENOTFOUND, "launcher: user '%s': no %s", user, path);
-  char line[1024];
   int found = 0;
-  while (fgets(line, sizeof line, f)) {
+  while (f && fgets(line, sizeof line, f)) {
     char *fields[7] = {0};
-    int nf = 0;
-    char *q = line;
-    while (nf < 7) {
-      fields[nf++] = q;
-      char *c = strchr(q, ':');
-      if (c == NULL) break;
-      *c = '\0';
-      q = c + 1;
-    }
-    if (nf >= 4 && strcmp(fields[0], user) == 0) {
-      char *e1, *e2;
-      unsigned long uid = strtoul(fields[2], &e1, 10), gid = strtoul(fields[3], &e2, 10);
-      if (*e1 || *e2 || uid > UINT32_MAX - 1 || gid > UINT32_MAX - 1) break;
+    int nf = split_fields(line, fields, 7);
+    uint32_t uid, gid;
+    if (nf < 4 || !parse_id(fields[2], strlen(fields[2]), &uid) ||
+        !parse_id(fields[3], strlen(fields[3]), &gid))
+      continue;
+    if (numeric ? uid == want_uid : strcmp(fields[0], uname) == 0) {
       p->uid = (uid_t)uid;
       p->gid = (gid_t)gid;
+      snprintf(name, sizeof name, "%s", fields[0]);
       found = 1;
       break;
     }
   }
-  fclose(f);
-  if (!found)
-    return mesos__err(err, MESOS_ENOTFOUND, "launcher: user '%s' not found in %s", user, path);
-  p->groups[0] = p->gid;
-  p->ngroups = 1;
+  if (f) fclose(f);
+  if (!found && !numeric)
+    return mesos__err(err, MESOS_ENOTFOUND, "launcher: user '%s' not found in %s", uname, path);
+  if (!found) {
+    p->uid = (uid_t)want_uid;
+    p->gid = 0;
+  }
+  /* The group, by id or by name, and the supplementary groups. */
+  uint32_t want_gid = 0;
+  int group_numeric = group ? parse_id(group, strlen(group), &want_gid) : 0;
+  int group_found = group == NULL || group_numeric;
+  p->ngroups = 0;
   snprintf(path, sizeof path, "%s/etc/group", rootfs);
   f = fopen(path, "re");
-  if (f == NULL) return MESOS_OK;
-  while (fgets(line, sizeof line, f)) {
-    line[strcspn(line, "\n")] = '\0';
-    char *name = line, *c1 = strchr(line, ':');
-    if (!c1) continue;
-    char *c2 = strchr(c1 + 1, ':');
-    if (!c2) continue;
-    char *c3 = strchr(c2 + 1, ':');
-    if (!c3) continue;
-    (void)name;
-    char *endp;
-    unsigned long gid = strtoul(c2 + 1, &endp, 10);
-    if (endp != c3) continue;
-    for (char *m = c3 + 1; *m;) {
+  gid_t extra[MAX_GROUPS];
+  int nextra = 0;
+  while (f && fgets(line, sizeof line, f)) {
+    char *fields[4] = {0};
+    int nf = split_fields(line, fields, 4);
+    uint32_t gid;
+    if (nf < 3 || !parse_id(fields[2], strlen(fields[2]), &gid)) continue;
+    if (group && !group_numeric && !group_found && strcmp(fields[0], group) == 0) {
+      want_gid = gid;
+      group_found = 1;
+    }
+    if (name[0] == '\0' || nf < 4) continue;
+    for (char *m = fields[3]; *m;) {
       size_t n = strcspn(m, ",");
-      if (n == strlen(user) && strncmp(m, user, n) == 0 && p->ngroups < MAX_GROUPS &&
-          (gid_t)gid != p->gid)
-        p->groups[p->ngroups++] = (gid_t)gid;
+      if (n == strlen(name) && strncmp(m, name, n) == 0 && nextra < MAX_GROUPS)
+        extra[nextra++] = (gid_t)gid;
       m += n;
       if (*m == ',') m++;
     }
   }
-  fclose(f);
+  if (f) fclose(f);
+  if (!group_found)
+    return mesos__err(err, MESOS_ENOTFOUND, "launcher: group '%s' not found in %s", group, path);
+  if (group) p->gid = (gid_t)want_gid;
+  p->groups[p->ngroups++] = p->gid;
+  for (int i = 0; i < nextra && p->ngroups < MAX_GROUPS; i++)
+    if (extra[i] != p->gid) p->groups[p->ngroups++] = extra[i];
   return MESOS_OK;
 }
 
@@ -269,8 +319,20 @@ static mesos_status resolve_user(plan *p, const char *rootfs, const char *user,
   struct passwd pw, *res = NULL;
   char buf[4096];
   int e = getpwnam_r(user, &pw, buf, sizeof buf, &res);
-  if (e != 0 || res == NULL)
+  if (e != 0 || res == NULL) {
+    /* "uid" or "uid:gid" on the host: taken as they are. */
+    const char *colon = strchr(user, ':');
+    uint32_t uid, gid = 0;
+    size_t ulen = colon ? (size_t)(colon - user) : strlen(user);
+    if (parse_id(user, ulen, &uid) && (colon == NULL || parse_id(colon + 1, strlen(colon + 1), &gid))) {
+      p->uid = (uid_t)uid;
+      p->gid = (gid_t)gid;
+      p->groups[0] = p->gid;
+      p->ngroups = 1;
+      return MESOS_OK;
+    }
     return mesos__err(err, MESOS_ENOTFOUND, "launcher: user '%s' not found on the host", user);
+  }
   p->uid = pw.pw_uid;
   p->gid = pw.pw_gid;
   int n = MAX_GROUPS;

@@ -1409,6 +1409,67 @@ START_TEST(test_containerizer__missing_helper_and_malformed_plans_are_refused) {
 }
 END_TEST
 
+/* An image's User as Docker reads it: "uid:gid", "uid", "name:group"
+ * resolved in the image's /etc/passwd and /etc/group, an unknown numeric
+ * uid with gid 0; unknown names and malformed values are refused. */
+START_TEST(test_containerizer__image_user_numeric_and_named_forms_resolve_in_the_image) {
+  SKIP_UNLESS_CAPABLE();
+  fx f;
+  fx_setup(&f, "filesystem/linux");
+  char p[400];
+  snprintf(p, sizeof p, "%s/etc/passwd", f.rootfs);
+  write_text(p, "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n");
+  snprintf(p, sizeof p, "%s/etc/group", f.rootfs);
+  write_text(p, "root:x:0:\napp:x:1000:\nstaff:x:50:\nextra:x:2000:other,app\n");
+  const struct {
+    const char *user, *want;
+  } ok[] = {{"1000:1000", "1000 1000 1000 2000\n"},
+            {"1000", "1000 1000 1000 2000\n"},
+            {"app:staff", "1000 50 50 2000\n"},
+            {"app:2000", "1000 2000 2000\n"},
+            {"4242", "4242 0 0\n"},
+            {"4242:77", "4242 77 77\n"}};
+  const char *argv[] = {"sh", "-c", "echo $(id -u) $(id -g) $(id -G)", NULL};
+  for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
+    snprintf(p, sizeof p, "%s/stdout", f.sandbox);
+    unlink(p);
+    mesos__container_config c = cfg_of(&f, argv);
+    c.user = ok[i].user;
+    c.working_dir = "/";
+    char id[16];
+    snprintf(id, sizeof id, "u%zu", i);
+    mesos_error *err = NULL;
+    ck_assert_mesos_ok(mesos__containerizer_launch(f.cz, id, &c, NULL, &err), &err);
+    mesos__container_termination t;
+    ck_assert_mesos_ok(mesos__containerizer_wait_sync(f.cz, id, 10000, &t, &err), &err);
+    ck_assert(t.has_status && WIFEXITED(t.status) && WEXITSTATUS(t.status) == 0);
+    const char *out = sandbox_file(&f, "stdout");
+    ck_assert_msg(strcmp(out, ok[i].want) == 0, "user %s: got '%s', want '%s'", ok[i].user, out,
+                  ok[i].want);
+  }
+  const struct {
+    const char *user;
+    mesos_status st;
+    const char *says;
+  } bad[] = {{"ghost", MESOS_ENOTFOUND, "user 'ghost' not found"},
+             {"app:nogroup", MESOS_ENOTFOUND, "group 'nogroup' not found"},
+             {"1000:", MESOS_EINVAL, "bad user"},
+             {":1000", MESOS_EINVAL, "bad user"},
+             {"1:2:3", MESOS_EINVAL, "bad user"},
+             {"99999999999", MESOS_ENOTFOUND, "not found"}};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    mesos__container_config c = cfg_of(&f, argv);
+    c.user = bad[i].user;
+    mesos_error *err = NULL;
+    ck_assert_int_eq(mesos__containerizer_launch(f.cz, "ubad", &c, NULL, &err), bad[i].st);
+    ck_assert_msg(strstr(mesos_error_message(err), bad[i].says) != NULL, "user %s: %s",
+                  bad[i].user, mesos_error_message(err));
+    mesos_error_free(err);
+  }
+  fx_teardown(&f);
+}
+END_TEST
+
 typedef struct launched {
   int calls;
   int ok;
@@ -1597,6 +1658,7 @@ static Suite *make_suite(void) {
   tcase_add_test(tc, test_containerizer__every_failed_allocation_in_launch_async_leaves_nothing_behind);
   tcase_add_test(tc, test_containerizer__init_is_the_exec_ed_helper_holding_only_its_own_descriptors);
   tcase_add_test(tc, test_containerizer__missing_helper_and_malformed_plans_are_refused);
+  tcase_add_test(tc, test_containerizer__image_user_numeric_and_named_forms_resolve_in_the_image);
   suite_add_tcase(s, tc);
   return s;
 }
