@@ -288,12 +288,25 @@ void mesos__agent_containers_fini(mesos_agent *a) {
   mesos__agent_containers *c = a ? a->containers : NULL;
   if (c == NULL) return;
   c->closing = 1;
-  /* Destroying calls the waiter (which edits `running`): ids first. */
+  /* The executor rule (mesos__agent_release_executors): containers of
+   * checkpointing frameworks outlive the agent unless --recover=cleanup;
+   * the next agent's recovery re-attaches them (freeing the containerizer
+   * without destroy leaves them running).  The others are destroyed.
+   * Destroying calls the waiter (which edits `running`): ids first. */
+  int keep_ok = strcmp(mesos__flags_get(a->flags, "recover"), "cleanup") != 0;
   size_t n = mesos__map_count(&c->running), k = 0, it = 0;
   char **ids = mesos__calloc(n ? n : 1, sizeof *ids);
   const char *id;
-  while (ids && mesos__map_next(&c->running, &it, &id, NULL))
+  void *kv;
+  while (ids && mesos__map_next(&c->running, &it, &id, &kv)) {
+    mesos__agent_task *t = mesos__map_get(&a->tasks, kv);
+    if (keep_ok && t && t->pid > 0 && mesos__agent_framework_checkpoints(a, t->framework_id)) {
+      LOG_INFO("Leaving container %s of task %s running for the next agent", id, t->key);
+      t->pid = 0; /* not ours to kill or wait for any more */
+      continue;
+    }
     if ((ids[k] = mesos__strdup(id)) != NULL) k++;
+  }
   for (size_t i = 0; i < k; i++) destroy_now(c, ids[i]);
   ids_free(ids, k);
   /* Containers still starting: destroyed too; their launch outcome is
@@ -941,6 +954,11 @@ int mesos__agent_container_alive(mesos_agent *a, const char *container_id) {
   return 0;
 }
 
+int mesos__agent_container_ended(mesos_agent *a, const char *container_id) {
+  mesos__agent_containers *c = a->containers;
+  return c != NULL && container_id != NULL && mesos__containerizer_ended(c->cz, container_id);
+}
+
 void mesos__agent_container_adopt(mesos_agent *a, const mesos__agent_path_ids *ids,
                                   const Mesos__V1__TaskInfo *ti, Mesos__V1__TaskState state,
                                   const char *updates_path) {
@@ -955,6 +973,7 @@ void mesos__agent_container_adopt(mesos_agent *a, const mesos__agent_path_ids *i
     t->checkpoint = 1;
     t->state = state;
     t->pid = mesos__containerizer_pid(c->cz, ids->container_id);
+    if (t->pid < 0) t->pid = 0; /* ended while the agent was down: wait() reports it */
     key = mesos__strdup(t->key);
     st = key ? mesos__map_put(&c->running, ids->container_id, key) : MESOS_ENOMEM;
     if (st != MESOS_OK) mesos__free(key);

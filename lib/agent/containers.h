@@ -87,6 +87,10 @@ void mesos__agent_container_kill(struct mesos__agent_task *t, uint64_t grace_ms)
 /* Recovery hook (recover.c): whether `container_id` is a live container
  * of the previous run nobody re-attached to yet. */
 int mesos__agent_container_alive(struct mesos_agent *a, const char *container_id);
+/* 1 when `container_id` of the previous run ended while the agent was
+ * down and the containerizer kept its termination: adopting its task
+ * (mesos__agent_container_adopt) reports the real exit status. */
+int mesos__agent_container_ended(struct mesos_agent *a, const char *container_id);
 /* Re-attaches task `ti` (ids from its checkpoint, last state `state`) to
  * its live container; a failure becomes TASK_FAILED on `updates_path`
  * and the container is destroyed with the orphans. */

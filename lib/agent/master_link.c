@@ -103,6 +103,16 @@ static void reconcile(mesos_agent *a, const Mesos__Internal__ReconcileTasks *rt)
 
 static void registered(mesos_agent *a, const char *id, const Mesos__Internal__AgentConnection *c,
                        int re) {
+  /* One (RE)REGISTERED per event stream.  A second one on the same stream
+   * must not count as a new connection: that would bump link_gen and post
+   * every unacknowledged update again while the first copies are still in
+   * flight, and the framework would see them twice (Mesos's agent also
+   * ignores a re-registration message once it is registered). */
+  if (a->registered) {
+    LOG_WARN("%s with the master again on the same connection; ignored",
+             re ? "Re-registered" : "Registered");
+    return;
+  }
   if (a->id == NULL || strcmp(a->id, id) != 0) {
     char *copy = mesos__strdup(id);
     if (copy == NULL) {

@@ -1162,6 +1162,11 @@ mesos_status mesos__containerizer_status(mesos__containerizer *cz, const char *i
   return MESOS_OK;
 }
 
+int mesos__containerizer_ended(mesos__containerizer *cz, const char *id) {
+  container *c = id ? mesos__map_get(&cz->containers, id) : NULL;
+  return c != NULL && c->terminated;
+}
+
 pid_t mesos__containerizer_pid(mesos__containerizer *cz, const char *id) {
   container *c = id ? mesos__map_get(&cz->containers, id) : NULL;
   return (c && !c->terminated) ? c->pid : -1;

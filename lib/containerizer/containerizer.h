@@ -151,6 +151,11 @@ mesos_status mesos__containerizer_kill(mesos__containerizer *cz, const char *id,
 mesos_status mesos__containerizer_usage(mesos__containerizer *cz, const char *id,
                                         mesos_container_usage *u, mesos_error **err);
 
+/* 1 when container `id` is known and over, its termination kept for a
+ * waiter: e.g. one recover() found dead (it ended while the agent was
+ * down), whose wait() then reports the status its init checkpointed. */
+int mesos__containerizer_ended(mesos__containerizer *cz, const char *id);
+
 /* Calls `cb(key, value)` with facts about the container (pid, cgroups). */
 mesos_status mesos__containerizer_status(mesos__containerizer *cz, const char *id,
                                          mesos_isolator_status_fn cb, void *ud,
@@ -159,7 +164,8 @@ mesos_status mesos__containerizer_status(mesos__containerizer *cz, const char *i
 /*
  * Re-attaches to the containers checkpointed under the runtime directory:
  * live ones are watched again (their termination comes from the status
- * file the init writes), dead ones are cleaned up.  *ids (may be NULL)
+ * file the init writes), dead ones are cleaned up (their termination,
+ * with the status the init checkpointed, waits for a wait()).  *ids (may be NULL)
  * gets the live ids, NULL-terminated, caller frees with
  * mesos__containerizer_ids_free.
  */

@@ -318,7 +318,14 @@ void mesos__master_acknowledge(mesos__framework *fw,
   ev.has_type = 1;
   ev.type = MESOS__INTERNAL__AGENT_EVENT__TYPE__STATUS_UPDATE_ACKNOWLEDGEMENT;
   ev.status_update_acknowledgement = &sa;
-  mesos__agent_send(a, &ev);
+  /* Sent as is, as Mesos does: an acknowledgement that cannot reach a
+   * disconnected agent is lost, and the agent sends the update again
+   * once it re-registered (at-least-once delivery).  Logged, so such a
+   * redelivery can be told from a bug. */
+  if (mesos__agent_send(a, &ev) != MESOS_OK)
+    LOG_INFO("acknowledgement for task %s not delivered: agent %s is disconnected (it sends the "
+             "update again)",
+             ack->task_id->value, a->id);
   /* Once the terminal update is acknowledged the master forgets the task
    * (Mesos moves it to completed tasks). */
   if (t && t->agent == a && mesos__task_state_terminal(t->task->state) &&

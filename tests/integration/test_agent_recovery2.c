@@ -1,0 +1,604 @@
+/*
+ * Agent recovery, second file (the first one's harness is being moved to
+ * tests/support/sim_fw by another change; these tests are new):
+ *  - a container of a checkpointing framework survives a SIGTERM of its
+ *    agent like an executor does, and the next agent re-attaches it: the
+ *    task finishes TASK_FINISHED exactly once;
+ *  - containers whose task ended while the agent was down report the real
+ *    exit status after the restart (TASK_FAILED "exited with status 3",
+ *    TASK_FINISHED for 0), not "executor terminated".
+ *
+ * Real mesos-master and mesos-agent over loopback.  The container tests
+ * need root, cgroups and namespaces (SKIPPED with the reason otherwise);
+ * they use the host's root filesystem (no image), so a file under the
+ * test's directory is how the test tells a task to end.  Every process,
+ * mount and cgroup a test made is removed, also when it fails.
+ */
+#include <dirent.h>
+#include <ftw.h>
+#include <glob.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "containerizer/cgroups.h"
+#include "support/daemon.h"
+#include "support/testutil.h"
+
+static char why_not[512]; /* non-empty: the reason the container tests skip */
+static pid_t runner_pid;
+static char base_dir[256];
+static char cg_root[96];
+static pid_t master_pid = -1, agent_pid = -1;
+static int master_port, agent_port;
+static char work_dir[512], agent_log[512];
+
+/* ------------------------------------------------------------ files */
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
+  (void)sb, (void)flag, (void)ftw;
+  return remove(path);
+}
+
+static void rm_tree(const char *dir) {
+  if (dir[0]) nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static char *slurp(const char *path) {
+  static char buf[1 << 16];
+  buf[0] = '\0';
+  FILE *f = fopen(path, "r");
+  if (f == NULL) return buf;
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  buf[n] = '\0';
+  fclose(f);
+  return buf;
+}
+
+static void touch(const char *name) {
+  char p[600];
+  snprintf(p, sizeof p, "%s/%s", base_dir, name);
+  FILE *f = fopen(p, "w");
+  ck_assert_ptr_nonnull(f);
+  fclose(f);
+}
+
+/* The directories of cgroup root `root` in every hierarchy. */
+static int cg_dirs(const char *root, char out[][1024], int cap) {
+  mesos__cg_layout l;
+  if (mesos__cg_layout_detect(&l, NULL) != MESOS_OK) return 0;
+  int n = 0;
+  for (int c = 0; c <= MESOS__CG_COUNT && n < cap; c++) {
+    const char *mnt = c == MESOS__CG_COUNT ? l.v2_mount : l.v1_mount[c];
+    const char *self = c == MESOS__CG_COUNT ? l.v2_self : l.v1_self[c];
+    if (mnt == NULL) continue;
+    snprintf(out[n], 1024, "%s%s/%s", mnt, strcmp(self, "/") ? self : "", root);
+    int dup = 0;
+    for (int i = 0; i < n; i++) dup |= strcmp(out[i], out[n]) == 0;
+    if (!dup) n++;
+  }
+  mesos__cg_layout_free(&l);
+  return n;
+}
+
+/* Container cgroups left under `root`; with `remove`, their processes
+ * are killed and the directories removed (root included). */
+static int cg_leftovers(const char *root, int remove) {
+  char dirs[16][1024];
+  int nd = cg_dirs(root, dirs, 16), left = 0;
+  for (int i = 0; i < nd; i++) {
+    DIR *d = opendir(dirs[i]);
+    if (d == NULL) continue;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+      if (de->d_type != DT_DIR || de->d_name[0] == '.') continue;
+      left++;
+      if (!remove) continue;
+      char cmd[5000];
+      snprintf(cmd, sizeof cmd,
+               "for f in $(find '%.1000s/%.200s' -name cgroup.procs); do for p in $(cat $f); do "
+               "kill -9 $p; done; done 2>/dev/null; sleep 0.2; find '%.1000s/%.200s' -depth "
+               "-type d -exec rmdir {} + 2>/dev/null",
+               dirs[i], de->d_name, dirs[i], de->d_name);
+      if (system(cmd) != 0) { /* reported by the caller's checks */ }
+    }
+    closedir(d);
+    if (remove) rmdir(dirs[i]);
+  }
+  return left;
+}
+
+/* Kills the inits of the containers in runtime dir `run`. */
+static void kill_containers(const char *run) {
+  char pattern[600];
+  snprintf(pattern, sizeof pattern, "%s/containers/*/pid", run);
+  glob_t g;
+  if (glob(pattern, 0, NULL, &g) != 0) return;
+  for (size_t i = 0; i < g.gl_pathc; i++) {
+    long pid = strtol(slurp(g.gl_pathv[i]), NULL, 10);
+    if (pid > 1) kill((pid_t)pid, SIGKILL);
+  }
+  globfree(&g);
+}
+
+/* Unmounts (lazily, deepest first) everything mounted under `prefix`. */
+static void umount_under(const char *prefix) {
+  char *mounts = strdup(slurp("/proc/self/mounts"));
+  char *paths[256];
+  int n = 0;
+  char *save = NULL;
+  for (char *line = strtok_r(mounts, "\n", &save); line && n < 256;
+       line = strtok_r(NULL, "\n", &save)) {
+    char dev[512], dir[1024];
+    if (sscanf(line, "%511s %1023s", dev, dir) == 2 && strncmp(dir, prefix, strlen(prefix)) == 0)
+      paths[n++] = strdup(dir);
+  }
+  free(mounts);
+  for (int i = n - 1; i >= 0; i--) {
+    umount2(paths[i], MNT_DETACH);
+    free(paths[i]);
+  }
+}
+
+/* At the runner's exit: whatever its tests left (a failed test's agent
+ * and containers; the test processes die with PDEATHSIG). */
+static void runner_cleanup(void) {
+  if (getpid() != runner_pid) return;
+  char pattern[128];
+  snprintf(pattern, sizeof pattern, "/tmp/mesos-rec2-%d-*", (int)runner_pid);
+  glob_t g;
+  if (glob(pattern, 0, NULL, &g) == 0) {
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+      char run[400];
+      snprintf(run, sizeof run, "%s/run", g.gl_pathv[i]);
+      kill_containers(run);
+    }
+    usleep(100000);
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+      umount_under(g.gl_pathv[i]);
+      if (getenv("MESOS_TEST_KEEP") == NULL) rm_tree(g.gl_pathv[i]);
+    }
+    globfree(&g);
+  }
+  for (int k = 0; k < 8; k++) {
+    char root[96];
+    snprintf(root, sizeof root, "mesos-rec2-%d-%d", (int)runner_pid, k);
+    cg_leftovers(root, 1);
+  }
+}
+
+/* Why the container tests cannot run here ("" when they can). */
+static void probe(void) {
+  if (geteuid() != 0) {
+    snprintf(why_not, sizeof why_not, "needs root (namespaces, mounts, cgroups)");
+    return;
+  }
+  mesos__cg_layout l;
+  if (mesos__cg_layout_detect(&l, NULL) != MESOS_OK) {
+    snprintf(why_not, sizeof why_not, "cannot read the cgroup layout");
+    return;
+  }
+  int ok = l.where[MESOS__CG_MEMORY] != MESOS__CG_NONE && l.where[MESOS__CG_CPU] != MESOS__CG_NONE;
+  mesos__cg_layout_free(&l);
+  if (!ok) {
+    snprintf(why_not, sizeof why_not, "needs the cpu and memory cgroup controllers");
+    return;
+  }
+  char dirs[16][1024], probe_root[64];
+  snprintf(probe_root, sizeof probe_root, "mesos-rec2-probe-%d", (int)getpid());
+  int nd = cg_dirs(probe_root, dirs, 16);
+  for (int i = 0; i < nd; i++) {
+    if (mkdir(dirs[i], 0755) != 0 || rmdir(dirs[i]) != 0) {
+      snprintf(why_not, sizeof why_not, "the cgroup hierarchy is not writable here (%.400s)",
+               dirs[i]);
+      return;
+    }
+  }
+  pid_t p = fork();
+  if (p == 0) _exit(unshare(CLONE_NEWNS | CLONE_NEWPID) == 0 ? 0 : 1);
+  int ws = 0;
+  if (p < 0 || waitpid(p, &ws, 0) != p || !WIFEXITED(ws) || WEXITSTATUS(ws) != 0)
+    snprintf(why_not, sizeof why_not, "creating mount and pid namespaces is not permitted here");
+}
+
+#define NEED_CONTAINERS()                                        \
+  do {                                                           \
+    if (why_not[0]) MESOS_TEST_SKIP("%s", why_not);              \
+  } while (0)
+
+static void make_base(int k) {
+  snprintf(base_dir, sizeof base_dir, "/tmp/mesos-rec2-%d-XXXXXX", (int)getppid());
+  ck_assert_ptr_nonnull(mkdtemp(base_dir));
+  snprintf(cg_root, sizeof cg_root, "mesos-rec2-%d-%d", (int)getppid(), k);
+}
+
+/* Nothing of the test's containers is left (after the agent ended them). */
+static void assert_clean(void) {
+  const char *mounts = slurp("/proc/self/mounts");
+  ck_assert_msg(strstr(mounts, base_dir) == NULL, "a mount under %s is left", base_dir);
+  ck_assert_msg(cg_leftovers(cg_root, 0) == 0, "container cgroups under %s are left", cg_root);
+  char p[600];
+  snprintf(p, sizeof p, "%s/run/containers", base_dir);
+  DIR *d = opendir(p);
+  int n = 0;
+  if (d) {
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) n += de->d_name[0] != '.';
+    closedir(d);
+  }
+  ck_assert_msg(n == 0, "runtime state left in %s", p);
+}
+
+static void remove_base(void) {
+  if (getenv("MESOS_TEST_KEEP")) {
+    fprintf(stderr, "kept %s\n", base_dir);
+    return;
+  }
+  rm_tree(base_dir);
+}
+
+/* ------------------------------------------------------------ processes */
+
+static void start_master(void) {
+  char path[4096], port_arg[64], wd_arg[400];
+  mesos_test_daemon_path("mesos-master", path, sizeof path);
+  master_port = mesos_test_free_port();
+  snprintf(port_arg, sizeof port_arg, "--port=%d", master_port);
+  snprintf(wd_arg, sizeof wd_arg, "--work_dir=%s/master", base_dir);
+  char *argv[] = {path, "--ip=127.0.0.1", port_arg, "--allocation_interval=50ms",
+                  "--agent_ping_timeout=1secs", "--max_agent_ping_timeouts=10",
+                  "--logging_level=WARNING", wd_arg, NULL};
+  master_pid = mesos_test_spawn(argv, NULL);
+  ck_assert_int_gt(master_pid, 0);
+  ck_assert(mesos_test_wait_http_ok(master_port, "/health", 5000));
+}
+
+/* mesos-agent running command tasks in containers (cgroups, pid
+ * namespace) on the host's filesystem; the same flags on a restart. */
+static void start_agent(void) {
+  char path[4096], bin_dir[4096], master_arg[64], port_arg[64], wd_arg[600], launcher[4200];
+  char run[400], cgr[200];
+  mesos_test_daemon_path("mesos-agent", path, sizeof path);
+  snprintf(bin_dir, sizeof bin_dir, "%s", path);
+  *strrchr(bin_dir, '/') = '\0';
+  snprintf(launcher, sizeof launcher, "--launcher_dir=%s", bin_dir);
+  if (agent_port == 0) agent_port = mesos_test_free_port();
+  snprintf(work_dir, sizeof work_dir, "%s/agent", base_dir);
+  snprintf(agent_log, sizeof agent_log, "%s/agent.log", base_dir);
+  snprintf(master_arg, sizeof master_arg, "--master=127.0.0.1:%d", master_port);
+  snprintf(port_arg, sizeof port_arg, "--port=%d", agent_port);
+  snprintf(wd_arg, sizeof wd_arg, "--work_dir=%s", work_dir);
+  snprintf(run, sizeof run, "--runtime_dir=%s/run", base_dir);
+  snprintf(cgr, sizeof cgr, "--cgroups_root=%s", cg_root);
+  char *argv[] = {path, master_arg, port_arg, wd_arg, launcher, "--ip=127.0.0.1",
+                  "--hostname=agent-test", "--resources=cpus:4;mem:1024;disk:1024",
+                  "--registration_backoff_factor=50ms", "--executor_shutdown_grace_period=1secs",
+                  "--isolation=namespaces/pid,cgroups/cpu,cgroups/mem", run, cgr, NULL};
+  agent_pid = mesos_test_spawn(argv, agent_log);
+  ck_assert_int_gt(agent_pid, 0);
+  ck_assert_msg(mesos_test_wait_http_ok(agent_port, "/health", 10000), "agent did not start: %s",
+                slurp(agent_log));
+}
+
+static void stop_agent(void) {
+  int st = mesos_test_stop(agent_pid, 5000);
+  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "mesos-agent exit status %d", st);
+  agent_pid = -1;
+}
+
+static void stop_all(void) {
+  if (agent_pid > 0) stop_agent();
+  if (master_pid > 0) {
+    int st = mesos_test_stop(master_pid, 5000);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "mesos-master exit status %d", st);
+    master_pid = -1;
+  }
+}
+
+/* ------------------------------------------------------------ framework */
+
+typedef struct sim_fw {
+  mesos_test_conn stream;
+  char id[160];
+  char sid[64];
+} sim_fw;
+
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void fw_subscribe(sim_fw *f) {
+  const char *body =
+      "{\"type\":\"SUBSCRIBE\",\"subscribe\":{\"framework_info\":{\"user\":\"root\","
+      "\"name\":\"recovery2 test\",\"checkpoint\":true,\"failover_timeout\":60}}}";
+  ck_assert_int_eq(mesos_test_conn_open(&f->stream, master_port), 0);
+  ck_assert_int_eq(mesos_test_conn_request(&f->stream, "POST", "/api/v1/scheduler",
+                                           "application/json", NULL, body, strlen(body)),
+                   0);
+  mesos_test_response r;
+  ck_assert_int_eq(mesos_test_conn_response(&f->stream, &r, 0, 5000), 0);
+  ck_assert_int_eq(r.status, 200);
+  mesos_test_response_header(&r, "Mesos-Stream-Id", f->sid, sizeof f->sid);
+  char *rec = NULL;
+  ck_assert_int_gt(mesos_test_conn_next_record(&f->stream, &rec, 5000), 0);
+  const char *p = strstr(rec, "\"framework_id\":{\"value\":\"");
+  ck_assert_ptr_nonnull(p);
+  p += strlen("\"framework_id\":{\"value\":\"");
+  snprintf(f->id, sizeof f->id, "%.*s", (int)(strchr(p, '"') - p), p);
+  free(rec);
+}
+
+/* The next record containing every string of the NULL-terminated list. */
+static char *fw_next(sim_fw *f, int timeout_ms, ...) {
+  long long deadline = now_ms() + timeout_ms;
+  for (;;) {
+    long long left = deadline - now_ms();
+    if (left <= 0) return NULL;
+    char *rec = NULL;
+    if (mesos_test_conn_next_record(&f->stream, &rec, (int)left) < 0) return NULL;
+    va_list ap;
+    va_start(ap, timeout_ms);
+    int all = 1;
+    for (const char *want = va_arg(ap, const char *); want; want = va_arg(ap, const char *))
+      all &= strstr(rec, want) != NULL;
+    va_end(ap);
+    if (all) return rec;
+    free(rec);
+  }
+}
+
+static int fw_call(sim_fw *f, const char *json_fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fw_call(sim_fw *f, const char *json_fmt, ...) {
+  char body[8192], hdr[128];
+  va_list ap;
+  va_start(ap, json_fmt);
+  vsnprintf(body, sizeof body, json_fmt, ap);
+  va_end(ap);
+  snprintf(hdr, sizeof hdr, "Mesos-Stream-Id: %s\r\n", f->sid);
+  mesos_test_response r;
+  ck_assert_int_eq(mesos_test_http(master_port, "POST", "/api/v1/scheduler", "application/json",
+                                   hdr, body, &r),
+                   0);
+  int s = r.status;
+  mesos_test_response_free(&r);
+  return s;
+}
+
+static void json_id(const char *rec, const char *key, char *out, size_t cap) {
+  char pat[128];
+  snprintf(pat, sizeof pat, "\"%s\":{\"value\":\"", key);
+  const char *p = strstr(rec, pat);
+  ck_assert_msg(p != NULL, "%s not in %s", key, rec);
+  p += strlen(pat);
+  snprintf(out, cap, "%.*s", (int)(strchr(p, '"') - p), p);
+}
+
+static void json_str(const char *rec, const char *key, char *out, size_t cap) {
+  char pat[128];
+  snprintf(pat, sizeof pat, "\"%s\":\"", key);
+  const char *p = strstr(rec, pat);
+  ck_assert_msg(p != NULL, "%s not in %s", key, rec);
+  p += strlen(pat);
+  snprintf(out, cap, "%.*s", (int)(strchr(p, '"') - p), p);
+}
+
+static void ack(sim_fw *f, const char *rec) {
+  char agent[160], task[160], uuid[64];
+  json_id(rec, "agent_id", agent, sizeof agent);
+  json_id(rec, "task_id", task, sizeof task);
+  json_str(rec, "uuid", uuid, sizeof uuid);
+  ck_assert_int_eq(fw_call(f,
+                           "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACKNOWLEDGE\","
+                           "\"acknowledge\":{\"agent_id\":{\"value\":\"%s\"},\"task_id\":"
+                           "{\"value\":\"%s\"},\"uuid\":\"%s\"}}",
+                           f->id, agent, task, uuid),
+                   202);
+}
+
+/* LAUNCH of command tasks `tasks[i]` running `cmds[i]`, on one offer. */
+static void launch(sim_fw *f, int n, const char *const *tasks, const char *const *cmds) {
+  char *rec = fw_next(f, 10000, "\"type\":\"OFFERS\"", "agent-test", NULL);
+  ck_assert_msg(rec != NULL, "no offer from the agent");
+  char offer[160], agent[160], infos[6000] = "";
+  json_id(rec, "id", offer, sizeof offer);
+  json_id(rec, "agent_id", agent, sizeof agent);
+  free(rec);
+  size_t len = 0;
+  for (int i = 0; i < n; i++)
+    len += (size_t)snprintf(
+        infos + len, sizeof infos - len,
+        "%s{\"name\":\"t\",\"task_id\":{\"value\":\"%s\"},\"agent_id\":{\"value\":\"%s\"},"
+        "\"command\":{\"value\":\"%s\"},\"resources\":["
+        "{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":0.5}},"
+        "{\"name\":\"mem\",\"type\":\"SCALAR\",\"scalar\":{\"value\":64}}]}",
+        i ? "," : "", tasks[i], agent, cmds[i]);
+  ck_assert_int_lt(len, sizeof infos);
+  ck_assert_int_eq(
+      fw_call(f,
+              "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":"
+              "[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH\",\"launch\":{\"task_infos\":"
+              "[%s]}}],\"filters\":{\"refuse_seconds\":0}}}",
+              f->id, offer, infos),
+      202);
+}
+
+/* Every update of the test's tasks, acknowledged, until each of the `n`
+ * tasks reached a terminal state; finals[i] gets task i's terminal update
+ * (caller frees).  A terminal update seen twice fails; so does one
+ * arriving within `quiet_ms` after the last. */
+static void collect_finals(sim_fw *f, int n, const char *const *tasks, char **finals,
+                           int timeout_ms, int quiet_ms) {
+  for (int i = 0; i < n; i++) finals[i] = NULL;
+  int done = 0;
+  long long deadline = now_ms() + timeout_ms;
+  while (done < n) {
+    long long left = deadline - now_ms();
+    char *rec = left > 0 ? fw_next(f, (int)left, "\"type\":\"UPDATE\"", NULL) : NULL;
+    ck_assert_msg(rec != NULL, "%d of %d tasks ended", done, n);
+    ack(f, rec);
+    char task[160];
+    json_id(rec, "task_id", task, sizeof task);
+    if (strstr(rec, "\"TASK_STARTING\"") || strstr(rec, "\"TASK_RUNNING\"")) {
+      free(rec);
+      continue;
+    }
+    int k = -1;
+    for (int i = 0; i < n; i++)
+      if (strcmp(tasks[i], task) == 0) k = i;
+    ck_assert_msg(k >= 0, "an update of an unknown task: %s", rec);
+    ck_assert_msg(finals[k] == NULL, "a second terminal update: %s", rec);
+    finals[k] = rec;
+    done++;
+  }
+  char *more = fw_next(f, quiet_ms, "\"type\":\"UPDATE\"", NULL);
+  ck_assert_msg(more == NULL, "delivered again: %s", more ? more : "");
+}
+
+/* Waits until every one of the `n` tasks was reported TASK_RUNNING. */
+static void wait_running(sim_fw *f, int n) {
+  int running = 0;
+  long long deadline = now_ms() + 20000;
+  while (running < n) {
+    long long left = deadline - now_ms();
+    char *rec = left > 0 ? fw_next(f, (int)left, "\"type\":\"UPDATE\"", NULL) : NULL;
+    ck_assert_msg(rec != NULL, "%d of %d tasks running", running, n);
+    ck_assert_msg(strstr(rec, "\"TASK_STARTING\"") || strstr(rec, "\"TASK_RUNNING\""),
+                  "before running: %s", rec);
+    ack(f, rec);
+    running += strstr(rec, "\"TASK_RUNNING\"") != NULL;
+    free(rec);
+  }
+  usleep(300000); /* the acknowledgements reach the agent */
+}
+
+/* The init pids of the test's containers (from the runtime directory). */
+static int init_pids(pid_t *out, int cap) {
+  char pattern[600];
+  snprintf(pattern, sizeof pattern, "%s/run/containers/*/pid", base_dir);
+  glob_t g;
+  int n = 0;
+  if (glob(pattern, 0, NULL, &g) != 0) return 0;
+  for (size_t i = 0; i < g.gl_pathc && n < cap; i++) {
+    long pid = strtol(slurp(g.gl_pathv[i]), NULL, 10);
+    if (pid > 1) out[n++] = (pid_t)pid;
+  }
+  globfree(&g);
+  return n;
+}
+
+/* A task command waiting for file `name` under the test's directory. */
+static void wait_cmd(char *out, size_t cap, const char *name, int code) {
+  snprintf(out, cap, "while [ ! -e %s/%s ]; do sleep 0.05; done; exit %d", base_dir, name, code);
+}
+
+/* ------------------------------------------------------------ tests */
+
+/* The executor rule for containers: a SIGTERM'ed agent leaves the
+ * container of a checkpointing framework running, the next agent
+ * re-attaches it, and its task finishes once. */
+START_TEST(test_recovery2__container_survives_agent_sigterm_and_finishes_once) {
+  NEED_CONTAINERS();
+  make_base(0);
+  start_master();
+  start_agent();
+  sim_fw f;
+  fw_subscribe(&f);
+  char cmd[700];
+  wait_cmd(cmd, sizeof cmd, "go", 0);
+  const char *tasks[] = {"kept"};
+  const char *cmds[] = {cmd};
+  launch(&f, 1, tasks, cmds);
+  wait_running(&f, 1);
+  pid_t init[4];
+  ck_assert_int_eq(init_pids(init, 4), 1);
+  stop_agent(); /* SIGTERM */
+  ck_assert_msg(kill(init[0], 0) == 0, "the container was destroyed with the agent: %s",
+                slurp(agent_log));
+  ck_assert_msg(strstr(slurp(agent_log), "Leaving container") != NULL, "%s", slurp(agent_log));
+  start_agent();
+  for (int i = 0; i < 250 && strstr(slurp(agent_log), "re-attached") == NULL; i++) usleep(20000);
+  ck_assert_msg(strstr(slurp(agent_log), "re-attached") != NULL, "%s", slurp(agent_log));
+  touch("go");
+  char *finals[1];
+  collect_finals(&f, 1, tasks, finals, 15000, 1000);
+  ck_assert_msg(strstr(finals[0], "\"TASK_FINISHED\"") != NULL, "%s", finals[0]);
+  free(finals[0]);
+  for (int i = 0; i < 100 && kill(init[0], 0) == 0; i++) usleep(20000);
+  ck_assert_msg(kill(init[0], 0) != 0, "the container's init %d is still there", (int)init[0]);
+  mesos_test_conn_close(&f.stream);
+  stop_all();
+  assert_clean();
+  remove_base();
+}
+END_TEST
+
+/* Containers whose tasks end while the agent is down (killed with
+ * SIGKILL): after the restart the framework gets each task's real exit
+ * status, which the container's init checkpointed. */
+START_TEST(test_recovery2__container_ended_while_agent_down_reports_its_exit_status) {
+  NEED_CONTAINERS();
+  make_base(1);
+  start_master();
+  start_agent();
+  sim_fw f;
+  fw_subscribe(&f);
+  char cmd3[700], cmd0[700];
+  wait_cmd(cmd3, sizeof cmd3, "go", 3);
+  wait_cmd(cmd0, sizeof cmd0, "go", 0);
+  const char *tasks[] = {"three", "zero"};
+  const char *cmds[] = {cmd3, cmd0};
+  launch(&f, 2, tasks, cmds);
+  wait_running(&f, 2);
+  pid_t init[4];
+  ck_assert_int_eq(init_pids(init, 4), 2);
+  kill(agent_pid, SIGKILL);
+  waitpid(agent_pid, NULL, 0);
+  agent_pid = -1;
+  touch("go");
+  /* Both tasks (and so their inits) end while no agent runs. */
+  for (int k = 0; k < 2; k++) {
+    for (int i = 0; i < 250 && kill(init[k], 0) == 0; i++) usleep(20000);
+    ck_assert_msg(kill(init[k], 0) != 0, "container init %d still runs", (int)init[k]);
+  }
+  start_agent();
+  char *finals[2];
+  collect_finals(&f, 2, tasks, finals, 15000, 1000);
+  ck_assert_msg(strstr(finals[0], "\"TASK_FAILED\"") && strstr(finals[0], "status 3"), "%s",
+                finals[0]);
+  ck_assert_msg(strstr(finals[1], "\"TASK_FINISHED\"") != NULL, "%s", finals[1]);
+  ck_assert_msg(strstr(finals[0], "executor terminated") == NULL, "%s", finals[0]);
+  free(finals[0]);
+  free(finals[1]);
+  mesos_test_conn_close(&f.stream);
+  stop_all();
+  assert_clean();
+  remove_base();
+}
+END_TEST
+
+static Suite *make_suite(void) {
+  Suite *s = suite_create("agent_recovery2");
+  TCase *tc = tcase_create("containers");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, test_recovery2__container_survives_agent_sigterm_and_finishes_once);
+  tcase_add_test(tc, test_recovery2__container_ended_while_agent_down_reports_its_exit_status);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) {
+  runner_pid = getpid();
+  atexit(runner_cleanup);
+  probe();
+  return mesos_test_main(make_suite());
+}
