@@ -566,6 +566,7 @@ static void keep_completed(mesos__task *t) {
 
 static void sub_remove(mesos__operator *op, size_t i, int end) {
   mesos__http_request *req = op->subs[i].req;
+  mesos__buf_free(&op->subs[i].queued);
   op->subs[i] = op->subs[--op->nsubs];
   mesos__http_request_on_abort(req, NULL, NULL);
   if (end) mesos__http_stream_end(req);
@@ -575,6 +576,7 @@ static void sub_aborted(mesos__http_request *req, void *ud) {
   mesos__operator *op = ud;
   for (size_t i = 0; i < op->nsubs; i++)
     if (op->subs[i].req == req) {
+      mesos__buf_free(&op->subs[i].queued);
       op->subs[i] = op->subs[--op->nsubs];
       LOG_INFO("Operator event stream subscriber went away (%zu left)", op->nsubs);
       return;
@@ -594,11 +596,25 @@ static void broadcast(mesos__operator *op, const Mesos__V1__Master__Event *ev) {
       i++;
       continue;
     }
+    if (sub->pending && (!sub->snapshotted || sub->overflow)) {
+      i++; /* its snapshot shows this (or it is to be dropped) */
+      continue;
+    }
     int k = sub->media == MESOS__MEDIA_PROTOBUF ? 2 : 1;
     if (!done[k]) {
       if (mesos__encode_event_record(&ev->base, sub->media, &rec[k], NULL) != MESOS_OK)
         LOG_ERROR("cannot encode an operator event of type %d", (int)ev->type);
       done[k] = 1;
+    }
+    if (sub->pending) {
+      /* SUBSCRIBED is still going out: the event waits behind it. */
+      if (rec[k].len && (sub->queued.len + rec[k].len > MESOS__OP_SUB_BACKLOG ||
+                         mesos__buf_append(&sub->queued, rec[k].data, rec[k].len) != MESOS_OK)) {
+        sub->overflow = 1;
+        mesos__buf_free(&sub->queued);
+      }
+      i++;
+      continue;
     }
     size_t pending = mesos__http_request_pending(sub->req);
     if (pending > MESOS__OP_SUB_BACKLOG) {
@@ -784,8 +800,89 @@ void mesos__operator_on_framework_removed(mesos__framework *fw) {
 
 /* ------------------------------------------------------------ SUBSCRIBE */
 
+static size_t sub_find(mesos__operator *op, mesos__http_request *req) {
+  for (size_t i = 0; i < op->nsubs; i++)
+    if (op->subs[i].req == req) return i;
+  return SIZE_MAX;
+}
+
+void mesos__op_sub_snapshotted(mesos_master *m, mesos__http_request *req) {
+  size_t i = m->op ? sub_find(m->op, req) : SIZE_MAX;
+  if (i != SIZE_MAX) m->op->subs[i].snapshotted = 1;
+}
+
+void mesos__op_sub_forget(mesos_master *m, mesos__http_request *req) {
+  mesos__operator *op = m->op;
+  size_t i = op ? sub_find(op, req) : SIZE_MAX;
+  if (i == SIZE_MAX || !op->subs[i].pending) return;
+  mesos__buf_free(&op->subs[i].queued);
+  op->subs[i] = op->subs[--op->nsubs];
+}
+
+void mesos__op_sub_ready(mesos_master *m, mesos__http_request *req) {
+  mesos__operator *op = m->op;
+  size_t i = op ? sub_find(op, req) : SIZE_MAX;
+  if (i == SIZE_MAX || !op->subs[i].pending) return;
+  mesos__op_sub *sub = &op->subs[i];
+  sub->pending = 0;
+  sub->past_first = 1;
+  mesos__http_request_on_abort(req, sub_aborted, op);
+  if (sub->overflow) {
+    LOG_WARN("Dropping operator event stream subscriber %s: more than %zu bytes of events "
+             "waited behind its SUBSCRIBED state",
+             mesos__http_request_peer(req), (size_t)MESOS__OP_SUB_BACKLOG);
+    op->c.subscribers_dropped++;
+    sub_remove(op, i, 1);
+    return;
+  }
+  mesos_status st = MESOS_OK;
+  if (sub->queued.len) st = mesos__http_stream_send(req, sub->queued.data, sub->queued.len);
+  mesos__buf_free(&sub->queued);
+  if (st != MESOS_OK && st != MESOS_ECLOSED) op->c.subscribers_dropped++;
+  LOG_INFO("Operator event stream subscriber %s (%zu now)", mesos__http_request_peer(req),
+           op->nsubs);
+}
+
+/* Makes room for one more subscriber: Mesos drops the oldest.  Only one
+ * that got its SUBSCRIBED can be dropped (the others' requests belong to
+ * state.c until then); 0 when none can. */
+static int sub_make_room(mesos__operator *op) {
+  if (op->nsubs < op->max_subs) return 1;
+  for (size_t i = 0; i < op->nsubs; i++) {
+    if (op->subs[i].pending) continue;
+    LOG_WARN("Too many operator event stream subscribers (%zu): dropping the oldest", op->nsubs);
+    op->c.subscribers_dropped++;
+    sub_remove(op, i, 1);
+    return 1;
+  }
+  return 0;
+}
+
 static void handle_subscribe(mesos_master *m, mesos__http_request *req, mesos__media media) {
   mesos__operator *op = m->op;
+  if (!mesos__auth_has_authorizer(m->auth) && op->state) {
+    /* SUBSCRIBED is the whole GET_STATE: rendered off the loop and
+     * streamed by state.c (any size up to MESOS__OP_RESPONSE_MAX), the
+     * events after its snapshot queued behind it. */
+    if (!sub_make_room(op)) {
+      mesos__http_respond_text(req, 503, "Too many operator event stream subscribers");
+      return;
+    }
+    mesos__op_sub *nsubs = mesos__realloc(op->subs, (op->nsubs + 1) * sizeof *nsubs);
+    if (nsubs == NULL) {
+      respond_oom(req);
+      return;
+    }
+    op->subs = nsubs;
+    mesos__op_sub *sub = &op->subs[op->nsubs++];
+    memset(sub, 0, sizeof *sub);
+    sub->req = req;
+    sub->media = media;
+    sub->pending = 1;
+    mesos__buf_init(&sub->queued, MESOS__OP_SUB_BACKLOG);
+    mesos__state_v1_serve(m, req, MESOS__V1__MASTER__CALL__TYPE__SUBSCRIBE, media);
+    return;
+  }
   if (op->nsubs == op->max_subs) {
     /* Mesos drops the oldest subscriber to make room. */
     LOG_WARN("Too many operator event stream subscribers (%zu): dropping the oldest",
@@ -844,6 +941,7 @@ static void handle_subscribe(mesos_master *m, mesos__http_request *req, mesos__m
     return;
   }
   op->subs = nsubs;
+  memset(&op->subs[op->nsubs], 0, sizeof op->subs[op->nsubs]);
   op->subs[op->nsubs].req = req;
   op->subs[op->nsubs].media = media;
   op->subs[op->nsubs].past_first = 1;
@@ -2043,6 +2141,13 @@ void mesos__operator_fini(mesos_master *m) {
   mesos__operator *op = m->op;
   if (op == NULL) return;
   mesos__state_fini(m);
+  /* Subscribers still waiting for SUBSCRIBED are state.c's requests, which
+   * it let go of (the server closes them): only forgotten here. */
+  for (size_t i = op->nsubs; i-- > 0;) {
+    if (!op->subs[i].pending) continue;
+    mesos__buf_free(&op->subs[i].queued);
+    op->subs[i] = op->subs[--op->nsubs];
+  }
   while (op->nsubs) sub_remove(op, op->nsubs - 1, 1);
   mesos__free(op->subs);
   mesos_timer_free(op->heartbeat);

@@ -33,6 +33,13 @@ typedef struct mesos__op_sub {
   mesos__http_request *req;
   mesos__media media;
   int past_first;                 /* the SUBSCRIBED snapshot was sent */
+  /* A SUBSCRIBED rendered off the loop (state.c owns the request until it
+   * is sent, mesos__op_sub_ready): before its snapshot, events are not for
+   * it (the snapshot will show them); after, they wait in `queued`. */
+  int pending;                    /* state.c still sends SUBSCRIBED */
+  int snapshotted;                /* its snapshot was taken */
+  int overflow;                   /* `queued` outgrew MESOS__OP_SUB_BACKLOG */
+  mesos__buf queued;              /* events behind SUBSCRIBED */
 } mesos__op_sub;
 
 /* Cheap counters for /metrics/snapshot (the rest is computed on demand). */
@@ -168,6 +175,16 @@ void mesos__v1snap_free(mesos__v1snap *s);
  * authorizer: the filters run on the loop. */
 void mesos__state_v1_serve(mesos_master *m, mesos__http_request *req, int call,
                            mesos__media media);
+
+/* ---- operator.c, for state.c: subscribers whose SUBSCRIBED renders off
+ * the loop.  All three are no-ops for a request that is no subscriber. */
+/* The snapshot for `req`'s SUBSCRIBED was taken: later events queue. */
+void mesos__op_sub_snapshotted(mesos_master *m, mesos__http_request *req);
+/* SUBSCRIBED is sent: the queued events follow and the stream is the
+ * operator's (or it ends, when the queue overflowed). */
+void mesos__op_sub_ready(mesos_master *m, mesos__http_request *req);
+/* The request went away or failed before SUBSCRIBED was sent. */
+void mesos__op_sub_forget(mesos_master *m, mesos__http_request *req);
 
 /* ---- maintenance.c */
 /* Calls of the maintenance family and quota/weights persistence live in

@@ -43,8 +43,8 @@
  *
  *  3. Streaming with back-pressure and turns.  The render produces ~1 MiB
  *     chunks; each waiter gets a Content-Length response fed one piece of
- *     at most SEND_PIECE per loop turn (all waiters together at most
- *     TURN_BUDGET: loopback sends are dear), and only while its connection has
+ *     TURN_BUDGET per loop turn shared by all waiters (at least SEND_PIECE
+ *     each: loopback sends are dear), and only while its connection has
  *     nothing queued: the piece goes straight into the kernel (no copy
  *     unless the socket is full), the server's drain callback resumes a
  *     waiter whose socket filled up, and a 0 ms timer takes the others
@@ -1776,7 +1776,7 @@ static void batch_free(batch *b) {
   mesos__free(b);
 }
 
-static size_t pump(waiter *w);
+static size_t pump(waiter *w, size_t allowance);
 static void kick_cb(uv_idle_t *h);
 static void queue_waiter(waiter *w);
 static void start_next(struct mesos__state_srv *sv);
@@ -1793,9 +1793,17 @@ static void waiter_done(waiter *w) {
   }
 }
 
+/* A batch of operator SUBSCRIBE requests: the body is the SUBSCRIBED
+ * record on a stream that stays open; once it is sent, operator.c takes
+ * the request over (mesos__op_sub_ready) and the queued events follow. */
+static int is_sub(const batch *b) {
+  return b->kind == K_V1 && b->call == MESOS__V1__MASTER__CALL__TYPE__SUBSCRIBE;
+}
+
 static void waiter_aborted(mesos__http_request *req, void *ud) {
-  (void)req;
-  waiter_done(ud);
+  waiter *w = ud;
+  if (is_sub(w->b) && w->b->srv) mesos__op_sub_forget(w->b->srv->m, req);
+  waiter_done(w);
 }
 
 static void waiter_drained(mesos__http_request *req, void *ud) {
@@ -1828,16 +1836,16 @@ static void queue_waiter(waiter *w) {
   if (!uv_is_active((uv_handle_t *)sv->kick)) uv_idle_start(sv->kick, kick_cb);
 }
 
-/* Feeds one piece to the waiter's connection if nothing is queued there;
- * then waits for the drain callback (socket full) or the next turn.
- * Returns the bytes sent. */
-static size_t pump(waiter *w) {
+/* Feeds at most `allowance` bytes to the waiter's connection if nothing
+ * is queued there; then waits for the drain callback (socket full) or the
+ * next turn.  Returns the bytes sent. */
+static size_t pump(waiter *w, size_t allowance) {
   batch *b = w->b;
   mesos__http_request *req = w->req;
   size_t npieces = b->out.n + 2;
   mesos__list_remove(&w->ready_node);
   if (mesos__http_request_pending(req) > 0) return 0; /* the drain callback resumes */
-  size_t budget = SEND_PIECE;
+  size_t budget = allowance;
   while (w->piece < npieces && budget > 0) {
     size_t len;
     const char *p = piece_of(w, w->piece, &len);
@@ -1845,7 +1853,7 @@ static size_t pump(waiter *w) {
     if (n > budget) n = budget;
     if (n && mesos__http_stream_send(req, p + w->off, n) != MESOS_OK) {
       /* The connection is gone or closing: the abort callback follows. */
-      return SEND_PIECE - budget;
+      return allowance - budget;
     }
     budget -= n;
     w->off += n;
@@ -1854,7 +1862,7 @@ static size_t pump(waiter *w) {
       w->off = 0;
     }
   }
-  size_t sent = SEND_PIECE - budget;
+  size_t sent = allowance - budget;
   if (w->piece < npieces) {
     /* All taken by the kernel: more on a later turn (round-robin). */
     if (mesos__http_request_pending(req) == 0) queue_waiter(w);
@@ -1862,7 +1870,8 @@ static size_t pump(waiter *w) {
   }
   mesos__http_request_on_abort(req, NULL, NULL);
   mesos__http_request_on_drain(req, NULL, NULL);
-  mesos__http_stream_end(req);
+  if (is_sub(b)) mesos__op_sub_ready(b->srv->m, req); /* the stream goes on */
+  else mesos__http_stream_end(req);
   waiter_done(w);
   return sent;
 }
@@ -1875,9 +1884,12 @@ static void kick_cb(uv_idle_t *h) {
   size_t queued = 0, spent = 0;
   mesos__list *it;
   for (it = sv->ready.next; it != &sv->ready; it = it->next) queued++;
+  /* Few waiters share the budget in larger pieces (one alone gets all). */
+  size_t allowance = queued ? TURN_BUDGET / queued : TURN_BUDGET;
+  if (allowance < SEND_PIECE) allowance = SEND_PIECE;
   while (queued-- > 0 && spent < TURN_BUDGET && !mesos__list_empty(&sv->ready)) {
     waiter *w = mesos__container_of(sv->ready.next, waiter, ready_node);
-    spent += pump(w); /* takes w off the list first; may queue it again */
+    spent += pump(w, allowance); /* takes w off the list first; may queue it again */
   }
   if (mesos__list_empty(&sv->ready)) uv_idle_stop(sv->kick);
 }
@@ -1887,6 +1899,7 @@ static void waiter_start(waiter *w) {
   mesos__http_request *req = w->req;
   if (b->st != MESOS_OK) {
     mesos__http_request_on_abort(req, NULL, NULL);
+    if (is_sub(b)) mesos__op_sub_forget(b->srv->m, req);
     mesos__http_respond_text(req, b->st == MESOS_ENOMEM ? 503 : 500,
                              b->st == MESOS_ENOMEM ? "Out of memory while rendering the state"
                                                    : "Failed to render the state");
@@ -1908,10 +1921,12 @@ static void waiter_start(waiter *w) {
   if (b->kind == K_V1)
     ctype = b->media == MESOS__MEDIA_PROTOBUF ? MESOS__MEDIA_TYPE_PROTOBUF : MESOS__MEDIA_TYPE_JSON;
   mesos__http_headers_set(&h, "Content-Type", ctype);
-  mesos_status st = mesos__http_stream_start_length(req, 200, &h, total);
+  mesos_status st = is_sub(b) ? mesos__http_stream_start(req, 200, &h)
+                              : mesos__http_stream_start_length(req, 200, &h, total);
   mesos__http_headers_free(&h);
   if (st != MESOS_OK) {
     mesos__http_request_on_abort(req, NULL, NULL);
+    if (is_sub(b)) mesos__op_sub_forget(b->srv->m, req);
     if (st != MESOS_ECLOSED) mesos__http_respond_text(req, 500, "Failed to send the state");
     waiter_done(w);
     return;
@@ -2042,6 +2057,12 @@ static void start_next(struct mesos__state_srv *sv) {
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     mesos_status st = snap_take(m, &b->snap, b->kind, 1, b->call, b->media);
+    if (is_sub(b)) {
+      /* Events from now on follow SUBSCRIBED (earlier ones are in it). */
+      mesos__list *it;
+      for (it = b->waiters.next; it != &b->waiters; it = it->next)
+        mesos__op_sub_snapshotted(m, mesos__container_of(it, waiter, node)->req);
+    }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     sv->snap_ms =
         (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;

@@ -226,7 +226,7 @@ static const char *client_body(client *c, size_t *blen) {
   size_t want = strtoull(cl + 16, NULL, 10);
   size_t have = c->len - (size_t)(hend + 4 - c->buf);
   if (have < want) return NULL;
-  ck_assert_uint_eq(have, want); /* nothing beyond the announced length */
+  ck_assert_msg(have == want, "%zu bytes of body, %zu announced: %.300s", have, want, c->buf);
   *blen = want;
   return hend + 4;
 }
@@ -648,6 +648,143 @@ START_TEST(test_state__v1_calls_rendered_off_the_loop) {
 }
 END_TEST
 
+/* Decodes the complete chunks of the body received on `c` into `out`;
+ * *pos is where the next chunk starts in c->buf (0: after the headers,
+ * once they are there).  1 once the headers are there. */
+static int dechunk(client *c, mesos__buf *out, size_t *pos) {
+  if (*pos == 0) {
+    const char *hend = c->buf ? strstr(c->buf, "\r\n\r\n") : NULL;
+    if (hend == NULL) return 0;
+    *pos = (size_t)(hend + 4 - c->buf);
+  }
+  const char *end = c->buf + c->len;
+  for (;;) {
+    const char *p = c->buf + *pos;
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    if (nl == NULL) break;
+    size_t n = strtoull(p, NULL, 16);
+    if ((size_t)(end - (nl + 1)) < n + 2) break;
+    ck_assert_int_eq(mesos__buf_append(out, nl + 1, n), MESOS_OK);
+    *pos = (size_t)(nl + 1 + n + 2 - c->buf);
+    if (n == 0) break;
+  }
+  return 1;
+}
+
+/* RecordIO record `i` of `data` ("<len>\n<bytes>" ...), or NULL. */
+static const char *record_at(const mesos__buf *data, size_t i, size_t *len) {
+  size_t off = 0;
+  for (size_t k = 0;; k++) {
+    const char *nl = memchr(data->data + off, '\n', data->len - off);
+    if (nl == NULL) return NULL;
+    size_t n = strtoull(data->data + off, NULL, 10);
+    size_t start = (size_t)(nl + 1 - data->data);
+    if (data->len - start < n) return NULL;
+    if (k == i) {
+      *len = n;
+      return data->data + start;
+    }
+    off = start + n;
+  }
+}
+
+/* Runs the loop until record `i` of the subscription on `c` is complete
+ * (30 s at most: a failure bound). */
+static const char *wait_record(client *c, world *w, mesos__buf *data, size_t *pos, size_t i,
+                               size_t *len) {
+  struct timespec t0, t;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  for (;;) {
+    mesos_loop_run_once(w->loop);
+    client_poll(c);
+    if (dechunk(c, data, pos)) {
+      const char *r = record_at(data, i, len);
+      if (r) return r;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    ck_assert_msg(t.tv_sec - t0.tv_sec < 30, "no record %zu (%zu bytes of body)", i, data->len);
+    usleep(100);
+  }
+}
+
+/* An operator SUBSCRIBE whose SUBSCRIBED is larger than the HTTP server
+ * lets a stream leave unsent (16 MiB) gets all of it, rendered off the
+ * loop, and then, in order, the events that happened while it rendered
+ * (TASK_ADDED, TASK_UPDATED: not in its state, not lost), then live
+ * ones. */
+START_TEST(test_state__subscribe_with_a_huge_state_then_events_in_order) {
+  world w;
+  world_start(&w);
+  /* 140 tasks with 64 KiB names (and ids): ~18 MB of state. */
+  char *name = malloc(64 << 10);
+  ck_assert_ptr_nonnull(name);
+  for (int i = 0; i < 140; i++) {
+    memset(name, 'n', 64 << 10);
+    snprintf(name, 32, "big-%d-", i);
+    name[strlen(name)] = 'n';
+    name[(64 << 10) - 1] = '\0';
+    add_task(&w, 0, 0, name);
+  }
+  free(name);
+  size_t renders = mesos__state_test_renders(w.m);
+  mesos__state_test_hold(1);
+  client sub;
+  client_open(&sub, &w);
+  client_send(&sub, &w, "POST", "/api/v1", "{\"type\":\"SUBSCRIBE\"}");
+  for (int i = 0; i < 50000 && mesos__state_test_renders(w.m) == renders; i++) spin(&w, 1);
+  ck_assert_uint_eq(mesos__state_test_renders(w.m), renders + 1);
+  /* While SUBSCRIBED renders: a task is added and another changes. */
+  mesos__task *during = add_task(&w, 1, 1, "task-during");
+  ck_assert_ptr_nonnull(during);
+  Mesos__V1__TaskStatus status = MESOS__V1__TASK_STATUS__INIT;
+  status.task_id = during->task->task_id;
+  status.state = MESOS__V1__TASK_STATE__TASK_RUNNING;
+  mesos__operator_on_task_updated(w.m, during, &status);
+  spin(&w, 5);
+  client_poll(&sub);
+  ck_assert_uint_eq(sub.len, 0); /* nothing before SUBSCRIBED */
+  mesos__state_test_hold(0);
+  mesos__buf data = MESOS__BUF_INIT((size_t)1 << 30);
+  size_t len = 0, pos = 0;
+  const char *r = wait_record(&sub, &w, &data, &pos, 0, &len);
+  ck_assert(strncmp(sub.buf, "HTTP/1.1 200", 12) == 0);
+  ck_assert_msg(len > ((size_t)16 << 20), "SUBSCRIBED is %zu bytes", len);
+  ck_assert(strncmp(r, "{\"type\":\"SUBSCRIBED\"", 20) == 0);
+  char *copy = malloc(len + 1);
+  memcpy(copy, r, len);
+  copy[len] = '\0';
+  ck_assert_ptr_null(strstr(copy, "task-during")); /* its state is before the events */
+  ck_assert_ptr_nonnull(strstr(copy, "big-139-"));
+  yajl_val v = parse(copy, len);
+  const char *tp[] = {"subscribed", "get_state", "get_tasks", "tasks", NULL};
+  yajl_val tasks = yajl_tree_get(v, tp, yajl_t_array);
+  ck_assert_ptr_nonnull(tasks);
+  ck_assert_uint_eq(tasks->u.array.len, 40 + 140);
+  yajl_tree_free(v);
+  free(copy);
+  r = wait_record(&sub, &w, &data, &pos, 1, &len);
+  v = parse(r, len);
+  ck_assert_str_eq(sget(v, "type"), "TASK_ADDED");
+  const char *ip[] = {"task_added", "task", "task_id", "value", NULL};
+  ck_assert_str_eq(YAJL_GET_STRING(yajl_tree_get(v, ip, yajl_t_string)), "task-during");
+  yajl_tree_free(v);
+  r = wait_record(&sub, &w, &data, &pos, 2, &len);
+  v = parse(r, len);
+  ck_assert_str_eq(sget(v, "type"), "TASK_UPDATED");
+  yajl_tree_free(v);
+  /* Live from now on. */
+  add_task(&w, 2, 2, "task-after");
+  r = wait_record(&sub, &w, &data, &pos, 3, &len);
+  v = parse(r, len);
+  ck_assert_str_eq(sget(v, "type"), "TASK_ADDED");
+  ck_assert_str_eq(YAJL_GET_STRING(yajl_tree_get(v, ip, yajl_t_string)), "task-after");
+  yajl_tree_free(v);
+  mesos__buf_free(&data);
+  client_close(&sub);
+  world_stop(&w);
+}
+END_TEST
+
 static Suite *make_suite(void) {
   Suite *s = suite_create("master_state");
   TCase *tc = tcase_create("state");
@@ -657,6 +794,7 @@ static Suite *make_suite(void) {
   tcase_add_test(tc, test_state__render_during_mutations_is_the_state_at_the_request);
   tcase_add_test(tc, test_state__master_freed_with_a_render_in_flight);
   tcase_add_test(tc, test_state__v1_calls_rendered_off_the_loop);
+  tcase_add_test(tc, test_state__subscribe_with_a_huge_state_then_events_in_order);
   suite_add_tcase(s, tc);
   return s;
 }
