@@ -674,6 +674,7 @@ static int dechunk(client *c, mesos__buf *out, size_t *pos) {
 /* RecordIO record `i` of `data` ("<len>\n<bytes>" ...), or NULL. */
 static const char *record_at(const mesos__buf *data, size_t i, size_t *len) {
   size_t off = 0;
+  if (data->data == NULL) return NULL;
   for (size_t k = 0;; k++) {
     const char *nl = memchr(data->data + off, '\n', data->len - off);
     if (nl == NULL) return NULL;
