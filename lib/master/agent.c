@@ -133,6 +133,42 @@ void mesos__agent_add_executor(mesos__agent *a, const char *framework_id,
   store_executor(a, framework_id, ei, 0);
 }
 
+bool mesos__agent_has_executor(mesos__agent *a, const char *framework_id,
+                               const char *executor_id) {
+  char *key = executor_key(framework_id, executor_id);
+  bool has = key && mesos__map_get(&a->executors, key) != NULL;
+  mesos__free(key);
+  return has;
+}
+
+void mesos__agent_use_executor(mesos__agent *a, const char *framework_id,
+                               const char *executor_id, const char *role, mesos_resources *res) {
+  char *key = executor_key(framework_id, executor_id);
+  executor_use *u = MESOS__NEW(executor_use);
+  mesos_status st = key && u ? MESOS_OK : MESOS_ENOMEM;
+  if (st == MESOS_OK) {
+    u->res = res;
+    res = NULL;
+    u->accounted = 1; /* taken from an offer: the allocator holds them */
+    u->framework_id = mesos__strdup(framework_id);
+    u->role = mesos__strdup(role);
+    st = u->framework_id && u->role ? MESOS_OK : MESOS_ENOMEM;
+  }
+  if (st == MESOS_OK) {
+    executor_use_free(mesos__map_remove(&a->executor_used, key));
+    st = mesos__map_put(&a->executor_used, key, u);
+  }
+  if (st != MESOS_OK) {
+    /* Out of memory: the resources stay allocated to the framework until
+     * it goes (the allocator forgets its allocations wholesale). */
+    LOG_WARN("agent %s: executor %s/%s: cannot remember its resources", a->id, framework_id,
+             executor_id);
+    executor_use_free(u);
+  }
+  mesos_resources_free(res);
+  mesos__free(key);
+}
+
 void mesos__agents_forget_framework(mesos_master *m, const char *framework_id,
                                     mesos__map *touched) {
   size_t flen = strlen(framework_id);

@@ -189,6 +189,14 @@ void mesos__agent_free(mesos__agent *a);
 /* Records a custom executor launched on `a` (idempotent). */
 void mesos__agent_add_executor(mesos__agent *a, const char *framework_id,
                                const Mesos__V1__ExecutorInfo *ei);
+/* Whether `a` runs (or was sent) the framework's custom executor. */
+bool mesos__agent_has_executor(mesos__agent *a, const char *framework_id,
+                               const char *executor_id);
+/* A custom executor launched through ACCEPT brought resources of its own
+ * (`res`, taken): they stay allocated to the framework in `role` until
+ * the agent reports the executor's exit, then go back to the allocator. */
+void mesos__agent_use_executor(mesos__agent *a, const char *framework_id,
+                               const char *executor_id, const char *role, mesos_resources *res);
 /* Forgets every executor of a framework on every agent; the agents that
  * had one are added to `touched` (id -> agent) when it is not NULL. */
 void mesos__agents_forget_framework(mesos_master *m, const char *framework_id,

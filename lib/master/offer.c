@@ -546,17 +546,18 @@ static void apply_operation(mesos__framework *fw, mesos__agent *a, const char *r
 
 /* ------------------------------------------------------------ ACCEPT */
 
-/* Task resources as given, without allocation info, validated. */
-static mesos_status task_resources(const Mesos__V1__TaskInfo *ti, const char *role,
-                                   mesos_resources **out, char *why, size_t cap) {
+/* Task (or executor) resources as given, without allocation info,
+ * validated. */
+static mesos_status resources_of(Mesos__V1__Resource *const *v, size_t n, const char *role,
+                                 mesos_resources **out, char *why, size_t cap) {
   mesos_resources *r = NULL;
   if (mesos_resources_new(&r, NULL) != MESOS_OK) {
     snprintf(why, cap, "out of memory");
     return MESOS_ENOMEM;
   }
   mesos_error *e = NULL;
-  for (size_t i = 0; i < ti->n_resources; i++) {
-    Mesos__V1__Resource res = *ti->resources[i];
+  for (size_t i = 0; i < n; i++) {
+    Mesos__V1__Resource res = *v[i];
     if (res.allocation_info && res.allocation_info->role &&
         strcmp(res.allocation_info->role, role) != 0) {
       snprintf(why, cap, "Resource '%s' is allocated to role '%s', not the offer's '%s'",
@@ -576,12 +577,43 @@ static mesos_status task_resources(const Mesos__V1__TaskInfo *ti, const char *ro
   return MESOS_OK;
 }
 
+/* The resources a new custom executor brings (ExecutorInfo.resources, on
+ * top of its tasks'): *out is NULL when there are none to account, i.e.
+ * the agent already runs (or was just sent) that executor, as Mesos counts
+ * them only for an executor the agent does not have yet.  An executor
+ * without resources is allowed: Mesos 1.0 only warns (MESOS-1807). */
+static int executor_resources(mesos__framework *fw, mesos__agent *a,
+                              const Mesos__V1__ExecutorInfo *ei, const char *role,
+                              mesos_resources **out, char *why, size_t cap) {
+  *out = NULL;
+  if (ei == NULL || mesos__agent_has_executor(a, fw->id, ei->executor_id->value)) return 1;
+  if (ei->n_resources == 0) {
+    LOG_WARN("Executor '%s' of framework %s uses no resources (neither cpus nor mem); Mesos "
+             "only warns about it",
+             ei->executor_id->value, fw->id);
+    return 1;
+  }
+  char inner[512];
+  if (resources_of(ei->resources, ei->n_resources, role, out, inner, sizeof inner) != MESOS_OK) {
+    snprintf(why, cap, "Executor '%s' is invalid: %s", ei->executor_id->value, inner);
+    return 0;
+  }
+  if (mesos_resources_scalar(*out, "cpus") <= 0 || mesos_resources_scalar(*out, "mem") <= 0)
+    LOG_WARN("Executor '%s' of framework %s uses less cpus or mem than the minimum; Mesos only "
+             "warns about it",
+             ei->executor_id->value, fw->id);
+  return 1;
+}
+
 /* Validates one TaskInfo against the framework, the agent and what is left
  * of the offered resources (spec 2.3 ACCEPT; Mesos's task validation).  On
- * success *res holds the task's resources. */
+ * success *res holds the task's resources and, when `exec` is not NULL,
+ * *exec those of its executor if the executor is new on the agent (NULL
+ * otherwise): the task and that executor must fit together. */
 static int task_valid(mesos__framework *fw, mesos__agent *a, const Mesos__V1__TaskInfo *ti,
                       const char *role, const mesos_resources *left, mesos_resources **res,
-                      char *why, size_t cap) {
+                      mesos_resources **exec, char *why, size_t cap) {
+  if (exec) *exec = NULL;
   const char *r;
   if ((r = mesos__validate_id(ti->task_id->value)) != NULL) {
     snprintf(why, cap, "Task ID is invalid: %s", r);
@@ -609,12 +641,25 @@ static int task_valid(mesos__framework *fw, mesos__agent *a, const Mesos__V1__Ta
     snprintf(why, cap, "Task uses no resources");
     return 0;
   }
-  if (task_resources(ti, role, res, why, cap) != MESOS_OK) return 0;
-  if (mesos_resources_scalar(*res, "cpus") <= 0 && mesos_resources_scalar(*res, "mem") <= 0 &&
-      ti->executor == NULL) {
-    /* Mesos warns only; a task may run on other resources. */
+  if (resources_of(ti->resources, ti->n_resources, role, res, why, cap) != MESOS_OK) return 0;
+  if (exec && !executor_resources(fw, a, ti->executor, role, exec, why, cap)) {
+    mesos_resources_free(*res);
+    *res = NULL;
+    return 0;
   }
-  if (!mesos_resources_contains(left, *res)) {
+  /* The task and a new executor together (Mesos: "total"), while the
+   * message names the task's own resources as Mesos's does. */
+  mesos_resources *total = NULL;
+  int fits = 0;
+  if (exec && *exec) {
+    fits = mesos_resources_clone(&total, *res, NULL) == MESOS_OK &&
+           mesos_resources_add(total, *exec, NULL) == MESOS_OK &&
+           mesos_resources_contains(left, total);
+    mesos_resources_free(total);
+  } else {
+    fits = mesos_resources_contains(left, *res);
+  }
+  if (!fits) {
     char *have = NULL, *want = NULL;
     mesos_resources_format(left, &have, NULL);
     mesos_resources_format(*res, &want, NULL);
@@ -624,8 +669,13 @@ static int task_valid(mesos__framework *fw, mesos__agent *a, const Mesos__V1__Ta
     mesos_free(want);
     mesos_resources_free(*res);
     *res = NULL;
+    if (exec) {
+      mesos_resources_free(*exec);
+      *exec = NULL;
+    }
     return 0;
   }
+  if (exec && *exec) mesos__resources_share_identities(&(*exec)->r, &left->r);
   /* The task keeps its resources as long as it runs: their identities
    * come from the offer (the agent's), not a copy per task. */
   mesos__resources_share_identities(&(*res)->r, &left->r);
@@ -765,7 +815,8 @@ void mesos__master_accept(mesos__framework *fw, const Mesos__V1__Scheduler__Call
                                     "Not authorized to launch the task as its user");
           continue;
         }
-        if (!task_valid(fw, a, ti, role, left, &res, why, sizeof why)) {
+        mesos_resources *exec = NULL;
+        if (!task_valid(fw, a, ti, role, left, &res, &exec, why, sizeof why)) {
           mesos__send_master_update(fw, ti->task_id, ti->agent_id,
                                     MESOS__V1__TASK_STATE__TASK_ERROR,
                                     MESOS__V1__TASK_STATUS__REASON__REASON_TASK_INVALID, why);
@@ -774,11 +825,18 @@ void mesos__master_accept(mesos__framework *fw, const Mesos__V1__Scheduler__Call
         mesos__task *t = NULL;
         if (mesos__task_new(&t, fw, a, ti, role, res) != MESOS_OK) {
           mesos_resources_free(res);
+          mesos_resources_free(exec);
           continue;
         }
         mesos_resources_subtract(left, res, NULL);
         mesos_resources_free(res);
         if (ti->executor) mesos__agent_add_executor(a, fw->id, ti->executor);
+        if (exec) {
+          /* The executor's own resources stay allocated to the framework
+           * until the agent reports the executor's exit (agent.c). */
+          mesos_resources_subtract(left, exec, NULL);
+          mesos__agent_use_executor(a, fw->id, ti->executor->executor_id->value, role, exec);
+        }
         send_run_task(fw, a, ti, &runs);
       }
     } else if (op->launch_group && op->launch_group->executor && op->launch_group->task_group) {
@@ -814,8 +872,30 @@ void mesos__master_accept(mesos__framework *fw, const Mesos__V1__Scheduler__Call
           ok = 0;
           unauthorized = 1;
         }
-        if (ok && !task_valid(fw, a, &chk, role, need, &each[k], why, sizeof why)) ok = 0;
+        if (ok && !task_valid(fw, a, &chk, role, need, &each[k], NULL, why, sizeof why)) ok = 0;
         if (ok) mesos_resources_subtract(need, each[k], NULL);
+      }
+      /* The group's executor, when new on the agent, must fit beside its
+       * tasks (Mesos's task group resource check). */
+      mesos_resources *gexec = NULL;
+      if (ok) ok = executor_resources(fw, a, op->launch_group->executor, role, &gexec, why,
+                                      sizeof why);
+      if (ok && gexec && !mesos_resources_contains(need, gexec)) {
+        mesos_resources *total = NULL;
+        char *have = NULL, *want = NULL;
+        if (mesos_resources_clone(&total, gexec, NULL) == MESOS_OK) {
+          for (size_t k = 0; k < tg->n_tasks; k++) mesos_resources_add(total, each[k], NULL);
+          mesos_resources_format(total, &want, NULL);
+        }
+        mesos_resources_format(left, &have, NULL);
+        snprintf(why, sizeof why,
+                 "Total resources %s required by task group and its executor are more than "
+                 "available %s",
+                 want ? want : "?", have ? have : "?");
+        mesos_free(have);
+        mesos_free(want);
+        mesos_resources_free(total);
+        ok = 0;
       }
       if (ok) {
         for (size_t k = 0; k < tg->n_tasks; k++) {
@@ -824,6 +904,13 @@ void mesos__master_accept(mesos__framework *fw, const Mesos__V1__Scheduler__Call
             mesos_resources_subtract(left, each[k], NULL);
         }
         mesos__agent_add_executor(a, fw->id, op->launch_group->executor);
+        if (gexec) {
+          mesos__resources_share_identities(&gexec->r, &left->r);
+          mesos_resources_subtract(left, gexec, NULL);
+          mesos__agent_use_executor(a, fw->id, op->launch_group->executor->executor_id->value,
+                                    role, gexec);
+          gexec = NULL;
+        }
         flush_runs(a, &runs);
         send_run_group(fw, a, op->launch_group);
       } else {
@@ -838,6 +925,7 @@ void mesos__master_accept(mesos__framework *fw, const Mesos__V1__Scheduler__Call
       for (size_t k = 0; each && k < tg->n_tasks; k++) mesos_resources_free(each[k]);
       mesos__free(each);
       mesos_resources_free(need);
+      mesos_resources_free(gexec);
     } else if (op->has_type && (op->type == MESOS__V1__OFFER__OPERATION__TYPE__RESERVE ||
                                 op->type == MESOS__V1__OFFER__OPERATION__TYPE__UNRESERVE ||
                                 op->type == MESOS__V1__OFFER__OPERATION__TYPE__CREATE ||
