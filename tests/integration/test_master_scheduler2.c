@@ -9,11 +9,17 @@
  *    after its tasks ended, and return when the agent reports its exit;
  *  - an executor without resources launches (Mesos 1.0 only warns);
  *  - a task group's new executor must fit beside the group (Mesos's
- *    "Total resources ... required by task group and its executor ...").
+ *    "Total resources ... required by task group and its executor ...");
+ *  - reservations and a persistent volume made through ACCEPT, with a
+ *    real mesos-master (durable registry) and a real mesos-agent: the
+ *    master is killed with SIGKILL right after the ACCEPT was answered
+ *    202, restarted, the agent re-registers by itself, and the reserved
+ *    cpus and the volume are offered to their role again.
  *
  * The raw-HTTP harness is test_master_operator2.c's; it should move to
  * tests/support/sim_fw once that exists on main.
  */
+#include <ftw.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -577,6 +583,133 @@ START_TEST(test_scheduler2__task_group_and_its_executor_must_fit) {
 }
 END_TEST
 
+
+/* ------------------------------------------------------------ restart */
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
+  (void)sb, (void)flag, (void)ftw;
+  return remove(path);
+}
+
+static char base[64];
+
+/* Unchecked fixtures run in the parent process: the work directory goes
+ * away also when the test fails (the daemons die with the test process:
+ * PDEATHSIG). */
+static void make_base(void) {
+  snprintf(base, sizeof base, "/tmp/mesos-scheduler2-XXXXXX");
+  ck_assert_ptr_nonnull(mkdtemp(base));
+}
+
+static void remove_base(void) {
+  if (base[0]) nftw(base, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* A master with a durable registry under base/master on master_port. */
+static void start_durable_master(void) {
+  char path[4096], port_arg[64], wd_arg[600], log[600];
+  mesos_test_daemon_path("mesos-master", path, sizeof path);
+  snprintf(port_arg, sizeof port_arg, "--port=%d", master_port);
+  snprintf(wd_arg, sizeof wd_arg, "--work_dir=%s/master", base);
+  snprintf(log, sizeof log, "%s/master.log", base);
+  char *argv[] = {path,        "--ip=127.0.0.1", port_arg, wd_arg, "--allocation_interval=50ms",
+                  "--logging_level=WARNING", NULL};
+  master_pid = mesos_test_spawn(argv, log);
+  ck_assert_int_gt(master_pid, 0);
+  ck_assert_msg(mesos_test_wait_http_ok(master_port, "/health", 5000), "master did not come up");
+}
+
+#define R1_DISK(amount)                                                                     \
+  "{\"name\":\"disk\",\"type\":\"SCALAR\",\"scalar\":{\"value\":" #amount "},\"role\":"     \
+  "\"r1\",\"reservation\":{\"principal\":\"ops\"}}"
+#define R1_CPUS                                                                             \
+  "{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":1},\"role\":\"r1\","        \
+  "\"reservation\":{\"principal\":\"ops\"}}"
+#define R1_VOLUME                                                                           \
+  "{\"name\":\"disk\",\"type\":\"SCALAR\",\"scalar\":{\"value\":100},\"role\":\"r1\","      \
+  "\"reservation\":{\"principal\":\"ops\"},\"disk\":{\"persistence\":{\"id\":\"vol-9\","    \
+  "\"principal\":\"ops\"},\"volume\":{\"container_path\":\"data\",\"mode\":\"RW\"}}}"
+
+/* The next offer (within 15 s) that holds `want`; others are declined. */
+static char *offer_with(sim_fw *f, const char *want) {
+  long long deadline = now_ms() + 15000;
+  while (now_ms() < deadline) {
+    char *rec = fw_next(f, "\"type\":\"OFFERS\"", (int)(deadline - now_ms()));
+    if (rec == NULL) break;
+    if (strstr(rec, want)) return rec;
+    char offer[160];
+    json_id(rec, "id", offer, sizeof offer);
+    free(rec);
+    decline(f, offer);
+  }
+  return NULL;
+}
+
+START_TEST(test_scheduler2__accept_reservations_survive_master_kill9) {
+  master_port = mesos_test_free_port();
+  start_durable_master();
+  char path[4096], master_arg[64], port_arg[64], wd_arg[600], log[600];
+  mesos_test_daemon_path("mesos-agent", path, sizeof path);
+  int agent_port = mesos_test_free_port();
+  snprintf(master_arg, sizeof master_arg, "--master=127.0.0.1:%d", master_port);
+  snprintf(port_arg, sizeof port_arg, "--port=%d", agent_port);
+  snprintf(wd_arg, sizeof wd_arg, "--work_dir=%s/agent", base);
+  snprintf(log, sizeof log, "%s/agent.log", base);
+  char *argv[] = {path,
+                  master_arg,
+                  port_arg,
+                  wd_arg,
+                  "--ip=127.0.0.1",
+                  "--hostname=kill9-host",
+                  "--resources=cpus:4;mem:1024;disk:1024",
+                  "--registration_backoff_factor=50ms",
+                  NULL};
+  pid_t agent = mesos_test_spawn(argv, log);
+  ck_assert_int_gt(agent, 0);
+  ck_assert(mesos_test_wait_http_ok(agent_port, "/health", 5000));
+
+  sim_fw f;
+  fw_subscribe(&f, ",\"role\":\"r1\",\"principal\":\"ops\"");
+  char *rec = fw_next(&f, "\"type\":\"OFFERS\"", 10000);
+  ck_assert_msg(rec != NULL, "no offer from the real agent");
+  char offer[160];
+  json_id(rec, "id", offer, sizeof offer);
+  free(rec);
+  ck_assert_int_eq(
+      fw_call(&f,
+              "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":"
+              "[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"RESERVE\",\"reserve\":{"
+              "\"resources\":[" R1_CPUS "," R1_DISK(300) "]}},{\"type\":\"CREATE\",\"create\":{"
+              "\"volumes\":[" R1_VOLUME "]}}],\"filters\":{\"refuse_seconds\":0}}}",
+              f.id, offer),
+      202);
+  /* Acknowledged (202): the master dies at once, before anything else. */
+  ck_assert_int_eq(kill(master_pid, SIGKILL), 0);
+  int st = 0;
+  ck_assert_int_eq(waitpid(master_pid, &st, 0), master_pid);
+  master_pid = -1;
+  mesos_test_conn_close(&f.stream);
+
+  start_durable_master();
+  sim_fw g;
+  fw_subscribe(&g, ",\"role\":\"r1\",\"principal\":\"ops\"");
+  /* The agent re-registers by itself; the reserved cpus and the volume
+   * are offered to r1 again. */
+  rec = offer_with(&g, "\"persistence\":{\"id\":\"vol-9\"");
+  ck_assert_msg(rec != NULL, "the volume was not offered after the master's restart");
+  ck_assert_msg(strstr(rec, "\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":1.0},"
+                            "\"role\":\"r1\",\"reservation\":{\"principal\":\"ops\"}"),
+                "reserved cpus missing: %s", rec);
+  ck_assert_msg(strstr(rec, "\"scalar\":{\"value\":200.0},\"role\":\"r1\",\"reservation\""),
+                "the rest of the reserved disk missing: %s", rec);
+  free(rec);
+  mesos_test_conn_close(&g.stream);
+  st = mesos_test_stop(agent, 5000);
+  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "mesos-agent exit status %d", st);
+  stop_master();
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("master_scheduler2");
   TCase *tc = tcase_create("daemon");
@@ -585,6 +718,11 @@ static Suite *suite(void) {
   tcase_add_test(tc, test_scheduler2__executor_without_resources_and_a_known_executor);
   tcase_add_test(tc, test_scheduler2__task_group_and_its_executor_must_fit);
   suite_add_tcase(s, tc);
+  TCase *real = tcase_create("real_daemons");
+  tcase_set_timeout(real, 60);
+  tcase_add_unchecked_fixture(real, make_base, remove_base);
+  tcase_add_test(real, test_scheduler2__accept_reservations_survive_master_kill9);
+  suite_add_tcase(s, real);
   return s;
 }
 
