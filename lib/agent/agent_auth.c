@@ -80,8 +80,35 @@ static mesos_status load_credential(const char *path, char **header, mesos_error
 struct mesos__agent_exec_auth {
   uint8_t *key; /* the --jwt_secret_key file's bytes */
   size_t keylen;
+  /* The key before the last reload that changed it: tokens handed to
+   * executors started before the rotation keep verifying (they cannot be
+   * given new ones), until the next rotation retires it.  NULL: none. */
+  uint8_t *old_key;
+  size_t old_keylen;
+  char *path;    /* the flag's value, re-read on SIGHUP */
   bool required; /* --authenticate_http_executors */
 };
+
+static void free_key(uint8_t *key, size_t len) {
+  if (key == NULL) return;
+  mbedtls_platform_zeroize(key, len);
+  mesos__free(key);
+}
+
+/* Reads a key file: its bytes as they are (non-empty). */
+static mesos_status read_key(const char *path, uint8_t **key, size_t *len, mesos_error **err) {
+  char *text = NULL;
+  mesos_error *e = NULL;
+  mesos_status st = mesos__authz_read_file(path, MESOS__JWT_MAX_KEY, &text, len, &e);
+  if (st != MESOS_OK)
+    return mesos__err_wrap(err, st, e, "--jwt_secret_key %s: %s", path, mesos_error_message(e));
+  if (*len == 0) {
+    mesos__free(text);
+    return mesos__err(err, MESOS_EINVAL, "--jwt_secret_key %s: the key file is empty", path);
+  }
+  *key = (uint8_t *)text;
+  return MESOS_OK;
+}
 
 /* Mesos signs executor tokens with the key file's bytes as they are (a
  * trailing newline is part of the key); so do we, so that one key file
@@ -94,34 +121,77 @@ static mesos_status exec_auth_init(mesos_agent *a, mesos_error **err) {
     return required ? mesos__err(err, MESOS_EINVAL,
                                  "--authenticate_http_executors needs --jwt_secret_key")
                     : MESOS_OK;
-  char *text = NULL;
+  uint8_t *key = NULL;
   size_t len = 0;
-  mesos_error *e = NULL;
-  mesos_status st = mesos__authz_read_file(path, MESOS__JWT_MAX_KEY, &text, &len, &e);
-  if (st != MESOS_OK)
-    return mesos__err_wrap(err, st, e, "--jwt_secret_key %s: %s", path, mesos_error_message(e));
-  if (len == 0) {
-    mesos__free(text);
-    return mesos__err(err, MESOS_EINVAL, "--jwt_secret_key %s: the key file is empty", path);
-  }
+  mesos_status st = read_key(path, &key, &len, err);
+  if (st != MESOS_OK) return st;
   struct mesos__agent_exec_auth *x = MESOS__NEW(struct mesos__agent_exec_auth);
-  if (x == NULL) {
-    mbedtls_platform_zeroize(text, len);
-    mesos__free(text);
+  if (x == NULL || (x->path = mesos__strdup(path)) == NULL) {
+    free_key(key, len);
+    mesos__free(x);
     return mesos__err(err, MESOS_ENOMEM, "out of memory");
   }
-  x->key = (uint8_t *)text;
+  x->key = key;
   x->keylen = len;
   x->required = required;
   a->exec_auth = x;
   return MESOS_OK;
 }
 
+/* SIGHUP: re-reads the key file.  A missing, unreadable or empty file
+ * keeps the key in force (the error says why); a changed key signs every
+ * later token and the one it replaces still verifies (see old_key). */
+static mesos_status exec_auth_reload(mesos_agent *a, mesos_error **err) {
+  struct mesos__agent_exec_auth *x = a->exec_auth;
+  if (x == NULL) return MESOS_OK;
+  uint8_t *key = NULL;
+  size_t len = 0;
+  mesos_error *e = NULL;
+  mesos_status st = read_key(x->path, &key, &len, &e);
+  if (st != MESOS_OK)
+    return mesos__err_wrap(err, st, e, "executor token key not reloaded (old one kept): %s",
+                           mesos_error_message(e));
+  if (len == x->keylen && memcmp(key, x->key, len) == 0) {
+    free_key(key, len); /* unchanged: the previous key stays as it was */
+    return MESOS_OK;
+  }
+  free_key(x->old_key, x->old_keylen);
+  x->old_key = x->key;
+  x->old_keylen = x->keylen;
+  x->key = key;
+  x->keylen = len;
+  LOG_INFO("Executor token key reloaded from %s; tokens signed with the previous key stay valid "
+           "until the next change",
+           x->path);
+  return MESOS_OK;
+}
+
+/* Verifies a token against the key, then the previous one. */
+static mesos_status exec_verify(const struct mesos__agent_exec_auth *x, const char *tok,
+                                size_t len, mesos__jwt_claims *claims, mesos_error **err) {
+  int64_t now = (int64_t)time(NULL);
+  mesos_error *e = NULL;
+  mesos_status st = mesos__jwt_verify(x->key, x->keylen, tok, len, now, claims, &e);
+  if (st == MESOS_EPERM && x->old_key) {
+    mesos__jwt_claims_free(claims);
+    if (mesos__jwt_verify(x->old_key, x->old_keylen, tok, len, now, claims, NULL) == MESOS_OK) {
+      mesos_error_free(e);
+      return MESOS_OK;
+    }
+  }
+  if (st != MESOS_OK) {
+    if (err) *err = e;
+    else mesos_error_free(e);
+  }
+  return st;
+}
+
 static void exec_auth_fini(mesos_agent *a) {
   struct mesos__agent_exec_auth *x = a->exec_auth;
   if (x == NULL) return;
-  mbedtls_platform_zeroize(x->key, x->keylen);
-  mesos__free(x->key);
+  free_key(x->key, x->keylen);
+  free_key(x->old_key, x->old_keylen);
+  mesos__free(x->path);
   mesos__free(x);
   a->exec_auth = NULL;
 }
@@ -170,8 +240,7 @@ bool mesos__agent_exec_authenticate(mesos_agent *a, mesos__http_request *req,
           "<MESOS_EXECUTOR_AUTHENTICATION_TOKEN>')";
   } else if (strncasecmp(h, "Bearer ", 7) != 0) {
     why = "the Authorization header is not a Bearer token";
-  } else if (mesos__jwt_verify(a->exec_auth->key, a->exec_auth->keylen, h + 7, strlen(h + 7),
-                               (int64_t)time(NULL), claims, &e) != MESOS_OK) {
+  } else if (exec_verify(a->exec_auth, h + 7, strlen(h + 7), claims, &e) != MESOS_OK) {
     why = e ? mesos_error_message(e) : "the token does not verify";
   }
   if (why == NULL) return true;
@@ -214,6 +283,97 @@ bool mesos__agent_exec_authorized(mesos_agent *a, mesos__http_request *req,
   return false;
 }
 
+/* ------------------------------------------------------------ executors on the operator API */
+
+/* The read-write realm's Bearer check (mesos__auth_set_bearer): an
+ * executor's token on /api/v1, as Mesos takes it there for the calls an
+ * executor makes about its own containers. */
+static bool operator_bearer(void *ud, mesos__http_request *req, const char *token, char *why,
+                            size_t cap) {
+  mesos_agent *a = ud;
+  (void)req;
+  mesos__jwt_claims c;
+  mesos_error *e = NULL;
+  mesos_status st = exec_verify(a->exec_auth, token, strlen(token), &c, &e);
+  mesos__jwt_claims_free(&c);
+  if (st != MESOS_OK)
+    snprintf(why, cap, "executor token: %s", e ? mesos_error_message(e) : mesos_status_str(st));
+  mesos_error_free(e);
+  return st == MESOS_OK;
+}
+
+bool mesos__agent_exec_caller(mesos_agent *a, mesos__http_request *req,
+                              mesos__jwt_claims *claims) {
+  memset(claims, 0, sizeof *claims);
+  if (a->exec_auth == NULL) return false;
+  const char *h = mesos__http_request_header(req, "Authorization");
+  if (!mesos__auth_is_bearer(h)) return false;
+  if (exec_verify(a->exec_auth, h + 7, strlen(h + 7), claims, NULL) == MESOS_OK) return true;
+  mesos__jwt_claims_free(claims);
+  return false;
+}
+
+/* The calls an executor's token may make: its own containers' (checked
+ * against the cid claim by mesos__agent_auth_container_call), the list of
+ * containers (filtered to its own), and the two that need nothing. */
+static bool executor_may_call(Mesos__V1__Agent__Call__Type t) {
+  switch (t) {
+    case MESOS__V1__AGENT__CALL__TYPE__GET_HEALTH:
+    case MESOS__V1__AGENT__CALL__TYPE__GET_VERSION:
+    case MESOS__V1__AGENT__CALL__TYPE__GET_CONTAINERS:
+    case MESOS__V1__AGENT__CALL__TYPE__LAUNCH_NESTED_CONTAINER:
+    case MESOS__V1__AGENT__CALL__TYPE__LAUNCH_NESTED_CONTAINER_SESSION:
+    case MESOS__V1__AGENT__CALL__TYPE__WAIT_NESTED_CONTAINER:
+    case MESOS__V1__AGENT__CALL__TYPE__KILL_NESTED_CONTAINER:
+    case MESOS__V1__AGENT__CALL__TYPE__REMOVE_NESTED_CONTAINER:
+    case MESOS__V1__AGENT__CALL__TYPE__ATTACH_CONTAINER_INPUT:
+    case MESOS__V1__AGENT__CALL__TYPE__ATTACH_CONTAINER_OUTPUT:
+    case MESOS__V1__AGENT__CALL__TYPE__LAUNCH_CONTAINER:
+    case MESOS__V1__AGENT__CALL__TYPE__WAIT_CONTAINER:
+    case MESOS__V1__AGENT__CALL__TYPE__KILL_CONTAINER:
+    case MESOS__V1__AGENT__CALL__TYPE__REMOVE_CONTAINER:
+      return true;
+    default:
+      return false;
+  }
+}
+
+static const char *call_name(Mesos__V1__Agent__Call__Type t) {
+  const ProtobufCEnumValue *ev =
+      protobuf_c_enum_descriptor_get_value(&mesos__v1__agent__call__type__descriptor, (int)t);
+  return ev ? ev->name : "this call";
+}
+
+bool mesos__agent_auth_operator_call(mesos_agent *a, mesos__http_request *req,
+                                     const Mesos__V1__Agent__Call *call) {
+  mesos__jwt_claims c;
+  if (!mesos__agent_exec_caller(a, req, &c)) {
+    /* Principals (or none): the calls guarded by a plain action. */
+    switch (call->type) {
+      case MESOS__V1__AGENT__CALL__TYPE__GET_FLAGS:
+        return mesos__auth_check(a->auth, req, MESOS_AUTHZ_VIEW_FLAGS, NULL);
+      case MESOS__V1__AGENT__CALL__TYPE__SET_LOGGING_LEVEL:
+        return mesos__auth_check(a->auth, req, MESOS_AUTHZ_SET_LOG_LEVEL, NULL);
+      default:
+        return true;
+    }
+  }
+  bool ok = executor_may_call(call->type);
+  if (!ok) {
+    LOG_INFO("%s %s from %s: executor %s/%s may not make %s", mesos__http_request_method(req),
+             mesos__http_request_path(req), mesos__http_request_peer(req), c.fid ? c.fid : "-",
+             c.eid ? c.eid : "-", call_name(call->type));
+    char body[256];
+    snprintf(body, sizeof body,
+             "Forbidden: an executor's token may not make %s (only GET_CONTAINERS and the "
+             "container calls on its own container)\n",
+             call_name(call->type));
+    respond_plain(req, 403, NULL, body);
+  }
+  mesos__jwt_claims_free(&c);
+  return ok;
+}
+
 mesos_status mesos__agent_auth_init(mesos_agent *a, mesos_error **err) {
   const char *cred = mesos__flags_get(a->flags, "credential");
   if (cred && *cred) {
@@ -233,7 +393,11 @@ mesos_status mesos__agent_auth_init(mesos_agent *a, mesos_error **err) {
       mesos__flags_bool(a->flags, "authenticate_http_readonly");
   o.authenticate[MESOS__REALM_READWRITE] =
       mesos__flags_bool(a->flags, "authenticate_http_readwrite");
-  return mesos__auth_new(&a->auth, &o, err);
+  mesos_status st = mesos__auth_new(&a->auth, &o, err);
+  /* With a key, executors hold tokens: the operator API takes them too. */
+  if (st == MESOS_OK && a->exec_auth)
+    mesos__auth_set_bearer(a->auth, MESOS__REALM_READWRITE, operator_bearer, a);
+  return st;
 }
 
 void mesos__agent_auth_fini(mesos_agent *a) {
@@ -332,13 +496,47 @@ static const char *framework_user(mesos_agent *a, const char *fid) {
   return fw && fw->user ? fw->user : NULL;
 }
 
+/* The user an executor runs as: its command user, else (the command
+ * executor) its task's command user, else its framework's. */
+static const char *executor_user(mesos_agent *a, const mesos__agent_task *t) {
+  const Mesos__V1__TaskInfo *ti = t->info;
+  if (ti && ti->executor && ti->executor->command && ti->executor->command->user)
+    return ti->executor->command->user;
+  if (ti && ti->command && ti->command->user) return ti->command->user;
+  return framework_user(a, t->framework_id);
+}
+
 void mesos__agent_view_init(mesos__agent_view *v, mesos_agent *a, mesos__http_request *req) {
   const char *p = mesos__http_request_principal(req);
+  memset(v, 0, sizeof *v);
+  mesos__jwt_claims c;
+  if (mesos__agent_exec_caller(a, req, &c)) {
+    /* An executor (its token, no principal): its own container only; an
+     * executor that cannot be told apart sees nothing. */
+    v->executor = true;
+    v->exec_cid = c.cid ? mesos__strdup(c.cid) : NULL;
+    mesos__jwt_claims_free(&c);
+  }
   mesos__auth_view_init(&v->v, a->auth, p);
+  v->container = mesos__auth_approver(a->auth, p, MESOS_AUTHZ_VIEW_CONTAINER);
   v->flags = mesos__auth_allowed(a->auth, p, MESOS_AUTHZ_VIEW_FLAGS, NULL);
 }
 
-void mesos__agent_view_free(mesos__agent_view *v) { mesos__auth_view_free(&v->v); }
+void mesos__agent_view_free(mesos__agent_view *v) {
+  mesos__auth_view_free(&v->v);
+  mesos_authz_approver_free(v->container);
+  v->container = NULL;
+  mesos__free(v->exec_cid);
+  v->exec_cid = NULL;
+}
+
+bool mesos__agent_view_container(const mesos__agent_view *v, mesos_agent *a,
+                                 const mesos__agent_task *t) {
+  if (v->executor)
+    return v->exec_cid && t->container_id && strcmp(t->container_id, v->exec_cid) == 0;
+  if (v->container == NULL) return true; /* no ACLs */
+  return mesos__auth_approved(v->container, executor_user(a, t));
+}
 
 bool mesos__agent_view_framework(const mesos__agent_view *v, mesos_agent *a, const char *fid) {
   if (v->v.framework == NULL) return true; /* no ACLs */
@@ -348,15 +546,7 @@ bool mesos__agent_view_framework(const mesos__agent_view *v, mesos_agent *a, con
 bool mesos__agent_view_executor(const mesos__agent_view *v, mesos_agent *a,
                                 const mesos__agent_task *t) {
   if (v->v.executor == NULL) return true;
-  const Mesos__V1__TaskInfo *ti = t->info;
-  const char *u = NULL;
-  if (ti && ti->executor && ti->executor->command && ti->executor->command->user)
-    u = ti->executor->command->user;
-  else if (ti && ti->command && ti->command->user)
-    u = ti->command->user; /* the command executor runs as its task's user */
-  else
-    u = framework_user(a, t->framework_id);
-  return mesos__auth_view_executor(&v->v, u);
+  return mesos__auth_view_executor(&v->v, executor_user(a, t));
 }
 
 bool mesos__agent_view_task(const mesos__agent_view *v, mesos_agent *a,
@@ -512,6 +702,28 @@ bool mesos__agent_auth_container_call(mesos_agent *a, mesos__http_request *req,
     mesos__http_respond_text(req, 400, msg);
     return false;
   }
+  mesos__jwt_claims c;
+  if (mesos__agent_exec_caller(a, req, &c)) {
+    /* An executor's token: the container named or its parent must be the
+     * executor's own (its cid claim); the ACLs are not consulted, as in
+     * Mesos (spec authorization.md §3.3). */
+    const char *parent = id && id->parent ? id->parent->value : NULL;
+    bool ok = field && c.cid && id && id->value &&
+              (strcmp(id->value, c.cid) == 0 || (parent && strcmp(parent, c.cid) == 0));
+    if (!ok) {
+      LOG_INFO("%s from %s: executor container %s may not make %s on container %s",
+               mesos__http_request_path(req), mesos__http_request_peer(req),
+               c.cid ? c.cid : "-", call_name(call->type), id && id->value ? id->value : "-");
+      char body[640];
+      snprintf(body, sizeof body,
+               "Forbidden: the executor's token allows %s only on its own container '%.200s' "
+               "and the containers nested in it, not on '%.200s'\n",
+               call_name(call->type), c.cid ? c.cid : "", id && id->value ? id->value : "");
+      respond_plain(req, 403, NULL, body);
+    }
+    mesos__jwt_claims_free(&c);
+    return ok;
+  }
   /* Standalone containers are objects of ANY/NONE-only rules. */
   if (standalone_if_top && id->parent == NULL) has_object = false;
   const char *parent_user = has_object ? parent_executor_user(a, id) : NULL;
@@ -579,8 +791,20 @@ void mesos__agent_auth_headers(const mesos_agent *a, mesos__http_headers *h) {
 
 MESOS_EXTERN(mesos_status) mesos_agent_reload(mesos_agent *a, mesos_error **err) {
   if (!a) return mesos__err(err, MESOS_EINVAL, "NULL argument");
-  if (!a->auth) return MESOS_OK;
-  mesos_status st = mesos__auth_reload(a->auth, err);
-  if (st == MESOS_OK) LOG_INFO("Reloaded HTTP credentials and ACLs");
+  mesos_error *e1 = NULL, *e2 = NULL;
+  mesos_status s1 = a->auth ? mesos__auth_reload(a->auth, &e1) : MESOS_OK;
+  mesos_status s2 = exec_auth_reload(a, &e2);
+  mesos_status st = MESOS_OK;
+  if (s1 == MESOS_OK && s2 == MESOS_OK) {
+    LOG_INFO("Reloaded HTTP credentials and ACLs%s", a->exec_auth ? " and the executor token key" : "");
+  } else if (s1 != MESOS_OK && s2 != MESOS_OK) {
+    st = mesos__err(err, s1, "%s; %s", mesos_error_message(e1), mesos_error_message(e2));
+  } else {
+    mesos_error *e = s1 != MESOS_OK ? e1 : e2;
+    st = mesos__err(err, s1 != MESOS_OK ? s1 : s2, "%s", mesos_error_message(e));
+  }
+  if (st != MESOS_OK) LOG_WARN("SIGHUP reload: %s", err && *err ? mesos_error_message(*err) : "failed");
+  mesos_error_free(e1);
+  mesos_error_free(e2);
   return st;
 }

@@ -126,6 +126,12 @@ bool mesos__agent_exec_authorized(mesos_agent *a, mesos__http_request *req,
 typedef struct mesos__agent_view {
   mesos__auth_view v;
   bool flags; /* VIEW_FLAGS */
+  /* Containers (GET_CONTAINERS, /containers, /monitor/statistics):
+   * VIEW_CONTAINER by the executor's user; a caller holding an executor's
+   * token (no principal) sees only its own container (exec_cid, owned). */
+  mesos_authz_approver *container;
+  bool executor;
+  char *exec_cid;
 } mesos__agent_view;
 void mesos__agent_view_init(mesos__agent_view *v, mesos_agent *a, mesos__http_request *req);
 void mesos__agent_view_free(mesos__agent_view *v);
@@ -134,6 +140,31 @@ bool mesos__agent_view_executor(const mesos__agent_view *v, mesos_agent *a,
                                 const mesos__agent_task *t);
 bool mesos__agent_view_task(const mesos__agent_view *v, mesos_agent *a,
                             const mesos__agent_task *t);
+bool mesos__agent_view_container(const mesos__agent_view *v, mesos_agent *a,
+                                 const mesos__agent_task *t);
+
+/* ---- executors on the operator API (spec authorization.md §3.3).  With
+ * --jwt_secret_key the read-write realm (/api/v1) also takes an
+ * executor's token ("Authorization: Bearer <jwt>", 401 with both
+ * challenges when bad and the realm requires authentication).  Such a
+ * caller has no principal; it is the executor its claims name, and may
+ * make only GET_HEALTH, GET_VERSION, GET_CONTAINERS (its own container
+ * shown) and the container calls whose container, or that container's
+ * parent, is its own (the cid claim) -- decided by the claims, not the
+ * ACLs, as Mesos does. */
+
+/* Whether the request carries a valid executor token (the current key or
+ * the one before the last reload); *claims filled in then (free with
+ * mesos__jwt_claims_free; zeroed otherwise). */
+bool mesos__agent_exec_caller(mesos_agent *a, mesos__http_request *req,
+                              mesos__jwt_claims *claims);
+
+/* First check of every operator call: an executor's token making a call
+ * it may not make, GET_FLAGS without VIEW_FLAGS, SET_LOGGING_LEVEL
+ * without SET_LOG_LEVEL are answered 403 (false).  Otherwise true (the
+ * container calls and the filtered GET_* decide more later). */
+bool mesos__agent_auth_operator_call(mesos_agent *a, mesos__http_request *req,
+                                     const Mesos__V1__Agent__Call *call);
 
 /* The container calls of the agent operator API this agent does not run
  * yet (LAUNCH_/WAIT_/KILL_/REMOVE_NESTED_CONTAINER, _SESSION,

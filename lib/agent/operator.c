@@ -711,6 +711,11 @@ static void api_handler(mesos__http_request *req, void *ud) {
     mesos__pb_free(call);
     return;
   }
+  /* A caller with an executor's token may make only a few calls. */
+  if (!mesos__agent_auth_operator_call(a, req, call)) {
+    mesos__pb_free(call);
+    return;
+  }
   Mesos__V1__Agent__Response resp = MESOS__V1__AGENT__RESPONSE__INIT;
   scratch s = {0};
   char msg[1024];
@@ -928,6 +933,8 @@ static void api_handler(mesos__http_request *req, void *ud) {
        * agent runs neither nested nor standalone containers yet. */
       size_t n = 0;
       mesos__agent_task **v = sorted_tasks(a, &n);
+      mesos__agent_view cview; /* VIEW_CONTAINER */
+      mesos__agent_view_init(&cview, a, req);
       Mesos__V1__Agent__Response__GetContainers *g =
           SC_NEW(&s, Mesos__V1__Agent__Response__GetContainers,
                  mesos__v1__agent__response__get_containers__init);
@@ -935,6 +942,7 @@ static void api_handler(mesos__http_request *req, void *ud) {
       for (size_t i = 0; v && g && cv && i < n; i++) {
         mesos__agent_task *t = v[i];
         if (t->container_id == NULL || state_terminal(t->state)) continue;
+        if (!mesos__agent_view_container(&cview, a, t)) continue;
         Mesos__V1__Agent__Response__GetContainers__Container *c =
             SC_NEW(&s, Mesos__V1__Agent__Response__GetContainers__Container,
                    mesos__v1__agent__response__get_containers__container__init);
@@ -958,6 +966,7 @@ static void api_handler(mesos__http_request *req, void *ud) {
         c->resource_statistics = rs;
         cv[g->n_containers++] = c;
       }
+      mesos__agent_view_free(&cview);
       mesos__free(v);
       if (v == NULL || g == NULL || cv == NULL) {
         s.failed = 1;
@@ -1301,7 +1310,8 @@ static void metrics_handler(mesos__http_request *req, void *ud) {
 
 /* /monitor/statistics (and /containers with `containers` set): one object
  * per running executor with its ResourceStatistics. */
-static mesos_status jusage(mesos__buf *b, mesos_agent *a, int containers) {
+static mesos_status jusage(mesos__buf *b, mesos_agent *a, int containers,
+                           const mesos__agent_view *view) {
   size_t n = 0;
   mesos__agent_task **v = sorted_tasks(a, &n);
   if (v == NULL) return MESOS_ENOMEM;
@@ -1310,6 +1320,7 @@ static mesos_status jusage(mesos__buf *b, mesos_agent *a, int containers) {
   for (size_t i = 0; i < n && st == MESOS_OK; i++) {
     mesos__agent_task *t = v[i];
     if (state_terminal(t->state) || t->container_id == NULL) continue;
+    if (!mesos__agent_view_container(view, a, t)) continue; /* VIEW_CONTAINER */
     scratch s = {0};
     Mesos__V1__ResourceStatistics *rs = task_statistics(&s, t);
     char name[512];
@@ -1343,19 +1354,20 @@ static mesos_status jusage(mesos__buf *b, mesos_agent *a, int containers) {
   return st;
 }
 
-static void statistics_handler(mesos__http_request *req, void *ud) {
+static void usage_respond(mesos__http_request *req, mesos_agent *a, int containers) {
   mesos__buf b = MESOS__BUF_INIT(ANSWER_MAX);
-  if (jusage(&b, ud, 0) != MESOS_OK) mesos__http_respond_text(req, 500, "out of memory");
+  mesos__agent_view view;
+  mesos__agent_view_init(&view, a, req);
+  mesos_status st = jusage(&b, a, containers, &view);
+  mesos__agent_view_free(&view);
+  if (st != MESOS_OK) mesos__http_respond_text(req, 500, "out of memory");
   else respond_buf(req, 200, "application/json", &b);
   mesos__buf_free(&b);
 }
 
-static void containers_handler(mesos__http_request *req, void *ud) {
-  mesos__buf b = MESOS__BUF_INIT(ANSWER_MAX);
-  if (jusage(&b, ud, 1) != MESOS_OK) mesos__http_respond_text(req, 500, "out of memory");
-  else respond_buf(req, 200, "application/json", &b);
-  mesos__buf_free(&b);
-}
+static void statistics_handler(mesos__http_request *req, void *ud) { usage_respond(req, ud, 0); }
+
+static void containers_handler(mesos__http_request *req, void *ud) { usage_respond(req, ud, 1); }
 
 /* ------------------------------------------------------------ sandboxes */
 

@@ -92,6 +92,22 @@ typedef void (*mesos__auth_cont_fn)(mesos__http_request *req, void *ud);
 void mesos__auth_http(mesos__auth *a, mesos__http_request *req, mesos__auth_realm realm,
                       mesos__auth_cont_fn cont, void *ud);
 
+/* A realm that also takes "Authorization: Bearer <token>" (the agent's
+ * executor tokens on its operator API): fn(ud, req, token, why, cap)
+ * returns true when the token is valid, else false with `why` filled in.
+ * A valid token lets the request through WITHOUT a principal: the
+ * handler must ask the daemon who the bearer is (mesos__auth_is_bearer
+ * on the Authorization header, then the daemon's own check) before it
+ * authorizes anything.  A bad token gets 401 where the realm requires
+ * authentication and is ignored elsewhere (as a bad Basic header is).
+ * The realm's 401 challenge then lists both schemes, comma-separated. */
+typedef bool (*mesos__auth_bearer_fn)(void *ud, mesos__http_request *req, const char *token,
+                                      char *why, size_t cap);
+void mesos__auth_set_bearer(mesos__auth *a, mesos__auth_realm realm, mesos__auth_bearer_fn fn,
+                            void *ud);
+/* Whether an Authorization header value is a Bearer token. */
+bool mesos__auth_is_bearer(const char *authorization);
+
 /* Routes method+path (as mesos__http_server_route) to `handler` behind
  * mesos__auth_http(realm) and, if `action` is not 0, authorization of
  * `action` for the request's principal with object `object` (NULL: no

@@ -1,6 +1,7 @@
 /* The daemons' authentication and authorization step (authz_int.h). */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "authz/authz_int.h"
 #include "base/alloc.h"
@@ -18,9 +19,17 @@ typedef struct auth_route {
   void *ud;
 } auth_route;
 
+/* A realm's second scheme: "Bearer" tokens checked by the daemon
+ * (the agent's executor tokens on its operator API). */
+typedef struct bearer_hook {
+  mesos__auth_bearer_fn fn; /* NULL: the realm takes no Bearer tokens */
+  void *ud;
+} bearer_hook;
+
 struct mesos__auth {
   char *daemon;
   bool authenticate[MESOS__REALM_COUNT];
+  bearer_hook bearer[MESOS__REALM_COUNT];
   mesos_authenticator *authn; /* always set (Basic with no credentials at worst) */
   mesos_authorizer *authz;    /* NULL: no authorization */
   char realm_names[MESOS__REALM_COUNT][48];
@@ -123,6 +132,27 @@ const char *mesos__auth_realm_name(const mesos__auth *a, mesos__auth_realm realm
 
 /* ------------------------------------------------------------ authentication */
 
+void mesos__auth_set_bearer(mesos__auth *a, mesos__auth_realm realm, mesos__auth_bearer_fn fn,
+                            void *ud) {
+  if (!a || realm <= MESOS__REALM_NONE || realm >= MESOS__REALM_COUNT) return;
+  a->bearer[realm].fn = fn;
+  a->bearer[realm].ud = ud;
+}
+
+/* The WWW-Authenticate value of a realm: one challenge per scheme it
+ * takes, comma-separated in one header (spec authorization.md §1.1). */
+static void challenge(const mesos__auth *a, mesos__auth_realm realm, char *out, size_t cap) {
+  const char *name = mesos__auth_realm_name(a, realm);
+  if (a->bearer[realm].fn)
+    snprintf(out, cap, "%s realm=\"%s\",Bearer realm=\"%s\"", mesos_authenticator_scheme(a->authn),
+             name, name);
+  else
+    snprintf(out, cap, "%s realm=\"%s\"", mesos_authenticator_scheme(a->authn), name);
+}
+
+static void respond_401(mesos__auth *a, mesos__http_request *req, mesos__auth_realm realm,
+                        const char *message);
+
 typedef struct pending_authn {
   mesos__auth *auth;
   mesos__http_request *req; /* NULL once the client went away */
@@ -170,19 +200,7 @@ static void authn_done(mesos_status st, const char *principal, const char *messa
        * are ignored, as Mesos does, and the request has no principal. */
       p->cont(req, p->ud);
     } else if (st == MESOS_EPERM) {
-      LOG_INFO("%s %s from %s: not authenticated (%s)", mesos__http_request_method(req),
-               mesos__http_request_path(req), mesos__http_request_peer(req),
-               message ? message : "no reason given");
-      char chal[160];
-      snprintf(chal, sizeof(chal), "%s realm=\"%s\"", mesos_authenticator_scheme(p->auth->authn),
-               mesos__auth_realm_name(p->auth, p->realm));
-      mesos__http_headers h;
-      mesos__http_headers_init(&h);
-      (void)mesos__http_headers_set(&h, "WWW-Authenticate", chal);
-      char body[512];
-      snprintf(body, sizeof(body), "Unauthorized: %s\n", message ? message : "authentication failed");
-      respond_text(req, 401, &h, body);
-      mesos__http_headers_free(&h);
+      respond_401(p->auth, req, p->realm, message);
     } else {
       LOG_WARN("authenticator failed: %s (%s)", mesos_status_name(st),
                message ? message : "no message");
@@ -190,6 +208,26 @@ static void authn_done(mesos_status st, const char *principal, const char *messa
     }
   }
   if (p->returned) mesos__free(p);
+}
+
+static void respond_401(mesos__auth *a, mesos__http_request *req, mesos__auth_realm realm,
+                        const char *message) {
+  LOG_INFO("%s %s from %s: not authenticated (%s)", mesos__http_request_method(req),
+           mesos__http_request_path(req), mesos__http_request_peer(req),
+           message ? message : "no reason given");
+  char chal[256];
+  challenge(a, realm, chal, sizeof chal);
+  mesos__http_headers h;
+  mesos__http_headers_init(&h);
+  (void)mesos__http_headers_set(&h, "WWW-Authenticate", chal);
+  char body[512];
+  snprintf(body, sizeof(body), "Unauthorized: %s\n", message ? message : "authentication failed");
+  respond_text(req, 401, &h, body);
+  mesos__http_headers_free(&h);
+}
+
+bool mesos__auth_is_bearer(const char *authorization) {
+  return authorization && strncasecmp(authorization, "Bearer ", 7) == 0;
 }
 
 void mesos__auth_http(mesos__auth *a, mesos__http_request *req, mesos__auth_realm realm,
@@ -201,6 +239,19 @@ void mesos__auth_http(mesos__auth *a, mesos__http_request *req, mesos__auth_real
   const char *authz = mesos__http_request_header(req, "Authorization");
   if (!authz && !mesos__auth_required(a, realm)) {
     cont(req, ud);
+    return;
+  }
+  if (a->bearer[realm].fn && mesos__auth_is_bearer(authz)) {
+    /* The daemon's own token check; the request goes on without a
+     * principal (the handler asks the daemon who the bearer is).  A bad
+     * token on a realm that needs no authentication is ignored, as a bad
+     * Basic header is. */
+    char why[256] = "";
+    if (a->bearer[realm].fn(a->bearer[realm].ud, req, authz + 7, why, sizeof why) ||
+        !mesos__auth_required(a, realm))
+      cont(req, ud);
+    else
+      respond_401(a, req, realm, why[0] ? why : "the token does not verify");
     return;
   }
   pending_authn *p = MESOS__NEW(pending_authn);

@@ -234,6 +234,29 @@ bool mesos__master_auth_operator_call(mesos_master *m, mesos__http_request *req,
     case MESOS__V1__MASTER__CALL__TYPE__STOP_MAINTENANCE:
       action = MESOS_AUTHZ_STOP_MAINTENANCE;
       break;
+    /* Mesos 1.9's agent calls: ANY/NONE-only objects. */
+    case MESOS__V1__MASTER__CALL__TYPE__DRAIN_AGENT:
+      action = MESOS_AUTHZ_DRAIN_AGENT;
+      break;
+    case MESOS__V1__MASTER__CALL__TYPE__DEACTIVATE_AGENT:
+      action = MESOS_AUTHZ_DEACTIVATE_AGENT;
+      break;
+    case MESOS__V1__MASTER__CALL__TYPE__REACTIVATE_AGENT:
+      action = MESOS_AUTHZ_REACTIVATE_AGENT;
+      break;
+    /* Resizing a volume: RESIZE_VOLUME on the volume's role (before the
+     * 409 these calls get here). */
+    case MESOS__V1__MASTER__CALL__TYPE__GROW_VOLUME:
+      action = MESOS_AUTHZ_RESIZE_VOLUME;
+      object = c->grow_volume && c->grow_volume->volume ? reservation_role(c->grow_volume->volume)
+                                                        : NULL;
+      break;
+    case MESOS__V1__MASTER__CALL__TYPE__SHRINK_VOLUME:
+      action = MESOS_AUTHZ_RESIZE_VOLUME;
+      object = c->shrink_volume && c->shrink_volume->volume
+                   ? reservation_role(c->shrink_volume->volume)
+                   : NULL;
+      break;
     case MESOS__V1__MASTER__CALL__TYPE__TEARDOWN: {
       /* The object is the principal of the framework torn down. */
       const mesos__framework *fw =
@@ -426,10 +449,15 @@ void mesos__master_auth_filter_lists(mesos_master *m, mesos__http_request *req,
   if (r->get_maintenance_schedule &&
       !mesos__auth_allowed(m->auth, p, MESOS_AUTHZ_GET_MAINTENANCE_SCHEDULE, NULL))
     r->get_maintenance_schedule->schedule = &no_schedule;
-  if (r->get_maintenance_status && r->get_maintenance_status->status &&
-      !mesos__auth_allowed(m->auth, p, MESOS_AUTHZ_GET_MAINTENANCE_STATUS, NULL)) {
-    r->get_maintenance_status->status->n_draining_machines = 0;
-    r->get_maintenance_status->status->n_down_machines = 0;
+  if (r->get_maintenance_status && r->get_maintenance_status->status)
+    mesos__master_auth_filter_cluster_status(m, p, r->get_maintenance_status->status);
+}
+
+void mesos__master_auth_filter_cluster_status(mesos_master *m, const char *principal,
+                                              Mesos__V1__Maintenance__ClusterStatus *cs) {
+  if (!mesos__auth_allowed(m->auth, principal, MESOS_AUTHZ_GET_MAINTENANCE_STATUS, NULL)) {
+    cs->n_draining_machines = 0;
+    cs->n_down_machines = 0;
   }
 }
 

@@ -115,6 +115,13 @@ void mesos__master_auth_filter_lists(mesos_master *m, mesos__http_request *req,
                                      Mesos__V1__Master__Response *r,
                                      struct mesos__op_scratch *s);
 
+/* GET_MAINTENANCE_STATUS and /maintenance/status: empties `cs` (its
+ * machine lists) unless `principal` may GET_MAINTENANCE_STATUS (an
+ * ANY/NONE-only object: all or nothing).  Needs only the principal, so a
+ * renderer off the request can call it. */
+void mesos__master_auth_filter_cluster_status(mesos_master *m, const char *principal,
+                                              Mesos__V1__Maintenance__ClusterStatus *cs);
+
 /* /state, /frameworks, /tasks: the renderer asks per framework and task
  * while a view is set on the master (m->view) for the request's
  * principal; without one everything is shown.  begin/end bracket one

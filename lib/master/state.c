@@ -2468,7 +2468,11 @@ static void roles_handler(mesos__http_request *req, void *ud) {
   j_array_open(&j);
   const char *name;
   it = 0;
+  /* VIEW_ROLE: only the roles the principal may view (NULL: no ACLs). */
+  mesos_authz_approver *view_role =
+      mesos__auth_approver(m->auth, mesos__http_request_principal(req), MESOS_AUTHZ_VIEW_ROLE);
   while (mesos__map_next(&roles, &it, &name, &v)) {
+    if (!mesos__auth_approved(view_role, name)) continue;
     mesos__resources used;
     mesos__resources_init(&used);
     j_map_open(&j);
@@ -2494,6 +2498,7 @@ static void roles_handler(mesos__http_request *req, void *ud) {
     j_map_close(&j);
     mesos__resources_free(&used);
   }
+  mesos_authz_approver_free(view_role);
   j_array_close(&j);
   j_map_close(&j);
   mesos__map_free(&roles);

@@ -79,7 +79,12 @@ mesos_status mesos__task_new(mesos__task **out, mesos__framework *fw, mesos__age
   task.labels = ti->labels;
   task.discovery = ti->discovery;
   task.container = ti->container;
-  task.user = fw->info->user;
+  /* The user the task runs as (Mesos: its command's, else its executor's,
+   * else the framework's): VIEW_TASK decides on it. */
+  task.user = ti->command && ti->command->user ? ti->command->user
+              : ti->executor && ti->executor->command && ti->executor->command->user
+                  ? ti->executor->command->user
+                  : fw->info->user;
   task.kill_policy = ti->kill_policy;
   uint8_t *bytes = NULL;
   size_t len = 0;

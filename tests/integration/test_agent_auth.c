@@ -3,9 +3,13 @@
  * the agent registers with a master that requires --authenticate_agents
  * using its --credential (and cannot without one), and its own endpoints
  * take HTTP Basic against --http_credentials and --acls, re-read on
- * SIGHUP.
+ * SIGHUP.  With --jwt_secret_key the operator API also takes executor
+ * tokens (only for the executor's own containers), and the key is re-read
+ * on SIGHUP too (a missing or empty file keeps the old key).  The agent's
+ * operator calls are checked per action (allowed and denied).
  */
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +17,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "authz/jwt.h"
+#include "base/alloc.h"
 #include "support/daemon.h"
 #include "support/testutil.h"
 
@@ -199,6 +205,246 @@ START_TEST(test_agent_auth__endpoints_need_credentials_and_view_flags) {
 }
 END_TEST
 
+
+/* POST /api/v1 with `authorization` as the whole Authorization value
+ * (NULL: none); the status, body and WWW-Authenticate are kept. */
+static char last_body[65536], last_www[512];
+
+static int api_call(const char *authorization, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static int api_call(const char *authorization, const char *fmt, ...) {
+  char body[2048], hdr[9000] = "";
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(body, sizeof body, fmt, ap);
+  va_end(ap);
+  if (authorization) snprintf(hdr, sizeof hdr, "Authorization: %s\r\n", authorization);
+  mesos_test_response r;
+  ck_assert_int_eq(mesos_test_http(agent_port, "POST", "/api/v1", "application/json", hdr, body,
+                                   &r),
+                   0);
+  snprintf(last_body, sizeof last_body, "%s", r.body ? r.body : "");
+  last_www[0] = '\0';
+  mesos_test_response_header(&r, "WWW-Authenticate", last_www, sizeof last_www);
+  int st = r.status;
+  mesos_test_response_free(&r);
+  return st;
+}
+
+static void basic(char *out, size_t cap, const char *principal, const char *secret) {
+  char *h = NULL;
+  ck_assert_int_eq(mesos_basic_auth_encode(principal, secret, &h, NULL), MESOS_OK);
+  snprintf(out, cap, "%s", h);
+  mesos_free(h);
+}
+
+/* "Bearer <token for f1/e1/cid signed with key>". */
+static void bearer(char *out, size_t cap, const char *key, const char *cid) {
+  char *t = NULL;
+  ck_assert_int_eq(
+      mesos__jwt_sign((const uint8_t *)key, strlen(key), "f1", "e1", cid, &t, NULL), MESOS_OK);
+  snprintf(out, cap, "Bearer %s", t);
+  mesos__free(t);
+}
+
+#define NESTED(type, field, parent)                                                            \
+  "{\"type\":\"" type "\",\"" field "\":{\"container_id\":{\"value\":\"n1\",\"parent\":"      \
+  "{\"value\":\"" parent "\"}}}}"
+
+/* The status of LAUNCH_NESTED_CONTAINER under container c1 with `auth`:
+ * 501 once authorized (this agent runs no nested containers), 401 when
+ * the token does not verify. */
+static int launch_under_c1(const char *auth) {
+  return api_call(auth, "{\"type\":\"LAUNCH_NESTED_CONTAINER\",\"launch_nested_container\":"
+                        "{\"container_id\":{\"value\":\"n1\",\"parent\":{\"value\":\"c1\"}},"
+                        "\"command\":{\"value\":\"true\"}}}");
+}
+
+static int log_has(const char *name, const char *what) {
+  char p[160];
+  snprintf(p, sizeof p, "%s/%s.log", dir, name);
+  FILE *f = fopen(p, "r");
+  if (f == NULL) return 0;
+  static char text[1 << 18];
+  size_t n = fread(text, 1, sizeof text - 1, f);
+  text[n] = '\0';
+  fclose(f);
+  return strstr(text, what) != NULL;
+}
+
+/* Waits until launch_under_c1(auth) answers `want`. */
+static int wait_launch(const char *auth, int want) {
+  for (int i = 0; i < 100; i++) {
+    if (launch_under_c1(auth) == want) return 1;
+    usleep(30 * 1000);
+  }
+  return 0;
+}
+
+START_TEST(test_agent_auth__executor_tokens_on_the_operator_api_and_key_reload) {
+  start_master(NULL);
+  write_file("jwt-key", "key-one");
+  char creds[192], acls[192], key[192];
+  snprintf(creds, sizeof creds, "--http_credentials=%s/http-creds", dir);
+  snprintf(acls, sizeof acls, "--acls=%s/acls", dir);
+  snprintf(key, sizeof key, "--jwt_secret_key=%s/jwt-key", dir);
+  start_agent("agent-jwt", creds, acls, key, "--authenticate_http_readwrite");
+  char k1[2048], other[2048], k2[2048], k3[2048], ops[256];
+  bearer(k1, sizeof k1, "key-one", "c1");
+  basic(ops, sizeof ops, "ops", "opspw");
+
+  /* The executor of container c1 may act on c1's nested containers. */
+  ck_assert_int_eq(launch_under_c1(k1), 501);
+  ck_assert_int_eq(api_call(k1, NESTED("WAIT_NESTED_CONTAINER", "wait_nested_container", "c1")),
+                   501);
+  ck_assert_int_eq(api_call(k1, NESTED("KILL_NESTED_CONTAINER", "kill_nested_container", "c1")),
+                   501);
+  ck_assert_int_eq(api_call(k1, "{\"type\":\"ATTACH_CONTAINER_OUTPUT\",\"attach_container_output\":"
+                                "{\"container_id\":{\"value\":\"c1\"}}}"),
+                   501);
+  /* ... not on another container's, whatever the ACLs say. */
+  ck_assert_int_eq(api_call(k1, NESTED("KILL_NESTED_CONTAINER", "kill_nested_container", "c2")),
+                   403);
+  ck_assert_msg(strstr(last_body, "own container 'c1'"), "%s", last_body);
+  bearer(other, sizeof other, "key-one", "c2");
+  ck_assert_int_eq(launch_under_c1(other), 403);
+  /* Only a few calls at all: GET_FLAGS is an operator's. */
+  ck_assert_int_eq(api_call(k1, "{\"type\":\"GET_FLAGS\"}"), 403);
+  ck_assert_msg(strstr(last_body, "GET_FLAGS"), "%s", last_body);
+  ck_assert_int_eq(api_call(k1, "{\"type\":\"GET_STATE\"}"), 403);
+  ck_assert_int_eq(api_call(k1, "{\"type\":\"GET_HEALTH\"}"), 200);
+  ck_assert_int_eq(api_call(k1, "{\"type\":\"GET_CONTAINERS\"}"), 200);
+  /* A token this agent did not sign: 401 naming both schemes. */
+  bearer(k2, sizeof k2, "key-two", "c1");
+  ck_assert_int_eq(launch_under_c1(k2), 401);
+  ck_assert_msg(strstr(last_www, "Basic realm=\"mesos-agent-readwrite\"") &&
+                    strstr(last_www, "Bearer realm=\"mesos-agent-readwrite\""),
+                "%s", last_www);
+  ck_assert_int_eq(launch_under_c1("Bearer not.a.token"), 401);
+  /* Operators still use Basic. */
+  ck_assert_int_eq(api_call(ops, "{\"type\":\"GET_FLAGS\"}"), 200);
+
+  /* SIGHUP with a new key: new tokens verify, and so do the ones signed
+   * with the key before it (executors already running hold those). */
+  write_file("jwt-key", "key-two");
+  ck_assert_int_eq(kill(agent_pid, SIGHUP), 0);
+  ck_assert_msg(wait_launch(k2, 501), "the new key was not loaded after SIGHUP");
+  ck_assert_int_eq(launch_under_c1(k1), 501);
+  /* Another rotation retires key-one. */
+  write_file("jwt-key", "key-three");
+  ck_assert_int_eq(kill(agent_pid, SIGHUP), 0);
+  bearer(k3, sizeof k3, "key-three", "c1");
+  ck_assert_msg(wait_launch(k3, 501), "the third key was not loaded after SIGHUP");
+  ck_assert_int_eq(launch_under_c1(k1), 401);
+  ck_assert_int_eq(launch_under_c1(k2), 501);
+  /* A missing and then an empty key file keep the key in force, and the
+   * agent says why. */
+  char kp[160];
+  path_in(kp, sizeof kp, "jwt-key");
+  ck_assert_int_eq(unlink(kp), 0);
+  ck_assert_int_eq(kill(agent_pid, SIGHUP), 0);
+  int logged = 0;
+  for (int i = 0; i < 100 && !logged; i++) {
+    logged = log_has("agent-jwt", "executor token key not reloaded (old one kept)");
+    if (!logged) usleep(30 * 1000);
+  }
+  ck_assert_msg(logged, "no reason logged for the missing key file");
+  ck_assert_int_eq(launch_under_c1(k3), 501);
+  write_file("jwt-key", "");
+  ck_assert_int_eq(kill(agent_pid, SIGHUP), 0);
+  logged = 0;
+  for (int i = 0; i < 100 && !logged; i++) {
+    logged = log_has("agent-jwt", "the key file is empty");
+    if (!logged) usleep(30 * 1000);
+  }
+  ck_assert_msg(logged, "no reason logged for the empty key file");
+  ck_assert_int_eq(launch_under_c1(k3), 501);
+  ck_assert_int_eq(launch_under_c1(k2), 501);
+  stop(&agent_pid, "mesos-agent");
+  stop(&master_pid, "mesos-master");
+}
+END_TEST
+
+#define OPS_ONLY(key, field)                                                                   \
+  "\"" key "\": ["                                                                             \
+  " {\"principals\": {\"values\": [\"ops\"]}, \"" field "\": {\"type\": \"ANY\"}},"           \
+  " {\"principals\": {\"type\": \"ANY\"}, \"" field "\": {\"type\": \"NONE\"}}]"
+
+/* Every action the agent's operator API checks, with a principal allowed
+ * (ops) and one denied (dev): the denied one gets 403 naming the action,
+ * the allowed one the call's real answer. */
+START_TEST(test_agent_auth__operator_calls_per_action) {
+  start_master(NULL);
+  write_file("acls", "{" OPS_ONLY("view_flags", "flags") "," OPS_ONLY("set_log_level", "level")
+                     "," OPS_ONLY("launch_nested_containers_as_user", "users") ","
+                     OPS_ONLY("launch_nested_containers_under_parent_with_user", "users") ","
+                     OPS_ONLY("launch_nested_container_sessions_as_user", "users") ","
+                     OPS_ONLY("launch_nested_container_sessions_under_parent_with_user", "users")
+                     "," OPS_ONLY("wait_nested_containers", "users") ","
+                     OPS_ONLY("kill_nested_containers", "users") ","
+                     OPS_ONLY("remove_nested_containers", "users") ","
+                     OPS_ONLY("attach_containers_input", "users") ","
+                     OPS_ONLY("attach_containers_output", "users") ","
+                     OPS_ONLY("view_containers", "users") ","
+                     OPS_ONLY("launch_standalone_containers", "users") ","
+                     OPS_ONLY("kill_standalone_containers", "users") ","
+                     OPS_ONLY("prune_images", "images") "}");
+  char creds[192], acls[192];
+  snprintf(creds, sizeof creds, "--http_credentials=%s/http-creds", dir);
+  snprintf(acls, sizeof acls, "--acls=%s/acls", dir);
+  start_agent("agent-matrix", creds, acls, "--authenticate_http_readwrite", NULL);
+  char ops[256], dev[256];
+  basic(ops, sizeof ops, "ops", "opspw");
+  basic(dev, sizeof dev, "dev", "devpw");
+  static const struct {
+    const char *call, *action;
+    int allowed; /* ops's answer */
+  } cases[] = {
+      {"{\"type\":\"GET_FLAGS\"}", "VIEW_FLAGS", 200},
+      {"{\"type\":\"SET_LOGGING_LEVEL\",\"set_logging_level\":{\"level\":0,\"duration\":"
+       "{\"nanoseconds\":1000000000}}}",
+       "SET_LOG_LEVEL", 200},
+      {"{\"type\":\"LAUNCH_NESTED_CONTAINER\",\"launch_nested_container\":{\"container_id\":"
+       "{\"value\":\"n1\",\"parent\":{\"value\":\"c1\"}},\"command\":{\"value\":\"true\"}}}",
+       "LAUNCH_NESTED_CONTAINER", 501},
+      {"{\"type\":\"LAUNCH_NESTED_CONTAINER_SESSION\",\"launch_nested_container_session\":"
+       "{\"container_id\":{\"value\":\"n1\",\"parent\":{\"value\":\"c1\"}},\"command\":"
+       "{\"value\":\"true\"}}}",
+       "LAUNCH_NESTED_CONTAINER_SESSION", 501},
+      {NESTED("WAIT_NESTED_CONTAINER", "wait_nested_container", "c1"), "WAIT_NESTED_CONTAINER",
+       501},
+      {NESTED("KILL_NESTED_CONTAINER", "kill_nested_container", "c1"), "KILL_NESTED_CONTAINER",
+       501},
+      {NESTED("REMOVE_NESTED_CONTAINER", "remove_nested_container", "c1"),
+       "REMOVE_NESTED_CONTAINER", 501},
+      {"{\"type\":\"ATTACH_CONTAINER_INPUT\",\"attach_container_input\":{\"type\":"
+       "\"CONTAINER_ID\",\"container_id\":{\"value\":\"c1\"}}}",
+       "ATTACH_CONTAINER_INPUT", 501},
+      {"{\"type\":\"ATTACH_CONTAINER_OUTPUT\",\"attach_container_output\":{\"container_id\":"
+       "{\"value\":\"c1\"}}}",
+       "ATTACH_CONTAINER_OUTPUT", 501},
+      {"{\"type\":\"LAUNCH_CONTAINER\",\"launch_container\":{\"container_id\":{\"value\":"
+       "\"s1\"},\"command\":{\"value\":\"true\"}}}",
+       "LAUNCH_STANDALONE_CONTAINER", 501},
+      {"{\"type\":\"KILL_CONTAINER\",\"kill_container\":{\"container_id\":{\"value\":\"s1\"}}}",
+       "KILL_STANDALONE_CONTAINER", 501},
+      {"{\"type\":\"PRUNE_IMAGES\"}", "PRUNE_IMAGES", 501},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    ck_assert_msg(api_call(dev, "%s", cases[i].call) == 403, "dev %s: %s", cases[i].call,
+                  last_body);
+    ck_assert_msg(strstr(last_body, cases[i].action), "dev %s: %s", cases[i].call, last_body);
+    ck_assert_msg(api_call(ops, "%s", cases[i].call) == cases[i].allowed, "ops %s: %s",
+                  cases[i].call, last_body);
+  }
+  /* view_containers filters rather than refuses. */
+  ck_assert_int_eq(api_call(dev, "{\"type\":\"GET_CONTAINERS\"}"), 200);
+  ck_assert_int_eq(api_call(ops, "{\"type\":\"GET_CONTAINERS\"}"), 200);
+  stop(&agent_pid, "mesos-agent");
+  stop(&master_pid, "mesos-master");
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("agent_auth");
   TCase *tc = tcase_create("core");
@@ -206,6 +452,8 @@ static Suite *suite(void) {
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_test(tc, test_agent_auth__registers_with_its_credential_and_not_without);
   tcase_add_test(tc, test_agent_auth__endpoints_need_credentials_and_view_flags);
+  tcase_add_test(tc, test_agent_auth__executor_tokens_on_the_operator_api_and_key_reload);
+  tcase_add_test(tc, test_agent_auth__operator_calls_per_action);
   suite_add_tcase(s, tc);
   return s;
 }
