@@ -87,6 +87,7 @@ static void start_daemons(void) {
                      OWN_USER_RULES("launch_nested_containers_under_parent_with_user") ","
                      OWN_USER_RULES("kill_nested_containers") ","
                      OWN_USER_RULES("attach_containers_output") ","
+                     OWN_USER_RULES("view_containers") ","
                      " \"view_flags\": ["
                      " {\"principals\": {\"values\": [\"ops\"]}, \"flags\": {\"type\": \"ANY\"}},"
                      " {\"principals\": {\"type\": \"ANY\"}, \"flags\": {\"type\": \"NONE\"}}]}");
@@ -526,6 +527,39 @@ START_TEST(test_agent_auth_tenants__tokens_nested_calls_and_filtering) {
   ck_assert_int_eq(call_as("ops", "{\"type\":\"GET_STATE\"}"), 200);
   EXPECT_IN("task-a");
   EXPECT_IN("task-b");
+  /* Containers: VIEW_CONTAINER by the executor's user. */
+  ck_assert_int_eq(call_as("alice", "{\"type\":\"GET_CONTAINERS\"}"), 200);
+  EXPECT_IN(cid_a);
+  EXPECT_NOT_IN(cid_b);
+  ck_assert_int_eq(get_as("bob", "/containers"), 200);
+  EXPECT_IN(cid_b);
+  EXPECT_NOT_IN(cid_a);
+  ck_assert_int_eq(get_as("alice", "/monitor/statistics"), 200);
+  EXPECT_IN("task-a");
+  EXPECT_NOT_IN("task-b");
+  ck_assert_int_eq(get_as("ops", "/containers"), 200);
+  EXPECT_IN(cid_a);
+  EXPECT_IN(cid_b);
+  /* An executor's token on the operator API: its own container only. */
+  {
+    char *xt = token(KEY, a.id, "task-a", cid_a), xh[9000], xb[512];
+    snprintf(xh, sizeof xh, "Authorization: Bearer %s\r\n", xt);
+    mesos_test_response r;
+    ck_assert_int_eq(mesos_test_http(agent_port, "POST", "/api/v1", "application/json", xh,
+                                     "{\"type\":\"GET_CONTAINERS\"}", &r),
+                     0);
+    ck_assert_int_eq(finish(&r), 200);
+    EXPECT_IN(cid_a);
+    EXPECT_NOT_IN(cid_b);
+    for (int k = 0; k < 2; k++) {
+      snprintf(xb, sizeof xb, launch, k ? cid_b : cid_a);
+      ck_assert_int_eq(mesos_test_http(agent_port, "POST", "/api/v1", "application/json", xh, xb,
+                                       &r),
+                       0);
+      ck_assert_int_eq(finish(&r), k ? 403 : 501);
+    }
+    mesos__free(xt);
+  }
 
   /* ---- the task path is unaffected: alice's executor still runs her
    * task and kills it when asked. */

@@ -778,6 +778,151 @@ START_TEST(test_master_auth__roles_weights_quota_and_maintenance_are_filtered) {
   ck_assert_msg(!strstr(body, "maint-host"), "%s", body);
   ck_assert_int_eq(http_as("POST", "/api/v1", "ops", "opspw", gs, body, sizeof body), 200);
   ck_assert_msg(strstr(body, "maint-host"), "%s", body);
+  /* The classic /maintenance/status: the same rule. */
+  ck_assert_int_eq(http_as("GET", "/maintenance/status", "fw1", "pw1", NULL, body, sizeof body),
+                   200);
+  ck_assert_msg(strstr(body, "maint-host"), "%s", body);
+  ck_assert_int_eq(http_as("GET", "/maintenance/status", "fw2", "pw2", NULL, body, sizeof body),
+                   200);
+  ck_assert_msg(!strstr(body, "maint-host"), "%s", body);
+  /* The classic /roles (roles of frameworks): VIEW_ROLE per role. */
+  sched fa, fb;
+  subscribe(&fa, NULL, NULL, ",\"role\":\"a\"");
+  ck_assert_int_eq(fa.status, 200);
+  subscribe(&fb, NULL, NULL, ",\"role\":\"b\"");
+  ck_assert_int_eq(fb.status, 200);
+  ck_assert_int_eq(http_as("GET", "/roles", "fw1", "pw1", NULL, body, sizeof body), 200);
+  ck_assert_msg(strstr(body, "\"name\":\"a\"") && !strstr(body, "\"name\":\"b\""), "%s", body);
+  ck_assert_int_eq(http_as("GET", "/master/roles", "fw2", "pw2", NULL, body, sizeof body), 200);
+  ck_assert_msg(!strstr(body, "\"name\":\"a\"") && !strstr(body, "\"name\":\"b\""), "%s",
+                body);
+  ck_assert_int_eq(http_as("GET", "/roles", "ops", "opspw", NULL, body, sizeof body), 200);
+  ck_assert_msg(strstr(body, "\"name\":\"a\"") && strstr(body, "\"name\":\"b\""), "%s", body);
+  sched_close(&fa);
+  sched_close(&fb);
+  stop_master();
+}
+END_TEST
+
+#define OPS_ONLY(key, field)                                                                   \
+  "\"" key "\": ["                                                                             \
+  " {\"principals\": {\"values\": [\"ops\"]}, \"" field "\": {\"type\": \"ANY\"}},"           \
+  " {\"principals\": {\"type\": \"ANY\"}, \"" field "\": {\"type\": \"NONE\"}}]"
+
+/* The operator calls the other tests do not cover, each with a
+ * principal allowed (ops: the call's real answer) and one denied (fw1:
+ * 403 naming the action). */
+START_TEST(test_master_auth__operator_call_matrix) {
+  write_file(acls_path,
+             "{" OPS_ONLY("update_weights", "roles") "," OPS_ONLY("update_quotas", "roles") ","
+             OPS_ONLY("set_log_level", "level") ","
+             OPS_ONLY("update_maintenance_schedules", "machines") ","
+             OPS_ONLY("start_maintenances", "machines") ","
+             OPS_ONLY("stop_maintenances", "machines") ","
+             OPS_ONLY("mark_agents_gone", "agents") "," OPS_ONLY("drain_agents", "agents") ","
+             OPS_ONLY("deactivate_agents", "agents") "," OPS_ONLY("reactivate_agents", "agents")
+             "," OPS_ONLY("resize_volumes", "roles") "," OPS_ONLY("reserve_resources", "roles")
+             "," OPS_ONLY("unreserve_resources", "reserver_principals") ","
+             OPS_ONLY("create_volumes", "roles") ","
+             OPS_ONLY("destroy_volumes", "creator_principals") ","
+             OPS_ONLY("get_endpoints", "paths") "}");
+  start_master("--authenticate_http_readwrite", NULL);
+  agent ag;
+  ck_assert_int_eq(agent_register(&ag, NULL, NULL), 200);
+  char c[64][1024];
+  int n = 0;
+  const char *actions[64];
+  int allowed[64];
+#define CASE(action, ok, ...)                                                                  \
+  do {                                                                                         \
+    snprintf(c[n], sizeof c[n], __VA_ARGS__);                                                  \
+    actions[n] = action;                                                                       \
+    allowed[n++] = ok;                                                                         \
+  } while (0)
+  CASE("UPDATE_WEIGHT", 200,
+       "{\"type\":\"UPDATE_WEIGHTS\",\"update_weights\":{\"weight_infos\":"
+       "[{\"role\":\"r\",\"weight\":2}]}}");
+  CASE("UPDATE_QUOTA", 200,
+       "{\"type\":\"SET_QUOTA\",\"set_quota\":{\"quota_request\":{\"role\":\"r\",\"force\":true,"
+       "\"guarantee\":[{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":1}}]}}}");
+  CASE("UPDATE_QUOTA", 200, "{\"type\":\"REMOVE_QUOTA\",\"remove_quota\":{\"role\":\"r\"}}");
+  CASE("UPDATE_QUOTA_WITH_CONFIG", 200,
+       "{\"type\":\"UPDATE_QUOTA\",\"update_quota\":{\"force\":true,\"quota_configs\":"
+       "[{\"role\":\"r\",\"guarantees\":{\"cpus\":{\"value\":1}}}]}}");
+  CASE("SET_LOG_LEVEL", 200,
+       "{\"type\":\"SET_LOGGING_LEVEL\",\"set_logging_level\":{\"level\":0,\"duration\":"
+       "{\"nanoseconds\":1000000000}}}");
+  CASE("UPDATE_MAINTENANCE_SCHEDULE", 200,
+       "{\"type\":\"UPDATE_MAINTENANCE_SCHEDULE\",\"update_maintenance_schedule\":"
+       "{\"schedule\":{\"windows\":[{\"machine_ids\":[{\"hostname\":\"mx\"}],"
+       "\"unavailability\":{\"start\":{\"nanoseconds\":1000}}}]}}}");
+  CASE("START_MAINTENANCE", 200,
+       "{\"type\":\"START_MAINTENANCE\",\"start_maintenance\":{\"machines\":"
+       "[{\"hostname\":\"mx\"}]}}");
+  CASE("STOP_MAINTENANCE", 200,
+       "{\"type\":\"STOP_MAINTENANCE\",\"stop_maintenance\":{\"machines\":"
+       "[{\"hostname\":\"mx\"}]}}");
+  CASE("DEACTIVATE_AGENT", 200,
+       "{\"type\":\"DEACTIVATE_AGENT\",\"deactivate_agent\":{\"agent_id\":{\"value\":\"%s\"}}}",
+       ag.id);
+  CASE("REACTIVATE_AGENT", 200,
+       "{\"type\":\"REACTIVATE_AGENT\",\"reactivate_agent\":{\"agent_id\":{\"value\":\"%s\"}}}",
+       ag.id);
+  CASE("RESIZE_VOLUME", 409,
+       "{\"type\":\"GROW_VOLUME\",\"grow_volume\":{\"agent_id\":{\"value\":\"%s\"},\"volume\":"
+       "{\"name\":\"disk\",\"type\":\"SCALAR\",\"scalar\":{\"value\":8},\"reservations\":"
+       "[{\"type\":\"DYNAMIC\",\"role\":\"r\",\"principal\":\"ops\"}],\"disk\":{\"persistence\":"
+       "{\"id\":\"v1\",\"principal\":\"ops\"},\"volume\":{\"mode\":\"RW\",\"container_path\":"
+       "\"v\"}}},\"addition\":{\"name\":\"disk\",\"type\":\"SCALAR\",\"scalar\":{\"value\":1},"
+       "\"reservations\":[{\"type\":\"DYNAMIC\",\"role\":\"r\",\"principal\":\"ops\"}]}}}",
+       ag.id);
+  CASE("RESERVE_RESOURCES", -1,
+       "{\"type\":\"RESERVE_RESOURCES\",\"reserve_resources\":{\"agent_id\":{\"value\":\"%s\"},"
+       "\"resources\":[{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":1},"
+       "\"reservations\":[{\"type\":\"DYNAMIC\",\"role\":\"r\",\"principal\":\"ops\"}]}]}}",
+       ag.id);
+  CASE("UNRESERVE_RESOURCES", -1,
+       "{\"type\":\"UNRESERVE_RESOURCES\",\"unreserve_resources\":{\"agent_id\":{\"value\":"
+       "\"%s\"},\"resources\":[{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":1},"
+       "\"reservations\":[{\"type\":\"DYNAMIC\",\"role\":\"r\",\"principal\":\"ops\"}]}]}}",
+       ag.id);
+  CASE("CREATE_VOLUME", -1,
+       "{\"type\":\"CREATE_VOLUMES\",\"create_volumes\":{\"agent_id\":{\"value\":\"%s\"},"
+       "\"volumes\":[{\"name\":\"disk\",\"type\":\"SCALAR\",\"scalar\":{\"value\":8},"
+       "\"reservations\":[{\"type\":\"DYNAMIC\",\"role\":\"r\",\"principal\":\"ops\"}],"
+       "\"disk\":{\"persistence\":{\"id\":\"v1\",\"principal\":\"ops\"},\"volume\":"
+       "{\"mode\":\"RW\",\"container_path\":\"v\"}}}]}}",
+       ag.id);
+  CASE("DESTROY_VOLUME", -1,
+       "{\"type\":\"DESTROY_VOLUMES\",\"destroy_volumes\":{\"agent_id\":{\"value\":\"%s\"},"
+       "\"volumes\":[{\"name\":\"disk\",\"type\":\"SCALAR\",\"scalar\":{\"value\":8},"
+       "\"reservations\":[{\"type\":\"DYNAMIC\",\"role\":\"r\",\"principal\":\"ops\"}],"
+       "\"disk\":{\"persistence\":{\"id\":\"v1\",\"principal\":\"ops\"},\"volume\":"
+       "{\"mode\":\"RW\",\"container_path\":\"v\"}}}]}}",
+       ag.id);
+  CASE("DRAIN_AGENT", 200,
+       "{\"type\":\"DRAIN_AGENT\",\"drain_agent\":{\"agent_id\":{\"value\":\"%s\"}}}", ag.id);
+  CASE("MARK_AGENT_GONE", 200,
+       "{\"type\":\"MARK_AGENT_GONE\",\"mark_agent_gone\":{\"agent_id\":{\"value\":\"%s\"}}}",
+       ag.id);
+#undef CASE
+  static char body[1 << 14];
+  for (int i = 0; i < n; i++) {
+    ck_assert_msg(http_as("POST", "/api/v1", "fw1", "pw1", c[i], body, sizeof body) == 403,
+                  "fw1 %s: %s", c[i], body);
+    ck_assert_msg(strstr(body, actions[i]), "fw1 %s: %s", c[i], body);
+    int st = http_as("POST", "/api/v1", "ops", "opspw", c[i], body, sizeof body);
+    /* -1: whatever the call answers for this agent, but not a refusal. */
+    ck_assert_msg(allowed[i] < 0 ? st != 403 && st != 401 : st == allowed[i], "ops %s: %d %s",
+                  c[i], st, body);
+  }
+  /* get_endpoints: /logging/toggle (read-write realm) and
+   * /metrics/snapshot. */
+  ck_assert_int_eq(http_as("GET", "/metrics/snapshot", "fw1", "pw1", NULL, body, sizeof body),
+                   403);
+  ck_assert_int_eq(http_as("GET", "/metrics/snapshot", "ops", "opspw", NULL, body, sizeof body),
+                   200);
+  mesos_test_conn_close(&ag.stream);
   stop_master();
 }
 END_TEST
@@ -911,6 +1056,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, test_master_auth__endpoints_and_operator_calls_per_action);
   tcase_add_test(tc, test_master_auth__two_tenants_see_only_their_own_frameworks);
   tcase_add_test(tc, test_master_auth__roles_weights_quota_and_maintenance_are_filtered);
+  tcase_add_test(tc, test_master_auth__operator_call_matrix);
   tcase_add_test(tc, test_master_auth__tls_listener_with_optional_client_verification);
   suite_add_tcase(s, tc);
   return s;
