@@ -259,6 +259,32 @@ static int check_cand(const mesos__acls *a, const key_rules *kr, const idx_list 
   return a->permissive;
 }
 
+/* The decision of one key for `subject` when it does not depend on the
+ * object, else -1.  Among the candidates, a SOME-object rule that matches
+ * a single-value object also allows it, so it decides by its subject
+ * alone; an ANY-object rule matches everything and decides by its
+ * subject; a NONE-object rule matches everything and denies.  So the
+ * candidates up to the first ANY/NONE-object rule (or all of them, then
+ * `permissive`) decide every object alike when all their decisions agree.
+ * State filtering asks one approver about every task: a principal that
+ * may view everything (or nothing) is then answered without looking at
+ * the task's user at all. */
+static int key_constant(const mesos__acls *a, const key_rules *kr, const idx_list *cand,
+                        const char *subject) {
+  if (kr->scan || cand == NULL) return -1;
+  int d = -1;
+  for (size_t i = 0; i < cand->n; i++) {
+    const rule *r = &kr->rules[cand->idx[i]];
+    int sa = ent_allows(&r->subj, subject, KIND_VALUE);
+    int rd = r->obj.type == ENT_NONE ? 0 : sa;
+    if (d >= 0 && rd != d) return -1;
+    d = rd;
+    if (r->obj.type == ENT_ANY || r->obj.type == ENT_NONE) return d;
+  }
+  int p = a->permissive ? 1 : 0;
+  return d < 0 || d == p ? p : -1;
+}
+
 void mesos__acls_bind(mesos__acls_binding *b, const mesos__acls *a, int32_t action,
                       const char *subject) {
   memset(b, 0, sizeof(*b));
@@ -276,12 +302,22 @@ void mesos__acls_bind(mesos__acls_binding *b, const mesos__acls *a, int32_t acti
     const idx_list *c = candidates(&a->keys[b->k2], subject);
     b->c2 = c ? c : (a->keys[b->k2].scan ? NULL : &EMPTY_LIST);
   }
+  b->constant = -1;
+}
+
+void mesos__acls_bind_precompute(mesos__acls_binding *b) {
+  const mesos__acls *a = b->acls;
+  if (!a) return;
+  b->constant = b->k1 < 0 ? 0 : key_constant(a, &a->keys[b->k1], b->c1, b->subject);
+  if (b->constant == 1 && b->k2 >= 0)
+    b->constant = key_constant(a, &a->keys[b->k2], b->c2, b->subject);
 }
 
 int mesos__acls_check_bound(const mesos__acls_binding *b, const char *object,
                             const char *parent) {
   const mesos__acls *a = b->acls;
   if (!a) return 1;
+  if (b->constant >= 0) return b->constant;
   if (b->k1 < 0) return 0;
   if (!check_cand(a, &a->keys[b->k1], b->c1, b->subject, object)) return 0;
   if (b->k2 >= 0 && !check_cand(a, &a->keys[b->k2], b->c2, b->subject, parent)) return 0;

@@ -63,11 +63,17 @@ typedef struct mesos__acls_binding {
   const char *subject; /* borrowed */
   int k1, k2;
   const void *c1, *c2; /* candidate lists (NULL: scan all rules) */
+  /* 0 or 1: the decision for every object (it depends on none: the
+   * candidate rules all decide alike); -1: it depends on the object. */
+  int constant;
 } mesos__acls_binding;
 void mesos__acls_bind(mesos__acls_binding *b, const mesos__acls *a, int32_t action,
                       const char *subject);
 int mesos__acls_check_bound(const mesos__acls_binding *b, const char *object,
                             const char *parent);
+/* Works out, once, whether the binding's answer depends on the object at
+ * all (b->constant); approvers that decide many objects call it. */
+void mesos__acls_bind_precompute(mesos__acls_binding *b);
 
 /* Whether `action` is a valid mesos_authz_action number. */
 bool mesos__authz_action_valid(int32_t action);

@@ -214,6 +214,8 @@ static void local_authorized(void *ud, const mesos_authz_request *req, mesos_aut
 
 static int local_approved(void *aud, const mesos_authz_object *object) {
   local_approver *la = aud;
+  /* Decided at bind time when no object changes the answer. */
+  if (la->bound.constant >= 0) return la->bound.constant;
   const char *v = object ? object->value : NULL;
   const char *pv = object ? object->parent_value : NULL;
   /* Only single-value decisions are memoised (the two-key actions also
@@ -254,6 +256,7 @@ static void local_approver_new(void *ud, const char *subject, int32_t action,
   }
   la->acls = mesos__acls_ref(l->acls);
   mesos__acls_bind(&la->bound, la->acls, action, la->subject);
+  mesos__acls_bind_precompute(&la->bound);
   done(MESOS_OK, &LOCAL_APPROVER_OPS, la, done_ud);
 }
 

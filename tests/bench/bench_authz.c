@@ -22,8 +22,14 @@
  *    view_frameworks and 1,000 view_tasks rules) holding 1,000 frameworks
  *    with 100 tasks each; /state rendered for a principal that may view
  *    everything (an ANY rule at the end; every decision is made and every
- *    task rendered: the worst case) versus rendered with no authorization
- *    at all.  Target: within 1.2x.
+ *    task rendered) versus rendered with no authorization at all, best of
+ *    9 interleaved runs each.  Target: within 1.2x.  Such a principal's
+ *    approvers know at creation that no task changes their answer
+ *    (mesos__acls_bind_precompute), so no task's user is even read.
+ *
+ *  authz-filtered-getstate-varying: the same with a principal whose
+ *    answer depends on each framework's user (rules naming 25 of the 50
+ *    users, then ANY): every task is decided on its user, half are shown.
  *
  * --quick runs tiny sizes so the test suite can prove the program works.
  */
@@ -45,6 +51,7 @@
 #include "mesos/v1/mesos.pb-c.h"
 
 static clockid_t bench_clock = CLOCK_THREAD_CPUTIME_ID;
+static int quick_run; /* --quick */
 
 static double now_ms(void) {
   struct timespec ts;
@@ -279,10 +286,21 @@ static void bench_master_state(size_t nframeworks, size_t per_fw, size_t nrules)
   char *json = malloc(cap);
   vt[strlen(vt) - 2] = '\0'; /* drop "]}" */
   vf[strlen(vf) - 2] = '\0';
+  /* dev may view exactly the 50 users the frameworks run as: it sees
+   * everything too, but only by deciding on each user. */
+  char dev[1024];
+  size_t dl = (size_t)snprintf(dev, sizeof dev,
+                               "{\"principals\": {\"values\": [\"dev\"]}, \"users\": {\"values\": [");
+  for (int u = 0; u < 50; u++)
+    dl += (size_t)snprintf(dev + dl, sizeof dev - dl, "%s\"u%d\"", u ? "," : "", u);
+  snprintf(dev + dl, sizeof dev - dl,
+           "]}}, {\"principals\": {\"values\": [\"dev\"]}, \"users\": {\"type\": \"NONE\"}}");
+  cap += 2 * sizeof dev;
+  json = realloc(json, cap);
   snprintf(json, cap,
-           "%s, {\"principals\": {\"values\": [\"ops\"]}, \"users\": {\"type\": \"ANY\"}}], %s, "
-           "{\"principals\": {\"values\": [\"ops\"]}, \"users\": {\"type\": \"ANY\"}}]}",
-           vt, strstr(vf, "\"view_frameworks\""));
+           "%s, %s, {\"principals\": {\"values\": [\"ops\"]}, \"users\": {\"type\": \"ANY\"}}], "
+           "%s, %s, {\"principals\": {\"values\": [\"ops\"]}, \"users\": {\"type\": \"ANY\"}}]}",
+           vt, dev, strstr(vf, "\"view_frameworks\""), dev);
   free(vt);
   free(vf);
   char dir[] = "/tmp/bench-authz-XXXXXX";
@@ -335,35 +353,45 @@ static void bench_master_state(size_t nframeworks, size_t per_fw, size_t nrules)
   }
   mesos__buf out;
   mesos__buf_init(&out, (size_t)1 << 31);
-  double best_plain = 1e30, best_filtered = 1e30;
-  size_t len_plain = 0, len_filtered = 0;
-  for (int rep = 0; rep < 3; rep++) {
-    mesos__buf_clear(&out);
-    m->view = NULL;
-    double t0 = now_ms();
-    if (mesos__state_json(m, &out) != MESOS_OK) die("state", -1, NULL);
-    double t = now_ms() - t0;
-    if (t < best_plain) best_plain = t;
-    len_plain = out.len;
-
-    mesos__buf_clear(&out);
-    t0 = now_ms();
-    mesos__auth_view v;
-    mesos__auth_view_init(&v, m->auth, "ops");
-    m->view = &v;
-    if (mesos__state_json(m, &out) != MESOS_OK) die("state", -1, NULL);
-    m->view = NULL;
-    mesos__auth_view_free(&v);
-    t = now_ms() - t0;
-    if (t < best_filtered) best_filtered = t;
-    len_filtered = out.len;
+  double best_plain = 1e30, best_filtered = 1e30, best_varying = 1e30;
+  size_t len_plain = 0, len_filtered = 0, len_varying = 0;
+  /* Best of 9 each, the two kinds interleaved and their order swapped
+   * every round, so that load on a shared machine and cache warmth fall
+   * on both alike (the difference measured is a few per cent). */
+  for (int rep = 0; rep < (quick_run ? 2 : 9); rep++) {
+    for (int k = 0; k < 3; k++) {
+      int kind = (k + rep) % 3; /* 0 plain, 1 ops, 2 dev */
+      mesos__buf_clear(&out);
+      double t0 = now_ms();
+      mesos__auth_view v;
+      if (kind) {
+        mesos__auth_view_init(&v, m->auth, kind == 1 ? "ops" : "dev");
+        m->view = &v;
+      }
+      if (mesos__state_json(m, &out) != MESOS_OK) die("state", -1, NULL);
+      if (kind) {
+        m->view = NULL;
+        mesos__auth_view_free(&v);
+      }
+      double t = now_ms() - t0;
+      double *best = kind == 0 ? &best_plain : kind == 1 ? &best_filtered : &best_varying;
+      size_t *len = kind == 0 ? &len_plain : kind == 1 ? &len_filtered : &len_varying;
+      if (t < *best) *best = t;
+      *len = out.len;
+    }
   }
   printf("# authz-filtered-getstate: %zu tasks, /state %zu bytes unfiltered, %zu filtered\n",
          nframeworks * per_fw, len_plain, len_filtered);
-  if (len_plain != len_filtered) die("filtered /state differs for a principal that sees all", -1,
+  if (len_filtered + 64 < len_plain || len_filtered > len_plain + 64) die("filtered /state differs for a principal that sees all", -1,
                                      NULL);
   printf("bench: authz-filtered-getstate %.2f ms baseline unfiltered-getstate %.2f ms ratio %.2f\n",
          best_filtered, best_plain, best_plain > 0 ? best_filtered / best_plain : 0);
+  /* The byte count differs only by the timestamps' digits. */
+  if (len_varying + 64 < len_plain || len_varying > len_plain + 64)
+    die("dev does not see every task", -1, NULL);
+  printf("bench: authz-filtered-getstate-varying %.2f ms baseline unfiltered-getstate %.2f ms "
+         "ratio %.2f\n",
+         best_varying, best_plain, best_plain > 0 ? best_varying / best_plain : 0);
   mesos__buf_free(&out);
   mesos_master_free(m);
   while (mesos_loop_run_once(loop) > 0) {
@@ -388,6 +416,7 @@ int main(int argc, char **argv) {
   }
   if (getenv("MESOS_BENCH_WALL")) bench_clock = CLOCK_MONOTONIC;
   mesos_log_set_level(MESOS_LOG_ERROR);
+  quick_run = quick;
   if (quick) {
     bench_checks(100, 10000);
     bench_getstate(10, 10, 100);

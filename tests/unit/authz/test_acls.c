@@ -585,6 +585,74 @@ START_TEST(test_acls__out_of_memory_anywhere_fails_cleanly) {
 }
 END_TEST
 
+/* Approvers work out once whether their answer depends on the object
+ * (mesos__acls_bind_precompute); whatever they work out, every decision
+ * must be the one a plain check gives.  Random rule sets of SOME / ANY /
+ * NONE entities, every principal and object, both permissive values. */
+START_TEST(test_acls__precomputed_approvers_decide_like_plain_checks) {
+  static const char *const vals[] = {"u0", "u1", "u2"};
+  static const char *const subjects[] = {NULL, "p0", "p1", "p2", "nobody"};
+  static const char *const objects[] = {NULL, "u0", "u1", "u2", "other"};
+  unsigned seed = 7;
+  int constant_seen = 0, varying_seen = 0;
+  for (int round = 0; round < 400; round++) {
+    char json[4096];
+    size_t o = 0;
+    seed = seed * 1103515245u + 12345u;
+    int nrules = 1 + (int)((seed >> 8) % 5);
+    o += (size_t)snprintf(json + o, sizeof json - o, "{\"permissive\": %s, \"view_tasks\": [",
+                          (seed >> 20) & 1 ? "true" : "false");
+    for (int r = 0; r < nrules; r++) {
+      char ent[2][96];
+      for (int e = 0; e < 2; e++) {
+        seed = seed * 1103515245u + 12345u;
+        unsigned k = (seed >> 8) % 5;
+        if (k == 0) snprintf(ent[e], sizeof ent[e], "{\"type\": \"ANY\"}");
+        else if (k == 1) snprintf(ent[e], sizeof ent[e], "{\"type\": \"NONE\"}");
+        else if (e == 0) snprintf(ent[e], sizeof ent[e], "{\"values\": [\"p%u\"]}", k % 3);
+        else snprintf(ent[e], sizeof ent[e], "{\"values\": [\"%s\"]}", vals[k % 3]);
+      }
+      o += (size_t)snprintf(json + o, sizeof json - o, "%s{\"principals\": %s, \"users\": %s}",
+                            r ? "," : "", ent[0], ent[1]);
+    }
+    snprintf(json + o, sizeof json - o, "]}");
+    mesos__acls *a = parse_ok(json);
+    for (size_t si = 0; si < sizeof subjects / sizeof subjects[0]; si++) {
+      mesos__acls_binding b;
+      mesos__acls_bind(&b, a, MESOS_AUTHZ_VIEW_TASK, subjects[si]);
+      mesos__acls_bind_precompute(&b);
+      if (b.constant >= 0) constant_seen++;
+      else varying_seen++;
+      for (size_t oi = 0; oi < sizeof objects / sizeof objects[0]; oi++)
+        ck_assert_msg(mesos__acls_check_bound(&b, objects[oi], objects[oi]) ==
+                          check(a, MESOS_AUTHZ_VIEW_TASK, subjects[si], objects[oi]),
+                      "%s: subject %s object %s", json, subjects[si] ? subjects[si] : "(none)",
+                      objects[oi] ? objects[oi] : "(none)");
+    }
+    mesos__acls_unref(a);
+  }
+  /* Both kinds occurred, so both paths were compared. */
+  ck_assert_int_gt(constant_seen, 100);
+  ck_assert_int_gt(varying_seen, 100);
+  /* The case state filtering meets: an operator under a final ANY rule,
+   * after rules naming users for everybody. */
+  mesos__acls *a = parse_ok(
+      "{\"view_tasks\": [{\"principals\": {\"type\": \"ANY\"}, \"users\": {\"values\": [\"u1\"]}},"
+      " {\"principals\": {\"values\": [\"ops\"]}, \"users\": {\"type\": \"ANY\"}},"
+      " {\"principals\": {\"type\": \"ANY\"}, \"users\": {\"type\": \"NONE\"}}]}");
+  mesos__acls_binding b;
+  mesos__acls_bind(&b, a, MESOS_AUTHZ_VIEW_TASK, "ops");
+  mesos__acls_bind_precompute(&b);
+  ck_assert_int_eq(b.constant, 1);
+  mesos__acls_bind(&b, a, MESOS_AUTHZ_VIEW_TASK, "dev");
+  mesos__acls_bind_precompute(&b);
+  ck_assert_int_eq(b.constant, -1);
+  ck_assert_int_eq(mesos__acls_check_bound(&b, "u1", "u1"), 1);
+  ck_assert_int_eq(mesos__acls_check_bound(&b, "u2", "u2"), 0);
+  mesos__acls_unref(a);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("acls");
   TCase *tc = tcase_create("core");
@@ -600,6 +668,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, test_acls__hierarchical_roles_match_strictly_below_the_prefix);
   tcase_add_test(tc, test_acls__two_key_actions_need_both_keys_to_allow);
   tcase_add_test(tc, test_acls__large_rule_sets_decide_like_a_linear_scan);
+  tcase_add_test(tc, test_acls__precomputed_approvers_decide_like_plain_checks);
   tcase_add_test(tc, test_local_authorizer__file_reload_keeps_old_rules_when_malformed);
   tcase_add_test(tc, test_local_authorizer__inline_json_none_and_bad_requests);
   tcase_add_test(tc, test_authorizer__vendor_table_contract);
