@@ -98,10 +98,13 @@ MESOS_EXTERN(uint32_t) mesos_agent_port(const mesos_agent *agent);
  * restart), or NULL before the first registration.  Borrowed. */
 MESOS_EXTERN(const char *) mesos_agent_id(const mesos_agent *agent);
 
-/* Re-reads the --http_credentials file and the --acls file (mesos-agent
- * does it on SIGHUP).  A file that cannot be read or parsed leaves what was
+/* Re-reads the --http_credentials file, the --acls file and the
+ * --jwt_secret_key file (mesos-agent does it on SIGHUP).  A file that
+ * cannot be read or parsed (an empty key file included) leaves what was
  * loaded from it in force; the error (MESOS_EINVAL, MESOS_EIO,
- * MESOS_ELIMIT) names the file and says why.  Since 1.0. */
+ * MESOS_ELIMIT) names the file and says why.  After a key change, tokens
+ * signed with the previous key (held by executors already running) still
+ * verify until the key changes again.  Since 1.0. */
 MESOS_EXTERN(mesos_status) mesos_agent_reload(mesos_agent *agent, mesos_error **err);
 
 /* Stops the agent and frees it: tasks still running are killed (SIGKILL to

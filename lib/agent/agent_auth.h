@@ -36,7 +36,8 @@
    "a JWT this agent signed with --jwt_secret_key)", NULL, NULL},                              \
   {"jwt_secret_key", MESOS__FLAG_STRING, NULL,                                                 \
    "Path (or file:// URL) of the key (the file's bytes, as they are) executor tokens are "     \
-   "signed with (HMAC-SHA256); executors get theirs in MESOS_EXECUTOR_AUTHENTICATION_TOKEN",   \
+   "signed with (HMAC-SHA256); executors get theirs in MESOS_EXECUTOR_AUTHENTICATION_TOKEN; " \
+   "re-read on SIGHUP",                                                                        \
    "executor_secret_key", NULL}
 
 /* Agent-side TLS (issue 8).  --tls_cert/--tls_key turn the listener into
