@@ -339,20 +339,30 @@ MESOS_EXTERN(mesos_status) mesos_master_reload(mesos_master *m, mesos_error **er
 
 /* ------------------------------------------------------------ filtering */
 
-/* The user a framework runs as, by id (NULL when the master no longer
- * knows it: the object is then "any user"). */
-static const char *framework_user(mesos_master *m, const Mesos__V1__FrameworkID *id) {
-  const mesos__framework *fw = id && id->value ? mesos__map_get(&m->frameworks, id->value) : NULL;
+/* Where a framework's user comes from: the response's own frameworks
+ * (`own`: id -> user, when it has them: GET_STATE), else the master's
+ * (only on the loop). */
+typedef struct fw_users {
+  mesos_master *m;
+  const mesos__map *own;
+} fw_users;
+
+/* The user a framework runs as, by id (NULL when unknown: the object is
+ * then "any user"). */
+static const char *framework_user(const fw_users *u, const Mesos__V1__FrameworkID *id) {
+  if (!id || !id->value) return NULL;
+  if (u->own) return mesos__map_get(u->own, id->value);
+  const mesos__framework *fw = mesos__map_get(&u->m->frameworks, id->value);
   return fw && fw->info ? fw->info->user : NULL;
 }
 
-static const char *task_user(mesos_master *m, const Mesos__V1__Task *t) {
-  return t->user ? t->user : framework_user(m, t->framework_id);
+static const char *task_user(const fw_users *u, const Mesos__V1__Task *t) {
+  return t->user ? t->user : framework_user(u, t->framework_id);
 }
 
-static const char *executor_user(mesos_master *m, const Mesos__V1__ExecutorInfo *e) {
+static const char *executor_user(const fw_users *u, const Mesos__V1__ExecutorInfo *e) {
   if (e && e->command && e->command->user) return e->command->user;
-  return e ? framework_user(m, e->framework_id) : NULL;
+  return e ? framework_user(u, e->framework_id) : NULL;
 }
 
 /* Keeps the items the approver approves, in order; returns the new count. */
@@ -366,7 +376,7 @@ static const char *executor_user(mesos_master *m, const Mesos__V1__ExecutorInfo 
     (n) = kept_;                                                      \
   } while (0)
 
-static void filter_tasks(mesos_master *m, const mesos__auth_view *v,
+static void filter_tasks(const fw_users *m, const mesos__auth_view *v,
                          Mesos__V1__Master__Response__GetTasks *t) {
   if (!t) return;
   FILTER(t->pending_tasks, t->n_pending_tasks, mesos__auth_view_task(v, task_user(m, it)));
@@ -388,7 +398,7 @@ static void filter_frameworks(const mesos__auth_view *v,
          mesos__auth_view_framework(v, it->user));
 }
 
-static void filter_executors(mesos_master *m, const mesos__auth_view *v,
+static void filter_executors(const fw_users *m, const mesos__auth_view *v,
                              Mesos__V1__Master__Response__GetExecutors *e) {
   if (!e) return;
   FILTER(e->executors, e->n_executors,
@@ -399,17 +409,46 @@ static void filter_executors(mesos_master *m, const mesos__auth_view *v,
 
 void mesos__master_auth_filter_response(mesos_master *m, mesos__http_request *req,
                                         Mesos__V1__Master__Response *r) {
+  mesos__master_auth_filter_response_as(m, mesos__http_request_principal(req), r);
+}
+
+/* id -> user of the frameworks a response lists (before filtering). */
+static void own_users(mesos__map *own, const Mesos__V1__Master__Response__GetFrameworks *f) {
+  for (size_t i = 0; f && i < f->n_frameworks; i++) {
+    const Mesos__V1__FrameworkInfo *fi = f->frameworks[i]->framework_info;
+    if (fi && fi->id && fi->id->value && fi->user) (void)mesos__map_put(own, fi->id->value, fi->user);
+  }
+  for (size_t i = 0; f && i < f->n_completed_frameworks; i++) {
+    const Mesos__V1__FrameworkInfo *fi = f->completed_frameworks[i]->framework_info;
+    if (fi && fi->id && fi->id->value && fi->user && !mesos__map_get(own, fi->id->value))
+      (void)mesos__map_put(own, fi->id->value, fi->user);
+  }
+}
+
+void mesos__master_auth_filter_state_view(const mesos__auth_view *v,
+                                          Mesos__V1__Master__Response__GetState *gs) {
+  /* The frameworks' users come from the state itself, not from the
+   * master, so a snapshot can be filtered anywhere. */
+  mesos__map own;
+  mesos__map_init(&own);
+  own_users(&own, gs->get_frameworks);
+  fw_users snap_users = {NULL, &own};
+  filter_tasks(&snap_users, v, gs->get_tasks);
+  filter_executors(&snap_users, v, gs->get_executors);
+  filter_frameworks(v, gs->get_frameworks);
+  mesos__map_free(&own);
+}
+
+void mesos__master_auth_filter_response_as(mesos_master *m, const char *principal,
+                                           Mesos__V1__Master__Response *r) {
   if (!mesos__auth_has_authorizer(m->auth)) return;
   mesos__auth_view v;
-  mesos__auth_view_init(&v, m->auth, mesos__http_request_principal(req));
-  if (r->get_state) {
-    filter_tasks(m, &v, r->get_state->get_tasks);
-    filter_frameworks(&v, r->get_state->get_frameworks);
-    filter_executors(m, &v, r->get_state->get_executors);
-  }
-  filter_tasks(m, &v, r->get_tasks);
+  mesos__auth_view_init(&v, m->auth, principal);
+  fw_users master_users = {m, NULL};
+  if (r->get_state) mesos__master_auth_filter_state_view(&v, r->get_state);
+  filter_tasks(&master_users, &v, r->get_tasks);
   filter_frameworks(&v, r->get_frameworks);
-  filter_executors(m, &v, r->get_executors);
+  filter_executors(&master_users, &v, r->get_executors);
   mesos__auth_view_free(&v);
 }
 
@@ -507,6 +546,7 @@ static const char *known_task_user(mesos_master *m, const Mesos__V1__FrameworkID
 bool mesos__master_auth_event_visible(mesos_master *m, mesos__http_request *req,
                                       const Mesos__V1__Master__Event *ev) {
   if (!mesos__auth_has_authorizer(m->auth) || !ev->has_type) return true;
+  const fw_users mu = {m, NULL};
   const char *p = mesos__http_request_principal(req);
   int32_t action = 0;
   const char *user = NULL;
@@ -514,7 +554,7 @@ bool mesos__master_auth_event_visible(mesos_master *m, mesos__http_request *req,
     case MESOS__V1__MASTER__EVENT__TYPE__TASK_ADDED:
       if (!ev->task_added || !ev->task_added->task) return true;
       action = MESOS_AUTHZ_VIEW_TASK;
-      user = task_user(m, ev->task_added->task);
+      user = task_user(&mu, ev->task_added->task);
       break;
     case MESOS__V1__MASTER__EVENT__TYPE__TASK_UPDATED:
       if (!ev->task_updated || !ev->task_updated->status) return true;

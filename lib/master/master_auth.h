@@ -102,6 +102,19 @@ bool mesos__master_auth_operator_call(mesos_master *m, mesos__http_request *req,
  * one approver per action per request. */
 void mesos__master_auth_filter_response(mesos_master *m, mesos__http_request *req,
                                         Mesos__V1__Master__Response *r);
+/* The same for `principal` (NULL: none), for a caller without the
+ * request at hand (on the loop: it creates the approvers and looks up
+ * framework users in m->frameworks for GET_TASKS / GET_EXECUTORS). */
+void mesos__master_auth_filter_response_as(mesos_master *m, const char *principal,
+                                           Mesos__V1__Master__Response *r);
+
+/* GET_STATE filtered with a view made on the loop
+ * (mesos__auth_view_init(&v, m->auth, principal); NULL approvers: no
+ * ACLs, nothing dropped): a pure function of the state and the view --
+ * the frameworks' users are taken from the state's own framework lists
+ * -- so a snapshot's response may be filtered on any thread. */
+void mesos__master_auth_filter_state_view(const mesos__auth_view *v,
+                                          Mesos__V1__Master__Response__GetState *gs);
 
 /* GET_ROLES and GET_WEIGHTS (VIEW_ROLE per role), GET_QUOTA (GET_QUOTA
  * per role), GET_MAINTENANCE_SCHEDULE / GET_MAINTENANCE_STATUS (their
