@@ -199,6 +199,13 @@ $(O)/bin/mesos-container-init: daemons/mesos-container-init.c lib/containerizer/
 	@mkdir -p $(dir $@)
 	$(call say,CCLD,$@)$(CC) $(BASE_CFLAGS) $(WARN) $(CFLAGS) -static $< -o $@
 
+# mesos-default-executor fetches its tasks' CommandInfo URIs with the
+# library's internal fetcher (lib/provisioner/fetcher.h), which the shared
+# library does not export: it links the static one, as the tests do.
+$(O)/bin/mesos-default-executor: daemons/mesos-default-executor.c $(STLIB)
+	@mkdir -p $(dir $@)
+	$(call say,CCLD,$@)$(CC) $(CFLAGS_ALL) -MMD -MP $< -o $@ $(LDFLAGS_ALL) $(STLIB) $(DEP_LIBS)
+
 $(O)/examples/%: examples/%.c $(SHLIB)
 	@mkdir -p $(dir $@)
 	$(call say,CCLD,$@)$(CC) $(CFLAGS_ALL) -MMD -MP $< -o $@ $(LDFLAGS_ALL) -L$(LIBOUT) -lmesos-core \

@@ -11,6 +11,11 @@
  *    environment variables are added to (and override) the executor's;
  *    with CommandInfo.user it runs as that user (its groups too; the task
  *    directory becomes the user's), which needs the executor to be root;
+ *  - each task's CommandInfo URIs are fetched into its directory before it
+ *    starts (the library's fetcher: local paths, file://, http(s)://,
+ *    archives extracted, output_file, executable); a failed fetch is
+ *    TASK_FAILED with REASON_CONTAINER_LAUNCH_FAILED, as a containerized
+ *    task's (and Mesos's) is, and takes the task's group down;
  *  - TASK_STARTING then TASK_RUNNING per task, TASK_FINISHED on exit 0,
  *    TASK_FAILED otherwise, TASK_KILLED when killed;
  *  - group semantics: when a task of a group fails or is killed, the other
@@ -30,7 +35,9 @@
  *    no agent comes back within MESOS_RECOVERY_TIMEOUT are the tasks
  *    killed and the executor exits.
  *
- * It uses only the public API of libmesos-core (mesos/executor.h).
+ * It uses the public API of libmesos-core (mesos/executor.h) and, linked
+ * with the static library, the internal fetcher (provisioner/fetcher.h)
+ * and executor additions (executor/executor_int.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -45,6 +52,9 @@
 #include <unistd.h>
 
 #include <mesos/mesos.h>
+
+#include "executor/executor_int.h"
+#include "provisioner/fetcher.h"
 
 extern char **environ;
 
@@ -74,7 +84,16 @@ typedef struct dtask {
   int64_t grace_ms; /* the task's own kill policy, -1: none */
   int killing;
   int terminal;
+  struct fetch_op *fetch; /* its URIs are being fetched */
 } dtask;
+
+/* A fetch in flight: the task's copy outlives the LAUNCH_GROUP callback;
+ * `t` is cleared when the task goes away first (the fetcher's callback
+ * may come after, with MESOS_ECLOSED). */
+typedef struct fetch_op {
+  dtask *t;
+  mesos_executor_task *task;
+} fetch_op;
 
 struct dexec {
   mesos_loop *loop;
@@ -93,11 +112,24 @@ struct dexec {
   int64_t recovery_timeout_ms;
   int64_t waited_ms;
   char sandbox[4096];
+  mesos__fetcher *fetcher; /* made for the first task with URIs */
 };
 
 static void finish(dexec *x, int code) {
   x->exit_code = code;
   mesos_loop_stop(x->loop);
+}
+
+static void send_update_reason(dexec *x, const char *task_id, const char *state, int reason,
+                               const char *message) {
+  mesos_error *err = NULL;
+  if (mesos__executor_update_reason(x->client, task_id, state, reason, message, &err) != MESOS_OK) {
+    fprintf(stderr, "mesos-default-executor: cannot send %s for %s: %s\n", state, task_id,
+            mesos_error_message(err));
+    mesos_error_free(err);
+    return;
+  }
+  x->updates_sent++;
 }
 
 static void send_update(dexec *x, const char *task_id, const char *state, const char *message) {
@@ -141,11 +173,16 @@ static void on_exit_timer(mesos_timer *t, void *ud) {
   finish(x, 0);
 }
 
-static void terminal_update(dtask *t, const char *state, const char *message) {
+static void terminal_update_reason(dtask *t, const char *state, int reason,
+                                   const char *message) {
   if (t->terminal) return;
   t->terminal = 1;
   fprintf(stderr, "mesos-default-executor: task %s: %s (%s)\n", t->id, state, message);
-  send_update(t->x, t->id, state, message);
+  send_update_reason(t->x, t->id, state, reason, message);
+}
+
+static void terminal_update(dtask *t, const char *state, const char *message) {
+  terminal_update_reason(t, state, -1, message);
 }
 
 static void on_kill_timer(mesos_timer *timer, void *ud) {
@@ -368,6 +405,82 @@ static int start_task(dtask *t, const mesos_executor_task *task, char *why, size
   return 0;
 }
 
+/* Starts task `t` (its directory made, URIs fetched) and reports it
+ * RUNNING, or FAILED taking its group down. */
+static void run_task(dtask *t, const mesos_executor_task *task) {
+  char detail[300] = "";
+  int rc = start_task(t, task, detail, sizeof detail);
+  if (rc != 0) {
+    char why[400];
+    snprintf(why, sizeof why, "Cannot start the task: %s", detail[0] ? detail : strerror(rc));
+    terminal_update(t, "TASK_FAILED", why);
+    kill_group(t->x, t->group, -1);
+    return;
+  }
+  fprintf(stderr, "mesos-default-executor: task %s started (pid %d) in %s\n", t->id, (int)t->pid,
+          t->dir);
+  send_update(t->x, t->id, "TASK_RUNNING", NULL);
+}
+
+static void fetched(mesos_status st, mesos_error *err, void *ud) {
+  fetch_op *op = ud;
+  dtask *t = op->t;
+  if (t) t->fetch = NULL;
+  if (t && !t->terminal && !t->killing) {
+    if (st != MESOS_OK) {
+      /* As a containerized task's failed fetch (and Mesos's). */
+      char why[600];
+      snprintf(why, sizeof why, "Cannot fetch the command's URIs: %s",
+               err ? mesos_error_message(err) : mesos_status_str(st));
+      terminal_update_reason(t, "TASK_FAILED",
+                             MESOS__V1__TASK_STATUS__REASON__REASON_CONTAINER_LAUNCH_FAILED, why);
+      kill_group(t->x, t->group, -1);
+    } else {
+      run_task(t, op->task);
+    }
+  }
+  mesos_error_free(err);
+  mesos__executor_task_free(op->task);
+  free(op);
+  if (t) maybe_exit(t->x);
+}
+
+/* Fetches the task's CommandInfo URIs into its directory, then starts
+ * it; 0, or an errno with `why` set (the task was not started). */
+static int fetch_then_run(dtask *t, const mesos_executor_task *task, char *why, size_t cap) {
+  const Mesos__V1__TaskInfo *ti = mesos__executor_task_info(task);
+  dexec *x = t->x;
+  mesos_error *err = NULL;
+  if (x->fetcher == NULL) {
+    mesos__fetcher_opts fo;
+    memset(&fo, 0, sizeof fo);
+    if (mesos__fetcher_new(x->loop, &fo, &x->fetcher, &err) != MESOS_OK) {
+      snprintf(why, cap, "cannot set up the fetcher: %s", mesos_error_message(err));
+      mesos_error_free(err);
+      return EIO;
+    }
+  }
+  fetch_op *op = calloc(1, sizeof *op);
+  if (op == NULL || (op->task = mesos__executor_task_copy(task)) == NULL) {
+    free(op);
+    return ENOMEM;
+  }
+  op->t = t;
+  t->fetch = op;
+  mesos_status st = mesos__fetcher_fetch(x->fetcher, ti->command->uris, ti->command->n_uris, t->dir,
+                                         fetched, op, &err);
+  if (st != MESOS_OK) {
+    snprintf(why, cap, "cannot fetch the command's URIs: %s",
+             err ? mesos_error_message(err) : mesos_status_str(st));
+    mesos_error_free(err);
+    t->fetch = NULL;
+    mesos__executor_task_free(op->task);
+    free(op);
+    return EINVAL;
+  }
+  return 0;
+}
+
 static void on_launch_group(mesos_executor *e, const mesos_executor_task *const *tasks, size_t n,
                             void *ud) {
   (void)e;
@@ -415,9 +528,19 @@ static void on_launch_group(mesos_executor *e, const mesos_executor_task *const 
     char detail[300] = "";
     int rc = strchr(t->id, '/') || strcmp(t->id, ".") == 0 || strcmp(t->id, "..") == 0
                  ? EINVAL
-             : (mkdir(t->dir, 0755) == 0 || errno == EEXIST)
-                 ? start_task(t, src[i - first], detail, sizeof detail)
-                 : errno;
+             : (mkdir(t->dir, 0755) == 0 || errno == EEXIST) ? 0
+                                                              : errno;
+    const Mesos__V1__TaskInfo *ti = mesos__executor_task_info(src[i - first]);
+    if (rc == 0 && ti && ti->command && ti->command->n_uris > 0) {
+      rc = fetch_then_run(t, src[i - first], detail, sizeof detail);
+      if (rc == 0) continue; /* started once fetched */
+      char why[400];
+      snprintf(why, sizeof why, "Cannot start the task: %s", detail[0] ? detail : strerror(rc));
+      terminal_update_reason(t, "TASK_FAILED",
+                             MESOS__V1__TASK_STATUS__REASON__REASON_CONTAINER_LAUNCH_FAILED, why);
+      kill_group(x, group, -1);
+      continue;
+    }
     if (rc != 0) {
       char why[400];
       snprintf(why, sizeof why, "Cannot start the task: %s", detail[0] ? detail : strerror(rc));
@@ -425,9 +548,7 @@ static void on_launch_group(mesos_executor *e, const mesos_executor_task *const 
       kill_group(x, group, -1);
       continue;
     }
-    fprintf(stderr, "mesos-default-executor: task %s started (pid %d) in %s\n", t->id,
-            (int)t->pid, t->dir);
-    send_update(x, t->id, "TASK_RUNNING", NULL);
+    run_task(t, src[i - first]);
   }
   free(src);
   maybe_exit(x);
@@ -541,6 +662,9 @@ int main(int argc, char **argv) {
   } else {
     mesos_loop_run(x.loop, NULL);
   }
+  for (size_t i = 0; i < x.n; i++)
+    if (x.tasks[i]->fetch) x.tasks[i]->fetch->t = NULL; /* its callback may come later */
+  mesos__fetcher_free(x.fetcher);
   for (size_t i = 0; i < x.n; i++) {
     dtask *t = x.tasks[i];
     if (t->pid > 0) kill(-t->pid, SIGKILL);

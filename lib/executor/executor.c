@@ -32,6 +32,7 @@
 #include "base/uuid.h"
 #include "codec/pb.h"
 #include "codec/recordio.h"
+#include "executor/executor_int.h"
 #include "http/client.h"
 #include "mesos/executor.h"
 #include "mesos/v1/executor.pb-c.h"
@@ -545,6 +546,12 @@ MESOS_EXTERN(mesos_status) mesos_executor_new(mesos_executor **out, mesos_loop *
 MESOS_EXTERN(mesos_status) mesos_executor_update(mesos_executor *e, const char *task_id,
                                                  const char *state, const char *message,
                                                  mesos_error **err) {
+  return mesos__executor_update_reason(e, task_id, state, -1, message, err);
+}
+
+mesos_status mesos__executor_update_reason(mesos_executor *e, const char *task_id,
+                                           const char *state, int reason, const char *message,
+                                           mesos_error **err) {
   if (e == NULL || task_id == NULL || state == NULL)
     return mesos__err(err, MESOS_EINVAL, "mesos_executor_update: e, task_id and state are required");
   const ProtobufCEnumValue *v =
@@ -566,6 +573,13 @@ MESOS_EXTERN(mesos_status) mesos_executor_update(mesos_executor *e, const char *
   ts.message = (char *)message;
   ts.has_source = 1;
   ts.source = MESOS__V1__TASK_STATUS__SOURCE__SOURCE_EXECUTOR;
+  if (reason >= 0) {
+    if (protobuf_c_enum_descriptor_get_value(&mesos__v1__task_status__reason__descriptor,
+                                             reason) == NULL)
+      return mesos__err(err, MESOS_EINVAL, "%d is not a task status reason", reason);
+    ts.has_reason = 1;
+    ts.reason = (Mesos__V1__TaskStatus__Reason)reason;
+  }
   ts.has_uuid = 1;
   ts.uuid.data = uuid;
   ts.uuid.len = 16;
@@ -586,6 +600,28 @@ MESOS_EXTERN(mesos_status) mesos_executor_update(mesos_executor *e, const char *
   /* While re-connecting it goes with the next SUBSCRIBE. */
   if (!e->subscribed) return MESOS_OK;
   return send_call(e, &call, 0, err);
+}
+
+const Mesos__V1__TaskInfo *mesos__executor_task_info(const mesos_executor_task *t) {
+  return t ? t->info : NULL;
+}
+
+mesos_executor_task *mesos__executor_task_copy(const mesos_executor_task *t) {
+  if (t == NULL) return NULL;
+  mesos_executor_task *c = MESOS__NEW(mesos_executor_task);
+  ProtobufCMessage *info = c ? copy_msg(&t->info->base) : NULL;
+  if (info == NULL) {
+    mesos__free(c);
+    return NULL;
+  }
+  c->info = (const Mesos__V1__TaskInfo *)info;
+  return c;
+}
+
+void mesos__executor_task_free(mesos_executor_task *t) {
+  if (t == NULL) return;
+  mesos__pb_free((ProtobufCMessage *)t->info);
+  mesos__free(t);
 }
 
 MESOS_EXTERN(const char *) mesos_executor_task_id(const mesos_executor_task *t) {

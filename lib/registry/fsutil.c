@@ -3,8 +3,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/alloc.h"
@@ -80,6 +82,29 @@ mesos_status mesos__fs_dirname(char **out, const char *path, mesos_error **err) 
   return MESOS_OK;
 }
 
+unsigned mesos__fs_mkdirs_test_delay_ms;
+
+/* Held across each mkdir and the fsync of its parent.  Why: the agent
+ * creates a task's update stream and its forked.pid (both under
+ * runs/<container>/) in two jobs on the thread pool at once.  Without the
+ * lock, the job whose mkdir of runs/<container> finds EEXIST went on,
+ * made its own file durable and let the agent act on it (send the
+ * update) while the other job had not yet fsynced runs/, the parent of the
+ * directory it had just created: a crash of the host in that window could
+ * lose runs/<container> with the durable file in it.  With the lock,
+ * EEXIST means "created and durable".  The cost is that directory
+ * creations of different threads take turns; an fsync of a directory is
+ * short, and the journal serializes them anyway. */
+static pthread_mutex_t mkdirs_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void test_delay(void) {
+  unsigned ms = mesos__fs_mkdirs_test_delay_ms;
+  if (ms == 0) return;
+  struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+  }
+}
+
 mesos_status mesos__fs_mkdirs(const char *path, mode_t mode, mesos_error **err) {
   size_t n = strlen(path);
   if (n == 0) return mesos__err(err, MESOS_EINVAL, "empty directory path");
@@ -95,7 +120,9 @@ mesos_status mesos__fs_mkdirs(const char *path, mode_t mode, mesos_error **err) 
     if (buf[i - 1] == '/') continue; /* "//" or a trailing slash */
     char saved = buf[i];
     buf[i] = '\0';
+    pthread_mutex_lock(&mkdirs_lock);
     if (mkdir(buf, mode) == 0) {
+      test_delay();
       char *slash = strrchr(buf, '/');
       mesos_status s;
       if (slash == NULL) {
@@ -107,15 +134,19 @@ mesos_status mesos__fs_mkdirs(const char *path, mode_t mode, mesos_error **err) 
         s = mesos__fs_fsync_dir(buf, err);
         *slash = '/';
       }
+      pthread_mutex_unlock(&mkdirs_lock);
       if (s != MESOS_OK) return s;
     } else if (errno == EEXIST) {
+      pthread_mutex_unlock(&mkdirs_lock);
       struct stat st;
       if (stat(buf, &st) != 0)
         return mesos__err(err, MESOS_EIO, "stat %s: %s", buf, strerror(errno));
       if (!S_ISDIR(st.st_mode))
         return mesos__err(err, MESOS_EEXIST, "%s exists and is not a directory", buf);
     } else {
-      return mesos__err(err, MESOS_EIO, "mkdir %s: %s", buf, strerror(errno));
+      int e = errno;
+      pthread_mutex_unlock(&mkdirs_lock);
+      return mesos__err(err, MESOS_EIO, "mkdir %s: %s", buf, strerror(e));
     }
     buf[i] = saved;
   }

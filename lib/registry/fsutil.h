@@ -26,10 +26,17 @@ mesos_status mesos__fs_pread_all(int fd, void *p, size_t n, uint64_t off, size_t
 mesos_status mesos__fs_fsync_dir(const char *dir, mesos_error **err);
 
 /* Creates `path` and any missing parents with `mode`; each directory it
- * creates is made durable by fsyncing its parent.  Existing directories are
+ * creates is made durable by fsyncing its parent, and a directory another
+ * thread of the process is creating at the same time counts as existing
+ * only once that thread made it durable.  Existing directories are
  * fine; an existing non-directory is MESOS_EEXIST; other failures MESOS_EIO.
  * Paths longer than PATH_MAX are MESOS_ELIMIT. */
 mesos_status mesos__fs_mkdirs(const char *path, mode_t mode, mesos_error **err);
+/* Test-only hook: when non-zero, mesos__fs_mkdirs sleeps this many ms
+ * between creating a directory and fsyncing its parent (the window two
+ * threads creating the same directories race in).  Nothing but tests sets
+ * it; 0 (the default) does nothing. */
+extern unsigned mesos__fs_mkdirs_test_delay_ms;
 
 /* *out = "<a>/<b>" (free with mesos__free).  MESOS_ENOMEM, or MESOS_ELIMIT
  * past PATH_MAX. */

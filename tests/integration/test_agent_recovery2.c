@@ -6,7 +6,10 @@
  *    task finishes TASK_FINISHED exactly once;
  *  - containers whose task ended while the agent was down report the real
  *    exit status after the restart (TASK_FAILED "exited with status 3",
- *    TASK_FINISHED for 0), not "executor terminated".
+ *    TASK_FINISHED for 0), not "executor terminated";
+ *  - the default executor fetches its tasks' CommandInfo URIs (a local
+ *    file and an http:// URI served on loopback) before starting them, and
+ *    a failed fetch is TASK_FAILED with REASON_CONTAINER_LAUNCH_FAILED.
  *
  * Real mesos-master and mesos-agent over loopback.  The container tests
  * need root, cgroups and namespaces (SKIPPED with the reason otherwise);
@@ -261,9 +264,10 @@ static void start_master(void) {
   ck_assert(mesos_test_wait_http_ok(master_port, "/health", 5000));
 }
 
-/* mesos-agent running command tasks in containers (cgroups, pid
- * namespace) on the host's filesystem; the same flags on a restart. */
-static void start_agent(void) {
+/* mesos-agent; with `containers`, running command tasks in containers
+ * (cgroups, pid namespace) on the host's filesystem.  The same flags on a
+ * restart. */
+static void start_agent_with(int containers) {
   char path[4096], bin_dir[4096], master_arg[64], port_arg[64], wd_arg[600], launcher[4200];
   char run[400], cgr[200];
   mesos_test_daemon_path("mesos-agent", path, sizeof path);
@@ -281,12 +285,15 @@ static void start_agent(void) {
   char *argv[] = {path, master_arg, port_arg, wd_arg, launcher, "--ip=127.0.0.1",
                   "--hostname=agent-test", "--resources=cpus:4;mem:1024;disk:1024",
                   "--registration_backoff_factor=50ms", "--executor_shutdown_grace_period=1secs",
-                  "--isolation=namespaces/pid,cgroups/cpu,cgroups/mem", run, cgr, NULL};
+                  containers ? "--isolation=namespaces/pid,cgroups/cpu,cgroups/mem" : NULL, run,
+                  cgr, NULL};
   agent_pid = mesos_test_spawn(argv, agent_log);
   ck_assert_int_gt(agent_pid, 0);
   ck_assert_msg(mesos_test_wait_http_ok(agent_port, "/health", 10000), "agent did not start: %s",
                 slurp(agent_log));
 }
+
+static void start_agent(void) { start_agent_with(1); }
 
 static void stop_agent(void) {
   int st = mesos_test_stop(agent_pid, 5000);
@@ -586,6 +593,105 @@ START_TEST(test_recovery2__container_ended_while_agent_down_reports_its_exit_sta
 }
 END_TEST
 
+/* ACCEPT with LAUNCH_GROUP of one task `task` under DEFAULT executor
+ * `exec`, running `cmd` after fetching the URIs `uris_json` (a JSON
+ * array). */
+static void launch_group(sim_fw *f, const char *exec, const char *task, const char *cmd,
+                         const char *uris_json) {
+  char *rec = fw_next(f, 10000, "\"type\":\"OFFERS\"", "agent-test", NULL);
+  ck_assert_msg(rec != NULL, "no offer from the agent");
+  char offer[160], agent[160];
+  json_id(rec, "id", offer, sizeof offer);
+  json_id(rec, "agent_id", agent, sizeof agent);
+  free(rec);
+#define RES2 "[{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":0.2}}," \
+             "{\"name\":\"mem\",\"type\":\"SCALAR\",\"scalar\":{\"value\":32}}]"
+  ck_assert_int_eq(
+      fw_call(f,
+              "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":"
+              "[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH_GROUP\",\"launch_group\":{"
+              "\"executor\":{\"type\":\"DEFAULT\",\"executor_id\":{\"value\":\"%s\"},"
+              "\"framework_id\":{\"value\":\"%s\"},\"resources\":" RES2 "},"
+              "\"task_group\":{\"tasks\":[{\"name\":\"g\",\"task_id\":{\"value\":\"%s\"},"
+              "\"agent_id\":{\"value\":\"%s\"},\"command\":{\"value\":\"%s\",\"uris\":%s},"
+              "\"resources\":" RES2 "}]}}}],\"filters\":{\"refuse_seconds\":0}}}",
+              f->id, offer, exec, f->id, task, agent, cmd, uris_json),
+      202);
+}
+
+/* Acknowledges every update of `task` until one in `state` (returned). */
+static char *until_state(sim_fw *f, const char *task, const char *state) {
+  char tid[256];
+  snprintf(tid, sizeof tid, "\"task_id\":{\"value\":\"%s\"}", task);
+  long long deadline = now_ms() + 15000;
+  for (;;) {
+    long long left = deadline - now_ms();
+    char *rec = left > 0 ? fw_next(f, (int)left, "\"type\":\"UPDATE\"", tid, NULL) : NULL;
+    ck_assert_msg(rec != NULL, "%s never reached %s", task, state);
+    ack(f, rec);
+    if (strstr(rec, state)) return rec;
+    ck_assert_msg(strstr(rec, "\"TASK_STARTING\"") || strstr(rec, "\"TASK_RUNNING\""),
+                  "wanted %s: %s", state, rec);
+    free(rec);
+  }
+}
+
+static void write_file(const char *name, const char *text) {
+  char p[600];
+  snprintf(p, sizeof p, "%s/%s", base_dir, name);
+  FILE *fp = fopen(p, "w");
+  ck_assert_ptr_nonnull(fp);
+  fputs(text, fp);
+  fclose(fp);
+}
+
+/* The default executor fetches a task's URIs into the task's directory
+ * before starting it: a local file (absolute path) and an http:// URI
+ * (python3's http.server on loopback) renamed by output_file; an URI that
+ * cannot be fetched fails the task with REASON_CONTAINER_LAUNCH_FAILED. */
+START_TEST(test_recovery2__default_executor_fetches_uris_before_the_task_starts) {
+  if (access("/usr/bin/python3", X_OK) != 0) MESOS_TEST_SKIP("no /usr/bin/python3 to serve http");
+  make_base(2);
+  char served[400];
+  snprintf(served, sizeof served, "%s/www", base_dir);
+  ck_assert_int_eq(mkdir(served, 0755), 0);
+  write_file("local.txt", "from-a-local-file\n");
+  write_file("www/served.txt", "from-http\n");
+  int http_port = mesos_test_free_port();
+  char port_s[16];
+  snprintf(port_s, sizeof port_s, "%d", http_port);
+  char *py[] = {"/usr/bin/python3", "-m", "http.server", port_s, "--bind", "127.0.0.1",
+                "--directory", served, NULL};
+  pid_t http_pid = mesos_test_spawn(py, NULL);
+  ck_assert_int_gt(http_pid, 0);
+  ck_assert_msg(mesos_test_wait_http_ok(http_port, "/served.txt", 10000), "no http server");
+  start_master();
+  start_agent_with(0);
+  sim_fw f;
+  fw_subscribe(&f);
+  char uris[1200], cmd[600];
+  snprintf(uris, sizeof uris,
+           "[{\"value\":\"%s/local.txt\"},{\"value\":\"http://127.0.0.1:%d/served.txt\","
+           "\"output_file\":\"renamed.txt\"}]",
+           base_dir, http_port);
+  snprintf(cmd, sizeof cmd,
+           "grep -q from-a-local-file local.txt && grep -q from-http renamed.txt");
+  launch_group(&f, "exec-ok", "fetch-ok", cmd, uris);
+  char *rec = until_state(&f, "fetch-ok", "\"TASK_FINISHED\"");
+  free(rec);
+  snprintf(uris, sizeof uris, "[{\"value\":\"http://127.0.0.1:%d/missing.txt\"}]", http_port);
+  launch_group(&f, "exec-bad", "fetch-bad", "true", uris);
+  rec = until_state(&f, "fetch-bad", "\"TASK_FAILED\"");
+  ck_assert_msg(strstr(rec, "REASON_CONTAINER_LAUNCH_FAILED") && strstr(rec, "fetch"), "%s", rec);
+  free(rec);
+  mesos_test_conn_close(&f.stream);
+  stop_all();
+  kill(http_pid, SIGKILL);
+  waitpid(http_pid, NULL, 0);
+  remove_base();
+}
+END_TEST
+
 static Suite *make_suite(void) {
   Suite *s = suite_create("agent_recovery2");
   TCase *tc = tcase_create("containers");
@@ -593,6 +699,10 @@ static Suite *make_suite(void) {
   tcase_add_test(tc, test_recovery2__container_survives_agent_sigterm_and_finishes_once);
   tcase_add_test(tc, test_recovery2__container_ended_while_agent_down_reports_its_exit_status);
   suite_add_tcase(s, tc);
+  TCase *tu = tcase_create("uris");
+  tcase_set_timeout(tu, 60);
+  tcase_add_test(tu, test_recovery2__default_executor_fetches_uris_before_the_task_starts);
+  suite_add_tcase(s, tu);
   return s;
 }
 
