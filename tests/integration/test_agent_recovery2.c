@@ -692,6 +692,71 @@ START_TEST(test_recovery2__default_executor_fetches_uris_before_the_task_starts)
 }
 END_TEST
 
+/* The operator API's answer to `{"type":"<call>"}` (caller frees). */
+static char *operator_call(const char *call) {
+  char body[128];
+  snprintf(body, sizeof body, "{\"type\":\"%s\"}", call);
+  mesos_test_response r;
+  ck_assert_int_eq(mesos_test_http(master_port, "POST", "/api/v1", "application/json",
+                                   "Accept: application/json\r\n", body, &r),
+                   0);
+  ck_assert_msg(r.status == 200, "%s: %d %s", call, r.status, r.body ? r.body : "");
+  char *out = strdup(r.body ? r.body : "");
+  mesos_test_response_free(&r);
+  return out;
+}
+
+/* An agent re-registering in JSON (the master decodes it into an arena
+ * and copies what it keeps): its task, framework and executor survive
+ * into GET_TASKS, GET_AGENTS and GET_EXECUTORS. */
+START_TEST(test_recovery2__json_reregistration_keeps_tasks_and_executors) {
+  make_base(3);
+  start_master();
+#define RES3 "[{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":1}}," \
+             "{\"name\":\"mem\",\"type\":\"SCALAR\",\"scalar\":{\"value\":64}}]"
+  const char *body =
+      "{\"protocol_version\":1,\"type\":\"REREGISTER\",\"agent_id\":{\"value\":\"json-agent-S1\"},"
+      "\"reregister_agent\":{\"version\":\"1.0.0\",\"agent\":{\"hostname\":\"json-host\","
+      "\"id\":{\"value\":\"json-agent-S1\"},\"resources\":"
+      "[{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":4}},"
+      "{\"name\":\"mem\",\"type\":\"SCALAR\",\"scalar\":{\"value\":1024}}]},"
+      "\"executor_infos\":[{\"executor_id\":{\"value\":\"json-exec\"},\"framework_id\":"
+      "{\"value\":\"json-fw\"},\"type\":\"CUSTOM\",\"command\":{\"value\":\"/bin/json-exec\"},"
+      "\"resources\":" RES3 "}],"
+      "\"tasks\":[{\"name\":\"jt\",\"task_id\":{\"value\":\"json-task\"},\"framework_id\":"
+      "{\"value\":\"json-fw\"},\"executor_id\":{\"value\":\"json-exec\"},\"agent_id\":"
+      "{\"value\":\"json-agent-S1\"},\"state\":\"TASK_RUNNING\",\"resources\":" RES3 "}],"
+      "\"frameworks\":[{\"id\":{\"value\":\"json-fw\"},\"name\":\"json framework\","
+      "\"user\":\"nobody\",\"checkpoint\":true}]}}";
+  mesos_test_conn c;
+  ck_assert_int_eq(mesos_test_conn_open(&c, master_port), 0);
+  ck_assert_int_eq(mesos_test_conn_request(&c, "POST", "/api/v1/agent", "application/json",
+                                           "Accept: application/json\r\n", body, strlen(body)),
+                   0);
+  mesos_test_response r;
+  ck_assert_int_eq(mesos_test_conn_response(&c, &r, 0, 5000), 0);
+  ck_assert_msg(r.status == 200, "REREGISTER in JSON: %d %s", r.status, r.body ? r.body : "");
+  char *rec = NULL;
+  ck_assert_int_gt(mesos_test_conn_next_record(&c, &rec, 5000), 0);
+  ck_assert_msg(strstr(rec, "REREGISTERED") != NULL, "%s", rec);
+  free(rec);
+  char *tasks = operator_call("GET_TASKS");
+  ck_assert_msg(strstr(tasks, "json-task") && strstr(tasks, "TASK_RUNNING") &&
+                    strstr(tasks, "json-exec"),
+                "%s", tasks);
+  free(tasks);
+  char *agents = operator_call("GET_AGENTS");
+  ck_assert_msg(strstr(agents, "json-agent-S1") && strstr(agents, "json-host"), "%s", agents);
+  free(agents);
+  char *execs = operator_call("GET_EXECUTORS");
+  ck_assert_msg(strstr(execs, "json-exec") && strstr(execs, "/bin/json-exec"), "%s", execs);
+  free(execs);
+  mesos_test_conn_close(&c);
+  stop_all();
+  remove_base();
+}
+END_TEST
+
 static Suite *make_suite(void) {
   Suite *s = suite_create("agent_recovery2");
   TCase *tc = tcase_create("containers");
@@ -702,6 +767,7 @@ static Suite *make_suite(void) {
   TCase *tu = tcase_create("uris");
   tcase_set_timeout(tu, 60);
   tcase_add_test(tu, test_recovery2__default_executor_fetches_uris_before_the_task_starts);
+  tcase_add_test(tu, test_recovery2__json_reregistration_keeps_tasks_and_executors);
   suite_add_tcase(s, tu);
   return s;
 }
