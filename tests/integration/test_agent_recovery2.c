@@ -218,6 +218,7 @@ static void probe(void) {
   } while (0)
 
 static void make_base(int k) {
+  master_port = agent_port = 0;
   snprintf(base_dir, sizeof base_dir, "/tmp/mesos-rec2-%d-XXXXXX", (int)getppid());
   ck_assert_ptr_nonnull(mkdtemp(base_dir));
   snprintf(cg_root, sizeof cg_root, "mesos-rec2-%d-%d", (int)getppid(), k);
@@ -253,7 +254,7 @@ static void remove_base(void) {
 static void start_master(void) {
   char path[4096], port_arg[64], wd_arg[400];
   mesos_test_daemon_path("mesos-master", path, sizeof path);
-  master_port = mesos_test_free_port();
+  if (master_port == 0) master_port = mesos_test_free_port(); /* kept over a restart */
   snprintf(port_arg, sizeof port_arg, "--port=%d", master_port);
   snprintf(wd_arg, sizeof wd_arg, "--work_dir=%s/master", base_dir);
   char *argv[] = {path, "--ip=127.0.0.1", port_arg, "--allocation_interval=50ms",
@@ -324,10 +325,12 @@ static long long now_ms(void) {
   return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void fw_subscribe(sim_fw *f) {
-  const char *body =
-      "{\"type\":\"SUBSCRIBE\",\"subscribe\":{\"framework_info\":{\"user\":\"root\","
-      "\"name\":\"recovery2 test\",\"checkpoint\":true,\"failover_timeout\":60}}}";
+static void fw_subscribe_cp(sim_fw *f, int checkpoint) {
+  char body[400];
+  snprintf(body, sizeof body,
+           "{\"type\":\"SUBSCRIBE\",\"subscribe\":{\"framework_info\":{\"user\":\"root\","
+           "\"name\":\"recovery2 test\",\"checkpoint\":%s,\"failover_timeout\":60}}}",
+           checkpoint ? "true" : "false");
   ck_assert_int_eq(mesos_test_conn_open(&f->stream, master_port), 0);
   ck_assert_int_eq(mesos_test_conn_request(&f->stream, "POST", "/api/v1/scheduler",
                                            "application/json", NULL, body, strlen(body)),
@@ -344,6 +347,8 @@ static void fw_subscribe(sim_fw *f) {
   snprintf(f->id, sizeof f->id, "%.*s", (int)(strchr(p, '"') - p), p);
   free(rec);
 }
+
+static void fw_subscribe(sim_fw *f) { fw_subscribe_cp(f, 1); }
 
 /* The next record containing every string of the NULL-terminated list. */
 static char *fw_next(sim_fw *f, int timeout_ms, ...) {
@@ -757,6 +762,62 @@ START_TEST(test_recovery2__json_reregistration_keeps_tasks_and_executors) {
 }
 END_TEST
 
+/* A real agent running a custom executor sends its ExecutorInfo when it
+ * re-registers with a restarted master, which lists it (with its command)
+ * in GET_EXECUTORS. */
+START_TEST(test_recovery2__executor_infos_reach_a_restarted_master) {
+  make_base(4);
+  start_master();
+  start_agent_with(0);
+  sim_fw f;
+  fw_subscribe_cp(&f, 0); /* its executor ends with the agent */
+  char exe[4400], bin[4096];
+  mesos_test_daemon_path("x", bin, sizeof bin);
+  size_t n = strlen(bin);
+  ck_assert(n > 6 && strcmp(bin + n - 6, "/bin/x") == 0);
+  bin[n - 6] = '\0';
+  char cwd[2048] = "";
+  if (bin[0] != '/') ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
+  snprintf(exe, sizeof exe, "%s%s%s/examples/custom_executor", cwd, cwd[0] ? "/" : "", bin);
+  char *rec = fw_next(&f, 10000, "\"type\":\"OFFERS\"", "agent-test", NULL);
+  ck_assert_msg(rec != NULL, "no offer from the agent");
+  char offer[160], agent[160];
+  json_id(rec, "id", offer, sizeof offer);
+  json_id(rec, "agent_id", agent, sizeof agent);
+  free(rec);
+  ck_assert_int_eq(
+      fw_call(&f,
+              "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":"
+              "[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH\",\"launch\":{\"task_infos\":"
+              "[{\"name\":\"t\",\"task_id\":{\"value\":\"ct\"},\"agent_id\":{\"value\":\"%s\"},"
+              "\"executor\":{\"type\":\"CUSTOM\",\"executor_id\":{\"value\":\"rec-exec\"},"
+              "\"command\":{\"value\":\"%s\",\"environment\":{\"variables\":[{\"name\":"
+              "\"CUSTOM_EXECUTOR_TASK_COMMAND\",\"value\":\"sleep 30\"}]}},\"resources\":" RES2 "},"
+              "\"resources\":" RES2 "}]}}],\"filters\":{\"refuse_seconds\":0}}}",
+              f.id, offer, agent, exe),
+      202);
+  free(until_state(&f, "ct", "\"TASK_RUNNING\""));
+  mesos_test_conn_close(&f.stream);
+  int st = mesos_test_stop(master_pid, 5000);
+  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "mesos-master exit status %d", st);
+  master_pid = -1;
+  start_master(); /* same port and work dir: the agent re-registers */
+  char *execs = NULL;
+  for (int i = 0; i < 100; i++) {
+    free(execs);
+    execs = operator_call("GET_EXECUTORS");
+    if (strstr(execs, "rec-exec")) break;
+    usleep(100000);
+  }
+  ck_assert_msg(strstr(execs, "rec-exec") && strstr(execs, "custom_executor"), "%s", execs);
+  /* Once: the re-registration's info replaced any id-only entry. */
+  ck_assert_msg(strstr(strstr(execs, "rec-exec") + 1, "rec-exec") == NULL, "%s", execs);
+  free(execs);
+  stop_all();
+  remove_base();
+}
+END_TEST
+
 static Suite *make_suite(void) {
   Suite *s = suite_create("agent_recovery2");
   TCase *tc = tcase_create("containers");
@@ -768,6 +829,7 @@ static Suite *make_suite(void) {
   tcase_set_timeout(tu, 60);
   tcase_add_test(tu, test_recovery2__default_executor_fetches_uris_before_the_task_starts);
   tcase_add_test(tu, test_recovery2__json_reregistration_keeps_tasks_and_executors);
+  tcase_add_test(tu, test_recovery2__executor_infos_reach_a_restarted_master);
   suite_add_tcase(s, tu);
   return s;
 }
