@@ -771,7 +771,7 @@ START_TEST(test_recovery2__executor_infos_reach_a_restarted_master) {
   start_agent_with(0);
   sim_fw f;
   fw_subscribe_cp(&f, 0); /* its executor ends with the agent */
-  char exe[4400], bin[4096];
+  char exe[6400], bin[4096];
   mesos_test_daemon_path("x", bin, sizeof bin);
   size_t n = strlen(bin);
   ck_assert(n > 6 && strcmp(bin + n - 6, "/bin/x") == 0);
