@@ -40,6 +40,8 @@
 #include "base/error.h"
 #include "base/log.h"
 #include "base/map.h"
+#include "codec/json.h"
+#include "codec/pb.h"
 #include "containerizer/containerizer.h"
 #include "provisioner/fetcher.h"
 #include "provisioner/launch.h"
@@ -62,6 +64,7 @@ struct mesos__agent_containers {
   mesos__map running;       /* container id -> task key (strdup'ed) */
   mesos__map removing;      /* container id -> its pending asynchronous rootfs removal */
   mesos__map launching;     /* container id -> its launch_op, while launch_async runs */
+  Mesos__V1__ContainerInfo *default_ci; /* --default_container_info, NULL: none */
   char **recovered;         /* live containers of the previous run not yet adopted */
   size_t nrecovered;
   int closing;
@@ -169,14 +172,56 @@ static void ids_free(char **ids, size_t n) {
   mesos__free(ids);
 }
 
+/* --default_container_info: JSON of a ContainerInfo of type MESOS. */
+static mesos_status parse_default_ci(mesos__flags *f, int isolating, int images,
+                                     Mesos__V1__ContainerInfo **out, mesos_error **err) {
+  *out = NULL;
+  const char *json = mesos__flags_get(f, "default_container_info");
+  if (json == NULL || *json == '\0') return MESOS_OK;
+  if (!isolating && !images)
+    return mesos__err(err, MESOS_EINVAL,
+                      "--default_container_info needs the mesos containerizer's isolation (an "
+                      "--isolation beyond posix/cpu,posix/mem, or --image_providers=docker)");
+  ProtobufCMessage *m = NULL;
+  mesos_error *e = NULL;
+  mesos_status st =
+      mesos__json_decode(&mesos__v1__container_info__descriptor, json, strlen(json), NULL, &m, &e);
+  if (st != MESOS_OK)
+    return mesos__err_wrap(err, st, e, "--default_container_info: %s",
+                           e ? mesos_error_message(e) : mesos_status_str(st));
+  Mesos__V1__ContainerInfo *ci = (Mesos__V1__ContainerInfo *)m;
+  const char *bad = NULL;
+  if (ci->type != MESOS__V1__CONTAINER_INFO__TYPE__MESOS)
+    bad = "only type MESOS is supported (the Docker containerizer is not)";
+  else if (ci->mesos && ci->mesos->image && !images)
+    bad = "an image needs --image_providers=docker";
+  else if (ci->mesos && ci->mesos->image &&
+           (ci->mesos->image->type != MESOS__V1__IMAGE__TYPE__DOCKER ||
+            ci->mesos->image->docker == NULL || ci->mesos->image->docker->name == NULL ||
+            ci->mesos->image->docker->name[0] == '\0'))
+    bad = "the image must be a DOCKER image with a name";
+  if (bad) {
+    mesos__pb_free(m);
+    return mesos__err(err, MESOS_EINVAL, "--default_container_info: %s", bad);
+  }
+  *out = ci;
+  return MESOS_OK;
+}
+
 mesos_status mesos__agent_containers_init(mesos_agent *a, mesos_error **err) {
   int isolating = 0, images = 0;
   mesos_status st = check_flags(a->flags, &isolating, &images, err);
+  Mesos__V1__ContainerInfo *dci = NULL;
+  if (st == MESOS_OK) st = parse_default_ci(a->flags, isolating, images, &dci, err);
   if (st != MESOS_OK || (!isolating && !images)) return st;
   mesos__agent_containers *c = MESOS__NEW(mesos__agent_containers);
-  if (c == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
+  if (c == NULL) {
+    mesos__pb_free(dci);
+    return mesos__err(err, MESOS_ENOMEM, "out of memory");
+  }
   c->a = a;
   c->isolating = isolating;
+  c->default_ci = dci;
   mesos__map_init(&c->running);
   mesos__map_init(&c->removing);
   mesos__map_init(&c->launching);
@@ -333,14 +378,22 @@ void mesos__agent_containers_fini(mesos_agent *a) {
   mesos__containerizer_free(c->cz);
   mesos__map_free(&c->removing); /* the removals free themselves */
   mesos__free(c->sandbox_dir);
+  mesos__pb_free(c->default_ci);
   mesos__free(c);
   a->containers = NULL;
 }
 
 /* ------------------------------------------------------------ selection */
 
-static const Mesos__V1__Image *task_image(const Mesos__V1__TaskInfo *ti) {
-  const Mesos__V1__ContainerInfo *ci = ti->container;
+/* The task's ContainerInfo, else --default_container_info's. */
+static const Mesos__V1__ContainerInfo *task_container(const mesos__agent_containers *c,
+                                                      const Mesos__V1__TaskInfo *ti) {
+  return ti->container ? ti->container : c ? c->default_ci : NULL;
+}
+
+static const Mesos__V1__Image *task_image(const mesos__agent_containers *c,
+                                          const Mesos__V1__TaskInfo *ti) {
+  const Mesos__V1__ContainerInfo *ci = task_container(c, ti);
   if (ci == NULL || ci->type != MESOS__V1__CONTAINER_INFO__TYPE__MESOS || ci->mesos == NULL)
     return NULL;
   return ci->mesos->image;
@@ -350,13 +403,13 @@ int mesos__agent_container_wanted(mesos_agent *a, const Mesos__V1__TaskInfo *ti,
                                   const char **why) {
   *why = NULL;
   mesos__agent_containers *c = a->containers;
-  const Mesos__V1__ContainerInfo *ci = ti->container;
+  const Mesos__V1__ContainerInfo *ci = task_container(c, ti);
   if (ci && ci->type == MESOS__V1__CONTAINER_INFO__TYPE__DOCKER) {
     *why = "ContainerInfo type DOCKER needs the Docker containerizer, which this agent does not "
            "have (use type MESOS with an image)";
     return 0;
   }
-  const Mesos__V1__Image *img = task_image(ti);
+  const Mesos__V1__Image *img = task_image(c, ti);
   if (img) {
     if (img->type != MESOS__V1__IMAGE__TYPE__DOCKER) {
       *why = "Only DOCKER images are supported (appc is not)";
@@ -658,7 +711,7 @@ static void start(launch_op *op) {
                            {"MESOS_CONTAINER_ID", t->container_id}};
   for (size_t i = 0; st == MESOS_OK && i < sizeof vars / sizeof vars[0]; i++)
     st = env_add(&env, vars[i][0], vars[i][1]);
-  if (st == MESOS_OK) st = volumes_of(t->info->container, vols, &nvols, &e);
+  if (st == MESOS_OK) st = volumes_of(task_container(c, t->info), vols, &nvols, &e);
   if (st == MESOS_OK) {
     mesos__container_config cfg;
     memset(&cfg, 0, sizeof cfg);
@@ -669,7 +722,7 @@ static void start(launch_op *op) {
     cfg.rootfs = op->info ? op->info->rootfs : NULL;
     cfg.sandbox = t->sandbox;
     cfg.working_dir = op->info ? lc.working_dir : NULL;
-    const Mesos__V1__ContainerInfo *ci = t->info->container;
+    const Mesos__V1__ContainerInfo *ci = task_container(c, t->info);
     cfg.hostname = ci && ci->hostname && ci->hostname[0] ? ci->hostname : NULL;
     cfg.cpus = scalar(t->info, "cpus");
     double mem = scalar(t->info, "mem");
@@ -750,7 +803,7 @@ static void launched(const char *id, mesos_status st, const char *message, pid_t
   mesos__agent_checkpoint_executor(t);
   LOG_INFO("Task %s started in container %s (init pid %d)%s%s", t->key, t->container_id, (int)pid,
            op->info ? " with image " : "",
-           op->info ? t->info->container->mesos->image->docker->name : "");
+           op->info ? task_image(c, t->info)->docker->name : "");
   op_free(op);
   mesos__agent_task_update(t, MESOS__V1__TASK_STATE__TASK_STARTING, -1, NULL);
   mesos__agent_task_update(t, MESOS__V1__TASK_STATE__TASK_RUNNING, -1, NULL);
@@ -812,7 +865,7 @@ static void provisioned(mesos_status st, mesos__provision_info *info, mesos_erro
   if (st != MESOS_OK) {
     char what[600];
     snprintf(what, sizeof what, "Failed to provision image '%s'",
-             t->info->container->mesos->image->docker->name);
+             task_image(op->c, t->info)->docker->name);
     launch_failed(op, t, what, err, st);
     mesos_error_free(err);
     return;
@@ -850,7 +903,7 @@ void mesos__agent_container_launch(mesos__agent_task *t) {
     mesos_error_free(e);
     return;
   }
-  const Mesos__V1__Image *img = task_image(t->info);
+  const Mesos__V1__Image *img = task_image(c, t->info);
   if (img == NULL) {
     fetch(op);
     return;

@@ -54,7 +54,10 @@ struct mesos__agent_task;
   {"fetcher_cache_dir", MESOS__FLAG_STRING, "/tmp/mesos/fetch",                                \
    "Cache of CommandInfo.URIs with cache=true (containerized tasks)", NULL, NULL},             \
   {"fetcher_cache_size", MESOS__FLAG_BYTES, "2GB", "Size bound of --fetcher_cache_dir", NULL,  \
-   NULL}
+   NULL},                                                                                      \
+  {"default_container_info", MESOS__FLAG_STRING, NULL,                                         \
+   "JSON ContainerInfo (type MESOS) for tasks that have none, e.g. an image or volumes",       \
+   NULL, NULL}
 
 typedef struct mesos__agent_containers mesos__agent_containers;
 

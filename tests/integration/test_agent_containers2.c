@@ -10,7 +10,9 @@
  *    ContainerStatus: the container id, the init's pid, the address;
  *  - while a containerized task fetches a URI from a server that stalls,
  *    the agent keeps answering /health at once (provisioning, fetching
- *    and the container's start all run off the agent's loop).
+ *    and the container's start all run off the agent's loop);
+ *  - --default_container_info gives tasks without a ContainerInfo its
+ *    image; bad values end the agent with a clear message.
  *
  * After every test nothing is left: no mount under the test's directory,
  * no container cgroup, no runtime state, no process.  Needs root,
@@ -51,6 +53,7 @@ static pid_t runner_pid;
 static char base_dir[256];    /* per test, under /tmp/mesos-ctr2-<runner>- */
 static char cg_root[96];
 static pid_t master_pid = -1, agent_pid = -1;
+static const char *agent_extra_flag; /* one more agent flag, or NULL */
 static int master_port, agent_port;
 static char work_dir[512], agent_log[512];
 
@@ -342,7 +345,8 @@ static void start_agent(int overlay) {
                   "--registration_backoff_factor=50ms", "--executor_shutdown_grace_period=1secs",
                   "--isolation=filesystem/linux,docker/runtime,namespaces/pid,cgroups/cpu,"
                   "cgroups/mem",
-                  "--image_providers=docker", reg, store, run, cgr, backend, NULL};
+                  "--image_providers=docker", reg, store, run, cgr, backend,
+                  (char *)agent_extra_flag, NULL};
   agent_pid = mesos_test_spawn(argv, agent_log);
   ck_assert_int_gt(agent_pid, 0);
   ck_assert_msg(mesos_test_wait_http_ok(agent_port, "/health", 10000), "agent did not start: %s",
@@ -716,12 +720,83 @@ START_TEST(test_containers2__agent_answers_health_while_a_container_task_fetches
 }
 END_TEST
 
+/* --default_container_info: a task without a ContainerInfo runs in the
+ * default's image; a task with its own keeps it; bad values end the agent
+ * with a clear message. */
+START_TEST(test_containers2__default_container_info_applies_to_tasks_without_one) {
+  NEED_CONTAINERS();
+  make_base(3);
+  agent_extra_flag = "--default_container_info={\"type\":\"MESOS\",\"mesos\":{\"image\":"
+                     "{\"type\":\"DOCKER\",\"docker\":{\"name\":\"busybox:latest\"}}}}";
+  sim_fw f;
+  char offer[160], agent[160];
+  start_cluster(&f, offer, agent, sizeof offer);
+  agent_extra_flag = NULL;
+  launch_uri(&f, offer, agent, "dflt", NULL, 32, "echo m=$(cat /etc/image-marker) me=$$", NULL);
+  free(expect_final(&f, "dflt", "TASK_FINISHED", 20000));
+  char sandbox[1200];
+  sandbox_of("dflt", sandbox, sizeof sandbox);
+  char *out = wait_output(sandbox, "stdout", "m=");
+  ck_assert_msg(strstr(out, "m=from-the-image me=2\n") != NULL, "stdout: %s", out);
+  wait_offer_id(&f, offer, agent, sizeof offer);
+  launch_uri(&f, offer, agent, "own", "ocinobody", 32, "echo u=$(id -u)", NULL);
+  free(expect_final(&f, "own", "TASK_FINISHED", 20000));
+  sandbox_of("own", sandbox, sizeof sandbox);
+  out = wait_output(sandbox, "stdout", "u=");
+  ck_assert_msg(strstr(out, "u=65534\n") != NULL, "stdout: %s", out);
+  fw_close(&f);
+  stop_all();
+  assert_clean();
+  remove_base();
+
+  char path[4096], dir[] = "/tmp/mesos-ctr2-flags-XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  mesos_test_daemon_path("mesos-agent", path, sizeof path);
+  struct {
+    const char *flag, *flag2, *says;
+  } cases[] = {
+      {"--default_container_info={\"type\":\"DOCKER\"}", "--isolation=filesystem/linux",
+       "only type MESOS"},
+      {"--default_container_info=not json", "--isolation=filesystem/linux",
+       "--default_container_info: "},
+      {"--default_container_info={\"type\":\"MESOS\"}", NULL, "needs the mesos containerizer"},
+      {"--default_container_info={\"type\":\"MESOS\",\"mesos\":{\"image\":{\"type\":\"DOCKER\","
+       "\"docker\":{\"name\":\"x\"}}}}",
+       "--isolation=filesystem/linux", "an image needs --image_providers=docker"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    char wd[300], log[300], rt[300];
+    snprintf(wd, sizeof wd, "--work_dir=%s/w", dir);
+    snprintf(rt, sizeof rt, "--runtime_dir=%s/run", dir);
+    snprintf(log, sizeof log, "%s/log%zu", dir, i);
+    char *argv[] = {path, "--master=127.0.0.1:1", wd, "--port=0", "--ip=127.0.0.1", rt,
+                    (char *)cases[i].flag, (char *)cases[i].flag2, NULL};
+    pid_t pid = mesos_test_spawn(argv, log);
+    ck_assert_int_gt(pid, 0);
+    int st = 0;
+    long long t0 = now_ms();
+    while (waitpid(pid, &st, WNOHANG) == 0 && now_ms() - t0 < 10000) usleep(20000);
+    if (now_ms() - t0 >= 10000) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &st, 0);
+      ck_abort_msg("%s: the agent kept running", cases[i].flag);
+    }
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 1, "%s: exit status %d", cases[i].flag, st);
+    const char *text = slurp(log);
+    ck_assert_msg(strstr(text, cases[i].says) != NULL, "%s: '%s' not in: %s", cases[i].flag,
+                  cases[i].says, text);
+  }
+  rm_tree(dir);
+}
+END_TEST
+
 static Suite *make_suite(void) {
   Suite *s = suite_create("agent_containers2");
   TCase *tc = tcase_create("containers2");
   tcase_set_timeout(tc, 90);
   tcase_add_test(tc, test_containers2__image_user_numeric_and_named_and_container_status_in_updates);
   tcase_add_test(tc, test_containers2__agent_answers_health_while_a_container_task_fetches_slowly);
+  tcase_add_test(tc, test_containers2__default_container_info_applies_to_tasks_without_one);
   suite_add_tcase(s, tc);
   return s;
 }
