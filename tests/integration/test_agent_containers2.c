@@ -12,7 +12,9 @@
  *    the agent keeps answering /health at once (provisioning, fetching
  *    and the container's start all run off the agent's loop);
  *  - --default_container_info gives tasks without a ContainerInfo its
- *    image; bad values end the agent with a clear message.
+ *    image; bad values end the agent with a clear message;
+ *  - Image.cached=false: an image replaced in the registry between two
+ *    launches is what the second task gets.
  *
  * After every test nothing is left: no mount under the test's directory,
  * no container cgroup, no runtime state, no process.  Needs root,
@@ -535,14 +537,16 @@ static void wait_offer_id(sim_fw *f, char *offer, char *agent, size_t cap) { wai
 
 /* LAUNCH of one task: `image` NULL for none, `mem` MB, `uri` NULL or a
  * CommandInfo URI to fetch. */
+static int image_uncached; /* the next launches' Image.cached=false */
+
 static void launch_uri(sim_fw *f, const char *offer, const char *agent, const char *task,
                        const char *image, double mem, const char *command, const char *uri) {
   char container[400] = "", uris[600] = "";
   if (image)
     snprintf(container, sizeof container,
              "\"container\":{\"type\":\"MESOS\",\"mesos\":{\"image\":{\"type\":\"DOCKER\","
-             "\"docker\":{\"name\":\"%s\"}}}},",
-             image);
+             "%s\"docker\":{\"name\":\"%s\"}}}},",
+             image_uncached ? "\"cached\":false," : "", image);
   if (uri) snprintf(uris, sizeof uris, "\"uris\":[{\"value\":\"%s\"}],", uri);
   ck_assert_int_eq(
       fw_call(f,
@@ -790,6 +794,45 @@ START_TEST(test_containers2__default_container_info_applies_to_tasks_without_one
 }
 END_TEST
 
+/* Image.cached=false: every launch reads the registry again, so an image
+ * replaced there is what the next task gets. */
+START_TEST(test_containers2__uncached_image_is_read_again_from_the_registry) {
+  NEED_CONTAINERS();
+  make_base(4);
+  char cmd[1200];
+  snprintf(cmd, sizeof cmd, "set -e; cd '%s/registry'; rm -rf ocire; cp -a ocibox ocire", fix_dir);
+  ck_assert_int_eq(system(cmd), 0);
+  sim_fw f;
+  char offer[160], agent[160];
+  start_cluster(&f, offer, agent, sizeof offer);
+  image_uncached = 1;
+  launch_uri(&f, offer, agent, "first", "ocire", 32, "echo m=$(cat /etc/image-marker)", NULL);
+  free(expect_final(&f, "first", "TASK_FINISHED", 20000));
+  char sandbox[1200];
+  sandbox_of("first", sandbox, sizeof sandbox);
+  char *out = wait_output(sandbox, "stdout", "m=");
+  ck_assert_msg(strstr(out, "m=from-the-image\n") != NULL, "stdout: %s", out);
+  /* A new version of the image in the registry (a new layer). */
+  snprintf(cmd, sizeof cmd,
+           "set -e; d=$(mktemp -d); mkdir -p $d/etc; echo second-version > $d/etc/image-marker; "
+           "cd '%s/registry'; umoci insert --image ocire:latest $d/etc/image-marker "
+           "/etc/image-marker >/dev/null; umoci gc --layout ocire; rm -rf $d",
+           fix_dir);
+  ck_assert_int_eq(system(cmd), 0);
+  wait_offer_id(&f, offer, agent, sizeof offer);
+  launch_uri(&f, offer, agent, "second", "ocire", 32, "echo m=$(cat /etc/image-marker)", NULL);
+  image_uncached = 0;
+  free(expect_final(&f, "second", "TASK_FINISHED", 20000));
+  sandbox_of("second", sandbox, sizeof sandbox);
+  out = wait_output(sandbox, "stdout", "m=");
+  ck_assert_msg(strstr(out, "m=second-version\n") != NULL, "stdout: %s", out);
+  fw_close(&f);
+  stop_all();
+  assert_clean();
+  remove_base();
+}
+END_TEST
+
 static Suite *make_suite(void) {
   Suite *s = suite_create("agent_containers2");
   TCase *tc = tcase_create("containers2");
@@ -797,6 +840,7 @@ static Suite *make_suite(void) {
   tcase_add_test(tc, test_containers2__image_user_numeric_and_named_and_container_status_in_updates);
   tcase_add_test(tc, test_containers2__agent_answers_health_while_a_container_task_fetches_slowly);
   tcase_add_test(tc, test_containers2__default_container_info_applies_to_tasks_without_one);
+  tcase_add_test(tc, test_containers2__uncached_image_is_read_again_from_the_registry);
   suite_add_tcase(s, tc);
   return s;
 }
