@@ -32,10 +32,16 @@
  *     while a snapshot lives, a Task message the master lets go of (a
  *     completed-task ring evicting it, a task forgotten) is parked in a
  *     graveyard (mesos__state_retire_task) and freed when the last
- *     snapshot goes.  The snapshot costs a pointer walk over the tasks,
+ *     snapshot goes.  The tasks' resource bags are pinned the same way
+ *     (mesos__state_retire_resources), so what agents and frameworks use
+ *     is added up off the loop (usage_compute) and completed tasks are
+ *     copied as ring pointers only.  The snapshot costs a prefetched
+ *     pointer walk over the live tasks (~6 ms per 50,000 tasks measured),
  *     a fraction of rendering them; the render (JSON formatting, escaping,
  *     the resource summaries of each task) runs on libuv's thread pool and
- *     reads only the snapshot and pinned, immutable messages.
+ *     reads only the snapshot and pinned, immutable messages.  The v1
+ *     state calls and the operator SUBSCRIBED event use the same batches,
+ *     pins and sending with their own snapshot (state_v1.c).
  *     Rejected: rendering on the loop in slices (objects change and go
  *     away between slices, so the view is not consistent without the same
  *     pinning plus generation checks everywhere the master mutates), and

@@ -297,7 +297,10 @@ static void snap_agents(mesos_master *m, mesos__v1snap *s) {
       d->has_deactivated = tmp.has_deactivated;
       d->deactivated = tmp.deactivated;
       d->drain = s_pack(s, tmp.drain_info ? &tmp.drain_info->base : NULL);
-      if (mesos__map_put(&index, a->id, (void *)(uintptr_t)s->nagents) != MESOS_OK) s->oom = 1;
+      /* Only needed to place offers (none, mostly: no map then). */
+      if (mesos__map_count(&m->offers) &&
+          mesos__map_put(&index, a->id, (void *)(uintptr_t)s->nagents) != MESOS_OK)
+        s->oom = 1;
     }
     if (want_executors(s->call)) {
       size_t ne = mesos__map_count(&a->executors);
