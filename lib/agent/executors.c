@@ -27,7 +27,6 @@
  * (plus a little) if it is still there.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +36,7 @@
 
 #include "agent/agent_auth.h"
 #include "agent/agent_int.h"
+#include "agent/spawn.h"
 #include "base/alloc.h"
 #include "base/error.h"
 #include "base/log.h"
@@ -554,32 +554,22 @@ static mesos_status exec_start(mesos__agent_executor *x, mesos_error **err) {
   exec_plan p;
   memset(&p, 0, sizeof p);
   st = plan_build(x, &p, err);
-  pid_t pid = -1;
+  int32_t pid = -1;
   if (st == MESOS_OK) {
-    pid = fork();
-    if (pid < 0) st = mesos__err_errno(err, MESOS_EIO, errno, "fork");
-  }
-  if (pid == 0) {
-    /* Async-signal-safe calls only until exec. */
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    signal(SIGPIPE, SIG_DFL);
-    setsid();
-    int in = open("/dev/null", O_RDONLY);
-    int out = open(p.out_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
-    int errfd = open(p.err_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (in < 0 || out < 0 || errfd < 0 || chdir(x->sandbox) != 0) _exit(126);
-    dup2(in, 0);
-    dup2(out, 1);
-    dup2(errfd, 2);
-    for (int fd = 3; fd < 1024; fd++) close(fd);
-    if (p.shell || x->is_default) execve(p.program, p.argv, p.envp);
-    else execvpe(p.program, p.argv, p.envp);
-    static const char msg[] = "mesos-agent: cannot execute the executor\n";
-    ssize_t ignored = write(2, msg, sizeof msg - 1);
-    (void)ignored;
-    _exit(127);
+    /* The same start as the command executor's (executor_api.c): a
+     * session of its own, in its sandbox, output in the sandbox's files,
+     * no fork of the agent (spawn.h).  A program that cannot be executed
+     * is an error here, so the task fails at once with the reason
+     * instead of with an executor that exits 127. */
+    mesos__agent_spawn_opts so = {.path = p.program,
+                                  .search = !(p.shell || x->is_default),
+                                  .argv = p.argv,
+                                  .envp = p.envp,
+                                  .dir = x->sandbox,
+                                  .stdout_path = p.out_path,
+                                  .stderr_path = p.err_path,
+                                  .new_session = 1};
+    st = mesos__agent_spawn(&so, &pid, err);
   }
   plan_free(&p);
   if (st != MESOS_OK) return st;
