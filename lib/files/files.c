@@ -725,30 +725,34 @@ static void read_handler(mesos__http_request *req, void *ud) {
 }
 
 /*
- * /files/download streams the file, so its size is not bounded by memory:
- * it goes out in DOWNLOAD_CHUNK pieces, each only while fewer than
- * DOWNLOAD_LOW bytes of the answer wait unsent, so one download holds
- * about DOWNLOAD_LOW + DOWNLOAD_CHUNK bytes whatever the file's size, and a
- * slow client slows its own download, never the server.  What is sent is
- * the file as large as it was when opened (a log growing meanwhile ends
- * there).  The server has no per-request "drained" callback, so waiting for
- * the client is a short timer poll; it runs only while a client is behind.
+ * /files/download streams the file, so its size is not bounded by memory.
+ * The answer has a Content-Length (the size when the file was opened: a
+ * log growing meanwhile ends there; one truncated meanwhile ends the
+ * connection early, so the client sees a short body, not a wrong one).
+ * It goes out in DOWNLOAD_CHUNK pieces written while the kernel takes
+ * them all; once it queues some (the client is behind), nothing more is
+ * read until the server's drain callback says the queue went out.  So one
+ * download holds at most DOWNLOAD_CHUNK bytes of file data in its buffer
+ * plus one chunk queued, whatever the file's size, a slow client slows
+ * only its own download, and nothing waits by polling.  A client that
+ * keeps up gets DOWNLOAD_TURN bytes a loop turn and the rest on the next
+ * turn (a zero-delay timer: it never waits for the client, it only lets
+ * other connections run between turns, as state.c's round-robin does).
  */
-#define DOWNLOAD_CHUNK ((size_t)512 << 10)
-#define DOWNLOAD_LOW ((size_t)2 << 20)
-#define DOWNLOAD_POLL_MS 1
+#define DOWNLOAD_CHUNK ((size_t)256 << 10)
+#define DOWNLOAD_TURN ((size_t)4 << 20)
 
 typedef struct download {
   mesos__http_request *req;
   int fd;
   uint64_t off, size;
-  mesos_timer *timer;
+  mesos_timer *next_turn;
   char *buf;
   char name[MESOS__FILES_MAX_PATH + 2]; /* virtual path, for log lines */
 } download;
 
 static void download_free(download *d) {
-  mesos_timer_free(d->timer);
+  mesos_timer_free(d->next_turn);
   if (d->fd >= 0) close(d->fd);
   mesos__free(d->buf);
   mesos__free(d);
@@ -760,9 +764,11 @@ static void download_aborted(mesos__http_request *req, void *ud) {
 }
 
 static void download_pump(download *d) {
+  size_t turn = 0;
   while (d->off < d->size) {
-    if (mesos__http_request_pending(d->req) >= DOWNLOAD_LOW) {
-      mesos_timer_start(d->timer, DOWNLOAD_POLL_MS, 0);
+    if (mesos__http_request_pending(d->req) > 0) return; /* resumed by download_drained */
+    if (turn >= DOWNLOAD_TURN) {
+      mesos_timer_start(d->next_turn, 0, 0);
       return;
     }
     uint64_t left = d->size - d->off;
@@ -770,19 +776,28 @@ static void download_pump(download *d) {
     ssize_t r = pread(d->fd, d->buf, want, (off_t)d->off);
     if (r < 0 && errno == EINTR) continue;
     if (r <= 0) {
-      /* Truncated meanwhile (or unreadable): end with what was sent. */
+      /* Truncated meanwhile (or unreadable): ending short of the
+       * Content-Length closes the connection. */
       if (r < 0) LOG_WARN("download of %s: %s", d->name, strerror(errno));
+      else LOG_WARN("download of %s: the file shrank while being sent", d->name);
       break;
     }
     if (mesos__http_stream_send(d->req, d->buf, (size_t)r) != MESOS_OK) break;
     d->off += (uint64_t)r;
+    turn += (size_t)r;
   }
   mesos__http_request_on_abort(d->req, NULL, NULL);
+  mesos__http_request_on_drain(d->req, NULL, NULL);
   mesos__http_stream_end(d->req);
   download_free(d);
 }
 
-static void download_timer_cb(mesos_timer *t, void *ud) {
+static void download_drained(mesos__http_request *req, void *ud) {
+  (void)req;
+  download_pump(ud);
+}
+
+static void download_next_turn(mesos_timer *t, void *ud) {
   (void)t;
   download_pump(ud);
 }
@@ -808,8 +823,8 @@ static void download_handler(mesos__http_request *req, void *ud) {
     if (d->buf == NULL) st = mesos__err(&e, MESOS_ENOMEM, "out of memory");
   }
   if (st == MESOS_OK)
-    st = mesos_timer_new(&d->timer, mesos__http_server_loop(mesos__http_request_server(req)),
-                         download_timer_cb, d, &e);
+    st = mesos_timer_new(&d->next_turn, mesos__http_server_loop(mesos__http_request_server(req)),
+                         download_next_turn, d, &e);
   if (st != MESOS_OK) {
     download_free(d);
     respond_error(req, st, e);
@@ -832,13 +847,14 @@ static void download_handler(mesos__http_request *req, void *ud) {
   mesos__http_headers_init(&h);
   mesos__http_headers_set(&h, "Content-Type", "application/octet-stream");
   mesos__http_headers_set(&h, "Content-Disposition", disp);
-  st = mesos__http_stream_start(req, 200, &h);
+  st = mesos__http_stream_start_length(req, 200, &h, d->size);
   mesos__http_headers_free(&h);
   if (st != MESOS_OK) {
     download_free(d); /* ECLOSED: the request is released */
     return;
   }
   mesos__http_request_on_abort(req, download_aborted, d);
+  mesos__http_request_on_drain(req, download_drained, d);
   download_pump(d);
 }
 
