@@ -10,17 +10,16 @@
 #include <ftw.h>
 #include <glob.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "support/daemon.h"
+#include "support/sim_fw.h"
 #include "support/testutil.h"
 
 static char base_dir[256];
@@ -120,139 +119,18 @@ static void stop_all(void) {
 
 /* ------------------------------------------------------------ framework */
 
-typedef struct sim_fw {
-  mesos_test_conn stream;
-  char id[160];
-  char sid[64];
-  char *offers; /* the last OFFERS event skipped while waiting for another */
-} sim_fw;
-
 static void fw_subscribe(sim_fw *f) {
-  const char *body =
-      "{\"type\":\"SUBSCRIBE\",\"subscribe\":{\"framework_info\":{\"user\":\"nobody\","
-      "\"name\":\"agent test\"}}}";
-  f->offers = NULL;
-  ck_assert_int_eq(mesos_test_conn_open(&f->stream, master_port), 0);
-  ck_assert_int_eq(mesos_test_conn_request(&f->stream, "POST", "/api/v1/scheduler",
-                                           "application/json", NULL, body, strlen(body)),
-                   0);
-  mesos_test_response r;
-  ck_assert_int_eq(mesos_test_conn_response(&f->stream, &r, 0, 5000), 0);
-  ck_assert_int_eq(r.status, 200);
-  mesos_test_response_header(&r, "Mesos-Stream-Id", f->sid, sizeof f->sid);
-  char *rec = NULL;
-  ck_assert_int_gt(mesos_test_conn_next_record(&f->stream, &rec, 5000), 0);
-  const char *p = strstr(rec, "\"framework_id\":{\"value\":\"");
-  ck_assert_ptr_nonnull(p);
-  p += strlen("\"framework_id\":{\"value\":\"");
-  snprintf(f->id, sizeof f->id, "%.*s", (int)(strchr(p, '"') - p), p);
-  free(rec);
-}
-
-static long long now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Next event containing every one of the (NULL-terminated) strings, or
- * NULL after `timeout_ms`; other events are skipped. */
-static char *fw_next(sim_fw *f, int timeout_ms, ...) {
-  long long deadline = now_ms() + timeout_ms;
-  for (;;) {
-    long long left = deadline - now_ms();
-    if (left <= 0) return NULL;
-    char *rec = NULL;
-    if (mesos_test_conn_next_record(&f->stream, &rec, (int)left) < 0) return NULL;
-    va_list ap;
-    va_start(ap, timeout_ms);
-    int all = 1;
-    for (const char *want = va_arg(ap, const char *); want; want = va_arg(ap, const char *))
-      all &= strstr(rec, want) != NULL;
-    va_end(ap);
-    if (all) return rec;
-    if (strstr(rec, "\"type\":\"OFFERS\"")) {
-      free(f->offers);
-      f->offers = rec;
-      continue;
-    }
-    free(rec);
-  }
-}
-
-static int fw_call(sim_fw *f, const char *json_fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fw_call(sim_fw *f, const char *json_fmt, ...) {
-  char body[8192], hdr[128];
-  va_list ap;
-  va_start(ap, json_fmt);
-  vsnprintf(body, sizeof body, json_fmt, ap);
-  va_end(ap);
-  snprintf(hdr, sizeof hdr, "Mesos-Stream-Id: %s\r\n", f->sid);
-  mesos_test_response r;
-  ck_assert_int_eq(mesos_test_http(master_port, "POST", "/api/v1/scheduler", "application/json",
-                                   hdr, body, &r),
-                   0);
-  int s = r.status;
-  mesos_test_response_free(&r);
-  return s;
-}
-
-/* Pulls `"key":{"value":"X"}` out of an event. */
-static void json_id(const char *rec, const char *key, char *out, size_t cap) {
-  char pat[128];
-  snprintf(pat, sizeof pat, "\"%s\":{\"value\":\"", key);
-  const char *p = strstr(rec, pat);
-  ck_assert_msg(p != NULL, "%s not in %s", key, rec);
-  p += strlen(pat);
-  snprintf(out, cap, "%.*s", (int)(strchr(p, '"') - p), p);
-}
-
-static void json_str(const char *rec, const char *key, char *out, size_t cap) {
-  char pat[128];
-  snprintf(pat, sizeof pat, "\"%s\":\"", key);
-  const char *p = strstr(rec, pat);
-  ck_assert_msg(p != NULL, "%s not in %s", key, rec);
-  p += strlen(pat);
-  snprintf(out, cap, "%.*s", (int)(strchr(p, '"') - p), p);
+  sim_fw_subscribe(f, master_port, "\"user\":\"nobody\",\"name\":\"agent test\"");
 }
 
 /* Waits for an offer from our agent; returns its agent id in `agent`. */
 static void wait_offer(sim_fw *f, char *offer, char *agent, size_t cap) {
-  char *rec = f->offers;
-  f->offers = NULL;
-  if (rec == NULL || strstr(rec, "agent-test") == NULL) {
-    free(rec);
-    rec = fw_next(f, 10000, "\"type\":\"OFFERS\"", "agent-test", NULL);
-  }
-  ck_assert_msg(rec != NULL, "no offer from the agent");
-  json_id(rec, "id", offer, cap);
-  json_id(rec, "agent_id", agent, cap);
-  free(rec);
-}
-
-static void ack(sim_fw *f, const char *rec) {
-  char agent[160], task[160], uuid[64];
-  json_id(rec, "agent_id", agent, sizeof agent);
-  json_id(rec, "task_id", task, sizeof task);
-  json_str(rec, "uuid", uuid, sizeof uuid);
-  ck_assert_int_eq(fw_call(f,
-                           "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACKNOWLEDGE\","
-                           "\"acknowledge\":{\"agent_id\":{\"value\":\"%s\"},\"task_id\":"
-                           "{\"value\":\"%s\"},\"uuid\":\"%s\"}}",
-                           f->id, agent, task, uuid),
-                   202);
+  sim_fw_wait_offer(f, "agent-test", offer, agent, cap);
 }
 
 /* The next UPDATE for `task`, acknowledged; it must be in `state`. */
 static char *expect_update(sim_fw *f, const char *task, const char *state) {
-  char tid[256];
-  snprintf(tid, sizeof tid, "\"task_id\":{\"value\":\"%s\"}", task);
-  char *rec = fw_next(f, 10000, "\"type\":\"UPDATE\"", tid, NULL);
-  ck_assert_msg(rec != NULL, "no update for %s (wanted %s)", task, state);
-  ck_assert_msg(strstr(rec, state) != NULL, "wanted %s, got %s", state, rec);
-  ck_assert_ptr_nonnull(strstr(rec, "\"uuid\":\""));
-  ack(f, rec);
-  return rec;
+  return sim_fw_expect_update(f, task, state, 10000);
 }
 
 static void read_file(const char *path, char *out, size_t cap) {
@@ -296,7 +174,7 @@ static void launch_group(sim_fw *f, const char *offer, const char *agent, const 
                             i ? "," : "", ids[i], agent, cmds[i]);
   ck_assert_int_lt(len, sizeof tasks);
   ck_assert_int_eq(
-      fw_call(f,
+      sim_fw_call(f,
               "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":"
               "[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH_GROUP\",\"launch_group\":{"
               "\"executor\":{\"type\":\"DEFAULT\",\"executor_id\":{\"value\":\"%s\"},"
@@ -319,7 +197,7 @@ static void launch_custom(sim_fw *f, const char *offer, const char *agent, const
              "\"value\":\"%s\"}]}",
              work);
   ck_assert_int_eq(
-      fw_call(f,
+      sim_fw_call(f,
               "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":"
               "[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH\",\"launch\":{\"task_infos\":"
               "[{\"name\":\"t\",\"task_id\":{\"value\":\"%s\"},\"agent_id\":{\"value\":\"%s\"},"
@@ -339,14 +217,14 @@ static void wait_terminal(sim_fw *f, size_t n, const char *const *ids, char **fi
       "\"state\":\"TASK_KILLED\"",   "\"state\":\"TASK_LOST\"",
       "\"state\":\"TASK_ERROR\"",    "\"state\":\"TASK_DROPPED\""};
   for (size_t i = 0; i < n; i++) finals[i] = NULL;
-  long long deadline = now_ms() + 20000;
+  long long deadline = sim_fw_now_ms() + 20000;
   size_t done = 0;
   while (done < n) {
-    long long left = deadline - now_ms();
+    long long left = deadline - sim_fw_now_ms();
     ck_assert_msg(left > 0, "only %zu of %zu tasks reached a terminal state", done, n);
-    char *rec = fw_next(f, (int)left, "\"type\":\"UPDATE\"", NULL);
+    char *rec = sim_fw_next(f, (int)left, "\"type\":\"UPDATE\"", NULL);
     ck_assert_msg(rec != NULL, "only %zu of %zu tasks reached a terminal state", done, n);
-    ack(f, rec);
+    sim_fw_ack(f, rec);
     size_t which = n;
     for (size_t i = 0; i < n; i++) {
       char tid[300];
@@ -398,9 +276,9 @@ static char *update_and_failure(sim_fw *f, const char *task, const char *state,
   snprintf(eid, sizeof eid, "\"executor_id\":{\"value\":\"%s\"}", exec);
   char *update = NULL;
   int failure = 0;
-  long long deadline = now_ms() + 15000;
+  long long deadline = sim_fw_now_ms() + 15000;
   while (update == NULL || !failure) {
-    long long left = deadline - now_ms();
+    long long left = deadline - sim_fw_now_ms();
     ck_assert_msg(left > 0, "%s: update %s, FAILURE %s", task, update ? "seen" : "missing",
                   failure ? "seen" : "missing");
     char *rec = NULL;
@@ -412,7 +290,7 @@ static char *update_and_failure(sim_fw *f, const char *task, const char *state,
       free(rec);
     } else if (update == NULL && strstr(rec, "\"type\":\"UPDATE\"") && strstr(rec, tid)) {
       ck_assert_msg(strstr(rec, state) != NULL, "wanted %s, got %s", state, rec);
-      ack(f, rec);
+      sim_fw_ack(f, rec);
       update = rec;
     } else {
       free(rec);
@@ -457,7 +335,7 @@ START_TEST(test_groups__both_tasks_of_a_group_finish_in_their_own_directories) {
   ck_assert_msg(strstr(text, "mesos-default-executor") != NULL, "not the default executor: %s",
                 text);
   /* With every task over, the default executor exits: FAILURE follows. */
-  char *rec = fw_next(&f, 10000, "\"type\":\"FAILURE\"", "exec-both", NULL);
+  char *rec = sim_fw_next(&f, 10000, "\"type\":\"FAILURE\"", "exec-both", NULL);
   ck_assert_msg(rec != NULL, "no FAILURE event when the default executor exited");
   free(rec);
   mesos_test_conn_close(&f.stream);
@@ -475,14 +353,14 @@ START_TEST(test_groups__a_failing_task_kills_the_rest_of_its_group) {
   wait_offer(&f, offer, agent, sizeof offer);
   const char *ids[] = {"g2-bad", "g2-long"};
   const char *cmds[] = {"sleep 0.3; exit 3", "sleep 60"};
-  long long t0 = now_ms();
+  long long t0 = sim_fw_now_ms();
   launch_group(&f, offer, agent, "exec-fails", 2, ids, cmds);
   char *finals[2];
   wait_terminal(&f, 2, ids, finals);
   ck_assert_msg(strstr(finals[0], "TASK_FAILED") != NULL, "%s", finals[0]);
   ck_assert_msg(strstr(finals[0], "exited with status 3") != NULL, "%s", finals[0]);
   ck_assert_msg(strstr(finals[1], "TASK_KILLED") != NULL, "%s", finals[1]);
-  ck_assert_msg(now_ms() - t0 < 8000, "the group took %lld ms to end", now_ms() - t0);
+  ck_assert_msg(sim_fw_now_ms() - t0 < 8000, "the group took %lld ms to end", sim_fw_now_ms() - t0);
   free_all(2, finals);
   mesos_test_conn_close(&f.stream);
   free(f.offers);
@@ -512,24 +390,24 @@ START_TEST(test_groups__killing_one_task_kills_the_group_within_the_grace_period
   /* Both RUNNING (acknowledged) before the kill. */
   int running = 0;
   while (running < 2) {
-    char *rec = fw_next(&f, 10000, "\"type\":\"UPDATE\"", NULL);
+    char *rec = sim_fw_next(&f, 10000, "\"type\":\"UPDATE\"", NULL);
     ck_assert_msg(rec != NULL, "the tasks never ran");
-    ack(&f, rec);
+    sim_fw_ack(&f, rec);
     running += strstr(rec, "\"state\":\"TASK_RUNNING\"") != NULL;
     free(rec);
   }
   for (int i = 0; i < 1000 && access(armed, F_OK) != 0; i++) usleep(10000);
   ck_assert_msg(access(armed, F_OK) == 0, "g3-b never set its trap");
   unlink(armed);
-  long long t0 = now_ms();
-  ck_assert_int_eq(fw_call(&f,
+  long long t0 = sim_fw_now_ms();
+  ck_assert_int_eq(sim_fw_call(&f,
                            "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"KILL\",\"kill\":{"
                            "\"task_id\":{\"value\":\"g3-a\"},\"agent_id\":{\"value\":\"%s\"}}}",
                            f.id, agent),
                    202);
   char *finals[2];
   wait_terminal(&f, 2, ids, finals);
-  long long took = now_ms() - t0;
+  long long took = sim_fw_now_ms() - t0;
   ck_assert_msg(strstr(finals[0], "TASK_KILLED") != NULL, "%s", finals[0]);
   ck_assert_msg(strstr(finals[1], "TASK_KILLED") != NULL, "%s", finals[1]);
   ck_assert_msg(strstr(finals[1], "signal") != NULL, "%s", finals[1]);
@@ -585,11 +463,11 @@ START_TEST(test_groups__executor_that_never_subscribes_times_out) {
   fw_subscribe(&f);
   char offer[160], agent[160];
   wait_offer(&f, offer, agent, sizeof offer);
-  long long t0 = now_ms();
+  long long t0 = sim_fw_now_ms();
   launch_custom(&f, offer, agent, "mute-exec", "sleep 20", "mute-task", NULL);
   char *rec = update_and_failure(&f, "mute-task", "TASK_FAILED", "mute-exec");
   ck_assert_msg(strstr(rec, "REASON_EXECUTOR_REGISTRATION_TIMEOUT") != NULL, "%s", rec);
-  ck_assert_msg(now_ms() - t0 >= 900, "timed out after %lld ms", now_ms() - t0);
+  ck_assert_msg(sim_fw_now_ms() - t0 >= 900, "timed out after %lld ms", sim_fw_now_ms() - t0);
   free(rec);
   mesos_test_conn_close(&f.stream);
   free(f.offers);
@@ -644,7 +522,7 @@ START_TEST(test_groups__tasks_get_their_environment_and_user) {
            "{\"name\":\"PATH_X\",\"value\":\"x y\"}]}},\"resources\":" RES "}",
            agent, user);
   ck_assert_int_eq(
-      fw_call(&f,
+      sim_fw_call(&f,
               "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":"
               "[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH_GROUP\",\"launch_group\":{"
               "\"executor\":{\"type\":\"DEFAULT\",\"executor_id\":{\"value\":\"exec-env\"},"
@@ -671,7 +549,7 @@ START_TEST(test_groups__tasks_get_their_environment_and_user) {
            "\"command\":{\"value\":\"true\",\"user\":\"no-such-user-x7\"},\"resources\":" RES "}",
            agent);
   ck_assert_int_eq(
-      fw_call(&f,
+      sim_fw_call(&f,
               "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":"
               "[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH_GROUP\",\"launch_group\":{"
               "\"executor\":{\"type\":\"DEFAULT\",\"executor_id\":{\"value\":\"exec-env2\"},"

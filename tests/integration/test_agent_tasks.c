@@ -8,16 +8,15 @@
 #include <ftw.h>
 #include <glob.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "support/daemon.h"
+#include "support/sim_fw.h"
 #include "support/testutil.h"
 
 static char base_dir[256];
@@ -130,154 +129,23 @@ static void stop_all(void) {
 
 /* ------------------------------------------------------------ framework */
 
-typedef struct sim_fw {
-  mesos_test_conn stream;
-  char id[160];
-  char sid[64];
-  char *offers; /* the last OFFERS event skipped while waiting for another */
-} sim_fw;
-
 static void fw_subscribe(sim_fw *f) {
-  const char *body =
-      "{\"type\":\"SUBSCRIBE\",\"subscribe\":{\"framework_info\":{\"user\":\"nobody\","
-      "\"name\":\"agent test\"}}}";
-  f->offers = NULL;
-  ck_assert_int_eq(mesos_test_conn_open(&f->stream, master_port), 0);
-  ck_assert_int_eq(mesos_test_conn_request(&f->stream, "POST", "/api/v1/scheduler",
-                                           "application/json", NULL, body, strlen(body)),
-                   0);
-  mesos_test_response r;
-  ck_assert_int_eq(mesos_test_conn_response(&f->stream, &r, 0, 5000), 0);
-  ck_assert_int_eq(r.status, 200);
-  mesos_test_response_header(&r, "Mesos-Stream-Id", f->sid, sizeof f->sid);
-  char *rec = NULL;
-  ck_assert_int_gt(mesos_test_conn_next_record(&f->stream, &rec, 5000), 0);
-  const char *p = strstr(rec, "\"framework_id\":{\"value\":\"");
-  ck_assert_ptr_nonnull(p);
-  p += strlen("\"framework_id\":{\"value\":\"");
-  snprintf(f->id, sizeof f->id, "%.*s", (int)(strchr(p, '"') - p), p);
-  free(rec);
-}
-
-static long long now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Next event containing every one of the (NULL-terminated) strings, or
- * NULL after `timeout_ms`; other events are skipped. */
-static char *fw_next(sim_fw *f, int timeout_ms, ...) {
-  long long deadline = now_ms() + timeout_ms;
-  for (;;) {
-    long long left = deadline - now_ms();
-    if (left <= 0) return NULL;
-    char *rec = NULL;
-    if (mesos_test_conn_next_record(&f->stream, &rec, (int)left) < 0) return NULL;
-    va_list ap;
-    va_start(ap, timeout_ms);
-    int all = 1;
-    for (const char *want = va_arg(ap, const char *); want; want = va_arg(ap, const char *))
-      all &= strstr(rec, want) != NULL;
-    va_end(ap);
-    if (all) return rec;
-    if (strstr(rec, "\"type\":\"OFFERS\"")) {
-      free(f->offers);
-      f->offers = rec;
-      continue;
-    }
-    free(rec);
-  }
-}
-
-static int fw_call(sim_fw *f, const char *json_fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fw_call(sim_fw *f, const char *json_fmt, ...) {
-  char body[8192], hdr[128];
-  va_list ap;
-  va_start(ap, json_fmt);
-  vsnprintf(body, sizeof body, json_fmt, ap);
-  va_end(ap);
-  snprintf(hdr, sizeof hdr, "Mesos-Stream-Id: %s\r\n", f->sid);
-  mesos_test_response r;
-  ck_assert_int_eq(mesos_test_http(master_port, "POST", "/api/v1/scheduler", "application/json",
-                                   hdr, body, &r),
-                   0);
-  int s = r.status;
-  mesos_test_response_free(&r);
-  return s;
-}
-
-/* Pulls `"key":{"value":"X"}` out of an event. */
-static void json_id(const char *rec, const char *key, char *out, size_t cap) {
-  char pat[128];
-  snprintf(pat, sizeof pat, "\"%s\":{\"value\":\"", key);
-  const char *p = strstr(rec, pat);
-  ck_assert_msg(p != NULL, "%s not in %s", key, rec);
-  p += strlen(pat);
-  snprintf(out, cap, "%.*s", (int)(strchr(p, '"') - p), p);
-}
-
-static void json_str(const char *rec, const char *key, char *out, size_t cap) {
-  char pat[128];
-  snprintf(pat, sizeof pat, "\"%s\":\"", key);
-  const char *p = strstr(rec, pat);
-  ck_assert_msg(p != NULL, "%s not in %s", key, rec);
-  p += strlen(pat);
-  snprintf(out, cap, "%.*s", (int)(strchr(p, '"') - p), p);
+  sim_fw_subscribe(f, master_port, "\"user\":\"nobody\",\"name\":\"agent test\"");
 }
 
 /* Waits for an offer from our agent; returns its agent id in `agent`. */
 static void wait_offer(sim_fw *f, char *offer, char *agent, size_t cap) {
-  char *rec = f->offers;
-  f->offers = NULL;
-  if (rec == NULL || strstr(rec, "agent-test") == NULL) {
-    free(rec);
-    rec = fw_next(f, 10000, "\"type\":\"OFFERS\"", "agent-test", NULL);
-  }
-  ck_assert_msg(rec != NULL, "no offer from the agent");
-  json_id(rec, "id", offer, cap);
-  json_id(rec, "agent_id", agent, cap);
-  free(rec);
+  sim_fw_wait_offer(f, "agent-test", offer, agent, cap);
 }
 
 static void launch(sim_fw *f, const char *offer, const char *agent, const char *task,
                    const char *command) {
-  ck_assert_int_eq(
-      fw_call(f,
-              "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":"
-              "[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH\",\"launch\":{\"task_infos\":"
-              "[{\"name\":\"t\",\"task_id\":{\"value\":\"%s\"},\"agent_id\":{\"value\":\"%s\"},"
-              "\"command\":{\"value\":\"%s\"},\"resources\":["
-              "{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":0.5}},"
-              "{\"name\":\"mem\",\"type\":\"SCALAR\",\"scalar\":{\"value\":32}}]}]}}],"
-              "\"filters\":{\"refuse_seconds\":0}}}",
-              f->id, offer, task, agent, command),
-      202);
-}
-
-static void ack(sim_fw *f, const char *rec) {
-  char agent[160], task[160], uuid[64];
-  json_id(rec, "agent_id", agent, sizeof agent);
-  json_id(rec, "task_id", task, sizeof task);
-  json_str(rec, "uuid", uuid, sizeof uuid);
-  ck_assert_int_eq(fw_call(f,
-                           "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACKNOWLEDGE\","
-                           "\"acknowledge\":{\"agent_id\":{\"value\":\"%s\"},\"task_id\":"
-                           "{\"value\":\"%s\"},\"uuid\":\"%s\"}}",
-                           f->id, agent, task, uuid),
-                   202);
+  sim_fw_launch(f, offer, agent, task, NULL, 32, command);
 }
 
 /* The next UPDATE for `task`, acknowledged; it must be in `state`. */
 static char *expect_update(sim_fw *f, const char *task, const char *state) {
-  char tid[256];
-  snprintf(tid, sizeof tid, "\"task_id\":{\"value\":\"%s\"}", task);
-  char *rec = fw_next(f, 10000, "\"type\":\"UPDATE\"", tid, NULL);
-  ck_assert_msg(rec != NULL, "no update for %s (wanted %s)", task, state);
-  ck_assert_msg(strstr(rec, state) != NULL, "wanted %s, got %s", state, rec);
-  ck_assert_ptr_nonnull(strstr(rec, "\"uuid\":\""));
-  ack(f, rec);
-  return rec;
+  return sim_fw_expect_update(f, task, state, 10000);
 }
 
 static void read_file(const char *path, char *out, size_t cap) {
@@ -368,17 +236,17 @@ START_TEST(test_agent__kill_gives_task_killed) {
   char pattern[1024];
   snprintf(pattern, sizeof pattern, "%s/slaves/*/frameworks/*/executors/sleeper/runs/*/trapped",
            work_dir);
-  long long wait_until = now_ms() + 5000;
+  long long wait_until = sim_fw_now_ms() + 5000;
   for (;;) {
     glob_t g;
     int found = glob(pattern, 0, NULL, &g) == 0;
     globfree(&g);
     if (found) break;
-    ck_assert_msg(now_ms() < wait_until, "the task never started");
+    ck_assert_msg(sim_fw_now_ms() < wait_until, "the task never started");
     usleep(10000);
   }
-  long long t0 = now_ms();
-  ck_assert_int_eq(fw_call(&f,
+  long long t0 = sim_fw_now_ms();
+  ck_assert_int_eq(sim_fw_call(&f,
                            "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"KILL\",\"kill\":"
                            "{\"task_id\":{\"value\":\"sleeper\"}}}",
                            f.id),
@@ -386,7 +254,7 @@ START_TEST(test_agent__kill_gives_task_killed) {
   char *rec = expect_update(&f, "sleeper", "TASK_KILLED");
   ck_assert_msg(strstr(rec, "signal Killed") != NULL, "escalated to SIGKILL: %s", rec);
   free(rec);
-  long long took = now_ms() - t0;
+  long long took = sim_fw_now_ms() - t0;
   ck_assert_msg(took >= 900 && took < 8000, "kill took %lld ms", took);
   mesos_test_conn_close(&f.stream);
   free(f.offers);
@@ -402,25 +270,25 @@ START_TEST(test_agent__unacknowledged_update_is_resent_and_an_ack_stops_it) {
   char offer[160], agent[160];
   wait_offer(&f, offer, agent, sizeof offer);
   launch(&f, offer, agent, "slow-ack", "sleep 1000");
-  char *first = fw_next(&f, 10000, "\"type\":\"UPDATE\"", "TASK_STARTING", NULL);
+  char *first = sim_fw_next(&f, 10000, "\"type\":\"UPDATE\"", "TASK_STARTING", NULL);
   ck_assert_ptr_nonnull(first);
   char uuid1[64], uuid2[64];
-  json_str(first, "uuid", uuid1, sizeof uuid1);
+  sim_fw_json_str(first, "uuid", uuid1, sizeof uuid1);
   /* Not acknowledged: the same update (same uuid) comes again, and
    * TASK_RUNNING waits behind it. */
-  char *again = fw_next(&f, 5000, "\"type\":\"UPDATE\"", "slow-ack", NULL);
+  char *again = sim_fw_next(&f, 5000, "\"type\":\"UPDATE\"", "slow-ack", NULL);
   ck_assert_ptr_nonnull(again);
   ck_assert_msg(strstr(again, "TASK_STARTING") != NULL, "in order: %s", again);
-  json_str(again, "uuid", uuid2, sizeof uuid2);
+  sim_fw_json_str(again, "uuid", uuid2, sizeof uuid2);
   ck_assert_str_eq(uuid1, uuid2);
   free(again);
-  ack(&f, first);
+  sim_fw_ack(&f, first);
   free(first);
   char *running = expect_update(&f, "slow-ack", "TASK_RUNNING");
   free(running);
   /* Acknowledged: nothing more for this task within several retry
    * intervals. */
-  char *more = fw_next(&f, 1500, "\"type\":\"UPDATE\"", "slow-ack", NULL);
+  char *more = sim_fw_next(&f, 1500, "\"type\":\"UPDATE\"", "slow-ack", NULL);
   ck_assert_msg(more == NULL, "unexpected re-send: %s", more ? more : "");
   mesos_test_conn_close(&f.stream);
   free(f.offers);
@@ -443,9 +311,9 @@ START_TEST(test_agent__restart_after_kill_9_reregisters_with_the_same_id) {
   ck_assert(mesos_test_wait_http_ok(agent_port, "/health", 5000));
   /* The offer of the old connection is rescinded; the next one comes
    * from the re-registered agent, under the same id. */
-  char *rec = fw_next(&f, 10000, "\"type\":\"OFFERS\"", "agent-test", NULL);
+  char *rec = sim_fw_next(&f, 10000, "\"type\":\"OFFERS\"", "agent-test", NULL);
   ck_assert_ptr_nonnull(rec);
-  json_id(rec, "agent_id", agent2, sizeof agent2);
+  sim_fw_json_id(rec, "agent_id", agent2, sizeof agent2);
   free(rec);
   ck_assert_str_eq(agent, agent2);
   /* The agent logs the re-registration when it reads REREGISTERED, which
@@ -503,7 +371,7 @@ START_TEST(test_agent__executor_crash_gives_task_failed_and_no_failure_for_comma
   ck_assert_msg(strstr(rec, "REASON_EXECUTOR_TERMINATED") != NULL, "%s", rec);
   ck_assert_msg(strstr(rec, "Executor terminated") != NULL, "%s", rec);
   free(rec);
-  rec = fw_next(&f, 1000, "\"type\":\"FAILURE\"", "crasher", NULL);
+  rec = sim_fw_next(&f, 1000, "\"type\":\"FAILURE\"", "crasher", NULL);
   ck_assert_msg(rec == NULL, "FAILURE event for a command executor: %s", rec);
   mesos_test_conn_close(&f.stream);
   free(f.offers);
@@ -574,10 +442,10 @@ START_TEST(test_agent__restart_resends_unacknowledged_updates_and_reports_lost_t
   launch(&f, offer, agent, "short", "exit 3");
   free(expect_update(&f, "short", "TASK_STARTING"));
   free(expect_update(&f, "short", "TASK_RUNNING"));
-  rec = fw_next(&f, 10000, "\"type\":\"UPDATE\"", "TASK_FAILED", NULL);
+  rec = sim_fw_next(&f, 10000, "\"type\":\"UPDATE\"", "TASK_FAILED", NULL);
   ck_assert_ptr_nonnull(rec);
   char uuid1[64], uuid2[64];
-  json_str(rec, "uuid", uuid1, sizeof uuid1);
+  sim_fw_json_str(rec, "uuid", uuid1, sizeof uuid1);
   free(rec);
 
   kill(agent_pid, SIGKILL);
@@ -587,18 +455,18 @@ START_TEST(test_agent__restart_resends_unacknowledged_updates_and_reports_lost_t
   ck_assert(mesos_test_wait_http_ok(agent_port, "/health", 5000));
 
   /* The unacknowledged TASK_FAILED again, with the same uuid ... */
-  rec = fw_next(&f, 10000, "\"type\":\"UPDATE\"", "\"value\":\"short\"", NULL);
+  rec = sim_fw_next(&f, 10000, "\"type\":\"UPDATE\"", "\"value\":\"short\"", NULL);
   ck_assert_msg(rec != NULL, "the unacknowledged update was not re-sent");
   ck_assert_msg(strstr(rec, "TASK_FAILED") != NULL, "%s", rec);
-  json_str(rec, "uuid", uuid2, sizeof uuid2);
+  sim_fw_json_str(rec, "uuid", uuid2, sizeof uuid2);
   ck_assert_str_eq(uuid1, uuid2);
-  ack(&f, rec);
+  sim_fw_ack(&f, rec);
   free(rec);
   /* ... and the task that was running is reported, once. */
   rec = expect_update(&f, "long", "TASK_LOST");
   ck_assert_msg(strstr(rec, "REASON_AGENT_RESTARTED") != NULL, "%s", rec);
   free(rec);
-  rec = fw_next(&f, 1500, "\"type\":\"UPDATE\"", NULL);
+  rec = sim_fw_next(&f, 1500, "\"type\":\"UPDATE\"", NULL);
   ck_assert_msg(rec == NULL, "unexpected update: %s", rec ? rec : "");
   mesos_test_conn_close(&f.stream);
   free(f.offers);
@@ -612,9 +480,9 @@ static void expect_startup_failure(const char *name, char *const *extra, char *l
   pid_t pid = spawn_agent(name, NULL, extra);
   ck_assert_int_gt(pid, 0);
   int st = 0;
-  long long deadline = now_ms() + 5000;
+  long long deadline = sim_fw_now_ms() + 5000;
   while (waitpid(pid, &st, WNOHANG) == 0) {
-    ck_assert_msg(now_ms() < deadline, "mesos-agent did not exit");
+    ck_assert_msg(sim_fw_now_ms() < deadline, "mesos-agent did not exit");
     usleep(20000);
   }
   ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 1, "exit status %d", st);
