@@ -25,20 +25,19 @@
 #include <glob.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "agent/agent_int.h"
 #include "base/alloc.h"
 #include "containerizer/cgroups.h"
 #include "support/daemon.h"
+#include "support/sim_fw.h"
 #include "support/testutil.h"
 
 static char fix_dir[256];     /* images, built once by the runner */
@@ -356,170 +355,13 @@ static void stop_all(void) {
 
 /* ------------------------------------------------------------ framework */
 
-typedef struct sim_fw {
-  mesos_test_conn stream;
-  char id[160];
-  char sid[64];
-  char *offers;
-} sim_fw;
-
-/* SUBSCRIBE; with f->id set, as that framework again (failover). */
 static void fw_subscribe(sim_fw *f, int checkpoint) {
-  char body[1024], id[200] = "";
-  if (f->id[0]) snprintf(id, sizeof id, "\"id\":{\"value\":\"%s\"},", f->id);
-  snprintf(body, sizeof body,
-           "{%s%s%s\"type\":\"SUBSCRIBE\",\"subscribe\":{\"framework_info\":{%s\"user\":\"nobody\","
-           "\"name\":\"recovery test\",\"checkpoint\":%s,\"failover_timeout\":60}}}",
-           f->id[0] ? "\"framework_id\":{\"value\":\"" : "", f->id[0] ? f->id : "",
-           f->id[0] ? "\"}," : "", id, checkpoint ? "true" : "false");
-  f->offers = NULL;
-  ck_assert_int_eq(mesos_test_conn_open(&f->stream, master_port), 0);
-  ck_assert_int_eq(mesos_test_conn_request(&f->stream, "POST", "/api/v1/scheduler",
-                                           "application/json", NULL, body, strlen(body)),
-                   0);
-  mesos_test_response r;
-  ck_assert_int_eq(mesos_test_conn_response(&f->stream, &r, 0, 5000), 0);
-  ck_assert_int_eq(r.status, 200);
-  mesos_test_response_header(&r, "Mesos-Stream-Id", f->sid, sizeof f->sid);
-  char *rec = NULL;
-  ck_assert_int_gt(mesos_test_conn_next_record(&f->stream, &rec, 5000), 0);
-  const char *p = strstr(rec, "\"framework_id\":{\"value\":\"");
-  ck_assert_ptr_nonnull(p);
-  p += strlen("\"framework_id\":{\"value\":\"");
-  snprintf(f->id, sizeof f->id, "%.*s", (int)(strchr(p, '"') - p), p);
-  free(rec);
+  sim_fw_subscribe(f, master_port,
+                   checkpoint ? "\"user\":\"nobody\",\"name\":\"recovery test\",\"checkpoint\":true,"
+                                "\"failover_timeout\":60"
+                              : "\"user\":\"nobody\",\"name\":\"recovery test\",\"checkpoint\":false,"
+                                "\"failover_timeout\":60");
 }
-
-static void fw_close(sim_fw *f) {
-  mesos_test_conn_close(&f->stream);
-  free(f->offers);
-  f->offers = NULL;
-}
-
-static long long now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static char *fw_next(sim_fw *f, int timeout_ms, ...) {
-  long long deadline = now_ms() + timeout_ms;
-  for (;;) {
-    long long left = deadline - now_ms();
-    if (left <= 0) return NULL;
-    char *rec = NULL;
-    if (mesos_test_conn_next_record(&f->stream, &rec, (int)left) < 0) return NULL;
-    va_list ap;
-    va_start(ap, timeout_ms);
-    int all = 1;
-    for (const char *want = va_arg(ap, const char *); want; want = va_arg(ap, const char *))
-      all &= strstr(rec, want) != NULL;
-    va_end(ap);
-    if (all) return rec;
-    if (strstr(rec, "\"type\":\"OFFERS\"")) {
-      free(f->offers);
-      f->offers = rec;
-      continue;
-    }
-    free(rec);
-  }
-}
-
-static int fw_call(sim_fw *f, const char *json_fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fw_call(sim_fw *f, const char *json_fmt, ...) {
-  char body[8192], hdr[128];
-  va_list ap;
-  va_start(ap, json_fmt);
-  vsnprintf(body, sizeof body, json_fmt, ap);
-  va_end(ap);
-  snprintf(hdr, sizeof hdr, "Mesos-Stream-Id: %s\r\n", f->sid);
-  mesos_test_response r;
-  ck_assert_int_eq(mesos_test_http(master_port, "POST", "/api/v1/scheduler", "application/json",
-                                   hdr, body, &r),
-                   0);
-  int s = r.status;
-  mesos_test_response_free(&r);
-  return s;
-}
-
-static void json_id(const char *rec, const char *key, char *out, size_t cap) {
-  char pat[128];
-  snprintf(pat, sizeof pat, "\"%s\":{\"value\":\"", key);
-  const char *p = strstr(rec, pat);
-  ck_assert_msg(p != NULL, "%s not in %s", key, rec);
-  p += strlen(pat);
-  snprintf(out, cap, "%.*s", (int)(strchr(p, '"') - p), p);
-}
-
-static void json_str(const char *rec, const char *key, char *out, size_t cap) {
-  char pat[128];
-  snprintf(pat, sizeof pat, "\"%s\":\"", key);
-  const char *p = strstr(rec, pat);
-  ck_assert_msg(p != NULL, "%s not in %s", key, rec);
-  p += strlen(pat);
-  snprintf(out, cap, "%.*s", (int)(strchr(p, '"') - p), p);
-}
-
-static void wait_offer(sim_fw *f, char *offer, char *agent, size_t cap) {
-  char *rec = f->offers;
-  f->offers = NULL;
-  if (rec == NULL || strstr(rec, "agent-test") == NULL) {
-    free(rec);
-    rec = fw_next(f, 10000, "\"type\":\"OFFERS\"", "agent-test", NULL);
-  }
-  ck_assert_msg(rec != NULL, "no offer from the agent");
-  json_id(rec, "id", offer, cap);
-  json_id(rec, "agent_id", agent, cap);
-  free(rec);
-}
-
-static void ack(sim_fw *f, const char *rec) {
-  char agent[160], task[160], uuid[64];
-  json_id(rec, "agent_id", agent, sizeof agent);
-  json_id(rec, "task_id", task, sizeof task);
-  json_str(rec, "uuid", uuid, sizeof uuid);
-  ck_assert_int_eq(fw_call(f,
-                           "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACKNOWLEDGE\","
-                           "\"acknowledge\":{\"agent_id\":{\"value\":\"%s\"},\"task_id\":"
-                           "{\"value\":\"%s\"},\"uuid\":\"%s\"}}",
-                           f->id, agent, task, uuid),
-                   202);
-}
-
-/* The next UPDATE for `task`, acknowledged; it must be in `state`. */
-static char *expect_update(sim_fw *f, const char *task, const char *state, int timeout_ms) {
-  char tid[256];
-  snprintf(tid, sizeof tid, "\"task_id\":{\"value\":\"%s\"}", task);
-  char *rec = fw_next(f, timeout_ms, "\"type\":\"UPDATE\"", tid, NULL);
-  ck_assert_msg(rec != NULL, "no update for %s (wanted %s)", task, state);
-  ck_assert_msg(strstr(rec, state) != NULL, "wanted %s, got %s", state, rec);
-  ack(f, rec);
-  return rec;
-}
-
-/* The terminal update for `task`, acknowledged; it must be in `state`.
- * A STARTING or RUNNING update the agent re-sends first (its
- * acknowledgement had not reached the agent before it was killed) is
- * acknowledged and skipped: delivery is at least once until acknowledged. */
-static char *expect_final(sim_fw *f, const char *task, const char *state, int timeout_ms) {
-  char tid[256];
-  snprintf(tid, sizeof tid, "\"task_id\":{\"value\":\"%s\"}", task);
-  long long deadline = now_ms() + timeout_ms;
-  for (;;) {
-    long long left = deadline - now_ms();
-    char *rec = left > 0 ? fw_next(f, (int)left, "\"type\":\"UPDATE\"", tid, NULL) : NULL;
-    ck_assert_msg(rec != NULL, "no update for %s (wanted %s)", task, state);
-    ack(f, rec);
-    if (strstr(rec, "\"TASK_STARTING\"") || strstr(rec, "\"TASK_RUNNING\"")) {
-      free(rec);
-      continue;
-    }
-    ck_assert_msg(strstr(rec, state) != NULL, "wanted %s, got %s", state, rec);
-    return rec;
-  }
-}
-
-static void wait_offer_id(sim_fw *f, char *offer, char *agent, size_t cap) { wait_offer(f, offer, agent, cap); }
 
 /* LAUNCH of one task: `image` NULL for none, `mem` MB. */
 static void launch(sim_fw *f, const char *offer, const char *agent, const char *task,
@@ -530,17 +372,7 @@ static void launch(sim_fw *f, const char *offer, const char *agent, const char *
              "\"container\":{\"type\":\"MESOS\",\"mesos\":{\"image\":{\"type\":\"DOCKER\","
              "\"docker\":{\"name\":\"%s\"}}}},",
              image);
-  ck_assert_int_eq(
-      fw_call(f,
-              "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":"
-              "[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH\",\"launch\":{\"task_infos\":"
-              "[{\"name\":\"t\",\"task_id\":{\"value\":\"%s\"},\"agent_id\":{\"value\":\"%s\"},%s"
-              "\"command\":{\"value\":\"%s\"},\"resources\":["
-              "{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":0.5}},"
-              "{\"name\":\"mem\",\"type\":\"SCALAR\",\"scalar\":{\"value\":%g}}]}]}}],"
-              "\"filters\":{\"refuse_seconds\":0}}}",
-              f->id, offer, task, agent, container, command, mem),
-      202);
+  sim_fw_launch(f, offer, agent, task, container, mem, command);
 }
 
 /* Master, agent and a checkpointing framework; one task launched. */
@@ -549,11 +381,10 @@ static int checkpointing = 1; /* of the framework run_task subscribes */
 static void run_task(sim_fw *f, int overlay, const char *task, const char *image, double mem,
                      const char *command) {
   start_master();
-  f->id[0] = '\0';
   start_agent(overlay);
   fw_subscribe(f, checkpointing);
   char offer[160], agent[160];
-  wait_offer_id(f, offer, agent, sizeof offer);
+  sim_fw_wait_offer(f, "agent-test", offer, agent, sizeof offer);
   launch(f, offer, agent, task, image, mem, command);
 }
 
@@ -647,9 +478,9 @@ START_TEST(test_containers__bad_flags_end_the_agent_with_a_clear_message) {
     pid_t pid = mesos_test_spawn(argv, log);
     ck_assert_int_gt(pid, 0);
     int st = 0;
-    long long t0 = now_ms();
-    while (waitpid(pid, &st, WNOHANG) == 0 && now_ms() - t0 < 10000) usleep(20000);
-    if (now_ms() - t0 >= 10000) {
+    long long t0 = sim_fw_now_ms();
+    while (waitpid(pid, &st, WNOHANG) == 0 && sim_fw_now_ms() - t0 < 10000) usleep(20000);
+    if (sim_fw_now_ms() - t0 >= 10000) {
       kill(pid, SIGKILL);
       waitpid(pid, &st, 0);
       ck_abort_msg("%s: the agent kept running", cases[i].flag);
@@ -679,8 +510,8 @@ START_TEST(test_containers__docker_archive_task_sees_its_image_pid_1_and_memory_
            host_marker);
   sim_fw f;
   run_task(&f, 0, "img", "busybox:latest", 64, cmd);
-  free(expect_update(&f, "img", "TASK_STARTING", 20000));
-  free(expect_update(&f, "img", "TASK_RUNNING", 10000));
+  free(sim_fw_expect_update(&f, "img", "TASK_STARTING", 20000));
+  free(sim_fw_expect_update(&f, "img", "TASK_RUNNING", 10000));
   char sandbox[1200], container[128];
   sandbox_of("img", sandbox, sizeof sandbox);
   snprintf(container, sizeof container, "%s", strrchr(sandbox, '/') + 1);
@@ -720,10 +551,10 @@ START_TEST(test_containers__docker_archive_task_sees_its_image_pid_1_and_memory_
   FILE *go = fopen(p, "w");
   ck_assert_ptr_nonnull(go);
   fclose(go);
-  free(expect_final(&f, "img", "TASK_FINISHED", 10000));
+  free(sim_fw_expect_final(&f, "img", "TASK_FINISHED", 10000));
   for (int i = 0; i < 100 && kill(init, 0) == 0; i++) usleep(20000);
   ck_assert_msg(kill(init, 0) != 0, "the container's init %d is still there", (int)init);
-  fw_close(&f);
+  sim_fw_close(&f);
   stop_all();
   assert_clean();
   remove_base();
@@ -735,13 +566,13 @@ START_TEST(test_containers__oci_layout_on_overlay_runs_with_the_image_env) {
   make_base(2);
   sim_fw f;
   run_task(&f, 1, "oci", "ocibox", 32, "echo oci-$IMG; cat /etc/image-marker; ls /proc/1/root >/dev/null && echo ok");
-  char *rec = expect_final(&f, "oci", "TASK_FINISHED", 20000);
+  char *rec = sim_fw_expect_final(&f, "oci", "TASK_FINISHED", 20000);
   free(rec);
   char sandbox[1200];
   sandbox_of("oci", sandbox, sizeof sandbox);
   char *out = wait_output(sandbox, "stdout", "from-the-image");
   ck_assert_msg(strstr(out, "oci-yes\n") != NULL, "stdout: %s", out);
-  fw_close(&f);
+  sim_fw_close(&f);
   stop_all();
   assert_clean();
   remove_base();
@@ -753,11 +584,11 @@ START_TEST(test_containers__unknown_image_fails_the_task_naming_it) {
   make_base(3);
   sim_fw f;
   run_task(&f, 0, "ghost", "nosuch-image:1.0", 32, "true");
-  char *rec = expect_final(&f, "ghost", "TASK_FAILED", 20000);
+  char *rec = sim_fw_expect_final(&f, "ghost", "TASK_FAILED", 20000);
   ck_assert_msg(strstr(rec, "REASON_CONTAINER_LAUNCH_FAILED") != NULL, "%s", rec);
   ck_assert_msg(strstr(rec, "nosuch-image:1.0") != NULL, "%s", rec);
   free(rec);
-  fw_close(&f);
+  sim_fw_close(&f);
   stop_all();
   assert_clean();
   remove_base();
@@ -771,11 +602,11 @@ START_TEST(test_containers__memory_hog_fails_with_limitation_memory_from_the_age
   /* No image: with cgroups in --isolation every command task gets a
    * container.  Doubling a shell string passes 32 MB in ~25 rounds. */
   run_task(&f, 0, "hog", NULL, 32, "x=aaaaaaaaaaaaaaaa; while true; do x=$x$x; done");
-  char *rec = expect_final(&f, "hog", "TASK_FAILED", 30000);
+  char *rec = sim_fw_expect_final(&f, "hog", "TASK_FAILED", 30000);
   ck_assert_msg(strstr(rec, "REASON_CONTAINER_LIMITATION_MEMORY") != NULL, "%s", rec);
   ck_assert_msg(strstr(rec, "SOURCE_AGENT") != NULL, "%s", rec);
   free(rec);
-  fw_close(&f);
+  sim_fw_close(&f);
   stop_all();
   assert_clean();
   remove_base();
@@ -788,9 +619,9 @@ START_TEST(test_containers__container_survives_agent_kill_9_and_the_task_finishe
   sim_fw f;
   run_task(&f, 1, "keep", "busybox:latest", 32,
            "echo started; while [ ! -e $MESOS_SANDBOX/go ]; do sleep 0.05; done; echo bye");
-  free(expect_update(&f, "keep", "TASK_STARTING", 20000));
+  free(sim_fw_expect_update(&f, "keep", "TASK_STARTING", 20000));
   char *rec = NULL;
-  free(expect_update(&f, "keep", "TASK_RUNNING", 10000));
+  free(sim_fw_expect_update(&f, "keep", "TASK_RUNNING", 10000));
   char sandbox[1200], container[128];
   sandbox_of("keep", sandbox, sizeof sandbox);
   snprintf(container, sizeof container, "%s", strrchr(sandbox, '/') + 1);
@@ -809,12 +640,12 @@ START_TEST(test_containers__container_survives_agent_kill_9_and_the_task_finishe
   FILE *go = fopen(p, "w");
   ck_assert_ptr_nonnull(go);
   fclose(go);
-  rec = expect_final(&f, "keep", "TASK_FINISHED", 15000);
+  rec = sim_fw_expect_final(&f, "keep", "TASK_FINISHED", 15000);
   free(rec);
   wait_output(sandbox, "stdout", "bye");
   for (int i = 0; i < 100 && kill(init, 0) == 0; i++) usleep(20000);
   ck_assert_msg(kill(init, 0) != 0, "the container's init %d is still there", (int)init);
-  fw_close(&f);
+  sim_fw_close(&f);
   stop_all();
   assert_clean();
   remove_base();
@@ -881,8 +712,8 @@ START_TEST(test_containers__orphan_container_is_destroyed_after_a_restart) {
   sim_fw f;
   checkpointing = 0;
   run_task(&f, 1, "orphan", "busybox:latest", 32, "echo started; sleep 1000");
-  free(expect_update(&f, "orphan", "TASK_STARTING", 20000));
-  free(expect_update(&f, "orphan", "TASK_RUNNING", 10000));
+  free(sim_fw_expect_update(&f, "orphan", "TASK_STARTING", 20000));
+  free(sim_fw_expect_update(&f, "orphan", "TASK_RUNNING", 10000));
   char sandbox[1200], container[128];
   sandbox_of("orphan", sandbox, sizeof sandbox);
   snprintf(container, sizeof container, "%s", strrchr(sandbox, '/') + 1);
@@ -892,12 +723,12 @@ START_TEST(test_containers__orphan_container_is_destroyed_after_a_restart) {
   kill_agent();
   ck_assert_msg(kill(init, 0) == 0, "the container died with the agent");
   start_agent(1);
-  char *rec = expect_final(&f, "orphan", "TASK_LOST", 15000);
+  char *rec = sim_fw_expect_final(&f, "orphan", "TASK_LOST", 15000);
   free(rec);
   for (int i = 0; i < 100 && kill(init, 0) == 0; i++) usleep(20000);
   ck_assert_msg(kill(init, 0) != 0, "the orphan's init %d is still there", (int)init);
   ck_assert_msg(strstr(slurp(agent_log), "orphan container") != NULL, "%s", slurp(agent_log));
-  fw_close(&f);
+  sim_fw_close(&f);
   stop_all();
   assert_clean();
   remove_base();

@@ -45,8 +45,9 @@ void sim_fw_subscribe(sim_fw *f, int master_port, const char *info) {
   subscribe_body(f, body);
 }
 
-void sim_fw_resubscribe(sim_fw *f, const char *info) {
+void sim_fw_resubscribe(sim_fw *f, int master_port, const char *info) {
   ck_assert_msg(f->id[0] != '\0', "resubscribe without a framework id");
+  f->master_port = master_port;
   char body[2048];
   int n = snprintf(body, sizeof body,
                    "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"SUBSCRIBE\",\"subscribe\":"

@@ -26,7 +26,7 @@ typedef struct sim_fw {
 void sim_fw_subscribe(sim_fw *f, int master_port, const char *info);
 /* SUBSCRIBE again as the framework f->id (failover: the id in the call
  * and in framework_info), after sim_fw_close of the old stream. */
-void sim_fw_resubscribe(sim_fw *f, const char *info);
+void sim_fw_resubscribe(sim_fw *f, int master_port, const char *info);
 /* Closes the stream and drops the kept OFFERS event (f->id stays). */
 void sim_fw_close(sim_fw *f);
 
