@@ -5,7 +5,6 @@
  * an agent that stops answering pings.
  */
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include "codec/pb.h"
 #include "mesos/internal/internal.pb-c.h"
 #include "support/daemon.h"
+#include "support/sim_fw.h"
 #include "support/testutil.h"
 
 static pid_t master_pid = -1;
@@ -189,73 +189,11 @@ static void agent_status(sim_agent *a, const char *fw, const char *task, const c
 
 /* ------------------------------------------------------------ framework side */
 
-typedef struct sim_fw {
-  mesos_test_conn stream;
-  char id[160];
-  char sid[64];
-} sim_fw;
-
 static void fw_subscribe(sim_fw *f, const char *extra_info) {
-  char body[1024];
-  snprintf(body, sizeof body,
-           "{\"type\":\"SUBSCRIBE\",\"subscribe\":{\"framework_info\":{\"user\":\"nobody\","
-           "\"name\":\"agents test\"%s}}}",
+  char info[1024];
+  snprintf(info, sizeof info, "\"user\":\"nobody\",\"name\":\"agents test\"%s",
            extra_info ? extra_info : "");
-  ck_assert_int_eq(mesos_test_conn_open(&f->stream, master_port), 0);
-  ck_assert_int_eq(mesos_test_conn_request(&f->stream, "POST", "/api/v1/scheduler",
-                                           "application/json", NULL, body, strlen(body)),
-                   0);
-  mesos_test_response r;
-  ck_assert_int_eq(mesos_test_conn_response(&f->stream, &r, 0, 5000), 0);
-  ck_assert_int_eq(r.status, 200);
-  mesos_test_response_header(&r, "Mesos-Stream-Id", f->sid, sizeof f->sid);
-  char *rec = NULL;
-  ck_assert_int_gt(mesos_test_conn_next_record(&f->stream, &rec, 5000), 0);
-  const char *p = strstr(rec, "\"framework_id\":{\"value\":\"");
-  ck_assert_ptr_nonnull(p);
-  p += strlen("\"framework_id\":{\"value\":\"");
-  snprintf(f->id, sizeof f->id, "%.*s", (int)(strchr(p, '"') - p), p);
-  free(rec);
-}
-
-/* Next event whose text contains `want` (skipping heartbeats). */
-static char *fw_next(sim_fw *f, const char *want, int timeout_ms) {
-  for (;;) {
-    char *rec = NULL;
-    if (mesos_test_conn_next_record(&f->stream, &rec, timeout_ms) < 0) return NULL;
-    if (strstr(rec, want)) return rec;
-    ck_assert_msg(strstr(rec, "HEARTBEAT") || strstr(rec, "\"OFFERS\"") ||
-                      strstr(rec, "\"RESCIND\""),
-                  "unexpected event while waiting for %s: %s", want, rec);
-    free(rec);
-  }
-}
-
-static int fw_call(sim_fw *f, const char *json_fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fw_call(sim_fw *f, const char *json_fmt, ...) {
-  char body[8192], hdr[128];
-  va_list ap;
-  va_start(ap, json_fmt);
-  vsnprintf(body, sizeof body, json_fmt, ap);
-  va_end(ap);
-  snprintf(hdr, sizeof hdr, "Mesos-Stream-Id: %s\r\n", f->sid);
-  mesos_test_response r;
-  ck_assert_int_eq(mesos_test_http(master_port, "POST", "/api/v1/scheduler", "application/json",
-                                   hdr, body, &r),
-                   0);
-  int s = r.status;
-  mesos_test_response_free(&r);
-  return s;
-}
-
-/* Pulls `"key":{"value":"X"}` out of an event. */
-static void json_id(const char *rec, const char *key, char *out, size_t cap) {
-  char pat[128];
-  snprintf(pat, sizeof pat, "\"%s\":{\"value\":\"", key);
-  const char *p = strstr(rec, pat);
-  ck_assert_msg(p != NULL, "%s not in %s", key, rec);
-  p += strlen(pat);
-  snprintf(out, cap, "%.*s", (int)(strchr(p, '"') - p), p);
+  sim_fw_subscribe(f, master_port, info);
 }
 
 static const char *task_json(char *buf, size_t cap, const char *task, const char *agent,
@@ -275,20 +213,20 @@ START_TEST(test_master__offer_launch_update_acknowledge_round_trip) {
   agent_register(&a, "agent-one");
   sim_fw f;
   fw_subscribe(&f, NULL);
-  char *rec = fw_next(&f, "\"type\":\"OFFERS\"", 5000);
+  char *rec = sim_fw_next_strict(&f, "\"type\":\"OFFERS\"", 5000);
   ck_assert_ptr_nonnull(rec);
   ck_assert_ptr_nonnull(strstr(rec, "\"hostname\":\"agent-one\""));
   ck_assert_ptr_nonnull(strstr(rec, "\"allocation_info\":{\"role\":\"*\"}"));
   ck_assert_ptr_nonnull(strstr(rec, "\"name\":\"cpus\""));
   char offer[160], agent[160];
-  json_id(rec, "id", offer, sizeof offer);
-  json_id(rec, "agent_id", agent, sizeof agent);
+  sim_fw_json_id(rec, "id", offer, sizeof offer);
+  sim_fw_json_id(rec, "agent_id", agent, sizeof agent);
   ck_assert_str_eq(agent, a.id);
   free(rec);
 
   char t1[1024];
   ck_assert_int_eq(
-      fw_call(&f,
+      sim_fw_call(&f,
               "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":"
               "[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH\",\"launch\":{\"task_infos\":"
               "[%s]}}],\"filters\":{\"refuse_seconds\":0}}}",
@@ -302,12 +240,12 @@ START_TEST(test_master__offer_launch_update_acknowledge_round_trip) {
   mesos__pb_free(ev);
 
   agent_status(&a, f.id, "task-1", "TASK_RUNNING", 1);
-  rec = fw_next(&f, "\"type\":\"UPDATE\"", 5000);
+  rec = sim_fw_next_strict(&f, "\"type\":\"UPDATE\"", 5000);
   ck_assert_ptr_nonnull(rec);
   ck_assert_ptr_nonnull(strstr(rec, "\"state\":\"TASK_RUNNING\""));
   ck_assert_ptr_nonnull(strstr(rec, "\"uuid\":\"AQIDBAUGBwgJCgsMDQ4PAQ==\""));
   free(rec);
-  ck_assert_int_eq(fw_call(&f,
+  ck_assert_int_eq(sim_fw_call(&f,
                            "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACKNOWLEDGE\","
                            "\"acknowledge\":{\"agent_id\":{\"value\":\"%s\"},\"task_id\":"
                            "{\"value\":\"task-1\"},\"uuid\":\"AQIDBAUGBwgJCgsMDQ4PAQ==\"}}",
@@ -321,18 +259,18 @@ START_TEST(test_master__offer_launch_update_acknowledge_round_trip) {
   mesos__pb_free(ev);
 
   /* Implicit reconciliation reports the running task. */
-  ck_assert_int_eq(fw_call(&f,
+  ck_assert_int_eq(sim_fw_call(&f,
                            "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"RECONCILE\","
                            "\"reconcile\":{}}",
                            f.id),
                    202);
-  rec = fw_next(&f, "REASON_RECONCILIATION", 5000);
+  rec = sim_fw_next_strict(&f, "REASON_RECONCILIATION", 5000);
   ck_assert_ptr_nonnull(rec);
   ck_assert_ptr_nonnull(strstr(rec, "\"state\":\"TASK_RUNNING\""));
   free(rec);
 
   /* KILL goes to the agent. */
-  ck_assert_int_eq(fw_call(&f,
+  ck_assert_int_eq(sim_fw_call(&f,
                            "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"KILL\",\"kill\":"
                            "{\"task_id\":{\"value\":\"task-1\"}}}",
                            f.id),
@@ -342,7 +280,7 @@ START_TEST(test_master__offer_launch_update_acknowledge_round_trip) {
   ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__KILL_TASK);
   mesos__pb_free(ev);
   agent_status(&a, f.id, "task-1", "TASK_KILLED", 1);
-  rec = fw_next(&f, "TASK_KILLED", 5000);
+  rec = sim_fw_next_strict(&f, "TASK_KILLED", 5000);
   ck_assert_ptr_nonnull(rec);
   free(rec);
   mesos_test_conn_close(&f.stream);
@@ -365,7 +303,7 @@ static double offered_scalar(const char *rec, const char *name) {
 }
 
 static int accept_launch(sim_fw *f, const char *offers_json, const char *task_json_text) {
-  return fw_call(f,
+  return sim_fw_call(f,
                  "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{"
                  "\"offer_ids\":[%s],\"operations\":[{\"type\":\"LAUNCH\",\"launch\":{"
                  "\"task_infos\":[%s]}}],\"filters\":{\"refuse_seconds\":0}}}",
@@ -383,10 +321,10 @@ START_TEST(test_master__accept_combining_offers_of_two_cycles_gives_everything_b
   agent_register(&a, "agent-combined");
   sim_fw f;
   fw_subscribe(&f, NULL);
-  char *rec = fw_next(&f, "\"type\":\"OFFERS\"", 5000);
+  char *rec = sim_fw_next_strict(&f, "\"type\":\"OFFERS\"", 5000);
   ck_assert_ptr_nonnull(rec);
   char o1[160], o2[160], o3[160], ids[512], t[1024];
-  json_id(rec, "id", o1, sizeof o1);
+  sim_fw_json_id(rec, "id", o1, sizeof o1);
   free(rec);
   snprintf(ids, sizeof ids, "{\"value\":\"%s\"}", o1);
   ck_assert_int_eq(accept_launch(&f, ids, task_json(t, sizeof t, "first", a.id, 1, 128)), 202);
@@ -395,19 +333,19 @@ START_TEST(test_master__accept_combining_offers_of_two_cycles_gives_everything_b
   ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__RUN_TASK);
   mesos__pb_free(ev);
   /* The rest of the agent in the next cycle: offer 2 (held). */
-  rec = fw_next(&f, "\"type\":\"OFFERS\"", 5000);
+  rec = sim_fw_next_strict(&f, "\"type\":\"OFFERS\"", 5000);
   ck_assert_ptr_nonnull(rec);
-  json_id(rec, "id", o2, sizeof o2);
+  sim_fw_json_id(rec, "id", o2, sizeof o2);
   ck_assert_double_eq_tol(offered_scalar(rec, "cpus"), 3, 1e-9);
   free(rec);
   /* The first task ends: its resources make offer 3 in a later cycle. */
   agent_status(&a, f.id, "first", "TASK_FINISHED", 0);
-  rec = fw_next(&f, "TASK_FINISHED", 5000);
+  rec = sim_fw_next_strict(&f, "TASK_FINISHED", 5000);
   ck_assert_ptr_nonnull(rec);
   free(rec);
-  rec = fw_next(&f, "\"type\":\"OFFERS\"", 5000);
+  rec = sim_fw_next_strict(&f, "\"type\":\"OFFERS\"", 5000);
   ck_assert_ptr_nonnull(rec);
-  json_id(rec, "id", o3, sizeof o3);
+  sim_fw_json_id(rec, "id", o3, sizeof o3);
   ck_assert_double_eq_tol(offered_scalar(rec, "cpus"), 1, 1e-9);
   free(rec);
   /* One ACCEPT over both: the task takes half a cpu; the 3.5 cpus left
@@ -419,7 +357,7 @@ START_TEST(test_master__accept_combining_offers_of_two_cycles_gives_everything_b
   ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__RUN_TASK);
   ck_assert_str_eq(ev->run_task->task->task_id->value, "second");
   mesos__pb_free(ev);
-  rec = fw_next(&f, "\"type\":\"OFFERS\"", 5000);
+  rec = sim_fw_next_strict(&f, "\"type\":\"OFFERS\"", 5000);
   ck_assert_msg(rec != NULL, "the ACCEPT's leftover was not offered again");
   double cpus = offered_scalar(rec, "cpus"), mem = offered_scalar(rec, "mem");
   ck_assert_double_eq_tol(cpus, 3.5, 1e-9);
@@ -427,7 +365,7 @@ START_TEST(test_master__accept_combining_offers_of_two_cycles_gives_everything_b
   free(rec);
   /* The second task is killed: its share comes back too, and the offers
    * outstanding now hold the whole agent. */
-  ck_assert_int_eq(fw_call(&f,
+  ck_assert_int_eq(sim_fw_call(&f,
                            "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"KILL\",\"kill\":"
                            "{\"task_id\":{\"value\":\"second\"}}}",
                            f.id),
@@ -437,10 +375,10 @@ START_TEST(test_master__accept_combining_offers_of_two_cycles_gives_everything_b
   ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__KILL_TASK);
   mesos__pb_free(ev);
   agent_status(&a, f.id, "second", "TASK_KILLED", 0);
-  rec = fw_next(&f, "TASK_KILLED", 5000);
+  rec = sim_fw_next_strict(&f, "TASK_KILLED", 5000);
   ck_assert_ptr_nonnull(rec);
   free(rec);
-  rec = fw_next(&f, "\"type\":\"OFFERS\"", 5000);
+  rec = sim_fw_next_strict(&f, "\"type\":\"OFFERS\"", 5000);
   ck_assert_ptr_nonnull(rec);
   cpus += offered_scalar(rec, "cpus");
   mem += offered_scalar(rec, "mem");
@@ -459,15 +397,15 @@ START_TEST(test_master__invalid_launches_are_answered_with_task_error_or_lost) {
   agent_register(&a, "agent-two");
   sim_fw f;
   fw_subscribe(&f, NULL);
-  char *rec = fw_next(&f, "\"type\":\"OFFERS\"", 5000);
+  char *rec = sim_fw_next_strict(&f, "\"type\":\"OFFERS\"", 5000);
   ck_assert_ptr_nonnull(rec);
   char offer[160];
-  json_id(rec, "id", offer, sizeof offer);
+  sim_fw_json_id(rec, "id", offer, sizeof offer);
   free(rec);
   char big[1024], ok[1024], dup[1024];
   /* More cpus than offered, then a valid one, then its duplicate. */
   ck_assert_int_eq(
-      fw_call(&f,
+      sim_fw_call(&f,
               "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":"
               "[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH\",\"launch\":{\"task_infos\":"
               "[%s,%s,%s]}}]}}",
@@ -475,12 +413,12 @@ START_TEST(test_master__invalid_launches_are_answered_with_task_error_or_lost) {
               task_json(ok, sizeof ok, "fits", a.id, 1, 64),
               task_json(dup, sizeof dup, "fits", a.id, 1, 64)),
       202);
-  rec = fw_next(&f, "too-big", 5000);
+  rec = sim_fw_next_strict(&f, "too-big", 5000);
   ck_assert_ptr_nonnull(strstr(rec, "\"state\":\"TASK_ERROR\""));
   ck_assert_ptr_nonnull(strstr(rec, "REASON_TASK_INVALID"));
   ck_assert_ptr_nonnull(strstr(rec, "more resources"));
   free(rec);
-  rec = fw_next(&f, "duplicate ID", 5000);
+  rec = sim_fw_next_strict(&f, "duplicate ID", 5000);
   ck_assert_ptr_nonnull(strstr(rec, "\"state\":\"TASK_ERROR\""));
   free(rec);
   Mesos__Internal__AgentEvent *ev = agent_next(&a, 5000);
@@ -489,13 +427,13 @@ START_TEST(test_master__invalid_launches_are_answered_with_task_error_or_lost) {
   mesos__pb_free(ev);
   /* The same (used) offer again: the launch is LOST with INVALID_OFFERS. */
   ck_assert_int_eq(
-      fw_call(&f,
+      sim_fw_call(&f,
               "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":"
               "[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH\",\"launch\":{\"task_infos\":"
               "[%s]}}]}}",
               f.id, offer, task_json(ok, sizeof ok, "late", a.id, 1, 64)),
       202);
-  rec = fw_next(&f, "\"late\"", 5000);
+  rec = sim_fw_next_strict(&f, "\"late\"", 5000);
   ck_assert_ptr_nonnull(strstr(rec, "\"state\":\"TASK_LOST\""));
   ck_assert_ptr_nonnull(strstr(rec, "REASON_INVALID_OFFERS"));
   free(rec);
@@ -511,12 +449,12 @@ START_TEST(test_master__silent_agent_is_removed_and_its_tasks_are_lost) {
   agent_register(&a, "agent-three");
   sim_fw f;
   fw_subscribe(&f, NULL);
-  char *rec = fw_next(&f, "\"type\":\"OFFERS\"", 5000);
+  char *rec = sim_fw_next_strict(&f, "\"type\":\"OFFERS\"", 5000);
   char offer[160], t[1024];
-  json_id(rec, "id", offer, sizeof offer);
+  sim_fw_json_id(rec, "id", offer, sizeof offer);
   free(rec);
   ck_assert_int_eq(
-      fw_call(&f,
+      sim_fw_call(&f,
               "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":"
               "[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH\",\"launch\":{\"task_infos\":"
               "[%s]}}]}}",
@@ -527,11 +465,11 @@ START_TEST(test_master__silent_agent_is_removed_and_its_tasks_are_lost) {
   mesos__pb_free(ev);
   /* The agent goes silent: its connection drops and no PONG comes. */
   mesos_test_conn_close(&a.stream);
-  rec = fw_next(&f, "\"doomed\"", 5000);
+  rec = sim_fw_next_strict(&f, "\"doomed\"", 5000);
   ck_assert_ptr_nonnull(strstr(rec, "\"state\":\"TASK_LOST\""));
   ck_assert_ptr_nonnull(strstr(rec, "REASON_AGENT_REMOVED"));
   free(rec);
-  rec = fw_next(&f, "\"type\":\"FAILURE\"", 5000);
+  rec = sim_fw_next_strict(&f, "\"type\":\"FAILURE\"", 5000);
   ck_assert_ptr_nonnull(strstr(rec, a.id));
   free(rec);
   /* A call from the removed agent is told to register again. */
@@ -569,11 +507,11 @@ START_TEST(test_master__declined_resources_return_after_revive) {
   agent_register(&a, "agent-four");
   sim_fw f;
   fw_subscribe(&f, NULL);
-  char *rec = fw_next(&f, "\"type\":\"OFFERS\"", 5000);
+  char *rec = sim_fw_next_strict(&f, "\"type\":\"OFFERS\"", 5000);
   char offer[160];
-  json_id(rec, "id", offer, sizeof offer);
+  sim_fw_json_id(rec, "id", offer, sizeof offer);
   free(rec);
-  ck_assert_int_eq(fw_call(&f,
+  ck_assert_int_eq(sim_fw_call(&f,
                            "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"DECLINE\",\"decline\":"
                            "{\"offer_ids\":[{\"value\":\"%s\"}],\"filters\":{\"refuse_seconds\":"
                            "3600}}}",
@@ -582,9 +520,9 @@ START_TEST(test_master__declined_resources_return_after_revive) {
   /* Filtered for an hour: no offer within a few allocation cycles. */
   char *none = NULL;
   ck_assert_int_eq(mesos_test_conn_next_record(&f.stream, &none, 400), -1);
-  ck_assert_int_eq(fw_call(&f, "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"REVIVE\"}", f.id),
+  ck_assert_int_eq(sim_fw_call(&f, "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"REVIVE\"}", f.id),
                    202);
-  rec = fw_next(&f, "\"type\":\"OFFERS\"", 5000);
+  rec = sim_fw_next_strict(&f, "\"type\":\"OFFERS\"", 5000);
   ck_assert_ptr_nonnull(rec);
   free(rec);
   mesos_test_conn_close(&f.stream);
@@ -599,9 +537,9 @@ START_TEST(test_master__reserve_and_unreserve_change_offers_and_agent_checkpoint
   agent_register(&a, "agent-five");
   sim_fw f;
   fw_subscribe(&f, ",\"role\":\"eng\",\"principal\":\"ops\"");
-  char *rec = fw_next(&f, "\"type\":\"OFFERS\"", 5000);
+  char *rec = sim_fw_next_strict(&f, "\"type\":\"OFFERS\"", 5000);
   char offer[160];
-  json_id(rec, "id", offer, sizeof offer);
+  sim_fw_json_id(rec, "id", offer, sizeof offer);
   free(rec);
   /* Wrong principal: the operation is dropped, nothing is reserved. */
   const char *reserve_fmt =
@@ -609,26 +547,26 @@ START_TEST(test_master__reserve_and_unreserve_change_offers_and_agent_checkpoint
       "[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"%s\",\"%s\":{\"resources\":[{"
       "\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":1},\"role\":\"eng\","
       "\"reservation\":{\"principal\":\"%s\"}}]}}],\"filters\":{\"refuse_seconds\":0}}}";
-  ck_assert_int_eq(fw_call(&f, reserve_fmt, f.id, offer, "RESERVE", "reserve", "mallory"), 202);
-  rec = fw_next(&f, "\"type\":\"OFFERS\"", 5000);
+  ck_assert_int_eq(sim_fw_call(&f, reserve_fmt, f.id, offer, "RESERVE", "reserve", "mallory"), 202);
+  rec = sim_fw_next_strict(&f, "\"type\":\"OFFERS\"", 5000);
   ck_assert_ptr_null(strstr(rec, "\"reservation\""));
-  json_id(rec, "id", offer, sizeof offer);
+  sim_fw_json_id(rec, "id", offer, sizeof offer);
   free(rec);
   /* The framework's own principal: the agent is told to checkpoint the
    * reservation and the next offer carries it. */
-  ck_assert_int_eq(fw_call(&f, reserve_fmt, f.id, offer, "RESERVE", "reserve", "ops"), 202);
+  ck_assert_int_eq(sim_fw_call(&f, reserve_fmt, f.id, offer, "RESERVE", "reserve", "ops"), 202);
   Mesos__Internal__AgentEvent *ev = agent_next(&a, 5000);
   ck_assert_ptr_nonnull(ev);
   ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__CHECKPOINT_RESOURCES);
   ck_assert_uint_eq(ev->checkpoint_resources->n_resources, 1);
   ck_assert_str_eq(ev->checkpoint_resources->resources[0]->role, "eng");
   mesos__pb_free(ev);
-  rec = fw_next(&f, "\"reservation\":{\"principal\":\"ops\"}", 5000);
+  rec = sim_fw_next_strict(&f, "\"reservation\":{\"principal\":\"ops\"}", 5000);
   ck_assert_ptr_nonnull(rec);
-  json_id(rec, "id", offer, sizeof offer);
+  sim_fw_json_id(rec, "id", offer, sizeof offer);
   free(rec);
   /* Unreserve it again: the checkpoint becomes empty. */
-  ck_assert_int_eq(fw_call(&f, reserve_fmt, f.id, offer, "UNRESERVE", "unreserve", "ops"), 202);
+  ck_assert_int_eq(sim_fw_call(&f, reserve_fmt, f.id, offer, "UNRESERVE", "unreserve", "ops"), 202);
   ev = agent_next(&a, 5000);
   ck_assert_ptr_nonnull(ev);
   ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__CHECKPOINT_RESOURCES);
@@ -751,26 +689,6 @@ static void fw_quiet(sim_fw *f, int ms, int offers_ok) {
   }
 }
 
-/* POSTs a scheduler call; returns the status and copies the body. */
-static int fw_call_body(sim_fw *f, char *out, size_t cap, const char *json_fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int fw_call_body(sim_fw *f, char *out, size_t cap, const char *json_fmt, ...) {
-  char body[8192], hdr[128];
-  va_list ap;
-  va_start(ap, json_fmt);
-  vsnprintf(body, sizeof body, json_fmt, ap);
-  va_end(ap);
-  snprintf(hdr, sizeof hdr, "Mesos-Stream-Id: %s\r\n", f->sid);
-  mesos_test_response r;
-  ck_assert_int_eq(mesos_test_http(master_port, "POST", "/api/v1/scheduler", "application/json",
-                                   hdr, body, &r),
-                   0);
-  int s = r.status;
-  snprintf(out, cap, "%s", r.body ? r.body : "");
-  mesos_test_response_free(&r);
-  return s;
-}
-
 #define UPDATE_FMT                                                                            \
   "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"UPDATE_FRAMEWORK\",\"update_framework\":" \
   "{\"framework_info\":{\"id\":{\"value\":\"%s\"},\"user\":\"%s\",\"name\":\"%s\",%s}%s}}"
@@ -782,10 +700,10 @@ START_TEST(test_master__update_framework_changes_roles_and_refuses_invalid_updat
   agent_register(&a, "agent-update");
   sim_fw f;
   fw_subscribe(&f, ",\"roles\":[\"blue\"]," MULTI_ROLE ",\"principal\":\"ops\"");
-  char *rec = fw_next(&f, "\"type\":\"OFFERS\"", 5000);
+  char *rec = sim_fw_next_strict(&f, "\"type\":\"OFFERS\"", 5000);
   ck_assert_ptr_nonnull(strstr(rec, "\"allocation_info\":{\"role\":\"blue\"}"));
   char offer[160];
-  json_id(rec, "id", offer, sizeof offer);
+  sim_fw_json_id(rec, "id", offer, sizeof offer);
   free(rec);
 
   /* Every refusal is a 400 with the reason, and changes nothing. */
@@ -816,12 +734,12 @@ START_TEST(test_master__update_framework_changes_roles_and_refuses_invalid_updat
   };
   char body[1024];
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-    int s = fw_call_body(&f, body, sizeof body, UPDATE_FMT, f.id, bad[i].id ? bad[i].id : f.id,
+    int s = sim_fw_call_body(&f, body, sizeof body, UPDATE_FMT, f.id, bad[i].id ? bad[i].id : f.id,
                          bad[i].user, "renamed", bad[i].rest, bad[i].extra);
     ck_assert_msg(s == 400, "case %zu: status %d", i, s);
     ck_assert_msg(strstr(body, bad[i].want) != NULL, "case %zu: body '%s'", i, body);
   }
-  ck_assert_int_eq(fw_call_body(&f, body, sizeof body,
+  ck_assert_int_eq(sim_fw_call_body(&f, body, sizeof body,
                                 "{\"framework_id\":{\"value\":\"%s\"},\"type\":"
                                 "\"UPDATE_FRAMEWORK\"}",
                                 f.id),
@@ -855,24 +773,24 @@ START_TEST(test_master__update_framework_changes_roles_and_refuses_invalid_updat
 
   /* The real change: blue -> green.  200, the blue offer is rescinded and
    * its resources come back offered to green. */
-  ck_assert_int_eq(fw_call_body(&f, body, sizeof body, UPDATE_FMT, f.id, f.id, "nobody",
+  ck_assert_int_eq(sim_fw_call_body(&f, body, sizeof body, UPDATE_FMT, f.id, f.id, "nobody",
                                 "renamed",
                                 "\"roles\":[\"green\"]," MULTI_ROLE ",\"principal\":\"ops\"",
                                 ",\"offer_constraints\":{}"),
                    200);
-  rec = fw_next(&f, "\"type\":\"RESCIND\"", 5000);
+  rec = sim_fw_next_strict(&f, "\"type\":\"RESCIND\"", 5000);
   ck_assert_ptr_nonnull(rec);
   ck_assert_ptr_nonnull(strstr(rec, offer));
   free(rec);
-  rec = fw_next(&f, "\"type\":\"OFFERS\"", 5000);
+  rec = sim_fw_next_strict(&f, "\"type\":\"OFFERS\"", 5000);
   ck_assert_ptr_nonnull(rec);
   ck_assert_ptr_nonnull(strstr(rec, "\"allocation_info\":{\"role\":\"green\"}"));
-  json_id(rec, "id", offer, sizeof offer);
+  sim_fw_json_id(rec, "id", offer, sizeof offer);
   free(rec);
   /* The old offer is gone for good; the new one works. */
   char t[1024];
   ck_assert_int_eq(
-      fw_call(&f,
+      sim_fw_call(&f,
               "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":"
               "[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH\",\"launch\":{\"task_infos\":"
               "[%s]}}]}}",
@@ -885,7 +803,7 @@ START_TEST(test_master__update_framework_changes_roles_and_refuses_invalid_updat
   mesos__pb_free(ev);
   /* An update that keeps the role but suppresses it: no more offers until
    * the role leaves the suppressed set again. */
-  ck_assert_int_eq(fw_call_body(&f, body, sizeof body, UPDATE_FMT, f.id, f.id, "nobody",
+  ck_assert_int_eq(sim_fw_call_body(&f, body, sizeof body, UPDATE_FMT, f.id, f.id, "nobody",
                                 "renamed again",
                                 "\"roles\":[\"green\"]," MULTI_ROLE ",\"principal\":\"ops\"",
                                 ",\"suppressed_roles\":[\"green\"]"),
@@ -929,9 +847,9 @@ START_TEST(test_master__executor_exit_is_a_failure_event_only_for_custom_executo
   agent_register(&a, "agent-exec");
   sim_fw f;
   fw_subscribe(&f, NULL);
-  char *rec = fw_next(&f, "\"type\":\"OFFERS\"", 5000);
+  char *rec = sim_fw_next_strict(&f, "\"type\":\"OFFERS\"", 5000);
   char offer[160], t[1024];
-  json_id(rec, "id", offer, sizeof offer);
+  sim_fw_json_id(rec, "id", offer, sizeof offer);
   free(rec);
   char custom[1024];
   snprintf(custom, sizeof custom,
@@ -941,7 +859,7 @@ START_TEST(test_master__executor_exit_is_a_failure_event_only_for_custom_executo
            "\"scalar\":{\"value\":1}}]}",
            a.id);
   ck_assert_int_eq(
-      fw_call(&f,
+      sim_fw_call(&f,
               "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":"
               "[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH\",\"launch\":{\"task_infos\":"
               "[%s,%s]}}]}}",
@@ -955,13 +873,13 @@ START_TEST(test_master__executor_exit_is_a_failure_event_only_for_custom_executo
   }
   /* The command executor (named after its task) ends: not forwarded. */
   agent_status(&a, f.id, "command-task", "TASK_FINISHED", 0);
-  rec = fw_next(&f, "TASK_FINISHED", 5000);
+  rec = sim_fw_next_strict(&f, "TASK_FINISHED", 5000);
   ck_assert_ptr_nonnull(rec);
   free(rec);
   agent_exited_executor(&a, f.id, "command-task");
   /* The custom executor ends: FAILURE with its id and status. */
   agent_exited_executor(&a, f.id, "my-executor");
-  rec = fw_next(&f, "\"type\":\"FAILURE\"", 5000);
+  rec = sim_fw_next_strict(&f, "\"type\":\"FAILURE\"", 5000);
   ck_assert_ptr_nonnull(rec);
   ck_assert_msg(strstr(rec, "\"executor_id\":{\"value\":\"my-executor\"}") != NULL,
                 "first FAILURE is not the custom executor's: %s", rec);
@@ -1061,12 +979,12 @@ START_TEST(test_master__reregistering_agent_is_reconciled_with_the_master) {
   agent_register(&a, "agent-rec");
   sim_fw f, gone;
   fw_subscribe(&f, ",\"capabilities\":[{\"type\":\"PARTITION_AWARE\"}]");
-  char *rec = fw_next(&f, "\"type\":\"OFFERS\"", 5000);
+  char *rec = sim_fw_next_strict(&f, "\"type\":\"OFFERS\"", 5000);
   char offer[160], t1[1024], t2[1024], t3[1024];
-  json_id(rec, "id", offer, sizeof offer);
+  sim_fw_json_id(rec, "id", offer, sizeof offer);
   free(rec);
   ck_assert_int_eq(
-      fw_call(&f,
+      sim_fw_call(&f,
               "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":"
               "[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH\",\"launch\":{\"task_infos\":"
               "[%s,%s,%s]}}]}}",
@@ -1083,13 +1001,13 @@ START_TEST(test_master__reregistering_agent_is_reconciled_with_the_master) {
   agent_status(&a, f.id, "kept", "TASK_RUNNING", 0);
   agent_status(&a, f.id, "vanished", "TASK_RUNNING", 0);
   for (int i = 0; i < 2; i++) {
-    rec = fw_next(&f, "TASK_RUNNING", 5000);
+    rec = sim_fw_next_strict(&f, "TASK_RUNNING", 5000);
     ck_assert_ptr_nonnull(rec);
     free(rec);
   }
   /* A second framework goes away; the agent will still report a task. */
   fw_subscribe(&gone, NULL);
-  ck_assert_int_eq(fw_call(&gone, "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"TEARDOWN\"}",
+  ck_assert_int_eq(sim_fw_call(&gone, "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"TEARDOWN\"}",
                            gone.id),
                    202);
   mesos_test_conn_close(&gone.stream);
@@ -1107,7 +1025,7 @@ START_TEST(test_master__reregistering_agent_is_reconciled_with_the_master) {
    * one that never left STAGING is DROPPED, the running one GONE. */
   int dropped = 0, gone_seen = 0;
   for (int i = 0; i < 2; i++) {
-    rec = fw_next(&f, "REASON_RECONCILIATION", 5000);
+    rec = sim_fw_next_strict(&f, "REASON_RECONCILIATION", 5000);
     ck_assert_ptr_nonnull(rec);
     if (strstr(rec, "\"never-arrived\"")) {
       ck_assert_ptr_nonnull(strstr(rec, "\"state\":\"TASK_DROPPED\""));
@@ -1123,12 +1041,12 @@ START_TEST(test_master__reregistering_agent_is_reconciled_with_the_master) {
   ck_assert_int_eq(dropped, 1);
   ck_assert_int_eq(gone_seen, 1);
   /* Implicit reconciliation now reports only the task that survived. */
-  ck_assert_int_eq(fw_call(&f,
+  ck_assert_int_eq(sim_fw_call(&f,
                            "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"RECONCILE\","
                            "\"reconcile\":{}}",
                            f.id),
                    202);
-  rec = fw_next(&f, "REASON_RECONCILIATION", 5000);
+  rec = sim_fw_next_strict(&f, "REASON_RECONCILIATION", 5000);
   ck_assert_ptr_nonnull(strstr(rec, "\"kept\""));
   free(rec);
   fw_quiet(&f, 300, 1);
@@ -1160,7 +1078,7 @@ START_TEST(test_master__reregistering_agent_reports_executors_and_their_resource
   agent_register(&a, "agent-executors");
   sim_fw f;
   fw_subscribe(&f, NULL);
-  char *rec = fw_next(&f, "\"type\":\"OFFERS\"", 5000);
+  char *rec = sim_fw_next_strict(&f, "\"type\":\"OFFERS\"", 5000);
   ck_assert_ptr_nonnull(rec);
   ck_assert_double_eq_tol(offered_scalar(rec, "cpus"), 4, 1e-9);
   free(rec);
@@ -1221,7 +1139,7 @@ START_TEST(test_master__reregistering_agent_reports_executors_and_their_resource
   send_reregister(&a, &rr);
   /* The old offer is rescinded; the new one leaves out the task and both
    * executors: 4 - 1 - 1 - 0.5 cpus, 1024 - 128 - 256 - 32 mem. */
-  rec = fw_next(&f, "\"type\":\"OFFERS\"", 5000);
+  rec = sim_fw_next_strict(&f, "\"type\":\"OFFERS\"", 5000);
   ck_assert_ptr_nonnull(rec);
   ck_assert_double_eq_tol(offered_scalar(rec, "cpus"), 1.5, 1e-9);
   ck_assert_double_eq_tol(offered_scalar(rec, "mem"), 608, 1e-9);
@@ -1259,11 +1177,11 @@ START_TEST(test_master__reregistering_agent_reports_executors_and_their_resource
   /* The idle executor exits: a FAILURE event (a custom executor the
    * master knows), and its resources are offered again. */
   agent_exited_executor(&a, f.id, "exec-idle");
-  rec = fw_next(&f, "\"type\":\"FAILURE\"", 5000);
+  rec = sim_fw_next_strict(&f, "\"type\":\"FAILURE\"", 5000);
   ck_assert_ptr_nonnull(rec);
   ck_assert_ptr_nonnull(strstr(rec, "exec-idle"));
   free(rec);
-  rec = fw_next(&f, "\"type\":\"OFFERS\"", 5000);
+  rec = sim_fw_next_strict(&f, "\"type\":\"OFFERS\"", 5000);
   ck_assert_msg(rec != NULL, "the exited executor's resources were not offered again");
   ck_assert_double_eq_tol(offered_scalar(rec, "cpus"), 0.5, 1e-9);
   ck_assert_double_eq_tol(offered_scalar(rec, "mem"), 32, 1e-9);
@@ -1312,15 +1230,15 @@ START_TEST(test_master__agents_that_miss_the_reregister_window_become_unreachabl
   const char *reconcile =
       "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"RECONCILE\",\"reconcile\":{\"tasks\":"
       "[{\"task_id\":{\"value\":\"t-away\"},\"agent_id\":{\"value\":\"%s\"}}]}}";
-  ck_assert_int_eq(fw_call(&f, reconcile, f.id, b.id), 202);
+  ck_assert_int_eq(sim_fw_call(&f, reconcile, f.id, b.id), 202);
   fw_quiet(&f, 200, 1);
   /* The window closes: b is lost (FAILURE) and unreachable, durably. */
-  char *rec = fw_next(&f, "\"type\":\"FAILURE\"", 5000);
+  char *rec = sim_fw_next_strict(&f, "\"type\":\"FAILURE\"", 5000);
   ck_assert_ptr_nonnull(rec);
   ck_assert_ptr_nonnull(strstr(rec, b.id));
   free(rec);
-  ck_assert_int_eq(fw_call(&f, reconcile, f.id, b.id), 202);
-  rec = fw_next(&f, "REASON_RECONCILIATION", 5000);
+  ck_assert_int_eq(sim_fw_call(&f, reconcile, f.id, b.id), 202);
+  rec = sim_fw_next_strict(&f, "REASON_RECONCILIATION", 5000);
   ck_assert_ptr_nonnull(rec);
   ck_assert_ptr_nonnull(strstr(rec, "\"state\":\"TASK_UNREACHABLE\""));
   ck_assert_ptr_nonnull(strstr(rec, "\"unreachable_time\""));

@@ -98,12 +98,9 @@ char *sim_fw_next_strict(sim_fw *f, const char *want, int timeout_ms) {
   }
 }
 
-int sim_fw_call(sim_fw *f, const char *json_fmt, ...) {
+static int vcall(sim_fw *f, char *out, size_t cap, const char *json_fmt, va_list ap) {
   char body[8192], hdr[128];
-  va_list ap;
-  va_start(ap, json_fmt);
   int n = vsnprintf(body, sizeof body, json_fmt, ap);
-  va_end(ap);
   ck_assert_int_lt(n, (int)sizeof body);
   snprintf(hdr, sizeof hdr, "Mesos-Stream-Id: %s\r\n", f->sid);
   mesos_test_response r;
@@ -111,7 +108,24 @@ int sim_fw_call(sim_fw *f, const char *json_fmt, ...) {
                                    "application/json", hdr, body, &r),
                    0);
   int s = r.status;
+  if (out) snprintf(out, cap, "%s", r.body ? r.body : "");
   mesos_test_response_free(&r);
+  return s;
+}
+
+int sim_fw_call(sim_fw *f, const char *json_fmt, ...) {
+  va_list ap;
+  va_start(ap, json_fmt);
+  int s = vcall(f, NULL, 0, json_fmt, ap);
+  va_end(ap);
+  return s;
+}
+
+int sim_fw_call_body(sim_fw *f, char *out, size_t cap, const char *json_fmt, ...) {
+  va_list ap;
+  va_start(ap, json_fmt);
+  int s = vcall(f, out, cap, json_fmt, ap);
+  va_end(ap);
   return s;
 }
 

@@ -40,6 +40,9 @@ char *sim_fw_next_strict(sim_fw *f, const char *want, int timeout_ms);
 
 /* POSTs the printf-formatted call with the stream id; its HTTP status. */
 int sim_fw_call(sim_fw *f, const char *json_fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The same, with the answer's body copied to `out`. */
+int sim_fw_call_body(sim_fw *f, char *out, size_t cap, const char *json_fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* `"key":{"value":"X"}` and `"key":"X"` out of an event (asserted present). */
 void sim_fw_json_id(const char *rec, const char *key, char *out, size_t cap);
