@@ -168,10 +168,17 @@ $(STLIB): $(LIB_OBJS)
 	$(call say,AR,$@)ar rcs $@ $(LIB_OBJS)
 
 # Daemons and examples link the shared library, as users' programs do.
-$(O)/bin/%: daemons/%.c $(SHLIB)
+# The main() parts the daemons share (daemons/common/, public API only) are
+# one object linked into each, not part of the library.
+DAEMON_COMMON := $(O)/obj/daemons/common/daemon.o
+$(DAEMON_COMMON): daemons/common/daemon.c
 	@mkdir -p $(dir $@)
-	$(call say,CCLD,$@)$(CC) $(CFLAGS_ALL) -MMD -MP $< -o $@ $(LDFLAGS_ALL) -L$(LIBOUT) -lmesos-core \
-	  -Wl,-rpath,$(abspath $(LIBOUT)) $(DEP_LIBS)
+	$(call say,CC,$@)$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+
+$(O)/bin/%: daemons/%.c $(DAEMON_COMMON) $(SHLIB)
+	@mkdir -p $(dir $@)
+	$(call say,CCLD,$@)$(CC) $(CFLAGS_ALL) -MMD -MP -Idaemons $< $(DAEMON_COMMON) -o $@ $(LDFLAGS_ALL) \
+	  -L$(LIBOUT) -lmesos-core -Wl,-rpath,$(abspath $(LIBOUT)) $(DEP_LIBS)
 
 # mesos-executor starts once per command task, so its start-up is part of
 # every launch: linked statically (libmesos-core.a and the static Debian
