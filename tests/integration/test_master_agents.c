@@ -100,6 +100,24 @@ static Mesos__Internal__AgentEvent *agent_next(sim_agent *a, int timeout_ms) {
   }
 }
 
+/* Opens the agent's event stream with `call` (REGISTER or REREGISTER);
+ * the answer's status (events follow on a->stream when it is 200). */
+static int agent_open(sim_agent *a, const Mesos__Internal__AgentCall *call) {
+  uint8_t *bytes = NULL;
+  size_t len = 0;
+  ck_assert_int_eq(mesos__pb_pack(&call->base, 0, &bytes, &len, NULL), MESOS_OK);
+  ck_assert_int_eq(mesos_test_conn_open(&a->stream, master_port), 0);
+  ck_assert_int_eq(mesos_test_conn_request(&a->stream, "POST", "/api/v1/agent",
+                                           "application/x-protobuf",
+                                           "Accept: application/x-protobuf\r\n",
+                                           (const char *)bytes, len),
+                   0);
+  mesos__free(bytes);
+  mesos_test_response r;
+  ck_assert_int_eq(mesos_test_conn_response(&a->stream, &r, 0, 5000), 0);
+  return r.status;
+}
+
 static void agent_register(sim_agent *a, const char *hostname) {
   Mesos__V1__Resource res[2], *resp[2];
   Mesos__V1__Value__Scalar cpus = MESOS__V1__VALUE__SCALAR__INIT,
@@ -127,19 +145,8 @@ static void agent_register(sim_agent *a, const char *hostname) {
   call.has_type = 1;
   call.type = MESOS__INTERNAL__AGENT_CALL__TYPE__REGISTER;
   call.register_agent = &ra;
-  uint8_t *bytes = NULL;
-  size_t len = 0;
-  ck_assert_int_eq(mesos__pb_pack(&call.base, 0, &bytes, &len, NULL), MESOS_OK);
-  ck_assert_int_eq(mesos_test_conn_open(&a->stream, master_port), 0);
-  ck_assert_int_eq(mesos_test_conn_request(&a->stream, "POST", "/api/v1/agent",
-                                           "application/x-protobuf",
-                                           "Accept: application/x-protobuf\r\n",
-                                           (const char *)bytes, len),
-                   0);
-  mesos__free(bytes);
-  mesos_test_response r;
-  ck_assert_int_eq(mesos_test_conn_response(&a->stream, &r, 0, 5000), 0);
-  ck_assert_int_eq(r.status, 200);
+  int status = agent_open(a, &call);
+  ck_assert_int_eq(status, 200);
   Mesos__Internal__AgentEvent *ev = agent_next(a, 5000);
   ck_assert_ptr_nonnull(ev);
   ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__REGISTERED);
@@ -617,19 +624,8 @@ static void agent_reregister(sim_agent *a, int expect_status) {
   call.type = MESOS__INTERNAL__AGENT_CALL__TYPE__REREGISTER;
   call.agent_id = &aid;
   call.reregister_agent = &rr;
-  uint8_t *bytes = NULL;
-  size_t len = 0;
-  ck_assert_int_eq(mesos__pb_pack(&call.base, 0, &bytes, &len, NULL), MESOS_OK);
-  ck_assert_int_eq(mesos_test_conn_open(&a->stream, master_port), 0);
-  ck_assert_int_eq(mesos_test_conn_request(&a->stream, "POST", "/api/v1/agent",
-                                           "application/x-protobuf",
-                                           "Accept: application/x-protobuf\r\n",
-                                           (const char *)bytes, len),
-                   0);
-  mesos__free(bytes);
-  mesos_test_response r;
-  ck_assert_int_eq(mesos_test_conn_response(&a->stream, &r, 0, 5000), 0);
-  ck_assert_int_eq(r.status, expect_status);
+  int status = agent_open(a, &call);
+  ck_assert_int_eq(status, expect_status);
   if (expect_status != 200) return;
   Mesos__Internal__AgentEvent *ev = agent_next(a, 5000);
   ck_assert_ptr_nonnull(ev);
@@ -953,20 +949,9 @@ static void send_reregister(sim_agent *a, Mesos__Internal__ReregisterAgent *rr) 
   call.type = MESOS__INTERNAL__AGENT_CALL__TYPE__REREGISTER;
   call.agent_id = &aid;
   call.reregister_agent = rr;
-  uint8_t *bytes = NULL;
-  size_t len = 0;
-  ck_assert_int_eq(mesos__pb_pack(&call.base, 0, &bytes, &len, NULL), MESOS_OK);
   mesos_test_conn_close(&a->stream);
-  ck_assert_int_eq(mesos_test_conn_open(&a->stream, master_port), 0);
-  ck_assert_int_eq(mesos_test_conn_request(&a->stream, "POST", "/api/v1/agent",
-                                           "application/x-protobuf",
-                                           "Accept: application/x-protobuf\r\n",
-                                           (const char *)bytes, len),
-                   0);
-  mesos__free(bytes);
-  mesos_test_response r;
-  ck_assert_int_eq(mesos_test_conn_response(&a->stream, &r, 0, 5000), 0);
-  ck_assert_int_eq(r.status, 200);
+  int status = agent_open(a, &call);
+  ck_assert_int_eq(status, 200);
   Mesos__Internal__AgentEvent *ev = agent_next(a, 5000);
   ck_assert_ptr_nonnull(ev);
   ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__REREGISTERED);
