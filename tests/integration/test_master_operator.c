@@ -18,6 +18,7 @@
 #include "mesos/internal/internal.pb-c.h"
 #include "mesos/v1/master.pb-c.h"
 #include "support/daemon.h"
+#include "support/sim_fw.h"
 #include "support/testutil.h"
 
 static pid_t master_pid = -1;
@@ -323,68 +324,16 @@ static void agent_status(sim_agent *a, const char *fw, const char *task, const c
 
 /* ------------------------------------------------------------ scheduler side */
 
-typedef struct sim_fw {
-  mesos_test_conn stream;
-  char id[160];
-  char sid[64];
-} sim_fw;
-
 static void fw_subscribe(sim_fw *f, const char *extra_info) {
-  char body[1024];
-  snprintf(body, sizeof body,
-           "{\"type\":\"SUBSCRIBE\",\"subscribe\":{\"framework_info\":{\"user\":\"nobody\","
-           "\"name\":\"operator test\"%s}}}",
+  char info[1024];
+  snprintf(info, sizeof info, "\"user\":\"nobody\",\"name\":\"operator test\"%s",
            extra_info ? extra_info : "");
-  ck_assert_int_eq(mesos_test_conn_open(&f->stream, master_port), 0);
-  ck_assert_int_eq(mesos_test_conn_request(&f->stream, "POST", "/api/v1/scheduler",
-                                           "application/json", NULL, body, strlen(body)),
-                   0);
-  mesos_test_response r;
-  ck_assert_int_eq(mesos_test_conn_response(&f->stream, &r, 0, 5000), 0);
-  ck_assert_int_eq(r.status, 200);
-  mesos_test_response_header(&r, "Mesos-Stream-Id", f->sid, sizeof f->sid);
-  char *rec = NULL;
-  ck_assert_int_gt(mesos_test_conn_next_record(&f->stream, &rec, 5000), 0);
-  const char *p = strstr(rec, "\"framework_id\":{\"value\":\"");
-  ck_assert_ptr_nonnull(p);
-  p += strlen("\"framework_id\":{\"value\":\"");
-  snprintf(f->id, sizeof f->id, "%.*s", (int)(strchr(p, '"') - p), p);
-  free(rec);
+  sim_fw_subscribe(f, master_port, info);
 }
 
+/* The next event containing `want` (others skipped), or NULL. */
 static char *fw_next(sim_fw *f, const char *want, int timeout_ms) {
-  for (;;) {
-    char *rec = NULL;
-    if (mesos_test_conn_next_record(&f->stream, &rec, timeout_ms) < 0) return NULL;
-    if (strstr(rec, want)) return rec;
-    free(rec);
-  }
-}
-
-static int fw_call(sim_fw *f, const char *json_fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fw_call(sim_fw *f, const char *json_fmt, ...) {
-  char body[8192], hdr[128];
-  va_list ap;
-  va_start(ap, json_fmt);
-  vsnprintf(body, sizeof body, json_fmt, ap);
-  va_end(ap);
-  snprintf(hdr, sizeof hdr, "Mesos-Stream-Id: %s\r\n", f->sid);
-  mesos_test_response r;
-  ck_assert_int_eq(mesos_test_http(master_port, "POST", "/api/v1/scheduler", "application/json",
-                                   hdr, body, &r),
-                   0);
-  int s = r.status;
-  mesos_test_response_free(&r);
-  return s;
-}
-
-static void json_id(const char *rec, const char *key, char *out, size_t cap) {
-  char pat[128];
-  snprintf(pat, sizeof pat, "\"%s\":{\"value\":\"", key);
-  const char *p = strstr(rec, pat);
-  ck_assert_msg(p != NULL, "%s not in %s", key, rec);
-  p += strlen(pat);
-  snprintf(out, cap, "%.*s", (int)(strchr(p, '"') - p), p);
+  return sim_fw_next(f, timeout_ms, want, NULL);
 }
 
 /* Takes the next offer and launches task `task` (1 cpu, 64 mem) with it;
@@ -393,10 +342,10 @@ static void launch(sim_fw *f, sim_agent *a, const char *task) {
   char *rec = fw_next(f, "\"type\":\"OFFERS\"", 5000);
   ck_assert_ptr_nonnull(rec);
   char offer[160];
-  json_id(rec, "id", offer, sizeof offer);
+  sim_fw_json_id(rec, "id", offer, sizeof offer);
   free(rec);
   ck_assert_int_eq(
-      fw_call(f,
+      sim_fw_call(f,
               "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":"
               "[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH\",\"launch\":{\"task_infos\":"
               "[{\"name\":\"t\",\"task_id\":{\"value\":\"%s\"},\"agent_id\":{\"value\":\"%s\"},"
@@ -785,7 +734,7 @@ START_TEST(test_operator__subscribe_sees_agents_frameworks_and_tasks_in_order) {
                  a.id));
   mesos_test_conn_close(&pb.c);
   mesos_test_conn_close(&s.c);
-  mesos_test_conn_close(&f.stream);
+  sim_fw_close(&f);
   mesos_test_conn_close(&a.stream);
   stop_master();
 }
@@ -893,7 +842,7 @@ START_TEST(test_operator__weights_quota_and_maintenance_survive_kill_9) {
   kill(master_pid, SIGKILL);
   waitpid(master_pid, NULL, 0);
   mesos_test_conn_close(&a.stream);
-  mesos_test_conn_close(&f.stream);
+  sim_fw_close(&f);
   master_pid = spawn_master(master_port, dir, NULL);
   json_ok("{\"weight\":3.5,\"role\":\"analytics\"}", "{\"type\":\"GET_WEIGHTS\"}");
   json_ok("\"role\":\"analytics\",\"guarantees\":{\"cpus\":{\"value\":2.0}}",
@@ -996,7 +945,7 @@ START_TEST(test_operator__deactivate_drain_and_reactivate_an_agent) {
   rec = fw_next(&f, "\"type\":\"OFFERS\"", 5000);
   ck_assert_ptr_nonnull(rec);
   free(rec);
-  mesos_test_conn_close(&f.stream);
+  sim_fw_close(&f);
   mesos_test_conn_close(&a.stream);
   stop_master();
 }
@@ -1065,7 +1014,7 @@ START_TEST(test_operator__reservations_volumes_and_drains_survive_kill_9) {
   kill(master_pid, SIGKILL);
   waitpid(master_pid, NULL, 0);
   mesos_test_conn_close(&a.stream);
-  mesos_test_conn_close(&f.stream);
+  sim_fw_close(&f);
   master_pid = spawn_master(master_port, dir, NULL);
   /* Still draining: it cannot be reactivated. */
   free(json_call(409, "DRAINING",
@@ -1123,7 +1072,7 @@ START_TEST(test_operator__inverse_offer_answers_show_in_maintenance_status) {
   char *rec = fw_next(&f, "\"type\":\"INVERSE_OFFERS\"", 5000);
   ck_assert_ptr_nonnull(rec);
   char io[160];
-  json_id(rec, "id", io, sizeof io);
+  sim_fw_json_id(rec, "id", io, sizeof io);
   free(rec);
   char want[400];
   snprintf(want, sizeof want, "\"statuses\":[{\"status\":\"UNKNOWN\",\"framework_id\":"
@@ -1131,7 +1080,7 @@ START_TEST(test_operator__inverse_offer_answers_show_in_maintenance_status) {
   json_ok(want, "{\"type\":\"GET_MAINTENANCE_STATUS\"}");
 
   /* Accepted with refuse_seconds 0: asked again at the next cycle. */
-  ck_assert_int_eq(fw_call(&f, "{\"framework_id\":{\"value\":\"%s\"},\"type\":"
+  ck_assert_int_eq(sim_fw_call(&f, "{\"framework_id\":{\"value\":\"%s\"},\"type\":"
                            "\"ACCEPT_INVERSE_OFFERS\",\"accept_inverse_offers\":{"
                            "\"inverse_offer_ids\":[{\"value\":\"%s\"}],\"filters\":"
                            "{\"refuse_seconds\":0}}}", f.id, io),
@@ -1143,12 +1092,12 @@ START_TEST(test_operator__inverse_offer_answers_show_in_maintenance_status) {
   rec = fw_next(&f, "\"type\":\"INVERSE_OFFERS\"", 5000);
   ck_assert_ptr_nonnull(rec);
   char io2[160];
-  json_id(rec, "id", io2, sizeof io2);
+  sim_fw_json_id(rec, "id", io2, sizeof io2);
   free(rec);
   ck_assert_str_ne(io, io2);
 
   /* Declined for an hour: recorded, and not asked again meanwhile. */
-  ck_assert_int_eq(fw_call(&f, "{\"framework_id\":{\"value\":\"%s\"},\"type\":"
+  ck_assert_int_eq(sim_fw_call(&f, "{\"framework_id\":{\"value\":\"%s\"},\"type\":"
                            "\"DECLINE_INVERSE_OFFERS\",\"decline_inverse_offers\":{"
                            "\"inverse_offer_ids\":[{\"value\":\"%s\"}],\"filters\":"
                            "{\"refuse_seconds\":3600}}}", f.id, io2),
@@ -1163,7 +1112,7 @@ START_TEST(test_operator__inverse_offer_answers_show_in_maintenance_status) {
   rec = fw_next(&f, "\"type\":\"INVERSE_OFFERS\"", 500);
   ck_assert_msg(rec == NULL, "asked again despite refuse_seconds: %s", rec);
   /* Unknown (or already answered) ids change nothing. */
-  ck_assert_int_eq(fw_call(&f, "{\"framework_id\":{\"value\":\"%s\"},\"type\":"
+  ck_assert_int_eq(sim_fw_call(&f, "{\"framework_id\":{\"value\":\"%s\"},\"type\":"
                            "\"ACCEPT_INVERSE_OFFERS\",\"accept_inverse_offers\":{"
                            "\"inverse_offer_ids\":[{\"value\":\"%s\"},{\"value\":\"nope\"}]}}",
                            f.id, io2),
@@ -1177,7 +1126,7 @@ START_TEST(test_operator__inverse_offer_answers_show_in_maintenance_status) {
   b = http_get("/maintenance/status", 200);
   ck_assert_str_eq(b, "{}");
   free(b);
-  mesos_test_conn_close(&f.stream);
+  sim_fw_close(&f);
   mesos_test_conn_close(&a.stream);
   stop_master();
 }
