@@ -22,12 +22,12 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "authz/jwt.h"
 #include "base/alloc.h"
 #include "support/daemon.h"
+#include "support/sim_fw.h"
 #include "support/testutil.h"
 
 static char base_dir[256];
@@ -130,17 +130,6 @@ static void stop(pid_t *pid, const char *what) {
 
 /* ------------------------------------------------------------ frameworks */
 
-static long long now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-typedef struct fw {
-  mesos_test_conn stream;
-  char id[160], sid[64], agent[160];
-} fw;
-
 static void field(const char *rec, const char *pat, char *out, size_t cap) {
   const char *p = strstr(rec, pat);
   ck_assert_msg(p != NULL, "%s not in %s", pat, rec);
@@ -150,55 +139,21 @@ static void field(const char *rec, const char *pat, char *out, size_t cap) {
   snprintf(out, cap, "%.*s", (int)(q - p), p);
 }
 
-static char *next_event(fw *f, int timeout_ms, const char *a, const char *b) {
-  long long deadline = now_ms() + timeout_ms;
-  for (;;) {
-    long long left = deadline - now_ms();
-    if (left <= 0) return NULL;
-    char *rec = NULL;
-    if (mesos_test_conn_next_record(&f->stream, &rec, (int)left) < 0) return NULL;
-    if (strstr(rec, a) && (b == NULL || strstr(rec, b))) return rec;
-    free(rec);
-  }
-}
-
-static int sched_call(fw *f, const char *body) {
-  char hdr[128];
-  snprintf(hdr, sizeof hdr, "Mesos-Stream-Id: %s\r\n", f->sid);
-  mesos_test_response r;
-  ck_assert_int_eq(mesos_test_http(master_port, "POST", "/api/v1/scheduler", "application/json",
-                                   hdr, body, &r),
-                   0);
-  int s = r.status;
-  mesos_test_response_free(&r);
-  return s;
-}
-
-static void acknowledge(fw *f, const char *rec, const char *task) {
-  char uuid[64], body[1024];
-  field(rec, "\"uuid\":\"", uuid, sizeof uuid);
-  snprintf(body, sizeof body,
-           "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACKNOWLEDGE\",\"acknowledge\":"
-           "{\"agent_id\":{\"value\":\"%s\"},\"task_id\":{\"value\":\"%s\"},\"uuid\":\"%s\"}}",
-           f->id, f->agent, task, uuid);
-  ck_assert_int_eq(sched_call(f, body), 202);
-}
-
 #define RES                                                                                \
   "[{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":0.5}},"                       \
   "{\"name\":\"mem\",\"type\":\"SCALAR\",\"scalar\":{\"value\":32}}]"
 
 /* Acknowledges every update until each of the `n` tasks is TASK_RUNNING
  * (the agent sends RUNNING once STARTING is acknowledged). */
-static void wait_running(fw *f, const char *const *tasks, size_t n) {
+static void wait_running(sim_fw *f, const char *const *tasks, size_t n) {
   int running[4] = {0};
   size_t left = n;
   while (left > 0) {
-    char *rec = next_event(f, 10000, "\"type\":\"UPDATE\"", NULL);
+    char *rec = sim_fw_next(f, 10000, "\"type\":\"UPDATE\"", NULL);
     ck_assert_msg(rec != NULL, "tasks did not reach TASK_RUNNING");
     char task[160];
-    field(rec, "\"task_id\":{\"value\":\"", task, sizeof task);
-    acknowledge(f, rec, task);
+    sim_fw_json_id(rec, "task_id", task, sizeof task);
+    sim_fw_ack(f, rec);
     for (size_t i = 0; i < n; i++)
       if (strcmp(task, tasks[i]) == 0 && strstr(rec, "TASK_RUNNING") && !running[i]) {
         running[i] = 1;
@@ -214,44 +169,27 @@ static void wait_running(fw *f, const char *const *tasks, size_t n) {
  * operations of the same ACCEPT, launching the tasks `more_tasks`); returns
  * once they are TASK_RUNNING, which an executor can only report with a
  * valid token. */
-static void run_task(fw *f, const char *user, const char *task, const char *command,
+static void run_task(sim_fw *f, const char *user, const char *task, const char *command,
                      const char *more, const char *more_task) {
-  char sub[512];
-  snprintf(sub, sizeof sub,
-           "{\"type\":\"SUBSCRIBE\",\"subscribe\":{\"framework_info\":{\"user\":\"%s\","
-           "\"name\":\"tenant %s\"}}}",
-           user, user);
-  ck_assert_int_eq(mesos_test_conn_open(&f->stream, master_port), 0);
-  ck_assert_int_eq(mesos_test_conn_request(&f->stream, "POST", "/api/v1/scheduler",
-                                           "application/json", NULL, sub, strlen(sub)),
-                   0);
-  mesos_test_response r;
-  ck_assert_int_eq(mesos_test_conn_response(&f->stream, &r, 0, 5000), 0);
-  ck_assert_int_eq(r.status, 200);
-  mesos_test_response_header(&r, "Mesos-Stream-Id", f->sid, sizeof f->sid);
-  mesos_test_response_free(&r);
-  char *rec = next_event(f, 5000, "SUBSCRIBED", NULL);
-  ck_assert_ptr_nonnull(rec);
-  field(rec, "\"framework_id\":{\"value\":\"", f->id, sizeof f->id);
-  free(rec);
-  rec = next_event(f, 10000, "\"type\":\"OFFERS\"", "agent-tenants");
-  ck_assert_msg(rec != NULL, "no offer for %s", user);
-  char offer[160];
-  field(rec, "\"offers\":[{\"id\":{\"value\":\"", offer, sizeof offer);
-  field(rec, "\"agent_id\":{\"value\":\"", f->agent, sizeof f->agent);
-  free(rec);
-  char body[8192], extra[4096] = "";
+  char info[256];
+  snprintf(info, sizeof info, "\"user\":\"%s\",\"name\":\"tenant %s\"", user, user);
+  sim_fw_subscribe(f, master_port, info);
+  char offer[160], agent[160];
+  sim_fw_wait_offer(f, "agent-tenants", offer, agent, sizeof offer);
+  char extra[4096] = "";
   if (more) {
     /* %1$s-style ids are filled in here: framework and agent. */
-    snprintf(extra, sizeof extra, more, f->id, f->agent);
+    snprintf(extra, sizeof extra, more, f->id, agent);
   }
-  snprintf(body, sizeof body,
-           "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":"
-           "[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH\",\"launch\":{\"task_infos\":"
-           "[{\"name\":\"t\",\"task_id\":{\"value\":\"%s\"},\"agent_id\":{\"value\":\"%s\"},"
-           "\"command\":{\"value\":\"%s\"},\"resources\":" RES "}]}}%s]}}",
-           f->id, offer, task, f->agent, command, extra);
-  ck_assert_int_eq(sched_call(f, body), 202);
+  ck_assert_int_eq(
+      sim_fw_call(f,
+                  "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{"
+                  "\"offer_ids\":[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH\","
+                  "\"launch\":{\"task_infos\":[{\"name\":\"t\",\"task_id\":{\"value\":\"%s\"},"
+                  "\"agent_id\":{\"value\":\"%s\"},\"command\":{\"value\":\"%s\"},"
+                  "\"resources\":" RES "}]}}%s]}}",
+                  f->id, offer, task, agent, command, extra),
+      202);
   const char *tasks[2] = {task, more_task};
   wait_running(f, tasks, more_task ? 2 : 1);
 }
@@ -361,9 +299,7 @@ static void container_of(const char *eid, char *out, size_t cap) {
 
 START_TEST(test_agent_auth_tenants__tokens_nested_calls_and_filtering) {
   start_daemons();
-  fw a, b;
-  memset(&a, 0, sizeof a);
-  memset(&b, 0, sizeof b);
+  sim_fw a, b;
   run_task(&a, "alice", "task-a", "sleep 60", NULL, NULL);
   /* bob also runs a task group under mesos-default-executor: it too
    * authenticates with its token (its task could not start otherwise). */
@@ -385,7 +321,7 @@ START_TEST(test_agent_auth_tenants__tokens_nested_calls_and_filtering) {
   char *good = token(KEY, a.id, "task-a", cid_a);
   bearer(auth, sizeof auth, good);
   ck_assert_int_eq(exec_message(a.id, "task-a", auth), 202);
-  rec = next_event(&a, 5000, "\"type\":\"MESSAGE\"", "aGk=");
+  rec = sim_fw_next(&a, 5000, "\"type\":\"MESSAGE\"", "aGk=", NULL);
   ck_assert_msg(rec != NULL, "the executor's MESSAGE did not reach the framework");
   free(rec);
   /* No token, a Basic one: 401 with the Bearer challenge. */
@@ -570,14 +506,14 @@ START_TEST(test_agent_auth_tenants__tokens_nested_calls_and_filtering) {
            "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"KILL\",\"kill\":"
            "{\"task_id\":{\"value\":\"task-a\"}}}",
            a.id);
-  ck_assert_int_eq(sched_call(&a, body), 202);
-  rec = next_event(&a, 10000, "\"type\":\"UPDATE\"", "TASK_KILLED");
+  ck_assert_int_eq(sim_fw_call(&a, "%s", body), 202);
+  rec = sim_fw_next(&a, 10000, "\"type\":\"UPDATE\"", "TASK_KILLED", NULL);
   ck_assert_msg(rec != NULL, "task-a was not killed through its executor");
-  acknowledge(&a, rec, "task-a");
+  sim_fw_ack(&a, rec);
   free(rec);
 
-  mesos_test_conn_close(&a.stream);
-  mesos_test_conn_close(&b.stream);
+  sim_fw_close(&a);
+  sim_fw_close(&b);
   stop(&agent_pid, "mesos-agent");
   stop(&master_pid, "mesos-master");
 }

@@ -17,10 +17,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "support/daemon.h"
+#include "support/sim_fw.h"
 #include "support/testutil.h"
 
 static char base_dir[256];
@@ -113,102 +113,31 @@ static void stop(pid_t *pid, const char *what) {
 
 /* ------------------------------------------------------------ frameworks */
 
-static long long now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-typedef struct fw {
-  mesos_test_conn stream;
-  int open;
-  char id[160], sid[64], agent[160];
-} fw;
-
-static void field(const char *rec, const char *pat, char *out, size_t cap) {
-  const char *p = strstr(rec, pat);
-  ck_assert_msg(p != NULL, "%s not in %s", pat, rec);
-  p += strlen(pat);
-  const char *q = strchr(p, '"');
-  ck_assert_ptr_nonnull(q);
-  snprintf(out, cap, "%.*s", (int)(q - p), p);
-}
-
-static char *next_event(fw *f, int timeout_ms, const char *a, const char *b) {
-  long long deadline = now_ms() + timeout_ms;
-  for (;;) {
-    long long left = deadline - now_ms();
-    if (left <= 0) return NULL;
-    char *rec = NULL;
-    if (mesos_test_conn_next_record(&f->stream, &rec, (int)left) < 0) return NULL;
-    if (strstr(rec, a) && (b == NULL || strstr(rec, b))) return rec;
-    free(rec);
-  }
-}
-
-static int sched_call(fw *f, const char *body) {
-  char hdr[128];
-  snprintf(hdr, sizeof hdr, "Mesos-Stream-Id: %s\r\n", f->sid);
-  mesos_test_response r;
-  ck_assert_int_eq(mesos_test_http(master_port, "POST", "/api/v1/scheduler", "application/json",
-                                   hdr, body, &r),
-                   0);
-  int s = r.status;
-  mesos_test_response_free(&r);
-  return s;
-}
+static char agent_id[160]; /* the one agent's, from the offers */
 
 /* Subscribes as framework user `user`, takes an offer and launches
  * `command` as task `task`; returns once it is TASK_RUNNING. */
-static void run_task(fw *f, const char *user, const char *task, const char *command) {
-  char sub[512];
-  snprintf(sub, sizeof sub,
-           "{\"type\":\"SUBSCRIBE\",\"subscribe\":{\"framework_info\":{\"user\":\"%s\","
-           "\"name\":\"tenant %s\"}}}",
-           user, user);
-  ck_assert_int_eq(mesos_test_conn_open(&f->stream, master_port), 0);
-  f->open = 1;
-  ck_assert_int_eq(mesos_test_conn_request(&f->stream, "POST", "/api/v1/scheduler",
-                                           "application/json", NULL, sub, strlen(sub)),
-                   0);
-  mesos_test_response r;
-  ck_assert_int_eq(mesos_test_conn_response(&f->stream, &r, 0, 5000), 0);
-  ck_assert_int_eq(r.status, 200);
-  mesos_test_response_header(&r, "Mesos-Stream-Id", f->sid, sizeof f->sid);
-  mesos_test_response_free(&r);
-  char *rec = next_event(f, 5000, "SUBSCRIBED", NULL);
-  ck_assert_ptr_nonnull(rec);
-  field(rec, "\"framework_id\":{\"value\":\"", f->id, sizeof f->id);
-  free(rec);
-  rec = next_event(f, 10000, "\"type\":\"OFFERS\"", "agent-files-auth");
-  ck_assert_msg(rec != NULL, "no offer for %s", user);
+static void run_task(sim_fw *f, const char *user, const char *task, const char *command) {
+  char info[256];
+  snprintf(info, sizeof info, "\"user\":\"%s\",\"name\":\"tenant %s\"", user, user);
+  sim_fw_subscribe(f, master_port, info);
   char offer[160];
-  field(rec, "\"offers\":[{\"id\":{\"value\":\"", offer, sizeof offer);
-  field(rec, "\"agent_id\":{\"value\":\"", f->agent, sizeof f->agent);
-  free(rec);
-  char body[4096];
-  snprintf(body, sizeof body,
-           "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":"
-           "[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH\",\"launch\":{\"task_infos\":"
-           "[{\"name\":\"t\",\"task_id\":{\"value\":\"%s\"},\"agent_id\":{\"value\":\"%s\"},"
-           "\"command\":{\"value\":\"%s\"},\"resources\":["
-           "{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":0.5}},"
-           "{\"name\":\"mem\",\"type\":\"SCALAR\",\"scalar\":{\"value\":32}}]}]}}]}}",
-           f->id, offer, task, f->agent, command);
-  ck_assert_int_eq(sched_call(f, body), 202);
+  sim_fw_wait_offer(f, "agent-files-auth", offer, agent_id, sizeof offer);
+  /* No refuse filter given: the default one keeps what is left of the
+   * offer away from this framework, for the other tenant's. */
+  ck_assert_int_eq(
+      sim_fw_call(f,
+                  "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{"
+                  "\"offer_ids\":[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH\","
+                  "\"launch\":{\"task_infos\":[{\"name\":\"t\",\"task_id\":{\"value\":\"%s\"},"
+                  "\"agent_id\":{\"value\":\"%s\"},\"command\":{\"value\":\"%s\"},"
+                  "\"resources\":[{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":0.5}},"
+                  "{\"name\":\"mem\",\"type\":\"SCALAR\",\"scalar\":{\"value\":32}}]}]}}]}}",
+                  f->id, offer, task, agent_id, command),
+      202);
   /* The agent sends TASK_RUNNING once TASK_STARTING is acknowledged. */
-  for (int i = 0; i < 2; i++) {
-    rec = next_event(f, 10000, "\"type\":\"UPDATE\"", i ? "TASK_RUNNING" : "TASK_STARTING");
-    ck_assert_msg(rec != NULL, "%s: no %s", task, i ? "TASK_RUNNING" : "TASK_STARTING");
-    char uuid[64];
-    field(rec, "\"uuid\":\"", uuid, sizeof uuid);
-    free(rec);
-    snprintf(body, sizeof body,
-             "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACKNOWLEDGE\",\"acknowledge\":"
-             "{\"agent_id\":{\"value\":\"%s\"},\"task_id\":{\"value\":\"%s\"},\"uuid\":\"%s\"}}",
-             f->id, f->agent, task, uuid);
-    ck_assert_int_eq(sched_call(f, body), 202);
-  }
+  free(sim_fw_expect_update(f, task, "TASK_STARTING", 10000));
+  free(sim_fw_expect_update(f, task, "TASK_RUNNING", 10000));
 }
 
 /* ------------------------------------------------------------ requests */
@@ -269,9 +198,7 @@ static int call_as(const char *principal, const char *fmt, ...) {
 
 START_TEST(test_auth_files__tenants_reach_only_their_own_sandbox) {
   start_daemons();
-  fw a, b;
-  memset(&a, 0, sizeof a);
-  memset(&b, 0, sizeof b);
+  sim_fw a, b;
   run_task(&a, "alice", "task-a", "echo alice-secret; sleep 60");
   run_task(&b, "bob", "task-b", "echo bob-secret; sleep 60");
   char sa[512], sb[512];
@@ -321,7 +248,7 @@ START_TEST(test_auth_files__tenants_reach_only_their_own_sandbox) {
   /* The real path form (work_dir/slaves/<agent>/frameworks/...). */
   char real_b[1024];
   snprintf(real_b, sizeof real_b, "%s/slaves/%s/frameworks/%s/executors/task-b/runs/latest",
-           work_dir, b.agent, b.id);
+           work_dir, agent_id, b.id);
   ck_assert_int_eq(get_as("bob", "/files/read?path=%s/stdout&offset=0", real_b), 200);
   EXPECT_IN("bob-secret");
   ck_assert_int_eq(get_as("alice", "/files/read?path=%s/stdout&offset=0", real_b), 403);
@@ -355,8 +282,8 @@ START_TEST(test_auth_files__tenants_reach_only_their_own_sandbox) {
   ck_assert_int_eq(get_as("bob", "/files/debug"), 403);
   ck_assert_int_eq(get_as(NULL, "/files/debug"), 401);
 
-  mesos_test_conn_close(&a.stream);
-  mesos_test_conn_close(&b.stream);
+  sim_fw_close(&a);
+  sim_fw_close(&b);
   stop(&agent_pid, "mesos-agent");
   stop(&master_pid, "mesos-master");
 }
