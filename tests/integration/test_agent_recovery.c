@@ -17,13 +17,11 @@
 #include <ftw.h>
 #include <glob.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "agent/agent_int.h"
@@ -32,6 +30,7 @@
 #include "mesos/internal/checkpoint.pb-c.h"
 #include "registry/checkpoint.h"
 #include "support/daemon.h"
+#include "support/sim_fw.h"
 #include "support/testutil.h"
 
 static char base_dir[256];
@@ -233,11 +232,10 @@ static int session_size(pid_t sid) {
   return n;
 }
 
-static long long now_ms(void);
 
 static void wait_gone(pid_t sid, int timeout_ms) {
-  long long deadline = now_ms() + timeout_ms;
-  while (now_ms() < deadline) {
+  long long deadline = sim_fw_now_ms() + timeout_ms;
+  while (sim_fw_now_ms() < deadline) {
     if (session_size(sid) == 0) return;
     usleep(50000);
   }
@@ -246,186 +244,27 @@ static void wait_gone(pid_t sid, int timeout_ms) {
 
 /* ------------------------------------------------------------ framework */
 
-typedef struct sim_fw {
-  mesos_test_conn stream;
-  char id[160];
-  char sid[64];
-  char *offers;
-} sim_fw;
-
 /* SUBSCRIBE; with f->id set, as that framework again (failover). */
 static void fw_subscribe(sim_fw *f, int checkpoint) {
-  char body[1024], id[200] = "";
-  if (f->id[0]) snprintf(id, sizeof id, "\"id\":{\"value\":\"%s\"},", f->id);
-  snprintf(body, sizeof body,
-           "{%s%s%s\"type\":\"SUBSCRIBE\",\"subscribe\":{\"framework_info\":{%s\"user\":\"nobody\","
-           "\"name\":\"recovery test\",\"checkpoint\":%s,\"failover_timeout\":60}}}",
-           f->id[0] ? "\"framework_id\":{\"value\":\"" : "", f->id[0] ? f->id : "",
-           f->id[0] ? "\"}," : "", id, checkpoint ? "true" : "false");
-  f->offers = NULL;
-  ck_assert_int_eq(mesos_test_conn_open(&f->stream, master_port), 0);
-  ck_assert_int_eq(mesos_test_conn_request(&f->stream, "POST", "/api/v1/scheduler",
-                                           "application/json", NULL, body, strlen(body)),
-                   0);
-  mesos_test_response r;
-  ck_assert_int_eq(mesos_test_conn_response(&f->stream, &r, 0, 5000), 0);
-  ck_assert_int_eq(r.status, 200);
-  mesos_test_response_header(&r, "Mesos-Stream-Id", f->sid, sizeof f->sid);
-  char *rec = NULL;
-  ck_assert_int_gt(mesos_test_conn_next_record(&f->stream, &rec, 5000), 0);
-  const char *p = strstr(rec, "\"framework_id\":{\"value\":\"");
-  ck_assert_ptr_nonnull(p);
-  p += strlen("\"framework_id\":{\"value\":\"");
-  snprintf(f->id, sizeof f->id, "%.*s", (int)(strchr(p, '"') - p), p);
-  free(rec);
-}
-
-static void fw_close(sim_fw *f) {
-  mesos_test_conn_close(&f->stream);
-  free(f->offers);
-  f->offers = NULL;
-}
-
-static long long now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static char *fw_next(sim_fw *f, int timeout_ms, ...) {
-  long long deadline = now_ms() + timeout_ms;
-  for (;;) {
-    long long left = deadline - now_ms();
-    if (left <= 0) return NULL;
-    char *rec = NULL;
-    if (mesos_test_conn_next_record(&f->stream, &rec, (int)left) < 0) return NULL;
-    va_list ap;
-    va_start(ap, timeout_ms);
-    int all = 1;
-    for (const char *want = va_arg(ap, const char *); want; want = va_arg(ap, const char *))
-      all &= strstr(rec, want) != NULL;
-    va_end(ap);
-    if (all) return rec;
-    if (strstr(rec, "\"type\":\"OFFERS\"")) {
-      free(f->offers);
-      f->offers = rec;
-      continue;
-    }
-    free(rec);
-  }
-}
-
-static int fw_call(sim_fw *f, const char *json_fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fw_call(sim_fw *f, const char *json_fmt, ...) {
-  char body[8192], hdr[128];
-  va_list ap;
-  va_start(ap, json_fmt);
-  vsnprintf(body, sizeof body, json_fmt, ap);
-  va_end(ap);
-  snprintf(hdr, sizeof hdr, "Mesos-Stream-Id: %s\r\n", f->sid);
-  mesos_test_response r;
-  ck_assert_int_eq(mesos_test_http(master_port, "POST", "/api/v1/scheduler", "application/json",
-                                   hdr, body, &r),
-                   0);
-  int s = r.status;
-  mesos_test_response_free(&r);
-  return s;
-}
-
-static void json_id(const char *rec, const char *key, char *out, size_t cap) {
-  char pat[128];
-  snprintf(pat, sizeof pat, "\"%s\":{\"value\":\"", key);
-  const char *p = strstr(rec, pat);
-  ck_assert_msg(p != NULL, "%s not in %s", key, rec);
-  p += strlen(pat);
-  snprintf(out, cap, "%.*s", (int)(strchr(p, '"') - p), p);
-}
-
-static void json_str(const char *rec, const char *key, char *out, size_t cap) {
-  char pat[128];
-  snprintf(pat, sizeof pat, "\"%s\":\"", key);
-  const char *p = strstr(rec, pat);
-  ck_assert_msg(p != NULL, "%s not in %s", key, rec);
-  p += strlen(pat);
-  snprintf(out, cap, "%.*s", (int)(strchr(p, '"') - p), p);
+  const char *info = checkpoint ? "\"user\":\"nobody\",\"name\":\"recovery test\",\"checkpoint\":true,"
+                                  "\"failover_timeout\":60"
+                                : "\"user\":\"nobody\",\"name\":\"recovery test\",\"checkpoint\":false,"
+                                  "\"failover_timeout\":60";
+  if (f->id[0]) sim_fw_resubscribe(f, master_port, info);
+  else sim_fw_subscribe(f, master_port, info);
 }
 
 static void wait_offer(sim_fw *f, char *offer, char *agent, size_t cap) {
-  char *rec = f->offers;
-  f->offers = NULL;
-  if (rec == NULL || strstr(rec, "agent-test") == NULL) {
-    free(rec);
-    rec = fw_next(f, 10000, "\"type\":\"OFFERS\"", "agent-test", NULL);
-  }
-  ck_assert_msg(rec != NULL, "no offer from the agent");
-  json_id(rec, "id", offer, cap);
-  json_id(rec, "agent_id", agent, cap);
-  free(rec);
+  sim_fw_wait_offer(f, "agent-test", offer, agent, cap);
 }
 
 static void launch(sim_fw *f, const char *offer, const char *agent, const char *task,
                    const char *command) {
-  ck_assert_int_eq(
-      fw_call(f,
-              "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":"
-              "[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH\",\"launch\":{\"task_infos\":"
-              "[{\"name\":\"t\",\"task_id\":{\"value\":\"%s\"},\"agent_id\":{\"value\":\"%s\"},"
-              "\"command\":{\"value\":\"%s\"},\"resources\":["
-              "{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":0.5}},"
-              "{\"name\":\"mem\",\"type\":\"SCALAR\",\"scalar\":{\"value\":32}}]}]}}],"
-              "\"filters\":{\"refuse_seconds\":0}}}",
-              f->id, offer, task, agent, command),
-      202);
-}
-
-static void ack(sim_fw *f, const char *rec) {
-  char agent[160], task[160], uuid[64];
-  json_id(rec, "agent_id", agent, sizeof agent);
-  json_id(rec, "task_id", task, sizeof task);
-  json_str(rec, "uuid", uuid, sizeof uuid);
-  ck_assert_int_eq(fw_call(f,
-                           "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACKNOWLEDGE\","
-                           "\"acknowledge\":{\"agent_id\":{\"value\":\"%s\"},\"task_id\":"
-                           "{\"value\":\"%s\"},\"uuid\":\"%s\"}}",
-                           f->id, agent, task, uuid),
-                   202);
-}
-
-/* The next UPDATE for `task`, acknowledged; it must be in `state`. */
-static char *expect_update(sim_fw *f, const char *task, const char *state, int timeout_ms) {
-  char tid[256];
-  snprintf(tid, sizeof tid, "\"task_id\":{\"value\":\"%s\"}", task);
-  char *rec = fw_next(f, timeout_ms, "\"type\":\"UPDATE\"", tid, NULL);
-  ck_assert_msg(rec != NULL, "no update for %s (wanted %s)", task, state);
-  ck_assert_msg(strstr(rec, state) != NULL, "wanted %s, got %s", state, rec);
-  ack(f, rec);
-  return rec;
-}
-
-/* The terminal update for `task`, acknowledged; it must be in `state`.
- * A STARTING or RUNNING update the agent re-sends first (its
- * acknowledgement had not reached the agent before it was killed) is
- * acknowledged and skipped: delivery is at least once until acknowledged. */
-static char *expect_final(sim_fw *f, const char *task, const char *state, int timeout_ms) {
-  char tid[256];
-  snprintf(tid, sizeof tid, "\"task_id\":{\"value\":\"%s\"}", task);
-  long long deadline = now_ms() + timeout_ms;
-  for (;;) {
-    long long left = deadline - now_ms();
-    char *rec = left > 0 ? fw_next(f, (int)left, "\"type\":\"UPDATE\"", tid, NULL) : NULL;
-    ck_assert_msg(rec != NULL, "no update for %s (wanted %s)", task, state);
-    ack(f, rec);
-    if (strstr(rec, "\"TASK_STARTING\"") || strstr(rec, "\"TASK_RUNNING\"")) {
-      free(rec);
-      continue;
-    }
-    ck_assert_msg(strstr(rec, state) != NULL, "wanted %s, got %s", state, rec);
-    return rec;
-  }
+  sim_fw_launch(f, offer, agent, task, NULL, 32, command);
 }
 
 static void expect_no_update(sim_fw *f, int ms) {
-  char *rec = fw_next(f, ms, "\"type\":\"UPDATE\"", NULL);
+  char *rec = sim_fw_next(f, ms, "\"type\":\"UPDATE\"", NULL);
   ck_assert_msg(rec == NULL, "unexpected update: %s", rec ? rec : "");
 }
 
@@ -441,8 +280,8 @@ static pid_t run_task(sim_fw *f, const char *name, int checkpoint, const char *t
   wait_offer(f, offer, agent, sizeof offer);
   wait_id_checkpointed();
   launch(f, offer, agent, task, command);
-  free(expect_update(f, task, "TASK_STARTING", 10000));
-  free(expect_update(f, task, "TASK_RUNNING", 10000));
+  free(sim_fw_expect_update(f, task, "TASK_STARTING", 10000));
+  free(sim_fw_expect_update(f, task, "TASK_RUNNING", 10000));
   pid_t pid = executor_pid(task);
   ck_assert(alive(pid));
   /* Let the acknowledgements reach the agent (not required: it would
@@ -515,22 +354,22 @@ static void collect_once(sim_fw *f, size_t n, const char *const *tasks, char **f
   int done[8] = {0};
   size_t ndone = 0;
   ck_assert_uint_le(n, 8);
-  long long deadline = now_ms() + timeout_ms;
+  long long deadline = sim_fw_now_ms() + timeout_ms;
   for (;;) {
-    long long left = ndone < n ? deadline - now_ms() : quiet_ms;
-    char *rec = left > 0 ? fw_next(f, (int)left, "\"type\":\"UPDATE\"", NULL) : NULL;
+    long long left = ndone < n ? deadline - sim_fw_now_ms() : quiet_ms;
+    char *rec = left > 0 ? sim_fw_next(f, (int)left, "\"type\":\"UPDATE\"", NULL) : NULL;
     if (rec == NULL) {
       ck_assert_msg(ndone == n, "%zu of %zu tasks ended", ndone, n);
       return;
     }
     char task[160], uuid[64];
-    json_id(rec, "task_id", task, sizeof task);
-    json_str(rec, "uuid", uuid, sizeof uuid);
+    sim_fw_json_id(rec, "task_id", task, sizeof task);
+    sim_fw_json_str(rec, "uuid", uuid, sizeof uuid);
     for (int i = 0; i < nuuids; i++)
       ck_assert_msg(strcmp(uuids[i], uuid) != 0, "delivered twice: %s", rec);
     ck_assert_int_lt(nuuids, MAX_SEEN_UUIDS);
     snprintf(uuids[nuuids++], sizeof uuids[0], "%s", uuid);
-    ack(f, rec);
+    sim_fw_ack(f, rec);
     size_t i = 0;
     while (i < n && strcmp(tasks[i], task) != 0) i++;
     ck_assert_msg(i < n, "an update for another task: %s", rec);
@@ -558,7 +397,7 @@ START_TEST(test_recovery__task_keeps_running_across_kill_9_and_finishes_once) {
   ck_assert_msg(alive(exec), "the executor died with the agent");
   ck_assert_int_ge(session_size(exec), 2); /* the executor and its task */
   start_agent(NULL, "keep", NULL);
-  char *rec = expect_final(&f, "keep", "TASK_FINISHED", 10000);
+  char *rec = sim_fw_expect_final(&f, "keep", "TASK_FINISHED", 10000);
   free(rec);
   /* Exactly once, and nothing lost. */
   expect_no_update(&f, 1500);
@@ -566,7 +405,7 @@ START_TEST(test_recovery__task_keeps_running_across_kill_9_and_finishes_once) {
   char log[1 << 16];
   read_file(agent_log, log, sizeof log);
   ck_assert_msg(strstr(log, "re-subscribed") != NULL, "%s", log);
-  fw_close(&f);
+  sim_fw_close(&f);
   stop_all();
 }
 END_TEST
@@ -588,11 +427,11 @@ START_TEST(test_recovery__copied_binary_adopts_a_task_that_ended_while_down) {
   usleep(2000000); /* the task ends meanwhile */
   ck_assert_msg(alive(exec), "the executor did not wait for the agent");
   start_agent(copy, "upgrade", NULL);
-  char *rec = expect_final(&f, "brief", "TASK_FINISHED", 10000);
+  char *rec = sim_fw_expect_final(&f, "brief", "TASK_FINISHED", 10000);
   free(rec);
   expect_no_update(&f, 1500);
   wait_gone(exec, 8000);
-  fw_close(&f);
+  sim_fw_close(&f);
   stop_all();
 }
 END_TEST
@@ -605,12 +444,12 @@ START_TEST(test_recovery__executor_killed_while_agent_down_fails_the_task) {
   usleep(200000);
   ck_assert_int_ge(session_size(exec), 1); /* the task survived its executor */
   start_agent(NULL, "dead", NULL);
-  char *rec = expect_final(&f, "orphan", "TASK_FAILED", 10000);
+  char *rec = sim_fw_expect_final(&f, "orphan", "TASK_FAILED", 10000);
   ck_assert_msg(strstr(rec, "REASON_EXECUTOR_TERMINATED") != NULL, "%s", rec);
   free(rec);
   wait_gone(exec, 5000); /* the orphaned task was killed too */
   expect_no_update(&f, 1000);
-  fw_close(&f);
+  sim_fw_close(&f);
   stop_all();
 }
 END_TEST
@@ -620,15 +459,15 @@ START_TEST(test_recovery__executor_that_does_not_resubscribe_is_killed) {
   pid_t exec = run_task(&f, "stuck", 1, "stuck", "sleep 1000", NULL);
   kill_agent();
   kill(exec, SIGSTOP); /* alive, but it cannot re-subscribe */
-  long long t0 = now_ms();
+  long long t0 = sim_fw_now_ms();
   start_agent(NULL, "stuck", NULL);
-  char *rec = expect_final(&f, "stuck", "TASK_FAILED", 15000);
+  char *rec = sim_fw_expect_final(&f, "stuck", "TASK_FAILED", 15000);
   ck_assert_msg(strstr(rec, "REASON_EXECUTOR_REREGISTRATION_TIMEOUT") != NULL, "%s", rec);
   free(rec);
   /* --executor_reregistration_timeout=3secs */
-  ck_assert_int_ge(now_ms() - t0, 2500);
+  ck_assert_int_ge(sim_fw_now_ms() - t0, 2500);
   wait_gone(exec, 5000);
-  fw_close(&f);
+  sim_fw_close(&f);
   stop_all();
 }
 END_TEST
@@ -644,12 +483,12 @@ START_TEST(test_recovery__task_of_framework_without_checkpointing_is_killed_and_
   ck_assert_int_ne(glob(pattern, 0, NULL, &g), 0);
   kill_agent();
   start_agent(NULL, "nocp", NULL);
-  char *rec = expect_final(&f, "nocp", "TASK_LOST", 10000);
+  char *rec = sim_fw_expect_final(&f, "nocp", "TASK_LOST", 10000);
   ck_assert_msg(strstr(rec, "REASON_AGENT_RESTARTED") != NULL, "%s", rec);
   free(rec);
   wait_gone(exec, 5000);
   expect_no_update(&f, 1000);
-  fw_close(&f);
+  sim_fw_close(&f);
   stop_all();
 }
 END_TEST
@@ -663,7 +502,7 @@ START_TEST(test_recovery__cleanup_kills_reports_and_registers_anew) {
   kill_agent();
   char *extra[] = {"--recover=cleanup", NULL};
   start_agent(NULL, "cleanup", extra);
-  char *rec = expect_final(&f, "doomed", "TASK_FAILED", 10000);
+  char *rec = sim_fw_expect_final(&f, "doomed", "TASK_FAILED", 10000);
   ck_assert_msg(strstr(rec, "REASON_EXECUTOR_TERMINATED") != NULL, "%s", rec);
   ck_assert_msg(strstr(rec, "cleanup") != NULL, "%s", rec);
   free(rec);
@@ -672,10 +511,10 @@ START_TEST(test_recovery__cleanup_kills_reports_and_registers_anew) {
   char offer[160], agent[160];
   free(f.offers);
   f.offers = NULL;
-  long long deadline = now_ms() + 10000;
+  long long deadline = sim_fw_now_ms() + 10000;
   do {
     wait_offer(&f, offer, agent, sizeof offer);
-  } while (strcmp(agent, old_id) == 0 && now_ms() < deadline);
+  } while (strcmp(agent, old_id) == 0 && sim_fw_now_ms() < deadline);
   ck_assert_str_ne(agent, old_id);
   char new_id[256] = "";
   for (int i = 0; i < 200 && strcmp(new_id, agent) != 0; i++) {
@@ -684,7 +523,7 @@ START_TEST(test_recovery__cleanup_kills_reports_and_registers_anew) {
     usleep(10000);
   }
   ck_assert_str_eq(new_id, agent);
-  fw_close(&f);
+  sim_fw_close(&f);
   stop_all();
 }
 END_TEST
@@ -700,14 +539,14 @@ START_TEST(test_recovery__cleanup_kills_an_executor_that_does_not_stop) {
   kill(exec, SIGSTOP);
   char *extra[] = {"--recover=cleanup", NULL};
   start_agent(NULL, "cleanup2", extra);
-  char *rec = expect_final(&f, "wedged", "TASK_FAILED", 10000);
+  char *rec = sim_fw_expect_final(&f, "wedged", "TASK_FAILED", 10000);
   ck_assert_msg(strstr(rec, "cleanup") != NULL, "%s", rec);
   free(rec);
   wait_gone(exec, 5000);
   char log[1 << 16];
   read_file(agent_log, log, sizeof log);
   ck_assert_msg(strstr(log, "still there after 1000 ms: SIGKILL") != NULL, "%s", log);
-  fw_close(&f);
+  sim_fw_close(&f);
   stop_all();
 }
 END_TEST
@@ -748,11 +587,11 @@ START_TEST(test_recovery__damaged_executor_checkpoint_is_an_error_naming_the_fil
   /* --no-strict: that executor is lost (and killed), the agent runs. */
   char *extra[] = {"--strict=false", NULL};
   start_agent(NULL, "damaged", extra);
-  char *rec = expect_final(&f, "damaged", "TASK_LOST", 10000);
+  char *rec = sim_fw_expect_final(&f, "damaged", "TASK_LOST", 10000);
   ck_assert_msg(strstr(rec, "executor.info") != NULL, "%s", rec);
   free(rec);
   wait_gone(exec, 5000);
-  fw_close(&f);
+  sim_fw_close(&f);
   stop_all();
 }
 END_TEST
@@ -793,7 +632,7 @@ START_TEST(test_recovery__executor_gets_heartbeats) {
   }
   ck_assert_int_eq(heartbeats, 2);
   mesos_test_conn_close(&c);
-  fw_close(&f);
+  sim_fw_close(&f);
   stop_all();
 }
 END_TEST
@@ -807,14 +646,14 @@ START_TEST(test_recovery__master_restart_keeps_the_agents_tasks) {
   kill(master_pid, SIGKILL);
   waitpid(master_pid, NULL, 0);
   master_pid = -1;
-  fw_close(&f);
+  sim_fw_close(&f);
   start_master_on(1);
   fw_subscribe(&f, 1);
   ck_assert(alive(exec));
-  char *rec = expect_final(&f, "steady", "TASK_FINISHED", 15000);
+  char *rec = sim_fw_expect_final(&f, "steady", "TASK_FINISHED", 15000);
   free(rec);
   expect_no_update(&f, 1500);
-  fw_close(&f);
+  sim_fw_close(&f);
   stop_all();
 }
 END_TEST
@@ -835,7 +674,7 @@ START_TEST(test_recovery__each_update_is_delivered_once_across_a_restart) {
   ck_assert_str_eq(finals[0], "TASK_FINISHED");
   free(finals[0]);
   wait_gone(exec, 8000);
-  fw_close(&f);
+  sim_fw_close(&f);
   stop_all();
 }
 END_TEST
@@ -858,7 +697,7 @@ START_TEST(test_recovery__sigterm_leaves_checkpointing_executors_running) {
   ck_assert_str_eq(finals[0], "TASK_FINISHED");
   free(finals[0]);
   wait_gone(exec, 8000);
-  fw_close(&f);
+  sim_fw_close(&f);
   stop_all();
 }
 END_TEST
@@ -871,7 +710,7 @@ START_TEST(test_recovery__sigterm_stops_executors_of_frameworks_without_checkpoi
   ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "mesos-agent exit status %d", st);
   agent_pid = -1;
   wait_gone(exec, 3000);
-  fw_close(&f);
+  sim_fw_close(&f);
   stop_all();
 }
 END_TEST
@@ -906,9 +745,9 @@ static void start_cluster(sim_fw *f, const char *name, char *offer, char *agent,
 static void wait_running(sim_fw *f, size_t n, const char *const *tasks) {
   size_t running = 0;
   while (running < n) {
-    char *rec = fw_next(f, 10000, "\"type\":\"UPDATE\"", NULL);
+    char *rec = sim_fw_next(f, 10000, "\"type\":\"UPDATE\"", NULL);
     ck_assert_msg(rec != NULL, "%zu of %zu tasks running", running, n);
-    ack(f, rec);
+    sim_fw_ack(f, rec);
     ck_assert_msg(strstr(rec, "\"state\":\"TASK_STARTING\"") ||
                       strstr(rec, "\"state\":\"TASK_RUNNING\""),
                   "%s", rec);
@@ -932,7 +771,7 @@ START_TEST(test_recovery__task_group_survives_kill_9) {
            "\"command\":{\"value\":\"sleep 3\"},\"resources\":" RES "}",
            agent, agent);
   ck_assert_int_eq(
-      fw_call(&f,
+      sim_fw_call(&f,
               "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":"
               "[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH_GROUP\",\"launch_group\":{"
               "\"executor\":{\"type\":\"DEFAULT\",\"executor_id\":{\"value\":\"gexec\"},"
@@ -959,7 +798,7 @@ START_TEST(test_recovery__task_group_survives_kill_9) {
   char log[1 << 16];
   read_file(agent_log, log, sizeof log);
   ck_assert_msg(strstr(log, "re-subscribed after the agent restarted") != NULL, "%s", log);
-  fw_close(&f);
+  sim_fw_close(&f);
   stop_all();
 }
 END_TEST
@@ -973,7 +812,7 @@ START_TEST(test_recovery__custom_executor_survives_kill_9) {
   example_path("custom_executor", exe, sizeof exe);
   start_cluster(&f, "custom", offer, agent, sizeof offer);
   ck_assert_int_eq(
-      fw_call(&f,
+      sim_fw_call(&f,
               "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":"
               "[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH\",\"launch\":{\"task_infos\":"
               "[{\"name\":\"t\",\"task_id\":{\"value\":\"c-task\"},\"agent_id\":{\"value\":\"%s\"},"
@@ -1004,7 +843,7 @@ START_TEST(test_recovery__custom_executor_survives_kill_9) {
                 "%s", log);
   mesos__agent_kill_session(exec, SIGKILL);
   wait_gone(exec, 5000);
-  fw_close(&f);
+  sim_fw_close(&f);
   stop_all();
 }
 END_TEST
