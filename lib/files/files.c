@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <uv.h>
 
 #include "base/alloc.h"
 #include "base/buf.h"
@@ -26,6 +27,7 @@
 #include "base/units.h"
 #include "authz/authz_int.h"
 #include "http/query.h"
+#include "loop/loop_int.h"
 
 /* Tests set it to exercise the O_NOFOLLOW walk on kernels with openat2. */
 int mesos__files_force_walk;
@@ -736,8 +738,10 @@ static void read_handler(mesos__http_request *req, void *ud) {
  * plus one chunk queued, whatever the file's size, a slow client slows
  * only its own download, and nothing waits by polling.  A client that
  * keeps up gets DOWNLOAD_TURN bytes a loop turn and the rest on the next
- * turn (a zero-delay timer: it never waits for the client, it only lets
- * other connections run between turns, as state.c's round-robin does).
+ * turns, from a libuv idle handle (it never waits for the client, it only
+ * lets other connections run between turns; not a 0 ms timer, which libuv
+ * 1.44 runs again in the same turn when restarted from its own callback:
+ * see state.c).
  */
 #define DOWNLOAD_CHUNK ((size_t)256 << 10)
 #define DOWNLOAD_TURN ((size_t)4 << 20)
@@ -746,13 +750,16 @@ typedef struct download {
   mesos__http_request *req;
   int fd;
   uint64_t off, size;
-  mesos_timer *next_turn;
+  uv_idle_t *next_turn; /* active only while a fast client is served */
   char *buf;
   char name[MESOS__FILES_MAX_PATH + 2]; /* virtual path, for log lines */
 } download;
 
+static void idle_close_cb(uv_handle_t *h) { mesos__free(h); }
+
 static void download_free(download *d) {
-  mesos_timer_free(d->next_turn);
+  /* Closed like the loop's own handles: freed on the loop's next turn. */
+  if (d->next_turn) uv_close((uv_handle_t *)d->next_turn, idle_close_cb);
   if (d->fd >= 0) close(d->fd);
   mesos__free(d->buf);
   mesos__free(d);
@@ -763,12 +770,18 @@ static void download_aborted(mesos__http_request *req, void *ud) {
   download_free(ud); /* the client went away; the server releases req */
 }
 
+static void download_next_turn(uv_idle_t *h);
+
 static void download_pump(download *d) {
   size_t turn = 0;
   while (d->off < d->size) {
-    if (mesos__http_request_pending(d->req) > 0) return; /* resumed by download_drained */
+    if (mesos__http_request_pending(d->req) > 0) {
+      uv_idle_stop(d->next_turn); /* resumed by download_drained */
+      return;
+    }
     if (turn >= DOWNLOAD_TURN) {
-      mesos_timer_start(d->next_turn, 0, 0);
+      if (!uv_is_active((uv_handle_t *)d->next_turn))
+        uv_idle_start(d->next_turn, download_next_turn);
       return;
     }
     uint64_t left = d->size - d->off;
@@ -797,10 +810,7 @@ static void download_drained(mesos__http_request *req, void *ud) {
   download_pump(ud);
 }
 
-static void download_next_turn(mesos_timer *t, void *ud) {
-  (void)t;
-  download_pump(ud);
-}
+static void download_next_turn(uv_idle_t *h) { download_pump(h->data); }
 
 static void download_handler(mesos__http_request *req, void *ud) {
   mesos__files *f = ud;
@@ -822,9 +832,16 @@ static void download_handler(mesos__http_request *req, void *ud) {
     d->buf = mesos__malloc(DOWNLOAD_CHUNK);
     if (d->buf == NULL) st = mesos__err(&e, MESOS_ENOMEM, "out of memory");
   }
-  if (st == MESOS_OK)
-    st = mesos_timer_new(&d->next_turn, mesos__http_server_loop(mesos__http_request_server(req)),
-                         download_next_turn, d, &e);
+  if (st == MESOS_OK) {
+    d->next_turn = MESOS__NEW(uv_idle_t);
+    if (d->next_turn == NULL) {
+      st = mesos__err(&e, MESOS_ENOMEM, "out of memory");
+    } else {
+      uv_idle_init(mesos__loop_uv(mesos__http_server_loop(mesos__http_request_server(req))),
+                   d->next_turn);
+      d->next_turn->data = d;
+    }
+  }
   if (st != MESOS_OK) {
     download_free(d);
     respond_error(req, st, e);
