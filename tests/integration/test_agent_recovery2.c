@@ -598,42 +598,67 @@ START_TEST(test_recovery2__container_ended_while_agent_down_reports_its_exit_sta
 }
 END_TEST
 
-/* ACCEPT with LAUNCH_GROUP of one task `task` under DEFAULT executor
- * `exec`, running `cmd` after fetching the URIs `uris_json` (a JSON
- * array). */
-static void launch_group(sim_fw *f, const char *exec, const char *task, const char *cmd,
-                         const char *uris_json) {
+/* ACCEPT of one offer with `n` LAUNCH_GROUPs: group i is one task
+ * tasks[i] under DEFAULT executor execs[i], running cmds[i] after fetching
+ * the URIs uris[i] (a JSON array). */
+#define RES2 "[{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":0.2}}," \
+             "{\"name\":\"mem\",\"type\":\"SCALAR\",\"scalar\":{\"value\":32}}]"
+static void launch_groups(sim_fw *f, int n, const char *const *execs, const char *const *tasks,
+                          const char *const *cmds, const char *const *uris) {
   char *rec = fw_next(f, 10000, "\"type\":\"OFFERS\"", "agent-test", NULL);
   ck_assert_msg(rec != NULL, "no offer from the agent");
-  char offer[160], agent[160];
+  char offer[160], agent[160], ops[8000] = "";
   json_id(rec, "id", offer, sizeof offer);
   json_id(rec, "agent_id", agent, sizeof agent);
   free(rec);
-#define RES2 "[{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":0.2}}," \
-             "{\"name\":\"mem\",\"type\":\"SCALAR\",\"scalar\":{\"value\":32}}]"
-  ck_assert_int_eq(
-      fw_call(f,
-              "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":"
-              "[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH_GROUP\",\"launch_group\":{"
-              "\"executor\":{\"type\":\"DEFAULT\",\"executor_id\":{\"value\":\"%s\"},"
-              "\"framework_id\":{\"value\":\"%s\"},\"resources\":" RES2 "},"
-              "\"task_group\":{\"tasks\":[{\"name\":\"g\",\"task_id\":{\"value\":\"%s\"},"
-              "\"agent_id\":{\"value\":\"%s\"},\"command\":{\"value\":\"%s\",\"uris\":%s},"
-              "\"resources\":" RES2 "}]}}}],\"filters\":{\"refuse_seconds\":0}}}",
-              f->id, offer, exec, f->id, task, agent, cmd, uris_json),
-      202);
+  size_t len = 0;
+  for (int i = 0; i < n; i++)
+    len += (size_t)snprintf(
+        ops + len, sizeof ops - len,
+        "%s{\"type\":\"LAUNCH_GROUP\",\"launch_group\":{"
+        "\"executor\":{\"type\":\"DEFAULT\",\"executor_id\":{\"value\":\"%s\"},"
+        "\"framework_id\":{\"value\":\"%s\"},\"resources\":" RES2 "},"
+        "\"task_group\":{\"tasks\":[{\"name\":\"g\",\"task_id\":{\"value\":\"%s\"},"
+        "\"agent_id\":{\"value\":\"%s\"},\"command\":{\"value\":\"%s\",\"uris\":%s},"
+        "\"resources\":" RES2 "}]}}}",
+        i ? "," : "", execs[i], f->id, tasks[i], agent, cmds[i], uris[i]);
+  ck_assert_int_lt(len, sizeof ops);
+  ck_assert_int_eq(fw_call(f,
+                           "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{"
+                           "\"offer_ids\":[{\"value\":\"%s\"}],\"operations\":[%s],"
+                           "\"filters\":{\"refuse_seconds\":0}}}",
+                           f->id, offer, ops),
+                   202);
 }
 
-/* Acknowledges every update of `task` until one in `state` (returned). */
+/* Updates of other tasks read while waiting for one task's: kept for
+ * their own wait. */
+static char *stash[8];
+
+/* Acknowledges every update until `task` has one in `state` (returned);
+ * the other updates of `task` must be STARTING or RUNNING. */
 static char *until_state(sim_fw *f, const char *task, const char *state) {
   char tid[256];
   snprintf(tid, sizeof tid, "\"task_id\":{\"value\":\"%s\"}", task);
+  for (int i = 0; i < 8; i++)
+    if (stash[i] && strstr(stash[i], tid) && strstr(stash[i], state)) {
+      char *rec = stash[i];
+      stash[i] = NULL;
+      return rec;
+    }
   long long deadline = now_ms() + 15000;
   for (;;) {
     long long left = deadline - now_ms();
-    char *rec = left > 0 ? fw_next(f, (int)left, "\"type\":\"UPDATE\"", tid, NULL) : NULL;
+    char *rec = left > 0 ? fw_next(f, (int)left, "\"type\":\"UPDATE\"", NULL) : NULL;
     ck_assert_msg(rec != NULL, "%s never reached %s", task, state);
-    ack(f, rec);
+    if (strstr(rec, "\"uuid\":\"")) ack(f, rec);
+    if (strstr(rec, tid) == NULL) {
+      int kept = 0;
+      for (int i = 0; i < 8 && !kept; i++)
+        if (stash[i] == NULL) stash[i] = rec, kept = 1;
+      if (!kept) free(rec);
+      continue;
+    }
     if (strstr(rec, state)) return rec;
     ck_assert_msg(strstr(rec, "\"TASK_STARTING\"") || strstr(rec, "\"TASK_RUNNING\""),
                   "wanted %s: %s", state, rec);
@@ -674,21 +699,28 @@ START_TEST(test_recovery2__default_executor_fetches_uris_before_the_task_starts)
   start_agent_with(0);
   sim_fw f;
   fw_subscribe(&f);
-  char uris[1200], cmd[600];
-  snprintf(uris, sizeof uris,
+  char ok_uris[1200], bad_uris[300];
+  snprintf(ok_uris, sizeof ok_uris,
            "[{\"value\":\"%s/local.txt\"},{\"value\":\"http://127.0.0.1:%d/served.txt\","
            "\"output_file\":\"renamed.txt\"}]",
            base_dir, http_port);
-  snprintf(cmd, sizeof cmd,
-           "grep -q from-a-local-file local.txt && grep -q from-http renamed.txt");
-  launch_group(&f, "exec-ok", "fetch-ok", cmd, uris);
+  snprintf(bad_uris, sizeof bad_uris, "[{\"value\":\"http://127.0.0.1:%d/missing.txt\"}]",
+           http_port);
+  const char *execs[] = {"exec-ok", "exec-bad"};
+  const char *tasks[] = {"fetch-ok", "fetch-bad"};
+  const char *cmds[] = {"grep -q from-a-local-file local.txt && grep -q from-http renamed.txt",
+                        "true"};
+  const char *uris[] = {ok_uris, bad_uris};
+  launch_groups(&f, 2, execs, tasks, cmds, uris);
   char *rec = until_state(&f, "fetch-ok", "\"TASK_FINISHED\"");
   free(rec);
-  snprintf(uris, sizeof uris, "[{\"value\":\"http://127.0.0.1:%d/missing.txt\"}]", http_port);
-  launch_group(&f, "exec-bad", "fetch-bad", "true", uris);
   rec = until_state(&f, "fetch-bad", "\"TASK_FAILED\"");
   ck_assert_msg(strstr(rec, "REASON_CONTAINER_LAUNCH_FAILED") && strstr(rec, "fetch"), "%s", rec);
   free(rec);
+  for (int i = 0; i < 8; i++) {
+    free(stash[i]);
+    stash[i] = NULL;
+  }
   mesos_test_conn_close(&f.stream);
   stop_all();
   kill(http_pid, SIGKILL);
