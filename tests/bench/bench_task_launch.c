@@ -34,6 +34,10 @@
  *   bench: task-launch-cpu-executor <ms> ms/task baseline fork-exec-wait <ms> ms/run ratio <r>
  *   bench: task-launch-cpu-master <ms> ms/task baseline fork-exec-wait <ms> ms/run ratio <r>
  *
+ * An offer that arrives while the in-flight limit is reached is kept and
+ * used as soon as a task ends (see use_offer for why not declined).
+ * BENCH_TRACE=1 prints each offer and update with its time on stderr.
+ *
  * The daemons get the master's and agent's default flags except the
  * addresses and directories (BENCH_MASTER_FLAGS / BENCH_AGENT_FLAGS add
  * more, space separated); their logs stay in the temporary directory when
@@ -76,6 +80,14 @@ typedef struct phase {
   double first_accept, last_finished;
 } phase;
 
+/* An offer kept for later: see use_offer. */
+typedef struct held_offer {
+  char id[128], agent_id[128];
+  double cpus, mem;
+} held_offer;
+
+#define MAX_HELD 16
+
 typedef struct bench {
   mesos_loop *loop;
   mesos_scheduler *sched;
@@ -84,6 +96,8 @@ typedef struct bench {
   int cur;     /* the phase launching now */
   int failed;
   int done;
+  held_offer held[MAX_HELD];
+  int nheld;
 } bench;
 
 static double now_ms(void) {
@@ -220,9 +234,27 @@ static void use_offer(bench *b, const mesos_scheduler_offer *o) {
     mem -= TASK_MEM;
   }
   mesos_error *err = NULL;
+  if (getenv("BENCH_TRACE"))
+    fprintf(stderr, "TRACE %.3f offer cpus %.2f launch %d\n", now_ms(), o->cpus, batch);
   if (batch == 0) {
-    /* Nothing to launch now: the offer comes back once a task ends (the
-     * master re-offers freed resources within milliseconds). */
+    /* Nothing to launch now.  With tasks still to launch and room for one,
+     * keep the offer and use it when a task ends.  Why not decline: the
+     * master gives a task's resources back as soon as the agent reports its
+     * terminal state (the task's latest state, as Mesos does), while the
+     * framework gets that update only after it acknowledged the previous
+     * one; the new offer overtakes the update.  Declined, those resources
+     * came back only with the next --allocation_interval (1 s): with one
+     * task in flight that was most of the time per task. */
+    int more = b->ph[0].launched < b->ph[0].n || b->ph[1].launched < b->ph[1].n;
+    if (more && o->cpus >= TASK_CPUS - 1e-9 && o->mem >= TASK_MEM && b->nheld < MAX_HELD &&
+        strlen(o->id) < sizeof b->held[0].id && strlen(o->agent_id) < sizeof b->held[0].agent_id) {
+      held_offer *h = &b->held[b->nheld++];
+      snprintf(h->id, sizeof h->id, "%s", o->id);
+      snprintf(h->agent_id, sizeof h->agent_id, "%s", o->agent_id);
+      h->cpus = o->cpus;
+      h->mem = o->mem;
+      return;
+    }
     mesos_scheduler_decline(b->sched, o->id, 0.01, NULL);
     return;
   }
@@ -239,6 +271,19 @@ static void use_offer(bench *b, const mesos_scheduler_offer *o) {
     mesos_error_free(err);
     b->failed++;
     finish(b);
+  }
+}
+
+/* A task ended: the offers kept meanwhile may launch the next ones. */
+static void use_held(bench *b) {
+  int n = b->nheld;
+  held_offer h[MAX_HELD];
+  memcpy(h, b->held, (size_t)n * sizeof *h);
+  b->nheld = 0;
+  for (int i = 0; i < n && !b->done; i++) {
+    mesos_scheduler_offer o = {.id = h[i].id, .agent_id = h[i].agent_id, .cpus = h[i].cpus,
+                               .mem = h[i].mem};
+    use_offer(b, &o);
   }
 }
 
@@ -261,6 +306,7 @@ static void on_event(mesos_scheduler *s, const char *type, const uint8_t *event,
       if (st->task_id && st->task_id[0] == b->ph[k].prefix) p = &b->ph[k];
     int i = p ? (int)strtol(st->task_id + 1, NULL, 10) : -1;
     double t = now_ms();
+    if (getenv("BENCH_TRACE")) fprintf(stderr, "TRACE %.3f update %s %s\n", t, st->task_id, st->state);
     if (p && i >= 0 && i < p->n) {
       if (strcmp(st->state, "TASK_RUNNING") == 0 && p->t[i].running == 0) p->t[i].running = t;
       if (st->terminal && p->t[i].finished == 0) {
@@ -280,6 +326,7 @@ static void on_event(mesos_scheduler *s, const char *type, const uint8_t *event,
           if (b->cur == 0 && b->ph[1].n > 0) b->cur = 1;
           else finish(b);
         }
+        if (!b->done) use_held(b);
       }
     }
     mesos_free(st);
