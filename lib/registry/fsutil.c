@@ -105,49 +105,91 @@ static void test_delay(void) {
   }
 }
 
+/* Makes `buf` (a directory just created) durable: fsync of its parent. */
+static mesos_status fsync_parent(char *buf, mesos_error **err) {
+  char *slash = strrchr(buf, '/');
+  if (slash == NULL) return mesos__fs_fsync_dir(".", err);
+  if (slash == buf) return mesos__fs_fsync_dir("/", err);
+  *slash = '\0';
+  mesos_status s = mesos__fs_fsync_dir(buf, err);
+  *slash = '/';
+  return s;
+}
+
+/* mkdir of `buf` that also accepts an existing directory.  Returns 1 when
+ * it created it and made it durable (its parent fsynced, under
+ * mkdirs_lock), 0 when it was there, -1 (errno set) when mkdir failed
+ * otherwise, -2 with *st set on any other error (a non-directory in the
+ * way is MESOS_EEXIST). */
+static int mkdir_one(char *buf, mode_t mode, mesos_status *st, mesos_error **err) {
+  pthread_mutex_lock(&mkdirs_lock);
+  if (mkdir(buf, mode) == 0) {
+    test_delay();
+    *st = fsync_parent(buf, err);
+    pthread_mutex_unlock(&mkdirs_lock);
+    return *st == MESOS_OK ? 1 : -2;
+  }
+  int e = errno;
+  pthread_mutex_unlock(&mkdirs_lock);
+  if (e != EEXIST) {
+    errno = e;
+    return -1;
+  }
+  struct stat sb;
+  if (stat(buf, &sb) != 0) {
+    *st = mesos__err(err, MESOS_EIO, "stat %s: %s", buf, strerror(errno));
+    return -2;
+  }
+  if (!S_ISDIR(sb.st_mode)) {
+    *st = mesos__err(err, MESOS_EEXIST, "%s exists and is not a directory", buf);
+    return -2;
+  }
+  return 0;
+}
+
 mesos_status mesos__fs_mkdirs(const char *path, mode_t mode, mesos_error **err) {
   size_t n = strlen(path);
   if (n == 0) return mesos__err(err, MESOS_EINVAL, "empty directory path");
   if (n >= PATH_MAX)
     return mesos__err(err, MESOS_ELIMIT, "directory path is longer than %d bytes", PATH_MAX);
+  while (n > 1 && path[n - 1] == '/') n--; /* a trailing slash names the same directory */
   char buf[PATH_MAX];
-  memcpy(buf, path, n + 1);
-  /* Walk forward one component at a time; each component that mkdir
-   * creates gets its parent fsynced, or a crash could lose the directory
+  memcpy(buf, path, n);
+  buf[n] = '\0';
+  /* Backwards first: the whole path, then without its last component, and
+   * so on until a mkdir succeeds or finds the directory there.  Why: most
+   * calls name a directory that exists or whose parent does (a checkpoint
+   * written next to others), and a forward walk from the root cost one
+   * mkdir and one stat per component (~25 path walks for an agent's
+   * checkpoint paths), several times per task launch.  Each directory
+   * created gets its parent fsynced (mkdir_one), or a crash could lose it
    * together with the checkpoint written into it. */
-  for (size_t i = 1; i <= n; i++) {
+  mesos_status st = MESOS_OK;
+  size_t end = n;
+  for (;;) {
+    buf[end] = '\0';
+    int r = mkdir_one(buf, mode, &st, err);
+    if (r == -2) return st;
+    if (r >= 0) break;
+    if (errno != ENOENT) return mesos__err(err, MESOS_EIO, "mkdir %s: %s", buf, strerror(errno));
+    size_t k = end;
+    while (k > 0 && buf[k - 1] != '/') k--;
+    while (k > 0 && buf[k - 1] == '/') k--;
+    if (k == 0) return mesos__err(err, MESOS_EIO, "mkdir %s: %s", buf, strerror(ENOENT));
+    end = k;
+  }
+  if (end == n) return MESOS_OK;
+  /* Then forwards over the components still missing. */
+  memcpy(buf, path, n);
+  buf[n] = '\0';
+  for (size_t i = end + 1; i <= n; i++) {
     if (buf[i] != '/' && buf[i] != '\0') continue;
-    if (buf[i - 1] == '/') continue; /* "//" or a trailing slash */
+    if (buf[i - 1] == '/') continue; /* "//" */
     char saved = buf[i];
     buf[i] = '\0';
-    pthread_mutex_lock(&mkdirs_lock);
-    if (mkdir(buf, mode) == 0) {
-      test_delay();
-      char *slash = strrchr(buf, '/');
-      mesos_status s;
-      if (slash == NULL) {
-        s = mesos__fs_fsync_dir(".", err);
-      } else if (slash == buf) {
-        s = mesos__fs_fsync_dir("/", err);
-      } else {
-        *slash = '\0';
-        s = mesos__fs_fsync_dir(buf, err);
-        *slash = '/';
-      }
-      pthread_mutex_unlock(&mkdirs_lock);
-      if (s != MESOS_OK) return s;
-    } else if (errno == EEXIST) {
-      pthread_mutex_unlock(&mkdirs_lock);
-      struct stat st;
-      if (stat(buf, &st) != 0)
-        return mesos__err(err, MESOS_EIO, "stat %s: %s", buf, strerror(errno));
-      if (!S_ISDIR(st.st_mode))
-        return mesos__err(err, MESOS_EEXIST, "%s exists and is not a directory", buf);
-    } else {
-      int e = errno;
-      pthread_mutex_unlock(&mkdirs_lock);
-      return mesos__err(err, MESOS_EIO, "mkdir %s: %s", buf, strerror(e));
-    }
+    int r = mkdir_one(buf, mode, &st, err);
+    if (r == -2) return st;
+    if (r < 0) return mesos__err(err, MESOS_EIO, "mkdir %s: %s", buf, strerror(errno));
     buf[i] = saved;
   }
   return MESOS_OK;
