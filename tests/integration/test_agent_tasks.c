@@ -363,14 +363,44 @@ START_TEST(test_agent__executor_crash_gives_task_failed_and_no_failure_for_comma
   fw_subscribe(&f);
   char offer[160], agent[160];
   wait_offer(&f, offer, agent, sizeof offer);
-  /* The task kills its executor (its parent) before ending. */
-  launch(&f, offer, agent, "crasher", "sleep 0.3; kill -9 $PPID; sleep 5");
+  /* The task kills its executor (its parent) before ending, and stays
+   * behind as `sleep` (its pid in crasher.pid): in its own process group
+   * but in the executor's session, which the agent sweeps. */
+  char cmd[600], pid_file[300];
+  snprintf(pid_file, sizeof pid_file, "%s/crasher.pid", base_dir);
+  snprintf(cmd, sizeof cmd, "echo $$ > %s; sleep 0.3; kill -9 $PPID; exec sleep 5", pid_file);
+  launch(&f, offer, agent, "crasher", cmd);
   free(expect_update(&f, "crasher", "TASK_STARTING"));
   free(expect_update(&f, "crasher", "TASK_RUNNING"));
   char *rec = expect_update(&f, "crasher", "TASK_FAILED");
   ck_assert_msg(strstr(rec, "REASON_EXECUTOR_TERMINATED") != NULL, "%s", rec);
   ck_assert_msg(strstr(rec, "Executor terminated") != NULL, "%s", rec);
   free(rec);
+  FILE *pf = fopen(pid_file, "r");
+  ck_assert_ptr_nonnull(pf);
+  int left = 0;
+  ck_assert_int_eq(fscanf(pf, "%d", &left), 1);
+  fclose(pf);
+  ck_assert_int_gt(left, 1);
+  /* Gone (or a zombie waiting for init) within a few seconds. */
+  int gone = 0;
+  for (int i = 0; i < 300 && !gone; i++) {
+    char path[64], st[256] = "";
+    snprintf(path, sizeof path, "/proc/%d/stat", left);
+    FILE *sf = fopen(path, "r");
+    if (sf == NULL) {
+      gone = 1;
+      break;
+    }
+    size_t n = fread(st, 1, sizeof st - 1, sf);
+    fclose(sf);
+    st[n] = '\0';
+    const char *paren = strrchr(st, ')');
+    if (paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X')) gone = 1;
+    else usleep(10000);
+  }
+  if (!gone) kill(left, SIGKILL);
+  ck_assert_msg(gone, "the task's process %d outlived its crashed executor's session", left);
   rec = sim_fw_next(&f, 1000, "\"type\":\"FAILURE\"", "crasher", NULL);
   ck_assert_msg(rec == NULL, "FAILURE event for a command executor: %s", rec);
   mesos_test_conn_close(&f.stream);
