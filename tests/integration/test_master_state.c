@@ -208,6 +208,9 @@ static void client_poll(client *c) {
       c->cap = c->cap ? c->cap * 2 : 1 << 20;
       c->buf = realloc(c->buf, c->cap);
       ck_assert_ptr_nonnull(c->buf);
+      /* A fresh block holds whatever an earlier (freed) response left:
+       * terminate it now, or client_body's strstr reads stale headers. */
+      c->buf[c->len] = '\0';
     }
     ssize_t r = recv(c->fd, c->buf + c->len, c->cap - c->len - 1, 0);
     if (r <= 0) break;
@@ -218,7 +221,7 @@ static void client_poll(client *c) {
 
 /* The body once the whole response is there (Content-Length), else NULL. */
 static const char *client_body(client *c, size_t *blen) {
-  if (c->buf == NULL) return NULL;
+  if (c->buf == NULL || c->len == 0) return NULL;
   const char *hend = strstr(c->buf, "\r\n\r\n");
   if (hend == NULL) return NULL;
   const char *cl = strstr(c->buf, "Content-Length: ");
