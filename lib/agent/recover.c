@@ -703,7 +703,7 @@ static mesos_status recover_task(mesos_agent *a, const mesos__agent_path_ids *id
                           : "The agent restarted; this executor has no recovery checkpoint");
     } else if (!x.alive && x.tc && mesos__agent_container_ended(a, ids->container_id)) {
       /* A container whose task ended while the agent was down: its init
-       * checkpointed the exit status, which the framework gets (not
+       * checkpointed the exit status, which is what the framework receives (not
        * "executor terminated"). */
       mesos__agent_container_adopt(a, ids, x.tc->task_info, last, path); /* containers.c */
     } else if (!x.alive) {
