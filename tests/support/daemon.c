@@ -1,6 +1,7 @@
 #include "support/daemon.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -314,4 +315,27 @@ int mesos_test_wait_http_ok(int port, const char *path, int timeout_ms) {
     usleep(20000);
   }
   return 0;
+}
+
+int mesos_test_kill_under(const char *dir) {
+  size_t n = strlen(dir);
+  while (n > 1 && dir[n - 1] == '/') n--;
+  DIR *d = opendir("/proc");
+  if (d == NULL) return 0;
+  int killed = 0;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    char *end;
+    long pid = strtol(e->d_name, &end, 10);
+    if (*end != '\0' || pid <= 1 || pid == (long)getpid()) continue;
+    char link[64], cwd[PATH_MAX];
+    snprintf(link, sizeof link, "/proc/%ld/cwd", pid);
+    ssize_t len = readlink(link, cwd, sizeof cwd - 1);
+    if (len < (ssize_t)n) continue;
+    cwd[len] = '\0';
+    if (strncmp(cwd, dir, n) != 0 || (cwd[n] != '\0' && cwd[n] != '/')) continue;
+    if (kill((pid_t)pid, SIGKILL) == 0) killed++;
+  }
+  closedir(d);
+  return killed;
 }

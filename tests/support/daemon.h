@@ -18,6 +18,13 @@ pid_t mesos_test_spawn(char *const argv[], const char *log_path);
 /* SIGTERM, then SIGKILL after `grace_ms`; reaps.  Returns the wait status. */
 int mesos_test_stop(pid_t pid, int grace_ms);
 
+/* SIGKILLs, by pid, every process whose working directory lies under
+ * `dir` (an absolute path: a test's work directory).  Executors and their
+ * tasks run in their own session with the sandbox as their cwd, so
+ * PDEATHSIG on the agent never reaches them: a failing test's teardown
+ * calls this so no task outlives it.  Returns how many were killed. */
+int mesos_test_kill_under(const char *dir);
+
 /* Polls GET <path> on 127.0.0.1:port until it answers 200 or `timeout_ms`
  * passes.  1 on success. */
 int mesos_test_wait_http_ok(int port, const char *path, int timeout_ms);
