@@ -194,6 +194,9 @@ struct mesos__agent_task {
    * (then pid/child/exec_stream above describe the task's own process). */
   mesos__agent_executor *exec;
   int queued;                /* in a->launch_q, not started yet */
+  /* Its mesos-executor is being started off the loop (executor_api.c):
+   * pid is 0 until mesos__agent_executor_started. */
+  struct mesos__agent_spawn_job *spawn_job;
   /* Runs in a container of the mesos containerizer (containers.c): `pid`
    * is the container's init, watched by the containerizer, not `child`. */
   int containerized;
@@ -365,8 +368,15 @@ void mesos__agent_release_executors(mesos_agent *a);
 /* ---- executor_api.c */
 /* POST /api/v1/executor. */
 void mesos__agent_executor_api_handler(mesos__http_request *req, void *ud);
-/* Starts mesos-executor for task `t` (its sandbox exists). */
+/* Starts mesos-executor for task `t` on the thread pool (its sandbox is
+ * made there too); the outcome comes to mesos__agent_executor_started
+ * (task_runner.c), with t->pid set on success.  An error here: nothing
+ * was started. */
+typedef struct mesos__agent_spawn_job mesos__agent_spawn_job;
 mesos_status mesos__agent_executor_launch(mesos__agent_task *t, mesos_error **err);
+void mesos__agent_executor_started(mesos__agent_task *t, mesos_status st, mesos_error *e);
+/* The task goes while its executor starts: the start's end kills it. */
+void mesos__agent_executor_spawn_orphan(mesos__agent_task *t);
 /* KILL towards the executor (or its process when not subscribed yet). */
 void mesos__agent_executor_kill(mesos__agent_task *t, uint64_t grace_ms,
                                 const Mesos__V1__KillPolicy *policy);

@@ -57,6 +57,7 @@ extern char **environ;
 
 static void task_free(mesos__agent_task *t) {
   if (t == NULL) return;
+  mesos__agent_executor_spawn_orphan(t); /* an executor start in flight */
   if (t->exec) mesos__agent_exec_task_gone(t);
   mesos__agent_executor_detach(t);
   mesos__agent_reaper_free(t); /* recovered executors (recover.c) */
@@ -138,7 +139,7 @@ static void kill_timer_cb(mesos_timer *timer, void *ud) {
 
 void mesos__agent_task_maybe_done(mesos_agent *a, const char *key) {
   mesos__agent_task *t = mesos__map_get(&a->tasks, key);
-  if (t == NULL || t->pid > 0 || mesos__agent_status_pending(a, key)) return;
+  if (t == NULL || t->pid > 0 || t->spawn_job || mesos__agent_status_pending(a, key)) return;
   mesos__agent_operator_task_done(a, t);
   mesos__map_remove(&a->tasks, key);
   task_free(t);
@@ -357,22 +358,14 @@ static void checkpoint_pid(mesos__agent_task *t) {
   mesos__free(path);
 }
 
+static void launch_failed(mesos__agent_task *t, mesos_status st, mesos_error *e);
+
+/* The in-agent command runner's start (commands under mesos-executor
+ * start in executor_api.c, off the loop). */
 static mesos_status launch(mesos__agent_task *t, mesos_error **err) {
   /* The sandbox is not a checkpoint: no fsync of its directories. */
   mesos_status st = mesos__agent_mkdirs(t->sandbox, err);
   if (st != MESOS_OK) return st;
-  if (t->use_executor) {
-    st = mesos__agent_executor_launch(t, err);
-    if (st == MESOS_OK) st = mesos_child_new(&t->child, t->agent->loop, t->pid, child_exited, t, err);
-    if (st == MESOS_OK) checkpoint_pid(t);
-    if (st == MESOS_OK) mesos__agent_checkpoint_executor(t); /* recover.c */
-    if (st != MESOS_OK && t->pid > 0) {
-      mesos__agent_kill_session(t->pid, SIGKILL);
-      waitpid(t->pid, NULL, 0);
-      t->pid = 0;
-    }
-    return st;
-  }
   launch_plan plan;
   memset(&plan, 0, sizeof plan);
   st = plan_build(t, &plan, err);
@@ -583,28 +576,53 @@ void mesos__agent_run_task(mesos_agent *a, const Mesos__Internal__RunTask *rt) {
   launch_now(t);
 }
 
+/* A start that failed: TASK_FAILED (takes `e`); `t` may be gone after. */
+static void launch_failed(mesos__agent_task *t, mesos_status st, mesos_error *e) {
+  char key[600], msg[512];
+  snprintf(key, sizeof key, "%s", t->key);
+  snprintf(msg, sizeof msg, "Cannot launch the command: %s",
+           e ? mesos_error_message(e) : mesos_status_str(st));
+  mesos_error_free(e);
+  mesos__agent_task_update(t, MESOS__V1__TASK_STATE__TASK_FAILED,
+                           MESOS__V1__TASK_STATUS__REASON__REASON_CONTAINER_LAUNCH_FAILED, msg);
+  mesos__agent_task_maybe_done(t->agent, key);
+}
+
+void mesos__agent_executor_started(mesos__agent_task *t, mesos_status st, mesos_error *e) {
+  if (st == MESOS_OK) st = mesos_child_new(&t->child, t->agent->loop, t->pid, child_exited, t, &e);
+  if (st != MESOS_OK) {
+    if (t->pid > 0) {
+      mesos__agent_kill_session(t->pid, SIGKILL);
+      waitpid(t->pid, NULL, 0);
+      t->pid = 0;
+    }
+    mesos_timer_stop(t->reg_timer);
+    launch_failed(t, st, e);
+    return;
+  }
+  checkpoint_pid(t);
+  mesos__agent_checkpoint_executor(t); /* recover.c */
+  LOG_INFO("Task %s: mesos-executor started (pid %d) in %s", t->key, (int)t->pid, t->sandbox);
+  /* Killed while it was starting, before it subscribed: as a kill of an
+   * executor that has not subscribed yet (mesos__agent_executor_kill). */
+  if (t->killing && t->exec_stream == NULL) mesos__agent_kill_session(t->pid, SIGKILL);
+}
+
 /* Starts task `t` (queued or not); a failure becomes TASK_FAILED. */
 static void launch_now(mesos__agent_task *t) {
-  mesos_agent *a = t->agent;
   mesos_error *e = NULL;
-  char key[600];
-  snprintf(key, sizeof key, "%s", t->key);
+  if (t->use_executor) {
+    /* Reported by mesos__agent_executor_started, once it has a pid. */
+    mesos_status st = mesos__agent_executor_launch(t, &e);
+    if (st != MESOS_OK) launch_failed(t, st, e);
+    return;
+  }
   mesos_status st = launch(t, &e);
   if (st != MESOS_OK) {
-    char msg[512];
-    snprintf(msg, sizeof msg, "Cannot launch the command: %s",
-             e ? mesos_error_message(e) : mesos_status_str(st));
-    mesos_error_free(e);
-    mesos__agent_task_update(t, MESOS__V1__TASK_STATE__TASK_FAILED,
-                             MESOS__V1__TASK_STATUS__REASON__REASON_CONTAINER_LAUNCH_FAILED, msg);
-    mesos__agent_task_maybe_done(a, key);
+    launch_failed(t, st, e);
     return;
   }
-  if (t->use_executor) {
-    LOG_INFO("Task %s: mesos-executor started (pid %d) in %s", key, (int)t->pid, t->sandbox);
-    return;
-  }
-  LOG_INFO("Task %s started (pid %d) in %s", key, (int)t->pid, t->sandbox);
+  LOG_INFO("Task %s started (pid %d) in %s", t->key, (int)t->pid, t->sandbox);
   mesos__agent_task_update(t, MESOS__V1__TASK_STATE__TASK_STARTING, -1, NULL);
   mesos__agent_task_update(t, MESOS__V1__TASK_STATE__TASK_RUNNING, -1, NULL);
 }
@@ -658,7 +676,16 @@ void mesos__agent_kill_task(mesos_agent *a, const char *framework_id, const char
     mesos__agent_container_kill(t, grace);
     return;
   }
-  if (t->pid <= 0 || t->killing) return;
+  if (t->spawn_job && t->exec_stream == NULL && !t->killing) {
+    /* Its executor is starting (executor_api.c): ended as soon as it has a
+     * pid (mesos__agent_executor_started), or told to kill the task if it
+     * subscribes first. */
+    LOG_INFO("Killing task %s while its executor starts", key);
+    t->killing = 1;
+    t->exit_reason = MESOS__V1__TASK_STATUS__REASON__REASON_TASK_KILLED_DURING_LAUNCH;
+    return;
+  }
+  if ((t->pid <= 0 && t->spawn_job == NULL) || t->killing) return;
   if (t->use_executor) {
     LOG_INFO("Killing task %s through its executor (grace %llu ms)", key, (unsigned long long)grace);
     mesos__agent_executor_kill(t, grace, policy);
