@@ -1,0 +1,164 @@
+/*
+ * A kill that arrives while a command task's executor is still starting.
+ * mesos-executor is started off the agent's loop (executor_api.c: the
+ * sandbox's mkdirs and posix_spawn run on the thread pool), so between the
+ * task's RUN_TASK and its executor's pid there is a window in which the
+ * task has no process yet; before that it waits in the launch queue, after
+ * it the executor has a pid but has not subscribed, then it runs.  A KILL
+ * in any of these must end in TASK_KILLED, with nothing of the task left
+ * running.  Kills sent 0..14 ms after the ACCEPT land in different ones of
+ * these windows (which one is up to the machine, so all of them are tried
+ * on every run).
+ */
+#include <dirent.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "support/daemon.h"
+#include "support/sim_fw.h"
+#include "support/testutil.h"
+
+static char base_dir[256];
+static pid_t master_pid = -1, agent_pid = -1;
+static int master_port, agent_port;
+static char work_dir[512], agent_log[512];
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
+  (void)sb, (void)flag, (void)ftw;
+  return remove(path);
+}
+
+static void make_base(void) {
+  snprintf(base_dir, sizeof base_dir, "/tmp/mesos-agent-test2-XXXXXX");
+  ck_assert_ptr_nonnull(mkdtemp(base_dir));
+}
+
+/* MESOS_TEST_KEEP=1 keeps the work directories and logs for debugging. */
+static void remove_base(void) {
+  if (base_dir[0]) mesos_test_kill_under(base_dir);
+  if (getenv("MESOS_TEST_KEEP")) {
+    fprintf(stderr, "kept %s\n", base_dir);
+    return;
+  }
+  if (base_dir[0]) nftw(base_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void start_daemons(void) {
+  char mpath[4096], apath[4096], mport_arg[64], aport_arg[64], master_arg[64], wd_arg[600];
+  mesos_test_daemon_path("mesos-master", mpath, sizeof mpath);
+  mesos_test_daemon_path("mesos-agent", apath, sizeof apath);
+  master_port = mesos_test_free_port();
+  snprintf(mport_arg, sizeof mport_arg, "--port=%d", master_port);
+  char *margv[] = {mpath, "--ip=127.0.0.1", mport_arg, "--allocation_interval=50ms",
+                   "--logging_level=WARNING", NULL};
+  master_pid = mesos_test_spawn(margv, NULL);
+  ck_assert_int_gt(master_pid, 0);
+  ck_assert(mesos_test_wait_http_ok(master_port, "/health", 5000));
+  snprintf(work_dir, sizeof work_dir, "%s/agent", base_dir);
+  snprintf(agent_log, sizeof agent_log, "%s/agent.log", base_dir);
+  agent_port = mesos_test_free_port();
+  snprintf(master_arg, sizeof master_arg, "--master=127.0.0.1:%d", master_port);
+  snprintf(aport_arg, sizeof aport_arg, "--port=%d", agent_port);
+  snprintf(wd_arg, sizeof wd_arg, "--work_dir=%s", work_dir);
+  char *aargv[] = {apath,
+                   master_arg,
+                   aport_arg,
+                   wd_arg,
+                   "--ip=127.0.0.1",
+                   "--hostname=agent-test",
+                   "--resources=cpus:4;mem:1024;disk:1024",
+                   "--registration_backoff_factor=50ms",
+                   "--executor_shutdown_grace_period=1secs",
+                   NULL};
+  agent_pid = mesos_test_spawn(aargv, agent_log);
+  ck_assert_int_gt(agent_pid, 0);
+  ck_assert(mesos_test_wait_http_ok(agent_port, "/health", 5000));
+}
+
+static void stop_daemons(void) {
+  if (agent_pid > 0) {
+    int st = mesos_test_stop(agent_pid, 5000);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "mesos-agent exit status %d", st);
+    agent_pid = -1;
+  }
+  if (master_pid > 0) {
+    int st = mesos_test_stop(master_pid, 5000);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "mesos-master exit status %d", st);
+    master_pid = -1;
+  }
+}
+
+/* How many processes have their working directory under `dir` (executors
+ * and tasks run in their sandboxes); counted, not killed. */
+static int count_under(const char *dir) {
+  DIR *d = opendir("/proc");
+  ck_assert_ptr_nonnull(d);
+  size_t n = strlen(dir);
+  int count = 0;
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    char *end = NULL;
+    long pid = strtol(de->d_name, &end, 10);
+    if (pid <= 0 || (end && *end)) continue;
+    char link[64], target[PATH_MAX];
+    snprintf(link, sizeof link, "/proc/%ld/cwd", pid);
+    ssize_t len = readlink(link, target, sizeof target - 1);
+    if (len <= 0) continue;
+    target[len] = '\0';
+    if (strncmp(target, dir, n) == 0 && (target[n] == '/' || target[n] == '\0')) count++;
+  }
+  closedir(d);
+  return count;
+}
+
+START_TEST(test_agent_tasks2__kill_while_the_executor_starts_gives_task_killed) {
+  start_daemons();
+  sim_fw f;
+  sim_fw_subscribe(&f, master_port, "\"user\":\"nobody\",\"name\":\"kill while starting\"");
+  for (int i = 0; i < 8; i++) {
+    char offer[160], agent[160], task[32];
+    sim_fw_wait_offer(&f, "agent-test", offer, agent, sizeof offer);
+    snprintf(task, sizeof task, "k%d", i);
+    sim_fw_launch(&f, offer, agent, task, NULL, 32, "sleep 1000");
+    usleep((useconds_t)(i * 2000));
+    ck_assert_int_eq(sim_fw_call(&f,
+                                 "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"KILL\",\"kill\":"
+                                 "{\"task_id\":{\"value\":\"%s\"}}}",
+                                 f.id, task),
+                     202);
+    /* STARTING/RUNNING, if the kill came after them, are acknowledged on
+     * the way; the task must end killed, not failed or lost. */
+    char *rec = sim_fw_expect_final(&f, task, "TASK_KILLED", 20000);
+    free(rec);
+  }
+  /* Every executor exits once its TASK_KILLED is acknowledged, and the
+   * agent sweeps its session: nothing of the eight tasks stays. */
+  int left = -1;
+  for (long long until = sim_fw_now_ms() + 10000; sim_fw_now_ms() < until;) {
+    if ((left = count_under(work_dir)) == 0) break;
+    usleep(50000);
+  }
+  ck_assert_msg(left == 0, "%d processes still run under %s", left, work_dir);
+  mesos_test_conn_close(&f.stream);
+  free(f.offers);
+  stop_daemons();
+}
+END_TEST
+
+static Suite *make_suite(void) {
+  Suite *s = suite_create("agent_tasks2");
+  TCase *tc = tcase_create("agent");
+  tcase_set_timeout(tc, 120);
+  tcase_add_unchecked_fixture(tc, make_base, remove_base);
+  tcase_add_test(tc, test_agent_tasks2__kill_while_the_executor_starts_gives_task_killed);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) { return mesos_test_main(make_suite()); }
