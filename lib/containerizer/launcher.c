@@ -775,9 +775,19 @@ int mesos__launch_collect(mesos__launch *l, mesos_status *st, mesos_error **err)
     l->len += (size_t)r;
   }
   l->msg[l->len] = '\0';
-  *st = l->len > 0
-            ? mesos__err(err, MESOS_EIO, "launcher: container start failed: %s", l->msg)
-            : MESOS_OK;
+  /* The helper writes "<step> <path>", a NUL and the errno in decimal
+   * (it has no C library to spell it out). */
+  size_t text = strlen(l->msg);
+  int e = 0;
+  for (size_t i = text + 1; i < l->len && l->msg[i] >= '0' && l->msg[i] <= '9' && e < 100000; i++)
+    e = e * 10 + (l->msg[i] - '0');
+  if (l->len == 0)
+    *st = MESOS_OK;
+  else if (text < l->len && e > 0)
+    *st = mesos__err(err, MESOS_EIO, "launcher: container start failed: %s: %s", l->msg,
+                     strerror(e));
+  else
+    *st = mesos__err(err, MESOS_EIO, "launcher: container start failed: %s", l->msg);
   close(l->err_fd);
   if (l->sync_fd >= 0) close(l->sync_fd);
   mesos__free(l);
