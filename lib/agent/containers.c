@@ -436,6 +436,27 @@ int mesos__agent_container_wanted(mesos_agent *a, const Mesos__V1__TaskInfo *ti,
   return c->isolating || (ci && ci->type == MESOS__V1__CONTAINER_INFO__TYPE__MESOS);
 }
 
+const char *mesos__agent_executor_container_refusal(const Mesos__V1__ExecutorInfo *ei,
+                                                    const Mesos__V1__TaskInfo *ti) {
+  const Mesos__V1__ContainerInfo *ci = ei ? ei->container : NULL;
+  if (ci && ci->type == MESOS__V1__CONTAINER_INFO__TYPE__DOCKER)
+    return "ExecutorInfo.container of type DOCKER needs the Docker containerizer, which this "
+           "agent does not have";
+  if (ci && ci->mesos && ci->mesos->image)
+    return "Executors in an image (ExecutorInfo.container.mesos.image) are not supported by "
+           "this agent yet; it would run the executor on the host, outside the image. Give "
+           "the image to a command task (TaskInfo.container, no ExecutorInfo) instead";
+  if (ci && (ci->n_volumes > 0 || (ci->hostname && ci->hostname[0])))
+    return "Volumes and hostnames of an executor's container (ExecutorInfo.container) are not "
+           "supported by this agent yet";
+  const Mesos__V1__ContainerInfo *tc = ti ? ti->container : NULL;
+  if (tc && (tc->type == MESOS__V1__CONTAINER_INFO__TYPE__DOCKER || (tc->mesos && tc->mesos->image) ||
+             tc->n_volumes > 0 || (tc->hostname && tc->hostname[0])))
+    return "Tasks of a task group with their own image, volumes or hostname (TaskInfo.container: "
+           "nested containers) are not supported by this agent yet";
+  return NULL;
+}
+
 /* ------------------------------------------------------------ launch */
 
 struct launch_op {
@@ -910,8 +931,10 @@ void mesos__agent_container_launch(mesos__agent_task *t) {
   }
   /* Provisioning (layer extraction) runs on the thread pool: the loop
    * keeps serving while a large image unpacks. */
+  /* Image.cached (default true): the image as this agent last read it,
+   * without reading the registry again; false reads it again. */
   st = mesos__provisioner_provision(c->prov, a->loop, t->container_id, img->docker->name,
-                                    provisioned, op, &e);
+                                    !img->has_cached || img->cached, provisioned, op, &e);
   if (st != MESOS_OK) {
     char what[600];
     snprintf(what, sizeof what, "Failed to provision image '%s'", img->docker->name);
@@ -979,7 +1002,9 @@ void mesos__agent_container_kill(mesos__agent_task *t, uint64_t grace_ms) {
   }
   if (t->pid <= 0) {
     /* Still provisioning or fetching: the pipeline sees `killing` and
-     * stops; nothing runs yet. */
+     * stops; nothing runs yet.  A download (which may never end: a
+     * stalled server) is cancelled, its partial file removed. */
+    if (c) mesos__fetcher_cancel(c->fetcher, t->sandbox);
     char key[600];
     snprintf(key, sizeof key, "%s", t->key);
     mesos__agent_task_update(t, MESOS__V1__TASK_STATE__TASK_KILLED,

@@ -80,6 +80,14 @@ void mesos__agent_containers_fini(struct mesos_agent *a);
  * the task fails with *why), 0 with *why NULL for the plain process path. */
 int mesos__agent_container_wanted(struct mesos_agent *a, const Mesos__V1__TaskInfo *ti,
                                   const char **why);
+/* NULL, or why an executor with ExecutorInfo `ei` (its container) or
+ * its task `ti` (NULL: none; a task of a group in its own ContainerInfo)
+ * cannot run here: executors in images, volumes or hostnames and nested
+ * task containers are not supported yet, and running them on the host
+ * instead would silently ignore what the framework asked for.  The task
+ * then fails with REASON_CONTAINER_LAUNCH_FAILED and this (static) text. */
+const char *mesos__agent_executor_container_refusal(const Mesos__V1__ExecutorInfo *ei,
+                                                    const Mesos__V1__TaskInfo *ti);
 /* Starts task `t` (in a->tasks, STAGING) in a container: provision,
  * fetch, launch, asynchronously; failures become TASK_FAILED with
  * REASON_CONTAINER_LAUNCH_FAILED. */

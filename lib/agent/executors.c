@@ -692,6 +692,8 @@ void mesos__agent_run_custom(mesos_agent *a, const Mesos__Internal__RunTask *rt)
   else if (mesos__map_count(&a->tasks) >= MESOS__AGENT_MAX_TASKS)
     bad = "Too many tasks on this agent",
     reason = MESOS__V1__TASK_STATUS__REASON__REASON_CONTAINER_LAUNCH_FAILED;
+  else if ((bad = mesos__agent_executor_container_refusal(ei, NULL)) != NULL) /* containers.c */
+    reason = MESOS__V1__TASK_STATUS__REASON__REASON_CONTAINER_LAUNCH_FAILED;
   else
     bad = exec_refusal(a, fw, ei, !rt->has_launch_executor || rt->launch_executor, &reason);
   if (bad) {
@@ -771,6 +773,8 @@ void mesos__agent_run_task_group(mesos_agent *a, const Mesos__Internal__RunTaskG
         bad = "Duplicate task id in the task group";
     if (!bad && (ti->command == NULL || ti->command->value == NULL))
       bad = "A task of the group has no command";
+    if (!bad && (bad = mesos__agent_executor_container_refusal(NULL, ti)) != NULL)
+      reason = MESOS__V1__TASK_STATUS__REASON__REASON_CONTAINER_LAUNCH_FAILED;
   }
   if (!bad) {
     if (ei->executor_id == NULL || ei->executor_id->value == NULL)
@@ -781,6 +785,8 @@ void mesos__agent_run_task_group(mesos_agent *a, const Mesos__Internal__RunTaskG
       bad = "Task groups run under the default executor (ExecutorInfo.type DEFAULT)";
     else if (mesos__map_count(&a->tasks) + n > MESOS__AGENT_MAX_TASKS)
       bad = "Too many tasks on this agent",
+      reason = MESOS__V1__TASK_STATUS__REASON__REASON_CONTAINER_LAUNCH_FAILED;
+    else if ((bad = mesos__agent_executor_container_refusal(ei, NULL)) != NULL) /* containers.c */
       reason = MESOS__V1__TASK_STATUS__REASON__REASON_CONTAINER_LAUNCH_FAILED;
     else {
       Mesos__V1__ExecutorInfo def = *ei;

@@ -65,6 +65,7 @@ struct fjob {
   int tmpfd, http_status;
   uint64_t got;
   bool too_big, write_failed;
+  bool cancelled; /* mesos__fetcher_cancel: ends with MESOS_EUSER at the next step */
   mesos_status st;
   mesos_error *err;
 };
@@ -401,6 +402,7 @@ static void work_done(uv_work_t *w, int status) {
     return;
   }
   if (status != 0 && j->st == MESOS_OK) j->st = mesos__uv_err(&j->err, status, "fetch");
+  if (j->cancelled && j->st == MESOS_OK) j->st = mesos__err(&j->err, MESOS_EUSER, "fetch cancelled");
   if (j->st != MESOS_OK) {
     mesos_error *e = j->err;
     j->err = NULL;
@@ -475,6 +477,9 @@ static void on_done(mesos__http_call *call, mesos_status status, const mesos__ht
     mesos_status fst_ = mesos__err(&e, MESOS_EIO, "%s: writing the download failed", uri);
     job_finish(j, fst_, e);
   }
+  } else if (j->cancelled && !j->f->closing) {
+    mesos_status fst_ = mesos__err(&e, MESOS_EUSER, "%s: fetch cancelled", uri);
+    job_finish(j, fst_, e);
   } else if (j->f->closing || status == MESOS_ECLOSED) {
     {
     mesos_status fst_ = mesos__err(&e, MESOS_ECLOSED, "%s: fetch cancelled", uri);
@@ -647,6 +652,17 @@ mesos_status mesos__fetcher_fetch(mesos__fetcher *f, Mesos__V1__CommandInfo__URI
   f->jobs = j;
   start_uri(j);
   return MESOS_OK;
+}
+
+void mesos__fetcher_cancel(mesos__fetcher *f, const char *sandbox) {
+  if (f == NULL || sandbox == NULL) return;
+  for (fjob *j = f->jobs; j; j = j->next) {
+    if (j->cancelled || strcmp(j->sandbox, sandbox) != 0) continue;
+    j->cancelled = true;
+    /* A download ends now (its on_done runs from the loop); a pool step
+     * cannot be interrupted and ends the job when it returns. */
+    if (j->call) mesos__http_call_cancel(j->call);
+  }
 }
 
 void mesos__fetcher_free(mesos__fetcher *f) {

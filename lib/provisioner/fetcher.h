@@ -58,6 +58,13 @@ mesos_status mesos__fetcher_fetch(mesos__fetcher *f, Mesos__V1__CommandInfo__URI
                                   size_t n, const char *sandbox, mesos__fetch_cb cb, void *ud,
                                   mesos_error **err);
 
+/* Cancels the pending fetches into `sandbox` (a task killed while its
+ * URIs download): each ends with MESOS_EUSER, its partial download
+ * removed, at once for a download, when the step ends for a copy or an
+ * extraction running on the pool.  Their callbacks still run, from the
+ * loop, never from inside this call. */
+void mesos__fetcher_cancel(mesos__fetcher *f, const char *sandbox);
+
 /* Fetches served from the cache, and downloads/copies done (for tests). */
 uint64_t mesos__fetcher_cache_hits(const mesos__fetcher *f);
 uint64_t mesos__fetcher_downloads(const mesos__fetcher *f);

@@ -32,8 +32,24 @@ typedef struct inflight {
   struct inflight *next;
 } inflight;
 
+/* An image as last read from the registry: what a launch with
+ * Image.cached=true needs (layer keys and config) without reading the
+ * registry again. */
+typedef struct cached_image {
+  char *name; /* the reference as the task wrote it */
+  char **keys;
+  size_t nkeys;
+  mesos__image_config config;
+  struct cached_image *next;
+} cached_image;
+
+/* Images remembered; beyond this the least recently read goes. */
+#define CACHE_MAX_IMAGES 1024
+
 struct mesos__provisioner {
   char *registry, *store, *root; /* root: <work_dir>/provisioner */
+  cached_image *cache;           /* most recently read first; under mu */
+  atomic_uint_fast64_t registry_reads;
   backend_kind backend;
   mesos__tar_opts limits;
   pthread_mutex_t mu;
@@ -121,7 +137,21 @@ void mesos__provision_info_free(mesos__provision_info *info) {
   mesos__free(info);
 }
 
+static void cached_image_free(cached_image *c) {
+  if (c == NULL) return;
+  for (size_t i = 0; i < c->nkeys; i++) mesos__free(c->keys[i]);
+  mesos__free(c->keys);
+  mesos__image_config_clear(&c->config);
+  mesos__free(c->name);
+  mesos__free(c);
+}
+
 static void prov_release(mesos__provisioner *p) {
+  while (p->cache) {
+    cached_image *c = p->cache;
+    p->cache = c->next;
+    cached_image_free(c);
+  }
   pthread_mutex_destroy(&p->mu);
   pthread_cond_destroy(&p->cv);
   mesos__free(p->registry);
@@ -200,6 +230,10 @@ void mesos__provisioner_free(mesos__provisioner *p) {
     return;
   }
   prov_release(p);
+}
+
+uint64_t mesos__provisioner_registry_reads(const mesos__provisioner *p) {
+  return atomic_load(&((mesos__provisioner *)p)->registry_reads);
 }
 
 uint64_t mesos__provisioner_extractions(const mesos__provisioner *p) {
@@ -741,16 +775,111 @@ out:
   return st;
 }
 
+/* NULL-terminated list copy; NULL stays NULL. */
+static char **strv_dup(char *const *v, bool *oom) {
+  if (v == NULL) return NULL;
+  size_t n = 0;
+  while (v[n]) n++;
+  char **c = mesos__calloc(n + 1, sizeof *c);
+  if (c == NULL) {
+    *oom = true;
+    return NULL;
+  }
+  for (size_t i = 0; i < n; i++)
+    if ((c[i] = mesos__strdup(v[i])) == NULL) *oom = true;
+  return c;
+}
+
+static mesos_status config_dup(const mesos__image_config *from, mesos__image_config *to) {
+  bool oom = false;
+  memset(to, 0, sizeof *to);
+  to->entrypoint = strv_dup(from->entrypoint, &oom);
+  to->cmd = strv_dup(from->cmd, &oom);
+  to->env = strv_dup(from->env, &oom);
+  if (from->working_dir && (to->working_dir = mesos__strdup(from->working_dir)) == NULL) oom = true;
+  if (from->user && (to->user = mesos__strdup(from->user)) == NULL) oom = true;
+  if (oom) mesos__image_config_clear(to);
+  return oom ? MESOS_ENOMEM : MESOS_OK;
+}
+
+/* Remembers what `img` (read for the reference `name`) needs; best
+ * effort: without memory the next launch reads the registry again. */
+static void cache_put(mesos__provisioner *p, const char *name, const mesos__image *img) {
+  cached_image *c = MESOS__NEW(cached_image);
+  if (c == NULL) return;
+  c->name = mesos__strdup(name);
+  c->keys = mesos__calloc(img->nlayers + 1, sizeof *c->keys);
+  bool ok = c->name && c->keys && config_dup(&img->config, &c->config) == MESOS_OK;
+  for (size_t i = 0; ok && i < img->nlayers; i++, c->nkeys++)
+    ok = (c->keys[i] = mesos__strdup(img->layers[i].key)) != NULL;
+  if (!ok) {
+    cached_image_free(c);
+    return;
+  }
+  pthread_mutex_lock(&p->mu);
+  size_t n = 0;
+  for (cached_image **pp = &p->cache; *pp;) {
+    cached_image *x = *pp;
+    if (strcmp(x->name, name) == 0 || ++n >= CACHE_MAX_IMAGES) {
+      *pp = x->next;
+      cached_image_free(x);
+      continue;
+    }
+    pp = &x->next;
+  }
+  c->next = p->cache;
+  p->cache = c;
+  pthread_mutex_unlock(&p->mu);
+}
+
+/* Image.cached=true: the layer keys and config remembered for `name`, as
+ * a registry-less image, when every layer is still in the store; NULL
+ * otherwise (then the registry is read). */
+static mesos__image *cache_get(mesos__provisioner *p, const char *name) {
+  mesos__image *img = NULL;
+  pthread_mutex_lock(&p->mu);
+  cached_image *c = p->cache;
+  while (c && strcmp(c->name, name) != 0) c = c->next;
+  if (c != NULL && (img = MESOS__NEW(mesos__image)) != NULL) {
+    bool ok = (img->name = mesos__strdup(name)) != NULL &&
+              (img->layers = mesos__calloc(c->nkeys ? c->nkeys : 1, sizeof *img->layers)) != NULL &&
+              config_dup(&c->config, &img->config) == MESOS_OK;
+    for (size_t i = 0; ok && i < c->nkeys; i++, img->nlayers++)
+      ok = (img->layers[i].key = mesos__strdup(c->keys[i])) != NULL;
+    if (!ok) {
+      mesos__image_free(img);
+      img = NULL;
+    }
+  }
+  pthread_mutex_unlock(&p->mu);
+  for (size_t i = 0; img && i < img->nlayers; i++) {
+    char *d = path_fmt("%s/layers/%s/%s", p->store, img->layers[i].key, layer_dir_name(p->backend));
+    struct stat sb;
+    bool there = d && stat(d, &sb) == 0;
+    mesos__free(d);
+    if (!there) {
+      mesos__image_free(img);
+      img = NULL;
+    }
+  }
+  return img;
+}
+
 mesos_status mesos__provisioner_provision_sync(mesos__provisioner *p, const char *cid,
-                                               const char *image, mesos__provision_info **out,
-                                               mesos_error **err) {
+                                               const char *image, bool cached,
+                                               mesos__provision_info **out, mesos_error **err) {
   if (cid == NULL || !valid_id(cid))
     return mesos__err(err, MESOS_EINVAL, "container id '%s' is not valid for a path",
                       cid ? cid : "(null)");
   if (image == NULL) return mesos__err(err, MESOS_EINVAL, "no image given");
-  mesos__image *img = NULL;
-  mesos_status st = mesos__image_open(p->registry, image, &img, err);
-  if (st != MESOS_OK) return st;
+  mesos__image *img = cached ? cache_get(p, image) : NULL;
+  bool from_cache = img != NULL;
+  mesos_status st = MESOS_OK;
+  if (!from_cache) {
+    atomic_fetch_add(&p->registry_reads, 1);
+    st = mesos__image_open(p->registry, image, &img, err);
+    if (st != MESOS_OK) return st;
+  }
   mesos__provision_info *info = MESOS__NEW(mesos__provision_info);
   if (info == NULL || (info->layers = mesos__calloc(img->nlayers + 1, sizeof(char *))) == NULL) {
     st = mesos__err(err, MESOS_ENOMEM, "out of memory");
@@ -758,7 +887,9 @@ mesos_status mesos__provisioner_provision_sync(mesos__provisioner *p, const char
   }
   for (size_t i = 0; i < img->nlayers && st == MESOS_OK; i++) {
     bool ex = false;
-    st = ensure_layer(p, img, i, &ex, err);
+    /* A remembered image has no registry source: its layers were found
+     * in the store (cache_get), and nothing removes store layers. */
+    if (!from_cache) st = ensure_layer(p, img, i, &ex, err);
     if (ex) info->extracted++;
     if (st == MESOS_OK && (info->layers[i] = mesos__strdup(img->layers[i].key)) == NULL)
       st = mesos__err(err, MESOS_ENOMEM, "out of memory");
@@ -772,7 +903,8 @@ mesos_status mesos__provisioner_provision_sync(mesos__provisioner *p, const char
     }
     goto out;
   }
-  {
+  if (!from_cache) {
+    cache_put(p, image, img);
     mesos_error *e2 = NULL;
     if (record_image(p, img->name, info->layers, img->nlayers, &e2) != MESOS_OK) {
       LOG_WARN("provisioner: image index not updated: %s", mesos_error_message(e2));
@@ -877,6 +1009,7 @@ typedef struct {
   uv_work_t w;
   mesos__provisioner *p;
   char *cid, *image; /* image NULL: a destroy */
+  bool cached;
   mesos__provision_cb cb;
   mesos__provision_destroy_cb dcb;
   void *ud;
@@ -888,7 +1021,7 @@ typedef struct {
 static void pjob_work(uv_work_t *w) {
   pjob *j = (pjob *)w;
   if (j->image == NULL) j->st = mesos__provisioner_destroy(j->p, j->cid, &j->err);
-  else j->st = mesos__provisioner_provision_sync(j->p, j->cid, j->image, &j->info, &j->err);
+  else j->st = mesos__provisioner_provision_sync(j->p, j->cid, j->image, j->cached, &j->info, &j->err);
 }
 
 static void pjob_done(uv_work_t *w, int status) {
@@ -913,7 +1046,7 @@ static void pjob_done(uv_work_t *w, int status) {
 }
 
 mesos_status mesos__provisioner_provision(mesos__provisioner *p, mesos_loop *loop,
-                                          const char *cid, const char *image,
+                                          const char *cid, const char *image, bool cached,
                                           mesos__provision_cb cb, void *ud, mesos_error **err) {
   if (p == NULL || loop == NULL || cb == NULL || cid == NULL || image == NULL)
     return mesos__err(err, MESOS_EINVAL, "provision: provisioner, loop, ids and callback required");
@@ -924,6 +1057,7 @@ mesos_status mesos__provisioner_provision(mesos__provisioner *p, mesos_loop *loo
   j->p = p;
   j->cb = cb;
   j->ud = ud;
+  j->cached = cached;
   j->cid = mesos__strdup(cid);
   j->image = mesos__strdup(image);
   if (j->cid == NULL || j->image == NULL) {

@@ -18,6 +18,7 @@
 #ifndef MESOS_PROVISIONER_PROVISIONER_H
 #define MESOS_PROVISIONER_PROVISIONER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "mesos/error.h"
@@ -54,10 +55,15 @@ mesos_status mesos__provisioner_new(const mesos__provisioner_opts *opts, mesos__
 void mesos__provisioner_free(mesos__provisioner *p);
 
 /* Provisions `image` (a reference resolved in the registry directory) for
- * `container_id` ([A-Za-z0-9_.-], 1..128 chars, not "." or ".."). */
+ * `container_id` ([A-Za-z0-9_.-], 1..128 chars, not "." or "..").
+ * `cached` is Image.cached: true uses what an earlier provision of the
+ * same reference read from the registry (layer keys and config, kept in
+ * memory) as long as its layers are in the store, so an image replaced or
+ * removed in the registry since is not seen; false (or nothing
+ * remembered) reads the registry again and remembers the result. */
 mesos_status mesos__provisioner_provision_sync(mesos__provisioner *p, const char *container_id,
-                                               const char *image, mesos__provision_info **out,
-                                               mesos_error **err);
+                                               const char *image, bool cached,
+                                               mesos__provision_info **out, mesos_error **err);
 
 /* `info` and `err` belong to the callback (free them). */
 typedef void (*mesos__provision_cb)(mesos_status st, mesos__provision_info *info,
@@ -66,7 +72,8 @@ typedef void (*mesos__provision_cb)(mesos_status st, mesos__provision_info *info
  * this call fails (EINVAL for bad arguments, ENOMEM). */
 mesos_status mesos__provisioner_provision(mesos__provisioner *p, mesos_loop *loop,
                                           const char *container_id, const char *image,
-                                          mesos__provision_cb cb, void *ud, mesos_error **err);
+                                          bool cached, mesos__provision_cb cb, void *ud,
+                                          mesos_error **err);
 
 /* Unmounts and removes every root filesystem of `container_id`.  Nothing
  * of it is left in /proc/mounts afterwards.  Unknown ids are OK. */
@@ -89,6 +96,10 @@ mesos_status mesos__provisioner_destroy_async(mesos__provisioner *p, mesos_loop 
  * staging area cleared by our start-up. */
 mesos_status mesos__provisioner_recover(mesos__provisioner *p, const char *const *known,
                                         size_t nknown, mesos_error **err);
+
+/* Times this provisioner read an image from the registry (cache misses
+ * and Image.cached=false). */
+uint64_t mesos__provisioner_registry_reads(const mesos__provisioner *p);
 
 /* Layers this provisioner extracted so far (store misses). */
 uint64_t mesos__provisioner_extractions(const mesos__provisioner *p);

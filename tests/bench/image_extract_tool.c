@@ -30,7 +30,7 @@ int main(int argc, char **argv) {
   struct timespec a, b;
   clock_gettime(CLOCK_MONOTONIC, &a);
   mesos__provision_info *info = NULL;
-  if (mesos__provisioner_provision_sync(p, "bench", argv[2], &info, &err) != MESOS_OK) {
+  if (mesos__provisioner_provision_sync(p, "bench", argv[2], false, &info, &err) != MESOS_OK) {
     fprintf(stderr, "provision: %s\n", mesos_error_message(err));
     return 1;
   }

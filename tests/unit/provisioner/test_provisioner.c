@@ -153,13 +153,13 @@ START_TEST(test_provision__each_layout_and_backend_gives_a_working_rootfs_reused
   mesos__provisioner *p = new_prov(backend, work, store);
   mesos__provision_info *a = NULL, *b = NULL;
   mesos_error *err = NULL;
-  ck_assert_mesos_ok(mesos__provisioner_provision_sync(p, "c1", image, &a, &err), &err);
+  ck_assert_mesos_ok(mesos__provisioner_provision_sync(p, "c1", image, false, &a, &err), &err);
   ck_assert_int_eq(a->extracted, 3);
   check_rootfs(a->rootfs);
   check_config(&a->config);
   ck_assert_msg(strstr(a->rootfs, "/provisioner/containers/c1/backends/") != NULL, "%s", a->rootfs);
   /* A second container reuses the store: no extraction. */
-  ck_assert_mesos_ok(mesos__provisioner_provision_sync(p, "c2", image, &b, &err), &err);
+  ck_assert_mesos_ok(mesos__provisioner_provision_sync(p, "c2", image, false, &b, &err), &err);
   ck_assert_int_eq(b->extracted, 0);
   ck_assert_uint_eq(mesos__provisioner_extractions(p), 3);
   check_rootfs(b->rootfs);
@@ -215,7 +215,7 @@ START_TEST(test_provision__images_that_lie_about_digests_are_refused_and_leave_n
   mesos__provision_info *a = NULL;
   for (int i = 0; i < 2; i++) {
     mesos_error *err = NULL;
-    mesos_status st = mesos__provisioner_provision_sync(p, "liar", liars[i], &a, &err);
+    mesos_status st = mesos__provisioner_provision_sync(p, "liar", liars[i], false, &a, &err);
     ck_assert_msg(st == MESOS_EPROTO, "%s: %s %s", liars[i], mesos_status_name(st),
                   mesos_test_errmsg(&err));
     ck_assert_msg(strstr(mesos_error_message(err), "digest") != NULL, "%s",
@@ -244,7 +244,7 @@ START_TEST(test_provision__bad_arguments_are_refused) {
   mesos_error *err = NULL;
   const char *ids[] = {"", "..", "a/b", "x y"};
   for (int i = 0; i < 4; i++) {
-    ck_assert_int_eq(mesos__provisioner_provision_sync(p, ids[i], "busybox", &a, &err),
+    ck_assert_int_eq(mesos__provisioner_provision_sync(p, ids[i], "busybox", false, &a, &err),
                      MESOS_EINVAL);
     mesos_error_free(err);
     err = NULL;
@@ -307,7 +307,7 @@ START_TEST(test_provision__concurrent_async_provisions_extract_each_layer_once) 
   for (int i = 0; i < 4; i++) {
     snprintf(id, sizeof id, "a%d", i);
     ck_assert_mesos_ok(
-        mesos__provisioner_provision(p, loop, id, "ocibox:latest", on_provisioned, &r[i], &err),
+        mesos__provisioner_provision(p, loop, id, "ocibox:latest", false, on_provisioned, &r[i], &err),
         &err);
   }
   for (int i = 0; i < 4; i++) {
@@ -342,6 +342,52 @@ START_TEST(test_provision__concurrent_async_provisions_extract_each_layer_once) 
 }
 END_TEST
 
+/* Image.cached: true serves what the last read of the same reference
+ * found (no registry read while its layers are in the store); false reads
+ * the registry every time and refreshes what is remembered. */
+START_TEST(test_provision__cached_images_skip_the_registry_and_uncached_ones_read_it) {
+  PROV_NEED_IMAGES();
+  PROV_NEED_ROOT();
+  char work[PATH_MAX], store[PATH_MAX];
+  mesos__provisioner *p = new_prov("copy", work, store);
+  mesos__provision_info *a = NULL;
+  mesos_error *err = NULL;
+  /* Nothing remembered yet: cached=true reads the registry. */
+  ck_assert_mesos_ok(mesos__provisioner_provision_sync(p, "k1", "ocibox:latest", true, &a, &err), &err);
+  ck_assert_uint_eq(mesos__provisioner_registry_reads(p), 1);
+  ck_assert_int_eq(a->extracted, 3);
+  mesos__provision_info_free(a);
+  const struct {
+    const char *id;
+    bool cached;
+    uint64_t reads;
+  } steps[] = {{"k2", true, 1}, {"k3", true, 1}, {"k4", false, 2}, {"k5", true, 2}};
+  for (size_t i = 0; i < sizeof steps / sizeof *steps; i++) {
+    a = NULL;
+    ck_assert_mesos_ok(
+        mesos__provisioner_provision_sync(p, steps[i].id, "ocibox:latest", steps[i].cached, &a, &err),
+        &err);
+    ck_assert_msg(mesos__provisioner_registry_reads(p) == steps[i].reads, "%s: %llu reads",
+                  steps[i].id, (unsigned long long)mesos__provisioner_registry_reads(p));
+    ck_assert_int_eq(a->extracted, 0);
+    check_rootfs(a->rootfs);
+    check_config(&a->config);
+    ck_assert_ptr_nonnull(a->layers[2]);
+    ck_assert_ptr_null(a->layers[3]);
+    mesos__provision_info_free(a);
+  }
+  /* Another reference is not served from the first one's memory. */
+  a = NULL;
+  ck_assert_mesos_ok(mesos__provisioner_provision_sync(p, "k6", "busybox:latest", true, &a, &err), &err);
+  ck_assert_uint_eq(mesos__provisioner_registry_reads(p), 3);
+  mesos__provision_info_free(a);
+  const char *ids[] = {"k1", "k2", "k3", "k4", "k5", "k6"};
+  for (size_t i = 0; i < 6; i++) ck_assert_mesos_ok(mesos__provisioner_destroy(p, ids[i], &err), &err);
+  ck_assert_int_eq(provtest_mounts_below(work, 0), 0);
+  mesos__provisioner_free(p);
+}
+END_TEST
+
 START_TEST(test_provision__a_restarted_provisioner_cleans_orphans_and_staging) {
   PROV_NEED_IMAGES();
   PROV_NEED_ROOT();
@@ -350,7 +396,7 @@ START_TEST(test_provision__a_restarted_provisioner_cleans_orphans_and_staging) {
   mesos__provisioner *p = new_prov(NULL, work, store);
   mesos__provision_info *a = NULL;
   mesos_error *err = NULL;
-  ck_assert_mesos_ok(mesos__provisioner_provision_sync(p, "orphan", "busybox:latest", &a, &err), &err);
+  ck_assert_mesos_ok(mesos__provisioner_provision_sync(p, "orphan", "busybox:latest", false, &a, &err), &err);
   mesos__provision_info_free(a);
   mesos__provisioner_free(p); /* the agent dies; the mount stays */
   snprintf(dir, sizeof dir, "%s/staging/half-layer/rootfs", store);
@@ -509,6 +555,7 @@ static Suite *make_suite(void) {
   tcase_add_test(tc, test_provision__images_that_lie_about_digests_are_refused_and_leave_no_layer);
   tcase_add_test(tc, test_provision__bad_arguments_are_refused);
   tcase_add_test(tc, test_provision__concurrent_async_provisions_extract_each_layer_once);
+  tcase_add_test(tc, test_provision__cached_images_skip_the_registry_and_uncached_ones_read_it);
   tcase_add_test(tc, test_provision__a_restarted_provisioner_cleans_orphans_and_staging);
   tcase_add_test(tc, test_launch__command_info_and_image_merge_as_mesos_does);
   tcase_add_test(tc, test_image_config__malformed_configs_are_refused);
