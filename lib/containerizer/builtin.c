@@ -497,6 +497,20 @@ static void nop_cleanup(void *ud, const char *id, mesos_isolator_pending *p) {
 
 /* Sums CPU times and RSS of every process in the container's session (the
  * init made itself session leader, and tasks rarely leave the session). */
+/* Rss of /proc/<pid>/smaps_rollup in bytes, 0 when unreadable. */
+static uint64_t smaps_rss_bytes(const char *pid) {
+  char path[300], buf[2048];
+  snprintf(path, sizeof path, "/proc/%s/smaps_rollup", pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  ssize_t r = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (r <= 0) return 0;
+  buf[r] = '\0';
+  const char *q = strstr(buf, "\nRss:");
+  return q ? strtoull(q + 5, NULL, 10) * 1024u : 0;
+}
+
 static mesos_status posix_usage(void *ud, const char *id, mesos_container_usage *usage,
                                 mesos_error **err) {
   iso_ud *u = ud;
@@ -536,7 +550,11 @@ static mesos_status posix_usage(void *ud, const char *id, mesos_container_usage 
     ut += f[14];
     stt += f[15];
     threads += f[20];
-    rss += f[24];
+    /* The kernel keeps RSS in per-CPU counters and /proc/<pid>/stat
+     * reads only their flushed part (Linux 6.2+): a small process (the
+     * libc-free init touches a few pages) reads 0 there.  smaps_rollup
+     * walks its mappings instead, exact and still cheap at that size. */
+    rss += f[24] ? f[24] : smaps_rss_bytes(de->d_name) / (uint64_t)page;
     procs++;
   }
   closedir(d);
