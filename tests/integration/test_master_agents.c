@@ -16,6 +16,7 @@
 #include "mesos/internal/internal.pb-c.h"
 #include "support/daemon.h"
 #include "support/sim_fw.h"
+#include "support/sim_raw_agent.h"
 #include "support/testutil.h"
 
 static pid_t master_pid = -1;
@@ -52,146 +53,12 @@ static void stop_master(void) {
 
 /* ------------------------------------------------------------ agent side */
 
-typedef struct sim_agent {
-  mesos_test_conn stream;
-  char id[160];
-} sim_agent;
-
-static int post_agent_call(const Mesos__Internal__AgentCall *call) {
-  uint8_t *bytes = NULL;
-  size_t len = 0;
-  ck_assert_int_eq(mesos__pb_pack(&call->base, 0, &bytes, &len, NULL), MESOS_OK);
-  mesos_test_conn c;
-  ck_assert_int_eq(mesos_test_conn_open(&c, master_port), 0);
-  ck_assert_int_eq(mesos_test_conn_request(&c, "POST", "/api/v1/agent", "application/x-protobuf",
-                                           NULL, (const char *)bytes, len),
-                   0);
-  mesos__free(bytes);
-  mesos_test_response r;
-  ck_assert_int_eq(mesos_test_conn_response(&c, &r, 1, 5000), 0);
-  int status = r.status;
-  mesos_test_response_free(&r);
-  mesos_test_conn_close(&c);
-  return status;
-}
-
-static Mesos__Internal__AgentEvent *agent_next(sim_agent *a, int timeout_ms) {
-  for (;;) {
-    char *rec = NULL;
-    long n = mesos_test_conn_next_record(&a->stream, &rec, timeout_ms);
-    if (n < 0) return NULL;
-    ProtobufCMessage *msg = NULL;
-    ck_assert_int_eq(mesos__pb_unpack(&mesos__internal__agent_event__descriptor, (uint8_t *)rec,
-                                      (size_t)n, 0, 0, &msg, NULL),
-                     MESOS_OK);
-    free(rec);
-    Mesos__Internal__AgentEvent *ev = (Mesos__Internal__AgentEvent *)msg;
-    if (ev->type != MESOS__INTERNAL__AGENT_EVENT__TYPE__PING) return ev;
-    /* Answer pings like a live agent. */
-    Mesos__Internal__AgentCall call = MESOS__INTERNAL__AGENT_CALL__INIT;
-    Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;
-    aid.value = a->id;
-    call.protocol_version = 1;
-    call.has_type = 1;
-    call.type = MESOS__INTERNAL__AGENT_CALL__TYPE__PONG;
-    call.agent_id = &aid;
-    ck_assert_int_eq(post_agent_call(&call), 202);
-    mesos__pb_free(ev);
-  }
-}
-
-/* Opens the agent's event stream with `call` (REGISTER or REREGISTER);
- * the answer's status (events follow on a->stream when it is 200). */
-static int agent_open(sim_agent *a, const Mesos__Internal__AgentCall *call) {
-  uint8_t *bytes = NULL;
-  size_t len = 0;
-  ck_assert_int_eq(mesos__pb_pack(&call->base, 0, &bytes, &len, NULL), MESOS_OK);
-  ck_assert_int_eq(mesos_test_conn_open(&a->stream, master_port), 0);
-  ck_assert_int_eq(mesos_test_conn_request(&a->stream, "POST", "/api/v1/agent",
-                                           "application/x-protobuf",
-                                           "Accept: application/x-protobuf\r\n",
-                                           (const char *)bytes, len),
-                   0);
-  mesos__free(bytes);
-  mesos_test_response r;
-  ck_assert_int_eq(mesos_test_conn_response(&a->stream, &r, 0, 5000), 0);
-  return r.status;
-}
-
-static void agent_register(sim_agent *a, const char *hostname) {
-  Mesos__V1__Resource res[2], *resp[2];
-  Mesos__V1__Value__Scalar cpus = MESOS__V1__VALUE__SCALAR__INIT,
-                           mem = MESOS__V1__VALUE__SCALAR__INIT;
-  cpus.value = 4;
-  mem.value = 1024;
-  mesos__v1__resource__init(&res[0]);
-  mesos__v1__resource__init(&res[1]);
-  res[0].name = "cpus";
-  res[0].type = MESOS__V1__VALUE__TYPE__SCALAR;
-  res[0].scalar = &cpus;
-  res[1].name = "mem";
-  res[1].type = MESOS__V1__VALUE__TYPE__SCALAR;
-  res[1].scalar = &mem;
-  resp[0] = &res[0];
-  resp[1] = &res[1];
-  Mesos__V1__AgentInfo info = MESOS__V1__AGENT_INFO__INIT;
-  info.hostname = (char *)hostname;
-  info.n_resources = 2;
-  info.resources = resp;
-  Mesos__Internal__RegisterAgent ra = MESOS__INTERNAL__REGISTER_AGENT__INIT;
-  ra.agent = &info;
-  Mesos__Internal__AgentCall call = MESOS__INTERNAL__AGENT_CALL__INIT;
-  call.protocol_version = 1;
-  call.has_type = 1;
-  call.type = MESOS__INTERNAL__AGENT_CALL__TYPE__REGISTER;
-  call.register_agent = &ra;
-  int status = agent_open(a, &call);
-  ck_assert_int_eq(status, 200);
-  Mesos__Internal__AgentEvent *ev = agent_next(a, 5000);
-  ck_assert_ptr_nonnull(ev);
-  ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__REGISTERED);
-  snprintf(a->id, sizeof a->id, "%s", ev->agent_registered->agent_id->value);
-  ck_assert(ev->agent_registered->connection->total_ping_timeout_seconds > 0.5);
-  mesos__pb_free(ev);
-}
-
-static void agent_status(sim_agent *a, const char *fw, const char *task, const char *state,
-                         int with_uuid) {
-  Mesos__Internal__AgentCall call = MESOS__INTERNAL__AGENT_CALL__INIT;
-  Mesos__Internal__StatusUpdate su = MESOS__INTERNAL__STATUS_UPDATE__INIT;
-  Mesos__V1__TaskStatus st = MESOS__V1__TASK_STATUS__INIT;
-  Mesos__V1__TaskID tid = MESOS__V1__TASK_ID__INIT;
-  Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;
-  Mesos__V1__FrameworkID fid = MESOS__V1__FRAMEWORK_ID__INIT;
-  tid.value = (char *)task;
-  aid.value = a->id;
-  fid.value = (char *)fw;
-  st.task_id = &tid;
-  st.agent_id = &aid;
-  const ProtobufCEnumValue *v =
-      protobuf_c_enum_descriptor_get_value_by_name(&mesos__v1__task_state__descriptor, state);
-  ck_assert_ptr_nonnull(v);
-  st.state = (Mesos__V1__TaskState)v->value;
-  st.has_source = 1;
-  st.source = MESOS__V1__TASK_STATUS__SOURCE__SOURCE_EXECUTOR;
-  uint8_t uuid[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, (uint8_t)st.state};
-  if (with_uuid) {
-    st.has_uuid = 1;
-    st.uuid.data = uuid;
-    st.uuid.len = 16;
-    su.has_uuid = 1;
-    su.uuid = st.uuid;
-  }
-  su.framework_id = &fid;
-  su.agent_id = &aid;
-  su.status = &st;
-  su.timestamp = 1.0;
-  call.protocol_version = 1;
-  call.has_type = 1;
-  call.type = MESOS__INTERNAL__AGENT_CALL__TYPE__STATUS_UPDATE;
-  call.agent_id = &aid;
-  call.status_update = &su;
-  ck_assert_int_eq(post_agent_call(&call), 202);
+/* Registers `a` as `hostname` with cpus 4 and mem 1024 (no disk). */
+static void agent_register(sim_raw_agent *a, const char *hostname) {
+  sim_raw_agent_init(a, master_port, hostname);
+  a->disk = 0;
+  sim_raw_agent_register(a);
+  ck_assert(a->ping_timeout_s > 0.5);
 }
 
 /* ------------------------------------------------------------ framework side */
@@ -216,7 +83,7 @@ static const char *task_json(char *buf, size_t cap, const char *task, const char
 
 START_TEST(test_master__offer_launch_update_acknowledge_round_trip) {
   start_master();
-  sim_agent a;
+  sim_raw_agent a;
   agent_register(&a, "agent-one");
   sim_fw f;
   fw_subscribe(&f, NULL);
@@ -239,14 +106,14 @@ START_TEST(test_master__offer_launch_update_acknowledge_round_trip) {
               "[%s]}}],\"filters\":{\"refuse_seconds\":0}}}",
               f.id, offer, task_json(t1, sizeof t1, "task-1", a.id, 1, 128)),
       202);
-  Mesos__Internal__AgentEvent *ev = agent_next(&a, 5000);
+  Mesos__Internal__AgentEvent *ev = sim_raw_agent_next(&a, 5000);
   ck_assert_ptr_nonnull(ev);
   ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__RUN_TASK);
   ck_assert_str_eq(ev->run_task->task->task_id->value, "task-1");
   ck_assert_str_eq(ev->run_task->framework->id->value, f.id);
   mesos__pb_free(ev);
 
-  agent_status(&a, f.id, "task-1", "TASK_RUNNING", 1);
+  sim_raw_agent_status(&a, f.id, "task-1", "TASK_RUNNING", SIM_RAW_FROM_EXECUTOR | SIM_RAW_UUID);
   rec = sim_fw_next_strict(&f, "\"type\":\"UPDATE\"", 5000);
   ck_assert_ptr_nonnull(rec);
   ck_assert_ptr_nonnull(strstr(rec, "\"state\":\"TASK_RUNNING\""));
@@ -258,7 +125,7 @@ START_TEST(test_master__offer_launch_update_acknowledge_round_trip) {
                            "{\"value\":\"task-1\"},\"uuid\":\"AQIDBAUGBwgJCgsMDQ4PAQ==\"}}",
                            f.id, a.id),
                    202);
-  ev = agent_next(&a, 5000);
+  ev = sim_raw_agent_next(&a, 5000);
   ck_assert_ptr_nonnull(ev);
   ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__STATUS_UPDATE_ACKNOWLEDGEMENT);
   ck_assert_str_eq(ev->status_update_acknowledgement->task_id->value, "task-1");
@@ -282,16 +149,16 @@ START_TEST(test_master__offer_launch_update_acknowledge_round_trip) {
                            "{\"task_id\":{\"value\":\"task-1\"}}}",
                            f.id),
                    202);
-  ev = agent_next(&a, 5000);
+  ev = sim_raw_agent_next(&a, 5000);
   ck_assert_ptr_nonnull(ev);
   ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__KILL_TASK);
   mesos__pb_free(ev);
-  agent_status(&a, f.id, "task-1", "TASK_KILLED", 1);
+  sim_raw_agent_status(&a, f.id, "task-1", "TASK_KILLED", SIM_RAW_FROM_EXECUTOR | SIM_RAW_UUID);
   rec = sim_fw_next_strict(&f, "TASK_KILLED", 5000);
   ck_assert_ptr_nonnull(rec);
   free(rec);
   mesos_test_conn_close(&f.stream);
-  mesos_test_conn_close(&a.stream);
+  sim_raw_agent_close(&a);
   stop_master();
 }
 END_TEST
@@ -324,7 +191,7 @@ static int accept_launch(sim_fw *f, const char *offers_json, const char *task_js
  * the agent's whole resources are offered again, exactly. */
 START_TEST(test_master__accept_combining_offers_of_two_cycles_gives_everything_back) {
   start_master();
-  sim_agent a;
+  sim_raw_agent a;
   agent_register(&a, "agent-combined");
   sim_fw f;
   fw_subscribe(&f, NULL);
@@ -335,7 +202,7 @@ START_TEST(test_master__accept_combining_offers_of_two_cycles_gives_everything_b
   free(rec);
   snprintf(ids, sizeof ids, "{\"value\":\"%s\"}", o1);
   ck_assert_int_eq(accept_launch(&f, ids, task_json(t, sizeof t, "first", a.id, 1, 128)), 202);
-  Mesos__Internal__AgentEvent *ev = agent_next(&a, 5000);
+  Mesos__Internal__AgentEvent *ev = sim_raw_agent_next(&a, 5000);
   ck_assert_ptr_nonnull(ev);
   ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__RUN_TASK);
   mesos__pb_free(ev);
@@ -346,7 +213,7 @@ START_TEST(test_master__accept_combining_offers_of_two_cycles_gives_everything_b
   ck_assert_double_eq_tol(offered_scalar(rec, "cpus"), 3, 1e-9);
   free(rec);
   /* The first task ends: its resources make offer 3 in a later cycle. */
-  agent_status(&a, f.id, "first", "TASK_FINISHED", 0);
+  sim_raw_agent_status(&a, f.id, "first", "TASK_FINISHED", SIM_RAW_FROM_EXECUTOR);
   rec = sim_fw_next_strict(&f, "TASK_FINISHED", 5000);
   ck_assert_ptr_nonnull(rec);
   free(rec);
@@ -359,7 +226,7 @@ START_TEST(test_master__accept_combining_offers_of_two_cycles_gives_everything_b
    * are more than either grant held. */
   snprintf(ids, sizeof ids, "{\"value\":\"%s\"},{\"value\":\"%s\"}", o2, o3);
   ck_assert_int_eq(accept_launch(&f, ids, task_json(t, sizeof t, "second", a.id, 0.5, 64)), 202);
-  ev = agent_next(&a, 5000);
+  ev = sim_raw_agent_next(&a, 5000);
   ck_assert_ptr_nonnull(ev);
   ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__RUN_TASK);
   ck_assert_str_eq(ev->run_task->task->task_id->value, "second");
@@ -377,11 +244,11 @@ START_TEST(test_master__accept_combining_offers_of_two_cycles_gives_everything_b
                            "{\"task_id\":{\"value\":\"second\"}}}",
                            f.id),
                    202);
-  ev = agent_next(&a, 5000);
+  ev = sim_raw_agent_next(&a, 5000);
   ck_assert_ptr_nonnull(ev);
   ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__KILL_TASK);
   mesos__pb_free(ev);
-  agent_status(&a, f.id, "second", "TASK_KILLED", 0);
+  sim_raw_agent_status(&a, f.id, "second", "TASK_KILLED", SIM_RAW_FROM_EXECUTOR);
   rec = sim_fw_next_strict(&f, "TASK_KILLED", 5000);
   ck_assert_ptr_nonnull(rec);
   free(rec);
@@ -393,14 +260,14 @@ START_TEST(test_master__accept_combining_offers_of_two_cycles_gives_everything_b
   ck_assert_double_eq_tol(cpus, 4, 1e-9);
   ck_assert_double_eq_tol(mem, 1024, 1e-9);
   mesos_test_conn_close(&f.stream);
-  mesos_test_conn_close(&a.stream);
+  sim_raw_agent_close(&a);
   stop_master();
 }
 END_TEST
 
 START_TEST(test_master__invalid_launches_are_answered_with_task_error_or_lost) {
   start_master();
-  sim_agent a;
+  sim_raw_agent a;
   agent_register(&a, "agent-two");
   sim_fw f;
   fw_subscribe(&f, NULL);
@@ -428,7 +295,7 @@ START_TEST(test_master__invalid_launches_are_answered_with_task_error_or_lost) {
   rec = sim_fw_next_strict(&f, "duplicate ID", 5000);
   ck_assert_ptr_nonnull(strstr(rec, "\"state\":\"TASK_ERROR\""));
   free(rec);
-  Mesos__Internal__AgentEvent *ev = agent_next(&a, 5000);
+  Mesos__Internal__AgentEvent *ev = sim_raw_agent_next(&a, 5000);
   ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__RUN_TASK);
   ck_assert_str_eq(ev->run_task->task->task_id->value, "fits");
   mesos__pb_free(ev);
@@ -445,14 +312,14 @@ START_TEST(test_master__invalid_launches_are_answered_with_task_error_or_lost) {
   ck_assert_ptr_nonnull(strstr(rec, "REASON_INVALID_OFFERS"));
   free(rec);
   mesos_test_conn_close(&f.stream);
-  mesos_test_conn_close(&a.stream);
+  sim_raw_agent_close(&a);
   stop_master();
 }
 END_TEST
 
 START_TEST(test_master__silent_agent_is_removed_and_its_tasks_are_lost) {
   start_master_ping("--agent_ping_timeout=200ms");
-  sim_agent a;
+  sim_raw_agent a;
   agent_register(&a, "agent-three");
   sim_fw f;
   fw_subscribe(&f, NULL);
@@ -467,11 +334,11 @@ START_TEST(test_master__silent_agent_is_removed_and_its_tasks_are_lost) {
               "[%s]}}]}}",
               f.id, offer, task_json(t, sizeof t, "doomed", a.id, 1, 64)),
       202);
-  Mesos__Internal__AgentEvent *ev = agent_next(&a, 5000);
+  Mesos__Internal__AgentEvent *ev = sim_raw_agent_next(&a, 5000);
   ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__RUN_TASK);
   mesos__pb_free(ev);
   /* The agent goes silent: its connection drops and no PONG comes. */
-  mesos_test_conn_close(&a.stream);
+  sim_raw_agent_close(&a);
   rec = sim_fw_next_strict(&f, "\"doomed\"", 5000);
   ck_assert_ptr_nonnull(strstr(rec, "\"state\":\"TASK_LOST\""));
   ck_assert_ptr_nonnull(strstr(rec, "REASON_AGENT_REMOVED"));
@@ -487,9 +354,9 @@ START_TEST(test_master__silent_agent_is_removed_and_its_tasks_are_lost) {
   call.has_type = 1;
   call.type = MESOS__INTERNAL__AGENT_CALL__TYPE__PONG;
   call.agent_id = &aid;
-  ck_assert_int_eq(post_agent_call(&call), 404);
+  ck_assert_int_eq(sim_raw_agent_post(master_port, &call), 404);
   call.protocol_version = 7;
-  ck_assert_int_eq(post_agent_call(&call), 400);
+  ck_assert_int_eq(sim_raw_agent_post(master_port, &call), 400);
   /* Undecodable bodies and wrong media types are refused before dispatch. */
   mesos_test_response r;
   ck_assert_int_eq(mesos_test_http(master_port, "POST", "/api/v1/agent", "application/json",
@@ -510,7 +377,7 @@ END_TEST
 
 START_TEST(test_master__declined_resources_return_after_revive) {
   start_master();
-  sim_agent a;
+  sim_raw_agent a;
   agent_register(&a, "agent-four");
   sim_fw f;
   fw_subscribe(&f, NULL);
@@ -533,14 +400,14 @@ START_TEST(test_master__declined_resources_return_after_revive) {
   ck_assert_ptr_nonnull(rec);
   free(rec);
   mesos_test_conn_close(&f.stream);
-  mesos_test_conn_close(&a.stream);
+  sim_raw_agent_close(&a);
   stop_master();
 }
 END_TEST
 
 START_TEST(test_master__reserve_and_unreserve_change_offers_and_agent_checkpoints) {
   start_master();
-  sim_agent a;
+  sim_raw_agent a;
   agent_register(&a, "agent-five");
   sim_fw f;
   fw_subscribe(&f, ",\"role\":\"eng\",\"principal\":\"ops\"");
@@ -562,7 +429,7 @@ START_TEST(test_master__reserve_and_unreserve_change_offers_and_agent_checkpoint
   /* The framework's own principal: the agent is told to checkpoint the
    * reservation and the next offer carries it. */
   ck_assert_int_eq(sim_fw_call(&f, reserve_fmt, f.id, offer, "RESERVE", "reserve", "ops"), 202);
-  Mesos__Internal__AgentEvent *ev = agent_next(&a, 5000);
+  Mesos__Internal__AgentEvent *ev = sim_raw_agent_next(&a, 5000);
   ck_assert_ptr_nonnull(ev);
   ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__CHECKPOINT_RESOURCES);
   ck_assert_uint_eq(ev->checkpoint_resources->n_resources, 1);
@@ -574,13 +441,13 @@ START_TEST(test_master__reserve_and_unreserve_change_offers_and_agent_checkpoint
   free(rec);
   /* Unreserve it again: the checkpoint becomes empty. */
   ck_assert_int_eq(sim_fw_call(&f, reserve_fmt, f.id, offer, "UNRESERVE", "unreserve", "ops"), 202);
-  ev = agent_next(&a, 5000);
+  ev = sim_raw_agent_next(&a, 5000);
   ck_assert_ptr_nonnull(ev);
   ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__CHECKPOINT_RESOURCES);
   ck_assert_uint_eq(ev->checkpoint_resources->n_resources, 0);
   mesos__pb_free(ev);
   mesos_test_conn_close(&f.stream);
-  mesos_test_conn_close(&a.stream);
+  sim_raw_agent_close(&a);
   stop_master();
 }
 END_TEST
@@ -610,28 +477,12 @@ static int file_contains(const char *path, const char *needle) {
   return strstr(buf, needle) != NULL;
 }
 
-static void agent_reregister(sim_agent *a, int expect_status) {
-  Mesos__V1__AgentInfo info = MESOS__V1__AGENT_INFO__INIT;
-  Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;
-  aid.value = a->id;
-  info.hostname = "agent-durable";
-  info.id = &aid;
-  Mesos__Internal__ReregisterAgent rr = MESOS__INTERNAL__REREGISTER_AGENT__INIT;
-  rr.agent = &info;
-  Mesos__Internal__AgentCall call = MESOS__INTERNAL__AGENT_CALL__INIT;
-  call.protocol_version = 1;
-  call.has_type = 1;
-  call.type = MESOS__INTERNAL__AGENT_CALL__TYPE__REREGISTER;
-  call.agent_id = &aid;
-  call.reregister_agent = &rr;
-  int status = agent_open(a, &call);
-  ck_assert_int_eq(status, expect_status);
-  if (expect_status != 200) return;
-  Mesos__Internal__AgentEvent *ev = agent_next(a, 5000);
-  ck_assert_ptr_nonnull(ev);
-  ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__REREGISTERED);
-  ck_assert_str_eq(ev->agent_reregistered->agent_id->value, a->id);
-  mesos__pb_free(ev);
+/* REREGISTER as "agent-durable" reporting no resources (what the agent
+ * re-registers with does not matter to the registry tests). */
+static void agent_reregister(sim_raw_agent *a) {
+  a->hostname = "agent-durable";
+  a->cpus = a->mem = a->disk = 0;
+  sim_raw_agent_reregister(a, NULL, NULL);
 }
 
 START_TEST(test_master__admitted_and_unreachable_agents_survive_kill_9) {
@@ -641,28 +492,28 @@ START_TEST(test_master__admitted_and_unreachable_agents_survive_kill_9) {
   snprintf(log, sizeof log, "%s/master.log", dir);
   master_port = mesos_test_free_port();
   master_pid = start_durable(master_port, dir, log, "--agent_ping_timeout=10secs");
-  sim_agent a, b;
+  sim_raw_agent a, b;
   agent_register(&a, "agent-a");
   agent_register(&b, "agent-b");
   /* Crash: no chance to flush anything that was not already durable. */
   kill(master_pid, SIGKILL);
   waitpid(master_pid, NULL, 0);
-  mesos_test_conn_close(&a.stream);
-  mesos_test_conn_close(&b.stream);
+  sim_raw_agent_close(&a);
+  sim_raw_agent_close(&b);
   master_pid = start_durable(master_port, dir, log, "--agent_ping_timeout=100ms");
   ck_assert_msg(file_contains(log, "2 admitted agents, 0 unreachable"), "registry not recovered");
-  agent_reregister(&a, 200);
+  agent_reregister(&a);
   /* b stays away: marked unreachable after 2 missed pings... */
   usleep(600000);
   kill(master_pid, SIGKILL);
   waitpid(master_pid, NULL, 0);
-  mesos_test_conn_close(&a.stream);
+  sim_raw_agent_close(&a);
   master_pid = start_durable(master_port, dir, log, "--agent_ping_timeout=10secs");
   ck_assert_msg(file_contains(log, "1 admitted agents, 1 unreachable"),
                 "unreachable agent not recorded durably");
   /* ...and is re-admitted when it comes back. */
-  agent_reregister(&b, 200);
-  mesos_test_conn_close(&b.stream);
+  agent_reregister(&b);
+  sim_raw_agent_close(&b);
   stop_master();
   char cmd[700];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
@@ -692,7 +543,7 @@ static void fw_quiet(sim_fw *f, int ms, int offers_ok) {
 
 START_TEST(test_master__update_framework_changes_roles_and_refuses_invalid_updates) {
   start_master();
-  sim_agent a;
+  sim_raw_agent a;
   agent_register(&a, "agent-update");
   sim_fw f;
   fw_subscribe(&f, ",\"roles\":[\"blue\"]," MULTI_ROLE ",\"principal\":\"ops\"");
@@ -792,7 +643,7 @@ START_TEST(test_master__update_framework_changes_roles_and_refuses_invalid_updat
               "[%s]}}]}}",
               f.id, offer, task_json(t, sizeof t, "green-task", a.id, 1, 64)),
       202);
-  Mesos__Internal__AgentEvent *ev = agent_next(&a, 5000);
+  Mesos__Internal__AgentEvent *ev = sim_raw_agent_next(&a, 5000);
   ck_assert_ptr_nonnull(ev);
   ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__RUN_TASK);
   ck_assert_str_eq(ev->run_task->framework->name, "renamed");
@@ -805,41 +656,20 @@ START_TEST(test_master__update_framework_changes_roles_and_refuses_invalid_updat
                                 ",\"suppressed_roles\":[\"green\"]"),
                    200);
   /* The agent learns the new FrameworkInfo (it runs a task of it). */
-  ev = agent_next(&a, 5000);
+  ev = sim_raw_agent_next(&a, 5000);
   ck_assert_ptr_nonnull(ev);
   ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__UPDATE_FRAMEWORK);
   ck_assert_str_eq(ev->update_framework->framework_info->name, "renamed again");
   mesos__pb_free(ev);
   mesos_test_conn_close(&f.stream);
-  mesos_test_conn_close(&a.stream);
+  sim_raw_agent_close(&a);
   stop_master();
 }
 END_TEST
 
-static void agent_exited_executor(sim_agent *a, const char *fw, const char *executor) {
-  Mesos__Internal__AgentCall call = MESOS__INTERNAL__AGENT_CALL__INIT;
-  Mesos__Internal__ExitedExecutor ee = MESOS__INTERNAL__EXITED_EXECUTOR__INIT;
-  Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;
-  Mesos__V1__FrameworkID fid = MESOS__V1__FRAMEWORK_ID__INIT;
-  Mesos__V1__ExecutorID eid = MESOS__V1__EXECUTOR_ID__INIT;
-  aid.value = a->id;
-  fid.value = (char *)fw;
-  eid.value = (char *)executor;
-  ee.framework_id = &fid;
-  ee.executor_id = &eid;
-  ee.has_status = 1;
-  ee.status = 256;
-  call.protocol_version = 1;
-  call.has_type = 1;
-  call.type = MESOS__INTERNAL__AGENT_CALL__TYPE__EXITED_EXECUTOR;
-  call.agent_id = &aid;
-  call.exited_executor = &ee;
-  ck_assert_int_eq(post_agent_call(&call), 202);
-}
-
 START_TEST(test_master__executor_exit_is_a_failure_event_only_for_custom_executors) {
   start_master();
-  sim_agent a;
+  sim_raw_agent a;
   agent_register(&a, "agent-exec");
   sim_fw f;
   fw_subscribe(&f, NULL);
@@ -862,19 +692,19 @@ START_TEST(test_master__executor_exit_is_a_failure_event_only_for_custom_executo
               f.id, offer, task_json(t, sizeof t, "command-task", a.id, 1, 64), custom),
       202);
   for (int i = 0; i < 2; i++) {
-    Mesos__Internal__AgentEvent *ev = agent_next(&a, 5000);
+    Mesos__Internal__AgentEvent *ev = sim_raw_agent_next(&a, 5000);
     ck_assert_ptr_nonnull(ev);
     ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__RUN_TASK);
     mesos__pb_free(ev);
   }
   /* The command executor (named after its task) ends: not forwarded. */
-  agent_status(&a, f.id, "command-task", "TASK_FINISHED", 0);
+  sim_raw_agent_status(&a, f.id, "command-task", "TASK_FINISHED", SIM_RAW_FROM_EXECUTOR);
   rec = sim_fw_next_strict(&f, "TASK_FINISHED", 5000);
   ck_assert_ptr_nonnull(rec);
   free(rec);
-  agent_exited_executor(&a, f.id, "command-task");
+  sim_raw_agent_exited_executor(&a, f.id, "command-task", 256);
   /* The custom executor ends: FAILURE with its id and status. */
-  agent_exited_executor(&a, f.id, "my-executor");
+  sim_raw_agent_exited_executor(&a, f.id, "my-executor", 256);
   rec = sim_fw_next_strict(&f, "\"type\":\"FAILURE\"", 5000);
   ck_assert_ptr_nonnull(rec);
   ck_assert_msg(strstr(rec, "\"executor_id\":{\"value\":\"my-executor\"}") != NULL,
@@ -882,10 +712,10 @@ START_TEST(test_master__executor_exit_is_a_failure_event_only_for_custom_executo
   ck_assert_ptr_nonnull(strstr(rec, "\"status\":256"));
   free(rec);
   /* Once gone it is unknown: a second report is not forwarded either. */
-  agent_exited_executor(&a, f.id, "my-executor");
+  sim_raw_agent_exited_executor(&a, f.id, "my-executor", 256);
   fw_quiet(&f, 300, 1);
   mesos_test_conn_close(&f.stream);
-  mesos_test_conn_close(&a.stream);
+  sim_raw_agent_close(&a);
   stop_master();
 }
 END_TEST
@@ -896,9 +726,7 @@ typedef struct reported_task {
   const char *fw, *task, *state;
 } reported_task;
 
-static void send_reregister(sim_agent *a, Mesos__Internal__ReregisterAgent *rr);
-
-static void agent_reregister_with(sim_agent *a, const reported_task *tasks, size_t n) {
+static void agent_reregister_with(sim_raw_agent *a, const reported_task *tasks, size_t n) {
   Mesos__V1__AgentInfo info = MESOS__V1__AGENT_INFO__INIT;
   Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;
   aid.value = a->id;
@@ -936,31 +764,12 @@ static void agent_reregister_with(sim_agent *a, const reported_task *tasks, size
   rr.n_tasks = n;
   rr.frameworks = fip;
   rr.n_frameworks = n;
-  send_reregister(a, &rr);
-}
-
-/* Sends REREGISTER with `rr` on a new stream and reads REREGISTERED. */
-static void send_reregister(sim_agent *a, Mesos__Internal__ReregisterAgent *rr) {
-  Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;
-  aid.value = a->id;
-  Mesos__Internal__AgentCall call = MESOS__INTERNAL__AGENT_CALL__INIT;
-  call.protocol_version = 1;
-  call.has_type = 1;
-  call.type = MESOS__INTERNAL__AGENT_CALL__TYPE__REREGISTER;
-  call.agent_id = &aid;
-  call.reregister_agent = rr;
-  mesos_test_conn_close(&a->stream);
-  int status = agent_open(a, &call);
-  ck_assert_int_eq(status, 200);
-  Mesos__Internal__AgentEvent *ev = agent_next(a, 5000);
-  ck_assert_ptr_nonnull(ev);
-  ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__REREGISTERED);
-  mesos__pb_free(ev);
+  sim_raw_agent_reregister_with(a, &rr);
 }
 
 START_TEST(test_master__reregistering_agent_is_reconciled_with_the_master) {
   start_master();
-  sim_agent a;
+  sim_raw_agent a;
   agent_register(&a, "agent-rec");
   sim_fw f, gone;
   fw_subscribe(&f, ",\"capabilities\":[{\"type\":\"PARTITION_AWARE\"}]");
@@ -978,13 +787,13 @@ START_TEST(test_master__reregistering_agent_is_reconciled_with_the_master) {
               task_json(t3, sizeof t3, "vanished", a.id, 1, 64)),
       202);
   for (int i = 0; i < 3; i++) {
-    Mesos__Internal__AgentEvent *ev = agent_next(&a, 5000);
+    Mesos__Internal__AgentEvent *ev = sim_raw_agent_next(&a, 5000);
     ck_assert_ptr_nonnull(ev);
     ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__RUN_TASK);
     mesos__pb_free(ev);
   }
-  agent_status(&a, f.id, "kept", "TASK_RUNNING", 0);
-  agent_status(&a, f.id, "vanished", "TASK_RUNNING", 0);
+  sim_raw_agent_status(&a, f.id, "kept", "TASK_RUNNING", SIM_RAW_FROM_EXECUTOR);
+  sim_raw_agent_status(&a, f.id, "vanished", "TASK_RUNNING", SIM_RAW_FROM_EXECUTOR);
   for (int i = 0; i < 2; i++) {
     rec = sim_fw_next_strict(&f, "TASK_RUNNING", 5000);
     ck_assert_ptr_nonnull(rec);
@@ -1001,7 +810,7 @@ START_TEST(test_master__reregistering_agent_is_reconciled_with_the_master) {
                             {gone.id, "orphan", "TASK_RUNNING"}};
   agent_reregister_with(&a, report, 2);
   /* The agent is told to end the removed framework... */
-  Mesos__Internal__AgentEvent *ev = agent_next(&a, 5000);
+  Mesos__Internal__AgentEvent *ev = sim_raw_agent_next(&a, 5000);
   ck_assert_ptr_nonnull(ev);
   ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__SHUTDOWN_FRAMEWORK);
   ck_assert_str_eq(ev->shutdown_framework->framework_id->value, gone.id);
@@ -1036,7 +845,7 @@ START_TEST(test_master__reregistering_agent_is_reconciled_with_the_master) {
   free(rec);
   fw_quiet(&f, 300, 1);
   mesos_test_conn_close(&f.stream);
-  mesos_test_conn_close(&a.stream);
+  sim_raw_agent_close(&a);
   stop_master();
 }
 END_TEST
@@ -1059,7 +868,7 @@ static Mesos__V1__Resource *test_scalar(Mesos__V1__Resource *r, Mesos__V1__Value
  * executor shows in GET_EXECUTORS. */
 START_TEST(test_master__reregistering_agent_reports_executors_and_their_resources) {
   start_master();
-  sim_agent a;
+  sim_raw_agent a;
   agent_register(&a, "agent-executors");
   sim_fw f;
   fw_subscribe(&f, NULL);
@@ -1121,7 +930,7 @@ START_TEST(test_master__reregistering_agent_reports_executors_and_their_resource
   rr.n_frameworks = 1;
   rr.executor_infos = eis;
   rr.n_executor_infos = 2;
-  send_reregister(&a, &rr);
+  sim_raw_agent_reregister_with(&a, &rr);
   /* The old offer is rescinded; the new one leaves out the task and both
    * executors: 4 - 1 - 1 - 0.5 cpus, 1024 - 128 - 256 - 32 mem. */
   rec = sim_fw_next_strict(&f, "\"type\":\"OFFERS\"", 5000);
@@ -1161,7 +970,7 @@ START_TEST(test_master__reregistering_agent_reports_executors_and_their_resource
   mesos_test_response_free(&resp);
   /* The idle executor exits: a FAILURE event (a custom executor the
    * master knows), and its resources are offered again. */
-  agent_exited_executor(&a, f.id, "exec-idle");
+  sim_raw_agent_exited_executor(&a, f.id, "exec-idle", 256);
   rec = sim_fw_next_strict(&f, "\"type\":\"FAILURE\"", 5000);
   ck_assert_ptr_nonnull(rec);
   ck_assert_ptr_nonnull(strstr(rec, "exec-idle"));
@@ -1172,7 +981,7 @@ START_TEST(test_master__reregistering_agent_reports_executors_and_their_resource
   ck_assert_double_eq_tol(offered_scalar(rec, "mem"), 32, 1e-9);
   free(rec);
   mesos_test_conn_close(&f.stream);
-  mesos_test_conn_close(&a.stream);
+  sim_raw_agent_close(&a);
   stop_master();
 }
 END_TEST
@@ -1197,20 +1006,20 @@ START_TEST(test_master__agents_that_miss_the_reregister_window_become_unreachabl
   snprintf(log, sizeof log, "%s/master.log", dir);
   master_port = mesos_test_free_port();
   master_pid = start_durable(master_port, dir, log, "--agent_ping_timeout=10secs");
-  sim_agent a, b;
+  sim_raw_agent a, b;
   agent_register(&a, "agent-back");
   agent_register(&b, "agent-away");
   kill(master_pid, SIGKILL);
   waitpid(master_pid, NULL, 0);
-  mesos_test_conn_close(&a.stream);
-  mesos_test_conn_close(&b.stream);
+  sim_raw_agent_close(&a);
+  sim_raw_agent_close(&b);
   /* ...so the test shortens the window through the test-only knob. */
   setenv("LIBMESOS_CORE_TEST_AGENT_REREGISTER_TIMEOUT_MS", "1500", 1);
   master_pid = start_durable(master_port, dir, log, "--agent_ping_timeout=10secs");
   unsetenv("LIBMESOS_CORE_TEST_AGENT_REREGISTER_TIMEOUT_MS");
   sim_fw f;
   fw_subscribe(&f, ",\"capabilities\":[{\"type\":\"PARTITION_AWARE\"}]");
-  agent_reregister(&a, 200);
+  agent_reregister(&a);
   /* While b may still come back, reconciling a task on it gets no answer. */
   const char *reconcile =
       "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"RECONCILE\",\"reconcile\":{\"tasks\":"
@@ -1229,15 +1038,15 @@ START_TEST(test_master__agents_that_miss_the_reregister_window_become_unreachabl
   ck_assert_ptr_nonnull(strstr(rec, "\"unreachable_time\""));
   free(rec);
   mesos_test_conn_close(&f.stream);
-  mesos_test_conn_close(&a.stream);
+  sim_raw_agent_close(&a);
   kill(master_pid, SIGKILL);
   waitpid(master_pid, NULL, 0);
   master_pid = start_durable(master_port, dir, log, "--agent_ping_timeout=10secs");
   ck_assert_msg(file_contains(log, "1 admitted agents, 1 unreachable"),
                 "the unreachable mark was not durable");
   /* b may still come back later: it is re-admitted. */
-  agent_reregister(&b, 200);
-  mesos_test_conn_close(&b.stream);
+  agent_reregister(&b);
+  sim_raw_agent_close(&b);
   stop_master();
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
   ck_assert_int_eq(system(cmd), 0);

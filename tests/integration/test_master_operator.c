@@ -19,6 +19,7 @@
 #include "mesos/v1/master.pb-c.h"
 #include "support/daemon.h"
 #include "support/sim_fw.h"
+#include "support/sim_raw_agent.h"
 #include "support/testutil.h"
 
 static pid_t master_pid = -1;
@@ -110,218 +111,6 @@ static char *http_get(const char *path, int expect) {
   return b;
 }
 
-/* ------------------------------------------------------------ agent side */
-
-typedef struct sim_agent {
-  mesos_test_conn stream;
-  char id[160];
-} sim_agent;
-
-static int post_agent_call(const Mesos__Internal__AgentCall *call) {
-  uint8_t *bytes = NULL;
-  size_t len = 0;
-  ck_assert_int_eq(mesos__pb_pack(&call->base, 0, &bytes, &len, NULL), MESOS_OK);
-  mesos_test_response r;
-  mesos_test_conn c;
-  ck_assert_int_eq(mesos_test_conn_open(&c, master_port), 0);
-  ck_assert_int_eq(mesos_test_conn_request(&c, "POST", "/api/v1/agent", "application/x-protobuf",
-                                           NULL, (const char *)bytes, len),
-                   0);
-  mesos__free(bytes);
-  ck_assert_int_eq(mesos_test_conn_response(&c, &r, 1, 5000), 0);
-  int status = r.status;
-  mesos_test_response_free(&r);
-  mesos_test_conn_close(&c);
-  return status;
-}
-
-static Mesos__Internal__AgentEvent *agent_next(sim_agent *a, int timeout_ms) {
-  for (;;) {
-    char *rec = NULL;
-    long n = mesos_test_conn_next_record(&a->stream, &rec, timeout_ms);
-    if (n < 0) return NULL;
-    ProtobufCMessage *msg = NULL;
-    ck_assert_int_eq(mesos__pb_unpack(&mesos__internal__agent_event__descriptor, (uint8_t *)rec,
-                                      (size_t)n, 0, 0, &msg, NULL),
-                     MESOS_OK);
-    free(rec);
-    Mesos__Internal__AgentEvent *ev = (Mesos__Internal__AgentEvent *)msg;
-    if (ev->type != MESOS__INTERNAL__AGENT_EVENT__TYPE__PING) return ev;
-    Mesos__Internal__AgentCall call = MESOS__INTERNAL__AGENT_CALL__INIT;
-    Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;
-    aid.value = a->id;
-    call.protocol_version = 1;
-    call.has_type = 1;
-    call.type = MESOS__INTERNAL__AGENT_CALL__TYPE__PONG;
-    call.agent_id = &aid;
-    ck_assert_int_eq(post_agent_call(&call), 202);
-    mesos__pb_free(ev);
-  }
-}
-
-/* Sends REGISTER; returns the HTTP status (the stream stays open on 200,
- * is closed otherwise). */
-/* The simulated agent's resources: cpus 4, mem 1024, disk 1000. */
-typedef struct sim_resources {
-  Mesos__V1__Resource res[3], *resp[3];
-  Mesos__V1__Value__Scalar v[3];
-} sim_resources;
-
-static void sim_resources_init(sim_resources *r) {
-  static const char *const names[] = {"cpus", "mem", "disk"};
-  static const double values[] = {4, 1024, 1000};
-  for (int i = 0; i < 3; i++) {
-    mesos__v1__value__scalar__init(&r->v[i]);
-    r->v[i].value = values[i];
-    mesos__v1__resource__init(&r->res[i]);
-    r->res[i].name = (char *)names[i];
-    r->res[i].type = MESOS__V1__VALUE__TYPE__SCALAR;
-    r->res[i].scalar = &r->v[i];
-    r->resp[i] = &r->res[i];
-  }
-}
-
-/* Sends REGISTER (or, with a->id set and `fw_id`/`task_id` given,
- * REREGISTER reporting that task as running); returns the HTTP status (the
- * stream stays open on 200, is closed otherwise). */
-static int agent_connect(sim_agent *a, const char *hostname, int rereg, const char *fw_id,
-                         const char *task_id) {
-  sim_resources sr;
-  sim_resources_init(&sr);
-  Mesos__V1__AgentInfo info = MESOS__V1__AGENT_INFO__INIT;
-  Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;
-  info.hostname = (char *)hostname;
-  info.n_resources = 3;
-  info.resources = sr.resp;
-  Mesos__Internal__RegisterAgent ra = MESOS__INTERNAL__REGISTER_AGENT__INIT;
-  ra.agent = &info;
-  Mesos__Internal__ReregisterAgent rr = MESOS__INTERNAL__REREGISTER_AGENT__INIT;
-  Mesos__V1__Task task = MESOS__V1__TASK__INIT, *tasks[1] = {&task};
-  Mesos__V1__TaskID tid = MESOS__V1__TASK_ID__INIT;
-  Mesos__V1__FrameworkID fid = MESOS__V1__FRAMEWORK_ID__INIT;
-  Mesos__V1__FrameworkInfo fi = MESOS__V1__FRAMEWORK_INFO__INIT, *fis[1] = {&fi};
-  Mesos__V1__Resource *task_res[2] = {&sr.res[0], &sr.res[1]};
-  Mesos__V1__Value__Scalar one = MESOS__V1__VALUE__SCALAR__INIT, m64 = MESOS__V1__VALUE__SCALAR__INIT;
-  Mesos__V1__Resource tr[2];
-  Mesos__Internal__AgentCall call = MESOS__INTERNAL__AGENT_CALL__INIT;
-  call.protocol_version = 1;
-  call.has_type = 1;
-  if (rereg) {
-    aid.value = a->id;
-    info.id = &aid;
-    rr.agent = &info;
-    if (fw_id && task_id) {
-      one.value = 1;
-      m64.value = 64;
-      tr[0] = sr.res[0];
-      tr[0].scalar = &one;
-      tr[1] = sr.res[1];
-      tr[1].scalar = &m64;
-      task_res[0] = &tr[0];
-      task_res[1] = &tr[1];
-      tid.value = (char *)task_id;
-      fid.value = (char *)fw_id;
-      task.name = "t";
-      task.task_id = &tid;
-      task.framework_id = &fid;
-      task.agent_id = &aid;
-      task.state = MESOS__V1__TASK_STATE__TASK_RUNNING;
-      task.n_resources = 2;
-      task.resources = task_res;
-      fi.user = "nobody";
-      fi.name = "operator test";
-      fi.id = &fid;
-      rr.n_tasks = 1;
-      rr.tasks = tasks;
-      rr.n_frameworks = 1;
-      rr.frameworks = fis;
-    }
-    call.type = MESOS__INTERNAL__AGENT_CALL__TYPE__REREGISTER;
-    call.agent_id = &aid;
-    call.reregister_agent = &rr;
-  } else {
-    call.type = MESOS__INTERNAL__AGENT_CALL__TYPE__REGISTER;
-    call.register_agent = &ra;
-  }
-  uint8_t *bytes = NULL;
-  size_t len = 0;
-  ck_assert_int_eq(mesos__pb_pack(&call.base, 0, &bytes, &len, NULL), MESOS_OK);
-  ck_assert_int_eq(mesos_test_conn_open(&a->stream, master_port), 0);
-  ck_assert_int_eq(mesos_test_conn_request(&a->stream, "POST", "/api/v1/agent",
-                                           "application/x-protobuf",
-                                           "Accept: application/x-protobuf\r\n",
-                                           (const char *)bytes, len),
-                   0);
-  mesos__free(bytes);
-  mesos_test_response r;
-  ck_assert_int_eq(mesos_test_conn_response(&a->stream, &r, 0, 5000), 0);
-  int status = r.status;
-  mesos_test_response_free(&r);
-  if (status != 200) mesos_test_conn_close(&a->stream);
-  return status;
-}
-
-static int agent_register_status(sim_agent *a, const char *hostname) {
-  return agent_connect(a, hostname, 0, NULL, NULL);
-}
-
-static void agent_register(sim_agent *a, const char *hostname) {
-  ck_assert_int_eq(agent_register_status(a, hostname), 200);
-  Mesos__Internal__AgentEvent *ev = agent_next(a, 5000);
-  ck_assert_ptr_nonnull(ev);
-  ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__REGISTERED);
-  snprintf(a->id, sizeof a->id, "%s", ev->agent_registered->agent_id->value);
-  mesos__pb_free(ev);
-}
-
-static void agent_reregister(sim_agent *a, const char *hostname, const char *fw,
-                             const char *task) {
-  ck_assert_int_eq(agent_connect(a, hostname, 1, fw, task), 200);
-  Mesos__Internal__AgentEvent *ev = agent_next(a, 5000);
-  ck_assert_ptr_nonnull(ev);
-  ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__REREGISTERED);
-  mesos__pb_free(ev);
-}
-
-/* The next agent event of `type`, skipping others (NULL: none came). */
-static Mesos__Internal__AgentEvent *agent_expect(sim_agent *a, Mesos__Internal__AgentEvent__Type type) {
-  for (int i = 0; i < 20; i++) {
-    Mesos__Internal__AgentEvent *ev = agent_next(a, 5000);
-    if (ev == NULL) return NULL;
-    if (ev->type == type) return ev;
-    mesos__pb_free(ev);
-  }
-  return NULL;
-}
-
-static void agent_status(sim_agent *a, const char *fw, const char *task, const char *state) {
-  Mesos__Internal__AgentCall call = MESOS__INTERNAL__AGENT_CALL__INIT;
-  Mesos__Internal__StatusUpdate su = MESOS__INTERNAL__STATUS_UPDATE__INIT;
-  Mesos__V1__TaskStatus st = MESOS__V1__TASK_STATUS__INIT;
-  Mesos__V1__TaskID tid = MESOS__V1__TASK_ID__INIT;
-  Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;
-  Mesos__V1__FrameworkID fid = MESOS__V1__FRAMEWORK_ID__INIT;
-  tid.value = (char *)task;
-  aid.value = a->id;
-  fid.value = (char *)fw;
-  st.task_id = &tid;
-  st.agent_id = &aid;
-  const ProtobufCEnumValue *v =
-      protobuf_c_enum_descriptor_get_value_by_name(&mesos__v1__task_state__descriptor, state);
-  ck_assert_ptr_nonnull(v);
-  st.state = (Mesos__V1__TaskState)v->value;
-  su.framework_id = &fid;
-  su.agent_id = &aid;
-  su.status = &st;
-  su.timestamp = 1.0;
-  call.protocol_version = 1;
-  call.has_type = 1;
-  call.type = MESOS__INTERNAL__AGENT_CALL__TYPE__STATUS_UPDATE;
-  call.agent_id = &aid;
-  call.status_update = &su;
-  ck_assert_int_eq(post_agent_call(&call), 202);
-}
-
 /* ------------------------------------------------------------ scheduler side */
 
 static void fw_subscribe(sim_fw *f, const char *extra_info) {
@@ -338,7 +127,7 @@ static char *fw_next(sim_fw *f, const char *want, int timeout_ms) {
 
 /* Takes the next offer and launches task `task` (1 cpu, 64 mem) with it;
  * the agent receives RUN_TASK. */
-static void launch(sim_fw *f, sim_agent *a, const char *task) {
+static void launch(sim_fw *f, sim_raw_agent *a, const char *task) {
   char *rec = fw_next(f, "\"type\":\"OFFERS\"", 5000);
   ck_assert_ptr_nonnull(rec);
   char offer[160];
@@ -354,7 +143,7 @@ static void launch(sim_fw *f, sim_agent *a, const char *task) {
               "\"scalar\":{\"value\":64}}]}]}}],\"filters\":{\"refuse_seconds\":0}}}",
               f->id, offer, task, a->id),
       202);
-  Mesos__Internal__AgentEvent *ev = agent_next(a, 5000);
+  Mesos__Internal__AgentEvent *ev = sim_raw_agent_next(a, 5000);
   ck_assert_ptr_nonnull(ev);
   ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__RUN_TASK);
   mesos__pb_free(ev);
@@ -628,15 +417,16 @@ START_TEST(test_operator__subscribe_sees_agents_frameworks_and_tasks_in_order) {
   mesos__pb_free(msg);
   free(first);
 
-  sim_agent a;
-  agent_register(&a, "op-agent-1");
+  sim_raw_agent a;
+  sim_raw_agent_init(&a, master_port, "op-agent-1");
+  sim_raw_agent_register(&a);
   op_expect(&s, "AGENT_ADDED", "\"hostname\":\"op-agent-1\"");
   sim_fw f;
   fw_subscribe(&f, ",\"role\":\"web\"");
   op_expect(&s, "FRAMEWORK_ADDED", "\"name\":\"operator test\"");
   launch(&f, &a, "task-1");
   op_expect(&s, "TASK_ADDED", "\"value\":\"task-1\"");
-  agent_status(&a, f.id, "task-1", "TASK_RUNNING");
+  sim_raw_agent_status(&a, f.id, "task-1", "TASK_RUNNING", 0);
   op_expect(&s, "TASK_UPDATED", "\"state\":\"TASK_RUNNING\"");
 
   /* The protobuf subscriber got the same events, decodable. */
@@ -674,14 +464,14 @@ START_TEST(test_operator__subscribe_sees_agents_frameworks_and_tasks_in_order) {
   free(b);
 
   /* Three tasks finish; only the last two stay as completed tasks. */
-  agent_status(&a, f.id, "task-1", "TASK_FINISHED");
+  sim_raw_agent_status(&a, f.id, "task-1", "TASK_FINISHED", 0);
   op_expect(&s, "TASK_UPDATED", "TASK_FINISHED");
   for (int i = 2; i <= 3; i++) {
     char id[32];
     snprintf(id, sizeof id, "task-%d", i);
     launch(&f, &a, id);
     op_expect(&s, "TASK_ADDED", id);
-    agent_status(&a, f.id, id, "TASK_FAILED");
+    sim_raw_agent_status(&a, f.id, id, "TASK_FAILED", 0);
     op_expect(&s, "TASK_UPDATED", "TASK_FAILED");
   }
   /* Status updates without uuid need no acknowledgement: the tasks are
@@ -694,7 +484,7 @@ START_TEST(test_operator__subscribe_sees_agents_frameworks_and_tasks_in_order) {
   /* One task still runs when the framework goes. */
   launch(&f, &a, "task-4");
   op_expect(&s, "TASK_ADDED", "task-4");
-  agent_status(&a, f.id, "task-4", "TASK_RUNNING");
+  sim_raw_agent_status(&a, f.id, "task-4", "TASK_RUNNING", 0);
   op_expect(&s, "TASK_UPDATED", "TASK_RUNNING");
 
   /* Operator TEARDOWN: FRAMEWORK_REMOVED, and the framework is completed
@@ -720,7 +510,7 @@ START_TEST(test_operator__subscribe_sees_agents_frameworks_and_tasks_in_order) {
   /* (SHUTDOWN_FRAMEWORK from the teardown comes first.) */
   int shutdown = 0;
   for (int i = 0; i < 4 && !shutdown; i++) {
-    Mesos__Internal__AgentEvent *ev = agent_next(&a, 5000);
+    Mesos__Internal__AgentEvent *ev = sim_raw_agent_next(&a, 5000);
     ck_assert_ptr_nonnull(ev);
     shutdown = ev->type == MESOS__INTERNAL__AGENT_EVENT__TYPE__SHUTDOWN_AGENT;
     mesos__pb_free(ev);
@@ -735,15 +525,16 @@ START_TEST(test_operator__subscribe_sees_agents_frameworks_and_tasks_in_order) {
   mesos_test_conn_close(&pb.c);
   mesos_test_conn_close(&s.c);
   sim_fw_close(&f);
-  mesos_test_conn_close(&a.stream);
+  sim_raw_agent_close(&a);
   stop_master();
 }
 END_TEST
 
 START_TEST(test_operator__reserve_and_volumes_on_an_agent) {
   start_master(NULL, NULL);
-  sim_agent a;
-  agent_register(&a, "op-agent-r");
+  sim_raw_agent a;
+  sim_raw_agent_init(&a, master_port, "op-agent-r");
+  sim_raw_agent_register(&a);
   const char *res =
       "{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":%g},\"role\":\"ops\","
       "\"reservation\":{\"principal\":\"admin\"}}";
@@ -754,7 +545,7 @@ START_TEST(test_operator__reserve_and_volumes_on_an_agent) {
                  "{\"type\":\"RESERVE_RESOURCES\",\"reserve_resources\":{\"agent_id\":"
                  "{\"value\":\"%s\"},\"resources\":[%s]}}",
                  a.id, r1));
-  Mesos__Internal__AgentEvent *ev = agent_next(&a, 5000);
+  Mesos__Internal__AgentEvent *ev = sim_raw_agent_next(&a, 5000);
   ck_assert_ptr_nonnull(ev);
   ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__CHECKPOINT_RESOURCES);
   ck_assert_uint_eq(ev->checkpoint_resources->n_resources, 1);
@@ -791,7 +582,7 @@ START_TEST(test_operator__reserve_and_volumes_on_an_agent) {
                  "{\"type\":\"UNRESERVE_RESOURCES\",\"unreserve_resources\":{\"agent_id\":"
                  "{\"value\":\"%s\"},\"resources\":[%s]}}",
                  a.id, r1));
-  ev = agent_next(&a, 5000);
+  ev = sim_raw_agent_next(&a, 5000);
   ck_assert_ptr_nonnull(ev);
   ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__CHECKPOINT_RESOURCES);
   ck_assert_uint_eq(ev->checkpoint_resources->n_resources, 0);
@@ -799,7 +590,7 @@ START_TEST(test_operator__reserve_and_volumes_on_an_agent) {
   b = http_get("/slaves", 200);
   ck_assert_ptr_nonnull(strstr(b, "\"reserved_resources\":{}"));
   free(b);
-  mesos_test_conn_close(&a.stream);
+  sim_raw_agent_close(&a);
   stop_master();
 }
 END_TEST
@@ -808,8 +599,9 @@ START_TEST(test_operator__weights_quota_and_maintenance_survive_kill_9) {
   char dir[] = "/tmp/mesos-operator-test-XXXXXX";
   ck_assert_ptr_nonnull(mkdtemp(dir));
   start_master(dir, NULL);
-  sim_agent a;
-  agent_register(&a, "maint-host");
+  sim_raw_agent a;
+  sim_raw_agent_init(&a, master_port, "maint-host");
+  sim_raw_agent_register(&a);
   sim_fw f;
   fw_subscribe(&f, NULL);
   launch(&f, &a, "long-1");
@@ -841,7 +633,7 @@ START_TEST(test_operator__weights_quota_and_maintenance_survive_kill_9) {
 
   kill(master_pid, SIGKILL);
   waitpid(master_pid, NULL, 0);
-  mesos_test_conn_close(&a.stream);
+  sim_raw_agent_close(&a);
   sim_fw_close(&f);
   master_pid = spawn_master(master_port, dir, NULL);
   json_ok("{\"weight\":3.5,\"role\":\"analytics\"}", "{\"type\":\"GET_WEIGHTS\"}");
@@ -856,10 +648,12 @@ START_TEST(test_operator__weights_quota_and_maintenance_survive_kill_9) {
   json_ok("\"down_machines\":[{\"hostname\":\"maint-host\"}]",
           "{\"type\":\"GET_MAINTENANCE_STATUS\"}");
   /* Agents on a DOWN machine are refused; others are not. */
-  sim_agent down, other;
-  ck_assert_int_eq(agent_register_status(&down, "maint-host"), 403);
-  agent_register(&other, "other-host");
-  mesos_test_conn_close(&other.stream);
+  sim_raw_agent down, other;
+  sim_raw_agent_init(&down, master_port, "maint-host");
+  sim_raw_agent_init(&other, master_port, "other-host");
+  ck_assert_int_eq(sim_raw_agent_register_status(&down), 403);
+  sim_raw_agent_register(&other);
+  sim_raw_agent_close(&other);
   free(json_call(200, NULL,
                  "{\"type\":\"STOP_MAINTENANCE\",\"stop_maintenance\":{\"machines\":"
                  "[{\"hostname\":\"maint-host\"}]}}"));
@@ -875,12 +669,13 @@ END_TEST
 
 START_TEST(test_operator__deactivate_drain_and_reactivate_an_agent) {
   start_master(NULL, NULL);
-  sim_agent a;
-  agent_register(&a, "drain-host");
+  sim_raw_agent a;
+  sim_raw_agent_init(&a, master_port, "drain-host");
+  sim_raw_agent_register(&a);
   sim_fw f;
   fw_subscribe(&f, NULL);
   launch(&f, &a, "d-1");
-  agent_status(&a, f.id, "d-1", "TASK_RUNNING");
+  sim_raw_agent_status(&a, f.id, "d-1", "TASK_RUNNING", 0);
   json_ok("\"deactivated\":false", "{\"type\":\"GET_AGENTS\"}");
   /* The rest of the agent is offered. */
   char *rec = fw_next(&f, "\"type\":\"OFFERS\"", 5000);
@@ -911,7 +706,8 @@ START_TEST(test_operator__deactivate_drain_and_reactivate_an_agent) {
   free(json_call(200, NULL,
                  "{\"type\":\"DRAIN_AGENT\",\"drain_agent\":{\"agent_id\":{\"value\":\"%s\"},"
                  "\"max_grace_period\":{\"seconds\":2,\"nanos\":500}}}", a.id));
-  Mesos__Internal__AgentEvent *ev = agent_expect(&a, MESOS__INTERNAL__AGENT_EVENT__TYPE__KILL_TASK);
+  Mesos__Internal__AgentEvent *ev =
+      sim_raw_agent_expect(&a, MESOS__INTERNAL__AGENT_EVENT__TYPE__KILL_TASK, 5000);
   ck_assert_ptr_nonnull(ev);
   ck_assert_str_eq(ev->kill_task->task_id->value, "d-1");
   ck_assert_ptr_nonnull(ev->kill_task->kill_policy);
@@ -924,7 +720,7 @@ START_TEST(test_operator__deactivate_drain_and_reactivate_an_agent) {
   free(json_call(409, "DRAINING",
                  "{\"type\":\"REACTIVATE_AGENT\",\"reactivate_agent\":{\"agent_id\":"
                  "{\"value\":\"%s\"}}}", a.id));
-  agent_status(&a, f.id, "d-1", "TASK_KILLED");
+  sim_raw_agent_status(&a, f.id, "d-1", "TASK_KILLED", 0);
   int drained = 0;
   for (int i = 0; i < 50 && !drained; i++) {
     t = json_call(200, NULL, "{\"type\":\"GET_AGENTS\"}");
@@ -946,7 +742,7 @@ START_TEST(test_operator__deactivate_drain_and_reactivate_an_agent) {
   ck_assert_ptr_nonnull(rec);
   free(rec);
   sim_fw_close(&f);
-  mesos_test_conn_close(&a.stream);
+  sim_raw_agent_close(&a);
   stop_master();
 }
 END_TEST
@@ -958,8 +754,9 @@ START_TEST(test_operator__reservations_volumes_and_drains_survive_kill_9) {
   char dir[] = "/tmp/mesos-operator-test-XXXXXX";
   ck_assert_ptr_nonnull(mkdtemp(dir));
   start_master(dir, NULL);
-  sim_agent a;
-  agent_register(&a, "durable-host");
+  sim_raw_agent a;
+  sim_raw_agent_init(&a, master_port, "durable-host");
+  sim_raw_agent_register(&a);
   const char *cpus = "{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":1},"
                      "\"role\":\"ops\",\"reservation\":{\"principal\":\"admin\"}}";
   const char *disk = "{\"name\":\"disk\",\"type\":\"SCALAR\",\"scalar\":{\"value\":100},"
@@ -979,7 +776,7 @@ START_TEST(test_operator__reservations_volumes_and_drains_survive_kill_9) {
                  "{\"value\":\"%s\"},\"volumes\":[%s]}}", a.id, v10));
   for (int i = 0; i < 2; i++) {
     Mesos__Internal__AgentEvent *cp =
-        agent_expect(&a, MESOS__INTERNAL__AGENT_EVENT__TYPE__CHECKPOINT_RESOURCES);
+        sim_raw_agent_expect(&a, MESOS__INTERNAL__AGENT_EVENT__TYPE__CHECKPOINT_RESOURCES, 5000);
     ck_assert_ptr_nonnull(cp);
     mesos__pb_free(cp);
   }
@@ -1006,28 +803,28 @@ START_TEST(test_operator__reservations_volumes_and_drains_survive_kill_9) {
   sim_fw f;
   fw_subscribe(&f, NULL);
   launch(&f, &a, "k-1");
-  agent_status(&a, f.id, "k-1", "TASK_RUNNING");
+  sim_raw_agent_status(&a, f.id, "k-1", "TASK_RUNNING", 0);
   free(json_call(200, NULL,
                  "{\"type\":\"DRAIN_AGENT\",\"drain_agent\":{\"agent_id\":{\"value\":\"%s\"},"
                  "\"mark_gone\":true}}", a.id));
 
   kill(master_pid, SIGKILL);
   waitpid(master_pid, NULL, 0);
-  mesos_test_conn_close(&a.stream);
+  sim_raw_agent_close(&a);
   sim_fw_close(&f);
   master_pid = spawn_master(master_port, dir, NULL);
   /* Still draining: it cannot be reactivated. */
   free(json_call(409, "DRAINING",
                  "{\"type\":\"REACTIVATE_AGENT\",\"reactivate_agent\":{\"agent_id\":"
                  "{\"value\":\"%s\"}}}", a.id));
-  agent_reregister(&a, "durable-host", f.id, "k-1");
+  sim_raw_agent_reregister(&a, f.id, "k-1");
   /* The agent hears its reservations and volume, and the kill. */
   Mesos__Internal__AgentEvent *ev =
-      agent_expect(&a, MESOS__INTERNAL__AGENT_EVENT__TYPE__CHECKPOINT_RESOURCES);
+      sim_raw_agent_expect(&a, MESOS__INTERNAL__AGENT_EVENT__TYPE__CHECKPOINT_RESOURCES, 5000);
   ck_assert_ptr_nonnull(ev);
   ck_assert_uint_eq(ev->checkpoint_resources->n_resources, 3);
   mesos__pb_free(ev);
-  ev = agent_expect(&a, MESOS__INTERNAL__AGENT_EVENT__TYPE__KILL_TASK);
+  ev = sim_raw_agent_expect(&a, MESOS__INTERNAL__AGENT_EVENT__TYPE__KILL_TASK, 5000);
   ck_assert_ptr_nonnull(ev);
   ck_assert_str_eq(ev->kill_task->task_id->value, "k-1");
   mesos__pb_free(ev);
@@ -1038,16 +835,15 @@ START_TEST(test_operator__reservations_volumes_and_drains_survive_kill_9) {
   free(after);
   json_ok("\"persistence\":{\"id\":\"v1\"", "{\"type\":\"GET_AGENTS\"}");
   /* The task ends: DRAINED, and with mark_gone the agent is gone. */
-  agent_status(&a, f.id, "k-1", "TASK_KILLED");
-  ev = agent_expect(&a, MESOS__INTERNAL__AGENT_EVENT__TYPE__SHUTDOWN_AGENT);
+  sim_raw_agent_status(&a, f.id, "k-1", "TASK_KILLED", 0);
+  ev = sim_raw_agent_expect(&a, MESOS__INTERNAL__AGENT_EVENT__TYPE__SHUTDOWN_AGENT, 5000);
   ck_assert_ptr_nonnull(ev);
   mesos__pb_free(ev);
   char *t = json_call(200, NULL, "{\"type\":\"GET_AGENTS\"}");
   ck_assert_ptr_null(strstr(t, "durable-host"));
   free(t);
-  mesos_test_conn_close(&a.stream);
-  sim_agent again = a;
-  ck_assert_int_eq(agent_connect(&again, "durable-host", 1, NULL, NULL), 403);
+  sim_raw_agent_close(&a);
+  ck_assert_int_eq(sim_raw_agent_reregister_status(&a, NULL, NULL), 403);
   stop_master();
   char cmd[700];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
@@ -1060,8 +856,9 @@ END_TEST
  * is asked again. */
 START_TEST(test_operator__inverse_offer_answers_show_in_maintenance_status) {
   start_master(NULL, NULL);
-  sim_agent a;
-  agent_register(&a, "io-host");
+  sim_raw_agent a;
+  sim_raw_agent_init(&a, master_port, "io-host");
+  sim_raw_agent_register(&a);
   sim_fw f;
   fw_subscribe(&f, NULL);
   launch(&f, &a, "io-1");
@@ -1127,7 +924,7 @@ START_TEST(test_operator__inverse_offer_answers_show_in_maintenance_status) {
   ck_assert_str_eq(b, "{}");
   free(b);
   sim_fw_close(&f);
-  mesos_test_conn_close(&a.stream);
+  sim_raw_agent_close(&a);
   stop_master();
 }
 END_TEST
@@ -1142,11 +939,12 @@ START_TEST(test_operator__master_log_is_served_as_master_log) {
   snprintf(flag, sizeof flag, "--log_dir=%s", logs);
   start_master(NULL, flag);
   /* Something worth a warning: an agent marked gone. */
-  sim_agent a;
-  agent_register(&a, "log-host");
+  sim_raw_agent a;
+  sim_raw_agent_init(&a, master_port, "log-host");
+  sim_raw_agent_register(&a);
   free(json_call(200, NULL, "{\"type\":\"MARK_AGENT_GONE\",\"mark_agent_gone\":{\"agent_id\":"
                             "{\"value\":\"%s\"}}}", a.id));
-  mesos_test_conn_close(&a.stream);
+  sim_raw_agent_close(&a);
   /* The glog-style link names the file. */
   char link[700], target[700];
   snprintf(link, sizeof link, "%s/mesos-master.INFO", logs);

@@ -13,8 +13,8 @@
  *    marks the agent gone;
  *  - REACTIVATE_AGENT of an agent that is not deactivated is a 400.
  *
- * The raw-HTTP harness below is the same shape as test_master_operator.c's;
- * it should move to tests/support/sim_fw once that exists on main.
+ * The scheduler is tests/support/sim_fw.h, the agents
+ * tests/support/sim_raw_agent.h.
  */
 #include <signal.h>
 #include <stdarg.h>
@@ -24,13 +24,14 @@
 #include <ftw.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "base/alloc.h"
 #include "codec/pb.h"
 #include "mesos/internal/internal.pb-c.h"
 #include "support/daemon.h"
+#include "support/sim_fw.h"
+#include "support/sim_raw_agent.h"
 #include "support/testutil.h"
 
 static pid_t master_pid = -1;
@@ -65,12 +66,6 @@ static void stop_master(void) {
   master_pid = -1;
 }
 
-static long long now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* POSTs a JSON operator call; asserts the status (and that the body holds
  * `want`, when given); returns the body (malloc'd). */
 static char *json_call(int expect, const char *want, const char *fmt, ...)
@@ -93,226 +88,13 @@ static char *json_call(int expect, const char *want, const char *fmt, ...) {
   return out;
 }
 
-/* ------------------------------------------------------------ agent side */
-
-typedef struct sim_agent {
-  mesos_test_conn stream;
-  char id[160];
-  const char *hostname;
-} sim_agent;
-
-static int post_agent_call(const Mesos__Internal__AgentCall *call) {
-  uint8_t *bytes = NULL;
-  size_t len = 0;
-  ck_assert_int_eq(mesos__pb_pack(&call->base, 0, &bytes, &len, NULL), MESOS_OK);
-  mesos_test_response r;
-  mesos_test_conn c;
-  ck_assert_int_eq(mesos_test_conn_open(&c, master_port), 0);
-  ck_assert_int_eq(mesos_test_conn_request(&c, "POST", "/api/v1/agent", "application/x-protobuf",
-                                           NULL, (const char *)bytes, len),
-                   0);
-  mesos__free(bytes);
-  ck_assert_int_eq(mesos_test_conn_response(&c, &r, 1, 5000), 0);
-  int status = r.status;
-  mesos_test_response_free(&r);
-  mesos_test_conn_close(&c);
-  return status;
-}
-
-/* The next event that is not a PING (PINGs are answered); NULL when none
- * came within `timeout_ms`. */
-static Mesos__Internal__AgentEvent *agent_next(sim_agent *a, int timeout_ms) {
-  long long deadline = now_ms() + timeout_ms;
-  for (;;) {
-    long long left = deadline - now_ms();
-    char *rec = NULL;
-    long n = mesos_test_conn_next_record(&a->stream, &rec, left > 0 ? (int)left : 0);
-    if (n < 0) return NULL;
-    ProtobufCMessage *msg = NULL;
-    ck_assert_int_eq(mesos__pb_unpack(&mesos__internal__agent_event__descriptor, (uint8_t *)rec,
-                                      (size_t)n, 0, 0, &msg, NULL),
-                     MESOS_OK);
-    free(rec);
-    Mesos__Internal__AgentEvent *ev = (Mesos__Internal__AgentEvent *)msg;
-    if (ev->type != MESOS__INTERNAL__AGENT_EVENT__TYPE__PING) return ev;
-    Mesos__Internal__AgentCall call = MESOS__INTERNAL__AGENT_CALL__INIT;
-    Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;
-    aid.value = a->id;
-    call.protocol_version = 1;
-    call.has_type = 1;
-    call.type = MESOS__INTERNAL__AGENT_CALL__TYPE__PONG;
-    call.agent_id = &aid;
-    ck_assert_int_eq(post_agent_call(&call), 202);
-    mesos__pb_free(ev);
-  }
-}
-
-/* The next event of `type` within 5 s, answering pings and skipping
- * others. */
-static Mesos__Internal__AgentEvent *agent_expect(sim_agent *a,
-                                                 Mesos__Internal__AgentEvent__Type type) {
-  long long deadline = now_ms() + 5000;
-  while (now_ms() < deadline) {
-    Mesos__Internal__AgentEvent *ev = agent_next(a, (int)(deadline - now_ms()));
-    if (ev == NULL) return NULL;
-    if (ev->type == type) return ev;
-    mesos__pb_free(ev);
-  }
-  return NULL;
-}
-
-/* Answers pings (dropping other events) for `ms`: keeps the agent alive
- * while the test does something else. */
-static void agent_pump(sim_agent *a, int ms) {
-  long long deadline = now_ms() + ms;
-  while (now_ms() < deadline) {
-    Mesos__Internal__AgentEvent *ev = agent_next(a, (int)(deadline - now_ms()));
-    if (ev == NULL) break;
-    mesos__pb_free(ev);
-  }
-}
-
-/* cpus 4, mem 1024, disk 1000. */
-typedef struct sim_resources {
-  Mesos__V1__Resource res[3], *resp[3];
-  Mesos__V1__Value__Scalar v[3];
-} sim_resources;
-
-static void sim_resources_init(sim_resources *r) {
-  static const char *const names[] = {"cpus", "mem", "disk"};
-  static const double values[] = {4, 1024, 1000};
-  for (int i = 0; i < 3; i++) {
-    mesos__v1__value__scalar__init(&r->v[i]);
-    r->v[i].value = values[i];
-    mesos__v1__resource__init(&r->res[i]);
-    r->res[i].name = (char *)names[i];
-    r->res[i].type = MESOS__V1__VALUE__TYPE__SCALAR;
-    r->res[i].scalar = &r->v[i];
-    r->resp[i] = &r->res[i];
-  }
-}
-
-/* REGISTER, or (rereg) REREGISTER reporting task `task_id` of framework
- * `fw_id` as running when both are given; asserts 200 and the answer. */
-static void agent_connect(sim_agent *a, int rereg, const char *fw_id, const char *task_id) {
-  sim_resources sr;
-  sim_resources_init(&sr);
-  Mesos__V1__AgentInfo info = MESOS__V1__AGENT_INFO__INIT;
-  Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;
-  info.hostname = (char *)a->hostname;
-  info.n_resources = 3;
-  info.resources = sr.resp;
-  Mesos__Internal__RegisterAgent ra = MESOS__INTERNAL__REGISTER_AGENT__INIT;
-  ra.agent = &info;
-  Mesos__Internal__ReregisterAgent rr = MESOS__INTERNAL__REREGISTER_AGENT__INIT;
-  Mesos__V1__Task task = MESOS__V1__TASK__INIT, *tasks[1] = {&task};
-  Mesos__V1__TaskID tid = MESOS__V1__TASK_ID__INIT;
-  Mesos__V1__FrameworkID fid = MESOS__V1__FRAMEWORK_ID__INIT;
-  Mesos__V1__FrameworkInfo fi = MESOS__V1__FRAMEWORK_INFO__INIT, *fis[1] = {&fi};
-  Mesos__V1__Value__Scalar one = MESOS__V1__VALUE__SCALAR__INIT;
-  Mesos__V1__Value__Scalar m64 = MESOS__V1__VALUE__SCALAR__INIT;
-  Mesos__V1__Resource tr[2], *task_res[2] = {&tr[0], &tr[1]};
-  Mesos__Internal__AgentCall call = MESOS__INTERNAL__AGENT_CALL__INIT;
-  call.protocol_version = 1;
-  call.has_type = 1;
-  if (rereg) {
-    aid.value = a->id;
-    info.id = &aid;
-    rr.agent = &info;
-    if (fw_id && task_id) {
-      one.value = 1;
-      m64.value = 64;
-      tr[0] = sr.res[0];
-      tr[0].scalar = &one;
-      tr[1] = sr.res[1];
-      tr[1].scalar = &m64;
-      tid.value = (char *)task_id;
-      fid.value = (char *)fw_id;
-      task.name = "t";
-      task.task_id = &tid;
-      task.framework_id = &fid;
-      task.agent_id = &aid;
-      task.state = MESOS__V1__TASK_STATE__TASK_RUNNING;
-      task.n_resources = 2;
-      task.resources = task_res;
-      fi.user = "nobody";
-      fi.name = "operator2 test";
-      fi.id = &fid;
-      rr.n_tasks = 1;
-      rr.tasks = tasks;
-      rr.n_frameworks = 1;
-      rr.frameworks = fis;
-    }
-    call.type = MESOS__INTERNAL__AGENT_CALL__TYPE__REREGISTER;
-    call.agent_id = &aid;
-    call.reregister_agent = &rr;
-  } else {
-    call.type = MESOS__INTERNAL__AGENT_CALL__TYPE__REGISTER;
-    call.register_agent = &ra;
-  }
-  uint8_t *bytes = NULL;
-  size_t len = 0;
-  ck_assert_int_eq(mesos__pb_pack(&call.base, 0, &bytes, &len, NULL), MESOS_OK);
-  ck_assert_int_eq(mesos_test_conn_open(&a->stream, master_port), 0);
-  ck_assert_int_eq(mesos_test_conn_request(&a->stream, "POST", "/api/v1/agent",
-                                           "application/x-protobuf",
-                                           "Accept: application/x-protobuf\r\n",
-                                           (const char *)bytes, len),
-                   0);
-  mesos__free(bytes);
-  mesos_test_response r;
-  ck_assert_int_eq(mesos_test_conn_response(&a->stream, &r, 0, 5000), 0);
-  ck_assert_int_eq(r.status, 200);
-  mesos_test_response_free(&r);
-  Mesos__Internal__AgentEvent *ev = agent_next(a, 5000);
-  ck_assert_ptr_nonnull(ev);
-  if (rereg) {
-    ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__REREGISTERED);
-  } else {
-    ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__REGISTERED);
-    snprintf(a->id, sizeof a->id, "%s", ev->agent_registered->agent_id->value);
-  }
-  mesos__pb_free(ev);
-}
-
-static void agent_status(sim_agent *a, const char *fw, const char *task, const char *state) {
-  Mesos__Internal__AgentCall call = MESOS__INTERNAL__AGENT_CALL__INIT;
-  Mesos__Internal__StatusUpdate su = MESOS__INTERNAL__STATUS_UPDATE__INIT;
-  Mesos__V1__TaskStatus st = MESOS__V1__TASK_STATUS__INIT;
-  Mesos__V1__TaskID tid = MESOS__V1__TASK_ID__INIT;
-  Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;
-  Mesos__V1__FrameworkID fid = MESOS__V1__FRAMEWORK_ID__INIT;
-  tid.value = (char *)task;
-  aid.value = a->id;
-  fid.value = (char *)fw;
-  st.task_id = &tid;
-  st.agent_id = &aid;
-  const ProtobufCEnumValue *v =
-      protobuf_c_enum_descriptor_get_value_by_name(&mesos__v1__task_state__descriptor, state);
-  ck_assert_ptr_nonnull(v);
-  st.state = (Mesos__V1__TaskState)v->value;
-  /* What an executor would say: the drain's reason must replace it. */
-  st.has_reason = 1;
-  st.reason = MESOS__V1__TASK_STATUS__REASON__REASON_EXECUTOR_TERMINATED;
-  su.framework_id = &fid;
-  su.agent_id = &aid;
-  su.status = &st;
-  su.timestamp = 1.0;
-  call.protocol_version = 1;
-  call.has_type = 1;
-  call.type = MESOS__INTERNAL__AGENT_CALL__TYPE__STATUS_UPDATE;
-  call.agent_id = &aid;
-  call.status_update = &su;
-  ck_assert_int_eq(post_agent_call(&call), 202);
-}
-
 /* Closes the agent's stream and waits (answering nothing) until the
  * master has marked it unreachable: it leaves GET_AGENTS. */
-static void agent_goes_unreachable(sim_agent *a) {
-  mesos_test_conn_close(&a->stream);
-  long long deadline = now_ms() + 8000;
+static void agent_goes_unreachable(sim_raw_agent *a) {
+  sim_raw_agent_close(a);
+  long long deadline = sim_fw_now_ms() + 8000;
   int gone = 0;
-  while (!gone && now_ms() < deadline) {
+  while (!gone && sim_fw_now_ms() < deadline) {
     char *b = json_call(200, NULL, "{\"type\":\"GET_AGENTS\"}");
     gone = strstr(b, a->id) == NULL;
     free(b);
@@ -321,91 +103,30 @@ static void agent_goes_unreachable(sim_agent *a) {
   ck_assert_msg(gone, "agent %s was not marked unreachable", a->id);
 }
 
-/* ------------------------------------------------------------ scheduler side */
-
-typedef struct sim_fw {
-  mesos_test_conn stream;
-  char id[160];
-  char sid[64];
-} sim_fw;
-
+/* SUBSCRIBE as a new framework (user nobody) with the framework_info
+ * members `extra_info` (",\"role\":..." or NULL) besides its name. */
 static void fw_subscribe(sim_fw *f, const char *extra_info) {
-  char body[1024];
-  snprintf(body, sizeof body,
-           "{\"type\":\"SUBSCRIBE\",\"subscribe\":{\"framework_info\":{\"user\":\"nobody\","
-           "\"name\":\"operator2 test\"%s}}}",
+  char info[1024];
+  snprintf(info, sizeof info, "\"user\":\"nobody\",\"name\":\"operator2 test\"%s",
            extra_info ? extra_info : "");
-  ck_assert_int_eq(mesos_test_conn_open(&f->stream, master_port), 0);
-  ck_assert_int_eq(mesos_test_conn_request(&f->stream, "POST", "/api/v1/scheduler",
-                                           "application/json", NULL, body, strlen(body)),
-                   0);
-  mesos_test_response r;
-  ck_assert_int_eq(mesos_test_conn_response(&f->stream, &r, 0, 5000), 0);
-  ck_assert_int_eq(r.status, 200);
-  mesos_test_response_header(&r, "Mesos-Stream-Id", f->sid, sizeof f->sid);
-  mesos_test_response_free(&r);
-  char *rec = NULL;
-  ck_assert_int_gt(mesos_test_conn_next_record(&f->stream, &rec, 5000), 0);
-  const char *p = strstr(rec, "\"framework_id\":{\"value\":\"");
-  ck_assert_ptr_nonnull(p);
-  p += strlen("\"framework_id\":{\"value\":\"");
-  snprintf(f->id, sizeof f->id, "%.*s", (int)(strchr(p, '"') - p), p);
-  free(rec);
-}
-
-/* The next event holding `want` (others are skipped); NULL on timeout. */
-static char *fw_next(sim_fw *f, const char *want, int timeout_ms) {
-  long long deadline = now_ms() + timeout_ms;
-  for (;;) {
-    long long left = deadline - now_ms();
-    char *rec = NULL;
-    if (left <= 0 || mesos_test_conn_next_record(&f->stream, &rec, (int)left) < 0) return NULL;
-    if (strstr(rec, want)) return rec;
-    free(rec);
-  }
-}
-
-static int fw_call(sim_fw *f, const char *json_fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fw_call(sim_fw *f, const char *json_fmt, ...) {
-  char body[8192], hdr[128];
-  va_list ap;
-  va_start(ap, json_fmt);
-  vsnprintf(body, sizeof body, json_fmt, ap);
-  va_end(ap);
-  snprintf(hdr, sizeof hdr, "Mesos-Stream-Id: %s\r\n", f->sid);
-  mesos_test_response r;
-  ck_assert_int_eq(mesos_test_http(master_port, "POST", "/api/v1/scheduler", "application/json",
-                                   hdr, body, &r),
-                   0);
-  int s = r.status;
-  mesos_test_response_free(&r);
-  return s;
-}
-
-static void json_id(const char *rec, const char *key, char *out, size_t cap) {
-  char pat[128];
-  snprintf(pat, sizeof pat, "\"%s\":{\"value\":\"", key);
-  const char *p = strstr(rec, pat);
-  ck_assert_msg(p != NULL, "%s not in %s", key, rec);
-  p += strlen(pat);
-  snprintf(out, cap, "%.*s", (int)(strchr(p, '"') - p), p);
+  sim_fw_subscribe(f, master_port, info);
 }
 
 /* Launches `task` (1 cpu, 64 mem) on `a` with the next offer; the agent
  * receives RUN_TASK and reports TASK_RUNNING. */
-static void launch_running(sim_fw *f, sim_agent *a, const char *task) {
+static void launch_running(sim_fw *f, sim_raw_agent *a, const char *task) {
   char *rec = NULL;
-  long long deadline = now_ms() + 5000;
-  while (rec == NULL && now_ms() < deadline) {
-    rec = fw_next(f, "\"type\":\"OFFERS\"", 200);
-    agent_pump(a, 1);
+  long long deadline = sim_fw_now_ms() + 5000;
+  while (rec == NULL && sim_fw_now_ms() < deadline) {
+    rec = sim_fw_next(f, 200, "\"type\":\"OFFERS\"", NULL);
+    sim_raw_agent_pump(a, 1);
   }
   ck_assert_ptr_nonnull(rec);
   char offer[160];
-  json_id(rec, "id", offer, sizeof offer);
+  sim_fw_json_id(rec, "id", offer, sizeof offer);
   free(rec);
   ck_assert_int_eq(
-      fw_call(f,
+      sim_fw_call(f,
               "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":"
               "[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH\",\"launch\":{\"task_infos\":"
               "[{\"name\":\"t\",\"task_id\":{\"value\":\"%s\"},\"agent_id\":{\"value\":\"%s\"},"
@@ -414,24 +135,25 @@ static void launch_running(sim_fw *f, sim_agent *a, const char *task) {
               "\"scalar\":{\"value\":64}}]}]}}],\"filters\":{\"refuse_seconds\":0}}}",
               f->id, offer, task, a->id),
       202);
-  Mesos__Internal__AgentEvent *ev = agent_expect(a, MESOS__INTERNAL__AGENT_EVENT__TYPE__RUN_TASK);
+  Mesos__Internal__AgentEvent *ev =
+      sim_raw_agent_expect(a, MESOS__INTERNAL__AGENT_EVENT__TYPE__RUN_TASK, 5000);
   ck_assert_ptr_nonnull(ev);
   mesos__pb_free(ev);
-  agent_status(a, f->id, task, "TASK_RUNNING");
-  rec = fw_next(f, "\"TASK_RUNNING\"", 5000);
+  sim_raw_agent_status(a, f->id, task, "TASK_RUNNING", SIM_RAW_EXECUTOR_REASON);
+  rec = sim_fw_next(f, 5000, "\"TASK_RUNNING\"", NULL);
   ck_assert_ptr_nonnull(rec);
   free(rec);
 }
 
 /* GET_AGENTS until it holds `want` (the agent re-registered, a drain moved
  * on); returns the body that did. */
-static char *agents_until(sim_agent *a, const char *want) {
-  long long deadline = now_ms() + 5000;
-  while (now_ms() < deadline) {
+static char *agents_until(sim_raw_agent *a, const char *want) {
+  long long deadline = sim_fw_now_ms() + 5000;
+  while (sim_fw_now_ms() < deadline) {
     char *b = json_call(200, NULL, "{\"type\":\"GET_AGENTS\"}");
     if (strstr(b, want)) return b;
     free(b);
-    if (a) agent_pump(a, 30);
+    if (a) sim_raw_agent_pump(a, 30);
     else usleep(30000);
   }
   ck_abort_msg("GET_AGENTS never showed %s", want);
@@ -453,14 +175,15 @@ static char *agents_until(sim_agent *a, const char *want) {
  * role again after the agent was unreachable and came back. */
 START_TEST(test_operator2__unreachable_agent_keeps_reservations_and_volumes) {
   start_master();
-  sim_agent a = {.hostname = "unreach-host-1"};
-  agent_connect(&a, 0, NULL, NULL);
+  sim_raw_agent a;
+  sim_raw_agent_init(&a, master_port, "unreach-host-1");
+  sim_raw_agent_register(&a);
   free(json_call(202, NULL,
                  "{\"type\":\"RESERVE_RESOURCES\",\"reserve_resources\":{\"agent_id\":"
                  "{\"value\":\"%s\"},\"resources\":[" RESERVED("cpus", 1) "," RESERVED("disk", 300)
                  "]}}",
                  a.id));
-  agent_pump(&a, 20);
+  sim_raw_agent_pump(&a, 20);
   free(json_call(202, NULL,
                  "{\"type\":\"CREATE_VOLUMES\",\"create_volumes\":{\"agent_id\":{\"value\":\"%s\"},"
                  "\"volumes\":[" VOLUME "]}}",
@@ -469,7 +192,7 @@ START_TEST(test_operator2__unreachable_agent_keeps_reservations_and_volumes) {
   free(b);
 
   agent_goes_unreachable(&a);
-  agent_connect(&a, 1, NULL, NULL);
+  sim_raw_agent_reregister(&a, NULL, NULL);
   b = agents_until(&a, a.id);
   ck_assert_msg(strstr(b, "\"persistence\":{\"id\":\"vol-1\""), "volume lost: %s", b);
   ck_assert_msg(strstr(b, "\"role\":\"r1\""), "reservation lost: %s", b);
@@ -480,10 +203,10 @@ START_TEST(test_operator2__unreachable_agent_keeps_reservations_and_volumes) {
   sim_fw f;
   fw_subscribe(&f, ",\"roles\":[\"r1\"],\"capabilities\":[{\"type\":\"MULTI_ROLE\"}]");
   char *rec = NULL;
-  long long deadline = now_ms() + 5000;
-  while (rec == NULL && now_ms() < deadline) {
-    rec = fw_next(&f, "\"type\":\"OFFERS\"", 200);
-    agent_pump(&a, 1);
+  long long deadline = sim_fw_now_ms() + 5000;
+  while (rec == NULL && sim_fw_now_ms() < deadline) {
+    rec = sim_fw_next(&f, 200, "\"type\":\"OFFERS\"", NULL);
+    sim_raw_agent_pump(&a, 1);
   }
   ck_assert_msg(rec != NULL, "no offer after readmission");
   ck_assert_msg(strstr(rec, "\"id\":\"vol-1\""), "volume not offered: %s", rec);
@@ -492,8 +215,8 @@ START_TEST(test_operator2__unreachable_agent_keeps_reservations_and_volumes) {
                 "reserved cpus not offered: %s", rec);
   ck_assert_msg(strstr(rec, "\"value\":200"), "reserved disk not offered: %s", rec);
   free(rec);
-  mesos_test_conn_close(&f.stream);
-  mesos_test_conn_close(&a.stream);
+  sim_fw_close(&f);
+  sim_raw_agent_close(&a);
   stop_master();
 }
 END_TEST
@@ -503,8 +226,9 @@ END_TEST
  * REASON_AGENT_DRAINING, then the agent is DRAINED and gets no offers. */
 START_TEST(test_operator2__draining_agent_stays_draining_across_unreachable) {
   start_master();
-  sim_agent a = {.hostname = "unreach-host-2"};
-  agent_connect(&a, 0, NULL, NULL);
+  sim_raw_agent a;
+  sim_raw_agent_init(&a, master_port, "unreach-host-2");
+  sim_raw_agent_register(&a);
   sim_fw f;
   fw_subscribe(&f, NULL);
   launch_running(&f, &a, "dr-1");
@@ -512,23 +236,24 @@ START_TEST(test_operator2__draining_agent_stays_draining_across_unreachable) {
                  "{\"type\":\"DRAIN_AGENT\",\"drain_agent\":{\"agent_id\":{\"value\":\"%s\"},"
                  "\"max_grace_period\":{\"seconds\":30}}}",
                  a.id));
-  Mesos__Internal__AgentEvent *ev = agent_expect(&a, MESOS__INTERNAL__AGENT_EVENT__TYPE__KILL_TASK);
+  Mesos__Internal__AgentEvent *ev =
+      sim_raw_agent_expect(&a, MESOS__INTERNAL__AGENT_EVENT__TYPE__KILL_TASK, 5000);
   ck_assert_ptr_nonnull(ev);
   mesos__pb_free(ev);
   free(agents_until(&a, "\"state\":\"DRAINING\""));
 
   /* The task outlives its kill (grace period) while the agent is away. */
   agent_goes_unreachable(&a);
-  char *rec = fw_next(&f, "\"dr-1\"", 5000);
+  char *rec = sim_fw_next(&f, 5000, "\"dr-1\"", NULL);
   ck_assert_ptr_nonnull(rec);
   ck_assert_ptr_nonnull(strstr(rec, "TASK_LOST"));
   free(rec);
-  agent_connect(&a, 1, f.id, "dr-1");
+  sim_raw_agent_reregister(&a, f.id, "dr-1");
   char *b = agents_until(&a, a.id);
   ck_assert_msg(strstr(b, "\"state\":\"DRAINING\""), "drain lost on readmission: %s", b);
   ck_assert_msg(strstr(b, "\"deactivated\":true"), "deactivation lost: %s", b);
   free(b);
-  ev = agent_expect(&a, MESOS__INTERNAL__AGENT_EVENT__TYPE__KILL_TASK);
+  ev = sim_raw_agent_expect(&a, MESOS__INTERNAL__AGENT_EVENT__TYPE__KILL_TASK, 5000);
   ck_assert_msg(ev != NULL, "the re-admitted draining agent's task was not killed");
   ck_assert_str_eq(ev->kill_task->task_id->value, "dr-1");
   mesos__pb_free(ev);
@@ -537,16 +262,16 @@ START_TEST(test_operator2__draining_agent_stays_draining_across_unreachable) {
                  "{\"value\":\"%s\"}}}",
                  a.id));
 
-  agent_status(&a, f.id, "dr-1", "TASK_KILLED");
-  rec = fw_next(&f, "\"TASK_KILLED\"", 5000);
+  sim_raw_agent_status(&a, f.id, "dr-1", "TASK_KILLED", SIM_RAW_EXECUTOR_REASON);
+  rec = sim_fw_next(&f, 5000, "\"TASK_KILLED\"", NULL);
   ck_assert_ptr_nonnull(rec);
   ck_assert_msg(strstr(rec, "\"reason\":\"REASON_AGENT_DRAINING\""), "no drain reason: %s", rec);
   free(rec);
   free(agents_until(&a, "\"state\":\"DRAINED\""));
-  rec = fw_next(&f, "\"type\":\"OFFERS\"", 400);
+  rec = sim_fw_next(&f, 400, "\"type\":\"OFFERS\"", NULL);
   ck_assert_msg(rec == NULL, "an offer for a drained agent: %s", rec);
-  mesos_test_conn_close(&f.stream);
-  mesos_test_conn_close(&a.stream);
+  sim_fw_close(&f);
+  sim_raw_agent_close(&a);
   stop_master();
 }
 END_TEST
@@ -557,9 +282,11 @@ END_TEST
  * for all three. */
 START_TEST(test_operator2__deactivate_and_drain_an_unreachable_agent) {
   start_master();
-  sim_agent a = {.hostname = "unreach-host-3"}, c = {.hostname = "unreach-host-4"};
-  agent_connect(&a, 0, NULL, NULL);
-  agent_connect(&c, 0, NULL, NULL);
+  sim_raw_agent a, c;
+  sim_raw_agent_init(&a, master_port, "unreach-host-3");
+  sim_raw_agent_init(&c, master_port, "unreach-host-4");
+  sim_raw_agent_register(&a);
+  sim_raw_agent_register(&c);
   free(json_call(400, "not deactivated",
                  "{\"type\":\"REACTIVATE_AGENT\",\"reactivate_agent\":{\"agent_id\":"
                  "{\"value\":\"%s\"}}}",
@@ -570,19 +297,19 @@ START_TEST(test_operator2__deactivate_and_drain_an_unreachable_agent) {
   for (int i = 0; i < 3; i++)
     free(json_call(400, "Unknown agent",
                    "{\"type\":\"%s\":{\"agent_id\":{\"value\":\"no-such-agent\"}}}", calls[i]));
-  agent_pump(&a, 1);
-  agent_pump(&c, 1);
+  sim_raw_agent_pump(&a, 1);
+  sim_raw_agent_pump(&c, 1);
 
   /* a is deactivated, c drained (with mark_gone false), both while away. */
-  mesos_test_conn_close(&c.stream);
+  sim_raw_agent_close(&c);
   agent_goes_unreachable(&a);
   free(json_call(200, NULL,
                  "{\"type\":\"DEACTIVATE_AGENT\",\"deactivate_agent\":{\"agent_id\":"
                  "{\"value\":\"%s\"}}}",
                  a.id));
-  long long deadline = now_ms() + 5000;
+  long long deadline = sim_fw_now_ms() + 5000;
   int refused = 1;
-  while (refused && now_ms() < deadline) {
+  while (refused && sim_fw_now_ms() < deadline) {
     /* c may take a moment longer to be marked unreachable. */
     char *b = json_call(200, NULL, "{\"type\":\"GET_AGENTS\"}");
     refused = strstr(b, c.id) != NULL;
@@ -594,8 +321,8 @@ START_TEST(test_operator2__deactivate_and_drain_an_unreachable_agent) {
                  "{\"type\":\"DRAIN_AGENT\",\"drain_agent\":{\"agent_id\":{\"value\":\"%s\"}}}",
                  c.id));
 
-  agent_connect(&a, 1, NULL, NULL);
-  agent_connect(&c, 1, NULL, NULL);
+  sim_raw_agent_reregister(&a, NULL, NULL);
+  sim_raw_agent_reregister(&c, NULL, NULL);
   char *b = agents_until(&a, c.id);
   free(b);
   b = agents_until(&c, "\"state\":\"DRAINED\"");
@@ -608,7 +335,7 @@ START_TEST(test_operator2__deactivate_and_drain_an_unreachable_agent) {
   free(b);
   sim_fw f;
   fw_subscribe(&f, NULL);
-  char *rec = fw_next(&f, "\"type\":\"OFFERS\"", 400);
+  char *rec = sim_fw_next(&f, 400, "\"type\":\"OFFERS\"", NULL);
   ck_assert_msg(rec == NULL, "an offer for a deactivated agent: %s", rec);
   /* Reactivated, a is offered again. */
   free(json_call(200, NULL,
@@ -616,19 +343,19 @@ START_TEST(test_operator2__deactivate_and_drain_an_unreachable_agent) {
                  "{\"value\":\"%s\"}}}",
                  a.id));
   rec = NULL;
-  deadline = now_ms() + 5000;
-  while (rec == NULL && now_ms() < deadline) {
-    rec = fw_next(&f, "\"type\":\"OFFERS\"", 200);
-    agent_pump(&a, 1);
-    agent_pump(&c, 1);
+  deadline = sim_fw_now_ms() + 5000;
+  while (rec == NULL && sim_fw_now_ms() < deadline) {
+    rec = sim_fw_next(&f, 200, "\"type\":\"OFFERS\"", NULL);
+    sim_raw_agent_pump(&a, 1);
+    sim_raw_agent_pump(&c, 1);
   }
   ck_assert_ptr_nonnull(rec);
   ck_assert_ptr_nonnull(strstr(rec, a.id));
   ck_assert_ptr_null(strstr(rec, c.id));
   free(rec);
-  mesos_test_conn_close(&f.stream);
-  mesos_test_conn_close(&a.stream);
-  mesos_test_conn_close(&c.stream);
+  sim_fw_close(&f);
+  sim_raw_agent_close(&a);
+  sim_raw_agent_close(&c);
   stop_master();
 }
 END_TEST
@@ -638,8 +365,9 @@ END_TEST
  * then the agent is gone for good. */
 START_TEST(test_operator2__drain_mark_gone_tells_partition_aware_frameworks) {
   start_master();
-  sim_agent a = {.hostname = "gone-host"};
-  agent_connect(&a, 0, NULL, NULL);
+  sim_raw_agent a;
+  sim_raw_agent_init(&a, master_port, "gone-host");
+  sim_raw_agent_register(&a);
   sim_fw f;
   fw_subscribe(&f, ",\"capabilities\":[{\"type\":\"PARTITION_AWARE\"}]");
   launch_running(&f, &a, "g-1");
@@ -647,30 +375,31 @@ START_TEST(test_operator2__drain_mark_gone_tells_partition_aware_frameworks) {
                  "{\"type\":\"DRAIN_AGENT\",\"drain_agent\":{\"agent_id\":{\"value\":\"%s\"},"
                  "\"mark_gone\":true}}",
                  a.id));
-  Mesos__Internal__AgentEvent *ev = agent_expect(&a, MESOS__INTERNAL__AGENT_EVENT__TYPE__KILL_TASK);
+  Mesos__Internal__AgentEvent *ev =
+      sim_raw_agent_expect(&a, MESOS__INTERNAL__AGENT_EVENT__TYPE__KILL_TASK, 5000);
   ck_assert_ptr_nonnull(ev);
   mesos__pb_free(ev);
-  agent_status(&a, f.id, "g-1", "TASK_KILLED");
-  char *rec = fw_next(&f, "\"g-1\"", 5000);
+  sim_raw_agent_status(&a, f.id, "g-1", "TASK_KILLED", SIM_RAW_EXECUTOR_REASON);
+  char *rec = sim_fw_next(&f, 5000, "\"g-1\"", NULL);
   ck_assert_ptr_nonnull(rec);
   ck_assert_msg(strstr(rec, "\"state\":\"TASK_GONE_BY_OPERATOR\""), "%s", rec);
   ck_assert_msg(strstr(rec, "\"reason\":\"REASON_AGENT_DRAINING\""), "%s", rec);
   free(rec);
-  long long deadline = now_ms() + 5000;
+  long long deadline = sim_fw_now_ms() + 5000;
   int gone = 0;
-  while (!gone && now_ms() < deadline) {
+  while (!gone && sim_fw_now_ms() < deadline) {
     char *b = json_call(200, NULL, "{\"type\":\"GET_AGENTS\"}");
     gone = strstr(b, a.id) == NULL;
     free(b);
-    if (!gone) agent_pump(&a, 30);
+    if (!gone) sim_raw_agent_pump(&a, 30);
   }
   ck_assert_msg(gone, "the drained agent was not marked gone");
   /* Gone agents may not come back. */
-  mesos_test_conn_close(&a.stream);
+  sim_raw_agent_close(&a);
   free(json_call(400, "Unknown agent",
                  "{\"type\":\"DRAIN_AGENT\",\"drain_agent\":{\"agent_id\":{\"value\":\"%s\"}}}",
                  a.id));
-  mesos_test_conn_close(&f.stream);
+  sim_fw_close(&f);
   stop_master();
 }
 END_TEST
@@ -680,22 +409,23 @@ END_TEST
  * unreachable and came back. */
 START_TEST(test_operator2__accept_reservation_survives_unreachable) {
   start_master();
-  sim_agent a = {.hostname = "unreach-host-5"};
-  agent_connect(&a, 0, NULL, NULL);
+  sim_raw_agent a;
+  sim_raw_agent_init(&a, master_port, "unreach-host-5");
+  sim_raw_agent_register(&a);
   sim_fw f;
   fw_subscribe(&f, ",\"role\":\"r1\",\"principal\":\"ops\"");
   char *rec = NULL;
-  long long deadline = now_ms() + 5000;
-  while (rec == NULL && now_ms() < deadline) {
-    rec = fw_next(&f, "\"type\":\"OFFERS\"", 200);
-    agent_pump(&a, 1);
+  long long deadline = sim_fw_now_ms() + 5000;
+  while (rec == NULL && sim_fw_now_ms() < deadline) {
+    rec = sim_fw_next(&f, 200, "\"type\":\"OFFERS\"", NULL);
+    sim_raw_agent_pump(&a, 1);
   }
   ck_assert_ptr_nonnull(rec);
   char offer[160];
-  json_id(rec, "id", offer, sizeof offer);
+  sim_fw_json_id(rec, "id", offer, sizeof offer);
   free(rec);
   ck_assert_int_eq(
-      fw_call(&f,
+      sim_fw_call(&f,
               "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{"
               "\"offer_ids\":[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"RESERVE\","
               "\"reserve\":{\"resources\":[" RESERVED("cpus", 2) "]}}],\"filters\":{"
@@ -703,26 +433,26 @@ START_TEST(test_operator2__accept_reservation_survives_unreachable) {
               f.id, offer),
       202);
   Mesos__Internal__AgentEvent *ev =
-      agent_expect(&a, MESOS__INTERNAL__AGENT_EVENT__TYPE__CHECKPOINT_RESOURCES);
+      sim_raw_agent_expect(&a, MESOS__INTERNAL__AGENT_EVENT__TYPE__CHECKPOINT_RESOURCES, 5000);
   ck_assert_ptr_nonnull(ev);
   ck_assert_uint_eq(ev->checkpoint_resources->n_resources, 1);
   mesos__pb_free(ev);
 
   agent_goes_unreachable(&a);
-  agent_connect(&a, 1, NULL, NULL);
+  sim_raw_agent_reregister(&a, NULL, NULL);
   char *b = agents_until(&a, a.id);
   ck_assert_msg(strstr(b, "\"role\":\"r1\""), "ACCEPT's reservation lost: %s", b);
   free(b);
   rec = NULL;
-  deadline = now_ms() + 5000;
-  while (rec == NULL && now_ms() < deadline) {
-    rec = fw_next(&f, "\"reservation\":{\"principal\":\"ops\"}", 200);
-    agent_pump(&a, 1);
+  deadline = sim_fw_now_ms() + 5000;
+  while (rec == NULL && sim_fw_now_ms() < deadline) {
+    rec = sim_fw_next(&f, 200, "\"reservation\":{\"principal\":\"ops\"}", NULL);
+    sim_raw_agent_pump(&a, 1);
   }
   ck_assert_msg(rec != NULL, "the reservation was not offered after readmission");
   free(rec);
-  mesos_test_conn_close(&f.stream);
-  mesos_test_conn_close(&a.stream);
+  sim_fw_close(&f);
+  sim_raw_agent_close(&a);
   stop_master();
 }
 END_TEST
@@ -836,8 +566,9 @@ START_TEST(test_operator2__remaining_calls_success_and_bad_input) {
     free(json_call(400, "No agent found",
                    "{\"type\":\"%s\",\"%s\":[],\"agent_id\":{\"value\":\"nope\"}}}",
                    res_calls[i][0], res_calls[i][1]));
-  sim_agent a = {.hostname = "calls-host"};
-  agent_connect(&a, 0, NULL, NULL);
+  sim_raw_agent a;
+  sim_raw_agent_init(&a, master_port, "calls-host");
+  sim_raw_agent_register(&a);
   free(json_call(400, "no resources given",
                  "{\"type\":\"RESERVE_RESOURCES\",\"reserve_resources\":{\"agent_id\":{\"value\":"
                  "\"%s\"},\"resources\":[]}}",
@@ -864,7 +595,7 @@ START_TEST(test_operator2__remaining_calls_success_and_bad_input) {
   b = json_call(200, NULL, "{\"type\":\"GET_AGENTS\"}");
   ck_assert_msg(strstr(b, "\"r1\"") == NULL, "a refused call changed the agent: %s", b);
   free(b);
-  agent_pump(&a, 1);
+  sim_raw_agent_pump(&a, 1);
   /* An agent in the maintenance schedule is not drained by DRAIN_AGENT
    * (Mesos: 400); out of the schedule again, it may be. */
   free(json_call(200, NULL,
@@ -921,7 +652,7 @@ START_TEST(test_operator2__remaining_calls_success_and_bad_input) {
   b = http_get("/master/state-summary", 200);
   ck_assert_ptr_nonnull(strstr(b, a.id));
   free(b);
-  mesos_test_conn_close(&a.stream);
+  sim_raw_agent_close(&a);
   stop_master();
 }
 END_TEST
@@ -933,39 +664,20 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
   return remove(path);
 }
 
-static void json_str(const char *rec, const char *key, char *out, size_t cap) {
-  char pat[128];
-  snprintf(pat, sizeof pat, "\"%s\":\"", key);
-  const char *p = strstr(rec, pat);
-  ck_assert_msg(p != NULL, "%s not in %s", key, rec);
-  p += strlen(pat);
-  snprintf(out, cap, "%.*s", (int)(strchr(p, '"') - p), p);
-}
-
 /* The next UPDATE of `task` in `state` (others of it are acknowledged
  * and skipped); acknowledged when it has a uuid. */
 static char *real_update(sim_fw *f, const char *task, const char *state) {
   char tid[256];
   snprintf(tid, sizeof tid, "\"task_id\":{\"value\":\"%s\"}", task);
-  long long deadline = now_ms() + 10000;
-  while (now_ms() < deadline) {
-    char *rec = fw_next(f, tid, (int)(deadline - now_ms()));
+  long long deadline = sim_fw_now_ms() + 10000;
+  while (sim_fw_now_ms() < deadline) {
+    char *rec = sim_fw_next(f, (int)(deadline - sim_fw_now_ms()), tid, NULL);
     if (rec == NULL) break;
     if (!strstr(rec, "\"type\":\"UPDATE\"")) {
       free(rec);
       continue;
     }
-    if (strstr(rec, "\"uuid\":\"")) {
-      char agent[160], uuid[64];
-      json_id(rec, "agent_id", agent, sizeof agent);
-      json_str(rec, "uuid", uuid, sizeof uuid);
-      ck_assert_int_eq(fw_call(f,
-                               "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACKNOWLEDGE\","
-                               "\"acknowledge\":{\"agent_id\":{\"value\":\"%s\"},\"task_id\":"
-                               "{\"value\":\"%s\"},\"uuid\":\"%s\"}}",
-                               f->id, agent, task, uuid),
-                       202);
-    }
+    if (strstr(rec, "\"uuid\":\"")) sim_fw_ack(f, rec);
     if (strstr(rec, state)) return rec;
     free(rec);
   }
@@ -1019,14 +731,14 @@ START_TEST(test_operator2__real_agent_unreachable_then_drained) {
 
   sim_fw f;
   fw_subscribe(&f, NULL);
-  char *rec = fw_next(&f, "\"type\":\"OFFERS\"", 10000);
+  char *rec = sim_fw_next(&f, 10000, "\"type\":\"OFFERS\"", NULL);
   ck_assert_msg(rec != NULL, "no offer from the real agent");
   char offer[160], aid[160];
-  json_id(rec, "id", offer, sizeof offer);
-  json_id(rec, "agent_id", aid, sizeof aid);
+  sim_fw_json_id(rec, "id", offer, sizeof offer);
+  sim_fw_json_id(rec, "agent_id", aid, sizeof aid);
   free(rec);
   ck_assert_int_eq(
-      fw_call(&f,
+      sim_fw_call(&f,
               "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":"
               "[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH\",\"launch\":{\"task_infos\":"
               "[{\"name\":\"t\",\"task_id\":{\"value\":\"real-1\"},\"agent_id\":{\"value\":\"%s\"},"
@@ -1048,9 +760,9 @@ START_TEST(test_operator2__real_agent_unreachable_then_drained) {
   kill(agent, SIGCONT);
   char want[200];
   snprintf(want, sizeof want, "\"id\":{\"value\":\"%s\"}", aid);
-  long long deadline = now_ms() + 10000;
+  long long deadline = sim_fw_now_ms() + 10000;
   char *b = NULL;
-  while (now_ms() < deadline) {
+  while (sim_fw_now_ms() < deadline) {
     b = json_call(200, NULL, "{\"type\":\"GET_AGENTS\"}");
     if (strstr(b, want)) break;
     free(b);
@@ -1069,7 +781,7 @@ START_TEST(test_operator2__real_agent_unreachable_then_drained) {
   ck_assert_msg(strstr(rec, "\"reason\":\"REASON_AGENT_DRAINING\""), "no drain reason: %s", rec);
   free(rec);
   free(agents_until(NULL, "\"state\":\"DRAINED\""));
-  mesos_test_conn_close(&f.stream);
+  sim_fw_close(&f);
   int st = mesos_test_stop(agent, 5000);
   ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "mesos-agent exit status %d", st);
   stop_master();

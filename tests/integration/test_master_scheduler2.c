@@ -16,25 +16,24 @@
  *    202, restarted, the agent re-registers by itself, and the reserved
  *    cpus and the volume are offered to their role again.
  *
- * The raw-HTTP harness is test_master_operator2.c's; it should move to
- * tests/support/sim_fw once that exists on main.
+ * The scheduler is tests/support/sim_fw.h, the agent
+ * tests/support/sim_raw_agent.h.
  */
 #include <ftw.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <ftw.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "base/alloc.h"
 #include "codec/pb.h"
 #include "mesos/internal/internal.pb-c.h"
 #include "support/daemon.h"
+#include "support/sim_fw.h"
+#include "support/sim_raw_agent.h"
 #include "support/testutil.h"
 
 static pid_t master_pid = -1;
@@ -69,311 +68,28 @@ static void stop_master(void) {
   master_pid = -1;
 }
 
-static long long now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* ------------------------------------------------------------ agent side */
-
-typedef struct sim_agent {
-  mesos_test_conn stream;
-  char id[160];
-  const char *hostname;
-} sim_agent;
-
-static int post_agent_call(const Mesos__Internal__AgentCall *call) {
-  uint8_t *bytes = NULL;
-  size_t len = 0;
-  ck_assert_int_eq(mesos__pb_pack(&call->base, 0, &bytes, &len, NULL), MESOS_OK);
-  mesos_test_response r;
-  mesos_test_conn c;
-  ck_assert_int_eq(mesos_test_conn_open(&c, master_port), 0);
-  ck_assert_int_eq(mesos_test_conn_request(&c, "POST", "/api/v1/agent", "application/x-protobuf",
-                                           NULL, (const char *)bytes, len),
-                   0);
-  mesos__free(bytes);
-  ck_assert_int_eq(mesos_test_conn_response(&c, &r, 1, 5000), 0);
-  int status = r.status;
-  mesos_test_response_free(&r);
-  mesos_test_conn_close(&c);
-  return status;
-}
-
-/* The next event that is not a PING (PINGs are answered); NULL when none
- * came within `timeout_ms`. */
-static Mesos__Internal__AgentEvent *agent_next(sim_agent *a, int timeout_ms) {
-  long long deadline = now_ms() + timeout_ms;
-  for (;;) {
-    long long left = deadline - now_ms();
-    char *rec = NULL;
-    long n = mesos_test_conn_next_record(&a->stream, &rec, left > 0 ? (int)left : 0);
-    if (n < 0) return NULL;
-    ProtobufCMessage *msg = NULL;
-    ck_assert_int_eq(mesos__pb_unpack(&mesos__internal__agent_event__descriptor, (uint8_t *)rec,
-                                      (size_t)n, 0, 0, &msg, NULL),
-                     MESOS_OK);
-    free(rec);
-    Mesos__Internal__AgentEvent *ev = (Mesos__Internal__AgentEvent *)msg;
-    if (ev->type != MESOS__INTERNAL__AGENT_EVENT__TYPE__PING) return ev;
-    Mesos__Internal__AgentCall call = MESOS__INTERNAL__AGENT_CALL__INIT;
-    Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;
-    aid.value = a->id;
-    call.protocol_version = 1;
-    call.has_type = 1;
-    call.type = MESOS__INTERNAL__AGENT_CALL__TYPE__PONG;
-    call.agent_id = &aid;
-    ck_assert_int_eq(post_agent_call(&call), 202);
-    mesos__pb_free(ev);
-  }
-}
-
-/* The next event of `type` within 5 s, answering pings and skipping
- * others. */
-static Mesos__Internal__AgentEvent *agent_expect(sim_agent *a,
-                                                 Mesos__Internal__AgentEvent__Type type) {
-  long long deadline = now_ms() + 5000;
-  while (now_ms() < deadline) {
-    Mesos__Internal__AgentEvent *ev = agent_next(a, (int)(deadline - now_ms()));
-    if (ev == NULL) return NULL;
-    if (ev->type == type) return ev;
-    mesos__pb_free(ev);
-  }
-  return NULL;
-}
-
-/* Answers pings (dropping other events) for `ms`: keeps the agent alive
- * while the test does something else. */
-static void agent_pump(sim_agent *a, int ms) {
-  long long deadline = now_ms() + ms;
-  while (now_ms() < deadline) {
-    Mesos__Internal__AgentEvent *ev = agent_next(a, (int)(deadline - now_ms()));
-    if (ev == NULL) break;
-    mesos__pb_free(ev);
-  }
-}
-
-/* cpus (agent_cpus, default 4), mem 1024, disk 1000. */
-static double agent_cpus = 4;
-
-typedef struct sim_resources {
-  Mesos__V1__Resource res[3], *resp[3];
-  Mesos__V1__Value__Scalar v[3];
-} sim_resources;
-
-static void sim_resources_init(sim_resources *r) {
-  static const char *const names[] = {"cpus", "mem", "disk"};
-  const double values[] = {agent_cpus, 1024, 1000};
-  for (int i = 0; i < 3; i++) {
-    mesos__v1__value__scalar__init(&r->v[i]);
-    r->v[i].value = values[i];
-    mesos__v1__resource__init(&r->res[i]);
-    r->res[i].name = (char *)names[i];
-    r->res[i].type = MESOS__V1__VALUE__TYPE__SCALAR;
-    r->res[i].scalar = &r->v[i];
-    r->resp[i] = &r->res[i];
-  }
-}
-
-/* REGISTER, or (rereg) REREGISTER reporting task `task_id` of framework
- * `fw_id` as running when both are given; asserts 200 and the answer. */
-static void agent_connect(sim_agent *a, int rereg, const char *fw_id, const char *task_id) {
-  sim_resources sr;
-  sim_resources_init(&sr);
-  Mesos__V1__AgentInfo info = MESOS__V1__AGENT_INFO__INIT;
-  Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;
-  info.hostname = (char *)a->hostname;
-  info.n_resources = 3;
-  info.resources = sr.resp;
-  Mesos__Internal__RegisterAgent ra = MESOS__INTERNAL__REGISTER_AGENT__INIT;
-  ra.agent = &info;
-  Mesos__Internal__ReregisterAgent rr = MESOS__INTERNAL__REREGISTER_AGENT__INIT;
-  Mesos__V1__Task task = MESOS__V1__TASK__INIT, *tasks[1] = {&task};
-  Mesos__V1__TaskID tid = MESOS__V1__TASK_ID__INIT;
-  Mesos__V1__FrameworkID fid = MESOS__V1__FRAMEWORK_ID__INIT;
-  Mesos__V1__FrameworkInfo fi = MESOS__V1__FRAMEWORK_INFO__INIT, *fis[1] = {&fi};
-  Mesos__V1__Value__Scalar one = MESOS__V1__VALUE__SCALAR__INIT;
-  Mesos__V1__Value__Scalar m64 = MESOS__V1__VALUE__SCALAR__INIT;
-  Mesos__V1__Resource tr[2], *task_res[2] = {&tr[0], &tr[1]};
-  Mesos__Internal__AgentCall call = MESOS__INTERNAL__AGENT_CALL__INIT;
-  call.protocol_version = 1;
-  call.has_type = 1;
-  if (rereg) {
-    aid.value = a->id;
-    info.id = &aid;
-    rr.agent = &info;
-    if (fw_id && task_id) {
-      one.value = 1;
-      m64.value = 64;
-      tr[0] = sr.res[0];
-      tr[0].scalar = &one;
-      tr[1] = sr.res[1];
-      tr[1].scalar = &m64;
-      tid.value = (char *)task_id;
-      fid.value = (char *)fw_id;
-      task.name = "t";
-      task.task_id = &tid;
-      task.framework_id = &fid;
-      task.agent_id = &aid;
-      task.state = MESOS__V1__TASK_STATE__TASK_RUNNING;
-      task.n_resources = 2;
-      task.resources = task_res;
-      fi.user = "nobody";
-      fi.name = "scheduler2 test";
-      fi.id = &fid;
-      rr.n_tasks = 1;
-      rr.tasks = tasks;
-      rr.n_frameworks = 1;
-      rr.frameworks = fis;
-    }
-    call.type = MESOS__INTERNAL__AGENT_CALL__TYPE__REREGISTER;
-    call.agent_id = &aid;
-    call.reregister_agent = &rr;
-  } else {
-    call.type = MESOS__INTERNAL__AGENT_CALL__TYPE__REGISTER;
-    call.register_agent = &ra;
-  }
-  uint8_t *bytes = NULL;
-  size_t len = 0;
-  ck_assert_int_eq(mesos__pb_pack(&call.base, 0, &bytes, &len, NULL), MESOS_OK);
-  ck_assert_int_eq(mesos_test_conn_open(&a->stream, master_port), 0);
-  ck_assert_int_eq(mesos_test_conn_request(&a->stream, "POST", "/api/v1/agent",
-                                           "application/x-protobuf",
-                                           "Accept: application/x-protobuf\r\n",
-                                           (const char *)bytes, len),
-                   0);
-  mesos__free(bytes);
-  mesos_test_response r;
-  ck_assert_int_eq(mesos_test_conn_response(&a->stream, &r, 0, 5000), 0);
-  ck_assert_int_eq(r.status, 200);
-  mesos_test_response_free(&r);
-  Mesos__Internal__AgentEvent *ev = agent_next(a, 5000);
-  ck_assert_ptr_nonnull(ev);
-  if (rereg) {
-    ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__REREGISTERED);
-  } else {
-    ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__REGISTERED);
-    snprintf(a->id, sizeof a->id, "%s", ev->agent_registered->agent_id->value);
-  }
-  mesos__pb_free(ev);
-}
-
-static void agent_status(sim_agent *a, const char *fw, const char *task, const char *state) {
-  Mesos__Internal__AgentCall call = MESOS__INTERNAL__AGENT_CALL__INIT;
-  Mesos__Internal__StatusUpdate su = MESOS__INTERNAL__STATUS_UPDATE__INIT;
-  Mesos__V1__TaskStatus st = MESOS__V1__TASK_STATUS__INIT;
-  Mesos__V1__TaskID tid = MESOS__V1__TASK_ID__INIT;
-  Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;
-  Mesos__V1__FrameworkID fid = MESOS__V1__FRAMEWORK_ID__INIT;
-  tid.value = (char *)task;
-  aid.value = a->id;
-  fid.value = (char *)fw;
-  st.task_id = &tid;
-  st.agent_id = &aid;
-  const ProtobufCEnumValue *v =
-      protobuf_c_enum_descriptor_get_value_by_name(&mesos__v1__task_state__descriptor, state);
-  ck_assert_ptr_nonnull(v);
-  st.state = (Mesos__V1__TaskState)v->value;
-  /* What an executor would say: the drain's reason must replace it. */
-  st.has_reason = 1;
-  st.reason = MESOS__V1__TASK_STATUS__REASON__REASON_EXECUTOR_TERMINATED;
-  su.framework_id = &fid;
-  su.agent_id = &aid;
-  su.status = &st;
-  su.timestamp = 1.0;
-  call.protocol_version = 1;
-  call.has_type = 1;
-  call.type = MESOS__INTERNAL__AGENT_CALL__TYPE__STATUS_UPDATE;
-  call.agent_id = &aid;
-  call.status_update = &su;
-  ck_assert_int_eq(post_agent_call(&call), 202);
-}
-
-/* ------------------------------------------------------------ scheduler side */
-
-typedef struct sim_fw {
-  mesos_test_conn stream;
-  char id[160];
-  char sid[64];
-} sim_fw;
-
+/* SUBSCRIBE as a new framework (user nobody) with the framework_info
+ * members `extra_info` (",\"role\":..." or NULL) besides its name. */
 static void fw_subscribe(sim_fw *f, const char *extra_info) {
-  char body[1024];
-  snprintf(body, sizeof body,
-           "{\"type\":\"SUBSCRIBE\",\"subscribe\":{\"framework_info\":{\"user\":\"nobody\","
-           "\"name\":\"operator2 test\"%s}}}",
+  char info[1024];
+  snprintf(info, sizeof info, "\"user\":\"nobody\",\"name\":\"scheduler2 test\"%s",
            extra_info ? extra_info : "");
-  ck_assert_int_eq(mesos_test_conn_open(&f->stream, master_port), 0);
-  ck_assert_int_eq(mesos_test_conn_request(&f->stream, "POST", "/api/v1/scheduler",
-                                           "application/json", NULL, body, strlen(body)),
-                   0);
-  mesos_test_response r;
-  ck_assert_int_eq(mesos_test_conn_response(&f->stream, &r, 0, 5000), 0);
-  ck_assert_int_eq(r.status, 200);
-  mesos_test_response_header(&r, "Mesos-Stream-Id", f->sid, sizeof f->sid);
-  mesos_test_response_free(&r);
-  char *rec = NULL;
-  ck_assert_int_gt(mesos_test_conn_next_record(&f->stream, &rec, 5000), 0);
-  const char *p = strstr(rec, "\"framework_id\":{\"value\":\"");
-  ck_assert_ptr_nonnull(p);
-  p += strlen("\"framework_id\":{\"value\":\"");
-  snprintf(f->id, sizeof f->id, "%.*s", (int)(strchr(p, '"') - p), p);
-  free(rec);
+  sim_fw_subscribe(f, master_port, info);
 }
-
-/* The next event holding `want` (others are skipped); NULL on timeout. */
-static char *fw_next(sim_fw *f, const char *want, int timeout_ms) {
-  long long deadline = now_ms() + timeout_ms;
-  for (;;) {
-    long long left = deadline - now_ms();
-    char *rec = NULL;
-    if (left <= 0 || mesos_test_conn_next_record(&f->stream, &rec, (int)left) < 0) return NULL;
-    if (strstr(rec, want)) return rec;
-    free(rec);
-  }
-}
-
-static int fw_call(sim_fw *f, const char *json_fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fw_call(sim_fw *f, const char *json_fmt, ...) {
-  char body[8192], hdr[128];
-  va_list ap;
-  va_start(ap, json_fmt);
-  vsnprintf(body, sizeof body, json_fmt, ap);
-  va_end(ap);
-  snprintf(hdr, sizeof hdr, "Mesos-Stream-Id: %s\r\n", f->sid);
-  mesos_test_response r;
-  ck_assert_int_eq(mesos_test_http(master_port, "POST", "/api/v1/scheduler", "application/json",
-                                   hdr, body, &r),
-                   0);
-  int s = r.status;
-  mesos_test_response_free(&r);
-  return s;
-}
-
-static void json_id(const char *rec, const char *key, char *out, size_t cap) {
-  char pat[128];
-  snprintf(pat, sizeof pat, "\"%s\":{\"value\":\"", key);
-  const char *p = strstr(rec, pat);
-  ck_assert_msg(p != NULL, "%s not in %s", key, rec);
-  p += strlen(pat);
-  snprintf(out, cap, "%.*s", (int)(strchr(p, '"') - p), p);
-}
-
 
 /* ------------------------------------------------------------ offers */
 
 /* The next OFFERS event; its offer id into `offer` and its cpus (0 when
  * the offer has none). */
-static double next_offer(sim_fw *f, sim_agent *a, char *offer, size_t cap) {
+static double next_offer(sim_fw *f, sim_raw_agent *a, char *offer, size_t cap) {
   char *rec = NULL;
-  long long deadline = now_ms() + 5000;
-  while (rec == NULL && now_ms() < deadline) {
-    rec = fw_next(f, "\"type\":\"OFFERS\"", 100);
-    agent_pump(a, 1);
+  long long deadline = sim_fw_now_ms() + 5000;
+  while (rec == NULL && sim_fw_now_ms() < deadline) {
+    rec = sim_fw_next(f, 100, "\"type\":\"OFFERS\"", NULL);
+    sim_raw_agent_pump(a, 1);
   }
   ck_assert_msg(rec != NULL, "no offer came");
-  json_id(rec, "id", offer, cap);
+  sim_fw_json_id(rec, "id", offer, cap);
   double cpus = 0;
   const char *p = strstr(rec, "\"name\":\"cpus\"");
   if (p) {
@@ -386,7 +102,7 @@ static double next_offer(sim_fw *f, sim_agent *a, char *offer, size_t cap) {
 }
 
 static void decline(sim_fw *f, const char *offer) {
-  ck_assert_int_eq(fw_call(f,
+  ck_assert_int_eq(sim_fw_call(f,
                            "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"DECLINE\","
                            "\"decline\":{\"offer_ids\":[{\"value\":\"%s\"}],\"filters\":{"
                            "\"refuse_seconds\":0}}}",
@@ -395,10 +111,10 @@ static void decline(sim_fw *f, const char *offer) {
 }
 
 /* Declines offers until one offers `cpus` (within 0.001); fails after 5 s. */
-static void offer_until_cpus(sim_fw *f, sim_agent *a, double cpus, char *offer, size_t cap) {
-  long long deadline = now_ms() + 5000;
+static void offer_until_cpus(sim_fw *f, sim_raw_agent *a, double cpus, char *offer, size_t cap) {
+  long long deadline = sim_fw_now_ms() + 5000;
   double got = -1;
-  while (now_ms() < deadline) {
+  while (sim_fw_now_ms() < deadline) {
     got = next_offer(f, a, offer, cap);
     if (got > cpus - 0.001 && got < cpus + 0.001) return;
     decline(f, offer);
@@ -410,10 +126,10 @@ static void offer_until_cpus(sim_fw *f, sim_agent *a, double cpus, char *offer, 
 
 /* ACCEPT of `offer` launching `task` (task_cpus, 64 mem) with executor
  * `exec` whose resources are `exec_res` (a JSON array body, "" for none). */
-static void launch_with_executor(sim_fw *f, sim_agent *a, const char *offer, const char *task,
+static void launch_with_executor(sim_fw *f, sim_raw_agent *a, const char *offer, const char *task,
                                  const char *task_cpus, const char *exec, const char *exec_res) {
   ck_assert_int_eq(
-      fw_call(f,
+      sim_fw_call(f,
               "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":"
               "[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH\",\"launch\":{\"task_infos\":"
               "[{\"name\":\"t\",\"task_id\":{\"value\":\"%s\"},\"agent_id\":{\"value\":\"%s\"},"
@@ -425,44 +141,24 @@ static void launch_with_executor(sim_fw *f, sim_agent *a, const char *offer, con
       202);
 }
 
-static void agent_executor_exited(sim_agent *a, const char *fw, const char *exec) {
-  Mesos__Internal__AgentCall call = MESOS__INTERNAL__AGENT_CALL__INIT;
-  Mesos__Internal__ExitedExecutor ee = MESOS__INTERNAL__EXITED_EXECUTOR__INIT;
-  Mesos__V1__FrameworkID fid = MESOS__V1__FRAMEWORK_ID__INIT;
-  Mesos__V1__ExecutorID eid = MESOS__V1__EXECUTOR_ID__INIT;
-  Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;
-  fid.value = (char *)fw;
-  eid.value = (char *)exec;
-  aid.value = a->id;
-  ee.framework_id = &fid;
-  ee.executor_id = &eid;
-  ee.has_status = 1;
-  ee.status = 0;
-  call.protocol_version = 1;
-  call.has_type = 1;
-  call.type = MESOS__INTERNAL__AGENT_CALL__TYPE__EXITED_EXECUTOR;
-  call.agent_id = &aid;
-  call.exited_executor = &ee;
-  ck_assert_int_eq(post_agent_call(&call), 202);
-}
-
 /* ------------------------------------------------------------ tests */
 
 /* Offer 1 cpu: executor 0.5 + task 0.6 is a TASK_ERROR; executor 0.5 +
  * task 0.5 launches, and the executor's 0.5 cpu is offered again only
  * once the agent reports the executor gone (not when its task ends). */
 START_TEST(test_scheduler2__executor_resources_come_out_of_the_offer) {
-  agent_cpus = 1;
   start_master();
-  sim_agent a = {.hostname = "exec-res-1"};
-  agent_connect(&a, 0, NULL, NULL);
+  sim_raw_agent a;
+  sim_raw_agent_init(&a, master_port, "exec-res-1");
+  a.cpus = 1;
+  sim_raw_agent_register(&a);
   sim_fw f;
   fw_subscribe(&f, NULL);
   char offer[160];
   offer_until_cpus(&f, &a, 1, offer, sizeof offer);
   launch_with_executor(&f, &a, offer, "too-big", "0.6", "exec-1",
                        SCALAR("cpus", "0.5") "," SCALAR("mem", "32"));
-  char *rec = fw_next(&f, "\"TASK_ERROR\"", 5000);
+  char *rec = sim_fw_next(&f, 5000, "\"TASK_ERROR\"", NULL);
   ck_assert_msg(rec != NULL, "no TASK_ERROR for a task that does not fit with its executor");
   ck_assert_msg(strstr(rec, "\"too-big\""), "%s", rec);
   ck_assert_msg(strstr(rec, "\"REASON_TASK_INVALID\""), "%s", rec);
@@ -474,18 +170,19 @@ START_TEST(test_scheduler2__executor_resources_come_out_of_the_offer) {
   offer_until_cpus(&f, &a, 1, offer, sizeof offer);
   launch_with_executor(&f, &a, offer, "fits", "0.5", "exec-1",
                        SCALAR("cpus", "0.5") "," SCALAR("mem", "32"));
-  Mesos__Internal__AgentEvent *ev = agent_expect(&a, MESOS__INTERNAL__AGENT_EVENT__TYPE__RUN_TASK);
+  Mesos__Internal__AgentEvent *ev =
+      sim_raw_agent_expect(&a, MESOS__INTERNAL__AGENT_EVENT__TYPE__RUN_TASK, 5000);
   ck_assert_ptr_nonnull(ev);
   ck_assert_str_eq(ev->run_task->task->task_id->value, "fits");
   mesos__pb_free(ev);
-  agent_status(&a, f.id, "fits", "TASK_RUNNING");
+  sim_raw_agent_status(&a, f.id, "fits", "TASK_RUNNING", SIM_RAW_EXECUTOR_REASON);
   /* Task 0.5 + executor 0.5: no cpus left to offer (mem is). */
   double c = next_offer(&f, &a, offer, sizeof offer);
   ck_assert_msg(c == 0, "an offer had %g cpus while task and executor hold all", c);
   decline(&f, offer);
 
   /* The task ends: its 0.5 comes back, the executor's does not. */
-  agent_status(&a, f.id, "fits", "TASK_FINISHED");
+  sim_raw_agent_status(&a, f.id, "fits", "TASK_FINISHED", SIM_RAW_EXECUTOR_REASON);
   offer_until_cpus(&f, &a, 0.5, offer, sizeof offer);
   decline(&f, offer);
   /* Still 0.5 a while later: the executor holds the rest. */
@@ -494,12 +191,11 @@ START_TEST(test_scheduler2__executor_resources_come_out_of_the_offer) {
   decline(&f, offer);
 
   /* The agent reports the executor gone: the whole cpu is offered. */
-  agent_executor_exited(&a, f.id, "exec-1");
+  sim_raw_agent_exited_executor(&a, f.id, "exec-1", 0);
   offer_until_cpus(&f, &a, 1, offer, sizeof offer);
-  mesos_test_conn_close(&f.stream);
-  mesos_test_conn_close(&a.stream);
+  sim_fw_close(&f);
+  sim_raw_agent_close(&a);
   stop_master();
-  agent_cpus = 4;
 }
 END_TEST
 
@@ -507,51 +203,53 @@ END_TEST
  * second task for an executor the agent already has does not count the
  * executor's resources again. */
 START_TEST(test_scheduler2__executor_without_resources_and_a_known_executor) {
-  agent_cpus = 1;
   start_master();
-  sim_agent a = {.hostname = "exec-res-2"};
-  agent_connect(&a, 0, NULL, NULL);
+  sim_raw_agent a;
+  sim_raw_agent_init(&a, master_port, "exec-res-2");
+  a.cpus = 1;
+  sim_raw_agent_register(&a);
   sim_fw f;
   fw_subscribe(&f, NULL);
   char offer[160];
   offer_until_cpus(&f, &a, 1, offer, sizeof offer);
   launch_with_executor(&f, &a, offer, "bare", "1", "exec-bare", "");
-  Mesos__Internal__AgentEvent *ev = agent_expect(&a, MESOS__INTERNAL__AGENT_EVENT__TYPE__RUN_TASK);
+  Mesos__Internal__AgentEvent *ev =
+      sim_raw_agent_expect(&a, MESOS__INTERNAL__AGENT_EVENT__TYPE__RUN_TASK, 5000);
   ck_assert_ptr_nonnull(ev);
   ck_assert_str_eq(ev->run_task->task->task_id->value, "bare");
   mesos__pb_free(ev);
-  agent_status(&a, f.id, "bare", "TASK_RUNNING");
-  agent_status(&a, f.id, "bare", "TASK_FINISHED");
+  sim_raw_agent_status(&a, f.id, "bare", "TASK_RUNNING", SIM_RAW_EXECUTOR_REASON);
+  sim_raw_agent_status(&a, f.id, "bare", "TASK_FINISHED", SIM_RAW_EXECUTOR_REASON);
 
   /* exec-2 with 0.5 cpu, then a second task for it: the second needs only
    * its own 0.5 (the executor's are already held). */
   offer_until_cpus(&f, &a, 1, offer, sizeof offer);
   launch_with_executor(&f, &a, offer, "first", "0.5", "exec-2", SCALAR("cpus", "0.5"));
-  ev = agent_expect(&a, MESOS__INTERNAL__AGENT_EVENT__TYPE__RUN_TASK);
+  ev = sim_raw_agent_expect(&a, MESOS__INTERNAL__AGENT_EVENT__TYPE__RUN_TASK, 5000);
   ck_assert_ptr_nonnull(ev);
   mesos__pb_free(ev);
-  agent_status(&a, f.id, "first", "TASK_RUNNING");
-  agent_status(&a, f.id, "first", "TASK_FINISHED");
+  sim_raw_agent_status(&a, f.id, "first", "TASK_RUNNING", SIM_RAW_EXECUTOR_REASON);
+  sim_raw_agent_status(&a, f.id, "first", "TASK_FINISHED", SIM_RAW_EXECUTOR_REASON);
   offer_until_cpus(&f, &a, 0.5, offer, sizeof offer);
   launch_with_executor(&f, &a, offer, "second", "0.5", "exec-2", SCALAR("cpus", "0.5"));
-  ev = agent_expect(&a, MESOS__INTERNAL__AGENT_EVENT__TYPE__RUN_TASK);
+  ev = sim_raw_agent_expect(&a, MESOS__INTERNAL__AGENT_EVENT__TYPE__RUN_TASK, 5000);
   ck_assert_msg(ev != NULL, "the second task of a running executor was not launched");
   ck_assert_str_eq(ev->run_task->task->task_id->value, "second");
   mesos__pb_free(ev);
-  mesos_test_conn_close(&f.stream);
-  mesos_test_conn_close(&a.stream);
+  sim_fw_close(&f);
+  sim_raw_agent_close(&a);
   stop_master();
-  agent_cpus = 4;
 }
 END_TEST
 
 /* LAUNCH_GROUP: a new default executor's resources must fit beside the
  * group's tasks. */
 START_TEST(test_scheduler2__task_group_and_its_executor_must_fit) {
-  agent_cpus = 1;
   start_master();
-  sim_agent a = {.hostname = "exec-res-3"};
-  agent_connect(&a, 0, NULL, NULL);
+  sim_raw_agent a;
+  sim_raw_agent_init(&a, master_port, "exec-res-3");
+  a.cpus = 1;
+  sim_raw_agent_register(&a);
   sim_fw f;
   fw_subscribe(&f, NULL);
   char offer[160];
@@ -560,7 +258,7 @@ START_TEST(test_scheduler2__task_group_and_its_executor_must_fit) {
   "{\"name\":\"g\",\"task_id\":{\"value\":\"" id "\"},\"agent_id\":{\"value\":\"%s\"},"      \
   "\"command\":{\"value\":\"true\"},\"resources\":[" SCALAR("cpus", "0.3") "]}"
   ck_assert_int_eq(
-      fw_call(&f,
+      sim_fw_call(&f,
               "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":"
               "[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH_GROUP\",\"launch_group\":{"
               "\"executor\":{\"type\":\"DEFAULT\",\"executor_id\":{\"value\":\"grp-exec\"},"
@@ -568,7 +266,7 @@ START_TEST(test_scheduler2__task_group_and_its_executor_must_fit) {
               GROUP_TASK("g1") "," GROUP_TASK("g2") "]}}}],\"filters\":{\"refuse_seconds\":0}}}",
               f.id, offer, a.id, a.id),
       202);
-  char *rec = fw_next(&f, "\"TASK_ERROR\"", 5000);
+  char *rec = sim_fw_next(&f, 5000, "\"TASK_ERROR\"", NULL);
   ck_assert_msg(rec != NULL, "no TASK_ERROR for a group that does not fit with its executor");
   ck_assert_msg(strstr(rec, "\"REASON_TASK_GROUP_INVALID\""), "%s", rec);
   ck_assert_msg(strstr(rec, "required by task group and its executor are more than available"),
@@ -576,10 +274,9 @@ START_TEST(test_scheduler2__task_group_and_its_executor_must_fit) {
   free(rec);
   /* Nothing was launched or taken. */
   offer_until_cpus(&f, &a, 1, offer, sizeof offer);
-  mesos_test_conn_close(&f.stream);
-  mesos_test_conn_close(&a.stream);
+  sim_fw_close(&f);
+  sim_raw_agent_close(&a);
   stop_master();
-  agent_cpus = 4;
 }
 END_TEST
 
@@ -602,7 +299,11 @@ static void make_base(void) {
 }
 
 static void remove_base(void) {
-  if (base[0]) nftw(base, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+  if (base[0] == '\0') return;
+  /* Nothing runs tasks here today; should a test launch one, its executor
+   * (own session, no PDEATHSIG) must not outlive a failure. */
+  mesos_test_kill_under(base);
+  nftw(base, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* A master with a durable registry under base/master on master_port. */
@@ -632,13 +333,13 @@ static void start_durable_master(void) {
 
 /* The next offer (within 15 s) that holds `want`; others are declined. */
 static char *offer_with(sim_fw *f, const char *want) {
-  long long deadline = now_ms() + 15000;
-  while (now_ms() < deadline) {
-    char *rec = fw_next(f, "\"type\":\"OFFERS\"", (int)(deadline - now_ms()));
+  long long deadline = sim_fw_now_ms() + 15000;
+  while (sim_fw_now_ms() < deadline) {
+    char *rec = sim_fw_next(f, (int)(deadline - sim_fw_now_ms()), "\"type\":\"OFFERS\"", NULL);
     if (rec == NULL) break;
     if (strstr(rec, want)) return rec;
     char offer[160];
-    json_id(rec, "id", offer, sizeof offer);
+    sim_fw_json_id(rec, "id", offer, sizeof offer);
     free(rec);
     decline(f, offer);
   }
@@ -670,13 +371,13 @@ START_TEST(test_scheduler2__accept_reservations_survive_master_kill9) {
 
   sim_fw f;
   fw_subscribe(&f, ",\"role\":\"r1\",\"principal\":\"ops\"");
-  char *rec = fw_next(&f, "\"type\":\"OFFERS\"", 10000);
+  char *rec = sim_fw_next(&f, 10000, "\"type\":\"OFFERS\"", NULL);
   ck_assert_msg(rec != NULL, "no offer from the real agent");
   char offer[160];
-  json_id(rec, "id", offer, sizeof offer);
+  sim_fw_json_id(rec, "id", offer, sizeof offer);
   free(rec);
   ck_assert_int_eq(
-      fw_call(&f,
+      sim_fw_call(&f,
               "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":"
               "[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"RESERVE\",\"reserve\":{"
               "\"resources\":[" R1_CPUS "," R1_DISK(300) "]}},{\"type\":\"CREATE\",\"create\":{"
@@ -688,7 +389,7 @@ START_TEST(test_scheduler2__accept_reservations_survive_master_kill9) {
   int st = 0;
   ck_assert_int_eq(waitpid(master_pid, &st, 0), master_pid);
   master_pid = -1;
-  mesos_test_conn_close(&f.stream);
+  sim_fw_close(&f);
 
   start_durable_master();
   sim_fw g;
@@ -703,7 +404,7 @@ START_TEST(test_scheduler2__accept_reservations_survive_master_kill9) {
   ck_assert_msg(strstr(rec, "\"scalar\":{\"value\":200.0},\"role\":\"r1\",\"reservation\""),
                 "the rest of the reserved disk missing: %s", rec);
   free(rec);
-  mesos_test_conn_close(&g.stream);
+  sim_fw_close(&g);
   st = mesos_test_stop(agent, 5000);
   ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "mesos-agent exit status %d", st);
   stop_master();
