@@ -65,6 +65,8 @@ static void kill_pid(pid_t *pid) {
 static void teardown(void) {
   kill_pid(&agent_pid);
   kill_pid(&master_pid);
+  /* Executors and tasks (own session: not the agent's children). */
+  if (dir[0]) mesos_test_kill_under(dir);
   /* Everything the test and the agent wrote lives under dir. */
   char cmd[128];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

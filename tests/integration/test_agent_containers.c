@@ -161,6 +161,9 @@ static void runner_cleanup(void) {
     for (size_t i = 0; i < g.gl_pathc; i++) {
       char run[400];
       snprintf(run, sizeof run, "%s/run", g.gl_pathv[i]);
+      /* Executors and tasks run in their own session (PDEATHSIG on the
+       * agent never reaches them) with their sandbox as their cwd. */
+      mesos_test_kill_under(g.gl_pathv[i]);
       kill_containers(run);
     }
     usleep(100000);

@@ -28,14 +28,12 @@
 #include <glob.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/prctl.h>
@@ -46,6 +44,7 @@
 #include "base/alloc.h"
 #include "containerizer/cgroups.h"
 #include "support/daemon.h"
+#include "support/sim_fw.h"
 #include "support/testutil.h"
 
 static char fix_dir[256];     /* images, built once by the runner */
@@ -170,6 +169,9 @@ static void runner_cleanup(void) {
     for (size_t i = 0; i < g.gl_pathc; i++) {
       char run[400];
       snprintf(run, sizeof run, "%s/run", g.gl_pathv[i]);
+      /* Executors and tasks run in their own session (PDEATHSIG on the
+       * agent never reaches them) with their sandbox as their cwd. */
+      mesos_test_kill_under(g.gl_pathv[i]);
       kill_containers(run);
     }
     usleep(100000);
@@ -370,171 +372,6 @@ static void stop_all(void) {
 
 /* ------------------------------------------------------------ framework */
 
-typedef struct sim_fw {
-  mesos_test_conn stream;
-  char id[160];
-  char sid[64];
-  char *offers;
-} sim_fw;
-
-/* SUBSCRIBE; with f->id set, as that framework again (failover). */
-static void fw_subscribe(sim_fw *f, int checkpoint) {
-  char body[1024], id[200] = "";
-  if (f->id[0]) snprintf(id, sizeof id, "\"id\":{\"value\":\"%s\"},", f->id);
-  snprintf(body, sizeof body,
-           "{%s%s%s\"type\":\"SUBSCRIBE\",\"subscribe\":{\"framework_info\":{%s\"user\":\"nobody\","
-           "\"name\":\"recovery test\",\"checkpoint\":%s,\"failover_timeout\":60}}}",
-           f->id[0] ? "\"framework_id\":{\"value\":\"" : "", f->id[0] ? f->id : "",
-           f->id[0] ? "\"}," : "", id, checkpoint ? "true" : "false");
-  f->offers = NULL;
-  ck_assert_int_eq(mesos_test_conn_open(&f->stream, master_port), 0);
-  ck_assert_int_eq(mesos_test_conn_request(&f->stream, "POST", "/api/v1/scheduler",
-                                           "application/json", NULL, body, strlen(body)),
-                   0);
-  mesos_test_response r;
-  ck_assert_int_eq(mesos_test_conn_response(&f->stream, &r, 0, 5000), 0);
-  ck_assert_int_eq(r.status, 200);
-  mesos_test_response_header(&r, "Mesos-Stream-Id", f->sid, sizeof f->sid);
-  char *rec = NULL;
-  ck_assert_int_gt(mesos_test_conn_next_record(&f->stream, &rec, 5000), 0);
-  const char *p = strstr(rec, "\"framework_id\":{\"value\":\"");
-  ck_assert_ptr_nonnull(p);
-  p += strlen("\"framework_id\":{\"value\":\"");
-  snprintf(f->id, sizeof f->id, "%.*s", (int)(strchr(p, '"') - p), p);
-  free(rec);
-}
-
-static void fw_close(sim_fw *f) {
-  mesos_test_conn_close(&f->stream);
-  free(f->offers);
-  f->offers = NULL;
-}
-
-static long long now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static char *fw_next(sim_fw *f, int timeout_ms, ...) {
-  long long deadline = now_ms() + timeout_ms;
-  for (;;) {
-    long long left = deadline - now_ms();
-    if (left <= 0) return NULL;
-    char *rec = NULL;
-    if (mesos_test_conn_next_record(&f->stream, &rec, (int)left) < 0) return NULL;
-    va_list ap;
-    va_start(ap, timeout_ms);
-    int all = 1;
-    for (const char *want = va_arg(ap, const char *); want; want = va_arg(ap, const char *))
-      all &= strstr(rec, want) != NULL;
-    va_end(ap);
-    if (all) return rec;
-    if (strstr(rec, "\"type\":\"OFFERS\"")) {
-      free(f->offers);
-      f->offers = rec;
-      continue;
-    }
-    free(rec);
-  }
-}
-
-static int fw_call(sim_fw *f, const char *json_fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fw_call(sim_fw *f, const char *json_fmt, ...) {
-  char body[8192], hdr[128];
-  va_list ap;
-  va_start(ap, json_fmt);
-  vsnprintf(body, sizeof body, json_fmt, ap);
-  va_end(ap);
-  snprintf(hdr, sizeof hdr, "Mesos-Stream-Id: %s\r\n", f->sid);
-  mesos_test_response r;
-  ck_assert_int_eq(mesos_test_http(master_port, "POST", "/api/v1/scheduler", "application/json",
-                                   hdr, body, &r),
-                   0);
-  int s = r.status;
-  mesos_test_response_free(&r);
-  return s;
-}
-
-static void json_id(const char *rec, const char *key, char *out, size_t cap) {
-  char pat[128];
-  snprintf(pat, sizeof pat, "\"%s\":{\"value\":\"", key);
-  const char *p = strstr(rec, pat);
-  ck_assert_msg(p != NULL, "%s not in %s", key, rec);
-  p += strlen(pat);
-  snprintf(out, cap, "%.*s", (int)(strchr(p, '"') - p), p);
-}
-
-static void json_str(const char *rec, const char *key, char *out, size_t cap) {
-  char pat[128];
-  snprintf(pat, sizeof pat, "\"%s\":\"", key);
-  const char *p = strstr(rec, pat);
-  ck_assert_msg(p != NULL, "%s not in %s", key, rec);
-  p += strlen(pat);
-  snprintf(out, cap, "%.*s", (int)(strchr(p, '"') - p), p);
-}
-
-static void wait_offer(sim_fw *f, char *offer, char *agent, size_t cap) {
-  char *rec = f->offers;
-  f->offers = NULL;
-  if (rec == NULL || strstr(rec, "agent-test") == NULL) {
-    free(rec);
-    rec = fw_next(f, 10000, "\"type\":\"OFFERS\"", "agent-test", NULL);
-  }
-  ck_assert_msg(rec != NULL, "no offer from the agent");
-  json_id(rec, "id", offer, cap);
-  json_id(rec, "agent_id", agent, cap);
-  free(rec);
-}
-
-static void ack(sim_fw *f, const char *rec) {
-  char agent[160], task[160], uuid[64];
-  json_id(rec, "agent_id", agent, sizeof agent);
-  json_id(rec, "task_id", task, sizeof task);
-  json_str(rec, "uuid", uuid, sizeof uuid);
-  ck_assert_int_eq(fw_call(f,
-                           "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACKNOWLEDGE\","
-                           "\"acknowledge\":{\"agent_id\":{\"value\":\"%s\"},\"task_id\":"
-                           "{\"value\":\"%s\"},\"uuid\":\"%s\"}}",
-                           f->id, agent, task, uuid),
-                   202);
-}
-
-/* The next UPDATE for `task`, acknowledged; it must be in `state`. */
-static char *expect_update(sim_fw *f, const char *task, const char *state, int timeout_ms) {
-  char tid[256];
-  snprintf(tid, sizeof tid, "\"task_id\":{\"value\":\"%s\"}", task);
-  char *rec = fw_next(f, timeout_ms, "\"type\":\"UPDATE\"", tid, NULL);
-  ck_assert_msg(rec != NULL, "no update for %s (wanted %s)", task, state);
-  ck_assert_msg(strstr(rec, state) != NULL, "wanted %s, got %s", state, rec);
-  ack(f, rec);
-  return rec;
-}
-
-/* The terminal update for `task`, acknowledged; it must be in `state`.
- * A STARTING or RUNNING update the agent re-sends first (its
- * acknowledgement had not reached the agent before it was killed) is
- * acknowledged and skipped: delivery is at least once until acknowledged. */
-static char *expect_final(sim_fw *f, const char *task, const char *state, int timeout_ms) {
-  char tid[256];
-  snprintf(tid, sizeof tid, "\"task_id\":{\"value\":\"%s\"}", task);
-  long long deadline = now_ms() + timeout_ms;
-  for (;;) {
-    long long left = deadline - now_ms();
-    char *rec = left > 0 ? fw_next(f, (int)left, "\"type\":\"UPDATE\"", tid, NULL) : NULL;
-    ck_assert_msg(rec != NULL, "no update for %s (wanted %s)", task, state);
-    ack(f, rec);
-    if (strstr(rec, "\"TASK_STARTING\"") || strstr(rec, "\"TASK_RUNNING\"")) {
-      free(rec);
-      continue;
-    }
-    ck_assert_msg(strstr(rec, state) != NULL, "wanted %s, got %s", state, rec);
-    return rec;
-  }
-}
-
-static void wait_offer_id(sim_fw *f, char *offer, char *agent, size_t cap) { wait_offer(f, offer, agent, cap); }
-
 /* LAUNCH of one task: `image` NULL for none, `mem` MB, `uri` NULL or a
  * CommandInfo URI to fetch. */
 static int image_uncached; /* the next launches' Image.cached=false */
@@ -549,7 +386,7 @@ static void launch_uri(sim_fw *f, const char *offer, const char *agent, const ch
              image_uncached ? "\"cached\":false," : "", image);
   if (uri) snprintf(uris, sizeof uris, "\"uris\":[{\"value\":\"%s\"}],", uri);
   ck_assert_int_eq(
-      fw_call(f,
+      sim_fw_call(f,
               "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":"
               "[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH\",\"launch\":{\"task_infos\":"
               "[{\"name\":\"t\",\"task_id\":{\"value\":\"%s\"},\"agent_id\":{\"value\":\"%s\"},%s"
@@ -564,10 +401,11 @@ static void launch_uri(sim_fw *f, const char *offer, const char *agent, const ch
 /* Master, agent and a checkpointing framework, waiting for an offer. */
 static void start_cluster(sim_fw *f, char *offer, char *agent, size_t cap) {
   start_master();
-  f->id[0] = '\0';
   start_agent(0);
-  fw_subscribe(f, 1);
-  wait_offer_id(f, offer, agent, cap);
+  sim_fw_subscribe(f, master_port,
+                   "\"user\":\"nobody\",\"name\":\"containers2 test\",\"checkpoint\":true,"
+                   "\"failover_timeout\":60");
+  sim_fw_wait_offer(f, "agent-test", offer, agent, cap);
 }
 
 /* The sandbox of `task` (its only run). */
@@ -604,9 +442,9 @@ START_TEST(test_containers2__image_user_numeric_and_named_and_container_status_i
   char offer[160], agent[160];
   start_cluster(&f, offer, agent, sizeof offer);
   launch_uri(&f, offer, agent, "uid", "ociuid", 32, "echo ids=$(id -u):$(id -g)", NULL);
-  char *rec = expect_update(&f, "uid", "TASK_STARTING", 20000);
+  char *rec = sim_fw_expect_update(&f, "uid", "TASK_STARTING", 20000);
   free(rec);
-  rec = expect_update(&f, "uid", "TASK_RUNNING", 10000);
+  rec = sim_fw_expect_update(&f, "uid", "TASK_RUNNING", 10000);
   char sandbox[1200], container[128];
   sandbox_of("uid", sandbox, sizeof sandbox);
   snprintf(container, sizeof container, "%s", strrchr(sandbox, '/') + 1);
@@ -622,19 +460,19 @@ START_TEST(test_containers2__image_user_numeric_and_named_and_container_status_i
   ck_assert_ptr_nonnull(pid);
   ck_assert_int_gt(strtol(pid + 15, NULL, 10), 1);
   free(rec);
-  rec = expect_final(&f, "uid", "TASK_FINISHED", 10000);
+  rec = sim_fw_expect_final(&f, "uid", "TASK_FINISHED", 10000);
   ck_assert_msg(strstr(rec, want) != NULL, "FINISHED: %s", rec);
   free(rec);
   char *out = wait_output(sandbox, "stdout", "ids=");
   ck_assert_msg(strstr(out, "ids=1000:1000\n") != NULL, "stdout: %s", out);
 
-  wait_offer_id(&f, offer, agent, sizeof offer);
+  sim_fw_wait_offer(&f, "agent-test", offer, agent, sizeof offer);
   launch_uri(&f, offer, agent, "named", "ocinobody", 32, "echo ids=$(id -u):$(id -g)", NULL);
-  free(expect_final(&f, "named", "TASK_FINISHED", 20000));
+  free(sim_fw_expect_final(&f, "named", "TASK_FINISHED", 20000));
   sandbox_of("named", sandbox, sizeof sandbox);
   out = wait_output(sandbox, "stdout", "ids=");
   ck_assert_msg(strstr(out, "ids=65534:65534\n") != NULL, "stdout: %s", out);
-  fw_close(&f);
+  sim_fw_close(&f);
   stop_all();
   assert_clean();
   remove_base();
@@ -692,32 +530,32 @@ START_TEST(test_containers2__agent_answers_health_while_a_container_task_fetches
   snprintf(uri, sizeof uri, "http://127.0.0.1:%d/payload.txt", port);
   launch_uri(&f, offer, agent, "slow", "busybox:latest", 32, "cat $MESOS_SANDBOX/payload.txt", uri);
   /* While the fetch stalls: every /health answers quickly. */
-  long long t0 = now_ms(), worst = 0;
+  long long t0 = sim_fw_now_ms(), worst = 0;
   int probes = 0;
-  while (now_ms() - t0 < 1500) {
-    long long a = now_ms();
+  while (sim_fw_now_ms() - t0 < 1500) {
+    long long a = sim_fw_now_ms();
     mesos_test_response r;
     ck_assert_int_eq(mesos_test_http(agent_port, "GET", "/health", NULL, NULL, NULL, &r), 0);
     ck_assert_int_eq(r.status, 200);
     mesos_test_response_free(&r);
-    long long took = now_ms() - a;
+    long long took = sim_fw_now_ms() - a;
     if (took > worst) worst = took;
     probes++;
     usleep(50000);
   }
   ck_assert_msg(worst < 500, "/health took %lld ms while a task fetched", worst);
   ck_assert_int_ge(probes, 5);
-  free(expect_update(&f, "slow", "TASK_STARTING", 20000));
-  free(expect_update(&f, "slow", "TASK_RUNNING", 20000));
-  free(expect_final(&f, "slow", "TASK_FINISHED", 10000));
+  free(sim_fw_expect_update(&f, "slow", "TASK_STARTING", 20000));
+  free(sim_fw_expect_update(&f, "slow", "TASK_RUNNING", 20000));
+  free(sim_fw_expect_final(&f, "slow", "TASK_FINISHED", 10000));
   /* The task ran only after the stall (it printed what was fetched). */
-  ck_assert_msg(now_ms() - t0 >= 2400, "the fetch did not stall");
+  ck_assert_msg(sim_fw_now_ms() - t0 >= 2400, "the fetch did not stall");
   char sandbox[1200];
   sandbox_of("slow", sandbox, sizeof sandbox);
   wait_output(sandbox, "stdout", "fetched-slowly");
   kill(server, SIGKILL);
   waitpid(server, NULL, 0);
-  fw_close(&f);
+  sim_fw_close(&f);
   stop_all();
   assert_clean();
   remove_base();
@@ -737,18 +575,18 @@ START_TEST(test_containers2__default_container_info_applies_to_tasks_without_one
   start_cluster(&f, offer, agent, sizeof offer);
   agent_extra_flag = NULL;
   launch_uri(&f, offer, agent, "dflt", NULL, 32, "echo m=$(cat /etc/image-marker) me=$$", NULL);
-  free(expect_final(&f, "dflt", "TASK_FINISHED", 20000));
+  free(sim_fw_expect_final(&f, "dflt", "TASK_FINISHED", 20000));
   char sandbox[1200];
   sandbox_of("dflt", sandbox, sizeof sandbox);
   char *out = wait_output(sandbox, "stdout", "m=");
   ck_assert_msg(strstr(out, "m=from-the-image me=2\n") != NULL, "stdout: %s", out);
-  wait_offer_id(&f, offer, agent, sizeof offer);
+  sim_fw_wait_offer(&f, "agent-test", offer, agent, sizeof offer);
   launch_uri(&f, offer, agent, "own", "ocinobody", 32, "echo u=$(id -u)", NULL);
-  free(expect_final(&f, "own", "TASK_FINISHED", 20000));
+  free(sim_fw_expect_final(&f, "own", "TASK_FINISHED", 20000));
   sandbox_of("own", sandbox, sizeof sandbox);
   out = wait_output(sandbox, "stdout", "u=");
   ck_assert_msg(strstr(out, "u=65534\n") != NULL, "stdout: %s", out);
-  fw_close(&f);
+  sim_fw_close(&f);
   stop_all();
   assert_clean();
   remove_base();
@@ -778,9 +616,9 @@ START_TEST(test_containers2__default_container_info_applies_to_tasks_without_one
     pid_t pid = mesos_test_spawn(argv, log);
     ck_assert_int_gt(pid, 0);
     int st = 0;
-    long long t0 = now_ms();
-    while (waitpid(pid, &st, WNOHANG) == 0 && now_ms() - t0 < 10000) usleep(20000);
-    if (now_ms() - t0 >= 10000) {
+    long long t0 = sim_fw_now_ms();
+    while (waitpid(pid, &st, WNOHANG) == 0 && sim_fw_now_ms() - t0 < 10000) usleep(20000);
+    if (sim_fw_now_ms() - t0 >= 10000) {
       kill(pid, SIGKILL);
       waitpid(pid, &st, 0);
       ck_abort_msg("%s: the agent kept running", cases[i].flag);
@@ -807,7 +645,7 @@ START_TEST(test_containers2__uncached_image_is_read_again_from_the_registry) {
   start_cluster(&f, offer, agent, sizeof offer);
   image_uncached = 1;
   launch_uri(&f, offer, agent, "first", "ocire", 32, "echo m=$(cat /etc/image-marker)", NULL);
-  free(expect_final(&f, "first", "TASK_FINISHED", 20000));
+  free(sim_fw_expect_final(&f, "first", "TASK_FINISHED", 20000));
   char sandbox[1200];
   sandbox_of("first", sandbox, sizeof sandbox);
   char *out = wait_output(sandbox, "stdout", "m=");
@@ -819,14 +657,14 @@ START_TEST(test_containers2__uncached_image_is_read_again_from_the_registry) {
            "/etc/image-marker >/dev/null; umoci gc --layout ocire; rm -rf $d",
            fix_dir);
   ck_assert_int_eq(system(cmd), 0);
-  wait_offer_id(&f, offer, agent, sizeof offer);
+  sim_fw_wait_offer(&f, "agent-test", offer, agent, sizeof offer);
   launch_uri(&f, offer, agent, "second", "ocire", 32, "echo m=$(cat /etc/image-marker)", NULL);
   image_uncached = 0;
-  free(expect_final(&f, "second", "TASK_FINISHED", 20000));
+  free(sim_fw_expect_final(&f, "second", "TASK_FINISHED", 20000));
   sandbox_of("second", sandbox, sizeof sandbox);
   out = wait_output(sandbox, "stdout", "m=");
   ck_assert_msg(strstr(out, "m=second-version\n") != NULL, "stdout: %s", out);
-  fw_close(&f);
+  sim_fw_close(&f);
   stop_all();
   assert_clean();
   remove_base();

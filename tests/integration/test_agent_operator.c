@@ -36,6 +36,9 @@ static void make_base(void) {
 }
 
 static void remove_base(void) {
+  /* Executors and tasks of a test that failed midway (own session: the
+   * agent's PDEATHSIG does not reach them). */
+  if (base_dir[0]) mesos_test_kill_under(base_dir);
   if (getenv("MESOS_TEST_KEEP")) {
     fprintf(stderr, "kept %s\n", base_dir);
     return;

@@ -95,6 +95,9 @@ static void kill_executors(void) {
 
 static void remove_base(void) {
   kill_executors();
+  /* And whatever else runs in the test's directory (tasks of executors
+   * the glob above did not find). */
+  if (base_dir[0]) mesos_test_kill_under(base_dir);
   if (getenv("MESOS_TEST_KEEP")) {
     fprintf(stderr, "kept %s\n", base_dir);
     return;

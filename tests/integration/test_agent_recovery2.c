@@ -22,18 +22,17 @@
 #include <glob.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "containerizer/cgroups.h"
 #include "support/daemon.h"
+#include "support/sim_fw.h"
 #include "support/testutil.h"
 
 static char why_not[512]; /* non-empty: the reason the container tests skip */
@@ -162,6 +161,9 @@ static void runner_cleanup(void) {
     for (size_t i = 0; i < g.gl_pathc; i++) {
       char run[400];
       snprintf(run, sizeof run, "%s/run", g.gl_pathv[i]);
+      /* Executors and tasks run in their own session (PDEATHSIG on the
+       * agent never reaches them) with their sandbox as their cwd. */
+      mesos_test_kill_under(g.gl_pathv[i]);
       kill_containers(run);
     }
     usleep(100000);
@@ -313,117 +315,27 @@ static void stop_all(void) {
 
 /* ------------------------------------------------------------ framework */
 
-typedef struct sim_fw {
-  mesos_test_conn stream;
-  char id[160];
-  char sid[64];
-} sim_fw;
-
-static long long now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
+/* SUBSCRIBE as root (the container tests' tasks need it) with a 60 s
+ * failover timeout; `checkpoint` decides whether the agent keeps the
+ * framework's executors across its own restarts. */
 static void fw_subscribe_cp(sim_fw *f, int checkpoint) {
-  char body[400];
-  snprintf(body, sizeof body,
-           "{\"type\":\"SUBSCRIBE\",\"subscribe\":{\"framework_info\":{\"user\":\"root\","
-           "\"name\":\"recovery2 test\",\"checkpoint\":%s,\"failover_timeout\":60}}}",
+  char info[200];
+  snprintf(info, sizeof info,
+           "\"user\":\"root\",\"name\":\"recovery2 test\",\"checkpoint\":%s,"
+           "\"failover_timeout\":60",
            checkpoint ? "true" : "false");
-  ck_assert_int_eq(mesos_test_conn_open(&f->stream, master_port), 0);
-  ck_assert_int_eq(mesos_test_conn_request(&f->stream, "POST", "/api/v1/scheduler",
-                                           "application/json", NULL, body, strlen(body)),
-                   0);
-  mesos_test_response r;
-  ck_assert_int_eq(mesos_test_conn_response(&f->stream, &r, 0, 5000), 0);
-  ck_assert_int_eq(r.status, 200);
-  mesos_test_response_header(&r, "Mesos-Stream-Id", f->sid, sizeof f->sid);
-  char *rec = NULL;
-  ck_assert_int_gt(mesos_test_conn_next_record(&f->stream, &rec, 5000), 0);
-  const char *p = strstr(rec, "\"framework_id\":{\"value\":\"");
-  ck_assert_ptr_nonnull(p);
-  p += strlen("\"framework_id\":{\"value\":\"");
-  snprintf(f->id, sizeof f->id, "%.*s", (int)(strchr(p, '"') - p), p);
-  free(rec);
+  sim_fw_subscribe(f, master_port, info);
 }
 
 static void fw_subscribe(sim_fw *f) { fw_subscribe_cp(f, 1); }
 
-/* The next record containing every string of the NULL-terminated list. */
-static char *fw_next(sim_fw *f, int timeout_ms, ...) {
-  long long deadline = now_ms() + timeout_ms;
-  for (;;) {
-    long long left = deadline - now_ms();
-    if (left <= 0) return NULL;
-    char *rec = NULL;
-    if (mesos_test_conn_next_record(&f->stream, &rec, (int)left) < 0) return NULL;
-    va_list ap;
-    va_start(ap, timeout_ms);
-    int all = 1;
-    for (const char *want = va_arg(ap, const char *); want; want = va_arg(ap, const char *))
-      all &= strstr(rec, want) != NULL;
-    va_end(ap);
-    if (all) return rec;
-    free(rec);
-  }
-}
-
-static int fw_call(sim_fw *f, const char *json_fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fw_call(sim_fw *f, const char *json_fmt, ...) {
-  char body[8192], hdr[128];
-  va_list ap;
-  va_start(ap, json_fmt);
-  vsnprintf(body, sizeof body, json_fmt, ap);
-  va_end(ap);
-  snprintf(hdr, sizeof hdr, "Mesos-Stream-Id: %s\r\n", f->sid);
-  mesos_test_response r;
-  ck_assert_int_eq(mesos_test_http(master_port, "POST", "/api/v1/scheduler", "application/json",
-                                   hdr, body, &r),
-                   0);
-  int s = r.status;
-  mesos_test_response_free(&r);
-  return s;
-}
-
-static void json_id(const char *rec, const char *key, char *out, size_t cap) {
-  char pat[128];
-  snprintf(pat, sizeof pat, "\"%s\":{\"value\":\"", key);
-  const char *p = strstr(rec, pat);
-  ck_assert_msg(p != NULL, "%s not in %s", key, rec);
-  p += strlen(pat);
-  snprintf(out, cap, "%.*s", (int)(strchr(p, '"') - p), p);
-}
-
-static void json_str(const char *rec, const char *key, char *out, size_t cap) {
-  char pat[128];
-  snprintf(pat, sizeof pat, "\"%s\":\"", key);
-  const char *p = strstr(rec, pat);
-  ck_assert_msg(p != NULL, "%s not in %s", key, rec);
-  p += strlen(pat);
-  snprintf(out, cap, "%.*s", (int)(strchr(p, '"') - p), p);
-}
-
-static void ack(sim_fw *f, const char *rec) {
-  char agent[160], task[160], uuid[64];
-  json_id(rec, "agent_id", agent, sizeof agent);
-  json_id(rec, "task_id", task, sizeof task);
-  json_str(rec, "uuid", uuid, sizeof uuid);
-  ck_assert_int_eq(fw_call(f,
-                           "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACKNOWLEDGE\","
-                           "\"acknowledge\":{\"agent_id\":{\"value\":\"%s\"},\"task_id\":"
-                           "{\"value\":\"%s\"},\"uuid\":\"%s\"}}",
-                           f->id, agent, task, uuid),
-                   202);
-}
-
 /* LAUNCH of command tasks `tasks[i]` running `cmds[i]`, on one offer. */
 static void launch(sim_fw *f, int n, const char *const *tasks, const char *const *cmds) {
-  char *rec = fw_next(f, 10000, "\"type\":\"OFFERS\"", "agent-test", NULL);
+  char *rec = sim_fw_next(f, 10000, "\"type\":\"OFFERS\"", "agent-test", NULL);
   ck_assert_msg(rec != NULL, "no offer from the agent");
   char offer[160], agent[160], infos[6000] = "";
-  json_id(rec, "id", offer, sizeof offer);
-  json_id(rec, "agent_id", agent, sizeof agent);
+  sim_fw_json_id(rec, "id", offer, sizeof offer);
+  sim_fw_json_id(rec, "agent_id", agent, sizeof agent);
   free(rec);
   size_t len = 0;
   for (int i = 0; i < n; i++)
@@ -436,7 +348,7 @@ static void launch(sim_fw *f, int n, const char *const *tasks, const char *const
         i ? "," : "", tasks[i], agent, cmds[i]);
   ck_assert_int_lt(len, sizeof infos);
   ck_assert_int_eq(
-      fw_call(f,
+      sim_fw_call(f,
               "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":"
               "[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH\",\"launch\":{\"task_infos\":"
               "[%s]}}],\"filters\":{\"refuse_seconds\":0}}}",
@@ -452,14 +364,14 @@ static void collect_finals(sim_fw *f, int n, const char *const *tasks, char **fi
                            int timeout_ms, int quiet_ms) {
   for (int i = 0; i < n; i++) finals[i] = NULL;
   int done = 0;
-  long long deadline = now_ms() + timeout_ms;
+  long long deadline = sim_fw_now_ms() + timeout_ms;
   while (done < n) {
-    long long left = deadline - now_ms();
-    char *rec = left > 0 ? fw_next(f, (int)left, "\"type\":\"UPDATE\"", NULL) : NULL;
+    long long left = deadline - sim_fw_now_ms();
+    char *rec = left > 0 ? sim_fw_next(f, (int)left, "\"type\":\"UPDATE\"", NULL) : NULL;
     ck_assert_msg(rec != NULL, "%d of %d tasks ended", done, n);
-    ack(f, rec);
+    sim_fw_ack(f, rec);
     char task[160];
-    json_id(rec, "task_id", task, sizeof task);
+    sim_fw_json_id(rec, "task_id", task, sizeof task);
     if (strstr(rec, "\"TASK_STARTING\"") || strstr(rec, "\"TASK_RUNNING\"")) {
       free(rec);
       continue;
@@ -472,21 +384,21 @@ static void collect_finals(sim_fw *f, int n, const char *const *tasks, char **fi
     finals[k] = rec;
     done++;
   }
-  char *more = fw_next(f, quiet_ms, "\"type\":\"UPDATE\"", NULL);
+  char *more = sim_fw_next(f, quiet_ms, "\"type\":\"UPDATE\"", NULL);
   ck_assert_msg(more == NULL, "delivered again: %s", more ? more : "");
 }
 
 /* Waits until every one of the `n` tasks was reported TASK_RUNNING. */
 static void wait_running(sim_fw *f, int n) {
   int running = 0;
-  long long deadline = now_ms() + 20000;
+  long long deadline = sim_fw_now_ms() + 20000;
   while (running < n) {
-    long long left = deadline - now_ms();
-    char *rec = left > 0 ? fw_next(f, (int)left, "\"type\":\"UPDATE\"", NULL) : NULL;
+    long long left = deadline - sim_fw_now_ms();
+    char *rec = left > 0 ? sim_fw_next(f, (int)left, "\"type\":\"UPDATE\"", NULL) : NULL;
     ck_assert_msg(rec != NULL, "%d of %d tasks running", running, n);
     ck_assert_msg(strstr(rec, "\"TASK_STARTING\"") || strstr(rec, "\"TASK_RUNNING\""),
                   "before running: %s", rec);
-    ack(f, rec);
+    sim_fw_ack(f, rec);
     running += strstr(rec, "\"TASK_RUNNING\"") != NULL;
     free(rec);
   }
@@ -547,7 +459,7 @@ START_TEST(test_recovery2__container_survives_agent_sigterm_and_finishes_once) {
   free(finals[0]);
   for (int i = 0; i < 100 && kill(init[0], 0) == 0; i++) usleep(20000);
   ck_assert_msg(kill(init[0], 0) != 0, "the container's init %d is still there", (int)init[0]);
-  mesos_test_conn_close(&f.stream);
+  sim_fw_close(&f);
   stop_all();
   assert_clean();
   remove_base();
@@ -591,7 +503,7 @@ START_TEST(test_recovery2__container_ended_while_agent_down_reports_its_exit_sta
   ck_assert_msg(strstr(finals[0], "executor terminated") == NULL, "%s", finals[0]);
   free(finals[0]);
   free(finals[1]);
-  mesos_test_conn_close(&f.stream);
+  sim_fw_close(&f);
   stop_all();
   assert_clean();
   remove_base();
@@ -605,11 +517,11 @@ END_TEST
              "{\"name\":\"mem\",\"type\":\"SCALAR\",\"scalar\":{\"value\":32}}]"
 static void launch_groups(sim_fw *f, int n, const char *const *execs, const char *const *tasks,
                           const char *const *cmds, const char *const *uris) {
-  char *rec = fw_next(f, 10000, "\"type\":\"OFFERS\"", "agent-test", NULL);
+  char *rec = sim_fw_next(f, 10000, "\"type\":\"OFFERS\"", "agent-test", NULL);
   ck_assert_msg(rec != NULL, "no offer from the agent");
   char offer[160], agent[160], ops[8000] = "";
-  json_id(rec, "id", offer, sizeof offer);
-  json_id(rec, "agent_id", agent, sizeof agent);
+  sim_fw_json_id(rec, "id", offer, sizeof offer);
+  sim_fw_json_id(rec, "agent_id", agent, sizeof agent);
   free(rec);
   size_t len = 0;
   for (int i = 0; i < n; i++)
@@ -623,7 +535,7 @@ static void launch_groups(sim_fw *f, int n, const char *const *execs, const char
         "\"resources\":" RES2 "}]}}}",
         i ? "," : "", execs[i], f->id, tasks[i], agent, cmds[i], uris[i]);
   ck_assert_int_lt(len, sizeof ops);
-  ck_assert_int_eq(fw_call(f,
+  ck_assert_int_eq(sim_fw_call(f,
                            "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{"
                            "\"offer_ids\":[{\"value\":\"%s\"}],\"operations\":[%s],"
                            "\"filters\":{\"refuse_seconds\":0}}}",
@@ -646,12 +558,12 @@ static char *until_state(sim_fw *f, const char *task, const char *state) {
       stash[i] = NULL;
       return rec;
     }
-  long long deadline = now_ms() + 15000;
+  long long deadline = sim_fw_now_ms() + 15000;
   for (;;) {
-    long long left = deadline - now_ms();
-    char *rec = left > 0 ? fw_next(f, (int)left, "\"type\":\"UPDATE\"", NULL) : NULL;
+    long long left = deadline - sim_fw_now_ms();
+    char *rec = left > 0 ? sim_fw_next(f, (int)left, "\"type\":\"UPDATE\"", NULL) : NULL;
     ck_assert_msg(rec != NULL, "%s never reached %s", task, state);
-    if (strstr(rec, "\"uuid\":\"")) ack(f, rec);
+    if (strstr(rec, "\"uuid\":\"")) sim_fw_ack(f, rec);
     if (strstr(rec, tid) == NULL) {
       int kept = 0;
       for (int i = 0; i < 8 && !kept; i++)
@@ -721,7 +633,7 @@ START_TEST(test_recovery2__default_executor_fetches_uris_before_the_task_starts)
     free(stash[i]);
     stash[i] = NULL;
   }
-  mesos_test_conn_close(&f.stream);
+  sim_fw_close(&f);
   stop_all();
   kill(http_pid, SIGKILL);
   waitpid(http_pid, NULL, 0);
@@ -811,14 +723,14 @@ START_TEST(test_recovery2__executor_infos_reach_a_restarted_master) {
   char cwd[2048] = "";
   if (bin[0] != '/') ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
   snprintf(exe, sizeof exe, "%s%s%s/examples/custom_executor", cwd, cwd[0] ? "/" : "", bin);
-  char *rec = fw_next(&f, 10000, "\"type\":\"OFFERS\"", "agent-test", NULL);
+  char *rec = sim_fw_next(&f, 10000, "\"type\":\"OFFERS\"", "agent-test", NULL);
   ck_assert_msg(rec != NULL, "no offer from the agent");
   char offer[160], agent[160];
-  json_id(rec, "id", offer, sizeof offer);
-  json_id(rec, "agent_id", agent, sizeof agent);
+  sim_fw_json_id(rec, "id", offer, sizeof offer);
+  sim_fw_json_id(rec, "agent_id", agent, sizeof agent);
   free(rec);
   ck_assert_int_eq(
-      fw_call(&f,
+      sim_fw_call(&f,
               "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":"
               "[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH\",\"launch\":{\"task_infos\":"
               "[{\"name\":\"t\",\"task_id\":{\"value\":\"ct\"},\"agent_id\":{\"value\":\"%s\"},"
@@ -829,7 +741,7 @@ START_TEST(test_recovery2__executor_infos_reach_a_restarted_master) {
               f.id, offer, agent, exe),
       202);
   free(until_state(&f, "ct", "\"TASK_RUNNING\""));
-  mesos_test_conn_close(&f.stream);
+  sim_fw_close(&f);
   int st = mesos_test_stop(master_pid, 5000);
   ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "mesos-master exit status %d", st);
   master_pid = -1;

@@ -103,6 +103,9 @@ static void setup(void) {
 }
 
 static void teardown(void) {
+  /* Executors and tasks of a test that failed midway (own session: the
+   * agents' PDEATHSIG does not reach them). */
+  if (base_dir[0]) mesos_test_kill_under(base_dir);
   remove_namespaces();
   if (base_dir[0] && !getenv("MESOS_TEST_KEEP")) nftw(base_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }

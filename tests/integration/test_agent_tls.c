@@ -43,6 +43,8 @@ static void setup(void) {
 static void teardown(void) {
   kill_pid(&agent_pid);
   kill_pid(&master_pid);
+  /* The executor and its task (own session: not the agent's children). */
+  if (work[0]) mesos_test_kill_under(work);
   if (work[0]) mesos_test_rmtree(work);
   if (certs[0]) mesos_test_rmtree(certs);
 }

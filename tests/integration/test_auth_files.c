@@ -60,6 +60,8 @@ static void teardown(void) {
   /* Normally stopped gracefully by the test; this is the failure path. */
   kill_pid(&agent_pid);
   kill_pid(&master_pid);
+  /* Executors and tasks (own session: not the agent's children). */
+  if (base_dir[0]) mesos_test_kill_under(base_dir);
   if (base_dir[0]) nftw(base_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
