@@ -17,7 +17,9 @@
  *   2  when --timeout seconds pass first,
  *   3  on bad flags or setup errors.
  *
- * Public API only (mesos/mesos.h), like launch_n_tasks.
+ * Public API only (mesos/mesos.h), like launch_n_tasks: the typed
+ * callbacks of mesos/scheduler.h (on_offers, on_update, with the library
+ * acknowledging updates) and one ACCEPT written as JSON.
  */
 #include <mesos/mesos.h>
 
@@ -32,15 +34,13 @@ typedef struct framework {
 
   /* Flags. */
   const char *master;
-  int tasks;
   const char *image;
   const char *command; /* NULL: the image's Entrypoint/Cmd */
   double cpus, mem;
   int timeout_s;
 
   /* Progress. */
-  int launched;
-  int finished;
+  int launched;  /* the task was sent to an agent */
   int exit_code; /* -1 while running */
 } framework;
 
@@ -83,7 +83,7 @@ static void finish(framework *fw, int code) {
 /* --------------------------------------------------------------- events */
 
 /* How the master answered our ACCEPT: a refusal (HTTP 400 for an invalid
- * call, say) means the tasks will never run. */
+ * call, say) means the task will never run. */
 static void on_accept_done(mesos_scheduler *s, mesos_status status, int http_status,
                            const char *message, void *ud) {
   if (status == MESOS_OK) return;
@@ -91,129 +91,84 @@ static void on_accept_done(mesos_scheduler *s, mesos_status status, int http_sta
   finish(ud, 1);
 }
 
-/* Launches as many of the remaining tasks as fit into `offer` (one ACCEPT
- * call), or declines it when none does. */
-static void use_offer(framework *fw, const mesos_scheduler_offer *offer) {
-  char infos[16384] = "";
-  size_t used = 0;
-  double cpus = offer->cpus, mem = offer->mem;
-  int batch = 0;
-  while (fw->launched < fw->tasks && cpus >= fw->cpus && mem >= fw->mem) {
-    char task[4096];
-    snprintf(task, sizeof task,
-             "%s{\"name\":\"image-task\",\"task_id\":{\"value\":\"image-task-%d\"},"
-             "\"agent_id\":{\"value\":\"%s\"},\"container\":{\"type\":\"MESOS\","
-             "\"mesos\":{\"image\":{\"type\":\"DOCKER\",\"docker\":{\"name\":",
-             batch ? "," : "", fw->launched, offer->agent_id);
-    json_string(task, sizeof task, fw->image);
-    size_t n = strlen(task);
-    if (fw->command) {
-      snprintf(task + n, sizeof task - n, "}}}},\"command\":{\"value\":");
-      json_string(task, sizeof task, fw->command);
-      n = strlen(task);
-      snprintf(task + n, sizeof task - n, "}");
-    } else {
-      /* shell=false without a value: the image decides what runs. */
-      snprintf(task + n, sizeof task - n, "}}}},\"command\":{\"shell\":false}");
-    }
-    n = strlen(task);
-    snprintf(task + n, sizeof task - n,
-             ",\"resources\":["
-             "{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":%g}},"
-             "{\"name\":\"mem\",\"type\":\"SCALAR\",\"scalar\":{\"value\":%g}}]}",
-             fw->cpus, fw->mem);
-    size_t len = strlen(task);
-    if (used + len + 1 >= sizeof infos) break; /* the rest waits for the next offer */
-    memcpy(infos + used, task, len + 1);
-    used += len;
-    printf("launching image-task-%d (image %s) on %s\n", fw->launched, fw->image,
-           offer->hostname);
-    fw->launched++;
-    batch++;
-    cpus -= fw->cpus;
-    mem -= fw->mem;
+/* The task's TaskInfo as JSON, for the agent of `offer`. */
+static void task_info(const framework *fw, const mesos_scheduler_offer *offer, char *out,
+                      size_t cap) {
+  snprintf(out, cap,
+           "{\"name\":\"image-task\",\"task_id\":{\"value\":\"image-task\"},"
+           "\"agent_id\":{\"value\":\"%s\"},\"container\":{\"type\":\"MESOS\","
+           "\"mesos\":{\"image\":{\"type\":\"DOCKER\",\"docker\":{\"name\":",
+           offer->agent_id);
+  json_string(out, cap, fw->image);
+  size_t n = strlen(out);
+  if (fw->command) {
+    snprintf(out + n, cap - n, "}}}},\"command\":{\"value\":");
+    json_string(out, cap, fw->command);
+    n = strlen(out);
+    snprintf(out + n, cap - n, "}");
+  } else {
+    /* shell=false without a value: the image decides what runs. */
+    snprintf(out + n, cap - n, "}}}},\"command\":{\"shell\":false}");
   }
+  n = strlen(out);
+  snprintf(out + n, cap - n,
+           ",\"resources\":["
+           "{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":%g}},"
+           "{\"name\":\"mem\",\"type\":\"SCALAR\",\"scalar\":{\"value\":%g}}]}",
+           fw->cpus, fw->mem);
+}
 
+/* Launches the task with the first offer it fits into; declines the
+ * others (and every offer after the launch). */
+static void on_offers(mesos_scheduler *s, const mesos_scheduler_offer *offers, size_t n,
+                      void *ud) {
+  framework *fw = ud;
   mesos_error *err = NULL;
-  if (batch == 0) {
-    /* Nothing to run here: do not offer these resources again for a while. */
-    if (mesos_scheduler_decline(fw->sched, offer->id, 30, &err) != MESOS_OK) {
-      fprintf(stderr, "decline: %s\n", mesos_error_message(err));
-      mesos_error_free(err);
+  for (size_t i = 0; i < n; i++) {
+    const mesos_scheduler_offer *offer = &offers[i];
+    if (fw->launched || offer->cpus < fw->cpus || offer->mem < fw->mem) {
+      /* Nothing to run here: do not offer these resources again for a while. */
+      if (mesos_scheduler_decline(s, offer->id, 30, &err) != MESOS_OK) {
+        fprintf(stderr, "decline: %s\n", mesos_error_message(err));
+        mesos_error_free(err);
+        err = NULL;
+      }
+      continue;
     }
-    return;
-  }
-  char call[20000];
-  snprintf(call, sizeof call,
-           "{\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":[{\"value\":\"%s\"}],"
-           "\"operations\":[{\"type\":\"LAUNCH\",\"launch\":{\"task_infos\":[%s]}}],"
-           "\"filters\":{\"refuse_seconds\":1}}}",
-           offer->id, infos);
-  /* What we leave of the offer comes back after a second (refuse_seconds):
-   * the default, 5 s, would slow down the last tasks. */
-  if (mesos_scheduler_call_json(fw->sched, call, on_accept_done, fw, &err) != MESOS_OK) {
-    fprintf(stderr, "accept: %s\n", mesos_error_message(err));
-    mesos_error_free(err);
-    finish(fw, 1);
+    char task[4096], call[8192];
+    task_info(fw, offer, task, sizeof task);
+    snprintf(call, sizeof call,
+             "{\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":[{\"value\":\"%s\"}],"
+             "\"operations\":[{\"type\":\"LAUNCH\",\"launch\":{\"task_infos\":[%s]}}]}}",
+             offer->id, task);
+    printf("launching image-task (image %s) on %s\n", fw->image, offer->hostname);
+    fw->launched = 1;
+    if (mesos_scheduler_call_json(s, call, on_accept_done, fw, &err) != MESOS_OK) {
+      fprintf(stderr, "accept: %s\n", mesos_error_message(err));
+      mesos_error_free(err);
+      err = NULL;
+      finish(fw, 1);
+    }
   }
 }
 
-static void on_update(framework *fw, const mesos_scheduler_task_status *st) {
+/* A status update; the library acknowledges it when this returns
+ * (auto_acknowledge below), so the agent stops resending it. */
+static void on_update(mesos_scheduler *s, const mesos_scheduler_task_status *st, void *ud) {
+  framework *fw = ud;
   printf("%s is %s%s%s\n", st->task_id, st->state, st->message ? ": " : "",
          st->message ? st->message : "");
-  /* Acknowledge first: the agent resends an update until it is. */
-  if (st->has_uuid) {
-    mesos_error *err = NULL;
-    if (mesos_scheduler_acknowledge(fw->sched, st->agent_id, st->task_id, st->uuid, &err) !=
-        MESOS_OK) {
-      fprintf(stderr, "acknowledge: %s\n", mesos_error_message(err));
-      mesos_error_free(err);
-    }
-  }
   if (!st->terminal) return;
   /* The sandbox as the agent's /files/read endpoint names it (runs/latest
    * is the task's only run). */
   printf("output: /frameworks/%s/executors/%s/runs/latest/stdout (on agent %s)\n",
-         mesos_scheduler_framework_id(fw->sched), st->task_id, st->agent_id);
+         mesos_scheduler_framework_id(s), st->task_id, st->agent_id);
   if (strcmp(st->state, "TASK_FINISHED") != 0) {
     fprintf(stderr, "%s ended in %s: giving up\n", st->task_id, st->state);
     finish(fw, 1);
     return;
   }
-  fw->finished++;
-  if (fw->finished == fw->tasks) finish(fw, 0);
-}
-
-static void on_event(mesos_scheduler *s, const char *type, const uint8_t *event, size_t len,
-                     void *ud) {
-  framework *fw = ud;
-  mesos_error *err = NULL;
-  if (strcmp(type, "OFFERS") == 0) {
-    mesos_scheduler_offer *offers = NULL;
-    size_t n = 0;
-    if (mesos_scheduler_event_offers(event, len, &offers, &n, &err) != MESOS_OK) {
-      fprintf(stderr, "bad OFFERS event: %s\n", mesos_error_message(err));
-      mesos_error_free(err);
-      return;
-    }
-    for (size_t i = 0; i < n; i++) use_offer(fw, &offers[i]);
-    mesos_free(offers);
-  } else if (strcmp(type, "UPDATE") == 0) {
-    mesos_scheduler_task_status *st = NULL;
-    if (mesos_scheduler_event_update(event, len, &st, &err) != MESOS_OK) {
-      fprintf(stderr, "bad UPDATE event: %s\n", mesos_error_message(err));
-      mesos_error_free(err);
-      return;
-    }
-    on_update(fw, st);
-    mesos_free(st);
-  } else if (strcmp(type, "ERROR") == 0) {
-    char *msg = NULL;
-    if (mesos_scheduler_event_error(event, len, &msg, NULL) == MESOS_OK) {
-      fprintf(stderr, "the master refused us: %s\n", msg);
-      mesos_free(msg);
-    }
-  }
+  finish(fw, 0);
 }
 
 static void on_connected(mesos_scheduler *s, void *ud) {
@@ -228,7 +183,8 @@ static void on_disconnected(mesos_scheduler *s, const char *reason, void *ud) {
     return;
   }
   if (strstr(reason, "ERROR") != NULL) {
-    /* The master refused this framework; the library does not retry. */
+    /* The master refused this framework (the reason holds its message);
+     * the library does not retry. */
     fprintf(stderr, "disconnected for good: %s\n", reason);
     fw->exit_code = 1;
     mesos_loop_stop(fw->loop);
@@ -244,8 +200,8 @@ static void on_deadline(mesos_timer *t, void *ud) {
     mesos_loop_stop(fw->loop);
     return;
   }
-  fprintf(stderr, "timed out after %d s with %d of %d tasks finished\n", fw->timeout_s,
-          fw->finished, fw->tasks);
+  fprintf(stderr, "timed out after %d s (the task %s)\n", fw->timeout_s,
+          fw->launched ? "did not end" : "was never launched");
   finish(fw, 2);
 }
 
@@ -286,7 +242,6 @@ static int parse_flags(framework *fw, int argc, char **argv) {
 
 int main(int argc, char **argv) {
   framework fw = {.master = "http://127.0.0.1:5050",
-                  .tasks = 1,
                   .command = NULL,
                   .cpus = 0.1,
                   .mem = 32,
@@ -308,7 +263,9 @@ int main(int argc, char **argv) {
                              "\"failover_timeout\":0}";
   opts.on_connected = on_connected;
   opts.on_disconnected = on_disconnected;
-  opts.on_event = on_event;
+  opts.on_offers = on_offers;
+  opts.on_update = on_update;
+  opts.auto_acknowledge = 1;
   opts.ud = &fw;
   if (mesos_scheduler_new(&fw.sched, fw.loop, &opts, &err) != MESOS_OK ||
       mesos_timer_new(&fw.deadline, fw.loop, on_deadline, &fw, &err) != MESOS_OK) {

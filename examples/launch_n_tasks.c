@@ -13,9 +13,10 @@
  * Before exiting it tears the framework down, so nothing stays behind on
  * the master.
  *
- * It uses only the public API (mesos/mesos.h): events are read with the
- * small accessors of mesos/scheduler.h, and the one call the typed helpers
- * do not cover (ACCEPT with LAUNCH) is written as JSON.
+ * It uses only the public API (mesos/mesos.h): offers and status updates
+ * arrive through the typed callbacks of mesos/scheduler.h (on_offers,
+ * on_update; the library acknowledges every update), and the one call the
+ * typed helpers do not cover (ACCEPT with LAUNCH) is written as JSON.
  */
 #include <mesos/mesos.h>
 
@@ -143,18 +144,17 @@ static void use_offer(framework *fw, const mesos_scheduler_offer *offer) {
   }
 }
 
-static void on_update(framework *fw, const mesos_scheduler_task_status *st) {
+static void on_offers(mesos_scheduler *s, const mesos_scheduler_offer *offers, size_t n,
+                      void *ud) {
+  for (size_t i = 0; i < n; i++) use_offer(ud, &offers[i]);
+}
+
+/* A status update; the library acknowledges it when this returns
+ * (auto_acknowledge below), so the agent stops resending it. */
+static void on_update(mesos_scheduler *s, const mesos_scheduler_task_status *st, void *ud) {
+  framework *fw = ud;
   printf("%s is %s%s%s\n", st->task_id, st->state, st->message ? ": " : "",
          st->message ? st->message : "");
-  /* Acknowledge first: the agent resends an update until it is. */
-  if (st->has_uuid) {
-    mesos_error *err = NULL;
-    if (mesos_scheduler_acknowledge(fw->sched, st->agent_id, st->task_id, st->uuid, &err) !=
-        MESOS_OK) {
-      fprintf(stderr, "acknowledge: %s\n", mesos_error_message(err));
-      mesos_error_free(err);
-    }
-  }
   if (!st->terminal) return;
   if (strcmp(st->state, "TASK_FINISHED") != 0) {
     fprintf(stderr, "%s ended in %s: giving up\n", st->task_id, st->state);
@@ -164,38 +164,6 @@ static void on_update(framework *fw, const mesos_scheduler_task_status *st) {
   fw->finished++;
   printf("%d of %d tasks finished\n", fw->finished, fw->tasks);
   if (fw->finished == fw->tasks) finish(fw, 0);
-}
-
-static void on_event(mesos_scheduler *s, const char *type, const uint8_t *event, size_t len,
-                     void *ud) {
-  framework *fw = ud;
-  mesos_error *err = NULL;
-  if (strcmp(type, "OFFERS") == 0) {
-    mesos_scheduler_offer *offers = NULL;
-    size_t n = 0;
-    if (mesos_scheduler_event_offers(event, len, &offers, &n, &err) != MESOS_OK) {
-      fprintf(stderr, "bad OFFERS event: %s\n", mesos_error_message(err));
-      mesos_error_free(err);
-      return;
-    }
-    for (size_t i = 0; i < n; i++) use_offer(fw, &offers[i]);
-    mesos_free(offers);
-  } else if (strcmp(type, "UPDATE") == 0) {
-    mesos_scheduler_task_status *st = NULL;
-    if (mesos_scheduler_event_update(event, len, &st, &err) != MESOS_OK) {
-      fprintf(stderr, "bad UPDATE event: %s\n", mesos_error_message(err));
-      mesos_error_free(err);
-      return;
-    }
-    on_update(fw, st);
-    mesos_free(st);
-  } else if (strcmp(type, "ERROR") == 0) {
-    char *msg = NULL;
-    if (mesos_scheduler_event_error(event, len, &msg, NULL) == MESOS_OK) {
-      fprintf(stderr, "the master refused us: %s\n", msg);
-      mesos_free(msg);
-    }
-  }
 }
 
 static void on_connected(mesos_scheduler *s, void *ud) {
@@ -210,7 +178,8 @@ static void on_disconnected(mesos_scheduler *s, const char *reason, void *ud) {
     return;
   }
   if (strstr(reason, "ERROR") != NULL) {
-    /* The master refused this framework; the library does not retry. */
+    /* The master refused this framework (the reason holds its message);
+     * the library does not retry. */
     fprintf(stderr, "disconnected for good: %s\n", reason);
     fw->exit_code = 1;
     mesos_loop_stop(fw->loop);
@@ -289,7 +258,9 @@ int main(int argc, char **argv) {
                              "\"failover_timeout\":0}";
   opts.on_connected = on_connected;
   opts.on_disconnected = on_disconnected;
-  opts.on_event = on_event;
+  opts.on_offers = on_offers;
+  opts.on_update = on_update;
+  opts.auto_acknowledge = 1;
   opts.ud = &fw;
   if (mesos_scheduler_new(&fw.sched, fw.loop, &opts, &err) != MESOS_OK ||
       mesos_timer_new(&fw.deadline, fw.loop, on_deadline, &fw, &err) != MESOS_OK) {

@@ -52,7 +52,13 @@ typedef struct mesos_scheduler mesos_scheduler;
 #define MESOS_SCHEDULER_CONTENT_PROTOBUF 0u
 #define MESOS_SCHEDULER_CONTENT_JSON 1u
 
-#define MESOS_SCHEDULER_OPTIONS_VERSION 1
+/* Version 2 appended on_offers, on_update and auto_acknowledge; version 1
+ * structs are still accepted. */
+#define MESOS_SCHEDULER_OPTIONS_VERSION 2
+
+/* Defined below (reading events in C). */
+struct mesos_scheduler_offer;
+struct mesos_scheduler_task_status;
 
 typedef struct mesos_scheduler_options {
   uint32_t version; /* MESOS_SCHEDULER_OPTIONS_VERSION */
@@ -103,13 +109,38 @@ typedef struct mesos_scheduler_options {
   void (*on_event)(mesos_scheduler *s, const char *type_name, const uint8_t *event, size_t len,
                    void *ud);
   void *ud;
+
+  /* Since version 2: typed events, for C programs that would otherwise
+   * decode every OFFERS and UPDATE themselves.  Each runs after on_event
+   * (when both are set) with the event flattened as
+   * mesos_scheduler_event_offers/_update would give it, borrowed for the
+   * call (the library frees it). */
+  /* The offers of an OFFERS event (count >= 1). */
+  void (*on_offers)(mesos_scheduler *s, const struct mesos_scheduler_offer *offers,
+                    size_t count, void *ud);
+  /* The status of an UPDATE event. */
+  void (*on_update)(mesos_scheduler *s, const struct mesos_scheduler_task_status *status,
+                    void *ud);
+  /* Non-zero: every update that needs an acknowledgement (has_uuid) is
+   * acknowledged by the library right after on_update returns, as the
+   * old Mesos scheduler driver's implicit acknowledgements did (the agent
+   * resends an update until it is acknowledged).  A scheduler that must
+   * persist an update first leaves this 0 and calls
+   * mesos_scheduler_acknowledge itself; with it set, it must not (the
+   * master would see the acknowledgement twice).  A teardown from inside
+   * on_update sends the acknowledgement first; none is sent once the
+   * scheduler was freed inside on_update. */
+  uint32_t auto_acknowledge;
 } mesos_scheduler_options;
 
-#define MESOS_SCHEDULER_OPTIONS_INIT \
-  { MESOS_SCHEDULER_OPTIONS_VERSION, NULL, 0, NULL, 0, NULL, 0, 0, 0, NULL, NULL, NULL, NULL, NULL }
+#define MESOS_SCHEDULER_OPTIONS_INIT                                                         \
+  { MESOS_SCHEDULER_OPTIONS_VERSION, NULL, 0, NULL, 0, NULL, 0, 0, 0, NULL, NULL, NULL, NULL, \
+    NULL, NULL, NULL, 0 }
 
-/* FFI twin of MESOS_SCHEDULER_OPTIONS_INIT.  MESOS_EINVAL (opts NULL),
- * MESOS_EVERSION (unknown version).  Since 1.0. */
+/* FFI twin of MESOS_SCHEDULER_OPTIONS_INIT.  `version` 1 fills only the
+ * fields version 1 has (a caller built against the older header passes a
+ * smaller struct).  MESOS_EINVAL (opts NULL), MESOS_EVERSION (unknown
+ * version).  Since 1.0. */
 MESOS_EXTERN(mesos_status) mesos_scheduler_options_init(mesos_scheduler_options *opts,
                                                         uint32_t version);
 

@@ -15,6 +15,7 @@
 #include "codec/pb.h"
 #include "mesos/scheduler.h"
 #include "mesos/v1/scheduler.pb-c.h"
+#include "scheduler/scheduler_int.h"
 
 static mesos_status unpack_event(const uint8_t *data, size_t len, int want_type,
                                  const char *want_name, Mesos__V1__Scheduler__Event **out,
@@ -65,18 +66,11 @@ static const char *id_of(const ProtobufCMessage *idmsg) {
   return idmsg ? ((const Mesos__V1__OfferID *)idmsg)->value : NULL;
 }
 
-MESOS_EXTERN(mesos_status) mesos_scheduler_event_offers(const uint8_t *event, size_t len,
-                                                        mesos_scheduler_offer **offers,
-                                                        size_t *count, mesos_error **err) {
-  if (offers == NULL || count == NULL)
-    return mesos__err(err, MESOS_EINVAL, "mesos_scheduler_event_offers: NULL output");
-  Mesos__V1__Scheduler__Event *ev = NULL;
-  mesos_status st = unpack_event(event, len, MESOS__V1__SCHEDULER__EVENT__TYPE__OFFERS, "OFFERS",
-                                 &ev, err);
-  if (st != MESOS_OK) return st;
+mesos_status mesos__scheduler_offers_of(const Mesos__V1__Scheduler__Event *ev,
+                                        mesos_scheduler_offer **offers, size_t *count,
+                                        mesos_error **err) {
   size_t n = ev->offers ? ev->offers->n_offers : 0;
   if (n == 0) {
-    mesos__pb_free(ev);
     *offers = NULL;
     *count = 0;
     return MESOS_OK;
@@ -89,10 +83,8 @@ MESOS_EXTERN(mesos_status) mesos_scheduler_event_offers(const uint8_t *event, si
          add_str(&total, o->hostname);
   }
   mesos_scheduler_offer *arr = ok ? mesos__malloc(total) : NULL;
-  if (arr == NULL) {
-    mesos__pb_free(ev);
+  if (arr == NULL)
     return mesos__err(err, ok ? MESOS_ENOMEM : MESOS_ELIMIT, "offers too large for memory");
-  }
   char *cursor = (char *)(arr + n);
   for (size_t i = 0; i < n; i++) {
     const Mesos__V1__Offer *o = ev->offers->offers[i];
@@ -103,10 +95,23 @@ MESOS_EXTERN(mesos_status) mesos_scheduler_event_offers(const uint8_t *event, si
     arr[i].mem = scalar_sum(o, "mem");
     arr[i].disk = scalar_sum(o, "disk");
   }
-  mesos__pb_free(ev);
   *offers = arr;
   *count = n;
   return MESOS_OK;
+}
+
+MESOS_EXTERN(mesos_status) mesos_scheduler_event_offers(const uint8_t *event, size_t len,
+                                                        mesos_scheduler_offer **offers,
+                                                        size_t *count, mesos_error **err) {
+  if (offers == NULL || count == NULL)
+    return mesos__err(err, MESOS_EINVAL, "mesos_scheduler_event_offers: NULL output");
+  Mesos__V1__Scheduler__Event *ev = NULL;
+  mesos_status st = unpack_event(event, len, MESOS__V1__SCHEDULER__EVENT__TYPE__OFFERS, "OFFERS",
+                                 &ev, err);
+  if (st != MESOS_OK) return st;
+  st = mesos__scheduler_offers_of(ev, offers, count, err);
+  mesos__pb_free(ev);
+  return st;
 }
 
 static const char *enum_name(const ProtobufCEnumDescriptor *d, int has, int v) {
@@ -132,20 +137,10 @@ static int terminal_state(Mesos__V1__TaskState s) {
   }
 }
 
-MESOS_EXTERN(mesos_status) mesos_scheduler_event_update(const uint8_t *event, size_t len,
-                                                        mesos_scheduler_task_status **status,
-                                                        mesos_error **err) {
-  if (status == NULL)
-    return mesos__err(err, MESOS_EINVAL, "mesos_scheduler_event_update: NULL output");
-  Mesos__V1__Scheduler__Event *ev = NULL;
-  mesos_status st = unpack_event(event, len, MESOS__V1__SCHEDULER__EVENT__TYPE__UPDATE, "UPDATE",
-                                 &ev, err);
-  if (st != MESOS_OK) return st;
+mesos_status mesos__scheduler_status_of(const Mesos__V1__Scheduler__Event *ev,
+                                        mesos_scheduler_task_status **status, mesos_error **err) {
   const Mesos__V1__TaskStatus *ts = ev->update ? ev->update->status : NULL;
-  if (ts == NULL) {
-    mesos__pb_free(ev);
-    return mesos__err(err, MESOS_EINVAL, "UPDATE event without a status");
-  }
+  if (ts == NULL) return mesos__err(err, MESOS_EINVAL, "UPDATE event without a status");
   const char *state = enum_name(&mesos__v1__task_state__descriptor, 1, (int)ts->state);
   const char *reason =
       enum_name(&mesos__v1__task_status__reason__descriptor, ts->has_reason, (int)ts->reason);
@@ -157,10 +152,8 @@ MESOS_EXTERN(mesos_status) mesos_scheduler_event_update(const uint8_t *event, si
   bool ok = add_str(&total, tid) && add_str(&total, aid) && add_str(&total, state) &&
             add_str(&total, reason) && add_str(&total, ts->message) && add_str(&total, source);
   mesos_scheduler_task_status *out = ok ? mesos__calloc(1, total) : NULL;
-  if (out == NULL) {
-    mesos__pb_free(ev);
+  if (out == NULL)
     return mesos__err(err, ok ? MESOS_ENOMEM : MESOS_ELIMIT, "status too large for memory");
-  }
   char *cursor = (char *)(out + 1);
   out->task_id = put_str(&cursor, tid);
   out->agent_id = put_str(&cursor, aid);
@@ -174,9 +167,22 @@ MESOS_EXTERN(mesos_status) mesos_scheduler_event_update(const uint8_t *event, si
     memcpy(out->uuid, ts->uuid.data, 16);
   }
   out->terminal = terminal_state(ts->state);
-  mesos__pb_free(ev);
   *status = out;
   return MESOS_OK;
+}
+
+MESOS_EXTERN(mesos_status) mesos_scheduler_event_update(const uint8_t *event, size_t len,
+                                                        mesos_scheduler_task_status **status,
+                                                        mesos_error **err) {
+  if (status == NULL)
+    return mesos__err(err, MESOS_EINVAL, "mesos_scheduler_event_update: NULL output");
+  Mesos__V1__Scheduler__Event *ev = NULL;
+  mesos_status st = unpack_event(event, len, MESOS__V1__SCHEDULER__EVENT__TYPE__UPDATE, "UPDATE",
+                                 &ev, err);
+  if (st != MESOS_OK) return st;
+  st = mesos__scheduler_status_of(ev, status, err);
+  mesos__pb_free(ev);
+  return st;
 }
 
 MESOS_EXTERN(mesos_status) mesos_scheduler_event_error(const uint8_t *event, size_t len,

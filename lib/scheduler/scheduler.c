@@ -27,6 +27,7 @@
  *    when the outermost entry unwinds.
  */
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -93,6 +94,12 @@ struct mesos_scheduler {
   void (*on_connected)(mesos_scheduler *, void *);
   void (*on_disconnected)(mesos_scheduler *, const char *, void *);
   void (*on_event)(mesos_scheduler *, const char *, const uint8_t *, size_t, void *);
+  void (*on_offers)(mesos_scheduler *, const mesos_scheduler_offer *, size_t, void *);
+  void (*on_update)(mesos_scheduler *, const mesos_scheduler_task_status *, void *);
+  int auto_ack;
+  /* The update on_update is looking at, to acknowledge when it returns
+   * (auto_ack), or earlier when it calls TEARDOWN. */
+  const mesos_scheduler_task_status *ack_pending;
   void *ud;
 
   sched_state state;
@@ -188,6 +195,60 @@ static const char *event_type_name(int type) {
   return v ? v->name : "UNKNOWN";
 }
 
+/* The implicit acknowledgement of the update on_update is looking at, if
+ * one is due and the subscription still takes calls. */
+static void send_pending_ack(mesos_scheduler *s) {
+  const mesos_scheduler_task_status *st = s->ack_pending;
+  s->ack_pending = NULL;
+  if (st == NULL || s->state != S_SUBSCRIBED || s->teardown_pending) return;
+  mesos_error *e = NULL;
+  if (mesos_scheduler_acknowledge(s, st->agent_id, st->task_id, st->uuid, &e) != MESOS_OK) {
+    LOG_WARN("scheduler: implicit acknowledgement of %s failed: %s", st->task_id,
+             mesos_error_message(e));
+    mesos_error_free(e);
+  }
+}
+
+/* The typed callbacks of an OFFERS or UPDATE event (options version 2),
+ * and the implicit acknowledgement.  Returns -1 when the scheduler was
+ * freed inside a callback. */
+static int typed_event(mesos_scheduler *s, const Mesos__V1__Scheduler__Event *ev, int type) {
+  mesos_error *e = NULL;
+  if (type == MESOS__V1__SCHEDULER__EVENT__TYPE__OFFERS && s->on_offers) {
+    mesos_scheduler_offer *offers = NULL;
+    size_t n = 0;
+    if (mesos__scheduler_offers_of(ev, &offers, &n, &e) != MESOS_OK) {
+      /* Only memory or size limits get here: the event decoded already. */
+      LOG_WARN("scheduler: OFFERS not passed to on_offers: %s", mesos_error_message(e));
+      mesos_error_free(e);
+      return 0;
+    }
+    if (n > 0) s->on_offers(s, offers, n, s->ud);
+    mesos__free(offers);
+    return s->freeing ? -1 : 0;
+  }
+  if (type != MESOS__V1__SCHEDULER__EVENT__TYPE__UPDATE || (!s->on_update && !s->auto_ack))
+    return 0;
+  mesos_scheduler_task_status *st = NULL;
+  if (mesos__scheduler_status_of(ev, &st, &e) != MESOS_OK) {
+    LOG_WARN("scheduler: UPDATE not passed on: %s", mesos_error_message(e));
+    mesos_error_free(e);
+    return 0;
+  }
+  /* Acknowledged after the callback, as the old driver did: an update is
+   * acknowledged only once the scheduler has seen it.  A TEARDOWN sent
+   * from the callback sends it first (send_call), so the update that
+   * ended a framework's work is acknowledged too; a scheduler freed or
+   * stopped meanwhile has nothing left to acknowledge for. */
+  s->ack_pending = s->auto_ack && st->has_uuid && st->agent_id ? st : NULL;
+  if (s->on_update) s->on_update(s, st, s->ud);
+  int rc = s->freeing ? -1 : 0;
+  if (rc == 0) send_pending_ack(s);
+  s->ack_pending = NULL;
+  mesos__free(st);
+  return rc;
+}
+
 /* One record of the stream.  Returns 0 to go on, -1 when the stream must
  * stop being read (cancelled, stopped or freed). */
 static int handle_record(mesos_scheduler *s, const uint8_t *rec, size_t len) {
@@ -257,7 +318,7 @@ static int handle_record(mesos_scheduler *s, const uint8_t *rec, size_t len) {
     }
   }
   if (s->on_event) s->on_event(s, event_type_name(type), pb, pb_len, s->ud);
-  if (s->freeing) {
+  if (s->freeing || typed_event(s, ev, type) != 0) {
     rc = -1;
     goto out;
   }
@@ -602,6 +663,9 @@ static mesos_status send_call(mesos_scheduler *s, Mesos__V1__Scheduler__Call *ca
   if (call->type == MESOS__V1__SCHEDULER__CALL__TYPE__SUBSCRIBE)
     return mesos__err(err, MESOS_EINVAL,
                       "scheduler call: SUBSCRIBE is sent by the library itself");
+  /* TEARDOWN from inside on_update: that update's implicit
+   * acknowledgement goes out before it (see typed_event). */
+  if (teardown && s->ack_pending) send_pending_ack(s);
   if (s->state == S_STOPPED || s->teardown_pending)
     return mesos__err(err, MESOS_ECLOSED, "scheduler stopped: %s",
                       s->stop_reason ? s->stop_reason : "teardown in progress");
@@ -811,9 +875,10 @@ MESOS_EXTERN(mesos_status) mesos_scheduler_teardown(mesos_scheduler *s, mesos_er
 MESOS_EXTERN(mesos_status) mesos_scheduler_options_init(mesos_scheduler_options *opts,
                                                         uint32_t version) {
   if (opts == NULL) return MESOS_EINVAL;
-  if (version != MESOS_SCHEDULER_OPTIONS_VERSION) return MESOS_EVERSION;
+  if (version < 1 || version > MESOS_SCHEDULER_OPTIONS_VERSION) return MESOS_EVERSION;
   mesos_scheduler_options d = MESOS_SCHEDULER_OPTIONS_INIT;
-  *opts = d;
+  d.version = version;
+  memcpy(opts, &d, version == 1 ? offsetof(mesos_scheduler_options, on_offers) : sizeof d);
   return MESOS_OK;
 }
 
@@ -924,7 +989,7 @@ MESOS_EXTERN(mesos_status) mesos_scheduler_new(mesos_scheduler **out, mesos_loop
                                                mesos_error **err) {
   if (out == NULL || loop == NULL || o == NULL)
     return mesos__err(err, MESOS_EINVAL, "mesos_scheduler_new: NULL argument");
-  if (o->version != MESOS_SCHEDULER_OPTIONS_VERSION)
+  if (o->version < 1 || o->version > MESOS_SCHEDULER_OPTIONS_VERSION)
     return mesos__err(err, MESOS_EVERSION,
                       "mesos_scheduler_options: version %u not supported (this library: %u)",
                       o->version, MESOS_SCHEDULER_OPTIONS_VERSION);
@@ -946,6 +1011,12 @@ MESOS_EXTERN(mesos_status) mesos_scheduler_new(mesos_scheduler **out, mesos_loop
   s->on_connected = o->on_connected;
   s->on_disconnected = o->on_disconnected;
   s->on_event = o->on_event;
+  if (o->version >= 2) {
+    /* Fields a version 1 struct does not have: never read them there. */
+    s->on_offers = o->on_offers;
+    s->on_update = o->on_update;
+    s->auto_ack = o->auto_acknowledge != 0;
+  }
   s->ud = o->ud;
   mesos__buf_init(&s->error_body, MAX_ERROR_BODY);
   mesos__list_init(&s->queue);

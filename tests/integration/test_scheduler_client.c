@@ -7,6 +7,7 @@
  */
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +93,9 @@ typedef struct harness {
   int updates, acked, running, finished, terminal;
   int auto_ack;
   int free_on_offers; /* frees the scheduler inside on_event */
+  /* The typed callbacks (options version 2). */
+  int t_offers, t_updates, t_finished, t_uuid, t_before_event, free_on_update;
+  int teardown_on_finished;
   int freed;
   char offer_id[160], offer_agent[160];
   char fw_at_connect[160];
@@ -587,6 +591,154 @@ START_TEST(test_scheduler_client__teardown_ends_the_framework_and_the_subscripti
   ck_assert_str_eq(h.reason, "torn down");
   ck_assert(wait_agent(&h, a, mesos_sim_agent_shutdowns, 1, 5000));
   ck_assert(!wait_int(&h, &h.connected, 2, 400));
+  h_stop(&h);
+  mesos_sim_agent_stop(a);
+  stop_master();
+}
+END_TEST
+
+/* on_offers: runs after on_event saw the same OFFERS event. */
+static void t_offers(mesos_scheduler *s, const struct mesos_scheduler_offer *offers, size_t n,
+                     void *ud) {
+  harness *h = ud;
+  ck_assert_uint_ge(n, 1);
+  ck_assert_double_gt(offers[0].cpus, 0);
+  h->t_offers++;
+  if (h->t_offers > h->offer_events) h->t_before_event++;
+  snprintf(h->offer_id, sizeof h->offer_id, "%s", offers[0].id);
+  snprintf(h->offer_agent, sizeof h->offer_agent, "%s", offers[0].agent_id);
+}
+
+static void t_update(mesos_scheduler *s, const struct mesos_scheduler_task_status *st, void *ud) {
+  harness *h = ud;
+  h->t_updates++;
+  if (h->t_updates > h->updates) h->t_before_event++;
+  h->t_uuid += st->has_uuid;
+  if (strcmp(st->state, "TASK_FINISHED") == 0) {
+    h->t_finished++;
+    if (h->teardown_on_finished) {
+      mesos_error *err = NULL;
+      ck_assert_mesos_ok(mesos_scheduler_teardown(s, &err), &err);
+    }
+  }
+  if (h->free_on_update) {
+    mesos_scheduler_free(s);
+    h->s = NULL;
+    h->freed = 1;
+  }
+}
+
+/* Options version 2: on_offers and on_update get the flattened events
+ * (after on_event), and auto_acknowledge acknowledges every update with
+ * a uuid once on_update returned: the agent sees both of a task's
+ * acknowledgements though the program sent none, the last one although
+ * on_update tore the framework down on it (the acknowledgement goes
+ * first). */
+START_TEST(test_scheduler_client__typed_callbacks_and_implicit_acknowledgements) {
+  start_master();
+  mesos_sim_agent *a = mesos_sim_agent_start(master_port, "agent-typed", 4, 1024, 1);
+  ck_assert_ptr_nonnull(a);
+  char masters[64];
+  snprintf(masters, sizeof masters, "http://127.0.0.1:%d", master_port);
+  harness h;
+  memset(&h, 0, sizeof h);
+  mesos_error *err = NULL;
+  ck_assert_mesos_ok(mesos_loop_new(&h.loop, NULL, &err), &err);
+  mesos_scheduler_options o = h_options(&h, masters, MESOS_SCHEDULER_CONTENT_JSON);
+  ck_assert_uint_eq(o.version, 2);
+  o.on_offers = t_offers;
+  o.on_update = t_update;
+  o.auto_acknowledge = 1;
+  h.teardown_on_finished = 1;
+  ck_assert_mesos_ok(mesos_scheduler_new(&h.s, h.loop, &o, &err), &err);
+  ck_assert(wait_int(&h, &h.t_offers, 1, 5000));
+  ck_assert_int_eq(h.offer_events, h.t_offers);
+  launch_json(&h, "typed-1", 1);
+  ck_assert(wait_int(&h, &h.t_finished, 1, 5000));
+  ck_assert_int_eq(h.t_updates, 2); /* RUNNING, FINISHED */
+  ck_assert_int_eq(h.t_uuid, 2);
+  ck_assert_int_eq(h.updates, 2);   /* on_event saw them too */
+  ck_assert_int_eq(h.acked, 0);     /* the program acknowledged nothing */
+  ck_assert_int_eq(h.t_before_event, 0);
+  ck_assert(wait_agent(&h, a, mesos_sim_agent_acks, 2, 5000));
+  ck_assert_int_eq(mesos_sim_agent_acks(a), 2);
+  ck_assert(wait_int(&h, &h.disconnected, 1, 5000));
+  ck_assert_str_eq(h.reason, "torn down");
+  char buf[512];
+  ck_assert_msg(mesos_sim_agent_errors(a, buf, sizeof buf) == 0, "sim agent: %s", buf);
+  h_stop(&h);
+  mesos_sim_agent_stop(a);
+  stop_master();
+}
+END_TEST
+
+static int v1_typed_calls;
+static void v1_offers(mesos_scheduler *s, const struct mesos_scheduler_offer *o, size_t n,
+                      void *ud) {
+  v1_typed_calls++;
+}
+
+/* A version 1 struct (a program built against the older header) has no
+ * typed fields: mesos_scheduler_options_init(o, 1) does not write them
+ * and mesos_scheduler_new never reads them.  And a scheduler freed
+ * inside on_update sends no implicit acknowledgement and runs no callback
+ * after. */
+START_TEST(test_scheduler_client__version_1_options_and_freeing_inside_on_update) {
+  mesos_scheduler_options o;
+  memset(&o, 0x5a, sizeof o);
+  ck_assert_int_eq(mesos_scheduler_options_init(&o, 1), MESOS_OK);
+  ck_assert_uint_eq(o.version, 1);
+  ck_assert_ptr_null(o.on_event);
+  const unsigned char *tail = (const unsigned char *)&o.on_offers;
+  for (size_t i = 0; i < sizeof o - offsetof(mesos_scheduler_options, on_offers); i++)
+    ck_assert_uint_eq(tail[i], 0x5a);
+  ck_assert_int_eq(mesos_scheduler_options_init(&o, 2), MESOS_OK);
+  ck_assert_ptr_null(o.on_offers);
+  ck_assert_uint_eq(o.auto_acknowledge, 0);
+  ck_assert_int_eq(mesos_scheduler_options_init(&o, 0), MESOS_EVERSION);
+  ck_assert_int_eq(mesos_scheduler_options_init(&o, 3), MESOS_EVERSION);
+
+  start_master();
+  mesos_sim_agent *a = mesos_sim_agent_start(master_port, "agent-v1", 4, 1024, 1);
+  ck_assert_ptr_nonnull(a);
+  char masters[64];
+  snprintf(masters, sizeof masters, "http://127.0.0.1:%d", master_port);
+  harness h;
+  memset(&h, 0, sizeof h);
+  mesos_error *err = NULL;
+  ck_assert_mesos_ok(mesos_loop_new(&h.loop, NULL, &err), &err);
+  o = h_options(&h, masters, MESOS_SCHEDULER_CONTENT_PROTOBUF);
+  o.version = 1;
+  o.on_offers = v1_offers; /* beyond a version 1 struct: never called */
+  o.on_update = t_update;
+  o.auto_acknowledge = 1;
+  ck_assert_mesos_ok(mesos_scheduler_new(&h.s, h.loop, &o, &err), &err);
+  ck_assert(wait_int(&h, &h.offer_events, 1, 5000));
+  launch_json(&h, "v1-1", 1);
+  ck_assert(wait_int(&h, &h.running, 1, 5000));
+  ck_assert_int_eq(v1_typed_calls, 0);
+  ck_assert_int_eq(h.t_updates, 0);
+  /* Nobody acknowledged RUNNING: FINISHED never comes. */
+  ck_assert(!wait_int(&h, &h.finished, 1, 300));
+  ck_assert_int_eq(mesos_sim_agent_acks(a), 0);
+  h_stop(&h);
+
+  /* Version 2, freed inside on_update: no acknowledgement goes out. */
+  memset(&h, 0, sizeof h);
+  ck_assert_mesos_ok(mesos_loop_new(&h.loop, NULL, &err), &err);
+  o = h_options(&h, masters, MESOS_SCHEDULER_CONTENT_PROTOBUF);
+  o.on_update = t_update;
+  o.auto_acknowledge = 1;
+  h.free_on_update = 1;
+  ck_assert_mesos_ok(mesos_scheduler_new(&h.s, h.loop, &o, &err), &err);
+  ck_assert(wait_int(&h, &h.offer_events, 1, 5000));
+  launch_json(&h, "v2-free", 1);
+  ck_assert(wait_int(&h, &h.freed, 1, 5000));
+  int events = h.events;
+  for (int i = 0; i < 30; i++) mesos_loop_run_once(h.loop), usleep(10000);
+  ck_assert_int_eq(h.events, events);
+  ck_assert_int_eq(h.t_updates, 1);
+  ck_assert_int_eq(mesos_sim_agent_acks(a), 0);
   h_stop(&h);
   mesos_sim_agent_stop(a);
   stop_master();
@@ -1123,6 +1275,8 @@ static Suite *suite(void) {
   tcase_add_test(tc, test_scheduler_client__refused_and_garbled_subscriptions_are_retried);
   tcase_add_test(tc, test_scheduler_client__failed_over_instance_gets_error_and_stops);
   tcase_add_test(tc, test_scheduler_client__teardown_ends_the_framework_and_the_subscription);
+  tcase_add_test(tc, test_scheduler_client__typed_callbacks_and_implicit_acknowledgements);
+  tcase_add_test(tc, test_scheduler_client__version_1_options_and_freeing_inside_on_update);
   tcase_add_test(tc, test_scheduler_client__freeing_inside_on_event_is_safe);
   tcase_add_test(tc, test_scheduler_client__freeing_in_connect_or_disconnect_callback_is_safe);
   tcase_add_test(tc, test_scheduler_client__bad_options_and_calls_are_refused);
