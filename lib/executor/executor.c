@@ -468,30 +468,6 @@ static mesos_status subscribe_now(mesos_executor *e, mesos_error **err) {
   return send_call(e, &call, 1, err);
 }
 
-/* A HEARTBEAT call (executor API, since Mesos 1.8; the agent answers 202)
- * sent with the first SUBSCRIBE, so that the connection the UPDATE calls
- * use is open, and idle in the client's pool, by the time the first task
- * arrives.  Why: the first UPDATE (TASK_STARTING, sent just before the
- * task is started) otherwise has to connect first, and its bytes leave
- * only when the loop runs again - after the executor's posix_spawn of the
- * task, which sleeps until the task has exec'ed (on a busy 2-core machine
- * tens of ms, seen up to 0.5 s in strace).  TASK_RUNNING reaches the
- * framework only after TASK_STARTING's acknowledgement came back through
- * the agent and the master, so that delay was on the whole
- * ACCEPT->TASK_RUNNING path.  With the connection ready the request is
- * written inside mesos_executor_update and travels while the task starts.
- * A failure only costs that head start (post_done logs it). */
-static void warm_up(mesos_executor *e) {
-  Mesos__V1__Executor__Call call = MESOS__V1__EXECUTOR__CALL__INIT;
-  call.has_type = 1;
-  call.type = MESOS__V1__EXECUTOR__CALL__TYPE__HEARTBEAT;
-  mesos_error *err = NULL;
-  if (send_call(e, &call, 0, &err) != MESOS_OK) {
-    LOG_DEBUG("executor: cannot send a HEARTBEAT: %s", err ? mesos_error_message(err) : "");
-    mesos_error_free(err);
-  }
-}
-
 /* A duration from the environment ("2secs", "15mins"), or `dflt`. */
 static uint64_t env_duration_ms(const char *name, uint64_t dflt) {
   const char *v = getenv(name);
@@ -559,7 +535,6 @@ MESOS_EXTERN(mesos_status) mesos_executor_new(mesos_executor **out, mesos_loop *
   if (st == MESOS_OK) st = mesos__http_client_new(&e->client, loop, NULL, err);
   if (st == MESOS_OK) st = mesos_timer_new(&e->reconnect, loop, reconnect_cb, e, err);
   if (st == MESOS_OK) st = subscribe_now(e, err);
-  if (st == MESOS_OK) warm_up(e);
   if (st != MESOS_OK) {
     mesos_executor_free(e);
     return st;
