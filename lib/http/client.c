@@ -673,16 +673,9 @@ static void call_unpin(struct mesos__http_call *k) {
   if (--k->pins == 0 && k->finished) call_free(k);
 }
 
-/* Ends the call: detaches (and closes) its connection, stops everything
- * pending, reports on_done, and frees the call unless someone up the stack
- * still holds a pin.  Takes ownership of `e`. */
-static void call_finish(struct mesos__http_call *k, mesos_status st, mesos_error *e) {
-  if (k->finished) {
-    mesos_error_free(e);
-    return;
-  }
-  k->finished = 1;
-  k->phase = PH_DONE;
+/* Closes the call's connection (never back to the pool: it is mid-call)
+ * and abandons a name lookup in flight (its result finds no call). */
+static void call_drop_io(struct mesos__http_call *k) {
   if (k->conn) {
     conn *cn = k->conn;
     k->conn = NULL;
@@ -694,6 +687,19 @@ static void call_finish(struct mesos__http_call *k, mesos_status st, mesos_error
     uv_cancel((uv_req_t *)&k->resolve->req);
     k->resolve = NULL;
   }
+}
+
+/* Ends the call: detaches (and closes) its connection, stops everything
+ * pending, reports on_done, and frees the call unless someone up the stack
+ * still holds a pin.  Takes ownership of `e`. */
+static void call_finish(struct mesos__http_call *k, mesos_status st, mesos_error *e) {
+  if (k->finished) {
+    mesos_error_free(e);
+    return;
+  }
+  k->finished = 1;
+  k->phase = PH_DONE;
+  call_drop_io(k);
   mesos_timer_stop(k->timer);
   mesos__list_remove(&k->link);
   k->client = NULL;
@@ -1134,17 +1140,7 @@ fail:
 void mesos__http_call_cancel(mesos__http_call *k) {
   if (k == NULL || k->finished || k->cancelled) return;
   k->cancelled = 1;
-  if (k->conn) {
-    conn *cn = k->conn;
-    k->conn = NULL;
-    cn->call = NULL;
-    conn_close(cn);
-  }
-  if (k->resolve) {
-    k->resolve->call = NULL;
-    uv_cancel((uv_req_t *)&k->resolve->req);
-    k->resolve = NULL;
-  }
+  call_drop_io(k);
   /* on_done from the loop: the caller may be deep inside on_body. */
   mesos_timer_start(k->timer, 0, 0);
 }

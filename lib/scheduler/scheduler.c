@@ -716,6 +716,15 @@ static mesos_status send_call(mesos_scheduler *s, Mesos__V1__Scheduler__Call *ca
   return MESOS_OK;
 }
 
+/* send_call for a Call the user gave (bytes or JSON), freed here. */
+static mesos_status send_decoded(mesos_scheduler *s, Mesos__V1__Scheduler__Call *call,
+                                 mesos_scheduler_call_fn cb, void *cb_ud, mesos_error **err) {
+  int teardown = call->has_type && call->type == MESOS__V1__SCHEDULER__CALL__TYPE__TEARDOWN;
+  mesos_status st = send_call(s, call, cb, cb_ud, teardown, err);
+  mesos__pb_free(call);
+  return st;
+}
+
 MESOS_EXTERN(mesos_status) mesos_scheduler_call(mesos_scheduler *s, const uint8_t *data,
                                                 size_t len, mesos_scheduler_call_fn cb,
                                                 void *cb_ud, mesos_error **err) {
@@ -728,13 +737,7 @@ MESOS_EXTERN(mesos_status) mesos_scheduler_call(mesos_scheduler *s, const uint8_
     return mesos__err_wrap(err, MESOS_EINVAL, e,
                            "scheduler call: not a mesos.v1.scheduler.Call: %s",
                            mesos_error_message(e));
-  Mesos__V1__Scheduler__Call *call = (Mesos__V1__Scheduler__Call *)msg;
-  mesos_status st = send_call(s, call, cb, cb_ud,
-                              call->has_type &&
-                                  call->type == MESOS__V1__SCHEDULER__CALL__TYPE__TEARDOWN,
-                              err);
-  mesos__pb_free(msg);
-  return st;
+  return send_decoded(s, (Mesos__V1__Scheduler__Call *)msg, cb, cb_ud, err);
 }
 
 MESOS_EXTERN(mesos_status) mesos_scheduler_call_json(mesos_scheduler *s, const char *json,
@@ -748,13 +751,7 @@ MESOS_EXTERN(mesos_status) mesos_scheduler_call_json(mesos_scheduler *s, const c
                          &e) != MESOS_OK)
     return mesos__err_wrap(err, MESOS_EINVAL, e, "scheduler call: bad JSON Call: %s",
                            mesos_error_message(e));
-  Mesos__V1__Scheduler__Call *call = (Mesos__V1__Scheduler__Call *)msg;
-  mesos_status st = send_call(s, call, cb, cb_ud,
-                              call->has_type &&
-                                  call->type == MESOS__V1__SCHEDULER__CALL__TYPE__TEARDOWN,
-                              err);
-  mesos__pb_free(msg);
-  return st;
+  return send_decoded(s, (Mesos__V1__Scheduler__Call *)msg, cb, cb_ud, err);
 }
 
 static mesos_status typed(mesos_scheduler *s, Mesos__V1__Scheduler__Call *call, int teardown,
