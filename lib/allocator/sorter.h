@@ -7,7 +7,7 @@
  * thousandths, one slot per interned resource name) and its dominant share:
  * the largest fraction of the cluster total it holds over the names that
  * count for fairness, divided by its weight.  A node's children are kept
- * sorted by (share, name) at all times: an allocation moves one leaf and
+ * sorted by (share, allocations made, name) at all times: an allocation moves one leaf and
  * its ancestors a few places each (binary search + memmove), which is what
  * makes a cycle over 10,000 agents cheap; Mesos re-sorts a dirty sorter
  * on every agent instead.
@@ -41,12 +41,13 @@ enum { MESOS__SNODE_ROOT, MESOS__SNODE_ROLE, MESOS__SNODE_SELF, MESOS__SNODE_LEA
 typedef struct mesos__snode mesos__snode;
 struct mesos__snode {
   mesos__snode *parent;
-  mesos__snode **kids; /* sorted by (share, name) */
+  mesos__snode **kids; /* sorted by (share, count, name) */
   uint32_t nkids, capkids;
   int kind;
   const char *name;    /* borrowed from the owner: tie-break */
   double weight;
   double share;
+  uint64_t count;      /* allocations made to the subtree: tie-break */
   uint32_t eligible;   /* leaves below that may receive offers now */
   void *owner;         /* the role (ROLE, SELF) or framework role (LEAF) */
   mesos__qv alloc;

@@ -402,6 +402,7 @@ static double refuse_seconds(const Mesos__V1__Filters *f) {
 
 void mesos__master_decline(mesos__framework *fw, const Mesos__V1__Scheduler__Call__Decline *d) {
   double refuse = refuse_seconds(d->filters);
+  int declined = 0;
   for (size_t i = 0; i < d->n_offer_ids; i++) {
     mesos__offer *o = mesos__map_get(&fw->offers, d->offer_ids[i]->value);
     if (o == NULL) {
@@ -410,7 +411,16 @@ void mesos__master_decline(mesos__framework *fw, const Mesos__V1__Scheduler__Cal
     }
     LOG_DEBUG("Framework %s declined offer %s (refuse %gs)", fw->id, o->id, refuse);
     mesos__offer_remove(o, 1, refuse, 0);
+    declined = 1;
   }
+  /* Declined resources the decliner refuses for at least an allocation
+   * interval go to the next framework in line at once, not a whole
+   * --allocation_interval later: 1,000 frameworks subscribing to 10 agents
+   * were offered 10 per second.  A shorter filter waits for the regular
+   * cycle, so a framework declining with refuse_seconds=0 is not offered
+   * the same resources back in a tight loop. */
+  if (declined && refuse * 1000.0 >= (double)fw->master->allocation_ms)
+    mesos__offers_soon(fw->master);
 }
 
 /* ------------------------------------------------------------ operations */

@@ -23,7 +23,11 @@ static void check_node(const h_alloc *h, const mesos__snode *n, int depth) {
     ck_assert_ptr_eq(k->parent, n);
     if (i > 0) {
       const mesos__snode *p = n->kids[i - 1];
-      ck_assert_msg(p->share < k->share || (p->share == k->share && strcmp(p->name, k->name) < 0),
+      /* The sorter's order: share, then allocations made, then name. */
+      ck_assert_msg(p->share < k->share ||
+                        (p->share == k->share &&
+                         (p->count < k->count ||
+                          (p->count == k->count && strcmp(p->name, k->name) < 0))),
                     "children of '%s' out of order", n->name);
     }
     check_node(h, k, depth + 1);
