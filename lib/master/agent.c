@@ -128,9 +128,92 @@ static void store_executor(mesos__agent *a, const char *framework_id,
   mesos__free(key);
 }
 
+/* An entry made from a re-registering agent's task that named its
+ * executor by id only (agents that report no executor_infos): not the
+ * executor's real ExecutorInfo, which every framework-supplied executor
+ * has (a command, or type DEFAULT). */
+static bool executor_placeholder(const Mesos__V1__ExecutorInfo *ei) {
+  return ei->command == NULL && ei->container == NULL && !ei->has_type && ei->name == NULL &&
+         ei->n_resources == 0 && ei->data.len == 0;
+}
+
 void mesos__agent_add_executor(mesos__agent *a, const char *framework_id,
                                const Mesos__V1__ExecutorInfo *ei) {
-  store_executor(a, framework_id, ei, 0);
+  const Mesos__V1__ExecutorInfo *known = NULL;
+  char *key = ei && ei->executor_id && ei->executor_id->value
+                  ? executor_key(framework_id, ei->executor_id->value)
+                  : NULL;
+  if (key) known = mesos__map_get(&a->executors, key);
+  mesos__free(key);
+  /* A launch's full ExecutorInfo replaces a placeholder, so later
+   * launches are compared with the real one. */
+  store_executor(a, framework_id, ei, known && executor_placeholder(known));
+}
+
+/* The ExecutorInfo without its framework id (Mesos fills that in when a
+ * framework leaves it out) and its resources' allocation_info (the master
+ * adds that on the way to the agent, which reports it back after a master
+ * fail-over), packed: two executors are the same when these bytes are
+ * (protobuf-c packs fields in a fixed order). */
+static mesos_status executor_bytes(const Mesos__V1__ExecutorInfo *ei, uint8_t **out,
+                                   size_t *len) {
+  Mesos__V1__ExecutorInfo tmp = *ei;
+  tmp.framework_id = NULL;
+  Mesos__V1__Resource *rv = NULL, **rp = NULL;
+  if (ei->n_resources) {
+    rv = mesos__calloc(ei->n_resources, sizeof *rv);
+    rp = mesos__calloc(ei->n_resources, sizeof *rp);
+    if (rv == NULL || rp == NULL) {
+      mesos__free(rv);
+      mesos__free(rp);
+      return MESOS_ENOMEM;
+    }
+    for (size_t i = 0; i < ei->n_resources; i++) {
+      rv[i] = *ei->resources[i];
+      rv[i].allocation_info = NULL;
+      rp[i] = &rv[i];
+    }
+    tmp.resources = rp;
+  }
+  mesos_status st = mesos__pb_pack(&tmp.base, 0, out, len, NULL);
+  mesos__free(rv);
+  mesos__free(rp);
+  return st;
+}
+
+static void executor_json(const Mesos__V1__ExecutorInfo *ei, mesos__buf *b) {
+  Mesos__V1__ExecutorInfo tmp = *ei;
+  tmp.framework_id = NULL;
+  if (mesos__json_encode(&tmp.base, b, NULL) != MESOS_OK) mesos__buf_append(b, "?", 1);
+}
+
+bool mesos__agent_executor_mismatch(mesos__agent *a, const char *framework_id,
+                                    const Mesos__V1__ExecutorInfo *ei, char *why, size_t cap) {
+  if (ei == NULL || ei->executor_id == NULL || ei->executor_id->value == NULL) return false;
+  char *key = executor_key(framework_id, ei->executor_id->value);
+  const Mesos__V1__ExecutorInfo *known = key ? mesos__map_get(&a->executors, key) : NULL;
+  mesos__free(key);
+  if (known == NULL || executor_placeholder(known)) return false;
+  uint8_t *x = NULL, *y = NULL;
+  size_t xl = 0, yl = 0;
+  bool differ = executor_bytes(known, &x, &xl) == MESOS_OK &&
+                executor_bytes(ei, &y, &yl) == MESOS_OK && (xl != yl || memcmp(x, y, xl) != 0);
+  mesos__free(x);
+  mesos__free(y);
+  if (!differ) return false;
+  /* Mesos's words, with both ExecutorInfos (as JSON here). */
+  mesos__buf old_json = MESOS__BUF_INIT((size_t)64 << 10), new_json = MESOS__BUF_INIT((size_t)64 << 10);
+  executor_json(known, &old_json);
+  executor_json(ei, &new_json);
+  static const char line[] = "------------------------------------------------------------";
+  snprintf(why, cap,
+           "ExecutorInfo is not compatible with existing ExecutorInfo with same ExecutorID.\n"
+           "%s\nExisting ExecutorInfo:\n%.*s\n%s\nExecutorInfo:\n%.*s\n%s\n",
+           line, (int)old_json.len, old_json.data ? old_json.data : "", line, (int)new_json.len,
+           new_json.data ? new_json.data : "", line);
+  mesos__buf_free(&old_json);
+  mesos__buf_free(&new_json);
+  return true;
 }
 
 bool mesos__agent_has_executor(mesos__agent *a, const char *framework_id,

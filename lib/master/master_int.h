@@ -189,6 +189,12 @@ void mesos__agent_free(mesos__agent *a);
 /* Records a custom executor launched on `a` (idempotent). */
 void mesos__agent_add_executor(mesos__agent *a, const char *framework_id,
                                const Mesos__V1__ExecutorInfo *ei);
+/* True when `a` runs (or was sent) the framework's executor of the same
+ * id as `ei` with a different ExecutorInfo (framework_id aside); `why`
+ * then holds Mesos's validation message.  An executor known only by id
+ * (from a re-registering agent's task) never mismatches. */
+bool mesos__agent_executor_mismatch(mesos__agent *a, const char *framework_id,
+                                    const Mesos__V1__ExecutorInfo *ei, char *why, size_t cap);
 /* Whether `a` runs (or was sent) the framework's custom executor. */
 bool mesos__agent_has_executor(mesos__agent *a, const char *framework_id,
                                const char *executor_id);

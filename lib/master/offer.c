@@ -647,6 +647,9 @@ static int task_valid(mesos__framework *fw, mesos__agent *a, const Mesos__V1__Ta
     snprintf(why, cap, "Executor ID is invalid: %s", r);
     return 0;
   }
+  /* One ExecutorID names one executor on an agent: a task may join it
+   * only with the same ExecutorInfo (Mesos's executor validation). */
+  if (ti->executor && mesos__agent_executor_mismatch(a, fw->id, ti->executor, why, cap)) return 0;
   if (ti->n_resources == 0) {
     snprintf(why, cap, "Task uses no resources");
     return 0;
