@@ -8,13 +8,22 @@
  *    REASON_TASK_INVALID, "ExecutorInfo is not compatible with existing
  *    ExecutorInfo with same ExecutorID." and both ExecutorInfos; the same
  *    ExecutorInfo again launches; a LAUNCH_GROUP's executor is held to the
- *    same rule (REASON_TASK_GROUP_INVALID, as Mesos reports a group).
+ *    same rule (REASON_TASK_GROUP_INVALID, as Mesos reports a group);
+ *  - bad calls (malformed protobuf, a wrong Mesos-Stream-Id, an unknown
+ *    framework, an unknown offer, an oversized body) get a 4xx with a
+ *    message (an unknown offer: 202 and TASK_LOST, REASON_INVALID_OFFERS,
+ *    as Mesos) and change nothing: the offer they named stays valid and
+ *    launches afterwards, nothing reached the agent before.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "support/daemon.h"
 #include "support/sim_agent.h"
@@ -166,12 +175,114 @@ START_TEST(test_scheduler3__executor_info_must_match_the_running_one) {
 }
 END_TEST
 
+/* The status line's code of a POST announcing `length` body bytes, sent
+ * without the body (the master must answer from the headers alone). */
+static int post_announcing(int port, size_t length) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  ck_assert_int_ge(fd, 0);
+  struct sockaddr_in sa = {0};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons((uint16_t)port);
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+  char req[256];
+  int n = snprintf(req, sizeof req,
+                   "POST /api/v1/scheduler HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+                   "application/json\r\nContent-Length: %zu\r\n\r\n",
+                   length);
+  ck_assert_int_eq(write(fd, req, (size_t)n), n);
+  struct timeval tv = {5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  char resp[512];
+  ssize_t got = read(fd, resp, sizeof resp - 1);
+  close(fd);
+  ck_assert_int_gt(got, 12);
+  resp[got] = '\0';
+  return atoi(resp + 9);
+}
+
+START_TEST(test_scheduler3__bad_calls_are_4xx_and_change_nothing) {
+  sim_fw f;
+  sim_fw_subscribe(&f, master_port, "\"user\":\"nobody\",\"name\":\"bad-input\"");
+  char offer[160], agent_id[160], call[2048], extra[128];
+  sim_fw_wait_offer(&f, "exec-check", offer, agent_id, sizeof offer);
+  snprintf(call, sizeof call,
+           "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{"
+           "\"offer_ids\":[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH\","
+           "\"launch\":{\"task_infos\":[{\"name\":\"t\",\"task_id\":{\"value\":\"ok\"},"
+           "\"agent_id\":{\"value\":\"%s\"},\"command\":{\"value\":\"true\"},\"resources\":["
+           "{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":0.1}}]}]}}]}}",
+           f.id, offer, agent_id);
+  mesos_test_response r;
+
+  /* Malformed protobuf: 400 with the parser's message. */
+  snprintf(extra, sizeof extra, "Mesos-Stream-Id: %s\r\n", f.sid);
+  ck_assert_int_eq(mesos_test_http(master_port, "POST", "/api/v1/scheduler",
+                                   "application/x-protobuf", extra, "\x08\xff\xff\xff\xff", &r),
+                   0);
+  ck_assert_int_eq(r.status, 400);
+  ck_assert_msg(r.body && strstr(r.body, "Failed to parse"), "%s", r.body ? r.body : "");
+  mesos_test_response_free(&r);
+
+  /* The valid ACCEPT with a wrong stream id, and with none. */
+  ck_assert_int_eq(mesos_test_http(master_port, "POST", "/api/v1/scheduler", "application/json",
+                                   "Mesos-Stream-Id: 00000000-0000-4000-8000-000000000000\r\n",
+                                   call, &r),
+                   0);
+  ck_assert_int_eq(r.status, 400);
+  ck_assert_msg(r.body && strlen(r.body) > 0, "400 without a message");
+  mesos_test_response_free(&r);
+  ck_assert_int_eq(
+      mesos_test_http(master_port, "POST", "/api/v1/scheduler", "application/json", NULL, call, &r),
+      0);
+  ck_assert_int_eq(r.status, 400);
+  mesos_test_response_free(&r);
+
+  /* An unknown framework. */
+  ck_assert_int_eq(sim_fw_call(&f,
+                               "{\"framework_id\":{\"value\":\"no-such-framework\"},"
+                               "\"type\":\"DECLINE\",\"decline\":{\"offer_ids\":[{\"value\":"
+                               "\"%s\"}]}}",
+                               offer),
+                   400);
+
+  /* An unknown offer: 202, and the task is lost for invalid offers. */
+  ck_assert_int_eq(
+      sim_fw_call(&f,
+                  "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{"
+                  "\"offer_ids\":[{\"value\":\"no-such-offer\"}],\"operations\":[{\"type\":"
+                  "\"LAUNCH\",\"launch\":{\"task_infos\":[{\"name\":\"t\",\"task_id\":{"
+                  "\"value\":\"lost\"},\"agent_id\":{\"value\":\"%s\"},\"command\":{"
+                  "\"value\":\"true\"},\"resources\":[{\"name\":\"cpus\",\"type\":"
+                  "\"SCALAR\",\"scalar\":{\"value\":0.1}}]}]}}]}}",
+                  f.id, agent_id),
+      202);
+  char *rec = sim_fw_next(&f, 5000, "\"TASK_LOST\"", "\"lost\"", NULL);
+  ck_assert_msg(rec != NULL, "no TASK_LOST for a launch on an unknown offer");
+  ck_assert_msg(strstr(rec, "\"REASON_INVALID_OFFERS\""), "%s", rec);
+  free(rec);
+
+  /* A body over the master's 16 MiB limit: 413 from the headers alone. */
+  ck_assert_int_eq(post_announcing(master_port, ((size_t)16 << 20) + 1), 413);
+
+  /* Nothing of that reached the agent or used the offer: it launches. */
+  ck_assert_int_eq(mesos_sim_agent_launched(agent), 0);
+  ck_assert_int_eq(sim_fw_call(&f, "%s", call), 202);
+  rec = sim_fw_expect_update(&f, "ok", "TASK_RUNNING", 5000);
+  free(rec);
+  ck_assert_int_eq(mesos_sim_agent_launched(agent), 1);
+  ck_assert(mesos_test_wait_http_ok(master_port, "/health", 2000));
+  sim_fw_close(&f);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("master_scheduler3");
   TCase *tc = tcase_create("daemon");
   tcase_set_timeout(tc, 60);
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_test(tc, test_scheduler3__executor_info_must_match_the_running_one);
+  tcase_add_test(tc, test_scheduler3__bad_calls_are_4xx_and_change_nothing);
   suite_add_tcase(s, tc);
   return s;
 }
