@@ -157,6 +157,31 @@ size_t mesos__state_test_renders(mesos_master *m);
  * thread pool (benchmark; read on the loop thread). */
 void mesos__state_last_times(mesos_master *m, double *snapshot_ms, double *render_ms);
 
+/* ---- state.c's render output: chunks of ~1 MiB sent in order, carved
+ * from pooled blocks (a fresh page costs a fault; a 100 MB body is 25,000
+ * of them).  Shared with state_v1.c. */
+#define MESOS__STATE_CHUNK ((size_t)1 << 20)
+#define MESOS__STATE_BLOCK (MESOS__STATE_CHUNK + ((size_t)64 << 10))
+typedef struct mesos__chunk {
+  char *data;
+  size_t len, cap; /* cap MESOS__STATE_BLOCK: a pooled block */
+} mesos__chunk;
+typedef struct mesos__chunks {
+  struct mesos__state_srv *sv; /* the pool (NULL: plain allocations) */
+  mesos__chunk *v;
+  size_t n, cap;
+  size_t total; /* bytes of all chunks */
+} mesos__chunks;
+/* A block of MESOS__STATE_BLOCK bytes (NULL: out of memory), from any
+ * thread; mesos__state_block_put gives back a buffer of `cap` bytes
+ * (a block to the pool, anything else to the allocator). */
+char *mesos__state_block_get(struct mesos__state_srv *sv);
+void mesos__state_block_put(struct mesos__state_srv *sv, char *data, size_t cap);
+/* Appends a chunk (taking the buffer); ELIMIT past MESOS__OP_RESPONSE_MAX
+ * in all, ENOMEM (the buffer is then still the caller's). */
+mesos_status mesos__state_chunks_push(mesos__chunks *c, char *data, size_t len, size_t cap);
+void mesos__state_chunks_free(mesos__chunks *c);
+
 /* ---- state_v1.c: the v1 state calls off the loop (state.c serves them) */
 typedef struct mesos__v1snap mesos__v1snap;
 /* On the loop: what `call` (GET_STATE, GET_AGENTS, GET_FRAMEWORKS,
@@ -166,8 +191,11 @@ typedef struct mesos__v1snap mesos__v1snap;
  * could not be copied; free the snapshot either way. */
 mesos__v1snap *mesos__v1snap_take(mesos_master *m, int call, mesos_status *st);
 /* Off the loop (any one thread): the response (for SUBSCRIBE: the
- * SUBSCRIBED event as one RecordIO record) encoded in `media`, appended
- * to `out`; the bytes operator.c's on-loop builders give. */
+ * SUBSCRIBED event as one RecordIO record) written in `media` straight
+ * from the snapshot into `out`'s chunks; the bytes operator.c's on-loop
+ * builders encode to.  _render: the same appended to one buffer (tests). */
+mesos_status mesos__v1snap_render_chunks(const mesos__v1snap *s, mesos__media media,
+                                         mesos__chunks *out);
 mesos_status mesos__v1snap_render(const mesos__v1snap *s, mesos__media media, mesos__buf *out);
 void mesos__v1snap_free(mesos__v1snap *s);
 /* Answers a v1 state call (as above) from a snapshot rendered on the

@@ -93,12 +93,12 @@
 #define STATE_MAX ((size_t)1 << 31)
 
 /* Render output is handed over in buffers of about this size. */
-#define CHUNK_BYTES ((size_t)1 << 20)
+#define CHUNK_BYTES MESOS__STATE_CHUNK
 /* The blocks render output and snapshots are carved from: a chunk plus
  * room for the largest token.  They are recycled (see block_get): in a VM
  * a fresh page costs a fault of several microseconds, and a 108 MB body
  * is 26,000 pages; measured, faults more than doubled the render time. */
-#define BLOCK_BYTES (CHUNK_BYTES + ((size_t)64 << 10))
+#define BLOCK_BYTES MESOS__STATE_BLOCK
 /* Blocks kept for reuse at most (~170 MiB: the body of a 20k-agent
  * /state and its snapshot); all are given back after TRIM_MS without a
  * render. */
@@ -138,17 +138,8 @@
  * once; commas and colons come from a small per-depth state. */
 #define JG_DEPTH 32
 
-typedef struct chunk {
-  char *data;
-  size_t len, cap;
-} chunk;
-
-typedef struct chunks {
-  struct mesos__state_srv *sv; /* where blocks come from and go back */
-  chunk *v;
-  size_t n, cap;
-  size_t total;
-} chunks;
+typedef mesos__chunk chunk;
+typedef mesos__chunks chunks; /* sv: where blocks come from and go back */
 
 static char *block_get(struct mesos__state_srv *sv);
 static void block_put(struct mesos__state_srv *sv, char *p);
@@ -551,6 +542,30 @@ static void chunks_free(chunks *c) {
   for (size_t i = 0; i < c->n; i++) buf_give_back(c->sv, c->v[i].data, c->v[i].cap);
   mesos__free(c->v);
   memset(c, 0, sizeof *c);
+}
+
+void mesos__state_chunks_free(mesos__chunks *c) { chunks_free(c); }
+
+char *mesos__state_block_get(struct mesos__state_srv *sv) { return block_get(sv); }
+
+void mesos__state_block_put(struct mesos__state_srv *sv, char *data, size_t cap) {
+  buf_give_back(sv, data, cap);
+}
+
+mesos_status mesos__state_chunks_push(mesos__chunks *c, char *data, size_t len, size_t cap) {
+  if (len > MESOS__OP_RESPONSE_MAX - c->total) return MESOS_ELIMIT;
+  if (c->n == c->cap) {
+    size_t ncap = c->cap ? c->cap * 2 : 64;
+    chunk *v = mesos__realloc(c->v, ncap * sizeof *v);
+    if (v == NULL) return MESOS_ENOMEM;
+    c->v = v;
+    c->cap = ncap;
+  }
+  c->v[c->n].data = data;
+  c->v[c->n].len = len;
+  c->v[c->n++].cap = cap;
+  c->total += len;
+  return MESOS_OK;
 }
 
 /* ------------------------------------------------------------ snapshot */
@@ -1965,27 +1980,10 @@ void mesos__state_last_times(mesos_master *m, double *snapshot_ms, double *rende
   *render_ms = sv ? sv->render_ms : 0;
 }
 
-/* A v1 response: encoded whole by state_v1.c, then handed over as one
- * chunk (the waiters send it in pieces like any other). */
+/* A v1 response: written by state_v1.c straight into the chunks (the
+ * waiters send them in pieces like any other). */
 static void render_v1(jg *j, snapshot *s) {
-  mesos__buf body = MESOS__BUF_INIT(MESOS__OP_RESPONSE_MAX);
-  mesos_status st = mesos__v1snap_render(s->v1, s->media, &body);
-  chunks *c = j->chunks;
-  if (st == MESOS_OK && body.len) {
-    c->v = mesos__malloc(sizeof *c->v);
-    if (c->v == NULL) {
-      st = MESOS_ENOMEM;
-    } else {
-      c->v[0].data = body.data;
-      c->v[0].len = body.len;
-      c->v[0].cap = body.cap;
-      c->n = c->cap = 1;
-      c->total = body.len;
-      body.data = NULL; /* moved */
-    }
-  }
-  mesos__buf_free(&body);
-  j->st = st;
+  j->st = mesos__v1snap_render_chunks(s->v1, s->media, j->chunks);
 }
 
 static void render_work(uv_work_t *wk) {

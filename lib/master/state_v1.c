@@ -48,6 +48,8 @@ typedef struct v1_task {
 
 typedef struct v1_exec {
   char *key;     /* "<framework id>/<executor id>", the agent's map key */
+  char *exec_id; /* ExecutorInfo.executor_id.value (NULL: none) */
+  int has_fid;   /* ExecutorInfo.framework_id is set */
   v1_bytes info; /* ExecutorInfo */
 } v1_exec;
 
@@ -60,6 +62,7 @@ typedef struct v1_offer {
 typedef struct v1_agent {
   const void *key;
   char *id;
+  char *hostname; /* AgentInfo.hostname, for the pid */
   int has_info_id;
   v1_bytes info;
   int active;
@@ -282,6 +285,7 @@ static void snap_agents(mesos_master *m, mesos__v1snap *s) {
     d->key = a;
     d->id = s_str(s, a->id);
     d->has_info_id = a->info && a->info->id;
+    d->hostname = s_str(s, a->info && a->info->hostname ? a->info->hostname : "");
     mesos__resources_init(&d->total);
     mesos__resources_init(&d->offered);
     if (full) {
@@ -309,9 +313,12 @@ static void snap_agents(mesos_master *m, mesos__v1snap *s) {
       const char *key;
       void *ev;
       while (d->execs && d->nexecs < ne && mesos__map_next(&a->executors, &k, &key, &ev)) {
+        const Mesos__V1__ExecutorInfo *ei = ev;
         v1_exec *x = &d->execs[d->nexecs++];
         x->key = s_str(s, key);
-        x->info = s_pack(s, &((Mesos__V1__ExecutorInfo *)ev)->base);
+        x->exec_id = ei->executor_id ? s_str(s, ei->executor_id->value) : NULL;
+        x->has_fid = ei->framework_id != NULL;
+        x->info = s_pack(s, &ei->base);
       }
     }
   }
@@ -368,53 +375,513 @@ void mesos__v1snap_free(mesos__v1snap *s) {
 
 /* ------------------------------------------------------------ off the loop */
 
-static void *unpack(mesos__op_scratch *sc, const ProtobufCMessageDescriptor *d, v1_bytes b) {
-  if (b.p == NULL) return NULL;
+/*
+ * The response is written straight from the snapshot, in JSON or in the
+ * protobuf wire format, without building it as a protobuf-c tree first
+ * (that tree -- a Task view, Resource messages and unpacked infos per
+ * entry, all allocated -- cost 3-6x the writing itself at 400,000 tasks).
+ * The container messages (Response, GetState, GetTasks, GetAgents.Agent,
+ * ...) are written field by field here; the leaves are written by the
+ * generic encoders from what the snapshot holds: a Task as a stack view
+ * of its pinned message, a Resource as a stack copy of its bag entry's
+ * identity with the value attached, and infos packed on the loop copied
+ * as they are (protobuf) or unpacked and encoded (JSON).  Fields come in
+ * field-number order, which is the order both generic encoders use, so
+ * the bytes are the ones a tree of the same messages encodes to.
+ *
+ * Protobuf needs every nested message's length before its bytes.  Small
+ * messages (a task, an agent entry) are written after a 5-byte gap that
+ * is filled with the length when the message ends; the body moves back
+ * over what the length did not need (a few hundred bytes).  The big ones
+ * (GetState, GetTasks, ... and the RecordIO length of SUBSCRIBED) span
+ * many output chunks: their header is a chunk of its own, inserted when
+ * they open and filled in when they close, so nothing is moved.
+ */
+
+#define VW_DEPTH 24
+#define VW_GAP 5 /* a varint length up to 2^35 */
+
+typedef struct vw_level {
+  uint8_t any;      /* JSON: a member was written at this level */
+  uint8_t arr_open; /* JSON: the pending array's '[' was written */
+  uint8_t arr_any;  /* JSON: an element was written in it */
+  const char *arr_key;
+  uint32_t arr_no;
+} vw_level;
+
+typedef struct vw {
+  int pb;
+  mesos__chunks *out;
+  mesos__buf cur; /* the chunk being filled */
+  mesos_status st;
+  /* Protobuf: the offsets in `cur` of the open small messages' gaps. */
+  size_t gap[VW_DEPTH];
+  int ngap;
+  /* Open big messages: header chunk index and the output total then. */
+  size_t sec_piece[VW_DEPTH], sec_total[VW_DEPTH];
+  int nsec;
+  /* JSON object nesting. */
+  vw_level lv[VW_DEPTH];
+  int depth;
+} vw;
+
+static void vw_fail(vw *w, mesos_status st) {
+  if (w->st == MESOS_OK) w->st = st;
+}
+
+static inline char *vw_room(vw *w, size_t n) {
+  if (w->st != MESOS_OK) return NULL;
+  mesos__buf *b = &w->cur;
+  if (b->data == NULL || n + 1 > b->cap - b->len) {
+    mesos_status st = mesos__buf_reserve(b, n + 1);
+    if (st != MESOS_OK) {
+      vw_fail(w, st);
+      return NULL;
+    }
+  }
+  return b->data + b->len;
+}
+
+static inline void vw_put(vw *w, const void *p, size_t n) {
+  char *d = vw_room(w, n);
+  if (d == NULL) return;
+  memcpy(d, p, n);
+  w->cur.len += n;
+}
+
+static inline void vw_putc(vw *w, char c) {
+  char *d = vw_room(w, 1);
+  if (d == NULL) return;
+  *d = c;
+  w->cur.len++;
+}
+
+static mesos_status vw_new_block(vw *w) {
+  w->cur.data = mesos__state_block_get(w->out->sv);
+  w->cur.len = 0;
+  w->cur.cap = w->cur.data ? MESOS__STATE_BLOCK : 0;
+  w->cur.max = MESOS__OP_RESPONSE_MAX;
+  return w->cur.data ? MESOS_OK : MESOS_ENOMEM;
+}
+
+/* Hands the current chunk to the output and starts a fresh one. */
+static void vw_flush(vw *w) {
+  if (w->st != MESOS_OK || w->cur.len == 0) return;
+  mesos_status st = mesos__state_chunks_push(w->out, w->cur.data, w->cur.len, w->cur.cap);
+  if (st != MESOS_OK) {
+    vw_fail(w, st);
+    return;
+  }
+  st = vw_new_block(w);
+  if (st != MESOS_OK) vw_fail(w, st);
+}
+
+/* Between entries: a full chunk goes out (never inside a small message). */
+static inline void vw_maybe_flush(vw *w) {
+  if (w->ngap == 0 && w->cur.len >= MESOS__STATE_CHUNK) vw_flush(w);
+}
+
+/* ---- protobuf wire format */
+
+static size_t varint_at(uint8_t *p, uint64_t v) {
+  size_t n = 0;
+  while (v >= 0x80) {
+    p[n++] = (uint8_t)(v | 0x80);
+    v >>= 7;
+  }
+  p[n++] = (uint8_t)v;
+  return n;
+}
+
+static inline void pb_varint(vw *w, uint64_t v) {
+  uint8_t *p = (uint8_t *)vw_room(w, 10);
+  if (p) w->cur.len += varint_at(p, v);
+}
+
+static inline void pb_tag(vw *w, uint32_t no, int wire) {
+  pb_varint(w, ((uint64_t)no << 3) | (uint64_t)wire);
+}
+
+static void pb_bytes(vw *w, uint32_t no, const void *p, size_t n) {
+  pb_tag(w, no, 2);
+  pb_varint(w, n);
+  vw_put(w, p, n);
+}
+
+/* ---- JSON */
+
+static void j_str(vw *w, const char *s) {
+  if (s == NULL) s = "";
+  size_t n = strlen(s);
+  if (n > (SIZE_MAX - 8) / 6) {
+    vw_fail(w, MESOS_ELIMIT);
+    return;
+  }
+  char *p = vw_room(w, n * 6 + 2);
+  if (p == NULL) return;
+  char *start = p;
+  static const char hex[] = "0123456789abcdef";
+  *p++ = '"';
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c >= 0x20 && c != '"' && c != '\\') {
+      *p++ = (char)c;
+      continue;
+    }
+    *p++ = '\\';
+    switch (c) {
+      case '"': *p++ = '"'; break;
+      case '\\': *p++ = '\\'; break;
+      case '\n': *p++ = 'n'; break;
+      case '\r': *p++ = 'r'; break;
+      case '\t': *p++ = 't'; break;
+      case '\b': *p++ = 'b'; break;
+      case '\f': *p++ = 'f'; break;
+      default:
+        *p++ = 'u';
+        *p++ = '0';
+        *p++ = '0';
+        *p++ = hex[c >> 4];
+        *p++ = hex[c & 15];
+    }
+  }
+  *p++ = '"';
+  w->cur.len += (size_t)(p - start);
+}
+
+/* A member's key (keys here are field names: nothing to escape). */
+static void j_key(vw *w, const char *key) {
+  vw_level *l = &w->lv[w->depth];
+  if (l->any) vw_putc(w, ',');
+  l->any = 1;
+  vw_putc(w, '"');
+  vw_put(w, key, strlen(key));
+  vw_put(w, "\":", 2);
+}
+
+/* A message level opens (both formats: its repeated fields' state). */
+static void lv_push(vw *w) {
+  if (w->depth + 1 >= VW_DEPTH) {
+    vw_fail(w, MESOS_ELIMIT);
+    return;
+  }
+  w->depth++;
+  memset(&w->lv[w->depth], 0, sizeof w->lv[w->depth]);
+}
+
+static void lv_pop(vw *w) {
+  if (w->depth > 0) w->depth--;
+}
+
+static void j_open(vw *w) {
+  vw_putc(w, '{');
+  lv_push(w);
+}
+
+static void j_close(vw *w) {
+  vw_putc(w, '}');
+  lv_pop(w);
+}
+
+/* ---- fields, in either format */
+
+/* A message field, small enough to stay in one chunk. */
+static void v_begin(vw *w, uint32_t no, const char *key) {
+  if (!w->pb) {
+    j_key(w, key);
+    j_open(w);
+    return;
+  }
+  pb_tag(w, no, 2);
+  if (vw_room(w, VW_GAP) == NULL) return;
+  if (w->ngap == VW_DEPTH) {
+    vw_fail(w, MESOS_ELIMIT);
+    return;
+  }
+  w->gap[w->ngap++] = w->cur.len;
+  w->cur.len += VW_GAP;
+  lv_push(w);
+}
+
+static void v_end(vw *w) {
+  if (!w->pb) {
+    j_close(w);
+    return;
+  }
+  lv_pop(w);
+  if (w->st != MESOS_OK || w->ngap == 0) return;
+  size_t at = w->gap[--w->ngap];
+  size_t body = w->cur.len - at - VW_GAP;
+  if (body >= ((uint64_t)1 << 35)) {
+    vw_fail(w, MESOS_ELIMIT);
+    return;
+  }
+  uint8_t len[VW_GAP];
+  size_t k = varint_at(len, body);
+  uint8_t *p = (uint8_t *)w->cur.data + at;
+  if (k < VW_GAP) memmove(p + k, p + VW_GAP, body);
+  memcpy(p, len, k);
+  w->cur.len -= VW_GAP - k;
+}
+
+/* A message field that spans chunks (see the top of this part). */
+static void v_sec_begin(vw *w, uint32_t no, const char *key) {
+  if (!w->pb) {
+    j_key(w, key);
+    j_open(w);
+    return;
+  }
+  pb_tag(w, no, 2);
+  vw_flush(w);
+  if (w->st != MESOS_OK) return;
+  if (w->nsec == VW_DEPTH || w->ngap) {
+    vw_fail(w, MESOS_ELIMIT);
+    return;
+  }
+  char *h = mesos__malloc(16);
+  if (h == NULL || mesos__state_chunks_push(w->out, h, 0, 16) != MESOS_OK) {
+    mesos__free(h);
+    vw_fail(w, MESOS_ENOMEM);
+    return;
+  }
+  w->sec_piece[w->nsec] = w->out->n - 1;
+  w->sec_total[w->nsec++] = w->out->total;
+  lv_push(w);
+}
+
+static void v_sec_end(vw *w) {
+  if (!w->pb) {
+    j_close(w);
+    return;
+  }
+  lv_pop(w);
+  vw_flush(w);
+  if (w->st != MESOS_OK || w->nsec == 0) return;
+  w->nsec--;
+  mesos__chunk *h = &w->out->v[w->sec_piece[w->nsec]];
+  h->len = varint_at((uint8_t *)h->data, w->out->total - w->sec_total[w->nsec]);
+  w->out->total += h->len;
+}
+
+/* A repeated field: elements follow (an empty one is left out). */
+static void v_arr_begin(vw *w, uint32_t no, const char *key) {
+  vw_level *l = &w->lv[w->depth];
+  l->arr_key = key;
+  l->arr_no = no;
+  l->arr_open = 0;
+  l->arr_any = 0;
+}
+
+static void v_arr_end(vw *w) {
+  vw_level *l = &w->lv[w->depth];
+  if (!w->pb && l->arr_open) vw_putc(w, ']');
+  l->arr_open = 0;
+}
+
+/* Before an element: JSON's key, bracket and comma. */
+static void j_elem(vw *w) {
+  vw_level *l = &w->lv[w->depth];
+  if (!l->arr_open) {
+    j_key(w, l->arr_key);
+    vw_putc(w, '[');
+    l->arr_open = 1;
+  }
+  if (l->arr_any) vw_putc(w, ',');
+  l->arr_any = 1;
+}
+
+/* An element written field by field (v_elem_end closes it). */
+static void v_elem_begin(vw *w) {
+  if (!w->pb) {
+    j_elem(w);
+    j_open(w);
+    return;
+  }
+  v_begin(w, w->lv[w->depth].arr_no, NULL);
+}
+
+static void v_elem_end(vw *w) {
+  v_end(w);
+  vw_maybe_flush(w);
+}
+
+/* A leaf message through the generic encoders. */
+static void leaf(vw *w, uint32_t no, const ProtobufCMessage *msg) {
+  if (w->st != MESOS_OK) return;
+  if (!w->pb) {
+    mesos_status st = mesos__json_encode(msg, &w->cur, NULL);
+    if (st != MESOS_OK) vw_fail(w, st);
+    return;
+  }
+  size_t n = protobuf_c_message_get_packed_size(msg);
+  pb_tag(w, no, 2);
+  pb_varint(w, n);
+  uint8_t *p = (uint8_t *)vw_room(w, n);
+  if (p == NULL) return;
+  w->cur.len += protobuf_c_message_pack(msg, p);
+}
+
+static void v_msg(vw *w, uint32_t no, const char *key, const ProtobufCMessage *msg) {
+  if (!w->pb) j_key(w, key);
+  leaf(w, no, msg);
+}
+
+static void v_elem_msg(vw *w, const ProtobufCMessage *msg) {
+  if (!w->pb) j_elem(w);
+  leaf(w, w->lv[w->depth].arr_no, msg);
+  vw_maybe_flush(w);
+}
+
+/* A leaf packed on the loop: copied (protobuf) or decoded and encoded
+ * (JSON).  Absent: an empty message (the tree builders' required infos
+ * are never absent; an empty one is what an unset pointer encodes to). */
+static void packed(vw *w, uint32_t no, v1_bytes b, const ProtobufCMessageDescriptor *d) {
+  if (w->pb) {
+    pb_bytes(w, no, b.p, b.p ? b.n : 0);
+    return;
+  }
+  if (b.p == NULL) {
+    vw_put(w, "{}", 2);
+    return;
+  }
   ProtobufCMessage *msg = NULL;
   if (mesos__pb_unpack(d, b.p, b.n, 0, 0, &msg, NULL) != MESOS_OK) {
-    sc->oom = 1;
-    return NULL;
+    vw_fail(w, MESOS_ENOMEM);
+    return;
   }
-  mesos__op_own(sc, msg);
-  return msg;
+  leaf(w, no, msg);
+  mesos__pb_free(msg);
 }
 
-static Mesos__V1__TimeInfo *time_info(mesos__op_scratch *s, double seconds) {
-  if (!(seconds > 0)) return NULL;
-  Mesos__V1__TimeInfo *t = mesos__op_alloc(s, sizeof *t);
-  if (t == NULL) return NULL;
-  mesos__v1__time_info__init(t);
-  t->nanoseconds = (int64_t)(seconds * 1e9);
-  return t;
+static void v_packed(vw *w, uint32_t no, const char *key, v1_bytes b,
+                     const ProtobufCMessageDescriptor *d) {
+  if (!w->pb) j_key(w, key);
+  packed(w, no, b, d);
 }
 
-/* mesos__op_resources for a bare bag. */
-static Mesos__V1__Resource **res_protos(mesos__op_scratch *s, const mesos__resources *r,
-                                        size_t *n) {
-  *n = 0;
-  if (r == NULL || r->n == 0) return NULL;
-  Mesos__V1__Resource **v = NULL;
-  size_t k = 0;
-  if (mesos__resources_to_protos(r, &v, &k, NULL) != MESOS_OK) {
-    s->oom = 1;
-    return NULL;
-  }
-  Mesos__V1__Resource **out = mesos__op_alloc(s, k * sizeof *out);
-  for (size_t i = 0; i < k; i++) {
-    mesos__op_own(s, v[i]);
-    if (out) out[i] = v[i];
-  }
-  mesos__free(v);
-  if (out) *n = k;
-  return out;
+static void v_elem_packed(vw *w, v1_bytes b, const ProtobufCMessageDescriptor *d) {
+  if (!w->pb) j_elem(w);
+  packed(w, w->lv[w->depth].arr_no, b, d);
+  vw_maybe_flush(w);
 }
+
+static void v_str(vw *w, uint32_t no, const char *key, const char *s) {
+  if (w->pb) {
+    pb_bytes(w, no, s ? s : "", s ? strlen(s) : 0);
+    return;
+  }
+  j_key(w, key);
+  j_str(w, s);
+}
+
+static void v_bool(vw *w, uint32_t no, const char *key, int b) {
+  if (w->pb) {
+    pb_tag(w, no, 0);
+    pb_varint(w, b ? 1 : 0);
+    return;
+  }
+  j_key(w, key);
+  if (b) vw_put(w, "true", 4);
+  else vw_put(w, "false", 5);
+}
+
+static void v_int64(vw *w, uint32_t no, const char *key, int64_t v) {
+  if (w->pb) {
+    pb_tag(w, no, 0);
+    pb_varint(w, (uint64_t)v);
+    return;
+  }
+  char num[32];
+  int n = snprintf(num, sizeof num, "%lld", (long long)v);
+  j_key(w, key);
+  vw_put(w, num, (size_t)n);
+}
+
+static void v_enum(vw *w, uint32_t no, const char *key, int v, const ProtobufCEnumDescriptor *d) {
+  if (w->pb) {
+    pb_tag(w, no, 0);
+    pb_varint(w, (uint64_t)(int64_t)v);
+    return;
+  }
+  const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value(d, v);
+  if (ev == NULL) return; /* as the generic encoder: unknown numbers are left out */
+  j_key(w, key);
+  j_str(w, ev->name);
+}
+
+/* TimeInfo, when set (the builders leave out times that are not). */
+static void v_time(vw *w, uint32_t no, const char *key, double seconds) {
+  if (!(seconds > 0)) return;
+  v_begin(w, no, key);
+  v_int64(w, 1, "nanoseconds", (int64_t)(seconds * 1e9));
+  v_end(w);
+}
+
+/* One entry of a resources bag as the Resource message
+ * mesos__res_to_proto makes of it, on the stack. */
+static void v_elem_res(vw *w, const mesos__res *x) {
+  Mesos__V1__Resource r = *x->proto;
+  Mesos__V1__Value__Scalar sc = MESOS__V1__VALUE__SCALAR__INIT;
+  Mesos__V1__Value__Ranges rs = MESOS__V1__VALUE__RANGES__INIT;
+  Mesos__V1__Value__Set set = MESOS__V1__VALUE__SET__INIT;
+  Mesos__V1__Value__Range one[8], **ptrs = NULL, *ptr_one[8];
+  Mesos__V1__Value__Range *many = NULL;
+  switch (x->type) {
+    case MESOS__V1__VALUE__TYPE__SCALAR:
+      sc.value = (double)x->milli / 1000;
+      r.scalar = &sc;
+      break;
+    case MESOS__V1__VALUE__TYPE__RANGES: {
+      Mesos__V1__Value__Range *v = one;
+      ptrs = ptr_one;
+      if (x->nranges > 8) {
+        v = many = mesos__calloc(x->nranges, sizeof *many);
+        ptrs = mesos__calloc(x->nranges, sizeof *ptrs);
+        if (many == NULL || ptrs == NULL) {
+          mesos__free(many);
+          mesos__free(ptrs);
+          vw_fail(w, MESOS_ENOMEM);
+          return;
+        }
+      }
+      for (size_t i = 0; i < x->nranges; i++) {
+        mesos__v1__value__range__init(&v[i]);
+        v[i].begin = x->ranges[i].begin;
+        v[i].end = x->ranges[i].end;
+        ptrs[i] = &v[i];
+      }
+      rs.n_range = x->nranges;
+      rs.range = x->nranges ? ptrs : NULL;
+      r.ranges = &rs;
+      break;
+    }
+    case MESOS__V1__VALUE__TYPE__SET:
+      set.n_item = x->nitems;
+      set.item = x->nitems ? x->items : NULL;
+      r.set = &set;
+      break;
+    default:
+      break;
+  }
+  v_elem_msg(w, &r.base);
+  if (many) {
+    mesos__free(many);
+    mesos__free(ptrs);
+  }
+}
+
+static void v_res(vw *w, uint32_t no, const char *key, const mesos__resources *r) {
+  v_arr_begin(w, no, key);
+  for (size_t i = 0; r && i < r->n; i++) v_elem_res(w, &r->v[i]);
+  v_arr_end(w);
+}
+
+/* ---- the responses */
 
 /* A live task as the response shows it: the pinned message's fields with
  * the state fields of the snapshot.  Copied in ranges that leave out the
  * state fields, which the loop may be writing meanwhile. */
-static Mesos__V1__Task *task_view(mesos__op_scratch *sc, const v1_task *x) {
-  Mesos__V1__Task *c = mesos__op_alloc(sc, sizeof *c);
-  if (c == NULL) return NULL;
+static void task_view(Mesos__V1__Task *c, const v1_task *x) {
   const char *src = (const char *)x->t;
   char *dst = (char *)c;
   size_t a = offsetof(Mesos__V1__Task, state);
@@ -427,105 +894,81 @@ static Mesos__V1__Task *task_view(mesos__op_scratch *sc, const v1_task *x) {
   c->state = (Mesos__V1__TaskState)x->state;
   c->has_status_update_state = x->has_su;
   c->status_update_state = (Mesos__V1__TaskState)x->su_state;
-  return c;
 }
 
-static Mesos__V1__Master__Response__GetTasks *get_tasks(mesos__op_scratch *sc,
-                                                       const mesos__v1snap *s) {
-  Mesos__V1__Master__Response__GetTasks *r = mesos__op_alloc(sc, sizeof *r);
-  if (r == NULL) return NULL;
-  mesos__v1__master__response__get_tasks__init(r);
-  size_t live = 0, done = 0;
-  for (size_t i = 0; i < s->nfws; i++) {
-    live += s->fws[i].ntasks;
-    done += s->fws[i].ndone;
-  }
-  for (size_t i = 0; i < s->ndone; i++) done += s->done[i].ntasks;
-  r->tasks = mesos__op_alloc(sc, (live ? live : 1) * sizeof *r->tasks);
-  r->completed_tasks = mesos__op_alloc(sc, (done ? done : 1) * sizeof *r->completed_tasks);
-  if (r->tasks == NULL || r->completed_tasks == NULL) return NULL;
-  for (size_t i = 0; i < s->nfws; i++) {
-    const v1_fw *f = &s->fws[i];
-    for (size_t k = 0; k < f->ntasks; k++) {
-      Mesos__V1__Task *t = task_view(sc, &f->tasks[k]);
-      if (t) r->tasks[r->n_tasks++] = t;
+static void get_tasks(vw *w, const mesos__v1snap *s) {
+  Mesos__V1__Task view;
+  v_arr_begin(w, 2, "tasks");
+  for (size_t i = 0; i < s->nfws && w->st == MESOS_OK; i++)
+    for (size_t k = 0; k < s->fws[i].ntasks; k++) {
+      task_view(&view, &s->fws[i].tasks[k]);
+      v_elem_msg(w, &view.base);
     }
-    for (size_t k = 0; k < f->ndone; k++)
-      r->completed_tasks[r->n_completed_tasks++] = (Mesos__V1__Task *)f->done[k];
-  }
-  for (size_t i = 0; i < s->ndone; i++)
-    for (size_t k = 0; k < s->done[i].ntasks; k++)
-      r->completed_tasks[r->n_completed_tasks++] = (Mesos__V1__Task *)s->done[i].tasks[k];
-  return r;
+  v_arr_end(w);
+  v_arr_begin(w, 3, "completed_tasks");
+  for (size_t i = 0; i < s->nfws && w->st == MESOS_OK; i++)
+    for (size_t k = 0; k < s->fws[i].ndone; k++) v_elem_msg(w, &s->fws[i].done[k]->base);
+  for (size_t i = 0; i < s->ndone && w->st == MESOS_OK; i++)
+    for (size_t k = 0; k < s->done[i].ntasks; k++) v_elem_msg(w, &s->done[i].tasks[k]->base);
+  v_arr_end(w);
 }
 
-static Mesos__V1__Master__Response__GetExecutors__Executor *executor_entry(
-    mesos__op_scratch *s, Mesos__V1__ExecutorInfo *ei, Mesos__V1__AgentID *agent_id) {
-  Mesos__V1__Master__Response__GetExecutors__Executor *e = mesos__op_alloc(s, sizeof *e);
-  if (e == NULL) return NULL;
-  mesos__v1__master__response__get_executors__executor__init(e);
-  e->executor_info = ei;
-  e->agent_id = agent_id;
-  return e;
+static void executor_entry(vw *w, const ProtobufCMessage *ei, v1_bytes packed_ei,
+                           const char *agent_id) {
+  v_elem_begin(w);
+  if (ei) v_msg(w, 1, "executor_info", ei);
+  else v_packed(w, 1, "executor_info", packed_ei, &mesos__v1__executor_info__descriptor);
+  Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;
+  aid.value = (char *)agent_id;
+  v_msg(w, 2, "agent_id", &aid.base);
+  v_elem_end(w);
 }
 
-/* operator.c's get_executors over the snapshot: the agents' executors
- * first, then an id-only entry per (agent, framework, executor) that live
- * tasks name and nothing listed yet. */
-static Mesos__V1__Master__Response__GetExecutors *get_executors(mesos__op_scratch *sc,
-                                                               const mesos__v1snap *s) {
-  Mesos__V1__Master__Response__GetExecutors *r = mesos__op_alloc(sc, sizeof *r);
-  if (r == NULL) return NULL;
-  mesos__v1__master__response__get_executors__init(r);
+/* One entry per (agent, framework, executor id): the agents' executors
+ * first, then an id-only entry per one that live tasks name and nothing
+ * listed yet (as operator.c's builder). */
+static void get_executors(vw *w, const mesos__v1snap *s) {
   mesos__map seen;
   mesos__map_init(&seen);
-  size_t cap = 0;
-  for (size_t i = 0; i < s->nfws; i++) cap += s->fws[i].ntasks;
-  for (size_t i = 0; i < s->nagents; i++) cap += s->agents[i].nexecs;
-  r->executors = mesos__op_alloc(sc, (cap ? cap : 1) * sizeof *r->executors);
   char key[1024];
-  for (size_t i = 0; r->executors && !sc->oom && i < s->nagents; i++) {
+  v_arr_begin(w, 1, "executors");
+  for (size_t i = 0; w->st == MESOS_OK && i < s->nagents; i++) {
     const v1_agent *a = &s->agents[i];
-    Mesos__V1__AgentID *aid = NULL;
-    for (size_t k = 0; k < a->nexecs && !sc->oom; k++) {
-      const char *mkey = a->execs[k].key;
-      Mesos__V1__ExecutorInfo *ei =
-          unpack(sc, &mesos__v1__executor_info__descriptor, a->execs[k].info);
-      const char *slash = mkey ? strchr(mkey, '/') : NULL;
-      if (slash == NULL || ei == NULL || ei->executor_id == NULL ||
-          ei->executor_id->value == NULL || !a->has_info_id)
-        continue;
-      int flen = (int)(slash - mkey);
-      snprintf(key, sizeof key, "%s\n%.*s\n%s", a->id, flen, mkey, ei->executor_id->value);
+    for (size_t k = 0; k < a->nexecs && w->st == MESOS_OK; k++) {
+      const v1_exec *x = &a->execs[k];
+      const char *slash = x->key ? strchr(x->key, '/') : NULL;
+      if (slash == NULL || x->exec_id == NULL || x->info.p == NULL || !a->has_info_id) continue;
+      int flen = (int)(slash - x->key);
+      snprintf(key, sizeof key, "%s\n%.*s\n%s", a->id, flen, x->key, x->exec_id);
       if (mesos__map_get(&seen, key)) continue;
-      if (ei->framework_id == NULL) {
-        Mesos__V1__FrameworkID *fid = mesos__op_alloc(sc, sizeof *fid);
-        char *fv = mesos__op_alloc(sc, (size_t)flen + 1);
-        if (!fid || !fv) {
-          sc->oom = 1;
-          break;
-        }
-        mesos__v1__framework_id__init(fid);
-        memcpy(fv, mkey, (size_t)flen);
-        fv[flen] = '\0';
-        fid->value = fv;
-        ei->framework_id = fid;
-      }
-      if (aid == NULL) {
-        aid = mesos__op_alloc(sc, sizeof *aid);
-        if (aid == NULL) break;
-        mesos__v1__agent_id__init(aid);
-        aid->value = a->id;
-      }
-      Mesos__V1__Master__Response__GetExecutors__Executor *e = executor_entry(sc, ei, aid);
-      if (e == NULL || mesos__map_put(&seen, key, (void *)a) != MESOS_OK) {
-        sc->oom = 1;
+      if (mesos__map_put(&seen, key, (void *)a) != MESOS_OK) {
+        vw_fail(w, MESOS_ENOMEM);
         break;
       }
-      r->executors[r->n_executors++] = e;
+      if (x->has_fid) {
+        executor_entry(w, NULL, x->info, a->id);
+        continue;
+      }
+      /* Frameworks may leave the framework id out of a launch: the entry
+       * names the framework of the agent's key. */
+      ProtobufCMessage *msg = NULL;
+      char fv[512];
+      snprintf(fv, sizeof fv, "%.*s", flen, x->key);
+      if (mesos__pb_unpack(&mesos__v1__executor_info__descriptor, x->info.p, x->info.n, 0, 0,
+                           &msg, NULL) != MESOS_OK) {
+        vw_fail(w, MESOS_ENOMEM);
+        break;
+      }
+      Mesos__V1__ExecutorInfo *ei = (Mesos__V1__ExecutorInfo *)msg;
+      Mesos__V1__FrameworkID fid = MESOS__V1__FRAMEWORK_ID__INIT;
+      fid.value = fv;
+      ei->framework_id = &fid;
+      executor_entry(w, msg, x->info, a->id);
+      ei->framework_id = NULL;
+      mesos__pb_free(msg);
     }
   }
-  for (size_t i = 0; r->executors && !sc->oom && i < s->nfws; i++) {
+  for (size_t i = 0; w->st == MESOS_OK && i < s->nfws; i++) {
     const v1_fw *f = &s->fws[i];
     for (size_t k = 0; k < f->ntasks; k++) {
       const Mesos__V1__Task *t = f->tasks[k].t;
@@ -536,69 +979,49 @@ static Mesos__V1__Master__Response__GetExecutors *get_executors(mesos__op_scratc
                t->executor_id->value);
       if (mesos__map_get(&seen, key)) continue;
       if (mesos__map_put(&seen, key, (void *)t) != MESOS_OK) {
-        sc->oom = 1;
+        vw_fail(w, MESOS_ENOMEM);
         break;
       }
-      Mesos__V1__ExecutorInfo *ei = mesos__op_alloc(sc, sizeof *ei);
-      if (ei == NULL) break;
-      mesos__v1__executor_info__init(ei);
-      ei->executor_id = t->executor_id;
-      ei->framework_id = t->framework_id;
-      Mesos__V1__Master__Response__GetExecutors__Executor *e =
-          executor_entry(sc, ei, t->agent_id);
-      if (e == NULL) break;
-      r->executors[r->n_executors++] = e;
+      Mesos__V1__ExecutorInfo ei = MESOS__V1__EXECUTOR_INFO__INIT;
+      ei.executor_id = t->executor_id;
+      ei.framework_id = t->framework_id;
+      executor_entry(w, &ei.base, (v1_bytes){NULL, 0},
+                     t->agent_id && t->agent_id->value ? t->agent_id->value : "");
     }
   }
+  v_arr_end(w);
   mesos__map_free(&seen);
-  return r;
 }
 
-static Mesos__V1__Offer *offer_proto(mesos__op_scratch *s, const v1_offer *o) {
-  Mesos__V1__Offer *p = mesos__op_alloc(s, sizeof *p);
-  Mesos__V1__OfferID *oid = mesos__op_alloc(s, sizeof *oid);
-  Mesos__V1__FrameworkID *fid = mesos__op_alloc(s, sizeof *fid);
-  Mesos__V1__AgentID *aid = mesos__op_alloc(s, sizeof *aid);
-  if (!p || !oid || !fid || !aid) return NULL;
-  mesos__v1__offer__init(p);
-  mesos__v1__offer_id__init(oid);
-  mesos__v1__framework_id__init(fid);
-  mesos__v1__agent_id__init(aid);
-  oid->value = o->id;
-  fid->value = o->fw_id;
-  aid->value = o->agent_id;
-  p->id = oid;
-  p->framework_id = fid;
-  p->agent_id = aid;
-  p->hostname = o->hostname;
-  p->resources = o->has_res ? res_protos(s, &o->res, &p->n_resources) : NULL;
-  return p;
+static void offer_elem(vw *w, const v1_offer *o) {
+  v_elem_begin(w);
+  Mesos__V1__OfferID oid = MESOS__V1__OFFER_ID__INIT;
+  Mesos__V1__FrameworkID fid = MESOS__V1__FRAMEWORK_ID__INIT;
+  Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;
+  oid.value = o->id;
+  fid.value = o->fw_id;
+  aid.value = o->agent_id;
+  v_msg(w, 1, "id", &oid.base);
+  v_msg(w, 2, "framework_id", &fid.base);
+  v_msg(w, 3, "agent_id", &aid.base);
+  v_str(w, 4, "hostname", o->hostname);
+  if (o->has_res) v_res(w, 5, "resources", &o->res);
+  v_elem_end(w);
 }
 
-static Mesos__V1__Master__Response__GetFrameworks *get_frameworks(mesos__op_scratch *sc,
-                                                                 const mesos__v1snap *s) {
-  Mesos__V1__Master__Response__GetFrameworks *r = mesos__op_alloc(sc, sizeof *r);
-  if (r == NULL) return NULL;
-  mesos__v1__master__response__get_frameworks__init(r);
-  r->frameworks = mesos__op_alloc(sc, (s->nfws ? s->nfws : 1) * sizeof *r->frameworks);
-  for (size_t i = 0; r->frameworks && i < s->nfws; i++) {
+static void get_frameworks(vw *w, const mesos__v1snap *s) {
+  v_arr_begin(w, 1, "frameworks");
+  for (size_t i = 0; i < s->nfws && w->st == MESOS_OK; i++) {
     const v1_fw *fw = &s->fws[i];
-    Mesos__V1__Master__Response__GetFrameworks__Framework *f = mesos__op_alloc(sc, sizeof *f);
-    if (f == NULL) break;
-    mesos__v1__master__response__get_frameworks__framework__init(f);
-    f->framework_info = unpack(sc, &mesos__v1__framework_info__descriptor, fw->info);
-    f->active = fw->active;
-    f->connected = fw->active;
-    f->recovered = 0;
-    f->registered_time = time_info(sc, fw->registered);
-    f->reregistered_time = time_info(sc, fw->reregistered);
-    if (fw->noffers) {
-      f->offers = mesos__op_alloc(sc, fw->noffers * sizeof *f->offers);
-      for (size_t k = 0; f->offers && k < fw->noffers; k++) {
-        Mesos__V1__Offer *p = offer_proto(sc, &fw->offers[k]);
-        if (p) f->offers[f->n_offers++] = p;
-      }
-    }
+    v_elem_begin(w);
+    v_packed(w, 1, "framework_info", fw->info, &mesos__v1__framework_info__descriptor);
+    v_bool(w, 2, "active", fw->active);
+    v_bool(w, 3, "connected", fw->active);
+    v_time(w, 4, "registered_time", fw->registered);
+    v_time(w, 5, "reregistered_time", fw->reregistered);
+    v_arr_begin(w, 7, "offers");
+    for (size_t k = 0; k < fw->noffers; k++) offer_elem(w, &fw->offers[k]);
+    v_arr_end(w);
     /* Used and offered, added up in the order operator.c's sum_usage
      * walks them (the framework's tasks, its offers). */
     mesos__resources used, offered;
@@ -606,30 +1029,32 @@ static Mesos__V1__Master__Response__GetFrameworks *get_frameworks(mesos__op_scra
     mesos__resources_init(&offered);
     for (size_t k = 0; k < fw->ntasks; k++)
       if (fw->tasks[k].res && mesos__resources_add_all(&used, fw->tasks[k].res) != MESOS_OK)
-        sc->oom = 1;
+        vw_fail(w, MESOS_ENOMEM);
     for (size_t k = 0; k < fw->noffers; k++)
-      if (fw->offers[k].has_res && mesos__resources_add_all(&offered, &fw->offers[k].res) != MESOS_OK)
-        sc->oom = 1;
-    f->allocated_resources = res_protos(sc, &used, &f->n_allocated_resources);
-    f->offered_resources = res_protos(sc, &offered, &f->n_offered_resources);
+      if (fw->offers[k].has_res &&
+          mesos__resources_add_all(&offered, &fw->offers[k].res) != MESOS_OK)
+        vw_fail(w, MESOS_ENOMEM);
+    v_res(w, 9, "allocated_resources", &used);
+    v_res(w, 10, "offered_resources", &offered);
     mesos__resources_free(&used);
     mesos__resources_free(&offered);
-    r->frameworks[r->n_frameworks++] = f;
+    v_bool(w, 11, "recovered", 0);
+    v_elem_end(w);
   }
-  if (s->ndone) {
-    r->completed_frameworks = mesos__op_alloc(sc, s->ndone * sizeof *r->completed_frameworks);
-    for (size_t i = 0; r->completed_frameworks && i < s->ndone; i++) {
-      const v1_done_fw *d = &s->done[i];
-      Mesos__V1__Master__Response__GetFrameworks__Framework *f = mesos__op_alloc(sc, sizeof *f);
-      if (f == NULL) break;
-      mesos__v1__master__response__get_frameworks__framework__init(f);
-      f->framework_info = unpack(sc, &mesos__v1__framework_info__descriptor, d->info);
-      f->registered_time = time_info(sc, d->registered);
-      f->unregistered_time = time_info(sc, d->unregistered);
-      r->completed_frameworks[r->n_completed_frameworks++] = f;
-    }
+  v_arr_end(w);
+  v_arr_begin(w, 2, "completed_frameworks");
+  for (size_t i = 0; i < s->ndone && w->st == MESOS_OK; i++) {
+    const v1_done_fw *d = &s->done[i];
+    v_elem_begin(w);
+    v_packed(w, 1, "framework_info", d->info, &mesos__v1__framework_info__descriptor);
+    v_bool(w, 2, "active", 0);
+    v_bool(w, 3, "connected", 0);
+    v_time(w, 4, "registered_time", d->registered);
+    v_time(w, 6, "unregistered_time", d->unregistered);
+    v_bool(w, 11, "recovered", 0);
+    v_elem_end(w);
   }
-  return r;
+  v_arr_end(w);
 }
 
 static size_t ptr_hash(const void *p, size_t mask) {
@@ -646,14 +1071,14 @@ static size_t ptr_hash(const void *p, size_t mask) {
  * in another order (the same resources); for tasks of one shape, as in
  * the benchmark and the tests, the bytes are the same.  `used` has one
  * bag per agent. */
-static void agent_usage(const mesos__v1snap *s, mesos__resources *used, int *oom) {
+static void agent_usage(const mesos__v1snap *s, mesos__resources *used, mesos_status *st) {
   if (s->nagents == 0) return;
   size_t cap = 16;
   while (cap < s->nagents * 2) cap <<= 1;
   size_t mask = cap - 1;
   uint32_t *slots = mesos__calloc(cap, sizeof *slots);
   if (slots == NULL) {
-    *oom = 1;
+    *st = MESOS_ENOMEM;
     return;
   }
   for (size_t i = 0; i < s->nagents; i++) {
@@ -667,129 +1092,184 @@ static void agent_usage(const mesos__v1snap *s, mesos__resources *used, int *oom
       if (x->res == NULL) continue;
       size_t h = ptr_hash(x->agent, mask);
       while (slots[h] && s->agents[slots[h] - 1].key != x->agent) h = (h + 1) & mask;
-      if (slots[h] && mesos__resources_add_all(&used[slots[h] - 1], x->res) != MESOS_OK) *oom = 1;
+      if (slots[h] && mesos__resources_add_all(&used[slots[h] - 1], x->res) != MESOS_OK)
+        *st = MESOS_ENOMEM;
     }
   mesos__free(slots);
 }
 
-static Mesos__V1__Master__Response__GetAgents *get_agents(mesos__op_scratch *sc,
-                                                         const mesos__v1snap *s) {
-  Mesos__V1__Master__Response__GetAgents *r = mesos__op_alloc(sc, sizeof *r);
-  if (r == NULL) return NULL;
-  mesos__v1__master__response__get_agents__init(r);
-  r->agents = mesos__op_alloc(sc, (s->nagents ? s->nagents : 1) * sizeof *r->agents);
+static void get_agents(vw *w, const mesos__v1snap *s) {
   mesos__resources *used = mesos__calloc(s->nagents ? s->nagents : 1, sizeof *used);
-  if (r->agents == NULL || used == NULL) {
-    mesos__free(used);
-    sc->oom = 1;
-    return r;
+  if (used == NULL) {
+    vw_fail(w, MESOS_ENOMEM);
+    return;
   }
-  agent_usage(s, used, &sc->oom);
-  for (size_t i = 0; i < s->nagents; i++) {
+  mesos_status st = MESOS_OK;
+  agent_usage(s, used, &st);
+  if (st != MESOS_OK) vw_fail(w, st);
+  v_arr_begin(w, 1, "agents");
+  for (size_t i = 0; i < s->nagents && w->st == MESOS_OK; i++) {
     const v1_agent *a = &s->agents[i];
-    Mesos__V1__Master__Response__GetAgents__Agent *ag = mesos__op_alloc(sc, sizeof *ag);
-    if (ag == NULL) break;
-    mesos__v1__master__response__get_agents__agent__init(ag);
-    ag->agent_info = unpack(sc, &mesos__v1__agent_info__descriptor, a->info);
-    ag->active = a->active;
-    ag->version = (char *)API_VERSION;
+    v_elem_begin(w);
+    v_packed(w, 1, "agent_info", a->info, &mesos__v1__agent_info__descriptor);
+    v_bool(w, 2, "active", a->active);
+    v_str(w, 3, "version", API_VERSION);
     char pid[320];
-    snprintf(pid, sizeof pid, "slave(1)@%s",
-             ag->agent_info && ag->agent_info->hostname ? ag->agent_info->hostname : "");
-    ag->pid = mesos__pb_arena_alloc_bytes(sc->arena, strlen(pid) + 1);
-    if (ag->pid) memcpy(ag->pid, pid, strlen(pid) + 1);
-    ag->registered_time = time_info(sc, a->registered);
-    ag->reregistered_time = time_info(sc, a->reregistered);
-    ag->total_resources =
-        a->has_total ? res_protos(sc, &a->total, &ag->n_total_resources) : NULL;
-    ag->allocated_resources = res_protos(sc, &used[i], &ag->n_allocated_resources);
-    ag->offered_resources = res_protos(sc, &a->offered, &ag->n_offered_resources);
-    ag->has_deactivated = a->has_deactivated;
-    ag->deactivated = a->deactivated;
-    ag->drain_info = unpack(sc, &mesos__v1__drain_info__descriptor, a->drain);
-    r->agents[r->n_agents++] = ag;
+    snprintf(pid, sizeof pid, "slave(1)@%s", a->hostname ? a->hostname : "");
+    v_str(w, 4, "pid", pid);
+    v_time(w, 5, "registered_time", a->registered);
+    v_time(w, 6, "reregistered_time", a->reregistered);
+    if (a->has_total) v_res(w, 7, "total_resources", &a->total);
+    v_res(w, 8, "allocated_resources", &used[i]);
+    v_res(w, 9, "offered_resources", &a->offered);
+    if (a->has_deactivated) v_bool(w, 12, "deactivated", a->deactivated);
+    if (a->drain.p) v_packed(w, 13, "drain_info", a->drain, &mesos__v1__drain_info__descriptor);
+    v_elem_end(w);
   }
+  v_arr_end(w);
   for (size_t i = 0; i < s->nagents; i++) mesos__resources_free(&used[i]);
   mesos__free(used);
-  if (s->nrecovered) {
-    r->recovered_agents = mesos__op_alloc(sc, s->nrecovered * sizeof *r->recovered_agents);
-    for (size_t i = 0; r->recovered_agents && i < s->nrecovered; i++) {
-      Mesos__V1__AgentInfo *ai = unpack(sc, &mesos__v1__agent_info__descriptor, s->recovered[i]);
-      if (ai) r->recovered_agents[r->n_recovered_agents++] = ai;
+  v_arr_begin(w, 2, "recovered_agents");
+  for (size_t i = 0; i < s->nrecovered && w->st == MESOS_OK; i++)
+    v_elem_packed(w, s->recovered[i], &mesos__v1__agent_info__descriptor);
+  v_arr_end(w);
+}
+
+static void get_state(vw *w, const mesos__v1snap *s) {
+  v_sec_begin(w, 1, "get_tasks");
+  get_tasks(w, s);
+  v_sec_end(w);
+  v_sec_begin(w, 2, "get_executors");
+  get_executors(w, s);
+  v_sec_end(w);
+  v_sec_begin(w, 3, "get_frameworks");
+  get_frameworks(w, s);
+  v_sec_end(w);
+  v_sec_begin(w, 4, "get_agents");
+  get_agents(w, s);
+  v_sec_end(w);
+}
+
+/* The Response of the call (or the SUBSCRIBED Event), top level. */
+static void response(vw *w, const mesos__v1snap *s) {
+  if (!w->pb) j_open(w);
+  if (s->call == MESOS__V1__MASTER__CALL__TYPE__SUBSCRIBE) {
+    v_enum(w, 1, "type", MESOS__V1__MASTER__EVENT__TYPE__SUBSCRIBED,
+           &mesos__v1__master__event__type__descriptor);
+    v_sec_begin(w, 2, "subscribed");
+    v_sec_begin(w, 1, "get_state");
+    get_state(w, s);
+    v_sec_end(w);
+    if (w->pb) {
+      pb_tag(w, 2, 1);
+      uint64_t bits;
+      double hb = s->heartbeat_s;
+      memcpy(&bits, &hb, sizeof bits);
+      uint8_t le[8];
+      for (int i = 0; i < 8; i++) le[i] = (uint8_t)(bits >> (8 * i));
+      vw_put(w, le, 8);
+    } else {
+      /* The double as the generic encoder writes it: its members. */
+      Mesos__V1__Master__Event__Subscribed sub = MESOS__V1__MASTER__EVENT__SUBSCRIBED__INIT;
+      sub.has_heartbeat_interval_seconds = 1;
+      sub.heartbeat_interval_seconds = s->heartbeat_s;
+      mesos__buf tmp = MESOS__BUF_INIT(4096);
+      mesos_status st = mesos__json_encode(&sub.base, &tmp, NULL);
+      if (st != MESOS_OK || tmp.len < 2) {
+        vw_fail(w, st != MESOS_OK ? st : MESOS_EINVAL);
+      } else {
+        vw_putc(w, ',');
+        vw_put(w, tmp.data + 1, tmp.len - 2);
+      }
+      mesos__buf_free(&tmp);
     }
+    v_sec_end(w);
+  } else {
+    int type;
+    switch (s->call) {
+      case MESOS__V1__MASTER__CALL__TYPE__GET_AGENTS:
+        type = MESOS__V1__MASTER__RESPONSE__TYPE__GET_AGENTS;
+        break;
+      case MESOS__V1__MASTER__CALL__TYPE__GET_FRAMEWORKS:
+        type = MESOS__V1__MASTER__RESPONSE__TYPE__GET_FRAMEWORKS;
+        break;
+      case MESOS__V1__MASTER__CALL__TYPE__GET_EXECUTORS:
+        type = MESOS__V1__MASTER__RESPONSE__TYPE__GET_EXECUTORS;
+        break;
+      case MESOS__V1__MASTER__CALL__TYPE__GET_TASKS:
+        type = MESOS__V1__MASTER__RESPONSE__TYPE__GET_TASKS;
+        break;
+      default:
+        type = MESOS__V1__MASTER__RESPONSE__TYPE__GET_STATE;
+        break;
+    }
+    v_enum(w, 1, "type", type, &mesos__v1__master__response__type__descriptor);
+    switch (type) {
+      case MESOS__V1__MASTER__RESPONSE__TYPE__GET_AGENTS:
+        v_sec_begin(w, 10, "get_agents");
+        get_agents(w, s);
+        break;
+      case MESOS__V1__MASTER__RESPONSE__TYPE__GET_FRAMEWORKS:
+        v_sec_begin(w, 11, "get_frameworks");
+        get_frameworks(w, s);
+        break;
+      case MESOS__V1__MASTER__RESPONSE__TYPE__GET_EXECUTORS:
+        v_sec_begin(w, 12, "get_executors");
+        get_executors(w, s);
+        break;
+      case MESOS__V1__MASTER__RESPONSE__TYPE__GET_TASKS:
+        v_sec_begin(w, 13, "get_tasks");
+        get_tasks(w, s);
+        break;
+      default:
+        v_sec_begin(w, 9, "get_state");
+        get_state(w, s);
+        break;
+    }
+    v_sec_end(w);
   }
-  return r;
+  if (!w->pb) j_close(w);
 }
 
-static Mesos__V1__Master__Response__GetState *get_state(mesos__op_scratch *sc,
-                                                       const mesos__v1snap *s) {
-  Mesos__V1__Master__Response__GetState *r = mesos__op_alloc(sc, sizeof *r);
-  if (r == NULL) return NULL;
-  mesos__v1__master__response__get_state__init(r);
-  r->get_tasks = get_tasks(sc, s);
-  r->get_executors = get_executors(sc, s);
-  r->get_frameworks = get_frameworks(sc, s);
-  r->get_agents = get_agents(sc, s);
-  return r;
-}
-
-/* One RecordIO record ("<length>\n<bytes>") of `msg` appended to `out`.
- * Not mesos__encode_event_record: that one caps an event at what a
- * scheduler stream may carry, and SUBSCRIBED is the whole cluster. */
-static mesos_status encode_record(const ProtobufCMessage *msg, mesos__media media,
-                                  mesos__buf *out) {
-  mesos__buf body = MESOS__BUF_INIT(MESOS__OP_RESPONSE_MAX);
-  mesos_status st = media == MESOS__MEDIA_PROTOBUF ? mesos__pb_pack_buf(msg, &body, NULL)
-                                                   : mesos__json_encode(msg, &body, NULL);
-  if (st == MESOS_OK) st = mesos__buf_printf(out, "%zu\n", body.len);
-  if (st == MESOS_OK) st = mesos__buf_append(out, body.data ? body.data : "", body.len);
-  mesos__buf_free(&body);
-  return st;
+mesos_status mesos__v1snap_render_chunks(const mesos__v1snap *s, mesos__media media,
+                                         mesos__chunks *out) {
+  vw w;
+  memset(&w, 0, sizeof w);
+  w.pb = media == MESOS__MEDIA_PROTOBUF;
+  w.out = out;
+  w.st = vw_new_block(&w);
+  /* SUBSCRIBED is one RecordIO record: "<length>\n" in a chunk of its
+   * own, filled in at the end. */
+  size_t rec_piece = 0, rec_total = 0;
+  int sub = s->call == MESOS__V1__MASTER__CALL__TYPE__SUBSCRIBE;
+  if (sub && w.st == MESOS_OK) {
+    char *h = mesos__malloc(32);
+    if (h == NULL || mesos__state_chunks_push(out, h, 0, 32) != MESOS_OK) {
+      mesos__free(h);
+      w.st = MESOS_ENOMEM;
+    }
+    rec_piece = out->n - 1;
+    rec_total = out->total;
+  }
+  if (w.st == MESOS_OK) response(&w, s);
+  vw_flush(&w);
+  if (w.st == MESOS_OK && sub) {
+    mesos__chunk *h = &out->v[rec_piece];
+    int n = snprintf(h->data, 32, "%zu\n", out->total - rec_total);
+    h->len = n > 0 ? (size_t)n : 0;
+    out->total += h->len;
+  }
+  /* The unused last block. */
+  if (w.cur.data) mesos__state_block_put(out->sv, w.cur.data, w.cur.cap);
+  return w.st;
 }
 
 mesos_status mesos__v1snap_render(const mesos__v1snap *s, mesos__media media, mesos__buf *out) {
-  mesos__op_scratch sc;
-  mesos__op_scratch_init(&sc, (size_t)1 << 20);
-  Mesos__V1__Master__Response r = MESOS__V1__MASTER__RESPONSE__INIT;
-  r.has_type = 1;
-  switch (s->call) {
-    case MESOS__V1__MASTER__CALL__TYPE__GET_AGENTS:
-      r.type = MESOS__V1__MASTER__RESPONSE__TYPE__GET_AGENTS;
-      r.get_agents = get_agents(&sc, s);
-      break;
-    case MESOS__V1__MASTER__CALL__TYPE__GET_FRAMEWORKS:
-      r.type = MESOS__V1__MASTER__RESPONSE__TYPE__GET_FRAMEWORKS;
-      r.get_frameworks = get_frameworks(&sc, s);
-      break;
-    case MESOS__V1__MASTER__CALL__TYPE__GET_EXECUTORS:
-      r.type = MESOS__V1__MASTER__RESPONSE__TYPE__GET_EXECUTORS;
-      r.get_executors = get_executors(&sc, s);
-      break;
-    case MESOS__V1__MASTER__CALL__TYPE__GET_TASKS:
-      r.type = MESOS__V1__MASTER__RESPONSE__TYPE__GET_TASKS;
-      r.get_tasks = get_tasks(&sc, s);
-      break;
-    default:
-      r.type = MESOS__V1__MASTER__RESPONSE__TYPE__GET_STATE;
-      r.get_state = get_state(&sc, s);
-      break;
-  }
-  mesos_status st = sc.oom ? MESOS_ENOMEM : MESOS_OK;
-  if (st == MESOS_OK && s->call == MESOS__V1__MASTER__CALL__TYPE__SUBSCRIBE) {
-    /* The operator stream's first event, as one RecordIO record. */
-    Mesos__V1__Master__Event ev = MESOS__V1__MASTER__EVENT__INIT;
-    Mesos__V1__Master__Event__Subscribed sub = MESOS__V1__MASTER__EVENT__SUBSCRIBED__INIT;
-    sub.get_state = r.get_state;
-    sub.has_heartbeat_interval_seconds = 1;
-    sub.heartbeat_interval_seconds = s->heartbeat_s;
-    ev.has_type = 1;
-    ev.type = MESOS__V1__MASTER__EVENT__TYPE__SUBSCRIBED;
-    ev.subscribed = &sub;
-    st = sub.get_state ? encode_record(&ev.base, media, out) : MESOS_ENOMEM;
-  } else if (st == MESOS_OK) {
-    st = media == MESOS__MEDIA_PROTOBUF ? mesos__pb_pack_buf(&r.base, out, NULL)
-                                        : mesos__json_encode(&r.base, out, NULL);
-  }
-  mesos__op_scratch_free(&sc);
+  mesos__chunks c;
+  memset(&c, 0, sizeof c);
+  mesos_status st = mesos__v1snap_render_chunks(s, media, &c);
+  for (size_t i = 0; st == MESOS_OK && i < c.n; i++)
+    st = mesos__buf_append(out, c.v[i].data, c.v[i].len);
+  mesos__state_chunks_free(&c);
   return st;
 }
