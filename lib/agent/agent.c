@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "base/alloc.h"
+#include "base/build_info.h"
 #include "base/error.h"
 #include "base/log.h"
 #include "base/units.h"
@@ -494,13 +495,15 @@ static mesos_status recover_id(mesos_agent *a, mesos_error **err) {
 
 /* ------------------------------------------------------------ endpoints */
 
+/* The master's /version shape (build_date, build_time as Mesos shows them). */
 static void version_handler(mesos__http_request *req, void *ud) {
   (void)ud;
-  char body[256];
+  char body[256], date[32];
   int n = snprintf(body, sizeof body,
-                   "{\"version\":\"%s\",\"build_user\":\"libmesos-core\","
-                   "\"libmesos_core_version\":\"%s\"}",
-                   AGENT_API_VERSION, mesos_version_string());
+                   "{\"version\":\"%s\",\"build_date\":\"%s\",\"build_time\":%.0f,"
+                   "\"build_user\":\"libmesos-core\",\"libmesos_core_version\":\"%s\"}",
+                   AGENT_API_VERSION, mesos__build_date(date, sizeof date), mesos__build_time(),
+                   mesos_version_string());
   mesos__http_headers h;
   mesos__http_headers_init(&h);
   mesos__http_headers_set(&h, "Content-Type", "application/json");

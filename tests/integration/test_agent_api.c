@@ -131,6 +131,17 @@ START_TEST(test_agent_api__flags_parse_warn_and_serve_health_and_version) {
     mesos_test_response_free(&r);
     ok = ok && mesos_test_http(port, "GET", "/version", NULL, NULL, NULL, &r) == 0 &&
          r.status == 200 && strstr(r.body, "\"version\":\"1.0.0\"") != NULL;
+    /* build_date "YYYY-MM-DD hh:mm:ss" and build_time (epoch seconds) as
+     * the master's /version gives them. */
+    const char *d = ok ? strstr(r.body, "\"build_date\":\"") : NULL;
+    const char *t = ok ? strstr(r.body, "\"build_time\":") : NULL;
+    int y = 0, mo = 0, da = 0, h = 0, mi = 0, se = 0;
+    char end = 0;
+    ok = ok && d && t &&
+         sscanf(d + strlen("\"build_date\":\""), "%4d-%2d-%2d %2d:%2d:%2d%c", &y, &mo, &da, &h,
+                &mi, &se, &end) == 7 &&
+         end == '"' && y >= 2020 && mo >= 1 && mo <= 12 &&
+         strtod(t + strlen("\"build_time\":"), NULL) > 1.5e9;
     mesos_test_response_free(&r);
     _exit(ok ? 0 : 1);
   }
