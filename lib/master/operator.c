@@ -254,212 +254,6 @@ Mesos__V1__Master__Response__GetFrameworks__Framework *mesos__op_framework(
   return f;
 }
 
-static Mesos__V1__Master__Response__GetAgents *get_agents(mesos__op_scratch *s, mesos_master *m) {
-  Mesos__V1__Master__Response__GetAgents *r = mesos__op_alloc(s, sizeof *r);
-  if (r == NULL) return NULL;
-  mesos__v1__master__response__get_agents__init(r);
-  size_t n = mesos__map_count(&m->agents);
-  r->agents = mesos__op_alloc(s, (n ? n : 1) * sizeof *r->agents);
-  size_t it = 0;
-  void *v;
-  while (r->agents && mesos__map_next(&m->agents, &it, NULL, &v)) {
-    Mesos__V1__Master__Response__GetAgents__Agent *ag = mesos__op_agent(s, v);
-    if (ag) r->agents[r->n_agents++] = ag;
-  }
-  /* Admitted agents that have not come back since a master restart. */
-  const Mesos__Internal__Registry *reg = mesos__registry_state(m->registry);
-  if (reg && reg->n_agents) {
-    r->recovered_agents = mesos__op_alloc(s, reg->n_agents * sizeof *r->recovered_agents);
-    for (size_t i = 0; r->recovered_agents && i < reg->n_agents; i++) {
-      const Mesos__V1__AgentInfo *ai = reg->agents[i]->info;
-      if (ai && ai->id && ai->id->value && !mesos__map_get(&m->agents, ai->id->value))
-        r->recovered_agents[r->n_recovered_agents++] = (Mesos__V1__AgentInfo *)ai;
-    }
-  }
-  return r;
-}
-
-static Mesos__V1__Master__Response__GetFrameworks *get_frameworks(mesos__op_scratch *s,
-                                                                 mesos_master *m) {
-  Mesos__V1__Master__Response__GetFrameworks *r = mesos__op_alloc(s, sizeof *r);
-  if (r == NULL) return NULL;
-  mesos__v1__master__response__get_frameworks__init(r);
-  size_t n = mesos__map_count(&m->frameworks);
-  r->frameworks = mesos__op_alloc(s, (n ? n : 1) * sizeof *r->frameworks);
-  size_t it = 0;
-  void *v;
-  while (r->frameworks && mesos__map_next(&m->frameworks, &it, NULL, &v)) {
-    Mesos__V1__Master__Response__GetFrameworks__Framework *f = mesos__op_framework(s, v);
-    if (f) r->frameworks[r->n_frameworks++] = f;
-  }
-  mesos__operator *op = m->op;
-  if (op && op->done_n) {
-    r->completed_frameworks = mesos__op_alloc(s, op->done_n * sizeof *r->completed_frameworks);
-    for (size_t i = 0; r->completed_frameworks && i < op->done_n; i++) {
-      mesos__op_done_fw *d = &op->done[(op->done_head + i) % op->done_cap];
-      Mesos__V1__Master__Response__GetFrameworks__Framework *f = mesos__op_alloc(s, sizeof *f);
-      if (f == NULL) break;
-      mesos__v1__master__response__get_frameworks__framework__init(f);
-      f->framework_info = d->info;
-      f->registered_time = time_info(s, d->registered_time);
-      f->unregistered_time = time_info(s, d->unregistered_time);
-      r->completed_frameworks[r->n_completed_frameworks++] = f;
-    }
-  }
-  return r;
-}
-
-static void ring_append(Mesos__V1__Task **dst, size_t *n, const mesos__op_tasks *ring) {
-  for (size_t i = 0; ring && i < ring->n; i++) dst[(*n)++] = ring->v[(ring->head + i) % ring->cap];
-}
-
-static Mesos__V1__Master__Response__GetTasks *get_tasks(mesos__op_scratch *s, mesos_master *m) {
-  Mesos__V1__Master__Response__GetTasks *r = mesos__op_alloc(s, sizeof *r);
-  if (r == NULL) return NULL;
-  mesos__v1__master__response__get_tasks__init(r);
-  mesos__operator *op = m->op;
-  size_t live = 0, done = 0;
-  size_t it = 0;
-  void *v;
-  while (mesos__map_next(&m->frameworks, &it, NULL, &v)) {
-    mesos__framework *fw = v;
-    live += mesos__map_count(&fw->tasks);
-    const mesos__op_tasks *ring = mesos__op_completed_tasks(m, fw->id);
-    if (ring) done += ring->n;
-  }
-  for (size_t i = 0; op && i < op->done_n; i++)
-    done += op->done[(op->done_head + i) % op->done_cap].tasks.n;
-  r->tasks = mesos__op_alloc(s, (live ? live : 1) * sizeof *r->tasks);
-  r->completed_tasks = mesos__op_alloc(s, (done ? done : 1) * sizeof *r->completed_tasks);
-  if (r->tasks == NULL || r->completed_tasks == NULL) return NULL;
-  it = 0;
-  while (mesos__map_next(&m->frameworks, &it, NULL, &v)) {
-    mesos__framework *fw = v;
-    size_t k = 0;
-    void *tv;
-    while (mesos__map_next(&fw->tasks, &k, NULL, &tv)) {
-      mesos__task *t = tv;
-      if (t->task) r->tasks[r->n_tasks++] = t->task;
-    }
-    ring_append(r->completed_tasks, &r->n_completed_tasks, mesos__op_completed_tasks(m, fw->id));
-  }
-  for (size_t i = 0; op && i < op->done_n; i++)
-    ring_append(r->completed_tasks, &r->n_completed_tasks,
-                &op->done[(op->done_head + i) % op->done_cap].tasks);
-  return r;
-}
-
-static Mesos__V1__Master__Response__GetExecutors__Executor *executor_entry(
-    mesos__op_scratch *s, Mesos__V1__ExecutorInfo *ei, Mesos__V1__AgentID *agent_id) {
-  Mesos__V1__Master__Response__GetExecutors__Executor *e = mesos__op_alloc(s, sizeof *e);
-  if (e == NULL) return NULL;
-  mesos__v1__master__response__get_executors__executor__init(e);
-  e->executor_info = ei;
-  e->agent_id = agent_id;
-  return e;
-}
-
-/* One entry per (agent, framework, executor id): the executors agents run
- * (launched through the master or reported on re-registration, with their
- * whole ExecutorInfo, also those without a task now) and, for live tasks
- * that name an executor the master has no info for, an id-only entry.
- * The infos are borrowed: the response is encoded before the loop turns. */
-static Mesos__V1__Master__Response__GetExecutors *get_executors(mesos__op_scratch *s,
-                                                               mesos_master *m) {
-  Mesos__V1__Master__Response__GetExecutors *r = mesos__op_alloc(s, sizeof *r);
-  if (r == NULL) return NULL;
-  mesos__v1__master__response__get_executors__init(r);
-  mesos__map seen;
-  mesos__map_init(&seen);
-  size_t cap = 0, it = 0;
-  void *v;
-  while (mesos__map_next(&m->frameworks, &it, NULL, &v))
-    cap += mesos__map_count(&((mesos__framework *)v)->tasks);
-  it = 0;
-  while (mesos__map_next(&m->agents, &it, NULL, &v))
-    cap += mesos__map_count(&((mesos__agent *)v)->executors);
-  r->executors = mesos__op_alloc(s, (cap ? cap : 1) * sizeof *r->executors);
-  char key[1024];
-  it = 0;
-  while (r->executors && !s->oom && mesos__map_next(&m->agents, &it, NULL, &v)) {
-    mesos__agent *a = v;
-    size_t k = 0;
-    void *ev;
-    const char *mkey;
-    while (mesos__map_next(&a->executors, &k, &mkey, &ev)) {
-      Mesos__V1__ExecutorInfo *ei = ev;
-      const char *slash = strchr(mkey, '/'); /* "<framework id>/<executor id>" */
-      if (slash == NULL || ei->executor_id == NULL || ei->executor_id->value == NULL ||
-          a->info == NULL || a->info->id == NULL)
-        continue;
-      int flen = (int)(slash - mkey);
-      snprintf(key, sizeof key, "%s\n%.*s\n%s", a->id, flen, mkey, ei->executor_id->value);
-      if (mesos__map_get(&seen, key)) continue;
-      if (ei->framework_id == NULL) { /* frameworks may leave it out of a launch */
-        Mesos__V1__ExecutorInfo *c = mesos__op_alloc(s, sizeof *c);
-        Mesos__V1__FrameworkID *fid = mesos__op_alloc(s, sizeof *fid);
-        char *fv = mesos__op_alloc(s, (size_t)flen + 1);
-        if (!c || !fid || !fv) {
-          s->oom = 1;
-          break;
-        }
-        *c = *ei;
-        mesos__v1__framework_id__init(fid);
-        memcpy(fv, mkey, (size_t)flen);
-        fv[flen] = '\0';
-        fid->value = fv;
-        c->framework_id = fid;
-        ei = c;
-      }
-      Mesos__V1__Master__Response__GetExecutors__Executor *e = executor_entry(s, ei, a->info->id);
-      if (e == NULL || mesos__map_put(&seen, key, a) != MESOS_OK) {
-        s->oom = 1;
-        break;
-      }
-      r->executors[r->n_executors++] = e;
-    }
-  }
-  it = 0;
-  while (r->executors && !s->oom && mesos__map_next(&m->frameworks, &it, NULL, &v)) {
-    mesos__framework *fw = v;
-    size_t k = 0;
-    void *tv;
-    while (mesos__map_next(&fw->tasks, &k, NULL, &tv)) {
-      mesos__task *t = tv;
-      if (t->task == NULL || t->task->executor_id == NULL || t->task->executor_id->value == NULL)
-        continue;
-      snprintf(key, sizeof key, "%s\n%s\n%s", t->agent->id, fw->id, t->task->executor_id->value);
-      if (mesos__map_get(&seen, key)) continue;
-      if (mesos__map_put(&seen, key, t) != MESOS_OK) {
-        s->oom = 1;
-        break;
-      }
-      Mesos__V1__ExecutorInfo *ei = mesos__op_alloc(s, sizeof *ei);
-      if (ei == NULL) break;
-      mesos__v1__executor_info__init(ei);
-      ei->executor_id = t->task->executor_id;
-      ei->framework_id = t->task->framework_id;
-      Mesos__V1__Master__Response__GetExecutors__Executor *e =
-          executor_entry(s, ei, t->task->agent_id);
-      if (e == NULL) break;
-      r->executors[r->n_executors++] = e;
-    }
-  }
-  mesos__map_free(&seen);
-  return r;
-}
-
-Mesos__V1__Master__Response__GetState *mesos__op_get_state(mesos__op_scratch *s, mesos_master *m) {
-  Mesos__V1__Master__Response__GetState *r = mesos__op_alloc(s, sizeof *r);
-  if (r == NULL) return NULL;
-  mesos__v1__master__response__get_state__init(r);
-  r->get_tasks = get_tasks(s, m);
-  r->get_executors = get_executors(s, m);
-  r->get_frameworks = get_frameworks(s, m);
-  r->get_agents = get_agents(s, m);
-  return r;
-}
-
 /* ------------------------------------------------------------ completed */
 
 /* Frees a completed Task, unless a state snapshot still reads it. */
@@ -860,95 +654,31 @@ static int sub_make_room(mesos__operator *op) {
 
 static void handle_subscribe(mesos_master *m, mesos__http_request *req, mesos__media media) {
   mesos__operator *op = m->op;
-  if (!mesos__auth_has_authorizer(m->auth) && op->state) {
-    /* SUBSCRIBED is the whole GET_STATE: rendered off the loop and
-     * streamed by state.c (any size up to MESOS__OP_RESPONSE_MAX), the
-     * events after its snapshot queued behind it. */
-    if (!sub_make_room(op)) {
-      mesos__http_respond_text(req, 503, "Too many operator event stream subscribers");
-      return;
-    }
-    mesos__op_sub *nsubs = mesos__realloc(op->subs, (op->nsubs + 1) * sizeof *nsubs);
-    if (nsubs == NULL) {
-      respond_oom(req);
-      return;
-    }
-    op->subs = nsubs;
-    mesos__op_sub *sub = &op->subs[op->nsubs++];
-    memset(sub, 0, sizeof *sub);
-    sub->req = req;
-    sub->media = media;
-    sub->pending = 1;
-    mesos__buf_init(&sub->queued, MESOS__OP_SUB_BACKLOG);
-    mesos__state_v1_serve(m, req, MESOS__V1__MASTER__CALL__TYPE__SUBSCRIBE, media);
+  if (op->state == NULL) {
+    mesos__http_respond_text(req, 503, "The master is shutting down");
     return;
   }
-  if (op->nsubs == op->max_subs) {
-    /* Mesos drops the oldest subscriber to make room. */
-    LOG_WARN("Too many operator event stream subscribers (%zu): dropping the oldest",
-             op->nsubs);
-    op->c.subscribers_dropped++;
-    sub_remove(op, 0, 1);
-  }
-  mesos__op_scratch s;
-  mesos__op_scratch_init(&s, 1 << 16);
-  Mesos__V1__Master__Event ev = MESOS__V1__MASTER__EVENT__INIT;
-  Mesos__V1__Master__Event__Subscribed sub = MESOS__V1__MASTER__EVENT__SUBSCRIBED__INIT;
-  sub.get_state = mesos__op_get_state(&s, m);
-  mesos__master_auth_filter_state(m, req, sub.get_state);
-  sub.has_heartbeat_interval_seconds = 1;
-  sub.heartbeat_interval_seconds = (double)m->heartbeat_ms / 1000.0;
-  ev.has_type = 1;
-  ev.type = MESOS__V1__MASTER__EVENT__TYPE__SUBSCRIBED;
-  ev.subscribed = &sub;
-  mesos__buf rec = MESOS__BUF_INIT(MESOS__OP_RESPONSE_MAX);
-  mesos_status st = s.oom || sub.get_state == NULL
-                        ? MESOS_ENOMEM
-                        : mesos__encode_event_record(&ev.base, media, &rec, NULL);
-  mesos__op_scratch_free(&s);
-  if (st != MESOS_OK) {
-    mesos__buf_free(&rec);
-    respond_oom(req);
-    return;
-  }
-  mesos__http_headers h;
-  mesos__http_headers_init(&h);
-  mesos__http_headers_set(&h, "Content-Type", media == MESOS__MEDIA_PROTOBUF
-                                                  ? MESOS__MEDIA_TYPE_PROTOBUF
-                                                  : MESOS__MEDIA_TYPE_JSON);
-  st = mesos__http_stream_start(req, 200, &h);
-  mesos__http_headers_free(&h);
-  if (st != MESOS_OK) {
-    mesos__buf_free(&rec); /* ECLOSED: the connection is gone, the request released */
-    return;
-  }
-  size_t snapshot = rec.len;
-  st = mesos__http_stream_send(req, rec.data, rec.len);
-  mesos__buf_free(&rec);
-  if (st != MESOS_OK) {
-    /* The connection is gone or was closed.  ELIMIT:
-     * the SUBSCRIBED snapshot alone exceeds the server's per-stream
-     * backlog (16 MiB), which only a very large cluster reaches. */
-    if (st == MESOS_ELIMIT)
-      LOG_WARN("Operator event stream for %s closed: the SUBSCRIBED state (%zu bytes) exceeds "
-               "the stream backlog limit", mesos__http_request_peer(req), snapshot);
-    mesos__http_stream_end(req); /* releases the request */
+  /* SUBSCRIBED is the whole GET_STATE: rendered off the loop and streamed
+   * by state.c (any size up to MESOS__OP_RESPONSE_MAX; with an authorizer
+   * filtered for the request's principal while the snapshot is taken),
+   * the events after its snapshot queued behind it. */
+  if (!sub_make_room(op)) {
+    mesos__http_respond_text(req, 503, "Too many operator event stream subscribers");
     return;
   }
   mesos__op_sub *nsubs = mesos__realloc(op->subs, (op->nsubs + 1) * sizeof *nsubs);
   if (nsubs == NULL) {
-    mesos__http_stream_end(req);
+    respond_oom(req);
     return;
   }
   op->subs = nsubs;
-  memset(&op->subs[op->nsubs], 0, sizeof op->subs[op->nsubs]);
-  op->subs[op->nsubs].req = req;
-  op->subs[op->nsubs].media = media;
-  op->subs[op->nsubs].past_first = 1;
-  op->nsubs++;
-  mesos__http_request_on_abort(req, sub_aborted, op);
-  LOG_INFO("Operator event stream subscriber %s (%zu now)", mesos__http_request_peer(req),
-           op->nsubs);
+  mesos__op_sub *sub = &op->subs[op->nsubs++];
+  memset(sub, 0, sizeof *sub);
+  sub->req = req;
+  sub->media = media;
+  sub->pending = 1;
+  mesos__buf_init(&sub->queued, MESOS__OP_SUB_BACKLOG);
+  mesos__state_v1_serve(m, req, MESOS__V1__MASTER__CALL__TYPE__SUBSCRIBE, media);
 }
 
 /* ------------------------------------------------------------ calls */
@@ -1954,40 +1684,14 @@ static void dispatch(mesos_master *m, mesos__http_request *req, const Mesos__V1_
     case MESOS__V1__MASTER__CALL__TYPE__GET_EXECUTORS:
     case MESOS__V1__MASTER__CALL__TYPE__GET_TASKS:
       m->op->c.state_requests++;
-      /* Without an authorizer: built and encoded off the loop from a
-       * snapshot (state_v1.c), batched with identical calls.  With one,
-       * here: the filters below run on the built tree with approvers
-       * that belong to the loop thread. */
-      if (!mesos__auth_has_authorizer(m->auth) && m->op->state) {
-        mesos__state_v1_serve(m, req, (int)c->type, media);
+      /* Written off the loop from a snapshot (state_v1.c), batched with
+       * identical calls of the same principal; with an authorizer the
+       * snapshot leaves out what the principal may not view. */
+      if (m->op->state == NULL) {
+        mesos__http_respond_text(req, 503, "The master is shutting down");
         return;
       }
-      mesos__op_scratch_init(&s, 1 << 16);
-      switch (c->type) {
-        case MESOS__V1__MASTER__CALL__TYPE__GET_STATE:
-          r.type = MESOS__V1__MASTER__RESPONSE__TYPE__GET_STATE;
-          r.get_state = mesos__op_get_state(&s, m);
-          break;
-        case MESOS__V1__MASTER__CALL__TYPE__GET_AGENTS:
-          r.type = MESOS__V1__MASTER__RESPONSE__TYPE__GET_AGENTS;
-          r.get_agents = get_agents(&s, m);
-          break;
-        case MESOS__V1__MASTER__CALL__TYPE__GET_FRAMEWORKS:
-          r.type = MESOS__V1__MASTER__RESPONSE__TYPE__GET_FRAMEWORKS;
-          r.get_frameworks = get_frameworks(&s, m);
-          break;
-        case MESOS__V1__MASTER__CALL__TYPE__GET_EXECUTORS:
-          r.type = MESOS__V1__MASTER__RESPONSE__TYPE__GET_EXECUTORS;
-          r.get_executors = get_executors(&s, m);
-          break;
-        default:
-          r.type = MESOS__V1__MASTER__RESPONSE__TYPE__GET_TASKS;
-          r.get_tasks = get_tasks(&s, m);
-          break;
-      }
-      mesos__master_auth_filter_response(m, req, &r);
-      respond_response(req, media, &r, &s);
-      mesos__op_scratch_free(&s);
+      mesos__state_v1_serve(m, req, (int)c->type, media);
       return;
     case MESOS__V1__MASTER__CALL__TYPE__GET_ROLES:
       get_roles(m, req, media);

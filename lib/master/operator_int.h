@@ -114,8 +114,8 @@ void mesos__op_own(mesos__op_scratch *s, void *msg);
 Mesos__V1__Resource **mesos__op_resources(mesos__op_scratch *s, const mesos_resources *r,
                                          size_t *n);
 
-/* ---- builders (operator.c), borrowing the master's records */
-Mesos__V1__Master__Response__GetState *mesos__op_get_state(mesos__op_scratch *s, mesos_master *m);
+/* ---- builders (operator.c) of the events' entries, borrowing the
+ * master's records (the state calls are written by state_v1.c) */
 Mesos__V1__Master__Response__GetAgents__Agent *mesos__op_agent(mesos__op_scratch *s,
                                                               mesos__agent *a);
 Mesos__V1__Master__Response__GetFrameworks__Framework *mesos__op_framework(
@@ -187,20 +187,23 @@ typedef struct mesos__v1snap mesos__v1snap;
 /* On the loop: what `call` (GET_STATE, GET_AGENTS, GET_FRAMEWORKS,
  * GET_TASKS, GET_EXECUTORS, or SUBSCRIBE for the SUBSCRIBED event) needs,
  * with Task messages and task resource bags pinned by the caller (state.c
- * counts the snapshot in its pins).  *st is MESOS_ENOMEM when something
- * could not be copied; free the snapshot either way. */
+ * counts the snapshot in its pins); with a view set on the master
+ * (m->view), only what its principal may view is written.  *st is
+ * MESOS_ENOMEM when something could not be copied; free the snapshot
+ * either way. */
 mesos__v1snap *mesos__v1snap_take(mesos_master *m, int call, mesos_status *st);
 /* Off the loop (any one thread): the response (for SUBSCRIBE: the
  * SUBSCRIBED event as one RecordIO record) written in `media` straight
- * from the snapshot into `out`'s chunks; the bytes operator.c's on-loop
- * builders encode to.  _render: the same appended to one buffer (tests). */
+ * from the snapshot into `out`'s chunks.  _render: the same appended to
+ * one buffer (tests). */
 mesos_status mesos__v1snap_render_chunks(const mesos__v1snap *s, mesos__media media,
                                          mesos__chunks *out);
 mesos_status mesos__v1snap_render(const mesos__v1snap *s, mesos__media media, mesos__buf *out);
 void mesos__v1snap_free(mesos__v1snap *s);
 /* Answers a v1 state call (as above) from a snapshot rendered on the
- * thread pool, batched with identical calls (state.c).  Only without an
- * authorizer: the filters run on the loop. */
+ * thread pool, batched with identical calls of the same principal
+ * (state.c); with an authorizer, the snapshot (taken with the principal's
+ * view set on the master) leaves out what it may not view. */
 void mesos__state_v1_serve(mesos_master *m, mesos__http_request *req, int call,
                            mesos__media media);
 

@@ -1,9 +1,10 @@
 /*
  * The v1 operator API's state calls -- GET_STATE, GET_AGENTS,
- * GET_FRAMEWORKS, GET_TASKS, GET_EXECUTORS -- built and encoded off the
- * loop thread (issue 6).  At 20,000 agents and 400,000 tasks a GET_STATE
- * is 58 MB of protobuf or 129 MB of JSON and took 2-4 s of the loop when
- * operator.c built and encoded it there.
+ * GET_FRAMEWORKS, GET_TASKS, GET_EXECUTORS -- and the operator stream's
+ * SUBSCRIBED event, written off the loop thread (issue 6).  At 20,000
+ * agents and 400,000 tasks a GET_STATE is 58 MB of protobuf or 129 MB of
+ * JSON and took 2-4 s of the loop when operator.c built and encoded it
+ * there.
  *
  * The same split as /state (state.c, which runs the batches, the thread
  * pool and the streaming): on the loop, a snapshot of what the response
@@ -11,15 +12,22 @@
  * state fields the master changes in place, completed-task ring pointers,
  * each agent's and framework's info packed into bytes (one pack, no
  * allocation per field), copies of the few resource bags that change
- * (agent totals, offers); off the loop, the response tree, built exactly
- * as operator.c's builders build it (same messages, same order), and its
- * encoding.  So the bytes are the same as the on-loop answer, with one
- * exception noted at agent_usage().  What the tasks use is added up off
- * the loop from their resource bags, pinned like their Task messages.
+ * (agent totals, offers); off the loop, the response written straight
+ * from the snapshot (below).  What the tasks use is added up off the loop
+ * from their resource bags, pinned like their Task messages.
  *
- * Only without an authorizer: filtering (master_auth.c) runs on the
- * built tree with approvers that belong to the loop thread, so with an
- * authorizer the calls keep the on-loop path in operator.c.
+ * With an authorizer, state.c sets the request principal's view on the
+ * master while the snapshot is taken (batches are per principal), and the
+ * snapshot marks what it may not view, as operator.c's tree filter
+ * (master_auth.c) dropped it: frameworks by VIEW_FRAMEWORK, tasks by
+ * VIEW_TASK of their user (else their framework's), executors by
+ * VIEW_EXECUTOR of their command's user (else their framework's).
+ * Agents and what they use are never filtered.  The decisions are made on
+ * the loop, where the approvers belong; the writer skips what is marked.
+ * One difference from that filter: a completed framework's task without a
+ * user of its own is decided on that framework's user also in GET_TASKS
+ * (the tree's GET_TASKS looked only at live frameworks, so such a task
+ * counted as "any user" there and as its framework's in GET_STATE).
  */
 #include <stdio.h>
 #include <string.h>
@@ -28,6 +36,7 @@
 #include "base/error.h"
 #include "codec/json.h"
 #include "codec/pb.h"
+#include "master/master_auth.h"
 #include "master/operator_int.h"
 #include "resources/resources_int.h"
 
@@ -43,13 +52,15 @@ typedef struct v1_task {
   const mesos__resources *res; /* pinned; NULL once released */
   const void *agent;           /* the mesos__agent, as a key only */
   int32_t state, su_state;
-  int has_su;
+  uint8_t has_su;
+  uint8_t hidden; /* not for the request's principal (still counted in usage) */
 } v1_task;
 
 typedef struct v1_exec {
   char *key;     /* "<framework id>/<executor id>", the agent's map key */
   char *exec_id; /* ExecutorInfo.executor_id.value (NULL: none) */
   int has_fid;   /* ExecutorInfo.framework_id is set */
+  int hidden;    /* not for the request's principal */
   v1_bytes info; /* ExecutorInfo */
 } v1_exec;
 
@@ -78,6 +89,8 @@ typedef struct v1_agent {
 typedef struct v1_fw {
   char *id;
   v1_bytes info;
+  int hidden;      /* the framework's entry is not for the principal */
+  int exec_hidden; /* nor executors known only from its tasks */
   int active;
   double registered, reregistered;
   v1_task *tasks;
@@ -90,6 +103,7 @@ typedef struct v1_fw {
 
 typedef struct v1_done_fw {
   v1_bytes info;
+  int hidden;
   double registered, unregistered;
   const Mesos__V1__Task **tasks;
   size_t ntasks;
@@ -178,8 +192,11 @@ static int want_executors(int call) {
          call == MESOS__V1__MASTER__CALL__TYPE__GET_EXECUTORS;
 }
 
-static void snap_ring(mesos__v1snap *s, const Mesos__V1__Task ***out, size_t *n,
-                      const mesos__op_tasks *ring) {
+/* The ring's Task pointers, oldest first; with a view set (an
+ * authorizer), only the tasks its principal may see (VIEW_TASK by the
+ * task's user, else `fw_user`, its framework's). */
+static void snap_ring(mesos_master *m, mesos__v1snap *s, const Mesos__V1__Task ***out,
+                      size_t *n, const mesos__op_tasks *ring, const char *fw_user) {
   *n = 0;
   if (ring == NULL || ring->n == 0) return;
   const Mesos__V1__Task **v = s_alloc(s, ring->n, sizeof *v);
@@ -189,10 +206,15 @@ static void snap_ring(mesos__v1snap *s, const Mesos__V1__Task ***out, size_t *n,
   memcpy(v + first, ring->v, (ring->n - first) * sizeof *v);
   *out = v;
   *n = ring->n;
+  if (m->view == NULL) return;
+  size_t kept = 0;
+  for (size_t i = 0; i < ring->n; i++)
+    if (mesos__auth_view_task(m->view, v[i]->user ? v[i]->user : fw_user)) v[kept++] = v[i];
+  *n = kept;
 }
 
 /* The framework's live tasks, walked with prefetches as in state.c. */
-static void snap_tasks(mesos__v1snap *s, v1_fw *d, mesos__framework *fw) {
+static void snap_tasks(mesos_master *m, mesos__v1snap *s, v1_fw *d, mesos__framework *fw) {
   size_t n = mesos__map_count(&fw->tasks);
   if (n == 0) return;
   d->tasks = s_alloc(s, n, sizeof *d->tasks);
@@ -218,6 +240,7 @@ static void snap_tasks(mesos__v1snap *s, v1_fw *d, mesos__framework *fw) {
     x->state = t->task->state;
     x->has_su = t->task->has_status_update_state;
     x->su_state = t->task->status_update_state;
+    x->hidden = m->view && !mesos__master_auth_sees_task(m, fw, t->task);
   }
   mesos__free(v);
 }
@@ -232,8 +255,14 @@ static void snap_frameworks(mesos_master *m, mesos__v1snap *s) {
     mesos__framework *fw = v;
     v1_fw *d = &s->fws[s->nfws++];
     d->id = s_str(s, fw->id);
-    snap_tasks(s, d, fw);
-    if (tasks) snap_ring(s, &d->done, &d->ndone, mesos__op_completed_tasks(m, fw->id));
+    const char *user = fw->info ? fw->info->user : NULL;
+    snap_tasks(m, s, d, fw);
+    if (tasks) snap_ring(m, s, &d->done, &d->ndone, mesos__op_completed_tasks(m, fw->id), user);
+    /* Filtered as operator.c's tree was: the framework's entry by
+     * VIEW_FRAMEWORK, executors only its tasks name by VIEW_EXECUTOR of
+     * its user (they have no command). */
+    d->hidden = m->view && !(fw->info && mesos__auth_view_framework(m->view, user));
+    d->exec_hidden = m->view && !mesos__auth_view_executor(m->view, user);
     if (!fws) continue;
     d->info = s_pack(s, fw->info ? &fw->info->base : NULL);
     d->active = fw->stream != NULL;
@@ -261,12 +290,32 @@ static void snap_frameworks(mesos_master *m, mesos__v1snap *s) {
     for (size_t i = 0; s->done && i < op->done_n; i++) {
       const mesos__op_done_fw *dn = &op->done[(op->done_head + i) % op->done_cap];
       v1_done_fw *d = &s->done[s->ndone++];
+      const char *user = dn->info ? dn->info->user : NULL;
+      d->hidden = m->view && !(dn->info && mesos__auth_view_framework(m->view, user));
       if (fws) d->info = s_pack(s, dn->info ? &dn->info->base : NULL);
       d->registered = dn->registered_time;
       d->unregistered = dn->unregistered_time;
-      if (tasks) snap_ring(s, &d->tasks, &d->ntasks, &dn->tasks);
+      if (tasks) snap_ring(m, s, &d->tasks, &d->ntasks, &dn->tasks, user);
     }
   }
+}
+
+/* VIEW_EXECUTOR's object: the executor's command user, else its
+ * framework's (by ExecutorInfo.framework_id, else the agent's key
+ * "<framework id>/<executor id>"), NULL when the framework is unknown. */
+static const char *executor_user(mesos_master *m, const Mesos__V1__ExecutorInfo *ei,
+                                 const char *key) {
+  if (ei->command && ei->command->user) return ei->command->user;
+  char fid[512];
+  const char *id = ei->framework_id ? ei->framework_id->value : NULL;
+  if (id == NULL) {
+    const char *slash = key ? strchr(key, '/') : NULL;
+    if (slash == NULL) return NULL;
+    snprintf(fid, sizeof fid, "%.*s", (int)(slash - key), key);
+    id = fid;
+  }
+  const mesos__framework *fw = id ? mesos__map_get(&m->frameworks, id) : NULL;
+  return fw && fw->info ? fw->info->user : NULL;
 }
 
 static void snap_agents(mesos_master *m, mesos__v1snap *s) {
@@ -319,6 +368,7 @@ static void snap_agents(mesos_master *m, mesos__v1snap *s) {
         x->exec_id = ei->executor_id ? s_str(s, ei->executor_id->value) : NULL;
         x->has_fid = ei->framework_id != NULL;
         x->info = s_pack(s, &ei->base);
+        if (m->view) x->hidden = !mesos__auth_view_executor(m->view, executor_user(m, ei, key));
       }
     }
   }
@@ -901,6 +951,7 @@ static void get_tasks(vw *w, const mesos__v1snap *s) {
   v_arr_begin(w, 2, "tasks");
   for (size_t i = 0; i < s->nfws && w->st == MESOS_OK; i++)
     for (size_t k = 0; k < s->fws[i].ntasks; k++) {
+      if (s->fws[i].tasks[k].hidden) continue;
       task_view(&view, &s->fws[i].tasks[k]);
       v_elem_msg(w, &view.base);
     }
@@ -945,6 +996,7 @@ static void get_executors(vw *w, const mesos__v1snap *s) {
         vw_fail(w, MESOS_ENOMEM);
         break;
       }
+      if (x->hidden) continue;
       if (x->has_fid) {
         executor_entry(w, NULL, x->info, a->id);
         continue;
@@ -982,6 +1034,7 @@ static void get_executors(vw *w, const mesos__v1snap *s) {
         vw_fail(w, MESOS_ENOMEM);
         break;
       }
+      if (f->exec_hidden) continue;
       Mesos__V1__ExecutorInfo ei = MESOS__V1__EXECUTOR_INFO__INIT;
       ei.executor_id = t->executor_id;
       ei.framework_id = t->framework_id;
@@ -1013,6 +1066,7 @@ static void get_frameworks(vw *w, const mesos__v1snap *s) {
   v_arr_begin(w, 1, "frameworks");
   for (size_t i = 0; i < s->nfws && w->st == MESOS_OK; i++) {
     const v1_fw *fw = &s->fws[i];
+    if (fw->hidden) continue;
     v_elem_begin(w);
     v_packed(w, 1, "framework_info", fw->info, &mesos__v1__framework_info__descriptor);
     v_bool(w, 2, "active", fw->active);
@@ -1045,6 +1099,7 @@ static void get_frameworks(vw *w, const mesos__v1snap *s) {
   v_arr_begin(w, 2, "completed_frameworks");
   for (size_t i = 0; i < s->ndone && w->st == MESOS_OK; i++) {
     const v1_done_fw *d = &s->done[i];
+    if (d->hidden) continue;
     v_elem_begin(w);
     v_packed(w, 1, "framework_info", d->info, &mesos__v1__framework_info__descriptor);
     v_bool(w, 2, "active", 0);

@@ -538,9 +538,10 @@ START_TEST(test_state__master_freed_with_a_render_in_flight) {
 }
 END_TEST
 
-/* The v1 state calls are built and encoded off the loop from a snapshot
- * (state_v1.c): each answer, JSON and protobuf, is byte for byte what
- * operator.c's on-loop builders make of the same master; GET_HEALTH is
+/* The v1 state calls are written off the loop from a snapshot
+ * (state_v1.c): each answer, JSON and protobuf, is byte for byte what the
+ * renderer makes of a snapshot of the same master (test_master_state_v1
+ * checks what that holds); GET_HEALTH is
  * answered while one is held; and a held answer is the state at its
  * request, though every task finishes meanwhile. */
 START_TEST(test_state__v1_calls_rendered_off_the_loop) {
@@ -549,37 +550,43 @@ START_TEST(test_state__v1_calls_rendered_off_the_loop) {
   static const struct {
     const char *name;
     Mesos__V1__Master__Response__Type type;
+    int call;
   } calls[] = {
-      {"GET_STATE", MESOS__V1__MASTER__RESPONSE__TYPE__GET_STATE},
-      {"GET_AGENTS", MESOS__V1__MASTER__RESPONSE__TYPE__GET_AGENTS},
-      {"GET_FRAMEWORKS", MESOS__V1__MASTER__RESPONSE__TYPE__GET_FRAMEWORKS},
-      {"GET_TASKS", MESOS__V1__MASTER__RESPONSE__TYPE__GET_TASKS},
-      {"GET_EXECUTORS", MESOS__V1__MASTER__RESPONSE__TYPE__GET_EXECUTORS},
+      {"GET_STATE", MESOS__V1__MASTER__RESPONSE__TYPE__GET_STATE,
+       MESOS__V1__MASTER__CALL__TYPE__GET_STATE},
+      {"GET_AGENTS", MESOS__V1__MASTER__RESPONSE__TYPE__GET_AGENTS,
+       MESOS__V1__MASTER__CALL__TYPE__GET_AGENTS},
+      {"GET_FRAMEWORKS", MESOS__V1__MASTER__RESPONSE__TYPE__GET_FRAMEWORKS,
+       MESOS__V1__MASTER__CALL__TYPE__GET_FRAMEWORKS},
+      {"GET_TASKS", MESOS__V1__MASTER__RESPONSE__TYPE__GET_TASKS,
+       MESOS__V1__MASTER__CALL__TYPE__GET_TASKS},
+      {"GET_EXECUTORS", MESOS__V1__MASTER__RESPONSE__TYPE__GET_EXECUTORS,
+       MESOS__V1__MASTER__CALL__TYPE__GET_EXECUTORS},
   };
   for (size_t c = 0; c < sizeof calls / sizeof calls[0]; c++) {
     for (int pb = 0; pb < 2; pb++) {
-      /* The on-loop answer, from operator.c's builders. */
-      mesos__op_scratch sc;
-      mesos__op_scratch_init(&sc, 1 << 16);
-      Mesos__V1__Master__Response__GetState *gs = mesos__op_get_state(&sc, w.m);
-      ck_assert_ptr_nonnull(gs);
-      Mesos__V1__Master__Response r = MESOS__V1__MASTER__RESPONSE__INIT;
-      r.has_type = 1;
-      r.type = calls[c].type;
-      switch (calls[c].type) {
-        case MESOS__V1__MASTER__RESPONSE__TYPE__GET_STATE: r.get_state = gs; break;
-        case MESOS__V1__MASTER__RESPONSE__TYPE__GET_AGENTS: r.get_agents = gs->get_agents; break;
-        case MESOS__V1__MASTER__RESPONSE__TYPE__GET_FRAMEWORKS:
-          r.get_frameworks = gs->get_frameworks;
-          break;
-        case MESOS__V1__MASTER__RESPONSE__TYPE__GET_TASKS: r.get_tasks = gs->get_tasks; break;
-        default: r.get_executors = gs->get_executors; break;
-      }
+      /* The answer: the renderer's from a snapshot of the same state. */
+      mesos_status sst = MESOS_OK;
+      mesos__v1snap *snap = mesos__v1snap_take(w.m, calls[c].call, &sst);
+      ck_assert_ptr_nonnull(snap);
+      ck_assert_int_eq(sst, MESOS_OK);
       mesos__buf want = MESOS__BUF_INIT((size_t)1 << 30);
-      ck_assert_int_eq(pb ? mesos__pb_pack_buf(&r.base, &want, NULL)
-                          : mesos__json_encode(&r.base, &want, NULL),
-                       MESOS_OK);
-      mesos__op_scratch_free(&sc);
+      ck_assert_int_eq(
+          mesos__v1snap_render(snap, pb ? MESOS__MEDIA_PROTOBUF : MESOS__MEDIA_JSON, &want),
+          MESOS_OK);
+      mesos__v1snap_free(snap);
+      /* ... whose type is the call's. */
+      ProtobufCMessage *dec = NULL;
+      if (pb)
+        ck_assert_int_eq(mesos__pb_unpack(&mesos__v1__master__response__descriptor,
+                                          (const uint8_t *)want.data, want.len, 0, 0, &dec, NULL),
+                         MESOS_OK);
+      else
+        ck_assert_int_eq(mesos__json_decode(&mesos__v1__master__response__descriptor, want.data,
+                                            want.len, NULL, &dec, NULL),
+                         MESOS_OK);
+      ck_assert_int_eq(((Mesos__V1__Master__Response *)dec)->type, calls[c].type);
+      mesos__pb_free(dec);
       /* The off-loop answer, held at the gate first. */
       size_t renders = mesos__state_test_renders(w.m);
       mesos__state_test_hold(1);
