@@ -615,8 +615,9 @@ int main(int argc, char **argv) {
   cluster small = {big.agents / 10, big.frameworks / 10, 10, 10};
   const char *scale = quick ? "q" : "20k";
 
+  const char *prof = getenv("MESOS_BENCH_STATE_PROFILE");
   size_t base_bytes = 0;
-  double base = baseline_ms(&big, &base_bytes);
+  double base = prof && *prof ? 0 : baseline_ms(&big, &base_bytes);
   printf("# baseline: bare yajl generator, %zu bytes, median %.1f ms\n", base_bytes, base);
 
   long rss0 = rss_kib();
@@ -634,6 +635,32 @@ int main(int argc, char **argv) {
          big.agents, big.frameworks, big.agents * big.running_per_agent,
          big.agents * big.completed_per_agent, now_ms() - t0, (rss1 - rss0) / 1024.0,
          rss1 / 1024.0);
+  /* MESOS_BENCH_STATE_PROFILE=snapshot|json|protobuf: that part of
+   * GET_STATE ten times over, then exit (run under perf record). */
+  if (prof && *prof) {
+    int part = strcmp(prof, "snapshot") == 0 ? 0 : strcmp(prof, "json") == 0 ? 1 : 2;
+    mesos_status st = MESOS_OK;
+    mesos__v1snap *s = mesos__v1snap_take(m, MESOS__V1__MASTER__CALL__TYPE__GET_STATE, &st);
+    double p0 = thread_ms();
+    for (int i = 0; i < 10; i++) {
+      if (part == 0) {
+        mesos__v1snap_free(s);
+        s = mesos__v1snap_take(m, MESOS__V1__MASTER__CALL__TYPE__GET_STATE, &st);
+        continue;
+      }
+      mesos__chunks c;
+      memset(&c, 0, sizeof c);
+      c.sv = m->op->state;
+      if (mesos__v1snap_render_chunks(s, part == 2 ? MESOS__MEDIA_PROTOBUF : MESOS__MEDIA_JSON,
+                                      &c) != MESOS_OK)
+        die("cannot render GET_STATE");
+      mesos__state_chunks_free(&c);
+    }
+    printf("# profile %s: %.1f ms CPU each\n", prof, (thread_ms() - p0) / 10);
+    fflush(stdout);
+    mesos__v1snap_free(s);
+    _exit(0);
+  }
   /* The render alone, in this thread before the loop runs: what /state
    * costs without the copy into the connection and the transfer. */
   {

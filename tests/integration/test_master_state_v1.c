@@ -151,6 +151,43 @@ static void add_executor(mesos__agent *a, mesos__framework *fw, const char *id, 
   mesos__agent_add_executor(a, fw->id, &ei);
 }
 
+static void *pb_alloc(size_t n) {
+  void *p = mesos__pb_allocator.alloc(mesos__pb_allocator.allocator_data, n);
+  ck_assert_ptr_nonnull(p);
+  memset(p, 0, n);
+  return p;
+}
+
+static char *pb_str(const char *s) {
+  char *p = pb_alloc(strlen(s) + 1);
+  memcpy(p, s, strlen(s) + 1);
+  return p;
+}
+
+/* As the master leaves a task after a status update: its state and uuid. */
+static void task_updated(Mesos__V1__Task *t, size_t salt) {
+  t->has_status_update_state = 1;
+  t->status_update_state = MESOS__V1__TASK_STATE__TASK_RUNNING;
+  t->has_status_update_uuid = 1;
+  t->status_update_uuid.len = 16;
+  t->status_update_uuid.data = pb_alloc(16);
+  for (size_t i = 0; i < 16; i++) t->status_update_uuid.data[i] = (uint8_t)(i * 37 + salt);
+}
+
+/* Something the hand-written task writer leaves to the generic encoder. */
+static void task_labelled(Mesos__V1__Task *t) {
+  Mesos__V1__Labels *ls = pb_alloc(sizeof *ls);
+  mesos__v1__labels__init(ls);
+  Mesos__V1__Label *l = pb_alloc(sizeof *l);
+  mesos__v1__label__init(l);
+  l->key = pb_str("tier");
+  l->value = pb_str("front \"end\"");
+  ls->labels = pb_alloc(sizeof *ls->labels);
+  ls->labels[0] = l;
+  ls->n_labels = 1;
+  t->labels = ls;
+}
+
 static void finish_task(mesos__task *t) {
   t->task->state = MESOS__V1__TASK_STATE__TASK_FINISHED;
   t->released = 1;
@@ -200,6 +237,8 @@ static void world_start(world *w, size_t agents, size_t per, const char *acls) {
       snprintf(id, sizeof id, "task-%zu-%zu", a, j);
       const char *exec = j == 1 ? (a % 2 ? "exec-a" : "exec-b") : NULL;
       mesos__task *t = add_task(w, w->fws[(a + j) % 3], w->agents[a], id, task_res[a % 3], exec);
+      if (j == 3 || j == 5) task_updated(t->task, a);
+      if (j == 4 && a % 2) task_labelled(t->task);
       if (j % 3 == 2) finish_task(t);
       else if (j % 4 == 3) t->task->state = MESOS__V1__TASK_STATE__TASK_STAGING;
     }
@@ -342,7 +381,7 @@ static int is_alice(const char *user) { return user && strcmp(user, "alice") == 
 
 /* What the master holds, in the decoded GET_STATE. */
 static void check_state(world *w, const Mesos__V1__Master__Response__GetState *gs,
-                        int (*keep)(const char *user)) {
+                        int (*keep)(const char *user), int pb) {
   mesos_master *m = w->m;
   ck_assert_ptr_nonnull(gs);
   ck_assert_ptr_nonnull(gs->get_tasks);
@@ -371,6 +410,61 @@ static void check_state(world *w, const Mesos__V1__Master__Response__GetState *g
               t->state == MESOS__V1__TASK_STATE__TASK_STAGING);
     ck_assert_uint_gt(t->n_resources, 0);
   }
+  /* Every task is its message, field for field (also the ones written by
+   * hand rather than by the generic encoder). */
+  mesos__map byid;
+  mesos__map_init(&byid);
+  for (size_t f = 0; f < 2; f++) {
+    size_t n = 0;
+    mesos__task **all = mesos__tasks_snapshot(&w->fws[f]->tasks, &n);
+    for (size_t i = 0; i < n; i++)
+      ck_assert_int_eq(mesos__map_put(&byid, all[i]->task->task_id->value, all[i]->task), MESOS_OK);
+    mesos__free(all);
+  }
+  size_t it = 0;
+  void *fv;
+  while (mesos__map_next(&m->frameworks, &it, NULL, &fv)) {
+    const mesos__op_tasks *r = mesos__op_completed_tasks(m, ((mesos__framework *)fv)->id);
+    for (size_t i = 0; r && i < r->n; i++) {
+      Mesos__V1__Task *t = r->v[(r->head + i) % r->cap];
+      ck_assert_int_eq(mesos__map_put(&byid, t->task_id->value, t), MESOS_OK);
+    }
+  }
+  for (size_t d = 0; d < m->op->done_n; d++) {
+    const mesos__op_tasks *r = &m->op->done[(m->op->done_head + d) % m->op->done_cap].tasks;
+    for (size_t i = 0; i < r->n; i++) {
+      Mesos__V1__Task *t = r->v[(r->head + i) % r->cap];
+      ck_assert_int_eq(mesos__map_put(&byid, t->task_id->value, t), MESOS_OK);
+    }
+  }
+  int labelled = 0, uuids = 0;
+  for (int part = 0; part < 2; part++) {
+    Mesos__V1__Task **v = part ? gs->get_tasks->completed_tasks : gs->get_tasks->tasks;
+    size_t n = part ? gs->get_tasks->n_completed_tasks : gs->get_tasks->n_tasks;
+    for (size_t i = 0; i < n; i++) {
+      const Mesos__V1__Task *orig = mesos__map_get(&byid, v[i]->task_id->value);
+      ck_assert_msg(orig != NULL, "task %s is not the master's", v[i]->task_id->value);
+      /* From protobuf: the same bytes; from JSON (which writes defaults,
+       * so they come back set): the same JSON. */
+      mesos__buf x = MESOS__BUF_INIT(1 << 20), y = MESOS__BUF_INIT(1 << 20);
+      if (pb) {
+        ck_assert_int_eq(mesos__pb_pack_buf(&v[i]->base, &x, NULL), MESOS_OK);
+        ck_assert_int_eq(mesos__pb_pack_buf(&orig->base, &y, NULL), MESOS_OK);
+      } else {
+        ck_assert_int_eq(mesos__json_encode(&v[i]->base, &x, NULL), MESOS_OK);
+        ck_assert_int_eq(mesos__json_encode(&orig->base, &y, NULL), MESOS_OK);
+      }
+      ck_assert_msg(x.len == y.len && memcmp(x.data, y.data, x.len) == 0,
+                    "task %s differs from its message", v[i]->task_id->value);
+      mesos__buf_free(&x);
+      mesos__buf_free(&y);
+      labelled += v[i]->labels != NULL;
+      uuids += v[i]->has_status_update_uuid;
+    }
+  }
+  ck_assert_int_gt(labelled, 0);
+  ck_assert_int_gt(uuids, 0);
+  mesos__map_free(&byid);
   ck_assert_uint_eq(gs->get_frameworks->n_frameworks, fws);
   ck_assert_uint_eq(gs->get_frameworks->n_completed_frameworks, 1);
   size_t offers = 0;
@@ -418,7 +512,7 @@ START_TEST(test_state_v1__both_media_say_what_the_master_holds) {
     mesos__buf b = MESOS__BUF_INIT((size_t)1 << 30);
     render(&w, call, pb, &b);
     ProtobufCMessage *msg = decode(call, pb, b.data, b.len);
-    check_state(&w, state_of(call, msg), NULL);
+    check_state(&w, state_of(call, msg), NULL, pb);
     mesos__pb_free(msg);
     if (!pb) {
       static const char *must[] = {"\"offers\":[", "\"completed_frameworks\":[", "\"role1\"",
@@ -470,7 +564,7 @@ START_TEST(test_state_v1__filtered_for_the_principal) {
     mesos__buf b = MESOS__BUF_INIT((size_t)1 << 30);
     render(&w, MESOS__V1__MASTER__CALL__TYPE__GET_STATE, pb, &b);
     ProtobufCMessage *msg = decode(MESOS__V1__MASTER__CALL__TYPE__GET_STATE, pb, b.data, b.len);
-    check_state(&w, state_of(MESOS__V1__MASTER__CALL__TYPE__GET_STATE, msg), is_alice);
+    check_state(&w, state_of(MESOS__V1__MASTER__CALL__TYPE__GET_STATE, msg), is_alice, pb);
     mesos__pb_free(msg);
     mesos__buf_free(&b);
   }
