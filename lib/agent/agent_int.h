@@ -102,6 +102,7 @@ struct mesos_agent {
   char **launch_q;           /* task keys waiting to start (task_runner.c) */
   size_t launch_qn;
   mesos_timer *launch_timer;
+  size_t nspawning;          /* executor starts on the thread pool (executor_api.c) */
   mesos__map executors;      /* "<framework>/<executor>" -> mesos__agent_executor*
                               * (custom and default executors; executors.c) */
   uint64_t retry_base_ms;    /* first status update retry interval */
@@ -375,6 +376,8 @@ void mesos__agent_executor_api_handler(mesos__http_request *req, void *ud);
 typedef struct mesos__agent_spawn_job mesos__agent_spawn_job;
 mesos_status mesos__agent_executor_launch(mesos__agent_task *t, mesos_error **err);
 void mesos__agent_executor_started(mesos__agent_task *t, mesos_status st, mesos_error *e);
+/* An executor start ended: start the next queued task (task_runner.c). */
+void mesos__agent_launch_more(mesos_agent *a);
 /* The task goes while its executor starts: the start's end kills it. */
 void mesos__agent_executor_spawn_orphan(mesos__agent_task *t);
 /* KILL towards the executor (or its process when not subscribed yet). */

@@ -437,6 +437,8 @@ static void spawn_done(uv_work_t *req, int status) {
     return;
   }
   t->spawn_job = NULL;
+  mesos_agent *a = t->agent;
+  if (a->nspawning > 0) a->nspawning--;
   if (j->st == MESOS_OK) {
     t->pid = j->pid;
     mesos_timer_start(t->reg_timer, t->agent->exec_reg_timeout_ms, 0);
@@ -446,6 +448,7 @@ static void spawn_done(uv_work_t *req, int status) {
   mesos_status st = j->st;
   spawn_job_free(j);
   mesos__agent_executor_started(t, st, e); /* task_runner.c; takes `e` */
+  mesos__agent_launch_more(a);               /* the next queued start */
 }
 
 void mesos__agent_executor_spawn_orphan(mesos__agent_task *t) {
@@ -517,6 +520,7 @@ mesos_status mesos__agent_executor_launch(mesos__agent_task *t, mesos_error **er
   j->t = t;
   j->req.data = j;
   t->spawn_job = j;
+  a->nspawning++;
   if (uv_queue_work(mesos__loop_uv(a->loop), &j->req, spawn_work, spawn_done) != 0) {
     /* No thread pool: start it here, reported the same way. */
     spawn_work(&j->req);
