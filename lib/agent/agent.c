@@ -12,6 +12,7 @@
  */
 #include "agent/agent_auth.h"
 #include "agent/agent_int.h"
+#include "agent/volumes.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -748,6 +749,7 @@ MESOS_EXTERN(mesos_status) mesos_agent_new(mesos_agent **out, mesos_loop *loop,
   if ((st = mesos__agent_operator_init(a, err)) != MESOS_OK) goto fail;
   if ((st = build_info(a, err)) != MESOS_OK) goto fail;
   if ((st = recover_id(a, err)) != MESOS_OK) goto fail;
+  if ((st = mesos__agent_volumes_recover(a, err)) != MESOS_OK) goto fail; /* volumes.c */
   mesos__http_client_options copts;
   memset(&copts, 0, sizeof copts);
   copts.connect_timeout_ms = 5000;
@@ -827,6 +829,7 @@ MESOS_EXTERN(void) mesos_agent_free(mesos_agent *a) {
   mesos__map_free(&a->streams);
   mesos__recordio_decoder_free(&a->dec);
   mesos__pb_free(a->info);
+  mesos__agent_volumes_free(a);
   mesos__flags_free(a->flags);
   mesos__free(a->work_dir);
   mesos__free(a->executor_path);

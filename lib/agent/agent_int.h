@@ -125,6 +125,8 @@ struct mesos_agent {
   char *executor_path;       /* mesos-executor, or NULL: in-agent runner */
   struct mesos__agent_operator *op; /* operator API, classic endpoints, files (operator.c) */
   struct mesos__agent_containers *containers; /* NULL: no containerizer (containers.c) */
+  /* Reservations and volumes from CHECKPOINT_RESOURCES (volumes.c), or NULL. */
+  Mesos__Internal__CheckpointResources *checkpointed;
 };
 
 /* ---- operator.c */

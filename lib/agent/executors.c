@@ -36,6 +36,7 @@
 
 #include "agent/agent_auth.h"
 #include "agent/agent_int.h"
+#include "agent/volumes.h"
 #include "agent/spawn.h"
 #include "base/alloc.h"
 #include "base/error.h"
@@ -550,6 +551,9 @@ static void checkpoint_executor(mesos__agent_executor *x) {
 
 static mesos_status exec_start(mesos__agent_executor *x, mesos_error **err) {
   mesos_status st = mesos__agent_mkdirs(x->sandbox, err); /* not a checkpoint */
+  if (st == MESOS_OK) /* the executor's own persistent volumes (volumes.c) */
+    st = mesos__agent_volumes_link(x->agent, x->sandbox, x->info->resources,
+                                   x->info->n_resources, err);
   if (st != MESOS_OK) return st;
   exec_plan p;
   memset(&p, 0, sizeof p);
@@ -709,6 +713,9 @@ void mesos__agent_run_custom(mesos_agent *a, const Mesos__Internal__RunTask *rt)
   mesos__agent_executor *x = NULL;
   mesos__agent_task *t = NULL;
   mesos_status st = exec_get(a, fw, ei, 0, &x, &e);
+  /* The task's persistent volumes appear in its executor's sandbox. */
+  if (st == MESOS_OK)
+    st = mesos__agent_volumes_link(a, x->sandbox, ti->resources, ti->n_resources, &e);
   if (st == MESOS_OK) st = mesos__agent_task_new(a, fw, ti, x->executor_id, x->container_id, &t, &e);
   if (st != MESOS_OK) {
     char msg[512];

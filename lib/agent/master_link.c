@@ -18,6 +18,7 @@
 
 #include "agent/agent_auth.h"
 #include "agent/agent_int.h"
+#include "agent/volumes.h"
 #include "base/alloc.h"
 #include "base/error.h"
 #include "base/log.h"
@@ -224,6 +225,9 @@ static void handle_event(mesos_agent *a, const Mesos__Internal__AgentEvent *ev) 
       mesos__agent_tasks_free(a);
       mesos__agent_link_reset(a, "shut down by the master");
       break;
+    case MESOS__INTERNAL__AGENT_EVENT__TYPE__CHECKPOINT_RESOURCES:
+      if (ev->checkpoint_resources) mesos__agent_volumes_checkpoint(a, ev->checkpoint_resources);
+      break;
     case MESOS__INTERNAL__AGENT_EVENT__TYPE__ERROR:
       LOG_ERROR("The master refused this agent: %s",
                 ev->error && ev->error->message ? ev->error->message : "(no reason given)");
@@ -309,6 +313,7 @@ static mesos_status build_call(mesos_agent *a, uint8_t **bytes, size_t *len, mes
     call.type = MESOS__INTERNAL__AGENT_CALL__TYPE__REGISTER;
     ra.agent = &info;
     ra.version = (char *)"1.0.0";
+    mesos__agent_volumes_reported(a, &ra.checkpointed_resources, &ra.n_checkpointed_resources);
     call.register_agent = &ra;
   } else {
     aid.value = a->id;
@@ -317,6 +322,9 @@ static mesos_status build_call(mesos_agent *a, uint8_t **bytes, size_t *len, mes
     call.type = MESOS__INTERNAL__AGENT_CALL__TYPE__REREGISTER;
     rr.agent = &info;
     rr.version = (char *)"1.0.0";
+    /* What the master told this agent to keep: a master that lost its
+     * registry learns the reservations and volumes back from it. */
+    mesos__agent_volumes_reported(a, &rr.checkpointed_resources, &rr.n_checkpointed_resources);
     st = mesos__agent_tasks_report(a, &tasks, &ntasks, &fws, &nfws);
     /* Also the tasks that only have updates left to deliver (a previous
      * run's, after a restart): the master must not take them for unknown

@@ -586,8 +586,23 @@ static mesos_status recover_task(mesos_agent *a, const mesos__agent_path_ids *id
   bool torn = false;
   st = mesos__update_stream_read(path, &mesos__internal__status_update_record__descriptor, collect,
                                  &r, &torn, &e);
+  /* --no-strict: a damaged stream is set aside (task.updates.damaged,
+   * for a human to look at) and the task is reported lost, its executor
+   * killed: nothing it says can be trusted, and a fresh stream carries
+   * that report. */
+  mesos_error *stream_err = NULL;
   if (st == MESOS_ENOTFOUND) {
     mesos_error_free(e);
+    st = MESOS_OK;
+  } else if (st != MESOS_OK && st != MESOS_ENOMEM && !mesos__flags_bool(a->flags, "strict")) {
+    mesos__err_wrap(&stream_err, st, e, "cannot recover the status updates in %s: %s", path,
+                    e ? mesos_error_message(e) : mesos_status_str(st));
+    LOG_ERROR("%s (--no-strict: the task is reported lost)", mesos_error_message(stream_err));
+    char aside[4200];
+    snprintf(aside, sizeof aside, "%s.damaged", path);
+    if (rename(path, aside) != 0) LOG_WARN("cannot move %s aside: %s", path, strerror(errno));
+    for (size_t i = 0; i < r.n; i++) mesos__pb_free(r.recs[i]);
+    r.n = 0;
     st = MESOS_OK;
   } else if (st != MESOS_OK) {
     st = mesos__err_wrap(err, st, e, "cannot recover the status updates in %s: %s", path,
@@ -623,12 +638,25 @@ static mesos_status recover_task(mesos_agent *a, const mesos__agent_path_ids *id
   mesos_error *xe = NULL;
   if (st == MESOS_OK) {
     mesos_error *fe = NULL;
-    if (load_framework(a, ids, &fe) != MESOS_OK) {
+    mesos_status fst = load_framework(a, ids, &fe);
+    if (fst != MESOS_OK && fst != MESOS_ENOTFOUND && fst != MESOS_ENOMEM &&
+        mesos__flags_bool(a->flags, "strict")) {
+      /* --strict: a damaged framework.info stops start-up like any other
+       * damaged checkpoint (Mesos: every recovery error is fatal). */
+      st = mesos__err_wrap(err, fst, fe, "%s", fe ? mesos_error_message(fe) : mesos_status_str(fst));
+      fe = NULL;
+    } else if (fst != MESOS_OK) {
       /* Without its FrameworkInfo the framework counts as not
        * checkpointing: its task is reported, not adopted. */
       LOG_WARN("%s", fe ? mesos_error_message(fe) : "cannot recover a framework");
       mesos_error_free(fe);
     }
+  }
+  if (st == MESOS_OK && stream_err) {
+    xst = mesos_error_code(stream_err);
+    xe = stream_err;
+    stream_err = NULL;
+  } else if (st == MESOS_OK) {
     xst = read_exec_state(a, ids, &x, &xe);
     if (xst != MESOS_OK && xst != MESOS_ENOTFOUND && mesos__flags_bool(a->flags, "strict")) {
       st = mesos__err_wrap(err, xst, xe, "%s", xe ? mesos_error_message(xe) : mesos_status_str(xst));
@@ -728,6 +756,7 @@ static mesos_status recover_task(mesos_agent *a, const mesos__agent_path_ids *id
     }
   }
   mesos_error_free(xe);
+  mesos_error_free(stream_err);
   mesos__pb_free(x.ec);
   mesos__pb_free(x.tc);
   mesos__free(pending);

@@ -34,6 +34,7 @@
 #include <uv.h>
 
 #include "agent/agent_int.h"
+#include "agent/volumes.h"
 #include "agent/spawn.h"
 #include "base/alloc.h"
 #include "base/error.h"
@@ -365,6 +366,10 @@ static void launch_failed(mesos__agent_task *t, mesos_status st, mesos_error *e)
 static mesos_status launch(mesos__agent_task *t, mesos_error **err) {
   /* The sandbox is not a checkpoint: no fsync of its directories. */
   mesos_status st = mesos__agent_mkdirs(t->sandbox, err);
+  /* Persistent volumes appear in the sandbox (volumes.c). */
+  if (st == MESOS_OK)
+    st = mesos__agent_volumes_link(t->agent, t->sandbox, t->info->resources,
+                                   t->info->n_resources, err);
   if (st != MESOS_OK) return st;
   launch_plan plan;
   memset(&plan, 0, sizeof plan);

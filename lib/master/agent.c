@@ -22,6 +22,7 @@
 #include "codec/negotiate.h"
 #include "codec/pb.h"
 #include "master/master_int.h"
+#include "master/resource_ops.h"
 #include "mesos/memory.h"
 #include "resources/resources_int.h"
 
@@ -567,6 +568,8 @@ static void handle_register(mesos_master *m, mesos__http_request *req,
     mesos__http_respond_text(req, 503, msg);
     return;
   }
+  /* Reservations and volumes the agent kept (resource_ops.c). */
+  mesos__resop_adopt_reported(a, ra->checkpointed_resources, ra->n_checkpointed_resources);
   if (mesos__map_put(&m->agents, a->id, a) != MESOS_OK ||
       agent_to_allocator(a, &e) != MESOS_OK) {
     char msg[512];
@@ -584,6 +587,7 @@ static void handle_register(mesos_master *m, mesos__http_request *req,
            a->info->hostname, res ? res : "");
   mesos_free(res);
   start_stream(a, req, media, 0);
+  mesos__resop_sync_agent(a, ra->checkpointed_resources, ra->n_checkpointed_resources);
 }
 
 /* A bag built entry by entry starts with room for 8; a task keeps its bag
@@ -866,6 +870,9 @@ static void handle_reregister(mesos_master *m, mesos__http_request *req,
     }
     LOG_INFO("Agent %s re-registered", a->id);
     start_stream(a, req, media, 1);
+    /* The master's reservations and volumes stand; an agent that missed
+     * a CHECKPOINT_RESOURCES while away gets them now. */
+    mesos__resop_sync_agent(a, rr->checkpointed_resources, rr->n_checkpointed_resources);
     send_shutdowns(a, &shutdown);
     mesos__map_free(&seen);
     mesos__map_free(&shutdown);
@@ -900,6 +907,7 @@ static void handle_reregister(mesos_master *m, mesos__http_request *req,
     return;
   }
   mesos__operator_restore_agent(a); /* recorded reservations and volumes */
+  mesos__resop_adopt_reported(a, rr->checkpointed_resources, rr->n_checkpointed_resources);
   /* A new agent has no tasks to reconcile: no `seen` set to build. */
   adopt_tasks(a, rr, NULL, &shutdown);
   if (mesos__map_put(&m->agents, a->id, a) != MESOS_OK ||
@@ -918,6 +926,7 @@ static void handle_reregister(mesos_master *m, mesos__http_request *req,
   agent_arrived(m, a->id);
   LOG_INFO("Agent %s re-registered after master fail-over", a->id);
   start_stream(a, req, media, 1);
+  mesos__resop_sync_agent(a, rr->checkpointed_resources, rr->n_checkpointed_resources);
   send_shutdowns(a, &shutdown);
   mesos__map_free(&seen);
   mesos__map_free(&shutdown);

@@ -1317,60 +1317,11 @@ static void update_quota(mesos_master *m, mesos__http_request *req,
 
 /* ---- operator-initiated resource operations */
 
-/* The unreserved resource a reservation or volume was made from: without
- * its persistence and volume and without its last dynamic reservation (a
- * volume on reserved disk comes from unreserved disk too).  Shallow: `out`
- * and `disk` borrow from `r`. */
-static void resource_base(const Mesos__V1__Resource *r, Mesos__V1__Resource *out,
-                          Mesos__V1__Resource__DiskInfo *disk) {
-  *out = *r;
-  out->allocation_info = NULL;
-  if (r->disk && r->disk->persistence) {
-    *disk = *r->disk;
-    disk->persistence = NULL;
-    disk->volume = NULL;
-    out->disk = disk->source ? disk : NULL;
-  }
-  if (mesos__resop_dynamically_reserved(out)) {
-    if (out->n_reservations > 0) out->n_reservations--;
-    else out->role = NULL, out->reservation = NULL;
-    if (out->n_reservations == 0) out->reservations = NULL;
-  }
-}
-
 void mesos__operator_restore_agent(mesos__agent *a) {
-  mesos_master *m = a->master;
-  const Mesos__Internal__Registry__Agent *rec = mesos__registry_find_agent(m->registry, a->id);
+  const Mesos__Internal__Registry__Agent *rec =
+      mesos__registry_find_agent(a->master->registry, a->id);
   if (rec == NULL || rec->n_resources == 0) return;
-  mesos_resources *total = NULL, *one = NULL, *base = NULL;
-  size_t applied = 0;
-  if (mesos_resources_clone(&total, a->total, NULL) != MESOS_OK) return;
-  for (size_t i = 0; i < rec->n_resources; i++) {
-    Mesos__V1__Resource b;
-    Mesos__V1__Resource__DiskInfo disk;
-    resource_base(rec->resources[i], &b, &disk);
-    int ok = mesos_resources_new(&one, NULL) == MESOS_OK &&
-             mesos_resources_new(&base, NULL) == MESOS_OK &&
-             mesos__resources_add(&one->r, rec->resources[i], NULL) == MESOS_OK &&
-             mesos__resources_add(&base->r, &b, NULL) == MESOS_OK;
-    if (ok && !mesos_resources_contains(total, base)) {
-      /* Already in the agent's own total (a static reservation), or the
-       * agent shrank: keep what it says. */
-      ok = 0;
-    }
-    if (ok && mesos_resources_subtract(total, base, NULL) == MESOS_OK &&
-        mesos_resources_add(total, one, NULL) == MESOS_OK)
-      applied++;
-    else
-      LOG_WARN("agent %s: recorded resource %zu (%s) does not fit its total; not applied", a->id,
-               i, rec->resources[i]->name ? rec->resources[i]->name : "?");
-    mesos_resources_free(one);
-    mesos_resources_free(base);
-    one = base = NULL;
-  }
-  mesos_resources_free(a->total);
-  a->total = total;
-  LOG_INFO("Agent %s: %zu recorded reservations and volumes applied", a->id, applied);
+  mesos__resop_apply(a, rec->resources, rec->n_resources, "recorded"); /* resource_ops.c */
 }
 
 static void resource_operation(mesos_master *m, mesos__http_request *req, mesos__resop kind,

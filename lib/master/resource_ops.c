@@ -10,6 +10,7 @@
 
 #include "base/alloc.h"
 #include "base/error.h"
+#include "base/log.h"
 #include "codec/pb.h"
 #include "master/operator_int.h"
 #include "resources/resources_int.h"
@@ -138,4 +139,106 @@ mesos_status mesos__resop_persist(mesos_master *m, const mesos__agent *a,
   mesos__resop_protos_free(all, n);
   mesos__free(keep);
   return st;
+}
+
+/* The unreserved resource a reservation or volume was made from: without
+ * its persistence and volume and without its last dynamic reservation (a
+ * volume on reserved disk comes from unreserved disk too).  Shallow: `out`
+ * and `disk` borrow from `r`. */
+static void resource_base(const Mesos__V1__Resource *r, Mesos__V1__Resource *out,
+                          Mesos__V1__Resource__DiskInfo *disk) {
+  *out = *r;
+  out->allocation_info = NULL;
+  if (r->disk && r->disk->persistence) {
+    *disk = *r->disk;
+    disk->persistence = NULL;
+    disk->volume = NULL;
+    out->disk = disk->source ? disk : NULL;
+  }
+  if (mesos__resop_dynamically_reserved(out)) {
+    if (out->n_reservations > 0) out->n_reservations--;
+    else out->role = NULL, out->reservation = NULL;
+    if (out->n_reservations == 0) out->reservations = NULL;
+  }
+}
+
+size_t mesos__resop_apply(mesos__agent *a, Mesos__V1__Resource *const *v, size_t n,
+                          const char *source) {
+  if (n == 0) return 0;
+  mesos_resources *total = NULL, *one = NULL, *base = NULL;
+  size_t applied = 0;
+  if (mesos_resources_clone(&total, a->total, NULL) != MESOS_OK) return 0;
+  for (size_t i = 0; i < n; i++) {
+    Mesos__V1__Resource b;
+    Mesos__V1__Resource__DiskInfo disk;
+    mesos_error *e = NULL;
+    const char *why = NULL;
+    if (mesos__resource_validate(v[i], &e) != MESOS_OK) why = mesos_error_message(e);
+    else if (!mesos__resop_dynamically_reserved(v[i]) && !(v[i]->disk && v[i]->disk->persistence))
+      why = "neither dynamically reserved nor a persistent volume";
+    int ok = why == NULL;
+    if (ok) {
+      resource_base(v[i], &b, &disk);
+      ok = mesos_resources_new(&one, NULL) == MESOS_OK &&
+           mesos_resources_new(&base, NULL) == MESOS_OK &&
+           mesos__resources_add(&one->r, v[i], NULL) == MESOS_OK &&
+           mesos__resources_add(&base->r, &b, NULL) == MESOS_OK;
+      /* Already in the agent's own total (a static reservation), or the
+       * agent shrank: keep what it says. */
+      if (ok && !mesos_resources_contains(total, base)) why = "does not fit its total", ok = 0;
+    }
+    if (ok && mesos_resources_subtract(total, base, NULL) == MESOS_OK &&
+        mesos_resources_add(total, one, NULL) == MESOS_OK)
+      applied++;
+    else
+      LOG_WARN("agent %s: %s resource %zu (%s) %s; not applied", a->id, source, i,
+               v[i]->name ? v[i]->name : "?", why ? why : "cannot be applied");
+    mesos_error_free(e);
+    mesos_resources_free(one);
+    mesos_resources_free(base);
+    one = base = NULL;
+  }
+  mesos_resources_free(a->total);
+  a->total = total;
+  LOG_INFO("Agent %s: %zu %s reservations and volumes applied", a->id, applied, source);
+  return applied;
+}
+
+void mesos__resop_adopt_reported(mesos__agent *a, Mesos__V1__Resource *const *v, size_t n) {
+  mesos_master *m = a->master;
+  const Mesos__Internal__Registry__Agent *rec = mesos__registry_find_agent(m->registry, a->id);
+  if (n == 0 || (rec && rec->n_resources > 0)) return;
+  if (mesos__resop_apply(a, v, n, "reported") == 0) return;
+  mesos_error *e = NULL;
+  if (mesos__resop_persist(m, a, a->total, &e) != MESOS_OK) {
+    LOG_WARN("agent %s: cannot record its reported reservations and volumes: %s", a->id,
+             e ? mesos_error_message(e) : "");
+    mesos_error_free(e);
+  }
+}
+
+void mesos__resop_sync_agent(mesos__agent *a, Mesos__V1__Resource *const *v, size_t n) {
+  Mesos__V1__Resource **all = NULL, **keep = NULL;
+  size_t na = 0, k = 0;
+  mesos_resources *mine = NULL, *theirs = NULL;
+  int same = 0;
+  if (mesos__resop_kept(a->total, &all, &na, &keep, &k) == MESOS_OK &&
+      mesos_resources_new(&mine, NULL) == MESOS_OK &&
+      mesos_resources_new(&theirs, NULL) == MESOS_OK) {
+    int ok = 1;
+    for (size_t i = 0; ok && i < k; i++) ok = mesos__resources_add(&mine->r, keep[i], NULL) == MESOS_OK;
+    for (size_t i = 0; ok && i < n; i++) {
+      Mesos__V1__Resource r = *v[i];
+      r.allocation_info = NULL;
+      ok = mesos__resources_add(&theirs->r, &r, NULL) == MESOS_OK;
+    }
+    same = ok && mesos_resources_equal(mine, theirs);
+  }
+  mesos_resources_free(mine);
+  mesos_resources_free(theirs);
+  mesos__resop_protos_free(all, na);
+  mesos__free(keep);
+  if (same) return;
+  LOG_INFO("Agent %s reported other checkpointed resources than the master's: sending them", a->id);
+  mesos__resop_send_checkpoint(a);
 }

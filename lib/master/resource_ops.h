@@ -60,4 +60,32 @@ void mesos__resop_send_checkpoint(mesos__agent *a);
 mesos_status mesos__resop_persist(mesos_master *m, const mesos__agent *a,
                                   const mesos_resources *total, mesos_error **err);
 
+/* Applies the reservations and volumes v[0..n) to a->total, each turning
+ * the unreserved, non-volume twin it was made from into itself.  Every
+ * resource is untrusted (it may come from the agent): an invalid one, one
+ * that is neither dynamically reserved nor a persistent volume, or one
+ * that does not fit what is left of the total is logged (naming `source`)
+ * and skipped.  Returns how many were applied. */
+size_t mesos__resop_apply(mesos__agent *a, Mesos__V1__Resource *const *v, size_t n,
+                          const char *source);
+
+/* REGISTER / REREGISTER of an agent the master does not run (new, or
+ * after a fail-over) that reports checkpointed_resources v[0..n): when
+ * the registry records no reservations or volumes for it (in_memory
+ * registry, wiped, or never any), the agent's are applied to a->total
+ * (Mesos: the agent is their source) and recorded, else the registry's
+ * (written before any operation applies, so never older than the agent's)
+ * stand.  So a lost registry never costs a volume its data; the price is
+ * that an UNRESERVE / DESTROY of the agent's last ones that the agent never
+ * heard of (master killed in between, registry lost too) comes back.
+ * Call once the agent is admitted in the registry and before the
+ * allocator sees the total (a failure to record is logged: the agent
+ * reports them again next time). */
+void mesos__resop_adopt_reported(mesos__agent *a, Mesos__V1__Resource *const *v, size_t n);
+
+/* After (RE)REGISTERED: when the agent's report v[0..n) differs from the
+ * reservations and volumes of a->total (it missed a CHECKPOINT_RESOURCES
+ * while away, or the registry's stand), it is sent the master's set. */
+void mesos__resop_sync_agent(mesos__agent *a, Mesos__V1__Resource *const *v, size_t n);
+
 #endif

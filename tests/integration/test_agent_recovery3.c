@@ -1,0 +1,473 @@
+/*
+ * Agent recovery, third file: the agent's checkpointed resources and the
+ * handling of damaged checkpoints.
+ *  - reservations and persistent volumes made through the operator API
+ *    are checkpointed by the agent (meta/resources/resources.info, the
+ *    volume's directory under work_dir/volumes/roles/<role>/<id>); after
+ *    kill -9 of the agent AND of a master with an in_memory registry, the
+ *    agent's report restores them: the volume is offered to its role again
+ *    and a task using it reads the file an earlier task wrote there;
+ *  - a volume destroyed while its agent was down is removed (directory
+ *    included) once the agent re-registers and hears the master's set;
+ *  - every checkpoint file kind (framework.info, executor.info, task.info,
+ *    task.updates, resources.info) damaged: with --strict (the default)
+ *    start-up stops with an error naming the file, with --strict=false the
+ *    agent comes up and reports what it could not recover.
+ *
+ * Real mesos-master and mesos-agent over loopback; a JSON scheduler over
+ * raw HTTP (support/sim_fw).  The teardown kills (by pid) whatever still
+ * runs under the test's directory.
+ */
+#include <fcntl.h>
+#include <ftw.h>
+#include <glob.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "support/daemon.h"
+#include "support/sim_fw.h"
+#include "support/testutil.h"
+
+static char base_dir[256];
+static pid_t master_pid = -1, agent_pid = -1;
+static int master_port, agent_port;
+static char work_dir[512], agent_log[512];
+
+/* ------------------------------------------------------------ processes */
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
+  (void)sb, (void)flag, (void)ftw;
+  return remove(path);
+}
+
+static void make_base(void) {
+  snprintf(base_dir, sizeof base_dir, "/tmp/mesos-recovery3-test-XXXXXX");
+  ck_assert_ptr_nonnull(mkdtemp(base_dir));
+  master_pid = agent_pid = -1;
+  master_port = agent_port = 0;
+  work_dir[0] = '\0';
+}
+
+static void remove_base(void) {
+  if (agent_pid > 0) kill(agent_pid, SIGKILL), waitpid(agent_pid, NULL, 0);
+  if (master_pid > 0) kill(master_pid, SIGKILL), waitpid(master_pid, NULL, 0);
+  agent_pid = master_pid = -1;
+  mesos_test_kill_under(base_dir);
+  if (getenv("MESOS_TEST_KEEP")) {
+    fprintf(stderr, "kept %s\n", base_dir);
+    return;
+  }
+  if (base_dir[0]) nftw(base_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* A master with an in_memory registry: a restart forgets every agent,
+ * reservation and volume. */
+static void start_master(int keep_port) {
+  char path[4096], port_arg[64];
+  mesos_test_daemon_path("mesos-master", path, sizeof path);
+  if (!keep_port) master_port = mesos_test_free_port();
+  snprintf(port_arg, sizeof port_arg, "--port=%d", master_port);
+  char *argv[] = {path, "--ip=127.0.0.1", port_arg, "--allocation_interval=50ms",
+                  "--agent_ping_timeout=1secs", "--max_agent_ping_timeouts=10",
+                  "--registry=in_memory", "--logging_level=WARNING", NULL};
+  master_pid = mesos_test_spawn(argv, NULL);
+  ck_assert_int_gt(master_pid, 0);
+  ck_assert(mesos_test_wait_http_ok(master_port, "/health", 5000));
+}
+
+static pid_t spawn_agent(const char *name, const char *extra) {
+  char path[4096], bin_dir[4096], master_arg[64], port_arg[64], wd_arg[600], launcher[4200];
+  mesos_test_daemon_path("mesos-agent", path, sizeof path);
+  snprintf(bin_dir, sizeof bin_dir, "%s", path);
+  *strrchr(bin_dir, '/') = '\0';
+  snprintf(launcher, sizeof launcher, "--launcher_dir=%s", bin_dir);
+  char new_dir[512];
+  snprintf(new_dir, sizeof new_dir, "%s/%s", base_dir, name);
+  if (strcmp(new_dir, work_dir) != 0 || agent_port == 0) agent_port = mesos_test_free_port();
+  snprintf(work_dir, sizeof work_dir, "%s", new_dir);
+  snprintf(agent_log, sizeof agent_log, "%s/%s.log", base_dir, name);
+  snprintf(master_arg, sizeof master_arg, "--master=127.0.0.1:%d", master_port);
+  snprintf(port_arg, sizeof port_arg, "--port=%d", agent_port);
+  snprintf(wd_arg, sizeof wd_arg, "--work_dir=%s", work_dir);
+  char *argv[] = {path,
+                  master_arg,
+                  port_arg,
+                  wd_arg,
+                  launcher,
+                  "--ip=127.0.0.1",
+                  "--hostname=agent-test",
+                  "--resources=cpus:4;mem:1024;disk:1024",
+                  "--registration_backoff_factor=50ms",
+                  "--executor_shutdown_grace_period=1secs",
+                  "--executor_reregistration_timeout=3secs",
+                  "--recovery_timeout=30secs",
+                  (char *)(extra ? extra : "--logging_level=INFO"),
+                  NULL};
+  return mesos_test_spawn(argv, agent_log);
+}
+
+static void start_agent(const char *name, const char *extra) {
+  agent_pid = spawn_agent(name, extra);
+  ck_assert_int_gt(agent_pid, 0);
+  ck_assert(mesos_test_wait_http_ok(agent_port, "/health", 5000));
+}
+
+static void kill9(pid_t *pid) {
+  kill(*pid, SIGKILL);
+  waitpid(*pid, NULL, 0);
+  *pid = -1;
+}
+
+static void stop_all(void) {
+  if (agent_pid > 0) {
+    int st = mesos_test_stop(agent_pid, 5000);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "mesos-agent exit status %d", st);
+    agent_pid = -1;
+  }
+  if (master_pid > 0) {
+    int st = mesos_test_stop(master_pid, 5000);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "mesos-master exit status %d", st);
+    master_pid = -1;
+  }
+}
+
+/* The file's bytes (NUL-terminated) and their count; 0 when absent. */
+static size_t read_file(const char *path, char *out, size_t cap) {
+  out[0] = '\0';
+  FILE *fp = fopen(path, "r");
+  if (fp == NULL) return 0;
+  size_t n = fread(out, 1, cap - 1, fp);
+  out[n] = '\0';
+  fclose(fp);
+  return n;
+}
+
+/* The agent id the agent checkpointed (meta/slaves/latest), waited for. */
+static void agent_id(char *out, size_t cap) {
+  char link[700];
+  snprintf(link, sizeof link, "%s/meta/slaves/latest", work_dir);
+  for (int i = 0; i < 500; i++) {
+    ssize_t n = readlink(link, out, cap - 1);
+    if (n > 0) {
+      out[n] = '\0';
+      return;
+    }
+    usleep(10000);
+  }
+  ck_abort_msg("the agent never checkpointed its id (%s)", link);
+}
+
+static int exists(const char *path) {
+  struct stat sb;
+  return stat(path, &sb) == 0;
+}
+
+static void wait_exists(const char *path, int want, int timeout_ms) {
+  long long deadline = sim_fw_now_ms() + timeout_ms;
+  while (exists(path) != want && sim_fw_now_ms() < deadline) usleep(20000);
+  char log[1 << 15];
+  read_file(agent_log, log, sizeof log);
+  ck_assert_msg(exists(path) == want, "%s %s; agent log:\n%s", path,
+                want ? "never appeared" : "is still there", log);
+}
+
+/* Waits until meta/resources/resources.info holds `what` (the directory of
+ * a new volume comes first, the checkpoint naming it right after). */
+static void wait_checkpoint_has(const char *what, int timeout_ms) {
+  char ckpt[700], text[4096];
+  snprintf(ckpt, sizeof ckpt, "%s/meta/resources/resources.info", work_dir);
+  long long deadline = sim_fw_now_ms() + timeout_ms;
+  for (;;) {
+    size_t n = read_file(ckpt, text, sizeof text);
+    if (memmem(text, n, what, strlen(what))) return;
+    ck_assert_msg(sim_fw_now_ms() < deadline, "%s never names %s", ckpt, what);
+    usleep(20000);
+  }
+}
+
+/* POSTs an operator call (printf-formatted JSON) to the master; returns
+ * the HTTP status. */
+static int operator_call(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int operator_call(const char *fmt, ...) {
+  char body[4096];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(body, sizeof body, fmt, ap);
+  va_end(ap);
+  ck_assert_int_lt(n, (int)sizeof body);
+  mesos_test_response r;
+  memset(&r, 0, sizeof r);
+  ck_assert_int_eq(
+      mesos_test_http(master_port, "POST", "/api/v1", "application/json", NULL, body, &r), 0);
+  int status = r.status;
+  if (status >= 300) fprintf(stderr, "operator call answered %d: %s\n", status, r.body ? r.body : "");
+  mesos_test_response_free(&r);
+  return status;
+}
+
+/* ------------------------------------------------------------ volumes */
+
+#define RESERVATION "\"reservations\":[{\"type\":\"DYNAMIC\",\"role\":\"vol\",\"principal\":\"ops\"}]"
+#define VOLUME                                                                            \
+  "{\"name\":\"disk\",\"type\":\"SCALAR\",\"scalar\":{\"value\":64}," RESERVATION         \
+  ",\"disk\":{\"persistence\":{\"id\":\"v1\",\"principal\":\"ops\"},\"volume\":{\"mode\":" \
+  "\"RW\",\"container_path\":\"data\"}}}"
+
+static void reserve_and_create(const char *aid) {
+  ck_assert_int_eq(operator_call("{\"type\":\"RESERVE_RESOURCES\",\"reserve_resources\":{"
+                                 "\"agent_id\":{\"value\":\"%s\"},\"resources\":[{\"name\":"
+                                 "\"disk\",\"type\":\"SCALAR\",\"scalar\":{\"value\":64}," RESERVATION
+                                 "},{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":"
+                                 "1}," RESERVATION "}]}}",
+                                 aid),
+                   202);
+  ck_assert_int_eq(operator_call("{\"type\":\"CREATE_VOLUMES\",\"create_volumes\":{\"agent_id\":"
+                                 "{\"value\":\"%s\"},\"volumes\":[" VOLUME "]}}",
+                                 aid),
+                   202);
+}
+
+/* ACCEPTs `offer` with a task on the reserved cpus and the volume. */
+static void launch_with_volume(sim_fw *f, const char *offer, const char *agent, const char *task,
+                               const char *command) {
+  ck_assert_int_eq(
+      sim_fw_call(f,
+                  "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{"
+                  "\"offer_ids\":[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH\","
+                  "\"launch\":{\"task_infos\":[{\"name\":\"t\",\"task_id\":{\"value\":\"%s\"},"
+                  "\"agent_id\":{\"value\":\"%s\"},\"command\":{\"value\":\"%s\"},\"resources\":["
+                  "{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":0.5}," RESERVATION
+                  "},{\"name\":\"mem\",\"type\":\"SCALAR\",\"scalar\":{\"value\":32}}," VOLUME
+                  "]}]}}],\"filters\":{\"refuse_seconds\":0}}}",
+                  f->id, offer, task, agent, command),
+      202);
+}
+
+/* An offer of the agent that holds volume v1. */
+static void wait_volume_offer(sim_fw *f, char *offer, char *agent, size_t cap) {
+  char *rec = f->offers;
+  f->offers = NULL;
+  if (rec == NULL || strstr(rec, "\"v1\"") == NULL) {
+    free(rec);
+    rec = sim_fw_next(f, 10000, "\"type\":\"OFFERS\"", "\"persistence\"", "\"v1\"", NULL);
+  }
+  char log[1 << 15];
+  read_file(agent_log, log, sizeof log);
+  ck_assert_msg(rec != NULL, "volume v1 never offered; agent log:\n%s", log);
+  sim_fw_json_id(rec, "id", offer, cap);
+  sim_fw_json_id(rec, "agent_id", agent, cap);
+  free(rec);
+}
+
+#define FW_INFO "\"user\":\"root\",\"name\":\"volumes\",\"role\":\"vol\",\"checkpoint\":true"
+
+START_TEST(test_recovery3__volume_survives_loss_of_master_registry_and_agent) {
+  start_master(0);
+  start_agent("vol", NULL);
+  char aid[256];
+  agent_id(aid, sizeof aid);
+  reserve_and_create(aid);
+  char ckpt[700], voldir[700];
+  snprintf(ckpt, sizeof ckpt, "%s/meta/resources/resources.info", work_dir);
+  snprintf(voldir, sizeof voldir, "%s/volumes/roles/vol/v1", work_dir);
+  wait_exists(ckpt, 1, 5000);
+  wait_exists(voldir, 1, 5000);
+
+  /* A task writes into the volume. */
+  sim_fw f;
+  sim_fw_subscribe(&f, master_port, FW_INFO);
+  char offer[160], agent[160];
+  wait_volume_offer(&f, offer, agent, sizeof offer);
+  launch_with_volume(&f, offer, agent, "writer", "echo persisted > data/f");
+  free(sim_fw_expect_final(&f, "writer", "TASK_FINISHED", 10000));
+  char file[800], text[64];
+  snprintf(file, sizeof file, "%s/f", voldir);
+  read_file(file, text, sizeof text);
+  ck_assert_str_eq(text, "persisted\n");
+  sim_fw_close(&f);
+
+  /* Both die; the new master has no registry to remember anything. */
+  kill9(&agent_pid);
+  kill9(&master_pid);
+  start_master(1);
+  start_agent("vol", NULL);
+
+  /* The agent's report restores the reservation and the volume: the role
+   * is offered the volume and a new task reads what the first wrote. */
+  sim_fw g;
+  sim_fw_subscribe(&g, master_port, FW_INFO);
+  wait_volume_offer(&g, offer, agent, sizeof offer);
+  ck_assert_str_eq(agent, aid);
+  launch_with_volume(&g, offer, agent, "reader", "test \\\"$(cat data/f)\\\" = persisted");
+  free(sim_fw_expect_final(&g, "reader", "TASK_FINISHED", 10000));
+  /* The master recorded them anew: its state lists the volume. */
+  mesos_test_response r;
+  memset(&r, 0, sizeof r);
+  const char *get = "{\"type\":\"GET_AGENTS\"}";
+  ck_assert_int_eq(
+      mesos_test_http(master_port, "POST", "/api/v1", "application/json", NULL, get, &r), 0);
+  ck_assert_int_eq(r.status, 200);
+  ck_assert_msg(r.body && strstr(r.body, "\"v1\"") != NULL, "%s", r.body ? r.body : "");
+  mesos_test_response_free(&r);
+  sim_fw_close(&g);
+  stop_all();
+}
+END_TEST
+
+START_TEST(test_recovery3__volume_destroyed_while_agent_down_is_removed_on_reregistration) {
+  start_master(0);
+  start_agent("destroy", NULL);
+  char aid[256];
+  agent_id(aid, sizeof aid);
+  reserve_and_create(aid);
+  char voldir[700];
+  snprintf(voldir, sizeof voldir, "%s/volumes/roles/vol/v1", work_dir);
+  wait_checkpoint_has("v1", 5000);
+  wait_exists(voldir, 1, 5000);
+  /* Down: the agent misses the DESTROY's CHECKPOINT_RESOURCES. */
+  kill(agent_pid, SIGSTOP);
+  ck_assert_int_eq(operator_call("{\"type\":\"DESTROY_VOLUMES\",\"destroy_volumes\":{"
+                                 "\"agent_id\":{\"value\":\"%s\"},\"volumes\":[" VOLUME "]}}",
+                                 aid),
+                   202);
+  kill9(&agent_pid);
+  ck_assert(exists(voldir));
+  start_agent("destroy", NULL);
+  /* It reports v1; the master's set (without it) wins and the agent drops
+   * the directory. */
+  wait_exists(voldir, 0, 10000);
+  char ckpt[700], text[4096];
+  snprintf(ckpt, sizeof ckpt, "%s/meta/resources/resources.info", work_dir);
+  size_t n = read_file(ckpt, text, sizeof text);
+  ck_assert_uint_gt(n, 0);
+  ck_assert_ptr_null(memmem(text, n, "v1", 2));
+  stop_all();
+}
+END_TEST
+
+/* ------------------------------------------------------------ damaged checkpoints */
+
+/* Flips a byte in the middle of `path`. */
+static void damage(const char *path) {
+  int fd = open(path, O_RDWR);
+  ck_assert_msg(fd >= 0, "cannot open %s", path);
+  struct stat sb;
+  ck_assert_int_eq(fstat(fd, &sb), 0);
+  char c;
+  ck_assert_int_eq(pread(fd, &c, 1, sb.st_size / 2), 1);
+  c ^= 0x5a;
+  ck_assert_int_eq(pwrite(fd, &c, 1, sb.st_size / 2), 1);
+  close(fd);
+}
+
+/* The one file matching `pattern` under the work dir (latest links skipped). */
+static void find_one(const char *pattern, char *out, size_t cap) {
+  char full[1400];
+  snprintf(full, sizeof full, "%s/%s", work_dir, pattern);
+  glob_t g;
+  ck_assert_msg(glob(full, 0, NULL, &g) == 0, "no %s", full);
+  size_t found = 0;
+  for (size_t i = 0; i < g.gl_pathc; i++) {
+    if (strstr(g.gl_pathv[i], "/latest/")) continue;
+    snprintf(out, cap, "%s", g.gl_pathv[i]);
+    found++;
+  }
+  globfree(&g);
+  ck_assert_msg(found == 1, "%zu files match %s", found, full);
+}
+
+static const char *const damaged_files[] = {
+    "meta/slaves/*/frameworks/*/framework.info",
+    "meta/slaves/*/frameworks/*/executors/*/executor.info",
+    "meta/slaves/*/frameworks/*/executors/*/runs/*/tasks/*/task.info",
+    "meta/slaves/*/frameworks/*/executors/*/runs/*/tasks/*/task.updates",
+    "meta/resources/resources.info",
+};
+
+/* For each kind of checkpoint file: a checkpointing framework's task runs
+ * (and a reservation exists), the agent is killed, the file damaged.
+ * --strict: exit 1 naming the file, nothing touched.  --strict=false: the
+ * agent runs, re-registers, and the task is reported (TASK_LOST) or, for
+ * resources.info, the agent still serves its task. */
+START_TEST(test_recovery3__each_damaged_checkpoint_kind_names_its_file) {
+  const char *kind = damaged_files[_i];
+  start_master(0);
+  start_agent("damaged", NULL);
+  char aid[256];
+  agent_id(aid, sizeof aid);
+  ck_assert_int_eq(operator_call("{\"type\":\"RESERVE_RESOURCES\",\"reserve_resources\":{"
+                                 "\"agent_id\":{\"value\":\"%s\"},\"resources\":[{\"name\":"
+                                 "\"disk\",\"type\":\"SCALAR\",\"scalar\":{\"value\":64}," RESERVATION
+                                 "}]}}",
+                                 aid),
+                   202);
+  char ckpt[700];
+  snprintf(ckpt, sizeof ckpt, "%s/meta/resources/resources.info", work_dir);
+  wait_exists(ckpt, 1, 5000);
+  sim_fw f;
+  sim_fw_subscribe(&f, master_port,
+                   "\"user\":\"root\",\"name\":\"damage\",\"checkpoint\":true,"
+                   "\"failover_timeout\":60");
+  char offer[160], agent[160];
+  sim_fw_wait_offer(&f, "agent-test", offer, agent, sizeof offer);
+  sim_fw_launch(&f, offer, agent, "d", NULL, 32, "sleep 1000");
+  free(sim_fw_expect_update(&f, "d", "TASK_STARTING", 10000));
+  free(sim_fw_expect_update(&f, "d", "TASK_RUNNING", 10000));
+  usleep(300000); /* the acknowledgements reach the agent */
+  kill9(&agent_pid);
+  char path[1400];
+  find_one(kind, path, sizeof path);
+  damage(path);
+
+  pid_t p = spawn_agent("damaged", NULL);
+  int st = 0;
+  long long deadline = sim_fw_now_ms() + 10000;
+  while (waitpid(p, &st, WNOHANG) == 0) {
+    if (sim_fw_now_ms() > deadline) {
+      kill(p, SIGKILL);
+      waitpid(p, &st, 0);
+      ck_abort_msg("%s damaged: the agent did not stop with --strict", kind);
+    }
+    usleep(20000);
+  }
+  char log[1 << 16];
+  read_file(agent_log, log, sizeof log);
+  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 1, "%s: exit status %d\n%s", kind, st, log);
+  ck_assert_msg(strstr(log, path) != NULL, "the error does not name %s:\n%s", path, log);
+
+  start_agent("damaged", "--strict=false");
+  if (strstr(kind, "resources.info")) {
+    /* The reservation is dropped on the agent's side; the task is fine. */
+    char *rec = sim_fw_next(&f, 1500, "\"type\":\"UPDATE\"", NULL);
+    ck_assert_msg(rec == NULL, "unexpected update: %s", rec ? rec : "");
+    read_file(agent_log, log, sizeof log);
+    ck_assert_msg(strstr(log, path) != NULL, "the warning does not name %s:\n%s", path, log);
+  } else {
+    char *rec = sim_fw_expect_final(&f, "d", "TASK_LOST", 10000);
+    free(rec);
+  }
+  sim_fw_close(&f);
+  stop_all();
+}
+END_TEST
+
+static Suite *make_suite(void) {
+  Suite *s = suite_create("agent_recovery3");
+  TCase *tc = tcase_create("recovery3");
+  tcase_set_timeout(tc, 60);
+  tcase_add_checked_fixture(tc, make_base, remove_base);
+  tcase_add_test(tc, test_recovery3__volume_survives_loss_of_master_registry_and_agent);
+  tcase_add_test(tc, test_recovery3__volume_destroyed_while_agent_down_is_removed_on_reregistration);
+  tcase_add_loop_test(tc, test_recovery3__each_damaged_checkpoint_kind_names_its_file, 0,
+                      (int)(sizeof damaged_files / sizeof *damaged_files));
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) { return mesos_test_main(make_suite()); }
