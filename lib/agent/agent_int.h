@@ -88,6 +88,8 @@ struct mesos_agent {
   int registered;            /* REGISTERED/REREGISTERED seen on this stream */
   uint64_t link_gen;         /* registrations so far (status_update.c sends each
                               * pending update once per registration) */
+  uint64_t conn_id;          /* the master's connection_id of this registration
+                              * (0: none), echoed in every call */
   mesos_timer *reconnect;    /* back-off before the next attempt */
   uint64_t backoff_ms;       /* current back-off ceiling */
   uint64_t backoff_factor_ms;

@@ -52,6 +52,10 @@ static void post_done(mesos__http_call *call, mesos_status status,
 void mesos__agent_post(mesos_agent *a, Mesos__Internal__AgentCall *call) {
   Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;
   call->protocol_version = MESOS__AGENT_PROTOCOL;
+  /* The master refuses a status update from an older connection: one
+   * overtaken by the re-registration that sent it again. */
+  call->has_connection_id = a->registered && a->conn_id != 0;
+  call->connection_id = a->conn_id;
   if (a->id && call->agent_id == NULL) {
     aid.value = a->id;
     call->agent_id = &aid;
@@ -103,7 +107,7 @@ static void reconcile(mesos_agent *a, const Mesos__Internal__ReconcileTasks *rt)
 }
 
 static void registered(mesos_agent *a, const char *id, const Mesos__Internal__AgentConnection *c,
-                       int re) {
+                       int has_conn_id, uint64_t conn_id, int re) {
   /* One (RE)REGISTERED per event stream.  A second one on the same stream
    * must not count as a new connection: that would bump link_gen and post
    * every unacknowledged update again while the first copies are still in
@@ -129,6 +133,7 @@ static void registered(mesos_agent *a, const char *id, const Mesos__Internal__Ag
     }
   }
   a->registered = 1;
+  a->conn_id = has_conn_id ? conn_id : 0; /* 0: a master that names none */
   a->link_gen++;
   a->backoff_ms = a->backoff_factor_ms;
   a->ping_timeout_ms = DEFAULT_PING_TIMEOUT_MS;
@@ -146,12 +151,15 @@ static void handle_event(mesos_agent *a, const Mesos__Internal__AgentEvent *ev) 
   switch (ev->type) {
     case MESOS__INTERNAL__AGENT_EVENT__TYPE__REGISTERED:
       if (ev->agent_registered && ev->agent_registered->agent_id->value)
-        registered(a, ev->agent_registered->agent_id->value, ev->agent_registered->connection, 0);
+        registered(a, ev->agent_registered->agent_id->value, ev->agent_registered->connection,
+                   ev->agent_registered->has_connection_id,
+                   ev->agent_registered->connection_id, 0);
       break;
     case MESOS__INTERNAL__AGENT_EVENT__TYPE__REREGISTERED:
       if (ev->agent_reregistered && ev->agent_reregistered->agent_id->value) {
         registered(a, ev->agent_reregistered->agent_id->value,
-                   ev->agent_reregistered->connection, 1);
+                   ev->agent_reregistered->connection, ev->agent_reregistered->has_connection_id,
+                   ev->agent_reregistered->connection_id, 1);
         for (size_t i = 0; i < ev->agent_reregistered->n_reconciliations; i++)
           reconcile(a, ev->agent_reregistered->reconciliations[i]);
       }

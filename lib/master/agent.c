@@ -429,6 +429,9 @@ static void start_stream(mesos__agent *a, mesos__http_request *req, mesos__media
   mesos__http_headers_free(&h);
   if (st != MESOS_OK) return;
   a->stream = req;
+  /* A new name per stream (a time-based start, so a master restarted
+   * within the same agent's life does not hand out an old one again). */
+  a->conn_id = a->conn_id ? a->conn_id + 1 : (uint64_t)(mesos__master_now() * 1e6);
   a->media = media;
   a->missed_pongs = 0;
   a->pong_due = 0;
@@ -448,12 +451,16 @@ static void start_stream(mesos__agent *a, mesos__http_request *req, mesos__media
     rereg.agent_id = &aid;
     rereg.connection = &conn;
     rereg.master_info = &m->info;
+    rereg.has_connection_id = 1;
+    rereg.connection_id = a->conn_id;
     ev.type = MESOS__INTERNAL__AGENT_EVENT__TYPE__REREGISTERED;
     ev.agent_reregistered = &rereg;
   } else {
     reg.agent_id = &aid;
     reg.connection = &conn;
     reg.master_info = &m->info;
+    reg.has_connection_id = 1;
+    reg.connection_id = a->conn_id;
     ev.type = MESOS__INTERNAL__AGENT_EVENT__TYPE__REGISTERED;
     ev.agent_registered = &reg;
   }
@@ -1126,6 +1133,21 @@ void mesos__agent_api_handler(mesos__http_request *req, void *ud) {
   if (a == NULL) {
     /* Tells a stale agent to register again. */
     mesos__http_respond_text(req, 404, "Agent is not registered");
+    mesos__pb_free(msg);
+    return;
+  }
+  if (call->type == MESOS__INTERNAL__AGENT_CALL__TYPE__STATUS_UPDATE &&
+      (a->stream == NULL || (call->has_connection_id && call->connection_id != a->conn_id))) {
+    /* Forwarded, its acknowledgement could not come back the way the
+     * update came (the stream is gone, or the call is from an older one
+     * whose updates the agent sent again on re-registering): the
+     * framework would see it twice.  The agent keeps it and sends it on
+     * its current connection. */
+    LOG_INFO("status update for task %s from agent %s refused: %s",
+             call->status_update->status->task_id->value, a->id,
+             a->stream ? "sent on an older connection" : "the agent is disconnected");
+    mesos__http_respond_text(req, 409, a->stream ? "Call from an older connection of this agent"
+                                                 : "Agent is disconnected; re-register first");
     mesos__pb_free(msg);
     return;
   }

@@ -107,6 +107,7 @@ struct mesos__agent {
   Mesos__V1__AgentInfo *info;   /* owned, id filled in */
   mesos_resources *total;
   mesos__http_request *stream;  /* the agent's event stream, or NULL */
+  uint64_t conn_id;              /* connection_id of `stream` (agent.c) */
   mesos__media media;
   mesos_timer *ping;            /* PING period */
   uint32_t missed_pongs;

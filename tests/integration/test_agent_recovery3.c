@@ -9,8 +9,17 @@
  *    and a task using it reads the file an earlier task wrote there;
  *  - a volume destroyed while its agent was down is removed (directory
  *    included) once the agent re-registers and hears the master's set;
+ *  - the master forwards a STATUS_UPDATE only when it comes on the agent's
+ *    current connection (AgentCall.connection_id) while its event stream
+ *    is up, so that the acknowledgement can reach the agent the way the
+ *    update came: an update from an older connection (overtaken by the
+ *    re-registration that sent it again) or from a disconnected agent is
+ *    refused with 409 and never reaches the framework (the double delivery
+ *    after an agent restart);
  *  - every checkpoint file kind (framework.info, executor.info, task.info,
- *    task.updates, resources.info) damaged: with --strict (the default)
+ *    task.updates, resources.info) damaged, and each but task.updates
+ *    truncated (a short stream is a torn tail, accepted by design): with
+ *    --strict (the default)
  *    start-up stops with an error naming the file, with --strict=false the
  *    agent comes up and reports what it could not recover.
  *
@@ -30,6 +39,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/alloc.h"
+#include "codec/pb.h"
+#include "mesos/internal/internal.pb-c.h"
 #include "support/daemon.h"
 #include "support/sim_fw.h"
 #include "support/testutil.h"
@@ -351,6 +363,188 @@ START_TEST(test_recovery3__volume_destroyed_while_agent_down_is_removed_on_rereg
 }
 END_TEST
 
+/* ------------------------------------------------------------ connections */
+
+/* A raw agent over the internal protocol (protobuf): its event stream and
+ * the connection_id of its last (RE)REGISTERED. */
+typedef struct raw_agent {
+  mesos_test_conn stream;
+  char id[160];
+  uint64_t conn_id;
+} raw_agent;
+
+static int post_call(const Mesos__Internal__AgentCall *call) {
+  uint8_t *bytes = NULL;
+  size_t len = 0;
+  ck_assert_int_eq(mesos__pb_pack(&call->base, 0, &bytes, &len, NULL), MESOS_OK);
+  mesos_test_conn c;
+  ck_assert_int_eq(mesos_test_conn_open(&c, master_port), 0);
+  ck_assert_int_eq(mesos_test_conn_request(&c, "POST", "/api/v1/agent", "application/x-protobuf",
+                                           NULL, (const char *)bytes, len),
+                   0);
+  mesos__free(bytes);
+  mesos_test_response r;
+  ck_assert_int_eq(mesos_test_conn_response(&c, &r, 1, 5000), 0);
+  int status = r.status;
+  mesos_test_response_free(&r);
+  mesos_test_conn_close(&c);
+  return status;
+}
+
+/* REGISTER (no id yet) or REREGISTER; keeps the connection_id. */
+static void raw_open(raw_agent *a) {
+  Mesos__V1__Value__Scalar one = MESOS__V1__VALUE__SCALAR__INIT;
+  one.value = 1;
+  Mesos__V1__Resource cpus = MESOS__V1__RESOURCE__INIT, *res = &cpus;
+  cpus.name = "cpus";
+  cpus.type = MESOS__V1__VALUE__TYPE__SCALAR;
+  cpus.scalar = &one;
+  Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;
+  aid.value = a->id;
+  Mesos__V1__AgentInfo info = MESOS__V1__AGENT_INFO__INIT;
+  info.hostname = "raw-agent";
+  info.n_resources = 1;
+  info.resources = &res;
+  Mesos__Internal__RegisterAgent ra = MESOS__INTERNAL__REGISTER_AGENT__INIT;
+  Mesos__Internal__ReregisterAgent rr = MESOS__INTERNAL__REREGISTER_AGENT__INIT;
+  Mesos__Internal__AgentCall call = MESOS__INTERNAL__AGENT_CALL__INIT;
+  call.protocol_version = 1;
+  call.has_type = 1;
+  if (a->id[0]) {
+    info.id = &aid;
+    rr.agent = &info;
+    call.type = MESOS__INTERNAL__AGENT_CALL__TYPE__REREGISTER;
+    call.agent_id = &aid;
+    call.reregister_agent = &rr;
+  } else {
+    ra.agent = &info;
+    call.type = MESOS__INTERNAL__AGENT_CALL__TYPE__REGISTER;
+    call.register_agent = &ra;
+  }
+  uint8_t *bytes = NULL;
+  size_t len = 0;
+  ck_assert_int_eq(mesos__pb_pack(&call.base, 0, &bytes, &len, NULL), MESOS_OK);
+  ck_assert_int_eq(mesos_test_conn_open(&a->stream, master_port), 0);
+  ck_assert_int_eq(mesos_test_conn_request(&a->stream, "POST", "/api/v1/agent",
+                                           "application/x-protobuf",
+                                           "Accept: application/x-protobuf\r\n",
+                                           (const char *)bytes, len),
+                   0);
+  mesos__free(bytes);
+  mesos_test_response r;
+  ck_assert_int_eq(mesos_test_conn_response(&a->stream, &r, 0, 5000), 0);
+  ck_assert_int_eq(r.status, 200);
+  char *rec = NULL;
+  long n = mesos_test_conn_next_record(&a->stream, &rec, 5000);
+  ck_assert_int_gt(n, 0);
+  ProtobufCMessage *m = NULL;
+  ck_assert_int_eq(mesos__pb_unpack(&mesos__internal__agent_event__descriptor, (uint8_t *)rec,
+                                    (size_t)n, 0, 0, &m, NULL),
+                   MESOS_OK);
+  free(rec);
+  Mesos__Internal__AgentEvent *ev = (Mesos__Internal__AgentEvent *)m;
+  if (a->id[0]) {
+    ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__REREGISTERED);
+    ck_assert(ev->agent_reregistered->has_connection_id);
+    a->conn_id = ev->agent_reregistered->connection_id;
+  } else {
+    ck_assert_int_eq(ev->type, MESOS__INTERNAL__AGENT_EVENT__TYPE__REGISTERED);
+    ck_assert(ev->agent_registered->has_connection_id);
+    a->conn_id = ev->agent_registered->connection_id;
+    snprintf(a->id, sizeof a->id, "%s", ev->agent_registered->agent_id->value);
+  }
+  mesos__pb_free(m);
+}
+
+/* STATUS_UPDATE of task `task` (TASK_RUNNING, a uuid) sent as on
+ * connection `conn_id`; the HTTP status. */
+static int raw_update(raw_agent *a, const char *fw, const char *task, uint64_t conn_id) {
+  Mesos__V1__TaskID tid = MESOS__V1__TASK_ID__INIT;
+  Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;
+  Mesos__V1__FrameworkID fid = MESOS__V1__FRAMEWORK_ID__INIT;
+  tid.value = (char *)task;
+  aid.value = a->id;
+  fid.value = (char *)fw;
+  uint8_t uuid[16] = {7};
+  memcpy(uuid + 1, task, strlen(task) < 15 ? strlen(task) : 15);
+  Mesos__V1__TaskStatus st = MESOS__V1__TASK_STATUS__INIT;
+  st.task_id = &tid;
+  st.agent_id = &aid;
+  st.state = MESOS__V1__TASK_STATE__TASK_RUNNING;
+  st.has_uuid = 1;
+  st.uuid.data = uuid;
+  st.uuid.len = 16;
+  Mesos__Internal__StatusUpdate su = MESOS__INTERNAL__STATUS_UPDATE__INIT;
+  su.framework_id = &fid;
+  su.agent_id = &aid;
+  su.status = &st;
+  su.timestamp = 1.0;
+  su.has_uuid = 1;
+  su.uuid = st.uuid;
+  Mesos__Internal__AgentCall call = MESOS__INTERNAL__AGENT_CALL__INIT;
+  call.protocol_version = 1;
+  call.has_type = 1;
+  call.type = MESOS__INTERNAL__AGENT_CALL__TYPE__STATUS_UPDATE;
+  call.agent_id = &aid;
+  call.status_update = &su;
+  call.has_connection_id = 1;
+  call.connection_id = conn_id;
+  return post_call(&call);
+}
+
+START_TEST(test_recovery3__master_takes_updates_only_on_the_agents_current_connection) {
+  start_master(0);
+  sim_fw f;
+  sim_fw_subscribe(&f, master_port, "\"user\":\"nobody\",\"name\":\"connections\"");
+  raw_agent a;
+  memset(&a, 0, sizeof a);
+  raw_open(&a);
+  uint64_t c1 = a.conn_id;
+  ck_assert_int_eq(raw_update(&a, f.id, "on-c1", c1), 202);
+  /* Another connection's id: refused. */
+  ck_assert_int_eq(raw_update(&a, f.id, "other-id", c1 + 1000), 409);
+  /* The stream is gone: refused even with the right id. */
+  mesos_test_conn_close(&a.stream);
+  long long deadline = sim_fw_now_ms() + 5000;
+  int status = 0;
+  char task[32];
+  for (int i = 0; sim_fw_now_ms() < deadline; i++) {
+    /* Until the master noticed the close, updates still go through; each
+     * try names its own task so those can be told apart. */
+    snprintf(task, sizeof task, "closing-%d", i);
+    if ((status = raw_update(&a, f.id, task, c1)) == 409) break;
+    ck_assert_int_eq(status, 202);
+    usleep(20000);
+  }
+  ck_assert_int_eq(status, 409);
+  char refused_closed[32];
+  snprintf(refused_closed, sizeof refused_closed, "%s", task);
+  /* Re-registered: a new id; the old one is refused, the new one taken. */
+  raw_open(&a);
+  ck_assert_uint_ne(a.conn_id, c1);
+  ck_assert_int_eq(raw_update(&a, f.id, "old-conn", c1), 409);
+  ck_assert_int_eq(raw_update(&a, f.id, "on-c2", a.conn_id), 202);
+  /* The framework got the two accepted ones and none of the refused. */
+  char *rec = sim_fw_next(&f, 5000, "\"type\":\"UPDATE\"", "\"on-c1\"", NULL);
+  ck_assert_ptr_nonnull(rec);
+  free(rec);
+  deadline = sim_fw_now_ms() + 5000;
+  int got_c2 = 0;
+  while (!got_c2 && (rec = sim_fw_next(&f, (int)(deadline - sim_fw_now_ms()),
+                                       "\"type\":\"UPDATE\"", NULL)) != NULL) {
+    ck_assert_msg(strstr(rec, "other-id") == NULL && strstr(rec, "old-conn") == NULL &&
+                      strstr(rec, refused_closed) == NULL,
+                  "a refused update reached the framework: %s", rec);
+    got_c2 = strstr(rec, "\"on-c2\"") != NULL;
+    free(rec);
+  }
+  ck_assert(got_c2);
+  mesos_test_conn_close(&a.stream);
+  sim_fw_close(&f);
+  stop_all();
+}
+END_TEST
+
 /* ------------------------------------------------------------ damaged checkpoints */
 
 /* Flips a byte in the middle of `path`. */
@@ -390,13 +584,28 @@ static const char *const damaged_files[] = {
     "meta/resources/resources.info",
 };
 
+/* Cuts `path` to half its size. */
+static void truncate_half(const char *path) {
+  struct stat sb;
+  ck_assert_int_eq(stat(path, &sb), 0);
+  ck_assert_int_eq(truncate(path, sb.st_size / 2), 0);
+}
+
+/* The damaged_files kinds truncated too (the _i past the damaged ones);
+ * not task.updates: a short stream is a torn tail, which a crash leaves
+ * and recovery accepts by design (checkpoint.h). */
+static const int truncated_kinds[] = {0, 1, 2, 4};
+
 /* For each kind of checkpoint file: a checkpointing framework's task runs
- * (and a reservation exists), the agent is killed, the file damaged.
+ * (and a reservation exists), the agent is killed, the file damaged (a
+ * byte flipped) or truncated.
  * --strict: exit 1 naming the file, nothing touched.  --strict=false: the
  * agent runs, re-registers, and the task is reported (TASK_LOST) or, for
  * resources.info, the agent still serves its task. */
 START_TEST(test_recovery3__each_damaged_checkpoint_kind_names_its_file) {
-  const char *kind = damaged_files[_i];
+  int ndamaged = (int)(sizeof damaged_files / sizeof *damaged_files);
+  int cut = _i >= ndamaged;
+  const char *kind = damaged_files[cut ? truncated_kinds[_i - ndamaged] : _i];
   start_master(0);
   start_agent("damaged", NULL);
   char aid[256];
@@ -423,7 +632,8 @@ START_TEST(test_recovery3__each_damaged_checkpoint_kind_names_its_file) {
   kill9(&agent_pid);
   char path[1400];
   find_one(kind, path, sizeof path);
-  damage(path);
+  if (cut) truncate_half(path);
+  else damage(path);
 
   pid_t p = spawn_agent("damaged", NULL);
   int st = 0;
@@ -464,8 +674,10 @@ static Suite *make_suite(void) {
   tcase_add_checked_fixture(tc, make_base, remove_base);
   tcase_add_test(tc, test_recovery3__volume_survives_loss_of_master_registry_and_agent);
   tcase_add_test(tc, test_recovery3__volume_destroyed_while_agent_down_is_removed_on_reregistration);
+  tcase_add_test(tc, test_recovery3__master_takes_updates_only_on_the_agents_current_connection);
   tcase_add_loop_test(tc, test_recovery3__each_damaged_checkpoint_kind_names_its_file, 0,
-                      (int)(sizeof damaged_files / sizeof *damaged_files));
+                      (int)(sizeof damaged_files / sizeof *damaged_files +
+                            sizeof truncated_kinds / sizeof *truncated_kinds));
   suite_add_tcase(s, tc);
   return s;
 }

@@ -110,9 +110,12 @@ static void teardown(void) {
   if (base_dir[0] && !getenv("MESOS_TEST_KEEP")) nftw(base_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-/* The master listens on every address: a port free on loopback may be
- * taken on another one by the time it binds (other tests run beside this
- * one), so a master that cannot listen is started again on another port. */
+/* The master listens on every address; mesos_test_free_port finds a port
+ * free on all of them (it used to probe 127.0.0.1 only, and a port held
+ * on 127.0.0.x by a benchmark's thousands of client sockets failed this
+ * bind five times in a row).  One may still be taken between the probe and
+ * the bind (other tests run beside this one), so a master that cannot
+ * listen is started again on another port. */
 static void start_master(void) {
   char path[4096], port_arg[64], log[600];
   mesos_test_daemon_path("mesos-master", path, sizeof path);
@@ -130,7 +133,14 @@ static void start_master(void) {
     waitpid(master_pid, NULL, 0);
     master_pid = -1;
   }
-  ck_abort_msg("mesos-master never listened (see %s)", log);
+  char text[512] = "";
+  FILE *lf = fopen(log, "re");
+  if (lf) {
+    size_t n = fread(text, 1, sizeof text - 1, lf);
+    text[n] = '\0';
+    fclose(lf);
+  }
+  ck_abort_msg("mesos-master never listened (%s: %s)", log, text);
 }
 
 /* Agent i inside its namespace, reaching the master at 10.213.i.1. */

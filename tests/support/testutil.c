@@ -75,7 +75,12 @@ int mesos_test_free_port(void) {
   struct sockaddr_in a;
   memset(&a, 0, sizeof a);
   a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  /* Free on every address, not only on 127.0.0.1: a daemon listening on
+   * 0.0.0.0 (the netns test's master) cannot take a port some socket holds
+   * on another address, and benchmarks bind thousands of client sockets
+   * to 127.0.0.2..100 with ports from the same allocator (more than half
+   * the ports a loopback-only probe found were taken there). */
+  a.sin_addr.s_addr = htonl(INADDR_ANY);
   socklen_t len = sizeof a;
   if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
       getsockname(fd, (struct sockaddr *)&a, &len) != 0) {

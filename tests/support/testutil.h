@@ -44,7 +44,8 @@ const char *mesos_test_errmsg(mesos_error **errp);
  * Returns 1 when the flag was set, 0 on time-out. */
 int mesos_test_run_until(mesos_loop *loop, volatile int *flag, int timeout_ms);
 
-/* Binds a TCP socket on 127.0.0.1 port 0, returns the chosen port. */
+/* Binds a TCP socket on 0.0.0.0 port 0, returns the chosen port: free on
+ * every address (so also for a daemon listening on all of them). */
 int mesos_test_free_port(void);
 
 #endif
