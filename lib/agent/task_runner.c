@@ -366,10 +366,6 @@ static void launch_failed(mesos__agent_task *t, mesos_status st, mesos_error *e)
 static mesos_status launch(mesos__agent_task *t, mesos_error **err) {
   /* The sandbox is not a checkpoint: no fsync of its directories. */
   mesos_status st = mesos__agent_mkdirs(t->sandbox, err);
-  /* Persistent volumes appear in the sandbox (volumes.c). */
-  if (st == MESOS_OK)
-    st = mesos__agent_volumes_link(t->agent, t->sandbox, t->info->resources,
-                                   t->info->n_resources, err);
   if (st != MESOS_OK) return st;
   launch_plan plan;
   memset(&plan, 0, sizeof plan);
@@ -616,6 +612,14 @@ void mesos__agent_executor_started(mesos__agent_task *t, mesos_status st, mesos_
 /* Starts task `t` (queued or not); a failure becomes TASK_FAILED. */
 static void launch_now(mesos__agent_task *t) {
   mesos_error *e = NULL;
+  /* Persistent volumes appear in the sandbox (volumes.c; nothing to do,
+   * and no mkdir on the loop, for a task without one). */
+  mesos_status vst = mesos__agent_volumes_prepare(t->agent, t->sandbox, t->info->resources,
+                                                  t->info->n_resources, &e);
+  if (vst != MESOS_OK) {
+    launch_failed(t, vst, e);
+    return;
+  }
   if (t->use_executor) {
     /* Reported by mesos__agent_executor_started, once it has a pid. */
     mesos_status st = mesos__agent_executor_launch(t, &e);

@@ -347,6 +347,17 @@ mesos_status mesos__agent_volumes_link(mesos_agent *a, const char *sandbox,
   return MESOS_OK;
 }
 
+mesos_status mesos__agent_volumes_prepare(mesos_agent *a, const char *sandbox,
+                                          Mesos__V1__Resource *const *r, size_t n,
+                                          mesos_error **err) {
+  size_t volumes = 0;
+  for (size_t i = 0; i < n; i++) volumes += is_volume(r[i]) != 0;
+  if (volumes == 0) return MESOS_OK;
+  mesos_status st = mesos__agent_mkdirs(sandbox, err);
+  if (st == MESOS_OK) st = mesos__agent_volumes_link(a, sandbox, r, n, err);
+  return st;
+}
+
 void mesos__agent_volumes_free(mesos_agent *a) {
   mesos__pb_free(a->checkpointed);
   a->checkpointed = NULL;

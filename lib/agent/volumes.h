@@ -54,6 +54,12 @@ mesos_status mesos__agent_volumes_link(struct mesos_agent *a, const char *sandbo
                                        Mesos__V1__Resource *const *r, size_t n,
                                        mesos_error **err);
 
+/* The same for a sandbox that may not exist yet: when r[0..n) holds a
+ * persistent volume, creates the sandbox first; else does nothing. */
+mesos_status mesos__agent_volumes_prepare(struct mesos_agent *a, const char *sandbox,
+                                          Mesos__V1__Resource *const *r, size_t n,
+                                          mesos_error **err);
+
 /* *out = work_dir/volumes/roles/<role>/<persistence id> of volume `r`
  * (free with mesos__free).  MESOS_EINVAL when `r` is not a persistent
  * volume or its role or id is not a safe path component. */
