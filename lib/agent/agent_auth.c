@@ -354,6 +354,10 @@ bool mesos__agent_auth_operator_call(mesos_agent *a, mesos__http_request *req,
         return mesos__auth_check(a->auth, req, MESOS_AUTHZ_VIEW_FLAGS, NULL);
       case MESOS__V1__AGENT__CALL__TYPE__SET_LOGGING_LEVEL:
         return mesos__auth_check(a->auth, req, MESOS_AUTHZ_SET_LOG_LEVEL, NULL);
+      /* Mesos answers 403 rather than an empty list (the object is
+       * ANY/NONE-only, so there is nothing to filter by). */
+      case MESOS__V1__AGENT__CALL__TYPE__GET_RESOURCE_PROVIDERS:
+        return mesos__auth_check(a->auth, req, MESOS_AUTHZ_VIEW_RESOURCE_PROVIDER, NULL);
       default:
         return true;
     }
@@ -543,15 +547,25 @@ bool mesos__agent_view_framework(const mesos__agent_view *v, mesos_agent *a, con
   return mesos__auth_view_framework(&v->v, framework_user(a, fid));
 }
 
+/* As Mesos's agent: an executor is shown only when its framework (if the
+ * agent still knows it) may be viewed (VIEW_FRAMEWORK) and it may be
+ * (VIEW_EXECUTOR); a task only when
+ * its executor is shown and it may be (VIEW_TASK).  So GET_EXECUTORS and
+ * GET_TASKS never show what GET_FRAMEWORKS hides. */
 bool mesos__agent_view_executor(const mesos__agent_view *v, mesos_agent *a,
                                 const mesos__agent_task *t) {
   if (v->v.executor == NULL) return true;
+  /* A completed task's framework may be gone: then it is not asked. */
+  if (t->framework_id && mesos__map_get(&a->frameworks, t->framework_id) &&
+      !mesos__agent_view_framework(v, a, t->framework_id))
+    return false;
   return mesos__auth_view_executor(&v->v, executor_user(a, t));
 }
 
 bool mesos__agent_view_task(const mesos__agent_view *v, mesos_agent *a,
                             const mesos__agent_task *t) {
   if (v->v.task == NULL) return true;
+  if (!mesos__agent_view_executor(v, a, t)) return false;
   const Mesos__V1__TaskInfo *ti = t->info;
   const char *u = NULL;
   if (ti && ti->command && ti->command->user)

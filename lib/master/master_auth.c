@@ -236,7 +236,15 @@ bool mesos__master_auth_operator_call(mesos_master *m, mesos__http_request *req,
       break;
     /* Mesos 1.9's agent calls: ANY/NONE-only objects. */
     case MESOS__V1__MASTER__CALL__TYPE__DRAIN_AGENT:
-      action = MESOS_AUTHZ_DRAIN_AGENT;
+      /* A drain that ends with the agent marked gone is also a
+       * MARK_AGENT_GONE (Mesos asks both, DRAIN_AGENT first): otherwise a
+       * principal denied mark_agents_gone could remove an agent for good
+       * through a drain. */
+      if (!mesos__auth_allowed(m->auth, p, MESOS_AUTHZ_DRAIN_AGENT, NULL))
+        ok = deny_msg(p, MESOS_AUTHZ_DRAIN_AGENT, NULL, why, sizeof why);
+      else if (c->drain_agent && c->drain_agent->has_mark_gone && c->drain_agent->mark_gone &&
+               !mesos__auth_allowed(m->auth, p, MESOS_AUTHZ_MARK_AGENT_GONE, NULL))
+        ok = deny_msg(p, MESOS_AUTHZ_MARK_AGENT_GONE, NULL, why, sizeof why);
       break;
     case MESOS__V1__MASTER__CALL__TYPE__DEACTIVATE_AGENT:
       action = MESOS_AUTHZ_DEACTIVATE_AGENT;
@@ -348,21 +356,51 @@ typedef struct fw_users {
 } fw_users;
 
 /* The user a framework runs as, by id (NULL when unknown: the object is
- * then "any user"). */
-static const char *framework_user(const fw_users *u, const Mesos__V1__FrameworkID *id) {
+ * then "any user"); *known says whether the framework is in the source at
+ * all (an orphan task's or executor's framework is not). */
+static const char *framework_user_known(const fw_users *u, const Mesos__V1__FrameworkID *id,
+                                        bool *known) {
+  *known = false;
   if (!id || !id->value) return NULL;
-  if (u->own) return mesos__map_get(u->own, id->value);
+  if (u->own) {
+    const char *user = mesos__map_get(u->own, id->value);
+    *known = user != NULL;
+    return user;
+  }
   const mesos__framework *fw = mesos__map_get(&u->m->frameworks, id->value);
+  *known = fw != NULL;
   return fw && fw->info ? fw->info->user : NULL;
+}
+
+static const char *framework_user(const fw_users *u, const Mesos__V1__FrameworkID *id) {
+  bool known;
+  return framework_user_known(u, id, &known);
 }
 
 static const char *task_user(const fw_users *u, const Mesos__V1__Task *t) {
   return t->user ? t->user : framework_user(u, t->framework_id);
 }
 
-static const char *executor_user(const fw_users *u, const Mesos__V1__ExecutorInfo *e) {
-  if (e && e->command && e->command->user) return e->command->user;
-  return e ? framework_user(u, e->framework_id) : NULL;
+/* A task is shown when its framework may be viewed (as Mesos's
+ * GET_TASKS/GET_STATE skip the frameworks VIEW_FRAMEWORK denies; a
+ * framework the source does not know -- an orphan's -- is not asked) and
+ * the task itself may be (VIEW_TASK). */
+static bool task_visible(const fw_users *u, const mesos__auth_view *v, const Mesos__V1__Task *t) {
+  bool known;
+  const char *fu = framework_user_known(u, t->framework_id, &known);
+  if (known && !mesos__auth_view_framework(v, fu)) return false;
+  return mesos__auth_view_task(v, t->user ? t->user : fu);
+}
+
+/* An executor likewise: VIEW_FRAMEWORK of its framework, then
+ * VIEW_EXECUTOR of its user (command user, else the framework's). */
+static bool executor_visible(const fw_users *u, const mesos__auth_view *v,
+                             const Mesos__V1__ExecutorInfo *e) {
+  if (!e) return mesos__auth_view_executor(v, NULL);
+  bool known;
+  const char *fu = framework_user_known(u, e->framework_id, &known);
+  if (known && !mesos__auth_view_framework(v, fu)) return false;
+  return mesos__auth_view_executor(v, e->command && e->command->user ? e->command->user : fu);
 }
 
 /* Keeps the items the approver approves, in order; returns the new count. */
@@ -379,12 +417,11 @@ static const char *executor_user(const fw_users *u, const Mesos__V1__ExecutorInf
 static void filter_tasks(const fw_users *m, const mesos__auth_view *v,
                          Mesos__V1__Master__Response__GetTasks *t) {
   if (!t) return;
-  FILTER(t->pending_tasks, t->n_pending_tasks, mesos__auth_view_task(v, task_user(m, it)));
-  FILTER(t->tasks, t->n_tasks, mesos__auth_view_task(v, task_user(m, it)));
-  FILTER(t->completed_tasks, t->n_completed_tasks, mesos__auth_view_task(v, task_user(m, it)));
-  FILTER(t->orphan_tasks, t->n_orphan_tasks, mesos__auth_view_task(v, task_user(m, it)));
-  FILTER(t->unreachable_tasks, t->n_unreachable_tasks,
-         mesos__auth_view_task(v, task_user(m, it)));
+  FILTER(t->pending_tasks, t->n_pending_tasks, task_visible(m, v, it));
+  FILTER(t->tasks, t->n_tasks, task_visible(m, v, it));
+  FILTER(t->completed_tasks, t->n_completed_tasks, task_visible(m, v, it));
+  FILTER(t->orphan_tasks, t->n_orphan_tasks, task_visible(m, v, it));
+  FILTER(t->unreachable_tasks, t->n_unreachable_tasks, task_visible(m, v, it));
 }
 
 static void filter_frameworks(const mesos__auth_view *v,
@@ -401,10 +438,8 @@ static void filter_frameworks(const mesos__auth_view *v,
 static void filter_executors(const fw_users *m, const mesos__auth_view *v,
                              Mesos__V1__Master__Response__GetExecutors *e) {
   if (!e) return;
-  FILTER(e->executors, e->n_executors,
-         mesos__auth_view_executor(v, executor_user(m, it->executor_info)));
-  FILTER(e->orphan_executors, e->n_orphan_executors,
-         mesos__auth_view_executor(v, executor_user(m, it->executor_info)));
+  FILTER(e->executors, e->n_executors, executor_visible(m, v, it->executor_info));
+  FILTER(e->orphan_executors, e->n_orphan_executors, executor_visible(m, v, it->executor_info));
 }
 
 void mesos__master_auth_filter_response(mesos_master *m, mesos__http_request *req,
@@ -551,17 +586,26 @@ bool mesos__master_auth_event_visible(mesos_master *m, mesos__http_request *req,
   int32_t action = 0;
   const char *user = NULL;
   switch (ev->type) {
-    case MESOS__V1__MASTER__EVENT__TYPE__TASK_ADDED:
+    /* Task events: the framework must be viewable too, as in GET_TASKS. */
+    case MESOS__V1__MASTER__EVENT__TYPE__TASK_ADDED: {
       if (!ev->task_added || !ev->task_added->task) return true;
+      bool known;
+      const char *fu = framework_user_known(&mu, ev->task_added->task->framework_id, &known);
+      if (known && !mesos__auth_allowed(m->auth, p, MESOS_AUTHZ_VIEW_FRAMEWORK, fu)) return false;
       action = MESOS_AUTHZ_VIEW_TASK;
       user = task_user(&mu, ev->task_added->task);
       break;
-    case MESOS__V1__MASTER__EVENT__TYPE__TASK_UPDATED:
+    }
+    case MESOS__V1__MASTER__EVENT__TYPE__TASK_UPDATED: {
       if (!ev->task_updated || !ev->task_updated->status) return true;
+      bool known;
+      const char *fu = framework_user_known(&mu, ev->task_updated->framework_id, &known);
+      if (known && !mesos__auth_allowed(m->auth, p, MESOS_AUTHZ_VIEW_FRAMEWORK, fu)) return false;
       action = MESOS_AUTHZ_VIEW_TASK;
       user = known_task_user(m, ev->task_updated->framework_id,
                              ev->task_updated->status->task_id);
       break;
+    }
     case MESOS__V1__MASTER__EVENT__TYPE__FRAMEWORK_ADDED:
       if (!ev->framework_added || !ev->framework_added->framework ||
           !ev->framework_added->framework->framework_info)

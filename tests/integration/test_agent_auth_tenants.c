@@ -497,6 +497,54 @@ START_TEST(test_agent_auth_tenants__tokens_nested_calls_and_filtering) {
     mesos__free(xt);
   }
 
+  /* ---- VIEW_FRAMEWORK and VIEW_EXECUTOR each gate executors and tasks
+   * (as Mesos's agent: a task is shown only under a shown executor of a
+   * shown framework).  New ACLs through SIGHUP: alice may view every
+   * framework and task but no executor; bob every executor and task but
+   * no framework. */
+  write_file("acls",
+             "{\"view_frameworks\": ["
+             " {\"principals\": {\"values\": [\"alice\", \"ops\"]}, \"users\": {\"type\": \"ANY\"}},"
+             " {\"principals\": {\"type\": \"ANY\"}, \"users\": {\"type\": \"NONE\"}}],"
+             " \"view_executors\": ["
+             " {\"principals\": {\"values\": [\"bob\", \"ops\"]}, \"users\": {\"type\": \"ANY\"}},"
+             " {\"principals\": {\"type\": \"ANY\"}, \"users\": {\"type\": \"NONE\"}}],"
+             " \"view_tasks\": ["
+             " {\"principals\": {\"type\": \"ANY\"}, \"users\": {\"type\": \"ANY\"}}]}");
+  ck_assert_int_eq(kill(agent_pid, SIGHUP), 0);
+  int reloaded = 0;
+  for (int i = 0; i < 100 && !reloaded; i++) {
+    ck_assert_int_eq(call_as("alice", "{\"type\":\"GET_EXECUTORS\"}"), 200);
+    reloaded = strstr(last_body, "task-a") == NULL;
+    if (!reloaded) usleep(30 * 1000);
+  }
+  ck_assert_msg(reloaded, "the agent did not load the new ACLs after SIGHUP: %s", last_body);
+  EXPECT_NOT_IN("group-exec");
+  ck_assert_int_eq(call_as("alice", "{\"type\":\"GET_FRAMEWORKS\"}"), 200);
+  EXPECT_IN("tenant alice");
+  EXPECT_IN("tenant bob");
+  ck_assert_int_eq(call_as("alice", "{\"type\":\"GET_TASKS\"}"), 200);
+  EXPECT_NOT_IN("task-a");
+  EXPECT_NOT_IN("task-g");
+  ck_assert_int_eq(call_as("bob", "{\"type\":\"GET_EXECUTORS\"}"), 200);
+  EXPECT_NOT_IN("task-a");
+  EXPECT_NOT_IN("group-exec");
+  ck_assert_int_eq(call_as("bob", "{\"type\":\"GET_TASKS\"}"), 200);
+  EXPECT_NOT_IN("task-b");
+  EXPECT_NOT_IN("task-g");
+  ck_assert_int_eq(call_as("bob", "{\"type\":\"GET_STATE\"}"), 200);
+  EXPECT_NOT_IN("task-b");
+  EXPECT_NOT_IN("tenant bob");
+  ck_assert_int_eq(get_as("alice", "/state"), 200);
+  EXPECT_IN("tenant alice");
+  EXPECT_NOT_IN("\"id\":\"task-a\"");
+  ck_assert_int_eq(call_as("ops", "{\"type\":\"GET_EXECUTORS\"}"), 200);
+  EXPECT_IN("task-a");
+  EXPECT_IN("group-exec");
+  ck_assert_int_eq(call_as("ops", "{\"type\":\"GET_TASKS\"}"), 200);
+  EXPECT_IN("task-a");
+  EXPECT_IN("task-g");
+
   /* ---- the task path is unaffected: alice's executor still runs her
    * task and kills it when asked. */
   ck_assert_int_eq(get_as("ops", "/state"), 200);

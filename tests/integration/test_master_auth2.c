@@ -1,0 +1,337 @@
+/*
+ * More authorization on the real mesos-master (issue 8), with a simulated
+ * agent and simulated frameworks:
+ *
+ *  - DRAIN_AGENT with mark_gone also needs MARK_AGENT_GONE (as in Mesos);
+ *    a refused drain leaves the agent untouched.
+ *  - GET_EXECUTORS, GET_TASKS, GET_STATE and the operator SUBSCRIBE
+ *    snapshot show an executor only when both its framework
+ *    (VIEW_FRAMEWORK) and the executor (VIEW_EXECUTOR) may be viewed, a
+ *    task only when its framework and the task (VIEW_TASK) may be: three
+ *    principals, each denied a different one of the three.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/alloc.h"
+#include "support/daemon.h"
+#include "support/sim_agent.h"
+#include "support/sim_fw.h"
+#include "support/testutil.h"
+
+static pid_t master_pid = -1;
+static int master_port;
+static char dir[64];
+static mesos_sim_agent *agents[2];
+
+static void write_file(const char *name, const char *text) {
+  char p[160];
+  snprintf(p, sizeof p, "%s/%s", dir, name);
+  FILE *f = fopen(p, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs(text, f);
+  fclose(f);
+  ck_assert_int_eq(chmod(p, 0600), 0);
+}
+
+static void setup(void) {
+  snprintf(dir, sizeof dir, "/tmp/master-auth2-XXXXXX");
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  write_file("creds", "{\"credentials\": [{\"principal\": \"ops\", \"secret\": \"opspw\"},"
+                      " {\"principal\": \"fw1\", \"secret\": \"fw1pw\"},"
+                      " {\"principal\": \"fw2\", \"secret\": \"fw2pw\"},"
+                      " {\"principal\": \"dev\", \"secret\": \"devpw\"}]}");
+}
+
+static void teardown(void) {
+  for (int i = 0; i < 2; i++) {
+    mesos_sim_agent_stop(agents[i]);
+    agents[i] = NULL;
+  }
+  if (master_pid > 0) {
+    kill(master_pid, SIGKILL);
+    waitpid(master_pid, NULL, 0);
+    master_pid = -1;
+  }
+  const char *names[] = {"creds", "acls"};
+  for (int i = 0; i < 2; i++) {
+    char p[160];
+    snprintf(p, sizeof p, "%s/%s", dir, names[i]);
+    unlink(p);
+  }
+  rmdir(dir);
+}
+
+static void start_master(void) {
+  char path[4096], port_arg[64], creds[192], acls[192];
+  mesos_test_daemon_path("mesos-master", path, sizeof path);
+  master_port = mesos_test_free_port();
+  snprintf(port_arg, sizeof port_arg, "--port=%d", master_port);
+  snprintf(creds, sizeof creds, "--credentials=%s/creds", dir);
+  snprintf(acls, sizeof acls, "--acls=%s/acls", dir);
+  char *argv[] = {path, "--ip=127.0.0.1", port_arg, "--allocation_interval=50ms",
+                  "--logging_level=WARNING", creds, acls, "--authenticate_http_readwrite",
+                  NULL};
+  master_pid = mesos_test_spawn(argv, NULL);
+  ck_assert_int_gt(master_pid, 0);
+  ck_assert_msg(mesos_test_wait_http_ok(master_port, "/health", 5000),
+                "mesos-master did not come up on port %d", master_port);
+}
+
+static void stop_master(void) {
+  int st = mesos_test_stop(master_pid, 3000);
+  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "mesos-master exit status %d", st);
+  master_pid = -1;
+}
+
+static char last_body[1 << 17];
+
+/* POSTs an operator call as principal (secret "<principal>pw"); status. */
+static int call_as(const char *principal, const char *body) {
+  char hdr[512] = "";
+  if (principal) {
+    char secret[64], *h = NULL;
+    snprintf(secret, sizeof secret, "%spw", principal);
+    ck_assert_int_eq(mesos_basic_auth_encode(principal, secret, &h, NULL), MESOS_OK);
+    snprintf(hdr, sizeof hdr, "Authorization: %s\r\n", h);
+    mesos_free(h);
+  }
+  mesos_test_response r;
+  ck_assert_int_eq(
+      mesos_test_http(master_port, "POST", "/api/v1", "application/json", hdr, body, &r), 0);
+  snprintf(last_body, sizeof last_body, "%s", r.body ? r.body : "");
+  int st = r.status;
+  mesos_test_response_free(&r);
+  return st;
+}
+
+#define EXPECT_IN(s) ck_assert_msg(strstr(last_body, (s)) != NULL, "%s not in %s", (s), last_body)
+#define EXPECT_NOT_IN(s) \
+  ck_assert_msg(strstr(last_body, (s)) == NULL, "%s in %s", (s), last_body)
+
+#define ANY_NONE_RULES(key, field, allowed)                                                   \
+  "\"" key "\": ["                                                                             \
+  " {\"principals\": {\"values\": [" allowed "]}, \"" field "\": {\"type\": \"ANY\"}},"       \
+  " {\"principals\": {\"type\": \"ANY\"}, \"" field "\": {\"type\": \"NONE\"}}]"
+
+static int agent_up(mesos_sim_agent *a) { return mesos_sim_agent_id(a)[0] != '\0'; }
+
+/* What GET_AGENTS (as ops) shows of the agent `id`: -1 not listed (gone),
+ * 1 with a drain, 0 without. */
+static int agent_draining(const char *id) {
+  ck_assert_int_eq(call_as("ops", "{\"type\":\"GET_AGENTS\"}"), 200);
+  const char *p = strstr(last_body, id);
+  if (p == NULL) return -1;
+  /* The agent's entry runs up to the next agent's "agent_info". */
+  const char *next = strstr(p, "\"agent_info\"");
+  const char *d = strstr(p, "\"drain_info\"");
+  return d && (!next || d < next);
+}
+
+START_TEST(test_master_auth2__drain_with_mark_gone_also_needs_mark_agents_gone) {
+  write_file("acls", "{" ANY_NONE_RULES("drain_agents", "agents", "\"ops\", \"fw1\"") ","
+                     ANY_NONE_RULES("mark_agents_gone", "agents", "\"ops\"") "}");
+  start_master();
+  agents[0] = mesos_sim_agent_start(master_port, "drain-a", 2, 256, 0);
+  agents[1] = mesos_sim_agent_start(master_port, "drain-b", 2, 256, 0);
+  ck_assert_ptr_nonnull(agents[0]);
+  ck_assert_ptr_nonnull(agents[1]);
+  ck_assert(agent_up(agents[0]) && agent_up(agents[1]));
+  char a0[160], a1[160], call[512];
+  snprintf(a0, sizeof a0, "%s", mesos_sim_agent_id(agents[0]));
+  snprintf(a1, sizeof a1, "%s", mesos_sim_agent_id(agents[1]));
+  const char *fmt = "{\"type\":\"DRAIN_AGENT\",\"drain_agent\":{\"agent_id\":{\"value\":\"%s\"}%s}}";
+  /* fw1 may drain but not mark gone: a drain with mark_gone is refused,
+   * naming MARK_AGENT_GONE, and the agent is not drained. */
+  snprintf(call, sizeof call, fmt, a0, ",\"mark_gone\":true");
+  ck_assert_int_eq(call_as("fw1", call), 403);
+  EXPECT_IN("MARK_AGENT_GONE");
+  ck_assert_int_eq(agent_draining(a0), 0);
+  /* fw2 may not drain at all: DRAIN_AGENT is named (it is asked first). */
+  ck_assert_int_eq(call_as("fw2", call), 403);
+  EXPECT_IN("DRAIN_AGENT");
+  EXPECT_NOT_IN("MARK_AGENT_GONE");
+  snprintf(call, sizeof call, fmt, a0, "");
+  ck_assert_int_eq(call_as("fw2", call), 403);
+  ck_assert_int_eq(agent_draining(a0), 0);
+  /* ops may do both: the idle agent is drained at once and marked gone. */
+  snprintf(call, sizeof call, fmt, a0, ",\"mark_gone\":true");
+  ck_assert_msg(call_as("ops", call) == 200, "%s", last_body);
+  ck_assert_int_eq(agent_draining(a0), -1);
+  /* fw1 without mark_gone (and mark_gone false): allowed. */
+  snprintf(call, sizeof call, fmt, a1, ",\"mark_gone\":false");
+  ck_assert_msg(call_as("fw1", call) == 200, "%s", last_body);
+  ck_assert_int_eq(agent_draining(a1), 1);
+  stop_master();
+}
+END_TEST
+
+#define RES(cpus)                                                                              \
+  "[{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":" cpus "}},"                  \
+  "{\"name\":\"mem\",\"type\":\"SCALAR\",\"scalar\":{\"value\":32}}]"
+
+/* Subscribes as framework user `user` and launches task `task` under the
+ * custom executor `exec` on the simulated agent; waits for TASK_RUNNING. */
+static void run_with_executor(sim_fw *f, const char *user, const char *task, const char *exec) {
+  char info[256];
+  snprintf(info, sizeof info, "\"user\":\"%s\",\"name\":\"tenant %s\"", user, user);
+  sim_fw_subscribe(f, master_port, info);
+  char offer[160], agent[160];
+  sim_fw_wait_offer(f, "tenants", offer, agent, sizeof offer);
+  ck_assert_int_eq(
+      sim_fw_call(f,
+                  "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{"
+                  "\"offer_ids\":[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH\","
+                  "\"launch\":{\"task_infos\":[{\"name\":\"t\",\"task_id\":{\"value\":\"%s\"},"
+                  "\"agent_id\":{\"value\":\"%s\"},\"executor\":{\"executor_id\":{\"value\":"
+                  "\"%s\"},\"command\":{\"value\":\"true\"},\"resources\":" RES("0.1") "},"
+                  "\"resources\":" RES("0.5") "}]}}]}}",
+                  f->id, offer, task, agent, exec),
+      202);
+  char *rec = sim_fw_expect_update(f, task, "TASK_RUNNING", 5000);
+  free(rec);
+}
+
+START_TEST(test_master_auth2__executors_and_tasks_need_their_framework_viewable) {
+  /* fw1: alice's things only.  fw2: every framework and task, no
+   * executor.  dev: every executor and task, no framework.  ops: all. */
+  write_file("acls",
+             "{\"view_frameworks\": ["
+             " {\"principals\": {\"values\": [\"fw1\"]}, \"users\": {\"values\": [\"alice\"]}},"
+             " {\"principals\": {\"values\": [\"fw2\", \"ops\"]}, \"users\": {\"type\": \"ANY\"}},"
+             " {\"principals\": {\"type\": \"ANY\"}, \"users\": {\"type\": \"NONE\"}}],"
+             " \"view_executors\": ["
+             " {\"principals\": {\"values\": [\"fw1\"]}, \"users\": {\"values\": [\"alice\"]}},"
+             " {\"principals\": {\"values\": [\"dev\", \"ops\"]}, \"users\": {\"type\": \"ANY\"}},"
+             " {\"principals\": {\"type\": \"ANY\"}, \"users\": {\"type\": \"NONE\"}}],"
+             " \"view_tasks\": ["
+             " {\"principals\": {\"values\": [\"fw1\"]}, \"users\": {\"values\": [\"alice\"]}},"
+             " {\"principals\": {\"values\": [\"fw2\", \"dev\", \"ops\"]}, \"users\": "
+             "{\"type\": \"ANY\"}},"
+             " {\"principals\": {\"type\": \"ANY\"}, \"users\": {\"type\": \"NONE\"}}]}");
+  start_master();
+  agents[0] = mesos_sim_agent_start(master_port, "tenants", 4, 1024, 0);
+  ck_assert_ptr_nonnull(agents[0]);
+  sim_fw a, b;
+  run_with_executor(&a, "alice", "task-a", "exec-a");
+  run_with_executor(&b, "bob", "task-b", "exec-b");
+
+  const char *ge = "{\"type\":\"GET_EXECUTORS\"}", *gt = "{\"type\":\"GET_TASKS\"}",
+             *gs = "{\"type\":\"GET_STATE\"}", *gf = "{\"type\":\"GET_FRAMEWORKS\"}";
+  /* ops: everything. */
+  ck_assert_int_eq(call_as("ops", ge), 200);
+  EXPECT_IN("exec-a");
+  EXPECT_IN("exec-b");
+  ck_assert_int_eq(call_as("ops", gt), 200);
+  EXPECT_IN("task-a");
+  EXPECT_IN("task-b");
+  /* fw1: alice's executor and task only. */
+  ck_assert_int_eq(call_as("fw1", ge), 200);
+  EXPECT_IN("exec-a");
+  EXPECT_NOT_IN("exec-b");
+  ck_assert_int_eq(call_as("fw1", gt), 200);
+  EXPECT_IN("task-a");
+  EXPECT_NOT_IN("task-b");
+  ck_assert_int_eq(call_as("fw1", gs), 200);
+  EXPECT_IN("exec-a");
+  EXPECT_IN("task-a");
+  EXPECT_NOT_IN("exec-b");
+  EXPECT_NOT_IN("task-b");
+  EXPECT_NOT_IN(b.id);
+  /* fw2: VIEW_EXECUTOR denied -> no executor, though it sees both
+   * frameworks and both tasks. */
+  ck_assert_int_eq(call_as("fw2", ge), 200);
+  EXPECT_NOT_IN("exec-a");
+  EXPECT_NOT_IN("exec-b");
+  ck_assert_int_eq(call_as("fw2", gf), 200);
+  EXPECT_IN("tenant alice");
+  EXPECT_IN("tenant bob");
+  ck_assert_int_eq(call_as("fw2", gt), 200);
+  EXPECT_IN("task-a");
+  EXPECT_IN("task-b");
+  ck_assert_int_eq(call_as("fw2", gs), 200);
+  EXPECT_IN("task-a");
+  EXPECT_IN("task-b");
+  EXPECT_NOT_IN("\"executor_info\"");
+  /* dev: VIEW_FRAMEWORK denied -> neither executors nor tasks, though
+   * VIEW_EXECUTOR and VIEW_TASK allow them. */
+  ck_assert_int_eq(call_as("dev", ge), 200);
+  EXPECT_NOT_IN("exec-a");
+  EXPECT_NOT_IN("exec-b");
+  ck_assert_int_eq(call_as("dev", gt), 200);
+  EXPECT_NOT_IN("task-a");
+  EXPECT_NOT_IN("task-b");
+  ck_assert_int_eq(call_as("dev", gs), 200);
+  EXPECT_NOT_IN("task-a");
+  EXPECT_NOT_IN("task-b");
+  EXPECT_NOT_IN("exec-a");
+  EXPECT_NOT_IN("tenant alice");
+  /* Protobuf answers are filtered the same way (same tree). */
+  {
+    char hdr[512], *h = NULL;
+    ck_assert_int_eq(mesos_basic_auth_encode("dev", "devpw", &h, NULL), MESOS_OK);
+    snprintf(hdr, sizeof hdr, "Authorization: %s\r\nAccept: application/x-protobuf\r\n", h);
+    mesos_free(h);
+    mesos_test_response r;
+    ck_assert_int_eq(mesos_test_http(master_port, "POST", "/api/v1", "application/json", hdr, ge,
+                                     &r),
+                     0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_msg(r.body_len < 16, "dev's protobuf GET_EXECUTORS has %zu bytes", r.body_len);
+    mesos_test_response_free(&r);
+  }
+  /* The operator event stream's snapshot for dev: no task, no executor;
+   * fw2's: both tasks. */
+  const char *who[] = {"dev", "fw2"};
+  for (int i = 0; i < 2; i++) {
+    char hdr[512], secret[32], *h = NULL;
+    snprintf(secret, sizeof secret, "%spw", who[i]);
+    ck_assert_int_eq(mesos_basic_auth_encode(who[i], secret, &h, NULL), MESOS_OK);
+    snprintf(hdr, sizeof hdr, "Authorization: %s\r\nAccept: application/json\r\n", h);
+    mesos_free(h);
+    mesos_test_conn c;
+    ck_assert_int_eq(mesos_test_conn_open(&c, master_port), 0);
+    const char *sub = "{\"type\":\"SUBSCRIBE\"}";
+    ck_assert_int_eq(
+        mesos_test_conn_request(&c, "POST", "/api/v1", "application/json", hdr, sub, strlen(sub)),
+        0);
+    mesos_test_response sr;
+    ck_assert_int_eq(mesos_test_conn_response(&c, &sr, 0, 5000), 0);
+    ck_assert_int_eq(sr.status, 200);
+    mesos_test_response_free(&sr);
+    char *rec = NULL;
+    ck_assert_int_gt(mesos_test_conn_next_record(&c, &rec, 5000), 0);
+    ck_assert_msg(strstr(rec, "SUBSCRIBED") != NULL, "%s", rec);
+    if (i == 0)
+      ck_assert_msg(!strstr(rec, "task-a") && !strstr(rec, "task-b") && !strstr(rec, "exec-a"),
+                    "dev saw: %s", rec);
+    else
+      ck_assert_msg(strstr(rec, "task-a") && strstr(rec, "task-b") &&
+                        strstr(rec, "\"get_executors\":{}"),
+                    "fw2 saw: %s", rec);
+    free(rec);
+    mesos_test_conn_close(&c);
+  }
+  sim_fw_close(&a);
+  sim_fw_close(&b);
+  stop_master();
+}
+END_TEST
+
+static Suite *suite(void) {
+  Suite *s = suite_create("master_auth2");
+  TCase *tc = tcase_create("core");
+  tcase_set_timeout(tc, 60);
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_add_test(tc, test_master_auth2__drain_with_mark_gone_also_needs_mark_agents_gone);
+  tcase_add_test(tc, test_master_auth2__executors_and_tasks_need_their_framework_viewable);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) { return mesos_test_main(suite()); }
