@@ -390,6 +390,12 @@ START_TEST(test_agent_auth__operator_calls_per_action) {
                      OPS_ONLY("view_containers", "users") ","
                      OPS_ONLY("launch_standalone_containers", "users") ","
                      OPS_ONLY("kill_standalone_containers", "users") ","
+                     OPS_ONLY("wait_standalone_containers", "users") ","
+                     OPS_ONLY("remove_standalone_containers", "users") ","
+                     OPS_ONLY("view_standalone_containers", "users") ","
+                     OPS_ONLY("modify_resource_provider_configs", "resource_providers") ","
+                     OPS_ONLY("mark_resource_providers_gone", "resource_providers") ","
+                     OPS_ONLY("view_resource_providers", "resource_providers") ","
                      OPS_ONLY("prune_images", "images") "}");
   char creds[192], acls[192];
   snprintf(creds, sizeof creds, "--http_credentials=%s/http-creds", dir);
@@ -430,6 +436,25 @@ START_TEST(test_agent_auth__operator_calls_per_action) {
        "LAUNCH_STANDALONE_CONTAINER", 501},
       {"{\"type\":\"KILL_CONTAINER\",\"kill_container\":{\"container_id\":{\"value\":\"s1\"}}}",
        "KILL_STANDALONE_CONTAINER", 501},
+      {"{\"type\":\"WAIT_CONTAINER\",\"wait_container\":{\"container_id\":{\"value\":\"s1\"}}}",
+       "WAIT_STANDALONE_CONTAINER", 501},
+      {"{\"type\":\"REMOVE_CONTAINER\",\"remove_container\":{\"container_id\":{\"value\":"
+       "\"s1\"}}}",
+       "REMOVE_STANDALONE_CONTAINER", 501},
+      /* The 1.5 container calls on a nested id are the nested actions. */
+      {"{\"type\":\"LAUNCH_CONTAINER\",\"launch_container\":{\"container_id\":{\"value\":"
+       "\"n1\",\"parent\":{\"value\":\"c1\"}},\"command\":{\"value\":\"true\"}}}",
+       "LAUNCH_NESTED_CONTAINER", 501},
+      {NESTED("WAIT_CONTAINER", "wait_container", "c1"), "WAIT_NESTED_CONTAINER", 501},
+      {NESTED("KILL_CONTAINER", "kill_container", "c1"), "KILL_NESTED_CONTAINER", 501},
+      {NESTED("REMOVE_CONTAINER", "remove_container", "c1"), "REMOVE_NESTED_CONTAINER", 501},
+      /* Resource providers: none on this agent, but the calls are
+       * authorized first, as in Mesos. */
+      {"{\"type\":\"ADD_RESOURCE_PROVIDER_CONFIG\"}", "MODIFY_RESOURCE_PROVIDER_CONFIG", 501},
+      {"{\"type\":\"UPDATE_RESOURCE_PROVIDER_CONFIG\"}", "MODIFY_RESOURCE_PROVIDER_CONFIG", 501},
+      {"{\"type\":\"REMOVE_RESOURCE_PROVIDER_CONFIG\"}", "MODIFY_RESOURCE_PROVIDER_CONFIG", 501},
+      {"{\"type\":\"MARK_RESOURCE_PROVIDER_GONE\"}", "MARK_RESOURCE_PROVIDER_GONE", 501},
+      {"{\"type\":\"GET_RESOURCE_PROVIDERS\"}", "VIEW_RESOURCE_PROVIDER", 200},
       {"{\"type\":\"PRUNE_IMAGES\"}", "PRUNE_IMAGES", 501},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -439,9 +464,13 @@ START_TEST(test_agent_auth__operator_calls_per_action) {
     ck_assert_msg(api_call(ops, "%s", cases[i].call) == cases[i].allowed, "ops %s: %s",
                   cases[i].call, last_body);
   }
-  /* view_containers filters rather than refuses. */
+  /* view_containers and view_standalone_containers filter rather than
+   * refuse (this agent has no standalone containers to hide). */
   ck_assert_int_eq(api_call(dev, "{\"type\":\"GET_CONTAINERS\"}"), 200);
   ck_assert_int_eq(api_call(ops, "{\"type\":\"GET_CONTAINERS\"}"), 200);
+  ck_assert_int_eq(api_call(dev, "{\"type\":\"GET_CONTAINERS\",\"get_containers\":"
+                                 "{\"show_nested\":true,\"show_standalone\":true}}"),
+                   200);
   stop(&agent_pid, "mesos-agent");
   stop(&master_pid, "mesos-master");
 }
