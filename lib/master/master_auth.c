@@ -474,6 +474,23 @@ void mesos__master_auth_filter_state_view(const mesos__auth_view *v,
   mesos__map_free(&own);
 }
 
+void mesos__master_auth_filter_response_view(const mesos__auth_view *v,
+                                             const mesos__map *users,
+                                             Mesos__V1__Master__Response *r) {
+  if (r->get_state) mesos__master_auth_filter_state_view(v, r->get_state);
+  if (!r->get_tasks && !r->get_executors && !r->get_frameworks) return;
+  /* Without a map, the response's own frameworks (before they are
+   * filtered) say who runs as whom. */
+  mesos__map own;
+  mesos__map_init(&own);
+  if (users == NULL) own_users(&own, r->get_frameworks);
+  fw_users u = {NULL, users ? users : &own};
+  filter_tasks(&u, v, r->get_tasks);
+  filter_executors(&u, v, r->get_executors);
+  filter_frameworks(v, r->get_frameworks);
+  mesos__map_free(&own);
+}
+
 void mesos__master_auth_filter_response_as(mesos_master *m, const char *principal,
                                            Mesos__V1__Master__Response *r) {
   if (!mesos__auth_has_authorizer(m->auth)) return;

@@ -116,6 +116,24 @@ void mesos__master_auth_filter_response_as(mesos_master *m, const char *principa
 void mesos__master_auth_filter_state_view(const mesos__auth_view *v,
                                           Mesos__V1__Master__Response__GetState *gs);
 
+/* Any of GET_STATE, GET_FRAMEWORKS, GET_TASKS, GET_EXECUTORS filtered as
+ * mesos__master_auth_filter_response does, as a pure function of the
+ * response tree, the view and `users` (framework id -> FrameworkInfo.user,
+ * borrowed strings, every framework the tasks and executors may name;
+ * NULL: taken from the response's own framework lists -- GET_STATE and
+ * GET_FRAMEWORKS have them, GET_TASKS / GET_EXECUTORS alone do not, so
+ * their snapshot must carry the map).  A task or executor whose framework
+ * is not in the map is an orphan: only VIEW_TASK / VIEW_EXECUTOR decide.
+ *
+ * For off-loop rendering (state_v1.c): make the view on the loop
+ * (mesos__auth_view_init for the request's principal, one per request),
+ * check mesos__auth_view_portable (false with a vendor authorizer: filter
+ * on the loop then), hand the view to the worker with the snapshot, call
+ * this there, and free the view there or back on the loop. */
+void mesos__master_auth_filter_response_view(const mesos__auth_view *v,
+                                             const mesos__map *users,
+                                             Mesos__V1__Master__Response *r);
+
 /* GET_ROLES and GET_WEIGHTS (VIEW_ROLE per role), GET_QUOTA (GET_QUOTA
  * per role), GET_MAINTENANCE_SCHEDULE / GET_MAINTENANCE_STATUS (their
  * actions; the ACL object is ANY/NONE only, so a principal sees the whole
