@@ -28,6 +28,8 @@ static pid_t master_pid = -1;
 static int master_port;
 static char dir[64];
 static mesos_sim_agent *agents[2];
+static const char *master_log = NULL; /* NULL: the test's stderr */
+static const char *master_level = "--logging_level=WARNING";
 
 static void write_file(const char *name, const char *text) {
   char p[160];
@@ -58,8 +60,10 @@ static void teardown(void) {
     waitpid(master_pid, NULL, 0);
     master_pid = -1;
   }
-  const char *names[] = {"creds", "acls"};
-  for (int i = 0; i < 2; i++) {
+  master_log = NULL;
+  master_level = "--logging_level=WARNING";
+  const char *names[] = {"creds", "acls", "master.log"};
+  for (int i = 0; i < 3; i++) {
     char p[160];
     snprintf(p, sizeof p, "%s/%s", dir, names[i]);
     unlink(p);
@@ -75,9 +79,9 @@ static void start_master(void) {
   snprintf(creds, sizeof creds, "--credentials=%s/creds", dir);
   snprintf(acls, sizeof acls, "--acls=%s/acls", dir);
   char *argv[] = {path, "--ip=127.0.0.1", port_arg, "--allocation_interval=50ms",
-                  "--logging_level=WARNING", creds, acls, "--authenticate_http_readwrite",
-                  NULL};
-  master_pid = mesos_test_spawn(argv, NULL);
+                  (char *)master_level, creds, acls, "--authenticate_http_readwrite",
+                  "--authenticate_http_readonly", NULL};
+  master_pid = mesos_test_spawn(argv, master_log);
   ck_assert_int_gt(master_pid, 0);
   ck_assert_msg(mesos_test_wait_http_ok(master_port, "/health", 5000),
                 "mesos-master did not come up on port %d", master_port);
@@ -323,6 +327,129 @@ START_TEST(test_master_auth2__executors_and_tasks_need_their_framework_viewable)
 }
 END_TEST
 
+
+/* One raw request with `headers` (each "Name: value\r\n"); the status, 0
+ * when the server closed the connection without an answer. */
+static int raw_get(const char *path, const char *headers) {
+  mesos_test_response r;
+  if (mesos_test_http(master_port, "GET", path, NULL, headers, NULL, &r) != 0) return 0;
+  int st = r.status;
+  mesos_test_response_free(&r);
+  return st;
+}
+
+static char *read_all(const char *path) {
+  FILE *f = fopen(path, "r");
+  ck_assert_ptr_nonnull(f);
+  static char text[1 << 20];
+  size_t n = fread(text, 1, sizeof text - 1, f);
+  text[n] = '\0';
+  fclose(f);
+  return text;
+}
+
+static int wait_log(const char *path, const char *want, int timeout_ms) {
+  for (int waited = 0; waited <= timeout_ms; waited += 50) {
+    if (strstr(read_all(path), want)) return 1;
+    usleep(50 * 1000);
+  }
+  return 0;
+}
+
+/* Hostile Authorization headers, SIGHUP reloads of malformed credentials
+ * and ACL files: clear answers, the old files stay in force and the log
+ * says why -- and no secret, right or wrong, ever reaches the log (at
+ * INFO, the most verbose level). */
+START_TEST(test_master_auth2__hostile_headers_and_bad_reloads_never_log_secrets) {
+  char logpath[160];
+  snprintf(logpath, sizeof logpath, "%s/master.log", dir);
+  master_log = logpath;
+  master_level = "--logging_level=INFO";
+  write_file("creds", "{\"credentials\": [{\"principal\": \"ops\", \"secret\": "
+                      "\"s3cret-ops-pw\"}, {\"principal\": \"fw1\", \"secret\": \"fw1pw\"}]}");
+  write_file("acls", "{" ANY_NONE_RULES("view_flags", "flags", "\"ops\"") "}");
+  start_master();
+  char h[512], *enc = NULL;
+  ck_assert_int_eq(mesos_basic_auth_encode("ops", "s3cret-ops-pw", &enc, NULL), MESOS_OK);
+  char good[256];
+  snprintf(good, sizeof good, "Authorization: %s\r\n", enc);
+  ck_assert_int_eq(raw_get("/flags", good), 200);
+  /* Wrong secret, unknown principal, no colon, bad base64, empty,
+   * another scheme, a secret with a colon: 401 each. */
+  char *wrong = NULL, *nocolon = NULL, *colon = NULL;
+  ck_assert_int_eq(mesos_basic_auth_encode("ops", "wrong-secret-XYZ", &wrong, NULL), MESOS_OK);
+  /* "ops:s3cret-ops-pw:extra-colon-PW" (the encoder refuses to make it). */
+  colon = mesos__strdup("Basic b3BzOnMzY3JldC1vcHMtcHc6ZXh0cmEtY29sb24tUFc=");
+  const char *bad[] = {NULL, "Basic !!!!", "Basic ", "Basic", "Basic b3Bz",
+                       "Basic b3BzOnMzY3JldC1vcHMtcHc", /* truncated: no padding */
+                       "Basic =b3BzOnMzY3JldC1vcHMtcHc=", "Bearer s3cret-ops-pw", "s3cret-ops-pw",
+                       NULL};
+  bad[0] = wrong;
+  (void)nocolon;
+  for (size_t i = 0; bad[i]; i++) {
+    snprintf(h, sizeof h, "Authorization: %s\r\n", bad[i]);
+    ck_assert_msg(raw_get("/flags", h) == 401, "%s", bad[i]);
+  }
+  snprintf(h, sizeof h, "Authorization: %s\r\n", colon);
+  ck_assert_int_eq(raw_get("/flags", h), 401);
+  /* Huge headers: one 200 KB Authorization value, then 300 small
+   * headers: refused (431 or the connection closed), never a crash. */
+  size_t big = 200 * 1024;
+  char *huge = mesos__malloc(big + 64);
+  ck_assert_ptr_nonnull(huge);
+  int n = snprintf(huge, big + 64, "Authorization: Basic ");
+  memset(huge + n, 'A', big);
+  memcpy(huge + n + big, "\r\n", 3);
+  int st = raw_get("/flags", huge);
+  ck_assert_msg(st == 431 || st == 400 || st == 0, "huge header: %d", st);
+  size_t off = 0;
+  for (int i = 0; i < 300; i++)
+    off += (size_t)snprintf(huge + off, big + 64 - off, "X-H%d: s3cret-ops-pw\r\n", i);
+  st = raw_get("/flags", huge);
+  ck_assert_msg(st == 431 || st == 400 || st == 0, "many headers: %d", st);
+  mesos__free(huge);
+  ck_assert_int_eq(raw_get("/flags", good), 200);
+
+  /* A malformed credentials file (quoting a new secret) and a malformed
+   * ACL file on SIGHUP: both refused, the old ones stay, the log says
+   * why. */
+  write_file("creds", "{\"credentials\": [{\"principal\": \"ops\", \"secret\": "
+                      "\"leaky-new-secret\", \"oops\": }]}");
+  write_file("acls", "{\"view_flags\": [{\"principals\": {\"type\": \"ANY\"}}]}");
+  ck_assert_int_eq(kill(master_pid, SIGHUP), 0);
+  ck_assert_msg(wait_log(logpath, "SIGHUP", 3000), "no reason logged: %s", read_all(logpath));
+  const char *text = read_all(logpath);
+  ck_assert_msg(strstr(text, "credentials not reloaded (old ones kept)") != NULL &&
+                    strstr(text, "ACLs not reloaded (old ones kept)") != NULL &&
+                    strstr(text, "view_flags[0].flags: required field missing") != NULL,
+                "the log does not say which file and why: %s", text);
+  ck_assert_int_eq(raw_get("/flags", good), 200); /* old secret, old ACLs */
+  snprintf(h, sizeof h, "Authorization: Basic %s\r\n", "b3BzOmxlYWt5LW5ldy1zZWNyZXQ=");
+  ck_assert_int_eq(raw_get("/flags", h), 401); /* ops:leaky-new-secret */
+  char *fw1 = NULL;
+  ck_assert_int_eq(mesos_basic_auth_encode("fw1", "fw1pw", &fw1, NULL), MESOS_OK);
+  snprintf(h, sizeof h, "Authorization: %s\r\n", fw1);
+  ck_assert_int_eq(raw_get("/flags", h), 403); /* the old ACLs deny fw1 */
+  stop_master();
+
+  /* The secrets, right, wrong, new, and their encodings, are nowhere in
+   * the log. */
+  text = read_all(logpath);
+  const char *secrets[] = {"s3cret-ops-pw", "wrong-secret-XYZ", "leaky-new-secret",
+                           "extra-colon-PW", "fw1pw", enc + 6, wrong + 6, colon + 6, fw1 + 6,
+                           "b3BzOmxlYWt5LW5ldy1zZWNyZXQ", "b3BzOnMzY3JldC1vcHMtcHc"};
+  for (size_t i = 0; i < sizeof secrets / sizeof secrets[0]; i++)
+    ck_assert_msg(strstr(text, secrets[i]) == NULL, "'%s' is in the master's log:\n%s",
+                  secrets[i], text);
+  /* It did log at INFO (so the check means something). */
+  ck_assert_msg(strstr(text, "I1") != NULL || strstr(text, "INFO") != NULL, "%s", text);
+  mesos_free(enc);
+  mesos_free(wrong);
+  mesos__free(colon);
+  mesos_free(fw1);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("master_auth2");
   TCase *tc = tcase_create("core");
@@ -330,6 +457,7 @@ static Suite *suite(void) {
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_test(tc, test_master_auth2__drain_with_mark_gone_also_needs_mark_agents_gone);
   tcase_add_test(tc, test_master_auth2__executors_and_tasks_need_their_framework_viewable);
+  tcase_add_test(tc, test_master_auth2__hostile_headers_and_bad_reloads_never_log_secrets);
   suite_add_tcase(s, tc);
   return s;
 }
