@@ -502,50 +502,73 @@ static bool endpoint_ok(const char *p) {
   return false;
 }
 
+/* Mesos 1.0's deprecated keys, still read as 1.0 masters read them: their
+ * rules follow the current key's, in file order (shutdown_frameworks after
+ * teardown_frameworks for TEARDOWN_FRAMEWORK, set_quotas after
+ * update_quotas for setting quotas).  Ignoring them, as unknown keys are,
+ * would silently drop the denials of an old file. */
+static const struct {
+  const char *key, *alias;
+} ALIASES[] = {
+  {"teardown_frameworks", "shutdown_frameworks"},
+  {"update_quotas", "set_quotas"},
+};
+
+/* Compiles the rules of `def` from the ACLs message: its own field and,
+ * after it, a deprecated alias (`fds[1]`, may be NULL). */
 static mesos_status compile_key(key_rules *kr, const key_def *def,
-                                const ProtobufCFieldDescriptor *fd, const Mesos__ACLs *msg,
-                                mesos_error **err) {
+                                const ProtobufCFieldDescriptor *const fds[2],
+                                const Mesos__ACLs *msg, mesos_error **err) {
   kr->def = def;
   mesos__map_init(&kr->by_principal);
-  size_t n = *(const size_t *)((const char *)msg + fd->quantifier_offset);
-  ProtobufCMessage *const *items =
-      *(ProtobufCMessage *const *const *)((const char *)msg + fd->offset);
-  if (n == 0) return MESOS_OK;
-  if (n > UINT32_MAX) return mesos__err(err, MESOS_ELIMIT, "%s: too many rules", def->key);
-  const ProtobufCMessageDescriptor *rd = fd->descriptor;
-  const ProtobufCFieldDescriptor *sf = protobuf_c_message_descriptor_get_field(rd, 1);
-  const ProtobufCFieldDescriptor *of = protobuf_c_message_descriptor_get_field(rd, 2);
-  if (!sf || !of || sf->type != PROTOBUF_C_TYPE_MESSAGE || of->type != PROTOBUF_C_TYPE_MESSAGE)
-    return mesos__err(err, MESOS_EINVAL, "%s: unexpected rule shape", def->key);
-  kr->rules = mesos__calloc(n, sizeof(rule));
+  size_t total = 0;
+  for (int f = 0; f < 2; f++)
+    if (fds[f]) total += *(const size_t *)((const char *)msg + fds[f]->quantifier_offset);
+  if (total == 0) return MESOS_OK;
+  if (total > UINT32_MAX) return mesos__err(err, MESOS_ELIMIT, "%s: too many rules", def->key);
+  kr->rules = mesos__calloc(total, sizeof(rule));
   if (!kr->rules) return mesos__err(err, MESOS_ENOMEM, "out of memory");
-  for (size_t i = 0; i < n; i++) {
-    const Mesos__ACL__Entity *se =
-        *(Mesos__ACL__Entity *const *)((const char *)items[i] + sf->offset);
-    const Mesos__ACL__Entity *oe =
-        *(Mesos__ACL__Entity *const *)((const char *)items[i] + of->offset);
-    rule *r = &kr->rules[i];
-    kr->n = i + 1;
-    mesos__map_init(&r->subj.set);
-    mesos__map_init(&r->obj.set);
-    /* The codec enforces the required fields; this guards a descriptor
-     * that lost its `required`. */
-    if (!se || !oe)
-      return mesos__err(err, MESOS_EINVAL, "%s[%zu]: '%s' and '%s' are required", def->key, i,
-                        sf->name, of->name);
-    mesos_status st = entity_copy(&r->subj, se, false, err);
-    if (st == MESOS_OK) st = entity_copy(&r->obj, oe, true, err);
-    if (st != MESOS_OK) return st;
-    if (def->kind == KIND_ANY_NONE && r->obj.type == ENT_SOME)
-      return mesos__err(err, MESOS_EINVAL,
-                        "%s[%zu].%s: only {\"type\": \"ANY\"} or {\"type\": \"NONE\"} is allowed",
-                        def->key, i, of->name);
-    if (def->kind == KIND_ENDPOINT) {
-      for (size_t j = 0; j < r->obj.n; j++)
-        if (!endpoint_ok(r->obj.values[j]))
-          return mesos__err(err, MESOS_EINVAL,
-                            "%s[%zu].%s: path '%.200s' cannot be authorized with get_endpoints",
-                            def->key, i, of->name, r->obj.values[j]);
+  for (int f = 0; f < 2; f++) {
+    const ProtobufCFieldDescriptor *fd = fds[f];
+    if (!fd) continue;
+    size_t n = *(const size_t *)((const char *)msg + fd->quantifier_offset);
+    if (n == 0) continue;
+    ProtobufCMessage *const *items =
+        *(ProtobufCMessage *const *const *)((const char *)msg + fd->offset);
+    const ProtobufCMessageDescriptor *rd = fd->descriptor;
+    const ProtobufCFieldDescriptor *sf = protobuf_c_message_descriptor_get_field(rd, 1);
+    const ProtobufCFieldDescriptor *of = protobuf_c_message_descriptor_get_field(rd, 2);
+    if (!sf || !of || sf->type != PROTOBUF_C_TYPE_MESSAGE || of->type != PROTOBUF_C_TYPE_MESSAGE)
+      return mesos__err(err, MESOS_EINVAL, "%s: unexpected rule shape", fd->name);
+    for (size_t i = 0; i < n; i++) {
+      const Mesos__ACL__Entity *se =
+          *(Mesos__ACL__Entity *const *)((const char *)items[i] + sf->offset);
+      const Mesos__ACL__Entity *oe =
+          *(Mesos__ACL__Entity *const *)((const char *)items[i] + of->offset);
+      rule *r = &kr->rules[kr->n];
+      kr->n++;
+      mesos__map_init(&r->subj.set);
+      mesos__map_init(&r->obj.set);
+      /* The codec enforces the required fields; this guards a descriptor
+       * that lost its `required`. */
+      if (!se || !oe)
+        return mesos__err(err, MESOS_EINVAL, "%s[%zu]: '%s' and '%s' are required", fd->name,
+                          i, sf->name, of->name);
+      mesos_status st = entity_copy(&r->subj, se, false, err);
+      if (st == MESOS_OK) st = entity_copy(&r->obj, oe, true, err);
+      if (st != MESOS_OK) return st;
+      if (def->kind == KIND_ANY_NONE && r->obj.type == ENT_SOME)
+        return mesos__err(err, MESOS_EINVAL,
+                          "%s[%zu].%s: only {\"type\": \"ANY\"} or {\"type\": \"NONE\"} is "
+                          "allowed",
+                          fd->name, i, of->name);
+      if (def->kind == KIND_ENDPOINT) {
+        for (size_t j = 0; j < r->obj.n; j++)
+          if (!endpoint_ok(r->obj.values[j]))
+            return mesos__err(err, MESOS_EINVAL,
+                              "%s[%zu].%s: path '%.200s' cannot be authorized with get_endpoints",
+                              fd->name, i, of->name, r->obj.values[j]);
+      }
     }
   }
   return MESOS_OK;
@@ -615,6 +638,15 @@ mesos_status mesos__acls_parse(mesos__acls **out, const char *json, size_t len,
     return st;
   }
 
+  /* 1.0's remove_quotas compared the principal that set a quota, which
+   * this master does not keep: refused rather than ignored (its denials
+   * would silently lapse); update_quotas says the same by role. */
+  if (msg->n_remove_quotas > 0) {
+    mesos__pb_free(m);
+    return mesos__err(err, MESOS_EINVAL,
+                      "ACLs: remove_quotas (Mesos 1.0, by quota principal) is not supported; "
+                      "write update_quotas rules (by role) instead");
+  }
   mesos__acls *a = mesos__calloc(1, sizeof(*a));
   if (!a) {
     mesos__pb_free(m);
@@ -634,10 +666,14 @@ mesos_status mesos__acls_parse(mesos__acls **out, const char *json, size_t len,
     else
       a->first[def->action] = (int16_t)k;
     a->keys[k].def = def;
-    const ProtobufCFieldDescriptor *fd = protobuf_c_message_descriptor_get_field_by_name(d,
-                                                                                      def->key);
-    if (!fd || fd->label != PROTOBUF_C_LABEL_REPEATED) continue;
-    st = compile_key(&a->keys[k], def, fd, msg, err);
+    const ProtobufCFieldDescriptor *fds[2] = {
+        protobuf_c_message_descriptor_get_field_by_name(d, def->key), NULL};
+    if (!fds[0] || fds[0]->label != PROTOBUF_C_LABEL_REPEATED) continue;
+    for (size_t j = 0; j < sizeof ALIASES / sizeof ALIASES[0]; j++)
+      if (strcmp(ALIASES[j].key, def->key) == 0)
+        fds[1] = protobuf_c_message_descriptor_get_field_by_name(d, ALIASES[j].alias);
+    if (fds[1] && fds[1]->label != PROTOBUF_C_LABEL_REPEATED) fds[1] = NULL;
+    st = compile_key(&a->keys[k], def, fds, msg, err);
     if (st == MESOS_OK && a->keys[k].n) st = build_index(&a->keys[k], &budget, err);
   }
   /* UPDATE_QUOTA_WITH_CONFIG (1.9) is decided by the update_quotas rules. */

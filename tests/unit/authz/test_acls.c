@@ -161,6 +161,52 @@ START_TEST(test_acls__run_tasks_as_user_example) {
 END_TEST
 
 /* "Only ops may tear down frameworks; permissive false". */
+/* Mesos 1.0's deprecated keys are read as 1.0 read them, after the
+ * current key's rules; remove_quotas (by quota principal) is refused with
+ * a reason rather than silently ignored. */
+START_TEST(test_acls__mesos_1_0_deprecated_keys_still_decide) {
+  mesos__acls *a = parse_ok(
+      "{\"teardown_frameworks\": ["
+      " {\"principals\": {\"values\": [\"ops\"]}, \"framework_principals\": {\"type\": \"ANY\"}}],"
+      " \"shutdown_frameworks\": ["
+      " {\"principals\": {\"values\": [\"ops\", \"dev\"]}, \"framework_principals\": "
+      "{\"type\": \"NONE\"}},"
+      " {\"principals\": {\"values\": [\"fw\"]}, \"framework_principals\": {\"values\": [\"fw\"]}}],"
+      " \"set_quotas\": ["
+      " {\"principals\": {\"values\": [\"ops\"]}, \"roles\": {\"type\": \"ANY\"}},"
+      " {\"principals\": {\"type\": \"ANY\"}, \"roles\": {\"type\": \"NONE\"}}]}");
+  /* teardown_frameworks first: ops allowed; then shutdown_frameworks. */
+  ck_assert_int_eq(check(a, MESOS_AUTHZ_TEARDOWN_FRAMEWORK, "ops", "x"), 1);
+  ck_assert_int_eq(check(a, MESOS_AUTHZ_TEARDOWN_FRAMEWORK, "dev", "x"), 0);
+  ck_assert_int_eq(check(a, MESOS_AUTHZ_TEARDOWN_FRAMEWORK, "fw", "fw"), 1);
+  ck_assert_int_eq(check(a, MESOS_AUTHZ_TEARDOWN_FRAMEWORK, "other", "x"), 1); /* permissive */
+  ck_assert_int_eq(mesos__acls_rule_count(a, "teardown_frameworks"), 3);
+  /* set_quotas: setting a quota (both call forms). */
+  ck_assert_int_eq(check(a, MESOS_AUTHZ_UPDATE_QUOTA, "ops", "r"), 1);
+  ck_assert_int_eq(check(a, MESOS_AUTHZ_UPDATE_QUOTA, "dev", "r"), 0);
+  ck_assert_int_eq(check(a, MESOS_AUTHZ_UPDATE_QUOTA_WITH_CONFIG, "dev", "r"), 0);
+  mesos__acls_unref(a);
+  /* An empty remove_quotas is harmless; rules in it are refused. */
+  a = parse_ok("{\"remove_quotas\": []}");
+  mesos__acls_unref(a);
+  mesos__acls *b = NULL;
+  mesos_error *err = NULL;
+  const char *rq = "{\"remove_quotas\": [{\"principals\": {\"type\": \"ANY\"}, "
+                   "\"quota_principals\": {\"type\": \"NONE\"}}]}";
+  ck_assert_int_eq(mesos__acls_parse(&b, rq, strlen(rq), &err), MESOS_EINVAL);
+  ck_assert_msg(strstr(mesos_error_message(err), "remove_quotas") &&
+                    strstr(mesos_error_message(err), "update_quotas"),
+                "%s", mesos_error_message(err));
+  mesos_error_free(err);
+  /* A deprecated rule of the wrong shape names its own key. */
+  const char *bad = "{\"shutdown_frameworks\": [{\"principals\": {\"type\": \"ANY\"}}]}";
+  ck_assert_int_eq(mesos__acls_parse(&b, bad, strlen(bad), &err), MESOS_EINVAL);
+  ck_assert_msg(strstr(mesos_error_message(err), "shutdown_frameworks") != NULL, "%s",
+                mesos_error_message(err));
+  mesos_error_free(err);
+}
+END_TEST
+
 START_TEST(test_acls__teardown_only_by_ops_non_permissive) {
   mesos__acls *a = parse_ok(
       "{\"permissive\": false, \"teardown_frameworks\": ["
@@ -663,6 +709,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, test_acls__unknown_keys_are_ignored_and_empty_document_is_permissive);
   tcase_add_test(tc, test_acls__run_tasks_as_user_example);
   tcase_add_test(tc, test_acls__teardown_only_by_ops_non_permissive);
+  tcase_add_test(tc, test_acls__mesos_1_0_deprecated_keys_still_decide);
   tcase_add_test(tc, test_acls__first_match_wins_so_a_deny_before_an_allow_denies);
   tcase_add_test(tc, test_acls__entity_tables_cell_by_cell);
   tcase_add_test(tc, test_acls__hierarchical_roles_match_strictly_below_the_prefix);
