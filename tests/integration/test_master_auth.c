@@ -689,6 +689,12 @@ START_TEST(test_master_auth__two_tenants_see_only_their_own_frameworks) {
                               "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"TEARDOWN\"}",
                               b.id),
                    400);
+  /* Nor kill its tasks (the framework's principal is checked first). */
+  ck_assert_int_eq(sched_call(&b, "fw1", "pw1",
+                              "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"KILL\",\"kill\":"
+                              "{\"task_id\":{\"value\":\"t1\"}}}",
+                              b.id),
+                   400);
   sched_close(&a);
   sched_close(&b);
   stop_master();
