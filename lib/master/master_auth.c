@@ -353,31 +353,44 @@ MESOS_EXTERN(mesos_status) mesos_master_reload(mesos_master *m, mesos_error **er
 typedef struct fw_users {
   mesos_master *m;
   const mesos__map *own;
+  /* The last lookup: a framework's tasks come one after another, so most
+   * lookups are the previous one again (a compare, not a hash). */
+  const char *last_id, *last_user;
+  bool last_known;
 } fw_users;
 
 /* The user a framework runs as, by id (NULL when unknown: the object is
  * then "any user"); *known says whether the framework is in the source at
  * all (an orphan task's or executor's framework is not). */
-static const char *framework_user_known(const fw_users *u, const Mesos__V1__FrameworkID *id,
+static const char *framework_user_known(fw_users *u, const Mesos__V1__FrameworkID *id,
                                         bool *known) {
   *known = false;
   if (!id || !id->value) return NULL;
-  if (u->own) {
-    const char *user = mesos__map_get(u->own, id->value);
-    *known = user != NULL;
-    return user;
+  if (u->last_id && strcmp(u->last_id, id->value) == 0) {
+    *known = u->last_known;
+    return u->last_user;
   }
-  const mesos__framework *fw = mesos__map_get(&u->m->frameworks, id->value);
-  *known = fw != NULL;
-  return fw && fw->info ? fw->info->user : NULL;
+  const char *user = NULL;
+  if (u->own) {
+    user = mesos__map_get(u->own, id->value);
+    *known = user != NULL;
+  } else {
+    const mesos__framework *fw = mesos__map_get(&u->m->frameworks, id->value);
+    *known = fw != NULL;
+    user = fw && fw->info ? fw->info->user : NULL;
+  }
+  u->last_id = id->value;
+  u->last_user = user;
+  u->last_known = *known;
+  return user;
 }
 
-static const char *framework_user(const fw_users *u, const Mesos__V1__FrameworkID *id) {
+static const char *framework_user(fw_users *u, const Mesos__V1__FrameworkID *id) {
   bool known;
   return framework_user_known(u, id, &known);
 }
 
-static const char *task_user(const fw_users *u, const Mesos__V1__Task *t) {
+static const char *task_user(fw_users *u, const Mesos__V1__Task *t) {
   return t->user ? t->user : framework_user(u, t->framework_id);
 }
 
@@ -385,7 +398,7 @@ static const char *task_user(const fw_users *u, const Mesos__V1__Task *t) {
  * GET_TASKS/GET_STATE skip the frameworks VIEW_FRAMEWORK denies; a
  * framework the source does not know -- an orphan's -- is not asked) and
  * the task itself may be (VIEW_TASK). */
-static bool task_visible(const fw_users *u, const mesos__auth_view *v, const Mesos__V1__Task *t) {
+static bool task_visible(fw_users *u, const mesos__auth_view *v, const Mesos__V1__Task *t) {
   bool known;
   const char *fu = framework_user_known(u, t->framework_id, &known);
   if (known && !mesos__auth_view_framework(v, fu)) return false;
@@ -394,7 +407,7 @@ static bool task_visible(const fw_users *u, const mesos__auth_view *v, const Mes
 
 /* An executor likewise: VIEW_FRAMEWORK of its framework, then
  * VIEW_EXECUTOR of its user (command user, else the framework's). */
-static bool executor_visible(const fw_users *u, const mesos__auth_view *v,
+static bool executor_visible(fw_users *u, const mesos__auth_view *v,
                              const Mesos__V1__ExecutorInfo *e) {
   if (!e) return mesos__auth_view_executor(v, NULL);
   bool known;
@@ -414,7 +427,7 @@ static bool executor_visible(const fw_users *u, const mesos__auth_view *v,
     (n) = kept_;                                                      \
   } while (0)
 
-static void filter_tasks(const fw_users *m, const mesos__auth_view *v,
+static void filter_tasks(fw_users *m, const mesos__auth_view *v,
                          Mesos__V1__Master__Response__GetTasks *t) {
   if (!t) return;
   FILTER(t->pending_tasks, t->n_pending_tasks, task_visible(m, v, it));
@@ -435,7 +448,7 @@ static void filter_frameworks(const mesos__auth_view *v,
          mesos__auth_view_framework(v, it->user));
 }
 
-static void filter_executors(const fw_users *m, const mesos__auth_view *v,
+static void filter_executors(fw_users *m, const mesos__auth_view *v,
                              Mesos__V1__Master__Response__GetExecutors *e) {
   if (!e) return;
   FILTER(e->executors, e->n_executors, executor_visible(m, v, it->executor_info));
@@ -467,7 +480,7 @@ void mesos__master_auth_filter_state_view(const mesos__auth_view *v,
   mesos__map own;
   mesos__map_init(&own);
   own_users(&own, gs->get_frameworks);
-  fw_users snap_users = {NULL, &own};
+  fw_users snap_users = {NULL, &own, NULL, NULL, false};
   filter_tasks(&snap_users, v, gs->get_tasks);
   filter_executors(&snap_users, v, gs->get_executors);
   filter_frameworks(v, gs->get_frameworks);
@@ -484,7 +497,7 @@ void mesos__master_auth_filter_response_view(const mesos__auth_view *v,
   mesos__map own;
   mesos__map_init(&own);
   if (users == NULL) own_users(&own, r->get_frameworks);
-  fw_users u = {NULL, users ? users : &own};
+  fw_users u = {NULL, users ? users : &own, NULL, NULL, false};
   filter_tasks(&u, v, r->get_tasks);
   filter_executors(&u, v, r->get_executors);
   filter_frameworks(v, r->get_frameworks);
@@ -496,7 +509,7 @@ void mesos__master_auth_filter_response_as(mesos_master *m, const char *principa
   if (!mesos__auth_has_authorizer(m->auth)) return;
   mesos__auth_view v;
   mesos__auth_view_init(&v, m->auth, principal);
-  fw_users master_users = {m, NULL};
+  fw_users master_users = {m, NULL, NULL, NULL, false};
   if (r->get_state) mesos__master_auth_filter_state_view(&v, r->get_state);
   filter_tasks(&master_users, &v, r->get_tasks);
   filter_frameworks(&v, r->get_frameworks);
@@ -598,7 +611,7 @@ static const char *known_task_user(mesos_master *m, const Mesos__V1__FrameworkID
 bool mesos__master_auth_event_visible(mesos_master *m, mesos__http_request *req,
                                       const Mesos__V1__Master__Event *ev) {
   if (!mesos__auth_has_authorizer(m->auth) || !ev->has_type) return true;
-  const fw_users mu = {m, NULL};
+  fw_users mu = {m, NULL, NULL, NULL, false};
   const char *p = mesos__http_request_principal(req);
   int32_t action = 0;
   const char *user = NULL;
