@@ -450,6 +450,57 @@ START_TEST(test_master_auth2__hostile_headers_and_bad_reloads_never_log_secrets)
 }
 END_TEST
 
+/* Subscribes as a framework with principal `principal` (declared, not
+ * authenticated) in role r and ACCEPTs its first offer with a RESERVE of
+ * one cpu for r; returns the ACCEPT's status. */
+static int reserve_as(sim_fw *f, const char *principal) {
+  char info[256];
+  snprintf(info, sizeof info,
+           "\"user\":\"nobody\",\"name\":\"reserver %s\",\"role\":\"r\",\"principal\":\"%s\"",
+           principal, principal);
+  sim_fw_subscribe(f, master_port, info);
+  char offer[160], agent[160];
+  sim_fw_wait_offer(f, "reserve", offer, agent, sizeof offer);
+  return sim_fw_call(f,
+                     "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{"
+                     "\"offer_ids\":[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"RESERVE\","
+                     "\"reserve\":{\"resources\":[{\"name\":\"cpus\",\"type\":\"SCALAR\","
+                     "\"scalar\":{\"value\":1},\"role\":\"r\",\"reservation\":{\"principal\":"
+                     "\"%s\"}}]}}]}}",
+                     f->id, offer, principal);
+}
+
+/* RESERVE_RESOURCES in a scheduler's ACCEPT (not only the operator
+ * call): a denied framework's reservation is dropped and nothing is
+ * reserved; an allowed one's is applied. */
+START_TEST(test_master_auth2__accept_reserve_is_authorized_per_framework_principal) {
+  write_file("acls", "{\"reserve_resources\": ["
+                     " {\"principals\": {\"values\": [\"fw1\"]}, \"roles\": {\"values\": [\"r\"]}},"
+                     " {\"principals\": {\"type\": \"ANY\"}, \"roles\": {\"type\": \"NONE\"}}]}");
+  start_master();
+  agents[0] = mesos_sim_agent_start(master_port, "reserve", 4, 1024, 0);
+  ck_assert_ptr_nonnull(agents[0]);
+  sim_fw b;
+  ck_assert_int_eq(reserve_as(&b, "fw2"), 202);
+  ck_assert_int_eq(call_as("ops", "{\"type\":\"GET_AGENTS\"}"), 200);
+  EXPECT_NOT_IN("\"principal\":\"fw2\"");
+  EXPECT_NOT_IN("\"role\":\"r\"");
+  sim_fw_close(&b);
+  sim_fw a;
+  ck_assert_int_eq(reserve_as(&a, "fw1"), 202);
+  int applied = 0;
+  for (int i = 0; i < 100 && !applied; i++) {
+    ck_assert_int_eq(call_as("ops", "{\"type\":\"GET_AGENTS\"}"), 200);
+    applied = strstr(last_body, "\"principal\":\"fw1\"") != NULL;
+    if (!applied) usleep(20 * 1000);
+  }
+  ck_assert_msg(applied, "fw1's reservation was not applied: %s", last_body);
+  EXPECT_NOT_IN("\"principal\":\"fw2\"");
+  sim_fw_close(&a);
+  stop_master();
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("master_auth2");
   TCase *tc = tcase_create("core");
@@ -458,6 +509,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, test_master_auth2__drain_with_mark_gone_also_needs_mark_agents_gone);
   tcase_add_test(tc, test_master_auth2__executors_and_tasks_need_their_framework_viewable);
   tcase_add_test(tc, test_master_auth2__hostile_headers_and_bad_reloads_never_log_secrets);
+  tcase_add_test(tc, test_master_auth2__accept_reserve_is_authorized_per_framework_principal);
   suite_add_tcase(s, tc);
   return s;
 }
