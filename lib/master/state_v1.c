@@ -313,7 +313,10 @@ static void snap_frameworks(mesos_master *m, mesos__v1snap *s) {
      * VIEW_FRAMEWORK, executors only its tasks name by VIEW_EXECUTOR of
      * its user (they have no command). */
     d->hidden = m->view && !(fw->info && mesos__auth_view_framework(m->view, user));
-    d->exec_hidden = m->view && !mesos__auth_view_executor(m->view, user);
+    d->exec_hidden = m->view && (d->hidden || !mesos__auth_view_executor(m->view, user));
+    /* A hidden framework's tasks are hidden too (the live ones by
+     * mesos__master_auth_sees_task). */
+    if (d->hidden) d->ndone = 0;
     if (!fws) continue;
     d->info = s_pack(s, fw->info ? &fw->info->base : NULL);
     d->active = fw->stream != NULL;
@@ -369,6 +372,21 @@ static const char *executor_user(mesos_master *m, const Mesos__V1__ExecutorInfo 
   return fw && fw->info ? fw->info->user : NULL;
 }
 
+/* An executor is shown when its framework (if the master knows it) may be
+ * viewed and the executor may be, as master_auth.c filters trees. */
+static int executor_visible(mesos_master *m, const Mesos__V1__ExecutorInfo *ei, const char *key) {
+  char fid[512];
+  const char *id = ei->framework_id ? ei->framework_id->value : NULL;
+  const char *slash = id == NULL && key ? strchr(key, '/') : NULL;
+  if (slash) {
+    snprintf(fid, sizeof fid, "%.*s", (int)(slash - key), key);
+    id = fid;
+  }
+  const mesos__framework *fw = id ? mesos__map_get(&m->frameworks, id) : NULL;
+  if (fw && !mesos__master_auth_sees_framework(m, fw)) return 0;
+  return mesos__auth_view_executor(m->view, executor_user(m, ei, key));
+}
+
 static void snap_agents(mesos_master *m, mesos__v1snap *s) {
   int full = want_agents(s->call);
   size_t n = mesos__map_count(&m->agents);
@@ -419,7 +437,7 @@ static void snap_agents(mesos_master *m, mesos__v1snap *s) {
         x->exec_id = ei->executor_id ? s_str(s, ei->executor_id->value) : NULL;
         x->has_fid = ei->framework_id != NULL;
         x->info = s_pack(s, &ei->base);
-        if (m->view) x->hidden = !mesos__auth_view_executor(m->view, executor_user(m, ei, key));
+        if (m->view) x->hidden = !executor_visible(m, ei, key);
       }
     }
   }
