@@ -58,18 +58,24 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
   return remove(path);
 }
 
+/* Unchecked (in the parent, once): a failing test's process ends before
+ * any teardown of its own runs; its daemons die with it (PDEATHSIG) and
+ * what they started (executors, tasks, in sessions of their own) is
+ * killed here by pid, then the directory goes.  Each test works in its
+ * own subdirectory. */
 static void make_base(void) {
   snprintf(base_dir, sizeof base_dir, "/tmp/mesos-recovery3-test-XXXXXX");
   ck_assert_ptr_nonnull(mkdtemp(base_dir));
+}
+
+/* Checked: before each test. */
+static void reset(void) {
   master_pid = agent_pid = -1;
   master_port = agent_port = 0;
   work_dir[0] = '\0';
 }
 
 static void remove_base(void) {
-  if (agent_pid > 0) kill(agent_pid, SIGKILL), waitpid(agent_pid, NULL, 0);
-  if (master_pid > 0) kill(master_pid, SIGKILL), waitpid(master_pid, NULL, 0);
-  agent_pid = master_pid = -1;
   mesos_test_kill_under(base_dir);
   if (getenv("MESOS_TEST_KEEP")) {
     fprintf(stderr, "kept %s\n", base_dir);
@@ -606,8 +612,10 @@ START_TEST(test_recovery3__each_damaged_checkpoint_kind_names_its_file) {
   int ndamaged = (int)(sizeof damaged_files / sizeof *damaged_files);
   int cut = _i >= ndamaged;
   const char *kind = damaged_files[cut ? truncated_kinds[_i - ndamaged] : _i];
+  char name[32];
+  snprintf(name, sizeof name, "damaged-%d", _i);
   start_master(0);
-  start_agent("damaged", NULL);
+  start_agent(name, NULL);
   char aid[256];
   agent_id(aid, sizeof aid);
   ck_assert_int_eq(operator_call("{\"type\":\"RESERVE_RESOURCES\",\"reserve_resources\":{"
@@ -635,7 +643,7 @@ START_TEST(test_recovery3__each_damaged_checkpoint_kind_names_its_file) {
   if (cut) truncate_half(path);
   else damage(path);
 
-  pid_t p = spawn_agent("damaged", NULL);
+  pid_t p = spawn_agent(name, NULL);
   int st = 0;
   long long deadline = sim_fw_now_ms() + 10000;
   while (waitpid(p, &st, WNOHANG) == 0) {
@@ -651,7 +659,7 @@ START_TEST(test_recovery3__each_damaged_checkpoint_kind_names_its_file) {
   ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 1, "%s: exit status %d\n%s", kind, st, log);
   ck_assert_msg(strstr(log, path) != NULL, "the error does not name %s:\n%s", path, log);
 
-  start_agent("damaged", "--strict=false");
+  start_agent(name, "--strict=false");
   if (strstr(kind, "resources.info")) {
     /* The reservation is dropped on the agent's side; the task is fine. */
     char *rec = sim_fw_next(&f, 1500, "\"type\":\"UPDATE\"", NULL);
@@ -671,7 +679,8 @@ static Suite *make_suite(void) {
   Suite *s = suite_create("agent_recovery3");
   TCase *tc = tcase_create("recovery3");
   tcase_set_timeout(tc, 60);
-  tcase_add_checked_fixture(tc, make_base, remove_base);
+  tcase_add_unchecked_fixture(tc, make_base, remove_base);
+  tcase_add_checked_fixture(tc, reset, NULL);
   tcase_add_test(tc, test_recovery3__volume_survives_loss_of_master_registry_and_agent);
   tcase_add_test(tc, test_recovery3__volume_destroyed_while_agent_down_is_removed_on_reregistration);
   tcase_add_test(tc, test_recovery3__master_takes_updates_only_on_the_agents_current_connection);
