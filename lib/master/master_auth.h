@@ -161,6 +161,8 @@ void mesos__master_auth_view_begin(mesos_master *m, mesos__http_request *req,
                                    mesos__auth_view *v);
 void mesos__master_auth_view_end(mesos_master *m, mesos__auth_view *v);
 bool mesos__master_auth_sees_framework(const mesos_master *m, const mesos__framework *fw);
+/* VIEW_TASK only: a caller shows no task of a framework sees_framework
+ * hides (checked once per framework, not per task). */
 bool mesos__master_auth_sees_task(const mesos_master *m, const mesos__framework *fw,
                                   const Mesos__V1__Task *t);
 

@@ -278,6 +278,8 @@ static void snap_tasks(mesos_master *m, mesos__v1snap *s, v1_fw *d, mesos__frame
   size_t k = 0, it = 0;
   void *val;
   while (k < n && mesos__map_next(&fw->tasks, &it, NULL, &val)) v[k++] = val;
+  /* A hidden framework's tasks are hidden too (as the tree filter does). */
+  int fw_hidden = m->view && !mesos__master_auth_sees_framework(m, fw);
   enum { AHEAD = 8 };
   for (size_t i = 0; i < k; i++) {
     if (i + 2 * AHEAD < k) __builtin_prefetch(v[i + 2 * AHEAD]);
@@ -291,7 +293,7 @@ static void snap_tasks(mesos_master *m, mesos__v1snap *s, v1_fw *d, mesos__frame
     x->state = t->task->state;
     x->has_su = t->task->has_status_update_state;
     x->su_state = t->task->status_update_state;
-    x->hidden = m->view && !mesos__master_auth_sees_task(m, fw, t->task);
+    x->hidden = fw_hidden || (m->view && !mesos__master_auth_sees_task(m, fw, t->task));
   }
   mesos__free(v);
 }
@@ -314,8 +316,8 @@ static void snap_frameworks(mesos_master *m, mesos__v1snap *s) {
      * its user (they have no command). */
     d->hidden = m->view && !(fw->info && mesos__auth_view_framework(m->view, user));
     d->exec_hidden = m->view && (d->hidden || !mesos__auth_view_executor(m->view, user));
-    /* A hidden framework's tasks are hidden too (the live ones by
-     * mesos__master_auth_sees_task). */
+    /* A hidden framework's tasks are hidden too (the live ones in
+     * snap_tasks). */
     if (d->hidden) d->ndone = 0;
     if (!fws) continue;
     d->info = s_pack(s, fw->info ? &fw->info->base : NULL);
