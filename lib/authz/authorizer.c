@@ -173,16 +173,6 @@ void mesos_authz_approver_free(mesos_authz_approver *ap) {
   mesos__free(ap);
 }
 
-/* Defined with the local authorizer below. */
-static const mesos_authz_approver_ops LOCAL_APPROVER_OPS;
-
-bool mesos__authz_approver_portable(const mesos_authz_approver *ap) {
-  /* NULL (no authorizer), the static deny-all, and the local authorizer's
-   * approvers: a bound rule set that is immutable and reference-counted
-   * with atomics; the memo is the approver's own (one thread at a time). */
-  return ap == NULL || ap == &DENY_ALL || ap->ops == &LOCAL_APPROVER_OPS;
-}
-
 mesos_status mesos_authorizer_reload(mesos_authorizer *az, mesos_error **err) {
   if (!az) return mesos__err(err, MESOS_EINVAL, "NULL argument");
   return az->ops.reload ? az->ops.reload(az->ud, err) : MESOS_OK;

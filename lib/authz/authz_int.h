@@ -168,18 +168,6 @@ static inline bool mesos__auth_view_role(const mesos__auth_view *v, const char *
 }
 void mesos__auth_view_free(mesos__auth_view *v);
 
-/* Whether an approver may be handed to another thread, asked there (by
- * one thread at a time) and freed there: true for NULL, the deny-all one
- * and the local authorizer's (pure over an immutable, atomically
- * reference-counted rule set); false for a vendor's, which belong to the
- * loop thread (mesos/authz.h). */
-bool mesos__authz_approver_portable(const mesos_authz_approver *ap);
-/* The same for all four approvers of a view: a renderer may filter a
- * snapshot with it on its own thread (one view per thread at a time: the
- * local approvers keep a memo of their last decision), else it filters on
- * the loop. */
-bool mesos__auth_view_portable(const mesos__auth_view *v);
-
 /* A static approver that approves nothing (freeing it does nothing): what
  * filtering falls back to when an authorizer fails, so a failure never
  * shows more than it should. */

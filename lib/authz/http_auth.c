@@ -442,12 +442,6 @@ void mesos__auth_view_init(mesos__auth_view *v, mesos__auth *a, const char *prin
   v->role = mesos__auth_approver(a, principal, MESOS_AUTHZ_VIEW_ROLE);
 }
 
-bool mesos__auth_view_portable(const mesos__auth_view *v) {
-  return mesos__authz_approver_portable(v->framework) &&
-         mesos__authz_approver_portable(v->task) &&
-         mesos__authz_approver_portable(v->executor) && mesos__authz_approver_portable(v->role);
-}
-
 void mesos__auth_view_free(mesos__auth_view *v) {
   mesos_authz_approver_free(v->framework);
   mesos_authz_approver_free(v->task);

@@ -347,12 +347,10 @@ MESOS_EXTERN(mesos_status) mesos_master_reload(mesos_master *m, mesos_error **er
 
 /* ------------------------------------------------------------ filtering */
 
-/* Where a framework's user comes from: the response's own frameworks
- * (`own`: id -> user, when it has them: GET_STATE), else the master's
- * (only on the loop). */
+/* A framework's user, looked up in the master's frameworks (on the loop:
+ * the operator SUBSCRIBE events). */
 typedef struct fw_users {
   mesos_master *m;
-  const mesos__map *own;
   /* The last lookup: a framework's tasks come one after another, so most
    * lookups are the previous one again (a compare, not a hash). */
   const char *last_id, *last_user;
@@ -370,15 +368,9 @@ static const char *framework_user_known(fw_users *u, const Mesos__V1__FrameworkI
     *known = u->last_known;
     return u->last_user;
   }
-  const char *user = NULL;
-  if (u->own) {
-    user = mesos__map_get(u->own, id->value);
-    *known = user != NULL;
-  } else {
-    const mesos__framework *fw = mesos__map_get(&u->m->frameworks, id->value);
-    *known = fw != NULL;
-    user = fw && fw->info ? fw->info->user : NULL;
-  }
+  const mesos__framework *fw = mesos__map_get(&u->m->frameworks, id->value);
+  *known = fw != NULL;
+  const char *user = fw && fw->info ? fw->info->user : NULL;
   u->last_id = id->value;
   u->last_user = user;
   u->last_known = *known;
@@ -394,27 +386,7 @@ static const char *task_user(fw_users *u, const Mesos__V1__Task *t) {
   return t->user ? t->user : framework_user(u, t->framework_id);
 }
 
-/* A task is shown when its framework may be viewed (as Mesos's
- * GET_TASKS/GET_STATE skip the frameworks VIEW_FRAMEWORK denies; a
- * framework the source does not know -- an orphan's -- is not asked) and
- * the task itself may be (VIEW_TASK). */
-static bool task_visible(fw_users *u, const mesos__auth_view *v, const Mesos__V1__Task *t) {
-  bool known;
-  const char *fu = framework_user_known(u, t->framework_id, &known);
-  if (known && !mesos__auth_view_framework(v, fu)) return false;
-  return mesos__auth_view_task(v, t->user ? t->user : fu);
-}
 
-/* An executor likewise: VIEW_FRAMEWORK of its framework, then
- * VIEW_EXECUTOR of its user (command user, else the framework's). */
-static bool executor_visible(fw_users *u, const mesos__auth_view *v,
-                             const Mesos__V1__ExecutorInfo *e) {
-  if (!e) return mesos__auth_view_executor(v, NULL);
-  bool known;
-  const char *fu = framework_user_known(u, e->framework_id, &known);
-  if (known && !mesos__auth_view_framework(v, fu)) return false;
-  return mesos__auth_view_executor(v, e->command && e->command->user ? e->command->user : fu);
-}
 
 /* Keeps the items the approver approves, in order; returns the new count. */
 #define FILTER(arr, n, keep_expr)                                     \
@@ -427,95 +399,13 @@ static bool executor_visible(fw_users *u, const mesos__auth_view *v,
     (n) = kept_;                                                      \
   } while (0)
 
-static void filter_tasks(fw_users *m, const mesos__auth_view *v,
-                         Mesos__V1__Master__Response__GetTasks *t) {
-  if (!t) return;
-  FILTER(t->pending_tasks, t->n_pending_tasks, task_visible(m, v, it));
-  FILTER(t->tasks, t->n_tasks, task_visible(m, v, it));
-  FILTER(t->completed_tasks, t->n_completed_tasks, task_visible(m, v, it));
-  FILTER(t->orphan_tasks, t->n_orphan_tasks, task_visible(m, v, it));
-  FILTER(t->unreachable_tasks, t->n_unreachable_tasks, task_visible(m, v, it));
-}
 
-static void filter_frameworks(const mesos__auth_view *v,
-                              Mesos__V1__Master__Response__GetFrameworks *f) {
-  if (!f) return;
-  FILTER(f->frameworks, f->n_frameworks,
-         it->framework_info && mesos__auth_view_framework(v, it->framework_info->user));
-  FILTER(f->completed_frameworks, f->n_completed_frameworks,
-         it->framework_info && mesos__auth_view_framework(v, it->framework_info->user));
-  FILTER(f->recovered_frameworks, f->n_recovered_frameworks,
-         mesos__auth_view_framework(v, it->user));
-}
 
-static void filter_executors(fw_users *m, const mesos__auth_view *v,
-                             Mesos__V1__Master__Response__GetExecutors *e) {
-  if (!e) return;
-  FILTER(e->executors, e->n_executors, executor_visible(m, v, it->executor_info));
-  FILTER(e->orphan_executors, e->n_orphan_executors, executor_visible(m, v, it->executor_info));
-}
 
-void mesos__master_auth_filter_response(mesos_master *m, mesos__http_request *req,
-                                        Mesos__V1__Master__Response *r) {
-  mesos__master_auth_filter_response_as(m, mesos__http_request_principal(req), r);
-}
 
-/* id -> user of the frameworks a response lists (before filtering). */
-static void own_users(mesos__map *own, const Mesos__V1__Master__Response__GetFrameworks *f) {
-  for (size_t i = 0; f && i < f->n_frameworks; i++) {
-    const Mesos__V1__FrameworkInfo *fi = f->frameworks[i]->framework_info;
-    if (fi && fi->id && fi->id->value && fi->user) (void)mesos__map_put(own, fi->id->value, fi->user);
-  }
-  for (size_t i = 0; f && i < f->n_completed_frameworks; i++) {
-    const Mesos__V1__FrameworkInfo *fi = f->completed_frameworks[i]->framework_info;
-    if (fi && fi->id && fi->id->value && fi->user && !mesos__map_get(own, fi->id->value))
-      (void)mesos__map_put(own, fi->id->value, fi->user);
-  }
-}
 
-void mesos__master_auth_filter_state_view(const mesos__auth_view *v,
-                                          Mesos__V1__Master__Response__GetState *gs) {
-  /* The frameworks' users come from the state itself, not from the
-   * master, so a snapshot can be filtered anywhere. */
-  mesos__map own;
-  mesos__map_init(&own);
-  own_users(&own, gs->get_frameworks);
-  fw_users snap_users = {NULL, &own, NULL, NULL, false};
-  filter_tasks(&snap_users, v, gs->get_tasks);
-  filter_executors(&snap_users, v, gs->get_executors);
-  filter_frameworks(v, gs->get_frameworks);
-  mesos__map_free(&own);
-}
 
-void mesos__master_auth_filter_response_view(const mesos__auth_view *v,
-                                             const mesos__map *users,
-                                             Mesos__V1__Master__Response *r) {
-  if (r->get_state) mesos__master_auth_filter_state_view(v, r->get_state);
-  if (!r->get_tasks && !r->get_executors && !r->get_frameworks) return;
-  /* Without a map, the response's own frameworks (before they are
-   * filtered) say who runs as whom. */
-  mesos__map own;
-  mesos__map_init(&own);
-  if (users == NULL) own_users(&own, r->get_frameworks);
-  fw_users u = {NULL, users ? users : &own, NULL, NULL, false};
-  filter_tasks(&u, v, r->get_tasks);
-  filter_executors(&u, v, r->get_executors);
-  filter_frameworks(v, r->get_frameworks);
-  mesos__map_free(&own);
-}
 
-void mesos__master_auth_filter_response_as(mesos_master *m, const char *principal,
-                                           Mesos__V1__Master__Response *r) {
-  if (!mesos__auth_has_authorizer(m->auth)) return;
-  mesos__auth_view v;
-  mesos__auth_view_init(&v, m->auth, principal);
-  fw_users master_users = {m, NULL, NULL, NULL, false};
-  if (r->get_state) mesos__master_auth_filter_state_view(&v, r->get_state);
-  filter_tasks(&master_users, &v, r->get_tasks);
-  filter_frameworks(&v, r->get_frameworks);
-  filter_executors(&master_users, &v, r->get_executors);
-  mesos__auth_view_free(&v);
-}
 
 void mesos__master_auth_filter_lists(mesos_master *m, mesos__http_request *req,
                                      Mesos__V1__Master__Response *r,
@@ -589,13 +479,6 @@ bool mesos__master_auth_sees_task(const mesos_master *m, const mesos__framework 
   return mesos__auth_view_task(m->view, user);
 }
 
-void mesos__master_auth_filter_state(mesos_master *m, mesos__http_request *req,
-                                     Mesos__V1__Master__Response__GetState *gs) {
-  if (!gs) return;
-  Mesos__V1__Master__Response r = MESOS__V1__MASTER__RESPONSE__INIT;
-  r.get_state = gs;
-  mesos__master_auth_filter_response(m, req, &r);
-}
 
 /* The user of a task the master knows, by framework and task id. */
 static const char *known_task_user(mesos_master *m, const Mesos__V1__FrameworkID *fid,
@@ -611,7 +494,7 @@ static const char *known_task_user(mesos_master *m, const Mesos__V1__FrameworkID
 bool mesos__master_auth_event_visible(mesos_master *m, mesos__http_request *req,
                                       const Mesos__V1__Master__Event *ev) {
   if (!mesos__auth_has_authorizer(m->auth) || !ev->has_type) return true;
-  fw_users mu = {m, NULL, NULL, NULL, false};
+  fw_users mu = {m, NULL, NULL, false};
   const char *p = mesos__http_request_principal(req);
   int32_t action = 0;
   const char *user = NULL;

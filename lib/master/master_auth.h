@@ -95,45 +95,6 @@ bool mesos__master_auth_operation(mesos_master *m, const Mesos__V1__FrameworkInf
 bool mesos__master_auth_operator_call(mesos_master *m, mesos__http_request *req,
                                       const Mesos__V1__Master__Call *c);
 
-/* GET_STATE, GET_FRAMEWORKS, GET_TASKS, GET_EXECUTORS: drops, in place,
- * what the request's principal may not view (VIEW_FRAMEWORK by the
- * framework's user, VIEW_TASK by the task's user, else its framework's,
- * VIEW_EXECUTOR by the executor's command user, else its framework's);
- * one approver per action per request. */
-void mesos__master_auth_filter_response(mesos_master *m, mesos__http_request *req,
-                                        Mesos__V1__Master__Response *r);
-/* The same for `principal` (NULL: none), for a caller without the
- * request at hand (on the loop: it creates the approvers and looks up
- * framework users in m->frameworks for GET_TASKS / GET_EXECUTORS). */
-void mesos__master_auth_filter_response_as(mesos_master *m, const char *principal,
-                                           Mesos__V1__Master__Response *r);
-
-/* GET_STATE filtered with a view made on the loop
- * (mesos__auth_view_init(&v, m->auth, principal); NULL approvers: no
- * ACLs, nothing dropped): a pure function of the state and the view --
- * the frameworks' users are taken from the state's own framework lists
- * -- so a snapshot's response may be filtered on any thread. */
-void mesos__master_auth_filter_state_view(const mesos__auth_view *v,
-                                          Mesos__V1__Master__Response__GetState *gs);
-
-/* Any of GET_STATE, GET_FRAMEWORKS, GET_TASKS, GET_EXECUTORS filtered as
- * mesos__master_auth_filter_response does, as a pure function of the
- * response tree, the view and `users` (framework id -> FrameworkInfo.user,
- * borrowed strings, every framework the tasks and executors may name;
- * NULL: taken from the response's own framework lists -- GET_STATE and
- * GET_FRAMEWORKS have them, GET_TASKS / GET_EXECUTORS alone do not, so
- * their snapshot must carry the map).  A task or executor whose framework
- * is not in the map is an orphan: only VIEW_TASK / VIEW_EXECUTOR decide.
- *
- * For off-loop rendering (state_v1.c): make the view on the loop
- * (mesos__auth_view_init for the request's principal, one per request),
- * check mesos__auth_view_portable (false with a vendor authorizer: filter
- * on the loop then), hand the view to the worker with the snapshot, call
- * this there, and free the view there or back on the loop. */
-void mesos__master_auth_filter_response_view(const mesos__auth_view *v,
-                                             const mesos__map *users,
-                                             Mesos__V1__Master__Response *r);
-
 /* GET_ROLES and GET_WEIGHTS (VIEW_ROLE per role), GET_QUOTA (GET_QUOTA
  * per role), GET_MAINTENANCE_SCHEDULE / GET_MAINTENANCE_STATUS (their
  * actions; the ACL object is ANY/NONE only, so a principal sees the whole
@@ -166,12 +127,10 @@ bool mesos__master_auth_sees_framework(const mesos_master *m, const mesos__frame
 bool mesos__master_auth_sees_task(const mesos_master *m, const mesos__framework *fw,
                                   const Mesos__V1__Task *t);
 
-/* The operator SUBSCRIBE stream: the SUBSCRIBED snapshot is filtered as
- * GET_STATE; each later TASK_ADDED / TASK_UPDATED / FRAMEWORK_* event is
- * sent to a subscriber only if its principal may view that task or
- * framework. */
-void mesos__master_auth_filter_state(mesos_master *m, mesos__http_request *req,
-                                     Mesos__V1__Master__Response__GetState *gs);
+/* The operator SUBSCRIBE stream (its SUBSCRIBED snapshot is filtered as
+ * GET_STATE, by the view): each later TASK_ADDED / TASK_UPDATED /
+ * FRAMEWORK_* event is sent to a subscriber only if its principal may
+ * view that task or framework. */
 bool mesos__master_auth_event_visible(mesos_master *m, mesos__http_request *req,
                                       const Mesos__V1__Master__Event *ev);
 
