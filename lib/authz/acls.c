@@ -10,6 +10,7 @@
 #include "codec/json.h"
 #include "codec/pb.h"
 #include "mesos/acls.pb-c.h"
+#include "mesos/internal/acls_1_0.pb-c.h"
 #include "mesos/authz.h"
 
 /* ACL JSON is configuration written by people: nesting deeper than an
@@ -514,16 +515,17 @@ static const struct {
   {"update_quotas", "set_quotas"},
 };
 
-/* Compiles the rules of `def` from the ACLs message: its own field and,
- * after it, a deprecated alias (`fds[1]`, may be NULL). */
+/* Compiles the rules of `def`: its own field of the ACLs message
+ * (`fds[0]` in msgs[0]) and, after it, a deprecated 1.0 alias (`fds[1]`
+ * in msgs[1], the ACLs_1_0 message; may be NULL). */
 static mesos_status compile_key(key_rules *kr, const key_def *def,
                                 const ProtobufCFieldDescriptor *const fds[2],
-                                const Mesos__ACLs *msg, mesos_error **err) {
+                                const ProtobufCMessage *const msgs[2], mesos_error **err) {
   kr->def = def;
   mesos__map_init(&kr->by_principal);
   size_t total = 0;
   for (int f = 0; f < 2; f++)
-    if (fds[f]) total += *(const size_t *)((const char *)msg + fds[f]->quantifier_offset);
+    if (fds[f]) total += *(const size_t *)((const char *)msgs[f] + fds[f]->quantifier_offset);
   if (total == 0) return MESOS_OK;
   if (total > UINT32_MAX) return mesos__err(err, MESOS_ELIMIT, "%s: too many rules", def->key);
   kr->rules = mesos__calloc(total, sizeof(rule));
@@ -531,10 +533,10 @@ static mesos_status compile_key(key_rules *kr, const key_def *def,
   for (int f = 0; f < 2; f++) {
     const ProtobufCFieldDescriptor *fd = fds[f];
     if (!fd) continue;
-    size_t n = *(const size_t *)((const char *)msg + fd->quantifier_offset);
+    size_t n = *(const size_t *)((const char *)msgs[f] + fd->quantifier_offset);
     if (n == 0) continue;
     ProtobufCMessage *const *items =
-        *(ProtobufCMessage *const *const *)((const char *)msg + fd->offset);
+        *(ProtobufCMessage *const *const *)((const char *)msgs[f] + fd->offset);
     const ProtobufCMessageDescriptor *rd = fd->descriptor;
     const ProtobufCFieldDescriptor *sf = protobuf_c_message_descriptor_get_field(rd, 1);
     const ProtobufCFieldDescriptor *of = protobuf_c_message_descriptor_get_field(rd, 2);
@@ -637,12 +639,21 @@ mesos_status mesos__acls_parse(mesos__acls **out, const char *json, size_t len,
     mesos__pb_free(m);
     return st;
   }
+  /* The same text again for Mesos 1.0's removed keys (acls_1_0.proto). */
+  ProtobufCMessage *m10 = NULL;
+  st = mesos__json_decode(&mesos__internal__acls_1_0__descriptor, json, len, &lim, &m10, &e);
+  if (st != MESOS_OK) {
+    mesos__pb_free(m);
+    return mesos__err_wrap(err, st, e, "ACLs: %s", mesos_error_message(e));
+  }
+  const Mesos__Internal__ACLs10 *old = (const Mesos__Internal__ACLs10 *)m10;
 
   /* 1.0's remove_quotas compared the principal that set a quota, which
    * this master does not keep: refused rather than ignored (its denials
    * would silently lapse); update_quotas says the same by role. */
-  if (msg->n_remove_quotas > 0) {
+  if (old->n_remove_quotas > 0) {
     mesos__pb_free(m);
+    mesos__pb_free(m10);
     return mesos__err(err, MESOS_EINVAL,
                       "ACLs: remove_quotas (Mesos 1.0, by quota principal) is not supported; "
                       "write update_quotas rules (by role) instead");
@@ -650,6 +661,7 @@ mesos_status mesos__acls_parse(mesos__acls **out, const char *json, size_t len,
   mesos__acls *a = mesos__calloc(1, sizeof(*a));
   if (!a) {
     mesos__pb_free(m);
+    mesos__pb_free(m10);
     return mesos__err(err, MESOS_ENOMEM, "out of memory");
   }
   atomic_init(&a->refs, 1);
@@ -671,14 +683,17 @@ mesos_status mesos__acls_parse(mesos__acls **out, const char *json, size_t len,
     if (!fds[0] || fds[0]->label != PROTOBUF_C_LABEL_REPEATED) continue;
     for (size_t j = 0; j < sizeof ALIASES / sizeof ALIASES[0]; j++)
       if (strcmp(ALIASES[j].key, def->key) == 0)
-        fds[1] = protobuf_c_message_descriptor_get_field_by_name(d, ALIASES[j].alias);
+        fds[1] = protobuf_c_message_descriptor_get_field_by_name(
+            &mesos__internal__acls_1_0__descriptor, ALIASES[j].alias);
     if (fds[1] && fds[1]->label != PROTOBUF_C_LABEL_REPEATED) fds[1] = NULL;
-    st = compile_key(&a->keys[k], def, fds, msg, err);
+    const ProtobufCMessage *const msgs[2] = {m, m10};
+    st = compile_key(&a->keys[k], def, fds, msgs, err);
     if (st == MESOS_OK && a->keys[k].n) st = build_index(&a->keys[k], &budget, err);
   }
   /* UPDATE_QUOTA_WITH_CONFIG (1.9) is decided by the update_quotas rules. */
   a->first[MESOS_AUTHZ_UPDATE_QUOTA_WITH_CONFIG] = a->first[MESOS_AUTHZ_UPDATE_QUOTA];
   mesos__pb_free(m);
+  mesos__pb_free(m10);
   if (st != MESOS_OK) {
     acls_free(a);
     return st;
