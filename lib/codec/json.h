@@ -10,6 +10,7 @@
 #define MESOS_CODEC_JSON_H
 
 #include <protobuf-c/protobuf-c.h>
+#include <stdint.h>
 
 #include "base/buf.h"
 #include "mesos/error.h"
@@ -54,5 +55,17 @@ mesos_status mesos__json_decode(const ProtobufCMessageDescriptor *desc, const ch
  * its old length.
  */
 mesos_status mesos__json_encode(const ProtobufCMessage *msg, mesos__buf *out, mesos_error **err);
+
+/* The largest output of mesos__json_quote for n bytes: every byte as
+ * \u00XX plus the two quotes.  The caller checks n <= MESOS__JSON_QUOTE_MAX_IN. */
+#define MESOS__JSON_QUOTE_MAX_IN ((SIZE_MAX - 8) / 6)
+#define MESOS__JSON_QUOTE_ROOM(n) ((n) * 6 + 2)
+
+/* Writes s[0..n) as a quoted JSON string at p (room for
+ * MESOS__JSON_QUOTE_ROOM(n) bytes): plain bytes as they are (UTF-8 passes
+ * through), quotes, backslashes and control characters escaped.  Returns
+ * the end of what it wrote.  The direct /state and GET_STATE writers share
+ * it (lib/master/state.c, state_v1.c). */
+char *mesos__json_quote(char *p, const char *s, size_t n);
 
 #endif

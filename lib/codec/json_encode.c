@@ -446,3 +446,33 @@ mesos_status mesos__json_encode(const ProtobufCMessage *msg, mesos__buf *out, me
       return mesos__err(err, w.status, "%s: cannot encode", msg->descriptor->name);
   }
 }
+
+char *mesos__json_quote(char *p, const char *s, size_t n) {
+  static const char hex[] = "0123456789abcdef";
+  *p++ = '"';
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c >= 0x20 && c != '"' && c != '\\') {
+      *p++ = (char)c;
+      continue;
+    }
+    *p++ = '\\';
+    switch (c) {
+      case '"': *p++ = '"'; break;
+      case '\\': *p++ = '\\'; break;
+      case '\n': *p++ = 'n'; break;
+      case '\r': *p++ = 'r'; break;
+      case '\t': *p++ = 't'; break;
+      case '\b': *p++ = 'b'; break;
+      case '\f': *p++ = 'f'; break;
+      default:
+        *p++ = 'u';
+        *p++ = '0';
+        *p++ = '0';
+        *p++ = hex[c >> 4];
+        *p++ = hex[c & 15];
+    }
+  }
+  *p++ = '"';
+  return p;
+}

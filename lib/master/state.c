@@ -84,6 +84,7 @@
 #include "base/error.h"
 #include "base/list.h"
 #include "base/log.h"
+#include "codec/json.h"
 #include "codec/pb.h"
 #include "loop/loop_int.h"
 #include "master/master_auth.h"
@@ -233,42 +234,16 @@ static void jg_close(jg *j, int map) {
  * they are, quotes, backslashes and control characters escaped. */
 static void jg_string(jg *j, const char *s, size_t n) {
   int key = jg_pre(j);
-  if (n > (SIZE_MAX - 8) / 6) {
+  if (n > MESOS__JSON_QUOTE_MAX_IN) {
     j->st = MESOS_ELIMIT;
     return;
   }
-  /* Worst case every byte becomes \u00XX. */
-  char *p = jg_room(j, n * 6 + 3);
+  /* Worst case every byte becomes \u00XX; one more for a key's colon. */
+  char *p = jg_room(j, MESOS__JSON_QUOTE_ROOM(n) + 1);
   if (p == NULL) return;
-  char *start = p;
-  *p++ = '"';
-  static const char hex[] = "0123456789abcdef";
-  for (size_t i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)s[i];
-    if (c >= 0x20 && c != '"' && c != '\\') {
-      *p++ = (char)c;
-      continue;
-    }
-    *p++ = '\\';
-    switch (c) {
-      case '"': *p++ = '"'; break;
-      case '\\': *p++ = '\\'; break;
-      case '\n': *p++ = 'n'; break;
-      case '\r': *p++ = 'r'; break;
-      case '\t': *p++ = 't'; break;
-      case '\b': *p++ = 'b'; break;
-      case '\f': *p++ = 'f'; break;
-      default:
-        *p++ = 'u';
-        *p++ = '0';
-        *p++ = '0';
-        *p++ = hex[c >> 4];
-        *p++ = hex[c & 15];
-    }
-  }
-  *p++ = '"';
-  if (key) *p++ = ':';
-  j->out->len += (size_t)(p - start);
+  char *end = mesos__json_quote(p, s, n);
+  if (key) *end++ = ':';
+  j->out->len += (size_t)(end - p);
   j->out->data[j->out->len] = '\0';
 }
 

@@ -638,40 +638,13 @@ static void pb_bytes(vw *w, uint32_t no, const void *p, size_t n) {
 static void j_str(vw *w, const char *s) {
   if (s == NULL) s = "";
   size_t n = strlen(s);
-  if (n > (SIZE_MAX - 8) / 6) {
+  if (n > MESOS__JSON_QUOTE_MAX_IN) {
     vw_fail(w, MESOS_ELIMIT);
     return;
   }
-  char *p = vw_room(w, n * 6 + 2);
+  char *p = vw_room(w, MESOS__JSON_QUOTE_ROOM(n));
   if (p == NULL) return;
-  char *start = p;
-  static const char hex[] = "0123456789abcdef";
-  *p++ = '"';
-  for (size_t i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)s[i];
-    if (c >= 0x20 && c != '"' && c != '\\') {
-      *p++ = (char)c;
-      continue;
-    }
-    *p++ = '\\';
-    switch (c) {
-      case '"': *p++ = '"'; break;
-      case '\\': *p++ = '\\'; break;
-      case '\n': *p++ = 'n'; break;
-      case '\r': *p++ = 'r'; break;
-      case '\t': *p++ = 't'; break;
-      case '\b': *p++ = 'b'; break;
-      case '\f': *p++ = 'f'; break;
-      default:
-        *p++ = 'u';
-        *p++ = '0';
-        *p++ = '0';
-        *p++ = hex[c >> 4];
-        *p++ = hex[c & 15];
-    }
-  }
-  *p++ = '"';
-  w->cur.len += (size_t)(p - start);
+  w->cur.len += (size_t)(mesos__json_quote(p, s, n) - p);
 }
 
 /* A member's key (keys here are field names: nothing to escape). */

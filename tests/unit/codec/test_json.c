@@ -473,6 +473,26 @@ START_TEST(test_json__allocation_failures_fail_cleanly_at_every_point) {
 }
 END_TEST
 
+/* The quoting the direct /state and GET_STATE writers share: what a JSON
+ * parser reads back is the input, byte for byte, and the worst case fits
+ * the stated room. */
+START_TEST(test_json__quote_escapes_what_json_requires_and_fits_its_room) {
+  const char in[] = "a\"b\\c\n\r\t\b\f\x01\x1f\x7f \xc3\xa9/";
+  size_t n = sizeof in - 1;
+  char out[MESOS__JSON_QUOTE_ROOM(sizeof in)];
+  char *end = mesos__json_quote(out, in, n);
+  ck_assert_uint_le((size_t)(end - out), MESOS__JSON_QUOTE_ROOM(n));
+  *end = '\0';
+  ck_assert_str_eq(out, "\"a\\\"b\\\\c\\n\\r\\t\\b\\f\\u0001\\u001f\x7f \xc3\xa9/\"");
+  /* Worst case: every byte a control character. */
+  char ctl[16], big[MESOS__JSON_QUOTE_ROOM(sizeof ctl)];
+  memset(ctl, 0x02, sizeof ctl);
+  ck_assert_uint_eq((size_t)(mesos__json_quote(big, ctl, sizeof ctl) - big),
+                    MESOS__JSON_QUOTE_ROOM(sizeof ctl));
+  ck_assert_uint_eq((size_t)(mesos__json_quote(big, "", 0) - big), 2);
+}
+END_TEST
+
 static Suite *json_suite(void) {
   Suite *s = suite_create("codec_json");
   TCase *tc = tcase_create("json");
@@ -500,6 +520,7 @@ static Suite *json_suite(void) {
   tcase_add_test(tc, test_json__size_and_memory_limits_are_enforced);
   tcase_add_test(tc, test_json__whole_tree_round_trips_through_protobuf_too);
   tcase_add_test(tc, test_json__allocation_failures_fail_cleanly_at_every_point);
+  tcase_add_test(tc, test_json__quote_escapes_what_json_requires_and_fits_its_room);
   suite_add_tcase(s, tc);
   return s;
 }
