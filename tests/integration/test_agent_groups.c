@@ -149,6 +149,9 @@ static void read_file(const char *path, char *out, size_t cap) {
 #define RES "[{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":0.2}}," \
             "{\"name\":\"mem\",\"type\":\"SCALAR\",\"scalar\":{\"value\":32}}]"
 
+#define RES_HALF "[{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":0.1}}," \
+                 "{\"name\":\"mem\",\"type\":\"SCALAR\",\"scalar\":{\"value\":16}}]"
+
 /* $O/examples/<name>, next to $O/bin/. */
 static void example_path(const char *name, char *buf, size_t cap) {
   char bin[4096];
@@ -545,18 +548,21 @@ START_TEST(test_groups__tasks_get_their_environment_and_user) {
   snprintf(want, sizeof want, "bar x y\n%s\n", user);
   ck_assert_str_eq(text, want);
 
-  /* A user this host does not have. */
+  /* A user this host does not have.  The resources freed by eu-1 may come
+   * as an offer of their own (0.2 cpus, 32 MB) beside the rest of the
+   * agent, and the one kept last may be either: ask for half as much so
+   * the group fits whichever offer this is. */
   wait_offer(&f, offer, agent, sizeof offer);
   snprintf(tasks, sizeof tasks,
            "{\"name\":\"g\",\"task_id\":{\"value\":\"eu-2\"},\"agent_id\":{\"value\":\"%s\"},"
-           "\"command\":{\"value\":\"true\",\"user\":\"no-such-user-x7\"},\"resources\":" RES "}",
+           "\"command\":{\"value\":\"true\",\"user\":\"no-such-user-x7\"},\"resources\":" RES_HALF "}",
            agent);
   ck_assert_int_eq(
       sim_fw_call(&f,
               "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":"
               "[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH_GROUP\",\"launch_group\":{"
               "\"executor\":{\"type\":\"DEFAULT\",\"executor_id\":{\"value\":\"exec-env2\"},"
-              "\"framework_id\":{\"value\":\"%s\"},\"resources\":" RES "},"
+              "\"framework_id\":{\"value\":\"%s\"},\"resources\":" RES_HALF "},"
               "\"task_group\":{\"tasks\":[%s]}}}],\"filters\":{\"refuse_seconds\":0}}}",
               f.id, offer, f.id, tasks),
       202);
