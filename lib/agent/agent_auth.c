@@ -358,6 +358,14 @@ bool mesos__agent_auth_operator_call(mesos_agent *a, mesos__http_request *req,
        * ANY/NONE-only, so there is nothing to filter by). */
       case MESOS__V1__AGENT__CALL__TYPE__GET_RESOURCE_PROVIDERS:
         return mesos__auth_check(a->auth, req, MESOS_AUTHZ_VIEW_RESOURCE_PROVIDER, NULL);
+      /* Filtered by the request's view: asked first (a late authorizer
+       * parks the call before anything is rendered). */
+      case MESOS__V1__AGENT__CALL__TYPE__GET_STATE:
+      case MESOS__V1__AGENT__CALL__TYPE__GET_FRAMEWORKS:
+      case MESOS__V1__AGENT__CALL__TYPE__GET_EXECUTORS:
+      case MESOS__V1__AGENT__CALL__TYPE__GET_TASKS:
+      case MESOS__V1__AGENT__CALL__TYPE__GET_CONTAINERS:
+        return mesos__agent_view_ready(a, req);
       default:
         return true;
     }
@@ -375,7 +383,7 @@ bool mesos__agent_auth_operator_call(mesos_agent *a, mesos__http_request *req,
     respond_plain(req, 403, NULL, body);
   }
   mesos__jwt_claims_free(&c);
-  return ok;
+  return ok && mesos__agent_view_ready(a, req);
 }
 
 mesos_status mesos__agent_auth_init(mesos_agent *a, mesos_error **err) {
@@ -479,6 +487,7 @@ static mesos_status authorize_file(void *ud, const char *principal, const char *
   if (base == -1) {
     if (mesos__auth_allowed(a->auth, principal, MESOS_AUTHZ_ACCESS_MESOS_LOG, NULL))
       return MESOS_OK;
+    if (mesos__auth_parked(a->auth)) return MESOS_EAGAIN; /* replayed with the answer */
     return mesos__err(err, MESOS_EPERM, "Forbidden: '%s' may not access the agent's log '%s'",
                       who, path);
   }
@@ -489,6 +498,7 @@ static mesos_status authorize_file(void *ud, const char *principal, const char *
     user = sandbox_user(a, fid, has_e ? eid : NULL);
   }
   if (mesos__auth_allowed(a->auth, principal, MESOS_AUTHZ_ACCESS_SANDBOX, user)) return MESOS_OK;
+  if (mesos__auth_parked(a->auth)) return MESOS_EAGAIN; /* replayed with the answer */
   return mesos__err(err, MESOS_EPERM, "Forbidden: '%s' may not access the sandbox '%s'", who,
                     path);
 }
@@ -524,6 +534,14 @@ void mesos__agent_view_init(mesos__agent_view *v, mesos_agent *a, mesos__http_re
   mesos__auth_view_init(&v->v, a->auth, p);
   v->container = mesos__auth_approver(a->auth, p, MESOS_AUTHZ_VIEW_CONTAINER);
   v->flags = mesos__auth_allowed(a->auth, p, MESOS_AUTHZ_VIEW_FLAGS, NULL);
+}
+
+bool mesos__agent_view_ready(mesos_agent *a, mesos__http_request *req) {
+  if (!mesos__auth_may_wait(a->auth)) return true;
+  mesos__agent_view v;
+  mesos__agent_view_init(&v, a, req);
+  mesos__agent_view_free(&v);
+  return !mesos__auth_parked(a->auth);
 }
 
 void mesos__agent_view_free(mesos__agent_view *v) {

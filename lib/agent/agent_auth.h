@@ -136,6 +136,11 @@ typedef struct mesos__agent_view {
 } mesos__agent_view;
 void mesos__agent_view_init(mesos__agent_view *v, mesos_agent *a, mesos__http_request *req);
 void mesos__agent_view_free(mesos__agent_view *v);
+/* In a request's handler pass, before rendering: asks a vendor
+ * authorizer (which may answer later) for what the view needs.  false:
+ * parked, return without answering (the pass is replayed and the view
+ * then built from the answers).  Always true with the local authorizer. */
+bool mesos__agent_view_ready(mesos_agent *a, mesos__http_request *req);
 bool mesos__agent_view_framework(const mesos__agent_view *v, mesos_agent *a, const char *fid);
 bool mesos__agent_view_executor(const mesos__agent_view *v, mesos_agent *a,
                                 const mesos__agent_task *t);

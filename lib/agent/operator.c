@@ -825,6 +825,7 @@ static void api_handler(mesos__http_request *req, void *ud) {
       mesos_error *e = NULL;
       mesos_status st = mesos__files_browse_as(op->files, mesos__http_request_principal(req),
                                                call->list_files->path, &v, &n, &e);
+      if (mesos__files_auth_waits(op->files, st)) goto done; /* a late authorizer: replayed */
       if (st != MESOS_OK) {
         mesos__http_respond_text(req, mesos__files_http_status(st),
                             e ? mesos_error_message(e) : mesos_status_str(st));
@@ -874,6 +875,7 @@ static void api_handler(mesos__http_request *req, void *ud) {
                                              rf->path, (int64_t)rf->offset,
                                              rf->has_length ? (int64_t)rf->length : -1,
                                              MESOS__FILES_MAX_API_READ, &data, &len, &size, &e);
+      if (mesos__files_auth_waits(op->files, st)) goto done; /* a late authorizer: replayed */
       if (st != MESOS_OK) {
         mesos__http_respond_text(req, mesos__files_http_status(st),
                             e ? mesos_error_message(e) : mesos_status_str(st));
@@ -1272,6 +1274,7 @@ static mesos_status jstate(mesos__buf *b, mesos__agent_operator *op,
 
 static void state_handler(mesos__http_request *req, void *ud) {
   mesos_agent *a = ud;
+  if (!mesos__agent_view_ready(a, req)) return; /* a late authorizer: replayed */
   mesos__buf b = MESOS__BUF_INIT(ANSWER_MAX);
   mesos__agent_view view;
   mesos__agent_view_init(&view, a, req);
@@ -1355,6 +1358,7 @@ static mesos_status jusage(mesos__buf *b, mesos_agent *a, int containers,
 }
 
 static void usage_respond(mesos__http_request *req, mesos_agent *a, int containers) {
+  if (!mesos__agent_view_ready(a, req)) return; /* a late authorizer: replayed */
   mesos__buf b = MESOS__BUF_INIT(ANSWER_MAX);
   mesos__agent_view view;
   mesos__agent_view_init(&view, a, req);

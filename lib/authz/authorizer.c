@@ -155,6 +155,16 @@ int mesos_authz_approver_approved(const mesos_authz_approver *ap,
   return ap->ops->approved(ap->aud, object) ? 1 : 0;
 }
 
+mesos_status mesos__authz_approver_wrap(const mesos_authz_approver_ops *ops, void *aud,
+                                       mesos_authz_approver **out) {
+  mesos_authz_approver *ap = MESOS__NEW(mesos_authz_approver);
+  if (!ap) return MESOS_ENOMEM;
+  ap->ops = ops;
+  ap->aud = aud;
+  *out = ap;
+  return MESOS_OK;
+}
+
 static int deny_all_approved(void *aud, const mesos_authz_object *object) {
   (void)aud;
   (void)object;

@@ -27,16 +27,26 @@
  *     mesos__auth_allowed().
  *
  * Authentication (mesos__auth_http, the first step of mesos__auth_route)
- * waits for a late authenticator answer.  Every authorization here
- * (mesos__auth_route's action, mesos__auth_check, mesos__auth_allowed,
- * the approvers) is synchronous: it needs an authorizer that answers at
- * once, as the local one always does; a vendor authorizer answering later
- * is treated as a denial (logged), as mesos/authz.h documents. */
+ * waits for a late authenticator answer.  Authorization waits too, for a
+ * vendor authorizer that answers later (mesos/authz.h), inside the
+ * handler pass of a mesos__auth_route route: a decision or approver not
+ * answered at once parks the request (the ask reports a denial and
+ * mesos__auth_parked() turns true: the caller returns WITHOUT answering or
+ * changing anything), and the route's handler runs again on the same
+ * request once the answers are in, each earlier question answered from
+ * the request's record.  So a handler asks everything it needs before it
+ * changes anything.  A client that leaves meanwhile frees the request (the
+ * late answers are awaited and dropped); after MESOS__AUTHZ_WAIT_MS (or
+ * mesos__auth_set_timeout) the request gets 503.  Outside a route's
+ * handler pass (a stream event, a renderer) an answer must come at once:
+ * a late one is a denial (logged).  The local authorizer always answers
+ * at once and none of this runs for it. */
 #ifndef MESOS_AUTHZ_INT_H
 #define MESOS_AUTHZ_INT_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "http/server.h"
 #include "mesos/authn.h"
@@ -80,6 +90,9 @@ mesos_status mesos__auth_reload(mesos__auth *a, mesos_error **err);
 bool mesos__auth_required(const mesos__auth *a, mesos__auth_realm realm);
 /* Whether any authorization is configured (false: everything allowed). */
 bool mesos__auth_has_authorizer(const mesos__auth *a);
+/* Whether the authorizer may answer later (a vendor's): only then do the
+ * "ask first" steps of the daemons (mesos__auth_parked) matter. */
+bool mesos__auth_may_wait(const mesos__auth *a);
 /* The realm's name, e.g. "mesos-master-readonly". */
 const char *mesos__auth_realm_name(const mesos__auth *a, mesos__auth_realm realm);
 
@@ -118,7 +131,28 @@ mesos_status mesos__auth_route(mesos__auth *a, mesos__http_server *srv, const ch
                                int32_t action, const char *object,
                                mesos__http_handler handler, void *ud);
 
-/* Synchronous decision for (principal, action, object value; NULL = none).
+/* How long a request may wait for a late authorizer answer (503 after),
+ * and how many requests may wait at once (more: denied).  30 s: longer
+ * than any sane remote decision, shorter than clients' usual timeouts. */
+#define MESOS__AUTHZ_WAIT_MS 30000u
+#define MESOS__AUTHZ_WAIT_MAX 4096u
+
+/* The bound on one request's wait (0: MESOS__AUTHZ_WAIT_MS). */
+void mesos__auth_set_timeout(mesos__auth *a, uint64_t ms);
+
+/* Replaces the authorizer with a vendor one (taken over on success).
+ * MESOS_EBUSY while the current one still owes answers (it could not be
+ * freed), MESOS_EINVAL. */
+mesos_status mesos__auth_set_authorizer(mesos__auth *a, mesos_authorizer *az,
+                                        mesos_error **err);
+
+/* Whether the handler pass running now is parked: something it asked is
+ * not answered yet.  A false from the functions below then means "not
+ * decided yet": return without answering or changing anything (the pass
+ * is replayed).  Always false with the local authorizer. */
+bool mesos__auth_parked(const mesos__auth *a);
+
+/* Decision for (principal, action, object value; NULL = none).
  * true: allowed (also when no authorizer is configured). */
 bool mesos__auth_allowed(mesos__auth *a, const char *principal, int32_t action,
                          const char *object);
@@ -132,7 +166,8 @@ bool mesos__auth_allowed2(mesos__auth *a, const char *principal, int32_t action,
 
 /* mesos__auth_allowed for the request's principal; when denied, answers
  * 403 "Forbidden: <principal> may not <action> <object>" and returns false
- * (the request is then finished). */
+ * (the request is then finished, unless mesos__auth_parked: then nothing
+ * was answered). */
 bool mesos__auth_check(mesos__auth *a, mesos__http_request *req, int32_t action,
                        const char *object);
 
@@ -141,7 +176,8 @@ bool mesos__auth_check2(mesos__auth *a, mesos__http_request *req, int32_t action
                         const char *value, const char *parent_value, bool has_object);
 
 /* One approver per (principal, action), NULL = approve everything (no
- * authorizer).  A failed or late approver denies everything (logged). */
+ * authorizer).  A failed approver denies everything (logged); a late one
+ * too, and parks the pass when asked inside one (mesos__auth_parked). */
 mesos_authz_approver *mesos__auth_approver(mesos__auth *a, const char *principal,
                                            int32_t action);
 /* Whether `ap` approves the object value `value` (NULL: none); a NULL
@@ -152,6 +188,7 @@ bool mesos__auth_approved(const mesos_authz_approver *ap, const char *value);
  * VIEW_EXECUTOR) plus VIEW_ROLE, built once per request. */
 typedef struct mesos__auth_view {
   mesos_authz_approver *framework, *task, *executor, *role;
+  bool set; /* built (init); cleared by free */
 } mesos__auth_view;
 void mesos__auth_view_init(mesos__auth_view *v, mesos__auth *a, const char *principal);
 static inline bool mesos__auth_view_framework(const mesos__auth_view *v, const char *user) {
@@ -172,6 +209,11 @@ void mesos__auth_view_free(mesos__auth_view *v);
  * filtering falls back to when an authorizer fails, so a failure never
  * shows more than it should. */
 mesos_authz_approver *mesos__authz_deny_all(void);
+
+/* An approver over `ops` and `aud` (borrowed ops; `aud` released by
+ * ops->free with the approver).  MESOS_ENOMEM (then nothing is taken). */
+mesos_status mesos__authz_approver_wrap(const mesos_authz_approver_ops *ops, void *aud,
+                                       mesos_authz_approver **out);
 
 /* Reads a whole file ("/path" or "file:///path") of at most `max` bytes
  * into a new NUL-terminated buffer; warns when others may read it.

@@ -8,6 +8,7 @@
 #include "base/error.h"
 #include "base/list.h"
 #include "base/log.h"
+#include "mesos/loop.h"
 
 typedef struct auth_route {
   struct auth_route *next;
@@ -34,6 +35,14 @@ struct mesos__auth {
   mesos_authorizer *authz;    /* NULL: no authorization */
   char realm_names[MESOS__REALM_COUNT][48];
   auth_route *routes;
+  /* Asynchronous authorizer answers (see "waiting for answers" below):
+   * false for the built-in local authorizer, which always answers inside
+   * the call, so none of that machinery runs for it. */
+  bool authz_may_wait;
+  struct dispatch *cur;   /* the handler pass running now (innermost) */
+  mesos__list parked;     /* parked_req.node: requests waiting or finishing */
+  size_t nparked;
+  uint64_t timeout_ms;    /* the bound on one request's wait */
 };
 
 static const char *const REALM_SUFFIX[MESOS__REALM_COUNT] = {
@@ -57,6 +66,8 @@ mesos_status mesos__auth_new(mesos__auth **out, const mesos__auth_options *o,
   }
   bool any = false;
   for (int r = 0; r < MESOS__REALM_COUNT; r++) any = any || a->authenticate[r];
+  mesos__list_init(&a->parked);
+  a->timeout_ms = MESOS__AUTHZ_WAIT_MS;
   if (o->authenticator) {
     a->authn = o->authenticator;
   } else {
@@ -71,6 +82,7 @@ mesos_status mesos__auth_new(mesos__auth **out, const mesos__auth_options *o,
   }
   if (o->authorizer) {
     a->authz = o->authorizer;
+    a->authz_may_wait = true;
   } else if (o->acls) {
     st = mesos_local_authorizer_new(&a->authz, o->acls, err);
     if (st != MESOS_OK) goto fail;
@@ -85,8 +97,18 @@ fail:
   return st;
 }
 
+static void parked_all_detach(mesos__auth *a);
+static void parked_all_free(mesos__auth *a);
+
 void mesos__auth_free(mesos__auth *a) {
   if (!a) return;
+  /* The authorizer first: a vendor's free may still call the answers it
+   * drops (with a failure); the records they point at are alive and
+   * marked finished, so nothing is replayed.  Then the records. */
+  parked_all_detach(a);
+  mesos_authorizer_free(a->authz);
+  a->authz = NULL;
+  parked_all_free(a);
   while (a->routes) {
     auth_route *r = a->routes;
     a->routes = r->next;
@@ -94,7 +116,6 @@ void mesos__auth_free(mesos__auth *a) {
     mesos__free(r);
   }
   mesos_authenticator_free(a->authn);
-  mesos_authorizer_free(a->authz);
   mesos__free(a->daemon);
   mesos__free(a);
 }
@@ -124,6 +145,8 @@ bool mesos__auth_required(const mesos__auth *a, mesos__auth_realm realm) {
 }
 
 bool mesos__auth_has_authorizer(const mesos__auth *a) { return a && a->authz; }
+
+bool mesos__auth_may_wait(const mesos__auth *a) { return a && a->authz && a->authz_may_wait; }
 
 const char *mesos__auth_realm_name(const mesos__auth *a, mesos__auth_realm realm) {
   if (realm < 0 || realm >= MESOS__REALM_COUNT) realm = MESOS__REALM_NONE;
@@ -278,6 +301,278 @@ void mesos__auth_http(mesos__auth *a, mesos__http_request *req, mesos__auth_real
   if (p->answered) mesos__free(p);
 }
 
+/* ------------------------------------------------------------ waiting for answers */
+
+/* A vendor authorizer may answer later (mesos/authz.h).  A handler asks
+ * synchronously, so a request whose answer has not come yet is parked and
+ * its handler pass replayed once every answer it asked for is in:
+ *
+ *  - every route of mesos__auth_route runs its handler inside a "dispatch"
+ *    (a->cur).  A decision or approver asked inside one and not answered
+ *    at once makes the pass "parked": the ask reports a denial, the
+ *    helpers (mesos__auth_check, the daemons' check functions) see
+ *    mesos__auth_parked() and return without answering or changing
+ *    anything, and the handler returns;
+ *  - the request is then held (abort callback: a client that leaves
+ *    frees it, the late answers are still awaited and dropped) with a
+ *    bound (a->timeout_ms: 503 when it passes);
+ *  - when the last outstanding answer arrives, the route's handler runs
+ *    again on a fresh loop turn, on the same request, and every decision
+ *    asked before is answered from the record: the pass goes through, or
+ *    asks something new and parks again.
+ *
+ * Handlers therefore ask everything they need before they change
+ * anything (the daemons' call sites do: see the "ask first" helpers).
+ * The local authorizer always answers inside the call: none of this runs
+ * for it (a->authz_may_wait is false). */
+
+typedef struct decision {
+  struct decision *next;
+  struct parked_req *owner;
+  int32_t action;
+  bool is_approver, has_object, answered, allowed;
+  char *subject, *value, *parent;
+  mesos_authz_approver *ap; /* is_approver and answered: the approver (NULL: failed) */
+  struct shared_ap *shared; /* once shared: holds `ap` (one reference is the record's) */
+} decision;
+
+static void shared_release(void *aud);
+
+enum { P_RUNNING, P_WAITING, P_DONE };
+
+typedef struct parked_req {
+  mesos__list node; /* a->parked */
+  mesos__auth *auth;
+  mesos__http_request *req; /* NULL once P_DONE */
+  auth_route *route;
+  int state;
+  decision *decisions;
+  unsigned outstanding; /* answers asked for and not given yet */
+  bool pending_now;     /* this pass asked something not answered yet */
+  bool timeout_started; /* the bound runs from the first park */
+  mesos_timer *timeout;
+  mesos_timer *resume;
+} parked_req;
+
+typedef struct dispatch {
+  struct dispatch *prev;
+  mesos__http_request *req;
+  auth_route *route;
+  parked_req *p; /* created by the first decision asked */
+} dispatch;
+
+static void decision_free(decision *d) {
+  mesos_authz_approver_free(d->ap);
+  if (d->shared) shared_release(d->shared);
+  mesos__free(d->subject);
+  mesos__free(d->value);
+  mesos__free(d->parent);
+  mesos__free(d);
+}
+
+static void parked_free(parked_req *p) {
+  mesos__list_remove(&p->node);
+  p->auth->nparked--;
+  while (p->decisions) {
+    decision *d = p->decisions;
+    p->decisions = d->next;
+    decision_free(d);
+  }
+  mesos_timer_free(p->timeout);
+  mesos_timer_free(p->resume);
+  mesos__free(p);
+}
+
+/* The request is answered, gone, or its pass went through: the record
+ * only waits for the answers still owed (then it is freed). */
+static void parked_done(parked_req *p) {
+  p->state = P_DONE;
+  p->req = NULL;
+  if (p->timeout) mesos_timer_stop(p->timeout);
+  if (p->resume) mesos_timer_stop(p->resume);
+  if (p->outstanding == 0) parked_free(p);
+}
+
+static void parked_abort(mesos__http_request *req, void *ud) {
+  parked_req *p = ud;
+  (void)req;
+  LOG_INFO("a request waiting for the authorizer went away");
+  parked_done(p);
+}
+
+static void parked_timeout(mesos_timer *t, void *ud) {
+  parked_req *p = ud;
+  (void)t;
+  if (p->state != P_WAITING || !p->req) return;
+  mesos__http_request *req = p->req;
+  mesos__http_request_on_abort(req, NULL, NULL);
+  LOG_WARN("%s %s from %s: the authorizer did not answer within %llu ms",
+           mesos__http_request_method(req), mesos__http_request_path(req),
+           mesos__http_request_peer(req), (unsigned long long)p->auth->timeout_ms);
+  char body[160];
+  snprintf(body, sizeof body,
+           "Service Unavailable: the authorizer did not answer within %llu ms\n",
+           (unsigned long long)p->auth->timeout_ms);
+  parked_done(p);
+  respond_text(req, 503, NULL, body);
+}
+
+static void route_run(auth_route *r, mesos__http_request *req, parked_req *p);
+
+static void parked_resume(mesos_timer *t, void *ud) {
+  parked_req *p = ud;
+  (void)t;
+  if (p->state != P_WAITING || !p->req || p->outstanding) return;
+  mesos__http_request_on_abort(p->req, NULL, NULL);
+  p->state = P_RUNNING;
+  route_run(p->route, p->req, p);
+}
+
+static void decision_answered(decision *d) {
+  parked_req *p = d->owner;
+  d->answered = true;
+  p->outstanding--;
+  if (p->outstanding) return;
+  if (p->state == P_DONE) {
+    parked_free(p);
+  } else if (p->state == P_WAITING && p->resume) {
+    /* A fresh loop turn: not inside the vendor's callback, which may hold
+     * its own state (and the replay asks it again). */
+    (void)mesos_timer_start(p->resume, 0, 0);
+  }
+}
+
+static void decision_done(mesos_status st, int allowed, void *ud) {
+  decision *d = ud;
+  if (d->answered) {
+    LOG_ERROR("authorizer answered twice; the second answer is ignored");
+    return;
+  }
+  d->allowed = st == MESOS_OK && allowed;
+  if (st != MESOS_OK)
+    LOG_WARN("authorizer failed on %s: %s; denied", mesos_authz_action_name(d->action),
+             mesos_status_name(st));
+  decision_answered(d);
+}
+
+static void decision_approver(mesos_status st, mesos_authz_approver *ap, void *ud) {
+  decision *d = ud;
+  if (d->answered) {
+    mesos_authz_approver_free(ap);
+    return;
+  }
+  if (st != MESOS_OK)
+    LOG_WARN("authorizer failed to give an approver for %s: %s; everything is filtered out",
+             mesos_authz_action_name(d->action), mesos_status_name(st));
+  d->ap = st == MESOS_OK ? ap : NULL;
+  if (st == MESOS_OK && !ap) d->ap = NULL;
+  decision_answered(d);
+}
+
+static bool str_eq(const char *x, const char *y) {
+  return x == y || (x && y && strcmp(x, y) == 0);
+}
+
+/* The current pass's record, created on first use; NULL outside a pass,
+ * with an authorizer that never waits, or when too many requests wait. */
+static parked_req *current_record(mesos__auth *a) {
+  dispatch *d = a->cur;
+  if (!a->authz_may_wait || !d) return NULL;
+  if (d->p) return d->p;
+  if (a->nparked >= MESOS__AUTHZ_WAIT_MAX) {
+    LOG_WARN("%zu requests wait for the authorizer already: this one is denied", a->nparked);
+    return NULL;
+  }
+  parked_req *p = MESOS__NEW(parked_req);
+  if (!p) return NULL;
+  p->auth = a;
+  p->req = d->req;
+  p->route = d->route;
+  p->state = P_RUNNING;
+  mesos__list_insert_tail(&a->parked, &p->node);
+  a->nparked++;
+  d->p = p;
+  return p;
+}
+
+static decision *decision_find(parked_req *p, bool is_approver, const char *subject,
+                               int32_t action, const char *value, const char *parent,
+                               bool has_object) {
+  for (decision *d = p->decisions; d; d = d->next)
+    if (d->is_approver == is_approver && d->action == action && str_eq(d->subject, subject) &&
+        (is_approver || (d->has_object == has_object && str_eq(d->value, value) &&
+                         str_eq(d->parent, parent))))
+      return d;
+  return NULL;
+}
+
+static decision *decision_new(parked_req *p, bool is_approver, const char *subject,
+                              int32_t action, const char *value, const char *parent,
+                              bool has_object) {
+  decision *d = MESOS__NEW(decision);
+  if (!d) return NULL;
+  d->owner = p;
+  d->is_approver = is_approver;
+  d->action = action;
+  d->has_object = has_object;
+  if ((subject && !(d->subject = mesos__strdup(subject))) ||
+      (value && !(d->value = mesos__strdup(value))) ||
+      (parent && !(d->parent = mesos__strdup(parent)))) {
+    decision_free(d);
+    return NULL;
+  }
+  d->next = p->decisions;
+  p->decisions = d;
+  p->outstanding++;
+  return d;
+}
+
+static void decision_unlink(parked_req *p, decision *d) {
+  for (decision **pp = &p->decisions; *pp; pp = &(*pp)->next)
+    if (*pp == d) {
+      *pp = d->next;
+      return;
+    }
+}
+
+bool mesos__auth_parked(const mesos__auth *a) {
+  return a && a->cur && a->cur->p && a->cur->p->pending_now;
+}
+
+void mesos__auth_set_timeout(mesos__auth *a, uint64_t ms) {
+  if (a) a->timeout_ms = ms ? ms : MESOS__AUTHZ_WAIT_MS;
+}
+
+mesos_status mesos__auth_set_authorizer(mesos__auth *a, mesos_authorizer *az,
+                                        mesos_error **err) {
+  if (!a || !az) return mesos__err(err, MESOS_EINVAL, "NULL argument");
+  mesos__list *it;
+  for (it = a->parked.next; it != &a->parked; it = it->next)
+    if (mesos__container_of(it, parked_req, node)->outstanding)
+      return mesos__err(err, MESOS_EBUSY,
+                        "the current authorizer still owes answers; try again later");
+  mesos_authorizer_free(a->authz);
+  a->authz = az;
+  a->authz_may_wait = true;
+  return MESOS_OK;
+}
+
+static void parked_all_detach(mesos__auth *a) {
+  mesos__list *it;
+  for (it = a->parked.next; it != &a->parked; it = it->next) {
+    parked_req *p = mesos__container_of(it, parked_req, node);
+    if (p->req) mesos__http_request_on_abort(p->req, NULL, NULL);
+    p->req = NULL;
+    p->state = P_DONE;
+    p->outstanding++; /* keeps it off parked_free while the authorizer goes */
+  }
+}
+
+static void parked_all_free(mesos__auth *a) {
+  while (!mesos__list_empty(&a->parked))
+    parked_free(mesos__container_of(a->parked.next, parked_req, node));
+}
+
 /* ------------------------------------------------------------ authorization */
 
 typedef struct sync_answer {
@@ -299,11 +594,29 @@ bool mesos__auth_allowed(mesos__auth *a, const char *principal, int32_t action,
   return mesos__auth_allowed2(a, principal, action, object, object, object != NULL);
 }
 
+/* Outside a handler pass (or with an authorizer that never waits): the
+ * answer must come inside the call; a late one is a denial. */
+static bool allowed_now(mesos__auth *a, const mesos_authz_request *r) {
+  sync_answer *s = MESOS__NEW(sync_answer);
+  if (!s) return false;
+  if (mesos_authorizer_authorized(a->authz, r, sync_done, s) != MESOS_OK) {
+    mesos__free(s);
+    return false;
+  }
+  if (!s->answered) {
+    LOG_WARN("authorizer did not answer %s at once outside a request; denied",
+             mesos_authz_action_name(r->action));
+    s->abandoned = true;
+    return false;
+  }
+  bool ok = s->allowed;
+  mesos__free(s);
+  return ok;
+}
+
 bool mesos__auth_allowed2(mesos__auth *a, const char *principal, int32_t action,
                           const char *value, const char *parent_value, bool has_object) {
   if (!a || !a->authz) return true;
-  sync_answer *s = MESOS__NEW(sync_answer);
-  if (!s) return false;
   mesos_authz_object obj = MESOS_AUTHZ_OBJECT_INIT;
   obj.value = value;
   obj.parent_value = parent_value;
@@ -311,19 +624,24 @@ bool mesos__auth_allowed2(mesos__auth *a, const char *principal, int32_t action,
   r.action = action;
   r.subject = principal;
   r.object = has_object ? &obj : NULL;
-  if (mesos_authorizer_authorized(a->authz, &r, sync_done, s) != MESOS_OK) {
-    mesos__free(s);
+  parked_req *p = current_record(a);
+  if (!p) return allowed_now(a, &r);
+  decision *d = decision_find(p, false, principal, action, value, parent_value, has_object);
+  if (!d) {
+    d = decision_new(p, false, principal, action, value, parent_value, has_object);
+    if (!d) return false;
+    if (mesos_authorizer_authorized(a->authz, &r, decision_done, d) != MESOS_OK) {
+      decision_unlink(p, d);
+      p->outstanding--;
+      decision_free(d);
+      return false;
+    }
+  }
+  if (!d->answered) {
+    p->pending_now = true;
     return false;
   }
-  if (!s->answered) {
-    LOG_WARN("authorizer did not answer %s at once; denied",
-             mesos_authz_action_name(action));
-    s->abandoned = true;
-    return false;
-  }
-  bool ok = s->allowed;
-  mesos__free(s);
-  return ok;
+  return d->allowed;
 }
 
 bool mesos__auth_check(mesos__auth *a, mesos__http_request *req, int32_t action,
@@ -335,6 +653,7 @@ bool mesos__auth_check2(mesos__auth *a, mesos__http_request *req, int32_t action
                         const char *value, const char *parent_value, bool has_object) {
   const char *p = mesos__http_request_principal(req);
   if (mesos__auth_allowed2(a, p, action, value, parent_value, has_object)) return true;
+  if (mesos__auth_parked(a)) return false; /* answered when the pass is replayed */
   const char *object = value;
   const char *an = mesos_authz_action_name(action);
   LOG_INFO("%s %s: %s%s%s denied %s%s%s", mesos__http_request_method(req),
@@ -351,10 +670,38 @@ bool mesos__auth_check2(mesos__auth *a, mesos__http_request *req, int32_t action
 
 /* ------------------------------------------------------------ routes */
 
+/* One handler pass of route `r` on `req`, first or replayed (`p`: the
+ * record of the earlier passes). */
+static void route_run(auth_route *r, mesos__http_request *req, parked_req *p) {
+  mesos__auth *a = r->auth;
+  dispatch d = {a->cur, req, r, p};
+  if (p) p->pending_now = false;
+  a->cur = &d;
+  if (!r->action || mesos__auth_check(a, req, r->action, r->object)) r->handler(req, r->ud);
+  a->cur = d.prev;
+  p = d.p;
+  if (!p) return;
+  if (!p->pending_now) {
+    parked_done(p); /* answered (or handed on) by the handler */
+    return;
+  }
+  /* Parked: the handler returned without answering. */
+  p->state = P_WAITING;
+  mesos_loop *loop = mesos__http_server_loop(mesos__http_request_server(req));
+  if ((!p->timeout && mesos_timer_new(&p->timeout, loop, parked_timeout, p, NULL) != MESOS_OK) ||
+      (!p->resume && mesos_timer_new(&p->resume, loop, parked_resume, p, NULL) != MESOS_OK)) {
+    parked_done(p);
+    respond_text(req, 503, NULL, "Service Unavailable: out of memory\n");
+    return;
+  }
+  mesos__http_request_on_abort(req, parked_abort, p);
+  if (!p->timeout_started) (void)mesos_timer_start(p->timeout, a->timeout_ms, 0);
+  p->timeout_started = true;
+  if (p->outstanding == 0) (void)mesos_timer_start(p->resume, 0, 0);
+}
+
 static void route_authenticated(mesos__http_request *req, void *ud) {
-  auth_route *r = ud;
-  if (r->action && !mesos__auth_check(r->auth, req, r->action, r->object)) return;
-  r->handler(req, r->ud);
+  route_run(ud, req, NULL);
 }
 
 static void route_entry(mesos__http_request *req, void *ud) {
@@ -405,9 +752,45 @@ static void approver_got(mesos_status st, mesos_authz_approver *ap, void *ud) {
   b->ap = st == MESOS_OK ? ap : NULL;
 }
 
-mesos_authz_approver *mesos__auth_approver(mesos__auth *a, const char *principal,
-                                           int32_t action) {
-  if (!a || !a->authz) return NULL;
+/* A share of a record's approver: the inner one is freed with the last
+ * share (the record holds one).  Loop thread only. */
+typedef struct shared_ap {
+  mesos_authz_approver *inner;
+  size_t refs;
+} shared_ap;
+
+static int shared_approved(void *aud, const mesos_authz_object *object) {
+  shared_ap *sh = aud;
+  return mesos_authz_approver_approved(sh->inner, object);
+}
+
+static void shared_release(void *aud) {
+  shared_ap *sh = aud;
+  if (--sh->refs) return;
+  mesos_authz_approver_free(sh->inner);
+  mesos__free(sh);
+}
+
+static const mesos_authz_approver_ops SHARED_OPS = {
+  MESOS_AUTHZ_APPROVER_OPS_VERSION, shared_approved, shared_release,
+};
+
+static mesos_authz_approver *shared_approver(decision *d) {
+  if (!d->shared) {
+    if (!(d->shared = MESOS__NEW(shared_ap))) return NULL;
+    d->shared->inner = d->ap;
+    d->shared->refs = 1; /* the record's */
+    d->ap = NULL;
+  }
+  mesos_authz_approver *ap = NULL;
+  if (mesos__authz_approver_wrap(&SHARED_OPS, d->shared, &ap) != MESOS_OK) return NULL;
+  d->shared->refs++;
+  return ap;
+}
+
+/* Outside a handler pass: the approver must come inside the call. */
+static mesos_authz_approver *approver_now(mesos__auth *a, const char *principal,
+                                          int32_t action) {
   approver_box *b = MESOS__NEW(approver_box);
   mesos_authz_approver *ap = NULL;
   if (b && mesos_authorizer_approver(a->authz, principal, action, approver_got, b) == MESOS_OK) {
@@ -419,6 +802,35 @@ mesos_authz_approver *mesos__auth_approver(mesos__auth *a, const char *principal
     }
   } else {
     mesos__free(b);
+  }
+  return ap;
+}
+
+mesos_authz_approver *mesos__auth_approver(mesos__auth *a, const char *principal,
+                                           int32_t action) {
+  if (!a || !a->authz) return NULL;
+  mesos_authz_approver *ap = NULL;
+  parked_req *p = current_record(a);
+  if (!p) {
+    ap = approver_now(a, principal, action);
+  } else {
+    decision *d = decision_find(p, true, principal, action, NULL, NULL, false);
+    if (!d && (d = decision_new(p, true, principal, action, NULL, NULL, false)) &&
+        mesos_authorizer_approver(a->authz, principal, action, decision_approver, d) !=
+            MESOS_OK) {
+      decision_unlink(p, d);
+      p->outstanding--;
+      decision_free(d);
+      d = NULL;
+    }
+    if (d && !d->answered) {
+      p->pending_now = true;
+      return mesos__authz_deny_all(); /* the pass is parked: nothing is shown */
+    }
+    /* A share of the record's approver: every ask in every pass gets one
+     * (a pass may ask twice: operator SUBSCRIBE's events and its
+     * snapshot), the answer is not asked for again. */
+    if (d && (d->ap || d->shared)) ap = shared_approver(d);
   }
   if (!ap) {
     LOG_WARN("no approver for %s; everything is filtered out", mesos_authz_action_name(action));
@@ -440,6 +852,7 @@ void mesos__auth_view_init(mesos__auth_view *v, mesos__auth *a, const char *prin
   v->task = mesos__auth_approver(a, principal, MESOS_AUTHZ_VIEW_TASK);
   v->executor = mesos__auth_approver(a, principal, MESOS_AUTHZ_VIEW_EXECUTOR);
   v->role = mesos__auth_approver(a, principal, MESOS_AUTHZ_VIEW_ROLE);
+  v->set = true;
 }
 
 void mesos__auth_view_free(mesos__auth_view *v) {
@@ -448,4 +861,5 @@ void mesos__auth_view_free(mesos__auth_view *v) {
   mesos_authz_approver_free(v->executor);
   mesos_authz_approver_free(v->role);
   v->framework = v->task = v->executor = v->role = NULL;
+  v->set = false;
 }

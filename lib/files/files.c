@@ -299,6 +299,10 @@ void mesos__files_set_auth(mesos__files *f, const mesos__files_auth *a) {
   else memset(&f->auth, 0, sizeof f->auth);
 }
 
+bool mesos__files_auth_waits(const mesos__files *f, mesos_status st) {
+  return st == MESOS_EAGAIN && f && f->auth.auth && mesos__auth_parked(f->auth.auth);
+}
+
 /* Asks the owner's hook about `path` (normalised first, so the hook sees
  * exactly the path that will be resolved); any answer but MESOS_OK stops
  * the request before anything is opened. */
@@ -644,6 +648,7 @@ static void browse_handler(mesos__http_request *req, void *ud) {
   mesos_status st =
       mesos__files_browse_as(f, mesos__http_request_principal(req), path, &v, &n, &e);
   mesos__free(path);
+  if (mesos__files_auth_waits(f, st)) return;
   if (st != MESOS_OK) {
     respond_error(req, st, e);
     return;
@@ -711,6 +716,7 @@ static void read_handler(mesos__http_request *req, void *ud) {
                                          offset < 0 ? 0 : offset, offset < 0 ? 0 : length,
                                          MESOS__FILES_MAX_HTTP_READ, &data, &len, &size, &e);
   mesos__free(path);
+  if (mesos__files_auth_waits(f, st)) return;
   if (st != MESOS_OK) {
     respond_error(req, st, e);
     return;
@@ -826,6 +832,11 @@ static void download_handler(mesos__http_request *req, void *ud) {
   struct stat sb;
   mesos_error *e = NULL;
   mesos_status st = authorize(f, mesos__http_request_principal(req), path, &e);
+  if (mesos__files_auth_waits(f, st)) {
+    mesos__free(path);
+    mesos__free(d);
+    return;
+  }
   if (st == MESOS_OK) st = open_regular(f, path, d->name, sizeof d->name, &d->fd, &sb, &e);
   mesos__free(path);
   if (st == MESOS_OK) {

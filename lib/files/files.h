@@ -35,6 +35,7 @@
 #ifndef MESOS_FILES_FILES_H
 #define MESOS_FILES_FILES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -119,8 +120,13 @@ typedef struct mesos__files_auth {
                             mesos_error **err); /* NULL: everything allowed */
   void *ud;
 } mesos__files_auth;
-/* Installs (copies) the hook; NULL removes it. */
+/* Installs (copies) the hook; NULL removes it.  The hook answers
+ * MESOS_EAGAIN when a late authorizer parked the request's pass
+ * (mesos__auth_parked): the caller then answers nothing (the request is
+ * replayed with the answer). */
 void mesos__files_set_auth(mesos__files *f, const mesos__files_auth *a);
+/* Whether `st` from a *_as call means "parked, answer nothing". */
+bool mesos__files_auth_waits(const mesos__files *f, mesos_status st);
 
 /* Lists the directory at `path`, sorted by name; one entry (the file
  * itself) when `path` names a file.  Free with mesos__files_entries_free.

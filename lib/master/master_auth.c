@@ -91,18 +91,24 @@ bool mesos__master_auth_subscribe(mesos_master *m, mesos__http_request *req,
   if (!roles) {
     if (mesos__auth_allowed(m->auth, fi->principal, MESOS_AUTHZ_REGISTER_FRAMEWORK, NULL))
       return true;
+    if (mesos__auth_parked(m->auth)) return false; /* replayed with the answer */
     snprintf(why, cap, "Not authorized to subscribe as principal '%.200s' without roles",
              fi->principal ? fi->principal : "");
     return false;
   }
-  for (size_t i = 0; i < n; i++) {
-    if (!mesos__auth_allowed(m->auth, fi->principal, MESOS_AUTHZ_REGISTER_FRAMEWORK, roles[i])) {
-      snprintf(why, cap,
-               "Not authorized to subscribe as principal '%.200s' with role '%.200s'",
-               fi->principal ? fi->principal : "", roles[i]);
-      LOG_INFO("Refusing subscription of framework '%s': %s", fi->name ? fi->name : "", why);
-      return false;
-    }
+  /* Every role is asked before deciding, so a late authorizer answers
+   * them together (one wait, not one per role). */
+  size_t denied = n;
+  for (size_t i = 0; i < n; i++)
+    if (!mesos__auth_allowed(m->auth, fi->principal, MESOS_AUTHZ_REGISTER_FRAMEWORK, roles[i]) &&
+        denied == n && !mesos__auth_parked(m->auth))
+      denied = i;
+  if (mesos__auth_parked(m->auth)) return false;
+  if (denied < n) {
+    snprintf(why, cap, "Not authorized to subscribe as principal '%.200s' with role '%.200s'",
+             fi->principal ? fi->principal : "", roles[denied]);
+    LOG_INFO("Refusing subscription of framework '%s': %s", fi->name ? fi->name : "", why);
+    return false;
   }
   return true;
 }
@@ -131,6 +137,31 @@ bool mesos__master_auth_run_task(mesos_master *m, const Mesos__V1__FrameworkInfo
     user = task->executor->command->user;
   else user = fi->user;
   return mesos__auth_allowed(m->auth, fi->principal, MESOS_AUTHZ_RUN_TASK, user);
+}
+
+bool mesos__master_auth_accept(mesos_master *m, const Mesos__V1__FrameworkInfo *fi,
+                               const Mesos__V1__Scheduler__Call__Accept *acc) {
+  if (!mesos__auth_may_wait(m->auth)) return true;
+  char why[64];
+  for (size_t i = 0; i < acc->n_operations; i++) {
+    const Mesos__V1__Offer__Operation *op = acc->operations[i];
+    if (op->launch) {
+      for (size_t k = 0; k < op->launch->n_task_infos; k++)
+        (void)mesos__master_auth_run_task(m, fi, op->launch->task_infos[k]);
+    } else if (op->launch_group && op->launch_group->executor && op->launch_group->task_group) {
+      /* As offer.c asks it: the group's executor stands in for each task's. */
+      const Mesos__V1__TaskGroupInfo *tg = op->launch_group->task_group;
+      for (size_t k = 0; k < tg->n_tasks; k++) {
+        Mesos__V1__TaskInfo chk = *tg->tasks[k];
+        chk.executor = op->launch_group->executor;
+        chk.command = NULL;
+        (void)mesos__master_auth_run_task(m, fi, &chk);
+      }
+    } else {
+      (void)mesos__master_auth_operation(m, fi, op, why, sizeof why);
+    }
+  }
+  return !mesos__auth_parked(m->auth);
 }
 
 /* The reservation a resource carries: the last entry of `reservations`
@@ -170,13 +201,20 @@ static bool deny_msg(const char *p, int32_t action, const char *object, char *wh
   return false;
 }
 
+/* Every resource is asked before deciding (one wait for a late
+ * authorizer); the first denied one is named. */
 static bool check_resources(mesos_master *m, const char *p, int32_t action,
                             Mesos__V1__Resource *const *rs, size_t n, char *why, size_t cap) {
-  for (size_t i = 0; i < n; i++) {
-    const char *object = resource_object(action, rs[i]);
-    if (!mesos__auth_allowed(m->auth, p, action, object))
-      return deny_msg(p, action, object, why, cap);
+  size_t denied = n;
+  for (size_t i = 0; i < n; i++)
+    if (!mesos__auth_allowed(m->auth, p, action, resource_object(action, rs[i])) &&
+        denied == n && !mesos__auth_parked(m->auth))
+      denied = i;
+  if (mesos__auth_parked(m->auth)) {
+    snprintf(why, cap, "Not authorized yet: the authorizer has not answered");
+    return false;
   }
+  if (denied < n) return deny_msg(p, action, resource_object(action, rs[denied]), why, cap);
   return true;
 }
 
@@ -326,11 +364,28 @@ bool mesos__master_auth_operator_call(mesos_master *m, mesos__http_request *req,
        * §3.3), decided before the path is looked up. */
       action = MESOS_AUTHZ_ACCESS_MESOS_LOG;
       break;
+    /* The read calls filtered in their handlers (filter_lists): asked
+     * here first, so a late authorizer parks the call before anything is
+     * rendered; the handler then finds the answers. */
+    case MESOS__V1__MASTER__CALL__TYPE__GET_ROLES:
+    case MESOS__V1__MASTER__CALL__TYPE__GET_WEIGHTS:
+      mesos_authz_approver_free(mesos__auth_approver(m->auth, p, MESOS_AUTHZ_VIEW_ROLE));
+      return !mesos__auth_parked(m->auth);
+    case MESOS__V1__MASTER__CALL__TYPE__GET_QUOTA:
+      mesos_authz_approver_free(mesos__auth_approver(m->auth, p, MESOS_AUTHZ_GET_QUOTA));
+      return !mesos__auth_parked(m->auth);
+    case MESOS__V1__MASTER__CALL__TYPE__GET_MAINTENANCE_SCHEDULE:
+      (void)mesos__auth_allowed(m->auth, p, MESOS_AUTHZ_GET_MAINTENANCE_SCHEDULE, NULL);
+      return !mesos__auth_parked(m->auth);
+    case MESOS__V1__MASTER__CALL__TYPE__GET_MAINTENANCE_STATUS:
+      (void)mesos__auth_allowed(m->auth, p, MESOS_AUTHZ_GET_MAINTENANCE_STATUS, NULL);
+      return !mesos__auth_parked(m->auth);
     default:
       return true;
   }
   if (ok && action && !mesos__auth_allowed(m->auth, p, action, object))
     ok = deny_msg(p, action, object, why, sizeof why);
+  if (mesos__auth_parked(m->auth)) return false; /* replayed with the answers */
   if (!ok) {
     LOG_INFO("operator call %d refused: %s", (int)c->type, why);
     mesos__http_respond_text(req, 403, why);
@@ -455,11 +510,22 @@ void mesos__master_auth_filter_cluster_status(mesos_master *m, const char *princ
   }
 }
 
+bool mesos__master_auth_view_take(mesos_master *m, mesos__http_request *req,
+                                  mesos__auth_view *v) {
+  memset(v, 0, sizeof *v);
+  /* The local authorizer's view is built when the snapshot is taken (one
+   * per batch); a vendor's is asked for now, in the request's pass. */
+  if (!mesos__auth_may_wait(m->auth)) return true;
+  mesos__auth_view_init(v, m->auth, mesos__http_request_principal(req));
+  if (!mesos__auth_parked(m->auth)) return true;
+  mesos__auth_view_free(v);
+  return false;
+}
+
 void mesos__master_auth_view_begin(mesos_master *m, mesos__http_request *req,
                                    mesos__auth_view *v) {
-  memset(v, 0, sizeof *v);
   if (!mesos__auth_has_authorizer(m->auth)) return;
-  mesos__auth_view_init(v, m->auth, mesos__http_request_principal(req));
+  if (!v->set) mesos__auth_view_init(v, m->auth, mesos__http_request_principal(req));
   m->view = v;
 }
 
@@ -491,57 +557,44 @@ static const char *known_task_user(mesos_master *m, const Mesos__V1__FrameworkID
   return fw->info ? fw->info->user : NULL;
 }
 
-bool mesos__master_auth_event_visible(mesos_master *m, mesos__http_request *req,
+bool mesos__master_auth_event_visible(mesos_master *m, const mesos__auth_view *v,
                                       const Mesos__V1__Master__Event *ev) {
-  if (!mesos__auth_has_authorizer(m->auth) || !ev->has_type) return true;
+  if (!mesos__auth_has_authorizer(m->auth) || !ev->has_type || !v->set) return true;
   fw_users mu = {m, NULL, NULL, false};
-  const char *p = mesos__http_request_principal(req);
-  int32_t action = 0;
-  const char *user = NULL;
   switch (ev->type) {
     /* Task events: the framework must be viewable too, as in GET_TASKS. */
     case MESOS__V1__MASTER__EVENT__TYPE__TASK_ADDED: {
       if (!ev->task_added || !ev->task_added->task) return true;
       bool known;
       const char *fu = framework_user_known(&mu, ev->task_added->task->framework_id, &known);
-      if (known && !mesos__auth_allowed(m->auth, p, MESOS_AUTHZ_VIEW_FRAMEWORK, fu)) return false;
-      action = MESOS_AUTHZ_VIEW_TASK;
-      user = task_user(&mu, ev->task_added->task);
-      break;
+      if (known && !mesos__auth_view_framework(v, fu)) return false;
+      return mesos__auth_view_task(v, task_user(&mu, ev->task_added->task));
     }
     case MESOS__V1__MASTER__EVENT__TYPE__TASK_UPDATED: {
       if (!ev->task_updated || !ev->task_updated->status) return true;
       bool known;
       const char *fu = framework_user_known(&mu, ev->task_updated->framework_id, &known);
-      if (known && !mesos__auth_allowed(m->auth, p, MESOS_AUTHZ_VIEW_FRAMEWORK, fu)) return false;
-      action = MESOS_AUTHZ_VIEW_TASK;
-      user = known_task_user(m, ev->task_updated->framework_id,
-                             ev->task_updated->status->task_id);
-      break;
+      if (known && !mesos__auth_view_framework(v, fu)) return false;
+      return mesos__auth_view_task(v, known_task_user(m, ev->task_updated->framework_id,
+                                                      ev->task_updated->status->task_id));
     }
     case MESOS__V1__MASTER__EVENT__TYPE__FRAMEWORK_ADDED:
       if (!ev->framework_added || !ev->framework_added->framework ||
           !ev->framework_added->framework->framework_info)
         return true;
-      action = MESOS_AUTHZ_VIEW_FRAMEWORK;
-      user = ev->framework_added->framework->framework_info->user;
-      break;
+      return mesos__auth_view_framework(v, ev->framework_added->framework->framework_info->user);
     case MESOS__V1__MASTER__EVENT__TYPE__FRAMEWORK_UPDATED:
       if (!ev->framework_updated || !ev->framework_updated->framework ||
           !ev->framework_updated->framework->framework_info)
         return true;
-      action = MESOS_AUTHZ_VIEW_FRAMEWORK;
-      user = ev->framework_updated->framework->framework_info->user;
-      break;
+      return mesos__auth_view_framework(v,
+                                        ev->framework_updated->framework->framework_info->user);
     case MESOS__V1__MASTER__EVENT__TYPE__FRAMEWORK_REMOVED:
       if (!ev->framework_removed || !ev->framework_removed->framework_info) return true;
-      action = MESOS_AUTHZ_VIEW_FRAMEWORK;
-      user = ev->framework_removed->framework_info->user;
-      break;
+      return mesos__auth_view_framework(v, ev->framework_removed->framework_info->user);
     default:
       return true;
   }
-  return mesos__auth_allowed(m->auth, p, action, user);
 }
 
 mesos_status mesos__master_tls_config(mesos_master *m, mesos__tls_config **out,

@@ -81,6 +81,13 @@ bool mesos__master_auth_call(mesos_master *m, mesos__http_request *req,
 bool mesos__master_auth_run_task(mesos_master *m, const Mesos__V1__FrameworkInfo *fi,
                                  const Mesos__V1__TaskInfo *task);
 
+/* ACCEPT, before anything is applied: asks every RUN_TASK and operation
+ * decision the call will need, so a late authorizer answers them all
+ * before the call changes anything.  false: parked (return without
+ * answering; the call is replayed).  Always true with the local
+ * authorizer (nothing to wait for). */
+bool mesos__master_auth_accept(mesos_master *m, const Mesos__V1__FrameworkInfo *fi,
+                               const Mesos__V1__Scheduler__Call__Accept *acc);
 /* RESERVE / UNRESERVE / CREATE / DESTROY in ACCEPT: the matching action
  * per resource (role of the reservation, principal of the reservation,
  * role of the volume, creator of the volume).  false: `why` says why. */
@@ -117,7 +124,12 @@ void mesos__master_auth_filter_cluster_status(mesos_master *m, const char *princ
 /* /state, /frameworks, /tasks: the renderer asks per framework and task
  * while a view is set on the master (m->view) for the request's
  * principal; without one everything is shown.  begin/end bracket one
- * synchronous rendering. */
+ * synchronous rendering.  take, in the request's handler pass, gets the
+ * view of a vendor authorizer (which may answer later; false: parked,
+ * return without answering) and leaves the local authorizer's unset;
+ * begin builds an unset view for `req`'s principal, end frees it. */
+bool mesos__master_auth_view_take(mesos_master *m, mesos__http_request *req,
+                                  mesos__auth_view *v);
 void mesos__master_auth_view_begin(mesos_master *m, mesos__http_request *req,
                                    mesos__auth_view *v);
 void mesos__master_auth_view_end(mesos_master *m, mesos__auth_view *v);
@@ -129,9 +141,10 @@ bool mesos__master_auth_sees_task(const mesos_master *m, const mesos__framework 
 
 /* The operator SUBSCRIBE stream (its SUBSCRIBED snapshot is filtered as
  * GET_STATE, by the view): each later TASK_ADDED / TASK_UPDATED /
- * FRAMEWORK_* event is sent to a subscriber only if its principal may
- * view that task or framework. */
-bool mesos__master_auth_event_visible(mesos_master *m, mesos__http_request *req,
+ * FRAMEWORK_* event is sent to a subscriber only if its view `v` (built
+ * when it subscribed, as Mesos keeps a subscriber's approvers; unset: no
+ * authorizer) shows that task or framework. */
+bool mesos__master_auth_event_visible(mesos_master *m, const mesos__auth_view *v,
                                       const Mesos__V1__Master__Event *ev);
 
 #endif

@@ -30,6 +30,7 @@ static mesos_status authorize(void *ud, const char *principal, const char *path,
                               mesos_error **err) {
   mesos_master *m = ud;
   if (mesos__auth_allowed(m->auth, principal, MESOS_AUTHZ_ACCESS_MESOS_LOG, NULL)) return MESOS_OK;
+  if (mesos__auth_parked(m->auth)) return MESOS_EAGAIN; /* replayed with the answer */
   return mesos__err(err, MESOS_EPERM, "Forbidden: '%s' may not access the master's log '%s'",
                     principal ? principal : "anonymous", path);
 }

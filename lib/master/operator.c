@@ -361,6 +361,7 @@ static void keep_completed(mesos__task *t) {
 static void sub_remove(mesos__operator *op, size_t i, int end) {
   mesos__http_request *req = op->subs[i].req;
   mesos__buf_free(&op->subs[i].queued);
+  mesos__auth_view_free(&op->subs[i].view);
   op->subs[i] = op->subs[--op->nsubs];
   mesos__http_request_on_abort(req, NULL, NULL);
   if (end) mesos__http_stream_end(req);
@@ -371,6 +372,7 @@ static void sub_aborted(mesos__http_request *req, void *ud) {
   for (size_t i = 0; i < op->nsubs; i++)
     if (op->subs[i].req == req) {
       mesos__buf_free(&op->subs[i].queued);
+      mesos__auth_view_free(&op->subs[i].view);
       op->subs[i] = op->subs[--op->nsubs];
       LOG_INFO("Operator event stream subscriber went away (%zu left)", op->nsubs);
       return;
@@ -386,7 +388,7 @@ static void broadcast(mesos__operator *op, const Mesos__V1__Master__Event *ev) {
   int done[3] = {0, 0, 0};
   for (size_t i = 0; i < op->nsubs;) {
     mesos__op_sub *sub = &op->subs[i];
-    if (!mesos__master_auth_event_visible(op->m, sub->req, ev)) {
+    if (!mesos__master_auth_event_visible(op->m, &sub->view, ev)) {
       i++;
       continue;
     }
@@ -610,6 +612,7 @@ void mesos__op_sub_forget(mesos_master *m, mesos__http_request *req) {
   size_t i = op ? sub_find(op, req) : SIZE_MAX;
   if (i == SIZE_MAX || !op->subs[i].pending) return;
   mesos__buf_free(&op->subs[i].queued);
+  mesos__auth_view_free(&op->subs[i].view);
   op->subs[i] = op->subs[--op->nsubs];
 }
 
@@ -662,12 +665,25 @@ static void handle_subscribe(mesos_master *m, mesos__http_request *req, mesos__m
    * by state.c (any size up to MESOS__OP_RESPONSE_MAX; with an authorizer
    * filtered for the request's principal while the snapshot is taken),
    * the events after its snapshot queued behind it. */
+  /* The events' filter: the principal's approvers, kept for the
+   * subscription (asked first: a late authorizer parks the call here). */
+  mesos__auth_view view;
+  memset(&view, 0, sizeof view);
+  if (mesos__auth_has_authorizer(m->auth)) {
+    mesos__auth_view_init(&view, m->auth, mesos__http_request_principal(req));
+    if (mesos__auth_parked(m->auth)) {
+      mesos__auth_view_free(&view);
+      return;
+    }
+  }
   if (!sub_make_room(op)) {
+    mesos__auth_view_free(&view);
     mesos__http_respond_text(req, 503, "Too many operator event stream subscribers");
     return;
   }
   mesos__op_sub *nsubs = mesos__realloc(op->subs, (op->nsubs + 1) * sizeof *nsubs);
   if (nsubs == NULL) {
+    mesos__auth_view_free(&view);
     respond_oom(req);
     return;
   }
@@ -676,6 +692,7 @@ static void handle_subscribe(mesos_master *m, mesos__http_request *req, mesos__m
   memset(sub, 0, sizeof *sub);
   sub->req = req;
   sub->media = media;
+  sub->view = view;
   sub->pending = 1;
   mesos__buf_init(&sub->queued, MESOS__OP_SUB_BACKLOG);
   mesos__state_v1_serve(m, req, MESOS__V1__MASTER__CALL__TYPE__SUBSCRIBE, media);
@@ -1801,6 +1818,7 @@ void mesos__operator_fini(mesos_master *m) {
   for (size_t i = op->nsubs; i-- > 0;) {
     if (!op->subs[i].pending) continue;
     mesos__buf_free(&op->subs[i].queued);
+    mesos__auth_view_free(&op->subs[i].view);
     op->subs[i] = op->subs[--op->nsubs];
   }
   while (op->nsubs) sub_remove(op, op->nsubs - 1, 1);

@@ -3,6 +3,7 @@
 #ifndef MESOS_MASTER_OPERATOR_INT_H
 #define MESOS_MASTER_OPERATOR_INT_H
 
+#include "authz/authz_int.h"
 #include "codec/arena.h"
 #include "master/master_int.h"
 #include "master/operator.h"
@@ -40,6 +41,7 @@ typedef struct mesos__op_sub {
   int snapshotted;                /* its snapshot was taken */
   int overflow;                   /* `queued` outgrew MESOS__OP_SUB_BACKLOG */
   mesos__buf queued;              /* events behind SUBSCRIBED */
+  mesos__auth_view view;          /* what its principal may view (auth) */
 } mesos__op_sub;
 
 /* Cheap counters for /metrics/snapshot (the rest is computed on demand). */

@@ -373,6 +373,7 @@ static void handle_subscribe(mesos_master *m, mesos__http_request *req,
   int auth_status = 0;
   if (!mesos__master_auth_subscribe(m, req, &call->base, (Mesos__V1__FrameworkInfo *)fi,
                                     &auth_status, why, sizeof why)) {
+    if (mesos__auth_parked(m->auth)) return; /* replayed with the authorizer's answers */
     if (auth_status) mesos__http_respond_text(req, auth_status, why);
     else mesos__scheduler_error_stream(req, media, why);
     return;
@@ -559,6 +560,8 @@ static void dispatch(mesos_master *m, mesos__http_request *req,
       handle_reconcile(fw, call);
       return;
     case MESOS__V1__SCHEDULER__CALL__TYPE__ACCEPT:
+      /* A late authorizer answers every decision first (replayed). */
+      if (!mesos__master_auth_accept(m, fw->info, call->accept)) return;
       respond_202(req);
       mesos__master_accept(fw, call->accept);
       return;

@@ -1559,6 +1559,7 @@ struct batch {
   int call;           /* K_V1: the call type */
   mesos__media media; /* K_V1: the response's media */
   char *principal;  /* the batch key with an authorizer; NULL without one */
+  mesos__auth_view view; /* a vendor authorizer's, taken by the request (auth) */
   mesos__list waiters;
   size_t nwaiters;
   int phase;
@@ -1763,6 +1764,7 @@ mesos_status mesos__state_json(mesos_master *m, mesos__buf *out) {
 }
 
 static void batch_free(batch *b) {
+  mesos__auth_view_free(&b->view);
   snap_free(b->srv ? b->srv->m : NULL, &b->snap);
   b->out.sv = b->srv;
   chunks_free(&b->out);
@@ -2031,8 +2033,8 @@ static void start_next(struct mesos__state_srv *sv) {
     mesos__list_remove(&b->node);
     waiter *first = mesos__container_of(b->waiters.next, waiter, node);
     mesos_master *m = sv->m;
-    mesos__auth_view view;
-    mesos__master_auth_view_begin(m, first->req, &view);
+    mesos__auth_view *view = &b->view;
+    mesos__master_auth_view_begin(m, first->req, view);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     mesos_status st = snap_take(m, &b->snap, b->kind, 1, b->call, b->media);
@@ -2049,7 +2051,7 @@ static void start_next(struct mesos__state_srv *sv) {
               sv->snap_ms);
     sv->renders++;
     sv->pool_used = 1;
-    mesos__master_auth_view_end(m, &view);
+    mesos__master_auth_view_end(m, view);
     b->phase = B_RENDERING;
     sv->rendering = b;
     b->work.data = b;
@@ -2121,6 +2123,10 @@ static void serve_call(mesos_master *m, mesos__http_request *req, int kind, int 
     mesos__http_respond_text(req, 503, "The master is shutting down");
     return;
   }
+  /* A vendor authorizer's view is asked for here, in the request's own
+   * pass (it may answer later: the request is then replayed). */
+  mesos__auth_view view;
+  if (!mesos__master_auth_view_take(m, req, &view)) return;
   /* Batches are per endpoint and, with an authorizer, per principal
    * (what one may view another may not). */
   const char *principal = NULL;
@@ -2146,9 +2152,12 @@ static void serve_call(mesos_master *m, mesos__http_request *req, int kind, int 
   }
   if (w == NULL || b == NULL) {
     mesos__free(w);
+    mesos__auth_view_free(&view);
     mesos__http_respond_text(req, 503, "Out of memory");
     return;
   }
+  if (view.set && !b->view.set) b->view = view; /* the batch's principal's */
+  else mesos__auth_view_free(&view);
   w->b = b;
   w->req = req;
   mesos__list_init(&w->ready_node);
@@ -2426,9 +2435,17 @@ static void flags_handler(mesos__http_request *req, void *ud) {
 
 static void roles_handler(mesos__http_request *req, void *ud) {
   mesos_master *m = ud;
+  /* VIEW_ROLE: only the roles the principal may view (NULL: no ACLs). */
+  mesos_authz_approver *view_role =
+      mesos__auth_approver(m->auth, mesos__http_request_principal(req), MESOS_AUTHZ_VIEW_ROLE);
+  if (mesos__auth_parked(m->auth)) { /* a late authorizer: replayed with the answer */
+    mesos_authz_approver_free(view_role);
+    return;
+  }
   mesos__buf b = MESOS__BUF_INIT(1 << 24);
   jg j;
   if (!jg_init(&j, &b)) {
+    mesos_authz_approver_free(view_role);
     mesos__http_respond_text(req, 503, "Out of memory");
     return;
   }
@@ -2447,9 +2464,6 @@ static void roles_handler(mesos__http_request *req, void *ud) {
   j_array_open(&j);
   const char *name;
   it = 0;
-  /* VIEW_ROLE: only the roles the principal may view (NULL: no ACLs). */
-  mesos_authz_approver *view_role =
-      mesos__auth_approver(m->auth, mesos__http_request_principal(req), MESOS_AUTHZ_VIEW_ROLE);
   while (mesos__map_next(&roles, &it, &name, &v)) {
     if (!mesos__auth_approved(view_role, name)) continue;
     mesos__resources used;
