@@ -30,6 +30,9 @@ extern "C" {
 #endif
 
 typedef struct mesos_agent mesos_agent;
+
+/* A vendor authorizer, mesos/authz.h. */
+typedef struct mesos_authorizer mesos_authorizer;
 typedef struct mesos_agent_flags mesos_agent_flags;
 
 #define MESOS_AGENT_OPTIONS_VERSION 1
@@ -106,6 +109,18 @@ MESOS_EXTERN(const char *) mesos_agent_id(const mesos_agent *agent);
  * signed with the previous key (held by executors already running) still
  * verify until the key changes again.  Since 1.0. */
 MESOS_EXTERN(mesos_status) mesos_agent_reload(mesos_agent *agent, mesos_error **err);
+
+/* The authorizer the agent asks from now on, instead of the local one over
+ * --acls (or none): a vendor authorizer from mesos_authorizer_new()
+ * (mesos/authz.h), taken over on success (mesos_agent_free() frees it;
+ * reloading reloads it).  It may answer later: a request waits for its
+ * answers without blocking the loop (a client that leaves is forgotten;
+ * after 30 s the request gets 503).  Set it before the loop runs, or
+ * between requests.  MESOS_EINVAL (NULL argument), MESOS_EBUSY (the
+ * current authorizer still owes answers: try again later; the new one
+ * stays the caller's).  Since 1.0. */
+MESOS_EXTERN(mesos_status) mesos_agent_set_authorizer(mesos_agent *agent, mesos_authorizer *authorizer,
+                                                     mesos_error **err);
 
 /* Stops the agent and frees it: tasks still running are killed (SIGKILL to
  * their process groups), except those under the executors of frameworks

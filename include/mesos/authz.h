@@ -21,18 +21,21 @@
  * Filtering many objects (GET_STATE, /state) asks once for an approver,
  * then asks the approver synchronously per object.
  *
- * Synchronous decision points: mesos_authorizer_authorized() and
+ * Late answers: mesos_authorizer_authorized() and
  * mesos_authorizer_approver() accept answers given later (on the loop
- * thread), but the master and agent of this library decide inside the
- * request that needs the decision (the authorization of an endpoint or
- * operator call, a scheduler ACCEPT or SUBSCRIBE, agent registration, a
- * file access, state filtering).  There an answer that has not arrived
- * when mesos_authorizer_authorized() or mesos_authorizer_approver()
- * returns counts as a denial -- the request gets 403, the operation is
- * refused, the filtered list shows nothing -- and is logged as a warning;
- * the answer, when it comes, is discarded.  The local authorizer always
- * answers at once.  (Authentication, mesos/authn.h, does wait for a late
- * answer.)
+ * thread).  The master and agent of this library (a vendor authorizer is
+ * installed with mesos_master_set_authorizer() / mesos_agent_set_authorizer())
+ * wait for them without blocking their loop: a request whose decision
+ * (an endpoint or operator call, a scheduler SUBSCRIBE or ACCEPT, a file
+ * access, the approvers that filter state) has not been answered is held
+ * and taken up again when every answer it asked for has come; the
+ * authorizer may be asked the same question again while a request is
+ * being taken up.  A client that goes away meanwhile is forgotten (the
+ * answers, when they come, are dropped); a request still waiting after
+ * 30 s gets 503.  An operator SUBSCRIBE stream keeps the approvers it got
+ * when it subscribed (as Mesos does).  Only where no request is being
+ * served (none today) would a late answer count as a denial.  The local
+ * authorizer always answers at once.
  *
  * Thread safety: an authorizer and its approvers belong to the thread of
  * the loop that drives them.
@@ -185,13 +188,13 @@ typedef void (*mesos_authz_approver_done_fn)(mesos_status status,
 typedef struct mesos_authorizer_ops {
   uint32_t version; /* MESOS_AUTHORIZER_OPS_VERSION */
   /* REQUIRED.  Decides `req` and calls done(..., done_ud) exactly once,
-   * inside this call or later on the loop thread (the daemons' decision
-   * points count "later" as a denial: see the top of this file). */
+   * inside this call or later on the loop thread (see the top of this
+   * file for how the daemons wait). */
   void (*authorized)(void *ud, const mesos_authz_request *req, mesos_authz_done_fn done,
                      void *done_ud);
   /* REQUIRED.  Builds an approver for (`subject`, `action`) and passes it
-   * to done(..., done_ud) exactly once (in the daemons: before returning,
-   * or the filter shows nothing). */
+   * to done(..., done_ud) exactly once, inside this call or later on the
+   * loop thread. */
   void (*approver)(void *ud, const char *subject, int32_t action, mesos_authz_approver_fn done,
                    void *done_ud);
   /* Re-reads the configuration; on failure the old one stays in force.
@@ -254,7 +257,8 @@ MESOS_EXTERN(void) mesos_authz_approver_free(mesos_authz_approver *ap);
  * error the old configuration stays in force and the error says why. */
 MESOS_EXTERN(mesos_status) mesos_authorizer_reload(mesos_authorizer *az, mesos_error **err);
 
-/* Frees `az`; no answer may be outstanding.  NULL is accepted. */
+/* Frees `az`.  A vendor's `free` drops the answers it still owes (it may
+ * call them with a failure status first, or never).  NULL is accepted. */
 MESOS_EXTERN(void) mesos_authorizer_free(mesos_authorizer *az);
 
 #ifdef __cplusplus

@@ -26,6 +26,9 @@ extern "C" {
 #endif
 
 typedef struct mesos_master mesos_master;
+
+/* A vendor authorizer, mesos/authz.h. */
+typedef struct mesos_authorizer mesos_authorizer;
 typedef struct mesos_master_flags mesos_master_flags;
 
 /* The allocator interface, mesos/sys/allocator.h. */
@@ -106,6 +109,18 @@ MESOS_EXTERN(const char *) mesos_master_id(const mesos_master *master);
  * loaded from it in force; the error (MESOS_EINVAL, MESOS_EIO,
  * MESOS_ELIMIT) names the file and says why.  Since 1.0. */
 MESOS_EXTERN(mesos_status) mesos_master_reload(mesos_master *master, mesos_error **err);
+
+/* The authorizer the master asks from now on, instead of the local one over
+ * --acls (or none): a vendor authorizer from mesos_authorizer_new()
+ * (mesos/authz.h), taken over on success (mesos_master_free() frees it;
+ * reloading reloads it).  It may answer later: a request waits for its
+ * answers without blocking the loop (a client that leaves is forgotten;
+ * after 30 s the request gets 503).  Set it before the loop runs, or
+ * between requests.  MESOS_EINVAL (NULL argument), MESOS_EBUSY (the
+ * current authorizer still owes answers: try again later; the new one
+ * stays the caller's).  Since 1.0. */
+MESOS_EXTERN(mesos_status) mesos_master_set_authorizer(mesos_master *master, mesos_authorizer *authorizer,
+                                                     mesos_error **err);
 
 /* Stops serving and frees the master: open event streams are ended, every
  * connection closed.  NULL is accepted.  Run the loop afterwards until it

@@ -840,3 +840,11 @@ MESOS_EXTERN(mesos_status) mesos_agent_reload(mesos_agent *a, mesos_error **err)
   mesos_error_free(e2);
   return st;
 }
+
+MESOS_EXTERN(mesos_status) mesos_agent_set_authorizer(mesos_agent *a, mesos_authorizer *az,
+                                                      mesos_error **err) {
+  if (!a || !az || !a->auth) return mesos__err(err, MESOS_EINVAL, "NULL argument");
+  mesos_status st = mesos__auth_set_authorizer(a->auth, az, err);
+  if (st == MESOS_OK) LOG_INFO("Authorization: a vendor authorizer replaces the local one");
+  return st;
+}

@@ -146,6 +146,9 @@ void mesos__auth_set_timeout(mesos__auth *a, uint64_t ms);
 mesos_status mesos__auth_set_authorizer(mesos__auth *a, mesos_authorizer *az,
                                         mesos_error **err);
 
+/* Requests held for a late answer, or gone and awaiting one (tests). */
+size_t mesos__auth_waiting(const mesos__auth *a);
+
 /* Whether the handler pass running now is parked: something it asked is
  * not answered yet.  A false from the functions below then means "not
  * decided yet": return without answering or changing anything (the pass

@@ -535,6 +535,8 @@ static void decision_unlink(parked_req *p, decision *d) {
     }
 }
 
+size_t mesos__auth_waiting(const mesos__auth *a) { return a ? a->nparked : 0; }
+
 bool mesos__auth_parked(const mesos__auth *a) {
   return a && a->cur && a->cur->p && a->cur->p->pending_now;
 }

@@ -400,6 +400,14 @@ MESOS_EXTERN(mesos_status) mesos_master_reload(mesos_master *m, mesos_error **er
   return st;
 }
 
+MESOS_EXTERN(mesos_status) mesos_master_set_authorizer(mesos_master *m, mesos_authorizer *az,
+                                                       mesos_error **err) {
+  if (!m || !az) return mesos__err(err, MESOS_EINVAL, "NULL argument");
+  mesos_status st = mesos__auth_set_authorizer(m->auth, az, err);
+  if (st == MESOS_OK) LOG_INFO("Authorization: a vendor authorizer replaces the local one");
+  return st;
+}
+
 /* ------------------------------------------------------------ filtering */
 
 /* A framework's user, looked up in the master's frameworks (on the loop:

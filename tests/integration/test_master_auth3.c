@@ -1,0 +1,468 @@
+/*
+ * A vendor authorizer that answers later (issue 8): the master waits for
+ * the answer without blocking its loop, over real HTTP.
+ *
+ * The master runs in this process on a loop thread (a vendor authorizer
+ * can only be given to a master in-process: mesos_master_set_authorizer),
+ * with --credentials for two principals; the clients are this thread's
+ * blocking HTTP connections.  The test authorizer answers every question
+ * on a loop timer DELAY_MS later: principal "ops" (and a framework whose
+ * FrameworkInfo.principal is "ops") is allowed everything, anyone else
+ * nothing; in "hold" mode it does not answer until released.
+ *
+ *  - operator calls (GET_FLAGS, TEARDOWN), /flags, /state and GET_STATE
+ *    filtering, scheduler SUBSCRIBE and ACCEPT (RUN_TASK): allowed and
+ *    denied after the delay, and /health answers meanwhile (agents'
+ *    REGISTER_AGENT is allowed, late too);
+ *  - a request whose answer does not come within the bound gets 503;
+ *  - a client that disconnects while its request waits: the request is
+ *    forgotten, the late answer dropped (no leak under ASan), the master
+ *    keeps serving.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "authz/authz_int.h"
+#include "base/alloc.h"
+#include "master/master_int.h"
+#include "mesos/authz.h"
+#include "mesos/loop.h"
+#include "mesos/master.h"
+#include "support/daemon.h"
+#include "support/sim_fw.h"
+#include "support/sim_raw_agent.h"
+#include "support/testutil.h"
+
+#define DELAY_MS 150
+#define OPS "Authorization: Basic b3BzOnMx\r\n"       /* ops:s1 */
+#define GUEST "Authorization: Basic Z3Vlc3Q6czI=\r\n" /* guest:s2 */
+
+/* ------------------------------------------------------------ the authorizer */
+
+typedef struct late {
+  mesos_loop *loop;
+  atomic_int asked;    /* questions asked (both kinds) */
+  atomic_int answered; /* answers given */
+  atomic_int hold;     /* 1: answer nothing until released */
+  struct answer *pending; /* loop thread only */
+} late;
+
+typedef struct answer {
+  struct answer *next;
+  late *l;
+  mesos_timer *timer;
+  int allowed;
+  int is_approver;
+  char *subject;
+  mesos_authz_done_fn done;
+  mesos_authz_approver_fn ap_done;
+  void *ud;
+} answer;
+
+static int allowed_for(const char *subject) { return subject && strcmp(subject, "ops") == 0; }
+
+static int ap_approved(void *aud, const mesos_authz_object *o) {
+  (void)o;
+  return allowed_for(aud);
+}
+static void ap_free(void *aud) { free(aud); }
+static const mesos_authz_approver_ops AP_OPS = {MESOS_AUTHZ_APPROVER_OPS_VERSION, ap_approved,
+                                                ap_free};
+
+static void unlink_answer(late *l, answer *a) {
+  for (answer **pp = &l->pending; *pp; pp = &(*pp)->next)
+    if (*pp == a) {
+      *pp = a->next;
+      return;
+    }
+}
+
+static void give(answer *a, mesos_status st) {
+  late *l = a->l;
+  unlink_answer(l, a);
+  mesos_timer_free(a->timer);
+  atomic_fetch_add(&l->answered, 1);
+  if (a->is_approver) {
+    if (st == MESOS_OK) a->ap_done(MESOS_OK, &AP_OPS, a->subject, a->ud);
+    else {
+      free(a->subject);
+      a->ap_done(st, NULL, NULL, a->ud);
+    }
+  } else {
+    free(a->subject);
+    a->done(st, a->allowed, a->ud);
+  }
+  free(a);
+}
+
+static void fire(mesos_timer *t, void *ud) {
+  (void)t;
+  answer *a = ud;
+  if (atomic_load(&a->l->hold)) { /* asked again later */
+    mesos_timer_start(a->timer, 20, 0);
+    return;
+  }
+  give(a, MESOS_OK);
+}
+
+static answer *later(late *l, const char *subject, int32_t action, const char *value) {
+  answer *a = calloc(1, sizeof *a);
+  ck_assert_ptr_nonnull(a);
+  a->l = l;
+  a->subject = subject ? strdup(subject) : NULL;
+  /* Agents register without a principal here. */
+  a->allowed = allowed_for(subject) || action == MESOS_AUTHZ_REGISTER_AGENT;
+  if (value && strcmp(value, "nobody") == 0) a->allowed = 0; /* RUN_TASK as nobody */
+  ck_assert_int_eq(mesos_timer_new(&a->timer, l->loop, fire, a, NULL), MESOS_OK);
+  a->next = l->pending;
+  l->pending = a;
+  atomic_fetch_add(&l->asked, 1);
+  mesos_timer_start(a->timer, DELAY_MS, 0);
+  return a;
+}
+
+static void late_authorized(void *ud, const mesos_authz_request *req, mesos_authz_done_fn done,
+                            void *done_ud) {
+  answer *a = later(ud, req->subject, req->action, req->object ? req->object->value : NULL);
+  a->done = done;
+  a->ud = done_ud;
+}
+
+static void late_approver(void *ud, const char *subject, int32_t action,
+                          mesos_authz_approver_fn done, void *done_ud) {
+  answer *a = later(ud, subject, action, NULL);
+  a->is_approver = 1;
+  a->ap_done = done;
+  a->ud = done_ud;
+}
+
+/* Freed with the master: the answers still owed are given as failures
+ * (a vendor may do that; the master must not replay anything then). */
+static void late_free(void *ud) {
+  late *l = ud;
+  while (l->pending) give(l->pending, MESOS_ECLOSED);
+}
+
+static const mesos_authorizer_ops LATE_OPS = {MESOS_AUTHORIZER_OPS_VERSION, late_authorized,
+                                              late_approver, NULL, late_free};
+
+/* ------------------------------------------------------------ the world */
+
+typedef struct world {
+  mesos_loop *loop;
+  mesos_master *m;
+  late l;
+  pthread_t thread;
+  atomic_int stop;
+  int port;
+  char dir[256];
+} world;
+
+static void on_wakeup(mesos_loop *loop, void *ud) {
+  world *w = ud;
+  if (atomic_load(&w->stop)) mesos_loop_stop(loop);
+}
+
+static void *loop_main(void *arg) {
+  world *w = arg;
+  mesos_loop_run(w->loop, NULL);
+  return NULL;
+}
+
+static void world_start(world *w, uint64_t timeout_ms) {
+  memset(w, 0, sizeof *w);
+  snprintf(w->dir, sizeof w->dir, "/tmp/test_master_auth3.XXXXXX");
+  ck_assert_ptr_nonnull(mkdtemp(w->dir));
+  char cred[320];
+  snprintf(cred, sizeof cred, "%s/credentials", w->dir);
+  FILE *f = fopen(cred, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs("{\"credentials\":[{\"principal\":\"ops\",\"secret\":\"s1\"},"
+        "{\"principal\":\"guest\",\"secret\":\"s2\"}]}",
+        f);
+  fclose(f);
+  chmod(cred, 0600);
+  mesos_loop_options lo;
+  ck_assert_int_eq(mesos_loop_options_init(&lo, MESOS_LOOP_OPTIONS_VERSION), MESOS_OK);
+  lo.wakeup_cb = on_wakeup;
+  lo.wakeup_ud = w;
+  ck_assert_int_eq(mesos_loop_new(&w->loop, &lo, NULL), MESOS_OK);
+  char credflag[400];
+  snprintf(credflag, sizeof credflag, "--credentials=%s", cred);
+  char *argv[] = {"test", "--ip=127.0.0.1", "--port=0", "--logging_level=WARNING",
+                  "--allocation_interval=50ms", credflag, NULL};
+  mesos_master_flags *flags = NULL;
+  mesos_error *err = NULL;
+  ck_assert_mesos_ok(mesos_master_flags_parse(&flags, 6, argv, NULL, &err), &err);
+  ck_assert_mesos_ok(mesos_master_new(&w->m, w->loop, NULL, flags, &err), &err);
+  mesos_master_flags_free(flags);
+  w->l.loop = w->loop;
+  mesos_authorizer *az = NULL;
+  ck_assert_mesos_ok(mesos_authorizer_new(&az, &LATE_OPS, &w->l, &err), &err);
+  ck_assert_mesos_ok(mesos_master_set_authorizer(w->m, az, &err), &err);
+  if (timeout_ms) mesos__auth_set_timeout(w->m->auth, timeout_ms);
+  w->port = (int)mesos_master_port(w->m);
+  ck_assert_int_eq(pthread_create(&w->thread, NULL, loop_main, w), 0);
+}
+
+static void world_stop(world *w) {
+  atomic_store(&w->stop, 1);
+  mesos_loop_wakeup(w->loop);
+  pthread_join(w->thread, NULL);
+  mesos_master_free(w->m);
+  while (mesos_loop_run_once(w->loop) > 0) {
+  }
+  mesos_loop_free(w->loop);
+  mesos_test_kill_under(w->dir);
+  char cmd[300];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", w->dir);
+  ck_assert_int_eq(system(cmd), 0);
+}
+
+/* One operator call as `who`; the status, the body in `out`. */
+static int op_call(world *w, const char *who, const char *json, char *out, size_t cap) {
+  mesos_test_response r;
+  memset(&r, 0, sizeof r);
+  int rc = mesos_test_http(w->port, "POST", "/api/v1", "application/json", who, json, &r);
+  ck_assert_int_eq(rc, 0);
+  if (out) snprintf(out, cap, "%s", r.body ? r.body : "");
+  int st = r.status;
+  mesos_test_response_free(&r);
+  return st;
+}
+
+static int get(world *w, const char *who, const char *path, char *out, size_t cap) {
+  mesos_test_response r;
+  memset(&r, 0, sizeof r);
+  ck_assert_int_eq(mesos_test_http(w->port, "GET", path, NULL, who, NULL, &r), 0);
+  if (out) snprintf(out, cap, "%s", r.body ? r.body : "");
+  int st = r.status;
+  mesos_test_response_free(&r);
+  return st;
+}
+
+/* ------------------------------------------------------------ tests */
+
+START_TEST(test_master_auth3__operator_calls_and_endpoints_wait_for_a_late_answer) {
+  world w;
+  world_start(&w, 0);
+  char body[8192];
+  long long t0 = sim_fw_now_ms();
+  ck_assert_int_eq(op_call(&w, OPS, "{\"type\":\"GET_FLAGS\"}", body, sizeof body), 200);
+  ck_assert_int_ge(sim_fw_now_ms() - t0, DELAY_MS);
+  ck_assert_ptr_nonnull(strstr(body, "get_flags"));
+  t0 = sim_fw_now_ms();
+  ck_assert_int_eq(op_call(&w, GUEST, "{\"type\":\"GET_FLAGS\"}", body, sizeof body), 403);
+  ck_assert_int_ge(sim_fw_now_ms() - t0, DELAY_MS);
+  ck_assert_ptr_nonnull(strstr(body, "guest"));
+  /* A route-level action (/flags: VIEW_FLAGS). */
+  ck_assert_int_eq(get(&w, OPS, "/flags", body, sizeof body), 200);
+  ck_assert_int_eq(get(&w, GUEST, "/flags", NULL, 0), 403);
+  /* The filtered reads' approvers (GET_ROLES: VIEW_ROLE). */
+  ck_assert_int_eq(op_call(&w, GUEST, "{\"type\":\"GET_ROLES\"}", body, sizeof body), 200);
+
+  /* While an answer is held, the loop serves /health at once. */
+  atomic_store(&w.l.hold, 1);
+  mesos_test_conn c;
+  ck_assert_int_eq(mesos_test_conn_open(&c, w.port), 0);
+  const char *call = "{\"type\":\"GET_FLAGS\"}";
+  ck_assert_int_eq(mesos_test_conn_request(&c, "POST", "/api/v1", "application/json", OPS, call,
+                                           strlen(call)),
+                   0);
+  int asked = atomic_load(&w.l.asked);
+  t0 = sim_fw_now_ms();
+  ck_assert_int_eq(get(&w, NULL, "/health", NULL, 0), 200);
+  ck_assert_int_lt(sim_fw_now_ms() - t0, 1000);
+  (void)asked;
+  atomic_store(&w.l.hold, 0);
+  mesos_test_response r;
+  memset(&r, 0, sizeof r);
+  ck_assert_int_eq(mesos_test_conn_response(&c, &r, 1, 10000), 0);
+  ck_assert_int_eq(r.status, 200);
+  mesos_test_response_free(&r);
+  mesos_test_conn_close(&c);
+  world_stop(&w);
+}
+END_TEST
+
+START_TEST(test_master_auth3__scheduler_subscribe_accept_teardown_and_state_filtering) {
+  world w;
+  world_start(&w, 0);
+  /* SUBSCRIBE: REGISTER_FRAMEWORK for the claimed principal. */
+  sim_fw f;
+  memset(&f, 0, sizeof f);
+  long long t0 = sim_fw_now_ms();
+  sim_fw_subscribe(&f, w.port,
+                   "\"user\":\"root\",\"name\":\"late\",\"principal\":\"ops\",\"role\":\"*\"");
+  ck_assert_int_ge(sim_fw_now_ms() - t0, DELAY_MS);
+  mesos_test_response r;
+  memset(&r, 0, sizeof r);
+  const char *bad = "{\"type\":\"SUBSCRIBE\",\"subscribe\":{\"framework_info\":{\"user\":"
+                    "\"root\",\"name\":\"x\",\"principal\":\"guest\"}}}";
+  ck_assert_int_eq(mesos_test_http(w.port, "POST", "/api/v1/scheduler", "application/json", NULL,
+                                   bad, &r),
+                   0);
+  /* Denied: an ERROR event on the stream (Mesos's answer), not SUBSCRIBED. */
+  ck_assert_ptr_nonnull(strstr(r.body ? r.body : "", "Not authorized"));
+  ck_assert_ptr_null(strstr(r.body ? r.body : "", "SUBSCRIBED"));
+  mesos_test_response_free(&r);
+
+  /* ACCEPT: RUN_TASK (the framework principal "ops" is allowed). */
+  sim_raw_agent ag;
+  sim_raw_agent_init(&ag, w.port, "late-agent");
+  sim_raw_agent_register(&ag);
+  char offer[256], agent[256];
+  sim_fw_wait_offer(&f, "late-agent", offer, agent, sizeof offer);
+  /* A task as user "nobody": RUN_TASK denied, late: TASK_ERROR. */
+  t0 = sim_fw_now_ms();
+  ck_assert_int_eq(
+      sim_fw_call(&f,
+                  "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{"
+                  "\"offer_ids\":[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH\","
+                  "\"launch\":{\"task_infos\":[{\"name\":\"t\",\"task_id\":{\"value\":"
+                  "\"t-denied\"},\"agent_id\":{\"value\":\"%s\"},\"command\":{\"value\":"
+                  "\"true\",\"user\":\"nobody\"},\"resources\":[{\"name\":\"cpus\",\"type\":"
+                  "\"SCALAR\",\"scalar\":{\"value\":0.1}}]}]}}],\"filters\":{"
+                  "\"refuse_seconds\":0}}}",
+                  f.id, offer, agent),
+      202);
+  ck_assert_int_ge(sim_fw_now_ms() - t0, DELAY_MS);
+  char *ev = sim_fw_next(&f, 10000, "TASK_ERROR", "t-denied", "REASON_TASK_UNAUTHORIZED", NULL);
+  ck_assert_ptr_nonnull(ev);
+  free(ev);
+  sim_fw_wait_offer(&f, "late-agent", offer, agent, sizeof offer);
+  t0 = sim_fw_now_ms();
+  sim_fw_launch(&f, offer, agent, "t-ok", NULL, 16, "true");
+  ck_assert_int_ge(sim_fw_now_ms() - t0, DELAY_MS);
+  char body[65536];
+  /* The task was launched (STAGING in /tasks, seen by ops). */
+  ck_assert_int_eq(get(&w, OPS, "/tasks", body, sizeof body), 200);
+  ck_assert_ptr_nonnull(strstr(body, "t-ok"));
+
+  /* /state and GET_STATE: ops sees the framework, guest nothing. */
+  ck_assert_int_eq(get(&w, OPS, "/state", body, sizeof body), 200);
+  ck_assert_ptr_nonnull(strstr(body, "\"late\""));
+  ck_assert_int_eq(get(&w, GUEST, "/state", body, sizeof body), 200);
+  ck_assert_ptr_null(strstr(body, "\"late\""));
+  ck_assert_int_eq(op_call(&w, OPS, "{\"type\":\"GET_STATE\"}", body, sizeof body), 200);
+  ck_assert_ptr_nonnull(strstr(body, "t-ok"));
+  ck_assert_int_eq(op_call(&w, GUEST, "{\"type\":\"GET_STATE\"}", body, sizeof body), 200);
+  ck_assert_ptr_null(strstr(body, "t-ok"));
+  ck_assert_ptr_nonnull(strstr(body, "get_state"));
+
+  /* Operator TEARDOWN: guest refused, ops tears it down. */
+  char call[512];
+  snprintf(call, sizeof call, "{\"type\":\"TEARDOWN\",\"teardown\":{\"framework_id\":{\"value\":\"%s\"}}}",
+           f.id);
+  ck_assert_int_eq(op_call(&w, GUEST, call, body, sizeof body), 403);
+  ck_assert_int_eq(op_call(&w, OPS, call, body, sizeof body), 200);
+  ck_assert_int_eq(get(&w, OPS, "/frameworks", body, sizeof body), 200);
+  ck_assert_ptr_nonnull(strstr(body, "completed_frameworks"));
+  sim_fw_close(&f);
+  sim_raw_agent_close(&ag);
+  world_stop(&w);
+}
+END_TEST
+
+START_TEST(test_master_auth3__a_request_not_answered_in_time_gets_503) {
+  world w;
+  world_start(&w, 300);
+  atomic_store(&w.l.hold, 1);
+  char body[1024];
+  long long t0 = sim_fw_now_ms();
+  ck_assert_int_eq(op_call(&w, OPS, "{\"type\":\"GET_FLAGS\"}", body, sizeof body), 503);
+  ck_assert_int_ge(sim_fw_now_ms() - t0, 300);
+  ck_assert_ptr_nonnull(strstr(body, "authorizer did not answer"));
+  /* The late answer comes after the 503 and is dropped. */
+  atomic_store(&w.l.hold, 0);
+  long long deadline = sim_fw_now_ms() + 5000;
+  while (atomic_load(&w.l.answered) < atomic_load(&w.l.asked) && sim_fw_now_ms() < deadline)
+    usleep(10000);
+  ck_assert_int_eq(atomic_load(&w.l.answered), atomic_load(&w.l.asked));
+  ck_assert_int_eq(op_call(&w, OPS, "{\"type\":\"GET_FLAGS\"}", NULL, 0), 200);
+  world_stop(&w);
+}
+END_TEST
+
+START_TEST(test_master_auth3__a_client_leaving_while_its_request_waits_is_forgotten) {
+  world w;
+  world_start(&w, 0);
+  atomic_store(&w.l.hold, 1);
+  /* Several kinds of waiting requests, each client gone before the answer. */
+  static const struct {
+    const char *method, *path, *body;
+  } reqs[] = {
+      {"POST", "/api/v1", "{\"type\":\"GET_FLAGS\"}"},
+      {"POST", "/api/v1", "{\"type\":\"GET_STATE\"}"},
+      {"GET", "/state", NULL},
+      {"GET", "/flags", NULL},
+  };
+  for (size_t i = 0; i < sizeof reqs / sizeof reqs[0]; i++) {
+    int before = atomic_load(&w.l.asked);
+    mesos_test_conn c;
+    ck_assert_int_eq(mesos_test_conn_open(&c, w.port), 0);
+    ck_assert_int_eq(mesos_test_conn_request(&c, reqs[i].method, reqs[i].path,
+                                             reqs[i].body ? "application/json" : NULL, OPS,
+                                             reqs[i].body, reqs[i].body ? strlen(reqs[i].body) : 0),
+                     0);
+    long long deadline = sim_fw_now_ms() + 5000;
+    while (atomic_load(&w.l.asked) == before && sim_fw_now_ms() < deadline) usleep(5000);
+    ck_assert_int_gt(atomic_load(&w.l.asked), before);
+    mesos_test_conn_close(&c);
+  }
+  /* The master noticed every one of them before the answers come. */
+  usleep(100000);
+  atomic_store(&w.l.hold, 0);
+  long long deadline = sim_fw_now_ms() + 5000;
+  while (atomic_load(&w.l.answered) < atomic_load(&w.l.asked) && sim_fw_now_ms() < deadline)
+    usleep(10000);
+  ck_assert_int_eq(atomic_load(&w.l.answered), atomic_load(&w.l.asked));
+  /* Still serving, and every record is gone. */
+  ck_assert_int_eq(op_call(&w, OPS, "{\"type\":\"GET_FLAGS\"}", NULL, 0), 200);
+  deadline = sim_fw_now_ms() + 5000;
+  while (mesos__auth_waiting(w.m->auth) && sim_fw_now_ms() < deadline) usleep(10000);
+  ck_assert_uint_eq(mesos__auth_waiting(w.m->auth), 0);
+  /* A request still waiting when the master is freed: the authorizer's
+   * free answers it with a failure, nothing is replayed. */
+  atomic_store(&w.l.hold, 1);
+  mesos_test_conn c;
+  ck_assert_int_eq(mesos_test_conn_open(&c, w.port), 0);
+  const char *call = "{\"type\":\"GET_FLAGS\"}";
+  ck_assert_int_eq(mesos_test_conn_request(&c, "POST", "/api/v1", "application/json", OPS, call,
+                                           strlen(call)),
+                   0);
+  int before = atomic_load(&w.l.answered);
+  deadline = sim_fw_now_ms() + 5000;
+  while (atomic_load(&w.l.asked) == before && sim_fw_now_ms() < deadline) usleep(5000);
+  world_stop(&w);
+  mesos_test_conn_close(&c);
+}
+END_TEST
+
+START_TEST(test_master_auth3__set_authorizer_refuses_bad_arguments) {
+  mesos_error *err = NULL;
+  ck_assert_int_eq(mesos_master_set_authorizer(NULL, NULL, &err), MESOS_EINVAL);
+  ck_assert_ptr_nonnull(err);
+  mesos_error_free(err);
+}
+END_TEST
+
+static Suite *suite(void) {
+  Suite *s = suite_create("master_auth3");
+  TCase *tc = tcase_create("late");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, test_master_auth3__operator_calls_and_endpoints_wait_for_a_late_answer);
+  tcase_add_test(tc, test_master_auth3__scheduler_subscribe_accept_teardown_and_state_filtering);
+  tcase_add_test(tc, test_master_auth3__a_request_not_answered_in_time_gets_503);
+  tcase_add_test(tc, test_master_auth3__a_client_leaving_while_its_request_waits_is_forgotten);
+  tcase_add_test(tc, test_master_auth3__set_authorizer_refuses_bad_arguments);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) { return mesos_test_main(suite()); }
