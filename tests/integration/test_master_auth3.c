@@ -35,121 +35,13 @@
 #include "mesos/master.h"
 #include "support/daemon.h"
 #include "support/sim_fw.h"
+#include "support/late_authz.h"
 #include "support/sim_raw_agent.h"
 #include "support/testutil.h"
 
-#define DELAY_MS 150
-#define OPS "Authorization: Basic b3BzOnMx\r\n"       /* ops:s1 */
-#define GUEST "Authorization: Basic Z3Vlc3Q6czI=\r\n" /* guest:s2 */
-
-/* ------------------------------------------------------------ the authorizer */
-
-typedef struct late {
-  mesos_loop *loop;
-  atomic_int asked;    /* questions asked (both kinds) */
-  atomic_int answered; /* answers given */
-  atomic_int hold;     /* 1: answer nothing until released */
-  struct answer *pending; /* loop thread only */
-} late;
-
-typedef struct answer {
-  struct answer *next;
-  late *l;
-  mesos_timer *timer;
-  int allowed;
-  int is_approver;
-  char *subject;
-  mesos_authz_done_fn done;
-  mesos_authz_approver_fn ap_done;
-  void *ud;
-} answer;
-
-static int allowed_for(const char *subject) { return subject && strcmp(subject, "ops") == 0; }
-
-static int ap_approved(void *aud, const mesos_authz_object *o) {
-  (void)o;
-  return allowed_for(aud);
-}
-static void ap_free(void *aud) { free(aud); }
-static const mesos_authz_approver_ops AP_OPS = {MESOS_AUTHZ_APPROVER_OPS_VERSION, ap_approved,
-                                                ap_free};
-
-static void unlink_answer(late *l, answer *a) {
-  for (answer **pp = &l->pending; *pp; pp = &(*pp)->next)
-    if (*pp == a) {
-      *pp = a->next;
-      return;
-    }
-}
-
-static void give(answer *a, mesos_status st) {
-  late *l = a->l;
-  unlink_answer(l, a);
-  mesos_timer_free(a->timer);
-  atomic_fetch_add(&l->answered, 1);
-  if (a->is_approver) {
-    if (st == MESOS_OK) a->ap_done(MESOS_OK, &AP_OPS, a->subject, a->ud);
-    else {
-      free(a->subject);
-      a->ap_done(st, NULL, NULL, a->ud);
-    }
-  } else {
-    free(a->subject);
-    a->done(st, a->allowed, a->ud);
-  }
-  free(a);
-}
-
-static void fire(mesos_timer *t, void *ud) {
-  (void)t;
-  answer *a = ud;
-  if (atomic_load(&a->l->hold)) { /* asked again later */
-    mesos_timer_start(a->timer, 20, 0);
-    return;
-  }
-  give(a, MESOS_OK);
-}
-
-static answer *later(late *l, const char *subject, int32_t action, const char *value) {
-  answer *a = calloc(1, sizeof *a);
-  ck_assert_ptr_nonnull(a);
-  a->l = l;
-  a->subject = subject ? strdup(subject) : NULL;
-  /* Agents register without a principal here. */
-  a->allowed = allowed_for(subject) || action == MESOS_AUTHZ_REGISTER_AGENT;
-  if (value && strcmp(value, "nobody") == 0) a->allowed = 0; /* RUN_TASK as nobody */
-  ck_assert_int_eq(mesos_timer_new(&a->timer, l->loop, fire, a, NULL), MESOS_OK);
-  a->next = l->pending;
-  l->pending = a;
-  atomic_fetch_add(&l->asked, 1);
-  mesos_timer_start(a->timer, DELAY_MS, 0);
-  return a;
-}
-
-static void late_authorized(void *ud, const mesos_authz_request *req, mesos_authz_done_fn done,
-                            void *done_ud) {
-  answer *a = later(ud, req->subject, req->action, req->object ? req->object->value : NULL);
-  a->done = done;
-  a->ud = done_ud;
-}
-
-static void late_approver(void *ud, const char *subject, int32_t action,
-                          mesos_authz_approver_fn done, void *done_ud) {
-  answer *a = later(ud, subject, action, NULL);
-  a->is_approver = 1;
-  a->ap_done = done;
-  a->ud = done_ud;
-}
-
-/* Freed with the master: the answers still owed are given as failures
- * (a vendor may do that; the master must not replay anything then). */
-static void late_free(void *ud) {
-  late *l = ud;
-  while (l->pending) give(l->pending, MESOS_ECLOSED);
-}
-
-static const mesos_authorizer_ops LATE_OPS = {MESOS_AUTHORIZER_OPS_VERSION, late_authorized,
-                                              late_approver, NULL, late_free};
+#define DELAY_MS LATE_AUTHZ_DELAY_MS
+#define OPS LATE_AUTHZ_OPS
+#define GUEST LATE_AUTHZ_GUEST
 
 /* ------------------------------------------------------------ the world */
 
@@ -179,14 +71,7 @@ static void world_start(world *w, uint64_t timeout_ms) {
   snprintf(w->dir, sizeof w->dir, "/tmp/test_master_auth3.XXXXXX");
   ck_assert_ptr_nonnull(mkdtemp(w->dir));
   char cred[320];
-  snprintf(cred, sizeof cred, "%s/credentials", w->dir);
-  FILE *f = fopen(cred, "w");
-  ck_assert_ptr_nonnull(f);
-  fputs("{\"credentials\":[{\"principal\":\"ops\",\"secret\":\"s1\"},"
-        "{\"principal\":\"guest\",\"secret\":\"s2\"}]}",
-        f);
-  fclose(f);
-  chmod(cred, 0600);
+  late_authz_credentials(w->dir, cred, sizeof cred);
   mesos_loop_options lo;
   ck_assert_int_eq(mesos_loop_options_init(&lo, MESOS_LOOP_OPTIONS_VERSION), MESOS_OK);
   lo.wakeup_cb = on_wakeup;
@@ -201,9 +86,7 @@ static void world_start(world *w, uint64_t timeout_ms) {
   ck_assert_mesos_ok(mesos_master_flags_parse(&flags, 6, argv, NULL, &err), &err);
   ck_assert_mesos_ok(mesos_master_new(&w->m, w->loop, NULL, flags, &err), &err);
   mesos_master_flags_free(flags);
-  w->l.loop = w->loop;
-  mesos_authorizer *az = NULL;
-  ck_assert_mesos_ok(mesos_authorizer_new(&az, &LATE_OPS, &w->l, &err), &err);
+  mesos_authorizer *az = late_authz_new(&w->l, w->loop);
   ck_assert_mesos_ok(mesos_master_set_authorizer(w->m, az, &err), &err);
   if (timeout_ms) mesos__auth_set_timeout(w->m->auth, timeout_ms);
   w->port = (int)mesos_master_port(w->m);
