@@ -760,10 +760,10 @@ MESOS_EXTERN(mesos_status) mesos_agent_new(mesos_agent **out, mesos_loop *loop,
   copts.max_idle_per_host = 32;
   copts.tls = client_tls; /* NULL unless --master is https:// */
   st = mesos__http_client_new(&a->client, loop, &copts, err);
-  mesos__tls_config_unref(client_tls); /* the client took its own reference */
+  if (st == MESOS_OK) st = mesos__agent_link_init(a, client_tls, err);
+  mesos__tls_config_unref(client_tls); /* the client and pipe took their own references */
   client_tls = NULL;
   if (st != MESOS_OK) goto fail;
-  if ((st = mesos__agent_link_init(a, err)) != MESOS_OK) goto fail;
   if ((st = mesos__agent_executor_api_init(a, err)) != MESOS_OK) goto fail;
   if ((st = mesos__agent_containers_init(a, err)) != MESOS_OK) goto fail;
   if ((st = mesos__agent_recover_updates(a, err)) != MESOS_OK) goto fail;

@@ -80,6 +80,9 @@ struct mesos_agent {
   mesos__http_server *exec_http;
   uint32_t exec_port;
   mesos__http_client *client;
+  /* Every call to the master but the event stream, pipelined on one
+   * connection (http/pipe.h; master_link.c). */
+  struct mesos__http_pipe *pipe;
 
   /* The event stream. */
   mesos__http_call *stream;  /* NULL while disconnected */
@@ -151,8 +154,10 @@ void mesos__agent_executor_endpoint(const mesos_agent *a, char *buf, size_t cap)
 mesos_status mesos__agent_checkpoint_id(mesos_agent *a, const char *id, mesos_error **err);
 
 /* ---- master_link.c */
-/* Creates the link's timers. */
-mesos_status mesos__agent_link_init(mesos_agent *a, mesos_error **err);
+/* Creates the link's timers and the call pipe (`tls`: for an https://
+ * --master, else NULL; the pipe takes a reference). */
+mesos_status mesos__agent_link_init(mesos_agent *a, struct mesos__tls_config *tls,
+                                    mesos_error **err);
 /* Starts (or restarts) the registration: REGISTER without an id, else
  * REREGISTER. */
 void mesos__agent_link_start(mesos_agent *a);

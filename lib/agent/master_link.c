@@ -3,7 +3,13 @@
  * internal.proto): the agent POSTs REGISTER (no id yet) or REREGISTER (it
  * has one) to /api/v1/agent and keeps the response open: it is a RecordIO
  * stream of AgentEvent, the master's only way to reach the agent.  Every
- * other agent -> master message is a separate POSTed AgentCall.
+ * other agent -> master message is a POSTed AgentCall, all of them on one
+ * pipelined connection (http/pipe.h): written back to back in the order
+ * sent, answered in order, written again on a new connection when it
+ * breaks.  (Through the pooled client a burst of status updates opened
+ * about two connections per task, and calls could overtake each other.)
+ * The calls of a lost registration are dropped with the stream: the new
+ * registration sends what still matters (status_update.c).
  *
  * Liveness: the master PINGs; the agent answers PONG.  No event at all for
  * total_ping_timeout_seconds (the master says how long in REGISTERED)
@@ -24,6 +30,7 @@
 #include "base/log.h"
 #include "base/uuid.h"
 #include "codec/pb.h"
+#include "http/pipe.h"
 #include "mesos/memory.h"
 
 #define MEDIA_PROTOBUF "application/x-protobuf"
@@ -32,25 +39,26 @@
  * (15 s) times max_agent_ping_timeouts (5). */
 #define DEFAULT_PING_TIMEOUT_MS 75000u
 
-static void post_done(mesos__http_call *call, mesos_status status,
-                      const mesos__http_response *resp, const mesos_error *err, void *ud) {
-  (void)call;
+static void post_done(mesos__http_pipe *p, mesos_status status, int http_status,
+                      const char *body, size_t body_len, const char *message, void *ud) {
+  (void)p;
   mesos_agent *a = ud;
   if (status != MESOS_OK) {
-    if (status != MESOS_ECLOSED)
-      LOG_WARN("call to the master failed: %s", err ? mesos_error_message(err) : "");
+    LOG_WARN("call to the master failed: %s", message ? message : mesos_status_str(status));
     return;
   }
-  if (resp->status == 202 || resp->status == 200) return;
-  LOG_WARN("master answered %d to a call: %.*s", resp->status,
-           (int)(resp->body_len > 200 ? 200 : resp->body_len), resp->body ? resp->body : "");
+  if (http_status == 202 || http_status == 200) return;
+  LOG_WARN("master answered %d to a call: %.*s", http_status,
+           (int)(body_len > 200 ? 200 : body_len), body ? body : "");
   /* 404: the master does not know us (it failed over or removed us):
    * register again. */
-  if (resp->status == 404 && !a->closing) mesos__agent_link_reset(a, "the master does not know this agent");
+  if (http_status == 404 && !a->closing)
+    mesos__agent_link_reset(a, "the master does not know this agent");
 }
 
 void mesos__agent_post(mesos_agent *a, Mesos__Internal__AgentCall *call) {
   Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;
+  if (a->pipe == NULL) return; /* shutting down */
   call->protocol_version = MESOS__AGENT_PROTOCOL;
   /* The master refuses a status update from an older connection: one
    * overtaken by the re-registration that sent it again. */
@@ -67,17 +75,8 @@ void mesos__agent_post(mesos_agent *a, Mesos__Internal__AgentCall *call) {
   if (st == MESOS_OK) {
     mesos__http_headers h;
     mesos__http_headers_init(&h);
-    mesos__http_headers_set(&h, "Content-Type", MEDIA_PROTOBUF);
     mesos__agent_auth_headers(a, &h);
-    mesos__http_client_request req;
-    memset(&req, 0, sizeof req);
-    req.method = "POST";
-    req.url = a->master_url;
-    req.headers = &h;
-    req.body = (const char *)bytes;
-    req.body_len = len;
-    mesos__http_client_cbs cbs = {NULL, NULL, post_done};
-    st = mesos__http_client_send(a->client, &req, &cbs, a, NULL, &e);
+    st = mesos__http_pipe_post(a->pipe, &h, bytes, len, &e);
     mesos__http_headers_free(&h);
   }
   if (st != MESOS_OK)
@@ -420,9 +419,16 @@ static void ping_timeout_cb(mesos_timer *t, void *ud) {
   mesos__agent_link_reset(a, why);
 }
 
-mesos_status mesos__agent_link_init(mesos_agent *a, mesos_error **err) {
+mesos_status mesos__agent_link_init(mesos_agent *a, struct mesos__tls_config *tls,
+                                    mesos_error **err) {
   mesos_status st = mesos_timer_new(&a->reconnect, a->loop, reconnect_cb, a, err);
   if (st == MESOS_OK) st = mesos_timer_new(&a->ping_timeout, a->loop, ping_timeout_cb, a, err);
+  mesos__http_pipe_options po;
+  memset(&po, 0, sizeof po);
+  po.tls = tls;
+  po.content_type = MEDIA_PROTOBUF;
+  if (st == MESOS_OK)
+    st = mesos__http_pipe_new(&a->pipe, a->loop, a->master_url, &po, post_done, a, err);
   a->backoff_ms = a->backoff_factor_ms;
   return st;
 }
@@ -436,6 +442,8 @@ void mesos__agent_link_reset(mesos_agent *a, const char *why) {
     a->stream = NULL;
     mesos__http_call_cancel(c);
   }
+  /* Calls of this registration (see the top). */
+  mesos__http_pipe_reset(a->pipe);
   a->registered = 0;
   if (a->closing) return;
   uint8_t rnd[16];
@@ -458,4 +466,6 @@ void mesos__agent_link_stop(mesos_agent *a) {
   }
   mesos_timer_stop(a->reconnect);
   mesos_timer_stop(a->ping_timeout);
+  mesos__http_pipe_free(a->pipe);
+  a->pipe = NULL;
 }

@@ -36,6 +36,7 @@ struct mesos_loop {
   uv_signal_t sigchld;
   uv_timer_t child_check;
   int sigchld_active;
+  uint64_t reap_calls; /* waitid/waitpid calls made reaping (for tests) */
 };
 
 /* Common head of the public handles. */
@@ -316,21 +317,76 @@ MESOS_EXTERN(void) mesos_signal_free(mesos_signal *sig) {
 
 static void children_update_watch(mesos_loop *loop);
 
-/* Reaps every watched child that has exited.  Restarts the scan after each
- * callback because a callback may free or add other watchers. */
-/* One waitpid per watched child per SIGCHLD, whatever the number that
- * ended: the pass collects every ended child first and runs the callbacks
- * after it.  (Restarting the scan after each callback, as callbacks may add
- * or free children, made a burst of n exits cost n*n/2 waitpid calls:
- * 11,000 for 189 tasks in the task-launch benchmark.)  waitpid(-1) is not
- * an option: the host may wait for children of its own. */
+/* Takes `c` off the watch list onto the reaped list with its wait status. */
+static void child_ended(mesos_loop *loop, mesos_child *c, int status) {
+  c->status = status;
+  mesos__list_remove(&c->node);
+  mesos__list_insert_tail(&loop->reaped, &c->node);
+}
+
+static mesos_child *child_find(mesos_loop *loop, pid_t pid) {
+  mesos__list *it;
+  for (it = loop->children.next; it != &loop->children; it = it->next) {
+    mesos_child *c = mesos__container_of(it, mesos_child, node);
+    if (c->pid == pid) return c;
+  }
+  return NULL;
+}
+
+/* Reaps the watched children that have exited, then runs their callbacks.
+ *
+ * The kernel says which child ended: waitid(P_ALL, WNOHANG | WNOWAIT)
+ * names one without reaping it; a watched one is reaped (waitpid on its
+ * pid) and the next asked for, so a SIGCHLD costs two system calls per
+ * ended child plus one, whatever the number watched.  (A waitpid per
+ * watched child per SIGCHLD was ~80 calls per task exit with 80 executors
+ * running in the task-launch benchmark; restarting that scan after each
+ * callback had been n*n/2.)  waitpid(-1) is not an option: the host may
+ * wait for children of its own.  So when the kernel names a child that is
+ * not watched (the host's, or one started but not watched yet), or says
+ * there are no children at all while some are watched (reaped by someone
+ * else), it cannot name the others behind it: then every watched child is
+ * asked, one waitpid each, as before.
+ *
+ * Every ended child is collected first and the callbacks run after, one
+ * at a time from the head, since a callback may free or add watchers. */
 static void children_reap(mesos_loop *loop) {
+  int scan = 0;
+  while (!mesos__list_empty(&loop->children)) {
+    siginfo_t info;
+    memset(&info, 0, sizeof info);
+    loop->reap_calls++;
+    if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0) {
+      if (errno == EINTR) continue;
+      scan = 1; /* ECHILD: our watched children were reaped elsewhere */
+      break;
+    }
+    if (info.si_pid == 0) break; /* none has ended */
+    mesos_child *c = child_find(loop, info.si_pid);
+    if (c == NULL) {
+      scan = 1;
+      break;
+    }
+    int status = 0;
+    pid_t r;
+    do {
+      loop->reap_calls++;
+      r = waitpid(c->pid, &status, WNOHANG);
+    } while (r < 0 && errno == EINTR);
+    if (r != c->pid) { /* cannot happen: it was waiting to be reaped */
+      scan = 1;
+      break;
+    }
+    child_ended(loop, c, status);
+  }
   mesos__list *it, *tmp;
   MESOS__LIST_FOREACH_SAFE(it, tmp, &loop->children) {
+    if (!scan) break;
     mesos_child *c = mesos__container_of(it, mesos_child, node);
     int status = 0;
     pid_t r;
     do {
+      loop->reap_calls++;
       r = waitpid(c->pid, &status, WNOHANG);
     } while (r < 0 && errno == EINTR);
     if (r == c->pid || (r < 0 && errno == ECHILD)) {
@@ -340,9 +396,7 @@ static void children_reap(mesos_loop *loop) {
         LOG_WARN("child %d was reaped outside the library", (int)c->pid);
         status = 0xff00; /* WIFEXITED, exit code 255 */
       }
-      c->status = status;
-      mesos__list_remove(&c->node);
-      mesos__list_insert_tail(&loop->reaped, &c->node);
+      child_ended(loop, c, status);
     }
   }
   while (!mesos__list_empty(&loop->reaped)) {
@@ -354,6 +408,8 @@ static void children_reap(mesos_loop *loop) {
   }
   children_update_watch(loop);
 }
+
+uint64_t mesos__loop_reap_calls(const mesos_loop *loop) { return loop->reap_calls; }
 
 static void sigchld_cb(uv_signal_t *s, int signum) {
   (void)signum;

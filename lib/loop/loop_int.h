@@ -19,4 +19,8 @@ mesos_status mesos__uv_status(int uverr);
 /* Sets *err from a libuv error: "<what>: <uv_strerror>". */
 mesos_status mesos__uv_err(mesos_error **err, int uverr, const char *what);
 
+/* System calls (waitid, waitpid) the child reaping has made so far: for
+ * tests of its cost. */
+uint64_t mesos__loop_reap_calls(const mesos_loop *loop);
+
 #endif
