@@ -153,6 +153,11 @@ void mesos__agent_executor_endpoint(const mesos_agent *a, char *buf, size_t cap)
 /* Writes meta/slaves/<id>/slave.info and the meta/slaves/latest link. */
 mesos_status mesos__agent_checkpoint_id(mesos_agent *a, const char *id, mesos_error **err);
 
+/* mkdir -p of `dir` without fsyncs (status_update.c): for what frameworks
+ * without checkpointing leave under meta/, which need not survive a crash
+ * of the host.  MESOS_EIO naming the directory, MESOS_EINVAL. */
+mesos_status mesos__agent_mkdirs_nosync(const char *dir, mesos_error **err);
+
 /* ---- master_link.c */
 /* Creates the link's timers and the call pipe (`tls`: for an https://
  * --master, else NULL; the pipe takes a reference). */

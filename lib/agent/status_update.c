@@ -49,14 +49,31 @@
  * fdatasyncs a task cost and a thread-pool round trip off the path from
  * STARTING's acknowledgement to TASK_RUNNING.
  *
+ * Frameworks without checkpointing: their streams are written the same
+ * way, but nothing is fsync'ed or fdatasync'ed (neither the records nor
+ * the file's creation with its directories).  Mesos writes no checkpoint
+ * at all for them (spec/containerizer.md 7.1) and recovers none of their
+ * tasks; we keep the stream so that a restarted agent still delivers
+ * their unacknowledged updates and reports their tasks lost, which works
+ * after a crash of the agent (the page cache holds the writes).  After a
+ * crash of the host such a task is as lost as in Mesos: the master's
+ * reconciliation reports it.  That was 8 fsyncs and 2-3 fdatasyncs per
+ * task of such a framework (every task of bench_task_launch), one of them
+ * on the way from TASK_STARTING to the framework.
+ *
  * Creating a stream's file durably takes several fsyncs (the file, and
  * each directory of meta/.../tasks/<task>/ that had to be made), more than
  * any later append.  mesos__agent_status_prepare starts that when the task
  * is created, so it overlaps the executor's start instead of delaying the
  * task's first update.  An empty stream reads like a missing one.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <uv.h>
 
@@ -69,6 +86,7 @@
 #include "loop/loop_int.h"
 #include "mesos/internal/checkpoint.pb-c.h"
 #include "registry/checkpoint.h"
+#include "registry/fsutil.h"
 
 typedef struct su_job su_job;
 
@@ -76,6 +94,7 @@ struct mesos__su_stream {
   mesos_agent *agent;
   char *key;
   char *path;                         /* task.updates; NULL: not checkpointed */
+  int durable;                        /* fsyncs (checkpointing framework; see the top) */
   mesos__update_stream *file;         /* opened by the first job; the job's while it runs */
   ProtobufCMessage **pend;            /* records for the next job (owned) */
   size_t npend, pend_updates;         /* ... and how many are UPDATE records */
@@ -116,6 +135,7 @@ struct su_job {
   ProtobufCMessage **recs;
   size_t n, updates;
   int sync;                    /* fdatasync after appending */
+  int durable;                 /* 0: create the file and its directories without fsyncs */
   mesos_status st;
   mesos_error *err;
 };
@@ -132,6 +152,18 @@ static void job_free(su_job *j) {
 static void job_work(uv_work_t *req) {
   su_job *j = req->data;
   j->st = MESOS_OK;
+  if (j->file == NULL && !j->durable) {
+    /* Create it here, without fsyncs: the open below then finds it (and
+     * its directories) and syncs nothing.  A failure is left to the open
+     * to report. */
+    char *dir = NULL;
+    if (mesos__fs_dirname(&dir, j->path, NULL) == MESOS_OK &&
+        mesos__agent_mkdirs_nosync(dir, NULL) == MESOS_OK) {
+      int fd = open(j->path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+      if (fd >= 0) close(fd);
+    }
+    mesos__free(dir);
+  }
   if (j->file == NULL)
     j->st = mesos__update_stream_open(&j->file, j->path,
                                       &mesos__internal__status_update_record__descriptor, NULL,
@@ -141,7 +173,8 @@ static void job_work(uv_work_t *req) {
   /* No records: a job that only opened (created) the file, which the open
    * made durable already.  Records that need no sync: see
    * mesos__agent_status_ack. */
-  if (j->st == MESOS_OK && j->n > 0 && j->sync) j->st = mesos__update_stream_sync(j->file, &j->err);
+  if (j->st == MESOS_OK && j->n > 0 && j->sync && j->durable)
+    j->st = mesos__update_stream_sync(j->file, &j->err);
 }
 
 static void send_head(mesos__su_stream *s);
@@ -215,6 +248,7 @@ static void flush(mesos__su_stream *s) {
   j->n = s->npend;
   j->updates = s->pend_updates;
   j->sync = s->pend_sync;
+  j->durable = s->durable;
   s->file = NULL;
   s->pend = NULL;
   s->npend = s->pend_updates = 0;
@@ -327,8 +361,8 @@ static void retry_cb(mesos_timer *t, void *ud) {
   send_head_again(s, 1);
 }
 
-static mesos_status stream_get(mesos_agent *a, const char *key, const char *path,
-                               mesos__su_stream **out, mesos_error **err) {
+static mesos_status stream_get(mesos_agent *a, const char *framework_id, const char *key,
+                               const char *path, mesos__su_stream **out, mesos_error **err) {
   mesos__su_stream *s = mesos__map_get(&a->streams, key);
   if (s) {
     *out = s;
@@ -338,6 +372,9 @@ static mesos_status stream_get(mesos_agent *a, const char *key, const char *path
   if (s == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
   s->agent = a;
   s->interval_ms = a->retry_base_ms;
+  /* A framework this agent does not know (yet): durable, to be safe. */
+  s->durable = mesos__map_get(&a->frameworks, framework_id) == NULL ||
+               mesos__agent_framework_checkpoints(a, framework_id);
   mesos_status st = (s->key = mesos__strdup(key)) ? MESOS_OK
                                                   : mesos__err(err, MESOS_ENOMEM, "out of memory");
   if (st == MESOS_OK) st = mesos_timer_new(&s->retry, a->loop, retry_cb, s, err);
@@ -360,7 +397,7 @@ void mesos__agent_status_prepare(mesos_agent *a, const char *framework_id, const
   mesos__su_stream *s = NULL;
   mesos_error *e = NULL;
   if (updates_path == NULL) return;
-  if (stream_get(a, key, updates_path, &s, &e) != MESOS_OK) {
+  if (stream_get(a, framework_id, key, updates_path, &s, &e) != MESOS_OK) {
     /* Not fatal: the first update creates it (and reports a failure). */
     LOG_WARN("task %s: cannot prepare its status update stream: %s", key,
              e ? mesos_error_message(e) : "");
@@ -386,7 +423,7 @@ mesos_status mesos__agent_status_update_uuid(mesos_agent *a, const char *framewo
   char key[600];
   snprintf(key, sizeof key, "%s/%s", framework_id, task_id);
   mesos__su_stream *s = NULL;
-  mesos_status st = stream_get(a, key, updates_path, &s, err);
+  mesos_status st = stream_get(a, framework_id, key, updates_path, &s, err);
   if (st != MESOS_OK) return st;
   if (s->n >= MESOS__AGENT_MAX_PENDING_UPDATES)
     return mesos__err(err, MESOS_ELIMIT,
@@ -492,7 +529,7 @@ mesos_status mesos__agent_status_recover(mesos_agent *a, const char *framework_i
   char key[600];
   snprintf(key, sizeof key, "%s/%s", framework_id, task_id);
   mesos__su_stream *s = NULL;
-  mesos_status st = stream_get(a, key, updates_path, &s, err);
+  mesos_status st = stream_get(a, framework_id, key, updates_path, &s, err);
   if (st != MESOS_OK) return st;
   if (s->n + n > MESOS__AGENT_MAX_PENDING_UPDATES)
     return mesos__err(err, MESOS_ELIMIT, "task %s: too many unacknowledged updates in %s", key,
@@ -648,4 +685,31 @@ void mesos__agent_status_free_all(mesos_agent *a) {
   while (mesos__map_next(&a->streams, &it, NULL, &v)) stream_free(v);
   mesos__map_free(&a->streams);
   mesos__map_init(&a->streams);
+}
+
+mesos_status mesos__agent_mkdirs_nosync(const char *dir, mesos_error **err) {
+  size_t n = strlen(dir);
+  if (n == 0 || n >= PATH_MAX) return mesos__err(err, MESOS_EINVAL, "bad directory path");
+  char buf[PATH_MAX];
+  memcpy(buf, dir, n + 1);
+  /* Backwards until one exists or is made, then forwards (as
+   * mesos__fs_mkdirs, without its fsyncs). */
+  size_t end = n;
+  for (;;) {
+    buf[end] = '\0';
+    if (mkdir(buf, 0700) == 0 || errno == EEXIST) break;
+    if (errno != ENOENT) return mesos__err_errno(err, MESOS_EIO, errno, buf);
+    while (end > 0 && buf[end - 1] != '/') end--;
+    while (end > 0 && buf[end - 1] == '/') end--;
+    if (end == 0) return mesos__err(err, MESOS_EIO, "mkdir %s: no existing parent", dir);
+  }
+  memcpy(buf, dir, n + 1);
+  for (size_t i = end + 1; i <= n; i++) {
+    if ((buf[i] != '/' && buf[i] != '\0') || buf[i - 1] == '/') continue;
+    char saved = buf[i];
+    buf[i] = '\0';
+    if (mkdir(buf, 0700) != 0 && errno != EEXIST) return mesos__err_errno(err, MESOS_EIO, errno, buf);
+    buf[i] = saved;
+  }
+  return MESOS_OK;
 }

@@ -113,6 +113,14 @@ typedef struct bench {
   int nheld;
 } bench;
 
+/* Wall-clock seconds, for BENCH_TRACE lines: comparable with the
+ * daemons' log times and strace -ttt. */
+static double wall_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static double now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -248,7 +256,8 @@ static void use_offer(bench *b, const mesos_scheduler_offer *o) {
   }
   mesos_error *err = NULL;
   if (getenv("BENCH_TRACE"))
-    fprintf(stderr, "TRACE %.3f offer cpus %.2f launch %d\n", now_ms(), o->cpus, batch);
+    fprintf(stderr, "TRACE %.3f (%.6f) offer cpus %.2f launch %d\n", now_ms(), wall_s(), o->cpus,
+            batch);
   if (batch == 0) {
     /* Nothing to launch now.  With tasks still to launch and room for one,
      * keep the offer and use it when a task ends.  Why not decline: the
@@ -320,7 +329,8 @@ static void on_event(mesos_scheduler *s, const char *type, const uint8_t *event,
       if (st->task_id && st->task_id[0] == b->ph[k].prefix) p = &b->ph[k];
     int i = p ? (int)strtol(st->task_id + 1, NULL, 10) : -1;
     double t = now_ms();
-    if (getenv("BENCH_TRACE")) fprintf(stderr, "TRACE %.3f update %s %s\n", t, st->task_id, st->state);
+    if (getenv("BENCH_TRACE"))
+      fprintf(stderr, "TRACE %.3f (%.6f) update %s %s\n", t, wall_s(), st->task_id, st->state);
     if (p && i >= 0 && i < p->n) {
       if (strcmp(st->state, "TASK_RUNNING") == 0 && p->t[i].running == 0) p->t[i].running = t;
       if (st->terminal && p->t[i].finished == 0) {
