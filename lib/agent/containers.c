@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "agent/agent_int.h"
+#include "agent/volumes.h"
 #include "base/alloc.h"
 #include "base/error.h"
 #include "base/log.h"
@@ -733,6 +734,19 @@ static void start(launch_op *op) {
   for (size_t i = 0; st == MESOS_OK && i < sizeof vars / sizeof vars[0]; i++)
     st = env_add(&env, vars[i][0], vars[i][1]);
   if (st == MESOS_OK) st = volumes_of(task_container(c, t->info), vols, &nvols, &e);
+  /* The task's persistent volumes (agentvol, volumes.c): bind mounts in
+   * its mount namespace, else links in its sandbox. */
+  char *vsrcs[MAX_VOLUMES];
+  size_t nvsrcs = nvols;
+  if (st == MESOS_OK) {
+    if (list_has(mesos__flags_get(a->flags, "isolation"), "filesystem/linux")) {
+      st = mesos__agent_volumes_mounts(a, t->info->resources, t->info->n_resources,
+                                       op->info != NULL, vols, vsrcs, MAX_VOLUMES, &nvsrcs, &e);
+      nvols = nvsrcs;
+    } else {
+      st = mesos__agent_volumes_link(a, t->sandbox, t->info->resources, t->info->n_resources, &e);
+    }
+  }
   if (st == MESOS_OK) {
     mesos__container_config cfg;
     memset(&cfg, 0, sizeof cfg);
@@ -757,6 +771,8 @@ static void start(launch_op *op) {
   mesos__launch_cmd_clear(&lc);
   strv_free(&env);
   strv_free(&argv);
+  for (size_t i = nvols < nvsrcs ? nvols : nvsrcs; i-- > 0;)
+    if (vols[i].type == MESOS__VOLUME_PERSISTENT) mesos__free(vsrcs[i]);
   if (st != MESOS_OK) {
     launch_failed(op, t, "Cannot launch the container", e, st);
     mesos_error_free(e);

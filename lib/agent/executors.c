@@ -819,6 +819,20 @@ void mesos__agent_run_task_group(mesos_agent *a, const Mesos__Internal__RunTaskG
   mesos__agent_remember_framework(a, rg->framework);
   mesos__agent_executor *x = NULL;
   mesos_status st = exec_get(a, fw, ei, 1, &x, &e);
+  /* Each task's persistent volumes (volumes.c): in the executor's
+   * sandbox and in the task's own directory there, which the default
+   * executor makes the task's MESOS_SANDBOX (Mesos mounts them into the
+   * executor's container and the task's nested one). */
+  for (size_t i = 0; i < n && st == MESOS_OK; i++) {
+    const Mesos__V1__TaskInfo *ti = g->tasks[i];
+    char tdir[4400];
+    st = mesos__agent_volumes_link(a, x->sandbox, ti->resources, ti->n_resources, &e);
+    if (st == MESOS_OK && (size_t)snprintf(tdir, sizeof tdir, "%s/tasks/%s", x->sandbox,
+                                           ti->task_id->value) >= sizeof tdir)
+      st = mesos__err(&e, MESOS_EINVAL, "task %s: sandbox path too long", ti->task_id->value);
+    if (st == MESOS_OK)
+      st = mesos__agent_volumes_prepare(a, tdir, ti->resources, ti->n_resources, &e);
+  }
   char **keys = st == MESOS_OK ? mesos__calloc(n, sizeof *keys) : NULL;
   if (st == MESOS_OK && keys == NULL) st = mesos__err(&e, MESOS_ENOMEM, "out of memory");
   size_t made = 0;

@@ -312,23 +312,61 @@ static int safe_relative(const char *p) {
   return 1;
 }
 
+/* Checks persistent volume `r` for a task: its container_path is safe
+ * (relative, or absolute when `abs_ok`: the container has an image), the
+ * agent has checkpointed it; *src = its directory (free with
+ * mesos__free). */
+static mesos_status volume_source(mesos_agent *a, const Mesos__V1__Resource *r, int abs_ok,
+                                  char **src, mesos_error **err) {
+  *src = NULL;
+  const char *id = r->disk->persistence->id;
+  const char *cpath = r->disk->volume ? r->disk->volume->container_path : NULL;
+  if (cpath && cpath[0] == '/' && !abs_ok)
+    /* Mesos: an absolute container path only exists in an image. */
+    return mesos__err(err, MESOS_EINVAL,
+                      "persistent volume %s: the absolute container_path '%s' needs a container "
+                      "image (ContainerInfo.mesos.image); without one it must be relative to the "
+                      "sandbox",
+                      id, cpath);
+  const char *rel = cpath;
+  while (rel && *rel == '/') rel++;
+  if (!safe_relative(rel))
+    return mesos__err(err, MESOS_EINVAL,
+                      "persistent volume %s: container_path '%s' must be a path inside the "
+                      "sandbox%s (no '.', '..' or empty component)",
+                      id, cpath ? cpath : "", abs_ok ? " or the image" : "");
+  mesos_status st = mesos__agent_volume_path(src, a->work_dir, r, err);
+  if (st == MESOS_OK && !lists_volume(a, a->checkpointed, *src)) {
+    mesos__free(*src);
+    *src = NULL;
+    st = mesos__err(err, MESOS_EINVAL, "persistent volume %s (role %s) is not on this agent", id,
+                    mesos__resource_role(r));
+  }
+  return st;
+}
+
+static int volume_readonly(const Mesos__V1__Resource *r) {
+  return r->disk->volume && r->disk->volume->mode == MESOS__V1__VOLUME__MODE__RO;
+}
+
 mesos_status mesos__agent_volumes_link(mesos_agent *a, const char *sandbox,
                                        Mesos__V1__Resource *const *r, size_t n,
                                        mesos_error **err) {
   for (size_t i = 0; i < n; i++) {
     if (!is_volume(r[i])) continue;
     const char *id = r[i]->disk->persistence->id;
+    /* A link cannot make a directory read-only for the task, and running
+     * it read-write would ignore what the framework asked for. */
+    if (volume_readonly(r[i]))
+      return mesos__err(err, MESOS_EUNSUPPORTED,
+                        "persistent volume %s is read-only (mode RO), which only a task in a "
+                        "container with its own mount namespace can be held to (a command task "
+                        "on an agent with --isolation=filesystem/linux); here it would be "
+                        "writable",
+                        id);
     const char *cpath = r[i]->disk->volume ? r[i]->disk->volume->container_path : NULL;
-    if (!safe_relative(cpath))
-      return mesos__err(err, MESOS_EINVAL,
-                        "persistent volume %s: container_path '%s' must be a relative path "
-                        "inside the sandbox",
-                        id, cpath ? cpath : "");
     char *src = NULL, *dst = NULL, *parent = NULL;
-    mesos_status st = mesos__agent_volume_path(&src, a->work_dir, r[i], err);
-    if (st == MESOS_OK && !lists_volume(a, a->checkpointed, src))
-      st = mesos__err(err, MESOS_EINVAL, "persistent volume %s (role %s) is not on this agent", id,
-                      mesos__resource_role(r[i]));
+    mesos_status st = volume_source(a, r[i], 0, &src, err);
     if (st == MESOS_OK) st = mesos__fs_join(&dst, sandbox, cpath, err);
     if (st == MESOS_OK) st = mesos__fs_dirname(&parent, dst, err);
     if (st == MESOS_OK) st = mesos__agent_mkdirs(parent, err);
@@ -343,6 +381,27 @@ mesos_status mesos__agent_volumes_link(mesos_agent *a, const char *sandbox,
     mesos__free(dst);
     mesos__free(parent);
     if (st != MESOS_OK) return st;
+  }
+  return MESOS_OK;
+}
+
+mesos_status mesos__agent_volumes_mounts(mesos_agent *a, Mesos__V1__Resource *const *r,
+                                         size_t n, int image, mesos__volume *out, char **srcs,
+                                         size_t cap, size_t *nout, mesos_error **err) {
+  for (size_t i = 0; i < n; i++) {
+    if (!is_volume(r[i])) continue;
+    if (*nout >= cap)
+      return mesos__err(err, MESOS_ELIMIT, "more than %zu volumes in one container", cap);
+    char *src = NULL;
+    mesos_status st = volume_source(a, r[i], image, &src, err);
+    if (st != MESOS_OK) return st;
+    mesos__volume *v = &out[*nout];
+    memset(v, 0, sizeof *v);
+    v->type = MESOS__VOLUME_PERSISTENT;
+    v->host_path = src;
+    v->container_path = r[i]->disk->volume->container_path;
+    v->readonly = volume_readonly(r[i]);
+    srcs[(*nout)++] = src;
   }
   return MESOS_OK;
 }

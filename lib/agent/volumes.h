@@ -12,16 +12,21 @@
  *    Mesos does): created before the checkpoint that names it is written,
  *    removed after the checkpoint that drops it (DESTROY), so a crash in
  *    between leaves a directory too many, never a volume without one.
- *  - A task (or executor) whose resources hold a volume gets it in its
- *    sandbox: a symlink at the volume's relative container_path (Mesos's
- *    filesystem/posix isolator), so what one task writes there the next
- *    task using the volume reads, across agent restarts.
+ *  - A task (or executor) whose resources hold a volume gets it at the
+ *    volume's container_path: in a container with its own mount
+ *    namespace a bind mount (read-only for mode RO; an absolute path is
+ *    in the image's root filesystem), otherwise a symlink in the sandbox
+ *    (Mesos's filesystem/posix isolator; read-only volumes refused there).
+ *    A task of a group sees it in its own directory (tasks/<task id>) and
+ *    the group's executor in its sandbox.  What one task writes there the
+ *    next task using the volume reads, across agent restarts.
  */
 #ifndef MESOS_AGENT_VOLUMES_H
 #define MESOS_AGENT_VOLUMES_H
 
 #include <stddef.h>
 
+#include "containerizer/containerizer.h"
 #include "mesos/error.h"
 #include "mesos/internal/internal.pb-c.h"
 #include "mesos/v1/mesos.pb-c.h"
@@ -47,12 +52,26 @@ void mesos__agent_volumes_checkpoint(struct mesos_agent *a,
 void mesos__agent_volumes_reported(struct mesos_agent *a, Mesos__V1__Resource ***v, size_t *n);
 
 /* Links each persistent volume among r[0..n) into `sandbox` at its
- * container_path.  A volume the agent has not checkpointed, an absolute
- * container path or one climbing out of the sandbox is MESOS_EINVAL
- * naming the volume. */
+ * container_path (tasks and executors outside a mount namespace: Mesos's
+ * filesystem/posix).  A volume the agent has not checkpointed, an
+ * absolute container path or one climbing out of the sandbox is
+ * MESOS_EINVAL naming the volume; a read-only one (mode RO), which a
+ * link cannot enforce, MESOS_EUNSUPPORTED. */
 mesos_status mesos__agent_volumes_link(struct mesos_agent *a, const char *sandbox,
                                        Mesos__V1__Resource *const *r, size_t n,
                                        mesos_error **err);
+
+/* Persistent volumes of r[0..n) as bind mounts of a container with its
+ * own mount namespace (containers.c; Mesos's filesystem/linux): appends
+ * one PERSISTENT entry per volume to out[*nout..cap), read-only per
+ * Volume.mode, container_path relative (in the sandbox) or, when the
+ * container has an `image`, absolute (in its root filesystem; refused
+ * without one, as Mesos does).  srcs[k] gets out[k]'s host directory,
+ * which the caller frees (mesos__free) once the launch has read it; on
+ * an error those appended so far are there too.  Errors as for link. */
+mesos_status mesos__agent_volumes_mounts(struct mesos_agent *a, Mesos__V1__Resource *const *r,
+                                         size_t n, int image, mesos__volume *out, char **srcs,
+                                         size_t cap, size_t *nout, mesos_error **err);
 
 /* The same for a sandbox that may not exist yet: when r[0..n) holds a
  * persistent volume, creates the sandbox first; else does nothing. */

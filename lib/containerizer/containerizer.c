@@ -623,10 +623,14 @@ static mesos_status launch_begin(mesos__containerizer *cz, const char *id,
     if (v->type == MESOS__VOLUME_SANDBOX_PATH && !cz->vol_sandbox)
       return mesos__err(err, MESOS_EINVAL,
                         "volume %zu: SANDBOX_PATH volumes need volume/sandbox_path", i);
-    if (v->type != MESOS__VOLUME_HOST_PATH && v->type != MESOS__VOLUME_SANDBOX_PATH)
+    if (v->type != MESOS__VOLUME_HOST_PATH && v->type != MESOS__VOLUME_SANDBOX_PATH &&
+        v->type != MESOS__VOLUME_PERSISTENT)
       return mesos__err(err, MESOS_EINVAL, "volume %zu: unknown type %d", i, v->type);
     if (v->host_path == NULL || v->container_path == NULL)
       return mesos__err(err, MESOS_EINVAL, "volume %zu: missing path", i);
+    if (v->type == MESOS__VOLUME_PERSISTENT && v->host_path[0] != '/')
+      return mesos__err(err, MESOS_EINVAL, "volume %zu: a persistent volume's path must be absolute",
+                        i);
     if (v->type == MESOS__VOLUME_SANDBOX_PATH &&
         (cfg->sandbox == NULL || v->host_path[0] == '/' || strstr(v->host_path, "..")))
       return mesos__err(err, MESOS_EINVAL,

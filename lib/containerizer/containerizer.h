@@ -37,12 +37,15 @@ typedef struct mesos__containerizer_options {
   const char *launcher_dir;
 } mesos__containerizer_options;
 
-/* Volume sources (Volume.source.type). */
-enum { MESOS__VOLUME_HOST_PATH = 1, MESOS__VOLUME_SANDBOX_PATH = 2 };
+/* Volume sources (Volume.source.type).  PERSISTENT: a persistent volume's
+ * directory the agent itself chose (work_dir/volumes/...), bind-mounted
+ * like a HOST_PATH but needing only a mount namespace (filesystem/linux),
+ * not the volume/host_path isolator, as in Mesos. */
+enum { MESOS__VOLUME_HOST_PATH = 1, MESOS__VOLUME_SANDBOX_PATH = 2, MESOS__VOLUME_PERSISTENT = 3 };
 
 typedef struct mesos__volume {
   int type;                   /* MESOS__VOLUME_* */
-  const char *host_path;      /* HOST_PATH: absolute host path; SANDBOX_PATH: relative to the sandbox */
+  const char *host_path;      /* HOST_PATH, PERSISTENT: absolute host path; SANDBOX_PATH: relative to the sandbox */
   const char *container_path; /* absolute (in the rootfs) or relative to the sandbox */
   int readonly;
 } mesos__volume;

@@ -441,7 +441,7 @@ static mesos_status plan_volumes(plan *p, mesos_error **err) {
     if (stat(m->source, &sb) != 0)
       return mesos__err(err, MESOS_ENOTFOUND, "launcher: volume source %s: %s", m->source,
                         strerror(errno));
-    char *dst;
+    char *dst, *mkpath;
     if (m->target[0] == '/')
       dst = p->rootfs ? path2(p, p->rootfs, m->target) : own(p, mesos__strdup(m->target));
     else if (s->sandbox)
@@ -450,20 +450,33 @@ static mesos_status plan_volumes(plan *p, mesos_error **err) {
       return mesos__err(err, MESOS_EINVAL, "launcher: relative volume path '%s' without a sandbox",
                         m->target);
     if (dst == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
+    /* The mount point is made where it is now (for a relative target: in
+     * the host's sandbox).  With a root filesystem a relative target is
+     * mounted where the task sees the sandbox, below the sandbox's own
+     * bind mount (an earlier step): a mount on the host's sandbox path
+     * inside the container's namespace would not show through that bind
+     * copy (agentvol: persistent volumes in images). */
+    mkpath = dst;
+    if (m->target[0] != '/' && p->rootfs) {
+      const char *tgt = s->sandbox_target ? s->sandbox_target : "/mnt/mesos/sandbox";
+      char *in = path2(p, p->rootfs, tgt);
+      dst = in ? path2(p, in, m->target) : NULL;
+      if (dst == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
+    }
     /* The mount point: a directory for a directory, a file for a file. */
     if (S_ISDIR(sb.st_mode)) {
-      int e = mkdirs(dst);
-      if (e) return mesos__err(err, MESOS_EIO, "launcher: mkdir %s: %s", dst, strerror(e));
+      int e = mkdirs(mkpath);
+      if (e) return mesos__err(err, MESOS_EIO, "launcher: mkdir %s: %s", mkpath, strerror(e));
     } else {
-      char *slash = strrchr(dst, '/');
-      if (slash && slash != dst) {
+      char *slash = strrchr(mkpath, '/');
+      if (slash && slash != mkpath) {
         *slash = '\0';
-        int e = mkdirs(dst);
+        int e = mkdirs(mkpath);
         *slash = '/';
-        if (e) return mesos__err(err, MESOS_EIO, "launcher: mkdir for %s: %s", dst, strerror(e));
+        if (e) return mesos__err(err, MESOS_EIO, "launcher: mkdir for %s: %s", mkpath, strerror(e));
       }
-      int fd = open(dst, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-      if (fd < 0) return mesos__err(err, MESOS_EIO, "launcher: create %s: %s", dst, strerror(errno));
+      int fd = open(mkpath, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+      if (fd < 0) return mesos__err(err, MESOS_EIO, "launcher: create %s: %s", mkpath, strerror(errno));
       close(fd);
     }
     step *st = add_step(p, STEP_MOUNT);

@@ -1,0 +1,726 @@
+/*
+ * Persistent volumes in tasks, end to end: the real mesos-master and
+ * mesos-agent, a JSON scheduler over raw HTTP on loopback, the operator
+ * API for RESERVE_RESOURCES / CREATE_VOLUMES / DESTROY_VOLUMES.
+ *
+ * Checked: a task in a busybox image sees a volume at its absolute
+ * container_path (in the image) and at a relative one (in its sandbox),
+ * what it writes there is in the agent's volume directory and the next
+ * task using the volume reads it; a read-only volume refuses writes; an
+ * absolute container_path without an image is refused as Mesos does; a
+ * task of a task group sees its volume in its own sandbox; DESTROY of a
+ * volume a task uses is refused and the data stays until the task ended;
+ * a read-only volume where it cannot be enforced (no mount namespace)
+ * fails the task with the reason; and nothing is left: no mount under
+ * the test's directory, no container cgroup, no process.
+ *
+ * The image tests need root, busybox-static, umoci and skopeo (SKIPPED
+ * with the reason otherwise); the host-process tests need nothing.  The
+ * container-test harness (root probe, mount/cgroup clean-up) is a minimal
+ * copy of test_agent_containers.c's until tests/support has a shared one.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <ftw.h>
+#include <glob.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "containerizer/cgroups.h"
+#include "support/daemon.h"
+#include "support/sim_fw.h"
+#include "support/testutil.h"
+
+static char fix_dir[256];  /* images, built once by the runner */
+static char why_not[512];  /* non-empty: the reason every image test skips */
+static pid_t runner_pid;
+static char base_dir[256]; /* per test, under /tmp/mesos-vol-<runner>- */
+static char cg_root[96];
+static pid_t master_pid = -1, agent_pid = -1;
+static int master_port, agent_port;
+static char work_dir[512], agent_log[512];
+
+/* ------------------------------------------------------------ host state */
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
+  (void)sb, (void)flag, (void)ftw;
+  return remove(path);
+}
+
+static void rm_tree(const char *dir) {
+  if (dir[0]) nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static char *slurp(const char *path) {
+  static char buf[1 << 16];
+  buf[0] = '\0';
+  FILE *f = fopen(path, "r");
+  if (f == NULL) return buf;
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  buf[n] = '\0';
+  fclose(f);
+  return buf;
+}
+
+/* Unmounts (lazily, deepest first) everything mounted under `prefix`. */
+static void umount_under(const char *prefix) {
+  char *mounts = strdup(slurp("/proc/self/mounts"));
+  char *paths[256];
+  int n = 0;
+  char *save = NULL;
+  for (char *line = strtok_r(mounts, "\n", &save); line && n < 256;
+       line = strtok_r(NULL, "\n", &save)) {
+    char dev[512], dir[1024];
+    if (sscanf(line, "%511s %1023s", dev, dir) == 2 && strncmp(dir, prefix, strlen(prefix)) == 0)
+      paths[n++] = strdup(dir);
+  }
+  free(mounts);
+  for (int i = n - 1; i >= 0; i--) {
+    umount2(paths[i], MNT_DETACH);
+    free(paths[i]);
+  }
+}
+
+/* The directories of cgroup root `root` in every hierarchy. */
+static int cg_dirs(const char *root, char out[][1024], int cap) {
+  mesos__cg_layout l;
+  if (mesos__cg_layout_detect(&l, NULL) != MESOS_OK) return 0;
+  int n = 0;
+  for (int c = 0; c <= MESOS__CG_COUNT && n < cap; c++) {
+    const char *mnt = c == MESOS__CG_COUNT ? l.v2_mount : l.v1_mount[c];
+    const char *self = c == MESOS__CG_COUNT ? l.v2_self : l.v1_self[c];
+    if (mnt == NULL) continue;
+    snprintf(out[n], 1024, "%s%s/%s", mnt, strcmp(self, "/") ? self : "", root);
+    int dup = 0;
+    for (int i = 0; i < n; i++) dup |= strcmp(out[i], out[n]) == 0;
+    if (!dup) n++;
+  }
+  mesos__cg_layout_free(&l);
+  return n;
+}
+
+/* Container cgroups left under `root`; with `remove`, their processes
+ * killed and the directories removed. */
+static int cg_leftovers(const char *root, int remove) {
+  char dirs[16][1024];
+  int nd = cg_dirs(root, dirs, 16), left = 0;
+  for (int i = 0; i < nd; i++) {
+    DIR *d = opendir(dirs[i]);
+    if (d == NULL) continue;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+      if (de->d_type != DT_DIR || de->d_name[0] == '.') continue;
+      left++;
+      fprintf(stderr, "cgroup left: %s/%s\n", dirs[i], de->d_name);
+      if (!remove) continue;
+      char cmd[5000];
+      snprintf(cmd, sizeof cmd,
+               "for f in $(find '%.1000s/%.200s' -name cgroup.procs); do for p in $(cat $f); do "
+               "kill -9 $p; done; done 2>/dev/null; sleep 0.2; find '%.1000s/%.200s' -depth "
+               "-type d -exec rmdir {} + 2>/dev/null",
+               dirs[i], de->d_name, dirs[i], de->d_name);
+      if (system(cmd) != 0) { /* reported by the caller's checks */ }
+    }
+    closedir(d);
+    if (remove) rmdir(dirs[i]);
+  }
+  return left;
+}
+
+/* Kills the inits of the containers in runtime dir `run`. */
+static void kill_containers(const char *run) {
+  char pattern[600];
+  snprintf(pattern, sizeof pattern, "%s/containers/*/pid", run);
+  glob_t g;
+  if (glob(pattern, 0, NULL, &g) != 0) return;
+  for (size_t i = 0; i < g.gl_pathc; i++) {
+    long pid = strtol(slurp(g.gl_pathv[i]), NULL, 10);
+    if (pid > 1) kill((pid_t)pid, SIGKILL);
+  }
+  globfree(&g);
+}
+
+/* At the runner's exit: whatever its tests left. */
+static void runner_cleanup(void) {
+  if (getpid() != runner_pid) return;
+  char pattern[128];
+  snprintf(pattern, sizeof pattern, "/tmp/mesos-vol-%d-*", (int)runner_pid);
+  glob_t g;
+  if (glob(pattern, 0, NULL, &g) == 0) {
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+      char run[400];
+      snprintf(run, sizeof run, "%s/run", g.gl_pathv[i]);
+      mesos_test_kill_under(g.gl_pathv[i]);
+      kill_containers(run);
+    }
+    usleep(100000);
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+      umount_under(g.gl_pathv[i]);
+      if (getenv("MESOS_TEST_KEEP") == NULL) rm_tree(g.gl_pathv[i]);
+    }
+    globfree(&g);
+  }
+  for (int k = 0; k < 8; k++) {
+    char root[96];
+    snprintf(root, sizeof root, "mesos-vtest-%d-%d", (int)runner_pid, k);
+    cg_leftovers(root, 1);
+  }
+  if (fix_dir[0]) rm_tree(fix_dir);
+}
+
+/* Why the image tests cannot run here ("" when they can; a leading '!'
+ * is a failure, not a reason to skip). */
+static void probe(void) {
+  if (geteuid() != 0) {
+    snprintf(why_not, sizeof why_not, "needs root (mount namespaces, images)");
+    return;
+  }
+  pid_t p = fork();
+  if (p == 0) _exit(unshare(CLONE_NEWNS | CLONE_NEWPID) == 0 ? 0 : 1);
+  int ws = 0;
+  if (p < 0 || waitpid(p, &ws, 0) != p || !WIFEXITED(ws) || WEXITSTATUS(ws) != 0) {
+    snprintf(why_not, sizeof why_not, "creating mount and pid namespaces is not permitted here");
+    return;
+  }
+  char dirs[16][1024], probe_root[64];
+  snprintf(probe_root, sizeof probe_root, "mesos-vtest-probe-%d", (int)getpid());
+  int nd = cg_dirs(probe_root, dirs, 16);
+  for (int i = 0; i < nd; i++) {
+    if (mkdir(dirs[i], 0755) != 0 || rmdir(dirs[i]) != 0) {
+      snprintf(why_not, sizeof why_not, "the cgroup hierarchy is not writable here (%.400s)",
+               dirs[i]);
+      return;
+    }
+  }
+  snprintf(fix_dir, sizeof fix_dir, "/tmp/mesos-vol-fix-XXXXXX");
+  if (mkdtemp(fix_dir) == NULL) {
+    snprintf(why_not, sizeof why_not, "!cannot create a temporary directory");
+    fix_dir[0] = '\0';
+    return;
+  }
+  char cmd[600];
+  snprintf(cmd, sizeof cmd, "bash tests/support/container_images.bash '%s' 2>&1", fix_dir);
+  FILE *f = popen(cmd, "r");
+  char line[512];
+  while (f && fgets(line, sizeof line, f)) {
+    if (strncmp(line, "tools-missing: ", 15) == 0) {
+      line[strcspn(line, "\n")] = '\0';
+      snprintf(why_not, sizeof why_not, "image tools missing: %.400s", line + 15);
+    } else if (strncmp(line, "overlay: ", 9) != 0) {
+      fputs(line, stderr);
+    }
+  }
+  if (f == NULL || pclose(f) != 0)
+    if (!why_not[0]) snprintf(why_not, sizeof why_not, "!container_images.bash failed");
+}
+
+#define NEED_IMAGES()                                                                   \
+  do {                                                                                  \
+    if (why_not[0] == '!') ck_abort_msg("%s", why_not + 1);                             \
+    if (why_not[0]) MESOS_TEST_SKIP("%s", why_not);                                     \
+  } while (0)
+
+static void make_base(int k) {
+  snprintf(base_dir, sizeof base_dir, "/tmp/mesos-vol-%d-XXXXXX", (int)getppid());
+  ck_assert_ptr_nonnull(mkdtemp(base_dir));
+  snprintf(cg_root, sizeof cg_root, "mesos-vtest-%d-%d", (int)getppid(), k);
+}
+
+/* No mount under the test's directory, no container cgroup, no runtime
+ * state (after the agent stopped). */
+static void assert_clean(void) {
+  const char *mounts = slurp("/proc/self/mounts");
+  ck_assert_msg(strstr(mounts, base_dir) == NULL, "a mount under %s is left:\n%s", base_dir,
+                mounts);
+  ck_assert_msg(cg_leftovers(cg_root, 0) == 0, "container cgroups under %s are left", cg_root);
+  char p[600];
+  snprintf(p, sizeof p, "%s/run/containers", base_dir);
+  DIR *d = opendir(p);
+  int n = 0;
+  if (d) {
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) n += de->d_name[0] != '.';
+    closedir(d);
+  }
+  ck_assert_msg(n == 0, "runtime state left in %s", p);
+}
+
+static void remove_base(void) {
+  mesos_test_kill_under(base_dir);
+  if (getenv("MESOS_TEST_KEEP")) {
+    fprintf(stderr, "kept %s\n", base_dir);
+    return;
+  }
+  rm_tree(base_dir);
+}
+
+/* ------------------------------------------------------------ processes */
+
+static void start_master(void) {
+  char path[4096], port_arg[64], wd_arg[400];
+  mesos_test_daemon_path("mesos-master", path, sizeof path);
+  master_port = mesos_test_free_port();
+  snprintf(port_arg, sizeof port_arg, "--port=%d", master_port);
+  snprintf(wd_arg, sizeof wd_arg, "--work_dir=%s/master", base_dir);
+  char *argv[] = {path, "--ip=127.0.0.1", port_arg, "--allocation_interval=50ms",
+                  "--agent_ping_timeout=1secs", "--max_agent_ping_timeouts=10",
+                  "--logging_level=WARNING", wd_arg, NULL};
+  master_pid = mesos_test_spawn(argv, NULL);
+  ck_assert_int_gt(master_pid, 0);
+  ck_assert(mesos_test_wait_http_ok(master_port, "/health", 10000));
+}
+
+/* mesos-agent; `images`: with the mesos containerizer (filesystem/linux,
+ * docker images), else tasks run as plain processes. */
+static void start_agent(int images) {
+  char path[4096], bin_dir[4096], master_arg[64], port_arg[64], wd_arg[600], launcher[4200];
+  char reg[400], store[400], run[400], cgr[200];
+  mesos_test_daemon_path("mesos-agent", path, sizeof path);
+  snprintf(bin_dir, sizeof bin_dir, "%s", path);
+  *strrchr(bin_dir, '/') = '\0';
+  snprintf(launcher, sizeof launcher, "--launcher_dir=%s", bin_dir);
+  agent_port = mesos_test_free_port();
+  snprintf(work_dir, sizeof work_dir, "%s/agent", base_dir);
+  snprintf(agent_log, sizeof agent_log, "%s/agent.log", base_dir);
+  snprintf(master_arg, sizeof master_arg, "--master=127.0.0.1:%d", master_port);
+  snprintf(port_arg, sizeof port_arg, "--port=%d", agent_port);
+  snprintf(wd_arg, sizeof wd_arg, "--work_dir=%s", work_dir);
+  snprintf(reg, sizeof reg, "--docker_registry=%s/registry", fix_dir);
+  snprintf(store, sizeof store, "--docker_store_dir=%s/store", base_dir);
+  snprintf(run, sizeof run, "--runtime_dir=%s/run", base_dir);
+  snprintf(cgr, sizeof cgr, "--cgroups_root=%s", cg_root);
+  /* Without images the argument list ends before the containerizer's. */
+  char *argv[] = {path, master_arg, port_arg, wd_arg, launcher, "--ip=127.0.0.1",
+                  "--hostname=agent-test", "--resources=cpus:4;mem:1024;disk:1024",
+                  "--registration_backoff_factor=50ms", "--executor_shutdown_grace_period=1secs",
+                  images ? "--isolation=filesystem/linux,docker/runtime" : NULL,
+                  "--image_providers=docker", reg, store, run, cgr,
+                  "--image_provisioner_backend=copy", NULL};
+  agent_pid = mesos_test_spawn(argv, agent_log);
+  ck_assert_int_gt(agent_pid, 0);
+  ck_assert_msg(mesos_test_wait_http_ok(agent_port, "/health", 10000), "agent did not start: %s",
+                slurp(agent_log));
+}
+
+static void stop_all(void) {
+  if (agent_pid > 0) {
+    int st = mesos_test_stop(agent_pid, 10000);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "mesos-agent exit status %d", st);
+    agent_pid = -1;
+  }
+  if (master_pid > 0) {
+    int st = mesos_test_stop(master_pid, 10000);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "mesos-master exit status %d", st);
+    master_pid = -1;
+  }
+}
+
+/* The agent id the agent checkpointed (meta/slaves/latest), waited for. */
+static void agent_id(char *out, size_t cap) {
+  char link[700];
+  snprintf(link, sizeof link, "%s/meta/slaves/latest", work_dir);
+  long long deadline = sim_fw_now_ms() + 10000;
+  for (;;) {
+    ssize_t n = readlink(link, out, cap - 1);
+    if (n > 0) {
+      out[n] = '\0';
+      return;
+    }
+    ck_assert_msg(sim_fw_now_ms() < deadline, "the agent never checkpointed its id (%s)", link);
+    usleep(10000);
+  }
+}
+
+static int exists(const char *path) {
+  struct stat sb;
+  return stat(path, &sb) == 0;
+}
+
+static void wait_exists(const char *path, int want, int timeout_ms) {
+  long long deadline = sim_fw_now_ms() + timeout_ms;
+  while (exists(path) != want && sim_fw_now_ms() < deadline) usleep(20000);
+  ck_assert_msg(exists(path) == want, "%s %s; agent log:\n%s", path,
+                want ? "never appeared" : "is still there", slurp(agent_log));
+}
+
+/* POSTs an operator call (printf-formatted JSON) to the master; its HTTP
+ * status, the body in `out` (when not NULL). */
+static int operator_call(char *out, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int operator_call(char *out, size_t cap, const char *fmt, ...) {
+  char body[8192];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(body, sizeof body, fmt, ap);
+  va_end(ap);
+  ck_assert_int_lt(n, (int)sizeof body);
+  mesos_test_response r;
+  memset(&r, 0, sizeof r);
+  ck_assert_int_eq(
+      mesos_test_http(master_port, "POST", "/api/v1", "application/json", NULL, body, &r), 0);
+  int status = r.status;
+  if (out) snprintf(out, cap, "%s", r.body ? r.body : "");
+  mesos_test_response_free(&r);
+  return status;
+}
+
+/* ------------------------------------------------------------ volumes */
+
+#define RESERVATION "\"reservations\":[{\"type\":\"DYNAMIC\",\"role\":\"vol\",\"principal\":\"ops\"}]"
+#define DISK64 "{\"name\":\"disk\",\"type\":\"SCALAR\",\"scalar\":{\"value\":64}," RESERVATION
+#define VOLUME(id, mode, path)                                                            \
+  DISK64 ",\"disk\":{\"persistence\":{\"id\":\"" id "\",\"principal\":\"ops\"},\"volume\":{" \
+         "\"mode\":\"" mode "\",\"container_path\":\"" path "\"}}}"
+#define V_ABS VOLUME("v-abs", "RW", "/data")
+#define V_REL VOLUME("v-rel", "RW", "rel")
+#define V_RO VOLUME("v-ro", "RO", "/ro")
+#define V_RO_REL VOLUME("v-ro-rel", "RO", "ro")
+#define FW_INFO "\"user\":\"root\",\"name\":\"volumes\",\"role\":\"vol\",\"checkpoint\":true"
+
+/* Reserves cpus, mem and disk for role "vol" and creates the four
+ * volumes; waits until the agent has made their directories. */
+static void reserve_and_create(const char *aid) {
+  char body[2048];
+  int st = operator_call(
+      body, sizeof body,
+      "{\"type\":\"RESERVE_RESOURCES\",\"reserve_resources\":{\"agent_id\":{\"value\":\"%s\"},"
+      "\"resources\":[{\"name\":\"disk\",\"type\":\"SCALAR\",\"scalar\":{\"value\":256}," RESERVATION
+      "},{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":2}," RESERVATION "},"
+      "{\"name\":\"mem\",\"type\":\"SCALAR\",\"scalar\":{\"value\":256}," RESERVATION "}]}}",
+      aid);
+  ck_assert_msg(st == 202, "RESERVE_RESOURCES: %d %s", st, body);
+  st = operator_call(body, sizeof body,
+                     "{\"type\":\"CREATE_VOLUMES\",\"create_volumes\":{\"agent_id\":{\"value\":"
+                     "\"%s\"},\"volumes\":[" V_ABS "," V_REL "," V_RO "," V_RO_REL "]}}",
+                     aid);
+  ck_assert_msg(st == 202, "CREATE_VOLUMES: %d %s", st, body);
+  const char *ids[] = {"v-abs", "v-rel", "v-ro", "v-ro-rel"};
+  for (size_t i = 0; i < 4; i++) {
+    char dir[700];
+    snprintf(dir, sizeof dir, "%s/volumes/roles/vol/%s", work_dir, ids[i]);
+    wait_exists(dir, 1, 10000);
+  }
+}
+
+static void voldir(const char *id, char *out, size_t cap) {
+  snprintf(out, cap, "%s/volumes/roles/vol/%s", work_dir, id);
+}
+
+/* Reserved cpus and mem of one task (taken from role "vol" only, so a
+ * task's resources come back in one piece with its volumes). */
+#define TASK_RES                                                                          \
+  "{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":0.25}," RESERVATION "},"   \
+  "{\"name\":\"mem\",\"type\":\"SCALAR\",\"scalar\":{\"value\":32}," RESERVATION "}"
+
+/* The next offer that holds every volume named in the NULL-terminated
+ * list (f->offers first). */
+static void wait_offer_with(sim_fw *f, char *offer, char *agent, size_t cap, ...) {
+  const char *want[8];
+  size_t n = 0;
+  va_list ap;
+  va_start(ap, cap);
+  for (const char *s; n < 8 && (s = va_arg(ap, const char *)) != NULL;) want[n++] = s;
+  va_end(ap);
+  long long deadline = sim_fw_now_ms() + 20000;
+  char *rec = f->offers;
+  f->offers = NULL;
+  for (;;) {
+    int ok = rec != NULL;
+    for (size_t i = 0; ok && i < n; i++) {
+      char q[80];
+      snprintf(q, sizeof q, "\"%s\"", want[i]);
+      ok = strstr(rec, q) != NULL;
+    }
+    if (ok) break;
+    free(rec);
+    rec = NULL;
+    ck_assert_msg(sim_fw_now_ms() < deadline, "no offer with volume %s; agent log:\n%s", want[0],
+                  slurp(agent_log));
+    rec = sim_fw_next(f, 2000, "\"type\":\"OFFERS\"", NULL);
+    if (rec == NULL && f->offers) {
+      rec = f->offers;
+      f->offers = NULL;
+    }
+  }
+  sim_fw_json_id(rec, "id", offer, cap);
+  sim_fw_json_id(rec, "agent_id", agent, cap);
+  free(rec);
+}
+
+/* Appends to `buf` the TaskInfo of `task` using `vols` (JSON resources),
+ * in the busybox image when `image`. */
+static void task_json(char *buf, size_t cap, const char *agent, const char *task, int image,
+                      const char *vols, const char *command) {
+  size_t len = strlen(buf);
+  int n = snprintf(buf + len, cap - len,
+                   "%s{\"name\":\"t\",\"task_id\":{\"value\":\"%s\"},\"agent_id\":{\"value\":"
+                   "\"%s\"},\"command\":{\"value\":\"%s\"},%s\"resources\":[" TASK_RES ",%s]}",
+                   len ? "," : "", task, agent, command,
+                   image ? "\"container\":{\"type\":\"MESOS\",\"mesos\":{\"image\":{\"type\":"
+                           "\"DOCKER\",\"docker\":{\"name\":\"busybox:latest\"}}}},"
+                         : "",
+                   vols);
+  ck_assert(n > 0 && (size_t)n < cap - len);
+}
+
+/* ACCEPTs `offer` with one LAUNCH of the TaskInfos `tasks` (JSON). */
+static void launch_tasks(sim_fw *f, const char *offer, const char *tasks) {
+  ck_assert_int_eq(
+      sim_fw_call(f,
+                  "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{"
+                  "\"offer_ids\":[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH\","
+                  "\"launch\":{\"task_infos\":[%s]}}],\"filters\":{\"refuse_seconds\":0}}}",
+                  f->id, offer, tasks),
+      202);
+}
+
+static void launch_vol(sim_fw *f, const char *offer, const char *agent, const char *task,
+                       int image, const char *vols, const char *command) {
+  char tasks[4096] = "";
+  task_json(tasks, sizeof tasks, agent, task, image, vols, command);
+  launch_tasks(f, offer, tasks);
+}
+
+/* Acknowledges every update until each of the `n` tasks `ids` had its
+ * terminal one, kept in finals[i] (the caller frees them). */
+static void wait_finals(sim_fw *f, size_t n, const char *const *ids, char **finals) {
+  size_t left = n;
+  for (size_t i = 0; i < n; i++) finals[i] = NULL;
+  long long deadline = sim_fw_now_ms() + 30000;
+  while (left > 0) {
+    long long ms = deadline - sim_fw_now_ms();
+    char *rec = ms > 0 ? sim_fw_next(f, (int)ms, "\"type\":\"UPDATE\"", NULL) : NULL;
+    ck_assert_msg(rec != NULL, "%zu task(s) never ended; agent log:\n%s", left, slurp(agent_log));
+    sim_fw_ack(f, rec);
+    int terminal = strstr(rec, "\"TASK_STARTING\"") == NULL && strstr(rec, "\"TASK_RUNNING\"") == NULL;
+    for (size_t i = 0; terminal && i < n; i++) {
+      char tid[256];
+      snprintf(tid, sizeof tid, "\"task_id\":{\"value\":\"%s\"}", ids[i]);
+      if (finals[i] == NULL && strstr(rec, tid)) {
+        finals[i] = rec;
+        rec = NULL;
+        left--;
+        break;
+      }
+    }
+    free(rec);
+  }
+}
+
+/* Master, agent, the volumes and a subscribed framework of role "vol". */
+static void cluster(sim_fw *f, int images, char *aid, size_t cap) {
+  start_master();
+  start_agent(images);
+  agent_id(aid, cap);
+  reserve_and_create(aid);
+  sim_fw_subscribe(f, master_port, FW_INFO);
+}
+
+static void ensure_contains(const char *path, const char *want) {
+  const char *got = slurp(path);
+  ck_assert_msg(strcmp(got, want) == 0, "%s holds '%s', not '%s'", path, got, want);
+}
+
+/* ------------------------------------------------------------ tests */
+
+/* In an image: absolute (in the rootfs) and relative (in the sandbox)
+ * volumes, written by one task and read by the next; the host does not
+ * see the bind mounts, and none is left after the agent stopped. */
+START_TEST(test_volumes__image_task_writes_and_the_next_task_reads) {
+  NEED_IMAGES();
+  make_base(0);
+  sim_fw f;
+  char aid[256], offer[160], agent[160], dir[800], file[900];
+  cluster(&f, 1, aid, sizeof aid);
+  wait_offer_with(&f, offer, agent, sizeof offer, "v-abs", "v-rel", NULL);
+  launch_vol(&f, offer, agent, "writer", 1, V_ABS "," V_REL,
+             "grep -q from-the-image /etc/image-marker && echo persisted > /data/f && "
+             "echo relative > $MESOS_SANDBOX/rel/g");
+  char *u = sim_fw_expect_final(&f, "writer", "TASK_FINISHED", 30000);
+  free(u);
+  voldir("v-abs", dir, sizeof dir);
+  snprintf(file, sizeof file, "%s/f", dir);
+  ensure_contains(file, "persisted\n");
+  voldir("v-rel", dir, sizeof dir);
+  snprintf(file, sizeof file, "%s/g", dir);
+  ensure_contains(file, "relative\n");
+
+  wait_offer_with(&f, offer, agent, sizeof offer, "v-abs", "v-rel", NULL);
+  launch_vol(&f, offer, agent, "reader", 1, V_ABS "," V_REL,
+             "test \\\"$(cat /data/f)\\\" = persisted && "
+             "test \\\"$(cat $MESOS_SANDBOX/rel/g)\\\" = relative && echo again >> /data/f");
+  free(sim_fw_expect_final(&f, "reader", "TASK_FINISHED", 30000));
+  voldir("v-abs", dir, sizeof dir);
+  snprintf(file, sizeof file, "%s/f", dir);
+  ensure_contains(file, "persisted\nagain\n");
+  sim_fw_close(&f);
+  stop_all();
+  assert_clean();
+  remove_base();
+}
+END_TEST
+
+/* A read-only volume in an image: reads work, writes fail (the task
+ * checks both and finishes only if so); an absolute container_path
+ * without an image is refused naming the reason. */
+START_TEST(test_volumes__read_only_volume_refuses_writes_and_absolute_needs_an_image) {
+  NEED_IMAGES();
+  make_base(1);
+  sim_fw f;
+  char aid[256], offer[160], agent[160], dir[800], file[900];
+  cluster(&f, 1, aid, sizeof aid);
+  voldir("v-ro", dir, sizeof dir);
+  snprintf(file, sizeof file, "%s/seed", dir);
+  FILE *fp = fopen(file, "w");
+  ck_assert_ptr_nonnull(fp);
+  fputs("seeded\n", fp);
+  fclose(fp);
+  /* Both tasks in one ACCEPT: the framework keeps only the last offer it
+   * skipped, so a second offer with the other volume may never be seen. */
+  wait_offer_with(&f, offer, agent, sizeof offer, "v-ro", "v-ro-rel", "v-abs", NULL);
+  char tasks[8192] = "";
+  task_json(tasks, sizeof tasks, agent, "ro", 1, V_RO "," V_RO_REL,
+            "test \\\"$(cat /ro/seed)\\\" = seeded && ls $MESOS_SANDBOX/ro && "
+            "if echo x > /ro/w; then exit 3; fi; if echo x > $MESOS_SANDBOX/ro/w; then exit 4; "
+            "fi; echo checked");
+  /* No image: an absolute container path has nowhere to go. */
+  task_json(tasks, sizeof tasks, agent, "abs", 0, V_ABS, "true");
+  launch_tasks(&f, offer, tasks);
+  char *u = sim_fw_expect_final(&f, "ro", "TASK_FINISHED", 30000);
+  free(u);
+  snprintf(file, sizeof file, "%s/w", dir);
+  ck_assert_msg(!exists(file), "%s was written through a read-only volume", file);
+
+  u = sim_fw_expect_final(&f, "abs", "TASK_FAILED", 30000);
+  ck_assert_msg(strstr(u, "needs a container image") && strstr(u, "REASON_CONTAINER_LAUNCH_FAILED"),
+                "%s", u);
+  free(u);
+  sim_fw_close(&f);
+  stop_all();
+  assert_clean();
+  remove_base();
+}
+END_TEST
+
+/* Host processes (no containerizer): a task group's task sees its volume
+ * in its own sandbox; a read-only volume, which a link cannot enforce,
+ * fails the task with the reason. */
+START_TEST(test_volumes__task_group_task_sees_its_volume_and_read_only_is_refused_on_the_host) {
+  make_base(2);
+  sim_fw f;
+  char aid[256], offer[160], agent[160], dir[800], file[900];
+  cluster(&f, 0, aid, sizeof aid);
+  /* The group and the read-only task in one ACCEPT (the framework keeps
+   * only the last offer it skipped). */
+  wait_offer_with(&f, offer, agent, sizeof offer, "v-rel", "v-ro-rel", NULL);
+  char ro[2048] = "";
+  task_json(ro, sizeof ro, agent, "ro-host", 0, V_RO_REL, "echo x > ro/w");
+  ck_assert_int_eq(
+      sim_fw_call(&f,
+                  "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{"
+                  "\"offer_ids\":[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH_GROUP\","
+                  "\"launch_group\":{\"executor\":{\"type\":\"DEFAULT\",\"executor_id\":{"
+                  "\"value\":\"gx\"},\"framework_id\":{\"value\":\"%s\"},\"resources\":["
+                  TASK_RES "]},\"task_group\":{\"tasks\":["
+                  "{\"name\":\"g\",\"task_id\":{\"value\":\"g1\"},\"agent_id\":{\"value\":\"%s\"},"
+                  "\"command\":{\"value\":\"echo from-group > $MESOS_SANDBOX/rel/h && "
+                  "test \\\"$(pwd)\\\" = \\\"$MESOS_SANDBOX\\\"\"},\"resources\":[" TASK_RES
+                  "," V_REL "]},"
+                  "{\"name\":\"g\",\"task_id\":{\"value\":\"g2\"},\"agent_id\":{\"value\":\"%s\"},"
+                  "\"command\":{\"value\":\"test ! -e rel\"},\"resources\":[" TASK_RES "]}"
+                  "]}}},{\"type\":\"LAUNCH\",\"launch\":{\"task_infos\":[%s]}}],"
+                  "\"filters\":{\"refuse_seconds\":0}}}",
+                  f.id, offer, f.id, agent, agent, ro),
+      202);
+  const char *ids[] = {"g1", "g2", "ro-host"};
+  char *finals[3];
+  wait_finals(&f, 3, ids, finals);
+  ck_assert_msg(strstr(finals[0], "TASK_FINISHED"), "%s", finals[0]);
+  ck_assert_msg(strstr(finals[1], "TASK_FINISHED"), "%s", finals[1]);
+  ck_assert_msg(strstr(finals[2], "TASK_FAILED") && strstr(finals[2], "read-only"), "%s",
+                finals[2]);
+  for (int i = 0; i < 3; i++) free(finals[i]);
+  voldir("v-rel", dir, sizeof dir);
+  snprintf(file, sizeof file, "%s/h", dir);
+  ensure_contains(file, "from-group\n");
+  voldir("v-ro-rel", dir, sizeof dir);
+  snprintf(file, sizeof file, "%s/w", dir);
+  ck_assert(!exists(file));
+  sim_fw_close(&f);
+  stop_all();
+  remove_base();
+}
+END_TEST
+
+/* DESTROY_VOLUMES of a volume a running task uses is refused and its
+ * data stays; once the task ended, DESTROY removes the directory. */
+START_TEST(test_volumes__destroy_of_a_volume_in_use_is_refused_until_the_task_ended) {
+  make_base(3);
+  sim_fw f;
+  char aid[256], offer[160], agent[160], dir[800], file[900], body[2048];
+  cluster(&f, 0, aid, sizeof aid);
+  wait_offer_with(&f, offer, agent, sizeof offer, "v-rel", NULL);
+  launch_vol(&f, offer, agent, "holder", 0, V_REL, "echo kept > rel/k && sleep 60");
+  free(sim_fw_expect_update(&f, "holder", "TASK_STARTING", 30000));
+  free(sim_fw_expect_update(&f, "holder", "TASK_RUNNING", 30000));
+  voldir("v-rel", dir, sizeof dir);
+  snprintf(file, sizeof file, "%s/k", dir);
+  wait_exists(file, 1, 10000);
+  int st = operator_call(body, sizeof body,
+                         "{\"type\":\"DESTROY_VOLUMES\",\"destroy_volumes\":{\"agent_id\":{"
+                         "\"value\":\"%s\"},\"volumes\":[" V_REL "]}}",
+                         aid);
+  ck_assert_msg(st == 409, "DESTROY_VOLUMES of a volume in use: %d %s", st, body);
+  ck_assert(exists(file));
+
+  ck_assert_int_eq(sim_fw_call(&f,
+                               "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"KILL\",\"kill\":{"
+                               "\"task_id\":{\"value\":\"holder\"}}}",
+                               f.id),
+                   202);
+  free(sim_fw_expect_final(&f, "holder", "TASK_KILLED", 30000));
+  ck_assert_msg(exists(file), "%s went with the task", file);
+  /* The master gets the volume back with the terminal update (it may
+   * still be offered: polled). */
+  long long deadline = sim_fw_now_ms() + 20000;
+  do {
+    st = operator_call(body, sizeof body,
+                       "{\"type\":\"DESTROY_VOLUMES\",\"destroy_volumes\":{\"agent_id\":{"
+                       "\"value\":\"%s\"},\"volumes\":[" V_REL "]}}",
+                       aid);
+    if (st != 202) usleep(100000);
+  } while (st != 202 && sim_fw_now_ms() < deadline);
+  ck_assert_msg(st == 202, "DESTROY_VOLUMES after the task: %d %s", st, body);
+  wait_exists(dir, 0, 10000);
+  sim_fw_close(&f);
+  stop_all();
+  remove_base();
+}
+END_TEST
+
+static Suite *make_suite(void) {
+  Suite *s = suite_create("agent_volumes");
+  TCase *tc = tcase_create("volumes");
+  tcase_set_timeout(tc, 120);
+  tcase_add_test(tc, test_volumes__image_task_writes_and_the_next_task_reads);
+  tcase_add_test(tc, test_volumes__read_only_volume_refuses_writes_and_absolute_needs_an_image);
+  tcase_add_test(tc, test_volumes__task_group_task_sees_its_volume_and_read_only_is_refused_on_the_host);
+  tcase_add_test(tc, test_volumes__destroy_of_a_volume_in_use_is_refused_until_the_task_ended);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) {
+  runner_pid = getpid();
+  atexit(runner_cleanup);
+  probe();
+  return mesos_test_main(make_suite());
+}
