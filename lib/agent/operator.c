@@ -31,6 +31,7 @@
 
 #include "agent/agent_auth.h"
 #include "agent/agent_int.h"
+#include "agent/volumes.h"
 #include "base/alloc.h"
 #include "base/buf.h"
 #include "base/error.h"
@@ -46,6 +47,7 @@
 #include "mesos/v1/agent.pb-c.h"
 #include "mesos/version.h"
 #include "registry/agent_paths.h"
+#include "resources/resources.h"
 
 /* Largest operator answer: GET_STATE of MESOS__AGENT_MAX_TASKS tasks with
  * their resources is a few MiB; 64 MiB leaves room for big labels. */
@@ -1228,6 +1230,62 @@ static mesos_status jframework(mesos__buf *b, mesos_agent *a, const char *fid,
   return st;
 }
 
+/* Mesos's agent /state resource views of its total (--resources with the
+ * checkpointed reservations and volumes applied, volumes.h):
+ * reserved_resources {role: summary}, unreserved_resources summary,
+ * reserved_resources_full {role: [Resource JSON]}, unreserved_resources_full
+ * [Resource JSON] (with reservations, disk persistence and volume).  The
+ * plain "resources" summary is the same sums either way. */
+static mesos_status jreservations(mesos__buf *b, mesos_agent *a) {
+  Mesos__V1__Resource **v = NULL;
+  size_t n = 0;
+  mesos_error *e = NULL;
+  mesos_status st = mesos__agent_volumes_total(a, &v, &n, &e);
+  mesos_error_free(e);
+  if (st != MESOS_OK) return st;
+  /* Roles in first-seen order; the summaries take the role's subset. */
+  Mesos__V1__Resource **sub = n ? mesos__calloc(n, sizeof *sub) : NULL;
+  if (n && sub == NULL) st = MESOS_ENOMEM;
+  for (int full = 0; full < 2 && st == MESOS_OK; full++) {
+    st = mesos__buf_puts(b, full ? ",\"reserved_resources_full\":{" : ",\"reserved_resources\":{");
+    int first = 1;
+    for (size_t i = 0; i < n && st == MESOS_OK; i++) {
+      const char *role = mesos__resource_role(v[i]);
+      int seen = strcmp(role, "*") == 0;
+      for (size_t k = 0; k < i && !seen; k++) seen = strcmp(mesos__resource_role(v[k]), role) == 0;
+      if (seen) continue;
+      size_t m = 0;
+      for (size_t k = i; k < n; k++)
+        if (strcmp(mesos__resource_role(v[k]), role) == 0) sub[m++] = v[k];
+      if (!first) st = mesos__buf_putc(b, ',');
+      first = 0;
+      if (st == MESOS_OK) st = jstr(b, role);
+      if (st == MESOS_OK) st = mesos__buf_putc(b, ':');
+      if (st == MESOS_OK && !full) st = jresources(b, sub, m);
+      for (size_t k = 0; full && k < m && st == MESOS_OK; k++) {
+        st = mesos__buf_putc(b, k ? ',' : '[');
+        if (st == MESOS_OK) st = mesos__json_encode(&sub[k]->base, b, NULL);
+      }
+      if (st == MESOS_OK && full) st = mesos__buf_puts(b, m ? "]" : "[]");
+    }
+    if (st == MESOS_OK) st = mesos__buf_putc(b, '}');
+  }
+  size_t m = 0;
+  for (size_t i = 0; i < n && st == MESOS_OK; i++)
+    if (strcmp(mesos__resource_role(v[i]), "*") == 0) sub[m++] = v[i];
+  if (st == MESOS_OK) st = mesos__buf_puts(b, ",\"unreserved_resources\":");
+  if (st == MESOS_OK) st = jresources(b, sub, m);
+  if (st == MESOS_OK) st = mesos__buf_puts(b, ",\"unreserved_resources_full\":[");
+  for (size_t k = 0; k < m && st == MESOS_OK; k++) {
+    if (k) st = mesos__buf_putc(b, ',');
+    if (st == MESOS_OK) st = mesos__json_encode(&sub[k]->base, b, NULL);
+  }
+  if (st == MESOS_OK) st = mesos__buf_putc(b, ']');
+  mesos__free(sub);
+  mesos__agent_volumes_total_free(v, n);
+  return st;
+}
+
 static mesos_status jstate(mesos__buf *b, mesos__agent_operator *op,
                            const mesos__agent_view *view) {
   mesos_agent *a = op->a;
@@ -1246,6 +1304,7 @@ static mesos_status jstate(mesos__buf *b, mesos__agent_operator *op,
   if (st == MESOS_OK) st = jstr(b, a->hostname);
   if (st == MESOS_OK) st = mesos__buf_puts(b, ",\"capabilities\":[],\"resources\":");
   if (st == MESOS_OK) st = jresources(b, a->info->resources, a->info->n_resources);
+  if (st == MESOS_OK) st = jreservations(b, a);
   if (st == MESOS_OK) st = mesos__buf_puts(b, ",\"attributes\":");
   if (st == MESOS_OK) st = jattributes(b, a->info);
   if (st == MESOS_OK) st = mesos__buf_printf(b, ",\"registered\":%s", a->registered ? "true" : "false");

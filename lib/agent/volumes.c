@@ -417,6 +417,48 @@ mesos_status mesos__agent_volumes_prepare(mesos_agent *a, const char *sandbox,
   return st;
 }
 
+mesos_status mesos__agent_volumes_total(mesos_agent *a, Mesos__V1__Resource ***out, size_t *n,
+                                       mesos_error **err) {
+  *out = NULL;
+  *n = 0;
+  mesos_resources *total = NULL;
+  mesos_status st = agent_total(a, &total, err);
+  const Mesos__Internal__CheckpointResources *cr = a->checkpointed;
+  for (size_t i = 0; st == MESOS_OK && cr && i < cr->n_resources; i++) {
+    Mesos__V1__Resource b, r = *cr->resources[i];
+    Mesos__V1__Resource__DiskInfo disk;
+    r.allocation_info = NULL;
+    base_of(&r, &b, &disk);
+    /* Recovery dropped what does not fit; anything else is applied. */
+    if (mesos__resources_subtract(&total->r, &b, NULL) == MESOS_OK)
+      st = mesos__resources_add(&total->r, &r, err);
+  }
+  Mesos__V1__Resource **v = NULL;
+  if (st == MESOS_OK && total->r.n > 0) {
+    v = mesos__calloc(total->r.n, sizeof *v);
+    if (v == NULL) st = mesos__err(err, MESOS_ENOMEM, "out of memory");
+  }
+  size_t k = 0;
+  while (st == MESOS_OK && v && k < total->r.n) {
+    st = mesos__res_to_proto(&total->r.v[k], &v[k]);
+    if (st != MESOS_OK) st = mesos__err(err, st, "cannot render resource %zu", k);
+    else k++;
+  }
+  mesos_resources_free(total);
+  if (st != MESOS_OK) {
+    mesos__agent_volumes_total_free(v, k);
+    return st;
+  }
+  *out = v;
+  *n = k;
+  return MESOS_OK;
+}
+
+void mesos__agent_volumes_total_free(Mesos__V1__Resource **v, size_t n) {
+  for (size_t i = 0; v && i < n; i++) mesos__pb_free(v[i]);
+  mesos__free(v);
+}
+
 void mesos__agent_volumes_free(mesos_agent *a) {
   mesos__pb_free(a->checkpointed);
   a->checkpointed = NULL;

@@ -85,6 +85,14 @@ mesos_status mesos__agent_volumes_prepare(struct mesos_agent *a, const char *san
 mesos_status mesos__agent_volume_path(char **out, const char *work_dir,
                                       const Mesos__V1__Resource *r, mesos_error **err);
 
+/* The agent's total resources as Mesos's agent keeps them: --resources
+ * with the checkpointed reservations and volumes applied (what /state
+ * renders as resources, reserved_resources*, unreserved_resources*).
+ * *v: *n messages, freed with mesos__agent_volumes_total_free. */
+mesos_status mesos__agent_volumes_total(struct mesos_agent *a, Mesos__V1__Resource ***v,
+                                       size_t *n, mesos_error **err);
+void mesos__agent_volumes_total_free(Mesos__V1__Resource **v, size_t n);
+
 /* Agent shutdown. */
 void mesos__agent_volumes_free(struct mesos_agent *a);
 

@@ -660,6 +660,45 @@ START_TEST(test_volumes__task_group_task_sees_its_volume_and_read_only_is_refuse
 }
 END_TEST
 
+/* The agent's /state lists its reservations and volumes as Mesos's
+ * does, and GET_STATE the running task "holder" with its volume. */
+static void check_agent_state(void) {
+  mesos_test_response r;
+  memset(&r, 0, sizeof r);
+  ck_assert_int_eq(mesos_test_http(agent_port, "GET", "/state", NULL, NULL, NULL, &r), 0);
+  ck_assert_int_eq(r.status, 200);
+  const char *b = r.body ? r.body : "";
+  static const char *const want[] = {
+      "\"resources\":{\"cpus\":4,\"gpus\":0,\"mem\":1024,\"disk\":1024,",
+      "\"reserved_resources\":{\"vol\":{\"cpus\":2,\"gpus\":0,\"mem\":256,\"disk\":256}}",
+      "\"unreserved_resources\":{\"cpus\":2,\"gpus\":0,\"mem\":768,\"disk\":768,\"ports\":",
+      "\"reserved_resources_full\":{\"vol\":[{",
+      "\"persistence\":{\"id\":\"v-abs\",\"principal\":\"ops\"}",
+      "\"container_path\":\"/data\"",
+      "\"persistence\":{\"id\":\"v-ro\"",
+      "\"mode\":\"RO\"",
+      "\"unreserved_resources_full\":[{\"name\":",
+  };
+  for (size_t i = 0; i < sizeof want / sizeof *want; i++)
+    ck_assert_msg(strstr(b, want[i]) != NULL, "/state lacks %s:\n%s", want[i], b);
+  /* Every volume in the reserved view, none in the unreserved one. */
+  const char *unres = strstr(b, "\"unreserved_resources_full\"");
+  ck_assert_msg(strstr(unres, "persistence") == NULL, "%s", unres);
+  mesos_test_response_free(&r);
+
+  memset(&r, 0, sizeof r);
+  ck_assert_int_eq(mesos_test_http(agent_port, "POST", "/api/v1", "application/json", NULL,
+                                   "{\"type\":\"GET_STATE\"}", &r),
+                   0);
+  ck_assert_int_eq(r.status, 200);
+  b = r.body ? r.body : "";
+  const char *task = strstr(b, "\"holder\"");
+  ck_assert_msg(task && strstr(task, "\"persistence\":{\"id\":\"v-rel\"") &&
+                    strstr(task, "\"container_path\":\"rel\""),
+                "GET_STATE lacks holder's volume:\n%s", b);
+  mesos_test_response_free(&r);
+}
+
 /* DESTROY_VOLUMES of a volume a running task uses is refused and its
  * data stays; once the task ended, DESTROY removes the directory. */
 START_TEST(test_volumes__destroy_of_a_volume_in_use_is_refused_until_the_task_ended) {
@@ -674,6 +713,7 @@ START_TEST(test_volumes__destroy_of_a_volume_in_use_is_refused_until_the_task_en
   voldir("v-rel", dir, sizeof dir);
   snprintf(file, sizeof file, "%s/k", dir);
   wait_exists(file, 1, 10000);
+  check_agent_state();
   int st = operator_call(body, sizeof body,
                          "{\"type\":\"DESTROY_VOLUMES\",\"destroy_volumes\":{\"agent_id\":{"
                          "\"value\":\"%s\"},\"volumes\":[" V_REL "]}}",
