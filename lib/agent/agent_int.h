@@ -98,6 +98,7 @@ struct mesos_agent {
   uint64_t backoff_factor_ms;
   mesos_timer *ping_timeout; /* no event for this long: reconnect */
   uint64_t ping_timeout_ms;
+  uint64_t registered_ms;    /* loop time of the last (RE)REGISTERED (master_link.c) */
   int closing;
 
   /* Tasks and status updates. */

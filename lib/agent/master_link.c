@@ -39,6 +39,8 @@
  * (15 s) times max_agent_ping_timeouts (5). */
 #define DEFAULT_PING_TIMEOUT_MS 75000u
 
+static void link_reset(mesos_agent *a, const char *why, int unreached);
+
 static void post_done(mesos__http_pipe *p, mesos_status status, int http_status,
                       const char *body, size_t body_len, const char *message, void *ud) {
   (void)p;
@@ -54,6 +56,18 @@ static void post_done(mesos__http_pipe *p, mesos_status status, int http_status,
    * register again. */
   if (http_status == 404 && !a->closing)
     mesos__agent_link_reset(a, "the master does not know this agent");
+  /* 409 "disconnected": the master has no event stream of ours, though
+   * we hold one (it lost its end: a half-open connection, a proxy): no
+   * ping will ever come on it, so re-register now rather than after the
+   * ping timeout (Mesos's agent re-registers when a ping says it is not
+   * connected).  An answer to a call sent before the current
+   * registration says nothing about it: one within a second of it is
+   * ignored (a 409 "older connection" always is: the agent has moved on
+   * and sends again on the current one). */
+  if (http_status == 409 && !a->closing && a->registered && body &&
+      memmem(body, body_len, "disconnected", 12) &&
+      mesos_loop_now_ms(a->loop) >= a->registered_ms + 1000)
+    mesos__agent_link_reset(a, "the master says this agent is disconnected");
 }
 
 void mesos__agent_post(mesos_agent *a, Mesos__Internal__AgentCall *call) {
@@ -132,6 +146,7 @@ static void registered(mesos_agent *a, const char *id, const Mesos__Internal__Ag
     }
   }
   a->registered = 1;
+  a->registered_ms = mesos_loop_now_ms(a->loop);
   a->conn_id = has_conn_id ? conn_id : 0; /* 0: a master that names none */
   a->link_gen++;
   a->backoff_ms = a->backoff_factor_ms;
@@ -300,7 +315,7 @@ static void stream_done(mesos__http_call *call, mesos_status status,
   snprintf(why, sizeof why, "%s", status == MESOS_OK ? "the master ended the event stream"
                                   : err              ? mesos_error_message(err)
                                                      : mesos_status_str(status));
-  mesos__agent_link_reset(a, why);
+  link_reset(a, why, a->stream_status == 0);
 }
 
 static mesos_status build_call(mesos_agent *a, uint8_t **bytes, size_t *len, mesos_error **err) {
@@ -435,7 +450,14 @@ mesos_status mesos__agent_link_init(mesos_agent *a, struct mesos__tls_config *tl
 
 void mesos__agent_link_start(mesos_agent *a) { connect_now(a); }
 
-void mesos__agent_link_reset(mesos_agent *a, const char *why) {
+/* `unreached`: no master answered at all (connection refused, or closed
+ * before a response: it is down or restarting).  Mesos's agent does not
+ * retry then but waits until a master is detected, and registers within
+ * [0, --registration_backoff_factor] of that; the equivalent here is to
+ * try again within that same interval, without doubling it, so a master
+ * back after a restart has the agent within about the factor (the
+ * doubling while it was down made that up to a minute). */
+static void link_reset(mesos_agent *a, const char *why, int unreached) {
   mesos_timer_stop(a->ping_timeout);
   if (a->stream) {
     mesos__http_call *c = a->stream;
@@ -449,14 +471,19 @@ void mesos__agent_link_reset(mesos_agent *a, const char *why) {
   uint8_t rnd[16];
   uint64_t x = 0;
   if (mesos__uuid_random(rnd) == MESOS_OK) memcpy(&x, rnd, sizeof x);
-  uint64_t delay = a->backoff_ms ? x % (a->backoff_ms + 1) : 0;
+  uint64_t ceiling = unreached ? a->backoff_factor_ms : a->backoff_ms;
+  if (unreached && ceiling < 10) ceiling = 10; /* never a busy loop */
+  uint64_t delay = ceiling ? x % (ceiling + 1) : 0;
   if (a->backoff_ms < 10) a->backoff_ms = 10; /* never a busy loop */
-  a->backoff_ms = a->backoff_ms * 2 > MESOS__AGENT_MAX_BACKOFF_MS ? MESOS__AGENT_MAX_BACKOFF_MS
-                                                                  : a->backoff_ms * 2;
+  if (!unreached)
+    a->backoff_ms = a->backoff_ms * 2 > MESOS__AGENT_MAX_BACKOFF_MS ? MESOS__AGENT_MAX_BACKOFF_MS
+                                                                    : a->backoff_ms * 2;
   LOG_WARN("Lost the master (%s); %s in %llu ms", why,
            a->id ? "re-registering" : "registering", (unsigned long long)delay);
   mesos_timer_start(a->reconnect, delay, 0);
 }
+
+void mesos__agent_link_reset(mesos_agent *a, const char *why) { link_reset(a, why, 0); }
 
 void mesos__agent_link_stop(mesos_agent *a) {
   if (a->stream) {

@@ -1,0 +1,320 @@
+/*
+ * How fast the real mesos-agent gets back to a master that lost it.
+ *
+ *  - A real mesos-master killed with -9 and started again a few seconds
+ *    later (same port, its registry on disk): the agent re-registers
+ *    within about --registration_backoff_factor of the master being back,
+ *    not after a back-off doubled while the master was down (nor after
+ *    the ping timeout).
+ *  - A master that answers the agent's calls with 409 "Agent is
+ *    disconnected" (it lost its end of the agent's event stream while the
+ *    agent still holds one: no ping will ever come on it) gets a
+ *    re-registration at once; a 409 about an older connection does not
+ *    make the agent re-register.  That master is simulated in this
+ *    process (the library's HTTP server on a loop the test drives): the
+ *    real one cannot be put in that state on demand.
+ */
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/alloc.h"
+#include "codec/pb.h"
+#include "http/server.h"
+#include "mesos/internal/internal.pb-c.h"
+#include "mesos/loop.h"
+#include "support/daemon.h"
+#include "support/sim_fw.h"
+#include "support/testutil.h"
+
+static char base_dir[256];
+static char agent_log[512];
+
+static void make_base(void) {
+  snprintf(base_dir, sizeof base_dir, "/tmp/mesos-rereg-XXXXXX");
+  ck_assert_ptr_nonnull(mkdtemp(base_dir));
+  snprintf(agent_log, sizeof agent_log, "%s/agent.log", base_dir);
+}
+
+static void remove_base(void) {
+  mesos_test_kill_under(base_dir);
+  if (getenv("MESOS_TEST_KEEP") == NULL) {
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", base_dir);
+    if (system(cmd) != 0) fprintf(stderr, "cannot remove %s\n", base_dir);
+  }
+}
+
+static const char *slurp(const char *path) {
+  static char buf[1 << 16];
+  buf[0] = '\0';
+  FILE *f = fopen(path, "r");
+  if (f == NULL) return buf;
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  buf[n] = '\0';
+  fclose(f);
+  return buf;
+}
+
+static pid_t spawn_agent(int master_port, int port, const char *backoff) {
+  char path[4096], master_arg[64], port_arg[64], wd_arg[400], bo[64];
+  mesos_test_daemon_path("mesos-agent", path, sizeof path);
+  snprintf(master_arg, sizeof master_arg, "--master=127.0.0.1:%d", master_port);
+  snprintf(port_arg, sizeof port_arg, "--port=%d", port);
+  snprintf(wd_arg, sizeof wd_arg, "--work_dir=%s/agent", base_dir);
+  snprintf(bo, sizeof bo, "--registration_backoff_factor=%s", backoff);
+  char *argv[] = {path, master_arg, port_arg, wd_arg, "--ip=127.0.0.1", "--hostname=agent-test",
+                  "--resources=cpus:1;mem:128;disk:128", bo, NULL};
+  pid_t pid = mesos_test_spawn(argv, agent_log);
+  ck_assert_int_gt(pid, 0);
+  return pid;
+}
+
+/* Whether the agent's /state says it is registered. */
+static int agent_registered(int port) {
+  mesos_test_response r;
+  memset(&r, 0, sizeof r);
+  int yes = mesos_test_http(port, "GET", "/state", NULL, NULL, NULL, &r) == 0 && r.status == 200 &&
+            r.body && strstr(r.body, "\"registered\":true") != NULL;
+  mesos_test_response_free(&r);
+  return yes;
+}
+
+/* ------------------------------------------------------------ real master */
+
+static pid_t spawn_master(int port) {
+  char path[4096], port_arg[64], wd_arg[400];
+  mesos_test_daemon_path("mesos-master", path, sizeof path);
+  snprintf(port_arg, sizeof port_arg, "--port=%d", port);
+  snprintf(wd_arg, sizeof wd_arg, "--work_dir=%s/master", base_dir);
+  char *argv[] = {path, "--ip=127.0.0.1", port_arg, wd_arg, "--logging_level=WARNING", NULL};
+  pid_t pid = mesos_test_spawn(argv, NULL);
+  ck_assert_int_gt(pid, 0);
+  ck_assert(mesos_test_wait_http_ok(port, "/health", 10000));
+  return pid;
+}
+
+START_TEST(test_reregister__agent_is_back_within_the_backoff_factor_after_a_master_restart) {
+  make_base();
+  int mport = mesos_test_free_port(), aport = mesos_test_free_port();
+  pid_t master = spawn_master(mport);
+  /* 100 ms: a back-off doubling from it while the master is down for 4 s
+   * reaches 6.4 s or more (the old behaviour). */
+  pid_t agent = spawn_agent(mport, aport, "100ms");
+  ck_assert(mesos_test_wait_http_ok(aport, "/health", 10000));
+  long long deadline = sim_fw_now_ms() + 10000;
+  while (!agent_registered(aport)) {
+    ck_assert_msg(sim_fw_now_ms() < deadline, "never registered:\n%s", slurp(agent_log));
+    usleep(20000);
+  }
+  kill(master, SIGKILL);
+  waitpid(master, NULL, 0);
+  /* Down long enough for several failed attempts. */
+  deadline = sim_fw_now_ms() + 4000;
+  while (sim_fw_now_ms() < deadline) {
+    ck_assert_msg(!agent_registered(aport) || sim_fw_now_ms() < deadline - 3500,
+                  "the agent still says it is registered with a dead master");
+    usleep(50000);
+  }
+  master = spawn_master(mport); /* returns once /health answers */
+  long long up = sim_fw_now_ms();
+  while (!agent_registered(aport)) {
+    ck_assert_msg(sim_fw_now_ms() - up < 1500,
+                  "the agent was not back within 1.5 s of the master (factor 100 ms):\n%s",
+                  slurp(agent_log));
+    usleep(10000);
+  }
+  fprintf(stderr, "agent back %lld ms after the master\n", sim_fw_now_ms() - up);
+  ck_assert_msg(strstr(slurp(agent_log), "Re-registered with the master") != NULL, "%s",
+                slurp(agent_log));
+  int st = mesos_test_stop(agent, 10000);
+  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "agent exit status %d", st);
+  st = mesos_test_stop(master, 10000);
+  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "master exit status %d", st);
+  remove_base();
+}
+END_TEST
+
+/* ------------------------------------------------------------ simulated master */
+
+typedef struct fake_master {
+  mesos_loop *loop;
+  mesos__http_server *srv;
+  int regs;                    /* REGISTER + REREGISTER calls */
+  int pongs;                   /* PONG calls */
+  mesos__http_request *stream; /* the current event stream */
+  const char *answer;          /* the 409 text for a PONG */
+} fake_master;
+
+static void stream_gone(mesos__http_request *req, void *ud) {
+  fake_master *f = ud;
+  if (f->stream == req) f->stream = NULL;
+}
+
+static void send_event(fake_master *f, Mesos__Internal__AgentEvent *ev) {
+  ev->protocol_version = 1;
+  ev->has_type = 1;
+  uint8_t *bytes = NULL;
+  size_t len = 0;
+  ck_assert_mesos_ok(mesos__pb_pack(&ev->base, 0, &bytes, &len, NULL), NULL);
+  char head[32];
+  int n = snprintf(head, sizeof head, "%zu\n", len);
+  ck_assert_ptr_nonnull(f->stream);
+  ck_assert_int_eq(mesos__http_stream_send(f->stream, head, (size_t)n), MESOS_OK);
+  ck_assert_int_eq(mesos__http_stream_send(f->stream, (const char *)bytes, len), MESOS_OK);
+  mesos__free(bytes);
+}
+
+static void agent_api(mesos__http_request *req, void *ud) {
+  fake_master *f = ud;
+  size_t len = 0;
+  const char *body = mesos__http_request_body(req, &len);
+  ProtobufCMessage *m = NULL;
+  if (mesos__pb_unpack(&mesos__internal__agent_call__descriptor, (const uint8_t *)body, len, 0, 0,
+                       &m, NULL) != MESOS_OK) {
+    mesos__http_respond_text(req, 400, "bad call");
+    return;
+  }
+  const Mesos__Internal__AgentCall *c = (const Mesos__Internal__AgentCall *)m;
+  int re = c->type == MESOS__INTERNAL__AGENT_CALL__TYPE__REREGISTER;
+  if (c->type == MESOS__INTERNAL__AGENT_CALL__TYPE__REGISTER || re) {
+    f->regs++;
+    mesos__http_headers h;
+    mesos__http_headers_init(&h);
+    mesos__http_headers_set(&h, "Content-Type", "application/x-protobuf");
+    mesos_status st = mesos__http_stream_start(req, 200, &h);
+    mesos__http_headers_free(&h);
+    ck_assert_int_eq(st, MESOS_OK);
+    f->stream = req;
+    mesos__http_request_on_abort(req, stream_gone, f);
+    Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;
+    aid.value = "fake-S0";
+    Mesos__Internal__AgentConnection conn = MESOS__INTERNAL__AGENT_CONNECTION__INIT;
+    conn.has_total_ping_timeout_seconds = 1;
+    conn.total_ping_timeout_seconds = 60; /* far beyond the test */
+    Mesos__Internal__AgentRegistered reg = MESOS__INTERNAL__AGENT_REGISTERED__INIT;
+    Mesos__Internal__AgentReregistered rereg = MESOS__INTERNAL__AGENT_REREGISTERED__INIT;
+    Mesos__Internal__AgentEvent ev = MESOS__INTERNAL__AGENT_EVENT__INIT;
+    if (re) {
+      rereg.agent_id = &aid;
+      rereg.connection = &conn;
+      rereg.has_connection_id = 1;
+      rereg.connection_id = (uint64_t)f->regs;
+      ev.type = MESOS__INTERNAL__AGENT_EVENT__TYPE__REREGISTERED;
+      ev.agent_reregistered = &rereg;
+    } else {
+      reg.agent_id = &aid;
+      reg.connection = &conn;
+      reg.has_connection_id = 1;
+      reg.connection_id = (uint64_t)f->regs;
+      ev.type = MESOS__INTERNAL__AGENT_EVENT__TYPE__REGISTERED;
+      ev.agent_registered = &reg;
+    }
+    send_event(f, &ev);
+  } else if (c->type == MESOS__INTERNAL__AGENT_CALL__TYPE__PONG) {
+    f->pongs++;
+    mesos__http_respond_text(req, 409, f->answer);
+  } else {
+    mesos__http_respond(req, 202, NULL, "", 0);
+  }
+  mesos__pb_free(m);
+}
+
+/* Runs the fake master's loop for `ms`, or until *counter reaches `want`
+ * (want < 0: the whole time).  Whether it did. */
+static int pump(fake_master *f, int ms, const int *counter, int want) {
+  long long end = sim_fw_now_ms() + ms;
+  for (;;) {
+    if (counter && want >= 0 && *counter >= want) return 1;
+    long long left = end - sim_fw_now_ms();
+    if (left <= 0) return counter && want >= 0 ? *counter >= want : 1;
+    int t = mesos_loop_timeout_ms(f->loop);
+    if (t < 0 || t > 20) t = 20;
+    if (t > left) t = (int)left;
+    struct pollfd p = {mesos_loop_fd(f->loop), POLLIN, 0};
+    poll(&p, 1, t);
+    mesos_loop_run_once(f->loop);
+  }
+}
+
+static void ping(fake_master *f) {
+  Mesos__Internal__Ping p = MESOS__INTERNAL__PING__INIT;
+  Mesos__Internal__AgentEvent ev = MESOS__INTERNAL__AGENT_EVENT__INIT;
+  ev.type = MESOS__INTERNAL__AGENT_EVENT__TYPE__PING;
+  ev.ping = &p;
+  send_event(f, &ev);
+}
+
+START_TEST(test_reregister__409_disconnected_reregisters_at_once_older_connection_does_not) {
+  make_base();
+  fake_master f;
+  memset(&f, 0, sizeof f);
+  ck_assert_mesos_ok(mesos_loop_new(&f.loop, NULL, NULL), NULL);
+  mesos__http_server_options o;
+  memset(&o, 0, sizeof o);
+  o.listen = "127.0.0.1:0";
+  ck_assert_mesos_ok(mesos__http_server_new(&f.srv, f.loop, &o, NULL), NULL);
+  ck_assert_mesos_ok(
+      mesos__http_server_route(f.srv, "POST", "/api/v1/agent", 0, agent_api, &f), NULL);
+  int mport = mesos__http_server_port(f.srv), aport = mesos_test_free_port();
+  pid_t agent = spawn_agent(mport, aport, "50ms");
+  ck_assert_msg(pump(&f, 10000, &f.regs, 1), "the agent never registered:\n%s",
+                slurp(agent_log));
+
+  /* A 409 about an older connection: the agent keeps its stream.  (The
+   * ping comes more than a second after the registration: an answer
+   * sooner than that is taken as one to an earlier call.) */
+  f.answer = "Call from an older connection of this agent";
+  pump(&f, 1200, NULL, -1);
+  ping(&f);
+  ck_assert_msg(pump(&f, 5000, &f.pongs, 1), "no PONG:\n%s", slurp(agent_log));
+  pump(&f, 1500, NULL, -1);
+  ck_assert_msg(f.regs == 1, "re-registered after a 409 about an older connection:\n%s",
+                slurp(agent_log));
+
+  /* "Disconnected": back at once, not after the 60 s ping timeout. */
+  f.answer = "Agent is disconnected; re-register first";
+  ping(&f);
+  long long t0 = sim_fw_now_ms();
+  ck_assert_msg(pump(&f, 5000, &f.pongs, 2), "no second PONG:\n%s", slurp(agent_log));
+  ck_assert_msg(pump(&f, 3000, &f.regs, 2), "no re-registration after 409 disconnected:\n%s",
+                slurp(agent_log));
+  fprintf(stderr, "re-registered %lld ms after the ping\n", sim_fw_now_ms() - t0);
+  ck_assert_msg(strstr(slurp(agent_log), "disconnected") != NULL, "%s", slurp(agent_log));
+
+  /* A ping saying the agent is not connected (Mesos's way): the same. */
+  pump(&f, 100, NULL, -1);
+  Mesos__Internal__Ping p = MESOS__INTERNAL__PING__INIT;
+  p.has_connected = 1;
+  p.connected = 0;
+  Mesos__Internal__AgentEvent ev = MESOS__INTERNAL__AGENT_EVENT__INIT;
+  ev.type = MESOS__INTERNAL__AGENT_EVENT__TYPE__PING;
+  ev.ping = &p;
+  send_event(&f, &ev);
+  ck_assert_msg(pump(&f, 3000, &f.regs, 3), "no re-registration after ping connected=false:\n%s",
+                slurp(agent_log));
+
+  int st = mesos_test_stop(agent, 10000);
+  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "agent exit status %d", st);
+  mesos__http_server_free(f.srv);
+  mesos_loop_free(f.loop);
+  remove_base();
+}
+END_TEST
+
+static Suite *make_suite(void) {
+  Suite *s = suite_create("agent_state_reregister");
+  TCase *tc = tcase_create("reregister");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, test_reregister__agent_is_back_within_the_backoff_factor_after_a_master_restart);
+  tcase_add_test(tc, test_reregister__409_disconnected_reregisters_at_once_older_connection_does_not);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) { return mesos_test_main(make_suite()); }
