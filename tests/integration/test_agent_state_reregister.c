@@ -13,6 +13,9 @@
  *    make the agent re-register.  That master is simulated in this
  *    process (the library's HTTP server on a loop the test drives): the
  *    real one cannot be put in that state on demand.
+ *  - The same simulated master sends CHECKPOINT_RESOURCES whose volume
+ *    ids or roles would climb out of work_dir/volumes: each refused whole,
+ *    nothing created; a valid one after them is applied.
  */
 #include <poll.h>
 #include <signal.h>
@@ -307,12 +310,102 @@ START_TEST(test_reregister__409_disconnected_reregisters_at_once_older_connectio
 }
 END_TEST
 
+/* CHECKPOINT_RESOURCES with volumes whose id or role would climb out of
+ * work_dir/volumes: refused whole (nothing created, nothing checkpointed),
+ * the agent keeps serving; a valid one after it is applied. */
+static void checkpoint_volume(fake_master *f, const char *role, const char *id) {
+  Mesos__V1__Value__Scalar sc = MESOS__V1__VALUE__SCALAR__INIT;
+  sc.value = 8;
+  Mesos__V1__Resource__ReservationInfo ri = MESOS__V1__RESOURCE__RESERVATION_INFO__INIT;
+  ri.has_type = 1;
+  ri.type = MESOS__V1__RESOURCE__RESERVATION_INFO__TYPE__DYNAMIC;
+  ri.role = (char *)role;
+  Mesos__V1__Resource__ReservationInfo *ris[1] = {&ri};
+  Mesos__V1__Resource__DiskInfo__Persistence pe = MESOS__V1__RESOURCE__DISK_INFO__PERSISTENCE__INIT;
+  pe.id = (char *)id;
+  Mesos__V1__Volume vol = MESOS__V1__VOLUME__INIT;
+  vol.mode = MESOS__V1__VOLUME__MODE__RW;
+  vol.container_path = "data";
+  Mesos__V1__Resource__DiskInfo di = MESOS__V1__RESOURCE__DISK_INFO__INIT;
+  di.persistence = &pe;
+  di.volume = &vol;
+  Mesos__V1__Resource r = MESOS__V1__RESOURCE__INIT;
+  r.name = "disk";
+  r.type = MESOS__V1__VALUE__TYPE__SCALAR;
+  r.scalar = &sc;
+  r.n_reservations = 1;
+  r.reservations = ris;
+  r.disk = &di;
+  Mesos__V1__Resource *rs[1] = {&r};
+  Mesos__Internal__CheckpointResources cr = MESOS__INTERNAL__CHECKPOINT_RESOURCES__INIT;
+  cr.n_resources = 1;
+  cr.resources = rs;
+  Mesos__Internal__AgentEvent ev = MESOS__INTERNAL__AGENT_EVENT__INIT;
+  ev.type = MESOS__INTERNAL__AGENT_EVENT__TYPE__CHECKPOINT_RESOURCES;
+  ev.checkpoint_resources = &cr;
+  send_event(f, &ev);
+}
+
+static int exists(const char *path) {
+  struct stat sb;
+  return stat(path, &sb) == 0;
+}
+
+START_TEST(test_reregister__hostile_checkpoint_resources_are_refused_whole) {
+  make_base();
+  fake_master f;
+  memset(&f, 0, sizeof f);
+  f.answer = "Call from an older connection of this agent";
+  ck_assert_mesos_ok(mesos_loop_new(&f.loop, NULL, NULL), NULL);
+  mesos__http_server_options o;
+  memset(&o, 0, sizeof o);
+  o.listen = "127.0.0.1:0";
+  ck_assert_mesos_ok(mesos__http_server_new(&f.srv, f.loop, &o, NULL), NULL);
+  ck_assert_mesos_ok(
+      mesos__http_server_route(f.srv, "POST", "/api/v1/agent", 0, agent_api, &f), NULL);
+  int mport = mesos__http_server_port(f.srv), aport = mesos_test_free_port();
+  pid_t agent = spawn_agent(mport, aport, "50ms");
+  ck_assert_msg(pump(&f, 10000, &f.regs, 1), "the agent never registered:\n%s",
+                slurp(agent_log));
+  static const char *const bad[][2] = {{"vol", "../../escape"}, {"vol", ".."},
+                                       {"../esc", "v1"}, {"vol", "a/b"}};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) checkpoint_volume(&f, bad[i][0], bad[i][1]);
+  checkpoint_volume(&f, "vol", "good");
+  char good[600], ckpt[600];
+  snprintf(good, sizeof good, "%s/agent/volumes/roles/vol/good", base_dir);
+  snprintf(ckpt, sizeof ckpt, "%s/agent/meta/resources/resources.info", base_dir);
+  long long deadline = sim_fw_now_ms() + 10000;
+  while (!exists(good) && sim_fw_now_ms() < deadline) pump(&f, 20, NULL, -1);
+  ck_assert_msg(exists(good), "the valid volume was not made:\n%s", slurp(agent_log));
+  ck_assert(exists(ckpt));
+  /* Refused, each naming why; nothing outside work_dir/volumes/roles/vol. */
+  const char *log = slurp(agent_log);
+  size_t refused = 0;
+  for (const char *p = log; (p = strstr(p, "CHECKPOINT_RESOURCES refused")) != NULL; p++) refused++;
+  ck_assert_msg(refused == sizeof bad / sizeof *bad, "%zu refusals:\n%s", refused, log);
+  char p[600];
+  snprintf(p, sizeof p, "%s/escape", base_dir);
+  ck_assert(!exists(p));
+  snprintf(p, sizeof p, "%s/agent/volumes/roles/vol/a", base_dir);
+  ck_assert(!exists(p));
+  snprintf(p, sizeof p, "%s/agent/volumes/esc", base_dir);
+  ck_assert(!exists(p));
+  ck_assert(mesos_test_wait_http_ok(aport, "/health", 2000));
+  int st = mesos_test_stop(agent, 10000);
+  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "agent exit status %d", st);
+  mesos__http_server_free(f.srv);
+  mesos_loop_free(f.loop);
+  remove_base();
+}
+END_TEST
+
 static Suite *make_suite(void) {
   Suite *s = suite_create("agent_state_reregister");
   TCase *tc = tcase_create("reregister");
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, test_reregister__agent_is_back_within_the_backoff_factor_after_a_master_restart);
   tcase_add_test(tc, test_reregister__409_disconnected_reregisters_at_once_older_connection_does_not);
+  tcase_add_test(tc, test_reregister__hostile_checkpoint_resources_are_refused_whole);
   suite_add_tcase(s, tc);
   return s;
 }
