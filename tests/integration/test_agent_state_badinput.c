@@ -17,6 +17,7 @@
  *    body that is not JSON, missing type/update, an unknown framework and
  *    a wrong media type.)
  */
+#include <glob.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +34,9 @@ static char base_dir[256];
 static char agent_log[512];
 
 static void make_base(void) {
-  snprintf(base_dir, sizeof base_dir, "/tmp/mesos-badin-XXXXXX");
+  /* Named after the runner (each test is its forked child), whose exit
+   * removes what a failing test left. */
+  snprintf(base_dir, sizeof base_dir, "/tmp/mesos-badin-%d-XXXXXX", (int)getppid());
   ck_assert_ptr_nonnull(mkdtemp(base_dir));
   snprintf(agent_log, sizeof agent_log, "%s/agent.log", base_dir);
 }
@@ -244,4 +247,28 @@ static Suite *make_suite(void) {
   return s;
 }
 
-int main(void) { return mesos_test_main(make_suite()); }
+static pid_t runner_pid;
+
+/* At the runner's exit: the processes and directories of failed tests. */
+static void runner_cleanup(void) {
+  if (getpid() != runner_pid) return;
+  char pattern[128];
+  snprintf(pattern, sizeof pattern, "/tmp/mesos-badin-%d-*", (int)runner_pid);
+  glob_t g;
+  if (glob(pattern, 0, NULL, &g) != 0) return;
+  for (size_t i = 0; i < g.gl_pathc; i++) {
+    mesos_test_kill_under(g.gl_pathv[i]);
+    if (getenv("MESOS_TEST_KEEP") == NULL) {
+      char cmd[400];
+      snprintf(cmd, sizeof cmd, "rm -rf '%s'", g.gl_pathv[i]);
+      if (system(cmd) != 0) fprintf(stderr, "cannot remove %s\n", g.gl_pathv[i]);
+    }
+  }
+  globfree(&g);
+}
+
+int main(void) {
+  runner_pid = getpid();
+  atexit(runner_cleanup);
+  return mesos_test_main(make_suite());
+}
