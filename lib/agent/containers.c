@@ -22,7 +22,11 @@
  * agents on one host, as in the tests, would otherwise share
  * /var/run/mesos and destroy each other's containers as orphans).
  *
- * Custom and default executors still run as plain processes (executors.c).
+ * Custom executors whose ExecutorInfo asks for a container of type MESOS
+ * (an image, volumes or a hostname) run in one (the "executors in
+ * containers" section below): the container's task is the executor itself,
+ * its tasks are its children inside it.  Other custom executors and the
+ * default executor run as plain processes (executors.c).
  */
 #include "agent/containers.h"
 
@@ -65,6 +69,8 @@ struct mesos__agent_containers {
   mesos__map running;       /* container id -> task key (strdup'ed) */
   mesos__map removing;      /* container id -> its pending asynchronous rootfs removal */
   mesos__map launching;     /* container id -> its launch_op, while launch_async runs */
+  mesos__map exec_preparing; /* container id -> exec_op: an executor's container before it runs */
+  mesos__map exec_running;  /* container id -> executor key (strdup'ed) */
   Mesos__V1__ContainerInfo *default_ci; /* --default_container_info, NULL: none */
   char **recovered;         /* live containers of the previous run not yet adopted */
   size_t nrecovered;
@@ -226,6 +232,8 @@ mesos_status mesos__agent_containers_init(mesos_agent *a, mesos_error **err) {
   mesos__map_init(&c->running);
   mesos__map_init(&c->removing);
   mesos__map_init(&c->launching);
+  mesos__map_init(&c->exec_preparing);
+  mesos__map_init(&c->exec_running);
   a->containers = c;
   c->sandbox_dir = mesos__strdup(mesos__flags_get(a->flags, "sandbox_directory"));
   if (c->sandbox_dir == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
@@ -314,10 +322,12 @@ void mesos__agent_containers_recovered(mesos_agent *a) {
   if (c->prov) {
     /* Root filesystems of containers that are gone (the agent died
      * between their end and the removal) go too. */
-    size_t n = mesos__map_count(&c->running), k = 0, it = 0;
+    size_t n = mesos__map_count(&c->running) + mesos__map_count(&c->exec_running), k = 0, it = 0;
     const char **known = mesos__calloc(n ? n : 1, sizeof *known);
     const char *id;
     while (known && mesos__map_next(&c->running, &it, &id, NULL)) known[k++] = id;
+    it = 0; /* and the executors' containers (executors in containers) */
+    while (known && mesos__map_next(&c->exec_running, &it, &id, NULL)) known[k++] = id;
     mesos_error *e = NULL;
     if (known && mesos__provisioner_recover(c->prov, known, k, &e) != MESOS_OK)
       LOG_WARN("provisioner recovery: %s", e ? mesos_error_message(e) : "");
@@ -328,6 +338,7 @@ void mesos__agent_containers_recovered(mesos_agent *a) {
 
 typedef struct launch_op launch_op;
 static void op_free(launch_op *op);
+static void exec_containers_fini(mesos__agent_containers *c);
 static const char *op_container_id(const launch_op *op);
 
 void mesos__agent_containers_fini(mesos_agent *a) {
@@ -365,6 +376,7 @@ void mesos__agent_containers_fini(mesos_agent *a) {
     op_free(op);
   }
   mesos__map_free(&c->launching);
+  exec_containers_fini(c);
   it = 0;
   while (mesos__map_next(&c->running, &it, NULL, &v)) mesos__free(v);
   mesos__map_free(&c->running);
@@ -444,12 +456,12 @@ const char *mesos__agent_executor_container_refusal(const Mesos__V1__ExecutorInf
     return "ExecutorInfo.container of type DOCKER needs the Docker containerizer, which this "
            "agent does not have";
   if (ci && ci->mesos && ci->mesos->image)
-    return "Executors in an image (ExecutorInfo.container.mesos.image) are not supported by "
-           "this agent yet; it would run the executor on the host, outside the image. Give "
-           "the image to a command task (TaskInfo.container, no ExecutorInfo) instead";
+    return "The default executor in an image (ExecutorInfo.container.mesos.image) is not "
+           "supported by this agent yet; it would run the executor on the host, outside the "
+           "image. Give the image to a custom executor or a command task instead";
   if (ci && (ci->n_volumes > 0 || (ci->hostname && ci->hostname[0])))
-    return "Volumes and hostnames of an executor's container (ExecutorInfo.container) are not "
-           "supported by this agent yet";
+    return "Volumes and hostnames of the default executor's container (ExecutorInfo.container) "
+           "are not supported by this agent yet";
   const Mesos__V1__ContainerInfo *tc = ti ? ti->container : NULL;
   if (tc && (tc->type == MESOS__V1__CONTAINER_INFO__TYPE__DOCKER || (tc->mesos && tc->mesos->image) ||
              tc->n_volumes > 0 || (tc->hostname && tc->hostname[0])))
@@ -559,6 +571,9 @@ static mesos__agent_task *op_task(launch_op *op) {
   mesos__agent_containers *c = op->c;
   mesos__agent_task *t = c->closing ? NULL : mesos__map_get(&c->a->tasks, op->key);
   if (t == NULL || t->killing) {
+    if (!c->closing)
+      LOG_INFO("Task %s: launch of container %s stopped (the task was killed or is gone)",
+               op->key, op->container_id);
     remove_rootfs(c, op->container_id);
     op_free(op);
     return NULL;
@@ -1038,6 +1053,471 @@ void mesos__agent_container_kill(mesos__agent_task *t, uint64_t grace_ms) {
   mesos_timer_start(t->kill_timer, grace_ms, 0);
 }
 
+/* ------------------------------------------------------------ executors in containers */
+
+/*
+ * A custom executor that asks for a container runs as that container's
+ * task: provision the image of ExecutorInfo.container, fetch the
+ * executor's CommandInfo.uris into its sandbox (the way a framework ships
+ * an executor binary that is not in the image), then launch the executor's
+ * command as Mesos does for an executor in an image (spec section 4.6:
+ * the image's Entrypoint/Cmd/Env/WorkingDir merged with the CommandInfo),
+ * with its sandbox at --sandbox_directory, cgroups per --isolation sized
+ * for the executor and its tasks, and the host's network, so it subscribes
+ * to the agent's executor endpoint as any executor does.  Its tasks are
+ * its own children inside the container.  executors.c keeps the executor
+ * record and hears how the container started and ended through the
+ * mesos__agent_exec_* calls of containers.h: everything here is looked up
+ * by executor key and container id, so an executor that is gone meanwhile
+ * simply makes the container go too.
+ */
+typedef struct exec_op {
+  mesos__agent_containers *c;
+  char *key, *container_id, *sandbox;
+  strv env;                    /* the agent's MESOS_* variables for the executor */
+  mesos__provision_info *info; /* after provisioning; NULL without an image */
+  int cancelled;               /* killed before it ran */
+  int launching;               /* launch_async is running (its callback will come) */
+} exec_op;
+
+static void exec_op_free(exec_op *op) {
+  if (op == NULL) return;
+  mesos__provision_info_free(op->info);
+  strv_free(&op->env);
+  mesos__free(op->key);
+  mesos__free(op->container_id);
+  mesos__free(op->sandbox);
+  mesos__free(op);
+}
+
+static const Mesos__V1__ContainerInfo *exec_ci(const Mesos__V1__ExecutorInfo *ei) {
+  const Mesos__V1__ContainerInfo *ci = ei ? ei->container : NULL;
+  return ci && ci->type == MESOS__V1__CONTAINER_INFO__TYPE__MESOS ? ci : NULL;
+}
+
+static const Mesos__V1__Image *exec_image(const Mesos__V1__ExecutorInfo *ei) {
+  const Mesos__V1__ContainerInfo *ci = exec_ci(ei);
+  return ci && ci->mesos ? ci->mesos->image : NULL;
+}
+
+int mesos__agent_exec_container_wanted(mesos_agent *a, const Mesos__V1__ExecutorInfo *ei,
+                                       const char **why) {
+  *why = NULL;
+  mesos__agent_containers *c = a->containers;
+  const Mesos__V1__ContainerInfo *ci = ei->container;
+  if (ci && ci->type == MESOS__V1__CONTAINER_INFO__TYPE__DOCKER) {
+    *why = "ExecutorInfo.container of type DOCKER needs the Docker containerizer, which this "
+           "agent does not have (use type MESOS with an image)";
+    return 0;
+  }
+  ci = exec_ci(ei);
+  if (ci == NULL) return 0;
+  const Mesos__V1__Image *img = exec_image(ei);
+  if (img) {
+    if (img->type != MESOS__V1__IMAGE__TYPE__DOCKER) {
+      *why = "Only DOCKER images are supported (appc is not)";
+      return 0;
+    }
+    if (img->docker == NULL || img->docker->name == NULL || img->docker->name[0] == '\0') {
+      *why = "The DOCKER image of the executor has no name";
+      return 0;
+    }
+    if (c == NULL || c->prov == NULL) {
+      *why = "This agent runs no images: it was started without --image_providers=docker";
+      return 0;
+    }
+    return 1;
+  }
+  if (ci->n_volumes > 0 || (ci->hostname && ci->hostname[0])) {
+    if (c == NULL) {
+      *why = "Volumes and hostnames of an executor's container need the mesos containerizer: "
+             "start the agent with --isolation=filesystem/linux,...";
+      return 0;
+    }
+    return 1;
+  }
+  return 0; /* an empty MESOS ContainerInfo: a plain process, as before */
+}
+
+/* Ends `op` before its container ran: the executor hears `why`. */
+static void exec_op_fail(exec_op *op, const char *what, const mesos_error *e, mesos_status st) {
+  mesos__agent_containers *c = op->c;
+  char msg[1024];
+  if (what && e) snprintf(msg, sizeof msg, "%s: %s", what, mesos_error_message(e));
+  else if (what) snprintf(msg, sizeof msg, "%s: %s", what, mesos_status_str(st));
+  else snprintf(msg, sizeof msg, "Killed before its container started");
+  if (mesos__map_get(&c->exec_preparing, op->container_id) == op)
+    mesos__map_remove(&c->exec_preparing, op->container_id);
+  remove_rootfs(c, op->container_id);
+  LOG_WARN("executor %s: container %s: %s", op->key, op->container_id, msg);
+  mesos__agent_exec_container_started(c->a, op->key, op->container_id, -1, msg);
+  exec_op_free(op);
+}
+
+/* The executor's ExecutorInfo if `op` is still wanted; otherwise the op is
+ * ended (NULL). */
+static const Mesos__V1__ExecutorInfo *exec_op_info(exec_op *op) {
+  const Mesos__V1__ExecutorInfo *ei =
+      mesos__agent_exec_info(op->c->a, op->key, op->container_id); /* executors.c */
+  if (ei == NULL || op->cancelled) {
+    exec_op_fail(op, NULL, NULL, MESOS_ECLOSED);
+    return NULL;
+  }
+  return ei;
+}
+
+static void exec_terminated(const char *id, const mesos__container_termination *term, void *ud) {
+  mesos__agent_containers *c = ud;
+  char *key = mesos__map_remove(&c->exec_running, id);
+  remove_rootfs(c, id);
+  if (key && !c->closing) {
+    int reason = -1;
+    if (term->limited)
+      reason = term->reason == MESOS_LIMITATION_MEMORY
+                   ? MESOS__V1__TASK_STATUS__REASON__REASON_CONTAINER_LIMITATION_MEMORY
+               : term->reason == MESOS_LIMITATION_DISK
+                   ? MESOS__V1__TASK_STATUS__REASON__REASON_CONTAINER_LIMITATION_DISK
+                   : MESOS__V1__TASK_STATUS__REASON__REASON_CONTAINER_LIMITATION;
+    mesos__agent_exec_container_ended(c->a, key, id, term->has_status ? term->status : -1, reason,
+                                      term->limited ? term->message : NULL);
+  }
+  mesos__free(key);
+}
+
+static void exec_launched(const char *id, mesos_status st, const char *message, pid_t pid,
+                          void *ud) {
+  exec_op *op = ud;
+  mesos__agent_containers *c = op->c;
+  op->launching = 0;
+  if (st != MESOS_OK) {
+    mesos_error *e = NULL;
+    mesos__err(&e, st, "%s", message ? message : mesos_status_str(st));
+    if (op->cancelled) exec_op_fail(op, NULL, NULL, st);
+    else exec_op_fail(op, "Cannot launch the executor's container", e, st);
+    mesos_error_free(e);
+    return;
+  }
+  if (mesos__map_get(&c->exec_preparing, id) == op) mesos__map_remove(&c->exec_preparing, id);
+  mesos_error *e = NULL;
+  char *key = mesos__strdup(op->key);
+  st = key ? mesos__map_put(&c->exec_running, id, key) : MESOS_ENOMEM;
+  if (st != MESOS_OK) mesos__free(key);
+  else if ((st = mesos__containerizer_wait(c->cz, id, exec_terminated, c, &e)) != MESOS_OK)
+    mesos__free(mesos__map_remove(&c->exec_running, id));
+  if (st == MESOS_OK && !op->cancelled &&
+      mesos__agent_exec_container_started(c->a, op->key, id, pid, NULL)) {
+    LOG_INFO("Executor %s started in container %s (init pid %d)", op->key, id, (int)pid);
+    exec_op_free(op);
+    return;
+  }
+  /* Not wanted any more (or not watchable): the container goes.  With
+   * the waiter registered, exec_terminated removes the rootfs and tells
+   * an executor that may still be there. */
+  int waited = st == MESOS_OK;
+  if (st != MESOS_OK) LOG_WARN("executor %s: cannot watch its container %s: %s", op->key, id,
+                               e ? mesos_error_message(e) : mesos_status_str(st));
+  mesos_error_free(e);
+  e = NULL;
+  if (mesos__containerizer_destroy(c->cz, id, &e) != MESOS_OK) mesos_error_free(e);
+  if (!waited) {
+    remove_rootfs(c, id);
+    if (!op->cancelled)
+      mesos__agent_exec_container_started(c->a, op->key, id, -1, "Cannot watch the executor's container");
+  }
+  exec_op_free(op);
+}
+
+/* Builds the executor's command and starts its container. */
+static void exec_start(exec_op *op) {
+  const Mesos__V1__ExecutorInfo *ei = exec_op_info(op);
+  if (ei == NULL) return;
+  mesos__agent_containers *c = op->c;
+  const Mesos__V1__CommandInfo *cmd = ei->command;
+  mesos__launch_cmd lc;
+  memset(&lc, 0, sizeof lc);
+  strv env = {NULL, 0, 0}, argv = {NULL, 0, 0};
+  mesos__volume vols[MAX_VOLUMES];
+  size_t nvols = 0;
+  mesos_error *e = NULL;
+  mesos_status st = MESOS_OK;
+  /* The agent's variables first: they win (as for executors outside
+   * containers, whose token may not be overridden). */
+  for (size_t i = 0; st == MESOS_OK && i < op->env.n; i++) {
+    const char *eq = strchr(op->env.v[i], '=');
+    char name[256];
+    if (eq == NULL || (size_t)(eq - op->env.v[i]) >= sizeof name) continue;
+    memcpy(name, op->env.v[i], (size_t)(eq - op->env.v[i]));
+    name[eq - op->env.v[i]] = '\0';
+    st = env_add(&env, name, eq + 1);
+  }
+  if (st == MESOS_OK && op->info) {
+    st = mesos__image_launch_command(&op->info->config, cmd, c->sandbox_dir, &lc, &e);
+    for (size_t i = 0; st == MESOS_OK && lc.env && lc.env[i]; i++) {
+      const char *eq = strchr(lc.env[i], '=');
+      char name[256];
+      if (eq == NULL || (size_t)(eq - lc.env[i]) >= sizeof name) continue;
+      memcpy(name, lc.env[i], (size_t)(eq - lc.env[i]));
+      name[eq - lc.env[i]] = '\0';
+      st = env_add(&env, name, eq + 1);
+    }
+  } else if (st == MESOS_OK) {
+    /* The host's filesystem: as a command task's container (start()). */
+    int shell = !cmd->has_shell || cmd->shell;
+    if (cmd->n_arguments > MAX_ARGS)
+      st = mesos__err(&e, MESOS_ELIMIT, "more than %u arguments", MAX_ARGS);
+    if (st == MESOS_OK && shell) {
+      st = strv_add(&argv, mesos__strdup("sh"));
+      if (st == MESOS_OK) st = strv_add(&argv, mesos__strdup("-c"));
+      if (st == MESOS_OK) st = strv_add(&argv, mesos__strdup(cmd->value));
+      lc.path = mesos__strdup("/bin/sh");
+    } else if (st == MESOS_OK && cmd->n_arguments == 0) {
+      st = strv_add(&argv, mesos__strdup(cmd->value));
+      lc.path = mesos__strdup(cmd->value);
+    } else {
+      for (size_t i = 0; st == MESOS_OK && i < cmd->n_arguments; i++)
+        st = strv_add(&argv, mesos__strdup(cmd->arguments[i]));
+      lc.path = mesos__strdup(cmd->value);
+    }
+    if (st == MESOS_OK && lc.path == NULL) st = MESOS_ENOMEM;
+    size_t ncmdenv = cmd->environment ? cmd->environment->n_variables : 0;
+    if (st == MESOS_OK && ncmdenv > MAX_ENV)
+      st = mesos__err(&e, MESOS_ELIMIT, "more than %u environment variables", MAX_ENV);
+    for (size_t i = 0; st == MESOS_OK && i < ncmdenv; i++) {
+      const Mesos__V1__Environment__Variable *v = cmd->environment->variables[i];
+      if (v->name == NULL || *v->name == '\0' || strchr(v->name, '=')) continue;
+      st = env_add(&env, v->name, v->value ? v->value : "");
+    }
+    for (size_t i = 0; st == MESOS_OK && environ && environ[i] && i < MAX_ENV; i++) {
+      if (strncmp(environ[i], "MESOS_", 6) == 0) continue;
+      const char *eq = strchr(environ[i], '=');
+      char name[256];
+      if (eq == NULL || (size_t)(eq - environ[i]) >= sizeof name) continue;
+      memcpy(name, environ[i], (size_t)(eq - environ[i]));
+      name[eq - environ[i]] = '\0';
+      st = env_add(&env, name, eq + 1);
+    }
+    if (st == MESOS_OK && cmd->user && (lc.user = mesos__strdup(cmd->user)) == NULL)
+      st = MESOS_ENOMEM;
+  }
+  const Mesos__V1__ContainerInfo *ci = exec_ci(ei);
+  if (st == MESOS_OK) st = volumes_of(ci, vols, &nvols, &e);
+  if (st == MESOS_OK) {
+    double cpus = 0, mem_mb = 0;
+    mesos__agent_exec_resources(c->a, op->key, &cpus, &mem_mb); /* executors.c */
+    mesos__container_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.argv = (const char *const *)(op->info ? lc.argv : argv.v);
+    cfg.path = lc.path;
+    cfg.env = (const char *const *)env.v;
+    cfg.user = lc.user;
+    cfg.rootfs = op->info ? op->info->rootfs : NULL;
+    cfg.sandbox = op->sandbox;
+    cfg.working_dir = op->info ? lc.working_dir : NULL;
+    cfg.hostname = ci && ci->hostname && ci->hostname[0] ? ci->hostname : NULL;
+    cfg.cpus = cpus;
+    cfg.mem_bytes = mem_mb > 0 ? (uint64_t)(mem_mb * 1024.0 * 1024.0) : 0;
+    cfg.volumes = vols;
+    cfg.nvolumes = nvols;
+    op->launching = 1;
+    st = mesos__containerizer_launch_async(c->cz, op->container_id, &cfg, exec_launched, op, &e);
+    if (st != MESOS_OK) op->launching = 0;
+  }
+  mesos__launch_cmd_clear(&lc);
+  strv_free(&env);
+  strv_free(&argv);
+  if (st != MESOS_OK) {
+    exec_op_fail(op, "Cannot launch the executor's container", e, st);
+    mesos_error_free(e);
+  }
+}
+
+static void exec_fetched(mesos_status st, mesos_error *err, void *ud) {
+  exec_op *op = ud;
+  if (st == MESOS_ECLOSED) { /* the agent is gone (see fini) */
+    mesos_error_free(err);
+    exec_op_free(op);
+    return;
+  }
+  if (exec_op_info(op) == NULL) {
+    mesos_error_free(err);
+    return;
+  }
+  if (st != MESOS_OK) exec_op_fail(op, "Cannot fetch the executor's URIs", err, st);
+  else exec_start(op);
+  mesos_error_free(err);
+}
+
+/* ExecutorInfo.command.uris into the sandbox, then start. */
+static void exec_fetch(exec_op *op) {
+  const Mesos__V1__ExecutorInfo *ei = exec_op_info(op);
+  if (ei == NULL) return;
+  const Mesos__V1__CommandInfo *cmd = ei->command;
+  if (cmd->n_uris == 0) {
+    exec_start(op);
+    return;
+  }
+  mesos_error *e = NULL;
+  mesos_status st = mesos__fetcher_fetch(op->c->fetcher, cmd->uris, cmd->n_uris, op->sandbox,
+                                         exec_fetched, op, &e);
+  if (st != MESOS_OK) {
+    exec_op_fail(op, "Cannot fetch the executor's URIs", e, st);
+    mesos_error_free(e);
+  }
+}
+
+static void exec_provisioned(mesos_status st, mesos__provision_info *info, mesos_error *err,
+                             void *ud) {
+  exec_op *op = ud;
+  op->info = info;
+  if (st == MESOS_ECLOSED) { /* the agent is gone (see fini) */
+    mesos_error_free(err);
+    exec_op_free(op);
+    return;
+  }
+  const Mesos__V1__ExecutorInfo *ei = exec_op_info(op);
+  if (ei == NULL) {
+    mesos_error_free(err);
+    return;
+  }
+  if (st != MESOS_OK) {
+    char what[600];
+    snprintf(what, sizeof what, "Failed to provision image '%s'", exec_image(ei)->docker->name);
+    exec_op_fail(op, what, err, st);
+  } else {
+    exec_fetch(op);
+  }
+  mesos_error_free(err);
+}
+
+mesos_status mesos__agent_exec_container_launch(mesos_agent *a, const char *key,
+                                                const char *container_id, const char *sandbox,
+                                                const char *const *env, mesos_error **err) {
+  mesos__agent_containers *c = a->containers;
+  const Mesos__V1__ExecutorInfo *ei = mesos__agent_exec_info(a, key, container_id);
+  if (c == NULL || ei == NULL)
+    return mesos__err(err, MESOS_EINVAL, "executor %s cannot run in a container here", key);
+  exec_op *op = MESOS__NEW(exec_op);
+  if (op == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
+  op->c = c;
+  op->key = mesos__strdup(key);
+  op->container_id = mesos__strdup(container_id);
+  op->sandbox = mesos__strdup(sandbox);
+  mesos_status st = op->key && op->container_id && op->sandbox ? MESOS_OK : MESOS_ENOMEM;
+  for (size_t i = 0; st == MESOS_OK && env && env[i]; i++)
+    st = strv_add(&op->env, mesos__strdup(env[i]));
+  if (st == MESOS_OK) st = mesos__map_put(&c->exec_preparing, container_id, op);
+  if (st != MESOS_OK) {
+    exec_op_free(op);
+    return mesos__err(err, st, "cannot start the executor's container: %s", mesos_status_str(st));
+  }
+  const Mesos__V1__Image *img = exec_image(ei);
+  if (img == NULL) {
+    exec_fetch(op); /* reports through mesos__agent_exec_container_started */
+    return MESOS_OK;
+  }
+  mesos_error *e = NULL;
+  st = mesos__provisioner_provision(c->prov, a->loop, container_id, img->docker->name,
+                                    !img->has_cached || img->cached, exec_provisioned, op, &e);
+  if (st != MESOS_OK) {
+    mesos__map_remove(&c->exec_preparing, container_id);
+    exec_op_free(op);
+    remove_rootfs(c, container_id);
+    return mesos__err_wrap(err, st, e, "Failed to provision image '%s': %s", img->docker->name,
+                           e ? mesos_error_message(e) : mesos_status_str(st));
+  }
+  return MESOS_OK;
+}
+
+void mesos__agent_exec_container_kill(mesos_agent *a, const char *container_id) {
+  mesos__agent_containers *c = a->containers;
+  if (c == NULL || container_id == NULL) return;
+  mesos_error *e = NULL;
+  exec_op *op = mesos__map_get(&c->exec_preparing, container_id);
+  if (op) {
+    /* Provisioning or fetching: the pipeline stops at its next step (a
+     * download is cancelled now); an init that is starting is killed and
+     * its launch ends with an error. */
+    op->cancelled = 1;
+    if (op->launching) {
+      if (mesos__containerizer_kill(c->cz, container_id, &e) != MESOS_OK) mesos_error_free(e);
+    } else {
+      mesos__fetcher_cancel(c->fetcher, op->sandbox);
+    }
+    return;
+  }
+  if (mesos__map_get(&c->exec_running, container_id) &&
+      mesos__containerizer_kill(c->cz, container_id, &e) != MESOS_OK)
+    mesos_error_free(e);
+}
+
+mesos_status mesos__agent_exec_container_adopt(mesos_agent *a, const char *key,
+                                               const char *container_id, int32_t *pid,
+                                               mesos_error **err) {
+  mesos__agent_containers *c = a->containers;
+  if (c == NULL || !(mesos__agent_container_alive(a, container_id) ||
+                     mesos__agent_container_ended(a, container_id)))
+    return mesos__err(err, MESOS_ENOTFOUND, "container %s of executor %s is gone",
+                      container_id ? container_id : "?", key);
+  char *k = mesos__strdup(key);
+  mesos_status st = k ? mesos__map_put(&c->exec_running, container_id, k) : MESOS_ENOMEM;
+  if (st != MESOS_OK) {
+    mesos__free(k);
+    return mesos__err(err, st, "out of memory");
+  }
+  st = mesos__containerizer_wait(c->cz, container_id, exec_terminated, c, err);
+  if (st != MESOS_OK) {
+    mesos__free(mesos__map_remove(&c->exec_running, container_id));
+    return st;
+  }
+  for (size_t i = 0; i < c->nrecovered; i++)
+    if (strcmp(c->recovered[i], container_id) == 0) {
+      mesos__free(c->recovered[i]);
+      c->recovered[i] = c->recovered[--c->nrecovered];
+      break;
+    }
+  pid_t p = mesos__containerizer_pid(c->cz, container_id);
+  *pid = p > 0 ? p : 0;
+  LOG_INFO("Recovered executor %s: re-attached to its container %s (init pid %d)", key,
+           container_id, (int)*pid);
+  return MESOS_OK;
+}
+
+void mesos__agent_exec_container_leave(mesos_agent *a, const char *container_id) {
+  mesos__agent_containers *c = a->containers;
+  if (c == NULL || container_id == NULL) return;
+  char *key = mesos__map_remove(&c->exec_running, container_id);
+  if (key) LOG_INFO("Leaving container %s of executor %s running for the next agent", container_id, key);
+  mesos__free(key);
+}
+
+/* Agent shutdown (containers_fini): executors' containers still in
+ * exec_running are destroyed (those left to the next agent were taken out
+ * by mesos__agent_exec_container_leave); ops whose init is starting are
+ * destroyed and freed (their callback never comes once the containerizer
+ * is freed); ops waiting for a provision or a fetch are freed by that
+ * callback (ECLOSED). */
+static void exec_containers_fini(mesos__agent_containers *c) {
+  size_t n = mesos__map_count(&c->exec_running), k = 0, it = 0;
+  char **ids = mesos__calloc(n ? n : 1, sizeof *ids);
+  const char *id;
+  void *v;
+  while (ids && mesos__map_next(&c->exec_running, &it, &id, NULL))
+    if ((ids[k] = mesos__strdup(id)) != NULL) k++;
+  for (size_t i = 0; i < k; i++) destroy_now(c, ids[i]);
+  ids_free(ids, k);
+  it = 0;
+  while (mesos__map_next(&c->exec_running, &it, NULL, &v)) mesos__free(v);
+  mesos__map_free(&c->exec_running);
+  it = 0;
+  while (mesos__map_next(&c->exec_preparing, &it, NULL, &v)) {
+    exec_op *op = v;
+    if (!op->launching) continue;
+    destroy_now(c, op->container_id);
+    exec_op_free(op);
+  }
+  mesos__map_free(&c->exec_preparing);
+}
+
 /* ------------------------------------------------------------ recovery */
 
 int mesos__agent_container_alive(mesos_agent *a, const char *container_id) {
@@ -1152,7 +1632,11 @@ Mesos__V1__ContainerStatus *mesos__agent_container_status(mesos_agent *a,
 int mesos__agent_container_statistics(mesos_agent *a, const mesos__agent_task *t,
                                       Mesos__V1__ResourceStatistics *rs) {
   mesos__agent_containers *c = a->containers;
-  if (c == NULL || !t->containerized || t->pid <= 0) return 0;
+  /* A command task's own container, or the container of the custom
+   * executor that runs the task (its container id is the executor's). */
+  if (c == NULL || !((t->containerized && t->pid > 0) ||
+                     (t->container_id && mesos__map_get(&c->exec_running, t->container_id))))
+    return 0;
   mesos_container_usage u = MESOS_CONTAINER_USAGE_INIT;
   mesos_error *e = NULL;
   if (mesos__containerizer_usage(c->cz, t->container_id, &u, &e) != MESOS_OK) {

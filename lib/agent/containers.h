@@ -80,14 +80,72 @@ void mesos__agent_containers_fini(struct mesos_agent *a);
  * the task fails with *why), 0 with *why NULL for the plain process path. */
 int mesos__agent_container_wanted(struct mesos_agent *a, const Mesos__V1__TaskInfo *ti,
                                   const char **why);
-/* NULL, or why an executor with ExecutorInfo `ei` (its container) or
- * its task `ti` (NULL: none; a task of a group in its own ContainerInfo)
- * cannot run here: executors in images, volumes or hostnames and nested
- * task containers are not supported yet, and running them on the host
- * instead would silently ignore what the framework asked for.  The task
- * then fails with REASON_CONTAINER_LAUNCH_FAILED and this (static) text. */
+/* NULL, or why the default executor with ExecutorInfo `ei` (its
+ * container) or its task `ti` (NULL: none; a task of a group in its own
+ * ContainerInfo) cannot run here: the default executor in an image, volumes
+ * or hostname and nested task containers are not supported yet, and
+ * running them on the host instead would silently ignore what the
+ * framework asked for.  The task then fails with
+ * REASON_CONTAINER_LAUNCH_FAILED and this (static) text.  (Custom
+ * executors: mesos__agent_exec_container_wanted.) */
 const char *mesos__agent_executor_container_refusal(const Mesos__V1__ExecutorInfo *ei,
                                                     const Mesos__V1__TaskInfo *ti);
+/*
+ * Custom executors in containers (containers.c, "executors in containers").
+ *
+ * mesos__agent_exec_container_wanted: whether executor `ei` runs in a
+ * container: its ExecutorInfo.container is type MESOS with an image,
+ * volumes or a hostname.  0 with *why (static) when it asks for what this
+ * agent cannot give (its tasks then fail with *why), 0 with *why NULL for
+ * a plain process.
+ *
+ * mesos__agent_exec_container_launch: starts executor `key`
+ * ("<framework>/<executor id>") as the task of container `container_id`:
+ * provisions its image, fetches its CommandInfo.uris into `sandbox` (host
+ * path), launches its command (spec 4.6 with an image) with `env` (the
+ * agent's MESOS_* variables, copied; they win over the image's and the
+ * command's).  The outcome comes later, on the loop, through
+ * mesos__agent_exec_container_started; an error here means nothing was
+ * started (and no callback comes).
+ *
+ * mesos__agent_exec_container_kill: kills it, or stops its start (the
+ * start then reports an error).  _adopt: after an agent restart, watches
+ * the recovered container of executor `key` again (*pid: its init, 0 when
+ * it ended while the agent was down: the end is reported at once).
+ * _leave: agent shutdown, the container outlives the agent.
+ */
+int mesos__agent_exec_container_wanted(struct mesos_agent *a, const Mesos__V1__ExecutorInfo *ei,
+                                       const char **why);
+mesos_status mesos__agent_exec_container_launch(struct mesos_agent *a, const char *key,
+                                                const char *container_id, const char *sandbox,
+                                                const char *const *env, mesos_error **err);
+void mesos__agent_exec_container_kill(struct mesos_agent *a, const char *container_id);
+mesos_status mesos__agent_exec_container_adopt(struct mesos_agent *a, const char *key,
+                                               const char *container_id, int32_t *pid,
+                                               mesos_error **err);
+void mesos__agent_exec_container_leave(struct mesos_agent *a, const char *container_id);
+
+/* What containers.c asks the executor table (executors.c).  Each takes
+ * the executor key and, where given, its container id: an executor that
+ * is gone or has another container answers NULL / 0 / nothing. */
+/* The ExecutorInfo of the executor. */
+const Mesos__V1__ExecutorInfo *mesos__agent_exec_info(struct mesos_agent *a, const char *key,
+                                                      const char *container_id);
+/* cpus and mem (MB) of the executor plus its live tasks: the container's
+ * limits. */
+void mesos__agent_exec_resources(struct mesos_agent *a, const char *key, double *cpus,
+                                 double *mem_mb);
+/* The container runs the executor (pid: its init), or could not start it
+ * (pid <= 0, `error`).  Returns 0 when the executor no longer wants it
+ * (the container is then destroyed). */
+int mesos__agent_exec_container_started(struct mesos_agent *a, const char *key,
+                                        const char *container_id, int32_t pid, const char *error);
+/* The container ended: `wait_status` of the executor (-1: unknown);
+ * `reason` >= 0 with `message` when an isolator's limitation ended it. */
+void mesos__agent_exec_container_ended(struct mesos_agent *a, const char *key,
+                                       const char *container_id, int wait_status, int reason,
+                                       const char *message);
+
 /* Starts task `t` (in a->tasks, STAGING) in a container: provision,
  * fetch, launch, asynchronously; failures become TASK_FAILED with
  * REASON_CONTAINER_LAUNCH_FAILED. */

@@ -36,6 +36,7 @@
 
 #include "agent/agent_auth.h"
 #include "agent/agent_int.h"
+#include "agent/containers.h"
 #include "agent/volumes.h"
 #include "agent/spawn.h"
 #include "base/alloc.h"
@@ -107,6 +108,14 @@ struct mesos__agent_executor {
   int recovered;
   uint64_t pid_start;
   struct mesos__agent_reaper *watch;
+  /* In a container of its own (ExecutorInfo.container, containers.c):
+   * `pid` is the container's init once it runs (0 while the image is
+   * provisioned and the init starts), the containerizer watches and kills
+   * it, and `fail_msg` says why it could not start. */
+  int containerized;
+  int starting;                  /* inside container_start: a failure is returned there */
+  char fail_msg[512];
+  int fail_reason;               /* with fail_msg; 0: REASON_CONTAINER_LAUNCH_FAILED */
 };
 
 static void pending_free(pending_launch *p) {
@@ -146,6 +155,13 @@ static ProtobufCMessage *pb_copy(const ProtobufCMessage *m, mesos_error **err) {
     mesos__pb_unpack(m->descriptor, bytes, len, 0, 0, &copy, err);
   mesos__free(bytes);
   return copy;
+}
+
+/* Kills the executor and whatever it started: its session, or its
+ * container (which also stops a container still starting). */
+static void exec_kill(mesos__agent_executor *x) {
+  if (x->containerized) mesos__agent_exec_container_kill(x->agent, x->container_id);
+  else mesos__agent_kill_session(x->pid, SIGKILL);
 }
 
 /* ------------------------------------------------------------ events */
@@ -213,7 +229,7 @@ static void send_shutdown(mesos__agent_executor *x) {
     x->shutdown_sent = 1;
     mesos_timer_start(x->kill_timer, x->agent->shutdown_grace_ms + EXEC_SHUTDOWN_SLACK_MS, 0);
   } else
-    mesos__agent_kill_session(x->pid, SIGKILL);
+    exec_kill(x);
 }
 
 /* Sends now when subscribed, else queues (keys copied). */
@@ -268,10 +284,13 @@ static void exec_exited(mesos__agent_executor *x, int wait_status) {
   mesos_agent *a = x->agent;
   mesos_timer_stop(x->reg_timer);
   mesos_timer_stop(x->kill_timer);
-  /* Whatever the executor left behind in its session goes too. */
-  mesos__agent_kill_session(x->pid, SIGKILL);
-  char msg[200];
-  if (x->reg_timed_out && x->recovered)
+  /* Whatever the executor left behind in its session goes too (a
+   * container's are gone with it: its pid is not ours to signal). */
+  if (!x->containerized) mesos__agent_kill_session(x->pid, SIGKILL);
+  char msg[600];
+  if (x->fail_msg[0])
+    snprintf(msg, sizeof msg, "%s", x->fail_msg);
+  else if (x->reg_timed_out && x->recovered)
     snprintf(msg, sizeof msg, "Executor did not re-subscribe within %llu ms after the agent restarted",
              (unsigned long long)a->exec_rereg_timeout_ms);
   else if (x->reg_timed_out)
@@ -286,7 +305,9 @@ static void exec_exited(mesos__agent_executor *x, int wait_status) {
     snprintf(msg, sizeof msg, "Executor terminated by signal %s",
              WIFSIGNALED(wait_status) ? strsignal(WTERMSIG(wait_status)) : "?");
   LOG_INFO("Executor %s (pid %d): %s", x->key, (int)x->pid, msg);
-  int reason = x->reg_timed_out && x->recovered
+  int reason = x->fail_msg[0] && x->fail_reason > 0 ? x->fail_reason
+               : x->fail_msg[0] ? MESOS__V1__TASK_STATUS__REASON__REASON_CONTAINER_LAUNCH_FAILED
+               : x->reg_timed_out && x->recovered
                    ? MESOS__V1__TASK_STATUS__REASON__REASON_EXECUTOR_REREGISTRATION_TIMEOUT
                : x->reg_timed_out
                    ? MESOS__V1__TASK_STATUS__REASON__REASON_EXECUTOR_REGISTRATION_TIMEOUT
@@ -350,14 +371,21 @@ static void reg_timeout_cb(mesos_timer *timer, void *ud) {
            (unsigned long long)(x->recovered ? x->agent->exec_rereg_timeout_ms
                                              : x->agent->exec_reg_timeout_ms));
   x->reg_timed_out = 1;
-  mesos__agent_kill_session(x->pid, SIGKILL);
+  exec_kill(x);
 }
 
 static void kill_timer_cb(mesos_timer *timer, void *ud) {
   (void)timer;
   mesos__agent_executor *x = ud;
   LOG_INFO("executor %s: still there after the shutdown grace period; killing it", x->key);
-  mesos__agent_kill_session(x->pid, SIGKILL);
+  if (x->containerized && x->pid <= 0) {
+    /* Its container never started: nothing to wait for. */
+    mesos__agent_exec_container_kill(x->agent, x->container_id);
+    snprintf(x->fail_msg, sizeof x->fail_msg, "Executor shut down before its container started");
+    exec_exited(x, -1);
+    return;
+  }
+  exec_kill(x);
 }
 
 /* ------------------------------------------------------------ launch */
@@ -549,12 +577,65 @@ static void checkpoint_executor(mesos__agent_executor *x) {
   }
 }
 
+/* The agent's variables of an executor in a container (containers.c adds
+ * MESOS_SANDBOX, the sandbox's path inside it; MESOS_DIRECTORY stays the
+ * host path, as in Mesos). */
+static mesos_status container_start(mesos__agent_executor *x, mesos_error **err) {
+  mesos_agent *a = x->agent;
+  char endpoint[128], grace[64], recovery[64], backoff[64];
+  mesos__agent_executor_endpoint(a, endpoint, sizeof endpoint);
+  mesos__format_duration(a->shutdown_grace_ms * MESOS__NS_PER_MS, grace, sizeof grace);
+  uint64_t backoff_ms = a->exec_rereg_timeout_ms / 2;
+  if (backoff_ms > EXEC_BACKOFF_MAX_MS) backoff_ms = EXEC_BACKOFF_MAX_MS;
+  if (backoff_ms < 100) backoff_ms = 100;
+  mesos__format_duration(a->recovery_timeout_ms * MESOS__NS_PER_MS, recovery, sizeof recovery);
+  mesos__format_duration(backoff_ms * MESOS__NS_PER_MS, backoff, sizeof backoff);
+  const char *vars[][2] = {{"MESOS_FRAMEWORK_ID", x->framework_id},
+                           {"MESOS_EXECUTOR_ID", x->executor_id},
+                           {"MESOS_AGENT_ENDPOINT", endpoint},
+                           {"MESOS_DIRECTORY", x->sandbox},
+                           {"MESOS_CHECKPOINT", x->checkpoint ? "1" : "0"},
+                           {"MESOS_RECOVERY_TIMEOUT", recovery},
+                           {"MESOS_SUBSCRIPTION_BACKOFF_MAX", backoff},
+                           {"MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD", grace},
+                           {"MESOS_AGENT_ID", a->id},
+                           {"MESOS_SLAVE_ID", a->id},
+                           {"MESOS_CONTAINER_ID", x->container_id}};
+  enum { NV = sizeof vars / sizeof vars[0] };
+  char *env[NV + 2];
+  size_t n = 0;
+  mesos_status st = MESOS_OK;
+  for (size_t i = 0; i < NV && st == MESOS_OK; i++)
+    if ((env[n] = kv(vars[i][0], vars[i][1] ? vars[i][1] : "")) != NULL) n++;
+    else st = mesos__err(err, MESOS_ENOMEM, "out of memory");
+  if (st == MESOS_OK &&
+      (env[n] = mesos__agent_exec_token_env(a, x->framework_id, x->executor_id, x->container_id)))
+    n++;
+  env[n] = NULL;
+  if (st == MESOS_OK) {
+    x->starting = 1;
+    st = mesos__agent_exec_container_launch(a, x->key, x->container_id, x->sandbox,
+                                            (const char *const *)env, err);
+    x->starting = 0;
+    /* A start that failed at once (a fetch or launch refused before
+     * anything ran) reported through mesos__agent_exec_container_started
+     * from inside that call: the error belongs to the caller. */
+    if (st == MESOS_OK && x->fail_msg[0]) st = mesos__err(err, MESOS_EIO, "%s", x->fail_msg);
+  }
+  for (size_t i = 0; i < n; i++) mesos__free(env[i]);
+  if (st == MESOS_OK)
+    LOG_INFO("Executor %s: starting in container %s (sandbox %s)", x->key, x->container_id,
+             x->sandbox);
+  return st;
+}
+
 static mesos_status exec_start(mesos__agent_executor *x, mesos_error **err) {
   mesos_status st = mesos__agent_mkdirs(x->sandbox, err); /* not a checkpoint */
   if (st == MESOS_OK) /* the executor's own persistent volumes (volumes.c) */
     st = mesos__agent_volumes_link(x->agent, x->sandbox, x->info->resources,
                                    x->info->n_resources, err);
   if (st != MESOS_OK) return st;
+  if (x->containerized) return container_start(x, err);
   exec_plan p;
   memset(&p, 0, sizeof p);
   st = plan_build(x, &p, err);
@@ -643,14 +724,13 @@ static mesos_status exec_get(mesos_agent *a, const char *fw, const Mesos__V1__Ex
     st = mesos__agent_path(&x->sandbox, a->work_dir, MESOS__AGENT_PATH_SANDBOX, &ids, err);
   if (st == MESOS_OK) st = mesos_timer_new(&x->reg_timer, a->loop, reg_timeout_cb, x, err);
   if (st == MESOS_OK) st = mesos_timer_new(&x->kill_timer, a->loop, kill_timer_cb, x, err);
-  if (st == MESOS_OK) st = exec_start(x, err);
-  if (st == MESOS_OK && (st = mesos__map_put(&a->executors, key, x)) != MESOS_OK) {
-    mesos__agent_kill_session(x->pid, SIGKILL);
-    mesos_child_free(x->child);
-    x->child = NULL;
-    waitpid(x->pid, NULL, 0);
+  const char *why = NULL;
+  x->containerized = !is_default && mesos__agent_exec_container_wanted(a, ei, &why);
+  /* In the table first: a container's start finds the executor there. */
+  if (st == MESOS_OK && (st = mesos__map_put(&a->executors, key, x)) != MESOS_OK)
     mesos__err(err, st, "out of memory");
-  }
+  if (st == MESOS_OK && (st = exec_start(x, err)) != MESOS_OK)
+    mesos__map_remove(&a->executors, key);
   if (st != MESOS_OK) {
     exec_free(x);
     return st;
@@ -696,7 +776,7 @@ void mesos__agent_run_custom(mesos_agent *a, const Mesos__Internal__RunTask *rt)
   else if (mesos__map_count(&a->tasks) >= MESOS__AGENT_MAX_TASKS)
     bad = "Too many tasks on this agent",
     reason = MESOS__V1__TASK_STATUS__REASON__REASON_CONTAINER_LAUNCH_FAILED;
-  else if ((bad = mesos__agent_executor_container_refusal(ei, NULL)) != NULL) /* containers.c */
+  else if (!mesos__agent_exec_container_wanted(a, ei, &bad) && bad) /* containers.c */
     reason = MESOS__V1__TASK_STATUS__REASON__REASON_CONTAINER_LAUNCH_FAILED;
   else
     bad = exec_refusal(a, fw, ei, !rt->has_launch_executor || rt->launch_executor, &reason);
@@ -932,6 +1012,9 @@ void mesos__agent_exec_kill_task(mesos__agent_task *t, const Mesos__V1__KillPoli
     if (o->exec == x && !o->terminal_seen) live = 1;
   }
   if (!live) x->shutting_down = 1;
+  /* One whose container is still being made is not made at all (its
+   * start then reports and ends it). */
+  if (!live && x->containerized && x->pid <= 0) exec_kill(x);
 }
 
 int mesos__agent_exec_shutdown(mesos_agent *a, const char *framework_id, const char *executor_id) {
@@ -998,6 +1081,7 @@ void mesos__agent_executors_release(mesos_agent *a) {
     mesos__agent_executor *x = v;
     if (!x->checkpoint || x->pid <= 0) continue;
     LOG_INFO("Leaving executor %s (pid %d) running for the next agent", x->key, (int)x->pid);
+    if (x->containerized) mesos__agent_exec_container_leave(a, x->container_id);
     mesos_child_free(x->child);
     x->child = NULL;
     mesos__agent_pidwatch_free(x->watch);
@@ -1038,8 +1122,19 @@ mesos_status mesos__agent_exec_adopt(mesos_agent *a, const char *fw,
       st = mesos__agent_path(&x->sandbox, a->work_dir, MESOS__AGENT_PATH_SANDBOX, &ids, err);
     if (st == MESOS_OK) st = mesos_timer_new(&x->reg_timer, a->loop, reg_timeout_cb, x, err);
     if (st == MESOS_OK) st = mesos_timer_new(&x->kill_timer, a->loop, kill_timer_cb, x, err);
-    if (st == MESOS_OK) st = mesos__agent_pidwatch(a, x->pid, x->pid_start, watch_ended, x, &x->watch, err);
+    /* An executor in a container (its checkpointed pid is the container's
+     * init): the containerizer recovered it and watches it again. */
+    x->containerized = st == MESOS_OK && (mesos__agent_container_alive(a, x->container_id) ||
+                                          mesos__agent_container_ended(a, x->container_id));
+    if (st == MESOS_OK && !x->containerized)
+      st = mesos__agent_pidwatch(a, x->pid, x->pid_start, watch_ended, x, &x->watch, err);
     if (st == MESOS_OK) st = mesos__map_put(&a->executors, key, x);
+    if (st == MESOS_OK && x->containerized) {
+      int32_t pid = 0;
+      st = mesos__agent_exec_container_adopt(a, key, x->container_id, &pid, err);
+      if (st != MESOS_OK) mesos__map_remove(&a->executors, key);
+      else if (pid > 0) x->pid = pid;
+    }
     if (st != MESOS_OK) {
       exec_free(x);
       return st;
@@ -1088,7 +1183,8 @@ void mesos__agent_executors_free(mesos_agent *a) {
   void *v;
   while (mesos__map_next(&a->executors, &it, NULL, &v)) {
     mesos__agent_executor *x = v;
-    if (x->pid > 0) {
+    /* A container's executor went with mesos__agent_containers_fini. */
+    if (x->pid > 0 && !x->containerized) {
       mesos__agent_kill_session(x->pid, SIGKILL);
       mesos_child_free(x->child);
       x->child = NULL;
@@ -1288,6 +1384,84 @@ static void subscribe(mesos_agent *a, mesos__agent_executor *x, mesos__http_requ
     pending_free(p);
   }
   if (x->shutting_down) send_shutdown(x);
+}
+
+/* ------------------------------------------------------------ containers (containers.h) */
+
+static mesos__agent_executor *exec_of(mesos_agent *a, const char *key, const char *container_id) {
+  mesos__agent_executor *x = key ? mesos__map_get(&a->executors, key) : NULL;
+  if (x == NULL || !x->containerized ||
+      (container_id && strcmp(container_id, x->container_id) != 0))
+    return NULL;
+  return x;
+}
+
+const Mesos__V1__ExecutorInfo *mesos__agent_exec_info(mesos_agent *a, const char *key,
+                                                      const char *container_id) {
+  mesos__agent_executor *x = exec_of(a, key, container_id);
+  return x ? x->info : NULL;
+}
+
+static void add_resources(Mesos__V1__Resource *const *rs, size_t n, double *cpus, double *mem) {
+  for (size_t i = 0; i < n; i++) {
+    const Mesos__V1__Resource *r = rs[i];
+    if (r->name == NULL || r->scalar == NULL) continue;
+    if (strcmp(r->name, "cpus") == 0) *cpus += r->scalar->value;
+    else if (strcmp(r->name, "mem") == 0) *mem += r->scalar->value;
+  }
+}
+
+void mesos__agent_exec_resources(mesos_agent *a, const char *key, double *cpus, double *mem_mb) {
+  *cpus = *mem_mb = 0;
+  mesos__agent_executor *x = exec_of(a, key, NULL);
+  if (x == NULL) return;
+  /* As Mesos sizes an executor's container: its own resources plus those
+   * of the tasks it runs (here: the ones known when its container starts). */
+  add_resources(x->info->resources, x->info->n_resources, cpus, mem_mb);
+  size_t it = 0;
+  void *v;
+  while (mesos__map_next(&a->tasks, &it, NULL, &v)) {
+    const mesos__agent_task *t = v;
+    if (t->exec == x && !t->terminal_seen)
+      add_resources(t->info->resources, t->info->n_resources, cpus, mem_mb);
+  }
+}
+
+int mesos__agent_exec_container_started(mesos_agent *a, const char *key,
+                                        const char *container_id, int32_t pid,
+                                        const char *error) {
+  mesos__agent_executor *x = exec_of(a, key, container_id);
+  if (x == NULL || x->pid > 0) return 0;
+  if (pid <= 0) {
+    snprintf(x->fail_msg, sizeof x->fail_msg, "%s", error ? error : "The container did not start");
+    if (!x->starting) exec_exited(x, -1);
+    return 0;
+  }
+  if (x->shutting_down && x->stream == NULL) {
+    /* Shut down (or left with nothing to run) while it was starting. */
+    snprintf(x->fail_msg, sizeof x->fail_msg, "Executor shut down before its container started");
+    exec_exited(x, -1);
+    return 0;
+  }
+  x->pid = pid;
+  checkpoint_pid(x);
+  if (x->checkpoint) checkpoint_executor(x);
+  mesos_timer_start(x->reg_timer, a->exec_reg_timeout_ms, 0);
+  LOG_INFO("Executor %s started (container %s, init pid %d) in %s", x->key, x->container_id,
+           (int)pid, x->sandbox);
+  return 1;
+}
+
+void mesos__agent_exec_container_ended(mesos_agent *a, const char *key, const char *container_id,
+                                       int wait_status, int reason, const char *message) {
+  mesos__agent_executor *x = exec_of(a, key, container_id);
+  if (x == NULL) return;
+  if (reason >= 0 && message) {
+    /* A limitation (memory): the executor's tasks fail with its reason. */
+    snprintf(x->fail_msg, sizeof x->fail_msg, "%s", message);
+    x->fail_reason = reason;
+  }
+  exec_exited(x, wait_status);
 }
 
 const char *mesos__agent_exec_container_id(mesos_agent *a, const char *key) {

@@ -729,7 +729,7 @@ static mesos_status recover_task(mesos_agent *a, const mesos__agent_path_ids *id
              !checkpoints ? "The agent restarted; the tasks of frameworks without checkpointing "
                             "are not recovered"
                           : "The agent restarted; this executor has no recovery checkpoint");
-    } else if (!x.alive && x.tc && mesos__agent_container_ended(a, ids->container_id)) {
+    } else if (!shared && !x.alive && x.tc && mesos__agent_container_ended(a, ids->container_id)) {
       /* A container whose task ended while the agent was down: its init
        * checkpointed the exit status, which is what the framework receives (not
        * "executor terminated"). */
@@ -738,7 +738,8 @@ static mesos_status recover_task(mesos_agent *a, const mesos__agent_path_ids *id
       report(a, ids, path, MESOS__V1__TASK_STATE__TASK_FAILED,
              MESOS__V1__TASK_STATUS__REASON__REASON_EXECUTOR_TERMINATED,
              "The executor terminated while the agent was down");
-    } else if (mesos__agent_container_alive(a, ids->container_id)) {
+    } else if (!shared && mesos__agent_container_alive(a, ids->container_id)) {
+      /* (A custom executor's container is adopted with its executor.) */
       mesos__agent_container_adopt(a, ids, x.tc->task_info, last, path); /* containers.c */
     } else {
       mesos_error *ae = NULL;

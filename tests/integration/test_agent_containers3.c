@@ -10,9 +10,9 @@
  *    gives TASK_KILLED (REASON_TASK_KILLED_DURING_LAUNCH), cancels the
  *    download (the server sees the connection close) and leaves no root
  *    filesystem, partial download, mount, cgroup or process behind;
- *  - executors that ask for a container this agent cannot give them (an
- *    image on a custom or default executor, a task of a group with its own
- *    image) fail with REASON_CONTAINER_LAUNCH_FAILED and say why, and no
+ *  - executors that ask for a container this agent cannot give them (a
+ *    DOCKER container on a custom executor, an image on a default
+ *    executor, a task of a group with its own image) fail with REASON_CONTAINER_LAUNCH_FAILED and say why, and no
  *    executor process runs on the host in their place;
  *  - Image.cached (default true) reuses the image as the agent last read
  *    it, so an image replaced in the registry is not seen; cached=false
@@ -502,20 +502,22 @@ START_TEST(test_containers3__executors_asking_for_images_fail_with_the_reason_an
   char offer[160], agent[160], ran[400];
   start_cluster(&f, offer, agent, sizeof offer);
   snprintf(ran, sizeof ran, "%s/executor-ran", base_dir);
-  /* A custom executor in an image. */
+  /* A custom executor in a DOCKER container (custom executors in MESOS
+   * images run: test_agent_containers4). */
   ck_assert_int_eq(
       sim_fw_call(&f,
                   "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":"
                   "[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH\",\"launch\":{\"task_infos\":"
                   "[{\"name\":\"t\",\"task_id\":{\"value\":\"custom\"},\"agent_id\":{\"value\":\"%s\"},"
                   "\"executor\":{\"type\":\"CUSTOM\",\"executor_id\":{\"value\":\"ex-img\"},"
-                  "\"command\":{\"value\":\"touch %s; sleep 30\"}," IMAGE("busybox:latest") ","
+                  "\"command\":{\"value\":\"touch %s; sleep 30\"},\"container\":{\"type\":\"DOCKER\","
+                  "\"docker\":{\"image\":\"busybox\"}},"
                   "\"resources\":" RES "},\"resources\":" RES "}]}}],"
                   "\"filters\":{\"refuse_seconds\":0}}}",
                   f.id, offer, agent, ran),
       202);
   char *rec = sim_fw_expect_final(&f, "custom", "TASK_FAILED", 10000);
-  ck_assert_msg(strstr(rec, "REASON_CONTAINER_LAUNCH_FAILED") && strstr(rec, "not supported"),
+  ck_assert_msg(strstr(rec, "REASON_CONTAINER_LAUNCH_FAILED") && strstr(rec, "Docker containerizer"),
                 "%s", rec);
   free(rec);
   /* A task group whose default executor has an image, and one whose task
