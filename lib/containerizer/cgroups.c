@@ -479,6 +479,11 @@ mesos_status mesos__cg_create(const mesos__cg_layout *l, const char *root, const
   cg->controllers = controllers;
   mesos_status st = MESOS_OK;
   int need_v2 = track == MESOS__CG_V2;
+  /* The directories this call made: only those are undone on an error (a
+   * container id already in use must not lose its cgroups to a failed
+   * second create). */
+  uint32_t made_v1 = 0;
+  int made_v2 = 0;
   for (int c = 0; c < MESOS__CG_COUNT && st == MESOS_OK; c++) {
     if (!(controllers & MESOS__CG_BIT(c))) continue;
     if (l->where[c] == MESOS__CG_V2) {
@@ -510,6 +515,7 @@ mesos_status mesos__cg_create(const mesos__cg_layout *l, const char *root, const
     } else {
       st = make_dir(parent, 1, err);
       if (st == MESOS_OK) st = make_dir(cg->v1[c], 0, err);
+      if (st == MESOS_OK) made_v1 |= MESOS__CG_BIT(c);
     }
     mesos__free(parent);
   }
@@ -527,6 +533,7 @@ mesos_status mesos__cg_create(const mesos__cg_layout *l, const char *root, const
       st = make_dir(parent, 1, err);
       if (st == MESOS_OK) st = v2_enable(l, root, controllers, err);
       if (st == MESOS_OK) st = make_dir(cg->v2, 0, err);
+      if (st == MESOS_OK) made_v2 = 1;
     }
     mesos__free(parent);
   }
@@ -540,8 +547,8 @@ mesos_status mesos__cg_create(const mesos__cg_layout *l, const char *root, const
     if (!existing) {
       /* Undo what this call made (directories are empty). */
       for (int c = 0; c < MESOS__CG_COUNT; c++)
-        if (cg->v1[c]) rmdir(cg->v1[c]);
-      if (cg->v2) rmdir(cg->v2);
+        if (made_v1 & MESOS__CG_BIT(c)) rmdir(cg->v1[c]);
+      if (made_v2) rmdir(cg->v2);
     }
     mesos__cg_free(cg);
     return st;

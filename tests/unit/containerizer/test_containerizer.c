@@ -1226,6 +1226,132 @@ START_TEST(test_devices__v2_device_program_denies_what_the_whitelist_does_not_al
 }
 END_TEST
 
+/* The v2 code paths against a fake cgroup2 tree (a plain directory named
+ * as the cgroup2 mount in a mountinfo fixture, control files created as
+ * the kernel would): this hybrid host binds cpu, memory and pids to v1, so
+ * the real-v2 test below is SKIPPED here and this is what exercises
+ * enabling controllers down from our own cgroup, the limits' file formats
+ * (cpu.weight/cpu.max, memory.max/high/swap.max, pids.max), usage and OOM
+ * counts from cpu.stat/memory.*, the process list, and re-opening an
+ * existing cgroup.  Needs no root. */
+static void fake_file(const char *dir, const char *name, const char *text) {
+  char p[PATH_MAX];
+  snprintf(p, sizeof p, "%s/%s", dir, name);
+  write_text(p, text);
+}
+
+static const char *fake_read(const char *dir, const char *name) {
+  char p[PATH_MAX];
+  snprintf(p, sizeof p, "%s/%s", dir, name);
+  return read_text(p);
+}
+
+START_TEST(test_cgroups__v2_paths_write_and_read_the_unified_files_of_a_fake_cgroup2_tree) {
+  char root[] = "/tmp/mesos-fakecg2-XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(root));
+  char mi[512], self[128], mesos[160];
+  snprintf(mi, sizeof mi,
+           "30 1 8:1 / / rw - ext4 /dev/sda1 rw\n"
+           "31 30 0:26 / %s rw,nosuid shared:4 - cgroup2 cgroup2 rw,nsdelegate\n",
+           root);
+  mesos__cg_layout l;
+  ck_assert_mesos_ok(mesos__cg_layout_parse(&l, mi, "0::/agent.slice\n",
+                                            "cpuset cpu io memory pids\n", NULL), NULL);
+  ck_assert_int_eq(l.mode, MESOS__CG_MODE_V2);
+  /* Our own cgroup has cpu and memory enabled for its children, not pids;
+   * the mesos root below it has them all already. */
+  snprintf(self, sizeof self, "%s/agent.slice", root);
+  snprintf(mesos, sizeof mesos, "%s/mesos", self);
+  ck_assert_int_eq(mkdir(self, 0755), 0);
+  ck_assert_int_eq(mkdir(mesos, 0755), 0);
+  fake_file(self, "cgroup.subtree_control", "cpu memory\n");
+  fake_file(mesos, "cgroup.subtree_control", "cpu memory pids\n");
+  uint32_t bits = MESOS__CG_BIT(MESOS__CG_CPU) | MESOS__CG_BIT(MESOS__CG_MEMORY) |
+                  MESOS__CG_BIT(MESOS__CG_PIDS);
+  mesos__cgroup *cg = NULL;
+  mesos_error *err = NULL;
+  ck_assert_mesos_ok(mesos__cg_create(&l, "mesos", "c1", bits, 0, &cg, &err), &err);
+  char want[200];
+  snprintf(want, sizeof want, "%s/c1", mesos);
+  ck_assert_str_eq(cg->v2, want);
+  for (int c = 0; c < MESOS__CG_COUNT; c++) ck_assert_ptr_null(cg->v1[c]);
+  /* Only the missing controller was enabled, where it was missing (one
+   * write at offset 0, as into a real cgroup file: "+pids" over "cpu m"). */
+  ck_assert_str_eq(fake_read(self, "cgroup.subtree_control"), "+pidsemory\n");
+  ck_assert_str_eq(fake_read(mesos, "cgroup.subtree_control"), "cpu memory pids\n");
+  /* A second container with the same name is refused, not shared. */
+  mesos__cgroup *dup = NULL;
+  ck_assert_int_eq(mesos__cg_create(&l, "mesos", "c1", bits, 0, &dup, &err), MESOS_EEXIST);
+  mesos_error_free(err);
+  err = NULL;
+  /* The kernel's files of the new cgroup (empty: each write below is
+   * then exactly what the file holds). */
+  static const char *const ctl[] = {"cpu.weight", "cpu.max", "memory.max", "memory.high",
+                                    "memory.swap.max", "pids.max", "cgroup.procs"};
+  for (size_t i = 0; i < sizeof ctl / sizeof *ctl; i++) fake_file(cg->v2, ctl[i], "");
+  ck_assert_mesos_ok(mesos__cg_set_cpu(cg, 1.5, 1, &err), &err);
+  ck_assert_str_eq(fake_read(cg->v2, "cpu.weight"), "59"); /* 1536 shares -> weight */
+  ck_assert_str_eq(fake_read(cg->v2, "cpu.max"), "150000 100000");
+  fake_file(cg->v2, "cpu.weight", "");
+  fake_file(cg->v2, "cpu.max", "");
+  ck_assert_mesos_ok(mesos__cg_set_cpu(cg, 0.5, 0, &err), &err); /* an update, no CFS */
+  ck_assert_str_eq(fake_read(cg->v2, "cpu.weight"), "20");
+  ck_assert_str_eq(fake_read(cg->v2, "cpu.max"), "max 100000");
+  ck_assert_mesos_ok(mesos__cg_set_mem(cg, 64ull << 20, 0, &err), &err);
+  ck_assert_str_eq(fake_read(cg->v2, "memory.max"), "67108864");
+  ck_assert_str_eq(fake_read(cg->v2, "memory.high"), "max");
+  ck_assert_str_eq(fake_read(cg->v2, "memory.swap.max"), "0"); /* no swap without limit_swap */
+  ck_assert_mesos_ok(mesos__cg_set_pids(cg, 33, &err), &err);
+  ck_assert_str_eq(fake_read(cg->v2, "pids.max"), "33");
+  fake_file(cg->v2, "pids.max", "");
+  ck_assert_mesos_ok(mesos__cg_set_pids(cg, 0, &err), &err);
+  ck_assert_str_eq(fake_read(cg->v2, "pids.max"), "max");
+  /* Usage and OOM kills from the unified files. */
+  fake_file(cg->v2, "cpu.stat",
+            "usage_usec 3000000\nuser_usec 2000000\nsystem_usec 1000000\nnr_periods 10\n"
+            "nr_throttled 4\nthrottled_usec 500000\n");
+  fake_file(cg->v2, "memory.current", "1048576\n");
+  fake_file(cg->v2, "memory.stat", "anon 524288\nfile 262144\nkernel 4096\n");
+  fake_file(cg->v2, "memory.swap.current", "8192\n");
+  fake_file(cg->v2, "memory.max", "67108864\n");
+  fake_file(cg->v2, "memory.events", "low 0\nhigh 0\nmax 3\noom 2\noom_kill 2\n");
+  fake_file(cg->v2, "pids.current", "5\n");
+  fake_file(cg->v2, "cgroup.procs", "1234567\n2345678\n");
+  mesos_container_usage u;
+  memset(&u, 0, sizeof u);
+  ck_assert_mesos_ok(mesos__cg_usage(cg, &u, &err), &err);
+  ck_assert(u.cpus_user_time_secs > 1.99 && u.cpus_user_time_secs < 2.01);
+  ck_assert(u.cpus_system_time_secs > 0.99 && u.cpus_system_time_secs < 1.01);
+  ck_assert_uint_eq(u.cpus_nr_periods, 10);
+  ck_assert_uint_eq(u.cpus_nr_throttled, 4);
+  ck_assert(u.cpus_throttled_time_secs > 0.49 && u.cpus_throttled_time_secs < 0.51);
+  ck_assert_uint_eq(u.mem_total_bytes, 1048576);
+  ck_assert_uint_eq(u.mem_rss_bytes, 524288);
+  ck_assert_uint_eq(u.mem_cache_bytes, 262144);
+  ck_assert_uint_eq(u.mem_swap_bytes, 8192);
+  ck_assert_uint_eq(u.mem_limit_bytes, 67108864);
+  ck_assert_uint_eq(u.mem_oom_events, 2);
+  ck_assert_uint_eq(u.processes, 2);
+  ck_assert_uint_eq(u.threads, 5);
+  ck_assert_uint_eq(mesos__cg_oom_kills(cg), 2);
+  pid_t pids[8];
+  ck_assert_int_eq(mesos__cg_pids(cg, pids, 8), 2);
+  ck_assert_int_eq(pids[0], 1234567);
+  ck_assert_int_eq(pids[1], 2345678);
+  /* Recovery re-opens it; a container without a cgroup is not found. */
+  mesos__cgroup *again = NULL;
+  ck_assert_mesos_ok(mesos__cg_create(&l, "mesos", "c1", bits, 1, &again, &err), &err);
+  ck_assert_str_eq(again->v2, cg->v2);
+  ck_assert_int_eq(mesos__cg_create(&l, "mesos", "c2", bits, 1, &dup, &err), MESOS_ENOTFOUND);
+  mesos_error_free(err);
+  /* (Not mesos__cg_destroy: it would signal the fake pids.) */
+  mesos__cg_free(again);
+  mesos__cg_free(cg);
+  mesos__cg_layout_free(&l);
+  rm_rf(root);
+}
+END_TEST
+
 START_TEST(test_cgroups__v2_controllers_set_the_limits_when_the_unified_mount_has_them) {
   if (geteuid() != 0) MESOS_TEST_SKIP("needs root (cgroups)");
   mesos__cg_layout l;
@@ -1655,6 +1781,7 @@ static Suite *make_suite(void) {
   tcase_add_test(tc, test_devices__rules_parse_and_the_program_allows_exactly_the_whitelist);
   tcase_add_test(tc, test_devices__v2_device_program_denies_what_the_whitelist_does_not_allow);
   tcase_add_test(tc, test_cgroups__v2_controllers_set_the_limits_when_the_unified_mount_has_them);
+  tcase_add_test(tc, test_cgroups__v2_paths_write_and_read_the_unified_files_of_a_fake_cgroup2_tree);
   tcase_add_test(tc, test_containerizer__async_launch_reports_on_the_loop_and_can_be_destroyed_midway);
   tcase_add_test(tc, test_containerizer__every_failed_allocation_in_launch_async_leaves_nothing_behind);
   tcase_add_test(tc, test_containerizer__init_is_the_exec_ed_helper_holding_only_its_own_descriptors);
