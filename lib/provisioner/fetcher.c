@@ -20,6 +20,7 @@
 #include "base/log.h"
 #include "base/uuid.h"
 #include "http/client.h"
+#include "http/tls.h"
 #include "loop/loop_int.h"
 #include "provisioner/zin.h"
 #include "registry/fsutil.h"
@@ -106,7 +107,16 @@ mesos_status mesos__fetcher_new(mesos_loop *loop, const mesos__fetcher_opts *o,
   }
   mesos__http_client_options ho = {0};
   ho.max_redirects = 5;
-  if ((st = mesos__http_client_new(&f->http, loop, &ho, err)) != MESOS_OK) goto fail;
+  if (o && o->tls_ca_file) {
+    mesos__tls_config_options to;
+    memset(&to, 0, sizeof to);
+    to.ca_file = o->tls_ca_file;
+    to.verify_peer = 1;
+    if ((st = mesos__tls_config_new(&ho.tls, &to, err)) != MESOS_OK) goto fail;
+  }
+  st = mesos__http_client_new(&f->http, loop, &ho, err);
+  mesos__tls_config_unref(ho.tls); /* the client holds its own reference */
+  if (st != MESOS_OK) goto fail;
   *out = f;
   return MESOS_OK;
 fail:

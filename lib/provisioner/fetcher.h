@@ -38,6 +38,10 @@ typedef struct mesos__fetcher_opts {
   uint64_t max_bytes;     /* per URI; 0: the default */
   mesos__tar_opts limits; /* for extraction (whiteouts / owners ignored) */
   uint32_t timeout_ms;    /* per download; 0: the HTTP client's default */
+  const char *tls_ca_file; /* PEM CA bundle https servers are verified against;
+                              NULL: the system bundle (as curl does for Mesos's
+                              fetcher); a server that does not verify fails
+                              its fetch */
 } mesos__fetcher_opts;
 
 mesos_status mesos__fetcher_new(mesos_loop *loop, const mesos__fetcher_opts *opts,

@@ -6,9 +6,11 @@
 
 #include "base/alloc.h"
 #include "http/server.h"
+#include "http/tls.h"
 #include "provisioner/fetcher.h"
 #include "provisioner/zin.h"
 #include "provtest.h"
+#include "support/certs.h"
 
 typedef struct {
   mesos_loop *loop;
@@ -260,6 +262,63 @@ START_TEST(test_fetcher__bad_uris_fail_with_clear_errors) {
 }
 END_TEST
 
+/* https: a server whose certificate verifies against the CA the fetcher
+ * is given (tests/support/certs.c, made by the openssl tool) is fetched
+ * like http; with the system bundle, which does not know that CA, the
+ * fetch fails naming the URI and leaves nothing in the sandbox. */
+START_TEST(test_fetcher__https_uris_are_fetched_from_servers_that_verify) {
+  if (!mesos_test_have_openssl()) MESOS_TEST_SKIP("needs the openssl tool for test certificates");
+  char certs[256];
+  ck_assert_int_eq(mesos_test_certs_dir(certs, sizeof certs), 0);
+  ck_assert_int_eq(mesos_test_make_certs(certs), 0);
+  env e;
+  env_up(&e);
+  char crt[400], key[400], ca[400];
+  snprintf(crt, sizeof crt, "%s/server.crt", certs);
+  snprintf(key, sizeof key, "%s/server.key", certs);
+  snprintf(ca, sizeof ca, "%s/ca.crt", certs);
+  mesos_error *err = NULL;
+  mesos__tls_config_options to;
+  memset(&to, 0, sizeof to);
+  to.is_server = 1;
+  to.cert_file = crt;
+  to.key_file = key;
+  mesos__tls_config *stls = NULL;
+  ck_assert_mesos_ok(mesos__tls_config_new(&stls, &to, &err), &err);
+  mesos__http_server_options so = {0};
+  so.listen = "127.0.0.1:0";
+  so.tls = stls;
+  mesos__http_server *srv = NULL;
+  ck_assert_mesos_ok(mesos__http_server_new(&srv, e.loop, &so, &err), &err);
+  mesos__tls_config_unref(stls);
+  ck_assert_mesos_ok(mesos__http_server_route(srv, "GET", "/", 1, serve, &e), &err);
+  char url[128], sb[PATH_MAX], sb2[PATH_MAX], msg[512];
+  snprintf(url, sizeof url, "https://127.0.0.1:%d/files/hello.txt", mesos__http_server_port(srv));
+  provtest_scratch(sb);
+  mesos__fetcher_opts o = {0};
+  o.tls_ca_file = ca;
+  mesos__fetcher *f = NULL;
+  ck_assert_mesos_ok(mesos__fetcher_new(e.loop, &o, &f, &err), &err);
+  uri_spec s[] = {{url, NULL, -1, -1, -1}};
+  ck_assert_msg(fetch(&e, f, s, 1, sb, msg, sizeof msg) == MESOS_OK, "%s", msg);
+  file_is(sb, "hello.txt", "hello\n", 0644);
+  mesos__fetcher_free(f);
+  /* Not verifiable against the system bundle. */
+  provtest_scratch(sb2);
+  f = new_fetcher(&e, NULL, 0, 0);
+  ck_assert(fetch(&e, f, s, 1, sb2, msg, sizeof msg) != MESOS_OK);
+  ck_assert_msg(strstr(msg, "hello.txt") != NULL, "%s", msg);
+  char p[PATH_MAX];
+  snprintf(p, sizeof p, "%s/hello.txt", sb2);
+  ck_assert(access(p, F_OK) != 0);
+  ck_assert_int_eq(count_dir(sb2), 0);
+  mesos__fetcher_free(f);
+  mesos__http_server_free(srv);
+  env_down(&e);
+  mesos_test_rmtree(certs);
+}
+END_TEST
+
 START_TEST(test_fetcher__freeing_with_a_download_in_flight_reports_closed) {
   env e;
   env_up(&e);
@@ -290,6 +349,7 @@ static Suite *make_suite(void) {
   tcase_add_test(tc, test_fetcher__cached_uris_are_downloaded_once_and_the_cache_is_bounded);
   tcase_add_test(tc, test_fetcher__bad_uris_fail_with_clear_errors);
   tcase_add_test(tc, test_fetcher__freeing_with_a_download_in_flight_reports_closed);
+  tcase_add_test(tc, test_fetcher__https_uris_are_fetched_from_servers_that_verify);
   suite_add_tcase(s, tc);
   return s;
 }
