@@ -374,6 +374,11 @@ static int wait_exists(const char *path, int want, int ms) {
 #define RES                                                                  \
   "[{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":0.2}},"     \
   "{\"name\":\"mem\",\"type\":\"SCALAR\",\"scalar\":{\"value\":32}}]"
+/* A quarter of RES: a group (two tasks and its executor) fits the smallest
+ * offer a freed task or executor (RES) may come back in. */
+#define RES_Q                                                                \
+  "[{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":0.05}},"    \
+  "{\"name\":\"mem\",\"type\":\"SCALAR\",\"scalar\":{\"value\":8}}]"
 #define IMAGE(name) \
   "\"container\":{\"type\":\"MESOS\",\"mesos\":{\"image\":{\"type\":\"DOCKER\",\"docker\":{\"name\":\"" name "\"}}}}"
 
@@ -525,11 +530,11 @@ START_TEST(test_containers3__executors_asking_for_images_fail_with_the_reason_an
   const char *groups[][2] = {
       {"g-exec", "\"executor\":{\"type\":\"DEFAULT\",\"executor_id\":{\"value\":\"gx1\"},"
                  "\"framework_id\":{\"value\":\"%s\"}," IMAGE("busybox:latest") ","
-                 "\"resources\":" RES "},"},
+                 "\"resources\":" RES_Q "},"},
       {"g-task", "\"executor\":{\"type\":\"DEFAULT\",\"executor_id\":{\"value\":\"gx2\"},"
-                 "\"framework_id\":{\"value\":\"%s\"},\"resources\":" RES "},"},
+                 "\"framework_id\":{\"value\":\"%s\"},\"resources\":" RES_Q "},"},
   };
-  for (size_t i = 0; i < 2; i++) {
+  for (size_t i = 0, tries = 0; i < 2; i++) {
     sim_fw_wait_offer(&f, "agent-test", offer, agent, sizeof offer);
     char exec[1024], body[4096];
     snprintf(exec, sizeof exec, groups[i][1], f.id);
@@ -538,18 +543,34 @@ START_TEST(test_containers3__executors_asking_for_images_fail_with_the_reason_an
              "[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH_GROUP\",\"launch_group\":{%s"
              "\"task_group\":{\"tasks\":[{\"name\":\"g\",\"task_id\":{\"value\":\"%s-a\"},"
              "\"agent_id\":{\"value\":\"%s\"},\"command\":{\"value\":\"touch %s\"},%s"
-             "\"resources\":" RES "},{\"name\":\"g\",\"task_id\":{\"value\":\"%s-b\"},"
+             "\"resources\":" RES_Q "},{\"name\":\"g\",\"task_id\":{\"value\":\"%s-b\"},"
              "\"agent_id\":{\"value\":\"%s\"},\"command\":{\"value\":\"touch %s\"},"
-             "\"resources\":" RES "}]}}}],\"filters\":{\"refuse_seconds\":0}}}",
+             "\"resources\":" RES_Q "}]}}}],\"filters\":{\"refuse_seconds\":0}}}",
              f.id, offer, exec, groups[i][0], agent, ran, i == 1 ? IMAGE("busybox:latest") "," : "",
              groups[i][0], agent, ran);
     ck_assert_int_eq(sim_fw_call(&f, "%s", body), 202);
     for (int k = 0; k < 2; k++) {
-      char task[64];
+      char task[64], tid[100];
       snprintf(task, sizeof task, "%s-%c", groups[i][0], k ? 'b' : 'a');
-      rec = sim_fw_expect_final(&f, task, "TASK_FAILED", 10000);
-      ck_assert_msg(strstr(rec, "REASON_CONTAINER_LAUNCH_FAILED") && strstr(rec, "not supported"),
+      /* The offer kept may have nothing left to give (seen under ASan: the
+       * master answers TASK_ERROR "... than available " with nothing
+       * listed): that group goes again on the next offer.  Not what this
+       * test is about; the agent's refusal is. */
+      snprintf(tid, sizeof tid, "\"value\":\"%s\"", task);
+      rec = sim_fw_next(&f, 10000, "\"type\":\"UPDATE\"", tid, NULL);
+      ck_assert_msg(rec != NULL, "no update for %s", task);
+      if (strstr(rec, "TASK_ERROR") && strstr(rec, "than available") && tries < 3) {
+        free(rec);
+        if (k == 0) free(sim_fw_next(&f, 10000, "\"type\":\"UPDATE\"", "-b\"", NULL));
+        tries++;
+        i--;
+        break;
+      }
+      ck_assert_msg(strstr(rec, "\"TASK_FAILED\"") &&
+                        strstr(rec, "REASON_CONTAINER_LAUNCH_FAILED") &&
+                        strstr(rec, "not supported"),
                     "%s", rec);
+      sim_fw_ack(&f, rec);
       free(rec);
     }
   }
