@@ -52,9 +52,10 @@ typedef struct mesos_scheduler mesos_scheduler;
 #define MESOS_SCHEDULER_CONTENT_PROTOBUF 0u
 #define MESOS_SCHEDULER_CONTENT_JSON 1u
 
-/* Version 2 appended on_offers, on_update and auto_acknowledge; version 1
- * structs are still accepted. */
-#define MESOS_SCHEDULER_OPTIONS_VERSION 2
+/* Version 2 appended on_offers, on_update and auto_acknowledge; version 3
+ * appended tls_cert_file and tls_key_file; version 1 and 2 structs are
+ * still accepted. */
+#define MESOS_SCHEDULER_OPTIONS_VERSION 3
 
 /* Defined below (reading events in C). */
 struct mesos_scheduler_offer;
@@ -131,15 +132,24 @@ typedef struct mesos_scheduler_options {
    * on_update sends the acknowledgement first; none is sent once the
    * scheduler was freed inside on_update. */
   uint32_t auto_acknowledge;
+
+  /* Since version 3: https masters that verify clients
+   * (--tls_verify_client): a PEM client certificate (may hold its chain)
+   * and its unencrypted PEM private key, presented in the TLS handshake.
+   * Both or neither; NULL: no client certificate.  The files are read by
+   * mesos_scheduler_new (MESOS_EINVAL when unreadable, not PEM, or the key
+   * does not match). */
+  const char *tls_cert_file;
+  const char *tls_key_file;
 } mesos_scheduler_options;
 
 #define MESOS_SCHEDULER_OPTIONS_INIT                                                         \
   { MESOS_SCHEDULER_OPTIONS_VERSION, NULL, 0, NULL, 0, NULL, 0, 0, 0, NULL, NULL, NULL, NULL, \
-    NULL, NULL, NULL, 0 }
+    NULL, NULL, NULL, 0, NULL, NULL }
 
-/* FFI twin of MESOS_SCHEDULER_OPTIONS_INIT.  `version` 1 fills only the
- * fields version 1 has (a caller built against the older header passes a
- * smaller struct).  MESOS_EINVAL (opts NULL), MESOS_EVERSION (unknown
+/* FFI twin of MESOS_SCHEDULER_OPTIONS_INIT.  `version` 1 or 2 fills only
+ * the fields that version has (a caller built against an older header
+ * passes a smaller struct).  MESOS_EINVAL (opts NULL), MESOS_EVERSION (unknown
  * version).  Since 1.0. */
 MESOS_EXTERN(mesos_status) mesos_scheduler_options_init(mesos_scheduler_options *opts,
                                                         uint32_t version);

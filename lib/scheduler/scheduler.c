@@ -875,7 +875,10 @@ MESOS_EXTERN(mesos_status) mesos_scheduler_options_init(mesos_scheduler_options 
   if (version < 1 || version > MESOS_SCHEDULER_OPTIONS_VERSION) return MESOS_EVERSION;
   mesos_scheduler_options d = MESOS_SCHEDULER_OPTIONS_INIT;
   d.version = version;
-  memcpy(opts, &d, version == 1 ? offsetof(mesos_scheduler_options, on_offers) : sizeof d);
+  size_t n = version == 1   ? offsetof(mesos_scheduler_options, on_offers)
+             : version == 2 ? offsetof(mesos_scheduler_options, tls_cert_file)
+                            : sizeof d;
+  memcpy(opts, &d, n);
   return MESOS_OK;
 }
 
@@ -1021,9 +1024,18 @@ MESOS_EXTERN(mesos_status) mesos_scheduler_new(mesos_scheduler **out, mesos_loop
   mesos_status st = parse_masters(s, o->masters, err);
   if (st == MESOS_OK) st = parse_info(s, o, err);
   mesos__tls_config *tls = NULL;
-  if (st == MESOS_OK && o->tls_ca_file) {
+  /* Fields a version 1 or 2 struct does not have: never read them there. */
+  const char *cert = o->version >= 3 ? o->tls_cert_file : NULL;
+  const char *key = o->version >= 3 ? o->tls_key_file : NULL;
+  if (st == MESOS_OK && (cert != NULL) != (key != NULL))
+    st = mesos__err(err, MESOS_EINVAL,
+                    "scheduler: tls_cert_file and tls_key_file go together (%s given alone)",
+                    cert ? "tls_cert_file" : "tls_key_file");
+  if (st == MESOS_OK && (o->tls_ca_file || cert)) {
     mesos__tls_config_options to = {0};
-    to.ca_file = o->tls_ca_file;
+    to.ca_file = o->tls_ca_file; /* NULL: the system bundle */
+    to.cert_file = cert;
+    to.key_file = key;
     to.verify_peer = 1;
     st = mesos__tls_config_new(&tls, &to, err);
   }

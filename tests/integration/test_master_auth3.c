@@ -18,6 +18,9 @@
  *  - a client that disconnects while its request waits: the request is
  *    forgotten, the late answer dropped (no leak under ASan), the master
  *    keeps serving.
+ *
+ * And the C scheduler client's TLS client certificate (options version
+ * 3) against a master with --tls_verify_client=required.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -33,6 +36,8 @@
 #include "mesos/authz.h"
 #include "mesos/loop.h"
 #include "mesos/master.h"
+#include "mesos/scheduler.h"
+#include "support/certs.h"
 #include "support/daemon.h"
 #include "support/sim_fw.h"
 #include "support/late_authz.h"
@@ -335,6 +340,117 @@ START_TEST(test_master_auth3__set_authorizer_refuses_bad_arguments) {
 }
 END_TEST
 
+/* ------------------------------------------------------------ TLS client certificate */
+
+typedef struct tls_fw {
+  int connected, disconnected;
+  char reason[256];
+} tls_fw;
+
+static void tls_connected(mesos_scheduler *s, void *ud) {
+  (void)s;
+  ((tls_fw *)ud)->connected++;
+}
+
+static void tls_disconnected(mesos_scheduler *s, const char *reason, void *ud) {
+  (void)s;
+  tls_fw *f = ud;
+  f->disconnected++;
+  snprintf(f->reason, sizeof f->reason, "%s", reason ? reason : "");
+}
+
+static mesos_status tls_scheduler(mesos_scheduler **out, mesos_loop *loop, int port,
+                                  const char *certs, const char *cert, const char *key,
+                                  tls_fw *f, mesos_error **err) {
+  char masters[64];
+  snprintf(masters, sizeof masters, "https://127.0.0.1:%d", port);
+  mesos_scheduler_options o = MESOS_SCHEDULER_OPTIONS_INIT;
+  o.masters = masters;
+  o.content_type = MESOS_SCHEDULER_CONTENT_JSON;
+  o.framework_info_json = "{\"user\":\"nobody\",\"name\":\"tls client\"}";
+  o.backoff_min_ms = 50;
+  o.backoff_max_ms = 100;
+  o.tls_ca_file = mesos_test_cert(certs, "ca.crt");
+  o.tls_cert_file = cert ? mesos_test_cert(certs, cert) : NULL;
+  o.tls_key_file = key ? mesos_test_cert(certs, key) : NULL;
+  o.on_connected = tls_connected;
+  o.on_disconnected = tls_disconnected;
+  o.ud = f;
+  return mesos_scheduler_new(out, loop, &o, err);
+}
+
+/* The C scheduler client presents a client certificate (options version
+ * 3) to a master with --tls_verify_client=required: with the CA's client
+ * certificate it subscribes; without one, or with another CA's, the
+ * handshake fails and it never does; a certificate without its key (or
+ * the reverse) is refused at once. */
+START_TEST(test_master_auth3__the_scheduler_client_presents_a_client_certificate) {
+  if (!mesos_test_have_openssl()) MESOS_TEST_SKIP("openssl is not installed");
+  char certs[64];
+  ck_assert_int_eq(mesos_test_certs_dir(certs, sizeof certs), 0);
+  ck_assert_int_eq(mesos_test_make_certs(certs), 0);
+  mesos_loop *loop = NULL;
+  ck_assert_int_eq(mesos_loop_new(&loop, NULL, NULL), MESOS_OK);
+  char cert[160], key[160], ca[160];
+  snprintf(cert, sizeof cert, "--tls_cert=%s/server.crt", certs);
+  snprintf(key, sizeof key, "--tls_key=%s/server.key", certs);
+  snprintf(ca, sizeof ca, "--tls_ca=%s/ca.crt", certs);
+  char *argv[] = {"test", "--ip=127.0.0.1", "--port=0", "--logging_level=ERROR", cert, key, ca,
+                  "--tls_verify_client=required", NULL};
+  mesos_master_flags *flags = NULL;
+  mesos_error *err = NULL;
+  ck_assert_mesos_ok(mesos_master_flags_parse(&flags, 8, argv, NULL, &err), &err);
+  mesos_master *m = NULL;
+  ck_assert_mesos_ok(mesos_master_new(&m, loop, NULL, flags, &err), &err);
+  mesos_master_flags_free(flags);
+  int port = (int)mesos_master_port(m);
+
+  /* Half a pair: refused at once, naming the field. */
+  tls_fw bad = {0};
+  mesos_scheduler *s = NULL;
+  ck_assert_int_eq(tls_scheduler(&s, loop, port, certs, "client.crt", NULL, &bad, &err),
+                   MESOS_EINVAL);
+  ck_assert_ptr_nonnull(strstr(mesos_error_message(err), "tls_cert_file"));
+  mesos_error_free(err);
+  err = NULL;
+  /* A key that does not match the certificate: refused at once. */
+  ck_assert_int_eq(
+      tls_scheduler(&s, loop, port, certs, "client.crt", "other-client.key", &bad, &err),
+      MESOS_EINVAL);
+  mesos_error_free(err);
+  err = NULL;
+
+  tls_fw good = {0}, none = {0}, other = {0};
+  mesos_scheduler *sg = NULL, *sn = NULL, *so = NULL;
+  ck_assert_mesos_ok(tls_scheduler(&sg, loop, port, certs, "client.crt", "client.key", &good,
+                                   &err),
+                     &err);
+  ck_assert_mesos_ok(tls_scheduler(&sn, loop, port, certs, NULL, NULL, &none, &err), &err);
+  ck_assert_mesos_ok(tls_scheduler(&so, loop, port, certs, "other-client.crt",
+                                   "other-client.key", &other, &err),
+                     &err);
+  long long deadline = sim_fw_now_ms() + 10000;
+  /* Until the good one subscribed and each other one failed twice. */
+  while (sim_fw_now_ms() < deadline &&
+         !(good.connected && none.disconnected >= 2 && other.disconnected >= 2))
+    mesos_loop_run_once(loop);
+  ck_assert_int_eq(good.connected, 1);
+  ck_assert_str_eq(good.reason, "");
+  ck_assert_int_ge(none.disconnected, 2);
+  ck_assert_int_eq(none.connected, 0);
+  ck_assert_int_ge(other.disconnected, 2);
+  ck_assert_int_eq(other.connected, 0);
+  mesos_scheduler_free(sg);
+  mesos_scheduler_free(sn);
+  mesos_scheduler_free(so);
+  mesos_master_free(m);
+  while (mesos_loop_run_once(loop) > 0) {
+  }
+  mesos_loop_free(loop);
+  mesos_test_rmtree(certs);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("master_auth3");
   TCase *tc = tcase_create("late");
@@ -345,6 +461,10 @@ static Suite *suite(void) {
   tcase_add_test(tc, test_master_auth3__a_client_leaving_while_its_request_waits_is_forgotten);
   tcase_add_test(tc, test_master_auth3__set_authorizer_refuses_bad_arguments);
   suite_add_tcase(s, tc);
+  TCase *tls = tcase_create("tls");
+  tcase_set_timeout(tls, 60);
+  tcase_add_test(tls, test_master_auth3__the_scheduler_client_presents_a_client_certificate);
+  suite_add_tcase(s, tls);
   return s;
 }
 

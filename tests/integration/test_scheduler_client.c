@@ -645,7 +645,7 @@ START_TEST(test_scheduler_client__typed_callbacks_and_implicit_acknowledgements)
   mesos_error *err = NULL;
   ck_assert_mesos_ok(mesos_loop_new(&h.loop, NULL, &err), &err);
   mesos_scheduler_options o = h_options(&h, masters, MESOS_SCHEDULER_CONTENT_JSON);
-  ck_assert_uint_eq(o.version, 2);
+  ck_assert_uint_ge(o.version, 2);
   o.on_offers = t_offers;
   o.on_update = t_update;
   o.auto_acknowledge = 1;
@@ -692,11 +692,19 @@ START_TEST(test_scheduler_client__version_1_options_and_freeing_inside_on_update
   const unsigned char *tail = (const unsigned char *)&o.on_offers;
   for (size_t i = 0; i < sizeof o - offsetof(mesos_scheduler_options, on_offers); i++)
     ck_assert_uint_eq(tail[i], 0x5a);
+  memset(&o, 0x5a, sizeof o);
   ck_assert_int_eq(mesos_scheduler_options_init(&o, 2), MESOS_OK);
   ck_assert_ptr_null(o.on_offers);
   ck_assert_uint_eq(o.auto_acknowledge, 0);
+  /* Version 2 has no client certificate fields: not written. */
+  tail = (const unsigned char *)&o.tls_cert_file;
+  for (size_t i = 0; i < sizeof o - offsetof(mesos_scheduler_options, tls_cert_file); i++)
+    ck_assert_uint_eq(tail[i], 0x5a);
+  ck_assert_int_eq(mesos_scheduler_options_init(&o, 3), MESOS_OK);
+  ck_assert_ptr_null(o.tls_cert_file);
+  ck_assert_ptr_null(o.tls_key_file);
   ck_assert_int_eq(mesos_scheduler_options_init(&o, 0), MESOS_EVERSION);
-  ck_assert_int_eq(mesos_scheduler_options_init(&o, 3), MESOS_EVERSION);
+  ck_assert_int_eq(mesos_scheduler_options_init(&o, 4), MESOS_EVERSION);
 
   start_master();
   mesos_sim_agent *a = mesos_sim_agent_start(master_port, "agent-v1", 4, 1024, 1);
