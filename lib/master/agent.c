@@ -399,6 +399,7 @@ static mesos_status own_info(mesos__agent *a, const Mesos__V1__AgentInfo *info) 
   if (st == MESOS_OK) {
     mesos__pb_free(a->info);
     a->info = (Mesos__V1__AgentInfo *)copy;
+    mesos__agent_changed(a);
   }
   return st;
 }
@@ -1184,6 +1185,7 @@ void mesos__agent_api_handler(mesos__http_request *req, void *ud) {
           if (s2 == MESOS_OK) {
             mesos_resources_free(a->total);
             a->total = total;
+            mesos__agent_changed(a);
             total = NULL;
           } else {
             LOG_WARN("agent %s: UPDATE_AGENT refused: %s", a->id,

@@ -149,6 +149,7 @@ mesos_status mesos__framework_set_info(mesos__framework *fw,
   if (st != MESOS_OK) return st;
   mesos__pb_free(fw->info);
   fw->info = copy;
+  mesos__framework_changed(fw);
   return MESOS_OK;
 }
 

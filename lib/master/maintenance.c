@@ -508,6 +508,7 @@ mesos_status mesos__op_update_agent_record(mesos_master *m, const char *agent_id
   int deact = c->set_deactivated ? c->deactivated : rec.deactivated;
   op.has_deactivated = deact != 0;
   op.deactivated = deact != 0;
+  mesos__agent_changed(mesos__map_get(&m->agents, agent_id)); /* its drain state */
   return mesos__registry_apply(m->registry, &op, err);
 }
 

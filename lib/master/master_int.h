@@ -99,6 +99,7 @@ struct mesos__framework {
   /* Roles the scheduler suppressed (role -> non-NULL): UPDATE_FRAMEWORK
    * revives the ones that leave the set. */
   mesos__map suppressed;
+  uint64_t state_gen;  /* state.c's fragment cache: 0 after a change (mesos__framework_changed) */
 };
 
 struct mesos__agent {
@@ -124,6 +125,7 @@ struct mesos__agent {
    * the executor exits or its framework goes: same keys ->
    * executor resources (agent.c). */
   mesos__map executor_used;
+  uint64_t state_gen;           /* state.c's fragment cache: 0 after a change (mesos__agent_changed) */
 };
 
 struct mesos__offer {
@@ -144,6 +146,19 @@ struct mesos__task {
   mesos_resources *resources;   /* released when the task ends */
   int released;
 };
+
+/* state.c keeps each agent's and framework's rendered part of /state and
+ * of the v1 state calls (GET_STATE, ...) while its state_gen stays: every
+ * change to what they show -- info, total resources, offers, tasks (the
+ * operator hooks), drain state -- calls one of these, so the next poll
+ * renders that record again.  Active and the (re)registration times are
+ * compared directly; agent executors are never cached. */
+static inline void mesos__agent_changed(mesos__agent *a) {
+  if (a) a->state_gen = 0;
+}
+static inline void mesos__framework_changed(mesos__framework *fw) {
+  if (fw) fw->state_gen = 0;
+}
 
 /* framework.c */
 mesos_status mesos__framework_new(mesos__framework **out, mesos_master *m, const char *id,

@@ -60,6 +60,8 @@ void mesos__offer_remove(mesos__offer *o, int recover, double refuse_seconds, in
   }
   mesos__map_remove(&m->offers, o->id);
   mesos__map_remove(&o->fw->offers, o->id);
+  mesos__framework_changed(o->fw);
+  mesos__agent_changed(o->agent);
   mesos_timer_free(o->timeout);
   mesos_resources_free(o->resources);
   mesos__free(o->role);
@@ -159,6 +161,8 @@ static void offer_cb(const char *framework_id, const char *role, const char *age
     return;
   }
   b->v[b->n++] = o;
+  mesos__framework_changed(fw);
+  mesos__agent_changed(a);
   LOG_DEBUG("Offer %s to framework %s on agent %s", o->id, framework_id, agent_id);
 }
 
@@ -543,6 +547,7 @@ static void apply_operation(mesos__framework *fw, mesos__agent *a, const char *r
     mesos_resources_add(left, converted, NULL);
     mesos_resources_free(a->total);
     a->total = total;
+    mesos__agent_changed(a);
     total = NULL;
     mesos__resop_send_checkpoint(a);
     LOG_INFO("Framework %s: applied operation %d on agent %s", fw->id, (int)op->type, a->id);

@@ -310,6 +310,8 @@ const mesos__op_tasks *mesos__op_completed_tasks(const mesos_master *m, const ch
 static void keep_completed(mesos__task *t);
 
 void mesos__operator_on_task_freed(mesos__task *t) {
+  mesos__framework_changed(t->fw);
+  mesos__agent_changed(t->agent);
   keep_completed(t);
   /* Not kept: task_free frees it, unless a state snapshot reads it. */
   mesos_master *m = t->fw ? t->fw->master : NULL;
@@ -438,6 +440,8 @@ static void heartbeat_cb(mesos_timer *t, void *ud) {
 }
 
 void mesos__operator_on_task_added(mesos_master *m, const mesos__task *t) {
+  mesos__framework_changed(t->fw);
+  mesos__agent_changed(t->agent);
   if (m->op == NULL) return;
   m->op->c.tasks_added++;
   if (m->op->nsubs == 0 || t->task == NULL) return;
@@ -452,6 +456,8 @@ void mesos__operator_on_task_added(mesos_master *m, const mesos__task *t) {
 
 void mesos__operator_on_task_updated(mesos_master *m, const mesos__task *t,
                                      const Mesos__V1__TaskStatus *status) {
+  mesos__framework_changed(t->fw);
+  mesos__agent_changed(t->agent);
   if (m->op == NULL) return;
   m->op->c.valid_status_updates++;
   if (t->task && mesos__task_state_terminal(t->task->state)) mesos__op_drain_check_soon(m, t->agent);
@@ -527,6 +533,7 @@ static void framework_event(mesos__framework *fw, int added) {
 }
 
 void mesos__operator_on_framework_updated(mesos__framework *fw) {
+  mesos__framework_changed(fw);
   mesos__operator *op = fw->master->op;
   if (op == NULL) return;
   /* The completed-task ring doubles as "seen before": it exists from the
@@ -1401,6 +1408,7 @@ static void resource_operation(mesos_master *m, mesos__http_request *req, mesos_
   }
   mesos_resources_free(a->total);
   a->total = total;
+  mesos__agent_changed(a);
   total = NULL;
   mesos__resop_send_checkpoint(a);
   LOG_INFO("Operator %s on agent %s applied", names[kind], a->id);

@@ -184,6 +184,51 @@ void mesos__state_block_put(struct mesos__state_srv *sv, char *data, size_t cap)
 mesos_status mesos__state_chunks_push(mesos__chunks *c, char *data, size_t len, size_t cap);
 void mesos__state_chunks_free(mesos__chunks *c);
 
+/* ---- state.c's fragment cache (issue 6): each agent's and framework's
+ * rendered part of /state and of the v1 state calls, kept while the
+ * record's state_gen (master_int.h) and its stamp (active, registered and
+ * reregistered times) stay, so a poll of an unchanged cluster copies
+ * bytes instead of rendering them.  Used only for snapshots without a
+ * view (no authorizer); tables and references are the loop thread's, a
+ * fragment's bytes are immutable (renders read them anywhere). */
+typedef struct mesos__frag {
+  size_t refs; /* loop thread only */
+  size_t len;
+  char *data;  /* owned */
+} mesos__frag;
+enum {
+  MESOS__FRAG_STATE = 0,     /* /state: an agent's "slaves" or a framework's "frameworks" element */
+  MESOS__FRAG_V1_ENTRY_JSON, /* GetAgents.Agent or GetFrameworks.Framework element */
+  MESOS__FRAG_V1_ENTRY_PB,
+  MESOS__FRAG_V1_TASKS_JSON, /* a framework's live tasks: GetTasks.tasks elements */
+  MESOS__FRAG_V1_TASKS_PB,
+  MESOS__FRAG_V1_DONE_JSON,  /* a framework's completed tasks */
+  MESOS__FRAG_V1_DONE_PB,
+  MESOS__FRAG_V1_EXECS,      /* a framework's "<agent id>\0<executor id>\0" its tasks name */
+  MESOS__FRAG_SLOTS
+};
+/* On the loop: the service when the cache may serve the snapshot being
+ * taken (no view set on the master), else NULL. */
+struct mesos__state_srv *mesos__frag_cache(mesos_master *m);
+/* On the loop, in a snapshot: the generation of record `rec` (an agent or
+ * framework) whose state_gen is *gen: a fresh one (stored in *gen) when
+ * it is 0 or the stamp moved since; the cache entry follows it. */
+uint64_t mesos__frag_gen(struct mesos__state_srv *sv, const void *rec, uint64_t *gen,
+                         const double stamp[3]);
+/* On the loop: rec's fragment of `slot` at generation `gen`, with a
+ * reference taken (mesos__frag_unref), or NULL. */
+mesos__frag *mesos__frag_get(struct mesos__state_srv *sv, const void *rec, uint64_t gen, int slot);
+/* On the loop, after a render: keeps `f` (a reference is taken) as rec's
+ * fragment of `slot`, unless rec has moved past `gen` or the cache is full. */
+void mesos__frag_put(struct mesos__state_srv *sv, const void *rec, uint64_t gen, int slot,
+                     mesos__frag *f);
+/* Any thread: a fragment holding `len` bytes of `data` (taken: freed with
+ * the fragment, or on failure), one reference; NULL when out of memory. */
+mesos__frag *mesos__frag_new(char *data, size_t len);
+void mesos__frag_unref(mesos__frag *f);
+/* Tests: fragments in the cache and the bytes they hold. */
+void mesos__frag_stats(mesos_master *m, size_t *frags, size_t *bytes);
+
 /* ---- state_v1.c: the v1 state calls off the loop (state.c serves them) */
 typedef struct mesos__v1snap mesos__v1snap;
 /* On the loop: what `call` (GET_STATE, GET_AGENTS, GET_FRAMEWORKS,
@@ -194,6 +239,12 @@ typedef struct mesos__v1snap mesos__v1snap;
  * MESOS_ENOMEM when something could not be copied; free the snapshot
  * either way. */
 mesos__v1snap *mesos__v1snap_take(mesos_master *m, int call, mesos_status *st);
+/* The same for a render in `media` only, served from the fragment cache
+ * where it may be (mesos__frag_cache); after the render, on the loop,
+ * mesos__v1snap_keep hands the fragments it made to the cache. */
+mesos__v1snap *mesos__v1snap_take_cached(mesos_master *m, int call, mesos__media media,
+                                         mesos_status *st);
+void mesos__v1snap_keep(mesos_master *m, mesos__v1snap *s);
 /* Off the loop (any one thread): the response (for SUBSCRIBE: the
  * SUBSCRIBED event as one RecordIO record) written in `media` straight
  * from the snapshot into `out`'s chunks.  _render: the same appended to

@@ -200,6 +200,7 @@ size_t mesos__resop_apply(mesos__agent *a, Mesos__V1__Resource *const *v, size_t
   }
   mesos_resources_free(a->total);
   a->total = total;
+  mesos__agent_changed(a);
   LOG_INFO("Agent %s: %zu %s reservations and volumes applied", a->id, applied, source);
   return applied;
 }

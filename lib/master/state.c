@@ -1601,6 +1601,13 @@ struct mesos__state_srv {
    * health check's p99 of 50-100 ms).  An idle handle runs once per turn
    * and makes the poll not wait. */
   uv_idle_t *kick;
+  /* The fragment cache (mesos__frag_*): entries by record address. */
+  struct fentry *fv;
+  size_t fcap, fn;
+  uint64_t gen_seq;   /* generations handed out */
+  uint64_t epoch;     /* trim periods: entries not seen in one are dropped */
+  size_t frag_bytes;  /* bytes of the cached fragments */
+  size_t nfrags;
 };
 
 static char *block_get(struct mesos__state_srv *sv) {
@@ -1631,15 +1638,167 @@ static void pool_empty(struct mesos__state_srv *sv) {
   pthread_mutex_unlock(&sv->pool_mu);
 }
 
+static int ftab_rebuild(struct mesos__state_srv *sv, size_t cap, int only_seen);
+
 /* Gives the pooled blocks back once state is not polled any more. */
 static void trim_cb(mesos_timer *t, void *ud) {
   (void)t;
   struct mesos__state_srv *sv = ud;
   if (!sv->pool_used && sv->rendering == NULL) pool_empty(sv);
   sv->pool_used = 0;
+  /* Fragments of records no snapshot looked at during the last period
+   * (records gone, or state not polled any more) are let go. */
+  if (sv->fn) {
+    size_t cap = 1024;
+    while (cap < sv->fn * 2) cap <<= 1;
+    if (!ftab_rebuild(sv, cap, 1)) (void)ftab_rebuild(sv, 0, 0);
+  }
+  sv->epoch++;
 }
 
 static struct mesos__state_srv *srv_of(mesos_master *m) { return m->op ? m->op->state : NULL; }
+
+/* ------------------------------------------------------------ fragments */
+
+/* Bytes the cache holds at most (a 20k-agent cluster polled in all three
+ * forms needs ~300 MB); past it new fragments are simply not kept. */
+#define FRAG_MAX ((size_t)1 << 30)
+/* Records the cache tracks at most. */
+#define FRAG_ENTRIES_MAX ((size_t)1 << 22)
+
+typedef struct fentry {
+  const void *rec; /* NULL: a free slot */
+  uint64_t gen;
+  double stamp[3];
+  uint64_t seen;   /* the trim period it was last looked up in */
+  mesos__frag *f[MESOS__FRAG_SLOTS];
+} fentry;
+
+mesos__frag *mesos__frag_new(char *data, size_t len) {
+  mesos__frag *f = MESOS__NEW(mesos__frag);
+  if (f == NULL) {
+    mesos__free(data);
+    return NULL;
+  }
+  f->refs = 1;
+  f->len = len;
+  f->data = data;
+  return f;
+}
+
+void mesos__frag_unref(mesos__frag *f) {
+  if (f == NULL || --f->refs > 0) return;
+  mesos__free(f->data);
+  mesos__free(f);
+}
+
+static void fentry_clear(struct mesos__state_srv *sv, fentry *e) {
+  for (int i = 0; i < MESOS__FRAG_SLOTS; i++)
+    if (e->f[i]) {
+      sv->frag_bytes -= e->f[i]->len;
+      sv->nfrags--;
+      mesos__frag_unref(e->f[i]);
+      e->f[i] = NULL;
+    }
+}
+
+/* The slot of `rec` (linear probing on a hashed address), or of the free
+ * slot where it would go. */
+static fentry *ftab_slot(fentry *v, size_t cap, const void *rec) {
+  uint64_t x = (uint64_t)(uintptr_t)rec;
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdull;
+  x ^= x >> 33;
+  size_t mask = cap - 1, h = (size_t)x & mask;
+  while (v[h].rec && v[h].rec != rec) h = (h + 1) & mask;
+  return &v[h];
+}
+
+/* Rebuilds the table at `cap` slots keeping the entries `keep` says (the
+ * others' fragments are let go).  0 when out of memory (nothing changed). */
+static int ftab_rebuild(struct mesos__state_srv *sv, size_t cap, int only_seen) {
+  fentry *v = cap ? mesos__calloc(cap, sizeof *v) : NULL;
+  if (cap && v == NULL) return 0;
+  size_t n = 0;
+  for (size_t i = 0; i < sv->fcap; i++) {
+    fentry *e = &sv->fv[i];
+    if (e->rec == NULL) continue;
+    if (cap == 0 || (only_seen && e->seen != sv->epoch)) {
+      fentry_clear(sv, e);
+      continue;
+    }
+    *ftab_slot(v, cap, e->rec) = *e;
+    n++;
+  }
+  mesos__free(sv->fv);
+  sv->fv = v;
+  sv->fcap = cap;
+  sv->fn = n;
+  return 1;
+}
+
+static fentry *ftab_find(struct mesos__state_srv *sv, const void *rec) {
+  if (sv->fcap == 0) return NULL;
+  fentry *e = ftab_slot(sv->fv, sv->fcap, rec);
+  return e->rec ? e : NULL;
+}
+
+struct mesos__state_srv *mesos__frag_cache(mesos_master *m) {
+  return m->view == NULL ? srv_of(m) : NULL;
+}
+
+uint64_t mesos__frag_gen(struct mesos__state_srv *sv, const void *rec, uint64_t *gen,
+                         const double stamp[3]) {
+  fentry *e = ftab_find(sv, rec);
+  if (e == NULL && sv->fn < FRAG_ENTRIES_MAX) {
+    if ((sv->fn + 1) * 2 > sv->fcap) (void)ftab_rebuild(sv, sv->fcap ? sv->fcap * 2 : 1024, 0);
+    if ((sv->fn + 1) * 2 <= sv->fcap) {
+      e = ftab_slot(sv->fv, sv->fcap, rec);
+      e->rec = rec;
+      sv->fn++;
+    }
+  }
+  int moved = e && memcmp(e->stamp, stamp, sizeof e->stamp) != 0;
+  if (*gen == 0 || moved) *gen = ++sv->gen_seq;
+  if (e == NULL) return *gen;
+  if (e->gen != *gen) {
+    fentry_clear(sv, e);
+    e->gen = *gen;
+    memcpy(e->stamp, stamp, sizeof e->stamp);
+  }
+  e->seen = sv->epoch;
+  return *gen;
+}
+
+mesos__frag *mesos__frag_get(struct mesos__state_srv *sv, const void *rec, uint64_t gen, int slot) {
+  fentry *e = ftab_find(sv, rec);
+  if (e == NULL || e->gen != gen || e->f[slot] == NULL) return NULL;
+  e->f[slot]->refs++;
+  return e->f[slot];
+}
+
+void mesos__frag_put(struct mesos__state_srv *sv, const void *rec, uint64_t gen, int slot,
+                     mesos__frag *f) {
+  fentry *e = ftab_find(sv, rec);
+  if (f == NULL || e == NULL || e->gen != gen) return;
+  size_t old = e->f[slot] ? e->f[slot]->len : 0;
+  if (sv->frag_bytes - old + f->len > FRAG_MAX) return;
+  if (e->f[slot]) {
+    sv->frag_bytes -= old;
+    sv->nfrags--;
+    mesos__frag_unref(e->f[slot]);
+  }
+  f->refs++;
+  e->f[slot] = f;
+  sv->frag_bytes += f->len;
+  sv->nfrags++;
+}
+
+void mesos__frag_stats(mesos_master *m, size_t *frags, size_t *bytes) {
+  struct mesos__state_srv *sv = srv_of(m);
+  *frags = sv ? sv->nfrags : 0;
+  *bytes = sv ? sv->frag_bytes : 0;
+}
 
 static void grave_empty(struct mesos__state_srv *sv) {
   for (size_t i = 0; i < sv->ngrave; i++) mesos__pb_free(sv->grave[i]);
@@ -1700,6 +1859,10 @@ int mesos__state_retire_resources(mesos_master *m, mesos_resources *r) {
   return 1;
 }
 
+static void snap_keep(mesos_master *m, snapshot *s) {
+  if (s->v1) mesos__v1snap_keep(m, s->v1);
+}
+
 static void snap_free(mesos_master *m, snapshot *s) {
   mesos__v1snap_free(s->v1);
   for (size_t i = 0; i < s->nfws; i++) mesos__pb_free(s->fws[i].info);
@@ -1742,7 +1905,8 @@ static mesos_status snap_take(mesos_master *m, snapshot *s, int kind, int pin, i
   if (kind == K_TASKS) snap_tasks(m, s);
   if (kind == K_V1) {
     mesos_status st = MESOS_OK;
-    s->v1 = mesos__v1snap_take(m, call, &st);
+    /* The endpoints' renders (pinned) use the fragment cache. */
+    s->v1 = pin ? mesos__v1snap_take_cached(m, call, media, &st) : mesos__v1snap_take(m, call, &st);
     if (st != MESOS_OK) s->oom = 1;
   }
   return s->oom ? MESOS_ENOMEM : MESOS_OK;
@@ -1996,6 +2160,8 @@ static void rendered(batch *b) {
   struct mesos__state_srv *sv = b->srv;
   sv->rendering = NULL;
   sv->render_ms = b->render_ms;
+  /* The fragments it made serve the next polls. */
+  if (b->st == MESOS_OK) snap_keep(sv->m, &b->snap);
   /* The snapshot is not needed any more: unpin as early as possible. */
   snap_free(sv->m, &b->snap);
   b->phase = B_SENDING;
@@ -2257,6 +2423,7 @@ void mesos__state_fini(mesos_master *m) {
   mesos__free(sv->rgrave);
   mesos_timer_free(sv->trim);
   kick_free(sv->kick);
+  (void)ftab_rebuild(sv, 0, 0);
   pool_empty(sv);
   pthread_mutex_destroy(&sv->pool_mu);
   mesos__free(sv);

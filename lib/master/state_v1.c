@@ -74,6 +74,13 @@ typedef struct v1_offer {
 
 typedef struct v1_agent {
   const void *key;
+  uint64_t gen;          /* cache mode: the record's generation */
+  mesos__frag *hit;      /* cache mode: its element, cached */
+  mesos__frag **fresh;   /* cache mode: where the render leaves the element it made */
+  /* What its live tasks use: their resource bags (pinned, like the tasks'
+   * messages), added up off the loop in the agent's own task order. */
+  const mesos__resources **used;
+  size_t nused;
   char *id;
   char *hostname; /* AgentInfo.hostname, for the pid */
   int has_info_id;
@@ -89,6 +96,14 @@ typedef struct v1_agent {
 } v1_agent;
 
 typedef struct v1_fw {
+  const void *key;
+  uint64_t gen;
+  /* Cache mode: every fragment the call needs was cached (nothing else of
+   * the framework is in the snapshot then), or where the render leaves the
+   * ones it made. */
+  int cached;
+  mesos__frag *hit[MESOS__FRAG_SLOTS];
+  mesos__frag **fresh;
   char *id;
   v1_bytes info;
   int hidden;      /* the framework's entry is not for the principal */
@@ -113,6 +128,10 @@ typedef struct v1_done_fw {
 
 struct mesos__v1snap {
   int call; /* Mesos__V1__Master__Call__Type, or SUBSCRIBE */
+  /* Cache mode (mesos__v1snap_take_cached): the cache and the one media
+   * the snapshot is rendered in. */
+  struct mesos__state_srv *cache;
+  mesos__media media;
   double heartbeat_s;
   /* Bump allocation in state.c's pooled blocks (a fresh 1 MiB arena
    * block per snapshot cost a page fault per 4 KiB on the loop); what
@@ -298,6 +317,37 @@ static void snap_tasks(mesos_master *m, mesos__v1snap *s, v1_fw *d, mesos__frame
   mesos__free(v);
 }
 
+/* The fragment slot of `base` (a JSON slot) in the snapshot's media. */
+static int slot_of(const mesos__v1snap *s, int base) {
+  return base + (s->media == MESOS__MEDIA_PROTOBUF ? 1 : 0);
+}
+
+/* Cache mode: whether every fragment of the framework the call needs is
+ * cached (then taken into d->hit); else none is kept and d->fresh is set
+ * up for the ones the render makes. */
+static int fw_from_cache(mesos__v1snap *s, v1_fw *d, mesos__framework *fw) {
+  int need[4], n = 0;
+  if (want_tasks(s->call)) {
+    need[n++] = slot_of(s, MESOS__FRAG_V1_TASKS_JSON);
+    need[n++] = slot_of(s, MESOS__FRAG_V1_DONE_JSON);
+  }
+  if (want_frameworks(s->call)) need[n++] = slot_of(s, MESOS__FRAG_V1_ENTRY_JSON);
+  if (want_executors(s->call)) need[n++] = MESOS__FRAG_V1_EXECS;
+  double stamp[3] = {fw->stream != NULL, fw->registered_time, fw->reregistered_time};
+  d->key = fw;
+  d->gen = mesos__frag_gen(s->cache, fw, &fw->state_gen, stamp);
+  int all = 1;
+  for (int i = 0; i < n; i++)
+    if ((d->hit[need[i]] = mesos__frag_get(s->cache, fw, d->gen, need[i])) == NULL) all = 0;
+  if (all) return d->cached = 1;
+  for (int i = 0; i < MESOS__FRAG_SLOTS; i++) {
+    mesos__frag_unref(d->hit[i]);
+    d->hit[i] = NULL;
+  }
+  d->fresh = s_alloc(s, MESOS__FRAG_SLOTS, sizeof *d->fresh);
+  return 0;
+}
+
 static void snap_frameworks(mesos_master *m, mesos__v1snap *s) {
   int fws = want_frameworks(s->call), tasks = want_tasks(s->call);
   size_t n = mesos__map_count(&m->frameworks);
@@ -308,6 +358,7 @@ static void snap_frameworks(mesos_master *m, mesos__v1snap *s) {
     mesos__framework *fw = v;
     v1_fw *d = &s->fws[s->nfws++];
     d->id = s_str(s, fw->id);
+    if (s->cache && fw_from_cache(s, d, fw)) continue;
     const char *user = fw->info ? fw->info->user : NULL;
     snap_tasks(m, s, d, fw);
     if (tasks) snap_ring(m, s, &d->done, &d->ndone, mesos__op_completed_tasks(m, fw->id), user);
@@ -405,10 +456,24 @@ static void snap_agents(mesos_master *m, mesos__v1snap *s) {
     d->key = a;
     d->id = s_str(s, a->id);
     d->has_info_id = a->info && a->info->id;
-    d->hostname = s_str(s, a->info && a->info->hostname ? a->info->hostname : "");
     mesos__resources_init(&d->total);
     mesos__resources_init(&d->offered);
-    if (full) {
+    if (full && s->cache) {
+      double stamp[3] = {a->stream != NULL, a->registered_time, a->reregistered_time};
+      d->gen = mesos__frag_gen(s->cache, a, &a->state_gen, stamp);
+      d->hit = mesos__frag_get(s->cache, a, d->gen, slot_of(s, MESOS__FRAG_V1_ENTRY_JSON));
+      if (d->hit == NULL) d->fresh = s_alloc(s, 1, sizeof *d->fresh);
+    }
+    if (full && d->hit == NULL) {
+      d->hostname = s_str(s, a->info && a->info->hostname ? a->info->hostname : "");
+      size_t nt = mesos__map_count(&a->tasks);
+      if (nt) d->used = s_alloc(s, nt, sizeof *d->used);
+      size_t k = 0;
+      void *tv;
+      while (d->used && d->nused < nt && mesos__map_next(&a->tasks, &k, NULL, &tv)) {
+        const mesos__task *t = tv;
+        if (t->task && !t->released && t->resources) d->used[d->nused++] = &t->resources->r;
+      }
       d->info = s_pack(s, a->info ? &a->info->base : NULL);
       d->active = a->stream != NULL;
       d->registered = a->registered_time;
@@ -467,13 +532,16 @@ static void snap_agents(mesos_master *m, mesos__v1snap *s) {
   mesos__map_free(&index);
 }
 
-mesos__v1snap *mesos__v1snap_take(mesos_master *m, int call, mesos_status *st) {
+static mesos__v1snap *take(mesos_master *m, int call, struct mesos__state_srv *cache,
+                          mesos__media media, mesos_status *st) {
   mesos__v1snap *s = MESOS__NEW(mesos__v1snap);
   if (s == NULL) {
     *st = MESOS_ENOMEM;
     return NULL;
   }
   s->sv = m->op ? m->op->state : NULL;
+  s->cache = cache;
+  s->media = media;
   s->call = call;
   s->heartbeat_s = (double)m->heartbeat_ms / 1000.0;
   if (want_agents(call) || want_executors(call)) snap_agents(m, s);
@@ -482,11 +550,44 @@ mesos__v1snap *mesos__v1snap_take(mesos_master *m, int call, mesos_status *st) {
   return s;
 }
 
+mesos__v1snap *mesos__v1snap_take(mesos_master *m, int call, mesos_status *st) {
+  return take(m, call, NULL, MESOS__MEDIA_JSON, st);
+}
+
+mesos__v1snap *mesos__v1snap_take_cached(mesos_master *m, int call, mesos__media media,
+                                         mesos_status *st) {
+  return take(m, call, mesos__frag_cache(m), media, st);
+}
+
+void mesos__v1snap_keep(mesos_master *m, mesos__v1snap *s) {
+  (void)m;
+  if (s == NULL || s->cache == NULL) return;
+  for (size_t i = 0; i < s->nagents; i++) {
+    const v1_agent *a = &s->agents[i];
+    if (a->fresh && a->fresh[0])
+      mesos__frag_put(s->cache, a->key, a->gen, slot_of(s, MESOS__FRAG_V1_ENTRY_JSON), a->fresh[0]);
+  }
+  for (size_t i = 0; i < s->nfws; i++) {
+    const v1_fw *f = &s->fws[i];
+    for (int k = 0; f->fresh && k < MESOS__FRAG_SLOTS; k++)
+      if (f->fresh[k]) mesos__frag_put(s->cache, f->key, f->gen, k, f->fresh[k]);
+  }
+}
+
 void mesos__v1snap_free(mesos__v1snap *s) {
   if (s == NULL) return;
   for (size_t i = 0; i < s->nagents; i++) {
     mesos__resources_free(&s->agents[i].total);
     mesos__resources_free(&s->agents[i].offered);
+    mesos__frag_unref(s->agents[i].hit);
+    if (s->agents[i].fresh) mesos__frag_unref(s->agents[i].fresh[0]);
+  }
+  for (size_t i = 0; i < s->nfws; i++) {
+    v1_fw *f = &s->fws[i];
+    for (int k = 0; k < MESOS__FRAG_SLOTS; k++) {
+      mesos__frag_unref(f->hit[k]);
+      if (f->fresh) mesos__frag_unref(f->fresh[k]);
+    }
   }
   for (size_t i = 0; i < s->nfws; i++)
     for (size_t k = 0; k < s->fws[i].noffers; k++) mesos__resources_free(&s->fws[i].offers[k].res);
@@ -589,9 +690,10 @@ static mesos_status vw_new_block(vw *w) {
   return w->cur.data ? MESOS_OK : MESOS_ENOMEM;
 }
 
-/* Hands the current chunk to the output and starts a fresh one. */
+/* Hands the current chunk to the output and starts a fresh one (a writer
+ * of a fragment, without output, keeps growing its one buffer). */
 static void vw_flush(vw *w) {
-  if (w->st != MESOS_OK || w->cur.len == 0) return;
+  if (w->out == NULL || w->st != MESOS_OK || w->cur.len == 0) return;
   mesos_status st = mesos__state_chunks_push(w->out, w->cur.data, w->cur.len, w->cur.cap);
   if (st != MESOS_OK) {
     vw_fail(w, st);
@@ -1139,19 +1241,105 @@ static void write_task(vw *w, const Mesos__V1__Task *t) {
   v_elem_end(w);
 }
 
-static void get_tasks(vw *w, const mesos__v1snap *s) {
+/* ---- fragments (cache mode, see operator_int.h) */
+
+/* Bytes of elements written elsewhere go into the current repeated field
+ * (JSON: its key, bracket and comma as for any element). */
+static void v_splice(vw *w, const mesos__frag *f) {
+  if (f == NULL || f->len == 0 || w->st != MESOS_OK) return;
+  if (!w->pb) j_elem(w);
+  const char *p = f->data;
+  size_t n = f->len;
+  /* Across output chunks (between elements nothing waits for a length). */
+  while (n > 0 && w->st == MESOS_OK) {
+    if (w->out == NULL || w->ngap) {
+      vw_put(w, p, n);
+      break;
+    }
+    size_t room = w->cur.cap > w->cur.len + 1 ? w->cur.cap - w->cur.len - 1 : 0;
+    if (room == 0) {
+      vw_flush(w);
+      continue;
+    }
+    size_t k = n < room ? n : room;
+    vw_put(w, p, k);
+    p += k;
+    n -= k;
+  }
+  vw_maybe_flush(w);
+}
+
+typedef void (*elems_fn)(vw *w, const void *arg);
+
+/* Elements of the current repeated field for one record: the cached ones
+ * (`hit`), or written by `fn` -- into their own fragment, left in *fresh
+ * for the cache, when `fresh` is set (cache mode), else straight out. */
+static void v_elems(vw *w, const mesos__frag *hit, mesos__frag **fresh, elems_fn fn,
+                    const void *arg) {
+  if (w->st != MESOS_OK) return;
+  if (hit) {
+    v_splice(w, hit);
+    return;
+  }
+  if (fresh == NULL) {
+    fn(w, arg);
+    return;
+  }
+  vw sub;
+  memset(&sub, 0, sizeof sub);
+  sub.pb = w->pb;
+  mesos__buf_init(&sub.cur, MESOS__OP_RESPONSE_MAX);
+  sub.lv[0].arr_key = w->lv[w->depth].arr_key;
+  sub.lv[0].arr_no = w->lv[w->depth].arr_no;
+  sub.lv[0].arr_open = 1; /* the key and bracket are the output's */
+  fn(&sub, arg);
+  if (sub.st != MESOS_OK) {
+    mesos__buf_free(&sub.cur);
+    vw_fail(w, sub.st);
+    return;
+  }
+  char *data = sub.cur.data;
+  /* Kept for many polls: no slack. */
+  if (data && sub.cur.cap > sub.cur.len + sub.cur.len / 8 + 64) {
+    char *shrunk = mesos__realloc(data, sub.cur.len + 1);
+    if (shrunk) data = shrunk;
+  }
+  mesos__frag *f = mesos__frag_new(data, sub.cur.len);
+  if (f == NULL) {
+    vw_fail(w, MESOS_ENOMEM);
+    return;
+  }
+  mesos__frag_unref(*fresh);
+  *fresh = f;
+  v_splice(w, f);
+}
+
+static void fw_tasks_elems(vw *w, const void *arg) {
+  const v1_fw *f = arg;
   Mesos__V1__Task view;
+  for (size_t k = 0; k < f->ntasks && w->st == MESOS_OK; k++) {
+    if (f->tasks[k].hidden) continue;
+    task_view(&view, &f->tasks[k]);
+    write_task(w, &view);
+  }
+}
+
+static void fw_done_elems(vw *w, const void *arg) {
+  const v1_fw *f = arg;
+  for (size_t k = 0; k < f->ndone && w->st == MESOS_OK; k++) write_task(w, f->done[k]);
+}
+
+static mesos__frag **fresh_of(const v1_fw *f, int slot) { return f->fresh ? &f->fresh[slot] : NULL; }
+
+static void get_tasks(vw *w, const mesos__v1snap *s) {
+  int tj = slot_of(s, MESOS__FRAG_V1_TASKS_JSON), dj = slot_of(s, MESOS__FRAG_V1_DONE_JSON);
   v_arr_begin(w, 2, "tasks");
   for (size_t i = 0; i < s->nfws && w->st == MESOS_OK; i++)
-    for (size_t k = 0; k < s->fws[i].ntasks; k++) {
-      if (s->fws[i].tasks[k].hidden) continue;
-      task_view(&view, &s->fws[i].tasks[k]);
-      write_task(w, &view);
-    }
+    v_elems(w, s->fws[i].hit[tj], fresh_of(&s->fws[i], tj), fw_tasks_elems, &s->fws[i]);
   v_arr_end(w);
   v_arr_begin(w, 3, "completed_tasks");
   for (size_t i = 0; i < s->nfws && w->st == MESOS_OK; i++)
-    for (size_t k = 0; k < s->fws[i].ndone; k++) write_task(w, s->fws[i].done[k]);
+    v_elems(w, s->fws[i].hit[dj], fresh_of(&s->fws[i], dj), fw_done_elems, &s->fws[i]);
   for (size_t i = 0; i < s->ndone && w->st == MESOS_OK; i++)
     for (size_t k = 0; k < s->done[i].ntasks; k++) write_task(w, s->done[i].tasks[k]);
   v_arr_end(w);
@@ -1215,24 +1403,53 @@ static void get_executors(vw *w, const mesos__v1snap *s) {
   }
   for (size_t i = 0; w->st == MESOS_OK && i < s->nfws; i++) {
     const v1_fw *f = &s->fws[i];
-    for (size_t k = 0; k < f->ntasks; k++) {
-      const Mesos__V1__Task *t = f->tasks[k].t;
-      if (t->executor_id == NULL || t->executor_id->value == NULL) continue;
-      /* The task's agent id is the record's: the master sets it to the
-       * agent's id when it creates or adopts the task. */
-      snprintf(key, sizeof key, "%s\n%s\n%s", t->agent_id ? t->agent_id->value : "", f->id,
-               t->executor_id->value);
+    /* "<agent id>\0<executor id>\0" of each of its tasks naming one (the
+     * task's agent id is the record's: the master sets it to the agent's
+     * id when it creates or adopts the task). */
+    mesos__frag *pairs = f->hit[MESOS__FRAG_V1_EXECS], *made = NULL;
+    if (pairs == NULL) {
+      mesos__buf b = MESOS__BUF_INIT(MESOS__OP_RESPONSE_MAX);
+      for (size_t k = 0; k < f->ntasks; k++) {
+        const Mesos__V1__Task *t = f->tasks[k].t;
+        if (t->executor_id == NULL || t->executor_id->value == NULL) continue;
+        const char *aid = t->agent_id && t->agent_id->value ? t->agent_id->value : "";
+        if (mesos__buf_append(&b, aid, strlen(aid) + 1) != MESOS_OK ||
+            mesos__buf_append(&b, t->executor_id->value, strlen(t->executor_id->value) + 1) !=
+                MESOS_OK)
+          vw_fail(w, MESOS_ENOMEM);
+      }
+      pairs = made = mesos__frag_new(b.data, b.len);
+      if (made == NULL) {
+        vw_fail(w, MESOS_ENOMEM);
+        break;
+      }
+    }
+    for (size_t at = 0; at < pairs->len && w->st == MESOS_OK;) {
+      const char *aid = pairs->data + at;
+      const char *eid = aid + strlen(aid) + 1;
+      at = (size_t)(eid - pairs->data) + strlen(eid) + 1;
+      snprintf(key, sizeof key, "%s\n%s\n%s", aid, f->id, eid);
       if (mesos__map_get(&seen, key)) continue;
-      if (mesos__map_put(&seen, key, (void *)t) != MESOS_OK) {
+      if (mesos__map_put(&seen, key, (void *)f) != MESOS_OK) {
         vw_fail(w, MESOS_ENOMEM);
         break;
       }
       if (f->exec_hidden) continue;
       Mesos__V1__ExecutorInfo ei = MESOS__V1__EXECUTOR_INFO__INIT;
-      ei.executor_id = t->executor_id;
-      ei.framework_id = t->framework_id;
-      executor_entry(w, &ei.base, (v1_bytes){NULL, 0},
-                     t->agent_id && t->agent_id->value ? t->agent_id->value : "");
+      Mesos__V1__ExecutorID xid = MESOS__V1__EXECUTOR_ID__INIT;
+      Mesos__V1__FrameworkID fid = MESOS__V1__FRAMEWORK_ID__INIT;
+      xid.value = (char *)eid;
+      fid.value = f->id;
+      ei.executor_id = &xid;
+      ei.framework_id = &fid;
+      executor_entry(w, &ei.base, (v1_bytes){NULL, 0}, aid);
+    }
+    mesos__frag **fresh = fresh_of(f, MESOS__FRAG_V1_EXECS);
+    if (made && fresh) {
+      mesos__frag_unref(*fresh);
+      *fresh = made;
+    } else {
+      mesos__frag_unref(made);
     }
   }
   v_arr_end(w);
@@ -1255,11 +1472,9 @@ static void offer_elem(vw *w, const v1_offer *o) {
   v_elem_end(w);
 }
 
-static void get_frameworks(vw *w, const mesos__v1snap *s) {
-  v_arr_begin(w, 1, "frameworks");
-  for (size_t i = 0; i < s->nfws && w->st == MESOS_OK; i++) {
-    const v1_fw *fw = &s->fws[i];
-    if (fw->hidden) continue;
+static void fw_entry_elem(vw *w, const void *arg) {
+  const v1_fw *fw = arg;
+  {
     v_elem_begin(w);
     v_packed(w, 1, "framework_info", fw->info, &mesos__v1__framework_info__descriptor);
     v_bool(w, 2, "active", fw->active);
@@ -1288,6 +1503,16 @@ static void get_frameworks(vw *w, const mesos__v1snap *s) {
     v_bool(w, 11, "recovered", 0);
     v_elem_end(w);
   }
+}
+
+static void get_frameworks(vw *w, const mesos__v1snap *s) {
+  int ej = slot_of(s, MESOS__FRAG_V1_ENTRY_JSON);
+  v_arr_begin(w, 1, "frameworks");
+  for (size_t i = 0; i < s->nfws && w->st == MESOS_OK; i++) {
+    const v1_fw *fw = &s->fws[i];
+    if (fw->hidden) continue;
+    v_elems(w, fw->hit[ej], fresh_of(fw, ej), fw_entry_elem, fw);
+  }
   v_arr_end(w);
   v_arr_begin(w, 2, "completed_frameworks");
   for (size_t i = 0; i < s->ndone && w->st == MESOS_OK; i++) {
@@ -1305,59 +1530,16 @@ static void get_frameworks(vw *w, const mesos__v1snap *s) {
   v_arr_end(w);
 }
 
-static size_t ptr_hash(const void *p, size_t mask) {
-  uint64_t x = (uint64_t)(uintptr_t)p;
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdull;
-  x ^= x >> 33;
-  return (size_t)x & mask;
-}
-
-/* What each agent's live tasks use.  Added up framework by framework (the
- * order of the snapshot), where operator.c walked each agent's own task
- * table: for tasks of different resource kinds the entries can come out
- * in another order (the same resources); for tasks of one shape, as in
- * the benchmark and the tests, the bytes are the same.  `used` has one
- * bag per agent. */
-static void agent_usage(const mesos__v1snap *s, mesos__resources *used, mesos_status *st) {
-  if (s->nagents == 0) return;
-  size_t cap = 16;
-  while (cap < s->nagents * 2) cap <<= 1;
-  size_t mask = cap - 1;
-  uint32_t *slots = mesos__calloc(cap, sizeof *slots);
-  if (slots == NULL) {
-    *st = MESOS_ENOMEM;
-    return;
-  }
-  for (size_t i = 0; i < s->nagents; i++) {
-    size_t h = ptr_hash(s->agents[i].key, mask);
-    while (slots[h]) h = (h + 1) & mask;
-    slots[h] = (uint32_t)i + 1;
-  }
-  for (size_t f = 0; f < s->nfws; f++)
-    for (size_t k = 0; k < s->fws[f].ntasks; k++) {
-      const v1_task *x = &s->fws[f].tasks[k];
-      if (x->res == NULL) continue;
-      size_t h = ptr_hash(x->agent, mask);
-      while (slots[h] && s->agents[slots[h] - 1].key != x->agent) h = (h + 1) & mask;
-      if (slots[h] && mesos__resources_add_all(&used[slots[h] - 1], x->res) != MESOS_OK)
-        *st = MESOS_ENOMEM;
-    }
-  mesos__free(slots);
-}
-
-static void get_agents(vw *w, const mesos__v1snap *s) {
-  mesos__resources *used = mesos__calloc(s->nagents ? s->nagents : 1, sizeof *used);
-  if (used == NULL) {
-    vw_fail(w, MESOS_ENOMEM);
-    return;
-  }
-  mesos_status st = MESOS_OK;
-  agent_usage(s, used, &st);
-  if (st != MESOS_OK) vw_fail(w, st);
-  v_arr_begin(w, 1, "agents");
-  for (size_t i = 0; i < s->nagents && w->st == MESOS_OK; i++) {
-    const v1_agent *a = &s->agents[i];
+/* One agent's element.  What its live tasks use is added up here, in the
+ * agent's own task order (as operator.c's AGENT_ADDED builder walks
+ * them). */
+static void agent_elem(vw *w, const void *arg) {
+  const v1_agent *a = arg;
+  mesos__resources used;
+  mesos__resources_init(&used);
+  for (size_t k = 0; k < a->nused; k++)
+    if (mesos__resources_add_all(&used, a->used[k]) != MESOS_OK) vw_fail(w, MESOS_ENOMEM);
+  {
     v_elem_begin(w);
     v_packed(w, 1, "agent_info", a->info, &mesos__v1__agent_info__descriptor);
     v_bool(w, 2, "active", a->active);
@@ -1368,15 +1550,22 @@ static void get_agents(vw *w, const mesos__v1snap *s) {
     v_time(w, 5, "registered_time", a->registered);
     v_time(w, 6, "reregistered_time", a->reregistered);
     if (a->has_total) v_res(w, 7, "total_resources", &a->total);
-    v_res(w, 8, "allocated_resources", &used[i]);
+    v_res(w, 8, "allocated_resources", &used);
     v_res(w, 9, "offered_resources", &a->offered);
     if (a->has_deactivated) v_bool(w, 12, "deactivated", a->deactivated);
     if (a->drain.p) v_packed(w, 13, "drain_info", a->drain, &mesos__v1__drain_info__descriptor);
     v_elem_end(w);
   }
+  mesos__resources_free(&used);
+}
+
+static void get_agents(vw *w, const mesos__v1snap *s) {
+  v_arr_begin(w, 1, "agents");
+  for (size_t i = 0; i < s->nagents && w->st == MESOS_OK; i++) {
+    const v1_agent *a = &s->agents[i];
+    v_elems(w, a->hit, a->fresh, agent_elem, a);
+  }
   v_arr_end(w);
-  for (size_t i = 0; i < s->nagents; i++) mesos__resources_free(&used[i]);
-  mesos__free(used);
   v_arr_begin(w, 2, "recovered_agents");
   for (size_t i = 0; i < s->nrecovered && w->st == MESOS_OK; i++)
     v_elem_packed(w, s->recovered[i], &mesos__v1__agent_info__descriptor);
@@ -1481,6 +1670,8 @@ static void response(vw *w, const mesos__v1snap *s) {
 
 mesos_status mesos__v1snap_render_chunks(const mesos__v1snap *s, mesos__media media,
                                          mesos__chunks *out) {
+  /* Cache mode: fragments are in the snapshot's one media. */
+  if (s->cache && media != s->media) return MESOS_EINVAL;
   vw w;
   memset(&w, 0, sizeof w);
   w.pb = media == MESOS__MEDIA_PROTOBUF;

@@ -591,6 +591,125 @@ START_TEST(test_state_v1__filtered_for_the_principal) {
 }
 END_TEST
 
+/* ------------------------------------------------------------ the cache */
+
+/* As the endpoints render (state.c): a snapshot served from the fragment
+ * cache, rendered in one media, its new fragments kept. */
+static void render_cached(world *w, int call, int pb, mesos__buf *out) {
+  mesos_status st = MESOS_OK;
+  mesos__media media = pb ? MESOS__MEDIA_PROTOBUF : MESOS__MEDIA_JSON;
+  mesos__v1snap *s = mesos__v1snap_take_cached(w->m, call, media, &st);
+  ck_assert_ptr_nonnull(s);
+  ck_assert_int_eq(st, MESOS_OK);
+  ck_assert_int_eq(mesos__v1snap_render(s, media, out), MESOS_OK);
+  mesos__v1snap_keep(w->m, s);
+  mesos__v1snap_free(s);
+}
+
+/* Every call in both media, twice from the cache (filling it, then served
+ * by it), is byte for byte the render without the cache; returns the
+ * uncached GET_STATE JSON (free it). */
+static mesos__buf cached_is_fresh(world *w, const char *after) {
+  mesos__buf state = MESOS__BUF_INIT((size_t)1 << 30);
+  for (size_t c = 0; c < sizeof calls / sizeof calls[0]; c++)
+    for (int pb = 0; pb < 2; pb++) {
+      mesos__buf want = MESOS__BUF_INIT((size_t)1 << 30);
+      render(w, calls[c].call, pb, &want);
+      for (int round = 0; round < 2; round++) {
+        mesos__buf got = MESOS__BUF_INIT((size_t)1 << 30);
+        render_cached(w, calls[c].call, pb, &got);
+        ck_assert_msg(got.len == want.len && memcmp(got.data, want.data, got.len) == 0,
+                      "after %s: %s (%s, round %d) from the cache differs from a fresh render",
+                      after, calls[c].name, pb ? "protobuf" : "JSON", round);
+        mesos__buf_free(&got);
+      }
+      if (c == 0 && !pb) state = want;
+      else mesos__buf_free(&want);
+    }
+  size_t frags = 0, bytes = 0;
+  mesos__frag_stats(w->m, &frags, &bytes);
+  ck_assert_uint_gt(frags, 0);
+  ck_assert_uint_gt(bytes, 0);
+  return state;
+}
+
+static int has(const mesos__buf *b, const char *what) {
+  return b->data && strstr(b->data, what) != NULL;
+}
+
+/* A mutation between two polls is in the next one, from the cache as
+ * without it: a task's state, a new task, a removed agent, a framework's
+ * info, an offer gone. */
+START_TEST(test_state_v1__cache_follows_mutations) {
+  world w;
+  world_start(&w, 7, 8, NULL);
+  mesos__buf b = cached_is_fresh(&w, "start");
+  ck_assert(!has(&b, "TASK_KILLING"));
+  mesos__buf_free(&b);
+
+  /* A status update: task-0-0 (framework 0) is killing. */
+  Mesos__Internal__StatusUpdate su = MESOS__INTERNAL__STATUS_UPDATE__INIT;
+  Mesos__V1__TaskStatus status = MESOS__V1__TASK_STATUS__INIT;
+  Mesos__V1__TaskID tid = MESOS__V1__TASK_ID__INIT;
+  Mesos__V1__FrameworkID fid = MESOS__V1__FRAMEWORK_ID__INIT;
+  tid.value = "task-0-0";
+  fid.value = w.fws[0]->id;
+  status.task_id = &tid;
+  status.state = MESOS__V1__TASK_STATE__TASK_KILLING;
+  su.framework_id = &fid;
+  su.status = &status;
+  ck_assert_ptr_nonnull(mesos__map_get(&w.fws[0]->tasks, "task-0-0"));
+  mesos__task_status_update(w.m, &su);
+  b = cached_is_fresh(&w, "a status update");
+  ck_assert(has(&b, "TASK_KILLING"));
+  mesos__buf_free(&b);
+
+  /* A new task. */
+  add_task(&w, w.fws[1], w.agents[3], "task-new", "cpus:0.25;mem:64;ports:[31001-31001]", NULL);
+  b = cached_is_fresh(&w, "a new task");
+  ck_assert(has(&b, "\"task-new\""));
+  mesos__buf_free(&b);
+
+  /* A finished task (acknowledged: it moves to the completed tasks). */
+  status.state = MESOS__V1__TASK_STATE__TASK_FINISHED;
+  mesos__task_status_update(w.m, &su);
+  ck_assert_ptr_null(mesos__map_get(&w.fws[0]->tasks, "task-0-0"));
+  b = cached_is_fresh(&w, "a finished task");
+  mesos__buf_free(&b);
+
+  /* A removed agent (its hostname is only in its entry and its offers). */
+  const char *gone = "\"agent-2.example.com\"";
+  b = cached_is_fresh(&w, "nothing");
+  ck_assert(has(&b, gone));
+  mesos__buf_free(&b);
+  mesos__agent_remove(w.agents[2], "test", 0);
+  w.agents[2] = NULL;
+  b = cached_is_fresh(&w, "a removed agent");
+  ck_assert(!has(&b, gone));
+  mesos__buf_free(&b);
+
+  /* A framework's new info. */
+  Mesos__V1__FrameworkInfo fi = MESOS__V1__FRAMEWORK_INFO__INIT;
+  fi.user = "bob";
+  fi.name = "renamed framework";
+  fi.role = "role1";
+  ck_assert_int_eq(mesos__framework_set_info(w.fws[1], &fi), MESOS_OK);
+  mesos__master_framework_updated(w.fws[1]);
+  b = cached_is_fresh(&w, "a framework's new info");
+  ck_assert(has(&b, "renamed framework"));
+  mesos__buf_free(&b);
+
+  /* An offer goes. */
+  mesos__offer *o = mesos__map_get(&w.m->offers, "offer-3");
+  ck_assert_ptr_nonnull(o);
+  mesos__offer_remove(o, 0, 0, 0);
+  b = cached_is_fresh(&w, "an offer removed");
+  ck_assert(!has(&b, "offer-3"));
+  mesos__buf_free(&b);
+  world_stop(&w);
+}
+END_TEST
+
 static Suite *make_suite(void) {
   Suite *s = suite_create("state_v1");
   TCase *tc = tcase_create("core");
@@ -598,6 +717,7 @@ static Suite *make_suite(void) {
   tcase_add_test(tc, test_state_v1__both_media_say_what_the_master_holds);
   tcase_add_test(tc, test_state_v1__direct_render_across_chunks);
   tcase_add_test(tc, test_state_v1__filtered_for_the_principal);
+  tcase_add_test(tc, test_state_v1__cache_follows_mutations);
   suite_add_tcase(s, tc);
   return s;
 }
