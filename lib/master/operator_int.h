@@ -142,6 +142,9 @@ mesos_status mesos__state_routes(mesos_master *m);
 /* Writes the Mesos 1.0 /state JSON into `out`, synchronously (the
  * benchmark's render-alone figure; the endpoints render off the loop). */
 mesos_status mesos__state_json(mesos_master *m, mesos__buf *out);
+/* Tests: /state (0), /frameworks (1), /slaves (2) or /tasks (3) the same
+ * way, through the fragment cache as the endpoints (`cached`) or not. */
+mesos_status mesos__state_doc(mesos_master *m, int which, int cached, mesos__buf *out);
 /* The master lets go of Task message `t` (a completed-task ring evicts
  * it, a forgotten task is freed): while a state snapshot may still read
  * it, state.c takes it (returns 1) and frees it once no snapshot needs it;

@@ -593,6 +593,13 @@ typedef struct s_role {
 
 typedef struct s_agent {
   const void *key; /* the mesos__agent, as a key (s_task.agent) */
+  uint64_t gen;          /* cache mode: its generation */
+  mesos__frag *hit;      /* cache mode: its element, cached (nothing else is set then) */
+  mesos__frag *fresh;    /* cache mode: the element the render made */
+  int cacheable;         /* cache mode, not cached: the render makes `fresh` */
+  /* Its live tasks' resource bags (pinned), added up off the loop. */
+  const mesos__resources **usedv;
+  size_t nusedv;
   const char *id, *hostname;
   int port, active;
   double registered, reregistered;
@@ -604,6 +611,11 @@ typedef struct s_agent {
 } s_agent;
 
 typedef struct s_fw {
+  const void *key;       /* the mesos__framework (cache mode) */
+  uint64_t gen;
+  mesos__frag *hit;      /* cache mode: its element, cached (nothing else is set then) */
+  mesos__frag *fresh;
+  int cacheable;
   Mesos__V1__FrameworkInfo *info; /* a copy, owned (NULL for /tasks) */
   int active, done;
   /* Not for this principal: only its tasks' usage of the agents counts. */
@@ -648,6 +660,7 @@ typedef struct snapshot {
   s_fw *fws; /* live frameworks, then completed ones (done) */
   size_t nfws;
   int pinned; /* counted in the service's pins */
+  struct mesos__state_srv *cache; /* the fragment cache serves it (endpoints, no view) */
   int usage_done; /* the used resources were added up (usage_compute) */
 } snapshot;
 
@@ -880,68 +893,31 @@ static void acc_store(snapshot *s, s_sum *d, acc *a) {
   a->u = NULL;
 }
 
-static size_t ptr_hash(const void *p, size_t mask) {
-  uint64_t x = (uint64_t)(uintptr_t)p;
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdull;
-  x ^= x >> 33;
-  return (size_t)x & mask;
-}
-
 /* Adds up what the live tasks use, per framework and per agent, into the
  * snapshot (s_fw.used, s_agent.used).  Runs with the render, off the
  * loop: it reads the snapshot and the pinned resource bags only. */
 static void usage_compute(snapshot *s) {
   if (s->usage_done) return;
   s->usage_done = 1;
-  int agents = s->kind == K_STATE || s->kind == K_SLAVES;
   int fws = s->kind == K_STATE || s->kind == K_FRAMEWORKS;
-  acc *per_agent = NULL;
-  uint32_t *slots = NULL;
-  size_t mask = 0;
-  if (agents && s->nagents) {
-    size_t cap = 16;
-    while (cap < s->nagents * 2) cap <<= 1;
-    mask = cap - 1;
-    per_agent = mesos__calloc(s->nagents, sizeof *per_agent);
-    slots = mesos__calloc(cap, sizeof *slots);
-    if (per_agent == NULL || slots == NULL) {
-      mesos__free(per_agent);
-      mesos__free(slots);
-      s->oom = 1;
-      return;
-    }
-    for (size_t i = 0; i < s->nagents; i++) {
-      size_t h = ptr_hash(s->agents[i].key, mask);
-      while (slots[h]) h = (h + 1) & mask;
-      slots[h] = (uint32_t)i + 1;
-    }
-  }
-  for (size_t f = 0; f < s->nfws; f++) {
+  for (size_t f = 0; fws && f < s->nfws; f++) {
     s_fw *fw = &s->fws[f];
+    if (fw->hidden || fw->done || fw->hit) continue;
     acc mine;
     memset(&mine, 0, sizeof mine);
-    for (size_t i = 0; i < fw->ntasks; i++) {
-      const s_task *x = &fw->tasks[i];
-      if (x->res == NULL) continue;
-      if (fws && !fw->hidden) acc_add(&mine, x->res);
-      if (per_agent) {
-        size_t h = ptr_hash(x->agent, mask);
-        while (slots[h] && s->agents[slots[h] - 1].key != x->agent) h = (h + 1) & mask;
-        if (slots[h]) acc_add(&per_agent[slots[h] - 1], x->res);
-      }
-    }
-    if (fws && !fw->hidden && !fw->done) {
-      acc_store(s, &fw->used, &mine);
-    } else if (mine.u) {
-      mesos__resources_free(&mine.u->other);
-      mesos__free(mine.u);
-    }
+    for (size_t i = 0; i < fw->ntasks; i++)
+      if (fw->tasks[i].res) acc_add(&mine, fw->tasks[i].res);
+    acc_store(s, &fw->used, &mine);
   }
-  for (size_t i = 0; per_agent && i < s->nagents; i++)
-    acc_store(s, &s->agents[i].used, &per_agent[i]);
-  mesos__free(per_agent);
-  mesos__free(slots);
+  /* Each agent's, in its own task order (snap_agents collected them). */
+  for (size_t i = 0; i < s->nagents; i++) {
+    s_agent *a = &s->agents[i];
+    if (a->hit) continue;
+    acc mine;
+    memset(&mine, 0, sizeof mine);
+    for (size_t k = 0; k < a->nusedv; k++) acc_add(&mine, a->usedv[k]);
+    acc_store(s, &a->used, &mine);
+  }
 }
 
 static void snap_agent(mesos_master *m, snapshot *s, s_agent *d, mesos__agent *a,
@@ -1025,8 +1001,27 @@ static void snap_agents(mesos_master *m, snapshot *s) {
   size_t n = mesos__map_count(&m->agents);
   s->agents = s_alloc(s, n, sizeof *s->agents);
   it = 0;
-  while (s->agents && s->nagents < n && mesos__map_next(&m->agents, &it, NULL, &v))
-    snap_agent(m, s, &s->agents[s->nagents++], v, &offered);
+  while (s->agents && s->nagents < n && mesos__map_next(&m->agents, &it, NULL, &v)) {
+    mesos__agent *a = v;
+    s_agent *d = &s->agents[s->nagents++];
+    if (s->cache) {
+      double stamp[3] = {a->stream != NULL, a->registered_time, a->reregistered_time};
+      d->key = a;
+      d->gen = mesos__frag_gen(s->cache, a, &a->state_gen, stamp);
+      if ((d->hit = mesos__frag_get(s->cache, a, d->gen, MESOS__FRAG_STATE)) != NULL) continue;
+      d->cacheable = 1;
+    }
+    snap_agent(m, s, d, a, &offered);
+    /* What its live tasks use, added up off the loop (usage_compute). */
+    size_t nt = mesos__map_count(&a->tasks);
+    if (nt) d->usedv = s_alloc(s, nt, sizeof *d->usedv);
+    size_t k = 0;
+    void *tv;
+    while (d->usedv && d->nusedv < nt && mesos__map_next(&a->tasks, &k, NULL, &tv)) {
+      const mesos__task *t = tv;
+      if (t->task && !t->released && t->resources) d->usedv[d->nusedv++] = &t->resources->r;
+    }
+  }
   it = 0;
   while (mesos__map_next(&offered, &it, NULL, &v)) {
     mesos__resources_free(v);
@@ -1154,14 +1149,19 @@ static void snap_frameworks(mesos_master *m, snapshot *s) {
   size_t it = 0;
   void *v;
   while (s->nfws < n && mesos__map_next(&m->frameworks, &it, NULL, &v)) {
-    if (mesos__master_auth_sees_framework(m, v)) {
-      snap_fw(m, s, &s->fws[s->nfws++], v);
-    } else if (s->kind == K_STATE) {
-      /* Its tasks still use the agents /state shows. */
-      s_fw *d = &s->fws[s->nfws++];
-      d->hidden = 1;
-      snap_live_tasks(m, s, d, v, 1);
+    /* (A hidden framework's tasks still use the agents /state shows: the
+     * agents add up their own tasks.) */
+    if (!mesos__master_auth_sees_framework(m, v)) continue;
+    mesos__framework *fw = v;
+    s_fw *d = &s->fws[s->nfws++];
+    if (s->cache) {
+      double stamp[3] = {fw->stream != NULL, fw->registered_time, fw->reregistered_time};
+      d->key = fw;
+      d->gen = mesos__frag_gen(s->cache, fw, &fw->state_gen, stamp);
+      if ((d->hit = mesos__frag_get(s->cache, fw, d->gen, MESOS__FRAG_STATE)) != NULL) continue;
+      d->cacheable = 1;
     }
+    snap_fw(m, s, d, fw);
   }
   for (size_t i = 0; op && i < op->done_n && s->nfws < n; i++) {
     const mesos__op_done_fw *dn = &op->done[(op->done_head + i) % op->done_cap];
@@ -1174,19 +1174,6 @@ static void snap_frameworks(mesos_master *m, snapshot *s) {
     d->registered = dn->registered_time;
     d->unregistered = dn->unregistered_time;
     snap_ring(s, &d->completed, &d->ncompleted, &dn->tasks);
-  }
-}
-
-/* /slaves: every live task, hidden, for what the agents' tasks use. */
-static void snap_usage_tasks(mesos_master *m, snapshot *s) {
-  size_t n = mesos__map_count(&m->frameworks);
-  s->fws = s_alloc(s, n, sizeof *s->fws);
-  size_t it = 0;
-  void *v;
-  while (s->fws && s->nfws < n && mesos__map_next(&m->frameworks, &it, NULL, &v)) {
-    s_fw *d = &s->fws[s->nfws++];
-    d->hidden = 1;
-    snap_live_tasks(m, s, d, v, 1);
   }
 }
 
@@ -1413,10 +1400,90 @@ static void agent_json(jg *j, const s_agent *a) {
   jg_maybe_flush(j);
 }
 
+/* ---- fragments (cache mode, see operator_int.h) */
+
+/* An element written elsewhere, as the next element of the open array. */
+static void jg_splice(jg *j, const mesos__frag *f) {
+  if (f == NULL || f->len == 0 || j->st != MESOS_OK) return;
+  jg_pre(j);
+  const char *p = f->data;
+  size_t n = f->len;
+  while (n > 0 && j->st == MESOS_OK) {
+    mesos__buf *b = j->out;
+    size_t room = b->data && b->cap > b->len + 1 ? b->cap - b->len - 1 : 0;
+    if (j->chunks == NULL || room >= n) {
+      jg_put(j, p, n);
+      break;
+    }
+    if (room == 0) {
+      jg_flush(j);
+      continue;
+    }
+    jg_put(j, p, room);
+    p += room;
+    n -= room;
+  }
+  jg_maybe_flush(j);
+}
+
+typedef void (*elem_fn)(jg *j, const void *x);
+
+/* One array element: cached (`hit`), else written by `fn` -- into its own
+ * fragment for the cache when `fresh` is set, else straight out. */
+static void jg_elem(jg *j, const mesos__frag *hit, mesos__frag **fresh, elem_fn fn, const void *x) {
+  if (j->st != MESOS_OK) return;
+  if (hit) {
+    jg_splice(j, hit);
+    return;
+  }
+  if (fresh == NULL) {
+    fn(j, x);
+    return;
+  }
+  mesos__buf b = MESOS__BUF_INIT(STATE_MAX);
+  jg sub;
+  jg_init(&sub, &b);
+  sub.depth = 1; /* inside an array, before its first element */
+  fn(&sub, x);
+  if (sub.st != MESOS_OK) {
+    mesos__buf_free(&b);
+    j->st = sub.st;
+    return;
+  }
+  char *data = b.data;
+  if (data && b.cap > b.len + b.len / 8 + 64) {
+    char *shrunk = mesos__realloc(data, b.len + 1);
+    if (shrunk) data = shrunk;
+  }
+  mesos__frag *f = mesos__frag_new(data, b.len);
+  if (f == NULL) {
+    j->st = MESOS_ENOMEM;
+    return;
+  }
+  mesos__frag_unref(*fresh);
+  *fresh = f;
+  jg_splice(j, f);
+}
+
+static void agent_elem(jg *j, const void *x) { agent_json(j, x); }
+
+typedef struct fw_arg {
+  const s_fw *f;
+  const atomic_int *cancel;
+} fw_arg;
+
+static void framework_elem(jg *j, const void *x) {
+  const fw_arg *a = x;
+  framework_json(j, a->f, a->cancel);
+}
+
 static void agents_array(jg *j, const snapshot *s) {
   KEY(j, "slaves");
   j_array_open(j);
-  for (size_t i = 0; i < s->nagents && j->st == MESOS_OK; i++) agent_json(j, &s->agents[i]);
+  for (size_t i = 0; i < s->nagents && j->st == MESOS_OK; i++) {
+    s_agent *a = &s->agents[i];
+    jg_elem(j, a->hit, a->cacheable ? &a->fresh : NULL, agent_elem, a);
+  }
   j_array_close(j);
   KEY(j, "recovered_slaves");
   j_array_open(j);
@@ -1426,8 +1493,13 @@ static void agents_array(jg *j, const snapshot *s) {
 static void frameworks_arrays(jg *j, const snapshot *s, const atomic_int *cancel) {
   KEY(j, "frameworks");
   j_array_open(j);
-  for (size_t i = 0; i < s->nfws && j->st == MESOS_OK; i++)
-    if (!s->fws[i].done) framework_json(j, &s->fws[i], cancel);
+  for (size_t i = 0; i < s->nfws && j->st == MESOS_OK; i++) {
+    s_fw *f = &s->fws[i];
+    if (f->done) continue;
+    fw_arg arg = {f, cancel};
+    if (f->hit || f->cacheable) jg_elem(j, f->hit, &f->fresh, framework_elem, &arg);
+    else framework_json(j, f, cancel);
+  }
   j_array_close(j);
   KEY(j, "completed_frameworks");
   j_array_open(j);
@@ -1861,11 +1933,27 @@ int mesos__state_retire_resources(mesos_master *m, mesos_resources *r) {
 
 static void snap_keep(mesos_master *m, snapshot *s) {
   if (s->v1) mesos__v1snap_keep(m, s->v1);
+  if (s->cache == NULL) return;
+  for (size_t i = 0; i < s->nagents; i++)
+    if (s->agents[i].fresh)
+      mesos__frag_put(s->cache, s->agents[i].key, s->agents[i].gen, MESOS__FRAG_STATE,
+                      s->agents[i].fresh);
+  for (size_t i = 0; i < s->nfws; i++)
+    if (s->fws[i].fresh)
+      mesos__frag_put(s->cache, s->fws[i].key, s->fws[i].gen, MESOS__FRAG_STATE, s->fws[i].fresh);
 }
 
 static void snap_free(mesos_master *m, snapshot *s) {
   mesos__v1snap_free(s->v1);
-  for (size_t i = 0; i < s->nfws; i++) mesos__pb_free(s->fws[i].info);
+  for (size_t i = 0; i < s->nfws; i++) {
+    mesos__pb_free(s->fws[i].info);
+    mesos__frag_unref(s->fws[i].hit);
+    mesos__frag_unref(s->fws[i].fresh);
+  }
+  for (size_t i = 0; i < s->nagents; i++) {
+    mesos__frag_unref(s->agents[i].hit);
+    mesos__frag_unref(s->agents[i].fresh);
+  }
   arena_free(s);
   mesos__buf_free(&s->head);
   if (s->pinned) {
@@ -1883,6 +1971,10 @@ static mesos_status snap_take(mesos_master *m, snapshot *s, int kind, int pin, i
   s->media = media;
   mesos__buf_init(&s->head, (size_t)1 << 24);
   s->sv = srv_of(m);
+  /* The endpoints' renders (pinned) of the documents made of agent and
+   * framework elements use the fragment cache. */
+  if (pin && (kind == K_STATE || kind == K_FRAMEWORKS || kind == K_SLAVES))
+    s->cache = mesos__frag_cache(m);
   if (pin) {
     struct mesos__state_srv *sv = srv_of(m);
     if (sv) {
@@ -1900,7 +1992,6 @@ static mesos_status snap_take(mesos_master *m, snapshot *s, int kind, int pin, i
     if (h.st != MESOS_OK) s->oom = 1;
   }
   if (kind == K_STATE || kind == K_SLAVES) snap_agents(m, s);
-  if (kind == K_SLAVES) snap_usage_tasks(m, s);
   if (kind == K_STATE || kind == K_FRAMEWORKS) snap_frameworks(m, s);
   if (kind == K_TASKS) snap_tasks(m, s);
   if (kind == K_V1) {
@@ -1910,6 +2001,25 @@ static mesos_status snap_take(mesos_master *m, snapshot *s, int kind, int pin, i
     if (st != MESOS_OK) s->oom = 1;
   }
   return s->oom ? MESOS_ENOMEM : MESOS_OK;
+}
+
+/* Tests: /state (0), /frameworks (1), /slaves (2) or /tasks (3) into one
+ * buffer, synchronously, as the endpoints render it (`cached`: through
+ * the fragment cache, keeping what the render made) or without it. */
+mesos_status mesos__state_doc(mesos_master *m, int which, int cached, mesos__buf *out) {
+  static const int kinds[] = {K_STATE, K_FRAMEWORKS, K_SLAVES, K_TASKS};
+  if (which < 0 || which > 3) return MESOS_EINVAL;
+  snapshot s;
+  mesos_status st = snap_take(m, &s, kinds[which], cached, 0, MESOS__MEDIA_JSON);
+  if (st == MESOS_OK) {
+    jg j;
+    jg_init(&j, out);
+    render(&j, &s, NULL);
+    st = j.st;
+  }
+  if (st == MESOS_OK) snap_keep(m, &s);
+  snap_free(m, &s);
+  return st;
 }
 
 /* The whole /state into one buffer, synchronously (also used by the
