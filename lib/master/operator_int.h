@@ -142,8 +142,9 @@ mesos_status mesos__state_routes(mesos_master *m);
 /* Writes the Mesos 1.0 /state JSON into `out`, synchronously (the
  * benchmark's render-alone figure; the endpoints render off the loop). */
 mesos_status mesos__state_json(mesos_master *m, mesos__buf *out);
-/* Tests: /state (0), /frameworks (1), /slaves (2) or /tasks (3) the same
- * way, through the fragment cache as the endpoints (`cached`) or not. */
+/* Tests: /state (0), /frameworks (1), /slaves (2), /tasks (3) or
+ * /state-summary (4) the same way, through the fragment cache as the
+ * endpoints (`cached`) or not. */
 mesos_status mesos__state_doc(mesos_master *m, int which, int cached, mesos__buf *out);
 /* The master lets go of Task message `t` (a completed-task ring evicts
  * it, a forgotten task is freed): while a state snapshot may still read
@@ -208,6 +209,7 @@ enum {
   MESOS__FRAG_V1_DONE_JSON,  /* a framework's completed tasks */
   MESOS__FRAG_V1_DONE_PB,
   MESOS__FRAG_V1_EXECS,      /* a framework's "<agent id>\0<executor id>\0" its tasks name */
+  MESOS__FRAG_SUMMARY,       /* /state-summary: an agent's or framework's element */
   MESOS__FRAG_SLOTS
 };
 /* On the loop: the service when the cache may serve the snapshot being

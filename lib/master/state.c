@@ -2003,11 +2003,19 @@ static mesos_status snap_take(mesos_master *m, snapshot *s, int kind, int pin, i
   return s->oom ? MESOS_ENOMEM : MESOS_OK;
 }
 
-/* Tests: /state (0), /frameworks (1), /slaves (2) or /tasks (3) into one
- * buffer, synchronously, as the endpoints render it (`cached`: through
+/* Tests: /state (0), /frameworks (1), /slaves (2), /tasks (3) or
+ * /state-summary (4) into one buffer, synchronously, as the endpoints render it (`cached`: through
  * the fragment cache, keeping what the render made) or without it. */
+static void summary_doc(mesos_master *m, jg *j, int cached);
+
 mesos_status mesos__state_doc(mesos_master *m, int which, int cached, mesos__buf *out) {
   static const int kinds[] = {K_STATE, K_FRAMEWORKS, K_SLAVES, K_TASKS};
+  if (which == 4) {
+    jg j;
+    jg_init(&j, out);
+    summary_doc(m, &j, cached);
+    return j.st;
+  }
   if (which < 0 || which > 3) return MESOS_EINVAL;
   snapshot s;
   mesos_status st = snap_take(m, &s, kinds[which], cached, 0, MESOS__MEDIA_JSON);
@@ -2614,6 +2622,101 @@ static void task_counts(jg *j, mesos__map *tasks) {
     kint(j, task_state_name(states[i]), (long long)counts[i]);
 }
 
+/* /state-summary's elements, written on the loop from the live records. */
+static void agent_summary_json(jg *j, const void *x) {
+  mesos__agent *a = (mesos__agent *)x;
+  j_map_open(j);
+  kstr(j, "id", a->id);
+  kstr(j, "hostname", a->info->hostname);
+  knum(j, "registered_time", a->registered_time);
+  KEY(j, "resources");
+  resources_json(j, &a->total->r);
+  kbool(j, "active", a->stream != NULL);
+  task_counts(j, &a->tasks);
+  KEY(j, "framework_ids");
+  j_array_open(j);
+  mesos__map seen;
+  mesos__map_init(&seen);
+  size_t k = 0;
+  void *tv;
+  while (mesos__map_next(&a->tasks, &k, NULL, &tv)) {
+    mesos__task *t = tv;
+    if (!mesos__map_get(&seen, t->fw->id) && mesos__map_put(&seen, t->fw->id, t) == MESOS_OK)
+      str(j, t->fw->id);
+  }
+  mesos__map_free(&seen);
+  j_array_close(j);
+  j_map_close(j);
+}
+
+static void framework_summary_json(jg *j, const void *x) {
+  mesos__framework *fw = (mesos__framework *)x;
+  j_map_open(j);
+  framework_info_json(j, fw->info);
+  kbool(j, "active", fw->stream != NULL);
+  kbool(j, "connected", fw->stream != NULL);
+  task_counts(j, &fw->tasks);
+  KEY(j, "slave_ids");
+  j_array_open(j);
+  mesos__map seen;
+  mesos__map_init(&seen);
+  size_t k = 0;
+  void *tv;
+  while (mesos__map_next(&fw->tasks, &k, NULL, &tv)) {
+    mesos__task *t = tv;
+    if (!mesos__map_get(&seen, t->agent->id) && mesos__map_put(&seen, t->agent->id, t) == MESOS_OK)
+      str(j, t->agent->id);
+  }
+  mesos__map_free(&seen);
+  j_array_close(j);
+  j_map_close(j);
+}
+
+/* An agent's (agent) or framework's element of /state-summary, from the
+ * fragment cache when the record has not changed since it was written
+ * (the same generations as /state: task counts and ids change with the
+ * tasks, which reset them). */
+static void summary_elem(mesos_master *m, jg *j, void *rec, int agent, int cached) {
+  struct mesos__state_srv *c = cached ? mesos__frag_cache(m) : NULL;
+  elem_fn fn = agent ? agent_summary_json : framework_summary_json;
+  if (c == NULL) {
+    fn(j, rec);
+    return;
+  }
+  mesos__agent *a = rec;
+  mesos__framework *fw = rec;
+  double stamp[3] = {agent ? a->stream != NULL : fw->stream != NULL,
+                     agent ? a->registered_time : fw->registered_time,
+                     agent ? a->reregistered_time : fw->reregistered_time};
+  uint64_t gen = mesos__frag_gen(c, rec, agent ? &a->state_gen : &fw->state_gen, stamp);
+  mesos__frag *hit = mesos__frag_get(c, rec, gen, MESOS__FRAG_SUMMARY), *fresh = NULL;
+  jg_elem(j, hit, &fresh, fn, rec);
+  if (fresh) mesos__frag_put(c, rec, gen, MESOS__FRAG_SUMMARY, fresh);
+  mesos__frag_unref(fresh);
+  mesos__frag_unref(hit);
+}
+
+static void summary_doc(mesos_master *m, jg *j, int cached) {
+  j_map_open(j);
+  kstr(j, "hostname", m->hostname);
+  const char *cluster = mesos__flags_get(m->flags, "cluster");
+  if (cluster) kstr(j, "cluster", cluster);
+  KEY(j, "slaves");
+  j_array_open(j);
+  size_t it = 0;
+  void *v;
+  while (j->st == MESOS_OK && mesos__map_next(&m->agents, &it, NULL, &v))
+    summary_elem(m, j, v, 1, cached);
+  j_array_close(j);
+  KEY(j, "frameworks");
+  j_array_open(j);
+  it = 0;
+  while (j->st == MESOS_OK && mesos__map_next(&m->frameworks, &it, NULL, &v))
+    summary_elem(m, j, v, 0, cached);
+  j_array_close(j);
+  j_map_close(j);
+}
+
 static void state_summary_handler(mesos__http_request *req, void *ud) {
   mesos_master *m = ud;
   mesos__buf b = MESOS__BUF_INIT(STATE_MAX);
@@ -2622,68 +2725,7 @@ static void state_summary_handler(mesos__http_request *req, void *ud) {
     mesos__http_respond_text(req, 503, "Out of memory");
     return;
   }
-  j_map_open(&j);
-  kstr(&j, "hostname", m->hostname);
-  const char *cluster = mesos__flags_get(m->flags, "cluster");
-  if (cluster) kstr(&j, "cluster", cluster);
-  KEY(&j, "slaves");
-  j_array_open(&j);
-  size_t it = 0;
-  void *v;
-  while (mesos__map_next(&m->agents, &it, NULL, &v)) {
-    mesos__agent *a = v;
-    j_map_open(&j);
-    kstr(&j, "id", a->id);
-    kstr(&j, "hostname", a->info->hostname);
-    knum(&j, "registered_time", a->registered_time);
-    KEY(&j, "resources");
-    resources_json(&j, &a->total->r);
-    kbool(&j, "active", a->stream != NULL);
-    task_counts(&j, &a->tasks);
-    KEY(&j, "framework_ids");
-    j_array_open(&j);
-    mesos__map seen;
-    mesos__map_init(&seen);
-    size_t k = 0;
-    void *tv;
-    while (mesos__map_next(&a->tasks, &k, NULL, &tv)) {
-      mesos__task *t = tv;
-      if (!mesos__map_get(&seen, t->fw->id) && mesos__map_put(&seen, t->fw->id, t) == MESOS_OK)
-        str(&j, t->fw->id);
-    }
-    mesos__map_free(&seen);
-    j_array_close(&j);
-    j_map_close(&j);
-  }
-  j_array_close(&j);
-  KEY(&j, "frameworks");
-  j_array_open(&j);
-  it = 0;
-  while (mesos__map_next(&m->frameworks, &it, NULL, &v)) {
-    mesos__framework *fw = v;
-    j_map_open(&j);
-    framework_info_json(&j, fw->info);
-    kbool(&j, "active", fw->stream != NULL);
-    kbool(&j, "connected", fw->stream != NULL);
-    task_counts(&j, &fw->tasks);
-    KEY(&j, "slave_ids");
-    j_array_open(&j);
-    mesos__map seen;
-    mesos__map_init(&seen);
-    size_t k = 0;
-    void *tv;
-    while (mesos__map_next(&fw->tasks, &k, NULL, &tv)) {
-      mesos__task *t = tv;
-      if (!mesos__map_get(&seen, t->agent->id) &&
-          mesos__map_put(&seen, t->agent->id, t) == MESOS_OK)
-        str(&j, t->agent->id);
-    }
-    mesos__map_free(&seen);
-    j_array_close(&j);
-    j_map_close(&j);
-  }
-  j_array_close(&j);
-  j_map_close(&j);
+  summary_doc(m, &j, 1);
   finish(req, &j, &b);
 }
 

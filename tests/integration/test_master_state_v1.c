@@ -628,8 +628,9 @@ static mesos__buf cached_is_fresh(world *w, const char *after) {
     }
   /* The classic documents made of the same records (/tasks has no cache:
    * it must come out the same all the same). */
-  static const char *const docs[] = {"/state", "/frameworks", "/slaves", "/tasks"};
-  for (int d = 0; d < 4; d++) {
+  static const char *const docs[] = {"/state", "/frameworks", "/slaves", "/tasks",
+                                     "/state-summary"};
+  for (int d = 0; d < 5; d++) {
     mesos__buf want = MESOS__BUF_INIT((size_t)1 << 30);
     ck_assert_int_eq(mesos__state_doc(w->m, d, 0, &want), MESOS_OK);
     for (int round = 0; round < 2; round++) {
@@ -654,7 +655,8 @@ static int has(const mesos__buf *b, const char *what) {
 }
 
 /* A mutation between two polls is in the next one, from the cache as
- * without it (the v1 calls in both media, /state, /frameworks, /slaves):
+ * without it (the v1 calls in both media, /state, /frameworks, /slaves,
+ * /state-summary):
  * a task's state, a new task, a finished task, a removed agent, a
  * framework's info, an offer gone. */
 START_TEST(test_state_v1__cache_follows_mutations) {
