@@ -147,6 +147,9 @@ static void block_put(struct mesos__state_srv *sv, char *p);
 
 typedef struct jg {
   mesos__buf *out;
+  /* Cache mode: where fragments are written before they are copied into
+   * their own exact allocation (one buffer, grown once; jg_elem). */
+  mesos__buf *scratch;
   chunks *chunks; /* NULL: everything stays in `out` */
   mesos_status st;
   int depth;
@@ -1440,22 +1443,26 @@ static void jg_elem(jg *j, const mesos__frag *hit, mesos__frag **fresh, elem_fn 
     fn(j, x);
     return;
   }
-  mesos__buf b = MESOS__BUF_INIT(STATE_MAX);
+  mesos__buf local = MESOS__BUF_INIT(STATE_MAX);
+  mesos__buf *b = j->scratch ? j->scratch : &local;
+  b->len = 0;
   jg sub;
-  jg_init(&sub, &b);
+  jg_init(&sub, b);
   sub.depth = 1; /* inside an array, before its first element */
   fn(&sub, x);
+  size_t len = b->len;
+  char *data = sub.st == MESOS_OK && len ? mesos__malloc(len) : NULL;
+  if (data) memcpy(data, b->data, len);
+  mesos__buf_free(&local);
   if (sub.st != MESOS_OK) {
-    mesos__buf_free(&b);
     j->st = sub.st;
     return;
   }
-  char *data = b.data;
-  if (data && b.cap > b.len + b.len / 8 + 64) {
-    char *shrunk = mesos__realloc(data, b.len + 1);
-    if (shrunk) data = shrunk;
+  if (len && data == NULL) {
+    j->st = MESOS_ENOMEM;
+    return;
   }
-  mesos__frag *f = mesos__frag_new(data, b.len);
+  mesos__frag *f = mesos__frag_new(data, len);
   if (f == NULL) {
     j->st = MESOS_ENOMEM;
     return;
@@ -2010,10 +2017,13 @@ static void summary_doc(mesos_master *m, jg *j, int cached);
 
 mesos_status mesos__state_doc(mesos_master *m, int which, int cached, mesos__buf *out) {
   static const int kinds[] = {K_STATE, K_FRAMEWORKS, K_SLAVES, K_TASKS};
+  mesos__buf scratch = MESOS__BUF_INIT(STATE_MAX);
   if (which == 4) {
     jg j;
     jg_init(&j, out);
+    j.scratch = &scratch;
     summary_doc(m, &j, cached);
+    mesos__buf_free(&scratch);
     return j.st;
   }
   if (which < 0 || which > 3) return MESOS_EINVAL;
@@ -2022,9 +2032,11 @@ mesos_status mesos__state_doc(mesos_master *m, int which, int cached, mesos__buf
   if (st == MESOS_OK) {
     jg j;
     jg_init(&j, out);
+    j.scratch = &scratch;
     render(&j, &s, NULL);
     st = j.st;
   }
+  mesos__buf_free(&scratch);
   if (st == MESOS_OK) snap_keep(m, &s);
   snap_free(m, &s);
   return st;
@@ -2251,8 +2263,10 @@ static void render_work(uv_work_t *wk) {
   while (gate_hold && !atomic_load(&b->cancel)) pthread_cond_wait(&gate_cv, &gate_mu);
   pthread_mutex_unlock(&gate_mu);
   mesos__buf out = MESOS__BUF_INIT(STATE_MAX);
+  mesos__buf scratch = MESOS__BUF_INIT(STATE_MAX);
   jg j;
   jg_init(&j, &out);
+  j.scratch = &scratch;
   b->out.sv = b->snap.sv;
   j.chunks = &b->out;
   out.data = block_get(b->snap.sv);
@@ -2267,6 +2281,7 @@ static void render_work(uv_work_t *wk) {
   b->render_ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
   b->st = j.st;
   buf_give_back(b->snap.sv, out.data, out.cap);
+  mesos__buf_free(&scratch);
   pthread_mutex_lock(&b->mu);
   b->worker_done = 1;
   pthread_cond_broadcast(&b->cv);
@@ -2725,7 +2740,10 @@ static void state_summary_handler(mesos__http_request *req, void *ud) {
     mesos__http_respond_text(req, 503, "Out of memory");
     return;
   }
+  mesos__buf scratch = MESOS__BUF_INIT(STATE_MAX);
+  j.scratch = &scratch;
   summary_doc(m, &j, 1);
+  mesos__buf_free(&scratch);
   finish(req, &j, &b);
 }
 

@@ -649,6 +649,9 @@ typedef struct vw {
   /* JSON object nesting. */
   vw_level lv[VW_DEPTH];
   int depth;
+  /* Cache mode: where fragments are written before they are copied into
+   * their own exact allocation (one buffer for the render, grown once). */
+  mesos__buf *scratch;
 } vw;
 
 static void vw_fail(vw *w, mesos_status st) {
@@ -1285,26 +1288,33 @@ static void v_elems(vw *w, const mesos__frag *hit, mesos__frag **fresh, elems_fn
     fn(w, arg);
     return;
   }
+  if (w->scratch == NULL) {
+    fn(w, arg);
+    return;
+  }
   vw sub;
   memset(&sub, 0, sizeof sub);
   sub.pb = w->pb;
-  mesos__buf_init(&sub.cur, MESOS__OP_RESPONSE_MAX);
+  sub.cur = *w->scratch;
+  sub.cur.len = 0;
   sub.lv[0].arr_key = w->lv[w->depth].arr_key;
   sub.lv[0].arr_no = w->lv[w->depth].arr_no;
   sub.lv[0].arr_open = 1; /* the key and bracket are the output's */
   fn(&sub, arg);
+  *w->scratch = sub.cur; /* grown: kept for the next one */
   if (sub.st != MESOS_OK) {
-    mesos__buf_free(&sub.cur);
     vw_fail(w, sub.st);
     return;
   }
-  char *data = sub.cur.data;
-  /* Kept for many polls: no slack. */
-  if (data && sub.cur.cap > sub.cur.len + sub.cur.len / 8 + 64) {
-    char *shrunk = mesos__realloc(data, sub.cur.len + 1);
-    if (shrunk) data = shrunk;
+  /* Kept for many polls: an exact copy. */
+  size_t len = sub.cur.len;
+  char *data = len ? mesos__malloc(len) : NULL;
+  if (len && data == NULL) {
+    vw_fail(w, MESOS_ENOMEM);
+    return;
   }
-  mesos__frag *f = mesos__frag_new(data, sub.cur.len);
+  if (len) memcpy(data, sub.cur.data, len);
+  mesos__frag *f = mesos__frag_new(data, len);
   if (f == NULL) {
     vw_fail(w, MESOS_ENOMEM);
     return;
@@ -1676,6 +1686,8 @@ mesos_status mesos__v1snap_render_chunks(const mesos__v1snap *s, mesos__media me
   memset(&w, 0, sizeof w);
   w.pb = media == MESOS__MEDIA_PROTOBUF;
   w.out = out;
+  mesos__buf scratch = MESOS__BUF_INIT(MESOS__OP_RESPONSE_MAX);
+  if (s->cache) w.scratch = &scratch;
   w.st = vw_new_block(&w);
   /* SUBSCRIBED is one RecordIO record: "<length>\n" in a chunk of its
    * own, filled in at the end. */
@@ -1700,6 +1712,7 @@ mesos_status mesos__v1snap_render_chunks(const mesos__v1snap *s, mesos__media me
   }
   /* The unused last block. */
   if (w.cur.data) mesos__state_block_put(out->sv, w.cur.data, w.cur.cap);
+  mesos__buf_free(&scratch);
   return w.st;
 }
 
