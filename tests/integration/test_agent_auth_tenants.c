@@ -175,7 +175,9 @@ static void run_task(sim_fw *f, const char *user, const char *task, const char *
   snprintf(info, sizeof info, "\"user\":\"%s\",\"name\":\"tenant %s\"", user, user);
   sim_fw_subscribe(f, master_port, info);
   char offer[160], agent[160];
-  sim_fw_wait_offer(f, "agent-tenants", offer, agent, sizeof offer);
+  /* Room for the most run_task launches: a task, and in `more` a group
+   * (its executor and its task): three of RES. */
+  sim_fw_wait_offer_min(f, "agent-tenants", 1.5, 96, offer, agent, sizeof offer);
   char extra[4096] = "";
   if (more) {
     /* %1$s-style ids are filled in here: framework and agent. */

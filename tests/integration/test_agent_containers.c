@@ -36,6 +36,7 @@
 #include "agent/agent_int.h"
 #include "base/alloc.h"
 #include "containerizer/cgroups.h"
+#include "support/cluster.h"
 #include "support/daemon.h"
 #include "support/sim_fw.h"
 #include "support/testutil.h"
@@ -387,7 +388,7 @@ static void run_task(sim_fw *f, int overlay, const char *task, const char *image
   start_agent(overlay);
   fw_subscribe(f, checkpointing);
   char offer[160], agent[160];
-  sim_fw_wait_offer(f, "agent-test", offer, agent, sizeof offer);
+  sim_fw_wait_offer_min(f, "agent-test", 0.5, mem, offer, agent, sizeof offer);
   launch(f, offer, agent, task, image, mem, command);
 }
 
@@ -630,9 +631,9 @@ START_TEST(test_containers__container_survives_agent_kill_9_and_the_task_finishe
   snprintf(container, sizeof container, "%s", strrchr(sandbox, '/') + 1);
   wait_output(sandbox, "stdout", "started");
   pid_t init = init_pid(container);
-  usleep(300000); /* the acknowledgements reach the agent */
+  /* The acknowledgements reach the agent (polled on its disk). */
+  mesos_test_wait_acks(work_dir, "keep", "keep", 2, 10000);
   kill_agent();
-  usleep(200000);
   ck_assert_msg(kill(init, 0) == 0, "the container died with the agent");
   start_agent(1);
   char p[1400];
@@ -722,7 +723,7 @@ START_TEST(test_containers__orphan_container_is_destroyed_after_a_restart) {
   snprintf(container, sizeof container, "%s", strrchr(sandbox, '/') + 1);
   wait_output(sandbox, "stdout", "started");
   pid_t init = init_pid(container);
-  usleep(300000);
+  /* No checkpointing: the agent keeps no acknowledgements to wait for. */
   kill_agent();
   ck_assert_msg(kill(init, 0) == 0, "the container died with the agent");
   start_agent(1);

@@ -405,7 +405,7 @@ static void start_cluster(sim_fw *f, char *offer, char *agent, size_t cap) {
   sim_fw_subscribe(f, master_port,
                    "\"user\":\"nobody\",\"name\":\"containers2 test\",\"checkpoint\":true,"
                    "\"failover_timeout\":60");
-  sim_fw_wait_offer(f, "agent-test", offer, agent, cap);
+  sim_fw_wait_offer_min(f, "agent-test", 0.5, 32, offer, agent, cap);
 }
 
 /* The sandbox of `task` (its only run). */
@@ -466,7 +466,7 @@ START_TEST(test_containers2__image_user_numeric_and_named_and_container_status_i
   char *out = wait_output(sandbox, "stdout", "ids=");
   ck_assert_msg(strstr(out, "ids=1000:1000\n") != NULL, "stdout: %s", out);
 
-  sim_fw_wait_offer(&f, "agent-test", offer, agent, sizeof offer);
+  sim_fw_wait_offer_min(&f, "agent-test", 0.5, 32, offer, agent, sizeof offer);
   launch_uri(&f, offer, agent, "named", "ocinobody", 32, "echo ids=$(id -u):$(id -g)", NULL);
   free(sim_fw_expect_final(&f, "named", "TASK_FINISHED", 20000));
   sandbox_of("named", sandbox, sizeof sandbox);
@@ -580,7 +580,7 @@ START_TEST(test_containers2__default_container_info_applies_to_tasks_without_one
   sandbox_of("dflt", sandbox, sizeof sandbox);
   char *out = wait_output(sandbox, "stdout", "m=");
   ck_assert_msg(strstr(out, "m=from-the-image me=2\n") != NULL, "stdout: %s", out);
-  sim_fw_wait_offer(&f, "agent-test", offer, agent, sizeof offer);
+  sim_fw_wait_offer_min(&f, "agent-test", 0.5, 32, offer, agent, sizeof offer);
   launch_uri(&f, offer, agent, "own", "ocinobody", 32, "echo u=$(id -u)", NULL);
   free(sim_fw_expect_final(&f, "own", "TASK_FINISHED", 20000));
   sandbox_of("own", sandbox, sizeof sandbox);
@@ -657,7 +657,7 @@ START_TEST(test_containers2__uncached_image_is_read_again_from_the_registry) {
            "/etc/image-marker >/dev/null; umoci gc --layout ocire; rm -rf $d",
            fix_dir);
   ck_assert_int_eq(system(cmd), 0);
-  sim_fw_wait_offer(&f, "agent-test", offer, agent, sizeof offer);
+  sim_fw_wait_offer_min(&f, "agent-test", 0.5, 32, offer, agent, sizeof offer);
   launch_uri(&f, offer, agent, "second", "ocire", 32, "echo m=$(cat /etc/image-marker)", NULL);
   image_uncached = 0;
   free(sim_fw_expect_final(&f, "second", "TASK_FINISHED", 20000));

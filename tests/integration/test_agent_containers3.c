@@ -346,7 +346,7 @@ static void start_cluster(sim_fw *f, char *offer, char *agent, size_t cap) {
   start_master();
   start_agent();
   sim_fw_subscribe(f, master_port, "\"user\":\"root\",\"name\":\"containers3\"");
-  sim_fw_wait_offer(f, "agent-test", offer, agent, cap);
+  sim_fw_wait_offer_min(f, "agent-test", 0.5, 64, offer, agent, cap);
 }
 
 static void finish_test(sim_fw *f) {
@@ -535,7 +535,7 @@ START_TEST(test_containers3__executors_asking_for_images_fail_with_the_reason_an
                  "\"framework_id\":{\"value\":\"%s\"},\"resources\":" RES_Q "},"},
   };
   for (size_t i = 0, tries = 0; i < 2; i++) {
-    sim_fw_wait_offer(&f, "agent-test", offer, agent, sizeof offer);
+    sim_fw_wait_offer_min(&f, "agent-test", 0.5, 64, offer, agent, sizeof offer);
     char exec[1024], body[4096];
     snprintf(exec, sizeof exec, groups[i][1], f.id);
     snprintf(body, sizeof body,
@@ -645,7 +645,7 @@ START_TEST(test_containers3__cached_images_are_not_read_again_until_cached_is_fa
       {"c5", "", "m=second-version\n"},                 /* remembered from c4's read */
   };
   for (size_t i = 0; i < sizeof steps / sizeof *steps; i++) {
-    sim_fw_wait_offer(&f, "agent-test", offer, agent, sizeof offer);
+    sim_fw_wait_offer_min(&f, "agent-test", 0.5, 64, offer, agent, sizeof offer);
     launch_marker(&f, offer, agent, steps[i].task, steps[i].cached);
     free(sim_fw_expect_final(&f, steps[i].task, "TASK_FINISHED", 20000));
     const char *m = marker_of(steps[i].task);

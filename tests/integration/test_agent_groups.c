@@ -126,9 +126,12 @@ static void fw_subscribe(sim_fw *f) {
   sim_fw_subscribe(f, master_port, "\"user\":\"nobody\",\"name\":\"agent test\"");
 }
 
-/* Waits for an offer from our agent; returns its agent id in `agent`. */
+/* Waits for an offer from our agent with room for the largest launch here
+ * (a default executor and two tasks of RES: 0.6 cpus, 96 MB); returns its
+ * agent id in `agent`.  Resources a task freed come as an offer of their
+ * own: sim_fw_wait_offer_min declines the small ones until enough comes. */
 static void wait_offer(sim_fw *f, char *offer, char *agent, size_t cap) {
-  sim_fw_wait_offer(f, "agent-test", offer, agent, cap);
+  sim_fw_wait_offer_min(f, "agent-test", 0.6, 96, offer, agent, cap);
 }
 
 /* The next UPDATE for `task`, acknowledged; it must be in `state`. */
@@ -299,6 +302,7 @@ static char *update_and_failure(sim_fw *f, const char *task, const char *state,
       sim_fw_ack(f, rec);
       update = rec;
     } else {
+      sim_fw_note_event(f, rec); /* an offer passed over stays held */
       free(rec);
     }
   }

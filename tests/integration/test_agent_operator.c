@@ -232,6 +232,20 @@ static int agent_get(const char *fmt, ...) {
 #define EXPECT_IN(needle) \
   ck_assert_msg(strstr(last_body, (needle)) != NULL, "'%s' not in %s", (needle), last_body)
 
+/* Polls GET_LOGGING_LEVEL until the agent answers `level` (10 s: the
+ * revert is a timer on a loop that, under ASan on a loaded machine, may
+ * run late, so no fixed pause can say when to look); the milliseconds
+ * since `t0` when it did. */
+static long long wait_logging_level(int level, long long t0) {
+  char want[64];
+  snprintf(want, sizeof want, "\"get_logging_level\":{\"level\":%d}", level);
+  for (long long until = now_ms() + 10000;; usleep(20000)) {
+    ck_assert_int_eq(agent_call("{\"type\":\"GET_LOGGING_LEVEL\"}"), 200);
+    if (strstr(last_body, want)) return now_ms() - t0;
+    ck_assert_msg(now_ms() < until, "the level never went back to %d: %s", level, last_body);
+  }
+}
+
 /* ------------------------------------------------------------ tests */
 
 START_TEST(test_agent_operator__every_call_answers_with_a_running_task) {
@@ -253,21 +267,22 @@ START_TEST(test_agent_operator__every_call_answers_with_a_running_task) {
 
   ck_assert_int_eq(agent_call("{\"type\":\"GET_LOGGING_LEVEL\"}"), 200);
   EXPECT_IN("\"get_logging_level\":{\"level\":0}");
+  long long t0 = now_ms();
   ck_assert_int_eq(agent_call("{\"type\":\"SET_LOGGING_LEVEL\",\"set_logging_level\":{\"level\":1,"
                               "\"duration\":{\"nanoseconds\":700000000}}}"), 200);
   ck_assert_int_eq(agent_call("{\"type\":\"GET_LOGGING_LEVEL\"}"), 200);
   EXPECT_IN("\"get_logging_level\":{\"level\":1}");
-  usleep(1200 * 1000);
-  ck_assert_int_eq(agent_call("{\"type\":\"GET_LOGGING_LEVEL\"}"), 200);
-  EXPECT_IN("\"get_logging_level\":{\"level\":0}");
+  /* Back to 0 once the duration passed, not before. */
+  long long took = wait_logging_level(0, t0);
+  ck_assert_msg(took >= 690, "level 1 lasted %lld ms of 700", took);
 
   /* The classic toggle does the same. */
+  t0 = now_ms();
   ck_assert_int_eq(agent_get("/logging/toggle?level=2&duration=600ms"), 200);
   ck_assert_int_eq(agent_call("{\"type\":\"GET_LOGGING_LEVEL\"}"), 200);
   EXPECT_IN("\"get_logging_level\":{\"level\":2}");
-  usleep(1100 * 1000);
-  ck_assert_int_eq(agent_call("{\"type\":\"GET_LOGGING_LEVEL\"}"), 200);
-  EXPECT_IN("\"get_logging_level\":{\"level\":0}");
+  took = wait_logging_level(0, t0);
+  ck_assert_msg(took >= 590, "level 2 lasted %lld ms of 600", took);
 
   ck_assert_int_eq(agent_call("{\"type\":\"GET_STATE\"}"), 200);
   EXPECT_IN("\"type\":\"GET_STATE\"");

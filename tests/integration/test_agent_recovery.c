@@ -93,7 +93,19 @@ static void kill_executors(void) {
   globfree(&g);
 }
 
+/* Where task `task` writes its pid: in /tmp, as the task may run as a
+ * user who cannot write under base_dir; named after base_dir, so
+ * remove_base finds it after a failure too. */
+static void task_pid_file(const char *task, char *out, size_t cap) {
+  snprintf(out, cap, "/tmp/%s-%s.pid", base_dir[0] ? strrchr(base_dir, '/') + 1 : "none", task);
+}
+
 static void remove_base(void) {
+  char pid_file[400];
+  task_pid_file("brief", pid_file, sizeof pid_file);
+  unlink(pid_file);
+  task_pid_file("c-task", pid_file, sizeof pid_file);
+  unlink(pid_file);
   kill_executors();
   /* And whatever else runs in the test's directory (tasks of executors
    * the glob above did not find). */
@@ -236,6 +248,28 @@ static int session_size(pid_t sid) {
 }
 
 
+/* Waits until the task that wrote its pid to `pid_file` (`echo $$ > F;
+ * exec ...`) has ended: the file first (the task may not have run its
+ * first line yet), then the pid gone or a zombie. */
+static void wait_task_ended(const char *pid_file, int timeout_ms) {
+  long long deadline = sim_fw_now_ms() + timeout_ms;
+  long pid = 0;
+  for (;;) {
+    FILE *fp = fopen(pid_file, "r");
+    if (fp) {
+      if (fscanf(fp, "%ld", &pid) != 1) pid = 0;
+      fclose(fp);
+    }
+    if (pid > 1) break;
+    ck_assert_msg(sim_fw_now_ms() < deadline, "the task never wrote %s", pid_file);
+    usleep(20000);
+  }
+  while (mesos__agent_pid_start_time((pid_t)pid) != 0) {
+    ck_assert_msg(sim_fw_now_ms() < deadline, "the task %ld did not end", pid);
+    usleep(20000);
+  }
+}
+
 static void wait_gone(pid_t sid, int timeout_ms) {
   long long deadline = sim_fw_now_ms() + timeout_ms;
   while (sim_fw_now_ms() < deadline) {
@@ -257,8 +291,10 @@ static void fw_subscribe(sim_fw *f, int checkpoint) {
   else sim_fw_subscribe(f, master_port, info);
 }
 
+/* An offer with room for the largest launch here (a default executor and
+ * two tasks of RES: 0.6 cpus, 96 MB; launch() takes 0.5 cpus, 32 MB). */
 static void wait_offer(sim_fw *f, char *offer, char *agent, size_t cap) {
-  sim_fw_wait_offer(f, "agent-test", offer, agent, cap);
+  sim_fw_wait_offer_min(f, "agent-test", 0.6, 96, offer, agent, cap);
 }
 
 static void launch(sim_fw *f, const char *offer, const char *agent, const char *task,
@@ -270,6 +306,8 @@ static void expect_no_update(sim_fw *f, int ms) {
   char *rec = sim_fw_next(f, ms, "\"type\":\"UPDATE\"", NULL);
   ck_assert_msg(rec == NULL, "unexpected update: %s", rec ? rec : "");
 }
+
+static void wait_acks_recorded(const char *exec, const char *task, int updates);
 
 /* Master, agent `name`, a framework, and task `task` running `command`
  * (STARTING and RUNNING acknowledged).  Returns the executor's pid. */
@@ -287,9 +325,11 @@ static pid_t run_task(sim_fw *f, const char *name, int checkpoint, const char *t
   free(sim_fw_expect_update(f, task, "TASK_RUNNING", 10000));
   pid_t pid = executor_pid(task);
   ck_assert(alive(pid));
-  /* Let the acknowledgements reach the agent (not required: it would
-   * re-send those updates). */
-  usleep(300000);
+  /* The agent has both acknowledgements on disk: a restarted agent does
+   * not re-send those updates (a command task's executor id is its task
+   * id).  Polled, not slept: under ASan on a loaded machine they may take
+   * longer than any fixed pause. */
+  if (checkpoint) wait_acks_recorded(task, task, 2);
   return pid;
 }
 
@@ -418,7 +458,12 @@ END_TEST
  * executor and arrives with the re-subscription. */
 START_TEST(test_recovery__copied_binary_adopts_a_task_that_ended_while_down) {
   sim_fw f;
-  pid_t exec = run_task(&f, "upgrade", 1, "brief", "sleep 1", NULL);
+  char pid_file[400], cmd_brief[600];
+  /* In /tmp: the task runs as nobody, who cannot write under base_dir. */
+  task_pid_file("brief", pid_file, sizeof pid_file);
+  unlink(pid_file);
+  snprintf(cmd_brief, sizeof cmd_brief, "echo $$ > %s; exec sleep 1", pid_file);
+  pid_t exec = run_task(&f, "upgrade", 1, "brief", cmd_brief, NULL);
   kill_agent();
   char built[4096], copy[600], cmd[5000];
   mesos_test_daemon_path("mesos-agent", built, sizeof built);
@@ -427,7 +472,8 @@ START_TEST(test_recovery__copied_binary_adopts_a_task_that_ended_while_down) {
   snprintf(copy, sizeof copy, "%s/upgrade-bin/mesos-agent", base_dir);
   snprintf(cmd, sizeof cmd, "cp '%s' '%s'", built, copy);
   ck_assert_int_eq(system(cmd), 0);
-  usleep(2000000); /* the task ends meanwhile */
+  wait_task_ended(pid_file, 10000); /* while no agent runs */
+  unlink(pid_file);
   ck_assert_msg(alive(exec), "the executor did not wait for the agent");
   start_agent(copy, "upgrade", NULL);
   char *rec = sim_fw_expect_final(&f, "brief", "TASK_FINISHED", 10000);
@@ -712,7 +758,7 @@ START_TEST(test_recovery__sigterm_stops_executors_of_frameworks_without_checkpoi
   int st = mesos_test_stop(agent_pid, 5000);
   ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "mesos-agent exit status %d", st);
   agent_pid = -1;
-  wait_gone(exec, 3000);
+  wait_gone(exec, 8000); /* the 1 s grace and the executor's exit, under ASan too */
   sim_fw_close(&f);
   stop_all();
 }
@@ -811,9 +857,12 @@ END_TEST
  * and arrives once with the re-subscription. */
 START_TEST(test_recovery__custom_executor_survives_kill_9) {
   sim_fw f;
-  char offer[160], agent[160], exe[8192];
+  char offer[160], agent[160], exe[8192], pid_file[400], work[600];
   example_path("custom_executor", exe, sizeof exe);
   start_cluster(&f, "custom", offer, agent, sizeof offer);
+  task_pid_file("c-task", pid_file, sizeof pid_file);
+  unlink(pid_file);
+  snprintf(work, sizeof work, "echo $$ > %s; exec sleep 2", pid_file);
   ck_assert_int_eq(
       sim_fw_call(&f,
               "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":"
@@ -821,16 +870,17 @@ START_TEST(test_recovery__custom_executor_survives_kill_9) {
               "[{\"name\":\"t\",\"task_id\":{\"value\":\"c-task\"},\"agent_id\":{\"value\":\"%s\"},"
               "\"executor\":{\"type\":\"CUSTOM\",\"executor_id\":{\"value\":\"cexec\"},"
               "\"command\":{\"value\":\"%s\",\"environment\":{\"variables\":[{\"name\":"
-              "\"CUSTOM_EXECUTOR_TASK_COMMAND\",\"value\":\"sleep 2\"}]}},\"resources\":" RES "},"
+              "\"CUSTOM_EXECUTOR_TASK_COMMAND\",\"value\":\"%s\"}]}},\"resources\":" RES "},"
               "\"resources\":" RES "}]}}],\"filters\":{\"refuse_seconds\":0}}}",
-              f.id, offer, agent, exe),
+              f.id, offer, agent, exe, work),
       202);
   const char *tasks[] = {"c-task"};
   wait_running(&f, 1, tasks);
   pid_t exec = executor_pid("cexec");
   wait_acks_recorded("cexec", "c-task", 1);
   kill_agent();
-  usleep(2500000); /* the task ends meanwhile */
+  wait_task_ended(pid_file, 10000); /* while no agent runs */
+  unlink(pid_file);
   ck_assert_msg(alive(exec), "the custom executor died with the agent");
   start_agent(NULL, "custom", NULL);
   char *finals[1] = {NULL};

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "containerizer/cgroups.h"
+#include "support/cluster.h"
 #include "support/daemon.h"
 #include "support/sim_fw.h"
 #include "support/testutil.h"
@@ -331,12 +332,8 @@ static void fw_subscribe(sim_fw *f) { fw_subscribe_cp(f, 1); }
 
 /* LAUNCH of command tasks `tasks[i]` running `cmds[i]`, on one offer. */
 static void launch(sim_fw *f, int n, const char *const *tasks, const char *const *cmds) {
-  char *rec = sim_fw_next(f, 10000, "\"type\":\"OFFERS\"", "agent-test", NULL);
-  ck_assert_msg(rec != NULL, "no offer from the agent");
   char offer[160], agent[160], infos[6000] = "";
-  sim_fw_json_id(rec, "id", offer, sizeof offer);
-  sim_fw_json_id(rec, "agent_id", agent, sizeof agent);
-  free(rec);
+  sim_fw_wait_offer_min(f, "agent-test", 0.5 * n, 64.0 * n, offer, agent, sizeof offer);
   size_t len = 0;
   for (int i = 0; i < n; i++)
     len += (size_t)snprintf(
@@ -388,8 +385,9 @@ static void collect_finals(sim_fw *f, int n, const char *const *tasks, char **fi
   ck_assert_msg(more == NULL, "delivered again: %s", more ? more : "");
 }
 
-/* Waits until every one of the `n` tasks was reported TASK_RUNNING. */
-static void wait_running(sim_fw *f, int n) {
+/* Waits until every one of the `n` tasks was reported TASK_RUNNING and
+ * the agent has the acknowledgements of STARTING and RUNNING on disk. */
+static void wait_running(sim_fw *f, int n, const char *const *tasks) {
   int running = 0;
   long long deadline = sim_fw_now_ms() + 20000;
   while (running < n) {
@@ -402,7 +400,8 @@ static void wait_running(sim_fw *f, int n) {
     running += strstr(rec, "\"TASK_RUNNING\"") != NULL;
     free(rec);
   }
-  usleep(300000); /* the acknowledgements reach the agent */
+  /* Polled, not slept: a command task's executor id is its task id. */
+  for (int i = 0; i < n; i++) mesos_test_wait_acks(work_dir, tasks[i], tasks[i], 2, 10000);
 }
 
 /* The init pids of the test's containers (from the runtime directory). */
@@ -442,7 +441,7 @@ START_TEST(test_recovery2__container_survives_agent_sigterm_and_finishes_once) {
   const char *tasks[] = {"kept"};
   const char *cmds[] = {cmd};
   launch(&f, 1, tasks, cmds);
-  wait_running(&f, 1);
+  wait_running(&f, 1, tasks);
   pid_t init[4];
   ck_assert_int_eq(init_pids(init, 4), 1);
   stop_agent(); /* SIGTERM */
@@ -482,7 +481,7 @@ START_TEST(test_recovery2__container_ended_while_agent_down_reports_its_exit_sta
   const char *tasks[] = {"three", "zero"};
   const char *cmds[] = {cmd3, cmd0};
   launch(&f, 2, tasks, cmds);
-  wait_running(&f, 2);
+  wait_running(&f, 2, tasks);
   pid_t init[4];
   ck_assert_int_eq(init_pids(init, 4), 2);
   kill(agent_pid, SIGKILL);
@@ -517,12 +516,9 @@ END_TEST
              "{\"name\":\"mem\",\"type\":\"SCALAR\",\"scalar\":{\"value\":32}}]"
 static void launch_groups(sim_fw *f, int n, const char *const *execs, const char *const *tasks,
                           const char *const *cmds, const char *const *uris) {
-  char *rec = sim_fw_next(f, 10000, "\"type\":\"OFFERS\"", "agent-test", NULL);
-  ck_assert_msg(rec != NULL, "no offer from the agent");
   char offer[160], agent[160], ops[8000] = "";
-  sim_fw_json_id(rec, "id", offer, sizeof offer);
-  sim_fw_json_id(rec, "agent_id", agent, sizeof agent);
-  free(rec);
+  /* Each group: its executor's RES2 and its task's. */
+  sim_fw_wait_offer_min(f, "agent-test", 0.4 * n, 64.0 * n, offer, agent, sizeof offer);
   size_t len = 0;
   for (int i = 0; i < n; i++)
     len += (size_t)snprintf(
@@ -723,12 +719,8 @@ START_TEST(test_recovery2__executor_infos_reach_a_restarted_master) {
   char cwd[2048] = "";
   if (bin[0] != '/') ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
   snprintf(exe, sizeof exe, "%s%s%s/examples/custom_executor", cwd, cwd[0] ? "/" : "", bin);
-  char *rec = sim_fw_next(&f, 10000, "\"type\":\"OFFERS\"", "agent-test", NULL);
-  ck_assert_msg(rec != NULL, "no offer from the agent");
   char offer[160], agent[160];
-  sim_fw_json_id(rec, "id", offer, sizeof offer);
-  sim_fw_json_id(rec, "agent_id", agent, sizeof agent);
-  free(rec);
+  sim_fw_wait_offer_min(&f, "agent-test", 0.4, 64, offer, agent, sizeof offer);
   ck_assert_int_eq(
       sim_fw_call(&f,
               "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":"

@@ -42,6 +42,7 @@
 #include "base/alloc.h"
 #include "codec/pb.h"
 #include "mesos/internal/internal.pb-c.h"
+#include "support/cluster.h"
 #include "support/daemon.h"
 #include "support/sim_fw.h"
 #include "support/testutil.h"
@@ -281,6 +282,7 @@ static void wait_volume_offer(sim_fw *f, char *offer, char *agent, size_t cap) {
   sim_fw_json_id(rec, "id", offer, cap);
   sim_fw_json_id(rec, "agent_id", agent, cap);
   free(rec);
+  sim_fw_take_offer(f, offer); /* answered by launch_with_volume */
 }
 
 #define FW_INFO "\"user\":\"root\",\"name\":\"volumes\",\"role\":\"vol\",\"checkpoint\":true"
@@ -632,11 +634,14 @@ START_TEST(test_recovery3__each_damaged_checkpoint_kind_names_its_file) {
                    "\"user\":\"root\",\"name\":\"damage\",\"checkpoint\":true,"
                    "\"failover_timeout\":60");
   char offer[160], agent[160];
-  sim_fw_wait_offer(&f, "agent-test", offer, agent, sizeof offer);
+  sim_fw_wait_offer_min(&f, "agent-test", 0.5, 32, offer, agent, sizeof offer);
   sim_fw_launch(&f, offer, agent, "d", NULL, 32, "sleep 1000");
   free(sim_fw_expect_update(&f, "d", "TASK_STARTING", 10000));
   free(sim_fw_expect_update(&f, "d", "TASK_RUNNING", 10000));
-  usleep(300000); /* the acknowledgements reach the agent */
+  /* The acknowledgements reach the agent (polled on its disk): else the
+   * restarted agent re-sends RUNNING, an update the resources.info case
+   * says must not come. */
+  mesos_test_wait_acks(work_dir, "d", "d", 2, 10000);
   kill9(&agent_pid);
   char path[1400];
   find_one(kind, path, sizeof path);

@@ -136,9 +136,10 @@ static void fw_subscribe(sim_fw *f) {
   sim_fw_subscribe(f, master_port, "\"user\":\"nobody\",\"name\":\"agent test\"");
 }
 
-/* Waits for an offer from our agent; returns its agent id in `agent`. */
+/* Waits for an offer from our agent with room for one launch() task
+ * (0.5 cpus, 32 MB); returns its agent id in `agent`. */
 static void wait_offer(sim_fw *f, char *offer, char *agent, size_t cap) {
-  sim_fw_wait_offer(f, "agent-test", offer, agent, cap);
+  sim_fw_wait_offer_min(f, "agent-test", 0.5, 32, offer, agent, cap);
 }
 
 static void launch(sim_fw *f, const char *offer, const char *agent, const char *task,
@@ -507,6 +508,40 @@ START_TEST(test_agent__restart_resends_unacknowledged_updates_and_reports_lost_t
 }
 END_TEST
 
+/* What a finished task freed comes as an offer of its own beside the rest
+ * of the agent's; sim_fw_wait_offer_min declines the offers too small for
+ * it and gets the whole agent in one offer again, which a task using all
+ * of it then proves. */
+START_TEST(test_agent__split_offers_declined_come_back_as_one) {
+  start_master();
+  start_agent("split", NULL);
+  sim_fw f;
+  fw_subscribe(&f);
+  char offer[160], agent[160];
+  wait_offer(&f, offer, agent, sizeof offer);
+  launch(&f, offer, agent, "first", "true");
+  free(expect_update(&f, "first", "TASK_STARTING"));
+  free(expect_update(&f, "first", "TASK_RUNNING"));
+  free(expect_update(&f, "first", "TASK_FINISHED"));
+  sim_fw_wait_offer_min(&f, "agent-test", 4, 1024, offer, agent, sizeof offer);
+  ck_assert_int_eq(
+      sim_fw_call(
+          &f,
+          "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":"
+          "[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH\",\"launch\":{\"task_infos\":"
+          "[{\"name\":\"t\",\"task_id\":{\"value\":\"all\"},\"agent_id\":{\"value\":\"%s\"},"
+          "\"command\":{\"value\":\"true\"},\"resources\":["
+          "{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":4}},"
+          "{\"name\":\"mem\",\"type\":\"SCALAR\",\"scalar\":{\"value\":1024}}]}]}}],"
+          "\"filters\":{\"refuse_seconds\":0}}}",
+          f.id, offer, agent),
+      202);
+  free(expect_update(&f, "all", "TASK_STARTING"));
+  sim_fw_close(&f);
+  stop_all();
+}
+END_TEST
+
 /* Runs the agent with `extra` flags, expects exit status 1, and returns
  * its log. */
 static void expect_startup_failure(const char *name, char *const *extra, char *log, size_t cap) {
@@ -619,6 +654,7 @@ static Suite *make_suite(void) {
   tcase_add_test(tc, test_agent__bad_executor_calls_are_answered_400);
   tcase_add_test(tc, test_agent__restart_after_kill_9_reregisters_with_the_same_id);
   tcase_add_test(tc, test_agent__restart_resends_unacknowledged_updates_and_reports_lost_tasks);
+  tcase_add_test(tc, test_agent__split_offers_declined_come_back_as_one);
   tcase_add_test(tc, test_agent__resources_that_do_not_parse_exit_1_naming_the_flag);
   tcase_add_test(tc, test_agent__corrupted_agent_checkpoint_is_an_error_naming_the_file);
   tcase_add_test(tc, test_agent__damaged_update_stream_is_an_error_naming_the_file);

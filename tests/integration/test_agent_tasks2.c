@@ -123,7 +123,8 @@ START_TEST(test_agent_tasks2__kill_while_the_executor_starts_gives_task_killed) 
   sim_fw_subscribe(&f, master_port, "\"user\":\"nobody\",\"name\":\"kill while starting\"");
   for (int i = 0; i < 8; i++) {
     char offer[160], agent[160], task[32];
-    sim_fw_wait_offer(&f, "agent-test", offer, agent, sizeof offer);
+    /* Each killed task's resources come back as an offer of their own. */
+    sim_fw_wait_offer_min(&f, "agent-test", 0.5, 32, offer, agent, sizeof offer);
     snprintf(task, sizeof task, "k%d", i);
     sim_fw_launch(&f, offer, agent, task, NULL, 32, "sleep 1000");
     usleep((useconds_t)(i * 2000));

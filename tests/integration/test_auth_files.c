@@ -124,7 +124,7 @@ static void run_task(sim_fw *f, const char *user, const char *task, const char *
   snprintf(info, sizeof info, "\"user\":\"%s\",\"name\":\"tenant %s\"", user, user);
   sim_fw_subscribe(f, master_port, info);
   char offer[160];
-  sim_fw_wait_offer(f, "agent-files-auth", offer, agent_id, sizeof offer);
+  sim_fw_wait_offer_min(f, "agent-files-auth", 0.5, 32, offer, agent_id, sizeof offer);
   /* No refuse filter given: the default one keeps what is left of the
    * offer away from this framework, for the other tenant's. */
   ck_assert_int_eq(

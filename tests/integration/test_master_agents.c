@@ -503,8 +503,14 @@ START_TEST(test_master__admitted_and_unreachable_agents_survive_kill_9) {
   master_pid = start_durable(master_port, dir, log, "--agent_ping_timeout=100ms");
   ck_assert_msg(file_contains(log, "2 admitted agents, 0 unreachable"), "registry not recovered");
   agent_reregister(&a);
-  /* b stays away: marked unreachable after 2 missed pings... */
-  usleep(600000);
+  /* b stays away: marked unreachable after 2 missed pings.  Polled on the
+   * master's log ("Removing agent"), then fenced with a request: the loop
+   * answers it only after the callback that wrote the registry. */
+  for (long long until = sim_fw_now_ms() + 10000;
+       !file_contains(log, "Removing agent") && sim_fw_now_ms() < until;)
+    usleep(20000);
+  ck_assert_msg(file_contains(log, "Removing agent"), "no agent was marked unreachable");
+  ck_assert(mesos_test_wait_http_ok(master_port, "/health", 5000));
   kill(master_pid, SIGKILL);
   waitpid(master_pid, NULL, 0);
   sim_raw_agent_close(&a);

@@ -507,7 +507,7 @@ START_TEST(test_master_auth__sighup_reloads_acls_and_a_malformed_file_keeps_the_
   ck_assert_int_eq(fw2_web_subscribed(), 0);
   write_file(acls_path, ACLS_ALLOW_WEB);
   ck_assert_int_eq(kill(master_pid, SIGHUP), 0);
-  ck_assert_msg(wait_fw2_web(1, 3000), "the new ACLs were not loaded after SIGHUP");
+  ck_assert_msg(wait_fw2_web(1, 10000), "the new ACLs were not loaded after SIGHUP");
   /* Malformed: the old (allowing) rules stay. */
   write_file(acls_path, "{\"register_frameworks\": [{\"principals\": {\"type\": \"ANY\"}}]}");
   ck_assert_int_eq(kill(master_pid, SIGHUP), 0);

@@ -417,7 +417,7 @@ START_TEST(test_master_auth2__hostile_headers_and_bad_reloads_never_log_secrets)
                       "\"leaky-new-secret\", \"oops\": }]}");
   write_file("acls", "{\"view_flags\": [{\"principals\": {\"type\": \"ANY\"}}]}");
   ck_assert_int_eq(kill(master_pid, SIGHUP), 0);
-  ck_assert_msg(wait_log(logpath, "SIGHUP", 3000), "no reason logged: %s", read_all(logpath));
+  ck_assert_msg(wait_log(logpath, "SIGHUP", 10000), "no reason logged: %s", read_all(logpath));
   const char *text = read_all(logpath);
   ck_assert_msg(strstr(text, "credentials not reloaded (old ones kept)") != NULL &&
                     strstr(text, "ACLs not reloaded (old ones kept)") != NULL &&

@@ -287,7 +287,7 @@ static void full_round_trip(uint32_t content) {
 
   /* Heartbeats arrive at the master's 200 ms. */
   int hb = h.heartbeats;
-  ck_assert(wait_int(&h, &h.heartbeats, hb + 2, 3000));
+  ck_assert(wait_int(&h, &h.heartbeats, hb + 2, 10000));
   ck_assert_int_eq(h.disconnected, 0);
 
   char buf[512];
@@ -915,7 +915,7 @@ START_TEST(test_scheduler_client__bad_options_and_calls_are_refused) {
 
   /* Failed attempts against the dead port are reported, then freed. */
   h.loop = loop;
-  ck_assert(wait_int(&h, &h.disconnected, 1, 3000));
+  ck_assert(wait_int(&h, &h.disconnected, 1, 10000));
   ck_assert_ptr_nonnull(strstr(h.reason, "SUBSCRIBE"));
   mesos_scheduler_free(s);
   mesos_scheduler_free(NULL);
