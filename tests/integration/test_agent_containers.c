@@ -18,17 +18,13 @@
  * with the reason otherwise.  A failing test's containers are killed and
  * its mounts and cgroups removed by the runner at exit.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <glob.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -37,258 +33,15 @@
 #include "base/alloc.h"
 #include "containerizer/cgroups.h"
 #include "support/cluster.h"
+#include "support/container_harness.h"
 #include "support/daemon.h"
 #include "support/sim_fw.h"
 #include "support/testutil.h"
 
-static char fix_dir[256];     /* images, built once by the runner */
-static char why_not[512];     /* non-empty: the reason every root test skips */
-static int have_overlay;
-static pid_t runner_pid;
-static char base_dir[256];    /* per test, under /tmp/mesos-ctr-<runner>- */
-static char cg_root[96];
+static mesos_test_ctr ctr; /* the host side: support/container_harness.h */
 static pid_t master_pid = -1, agent_pid = -1;
 static int master_port, agent_port;
 static char work_dir[512], agent_log[512];
-
-/* ------------------------------------------------------------ host state */
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
-  (void)sb, (void)flag, (void)ftw;
-  return remove(path);
-}
-
-static void rm_tree(const char *dir) {
-  if (dir[0]) nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static char *slurp(const char *path) {
-  static char buf[1 << 16];
-  buf[0] = '\0';
-  FILE *f = fopen(path, "r");
-  if (f == NULL) return buf;
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
-  buf[n] = '\0';
-  fclose(f);
-  return buf;
-}
-
-/* Unmounts (lazily, deepest first) everything mounted under `prefix`. */
-static int umount_under(const char *prefix) {
-  char *mounts = strdup(slurp("/proc/self/mounts"));
-  char *paths[256];
-  int n = 0;
-  for (char *line = strtok(mounts, "\n"); line && n < 256; line = strtok(NULL, "\n")) {
-    char dev[512], dir[1024];
-    if (sscanf(line, "%511s %1023s", dev, dir) == 2 && strncmp(dir, prefix, strlen(prefix)) == 0)
-      paths[n++] = strdup(dir);
-  }
-  free(mounts);
-  for (int i = n - 1; i >= 0; i--) {
-    umount2(paths[i], MNT_DETACH);
-    free(paths[i]);
-  }
-  return n;
-}
-
-/* The directories of cgroup root `root` in every hierarchy. */
-static int cg_dirs(const char *root, char out[][1024], int cap) {
-  mesos__cg_layout l;
-  if (mesos__cg_layout_detect(&l, NULL) != MESOS_OK) return 0;
-  int n = 0;
-  for (int c = 0; c <= MESOS__CG_COUNT && n < cap; c++) {
-    const char *mnt = c == MESOS__CG_COUNT ? l.v2_mount : l.v1_mount[c];
-    const char *self = c == MESOS__CG_COUNT ? l.v2_self : l.v1_self[c];
-    if (mnt == NULL) continue;
-    snprintf(out[n], 1024, "%s%s/%s", mnt, strcmp(self, "/") ? self : "", root);
-    int dup = 0;
-    for (int i = 0; i < n; i++) dup |= strcmp(out[i], out[n]) == 0;
-    if (!dup) n++;
-  }
-  mesos__cg_layout_free(&l);
-  return n;
-}
-
-/* Container cgroups (sub-directories) left under `root`; kills their
- * processes and removes them when `remove` is set. */
-static int cg_leftovers(const char *root, int remove) {
-  char dirs[16][1024];
-  int nd = cg_dirs(root, dirs, 16), left = 0;
-  for (int i = 0; i < nd; i++) {
-    DIR *d = opendir(dirs[i]);
-    if (d == NULL) continue;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-      if (de->d_type != DT_DIR || de->d_name[0] == '.') continue;
-      left++;
-      fprintf(stderr, "cgroup left: %s/%s\n", dirs[i], de->d_name);
-      if (!remove) continue;
-      char cmd[5000];
-      /* Processes first (and the v2 leaf), then the directories. */
-      snprintf(cmd, sizeof cmd,
-               "for f in $(find '%.1000s/%.200s' -name cgroup.procs); do for p in $(cat $f); do kill -9 $p; "
-               "done; done 2>/dev/null; sleep 0.2; find '%.1000s/%.200s' -depth -type d -exec rmdir {} + "
-               "2>/dev/null",
-               dirs[i], de->d_name, dirs[i], de->d_name);
-      if (system(cmd) != 0) { /* reported by the caller's checks */ }
-    }
-    closedir(d);
-    if (remove) rmdir(dirs[i]);
-  }
-  return left;
-}
-
-/* Kills the inits of the containers in runtime dir `run` (a test that
- * failed before its agent destroyed them). */
-static void kill_containers(const char *run) {
-  char pattern[600];
-  snprintf(pattern, sizeof pattern, "%s/containers/*/pid", run);
-  glob_t g;
-  if (glob(pattern, 0, NULL, &g) != 0) return;
-  for (size_t i = 0; i < g.gl_pathc; i++) {
-    long pid = strtol(slurp(g.gl_pathv[i]), NULL, 10);
-    if (pid > 1) kill((pid_t)pid, SIGKILL);
-  }
-  globfree(&g);
-}
-
-/* At the runner's exit: whatever its tests left. */
-static void runner_cleanup(void) {
-  if (getpid() != runner_pid) return;
-  char pattern[128];
-  snprintf(pattern, sizeof pattern, "/tmp/mesos-ctr-%d-*", (int)runner_pid);
-  glob_t g;
-  if (glob(pattern, 0, NULL, &g) == 0) {
-    for (size_t i = 0; i < g.gl_pathc; i++) {
-      char run[400];
-      snprintf(run, sizeof run, "%s/run", g.gl_pathv[i]);
-      /* Executors and tasks run in their own session (PDEATHSIG on the
-       * agent never reaches them) with their sandbox as their cwd. */
-      mesos_test_kill_under(g.gl_pathv[i]);
-      kill_containers(run);
-    }
-    usleep(100000);
-    for (size_t i = 0; i < g.gl_pathc; i++) {
-      umount_under(g.gl_pathv[i]);
-      if (getenv("MESOS_TEST_KEEP") == NULL) rm_tree(g.gl_pathv[i]);
-    }
-    globfree(&g);
-  }
-  for (int k = 0; k < 32; k++) {
-    char root[96];
-    snprintf(root, sizeof root, "mesos-ctest-%d-%d", (int)runner_pid, k);
-    cg_leftovers(root, 1);
-  }
-  if (fix_dir[0]) rm_tree(fix_dir);
-}
-
-/* Why the root tests cannot run here ("" when they can). */
-static void probe(void) {
-  if (geteuid() != 0) {
-    snprintf(why_not, sizeof why_not, "needs root (namespaces, mounts, cgroups)");
-    return;
-  }
-  mesos__cg_layout l;
-  if (mesos__cg_layout_detect(&l, NULL) != MESOS_OK) {
-    snprintf(why_not, sizeof why_not, "cannot read the cgroup layout");
-    return;
-  }
-  int ok = l.where[MESOS__CG_MEMORY] != MESOS__CG_NONE && l.where[MESOS__CG_CPU] != MESOS__CG_NONE;
-  mesos__cg_layout_free(&l);
-  if (!ok) {
-    snprintf(why_not, sizeof why_not, "needs the cpu and memory cgroup controllers");
-    return;
-  }
-  char dirs[16][1024], probe_root[64];
-  snprintf(probe_root, sizeof probe_root, "mesos-ctest-probe-%d", (int)getpid());
-  int nd = cg_dirs(probe_root, dirs, 16);
-  for (int i = 0; i < nd; i++) {
-    if (mkdir(dirs[i], 0755) != 0 || rmdir(dirs[i]) != 0) {
-      snprintf(why_not, sizeof why_not, "the cgroup hierarchy is not writable here (%.400s)", dirs[i]);
-      return;
-    }
-  }
-  pid_t p = fork();
-  if (p == 0) _exit(unshare(CLONE_NEWNS | CLONE_NEWPID) == 0 ? 0 : 1);
-  int ws = 0;
-  if (p < 0 || waitpid(p, &ws, 0) != p || !WIFEXITED(ws) || WEXITSTATUS(ws) != 0) {
-    snprintf(why_not, sizeof why_not, "creating mount and pid namespaces is not permitted here");
-    return;
-  }
-  snprintf(fix_dir, sizeof fix_dir, "/tmp/mesos-ctr-fix-XXXXXX");
-  if (mkdtemp(fix_dir) == NULL) {
-    snprintf(why_not, sizeof why_not, "cannot create a temporary directory");
-    fix_dir[0] = '\0';
-    return;
-  }
-  char cmd[600];
-  snprintf(cmd, sizeof cmd, "bash tests/support/container_images.bash '%s' 2>&1", fix_dir);
-  FILE *f = popen(cmd, "r");
-  char line[512];
-  while (f && fgets(line, sizeof line, f)) {
-    if (strncmp(line, "tools-missing: ", 15) == 0) {
-      line[strcspn(line, "\n")] = '\0';
-      snprintf(why_not, sizeof why_not, "image tools missing: %.400s", line + 15);
-    } else if (strncmp(line, "overlay: yes", 12) == 0) {
-      have_overlay = 1;
-    } else if (strncmp(line, "overlay: no", 11) != 0) {
-      fputs(line, stderr);
-    }
-  }
-  if (f == NULL || pclose(f) != 0)
-    if (!why_not[0]) snprintf(why_not, sizeof why_not, "!container_images.bash failed");
-}
-
-#define NEED_CONTAINERS()                                                               \
-  do {                                                                                  \
-    if (why_not[0] == '!') ck_abort_msg("%s", why_not + 1);                             \
-    if (why_not[0]) MESOS_TEST_SKIP("%s", why_not);                                     \
-  } while (0)
-
-
-static void make_base(int k) {
-  snprintf(base_dir, sizeof base_dir, "/tmp/mesos-ctr-%d-XXXXXX", (int)getppid());
-  ck_assert_ptr_nonnull(mkdtemp(base_dir));
-  /* One cgroups root per test (numbered by the test's order in the run,
-   * which the runner's cleanup walks). */
-  snprintf(cg_root, sizeof cg_root, "mesos-ctest-%d-%d", (int)getppid(), k);
-}
-
-/* Nothing of the test's containers may be left (call after the agent
- * stopped or destroyed them). */
-static void assert_clean(void) {
-  const char *mounts = slurp("/proc/self/mounts");
-  ck_assert_msg(strstr(mounts, base_dir) == NULL, "a mount under %s is left:\n%s", base_dir,
-                mounts);
-  ck_assert_msg(cg_leftovers(cg_root, 0) == 0, "container cgroups under %s are left", cg_root);
-  char p[600];
-  snprintf(p, sizeof p, "%s/run/containers", base_dir);
-  DIR *d = opendir(p);
-  int n = 0;
-  if (d) {
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) n += de->d_name[0] != '.';
-    closedir(d);
-  }
-  ck_assert_msg(n == 0, "runtime state left in %s", p);
-  snprintf(p, sizeof p, "%s/agent/provisioner/containers", base_dir);
-  d = opendir(p);
-  n = 0;
-  if (d) {
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) n += de->d_name[0] != '.';
-    closedir(d);
-  }
-  ck_assert_msg(n == 0, "container root filesystems left in %s", p);
-}
-
-static void remove_base(void) {
-  if (getenv("MESOS_TEST_KEEP")) {
-    fprintf(stderr, "kept %s\n", base_dir);
-    return;
-  }
-  rm_tree(base_dir);
-}
 
 /* ------------------------------------------------------------ processes */
 
@@ -297,7 +50,7 @@ static void start_master(void) {
   mesos_test_daemon_path("mesos-master", path, sizeof path);
   master_port = mesos_test_free_port();
   snprintf(port_arg, sizeof port_arg, "--port=%d", master_port);
-  snprintf(wd_arg, sizeof wd_arg, "--work_dir=%s/master", base_dir);
+  snprintf(wd_arg, sizeof wd_arg, "--work_dir=%s/master", ctr.base_dir);
   char *argv[] = {path, "--ip=127.0.0.1", port_arg, "--allocation_interval=50ms",
                   "--agent_ping_timeout=1secs", "--max_agent_ping_timeouts=10",
                   "--logging_level=WARNING", wd_arg, NULL};
@@ -315,17 +68,17 @@ static void start_agent(int overlay) {
   *strrchr(bin_dir, '/') = '\0';
   snprintf(launcher, sizeof launcher, "--launcher_dir=%s", bin_dir);
   if (agent_port == 0) agent_port = mesos_test_free_port();
-  snprintf(work_dir, sizeof work_dir, "%s/agent", base_dir);
-  snprintf(agent_log, sizeof agent_log, "%s/agent.log", base_dir);
+  snprintf(work_dir, sizeof work_dir, "%s/agent", ctr.base_dir);
+  snprintf(agent_log, sizeof agent_log, "%s/agent.log", ctr.base_dir);
   snprintf(master_arg, sizeof master_arg, "--master=127.0.0.1:%d", master_port);
   snprintf(port_arg, sizeof port_arg, "--port=%d", agent_port);
   snprintf(wd_arg, sizeof wd_arg, "--work_dir=%s", work_dir);
-  snprintf(reg, sizeof reg, "--docker_registry=%s/registry", fix_dir);
-  snprintf(store, sizeof store, "--docker_store_dir=%s/store", base_dir);
-  snprintf(run, sizeof run, "--runtime_dir=%s/run", base_dir);
-  snprintf(cgr, sizeof cgr, "--cgroups_root=%s", cg_root);
+  snprintf(reg, sizeof reg, "--docker_registry=%s/registry", ctr.fix_dir);
+  snprintf(store, sizeof store, "--docker_store_dir=%s/store", ctr.base_dir);
+  snprintf(run, sizeof run, "--runtime_dir=%s/run", ctr.base_dir);
+  snprintf(cgr, sizeof cgr, "--cgroups_root=%s", ctr.cg_root);
   snprintf(backend, sizeof backend, "--image_provisioner_backend=%s",
-           overlay && have_overlay ? "overlay" : "copy");
+           overlay && ctr.have_overlay ? "overlay" : "copy");
   char *argv[] = {path, master_arg, port_arg, wd_arg, launcher, "--ip=127.0.0.1",
                   "--hostname=agent-test", "--resources=cpus:4;mem:1024;disk:1024",
                   "--registration_backoff_factor=50ms", "--executor_shutdown_grace_period=1secs",
@@ -335,7 +88,7 @@ static void start_agent(int overlay) {
   agent_pid = mesos_test_spawn(argv, agent_log);
   ck_assert_int_gt(agent_pid, 0);
   ck_assert_msg(mesos_test_wait_http_ok(agent_port, "/health", 10000), "agent did not start: %s",
-                slurp(agent_log));
+                mesos_test_slurp(agent_log));
 }
 
 static void kill_agent(void) {
@@ -408,19 +161,19 @@ static char *wait_output(const char *sandbox, const char *name, const char *text
   char p[1400];
   snprintf(p, sizeof p, "%s/%s", sandbox, name);
   for (int i = 0; i < 500; i++) {
-    char *s = slurp(p);
+    char *s = mesos_test_slurp(p);
     if (strstr(s, text)) return s;
     usleep(20000);
   }
-  ck_abort_msg("%s never got '%s': %s", p, text, slurp(p));
+  ck_abort_msg("%s never got '%s': %s", p, text, mesos_test_slurp(p));
   return NULL;
 }
 
 /* The running container's init pid (from the runtime directory). */
 static pid_t init_pid(const char *container) {
   char p[800];
-  snprintf(p, sizeof p, "%s/run/containers/%s/pid", base_dir, container);
-  long pid = strtol(slurp(p), NULL, 10);
+  snprintf(p, sizeof p, "%s/run/containers/%s/pid", ctr.base_dir, container);
+  long pid = strtol(mesos_test_slurp(p), NULL, 10);
   ck_assert_msg(pid > 1, "no pid in %s", p);
   return (pid_t)pid;
 }
@@ -429,7 +182,7 @@ static pid_t init_pid(const char *container) {
 static char *memory_limit_of(pid_t pid) {
   char p[128];
   snprintf(p, sizeof p, "/proc/%d/cgroup", (int)pid);
-  char *text = strdup(slurp(p));
+  char *text = strdup(mesos_test_slurp(p));
   static char out[64];
   out[0] = '\0';
   mesos__cg_layout l;
@@ -444,7 +197,7 @@ static char *memory_limit_of(pid_t pid) {
       snprintf(file, sizeof file, "%s%s/memory.max", l.v2_mount, c2 + 1);
     else
       continue;
-    snprintf(out, sizeof out, "%s", slurp(file));
+    snprintf(out, sizeof out, "%s", mesos_test_slurp(file));
   }
   mesos__cg_layout_free(&l);
   free(text);
@@ -490,19 +243,19 @@ START_TEST(test_containers__bad_flags_end_the_agent_with_a_clear_message) {
       ck_abort_msg("%s: the agent kept running", cases[i].flag);
     }
     ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 1, "%s: exit status %d", cases[i].flag, st);
-    const char *text = slurp(log);
+    const char *text = mesos_test_slurp(log);
     ck_assert_msg(strstr(text, cases[i].says) != NULL, "%s: '%s' not in: %s", cases[i].flag,
                   cases[i].says, text);
   }
-  rm_tree(dir);
+  mesos_test_rm_tree(dir);
 }
 END_TEST
 
 START_TEST(test_containers__docker_archive_task_sees_its_image_pid_1_and_memory_limit) {
-  NEED_CONTAINERS();
-  make_base(1);
+  MESOS_TEST_NEED_CONTAINERS(&ctr);
+  mesos_test_ctr_make_base(&ctr, 1);
   char host_marker[400], cmd[1200];
-  snprintf(host_marker, sizeof host_marker, "%s/host-only-marker", base_dir);
+  snprintf(host_marker, sizeof host_marker, "%s/host-only-marker", ctr.base_dir);
   FILE *hm = fopen(host_marker, "w");
   ck_assert_ptr_nonnull(hm);
   fclose(hm);
@@ -528,14 +281,14 @@ START_TEST(test_containers__docker_archive_task_sees_its_image_pid_1_and_memory_
   ck_assert_msg(strstr(out, "sandbox=/mnt/mesos/sandbox\n") != NULL, "stdout: %s", out);
   char p[1400];
   snprintf(p, sizeof p, "%s/written", sandbox);
-  ck_assert_str_eq(slurp(p), "in-sandbox\n");
+  ck_assert_str_eq(mesos_test_slurp(p), "in-sandbox\n");
   /* Its memory limit is in its own cgroup (64 MB). */
   pid_t init = init_pid(container);
   ck_assert_str_eq(memory_limit_of(init), "67108864\n");
   char cg[300];
-  snprintf(cg, sizeof cg, "/%s/%s", cg_root, container);
+  snprintf(cg, sizeof cg, "/%s/%s", ctr.cg_root, container);
   snprintf(p, sizeof p, "/proc/%d/cgroup", (int)init);
-  ck_assert_msg(strstr(slurp(p), cg) != NULL, "not in %s: %s", cg, slurp(p));
+  ck_assert_msg(strstr(mesos_test_slurp(p), cg) != NULL, "not in %s: %s", cg, mesos_test_slurp(p));
   /* GET_CONTAINERS lists it, with statistics from that cgroup. */
   mesos_test_response r;
   const char *body = "{\"type\":\"GET_CONTAINERS\"}";
@@ -560,14 +313,14 @@ START_TEST(test_containers__docker_archive_task_sees_its_image_pid_1_and_memory_
   ck_assert_msg(kill(init, 0) != 0, "the container's init %d is still there", (int)init);
   sim_fw_close(&f);
   stop_all();
-  assert_clean();
-  remove_base();
+  mesos_test_ctr_assert_clean(&ctr);
+  mesos_test_ctr_remove_base(&ctr);
 }
 END_TEST
 
 START_TEST(test_containers__oci_layout_on_overlay_runs_with_the_image_env) {
-  NEED_CONTAINERS();
-  make_base(2);
+  MESOS_TEST_NEED_CONTAINERS(&ctr);
+  mesos_test_ctr_make_base(&ctr, 2);
   sim_fw f;
   run_task(&f, 1, "oci", "ocibox", 32, "echo oci-$IMG; cat /etc/image-marker; ls /proc/1/root >/dev/null && echo ok");
   char *rec = sim_fw_expect_final(&f, "oci", "TASK_FINISHED", 20000);
@@ -578,14 +331,14 @@ START_TEST(test_containers__oci_layout_on_overlay_runs_with_the_image_env) {
   ck_assert_msg(strstr(out, "oci-yes\n") != NULL, "stdout: %s", out);
   sim_fw_close(&f);
   stop_all();
-  assert_clean();
-  remove_base();
+  mesos_test_ctr_assert_clean(&ctr);
+  mesos_test_ctr_remove_base(&ctr);
 }
 END_TEST
 
 START_TEST(test_containers__unknown_image_fails_the_task_naming_it) {
-  NEED_CONTAINERS();
-  make_base(3);
+  MESOS_TEST_NEED_CONTAINERS(&ctr);
+  mesos_test_ctr_make_base(&ctr, 3);
   sim_fw f;
   run_task(&f, 0, "ghost", "nosuch-image:1.0", 32, "true");
   char *rec = sim_fw_expect_final(&f, "ghost", "TASK_FAILED", 20000);
@@ -594,14 +347,14 @@ START_TEST(test_containers__unknown_image_fails_the_task_naming_it) {
   free(rec);
   sim_fw_close(&f);
   stop_all();
-  assert_clean();
-  remove_base();
+  mesos_test_ctr_assert_clean(&ctr);
+  mesos_test_ctr_remove_base(&ctr);
 }
 END_TEST
 
 START_TEST(test_containers__memory_hog_fails_with_limitation_memory_from_the_agent) {
-  NEED_CONTAINERS();
-  make_base(4);
+  MESOS_TEST_NEED_CONTAINERS(&ctr);
+  mesos_test_ctr_make_base(&ctr, 4);
   sim_fw f;
   /* No image: with cgroups in --isolation every command task gets a
    * container.  Doubling a shell string passes 32 MB in ~25 rounds. */
@@ -612,14 +365,14 @@ START_TEST(test_containers__memory_hog_fails_with_limitation_memory_from_the_age
   free(rec);
   sim_fw_close(&f);
   stop_all();
-  assert_clean();
-  remove_base();
+  mesos_test_ctr_assert_clean(&ctr);
+  mesos_test_ctr_remove_base(&ctr);
 }
 END_TEST
 
 START_TEST(test_containers__container_survives_agent_kill_9_and_the_task_finishes) {
-  NEED_CONTAINERS();
-  make_base(5);
+  MESOS_TEST_NEED_CONTAINERS(&ctr);
+  mesos_test_ctr_make_base(&ctr, 5);
   sim_fw f;
   run_task(&f, 1, "keep", "busybox:latest", 32,
            "echo started; while [ ! -e $MESOS_SANDBOX/go ]; do sleep 0.05; done; echo bye");
@@ -638,8 +391,8 @@ START_TEST(test_containers__container_survives_agent_kill_9_and_the_task_finishe
   start_agent(1);
   char p[1400];
   /* Re-attached: the agent log says so before the task is let go. */
-  for (int i = 0; i < 250 && strstr(slurp(agent_log), "re-attached") == NULL; i++) usleep(20000);
-  ck_assert_msg(strstr(slurp(agent_log), "re-attached") != NULL, "%s", slurp(agent_log));
+  for (int i = 0; i < 250 && strstr(mesos_test_slurp(agent_log), "re-attached") == NULL; i++) usleep(20000);
+  ck_assert_msg(strstr(mesos_test_slurp(agent_log), "re-attached") != NULL, "%s", mesos_test_slurp(agent_log));
   snprintf(p, sizeof p, "%s/go", sandbox);
   FILE *go = fopen(p, "w");
   ck_assert_ptr_nonnull(go);
@@ -651,8 +404,8 @@ START_TEST(test_containers__container_survives_agent_kill_9_and_the_task_finishe
   ck_assert_msg(kill(init, 0) != 0, "the container's init %d is still there", (int)init);
   sim_fw_close(&f);
   stop_all();
-  assert_clean();
-  remove_base();
+  mesos_test_ctr_assert_clean(&ctr);
+  mesos_test_ctr_remove_base(&ctr);
 }
 END_TEST
 
@@ -660,8 +413,8 @@ END_TEST
  * it runs the image's command, prints the states and where the output is,
  * and that path serves the output through the agent's /files/read. */
 START_TEST(test_containers__image_task_example_runs_a_task_in_an_image_and_exits_0) {
-  NEED_CONTAINERS();
-  make_base(6);
+  MESOS_TEST_NEED_CONTAINERS(&ctr);
+  mesos_test_ctr_make_base(&ctr, 6);
   start_master();
   start_agent(1);
   char bin[4096], example[4200], master[64], out_path[600];
@@ -669,14 +422,14 @@ START_TEST(test_containers__image_task_example_runs_a_task_in_an_image_and_exits
   *strrchr(bin, '/') = '\0';
   snprintf(example, sizeof example, "%s/../examples/image_task", bin);
   snprintf(master, sizeof master, "--master=http://127.0.0.1:%d", master_port);
-  snprintf(out_path, sizeof out_path, "%s/example.out", base_dir);
+  snprintf(out_path, sizeof out_path, "%s/example.out", ctr.base_dir);
   char cmd[6000];
   snprintf(cmd, sizeof cmd,
            "'%s' '%s' --image=busybox:latest --command='echo hello from $IMG; cat "
            "/etc/image-marker' --timeout=30 > '%s' 2>&1",
            example, master, out_path);
   int st = system(cmd);
-  char *out = strdup(slurp(out_path));
+  char *out = strdup(mesos_test_slurp(out_path));
   ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "exit %d: %s", st, out);
   ck_assert_msg(strstr(out, "is TASK_RUNNING") != NULL, "%s", out);
   ck_assert_msg(strstr(out, "is TASK_FINISHED") != NULL, "%s", out);
@@ -697,13 +450,13 @@ START_TEST(test_containers__image_task_example_runs_a_task_in_an_image_and_exits
   snprintf(cmd, sizeof cmd, "'%s' '%s' --image=ocibox --timeout=30 > '%s' 2>&1", example, master,
            out_path);
   st = system(cmd);
-  out = strdup(slurp(out_path));
+  out = strdup(mesos_test_slurp(out_path));
   ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "exit %d: %s", st, out);
   ck_assert_msg(strstr(out, "is TASK_FINISHED") != NULL, "%s", out);
   free(out);
   stop_all();
-  assert_clean();
-  remove_base();
+  mesos_test_ctr_assert_clean(&ctr);
+  mesos_test_ctr_remove_base(&ctr);
 }
 END_TEST
 
@@ -711,8 +464,8 @@ END_TEST
  * restart, destroyed (processes, cgroups, mounts, rootfs), and its task
  * reported lost. */
 START_TEST(test_containers__orphan_container_is_destroyed_after_a_restart) {
-  NEED_CONTAINERS();
-  make_base(7);
+  MESOS_TEST_NEED_CONTAINERS(&ctr);
+  mesos_test_ctr_make_base(&ctr, 7);
   sim_fw f;
   checkpointing = 0;
   run_task(&f, 1, "orphan", "busybox:latest", 32, "echo started; sleep 1000");
@@ -731,11 +484,11 @@ START_TEST(test_containers__orphan_container_is_destroyed_after_a_restart) {
   free(rec);
   for (int i = 0; i < 100 && kill(init, 0) == 0; i++) usleep(20000);
   ck_assert_msg(kill(init, 0) != 0, "the orphan's init %d is still there", (int)init);
-  ck_assert_msg(strstr(slurp(agent_log), "orphan container") != NULL, "%s", slurp(agent_log));
+  ck_assert_msg(strstr(mesos_test_slurp(agent_log), "orphan container") != NULL, "%s", mesos_test_slurp(agent_log));
   sim_fw_close(&f);
   stop_all();
-  assert_clean();
-  remove_base();
+  mesos_test_ctr_assert_clean(&ctr);
+  mesos_test_ctr_remove_base(&ctr);
 }
 END_TEST
 
@@ -756,8 +509,6 @@ static Suite *make_suite(void) {
 }
 
 int main(void) {
-  runner_pid = getpid();
-  atexit(runner_cleanup);
-  probe();
+  mesos_test_ctr_init(&ctr, "ctr", 1);
   return mesos_test_main(make_suite());
 }

@@ -21,17 +21,13 @@
  * busybox-static, umoci, skopeo and writable cgroups: SKIPPED with the
  * reason otherwise.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <glob.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <arpa/inet.h>
@@ -42,271 +38,16 @@
 
 #include "agent/agent_int.h"
 #include "base/alloc.h"
-#include "containerizer/cgroups.h"
+#include "support/container_harness.h"
 #include "support/daemon.h"
 #include "support/sim_fw.h"
 #include "support/testutil.h"
 
-static char fix_dir[256];     /* images, built once by the runner */
-static char why_not[512];     /* non-empty: the reason every root test skips */
-static int have_overlay;
-static pid_t runner_pid;
-static char base_dir[256];    /* per test, under /tmp/mesos-ctr2-<runner>- */
-static char cg_root[96];
+static mesos_test_ctr ctr; /* the host side: support/container_harness.h */
 static pid_t master_pid = -1, agent_pid = -1;
 static const char *agent_extra_flag; /* one more agent flag, or NULL */
 static int master_port, agent_port;
 static char work_dir[512], agent_log[512];
-
-/* ------------------------------------------------------------ host state */
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
-  (void)sb, (void)flag, (void)ftw;
-  return remove(path);
-}
-
-static void rm_tree(const char *dir) {
-  if (dir[0]) nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static char *slurp(const char *path) {
-  static char buf[1 << 16];
-  buf[0] = '\0';
-  FILE *f = fopen(path, "r");
-  if (f == NULL) return buf;
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
-  buf[n] = '\0';
-  fclose(f);
-  return buf;
-}
-
-/* Unmounts (lazily, deepest first) everything mounted under `prefix`. */
-static int umount_under(const char *prefix) {
-  char *mounts = strdup(slurp("/proc/self/mounts"));
-  char *paths[256];
-  int n = 0;
-  for (char *line = strtok(mounts, "\n"); line && n < 256; line = strtok(NULL, "\n")) {
-    char dev[512], dir[1024];
-    if (sscanf(line, "%511s %1023s", dev, dir) == 2 && strncmp(dir, prefix, strlen(prefix)) == 0)
-      paths[n++] = strdup(dir);
-  }
-  free(mounts);
-  for (int i = n - 1; i >= 0; i--) {
-    umount2(paths[i], MNT_DETACH);
-    free(paths[i]);
-  }
-  return n;
-}
-
-/* The directories of cgroup root `root` in every hierarchy. */
-static int cg_dirs(const char *root, char out[][1024], int cap) {
-  mesos__cg_layout l;
-  if (mesos__cg_layout_detect(&l, NULL) != MESOS_OK) return 0;
-  int n = 0;
-  for (int c = 0; c <= MESOS__CG_COUNT && n < cap; c++) {
-    const char *mnt = c == MESOS__CG_COUNT ? l.v2_mount : l.v1_mount[c];
-    const char *self = c == MESOS__CG_COUNT ? l.v2_self : l.v1_self[c];
-    if (mnt == NULL) continue;
-    snprintf(out[n], 1024, "%s%s/%s", mnt, strcmp(self, "/") ? self : "", root);
-    int dup = 0;
-    for (int i = 0; i < n; i++) dup |= strcmp(out[i], out[n]) == 0;
-    if (!dup) n++;
-  }
-  mesos__cg_layout_free(&l);
-  return n;
-}
-
-/* Container cgroups (sub-directories) left under `root`; kills their
- * processes and removes them when `remove` is set. */
-static int cg_leftovers(const char *root, int remove) {
-  char dirs[16][1024];
-  int nd = cg_dirs(root, dirs, 16), left = 0;
-  for (int i = 0; i < nd; i++) {
-    DIR *d = opendir(dirs[i]);
-    if (d == NULL) continue;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-      if (de->d_type != DT_DIR || de->d_name[0] == '.') continue;
-      left++;
-      fprintf(stderr, "cgroup left: %s/%s\n", dirs[i], de->d_name);
-      if (!remove) continue;
-      char cmd[5000];
-      /* Processes first (and the v2 leaf), then the directories. */
-      snprintf(cmd, sizeof cmd,
-               "for f in $(find '%.1000s/%.200s' -name cgroup.procs); do for p in $(cat $f); do kill -9 $p; "
-               "done; done 2>/dev/null; sleep 0.2; find '%.1000s/%.200s' -depth -type d -exec rmdir {} + "
-               "2>/dev/null",
-               dirs[i], de->d_name, dirs[i], de->d_name);
-      if (system(cmd) != 0) { /* reported by the caller's checks */ }
-    }
-    closedir(d);
-    if (remove) rmdir(dirs[i]);
-  }
-  return left;
-}
-
-/* Kills the inits of the containers in runtime dir `run` (a test that
- * failed before its agent destroyed them). */
-static void kill_containers(const char *run) {
-  char pattern[600];
-  snprintf(pattern, sizeof pattern, "%s/containers/*/pid", run);
-  glob_t g;
-  if (glob(pattern, 0, NULL, &g) != 0) return;
-  for (size_t i = 0; i < g.gl_pathc; i++) {
-    long pid = strtol(slurp(g.gl_pathv[i]), NULL, 10);
-    if (pid > 1) kill((pid_t)pid, SIGKILL);
-  }
-  globfree(&g);
-}
-
-/* At the runner's exit: whatever its tests left. */
-static void runner_cleanup(void) {
-  if (getpid() != runner_pid) return;
-  char pattern[128];
-  snprintf(pattern, sizeof pattern, "/tmp/mesos-ctr2-%d-*", (int)runner_pid);
-  glob_t g;
-  if (glob(pattern, 0, NULL, &g) == 0) {
-    for (size_t i = 0; i < g.gl_pathc; i++) {
-      char run[400];
-      snprintf(run, sizeof run, "%s/run", g.gl_pathv[i]);
-      /* Executors and tasks run in their own session (PDEATHSIG on the
-       * agent never reaches them) with their sandbox as their cwd. */
-      mesos_test_kill_under(g.gl_pathv[i]);
-      kill_containers(run);
-    }
-    usleep(100000);
-    for (size_t i = 0; i < g.gl_pathc; i++) {
-      umount_under(g.gl_pathv[i]);
-      if (getenv("MESOS_TEST_KEEP") == NULL) rm_tree(g.gl_pathv[i]);
-    }
-    globfree(&g);
-  }
-  for (int k = 0; k < 32; k++) {
-    char root[96];
-    snprintf(root, sizeof root, "mesos-ctest2-%d-%d", (int)runner_pid, k);
-    cg_leftovers(root, 1);
-  }
-  if (fix_dir[0]) rm_tree(fix_dir);
-}
-
-/* Why the root tests cannot run here ("" when they can). */
-static void probe(void) {
-  if (geteuid() != 0) {
-    snprintf(why_not, sizeof why_not, "needs root (namespaces, mounts, cgroups)");
-    return;
-  }
-  mesos__cg_layout l;
-  if (mesos__cg_layout_detect(&l, NULL) != MESOS_OK) {
-    snprintf(why_not, sizeof why_not, "cannot read the cgroup layout");
-    return;
-  }
-  int ok = l.where[MESOS__CG_MEMORY] != MESOS__CG_NONE && l.where[MESOS__CG_CPU] != MESOS__CG_NONE;
-  mesos__cg_layout_free(&l);
-  if (!ok) {
-    snprintf(why_not, sizeof why_not, "needs the cpu and memory cgroup controllers");
-    return;
-  }
-  char dirs[16][1024], probe_root[64];
-  snprintf(probe_root, sizeof probe_root, "mesos-ctest2-probe-%d", (int)getpid());
-  int nd = cg_dirs(probe_root, dirs, 16);
-  for (int i = 0; i < nd; i++) {
-    if (mkdir(dirs[i], 0755) != 0 || rmdir(dirs[i]) != 0) {
-      snprintf(why_not, sizeof why_not, "the cgroup hierarchy is not writable here (%.400s)", dirs[i]);
-      return;
-    }
-  }
-  pid_t p = fork();
-  if (p == 0) _exit(unshare(CLONE_NEWNS | CLONE_NEWPID) == 0 ? 0 : 1);
-  int ws = 0;
-  if (p < 0 || waitpid(p, &ws, 0) != p || !WIFEXITED(ws) || WEXITSTATUS(ws) != 0) {
-    snprintf(why_not, sizeof why_not, "creating mount and pid namespaces is not permitted here");
-    return;
-  }
-  snprintf(fix_dir, sizeof fix_dir, "/tmp/mesos-ctr2-fix-XXXXXX");
-  if (mkdtemp(fix_dir) == NULL) {
-    snprintf(why_not, sizeof why_not, "cannot create a temporary directory");
-    fix_dir[0] = '\0';
-    return;
-  }
-  char cmd[600];
-  snprintf(cmd, sizeof cmd, "bash tests/support/container_images.bash '%s' 2>&1", fix_dir);
-  FILE *f = popen(cmd, "r");
-  char line[512];
-  while (f && fgets(line, sizeof line, f)) {
-    if (strncmp(line, "tools-missing: ", 15) == 0) {
-      line[strcspn(line, "\n")] = '\0';
-      snprintf(why_not, sizeof why_not, "image tools missing: %.400s", line + 15);
-    } else if (strncmp(line, "overlay: yes", 12) == 0) {
-      have_overlay = 1;
-    } else if (strncmp(line, "overlay: no", 11) != 0) {
-      fputs(line, stderr);
-    }
-  }
-  if (f == NULL || pclose(f) != 0)
-    if (!why_not[0]) snprintf(why_not, sizeof why_not, "!container_images.bash failed");
-  if (why_not[0]) return;
-  /* Two more OCI images from the fixture's, with umoci: User "1000:1000"
-   * (numeric, not in the image's passwd) and "nobody" (a name there). */
-  snprintf(cmd, sizeof cmd,
-           "set -e; cd '%s/registry'; for v in ociuid:1000:1000 ocinobody:nobody; do "
-           "n=${v%%%%:*}; u=${v#*:}; cp -a ocibox $n; umoci config --image $n:latest "
-           "--config.user $u >/dev/null; umoci gc --layout $n; done 2>&1",
-           fix_dir);
-  f = popen(cmd, "r");
-  while (f && fgets(line, sizeof line, f)) fputs(line, stderr);
-  if (f == NULL || pclose(f) != 0) snprintf(why_not, sizeof why_not, "!umoci config --config.user failed");
-}
-
-#define NEED_CONTAINERS()                                                               \
-  do {                                                                                  \
-    if (why_not[0] == '!') ck_abort_msg("%s", why_not + 1);                             \
-    if (why_not[0]) MESOS_TEST_SKIP("%s", why_not);                                     \
-  } while (0)
-
-
-static void make_base(int k) {
-  snprintf(base_dir, sizeof base_dir, "/tmp/mesos-ctr2-%d-XXXXXX", (int)getppid());
-  ck_assert_ptr_nonnull(mkdtemp(base_dir));
-  /* One cgroups root per test (numbered by the test's order in the run,
-   * which the runner's cleanup walks). */
-  snprintf(cg_root, sizeof cg_root, "mesos-ctest2-%d-%d", (int)getppid(), k);
-}
-
-/* Nothing of the test's containers may be left (call after the agent
- * stopped or destroyed them). */
-static void assert_clean(void) {
-  const char *mounts = slurp("/proc/self/mounts");
-  ck_assert_msg(strstr(mounts, base_dir) == NULL, "a mount under %s is left:\n%s", base_dir,
-                mounts);
-  ck_assert_msg(cg_leftovers(cg_root, 0) == 0, "container cgroups under %s are left", cg_root);
-  char p[600];
-  snprintf(p, sizeof p, "%s/run/containers", base_dir);
-  DIR *d = opendir(p);
-  int n = 0;
-  if (d) {
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) n += de->d_name[0] != '.';
-    closedir(d);
-  }
-  ck_assert_msg(n == 0, "runtime state left in %s", p);
-  snprintf(p, sizeof p, "%s/agent/provisioner/containers", base_dir);
-  d = opendir(p);
-  n = 0;
-  if (d) {
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) n += de->d_name[0] != '.';
-    closedir(d);
-  }
-  ck_assert_msg(n == 0, "container root filesystems left in %s", p);
-}
-
-static void remove_base(void) {
-  if (getenv("MESOS_TEST_KEEP")) {
-    fprintf(stderr, "kept %s\n", base_dir);
-    return;
-  }
-  rm_tree(base_dir);
-}
 
 /* ------------------------------------------------------------ processes */
 
@@ -315,7 +56,7 @@ static void start_master(void) {
   mesos_test_daemon_path("mesos-master", path, sizeof path);
   master_port = mesos_test_free_port();
   snprintf(port_arg, sizeof port_arg, "--port=%d", master_port);
-  snprintf(wd_arg, sizeof wd_arg, "--work_dir=%s/master", base_dir);
+  snprintf(wd_arg, sizeof wd_arg, "--work_dir=%s/master", ctr.base_dir);
   char *argv[] = {path, "--ip=127.0.0.1", port_arg, "--allocation_interval=50ms",
                   "--agent_ping_timeout=1secs", "--max_agent_ping_timeouts=10",
                   "--logging_level=WARNING", wd_arg, NULL};
@@ -333,17 +74,17 @@ static void start_agent(int overlay) {
   *strrchr(bin_dir, '/') = '\0';
   snprintf(launcher, sizeof launcher, "--launcher_dir=%s", bin_dir);
   if (agent_port == 0) agent_port = mesos_test_free_port();
-  snprintf(work_dir, sizeof work_dir, "%s/agent", base_dir);
-  snprintf(agent_log, sizeof agent_log, "%s/agent.log", base_dir);
+  snprintf(work_dir, sizeof work_dir, "%s/agent", ctr.base_dir);
+  snprintf(agent_log, sizeof agent_log, "%s/agent.log", ctr.base_dir);
   snprintf(master_arg, sizeof master_arg, "--master=127.0.0.1:%d", master_port);
   snprintf(port_arg, sizeof port_arg, "--port=%d", agent_port);
   snprintf(wd_arg, sizeof wd_arg, "--work_dir=%s", work_dir);
-  snprintf(reg, sizeof reg, "--docker_registry=%s/registry", fix_dir);
-  snprintf(store, sizeof store, "--docker_store_dir=%s/store", base_dir);
-  snprintf(run, sizeof run, "--runtime_dir=%s/run", base_dir);
-  snprintf(cgr, sizeof cgr, "--cgroups_root=%s", cg_root);
+  snprintf(reg, sizeof reg, "--docker_registry=%s/registry", ctr.fix_dir);
+  snprintf(store, sizeof store, "--docker_store_dir=%s/store", ctr.base_dir);
+  snprintf(run, sizeof run, "--runtime_dir=%s/run", ctr.base_dir);
+  snprintf(cgr, sizeof cgr, "--cgroups_root=%s", ctr.cg_root);
   snprintf(backend, sizeof backend, "--image_provisioner_backend=%s",
-           overlay && have_overlay ? "overlay" : "copy");
+           overlay && ctr.have_overlay ? "overlay" : "copy");
   char *argv[] = {path, master_arg, port_arg, wd_arg, launcher, "--ip=127.0.0.1",
                   "--hostname=agent-test", "--resources=cpus:4;mem:1024;disk:1024",
                   "--registration_backoff_factor=50ms", "--executor_shutdown_grace_period=1secs",
@@ -354,7 +95,7 @@ static void start_agent(int overlay) {
   agent_pid = mesos_test_spawn(argv, agent_log);
   ck_assert_int_gt(agent_pid, 0);
   ck_assert_msg(mesos_test_wait_http_ok(agent_port, "/health", 10000), "agent did not start: %s",
-                slurp(agent_log));
+                mesos_test_slurp(agent_log));
 }
 
 static void stop_all(void) {
@@ -424,11 +165,11 @@ static char *wait_output(const char *sandbox, const char *name, const char *text
   char p[1400];
   snprintf(p, sizeof p, "%s/%s", sandbox, name);
   for (int i = 0; i < 500; i++) {
-    char *s = slurp(p);
+    char *s = mesos_test_slurp(p);
     if (strstr(s, text)) return s;
     usleep(20000);
   }
-  ck_abort_msg("%s never got '%s': %s", p, text, slurp(p));
+  ck_abort_msg("%s never got '%s': %s", p, text, mesos_test_slurp(p));
   return NULL;
 }
 
@@ -436,8 +177,8 @@ static char *wait_output(const char *sandbox, const char *name, const char *text
 /* ------------------------------------------------------------ tests */
 
 START_TEST(test_containers2__image_user_numeric_and_named_and_container_status_in_updates) {
-  NEED_CONTAINERS();
-  make_base(1);
+  MESOS_TEST_NEED_CONTAINERS(&ctr);
+  mesos_test_ctr_make_base(&ctr, 1);
   sim_fw f;
   char offer[160], agent[160];
   start_cluster(&f, offer, agent, sizeof offer);
@@ -474,8 +215,8 @@ START_TEST(test_containers2__image_user_numeric_and_named_and_container_status_i
   ck_assert_msg(strstr(out, "ids=65534:65534\n") != NULL, "stdout: %s", out);
   sim_fw_close(&f);
   stop_all();
-  assert_clean();
-  remove_base();
+  mesos_test_ctr_assert_clean(&ctr);
+  mesos_test_ctr_remove_base(&ctr);
 }
 END_TEST
 
@@ -519,8 +260,8 @@ static pid_t slow_server(int *port, int stall_ms, const char *body) {
 }
 
 START_TEST(test_containers2__agent_answers_health_while_a_container_task_fetches_slowly) {
-  NEED_CONTAINERS();
-  make_base(2);
+  MESOS_TEST_NEED_CONTAINERS(&ctr);
+  mesos_test_ctr_make_base(&ctr, 2);
   int port;
   pid_t server = slow_server(&port, 2500, "fetched-slowly\n");
   sim_fw f;
@@ -557,8 +298,8 @@ START_TEST(test_containers2__agent_answers_health_while_a_container_task_fetches
   waitpid(server, NULL, 0);
   sim_fw_close(&f);
   stop_all();
-  assert_clean();
-  remove_base();
+  mesos_test_ctr_assert_clean(&ctr);
+  mesos_test_ctr_remove_base(&ctr);
 }
 END_TEST
 
@@ -566,8 +307,8 @@ END_TEST
  * default's image; a task with its own keeps it; bad values end the agent
  * with a clear message. */
 START_TEST(test_containers2__default_container_info_applies_to_tasks_without_one) {
-  NEED_CONTAINERS();
-  make_base(3);
+  MESOS_TEST_NEED_CONTAINERS(&ctr);
+  mesos_test_ctr_make_base(&ctr, 3);
   agent_extra_flag = "--default_container_info={\"type\":\"MESOS\",\"mesos\":{\"image\":"
                      "{\"type\":\"DOCKER\",\"docker\":{\"name\":\"busybox:latest\"}}}}";
   sim_fw f;
@@ -588,8 +329,8 @@ START_TEST(test_containers2__default_container_info_applies_to_tasks_without_one
   ck_assert_msg(strstr(out, "u=65534\n") != NULL, "stdout: %s", out);
   sim_fw_close(&f);
   stop_all();
-  assert_clean();
-  remove_base();
+  mesos_test_ctr_assert_clean(&ctr);
+  mesos_test_ctr_remove_base(&ctr);
 
   char path[4096], dir[] = "/tmp/mesos-ctr2-flags-XXXXXX";
   ck_assert_ptr_nonnull(mkdtemp(dir));
@@ -624,21 +365,21 @@ START_TEST(test_containers2__default_container_info_applies_to_tasks_without_one
       ck_abort_msg("%s: the agent kept running", cases[i].flag);
     }
     ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 1, "%s: exit status %d", cases[i].flag, st);
-    const char *text = slurp(log);
+    const char *text = mesos_test_slurp(log);
     ck_assert_msg(strstr(text, cases[i].says) != NULL, "%s: '%s' not in: %s", cases[i].flag,
                   cases[i].says, text);
   }
-  rm_tree(dir);
+  mesos_test_rm_tree(dir);
 }
 END_TEST
 
 /* Image.cached=false: every launch reads the registry again, so an image
  * replaced there is what the next task gets. */
 START_TEST(test_containers2__uncached_image_is_read_again_from_the_registry) {
-  NEED_CONTAINERS();
-  make_base(4);
+  MESOS_TEST_NEED_CONTAINERS(&ctr);
+  mesos_test_ctr_make_base(&ctr, 4);
   char cmd[1200];
-  snprintf(cmd, sizeof cmd, "set -e; cd '%s/registry'; rm -rf ocire; cp -a ocibox ocire", fix_dir);
+  snprintf(cmd, sizeof cmd, "set -e; cd '%s/registry'; rm -rf ocire; cp -a ocibox ocire", ctr.fix_dir);
   ck_assert_int_eq(system(cmd), 0);
   sim_fw f;
   char offer[160], agent[160];
@@ -655,7 +396,7 @@ START_TEST(test_containers2__uncached_image_is_read_again_from_the_registry) {
            "set -e; d=$(mktemp -d); mkdir -p $d/etc; echo second-version > $d/etc/image-marker; "
            "cd '%s/registry'; umoci insert --image ocire:latest $d/etc/image-marker "
            "/etc/image-marker >/dev/null; umoci gc --layout ocire; rm -rf $d",
-           fix_dir);
+           ctr.fix_dir);
   ck_assert_int_eq(system(cmd), 0);
   sim_fw_wait_offer_min(&f, "agent-test", 0.5, 32, offer, agent, sizeof offer);
   launch_uri(&f, offer, agent, "second", "ocire", 32, "echo m=$(cat /etc/image-marker)", NULL);
@@ -666,10 +407,26 @@ START_TEST(test_containers2__uncached_image_is_read_again_from_the_registry) {
   ck_assert_msg(strstr(out, "m=second-version\n") != NULL, "stdout: %s", out);
   sim_fw_close(&f);
   stop_all();
-  assert_clean();
-  remove_base();
+  mesos_test_ctr_assert_clean(&ctr);
+  mesos_test_ctr_remove_base(&ctr);
 }
 END_TEST
+
+/* Two more OCI images from the harness's, with umoci: User "1000:1000"
+ * (numeric, not in the image's passwd) and "nobody" (a name there). */
+static void more_images(void) {
+  if (ctr.why_not[0]) return;
+  char cmd[1200], line[512];
+  snprintf(cmd, sizeof cmd,
+           "set -e; cd '%s/registry'; for v in ociuid:1000:1000 ocinobody:nobody; do "
+           "n=${v%%%%:*}; u=${v#*:}; cp -a ocibox $n; umoci config --image $n:latest "
+           "--config.user $u >/dev/null; umoci gc --layout $n; done 2>&1",
+           ctr.fix_dir);
+  FILE *f = popen(cmd, "r");
+  while (f && fgets(line, sizeof line, f)) fputs(line, stderr);
+  if (f == NULL || pclose(f) != 0)
+    snprintf(ctr.why_not, sizeof ctr.why_not, "!umoci config --config.user failed");
+}
 
 static Suite *make_suite(void) {
   Suite *s = suite_create("agent_containers2");
@@ -684,8 +441,7 @@ static Suite *make_suite(void) {
 }
 
 int main(void) {
-  runner_pid = getpid();
-  atexit(runner_cleanup);
-  probe();
+  mesos_test_ctr_init(&ctr, "ctr2", 1);
+  more_images();
   return mesos_test_main(make_suite());
 }

@@ -17,239 +17,40 @@
  * test's directory is how the test tells a task to end.  Every process,
  * mount and cgroup a test made is removed, also when it fails.
  */
-#include <dirent.h>
-#include <ftw.h>
 #include <glob.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "containerizer/cgroups.h"
 #include "support/cluster.h"
+#include "support/container_harness.h"
 #include "support/daemon.h"
 #include "support/sim_fw.h"
 #include "support/testutil.h"
 
-static char why_not[512]; /* non-empty: the reason the container tests skip */
-static pid_t runner_pid;
-static char base_dir[256];
-static char cg_root[96];
+static mesos_test_ctr ctr; /* the host side: support/container_harness.h */
 static pid_t master_pid = -1, agent_pid = -1;
 static int master_port, agent_port;
 static char work_dir[512], agent_log[512];
 
 /* ------------------------------------------------------------ files */
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
-  (void)sb, (void)flag, (void)ftw;
-  return remove(path);
-}
-
-static void rm_tree(const char *dir) {
-  if (dir[0]) nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static char *slurp(const char *path) {
-  static char buf[1 << 16];
-  buf[0] = '\0';
-  FILE *f = fopen(path, "r");
-  if (f == NULL) return buf;
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
-  buf[n] = '\0';
-  fclose(f);
-  return buf;
+/* A test's directory and cgroups root; the daemons get new ports. */
+static void make_base(int k) {
+  master_port = agent_port = 0;
+  mesos_test_ctr_make_base(&ctr, k);
 }
 
 static void touch(const char *name) {
   char p[600];
-  snprintf(p, sizeof p, "%s/%s", base_dir, name);
+  snprintf(p, sizeof p, "%s/%s", ctr.base_dir, name);
   FILE *f = fopen(p, "w");
   ck_assert_ptr_nonnull(f);
   fclose(f);
-}
-
-/* The directories of cgroup root `root` in every hierarchy. */
-static int cg_dirs(const char *root, char out[][1024], int cap) {
-  mesos__cg_layout l;
-  if (mesos__cg_layout_detect(&l, NULL) != MESOS_OK) return 0;
-  int n = 0;
-  for (int c = 0; c <= MESOS__CG_COUNT && n < cap; c++) {
-    const char *mnt = c == MESOS__CG_COUNT ? l.v2_mount : l.v1_mount[c];
-    const char *self = c == MESOS__CG_COUNT ? l.v2_self : l.v1_self[c];
-    if (mnt == NULL) continue;
-    snprintf(out[n], 1024, "%s%s/%s", mnt, strcmp(self, "/") ? self : "", root);
-    int dup = 0;
-    for (int i = 0; i < n; i++) dup |= strcmp(out[i], out[n]) == 0;
-    if (!dup) n++;
-  }
-  mesos__cg_layout_free(&l);
-  return n;
-}
-
-/* Container cgroups left under `root`; with `remove`, their processes
- * are killed and the directories removed (root included). */
-static int cg_leftovers(const char *root, int remove) {
-  char dirs[16][1024];
-  int nd = cg_dirs(root, dirs, 16), left = 0;
-  for (int i = 0; i < nd; i++) {
-    DIR *d = opendir(dirs[i]);
-    if (d == NULL) continue;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-      if (de->d_type != DT_DIR || de->d_name[0] == '.') continue;
-      left++;
-      if (!remove) continue;
-      char cmd[5000];
-      snprintf(cmd, sizeof cmd,
-               "for f in $(find '%.1000s/%.200s' -name cgroup.procs); do for p in $(cat $f); do "
-               "kill -9 $p; done; done 2>/dev/null; sleep 0.2; find '%.1000s/%.200s' -depth "
-               "-type d -exec rmdir {} + 2>/dev/null",
-               dirs[i], de->d_name, dirs[i], de->d_name);
-      if (system(cmd) != 0) { /* reported by the caller's checks */ }
-    }
-    closedir(d);
-    if (remove) rmdir(dirs[i]);
-  }
-  return left;
-}
-
-/* Kills the inits of the containers in runtime dir `run`. */
-static void kill_containers(const char *run) {
-  char pattern[600];
-  snprintf(pattern, sizeof pattern, "%s/containers/*/pid", run);
-  glob_t g;
-  if (glob(pattern, 0, NULL, &g) != 0) return;
-  for (size_t i = 0; i < g.gl_pathc; i++) {
-    long pid = strtol(slurp(g.gl_pathv[i]), NULL, 10);
-    if (pid > 1) kill((pid_t)pid, SIGKILL);
-  }
-  globfree(&g);
-}
-
-/* Unmounts (lazily, deepest first) everything mounted under `prefix`. */
-static void umount_under(const char *prefix) {
-  char *mounts = strdup(slurp("/proc/self/mounts"));
-  char *paths[256];
-  int n = 0;
-  char *save = NULL;
-  for (char *line = strtok_r(mounts, "\n", &save); line && n < 256;
-       line = strtok_r(NULL, "\n", &save)) {
-    char dev[512], dir[1024];
-    if (sscanf(line, "%511s %1023s", dev, dir) == 2 && strncmp(dir, prefix, strlen(prefix)) == 0)
-      paths[n++] = strdup(dir);
-  }
-  free(mounts);
-  for (int i = n - 1; i >= 0; i--) {
-    umount2(paths[i], MNT_DETACH);
-    free(paths[i]);
-  }
-}
-
-/* At the runner's exit: whatever its tests left (a failed test's agent
- * and containers; the test processes die with PDEATHSIG). */
-static void runner_cleanup(void) {
-  if (getpid() != runner_pid) return;
-  char pattern[128];
-  snprintf(pattern, sizeof pattern, "/tmp/mesos-rec2-%d-*", (int)runner_pid);
-  glob_t g;
-  if (glob(pattern, 0, NULL, &g) == 0) {
-    for (size_t i = 0; i < g.gl_pathc; i++) {
-      char run[400];
-      snprintf(run, sizeof run, "%s/run", g.gl_pathv[i]);
-      /* Executors and tasks run in their own session (PDEATHSIG on the
-       * agent never reaches them) with their sandbox as their cwd. */
-      mesos_test_kill_under(g.gl_pathv[i]);
-      kill_containers(run);
-    }
-    usleep(100000);
-    for (size_t i = 0; i < g.gl_pathc; i++) {
-      umount_under(g.gl_pathv[i]);
-      if (getenv("MESOS_TEST_KEEP") == NULL) rm_tree(g.gl_pathv[i]);
-    }
-    globfree(&g);
-  }
-  for (int k = 0; k < 8; k++) {
-    char root[96];
-    snprintf(root, sizeof root, "mesos-rec2-%d-%d", (int)runner_pid, k);
-    cg_leftovers(root, 1);
-  }
-}
-
-/* Why the container tests cannot run here ("" when they can). */
-static void probe(void) {
-  if (geteuid() != 0) {
-    snprintf(why_not, sizeof why_not, "needs root (namespaces, mounts, cgroups)");
-    return;
-  }
-  mesos__cg_layout l;
-  if (mesos__cg_layout_detect(&l, NULL) != MESOS_OK) {
-    snprintf(why_not, sizeof why_not, "cannot read the cgroup layout");
-    return;
-  }
-  int ok = l.where[MESOS__CG_MEMORY] != MESOS__CG_NONE && l.where[MESOS__CG_CPU] != MESOS__CG_NONE;
-  mesos__cg_layout_free(&l);
-  if (!ok) {
-    snprintf(why_not, sizeof why_not, "needs the cpu and memory cgroup controllers");
-    return;
-  }
-  char dirs[16][1024], probe_root[64];
-  snprintf(probe_root, sizeof probe_root, "mesos-rec2-probe-%d", (int)getpid());
-  int nd = cg_dirs(probe_root, dirs, 16);
-  for (int i = 0; i < nd; i++) {
-    if (mkdir(dirs[i], 0755) != 0 || rmdir(dirs[i]) != 0) {
-      snprintf(why_not, sizeof why_not, "the cgroup hierarchy is not writable here (%.400s)",
-               dirs[i]);
-      return;
-    }
-  }
-  pid_t p = fork();
-  if (p == 0) _exit(unshare(CLONE_NEWNS | CLONE_NEWPID) == 0 ? 0 : 1);
-  int ws = 0;
-  if (p < 0 || waitpid(p, &ws, 0) != p || !WIFEXITED(ws) || WEXITSTATUS(ws) != 0)
-    snprintf(why_not, sizeof why_not, "creating mount and pid namespaces is not permitted here");
-}
-
-#define NEED_CONTAINERS()                                        \
-  do {                                                           \
-    if (why_not[0]) MESOS_TEST_SKIP("%s", why_not);              \
-  } while (0)
-
-static void make_base(int k) {
-  master_port = agent_port = 0;
-  snprintf(base_dir, sizeof base_dir, "/tmp/mesos-rec2-%d-XXXXXX", (int)getppid());
-  ck_assert_ptr_nonnull(mkdtemp(base_dir));
-  snprintf(cg_root, sizeof cg_root, "mesos-rec2-%d-%d", (int)getppid(), k);
-}
-
-/* Nothing of the test's containers is left (after the agent ended them). */
-static void assert_clean(void) {
-  const char *mounts = slurp("/proc/self/mounts");
-  ck_assert_msg(strstr(mounts, base_dir) == NULL, "a mount under %s is left", base_dir);
-  ck_assert_msg(cg_leftovers(cg_root, 0) == 0, "container cgroups under %s are left", cg_root);
-  char p[600];
-  snprintf(p, sizeof p, "%s/run/containers", base_dir);
-  DIR *d = opendir(p);
-  int n = 0;
-  if (d) {
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) n += de->d_name[0] != '.';
-    closedir(d);
-  }
-  ck_assert_msg(n == 0, "runtime state left in %s", p);
-}
-
-static void remove_base(void) {
-  if (getenv("MESOS_TEST_KEEP")) {
-    fprintf(stderr, "kept %s\n", base_dir);
-    return;
-  }
-  rm_tree(base_dir);
 }
 
 /* ------------------------------------------------------------ processes */
@@ -259,7 +60,7 @@ static void start_master(void) {
   mesos_test_daemon_path("mesos-master", path, sizeof path);
   if (master_port == 0) master_port = mesos_test_free_port(); /* kept over a restart */
   snprintf(port_arg, sizeof port_arg, "--port=%d", master_port);
-  snprintf(wd_arg, sizeof wd_arg, "--work_dir=%s/master", base_dir);
+  snprintf(wd_arg, sizeof wd_arg, "--work_dir=%s/master", ctr.base_dir);
   char *argv[] = {path, "--ip=127.0.0.1", port_arg, "--allocation_interval=50ms",
                   "--agent_ping_timeout=1secs", "--max_agent_ping_timeouts=10",
                   "--logging_level=WARNING", wd_arg, NULL};
@@ -279,13 +80,13 @@ static void start_agent_with(int containers) {
   *strrchr(bin_dir, '/') = '\0';
   snprintf(launcher, sizeof launcher, "--launcher_dir=%s", bin_dir);
   if (agent_port == 0) agent_port = mesos_test_free_port();
-  snprintf(work_dir, sizeof work_dir, "%s/agent", base_dir);
-  snprintf(agent_log, sizeof agent_log, "%s/agent.log", base_dir);
+  snprintf(work_dir, sizeof work_dir, "%s/agent", ctr.base_dir);
+  snprintf(agent_log, sizeof agent_log, "%s/agent.log", ctr.base_dir);
   snprintf(master_arg, sizeof master_arg, "--master=127.0.0.1:%d", master_port);
   snprintf(port_arg, sizeof port_arg, "--port=%d", agent_port);
   snprintf(wd_arg, sizeof wd_arg, "--work_dir=%s", work_dir);
-  snprintf(run, sizeof run, "--runtime_dir=%s/run", base_dir);
-  snprintf(cgr, sizeof cgr, "--cgroups_root=%s", cg_root);
+  snprintf(run, sizeof run, "--runtime_dir=%s/run", ctr.base_dir);
+  snprintf(cgr, sizeof cgr, "--cgroups_root=%s", ctr.cg_root);
   char *argv[] = {path, master_arg, port_arg, wd_arg, launcher, "--ip=127.0.0.1",
                   "--hostname=agent-test", "--resources=cpus:4;mem:1024;disk:1024",
                   "--registration_backoff_factor=50ms", "--executor_shutdown_grace_period=1secs",
@@ -294,7 +95,7 @@ static void start_agent_with(int containers) {
   agent_pid = mesos_test_spawn(argv, agent_log);
   ck_assert_int_gt(agent_pid, 0);
   ck_assert_msg(mesos_test_wait_http_ok(agent_port, "/health", 10000), "agent did not start: %s",
-                slurp(agent_log));
+                mesos_test_slurp(agent_log));
 }
 
 static void start_agent(void) { start_agent_with(1); }
@@ -407,12 +208,12 @@ static void wait_running(sim_fw *f, int n, const char *const *tasks) {
 /* The init pids of the test's containers (from the runtime directory). */
 static int init_pids(pid_t *out, int cap) {
   char pattern[600];
-  snprintf(pattern, sizeof pattern, "%s/run/containers/*/pid", base_dir);
+  snprintf(pattern, sizeof pattern, "%s/run/containers/*/pid", ctr.base_dir);
   glob_t g;
   int n = 0;
   if (glob(pattern, 0, NULL, &g) != 0) return 0;
   for (size_t i = 0; i < g.gl_pathc && n < cap; i++) {
-    long pid = strtol(slurp(g.gl_pathv[i]), NULL, 10);
+    long pid = strtol(mesos_test_slurp(g.gl_pathv[i]), NULL, 10);
     if (pid > 1) out[n++] = (pid_t)pid;
   }
   globfree(&g);
@@ -421,7 +222,7 @@ static int init_pids(pid_t *out, int cap) {
 
 /* A task command waiting for file `name` under the test's directory. */
 static void wait_cmd(char *out, size_t cap, const char *name, int code) {
-  snprintf(out, cap, "while [ ! -e %s/%s ]; do sleep 0.05; done; exit %d", base_dir, name, code);
+  snprintf(out, cap, "while [ ! -e %s/%s ]; do sleep 0.05; done; exit %d", ctr.base_dir, name, code);
 }
 
 /* ------------------------------------------------------------ tests */
@@ -430,7 +231,7 @@ static void wait_cmd(char *out, size_t cap, const char *name, int code) {
  * container of a checkpointing framework running, the next agent
  * re-attaches it, and its task finishes once. */
 START_TEST(test_recovery2__container_survives_agent_sigterm_and_finishes_once) {
-  NEED_CONTAINERS();
+  MESOS_TEST_NEED_CONTAINERS(&ctr);
   make_base(0);
   start_master();
   start_agent();
@@ -446,11 +247,11 @@ START_TEST(test_recovery2__container_survives_agent_sigterm_and_finishes_once) {
   ck_assert_int_eq(init_pids(init, 4), 1);
   stop_agent(); /* SIGTERM */
   ck_assert_msg(kill(init[0], 0) == 0, "the container was destroyed with the agent: %s",
-                slurp(agent_log));
-  ck_assert_msg(strstr(slurp(agent_log), "Leaving container") != NULL, "%s", slurp(agent_log));
+                mesos_test_slurp(agent_log));
+  ck_assert_msg(strstr(mesos_test_slurp(agent_log), "Leaving container") != NULL, "%s", mesos_test_slurp(agent_log));
   start_agent();
-  for (int i = 0; i < 250 && strstr(slurp(agent_log), "re-attached") == NULL; i++) usleep(20000);
-  ck_assert_msg(strstr(slurp(agent_log), "re-attached") != NULL, "%s", slurp(agent_log));
+  for (int i = 0; i < 250 && strstr(mesos_test_slurp(agent_log), "re-attached") == NULL; i++) usleep(20000);
+  ck_assert_msg(strstr(mesos_test_slurp(agent_log), "re-attached") != NULL, "%s", mesos_test_slurp(agent_log));
   touch("go");
   char *finals[1];
   collect_finals(&f, 1, tasks, finals, 15000, 1000);
@@ -460,8 +261,8 @@ START_TEST(test_recovery2__container_survives_agent_sigterm_and_finishes_once) {
   ck_assert_msg(kill(init[0], 0) != 0, "the container's init %d is still there", (int)init[0]);
   sim_fw_close(&f);
   stop_all();
-  assert_clean();
-  remove_base();
+  mesos_test_ctr_assert_clean(&ctr);
+  mesos_test_ctr_remove_base(&ctr);
 }
 END_TEST
 
@@ -469,7 +270,7 @@ END_TEST
  * SIGKILL): after the restart the framework gets each task's real exit
  * status, which the container's init checkpointed. */
 START_TEST(test_recovery2__container_ended_while_agent_down_reports_its_exit_status) {
-  NEED_CONTAINERS();
+  MESOS_TEST_NEED_CONTAINERS(&ctr);
   make_base(1);
   start_master();
   start_agent();
@@ -504,8 +305,8 @@ START_TEST(test_recovery2__container_ended_while_agent_down_reports_its_exit_sta
   free(finals[1]);
   sim_fw_close(&f);
   stop_all();
-  assert_clean();
-  remove_base();
+  mesos_test_ctr_assert_clean(&ctr);
+  mesos_test_ctr_remove_base(&ctr);
 }
 END_TEST
 
@@ -576,7 +377,7 @@ static char *until_state(sim_fw *f, const char *task, const char *state) {
 
 static void write_file(const char *name, const char *text) {
   char p[600];
-  snprintf(p, sizeof p, "%s/%s", base_dir, name);
+  snprintf(p, sizeof p, "%s/%s", ctr.base_dir, name);
   FILE *fp = fopen(p, "w");
   ck_assert_ptr_nonnull(fp);
   fputs(text, fp);
@@ -591,7 +392,7 @@ START_TEST(test_recovery2__default_executor_fetches_uris_before_the_task_starts)
   if (access("/usr/bin/python3", X_OK) != 0) MESOS_TEST_SKIP("no /usr/bin/python3 to serve http");
   make_base(2);
   char served[400];
-  snprintf(served, sizeof served, "%s/www", base_dir);
+  snprintf(served, sizeof served, "%s/www", ctr.base_dir);
   ck_assert_int_eq(mkdir(served, 0755), 0);
   write_file("local.txt", "from-a-local-file\n");
   write_file("www/served.txt", "from-http\n");
@@ -611,7 +412,7 @@ START_TEST(test_recovery2__default_executor_fetches_uris_before_the_task_starts)
   snprintf(ok_uris, sizeof ok_uris,
            "[{\"value\":\"%s/local.txt\"},{\"value\":\"http://127.0.0.1:%d/served.txt\","
            "\"output_file\":\"renamed.txt\"}]",
-           base_dir, http_port);
+           ctr.base_dir, http_port);
   snprintf(bad_uris, sizeof bad_uris, "[{\"value\":\"http://127.0.0.1:%d/missing.txt\"}]",
            http_port);
   const char *execs[] = {"exec-ok", "exec-bad"};
@@ -633,7 +434,7 @@ START_TEST(test_recovery2__default_executor_fetches_uris_before_the_task_starts)
   stop_all();
   kill(http_pid, SIGKILL);
   waitpid(http_pid, NULL, 0);
-  remove_base();
+  mesos_test_ctr_remove_base(&ctr);
 }
 END_TEST
 
@@ -698,7 +499,7 @@ START_TEST(test_recovery2__json_reregistration_keeps_tasks_and_executors) {
   free(execs);
   mesos_test_conn_close(&c);
   stop_all();
-  remove_base();
+  mesos_test_ctr_remove_base(&ctr);
 }
 END_TEST
 
@@ -750,7 +551,7 @@ START_TEST(test_recovery2__executor_infos_reach_a_restarted_master) {
   ck_assert_msg(strstr(strstr(execs, "rec-exec") + 1, "rec-exec") == NULL, "%s", execs);
   free(execs);
   stop_all();
-  remove_base();
+  mesos_test_ctr_remove_base(&ctr);
 }
 END_TEST
 
@@ -771,8 +572,6 @@ static Suite *make_suite(void) {
 }
 
 int main(void) {
-  runner_pid = getpid();
-  atexit(runner_cleanup);
-  probe();
+  mesos_test_ctr_init(&ctr, "rec2", 0);
   return mesos_test_main(make_suite());
 }
