@@ -186,7 +186,7 @@ static void run_with_executor(sim_fw *f, const char *user, const char *task, con
   snprintf(info, sizeof info, "\"user\":\"%s\",\"name\":\"tenant %s\"", user, user);
   sim_fw_subscribe(f, master_port, info);
   char offer[160], agent[160];
-  sim_fw_wait_offer(f, "tenants", offer, agent, sizeof offer);
+  sim_fw_wait_offer_min(f, "tenants", 0.6, 64, offer, agent, sizeof offer);
   ck_assert_int_eq(
       sim_fw_call(f,
                   "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{"
@@ -200,6 +200,12 @@ static void run_with_executor(sim_fw *f, const char *user, const char *task, con
   char *rec = sim_fw_expect_update(f, task, "TASK_RUNNING", 5000);
   free(rec);
 }
+
+/* The operator calls the viewing test asks. */
+#define GE "{\"type\":\"GET_EXECUTORS\"}"
+#define GT "{\"type\":\"GET_TASKS\"}"
+#define GS "{\"type\":\"GET_STATE\"}"
+#define GF "{\"type\":\"GET_FRAMEWORKS\"}"
 
 START_TEST(test_master_auth2__executors_and_tasks_need_their_framework_viewable) {
   /* fw1: alice's things only.  fw2: every framework and task, no
@@ -225,56 +231,43 @@ START_TEST(test_master_auth2__executors_and_tasks_need_their_framework_viewable)
   run_with_executor(&a, "alice", "task-a", "exec-a");
   run_with_executor(&b, "bob", "task-b", "exec-b");
 
-  const char *ge = "{\"type\":\"GET_EXECUTORS\"}", *gt = "{\"type\":\"GET_TASKS\"}",
-             *gs = "{\"type\":\"GET_STATE\"}", *gf = "{\"type\":\"GET_FRAMEWORKS\"}";
-  /* ops: everything. */
-  ck_assert_int_eq(call_as("ops", ge), 200);
-  EXPECT_IN("exec-a");
-  EXPECT_IN("exec-b");
-  ck_assert_int_eq(call_as("ops", gt), 200);
-  EXPECT_IN("task-a");
-  EXPECT_IN("task-b");
-  /* fw1: alice's executor and task only. */
-  ck_assert_int_eq(call_as("fw1", ge), 200);
-  EXPECT_IN("exec-a");
-  EXPECT_NOT_IN("exec-b");
-  ck_assert_int_eq(call_as("fw1", gt), 200);
-  EXPECT_IN("task-a");
-  EXPECT_NOT_IN("task-b");
-  ck_assert_int_eq(call_as("fw1", gs), 200);
-  EXPECT_IN("exec-a");
-  EXPECT_IN("task-a");
-  EXPECT_NOT_IN("exec-b");
-  EXPECT_NOT_IN("task-b");
-  EXPECT_NOT_IN(b.id);
-  /* fw2: VIEW_EXECUTOR denied -> no executor, though it sees both
-   * frameworks and both tasks. */
-  ck_assert_int_eq(call_as("fw2", ge), 200);
-  EXPECT_NOT_IN("exec-a");
-  EXPECT_NOT_IN("exec-b");
-  ck_assert_int_eq(call_as("fw2", gf), 200);
-  EXPECT_IN("tenant alice");
-  EXPECT_IN("tenant bob");
-  ck_assert_int_eq(call_as("fw2", gt), 200);
-  EXPECT_IN("task-a");
-  EXPECT_IN("task-b");
-  ck_assert_int_eq(call_as("fw2", gs), 200);
-  EXPECT_IN("task-a");
-  EXPECT_IN("task-b");
-  EXPECT_NOT_IN("\"executor_info\"");
-  /* dev: VIEW_FRAMEWORK denied -> neither executors nor tasks, though
-   * VIEW_EXECUTOR and VIEW_TASK allow them. */
-  ck_assert_int_eq(call_as("dev", ge), 200);
-  EXPECT_NOT_IN("exec-a");
-  EXPECT_NOT_IN("exec-b");
-  ck_assert_int_eq(call_as("dev", gt), 200);
-  EXPECT_NOT_IN("task-a");
-  EXPECT_NOT_IN("task-b");
-  ck_assert_int_eq(call_as("dev", gs), 200);
-  EXPECT_NOT_IN("task-a");
-  EXPECT_NOT_IN("task-b");
-  EXPECT_NOT_IN("exec-a");
-  EXPECT_NOT_IN("tenant alice");
+  /* What each principal's answer to each call must and must not hold
+   * ("$B": bob's framework id). */
+  static const struct {
+    const char *who, *call;
+    const char *in[5], *not_in[6];
+  } views[] = {
+      /* ops: everything. */
+      {"ops", GE, {"exec-a", "exec-b"}, {NULL}},
+      {"ops", GT, {"task-a", "task-b"}, {NULL}},
+      /* fw1: alice's executor and task only. */
+      {"fw1", GE, {"exec-a"}, {"exec-b"}},
+      {"fw1", GT, {"task-a"}, {"task-b"}},
+      {"fw1", GS, {"exec-a", "task-a"}, {"exec-b", "task-b", "$B"}},
+      /* fw2: VIEW_EXECUTOR denied -> no executor, though it sees both
+       * frameworks and both tasks. */
+      {"fw2", GE, {NULL}, {"exec-a", "exec-b"}},
+      {"fw2", GF, {"tenant alice", "tenant bob"}, {NULL}},
+      {"fw2", GT, {"task-a", "task-b"}, {NULL}},
+      {"fw2", GS, {"task-a", "task-b"}, {"\"executor_info\""}},
+      /* dev: VIEW_FRAMEWORK denied -> neither executors nor tasks, though
+       * VIEW_EXECUTOR and VIEW_TASK allow them. */
+      {"dev", GE, {NULL}, {"exec-a", "exec-b"}},
+      {"dev", GT, {NULL}, {"task-a", "task-b"}},
+      {"dev", GS, {NULL}, {"task-a", "task-b", "exec-a", "tenant alice"}},
+  };
+  for (size_t i = 0; i < sizeof views / sizeof *views; i++) {
+    ck_assert_msg(call_as(views[i].who, views[i].call) == 200, "%s %s: %s", views[i].who,
+                  views[i].call, last_body);
+    for (size_t k = 0; k < 5 && views[i].in[k]; k++)
+      ck_assert_msg(strstr(last_body, views[i].in[k]) != NULL, "%s %s: %s not in %s",
+                    views[i].who, views[i].call, views[i].in[k], last_body);
+    for (size_t k = 0; k < 6 && views[i].not_in[k]; k++) {
+      const char *no = strcmp(views[i].not_in[k], "$B") == 0 ? b.id : views[i].not_in[k];
+      ck_assert_msg(strstr(last_body, no) == NULL, "%s %s: %s in %s", views[i].who,
+                    views[i].call, no, last_body);
+    }
+  }
   /* Protobuf answers are filtered the same way (same tree). */
   {
     char hdr[512], *h = NULL;
@@ -282,7 +275,7 @@ START_TEST(test_master_auth2__executors_and_tasks_need_their_framework_viewable)
     snprintf(hdr, sizeof hdr, "Authorization: %s\r\nAccept: application/x-protobuf\r\n", h);
     mesos_free(h);
     mesos_test_response r;
-    ck_assert_int_eq(mesos_test_http(master_port, "POST", "/api/v1", "application/json", hdr, ge,
+    ck_assert_int_eq(mesos_test_http(master_port, "POST", "/api/v1", "application/json", hdr, GE,
                                      &r),
                      0);
     ck_assert_int_eq(r.status, 200);
@@ -460,7 +453,7 @@ static int reserve_as(sim_fw *f, const char *principal) {
            principal, principal);
   sim_fw_subscribe(f, master_port, info);
   char offer[160], agent[160];
-  sim_fw_wait_offer(f, "reserve", offer, agent, sizeof offer);
+  sim_fw_wait_offer_min(f, "reserve", 1, 0, offer, agent, sizeof offer);
   return sim_fw_call(f,
                      "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{"
                      "\"offer_ids\":[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"RESERVE\","
