@@ -7,123 +7,47 @@
  * other, an executor that never subscribes (registration timeout) and one
  * that crashes (FAILURE, tasks failed).
  */
-#include <ftw.h>
 #include <glob.h>
 #include <signal.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "support/cluster.h"
 #include "support/daemon.h"
 #include "support/sim_fw.h"
 #include "support/testutil.h"
 
-static char base_dir[256];
-static pid_t master_pid = -1, agent_pid = -1;
-static int master_port, agent_port;
-static char work_dir[512], agent_log[512];
 
 /* ------------------------------------------------------------ processes */
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
-  (void)sb, (void)flag, (void)ftw;
-  return remove(path);
-}
+static mesos_test_cluster cl; /* master, agent, directory: support/cluster.h */
 
 /* Unchecked fixtures run in the parent process, so the temporary tree goes
- * away even when a test fails. */
-static void make_base(void) {
-  snprintf(base_dir, sizeof base_dir, "/tmp/mesos-agent-groups-XXXXXX");
-  ck_assert_ptr_nonnull(mkdtemp(base_dir));
-}
-
-/* MESOS_TEST_KEEP=1 keeps the work directories and logs for debugging. */
-static void remove_base(void) {
-  /* Executors and tasks of a test that failed midway (own session: the
-   * agent's PDEATHSIG does not reach them). */
-  if (base_dir[0]) mesos_test_kill_under(base_dir);
-  if (getenv("MESOS_TEST_KEEP")) {
-    fprintf(stderr, "kept %s\n", base_dir);
-    return;
-  }
-  if (base_dir[0]) nftw(base_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
+ * away even when a test fails (MESOS_TEST_KEEP=1 keeps it). */
+static void make_base(void) { mesos_test_cluster_make_base(&cl, "/tmp/mesos-agent-groups"); }
+static void remove_base(void) { mesos_test_cluster_remove_base(&cl); }
 
 static void start_master(void) {
-  char path[4096], port_arg[64];
-  mesos_test_daemon_path("mesos-master", path, sizeof path);
-  master_port = mesos_test_free_port();
-  snprintf(port_arg, sizeof port_arg, "--port=%d", master_port);
-  char *argv[] = {path, "--ip=127.0.0.1", port_arg, "--allocation_interval=50ms",
-                  "--agent_ping_timeout=1secs", "--max_agent_ping_timeouts=5",
-                  "--logging_level=WARNING", NULL};
-  master_pid = mesos_test_spawn(argv, NULL);
-  ck_assert_int_gt(master_pid, 0);
-  ck_assert(mesos_test_wait_http_ok(master_port, "/health", 5000));
+  char *flags[] = {"--agent_ping_timeout=1secs", "--max_agent_ping_timeouts=5", NULL};
+  mesos_test_cluster_start_master(&cl, flags);
 }
 
-/* Runs mesos-agent with `extra` flags (NULL-terminated) and returns its
- * pid without waiting for it. */
-static pid_t spawn_agent(const char *name, const char *retry, char *const *extra) {
-  char path[4096], master_arg[64], port_arg[64], wd_arg[600], retry_arg[64];
-  mesos_test_daemon_path("mesos-agent", path, sizeof path);
-  snprintf(work_dir, sizeof work_dir, "%s/%s", base_dir, name);
-  snprintf(agent_log, sizeof agent_log, "%s/%s.log", base_dir, name);
-  agent_port = mesos_test_free_port();
-  snprintf(master_arg, sizeof master_arg, "--master=127.0.0.1:%d", master_port);
-  snprintf(port_arg, sizeof port_arg, "--port=%d", agent_port);
-  snprintf(wd_arg, sizeof wd_arg, "--work_dir=%s", work_dir);
-  snprintf(retry_arg, sizeof retry_arg, "--status_update_retry_interval=%s",
-           retry ? retry : "10secs");
-  char *argv[32] = {path,
-                    master_arg,
-                    port_arg,
-                    wd_arg,
-                    retry_arg,
-                    "--ip=127.0.0.1",
-                    "--hostname=agent-test",
-                    "--resources=cpus:4;mem:1024;disk:1024;ports:[31000-31100]",
-                    "--registration_backoff_factor=50ms",
-                    "--executor_shutdown_grace_period=1secs"};
-  int n = 10;
-  for (size_t i = 0; extra && extra[i] && n < 31; i++) argv[n++] = extra[i];
-  argv[n] = NULL;
-  return mesos_test_spawn(argv, agent_log);
+/* mesos-agent `name` with the cluster's flags and `extra` ones. */
+static void start_agent_with(const char *name, char *const *extra) {
+  mesos_test_cluster_start_agent(&cl, name, NULL, extra);
 }
 
-static void start_agent_with(const char *name, const char *retry, char *const *extra) {
-  agent_pid = spawn_agent(name, retry, extra);
-  ck_assert_int_gt(agent_pid, 0);
-  ck_assert(mesos_test_wait_http_ok(agent_port, "/health", 5000));
-}
+static void start_agent(const char *name) { start_agent_with(name, NULL); }
 
-static void start_agent(const char *name, const char *retry) {
-  agent_pid = spawn_agent(name, retry, NULL);
-  ck_assert_int_gt(agent_pid, 0);
-  ck_assert(mesos_test_wait_http_ok(agent_port, "/health", 5000));
-}
-
-static void stop_all(void) {
-  if (agent_pid > 0) {
-    int st = mesos_test_stop(agent_pid, 5000);
-    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "mesos-agent exit status %d", st);
-    agent_pid = -1;
-  }
-  if (master_pid > 0) {
-    int st = mesos_test_stop(master_pid, 5000);
-    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "mesos-master exit status %d", st);
-    master_pid = -1;
-  }
-}
+static void stop_all(void) { mesos_test_cluster_stop(&cl); }
 
 /* ------------------------------------------------------------ framework */
 
 static void fw_subscribe(sim_fw *f) {
-  sim_fw_subscribe(f, master_port, "\"user\":\"nobody\",\"name\":\"agent test\"");
+  sim_fw_subscribe(f, cl.master_port, "\"user\":\"nobody\",\"name\":\"agent test\"");
 }
 
 /* Waits for an offer from our agent with room for the largest launch here
@@ -260,7 +184,7 @@ static void free_all(size_t n, char **recs) {
 static void executor_sandbox(const char *agent, const char *fw, const char *exec, char *out,
                              size_t cap) {
   char runs[1024], cmd[1200];
-  snprintf(runs, sizeof runs, "%s/slaves/%s/frameworks/%s/executors/%s/runs", work_dir, agent,
+  snprintf(runs, sizeof runs, "%s/slaves/%s/frameworks/%s/executors/%s/runs", cl.work_dir, agent,
            fw, exec);
   snprintf(cmd, sizeof cmd, "ls %s | grep -v latest", runs);
   FILE *ls = popen(cmd, "r");
@@ -313,7 +237,7 @@ static char *update_and_failure(sim_fw *f, const char *task, const char *state,
 
 START_TEST(test_groups__both_tasks_of_a_group_finish_in_their_own_directories) {
   start_master();
-  start_agent("both", NULL);
+  start_agent("both");
   sim_fw f;
   fw_subscribe(&f);
   char offer[160], agent[160];
@@ -356,7 +280,7 @@ END_TEST
 
 START_TEST(test_groups__a_failing_task_kills_the_rest_of_its_group) {
   start_master();
-  start_agent("fails", NULL);
+  start_agent("fails");
   sim_fw f;
   fw_subscribe(&f);
   char offer[160], agent[160];
@@ -380,7 +304,7 @@ END_TEST
 
 START_TEST(test_groups__killing_one_task_kills_the_group_within_the_grace_period) {
   start_master();
-  start_agent("kill", NULL);
+  start_agent("kill");
   sim_fw f;
   fw_subscribe(&f);
   char offer[160], agent[160];
@@ -391,7 +315,7 @@ START_TEST(test_groups__killing_one_task_kills_the_group_within_the_grace_period
    * forked, before it has run `trap`, and a SIGTERM that came first would
    * end g3-b at once. */
   char armed[400], armed_cmd[512];
-  snprintf(armed, sizeof armed, "%s/g3-b-armed", base_dir);
+  snprintf(armed, sizeof armed, "%s/g3-b-armed", cl.base_dir);
   snprintf(armed_cmd, sizeof armed_cmd, "trap '' TERM; touch '%s'; sleep 60", armed);
   const char *cmds[] = {"sleep 60", armed_cmd};
   launch_group(&f, offer, agent, "exec-kill", 2, ids, cmds);
@@ -431,7 +355,7 @@ END_TEST
 
 START_TEST(test_groups__custom_executor_runs_two_tasks_one_after_the_other) {
   start_master();
-  start_agent("custom", NULL);
+  start_agent("custom");
   sim_fw f;
   fw_subscribe(&f);
   char offer[160], agent[160], exe[4200];
@@ -468,7 +392,7 @@ END_TEST
 START_TEST(test_groups__executor_that_never_subscribes_times_out) {
   start_master();
   char *extra[] = {"--executor_registration_timeout=1secs", NULL};
-  start_agent_with("regtimeout", NULL, extra);
+  start_agent_with("regtimeout", extra);
   sim_fw f;
   fw_subscribe(&f);
   char offer[160], agent[160];
@@ -487,17 +411,27 @@ END_TEST
 
 START_TEST(test_groups__custom_executor_crash_fails_its_task_and_reports_failure) {
   start_master();
-  start_agent("crash", NULL);
+  start_agent("crash");
   sim_fw f;
   fw_subscribe(&f);
   char offer[160], agent[160], exe[4200], cmd[4400];
   example_path("custom_executor", exe, sizeof exe);
   wait_offer(&f, offer, agent, sizeof offer);
-  /* The executor dies by SIGKILL half a second after it starts. */
-  snprintf(cmd, sizeof cmd, "(sleep 0.5; kill -9 $$) & exec %s", exe);
+  /* `exec`: the executor is the process the agent started. */
+  snprintf(cmd, sizeof cmd, "exec %s", exe);
   launch_custom(&f, offer, agent, "doomed-exec", cmd, "doomed-task", "sleep 30");
   char *rec = expect_update(&f, "doomed-task", "TASK_RUNNING");
   free(rec);
+  /* Then it dies by SIGKILL: the test kills it (the pid it printed in its
+   * sandbox), not a timer, which under ASan may fire before it even
+   * subscribed. */
+  char sandbox[1200], path[1500], text[2000];
+  executor_sandbox(agent, f.id, "doomed-exec", sandbox, sizeof sandbox);
+  snprintf(path, sizeof path, "%s/stdout", sandbox);
+  read_file(path, text, sizeof text);
+  int pid = 0;
+  ck_assert_msg(sscanf(text, "custom_executor %d:", &pid) == 1 && pid > 1, "%s", text);
+  ck_assert_int_eq(kill(pid, SIGKILL), 0);
   rec = update_and_failure(&f, "doomed-task", "TASK_FAILED", "doomed-exec");
   ck_assert_msg(strstr(rec, "REASON_EXECUTOR_TERMINATED") != NULL, "%s", rec);
   ck_assert_msg(strstr(rec, "Executor terminated by signal") != NULL, "%s", rec);
@@ -515,7 +449,7 @@ END_TEST
  * that does not exist fails the task with a message naming it. */
 START_TEST(test_groups__tasks_get_their_environment_and_user) {
   start_master();
-  start_agent("envuser", NULL);
+  start_agent("envuser");
   sim_fw f;
   fw_subscribe(&f);
   char offer[160], agent[160];

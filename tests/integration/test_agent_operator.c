@@ -7,85 +7,30 @@
  * offsets.  Every refusal is a 4xx with a message and nothing from outside
  * the sandbox.
  */
-#include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "support/cluster.h"
 #include "support/daemon.h"
 #include "support/testutil.h"
 
-static char base_dir[256];
-static pid_t master_pid = -1, agent_pid = -1;
-static int master_port, agent_port;
-static char work_dir[512];
+static mesos_test_cluster cl; /* master, agent, directory: support/cluster.h */
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
-  (void)sb, (void)flag, (void)ftw;
-  return remove(path);
-}
+static void make_base(void) { mesos_test_cluster_make_base(&cl, "/tmp/mesos-agent-op"); }
+static void remove_base(void) { mesos_test_cluster_remove_base(&cl); }
 
-static void make_base(void) {
-  snprintf(base_dir, sizeof base_dir, "/tmp/mesos-agent-op-XXXXXX");
-  ck_assert_ptr_nonnull(mkdtemp(base_dir));
-}
-
-static void remove_base(void) {
-  /* Executors and tasks of a test that failed midway (own session: the
-   * agent's PDEATHSIG does not reach them). */
-  if (base_dir[0]) mesos_test_kill_under(base_dir);
-  if (getenv("MESOS_TEST_KEEP")) {
-    fprintf(stderr, "kept %s\n", base_dir);
-    return;
-  }
-  if (base_dir[0]) nftw(base_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
+/* Master and agent `name` (with attributes, under its own hostname). */
 static void start_daemons(const char *name) {
-  char path[4096], port_arg[64];
-  mesos_test_daemon_path("mesos-master", path, sizeof path);
-  master_port = mesos_test_free_port();
-  snprintf(port_arg, sizeof port_arg, "--port=%d", master_port);
-  char *margv[] = {path, "--ip=127.0.0.1", port_arg, "--allocation_interval=50ms",
-                   "--logging_level=WARNING", NULL};
-  master_pid = mesos_test_spawn(margv, NULL);
-  ck_assert_int_gt(master_pid, 0);
-  ck_assert(mesos_test_wait_http_ok(master_port, "/health", 5000));
-
-  char apath[4096], master_arg[64], aport_arg[64], wd_arg[600], log[600];
-  mesos_test_daemon_path("mesos-agent", apath, sizeof apath);
-  snprintf(work_dir, sizeof work_dir, "%s/%s", base_dir, name);
-  snprintf(log, sizeof log, "%s/%s.log", base_dir, name);
-  agent_port = mesos_test_free_port();
-  snprintf(master_arg, sizeof master_arg, "--master=127.0.0.1:%d", master_port);
-  snprintf(aport_arg, sizeof aport_arg, "--port=%d", agent_port);
-  snprintf(wd_arg, sizeof wd_arg, "--work_dir=%s", work_dir);
-  char *aargv[] = {apath, master_arg, aport_arg, wd_arg, "--ip=127.0.0.1",
-                   "--hostname=agent-op-test", "--resources=cpus:4;mem:1024;disk:1024;ports:[31000-31100]",
-                   "--attributes=rack:r1;zone:2", "--registration_backoff_factor=50ms",
-                   "--executor_shutdown_grace_period=1secs", NULL};
-  agent_pid = mesos_test_spawn(aargv, log);
-  ck_assert_int_gt(agent_pid, 0);
-  ck_assert(mesos_test_wait_http_ok(agent_port, "/health", 5000));
+  mesos_test_cluster_start_master(&cl, NULL);
+  char *flags[] = {"--attributes=rack:r1;zone:2", NULL};
+  mesos_test_cluster_start_agent(&cl, name, "agent-op-test", flags);
 }
 
-static void stop_all(void) {
-  if (agent_pid > 0) {
-    int st = mesos_test_stop(agent_pid, 5000);
-    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "mesos-agent exit status %d", st);
-    agent_pid = -1;
-  }
-  if (master_pid > 0) {
-    int st = mesos_test_stop(master_pid, 5000);
-    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "mesos-master exit status %d", st);
-    master_pid = -1;
-  }
-}
+static void stop_all(void) { mesos_test_cluster_stop(&cl); }
 
 /* ------------------------------------------------------------ framework */
 
@@ -124,7 +69,7 @@ static int sched_call(fw *f, const char *body) {
   char hdr[128];
   snprintf(hdr, sizeof hdr, "Mesos-Stream-Id: %s\r\n", f->sid);
   mesos_test_response r;
-  ck_assert_int_eq(mesos_test_http(master_port, "POST", "/api/v1/scheduler", "application/json",
+  ck_assert_int_eq(mesos_test_http(cl.master_port, "POST", "/api/v1/scheduler", "application/json",
                                    hdr, body, &r), 0);
   int s = r.status;
   mesos_test_response_free(&r);
@@ -136,7 +81,7 @@ static int sched_call(fw *f, const char *body) {
 static void run_task(fw *f, const char *command) {
   const char *sub = "{\"type\":\"SUBSCRIBE\",\"subscribe\":{\"framework_info\":{\"user\":\"nobody\","
                     "\"name\":\"operator test\"}}}";
-  ck_assert_int_eq(mesos_test_conn_open(&f->stream, master_port), 0);
+  ck_assert_int_eq(mesos_test_conn_open(&f->stream, cl.master_port), 0);
   ck_assert_int_eq(mesos_test_conn_request(&f->stream, "POST", "/api/v1/scheduler",
                                            "application/json", NULL, sub, strlen(sub)), 0);
   mesos_test_response r;
@@ -189,7 +134,7 @@ static void no_secrets(const char *body) {
 /* POSTs a call to the agent; returns the status, the body in last_body. */
 static int agent_call_as(const char *ctype, const char *extra, const char *body) {
   mesos_test_response r;
-  ck_assert_int_eq(mesos_test_http(agent_port, "POST", "/api/v1", ctype, extra, body, &r), 0);
+  ck_assert_int_eq(mesos_test_http(cl.agent_port, "POST", "/api/v1", ctype, extra, body, &r), 0);
   free(last_body);
   last_body = r.body ? strdup(r.body) : strdup("");
   if (r.body_len == 0) {
@@ -220,7 +165,7 @@ static int agent_get(const char *fmt, ...) {
   vsnprintf(target, sizeof target, fmt, ap);
   va_end(ap);
   mesos_test_response r;
-  ck_assert_int_eq(mesos_test_http(agent_port, "GET", target, NULL, NULL, NULL, &r), 0);
+  ck_assert_int_eq(mesos_test_http(cl.agent_port, "GET", target, NULL, NULL, NULL, &r), 0);
   free(last_body);
   last_body = strdup(r.body && r.body_len ? r.body : "");
   int s = r.status;
@@ -320,7 +265,7 @@ START_TEST(test_agent_operator__every_call_answers_with_a_running_task) {
 
   /* Protobuf both ways: GET_HEALTH is 08 01, the answer 08 01 12 02 08 01. */
   mesos_test_response r;
-  ck_assert_int_eq(mesos_test_http(agent_port, "POST", "/api/v1", "application/x-protobuf",
+  ck_assert_int_eq(mesos_test_http(cl.agent_port, "POST", "/api/v1", "application/x-protobuf",
                                    "Accept: application/x-protobuf\r\n", "\x08\x01", &r), 0);
   ck_assert_int_eq(r.status, 200);
   ck_assert_uint_eq(r.body_len, 6);
@@ -462,8 +407,8 @@ START_TEST(test_agent_operator__bad_input_gets_a_4xx_with_a_message_and_nothing_
   ck_assert_int_eq(agent_get("/files/browse"), 400);
   ck_assert_int_eq(agent_get("/files/browse?path=%s/etc", sb), 403);
   /* The real work directory is not browsable above the sandboxes. */
-  ck_assert_int_eq(agent_get("/files/browse?path=%s", work_dir), 404);
-  ck_assert_int_eq(agent_get("/files/browse?path=%s/meta", work_dir), 404);
+  ck_assert_int_eq(agent_get("/files/browse?path=%s", cl.work_dir), 404);
+  ck_assert_int_eq(agent_get("/files/browse?path=%s/meta", cl.work_dir), 404);
 
   /* Still healthy after all that. */
   ck_assert_int_eq(agent_call("{\"type\":\"GET_HEALTH\"}"), 200);

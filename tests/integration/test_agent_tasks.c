@@ -5,135 +5,47 @@
  * until acknowledged, an agent killed with SIGKILL and restarted, and bad
  * start-up input.
  */
-#include <ftw.h>
 #include <glob.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "support/cluster.h"
 #include "support/daemon.h"
 #include "support/sim_fw.h"
 #include "support/testutil.h"
 
-static char base_dir[256];
-static pid_t master_pid = -1, agent_pid = -1;
-static int master_port, agent_port;
-static char work_dir[512], agent_log[512];
 
 /* ------------------------------------------------------------ processes */
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
-  (void)sb, (void)flag, (void)ftw;
-  return remove(path);
-}
+static mesos_test_cluster cl; /* master, agent, directory: support/cluster.h */
 
 /* Unchecked fixtures run in the parent process, so the temporary tree goes
- * away even when a test fails. */
-static void make_base(void) {
-  snprintf(base_dir, sizeof base_dir, "/tmp/mesos-agent-test-XXXXXX");
-  ck_assert_ptr_nonnull(mkdtemp(base_dir));
-}
-
-/* MESOS_TEST_KEEP=1 keeps the work directories and logs for debugging. */
-static void remove_base(void) {
-  /* Executors and tasks of a test that failed midway (own session: the
-   * agent's PDEATHSIG does not reach them). */
-  if (base_dir[0]) mesos_test_kill_under(base_dir);
-  if (getenv("MESOS_TEST_KEEP")) {
-    fprintf(stderr, "kept %s\n", base_dir);
-    return;
-  }
-  if (base_dir[0]) nftw(base_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
+ * away even when a test fails (MESOS_TEST_KEEP=1 keeps it). */
+static void make_base(void) { mesos_test_cluster_make_base(&cl, "/tmp/mesos-agent-test"); }
+static void remove_base(void) { mesos_test_cluster_remove_base(&cl); }
 
 static void start_master(void) {
-  char path[4096], port_arg[64];
-  mesos_test_daemon_path("mesos-master", path, sizeof path);
-  master_port = mesos_test_free_port();
-  snprintf(port_arg, sizeof port_arg, "--port=%d", master_port);
-  char *argv[] = {path, "--ip=127.0.0.1", port_arg, "--allocation_interval=50ms",
-                  "--agent_ping_timeout=1secs", "--max_agent_ping_timeouts=5",
-                  "--logging_level=WARNING", NULL};
-  master_pid = mesos_test_spawn(argv, NULL);
-  ck_assert_int_gt(master_pid, 0);
-  ck_assert(mesos_test_wait_http_ok(master_port, "/health", 5000));
+  char *flags[] = {"--agent_ping_timeout=1secs", "--max_agent_ping_timeouts=5", NULL};
+  mesos_test_cluster_start_master(&cl, flags);
 }
 
-/* Runs mesos-agent with `extra` flags (NULL-terminated) and returns its
- * pid without waiting for it. */
-static pid_t spawn_agent(const char *name, const char *retry, char *const *extra) {
-  char path[4096], master_arg[64], port_arg[64], wd_arg[600], retry_arg[64];
-  mesos_test_daemon_path("mesos-agent", path, sizeof path);
-  snprintf(work_dir, sizeof work_dir, "%s/%s", base_dir, name);
-  snprintf(agent_log, sizeof agent_log, "%s/%s.log", base_dir, name);
-  agent_port = mesos_test_free_port();
-  snprintf(master_arg, sizeof master_arg, "--master=127.0.0.1:%d", master_port);
-  snprintf(port_arg, sizeof port_arg, "--port=%d", agent_port);
-  snprintf(wd_arg, sizeof wd_arg, "--work_dir=%s", work_dir);
-  snprintf(retry_arg, sizeof retry_arg, "--status_update_retry_interval=%s",
-           retry ? retry : "10secs");
-  char *argv[32] = {path,
-                    master_arg,
-                    port_arg,
-                    wd_arg,
-                    retry_arg,
-                    "--ip=127.0.0.1",
-                    "--hostname=agent-test",
-                    "--resources=cpus:4;mem:1024;disk:1024;ports:[31000-31100]",
-                    "--registration_backoff_factor=50ms",
-                    "--executor_shutdown_grace_period=1secs"};
-  int n = 10;
-  for (size_t i = 0; extra && extra[i] && n < 31; i++) argv[n++] = extra[i];
-  argv[n] = NULL;
-  return mesos_test_spawn(argv, agent_log);
+/* mesos-agent `name` with the cluster's flags and `extra` ones. */
+static void start_agent_with(const char *name, char *const *extra) {
+  mesos_test_cluster_start_agent(&cl, name, NULL, extra);
 }
 
-static void start_agent_with(const char *name, const char *retry, char *const *extra) {
-  agent_pid = spawn_agent(name, retry, extra);
-  ck_assert_int_gt(agent_pid, 0);
-  ck_assert(mesos_test_wait_http_ok(agent_port, "/health", 5000));
-}
+static void start_agent(const char *name) { start_agent_with(name, NULL); }
 
-static void start_agent(const char *name, const char *retry) {
-  agent_pid = spawn_agent(name, retry, NULL);
-  ck_assert_int_gt(agent_pid, 0);
-  ck_assert(mesos_test_wait_http_ok(agent_port, "/health", 5000));
-}
-
-/* The agent checkpoints its id when REGISTERED arrives, which can come
- * after the master already offered its resources: wait for it before
- * killing the agent. */
-static void wait_id_checkpointed(void) {
-  char link[700], target[256];
-  snprintf(link, sizeof link, "%s/meta/slaves/latest", work_dir);
-  for (int i = 0; i < 500; i++) {
-    if (readlink(link, target, sizeof target) > 0) return;
-    usleep(10000);
-  }
-  ck_abort_msg("the agent never checkpointed its id (%s)", link);
-}
-
-static void stop_all(void) {
-  if (agent_pid > 0) {
-    int st = mesos_test_stop(agent_pid, 5000);
-    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "mesos-agent exit status %d", st);
-    agent_pid = -1;
-  }
-  if (master_pid > 0) {
-    int st = mesos_test_stop(master_pid, 5000);
-    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "mesos-master exit status %d", st);
-    master_pid = -1;
-  }
-}
+static void stop_all(void) { mesos_test_cluster_stop(&cl); }
 
 /* ------------------------------------------------------------ framework */
 
 static void fw_subscribe(sim_fw *f) {
-  sim_fw_subscribe(f, master_port, "\"user\":\"nobody\",\"name\":\"agent test\"");
+  sim_fw_subscribe(f, cl.master_port, "\"user\":\"nobody\",\"name\":\"agent test\"");
 }
 
 /* Waits for an offer from our agent with room for one launch() task
@@ -164,7 +76,7 @@ static void read_file(const char *path, char *out, size_t cap) {
 
 START_TEST(test_agent__registers_and_a_task_runs_to_finished_in_its_sandbox) {
   start_master();
-  start_agent("finish", NULL);
+  start_agent("finish");
   sim_fw f;
   fw_subscribe(&f);
   char offer[160], agent[160];
@@ -178,7 +90,7 @@ START_TEST(test_agent__registers_and_a_task_runs_to_finished_in_its_sandbox) {
 
   /* The sandbox: slaves/<agent>/frameworks/<fw>/executors/<task>/runs/<c>. */
   char runs[1024], path[1400], text[256];
-  snprintf(runs, sizeof runs, "%s/slaves/%s/frameworks/%s/executors/echo-task/runs", work_dir,
+  snprintf(runs, sizeof runs, "%s/slaves/%s/frameworks/%s/executors/echo-task/runs", cl.work_dir,
            agent, f.id);
   char cmd[1200];
   snprintf(cmd, sizeof cmd, "ls %s", runs);
@@ -207,7 +119,7 @@ END_TEST
 
 START_TEST(test_agent__failing_command_gives_task_failed_with_its_exit_status) {
   start_master();
-  start_agent("fail", NULL);
+  start_agent("fail");
   sim_fw f;
   fw_subscribe(&f);
   char offer[160], agent[160];
@@ -226,7 +138,7 @@ END_TEST
 
 START_TEST(test_agent__kill_gives_task_killed) {
   start_master();
-  start_agent("kill", NULL);
+  start_agent("kill");
   sim_fw f;
   fw_subscribe(&f);
   char offer[160], agent[160];
@@ -239,7 +151,7 @@ START_TEST(test_agent__kill_gives_task_killed) {
   /* Kill only once the shell ignores SIGTERM (else it would die at once). */
   char pattern[1024];
   snprintf(pattern, sizeof pattern, "%s/slaves/*/frameworks/*/executors/sleeper/runs/*/trapped",
-           work_dir);
+           cl.work_dir);
   long long wait_until = sim_fw_now_ms() + 5000;
   for (;;) {
     glob_t g;
@@ -268,7 +180,8 @@ END_TEST
 
 START_TEST(test_agent__unacknowledged_update_is_resent_and_an_ack_stops_it) {
   start_master();
-  start_agent("retry", "300ms");
+  char *retry[] = {"--status_update_retry_interval=300ms", NULL};
+  start_agent_with("retry", retry);
   sim_fw f;
   fw_subscribe(&f);
   char offer[160], agent[160];
@@ -302,17 +215,17 @@ END_TEST
 
 START_TEST(test_agent__restart_after_kill_9_reregisters_with_the_same_id) {
   start_master();
-  start_agent("restart", NULL);
+  start_agent("restart");
   sim_fw f;
   fw_subscribe(&f);
   char offer[160], agent[160], agent2[160];
   wait_offer(&f, offer, agent, sizeof offer);
-  wait_id_checkpointed();
-  kill(agent_pid, SIGKILL);
-  waitpid(agent_pid, NULL, 0);
-  agent_pid = spawn_agent("restart", NULL, NULL);
-  ck_assert_int_gt(agent_pid, 0);
-  ck_assert(mesos_test_wait_http_ok(agent_port, "/health", 5000));
+  mesos_test_wait_agent_id(cl.work_dir);
+  kill(cl.agent_pid, SIGKILL);
+  waitpid(cl.agent_pid, NULL, 0);
+  cl.agent_pid = mesos_test_cluster_spawn_agent(&cl, "restart", NULL, NULL);
+  ck_assert_int_gt(cl.agent_pid, 0);
+  ck_assert(mesos_test_wait_http_ok(cl.agent_port, "/health", 5000));
   /* The offer of the old connection is rescinded; the next one comes
    * from the re-registered agent, under the same id. */
   char *rec = sim_fw_next(&f, 10000, "\"type\":\"OFFERS\"", "agent-test", NULL);
@@ -324,7 +237,7 @@ START_TEST(test_agent__restart_after_kill_9_reregisters_with_the_same_id) {
    * may be after the framework already has the new offer: poll. */
   char log[16384];
   for (int i = 0; i < 100; i++) {
-    read_file(agent_log, log, sizeof log);
+    read_file(cl.agent_log, log, sizeof log);
     if (strstr(log, "Re-registered with the master")) break;
     usleep(50000);
   }
@@ -339,7 +252,7 @@ END_TEST
 START_TEST(test_agent__in_agent_runner_runs_tasks_without_mesos_executor) {
   start_master();
   char *extra[] = {"--in_agent_command_runner", NULL};
-  start_agent_with("inagent", NULL, extra);
+  start_agent_with("inagent", extra);
   sim_fw f;
   fw_subscribe(&f);
   char offer[160], agent[160];
@@ -349,7 +262,7 @@ START_TEST(test_agent__in_agent_runner_runs_tasks_without_mesos_executor) {
   free(expect_update(&f, "direct", "TASK_RUNNING"));
   free(expect_update(&f, "direct", "TASK_FINISHED"));
   char log[16384];
-  read_file(agent_log, log, sizeof log);
+  read_file(cl.agent_log, log, sizeof log);
   ck_assert_msg(strstr(log, "run inside the agent") != NULL, "%s", log);
   mesos_test_conn_close(&f.stream);
   free(f.offers);
@@ -362,7 +275,7 @@ END_TEST
  * its task's TASK_FAILED alone (as in Mesos). */
 START_TEST(test_agent__executor_crash_gives_task_failed_and_no_failure_for_command_executor) {
   start_master();
-  start_agent("crash", NULL);
+  start_agent("crash");
   sim_fw f;
   fw_subscribe(&f);
   char offer[160], agent[160];
@@ -371,7 +284,7 @@ START_TEST(test_agent__executor_crash_gives_task_failed_and_no_failure_for_comma
    * behind as `sleep` (its pid in crasher.pid): in its own process group
    * but in the executor's session, which the agent sweeps. */
   char cmd[600], pid_file[300];
-  snprintf(pid_file, sizeof pid_file, "%s/crasher.pid", base_dir);
+  snprintf(pid_file, sizeof pid_file, "%s/crasher.pid", cl.base_dir);
   snprintf(cmd, sizeof cmd, "echo $$ > %s; sleep 0.3; kill -9 $PPID; exec sleep 5", pid_file);
   launch(&f, offer, agent, "crasher", cmd);
   free(expect_update(&f, "crasher", "TASK_STARTING"));
@@ -415,16 +328,16 @@ END_TEST
 
 START_TEST(test_agent__bad_executor_calls_are_answered_400) {
   start_master();
-  start_agent("badcalls", NULL);
+  start_agent("badcalls");
   mesos_test_response r;
-  ck_assert_int_eq(mesos_test_http(agent_port, "POST", "/api/v1/executor", "application/json",
+  ck_assert_int_eq(mesos_test_http(cl.agent_port, "POST", "/api/v1/executor", "application/json",
                                    NULL, "{not json", &r),
                    0);
   ck_assert_int_eq(r.status, 400);
   ck_assert_msg(strstr(r.body, "Failed to parse body into executor::Call") != NULL, "%s", r.body);
   mesos_test_response_free(&r);
   /* Well-formed JSON that is not a valid call: validated before use. */
-  ck_assert_int_eq(mesos_test_http(agent_port, "POST", "/api/v1/executor", "application/json",
+  ck_assert_int_eq(mesos_test_http(cl.agent_port, "POST", "/api/v1/executor", "application/json",
                                    NULL,
                                    "{\"framework_id\":{\"value\":\"f\"},"
                                    "\"executor_id\":{\"value\":\"x\"}}",
@@ -433,7 +346,7 @@ START_TEST(test_agent__bad_executor_calls_are_answered_400) {
   ck_assert_int_eq(r.status, 400);
   ck_assert_msg(strstr(r.body, "Expecting 'type' to be present") != NULL, "%s", r.body);
   mesos_test_response_free(&r);
-  ck_assert_int_eq(mesos_test_http(agent_port, "POST", "/api/v1/executor", "application/json",
+  ck_assert_int_eq(mesos_test_http(cl.agent_port, "POST", "/api/v1/executor", "application/json",
                                    NULL,
                                    "{\"type\":\"UPDATE\",\"framework_id\":{\"value\":\"f\"},"
                                    "\"executor_id\":{\"value\":\"x\"}}",
@@ -442,7 +355,7 @@ START_TEST(test_agent__bad_executor_calls_are_answered_400) {
   ck_assert_int_eq(r.status, 400);
   ck_assert_msg(strstr(r.body, "Expecting 'update' to be present") != NULL, "%s", r.body);
   mesos_test_response_free(&r);
-  ck_assert_int_eq(mesos_test_http(agent_port, "POST", "/api/v1/executor", "application/json",
+  ck_assert_int_eq(mesos_test_http(cl.agent_port, "POST", "/api/v1/executor", "application/json",
                                    NULL,
                                    "{\"type\":\"SUBSCRIBE\",\"framework_id\":{\"value\":\"nope\"},"
                                    "\"executor_id\":{\"value\":\"x\"},\"subscribe\":{}}",
@@ -451,7 +364,7 @@ START_TEST(test_agent__bad_executor_calls_are_answered_400) {
   ck_assert_int_eq(r.status, 400);
   ck_assert_msg(strstr(r.body, "Framework cannot be found") != NULL, "%s", r.body);
   mesos_test_response_free(&r);
-  ck_assert_int_eq(mesos_test_http(agent_port, "POST", "/api/v1/executor", "text/plain", NULL,
+  ck_assert_int_eq(mesos_test_http(cl.agent_port, "POST", "/api/v1/executor", "text/plain", NULL,
                                    "hello", &r),
                    0);
   ck_assert_int_eq(r.status, 415);
@@ -462,7 +375,7 @@ END_TEST
 
 START_TEST(test_agent__restart_resends_unacknowledged_updates_and_reports_lost_tasks) {
   start_master();
-  start_agent("recover", NULL);
+  start_agent("recover");
   sim_fw f;
   fw_subscribe(&f);
   char offer[160], agent[160];
@@ -482,11 +395,11 @@ START_TEST(test_agent__restart_resends_unacknowledged_updates_and_reports_lost_t
   sim_fw_json_str(rec, "uuid", uuid1, sizeof uuid1);
   free(rec);
 
-  kill(agent_pid, SIGKILL);
-  waitpid(agent_pid, NULL, 0);
-  agent_pid = spawn_agent("recover", NULL, NULL);
-  ck_assert_int_gt(agent_pid, 0);
-  ck_assert(mesos_test_wait_http_ok(agent_port, "/health", 5000));
+  kill(cl.agent_pid, SIGKILL);
+  waitpid(cl.agent_pid, NULL, 0);
+  cl.agent_pid = mesos_test_cluster_spawn_agent(&cl, "recover", NULL, NULL);
+  ck_assert_int_gt(cl.agent_pid, 0);
+  ck_assert(mesos_test_wait_http_ok(cl.agent_port, "/health", 5000));
 
   /* The unacknowledged TASK_FAILED again, with the same uuid ... */
   rec = sim_fw_next(&f, 10000, "\"type\":\"UPDATE\"", "\"value\":\"short\"", NULL);
@@ -514,7 +427,7 @@ END_TEST
  * of it then proves. */
 START_TEST(test_agent__split_offers_declined_come_back_as_one) {
   start_master();
-  start_agent("split", NULL);
+  start_agent("split");
   sim_fw f;
   fw_subscribe(&f);
   char offer[160], agent[160];
@@ -545,7 +458,7 @@ END_TEST
 /* Runs the agent with `extra` flags, expects exit status 1, and returns
  * its log. */
 static void expect_startup_failure(const char *name, char *const *extra, char *log, size_t cap) {
-  pid_t pid = spawn_agent(name, NULL, extra);
+  pid_t pid = mesos_test_cluster_spawn_agent(&cl, name, NULL, extra);
   ck_assert_int_gt(pid, 0);
   int st = 0;
   long long deadline = sim_fw_now_ms() + 5000;
@@ -554,7 +467,7 @@ static void expect_startup_failure(const char *name, char *const *extra, char *l
     usleep(20000);
   }
   ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 1, "exit status %d", st);
-  read_file(agent_log, log, cap);
+  read_file(cl.agent_log, log, cap);
 }
 
 START_TEST(test_agent__resources_that_do_not_parse_exit_1_naming_the_flag) {
@@ -562,35 +475,35 @@ START_TEST(test_agent__resources_that_do_not_parse_exit_1_naming_the_flag) {
   char log[8192];
   char path[4096], wd[600];
   mesos_test_daemon_path("mesos-agent", path, sizeof path);
-  snprintf(wd, sizeof wd, "--work_dir=%s/badres", base_dir);
-  snprintf(agent_log, sizeof agent_log, "%s/badres.log", base_dir);
+  snprintf(wd, sizeof wd, "--work_dir=%s/badres", cl.base_dir);
+  snprintf(cl.agent_log, sizeof cl.agent_log, "%s/badres.log", cl.base_dir);
   char *argv[] = {path, "--master=127.0.0.1:1", wd, "--port=0", "--resources=cpus:lots;mem:1",
                   NULL};
-  pid_t pid = mesos_test_spawn(argv, agent_log);
+  pid_t pid = mesos_test_spawn(argv, cl.agent_log);
   int st = 0;
   ck_assert_int_eq(waitpid(pid, &st, 0), pid);
   ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 1, "exit status %d", st);
-  read_file(agent_log, log, sizeof log);
+  read_file(cl.agent_log, log, sizeof log);
   ck_assert_msg(strstr(log, "--resources") && strstr(log, "cpus:lots"), "%s", log);
 }
 END_TEST
 
 START_TEST(test_agent__corrupted_agent_checkpoint_is_an_error_naming_the_file) {
   start_master();
-  start_agent("corrupt", NULL);
+  start_agent("corrupt");
   sim_fw f;
   fw_subscribe(&f);
   char offer[160], agent[160];
   wait_offer(&f, offer, agent, sizeof offer);
   mesos_test_conn_close(&f.stream);
   free(f.offers);
-  wait_id_checkpointed();
-  kill(agent_pid, SIGKILL);
-  waitpid(agent_pid, NULL, 0);
-  agent_pid = -1;
+  mesos_test_wait_agent_id(cl.work_dir);
+  kill(cl.agent_pid, SIGKILL);
+  waitpid(cl.agent_pid, NULL, 0);
+  cl.agent_pid = -1;
   /* Flip bytes in the middle of slave.info. */
   char info[1024];
-  snprintf(info, sizeof info, "%s/meta/slaves/%s/slave.info", work_dir, agent);
+  snprintf(info, sizeof info, "%s/meta/slaves/%s/slave.info", cl.work_dir, agent);
   FILE *fp = fopen(info, "r+b");
   ck_assert_ptr_nonnull(fp);
   fseek(fp, 12, SEEK_SET);
@@ -605,7 +518,7 @@ END_TEST
 
 START_TEST(test_agent__damaged_update_stream_is_an_error_naming_the_file) {
   start_master();
-  start_agent("badstream", NULL);
+  start_agent("badstream");
   sim_fw f;
   fw_subscribe(&f);
   char offer[160], agent[160];
@@ -616,12 +529,12 @@ START_TEST(test_agent__damaged_update_stream_is_an_error_naming_the_file) {
   free(expect_update(&f, "done", "TASK_FINISHED"));
   mesos_test_conn_close(&f.stream);
   free(f.offers);
-  kill(agent_pid, SIGKILL);
-  waitpid(agent_pid, NULL, 0);
-  agent_pid = -1;
+  kill(cl.agent_pid, SIGKILL);
+  waitpid(cl.agent_pid, NULL, 0);
+  cl.agent_pid = -1;
   char pattern[1024], updates[1024];
   snprintf(pattern, sizeof pattern,
-           "%s/meta/slaves/*/frameworks/*/executors/*/runs/*/tasks/done/task.updates", work_dir);
+           "%s/meta/slaves/*/frameworks/*/executors/*/runs/*/tasks/done/task.updates", cl.work_dir);
   glob_t g;
   ck_assert_int_eq(glob(pattern, 0, NULL, &g), 0);
   snprintf(updates, sizeof updates, "%s", g.gl_pathv[0]);

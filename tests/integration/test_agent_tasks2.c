@@ -11,87 +11,27 @@
  * on every run).
  */
 #include <dirent.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "support/cluster.h"
 #include "support/daemon.h"
 #include "support/sim_fw.h"
 #include "support/testutil.h"
 
-static char base_dir[256];
-static pid_t master_pid = -1, agent_pid = -1;
-static int master_port, agent_port;
-static char work_dir[512], agent_log[512];
+static mesos_test_cluster cl; /* master, agent, directory: support/cluster.h */
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
-  (void)sb, (void)flag, (void)ftw;
-  return remove(path);
-}
-
-static void make_base(void) {
-  snprintf(base_dir, sizeof base_dir, "/tmp/mesos-agent-test2-XXXXXX");
-  ck_assert_ptr_nonnull(mkdtemp(base_dir));
-}
-
+static void make_base(void) { mesos_test_cluster_make_base(&cl, "/tmp/mesos-agent-test2"); }
 /* MESOS_TEST_KEEP=1 keeps the work directories and logs for debugging. */
-static void remove_base(void) {
-  if (base_dir[0]) mesos_test_kill_under(base_dir);
-  if (getenv("MESOS_TEST_KEEP")) {
-    fprintf(stderr, "kept %s\n", base_dir);
-    return;
-  }
-  if (base_dir[0]) nftw(base_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
+static void remove_base(void) { mesos_test_cluster_remove_base(&cl); }
 
 static void start_daemons(void) {
-  char mpath[4096], apath[4096], mport_arg[64], aport_arg[64], master_arg[64], wd_arg[600];
-  mesos_test_daemon_path("mesos-master", mpath, sizeof mpath);
-  mesos_test_daemon_path("mesos-agent", apath, sizeof apath);
-  master_port = mesos_test_free_port();
-  snprintf(mport_arg, sizeof mport_arg, "--port=%d", master_port);
-  char *margv[] = {mpath, "--ip=127.0.0.1", mport_arg, "--allocation_interval=50ms",
-                   "--logging_level=WARNING", NULL};
-  master_pid = mesos_test_spawn(margv, NULL);
-  ck_assert_int_gt(master_pid, 0);
-  ck_assert(mesos_test_wait_http_ok(master_port, "/health", 5000));
-  snprintf(work_dir, sizeof work_dir, "%s/agent", base_dir);
-  snprintf(agent_log, sizeof agent_log, "%s/agent.log", base_dir);
-  agent_port = mesos_test_free_port();
-  snprintf(master_arg, sizeof master_arg, "--master=127.0.0.1:%d", master_port);
-  snprintf(aport_arg, sizeof aport_arg, "--port=%d", agent_port);
-  snprintf(wd_arg, sizeof wd_arg, "--work_dir=%s", work_dir);
-  char *aargv[] = {apath,
-                   master_arg,
-                   aport_arg,
-                   wd_arg,
-                   "--ip=127.0.0.1",
-                   "--hostname=agent-test",
-                   "--resources=cpus:4;mem:1024;disk:1024",
-                   "--registration_backoff_factor=50ms",
-                   "--executor_shutdown_grace_period=1secs",
-                   NULL};
-  agent_pid = mesos_test_spawn(aargv, agent_log);
-  ck_assert_int_gt(agent_pid, 0);
-  ck_assert(mesos_test_wait_http_ok(agent_port, "/health", 5000));
-}
-
-static void stop_daemons(void) {
-  if (agent_pid > 0) {
-    int st = mesos_test_stop(agent_pid, 5000);
-    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "mesos-agent exit status %d", st);
-    agent_pid = -1;
-  }
-  if (master_pid > 0) {
-    int st = mesos_test_stop(master_pid, 5000);
-    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "mesos-master exit status %d", st);
-    master_pid = -1;
-  }
+  mesos_test_cluster_start_master(&cl, NULL);
+  mesos_test_cluster_start_agent(&cl, "agent", NULL, NULL);
 }
 
 /* How many processes have their working directory under `dir` (executors
@@ -120,7 +60,7 @@ static int count_under(const char *dir) {
 START_TEST(test_agent_tasks2__kill_while_the_executor_starts_gives_task_killed) {
   start_daemons();
   sim_fw f;
-  sim_fw_subscribe(&f, master_port, "\"user\":\"nobody\",\"name\":\"kill while starting\"");
+  sim_fw_subscribe(&f, cl.master_port, "\"user\":\"nobody\",\"name\":\"kill while starting\"");
   for (int i = 0; i < 8; i++) {
     char offer[160], agent[160], task[32];
     /* Each killed task's resources come back as an offer of their own. */
@@ -142,13 +82,13 @@ START_TEST(test_agent_tasks2__kill_while_the_executor_starts_gives_task_killed) 
    * agent sweeps its session: nothing of the eight tasks stays. */
   int left = -1;
   for (long long until = sim_fw_now_ms() + 10000; sim_fw_now_ms() < until;) {
-    if ((left = count_under(work_dir)) == 0) break;
+    if ((left = count_under(cl.work_dir)) == 0) break;
     usleep(50000);
   }
-  ck_assert_msg(left == 0, "%d processes still run under %s", left, work_dir);
+  ck_assert_msg(left == 0, "%d processes still run under %s", left, cl.work_dir);
   mesos_test_conn_close(&f.stream);
   free(f.offers);
-  stop_daemons();
+  mesos_test_cluster_stop(&cl);
 }
 END_TEST
 
