@@ -223,12 +223,25 @@ static void task_file(const char *task, const char *file, char *out, size_t cap)
   ck_assert_msg(found == 1, "%zu runs match %s", found, pattern);
 }
 
+/* The executor's pid from its forked.pid checkpoint.  Polled: the agent
+ * writes it when the spawn (on its thread pool) returns, which can be
+ * after the executor already subscribed and sent its task's updates. */
 static pid_t executor_pid(const char *task) {
-  char path[1200];
-  task_file(task, "pids/forked.pid", path, sizeof path);
-  long pid = read_pid_file(path);
-  ck_assert_int_gt(pid, 1);
-  return (pid_t)pid;
+  char pattern[1200];
+  snprintf(pattern, sizeof pattern,
+           "%s/meta/slaves/*/frameworks/*/executors/%s/runs/*/pids/forked.pid", work_dir, task);
+  for (long long until = sim_fw_now_ms() + 10000; sim_fw_now_ms() < until; usleep(20000)) {
+    glob_t g;
+    int found = glob(pattern, 0, NULL, &g) == 0;
+    if (found) globfree(&g);
+    if (!found) continue;
+    char path[1200];
+    task_file(task, "pids/forked.pid", path, sizeof path);
+    long pid = read_pid_file(path);
+    if (pid > 1) return (pid_t)pid;
+  }
+  ck_abort_msg("no executor pid in %s", pattern);
+  return -1;
 }
 
 /* Whether `pid` runs (and is not a zombie). */
