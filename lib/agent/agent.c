@@ -15,6 +15,7 @@
 #include "agent/volumes.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,42 +99,36 @@ static const mesos__flag_def agent_flags[] = {
 };
 #define NAGENT_FLAGS (sizeof agent_flags / sizeof agent_flags[0])
 
-double mesos__agent_now(void) {
-  struct timeval tv;
-  gettimeofday(&tv, NULL);
-  return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
-}
+double mesos__agent_now(void) { return mesos__wall_seconds(); }
 
 /* ------------------------------------------------------------ flags API */
+
+/* The bodies are flags.h's, shared with the other daemon: the handle's
+ * first member is its mesos__flags. */
+_Static_assert(offsetof(struct mesos_agent_flags, f) == 0, "flags.h's handles");
 
 MESOS_EXTERN(mesos_status) mesos_agent_flags_parse(mesos_agent_flags **out, int argc,
                                                    char *const *argv, char *const *envp,
                                                    mesos_error **err) {
   if (out == NULL) return mesos__err(err, MESOS_EINVAL, "mesos_agent_flags_parse: out is NULL");
-  mesos_agent_flags *f = MESOS__NEW(mesos_agent_flags);
-  if (f == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
-  mesos_status st = mesos__flags_parse(&f->f, agent_flags, NAGENT_FLAGS, argc, argv, envp, err);
-  if (st != MESOS_OK) {
-    mesos__free(f);
-    return st;
-  }
-  *out = f;
-  return MESOS_OK;
+  void *h = NULL;
+  mesos_status st = mesos__flags_handle_parse(&h, sizeof **out, agent_flags, NAGENT_FLAGS, argc, argv,
+                                               envp, err);
+  if (st == MESOS_OK) *out = h;
+  return st;
 }
 
 MESOS_EXTERN(void) mesos_agent_flags_free(mesos_agent_flags *flags) {
-  if (flags == NULL) return;
-  mesos__flags_free(flags->f);
-  mesos__free(flags);
+  mesos__flags_handle_free(flags);
 }
 
 MESOS_EXTERN(int) mesos_agent_flags_bool(const mesos_agent_flags *flags, const char *name) {
-  return flags && name && mesos__flags_bool(flags->f, name) ? 1 : 0;
+  return mesos__flags_handle_bool(flags, name);
 }
 
 MESOS_EXTERN(const char *) mesos_agent_flags_get(const mesos_agent_flags *flags,
                                                  const char *name) {
-  return flags && name ? mesos__flags_get(flags->f, name) : NULL;
+  return mesos__flags_handle_get(flags, name);
 }
 
 MESOS_EXTERN(mesos_status) mesos_agent_flags_usage(const char *program, char **out,

@@ -333,3 +333,41 @@ mesos_status mesos__flags_usage_string(const mesos__flag_def *defs, size_t ndefs
   *out = mesos__buf_detach(&b, NULL);
   return *out ? MESOS_OK : mesos__err(err, MESOS_ENOMEM, "out of memory");
 }
+
+/* ------------------------------------------------------------ daemon handles */
+
+/* The handle's first member, its parsed flags (see flags.h). */
+static mesos__flags *const *handle_flags(const void *handle) {
+  return (mesos__flags *const *)handle;
+}
+
+mesos_status mesos__flags_handle_parse(void **out, size_t size, const mesos__flag_def *defs,
+                                       size_t ndefs, int argc, char *const *argv,
+                                       char *const *envp, mesos_error **err) {
+  if (size < sizeof(mesos__flags *)) return mesos__err(err, MESOS_EINVAL, "flag handle too small");
+  void *h = mesos__calloc(1, size);
+  if (h == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
+  mesos__flags *f = NULL;
+  mesos_status st = mesos__flags_parse(&f, defs, ndefs, argc, argv, envp, err);
+  if (st != MESOS_OK) {
+    mesos__free(h);
+    return st;
+  }
+  memcpy(h, &f, sizeof f);
+  *out = h;
+  return MESOS_OK;
+}
+
+void mesos__flags_handle_free(void *handle) {
+  if (handle == NULL) return;
+  mesos__flags_free(*handle_flags(handle));
+  mesos__free(handle);
+}
+
+int mesos__flags_handle_bool(const void *handle, const char *name) {
+  return handle && name && mesos__flags_bool(*handle_flags(handle), name) ? 1 : 0;
+}
+
+const char *mesos__flags_handle_get(const void *handle, const char *name) {
+  return handle && name ? mesos__flags_get(*handle_flags(handle), name) : NULL;
+}

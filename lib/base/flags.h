@@ -77,4 +77,23 @@ mesos_status mesos__flags_usage_string(const mesos__flag_def *defs, size_t ndefs
 mesos_status mesos__flags_usage(const mesos__flag_def *defs, size_t ndefs, const char *program,
                                 mesos__buf *out);
 
+/*
+ * The daemons' public flag handles (struct mesos_master_flags, struct
+ * mesos_agent_flags) are each a struct whose first member is its parsed
+ * `mesos__flags *f`; these are the bodies of their public
+ * mesos_<daemon>_flags_parse/_free/_bool/_get/_usage functions, which
+ * differ only in the flag table (one copy, not one per daemon).
+ */
+/* A new zeroed handle of `size` bytes holding argv/envp parsed with `defs`
+ * (errors as mesos__flags_parse); *out set only on success. */
+mesos_status mesos__flags_handle_parse(void **out, size_t size, const mesos__flag_def *defs,
+                                       size_t ndefs, int argc, char *const *argv,
+                                       char *const *envp, mesos_error **err);
+/* Frees a handle from mesos__flags_handle_parse (NULL accepted). */
+void mesos__flags_handle_free(void *handle);
+/* mesos__flags_bool / mesos__flags_get on a handle; 0 / NULL for a NULL
+ * handle or name. */
+int mesos__flags_handle_bool(const void *handle, const char *name);
+const char *mesos__flags_handle_get(const void *handle, const char *name);
+
 #endif

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 
 #include "base/error.h"
 
@@ -161,4 +162,10 @@ mesos_status mesos__parse_double(const char *s, double *out, const char *what,
     return mesos__err(err, MESOS_EINVAL, "%s: '%s' is not a number", what, s);
   *out = v;
   return MESOS_OK;
+}
+
+double mesos__wall_seconds(void) {
+  struct timeval tv;
+  gettimeofday(&tv, NULL);
+  return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 }

@@ -29,4 +29,8 @@ mesos_status mesos__parse_uint64(const char *s, uint64_t *out, const char *what,
                                  mesos_error **err);
 mesos_status mesos__parse_double(const char *s, double *out, const char *what, mesos_error **err);
 
+/* The wall clock in seconds since the epoch, to the microsecond: what
+ * Mesos' timestamps (TaskStatus, TimeInfo) hold. */
+double mesos__wall_seconds(void);
+
 #endif
