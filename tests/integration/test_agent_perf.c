@@ -134,7 +134,7 @@ static int connections_to(pid_t pid, int port) {
  * checks each task's come in order. */
 static void burst(sim_fw *f) {
   char offer[160], agent[160];
-  sim_fw_wait_offer(f, "agent-perf", offer, agent, sizeof offer);
+  sim_fw_wait_offer_min(f, "agent-perf", 0.25 * BURST, 32.0 * BURST, offer, agent, sizeof offer);
   char infos[8192];
   size_t used = 0;
   for (int i = 0; i < BURST; i++) {

@@ -223,7 +223,7 @@ START_TEST(test_master_auth3__scheduler_subscribe_accept_teardown_and_state_filt
   char *ev = sim_fw_next(&f, 10000, "TASK_ERROR", "t-denied", "REASON_TASK_UNAUTHORIZED", NULL);
   ck_assert_ptr_nonnull(ev);
   free(ev);
-  sim_fw_wait_offer(&f, "late-agent", offer, agent, sizeof offer);
+  sim_fw_wait_offer_min(&f, "late-agent", 0.5, 16, offer, agent, sizeof offer);
   t0 = sim_fw_now_ms();
   sim_fw_launch(&f, offer, agent, "t-ok", NULL, 16, "true");
   ck_assert_int_ge(sim_fw_now_ms() - t0, DELAY_MS);
