@@ -169,7 +169,7 @@ START_TEST(test_badinput__executor_calls_about_unknown_executors_or_bad_updates_
   sim_fw f;
   sim_fw_subscribe(&f, master_port, "\"user\":\"root\",\"name\":\"bad input\"");
   char offer[160], agent[160];
-  sim_fw_wait_offer(&f, "agent-test", offer, agent, sizeof offer);
+  sim_fw_wait_offer_min(&f, "agent-test", 0.5, 32, offer, agent, sizeof offer);
   sim_fw_launch(&f, offer, agent, "x", NULL, 32, "sleep 60");
   free(sim_fw_expect_update(&f, "x", "TASK_STARTING", 30000));
   free(sim_fw_expect_update(&f, "x", "TASK_RUNNING", 30000));

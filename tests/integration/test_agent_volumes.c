@@ -453,6 +453,7 @@ static void wait_offer_with(sim_fw *f, char *offer, char *agent, size_t cap, ...
   sim_fw_json_id(rec, "id", offer, cap);
   sim_fw_json_id(rec, "agent_id", agent, cap);
   free(rec);
+  sim_fw_take_offer(f, offer); /* answered by the caller: no longer held */
 }
 
 /* Appends to `buf` the TaskInfo of `task` using `vols` (JSON resources),
