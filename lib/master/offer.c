@@ -951,8 +951,11 @@ void mesos__master_accept(mesos__framework *fw, const Mesos__V1__Scheduler__Call
       flush_runs(a, &runs);
       apply_operation(fw, a, role, left, op);
     } else {
-      LOG_INFO("Framework %s: ACCEPT operation type %d is not supported; dropped", fw->id,
-               op->has_type ? (int)op->type : 0);
+      const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value(
+          &mesos__v1__offer__operation__type__descriptor, op->has_type ? (int)op->type : 0);
+      LOG_WARN("Framework %s: ACCEPT operation %s (type %d) is not supported by this master; "
+               "dropped, its resources go back",
+               fw->id, ev ? ev->name : "UNKNOWN", op->has_type ? (int)op->type : 0);
     }
   }
   flush_runs(a, &runs);

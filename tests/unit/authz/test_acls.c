@@ -207,6 +207,39 @@ START_TEST(test_acls__mesos_1_0_deprecated_keys_still_decide) {
 }
 END_TEST
 
+/* The disk actions (1.7+/1.8+; no daemon asks them: their operations are
+ * not supported) load and decide by the disk's role like the other role
+ * actions, hierarchical roles included. */
+START_TEST(test_acls__disk_actions_decide_by_role) {
+  static const struct {
+    const char *key;
+    int32_t action;
+  } keys[] = {
+      {"create_block_disks", MESOS_AUTHZ_CREATE_BLOCK_DISK},
+      {"destroy_block_disks", MESOS_AUTHZ_DESTROY_BLOCK_DISK},
+      {"create_mount_disks", MESOS_AUTHZ_CREATE_MOUNT_DISK},
+      {"destroy_mount_disks", MESOS_AUTHZ_DESTROY_MOUNT_DISK},
+      {"destroy_raw_disks", MESOS_AUTHZ_DESTROY_RAW_DISK},
+  };
+  for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+    char json[512];
+    snprintf(json, sizeof json,
+             "{\"permissive\": false, \"%s\": [{\"principals\": {\"values\": [\"ops\"]}, "
+             "\"roles\": {\"values\": [\"eng/%%\", \"web\"]}}]}",
+             keys[i].key);
+    mesos__acls *a = NULL;
+    ck_assert_int_eq(mesos__acls_parse(&a, json, strlen(json), NULL), MESOS_OK);
+    ck_assert_int_eq(check(a, keys[i].action, "ops", "web"), 1);
+    ck_assert_int_eq(check(a, keys[i].action, "ops", "eng/data"), 1);
+    ck_assert_int_eq(check(a, keys[i].action, "ops", "eng"), 0);
+    ck_assert_int_eq(check(a, keys[i].action, "dev", "web"), 0);
+    ck_assert_int_eq(check(a, keys[i].action, "ops", "other"), 0);
+    mesos__acls_unref(a);
+  }
+  ck_assert_int_eq(mesos__alloc_live(), 0);
+}
+END_TEST
+
 START_TEST(test_acls__teardown_only_by_ops_non_permissive) {
   mesos__acls *a = parse_ok(
       "{\"permissive\": false, \"teardown_frameworks\": ["
@@ -720,6 +753,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, test_local_authorizer__inline_json_none_and_bad_requests);
   tcase_add_test(tc, test_authorizer__vendor_table_contract);
   tcase_add_test(tc, test_acls__out_of_memory_anywhere_fails_cleanly);
+  tcase_add_test(tc, test_acls__disk_actions_decide_by_role);
   suite_add_tcase(s, tc);
   return s;
 }
