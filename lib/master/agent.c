@@ -331,13 +331,13 @@ void mesos__agent_remove(mesos__agent *a, const char *why, int unreachable) {
   mesos__task **tv = mesos__tasks_snapshot(&a->tasks, &nt);
   for (size_t k = 0; tv && k < nt; k++) {
     mesos__task *t = tv[k];
-    if (!mesos__task_state_terminal(t->task->state)) {
+    if (!mesos__task_state_terminal(t->state)) {
       int pa = 0;
       for (size_t i = 0; i < t->fw->info->n_capabilities; i++)
         pa |= t->fw->info->capabilities[i]->type ==
               MESOS__V1__FRAMEWORK_INFO__CAPABILITY__TYPE__PARTITION_AWARE;
       mesos__send_master_update(
-          t->fw, t->task->task_id, &aid,
+          t->fw, mesos__task_tid(t), &aid,
           pa ? MESOS__V1__TASK_STATE__TASK_UNREACHABLE : MESOS__V1__TASK_STATE__TASK_LOST,
           MESOS__V1__TASK_STATUS__REASON__REASON_AGENT_REMOVED,
           "Agent removed");
@@ -598,18 +598,6 @@ static void handle_register(mesos_master *m, mesos__http_request *req,
   mesos__resop_sync_agent(a, ra->checkpointed_resources, ra->n_checkpointed_resources);
 }
 
-/* A bag built entry by entry starts with room for 8; a task keeps its bag
- * for as long as it runs, so it gets exactly the room it uses (shrinking
- * in place: no copy). */
-static void fit_bag(mesos__resources *r) {
-  if (r->n == 0 || r->cap <= r->n) return;
-  mesos__res *v = mesos__realloc(r->v, r->n * sizeof *v);
-  if (v) {
-    r->v = v;
-    r->cap = r->n;
-  }
-}
-
 /* The FrameworkInfo a re-registering agent reports for `fid`, or NULL. */
 static const Mesos__V1__FrameworkInfo *reported_framework(
     const Mesos__Internal__ReregisterAgent *rr, const char *fid) {
@@ -712,39 +700,20 @@ static void adopt_tasks(mesos__agent *a, Mesos__Internal__ReregisterAgent *rr, m
       mesos__agent_add_executor(a, fid, &ei);
     }
     if (mesos__map_get(&fw->tasks, rt->task_id->value)) continue;
-    mesos_resources *res = NULL;
-    if (mesos_resources_new(&res, NULL) != MESOS_OK) continue;
-    /* Exactly the room it uses (a task keeps its bag as long as it
-     * runs), and identities shared with the agent's total: one copy per
-     * agent, not one encode + decode per task. */
-    mesos__resources_reserve(&res->r, rt->n_resources);
-    for (size_t k = 0; k < rt->n_resources; k++) {
-      Mesos__V1__Resource r = *rt->resources[k];
-      r.allocation_info = NULL;
-      mesos__resources_add_sharing(&res->r, &r, &a->total->r, NULL);
-    }
-    fit_bag(&res->r);
     const char *role = fw->info->n_roles ? fw->info->roles[0]
                                          : (fw->info->role ? fw->info->role : "*");
     if (rt->n_resources && rt->resources[0]->allocation_info &&
         rt->resources[0]->allocation_info->role)
       role = rt->resources[0]->allocation_info->role;
     /* The record is the agent's Task as reported (its executor, resources
-     * and labels included), as Mesos keeps it, naming this agent whatever
-     * the report said: a compact copy, one allocation per task (the call
-     * itself lives in an arena and goes when the call is answered). */
-    Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT, *reported_aid = rt->agent_id;
-    aid.value = a->id;
-    rt->agent_id = &aid;
-    ProtobufCMessage *record = NULL;
-    if (mesos__pb_clone_compact(&rt->base, &record, NULL) != MESOS_OK) record = NULL;
-    rt->agent_id = reported_aid;
+     * and labels included), as Mesos keeps it, naming this agent: a
+     * compact record (task_body.h) whose ids, user and resources are
+     * shared with other tasks; the call itself lives in an arena and goes
+     * when the call is answered. */
     mesos__task *t = NULL;
-    if (record == NULL ||
-        mesos__task_adopt(&t, fw, a, (Mesos__V1__Task *)record, role, res) != MESOS_OK) {
-      mesos__pb_free(record);
-      mesos_resources_free(res);
-    }
+    if (mesos__task_adopt(&t, fw, a, rt, role) != MESOS_OK)
+      LOG_WARN("agent %s: task %s of framework %s not adopted: out of memory", a->id,
+               rt->task_id->value, fid);
   }
   /* Executors the agent runs (agents that send them; older ones do not
    * and their executors are known through their tasks only).  Their own
@@ -789,15 +758,15 @@ static void reconcile_missing(mesos__agent *a, const mesos__map *seen) {
   aid.value = a->id;
   for (size_t i = 0; i < k; i++) {
     mesos__task *t = gone[i];
-    if (!mesos__task_state_terminal(t->task->state)) {
+    if (!mesos__task_state_terminal(t->state)) {
       Mesos__V1__TaskState st = MESOS__V1__TASK_STATE__TASK_LOST;
       if (mesos__framework_partition_aware(t->fw))
-        st = t->task->state == MESOS__V1__TASK_STATE__TASK_STAGING
+        st = t->state == MESOS__V1__TASK_STATE__TASK_STAGING
                  ? MESOS__V1__TASK_STATE__TASK_DROPPED
                  : MESOS__V1__TASK_STATE__TASK_GONE;
       LOG_INFO("Task %s is unknown to re-registered agent %s: %s", t->key, a->id,
                protobuf_c_enum_descriptor_get_value(&mesos__v1__task_state__descriptor, st)->name);
-      mesos__send_master_update(t->fw, t->task->task_id, &aid, st,
+      mesos__send_master_update(t->fw, mesos__task_tid(t), &aid, st,
                                 MESOS__V1__TASK_STATUS__REASON__REASON_RECONCILIATION,
                                 "Reconciliation: task is unknown to the agent");
     }

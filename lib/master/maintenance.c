@@ -531,7 +531,7 @@ static int agent_runs_tasks(const mesos__agent *a) {
   void *v;
   while (mesos__map_next(&a->tasks, &it, NULL, &v)) {
     const mesos__task *t = v;
-    if (t->task && !mesos__task_state_terminal(t->task->state)) return 1;
+    if (!mesos__task_state_terminal(t->state)) return 1;
   }
   return 0;
 }
@@ -546,7 +546,7 @@ static void kill_for_drain(mesos__agent *a, const Mesos__V1__DrainInfo *di) {
   void *v;
   while (mesos__map_next(&a->tasks, &it, NULL, &v)) {
     mesos__task *t = v;
-    if (t->task == NULL || mesos__task_state_terminal(t->task->state)) continue;
+    if (mesos__task_state_terminal(t->state)) continue;
     Mesos__Internal__AgentEvent ev = MESOS__INTERNAL__AGENT_EVENT__INIT;
     Mesos__Internal__KillTask kt = MESOS__INTERNAL__KILL_TASK__INIT;
     Mesos__V1__FrameworkID fid = MESOS__V1__FRAMEWORK_ID__INIT;
@@ -554,9 +554,9 @@ static void kill_for_drain(mesos__agent *a, const Mesos__V1__DrainInfo *di) {
     Mesos__V1__DurationInfo grace = MESOS__V1__DURATION_INFO__INIT;
     fid.value = t->fw->id;
     kt.framework_id = &fid;
-    kt.task_id = t->task->task_id;
-    const Mesos__V1__DurationInfo *own =
-        t->task->kill_policy ? t->task->kill_policy->grace_period : NULL;
+    kt.task_id = mesos__task_tid(t);
+    const Mesos__V1__KillPolicy *policy = mesos__task_body_kill_policy(t->body);
+    const Mesos__V1__DurationInfo *own = policy ? policy->grace_period : NULL;
     if (cap) {
       grace.nanoseconds = own && own->nanoseconds < cap->nanoseconds ? own->nanoseconds
                                                                       : cap->nanoseconds;

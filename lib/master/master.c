@@ -477,5 +477,6 @@ MESOS_EXTERN(void) mesos_master_free(mesos_master *m) {
   mesos__master_auth_fini(m);
   mesos__registry_close(m->registry);
   mesos__flags_free(m->flags);
+  mesos__interns_fini(m); /* after every task and parked body */
   mesos__free(m);
 }

@@ -547,9 +547,10 @@ bool mesos__master_auth_sees_framework(const mesos_master *m, const mesos__frame
 }
 
 bool mesos__master_auth_sees_task(const mesos_master *m, const mesos__framework *fw,
-                                  const Mesos__V1__Task *t) {
+                                  const mesos__task *t) {
   if (!m->view) return true;
-  const char *user = t->user ? t->user : fw->info ? fw->info->user : NULL;
+  const char *tu = mesos__task_user(t);
+  const char *user = tu ? tu : fw->info ? fw->info->user : NULL;
   return mesos__auth_view_task(m->view, user);
 }
 
@@ -561,7 +562,7 @@ static const char *known_task_user(mesos_master *m, const Mesos__V1__FrameworkID
                                                  : NULL;
   if (!fw) return NULL;
   const mesos__task *t = tid && tid->value ? mesos__map_get(&fw->tasks, tid->value) : NULL;
-  if (t && t->task && t->task->user) return t->task->user;
+  if (t && mesos__task_user(t)) return mesos__task_user(t);
   return fw->info ? fw->info->user : NULL;
 }
 

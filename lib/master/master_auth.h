@@ -137,7 +137,7 @@ bool mesos__master_auth_sees_framework(const mesos_master *m, const mesos__frame
 /* VIEW_TASK only: a caller shows no task of a framework sees_framework
  * hides (checked once per framework, not per task). */
 bool mesos__master_auth_sees_task(const mesos_master *m, const mesos__framework *fw,
-                                  const Mesos__V1__Task *t);
+                                  const mesos__task *t);
 
 /* The operator SUBSCRIBE stream (its SUBSCRIBED snapshot is filtered as
  * GET_STATE, by the view): each later TASK_ADDED / TASK_UPDATED /

@@ -18,6 +18,7 @@
 #include "mesos/v1/scheduler.pb-c.h"
 #include "registry/registry.h"
 #include "master/operator.h"
+#include "master/task_body.h"
 
 struct mesos_master_flags {
   mesos__flags *f;
@@ -75,6 +76,7 @@ struct mesos_master {
   mesos__map expected;
   mesos_timer *reregister_timer;
   uint64_t reregister_ms;
+  struct mesos__interns *interns; /* shared pieces of task records (task_body.c) */
 };
 
 struct mesos__framework {
@@ -137,14 +139,22 @@ struct mesos__offer {
   mesos_timer *timeout;
 };
 
+/* A task: its links and what changes; the rest is its immutable body
+ * (task_body.h), read through the accessors below. */
 struct mesos__task {
   mesos__framework *fw;
   mesos__agent *agent;
   char *key;                    /* "<framework id>/<task id>" */
-  char *role;
-  Mesos__V1__Task *task;        /* owned; state is the latest known */
-  mesos_resources *resources;   /* released when the task ends */
-  int released;
+  const char *role;             /* interned (mesos__intern_str) */
+  mesos__task_body *body;       /* owned; NULL once handed to a snapshot's graveyard */
+  /* Released when the task ends.  Shared with other tasks of the same
+   * resource list (the body's intern) when res_shared, else owned. */
+  mesos_resources *resources;
+  int32_t state;                /* Task.state: the latest known */
+  int32_t su_state;             /* Task.status_update_state, when has_su_state */
+  uint8_t has_su_state;
+  uint8_t released;
+  uint8_t res_shared;
 };
 
 /* state.c keeps each agent's and framework's rendered part of /state and
@@ -159,6 +169,26 @@ static inline void mesos__agent_changed(mesos__agent *a) {
 static inline void mesos__framework_changed(mesos__framework *fw) {
   if (fw) fw->state_gen = 0;
 }
+static inline Mesos__V1__TaskState mesos__task_state(const mesos__task *t) {
+  return (Mesos__V1__TaskState)t->state;
+}
+static inline const char *mesos__task_id(const mesos__task *t) {
+  return mesos__task_body_id(t->body);
+}
+static inline Mesos__V1__TaskID *mesos__task_tid(const mesos__task *t) {
+  return (Mesos__V1__TaskID *)mesos__task_body_tid(t->body);
+}
+static inline const char *mesos__task_user(const mesos__task *t) {
+  return mesos__task_body_user(t->body);
+}
+/* The task as a v1 Task message (see mesos__task_body_view): valid while
+ * the task lives and is not changed. */
+static inline void mesos__task_view(const mesos__task *t, Mesos__V1__Task *view) {
+  mesos__task_body_view(t->body, t->state, t->has_su_state, t->su_state, view);
+}
+/* A standalone copy of the task's Task message (mesos__pb_free), or NULL
+ * when out of memory. */
+Mesos__V1__Task *mesos__task_to_proto(const mesos__task *t);
 
 /* framework.c */
 mesos_status mesos__framework_new(mesos__framework **out, mesos_master *m, const char *id,
@@ -259,12 +289,12 @@ void mesos__allocator_framework_remove(mesos__framework *fw);
 mesos_status mesos__task_new(mesos__task **out, mesos__framework *fw, mesos__agent *a,
                              const Mesos__V1__TaskInfo *ti, const char *role,
                              const mesos_resources *res);
-/* The same for a task a re-registering agent reports: `task` (decoded
- * with mesos__pb_unpack, its agent_id set to `a` here) becomes the
- * task's record and `res` its resources, both taken without a copy; on
- * failure both are still the caller's.  A terminal task starts released. */
+/* The same for a task a re-registering agent reports (`task`, only read:
+ * it may live in the call's arena), naming agent `a` whatever the report
+ * says, with its reported state fields.  A terminal task starts
+ * released. */
 mesos_status mesos__task_adopt(mesos__task **out, mesos__framework *fw, mesos__agent *a,
-                               Mesos__V1__Task *task, const char *role, mesos_resources *res);
+                               const Mesos__V1__Task *task, const char *role);
 void mesos__task_free(mesos__task *t);
 /* The tasks of a map as an array (free with mesos__free), so they can be
  * freed while walking: removal reorders the map.  NULL when out of memory. */

@@ -86,8 +86,7 @@ static void collect(mesos_master *m, metrics *ms) {
     void *tv;
     while (mesos__map_next(&fw->tasks, &k, NULL, &tv)) {
       mesos__task *t = tv;
-      if (t->task == NULL) continue;
-      count_state(states, t->task->state);
+      count_state(states, t->state);
       if (!t->released && t->resources)
         for (int r = 0; r < 4; r++)
           used[r] += mesos__resources_scalar_milli(&t->resources->r, res_names[r]);

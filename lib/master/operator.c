@@ -313,20 +313,22 @@ void mesos__operator_on_task_freed(mesos__task *t) {
   mesos__framework_changed(t->fw);
   mesos__agent_changed(t->agent);
   keep_completed(t);
-  /* Not kept: task_free frees it, unless a state snapshot reads it. */
+  /* Not kept: task_free frees them, unless a state snapshot reads them
+   * off the loop (the body, and a bag the task owns). */
   mesos_master *m = t->fw ? t->fw->master : NULL;
-  if (m && t->task && mesos__state_retire_task(m, t->task)) t->task = NULL;
-  /* Snapshots read the resources bag of a live task off the loop too. */
-  if (m && t->resources && mesos__state_retire_resources(m, t->resources)) t->resources = NULL;
+  if (m && t->body && mesos__state_retire_body(m, t->body)) t->body = NULL;
+  if (m && !t->res_shared && t->resources && mesos__state_retire_resources(m, t->resources))
+    t->resources = NULL;
 }
 
-/* Moves the task's Task message into its framework's completed tasks
- * (t->task = NULL then), or leaves it to the caller. */
+/* Keeps a copy of the task's Task message in its framework's completed
+ * tasks (when there is room to keep any). */
 static void keep_completed(mesos__task *t) {
   mesos_master *m = t->fw ? t->fw->master : NULL;
-  if (m == NULL || m->op == NULL || t->task == NULL) return;
+  if (m == NULL || m->op == NULL || t->body == NULL) return;
   mesos__operator *op = m->op;
   if (t->agent) mesos__op_drain_check_soon(m, t->agent);
+  if (op->max_tasks_per_fw == 0) return;
   mesos__op_tasks *ring = mesos__map_get(&op->live_done, t->fw->id);
   /* The tasks of a framework being removed are freed after
    * on_framework_removed moved it to the completed frameworks: they join
@@ -336,11 +338,11 @@ static void keep_completed(mesos__task *t) {
         op->done_n ? &op->done[(op->done_head + op->done_n - 1) % op->done_cap] : NULL;
     if (last == NULL || last->info == NULL || last->info->id == NULL ||
         last->info->id->value == NULL || strcmp(last->info->id->value, t->fw->id) != 0)
-      return; /* not kept (--max_completed_frameworks=0): task_free frees it */
-    if (!mesos__task_state_terminal(t->task->state))
-      t->task->state = MESOS__V1__TASK_STATE__TASK_KILLED;
-    ring_push(op, &last->tasks, op->max_tasks_per_fw, t->task);
-    t->task = NULL;
+      return; /* not kept (--max_completed_frameworks=0) */
+    Mesos__V1__Task *copy = mesos__task_to_proto(t);
+    if (copy == NULL) return;
+    if (!mesos__task_state_terminal(copy->state)) copy->state = MESOS__V1__TASK_STATE__TASK_KILLED;
+    ring_push(op, &last->tasks, op->max_tasks_per_fw, copy);
     return;
   }
   if (ring == NULL) {
@@ -351,11 +353,12 @@ static void keep_completed(mesos__task *t) {
       return;
     }
   }
+  Mesos__V1__Task *copy = mesos__task_to_proto(t);
+  if (copy == NULL) return;
   /* A task forgotten before it ended (its agent or framework went away)
    * is recorded as lost, as Mesos's completed tasks show it. */
-  if (!mesos__task_state_terminal(t->task->state)) t->task->state = MESOS__V1__TASK_STATE__TASK_LOST;
-  ring_push(op, ring, op->max_tasks_per_fw, t->task);
-  t->task = NULL;
+  if (!mesos__task_state_terminal(copy->state)) copy->state = MESOS__V1__TASK_STATE__TASK_LOST;
+  ring_push(op, ring, op->max_tasks_per_fw, copy);
 }
 
 /* ------------------------------------------------------------ events */
@@ -444,10 +447,12 @@ void mesos__operator_on_task_added(mesos_master *m, const mesos__task *t) {
   mesos__agent_changed(t->agent);
   if (m->op == NULL) return;
   m->op->c.tasks_added++;
-  if (m->op->nsubs == 0 || t->task == NULL) return;
+  if (m->op->nsubs == 0 || t->body == NULL) return;
   Mesos__V1__Master__Event ev = MESOS__V1__MASTER__EVENT__INIT;
   Mesos__V1__Master__Event__TaskAdded ta = MESOS__V1__MASTER__EVENT__TASK_ADDED__INIT;
-  ta.task = t->task;
+  Mesos__V1__Task view;
+  mesos__task_view(t, &view);
+  ta.task = &view;
   ev.has_type = 1;
   ev.type = MESOS__V1__MASTER__EVENT__TYPE__TASK_ADDED;
   ev.task_added = &ta;
@@ -460,13 +465,15 @@ void mesos__operator_on_task_updated(mesos_master *m, const mesos__task *t,
   mesos__agent_changed(t->agent);
   if (m->op == NULL) return;
   m->op->c.valid_status_updates++;
-  if (t->task && mesos__task_state_terminal(t->task->state)) mesos__op_drain_check_soon(m, t->agent);
-  if (m->op->nsubs == 0 || t->task == NULL) return;
+  if (mesos__task_state_terminal(t->state)) mesos__op_drain_check_soon(m, t->agent);
+  if (m->op->nsubs == 0 || t->body == NULL) return;
   Mesos__V1__Master__Event ev = MESOS__V1__MASTER__EVENT__INIT;
   Mesos__V1__Master__Event__TaskUpdated tu = MESOS__V1__MASTER__EVENT__TASK_UPDATED__INIT;
-  tu.framework_id = t->task->framework_id;
+  Mesos__V1__FrameworkID fid = MESOS__V1__FRAMEWORK_ID__INIT;
+  fid.value = t->fw->id;
+  tu.framework_id = &fid;
   tu.status = (Mesos__V1__TaskStatus *)status;
-  tu.state = t->task->state;
+  tu.state = mesos__task_state(t);
   ev.has_type = 1;
   ev.type = MESOS__V1__MASTER__EVENT__TYPE__TASK_UPDATED;
   ev.task_updated = &tu;
@@ -1542,19 +1549,19 @@ mesos_status mesos__op_mark_agent_gone(mesos_master *m, const char *id, mesos_er
       void *v;
       if (!mesos__map_next(&a->tasks, &it, NULL, &v)) break;
       mesos__task *t = v;
-      if (t->task && !mesos__task_state_terminal(t->task->state)) {
+      if (!mesos__task_state_terminal(t->state)) {
         int pa = 0;
         for (size_t i = 0; i < t->fw->info->n_capabilities; i++)
           pa |= t->fw->info->capabilities[i]->type ==
                 MESOS__V1__FRAMEWORK_INFO__CAPABILITY__TYPE__PARTITION_AWARE;
         Mesos__V1__TaskState state =
             pa ? MESOS__V1__TASK_STATE__TASK_GONE_BY_OPERATOR : MESOS__V1__TASK_STATE__TASK_LOST;
-        mesos__send_master_update(t->fw, t->task->task_id, &aid, state,
+        mesos__send_master_update(t->fw, mesos__task_tid(t), &aid, state,
                                   MESOS__V1__TASK_STATUS__REASON__REASON_AGENT_REMOVED_BY_OPERATOR,
                                   "Agent marked gone by the operator");
-        t->task->state = state;
+        t->state = state;
         Mesos__V1__TaskStatus status = MESOS__V1__TASK_STATUS__INIT;
-        status.task_id = t->task->task_id;
+        status.task_id = mesos__task_tid(t);
         status.agent_id = &aid;
         status.state = state;
         mesos__operator_on_task_updated(m, t, &status);

@@ -44,12 +44,12 @@ void mesos__state_fini(mesos_master *m);
 
 /* A task was created (launched by a framework or adopted from an agent). */
 void mesos__operator_on_task_added(mesos_master *m, const mesos__task *t);
-/* The task's state changed with `status` (after t->task->state is set). */
+/* The task's state changed with `status` (after t->state is set). */
 void mesos__operator_on_task_updated(mesos_master *m, const mesos__task *t,
                                      const Mesos__V1__TaskStatus *status);
 /* The task is being freed (mesos__task_free): its record moves to the
  * framework's completed tasks (bounded by --max_completed_tasks_per_framework).
- * May take ownership of t->task and t->resources (then sets them to NULL). */
+ * May take ownership of t->body and an owned t->resources (then sets them to NULL). */
 void mesos__operator_on_task_freed(mesos__task *t);
 /* An agent registered or re-registered (its stream is open). */
 void mesos__operator_on_agent_added(mesos__agent *a);

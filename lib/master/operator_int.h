@@ -154,6 +154,9 @@ int mesos__state_retire_task(mesos_master *m, Mesos__V1__Task *t);
 /* The same for a task's resources bag (mesos__task.resources), which
  * snapshots read off the loop to add up what agents and frameworks use. */
 int mesos__state_retire_resources(mesos_master *m, mesos_resources *r);
+/* The same for a live task's body (task_body.h), which snapshots point
+ * at instead of copying; freed with mesos__task_body_free. */
+int mesos__state_retire_body(mesos_master *m, mesos__task_body *b);
 /* Tests only: hold (1) or release (0) every state render about to run
  * (process-wide), and the number of snapshots the endpoints took. */
 void mesos__state_test_hold(int hold);

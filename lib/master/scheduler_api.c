@@ -469,7 +469,9 @@ static void handle_reconcile(mesos__framework *fw, const Mesos__V1__Scheduler__C
     void *v;
     while (mesos__map_next(&fw->tasks, &it, NULL, &v)) {
       mesos__task *t = v;
-      send_reconcile_update(fw, t->task->task_id, t->task->agent_id, t->task->state,
+      Mesos__V1__AgentID taid = MESOS__V1__AGENT_ID__INIT;
+      taid.value = t->agent->id;
+      send_reconcile_update(fw, mesos__task_tid(t), &taid, mesos__task_state(t),
                             "Reconciliation: Latest task state");
     }
     return;
@@ -478,7 +480,9 @@ static void handle_reconcile(mesos__framework *fw, const Mesos__V1__Scheduler__C
     const Mesos__V1__Scheduler__Call__Reconcile__Task *rt = rc->tasks[i];
     mesos__task *t = mesos__map_get(&fw->tasks, rt->task_id->value);
     if (t) {
-      send_reconcile_update(fw, t->task->task_id, t->task->agent_id, t->task->state,
+      Mesos__V1__AgentID taid = MESOS__V1__AGENT_ID__INIT;
+      taid.value = t->agent->id;
+      send_reconcile_update(fw, mesos__task_tid(t), &taid, mesos__task_state(t),
                             "Reconciliation: Latest task state");
       continue;
     }

@@ -563,8 +563,10 @@ typedef struct s_sum {
 } s_sum;
 
 typedef struct s_task {
-  /* Pinned (see the top of the file): only fields the master never
-   * changes are read from it off the loop. */
+  /* A live task's body (task_body.h), pinned (see the top of the file):
+   * immutable, read off the loop through mesos__task_body_view.  NULL for
+   * a completed task, whose Task message is `t`. */
+  const mesos__task_body *b;
   const Mesos__V1__Task *t;
   const char *role; /* NULL: not written (completed tasks) */
   /* The task's resources bag (pinned like the Task message: a task freed
@@ -1022,7 +1024,7 @@ static void snap_agents(mesos_master *m, snapshot *s) {
     void *tv;
     while (d->usedv && d->nusedv < nt && mesos__map_next(&a->tasks, &k, NULL, &tv)) {
       const mesos__task *t = tv;
-      if (t->task && !t->released && t->resources) d->usedv[d->nusedv++] = &t->resources->r;
+      if (t->body && !t->released && t->resources) d->usedv[d->nusedv++] = &t->resources->r;
     }
   }
   it = 0;
@@ -1098,18 +1100,18 @@ static void snap_live_tasks(mesos_master *m, snapshot *s, s_fw *d, mesos__framew
   for (size_t i = 0; i < k; i++) {
     if (i + 2 * AHEAD < k) __builtin_prefetch(v[i + 2 * AHEAD]);
     if (i + AHEAD < k) {
-      __builtin_prefetch(v[i + AHEAD]->task);
+      __builtin_prefetch(v[i + AHEAD]->body);
       __builtin_prefetch(v[i + AHEAD]->role);
     }
     mesos__task *t = v[i];
-    if (t->task == NULL) continue;
+    if (t->body == NULL) continue;
     s_task *x = &d->tasks[d->ntasks++];
-    x->t = t->task;
+    x->b = t->body;
     x->res = !t->released && t->resources ? &t->resources->r : NULL;
     x->agent = t->agent;
-    x->state = t->task->state;
-    x->su_state = t->task->has_status_update_state ? t->task->status_update_state : t->task->state;
-    if (all_hidden || (filter && !mesos__master_auth_sees_task(m, fw, t->task))) {
+    x->state = t->state;
+    x->su_state = t->has_su_state ? t->su_state : t->state;
+    if (all_hidden || (filter && !mesos__master_auth_sees_task(m, fw, t))) {
       x->hidden = 1;
       continue;
     }
@@ -1230,7 +1232,12 @@ static const char *task_state_name(int32_t s) {
 }
 
 static void task_json(jg *j, const s_task *x) {
+  Mesos__V1__Task view;
   const Mesos__V1__Task *t = x->t;
+  if (x->b) {
+    mesos__task_body_view(x->b, x->state, true, x->su_state, &view);
+    t = &view;
+  }
   j_map_open(j);
   kstr(j, "id", t->task_id ? t->task_id->value : "");
   kstr(j, "name", t->name);
@@ -1665,6 +1672,8 @@ struct mesos__state_srv {
   size_t ngrave, capgrave;
   mesos_resources **rgrave; /* tasks' resource bags let go of while pinned */
   size_t nrgrave, caprgrave;
+  mesos__task_body **bgrave; /* task bodies let go of while pinned */
+  size_t nbgrave, capbgrave;
   /* Recycled blocks (render output, snapshots); shared with the render
    * thread, hence the lock. */
   pthread_mutex_t pool_mu;
@@ -1887,10 +1896,18 @@ static void grave_empty(struct mesos__state_srv *sv) {
     sv->grave = NULL;
     sv->capgrave = 0;
   }
+  for (size_t i = 0; i < sv->nbgrave; i++) mesos__task_body_free(sv->m, sv->bgrave[i]);
+  sv->nbgrave = 0;
+  if (sv->capbgrave > 4096) {
+    mesos__free(sv->bgrave);
+    sv->bgrave = NULL;
+    sv->capbgrave = 0;
+  }
   for (size_t i = 0; i < sv->nrgrave; i++) mesos_resources_free(sv->rgrave[i]);
   sv->nrgrave = 0;
   if (sv->caprgrave > 4096) {
     mesos__free(sv->rgrave);
+  mesos__free(sv->bgrave);
     sv->rgrave = NULL;
     sv->caprgrave = 0;
   }
@@ -1948,6 +1965,23 @@ static void snap_keep(mesos_master *m, snapshot *s) {
   for (size_t i = 0; i < s->nfws; i++)
     if (s->fws[i].fresh)
       mesos__frag_put(s->cache, s->fws[i].key, s->fws[i].gen, MESOS__FRAG_STATE, s->fws[i].fresh);
+}
+
+int mesos__state_retire_body(mesos_master *m, mesos__task_body *b) {
+  struct mesos__state_srv *sv = srv_of(m);
+  if (sv == NULL || sv->pins == 0 || b == NULL) return 0;
+  if (sv->nbgrave == sv->capbgrave) {
+    size_t cap = sv->capbgrave ? sv->capbgrave * 2 : 256;
+    mesos__task_body **g = mesos__realloc(sv->bgrave, cap * sizeof *g);
+    if (g == NULL) {
+      if (sv->rendering) wait_render(sv->rendering); /* as mesos__state_retire_task */
+      return 0;
+    }
+    sv->bgrave = g;
+    sv->capbgrave = cap;
+  }
+  sv->bgrave[sv->nbgrave++] = b;
+  return 1;
 }
 
 static void snap_free(mesos_master *m, snapshot *s) {
@@ -2630,8 +2664,8 @@ static void task_counts(jg *j, mesos__map *tasks) {
   void *v;
   while (mesos__map_next(tasks, &it, NULL, &v)) {
     mesos__task *t = v;
-    for (size_t i = 0; t->task && i < sizeof states / sizeof states[0]; i++)
-      if (t->task->state == states[i]) counts[i]++;
+    for (size_t i = 0; i < sizeof states / sizeof states[0]; i++)
+      if (t->state == (int32_t)states[i]) counts[i]++;
   }
   for (size_t i = 0; i < sizeof states / sizeof states[0]; i++)
     kint(j, task_state_name(states[i]), (long long)counts[i]);

@@ -50,7 +50,7 @@ typedef struct v1_bytes {
 } v1_bytes;
 
 typedef struct v1_task {
-  const Mesos__V1__Task *t;    /* pinned; only fields the master never changes are read */
+  const mesos__task_body *b;   /* pinned, immutable (task_body.h) */
   const mesos__resources *res; /* pinned; NULL once released */
   const void *agent;           /* the mesos__agent, as a key only */
   int32_t state, su_state;
@@ -302,17 +302,17 @@ static void snap_tasks(mesos_master *m, mesos__v1snap *s, v1_fw *d, mesos__frame
   enum { AHEAD = 8 };
   for (size_t i = 0; i < k; i++) {
     if (i + 2 * AHEAD < k) __builtin_prefetch(v[i + 2 * AHEAD]);
-    if (i + AHEAD < k) __builtin_prefetch(v[i + AHEAD]->task);
+    if (i + AHEAD < k) __builtin_prefetch(v[i + AHEAD]->body);
     mesos__task *t = v[i];
-    if (t->task == NULL) continue;
+    if (t->body == NULL) continue;
     v1_task *x = &d->tasks[d->ntasks++];
-    x->t = t->task;
+    x->b = t->body;
     x->res = !t->released && t->resources ? &t->resources->r : NULL;
     x->agent = t->agent;
-    x->state = t->task->state;
-    x->has_su = t->task->has_status_update_state;
-    x->su_state = t->task->status_update_state;
-    x->hidden = fw_hidden || (m->view && !mesos__master_auth_sees_task(m, fw, t->task));
+    x->state = t->state;
+    x->has_su = t->has_su_state;
+    x->su_state = t->su_state;
+    x->hidden = fw_hidden || (m->view && !mesos__master_auth_sees_task(m, fw, t));
   }
   mesos__free(v);
 }
@@ -472,7 +472,7 @@ static void snap_agents(mesos_master *m, mesos__v1snap *s) {
       void *tv;
       while (d->used && d->nused < nt && mesos__map_next(&a->tasks, &k, NULL, &tv)) {
         const mesos__task *t = tv;
-        if (t->task && !t->released && t->resources) d->used[d->nused++] = &t->resources->r;
+        if (t->body && !t->released && t->resources) d->used[d->nused++] = &t->resources->r;
       }
       d->info = s_pack(s, a->info ? &a->info->base : NULL);
       d->active = a->stream != NULL;
@@ -1081,22 +1081,11 @@ static void v_res(vw *w, uint32_t no, const char *key, const mesos__resources *r
 
 /* ---- the responses */
 
-/* A live task as the response shows it: the pinned message's fields with
- * the state fields of the snapshot.  Copied in ranges that leave out the
- * state fields, which the loop may be writing meanwhile. */
+/* A live task as the response shows it: the pinned body's fields with
+ * the state fields of the snapshot (the body never changes; the loop
+ * keeps the state fields in the task, not in the body). */
 static void task_view(Mesos__V1__Task *c, const v1_task *x) {
-  const char *src = (const char *)x->t;
-  char *dst = (char *)c;
-  size_t a = offsetof(Mesos__V1__Task, state);
-  size_t b = offsetof(Mesos__V1__Task, n_resources);
-  size_t cc = offsetof(Mesos__V1__Task, has_status_update_state);
-  size_t d = offsetof(Mesos__V1__Task, has_status_update_uuid);
-  memcpy(dst, src, a);
-  memcpy(dst + b, src + b, cc - b);
-  memcpy(dst + d, src + d, sizeof *c - d);
-  c->state = (Mesos__V1__TaskState)x->state;
-  c->has_status_update_state = x->has_su;
-  c->status_update_state = (Mesos__V1__TaskState)x->su_state;
+  mesos__task_body_view(x->b, x->state, x->has_su, x->su_state, c);
 }
 
 /* ---- tasks by hand
@@ -1420,7 +1409,9 @@ static void get_executors(vw *w, const mesos__v1snap *s) {
     if (pairs == NULL) {
       mesos__buf b = MESOS__BUF_INIT(MESOS__OP_RESPONSE_MAX);
       for (size_t k = 0; k < f->ntasks; k++) {
-        const Mesos__V1__Task *t = f->tasks[k].t;
+        Mesos__V1__Task view;
+        task_view(&view, &f->tasks[k]);
+        const Mesos__V1__Task *t = &view;
         if (t->executor_id == NULL || t->executor_id->value == NULL) continue;
         const char *aid = t->agent_id && t->agent_id->value ? t->agent_id->value : "";
         if (mesos__buf_append(&b, aid, strlen(aid) + 1) != MESOS_OK ||

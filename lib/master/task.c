@@ -42,7 +42,7 @@ static char *task_key(const char *framework_id, const char *task_id) {
 
 /* Enters the task in its framework's and its agent's maps. */
 static mesos_status task_link(mesos__task *t) {
-  const char *tid = t->task->task_id->value;
+  const char *tid = mesos__task_id(t);
   mesos_status st = mesos__map_put(&t->fw->tasks, tid, t);
   if (st == MESOS_OK) {
     st = mesos__map_put(&t->agent->tasks, t->key, t);
@@ -51,27 +51,45 @@ static mesos_status task_link(mesos__task *t) {
   return st;
 }
 
+/* Frees what task_init made (the task is not linked). */
+static void task_unmake(mesos__task *t) {
+  mesos_master *m = t->fw->master;
+  if (!t->res_shared) mesos_resources_free(t->resources);
+  mesos__task_body_free(m, t->body);
+  mesos__intern_str_release(m, t->role);
+  mesos__free(t->key);
+  mesos__free(t);
+}
+
+/* A new, unlinked task record for `msg` (read only) on `a`: its body, key
+ * and role.  Resources are the caller's to set. */
+static mesos_status task_make(mesos__task **out, mesos__framework *fw, mesos__agent *a,
+                              const Mesos__V1__Task *msg, const char *role) {
+  mesos__task *t = MESOS__NEW(mesos__task);
+  if (t == NULL) return MESOS_ENOMEM;
+  mesos_master *m = fw->master;
+  t->fw = fw;
+  t->agent = a;
+  t->res_shared = 1; /* nothing to free yet */
+  t->key = task_key(fw->id, msg->task_id->value);
+  t->role = mesos__intern_str(m, role);
+  mesos_status st = t->key && t->role ? MESOS_OK : MESOS_ENOMEM;
+  if (st == MESOS_OK) st = mesos__task_body_new(m, msg, fw->id, a->id, &t->body);
+  if (st != MESOS_OK) {
+    task_unmake(t);
+    return st;
+  }
+  *out = t;
+  return MESOS_OK;
+}
+
 mesos_status mesos__task_new(mesos__task **out, mesos__framework *fw, mesos__agent *a,
                              const Mesos__V1__TaskInfo *ti, const char *role,
                              const mesos_resources *res) {
-  mesos__task *t = MESOS__NEW(mesos__task);
-  if (t == NULL) return MESOS_ENOMEM;
-  t->fw = fw;
-  t->agent = a;
-  t->key = task_key(fw->id, ti->task_id->value);
-  t->role = mesos__strdup(role);
-  mesos_status st = t->key && t->role ? MESOS_OK : MESOS_ENOMEM;
-  if (st == MESOS_OK) st = mesos_resources_clone(&t->resources, res, NULL);
   /* The Task record: what the operator API and reconciliation report. */
   Mesos__V1__Task task = MESOS__V1__TASK__INIT;
-  Mesos__V1__FrameworkID fid = MESOS__V1__FRAMEWORK_ID__INIT;
-  Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;
-  fid.value = fw->id;
-  aid.value = a->id;
   task.name = ti->name;
   task.task_id = ti->task_id;
-  task.framework_id = &fid;
-  task.agent_id = &aid;
   task.executor_id = ti->executor ? ti->executor->executor_id : NULL;
   task.state = MESOS__V1__TASK_STATE__TASK_STAGING;
   task.n_resources = ti->n_resources;
@@ -86,21 +104,22 @@ mesos_status mesos__task_new(mesos__task **out, mesos__framework *fw, mesos__age
                   ? ti->executor->command->user
                   : fw->info->user;
   task.kill_policy = ti->kill_policy;
-  uint8_t *bytes = NULL;
-  size_t len = 0;
-  ProtobufCMessage *copy = NULL;
-  if (st == MESOS_OK) st = mesos__pb_pack(&task.base, 0, &bytes, &len, NULL);
-  if (st == MESOS_OK)
-    st = mesos__pb_unpack(&mesos__v1__task__descriptor, bytes, len, 0, 0, &copy, NULL);
-  mesos__free(bytes);
-  if (st == MESOS_OK) t->task = (Mesos__V1__Task *)copy;
+  mesos__task *t = NULL;
+  mesos_status st = task_make(&t, fw, a, &task, role);
+  if (st != MESOS_OK) return st;
+  t->state = MESOS__V1__TASK_STATE__TASK_STAGING;
+  /* Tasks of the same resource list share one bag when it is what the
+   * offer gave (it is, unless validation changed the list). */
+  const mesos_resources *bag = mesos__task_body_bag(t->body);
+  if (bag && mesos__resources_equal(&bag->r, &res->r)) {
+    t->resources = (mesos_resources *)bag;
+  } else {
+    t->res_shared = 0;
+    st = mesos_resources_clone(&t->resources, res, NULL);
+  }
   if (st == MESOS_OK) st = task_link(t);
   if (st != MESOS_OK) {
-    mesos_resources_free(t->resources);
-    mesos__pb_free(t->task);
-    mesos__free(t->key);
-    mesos__free(t->role);
-    mesos__free(t);
+    task_unmake(t);
     return st;
   }
   mesos__operator_on_task_added(fw->master, t);
@@ -108,48 +127,64 @@ mesos_status mesos__task_new(mesos__task **out, mesos__framework *fw, mesos__age
   return MESOS_OK;
 }
 
+/* A bag built entry by entry starts with room for 8; a task keeps its bag
+ * for as long as it runs, so it gets exactly the room it uses (shrinking
+ * in place: no copy). */
+static void fit_bag(mesos__resources *r) {
+  if (r->n == 0 || r->cap <= r->n) return;
+  mesos__res *v = mesos__realloc(r->v, r->n * sizeof *v);
+  if (v) {
+    r->v = v;
+    r->cap = r->n;
+  }
+}
+
 mesos_status mesos__task_adopt(mesos__task **out, mesos__framework *fw, mesos__agent *a,
-                               Mesos__V1__Task *task, const char *role, mesos_resources *res) {
-  mesos__task *t = MESOS__NEW(mesos__task);
-  if (t == NULL) return MESOS_ENOMEM;
-  t->fw = fw;
-  t->agent = a;
-  t->key = task_key(fw->id, task->task_id->value);
-  t->role = mesos__strdup(role);
-  mesos_status st = t->key && t->role ? MESOS_OK : MESOS_ENOMEM;
-  /* The record names this agent, whatever the report said. */
-  if (st == MESOS_OK && (task->agent_id == NULL || task->agent_id->value == NULL ||
-                         strcmp(task->agent_id->value, a->id) != 0)) {
-    char *v = mesos__strdup(a->id);
-    Mesos__V1__AgentID *aid = task->agent_id;
-    if (aid == NULL && v) {
-      aid = mesos__malloc(sizeof *aid);
-      if (aid) mesos__v1__agent_id__init(aid);
-      task->agent_id = aid;
+                               const Mesos__V1__Task *task, const char *role) {
+  mesos__task *t = NULL;
+  mesos_status st = task_make(&t, fw, a, task, role);
+  if (st != MESOS_OK) return st;
+  t->state = task->state;
+  t->has_su_state = task->has_status_update_state ? 1 : 0;
+  t->su_state = task->status_update_state;
+  const mesos_resources *bag = mesos__task_body_bag(t->body);
+  if (bag || task->n_resources == 0) {
+    t->resources = (mesos_resources *)bag;
+  } else {
+    /* An unusual task keeps a bag of its own: exactly the room it uses,
+     * identities shared with the agent's total. */
+    t->res_shared = 0;
+    st = mesos_resources_new(&t->resources, NULL);
+    if (st == MESOS_OK) st = mesos__resources_reserve(&t->resources->r, task->n_resources);
+    for (size_t k = 0; st == MESOS_OK && k < task->n_resources; k++) {
+      Mesos__V1__Resource r = *task->resources[k];
+      r.allocation_info = NULL;
+      st = mesos__resources_add_sharing(&t->resources->r, &r, &a->total->r, NULL);
     }
-    if (aid == NULL || v == NULL) {
-      mesos__free(v);
-      st = MESOS_ENOMEM;
-    } else {
-      mesos__free(aid->value);
-      aid->value = v;
-    }
+    if (st == MESOS_OK) fit_bag(&t->resources->r);
   }
-  if (st == MESOS_OK) {
-    t->task = task;
-    st = task_link(t);
+  if (t->resources == NULL) {
+    /* No resources at all: an empty bag of its own (readers expect one). */
+    t->res_shared = 0;
+    if (st == MESOS_OK) st = mesos_resources_new(&t->resources, NULL);
   }
+  if (st == MESOS_OK) st = task_link(t);
   if (st != MESOS_OK) {
-    mesos__free(t->key);
-    mesos__free(t->role);
-    mesos__free(t);
+    task_unmake(t);
     return st;
   }
-  t->resources = res;
-  if (mesos__task_state_terminal(task->state)) t->released = 1;
+  if (mesos__task_state_terminal(t->state)) t->released = 1;
   mesos__operator_on_task_added(fw->master, t);
   *out = t;
   return MESOS_OK;
+}
+
+Mesos__V1__Task *mesos__task_to_proto(const mesos__task *t) {
+  Mesos__V1__Task view;
+  mesos__task_view(t, &view);
+  ProtobufCMessage *copy = NULL;
+  if (mesos__pb_clone_compact(&view.base, &copy, NULL) != MESOS_OK) return NULL;
+  return (Mesos__V1__Task *)copy;
 }
 
 /* Gives the task's resources back to the allocator, once. */
@@ -203,16 +238,12 @@ void mesos__tasks_free_all(mesos__map *tasks) {
 void mesos__task_free(mesos__task *t) {
   if (t == NULL) return;
   task_release(t);
-  mesos__map_remove(&t->fw->tasks, t->task->task_id->value);
+  mesos__map_remove(&t->fw->tasks, mesos__task_id(t));
   mesos__map_remove(&t->agent->tasks, t->key);
-  /* may keep t->task as a completed task, and either (a state snapshot
-   * reads them off the loop) until no snapshot needs it */
+  /* May keep a copy as a completed task, and parks the body and an owned
+   * bag while a state snapshot reads them off the loop (then NULL). */
   mesos__operator_on_task_freed(t);
-  mesos_resources_free(t->resources);
-  mesos__pb_free(t->task);
-  mesos__free(t->key);
-  mesos__free(t->role);
-  mesos__free(t);
+  task_unmake(t);
 }
 
 static void send_update(mesos__framework *fw, Mesos__V1__TaskStatus *status) {
@@ -258,10 +289,10 @@ void mesos__task_status_update(mesos_master *m, const Mesos__Internal__StatusUpd
     /* The latest state the agent knows wins for our record (it may be
      * ahead of the update being delivered when older ones are still
      * unacknowledged). */
-    t->task->state = su->has_latest_state ? su->latest_state : status->state;
-    t->task->has_status_update_state = 1;
-    t->task->status_update_state = status->state;
-    if (mesos__task_state_terminal(t->task->state)) task_release(t);
+    t->state = su->has_latest_state ? su->latest_state : status->state;
+    t->has_su_state = 1;
+    t->su_state = status->state;
+    if (mesos__task_state_terminal(t->state)) task_release(t);
     mesos__operator_on_task_updated(m, t, status);
   }
   if (fw == NULL) {
@@ -272,7 +303,7 @@ void mesos__task_status_update(mesos_master *m, const Mesos__Internal__StatusUpd
   /* Forward as is (with the uuid the acknowledgement must echo). */
   send_update(fw, (Mesos__V1__TaskStatus *)status);
   /* A terminal update without uuid needs no acknowledgement: forget now. */
-  if (t && mesos__task_state_terminal(t->task->state) && !status->has_uuid) mesos__task_free(t);
+  if (t && mesos__task_state_terminal(t->state) && !status->has_uuid) mesos__task_free(t);
 }
 
 void mesos__master_kill(mesos__framework *fw, const Mesos__V1__Scheduler__Call__Kill *k) {
@@ -333,7 +364,7 @@ void mesos__master_acknowledge(mesos__framework *fw,
              ack->task_id->value, a->id);
   /* Once the terminal update is acknowledged the master forgets the task
    * (Mesos moves it to completed tasks). */
-  if (t && t->agent == a && mesos__task_state_terminal(t->task->state) &&
-      t->task->has_status_update_state && mesos__task_state_terminal(t->task->status_update_state))
+  if (t && t->agent == a && mesos__task_state_terminal(t->state) && t->has_su_state &&
+      mesos__task_state_terminal(t->su_state))
     mesos__task_free(t);
 }

@@ -158,10 +158,10 @@ static void populate(mesos_master *m, const cluster *c) {
       mesos__task *t = NULL;
       if (mesos__task_new(&t, fw, a, &ti, "*", task_res) != MESOS_OK) die("cannot add a task");
       if (j < c->running_per_agent) {
-        t->task->state = MESOS__V1__TASK_STATE__TASK_RUNNING;
+        t->state = MESOS__V1__TASK_STATE__TASK_RUNNING;
       } else {
         /* Finished and acknowledged: it moves to the completed tasks. */
-        t->task->state = MESOS__V1__TASK_STATE__TASK_FINISHED;
+        t->state = MESOS__V1__TASK_STATE__TASK_FINISHED;
         t->released = 1;
         mesos__task_free(t);
       }

@@ -95,13 +95,13 @@ static mesos__task *add_task(world *w, size_t f, size_t a, const char *id) {
                    MESOS_OK);
   for (size_t i = 0; i < nprotos; i++) mesos__pb_free(protos[i]);
   mesos__free(protos);
-  t->task->state = MESOS__V1__TASK_STATE__TASK_RUNNING;
+  t->state = MESOS__V1__TASK_STATE__TASK_RUNNING;
   return t;
 }
 
 /* Ends a task as finished and acknowledged: it joins the completed ring. */
 static void finish_task(mesos__task *t) {
-  t->task->state = MESOS__V1__TASK_STATE__TASK_FINISHED;
+  t->state = MESOS__V1__TASK_STATE__TASK_FINISHED;
   t->released = 1;
   mesos__task_free(t);
 }
@@ -434,7 +434,7 @@ START_TEST(test_state__render_during_mutations_is_the_state_at_the_request) {
     mesos__free(all);
   }
   mesos__task *nt = add_task(&w, 0, 0, "task-new");
-  nt->task->state = MESOS__V1__TASK_STATE__TASK_STAGING;
+  nt->state = MESOS__V1__TASK_STATE__TASK_STAGING;
   mesos__task_free(add_task(&w, 1, 1, "task-gone")); /* added and removed */
   /* The other endpoints, asked now, queue behind the held render. */
   client_open(&fws, &w);
@@ -748,7 +748,7 @@ START_TEST(test_state__subscribe_with_a_huge_state_then_events_in_order) {
   mesos__task *during = add_task(&w, 1, 1, "task-during");
   ck_assert_ptr_nonnull(during);
   Mesos__V1__TaskStatus status = MESOS__V1__TASK_STATUS__INIT;
-  status.task_id = during->task->task_id;
+  status.task_id = mesos__task_tid(during);
   status.state = MESOS__V1__TASK_STATE__TASK_RUNNING;
   mesos__operator_on_task_updated(w.m, during, &status);
   spin(&w, 5);

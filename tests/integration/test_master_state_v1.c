@@ -119,7 +119,7 @@ static mesos__task *add_task(world *w, mesos__framework *fw, mesos__agent *a, co
   for (size_t i = 0; i < nprotos; i++) mesos__pb_free(protos[i]);
   mesos__free(protos);
   mesos_resources_free(r);
-  t->task->state = MESOS__V1__TASK_STATE__TASK_RUNNING;
+  t->state = MESOS__V1__TASK_STATE__TASK_RUNNING;
   return t;
 }
 
@@ -151,45 +151,52 @@ static void add_executor(mesos__agent *a, mesos__framework *fw, const char *id, 
   mesos__agent_add_executor(a, fw->id, &ei);
 }
 
-static void *pb_alloc(size_t n) {
-  void *p = mesos__pb_allocator.alloc(mesos__pb_allocator.allocator_data, n);
-  ck_assert_ptr_nonnull(p);
-  memset(p, 0, n);
-  return p;
+/* Bodies are immutable: a test that wants a task with more in it gives
+ * the task a new body made from its message with `change` applied. */
+static void rebody(mesos__task *t, void (*change)(Mesos__V1__Task *, size_t), size_t salt) {
+  Mesos__V1__Task msg;
+  mesos__task_view(t, &msg);
+  change(&msg, salt);
+  mesos__task_body *b = NULL;
+  ck_assert_int_eq(mesos__task_body_new(t->fw->master, &msg, t->fw->id, t->agent->id, &b),
+                   MESOS_OK);
+  mesos__task_body_free(t->fw->master, t->body);
+  t->body = b;
 }
 
-static char *pb_str(const char *s) {
-  char *p = pb_alloc(strlen(s) + 1);
-  memcpy(p, s, strlen(s) + 1);
-  return p;
-}
-
-/* As the master leaves a task after a status update: its state and uuid. */
-static void task_updated(Mesos__V1__Task *t, size_t salt) {
-  t->has_status_update_state = 1;
-  t->status_update_state = MESOS__V1__TASK_STATE__TASK_RUNNING;
+/* As the master leaves a task after a status update: its state and uuid
+ * (an agent reports the uuid of a re-registering task's latest update). */
+static void uuid_set(Mesos__V1__Task *t, size_t salt) {
+  static uint8_t uuid[16];
   t->has_status_update_uuid = 1;
   t->status_update_uuid.len = 16;
-  t->status_update_uuid.data = pb_alloc(16);
-  for (size_t i = 0; i < 16; i++) t->status_update_uuid.data[i] = (uint8_t)(i * 37 + salt);
+  t->status_update_uuid.data = uuid;
+  for (size_t i = 0; i < 16; i++) uuid[i] = (uint8_t)(i * 37 + salt);
+}
+
+static void task_updated(mesos__task *t, size_t salt) {
+  t->has_su_state = 1;
+  t->su_state = MESOS__V1__TASK_STATE__TASK_RUNNING;
+  rebody(t, uuid_set, salt);
 }
 
 /* Something the hand-written task writer leaves to the generic encoder. */
-static void task_labelled(Mesos__V1__Task *t) {
-  Mesos__V1__Labels *ls = pb_alloc(sizeof *ls);
-  mesos__v1__labels__init(ls);
-  Mesos__V1__Label *l = pb_alloc(sizeof *l);
-  mesos__v1__label__init(l);
-  l->key = pb_str("tier");
-  l->value = pb_str("front \"end\"");
-  ls->labels = pb_alloc(sizeof *ls->labels);
-  ls->labels[0] = l;
-  ls->n_labels = 1;
-  t->labels = ls;
+static void task_labelled(Mesos__V1__Task *t, size_t salt) {
+  (void)salt;
+  static Mesos__V1__Labels ls;
+  static Mesos__V1__Label l, *lp[1];
+  mesos__v1__labels__init(&ls);
+  mesos__v1__label__init(&l);
+  l.key = "tier";
+  l.value = "front \"end\"";
+  lp[0] = &l;
+  ls.labels = lp;
+  ls.n_labels = 1;
+  t->labels = &ls;
 }
 
 static void finish_task(mesos__task *t) {
-  t->task->state = MESOS__V1__TASK_STATE__TASK_FINISHED;
+  t->state = MESOS__V1__TASK_STATE__TASK_FINISHED;
   t->released = 1;
   mesos__task_free(t);
 }
@@ -237,10 +244,10 @@ static void world_start(world *w, size_t agents, size_t per, const char *acls) {
       snprintf(id, sizeof id, "task-%zu-%zu", a, j);
       const char *exec = j == 1 ? (a % 2 ? "exec-a" : "exec-b") : NULL;
       mesos__task *t = add_task(w, w->fws[(a + j) % 3], w->agents[a], id, task_res[a % 3], exec);
-      if (j == 3 || j == 5) task_updated(t->task, a);
-      if (j == 4 && a % 2) task_labelled(t->task);
+      if (j == 3 || j == 5) task_updated(t, a);
+      if (j == 4 && a % 2) rebody(t, task_labelled, 0);
       if (j % 3 == 2) finish_task(t);
-      else if (j % 4 == 3) t->task->state = MESOS__V1__TASK_STATE__TASK_STAGING;
+      else if (j % 4 == 3) t->state = MESOS__V1__TASK_STATE__TASK_STAGING;
     }
   }
   add_executor(w->agents[0], w->fws[0], "exec-a", 1);
@@ -414,11 +421,21 @@ static void check_state(world *w, const Mesos__V1__Master__Response__GetState *g
    * hand rather than by the generic encoder). */
   mesos__map byid;
   mesos__map_init(&byid);
+  /* Live tasks: their records as Task messages (freed below). */
+  Mesos__V1__Task **live_msgs = NULL;
+  size_t nlive_msgs = 0;
   for (size_t f = 0; f < 2; f++) {
     size_t n = 0;
     mesos__task **all = mesos__tasks_snapshot(&w->fws[f]->tasks, &n);
-    for (size_t i = 0; i < n; i++)
-      ck_assert_int_eq(mesos__map_put(&byid, all[i]->task->task_id->value, all[i]->task), MESOS_OK);
+    Mesos__V1__Task **grown = mesos__realloc(live_msgs, (nlive_msgs + n + 1) * sizeof *grown);
+    ck_assert_ptr_nonnull(grown);
+    live_msgs = grown;
+    for (size_t i = 0; i < n; i++) {
+      Mesos__V1__Task *msg = mesos__task_to_proto(all[i]);
+      ck_assert_ptr_nonnull(msg);
+      live_msgs[nlive_msgs++] = msg;
+      ck_assert_int_eq(mesos__map_put(&byid, msg->task_id->value, msg), MESOS_OK);
+    }
     mesos__free(all);
   }
   size_t it = 0;
@@ -465,6 +482,8 @@ static void check_state(world *w, const Mesos__V1__Master__Response__GetState *g
   ck_assert_int_gt(labelled, 0);
   ck_assert_int_gt(uuids, 0);
   mesos__map_free(&byid);
+  for (size_t i = 0; i < nlive_msgs; i++) mesos__pb_free(live_msgs[i]);
+  mesos__free(live_msgs);
   ck_assert_uint_eq(gs->get_frameworks->n_frameworks, fws);
   ck_assert_uint_eq(gs->get_frameworks->n_completed_frameworks, 1);
   size_t offers = 0;
