@@ -577,6 +577,7 @@ static int on_body(llhttp_t *p, const char *at, size_t len) {
 }
 
 static void dispatch(conn *c);
+static void fix_header_views(mesos__http_request *r);
 
 static int on_message_complete(llhttp_t *p) {
   conn *c = p->data;
@@ -591,10 +592,7 @@ static int on_message_complete(llhttp_t *p) {
     r->items = n;
     r->items_cap = r->nh;
   }
-  for (size_t i = 0; i < r->nh; i++) {
-    r->items[i].name = r->arena.data + r->hoffs[i].name;
-    r->items[i].value = r->arena.data + r->hoffs[i].value;
-  }
+  fix_header_views(r);
   r->headers.items = r->items;
   r->headers.count = r->headers.cap = r->nh;
   if (!r->keep_alive || srv->shutting_down) c->close_after = 1;
@@ -638,6 +636,34 @@ static int path_matches(const route *rt, const char *path, size_t plen) {
   return plen == rt->plen && memcmp(rt->path, path, plen) == 0;
 }
 
+/* Points the header views at the arena (again, after it moved). */
+static void fix_header_views(mesos__http_request *r) {
+  for (size_t i = 0; i < r->nh; i++) {
+    r->items[i].name = r->arena.data + r->hoffs[i].name;
+    r->items[i].value = r->arena.data + r->hoffs[i].value;
+  }
+}
+
+void mesos__http_request_release_body(mesos__http_request *req) {
+  if (req == NULL || req->arena.data == NULL) return;
+  size_t keep = req->body_off;
+  req->body_len = 0;
+  if (req->arena.cap <= keep + 1) return;
+  /* Shrinking in place (or to a smaller block): the request line and
+   * headers stay, at the same offsets. */
+  char *d = mesos__realloc(req->arena.data, keep + 1);
+  if (d == NULL) return; /* keeps the room; the body still reads empty */
+  d[keep] = '\0';
+  req->arena.data = d;
+  req->arena.len = keep;
+  req->arena.cap = keep + 1;
+  fix_header_views(req);
+}
+
+size_t mesos__http_request_held_bytes(const mesos__http_request *req) {
+  return req->arena.cap;
+}
+
 static void dispatch(conn *c) {
   mesos__http_server *srv = c->srv;
   mesos__http_request *r = &c->req;
@@ -669,6 +695,11 @@ static void dispatch(conn *c) {
   }
   if (best != NULL) {
     best->handler(r, best->ud);
+    /* A request answered with a stream lives as long as the stream (an
+     * agent's or a scheduler's, for days): its body -- a re-registering
+     * agent's whole report -- was the handler's to read while it ran, and
+     * is given back now. */
+    if (r->streaming) mesos__http_request_release_body(r);
     return;
   }
   if (!path_known) {

@@ -145,8 +145,17 @@ int mesos__http_request_version(const mesos__http_request *req);
 const mesos__http_headers *mesos__http_request_headers(const mesos__http_request *req);
 /* First value of header `name` (case-insensitive), or NULL. */
 const char *mesos__http_request_header(const mesos__http_request *req, const char *name);
-/* The decoded body (NUL-terminated for convenience; may contain NULs). */
+/* The decoded body (NUL-terminated for convenience; may contain NULs).
+ * Empty once released (below). */
 const char *mesos__http_request_body(const mesos__http_request *req, size_t *len);
+/* Gives back the memory of the request's body (the request line and
+ * headers stay).  The server does it itself when a handler returns having
+ * started a stream on the request; a handler that answers later (after
+ * deferred work) with a stream calls it once it has read the body. */
+void mesos__http_request_release_body(mesos__http_request *req);
+/* Bytes the server holds for the request's line, headers and body
+ * (tests: a long-lived stream must not keep its request's body). */
+size_t mesos__http_request_held_bytes(const mesos__http_request *req);
 /* The principal the authentication step (lib/authz/authz_int.h) found,
  * or NULL (not authenticated, or authentication off).  set copies it;
  * MESOS_ENOMEM leaves the old value. */

@@ -772,6 +772,57 @@ static void h_stream_http10(mesos__http_request *req, void *ud) {
   ck_assert_int_eq(mesos__http_stream_end(req), MESOS_OK);
 }
 
+/* A streaming answer to a request with a body (an agent's REREGISTER
+ * report): the handler reads the body, then the stream lives on without
+ * it. */
+static void h_upload_stream(mesos__http_request *req, void *ud) {
+  (void)ud;
+  size_t len = 0;
+  const char *body = mesos__http_request_body(req, &len);
+  ck_assert_uint_eq(len, 100000);
+  ck_assert_int_eq(body[0], 'x');
+  ck_assert_uint_gt(mesos__http_request_held_bytes(req), 100000);
+  ck_assert_int_eq(mesos__http_stream_start(req, 200, NULL), MESOS_OK);
+  mesos__http_request_on_abort(req, stream_abort, NULL);
+  T.stream_req = req;
+  ck_assert_int_eq(mesos__http_stream_send(req, "ok\n", 3), MESOS_OK);
+}
+
+START_TEST(test_server__a_streaming_request_does_not_keep_its_body) {
+  start_server(NULL);
+  ck_assert_int_eq(mesos__http_server_route(T.srv, "POST", "/up", 0, h_upload_stream, NULL),
+                   MESOS_OK);
+  mesos_test_http_client c;
+  connect_client(&c);
+  char head[256];
+  snprintf(head, sizeof head,
+           "POST /up HTTP/1.1\r\nHost: x\r\nX-Agent: agent-7\r\nContent-Length: %d\r\n\r\n",
+           100000);
+  ck_assert_int_eq(mesos_test_http_sends(&c, head), 0);
+  char *body = mesos__malloc(100000);
+  ck_assert_ptr_nonnull(body);
+  memset(body, 'x', 100000);
+  ck_assert_int_eq(mesos_test_http_send(&c, body, 100000), 0);
+  mesos__free(body);
+  ck_assert(mesos_test_http_wait_for(T.loop, &c, "ok\n", WAIT_MS));
+  ck_assert_ptr_nonnull(T.stream_req);
+  /* The request line and headers stay readable; the body is gone. */
+  ck_assert_uint_lt(mesos__http_request_held_bytes(T.stream_req), 1024);
+  size_t len = 1;
+  mesos__http_request_body(T.stream_req, &len);
+  ck_assert_uint_eq(len, 0);
+  ck_assert_str_eq(mesos__http_request_header(T.stream_req, "X-Agent"), "agent-7");
+  ck_assert_str_eq(mesos__http_request_path(T.stream_req), "/up");
+  /* Still a working stream. */
+  ck_assert_int_eq(mesos__http_stream_send(T.stream_req, "more\n", 5), MESOS_OK);
+  ck_assert(mesos_test_http_wait_for(T.loop, &c, "more\n", WAIT_MS));
+  mesos_test_http_close(&c);
+  for (int i = 0; i < 300 && T.aborted == 0; i++) mesos_test_http_pump(T.loop, NULL, 10);
+  ck_assert_int_eq(T.aborted, 1);
+  stop_server();
+}
+END_TEST
+
 START_TEST(test_server__streams_to_http10_clients_end_with_a_close) {
   start_server(NULL);
   ck_assert_int_eq(mesos__http_server_route(T.srv, "GET", "/s", 0, h_stream_http10, NULL),
@@ -1127,6 +1178,7 @@ static Suite *make_suite(void) {
   tcase_add_test(tc, test_server__client_that_does_not_read_stalls_only_itself);
   tcase_add_test(tc, test_server__streamed_chunks_arrive_and_a_disconnect_runs_abort);
   tcase_add_test(tc, test_server__streams_to_http10_clients_end_with_a_close);
+  tcase_add_test(tc, test_server__a_streaming_request_does_not_keep_its_body);
   tcase_add_test(tc, test_server__late_answer_to_a_vanished_client_fails_cleanly);
   tcase_add_test(tc, test_server__graceful_shutdown_finishes_slow_responses_and_ends_streams);
   tcase_add_test(tc, test_server__shutdown_grace_period_force_closes_what_is_left);
