@@ -152,34 +152,50 @@ void mesos__agent_add_executor(mesos__agent *a, const char *framework_id,
 }
 
 /* The ExecutorInfo without its framework id (Mesos fills that in when a
- * framework leaves it out) and its resources' allocation_info (the master
- * adds that on the way to the agent, which reports it back after a master
- * fail-over), packed: two executors are the same when these bytes are
- * (protobuf-c packs fields in a fixed order). */
+ * framework leaves it out) and without its resources (compared as a set,
+ * below), packed: two executors are the same when these bytes are
+ * (protobuf-c packs fields in a fixed order) and their resources are. */
 static mesos_status executor_bytes(const Mesos__V1__ExecutorInfo *ei, uint8_t **out,
                                    size_t *len) {
   Mesos__V1__ExecutorInfo tmp = *ei;
   tmp.framework_id = NULL;
-  Mesos__V1__Resource *rv = NULL, **rp = NULL;
-  if (ei->n_resources) {
-    rv = mesos__calloc(ei->n_resources, sizeof *rv);
-    rp = mesos__calloc(ei->n_resources, sizeof *rp);
-    if (rv == NULL || rp == NULL) {
-      mesos__free(rv);
-      mesos__free(rp);
-      return MESOS_ENOMEM;
-    }
-    for (size_t i = 0; i < ei->n_resources; i++) {
-      rv[i] = *ei->resources[i];
-      rv[i].allocation_info = NULL;
-      rp[i] = &rv[i];
-    }
-    tmp.resources = rp;
+  tmp.n_resources = 0;
+  tmp.resources = NULL;
+  return mesos__pb_pack(&tmp.base, 0, out, len, NULL);
+}
+
+/* The executor's resources as a bag, without allocation_info (the master
+ * adds that on the way to the agent, which reports it back after a master
+ * fail-over): Mesos compares executors' resources as Resources, so order
+ * and how a quantity is split do not make two executors differ. */
+static mesos_status executor_bag(const Mesos__V1__ExecutorInfo *ei, mesos_resources **out) {
+  mesos_status st = mesos_resources_new(out, NULL);
+  for (size_t i = 0; st == MESOS_OK && i < ei->n_resources; i++) {
+    Mesos__V1__Resource r = *ei->resources[i];
+    r.allocation_info = NULL;
+    st = mesos__resources_add(&(*out)->r, &r, NULL);
   }
-  mesos_status st = mesos__pb_pack(&tmp.base, 0, out, len, NULL);
-  mesos__free(rv);
-  mesos__free(rp);
   return st;
+}
+
+static bool executors_differ(const Mesos__V1__ExecutorInfo *x, const Mesos__V1__ExecutorInfo *y) {
+  uint8_t *xb = NULL, *yb = NULL;
+  size_t xl = 0, yl = 0;
+  mesos_resources *xr = NULL, *yr = NULL;
+  /* Out of memory (or resources that do not add up): compared as bytes. */
+  bool differ = executor_bytes(x, &xb, &xl) == MESOS_OK &&
+                executor_bytes(y, &yb, &yl) == MESOS_OK && (xl != yl || memcmp(xb, yb, xl) != 0);
+  if (!differ && xb && yb) {
+    if (executor_bag(x, &xr) == MESOS_OK && executor_bag(y, &yr) == MESOS_OK)
+      differ = !mesos__resources_equal(&xr->r, &yr->r);
+    else
+      differ = x->n_resources != y->n_resources;
+  }
+  mesos_resources_free(xr);
+  mesos_resources_free(yr);
+  mesos__free(xb);
+  mesos__free(yb);
+  return differ;
 }
 
 static void executor_json(const Mesos__V1__ExecutorInfo *ei, mesos__buf *b) {
@@ -195,13 +211,7 @@ bool mesos__agent_executor_mismatch(mesos__agent *a, const char *framework_id,
   const Mesos__V1__ExecutorInfo *known = key ? mesos__map_get(&a->executors, key) : NULL;
   mesos__free(key);
   if (known == NULL || executor_placeholder(known)) return false;
-  uint8_t *x = NULL, *y = NULL;
-  size_t xl = 0, yl = 0;
-  bool differ = executor_bytes(known, &x, &xl) == MESOS_OK &&
-                executor_bytes(ei, &y, &yl) == MESOS_OK && (xl != yl || memcmp(x, y, xl) != 0);
-  mesos__free(x);
-  mesos__free(y);
-  if (!differ) return false;
+  if (!executors_differ(known, ei)) return false;
   /* Mesos's words, with both ExecutorInfos (as JSON here). */
   mesos__buf old_json = MESOS__BUF_INIT((size_t)64 << 10), new_json = MESOS__BUF_INIT((size_t)64 << 10);
   executor_json(known, &old_json);
