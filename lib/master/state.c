@@ -1907,7 +1907,6 @@ static void grave_empty(struct mesos__state_srv *sv) {
   sv->nrgrave = 0;
   if (sv->caprgrave > 4096) {
     mesos__free(sv->rgrave);
-  mesos__free(sv->bgrave);
     sv->rgrave = NULL;
     sv->caprgrave = 0;
   }
@@ -2588,6 +2587,7 @@ void mesos__state_fini(mesos_master *m) {
   grave_empty(sv);
   mesos__free(sv->grave);
   mesos__free(sv->rgrave);
+  mesos__free(sv->bgrave);
   mesos_timer_free(sv->trim);
   kick_free(sv->kick);
   (void)ftab_rebuild(sv, 0, 0);
