@@ -38,6 +38,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <linux/openat2.h>
 #include <sys/mman.h>
 
 #include "base/alloc.h"
@@ -86,6 +87,7 @@ typedef struct plan {
   int nstrings;
   char *exe;           /* resolved argv[0] inside the container */
   const char *rootfs;  /* realpath'ed */
+  const char *sandbox_in_rootfs; /* where the sandbox is mounted, resolved */
   const char *cwd;
   int switch_user;
   uid_t uid;
@@ -141,6 +143,121 @@ static int mkdirs(const char *path) {
     }
   }
   return 0;
+}
+
+/* Opens `rel` below `rootfd` as the container will see it: a symbolic
+ * link in the tree resolves inside that root (openat2 RESOLVE_IN_ROOT),
+ * never to the host's files.  Kernels without openat2 walk one component
+ * at a time and refuse symbolic links (ELOOP). */
+static int open_in_root(int rootfd, const char *rel, int flags) {
+  struct open_how how = {.flags = (unsigned long long)(flags | O_CLOEXEC),
+                         .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+  int fd = (int)syscall(SYS_openat2, rootfd, rel, &how, sizeof how);
+  if (fd >= 0 || errno != ENOSYS) return fd;
+  int cur = openat(rootfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  for (const char *q = rel; cur >= 0 && *q;) {
+    while (*q == '/') q++;
+    size_t n = strcspn(q, "/");
+    if (n == 0) break;
+    char comp[NAME_MAX + 1];
+    if (n > NAME_MAX) {
+      close(cur);
+      errno = ENAMETOOLONG;
+      return -1;
+    }
+    memcpy(comp, q, n);
+    comp[n] = '\0';
+    q += n;
+    while (*q == '/') q++;
+    int f = *q ? O_PATH | O_DIRECTORY : flags;
+    int next = openat(cur, comp, f | O_NOFOLLOW | O_CLOEXEC);
+    int e = errno;
+    close(cur);
+    errno = e;
+    cur = next;
+  }
+  return cur;
+}
+
+/* mkdir -p of `rel` inside the tree `root` (an image's root filesystem, or
+ * a sandbox a task may have left symbolic links in), resolved as the
+ * container resolves it: a link such as /data -> /etc in an image makes
+ * the directory /etc/... of the image, not of the host.  With `file` the
+ * last component is an empty file (the mount point of a file).  *real is
+ * the host path of the result (below root, owned by the plan). */
+static mesos_status mkdirs_in(plan *p, const char *root, const char *rel, int file, char **real,
+                              mesos_error **err) {
+  *real = NULL;
+  char buf[PATH_MAX];
+  while (*rel == '/') rel++;
+  size_t n = strlen(rel);
+  while (n > 0 && rel[n - 1] == '/') n--;
+  if (n >= sizeof buf) return mesos__err(err, MESOS_EINVAL, "launcher: path too long: %s", rel);
+  memcpy(buf, rel, n);
+  buf[n] = '\0';
+  int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0) return mesos__err(err, MESOS_EIO, "launcher: open %s: %s", root, strerror(errno));
+  int dirfd = openat(rootfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  int fd = dirfd, e = dirfd < 0 ? errno : 0;
+  for (size_t i = 1; e == 0 && i <= n; i++) {
+    if (buf[i] != '/' && buf[i] != '\0') continue;
+    if (buf[i - 1] == '/') continue;
+    size_t start = i;
+    while (start > 0 && buf[start - 1] != '/') start--;
+    char c = buf[i];
+    buf[i] = '\0';
+    int last = i == n, want = last && file ? O_PATH : O_PATH | O_DIRECTORY;
+    fd = open_in_root(rootfd, buf, want);
+    if (fd < 0 && errno == ENOENT) {
+      /* Made in the resolved parent, then resolved again from the root. */
+      int made;
+      if (last && file) {
+        int f = openat(dirfd, buf + start, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        made = f >= 0 || errno != EEXIST;
+        if (f >= 0) close(f);
+      } else {
+        made = mkdirat(dirfd, buf + start, 0755) == 0 || errno != EEXIST;
+      }
+      fd = open_in_root(rootfd, buf, want);
+      if (fd < 0 && errno == ENOENT && !made) {
+        buf[i] = c;
+        close(dirfd);
+        close(rootfd);
+        return mesos__err(err, MESOS_EINVAL,
+                          "launcher: %s in %s: a symbolic link on the way leads nowhere", rel, root);
+      }
+    }
+    if (fd < 0) e = errno;
+    if (fd >= 0 && last && file) {
+      struct stat sb;
+      if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) e = S_ISDIR(sb.st_mode) ? EISDIR : EINVAL;
+    }
+    buf[i] = c;
+    close(dirfd);
+    dirfd = fd;
+  }
+  char rootpath[PATH_MAX], got[PATH_MAX], link[64];
+  ssize_t rl = -1, gl = -1;
+  if (e == 0) {
+    snprintf(link, sizeof link, "/proc/self/fd/%d", rootfd);
+    rl = readlink(link, rootpath, sizeof rootpath - 1);
+    snprintf(link, sizeof link, "/proc/self/fd/%d", dirfd);
+    gl = readlink(link, got, sizeof got - 1);
+    if (rl < 0 || gl < 0) e = errno;
+  }
+  if (dirfd >= 0) close(dirfd);
+  close(rootfd);
+  if (e != 0)
+    return mesos__err(err, MESOS_EIO, "launcher: %s %s in %s: %s", file ? "create" : "mkdir", rel,
+                      root, strerror(e));
+  rootpath[rl] = '\0';
+  got[gl] = '\0';
+  /* RESOLVE_IN_ROOT keeps it below root; the check costs nothing. */
+  size_t k = (size_t)rl;
+  if (strncmp(got, rootpath, k) != 0 || (got[k] != '\0' && got[k] != '/' && k > 1))
+    return mesos__err(err, MESOS_EPERM, "launcher: %s resolves outside %s", rel, root);
+  *real = own(p, mesos__strdup(got));
+  return *real ? MESOS_OK : mesos__err(err, MESOS_ENOMEM, "out of memory");
 }
 
 /* A container path must not climb out of the rootfs with "..". */
@@ -355,23 +472,21 @@ static mesos_status plan_rootfs(plan *p, mesos_error **err) {
   /* The rootfs must be a mount point for pivot_root. */
   NEED(st = add_step(p, STEP_MOUNT));
   st->src = r, st->dst = r, st->flags = MS_BIND | MS_REC;
+  /* Mount points resolved inside the image: its symbolic links must not
+   * lead a mkdir or a mount to the host's files. */
   static const char *const dirs[] = {"proc", "sys", "dev", "tmp"};
+  char *at[4];
   for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++) {
-    char *d = path2(p, r, dirs[i]);
-    NEED(d);
-    int e = mkdirs(d);
-    if (e) return mesos__err(err, MESOS_EIO, "launcher: mkdir %s: %s", d, strerror(e));
+    mesos_status rc = mkdirs_in(p, r, dirs[i], 0, &at[i], err);
+    if (rc != MESOS_OK) return rc;
   }
   NEED(st = add_step(p, STEP_MOUNT));
-  st->src = "proc", st->dst = path2(p, r, "proc"), st->fstype = "proc";
+  st->src = "proc", st->dst = at[0], st->fstype = "proc";
   st->flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
-  NEED(st->dst);
   NEED(st = add_step(p, STEP_MOUNT));
-  st->src = "sysfs", st->dst = path2(p, r, "sys"), st->fstype = "sysfs";
+  st->src = "sysfs", st->dst = at[1], st->fstype = "sysfs";
   st->flags = MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY;
-  NEED(st->dst);
-  char *dev = path2(p, r, "dev");
-  NEED(dev);
+  char *dev = at[2];
   NEED(st = add_step(p, STEP_MOUNT));
   st->src = "tmpfs", st->dst = dev, st->fstype = "tmpfs";
   st->flags = MS_NOSUID | MS_NOEXEC, st->data = "mode=755,size=65536k";
@@ -415,15 +530,35 @@ static mesos_status plan_rootfs(plan *p, mesos_error **err) {
     const char *tgt = s->sandbox_target ? s->sandbox_target : "/mnt/mesos/sandbox";
     if (!safe_container_path(tgt) || tgt[0] != '/')
       return mesos__err(err, MESOS_EINVAL, "launcher: bad sandbox path '%s'", tgt);
-    char *d = path2(p, r, tgt);
-    NEED(d);
-    int e = mkdirs(d);
-    if (e) return mesos__err(err, MESOS_EIO, "launcher: mkdir %s: %s", d, strerror(e));
+    char *d;
+    mesos_status rc = mkdirs_in(p, r, tgt, 0, &d, err);
+    if (rc != MESOS_OK) return rc;
+    p->sandbox_in_rootfs = d;
     NEED(st = add_step(p, STEP_MOUNT));
     st->src = s->sandbox, st->dst = d, st->flags = MS_BIND | MS_REC;
   }
   return MESOS_OK;
 #undef NEED
+}
+
+/* The mount point of a volume at a host path (no image): mkdir -p for a
+ * directory, the parent and an empty file for a file. */
+static mesos_status host_mount_point(char *path, int file, mesos_error **err) {
+  if (!file) {
+    int e = mkdirs(path);
+    return e ? mesos__err(err, MESOS_EIO, "launcher: mkdir %s: %s", path, strerror(e)) : MESOS_OK;
+  }
+  char *slash = strrchr(path, '/');
+  if (slash && slash != path) {
+    *slash = '\0';
+    int e = mkdirs(path);
+    *slash = '/';
+    if (e) return mesos__err(err, MESOS_EIO, "launcher: mkdir for %s: %s", path, strerror(e));
+  }
+  int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (fd < 0) return mesos__err(err, MESOS_EIO, "launcher: create %s: %s", path, strerror(errno));
+  close(fd);
+  return MESOS_OK;
 }
 
 static mesos_status plan_volumes(plan *p, mesos_error **err) {
@@ -441,44 +576,43 @@ static mesos_status plan_volumes(plan *p, mesos_error **err) {
     if (stat(m->source, &sb) != 0)
       return mesos__err(err, MESOS_ENOTFOUND, "launcher: volume source %s: %s", m->source,
                         strerror(errno));
-    char *dst, *mkpath;
-    if (m->target[0] == '/')
-      dst = p->rootfs ? path2(p, p->rootfs, m->target) : own(p, mesos__strdup(m->target));
-    else if (s->sandbox)
-      dst = path2(p, s->sandbox, m->target);
-    else
+    /* The mount point: a directory for a directory, a file for a file.
+     * Inside an image or a sandbox it is made and resolved below that
+     * root (their symbolic links stay inside it); with a root filesystem
+     * a relative target is mounted where the task sees the sandbox, below
+     * the sandbox's own bind mount (an earlier step): a mount on the
+     * host's sandbox path inside the container's namespace would not show
+     * through that bind copy (agentvol: persistent volumes in images). */
+    int file = !S_ISDIR(sb.st_mode);
+    char *dst = NULL;
+    mesos_status rc = MESOS_OK;
+    if (m->target[0] == '/' && p->rootfs) {
+      rc = mkdirs_in(p, p->rootfs, m->target, file, &dst, err);
+    } else if (m->target[0] == '/') {
+      /* No image: the host path the volume names, made as asked. */
+      dst = own(p, mesos__strdup(m->target));
+      if (dst == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
+      rc = host_mount_point(dst, file, err);
+    } else if (s->sandbox) {
+      char *real;
+      rc = mkdirs_in(p, s->sandbox, m->target, file, &real, err);
+      dst = real;
+      if (rc == MESOS_OK && p->rootfs) {
+        if (p->sandbox_in_rootfs == NULL)
+          return mesos__err(err, MESOS_EINVAL, "launcher: relative volume '%s' without a sandbox mount", m->target);
+        /* real lies below the sandbox: the same suffix below its mount. */
+        char sbreal[PATH_MAX];
+        if (realpath(s->sandbox, sbreal) == NULL)
+          return mesos__err(err, MESOS_EIO, "launcher: sandbox %s: %s", s->sandbox, strerror(errno));
+        size_t k = strlen(sbreal);
+        dst = path2(p, p->sandbox_in_rootfs, real[k] == '/' ? real + k + 1 : real + k);
+        if (dst == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
+      }
+    } else {
       return mesos__err(err, MESOS_EINVAL, "launcher: relative volume path '%s' without a sandbox",
                         m->target);
-    if (dst == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
-    /* The mount point is made where it is now (for a relative target: in
-     * the host's sandbox).  With a root filesystem a relative target is
-     * mounted where the task sees the sandbox, below the sandbox's own
-     * bind mount (an earlier step): a mount on the host's sandbox path
-     * inside the container's namespace would not show through that bind
-     * copy (agentvol: persistent volumes in images). */
-    mkpath = dst;
-    if (m->target[0] != '/' && p->rootfs) {
-      const char *tgt = s->sandbox_target ? s->sandbox_target : "/mnt/mesos/sandbox";
-      char *in = path2(p, p->rootfs, tgt);
-      dst = in ? path2(p, in, m->target) : NULL;
-      if (dst == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
     }
-    /* The mount point: a directory for a directory, a file for a file. */
-    if (S_ISDIR(sb.st_mode)) {
-      int e = mkdirs(mkpath);
-      if (e) return mesos__err(err, MESOS_EIO, "launcher: mkdir %s: %s", mkpath, strerror(e));
-    } else {
-      char *slash = strrchr(mkpath, '/');
-      if (slash && slash != mkpath) {
-        *slash = '\0';
-        int e = mkdirs(mkpath);
-        *slash = '/';
-        if (e) return mesos__err(err, MESOS_EIO, "launcher: mkdir for %s: %s", mkpath, strerror(e));
-      }
-      int fd = open(mkpath, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-      if (fd < 0) return mesos__err(err, MESOS_EIO, "launcher: create %s: %s", mkpath, strerror(errno));
-      close(fd);
-    }
+    if (rc != MESOS_OK) return rc;
     step *st = add_step(p, STEP_MOUNT);
     if (st == NULL) return mesos__err(err, MESOS_ELIMIT, "launcher: too many mounts");
     st->src = m->source, st->dst = dst, st->flags = MS_BIND | MS_REC, st->remount_ro = m->readonly;

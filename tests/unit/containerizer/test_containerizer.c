@@ -841,6 +841,62 @@ START_TEST(test_containerizer__task_runs_as_its_user_with_host_and_sandbox_volum
 }
 END_TEST
 
+/* An image's symbolic link (/evil -> an absolute host path) or one a task
+ * left in its sandbox must not make the launcher create a mount point on
+ * the host: both resolve inside their root, as the container sees them. */
+START_TEST(test_containerizer__symlinks_in_the_image_or_sandbox_do_not_reach_the_host) {
+  SKIP_UNLESS_CAPABLE();
+  fx f;
+  fx_setup(&f, "filesystem/linux,volume/host_path");
+  char hostdir[400], outside[400], outside2[400], link[450], probe[1000];
+  snprintf(hostdir, sizeof hostdir, "%s/hostvol", f.dir);
+  ck_assert_int_eq(mkdir(hostdir, 0755), 0);
+  snprintf(probe, sizeof probe, "%s/file", hostdir);
+  write_text(probe, "through-the-link\n");
+  snprintf(outside, sizeof outside, "%s/outside", f.dir);
+  snprintf(outside2, sizeof outside2, "%s/outside2", f.dir);
+  ck_assert_int_eq(mkdir(outside, 0755), 0);
+  ck_assert_int_eq(mkdir(outside2, 0755), 0);
+  snprintf(link, sizeof link, "%s/evil", f.rootfs);
+  ck_assert_int_eq(symlink(outside, link), 0);
+  snprintf(link, sizeof link, "%s/left", f.sandbox);
+  ck_assert_int_eq(symlink(outside2, link), 0);
+  /* Where the links lead inside their roots. */
+  char cmd[2200];
+  snprintf(cmd, sizeof cmd, "mkdir -p '%s%s' '%s%s'", f.rootfs, outside, f.sandbox, outside2);
+  ck_assert_int_eq(system(cmd), 0);
+  mesos__volume vols[2] = {
+      {MESOS__VOLUME_HOST_PATH, hostdir, "/evil/sub", 1},
+      {MESOS__VOLUME_HOST_PATH, hostdir, "left/sub", 1},
+  };
+  /* A link left in the sandbox is resolved with the sandbox as its root:
+   * the volume is where that leads below the sandbox. */
+  char script[1200];
+  snprintf(script, sizeof script, "cat /evil/sub/file; cat $MESOS_SANDBOX%s/sub/file", outside2);
+  const char *argv[] = {"sh", "-c", script, NULL};
+  mesos__container_config c = cfg_of(&f, argv);
+  c.volumes = vols;
+  c.nvolumes = 2;
+  mesos_error *err = NULL;
+  ck_assert_mesos_ok(mesos__containerizer_launch(f.cz, "links", &c, NULL, &err), &err);
+  mesos__container_termination t;
+  ck_assert_mesos_ok(mesos__containerizer_wait_sync(f.cz, "links", 10000, &t, &err), &err);
+  const char *out = sandbox_file(&f, "stdout");
+  ck_assert_msg(strcmp(out, "through-the-link\nthrough-the-link\n") == 0, "stdout: %s", out);
+  /* Nothing was made in the host directories the links name... */
+  snprintf(probe, sizeof probe, "%s/sub", outside);
+  ck_assert_msg(access(probe, F_OK) != 0, "%s was created on the host", probe);
+  snprintf(probe, sizeof probe, "%s/sub", outside2);
+  ck_assert_msg(access(probe, F_OK) != 0, "%s was created on the host", probe);
+  /* ...but inside the image and the sandbox, where the links lead there. */
+  snprintf(probe, sizeof probe, "%s%s/sub", f.rootfs, outside);
+  ck_assert_msg(access(probe, F_OK) == 0, "%s missing", probe);
+  snprintf(probe, sizeof probe, "%s%s/sub", f.sandbox, outside2);
+  ck_assert_msg(access(probe, F_OK) == 0, "%s missing", probe);
+  fx_teardown(&f);
+}
+END_TEST
+
 START_TEST(test_containerizer__bad_launches_fail_cleanly) {
   SKIP_UNLESS_CAPABLE();
   fx f;
@@ -1773,6 +1829,7 @@ static Suite *make_suite(void) {
   tcase_add_test(tc, test_containerizer__pids_limit_stops_a_fork_loop);
   tcase_add_test(tc, test_containerizer__devices_cgroup_allows_only_the_default_devices);
   tcase_add_test(tc, test_containerizer__task_runs_as_its_user_with_host_and_sandbox_volumes);
+  tcase_add_test(tc, test_containerizer__symlinks_in_the_image_or_sandbox_do_not_reach_the_host);
   tcase_add_test(tc, test_containerizer__bad_launches_fail_cleanly);
   tcase_add_test(tc, test_containerizer__restarted_agent_recovers_and_destroys_a_running_container);
   tcase_add_test(tc, test_containerizer__recover_destroys_orphans_the_checkpoint_does_not_know);
