@@ -638,6 +638,56 @@ static mesos_status env_add(strv *env, const char *name, const char *value) {
   return strv_add(env, kv(name, value));
 }
 
+/* Adds the "NAME=value" entry `entry` as env_add does (names of 256
+ * bytes or more, and entries without '=', are skipped). */
+static mesos_status env_add_entry(strv *env, const char *entry) {
+  const char *eq = strchr(entry, '=');
+  char name[256];
+  if (eq == NULL || (size_t)(eq - entry) >= sizeof name) return MESOS_OK;
+  memcpy(name, entry, (size_t)(eq - entry));
+  name[eq - entry] = '\0';
+  return env_add(env, name, eq + 1);
+}
+
+/* A command on the host's filesystem (no image), for a command task's
+ * container and an executor's alike: argv and the program from the
+ * CommandInfo (through sh -c unless shell is false), the command's
+ * environment first (it wins), then the agent's own minus its MESOS_
+ * configuration, and the CommandInfo's user. */
+static mesos_status host_command(const Mesos__V1__CommandInfo *cmd, strv *argv, strv *env,
+                                 mesos__launch_cmd *lc, mesos_error **e) {
+  mesos_status st = MESOS_OK;
+  int shell = !cmd->has_shell || cmd->shell;
+  if (cmd->n_arguments > MAX_ARGS) return mesos__err(e, MESOS_ELIMIT, "more than %u arguments", MAX_ARGS);
+  if (shell) {
+    st = strv_add(argv, mesos__strdup("sh"));
+    if (st == MESOS_OK) st = strv_add(argv, mesos__strdup("-c"));
+    if (st == MESOS_OK) st = strv_add(argv, mesos__strdup(cmd->value));
+    lc->path = mesos__strdup("/bin/sh");
+  } else if (cmd->n_arguments == 0) {
+    st = strv_add(argv, mesos__strdup(cmd->value));
+    lc->path = mesos__strdup(cmd->value);
+  } else {
+    for (size_t i = 0; st == MESOS_OK && i < cmd->n_arguments; i++)
+      st = strv_add(argv, mesos__strdup(cmd->arguments[i]));
+    lc->path = mesos__strdup(cmd->value);
+  }
+  if (st == MESOS_OK && lc->path == NULL) st = MESOS_ENOMEM;
+  size_t ncmdenv = cmd->environment ? cmd->environment->n_variables : 0;
+  if (st == MESOS_OK && ncmdenv > MAX_ENV)
+    st = mesos__err(e, MESOS_ELIMIT, "more than %u environment variables", MAX_ENV);
+  for (size_t i = 0; st == MESOS_OK && i < ncmdenv; i++) {
+    const Mesos__V1__Environment__Variable *v = cmd->environment->variables[i];
+    if (v->name == NULL || *v->name == '\0' || strchr(v->name, '=')) continue;
+    st = env_add(env, v->name, v->value ? v->value : "");
+  }
+  for (size_t i = 0; st == MESOS_OK && environ && environ[i] && i < MAX_ENV; i++)
+    if (strncmp(environ[i], "MESOS_", 6) != 0) st = env_add_entry(env, environ[i]);
+  if (st == MESOS_OK && cmd->user && (lc->user = mesos__strdup(cmd->user)) == NULL)
+    st = MESOS_ENOMEM;
+  return st;
+}
+
 /* Volumes of the ContainerInfo in the containerizer's terms. */
 static mesos_status volumes_of(const Mesos__V1__ContainerInfo *ci, mesos__volume *out, size_t *n,
                                mesos_error **err) {
@@ -702,43 +752,7 @@ static void start(launch_op *op) {
     for (size_t i = 0; st == MESOS_OK && lc.env && lc.env[i]; i++)
       st = strv_add(&env, mesos__strdup(lc.env[i]));
   } else {
-    int shell = !cmd->has_shell || cmd->shell;
-    if (cmd->n_arguments > MAX_ARGS) st = mesos__err(&e, MESOS_ELIMIT, "more than %u arguments", MAX_ARGS);
-    if (st == MESOS_OK && shell) {
-      st = strv_add(&argv, mesos__strdup("sh"));
-      if (st == MESOS_OK) st = strv_add(&argv, mesos__strdup("-c"));
-      if (st == MESOS_OK) st = strv_add(&argv, mesos__strdup(cmd->value));
-      lc.path = mesos__strdup("/bin/sh");
-    } else if (st == MESOS_OK && cmd->n_arguments == 0) {
-      st = strv_add(&argv, mesos__strdup(cmd->value));
-      lc.path = mesos__strdup(cmd->value);
-    } else {
-      for (size_t i = 0; st == MESOS_OK && i < cmd->n_arguments; i++)
-        st = strv_add(&argv, mesos__strdup(cmd->arguments[i]));
-      lc.path = mesos__strdup(cmd->value);
-    }
-    if (st == MESOS_OK && lc.path == NULL) st = MESOS_ENOMEM;
-    size_t ncmdenv = cmd->environment ? cmd->environment->n_variables : 0;
-    if (st == MESOS_OK && ncmdenv > MAX_ENV)
-      st = mesos__err(&e, MESOS_ELIMIT, "more than %u environment variables", MAX_ENV);
-    /* The command's environment first (it wins), then the agent's own
-     * minus its MESOS_ configuration, as for tasks outside containers. */
-    for (size_t i = 0; st == MESOS_OK && i < ncmdenv; i++) {
-      const Mesos__V1__Environment__Variable *v = cmd->environment->variables[i];
-      if (v->name == NULL || *v->name == '\0' || strchr(v->name, '=')) continue;
-      st = env_add(&env, v->name, v->value ? v->value : "");
-    }
-    for (size_t i = 0; st == MESOS_OK && environ && environ[i] && i < MAX_ENV; i++) {
-      if (strncmp(environ[i], "MESOS_", 6) == 0) continue;
-      const char *eq = strchr(environ[i], '=');
-      if (eq == NULL) continue;
-      char name[256];
-      if ((size_t)(eq - environ[i]) >= sizeof name) continue;
-      memcpy(name, environ[i], (size_t)(eq - environ[i]));
-      name[eq - environ[i]] = '\0';
-      st = env_add(&env, name, eq + 1);
-    }
-    if (cmd->user && (lc.user = mesos__strdup(cmd->user)) == NULL) st = MESOS_ENOMEM;
+    st = host_command(cmd, &argv, &env, &lc, &e);
   }
   const char *vars[][2] = {{"MESOS_DIRECTORY", sandbox_in},
                            {"MESOS_TASK_ID", t->task_id},
@@ -1242,62 +1256,13 @@ static void exec_start(exec_op *op) {
   mesos_status st = MESOS_OK;
   /* The agent's variables first: they win (as for executors outside
    * containers, whose token may not be overridden). */
-  for (size_t i = 0; st == MESOS_OK && i < op->env.n; i++) {
-    const char *eq = strchr(op->env.v[i], '=');
-    char name[256];
-    if (eq == NULL || (size_t)(eq - op->env.v[i]) >= sizeof name) continue;
-    memcpy(name, op->env.v[i], (size_t)(eq - op->env.v[i]));
-    name[eq - op->env.v[i]] = '\0';
-    st = env_add(&env, name, eq + 1);
-  }
+  for (size_t i = 0; st == MESOS_OK && i < op->env.n; i++) st = env_add_entry(&env, op->env.v[i]);
   if (st == MESOS_OK && op->info) {
     st = mesos__image_launch_command(&op->info->config, cmd, c->sandbox_dir, &lc, &e);
-    for (size_t i = 0; st == MESOS_OK && lc.env && lc.env[i]; i++) {
-      const char *eq = strchr(lc.env[i], '=');
-      char name[256];
-      if (eq == NULL || (size_t)(eq - lc.env[i]) >= sizeof name) continue;
-      memcpy(name, lc.env[i], (size_t)(eq - lc.env[i]));
-      name[eq - lc.env[i]] = '\0';
-      st = env_add(&env, name, eq + 1);
-    }
+    for (size_t i = 0; st == MESOS_OK && lc.env && lc.env[i]; i++) st = env_add_entry(&env, lc.env[i]);
   } else if (st == MESOS_OK) {
     /* The host's filesystem: as a command task's container (start()). */
-    int shell = !cmd->has_shell || cmd->shell;
-    if (cmd->n_arguments > MAX_ARGS)
-      st = mesos__err(&e, MESOS_ELIMIT, "more than %u arguments", MAX_ARGS);
-    if (st == MESOS_OK && shell) {
-      st = strv_add(&argv, mesos__strdup("sh"));
-      if (st == MESOS_OK) st = strv_add(&argv, mesos__strdup("-c"));
-      if (st == MESOS_OK) st = strv_add(&argv, mesos__strdup(cmd->value));
-      lc.path = mesos__strdup("/bin/sh");
-    } else if (st == MESOS_OK && cmd->n_arguments == 0) {
-      st = strv_add(&argv, mesos__strdup(cmd->value));
-      lc.path = mesos__strdup(cmd->value);
-    } else {
-      for (size_t i = 0; st == MESOS_OK && i < cmd->n_arguments; i++)
-        st = strv_add(&argv, mesos__strdup(cmd->arguments[i]));
-      lc.path = mesos__strdup(cmd->value);
-    }
-    if (st == MESOS_OK && lc.path == NULL) st = MESOS_ENOMEM;
-    size_t ncmdenv = cmd->environment ? cmd->environment->n_variables : 0;
-    if (st == MESOS_OK && ncmdenv > MAX_ENV)
-      st = mesos__err(&e, MESOS_ELIMIT, "more than %u environment variables", MAX_ENV);
-    for (size_t i = 0; st == MESOS_OK && i < ncmdenv; i++) {
-      const Mesos__V1__Environment__Variable *v = cmd->environment->variables[i];
-      if (v->name == NULL || *v->name == '\0' || strchr(v->name, '=')) continue;
-      st = env_add(&env, v->name, v->value ? v->value : "");
-    }
-    for (size_t i = 0; st == MESOS_OK && environ && environ[i] && i < MAX_ENV; i++) {
-      if (strncmp(environ[i], "MESOS_", 6) == 0) continue;
-      const char *eq = strchr(environ[i], '=');
-      char name[256];
-      if (eq == NULL || (size_t)(eq - environ[i]) >= sizeof name) continue;
-      memcpy(name, environ[i], (size_t)(eq - environ[i]));
-      name[eq - environ[i]] = '\0';
-      st = env_add(&env, name, eq + 1);
-    }
-    if (st == MESOS_OK && cmd->user && (lc.user = mesos__strdup(cmd->user)) == NULL)
-      st = MESOS_ENOMEM;
+    st = host_command(cmd, &argv, &env, &lc, &e);
   }
   const Mesos__V1__ContainerInfo *ci = exec_ci(ei);
   if (st == MESOS_OK) st = volumes_of(ci, vols, &nvols, &e);
