@@ -42,6 +42,7 @@
 #include <unistd.h>
 
 #include "containerizer/cgroups.h"
+#include "support/container_harness.h"
 #include "support/daemon.h"
 #include "support/sim_fw.h"
 #include "support/testutil.h"
@@ -68,20 +69,9 @@ static void rm_tree(const char *dir) {
   if (dir[0]) nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-static char *slurp(const char *path) {
-  static char buf[1 << 16];
-  buf[0] = '\0';
-  FILE *f = fopen(path, "r");
-  if (f == NULL) return buf;
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
-  buf[n] = '\0';
-  fclose(f);
-  return buf;
-}
-
 /* Unmounts (lazily, deepest first) everything mounted under `prefix`. */
 static void umount_under(const char *prefix) {
-  char *mounts = strdup(slurp("/proc/self/mounts"));
+  char *mounts = strdup(mesos_test_slurp("/proc/self/mounts"));
   char *paths[256];
   int n = 0;
   char *save = NULL;
@@ -151,7 +141,7 @@ static void kill_containers(const char *run) {
   glob_t g;
   if (glob(pattern, 0, NULL, &g) != 0) return;
   for (size_t i = 0; i < g.gl_pathc; i++) {
-    long pid = strtol(slurp(g.gl_pathv[i]), NULL, 10);
+    long pid = strtol(mesos_test_slurp(g.gl_pathv[i]), NULL, 10);
     if (pid > 1) kill((pid_t)pid, SIGKILL);
   }
   globfree(&g);
@@ -266,7 +256,7 @@ static int count_entries(const char *dir) {
 
 /* Nothing of the test's containers may be left (after the agent stopped). */
 static void assert_clean(void) {
-  const char *mounts = slurp("/proc/self/mounts");
+  const char *mounts = mesos_test_slurp("/proc/self/mounts");
   ck_assert_msg(strstr(mounts, base_dir) == NULL, "a mount under %s is left:\n%s", base_dir, mounts);
   ck_assert_msg(cg_leftovers(cg_root, 0) == 0, "container cgroups under %s are left", cg_root);
   char p[600];
@@ -319,7 +309,7 @@ static void start_agent(void) {
   agent_pid = mesos_test_spawn(argv, agent_log);
   ck_assert_int_gt(agent_pid, 0);
   ck_assert_msg(mesos_test_wait_http_ok(agent_port, "/health", 10000), "agent did not start: %s",
-                slurp(agent_log));
+                mesos_test_slurp(agent_log));
 }
 
 static void stop_all(void) {
@@ -488,10 +478,10 @@ static const char *wait_text(const char *dir, const char *file, const char *want
   char p[1400];
   snprintf(p, sizeof p, "%s/%s", dir, file);
   for (int t = 0; t < 20000; t += 20) {
-    if (strstr(slurp(p), want)) return slurp(p);
+    if (strstr(mesos_test_slurp(p), want)) return mesos_test_slurp(p);
     usleep(20000);
   }
-  ck_abort_msg("%s never held '%s': '%s'\nagent log:\n%s", p, want, slurp(p), slurp(agent_log));
+  ck_abort_msg("%s never held '%s': '%s'\nagent log:\n%s", p, want, mesos_test_slurp(p), mesos_test_slurp(agent_log));
   return NULL;
 }
 
@@ -499,7 +489,7 @@ static const char *wait_text(const char *dir, const char *file, const char *want
 static pid_t init_pid(const char *id) {
   char p[800];
   snprintf(p, sizeof p, "%s/run/containers/%s/pid", base_dir, id);
-  long pid = strtol(slurp(p), NULL, 10);
+  long pid = strtol(mesos_test_slurp(p), NULL, 10);
   ck_assert_msg(pid > 1, "no init pid for container %s", id);
   return (pid_t)pid;
 }
@@ -514,7 +504,7 @@ static unsigned long long mem_limit(const char *id) {
     for (int k = 0; k < 2; k++) {
       char p[1400];
       snprintf(p, sizeof p, "%.1000s/%.200s/%s", dirs[i], id, files[k]);
-      if (exists(p)) return strtoull(slurp(p), NULL, 10);
+      if (exists(p)) return strtoull(mesos_test_slurp(p), NULL, 10);
     }
   }
   return 0;
@@ -617,11 +607,11 @@ START_TEST(test_containers4__executor_container_survives_agent_kill_9_and_is_rea
   usleep(200000);
   ck_assert_msg(kill(init, 0) == 0, "the executor's container died with the agent");
   start_agent();
-  for (int i = 0; i < 500 && strstr(slurp(agent_log), "re-attached to its container") == NULL; i++)
+  for (int i = 0; i < 500 && strstr(mesos_test_slurp(agent_log), "re-attached to its container") == NULL; i++)
     usleep(20000);
-  ck_assert_msg(strstr(slurp(agent_log), "re-attached to its container") != NULL, "%s",
-                slurp(agent_log));
-  ck_assert_msg(strstr(slurp(agent_log), "orphan") == NULL, "%s", slurp(agent_log));
+  ck_assert_msg(strstr(mesos_test_slurp(agent_log), "re-attached to its container") != NULL, "%s",
+                mesos_test_slurp(agent_log));
+  ck_assert_msg(strstr(mesos_test_slurp(agent_log), "orphan") == NULL, "%s", mesos_test_slurp(agent_log));
   ck_assert_int_eq(kill(init, 0), 0);
   touch_file(sandbox, "go");
   free(sim_fw_expect_final(&f, "keep", "TASK_FINISHED", 20000));
@@ -717,15 +707,15 @@ START_TEST(test_containers4__kill_while_the_image_is_provisioned_leaves_nothing)
   free(rec);
   /* The provisions end in the background, then both launches stop (the
    * agent says so) and their root filesystems go. */
-  for (int i = 0; i < 1500 && !(strstr(slurp(agent_log), "launch of container") &&
-                                 strstr(slurp(agent_log), "/ex-slow: container"));
+  for (int i = 0; i < 1500 && !(strstr(mesos_test_slurp(agent_log), "launch of container") &&
+                                 strstr(mesos_test_slurp(agent_log), "/ex-slow: container"));
        i++)
     usleep(20000);
-  ck_assert_msg(strstr(slurp(agent_log), "launch of container") &&
-                    strstr(slurp(agent_log), "/ex-slow: container"),
-                "%s", slurp(agent_log));
-  ck_assert_msg(strstr(slurp(agent_log), "started in container") == NULL,
-                "a killed task's container started: %s", slurp(agent_log));
+  ck_assert_msg(strstr(mesos_test_slurp(agent_log), "launch of container") &&
+                    strstr(mesos_test_slurp(agent_log), "/ex-slow: container"),
+                "%s", mesos_test_slurp(agent_log));
+  ck_assert_msg(strstr(mesos_test_slurp(agent_log), "started in container") == NULL,
+                "a killed task's container started: %s", mesos_test_slurp(agent_log));
   char p[600];
   snprintf(p, sizeof p, "%s/agent/provisioner/containers", base_dir);
   for (int i = 0; i < 500 && count_entries(p) > 0; i++) usleep(20000);

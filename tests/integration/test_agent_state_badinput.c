@@ -26,6 +26,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "support/container_harness.h"
 #include "support/daemon.h"
 #include "support/sim_fw.h"
 #include "support/testutil.h"
@@ -48,17 +49,6 @@ static void remove_base(void) {
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", base_dir);
     if (system(cmd) != 0) fprintf(stderr, "cannot remove %s\n", base_dir);
   }
-}
-
-static const char *slurp(const char *path) {
-  static char buf[1 << 16];
-  buf[0] = '\0';
-  FILE *f = fopen(path, "r");
-  if (f == NULL) return buf;
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
-  buf[n] = '\0';
-  fclose(f);
-  return buf;
 }
 
 /* ------------------------------------------------------------ --resources */
@@ -96,11 +86,11 @@ START_TEST(test_badinput__resources_that_do_not_parse_end_the_agent_naming_the_v
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
     ck_abort_msg("--resources=%s: the agent did not stop:\n%s", bad_resources[_i].value,
-                 slurp(agent_log));
+                 mesos_test_slurp(agent_log));
   }
   ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 1, "--resources=%s: exit status %d",
                 bad_resources[_i].value, st);
-  const char *log = slurp(agent_log);
+  const char *log = mesos_test_slurp(agent_log);
   ck_assert_msg(strstr(log, "--resources") && strstr(log, bad_resources[_i].value) &&
                     strstr(log, bad_resources[_i].says),
                 "--resources=%s: the message does not say '%s':\n%s", bad_resources[_i].value,

@@ -32,6 +32,7 @@
 #include "http/server.h"
 #include "mesos/internal/internal.pb-c.h"
 #include "mesos/loop.h"
+#include "support/container_harness.h"
 #include "support/daemon.h"
 #include "support/sim_fw.h"
 #include "support/testutil.h"
@@ -54,17 +55,6 @@ static void remove_base(void) {
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", base_dir);
     if (system(cmd) != 0) fprintf(stderr, "cannot remove %s\n", base_dir);
   }
-}
-
-static const char *slurp(const char *path) {
-  static char buf[1 << 16];
-  buf[0] = '\0';
-  FILE *f = fopen(path, "r");
-  if (f == NULL) return buf;
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
-  buf[n] = '\0';
-  fclose(f);
-  return buf;
 }
 
 static pid_t spawn_agent(int master_port, int port, const char *backoff) {
@@ -115,7 +105,7 @@ START_TEST(test_reregister__agent_is_back_within_the_backoff_factor_after_a_mast
   ck_assert(mesos_test_wait_http_ok(aport, "/health", 10000));
   long long deadline = sim_fw_now_ms() + 10000;
   while (!agent_registered(aport)) {
-    ck_assert_msg(sim_fw_now_ms() < deadline, "never registered:\n%s", slurp(agent_log));
+    ck_assert_msg(sim_fw_now_ms() < deadline, "never registered:\n%s", mesos_test_slurp(agent_log));
     usleep(20000);
   }
   kill(master, SIGKILL);
@@ -132,12 +122,12 @@ START_TEST(test_reregister__agent_is_back_within_the_backoff_factor_after_a_mast
   while (!agent_registered(aport)) {
     ck_assert_msg(sim_fw_now_ms() - up < 1500,
                   "the agent was not back within 1.5 s of the master (factor 100 ms):\n%s",
-                  slurp(agent_log));
+                  mesos_test_slurp(agent_log));
     usleep(10000);
   }
   fprintf(stderr, "agent back %lld ms after the master\n", sim_fw_now_ms() - up);
-  ck_assert_msg(strstr(slurp(agent_log), "Re-registered with the master") != NULL, "%s",
-                slurp(agent_log));
+  ck_assert_msg(strstr(mesos_test_slurp(agent_log), "Re-registered with the master") != NULL, "%s",
+                mesos_test_slurp(agent_log));
   int st = mesos_test_stop(agent, 10000);
   ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "agent exit status %d", st);
   st = mesos_test_stop(master, 10000);
@@ -270,7 +260,7 @@ START_TEST(test_reregister__409_disconnected_reregisters_at_once_older_connectio
   int mport = mesos__http_server_port(f.srv), aport = mesos_test_free_port();
   pid_t agent = spawn_agent(mport, aport, "50ms");
   ck_assert_msg(pump(&f, 10000, &f.regs, 1), "the agent never registered:\n%s",
-                slurp(agent_log));
+                mesos_test_slurp(agent_log));
 
   /* A 409 about an older connection: the agent keeps its stream.  (The
    * ping comes more than a second after the registration: an answer
@@ -278,20 +268,20 @@ START_TEST(test_reregister__409_disconnected_reregisters_at_once_older_connectio
   f.answer = "Call from an older connection of this agent";
   pump(&f, 1200, NULL, -1);
   ping(&f);
-  ck_assert_msg(pump(&f, 5000, &f.pongs, 1), "no PONG:\n%s", slurp(agent_log));
+  ck_assert_msg(pump(&f, 5000, &f.pongs, 1), "no PONG:\n%s", mesos_test_slurp(agent_log));
   pump(&f, 1500, NULL, -1);
   ck_assert_msg(f.regs == 1, "re-registered after a 409 about an older connection:\n%s",
-                slurp(agent_log));
+                mesos_test_slurp(agent_log));
 
   /* "Disconnected": back at once, not after the 60 s ping timeout. */
   f.answer = "Agent is disconnected; re-register first";
   ping(&f);
   long long t0 = sim_fw_now_ms();
-  ck_assert_msg(pump(&f, 5000, &f.pongs, 2), "no second PONG:\n%s", slurp(agent_log));
+  ck_assert_msg(pump(&f, 5000, &f.pongs, 2), "no second PONG:\n%s", mesos_test_slurp(agent_log));
   ck_assert_msg(pump(&f, 3000, &f.regs, 2), "no re-registration after 409 disconnected:\n%s",
-                slurp(agent_log));
+                mesos_test_slurp(agent_log));
   fprintf(stderr, "re-registered %lld ms after the ping\n", sim_fw_now_ms() - t0);
-  ck_assert_msg(strstr(slurp(agent_log), "disconnected") != NULL, "%s", slurp(agent_log));
+  ck_assert_msg(strstr(mesos_test_slurp(agent_log), "disconnected") != NULL, "%s", mesos_test_slurp(agent_log));
 
   /* A ping saying the agent is not connected (Mesos's way): the same. */
   pump(&f, 100, NULL, -1);
@@ -303,7 +293,7 @@ START_TEST(test_reregister__409_disconnected_reregisters_at_once_older_connectio
   ev.ping = &p;
   send_event(&f, &ev);
   ck_assert_msg(pump(&f, 3000, &f.regs, 3), "no re-registration after ping connected=false:\n%s",
-                slurp(agent_log));
+                mesos_test_slurp(agent_log));
 
   int st = mesos_test_stop(agent, 10000);
   ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "agent exit status %d", st);
@@ -369,7 +359,7 @@ START_TEST(test_reregister__hostile_checkpoint_resources_are_refused_whole) {
   int mport = mesos__http_server_port(f.srv), aport = mesos_test_free_port();
   pid_t agent = spawn_agent(mport, aport, "50ms");
   ck_assert_msg(pump(&f, 10000, &f.regs, 1), "the agent never registered:\n%s",
-                slurp(agent_log));
+                mesos_test_slurp(agent_log));
   static const char *const bad[][2] = {{"vol", "../../escape"}, {"vol", ".."},
                                        {"../esc", "v1"}, {"vol", "a/b"}};
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) checkpoint_volume(&f, bad[i][0], bad[i][1]);
@@ -381,9 +371,9 @@ START_TEST(test_reregister__hostile_checkpoint_resources_are_refused_whole) {
   /* (The directory comes first, the checkpoint naming it right after.) */
   while (!(exists(good) && exists(ckpt)) && sim_fw_now_ms() < deadline) pump(&f, 20, NULL, -1);
   ck_assert_msg(exists(good) && exists(ckpt), "the valid volume was not made:\n%s",
-                slurp(agent_log));
+                mesos_test_slurp(agent_log));
   /* Refused, each naming why; nothing outside work_dir/volumes/roles/vol. */
-  const char *log = slurp(agent_log);
+  const char *log = mesos_test_slurp(agent_log);
   size_t refused = 0;
   for (const char *p = log; (p = strstr(p, "CHECKPOINT_RESOURCES refused")) != NULL; p++) refused++;
   ck_assert_msg(refused == sizeof bad / sizeof *bad, "%zu refusals:\n%s", refused, log);

@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "containerizer/cgroups.h"
+#include "support/container_harness.h"
 #include "support/daemon.h"
 #include "support/sim_fw.h"
 #include "support/testutil.h"
@@ -59,20 +60,9 @@ static void rm_tree(const char *dir) {
   if (dir[0]) nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-static char *slurp(const char *path) {
-  static char buf[1 << 16];
-  buf[0] = '\0';
-  FILE *f = fopen(path, "r");
-  if (f == NULL) return buf;
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
-  buf[n] = '\0';
-  fclose(f);
-  return buf;
-}
-
 /* Unmounts (lazily, deepest first) everything mounted under `prefix`. */
 static void umount_under(const char *prefix) {
-  char *mounts = strdup(slurp("/proc/self/mounts"));
+  char *mounts = strdup(mesos_test_slurp("/proc/self/mounts"));
   char *paths[256];
   int n = 0;
   char *save = NULL;
@@ -142,7 +132,7 @@ static void kill_containers(const char *run) {
   glob_t g;
   if (glob(pattern, 0, NULL, &g) != 0) return;
   for (size_t i = 0; i < g.gl_pathc; i++) {
-    long pid = strtol(slurp(g.gl_pathv[i]), NULL, 10);
+    long pid = strtol(mesos_test_slurp(g.gl_pathv[i]), NULL, 10);
     if (pid > 1) kill((pid_t)pid, SIGKILL);
   }
   globfree(&g);
@@ -237,7 +227,7 @@ static void make_base(int k) {
 /* No mount under the test's directory, no container cgroup, no runtime
  * state (after the agent stopped). */
 static void assert_clean(void) {
-  const char *mounts = slurp("/proc/self/mounts");
+  const char *mounts = mesos_test_slurp("/proc/self/mounts");
   ck_assert_msg(strstr(mounts, base_dir) == NULL, "a mount under %s is left:\n%s", base_dir,
                 mounts);
   ck_assert_msg(cg_leftovers(cg_root, 0) == 0, "container cgroups under %s are left", cg_root);
@@ -307,7 +297,7 @@ static void start_agent(int images) {
   agent_pid = mesos_test_spawn(argv, agent_log);
   ck_assert_int_gt(agent_pid, 0);
   ck_assert_msg(mesos_test_wait_http_ok(agent_port, "/health", 10000), "agent did not start: %s",
-                slurp(agent_log));
+                mesos_test_slurp(agent_log));
 }
 
 static void stop_all(void) {
@@ -348,7 +338,7 @@ static void wait_exists(const char *path, int want, int timeout_ms) {
   long long deadline = sim_fw_now_ms() + timeout_ms;
   while (exists(path) != want && sim_fw_now_ms() < deadline) usleep(20000);
   ck_assert_msg(exists(path) == want, "%s %s; agent log:\n%s", path,
-                want ? "never appeared" : "is still there", slurp(agent_log));
+                want ? "never appeared" : "is still there", mesos_test_slurp(agent_log));
 }
 
 /* POSTs an operator call (printf-formatted JSON) to the master; its HTTP
@@ -443,7 +433,7 @@ static void wait_offer_with(sim_fw *f, char *offer, char *agent, size_t cap, ...
     free(rec);
     rec = NULL;
     ck_assert_msg(sim_fw_now_ms() < deadline, "no offer with volume %s; agent log:\n%s", want[0],
-                  slurp(agent_log));
+                  mesos_test_slurp(agent_log));
     rec = sim_fw_next(f, 2000, "\"type\":\"OFFERS\"", NULL);
     if (rec == NULL && f->offers) {
       rec = f->offers;
@@ -499,7 +489,7 @@ static void wait_finals(sim_fw *f, size_t n, const char *const *ids, char **fina
   while (left > 0) {
     long long ms = deadline - sim_fw_now_ms();
     char *rec = ms > 0 ? sim_fw_next(f, (int)ms, "\"type\":\"UPDATE\"", NULL) : NULL;
-    ck_assert_msg(rec != NULL, "%zu task(s) never ended; agent log:\n%s", left, slurp(agent_log));
+    ck_assert_msg(rec != NULL, "%zu task(s) never ended; agent log:\n%s", left, mesos_test_slurp(agent_log));
     sim_fw_ack(f, rec);
     int terminal = strstr(rec, "\"TASK_STARTING\"") == NULL && strstr(rec, "\"TASK_RUNNING\"") == NULL;
     for (size_t i = 0; terminal && i < n; i++) {
@@ -526,7 +516,7 @@ static void cluster(sim_fw *f, int images, char *aid, size_t cap) {
 }
 
 static void ensure_contains(const char *path, const char *want) {
-  const char *got = slurp(path);
+  const char *got = mesos_test_slurp(path);
   ck_assert_msg(strcmp(got, want) == 0, "%s holds '%s', not '%s'", path, got, want);
 }
 
