@@ -47,225 +47,12 @@
 #include "support/sim_fw.h"
 #include "support/testutil.h"
 
-static char fix_dir[256];  /* images, built once by the runner */
-static char why_not[512];  /* non-empty: the reason every test skips */
-static pid_t runner_pid;
-static char base_dir[256]; /* per test, under /tmp/mesos-ctr4-<runner>- */
-static char cg_root[96];
+static mesos_test_ctr ctr; /* the host side: support/container_harness.h */
 static pid_t master_pid = -1, agent_pid = -1, server_pid = -1;
 static char executor_bin[4096]; /* examples/custom_executor of this build */
 static int executor_static;     /* it needs no shared library */
 static int master_port, agent_port;
 static char work_dir[512], agent_log[512];
-
-/* ------------------------------------------------------------ host state */
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
-  (void)sb, (void)flag, (void)ftw;
-  return remove(path);
-}
-
-static void rm_tree(const char *dir) {
-  if (dir[0]) nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* Unmounts (lazily, deepest first) everything mounted under `prefix`. */
-static void umount_under(const char *prefix) {
-  char *mounts = strdup(mesos_test_slurp("/proc/self/mounts"));
-  char *paths[256];
-  int n = 0;
-  char *save = NULL;
-  for (char *line = strtok_r(mounts, "\n", &save); line && n < 256;
-       line = strtok_r(NULL, "\n", &save)) {
-    char dev[512], dir[1024];
-    if (sscanf(line, "%511s %1023s", dev, dir) == 2 && strncmp(dir, prefix, strlen(prefix)) == 0)
-      paths[n++] = strdup(dir);
-  }
-  free(mounts);
-  for (int i = n - 1; i >= 0; i--) {
-    umount2(paths[i], MNT_DETACH);
-    free(paths[i]);
-  }
-}
-
-/* The directories of cgroup root `root` in every hierarchy. */
-static int cg_dirs(const char *root, char out[][1024], int cap) {
-  mesos__cg_layout l;
-  if (mesos__cg_layout_detect(&l, NULL) != MESOS_OK) return 0;
-  int n = 0;
-  for (int c = 0; c <= MESOS__CG_COUNT && n < cap; c++) {
-    const char *mnt = c == MESOS__CG_COUNT ? l.v2_mount : l.v1_mount[c];
-    const char *self = c == MESOS__CG_COUNT ? l.v2_self : l.v1_self[c];
-    if (mnt == NULL) continue;
-    snprintf(out[n], 1024, "%s%s/%s", mnt, strcmp(self, "/") ? self : "", root);
-    int dup = 0;
-    for (int i = 0; i < n; i++) dup |= strcmp(out[i], out[n]) == 0;
-    if (!dup) n++;
-  }
-  mesos__cg_layout_free(&l);
-  return n;
-}
-
-/* Container cgroups left under `root`; with `remove`, their processes are
- * killed and the directories removed. */
-static int cg_leftovers(const char *root, int remove) {
-  char dirs[16][1024];
-  int nd = cg_dirs(root, dirs, 16), left = 0;
-  for (int i = 0; i < nd; i++) {
-    DIR *d = opendir(dirs[i]);
-    if (d == NULL) continue;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-      if (de->d_type != DT_DIR || de->d_name[0] == '.') continue;
-      left++;
-      fprintf(stderr, "cgroup left: %s/%s\n", dirs[i], de->d_name);
-      if (!remove) continue;
-      char cmd[5000];
-      snprintf(cmd, sizeof cmd,
-               "for f in $(find '%.1000s/%.200s' -name cgroup.procs); do for p in $(cat $f); do "
-               "kill -9 $p; done; done 2>/dev/null; sleep 0.2; find '%.1000s/%.200s' -depth "
-               "-type d -exec rmdir {} + 2>/dev/null",
-               dirs[i], de->d_name, dirs[i], de->d_name);
-      if (system(cmd) != 0) { /* reported by the caller's checks */ }
-    }
-    closedir(d);
-    if (remove) rmdir(dirs[i]);
-  }
-  return left;
-}
-
-/* Kills the inits of the containers in runtime dir `run`. */
-static void kill_containers(const char *run) {
-  char pattern[600];
-  snprintf(pattern, sizeof pattern, "%s/containers/*/pid", run);
-  glob_t g;
-  if (glob(pattern, 0, NULL, &g) != 0) return;
-  for (size_t i = 0; i < g.gl_pathc; i++) {
-    long pid = strtol(mesos_test_slurp(g.gl_pathv[i]), NULL, 10);
-    if (pid > 1) kill((pid_t)pid, SIGKILL);
-  }
-  globfree(&g);
-}
-
-/* At the runner's exit: whatever its tests left. */
-static void runner_cleanup(void) {
-  if (getpid() != runner_pid) return;
-  char pattern[128];
-  snprintf(pattern, sizeof pattern, "/tmp/mesos-ctr4-%d-*", (int)runner_pid);
-  glob_t g;
-  if (glob(pattern, 0, NULL, &g) == 0) {
-    for (size_t i = 0; i < g.gl_pathc; i++) {
-      char run[400];
-      snprintf(run, sizeof run, "%s/run", g.gl_pathv[i]);
-      kill_containers(run);
-      mesos_test_kill_under(g.gl_pathv[i]);
-    }
-    usleep(100000);
-    for (size_t i = 0; i < g.gl_pathc; i++) {
-      umount_under(g.gl_pathv[i]);
-      if (getenv("MESOS_TEST_KEEP") == NULL) rm_tree(g.gl_pathv[i]);
-    }
-    globfree(&g);
-  }
-  for (int k = 0; k < 8; k++) {
-    char root[96];
-    snprintf(root, sizeof root, "mesos-ctest4-%d-%d", (int)runner_pid, k);
-    cg_leftovers(root, 1);
-  }
-  if (fix_dir[0]) rm_tree(fix_dir);
-}
-
-/* Why the tests cannot run here ("" when they can; "!..." a broken
- * fixture, which fails them). */
-static void probe(void) {
-  if (geteuid() != 0) {
-    snprintf(why_not, sizeof why_not, "needs root (namespaces, mounts, cgroups)");
-    return;
-  }
-  mesos__cg_layout l;
-  if (mesos__cg_layout_detect(&l, NULL) != MESOS_OK) {
-    snprintf(why_not, sizeof why_not, "cannot read the cgroup layout");
-    return;
-  }
-  int ok = l.where[MESOS__CG_MEMORY] != MESOS__CG_NONE && l.where[MESOS__CG_CPU] != MESOS__CG_NONE;
-  mesos__cg_layout_free(&l);
-  if (!ok) {
-    snprintf(why_not, sizeof why_not, "needs the cpu and memory cgroup controllers");
-    return;
-  }
-  char dirs[16][1024], probe_root[64];
-  snprintf(probe_root, sizeof probe_root, "mesos-ctest4-probe-%d", (int)getpid());
-  int nd = cg_dirs(probe_root, dirs, 16);
-  for (int i = 0; i < nd; i++) {
-    if (mkdir(dirs[i], 0755) != 0 || rmdir(dirs[i]) != 0) {
-      snprintf(why_not, sizeof why_not, "the cgroup hierarchy is not writable here (%.400s)", dirs[i]);
-      return;
-    }
-  }
-  pid_t p = fork();
-  if (p == 0) _exit(unshare(CLONE_NEWNS | CLONE_NEWPID) == 0 ? 0 : 1);
-  int ws = 0;
-  if (p < 0 || waitpid(p, &ws, 0) != p || !WIFEXITED(ws) || WEXITSTATUS(ws) != 0) {
-    snprintf(why_not, sizeof why_not, "creating mount and pid namespaces is not permitted here");
-    return;
-  }
-  snprintf(fix_dir, sizeof fix_dir, "/tmp/mesos-ctr4-fix-XXXXXX");
-  if (mkdtemp(fix_dir) == NULL) {
-    snprintf(why_not, sizeof why_not, "cannot create a temporary directory");
-    fix_dir[0] = '\0';
-    return;
-  }
-  char cmd[600];
-  snprintf(cmd, sizeof cmd, "bash tests/support/container_images.bash '%s' 2>&1", fix_dir);
-  FILE *f = popen(cmd, "r");
-  char line[512];
-  while (f && fgets(line, sizeof line, f)) {
-    if (strncmp(line, "tools-missing: ", 15) == 0) {
-      line[strcspn(line, "\n")] = '\0';
-      snprintf(why_not, sizeof why_not, "image tools missing: %.400s", line + 15);
-    } else if (strncmp(line, "overlay: ", 9) != 0) {
-      fputs(line, stderr);
-    }
-  }
-  if ((f == NULL || pclose(f) != 0) && !why_not[0])
-    snprintf(why_not, sizeof why_not, "!container_images.bash failed");
-}
-
-#define NEED_CONTAINERS()                                   \
-  do {                                                      \
-    if (why_not[0] == '!') ck_abort_msg("%s", why_not + 1); \
-    if (why_not[0]) MESOS_TEST_SKIP("%s", why_not);         \
-  } while (0)
-
-static void make_base(int k) {
-  snprintf(base_dir, sizeof base_dir, "/tmp/mesos-ctr4-%d-XXXXXX", (int)getppid());
-  ck_assert_ptr_nonnull(mkdtemp(base_dir));
-  snprintf(cg_root, sizeof cg_root, "mesos-ctest4-%d-%d", (int)getppid(), k);
-}
-
-static int count_entries(const char *dir) {
-  DIR *d = opendir(dir);
-  int n = 0;
-  if (d) {
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) n += de->d_name[0] != '.';
-    closedir(d);
-  }
-  return n;
-}
-
-/* Nothing of the test's containers may be left (after the agent stopped). */
-static void assert_clean(void) {
-  const char *mounts = mesos_test_slurp("/proc/self/mounts");
-  ck_assert_msg(strstr(mounts, base_dir) == NULL, "a mount under %s is left:\n%s", base_dir, mounts);
-  ck_assert_msg(cg_leftovers(cg_root, 0) == 0, "container cgroups under %s are left", cg_root);
-  char p[600];
-  snprintf(p, sizeof p, "%s/run/containers", base_dir);
-  ck_assert_msg(count_entries(p) == 0, "runtime state left in %s", p);
-  snprintf(p, sizeof p, "%s/agent/provisioner/containers", base_dir);
-  ck_assert_msg(count_entries(p) == 0, "container root filesystems left in %s", p);
-  ck_assert_msg(mesos_test_kill_under(base_dir) == 0, "processes were left under %s", base_dir);
-}
 
 /* ------------------------------------------------------------ processes */
 
@@ -274,7 +61,7 @@ static void start_master(void) {
   mesos_test_daemon_path("mesos-master", path, sizeof path);
   master_port = mesos_test_free_port();
   snprintf(port_arg, sizeof port_arg, "--port=%d", master_port);
-  snprintf(wd_arg, sizeof wd_arg, "--work_dir=%s/master", base_dir);
+  snprintf(wd_arg, sizeof wd_arg, "--work_dir=%s/master", ctr.base_dir);
   char *argv[] = {path, "--ip=127.0.0.1", port_arg, "--allocation_interval=50ms",
                   "--logging_level=WARNING", wd_arg, NULL};
   master_pid = mesos_test_spawn(argv, NULL);
@@ -290,15 +77,15 @@ static void start_agent(void) {
   *strrchr(bin_dir, '/') = '\0';
   snprintf(launcher, sizeof launcher, "--launcher_dir=%s", bin_dir);
   if (agent_port == 0) agent_port = mesos_test_free_port(); /* a restart keeps it */
-  snprintf(work_dir, sizeof work_dir, "%s/agent", base_dir);
-  snprintf(agent_log, sizeof agent_log, "%s/agent.log", base_dir);
+  snprintf(work_dir, sizeof work_dir, "%s/agent", ctr.base_dir);
+  snprintf(agent_log, sizeof agent_log, "%s/agent.log", ctr.base_dir);
   snprintf(master_arg, sizeof master_arg, "--master=127.0.0.1:%d", master_port);
   snprintf(port_arg, sizeof port_arg, "--port=%d", agent_port);
   snprintf(wd_arg, sizeof wd_arg, "--work_dir=%s", work_dir);
-  snprintf(reg, sizeof reg, "--docker_registry=%s/registry", fix_dir);
-  snprintf(store, sizeof store, "--docker_store_dir=%s/store", base_dir);
-  snprintf(run, sizeof run, "--runtime_dir=%s/run", base_dir);
-  snprintf(cgr, sizeof cgr, "--cgroups_root=%s", cg_root);
+  snprintf(reg, sizeof reg, "--docker_registry=%s/registry", ctr.fix_dir);
+  snprintf(store, sizeof store, "--docker_store_dir=%s/store", ctr.base_dir);
+  snprintf(run, sizeof run, "--runtime_dir=%s/run", ctr.base_dir);
+  snprintf(cgr, sizeof cgr, "--cgroups_root=%s", ctr.cg_root);
   char *argv[] = {path, master_arg, port_arg, wd_arg, launcher, "--ip=127.0.0.1",
                   "--hostname=agent-test", "--resources=cpus:4;mem:1024;disk:1024",
                   "--registration_backoff_factor=50ms", "--executor_shutdown_grace_period=1secs",
@@ -343,8 +130,10 @@ static void start_cluster(sim_fw *f, char *offer, char *agent, size_t cap) {
 static void finish_test(sim_fw *f) {
   sim_fw_close(f);
   stop_all();
-  assert_clean();
-  if (getenv("MESOS_TEST_KEEP") == NULL) rm_tree(base_dir);
+  mesos_test_ctr_assert_clean(&ctr);
+  ck_assert_msg(mesos_test_kill_under(ctr.base_dir) == 0, "processes were left under %s",
+                ctr.base_dir);
+  if (getenv("MESOS_TEST_KEEP") == NULL) mesos_test_rm_tree(ctr.base_dir);
 }
 
 static int exists(const char *path) {
@@ -488,7 +277,7 @@ static const char *wait_text(const char *dir, const char *file, const char *want
 /* The pid of container `id`'s init (its runtime checkpoint). */
 static pid_t init_pid(const char *id) {
   char p[800];
-  snprintf(p, sizeof p, "%s/run/containers/%s/pid", base_dir, id);
+  snprintf(p, sizeof p, "%s/run/containers/%s/pid", ctr.base_dir, id);
   long pid = strtol(mesos_test_slurp(p), NULL, 10);
   ck_assert_msg(pid > 1, "no init pid for container %s", id);
   return (pid_t)pid;
@@ -498,7 +287,7 @@ static pid_t init_pid(const char *id) {
  * memory.max in whichever hierarchy has it), 0 if none is found. */
 static unsigned long long mem_limit(const char *id) {
   char dirs[16][1024];
-  int nd = cg_dirs(cg_root, dirs, 16);
+  int nd = mesos_test_cg_dirs(ctr.cg_root, dirs, 16);
   for (int i = 0; i < nd; i++) {
     static const char *const files[] = {"memory.limit_in_bytes", "memory.max"};
     for (int k = 0; k < 2; k++) {
@@ -541,8 +330,8 @@ static void teardown_framework(sim_fw *f) {
  * inside the container).  The container's memory limit covers the
  * executor and its task.  Afterwards nothing is left. */
 START_TEST(test_containers4__custom_executor_runs_in_its_image_with_its_task_inside) {
-  NEED_CONTAINERS();
-  make_base(1);
+  MESOS_TEST_NEED_CONTAINERS(&ctr);
+  mesos_test_ctr_make_base(&ctr, 1);
   sim_fw f;
   char offer[160], agent[160], exec[16384], sandbox[1200];
   start_cluster(&f, offer, agent, sizeof offer);
@@ -588,8 +377,8 @@ END_TEST
  * agent re-attaches to it (not an orphan: not destroyed), the executor
  * re-subscribes and its task's end reaches the framework. */
 START_TEST(test_containers4__executor_container_survives_agent_kill_9_and_is_reattached) {
-  NEED_CONTAINERS();
-  make_base(2);
+  MESOS_TEST_NEED_CONTAINERS(&ctr);
+  mesos_test_ctr_make_base(&ctr, 2);
   sim_fw f;
   char offer[160], agent[160], exec[16384], sandbox[1200];
   start_cluster(&f, offer, agent, sizeof offer);
@@ -627,8 +416,8 @@ END_TEST
  * start in it: its task fails with REASON_CONTAINER_LAUNCH_FAILED and the
  * reason, and nothing ran or is left. */
 START_TEST(test_containers4__executor_that_cannot_start_in_its_image_fails_its_task) {
-  NEED_CONTAINERS();
-  make_base(3);
+  MESOS_TEST_NEED_CONTAINERS(&ctr);
+  mesos_test_ctr_make_base(&ctr, 3);
   sim_fw f;
   char offer[160], agent[160], exec[16384];
   start_cluster(&f, offer, agent, sizeof offer);
@@ -664,7 +453,7 @@ static void make_slow_image(const char *name, int n) {
            "set -e; d=$(mktemp -d); mkdir $d/many; cd $d/many; seq 1 %d | xargs touch; "
            "cd '%s/registry'; rm -rf '%s'; cp -a ocibox '%s'; "
            "umoci insert --image '%s:latest' $d/many /many >/dev/null; rm -rf $d",
-           n, fix_dir, name, name, name);
+           n, ctr.fix_dir, name, name, name);
   ck_assert_int_eq(system(cmd), 0);
 }
 
@@ -674,13 +463,13 @@ static void make_slow_image(const char *name, int n) {
  * runs, and once the provisioning has finished in the background nothing
  * is left: no root filesystem, mount, cgroup, runtime state or process. */
 START_TEST(test_containers4__kill_while_the_image_is_provisioned_leaves_nothing) {
-  NEED_CONTAINERS();
-  make_base(4);
+  MESOS_TEST_NEED_CONTAINERS(&ctr);
+  mesos_test_ctr_make_base(&ctr, 4);
   make_slow_image("slowbox", 20000);
   sim_fw f;
   char offer[160], agent[160], ran[600], exec[16384];
   start_cluster(&f, offer, agent, sizeof offer);
-  snprintf(ran, sizeof ran, "%s/ran", base_dir);
+  snprintf(ran, sizeof ran, "%s/ran", ctr.base_dir);
   char command[800];
   snprintf(command, sizeof command, "touch %s", ran);
   sim_fw_launch(&f, offer, agent, "slow-task", IMAGE("slowbox") ",", 32, command);
@@ -717,9 +506,9 @@ START_TEST(test_containers4__kill_while_the_image_is_provisioned_leaves_nothing)
   ck_assert_msg(strstr(mesos_test_slurp(agent_log), "started in container") == NULL,
                 "a killed task's container started: %s", mesos_test_slurp(agent_log));
   char p[600];
-  snprintf(p, sizeof p, "%s/agent/provisioner/containers", base_dir);
-  for (int i = 0; i < 500 && count_entries(p) > 0; i++) usleep(20000);
-  ck_assert_msg(count_entries(p) == 0, "root filesystems left in %s", p);
+  snprintf(p, sizeof p, "%s/agent/provisioner/containers", ctr.base_dir);
+  for (int i = 0; i < 500 && mesos_test_count_entries(p) > 0; i++) usleep(20000);
+  ck_assert_msg(mesos_test_count_entries(p) == 0, "root filesystems left in %s", p);
   ck_assert_msg(!exists(ran), "a killed task ran");
   finish_test(&f);
 }
@@ -730,7 +519,7 @@ static void teardown(void) {
    * removes the rest at the runner's exit). */
   if (agent_pid > 0) kill(agent_pid, SIGKILL);
   if (master_pid > 0) kill(master_pid, SIGKILL);
-  if (base_dir[0]) mesos_test_kill_under(base_dir);
+  if (ctr.base_dir[0]) mesos_test_kill_under(ctr.base_dir);
 }
 
 static Suite *make_suite(void) {
@@ -747,9 +536,7 @@ static Suite *make_suite(void) {
 }
 
 int main(void) {
-  runner_pid = getpid();
-  atexit(runner_cleanup);
-  probe();
-  if (!why_not[0]) find_executor();
+  mesos_test_ctr_init(&ctr, "ctr4", 1);
+  if (!ctr.why_not[0]) find_executor();
   return mesos_test_main(make_suite());
 }

@@ -73,8 +73,7 @@ static void umount_under(const char *prefix) {
   }
 }
 
-/* The directories of cgroups root `root` in every hierarchy. */
-static int cg_dirs(const char *root, char out[][1024], int cap) {
+int mesos_test_cg_dirs(const char *root, char out[][1024], int cap) {
   mesos__cg_layout l;
   if (mesos__cg_layout_detect(&l, NULL) != MESOS_OK) return 0;
   int n = 0;
@@ -93,7 +92,7 @@ static int cg_dirs(const char *root, char out[][1024], int cap) {
 
 int mesos_test_cg_leftovers(const char *root, int remove) {
   char dirs[16][1024];
-  int nd = cg_dirs(root, dirs, 16), left = 0;
+  int nd = mesos_test_cg_dirs(root, dirs, 16), left = 0;
   for (int i = 0; i < nd; i++) {
     DIR *d = opendir(dirs[i]);
     if (d == NULL) continue;
@@ -189,7 +188,7 @@ static void probe_host(mesos_test_ctr *h) {
   }
   char dirs[16][1024], probe_root[96];
   snprintf(probe_root, sizeof probe_root, "mesos-%s-probe-%d", h->tag, (int)getpid());
-  int nd = cg_dirs(probe_root, dirs, 16);
+  int nd = mesos_test_cg_dirs(probe_root, dirs, 16);
   for (int i = 0; i < nd; i++) {
     if (mkdir(dirs[i], 0755) != 0 || rmdir(dirs[i]) != 0) {
       snprintf(h->why_not, sizeof h->why_not, "the cgroup hierarchy is not writable here (%.400s)",

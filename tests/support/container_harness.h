@@ -76,6 +76,9 @@ char *mesos_test_slurp(const char *path);
 int mesos_test_count_entries(const char *dir);
 /* Removes the tree at `dir` (nothing for ""). */
 void mesos_test_rm_tree(const char *dir);
+/* The directories of cgroups root `root` in every hierarchy (at most
+ * `cap`, each once); their number. */
+int mesos_test_cg_dirs(const char *root, char out[][1024], int cap);
 /* Container cgroups (sub-directories) left under cgroups root `root`, in
  * every hierarchy, each named on stderr; with `remove`, their processes
  * are SIGKILLed and the directories, `root` included, removed. */
