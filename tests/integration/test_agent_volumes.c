@@ -40,217 +40,10 @@
 #include "support/sim_fw.h"
 #include "support/testutil.h"
 
-static char fix_dir[256];  /* images, built once by the runner */
-static char why_not[512];  /* non-empty: the reason every image test skips */
-static pid_t runner_pid;
-static char base_dir[256]; /* per test, under /tmp/mesos-vol-<runner>- */
-static char cg_root[96];
+static mesos_test_ctr ctr; /* the host side: support/container_harness.h */
 static pid_t master_pid = -1, agent_pid = -1;
 static int master_port, agent_port;
 static char work_dir[512], agent_log[512];
-
-/* ------------------------------------------------------------ host state */
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
-  (void)sb, (void)flag, (void)ftw;
-  return remove(path);
-}
-
-static void rm_tree(const char *dir) {
-  if (dir[0]) nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* Unmounts (lazily, deepest first) everything mounted under `prefix`. */
-static void umount_under(const char *prefix) {
-  char *mounts = strdup(mesos_test_slurp("/proc/self/mounts"));
-  char *paths[256];
-  int n = 0;
-  char *save = NULL;
-  for (char *line = strtok_r(mounts, "\n", &save); line && n < 256;
-       line = strtok_r(NULL, "\n", &save)) {
-    char dev[512], dir[1024];
-    if (sscanf(line, "%511s %1023s", dev, dir) == 2 && strncmp(dir, prefix, strlen(prefix)) == 0)
-      paths[n++] = strdup(dir);
-  }
-  free(mounts);
-  for (int i = n - 1; i >= 0; i--) {
-    umount2(paths[i], MNT_DETACH);
-    free(paths[i]);
-  }
-}
-
-/* The directories of cgroup root `root` in every hierarchy. */
-static int cg_dirs(const char *root, char out[][1024], int cap) {
-  mesos__cg_layout l;
-  if (mesos__cg_layout_detect(&l, NULL) != MESOS_OK) return 0;
-  int n = 0;
-  for (int c = 0; c <= MESOS__CG_COUNT && n < cap; c++) {
-    const char *mnt = c == MESOS__CG_COUNT ? l.v2_mount : l.v1_mount[c];
-    const char *self = c == MESOS__CG_COUNT ? l.v2_self : l.v1_self[c];
-    if (mnt == NULL) continue;
-    snprintf(out[n], 1024, "%s%s/%s", mnt, strcmp(self, "/") ? self : "", root);
-    int dup = 0;
-    for (int i = 0; i < n; i++) dup |= strcmp(out[i], out[n]) == 0;
-    if (!dup) n++;
-  }
-  mesos__cg_layout_free(&l);
-  return n;
-}
-
-/* Container cgroups left under `root`; with `remove`, their processes
- * killed and the directories removed. */
-static int cg_leftovers(const char *root, int remove) {
-  char dirs[16][1024];
-  int nd = cg_dirs(root, dirs, 16), left = 0;
-  for (int i = 0; i < nd; i++) {
-    DIR *d = opendir(dirs[i]);
-    if (d == NULL) continue;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-      if (de->d_type != DT_DIR || de->d_name[0] == '.') continue;
-      left++;
-      fprintf(stderr, "cgroup left: %s/%s\n", dirs[i], de->d_name);
-      if (!remove) continue;
-      char cmd[5000];
-      snprintf(cmd, sizeof cmd,
-               "for f in $(find '%.1000s/%.200s' -name cgroup.procs); do for p in $(cat $f); do "
-               "kill -9 $p; done; done 2>/dev/null; sleep 0.2; find '%.1000s/%.200s' -depth "
-               "-type d -exec rmdir {} + 2>/dev/null",
-               dirs[i], de->d_name, dirs[i], de->d_name);
-      if (system(cmd) != 0) { /* reported by the caller's checks */ }
-    }
-    closedir(d);
-    if (remove) rmdir(dirs[i]);
-  }
-  return left;
-}
-
-/* Kills the inits of the containers in runtime dir `run`. */
-static void kill_containers(const char *run) {
-  char pattern[600];
-  snprintf(pattern, sizeof pattern, "%s/containers/*/pid", run);
-  glob_t g;
-  if (glob(pattern, 0, NULL, &g) != 0) return;
-  for (size_t i = 0; i < g.gl_pathc; i++) {
-    long pid = strtol(mesos_test_slurp(g.gl_pathv[i]), NULL, 10);
-    if (pid > 1) kill((pid_t)pid, SIGKILL);
-  }
-  globfree(&g);
-}
-
-/* At the runner's exit: whatever its tests left. */
-static void runner_cleanup(void) {
-  if (getpid() != runner_pid) return;
-  char pattern[128];
-  snprintf(pattern, sizeof pattern, "/tmp/mesos-vol-%d-*", (int)runner_pid);
-  glob_t g;
-  if (glob(pattern, 0, NULL, &g) == 0) {
-    for (size_t i = 0; i < g.gl_pathc; i++) {
-      char run[400];
-      snprintf(run, sizeof run, "%s/run", g.gl_pathv[i]);
-      mesos_test_kill_under(g.gl_pathv[i]);
-      kill_containers(run);
-    }
-    usleep(100000);
-    for (size_t i = 0; i < g.gl_pathc; i++) {
-      umount_under(g.gl_pathv[i]);
-      if (getenv("MESOS_TEST_KEEP") == NULL) rm_tree(g.gl_pathv[i]);
-    }
-    globfree(&g);
-  }
-  for (int k = 0; k < 8; k++) {
-    char root[96];
-    snprintf(root, sizeof root, "mesos-vtest-%d-%d", (int)runner_pid, k);
-    cg_leftovers(root, 1);
-  }
-  if (fix_dir[0]) rm_tree(fix_dir);
-}
-
-/* Why the image tests cannot run here ("" when they can; a leading '!'
- * is a failure, not a reason to skip). */
-static void probe(void) {
-  if (geteuid() != 0) {
-    snprintf(why_not, sizeof why_not, "needs root (mount namespaces, images)");
-    return;
-  }
-  pid_t p = fork();
-  if (p == 0) _exit(unshare(CLONE_NEWNS | CLONE_NEWPID) == 0 ? 0 : 1);
-  int ws = 0;
-  if (p < 0 || waitpid(p, &ws, 0) != p || !WIFEXITED(ws) || WEXITSTATUS(ws) != 0) {
-    snprintf(why_not, sizeof why_not, "creating mount and pid namespaces is not permitted here");
-    return;
-  }
-  char dirs[16][1024], probe_root[64];
-  snprintf(probe_root, sizeof probe_root, "mesos-vtest-probe-%d", (int)getpid());
-  int nd = cg_dirs(probe_root, dirs, 16);
-  for (int i = 0; i < nd; i++) {
-    if (mkdir(dirs[i], 0755) != 0 || rmdir(dirs[i]) != 0) {
-      snprintf(why_not, sizeof why_not, "the cgroup hierarchy is not writable here (%.400s)",
-               dirs[i]);
-      return;
-    }
-  }
-  snprintf(fix_dir, sizeof fix_dir, "/tmp/mesos-vol-fix-XXXXXX");
-  if (mkdtemp(fix_dir) == NULL) {
-    snprintf(why_not, sizeof why_not, "!cannot create a temporary directory");
-    fix_dir[0] = '\0';
-    return;
-  }
-  char cmd[600];
-  snprintf(cmd, sizeof cmd, "bash tests/support/container_images.bash '%s' 2>&1", fix_dir);
-  FILE *f = popen(cmd, "r");
-  char line[512];
-  while (f && fgets(line, sizeof line, f)) {
-    if (strncmp(line, "tools-missing: ", 15) == 0) {
-      line[strcspn(line, "\n")] = '\0';
-      snprintf(why_not, sizeof why_not, "image tools missing: %.400s", line + 15);
-    } else if (strncmp(line, "overlay: ", 9) != 0) {
-      fputs(line, stderr);
-    }
-  }
-  if (f == NULL || pclose(f) != 0)
-    if (!why_not[0]) snprintf(why_not, sizeof why_not, "!container_images.bash failed");
-}
-
-#define NEED_IMAGES()                                                                   \
-  do {                                                                                  \
-    if (why_not[0] == '!') ck_abort_msg("%s", why_not + 1);                             \
-    if (why_not[0]) MESOS_TEST_SKIP("%s", why_not);                                     \
-  } while (0)
-
-static void make_base(int k) {
-  snprintf(base_dir, sizeof base_dir, "/tmp/mesos-vol-%d-XXXXXX", (int)getppid());
-  ck_assert_ptr_nonnull(mkdtemp(base_dir));
-  snprintf(cg_root, sizeof cg_root, "mesos-vtest-%d-%d", (int)getppid(), k);
-}
-
-/* No mount under the test's directory, no container cgroup, no runtime
- * state (after the agent stopped). */
-static void assert_clean(void) {
-  const char *mounts = mesos_test_slurp("/proc/self/mounts");
-  ck_assert_msg(strstr(mounts, base_dir) == NULL, "a mount under %s is left:\n%s", base_dir,
-                mounts);
-  ck_assert_msg(cg_leftovers(cg_root, 0) == 0, "container cgroups under %s are left", cg_root);
-  char p[600];
-  snprintf(p, sizeof p, "%s/run/containers", base_dir);
-  DIR *d = opendir(p);
-  int n = 0;
-  if (d) {
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) n += de->d_name[0] != '.';
-    closedir(d);
-  }
-  ck_assert_msg(n == 0, "runtime state left in %s", p);
-}
-
-static void remove_base(void) {
-  mesos_test_kill_under(base_dir);
-  if (getenv("MESOS_TEST_KEEP")) {
-    fprintf(stderr, "kept %s\n", base_dir);
-    return;
-  }
-  rm_tree(base_dir);
-}
 
 /* ------------------------------------------------------------ processes */
 
@@ -259,7 +52,7 @@ static void start_master(void) {
   mesos_test_daemon_path("mesos-master", path, sizeof path);
   master_port = mesos_test_free_port();
   snprintf(port_arg, sizeof port_arg, "--port=%d", master_port);
-  snprintf(wd_arg, sizeof wd_arg, "--work_dir=%s/master", base_dir);
+  snprintf(wd_arg, sizeof wd_arg, "--work_dir=%s/master", ctr.base_dir);
   char *argv[] = {path, "--ip=127.0.0.1", port_arg, "--allocation_interval=50ms",
                   "--agent_ping_timeout=1secs", "--max_agent_ping_timeouts=10",
                   "--logging_level=WARNING", wd_arg, NULL};
@@ -278,15 +71,15 @@ static void start_agent(int images) {
   *strrchr(bin_dir, '/') = '\0';
   snprintf(launcher, sizeof launcher, "--launcher_dir=%s", bin_dir);
   agent_port = mesos_test_free_port();
-  snprintf(work_dir, sizeof work_dir, "%s/agent", base_dir);
-  snprintf(agent_log, sizeof agent_log, "%s/agent.log", base_dir);
+  snprintf(work_dir, sizeof work_dir, "%s/agent", ctr.base_dir);
+  snprintf(agent_log, sizeof agent_log, "%s/agent.log", ctr.base_dir);
   snprintf(master_arg, sizeof master_arg, "--master=127.0.0.1:%d", master_port);
   snprintf(port_arg, sizeof port_arg, "--port=%d", agent_port);
   snprintf(wd_arg, sizeof wd_arg, "--work_dir=%s", work_dir);
-  snprintf(reg, sizeof reg, "--docker_registry=%s/registry", fix_dir);
-  snprintf(store, sizeof store, "--docker_store_dir=%s/store", base_dir);
-  snprintf(run, sizeof run, "--runtime_dir=%s/run", base_dir);
-  snprintf(cgr, sizeof cgr, "--cgroups_root=%s", cg_root);
+  snprintf(reg, sizeof reg, "--docker_registry=%s/registry", ctr.fix_dir);
+  snprintf(store, sizeof store, "--docker_store_dir=%s/store", ctr.base_dir);
+  snprintf(run, sizeof run, "--runtime_dir=%s/run", ctr.base_dir);
+  snprintf(cgr, sizeof cgr, "--cgroups_root=%s", ctr.cg_root);
   /* Without images the argument list ends before the containerizer's. */
   char *argv[] = {path, master_arg, port_arg, wd_arg, launcher, "--ip=127.0.0.1",
                   "--hostname=agent-test", "--resources=cpus:4;mem:1024;disk:1024",
@@ -526,8 +319,8 @@ static void ensure_contains(const char *path, const char *want) {
  * volumes, written by one task and read by the next; the host does not
  * see the bind mounts, and none is left after the agent stopped. */
 START_TEST(test_volumes__image_task_writes_and_the_next_task_reads) {
-  NEED_IMAGES();
-  make_base(0);
+  MESOS_TEST_NEED_CONTAINERS(&ctr);
+  mesos_test_ctr_make_base(&ctr, 0);
   sim_fw f;
   char aid[256], offer[160], agent[160], dir[800], file[900];
   cluster(&f, 1, aid, sizeof aid);
@@ -554,8 +347,9 @@ START_TEST(test_volumes__image_task_writes_and_the_next_task_reads) {
   ensure_contains(file, "persisted\nagain\n");
   sim_fw_close(&f);
   stop_all();
-  assert_clean();
-  remove_base();
+  mesos_test_ctr_assert_clean(&ctr);
+  mesos_test_kill_under(ctr.base_dir);
+  mesos_test_ctr_remove_base(&ctr);
 }
 END_TEST
 
@@ -563,8 +357,8 @@ END_TEST
  * checks both and finishes only if so); an absolute container_path
  * without an image is refused naming the reason. */
 START_TEST(test_volumes__read_only_volume_refuses_writes_and_absolute_needs_an_image) {
-  NEED_IMAGES();
-  make_base(1);
+  MESOS_TEST_NEED_CONTAINERS(&ctr);
+  mesos_test_ctr_make_base(&ctr, 1);
   sim_fw f;
   char aid[256], offer[160], agent[160], dir[800], file[900];
   cluster(&f, 1, aid, sizeof aid);
@@ -596,8 +390,9 @@ START_TEST(test_volumes__read_only_volume_refuses_writes_and_absolute_needs_an_i
   free(u);
   sim_fw_close(&f);
   stop_all();
-  assert_clean();
-  remove_base();
+  mesos_test_ctr_assert_clean(&ctr);
+  mesos_test_kill_under(ctr.base_dir);
+  mesos_test_ctr_remove_base(&ctr);
 }
 END_TEST
 
@@ -605,7 +400,7 @@ END_TEST
  * in its own sandbox; a read-only volume, which a link cannot enforce,
  * fails the task with the reason. */
 START_TEST(test_volumes__task_group_task_sees_its_volume_and_read_only_is_refused_on_the_host) {
-  make_base(2);
+  mesos_test_ctr_make_base(&ctr, 2);
   sim_fw f;
   char aid[256], offer[160], agent[160], dir[800], file[900];
   cluster(&f, 0, aid, sizeof aid);
@@ -647,7 +442,8 @@ START_TEST(test_volumes__task_group_task_sees_its_volume_and_read_only_is_refuse
   ck_assert(!exists(file));
   sim_fw_close(&f);
   stop_all();
-  remove_base();
+  mesos_test_kill_under(ctr.base_dir);
+  mesos_test_ctr_remove_base(&ctr);
 }
 END_TEST
 
@@ -693,7 +489,7 @@ static void check_agent_state(void) {
 /* DESTROY_VOLUMES of a volume a running task uses is refused and its
  * data stays; once the task ended, DESTROY removes the directory. */
 START_TEST(test_volumes__destroy_of_a_volume_in_use_is_refused_until_the_task_ended) {
-  make_base(3);
+  mesos_test_ctr_make_base(&ctr, 3);
   sim_fw f;
   char aid[256], offer[160], agent[160], dir[800], file[900], body[2048];
   cluster(&f, 0, aid, sizeof aid);
@@ -733,7 +529,8 @@ START_TEST(test_volumes__destroy_of_a_volume_in_use_is_refused_until_the_task_en
   wait_exists(dir, 0, 10000);
   sim_fw_close(&f);
   stop_all();
-  remove_base();
+  mesos_test_kill_under(ctr.base_dir);
+  mesos_test_ctr_remove_base(&ctr);
 }
 END_TEST
 
@@ -750,8 +547,6 @@ static Suite *make_suite(void) {
 }
 
 int main(void) {
-  runner_pid = getpid();
-  atexit(runner_cleanup);
-  probe();
+  mesos_test_ctr_init(&ctr, "vol", 1);
   return mesos_test_main(make_suite());
 }
