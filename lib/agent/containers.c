@@ -25,8 +25,11 @@
  * Custom executors whose ExecutorInfo asks for a container of type MESOS
  * (an image, volumes or a hostname) run in one (the "executors in
  * containers" section below): the container's task is the executor itself,
- * its tasks are its children inside it.  Other custom executors and the
- * default executor run as plain processes (executors.c).
+ * its tasks are its children inside it.  So do all other custom
+ * executors once --isolation names more than posix/cpu and posix/mem
+ * (cgroups sized for the executor and its live tasks, updated as tasks
+ * come and go).  The default executor runs as a plain process
+ * (executors.c).
  */
 #include "agent/containers.h"
 
@@ -1125,7 +1128,7 @@ int mesos__agent_exec_container_wanted(mesos_agent *a, const Mesos__V1__Executor
     return 0;
   }
   ci = exec_ci(ei);
-  if (ci == NULL) return 0;
+  if (ci == NULL) return c != NULL && c->isolating; /* see the end */
   const Mesos__V1__Image *img = exec_image(ei);
   if (img) {
     if (img->type != MESOS__V1__IMAGE__TYPE__DOCKER) {
@@ -1150,7 +1153,12 @@ int mesos__agent_exec_container_wanted(mesos_agent *a, const Mesos__V1__Executor
     }
     return 1;
   }
-  return 0; /* an empty MESOS ContainerInfo: a plain process, as before */
+  /* No image, volumes or hostname: Mesos still puts every executor in a
+   * container with the isolators of --isolation (cgroups limits sized for
+   * the executor and its tasks, a pid namespace if asked), as it does for
+   * command tasks here (mesos__agent_container_wanted).  With only
+   * posix/cpu,posix/mem (no containerizer) it stays a plain process. */
+  return c != NULL && c->isolating;
 }
 
 /* Ends `op` before its container ran: the executor hears `why`. */
@@ -1445,6 +1453,29 @@ mesos_status mesos__agent_exec_container_adopt(mesos_agent *a, const char *key,
   LOG_INFO("Recovered executor %s: re-attached to its container %s (init pid %d)", key,
            container_id, (int)*pid);
   return MESOS_OK;
+}
+
+void mesos__agent_exec_container_resize(mesos_agent *a, const char *key,
+                                        const char *container_id) {
+  mesos__agent_containers *c = a->containers;
+  if (c == NULL || key == NULL || container_id == NULL) return;
+  /* Only a container that exists: one still provisioning or fetching is
+   * sized when it starts (exec_start asks for the resources then). */
+  exec_op *op = mesos__map_get(&c->exec_preparing, container_id);
+  if (!(mesos__map_get(&c->exec_running, container_id) || (op && op->launching))) return;
+  double cpus = 0, mem_mb = 0;
+  mesos__agent_exec_resources(a, key, &cpus, &mem_mb); /* executors.c */
+  mesos_container_limits l = {MESOS_CONTAINER_LIMITS_VERSION, cpus,
+                              mem_mb > 0 ? (uint64_t)(mem_mb * 1024.0 * 1024.0) : 0, 0};
+  mesos_error *e = NULL;
+  if (mesos__containerizer_update(c->cz, container_id, &l, &e) != MESOS_OK) {
+    LOG_WARN("executor %s: cannot update the limits of its container %s: %s", key, container_id,
+             e ? mesos_error_message(e) : "");
+    mesos_error_free(e);
+    return;
+  }
+  LOG_INFO("Executor %s: container %s updated to cpus %.3g, mem %.0f MB (executor and live tasks)",
+           key, container_id, cpus, mem_mb);
 }
 
 void mesos__agent_exec_container_leave(mesos_agent *a, const char *container_id) {

@@ -95,9 +95,10 @@ const char *mesos__agent_executor_container_refusal(const Mesos__V1__ExecutorInf
  *
  * mesos__agent_exec_container_wanted: whether executor `ei` runs in a
  * container: its ExecutorInfo.container is type MESOS with an image,
- * volumes or a hostname.  0 with *why (static) when it asks for what this
- * agent cannot give (its tasks then fail with *why), 0 with *why NULL for
- * a plain process.
+ * volumes or a hostname, or --isolation names more than posix/cpu and
+ * posix/mem (then every custom executor gets a container, as in Mesos).
+ * 0 with *why (static) when it asks for what this agent cannot give (its
+ * tasks then fail with *why), 0 with *why NULL for a plain process.
  *
  * mesos__agent_exec_container_launch: starts executor `key`
  * ("<framework>/<executor id>") as the task of container `container_id`:
@@ -124,6 +125,14 @@ mesos_status mesos__agent_exec_container_adopt(struct mesos_agent *a, const char
                                                const char *container_id, int32_t *pid,
                                                mesos_error **err);
 void mesos__agent_exec_container_leave(struct mesos_agent *a, const char *container_id);
+/* Executor `key` got a task or one of its tasks ended: its container's
+ * limits become the executor's resources plus its live tasks' again
+ * (containerizer update: cpu shares/quota, memory), as Mesos updates an
+ * executor's container.  Lowered memory moves the soft limit only (see
+ * the cgroups/mem isolator).  Nothing for a container not started yet
+ * (its start sizes it) or gone. */
+void mesos__agent_exec_container_resize(struct mesos_agent *a, const char *key,
+                                        const char *container_id);
 
 /* What containers.c asks the executor table (executors.c).  Each takes
  * the executor key and, where given, its container id: an executor that

@@ -157,6 +157,11 @@ static ProtobufCMessage *pb_copy(const ProtobufCMessage *m, mesos_error **err) {
   return copy;
 }
 
+/* A task came or ended: a container's limits follow (containers.c). */
+static void exec_resize(mesos__agent_executor *x) {
+  if (x->containerized) mesos__agent_exec_container_resize(x->agent, x->key, x->container_id);
+}
+
 /* Kills the executor and whatever it started: its session, or its
  * container (which also stops a container still starting). */
 static void exec_kill(mesos__agent_executor *x) {
@@ -807,6 +812,7 @@ void mesos__agent_run_custom(mesos_agent *a, const Mesos__Internal__RunTask *rt)
     return;
   }
   t->exec = x;
+  exec_resize(x); /* before the executor hears of the task, as in Mesos */
   if (x->checkpoint) mesos__agent_checkpoint_task(t);
   if ((st = deliver(x, 0, &t->key, 1, &e)) != MESOS_OK) {
     char msg[512];
@@ -1485,12 +1491,15 @@ int mesos__agent_exec_call(mesos_agent *a, const char *key, mesos__http_request 
         snprintf(tkey, sizeof tkey, "%s/%s", x->framework_id, s->task_id->value);
         t = mesos__map_get(&a->tasks, tkey);
       }
-      if (t == NULL || t->exec != x)
+      if (t == NULL || t->exec != x) {
         mesos__http_respond_text(req, 400,
                 "Failed to validate executor::Call: the update is for a task this executor does "
                 "not run");
-      else
+      } else {
+        int was_terminal = t->terminal_seen;
         mesos__agent_executor_update(a, t, req, call->update);
+        if (!was_terminal && t->terminal_seen) exec_resize(x); /* its resources are free */
+      }
       break;
     }
     case MESOS__V1__EXECUTOR__CALL__TYPE__MESSAGE: {

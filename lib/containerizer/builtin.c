@@ -293,8 +293,17 @@ static void cg_update(void *ud, const char *id, const mesos_container_limits *l,
   } else if (u->kind == K_CG_CPU && l->cpus > 0) {
     st = mesos__cg_set_cpu(ent->cg, l->cpus, u->ctx->cfs, &e);
   } else if (u->kind == K_CG_MEM && l->mem_bytes > 0) {
-    ent->mem_bytes = l->mem_bytes < MIN_MEMORY_BYTES ? MIN_MEMORY_BYTES : l->mem_bytes;
-    st = mesos__cg_set_mem(ent->cg, ent->mem_bytes, u->ctx->swap, &e);
+    uint64_t bytes = l->mem_bytes < MIN_MEMORY_BYTES ? MIN_MEMORY_BYTES : l->mem_bytes;
+    /* As Mesos's cgroups/mem: the hard limit only grows.  Lowering it
+     * under a container that uses more would OOM-kill it (v1 even
+     * refuses), so a smaller size moves only the soft limit, which the
+     * kernel reclaims towards under memory pressure. */
+    if (ent->mem_bytes == 0 || bytes >= ent->mem_bytes) {
+      ent->mem_bytes = bytes;
+      st = mesos__cg_set_mem(ent->cg, bytes, u->ctx->swap, &e);
+    } else {
+      st = mesos__cg_set_mem_soft(ent->cg, bytes, &e);
+    }
   } else if (u->kind == K_CG_PIDS && l->pids_max > 0) {
     st = mesos__cg_set_pids(ent->cg, l->pids_max, &e);
   }

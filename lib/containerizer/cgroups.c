@@ -648,6 +648,16 @@ mesos_status mesos__cg_set_mem(mesos__cgroup *cg, uint64_t bytes, int swap, meso
   return st;
 }
 
+mesos_status mesos__cg_set_mem_soft(mesos__cgroup *cg, uint64_t bytes, mesos_error **err) {
+  const char *d = dir_of(cg, MESOS__CG_MEMORY);
+  if (d == NULL) return mesos__err(err, MESOS_EINVAL, "cgroups: no memory cgroup");
+  char v[32], path[4200];
+  snprintf(v, sizeof v, "%" PRIu64, bytes);
+  if (cg->v1[MESOS__CG_MEMORY]) return write_ctlf(d, "memory.soft_limit_in_bytes", v, err);
+  snprintf(path, sizeof path, "%s/memory.low", d);
+  return access(path, F_OK) == 0 ? write_ctlf(d, "memory.low", v, err) : MESOS_OK;
+}
+
 mesos_status mesos__cg_set_pids(mesos__cgroup *cg, uint64_t max, mesos_error **err) {
   const char *d = dir_of(cg, MESOS__CG_PIDS);
   if (d == NULL) return mesos__err(err, MESOS_EINVAL, "cgroups: no pids cgroup");

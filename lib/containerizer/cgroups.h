@@ -95,6 +95,9 @@ mesos_status mesos__cg_attach(mesos__cgroup *cg, pid_t pid, mesos_error **err);
 mesos_status mesos__cg_set_cpu(mesos__cgroup *cg, double cpus, int cfs, mesos_error **err);
 /* Hard (and soft) memory limit; with `swap` the memsw limit too. */
 mesos_status mesos__cg_set_mem(mesos__cgroup *cg, uint64_t bytes, int swap, mesos_error **err);
+/* The soft limit alone (v1 memory.soft_limit_in_bytes, v2 memory.low
+ * where the kernel has it): a container's memory shrinking under it. */
+mesos_status mesos__cg_set_mem_soft(mesos__cgroup *cg, uint64_t bytes, mesos_error **err);
 mesos_status mesos__cg_set_pids(mesos__cgroup *cg, uint64_t max, mesos_error **err);
 /* Mesos's default device whitelist: v1 devices.allow, v2 a BPF device
  * program (devices.h). */

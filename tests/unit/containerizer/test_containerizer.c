@@ -727,6 +727,15 @@ START_TEST(test_containerizer__cfs_quota_and_updates_change_the_limits_of_a_runn
   ck_assert_uint_eq(u.mem_limit_bytes, 200ull << 20);
   snprintf(p, sizeof p, "%s/cpu.cfs_quota_us", k.cpu);
   if (access(p, F_OK) == 0) ck_assert_str_eq(read_text(p), "25000\n");
+  /* Smaller memory (a task of an executor ended): as Mesos, the hard
+   * limit stays (lowering it could OOM-kill the container), the soft
+   * limit follows. */
+  l.mem_bytes = 64ull << 20;
+  ck_assert_mesos_ok(mesos__containerizer_update(f.cz, "u1", &l, &err), &err);
+  ck_assert_mesos_ok(mesos__containerizer_usage(f.cz, "u1", &u, &err), &err);
+  ck_assert_uint_eq(u.mem_limit_bytes, 200ull << 20);
+  snprintf(p, sizeof p, "%s/memory.soft_limit_in_bytes", k.mem);
+  if (access(p, F_OK) == 0) ck_assert_str_eq(read_text(p), "67108864\n");
   l.version = 7;
   ck_assert_int_eq(mesos__containerizer_update(f.cz, "u1", &l, &err), MESOS_EVERSION);
   mesos_error_free(err);

@@ -1,0 +1,317 @@
+/*
+ * Executor containers, end to end (real mesos-master and mesos-agent on
+ * loopback with tests/support/cluster.h, the scheduler of
+ * tests/support/sim_fw.h, the host side of tests/support/container_harness.h):
+ *
+ *  - a custom executor WITHOUT a ContainerInfo still runs in a container
+ *    when --isolation names cgroups (as Mesos puts every executor in one):
+ *    its memory limit, read from the cgroup, is the executor's plus its
+ *    task's, its task runs in that cgroup, and GET_CONTAINERS and
+ *    /monitor/statistics report usage from it;
+ *  - that container's limits follow the executor's tasks: a second task
+ *    raises cpu shares and the memory limit before it starts; when it
+ *    ends the cpu shares and the soft memory limit go back (the hard limit
+ *    only grows, as Mesos's cgroups/mem does: lowering it could OOM-kill
+ *    the container);
+ *
+ * After every test nothing is left: no mount under the test's directory,
+ * no container cgroup, no runtime state or root filesystem, no process.
+ * Needs root and writable cgroups: SKIPPED with the reason otherwise.
+ */
+#include <glob.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "support/cluster.h"
+#include "support/container_harness.h"
+#include "support/daemon.h"
+#include "support/sim_fw.h"
+#include "support/testutil.h"
+
+static mesos_test_ctr ctr; /* the host side: support/container_harness.h */
+static mesos_test_cluster cl;
+static char executor_bin[PATH_MAX]; /* examples/custom_executor of this build */
+
+/* ------------------------------------------------------------ cluster */
+
+/* Master and an agent with cgroups isolation (no images) in the test's
+ * directory, and a framework subscribed. */
+static void start_cluster(sim_fw *f, int k) {
+  mesos_test_ctr_make_base(&ctr, k);
+  memset(&cl, 0, sizeof cl);
+  cl.master_pid = cl.agent_pid = -1;
+  snprintf(cl.base_dir, sizeof cl.base_dir, "%s", ctr.base_dir);
+  mesos_test_cluster_start_master(&cl, NULL);
+  char run[400], cgr[200];
+  snprintf(run, sizeof run, "--runtime_dir=%s/run", ctr.base_dir);
+  snprintf(cgr, sizeof cgr, "--cgroups_root=%s", ctr.cg_root);
+  char *extra[] = {"--isolation=namespaces/pid,cgroups/cpu,cgroups/mem", run, cgr, NULL};
+  mesos_test_cluster_start_agent(&cl, "agent", NULL, extra);
+  sim_fw_subscribe(f, cl.master_port, "\"user\":\"root\",\"name\":\"containers5\"");
+}
+
+static void finish_test(sim_fw *f) {
+  sim_fw_close(f);
+  mesos_test_cluster_stop(&cl);
+  mesos_test_ctr_assert_clean(&ctr);
+  ck_assert_msg(mesos_test_kill_under(ctr.base_dir) == 0, "processes were left under %s",
+                ctr.base_dir);
+  mesos_test_ctr_remove_base(&ctr);
+}
+
+static void teardown(void) {
+  /* A failed test: its daemons, containers and tasks (the harness's
+   * runner clean-up removes the rest at exit). */
+  if (cl.agent_pid > 0) kill(cl.agent_pid, SIGKILL);
+  if (cl.master_pid > 0) kill(cl.master_pid, SIGKILL);
+  if (ctr.base_dir[0]) mesos_test_kill_under(ctr.base_dir);
+}
+
+/* ------------------------------------------------------------ helpers */
+
+/* 0.1 cpus and 16 MB: an executor and its tasks together fit the smallest
+ * offer sim_fw_wait_offer_min asks for. */
+#define RES                                                                  \
+  "[{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":0.1}},"     \
+  "{\"name\":\"mem\",\"type\":\"SCALAR\",\"scalar\":{\"value\":16}}]"
+#define MB16 (16ull << 20)
+/* Mesos's floor of a container's memory limit (cgroups/mem). */
+#define MB32 (32ull << 20)
+
+/* Each task of the executor claims the first free number n (mkdir is
+ * atomic), writes its cgroups (/proc/self resolves in the host's /proc:
+ * no mount namespace here) and its pid as it sees it (its pid namespace)
+ * to run-<n>/, and runs until stop-<n> exists. */
+#define TASK_CMD                                                                           \
+  "n=1; until mkdir $MESOS_SANDBOX/run-$n 2>/dev/null; do n=$((n+1)); done; "              \
+  "cat /proc/self/cgroup > $MESOS_SANDBOX/run-$n/cg; "                                      \
+  "echo $$ > $MESOS_SANDBOX/run-$n/pid.tmp && mv $MESOS_SANDBOX/run-$n/pid.tmp "            \
+  "$MESOS_SANDBOX/run-$n/pid; while [ ! -e $MESOS_SANDBOX/stop-$n ]; do sleep 0.05; done"
+
+/* ACCEPTs an offer of at least `cpus`/`mem` with task `task` for executor
+ * `eid` (the example custom executor on the host filesystem, no
+ * ContainerInfo, RES), the task RES too. */
+static void launch_exec_task(sim_fw *f, const char *eid, const char *task, double cpus,
+                             double mem) {
+  char offer[160], agent[160], body[2048];
+  sim_fw_wait_offer_min(f, "agent-test", cpus, mem, offer, agent, sizeof offer);
+  int code = sim_fw_call_body(
+      f, body, sizeof body,
+      "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":"
+      "[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH\",\"launch\":{\"task_infos\":"
+      "[{\"name\":\"t\",\"task_id\":{\"value\":\"%s\"},\"agent_id\":{\"value\":\"%s\"},"
+      "\"executor\":{\"type\":\"CUSTOM\",\"executor_id\":{\"value\":\"%s\"},"
+      "\"command\":{\"value\":\"%s\",\"environment\":{\"variables\":[{\"name\":"
+      "\"CUSTOM_EXECUTOR_TASK_COMMAND\",\"value\":\"" TASK_CMD "\"}]}},\"resources\":" RES "},"
+      "\"resources\":" RES "}]}}],\"filters\":{\"refuse_seconds\":0}}}",
+      f->id, offer, task, agent, eid, executor_bin);
+  ck_assert_msg(code == 202, "ACCEPT of %s: %d %s", task, code, body);
+}
+
+/* The host sandbox of executor `eid`'s only run (polls up to 20 s). */
+static void executor_sandbox(const char *eid, char *out, size_t cap) {
+  char pattern[1200];
+  snprintf(pattern, sizeof pattern, "%s/slaves/*/frameworks/*/executors/%s/runs/*-*",
+           cl.work_dir, eid);
+  for (long long until = sim_fw_now_ms() + 20000; sim_fw_now_ms() < until; usleep(20000)) {
+    glob_t g;
+    if (glob(pattern, 0, NULL, &g) == 0) {
+      snprintf(out, cap, "%s", g.gl_pathv[0]);
+      globfree(&g);
+      return;
+    }
+  }
+  ck_abort_msg("no sandbox of executor %s", eid);
+}
+
+/* The pid task number `n` of the executor in `sandbox` has in its pid
+ * namespace (polls), and whether its cgroups name container `id`. */
+static pid_t task_pid(const char *sandbox, int n, const char *id, int *in_cgroup) {
+  char p[1400];
+  snprintf(p, sizeof p, "%s/run-%d/pid", sandbox, n);
+  for (long long until = sim_fw_now_ms() + 20000; sim_fw_now_ms() < until; usleep(20000)) {
+    long pid = strtol(mesos_test_slurp(p), NULL, 10);
+    if (pid > 1) {
+      snprintf(p, sizeof p, "%s/run-%d/cg", sandbox, n);
+      *in_cgroup = strstr(mesos_test_slurp(p), id) != NULL;
+      return (pid_t)pid;
+    }
+  }
+  ck_abort_msg("task %d never wrote %s", n, p);
+  return -1;
+}
+
+static void stop_task(const char *sandbox, int n) {
+  char p[1400];
+  snprintf(p, sizeof p, "%s/stop-%d", sandbox, n);
+  FILE *f = fopen(p, "w");
+  ck_assert_msg(f != NULL, "cannot create %s", p);
+  fclose(f);
+}
+
+/* The value of the first of `files` (v1 name, v2 name) that container
+ * `id` has in any hierarchy; -1 when none exists. */
+static long long cg_value(const char *id, const char *v1, const char *v2) {
+  char dirs[16][1024];
+  int nd = mesos_test_cg_dirs(ctr.cg_root, dirs, 16);
+  const char *files[] = {v1, v2};
+  for (int k = 0; k < 2; k++)
+    for (int i = 0; i < nd; i++) {
+      char p[1400];
+      struct stat sb;
+      snprintf(p, sizeof p, "%.1000s/%.200s/%s", dirs[i], id, files[k]);
+      if (stat(p, &sb) == 0) return strtoll(mesos_test_slurp(p), NULL, 10);
+    }
+  return -1;
+}
+
+static long long mem_limit(const char *id) {
+  return cg_value(id, "memory.limit_in_bytes", "memory.max");
+}
+static long long mem_soft(const char *id) {
+  return cg_value(id, "memory.soft_limit_in_bytes", "memory.low");
+}
+/* v1 cpu.shares (1024 per cpu); -1 on a v2 cpu controller (cpu.weight
+ * maps shares, checked by the unit tests). */
+static long long cpu_shares(const char *id) { return cg_value(id, "cpu.shares", "cpu.shares"); }
+
+/* Polls until `get`(id) == want (5 s); the last value. */
+static long long wait_value(long long (*get)(const char *), const char *id, long long want) {
+  long long v = get(id);
+  for (long long until = sim_fw_now_ms() + 5000; v != want && sim_fw_now_ms() < until;
+       usleep(20000))
+    v = get(id);
+  return v;
+}
+
+/* An agent endpoint's body (GET, or POST of `call` to /api/v1). */
+static char *agent_body(const char *path, const char *call) {
+  mesos_test_response r;
+  ck_assert_int_eq(mesos_test_http(cl.agent_port, call ? "POST" : "GET", path,
+                                   call ? "application/json" : NULL, NULL, call, &r),
+                   0);
+  ck_assert_msg(r.status == 200, "%s: %d %s", path, r.status, r.body);
+  char *body = strdup(r.body);
+  mesos_test_response_free(&r);
+  return body;
+}
+
+/* ------------------------------------------------------------ tests */
+
+/* A custom executor with no ContainerInfo on an agent with cgroups
+ * isolation runs in a container of its own (runtime state, an init, a
+ * cgroup): its memory limit is the executor's and its task's (16 + 16 MB,
+ * raised to Mesos's 32 MB floor), cpu shares 1024 x (0.1 + 0.1), its task
+ * runs in that cgroup, and GET_CONTAINERS and /monitor/statistics report
+ * the limit and usage read from it. */
+START_TEST(test_containers5__custom_executor_without_container_info_runs_in_cgroups) {
+  MESOS_TEST_NEED_CONTAINERS(&ctr);
+  sim_fw f;
+  start_cluster(&f, 1);
+  launch_exec_task(&f, "plain-ex", "plain-1", 0.2, 32);
+  free(sim_fw_expect_update(&f, "plain-1", "TASK_RUNNING", 20000));
+  char sandbox[1200], p[1400];
+  executor_sandbox("plain-ex", sandbox, sizeof sandbox);
+  const char *cid = strrchr(sandbox, '/') + 1;
+  snprintf(p, sizeof p, "%s/run/containers/%s/pid", ctr.base_dir, cid);
+  pid_t init = (pid_t)strtol(mesos_test_slurp(p), NULL, 10);
+  ck_assert_msg(init > 1 && kill(init, 0) == 0, "no container init for the executor (%s)", p);
+  ck_assert_int_eq(mem_limit(cid), (long long)MB32);
+  long long shares = cpu_shares(cid);
+  ck_assert_msg(shares == -1 || shares == 204, "cpu.shares %lld", shares);
+  /* The task: in the executor's cgroup and pid namespace (init 1, the
+   * executor's shell and the executor before it). */
+  int in_cg = 0;
+  pid_t tp = task_pid(sandbox, 1, cid, &in_cg);
+  ck_assert_msg(in_cg, "the task is not in the executor's cgroup");
+  ck_assert_msg(tp < 100, "the task's pid %d is not from a new pid namespace", (int)tp);
+  char *body = agent_body("/api/v1", "{\"type\":\"GET_CONTAINERS\"}");
+  ck_assert_msg(strstr(body, cid) && strstr(body, "\"mem_limit_bytes\":33554432") &&
+                    strstr(body, "\"mem_total_bytes\""),
+                "%s", body);
+  free(body);
+  body = agent_body("/monitor/statistics", NULL);
+  ck_assert_msg(strstr(body, "plain-ex") && strstr(body, "\"mem_limit_bytes\":33554432"), "%s",
+                body);
+  free(body);
+  stop_task(sandbox, 1);
+  free(sim_fw_expect_final(&f, "plain-1", "TASK_FINISHED", 20000));
+  /* Its framework goes: the executor is shut down, its container too. */
+  ck_assert_int_eq(
+      sim_fw_call(&f, "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"TEARDOWN\"}", f.id), 202);
+  for (long long until = sim_fw_now_ms() + 10000; kill(init, 0) == 0 && sim_fw_now_ms() < until;)
+    usleep(20000);
+  ck_assert_msg(kill(init, 0) != 0, "the executor's container (init %d) is still there",
+                (int)init);
+  finish_test(&f);
+}
+END_TEST
+
+/* The executor container's limits follow its tasks: a second task raises
+ * the memory limit (16 + 16 + 16 MB) and cpu shares (0.3 cpus) before it
+ * runs; when it finishes, cpu shares and the soft limit go back to the
+ * executor's and the first task's, and the hard limit stays (Mesos never
+ * lowers it under a running container). */
+START_TEST(test_containers5__executor_container_limits_follow_its_tasks) {
+  MESOS_TEST_NEED_CONTAINERS(&ctr);
+  sim_fw f;
+  start_cluster(&f, 2);
+  launch_exec_task(&f, "grow-ex", "grow-1", 0.2, 32);
+  free(sim_fw_expect_update(&f, "grow-1", "TASK_RUNNING", 20000));
+  char sandbox[1200];
+  executor_sandbox("grow-ex", sandbox, sizeof sandbox);
+  const char *cid = strrchr(sandbox, '/') + 1;
+  int in_cg = 0;
+  task_pid(sandbox, 1, cid, &in_cg);
+  ck_assert_int_eq(mem_limit(cid), (long long)MB32);
+  ck_assert_int_eq(mem_soft(cid), (long long)MB32);
+  int v1cpu = cpu_shares(cid) != -1;
+  launch_exec_task(&f, "grow-ex", "grow-2", 0.1, 16);
+  free(sim_fw_expect_update(&f, "grow-2", "TASK_RUNNING", 20000));
+  /* Updated before the executor heard of the task: no wait needed. */
+  ck_assert_int_eq(mem_limit(cid), (long long)(3 * MB16));
+  ck_assert_int_eq(mem_soft(cid), (long long)(3 * MB16));
+  if (v1cpu) ck_assert_int_eq(cpu_shares(cid), 307);
+  task_pid(sandbox, 2, cid, &in_cg);
+  ck_assert_msg(in_cg, "the second task is not in the executor's cgroup");
+  stop_task(sandbox, 2);
+  free(sim_fw_expect_final(&f, "grow-2", "TASK_FINISHED", 20000));
+  /* Its terminal update frees its share: soft limit and shares go back. */
+  ck_assert_int_eq(wait_value(mem_soft, cid, (long long)MB32), (long long)MB32);
+  if (v1cpu) ck_assert_int_eq(wait_value(cpu_shares, cid, 204), 204);
+  ck_assert_int_eq(mem_limit(cid), (long long)(3 * MB16));
+  stop_task(sandbox, 1);
+  free(sim_fw_expect_final(&f, "grow-1", "TASK_FINISHED", 20000));
+  ck_assert_int_eq(
+      sim_fw_call(&f, "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"TEARDOWN\"}", f.id), 202);
+  finish_test(&f);
+}
+END_TEST
+
+static Suite *make_suite(void) {
+  Suite *s = suite_create("agent_containers5");
+  TCase *tc = tcase_create("containers5");
+  tcase_set_timeout(tc, 120);
+  tcase_add_checked_fixture(tc, NULL, teardown);
+  tcase_add_test(tc, test_containers5__custom_executor_without_container_info_runs_in_cgroups);
+  tcase_add_test(tc, test_containers5__executor_container_limits_follow_its_tasks);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) {
+  mesos_test_ctr_init(&ctr, "ctr5", 0);
+  char bin[4096], rel[4200];
+  mesos_test_daemon_path("mesos-agent", bin, sizeof bin);
+  *strrchr(bin, '/') = '\0';
+  snprintf(rel, sizeof rel, "%.4000s/../examples/custom_executor", bin);
+  if (realpath(rel, executor_bin) == NULL && !ctr.why_not[0])
+    snprintf(ctr.why_not, sizeof ctr.why_not, "!no example executor at %.400s", rel);
+  return mesos_test_main(make_suite());
+}
