@@ -208,7 +208,11 @@ static void src_free(mesos__image_source *s) {
 }
 
 static mesos_status src_open(const char *path, mesos__image_source **out, mesos_error **err) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  /* O_NONBLOCK: a FIFO (or a device) put in the registry would block a
+   * plain open until a writer comes, holding a thread-pool thread and an
+   * agent that wants to stop; it opens at once and is refused below.
+   * (No effect on regular files and directories.) */
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     if (errno == ENOENT) return mesos__err(err, MESOS_ENOTFOUND, "%s: not found", path);
     return mesos__err_errno(err, MESOS_EIO, errno, path);
@@ -287,7 +291,7 @@ static mesos_status src_member(mesos__image_source *s, const char *name, int *fd
   if (s->dirfd >= 0) {
     struct open_how how;
     memset(&how, 0, sizeof how);
-    how.flags = O_RDONLY | O_CLOEXEC;
+    how.flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK; /* as src_open: a FIFO must not block */
     how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
     int f = (int)syscall(SYS_openat2, s->dirfd, name, &how, sizeof how);
     if (f < 0) {

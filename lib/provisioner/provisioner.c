@@ -58,6 +58,11 @@ struct mesos__provisioner {
   atomic_uint_fast64_t extractions;
   unsigned pending; /* async provisions not yet reported (loop thread only) */
   bool closing;
+  /* Set by mesos__provisioner_free while provisions run on the thread
+   * pool: extraction and copying stop at their next entry (ECLOSED), so
+   * an agent told to stop is not held by a huge layer (its loop waits for
+   * the pool's work before it can close). */
+  atomic_bool cancel;
 };
 
 /* Copying descends this deep at most (one fd pair per level). */
@@ -195,6 +200,8 @@ mesos_status mesos__provisioner_new(const mesos__provisioner_opts *o, mesos__pro
   p->limits = o->limits;
   p->limits.whiteouts = b == BACKEND_OVERLAY ? MESOS__TAR_WHITEOUT_OVERLAY : MESOS__TAR_WHITEOUT_KEEP;
   p->limits.preserve_owner = geteuid() == 0;
+  atomic_init(&p->cancel, false);
+  p->limits.cancel = &p->cancel;
   p->registry = mesos__strdup(o->registry_dir);
   p->store = mesos__strdup(store);
   p->root = path_join(o->work_dir, "provisioner");
@@ -227,6 +234,7 @@ void mesos__provisioner_free(mesos__provisioner *p) {
   if (p == NULL) return;
   if (p->pending > 0) {
     p->closing = true;
+    atomic_store(&p->cancel, true); /* provisions end soon, with ECLOSED */
     return;
   }
   prov_release(p);
@@ -461,6 +469,7 @@ typedef struct {
   size_t n, cap;
   char path[PATH_MAX]; /* current directory, relative to the rootfs */
   size_t plen;
+  const atomic_bool *cancel; /* the provisioner's (stops the copy) */
 } copyctx;
 
 static void copyctx_reset(copyctx *c) {
@@ -536,6 +545,10 @@ static mesos_status copy_tree(copyctx *c, int sfd, int dfd, int depth, mesos_err
     while (st == MESOS_OK && (de = readdir(d)) != NULL) {
       const char *n = de->d_name;
       if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0) continue;
+      if (c->cancel && atomic_load(c->cancel)) {
+        st = mesos__err(err, MESOS_ECLOSED, "copy cancelled (shutting down)");
+        break;
+      }
       bool wh = strncmp(n, ".wh.", 4) == 0;
       if (pass == 0) {
         if (wh && strncmp(n, ".wh..wh.", 8) != 0 && n[4] != '\0')
@@ -754,6 +767,7 @@ static mesos_status build_rootfs(mesos__provisioner *p, mesos__image *img, const
       int sfd = l ? open(l, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
       copyctx_reset(cc);
       cc->droot = dfd;
+      cc->cancel = &p->cancel;
       if (sfd < 0) st = mesos__err(err, MESOS_EIO, "cannot open layer %s", img->layers[i].key);
       else st = copy_tree(cc, sfd, dfd, 0, err);
       if (sfd >= 0) close(sfd);
@@ -887,6 +901,10 @@ mesos_status mesos__provisioner_provision_sync(mesos__provisioner *p, const char
   }
   for (size_t i = 0; i < img->nlayers && st == MESOS_OK; i++) {
     bool ex = false;
+    if (atomic_load(&p->cancel)) {
+      st = mesos__err(err, MESOS_ECLOSED, "provisioning cancelled (shutting down)");
+      break;
+    }
     /* A remembered image has no registry source: its layers were found
      * in the store (cache_get), and nothing removes store layers. */
     if (!from_cache) st = ensure_layer(p, img, i, &ex, err);

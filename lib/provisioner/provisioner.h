@@ -50,8 +50,10 @@ void mesos__provision_info_free(mesos__provision_info *info);
  * backend, or a directory path overlayfs cannot take (',' or ':'). */
 mesos_status mesos__provisioner_new(const mesos__provisioner_opts *opts, mesos__provisioner **out,
                                     mesos_error **err);
-/* Frees the provisioner; provisions still running finish first, and their
- * callbacks get MESOS_ECLOSED. */
+/* Frees the provisioner; provisions still running on the thread pool are
+ * cancelled (their extraction or copy stops at its next entry, their
+ * partial layer and root filesystem are removed) and their callbacks get
+ * MESOS_ECLOSED. */
 void mesos__provisioner_free(mesos__provisioner *p);
 
 /* Provisions `image` (a reference resolved in the registry directory) for

@@ -785,6 +785,10 @@ static mesos_status extract_entry(xctx *x, tin *t, tent *e, mesos_error **err) {
       while (left > 0 && st == MESOS_OK) {
         const unsigned char *p;
         size_t got;
+        if (x->o.cancel && atomic_load(x->o.cancel)) {
+          st = mesos__err(err, MESOS_ECLOSED, "extraction cancelled (shutting down)");
+          break;
+        }
         st = tin_get(t, left > TIN_BUF ? TIN_BUF : (size_t)left, &p, &got, err);
         if (st != MESOS_OK) break;
         if (got == 0) {
@@ -932,6 +936,10 @@ mesos_status mesos__tar_extract(int rootfd, mesos__tar_read_fn rd, void *ud,
     tent e;
     memset(&e, 0, sizeof e);
     bool end;
+    if (x.o.cancel && atomic_load(x.o.cancel)) {
+      st = mesos__err(err, MESOS_ECLOSED, "extraction cancelled (shutting down)");
+      break;
+    }
     if ((st = next_entry(&t, &e, &end, err)) != MESOS_OK) break;
     if (end) break;
     if (++x.entries > x.o.max_entries) {

@@ -18,6 +18,7 @@
 #ifndef MESOS_PROVISIONER_TAR_H
 #define MESOS_PROVISIONER_TAR_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -51,6 +52,10 @@ typedef struct mesos__tar_opts {
   uint64_t max_total_size; /* 0: MESOS__TAR_MAX_TOTAL (sum of file sizes) */
   uint64_t max_entries;    /* 0: MESOS__TAR_MAX_ENTRIES */
   bool preserve_owner;     /* chown to the archive's uid/gid (needs root) */
+  /* Optional: set (by another thread) to stop the extraction at its next
+   * entry or data chunk with MESOS_ECLOSED (the agent is shutting down:
+   * a huge layer must not hold it). */
+  const atomic_bool *cancel;
 } mesos__tar_opts;
 
 typedef struct mesos__tar_stats {

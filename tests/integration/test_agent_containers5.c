@@ -40,19 +40,36 @@ static char executor_bin[PATH_MAX]; /* examples/custom_executor of this build */
 
 /* ------------------------------------------------------------ cluster */
 
-/* Master and an agent with cgroups isolation (no images) in the test's
- * directory, and a framework subscribed. */
-static void start_cluster(sim_fw *f, int k) {
+/* The test's directory (number k) and the master. */
+static void start_master(int k) {
   mesos_test_ctr_make_base(&ctr, k);
   memset(&cl, 0, sizeof cl);
   cl.master_pid = cl.agent_pid = -1;
   snprintf(cl.base_dir, sizeof cl.base_dir, "%s", ctr.base_dir);
   mesos_test_cluster_start_master(&cl, NULL);
-  char run[400], cgr[200];
+}
+
+/* An agent with cgroups isolation in the test's directory; with
+ * `images`, images from <base>/registry (copy backend, store in
+ * <base>/store). */
+static void start_agent(int images) {
+  char run[400], cgr[200], reg[400], store[400];
   snprintf(run, sizeof run, "--runtime_dir=%s/run", ctr.base_dir);
   snprintf(cgr, sizeof cgr, "--cgroups_root=%s", ctr.cg_root);
-  char *extra[] = {"--isolation=namespaces/pid,cgroups/cpu,cgroups/mem", run, cgr, NULL};
-  mesos_test_cluster_start_agent(&cl, "agent", NULL, extra);
+  snprintf(reg, sizeof reg, "--docker_registry=%s/registry", ctr.base_dir);
+  snprintf(store, sizeof store, "--docker_store_dir=%s/store", ctr.base_dir);
+  char *plain[] = {"--isolation=namespaces/pid,cgroups/cpu,cgroups/mem", run, cgr, NULL};
+  char *with_images[] = {"--isolation=filesystem/linux,docker/runtime,namespaces/pid,cgroups/cpu,"
+                         "cgroups/mem",
+                         "--image_providers=docker", "--image_provisioner_backend=copy", reg,
+                         store, run, cgr, NULL};
+  mesos_test_cluster_start_agent(&cl, "agent", NULL, images ? with_images : plain);
+}
+
+/* Master, agent (cgroups isolation, no images) and a framework. */
+static void start_cluster(sim_fw *f, int k) {
+  start_master(k);
+  start_agent(0);
   sim_fw_subscribe(f, cl.master_port, "\"user\":\"root\",\"name\":\"containers5\"");
 }
 
@@ -294,6 +311,70 @@ START_TEST(test_containers5__executor_container_limits_follow_its_tasks) {
 }
 END_TEST
 
+/* ------------------------------------------------------------ agent stopped while provisioning */
+
+/* Polls (10 s) until `dir` has an entry; whether it has. */
+static int wait_entries(const char *dir) {
+  for (long long until = sim_fw_now_ms() + 10000; sim_fw_now_ms() < until; usleep(10000))
+    if (mesos_test_count_entries(dir) > 0) return 1;
+  return 0;
+}
+
+/* SIGTERM to an agent that is extracting a huge layer (one file of 6 GiB
+ * of zeros: many seconds of writing) makes it exit promptly and cleanly:
+ * the extraction stops at its next chunk, its staging directory and the
+ * container's root filesystem are removed, nothing else is left.  And a
+ * FIFO put in the registry under an image's name (which a plain open
+ * would wait on forever, holding a thread-pool thread and the agent's
+ * exit) fails its task at once with the reason. */
+START_TEST(test_containers5__agent_stopped_while_provisioning_exits_promptly_leaving_nothing) {
+  MESOS_TEST_NEED_CONTAINERS(&ctr);
+  start_master(3);
+  char cmd[1200], p[600];
+  snprintf(cmd, sizeof cmd,
+           "mkdir -p '%s/registry' && python3 tests/support/huge_image.py '%s/registry/huge.tar' 6"
+           " && mkfifo '%s/registry/fifo.tar'",
+           ctr.base_dir, ctr.base_dir, ctr.base_dir);
+  ck_assert_msg(system(cmd) == 0, "cannot build the huge image: %s", cmd);
+  start_agent(1);
+  sim_fw f;
+  sim_fw_subscribe(&f, cl.master_port, "\"user\":\"root\",\"name\":\"containers5\"");
+  char offer[160], agent[160];
+  sim_fw_wait_offer_min(&f, "agent-test", 0.5, 32, offer, agent, sizeof offer);
+  sim_fw_launch(&f, offer, agent, "fifo-task",
+                "\"container\":{\"type\":\"MESOS\",\"mesos\":{\"image\":{\"type\":\"DOCKER\","
+                "\"docker\":{\"name\":\"fifo\"}}}},",
+                32, "true");
+  char *rec = sim_fw_expect_final(&f, "fifo-task", "TASK_FAILED", 20000);
+  ck_assert_msg(strstr(rec, "REASON_CONTAINER_LAUNCH_FAILED") && strstr(rec, "not a file"), "%s",
+                rec);
+  free(rec);
+  sim_fw_wait_offer_min(&f, "agent-test", 0.5, 32, offer, agent, sizeof offer);
+  sim_fw_launch(&f, offer, agent, "huge-task",
+                "\"container\":{\"type\":\"MESOS\",\"mesos\":{\"image\":{\"type\":\"DOCKER\","
+                "\"docker\":{\"name\":\"huge\"}}}},",
+                32, "true");
+  snprintf(p, sizeof p, "%s/store/staging", ctr.base_dir);
+  ck_assert_msg(wait_entries(p), "the huge layer's extraction never started (%s)", p);
+  usleep(100000); /* well into the layer's 6 GiB */
+  sim_fw_close(&f);
+  long long t0 = sim_fw_now_ms();
+  int st = mesos_test_stop(cl.agent_pid, 10000);
+  long long took = sim_fw_now_ms() - t0;
+  cl.agent_pid = -1;
+  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "mesos-agent exit status %d", st);
+  ck_assert_msg(took < 3000, "the agent took %lld ms to stop while provisioning", took);
+  ck_assert_msg(mesos_test_count_entries(p) == 0, "a staging directory was left in %s", p);
+  snprintf(p, sizeof p, "%s/store/layers", ctr.base_dir);
+  ck_assert_msg(mesos_test_count_entries(p) == 0, "a partial layer was published in %s", p);
+  mesos_test_cluster_stop(&cl);
+  mesos_test_ctr_assert_clean(&ctr);
+  ck_assert_msg(mesos_test_kill_under(ctr.base_dir) == 0, "processes were left under %s",
+                ctr.base_dir);
+  mesos_test_ctr_remove_base(&ctr);
+}
+END_TEST
+
 static Suite *make_suite(void) {
   Suite *s = suite_create("agent_containers5");
   TCase *tc = tcase_create("containers5");
@@ -301,6 +382,7 @@ static Suite *make_suite(void) {
   tcase_add_checked_fixture(tc, NULL, teardown);
   tcase_add_test(tc, test_containers5__custom_executor_without_container_info_runs_in_cgroups);
   tcase_add_test(tc, test_containers5__executor_container_limits_follow_its_tasks);
+  tcase_add_test(tc, test_containers5__agent_stopped_while_provisioning_exits_promptly_leaving_nothing);
   suite_add_tcase(s, tc);
   return s;
 }
