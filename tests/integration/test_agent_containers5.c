@@ -147,6 +147,17 @@ static void executor_sandbox(const char *eid, char *out, size_t cap) {
   ck_abort_msg("no sandbox of executor %s", eid);
 }
 
+/* Test k's cluster with task `task` of executor `eid` running; the
+ * executor's sandbox, and its container id (in `sandbox`). */
+static const char *start_with_task(sim_fw *f, int k, const char *eid, const char *task,
+                                   char *sandbox, size_t cap) {
+  start_cluster(f, k);
+  launch_exec_task(f, eid, task, 0.2, 32);
+  free(sim_fw_expect_update(f, task, "TASK_RUNNING", 20000));
+  executor_sandbox(eid, sandbox, cap);
+  return strrchr(sandbox, '/') + 1;
+}
+
 /* The pid task number `n` of the executor in `sandbox` has in its pid
  * namespace (polls), and whether its cgroups name container `id`. */
 static pid_t task_pid(const char *sandbox, int n, const char *id, int *in_cgroup) {
@@ -230,12 +241,8 @@ static char *agent_body(const char *path, const char *call) {
 START_TEST(test_containers5__custom_executor_without_container_info_runs_in_cgroups) {
   MESOS_TEST_NEED_CONTAINERS(&ctr);
   sim_fw f;
-  start_cluster(&f, 1);
-  launch_exec_task(&f, "plain-ex", "plain-1", 0.2, 32);
-  free(sim_fw_expect_update(&f, "plain-1", "TASK_RUNNING", 20000));
   char sandbox[1200], p[1400];
-  executor_sandbox("plain-ex", sandbox, sizeof sandbox);
-  const char *cid = strrchr(sandbox, '/') + 1;
+  const char *cid = start_with_task(&f, 1, "plain-ex", "plain-1", sandbox, sizeof sandbox);
   snprintf(p, sizeof p, "%s/run/containers/%s/pid", ctr.base_dir, cid);
   pid_t init = (pid_t)strtol(mesos_test_slurp(p), NULL, 10);
   ck_assert_msg(init > 1 && kill(init, 0) == 0, "no container init for the executor (%s)", p);
@@ -278,12 +285,8 @@ END_TEST
 START_TEST(test_containers5__executor_container_limits_follow_its_tasks) {
   MESOS_TEST_NEED_CONTAINERS(&ctr);
   sim_fw f;
-  start_cluster(&f, 2);
-  launch_exec_task(&f, "grow-ex", "grow-1", 0.2, 32);
-  free(sim_fw_expect_update(&f, "grow-1", "TASK_RUNNING", 20000));
   char sandbox[1200];
-  executor_sandbox("grow-ex", sandbox, sizeof sandbox);
-  const char *cid = strrchr(sandbox, '/') + 1;
+  const char *cid = start_with_task(&f, 2, "grow-ex", "grow-1", sandbox, sizeof sandbox);
   int in_cg = 0;
   task_pid(sandbox, 1, cid, &in_cg);
   ck_assert_int_eq(mem_limit(cid), (long long)MB32);
