@@ -378,6 +378,79 @@ START_TEST(test_containers5__agent_stopped_while_provisioning_exits_promptly_lea
 }
 END_TEST
 
+/* ------------------------------------------------------------ kill while the init starts */
+
+/* Freezes (1) or thaws (0) the test's whole cgroups root, made first if
+ * the agent has not yet: the v1 freezer (freezer.state), else cgroup2's
+ * cgroup.freeze.  Both are hierarchical: a container cgroup the agent
+ * creates below a frozen root, and the init it moves there, are frozen
+ * too.  0 when neither exists.  (The harness removes the root.) */
+static int freeze_root(int on) {
+  char dirs[16][1024];
+  int nd = mesos_test_cg_dirs(ctr.cg_root, dirs, 16);
+  static const char *const files[][3] = {{"freezer.state", "FROZEN", "THAWED"},
+                                         {"cgroup.freeze", "1", "0"}};
+  for (int k = 0; k < 2; k++)
+    for (int i = 0; i < nd; i++) {
+      char p[1100];
+      if (k == 0 && strstr(dirs[i], "/freezer/") == NULL) continue;
+      mkdir(dirs[i], 0755);
+      snprintf(p, sizeof p, "%.1000s/%s", dirs[i], files[k][0]);
+      FILE *f = access(p, F_OK) == 0 ? fopen(p, "w") : NULL;
+      if (f == NULL) continue;
+      int ok = fputs(files[k][on ? 1 : 2], f) >= 0;
+      ok &= fclose(f) == 0;
+      ck_assert_msg(ok, "cannot write %s", p);
+      return 1;
+    }
+  return 0;
+}
+
+/* KILL while the container's init starts (after the launch returned,
+ * before the task exec'ed): the cgroups root is frozen, so the init the
+ * agent cloned and moved into its container cgroup stops right there;
+ * the KILL reaches the agent, which kills the starting init (SIGKILL,
+ * delivered once thawed), and the launch ends: TASK_KILLED with
+ * REASON_TASK_KILLED_DURING_LAUNCH, the task never ran, nothing is left. */
+START_TEST(test_containers5__kill_while_the_init_starts_gives_task_killed_and_leaves_nothing) {
+  MESOS_TEST_NEED_CONTAINERS(&ctr);
+  sim_fw f;
+  start_cluster(&f, 4);
+  if (!freeze_root(1)) MESOS_TEST_SKIP("no v1 freezer or cgroup.freeze for the cgroups root");
+  char offer[160], agent[160], ran[600], cmd[700], p[600];
+  snprintf(ran, sizeof ran, "%s/ran", ctr.base_dir);
+  snprintf(cmd, sizeof cmd, "touch %s", ran);
+  sim_fw_wait_offer_min(&f, "agent-test", 0.5, 32, offer, agent, sizeof offer);
+  sim_fw_launch(&f, offer, agent, "frozen", NULL, 32, cmd);
+  /* The init exists (its pid is checkpointed) but cannot exec. */
+  snprintf(p, sizeof p, "%s/run/containers", ctr.base_dir);
+  int started = wait_entries(p);
+  if (!started) freeze_root(0);
+  ck_assert_msg(started, "no container was started: %s", mesos_test_slurp(cl.agent_log));
+  ck_assert_int_eq(sim_fw_call(&f,
+                               "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"KILL\","
+                               "\"kill\":{\"task_id\":{\"value\":\"frozen\"}}}",
+                               f.id),
+                   202);
+  int heard = 0;
+  for (long long until = sim_fw_now_ms() + 10000; !heard && sim_fw_now_ms() < until;
+       usleep(10000))
+    heard = strstr(mesos_test_slurp(cl.agent_log), "while its container") != NULL;
+  freeze_root(0);
+  ck_assert_msg(heard, "the agent never killed the starting container: %s",
+                mesos_test_slurp(cl.agent_log));
+  char *rec = sim_fw_expect_final(&f, "frozen", "TASK_KILLED", 20000);
+  ck_assert_msg(strstr(rec, "REASON_TASK_KILLED_DURING_LAUNCH"), "%s", rec);
+  free(rec);
+  ck_assert_msg(access(ran, F_OK) != 0, "the killed task ran");
+  for (long long until = sim_fw_now_ms() + 5000;
+       mesos_test_count_entries(p) > 0 && sim_fw_now_ms() < until;)
+    usleep(20000);
+  ck_assert_msg(mesos_test_count_entries(p) == 0, "runtime state left in %s", p);
+  finish_test(&f);
+}
+END_TEST
+
 static Suite *make_suite(void) {
   Suite *s = suite_create("agent_containers5");
   TCase *tc = tcase_create("containers5");
@@ -386,6 +459,7 @@ static Suite *make_suite(void) {
   tcase_add_test(tc, test_containers5__custom_executor_without_container_info_runs_in_cgroups);
   tcase_add_test(tc, test_containers5__executor_container_limits_follow_its_tasks);
   tcase_add_test(tc, test_containers5__agent_stopped_while_provisioning_exits_promptly_leaving_nothing);
+  tcase_add_test(tc, test_containers5__kill_while_the_init_starts_gives_task_killed_and_leaves_nothing);
   suite_add_tcase(s, tc);
   return s;
 }
