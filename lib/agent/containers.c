@@ -28,8 +28,9 @@
  * its tasks are its children inside it.  So do all other custom
  * executors once --isolation names more than posix/cpu and posix/mem
  * (cgroups sized for the executor and its live tasks, updated as tasks
- * come and go).  The default executor runs as a plain process
- * (executors.c).
+ * come and go), and so does the default executor (its group's tasks are
+ * its children in its container; its own image, volumes or hostname, and
+ * group tasks with their own, are refused: nested containers).
  */
 #include "agent/containers.h"
 
@@ -1091,6 +1092,7 @@ void mesos__agent_container_kill(mesos__agent_task *t, uint64_t grace_ms) {
 typedef struct exec_op {
   mesos__agent_containers *c;
   char *key, *container_id, *sandbox;
+  char *program;               /* the default executor's, else NULL */
   strv env;                    /* the agent's MESOS_* variables for the executor */
   mesos__provision_info *info; /* after provisioning; NULL without an image */
   int cancelled;               /* killed before it ran */
@@ -1101,6 +1103,7 @@ static void exec_op_free(exec_op *op) {
   if (op == NULL) return;
   mesos__provision_info_free(op->info);
   strv_free(&op->env);
+  mesos__free(op->program);
   mesos__free(op->key);
   mesos__free(op->container_id);
   mesos__free(op->sandbox);
@@ -1153,8 +1156,8 @@ int mesos__agent_exec_container_wanted(mesos_agent *a, const Mesos__V1__Executor
     }
     return 1;
   }
-  /* No image, volumes or hostname: Mesos still puts every executor in a
-   * container with the isolators of --isolation (cgroups limits sized for
+  /* No image, volumes or hostname (or the default executor): Mesos still
+   * puts every executor in a container with the isolators of --isolation (cgroups limits sized for
    * the executor and its tasks, a pid namespace if asked), as it does for
    * command tasks here (mesos__agent_container_wanted).  With only
    * posix/cpu,posix/mem (no containerizer) it stays a plain process. */
@@ -1254,7 +1257,12 @@ static void exec_start(exec_op *op) {
   const Mesos__V1__ExecutorInfo *ei = exec_op_info(op);
   if (ei == NULL) return;
   mesos__agent_containers *c = op->c;
-  const Mesos__V1__CommandInfo *cmd = ei->command;
+  /* The default executor: its program, on the host (shell=false). */
+  Mesos__V1__CommandInfo prog = MESOS__V1__COMMAND_INFO__INIT;
+  prog.value = op->program;
+  prog.has_shell = 1;
+  prog.shell = 0;
+  const Mesos__V1__CommandInfo *cmd = op->program ? &prog : ei->command;
   mesos__launch_cmd lc;
   memset(&lc, 0, sizeof lc);
   strv env = {NULL, 0, 0}, argv = {NULL, 0, 0};
@@ -1325,7 +1333,7 @@ static void exec_fetch(exec_op *op) {
   const Mesos__V1__ExecutorInfo *ei = exec_op_info(op);
   if (ei == NULL) return;
   const Mesos__V1__CommandInfo *cmd = ei->command;
-  if (cmd->n_uris == 0) {
+  if (cmd == NULL || cmd->n_uris == 0) {
     exec_start(op);
     return;
   }
@@ -1364,7 +1372,8 @@ static void exec_provisioned(mesos_status st, mesos__provision_info *info, mesos
 
 mesos_status mesos__agent_exec_container_launch(mesos_agent *a, const char *key,
                                                 const char *container_id, const char *sandbox,
-                                                const char *const *env, mesos_error **err) {
+                                                const char *program, const char *const *env,
+                                                mesos_error **err) {
   mesos__agent_containers *c = a->containers;
   const Mesos__V1__ExecutorInfo *ei = mesos__agent_exec_info(a, key, container_id);
   if (c == NULL || ei == NULL)
@@ -1375,7 +1384,10 @@ mesos_status mesos__agent_exec_container_launch(mesos_agent *a, const char *key,
   op->key = mesos__strdup(key);
   op->container_id = mesos__strdup(container_id);
   op->sandbox = mesos__strdup(sandbox);
-  mesos_status st = op->key && op->container_id && op->sandbox ? MESOS_OK : MESOS_ENOMEM;
+  op->program = program ? mesos__strdup(program) : NULL;
+  mesos_status st = op->key && op->container_id && op->sandbox && (op->program || !program)
+                        ? MESOS_OK
+                        : MESOS_ENOMEM;
   for (size_t i = 0; st == MESOS_OK && env && env[i]; i++)
     st = strv_add(&op->env, mesos__strdup(env[i]));
   if (st == MESOS_OK) st = mesos__map_put(&c->exec_preparing, container_id, op);

@@ -103,9 +103,10 @@ const char *mesos__agent_executor_container_refusal(const Mesos__V1__ExecutorInf
  * mesos__agent_exec_container_launch: starts executor `key`
  * ("<framework>/<executor id>") as the task of container `container_id`:
  * provisions its image, fetches its CommandInfo.uris into `sandbox` (host
- * path), launches its command (spec 4.6 with an image) with `env` (the
- * agent's MESOS_* variables, copied; they win over the image's and the
- * command's).  The outcome comes later, on the loop, through
+ * path), launches its command (spec 4.6 with an image), or `program`
+ * when not NULL (the default executor: no CommandInfo, no image), with
+ * `env` (the agent's MESOS_* variables, copied; they win over the image's
+ * and the command's).  The outcome comes later, on the loop, through
  * mesos__agent_exec_container_started; an error here means nothing was
  * started (and no callback comes).
  *
@@ -119,7 +120,8 @@ int mesos__agent_exec_container_wanted(struct mesos_agent *a, const Mesos__V1__E
                                        const char **why);
 mesos_status mesos__agent_exec_container_launch(struct mesos_agent *a, const char *key,
                                                 const char *container_id, const char *sandbox,
-                                                const char *const *env, mesos_error **err);
+                                                const char *program, const char *const *env,
+                                                mesos_error **err);
 void mesos__agent_exec_container_kill(struct mesos_agent *a, const char *container_id);
 mesos_status mesos__agent_exec_container_adopt(struct mesos_agent *a, const char *key,
                                                const char *container_id, int32_t *pid,

@@ -617,9 +617,12 @@ static mesos_status container_start(mesos__agent_executor *x, mesos_error **err)
       (env[n] = mesos__agent_exec_token_env(a, x->framework_id, x->executor_id, x->container_id)))
     n++;
   env[n] = NULL;
+  /* The default executor's program (its ExecutorInfo has no command). */
+  char *program = NULL;
+  if (st == MESOS_OK && x->is_default) st = default_executor_path(a, &program, err);
   if (st == MESOS_OK) {
     x->starting = 1;
-    st = mesos__agent_exec_container_launch(a, x->key, x->container_id, x->sandbox,
+    st = mesos__agent_exec_container_launch(a, x->key, x->container_id, x->sandbox, program,
                                             (const char *const *)env, err);
     x->starting = 0;
     /* A start that failed at once (a fetch or launch refused before
@@ -628,6 +631,7 @@ static mesos_status container_start(mesos__agent_executor *x, mesos_error **err)
     if (st == MESOS_OK && x->fail_msg[0]) st = mesos__err(err, MESOS_EIO, "%s", x->fail_msg);
   }
   for (size_t i = 0; i < n; i++) mesos__free(env[i]);
+  mesos__free(program);
   if (st == MESOS_OK)
     LOG_INFO("Executor %s: starting in container %s (sandbox %s)", x->key, x->container_id,
              x->sandbox);
@@ -730,7 +734,12 @@ static mesos_status exec_get(mesos_agent *a, const char *fw, const Mesos__V1__Ex
   if (st == MESOS_OK) st = mesos_timer_new(&x->reg_timer, a->loop, reg_timeout_cb, x, err);
   if (st == MESOS_OK) st = mesos_timer_new(&x->kill_timer, a->loop, kill_timer_cb, x, err);
   const char *why = NULL;
-  x->containerized = !is_default && mesos__agent_exec_container_wanted(a, ei, &why);
+  /* Every executor under isolation, the default executor too (its task
+   * group's tasks are its children: they share its container, sized for
+   * it and them, as Mesos's nested containers share their parent's
+   * cgroups).  An image, volumes or a hostname of the default executor
+   * were refused before (mesos__agent_executor_container_refusal). */
+  x->containerized = mesos__agent_exec_container_wanted(a, ei, &why);
   /* In the table first: a container's start finds the executor there. */
   if (st == MESOS_OK && (st = mesos__map_put(&a->executors, key, x)) != MESOS_OK)
     mesos__err(err, st, "out of memory");
@@ -931,6 +940,7 @@ void mesos__agent_run_task_group(mesos_agent *a, const Mesos__Internal__RunTaskG
       if (x->checkpoint) mesos__agent_checkpoint_task(t);
     }
   }
+  if (made > 0) exec_resize(x); /* before the executor hears of them */
   if (st == MESOS_OK) st = deliver(x, 1, keys, made, &e);
   if (st != MESOS_OK) {
     /* All or nothing: the tasks made so far fail with the rest. */

@@ -314,6 +314,56 @@ START_TEST(test_containers5__executor_container_limits_follow_its_tasks) {
 }
 END_TEST
 
+/* The default executor of a task group runs in a container too under
+ * cgroups isolation: sized for itself and the group (16 x 3 MB), the
+ * group's tasks in its cgroup and pid namespace; both tasks finish, and
+ * the executor and its container go with the framework. */
+START_TEST(test_containers5__default_executor_and_its_group_run_in_one_container) {
+  MESOS_TEST_NEED_CONTAINERS(&ctr);
+  sim_fw f;
+  start_cluster(&f, 5);
+  char offer[160], agent[160], tasks[4000];
+  sim_fw_wait_offer_min(&f, "agent-test", 0.3, 48, offer, agent, sizeof offer);
+  size_t len = 0;
+  for (int i = 1; i <= 2; i++)
+    len += (size_t)snprintf(tasks + len, sizeof tasks - len,
+                            "%s{\"name\":\"g\",\"task_id\":{\"value\":\"g%d\"},\"agent_id\":"
+                            "{\"value\":\"%s\"},\"command\":{\"value\":\"%s\"},"
+                            "\"resources\":" RES "}",
+                            i > 1 ? "," : "", i, agent, TASK_CMD);
+  ck_assert_int_lt(len, sizeof tasks);
+  ck_assert_int_eq(
+      sim_fw_call(&f,
+                  "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{"
+                  "\"offer_ids\":[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH_GROUP\","
+                  "\"launch_group\":{\"executor\":{\"type\":\"DEFAULT\",\"executor_id\":{"
+                  "\"value\":\"gx\"},\"framework_id\":{\"value\":\"%s\"},\"resources\":" RES
+                  "},\"task_group\":{\"tasks\":[%s]}}}],\"filters\":{\"refuse_seconds\":0}}}",
+                  f.id, offer, f.id, tasks),
+      202);
+  char sandbox[1200]; /* (the tasks' files below show them running) */
+  executor_sandbox("gx", sandbox, sizeof sandbox);
+  const char *cid = strrchr(sandbox, '/') + 1;
+  /* The default executor gives each task tasks/<id> as its sandbox. */
+  char dirs[2][1300];
+  for (int i = 0; i < 2; i++) {
+    snprintf(dirs[i], sizeof dirs[i], "%s/tasks/g%d", sandbox, i + 1);
+    int in_cg = 0;
+    pid_t tp = task_pid(dirs[i], 1, cid, &in_cg);
+    ck_assert_msg(in_cg, "group task g%d is not in the executor's cgroup", i + 1);
+    ck_assert_msg(tp < 100, "group task g%d has pid %d: not the executor's pid namespace",
+                  i + 1, (int)tp);
+  }
+  ck_assert_int_eq(mem_limit(cid), (long long)(3 * MB16));
+  for (int i = 0; i < 2; i++) stop_task(dirs[i], 1);
+  free(sim_fw_expect_final(&f, "g1", "TASK_FINISHED", 20000));
+  free(sim_fw_expect_final(&f, "g2", "TASK_FINISHED", 20000));
+  ck_assert_int_eq(
+      sim_fw_call(&f, "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"TEARDOWN\"}", f.id), 202);
+  finish_test(&f);
+}
+END_TEST
+
 /* ------------------------------------------------------------ agent stopped while provisioning */
 
 /* Polls (10 s) until `dir` has an entry; whether it has. */
@@ -458,6 +508,7 @@ static Suite *make_suite(void) {
   tcase_add_checked_fixture(tc, NULL, teardown);
   tcase_add_test(tc, test_containers5__custom_executor_without_container_info_runs_in_cgroups);
   tcase_add_test(tc, test_containers5__executor_container_limits_follow_its_tasks);
+  tcase_add_test(tc, test_containers5__default_executor_and_its_group_run_in_one_container);
   tcase_add_test(tc, test_containers5__agent_stopped_while_provisioning_exits_promptly_leaving_nothing);
   tcase_add_test(tc, test_containers5__kill_while_the_init_starts_gives_task_killed_and_leaves_nothing);
   suite_add_tcase(s, tc);
