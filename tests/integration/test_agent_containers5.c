@@ -314,33 +314,64 @@ START_TEST(test_containers5__executor_container_limits_follow_its_tasks) {
 }
 END_TEST
 
+#define DOCKER_CI ",\"container\":{\"type\":\"DOCKER\",\"docker\":{\"image\":\"busybox\"}}"
+
+/* ACCEPTs an offer (cpus 0.3, 48 MB) with LAUNCH_GROUP: default executor
+ * `eid` (RES, `exec_extra` members appended) and tasks <prefix>1 and
+ * <prefix>2 (TASK_CMD, RES, the first with `task_extra`). */
+static void launch_group(sim_fw *f, const char *eid, const char *exec_extra, const char *prefix,
+                         const char *task_extra) {
+  char offer[160], agent[160], tasks[4000];
+  sim_fw_wait_offer_min(f, "agent-test", 0.3, 48, offer, agent, sizeof offer);
+  size_t len = 0;
+  for (int i = 1; i <= 2; i++)
+    len += (size_t)snprintf(tasks + len, sizeof tasks - len,
+                            "%s{\"name\":\"g\",\"task_id\":{\"value\":\"%s%d\"},\"agent_id\":"
+                            "{\"value\":\"%s\"},\"command\":{\"value\":\"%s\"},"
+                            "\"resources\":" RES "%s}",
+                            i > 1 ? "," : "", prefix, i, agent, TASK_CMD, i == 1 ? task_extra : "");
+  ck_assert_int_lt(len, sizeof tasks);
+  ck_assert_int_eq(
+      sim_fw_call(f,
+                  "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{"
+                  "\"offer_ids\":[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH_GROUP\","
+                  "\"launch_group\":{\"executor\":{\"type\":\"DEFAULT\",\"executor_id\":{"
+                  "\"value\":\"%s\"},\"framework_id\":{\"value\":\"%s\"},\"resources\":" RES
+                  "%s},\"task_group\":{\"tasks\":[%s]}}}],\"filters\":{\"refuse_seconds\":0}}}",
+                  f->id, offer, eid, f->id, exec_extra, tasks),
+      202);
+}
+
 /* The default executor of a task group runs in a container too under
  * cgroups isolation: sized for itself and the group (16 x 3 MB), the
  * group's tasks in its cgroup and pid namespace; both tasks finish, and
- * the executor and its container go with the framework. */
+ * the executor and its container go with the framework.  A DOCKER
+ * ContainerInfo on the group's executor or on one of its tasks is
+ * invalid, as Mesos's task group validation says (TASK_ERROR,
+ * REASON_TASK_GROUP_INVALID, Mesos's words), for the whole group. */
 START_TEST(test_containers5__default_executor_and_its_group_run_in_one_container) {
   MESOS_TEST_NEED_CONTAINERS(&ctr);
   sim_fw f;
   start_cluster(&f, 5);
-  char offer[160], agent[160], tasks[4000];
-  sim_fw_wait_offer_min(&f, "agent-test", 0.3, 48, offer, agent, sizeof offer);
-  size_t len = 0;
-  for (int i = 1; i <= 2; i++)
-    len += (size_t)snprintf(tasks + len, sizeof tasks - len,
-                            "%s{\"name\":\"g\",\"task_id\":{\"value\":\"g%d\"},\"agent_id\":"
-                            "{\"value\":\"%s\"},\"command\":{\"value\":\"%s\"},"
-                            "\"resources\":" RES "}",
-                            i > 1 ? "," : "", i, agent, TASK_CMD);
-  ck_assert_int_lt(len, sizeof tasks);
-  ck_assert_int_eq(
-      sim_fw_call(&f,
-                  "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{"
-                  "\"offer_ids\":[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH_GROUP\","
-                  "\"launch_group\":{\"executor\":{\"type\":\"DEFAULT\",\"executor_id\":{"
-                  "\"value\":\"gx\"},\"framework_id\":{\"value\":\"%s\"},\"resources\":" RES
-                  "},\"task_group\":{\"tasks\":[%s]}}}],\"filters\":{\"refuse_seconds\":0}}}",
-                  f.id, offer, f.id, tasks),
-      202);
+  static const struct {
+    const char *eid, *exec_extra, *prefix, *task_extra, *message;
+  } invalid[] = {
+      {"dx", DOCKER_CI, "d", "", "Docker ContainerInfo is not supported on the executor"},
+      {"tx", "", "t", DOCKER_CI, "Task 't1' is invalid: Docker ContainerInfo is not supported on the task"},
+  };
+  for (size_t k = 0; k < 2; k++) {
+    launch_group(&f, invalid[k].eid, invalid[k].exec_extra, invalid[k].prefix,
+                 invalid[k].task_extra);
+    for (int i = 1; i <= 2; i++) {
+      char task[8];
+      snprintf(task, sizeof task, "%s%d", invalid[k].prefix, i);
+      char *rec = sim_fw_expect_final(&f, task, "TASK_ERROR", 20000);
+      ck_assert_msg(strstr(rec, "REASON_TASK_GROUP_INVALID") && strstr(rec, invalid[k].message),
+                    "%s", rec);
+      free(rec);
+    }
+  }
+  launch_group(&f, "gx", "", "g", "");
   char sandbox[1200]; /* (the tasks' files below show them running) */
   executor_sandbox("gx", sandbox, sizeof sandbox);
   const char *cid = strrchr(sandbox, '/') + 1;
