@@ -363,7 +363,7 @@ START_TEST(test_containers5__default_executor_and_its_group_run_in_one_container
     launch_group(&f, invalid[k].eid, invalid[k].exec_extra, invalid[k].prefix,
                  invalid[k].task_extra);
     for (int i = 1; i <= 2; i++) {
-      char task[8];
+      char task[32];
       snprintf(task, sizeof task, "%s%d", invalid[k].prefix, i);
       char *rec = sim_fw_expect_final(&f, task, "TASK_ERROR", 20000);
       ck_assert_msg(strstr(rec, "REASON_TASK_GROUP_INVALID") && strstr(rec, invalid[k].message),
