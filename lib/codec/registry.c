@@ -51,15 +51,32 @@ const ProtobufCMessageDescriptor *const *mesos__codec_messages(size_t *n) {
 #define DEPTH_INF (MESOS__PB_MAX_DEPTH + 1)
 #define IN_PROGRESS 0xff
 
-/* Descriptors sorted by address, and their static depths. */
+/* Descriptors sorted by address, and their static depths (0: not computed
+ * yet).
+ *
+ * Why computed lazily, per type asked for and what it reaches, and not
+ * for the whole registry at once: every process that decodes one message
+ * paid for a walk over all ~500 descriptors (their field tables spread
+ * over the whole read-only data of the library), ~0.3 ms of CPU and a
+ * dozen page faults on the 2-core VM.  That was a noticeable part of
+ * mesos-executor's start-up, which runs once per command task; it decodes
+ * only executor events. */
 static const ProtobufCMessageDescriptor *by_addr[N_MSG];
 static unsigned char depth_of[N_MSG];
-static pthread_once_t depth_once = PTHREAD_ONCE_INIT;
+static pthread_once_t by_addr_once = PTHREAD_ONCE_INIT;
+/* Held while computing: the walk marks types in progress, so two walks
+ * must not interleave.  Readers of finished values do not take it. */
+static pthread_mutex_t depth_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static int cmp_addr(const void *a, const void *b) {
   uintptr_t x = (uintptr_t) * (const ProtobufCMessageDescriptor *const *)a;
   uintptr_t y = (uintptr_t) * (const ProtobufCMessageDescriptor *const *)b;
   return x < y ? -1 : x > y;
+}
+
+static void sort_by_addr(void) {
+  memcpy(by_addr, mesos__proto_registry_messages, sizeof by_addr);
+  qsort(by_addr, N_MSG, sizeof by_addr[0], cmp_addr);
 }
 
 static long addr_index(const ProtobufCMessageDescriptor *d) {
@@ -75,14 +92,24 @@ static long addr_index(const ProtobufCMessageDescriptor *d) {
   return -1;
 }
 
-/* Depth-first over the type graph.  A type met again while in progress is
- * on a cycle: unbounded.  The walk never goes deeper than DEPTH_INF types,
- * since anything that deep is "too deep" whatever lies below. */
+static unsigned char depth_get(long i) { return __atomic_load_n(&depth_of[i], __ATOMIC_ACQUIRE); }
+
+static void depth_set(long i, unsigned char v) {
+  __atomic_store_n(&depth_of[i], v, __ATOMIC_RELEASE);
+}
+
+/* Depth-first over the type graph (depth_mu held).  A type met again while
+ * in progress is on a cycle: unbounded.  The walk never goes deeper than
+ * DEPTH_INF types, since anything that deep is "too deep" whatever lies
+ * below.  Every type the walk enters has its final value when it returns:
+ * one that reached a type in progress reaches a cycle, so it is unbounded
+ * too. */
 static unsigned compute_depth(long i, unsigned path) {
-  if (depth_of[i] == IN_PROGRESS) return DEPTH_INF;
-  if (depth_of[i] != 0) return depth_of[i];
+  unsigned char cur = depth_get(i);
+  if (cur == IN_PROGRESS) return DEPTH_INF;
+  if (cur != 0) return cur;
   if (path > DEPTH_INF) return DEPTH_INF; /* not memoised: cut by the path */
-  depth_of[i] = IN_PROGRESS;
+  depth_set(i, IN_PROGRESS);
   const ProtobufCMessageDescriptor *d = by_addr[i];
   unsigned best = 1;
   for (unsigned f = 0; f < d->n_fields && best < DEPTH_INF; f++) {
@@ -91,27 +118,19 @@ static unsigned compute_depth(long i, unsigned path) {
     unsigned sub = j < 0 ? DEPTH_INF : compute_depth(j, path + 1);
     if (sub + 1 > best) best = sub + 1 > DEPTH_INF ? DEPTH_INF : sub + 1;
   }
-  depth_of[i] = (unsigned char)best;
+  depth_set(i, (unsigned char)best);
   return best;
 }
 
-static void compute_depths(void) {
-  memcpy(by_addr, mesos__proto_registry_messages, sizeof by_addr);
-  qsort(by_addr, N_MSG, sizeof by_addr[0], cmp_addr);
-  for (long i = 0; i < (long)N_MSG; i++) {
-    /* A cut walk may leave an entry unset or in progress: recompute it
-     * from its own root, where the path starts afresh. */
-    if (depth_of[i] == 0 || depth_of[i] == IN_PROGRESS) {
-      depth_of[i] = 0;
-      compute_depth(i, 1);
-    }
-  }
-  for (long i = 0; i < (long)N_MSG; i++)
-    if (depth_of[i] == IN_PROGRESS || depth_of[i] == 0) depth_of[i] = DEPTH_INF;
-}
-
 unsigned mesos__codec_static_depth(const ProtobufCMessageDescriptor *d) {
-  pthread_once(&depth_once, compute_depths);
+  pthread_once(&by_addr_once, sort_by_addr);
   long i = addr_index(d);
-  return i < 0 ? DEPTH_INF : depth_of[i];
+  if (i < 0) return DEPTH_INF;
+  unsigned char v = depth_get(i);
+  if (v != 0 && v != IN_PROGRESS) return v;
+  pthread_mutex_lock(&depth_mu);
+  if (depth_get(i) == 0) compute_depth(i, 1);
+  v = depth_get(i);
+  pthread_mutex_unlock(&depth_mu);
+  return v == 0 || v == IN_PROGRESS ? DEPTH_INF : v;
 }
