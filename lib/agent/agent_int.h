@@ -236,6 +236,11 @@ void mesos__agent_task_refuse(mesos_agent *a, const char *fw, const char *task,
 void mesos__agent_remember_framework(mesos_agent *a, const Mesos__V1__FrameworkInfo *fi);
 /* mkdir -p without fsyncs, for sandboxes (not checkpoints). */
 mesos_status mesos__agent_mkdirs(const char *path, mesos_error **err);
+/* mkdir -p of `path` without fsyncs, new directories with `mode`: from the
+ * deepest directory this thread's previous calls made when `path` is
+ * under it (one mkdir per new directory), else backwards from the whole
+ * path.  MESOS_EIO naming the directory, MESOS_EINVAL.  Thread-safe. */
+mesos_status mesos__agent_mkdirs_mode(const char *path, mode_t mode, mesos_error **err);
 /* mesos__checkpoint_write_bytes of a copy of `data` on the libuv thread
  * pool (a failure is logged): for checkpoints nothing waits for. */
 void mesos__agent_checkpoint_async(mesos_agent *a, const char *path, const void *data,
@@ -284,6 +289,10 @@ mesos_status mesos__agent_status_recover(mesos_agent *a, const char *framework_i
 /* Whether the update with this uuid (16 bytes) is known for task `key`:
  * 0 no, 1 queued (not acknowledged yet), 2 acknowledged. */
 int mesos__agent_status_known(mesos_agent *a, const char *key, const uint8_t *uuid);
+/* 1 when the stream of `key` ("framework/task") has its file open and no
+ * write queued or in flight (tests: an update is then written at once
+ * when the stream is not durable). */
+int mesos__agent_status_file_ready(mesos_agent *a, const char *key);
 /* STATUS_UPDATE_ACKNOWLEDGEMENT from the master. */
 void mesos__agent_status_ack(mesos_agent *a, const Mesos__Internal__StatusUpdateAcknowledgement *ack);
 /* After (re)registration: send every stream's head again now. */

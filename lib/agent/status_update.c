@@ -59,7 +59,10 @@
  * crash of the host such a task is as lost as in Mesos: the master's
  * reconciliation reports it.  That was 8 fsyncs and 2-3 fdatasyncs per
  * task of such a framework (every task of bench_task_launch), one of them
- * on the way from TASK_STARTING to the framework.
+ * on the way from TASK_STARTING to the framework.  With nothing to sync,
+ * their updates are also appended on the loop thread once the file is
+ * open (mesos__agent_status_update_uuid), without the thread-pool round
+ * trip a job costs.
  *
  * Creating a stream's file durably takes several fsyncs (the file, and
  * each directory of meta/.../tasks/<task>/ that had to be made), more than
@@ -320,6 +323,11 @@ static int known(const mesos__su_stream *s, const uint8_t *uuid) {
   return 0;
 }
 
+int mesos__agent_status_file_ready(mesos_agent *a, const char *key) {
+  mesos__su_stream *s = mesos__map_get(&a->streams, key);
+  return s && s->file && s->job == NULL && s->npend == 0;
+}
+
 int mesos__agent_status_known(mesos_agent *a, const char *key, const uint8_t *uuid) {
   mesos__su_stream *s = mesos__map_get(&a->streams, key);
   return s ? known(s, uuid) : 0;
@@ -479,13 +487,18 @@ mesos_status mesos__agent_status_update_uuid(mesos_agent *a, const char *framewo
   su.uuid = ts.uuid;
 
   /* Durable first: the update is sent once its record is on disk (the
-   * group commit below), so a crash cannot lose a sent update. */
-  if (s->path) {
-    Mesos__Internal__StatusUpdateRecord rec = MESOS__INTERNAL__STATUS_UPDATE_RECORD__INIT;
-    rec.type = MESOS__INTERNAL__STATUS_UPDATE_RECORD__TYPE__UPDATE;
-    rec.update = &su;
-    if ((st = pend_record(s, &rec.base, 1, 1, err)) != MESOS_OK) return st;
-  }
+   * group commit below), so a crash cannot lose a sent update.  A stream
+   * that is not durable (no checkpointing) with its file open and nothing
+   * queued is appended to here instead, as acknowledgements are: the job
+   * would write the same bytes without a sync, and its thread-pool round
+   * trip (a wake-up of a pool thread, then of this loop) was on the way
+   * of every update to the master, TASK_STARTING and TASK_RUNNING
+   * included. */
+  Mesos__Internal__StatusUpdateRecord rec = MESOS__INTERNAL__STATUS_UPDATE_RECORD__INIT;
+  rec.type = MESOS__INTERNAL__STATUS_UPDATE_RECORD__TYPE__UPDATE;
+  rec.update = &su;
+  int write_here = s->path && !s->durable && s->job == NULL && s->npend == 0 && s->file != NULL;
+  if (s->path && !write_here && (st = pend_record(s, &rec.base, 1, 1, err)) != MESOS_OK) return st;
   uint8_t *bytes = NULL;
   size_t len = 0;
   ProtobufCMessage *copy = NULL;
@@ -498,7 +511,7 @@ mesos_status mesos__agent_status_update_uuid(mesos_agent *a, const char *framewo
       st == MESOS_OK ? mesos__realloc(s->q, (s->n + 1) * sizeof *grown) : NULL;
   if (grown == NULL) {
     mesos__pb_free(copy);
-    if (s->path) { /* not queued: not written either */
+    if (s->path && !write_here) { /* not queued: not written either */
       mesos__pb_free(s->pend[--s->npend]);
       s->pend_updates--;
     }
@@ -506,7 +519,24 @@ mesos_status mesos__agent_status_update_uuid(mesos_agent *a, const char *framewo
   }
   s->q = grown;
   s->q[s->n++] = (Mesos__Internal__StatusUpdate *)copy;
-  if (s->path) {
+  if (write_here) {
+    mesos_error *e = NULL;
+    if (mesos__update_stream_append_nosync(s->file, &rec.base, &e) != MESOS_OK) {
+      /* A failed append poisons the stream: a job reopens it (truncating
+       * a torn tail) and writes the record, and the update waits for it. */
+      LOG_WARN("task %s: cannot write a status update here, retrying on the pool: %s", key,
+               e ? mesos_error_message(e) : "");
+      mesos_error_free(e);
+      mesos__update_stream_close(s->file);
+      s->file = NULL;
+      write_here = 0;
+      if ((st = pend_record(s, &rec.base, 1, 1, err)) != MESOS_OK) {
+        mesos__pb_free(s->q[--s->n]); /* neither written nor queued */
+        return st;
+      }
+    }
+  }
+  if (s->path && !write_here) {
     s->undurable++;
     flush(s);
   }
@@ -688,28 +718,5 @@ void mesos__agent_status_free_all(mesos_agent *a) {
 }
 
 mesos_status mesos__agent_mkdirs_nosync(const char *dir, mesos_error **err) {
-  size_t n = strlen(dir);
-  if (n == 0 || n >= PATH_MAX) return mesos__err(err, MESOS_EINVAL, "bad directory path");
-  char buf[PATH_MAX];
-  memcpy(buf, dir, n + 1);
-  /* Backwards until one exists or is made, then forwards (as
-   * mesos__fs_mkdirs, without its fsyncs). */
-  size_t end = n;
-  for (;;) {
-    buf[end] = '\0';
-    if (mkdir(buf, 0700) == 0 || errno == EEXIST) break;
-    if (errno != ENOENT) return mesos__err_errno(err, MESOS_EIO, errno, buf);
-    while (end > 0 && buf[end - 1] != '/') end--;
-    while (end > 0 && buf[end - 1] == '/') end--;
-    if (end == 0) return mesos__err(err, MESOS_EIO, "mkdir %s: no existing parent", dir);
-  }
-  memcpy(buf, dir, n + 1);
-  for (size_t i = end + 1; i <= n; i++) {
-    if ((buf[i] != '/' && buf[i] != '\0') || buf[i - 1] == '/') continue;
-    char saved = buf[i];
-    buf[i] = '\0';
-    if (mkdir(buf, 0700) != 0 && errno != EEXIST) return mesos__err_errno(err, MESOS_EIO, errno, buf);
-    buf[i] = saved;
-  }
-  return MESOS_OK;
+  return mesos__agent_mkdirs_mode(dir, 0700, err); /* mesos__fs_mkdirs without its fsyncs */
 }

@@ -312,35 +312,102 @@ void mesos__agent_checkpoint_async(mesos_agent *a, const char *path, const void 
   checkpoint_async(a, path, data, len, 0, 0);
 }
 
-mesos_status mesos__agent_mkdirs(const char *path, mesos_error **err) {
-  size_t n = strlen(path);
-  if (n == 0 || n >= 4096) return mesos__err(err, MESOS_EINVAL, "bad directory path");
-  char buf[4096];
+/* Directories this thread made (or found) last: where the next mkdir -p
+ * can start.  Two, because a pool thread alternates between a task's
+ * sandbox (slaves/...) and its status update stream (meta/slaves/...). */
+#define MKDIRS_HINTS 2
+#define MKDIRS_HINT_MAX 512
+static _Thread_local char mkdirs_hint[MKDIRS_HINTS][MKDIRS_HINT_MAX];
+static _Thread_local unsigned mkdirs_hint_next;
+
+/* Length of the longest prefix of `path` that is a whole directory of
+ * `hint` and a proper one of `path` (path[len] is a '/'); 0 when none. */
+static size_t hint_prefix(const char *path, const char *hint) {
+  size_t i = 0;
+  while (path[i] && path[i] == hint[i]) i++;
+  /* path[0..i) == hint[0..i) */
+  if (i > 0 && path[i] == '/' && hint[i] == '\0') return i;
+  for (size_t k = i; k-- > 1;)
+    if (path[k] == '/') return k; /* < i: hint[k] is that '/' too */
+  return 0;
+}
+
+static void hint_remember(const char *path, size_t n) {
+  if (n >= MKDIRS_HINT_MAX) return;
+  for (unsigned k = 0; k < MKDIRS_HINTS; k++)
+    if (strcmp(mkdirs_hint[k], path) == 0) return;
+  memcpy(mkdirs_hint[mkdirs_hint_next], path, n + 1);
+  mkdirs_hint_next = (mkdirs_hint_next + 1) % MKDIRS_HINTS;
+}
+
+/* mkdirs `buf` (the whole of `path`, n bytes) forwards from buf[0..from),
+ * a directory that exists.  `stale`: set when the first mkdir says that
+ * directory does not exist (any more), leaving the caller to start over. */
+static mesos_status mkdirs_forward(char *buf, const char *path, size_t n, size_t from,
+                                   mode_t mode, int *stale, mesos_error **err) {
+  int first = 1;
   memcpy(buf, path, n + 1);
-  /* Backwards from the whole path to the deepest directory that exists,
-   * then forwards: a sandbox is new but its framework's directories are
-   * not, so this is ~7 mkdirs where a walk from the root made ~14 (each a
-   * lookup of the whole prefix), once per task. */
-  size_t end = n;
-  for (;;) {
-    buf[end] = '\0';
-    if (mkdir(buf, 0755) == 0 || errno == EEXIST) break;
-    if (errno != ENOENT) return mesos__err_errno(err, MESOS_EIO, errno, buf);
-    size_t k = end;
-    while (k > 0 && buf[k - 1] != '/') k--;
-    while (k > 0 && buf[k - 1] == '/') k--;
-    if (k == 0) return mesos__err_errno(err, MESOS_EIO, ENOENT, buf);
-    end = k;
-  }
-  memcpy(buf, path, n + 1);
-  for (size_t i = end + 1; i <= n; i++) {
-    if (buf[i] != '/' && buf[i] != '\0') continue;
+  for (size_t i = from + 1; i <= n; i++) {
+    if ((buf[i] != '/' && buf[i] != '\0') || buf[i - 1] == '/') continue;
     char saved = buf[i];
     buf[i] = '\0';
-    if (mkdir(buf, 0755) != 0 && errno != EEXIST) return mesos__err_errno(err, MESOS_EIO, errno, buf);
+    if (mkdir(buf, mode) != 0 && errno != EEXIST) {
+      if (first && errno == ENOENT && stale) {
+        *stale = 1;
+        return MESOS_OK;
+      }
+      return mesos__err_errno(err, MESOS_EIO, errno, buf);
+    }
+    first = 0;
     buf[i] = saved;
   }
   return MESOS_OK;
+}
+
+mesos_status mesos__agent_mkdirs_mode(const char *path, mode_t mode, mesos_error **err) {
+  size_t n = strlen(path);
+  if (n == 0 || n >= 4096) return mesos__err(err, MESOS_EINVAL, "bad directory path");
+  char buf[4096];
+  /* Why the hints: a sandbox is executors/<id>/runs/<container> under a
+   * framework directory that exists, and its status update stream
+   * meta/.../tasks/<task> likewise.  Starting from the deepest directory a
+   * previous call of this thread made, this is one mkdir per new
+   * directory (3 for a sandbox, 5 for a stream); walking back from the
+   * whole path first cost 2 and 4 failed ones more per task.  A hint
+   * whose directory went away meanwhile (garbage collection) only costs
+   * one failed mkdir, then the walk below. */
+  size_t from = 0;
+  for (unsigned k = 0; k < MKDIRS_HINTS; k++) {
+    size_t p = hint_prefix(path, mkdirs_hint[k]);
+    if (p > from) from = p;
+  }
+  if (from > 0) {
+    int stale = 0;
+    mesos_status st = mkdirs_forward(buf, path, n, from, mode, &stale, err);
+    if (st != MESOS_OK || !stale) {
+      if (st == MESOS_OK) hint_remember(path, n);
+      return st;
+    }
+  }
+  /* Backwards from the whole path to the deepest directory that exists,
+   * then forwards. */
+  memcpy(buf, path, n + 1);
+  size_t end = n;
+  for (;;) {
+    buf[end] = '\0';
+    if (mkdir(buf, mode) == 0 || errno == EEXIST) break;
+    if (errno != ENOENT) return mesos__err_errno(err, MESOS_EIO, errno, buf);
+    while (end > 0 && buf[end - 1] != '/') end--;
+    while (end > 0 && buf[end - 1] == '/') end--;
+    if (end == 0) return mesos__err_errno(err, MESOS_EIO, ENOENT, path);
+  }
+  mesos_status st = mkdirs_forward(buf, path, n, end, mode, NULL, err);
+  if (st == MESOS_OK) hint_remember(path, n);
+  return st;
+}
+
+mesos_status mesos__agent_mkdirs(const char *path, mesos_error **err) {
+  return mesos__agent_mkdirs_mode(path, 0755, err);
 }
 
 /* forked.pid: lets a restarted agent find what this run left behind.
