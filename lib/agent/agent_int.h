@@ -399,7 +399,16 @@ void mesos__agent_executor_api_handler(mesos__http_request *req, void *ud);
  * was started. */
 typedef struct mesos__agent_spawn_job mesos__agent_spawn_job;
 mesos_status mesos__agent_executor_launch(mesos__agent_task *t, mesos_error **err);
-void mesos__agent_executor_started(mesos__agent_task *t, mesos_status st, mesos_error *e);
+void mesos__agent_executor_started(mesos__agent_task *t, mesos_status st, mesos_error *e,
+                                   int pid_written);
+/* Where `t`'s forked.pid goes (owned; NULL, logged, when it cannot be
+ * named), and whether its directories need no fsyncs (`nosync_dirs`: a
+ * framework without checkpointing). */
+char *mesos__agent_pid_path(mesos__agent_task *t, int *nosync_dirs);
+/* Writes forked.pid naming `pid` at `path` (no fsync of the file: see
+ * task_runner.c).  Touches nothing else: safe on a pool thread. */
+mesos_status mesos__agent_write_pid_file(const char *path, int32_t pid, int nosync_dirs,
+                                         mesos_error **err);
 /* An executor start ended: start the next queued task (task_runner.c). */
 void mesos__agent_launch_more(mesos_agent *a);
 /* The task goes while its executor starts: the start's end kills it. */

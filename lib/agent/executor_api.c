@@ -376,7 +376,9 @@ static char *kv(const char *k, const char *v) {
  * which the agent answered nothing: no executor call, no status update, no
  * acknowledgement.  A pool thread sleeps instead.  The sandbox's mkdirs go
  * with it (ext4 mkdir is a third of the agent's own CPU per task), since
- * the child's chdir needs them first.
+ * the child's chdir needs them first.  So does the pid file (forked.pid)
+ * once the child is there: its own pool job cost one more round trip
+ * (wake-ups of a pool thread and of the loop) per task.
  *
  * Everything the job needs is built and copied on the loop; the worker
  * touches only the job.  `t` is cleared when the task goes first
@@ -387,6 +389,9 @@ struct mesos__agent_spawn_job {
   mesos__agent_task *t; /* NULL: the task went while the job ran */
   char **envp;          /* owned, NULL-terminated */
   char *path, *dir, *out_path, *err_path;
+  char *pid_path;       /* forked.pid; NULL: written later, by the loop */
+  int pid_nosync_dirs;
+  int pid_written;
   int32_t pid;
   mesos_status st;
   mesos_error *err;
@@ -399,6 +404,7 @@ static void spawn_job_free(mesos__agent_spawn_job *j) {
   mesos__free(j->dir);
   mesos__free(j->out_path);
   mesos__free(j->err_path);
+  mesos__free(j->pid_path);
   mesos_error_free(j->err);
   mesos__free(j);
 }
@@ -421,6 +427,10 @@ static void spawn_work(uv_work_t *req) {
                                   .new_session = 1};
     j->st = mesos__agent_spawn(&so, &j->pid, &j->err);
   }
+  /* Failing here is not the start's failure: the loop tries again. */
+  if (j->st == MESOS_OK && j->pid_path)
+    j->pid_written =
+        mesos__agent_write_pid_file(j->pid_path, j->pid, j->pid_nosync_dirs, NULL) == MESOS_OK;
 }
 
 static void spawn_done(uv_work_t *req, int status) {
@@ -446,8 +456,9 @@ static void spawn_done(uv_work_t *req, int status) {
   mesos_error *e = j->err;
   j->err = NULL;
   mesos_status st = j->st;
+  int pid_written = j->pid_written;
   spawn_job_free(j);
-  mesos__agent_executor_started(t, st, e); /* task_runner.c; takes `e` */
+  mesos__agent_executor_started(t, st, e, pid_written); /* task_runner.c; takes `e` */
   mesos__agent_launch_more(a);               /* the next queued start */
 }
 
@@ -511,6 +522,7 @@ mesos_status mesos__agent_executor_launch(mesos__agent_task *t, mesos_error **er
   if (j->path == NULL || j->dir == NULL) st = mesos__err(err, MESOS_ENOMEM, "out of memory");
   if (st == MESOS_OK) st = mesos__fs_join(&j->out_path, t->sandbox, "stdout", err);
   if (st == MESOS_OK) st = mesos__fs_join(&j->err_path, t->sandbox, "stderr", err);
+  if (st == MESOS_OK) j->pid_path = mesos__agent_pid_path(t, &j->pid_nosync_dirs);
   if (st == MESOS_OK && t->reg_timer == NULL)
     st = mesos_timer_new(&t->reg_timer, a->loop, reg_timeout_cb, t, err);
   if (st != MESOS_OK) {

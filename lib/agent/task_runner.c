@@ -415,20 +415,33 @@ mesos_status mesos__agent_mkdirs(const char *path, mesos_error **err) {
  * without fsyncs of its own (write_pid_file).  A crash before it is
  * written leaves an executor recovery cannot name; it still ends when it
  * loses the agent (the executor client gives up). */
-static void checkpoint_pid(mesos__agent_task *t) {
+char *mesos__agent_pid_path(mesos__agent_task *t, int *nosync_dirs) {
   mesos_agent *a = t->agent;
   mesos__agent_path_ids ids = {a->id, t->framework_id, t->executor_id, t->container_id, t->task_id};
-  char *path = NULL, text[32];
+  char *path = NULL;
   mesos_error *e = NULL;
-  int n = snprintf(text, sizeof text, "%d", (int)t->pid);
   if (mesos__agent_path(&path, a->work_dir, MESOS__AGENT_PATH_FORKED_PID, &ids, &e) != MESOS_OK) {
     LOG_WARN("task %s: cannot checkpoint its pid: %s", t->key, e ? mesos_error_message(e) : "");
     mesos_error_free(e);
-  } else {
-    checkpoint_async(a, path, text, (size_t)n, 1,
-                     mesos__map_get(&a->frameworks, t->framework_id) != NULL &&
-                         !mesos__agent_framework_checkpoints(a, t->framework_id));
+    return NULL;
   }
+  *nosync_dirs = mesos__map_get(&a->frameworks, t->framework_id) != NULL &&
+                 !mesos__agent_framework_checkpoints(a, t->framework_id);
+  return path;
+}
+
+mesos_status mesos__agent_write_pid_file(const char *path, int32_t pid, int nosync_dirs,
+                                         mesos_error **err) {
+  char text[32];
+  int n = snprintf(text, sizeof text, "%d", (int)pid);
+  return write_pid_file(path, text, (size_t)n, nosync_dirs, err);
+}
+
+static void checkpoint_pid(mesos__agent_task *t) {
+  int nosync_dirs = 0;
+  char *path = mesos__agent_pid_path(t, &nosync_dirs), text[32];
+  int n = snprintf(text, sizeof text, "%d", (int)t->pid);
+  if (path) checkpoint_async(t->agent, path, text, (size_t)n, 1, nosync_dirs);
   mesos__free(path);
 }
 
@@ -662,7 +675,8 @@ static void launch_failed(mesos__agent_task *t, mesos_status st, mesos_error *e)
   mesos__agent_task_maybe_done(t->agent, key);
 }
 
-void mesos__agent_executor_started(mesos__agent_task *t, mesos_status st, mesos_error *e) {
+void mesos__agent_executor_started(mesos__agent_task *t, mesos_status st, mesos_error *e,
+                                   int pid_written) {
   if (st == MESOS_OK) st = mesos_child_new(&t->child, t->agent->loop, t->pid, child_exited, t, &e);
   if (st != MESOS_OK) {
     if (t->pid > 0) {
@@ -674,7 +688,7 @@ void mesos__agent_executor_started(mesos__agent_task *t, mesos_status st, mesos_
     launch_failed(t, st, e);
     return;
   }
-  checkpoint_pid(t);
+  if (!pid_written) checkpoint_pid(t);
   mesos__agent_checkpoint_executor(t); /* recover.c */
   LOG_INFO("Task %s: mesos-executor started (pid %d) in %s", t->key, (int)t->pid, t->sandbox);
   /* Killed while it was starting, before it subscribed: as a kill of an
