@@ -313,9 +313,10 @@ void mesos__agent_checkpoint_async(mesos_agent *a, const char *path, const void 
 }
 
 /* Directories this thread made (or found) last: where the next mkdir -p
- * can start.  Two, because a pool thread alternates between a task's
- * sandbox (slaves/...) and its status update stream (meta/slaves/...). */
-#define MKDIRS_HINTS 2
+ * can start.  Four, because a pool thread goes round a task's sandbox
+ * (slaves/...), its status update stream (meta/.../tasks/<task>) and its
+ * pid file (meta/.../pids), for tasks of more than one framework. */
+#define MKDIRS_HINTS 4
 #define MKDIRS_HINT_MAX 512
 static _Thread_local char mkdirs_hint[MKDIRS_HINTS][MKDIRS_HINT_MAX];
 static _Thread_local unsigned mkdirs_hint_next;
