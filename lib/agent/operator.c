@@ -694,6 +694,15 @@ static void toggle_handler(mesos__http_request *req, void *ud) {
   else mesos__http_respond(req, 200, NULL, "", 0);
 }
 
+/* Whether task `t` is the first seen (in `seen`) of its container: the
+ * tasks of a custom or default executor share the executor's container,
+ * which the container listings show once.  (Out of memory: shown.) */
+static int first_of_container(mesos__map *seen, const mesos__agent_task *t) {
+  if (mesos__map_get(seen, t->container_id)) return 0;
+  mesos__map_put(seen, t->container_id, (void *)seen);
+  return 1;
+}
+
 static void api_handler(mesos__http_request *req, void *ud) {
   mesos_agent *a = ud;
   mesos__agent_operator *op = a->op;
@@ -943,10 +952,13 @@ static void api_handler(mesos__http_request *req, void *ud) {
           SC_NEW(&s, Mesos__V1__Agent__Response__GetContainers,
                  mesos__v1__agent__response__get_containers__init);
       Mesos__V1__Agent__Response__GetContainers__Container **cv = sc_alloc(&s, (n + 1) * sizeof *cv);
+      mesos__map seen; /* one entry per container, as Mesos (not per task) */
+      mesos__map_init(&seen);
       for (size_t i = 0; v && g && cv && i < n; i++) {
         mesos__agent_task *t = v[i];
         if (t->container_id == NULL || state_terminal(t->state)) continue;
         if (!mesos__agent_view_container(&cview, a, t)) continue;
+        if (!first_of_container(&seen, t)) continue;
         Mesos__V1__Agent__Response__GetContainers__Container *c =
             SC_NEW(&s, Mesos__V1__Agent__Response__GetContainers__Container,
                    mesos__v1__agent__response__get_containers__container__init);
@@ -970,6 +982,7 @@ static void api_handler(mesos__http_request *req, void *ud) {
         c->resource_statistics = rs;
         cv[g->n_containers++] = c;
       }
+      mesos__map_free(&seen);
       mesos__agent_view_free(&cview);
       mesos__free(v);
       if (v == NULL || g == NULL || cv == NULL) {
@@ -1379,10 +1392,13 @@ static mesos_status jusage(mesos__buf *b, mesos_agent *a, int containers,
   if (v == NULL) return MESOS_ENOMEM;
   mesos_status st = mesos__buf_putc(b, '[');
   int first = 1;
+  mesos__map seen; /* one object per executor's container, as Mesos */
+  mesos__map_init(&seen);
   for (size_t i = 0; i < n && st == MESOS_OK; i++) {
     mesos__agent_task *t = v[i];
     if (state_terminal(t->state) || t->container_id == NULL) continue;
     if (!mesos__agent_view_container(view, a, t)) continue; /* VIEW_CONTAINER */
+    if (!first_of_container(&seen, t)) continue;
     scratch s = {0};
     Mesos__V1__ResourceStatistics *rs = task_statistics(&s, t);
     char name[512];
@@ -1411,6 +1427,7 @@ static mesos_status jusage(mesos__buf *b, mesos_agent *a, int containers,
     if (st == MESOS_OK) st = mesos__buf_putc(b, '}');
     sc_free(&s);
   }
+  mesos__map_free(&seen);
   mesos__free(v);
   if (st == MESOS_OK) st = mesos__buf_putc(b, ']');
   return st;

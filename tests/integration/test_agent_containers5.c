@@ -300,6 +300,17 @@ START_TEST(test_containers5__executor_container_limits_follow_its_tasks) {
   if (v1cpu) ck_assert_int_eq(cpu_shares(cid), 307);
   task_pid(sandbox, 2, cid, &in_cg);
   ck_assert_msg(in_cg, "the second task is not in the executor's cgroup");
+  /* Two tasks, one container: listed once, as Mesos lists containers. */
+  char *body = agent_body("/api/v1", "{\"type\":\"GET_CONTAINERS\"}");
+  const char *first = strstr(body, "\"executor_id\":{\"value\":\"grow-ex\"}");
+  ck_assert_msg(first && !strstr(first + 1, "\"executor_id\":{\"value\":\"grow-ex\"}") &&
+                    strstr(body, "\"mem_limit_bytes\":50331648"),
+                "%s", body);
+  free(body);
+  body = agent_body("/monitor/statistics", NULL);
+  first = strstr(body, "\"executor_id\":\"grow-ex\"");
+  ck_assert_msg(first && !strstr(first + 1, "\"executor_id\":\"grow-ex\""), "%s", body);
+  free(body);
   stop_task(sandbox, 2);
   free(sim_fw_expect_final(&f, "grow-2", "TASK_FINISHED", 20000));
   /* Its terminal update frees its share: soft limit and shares go back. */
