@@ -1002,9 +1002,12 @@ static int add_role(mesos__map *roles, const char *role) {
   return mesos__map_put(roles, role, (void *)role) == MESOS_OK;
 }
 
-static void get_roles(mesos_master *m, mesos__http_request *req, mesos__media media) {
-  mesos__op_scratch s;
-  mesos__op_scratch_init(&s, 8192);
+/* GET_ROLES's response in r (its parts in s; the names borrow from
+ * `roles`, freed by the caller). */
+static void roles_response(mesos_master *m, Mesos__V1__Master__Response *r,
+                           Mesos__V1__Master__Response__GetRoles *gr, mesos__op_scratch *sp,
+                           mesos__map *roles_out) {
+  mesos__op_scratch s = *sp;
   mesos__map roles;
   mesos__map_init(&roles);
   const Mesos__Internal__Registry *reg = mesos__registry_state(m->registry);
@@ -1018,13 +1021,11 @@ static void get_roles(mesos_master *m, mesos__http_request *req, mesos__media me
       for (size_t i = 0; i < fw->info->n_roles; i++) add_role(&roles, fw->info->roles[i]);
     else add_role(&roles, fw->info->role ? fw->info->role : "*");
   }
-  Mesos__V1__Master__Response r = MESOS__V1__MASTER__RESPONSE__INIT;
-  Mesos__V1__Master__Response__GetRoles gr = MESOS__V1__MASTER__RESPONSE__GET_ROLES__INIT;
   size_t n = mesos__map_count(&roles);
-  gr.roles = mesos__op_alloc(&s, (n ? n : 1) * sizeof *gr.roles);
+  gr->roles = mesos__op_alloc(&s, (n ? n : 1) * sizeof *gr->roles);
   it = 0;
   const char *name;
-  while (gr.roles && mesos__map_next(&roles, &it, &name, &v)) {
+  while (gr->roles && mesos__map_next(&roles, &it, &name, &v)) {
     Mesos__V1__Role *role = mesos__op_alloc(&s, sizeof *role);
     if (role == NULL) break;
     mesos__v1__role__init(role);
@@ -1053,25 +1054,52 @@ static void get_roles(mesos_master *m, mesos__http_request *req, mesos__media me
       mesos__v1__framework_id__init(fid);
       fid->value = fw->id;
       role->frameworks[role->n_frameworks++] = fid;
-      size_t tit = 0;
-      void *tv;
-      while (mesos__map_next(&fw->tasks, &tit, NULL, &tv)) {
-        mesos__task *t = tv;
-        if (!t->released && t->role && !strcmp(t->role, name) && t->resources)
-          mesos__resources_add_all(&used->r, &t->resources->r);
+      /* Its tasks in this role, added up once per change of the framework
+       * (state.c): a poll of an unchanged master does not walk the tasks. */
+      const mesos__fw_usage *u = mesos__state_fw_usage(m, fw);
+      if (u == NULL) {
+        s.oom = 1;
+        break;
       }
+      for (size_t i = 0; i < u->n; i++)
+        if (!strcmp(u->v[i].role, name) && mesos__resources_add_all(&used->r, &u->v[i].used->r))
+          s.oom = 1;
     }
     role->resources = mesos__op_resources(&s, used, &role->n_resources);
     mesos_resources_free(used);
-    gr.roles[gr.n_roles++] = role;
+    gr->roles[gr->n_roles++] = role;
   }
-  r.has_type = 1;
-  r.type = MESOS__V1__MASTER__RESPONSE__TYPE__GET_ROLES;
-  r.get_roles = &gr;
+  r->has_type = 1;
+  r->type = MESOS__V1__MASTER__RESPONSE__TYPE__GET_ROLES;
+  r->get_roles = gr;
+  *sp = s;
+  *roles_out = roles;
+}
+
+static void get_roles(mesos_master *m, mesos__http_request *req, mesos__media media) {
+  mesos__op_scratch s;
+  mesos__op_scratch_init(&s, 8192);
+  mesos__map roles;
+  Mesos__V1__Master__Response r = MESOS__V1__MASTER__RESPONSE__INIT;
+  Mesos__V1__Master__Response__GetRoles gr = MESOS__V1__MASTER__RESPONSE__GET_ROLES__INIT;
+  roles_response(m, &r, &gr, &s, &roles);
   mesos__master_auth_filter_lists(m, req, &r, &s); /* VIEW_ROLE / GET_QUOTA */
   respond_response(req, media, &r, &s);
   mesos__map_free(&roles);
   mesos__op_scratch_free(&s);
+}
+
+mesos_status mesos__op_get_roles_json(mesos_master *m, mesos__buf *out) {
+  mesos__op_scratch s;
+  mesos__op_scratch_init(&s, 8192);
+  mesos__map roles;
+  Mesos__V1__Master__Response r = MESOS__V1__MASTER__RESPONSE__INIT;
+  Mesos__V1__Master__Response__GetRoles gr = MESOS__V1__MASTER__RESPONSE__GET_ROLES__INIT;
+  roles_response(m, &r, &gr, &s, &roles);
+  mesos_status st = s.oom ? MESOS_ENOMEM : mesos__json_encode(&r.base, out, NULL);
+  mesos__map_free(&roles);
+  mesos__op_scratch_free(&s);
+  return st;
 }
 
 /* ---- quota */

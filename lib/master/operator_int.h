@@ -143,9 +143,10 @@ mesos_status mesos__state_routes(mesos_master *m);
  * benchmark's render-alone figure; the endpoints render off the loop). */
 mesos_status mesos__state_json(mesos_master *m, mesos__buf *out);
 /* Tests: /state (0), /frameworks (1), /slaves (2), /tasks (3) or
- * /state-summary (4) the same way, through the fragment cache as the
- * endpoints (`cached`) or not. */
+ * /state-summary (4) or /roles (5, everything: no VIEW_ROLE) the same
+ * way, through the fragment cache as the endpoints (`cached`) or not. */
 mesos_status mesos__state_doc(mesos_master *m, int which, int cached, mesos__buf *out);
+
 /* The master lets go of Task message `t` (a completed-task ring evicts
  * it, a forgotten task is freed): while a state snapshot may still read
  * it, state.c takes it (returns 1) and frees it once no snapshot needs it;
@@ -168,12 +169,21 @@ void mesos__state_last_times(mesos_master *m, double *snapshot_ms, double *rende
 
 /* ---- state.c's render output: chunks of ~1 MiB sent in order, carved
  * from pooled blocks (a fresh page costs a fault; a 100 MB body is 25,000
- * of them).  Shared with state_v1.c. */
+ * of them).  Shared with state_v1.c.
+ *
+ * A block is reference-counted (mesos__blk): the writer filling it, each
+ * output chunk that is a piece of it, and each cached fragment with bytes
+ * in it hold one reference, so a render's output blocks are also where the
+ * fragments it made live (no copy), and a later response sends a big
+ * cached fragment by referring to its bytes (no copy either).  The block
+ * goes back to the pool with its last reference. */
 #define MESOS__STATE_CHUNK ((size_t)1 << 20)
 #define MESOS__STATE_BLOCK (MESOS__STATE_CHUNK + ((size_t)64 << 10))
+typedef struct mesos__blk mesos__blk;
 typedef struct mesos__chunk {
   char *data;
-  size_t len, cap; /* cap MESOS__STATE_BLOCK: a pooled block */
+  size_t len, cap;
+  mesos__blk *blk; /* data is a piece of this block (a reference held); NULL: an allocation */
 } mesos__chunk;
 typedef struct mesos__chunks {
   struct mesos__state_srv *sv; /* the pool (NULL: plain allocations) */
@@ -181,15 +191,31 @@ typedef struct mesos__chunks {
   size_t n, cap;
   size_t total; /* bytes of all chunks */
 } mesos__chunks;
-/* A block of MESOS__STATE_BLOCK bytes (NULL: out of memory), from any
- * thread; mesos__state_block_put gives back a buffer of `cap` bytes
- * (a block to the pool, anything else to the allocator). */
+/* A block of MESOS__STATE_BLOCK bytes with one reference (NULL: out of
+ * memory), from any thread; mesos__state_block_put gives back a buffer of
+ * `cap` bytes (a block's reference when cap is MESOS__STATE_BLOCK and
+ * `data` is the start of a block from _get, anything else to the
+ * allocator). */
 char *mesos__state_block_get(struct mesos__state_srv *sv);
 void mesos__state_block_put(struct mesos__state_srv *sv, char *data, size_t cap);
-/* Appends a chunk (taking the buffer); ELIMIT past MESOS__OP_RESPONSE_MAX
- * in all, ENOMEM (the buffer is then still the caller's). */
-mesos_status mesos__state_chunks_push(mesos__chunks *c, char *data, size_t len, size_t cap);
+/* The block whose bytes start at `data` (from mesos__state_block_get). */
+mesos__blk *mesos__state_blk_of(char *data);
+/* Any thread: a reference more / less (the last one gives the block back
+ * to sv's pool, or to the allocator when sv is NULL). */
+void mesos__state_blk_ref(mesos__blk *b);
+/* The writer moves on from block b, having filled `used` bytes of it. */
+void mesos__state_blk_done(mesos__blk *b, size_t used);
+void mesos__state_blk_unref(struct mesos__state_srv *sv, mesos__blk *b);
+/* Appends a chunk: an allocation of `cap` bytes (blk NULL: taken), or
+ * `len` bytes at `data` inside block `blk` (a reference is taken);
+ * ELIMIT past MESOS__OP_RESPONSE_MAX in all, ENOMEM (nothing taken). */
+mesos_status mesos__state_chunks_push(mesos__chunks *c, char *data, size_t len, size_t cap,
+                                      mesos__blk *blk);
 void mesos__state_chunks_free(mesos__chunks *c);
+/* Tests: /state (0), /frameworks (1) or /slaves (2) exactly as the
+ * endpoints render them (through the cache, into pooled chunks, the
+ * fragments made kept), synchronously; free with mesos__state_chunks_free. */
+mesos_status mesos__state_doc_chunks(mesos_master *m, int which, mesos__chunks *out);
 
 /* ---- state.c's fragment cache (issue 6): each agent's and framework's
  * rendered part of /state and of the v1 state calls, kept while the
@@ -197,12 +223,27 @@ void mesos__state_chunks_free(mesos__chunks *c);
  * reregistered times) stay, so a poll of an unchanged cluster copies
  * bytes instead of rendering them.  Used only for snapshots without a
  * view (no authorizer); tables and references are the loop thread's, a
- * fragment's bytes are immutable (renders read them anywhere). */
+ * fragment's bytes are immutable (renders read them anywhere).
+ *
+ * A fragment made by a render into chunks is the run of bytes the render
+ * wrote into its output blocks (segments, with a reference on each block);
+ * one made elsewhere owns a copy (`data`). */
+typedef struct mesos__frag_seg {
+  const char *data;
+  size_t len;
+  mesos__blk *blk;
+} mesos__frag_seg;
 typedef struct mesos__frag {
   size_t refs; /* loop thread only */
-  size_t len;
-  char *data;  /* owned */
+  size_t len;  /* bytes in all */
+  char *data;  /* owned, or NULL: the bytes are the segments' */
+  struct mesos__state_srv *sv; /* where the blocks go back */
+  size_t nseg;
+  mesos__frag_seg seg[];
 } mesos__frag;
+/* Fragments at least this big are sent by reference, smaller ones copied
+ * (a reference is one more piece to send). */
+#define MESOS__FRAG_REF_MIN ((size_t)16 << 10)
 enum {
   MESOS__FRAG_STATE = 0,     /* /state: an agent's "slaves" or a framework's "frameworks" element */
   MESOS__FRAG_V1_ENTRY_JSON, /* GetAgents.Agent or GetFrameworks.Framework element */
@@ -224,7 +265,8 @@ struct mesos__state_srv *mesos__frag_cache(mesos_master *m);
 uint64_t mesos__frag_gen(struct mesos__state_srv *sv, const void *rec, uint64_t *gen,
                          const double stamp[3]);
 /* On the loop: rec's fragment of `slot` at generation `gen`, with a
- * reference taken (mesos__frag_unref), or NULL. */
+ * reference taken (mesos__frag_unref), or NULL (also when its bytes sit
+ * in blocks mostly let go of: rendering it again frees them). */
 mesos__frag *mesos__frag_get(struct mesos__state_srv *sv, const void *rec, uint64_t gen, int slot);
 /* On the loop, after a render: keeps `f` (a reference is taken) as rec's
  * fragment of `slot`, unless rec has moved past `gen` or the cache is full. */
@@ -236,6 +278,50 @@ mesos__frag *mesos__frag_new(char *data, size_t len);
 void mesos__frag_unref(mesos__frag *f);
 /* Tests: fragments in the cache and the bytes they hold. */
 void mesos__frag_stats(mesos_master *m, size_t *frags, size_t *bytes);
+/* Tests and benchmarks, on the loop: renders use the cache (1, the
+ * default) or not (0: every poll renders everything, as before it). */
+void mesos__state_test_cache(mesos_master *m, int on);
+
+/* ---- what a framework's live tasks hold (not released), by the task's
+ * role and in all: GET_ROLES and /roles add these up per role.  Kept in
+ * the fragment cache's entry while the framework does not change, so a
+ * poll walks the tasks of changed frameworks only. */
+typedef struct mesos__role_use {
+  char *role;
+  mesos_resources *used;
+} mesos__role_use;
+typedef struct mesos__fw_usage {
+  mesos__role_use *v;
+  size_t n;
+  mesos_resources *all;
+} mesos__fw_usage;
+/* On the loop: fw's usage, or NULL when out of memory; valid until the
+ * next call or the next change to the master (not to be freed). */
+const mesos__fw_usage *mesos__state_fw_usage(mesos_master *m, mesos__framework *fw);
+/* Tests: GET_ROLES's response (no authorizer filter) as JSON. */
+mesos_status mesos__op_get_roles_json(mesos_master *m, mesos__buf *out);
+
+/* ---- capturing a fragment while a writer renders into chunks: the
+ * writer (state.c's jg, state_v1.c's vw) reports every piece of its
+ * current block it pushes to the output (mesos__cap_pushed), and the
+ * capture collects the pieces from `off0` of block `blk0` on. */
+typedef struct mesos__capture {
+  int on, fail, first;
+  mesos__blk *blk0;
+  const char *p0; /* where the fragment starts (in blk0) */
+  mesos__frag_seg *v;
+  size_t n, cap;
+} mesos__capture;
+/* Starts capturing at `p0` (in block `blk`, NULL: the writer is not in a
+ * block and nothing can be captured). */
+void mesos__cap_begin(mesos__capture *c, mesos__blk *blk, const char *p0);
+/* The writer pushed [p, p+len) of block `blk` (NULL: an allocation). */
+void mesos__cap_pushed(mesos__capture *c, const char *p, size_t len, mesos__blk *blk);
+/* Ends the capture with [start, end) of the writer's current block `blk`
+ * not pushed yet: the fragment (one reference), or NULL when nothing
+ * could be captured (*st ENOMEM when out of memory). */
+mesos__frag *mesos__cap_end(mesos__capture *c, struct mesos__state_srv *sv, const char *start,
+                            const char *end, mesos__blk *blk, mesos_status *st);
 
 /* ---- state_v1.c: the v1 state calls off the loop (state.c serves them) */
 typedef struct mesos__v1snap mesos__v1snap;

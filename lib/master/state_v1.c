@@ -649,19 +649,30 @@ typedef struct vw {
   /* JSON object nesting. */
   vw_level lv[VW_DEPTH];
   int depth;
-  /* Cache mode: where fragments are written before they are copied into
-   * their own exact allocation (one buffer for the render, grown once). */
-  mesos__buf *scratch;
+  /* Cache mode: elements of records that changed are captured as they
+   * are written (mesos__capture), and big cached ones referenced. */
+  int cache;
+  /* The block `cur` is (NULL: a plain allocation, for what does not fit
+   * a block) and how much of it is pushed to the output already. */
+  mesos__blk *blk;
+  size_t seg;
+  mesos__capture cap;
 } vw;
 
 static void vw_fail(vw *w, mesos_status st) {
   if (w->st == MESOS_OK) w->st = st;
 }
 
+static void vw_outgrow(vw *w, size_t n);
+
 static inline char *vw_room(vw *w, size_t n) {
   if (w->st != MESOS_OK) return NULL;
   mesos__buf *b = &w->cur;
   if (b->data == NULL || n + 1 > b->cap - b->len) {
+    if (w->blk) {
+      vw_outgrow(w, n); /* a block is referenced, never moved */
+      return w->st == MESOS_OK ? b->data + b->len : NULL;
+    }
     mesos_status st = mesos__buf_reserve(b, n + 1);
     if (st != MESOS_OK) {
       vw_fail(w, st);
@@ -690,20 +701,86 @@ static mesos_status vw_new_block(vw *w) {
   w->cur.len = 0;
   w->cur.cap = w->cur.data ? MESOS__STATE_BLOCK : 0;
   w->cur.max = MESOS__OP_RESPONSE_MAX;
+  w->blk = w->cur.data ? mesos__state_blk_of(w->cur.data) : NULL;
+  w->seg = 0;
   return w->cur.data ? MESOS_OK : MESOS_ENOMEM;
 }
 
-/* Hands the current chunk to the output and starts a fresh one (a writer
- * of a fragment, without output, keeps growing its one buffer). */
-static void vw_flush(vw *w) {
-  if (w->out == NULL || w->st != MESOS_OK || w->cur.len == 0) return;
-  mesos_status st = mesos__state_chunks_push(w->out, w->cur.data, w->cur.len, w->cur.cap);
+/* The writer lets go of its current buffer. */
+static void vw_release(vw *w) {
+  if (w->blk) mesos__state_blk_done(w->blk, w->cur.len);
+  if (w->blk) mesos__state_blk_unref(w->out->sv, w->blk);
+  else mesos__free(w->cur.data);
+  w->blk = NULL;
+  w->cur.data = NULL;
+  w->cur.len = w->cur.cap = 0;
+}
+
+/* Sends the current block's bytes not sent yet to the output (a piece of
+ * the block, with a reference); writing goes on after them. */
+static void vw_push(vw *w) {
+  if (w->out == NULL || w->blk == NULL || w->st != MESOS_OK || w->cur.len == w->seg) return;
+  size_t n = w->cur.len - w->seg;
+  mesos_status st = mesos__state_chunks_push(w->out, w->cur.data + w->seg, n, 0, w->blk);
   if (st != MESOS_OK) {
     vw_fail(w, st);
     return;
   }
-  st = vw_new_block(w);
+  mesos__cap_pushed(&w->cap, w->cur.data + w->seg, n, w->blk);
+  w->seg = w->cur.len;
+}
+
+/* Hands the current chunk to the output and starts a fresh block. */
+static void vw_flush(vw *w) {
+  if (w->out == NULL || w->st != MESOS_OK || w->cur.len == 0) return;
+  if (w->blk) {
+    vw_push(w);
+    if (w->st != MESOS_OK) return;
+    mesos__state_blk_done(w->blk, w->cur.len);
+    mesos__state_blk_unref(w->out->sv, w->blk);
+  } else {
+    /* A plain buffer goes out whole. */
+    mesos_status st = mesos__state_chunks_push(w->out, w->cur.data, w->cur.len, w->cur.cap, NULL);
+    if (st != MESOS_OK) {
+      vw_fail(w, st);
+      return;
+    }
+    mesos__cap_pushed(&w->cap, w->cur.data, w->cur.len, NULL);
+  }
+  mesos_status st = vw_new_block(w);
   if (st != MESOS_OK) vw_fail(w, st);
+}
+
+/* The block has no room for n more bytes.  Between messages it goes out
+ * and a fresh one follows; inside small messages (their lengths are
+ * filled in later, in place) what is not sent yet moves to a plain buffer
+ * that can grow, and so does anything bigger than a block. */
+static void vw_outgrow(vw *w, size_t n) {
+  if (w->ngap == 0) {
+    vw_flush(w);
+    if (w->st != MESOS_OK || n + 1 <= w->cur.cap - w->cur.len) return;
+  }
+  size_t keep = w->cur.len - w->seg, cap;
+  if (!mesos__size_add(&cap, keep, n + 1) || !mesos__size_add(&cap, cap, cap / 2)) {
+    vw_fail(w, MESOS_ELIMIT);
+    return;
+  }
+  char *p = mesos__malloc(cap);
+  if (p == NULL) {
+    vw_fail(w, MESOS_ENOMEM);
+    return;
+  }
+  memcpy(p, w->cur.data + w->seg, keep);
+  for (int i = 0; i < w->ngap; i++) w->gap[i] -= w->seg;
+  /* A capture cannot follow bytes that moved. */
+  if (w->cap.on) w->cap.fail = 1;
+  mesos__state_blk_done(w->blk, w->seg);
+  mesos__state_blk_unref(w->out->sv, w->blk);
+  w->blk = NULL;
+  w->seg = 0;
+  w->cur.data = p;
+  w->cur.len = keep;
+  w->cur.cap = cap;
 }
 
 /* Between entries: a full chunk goes out (never inside a small message). */
@@ -842,7 +919,7 @@ static void v_sec_begin(vw *w, uint32_t no, const char *key) {
     return;
   }
   char *h = mesos__malloc(16);
-  if (h == NULL || mesos__state_chunks_push(w->out, h, 0, 16) != MESOS_OK) {
+  if (h == NULL || mesos__state_chunks_push(w->out, h, 0, 16, NULL) != MESOS_OK) {
     mesos__free(h);
     vw_fail(w, MESOS_ENOMEM);
     return;
@@ -1235,14 +1312,9 @@ static void write_task(vw *w, const Mesos__V1__Task *t) {
 
 /* ---- fragments (cache mode, see operator_int.h) */
 
-/* Bytes of elements written elsewhere go into the current repeated field
- * (JSON: its key, bracket and comma as for any element). */
-static void v_splice(vw *w, const mesos__frag *f) {
-  if (f == NULL || f->len == 0 || w->st != MESOS_OK) return;
-  if (!w->pb) j_elem(w);
-  const char *p = f->data;
-  size_t n = f->len;
-  /* Across output chunks (between elements nothing waits for a length). */
+/* Copies n bytes into the output, across chunks (between elements
+ * nothing waits for a length). */
+static void v_copy(vw *w, const char *p, size_t n) {
   while (n > 0 && w->st == MESOS_OK) {
     if (w->out == NULL || w->ngap) {
       vw_put(w, p, n);
@@ -1258,14 +1330,39 @@ static void v_splice(vw *w, const mesos__frag *f) {
     p += k;
     n -= k;
   }
+}
+
+/* Bytes of elements written elsewhere go into the current repeated field
+ * (JSON: its key, bracket and comma as for any element): a big fragment
+ * made into blocks by reference (its pieces join the output as they
+ * are), anything else copied. */
+static void v_splice(vw *w, const mesos__frag *f) {
+  if (f == NULL || f->len == 0 || w->st != MESOS_OK) return;
+  if (!w->pb) j_elem(w);
+  if (w->out && w->blk && w->ngap == 0 && f->data == NULL && f->len >= MESOS__FRAG_REF_MIN) {
+    vw_push(w);
+    for (size_t i = 0; i < f->nseg && w->st == MESOS_OK; i++) {
+      mesos_status st =
+          mesos__state_chunks_push(w->out, (char *)f->seg[i].data, f->seg[i].len, 0, f->seg[i].blk);
+      if (st != MESOS_OK) vw_fail(w, st);
+    }
+    return;
+  }
+  if (f->data) {
+    v_copy(w, f->data, f->len);
+  } else {
+    for (size_t i = 0; i < f->nseg; i++) v_copy(w, f->seg[i].data, f->seg[i].len);
+  }
   vw_maybe_flush(w);
 }
 
 typedef void (*elems_fn)(vw *w, const void *arg);
 
 /* Elements of the current repeated field for one record: the cached ones
- * (`hit`), or written by `fn` -- into their own fragment, left in *fresh
- * for the cache, when `fresh` is set (cache mode), else straight out. */
+ * (`hit`), or written by `fn` straight into the output -- in cache mode
+ * (`fresh` set) captured as they are written, the fragment left in
+ * *fresh for the cache: a cold poll costs what a render without the
+ * cache does. */
 static void v_elems(vw *w, const mesos__frag *hit, mesos__frag **fresh, elems_fn fn,
                     const void *arg) {
   if (w->st != MESOS_OK) return;
@@ -1273,44 +1370,41 @@ static void v_elems(vw *w, const mesos__frag *hit, mesos__frag **fresh, elems_fn
     v_splice(w, hit);
     return;
   }
-  if (fresh == NULL) {
+  if (fresh == NULL || !w->cache || w->out == NULL || w->ngap) {
     fn(w, arg);
     return;
   }
-  if (w->scratch == NULL) {
-    fn(w, arg);
-    return;
+  /* JSON: the separator (the key and bracket, or a comma) first, it is
+   * not the fragment's; taken back when no element is written.  Room for
+   * it and the first element's head in this block, then the capture. */
+  vw_level *l = &w->lv[w->depth];
+  vw_level saved = *l;
+  size_t key = l->arr_key ? strlen(l->arr_key) : 0;
+  if (vw_room(w, key + 32) == NULL) return;
+  size_t before = w->cur.len;
+  if (!w->pb) {
+    j_elem(w);
+    l->arr_any = 0; /* the first element writes no comma */
   }
-  vw sub;
-  memset(&sub, 0, sizeof sub);
-  sub.pb = w->pb;
-  sub.cur = *w->scratch;
-  sub.cur.len = 0;
-  sub.lv[0].arr_key = w->lv[w->depth].arr_key;
-  sub.lv[0].arr_no = w->lv[w->depth].arr_no;
-  sub.lv[0].arr_open = 1; /* the key and bracket are the output's */
-  fn(&sub, arg);
-  *w->scratch = sub.cur; /* grown: kept for the next one */
-  if (sub.st != MESOS_OK) {
-    vw_fail(w, sub.st);
-    return;
+  size_t at = w->cur.len;
+  mesos__cap_begin(&w->cap, w->blk, w->cur.data + at);
+  fn(w, arg);
+  if (w->st == MESOS_OK && w->cap.first && w->blk == w->cap.blk0 && w->cur.len == at) {
+    w->cur.len = before;
+    *l = saved;
+  } else if (!w->pb) {
+    l->arr_any = 1;
   }
-  /* Kept for many polls: an exact copy. */
-  size_t len = sub.cur.len;
-  char *data = len ? mesos__malloc(len) : NULL;
-  if (len && data == NULL) {
-    vw_fail(w, MESOS_ENOMEM);
-    return;
+  mesos_status st = MESOS_OK;
+  mesos__frag *f = mesos__cap_end(&w->cap, w->out->sv, w->cur.data + w->seg,
+                                  w->cur.data + w->cur.len, w->blk, &st);
+  if (st != MESOS_OK) vw_fail(w, st);
+  if (f && w->st == MESOS_OK) {
+    mesos__frag_unref(*fresh);
+    *fresh = f;
+  } else {
+    mesos__frag_unref(f);
   }
-  if (len) memcpy(data, sub.cur.data, len);
-  mesos__frag *f = mesos__frag_new(data, len);
-  if (f == NULL) {
-    vw_fail(w, MESOS_ENOMEM);
-    return;
-  }
-  mesos__frag_unref(*fresh);
-  *fresh = f;
-  v_splice(w, f);
 }
 
 static void fw_tasks_elems(vw *w, const void *arg) {
@@ -1677,8 +1771,7 @@ mesos_status mesos__v1snap_render_chunks(const mesos__v1snap *s, mesos__media me
   memset(&w, 0, sizeof w);
   w.pb = media == MESOS__MEDIA_PROTOBUF;
   w.out = out;
-  mesos__buf scratch = MESOS__BUF_INIT(MESOS__OP_RESPONSE_MAX);
-  if (s->cache) w.scratch = &scratch;
+  w.cache = s->cache != NULL;
   w.st = vw_new_block(&w);
   /* SUBSCRIBED is one RecordIO record: "<length>\n" in a chunk of its
    * own, filled in at the end. */
@@ -1686,7 +1779,7 @@ mesos_status mesos__v1snap_render_chunks(const mesos__v1snap *s, mesos__media me
   int sub = s->call == MESOS__V1__MASTER__CALL__TYPE__SUBSCRIBE;
   if (sub && w.st == MESOS_OK) {
     char *h = mesos__malloc(32);
-    if (h == NULL || mesos__state_chunks_push(out, h, 0, 32) != MESOS_OK) {
+    if (h == NULL || mesos__state_chunks_push(out, h, 0, 32, NULL) != MESOS_OK) {
       mesos__free(h);
       w.st = MESOS_ENOMEM;
     }
@@ -1701,9 +1794,8 @@ mesos_status mesos__v1snap_render_chunks(const mesos__v1snap *s, mesos__media me
     h->len = n > 0 ? (size_t)n : 0;
     out->total += h->len;
   }
-  /* The unused last block. */
-  if (w.cur.data) mesos__state_block_put(out->sv, w.cur.data, w.cur.cap);
-  mesos__buf_free(&scratch);
+  /* The last block (its pieces hold their own references). */
+  vw_release(&w);
   return w.st;
 }
 

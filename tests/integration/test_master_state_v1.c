@@ -625,6 +625,10 @@ static void render_cached(world *w, int call, int pb, mesos__buf *out) {
   mesos__v1snap_free(s);
 }
 
+static int has(const mesos__buf *b, const char *what) {
+  return b->data && strstr(b->data, what) != NULL;
+}
+
 /* Every call in both media, twice from the cache (filling it, then served
  * by it), is byte for byte the render without the cache; returns the
  * uncached GET_STATE JSON (free it). */
@@ -647,9 +651,9 @@ static mesos__buf cached_is_fresh(world *w, const char *after) {
     }
   /* The classic documents made of the same records (/tasks has no cache:
    * it must come out the same all the same). */
-  static const char *const docs[] = {"/state", "/frameworks", "/slaves", "/tasks",
-                                     "/state-summary"};
-  for (int d = 0; d < 5; d++) {
+  static const char *const docs[] = {"/state",         "/frameworks", "/slaves", "/tasks",
+                                     "/state-summary", "/roles"};
+  for (int d = 0; d < 6; d++) {
     mesos__buf want = MESOS__BUF_INIT((size_t)1 << 30);
     ck_assert_int_eq(mesos__state_doc(w->m, d, 0, &want), MESOS_OK);
     for (int round = 0; round < 2; round++) {
@@ -662,6 +666,21 @@ static mesos__buf cached_is_fresh(world *w, const char *after) {
     }
     mesos__buf_free(&want);
   }
+  /* GET_ROLES adds up per framework usage kept while it does not change. */
+  mesos__buf want = MESOS__BUF_INIT((size_t)1 << 30);
+  mesos__state_test_cache(w->m, 0);
+  ck_assert_int_eq(mesos__op_get_roles_json(w->m, &want), MESOS_OK);
+  mesos__state_test_cache(w->m, 1);
+  ck_assert(has(&want, "\"role1\""));
+  for (int round = 0; round < 2; round++) {
+    mesos__buf got = MESOS__BUF_INIT((size_t)1 << 30);
+    ck_assert_int_eq(mesos__op_get_roles_json(w->m, &got), MESOS_OK);
+    ck_assert_msg(got.len == want.len && memcmp(got.data, want.data, got.len) == 0,
+                  "after %s: GET_ROLES (round %d) from the cache differs: %s\nvs %s", after, round,
+                  got.data, want.data);
+    mesos__buf_free(&got);
+  }
+  mesos__buf_free(&want);
   size_t frags = 0, bytes = 0;
   mesos__frag_stats(w->m, &frags, &bytes);
   ck_assert_uint_gt(frags, 0);
@@ -669,9 +688,6 @@ static mesos__buf cached_is_fresh(world *w, const char *after) {
   return state;
 }
 
-static int has(const mesos__buf *b, const char *what) {
-  return b->data && strstr(b->data, what) != NULL;
-}
 
 /* A mutation between two polls is in the next one, from the cache as
  * without it (the v1 calls in both media, /state, /frameworks, /slaves,
@@ -748,6 +764,116 @@ START_TEST(test_state_v1__cache_follows_mutations) {
 }
 END_TEST
 
+/* ---- big fragments: written into the output blocks and sent by
+ * reference (state.c's mesos__blk, mesos__capture) */
+
+/* The chunks' bytes, one after the other. */
+static void chunks_join(const mesos__chunks *c, mesos__buf *out) {
+  for (size_t i = 0; i < c->n; i++)
+    ck_assert_int_eq(mesos__buf_append(out, c->v[i].data, c->v[i].len), MESOS_OK);
+}
+
+/* Whether a chunk of `now` is a piece of a block an earlier output's
+ * chunk was (a fragment sent by reference, not copied). */
+static int shares_block(const mesos__chunks *now, const mesos__chunks *before) {
+  for (size_t i = 0; i < now->n; i++)
+    for (size_t k = 0; now->v[i].blk && k < before->n; k++)
+      if (now->v[i].blk == before->v[k].blk) return 1;
+  return 0;
+}
+
+/* One poll as the endpoint makes it: chunks from pooled blocks, the
+ * fragments made kept; `doc` < 0: the v1 call, else the classic document. */
+static void poll_chunks(world *w, int doc, int call, int pb, mesos__chunks *c) {
+  if (doc >= 0) {
+    ck_assert_int_eq(mesos__state_doc_chunks(w->m, doc, c), MESOS_OK);
+    return;
+  }
+  mesos_status st = MESOS_OK;
+  mesos__media media = pb ? MESOS__MEDIA_PROTOBUF : MESOS__MEDIA_JSON;
+  mesos__v1snap *s = mesos__v1snap_take_cached(w->m, call, media, &st);
+  ck_assert_int_eq(st, MESOS_OK);
+  memset(c, 0, sizeof *c);
+  c->sv = w->m->op->state;
+  ck_assert_int_eq(mesos__v1snap_render_chunks(s, media, c), MESOS_OK);
+  mesos__v1snap_keep(w->m, s);
+  mesos__v1snap_free(s);
+}
+
+/* Three polls of each: the first renders (its fragments are the blocks
+ * it wrote), the next two send the big ones by reference; every poll is
+ * byte for byte the render without the cache. */
+static void big_polls(world *w, const char *after) {
+  static const char *const docs[] = {"/state", "/frameworks", "/slaves"};
+  for (int d = -1; d < 3; d++)
+    for (size_t c = 0; c < (d < 0 ? sizeof calls / sizeof calls[0] : 1); c++)
+      for (int pb = 0; pb < (d < 0 ? 2 : 1); pb++) {
+        mesos__buf want = MESOS__BUF_INIT((size_t)1 << 30);
+        if (d < 0) render(w, calls[c].call, pb, &want);
+        else ck_assert_int_eq(mesos__state_doc(w->m, d, 0, &want), MESOS_OK);
+        mesos__chunks prev;
+        memset(&prev, 0, sizeof prev);
+        for (int round = 0; round < 3; round++) {
+          mesos__chunks now;
+          poll_chunks(w, d, calls[c].call, pb, &now);
+          mesos__buf got = MESOS__BUF_INIT((size_t)1 << 30);
+          chunks_join(&now, &got);
+          const char *what = d < 0 ? calls[c].name : docs[d];
+          ck_assert_msg(got.len == want.len && memcmp(got.data, want.data, got.len) == 0,
+                        "after %s: %s (%s, round %d) from the cache differs from a fresh render",
+                        after, what, pb ? "protobuf" : "JSON", round);
+          /* Frameworks of ~4,000 tasks: their tasks are sent by reference
+           * (GET_AGENTS, GET_FRAMEWORKS, GET_EXECUTORS and /slaves have
+           * only small parts: copied). */
+          int c_small = calls[c].call == MESOS__V1__MASTER__CALL__TYPE__GET_AGENTS ||
+                        calls[c].call == MESOS__V1__MASTER__CALL__TYPE__GET_FRAMEWORKS ||
+                        calls[c].call == MESOS__V1__MASTER__CALL__TYPE__GET_EXECUTORS;
+          if (round > 0 && (d < 0 ? !c_small : d != 2))
+            ck_assert_msg(shares_block(&now, &prev), "%s (%s, round %d): nothing referenced", what,
+                          pb ? "protobuf" : "JSON", round);
+          mesos__buf_free(&got);
+          mesos__state_chunks_free(&prev);
+          prev = now;
+        }
+        mesos__state_chunks_free(&prev);
+        mesos__buf_free(&want);
+      }
+}
+
+/* Agents and frameworks big enough that their rendered parts span output
+ * blocks (a framework's tasks are ~1 MB): cached, referenced, and after
+ * a change to one framework and then to every record, still the bytes of
+ * a fresh render. */
+START_TEST(test_state_v1__cache_big_fragments_by_reference) {
+  world w;
+  world_start(&w, 400, 32, NULL);
+  big_polls(&w, "start");
+  /* One task's state changes: its framework is rendered again, the
+   * other one still referenced. */
+  Mesos__Internal__StatusUpdate su = MESOS__INTERNAL__STATUS_UPDATE__INIT;
+  Mesos__V1__TaskStatus status = MESOS__V1__TASK_STATUS__INIT;
+  Mesos__V1__TaskID tid = MESOS__V1__TASK_ID__INIT;
+  Mesos__V1__FrameworkID fid = MESOS__V1__FRAMEWORK_ID__INIT;
+  tid.value = "task-0-0";
+  fid.value = w.fws[0]->id;
+  status.task_id = &tid;
+  status.state = MESOS__V1__TASK_STATE__TASK_KILLING;
+  su.framework_id = &fid;
+  su.status = &status;
+  mesos__task_status_update(w.m, &su);
+  big_polls(&w, "a status update");
+  /* Everything changes: rendered again into fresh blocks, the old ones
+   * let go of. */
+  size_t it = 0;
+  void *v;
+  while (mesos__map_next(&w.m->agents, &it, NULL, &v)) mesos__agent_changed(v);
+  it = 0;
+  while (mesos__map_next(&w.m->frameworks, &it, NULL, &v)) mesos__framework_changed(v);
+  big_polls(&w, "every record changed");
+  world_stop(&w);
+}
+END_TEST
+
 static Suite *make_suite(void) {
   Suite *s = suite_create("state_v1");
   TCase *tc = tcase_create("core");
@@ -756,6 +882,7 @@ static Suite *make_suite(void) {
   tcase_add_test(tc, test_state_v1__direct_render_across_chunks);
   tcase_add_test(tc, test_state_v1__filtered_for_the_principal);
   tcase_add_test(tc, test_state_v1__cache_follows_mutations);
+  tcase_add_test(tc, test_state_v1__cache_big_fragments_by_reference);
   suite_add_tcase(s, tc);
   return s;
 }
