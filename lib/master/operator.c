@@ -1076,29 +1076,39 @@ static void roles_response(mesos_master *m, Mesos__V1__Master__Response *r,
   *roles_out = roles;
 }
 
-static void get_roles(mesos_master *m, mesos__http_request *req, mesos__media media) {
+/* GET_ROLES's response with what it borrows. */
+typedef struct roles_resp {
   mesos__op_scratch s;
-  mesos__op_scratch_init(&s, 8192);
   mesos__map roles;
-  Mesos__V1__Master__Response r = MESOS__V1__MASTER__RESPONSE__INIT;
-  Mesos__V1__Master__Response__GetRoles gr = MESOS__V1__MASTER__RESPONSE__GET_ROLES__INIT;
-  roles_response(m, &r, &gr, &s, &roles);
-  mesos__master_auth_filter_lists(m, req, &r, &s); /* VIEW_ROLE / GET_QUOTA */
-  respond_response(req, media, &r, &s);
-  mesos__map_free(&roles);
-  mesos__op_scratch_free(&s);
+  Mesos__V1__Master__Response r;
+  Mesos__V1__Master__Response__GetRoles gr;
+} roles_resp;
+
+static void roles_resp_make(mesos_master *m, roles_resp *x) {
+  mesos__op_scratch_init(&x->s, 8192);
+  mesos__v1__master__response__init(&x->r);
+  mesos__v1__master__response__get_roles__init(&x->gr);
+  roles_response(m, &x->r, &x->gr, &x->s, &x->roles);
+}
+
+static void roles_resp_free(roles_resp *x) {
+  mesos__map_free(&x->roles);
+  mesos__op_scratch_free(&x->s);
+}
+
+static void get_roles(mesos_master *m, mesos__http_request *req, mesos__media media) {
+  roles_resp x;
+  roles_resp_make(m, &x);
+  mesos__master_auth_filter_lists(m, req, &x.r, &x.s); /* VIEW_ROLE / GET_QUOTA */
+  respond_response(req, media, &x.r, &x.s);
+  roles_resp_free(&x);
 }
 
 mesos_status mesos__op_get_roles_json(mesos_master *m, mesos__buf *out) {
-  mesos__op_scratch s;
-  mesos__op_scratch_init(&s, 8192);
-  mesos__map roles;
-  Mesos__V1__Master__Response r = MESOS__V1__MASTER__RESPONSE__INIT;
-  Mesos__V1__Master__Response__GetRoles gr = MESOS__V1__MASTER__RESPONSE__GET_ROLES__INIT;
-  roles_response(m, &r, &gr, &s, &roles);
-  mesos_status st = s.oom ? MESOS_ENOMEM : mesos__json_encode(&r.base, out, NULL);
-  mesos__map_free(&roles);
-  mesos__op_scratch_free(&s);
+  roles_resp x;
+  roles_resp_make(m, &x);
+  mesos_status st = x.s.oom ? MESOS_ENOMEM : mesos__json_encode(&x.r.base, out, NULL);
+  roles_resp_free(&x);
   return st;
 }
 

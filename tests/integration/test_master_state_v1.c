@@ -625,6 +625,21 @@ static void render_cached(world *w, int call, int pb, mesos__buf *out) {
   mesos__v1snap_free(s);
 }
 
+/* A status update of task-0-0 (framework 0) to `state`. */
+static void task_0_0_update(world *w, Mesos__V1__TaskState state) {
+  Mesos__Internal__StatusUpdate su = MESOS__INTERNAL__STATUS_UPDATE__INIT;
+  Mesos__V1__TaskStatus status = MESOS__V1__TASK_STATUS__INIT;
+  Mesos__V1__TaskID tid = MESOS__V1__TASK_ID__INIT;
+  Mesos__V1__FrameworkID fid = MESOS__V1__FRAMEWORK_ID__INIT;
+  tid.value = "task-0-0";
+  fid.value = w->fws[0]->id;
+  status.task_id = &tid;
+  status.state = state;
+  su.framework_id = &fid;
+  su.status = &status;
+  mesos__task_status_update(w->m, &su);
+}
+
 static int has(const mesos__buf *b, const char *what) {
   return b->data && strstr(b->data, what) != NULL;
 }
@@ -702,18 +717,8 @@ START_TEST(test_state_v1__cache_follows_mutations) {
   mesos__buf_free(&b);
 
   /* A status update: task-0-0 (framework 0) is killing. */
-  Mesos__Internal__StatusUpdate su = MESOS__INTERNAL__STATUS_UPDATE__INIT;
-  Mesos__V1__TaskStatus status = MESOS__V1__TASK_STATUS__INIT;
-  Mesos__V1__TaskID tid = MESOS__V1__TASK_ID__INIT;
-  Mesos__V1__FrameworkID fid = MESOS__V1__FRAMEWORK_ID__INIT;
-  tid.value = "task-0-0";
-  fid.value = w.fws[0]->id;
-  status.task_id = &tid;
-  status.state = MESOS__V1__TASK_STATE__TASK_KILLING;
-  su.framework_id = &fid;
-  su.status = &status;
   ck_assert_ptr_nonnull(mesos__map_get(&w.fws[0]->tasks, "task-0-0"));
-  mesos__task_status_update(w.m, &su);
+  task_0_0_update(&w, MESOS__V1__TASK_STATE__TASK_KILLING);
   b = cached_is_fresh(&w, "a status update");
   ck_assert(has(&b, "TASK_KILLING"));
   mesos__buf_free(&b);
@@ -725,8 +730,7 @@ START_TEST(test_state_v1__cache_follows_mutations) {
   mesos__buf_free(&b);
 
   /* A finished task (acknowledged: it moves to the completed tasks). */
-  status.state = MESOS__V1__TASK_STATE__TASK_FINISHED;
-  mesos__task_status_update(w.m, &su);
+  task_0_0_update(&w, MESOS__V1__TASK_STATE__TASK_FINISHED);
   ck_assert_ptr_null(mesos__map_get(&w.fws[0]->tasks, "task-0-0"));
   b = cached_is_fresh(&w, "a finished task");
   mesos__buf_free(&b);
@@ -850,17 +854,7 @@ START_TEST(test_state_v1__cache_big_fragments_by_reference) {
   big_polls(&w, "start");
   /* One task's state changes: its framework is rendered again, the
    * other one still referenced. */
-  Mesos__Internal__StatusUpdate su = MESOS__INTERNAL__STATUS_UPDATE__INIT;
-  Mesos__V1__TaskStatus status = MESOS__V1__TASK_STATUS__INIT;
-  Mesos__V1__TaskID tid = MESOS__V1__TASK_ID__INIT;
-  Mesos__V1__FrameworkID fid = MESOS__V1__FRAMEWORK_ID__INIT;
-  tid.value = "task-0-0";
-  fid.value = w.fws[0]->id;
-  status.task_id = &tid;
-  status.state = MESOS__V1__TASK_STATE__TASK_KILLING;
-  su.framework_id = &fid;
-  su.status = &status;
-  mesos__task_status_update(w.m, &su);
+  task_0_0_update(&w, MESOS__V1__TASK_STATE__TASK_KILLING);
   big_polls(&w, "a status update");
   /* Everything changes: rendered again into fresh blocks, the old ones
    * let go of. */
