@@ -171,8 +171,10 @@ void mesos__agent_link_start(mesos_agent *a);
 void mesos__agent_link_reset(mesos_agent *a, const char *why);
 void mesos__agent_link_stop(mesos_agent *a);
 /* POSTs `call` (protocol_version, agent_id filled in here).  Failures are
- * logged: callers that need delivery (status updates) retry themselves. */
-void mesos__agent_post(mesos_agent *a, Mesos__Internal__AgentCall *call);
+ * logged: callers that need delivery (status updates) retry themselves.
+ * Returns the call's number on the pipe (mesos__http_pipe_unanswered
+ * tells whether it is still on its way), 0 when it was not sent. */
+uint64_t mesos__agent_post(mesos_agent *a, Mesos__Internal__AgentCall *call);
 
 /* ---- task_runner.c */
 struct mesos__agent_task {

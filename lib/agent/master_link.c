@@ -39,7 +39,7 @@
  * (15 s) times max_agent_ping_timeouts (5). */
 #define DEFAULT_PING_TIMEOUT_MS 75000u
 
-static void link_reset(mesos_agent *a, const char *why, int unreached);
+static void link_reset(mesos_agent *a, const char *why);
 
 static void post_done(mesos__http_pipe *p, mesos_status status, int http_status,
                       const char *body, size_t body_len, const char *message, void *ud) {
@@ -70,9 +70,10 @@ static void post_done(mesos__http_pipe *p, mesos_status status, int http_status,
     mesos__agent_link_reset(a, "the master says this agent is disconnected");
 }
 
-void mesos__agent_post(mesos_agent *a, Mesos__Internal__AgentCall *call) {
+uint64_t mesos__agent_post(mesos_agent *a, Mesos__Internal__AgentCall *call) {
   Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;
-  if (a->pipe == NULL) return; /* shutting down */
+  uint64_t seq = 0;
+  if (a->pipe == NULL) return 0; /* shutting down */
   call->protocol_version = MESOS__AGENT_PROTOCOL;
   /* The master refuses a status update from an older connection: one
    * overtaken by the re-registration that sent it again. */
@@ -90,7 +91,7 @@ void mesos__agent_post(mesos_agent *a, Mesos__Internal__AgentCall *call) {
     mesos__http_headers h;
     mesos__http_headers_init(&h);
     mesos__agent_auth_headers(a, &h);
-    st = mesos__http_pipe_post(a->pipe, &h, bytes, len, &e);
+    st = mesos__http_pipe_post(a->pipe, &h, bytes, len, &seq, &e);
     mesos__http_headers_free(&h);
   }
   if (st != MESOS_OK)
@@ -98,6 +99,7 @@ void mesos__agent_post(mesos_agent *a, Mesos__Internal__AgentCall *call) {
   if (call->agent_id == &aid) call->agent_id = NULL;
   mesos_error_free(e);
   mesos__free(bytes);
+  return st == MESOS_OK ? seq : 0;
 }
 
 /* ------------------------------------------------------------ events */
@@ -315,7 +317,7 @@ static void stream_done(mesos__http_call *call, mesos_status status,
   snprintf(why, sizeof why, "%s", status == MESOS_OK ? "the master ended the event stream"
                                   : err              ? mesos_error_message(err)
                                                      : mesos_status_str(status));
-  link_reset(a, why, a->stream_status == 0);
+  link_reset(a, why);
 }
 
 static mesos_status build_call(mesos_agent *a, uint8_t **bytes, size_t *len, mesos_error **err) {
@@ -450,14 +452,21 @@ mesos_status mesos__agent_link_init(mesos_agent *a, struct mesos__tls_config *tl
 
 void mesos__agent_link_start(mesos_agent *a) { connect_now(a); }
 
-/* `unreached`: no master answered at all (connection refused, or closed
- * before a response: it is down or restarting).  Mesos's agent does not
- * retry then but waits until a master is detected, and registers within
- * [0, --registration_backoff_factor] of that; the equivalent here is to
- * try again within that same interval, without doubling it, so a master
- * back after a restart has the agent within about the factor (the
- * doubling while it was down made that up to a minute). */
-static void link_reset(mesos_agent *a, const char *why, int unreached) {
+/* Drops the stream and its calls, and schedules the next attempt after a
+ * random delay in [0, b] (b doubles after each attempt, from
+ * --registration_backoff_factor up to a minute), as Mesos's agent does
+ * while its registration goes unanswered: a master that is down is tried
+ * about log2(downtime / factor) times, not once per factor (at 10,000
+ * agents that was ~10,000 connection attempts every factor).  b starts
+ * over at the factor on a registration, so whatever ends a registered
+ * link (the event stream ending as the master goes away, a 409
+ * "disconnected", a PING with connected=false, a 404 from a master that
+ * lost us) is followed within the factor: a master back by then (a quick
+ * restart) has the agent at once.  After a longer outage the agent comes
+ * back within the ceiling b reached meanwhile: at most about twice the
+ * downtime plus the factor, and never more than a minute (Mesos: the same
+ * bound, as its retries also double blindly). */
+static void link_reset(mesos_agent *a, const char *why) {
   mesos_timer_stop(a->ping_timeout);
   if (a->stream) {
     mesos__http_call *c = a->stream;
@@ -471,19 +480,16 @@ static void link_reset(mesos_agent *a, const char *why, int unreached) {
   uint8_t rnd[16];
   uint64_t x = 0;
   if (mesos__uuid_random(rnd) == MESOS_OK) memcpy(&x, rnd, sizeof x);
-  uint64_t ceiling = unreached ? a->backoff_factor_ms : a->backoff_ms;
-  if (unreached && ceiling < 10) ceiling = 10; /* never a busy loop */
-  uint64_t delay = ceiling ? x % (ceiling + 1) : 0;
   if (a->backoff_ms < 10) a->backoff_ms = 10; /* never a busy loop */
-  if (!unreached)
-    a->backoff_ms = a->backoff_ms * 2 > MESOS__AGENT_MAX_BACKOFF_MS ? MESOS__AGENT_MAX_BACKOFF_MS
-                                                                    : a->backoff_ms * 2;
+  uint64_t delay = x % (a->backoff_ms + 1);
+  a->backoff_ms = a->backoff_ms * 2 > MESOS__AGENT_MAX_BACKOFF_MS ? MESOS__AGENT_MAX_BACKOFF_MS
+                                                                  : a->backoff_ms * 2;
   LOG_WARN("Lost the master (%s); %s in %llu ms", why,
            a->id ? "re-registering" : "registering", (unsigned long long)delay);
   mesos_timer_start(a->reconnect, delay, 0);
 }
 
-void mesos__agent_link_reset(mesos_agent *a, const char *why) { link_reset(a, why, 0); }
+void mesos__agent_link_reset(mesos_agent *a, const char *why) { link_reset(a, why); }
 
 void mesos__agent_link_stop(mesos_agent *a) {
   if (a->stream) {

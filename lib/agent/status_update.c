@@ -16,7 +16,11 @@
  * one the head went out on), by whichever path makes it sendable first
  * (the registration, its record or the previous acknowledgement becoming
  * durable, recovery); every other path finding it sent on this connection
- * leaves it alone.  Only the retry timer sends it again.  So a framework
+ * leaves it alone.  Only the retry timer sends it again, and not while
+ * the copy it sent is still waiting for the master's answer in the pipe
+ * (which writes it again itself, up to 3 times, on a new connection): a
+ * master stopped for longer than the retry interval would otherwise get
+ * (and forward) one copy per retry.  So a framework
  * sees an update twice only when its acknowledgement was lost: on the way
  * (the connection broke, the timer fired first), or not yet durable when
  * the agent died, which at-least-once delivery allows.
@@ -86,6 +90,7 @@
 #include "base/log.h"
 #include "base/uuid.h"
 #include "codec/pb.h"
+#include "http/pipe.h"
 #include "loop/loop_int.h"
 #include "mesos/internal/checkpoint.pb-c.h"
 #include "registry/checkpoint.h"
@@ -109,6 +114,7 @@ struct mesos__su_stream {
   mesos_timer *retry;
   uint64_t interval_ms;
   uint64_t sent_on;                   /* a->link_gen q[0] was posted on; 0: not yet */
+  uint64_t post_seq;                  /* ... as this call of a->pipe (0: not sent) */
   /* uuids of updates acknowledged already (newest last, at most
    * MAX_SEEN): an executor that re-subscribes after an agent restart sends
    * again every update it has no ACKNOWLEDGED for, and one the framework
@@ -343,6 +349,17 @@ static void send_head_again(mesos__su_stream *s, int retry) {
   if (!retry && a->registered && s->sent_on == a->link_gen) return; /* in flight */
   mesos_timer_start(s->retry, s->interval_ms, 0);
   if (!a->registered) return; /* re-sent on (re-)registration */
+  /* The retry timer, while the copy it sent last is still on its way
+   * (the master has not answered it: stopped, overloaded, or the pipe is
+   * writing it again on a new connection): another copy would reach the
+   * master too, and the framework would see the update twice.  The pipe
+   * gives up on it after a few writes (pipe.h); this timer sends it
+   * after that. */
+  if (retry && s->sent_on == a->link_gen && s->post_seq &&
+      mesos__http_pipe_unanswered(a->pipe, s->post_seq)) {
+    LOG_DEBUG("task %s: status update still on its way to the master; not sent again", s->key);
+    return;
+  }
   s->sent_on = a->link_gen;
   Mesos__Internal__StatusUpdate *head = s->q[0];
   /* The newest state, when older updates are still queued behind. */
@@ -353,7 +370,7 @@ static void send_head_again(mesos__su_stream *s, int retry) {
   call.has_type = 1;
   call.type = MESOS__INTERNAL__AGENT_CALL__TYPE__STATUS_UPDATE;
   call.status_update = head;
-  mesos__agent_post(a, &call);
+  s->post_seq = mesos__agent_post(a, &call);
 }
 
 static void send_head(mesos__su_stream *s) { send_head_again(s, 0); }

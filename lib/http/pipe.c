@@ -40,6 +40,7 @@
 
 typedef struct preq {
   struct preq *next;
+  uint64_t seq;      /* its number, in post order (pipe.h) */
   uint32_t attempts; /* times written */
   uint64_t written_ms;
   size_t len;
@@ -84,6 +85,7 @@ struct mesos__http_pipe {
   int retry_pending;  /* ... is running */
   uint64_t retry_ms;
   uint64_t connects;
+  uint64_t next_seq; /* the next post's number (from 1) */
 };
 
 static const llhttp_settings_t settings;
@@ -130,51 +132,46 @@ static void req_free_head(mesos__http_pipe *p) {
 
 /* The connection is gone with `st`/`why`: every written request counts an
  * attempt; those out of attempts are answered with the failure; the rest
- * go out again on a new connection. */
+ * go out again on a new connection.  Every connection writes all the
+ * requests queued, oldest first, so a request has no fewer attempts than
+ * any posted after it: the exhausted ones are a run at the head, and
+ * requests leave the queue only at its head (mesos__http_pipe_unanswered
+ * relies on that). */
 static void conn_lost(mesos__http_pipe *p, mesos_status st, const char *why) {
   int was_answering = p->conn && p->conn->answered > 0;
   size_t written = p->nwritten;
   conn_drop(p);
-  /* Out-of-attempts requests can only be among the written ones, which
-   * are at the head: answer those from the head while they are. */
-  preq *keep = NULL, **kt = &keep;
-  size_t i = 0;
-  preq *r = p->head;
-  p->head = p->tail = NULL;
-  /* Rebuild the queue, taking out the exhausted written ones in order. */
-  preq *failed = NULL, **ft = &failed;
-  while (r) {
-    preq *next = r->next;
-    r->next = NULL;
-    if (i < written && r->attempts >= p->o.max_attempts) {
-      *ft = r;
-      ft = &r->next;
-    } else {
-      *kt = r;
-      kt = &r->next;
-    }
-    r = next;
-    i++;
+  size_t nfailed = 0;
+  preq *failed = p->head, *last = NULL;
+  while (nfailed < written && p->head && p->head->attempts >= p->o.max_attempts) {
+    last = p->head;
+    p->head = last->next;
+    p->n--;
+    p->bytes -= last->len;
+    nfailed++;
   }
-  p->head = keep;
-  p->tail = NULL;
-  for (preq *k = keep; k; k = k->next) p->tail = k;
+  if (last) {
+    last->next = NULL;
+    if (p->head == NULL) p->tail = NULL;
+  } else {
+    failed = NULL;
+  }
+  /* Requeue first, answer after: `done` may post (or reset). */
+  if (p->head) {
+    if (was_answering) {
+      p->retry_ms = RETRY_MIN_MS;
+      pipe_connect(p);
+    } else {
+      mesos_timer_start(p->retry, p->retry_ms, 0);
+      p->retry_pending = 1;
+      p->retry_ms = p->retry_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : p->retry_ms * 2;
+    }
+  }
   while (failed) {
     preq *f = failed;
     failed = f->next;
-    p->n--;
-    p->bytes -= f->len;
     mesos__free(f);
     if (p->done) p->done(p, st, 0, NULL, 0, why, p->ud);
-  }
-  if (p->head == NULL) return;
-  if (was_answering) {
-    p->retry_ms = RETRY_MIN_MS;
-    pipe_connect(p);
-  } else {
-    mesos_timer_start(p->retry, p->retry_ms, 0);
-    p->retry_pending = 1;
-    p->retry_ms = p->retry_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : p->retry_ms * 2;
   }
 }
 
@@ -493,6 +490,7 @@ mesos_status mesos__http_pipe_new(mesos__http_pipe **out, mesos_loop *loop, cons
   if (p->o.max_requests == 0) p->o.max_requests = DEFAULT_MAX_REQUESTS;
   if (p->o.max_bytes == 0) p->o.max_bytes = DEFAULT_MAX_BYTES;
   p->retry_ms = RETRY_MIN_MS;
+  p->next_seq = 1;
   mesos_status st = mesos__url_parse(&p->url, url, err);
   if (st == MESOS_OK && p->url.tls && (opts == NULL || opts->tls == NULL))
     st = mesos__err(err, MESOS_EINVAL, "http pipe: %s needs a TLS configuration", url);
@@ -513,7 +511,8 @@ mesos_status mesos__http_pipe_new(mesos__http_pipe **out, mesos_loop *loop, cons
 }
 
 mesos_status mesos__http_pipe_post(mesos__http_pipe *p, const mesos__http_headers *headers,
-                                   const void *body, size_t len, mesos_error **err) {
+                                   const void *body, size_t len, uint64_t *seq,
+                                   mesos_error **err) {
   if (p == NULL || (body == NULL && len > 0))
     return mesos__err(err, MESOS_EINVAL, "http pipe: NULL argument");
   if (p->n >= p->o.max_requests || len > p->o.max_bytes || p->bytes > p->o.max_bytes - len)
@@ -547,6 +546,8 @@ mesos_status mesos__http_pipe_post(mesos__http_pipe *p, const mesos__http_header
     return st;
   }
   r->next = NULL;
+  r->seq = p->next_seq++;
+  if (seq) *seq = r->seq;
   r->attempts = 0;
   r->written_ms = 0;
   r->len = b.len;
@@ -586,5 +587,11 @@ void mesos__http_pipe_free(mesos__http_pipe *p) {
 }
 
 size_t mesos__http_pipe_pending(const mesos__http_pipe *p) { return p ? p->n : 0; }
+
+int mesos__http_pipe_unanswered(const mesos__http_pipe *p, uint64_t seq) {
+  /* Requests leave the queue at its head only (conn_lost), so the queued
+   * ones are exactly those numbered from the head's up. */
+  return p && p->head && seq >= p->head->seq && seq < p->next_seq;
+}
 
 uint64_t mesos__http_pipe_connects(const mesos__http_pipe *p) { return p ? p->connects : 0; }

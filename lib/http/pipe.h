@@ -73,11 +73,14 @@ mesos_status mesos__http_pipe_new(mesos__http_pipe **out, mesos_loop *loop, cons
 
 /* Queues a POST of `body` with the extra header fields `headers` (may be
  * NULL; copied into the request; Host, Content-Type, Content-Length are
- * the pipe's) and writes it now when connected.  MESOS_ELIMIT (too many
- * or too many bytes unanswered), MESOS_EINVAL (a header with CR/LF),
- * MESOS_ENOMEM.  On failure nothing is queued and no callback runs. */
+ * the pipe's) and writes it now when connected.  `seq` (may be NULL) gets
+ * the request's number: 1, 2, ... in post order, for
+ * mesos__http_pipe_unanswered.  MESOS_ELIMIT (too many or too many bytes
+ * unanswered), MESOS_EINVAL (a header with CR/LF), MESOS_ENOMEM.  On
+ * failure nothing is queued and no callback runs. */
 mesos_status mesos__http_pipe_post(mesos__http_pipe *p, const mesos__http_headers *headers,
-                                   const void *body, size_t len, mesos_error **err);
+                                   const void *body, size_t len, uint64_t *seq,
+                                   mesos_error **err);
 
 /* Drops every unanswered request (no callback runs for them) and closes
  * the connection: what was queued for a peer that is gone. */
@@ -88,6 +91,12 @@ void mesos__http_pipe_free(mesos__http_pipe *p);
 
 /* Requests posted and not answered yet. */
 size_t mesos__http_pipe_pending(const mesos__http_pipe *p);
+
+/* 1 while request number `seq` waits for its answer (queued, written or
+ * to be written again), 0 once `done` ran for it or a reset dropped it.
+ * What a caller asks before posting a call again on its own retry: a copy
+ * still queued would reach the server twice. */
+int mesos__http_pipe_unanswered(const mesos__http_pipe *p, uint64_t seq);
 
 /* Connections opened so far (for tests and metrics). */
 uint64_t mesos__http_pipe_connects(const mesos__http_pipe *p);

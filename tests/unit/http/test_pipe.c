@@ -67,7 +67,7 @@ static void post_num(mesos__http_pipe *p, int i) {
   char body[32];
   int len = snprintf(body, sizeof body, "%d", i);
   mesos_error *err = NULL;
-  ck_assert_mesos_ok(mesos__http_pipe_post(p, NULL, body, (size_t)len, &err), &err);
+  ck_assert_mesos_ok(mesos__http_pipe_post(p, NULL, body, (size_t)len, NULL, &err), &err);
 }
 
 /* ------------------------------------------------------------ our server */
@@ -340,7 +340,7 @@ START_TEST(test_pipe__reset_drops_the_queue_without_callbacks) {
   mesos__http_headers h;
   mesos__http_headers_init(&h);
   ck_assert_int_eq(mesos__http_headers_set(&h, "X-Bad", "a\r\nInjected: 1"), MESOS_OK);
-  ck_assert_int_eq(mesos__http_pipe_post(p, &h, "x", 1, &err), MESOS_EINVAL);
+  ck_assert_int_eq(mesos__http_pipe_post(p, &h, "x", 1, NULL, &err), MESOS_EINVAL);
   ck_assert_ptr_nonnull(err);
   mesos_error_free(err);
   mesos__http_headers_free(&h);
