@@ -63,11 +63,15 @@ static void run_until(mesos_loop *loop, const answers *a, int n) {
   }
 }
 
-static void post_num(mesos__http_pipe *p, int i) {
+/* Returns the request's number. */
+static uint64_t post_num(mesos__http_pipe *p, int i) {
   char body[32];
   int len = snprintf(body, sizeof body, "%d", i);
   mesos_error *err = NULL;
-  ck_assert_mesos_ok(mesos__http_pipe_post(p, NULL, body, (size_t)len, NULL, &err), &err);
+  uint64_t seq = 0;
+  ck_assert_mesos_ok(mesos__http_pipe_post(p, NULL, body, (size_t)len, &seq, &err), &err);
+  ck_assert(mesos__http_pipe_unanswered(p, seq));
+  return seq;
 }
 
 /* ------------------------------------------------------------ our server */
@@ -300,6 +304,7 @@ START_TEST(test_pipe__a_request_is_given_up_after_max_attempts) {
   ck_assert_int_eq(a.bodies[0], 0);
   ck_assert_int_eq(a.bodies[1], 1);
   ck_assert_uint_eq(mesos__http_pipe_pending(p), 0);
+  for (uint64_t seq = 0; seq <= 5; seq++) ck_assert(!mesos__http_pipe_unanswered(p, seq));
   mesos__http_pipe_free(p);
   for (int i = 0; i < 20 && mesos_loop_run_once(loop) > 0; i++) usleep(1000);
   peer_stop(&pe);
@@ -325,7 +330,7 @@ START_TEST(test_pipe__reset_drops_the_queue_without_callbacks) {
   mesos__http_pipe *p = NULL;
   mesos_error *err = NULL;
   ck_assert_mesos_ok(mesos__http_pipe_new(&p, loop, url, NULL, done_cb, &a, &err), &err);
-  for (int i = 0; i < 5; i++) post_num(p, i);
+  for (int i = 0; i < 5; i++) ck_assert_uint_eq(post_num(p, i), (uint64_t)i + 1);
   for (int i = 0; i < 30; i++) {
     mesos_loop_run_once(loop);
     usleep(2000);
@@ -333,8 +338,12 @@ START_TEST(test_pipe__reset_drops_the_queue_without_callbacks) {
   /* Refused connections are retried, never counted as attempts. */
   ck_assert_int_eq(a.n, 0);
   ck_assert_uint_eq(mesos__http_pipe_pending(p), 5);
+  for (uint64_t seq = 1; seq <= 5; seq++) ck_assert(mesos__http_pipe_unanswered(p, seq));
+  ck_assert(!mesos__http_pipe_unanswered(p, 0));
+  ck_assert(!mesos__http_pipe_unanswered(p, 6)); /* not posted yet */
   mesos__http_pipe_reset(p);
   ck_assert_uint_eq(mesos__http_pipe_pending(p), 0);
+  ck_assert(!mesos__http_pipe_unanswered(p, 5)); /* dropped */
   ck_assert_int_eq(a.n, 0);
   /* Bad input is refused whole. */
   mesos__http_headers h;
