@@ -175,6 +175,9 @@ void mesos__agent_link_stop(mesos_agent *a);
  * Returns the call's number on the pipe (mesos__http_pipe_unanswered
  * tells whether it is still on its way), 0 when it was not sent. */
 uint64_t mesos__agent_post(mesos_agent *a, Mesos__Internal__AgentCall *call);
+/* EXITED_EXECUTOR: an executor of any kind ended with `wait_status`. */
+void mesos__agent_post_exited_executor(mesos_agent *a, const char *framework_id,
+                                       const char *executor_id, int wait_status);
 
 /* ---- task_runner.c */
 struct mesos__agent_task {
@@ -295,6 +298,18 @@ int mesos__agent_status_known(mesos_agent *a, const char *key, const uint8_t *uu
  * write queued or in flight (tests: an update is then written at once
  * when the stream is not durable). */
 int mesos__agent_status_file_ready(mesos_agent *a, const char *key);
+/* One update an executor lists as unacknowledged in its SUBSCRIBE, for its
+ * task `t` (the caller matched the task id): goes to the status update
+ * manager with its uuid unless the manager has it or the task's terminal
+ * update came already.  Returns 1 when the framework acknowledged it
+ * already (the executor is to get ACKNOWLEDGED), -1 when it is unusable
+ * (no 16-byte uuid, STAGING or an unknown state), else 0.  Shared by the
+ * command executor's endpoint (executor_api.c) and the others'
+ * (executors.c). */
+int mesos__agent_status_resubscribed(mesos_agent *a, mesos__agent_task *t,
+                                     const Mesos__V1__TaskStatus *s);
+/* FINISHED, FAILED, KILLED, LOST, ERROR, DROPPED, GONE, GONE_BY_OPERATOR. */
+int mesos__agent_state_terminal(Mesos__V1__TaskState s);
 /* STATUS_UPDATE_ACKNOWLEDGEMENT from the master. */
 void mesos__agent_status_ack(mesos_agent *a, const Mesos__Internal__StatusUpdateAcknowledgement *ack);
 /* After (re)registration: send every stream's head again now. */
@@ -321,6 +336,9 @@ void mesos__agent_exec_kill_task(mesos__agent_task *t, const Mesos__V1__KillPoli
 int mesos__agent_exec_shutdown(mesos_agent *a, const char *framework_id, const char *executor_id);
 /* FRAMEWORK_MESSAGE from the master towards an executor. */
 void mesos__agent_exec_message(mesos_agent *a, const Mesos__Internal__FrameworkMessage *fm);
+/* An executor's MESSAGE call (validated) towards its framework, through
+ * the master; for every kind of executor (executor_api.c too). */
+void mesos__agent_executor_message_up(mesos_agent *a, const Mesos__V1__Executor__Call *call);
 /* The executor API for an executor of executors.c (the call is validated
  * and its framework known); returns 0 when `key` names none. */
 int mesos__agent_exec_call(mesos_agent *a, const char *key, mesos__http_request *req,

@@ -219,23 +219,6 @@ void mesos__agent_executor_kill(mesos__agent_task *t, uint64_t grace_ms,
   mesos__agent_kill_session(t->pid, SIGKILL);
 }
 
-static void post_exited_executor(mesos__agent_task *t, int wait_status) {
-  Mesos__Internal__AgentCall call = MESOS__INTERNAL__AGENT_CALL__INIT;
-  Mesos__Internal__ExitedExecutor ee = MESOS__INTERNAL__EXITED_EXECUTOR__INIT;
-  Mesos__V1__FrameworkID fid = MESOS__V1__FRAMEWORK_ID__INIT;
-  Mesos__V1__ExecutorID eid = MESOS__V1__EXECUTOR_ID__INIT;
-  fid.value = t->framework_id;
-  eid.value = t->executor_id;
-  ee.framework_id = &fid;
-  ee.executor_id = &eid;
-  ee.has_status = 1;
-  ee.status = wait_status;
-  call.has_type = 1;
-  call.type = MESOS__INTERNAL__AGENT_CALL__TYPE__EXITED_EXECUTOR;
-  call.exited_executor = &ee;
-  mesos__agent_post(t->agent, &call);
-}
-
 void mesos__agent_executor_exited(mesos__agent_task *t, int wait_status) {
   mesos_agent *a = t->agent;
   mesos_timer_stop(t->reg_timer);
@@ -273,12 +256,12 @@ void mesos__agent_executor_exited(mesos__agent_task *t, int wait_status) {
       mesos_error_free(e);
     }
   }
-  post_exited_executor(t, wait_status < 0 ? 0 : wait_status);
+  mesos__agent_post_exited_executor(t->agent, t->framework_id, t->executor_id,
+                                    wait_status < 0 ? 0 : wait_status);
   mesos__agent_task_maybe_done(a, t->key);
 }
 
 static mesos_status send_event(mesos__agent_task *t, const Mesos__V1__Executor__Event *ev);
-static int terminal_state(Mesos__V1__TaskState s);
 
 /* One timer, three deadlines: the first subscription
  * (--executor_registration_timeout), the re-subscription of an executor
@@ -556,32 +539,13 @@ static size_t resubscribed_updates(mesos_agent *a, mesos__agent_task *t,
   for (size_t i = 0; i < sub->n_unacknowledged_updates; i++) {
     const Mesos__V1__Executor__Call__Update *u = sub->unacknowledged_updates[i];
     const Mesos__V1__TaskStatus *s = u ? u->status : NULL;
-    if (s == NULL || s->task_id == NULL || s->task_id->value == NULL ||
-        strcmp(s->task_id->value, t->task_id) != 0 || !s->has_uuid || s->uuid.len != 16 ||
-        s->state == MESOS__V1__TASK_STATE__TASK_STAGING ||
-        protobuf_c_enum_descriptor_get_value(&mesos__v1__task_state__descriptor, (int)s->state) ==
-            NULL) {
+    int r = s == NULL || s->task_id == NULL || s->task_id->value == NULL ||
+                    strcmp(s->task_id->value, t->task_id) != 0
+                ? -1
+                : mesos__agent_status_resubscribed(a, t, s);
+    if (r < 0)
       LOG_WARN("task %s: an invalid unacknowledged update in SUBSCRIBE is ignored", t->key);
-      continue;
-    }
-    int known = mesos__agent_status_known(a, t->key, s->uuid.data);
-    if (known == 2) {
-      acked[nacked++] = u;
-      continue;
-    }
-    if (known == 1 || t->terminal_seen) continue;
-    mesos_error *e = NULL;
-    if (mesos__agent_status_update_uuid(a, t->framework_id, t->executor_id, t->task_id,
-                                        t->updates_path, s->state,
-                                        s->has_reason ? (int)s->reason : -1, s->message,
-                                        s->uuid.data, &e) != MESOS_OK) {
-      LOG_ERROR("task %s: cannot accept an unacknowledged update: %s", t->key,
-                e ? mesos_error_message(e) : "");
-      mesos_error_free(e);
-      continue;
-    }
-    t->state = s->state;
-    if (terminal_state(s->state)) t->terminal_seen = 1;
+    if (r == 1) acked[nacked++] = u;
   }
   return nacked;
 }
@@ -662,14 +626,6 @@ static void subscribe(mesos_agent *a, mesos__agent_task *t, mesos__http_request 
   if (t->killing) mesos__agent_executor_kill(t, a->shutdown_grace_ms, NULL);
 }
 
-static int terminal_state(Mesos__V1__TaskState s) {
-  return s == MESOS__V1__TASK_STATE__TASK_FINISHED || s == MESOS__V1__TASK_STATE__TASK_FAILED ||
-         s == MESOS__V1__TASK_STATE__TASK_KILLED || s == MESOS__V1__TASK_STATE__TASK_LOST ||
-         s == MESOS__V1__TASK_STATE__TASK_ERROR || s == MESOS__V1__TASK_STATE__TASK_DROPPED ||
-         s == MESOS__V1__TASK_STATE__TASK_GONE ||
-         s == MESOS__V1__TASK_STATE__TASK_GONE_BY_OPERATOR;
-}
-
 void mesos__agent_executor_update(mesos_agent *a, mesos__agent_task *t, mesos__http_request *req,
                                   const Mesos__V1__Executor__Call__Update *u) {
   const Mesos__V1__TaskStatus *s = u->status;
@@ -706,7 +662,7 @@ void mesos__agent_executor_update(mesos_agent *a, mesos__agent_task *t, mesos__h
     return;
   }
   t->state = s->state;
-  if (terminal_state(s->state) && !t->terminal_seen) {
+  if (mesos__agent_state_terminal(s->state) && !t->terminal_seen) {
     t->terminal_seen = 1;
     if (t->exec == NULL && t->reg_timer) mesos_timer_start(t->reg_timer, EXEC_DONE_WAIT_MS, 0);
   }
@@ -800,19 +756,10 @@ static void executor_call(mesos_agent *a, mesos__http_request *req,
     case MESOS__V1__EXECUTOR__CALL__TYPE__UPDATE:
       mesos__agent_executor_update(a, t, req, call->update);
       break;
-    case MESOS__V1__EXECUTOR__CALL__TYPE__MESSAGE: {
-      Mesos__Internal__AgentCall ac = MESOS__INTERNAL__AGENT_CALL__INIT;
-      Mesos__Internal__FrameworkMessage fm = MESOS__INTERNAL__FRAMEWORK_MESSAGE__INIT;
-      fm.framework_id = call->framework_id;
-      fm.executor_id = call->executor_id;
-      fm.data = call->message->data;
-      ac.has_type = 1;
-      ac.type = MESOS__INTERNAL__AGENT_CALL__TYPE__EXECUTOR_MESSAGE;
-      ac.executor_message = &fm;
-      mesos__agent_post(a, &ac);
+    case MESOS__V1__EXECUTOR__CALL__TYPE__MESSAGE:
+      mesos__agent_executor_message_up(a, call);
       mesos__http_respond(req, 202, NULL, "", 0);
       break;
-    }
     default:
       mesos__http_respond_text(req, 501, "Unknown call type");
       break;

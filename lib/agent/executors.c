@@ -266,23 +266,6 @@ static mesos_status deliver(mesos__agent_executor *x, int group, char *const *ke
 
 /* ------------------------------------------------------------ exit */
 
-static void post_exited_executor(mesos__agent_executor *x, int wait_status) {
-  Mesos__Internal__AgentCall call = MESOS__INTERNAL__AGENT_CALL__INIT;
-  Mesos__Internal__ExitedExecutor ee = MESOS__INTERNAL__EXITED_EXECUTOR__INIT;
-  Mesos__V1__FrameworkID fid = MESOS__V1__FRAMEWORK_ID__INIT;
-  Mesos__V1__ExecutorID eid = MESOS__V1__EXECUTOR_ID__INIT;
-  fid.value = x->framework_id;
-  eid.value = x->executor_id;
-  ee.framework_id = &fid;
-  ee.executor_id = &eid;
-  ee.has_status = 1;
-  ee.status = wait_status;
-  call.has_type = 1;
-  call.type = MESOS__INTERNAL__AGENT_CALL__TYPE__EXITED_EXECUTOR;
-  call.exited_executor = &ee;
-  mesos__agent_post(x->agent, &call);
-}
-
 /* The executor process ended (`wait_status` < 0: unknown, it was adopted
  * after an agent restart and is not our child). */
 static void exec_exited(mesos__agent_executor *x, int wait_status) {
@@ -341,7 +324,8 @@ static void exec_exited(mesos__agent_executor *x, int wait_status) {
     keys[n] = mesos__strdup(t->key);
     if (keys[n]) n++;
   }
-  post_exited_executor(x, wait_status < 0 ? 0 : wait_status);
+  mesos__agent_post_exited_executor(x->agent, x->framework_id, x->executor_id,
+                                    wait_status < 0 ? 0 : wait_status);
   mesos__map_remove(&a->executors, x->key);
   exec_free(x);
   for (size_t i = 0; i < n; i++) {
@@ -1226,18 +1210,22 @@ void mesos__agent_executors_free(mesos_agent *a) {
 /* ------------------------------------------------------------ the endpoint */
 
 
+void mesos__agent_executor_message_up(mesos_agent *a, const Mesos__V1__Executor__Call *call) {
+  Mesos__Internal__AgentCall ac = MESOS__INTERNAL__AGENT_CALL__INIT;
+  Mesos__Internal__FrameworkMessage fm = MESOS__INTERNAL__FRAMEWORK_MESSAGE__INIT;
+  fm.framework_id = call->framework_id;
+  fm.executor_id = call->executor_id;
+  fm.data = call->message->data;
+  ac.has_type = 1;
+  ac.type = MESOS__INTERNAL__AGENT_CALL__TYPE__EXECUTOR_MESSAGE;
+  ac.executor_message = &fm;
+  mesos__agent_post(a, &ac);
+}
+
 static void stream_aborted(mesos__http_request *req, void *ud) {
   mesos__agent_executor *x = ud;
   if (x->stream == req) x->stream = NULL;
   LOG_INFO("executor %s: its event stream closed", x->key);
-}
-
-static int terminal_state(Mesos__V1__TaskState s) {
-  return s == MESOS__V1__TASK_STATE__TASK_FINISHED || s == MESOS__V1__TASK_STATE__TASK_FAILED ||
-         s == MESOS__V1__TASK_STATE__TASK_KILLED || s == MESOS__V1__TASK_STATE__TASK_LOST ||
-         s == MESOS__V1__TASK_STATE__TASK_ERROR || s == MESOS__V1__TASK_STATE__TASK_DROPPED ||
-         s == MESOS__V1__TASK_STATE__TASK_GONE ||
-         s == MESOS__V1__TASK_STATE__TASK_GONE_BY_OPERATOR;
 }
 
 /* The updates a re-subscribing executor has no ACKNOWLEDGED for (after an
@@ -1266,31 +1254,10 @@ static size_t resubscribed_updates(mesos_agent *a, mesos__agent_executor *x,
         continue;
       }
     }
-    if (t == NULL || t->exec != x || !s->has_uuid || s->uuid.len != 16 ||
-        s->state == MESOS__V1__TASK_STATE__TASK_STAGING ||
-        protobuf_c_enum_descriptor_get_value(&mesos__v1__task_state__descriptor, (int)s->state) ==
-            NULL) {
+    int r = t == NULL || t->exec != x ? -1 : mesos__agent_status_resubscribed(a, t, s);
+    if (r < 0)
       LOG_WARN("executor %s: an unusable unacknowledged update in SUBSCRIBE is ignored", x->key);
-      continue;
-    }
-    int known = mesos__agent_status_known(a, t->key, s->uuid.data);
-    if (known == 2) {
-      acked[nacked++] = u;
-      continue;
-    }
-    if (known == 1 || t->terminal_seen) continue;
-    mesos_error *e = NULL;
-    if (mesos__agent_status_update_uuid(a, t->framework_id, t->executor_id, t->task_id,
-                                        t->updates_path, s->state,
-                                        s->has_reason ? (int)s->reason : -1, s->message,
-                                        s->uuid.data, &e) != MESOS_OK) {
-      LOG_ERROR("task %s: cannot accept an unacknowledged update: %s", t->key,
-                e ? mesos_error_message(e) : "");
-      mesos_error_free(e);
-      continue;
-    }
-    t->state = s->state;
-    if (terminal_state(s->state)) t->terminal_seen = 1;
+    if (r == 1) acked[nacked++] = u;
   }
   return nacked;
 }
@@ -1523,19 +1490,10 @@ int mesos__agent_exec_call(mesos_agent *a, const char *key, mesos__http_request 
       }
       break;
     }
-    case MESOS__V1__EXECUTOR__CALL__TYPE__MESSAGE: {
-      Mesos__Internal__AgentCall ac = MESOS__INTERNAL__AGENT_CALL__INIT;
-      Mesos__Internal__FrameworkMessage fm = MESOS__INTERNAL__FRAMEWORK_MESSAGE__INIT;
-      fm.framework_id = call->framework_id;
-      fm.executor_id = call->executor_id;
-      fm.data = call->message->data;
-      ac.has_type = 1;
-      ac.type = MESOS__INTERNAL__AGENT_CALL__TYPE__EXECUTOR_MESSAGE;
-      ac.executor_message = &fm;
-      mesos__agent_post(a, &ac);
+    case MESOS__V1__EXECUTOR__CALL__TYPE__MESSAGE:
+      mesos__agent_executor_message_up(a, call);
       mesos__http_respond(req, 202, NULL, "", 0);
       break;
-    }
     default:
       mesos__http_respond_text(req, 501, "Unknown call type");
       break;

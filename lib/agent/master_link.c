@@ -102,6 +102,24 @@ uint64_t mesos__agent_post(mesos_agent *a, Mesos__Internal__AgentCall *call) {
   return st == MESOS_OK ? seq : 0;
 }
 
+void mesos__agent_post_exited_executor(mesos_agent *a, const char *framework_id,
+                                       const char *executor_id, int wait_status) {
+  Mesos__Internal__AgentCall call = MESOS__INTERNAL__AGENT_CALL__INIT;
+  Mesos__Internal__ExitedExecutor ee = MESOS__INTERNAL__EXITED_EXECUTOR__INIT;
+  Mesos__V1__FrameworkID fid = MESOS__V1__FRAMEWORK_ID__INIT;
+  Mesos__V1__ExecutorID eid = MESOS__V1__EXECUTOR_ID__INIT;
+  fid.value = (char *)framework_id;
+  eid.value = (char *)executor_id;
+  ee.framework_id = &fid;
+  ee.executor_id = &eid;
+  ee.has_status = 1;
+  ee.status = wait_status;
+  call.has_type = 1;
+  call.type = MESOS__INTERNAL__AGENT_CALL__TYPE__EXITED_EXECUTOR;
+  call.exited_executor = &ee;
+  mesos__agent_post(a, &call);
+}
+
 /* ------------------------------------------------------------ events */
 
 /* The master lists tasks it believes run here; the ones this agent does

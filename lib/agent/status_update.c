@@ -127,7 +127,7 @@ struct mesos__su_stream {
  * the bound only matters for a hostile executor. */
 #define MAX_SEEN 256u
 
-static int terminal(Mesos__V1__TaskState s) {
+int mesos__agent_state_terminal(Mesos__V1__TaskState s) {
   return s == MESOS__V1__TASK_STATE__TASK_FINISHED || s == MESOS__V1__TASK_STATE__TASK_FAILED ||
          s == MESOS__V1__TASK_STATE__TASK_KILLED || s == MESOS__V1__TASK_STATE__TASK_LOST ||
          s == MESOS__V1__TASK_STATE__TASK_ERROR || s == MESOS__V1__TASK_STATE__TASK_DROPPED ||
@@ -337,6 +337,30 @@ int mesos__agent_status_file_ready(mesos_agent *a, const char *key) {
 int mesos__agent_status_known(mesos_agent *a, const char *key, const uint8_t *uuid) {
   mesos__su_stream *s = mesos__map_get(&a->streams, key);
   return s ? known(s, uuid) : 0;
+}
+
+int mesos__agent_status_resubscribed(mesos_agent *a, mesos__agent_task *t,
+                                     const Mesos__V1__TaskStatus *s) {
+  if (!s->has_uuid || s->uuid.len != 16 || s->state == MESOS__V1__TASK_STATE__TASK_STAGING ||
+      protobuf_c_enum_descriptor_get_value(&mesos__v1__task_state__descriptor, (int)s->state) ==
+          NULL)
+    return -1;
+  int k = mesos__agent_status_known(a, t->key, s->uuid.data);
+  if (k == 2) return 1;
+  if (k == 1 || t->terminal_seen) return 0;
+  mesos_error *e = NULL;
+  if (mesos__agent_status_update_uuid(a, t->framework_id, t->executor_id, t->task_id,
+                                      t->updates_path, s->state,
+                                      s->has_reason ? (int)s->reason : -1, s->message,
+                                      s->uuid.data, &e) != MESOS_OK) {
+    LOG_ERROR("task %s: cannot accept an unacknowledged update: %s", t->key,
+              e ? mesos_error_message(e) : "");
+    mesos_error_free(e);
+    return 0;
+  }
+  t->state = s->state;
+  if (mesos__agent_state_terminal(s->state)) t->terminal_seen = 1;
+  return 0;
 }
 
 /* Posts the head unless it went out on this connection already (`retry`:
@@ -619,7 +643,7 @@ void mesos__agent_status_ack(mesos_agent *a,
     LOG_WARN("acknowledgement for %s does not match the update in flight; ignored", key);
     return;
   }
-  int was_terminal = terminal(head->status->state);
+  int was_terminal = mesos__agent_state_terminal(head->status->state);
   if (s->path) {
     Mesos__Internal__StatusUpdateRecord rec = MESOS__INTERNAL__STATUS_UPDATE_RECORD__INIT;
     rec.type = MESOS__INTERNAL__STATUS_UPDATE_RECORD__TYPE__ACK;
