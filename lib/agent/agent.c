@@ -14,6 +14,7 @@
 #include "agent/agent_int.h"
 #include "agent/volumes.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -617,6 +618,15 @@ static mesos_status parse_master(mesos_agent *a, mesos_error **err) {
 
 static mesos_status build_info(mesos_agent *a, mesos_error **err) {
   const char *host = mesos__flags_get(a->flags, "hostname");
+  /* Announced to the master and to frameworks in every offer. */
+  int host_ok = host == NULL || (host[0] != '\0' && strlen(host) < sizeof a->hostname);
+  for (const char *c = host; host_ok && c && *c; c++)
+    host_ok = !isspace((unsigned char)*c) && !iscntrl((unsigned char)*c);
+  if (!host_ok) return mesos__err(err, MESOS_EINVAL, "--hostname: '%s' is not a host name", host);
+  const char *role = mesos__flags_get(a->flags, "default_role");
+  if (role == NULL || !mesos__role_valid(role))
+    return mesos__err(err, MESOS_EINVAL, "--default_role: '%s' is not a valid role name",
+                      role ? role : "");
   if (host) snprintf(a->hostname, sizeof a->hostname, "%s", host);
   else if (gethostname(a->hostname, sizeof a->hostname) != 0)
     snprintf(a->hostname, sizeof a->hostname, "localhost");

@@ -76,7 +76,7 @@ const char *mesos__resource_role(const Mesos__V1__Resource *res) {
 
 /* Mesos role names: "*", or '/'-separated components, none empty, "." or
  * "..", none starting with '-', no whitespace and no '*' inside. */
-static bool role_valid(const char *role) {
+bool mesos__role_valid(const char *role) {
   if (strcmp(role, "*") == 0) return true;
   if (*role == '\0') return false;
   const char *p = role;
@@ -139,11 +139,11 @@ mesos_status mesos__resource_validate(const Mesos__V1__Resource *res, mesos_erro
                         (int)res->type);
   }
   const char *role = mesos__resource_role(res);
-  if (!role_valid(role))
+  if (!mesos__role_valid(role))
     return mesos__err(err, MESOS_EINVAL, "resource '%s': invalid role '%s'", name, role);
   for (size_t i = 0; i < res->n_reservations; i++) {
     const char *rr = res->reservations[i]->role;
-    if (rr && (!role_valid(rr) || strcmp(rr, "*") == 0))
+    if (rr && (!mesos__role_valid(rr) || strcmp(rr, "*") == 0))
       return mesos__err(err, MESOS_EINVAL, "resource '%s': invalid reservation role '%s'", name,
                         rr);
   }

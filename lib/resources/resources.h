@@ -72,6 +72,12 @@ mesos_status mesos__resources_reserve(mesos__resources *r, size_t n);
  */
 mesos_status mesos__resource_validate(const Mesos__V1__Resource *res, mesos_error **err);
 
+/* Whether `role` is a valid role name: "*", or '/'-separated components,
+ * none empty, "." or "..", none starting with '-', no whitespace, no '*'
+ * or '\\' and nothing unprintable (what the agent's --default_role is
+ * checked against, too). */
+bool mesos__role_valid(const char *role);
+
 /* Adds `res` (validated first).  A zero/empty value is a no-op. */
 mesos_status mesos__resources_add(mesos__resources *r, const Mesos__V1__Resource *res,
                                   mesos_error **err);

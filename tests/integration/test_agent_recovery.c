@@ -14,7 +14,6 @@
  * bounds them too.
  */
 #include <fcntl.h>
-#include <ftw.h>
 #include <glob.h>
 #include <signal.h>
 #include <stdio.h>
@@ -29,25 +28,18 @@
 #include "codec/pb.h"
 #include "mesos/internal/checkpoint.pb-c.h"
 #include "registry/checkpoint.h"
+#include "support/cluster.h"
 #include "support/daemon.h"
 #include "support/sim_fw.h"
 #include "support/testutil.h"
 
-static char base_dir[256];
-static pid_t master_pid = -1, agent_pid = -1;
-static int master_port, agent_port;
-static char work_dir[512], agent_log[512];
+static mesos_test_cluster cl;
 
 /* ------------------------------------------------------------ processes */
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
-  (void)sb, (void)flag, (void)ftw;
-  return remove(path);
-}
-
 static void make_base(void) {
-  snprintf(base_dir, sizeof base_dir, "/tmp/mesos-recovery-test-XXXXXX");
-  ck_assert_ptr_nonnull(mkdtemp(base_dir));
+  mesos_test_cluster_make_base(&cl, "/tmp/mesos-recovery-test");
+  cl.keep_agent_port = 1; /* executors come back to the agent's address */
 }
 
 /* The pid in a forked.pid checkpoint, or -1. */
@@ -71,7 +63,7 @@ static long read_pid_file(const char *path) {
 static void kill_executors(void) {
   char pattern[400];
   snprintf(pattern, sizeof pattern, "%s/*/meta/slaves/*/frameworks/*/executors/*/runs/*/pids/forked.pid",
-           base_dir);
+           cl.base_dir);
   glob_t g;
   if (glob(pattern, 0, NULL, &g) != 0) return;
   for (size_t i = 0; i < g.gl_pathc; i++) {
@@ -85,7 +77,7 @@ static void kill_executors(void) {
       continue;
     }
     cwd[n] = '\0';
-    if (strncmp(cwd, base_dir, strlen(base_dir)) == 0) {
+    if (strncmp(cwd, cl.base_dir, strlen(cl.base_dir)) == 0) {
       kill((pid_t)pid, SIGCONT);
       mesos__agent_kill_session((int32_t)pid, SIGKILL);
     }
@@ -94,10 +86,10 @@ static void kill_executors(void) {
 }
 
 /* Where task `task` writes its pid: in /tmp, as the task may run as a
- * user who cannot write under base_dir; named after base_dir, so
+ * user who cannot write under cl.base_dir; named after cl.base_dir, so
  * remove_base finds it after a failure too. */
 static void task_pid_file(const char *task, char *out, size_t cap) {
-  snprintf(out, cap, "/tmp/%s-%s.pid", base_dir[0] ? strrchr(base_dir, '/') + 1 : "none", task);
+  snprintf(out, cap, "/tmp/%s-%s.pid", cl.base_dir[0] ? strrchr(cl.base_dir, '/') + 1 : "none", task);
 }
 
 static void remove_base(void) {
@@ -108,108 +100,59 @@ static void remove_base(void) {
   unlink(pid_file);
   kill_executors();
   /* And whatever else runs in the test's directory (tasks of executors
-   * the glob above did not find). */
-  if (base_dir[0]) mesos_test_kill_under(base_dir);
-  if (getenv("MESOS_TEST_KEEP")) {
-    fprintf(stderr, "kept %s\n", base_dir);
-    return;
-  }
-  if (base_dir[0]) nftw(base_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+   * the glob above did not find), then the directory. */
+  mesos_test_cluster_remove_base(&cl);
 }
 
 /* A master on a fresh port, or (`keep_port`) again on the last one, with
  * its registry under <base>/master. */
 static void start_master_on(int keep_port) {
-  char path[4096], port_arg[64], wd_arg[400];
-  mesos_test_daemon_path("mesos-master", path, sizeof path);
-  if (!keep_port) master_port = mesos_test_free_port();
-  snprintf(port_arg, sizeof port_arg, "--port=%d", master_port);
-  snprintf(wd_arg, sizeof wd_arg, "--work_dir=%s/master", base_dir);
-  char *argv[] = {path, "--ip=127.0.0.1", port_arg, "--allocation_interval=50ms",
-                  "--agent_ping_timeout=1secs", "--max_agent_ping_timeouts=10",
-                  "--logging_level=WARNING", wd_arg, NULL};
-  master_pid = mesos_test_spawn(argv, NULL);
-  ck_assert_int_gt(master_pid, 0);
-  ck_assert(mesos_test_wait_http_ok(master_port, "/health", 5000));
+  char wd_arg[400];
+  snprintf(wd_arg, sizeof wd_arg, "--work_dir=%s/master", cl.base_dir);
+  char *extra[] = {"--agent_ping_timeout=1secs", "--max_agent_ping_timeouts=10", wd_arg, NULL};
+  if (keep_port) mesos_test_cluster_restart_master(&cl, extra);
+  else mesos_test_cluster_start_master(&cl, extra);
 }
 
 static void start_master(void) { start_master_on(0); }
 
+/* The recovery flags, then `extra`, in `out` (cap slots, NULL-terminated). */
+static void agent_flags(char **out, size_t cap, char *const *extra) {
+  size_t n = 0;
+  out[n++] = "--executor_reregistration_timeout=3secs";
+  out[n++] = "--recovery_timeout=30secs";
+  out[n++] = "--status_update_retry_interval=10secs";
+  for (size_t i = 0; extra && extra[i] && n + 1 < cap; i++) out[n++] = extra[i];
+  out[n] = NULL;
+}
+
 /* mesos-agent (`program`: NULL for the built one) with `extra` flags; the
  * port is kept across restarts of the same `name`, as an operator's would. */
 static pid_t spawn_agent(const char *program, const char *name, char *const *extra) {
-  char path[4096], bin_dir[4096], master_arg[64], port_arg[64], wd_arg[600], launcher[4200];
-  mesos_test_daemon_path("mesos-agent", path, sizeof path);
-  snprintf(bin_dir, sizeof bin_dir, "%s", path);
-  *strrchr(bin_dir, '/') = '\0';
-  snprintf(launcher, sizeof launcher, "--launcher_dir=%s", bin_dir);
-  char new_dir[512];
-  snprintf(new_dir, sizeof new_dir, "%s/%s", base_dir, name);
-  if (strcmp(new_dir, work_dir) != 0 || agent_port == 0) agent_port = mesos_test_free_port();
-  snprintf(work_dir, sizeof work_dir, "%s", new_dir);
-  snprintf(agent_log, sizeof agent_log, "%s/%s.log", base_dir, name);
-  snprintf(master_arg, sizeof master_arg, "--master=127.0.0.1:%d", master_port);
-  snprintf(port_arg, sizeof port_arg, "--port=%d", agent_port);
-  snprintf(wd_arg, sizeof wd_arg, "--work_dir=%s", work_dir);
-  char *argv[32] = {program ? (char *)program : path,
-                    master_arg,
-                    port_arg,
-                    wd_arg,
-                    launcher,
-                    "--ip=127.0.0.1",
-                    "--hostname=agent-test",
-                    "--resources=cpus:4;mem:1024;disk:1024;ports:[31000-31100]",
-                    "--registration_backoff_factor=50ms",
-                    "--executor_shutdown_grace_period=1secs",
-                    "--executor_reregistration_timeout=3secs",
-                    "--recovery_timeout=30secs",
-                    "--status_update_retry_interval=10secs"};
-  int n = 13;
-  for (size_t i = 0; extra && extra[i] && n < 31; i++) argv[n++] = extra[i];
-  argv[n] = NULL;
-  return mesos_test_spawn(argv, agent_log);
+  char *flags[20];
+  agent_flags(flags, 20, extra);
+  cl.agent_program = program;
+  return mesos_test_cluster_spawn_agent(&cl, name, NULL, flags);
 }
 
 static void start_agent(const char *program, const char *name, char *const *extra) {
-  agent_pid = spawn_agent(program, name, extra);
-  ck_assert_int_gt(agent_pid, 0);
-  ck_assert(mesos_test_wait_http_ok(agent_port, "/health", 5000));
+  char *flags[20];
+  agent_flags(flags, 20, extra);
+  cl.agent_program = program;
+  mesos_test_cluster_start_agent(&cl, name, NULL, flags);
 }
 
-static void kill_agent(void) {
-  kill(agent_pid, SIGKILL);
-  waitpid(agent_pid, NULL, 0);
-  agent_pid = -1;
-}
+static void kill_agent(void) { mesos_test_cluster_kill_agent(&cl); }
 
-static void wait_id_checkpointed(void) {
-  char link[700], target[256];
-  snprintf(link, sizeof link, "%s/meta/slaves/latest", work_dir);
-  for (int i = 0; i < 500; i++) {
-    if (readlink(link, target, sizeof target) > 0) return;
-    usleep(10000);
-  }
-  ck_abort_msg("the agent never checkpointed its id (%s)", link);
-}
+static void wait_id_checkpointed(void) { mesos_test_wait_agent_id(cl.work_dir); }
 
-static void stop_all(void) {
-  if (agent_pid > 0) {
-    int st = mesos_test_stop(agent_pid, 5000);
-    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "mesos-agent exit status %d", st);
-    agent_pid = -1;
-  }
-  if (master_pid > 0) {
-    int st = mesos_test_stop(master_pid, 5000);
-    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "mesos-master exit status %d", st);
-    master_pid = -1;
-  }
-}
+static void stop_all(void) { mesos_test_cluster_stop(&cl); }
 
 /* The path of task `task`'s checkpoint file `file` (under its run). */
 static void task_file(const char *task, const char *file, char *out, size_t cap) {
   char pattern[1200];
   snprintf(pattern, sizeof pattern, "%s/meta/slaves/*/frameworks/*/executors/%s/runs/*/%s",
-           work_dir, task, file);
+           cl.work_dir, task, file);
   glob_t g;
   ck_assert_msg(glob(pattern, 0, NULL, &g) == 0, "no %s", pattern);
   /* slaves/latest and runs/latest link to the same run. */
@@ -229,7 +172,7 @@ static void task_file(const char *task, const char *file, char *out, size_t cap)
 static pid_t executor_pid(const char *task) {
   char pattern[1200];
   snprintf(pattern, sizeof pattern,
-           "%s/meta/slaves/*/frameworks/*/executors/%s/runs/*/pids/forked.pid", work_dir, task);
+           "%s/meta/slaves/*/frameworks/*/executors/%s/runs/*/pids/forked.pid", cl.work_dir, task);
   for (long long until = sim_fw_now_ms() + 10000; sim_fw_now_ms() < until; usleep(20000)) {
     glob_t g;
     int found = glob(pattern, 0, NULL, &g) == 0;
@@ -300,8 +243,8 @@ static void fw_subscribe(sim_fw *f, int checkpoint) {
                                   "\"failover_timeout\":60"
                                 : "\"user\":\"nobody\",\"name\":\"recovery test\",\"checkpoint\":false,"
                                   "\"failover_timeout\":60";
-  if (f->id[0]) sim_fw_resubscribe(f, master_port, info);
-  else sim_fw_subscribe(f, master_port, info);
+  if (f->id[0]) sim_fw_resubscribe(f, cl.master_port, info);
+  else sim_fw_subscribe(f, cl.master_port, info);
 }
 
 /* An offer with room for the largest launch here (a default executor and
@@ -376,7 +319,7 @@ static mesos_status count_record(ProtobufCMessage *msg, void *ud) {
 static void wait_acks_recorded(const char *exec, const char *task, int updates) {
   char pattern[1200];
   snprintf(pattern, sizeof pattern,
-           "%s/meta/slaves/*/frameworks/*/executors/%s/runs/*/tasks/%s/task.updates", work_dir,
+           "%s/meta/slaves/*/frameworks/*/executors/%s/runs/*/tasks/%s/task.updates", cl.work_dir,
            exec, task);
   record_count c = {0, 0};
   for (int i = 0; i < 500; i++) {
@@ -459,7 +402,7 @@ START_TEST(test_recovery__task_keeps_running_across_kill_9_and_finishes_once) {
   expect_no_update(&f, 1500);
   wait_gone(exec, 8000);
   char log[1 << 16];
-  read_file(agent_log, log, sizeof log);
+  read_file(cl.agent_log, log, sizeof log);
   ck_assert_msg(strstr(log, "re-subscribed") != NULL, "%s", log);
   sim_fw_close(&f);
   stop_all();
@@ -472,7 +415,7 @@ END_TEST
 START_TEST(test_recovery__copied_binary_adopts_a_task_that_ended_while_down) {
   sim_fw f;
   char pid_file[400], cmd_brief[600];
-  /* In /tmp: the task runs as nobody, who cannot write under base_dir. */
+  /* In /tmp: the task runs as nobody, who cannot write under cl.base_dir. */
   task_pid_file("brief", pid_file, sizeof pid_file);
   unlink(pid_file);
   snprintf(cmd_brief, sizeof cmd_brief, "echo $$ > %s; exec sleep 1", pid_file);
@@ -480,9 +423,9 @@ START_TEST(test_recovery__copied_binary_adopts_a_task_that_ended_while_down) {
   kill_agent();
   char built[4096], copy[600], cmd[5000];
   mesos_test_daemon_path("mesos-agent", built, sizeof built);
-  snprintf(copy, sizeof copy, "%s/upgrade-bin", base_dir);
+  snprintf(copy, sizeof copy, "%s/upgrade-bin", cl.base_dir);
   mkdir(copy, 0755);
-  snprintf(copy, sizeof copy, "%s/upgrade-bin/mesos-agent", base_dir);
+  snprintf(copy, sizeof copy, "%s/upgrade-bin/mesos-agent", cl.base_dir);
   snprintf(cmd, sizeof cmd, "cp '%s' '%s'", built, copy);
   ck_assert_int_eq(system(cmd), 0);
   wait_task_ended(pid_file, 10000); /* while no agent runs */
@@ -540,7 +483,7 @@ START_TEST(test_recovery__task_of_framework_without_checkpointing_is_killed_and_
   /* Nothing to recover it from: no executor.info. */
   char pattern[800];
   snprintf(pattern, sizeof pattern, "%s/meta/slaves/*/frameworks/*/executors/nocp/executor.info",
-           work_dir);
+           cl.work_dir);
   glob_t g;
   ck_assert_int_ne(glob(pattern, 0, NULL, &g), 0);
   kill_agent();
@@ -559,7 +502,7 @@ START_TEST(test_recovery__cleanup_kills_reports_and_registers_anew) {
   sim_fw f;
   pid_t exec = run_task(&f, "cleanup", 1, "doomed", "sleep 1000", NULL);
   char old_id[256] = "", link[700];
-  snprintf(link, sizeof link, "%s/meta/slaves/latest", work_dir);
+  snprintf(link, sizeof link, "%s/meta/slaves/latest", cl.work_dir);
   ck_assert_int_gt(readlink(link, old_id, sizeof old_id - 1), 0);
   kill_agent();
   char *extra[] = {"--recover=cleanup", NULL};
@@ -606,7 +549,7 @@ START_TEST(test_recovery__cleanup_kills_an_executor_that_does_not_stop) {
   free(rec);
   wait_gone(exec, 5000);
   char log[1 << 16];
-  read_file(agent_log, log, sizeof log);
+  read_file(cl.agent_log, log, sizeof log);
   ck_assert_msg(strstr(log, "still there after 1000 ms: SIGKILL") != NULL, "%s", log);
   sim_fw_close(&f);
   stop_all();
@@ -643,7 +586,7 @@ START_TEST(test_recovery__damaged_executor_checkpoint_is_an_error_naming_the_fil
   ck_assert_int_eq(waitpid(p, &st, 0), p);
   ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 1, "exit status %d", st);
   char log[1 << 16];
-  read_file(agent_log, log, sizeof log);
+  read_file(cl.agent_log, log, sizeof log);
   ck_assert_msg(strstr(log, path) != NULL, "the error does not name %s:\n%s", path, log);
   ck_assert(alive(exec)); /* nothing was touched */
   /* --no-strict: that executor is lost (and killed), the agent runs. */
@@ -667,7 +610,7 @@ START_TEST(test_recovery__executor_gets_heartbeats) {
   char fw_id[160], body[1024];
   snprintf(fw_id, sizeof fw_id, "%s", f.id);
   mesos_test_conn c;
-  ck_assert_int_eq(mesos_test_conn_open(&c, agent_port), 0);
+  ck_assert_int_eq(mesos_test_conn_open(&c, cl.agent_port), 0);
   /* The real executor is stopped so that it does not take its stream
    * back.  JSON in, protobuf events out: a HEARTBEAT event is the two
    * bytes 08 09 (type = 9). */
@@ -705,9 +648,7 @@ END_TEST
 START_TEST(test_recovery__master_restart_keeps_the_agents_tasks) {
   sim_fw f;
   pid_t exec = run_task(&f, "mrestart", 1, "steady", "sleep 3", NULL);
-  kill(master_pid, SIGKILL);
-  waitpid(master_pid, NULL, 0);
-  master_pid = -1;
+  mesos_test_cluster_kill_master(&cl);
   sim_fw_close(&f);
   start_master_on(1);
   fw_subscribe(&f, 1);
@@ -747,9 +688,9 @@ START_TEST(test_recovery__sigterm_leaves_checkpointing_executors_running) {
   sim_fw f;
   pid_t exec = run_task(&f, "term", 1, "term", "sleep 3", NULL);
   wait_acks_recorded("term", "term", 2);
-  int st = mesos_test_stop(agent_pid, 5000);
+  int st = mesos_test_stop(cl.agent_pid, 5000);
   ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "mesos-agent exit status %d", st);
-  agent_pid = -1;
+  cl.agent_pid = -1;
   ck_assert_msg(alive(exec), "the executor was stopped with the agent");
   ck_assert_int_ge(session_size(exec), 2);
   start_agent(NULL, "term", NULL);
@@ -768,9 +709,9 @@ END_TEST
 START_TEST(test_recovery__sigterm_stops_executors_of_frameworks_without_checkpointing) {
   sim_fw f;
   pid_t exec = run_task(&f, "termnocp", 0, "termnocp", "sleep 1000", NULL);
-  int st = mesos_test_stop(agent_pid, 5000);
+  int st = mesos_test_stop(cl.agent_pid, 5000);
   ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "mesos-agent exit status %d", st);
-  agent_pid = -1;
+  cl.agent_pid = -1;
   wait_gone(exec, 8000); /* the 1 s grace and the executor's exit, under ASan too */
   sim_fw_close(&f);
   stop_all();
@@ -858,7 +799,7 @@ START_TEST(test_recovery__task_group_survives_kill_9) {
   free(finals[1]);
   wait_gone(exec, 8000); /* it exits once its updates are acknowledged */
   char log[1 << 16];
-  read_file(agent_log, log, sizeof log);
+  read_file(cl.agent_log, log, sizeof log);
   ck_assert_msg(strstr(log, "re-subscribed after the agent restarted") != NULL, "%s", log);
   sim_fw_close(&f);
   stop_all();
@@ -903,7 +844,7 @@ START_TEST(test_recovery__custom_executor_survives_kill_9) {
   /* Re-attached: the executor still serves this agent, which stops it. */
   ck_assert(alive(exec));
   char log[1 << 16];
-  read_file(agent_log, log, sizeof log);
+  read_file(cl.agent_log, log, sizeof log);
   ck_assert_msg(strstr(log, "Executor " ) != NULL &&
                     strstr(log, "re-subscribed after the agent restarted") != NULL,
                 "%s", log);

@@ -28,7 +28,6 @@
  * runs under the test's directory.
  */
 #include <fcntl.h>
-#include <ftw.h>
 #include <glob.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -47,114 +46,52 @@
 #include "support/sim_fw.h"
 #include "support/testutil.h"
 
-static char base_dir[256];
-static pid_t master_pid = -1, agent_pid = -1;
-static int master_port, agent_port;
-static char work_dir[512], agent_log[512];
+static mesos_test_cluster cl;
 
 /* ------------------------------------------------------------ processes */
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
-  (void)sb, (void)flag, (void)ftw;
-  return remove(path);
-}
 
 /* Unchecked (in the parent, once): a failing test's process ends before
  * any teardown of its own runs; its daemons die with it (PDEATHSIG) and
  * what they started (executors, tasks, in sessions of their own) is
- * killed here by pid, then the directory goes.  Each test works in its
- * own subdirectory. */
+ * killed by the cluster's teardown by pid, then the directory goes.  Each
+ * test works in its own subdirectory. */
 static void make_base(void) {
-  snprintf(base_dir, sizeof base_dir, "/tmp/mesos-recovery3-test-XXXXXX");
-  ck_assert_ptr_nonnull(mkdtemp(base_dir));
+  mesos_test_cluster_make_base(&cl, "/tmp/mesos-recovery3-test");
+  cl.keep_agent_port = 1; /* executors come back to the agent's address */
+  cl.agent_resources = "cpus:4;mem:1024;disk:1024";
 }
 
 /* Checked: before each test. */
 static void reset(void) {
-  master_pid = agent_pid = -1;
-  master_port = agent_port = 0;
-  work_dir[0] = '\0';
+  cl.master_pid = cl.agent_pid = -1;
+  cl.master_port = cl.agent_port = 0;
+  cl.work_dir[0] = '\0';
 }
 
-static void remove_base(void) {
-  mesos_test_kill_under(base_dir);
-  if (getenv("MESOS_TEST_KEEP")) {
-    fprintf(stderr, "kept %s\n", base_dir);
-    return;
-  }
-  if (base_dir[0]) nftw(base_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
+static void remove_base(void) { mesos_test_cluster_remove_base(&cl); }
 
 /* A master with an in_memory registry: a restart forgets every agent,
  * reservation and volume. */
 static void start_master(int keep_port) {
-  char path[4096], port_arg[64];
-  mesos_test_daemon_path("mesos-master", path, sizeof path);
-  if (!keep_port) master_port = mesos_test_free_port();
-  snprintf(port_arg, sizeof port_arg, "--port=%d", master_port);
-  char *argv[] = {path, "--ip=127.0.0.1", port_arg, "--allocation_interval=50ms",
-                  "--agent_ping_timeout=1secs", "--max_agent_ping_timeouts=10",
-                  "--registry=in_memory", "--logging_level=WARNING", NULL};
-  master_pid = mesos_test_spawn(argv, NULL);
-  ck_assert_int_gt(master_pid, 0);
-  ck_assert(mesos_test_wait_http_ok(master_port, "/health", 5000));
+  char *extra[] = {"--agent_ping_timeout=1secs", "--max_agent_ping_timeouts=10",
+                   "--registry=in_memory", NULL};
+  if (keep_port) mesos_test_cluster_restart_master(&cl, extra);
+  else mesos_test_cluster_start_master(&cl, extra);
 }
 
 static pid_t spawn_agent(const char *name, const char *extra) {
-  char path[4096], bin_dir[4096], master_arg[64], port_arg[64], wd_arg[600], launcher[4200];
-  mesos_test_daemon_path("mesos-agent", path, sizeof path);
-  snprintf(bin_dir, sizeof bin_dir, "%s", path);
-  *strrchr(bin_dir, '/') = '\0';
-  snprintf(launcher, sizeof launcher, "--launcher_dir=%s", bin_dir);
-  char new_dir[512];
-  snprintf(new_dir, sizeof new_dir, "%s/%s", base_dir, name);
-  if (strcmp(new_dir, work_dir) != 0 || agent_port == 0) agent_port = mesos_test_free_port();
-  snprintf(work_dir, sizeof work_dir, "%s", new_dir);
-  snprintf(agent_log, sizeof agent_log, "%s/%s.log", base_dir, name);
-  snprintf(master_arg, sizeof master_arg, "--master=127.0.0.1:%d", master_port);
-  snprintf(port_arg, sizeof port_arg, "--port=%d", agent_port);
-  snprintf(wd_arg, sizeof wd_arg, "--work_dir=%s", work_dir);
-  char *argv[] = {path,
-                  master_arg,
-                  port_arg,
-                  wd_arg,
-                  launcher,
-                  "--ip=127.0.0.1",
-                  "--hostname=agent-test",
-                  "--resources=cpus:4;mem:1024;disk:1024",
-                  "--registration_backoff_factor=50ms",
-                  "--executor_shutdown_grace_period=1secs",
-                  "--executor_reregistration_timeout=3secs",
-                  "--recovery_timeout=30secs",
-                  (char *)(extra ? extra : "--logging_level=INFO"),
-                  NULL};
-  return mesos_test_spawn(argv, agent_log);
+  char *flags[] = {"--executor_reregistration_timeout=3secs", "--recovery_timeout=30secs",
+                   (char *)(extra ? extra : "--logging_level=INFO"), NULL};
+  return mesos_test_cluster_spawn_agent(&cl, name, NULL, flags);
 }
 
 static void start_agent(const char *name, const char *extra) {
-  agent_pid = spawn_agent(name, extra);
-  ck_assert_int_gt(agent_pid, 0);
-  ck_assert(mesos_test_wait_http_ok(agent_port, "/health", 5000));
+  cl.agent_pid = spawn_agent(name, extra);
+  ck_assert_int_gt(cl.agent_pid, 0);
+  ck_assert(mesos_test_wait_http_ok(cl.agent_port, "/health", 10000));
 }
 
-static void kill9(pid_t *pid) {
-  kill(*pid, SIGKILL);
-  waitpid(*pid, NULL, 0);
-  *pid = -1;
-}
-
-static void stop_all(void) {
-  if (agent_pid > 0) {
-    int st = mesos_test_stop(agent_pid, 5000);
-    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "mesos-agent exit status %d", st);
-    agent_pid = -1;
-  }
-  if (master_pid > 0) {
-    int st = mesos_test_stop(master_pid, 5000);
-    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "mesos-master exit status %d", st);
-    master_pid = -1;
-  }
-}
+static void stop_all(void) { mesos_test_cluster_stop(&cl); }
 
 /* The file's bytes (NUL-terminated) and their count; 0 when absent. */
 static size_t read_file(const char *path, char *out, size_t cap) {
@@ -170,7 +107,7 @@ static size_t read_file(const char *path, char *out, size_t cap) {
 /* The agent id the agent checkpointed (meta/slaves/latest), waited for. */
 static void agent_id(char *out, size_t cap) {
   char link[700];
-  snprintf(link, sizeof link, "%s/meta/slaves/latest", work_dir);
+  snprintf(link, sizeof link, "%s/meta/slaves/latest", cl.work_dir);
   for (int i = 0; i < 500; i++) {
     ssize_t n = readlink(link, out, cap - 1);
     if (n > 0) {
@@ -191,7 +128,7 @@ static void wait_exists(const char *path, int want, int timeout_ms) {
   long long deadline = sim_fw_now_ms() + timeout_ms;
   while (exists(path) != want && sim_fw_now_ms() < deadline) usleep(20000);
   char log[1 << 15];
-  read_file(agent_log, log, sizeof log);
+  read_file(cl.agent_log, log, sizeof log);
   ck_assert_msg(exists(path) == want, "%s %s; agent log:\n%s", path,
                 want ? "never appeared" : "is still there", log);
 }
@@ -200,7 +137,7 @@ static void wait_exists(const char *path, int want, int timeout_ms) {
  * a new volume comes first, the checkpoint naming it right after). */
 static void wait_checkpoint_has(const char *what, int timeout_ms) {
   char ckpt[700], text[4096];
-  snprintf(ckpt, sizeof ckpt, "%s/meta/resources/resources.info", work_dir);
+  snprintf(ckpt, sizeof ckpt, "%s/meta/resources/resources.info", cl.work_dir);
   long long deadline = sim_fw_now_ms() + timeout_ms;
   for (;;) {
     size_t n = read_file(ckpt, text, sizeof text);
@@ -223,7 +160,7 @@ static int operator_call(const char *fmt, ...) {
   mesos_test_response r;
   memset(&r, 0, sizeof r);
   ck_assert_int_eq(
-      mesos_test_http(master_port, "POST", "/api/v1", "application/json", NULL, body, &r), 0);
+      mesos_test_http(cl.master_port, "POST", "/api/v1", "application/json", NULL, body, &r), 0);
   int status = r.status;
   if (status >= 300) fprintf(stderr, "operator call answered %d: %s\n", status, r.body ? r.body : "");
   mesos_test_response_free(&r);
@@ -277,7 +214,7 @@ static void wait_volume_offer(sim_fw *f, char *offer, char *agent, size_t cap) {
     rec = sim_fw_next(f, 10000, "\"type\":\"OFFERS\"", "\"persistence\"", "\"v1\"", NULL);
   }
   char log[1 << 15];
-  read_file(agent_log, log, sizeof log);
+  read_file(cl.agent_log, log, sizeof log);
   ck_assert_msg(rec != NULL, "volume v1 never offered; agent log:\n%s", log);
   sim_fw_json_id(rec, "id", offer, cap);
   sim_fw_json_id(rec, "agent_id", agent, cap);
@@ -294,14 +231,14 @@ START_TEST(test_recovery3__volume_survives_loss_of_master_registry_and_agent) {
   agent_id(aid, sizeof aid);
   reserve_and_create(aid);
   char ckpt[700], voldir[700];
-  snprintf(ckpt, sizeof ckpt, "%s/meta/resources/resources.info", work_dir);
-  snprintf(voldir, sizeof voldir, "%s/volumes/roles/vol/v1", work_dir);
+  snprintf(ckpt, sizeof ckpt, "%s/meta/resources/resources.info", cl.work_dir);
+  snprintf(voldir, sizeof voldir, "%s/volumes/roles/vol/v1", cl.work_dir);
   wait_exists(ckpt, 1, 5000);
   wait_exists(voldir, 1, 5000);
 
   /* A task writes into the volume. */
   sim_fw f;
-  sim_fw_subscribe(&f, master_port, FW_INFO);
+  sim_fw_subscribe(&f, cl.master_port, FW_INFO);
   char offer[160], agent[160];
   wait_volume_offer(&f, offer, agent, sizeof offer);
   launch_with_volume(&f, offer, agent, "writer", "echo persisted > data/f");
@@ -313,15 +250,15 @@ START_TEST(test_recovery3__volume_survives_loss_of_master_registry_and_agent) {
   sim_fw_close(&f);
 
   /* Both die; the new master has no registry to remember anything. */
-  kill9(&agent_pid);
-  kill9(&master_pid);
+  mesos_test_cluster_kill_agent(&cl);
+  mesos_test_cluster_kill_master(&cl);
   start_master(1);
   start_agent("vol", NULL);
 
   /* The agent's report restores the reservation and the volume: the role
    * is offered the volume and a new task reads what the first wrote. */
   sim_fw g;
-  sim_fw_subscribe(&g, master_port, FW_INFO);
+  sim_fw_subscribe(&g, cl.master_port, FW_INFO);
   wait_volume_offer(&g, offer, agent, sizeof offer);
   ck_assert_str_eq(agent, aid);
   launch_with_volume(&g, offer, agent, "reader", "test \\\"$(cat data/f)\\\" = persisted");
@@ -331,7 +268,7 @@ START_TEST(test_recovery3__volume_survives_loss_of_master_registry_and_agent) {
   memset(&r, 0, sizeof r);
   const char *get = "{\"type\":\"GET_AGENTS\"}";
   ck_assert_int_eq(
-      mesos_test_http(master_port, "POST", "/api/v1", "application/json", NULL, get, &r), 0);
+      mesos_test_http(cl.master_port, "POST", "/api/v1", "application/json", NULL, get, &r), 0);
   ck_assert_int_eq(r.status, 200);
   ck_assert_msg(r.body && strstr(r.body, "\"v1\"") != NULL, "%s", r.body ? r.body : "");
   mesos_test_response_free(&r);
@@ -347,23 +284,23 @@ START_TEST(test_recovery3__volume_destroyed_while_agent_down_is_removed_on_rereg
   agent_id(aid, sizeof aid);
   reserve_and_create(aid);
   char voldir[700];
-  snprintf(voldir, sizeof voldir, "%s/volumes/roles/vol/v1", work_dir);
+  snprintf(voldir, sizeof voldir, "%s/volumes/roles/vol/v1", cl.work_dir);
   wait_checkpoint_has("v1", 5000);
   wait_exists(voldir, 1, 5000);
   /* Down: the agent misses the DESTROY's CHECKPOINT_RESOURCES. */
-  kill(agent_pid, SIGSTOP);
+  kill(cl.agent_pid, SIGSTOP);
   ck_assert_int_eq(operator_call("{\"type\":\"DESTROY_VOLUMES\",\"destroy_volumes\":{"
                                  "\"agent_id\":{\"value\":\"%s\"},\"volumes\":[" VOLUME "]}}",
                                  aid),
                    202);
-  kill9(&agent_pid);
+  mesos_test_cluster_kill_agent(&cl);
   ck_assert(exists(voldir));
   start_agent("destroy", NULL);
   /* It reports v1; the master's set (without it) wins and the agent drops
    * the directory. */
   wait_exists(voldir, 0, 10000);
   char ckpt[700], text[4096];
-  snprintf(ckpt, sizeof ckpt, "%s/meta/resources/resources.info", work_dir);
+  snprintf(ckpt, sizeof ckpt, "%s/meta/resources/resources.info", cl.work_dir);
   size_t n = read_file(ckpt, text, sizeof text);
   ck_assert_uint_gt(n, 0);
   ck_assert_ptr_null(memmem(text, n, "v1", 2));
@@ -386,7 +323,7 @@ static int post_call(const Mesos__Internal__AgentCall *call) {
   size_t len = 0;
   ck_assert_int_eq(mesos__pb_pack(&call->base, 0, &bytes, &len, NULL), MESOS_OK);
   mesos_test_conn c;
-  ck_assert_int_eq(mesos_test_conn_open(&c, master_port), 0);
+  ck_assert_int_eq(mesos_test_conn_open(&c, cl.master_port), 0);
   ck_assert_int_eq(mesos_test_conn_request(&c, "POST", "/api/v1/agent", "application/x-protobuf",
                                            NULL, (const char *)bytes, len),
                    0);
@@ -432,7 +369,7 @@ static void raw_open(raw_agent *a) {
   uint8_t *bytes = NULL;
   size_t len = 0;
   ck_assert_int_eq(mesos__pb_pack(&call.base, 0, &bytes, &len, NULL), MESOS_OK);
-  ck_assert_int_eq(mesos_test_conn_open(&a->stream, master_port), 0);
+  ck_assert_int_eq(mesos_test_conn_open(&a->stream, cl.master_port), 0);
   ck_assert_int_eq(mesos_test_conn_request(&a->stream, "POST", "/api/v1/agent",
                                            "application/x-protobuf",
                                            "Accept: application/x-protobuf\r\n",
@@ -503,7 +440,7 @@ static int raw_update(raw_agent *a, const char *fw, const char *task, uint64_t c
 START_TEST(test_recovery3__master_takes_updates_only_on_the_agents_current_connection) {
   start_master(0);
   sim_fw f;
-  sim_fw_subscribe(&f, master_port, "\"user\":\"nobody\",\"name\":\"connections\"");
+  sim_fw_subscribe(&f, cl.master_port, "\"user\":\"nobody\",\"name\":\"connections\"");
   raw_agent a;
   memset(&a, 0, sizeof a);
   raw_open(&a);
@@ -571,7 +508,7 @@ static void damage(const char *path) {
 /* The one file matching `pattern` under the work dir (latest links skipped). */
 static void find_one(const char *pattern, char *out, size_t cap) {
   char full[1400];
-  snprintf(full, sizeof full, "%s/%s", work_dir, pattern);
+  snprintf(full, sizeof full, "%s/%s", cl.work_dir, pattern);
   glob_t g;
   ck_assert_msg(glob(full, 0, NULL, &g) == 0, "no %s", full);
   size_t found = 0;
@@ -627,10 +564,10 @@ START_TEST(test_recovery3__each_damaged_checkpoint_kind_names_its_file) {
                                  aid),
                    202);
   char ckpt[700];
-  snprintf(ckpt, sizeof ckpt, "%s/meta/resources/resources.info", work_dir);
+  snprintf(ckpt, sizeof ckpt, "%s/meta/resources/resources.info", cl.work_dir);
   wait_exists(ckpt, 1, 5000);
   sim_fw f;
-  sim_fw_subscribe(&f, master_port,
+  sim_fw_subscribe(&f, cl.master_port,
                    "\"user\":\"root\",\"name\":\"damage\",\"checkpoint\":true,"
                    "\"failover_timeout\":60");
   char offer[160], agent[160];
@@ -641,8 +578,8 @@ START_TEST(test_recovery3__each_damaged_checkpoint_kind_names_its_file) {
   /* The acknowledgements reach the agent (polled on its disk): else the
    * restarted agent re-sends RUNNING, an update the resources.info case
    * says must not come. */
-  mesos_test_wait_acks(work_dir, "d", "d", 2, 10000);
-  kill9(&agent_pid);
+  mesos_test_wait_acks(cl.work_dir, "d", "d", 2, 10000);
+  mesos_test_cluster_kill_agent(&cl);
   char path[1400];
   find_one(kind, path, sizeof path);
   if (cut) truncate_half(path);
@@ -660,7 +597,7 @@ START_TEST(test_recovery3__each_damaged_checkpoint_kind_names_its_file) {
     usleep(20000);
   }
   char log[1 << 16];
-  read_file(agent_log, log, sizeof log);
+  read_file(cl.agent_log, log, sizeof log);
   ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 1, "%s: exit status %d\n%s", kind, st, log);
   ck_assert_msg(strstr(log, path) != NULL, "the error does not name %s:\n%s", path, log);
 
@@ -669,7 +606,7 @@ START_TEST(test_recovery3__each_damaged_checkpoint_kind_names_its_file) {
     /* The reservation is dropped on the agent's side; the task is fine. */
     char *rec = sim_fw_next(&f, 1500, "\"type\":\"UPDATE\"", NULL);
     ck_assert_msg(rec == NULL, "unexpected update: %s", rec ? rec : "");
-    read_file(agent_log, log, sizeof log);
+    read_file(cl.agent_log, log, sizeof log);
     ck_assert_msg(strstr(log, path) != NULL, "the warning does not name %s:\n%s", path, log);
   } else {
     char *rec = sim_fw_expect_final(&f, "d", "TASK_LOST", 10000);

@@ -58,10 +58,10 @@ static void join_args(char **out, size_t cap, char *const *fixed, size_t nfixed,
   out[n] = NULL;
 }
 
-void mesos_test_cluster_start_master(mesos_test_cluster *c, char *const *extra) {
+static void start_master_on(mesos_test_cluster *c, int keep_port, char *const *extra) {
   char path[4096], port_arg[64];
   mesos_test_daemon_path("mesos-master", path, sizeof path);
-  c->master_port = mesos_test_free_port();
+  if (!keep_port) c->master_port = mesos_test_free_port();
   snprintf(port_arg, sizeof port_arg, "--port=%d", c->master_port);
   char *fixed[] = {path, "--ip=127.0.0.1", port_arg, "--allocation_interval=50ms",
                    "--logging_level=WARNING"};
@@ -73,28 +73,62 @@ void mesos_test_cluster_start_master(mesos_test_cluster *c, char *const *extra) 
                 "mesos-master did not answer /health");
 }
 
+void mesos_test_cluster_start_master(mesos_test_cluster *c, char *const *extra) {
+  start_master_on(c, 0, extra);
+}
+
+void mesos_test_cluster_restart_master(mesos_test_cluster *c, char *const *extra) {
+  ck_assert_int_gt(c->master_port, 0);
+  start_master_on(c, 1, extra);
+}
+
+void mesos_test_cluster_kill_master(mesos_test_cluster *c) {
+  if (c->master_pid <= 0) return;
+  kill(c->master_pid, SIGKILL);
+  waitpid(c->master_pid, NULL, 0);
+  c->master_pid = -1;
+}
+
 pid_t mesos_test_cluster_spawn_agent(mesos_test_cluster *c, const char *name,
                                      const char *hostname, char *const *extra) {
   char path[4096], master_arg[64], port_arg[64], wd_arg[600], host_arg[300];
+  char new_dir[512], res_arg[300];
   mesos_test_daemon_path("mesos-agent", path, sizeof path);
-  snprintf(c->work_dir, sizeof c->work_dir, "%s/%s", c->base_dir, name);
+  snprintf(new_dir, sizeof new_dir, "%s/%s", c->base_dir, name);
+  if (!c->keep_agent_port || strcmp(new_dir, c->work_dir) != 0 || c->agent_port == 0)
+    c->agent_port = mesos_test_free_port();
+  snprintf(c->work_dir, sizeof c->work_dir, "%s", new_dir);
   snprintf(c->agent_log, sizeof c->agent_log, "%s/%s.log", c->base_dir, name);
-  c->agent_port = mesos_test_free_port();
+  snprintf(res_arg, sizeof res_arg, "--resources=%s",
+           c->agent_resources ? c->agent_resources
+                              : "cpus:4;mem:1024;disk:1024;ports:[31000-31100]");
   snprintf(master_arg, sizeof master_arg, "--master=127.0.0.1:%d", c->master_port);
   snprintf(port_arg, sizeof port_arg, "--port=%d", c->agent_port);
   snprintf(wd_arg, sizeof wd_arg, "--work_dir=%s", c->work_dir);
   snprintf(host_arg, sizeof host_arg, "--hostname=%s", hostname ? hostname : "agent-test");
-  char *fixed[] = {path,
+  char *fixed[] = {c->agent_program ? (char *)c->agent_program : path,
                    master_arg,
                    port_arg,
                    wd_arg,
                    "--ip=127.0.0.1",
                    host_arg,
-                   "--resources=cpus:4;mem:1024;disk:1024;ports:[31000-31100]",
+                   res_arg,
                    "--registration_backoff_factor=50ms",
                    "--executor_shutdown_grace_period=1secs"};
   char *argv[32];
   join_args(argv, 32, fixed, sizeof fixed / sizeof *fixed, extra);
+  /* Another program still runs the built executors (by default the agent
+   * looks beside itself). */
+  char launcher[4200];
+  if (c->agent_program) {
+    size_t n = 0;
+    while (argv[n]) n++;
+    ck_assert_int_lt((int)n + 1, 32);
+    *strrchr(path, '/') = '\0';
+    snprintf(launcher, sizeof launcher, "--launcher_dir=%s", path);
+    argv[n] = launcher;
+    argv[n + 1] = NULL;
+  }
   return mesos_test_spawn(argv, c->agent_log);
 }
 

@@ -23,6 +23,13 @@ typedef struct mesos_test_cluster {
   int agent_port;       /* a new free port at every agent start */
   char work_dir[512];   /* the last started agent's: <base_dir>/<name> */
   char agent_log[512];  /* its stderr: <base_dir>/<name>.log */
+  /* Set by the test before an agent starts (zero: the defaults below). */
+  const char *agent_program;   /* another mesos-agent binary (an upgrade); it
+                                * gets --launcher_dir of the built daemons */
+  const char *agent_resources; /* instead of the default --resources */
+  int keep_agent_port;         /* an agent started again under the same name
+                                * keeps its port (as an operator's would: its
+                                * executors come back to that address) */
 } mesos_test_cluster;
 
 /* Creates the program's directory `prefix`-XXXXXX (e.g.
@@ -38,12 +45,20 @@ void mesos_test_cluster_remove_base(mesos_test_cluster *c);
  * NULL); asserts it answers /health within 10 s. */
 void mesos_test_cluster_start_master(mesos_test_cluster *c, char *const *extra);
 
+/* A master again on c->master_port (the last one's, after it was
+ * killed), with `extra` flags; asserts it answers /health within 10 s. */
+void mesos_test_cluster_restart_master(mesos_test_cluster *c, char *const *extra);
+/* SIGKILLs the master and reaps it. */
+void mesos_test_cluster_kill_master(mesos_test_cluster *c);
+
 /* mesos-agent `name` (work dir <base_dir>/<name>, stderr to
  * <base_dir>/<name>.log) registering with the master, on 127.0.0.1 with
  * --hostname=`hostname` (NULL: "agent-test"),
  * --resources=cpus:4;mem:1024;disk:1024;ports:[31000-31100],
  * --registration_backoff_factor=50ms, --executor_shutdown_grace_period=1secs
- * and `extra` flags (at most 20).  Returns its pid without waiting. */
+ * and `extra` flags (at most 20).  c->agent_program, c->agent_resources and
+ * c->keep_agent_port change the program, the resources and the port.
+ * Returns its pid without waiting. */
 pid_t mesos_test_cluster_spawn_agent(mesos_test_cluster *c, const char *name,
                                      const char *hostname, char *const *extra);
 /* The same, kept in c->agent_pid; asserts it answers /health within 10 s. */
