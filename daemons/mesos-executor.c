@@ -250,6 +250,13 @@ static void on_launch(mesos_executor *e, const mesos_executor_task *task, void *
     await_exit(x);
     return;
   }
+  /* CommandInfo.environment over the executor's own, as Mesos's command
+   * executor gives it to the task (which inherits `environ`). */
+  for (size_t i = 0; i < mesos_executor_task_env_count(task); i++) {
+    const char *name = mesos_executor_task_env_name(task, i);
+    const char *val = mesos_executor_task_env_value(task, i);
+    if (name && name[0] && strchr(name, '=') == NULL) setenv(name, val ? val : "", 1);
+  }
   int64_t grace = mesos_executor_task_grace_ms(task);
   if (grace >= 0) x->default_grace_ms = grace;
   send_update(x, "TASK_STARTING", NULL);
