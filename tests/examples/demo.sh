@@ -66,6 +66,14 @@ start_demo() {
   demo_pid=$!
 }
 
+# Waits (at most $1 s) for the demo to end; its exit status in $rc.
+end_demo() {
+  timeout "$1" tail --pid="$demo_pid" -f /dev/null
+  wait "$demo_pid"
+  rc=$?
+  demo_pid=
+}
+
 wait_for_line() {
   local file=$1 want=$2 i
   for i in $(seq 600); do
@@ -79,10 +87,7 @@ wait_for_line() {
 # 1. A plain run.
 port=$(free_port)
 start_demo "$port" "" "$tmp/plain.out"
-timeout 120 tail --pid="$demo_pid" -f /dev/null
-wait "$demo_pid"
-rc=$?
-demo_pid=
+end_demo 120
 [ $rc -eq 0 ] || { echo "FAIL: the demo exited $rc:"; cat "$tmp/plain.out"; exit 1; }
 grep -q "demo: master at http://127.0.0.1:$port" "$tmp/plain.out" ||
   { echo "FAIL: no master URL:"; cat "$tmp/plain.out"; exit 1; }
@@ -98,10 +103,7 @@ wait_for_line "$tmp/keep.out" "the cluster stays up" ||
 curl -sf "http://127.0.0.1:$port/health" > /dev/null ||
   { echo "FAIL: the kept master does not answer"; exit 1; }
 kill -INT -- "-$demo_pid"
-timeout 60 tail --pid="$demo_pid" -f /dev/null
-wait "$demo_pid"
-rc=$?
-demo_pid=
+end_demo 60
 [ $rc -eq 0 ] || { echo "FAIL: KEEP=1 + Ctrl-C exited $rc:"; cat "$tmp/keep.out"; exit 1; }
 check_gone "$tmp/keep.out" keep
 
@@ -111,10 +113,7 @@ start_demo "$port" "" "$tmp/int.out"
 wait_for_line "$tmp/int.out" "running examples/launch_n_tasks" ||
   { echo "FAIL: the demo never started its framework:"; cat "$tmp/int.out"; exit 1; }
 kill -INT -- "-$demo_pid"
-timeout 60 tail --pid="$demo_pid" -f /dev/null
-wait "$demo_pid"
-rc=$?
-demo_pid=
+end_demo 60
 [ $rc -eq 130 ] || { echo "FAIL: Ctrl-C during the run exited $rc (want 130):"; cat "$tmp/int.out"; exit 1; }
 check_gone "$tmp/int.out" interrupted
 echo "ok: make demo runs, keeps the cluster with KEEP=1 and stops cleanly on Ctrl-C"

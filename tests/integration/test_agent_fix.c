@@ -332,60 +332,69 @@ static void check_once_in_order(const fake_master *fm) {
   ck_assert_int_ne(memcmp(fm->uuids[0], fm->uuids[1], 16), 0);
 }
 
+/* A fake master and an agent registered with it, on one loop. */
+typedef struct world {
+  int64_t live; /* allocations before: all freed at the end */
+  mesos_loop *loop;
+  fake_master fm;
+  mesos_agent *a;
+} world;
+
+static void world_start(world *w, const char *name, const char *retry_interval, int refuse) {
+  w->live = mesos__alloc_live();
+  mesos_error *err = NULL;
+  ck_assert_mesos_ok(mesos_loop_new(&w->loop, NULL, &err), &err);
+  fm_start(&w->fm, w->loop, 0);
+  w->fm.refuse = refuse;
+  w->a = agent_new(w->loop, name, w->fm.port, retry_interval);
+  ck_assert_msg(drive(w->loop, &w->fm, &w->a->registered, 1, 10000), "the agent never registered");
+}
+
+static void world_stop(world *w) {
+  agent_free(w->loop, w->a);
+  fm_stop(&w->fm);
+  mesos_loop_free(w->loop);
+  ck_assert_int_eq(mesos__alloc_live(), w->live);
+}
+
 /* ------------------------------------------------------------ tests */
 
 START_TEST(test_agent_fix__update_resent_by_its_own_retry_after_the_channel_gave_up) {
-  int64_t live = mesos__alloc_live();
-  mesos_loop *loop = NULL;
-  mesos_error *err = NULL;
-  ck_assert_mesos_ok(mesos_loop_new(&loop, NULL, &err), &err);
-  fake_master fm;
-  fm_start(&fm, loop, 0);
-  mesos_agent *a = agent_new(loop, "giveup", fm.port, "300ms");
-  ck_assert_msg(drive(loop, &fm, &a->registered, 1, 10000), "the agent never registered");
-  fm.drop = 3; /* the channel's max_attempts: it gives up on the update */
-  update(a, MESOS__V1__TASK_STATE__TASK_RUNNING);
-  update(a, MESOS__V1__TASK_STATE__TASK_FINISHED);
-  ck_assert_msg(drive(loop, &fm, &fm.naccepted, 2, 10000), "accepted %d updates, dropped %d",
-                fm.naccepted, fm.dropped);
+  world w;
+  world_start(&w, "giveup", "300ms", 0);
+  fake_master *fm = &w.fm;
+  fm->drop = 3; /* the channel's max_attempts: it gives up on the update */
+  update(w.a, MESOS__V1__TASK_STATE__TASK_RUNNING);
+  update(w.a, MESOS__V1__TASK_STATE__TASK_FINISHED);
+  ck_assert_msg(drive(w.loop, fm, &fm->naccepted, 2, 10000), "accepted %d updates, dropped %d",
+                fm->naccepted, fm->dropped);
   /* Two more retry intervals: a late copy would show up. */
-  drive(loop, &fm, NULL, 0, 700);
-  ck_assert_int_eq(fm.dropped, 3);
-  check_once_in_order(&fm);
-  ck_assert_int_eq(fm.calls, 5); /* 3 broken writes, then each update once */
-  ck_assert_int_eq(fm.registrations, 1); /* the event stream was never touched */
-  ck_assert_int_eq(mesos__agent_status_any_pending(a), 0);
-  agent_free(loop, a);
-  fm_stop(&fm);
-  mesos_loop_free(loop);
-  ck_assert_int_eq(mesos__alloc_live(), live);
+  drive(w.loop, fm, NULL, 0, 700);
+  ck_assert_int_eq(fm->dropped, 3);
+  check_once_in_order(fm);
+  ck_assert_int_eq(fm->calls, 5); /* 3 broken writes, then each update once */
+  ck_assert_int_eq(fm->registrations, 1); /* the event stream was never touched */
+  ck_assert_int_eq(mesos__agent_status_any_pending(w.a), 0);
+  world_stop(&w);
 }
 END_TEST
 
 START_TEST(test_agent_fix__no_second_copy_while_the_master_has_not_answered) {
-  int64_t live = mesos__alloc_live();
-  mesos_loop *loop = NULL;
-  mesos_error *err = NULL;
-  ck_assert_mesos_ok(mesos_loop_new(&loop, NULL, &err), &err);
-  fake_master fm;
-  fm_start(&fm, loop, 0);
-  mesos_agent *a = agent_new(loop, "hold", fm.port, "200ms");
-  ck_assert_msg(drive(loop, &fm, &a->registered, 1, 10000), "the agent never registered");
+  world w;
+  world_start(&w, "hold", "200ms", 0);
+  fake_master *fm = &w.fm;
   /* The master answers nothing for 1.5 s: retries at 0.2, 0.6 and 1.4 s
    * come while the first copy waits. */
-  fm.hold_until = mono_ms() + 1500;
-  update(a, MESOS__V1__TASK_STATE__TASK_RUNNING);
-  update(a, MESOS__V1__TASK_STATE__TASK_FINISHED);
-  ck_assert_msg(drive(loop, &fm, &fm.naccepted, 2, 10000), "accepted %d updates",
-                fm.naccepted);
-  drive(loop, &fm, NULL, 0, 500);
-  check_once_in_order(&fm);
-  ck_assert_msg(fm.calls == 2, "%d status update calls reached the master, want 2", fm.calls);
-  ck_assert_int_eq(fm.registrations, 1);
-  agent_free(loop, a);
-  fm_stop(&fm);
-  mesos_loop_free(loop);
-  ck_assert_int_eq(mesos__alloc_live(), live);
+  fm->hold_until = mono_ms() + 1500;
+  update(w.a, MESOS__V1__TASK_STATE__TASK_RUNNING);
+  update(w.a, MESOS__V1__TASK_STATE__TASK_FINISHED);
+  ck_assert_msg(drive(w.loop, fm, &fm->naccepted, 2, 10000), "accepted %d updates",
+                fm->naccepted);
+  drive(w.loop, fm, NULL, 0, 500);
+  check_once_in_order(fm);
+  ck_assert_msg(fm->calls == 2, "%d status update calls reached the master, want 2", fm->calls);
+  ck_assert_int_eq(fm->registrations, 1);
+  world_stop(&w);
 }
 END_TEST
 
@@ -439,16 +448,9 @@ END_TEST
  * event and the agent re-registers within the factor, not after a
  * doubled delay. */
 START_TEST(test_agent_fix__detected_event_reregisters_at_once) {
-  int64_t live = mesos__alloc_live();
-  mesos_loop *loop = NULL;
-  mesos_error *err = NULL;
-  ck_assert_mesos_ok(mesos_loop_new(&loop, NULL, &err), &err);
-  fake_master fm;
-  fm_start(&fm, loop, 0);
-  fm.refuse = 4; /* ceilings 50 .. 800 ms */
-  mesos_agent *a = agent_new(loop, "event", fm.port, "10secs");
-  ck_assert_msg(drive(loop, &fm, &a->registered, 1, 10000), "the agent never registered");
-  ck_assert_int_eq(fm.registrations, 1);
+  world w;
+  world_start(&w, "event", "10secs", 4); /* 4 refusals: ceilings 50 .. 800 ms */
+  ck_assert_int_eq(w.fm.registrations, 1);
   Mesos__Internal__AgentEvent ev = MESOS__INTERNAL__AGENT_EVENT__INIT;
   Mesos__Internal__Ping ping = MESOS__INTERNAL__PING__INIT;
   ev.protocol_version = 1;
@@ -458,15 +460,12 @@ START_TEST(test_agent_fix__detected_event_reregisters_at_once) {
   ping.connected = 0;
   ev.ping = &ping;
   uint64_t sent = mono_ms();
-  send_event(&fm, &ev);
-  ck_assert_msg(drive(loop, &fm, &fm.registrations, 2, 10000), "no re-registration");
-  uint64_t took = fm.registered_at[1] - sent;
+  send_event(&w.fm, &ev);
+  ck_assert_msg(drive(w.loop, &w.fm, &w.fm.registrations, 2, 10000), "no re-registration");
+  uint64_t took = w.fm.registered_at[1] - sent;
   ck_assert_msg(took < 50 + 400, "re-registered %llu ms after the event",
                 (unsigned long long)took);
-  agent_free(loop, a);
-  fm_stop(&fm);
-  mesos_loop_free(loop);
-  ck_assert_int_eq(mesos__alloc_live(), live);
+  world_stop(&w);
 }
 END_TEST
 
@@ -475,34 +474,26 @@ END_TEST
  * delays, and is back within the delay it had drawn when the master
  * returned (at most the ceiling b then: about twice the outage). */
 START_TEST(test_agent_fix__restarted_master_rejoined_within_the_backoff) {
-  int64_t live = mesos__alloc_live();
-  mesos_loop *loop = NULL;
-  mesos_error *err = NULL;
-  ck_assert_mesos_ok(mesos_loop_new(&loop, NULL, &err), &err);
-  fake_master fm;
-  fm_start(&fm, loop, 0);
-  int port = fm.port;
-  mesos_agent *a = agent_new(loop, "restart", fm.port, "10secs");
-  ck_assert_msg(drive(loop, &fm, &a->registered, 1, 10000), "the agent never registered");
-  ck_assert_uint_eq(a->backoff_ms, 50);
-  fm_stop(&fm);
-  drive(loop, NULL, NULL, 0, 1500);
-  uint64_t b = a->backoff_ms;
+  world w;
+  world_start(&w, "restart", "10secs", 0);
+  int port = w.fm.port;
+  ck_assert_uint_eq(w.a->backoff_ms, 50);
+  fm_stop(&w.fm);
+  drive(w.loop, NULL, NULL, 0, 1500);
+  uint64_t b = w.a->backoff_ms;
   /* Attempts so far: log2(b / 50); each doubled b. */
   ck_assert_msg(b >= 400 && b <= 51200, "back-off ceiling %llu ms after 1.5 s",
                 (unsigned long long)b);
   uint64_t back = mono_ms();
-  fm_start(&fm, loop, port);
-  ck_assert_msg(drive(loop, &fm, &fm.registrations, 1, (int)b + 5000), "no re-registration");
-  uint64_t took = fm.registered_at[0] - back;
+  fm_start(&w.fm, w.loop, port);
+  ck_assert_msg(drive(w.loop, &w.fm, &w.fm.registrations, 1, (int)b + 5000),
+                "no re-registration");
+  uint64_t took = w.fm.registered_at[0] - back;
   ck_assert_msg(took <= b + 300, "re-registered %llu ms after the master came back (ceiling %llu)",
                 (unsigned long long)took, (unsigned long long)b);
-  ck_assert(drive(loop, &fm, &a->registered, 1, 5000));
-  ck_assert_uint_eq(a->backoff_ms, 50); /* starts over */
-  agent_free(loop, a);
-  fm_stop(&fm);
-  mesos_loop_free(loop);
-  ck_assert_int_eq(mesos__alloc_live(), live);
+  ck_assert(drive(w.loop, &w.fm, &w.a->registered, 1, 5000));
+  ck_assert_uint_eq(w.a->backoff_ms, 50); /* starts over */
+  world_stop(&w);
 }
 END_TEST
 

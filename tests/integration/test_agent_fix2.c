@@ -63,14 +63,24 @@ static const Mesos__V1__Resource *resource(const mesos_agent *a, const char *nam
   return NULL;
 }
 
-static void drain(mesos_loop *loop) {
+/* A loop, and the allocation count to come back to. */
+static mesos_loop *loop_new(int64_t *live) {
+  *live = mesos__alloc_live();
+  mesos_loop *loop = NULL;
+  ck_assert_int_eq(mesos_loop_new(&loop, NULL, NULL), MESOS_OK);
+  return loop;
+}
+
+/* Runs what is left, frees the loop, and checks nothing leaked. */
+static void loop_done(mesos_loop *loop, int64_t live) {
   for (int i = 0; i < 200 && mesos_loop_run_once(loop) > 0; i++) usleep(1000);
+  mesos_loop_free(loop);
+  ck_assert_int_eq(mesos__alloc_live(), live);
 }
 
 START_TEST(test_agent_fix2__resources_left_out_are_detected) {
-  int64_t live = mesos__alloc_live();
-  mesos_loop *loop = NULL;
-  ck_assert_int_eq(mesos_loop_new(&loop, NULL, NULL), MESOS_OK);
+  int64_t live = 0;
+  mesos_loop *loop = loop_new(&live);
   char msg[512];
   mesos_agent *a = NULL;
   ck_assert_msg(agent_with(NULL, loop, &a, msg, sizeof msg) == MESOS_OK, "%s", msg);
@@ -100,16 +110,13 @@ START_TEST(test_agent_fix2__resources_left_out_are_detected) {
   ck_assert_ptr_nonnull(resource(a, "mem"));
   ck_assert_ptr_nonnull(resource(a, "disk"));
   mesos_agent_free(a);
-  drain(loop);
-  mesos_loop_free(loop);
-  ck_assert_int_eq(mesos__alloc_live(), live);
+  loop_done(loop, live);
 }
 END_TEST
 
 START_TEST(test_agent_fix2__default_role_applies_to_resources_without_one) {
-  int64_t live = mesos__alloc_live();
-  mesos_loop *loop = NULL;
-  ck_assert_int_eq(mesos_loop_new(&loop, NULL, NULL), MESOS_OK);
+  int64_t live = 0;
+  mesos_loop *loop = loop_new(&live);
   char msg[512];
   mesos_agent *a = NULL;
   char *extra[] = {"--default_role=web", "--resources=cpus:2;mem(ops):64;disk:10;ports:[1-2]",
@@ -119,9 +126,7 @@ START_TEST(test_agent_fix2__default_role_applies_to_resources_without_one) {
   ck_assert_str_eq(resource(a, "mem")->role, "ops");
   ck_assert_str_eq(resource(a, "disk")->role, "web");
   mesos_agent_free(a);
-  drain(loop);
-  mesos_loop_free(loop);
-  ck_assert_int_eq(mesos__alloc_live(), live);
+  loop_done(loop, live);
 }
 END_TEST
 
@@ -150,18 +155,15 @@ static const struct {
 };
 
 START_TEST(test_agent_fix2__a_malformed_flag_is_refused_naming_it) {
-  int64_t live = mesos__alloc_live();
-  mesos_loop *loop = NULL;
-  ck_assert_int_eq(mesos_loop_new(&loop, NULL, NULL), MESOS_OK);
+  int64_t live = 0;
+  mesos_loop *loop = loop_new(&live);
   char msg[512];
   char *extra[] = {(char *)bad[_i].arg, NULL};
   mesos_status st = agent_with(extra, loop, NULL, msg, sizeof msg);
   ck_assert_msg(st == MESOS_EINVAL, "%s: status %s (%s)", bad[_i].arg, mesos_status_str(st), msg);
   ck_assert_msg(strstr(msg, bad[_i].names) != NULL, "%s: the message does not name it: %s",
                 bad[_i].arg, msg);
-  drain(loop);
-  mesos_loop_free(loop);
-  ck_assert_int_eq(mesos__alloc_live(), live);
+  loop_done(loop, live);
 }
 END_TEST
 

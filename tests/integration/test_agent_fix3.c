@@ -61,6 +61,16 @@ static void sandbox_of(const char *agent, const char *fw, const char *task, char
   ck_assert_uint_eq(found, 1);
 }
 
+/* The contents of `file` in task `task`'s sandbox (mesos_test_slurp's
+ * buffer); the sandbox's path in `sandbox`. */
+static const char *sandbox_file(sim_fw *f, const char *agent, const char *task, const char *file,
+                                char *sandbox, size_t cap) {
+  char path[1600];
+  sandbox_of(agent, f->id, task, sandbox, cap);
+  snprintf(path, sizeof path, "%s/%s", sandbox, file);
+  return mesos_test_slurp(path);
+}
+
 /* Master, agent, a subscribed framework and an offer big enough for one
  * task. */
 static void start(sim_fw *f, const char *agent_name, char *offer, char *agent, size_t cap) {
@@ -84,10 +94,8 @@ START_TEST(test_agent_fix3__command_task_gets_the_executor_environment) {
                  "{\"value\":\"env > env.txt\",\"environment\":{\"variables\":[{\"name\":"
                  "\"FROM_TASK\",\"value\":\"yes\"}]}}");
   free(sim_fw_expect_final(&f, "env-task", "TASK_FINISHED", 20000));
-  char sandbox[1400], path[1500];
-  sandbox_of(agent, f.id, "env-task", sandbox, sizeof sandbox);
-  snprintf(path, sizeof path, "%s/env.txt", sandbox);
-  const char *env = mesos_test_slurp(path);
+  char sandbox[1400];
+  const char *env = sandbox_file(&f, agent, "env-task", "env.txt", sandbox, sizeof sandbox);
   char want[1700];
   const struct {
     const char *name, *value;
@@ -115,10 +123,9 @@ START_TEST(test_agent_fix3__shell_false_runs_value_with_arguments_as_argv) {
                  "{\"shell\":false,\"value\":\"/usr/bin/printf\",\"arguments\":[\"printf\","
                  "\"[%s]\",\"a b\",\"$HOME\"]}");
   free(sim_fw_expect_final(&f, "argv-task", "TASK_FINISHED", 20000));
-  char sandbox[1400], path[1500];
-  sandbox_of(agent, f.id, "argv-task", sandbox, sizeof sandbox);
-  snprintf(path, sizeof path, "%s/stdout", sandbox);
-  ck_assert_str_eq(mesos_test_slurp(path), "[a b][$HOME]");
+  char sandbox[1400];
+  ck_assert_str_eq(sandbox_file(&f, agent, "argv-task", "stdout", sandbox, sizeof sandbox),
+                   "[a b][$HOME]");
   finish(&f);
 }
 END_TEST
