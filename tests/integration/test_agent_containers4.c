@@ -42,6 +42,7 @@
 #include <unistd.h>
 
 #include "containerizer/cgroups.h"
+#include "support/cluster.h"
 #include "support/container_harness.h"
 #include "support/daemon.h"
 #include "support/sim_fw.h"
@@ -389,7 +390,9 @@ START_TEST(test_containers4__executor_container_survives_agent_kill_9_and_is_rea
   wait_text(sandbox, "proof", "sandbox=");
   const char *cid = strrchr(sandbox, '/') + 1;
   pid_t init = init_pid(cid);
-  usleep(300000); /* the acknowledgement reaches the agent */
+  /* TASK_RUNNING's acknowledgement is on disk: the restarted agent has
+   * nothing of it to re-send. */
+  mesos_test_wait_acks(work_dir, "ex-keep", "keep", 1, 10000);
   kill(agent_pid, SIGKILL);
   waitpid(agent_pid, NULL, 0);
   agent_pid = -1;
@@ -403,7 +406,9 @@ START_TEST(test_containers4__executor_container_survives_agent_kill_9_and_is_rea
   ck_assert_msg(strstr(mesos_test_slurp(agent_log), "orphan") == NULL, "%s", mesos_test_slurp(agent_log));
   ck_assert_int_eq(kill(init, 0), 0);
   touch_file(sandbox, "go");
-  free(sim_fw_expect_final(&f, "keep", "TASK_FINISHED", 20000));
+  /* The executor re-subscribes with a random back-off (up to 2 s per try):
+   * under ASan on a loaded machine that can take a while. */
+  free(sim_fw_expect_final(&f, "keep", "TASK_FINISHED", 60000));
   teardown_framework(&f);
   for (int i = 0; i < 500 && kill(init, 0) == 0; i++) usleep(20000);
   ck_assert_msg(kill(init, 0) != 0, "the executor's container (init %d) is still there",
