@@ -20,10 +20,18 @@ uint64_t mesos__hash_str(const char *s) {
 
 void mesos__map_init(mesos__map *m) { memset(m, 0, sizeof *m); }
 
+void mesos__map_init_borrowed(mesos__map *m) {
+  mesos__map_init(m);
+  m->borrowed = true;
+}
+
 void mesos__map_free(mesos__map *m) {
-  for (size_t i = 0; i < m->cap; i++) mesos__free(m->slots[i].key);
+  bool borrowed = m->borrowed;
+  if (!borrowed)
+    for (size_t i = 0; i < m->cap; i++) mesos__free(m->slots[i].key);
   mesos__free(m->slots);
   mesos__map_init(m);
+  m->borrowed = borrowed;
 }
 
 static size_t find_slot(const mesos__map *m, const char *key, uint64_t h) {
@@ -67,10 +75,11 @@ mesos_status mesos__map_put(mesos__map *m, const char *key, void *value) {
   uint64_t h = mesos__hash_str(key);
   size_t i = find_slot(m, key, h);
   if (m->slots[i].key) {
+    if (m->borrowed) m->slots[i].key = (char *)key;
     m->slots[i].value = value;
     return MESOS_OK;
   }
-  char *k = mesos__strdup(key);
+  char *k = m->borrowed ? (char *)key : mesos__strdup(key);
   if (k == NULL) return MESOS_ENOMEM;
   m->slots[i].key = k;
   m->slots[i].hash = h;
@@ -85,7 +94,7 @@ void *mesos__map_remove(mesos__map *m, const char *key) {
   size_t i = find_slot(m, key, mesos__hash_str(key));
   if (m->slots[i].key == NULL) return NULL;
   void *value = m->slots[i].value;
-  mesos__free(m->slots[i].key);
+  if (!m->borrowed) mesos__free(m->slots[i].key);
   m->slots[i].key = NULL;
   m->count--;
   /* Backward-shift: move later entries of the cluster into the hole when

@@ -263,6 +263,16 @@ mesos_status mesos__pb_unpack_arena(const ProtobufCMessageDescriptor *desc, cons
   return MESOS_OK;
 }
 
+ProtobufCMessage *mesos__pb_unpack_into(mesos__pb_arena *arena,
+                                        const ProtobufCMessageDescriptor *desc,
+                                        const uint8_t *data, size_t len, unsigned max_depth) {
+  if (mesos__pb_check_depth(desc, data, len, max_depth, NULL) != MESOS_OK) return NULL;
+  arena_alloc_ud x = {arena, false};
+  ProtobufCAllocator a = {pb_arena_alloc, pb_arena_nofree, &x};
+  static const uint8_t empty[1] = {0};
+  return protobuf_c_message_unpack(desc, &a, len, len ? data : empty);
+}
+
 /* ------------------------------------------------------------ compact clone */
 
 #define CLONE_ALIGN 8

@@ -51,6 +51,16 @@ mesos_status mesos__pb_unpack_arena(const ProtobufCMessageDescriptor *desc, cons
                                     size_t len, size_t max_size, unsigned max_depth,
                                     ProtobufCMessage **out, mesos_error **err);
 
+/* A sub-message decoded into an existing arena (its pieces are the
+ * arena's: never freed on their own), nested at most `max_depth` deep (as
+ * mesos__pb_check_depth; a sub-message at depth d of its call gets
+ * MESOS__PB_MAX_DEPTH - d + 1); NULL when malformed, too deep or out of
+ * memory (the arena keeps what was used). */
+typedef struct mesos__pb_arena mesos__pb_arena;
+ProtobufCMessage *mesos__pb_unpack_into(mesos__pb_arena *arena,
+                                        const ProtobufCMessageDescriptor *desc,
+                                        const uint8_t *data, size_t len, unsigned max_depth);
+
 /* A deep copy of `m` in one allocation of exactly the size it needs (an
  * arena, arena.h, with the same rules): for messages kept for long, by the
  * hundred thousand (a task's record), where one malloc per field costs

@@ -21,6 +21,7 @@
 #include "codec/json.h"
 #include "codec/negotiate.h"
 #include "codec/pb.h"
+#include "codec/pb_agent_call.h"
 #include "master/master_int.h"
 #include "master/resource_ops.h"
 #include "mesos/memory.h"
@@ -399,33 +400,15 @@ static mesos_status own_info(mesos__agent *a, const Mesos__V1__AgentInfo *info) 
   Mesos__V1__AgentID aid = MESOS__V1__AGENT_ID__INIT;
   aid.value = a->id;
   tmp.id = &aid;
-  uint8_t *bytes = NULL;
-  size_t len = 0;
+  /* One block (kept as long as the agent), not one allocation per field. */
   ProtobufCMessage *copy = NULL;
-  mesos_status st = mesos__pb_pack(&tmp.base, 0, &bytes, &len, NULL);
-  if (st == MESOS_OK)
-    st = mesos__pb_unpack(&mesos__v1__agent_info__descriptor, bytes, len, 0, 0, &copy, NULL);
-  mesos__free(bytes);
+  mesos_status st = mesos__pb_clone_compact(&tmp.base, &copy, NULL);
   if (st == MESOS_OK) {
     mesos__pb_free(a->info);
     a->info = (Mesos__V1__AgentInfo *)copy;
     mesos__agent_changed(a);
   }
   return st;
-}
-
-static mesos_status total_from_info(const Mesos__V1__AgentInfo *info, mesos_resources **out,
-                                    mesos_error **err) {
-  mesos_resources *r = NULL;
-  mesos_status st = mesos_resources_new(&r, err);
-  for (size_t i = 0; st == MESOS_OK && i < info->n_resources; i++)
-    st = mesos__resources_add(&r->r, info->resources[i], err);
-  if (st != MESOS_OK) {
-    mesos_resources_free(r);
-    return st;
-  }
-  *out = r;
-  return MESOS_OK;
 }
 
 static void start_stream(mesos__agent *a, mesos__http_request *req, mesos__media media,
@@ -485,13 +468,13 @@ static mesos_status agent_new(mesos__agent **out, mesos_master *m, const char *i
   mesos__agent *a = MESOS__NEW(mesos__agent);
   if (a == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
   a->master = m;
-  mesos__map_init(&a->tasks);
+  mesos__map_init_borrowed(&a->tasks); /* keyed by each task's t->key */
   mesos__map_init(&a->executors);
   mesos__map_init(&a->executor_used);
   a->id = mesos__strdup(id);
   mesos_status st = a->id ? MESOS_OK : mesos__err(err, MESOS_ENOMEM, "out of memory");
   if (st == MESOS_OK) st = own_info(a, info);
-  if (st == MESOS_OK) st = total_from_info(info, &a->total, err);
+  if (st == MESOS_OK) st = mesos__agent_total_new(m, info, &a->total, err);
   if (st == MESOS_OK) st = mesos_timer_new(&a->ping, m->loop, ping_cb, a, err);
   if (st != MESOS_OK) {
     mesos__agent_free(a);
@@ -1083,10 +1066,24 @@ static const char *agent_call_invalid(const Mesos__Internal__AgentCall *c) {
   }
 }
 
+/* A protobuf REREGISTER through the hand-written decoder (codec/
+ * pb_agent_call.h: the same message, a fraction of the time for 100,000
+ * reported tasks); NULL for anything else, which the ordinary decode
+ * takes, errors included. */
+static ProtobufCMessage *decode_reregister(mesos__http_request *req) {
+  mesos__negotiated neg;
+  mesos__negotiate_request(mesos__http_request_header(req, "Content-Type"), NULL, false, &neg);
+  if (neg.http_status || neg.message != MESOS__MEDIA_PROTOBUF) return NULL;
+  size_t len = 0;
+  const char *body = mesos__http_request_body(req, &len);
+  return mesos__pb_agent_call_reregister((const uint8_t *)body, len);
+}
+
 void mesos__agent_api_handler(mesos__http_request *req, void *ud) {
   mesos_master *m = ud;
-  ProtobufCMessage *msg =
-      mesos__decode_call_arena(req, &mesos__internal__agent_call__descriptor, "AgentCall");
+  ProtobufCMessage *msg = decode_reregister(req);
+  if (msg == NULL)
+    msg = mesos__decode_call_arena(req, &mesos__internal__agent_call__descriptor, "AgentCall");
   if (msg == NULL) return;
   const Mesos__Internal__AgentCall *call = (const Mesos__Internal__AgentCall *)msg;
   const char *invalid = agent_call_invalid(call);

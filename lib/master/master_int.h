@@ -144,7 +144,7 @@ struct mesos__offer {
 struct mesos__task {
   mesos__framework *fw;
   mesos__agent *agent;
-  char *key;                    /* "<framework id>/<task id>" */
+  char *key;                    /* "<framework id>/<task id>", in the same block */
   const char *role;             /* interned (mesos__intern_str) */
   mesos__task_body *body;       /* owned; NULL once handed to a snapshot's graveyard */
   /* Released when the task ends.  Shared with other tasks of the same

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/error.h"
 #include "base/map.h"
 #include "codec/pb.h"
 #include "master/master_int.h"
@@ -36,6 +37,9 @@ struct mesos__intern {
 
 struct mesos__interns {
   mesos__map maps[I_KINDS];
+  /* Resource identities agents' total bags share (mesos__agent_total_new):
+   * the latest total that had an identity this one lacked. */
+  mesos_resources *idents;
 };
 
 /* Longest resource list encoding interned; a longer one (thousands of
@@ -294,8 +298,51 @@ const mesos_resources *mesos__task_body_bag(const mesos__task_body *b) {
   return b->full == NULL && b->res ? b->res->u.res.bag : NULL;
 }
 
+mesos_status mesos__agent_total_new(mesos_master *m, const Mesos__V1__AgentInfo *info,
+                                    mesos_resources **out, mesos_error **err) {
+  struct mesos__interns *t = tables(m);
+  if (t == NULL) return mesos__err(err, MESOS_ENOMEM, "out of memory");
+  mesos_resources *r = NULL;
+  mesos_status st = mesos_resources_new(&r, err);
+  if (st == MESOS_OK && mesos__resources_reserve(&r->r, info->n_resources) != MESOS_OK)
+    st = mesos__err(err, MESOS_ENOMEM, "out of memory");
+  for (size_t i = 0; st == MESOS_OK && i < info->n_resources; i++)
+    st = t->idents ? mesos__resources_add_sharing(&r->r, info->resources[i], &t->idents->r, err)
+                   : mesos__resources_add(&r->r, info->resources[i], err);
+  if (st != MESOS_OK) {
+    mesos_resources_free(r);
+    return st;
+  }
+  /* Merged entries leave room unused: a total lives as long as its agent. */
+  if (r->r.n && r->r.n < r->r.cap) {
+    mesos__res *v = mesos__realloc(r->r.v, r->r.n * sizeof *v);
+    if (v) {
+      r->r.v = v;
+      r->r.cap = r->r.n;
+    }
+  }
+  /* An identity the pool lacks: this total becomes the pool (a copy
+   * holding references, no values read), so a cluster of alike agents
+   * shares one set of identities. */
+  bool all = t->idents != NULL;
+  for (size_t i = 0; all && i < r->r.n; i++) {
+    bool found = false;
+    for (size_t j = 0; !found && j < t->idents->r.n; j++)
+      found = t->idents->r.v[j].key == r->r.v[i].key;
+    all = found;
+  }
+  mesos_resources *pool = NULL;
+  if (!all && r->r.n && mesos_resources_clone(&pool, r, NULL) == MESOS_OK) {
+    mesos_resources_free(t->idents);
+    t->idents = pool;
+  }
+  *out = r;
+  return MESOS_OK;
+}
+
 void mesos__interns_fini(mesos_master *m) {
   if (m->interns == NULL) return;
+  mesos_resources_free(m->interns->idents);
   for (int k = 0; k < I_KINDS; k++) {
     mesos__map *map = &m->interns->maps[k];
     size_t it = 0;

@@ -95,6 +95,13 @@ const mesos_resources *mesos__task_body_bag(const mesos__task_body *b);
 const char *mesos__intern_str(mesos_master *m, const char *s);
 void mesos__intern_str_release(mesos_master *m, const char *s);
 
+/* An agent's total resources (AgentInfo.resources) as a bag of exactly the
+ * room it uses whose resource identities are shared with other agents'
+ * totals (resources.h: one identity copy per distinct name/role/... in
+ * the master, not per agent).  MESOS_EINVAL for invalid resources. */
+mesos_status mesos__agent_total_new(mesos_master *m, const Mesos__V1__AgentInfo *info,
+                                    mesos_resources **out, mesos_error **err);
+
 /* Frees the master's intern tables (at master shutdown, after every task
  * and body). */
 void mesos__interns_fini(mesos_master *m);
