@@ -15,6 +15,7 @@
 #include "base/log.h"
 #include "codec/pb.h"
 #include "master/master_int.h"
+#include "master/slab.h"
 #include "resources/resources_int.h"
 
 int mesos__task_state_terminal(Mesos__V1__TaskState s) {
@@ -52,7 +53,8 @@ static void task_unmake(mesos__task *t) {
   if (!t->res_shared) mesos_resources_free(t->resources);
   mesos__task_body_free(m, t->body);
   mesos__intern_str_release(m, t->role);
-  mesos__free(t); /* the key lives in the same block */
+  /* The key lives in the same block. */
+  mesos__slab_free(mesos__master_slab(m), t, sizeof *t + strlen(t->key) + 1);
 }
 
 /* A new, unlinked task record for `msg` (read only) on `a`: its body, key
@@ -64,9 +66,10 @@ static mesos_status task_make(mesos__task **out, mesos__framework *fw, mesos__ag
   size_t lf = strlen(fw->id), lt = strlen(msg->task_id->value), n;
   if (!mesos__size_add(&n, sizeof(mesos__task) + 2, lf) || !mesos__size_add(&n, n, lt))
     return MESOS_ENOMEM;
-  mesos__task *t = mesos__calloc(1, n);
-  if (t == NULL) return MESOS_ENOMEM;
   mesos_master *m = fw->master;
+  mesos__slab *slab = mesos__master_slab(m);
+  mesos__task *t = slab ? mesos__slab_alloc(slab, n) : NULL;
+  if (t == NULL) return MESOS_ENOMEM;
   t->fw = fw;
   t->agent = a;
   t->res_shared = 1; /* nothing to free yet */

@@ -17,6 +17,7 @@
 #include "base/map.h"
 #include "codec/pb.h"
 #include "master/master_int.h"
+#include "master/slab.h"
 #include "resources/resources_int.h"
 
 enum { I_FID, I_AID, I_STR, I_RES, I_KINDS };
@@ -40,6 +41,7 @@ struct mesos__interns {
   /* Resource identities agents' total bags share (mesos__agent_total_new):
    * the latest total that had an identity this one lacked. */
   mesos_resources *idents;
+  mesos__slab *slab; /* task records and bodies (slab.h) */
 };
 
 /* Longest resource list encoding interned; a longer one (thousands of
@@ -53,6 +55,20 @@ static struct mesos__interns *tables(mesos_master *m) {
       for (int k = 0; k < I_KINDS; k++) mesos__map_init(&m->interns->maps[k]);
   }
   return m->interns;
+}
+
+mesos__slab *mesos__master_slab(mesos_master *m) {
+  struct mesos__interns *t = tables(m);
+  if (t && t->slab == NULL) t->slab = mesos__slab_new();
+  return t ? t->slab : NULL;
+}
+
+/* Bytes of a usual body (its strings follow it). */
+static size_t body_size(const mesos__task_body *b) {
+  size_t n = sizeof *b + strlen(b->tid.value) + 1;
+  if (b->name && b->name != b->tid.value) n += strlen(b->name) + 1;
+  if (b->eid.value && b->eid.value != b->tid.value) n += strlen(b->eid.value) + 1;
+  return n;
 }
 
 static void intern_destroy(mesos__intern *i) {
@@ -215,7 +231,8 @@ mesos_status mesos__task_body_new(mesos_master *m, const Mesos__V1__Task *msg,
   size_t ltid = strlen(tid) + 1;
   size_t lname = name && strcmp(name, tid) != 0 ? strlen(name) + 1 : 0;
   size_t leid = eid && strcmp(eid, tid) != 0 ? strlen(eid) + 1 : 0;
-  mesos__task_body *b = mesos__calloc(1, sizeof *b + ltid + lname + leid);
+  mesos__slab *slab = mesos__master_slab(m);
+  mesos__task_body *b = slab ? mesos__slab_alloc(slab, sizeof *b + ltid + lname + leid) : NULL;
   if (b == NULL) return MESOS_ENOMEM;
   mesos__v1__task_id__init(&b->tid);
   mesos__v1__executor_id__init(&b->eid);
@@ -258,12 +275,16 @@ mesos_status mesos__task_body_new(mesos_master *m, const Mesos__V1__Task *msg,
 
 void mesos__task_body_free(mesos_master *m, mesos__task_body *b) {
   if (b == NULL) return;
-  mesos__pb_free(b->full);
+  if (b->full) {
+    mesos__pb_free(b->full);
+    mesos__free(b);
+    return;
+  }
   unref(m, b->fid);
   unref(m, b->aid);
   unref(m, b->user);
   unref(m, b->res);
-  mesos__free(b);
+  mesos__slab_free(m->interns->slab, b, body_size(b));
 }
 
 void mesos__task_body_view(const mesos__task_body *b, int32_t state, bool has_su_state,
@@ -343,6 +364,7 @@ mesos_status mesos__agent_total_new(mesos_master *m, const Mesos__V1__AgentInfo 
 void mesos__interns_fini(mesos_master *m) {
   if (m->interns == NULL) return;
   mesos_resources_free(m->interns->idents);
+  mesos__slab_destroy(m->interns->slab);
   for (int k = 0; k < I_KINDS; k++) {
     mesos__map *map = &m->interns->maps[k];
     size_t it = 0;

@@ -102,6 +102,11 @@ void mesos__intern_str_release(mesos_master *m, const char *s);
 mesos_status mesos__agent_total_new(mesos_master *m, const Mesos__V1__AgentInfo *info,
                                     mesos_resources **out, mesos_error **err);
 
+/* The master's slab for task records and bodies (slab.h), made on first
+ * use and freed with the intern tables; NULL when out of memory. */
+typedef struct mesos__slab mesos__slab;
+mesos__slab *mesos__master_slab(mesos_master *m);
+
 /* Frees the master's intern tables (at master shutdown, after every task
  * and body). */
 void mesos__interns_fini(mesos_master *m);
