@@ -174,7 +174,7 @@ mesos_status mesos__framework_new(mesos__framework **out, mesos_master *m, const
   if (fw == NULL) return MESOS_ENOMEM;
   fw->master = m;
   mesos__map_init(&fw->offers);
-  mesos__map_init_borrowed(&fw->tasks); /* keyed by each task's id (its body) */
+  mesos__map_init_borrowed(&fw->tasks); /* keyed by the task id in each t->key */
   mesos__map_init(&fw->suppressed);
   fw->id = mesos__strdup(id);
   mesos_status st = fw->id ? MESOS_OK : MESOS_ENOMEM;

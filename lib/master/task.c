@@ -35,10 +35,12 @@ int mesos__task_state_terminal(Mesos__V1__TaskState s) {
 }
 
 /* Enters the task in its framework's and its agent's maps.  Both borrow
- * their keys from the task (its id in the body, its key): the task leaves
- * both maps before either is freed (mesos__task_free). */
+ * their keys from the task's own block, which lives as long as the task
+ * (its key "<framework id>/<task id>", and the task id at its end, not the
+ * body's copy: a body may be replaced): the task leaves both maps before
+ * it is freed (mesos__task_free). */
 static mesos_status task_link(mesos__task *t) {
-  const char *tid = mesos__task_id(t);
+  const char *tid = t->key + strlen(t->fw->id) + 1;
   mesos_status st = mesos__map_put(&t->fw->tasks, tid, t);
   if (st == MESOS_OK) {
     st = mesos__map_put(&t->agent->tasks, t->key, t);
