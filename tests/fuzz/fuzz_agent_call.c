@@ -11,23 +11,13 @@
  *    skipped);
  *  - no crash, no sanitizer report, nothing leaked.
  */
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "base/alloc.h"
 #include "codec/pb.h"
 #include "codec/pb_agent_call.h"
+#include "fuzz/fuzz_codec_common.h"
 #include "mesos/internal/internal.pb-c.h"
-
-#define FUZZ_CHECK(cond, ...)                             \
-  do {                                                    \
-    if (!(cond)) {                                        \
-      fprintf(stderr, "fuzz check failed: " __VA_ARGS__); \
-      fputc('\n', stderr);                                \
-      abort();                                            \
-    }                                                     \
-  } while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

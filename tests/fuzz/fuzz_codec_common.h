@@ -13,7 +13,7 @@
 
 #include "codec/registry.h"
 
-static const ProtobufCMessageDescriptor *fuzz_pick_type(const uint8_t **data, size_t *size) {
+static inline const ProtobufCMessageDescriptor *fuzz_pick_type(const uint8_t **data, size_t *size) {
   const uint8_t *nl = memchr(*data, '\n', *size < 128 ? *size : 128);
   if (nl != NULL) {
     char name[128];
