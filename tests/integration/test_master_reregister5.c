@@ -22,6 +22,8 @@
 #include "master/slab.h"
 #include "mesos/internal/internal.pb-c.h"
 #include "support/daemon.h"
+#include "support/sim_agent.h"
+#include "support/sim_fw.h"
 #include "support/testutil.h"
 
 /* ------------------------------------------------------------ calls */
@@ -303,15 +305,20 @@ static char *state(void) {
   return body;
 }
 
-START_TEST(test_reregister5__malformed_task_is_400_and_changes_nothing) {
+static void start_master(void) {
   char path[4096], port_arg[64];
   mesos_test_daemon_path("mesos-master", path, sizeof path);
   master_port = mesos_test_free_port();
   snprintf(port_arg, sizeof port_arg, "--port=%d", master_port);
-  char *argv[] = {path, "--ip=127.0.0.1", port_arg, "--logging_level=WARNING", NULL};
+  char *argv[] = {path, "--ip=127.0.0.1", port_arg, "--allocation_interval=50ms",
+                  "--logging_level=WARNING", NULL};
   master_pid = mesos_test_spawn(argv, NULL);
   ck_assert_int_gt(master_pid, 0);
   ck_assert_msg(mesos_test_wait_http_ok(master_port, "/health", 5000), "master did not come up");
+}
+
+START_TEST(test_reregister5__malformed_task_is_400_and_changes_nothing) {
+  start_master();
 
   call_parts p;
   make_call(&p, "rereg5-S1", 5);
@@ -357,6 +364,48 @@ START_TEST(test_reregister5__malformed_task_is_400_and_changes_nothing) {
 }
 END_TEST
 
+/* SHUTDOWN and REQUEST (issue 4's call list): without their member a 400
+ * naming it; well-formed, 202 (REQUEST is the allocator's to use, and the
+ * built-in one ignores it, as Mesos's; SHUTDOWN of an executor the agent
+ * does not run is the agent's to ignore); the framework's offer is still
+ * there and launches afterwards. */
+START_TEST(test_reregister5__shutdown_and_request_calls) {
+  start_master();
+  mesos_sim_agent *agent = mesos_sim_agent_start(master_port, "rr5-calls", 4, 4096, 0);
+  ck_assert_ptr_nonnull(agent);
+  sim_fw f;
+  sim_fw_subscribe(&f, master_port, "\"user\":\"nobody\",\"name\":\"rr5-calls\"");
+  char offer[160], agent_id[160];
+  sim_fw_wait_offer_min(&f, "rr5-calls", 0.5, 64, offer, agent_id, sizeof offer);
+  char body[1024];
+  ck_assert_int_eq(sim_fw_call_body(&f, body, sizeof body,
+                                    "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"SHUTDOWN\"}",
+                                    f.id),
+                   400);
+  ck_assert_msg(strstr(body, "Expecting 'shutdown' to be present"), "body: %s", body);
+  ck_assert_int_eq(sim_fw_call_body(&f, body, sizeof body,
+                                    "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"REQUEST\"}",
+                                    f.id),
+                   400);
+  ck_assert_msg(strstr(body, "Expecting 'request' to be present"), "body: %s", body);
+  ck_assert_int_eq(sim_fw_call(&f,
+                               "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"REQUEST\","
+                               "\"request\":{\"requests\":[{\"agent_id\":{\"value\":\"%s\"}}]}}",
+                               f.id, agent_id),
+                   202);
+  ck_assert_int_eq(sim_fw_call(&f,
+                               "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"SHUTDOWN\","
+                               "\"shutdown\":{\"executor_id\":{\"value\":\"no-such\"},"
+                               "\"agent_id\":{\"value\":\"%s\"}}}",
+                               f.id, agent_id),
+                   202);
+  sim_fw_launch(&f, offer, agent_id, "rr5-after", NULL, 32, "true");
+  free(sim_fw_expect_update(&f, "rr5-after", "TASK_RUNNING", 10000));
+  sim_fw_close(&f);
+  mesos_sim_agent_stop(agent);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("master_reregister5");
   TCase *tc = tcase_create("decoder");
@@ -367,6 +416,7 @@ static Suite *suite(void) {
   tcase_set_timeout(tc, 30);
   tcase_add_checked_fixture(tc, NULL, teardown);
   tcase_add_test(tc, test_reregister5__malformed_task_is_400_and_changes_nothing);
+  tcase_add_test(tc, test_reregister5__shutdown_and_request_calls);
   suite_add_tcase(s, tc);
   return s;
 }
