@@ -662,6 +662,21 @@ static void measure(loop_call *lc, int port, const char *name, const char *metho
          base, base / t.cold_ms);
 }
 
+/* Endpoints answered on the loop itself (small documents): what a poll
+ * costs the loop, warm (median of five) and just after every agent and
+ * framework changed (median of three). */
+static void measure_on_loop(loop_call *lc, int port, const char *name, const char *method,
+                            const char *path, const char *body) {
+  timed t = time_request(port, method, path, "application/json", body, 5);
+  double cold[3];
+  for (int i = 0; i < 3; i++) {
+    on_loop(lc, touch_all, 0);
+    cold[i] = time_request(port, method, path, "application/json", body, 1).ms;
+  }
+  printf("bench: %s %.2f ms baseline %s-cold %.2f ms ratio %.2f\n", name, t.ms, name,
+         median(cold, 3), median(cold, 3) / t.ms);
+}
+
 /* ------------------------------------------------------------ main */
 
 static long rss_kib(void) {
@@ -846,6 +861,12 @@ int main(int argc, char **argv) {
   snprintf(name, sizeof name, "state-%s-getstate-protobuf", scale);
   measure(&lc, port, name, "POST", "/api/v1", "application/x-protobuf", gs, runs, base, &bytes);
   printf("# %s: %zu bytes\n", name, bytes);
+  snprintf(name, sizeof name, "roles-%s-on-loop", scale);
+  measure_on_loop(&lc, port, name, "GET", "/roles", NULL);
+  snprintf(name, sizeof name, "getroles-%s-on-loop", scale);
+  measure_on_loop(&lc, port, name, "POST", "/api/v1", "{\"type\":\"GET_ROLES\"}");
+  snprintf(name, sizeof name, "state-summary-%s-on-loop", scale);
+  measure_on_loop(&lc, port, name, "GET", "/state-summary", NULL);
   (void)snap_ms;
   (void)render_ms;
   size_t nfrags = 0, fbytes = 0;
