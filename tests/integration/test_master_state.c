@@ -796,6 +796,56 @@ START_TEST(test_state__subscribe_with_a_huge_state_then_events_in_order) {
 }
 END_TEST
 
+/* The operator stream's framework events after SUBSCRIBED: a framework
+ * whose FrameworkInfo changes is FRAMEWORK_UPDATED with the new info, one
+ * that goes is FRAMEWORK_REMOVED (issue 6 names both). */
+START_TEST(test_state__subscribe_framework_updated_and_removed) {
+  world w;
+  world_start(&w);
+  client sub;
+  client_open(&sub, &w);
+  client_send(&sub, &w, "POST", "/api/v1", "{\"type\":\"SUBSCRIBE\"}");
+  mesos__buf data = MESOS__BUF_INIT((size_t)1 << 30);
+  size_t len = 0, pos = 0;
+  const char *r = wait_record(&sub, &w, &data, &pos, 0, &len);
+  ck_assert(strncmp(r, "{\"type\":\"SUBSCRIBED\"", 20) == 0);
+  Mesos__V1__FrameworkInfo fi = MESOS__V1__FRAMEWORK_INFO__INIT;
+  fi.user = "nobody";
+  fi.name = "renamed framework";
+  fi.role = "*";
+  ck_assert_int_eq(mesos__framework_set_info(w.fws[1], &fi), MESOS_OK);
+  mesos__master_framework_updated(w.fws[1]);
+  r = wait_record(&sub, &w, &data, &pos, 1, &len);
+  yajl_val v = parse(r, len);
+  ck_assert_str_eq(sget(v, "type"), "FRAMEWORK_UPDATED");
+  const char *np[] = {"framework_updated", "framework", "framework_info", "name", NULL};
+  ck_assert_str_eq(YAJL_GET_STRING(yajl_tree_get(v, np, yajl_t_string)), "renamed framework");
+  const char *ip[] = {"framework_updated", "framework", "framework_info", "id", "value", NULL};
+  ck_assert_str_eq(YAJL_GET_STRING(yajl_tree_get(v, ip, yajl_t_string)), w.fws[1]->id);
+  yajl_tree_free(v);
+  char id[128];
+  snprintf(id, sizeof id, "%s", w.fws[1]->id);
+  mesos__framework_remove(w.fws[1], "test");
+  w.fws[1] = NULL;
+  /* Its tasks are updated (killed) first; then the framework goes. */
+  int removed = 0;
+  for (size_t i = 2; i < 40 && !removed; i++) {
+    r = wait_record(&sub, &w, &data, &pos, i, &len);
+    v = parse(r, len);
+    if (strcmp(sget(v, "type"), "FRAMEWORK_REMOVED") == 0) {
+      const char *rp[] = {"framework_removed", "framework_info", "id", "value", NULL};
+      ck_assert_str_eq(YAJL_GET_STRING(yajl_tree_get(v, rp, yajl_t_string)), id);
+      removed = 1;
+    }
+    yajl_tree_free(v);
+  }
+  ck_assert(removed);
+  mesos__buf_free(&data);
+  client_close(&sub);
+  world_stop(&w);
+}
+END_TEST
+
 static Suite *make_suite(void) {
   Suite *s = suite_create("master_state");
   TCase *tc = tcase_create("state");
@@ -806,6 +856,7 @@ static Suite *make_suite(void) {
   tcase_add_test(tc, test_state__master_freed_with_a_render_in_flight);
   tcase_add_test(tc, test_state__v1_calls_rendered_off_the_loop);
   tcase_add_test(tc, test_state__subscribe_with_a_huge_state_then_events_in_order);
+  tcase_add_test(tc, test_state__subscribe_framework_updated_and_removed);
   suite_add_tcase(s, tc);
   return s;
 }
