@@ -305,17 +305,20 @@ static char *state(void) {
   return body;
 }
 
-static void start_master(void) {
+/* `extra`: one more flag, or NULL. */
+static void start_master_with(const char *extra) {
   char path[4096], port_arg[64];
   mesos_test_daemon_path("mesos-master", path, sizeof path);
   master_port = mesos_test_free_port();
   snprintf(port_arg, sizeof port_arg, "--port=%d", master_port);
   char *argv[] = {path, "--ip=127.0.0.1", port_arg, "--allocation_interval=50ms",
-                  "--logging_level=WARNING", NULL};
+                  "--logging_level=WARNING", (char *)extra, NULL};
   master_pid = mesos_test_spawn(argv, NULL);
   ck_assert_int_gt(master_pid, 0);
   ck_assert_msg(mesos_test_wait_http_ok(master_port, "/health", 5000), "master did not come up");
 }
+
+static void start_master(void) { start_master_with(NULL); }
 
 START_TEST(test_reregister5__malformed_task_is_400_and_changes_nothing) {
   start_master();
@@ -406,6 +409,28 @@ START_TEST(test_reregister5__shutdown_and_request_calls) {
 }
 END_TEST
 
+/* --offer_timeout: an offer left unanswered is rescinded (RESCIND naming
+ * it) and its resources are offered again in a new offer. */
+START_TEST(test_reregister5__offer_timeout_rescinds_unanswered_offers) {
+  start_master_with("--offer_timeout=300ms");
+  mesos_sim_agent *agent = mesos_sim_agent_start(master_port, "rr5-timeout", 2, 1024, 0);
+  ck_assert_ptr_nonnull(agent);
+  sim_fw f;
+  sim_fw_subscribe(&f, master_port, "\"user\":\"nobody\",\"name\":\"rr5-timeout\"");
+  char offer[160], agent_id[160];
+  sim_fw_wait_offer(&f, "rr5-timeout", offer, agent_id, sizeof offer);
+  char *rec = sim_fw_next_strict(&f, "\"type\":\"RESCIND\"", 10000);
+  ck_assert_msg(rec && strstr(rec, offer), "no RESCIND of %s: %s", offer, rec ? rec : "");
+  free(rec);
+  char again[160], agent2[160];
+  sim_fw_wait_offer(&f, "rr5-timeout", again, agent2, sizeof again);
+  ck_assert_str_ne(again, offer);
+  ck_assert_str_eq(agent2, agent_id);
+  sim_fw_close(&f);
+  mesos_sim_agent_stop(agent);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("master_reregister5");
   TCase *tc = tcase_create("decoder");
@@ -417,6 +442,7 @@ static Suite *suite(void) {
   tcase_add_checked_fixture(tc, NULL, teardown);
   tcase_add_test(tc, test_reregister5__malformed_task_is_400_and_changes_nothing);
   tcase_add_test(tc, test_reregister5__shutdown_and_request_calls);
+  tcase_add_test(tc, test_reregister5__offer_timeout_rescinds_unanswered_offers);
   suite_add_tcase(s, tc);
   return s;
 }
