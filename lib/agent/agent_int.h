@@ -242,7 +242,7 @@ void mesos__agent_remember_framework(mesos_agent *a, const Mesos__V1__FrameworkI
 /* mkdir -p without fsyncs, for sandboxes (not checkpoints). */
 mesos_status mesos__agent_mkdirs(const char *path, mesos_error **err);
 /* mkdir -p of `path` without fsyncs, new directories with `mode`: from the
- * deepest directory this thread's previous calls made when `path` is
+ * deepest directory recent calls (of any thread) made when `path` is
  * under it (one mkdir per new directory), else backwards from the whole
  * path.  MESOS_EIO naming the directory, MESOS_EINVAL.  Thread-safe. */
 mesos_status mesos__agent_mkdirs_mode(const char *path, mode_t mode, mesos_error **err);

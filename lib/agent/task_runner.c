@@ -22,6 +22,7 @@
  * started too.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -312,14 +313,16 @@ void mesos__agent_checkpoint_async(mesos_agent *a, const char *path, const void 
   checkpoint_async(a, path, data, len, 0, 0);
 }
 
-/* Directories this thread made (or found) last: where the next mkdir -p
- * can start.  Four, because a pool thread goes round a task's sandbox
- * (slaves/...), its status update stream (meta/.../tasks/<task>) and its
- * pid file (meta/.../pids), for tasks of more than one framework. */
-#define MKDIRS_HINTS 4
+/* Directories made (or found) last, by any thread: where the next mkdir -p
+ * can start.  Shared, not per thread: a task's sandbox, its status update
+ * stream (meta/.../tasks/<task>) and its pid file (meta/.../pids) are made
+ * by different pool threads, and the pid directory sits next to the
+ * stream's.  Eight, for tasks of several frameworks at once. */
+#define MKDIRS_HINTS 8
 #define MKDIRS_HINT_MAX 512
-static _Thread_local char mkdirs_hint[MKDIRS_HINTS][MKDIRS_HINT_MAX];
-static _Thread_local unsigned mkdirs_hint_next;
+static char mkdirs_hint[MKDIRS_HINTS][MKDIRS_HINT_MAX];
+static unsigned mkdirs_hint_next;
+static pthread_mutex_t mkdirs_hint_mu = PTHREAD_MUTEX_INITIALIZER;
 
 /* Length of the longest prefix of `path` that is a whole directory of
  * `hint` and a proper one of `path` (path[len] is a '/'); 0 when none. */
@@ -335,10 +338,14 @@ static size_t hint_prefix(const char *path, const char *hint) {
 
 static void hint_remember(const char *path, size_t n) {
   if (n >= MKDIRS_HINT_MAX) return;
-  for (unsigned k = 0; k < MKDIRS_HINTS; k++)
-    if (strcmp(mkdirs_hint[k], path) == 0) return;
-  memcpy(mkdirs_hint[mkdirs_hint_next], path, n + 1);
-  mkdirs_hint_next = (mkdirs_hint_next + 1) % MKDIRS_HINTS;
+  pthread_mutex_lock(&mkdirs_hint_mu);
+  int known = 0;
+  for (unsigned k = 0; k < MKDIRS_HINTS && !known; k++) known = strcmp(mkdirs_hint[k], path) == 0;
+  if (!known) {
+    memcpy(mkdirs_hint[mkdirs_hint_next], path, n + 1);
+    mkdirs_hint_next = (mkdirs_hint_next + 1) % MKDIRS_HINTS;
+  }
+  pthread_mutex_unlock(&mkdirs_hint_mu);
 }
 
 /* mkdirs `buf` (the whole of `path`, n bytes) forwards from buf[0..from),
@@ -372,16 +379,18 @@ mesos_status mesos__agent_mkdirs_mode(const char *path, mode_t mode, mesos_error
   /* Why the hints: a sandbox is executors/<id>/runs/<container> under a
    * framework directory that exists, and its status update stream
    * meta/.../tasks/<task> likewise.  Starting from the deepest directory a
-   * previous call of this thread made, this is one mkdir per new
-   * directory (3 for a sandbox, 5 for a stream); walking back from the
-   * whole path first cost 2 and 4 failed ones more per task.  A hint
+   * previous call made, this is one mkdir per new directory (3 for a
+   * sandbox, 5 for a stream, 1 for the pid directory); walking back from
+   * the whole path first cost 2, 4 and 3 failed ones more per task.  A hint
    * whose directory went away meanwhile (garbage collection) only costs
    * one failed mkdir, then the walk below. */
   size_t from = 0;
+  pthread_mutex_lock(&mkdirs_hint_mu);
   for (unsigned k = 0; k < MKDIRS_HINTS; k++) {
     size_t p = hint_prefix(path, mkdirs_hint[k]);
     if (p > from) from = p;
   }
+  pthread_mutex_unlock(&mkdirs_hint_mu);
   if (from > 0) {
     int stale = 0;
     mesos_status st = mkdirs_forward(buf, path, n, from, mode, &stale, err);

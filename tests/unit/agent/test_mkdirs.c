@@ -1,10 +1,12 @@
 /* mesos__agent_mkdirs_mode (lib/agent/task_runner.c): mkdir -p that starts
- * from the deepest directory the thread's previous calls made.  Whatever
+ * from the deepest directory recent calls made (shared by all threads).  Whatever
  * the hints say, the result must be the directories asked for, with the
  * mode asked for, also when a hinted directory was removed meanwhile or a
  * file is in the way. */
 #include <errno.h>
 #include <ftw.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,6 +105,33 @@ START_TEST(test_mkdirs__a_file_in_the_way_and_bad_paths) {
 }
 END_TEST
 
+/* Threads making sandboxes and streams of their own and of a shared
+ * framework at once (pool threads do): every directory is there. */
+static void *make_many(void *arg) {
+  long k = (long)(intptr_t)arg;
+  char p[512];
+  int bad = 0;
+  for (int i = 0; i < 40; i++) {
+    snprintf(p, sizeof p, "%s/fw%ld/executors/e%d/runs/c%d", dir, i % 2 ? k : 0L, i, i);
+    if (mesos__agent_mkdirs_mode(p, 0755, NULL) != MESOS_OK || !is_dir_mode(p, 0755)) bad++;
+    snprintf(p, sizeof p, "%s/meta/fw%ld/executors/e%d/runs/c%d/tasks/t%d", dir, k, i, i, i);
+    if (mesos__agent_mkdirs_mode(p, 0700, NULL) != MESOS_OK || !is_dir_mode(p, 0700)) bad++;
+  }
+  return (void *)(intptr_t)bad;
+}
+
+START_TEST(test_mkdirs__threads_at_once) {
+  pthread_t th[4];
+  for (long k = 0; k < 4; k++)
+    ck_assert_int_eq(pthread_create(&th[k], NULL, make_many, (void *)(intptr_t)(k + 1)), 0);
+  for (int k = 0; k < 4; k++) {
+    void *bad = NULL;
+    ck_assert_int_eq(pthread_join(th[k], &bad), 0);
+    ck_assert_int_eq((intptr_t)bad, 0);
+  }
+}
+END_TEST
+
 static Suite *make_suite(void) {
   Suite *s = suite_create("mkdirs");
   TCase *tc = tcase_create("core");
@@ -110,6 +139,7 @@ static Suite *make_suite(void) {
   tcase_add_test(tc, test_mkdirs__siblings_cousins_and_the_same_path_again);
   tcase_add_test(tc, test_mkdirs__a_hinted_directory_removed_meanwhile);
   tcase_add_test(tc, test_mkdirs__a_file_in_the_way_and_bad_paths);
+  tcase_add_test(tc, test_mkdirs__threads_at_once);
   suite_add_tcase(s, tc);
   return s;
 }
