@@ -365,6 +365,7 @@ bool mesos__agent_auth_operator_call(mesos_agent *a, mesos__http_request *req,
       case MESOS__V1__AGENT__CALL__TYPE__GET_EXECUTORS:
       case MESOS__V1__AGENT__CALL__TYPE__GET_TASKS:
       case MESOS__V1__AGENT__CALL__TYPE__GET_CONTAINERS:
+      case MESOS__V1__AGENT__CALL__TYPE__GET_AGENT:
         return mesos__agent_view_ready(a, req);
       default:
         return true;
@@ -558,6 +559,14 @@ bool mesos__agent_view_container(const mesos__agent_view *v, mesos_agent *a,
     return v->exec_cid && t->container_id && strcmp(t->container_id, v->exec_cid) == 0;
   if (v->container == NULL) return true; /* no ACLs */
   return mesos__auth_approved(v->container, executor_user(a, t));
+}
+
+bool mesos__agent_view_role(const mesos__agent_view *v, const char *role) {
+  return mesos__auth_view_role(&v->v, role);
+}
+
+bool mesos__agent_view_resource(const mesos__agent_view *v, const Mesos__V1__Resource *r) {
+  return mesos__auth_view_resource(&v->v, r);
 }
 
 bool mesos__agent_view_framework(const mesos__agent_view *v, mesos_agent *a, const char *fid) {

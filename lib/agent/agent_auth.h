@@ -148,6 +148,12 @@ bool mesos__agent_view_task(const mesos__agent_view *v, mesos_agent *a,
                             const mesos__agent_task *t);
 bool mesos__agent_view_container(const mesos__agent_view *v, mesos_agent *a,
                                  const mesos__agent_task *t);
+/* VIEW_ROLE (spec §3.3), as Mesos's agent: /state's reserved_resources
+ * and reserved_resources_full list only the roles the view may see
+ * (view_role); GET_AGENT's agent_info keeps only the resources whose
+ * every role it may see (view_resource: the rule in authz_int.h). */
+bool mesos__agent_view_role(const mesos__agent_view *v, const char *role);
+bool mesos__agent_view_resource(const mesos__agent_view *v, const Mesos__V1__Resource *r);
 
 /* ---- executors on the operator API (spec authorization.md §3.3).  With
  * --jwt_secret_key the read-write realm (/api/v1) also takes an

@@ -1001,6 +1001,18 @@ static void api_handler(mesos__http_request *req, void *ud) {
       Mesos__V1__AgentID *aid = SC_NEW(&s, Mesos__V1__AgentID, mesos__v1__agent_id__init);
       if (g == NULL || info == NULL || aid == NULL) break;
       *info = *a->info;
+      /* VIEW_ROLE: only the resources whose every role may be seen. */
+      mesos__agent_view rview;
+      mesos__agent_view_init(&rview, a, req);
+      Mesos__V1__Resource **shown =
+          info->n_resources ? sc_alloc(&s, info->n_resources * sizeof *shown) : NULL;
+      size_t nshown = 0;
+      for (size_t i = 0; shown && i < a->info->n_resources; i++)
+        if (mesos__agent_view_resource(&rview, a->info->resources[i]))
+          shown[nshown++] = a->info->resources[i];
+      mesos__agent_view_free(&rview);
+      info->resources = shown;
+      info->n_resources = nshown; /* out of memory: none rather than all */
       if (a->id) {
         aid->value = a->id;
         info->id = aid;
@@ -1249,7 +1261,7 @@ static mesos_status jframework(mesos__buf *b, mesos_agent *a, const char *fid,
  * reserved_resources_full {role: [Resource JSON]}, unreserved_resources_full
  * [Resource JSON] (with reservations, disk persistence and volume).  The
  * plain "resources" summary is the same sums either way. */
-static mesos_status jreservations(mesos__buf *b, mesos_agent *a) {
+static mesos_status jreservations(mesos__buf *b, mesos_agent *a, const mesos__agent_view *view) {
   Mesos__V1__Resource **v = NULL;
   size_t n = 0;
   mesos_error *e = NULL;
@@ -1266,7 +1278,7 @@ static mesos_status jreservations(mesos__buf *b, mesos_agent *a) {
       const char *role = mesos__resource_role(v[i]);
       int seen = strcmp(role, "*") == 0;
       for (size_t k = 0; k < i && !seen; k++) seen = strcmp(mesos__resource_role(v[k]), role) == 0;
-      if (seen) continue;
+      if (seen || !mesos__agent_view_role(view, role)) continue; /* VIEW_ROLE, as Mesos */
       size_t m = 0;
       for (size_t k = i; k < n; k++)
         if (strcmp(mesos__resource_role(v[k]), role) == 0) sub[m++] = v[k];
@@ -1317,7 +1329,7 @@ static mesos_status jstate(mesos__buf *b, mesos__agent_operator *op,
   if (st == MESOS_OK) st = jstr(b, a->hostname);
   if (st == MESOS_OK) st = mesos__buf_puts(b, ",\"capabilities\":[],\"resources\":");
   if (st == MESOS_OK) st = jresources(b, a->info->resources, a->info->n_resources);
-  if (st == MESOS_OK) st = jreservations(b, a);
+  if (st == MESOS_OK) st = jreservations(b, a, view);
   if (st == MESOS_OK) st = mesos__buf_puts(b, ",\"attributes\":");
   if (st == MESOS_OK) st = jattributes(b, a->info);
   if (st == MESOS_OK) st = mesos__buf_printf(b, ",\"registered\":%s", a->registered ? "true" : "false");

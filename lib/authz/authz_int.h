@@ -51,6 +51,7 @@
 #include "http/server.h"
 #include "mesos/authn.h"
 #include "mesos/authz.h"
+#include "mesos/v1/mesos.pb-c.h"
 
 typedef enum mesos__auth_realm {
   MESOS__REALM_NONE = 0,  /* never authenticated (/health, /version) */
@@ -207,6 +208,40 @@ static inline bool mesos__auth_view_role(const mesos__auth_view *v, const char *
   return mesos__auth_approved(v->role, role);
 }
 void mesos__auth_view_free(mesos__auth_view *v);
+
+/* VIEW_ROLE on role-tagged resources (view_role.c): Mesos hides a
+ * Resource when its legacy `role` is not "*" and may not be viewed, when
+ * any role along its `reservations` may not be, or when its
+ * `allocation_info.role` may not be.  State responses filter thousands of
+ * resources naming a few roles, some off the loop thread, so the
+ * decisions go through a table: built from a view on the loop, each role
+ * asked once there (learn), then read from any thread (sees).  A role
+ * never learned is hidden: a response can show less, never more.
+ *
+ *   mesos__auth_roles *t = mesos__auth_roles_new(view);  // NULL: no ACLs
+ *   ... mesos__auth_roles_learn_resource(t, r) for what will be shown ...
+ *   mesos__auth_roles_freeze(t);                // the view may go now
+ *   ... anywhere: if (mesos__auth_roles_sees_resource(t, r)) show(r);
+ *   mesos__auth_roles_free(t);
+ *
+ * new returns NULL when the view has no VIEW_ROLE approver (no ACLs: the
+ * NULL table sees everything) and when out of memory: a caller that has
+ * a view with an approver (v->role) must treat NULL as a failure. */
+typedef struct mesos__auth_roles mesos__auth_roles;
+mesos__auth_roles *mesos__auth_roles_new(const mesos__auth_view *v);
+/* Asks VIEW_ROLE of `role` (once); loop thread, before freeze. */
+void mesos__auth_roles_learn(mesos__auth_roles *t, const char *role);
+/* Learns every role of `r` the rule looks at. */
+void mesos__auth_roles_learn_resource(mesos__auth_roles *t, const Mesos__V1__Resource *r);
+/* No more learning (the view's approver may be freed after this). */
+void mesos__auth_roles_freeze(mesos__auth_roles *t);
+bool mesos__auth_roles_sees(const mesos__auth_roles *t, const char *role);
+/* Mesos's rule above, over learned roles. */
+bool mesos__auth_roles_sees_resource(const mesos__auth_roles *t, const Mesos__V1__Resource *r);
+void mesos__auth_roles_free(mesos__auth_roles *t);
+/* The same rule asked of the view's approver directly, on the loop (a
+ * daemon rendering there: the agent).  An unset view sees everything. */
+bool mesos__auth_view_resource(const mesos__auth_view *v, const Mesos__V1__Resource *r);
 
 /* A static approver that approves nothing (freeing it does nothing): what
  * filtering falls back to when an authorizer fails, so a failure never

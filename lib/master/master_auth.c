@@ -9,6 +9,7 @@
 #include "base/log.h"
 #include "codec/arena.h"
 #include "master/operator_int.h"
+#include "resources/resources.h"
 
 mesos_status mesos__master_auth_init(mesos_master *m, mesos_error **err) {
   mesos__auth_options o;
@@ -554,6 +555,58 @@ bool mesos__master_auth_sees_task(const mesos_master *m, const mesos__framework 
   return mesos__auth_view_task(m->view, user);
 }
 
+/* ------------------------------------------------------------ VIEW_ROLE */
+
+bool mesos__master_auth_sees_role(const mesos_master *m, const char *role) {
+  return !m->view || mesos__auth_view_role(m->view, role);
+}
+
+mesos__auth_roles *mesos__master_auth_roles_new(mesos_master *m, int *failed) {
+  if (!m->view || !m->view->set || !m->view->role) return NULL;
+  mesos__auth_roles *t = mesos__auth_roles_new(m->view);
+  if (t == NULL) {
+    *failed = 1;
+    return NULL;
+  }
+  size_t it = 0;
+  void *v;
+  while (mesos__map_next(&m->frameworks, &it, NULL, &v)) {
+    const mesos__framework *fw = v;
+    const Mesos__V1__FrameworkInfo *fi = fw->info;
+    if (fi == NULL) continue;
+    if (fi->role) mesos__auth_roles_learn(t, fi->role);
+    for (size_t i = 0; i < fi->n_roles; i++) mesos__auth_roles_learn(t, fi->roles[i]);
+  }
+  return t;
+}
+
+void mesos__master_auth_learn_bag(mesos__auth_roles *t, const mesos__resources *r) {
+  for (size_t i = 0; t && r && i < r->n; i++) mesos__auth_roles_learn_resource(t, r->v[i].proto);
+}
+
+bool mesos__master_auth_sees_allocation(mesos__auth_roles *t, const char *role) {
+  if (t == NULL) return true;
+  mesos__auth_roles_learn(t, role);
+  return mesos__auth_roles_sees(t, role);
+}
+
+bool mesos__master_auth_agent_info(mesos__auth_roles *t, const Mesos__V1__AgentInfo *ai,
+                                   Mesos__V1__AgentInfo *out) {
+  if (t == NULL || ai == NULL) return false;
+  size_t shown = 0;
+  for (size_t i = 0; i < ai->n_resources; i++) {
+    mesos__auth_roles_learn_resource(t, ai->resources[i]);
+    if (mesos__auth_roles_sees_resource(t, ai->resources[i])) shown++;
+  }
+  if (shown == ai->n_resources) return false; /* the usual case: nothing to hide */
+  *out = *ai; /* a shallow copy: only the array differs */
+  out->n_resources = 0;
+  out->resources = shown ? mesos__calloc(shown, sizeof *out->resources) : NULL;
+  for (size_t i = 0; out->resources && i < ai->n_resources; i++)
+    if (mesos__auth_roles_sees_resource(t, ai->resources[i]))
+      out->resources[out->n_resources++] = ai->resources[i];
+  return true; /* out of memory: no resources shown rather than all */
+}
 
 /* The user of a task the master knows, by framework and task id. */
 static const char *known_task_user(mesos_master *m, const Mesos__V1__FrameworkID *fid,

@@ -139,6 +139,31 @@ bool mesos__master_auth_sees_framework(const mesos_master *m, const mesos__frame
 bool mesos__master_auth_sees_task(const mesos_master *m, const mesos__framework *fw,
                                   const mesos__task *t);
 
+/* VIEW_ROLE on resources (spec authorization.md §3.2; Mesos's rule in
+ * authz_int.h, mesos__auth_roles).  /state, /slaves and /state-summary
+ * show an agent's reserved_resources only for the roles the view may see
+ * (sees_role, on the loop while the view is set); the v1 agent entries
+ * (GET_AGENTS, GET_STATE, the SUBSCRIBED snapshot) show agent_info's,
+ * total, allocated and offered resources only when every role they name
+ * may be seen.  Those are written off the loop, so the snapshot keeps a
+ * role table: roles_new (NULL without a view or ACLs; *failed set when
+ * out of memory) learns the roles of the master's live frameworks (what
+ * allocation_info names); learn_bag learns a bag's roles (an agent's
+ * total and offered resources: the reservations anything used is carved
+ * from); agent_info gives a copy of `ai` without what the table hides
+ * (true: `out` is that copy, its `resources` array to be freed with
+ * mesos__free; false: show `ai` as it is). */
+bool mesos__master_auth_sees_role(const mesos_master *m, const char *role);
+mesos__auth_roles *mesos__master_auth_roles_new(mesos_master *m, int *failed);
+struct mesos__resources;
+void mesos__master_auth_learn_bag(mesos__auth_roles *t, const struct mesos__resources *r);
+/* Whether resources allocated to `role` (a task's, an offer's: the
+ * master keeps no allocation_info in its bags) may be shown; learns the
+ * role first.  A NULL table shows everything. */
+bool mesos__master_auth_sees_allocation(mesos__auth_roles *t, const char *role);
+bool mesos__master_auth_agent_info(mesos__auth_roles *t, const Mesos__V1__AgentInfo *ai,
+                                   Mesos__V1__AgentInfo *out);
+
 /* The operator SUBSCRIBE stream (its SUBSCRIBED snapshot is filtered as
  * GET_STATE, by the view): each later TASK_ADDED / TASK_UPDATED /
  * FRAMEWORK_* event is sent to a subscriber only if its view `v` (built

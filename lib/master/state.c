@@ -1017,7 +1017,6 @@ static void usage_compute(snapshot *s) {
 
 static void snap_agent(mesos_master *m, snapshot *s, s_agent *d, mesos__agent *a,
                        mesos__map *offered) {
-  (void)m;
   d->key = a;
   d->id = s_str(s, a->id);
   d->hostname = s_str(s, a->info->hostname);
@@ -1032,9 +1031,12 @@ static void snap_agent(mesos_master *m, snapshot *s, s_agent *d, mesos__agent *a
   /* reserved_resources: role -> summary of what is reserved for it. */
   const char *roles[16];
   size_t nroles = 0;
+  int reserved = 0;
   for (size_t i = 0; total && i < total->n; i++) {
     const char *role = mesos__resource_role(total->v[i].proto);
     if (strcmp(role, "*") == 0) continue;
+    reserved = 1;
+    if (!mesos__master_auth_sees_role(m, role)) continue; /* VIEW_ROLE, as Mesos */
     size_t k = 0;
     while (k < nroles && strcmp(roles[k], role) != 0) k++;
     if (k == nroles && nroles < 16) roles[nroles++] = role;
@@ -1050,7 +1052,7 @@ static void snap_agent(mesos_master *m, snapshot *s, s_agent *d, mesos__agent *a
     sum_store(s, &d->reserved[k].res, &r);
     d->nreserved = k + 1;
   }
-  if (nroles == 0) {
+  if (!reserved) {
     d->unreserved = d->total; /* nothing reserved (the usual case): the same summary */
   } else {
     summary un;

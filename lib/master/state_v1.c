@@ -22,8 +22,11 @@
  * (master_auth.c) dropped it: frameworks by VIEW_FRAMEWORK, tasks by
  * VIEW_TASK of their user (else their framework's), executors by
  * VIEW_EXECUTOR of their command's user (else their framework's).
- * Agents and what they use are never filtered.  The decisions are made on
- * the loop, where the approvers belong; the writer skips what is marked.
+ * Agents are all listed; their resources (agent_info's, total, allocated,
+ * offered) only where VIEW_ROLE lets the principal see every role one
+ * names (master_auth.h: the snapshot's role table, asked on the loop,
+ * read by the writer).  The decisions are made on the loop, where the
+ * approvers belong; the writer skips what is marked.
  * One difference from that filter: a completed framework's task without a
  * user of its own is decided on that framework's user also in GET_TASKS
  * (the tree's GET_TASKS looked only at live frameworks, so such a task
@@ -93,6 +96,8 @@ typedef struct v1_agent {
   v1_bytes drain;
   v1_exec *execs;
   size_t nexecs;
+  /* VIEW_ROLE (the snapshot's table, NULL: show every resource). */
+  const mesos__auth_roles *roles;
 } v1_agent;
 
 typedef struct v1_fw {
@@ -152,6 +157,7 @@ struct mesos__v1snap {
   size_t nfws;
   v1_done_fw *done;
   size_t ndone;
+  mesos__auth_roles *roles; /* VIEW_ROLE for agents' resources (master_auth.h) */
 };
 
 /* ------------------------------------------------------------ on the loop */
@@ -445,6 +451,8 @@ static void snap_agents(mesos_master *m, mesos__v1snap *s) {
   size_t n = mesos__map_count(&m->agents);
   s->agents = s_alloc(s, n, sizeof *s->agents);
   if (s->agents == NULL) return;
+  /* VIEW_ROLE of the resources shown (NULL: no view, or no ACLs). */
+  if (full && m->view) s->roles = mesos__master_auth_roles_new(m, &s->oom);
   /* agent id -> index + 1, for the offers below. */
   mesos__map index;
   mesos__map_init(&index);
@@ -472,14 +480,24 @@ static void snap_agents(mesos_master *m, mesos__v1snap *s) {
       void *tv;
       while (d->used && d->nused < nt && mesos__map_next(&a->tasks, &k, NULL, &tv)) {
         const mesos__task *t = tv;
-        if (t->body && !t->released && t->resources) d->used[d->nused++] = &t->resources->r;
+        if (t->body && !t->released && t->resources &&
+            mesos__master_auth_sees_allocation(s->roles, t->role))
+          d->used[d->nused++] = &t->resources->r;
       }
-      d->info = s_pack(s, a->info ? &a->info->base : NULL);
+      d->roles = s->roles;
+      Mesos__V1__AgentInfo shown;
+      if (mesos__master_auth_agent_info(s->roles, a->info, &shown)) {
+        d->info = s_pack(s, &shown.base); /* without the resources of hidden roles */
+        mesos__free(shown.resources);
+      } else {
+        d->info = s_pack(s, a->info ? &a->info->base : NULL);
+      }
       d->active = a->stream != NULL;
       d->registered = a->registered_time;
       d->reregistered = a->reregistered_time;
       d->has_total = a->total != NULL;
       if (a->total && mesos__resources_copy(&d->total, &a->total->r) != MESOS_OK) s->oom = 1;
+      mesos__master_auth_learn_bag(s->roles, &d->total);
       Mesos__V1__Master__Response__GetAgents__Agent tmp =
           MESOS__V1__MASTER__RESPONSE__GET_AGENTS__AGENT__INIT;
       mesos__op_agent_drain_view(m, a, &tmp);
@@ -515,9 +533,13 @@ static void snap_agents(mesos_master *m, mesos__v1snap *s) {
     while (mesos__map_next(&m->offers, &it, NULL, &v)) {
       mesos__offer *o = v;
       uintptr_t i = o->resources ? (uintptr_t)mesos__map_get(&index, o->agent->id) : 0;
-      if (i && mesos__resources_add_all(&s->agents[i - 1].offered, &o->resources->r) != MESOS_OK)
+      if (i && mesos__master_auth_sees_allocation(s->roles, o->role) &&
+          mesos__resources_add_all(&s->agents[i - 1].offered, &o->resources->r) != MESOS_OK)
         s->oom = 1;
     }
+    for (size_t i = 0; s->roles && i < s->nagents; i++)
+      mesos__master_auth_learn_bag(s->roles, &s->agents[i].offered);
+    mesos__auth_roles_freeze(s->roles); /* read off the loop from here on */
     /* Admitted agents that have not come back since a master restart. */
     const Mesos__Internal__Registry *reg = mesos__registry_state(m->registry);
     if (reg && reg->n_agents) {
@@ -596,6 +618,7 @@ void mesos__v1snap_free(mesos__v1snap *s) {
     mesos__state_block_put(s->sv, s->blocks[i], MESOS__STATE_BLOCK);
   mesos__free(s->big);
   mesos__free(s->blocks);
+  mesos__auth_roles_free(s->roles);
   mesos__free(s);
 }
 
@@ -1150,10 +1173,18 @@ static void v_elem_res(vw *w, const mesos__res *x) {
   }
 }
 
-static void v_res(vw *w, uint32_t no, const char *key, const mesos__resources *r) {
+/* `roles`: only the resources it shows (VIEW_ROLE; NULL: all). */
+static void v_res_shown(vw *w, uint32_t no, const char *key, const mesos__resources *r,
+                        const mesos__auth_roles *roles) {
   v_arr_begin(w, no, key);
-  for (size_t i = 0; r && i < r->n; i++) v_elem_res(w, &r->v[i]);
+  for (size_t i = 0; r && i < r->n; i++)
+    if (roles == NULL || mesos__auth_roles_sees_resource(roles, r->v[i].proto))
+      v_elem_res(w, &r->v[i]);
   v_arr_end(w);
+}
+
+static void v_res(vw *w, uint32_t no, const char *key, const mesos__resources *r) {
+  v_res_shown(w, no, key, r, NULL);
 }
 
 /* ---- the responses */
@@ -1644,9 +1675,9 @@ static void agent_elem(vw *w, const void *arg) {
     v_str(w, 4, "pid", pid);
     v_time(w, 5, "registered_time", a->registered);
     v_time(w, 6, "reregistered_time", a->reregistered);
-    if (a->has_total) v_res(w, 7, "total_resources", &a->total);
-    v_res(w, 8, "allocated_resources", &used);
-    v_res(w, 9, "offered_resources", &a->offered);
+    if (a->has_total) v_res_shown(w, 7, "total_resources", &a->total, a->roles);
+    v_res_shown(w, 8, "allocated_resources", &used, a->roles);
+    v_res_shown(w, 9, "offered_resources", &a->offered, a->roles);
     if (a->has_deactivated) v_bool(w, 12, "deactivated", a->deactivated);
     if (a->drain.p) v_packed(w, 13, "drain_info", a->drain, &mesos__v1__drain_info__descriptor);
     v_elem_end(w);

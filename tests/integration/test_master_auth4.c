@@ -1,0 +1,227 @@
+/*
+ * Authorization on the real daemons, issue 8's last gaps:
+ *
+ *  - VIEW_ROLE on role-tagged resources.  An agent with resources
+ *    reserved to roleA and roleB and a framework of roleB running a task
+ *    and holding offers; principal "alice" may view roleA only, "ops"
+ *    every role.  For alice, roleB disappears from what the master says
+ *    of the agent in GET_AGENTS and GET_STATE (JSON and protobuf), the
+ *    operator SUBSCRIBED snapshot, /state and /slaves (reserved_resources
+ *    keyed by role), and from the agent's own /state and GET_AGENT; what
+ *    roleB's framework is allocated and offered is left out of the
+ *    agent's allocated_resources and offered_resources.  ops sees it all.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mesos/authn.h"
+#include "mesos/mesos.h"
+#include "support/cluster.h"
+#include "support/daemon.h"
+#include "support/sim_fw.h"
+#include "support/testutil.h"
+
+static mesos_test_cluster cl; /* master, agent, directory: support/cluster.h */
+
+static void make_base(void) { mesos_test_cluster_make_base(&cl, "/tmp/mesos-master-auth4"); }
+static void remove_base(void) { mesos_test_cluster_remove_base(&cl); }
+
+static void write_file(const char *name, const char *text) {
+  char p[400];
+  snprintf(p, sizeof p, "%s/%s", cl.base_dir, name);
+  FILE *f = fopen(p, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs(text, f);
+  fclose(f);
+  ck_assert_int_eq(chmod(p, 0600), 0);
+}
+
+static const char CREDS[] =
+    "{\"credentials\": [{\"principal\": \"ops\", \"secret\": \"opspw\"},"
+    " {\"principal\": \"alice\", \"secret\": \"alicepw\"}]}";
+
+/* alice may view roleA and nothing else; everyone else everything
+ * (permissive). */
+static const char VIEW_ROLE_ACLS[] =
+    "{\"view_roles\": ["
+    " {\"principals\": {\"values\": [\"alice\"]}, \"roles\": {\"values\": [\"roleA\"]}},"
+    " {\"principals\": {\"values\": [\"alice\"]}, \"roles\": {\"type\": \"NONE\"}}]}";
+
+/* A request as `who` (secret "<who>pw") with an optional Accept; the
+ * response (the caller frees it). */
+static void request_as(int port, const char *who, const char *method, const char *path,
+                       const char *accept, const char *body, mesos_test_response *r) {
+  char hdr[600] = "";
+  size_t off = 0;
+  if (who) {
+    char secret[64], *h = NULL;
+    snprintf(secret, sizeof secret, "%spw", who);
+    ck_assert_int_eq(mesos_basic_auth_encode(who, secret, &h, NULL), MESOS_OK);
+    off += (size_t)snprintf(hdr, sizeof hdr, "Authorization: %s\r\n", h);
+    mesos_free(h);
+  }
+  if (accept) snprintf(hdr + off, sizeof hdr - off, "Accept: %s\r\n", accept);
+  ck_assert_int_eq(mesos_test_http(port, method, path, body ? "application/json" : NULL, hdr,
+                                   body, r),
+                   0);
+  ck_assert_msg(r->status == 200, "%s %s as %s: %d %s", method, path, who ? who : "-",
+                r->status, r->body ? r->body : "");
+}
+
+static int has(const mesos_test_response *r, const char *needle) {
+  return r->body && memmem(r->body, r->body_len, needle, strlen(needle)) != NULL;
+}
+
+/* The bytes of r's body from `from` (or the start) up to `to` (or the
+ * end), as a new string: one section of a JSON document. */
+static char *section(const mesos_test_response *r, const char *from, const char *to) {
+  ck_assert_ptr_nonnull(r->body);
+  const char *b = from ? strstr(r->body, from) : r->body;
+  ck_assert_msg(b != NULL, "%s not in %s", from, r->body);
+  const char *e = to ? strstr(b, to) : NULL;
+  size_t n = e ? (size_t)(e - b) : strlen(b);
+  char *s = malloc(n + 1);
+  ck_assert_ptr_nonnull(s);
+  memcpy(s, b, n);
+  s[n] = '\0';
+  return s;
+}
+
+/* Whether the section of `who`'s answer names roleB / roleA. */
+static void expect_section(int port, const char *who, const char *method, const char *path,
+                           const char *accept, const char *body, const char *from,
+                           const char *to, int role_b) {
+  mesos_test_response r;
+  request_as(port, who, method, path, accept, body, &r);
+  if (accept) { /* protobuf: the role names are bytes of the message */
+    ck_assert_msg(has(&r, "roleB") == role_b, "%s %s (protobuf) as %s: roleB %s", method, path,
+                  who, role_b ? "missing" : "shown");
+    ck_assert_msg(has(&r, "roleA"), "%s %s (protobuf) as %s: roleA missing", method, path, who);
+  } else {
+    char *s = section(&r, from, to);
+    ck_assert_msg((strstr(s, "roleB") != NULL) == role_b, "%s %s as %s: roleB %s in %s",
+                  method, path, who, role_b ? "missing" : "shown", s);
+    ck_assert_msg(strstr(s, "roleA") != NULL, "%s %s as %s: roleA missing in %s", method, path,
+                  who, s);
+    free(s);
+  }
+  mesos_test_response_free(&r);
+}
+
+/* The first record of an operator SUBSCRIBE as `who`: the SUBSCRIBED
+ * event (its agents' part). */
+static void expect_subscribed(int port, const char *who, int role_b) {
+  mesos_test_conn c;
+  ck_assert_int_eq(mesos_test_conn_open(&c, port), 0);
+  char hdr[300], secret[64], *h = NULL;
+  snprintf(secret, sizeof secret, "%spw", who);
+  ck_assert_int_eq(mesos_basic_auth_encode(who, secret, &h, NULL), MESOS_OK);
+  snprintf(hdr, sizeof hdr, "Authorization: %s\r\nAccept: application/json\r\n", h);
+  mesos_free(h);
+  const char *body = "{\"type\":\"SUBSCRIBE\"}";
+  ck_assert_int_eq(mesos_test_conn_request(&c, "POST", "/api/v1", "application/json", hdr, body,
+                                           strlen(body)),
+                   0);
+  mesos_test_response r;
+  memset(&r, 0, sizeof r);
+  ck_assert_int_eq(mesos_test_conn_response(&c, &r, 0, 10000), 0);
+  ck_assert_int_eq(r.status, 200);
+  char *rec = NULL;
+  ck_assert_int_gt(mesos_test_conn_next_record(&c, &rec, 10000), 0);
+  const char *agents = strstr(rec, "\"get_agents\"");
+  ck_assert_msg(agents != NULL, "no agents in %s", rec);
+  ck_assert_msg((strstr(agents, "roleB") != NULL) == role_b, "SUBSCRIBED as %s: roleB %s in %s",
+                who, role_b ? "missing" : "shown", agents);
+  ck_assert_msg(strstr(agents, "roleA") != NULL, "SUBSCRIBED as %s: roleA missing", who);
+  free(rec);
+  mesos_test_response_free(&r);
+  mesos_test_conn_close(&c);
+}
+
+START_TEST(test_master_auth4__view_role_hides_resources_of_roles_not_viewable) {
+  write_file("creds", CREDS);
+  write_file("acls", VIEW_ROLE_ACLS);
+  char creds[400], acls[400], hcreds[400];
+  snprintf(creds, sizeof creds, "--credentials=%s/creds", cl.base_dir);
+  snprintf(hcreds, sizeof hcreds, "--http_credentials=%s/creds", cl.base_dir);
+  snprintf(acls, sizeof acls, "--acls=%s/acls", cl.base_dir);
+  char *mflags[] = {creds, acls, NULL};
+  mesos_test_cluster_start_master(&cl, mflags);
+  /* This agent has resources reserved to both roles. */
+  cl.agent_resources = "cpus(roleA):1;cpus(roleB):1;cpus:2;mem(roleB):64;mem:512;"
+                       "disk:256;ports:[31000-31100]";
+  char *aflags[] = {hcreds, acls, NULL};
+  mesos_test_cluster_start_agent(&cl, "agent", NULL, aflags);
+
+  /* A framework of roleB: a task running (allocated to roleB) and the
+   * rest of the agent offered to it. */
+  sim_fw f;
+  sim_fw_subscribe(&f, cl.master_port,
+                   "\"user\":\"nobody\",\"name\":\"tenant b\",\"role\":\"roleB\"");
+  char offer[160], agent[160];
+  sim_fw_wait_offer_min(&f, "agent-test", 0.5, 32, offer, agent, sizeof offer);
+  sim_fw_launch(&f, offer, agent, "b-task", NULL, 32, "sleep 1000");
+  free(sim_fw_expect_update(&f, "b-task", "TASK_STARTING", 10000));
+  free(sim_fw_expect_update(&f, "b-task", "TASK_RUNNING", 10000));
+  char unused[160];
+  sim_fw_wait_offer(&f, "agent-test", offer, unused, sizeof offer);
+
+  int mp = cl.master_port, ap = cl.agent_port;
+  const char *pb = "application/x-protobuf";
+  const char *agents = "{\"type\":\"GET_AGENTS\"}", *state = "{\"type\":\"GET_STATE\"}";
+  for (int k = 0; k < 2; k++) {
+    const char *who = k ? "ops" : "alice";
+    int b = k; /* ops sees roleB */
+    expect_section(mp, who, "POST", "/api/v1", NULL, agents, NULL, NULL, b);
+    expect_section(mp, who, "POST", "/api/v1", pb, agents, NULL, NULL, b);
+    /* GET_STATE: its get_agents part (tasks and frameworks name roleB
+     * too: they are VIEW_TASK / VIEW_FRAMEWORK's business). */
+    expect_section(mp, who, "POST", "/api/v1", NULL, state, "\"get_agents\"", NULL, b);
+    expect_subscribed(mp, who, b);
+    expect_section(mp, who, "GET", "/state", NULL, NULL, "\"slaves\"", "\"frameworks\"", b);
+    expect_section(mp, who, "GET", "/slaves", NULL, NULL, NULL, NULL, b);
+    expect_section(ap, who, "GET", "/state", NULL, NULL, "\"reserved_resources\"",
+                   "\"attributes\"", b);
+    expect_section(ap, who, "POST", "/api/v1", NULL, "{\"type\":\"GET_AGENT\"}", NULL, NULL, b);
+  }
+
+  /* What roleB's framework uses and is offered is not alice's to see:
+   * her agent entry has no allocated or offered resources at all, ops's
+   * has both. */
+  mesos_test_response r;
+  request_as(mp, "alice", "POST", "/api/v1", NULL, agents, &r);
+  ck_assert_msg(!has(&r, "\"allocated_resources\":[{") && !has(&r, "\"offered_resources\":[{"),
+                "alice sees roleB's allocation: %s", r.body);
+  /* The unreserved cpus stay: 2 of them in the total. */
+  ck_assert_msg(has(&r, "\"role\":\"roleA\""), "%s", r.body);
+  mesos_test_response_free(&r);
+  request_as(mp, "ops", "POST", "/api/v1", NULL, agents, &r);
+  ck_assert_msg(has(&r, "\"allocated_resources\":[{") && has(&r, "\"offered_resources\":[{"),
+                "ops misses the allocation: %s", r.body);
+  mesos_test_response_free(&r);
+  /* /state's reserved_resources: alice's has roleA only. */
+  request_as(mp, "alice", "GET", "/slaves", NULL, NULL, &r);
+  ck_assert_msg(has(&r, "\"reserved_resources\":{\"roleA\":{"), "%s", r.body);
+  mesos_test_response_free(&r);
+
+  sim_fw_call(&f, "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"TEARDOWN\"}", f.id);
+  sim_fw_close(&f);
+  mesos_test_cluster_stop(&cl);
+}
+END_TEST
+
+static Suite *suite(void) {
+  Suite *s = suite_create("master_auth4");
+  TCase *tc = tcase_create("core");
+  tcase_set_timeout(tc, 60);
+  tcase_add_unchecked_fixture(tc, make_base, remove_base);
+  tcase_add_test(tc, test_master_auth4__view_role_hides_resources_of_roles_not_viewable);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) { return mesos_test_main(suite()); }
