@@ -101,6 +101,9 @@ static const key_def KEYS[] = {
   {"drain_agents", MESOS_AUTHZ_DRAIN_AGENT, KIND_ANY_NONE, 0},
   {"deactivate_agents", MESOS_AUTHZ_DEACTIVATE_AGENT, KIND_ANY_NONE, 0},
   {"reactivate_agents", MESOS_AUTHZ_REACTIVATE_AGENT, KIND_ANY_NONE, 0},
+  /* Mesos 1.0's, in acls_1_0.proto (not in mesos__acls_keys): removing a
+   * quota, by the principal that set it. */
+  {"remove_quotas", MESOS__AUTHZ_REMOVE_QUOTA_LEGACY, KIND_VALUE, 0},
 };
 #define NKEYS (sizeof(KEYS) / sizeof(KEYS[0]))
 
@@ -121,7 +124,7 @@ const char *const mesos__acls_keys[NKEYS + 1] = {
   "view_standalone_containers", "prune_images", "resize_volumes", "create_block_disks",
   "destroy_block_disks", "create_mount_disks", "destroy_mount_disks",
   "view_resource_providers", "mark_resource_providers_gone", "destroy_raw_disks",
-  "drain_agents", "deactivate_agents", "reactivate_agents", NULL};
+  "drain_agents", "deactivate_agents", "reactivate_agents", NULL, NULL};
 
 /* The only paths Mesos lets get_endpoints name (others are a load error:
  * the remaining endpoints are guarded by their own actions). */
@@ -129,8 +132,15 @@ static const char *const ENDPOINT_PATHS[] = {
   "/containers", "/containerizer/debug", "/files/debug",
   "/logging/toggle", "/metrics/snapshot", "/monitor/statistics"};
 
-/* Actions go up to 53 (REACTIVATE_AGENT). */
+/* Actions go up to 53 (REACTIVATE_AGENT); the one internal action
+ * (MESOS__AUTHZ_REMOVE_QUOTA_LEGACY) takes the slot after them. */
 #define MAX_ACTION 53
+#define NSLOTS (MAX_ACTION + 2)
+
+static int slot_of(int32_t action) {
+  if (action >= 1 && action <= MAX_ACTION) return action;
+  return action == MESOS__AUTHZ_REMOVE_QUOTA_LEGACY ? MAX_ACTION + 1 : -1;
+}
 
 typedef struct entity {
   int type;
@@ -166,8 +176,9 @@ struct mesos__acls {
   bool permissive;
   key_rules keys[NKEYS];
   /* action -> index into keys of its first and second key, or -1 */
-  int16_t first[MAX_ACTION + 1];
-  int16_t second[MAX_ACTION + 1];
+  int16_t first[NSLOTS];
+  int16_t second[NSLOTS];
+  bool legacy_quota; /* Mesos 1.0's set_quotas / remove_quotas rules */
 };
 
 static size_t index_budget = MESOS__ACLS_MAX_INDEX;
@@ -292,9 +303,10 @@ void mesos__acls_bind(mesos__acls_binding *b, const mesos__acls *a, int32_t acti
   b->acls = a;
   b->subject = subject;
   b->k1 = b->k2 = -1;
-  if (!a || action < 1 || action > MAX_ACTION) return;
-  b->k1 = a->first[action];
-  b->k2 = a->second[action];
+  int slot = slot_of(action);
+  if (!a || slot < 0) return;
+  b->k1 = a->first[slot];
+  b->k2 = a->second[slot];
   if (b->k1 >= 0) {
     const idx_list *c = candidates(&a->keys[b->k1], subject);
     b->c1 = c ? c : (a->keys[b->k1].scan ? NULL : &EMPTY_LIST);
@@ -336,6 +348,8 @@ int mesos__acls_check(const mesos__acls *a, int32_t action, const char *subject,
                       const char *object) {
   return mesos__acls_check2(a, action, subject, object, object);
 }
+
+bool mesos__acls_legacy_quota(const mesos__acls *a) { return a && a->legacy_quota; }
 
 bool mesos__acls_permissive(const mesos__acls *a) { return a->permissive; }
 
@@ -648,15 +662,14 @@ mesos_status mesos__acls_parse(mesos__acls **out, const char *json, size_t len,
   }
   const Mesos__Internal__ACLs10 *old = (const Mesos__Internal__ACLs10 *)m10;
 
-  /* 1.0's remove_quotas compared the principal that set a quota, which
-   * this master does not keep: refused rather than ignored (its denials
-   * would silently lapse); update_quotas says the same by role. */
-  if (old->n_remove_quotas > 0) {
+  /* As Mesos 1.0: update_quotas replaces set_quotas and remove_quotas and
+   * cannot be combined with them (which would decide a removal?). */
+  if (msg->n_update_quotas > 0 && (old->n_set_quotas > 0 || old->n_remove_quotas > 0)) {
     mesos__pb_free(m);
     mesos__pb_free(m10);
     return mesos__err(err, MESOS_EINVAL,
-                      "ACLs: remove_quotas (Mesos 1.0, by quota principal) is not supported; "
-                      "write update_quotas rules (by role) instead");
+                      "ACLs: update_quotas cannot be combined with the deprecated set_quotas "
+                      "or remove_quotas (Mesos 1.0): write update_quotas rules only");
   }
   mesos__acls *a = mesos__calloc(1, sizeof(*a));
   if (!a) {
@@ -667,19 +680,30 @@ mesos_status mesos__acls_parse(mesos__acls **out, const char *json, size_t len,
   atomic_init(&a->refs, 1);
   a->permissive = msg->has_permissive ? msg->permissive : true;
   for (size_t k = 0; k < NKEYS; k++) mesos__map_init(&a->keys[k].by_principal);
-  for (int i = 0; i <= MAX_ACTION; i++) a->first[i] = a->second[i] = -1;
+  for (int i = 0; i < NSLOTS; i++) a->first[i] = a->second[i] = -1;
+  a->legacy_quota = old->n_set_quotas > 0 || old->n_remove_quotas > 0;
 
   size_t budget = index_budget;
   const ProtobufCMessageDescriptor *d = &mesos__acls__descriptor;
   for (size_t k = 0; k < NKEYS && st == MESOS_OK; k++) {
     const key_def *def = &KEYS[k];
     if (def->second)
-      a->second[def->action] = (int16_t)k;
+      a->second[slot_of(def->action)] = (int16_t)k;
     else
-      a->first[def->action] = (int16_t)k;
+      a->first[slot_of(def->action)] = (int16_t)k;
     a->keys[k].def = def;
     const ProtobufCFieldDescriptor *fds[2] = {
         protobuf_c_message_descriptor_get_field_by_name(d, def->key), NULL};
+    if (!fds[0] && def->action == MESOS__AUTHZ_REMOVE_QUOTA_LEGACY) {
+      /* Only in the 1.0 message: compiled from there alone. */
+      fds[1] = protobuf_c_message_descriptor_get_field_by_name(
+          &mesos__internal__acls_1_0__descriptor, def->key);
+      const ProtobufCMessage *const msgs[2] = {m, m10};
+      if (fds[1] && fds[1]->label == PROTOBUF_C_LABEL_REPEATED)
+        st = compile_key(&a->keys[k], def, fds, msgs, err);
+      if (st == MESOS_OK && a->keys[k].n) st = build_index(&a->keys[k], &budget, err);
+      continue;
+    }
     if (!fds[0] || fds[0]->label != PROTOBUF_C_LABEL_REPEATED) continue;
     for (size_t j = 0; j < sizeof ALIASES / sizeof ALIASES[0]; j++)
       if (strcmp(ALIASES[j].key, def->key) == 0)

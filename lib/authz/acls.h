@@ -75,6 +75,17 @@ int mesos__acls_check_bound(const mesos__acls_binding *b, const char *object,
  * all (b->constant); approvers that decide many objects call it. */
 void mesos__acls_bind_precompute(mesos__acls_binding *b);
 
+/* Mesos 1.0's remove_quotas rules (acls_1_0.proto): removing a quota, by
+ * the principal that set it (the object; none when the quota has no
+ * recorded setter).  An internal action: mesos__acls_check decides it,
+ * no authorizer is ever asked it (it is not a mesos_authz_action). */
+#define MESOS__AUTHZ_REMOVE_QUOTA_LEGACY 1000
+/* Whether the ACLs hold Mesos 1.0's set_quotas / remove_quotas rules (they
+ * exclude update_quotas: a load error, as in 1.0).  Then setting a quota
+ * is decided by set_quotas (as UPDATE_QUOTA, by role) and removing one by
+ * remove_quotas (MESOS__AUTHZ_REMOVE_QUOTA_LEGACY), as 1.0 did. */
+bool mesos__acls_legacy_quota(const mesos__acls *a);
+
 /* Whether `action` is a valid mesos_authz_action number. */
 bool mesos__authz_action_valid(int32_t action);
 

@@ -326,3 +326,12 @@ mesos_status mesos_local_authorizer_new(mesos_authorizer **out, const char *acls
   if (st != MESOS_OK) local_free(l);
   return st;
 }
+
+int mesos__authz_local_check(mesos_authorizer *az, int32_t action, const char *subject,
+                             const char *object, bool only_legacy_quota) {
+  if (!az || az->ops.authorized != local_authorized) return -1; /* a vendor's */
+  const local *l = az->ud;
+  if (!l->acls) return 1; /* no ACLs: everything allowed */
+  if (only_legacy_quota && !mesos__acls_legacy_quota(l->acls)) return -1;
+  return mesos__acls_check(l->acls, action, subject, object);
+}

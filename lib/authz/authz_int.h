@@ -253,6 +253,18 @@ mesos_authz_approver *mesos__authz_deny_all(void);
 mesos_status mesos__authz_approver_wrap(const mesos_authz_approver_ops *ops, void *aud,
                                        mesos_authz_approver **out);
 
+/* The local authorizer's decision, asked of its ACLs directly (also an
+ * internal action, acls.h): 1 allowed, 0 denied, -1 when `az` is not the
+ * local authorizer or (only_legacy_quota) its ACLs have no Mesos 1.0
+ * quota rules. */
+int mesos__authz_local_check(mesos_authorizer *az, int32_t action, const char *subject,
+                             const char *object, bool only_legacy_quota);
+/* Mesos 1.0's remove_quotas (acls.h): whether `principal` may remove the
+ * quota `setter` set (NULL: no recorded setter) -- 1 / 0 -- or -1 when the
+ * ACLs have no 1.0 quota rules (or a vendor authorizer decides): then
+ * UPDATE_QUOTA on the role decides, as for any other quota call. */
+int mesos__auth_legacy_remove_quota(mesos__auth *a, const char *principal, const char *setter);
+
 /* Reads a whole file ("/path" or "file:///path") of at most `max` bytes
  * into a new NUL-terminated buffer; warns when others may read it.
  * MESOS_EIO, MESOS_EINVAL (not a regular file), MESOS_ELIMIT, MESOS_ENOMEM. */

@@ -4,6 +4,7 @@
 #include <strings.h>
 
 #include "authz/authz_int.h"
+#include "authz/acls.h"
 #include "base/alloc.h"
 #include "base/error.h"
 #include "base/list.h"
@@ -145,6 +146,12 @@ bool mesos__auth_required(const mesos__auth *a, mesos__auth_realm realm) {
 }
 
 bool mesos__auth_has_authorizer(const mesos__auth *a) { return a && a->authz; }
+
+int mesos__auth_legacy_remove_quota(mesos__auth *a, const char *principal, const char *setter) {
+  if (!a || !a->authz) return -1;
+  return mesos__authz_local_check(a->authz, MESOS__AUTHZ_REMOVE_QUOTA_LEGACY, principal, setter,
+                                  true);
+}
 
 bool mesos__auth_may_wait(const mesos__auth *a) { return a && a->authz && a->authz_may_wait; }
 

@@ -246,6 +246,15 @@ bool mesos__master_auth_operation(mesos_master *m, const Mesos__V1__FrameworkInf
   }
 }
 
+/* The principal that set `role`'s quota (the registry keeps it), or NULL. */
+static const char *quota_setter(mesos_master *m, const char *role) {
+  const Mesos__Internal__Registry *reg = role ? mesos__registry_state(m->registry) : NULL;
+  for (size_t i = 0; reg && i < reg->n_quota_setters; i++)
+    if (reg->quota_setters[i]->role && strcmp(reg->quota_setters[i]->role, role) == 0)
+      return reg->quota_setters[i]->principal;
+  return NULL;
+}
+
 bool mesos__master_auth_operator_call(mesos_master *m, mesos__http_request *req,
                                       const Mesos__V1__Master__Call *c) {
   if (!mesos__auth_has_authorizer(m->auth)) return true;
@@ -326,10 +335,22 @@ bool mesos__master_auth_operator_call(mesos_master *m, mesos__http_request *req,
       object = c->set_quota && c->set_quota->quota_request ? c->set_quota->quota_request->role
                                                            : NULL;
       break;
-    case MESOS__V1__MASTER__CALL__TYPE__REMOVE_QUOTA:
-      action = MESOS_AUTHZ_UPDATE_QUOTA;
+    case MESOS__V1__MASTER__CALL__TYPE__REMOVE_QUOTA: {
       object = c->remove_quota ? c->remove_quota->role : NULL;
+      /* Mesos 1.0's remove_quotas rules, when the ACLs have them, decide
+       * by who set the quota; else UPDATE_QUOTA on the role. */
+      const char *setter = quota_setter(m, object);
+      int legacy = mesos__auth_legacy_remove_quota(m->auth, p, setter);
+      if (legacy == 0) {
+        snprintf(why, sizeof why,
+                 "Not authorized: principal '%.200s' may not remove the quota of role '%.200s'"
+                 " set by '%.200s' (remove_quotas)",
+                 p ? p : "(none)", object ? object : "", setter ? setter : "(none)");
+        ok = false;
+      }
+      if (legacy < 0) action = MESOS_AUTHZ_UPDATE_QUOTA;
       break;
+    }
     case MESOS__V1__MASTER__CALL__TYPE__UPDATE_QUOTA:
       for (size_t i = 0; ok && c->update_quota && i < c->update_quota->n_quota_configs; i++) {
         const char *role = c->update_quota->quota_configs[i]->role;

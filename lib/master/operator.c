@@ -1132,6 +1132,9 @@ static void get_quota(mesos_master *m, mesos__http_request *req, mesos__media me
     if (qi == NULL) break;
     mesos__v1__quota__quota_info__init(qi);
     qi->role = q->role;
+    for (size_t k = 0; k < reg->n_quota_setters; k++) /* who set it (1.0's principal) */
+      if (reg->quota_setters[k]->role && q->role && !strcmp(reg->quota_setters[k]->role, q->role))
+        qi->principal = reg->quota_setters[k]->principal;
     qi->guarantee = mesos__op_alloc(&s, (q->n_guarantees ? q->n_guarantees : 1) *
                                             sizeof *qi->guarantee);
     for (size_t k = 0; qi->guarantee && k < q->n_guarantees; k++) {
@@ -1190,7 +1193,9 @@ static int64_t cluster_milli(mesos_master *m, const char *name) {
 }
 
 /* Applies one role's new guarantee (NULL or empty: removal): registry
- * first, then the allocator.  Writes an HTTP answer on failure. */
+ * first, then the allocator.  The request's principal is recorded as the
+ * quota's setter (Mesos 1.0's remove_quotas ACLs decide by it).  Writes
+ * an HTTP answer on failure. */
 static int store_quota(mesos_master *m, mesos__http_request *req, const char *role,
                        Mesos__V1__Quota__QuotaConfig__GuaranteesEntry **g, size_t ng,
                        Mesos__V1__Quota__QuotaConfig__LimitsEntry **l, size_t nl) {
@@ -1206,6 +1211,14 @@ static int store_quota(mesos_master *m, mesos__http_request *req, const char *ro
   op.type = MESOS__INTERNAL__REGISTRY_OPERATION__TYPE__UPDATE_QUOTA;
   op.quotas = qcs;
   op.n_quotas = 1;
+  Mesos__Internal__Registry__QuotaSetter setter = MESOS__INTERNAL__REGISTRY__QUOTA_SETTER__INIT;
+  Mesos__Internal__Registry__QuotaSetter *setters[1] = {&setter};
+  setter.role = (char *)role;
+  setter.principal = (char *)mesos__http_request_principal(req);
+  if (setter.principal && (ng || nl)) {
+    op.quota_setters = setters;
+    op.n_quota_setters = 1;
+  }
   mesos_error *e = NULL;
   mesos_status st = mesos__registry_apply(m->registry, &op, &e);
   if (st == MESOS_OK && m->allocator) {

@@ -517,11 +517,41 @@ static mesos_status prep_quota(const Registry *st, const Op *op, plan *p, mesos_
     if (!known && (op->quotas[j]->n_guarantees > 0 || op->quotas[j]->n_limits > 0))
       arr[n++] = op->quotas[j];
   }
+  /* The setters: the old ones of roles the operation leaves alone, then
+   * the operation's for the roles it gives a quota. */
+  size_t scap;
+  if (!mesos__size_add(&scap, st->n_quota_setters, op->n_quota_setters)) {
+    mesos__free(arr);
+    return mesos__err(err, MESOS_ELIMIT, "too many quota setters");
+  }
+  Mesos__Internal__Registry__QuotaSetter **set = mesos__calloc(scap ? scap : 1, sizeof *set);
+  if (set == NULL) {
+    mesos__free(arr);
+    return mesos__err(err, MESOS_ENOMEM, "out of memory");
+  }
+  size_t ns = 0;
+  for (size_t i = 0; i < st->n_quota_setters; i++) {
+    bool replaced = false;
+    for (size_t j = 0; j < op->n_quotas && !replaced; j++)
+      replaced = strcmp(str_or_empty(st->quota_setters[i]->role), op->quotas[j]->role) == 0;
+    if (!replaced) set[ns++] = st->quota_setters[i];
+  }
+  for (size_t k = 0; k < op->n_quota_setters; k++) {
+    const Mesos__Internal__Registry__QuotaSetter *qs = op->quota_setters[k];
+    bool set_now = false;
+    for (size_t j = 0; j < op->n_quotas && !set_now; j++)
+      set_now = strcmp(str_or_empty(qs->role), op->quotas[j]->role) == 0 &&
+                (op->quotas[j]->n_guarantees > 0 || op->quotas[j]->n_limits > 0);
+    if (set_now && qs->principal) set[ns++] = op->quota_setters[k];
+  }
   Registry view = MESOS__INTERNAL__REGISTRY__INIT;
   view.n_quotas = n;
   view.quotas = arr;
+  view.n_quota_setters = ns;
+  view.quota_setters = set;
   mesos_status s = take_view(&view, p, err);
   mesos__free(arr);
+  mesos__free(set);
   p->quotas = true;
   return s;
 }
@@ -779,7 +809,10 @@ static void commit(mesos__registry *r, plan *p, const Op *op) {
   p->new_gone = NULL;
   p->new_loc = NULL; /* the index owns it now */
   if (p->weights) SWAP_FIELD(st, p->scratch, weights);
-  if (p->quotas) SWAP_FIELD(st, p->scratch, quotas);
+  if (p->quotas) {
+    SWAP_FIELD(st, p->scratch, quotas);
+    SWAP_FIELD(st, p->scratch, quota_setters);
+  }
   if (p->schedules) SWAP_FIELD(st, p->scratch, schedules);
   if (p->machines) SWAP_FIELD(st, p->scratch, machines);
   if (p->start_maintenance) {

@@ -36,7 +36,9 @@
  *                    removes the role's entry.
  *   UPDATE_QUOTA     quotas: sets each role's quota; a config with neither
  *                    guarantees nor limits removes it.  Limits below
- *                    guarantees are MESOS_EINVAL.
+ *                    guarantees are MESOS_EINVAL.  quota_setters: who
+ *                    set them (kept for the roles given a quota; every
+ *                    role the operation names loses its old setter).
  *   UPDATE_SCHEDULE  schedule: replaces the maintenance schedule.  Newly
  *                    scheduled machines become DRAINING; machines left out
  *                    are forgotten, except DOWN ones (MESOS_EINVAL: stop

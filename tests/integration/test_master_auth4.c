@@ -10,6 +10,8 @@
  *    keyed by role), and from the agent's own /state and GET_AGENT; what
  *    roleB's framework is allocated and offered is left out of the
  *    agent's allocated_resources and offered_resources.  ops sees it all.
+ *  - Mesos 1.0's remove_quotas ACLs: a quota is removed by whom they allow
+ *    for the principal that set it, also after a master restart.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -214,12 +216,97 @@ START_TEST(test_master_auth4__view_role_hides_resources_of_roles_not_viewable) {
 }
 END_TEST
 
+/* An operator call as `who`; its status, the body in `out` (may be
+ * NULL). */
+static int call_as(int port, const char *who, const char *body, char *out, size_t cap) {
+  char hdr[300] = "";
+  if (who) {
+    char secret[64], *h = NULL;
+    snprintf(secret, sizeof secret, "%spw", who);
+    ck_assert_int_eq(mesos_basic_auth_encode(who, secret, &h, NULL), MESOS_OK);
+    snprintf(hdr, sizeof hdr, "Authorization: %s\r\n", h);
+    mesos_free(h);
+  }
+  mesos_test_response r;
+  ck_assert_int_eq(mesos_test_http(port, "POST", "/api/v1", "application/json", hdr, body, &r),
+                   0);
+  if (out) snprintf(out, cap, "%s", r.body ? r.body : "");
+  int st = r.status;
+  mesos_test_response_free(&r);
+  return st;
+}
+
+static int set_quota(int port, const char *who, const char *role) {
+  char body[400];
+  snprintf(body, sizeof body,
+           "{\"type\":\"SET_QUOTA\",\"set_quota\":{\"quota_request\":{\"force\":true,"
+           "\"role\":\"%s\",\"guarantee\":[{\"name\":\"cpus\",\"type\":\"SCALAR\","
+           "\"scalar\":{\"value\":1}}]}}}",
+           role);
+  return call_as(port, who, body, NULL, 0);
+}
+
+static int remove_quota(int port, const char *who, const char *role, char *out, size_t cap) {
+  char body[200];
+  snprintf(body, sizeof body, "{\"type\":\"REMOVE_QUOTA\",\"remove_quota\":{\"role\":\"%s\"}}",
+           role);
+  return call_as(port, who, body, out, cap);
+}
+
+/* Mesos 1.0's remove_quotas: a quota may be removed by whom the rules
+ * allow for the principal that set it -- alice only her own, ops any --
+ * and who set a quota survives a master restart (the registry keeps it).
+ * GET_QUOTA shows it as QuotaInfo.principal. */
+static const char REMOVE_QUOTAS_ACLS[] =
+    "{\"remove_quotas\": ["
+    " {\"principals\": {\"values\": [\"ops\"]}, \"quota_principals\": {\"type\": \"ANY\"}},"
+    " {\"principals\": {\"values\": [\"alice\"]}, \"quota_principals\": {\"values\": [\"alice\"]}},"
+    " {\"principals\": {\"type\": \"ANY\"}, \"quota_principals\": {\"type\": \"NONE\"}}]}";
+
+START_TEST(test_master_auth4__remove_quotas_decides_by_the_quota_setter) {
+  write_file("creds", CREDS);
+  write_file("acls", REMOVE_QUOTAS_ACLS);
+  char creds[400], acls[400], wd[400];
+  snprintf(creds, sizeof creds, "--credentials=%s/creds", cl.base_dir);
+  snprintf(acls, sizeof acls, "--acls=%s/acls", cl.base_dir);
+  snprintf(wd, sizeof wd, "--work_dir=%s/master", cl.base_dir);
+  char *mflags[] = {creds, acls, wd, NULL};
+  mesos_test_cluster_start_master(&cl, mflags);
+  int mp = cl.master_port;
+  char out[4096];
+  ck_assert_int_eq(set_quota(mp, "alice", "roleA"), 200);
+  ck_assert_int_eq(set_quota(mp, "ops", "roleB"), 200);
+  ck_assert_int_eq(call_as(mp, "ops", "{\"type\":\"GET_QUOTA\"}", out, sizeof out), 200);
+  ck_assert_msg(strstr(out, "\"role\":\"roleA\",\"principal\":\"alice\"") &&
+                    strstr(out, "\"role\":\"roleB\",\"principal\":\"ops\""),
+                "%s", out);
+  /* alice may not remove ops's quota: 403 naming the rule, still there. */
+  ck_assert_int_eq(remove_quota(mp, "alice", "roleB", out, sizeof out), 403);
+  ck_assert_msg(strstr(out, "remove_quotas") && strstr(out, "'ops'"), "%s", out);
+  /* Her own she may. */
+  ck_assert_int_eq(remove_quota(mp, "alice", "roleA", out, sizeof out), 200);
+  /* ops sets roleA now: after a restart alice still may not remove it. */
+  ck_assert_int_eq(set_quota(mp, "ops", "roleA"), 200);
+  mesos_test_cluster_stop(&cl);
+  mesos_test_cluster_start_master(&cl, mflags);
+  mp = cl.master_port;
+  ck_assert_int_eq(remove_quota(mp, "alice", "roleA", out, sizeof out), 403);
+  ck_assert_int_eq(remove_quota(mp, NULL, "roleA", out, sizeof out), 403); /* nobody: NONE */
+  ck_assert_int_eq(remove_quota(mp, "ops", "roleA", out, sizeof out), 200);
+  ck_assert_int_eq(remove_quota(mp, "ops", "roleB", out, sizeof out), 200);
+  ck_assert_int_eq(call_as(mp, "ops", "{\"type\":\"GET_QUOTA\"}", out, sizeof out), 200);
+  ck_assert_msg(strstr(out, "roleA") == NULL && strstr(out, "roleB") == NULL, "%s", out);
+  mesos_test_cluster_stop(&cl);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("master_auth4");
   TCase *tc = tcase_create("core");
   tcase_set_timeout(tc, 60);
   tcase_add_unchecked_fixture(tc, make_base, remove_base);
   tcase_add_test(tc, test_master_auth4__view_role_hides_resources_of_roles_not_viewable);
+  tcase_add_test(tc, test_master_auth4__remove_quotas_decides_by_the_quota_setter);
   suite_add_tcase(s, tc);
   return s;
 }

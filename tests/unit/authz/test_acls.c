@@ -162,8 +162,9 @@ END_TEST
 
 /* "Only ops may tear down frameworks; permissive false". */
 /* Mesos 1.0's deprecated keys are read as 1.0 read them, after the
- * current key's rules; remove_quotas (by quota principal) is refused with
- * a reason rather than silently ignored. */
+ * current key's rules; remove_quotas decides a removal by the principal
+ * that set the quota; update_quotas cannot be combined with set_quotas or
+ * remove_quotas (a load error naming them, as 1.0). */
 START_TEST(test_acls__mesos_1_0_deprecated_keys_still_decide) {
   mesos__acls *a = parse_ok(
       "{\"teardown_frameworks\": ["
@@ -185,19 +186,46 @@ START_TEST(test_acls__mesos_1_0_deprecated_keys_still_decide) {
   ck_assert_int_eq(check(a, MESOS_AUTHZ_UPDATE_QUOTA, "ops", "r"), 1);
   ck_assert_int_eq(check(a, MESOS_AUTHZ_UPDATE_QUOTA, "dev", "r"), 0);
   ck_assert_int_eq(check(a, MESOS_AUTHZ_UPDATE_QUOTA_WITH_CONFIG, "dev", "r"), 0);
+  ck_assert(mesos__acls_legacy_quota(a));
   mesos__acls_unref(a);
-  /* An empty remove_quotas is harmless; rules in it are refused. */
+  /* An empty remove_quotas is harmless. */
   a = parse_ok("{\"remove_quotas\": []}");
+  ck_assert(!mesos__acls_legacy_quota(a));
+  mesos__acls_unref(a);
+  /* remove_quotas: ops removes anyone's quota, dev only those it set,
+   * nobody else any (nor a quota nobody is recorded to have set, unless
+   * ANY). */
+  a = parse_ok("{\"remove_quotas\": ["
+               " {\"principals\": {\"values\": [\"ops\"]}, \"quota_principals\": {\"type\": \"ANY\"}},"
+               " {\"principals\": {\"values\": [\"dev\"]}, \"quota_principals\": {\"values\": [\"dev\"]}},"
+               " {\"principals\": {\"type\": \"ANY\"}, \"quota_principals\": {\"type\": \"NONE\"}}]}");
+  ck_assert(mesos__acls_legacy_quota(a));
+  ck_assert_int_eq(mesos__acls_rule_count(a, "remove_quotas"), 3);
+  ck_assert_int_eq(check(a, MESOS__AUTHZ_REMOVE_QUOTA_LEGACY, "ops", "dev"), 1);
+  ck_assert_int_eq(check(a, MESOS__AUTHZ_REMOVE_QUOTA_LEGACY, "ops", NULL), 1);
+  ck_assert_int_eq(check(a, MESOS__AUTHZ_REMOVE_QUOTA_LEGACY, "dev", "dev"), 1);
+  ck_assert_int_eq(check(a, MESOS__AUTHZ_REMOVE_QUOTA_LEGACY, "dev", "ops"), 0);
+  ck_assert_int_eq(check(a, MESOS__AUTHZ_REMOVE_QUOTA_LEGACY, "dev", NULL), 0);
+  ck_assert_int_eq(check(a, MESOS__AUTHZ_REMOVE_QUOTA_LEGACY, "eve", "eve"), 0);
+  /* Setting is not its business (no set_quotas rules: permissive). */
+  ck_assert_int_eq(check(a, MESOS_AUTHZ_UPDATE_QUOTA, "eve", "r"), 1);
   mesos__acls_unref(a);
   mesos__acls *b = NULL;
   mesos_error *err = NULL;
-  const char *rq = "{\"remove_quotas\": [{\"principals\": {\"type\": \"ANY\"}, "
-                   "\"quota_principals\": {\"type\": \"NONE\"}}]}";
-  ck_assert_int_eq(mesos__acls_parse(&b, rq, strlen(rq), &err), MESOS_EINVAL);
-  ck_assert_msg(strstr(mesos_error_message(err), "remove_quotas") &&
-                    strstr(mesos_error_message(err), "update_quotas"),
-                "%s", mesos_error_message(err));
-  mesos_error_free(err);
+  const char *both[] = {
+      "{\"update_quotas\": [{\"principals\": {\"type\": \"ANY\"}, \"roles\": {\"type\": \"ANY\"}}],"
+      " \"remove_quotas\": [{\"principals\": {\"type\": \"ANY\"}, "
+      "\"quota_principals\": {\"type\": \"NONE\"}}]}",
+      "{\"update_quotas\": [{\"principals\": {\"type\": \"ANY\"}, \"roles\": {\"type\": \"ANY\"}}],"
+      " \"set_quotas\": [{\"principals\": {\"type\": \"ANY\"}, \"roles\": {\"type\": \"NONE\"}}]}"};
+  for (int i = 0; i < 2; i++) {
+    ck_assert_int_eq(mesos__acls_parse(&b, both[i], strlen(both[i]), &err), MESOS_EINVAL);
+    ck_assert_msg(strstr(mesos_error_message(err), "update_quotas") &&
+                      strstr(mesos_error_message(err), "remove_quotas"),
+                  "%s", mesos_error_message(err));
+    mesos_error_free(err);
+    err = NULL;
+  }
   /* A deprecated rule of the wrong shape names its own key. */
   const char *bad = "{\"shutdown_frameworks\": [{\"principals\": {\"type\": \"ANY\"}}]}";
   ck_assert_int_eq(mesos__acls_parse(&b, bad, strlen(bad), &err), MESOS_EINVAL);
