@@ -709,8 +709,11 @@ static void api_handler(mesos__http_request *req, void *ud) {
   mesos__negotiated resp_neg;
   mesos__negotiate_response(mesos__http_request_header(req, "Accept"),
                             mesos__http_request_header(req, "Message-Accept"), false, &resp_neg);
-  Mesos__V1__Agent__Call *call = (Mesos__V1__Agent__Call *)mesos__decode_call(
-      req, &mesos__v1__agent__call__descriptor, "agent::Call");
+  /* A pass replayed after a late authorizer answer: decoded already. */
+  Mesos__V1__Agent__Call *call = mesos__auth_take_kept(a->auth);
+  if (call == NULL)
+    call = (Mesos__V1__Agent__Call *)mesos__decode_call(req, &mesos__v1__agent__call__descriptor,
+                                                        "agent::Call");
   if (call == NULL) return;
   if (resp_neg.http_status) {
     mesos__http_respond_text(req, resp_neg.http_status, resp_neg.error);
@@ -724,7 +727,7 @@ static void api_handler(mesos__http_request *req, void *ud) {
   }
   /* A caller with an executor's token may make only a few calls. */
   if (!mesos__agent_auth_operator_call(a, req, call)) {
-    mesos__pb_free(call);
+    if (!mesos__auth_keep_for_replay(a->auth, call, mesos__pb_free)) mesos__pb_free(call);
     return;
   }
   Mesos__V1__Agent__Response resp = MESOS__V1__AGENT__RESPONSE__INIT;
@@ -1062,7 +1065,7 @@ static void api_handler(mesos__http_request *req, void *ud) {
   }
 done:
   sc_free(&s);
-  mesos__pb_free(call);
+  if (!mesos__auth_keep_for_replay(a->auth, call, mesos__pb_free)) mesos__pb_free(call);
 }
 
 /* ------------------------------------------------------------ classic JSON */

@@ -156,6 +156,28 @@ size_t mesos__auth_waiting(const mesos__auth *a);
  * is replayed).  Always false with the local authorizer. */
 bool mesos__auth_parked(const mesos__auth *a);
 
+/* A replayed pass must not repeat what its first pass did before it
+ * parked: decoding the body, counting the call in the metrics.  So a
+ * handler keeps what it made for the replay and takes it back then:
+ *
+ *   Call *c = mesos__auth_take_kept(auth);  // a replay: the first pass's
+ *   if (c == NULL) { c = decode(req); count(); }
+ *   ... asks, maybe parks ...
+ *   if (!mesos__auth_keep_for_replay(auth, c, free_call)) free_call(c);
+ *
+ * keep_for_replay keeps `v` (freed with free_fn when the request is
+ * answered, gone or timed out, unless taken back) only when the pass is
+ * parked: false otherwise, the caller still owns it.  take_kept returns
+ * it, once, in the replay (NULL in a first pass).  replaying: whether the
+ * pass running now is a replay (for counters of work the handler does not
+ * keep). */
+bool mesos__auth_keep_for_replay(mesos__auth *a, void *v, void (*free_fn)(void *));
+void *mesos__auth_take_kept(mesos__auth *a);
+bool mesos__auth_replaying(const mesos__auth *a);
+/* How many handler passes the last request that waited for the
+ * authorizer took, its replays included (tests and benchmarks). */
+unsigned mesos__auth_last_passes(const mesos__auth *a);
+
 /* Decision for (principal, action, object value; NULL = none).
  * true: allowed (also when no authorizer is configured). */
 bool mesos__auth_allowed(mesos__auth *a, const char *principal, int32_t action,

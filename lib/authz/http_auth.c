@@ -43,6 +43,7 @@ struct mesos__auth {
   struct dispatch *cur;   /* the handler pass running now (innermost) */
   mesos__list parked;     /* parked_req.node: requests waiting or finishing */
   size_t nparked;
+  unsigned last_passes; /* handler passes of the last request that waited */
   uint64_t timeout_ms;    /* the bound on one request's wait */
 };
 
@@ -359,6 +360,11 @@ typedef struct parked_req {
   bool timeout_started; /* the bound runs from the first park */
   mesos_timer *timeout;
   mesos_timer *resume;
+  /* What a parked pass kept for the replay (mesos__auth_keep_for_replay):
+   * its decoded call, so the replay neither decodes nor counts again. */
+  void *kept;
+  void (*kept_free)(void *);
+  unsigned passes; /* handler passes run (tests, the bench) */
 } parked_req;
 
 typedef struct dispatch {
@@ -366,6 +372,7 @@ typedef struct dispatch {
   mesos__http_request *req;
   auth_route *route;
   parked_req *p; /* created by the first decision asked */
+  bool replay;   /* a replayed pass (an earlier one parked) */
 } dispatch;
 
 static void decision_free(decision *d) {
@@ -387,6 +394,7 @@ static void parked_free(parked_req *p) {
   }
   mesos_timer_free(p->timeout);
   mesos_timer_free(p->resume);
+  if (p->kept && p->kept_free) p->kept_free(p->kept);
   mesos__free(p);
 }
 
@@ -548,6 +556,26 @@ bool mesos__auth_parked(const mesos__auth *a) {
   return a && a->cur && a->cur->p && a->cur->p->pending_now;
 }
 
+bool mesos__auth_replaying(const mesos__auth *a) { return a && a->cur && a->cur->replay; }
+
+bool mesos__auth_keep_for_replay(mesos__auth *a, void *v, void (*free_fn)(void *)) {
+  if (!mesos__auth_parked(a)) return false;
+  parked_req *p = a->cur->p;
+  if (p->kept && p->kept != v && p->kept_free) p->kept_free(p->kept);
+  p->kept = v;
+  p->kept_free = free_fn;
+  return true;
+}
+
+void *mesos__auth_take_kept(mesos__auth *a) {
+  if (!a || !a->cur || !a->cur->replay || !a->cur->p) return NULL;
+  void *v = a->cur->p->kept;
+  a->cur->p->kept = NULL;
+  return v;
+}
+
+unsigned mesos__auth_last_passes(const mesos__auth *a) { return a ? a->last_passes : 0; }
+
 void mesos__auth_set_timeout(mesos__auth *a, uint64_t ms) {
   if (a) a->timeout_ms = ms ? ms : MESOS__AUTHZ_WAIT_MS;
 }
@@ -683,14 +711,16 @@ bool mesos__auth_check2(mesos__auth *a, mesos__http_request *req, int32_t action
  * record of the earlier passes). */
 static void route_run(auth_route *r, mesos__http_request *req, parked_req *p) {
   mesos__auth *a = r->auth;
-  dispatch d = {a->cur, req, r, p};
+  dispatch d = {a->cur, req, r, p, p != NULL};
   if (p) p->pending_now = false;
   a->cur = &d;
   if (!r->action || mesos__auth_check(a, req, r->action, r->object)) r->handler(req, r->ud);
   a->cur = d.prev;
   p = d.p;
   if (!p) return;
+  p->passes++;
   if (!p->pending_now) {
+    a->last_passes = p->passes;
     parked_done(p); /* answered (or handed on) by the handler */
     return;
   }

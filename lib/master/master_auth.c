@@ -283,17 +283,20 @@ bool mesos__master_auth_operator_call(mesos_master *m, mesos__http_request *req,
       action = MESOS_AUTHZ_STOP_MAINTENANCE;
       break;
     /* Mesos 1.9's agent calls: ANY/NONE-only objects. */
-    case MESOS__V1__MASTER__CALL__TYPE__DRAIN_AGENT:
+    case MESOS__V1__MASTER__CALL__TYPE__DRAIN_AGENT: {
       /* A drain that ends with the agent marked gone is also a
        * MARK_AGENT_GONE (Mesos asks both, DRAIN_AGENT first): otherwise a
        * principal denied mark_agents_gone could remove an agent for good
-       * through a drain. */
-      if (!mesos__auth_allowed(m->auth, p, MESOS_AUTHZ_DRAIN_AGENT, NULL))
-        ok = deny_msg(p, MESOS_AUTHZ_DRAIN_AGENT, NULL, why, sizeof why);
-      else if (c->drain_agent && c->drain_agent->has_mark_gone && c->drain_agent->mark_gone &&
-               !mesos__auth_allowed(m->auth, p, MESOS_AUTHZ_MARK_AGENT_GONE, NULL))
-        ok = deny_msg(p, MESOS_AUTHZ_MARK_AGENT_GONE, NULL, why, sizeof why);
+       * through a drain.  Both are asked before either decides (one wait
+       * for a late authorizer). */
+      bool drain = mesos__auth_allowed(m->auth, p, MESOS_AUTHZ_DRAIN_AGENT, NULL);
+      bool gone = !(c->drain_agent && c->drain_agent->has_mark_gone &&
+                    c->drain_agent->mark_gone) ||
+                  mesos__auth_allowed(m->auth, p, MESOS_AUTHZ_MARK_AGENT_GONE, NULL);
+      if (!drain) ok = deny_msg(p, MESOS_AUTHZ_DRAIN_AGENT, NULL, why, sizeof why);
+      else if (!gone) ok = deny_msg(p, MESOS_AUTHZ_MARK_AGENT_GONE, NULL, why, sizeof why);
       break;
+    }
     case MESOS__V1__MASTER__CALL__TYPE__DEACTIVATE_AGENT:
       action = MESOS_AUTHZ_DEACTIVATE_AGENT;
       break;
@@ -324,9 +327,10 @@ bool mesos__master_auth_operator_call(mesos_master *m, mesos__http_request *req,
       break;
     }
     case MESOS__V1__MASTER__CALL__TYPE__UPDATE_WEIGHTS:
-      for (size_t i = 0; ok && c->update_weights && i < c->update_weights->n_weight_infos; i++) {
+      /* Every role asked before deciding (one wait); the first denied is named. */
+      for (size_t i = 0; c->update_weights && i < c->update_weights->n_weight_infos; i++) {
         const char *role = c->update_weights->weight_infos[i]->role;
-        if (!mesos__auth_allowed(m->auth, p, MESOS_AUTHZ_UPDATE_WEIGHT, role))
+        if (!mesos__auth_allowed(m->auth, p, MESOS_AUTHZ_UPDATE_WEIGHT, role) && ok)
           ok = deny_msg(p, MESOS_AUTHZ_UPDATE_WEIGHT, role, why, sizeof why);
       }
       break;
@@ -352,9 +356,9 @@ bool mesos__master_auth_operator_call(mesos_master *m, mesos__http_request *req,
       break;
     }
     case MESOS__V1__MASTER__CALL__TYPE__UPDATE_QUOTA:
-      for (size_t i = 0; ok && c->update_quota && i < c->update_quota->n_quota_configs; i++) {
+      for (size_t i = 0; c->update_quota && i < c->update_quota->n_quota_configs; i++) {
         const char *role = c->update_quota->quota_configs[i]->role;
-        if (!mesos__auth_allowed(m->auth, p, MESOS_AUTHZ_UPDATE_QUOTA_WITH_CONFIG, role))
+        if (!mesos__auth_allowed(m->auth, p, MESOS_AUTHZ_UPDATE_QUOTA_WITH_CONFIG, role) && ok)
           ok = deny_msg(p, MESOS_AUTHZ_UPDATE_QUOTA_WITH_CONFIG, role, why, sizeof why);
       }
       break;

@@ -1717,7 +1717,7 @@ static void dispatch(mesos_master *m, mesos__http_request *req, const Mesos__V1_
     case MESOS__V1__MASTER__CALL__TYPE__GET_FRAMEWORKS:
     case MESOS__V1__MASTER__CALL__TYPE__GET_EXECUTORS:
     case MESOS__V1__MASTER__CALL__TYPE__GET_TASKS:
-      m->op->c.state_requests++;
+      if (!mesos__auth_replaying(m->auth)) m->op->c.state_requests++;
       /* Written off the loop from a snapshot (state_v1.c), batched with
        * identical calls of the same principal; with an authorizer the
        * snapshot leaves out what the principal may not view. */
@@ -1803,10 +1803,14 @@ static void dispatch(mesos_master *m, mesos__http_request *req, const Mesos__V1_
 
 static void operator_handler(mesos__http_request *req, void *ud) {
   mesos_master *m = ud;
-  ProtobufCMessage *msg = mesos__decode_call(req, &mesos__v1__master__call__descriptor, "call");
-  if (msg == NULL) return;
+  /* A pass replayed after a late authorizer answer: decoded and counted. */
+  ProtobufCMessage *msg = mesos__auth_take_kept(m->auth);
+  if (msg == NULL) {
+    msg = mesos__decode_call(req, &mesos__v1__master__call__descriptor, "call");
+    if (msg == NULL) return;
+    m->op->c.operator_calls++;
+  }
   const Mesos__V1__Master__Call *call = (const Mesos__V1__Master__Call *)msg;
-  m->op->c.operator_calls++;
   const char *invalid = call_invalid(call);
   mesos__negotiated resp;
   if (invalid) {
@@ -1820,7 +1824,7 @@ static void operator_handler(mesos__http_request *req, void *ud) {
     if (resp.http_status) mesos__http_respond_text(req, resp.http_status, resp.error);
     else dispatch(m, req, call, resp.message);
   }
-  mesos__pb_free(msg);
+  if (!mesos__auth_keep_for_replay(m->auth, msg, mesos__pb_free)) mesos__pb_free(msg);
 }
 
 /* ------------------------------------------------------------ lifecycle */

@@ -670,8 +670,9 @@ static void dispatch(mesos_master *m, mesos__http_request *req,
 
 void mesos__scheduler_api_handler(mesos__http_request *req, void *ud) {
   mesos_master *m = ud;
-  ProtobufCMessage *msg =
-      mesos__decode_call(req, &mesos__v1__scheduler__call__descriptor, "Call");
+  /* A pass replayed after a late authorizer answer: decoded already. */
+  ProtobufCMessage *msg = mesos__auth_take_kept(m->auth);
+  if (msg == NULL) msg = mesos__decode_call(req, &mesos__v1__scheduler__call__descriptor, "Call");
   if (msg == NULL) return;
   const Mesos__V1__Scheduler__Call *call = (const Mesos__V1__Scheduler__Call *)msg;
   const char *invalid = call_invalid(call);
@@ -689,5 +690,5 @@ void mesos__scheduler_api_handler(mesos__http_request *req, void *ud) {
   } else {
     dispatch(m, req, call);
   }
-  mesos__pb_free(msg);
+  if (!mesos__auth_keep_for_replay(m->auth, msg, mesos__pb_free)) mesos__pb_free(msg);
 }

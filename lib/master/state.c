@@ -3070,7 +3070,7 @@ static void finish(mesos__http_request *req, jg *j, mesos__buf *b) {
 
 static void state_handler(mesos__http_request *req, void *ud) {
   mesos_master *m = ud;
-  if (m->op) m->op->c.state_requests++;
+  if (m->op && !mesos__auth_replaying(m->auth)) m->op->c.state_requests++;
   serve(m, req, K_STATE);
 }
 

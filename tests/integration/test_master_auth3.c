@@ -50,88 +50,18 @@
 
 /* ------------------------------------------------------------ the world */
 
-typedef struct world {
-  mesos_loop *loop;
-  mesos_master *m;
-  late l;
-  pthread_t thread;
-  atomic_int stop;
-  int port;
-  char dir[256];
-} world;
-
-static void on_wakeup(mesos_loop *loop, void *ud) {
-  world *w = ud;
-  if (atomic_load(&w->stop)) mesos_loop_stop(loop);
-}
-
-static void *loop_main(void *arg) {
-  world *w = arg;
-  mesos_loop_run(w->loop, NULL);
-  return NULL;
-}
+/* The in-process master with the late authorizer: support/late_authz.h. */
+typedef late_world world;
 
 static void world_start(world *w, uint64_t timeout_ms) {
-  memset(w, 0, sizeof *w);
-  snprintf(w->dir, sizeof w->dir, "/tmp/test_master_auth3.XXXXXX");
-  ck_assert_ptr_nonnull(mkdtemp(w->dir));
-  char cred[320];
-  late_authz_credentials(w->dir, cred, sizeof cred);
-  mesos_loop_options lo;
-  ck_assert_int_eq(mesos_loop_options_init(&lo, MESOS_LOOP_OPTIONS_VERSION), MESOS_OK);
-  lo.wakeup_cb = on_wakeup;
-  lo.wakeup_ud = w;
-  ck_assert_int_eq(mesos_loop_new(&w->loop, &lo, NULL), MESOS_OK);
-  char credflag[400];
-  snprintf(credflag, sizeof credflag, "--credentials=%s", cred);
-  char *argv[] = {"test", "--ip=127.0.0.1", "--port=0", "--logging_level=WARNING",
-                  "--allocation_interval=50ms", credflag, NULL};
-  mesos_master_flags *flags = NULL;
-  mesos_error *err = NULL;
-  ck_assert_mesos_ok(mesos_master_flags_parse(&flags, 6, argv, NULL, &err), &err);
-  ck_assert_mesos_ok(mesos_master_new(&w->m, w->loop, NULL, flags, &err), &err);
-  mesos_master_flags_free(flags);
-  mesos_authorizer *az = late_authz_new(&w->l, w->loop);
-  ck_assert_mesos_ok(mesos_master_set_authorizer(w->m, az, &err), &err);
-  if (timeout_ms) mesos__auth_set_timeout(w->m->auth, timeout_ms);
-  w->port = (int)mesos_master_port(w->m);
-  ck_assert_int_eq(pthread_create(&w->thread, NULL, loop_main, w), 0);
+  late_world_start(w, "test_master_auth3", timeout_ms);
 }
-
-static void world_stop(world *w) {
-  atomic_store(&w->stop, 1);
-  mesos_loop_wakeup(w->loop);
-  pthread_join(w->thread, NULL);
-  mesos_master_free(w->m);
-  while (mesos_loop_run_once(w->loop) > 0) {
-  }
-  mesos_loop_free(w->loop);
-  mesos_test_kill_under(w->dir);
-  char cmd[300];
-  snprintf(cmd, sizeof cmd, "rm -rf %s", w->dir);
-  ck_assert_int_eq(system(cmd), 0);
-}
-
-/* One operator call as `who`; the status, the body in `out`. */
+static void world_stop(world *w) { late_world_stop(w); }
 static int op_call(world *w, const char *who, const char *json, char *out, size_t cap) {
-  mesos_test_response r;
-  memset(&r, 0, sizeof r);
-  int rc = mesos_test_http(w->port, "POST", "/api/v1", "application/json", who, json, &r);
-  ck_assert_int_eq(rc, 0);
-  if (out) snprintf(out, cap, "%s", r.body ? r.body : "");
-  int st = r.status;
-  mesos_test_response_free(&r);
-  return st;
+  return late_world_call(w, who, json, out, cap);
 }
-
 static int get(world *w, const char *who, const char *path, char *out, size_t cap) {
-  mesos_test_response r;
-  memset(&r, 0, sizeof r);
-  ck_assert_int_eq(mesos_test_http(w->port, "GET", path, NULL, who, NULL, &r), 0);
-  if (out) snprintf(out, cap, "%s", r.body ? r.body : "");
-  int st = r.status;
-  mesos_test_response_free(&r);
-  return st;
+  return late_world_get(w, who, path, out, cap);
 }
 
 /* ------------------------------------------------------------ tests */

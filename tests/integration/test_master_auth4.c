@@ -12,6 +12,9 @@
  *    agent's allocated_resources and offered_resources.  ops sees it all.
  *  - Mesos 1.0's remove_quotas ACLs: a quota is removed by whom they allow
  *    for the principal that set it, also after a master restart.
+ *  - With a vendor authorizer that answers late (support/late_authz.h, an
+ *    in-process master): a replayed call is decoded and counted once; a
+ *    call needing several decisions asks them together (one replay).
  */
 #include <signal.h>
 #include <stdio.h>
@@ -20,11 +23,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "authz/authz_int.h"
+#include "master/master_int.h"
 #include "mesos/authn.h"
 #include "mesos/mesos.h"
 #include "support/cluster.h"
 #include "support/daemon.h"
+#include "support/late_authz.h"
 #include "support/sim_fw.h"
+#include "support/sim_raw_agent.h"
 #include "support/testutil.h"
 
 static mesos_test_cluster cl; /* master, agent, directory: support/cluster.h */
@@ -300,6 +307,102 @@ START_TEST(test_master_auth4__remove_quotas_decides_by_the_quota_setter) {
 }
 END_TEST
 
+/* ------------------------------------------------------------ late answers */
+
+/* master/messages_operator_calls of /metrics/snapshot (asked as ops: the
+ * endpoint's GET_ENDPOINT_WITH_PATH is answered late too). */
+static double operator_calls(late_world *w) {
+  char body[1 << 15];
+  ck_assert_int_eq(late_world_get(w, LATE_AUTHZ_OPS, "/metrics/snapshot", body, sizeof body), 200);
+  const char *k = strstr(body, "\"master/messages_operator_calls\":");
+  ck_assert_msg(k != NULL, "%s", body);
+  return strtod(k + strlen("\"master/messages_operator_calls\":"), NULL);
+}
+
+/* A request parked for a late answer is replayed once the answers are
+ * in; the replay takes the call its first pass decoded and counted, so
+ * the metrics count each call once and the body is decoded once. */
+START_TEST(test_master_auth4__a_replayed_call_is_counted_and_decoded_once) {
+  late_world w;
+  late_world_start(&w, "test_master_auth4", 0);
+  double before = operator_calls(&w);
+  char body[4096];
+  ck_assert_int_eq(late_world_call(&w, LATE_AUTHZ_OPS, "{\"type\":\"GET_FLAGS\"}", body,
+                                   sizeof body),
+                   200);
+  ck_assert_uint_eq(mesos__auth_last_passes(w.m->auth), 2); /* parked once, replayed once */
+  ck_assert_int_eq(late_world_call(&w, LATE_AUTHZ_GUEST, "{\"type\":\"GET_FLAGS\"}", body,
+                                   sizeof body),
+                   403);
+  ck_assert_int_eq(late_world_call(&w, LATE_AUTHZ_OPS, "{\"type\":\"GET_STATE\"}", body,
+                                   sizeof body),
+                   200);
+  /* Three calls, each replayed: three counted. */
+  ck_assert_msg(operator_calls(&w) == before + 3, "counted %g, want %g", operator_calls(&w),
+                before + 3);
+  late_world_stop(&w);
+}
+END_TEST
+
+/* A request that needs several decisions asks them all in its first pass
+ * (one wait for a late authorizer, one replay), also where the later ones
+ * would be moot once an earlier one is denied: an ACCEPT with three
+ * operations, UPDATE_WEIGHTS of three roles, DRAIN_AGENT with mark_gone. */
+START_TEST(test_master_auth4__several_decisions_take_one_replay) {
+  late_world w;
+  late_world_start(&w, "test_master_auth4", 0);
+  sim_fw f;
+  sim_fw_subscribe(&f, w.port,
+                   "\"user\":\"root\",\"name\":\"late\",\"principal\":\"ops\",\"role\":\"r1\"");
+  sim_raw_agent ag;
+  sim_raw_agent_init(&ag, w.port, "late-agent");
+  sim_raw_agent_register(&ag);
+  char offer[256], agent[256];
+  sim_fw_wait_offer_min(&f, "late-agent", 1, 64, offer, agent, sizeof offer);
+  /* RESERVE, then two LAUNCHes (users root and daemon). */
+  const char *cpus = "{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":0.2}}";
+  char call[4096];
+  snprintf(call, sizeof call,
+           "{\"framework_id\":{\"value\":\"%s\"},\"type\":\"ACCEPT\",\"accept\":{"
+           "\"offer_ids\":[{\"value\":\"%s\"}],\"operations\":["
+           "{\"type\":\"RESERVE\",\"reserve\":{\"resources\":[{\"name\":\"cpus\",\"type\":"
+           "\"SCALAR\",\"scalar\":{\"value\":0.2},\"reservations\":[{\"type\":\"DYNAMIC\","
+           "\"role\":\"r1\",\"principal\":\"ops\"}]}]}},"
+           "{\"type\":\"LAUNCH\",\"launch\":{\"task_infos\":[{\"name\":\"t\",\"task_id\":{"
+           "\"value\":\"t1\"},\"agent_id\":{\"value\":\"%s\"},\"command\":{\"value\":\"true\","
+           "\"user\":\"root\"},\"resources\":[%s]}]}},"
+           "{\"type\":\"LAUNCH\",\"launch\":{\"task_infos\":[{\"name\":\"t\",\"task_id\":{"
+           "\"value\":\"t2\"},\"agent_id\":{\"value\":\"%s\"},\"command\":{\"value\":\"true\","
+           "\"user\":\"daemon\"},\"resources\":[%s]}]}}]}}",
+           f.id, offer, agent, cpus, agent, cpus);
+  ck_assert_int_eq(sim_fw_call(&f, "%s", call), 202);
+  sim_fw_take_offer(&f, offer);
+  ck_assert_uint_eq(mesos__auth_last_passes(w.m->auth), 2);
+  char body[4096];
+  ck_assert_int_eq(late_world_get(&w, LATE_AUTHZ_OPS, "/tasks", body, sizeof body), 200);
+  ck_assert_msg(strstr(body, "\"t1\"") && strstr(body, "\"t2\""), "%s", body);
+  /* Three roles' weights: asked together. */
+  const char *weights = "{\"type\":\"UPDATE_WEIGHTS\",\"update_weights\":{\"weight_infos\":["
+                        "{\"role\":\"a\",\"weight\":2},{\"role\":\"b\",\"weight\":2},"
+                        "{\"role\":\"c\",\"weight\":2}]}}";
+  ck_assert_int_eq(late_world_call(&w, LATE_AUTHZ_OPS, weights, body, sizeof body), 200);
+  ck_assert_uint_eq(mesos__auth_last_passes(w.m->auth), 2);
+  ck_assert_int_eq(late_world_call(&w, LATE_AUTHZ_GUEST, weights, body, sizeof body), 403);
+  ck_assert_uint_eq(mesos__auth_last_passes(w.m->auth), 2);
+  /* DRAIN_AGENT with mark_gone: DRAIN_AGENT and MARK_AGENT_GONE together. */
+  snprintf(call, sizeof call,
+           "{\"type\":\"DRAIN_AGENT\",\"drain_agent\":{\"agent_id\":{\"value\":\"%s\"},"
+           "\"mark_gone\":true}}",
+           agent);
+  ck_assert_int_eq(late_world_call(&w, LATE_AUTHZ_GUEST, call, body, sizeof body), 403);
+  ck_assert_uint_eq(mesos__auth_last_passes(w.m->auth), 2);
+  ck_assert_msg(strstr(body, "DRAIN_AGENT") != NULL, "%s", body);
+  sim_fw_close(&f);
+  sim_raw_agent_close(&ag);
+  late_world_stop(&w);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("master_auth4");
   TCase *tc = tcase_create("core");
@@ -307,6 +410,8 @@ static Suite *suite(void) {
   tcase_add_unchecked_fixture(tc, make_base, remove_base);
   tcase_add_test(tc, test_master_auth4__view_role_hides_resources_of_roles_not_viewable);
   tcase_add_test(tc, test_master_auth4__remove_quotas_decides_by_the_quota_setter);
+  tcase_add_test(tc, test_master_auth4__a_replayed_call_is_counted_and_decoded_once);
+  tcase_add_test(tc, test_master_auth4__several_decisions_take_one_replay);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -2,11 +2,16 @@
  * asynchronous answers (late_authz.h). */
 #include "support/late_authz.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "authz/authz_int.h"
+#include "master/master_int.h"
+#include "mesos/master.h"
+#include "support/daemon.h"
 #include "support/testutil.h"
 
 
@@ -130,3 +135,77 @@ void late_authz_credentials(const char *dir, char *path, size_t cap) {
   chmod(path, 0600);
 }
 
+/* ------------------------------------------------------------ an in-process master */
+
+static void world_wakeup(mesos_loop *loop, void *ud) {
+  late_world *w = ud;
+  if (atomic_load(&w->stop)) mesos_loop_stop(loop);
+}
+
+static void *world_loop(void *arg) {
+  late_world *w = arg;
+  mesos_loop_run(w->loop, NULL);
+  return NULL;
+}
+
+void late_world_start(late_world *w, const char *name, uint64_t timeout_ms) {
+  memset(w, 0, sizeof *w);
+  snprintf(w->dir, sizeof w->dir, "/tmp/%s.XXXXXX", name);
+  ck_assert_ptr_nonnull(mkdtemp(w->dir));
+  char cred[320];
+  late_authz_credentials(w->dir, cred, sizeof cred);
+  mesos_loop_options lo;
+  ck_assert_int_eq(mesos_loop_options_init(&lo, MESOS_LOOP_OPTIONS_VERSION), MESOS_OK);
+  lo.wakeup_cb = world_wakeup;
+  lo.wakeup_ud = w;
+  ck_assert_int_eq(mesos_loop_new(&w->loop, &lo, NULL), MESOS_OK);
+  char credflag[400];
+  snprintf(credflag, sizeof credflag, "--credentials=%s", cred);
+  char *argv[] = {"test", "--ip=127.0.0.1", "--port=0", "--logging_level=WARNING",
+                  "--allocation_interval=50ms", credflag, NULL};
+  mesos_master_flags *flags = NULL;
+  mesos_error *err = NULL;
+  ck_assert_mesos_ok(mesos_master_flags_parse(&flags, 6, argv, NULL, &err), &err);
+  ck_assert_mesos_ok(mesos_master_new(&w->m, w->loop, NULL, flags, &err), &err);
+  mesos_master_flags_free(flags);
+  mesos_authorizer *az = late_authz_new(&w->l, w->loop);
+  ck_assert_mesos_ok(mesos_master_set_authorizer(w->m, az, &err), &err);
+  if (timeout_ms) mesos__auth_set_timeout(w->m->auth, timeout_ms);
+  w->port = (int)mesos_master_port(w->m);
+  ck_assert_int_eq(pthread_create(&w->thread, NULL, world_loop, w), 0);
+}
+
+void late_world_stop(late_world *w) {
+  atomic_store(&w->stop, 1);
+  mesos_loop_wakeup(w->loop);
+  pthread_join(w->thread, NULL);
+  mesos_master_free(w->m);
+  while (mesos_loop_run_once(w->loop) > 0) {
+  }
+  mesos_loop_free(w->loop);
+  mesos_test_kill_under(w->dir);
+  char cmd[300];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", w->dir);
+  ck_assert_int_eq(system(cmd), 0);
+}
+
+static int world_http(late_world *w, const char *method, const char *who, const char *path,
+                      const char *json, char *out, size_t cap) {
+  mesos_test_response r;
+  memset(&r, 0, sizeof r);
+  ck_assert_int_eq(mesos_test_http(w->port, method, path, json ? "application/json" : NULL, who,
+                                   json, &r),
+                   0);
+  if (out) snprintf(out, cap, "%s", r.body ? r.body : "");
+  int st = r.status;
+  mesos_test_response_free(&r);
+  return st;
+}
+
+int late_world_call(late_world *w, const char *who, const char *json, char *out, size_t cap) {
+  return world_http(w, "POST", who, "/api/v1", json, out, cap);
+}
+
+int late_world_get(late_world *w, const char *who, const char *path, char *out, size_t cap) {
+  return world_http(w, "GET", who, path, NULL, out, cap);
+}

@@ -14,8 +14,10 @@
 #ifndef MESOS_TEST_LATE_AUTHZ_H
 #define MESOS_TEST_LATE_AUTHZ_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "mesos/authz.h"
 #include "mesos/loop.h"
@@ -36,5 +38,28 @@ typedef struct late {
 mesos_authorizer *late_authz_new(late *l, mesos_loop *loop);
 /* Writes `dir`/credentials; its path in `path`. */
 void late_authz_credentials(const char *dir, char *path, size_t cap);
+
+/* A master in this process (a vendor authorizer can only be given to one
+ * in-process: mesos_master_set_authorizer) on its own loop thread, on a
+ * free loopback port, with --credentials for ops and guest and the late
+ * authorizer; `dir` is its temporary directory (removed by stop). */
+typedef struct late_world {
+  mesos_loop *loop;
+  struct mesos_master *m;
+  late l;
+  pthread_t thread;
+  atomic_int stop;
+  int port;
+  char dir[256];
+} late_world;
+/* `name`: the directory's prefix (/tmp/<name>.XXXXXX); `timeout_ms`: the
+ * bound on a wait for the authorizer (0: the default). */
+void late_world_start(late_world *w, const char *name, uint64_t timeout_ms);
+void late_world_stop(late_world *w);
+/* One operator call (POST /api/v1, JSON) or GET with the `who` header
+ * (LATE_AUTHZ_OPS, ...; NULL: none); the status, the body in `out` (may
+ * be NULL). */
+int late_world_call(late_world *w, const char *who, const char *json, char *out, size_t cap);
+int late_world_get(late_world *w, const char *who, const char *path, char *out, size_t cap);
 
 #endif
