@@ -3184,22 +3184,30 @@ static void summary_doc(mesos_master *m, jg *j, int cached) {
   j_array_open(j);
   it = 0;
   while (j->st == MESOS_OK && mesos__map_next(&m->frameworks, &it, NULL, &v))
-    summary_elem(m, j, v, 0, cached);
+    if (mesos__master_auth_sees_framework(m, v)) summary_elem(m, j, v, 0, cached);
   j_array_close(j);
   j_map_close(j);
 }
 
+/* Frameworks are filtered by VIEW_FRAMEWORK as in /state (spec
+ * authorization.md: "/state-summary ... filtered"); an element's bytes do
+ * not depend on the viewer, so the cache serves every view. */
 static void state_summary_handler(mesos__http_request *req, void *ud) {
   mesos_master *m = ud;
+  mesos__auth_view view;
+  if (!mesos__master_auth_view_take(m, req, &view)) return; /* parked: replayed */
   mesos__buf b = MESOS__BUF_INIT(STATE_MAX);
   jg j;
   if (!jg_init(&j, &b)) {
+    mesos__auth_view_free(&view);
     mesos__http_respond_text(req, 503, "Out of memory");
     return;
   }
   mesos__buf scratch = MESOS__BUF_INIT(STATE_MAX);
   j.scratch = &scratch;
+  mesos__master_auth_view_begin(m, req, &view);
   summary_doc(m, &j, 1);
+  mesos__master_auth_view_end(m, &view);
   mesos__buf_free(&scratch);
   finish(req, &j, &b);
 }

@@ -609,7 +609,7 @@ static const char *ACLS_TENANTS =
     "  {\"principals\": {\"type\": \"ANY\"}, \"users\": {\"type\": \"NONE\"}}]}";
 
 /* Two tenants: each principal sees only its own framework (and tasks) in
- * /state, /frameworks and the operator API's GET_STATE / GET_FRAMEWORKS;
+ * /state, /frameworks, /state-summary and the operator API's GET_STATE / GET_FRAMEWORKS;
  * the operator sees both. */
 START_TEST(test_master_auth__two_tenants_see_only_their_own_frameworks) {
   write_file(acls_path, ACLS_TENANTS);
@@ -620,8 +620,9 @@ START_TEST(test_master_auth__two_tenants_see_only_their_own_frameworks) {
   subscribe(&b, "fw2", "pw2", ",\"user\":\"bob\",\"name\":\"tenant-b\"");
   ck_assert_int_eq(b.status, 200);
   static char body[1 << 16];
-  static const char *const paths[] = {"/state", "/frameworks", "/master/state"};
-  for (size_t i = 0; i < 3; i++) {
+  static const char *const paths[] = {"/state", "/frameworks", "/master/state",
+                                      "/state-summary"};
+  for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
     ck_assert_int_eq(http_as("GET", paths[i], "fw1", "pw1", NULL, body, sizeof body), 200);
     ck_assert_msg(strstr(body, "tenant-a") && !strstr(body, "tenant-b"), "%s: %s", paths[i],
                   body);
