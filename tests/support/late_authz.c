@@ -10,6 +10,7 @@
 
 #include "authz/authz_int.h"
 #include "master/master_int.h"
+#include "mesos/agent.h"
 #include "mesos/master.h"
 #include "support/daemon.h"
 #include "support/testutil.h"
@@ -148,17 +149,23 @@ static void *world_loop(void *arg) {
   return NULL;
 }
 
-void late_world_start(late_world *w, const char *name, uint64_t timeout_ms) {
+/* The directory with the credentials file (its path in `cred`) and the
+ * loop, stopped from another thread through its wake-up. */
+static void world_begin(late_world *w, const char *name, char *cred, size_t cap) {
   memset(w, 0, sizeof *w);
   snprintf(w->dir, sizeof w->dir, "/tmp/%s.XXXXXX", name);
   ck_assert_ptr_nonnull(mkdtemp(w->dir));
-  char cred[320];
-  late_authz_credentials(w->dir, cred, sizeof cred);
+  late_authz_credentials(w->dir, cred, cap);
   mesos_loop_options lo;
   ck_assert_int_eq(mesos_loop_options_init(&lo, MESOS_LOOP_OPTIONS_VERSION), MESOS_OK);
   lo.wakeup_cb = world_wakeup;
   lo.wakeup_ud = w;
   ck_assert_int_eq(mesos_loop_new(&w->loop, &lo, NULL), MESOS_OK);
+}
+
+void late_world_start(late_world *w, const char *name, uint64_t timeout_ms) {
+  char cred[320];
+  world_begin(w, name, cred, sizeof cred);
   char credflag[400];
   snprintf(credflag, sizeof credflag, "--credentials=%s", cred);
   char *argv[] = {"test", "--ip=127.0.0.1", "--port=0", "--logging_level=WARNING",
@@ -175,11 +182,31 @@ void late_world_start(late_world *w, const char *name, uint64_t timeout_ms) {
   ck_assert_int_eq(pthread_create(&w->thread, NULL, world_loop, w), 0);
 }
 
+void late_world_start_agent(late_world *w, const char *name) {
+  char cred[320];
+  world_begin(w, name, cred, sizeof cred);
+  char credflag[400], wd[400];
+  snprintf(credflag, sizeof credflag, "--http_credentials=%s", cred);
+  snprintf(wd, sizeof wd, "--work_dir=%s/work", w->dir);
+  char *argv[] = {"mesos-agent", "--master=http://127.0.0.1:1", wd, "--ip=127.0.0.1",
+                  "--port=0", "--logging_level=WARNING", credflag, NULL};
+  mesos_agent_flags *flags = NULL;
+  mesos_error *err = NULL;
+  ck_assert_mesos_ok(mesos_agent_flags_parse(&flags, 7, argv, NULL, &err), &err);
+  ck_assert_mesos_ok(mesos_agent_new(&w->a, w->loop, NULL, flags, &err), &err);
+  mesos_agent_flags_free(flags);
+  ck_assert_mesos_ok(mesos_agent_set_authorizer(w->a, late_authz_new(&w->l, w->loop), &err),
+                     &err);
+  w->port = (int)mesos_agent_port(w->a);
+  ck_assert_int_eq(pthread_create(&w->thread, NULL, world_loop, w), 0);
+}
+
 void late_world_stop(late_world *w) {
   atomic_store(&w->stop, 1);
   mesos_loop_wakeup(w->loop);
   pthread_join(w->thread, NULL);
-  mesos_master_free(w->m);
+  if (w->m) mesos_master_free(w->m);
+  if (w->a) mesos_agent_free(w->a);
   while (mesos_loop_run_once(w->loop) > 0) {
   }
   mesos_loop_free(w->loop);
@@ -189,7 +216,7 @@ void late_world_stop(late_world *w) {
   ck_assert_int_eq(system(cmd), 0);
 }
 
-static int world_http(late_world *w, const char *method, const char *who, const char *path,
+int late_world_http(late_world *w, const char *method, const char *who, const char *path,
                       const char *json, char *out, size_t cap) {
   mesos_test_response r;
   memset(&r, 0, sizeof r);
@@ -203,9 +230,9 @@ static int world_http(late_world *w, const char *method, const char *who, const 
 }
 
 int late_world_call(late_world *w, const char *who, const char *json, char *out, size_t cap) {
-  return world_http(w, "POST", who, "/api/v1", json, out, cap);
+  return late_world_http(w, "POST", who, "/api/v1", json, out, cap);
 }
 
 int late_world_get(late_world *w, const char *who, const char *path, char *out, size_t cap) {
-  return world_http(w, "GET", who, path, NULL, out, cap);
+  return late_world_http(w, "GET", who, path, NULL, out, cap);
 }

@@ -39,13 +39,16 @@ mesos_authorizer *late_authz_new(late *l, mesos_loop *loop);
 /* Writes `dir`/credentials; its path in `path`. */
 void late_authz_credentials(const char *dir, char *path, size_t cap);
 
-/* A master in this process (a vendor authorizer can only be given to one
- * in-process: mesos_master_set_authorizer) on its own loop thread, on a
- * free loopback port, with --credentials for ops and guest and the late
- * authorizer; `dir` is its temporary directory (removed by stop). */
+/* A master or an agent in this process (a vendor authorizer can only be
+ * given to one in-process: mesos_{master,agent}_set_authorizer) on its
+ * own loop thread, on a free loopback port, with credentials for ops and
+ * guest (the master's --credentials, the agent's --http_credentials) and
+ * the late authorizer; `dir` is its temporary directory (removed by
+ * stop).  Exactly one of `m` and `a` is set. */
 typedef struct late_world {
   mesos_loop *loop;
   struct mesos_master *m;
+  struct mesos_agent *a;
   late l;
   pthread_t thread;
   atomic_int stop;
@@ -55,10 +58,15 @@ typedef struct late_world {
 /* `name`: the directory's prefix (/tmp/<name>.XXXXXX); `timeout_ms`: the
  * bound on a wait for the authorizer (0: the default). */
 void late_world_start(late_world *w, const char *name, uint64_t timeout_ms);
+/* An agent (its master, 127.0.0.1:1, never answers: the agent's own
+ * endpoints and operator API are what the tests ask). */
+void late_world_start_agent(late_world *w, const char *name);
 void late_world_stop(late_world *w);
-/* One operator call (POST /api/v1, JSON) or GET with the `who` header
- * (LATE_AUTHZ_OPS, ...; NULL: none); the status, the body in `out` (may
- * be NULL). */
+/* One request with the `who` header (LATE_AUTHZ_OPS, ...; NULL: none) and
+ * a JSON body (may be NULL); the status, the body in `out` (may be NULL).
+ * call: POST /api/v1; get: GET `path`. */
+int late_world_http(late_world *w, const char *method, const char *who, const char *path,
+                    const char *json, char *out, size_t cap);
 int late_world_call(late_world *w, const char *who, const char *json, char *out, size_t cap);
 int late_world_get(late_world *w, const char *who, const char *path, char *out, size_t cap);
 
