@@ -28,7 +28,7 @@
 #include "base/alloc.h"
 #include "base/error.h"
 #include "base/log.h"
-#include "base/uuid.h"
+#include "base/units.h"
 #include "codec/pb.h"
 #include "http/pipe.h"
 #include "mesos/memory.h"
@@ -495,13 +495,8 @@ static void link_reset(mesos_agent *a, const char *why) {
   mesos__http_pipe_reset(a->pipe);
   a->registered = 0;
   if (a->closing) return;
-  uint8_t rnd[16];
-  uint64_t x = 0;
-  if (mesos__uuid_random(rnd) == MESOS_OK) memcpy(&x, rnd, sizeof x);
   if (a->backoff_ms < 10) a->backoff_ms = 10; /* never a busy loop */
-  uint64_t delay = x % (a->backoff_ms + 1);
-  a->backoff_ms = a->backoff_ms * 2 > MESOS__AGENT_MAX_BACKOFF_MS ? MESOS__AGENT_MAX_BACKOFF_MS
-                                                                  : a->backoff_ms * 2;
+  uint64_t delay = mesos__backoff_draw(&a->backoff_ms, MESOS__AGENT_MAX_BACKOFF_MS);
   LOG_WARN("Lost the master (%s); %s in %llu ms", why,
            a->id ? "re-registering" : "registering", (unsigned long long)delay);
   mesos_timer_start(a->reconnect, delay, 0);

@@ -8,6 +8,7 @@
 #include <sys/time.h>
 
 #include "base/error.h"
+#include "base/uuid.h"
 
 struct unit {
   const char *name;
@@ -168,4 +169,14 @@ double mesos__wall_seconds(void) {
   struct timeval tv;
   gettimeofday(&tv, NULL);
   return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+uint64_t mesos__backoff_draw(uint64_t *ceiling_ms, uint64_t max_ms) {
+  uint8_t rnd[16];
+  uint64_t x = 0;
+  if (mesos__uuid_random(rnd) == MESOS_OK) memcpy(&x, rnd, sizeof x);
+  uint64_t b = *ceiling_ms;
+  uint64_t delay = b == UINT64_MAX ? x : x % (b + 1);
+  *ceiling_ms = b > max_ms / 2 ? max_ms : b * 2;
+  return delay;
 }

@@ -33,4 +33,9 @@ mesos_status mesos__parse_double(const char *s, double *out, const char *what, m
  * Mesos' timestamps (TaskStatus, TimeInfo) hold. */
 double mesos__wall_seconds(void);
 
+/* Randomised exponential back-off, as Mesos's agent and executors retry:
+ * returns a delay drawn uniformly from [0, *ceiling_ms], then doubles
+ * *ceiling_ms, capped at `max_ms`. */
+uint64_t mesos__backoff_draw(uint64_t *ceiling_ms, uint64_t max_ms);
+
 #endif

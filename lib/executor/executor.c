@@ -179,11 +179,7 @@ static void disconnected(mesos_executor *e, const char *why) {
 }
 
 static void schedule_reconnect(mesos_executor *e) {
-  uint8_t rnd[16];
-  uint64_t x = 0;
-  if (mesos__uuid_random(rnd) == MESOS_OK) memcpy(&x, rnd, sizeof x);
-  uint64_t delay = x % (e->backoff_ms + 1);
-  e->backoff_ms = e->backoff_ms * 2 > e->backoff_max_ms ? e->backoff_max_ms : e->backoff_ms * 2;
+  uint64_t delay = mesos__backoff_draw(&e->backoff_ms, e->backoff_max_ms);
   mesos_timer_start(e->reconnect, delay, 0);
 }
 
